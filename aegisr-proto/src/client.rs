@@ -1,0 +1,217 @@
+//! An async client over the `Data` and `Admin` services.
+
+use bytes::Bytes;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::v1::{
+    Command, InfoReply, InfoRequest, Message, Reply, ShutdownRequest, SubscribeRequest,
+    admin_client::AdminClient, data_client::DataClient, shutdown_request::Save,
+};
+
+/// Errors returned by [`Client`].
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The connection could not be made or broke.
+    #[error("transport error: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// The server answered with a gRPC status other than OK.
+    #[error("rpc failed: {0}")]
+    Status(#[from] tonic::Status),
+    /// The address given to [`Client::connect`] is not a usable URI.
+    #[error("invalid address: {0}")]
+    InvalidAddress(String),
+}
+
+/// A connection to an Aegisr node over gRPC (one HTTP/2 channel shared by
+/// both services). Cloning is cheap and shares the channel.
+#[derive(Debug, Clone)]
+pub struct Client {
+    data: DataClient<Channel>,
+    admin: AdminClient<Channel>,
+}
+
+impl Client {
+    /// Connects to `addr`, given as `host:port` or `http://host:port`
+    /// (`http://` is assumed when no scheme is given).
+    pub async fn connect(addr: impl Into<String>) -> Result<Self, ClientError> {
+        let uri = normalize_addr(&addr.into())?;
+        let endpoint = Endpoint::from_shared(uri.clone())
+            .map_err(|e| ClientError::InvalidAddress(format!("{uri}: {e}")))?;
+        Ok(Self::from_channel(endpoint.connect().await?))
+    }
+
+    /// Wraps an already configured channel (timeouts, TLS, lazy connect...).
+    pub fn from_channel(channel: Channel) -> Self {
+        Self {
+            data: DataClient::new(channel.clone()),
+            admin: AdminClient::new(channel),
+        }
+    }
+
+    /// Runs one command in database 0, e.g. `execute(["SET", "k", "v"])`.
+    /// A RESP error comes back as an `Ok` reply whose kind is `Error`.
+    pub async fn execute<I, A>(&mut self, args: I) -> Result<Reply, ClientError>
+    where
+        I: IntoIterator<Item = A>,
+        A: AsRef<[u8]>,
+    {
+        self.execute_in_db(0, args).await
+    }
+
+    /// Runs one command in logical database `db`.
+    pub async fn execute_in_db<I, A>(&mut self, db: u32, args: I) -> Result<Reply, ClientError>
+    where
+        I: IntoIterator<Item = A>,
+        A: AsRef<[u8]>,
+    {
+        let command = Command {
+            args: to_args(args),
+            db,
+        };
+        Ok(self.data.execute(command).await?.into_inner())
+    }
+
+    /// Sends every command on one `Pipeline` stream (one session, so SELECT
+    /// and HELLO persist) and returns the replies in the order sent.
+    pub async fn pipeline(&mut self, commands: Vec<Vec<Bytes>>) -> Result<Vec<Reply>, ClientError> {
+        let sent = commands.len();
+        let requests =
+            futures_util::stream::iter(commands.into_iter().map(|args| Command { args, db: 0 }));
+        let mut replies_stream = self.data.pipeline(requests).await?.into_inner();
+        let mut replies = Vec::with_capacity(sent);
+        while let Some(reply) = replies_stream.message().await? {
+            replies.push(reply);
+        }
+        if replies.len() != sent {
+            return Err(ClientError::Status(tonic::Status::data_loss(format!(
+                "pipeline returned {} replies for {sent} commands",
+                replies.len()
+            ))));
+        }
+        Ok(replies)
+    }
+
+    /// Subscribes to channels, patterns and shard channels; messages arrive on
+    /// the returned stream in publish order until it is dropped.
+    pub async fn subscribe(
+        &mut self,
+        request: SubscribeRequest,
+    ) -> Result<tonic::Streaming<Message>, ClientError> {
+        Ok(self.data.subscribe(request).await?.into_inner())
+    }
+
+    /// Runs INFO for `sections` (empty means the default sections).
+    pub async fn info(&mut self, sections: &[&str]) -> Result<InfoReply, ClientError> {
+        let request = InfoRequest {
+            sections: sections.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        Ok(self.admin.info(request).await?.into_inner())
+    }
+
+    /// Shuts the node down: `Some(true)` = SAVE, `Some(false)` = NOSAVE,
+    /// `None` = the node's configured default.
+    pub async fn shutdown(&mut self, save: Option<bool>) -> Result<(), ClientError> {
+        let save = match save {
+            None => Save::Default,
+            Some(true) => Save::Save,
+            Some(false) => Save::Nosave,
+        };
+        let request = ShutdownRequest { save: save.into() };
+        self.admin.shutdown(request).await?;
+        Ok(())
+    }
+
+    /// The generated `Data` client, for calls this wrapper does not cover.
+    pub fn data(&mut self) -> &mut DataClient<Channel> {
+        &mut self.data
+    }
+
+    /// The generated `Admin` client, for calls this wrapper does not cover.
+    pub fn admin(&mut self) -> &mut AdminClient<Channel> {
+        &mut self.admin
+    }
+}
+
+fn to_args<I, A>(args: I) -> Vec<Bytes>
+where
+    I: IntoIterator<Item = A>,
+    A: AsRef<[u8]>,
+{
+    args.into_iter()
+        .map(|a| Bytes::copy_from_slice(a.as_ref()))
+        .collect()
+}
+
+/// Turns `host:port` into `http://host:port`; keeps an http(s) URI as is.
+fn normalize_addr(addr: &str) -> Result<String, ClientError> {
+    let addr = addr.trim();
+    if addr.is_empty() {
+        return Err(ClientError::InvalidAddress("empty address".to_owned()));
+    }
+    match addr.split_once("://") {
+        None => Ok(format!("http://{addr}")),
+        Some(("http" | "https", rest)) if !rest.is_empty() => Ok(addr.to_owned()),
+        Some(_) => Err(ClientError::InvalidAddress(format!(
+            "{addr}: expected host:port or http://host:port"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_addresses() {
+        assert_eq!(
+            normalize_addr("127.0.0.1:6380").unwrap(),
+            "http://127.0.0.1:6380"
+        );
+        assert_eq!(
+            normalize_addr(" localhost:1 ").unwrap(),
+            "http://localhost:1"
+        );
+        assert_eq!(normalize_addr("[::1]:7000").unwrap(), "http://[::1]:7000");
+        assert_eq!(
+            normalize_addr("http://127.0.0.1:1").unwrap(),
+            "http://127.0.0.1:1"
+        );
+        assert_eq!(normalize_addr("https://h:1").unwrap(), "https://h:1");
+        for bad in ["", "  ", "redis://h:1", "http://"] {
+            assert!(
+                matches!(normalize_addr(bad), Err(ClientError::InvalidAddress(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn args_accept_any_byte_slices() {
+        let args = to_args(["GET", "k"]);
+        assert_eq!(
+            args,
+            vec![Bytes::from_static(b"GET"), Bytes::from_static(b"k")]
+        );
+        let args = to_args(vec![b"SET".to_vec(), vec![0, 255]]);
+        assert_eq!(args[1].as_ref(), &[0u8, 255]);
+    }
+
+    #[tokio::test]
+    async fn connect_rejects_bad_address() {
+        let err = Client::connect("ftp://127.0.0.1:1").await.unwrap_err();
+        assert!(matches!(err, ClientError::InvalidAddress(_)));
+    }
+
+    #[tokio::test]
+    async fn connect_to_closed_port_is_transport_error() {
+        // Bind then drop to get a loopback port with nothing listening.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let err = Client::connect(format!("127.0.0.1:{port}"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
+    }
+}

@@ -1,0 +1,210 @@
+//! Round-trips through an in-process tonic server on 127.0.0.1 (port 0).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::pin::Pin;
+
+use aegisr_proto::v1::admin_server::{Admin, AdminServer};
+use aegisr_proto::v1::data_server::{Data, DataServer};
+use aegisr_proto::v1::shutdown_request::Save;
+use aegisr_proto::v1::{InfoRequest, InfoSection, ShutdownReply, ShutdownRequest};
+use aegisr_proto::{
+    Bytes, Client, ClientError, Command, InfoReply, Message, Reply, SubscribeRequest,
+};
+use futures_util::{Stream, StreamExt};
+use tokio::sync::mpsc;
+use tonic::{Request, Response, Status, Streaming};
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// Execute: a bulk of the args joined by spaces (prefixed `db=N ` when db > 0).
+fn echo(command: &Command) -> Reply {
+    let mut out = Vec::new();
+    if command.db > 0 {
+        out.extend_from_slice(format!("db={} ", command.db).as_bytes());
+    }
+    out.extend_from_slice(&command.args.join(&b' '));
+    Reply::bulk(out)
+}
+
+struct Echo {
+    shutdown: mpsc::UnboundedSender<i32>,
+}
+
+#[tonic::async_trait]
+impl Data for Echo {
+    async fn execute(&self, request: Request<Command>) -> Result<Response<Reply>, Status> {
+        let command = request.into_inner();
+        if command.args.first().is_some_and(|a| a.as_ref() == b"FAIL") {
+            return Err(Status::unavailable("asked to fail"));
+        }
+        Ok(Response::new(echo(&command)))
+    }
+
+    type PipelineStream = BoxStream<Reply>;
+
+    async fn pipeline(
+        &self,
+        request: Request<Streaming<Command>>,
+    ) -> Result<Response<Self::PipelineStream>, Status> {
+        let replies = request.into_inner().map(|c| c.map(|c| echo(&c)));
+        Ok(Response::new(Box::pin(replies)))
+    }
+
+    type SubscribeStream = BoxStream<Message>;
+
+    async fn subscribe(
+        &self,
+        request: Request<SubscribeRequest>,
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let request = request.into_inner();
+        let messages: Vec<_> = request
+            .channels
+            .into_iter()
+            .map(|c| {
+                Ok(Message {
+                    channel: Bytes::from(c),
+                    payload: Bytes::from_static(b"hello"),
+                    pattern: Bytes::new(),
+                })
+            })
+            .collect();
+        Ok(Response::new(Box::pin(futures_util::stream::iter(
+            messages,
+        ))))
+    }
+}
+
+#[tonic::async_trait]
+impl Admin for Echo {
+    async fn info(&self, request: Request<InfoRequest>) -> Result<Response<InfoReply>, Status> {
+        let sections = request.into_inner().sections;
+        let text = sections
+            .iter()
+            .map(|s| format!("# {s}\r\n"))
+            .collect::<String>();
+        let sections = sections
+            .into_iter()
+            .map(|name| InfoSection {
+                fields: HashMap::from([("name".to_owned(), name.clone())]),
+                name,
+            })
+            .collect();
+        Ok(Response::new(InfoReply { text, sections }))
+    }
+
+    async fn shutdown(
+        &self,
+        request: Request<ShutdownRequest>,
+    ) -> Result<Response<ShutdownReply>, Status> {
+        let _ = self.shutdown.send(request.into_inner().save);
+        Ok(Response::new(ShutdownReply {}))
+    }
+}
+
+/// Starts the echo server on a loopback port; returns its address and the
+/// receiver of the `save` values of Shutdown calls.
+async fn start() -> (String, mpsc::UnboundedReceiver<i32>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = mpsc::unbounded_channel();
+    let data = DataServer::new(Echo {
+        shutdown: tx.clone(),
+    });
+    let admin = AdminServer::new(Echo { shutdown: tx });
+    tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(data)
+            .add_service(admin)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+            .await
+            .unwrap();
+    });
+    (addr.to_string(), rx)
+}
+
+#[tokio::test]
+async fn execute_round_trips() {
+    let (addr, _rx) = start().await;
+    let mut client = Client::connect(addr.clone()).await.unwrap();
+    let reply = client.execute(["SET", "foo", "bar"]).await.unwrap();
+    assert_eq!(reply.as_bulk(), Some(&b"SET foo bar"[..]));
+    assert_eq!(reply.to_string(), "\"SET foo bar\"");
+
+    let reply = client
+        .execute([b"GET".to_vec(), vec![0, 255]])
+        .await
+        .unwrap();
+    assert_eq!(reply.as_bulk(), Some(&b"GET \x00\xff"[..]));
+
+    let reply = client.execute_in_db(3, ["PING"]).await.unwrap();
+    assert_eq!(reply.as_str(), Some("db=3 PING"));
+
+    // An http:// address works the same.
+    let mut other = Client::connect(format!("http://{addr}")).await.unwrap();
+    assert_eq!(
+        other.execute(["PING"]).await.unwrap().as_str(),
+        Some("PING")
+    );
+}
+
+#[tokio::test]
+async fn status_errors_surface_as_client_errors() {
+    let (addr, _rx) = start().await;
+    let mut client = Client::connect(addr).await.unwrap();
+    let err = client.execute(["FAIL"]).await.unwrap_err();
+    match err {
+        ClientError::Status(s) => assert_eq!(s.code(), tonic::Code::Unavailable),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn pipeline_keeps_order() {
+    let (addr, _rx) = start().await;
+    let mut client = Client::connect(addr).await.unwrap();
+    let commands: Vec<Vec<Bytes>> = (0..1000)
+        .map(|i| vec![Bytes::from_static(b"ECHO"), Bytes::from(i.to_string())])
+        .collect();
+    let replies = client.pipeline(commands).await.unwrap();
+    assert_eq!(replies.len(), 1000);
+    for (i, reply) in replies.iter().enumerate() {
+        assert_eq!(reply.as_str(), Some(format!("ECHO {i}").as_str()));
+    }
+    assert!(client.pipeline(Vec::new()).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn subscribe_info_and_shutdown() {
+    let (addr, mut rx) = start().await;
+    let mut client = Client::connect(addr).await.unwrap();
+
+    let request = SubscribeRequest {
+        channels: vec!["a".into(), "b".into()],
+        ..Default::default()
+    };
+    let mut stream = client.subscribe(request).await.unwrap();
+    let mut channels = Vec::new();
+    while let Some(message) = stream.message().await.unwrap() {
+        assert_eq!(message.payload.as_ref(), b"hello");
+        channels.push(message.channel);
+    }
+    assert_eq!(
+        channels,
+        vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")]
+    );
+
+    let info = client.info(&["server", "clients"]).await.unwrap();
+    assert_eq!(info.text, "# server\r\n# clients\r\n");
+    assert_eq!(info.sections.len(), 2);
+    assert_eq!(info.sections[1].fields["name"], "clients");
+
+    for (save, expected) in [
+        (None, Save::Default),
+        (Some(true), Save::Save),
+        (Some(false), Save::Nosave),
+    ] {
+        client.shutdown(save).await.unwrap();
+        assert_eq!(rx.recv().await, Some(expected as i32));
+    }
+}

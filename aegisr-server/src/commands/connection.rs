@@ -1,0 +1,252 @@
+//! Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET CLIENT.
+
+use bytes::Bytes;
+
+use super::args::{int, is, lower};
+use super::errors::{CommandError, CommandResult};
+use super::table::{CommandSpec, Flags, Group};
+use super::{Ctx, help};
+use crate::reply::Protocol;
+
+/// The Redis version Aegisr is compatible with, as HELLO and INFO report it.
+pub const REDIS_VERSION: &str = "7.2.0";
+
+fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    if args.len() > 2 {
+        return Err(CommandError::WrongArity("ping".into()));
+    }
+    match args.get(1) {
+        Some(message) => ctx.out.bulk(message),
+        None => ctx.out.simple("PONG"),
+    }
+    Ok(())
+}
+
+fn echo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    ctx.out.bulk(&args[1]);
+    Ok(())
+}
+
+/// Checks credentials. No password is configured yet, so the default user accepts any
+/// password (it is `nopass`, as in a fresh Redis) and other users do not exist.
+fn authenticate(user: &[u8]) -> CommandResult {
+    if user == b"default" {
+        Ok(())
+    } else {
+        Err(CommandError::Message("WRONGPASS invalid username-password pair or user is disabled.".into()))
+    }
+}
+
+fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    match args.len() {
+        2 => Err(CommandError::err(
+            "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+        )),
+        3 => {
+            authenticate(&args[1])?;
+            ctx.out.ok();
+            Ok(())
+        }
+        _ => Err(CommandError::Syntax),
+    }
+}
+
+fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let mut protocol = None;
+    let mut name = None;
+    let mut i = 1;
+    if let Some(version) = args.get(1) {
+        let version = int(version).map_err(|_| CommandError::err("Protocol version is not an integer or out of range"))?;
+        protocol = Some(match version {
+            2 => Protocol::Resp2,
+            3 => Protocol::Resp3,
+            _ => return Err(CommandError::Message("NOPROTO unsupported protocol version".into())),
+        });
+        i = 2;
+    }
+    while i < args.len() {
+        let more = args.len() - i - 1;
+        if is(&args[i], "auth") && more >= 2 {
+            authenticate(&args[i + 1])?;
+            i += 3;
+        } else if is(&args[i], "setname") && more >= 1 {
+            validate_name(&args[i + 1], "Client names")?;
+            name = Some(args[i + 1].clone());
+            i += 2;
+        } else {
+            return Err(CommandError::err(format!("Syntax error in HELLO option '{}'", String::from_utf8_lossy(&args[i]))));
+        }
+    }
+    if let Some(name) = name {
+        ctx.session.client.set_name(&String::from_utf8_lossy(&name));
+    }
+    if let Some(p) = protocol {
+        ctx.session.protocol = p;
+        ctx.session.client.set_resp(p.version() as u8);
+        ctx.out.set_protocol(p);
+    }
+    // The reply is written in the protocol just chosen, as Redis does.
+    let out = &mut *ctx.out;
+    out.map(7);
+    out.bulk(b"server");
+    out.bulk(b"redis");
+    out.bulk(b"version");
+    out.bulk(REDIS_VERSION.as_bytes());
+    out.bulk(b"proto");
+    out.integer(ctx.session.protocol.version());
+    out.bulk(b"id");
+    out.integer(i64::try_from(ctx.session.client.id).unwrap_or(i64::MAX));
+    out.bulk(b"mode");
+    out.bulk(b"standalone");
+    out.bulk(b"role");
+    out.bulk(b"master");
+    out.bulk(b"modules");
+    out.array(0);
+    Ok(())
+}
+
+fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let db = int(&args[1])?;
+    let db = usize::try_from(db).ok().filter(|&d| d < ctx.server.keyspace.databases()).ok_or(CommandError::DbOutOfRange)?;
+    ctx.session.select(db);
+    ctx.out.ok();
+    Ok(())
+}
+
+fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    ctx.session.quit = true;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    ctx.session.select(0);
+    ctx.session.protocol = Protocol::Resp2;
+    ctx.session.client.set_resp(2);
+    ctx.session.client.set_name("");
+    ctx.out.simple("RESET");
+    Ok(())
+}
+
+/// Client names and library names are printable ASCII without spaces, as in Redis.
+fn validate_name(name: &[u8], what: &str) -> CommandResult {
+    if name.iter().all(|&c| (b'!'..=b'~').contains(&c)) {
+        Ok(())
+    } else {
+        Err(CommandError::err(format!("{what} cannot contain spaces, newlines or special characters.")))
+    }
+}
+
+fn client_id(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    ctx.out.integer(i64::try_from(ctx.session.client.id).unwrap_or(i64::MAX));
+    Ok(())
+}
+
+fn client_setname(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    validate_name(&args[2], "Client names")?;
+    ctx.session.client.set_name(&String::from_utf8_lossy(&args[2]));
+    ctx.out.ok();
+    Ok(())
+}
+
+fn client_getname(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let name = ctx.session.client.name();
+    ctx.out.bulk_or_null((!name.is_empty()).then_some(name.as_bytes()));
+    Ok(())
+}
+
+fn client_setinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let value = String::from_utf8_lossy(&args[3]).into_owned();
+    if is(&args[2], "lib-name") {
+        validate_name(&args[3], "lib-name")?;
+        ctx.session.client.set_lib(Some(&value), None);
+    } else if is(&args[2], "lib-ver") {
+        validate_name(&args[3], "lib-ver")?;
+        ctx.session.client.set_lib(None, Some(&value));
+    } else {
+        return Err(CommandError::err(format!("Unrecognized option '{}'", String::from_utf8_lossy(&args[2]))));
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+fn client_info(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    // Activity is recorded per batch; record this command now so the line shows it.
+    ctx.session.client.touch("client|info");
+    let line = format!("{}\n", ctx.session.client.info_line());
+    ctx.out.verbatim("txt", line.as_bytes());
+    Ok(())
+}
+
+fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let mut ids: Option<Vec<u64>> = None;
+    let mut i = 2;
+    while i < args.len() {
+        if is(&args[i], "type") && i + 1 < args.len() {
+            let kind = lower(&args[i + 1]);
+            if !["normal", "master", "replica", "pubsub"].contains(&kind.as_str()) {
+                return Err(CommandError::err(format!("Unknown client type '{kind}'")));
+            }
+            // Every client is a normal client until replication and pub/sub exist.
+            if kind != "normal" {
+                ids = Some(Vec::new());
+            }
+            i += 2;
+        } else if is(&args[i], "id") && i + 1 < args.len() {
+            let mut wanted = Vec::new();
+            for arg in &args[i + 1..] {
+                let id = int(arg).ok().and_then(|n| u64::try_from(n).ok()).filter(|&n| n > 0);
+                wanted.push(id.ok_or_else(|| CommandError::err("Invalid client ID"))?);
+            }
+            ids = Some(wanted);
+            i = args.len();
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    ctx.session.client.touch("client|list");
+    let mut text = String::new();
+    for client in ctx.server.clients.all() {
+        if ids.as_ref().is_none_or(|ids| ids.contains(&client.id)) {
+            text.push_str(&client.info_line());
+            text.push('\n');
+        }
+    }
+    ctx.out.verbatim("txt", text.as_bytes());
+    Ok(())
+}
+
+fn client_toggle(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    if is(&args[2], "on") || is(&args[2], "off") {
+        ctx.out.ok();
+        Ok(())
+    } else {
+        Err(CommandError::Syntax)
+    }
+}
+
+const CONNECTION: CommandSpec = CommandSpec { group: Group::Connection, ..CommandSpec::BASE };
+const FAST_CONN: Flags = Flags::NOSCRIPT.or(Flags::LOADING).or(Flags::STALE).or(Flags::FAST);
+
+const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "client|getname", arity: 2, flags: FAST_CONN, since: "2.6.9", summary: "Returns the name of the connection.", handler: Some(client_getname), ..CONNECTION },
+    CommandSpec { name: "client|help", arity: 2, flags: FAST_CONN, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", handler: Some(help), ..CONNECTION },
+    CommandSpec { name: "client|id", arity: 2, flags: FAST_CONN, since: "5.0.0", summary: "Returns the unique client ID of the connection.", handler: Some(client_id), ..CONNECTION },
+    CommandSpec { name: "client|info", arity: 2, flags: FAST_CONN, since: "6.2.0", summary: "Returns information about the connection.", handler: Some(client_info), ..CONNECTION },
+    CommandSpec { name: "client|list", arity: -2, flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::LOADING).or(Flags::STALE), since: "2.4.0", summary: "Lists open connections.", syntax: "[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]", handler: Some(client_list), ..CONNECTION },
+    CommandSpec { name: "client|no-evict", arity: 3, flags: Flags::ADMIN.or(FAST_CONN), since: "7.0.0", summary: "Sets the client eviction mode of the connection.", syntax: "<ON | OFF>", handler: Some(client_toggle), ..CONNECTION },
+    CommandSpec { name: "client|no-touch", arity: 3, flags: FAST_CONN, since: "7.2.0", summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", syntax: "<ON | OFF>", handler: Some(client_toggle), ..CONNECTION },
+    CommandSpec { name: "client|setinfo", arity: 4, flags: FAST_CONN, since: "7.2.0", summary: "Sets information specific to the client or connection.", syntax: "<LIB-NAME libname | LIB-VER libver>", handler: Some(client_setinfo), ..CONNECTION },
+    CommandSpec { name: "client|setname", arity: 3, flags: FAST_CONN, since: "2.6.9", summary: "Sets the connection name.", syntax: "connection-name", handler: Some(client_setname), ..CONNECTION },
+];
+
+pub(super) const COMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "auth", arity: -2, flags: Flags::NOSCRIPT.or(Flags::LOADING).or(Flags::STALE).or(Flags::FAST).or(Flags::NO_AUTH), since: "1.0.0", summary: "Authenticates the connection.", syntax: "[username] password", handler: Some(auth), ..CONNECTION },
+    CommandSpec { name: "client", arity: -2, since: "2.4.0", summary: "A container for client connection commands.", syntax: "<subcommand> [arguments]", subcommands: CLIENT_SUBCOMMANDS, ..CONNECTION },
+    CommandSpec { name: "echo", arity: 2, flags: Flags::FAST, since: "1.0.0", summary: "Returns the given string.", syntax: "message", handler: Some(echo), ..CONNECTION },
+    CommandSpec { name: "hello", arity: -1, flags: FAST_CONN.or(Flags::NO_AUTH), since: "6.0.0", summary: "Handshakes with the server, choosing the protocol (RESP2 or RESP3).", syntax: "[protover [AUTH username password] [SETNAME clientname]]", handler: Some(hello), ..CONNECTION },
+    CommandSpec { name: "ping", arity: -1, flags: Flags::FAST, since: "1.0.0", summary: "Returns the server's liveliness response.", syntax: "[message]", handler: Some(ping), ..CONNECTION },
+    CommandSpec { name: "quit", arity: -1, flags: FAST_CONN.or(Flags::NO_AUTH), since: "1.0.0", summary: "Closes the connection.", handler: Some(quit), ..CONNECTION },
+    CommandSpec { name: "reset", arity: 1, flags: FAST_CONN.or(Flags::NO_AUTH), since: "6.2.0", summary: "Resets the connection: RESP2, database 0, no name.", handler: Some(reset), ..CONNECTION },
+    CommandSpec { name: "select", arity: 2, flags: Flags::LOADING.or(Flags::STALE).or(Flags::FAST), since: "1.0.0", summary: "Changes the selected database.", syntax: "index", handler: Some(select), ..CONNECTION },
+];

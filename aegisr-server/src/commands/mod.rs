@@ -1,0 +1,118 @@
+//! Commands: the table, the dispatcher, and one file per command family. A family file
+//! parses and validates arguments, calls data operations from `types`, and writes the reply
+//! into the sink; it never sees a socket or a protocol.
+
+pub mod args;
+mod connection;
+pub mod errors;
+mod keys;
+mod server;
+mod string;
+pub mod table;
+
+use bytes::Bytes;
+
+pub use connection::REDIS_VERSION;
+pub use errors::{CommandError, CommandResult};
+use table::CommandSpec;
+
+use crate::engine::Locked;
+use crate::reply::{Protocol, ReplySink};
+use crate::server::{ClientHandle, Server};
+
+/// One client's state, whichever door it came through.
+pub struct Session {
+    pub client: std::sync::Arc<ClientHandle>,
+    /// The selected logical database.
+    pub db: usize,
+    pub protocol: Protocol,
+    /// Set by QUIT: close the connection once the reply is written.
+    pub quit: bool,
+}
+
+impl Session {
+    pub fn new(client: std::sync::Arc<ClientHandle>) -> Session {
+        Session { client, db: 0, protocol: Protocol::Resp2, quit: false }
+    }
+
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+        self.client.set_db(db);
+    }
+}
+
+/// What a command runs with: the node, the calling session, and where its reply goes.
+pub struct Ctx<'a> {
+    pub server: &'a Server,
+    pub session: &'a mut Session,
+    pub out: &'a mut dyn ReplySink,
+}
+
+impl Ctx<'_> {
+    /// Locks the shard of `key` in the session's database.
+    pub fn lock(&self, key: &[u8]) -> Locked<'_> {
+        self.server.keyspace.lock_key(self.session.db, key)
+    }
+
+    /// Locks the shards of all `keys`, in the global order.
+    pub fn lock_keys<'k>(&self, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'_> {
+        self.server.keyspace.lock_keys(self.session.db, keys.into_iter().map(|k| &k[..]))
+    }
+}
+
+/// Runs one command (name first) and writes its reply, or its error, into `ctx.out`.
+/// Returns the command that ran, for statistics.
+pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec> {
+    let (spec, result) = match resolve(args) {
+        Ok(spec) => (Some(spec), spec.handler.map_or(Ok(()), |handler| handler(ctx, args))),
+        Err(e) => (None, Err(e)),
+    };
+    if let Err(e) = result {
+        ctx.out.error(&e.to_string());
+    }
+    spec
+}
+
+/// Finds the command (or subcommand) `args` names and checks its arity.
+pub fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, CommandError> {
+    let Some(name) = args.first() else {
+        return Err(CommandError::unknown_command(b"", &[]));
+    };
+    let spec = table::lookup(name).ok_or_else(|| CommandError::unknown_command(name, &args[1..]))?;
+    if !spec.arity_ok(args.len()) {
+        return Err(CommandError::WrongArity(spec.name.to_owned()));
+    }
+    // A container with a handler of its own (COMMAND) runs it when given no subcommand.
+    if spec.subcommands.is_empty() || (args.len() == 1 && spec.handler.is_some()) {
+        return Ok(spec);
+    }
+    let sub_name = &args[1];
+    let sub = spec.subcommand(sub_name).ok_or_else(|| CommandError::UnknownSubcommand {
+        command: spec.name.to_ascii_uppercase(),
+        sub: String::from_utf8_lossy(sub_name).into_owned(),
+    })?;
+    if !sub.arity_ok(args.len()) {
+        return Err(CommandError::WrongArity(sub.name.to_owned()));
+    }
+    Ok(sub)
+}
+
+/// `<CONTAINER> HELP`, generated from the table.
+pub fn help(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let container = resolve(&args[..1])
+        .ok()
+        .or_else(|| table::lookup(&args[0]))
+        .ok_or(CommandError::Syntax)?;
+    let upper = container.name.to_ascii_uppercase();
+    let mut lines = vec![format!("{upper} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")];
+    for sub in container.subcommands {
+        let sub_name = sub.name.rsplit('|').next().unwrap_or(sub.name).to_ascii_uppercase();
+        lines.push(format!("{sub_name} {}", sub.syntax).trim_end().to_owned());
+        lines.push(format!("    {}", sub.summary));
+    }
+    ctx.out.array(lines.len());
+    for line in &lines {
+        ctx.out.simple(line);
+    }
+    Ok(())
+}

@@ -1,0 +1,283 @@
+//! Server commands: COMMAND, INFO, CONFIG, TIME, SHUTDOWN.
+
+use bytes::Bytes;
+
+use super::args::{is, lower};
+use super::errors::{CommandError, CommandResult};
+use super::table::{self, CommandSpec, Flags, Group, KeyRange};
+use super::{Ctx, help, resolve};
+use crate::engine::glob::glob_match;
+use crate::reply::ReplySink;
+use crate::server::info;
+
+fn write_key_specs(out: &mut dyn ReplySink, spec: &CommandSpec) {
+    if spec.keys.first <= 0 {
+        out.array(0);
+        return;
+    }
+    let KeyRange { first, last, step } = spec.keys;
+    out.array(1);
+    out.map(3);
+    out.bulk(b"flags");
+    let access = if spec.flags.contains(Flags::WRITE) { "RW" } else { "RO" };
+    out.set(1);
+    out.simple(access);
+    out.bulk(b"begin_search");
+    out.map(2);
+    out.bulk(b"type");
+    out.bulk(b"index");
+    out.bulk(b"spec");
+    out.map(1);
+    out.bulk(b"index");
+    out.integer(i64::from(first));
+    out.bulk(b"find_keys");
+    out.map(2);
+    out.bulk(b"type");
+    out.bulk(b"range");
+    out.bulk(b"spec");
+    out.map(3);
+    out.bulk(b"lastkey");
+    out.integer(i64::from(if last < 0 { last } else { last - first }));
+    out.bulk(b"keystep");
+    out.integer(i64::from(step));
+    out.bulk(b"limit");
+    out.integer(0);
+}
+
+/// One COMMAND INFO entry, in Redis 7's ten-element shape.
+fn write_info(out: &mut dyn ReplySink, spec: &CommandSpec) {
+    out.array(10);
+    out.bulk(spec.name.as_bytes());
+    out.integer(i64::from(spec.arity));
+    let flags: Vec<_> = spec.flags.names().collect();
+    out.set(flags.len());
+    for f in flags {
+        out.simple(f);
+    }
+    let KeyRange { first, last, step } = spec.keys;
+    out.integer(i64::from(first));
+    out.integer(i64::from(last));
+    out.integer(i64::from(step));
+    let cats = spec.acl_categories();
+    out.set(cats.len());
+    for c in cats {
+        out.simple(c);
+    }
+    out.array(0);
+    write_key_specs(out, spec);
+    out.array(spec.subcommands.len());
+    for sub in spec.subcommands {
+        write_info(out, sub);
+    }
+}
+
+fn write_docs(out: &mut dyn ReplySink, spec: &CommandSpec) {
+    let subs = !spec.subcommands.is_empty();
+    out.map(4 + usize::from(subs));
+    out.bulk(b"summary");
+    out.bulk(spec.summary.as_bytes());
+    out.bulk(b"since");
+    out.bulk(spec.since.as_bytes());
+    out.bulk(b"group");
+    out.bulk(spec.group.name().as_bytes());
+    out.bulk(b"syntax");
+    out.bulk(spec.syntax.as_bytes());
+    if subs {
+        out.bulk(b"subcommands");
+        out.map(spec.subcommands.len());
+        for sub in spec.subcommands {
+            out.bulk(sub.name.as_bytes());
+            write_docs(out, sub);
+        }
+    }
+}
+
+/// A command or `container|sub` by name, for COMMAND INFO/DOCS.
+fn find_spec(name: &[u8]) -> Option<&'static CommandSpec> {
+    let text = lower(name);
+    match text.split_once('|') {
+        Some((container, sub)) => table::lookup(container.as_bytes())?.subcommand(sub.as_bytes()),
+        None => table::lookup(name),
+    }
+}
+
+fn command(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let all = table::all();
+    ctx.out.array(all.len());
+    for spec in all {
+        write_info(ctx.out, spec);
+    }
+    Ok(())
+}
+
+fn command_count(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    ctx.out.integer(i64::try_from(table::all().len()).unwrap_or(i64::MAX));
+    Ok(())
+}
+
+fn command_info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    if args.len() == 2 {
+        return command(ctx, args);
+    }
+    ctx.out.array(args.len() - 2);
+    for name in &args[2..] {
+        match find_spec(name) {
+            Some(spec) => write_info(ctx.out, spec),
+            None => ctx.out.null_array(),
+        }
+    }
+    Ok(())
+}
+
+fn command_docs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let specs: Vec<&CommandSpec> =
+        if args.len() == 2 { table::all() } else { args[2..].iter().filter_map(|n| find_spec(n)).collect() };
+    ctx.out.map(specs.len());
+    for spec in specs {
+        ctx.out.bulk(spec.name.as_bytes());
+        write_docs(ctx.out, spec);
+    }
+    Ok(())
+}
+
+fn command_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let mut names: Vec<&str> = Vec::new();
+    let all = table::all();
+    let every = all.iter().flat_map(|c| std::iter::once(*c).chain(c.subcommands.iter()));
+    match args.len() {
+        2 => names.extend(every.map(|c| c.name)),
+        5 if is(&args[2], "filterby") => {
+            let value = &args[4];
+            if is(&args[3], "module") {
+            } else if is(&args[3], "aclcat") {
+                let cat = format!("@{}", lower(value));
+                names.extend(every.filter(|c| c.acl_categories().contains(&cat.as_str())).map(|c| c.name));
+            } else if is(&args[3], "pattern") {
+                names.extend(every.filter(|c| glob_match(value, c.name.as_bytes(), true)).map(|c| c.name));
+            } else {
+                return Err(CommandError::Syntax);
+            }
+        }
+        _ => return Err(CommandError::Syntax),
+    }
+    ctx.out.array(names.len());
+    for n in names {
+        ctx.out.bulk(n.as_bytes());
+    }
+    Ok(())
+}
+
+fn command_getkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let target = &args[2..];
+    let spec = match resolve(target) {
+        Ok(spec) => spec,
+        Err(CommandError::WrongArity(_)) => return Err(CommandError::err("Invalid number of arguments specified for command")),
+        Err(_) => return Err(CommandError::err("Invalid command specified")),
+    };
+    let keys: Vec<&Bytes> = spec.keys.keys(target).collect();
+    if keys.is_empty() {
+        return Err(CommandError::err("The command has no key arguments"));
+    }
+    ctx.out.array(keys.len());
+    for k in keys {
+        ctx.out.bulk(k);
+    }
+    Ok(())
+}
+
+fn info_cmd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let wanted: Vec<String> = args[1..].iter().map(|a| lower(a)).collect();
+    let text = info::render(&info::collect(ctx.server, &wanted));
+    ctx.out.verbatim("txt", text.as_bytes());
+    Ok(())
+}
+
+fn config_get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let patterns: Vec<&[u8]> = args[2..].iter().map(|a| &a[..]).collect();
+    let found = ctx.server.config.matching(&patterns);
+    ctx.out.map(found.len());
+    for (name, value) in found {
+        ctx.out.bulk(name.as_bytes());
+        ctx.out.bulk(value.as_bytes());
+    }
+    Ok(())
+}
+
+fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    if args.len() % 2 != 0 {
+        return Err(CommandError::WrongArity("config|set".into()));
+    }
+    let pairs: Vec<(String, String)> = args[2..]
+        .chunks_exact(2)
+        .map(|p| (String::from_utf8_lossy(&p[0]).into_owned(), String::from_utf8_lossy(&p[1]).into_owned()))
+        .collect();
+    ctx.server.config.set_many(&pairs, false).map_err(|e| CommandError::Message(e.to_string()))?;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    ctx.server.stats.reset();
+    ctx.server.keyspace.reset_stats();
+    ctx.out.ok();
+    Ok(())
+}
+
+fn time(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    ctx.out.array(2);
+    ctx.out.bulk(now.as_secs().to_string().as_bytes());
+    ctx.out.bulk(now.subsec_micros().to_string().as_bytes());
+    Ok(())
+}
+
+fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let (mut save, mut nosave) = (false, false);
+    for arg in &args[1..] {
+        if is(arg, "save") {
+            save = true;
+        } else if is(arg, "nosave") {
+            nosave = true;
+        } else if is(arg, "abort") {
+            return Err(CommandError::err("No shutdown in progress."));
+        } else if !(is(arg, "now") || is(arg, "force")) {
+            return Err(CommandError::Syntax);
+        }
+    }
+    if save && nosave {
+        return Err(CommandError::Syntax);
+    }
+    // Nothing to save until persistence exists; SAVE and NOSAVE both stop at once.
+    tracing::info!(client = %ctx.session.client.addr, "User requested shutdown...");
+    ctx.server.shutdown.cancel();
+    // Like Redis, no reply: the connection closes.
+    ctx.session.quit = true;
+    Ok(())
+}
+
+const SERVER: CommandSpec = CommandSpec { group: Group::Server, ..CommandSpec::BASE };
+const LOADING_STALE: Flags = Flags::LOADING.or(Flags::STALE);
+
+const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "command|count", arity: 2, flags: LOADING_STALE, since: "2.8.13", summary: "Returns a count of commands.", handler: Some(command_count), ..SERVER },
+    CommandSpec { name: "command|docs", arity: -2, flags: LOADING_STALE, since: "7.0.0", summary: "Returns documentary information about one, multiple or all commands.", syntax: "[command-name [command-name ...]]", handler: Some(command_docs), ..SERVER },
+    CommandSpec { name: "command|getkeys", arity: -3, flags: LOADING_STALE, since: "2.8.13", summary: "Extracts the key names from an arbitrary command.", syntax: "command [arg [arg ...]]", handler: Some(command_getkeys), ..SERVER },
+    CommandSpec { name: "command|help", arity: 2, flags: LOADING_STALE, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", handler: Some(help), ..SERVER },
+    CommandSpec { name: "command|info", arity: -2, flags: LOADING_STALE, since: "2.8.13", summary: "Returns information about one, multiple or all commands.", syntax: "[command-name [command-name ...]]", handler: Some(command_info), ..SERVER },
+    CommandSpec { name: "command|list", arity: -2, flags: LOADING_STALE, since: "7.0.0", summary: "Returns a list of command names.", syntax: "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]", handler: Some(command_list), ..SERVER },
+];
+
+const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "config|get", arity: -3, flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(LOADING_STALE), since: "2.0.0", summary: "Returns the effective values of configuration parameters.", syntax: "parameter [parameter ...]", handler: Some(config_get), ..SERVER },
+    CommandSpec { name: "config|help", arity: 2, flags: LOADING_STALE, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", handler: Some(help), ..SERVER },
+    CommandSpec { name: "config|resetstat", arity: 2, flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(LOADING_STALE), since: "2.0.0", summary: "Resets the server's statistics.", handler: Some(config_resetstat), ..SERVER },
+    CommandSpec { name: "config|set", arity: -4, flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(LOADING_STALE), since: "2.0.0", summary: "Sets configuration parameters in-flight, all or none.", syntax: "parameter value [parameter value ...]", handler: Some(config_set), ..SERVER },
+];
+
+pub(super) const COMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "command", arity: -1, flags: LOADING_STALE, since: "2.8.13", summary: "Returns detailed information about all commands.", syntax: "[subcommand]", handler: Some(command), subcommands: COMMAND_SUBCOMMANDS, ..SERVER },
+    CommandSpec { name: "config", arity: -2, since: "2.0.0", summary: "A container for server configuration commands.", syntax: "<subcommand> [arguments]", subcommands: CONFIG_SUBCOMMANDS, ..SERVER },
+    CommandSpec { name: "info", arity: -1, flags: LOADING_STALE, since: "1.0.0", summary: "Returns information and statistics about the server.", syntax: "[section [section ...]]", handler: Some(info_cmd), acl: &["@dangerous"], ..SERVER },
+    CommandSpec { name: "shutdown", arity: -1, flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(LOADING_STALE).or(Flags::NO_MULTI).or(Flags::ALLOW_BUSY), since: "1.0.0", summary: "Synchronously saves the database(s) to disk and shuts down the server.", syntax: "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]", handler: Some(shutdown), ..SERVER },
+    CommandSpec { name: "time", arity: 1, flags: LOADING_STALE.or(Flags::FAST), since: "2.6.0", summary: "Returns the server time.", handler: Some(time), ..SERVER },
+];

@@ -1,0 +1,281 @@
+//! The command table: one declarative entry per command, the single source of truth for
+//! dispatch, arity, flags, key positions, ACL categories and documentation (COMMAND INFO,
+//! COMMAND DOCS, CLI hints).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use bytes::Bytes;
+
+use super::{Ctx, errors::CommandResult};
+
+/// A command implementation: arguments include the command name (and subcommand).
+pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> CommandResult;
+
+/// Command flags, named as Redis's COMMAND INFO names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flags(u32);
+
+impl Flags {
+    pub const NONE: Flags = Flags(0);
+    pub const WRITE: Flags = Flags(1);
+    pub const READONLY: Flags = Flags(1 << 1);
+    pub const DENYOOM: Flags = Flags(1 << 2);
+    pub const ADMIN: Flags = Flags(1 << 3);
+    pub const PUBSUB: Flags = Flags(1 << 4);
+    pub const NOSCRIPT: Flags = Flags(1 << 5);
+    pub const BLOCKING: Flags = Flags(1 << 6);
+    pub const LOADING: Flags = Flags(1 << 7);
+    pub const STALE: Flags = Flags(1 << 8);
+    pub const FAST: Flags = Flags(1 << 9);
+    pub const NO_AUTH: Flags = Flags(1 << 10);
+    pub const MOVABLE_KEYS: Flags = Flags(1 << 11);
+    pub const NO_MULTI: Flags = Flags(1 << 12);
+    pub const ALLOW_BUSY: Flags = Flags(1 << 13);
+    pub const SKIP_SLOWLOG: Flags = Flags(1 << 14);
+
+    const NAMES: [(Flags, &'static str); 15] = [
+        (Flags::WRITE, "write"),
+        (Flags::READONLY, "readonly"),
+        (Flags::DENYOOM, "denyoom"),
+        (Flags::ADMIN, "admin"),
+        (Flags::PUBSUB, "pubsub"),
+        (Flags::NOSCRIPT, "noscript"),
+        (Flags::BLOCKING, "blocking"),
+        (Flags::LOADING, "loading"),
+        (Flags::STALE, "stale"),
+        (Flags::SKIP_SLOWLOG, "skip_slowlog"),
+        (Flags::FAST, "fast"),
+        (Flags::NO_AUTH, "no_auth"),
+        (Flags::MOVABLE_KEYS, "movablekeys"),
+        (Flags::NO_MULTI, "no_multi"),
+        (Flags::ALLOW_BUSY, "allow_busy"),
+    ];
+
+    pub const fn or(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+
+    pub const fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The flag names, in Redis's order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Flags::NAMES.into_iter().filter(move |(f, _)| self.contains(*f)).map(|(_, n)| n)
+    }
+}
+
+impl std::ops::BitOr for Flags {
+    type Output = Flags;
+    fn bitor(self, other: Flags) -> Flags {
+        self.or(other)
+    }
+}
+
+/// Where a command's keys are: `first` and `last` argument index (negative `last` counts
+/// from the end, -1 is the last argument) every `step` arguments. `first == 0`: no keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRange {
+    pub first: i32,
+    pub last: i32,
+    pub step: i32,
+}
+
+impl KeyRange {
+    pub const NONE: KeyRange = KeyRange { first: 0, last: 0, step: 0 };
+    pub const FIRST: KeyRange = KeyRange { first: 1, last: 1, step: 1 };
+    pub const ALL: KeyRange = KeyRange { first: 1, last: -1, step: 1 };
+    pub const TWO: KeyRange = KeyRange { first: 1, last: 2, step: 1 };
+    pub const PAIRS: KeyRange = KeyRange { first: 1, last: -1, step: 2 };
+
+    /// The key arguments of `args` (the full vector, name first).
+    pub fn keys<'a>(&self, args: &'a [Bytes]) -> impl Iterator<Item = &'a Bytes> {
+        let len = args.len() as i64;
+        let first = i64::from(self.first);
+        let last = if self.last < 0 { len + i64::from(self.last) } else { i64::from(self.last) };
+        let step = usize::try_from(self.step.max(1)).unwrap_or(1);
+        let range = if first == 0 || last < first || last >= len {
+            0..0
+        } else {
+            first as usize..last as usize + 1
+        };
+        args[range].iter().step_by(step)
+    }
+}
+
+/// The command groups of COMMAND DOCS, each with its ACL category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Connection,
+    Generic,
+    Server,
+    String,
+}
+
+impl Group {
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Connection => "connection",
+            Group::Generic => "generic",
+            Group::Server => "server",
+            Group::String => "string",
+        }
+    }
+
+    fn acl_category(self) -> Option<&'static str> {
+        match self {
+            Group::Connection => Some("@connection"),
+            Group::Generic => Some("@keyspace"),
+            Group::Server => None,
+            Group::String => Some("@string"),
+        }
+    }
+}
+
+/// One command (or subcommand).
+#[derive(Debug)]
+pub struct CommandSpec {
+    /// Lower-case name; subcommands are named `container|sub` as in Redis 7.
+    pub name: &'static str,
+    /// Redis's arity: positive is exact, negative is a minimum; the name counts.
+    pub arity: i32,
+    pub flags: Flags,
+    pub keys: KeyRange,
+    pub group: Group,
+    /// Extra ACL categories beyond those the flags and group imply (e.g. "@dangerous").
+    pub acl: &'static [&'static str],
+    /// Version of Redis (or Aegisr) that introduced the command.
+    pub since: &'static str,
+    pub summary: &'static str,
+    /// The arguments after the name, in Redis's documentation syntax.
+    pub syntax: &'static str,
+    pub handler: Option<Handler>,
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    /// A base to fill with struct update syntax: `CommandSpec { name, .., ..CommandSpec::BASE }`.
+    pub const BASE: CommandSpec = CommandSpec {
+        name: "",
+        arity: 1,
+        flags: Flags::NONE,
+        keys: KeyRange::NONE,
+        group: Group::Generic,
+        acl: &[],
+        since: "1.0.0",
+        summary: "",
+        syntax: "",
+        handler: None,
+        subcommands: &[],
+    };
+
+    /// Whether `argc` arguments (name included) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = i64::try_from(argc).unwrap_or(i64::MAX);
+        let arity = i64::from(self.arity);
+        if arity >= 0 { argc == arity } else { argc >= -arity }
+    }
+
+    /// ACL categories, as COMMAND INFO lists them.
+    pub fn acl_categories(&self) -> Vec<&'static str> {
+        let mut cats = Vec::new();
+        let f = self.flags;
+        if f.contains(Flags::WRITE) {
+            cats.push("@write");
+        }
+        if f.contains(Flags::READONLY) {
+            cats.push("@read");
+        }
+        cats.extend(self.group.acl_category());
+        if f.contains(Flags::ADMIN) {
+            cats.extend(["@admin", "@dangerous"]);
+        }
+        if f.contains(Flags::PUBSUB) {
+            cats.push("@pubsub");
+        }
+        if f.contains(Flags::BLOCKING) {
+            cats.push("@blocking");
+        }
+        cats.push(if f.contains(Flags::FAST) { "@fast" } else { "@slow" });
+        for extra in self.acl {
+            if !cats.contains(extra) {
+                cats.push(extra);
+            }
+        }
+        cats
+    }
+
+    /// The subcommand named by `arg`, if this is a container.
+    pub fn subcommand(&self, arg: &[u8]) -> Option<&'static CommandSpec> {
+        self.subcommands.iter().find(|s| {
+            let sub = s.name.rsplit('|').next().unwrap_or(s.name);
+            arg.eq_ignore_ascii_case(sub.as_bytes())
+        })
+    }
+}
+
+/// Every command family's table.
+fn families() -> [&'static [CommandSpec]; 4] {
+    [super::connection::COMMANDS, super::keys::COMMANDS, super::server::COMMANDS, super::string::COMMANDS]
+}
+
+static BY_NAME: LazyLock<HashMap<&'static str, &'static CommandSpec>> =
+    LazyLock::new(|| families().into_iter().flatten().map(|c| (c.name, c)).collect());
+
+/// All top-level commands, sorted by name.
+pub fn all() -> Vec<&'static CommandSpec> {
+    let mut all: Vec<_> = BY_NAME.values().copied().collect();
+    all.sort_by_key(|c| c.name);
+    all
+}
+
+/// Finds a command by name, ignoring ASCII case, without allocating for short names.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    let mut buf = [0u8; 32];
+    if name.len() > buf.len() {
+        return None;
+    }
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    BY_NAME.get(std::str::from_utf8(lower).ok()?).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_is_well_formed() {
+        for c in all() {
+            assert_eq!(c.name, c.name.to_ascii_lowercase(), "{}", c.name);
+            assert!(!c.summary.is_empty(), "{} has no summary", c.name);
+            assert!(c.handler.is_some() || !c.subcommands.is_empty(), "{}: no handler", c.name);
+            assert!(c.arity != 0, "{}", c.name);
+            for s in c.subcommands {
+                assert!(s.name.starts_with(&format!("{}|", c.name)), "{}", s.name);
+                assert!(s.handler.is_some() && !s.summary.is_empty(), "{}", s.name);
+            }
+            if c.keys.first > 0 {
+                assert!(!c.flags.contains(Flags::WRITE | Flags::READONLY), "{} both read and write", c.name);
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_ignores_case() {
+        assert_eq!(lookup(b"GeT").map(|c| c.name), Some("get"));
+        assert!(lookup(b"nosuchcommand").is_none());
+        assert!(lookup(&[b'x'; 100]).is_none());
+    }
+
+    #[test]
+    fn key_ranges() {
+        let args: Vec<Bytes> = ["mset", "a", "1", "b", "2"].iter().map(|s| Bytes::from(*s)).collect();
+        let keys: Vec<_> = KeyRange::PAIRS.keys(&args).collect();
+        assert_eq!(keys, vec![&args[1], &args[3]]);
+        let keys: Vec<_> = KeyRange::ALL.keys(&args[..1]).collect();
+        assert!(keys.is_empty());
+    }
+}

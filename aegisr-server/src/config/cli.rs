@@ -1,0 +1,159 @@
+//! Command-line flags. Each flag is also read from `AEGISR_<NAME>` and from the TOML file
+//! given with `--config`; flags beat the environment, which beats the file, which beats the
+//! defaults. The file may set any option of the registry by its Redis name.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+
+use super::store::ConfigStore;
+
+/// Aegisr: an in-memory data store that speaks RESP2/RESP3 and gRPC.
+#[derive(Debug, Parser)]
+#[command(name = "aegisr-server", version, about, long_about = None, after_help = "\
+Examples:
+  aegisr-server                          # RESP on 127.0.0.1:6379, gRPC on 127.0.0.1:7379
+  aegisr-server --port 0 --grpc-port 0   # free ports, printed at start
+  aegisr-server --config aegisr.toml     # any option by its Redis name, e.g. hz = 20
+Connect with: redis-cli -p 6379")]
+pub struct Cli {
+    /// TOML file with options by their Redis names (e.g. `maxclients = 5000`).
+    #[arg(long, env = "AEGISR_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Addresses to listen on, space separated [default: 127.0.0.1].
+    #[arg(long, env = "AEGISR_BIND", value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// RESP port; 0 picks a free port [default: 6379].
+    #[arg(long, env = "AEGISR_PORT")]
+    pub port: Option<u16>,
+    /// gRPC port (Data and Admin services); 0 picks a free port [default: 7379].
+    #[arg(long, env = "AEGISR_GRPC_PORT")]
+    pub grpc_port: Option<u16>,
+    /// Data directory [default: ./aegisr-data].
+    #[arg(long, env = "AEGISR_DIR", value_name = "PATH")]
+    pub dir: Option<String>,
+    /// Worker threads; 0 means one per core [default: 0].
+    #[arg(long, env = "AEGISR_THREADS")]
+    pub threads: Option<u32>,
+    /// Keyspace shards, a power of two; 0 picks 16 per worker thread [default: 0].
+    #[arg(long, env = "AEGISR_SHARDS")]
+    pub shards: Option<u32>,
+    /// Number of logical databases [default: 16].
+    #[arg(long, env = "AEGISR_DATABASES")]
+    pub databases: Option<u32>,
+    /// Most clients connected at once [default: 10000].
+    #[arg(long, env = "AEGISR_MAXCLIENTS")]
+    pub maxclients: Option<u32>,
+    /// Close clients idle for this many seconds, 0 for never [default: 0].
+    #[arg(long, env = "AEGISR_TIMEOUT", value_name = "SECONDS")]
+    pub timeout: Option<u32>,
+    /// Active expiry passes per second [default: 10].
+    #[arg(long, env = "AEGISR_HZ")]
+    pub hz: Option<u32>,
+    /// Largest bulk string a client may send, e.g. 512mb [default: 512mb].
+    #[arg(long, env = "AEGISR_PROTO_MAX_BULK_LEN", value_name = "SIZE")]
+    pub proto_max_bulk_len: Option<String>,
+    /// Most bytes pending in one client's unfinished command [default: 1gb].
+    #[arg(long, env = "AEGISR_CLIENT_QUERY_BUFFER_LIMIT", value_name = "SIZE")]
+    pub client_query_buffer_limit: Option<String>,
+    /// debug, verbose, notice, warning or nothing [default: notice].
+    #[arg(long, env = "AEGISR_LOGLEVEL", value_name = "LEVEL")]
+    pub loglevel: Option<String>,
+}
+
+impl Cli {
+    /// The flags given, as `(option name, value)` pairs.
+    fn pairs(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut put = |name: &str, value: Option<String>| {
+            if let Some(v) = value {
+                out.push((name.to_owned(), v));
+            }
+        };
+        put("bind", self.bind.clone());
+        put("port", self.port.map(|v| v.to_string()));
+        put("grpc-port", self.grpc_port.map(|v| v.to_string()));
+        put("dir", self.dir.clone());
+        put("threads", self.threads.map(|v| v.to_string()));
+        put("shards", self.shards.map(|v| v.to_string()));
+        put("databases", self.databases.map(|v| v.to_string()));
+        put("maxclients", self.maxclients.map(|v| v.to_string()));
+        put("timeout", self.timeout.map(|v| v.to_string()));
+        put("hz", self.hz.map(|v| v.to_string()));
+        put("proto-max-bulk-len", self.proto_max_bulk_len.clone());
+        put("client-query-buffer-limit", self.client_query_buffer_limit.clone());
+        put("loglevel", self.loglevel.clone());
+        out
+    }
+
+    /// Builds the validated configuration: defaults, then the file, then flags and env.
+    pub fn load(&self) -> anyhow::Result<ConfigStore> {
+        let store = ConfigStore::new();
+        if let Some(path) = &self.config {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+            let pairs = file_pairs(&text).with_context(|| format!("in config file {}", path.display()))?;
+            store.set_many(&pairs, true).map_err(|e| anyhow::anyhow!("in config file {}: {}", path.display(), plain(&e)))?;
+        }
+        store.set_many(&self.pairs(), true).map_err(|e| anyhow::anyhow!("{}", plain(&e)))?;
+        Ok(store)
+    }
+}
+
+/// A configuration error without the RESP "ERR CONFIG SET failed" framing.
+fn plain(e: &super::ConfigError) -> String {
+    use super::ConfigError::*;
+    match e {
+        Unknown(name) => format!("unknown option '{name}'"),
+        Immutable(name) => format!("option '{name}' cannot be changed"),
+        Duplicate(name) => format!("option '{name}' given twice"),
+        Invalid { name, reason } => format!("option '{name}': {reason}"),
+    }
+}
+
+/// The `name = value` pairs of a TOML config file (strings, integers or booleans).
+fn file_pairs(text: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let table: toml::Table = text.parse()?;
+    let mut pairs = Vec::new();
+    for (name, value) in table {
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => if b { "yes" } else { "no" }.to_owned(),
+            toml::Value::Array(items) => items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect::<Vec<_>>().join(" "),
+            other => bail!("option '{name}': unsupported value {other}"),
+        };
+        pairs.push((name, value));
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aegisr.toml");
+        std::fs::write(&path, "hz = 20\nmaxclients = 7\nbind = [\"127.0.0.1\", \"::1\"]\nappendonly = true\n").unwrap();
+        let cli = Cli::parse_from(["aegisr-server", "--config", path.to_str().unwrap(), "--maxclients", "9"]);
+        let store = cli.load().unwrap();
+        assert_eq!(store.get("hz").as_deref(), Some("20"));
+        assert_eq!(store.get("maxclients").as_deref(), Some("9"));
+        assert_eq!(store.get("bind").as_deref(), Some("127.0.0.1 ::1"));
+        assert_eq!(store.get("appendonly").as_deref(), Some("yes"));
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let cli = Cli::parse_from(["aegisr-server", "--proto-max-bulk-len", "lots"]);
+        let err = cli.load().err().unwrap().to_string();
+        assert_eq!(err, "option 'proto-max-bulk-len': argument must be a memory value");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "no_such_option = 1\n").unwrap();
+        let cli = Cli::parse_from(["aegisr-server", "--config", path.to_str().unwrap()]);
+        assert!(cli.load().err().unwrap().to_string().contains("unknown option 'no_such_option'"));
+    }
+}

@@ -1,0 +1,13 @@
+//! Configuration: command-line flags, an optional TOML file and `AEGISR_*` environment
+//! variables, validated into one [`ConfigStore`] that CONFIG GET/SET read and change at run
+//! time. Option names are Redis's wherever Redis has the option.
+
+mod cli;
+mod options;
+mod store;
+mod units;
+
+pub use cli::Cli;
+pub use options::{Effect, OPTIONS, OptionKind, OptionSpec};
+pub use store::{ConfigError, ConfigStore, Limits};
+pub use units::parse_memory;

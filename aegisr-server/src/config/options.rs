@@ -1,0 +1,105 @@
+//! The registry of every option: its Redis name, type, bounds, default, whether CONFIG SET
+//! may change it, and what it does in Aegisr. Options Redis has but Aegisr's design makes
+//! meaningless are accepted and kept (so tools that set them keep working), logged once,
+//! and documented as having no effect.
+
+/// An option's type and bounds.
+#[derive(Debug, Clone, Copy)]
+pub enum OptionKind {
+    Bool,
+    Int { min: i64, max: i64 },
+    /// A size in bytes; accepts Redis units (`512mb`).
+    Memory { min: u64, max: u64 },
+    Enum(&'static [&'static str]),
+    String,
+}
+
+/// What setting the option does in Aegisr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Takes effect at once.
+    Live,
+    /// Read at start only (CONFIG SET refuses it).
+    Startup,
+    /// Accepted and returned by CONFIG GET, but has no effect in Aegisr: the text says why.
+    NoEffect(&'static str),
+}
+
+#[derive(Debug)]
+pub struct OptionSpec {
+    pub name: &'static str,
+    pub kind: OptionKind,
+    pub default: &'static str,
+    pub effect: Effect,
+    pub help: &'static str,
+}
+
+const YES_NO: OptionKind = OptionKind::Bool;
+const MB: u64 = 1024 * 1024;
+
+const fn live(name: &'static str, kind: OptionKind, default: &'static str, help: &'static str) -> OptionSpec {
+    OptionSpec { name, kind, default, effect: Effect::Live, help }
+}
+
+const fn startup(name: &'static str, kind: OptionKind, default: &'static str, help: &'static str) -> OptionSpec {
+    OptionSpec { name, kind, default, effect: Effect::Startup, help }
+}
+
+const fn inert(name: &'static str, kind: OptionKind, default: &'static str, why: &'static str) -> OptionSpec {
+    OptionSpec { name, kind, default, effect: Effect::NoEffect(why), help: why }
+}
+
+/// Every option, sorted by name.
+pub static OPTIONS: &[OptionSpec] = &[
+    inert("activedefrag", YES_NO, "no", "allocation is size-classed per shard; there is no defragmenter to run"),
+    inert("activerehashing", YES_NO, "yes", "tables are per hash slot and small; growing one never pauses the shard"),
+    inert("appendfsync", OptionKind::Enum(&["always", "everysec", "no"]), "everysec", "persistence arrives with the append-only log (not yet built)"),
+    inert("appendonly", YES_NO, "no", "persistence arrives with the append-only log (not yet built)"),
+    startup("bind", OptionKind::String, "127.0.0.1", "Addresses the RESP and gRPC listeners bind to, space separated."),
+    live("client-query-buffer-limit", OptionKind::Memory { min: MB, max: i64::MAX as u64 }, "1gb", "Most bytes one client may have pending in an unfinished command."),
+    startup("databases", OptionKind::Int { min: 1, max: 1024 }, "16", "Number of logical databases (SELECT)."),
+    inert("daemonize", YES_NO, "no", "Aegisr runs in the foreground; use your service manager"),
+    startup("dir", OptionKind::String, "./aegisr-data", "Data directory for persistence files."),
+    startup("grpc-port", OptionKind::Int { min: 0, max: 65535 }, "7379", "gRPC port (Data and Admin services); 0 picks a free port."),
+    live("hz", OptionKind::Int { min: 1, max: 500 }, "10", "Background task frequency: active expiry passes per second."),
+    inert("io-threads", OptionKind::Int { min: 1, max: 128 }, "1", "every worker thread does its own I/O; see the threads option"),
+    inert("io-threads-do-reads", YES_NO, "no", "every worker thread does its own I/O; see the threads option"),
+    inert("lazyfree-lazy-eviction", YES_NO, "no", "large values are freed outside the shard lock"),
+    inert("lazyfree-lazy-expire", YES_NO, "no", "large values are freed outside the shard lock"),
+    inert("lazyfree-lazy-server-del", YES_NO, "no", "large values are freed outside the shard lock"),
+    live("lazyfree-lazy-user-flush", YES_NO, "no", "FLUSHALL/FLUSHDB without SYNC or ASYNC free memory in the background."),
+    inert("lazyfree-lazy-user-del", YES_NO, "no", "large values are freed outside the shard lock"),
+    live("loglevel", OptionKind::Enum(&["debug", "verbose", "notice", "warning", "nothing"]), "notice", "Log verbosity."),
+    live("maxclients", OptionKind::Int { min: 1, max: 1_000_000 }, "10000", "Most clients connected at once; more are refused with an error."),
+    inert("maxmemory", OptionKind::Memory { min: 0, max: i64::MAX as u64 }, "0", "memory limits and eviction are not built yet"),
+    inert("maxmemory-policy", OptionKind::Enum(&["noeviction", "allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "volatile-ttl", "allkeys-random", "volatile-random"]), "noeviction", "memory limits and eviction are not built yet"),
+    inert("maxmemory-samples", OptionKind::Int { min: 1, max: 64 }, "5", "memory limits and eviction are not built yet"),
+    startup("port", OptionKind::Int { min: 0, max: 65535 }, "6379", "RESP port; 0 picks a free port."),
+    live("proto-max-bulk-len", OptionKind::Memory { min: MB, max: i64::MAX as u64 }, "512mb", "Largest bulk string a client may send."),
+    inert("protected-mode", YES_NO, "yes", "Aegisr binds to loopback by default and will require a password before binding elsewhere"),
+    inert("save", OptionKind::String, "", "snapshots arrive with the persistence work (not yet built)"),
+    startup("shards", OptionKind::Int { min: 0, max: 16384 }, "0", "Number of keyspace shards (a power of two); 0 picks 16 per worker thread."),
+    inert("tcp-backlog", OptionKind::Int { min: 0, max: 65535 }, "511", "the listen backlog is the operating system's default"),
+    inert("tcp-keepalive", OptionKind::Int { min: 0, max: i32::MAX as i64 }, "300", "keepalive is left to the operating system"),
+    startup("threads", OptionKind::Int { min: 0, max: 1024 }, "0", "Worker threads; 0 means one per core."),
+    live("timeout", OptionKind::Int { min: 0, max: i32::MAX as i64 }, "0", "Close a client idle for this many seconds (0: never)."),
+];
+
+/// The option called `name` (case-insensitive, `_` accepted for `-`).
+pub fn find(name: &str) -> Option<&'static OptionSpec> {
+    let wanted = name.to_ascii_lowercase().replace('_', "-");
+    OPTIONS.iter().find(|o| o.name == wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_sorted_and_defaults_are_valid() {
+        assert!(OPTIONS.windows(2).all(|w| w[0].name < w[1].name));
+        for o in OPTIONS {
+            assert!(crate::config::store::normalize(o, o.default).is_ok(), "{}", o.name);
+        }
+    }
+}

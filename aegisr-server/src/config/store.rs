@@ -1,0 +1,208 @@
+//! The live configuration: every option's current value, kept in CONFIG GET's text form,
+//! plus atomics for the few values the hot path reads.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::{Mutex, RwLock};
+
+use super::options::{self, Effect, OPTIONS, OptionKind, OptionSpec};
+use super::units::parse_memory;
+use crate::engine::glob::glob_match;
+
+/// Why a configuration change was refused; `Display` is CONFIG SET's error text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("ERR Unknown option or number of arguments for CONFIG SET - '{0}'")]
+    Unknown(String),
+    #[error("ERR CONFIG SET failed (possibly related to argument '{0}') - can't set immutable config")]
+    Immutable(String),
+    #[error("ERR CONFIG SET failed (possibly related to argument '{0}') - duplicate parameter")]
+    Duplicate(String),
+    #[error("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")]
+    Invalid { name: String, reason: String },
+}
+
+/// Values read on every request, mirrored from the store so readers need no lock.
+#[derive(Debug, Default)]
+pub struct Limits {
+    pub proto_max_bulk_len: AtomicU64,
+    pub query_buffer_limit: AtomicU64,
+    pub maxclients: AtomicU64,
+    pub timeout_secs: AtomicU64,
+    pub hz: AtomicU64,
+    pub lazy_user_flush: AtomicU64,
+}
+
+/// Every option's current value.
+pub struct ConfigStore {
+    values: RwLock<BTreeMap<&'static str, String>>,
+    limits: Limits,
+    /// No-effect options already logged, so each is logged once.
+    warned: Mutex<HashSet<&'static str>>,
+}
+
+/// Validates `raw` for `spec` and returns it in CONFIG GET's form, or the reason it is bad.
+pub(crate) fn normalize(spec: &OptionSpec, raw: &str) -> Result<String, String> {
+    match spec.kind {
+        OptionKind::Bool => match raw.to_ascii_lowercase().as_str() {
+            "yes" => Ok("yes".into()),
+            "no" => Ok("no".into()),
+            _ => Err("argument must be 'yes' or 'no'".into()),
+        },
+        OptionKind::Int { min, max } => {
+            let n: i64 = raw.trim().parse().map_err(|_| "argument couldn't be parsed into an integer".to_owned())?;
+            if n < min || n > max {
+                return Err(format!("argument must be between {min} and {max} inclusive"));
+            }
+            Ok(n.to_string())
+        }
+        OptionKind::Memory { min, max } => {
+            let n = parse_memory(raw).ok_or_else(|| "argument must be a memory value".to_owned())?;
+            if n < min || n > max {
+                return Err(format!("argument must be between {min} and {max} inclusive"));
+            }
+            Ok(n.to_string())
+        }
+        OptionKind::Enum(choices) => {
+            let lower = raw.to_ascii_lowercase();
+            if choices.contains(&lower.as_str()) {
+                Ok(lower)
+            } else {
+                Err(format!("argument(s) must be one of the following: {}", choices.join(", ")))
+            }
+        }
+        OptionKind::String => Ok(raw.to_owned()),
+    }
+}
+
+impl Default for ConfigStore {
+    fn default() -> Self {
+        ConfigStore::new()
+    }
+}
+
+impl ConfigStore {
+    /// Every option at its default.
+    pub fn new() -> ConfigStore {
+        // Defaults are stored normalized ("512mb" as bytes), as CONFIG GET shows them.
+        let values = OPTIONS.iter().map(|o| (o.name, normalize(o, o.default).unwrap_or_else(|_| o.default.to_owned()))).collect();
+        let store = ConfigStore { values: RwLock::new(values), limits: Limits::default(), warned: Mutex::new(HashSet::new()) };
+        store.refresh_limits();
+        store
+    }
+
+    /// Sets several options at once: all are validated first, then all applied, so either
+    /// every one changes or none does. `startup` allows options that only apply at start.
+    pub fn set_many(&self, pairs: &[(String, String)], startup: bool) -> Result<(), ConfigError> {
+        let mut checked = Vec::with_capacity(pairs.len());
+        for (name, raw) in pairs {
+            let spec = options::find(name).ok_or_else(|| ConfigError::Unknown(name.clone()))?;
+            if checked.iter().any(|(s, _): &(&OptionSpec, String)| s.name == spec.name) {
+                return Err(ConfigError::Duplicate(spec.name.to_owned()));
+            }
+            if spec.effect == Effect::Startup && !startup {
+                return Err(ConfigError::Immutable(spec.name.to_owned()));
+            }
+            let value = normalize(spec, raw).map_err(|reason| ConfigError::Invalid { name: spec.name.to_owned(), reason })?;
+            checked.push((spec, value));
+        }
+        {
+            let mut values = self.values.write();
+            for (spec, value) in &checked {
+                values.insert(spec.name, value.clone());
+            }
+        }
+        for (spec, value) in &checked {
+            if let Effect::NoEffect(why) = spec.effect {
+                if self.warned.lock().insert(spec.name) {
+                    tracing::warn!("option '{}' set to '{value}' is accepted but has no effect in Aegisr: {why}", spec.name);
+                }
+            }
+        }
+        self.refresh_limits();
+        Ok(())
+    }
+
+    fn refresh_limits(&self) {
+        let l = &self.limits;
+        l.proto_max_bulk_len.store(self.u64("proto-max-bulk-len"), Ordering::Relaxed);
+        l.query_buffer_limit.store(self.u64("client-query-buffer-limit"), Ordering::Relaxed);
+        l.maxclients.store(self.u64("maxclients"), Ordering::Relaxed);
+        l.timeout_secs.store(self.u64("timeout"), Ordering::Relaxed);
+        l.hz.store(self.u64("hz"), Ordering::Relaxed);
+        l.lazy_user_flush.store(u64::from(self.bool("lazyfree-lazy-user-flush")), Ordering::Relaxed);
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The current value of an option, in CONFIG GET's form.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let spec = options::find(name)?;
+        self.values.read().get(spec.name).cloned()
+    }
+
+    /// Every `(name, value)` whose name matches one of the glob `patterns` (CONFIG GET).
+    pub fn matching(&self, patterns: &[&[u8]]) -> Vec<(&'static str, String)> {
+        let values = self.values.read();
+        values
+            .iter()
+            .filter(|(name, _)| patterns.iter().any(|p| glob_match(p, name.as_bytes(), true)))
+            .map(|(name, value)| (*name, value.clone()))
+            .collect()
+    }
+
+    /// An integer or memory option (0 if absent or negative).
+    pub fn u64(&self, name: &str) -> u64 {
+        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    pub fn bool(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| v == "yes")
+    }
+
+    pub fn string(&self, name: &str) -> String {
+        self.get(name).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn set_many_is_all_or_nothing() {
+        let store = ConfigStore::new();
+        let err = store.set_many(&pairs(&[("hz", "20"), ("maxclients", "abc")]), false);
+        assert!(matches!(err, Err(ConfigError::Invalid { .. })));
+        assert_eq!(store.get("hz").as_deref(), Some("10"));
+        store.set_many(&pairs(&[("hz", "20"), ("proto-max-bulk-len", "2mb")]), false).unwrap();
+        assert_eq!(store.get("hz").as_deref(), Some("20"));
+        assert_eq!(store.limits().proto_max_bulk_len.load(Ordering::Relaxed), 2 * 1024 * 1024);
+    }
+
+    #[test]
+    fn errors_name_the_argument() {
+        let store = ConfigStore::new();
+        assert_eq!(
+            store.set_many(&pairs(&[("nosuch", "1")]), false).unwrap_err().to_string(),
+            "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"
+        );
+        assert!(matches!(store.set_many(&pairs(&[("port", "1")]), false), Err(ConfigError::Immutable(_))));
+        assert!(matches!(store.set_many(&pairs(&[("hz", "1"), ("HZ", "2")]), false), Err(ConfigError::Duplicate(_))));
+        assert!(store.set_many(&pairs(&[("port", "1")]), true).is_ok());
+    }
+
+    #[test]
+    fn get_matches_globs() {
+        let store = ConfigStore::new();
+        let found = store.matching(&[b"maxmemory*"]);
+        assert_eq!(found.iter().map(|f| f.0).collect::<Vec<_>>(), ["maxmemory", "maxmemory-policy", "maxmemory-samples"]);
+    }
+}

@@ -1,0 +1,421 @@
+//! The keyspace: N shards, each a mutex over its slots' tables in every database. A command
+//! locks the shards of its keys, in ascending shard order, so multi-key commands are atomic
+//! and cannot deadlock; the lock is held for the data operation only.
+
+use parking_lot::{Mutex, MutexGuard};
+use smallvec::SmallVec;
+
+use super::db::{DbShard, Entry, SlotTable};
+use super::slot::{SLOT_COUNT, key_slot};
+use crate::types::Value;
+
+/// Index of a shard in the keyspace.
+pub type ShardIndex = usize;
+
+/// Per-shard counters, summed by INFO.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyspaceStats {
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+}
+
+impl std::ops::AddAssign for KeyspaceStats {
+    fn add_assign(&mut self, other: KeyspaceStats) {
+        self.keyspace_hits += other.keyspace_hits;
+        self.keyspace_misses += other.keyspace_misses;
+        self.expired_keys += other.expired_keys;
+    }
+}
+
+pub(crate) struct Shard {
+    /// One table set per logical database, allocated on first write.
+    dbs: Box<[Option<Box<DbShard>>]>,
+    slot_count: usize,
+    pub(crate) stats: KeyspaceStats,
+    /// Where the active expiry sweep resumes, per database.
+    pub(crate) expire_cursor: Box<[usize]>,
+}
+
+impl Shard {
+    pub(crate) fn db(&self, db: usize) -> Option<&DbShard> {
+        self.dbs.get(db)?.as_deref()
+    }
+
+    pub(crate) fn db_mut(&mut self, db: usize) -> Option<&mut DbShard> {
+        self.dbs.get_mut(db)?.as_deref_mut()
+    }
+
+    fn db_or_create(&mut self, db: usize) -> &mut DbShard {
+        let slot_count = self.slot_count;
+        self.dbs[db].get_or_insert_with(|| Box::new(DbShard::new(slot_count)))
+    }
+
+    /// Takes a database's tables out, leaving it empty; the caller drops them outside the lock.
+    pub(crate) fn take_db(&mut self, db: usize) -> Option<Box<DbShard>> {
+        self.dbs.get_mut(db)?.take()
+    }
+
+    pub(crate) fn swap_dbs(&mut self, a: usize, b: usize) {
+        self.dbs.swap(a, b);
+    }
+}
+
+/// Cache-line aligned so neighbouring shard locks do not share a line.
+#[repr(align(128))]
+struct ShardCell(Mutex<Shard>);
+
+/// All keys of all databases, split into shards by hash slot.
+pub struct Keyspace {
+    shards: Box<[ShardCell]>,
+    /// log2 of slots per shard: a slot's shard is `slot >> slot_shift`.
+    slot_shift: u32,
+    databases: usize,
+}
+
+impl Keyspace {
+    /// A keyspace of `shard_count` shards (rounded to a power of two in 1..=16384) and
+    /// `databases` logical databases.
+    pub fn new(shard_count: usize, databases: usize) -> Keyspace {
+        let shard_count = shard_count.clamp(1, SLOT_COUNT).next_power_of_two();
+        let slot_count = SLOT_COUNT / shard_count;
+        let databases = databases.max(1);
+        let shards = (0..shard_count)
+            .map(|_| {
+                ShardCell(Mutex::new(Shard {
+                    dbs: (0..databases).map(|_| None).collect(),
+                    slot_count,
+                    stats: KeyspaceStats::default(),
+                    expire_cursor: vec![0; databases].into_boxed_slice(),
+                }))
+            })
+            .collect();
+        Keyspace { shards, slot_shift: slot_count.trailing_zeros(), databases }
+    }
+
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    /// The shard holding `key`.
+    pub fn shard_of(&self, key: &[u8]) -> ShardIndex {
+        usize::from(key_slot(key)) >> self.slot_shift
+    }
+
+    fn split_slot(&self, key: &[u8]) -> (ShardIndex, usize) {
+        let slot = usize::from(key_slot(key));
+        (slot >> self.slot_shift, slot & ((1 << self.slot_shift) - 1))
+    }
+
+    pub(crate) fn lock_shard(&self, shard: ShardIndex) -> MutexGuard<'_, Shard> {
+        self.shards[shard].0.lock()
+    }
+
+    /// Locks the shard of one key.
+    pub fn lock_key(&self, db: usize, key: &[u8]) -> Locked<'_> {
+        self.lock_shards(db, std::iter::once(self.shard_of(key)))
+    }
+
+    /// Locks the shards of all `keys`, in ascending shard order.
+    pub fn lock_keys<'k>(&self, db: usize, keys: impl IntoIterator<Item = &'k [u8]>) -> Locked<'_> {
+        self.lock_shards(db, keys.into_iter().map(|k| self.shard_of(k)))
+    }
+
+    /// Locks the given shards (any order, duplicates allowed) in ascending order.
+    pub fn lock_shards(&self, db: usize, shards: impl IntoIterator<Item = ShardIndex>) -> Locked<'_> {
+        let mut wanted: SmallVec<[ShardIndex; 4]> = shards.into_iter().collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let guards = wanted.into_iter().map(|i| (i, self.lock_shard(i))).collect();
+        Locked { keyspace: self, guards, db: db.min(self.databases - 1), now: super::now_ms() }
+    }
+
+    /// Number of keys in `db` (expired keys not yet collected included, as in Redis).
+    pub fn db_size(&self, db: usize) -> usize {
+        self.shards.iter().map(|s| s.0.lock().db(db).map_or(0, |d| d.key_count)).sum()
+    }
+
+    /// `(keys, keys with an expiry)` per database, for INFO keyspace.
+    pub fn db_sizes(&self) -> Vec<(usize, usize)> {
+        let mut sizes = vec![(0, 0); self.databases];
+        for cell in self.shards.iter() {
+            let shard = cell.0.lock();
+            for (db, size) in sizes.iter_mut().enumerate() {
+                if let Some(d) = shard.db(db) {
+                    size.0 += d.key_count;
+                    size.1 += d.expire_count;
+                }
+            }
+        }
+        sizes
+    }
+
+    /// Counters summed over shards.
+    pub fn stats(&self) -> KeyspaceStats {
+        let mut total = KeyspaceStats::default();
+        for cell in self.shards.iter() {
+            total += cell.0.lock().stats;
+        }
+        total
+    }
+
+    pub fn reset_stats(&self) {
+        for cell in self.shards.iter() {
+            cell.0.lock().stats = KeyspaceStats::default();
+        }
+    }
+
+    /// Empties one database, or all of them. The tables are detached under each shard's lock
+    /// and freed afterwards: on this thread, or on a background thread when `lazy`.
+    pub fn flush(&self, db: Option<usize>, lazy: bool) {
+        let mut detached = Vec::new();
+        for cell in self.shards.iter() {
+            let mut shard = cell.0.lock();
+            match db {
+                Some(db) => detached.extend(shard.take_db(db)),
+                None => detached.extend((0..self.databases).filter_map(|d| shard.take_db(d))),
+            }
+        }
+        if lazy && !detached.is_empty() {
+            let spawned = std::thread::Builder::new().name("aegisr-lazyfree".into()).spawn(move || drop(detached));
+            if let Err(e) = spawned {
+                tracing::warn!("could not start a lazy-free thread ({e}); freed inline");
+            }
+        }
+    }
+
+    /// Exchanges two databases atomically (SWAPDB): all shards are locked first.
+    pub fn swap_dbs(&self, a: usize, b: usize) {
+        let mut guards: Vec<_> = self.shards.iter().map(|c| c.0.lock()).collect();
+        for shard in &mut guards {
+            shard.swap_dbs(a, b);
+        }
+    }
+
+    /// Runs `f` on each shard's tables of `db` in shard order, one shard locked at a time.
+    pub(crate) fn for_each_db_shard(&self, db: usize, mut f: impl FnMut(ShardIndex, &mut DbShard, i64)) {
+        for (index, cell) in self.shards.iter().enumerate() {
+            let mut shard = cell.0.lock();
+            let now = super::now_ms();
+            if let Some(d) = shard.db_mut(db) {
+                f(index, d, now);
+            }
+        }
+    }
+
+    pub(crate) fn slot_shift(&self) -> u32 {
+        self.slot_shift
+    }
+}
+
+/// The shards a command holds, and the key operations on them. Every key passed in must
+/// belong to a locked shard; the database is the session's unless a method takes one.
+pub struct Locked<'a> {
+    keyspace: &'a Keyspace,
+    guards: SmallVec<[(ShardIndex, MutexGuard<'a, Shard>); 1]>,
+    db: usize,
+    now: i64,
+}
+
+impl Locked<'_> {
+    /// The time this command runs at (Unix ms), fixed for the whole command.
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    pub fn db(&self) -> usize {
+        self.db
+    }
+
+    fn shard_and_slot(&mut self, key: &[u8]) -> (&mut Shard, usize) {
+        let (index, slot) = self.keyspace.split_slot(key);
+        match self.guards.iter_mut().find(|(i, _)| *i == index) {
+            Some((_, guard)) => (&mut **guard, slot),
+            None => panic!("engine invariant: key used without locking its shard {index}"),
+        }
+    }
+
+    /// The live entry of `key` in `db`: expired keys are deleted on the way (lazy expiry).
+    /// `count` records a keyspace hit or miss, `touch` updates the access time.
+    fn live(&mut self, db: usize, key: &[u8], touch: bool, count: bool) -> Option<&mut Entry> {
+        let now = self.now;
+        let (shard, slot) = self.shard_and_slot(key);
+        let Shard { dbs, stats, .. } = shard;
+        let found = match dbs.get_mut(db).and_then(|d| d.as_deref_mut()) {
+            Some(table) => table.live_entry(slot, key, now, &mut stats.expired_keys),
+            None => None,
+        };
+        if count {
+            if found.is_some() {
+                stats.keyspace_hits += 1;
+            } else {
+                stats.keyspace_misses += 1;
+            }
+        }
+        let entry = found?;
+        if touch {
+            entry.access_secs = super::db::secs(now);
+        }
+        Some(entry)
+    }
+
+    /// Looks a key up for reading: counts a keyspace hit or miss and updates its access time.
+    pub fn read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.live(self.db, key, true, true)
+    }
+
+    /// Looks a key up for writing (no hit/miss counted).
+    pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.live(self.db, key, true, false)
+    }
+
+    /// Looks a key up in another database.
+    pub fn get_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        self.live(db, key, true, false)
+    }
+
+    /// Looks a key up without touching its access time (OBJECT, TTL, TYPE).
+    pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.live(self.db, key, false, false).map(|e| &*e)
+    }
+
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        self.live(self.db, key, false, false).is_some()
+    }
+
+    /// Stores `value` under `key`, replacing any value and dropping any expiry.
+    pub fn set(&mut self, key: &[u8], value: Value) {
+        let db = self.db;
+        self.set_in(db, key, value);
+    }
+
+    pub fn set_in(&mut self, db: usize, key: &[u8], value: Value) {
+        let now = self.now;
+        let (shard, slot) = self.shard_and_slot(key);
+        shard.db_or_create(db).insert(slot, key, Entry::new(value, now));
+    }
+
+    /// Removes a live key and returns its value.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
+        let db = self.db;
+        self.remove_in(db, key)
+    }
+
+    pub fn remove_in(&mut self, db: usize, key: &[u8]) -> Option<Value> {
+        self.live(db, key, false, false)?;
+        let (shard, slot) = self.shard_and_slot(key);
+        shard.db_mut(db)?.remove(slot, key).map(|e| e.value)
+    }
+
+    /// `None` if the key is absent, `Some(None)` if it has no expiry, else its deadline.
+    pub fn expiry(&mut self, key: &[u8]) -> Option<Option<i64>> {
+        let db = self.db;
+        self.expiry_in(db, key)
+    }
+
+    pub fn expiry_in(&mut self, db: usize, key: &[u8]) -> Option<Option<i64>> {
+        if !self.live(db, key, false, false)?.has_expiry {
+            return Some(None);
+        }
+        let (shard, slot) = self.shard_and_slot(key);
+        Some(shard.db(db)?.expiry(slot, key))
+    }
+
+    /// Sets (or with `None` clears) the deadline of a live key; false if the key is absent.
+    /// A deadline already past deletes the key, as Redis does.
+    pub fn set_expiry(&mut self, key: &[u8], at: Option<i64>) -> bool {
+        let db = self.db;
+        self.set_expiry_in(db, key, at)
+    }
+
+    pub fn set_expiry_in(&mut self, db: usize, key: &[u8], at: Option<i64>) -> bool {
+        if self.live(db, key, false, false).is_none() {
+            return false;
+        }
+        let now = self.now;
+        let (shard, slot) = self.shard_and_slot(key);
+        let Some(table) = shard.db_mut(db) else {
+            return false;
+        };
+        match at {
+            Some(at) if at <= now => {
+                table.remove(slot, key);
+                true
+            }
+            _ => table.set_expiry(slot, key, at),
+        }
+    }
+
+    /// The slot table of a key, for commands that scan a slot (CLUSTER GETKEYSINSLOT later).
+    #[allow(dead_code)]
+    pub(crate) fn slot_table(&mut self, db: usize, key: &[u8]) -> Option<&SlotTable> {
+        let (shard, slot) = self.shard_and_slot(key);
+        Some(&shard.db(db)?.slots[slot])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_get_remove_and_counts() {
+        let ks = Keyspace::new(8, 16);
+        {
+            let mut l = ks.lock_keys(0, [&b"a"[..], b"b", b"{a}x"]);
+            l.set(b"a", Value::Int(1));
+            l.set(b"b", Value::from_bytes(b"hello"));
+            l.set(b"{a}x", Value::Int(2));
+            assert_eq!(l.read(b"a").map(|e| e.value.clone()), Some(Value::Int(1)));
+            assert_eq!(l.remove(b"{a}x"), Some(Value::Int(2)));
+            assert!(l.read(b"missing-but-same-shard-as-a{a}").is_none());
+        }
+        assert_eq!(ks.db_size(0), 2);
+        assert_eq!(ks.db_size(1), 0);
+        let stats = ks.stats();
+        assert_eq!((stats.keyspace_hits, stats.keyspace_misses), (1, 1));
+    }
+
+    #[test]
+    fn expired_keys_are_invisible_and_collected_on_access() {
+        let ks = Keyspace::new(4, 1);
+        let mut l = ks.lock_key(0, b"k");
+        l.set(b"k", Value::Int(1));
+        assert!(l.set_expiry(b"k", Some(l.now() + 60_000)));
+        assert_eq!(l.expiry(b"k"), Some(Some(l.now() + 60_000)));
+        // Force the deadline into the past behind the command's back.
+        let now = l.now();
+        let (shard, slot) = l.shard_and_slot(b"k");
+        if let Some(table) = shard.db_mut(0) {
+            table.slots[slot].expires.insert(b"k"[..].into(), now - 1);
+        }
+        assert!(l.get(b"k").is_none());
+        drop(l);
+        assert_eq!(ks.db_size(0), 0);
+        assert_eq!(ks.stats().expired_keys, 1);
+    }
+
+    #[test]
+    fn a_past_deadline_deletes_the_key() {
+        let ks = Keyspace::new(4, 1);
+        let mut l = ks.lock_key(0, b"k");
+        l.set(b"k", Value::Int(1));
+        assert!(l.set_expiry(b"k", Some(0)));
+        assert!(!l.exists(b"k"));
+    }
+
+    #[test]
+    fn lock_order_is_ascending_and_deduplicated() {
+        let ks = Keyspace::new(16, 1);
+        let l = ks.lock_keys(0, [&b"x"[..], b"y", b"x", b"z"]);
+        let order: Vec<_> = l.guards.iter().map(|(i, _)| *i).collect();
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(order, sorted);
+    }
+}

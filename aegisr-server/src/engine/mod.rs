@@ -1,0 +1,20 @@
+//! The engine: the keyspace split into hash slots and shards, expiry, and the locking
+//! discipline that makes multi-key commands atomic. It knows nothing of sockets or protocols.
+
+mod db;
+mod expiry;
+pub mod glob;
+mod keyspace;
+mod scan;
+pub mod slot;
+
+pub use db::Entry;
+pub use keyspace::{Keyspace, KeyspaceStats, Locked, ShardIndex};
+pub use scan::ScanFilter;
+
+/// The current time as Unix milliseconds, the unit every expiry is stored in.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,223 @@
+//! Enumerating keys: SCAN's cursor, KEYS and RANDOMKEY.
+//!
+//! A SCAN cursor is `slot << 32 | h`: the scan has returned every key of the slots before
+//! `slot`, and every key of `slot` whose 32-bit scan hash is below `h`. Scan hashes do not
+//! change when tables grow or shrink, so a key present for the whole scan is returned
+//! (exactly once, unless it is deleted and re-added), which is Redis's guarantee.
+
+use std::hash::BuildHasher;
+
+use bytes::Bytes;
+
+use super::db::SlotTable;
+use super::keyspace::Keyspace;
+use super::slot::SLOT_COUNT;
+use crate::engine::glob::glob_match;
+use crate::types::ValueKind;
+
+/// What SCAN and KEYS return: keys matching a pattern and of a type, both optional.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ScanFilter<'a> {
+    pub pattern: Option<&'a [u8]>,
+    pub kind: Option<ValueKind>,
+}
+
+impl ScanFilter<'_> {
+    fn accepts(&self, key: &[u8], kind: ValueKind) -> bool {
+        self.pattern.is_none_or(|p| glob_match(p, key, false)) && self.kind.is_none_or(|k| k == kind)
+    }
+}
+
+fn scan_hash(key: &[u8]) -> u32 {
+    // Fixed seed: the order must be the same on every call of one scan, and across restarts.
+    foldhash::fast::FixedState::with_seed(0x6165_6769_7372_5f73).hash_one(key) as u32
+}
+
+fn is_live(table: &SlotTable, key: &[u8], now: i64) -> bool {
+    table.expires.get(key).is_none_or(|&at| at > now)
+}
+
+impl Keyspace {
+    /// One SCAN step from `cursor`, looking at about `count` keys; returns the next cursor
+    /// (0 when the scan is complete) and the keys that passed the filter.
+    pub fn scan(&self, db: usize, cursor: u64, count: usize, filter: &ScanFilter<'_>) -> (u64, Vec<Bytes>) {
+        let count = count.max(1);
+        let mut slot = usize::try_from(cursor >> 32).unwrap_or(usize::MAX);
+        let mut threshold = cursor as u32;
+        let mut out = Vec::new();
+        let mut examined = 0usize;
+        let slot_mask = (1usize << self.slot_shift()) - 1;
+        while slot < SLOT_COUNT {
+            let shard_index = slot >> self.slot_shift();
+            let mut shard = self.lock_shard(shard_index);
+            let now = super::now_ms();
+            let Some(table) = shard.db_mut(db) else {
+                // Nothing in this shard for this database: skip all its slots.
+                slot = (shard_index + 1) << self.slot_shift();
+                threshold = 0;
+                continue;
+            };
+            while slot < SLOT_COUNT && slot >> self.slot_shift() == shard_index {
+                let slot_table = &table.slots[slot & slot_mask];
+                let mut candidates: Vec<(u32, &[u8])> = slot_table
+                    .keys
+                    .keys()
+                    .map(|k| (scan_hash(k), &k[..]))
+                    .filter(|&(h, _)| h >= threshold)
+                    .collect();
+                candidates.sort_unstable_by_key(|&(h, _)| h);
+                let room = count.saturating_sub(examined);
+                // Take `room` keys, plus any that share the last taken hash: a cursor cannot
+                // point between keys of equal hash.
+                let mut take = room.min(candidates.len());
+                while take > 0 && take < candidates.len() && candidates[take].0 == candidates[take - 1].0 {
+                    take += 1;
+                }
+                for &(_, key) in &candidates[..take] {
+                    if let Some(entry) = slot_table.keys.get(key) {
+                        if is_live(slot_table, key, now) && filter.accepts(key, entry.value.kind()) {
+                            out.push(Bytes::copy_from_slice(key));
+                        }
+                    }
+                }
+                examined += take;
+                if take < candidates.len() {
+                    // The slot is not finished; resume after the last hash returned.
+                    let next = u64::from(candidates[take - 1].0) + 1;
+                    return (((slot as u64) << 32) | next, out);
+                }
+                slot += 1;
+                threshold = 0;
+                if examined >= count {
+                    let next = if slot >= SLOT_COUNT { 0 } else { (slot as u64) << 32 };
+                    return (next, out);
+                }
+            }
+        }
+        (0, out)
+    }
+
+    /// Every live key of `db` that passes `filter` (KEYS). Each shard is locked in turn.
+    pub fn keys(&self, db: usize, filter: &ScanFilter<'_>) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        self.for_each_db_shard(db, |_, table, now| {
+            for slot in table.slots.iter() {
+                for (key, entry) in &slot.keys {
+                    if is_live(slot, key, now) && filter.accepts(key, entry.value.kind()) {
+                        out.push(Bytes::copy_from_slice(key));
+                    }
+                }
+            }
+        });
+        out
+    }
+
+    /// A random live key of `db`, or `None` when it is empty.
+    pub fn random_key(&self, db: usize) -> Option<Bytes> {
+        if self.db_size(db) == 0 {
+            return None;
+        }
+        // Random slots first (cheap when the database is dense), then a sweep from a random
+        // start so a sparse database still answers in one pass.
+        for _ in 0..64 {
+            let slot = fastrand::usize(..SLOT_COUNT);
+            if let Some(key) = self.random_key_in_slot(db, slot) {
+                return Some(key);
+            }
+        }
+        let start = fastrand::usize(..SLOT_COUNT);
+        (0..SLOT_COUNT).find_map(|i| self.random_key_in_slot(db, (start + i) % SLOT_COUNT))
+    }
+
+    fn random_key_in_slot(&self, db: usize, slot: usize) -> Option<Bytes> {
+        let mut shard = self.lock_shard(slot >> self.slot_shift());
+        let now = super::now_ms();
+        let table = &shard.db_mut(db)?.slots[slot & ((1 << self.slot_shift()) - 1)];
+        let live = table.keys.keys().filter(|k| is_live(table, k, now)).count();
+        if live == 0 {
+            return None;
+        }
+        let pick = fastrand::usize(..live);
+        table.keys.keys().filter(|k| is_live(table, k, now)).nth(pick).map(|k| Bytes::copy_from_slice(k))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::types::Value;
+
+    fn filled(n: usize) -> Keyspace {
+        let ks = Keyspace::new(8, 1);
+        for i in 0..n {
+            let key = format!("key:{i}");
+            ks.lock_key(0, key.as_bytes()).set(key.as_bytes(), Value::Int(i as i64));
+        }
+        ks
+    }
+
+    #[test]
+    fn a_full_scan_returns_every_key_once() {
+        let ks = filled(5000);
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        loop {
+            let (next, keys) = ks.scan(0, cursor, 37, &ScanFilter::default());
+            for k in keys {
+                assert!(seen.insert(k), "duplicate");
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        assert_eq!(seen.len(), 5000);
+    }
+
+    #[test]
+    fn keys_added_during_a_scan_do_not_hide_existing_ones() {
+        let ks = filled(2000);
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut round = 0;
+        loop {
+            let (next, keys) = ks.scan(0, cursor, 10, &ScanFilter::default());
+            seen.extend(keys);
+            // Grow every table while the scan is under way.
+            for j in 0..20 {
+                let key = format!("new:{round}:{j}");
+                ks.lock_key(0, key.as_bytes()).set(key.as_bytes(), Value::Int(0));
+            }
+            round += 1;
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        for i in 0..2000 {
+            assert!(seen.contains(format!("key:{i}").as_bytes()), "key:{i} missed");
+        }
+    }
+
+    #[test]
+    fn one_huge_slot_is_scanned_in_steps() {
+        let ks = Keyspace::new(8, 1);
+        for i in 0..1000 {
+            let key = format!("{{tag}}:{i}");
+            ks.lock_key(0, key.as_bytes()).set(key.as_bytes(), Value::Int(i));
+        }
+        let (next, keys) = ks.scan(0, 0, 10, &ScanFilter::default());
+        assert!(next != 0 && keys.len() < 50);
+    }
+
+    #[test]
+    fn keys_filters_by_pattern_and_random_key_finds_one() {
+        let ks = filled(100);
+        let filter = ScanFilter { pattern: Some(b"key:1?"), kind: None };
+        assert_eq!(ks.keys(0, &filter).len(), 10);
+        assert!(ks.random_key(0).is_some());
+        assert!(Keyspace::new(4, 1).random_key(0).is_none());
+    }
+}

@@ -1,0 +1,75 @@
+//! Hash slots: every key belongs to one of 16384 slots, computed exactly as Redis Cluster
+//! does (CRC16/XMODEM of the key, or of its first non-empty `{hashtag}`, mod 16384).
+
+/// Number of hash slots, as in Redis Cluster.
+pub const SLOT_COUNT: usize = 16384;
+
+const fn crc16_table() -> [u16; 256] {
+    let mut table = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = (i as u16) << 8;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+            bit += 1;
+        }
+        table[i] = crc;
+        i += 1;
+    }
+    table
+}
+
+static CRC16_TABLE: [u16; 256] = crc16_table();
+
+/// CRC16-CCITT (XMODEM), the checksum Redis Cluster uses for key slots.
+pub fn crc16(bytes: &[u8]) -> u16 {
+    bytes.iter().fold(0u16, |crc, &b| {
+        (crc << 8) ^ CRC16_TABLE[usize::from(((crc >> 8) as u8) ^ b)]
+    })
+}
+
+/// The slot of `key`: only the part inside the first `{...}` counts when it is non-empty,
+/// so related keys can be kept together.
+pub fn key_slot(key: &[u8]) -> u16 {
+    let hashed = match key.iter().position(|&b| b == b'{') {
+        Some(open) => match key[open + 1..].iter().position(|&b| b == b'}') {
+            Some(len) if len > 0 => &key[open + 1..open + 1 + len],
+            _ => key,
+        },
+        None => key,
+    };
+    crc16(hashed) & (SLOT_COUNT as u16 - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc16_matches_the_redis_cluster_reference_vector() {
+        // The check value given in the Redis Cluster specification.
+        assert_eq!(crc16(b"123456789"), 0x31C3);
+    }
+
+    #[test]
+    fn slots_match_redis_cluster_keyslot() {
+        // Values from `CLUSTER KEYSLOT` on Redis 7.
+        assert_eq!(key_slot(b"foo"), 12182);
+        assert_eq!(key_slot(b"bar"), 5061);
+        assert_eq!(key_slot(b"key:0000000001"), key_slot(b"key:0000000001"));
+        assert_eq!(key_slot(b""), 0);
+    }
+
+    #[test]
+    fn hashtags_select_the_hashed_part() {
+        assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"user1000"));
+        assert_eq!(key_slot(b"{user1000}.followers"), key_slot(b"{user1000}.following"));
+        // An empty tag hashes the whole key; only the first tag counts.
+        assert_eq!(key_slot(b"foo{}{bar}"), crc16(b"foo{}{bar}") & 16383);
+        assert_eq!(key_slot(b"foo{{bar}}zap"), key_slot(b"{bar"));
+        assert_eq!(key_slot(b"foo{bar}{zap}"), key_slot(b"bar"));
+        // No closing brace: the whole key.
+        assert_eq!(key_slot(b"foo{bar"), crc16(b"foo{bar") & 16383);
+    }
+}

@@ -1,0 +1,30 @@
+//! The gRPC door (`aegisr.v1`): the Data service runs commands through the same table and
+//! keyspace as RESP; the Admin service exposes node state and control.
+
+mod admin;
+mod convert;
+mod data;
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use aegisr_proto::v1::admin_server::AdminServer;
+use aegisr_proto::v1::data_server::DataServer;
+
+use crate::server::Server;
+
+/// Serves gRPC on `listener` until shutdown.
+pub async fn serve(server: Arc<Server>, listener: TcpListener) {
+    let shutdown = server.shutdown.clone();
+    let result = tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        .add_service(DataServer::new(data::DataService::new(server.clone())))
+        .add_service(AdminServer::new(admin::AdminService::new(server)))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
+        .await;
+    if let Err(e) = result {
+        tracing::error!("gRPC listener failed: {e}");
+    }
+}

@@ -1,0 +1,50 @@
+//! `aegisr-server`: parses flags, loads the configuration, starts the node.
+
+use clap::Parser;
+
+use aegisr_server::config::Cli;
+use aegisr_server::server;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match cli.load() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("aegisr-server: {e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_logging(&config.string("loglevel"));
+    let threads = server::worker_threads(config.u64("threads"));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(threads).thread_name("aegisr-worker").enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("aegisr-server: cannot start {threads} worker threads: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(server::run(config, threads)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("aegisr-server: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to stdout; Redis's level names map onto tracing's (notice = info).
+fn init_logging(level: &str) {
+    let filter = match level {
+        "debug" => "debug",
+        "verbose" => "debug",
+        "warning" => "warn",
+        "nothing" => "off",
+        _ => "info",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AEGISR_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())).init();
+}

@@ -1,0 +1,130 @@
+//! One RESP connection: read what is there, run every complete command in it, write all
+//! replies with one write, repeat. One read and one write per batch is what makes
+//! pipelining cheap; nothing here blocks on another connection.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::parser::{ParseLimits, RequestParser};
+use super::writer::RespWriter;
+use crate::commands::{self, Ctx, Session};
+use crate::reply::ReplySink;
+use crate::server::{Registration, Server, ServerStats};
+
+const READ_CHUNK: usize = 16 * 1024;
+/// Largest extra read buffer reserved at once while a big argument arrives, so memory
+/// follows the bytes received, not the length a client claims.
+const MAX_READ_RESERVE: usize = 1024 * 1024;
+/// Replies are written out once this much is pending, even mid-batch.
+const FLUSH_AT: usize = 64 * 1024;
+
+enum Next {
+    Continue,
+    Close,
+}
+
+pub(super) async fn run(server: &Server, mut stream: TcpStream, registration: &Registration<'_>) {
+    let client = &registration.client;
+    let mut session = Session::new(client.clone());
+    let mut parser = RequestParser::new();
+    let mut input = BytesMut::with_capacity(READ_CHUNK);
+    let mut output = BytesMut::with_capacity(READ_CHUNK);
+    loop {
+        match run_batch(server, &mut session, &mut parser, &mut input, &mut output, &mut stream).await {
+            Ok(Next::Continue) => {}
+            Ok(Next::Close) | Err(_) => return,
+        }
+        if server.shutdown.is_cancelled() {
+            return;
+        }
+        let limits = server.config.limits();
+        let buffered = input.len();
+        if parser.in_progress() && buffered as u64 > limits.query_buffer_limit.load(Ordering::Relaxed) {
+            tracing::warn!(client = %client.addr, "closing client that reached max query buffer length ({buffered} bytes)");
+            return;
+        }
+        input.reserve(parser.wanted(buffered).clamp(READ_CHUNK, MAX_READ_RESERVE));
+        let timeout = limits.timeout_secs.load(Ordering::Relaxed);
+        let read = async {
+            if timeout == 0 {
+                Some(stream.read_buf(&mut input).await)
+            } else {
+                tokio::time::timeout(Duration::from_secs(timeout), stream.read_buf(&mut input)).await.ok()
+            }
+        };
+        let read = tokio::select! {
+            read = read => read,
+            () = client.kill.cancelled() => return,
+            () = server.shutdown.cancelled() => return,
+        };
+        match read {
+            Some(Ok(0)) | Some(Err(_)) | None => return,
+            Some(Ok(n)) => ServerStats::add(&server.stats.total_net_input_bytes, n as u64),
+        }
+    }
+}
+
+/// Runs every complete command in `input` and writes the replies.
+async fn run_batch(
+    server: &Server,
+    session: &mut Session,
+    parser: &mut RequestParser,
+    input: &mut BytesMut,
+    output: &mut BytesMut,
+    stream: &mut TcpStream,
+) -> std::io::Result<Next> {
+    let limits = ParseLimits { max_bulk_len: server.config.limits().proto_max_bulk_len.load(Ordering::Relaxed) };
+    let mut commands = 0u64;
+    let mut errors = 0u64;
+    let mut last = None;
+    let mut next = Next::Continue;
+    loop {
+        match parser.next(input, limits) {
+            Ok(Some(args)) => {
+                {
+                    let mut writer = RespWriter::new(output, session.protocol);
+                    let mut ctx = Ctx { server, session, out: &mut writer };
+                    last = commands::execute(&mut ctx, &args).or(last);
+                    errors += writer.errors;
+                }
+                drop(args);
+                commands += 1;
+                if session.quit {
+                    next = Next::Close;
+                    break;
+                }
+                if output.len() >= FLUSH_AT {
+                    write_out(server, stream, output).await?;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                RespWriter::new(output, session.protocol).error(&e.to_string());
+                errors += 1;
+                tracing::debug!(client = %session.client.addr, "protocol error: {}", e.0);
+                next = Next::Close;
+                break;
+            }
+        }
+    }
+    if commands > 0 {
+        ServerStats::add(&server.stats.total_commands_processed, commands);
+        ServerStats::add(&server.stats.total_error_replies, errors);
+        session.client.touch(last.map_or("NULL", |c| c.name));
+    }
+    if !output.is_empty() {
+        write_out(server, stream, output).await?;
+    }
+    Ok(next)
+}
+
+async fn write_out(server: &Server, stream: &mut TcpStream, output: &mut BytesMut) -> std::io::Result<()> {
+    stream.write_all(output).await?;
+    ServerStats::add(&server.stats.total_net_output_bytes, output.len() as u64);
+    output.clear();
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! The RESP door: the RESP2/RESP3 codec and the TCP listener that serves it.
+
+mod connection;
+mod inline;
+mod listener;
+mod parser;
+mod writer;
+
+pub use listener::serve;
+pub use parser::{ParseLimits, ProtocolError, RequestParser};
+pub use writer::RespWriter;

@@ -1,0 +1,156 @@
+//! Connected clients: what CLIENT LIST/INFO show and `maxclients` counts.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use tokio_util::sync::CancellationToken;
+
+/// Which door a client came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    Resp,
+    Grpc,
+}
+
+/// One connected client, shared between its connection and the registry.
+pub struct ClientHandle {
+    pub id: u64,
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i64,
+    pub door: Door,
+    created: Instant,
+    /// Milliseconds after `created` of the last command.
+    last_active_ms: AtomicU64,
+    db: AtomicUsize,
+    resp: AtomicU8,
+    name: Mutex<String>,
+    lib: Mutex<(String, String)>,
+    last_command: Mutex<&'static str>,
+    /// Cancelled to disconnect the client (CLIENT KILL, shutdown).
+    pub kill: CancellationToken,
+}
+
+impl ClientHandle {
+    pub fn set_db(&self, db: usize) {
+        self.db.store(db, Ordering::Relaxed);
+    }
+
+    pub fn set_resp(&self, version: u8) {
+        self.resp.store(version, Ordering::Relaxed);
+    }
+
+    pub fn name(&self) -> String {
+        self.name.lock().clone()
+    }
+
+    pub fn set_name(&self, name: &str) {
+        *self.name.lock() = name.to_owned();
+    }
+
+    pub fn set_lib(&self, name: Option<&str>, version: Option<&str>) {
+        let mut lib = self.lib.lock();
+        if let Some(n) = name {
+            lib.0 = n.to_owned();
+        }
+        if let Some(v) = version {
+            lib.1 = v.to_owned();
+        }
+    }
+
+    /// Records activity: called once per batch of commands, not per command.
+    pub fn touch(&self, last_command: &'static str) {
+        let ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_active_ms.store(ms, Ordering::Relaxed);
+        *self.last_command.lock() = last_command;
+    }
+
+    /// Seconds since the last command.
+    pub fn idle_secs(&self) -> u64 {
+        let now = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
+        now.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000
+    }
+
+    /// The CLIENT LIST / CLIENT INFO line, with Redis 7's fields.
+    pub fn info_line(&self) -> String {
+        let (lib_name, lib_ver) = self.lib.lock().clone();
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            self.name(),
+            self.created.elapsed().as_secs(),
+            self.idle_secs(),
+            self.db.load(Ordering::Relaxed),
+            self.last_command.lock(),
+            self.resp.load(Ordering::Relaxed),
+            lib_name,
+            lib_ver,
+        )
+    }
+}
+
+/// The registry of connected clients.
+#[derive(Default)]
+pub struct ClientRegistry {
+    next_id: AtomicU64,
+    clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
+}
+
+/// Keeps a client registered; unregisters it when dropped.
+pub struct Registration<'a> {
+    registry: &'a ClientRegistry,
+    pub client: Arc<ClientHandle>,
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        self.registry.clients.lock().remove(&self.client.id);
+    }
+}
+
+impl ClientRegistry {
+    /// Registers a new client, unless `max` are already connected.
+    pub fn register(&self, door: Door, addr: String, laddr: String, fd: i64, max: usize) -> Option<Registration<'_>> {
+        let mut clients = self.clients.lock();
+        if clients.len() >= max {
+            return None;
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let client = Arc::new(ClientHandle {
+            id,
+            addr,
+            laddr,
+            fd,
+            door,
+            created: Instant::now(),
+            last_active_ms: AtomicU64::new(0),
+            db: AtomicUsize::new(0),
+            resp: AtomicU8::new(2),
+            name: Mutex::new(String::new()),
+            lib: Mutex::new((String::new(), String::new())),
+            last_command: Mutex::new("NULL"),
+            kill: CancellationToken::new(),
+        });
+        clients.insert(id, client.clone());
+        Some(Registration { registry: self, client })
+    }
+
+    pub fn len(&self) -> usize {
+        self.clients.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A snapshot of every client, by id.
+    pub fn all(&self) -> Vec<Arc<ClientHandle>> {
+        self.clients.lock().values().cloned().collect()
+    }
+}

@@ -1,0 +1,148 @@
+//! INFO: the node's state as sections of `field:value` lines, with Redis's field names. The
+//! RESP INFO command and the Admin gRPC Info call both render this.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use super::{Server, ServerStats};
+use crate::commands::REDIS_VERSION;
+
+/// One INFO section.
+pub struct Section {
+    pub name: &'static str,
+    pub fields: Vec<(Cow<'static, str>, String)>,
+}
+
+/// Sections INFO prints without arguments, and with `all` (no others exist yet).
+pub const DEFAULT_SECTIONS: &[&str] = &["server", "clients", "memory", "stats", "keyspace"];
+
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes}B") } else { format!("{value:.2}{}", UNITS[unit]) }
+}
+
+/// Resident set size of this process, from /proc.
+pub fn rss_bytes() -> u64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn os_name() -> String {
+    let read = |p: &str| std::fs::read_to_string(p).map(|s| s.trim().to_owned()).unwrap_or_default();
+    format!("{} {} {}", read("/proc/sys/kernel/ostype"), read("/proc/sys/kernel/osrelease"), std::env::consts::ARCH)
+}
+
+/// Collects the requested sections (`all`, `everything`, `default` or section names;
+/// unknown names are ignored, as in Redis).
+pub fn collect(server: &Server, wanted: &[String]) -> Vec<Section> {
+    let wanted: Vec<String> = wanted.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let all = wanted.is_empty() || wanted.iter().any(|w| w == "all" || w == "everything" || w == "default");
+    let mut sections = Vec::new();
+    for &name in DEFAULT_SECTIONS {
+        if all || wanted.iter().any(|w| w == name) {
+            sections.push(Section { name, fields: fields(server, name) });
+        }
+    }
+    sections
+}
+
+fn fields(server: &Server, section: &str) -> Vec<(Cow<'static, str>, String)> {
+    let stats = &server.stats;
+    let uptime = server.started.elapsed().as_secs();
+    match section {
+        "server" => {
+            let addrs = server.addrs.lock().clone();
+            vec![
+                ("redis_version".into(), REDIS_VERSION.to_owned()),
+                ("aegisr_version".into(), env!("CARGO_PKG_VERSION").to_owned()),
+                ("redis_mode".into(), "standalone".to_owned()),
+                ("os".into(), os_name()),
+                ("arch_bits".into(), (usize::BITS).to_string()),
+                ("multiplexing_api".into(), "epoll".to_owned()),
+                ("process_id".into(), std::process::id().to_string()),
+                ("run_id".into(), server.run_id.clone()),
+                ("tcp_port".into(), addrs.resp.first().map_or(0, |a| a.port()).to_string()),
+                ("grpc_port".into(), addrs.grpc.first().map_or(0, |a| a.port()).to_string()),
+                ("server_time_usec".into(), (crate::engine::now_ms() * 1000).to_string()),
+                ("uptime_in_seconds".into(), uptime.to_string()),
+                ("uptime_in_days".into(), (uptime / 86400).to_string()),
+                ("hz".into(), server.config.string("hz")),
+                ("executable".into(), std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default()),
+                ("worker_threads".into(), server.threads.to_string()),
+                ("shards".into(), server.keyspace.shard_count().to_string()),
+            ]
+        }
+        "clients" => vec![
+            ("connected_clients".into(), server.clients.len().to_string()),
+            ("maxclients".into(), server.config.string("maxclients")),
+            ("blocked_clients".into(), "0".to_owned()),
+        ],
+        "memory" => {
+            let rss = rss_bytes();
+            let maxmemory = server.config.u64("maxmemory");
+            // Until per-shard accounting lands, used memory is the resident set size.
+            vec![
+                ("used_memory".into(), rss.to_string()),
+                ("used_memory_human".into(), human_bytes(rss)),
+                ("used_memory_rss".into(), rss.to_string()),
+                ("used_memory_rss_human".into(), human_bytes(rss)),
+                ("maxmemory".into(), maxmemory.to_string()),
+                ("maxmemory_human".into(), human_bytes(maxmemory)),
+                ("maxmemory_policy".into(), server.config.string("maxmemory-policy")),
+                ("mem_allocator".into(), "mimalloc".to_owned()),
+            ]
+        }
+        "stats" => {
+            let ks = server.keyspace.stats();
+            vec![
+                ("total_connections_received".into(), ServerStats::get(&stats.total_connections_received).to_string()),
+                ("total_commands_processed".into(), ServerStats::get(&stats.total_commands_processed).to_string()),
+                ("total_net_input_bytes".into(), ServerStats::get(&stats.total_net_input_bytes).to_string()),
+                ("total_net_output_bytes".into(), ServerStats::get(&stats.total_net_output_bytes).to_string()),
+                ("rejected_connections".into(), ServerStats::get(&stats.rejected_connections).to_string()),
+                ("expired_keys".into(), ks.expired_keys.to_string()),
+                ("evicted_keys".into(), "0".to_owned()),
+                ("keyspace_hits".into(), ks.keyspace_hits.to_string()),
+                ("keyspace_misses".into(), ks.keyspace_misses.to_string()),
+                ("total_error_replies".into(), ServerStats::get(&stats.total_error_replies).to_string()),
+            ]
+        }
+        "keyspace" => server
+            .keyspace
+            .db_sizes()
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (keys, _))| *keys > 0)
+            .map(|(db, (keys, expires))| (format!("db{db}").into(), format!("keys={keys},expires={expires},avg_ttl=0")))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Renders sections as Redis does: `# Name` headers, CRLF lines, a blank line between.
+pub fn render(sections: &[Section]) -> String {
+    let mut text = String::new();
+    for (i, section) in sections.iter().enumerate() {
+        if i > 0 {
+            text.push_str("\r\n");
+        }
+        let mut title = section.name.to_owned();
+        if let Some(first) = title.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        let _ = write!(text, "# {title}\r\n");
+        for (field, value) in &section.fields {
+            let _ = write!(text, "{field}:{value}\r\n");
+        }
+    }
+    text
+}

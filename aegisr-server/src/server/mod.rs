@@ -1,0 +1,171 @@
+//! The node: shared state every door reaches, and the start-up and shutdown sequence.
+
+mod clients;
+pub mod info;
+mod stats;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use parking_lot::Mutex;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use clients::{ClientHandle, ClientRegistry, Door, Registration};
+pub use stats::ServerStats;
+
+use crate::config::ConfigStore;
+use crate::engine::Keyspace;
+
+/// Addresses the listeners are bound to (ports resolved when 0 was asked for).
+#[derive(Debug, Default, Clone)]
+pub struct BoundAddrs {
+    pub resp: Vec<SocketAddr>,
+    pub grpc: Vec<SocketAddr>,
+}
+
+/// The state shared by every connection and background task of one node.
+pub struct Server {
+    pub keyspace: Keyspace,
+    pub config: ConfigStore,
+    pub clients: ClientRegistry,
+    pub stats: ServerStats,
+    pub started: Instant,
+    pub run_id: String,
+    pub threads: usize,
+    /// Cancelled when the node shuts down: listeners stop, connections close after their
+    /// in-flight replies.
+    pub shutdown: CancellationToken,
+    pub addrs: Mutex<BoundAddrs>,
+}
+
+impl Server {
+    /// A node with `threads` workers over the given configuration.
+    pub fn new(config: ConfigStore, threads: usize) -> Server {
+        let shards = match config.u64("shards") {
+            0 => (threads * 16).next_power_of_two(),
+            n => usize::try_from(n).unwrap_or(16384),
+        };
+        let databases = usize::try_from(config.u64("databases")).unwrap_or(16);
+        Server {
+            keyspace: Keyspace::new(shards, databases),
+            config,
+            clients: ClientRegistry::default(),
+            stats: ServerStats::default(),
+            started: Instant::now(),
+            run_id: (0..40).map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)])).collect(),
+            threads,
+            shutdown: CancellationToken::new(),
+            addrs: Mutex::new(BoundAddrs::default()),
+        }
+    }
+}
+
+/// Worker threads for a configured value (0: one per core).
+pub fn worker_threads(configured: u64) -> usize {
+    match configured {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => usize::try_from(n).unwrap_or(1),
+    }
+}
+
+async fn bind_all(binds: &[String], port: u16) -> anyhow::Result<Vec<TcpListener>> {
+    let mut listeners = Vec::new();
+    let mut port = port;
+    for host in binds {
+        let addr = if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+        let listener = TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        // With port 0, every address gets the port the first one was given.
+        port = listener.local_addr()?.port();
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+/// Runs a node until it is shut down (SHUTDOWN, Admin.Shutdown, SIGINT or SIGTERM).
+pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
+    let binds: Vec<String> = config.string("bind").split_whitespace().map(str::to_owned).collect();
+    anyhow::ensure!(!binds.is_empty(), "option 'bind' names no address");
+    let resp_port = u16::try_from(config.u64("port")).context("option 'port' out of range")?;
+    let grpc_port = u16::try_from(config.u64("grpc-port")).context("option 'grpc-port' out of range")?;
+    let server = Arc::new(Server::new(config, threads));
+
+    let resp_listeners = bind_all(&binds, resp_port).await?;
+    let grpc_listeners = bind_all(&binds, grpc_port).await?;
+    {
+        let mut addrs = server.addrs.lock();
+        addrs.resp = resp_listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+        addrs.grpc = grpc_listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+        for a in &addrs.resp {
+            tracing::info!("RESP listening on {a}");
+        }
+        for a in &addrs.grpc {
+            tracing::info!("gRPC listening on {a}");
+        }
+    }
+    tracing::info!(
+        threads,
+        shards = server.keyspace.shard_count(),
+        databases = server.keyspace.databases(),
+        "Ready to accept connections"
+    );
+
+    let tracker = TaskTracker::new();
+    for listener in resp_listeners {
+        tracker.spawn(crate::resp::serve(server.clone(), listener, tracker.clone()));
+    }
+    for listener in grpc_listeners {
+        tracker.spawn(crate::grpc::serve(server.clone(), listener));
+    }
+    tokio::spawn(expiry_ticker(server.clone()));
+    tokio::spawn(watch_signals(server.shutdown.clone()));
+
+    server.shutdown.cancelled().await;
+    tracing::info!("Shutting down: no new connections, finishing in-flight replies");
+    tracker.close();
+    if tokio::time::timeout(Duration::from_secs(10), tracker.wait()).await.is_err() {
+        tracing::warn!("some connections did not finish within 10 s; closing them");
+    }
+    tracing::info!("Aegisr is now ready to exit, bye bye...");
+    Ok(())
+}
+
+/// Active expiry: `hz` passes a second, each bounded per shard; a pass that finds many
+/// expired keys is followed at once by another, up to a quarter of the tick.
+async fn expiry_ticker(server: Arc<Server>) {
+    const BUDGET_PER_SHARD: usize = 64;
+    loop {
+        let hz = server.config.limits().hz.load(std::sync::atomic::Ordering::Relaxed).clamp(1, 500);
+        let tick = Duration::from_millis(1000 / hz);
+        tokio::select! {
+            () = server.shutdown.cancelled() => return,
+            () = tokio::time::sleep(tick) => {}
+        }
+        let started = Instant::now();
+        loop {
+            let pass = server.keyspace.active_expire_pass(BUDGET_PER_SHARD);
+            // Go on while over a tenth of what was looked at had expired, within the budget.
+            if pass.examined == 0 || pass.expired * 10 < pass.examined || started.elapsed() > tick / 4 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+async fn watch_signals(shutdown: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        tracing::warn!("cannot install signal handlers; use SHUTDOWN to stop");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
+        _ = int.recv() => tracing::info!("Received SIGINT scheduling shutdown..."),
+        () = shutdown.cancelled() => return,
+    }
+    shutdown.cancel();
+}

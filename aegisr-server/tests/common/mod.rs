@@ -1,0 +1,214 @@
+//! Test harness: starts the real `aegisr-server` binary on free loopback ports and hands out
+//! real clients (the `redis` crate, raw TCP, the gRPC client).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A running server process, killed when dropped.
+pub struct TestServer {
+    child: Child,
+    pub resp: SocketAddr,
+    pub grpc: SocketAddr,
+    /// Log lines the server printed (stdout), collected in the background.
+    pub log: mpsc::Receiver<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        TestServer::start_with(&[])
+    }
+
+    /// Starts the server with extra flags; waits (30 s at most) until it is ready.
+    pub fn start_with(args: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_aegisr-server"))
+            .args(["--port", "0", "--grpc-port", "0", "--threads", "2", "--dir"])
+            .arg(dir.path())
+            .args(args)
+            .env_remove("AEGISR_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn aegisr-server");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (mut resp, mut grpc) = (None, None);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx.recv_timeout(left).expect("server did not become ready within 30 s");
+            if let Some(addr) = line.split("RESP listening on ").nth(1) {
+                resp = resp.or(addr.trim().parse().ok());
+            }
+            if let Some(addr) = line.split("gRPC listening on ").nth(1) {
+                grpc = grpc.or(addr.trim().parse().ok());
+            }
+            if line.contains("Ready to accept connections") {
+                break;
+            }
+        }
+        TestServer { child, resp: resp.expect("RESP address"), grpc: grpc.expect("gRPC address"), log: rx, _dir: dir }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://{}/", self.resp)
+    }
+
+    pub fn client(&self) -> redis::Client {
+        redis::Client::open(self.url()).expect("client")
+    }
+
+    /// A client speaking RESP3 (HELLO 3 on connect).
+    pub fn client_resp3(&self) -> redis::Client {
+        redis::Client::open(format!("{}?protocol=resp3", self.url())).expect("client")
+    }
+
+    pub async fn conn(&self) -> redis::aio::MultiplexedConnection {
+        self.client().get_multiplexed_async_connection().await.expect("connect")
+    }
+
+    /// A blocking connection, for tests that do not need async.
+    pub fn sync_conn(&self) -> redis::Connection {
+        self.client().get_connection().expect("connect")
+    }
+
+    /// A raw TCP connection, for protocol-level tests.
+    pub fn raw(&self) -> RawConn {
+        let stream = TcpStream::connect(self.resp).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        RawConn { stream }
+    }
+
+    pub fn grpc_url(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit (deadline 20 s) and returns its status.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not exit within 20 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+
+    /// Runs `redis-cli` against this server, if it is installed; `None` otherwise.
+    pub fn redis_cli(&self, args: &[&str]) -> Option<String> {
+        let out = Command::new("redis-cli")
+            .args(["-h", &self.resp.ip().to_string(), "-p", &self.resp.port().to_string()])
+            .args(args)
+            .output()
+            .ok()?;
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A raw socket to the RESP port.
+pub struct RawConn {
+    pub stream: TcpStream,
+}
+
+impl RawConn {
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write");
+    }
+
+    /// Reads until `want` bytes have arrived or the peer closes (10 s timeout).
+    pub fn read_exact_len(&mut self, want: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; want];
+        let mut got = 0;
+        while got < want {
+            match self.stream.read(&mut buf[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) => panic!("read failed after {got} bytes: {e}"),
+            }
+        }
+        buf.truncate(got);
+        buf
+    }
+
+    /// Reads one reply line (through `\r\n`).
+    pub fn read_line(&mut self) -> String {
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while !line.ends_with(b"\r\n") {
+            match self.stream.read(&mut byte) {
+                Ok(0) => break,
+                Ok(_) => line.push(byte[0]),
+                Err(e) => panic!("read failed: {e}"),
+            }
+        }
+        String::from_utf8_lossy(&line).into_owned()
+    }
+
+    /// Whether the server closed the connection (reads EOF within 10 s).
+    pub fn is_closed(&mut self) -> bool {
+        let mut buf = [0u8; 256];
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// Sends a command as a RESP multibulk.
+    pub fn command(&mut self, args: &[&[u8]]) {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+        self.send(&out);
+    }
+}
+
+/// Polls `check` until it is true or `timeout` passes; returns whether it became true.
+pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -1,0 +1,169 @@
+//! Connection commands through real clients: PING ECHO HELLO AUTH SELECT QUIT RESET CLIENT.
+
+mod common;
+
+use common::TestServer;
+use redis::Value;
+
+/// Reads a HELLO reply up to its last item, the empty `modules` array.
+fn read_through_empty_modules(raw: &mut common::RawConn) -> String {
+    let mut text = String::new();
+    while !text.ends_with("modules\r\n*0\r\n") {
+        let line = raw.read_line();
+        assert!(!line.is_empty(), "connection closed mid-reply: {text}");
+        text.push_str(&line);
+    }
+    text
+}
+
+fn cmd(name: &str) -> redis::Cmd {
+    redis::cmd(name)
+}
+
+#[test]
+fn ping_and_echo() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    assert_eq!(cmd("PING").query::<String>(&mut con).unwrap(), "PONG");
+    assert_eq!(cmd("PING").arg("hello").query::<String>(&mut con).unwrap(), "hello");
+    assert_eq!(cmd("ECHO").arg(&b"bin\x00ary"[..]).query::<Vec<u8>>(&mut con).unwrap(), b"bin\x00ary");
+    let err = cmd("ECHO").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("wrong number of arguments for 'echo' command"), "{err}");
+    let err = cmd("PING").arg("a").arg("b").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("wrong number of arguments for 'ping' command"), "{err}");
+}
+
+#[test]
+fn hello_switches_protocol_and_describes_the_server() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    raw.command(&[b"HELLO", b"3"]);
+    let first = raw.read_line();
+    assert_eq!(first, "%7\r\n", "RESP3 map header");
+    // Now in RESP3: a missing key is `_`.
+    let rest = read_through_empty_modules(&mut raw);
+    assert!(rest.contains("proto\r\n:3\r\n"), "{rest}");
+    assert!(rest.contains("mode\r\n$10\r\nstandalone"), "{rest}");
+    raw.command(&[b"CLIENT", b"GETNAME"]);
+    assert_eq!(raw.read_line(), "_\r\n");
+    raw.command(&[b"HELLO", b"2"]);
+    assert_eq!(raw.read_line(), "*14\r\n");
+
+    let mut con = server.sync_conn();
+    let err = cmd("HELLO").arg(4).query::<Value>(&mut con).unwrap_err();
+    assert_eq!(err.code(), Some("NOPROTO"));
+    let err = cmd("HELLO").arg("x").query::<Value>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("Protocol version is not an integer or out of range"));
+    let err = cmd("HELLO").arg(3).arg("AUTH").arg("nobody").arg("pw").query::<Value>(&mut con).unwrap_err();
+    assert_eq!(err.code(), Some("WRONGPASS"));
+    let _: Value = cmd("HELLO").arg(2).arg("SETNAME").arg("conn-a").query(&mut con).unwrap();
+    assert_eq!(cmd("CLIENT").arg("GETNAME").query::<String>(&mut con).unwrap(), "conn-a");
+}
+
+#[tokio::test]
+async fn resp3_clients_work() {
+    let server = TestServer::start();
+    let mut con = server.client_resp3().get_multiplexed_async_connection().await.unwrap();
+    let reply: Value = cmd("HELLO").query_async(&mut con).await.unwrap();
+    assert!(matches!(reply, Value::Map(_)), "{reply:?}");
+    let reply: Value = cmd("CONFIG").arg("GET").arg("maxclients").query_async(&mut con).await.unwrap();
+    assert_eq!(reply, Value::Map(vec![(Value::BulkString(b"maxclients".to_vec()), Value::BulkString(b"10000".to_vec()))]));
+    let reply: Value = cmd("CLIENT").arg("INFO").query_async(&mut con).await.unwrap();
+    assert!(matches!(reply, Value::VerbatimString { .. }), "{reply:?}");
+}
+
+#[test]
+fn auth_without_a_password_configured() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let err = cmd("AUTH").arg("secret").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("AUTH <password> called without any password configured"), "{err}");
+    assert_eq!(cmd("AUTH").arg("default").arg("anything").query::<String>(&mut con).unwrap(), "OK");
+    assert_eq!(cmd("AUTH").arg("bob").arg("x").query::<String>(&mut con).unwrap_err().code(), Some("WRONGPASS"));
+}
+
+#[test]
+fn select_keeps_databases_apart() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let err = cmd("SELECT").arg(16).query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("DB index is out of range"), "{err}");
+    let err = cmd("SELECT").arg("x").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("value is not an integer or out of range"), "{err}");
+    let err = cmd("SELECT").arg(-1).query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("DB index is out of range"), "{err}");
+    assert_eq!(cmd("SELECT").arg(15).query::<String>(&mut con).unwrap(), "OK");
+    let info: String = cmd("CLIENT").arg("INFO").query(&mut con).unwrap();
+    assert!(info.contains(" db=15 "), "{info}");
+}
+
+#[test]
+fn quit_closes_after_its_reply() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    raw.send(b"*1\r\n$4\r\nQUIT\r\n*1\r\n$4\r\nPING\r\n");
+    assert_eq!(raw.read_line(), "+OK\r\n");
+    assert!(raw.is_closed(), "connection must close after QUIT");
+}
+
+#[test]
+fn reset_restores_defaults() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    raw.send(b"HELLO 3 SETNAME x\r\n");
+    read_through_empty_modules(&mut raw);
+    raw.send(b"SELECT 3\r\nRESET\r\nCLIENT GETNAME\r\nCLIENT INFO\r\n");
+    assert_eq!(raw.read_line(), "+OK\r\n");
+    assert_eq!(raw.read_line(), "+RESET\r\n");
+    assert_eq!(raw.read_line(), "$-1\r\n", "RESP2 and no name after RESET");
+    let _len = raw.read_line();
+    let info = raw.read_line();
+    assert!(info.contains(" db=0 ") && info.contains(" resp=2 "), "{info}");
+}
+
+#[test]
+fn client_subcommands() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let id: i64 = cmd("CLIENT").arg("ID").query(&mut con).unwrap();
+    assert!(id > 0);
+    assert_eq!(cmd("CLIENT").arg("GETNAME").query::<Option<String>>(&mut con).unwrap(), None);
+    assert_eq!(cmd("CLIENT").arg("SETNAME").arg("worker-1").query::<String>(&mut con).unwrap(), "OK");
+    assert_eq!(cmd("CLIENT").arg("GETNAME").query::<String>(&mut con).unwrap(), "worker-1");
+    let err = cmd("CLIENT").arg("SETNAME").arg("has space").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("Client names cannot contain spaces, newlines or special characters."), "{err}");
+    assert_eq!(cmd("CLIENT").arg("SETINFO").arg("LIB-NAME").arg("mylib").query::<String>(&mut con).unwrap(), "OK");
+    assert_eq!(cmd("CLIENT").arg("SETINFO").arg("lib-ver").arg("1.2").query::<String>(&mut con).unwrap(), "OK");
+    let err = cmd("CLIENT").arg("SETINFO").arg("color").arg("red").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("Unrecognized option 'color'"), "{err}");
+
+    let info: String = cmd("CLIENT").arg("INFO").query(&mut con).unwrap();
+    assert!(info.starts_with(&format!("id={id} addr=127.0.0.1:")), "{info}");
+    for field in ["name=worker-1 ", "lib-name=mylib ", "lib-ver=1.2", "cmd=client|info ", "db=0 "] {
+        assert!(info.contains(field), "{field} missing in {info}");
+    }
+    assert!(info.ends_with('\n'));
+
+    let mut other = server.sync_conn();
+    let other_id: i64 = cmd("CLIENT").arg("ID").query(&mut other).unwrap();
+    let list: String = cmd("CLIENT").arg("LIST").query(&mut con).unwrap();
+    assert_eq!(list.lines().count(), 2, "{list}");
+    let list: String = cmd("CLIENT").arg("LIST").arg("ID").arg(other_id).query(&mut con).unwrap();
+    assert!(list.starts_with(&format!("id={other_id} ")) && list.lines().count() == 1, "{list}");
+    let err = cmd("CLIENT").arg("NOPE").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("unknown subcommand 'NOPE'. Try CLIENT HELP."), "{err}");
+    let help: Vec<String> = cmd("CLIENT").arg("HELP").query(&mut con).unwrap();
+    assert!(help.iter().any(|l| l.starts_with("SETNAME")), "{help:?}");
+}
+
+#[test]
+fn redis_cli_talks_to_the_server() {
+    let server = TestServer::start();
+    let Some(out) = server.redis_cli(&["PING"]) else {
+        eprintln!("redis-cli is not installed; skipping");
+        return;
+    };
+    assert_eq!(out.trim(), "PONG");
+    assert_eq!(server.redis_cli(&["-3", "HELLO"]).unwrap().lines().next(), Some("server redis"));
+    assert_eq!(server.redis_cli(&["ECHO", "hi there"]).unwrap().trim(), "hi there");
+}
