@@ -54,6 +54,18 @@ pub enum CommandError {
         "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
     )]
     LfuSelected,
+    #[error("ERR decrement would overflow")]
+    DecrementOverflow,
+    #[error("ERR The specified keys must contain string values")]
+    LcsNotString,
+    #[error("ERR If you want both the length and indexes, please just use IDX.")]
+    LcsIdxWithLen,
+    #[error("ERR String too long for LCS")]
+    LcsStringTooLong,
+    #[error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")]
+    LcsTableTooLarge,
+    #[error("ERR Insufficient memory, failed allocating transient memory for LCS")]
+    LcsOutOfMemory,
     /// Any other text, code included (`ERR ...`, `NOPROTO ...`).
     #[error("{0}")]
     Message(String),
@@ -89,6 +101,7 @@ impl From<StringError> for CommandError {
             StringError::Overflow => CommandError::Overflow,
             StringError::NanOrInfinity => CommandError::NanOrInfinity,
             StringError::TooLarge => CommandError::TooLarge,
+            StringError::WrongType => CommandError::WrongType,
         }
     }
 }

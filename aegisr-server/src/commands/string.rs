@@ -1,5 +1,622 @@
-//! (family file; filled in below)
+//! The string commands: GET/SET and their variants, counters, ranges, multi-key MGET/MSET
+//! and LCS. Argument parsing and replies live here; the data operations are in
+//! `types::string`.
 
-use super::table::CommandSpec;
+use std::sync::atomic::Ordering;
 
-pub(super) const COMMANDS: &[CommandSpec] = &[];
+use bytes::Bytes;
+
+use super::table::{CommandSpec, Flags, Group, KeyRange};
+use super::{Ctx, args, errors::CommandError, errors::CommandResult};
+use crate::engine::Locked;
+use crate::types::string::{self as data, LcsError, StrBytes};
+use crate::types::{Value, ValueKind};
+
+const READ: Flags = Flags::READONLY;
+const READ_FAST: Flags = Flags::READONLY.or(Flags::FAST);
+const WRITE: Flags = Flags::WRITE.or(Flags::DENYOOM);
+const WRITE_FAST: Flags = Flags::WRITE.or(Flags::DENYOOM).or(Flags::FAST);
+const WRITE_FAST_NOOOM: Flags = Flags::WRITE.or(Flags::FAST);
+
+const fn spec(
+    name: &'static str,
+    arity: i32,
+    flags: Flags,
+    since: &'static str,
+    summary: &'static str,
+    syntax: &'static str,
+    handler: super::table::Handler,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        keys: KeyRange::FIRST,
+        group: Group::String,
+        since,
+        summary,
+        syntax,
+        handler: Some(handler),
+        ..CommandSpec::BASE
+    }
+}
+
+pub(super) const COMMANDS: &[CommandSpec] = &[
+    spec("get", 2, READ_FAST, "1.0.0", "Get the value of a key", "key", get),
+    spec(
+        "set",
+        -3,
+        WRITE,
+        "1.0.0",
+        "Set the string value of a key",
+        "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
+        set,
+    ),
+    spec("setnx", 3, WRITE_FAST, "1.0.0", "Set the value of a key, only if the key does not exist", "key value", setnx),
+    spec("setex", 4, WRITE, "2.0.0", "Set the value and expiration of a key", "key seconds value", setex),
+    spec(
+        "psetex",
+        4,
+        WRITE,
+        "2.6.0",
+        "Set the value and expiration in milliseconds of a key",
+        "key milliseconds value",
+        psetex,
+    ),
+    spec("getset", 3, WRITE_FAST, "1.0.0", "Set the string value of a key and return its old value", "key value", getset),
+    spec("getdel", 2, WRITE_FAST_NOOOM, "6.2.0", "Get the value of a key and delete the key", "key", getdel),
+    spec(
+        "getex",
+        -2,
+        WRITE_FAST_NOOOM,
+        "6.2.0",
+        "Get the value of a key and optionally set its expiration",
+        "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]",
+        getex,
+    ),
+    CommandSpec {
+        keys: KeyRange::ALL,
+        ..spec("mget", -2, READ_FAST, "1.0.0", "Get the values of all the given keys", "key [key ...]", mget)
+    },
+    CommandSpec {
+        keys: KeyRange::PAIRS,
+        ..spec("mset", -3, WRITE, "1.0.1", "Set multiple keys to multiple values", "key value [key value ...]", mset)
+    },
+    CommandSpec {
+        keys: KeyRange::PAIRS,
+        ..spec(
+            "msetnx",
+            -3,
+            WRITE,
+            "1.0.1",
+            "Set multiple keys to multiple values, only if none of the keys exist",
+            "key value [key value ...]",
+            msetnx,
+        )
+    },
+    spec("append", 3, WRITE_FAST, "2.0.0", "Append a value to a key", "key value", append),
+    spec("strlen", 2, READ_FAST, "2.2.0", "Get the length of the value stored in a key", "key", strlen),
+    spec("incr", 2, WRITE_FAST, "1.0.0", "Increment the integer value of a key by one", "key", incr),
+    spec("decr", 2, WRITE_FAST, "1.0.0", "Decrement the integer value of a key by one", "key", decr),
+    spec("incrby", 3, WRITE_FAST, "1.0.0", "Increment the integer value of a key by the given amount", "key increment", incrby),
+    spec("decrby", 3, WRITE_FAST, "1.0.0", "Decrement the integer value of a key by the given number", "key decrement", decrby),
+    spec(
+        "incrbyfloat",
+        3,
+        WRITE_FAST,
+        "2.6.0",
+        "Increment the float value of a key by the given amount",
+        "key increment",
+        incrbyfloat,
+    ),
+    spec("getrange", 4, READ, "2.4.0", "Get a substring of the string stored at a key", "key start end", getrange),
+    spec(
+        "setrange",
+        4,
+        WRITE,
+        "2.2.0",
+        "Overwrite part of a string at key starting at the specified offset",
+        "key offset value",
+        setrange,
+    ),
+    spec("substr", 4, READ, "1.0.0", "Get a substring of the string stored at a key", "key start end", getrange),
+    CommandSpec {
+        keys: KeyRange::TWO,
+        ..spec(
+            "lcs",
+            -3,
+            READ,
+            "7.0.0",
+            "Find longest common substring",
+            "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]",
+            lcs,
+        )
+    },
+];
+
+/// Locks the shard of `key`. The lock borrows the server, not `ctx`, so the reply can be
+/// written into `ctx.out` while it is held (the value is copied once, table to buffer).
+fn lock<'s>(ctx: &Ctx<'s>, key: &[u8]) -> Locked<'s> {
+    let server = ctx.server;
+    server.keyspace.lock_key(ctx.session.db, key)
+}
+
+/// Locks the shards of all `keys`, in the global order, like [`lock`].
+fn lock_all<'s, 'k>(ctx: &Ctx<'s>, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'s> {
+    let server = ctx.server;
+    server.keyspace.lock_keys(ctx.session.db, keys.into_iter().map(|k| &k[..]))
+}
+
+/// The bytes of a string value, or WRONGTYPE.
+fn string_of(value: &Value) -> Result<StrBytes<'_>, CommandError> {
+    value.string_bytes().ok_or(CommandError::WrongType)
+}
+
+/// WRONGTYPE unless `value` is a string.
+fn check_string(value: &Value) -> CommandResult {
+    if value.kind() == ValueKind::String { Ok(()) } else { Err(CommandError::WrongType) }
+}
+
+/// `proto-max-bulk-len`: the largest string a command may build.
+fn max_string_len(ctx: &Ctx<'_>) -> u64 {
+    ctx.server.config.limits().proto_max_bulk_len.load(Ordering::Relaxed)
+}
+
+fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let mut locked = lock(ctx, &args[1]);
+    match locked.read(&args[1]) {
+        Some(entry) => ctx.out.bulk(&string_of(&entry.value)?),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+/// The expiry options shared by SET and GETEX.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExpireUnit {
+    /// EX: seconds from now.
+    Ex,
+    /// PX: milliseconds from now.
+    Px,
+    /// EXAT: Unix time in seconds.
+    ExAt,
+    /// PXAT: Unix time in milliseconds.
+    PxAt,
+}
+
+/// An expiry option as given: its unit and its (not yet validated) argument.
+#[derive(Debug, Clone, Copy)]
+struct Expire<'a> {
+    unit: ExpireUnit,
+    arg: &'a [u8],
+}
+
+impl Expire<'_> {
+    /// Validates the argument as Redis's `getExpireMillisecondsOrReply` does and returns the
+    /// absolute deadline in Unix milliseconds: non-integers are "not an integer", values
+    /// <= 0 or that overflow once converted are an invalid expire time for `command`.
+    fn deadline(&self, now: i64, command: &'static str) -> Result<i64, CommandError> {
+        let n = args::int(self.arg)?;
+        let seconds = matches!(self.unit, ExpireUnit::Ex | ExpireUnit::ExAt);
+        let invalid = CommandError::InvalidExpire(command);
+        if n <= 0 {
+            return Err(invalid);
+        }
+        let ms = if seconds { n.checked_mul(1000).ok_or(invalid.clone())? } else { n };
+        match self.unit {
+            ExpireUnit::Ex | ExpireUnit::Px => ms.checked_add(now).ok_or(invalid),
+            ExpireUnit::ExAt | ExpireUnit::PxAt => Ok(ms),
+        }
+    }
+}
+
+/// The options of SET (`for_set`) or GETEX, parsed as Redis's
+/// `parseExtendedStringArgumentsOrReply` does: any conflicting or unknown option is a
+/// syntax error; repeating the same option is allowed (the last expiry wins).
+#[derive(Debug, Default)]
+struct StringOptions<'a> {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keep_ttl: bool,
+    persist: bool,
+    expire: Option<Expire<'a>>,
+}
+
+impl<'a> StringOptions<'a> {
+    fn parse(options: &'a [Bytes], for_set: bool) -> Result<StringOptions<'a>, CommandError> {
+        let mut o = StringOptions::default();
+        let mut i = 0;
+        while i < options.len() {
+            let opt = &options[i][..];
+            let next = options.get(i + 1);
+            let expiry_free = o.expire.is_none() && !o.keep_ttl && !o.persist;
+            let unit = [("ex", ExpireUnit::Ex), ("px", ExpireUnit::Px), ("exat", ExpireUnit::ExAt), ("pxat", ExpireUnit::PxAt)]
+                .into_iter()
+                .find(|(word, _)| args::is(opt, word))
+                .map(|(_, unit)| unit);
+            if for_set && args::is(opt, "nx") && !o.xx {
+                o.nx = true;
+            } else if for_set && args::is(opt, "xx") && !o.nx {
+                o.xx = true;
+            } else if for_set && args::is(opt, "get") {
+                o.get = true;
+            } else if for_set && args::is(opt, "keepttl") && expiry_free {
+                o.keep_ttl = true;
+            } else if !for_set && args::is(opt, "persist") && expiry_free {
+                o.persist = true;
+            } else if let (Some(unit), Some(next)) = (unit, next) {
+                // The same unit may repeat; a different one, KEEPTTL or PERSIST conflicts.
+                let compatible = o.expire.is_none_or(|e| e.unit == unit) && !o.keep_ttl && !o.persist;
+                if !compatible {
+                    return Err(CommandError::Syntax);
+                }
+                o.expire = Some(Expire { unit, arg: next });
+                i += 1;
+            } else {
+                return Err(CommandError::Syntax);
+            }
+            i += 1;
+        }
+        Ok(o)
+    }
+}
+
+fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let options = StringOptions::parse(&args[3..], true)?;
+    let (key, value) = (&args[1][..], &args[2][..]);
+    let mut locked = lock(ctx, key);
+    let deadline = options.expire.map(|e| e.deadline(locked.now(), "set")).transpose()?;
+    let found = if options.get {
+        // SET ... GET replies with the old value whatever happens next; a non-string old
+        // value fails the whole command before anything is written.
+        match locked.read(key) {
+            Some(entry) => {
+                ctx.out.bulk(&string_of(&entry.value)?);
+                true
+            }
+            None => {
+                ctx.out.null();
+                false
+            }
+        }
+    } else {
+        locked.exists(key)
+    };
+    if (options.nx && found) || (options.xx && !found) {
+        if !options.get {
+            ctx.out.null();
+        }
+        return Ok(());
+    }
+    let value = Value::from_bytes(value);
+    match locked.get(key) {
+        Some(entry) if options.keep_ttl => entry.value = value,
+        _ => locked.set(key, value),
+    }
+    if deadline.is_some() {
+        locked.set_expiry(key, deadline);
+    }
+    if !options.get {
+        ctx.out.ok();
+    }
+    Ok(())
+}
+
+fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let mut locked = lock(ctx, &args[1]);
+    if locked.exists(&args[1]) {
+        ctx.out.integer(0);
+    } else {
+        locked.set(&args[1], Value::from_bytes(&args[2]));
+        ctx.out.integer(1);
+    }
+    Ok(())
+}
+
+/// SETEX and PSETEX: SET key value with a relative expiry.
+fn set_with_expiry(ctx: &mut Ctx<'_>, args: &[Bytes], unit: ExpireUnit, command: &'static str) -> CommandResult {
+    let key = &args[1][..];
+    let mut locked = lock(ctx, key);
+    let deadline = Expire { unit, arg: &args[2] }.deadline(locked.now(), command)?;
+    locked.set(key, Value::from_bytes(&args[3]));
+    locked.set_expiry(key, Some(deadline));
+    ctx.out.ok();
+    Ok(())
+}
+
+fn setex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    set_with_expiry(ctx, args, ExpireUnit::Ex, "setex")
+}
+
+fn psetex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    set_with_expiry(ctx, args, ExpireUnit::Px, "psetex")
+}
+
+fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let key = &args[1][..];
+    let mut locked = lock(ctx, key);
+    match locked.read(key) {
+        Some(entry) => ctx.out.bulk(&string_of(&entry.value)?),
+        None => ctx.out.null(),
+    }
+    // Like SET: the new value drops any expiry.
+    locked.set(key, Value::from_bytes(&args[2]));
+    Ok(())
+}
+
+fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let key = &args[1][..];
+    let mut locked = lock(ctx, key);
+    match locked.read(key) {
+        Some(entry) => ctx.out.bulk(&string_of(&entry.value)?),
+        None => {
+            ctx.out.null();
+            return Ok(());
+        }
+    }
+    let removed = locked.remove(key);
+    drop(locked);
+    // Free the value outside the shard lock.
+    drop(removed);
+    Ok(())
+}
+
+fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let options = StringOptions::parse(&args[2..], false)?;
+    let key = &args[1][..];
+    let mut locked = lock(ctx, key);
+    let now = locked.now();
+    let Some(entry) = locked.read(key) else {
+        // As in Redis, a missing key replies nil before the expiry value is looked at.
+        ctx.out.null();
+        return Ok(());
+    };
+    check_string(&entry.value)?;
+    let deadline = options.expire.map(|e| e.deadline(now, "getex")).transpose()?;
+    ctx.out.bulk(&string_of(&entry.value)?);
+    if deadline.is_some() {
+        // A deadline already past (EXAT/PXAT) deletes the key.
+        locked.set_expiry(key, deadline);
+    } else if options.persist {
+        locked.set_expiry(key, None);
+    }
+    Ok(())
+}
+
+fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let keys = &args[1..];
+    let mut locked = lock_all(ctx, keys);
+    ctx.out.array(keys.len());
+    for key in keys {
+        // A key of another type reads as nil, not as an error.
+        let value = locked.read(key).and_then(|entry| entry.value.string_bytes());
+        ctx.out.bulk_or_null(value.as_deref());
+    }
+    Ok(())
+}
+
+/// MSET and MSETNX: all keys are locked together, so the whole write is atomic even when
+/// the keys live in different shards.
+fn mset_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, only_new: bool) -> CommandResult {
+    if args.len() % 2 == 0 {
+        return Err(CommandError::WrongArity(name.to_owned()));
+    }
+    let pairs = &args[1..];
+    let mut locked = lock_all(ctx, pairs.iter().step_by(2));
+    if only_new && pairs.iter().step_by(2).any(|key| locked.exists(key)) {
+        ctx.out.integer(0);
+        return Ok(());
+    }
+    for pair in pairs.chunks_exact(2) {
+        locked.set(&pair[0], Value::from_bytes(&pair[1]));
+    }
+    if only_new {
+        ctx.out.integer(1);
+    } else {
+        ctx.out.ok();
+    }
+    Ok(())
+}
+
+fn mset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    mset_generic(ctx, args, "mset", false)
+}
+
+fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    mset_generic(ctx, args, "msetnx", true)
+}
+
+fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let (key, tail) = (&args[1][..], &args[2][..]);
+    let max = max_string_len(ctx);
+    let mut locked = lock(ctx, key);
+    let len = match locked.get(key) {
+        // In place: the key keeps its expiry.
+        Some(entry) => {
+            check_string(&entry.value)?;
+            entry.value.append(tail, max)?
+        }
+        None => {
+            locked.set(key, Value::from_bytes(tail));
+            tail.len()
+        }
+    };
+    ctx.out.integer(reply_len(len));
+    Ok(())
+}
+
+/// A length as a reply integer (lengths are bounded far below i64::MAX).
+fn reply_len(len: usize) -> i64 {
+    i64::try_from(len).unwrap_or(i64::MAX)
+}
+
+fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let mut locked = lock(ctx, &args[1]);
+    let len = match locked.read(&args[1]) {
+        Some(entry) => entry.value.string_len().ok_or(CommandError::WrongType)?,
+        None => 0,
+    };
+    ctx.out.integer(reply_len(len));
+    Ok(())
+}
+
+/// INCR, DECR, INCRBY, DECRBY: the value is updated in place (keeping its expiry), without
+/// allocating when it is already an integer; a missing key counts from 0.
+fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CommandResult {
+    let mut locked = lock(ctx, key);
+    let n = match locked.get(key) {
+        Some(entry) => {
+            check_string(&entry.value)?;
+            entry.value.incr_by(delta)?
+        }
+        None => {
+            locked.set(key, Value::Int(delta));
+            delta
+        }
+    };
+    ctx.out.integer(n);
+    Ok(())
+}
+
+fn incr(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    incr_by(ctx, &args[1], 1)
+}
+
+fn decr(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    incr_by(ctx, &args[1], -1)
+}
+
+fn incrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let delta = args::int(&args[2])?;
+    incr_by(ctx, &args[1], delta)
+}
+
+fn decrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let delta = args::int(&args[2])?;
+    // -i64::MIN does not exist.
+    let delta = delta.checked_neg().ok_or(CommandError::DecrementOverflow)?;
+    incr_by(ctx, &args[1], delta)
+}
+
+fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let key = &args[1][..];
+    let mut locked = lock(ctx, key);
+    let text = match locked.get(key) {
+        Some(entry) => {
+            let text = data::incr_by_float(&string_of(&entry.value)?, &args[2])?;
+            // In place: the key keeps its expiry.
+            entry.value = Value::from_bytes(text.as_bytes());
+            text
+        }
+        None => {
+            let text = data::incr_by_float(b"0", &args[2])?;
+            locked.set(key, Value::from_bytes(text.as_bytes()));
+            text
+        }
+    };
+    ctx.out.bulk(text.as_bytes());
+    Ok(())
+}
+
+/// GETRANGE and SUBSTR.
+fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let start = args::int(&args[2])?;
+    let end = args::int(&args[3])?;
+    let mut locked = lock(ctx, &args[1]);
+    match locked.read(&args[1]) {
+        Some(entry) => ctx.out.bulk(data::get_range(&string_of(&entry.value)?, start, end)),
+        None => ctx.out.bulk(b""),
+    }
+    Ok(())
+}
+
+fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let (key, bytes) = (&args[1][..], &args[3][..]);
+    let offset = u64::try_from(args::int(&args[2])?).map_err(|_| CommandError::OffsetOutOfRange)?;
+    let max = max_string_len(ctx);
+    let mut locked = lock(ctx, key);
+    let len = match locked.get(key) {
+        // In place: the key keeps its expiry.
+        Some(entry) => {
+            check_string(&entry.value)?;
+            entry.value.set_range(offset, bytes, max)?
+        }
+        // Nothing to write on a missing key creates nothing.
+        None if bytes.is_empty() => 0,
+        None => {
+            let mut value = Value::Str(Box::default());
+            let len = value.set_range(offset, bytes, max)?;
+            locked.set(key, value);
+            len
+        }
+    };
+    ctx.out.integer(reply_len(len));
+    Ok(())
+}
+
+fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let (a, b) = {
+        // Copy both strings out so the O(n·m) work runs without the shard locks.
+        let mut locked = lock_all(ctx, &args[1..3]);
+        let mut fetch = |key: &[u8]| -> Result<Vec<u8>, CommandError> {
+            match locked.read(key) {
+                Some(entry) => Ok(entry.value.string_bytes().ok_or(CommandError::LcsNotString)?.to_vec()),
+                None => Ok(Vec::new()),
+            }
+        };
+        (fetch(&args[1])?, fetch(&args[2])?)
+    };
+    let (mut want_len, mut want_idx, mut with_match_len, mut min_match_len) = (false, false, false, 0usize);
+    let mut i = 3;
+    while i < args.len() {
+        let opt = &args[i][..];
+        if args::is(opt, "idx") {
+            want_idx = true;
+        } else if args::is(opt, "len") {
+            want_len = true;
+        } else if args::is(opt, "withmatchlen") {
+            with_match_len = true;
+        } else if args::is(opt, "minmatchlen") && i + 1 < args.len() {
+            // Negative means no minimum, as in Redis.
+            min_match_len = usize::try_from(args::int(&args[i + 1])?.max(0)).unwrap_or(usize::MAX);
+            i += 1;
+        } else {
+            return Err(CommandError::Syntax);
+        }
+        i += 1;
+    }
+    if want_idx && want_len {
+        return Err(CommandError::LcsIdxWithLen);
+    }
+    // Redis bounds the table by proto-max-bulk-len; so do we, which also bounds the time.
+    let result = data::lcs(&a, &b, max_string_len(ctx), !want_len, min_match_len).map_err(|e| match e {
+        LcsError::StringTooLong => CommandError::LcsStringTooLong,
+        LcsError::TableTooLarge => CommandError::LcsTableTooLarge,
+        LcsError::OutOfMemory => CommandError::LcsOutOfMemory,
+    })?;
+    if want_len {
+        ctx.out.integer(reply_len(result.len));
+    } else if want_idx {
+        let out = &mut *ctx.out;
+        out.map(2);
+        out.bulk(b"matches");
+        out.array(result.matches.len());
+        for m in &result.matches {
+            out.array(2 + usize::from(with_match_len));
+            for (start, end) in [m.a, m.b] {
+                out.array(2);
+                out.integer(reply_len(start));
+                out.integer(reply_len(end));
+            }
+            if with_match_len {
+                out.integer(reply_len(m.len));
+            }
+        }
+        out.bulk(b"len");
+        out.integer(reply_len(result.len));
+    } else {
+        ctx.out.bulk(&result.text);
+    }
+    Ok(())
+}

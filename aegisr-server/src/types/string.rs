@@ -18,6 +18,8 @@ pub enum StringError {
     NanOrInfinity,
     /// The result would exceed `proto-max-bulk-len`.
     TooLarge,
+    /// The value is not a string.
+    WrongType,
 }
 
 /// The bytes of a string value: borrowed, or an integer formatted on the stack.
@@ -135,6 +137,365 @@ impl Value {
     }
 }
 
+impl Value {
+    /// A string value from owned bytes, as an integer when that reads back identically;
+    /// other strings keep their buffer (no copy when its capacity is exact).
+    pub fn from_vec(bytes: Vec<u8>) -> Value {
+        match parse_i64(&bytes) {
+            Some(n) => Value::Int(n),
+            None => Value::Str(bytes.into_boxed_slice()),
+        }
+    }
+
+    /// The length of a string value (`None` for other types); integers are not formatted.
+    pub fn string_len(&self) -> Option<usize> {
+        match self {
+            Value::Int(n) => Some(decimal_len(*n)),
+            Value::Str(s) => Some(s.len()),
+        }
+    }
+
+    /// Moves a string value's bytes out, leaving an empty string (`None` for other types).
+    fn take_string(&mut self) -> Option<Vec<u8>> {
+        match self {
+            Value::Int(n) => Some(StrBytes::int(*n).to_vec()),
+            Value::Str(s) => Some(std::mem::take(s).into_vec()),
+        }
+    }
+
+    /// INCRBY: adds `delta` to an integer string in place and returns the result. An
+    /// integer-encoded value is updated without allocating.
+    pub fn incr_by(&mut self, delta: i64) -> Result<i64, StringError> {
+        let n = self.as_i64()?.checked_add(delta).ok_or(StringError::Overflow)?;
+        *self = Value::Int(n);
+        Ok(n)
+    }
+
+    /// APPEND: appends `tail` and returns the new length; refused (value untouched) when the
+    /// result would exceed `max_len` bytes.
+    pub fn append(&mut self, tail: &[u8], max_len: u64) -> Result<usize, StringError> {
+        let len = self.string_len().ok_or(StringError::WrongType)?;
+        check_length(len as u64, tail.len() as u64, max_len)?;
+        if tail.is_empty() {
+            return Ok(len);
+        }
+        let mut bytes = self.take_string().unwrap_or_default();
+        // Exact growth keeps capacity == length, so the boxed slice needs no shrinking copy.
+        bytes.reserve_exact(tail.len());
+        bytes.extend_from_slice(tail);
+        let new_len = bytes.len();
+        *self = Value::from_vec(bytes);
+        Ok(new_len)
+    }
+
+    /// SETRANGE: writes `bytes` at `offset`, zero-padding as needed, and returns the new
+    /// length. An empty `bytes` changes nothing. Refused (value untouched) when
+    /// `offset + bytes.len()` would exceed `max_len`, checked before anything is allocated.
+    pub fn set_range(&mut self, offset: u64, bytes: &[u8], max_len: u64) -> Result<usize, StringError> {
+        let len = self.string_len().ok_or(StringError::WrongType)?;
+        if bytes.is_empty() {
+            return Ok(len);
+        }
+        check_length(offset, bytes.len() as u64, max_len)?;
+        let start = usize::try_from(offset).map_err(|_| StringError::TooLarge)?;
+        let end = start.checked_add(bytes.len()).ok_or(StringError::TooLarge)?;
+        let mut value = self.take_string().unwrap_or_default();
+        if value.len() < end {
+            value.reserve_exact(end - value.len());
+            value.resize(end, 0);
+        }
+        value[start..end].copy_from_slice(bytes);
+        let new_len = value.len();
+        *self = Value::from_vec(value);
+        Ok(new_len)
+    }
+}
+
+/// Redis's `checkStringLength`: `len + extra` must not exceed `max_len`.
+fn check_length(len: u64, extra: u64, max_len: u64) -> Result<(), StringError> {
+    match len.checked_add(extra) {
+        Some(total) if total <= max_len => Ok(()),
+        _ => Err(StringError::TooLarge),
+    }
+}
+
+/// Number of bytes in the decimal form of `n`.
+fn decimal_len(n: i64) -> usize {
+    let digits = n.unsigned_abs().checked_ilog10().map_or(1, |d| d as usize + 1);
+    digits + usize::from(n < 0)
+}
+
+/// GETRANGE: the bytes from `start` to `end` inclusive, negative indexes counting from the
+/// end, clamped to the string, as Redis 7.0 computes them (a range entirely before the
+/// start of the string still yields the first byte, as in Redis).
+pub fn get_range(s: &[u8], start: i64, end: i64) -> &[u8] {
+    if start < 0 && end < 0 && start > end {
+        return &[];
+    }
+    // A string is far shorter than i64::MAX, so these additions cannot overflow.
+    let len = i64::try_from(s.len()).unwrap_or(i64::MAX);
+    let start = if start < 0 { len + start } else { start }.max(0);
+    let end = if end < 0 { len + end } else { end }.max(0).min(len - 1);
+    if s.is_empty() || start > end {
+        return &[];
+    }
+    // Both are within 0..len here.
+    &s[start as usize..=end as usize]
+}
+
+/// INCRBYFLOAT: `current + incr` formatted as Redis stores and replies it (`%.17Lf` with
+/// trailing zeros removed). Both operands must be valid floats and the sum finite.
+///
+/// Redis adds in 80-bit long doubles, so `0.1 + 0.2` gives "0.3". To match it without long
+/// doubles, plain decimal operands are added exactly in decimal and the sum rounded to the
+/// precision a long double keeps (19 significant digits); other forms (`inf`, huge
+/// mantissas) fall back to the `f64` sum.
+pub fn incr_by_float(current: &[u8], incr: &[u8]) -> Result<String, StringError> {
+    let a = parse_f64(current).ok_or(StringError::NotFloat)?;
+    let b = parse_f64(incr).ok_or(StringError::NotFloat)?;
+    let sum = a + b;
+    if !sum.is_finite() {
+        return Err(StringError::NanOrInfinity);
+    }
+    let exact = Decimal::parse(current).zip(Decimal::parse(incr)).and_then(|(x, y)| x.add(y));
+    let decimal = exact.or_else(|| Decimal::parse(format!("{sum:e}").as_bytes()));
+    Ok(match decimal {
+        Some(d) => d.to_redis_text(),
+        None => format_f64(sum),
+    })
+}
+
+/// `±mantissa × 10^exponent`: exact decimal arithmetic for INCRBYFLOAT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Decimal {
+    negative: bool,
+    mantissa: u128,
+    exponent: i32,
+}
+
+impl Decimal {
+    /// Significant digits a long double keeps (64-bit mantissa: 19.26 decimal digits).
+    const LONG_DOUBLE_DIGITS: u32 = 19;
+    /// Digits after the point Redis prints (`%.17Lf`).
+    const FRACTION_DIGITS: i32 = 17;
+
+    /// Parses `[+-]digits[.digits][e[+-]digits]`; `None` for any other form or when the
+    /// digits do not fit a `u128`.
+    fn parse(text: &[u8]) -> Option<Decimal> {
+        let (negative, mut rest) = match text.first()? {
+            b'-' => (true, &text[1..]),
+            b'+' => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let (mut mantissa, mut exponent, mut digits, mut point) = (0u128, 0i32, 0usize, false);
+        while let Some((&c, tail)) = rest.split_first() {
+            match c {
+                b'0'..=b'9' => {
+                    mantissa = mantissa.checked_mul(10)?.checked_add(u128::from(c - b'0'))?;
+                    digits += 1;
+                    if point {
+                        exponent = exponent.checked_sub(1)?;
+                    }
+                }
+                b'.' if !point => point = true,
+                _ => break,
+            }
+            rest = tail;
+        }
+        if digits == 0 {
+            return None;
+        }
+        if let Some((&e, tail)) = rest.split_first() {
+            if e != b'e' && e != b'E' {
+                return None;
+            }
+            let (negative_exp, exp_digits) = match tail.first() {
+                Some(b'-') => (true, &tail[1..]),
+                Some(b'+') => (false, &tail[1..]),
+                _ => (false, tail),
+            };
+            // Longer exponents overflow or underflow an f64 anyway; leave them to it.
+            if exp_digits.is_empty() || exp_digits.len() > 4 || !exp_digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let e: i32 = std::str::from_utf8(exp_digits).ok()?.parse().ok()?;
+            exponent = exponent.checked_add(if negative_exp { -e } else { e })?;
+        }
+        Some(Decimal { negative, mantissa, exponent })
+    }
+
+    /// The exact sum, or `None` when it does not fit.
+    fn add(self, other: Decimal) -> Option<Decimal> {
+        let exponent = self.exponent.min(other.exponent);
+        let scaled = |d: Decimal| -> Option<i128> {
+            let shift = u32::try_from(d.exponent - exponent).ok()?;
+            let m = i128::try_from(d.mantissa.checked_mul(10u128.checked_pow(shift)?)?).ok()?;
+            Some(if d.negative { -m } else { m })
+        };
+        let sum = scaled(self)?.checked_add(scaled(other)?)?;
+        Some(Decimal { negative: sum < 0, mantissa: sum.unsigned_abs(), exponent })
+    }
+
+    /// Drops `count` low digits, rounding half up.
+    fn drop_digits(&mut self, count: u32) {
+        self.mantissa = match 10u128.checked_pow(count) {
+            Some(p) => {
+                let (q, r) = (self.mantissa / p, self.mantissa % p);
+                q + u128::from(r >= p - r)
+            }
+            None => 0,
+        };
+        self.exponent = self.exponent.saturating_add(i32::try_from(count).unwrap_or(i32::MAX));
+    }
+
+    /// Plain decimal text: rounded to a long double's precision and to 17 decimals, without
+    /// trailing zeros, and "0" rather than "-0".
+    fn to_redis_text(mut self) -> String {
+        let digits = self.mantissa.checked_ilog10().map_or(1, |d| d + 1);
+        if digits > Self::LONG_DOUBLE_DIGITS {
+            self.drop_digits(digits - Self::LONG_DOUBLE_DIGITS);
+        }
+        if self.exponent < -Self::FRACTION_DIGITS {
+            self.drop_digits(u32::try_from(-Self::FRACTION_DIGITS - self.exponent).unwrap_or(u32::MAX));
+        }
+        while self.exponent < 0 && self.mantissa != 0 && self.mantissa % 10 == 0 {
+            self.mantissa /= 10;
+            self.exponent += 1;
+        }
+        if self.mantissa == 0 {
+            return "0".to_owned();
+        }
+        let digits = self.mantissa.to_string();
+        let mut out = String::with_capacity(digits.len() + 24);
+        if self.negative {
+            out.push('-');
+        }
+        if self.exponent >= 0 {
+            out.push_str(&digits);
+            // The sum of two finite f64 operands: at most ~308 zeros.
+            out.extend(std::iter::repeat_n('0', self.exponent.unsigned_abs() as usize));
+        } else {
+            let fraction = self.exponent.unsigned_abs() as usize;
+            if digits.len() > fraction {
+                let (int, frac) = digits.split_at(digits.len() - fraction);
+                out.push_str(int);
+                out.push('.');
+                out.push_str(frac);
+            } else {
+                out.push_str("0.");
+                out.extend(std::iter::repeat_n('0', fraction - digits.len()));
+                out.push_str(&digits);
+            }
+        }
+        out
+    }
+}
+
+/// One matching range of LCS ... IDX: inclusive byte ranges in each string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LcsMatch {
+    pub a: (usize, usize),
+    pub b: (usize, usize),
+    pub len: usize,
+}
+
+/// The result of LCS.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lcs {
+    /// Length of the longest common subsequence.
+    pub len: usize,
+    /// The subsequence itself (empty unless backtracked).
+    pub text: Vec<u8>,
+    /// The matching ranges, from the end of the strings backwards, as Redis lists them.
+    pub matches: Vec<LcsMatch>,
+}
+
+/// Why LCS was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LcsError {
+    /// A string is 4 GiB or longer (the table holds `u32` lengths).
+    StringTooLong,
+    /// The dynamic-programming table would exceed the allowed memory.
+    TableTooLarge,
+    /// The table could not be allocated.
+    OutOfMemory,
+}
+
+/// LCS of `a` and `b` by the classic dynamic-programming table, as Redis computes it (same
+/// tie-breaking, so the same subsequence and ranges). The table takes
+/// `(a.len()+1) * (b.len()+1) * 4` bytes and is refused above `max_table_bytes`, which also
+/// bounds the O(n·m) time. With `backtrack` false only the length is computed; otherwise the
+/// text and the ranges at least `min_match_len` long (0: all) are too.
+pub fn lcs(a: &[u8], b: &[u8], max_table_bytes: u64, backtrack: bool, min_match_len: usize) -> Result<Lcs, LcsError> {
+    let limit = u32::MAX as usize - 1;
+    if a.len() >= limit || b.len() >= limit {
+        return Err(LcsError::StringTooLong);
+    }
+    let cols = b.len() + 1;
+    let cells = (a.len() as u64 + 1).checked_mul(cols as u64).ok_or(LcsError::TableTooLarge)?;
+    if cells.checked_mul(4).is_none_or(|bytes| bytes > max_table_bytes) {
+        return Err(LcsError::TableTooLarge);
+    }
+    let cells = usize::try_from(cells).map_err(|_| LcsError::OutOfMemory)?;
+    let mut dp: Vec<u32> = Vec::new();
+    dp.try_reserve_exact(cells).map_err(|_| LcsError::OutOfMemory)?;
+    dp.resize(cells, 0);
+    // Row i holds LCS(a[..i], b[..j]) for every j; row 0 and column 0 stay zero.
+    for (i, &ai) in a.iter().enumerate() {
+        let (done, rest) = dp.split_at_mut((i + 1) * cols);
+        let prev = &done[i * cols..];
+        let cur = &mut rest[..cols];
+        for (j, &bj) in b.iter().enumerate() {
+            cur[j + 1] = if ai == bj { prev[j] + 1 } else { prev[j + 1].max(cur[j]) };
+        }
+    }
+    let at = |i: usize, j: usize| dp[i * cols + j];
+    let len = at(a.len(), b.len()) as usize;
+    let mut out = Lcs { len, ..Lcs::default() };
+    if !backtrack {
+        return Ok(out);
+    }
+    // Walk back from the end, collecting the text (backwards) and contiguous ranges.
+    let mut text = vec![0u8; len];
+    let mut idx = len;
+    let (mut i, mut j) = (a.len(), b.len());
+    let mut range: Option<LcsMatch> = None;
+    while i > 0 && j > 0 {
+        let mut emit = false;
+        if a[i - 1] == b[j - 1] {
+            text[idx - 1] = a[i - 1];
+            let r = range.get_or_insert(LcsMatch { a: (i, i - 1), b: (j, j - 1), len: 0 });
+            // Every step after a match moves both indexes back, so a match right after
+            // another extends the same range.
+            r.a.0 -= 1;
+            r.b.0 -= 1;
+            r.len += 1;
+            if r.a.0 == 0 || r.b.0 == 0 {
+                emit = true;
+            }
+            idx -= 1;
+            i -= 1;
+            j -= 1;
+        } else {
+            if at(i - 1, j) > at(i, j - 1) {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+            emit = range.is_some();
+        }
+        if emit {
+            if let Some(r) = range.take() {
+                if min_match_len == 0 || r.len >= min_match_len {
+                    out.matches.push(r);
+                }
+            }
+        }
+    }
+    out.text = text;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +528,140 @@ mod tests {
         assert_eq!(format_f64(10.5 + 0.1), "10.6");
         assert_eq!(format_f64(5200.0), "5200");
         assert_eq!(format_f64(-0.0), "0");
+    }
+
+    #[test]
+    fn incr_by_keeps_integers_and_detects_overflow() {
+        let mut v = Value::Int(41);
+        assert_eq!(v.incr_by(1), Ok(42));
+        assert_eq!(v, Value::Int(42));
+        let mut v = Value::Str(b"0010"[..].into());
+        assert_eq!(v.incr_by(1), Err(StringError::NotInteger));
+        assert_eq!(v, Value::Str(b"0010"[..].into()), "untouched on error");
+        let mut v = Value::Int(i64::MAX);
+        assert_eq!(v.incr_by(1), Err(StringError::Overflow));
+        let mut v = Value::Int(i64::MIN);
+        assert_eq!(v.incr_by(-1), Err(StringError::Overflow));
+        assert_eq!(v.incr_by(i64::MAX), Ok(-1));
+    }
+
+    #[test]
+    fn string_len_counts_integer_digits() {
+        for n in [0, 7, -7, 10, 99, 100, -100, i64::MIN, i64::MAX] {
+            assert_eq!(Value::Int(n).string_len(), Some(n.to_string().len()), "{n}");
+        }
+        assert_eq!(Value::from_bytes(b"hello").string_len(), Some(5));
+    }
+
+    #[test]
+    fn append_converts_between_encodings_and_respects_the_limit() {
+        let mut v = Value::Int(12);
+        assert_eq!(v.append(b"3", 100), Ok(3));
+        assert_eq!(v, Value::Int(123));
+        assert_eq!(v.append(b"x", 100), Ok(4));
+        assert_eq!(v, Value::Str(b"123x"[..].into()));
+        assert_eq!(v.append(b"", 100), Ok(4));
+        assert_eq!(v.append(b"12345", 8), Err(StringError::TooLarge));
+        assert_eq!(v, Value::Str(b"123x"[..].into()), "untouched on error");
+        assert_eq!(v.append(b"1234", 8), Ok(8));
+    }
+
+    #[test]
+    fn set_range_pads_with_zeros_and_checks_the_limit_first() {
+        let mut v = Value::Str(b"Hello World"[..].into());
+        assert_eq!(v.set_range(6, b"Redis", 100), Ok(11));
+        assert_eq!(v, Value::Str(b"Hello Redis"[..].into()));
+        let mut v = Value::Str(Box::default());
+        assert_eq!(v.set_range(3, b"ab", 100), Ok(5));
+        assert_eq!(v, Value::Str(b"\0\0\0ab"[..].into()));
+        let mut v = Value::Int(123);
+        assert_eq!(v.set_range(0, b"9", 100), Ok(3));
+        assert_eq!(v, Value::Int(923));
+        assert_eq!(v.set_range(u64::MAX, b"", 100), Ok(3), "empty writes nothing");
+        assert_eq!(v.set_range(100, b"x", 100), Err(StringError::TooLarge));
+        assert_eq!(v.set_range(u64::MAX, b"x", u64::MAX), Err(StringError::TooLarge));
+        assert_eq!(v.set_range(99, b"x", 100), Ok(100));
+    }
+
+    #[test]
+    fn get_range_follows_redis_7_0() {
+        let s = b"This is a string";
+        assert_eq!(get_range(s, 0, 3), b"This");
+        assert_eq!(get_range(s, -3, -1), b"ing");
+        assert_eq!(get_range(s, 0, -1), s);
+        assert_eq!(get_range(s, 10, 100), b"string");
+        assert_eq!(get_range(s, -1, -5), b"");
+        assert_eq!(get_range(s, 5, 3), b"");
+        assert_eq!(get_range(s, -100, -50), b"T");
+        assert_eq!(get_range(s, 0, -100), b"T");
+        assert_eq!(get_range(s, 16, 20), b"");
+        assert_eq!(get_range(s, i64::MIN, i64::MAX), s);
+        assert_eq!(get_range(b"", 0, -1), b"");
+        assert_eq!(get_range(b"", 0, 0), b"");
+    }
+
+    #[test]
+    fn incr_by_float_matches_redis_text() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("10.50", "0.1", "10.6"),
+            ("10.6", "-5", "5.6"),
+            ("5.0e3", "2.0e2", "5200"),
+            ("0.1", "0.2", "0.3"),
+            ("0", "1e-20", "0"),
+            ("1", "-1.0000000000000000001", "0"),
+            ("3", "-3.5", "-0.5"),
+            ("0", "+.5", "0.5"),
+            ("1", "1", "2"),
+            ("12345678901234567890", "0.5", "12345678901234567890"),
+            ("0", "1.5e10", "15000000000"),
+            ("0", "0.00000000000000001", "0.00000000000000001"),
+            ("0", "0.000000000000000015", "0.00000000000000002"),
+            ("1e300", "0", &format!("1{}", "0".repeat(300))),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(incr_by_float(a.as_bytes(), b.as_bytes()).as_deref(), Ok(*want), "{a} + {b}");
+        }
+        assert_eq!(incr_by_float(b"abc", b"1"), Err(StringError::NotFloat));
+        assert_eq!(incr_by_float(b"1", b"nan"), Err(StringError::NotFloat));
+        assert_eq!(incr_by_float(b"1", b" 1"), Err(StringError::NotFloat));
+        assert_eq!(incr_by_float(b"1", b"inf"), Err(StringError::NanOrInfinity));
+        assert_eq!(incr_by_float(b"1.7e308", b"1.7e308"), Err(StringError::NanOrInfinity));
+        // Forms the decimal path does not take still work through f64.
+        assert_eq!(incr_by_float(b"0", b"infinity"), Err(StringError::NanOrInfinity));
+        // Beyond a long double's precision Redis prints binary noise; we print the nearest
+        // value at that precision (decimal path) or at f64's (mantissa too long for it).
+        assert_eq!(
+            incr_by_float(b"0", b"123456789012345678901234567890123456").as_deref(),
+            Ok("123456789012345678900000000000000000")
+        );
+        let wide = incr_by_float(b"1", b"1234567890123456789012345678901234567890").unwrap();
+        assert!(wide.starts_with("12345678901234568") && wide.len() == 40, "{wide}");
+    }
+
+    #[test]
+    fn lcs_matches_the_redis_docs() {
+        let r = lcs(b"ohmytext", b"mynewtext", u64::MAX, true, 0).unwrap();
+        assert_eq!(r.len, 6);
+        assert_eq!(r.text, b"mytext");
+        assert_eq!(
+            r.matches,
+            vec![LcsMatch { a: (4, 7), b: (5, 8), len: 4 }, LcsMatch { a: (2, 3), b: (0, 1), len: 2 }]
+        );
+        let r = lcs(b"ohmytext", b"mynewtext", u64::MAX, true, 4).unwrap();
+        assert_eq!(r.matches, vec![LcsMatch { a: (4, 7), b: (5, 8), len: 4 }]);
+        let r = lcs(b"ohmytext", b"mynewtext", u64::MAX, false, 0).unwrap();
+        assert_eq!((r.len, r.text.len(), r.matches.len()), (6, 0, 0));
+        let r = lcs(b"", b"abc", u64::MAX, true, 0).unwrap();
+        assert_eq!((r.len, r.text.len(), r.matches.len()), (0, 0, 0));
+        let r = lcs(b"abc", b"abc", u64::MAX, true, 0).unwrap();
+        assert_eq!(r.matches, vec![LcsMatch { a: (0, 2), b: (0, 2), len: 3 }]);
+    }
+
+    #[test]
+    fn lcs_refuses_tables_over_the_limit() {
+        // (3+1) * (3+1) cells of 4 bytes.
+        assert!(lcs(b"abc", b"abd", 64, true, 0).is_ok());
+        assert_eq!(lcs(b"abc", b"abd", 63, true, 0), Err(LcsError::TableTooLarge));
+        assert_eq!(lcs(b"abc", b"abd", 63, false, 0), Err(LcsError::TableTooLarge));
     }
 }

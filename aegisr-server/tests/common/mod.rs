@@ -78,7 +78,7 @@ impl TestServer {
     }
 
     pub async fn conn(&self) -> redis::aio::MultiplexedConnection {
-        self.client().get_multiplexed_async_connection().await.expect("connect")
+        connect(&self.client()).await
     }
 
     /// A blocking connection, for tests that do not need async.
@@ -134,6 +134,15 @@ impl Drop for TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Opens a multiplexed connection with generous timeouts: a loaded 2-core CI machine can
+/// be slower than the redis crate's defaults.
+pub async fn connect(client: &redis::Client) -> redis::aio::MultiplexedConnection {
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(20)))
+        .set_response_timeout(Some(Duration::from_secs(20)));
+    client.get_multiplexed_async_connection_with_config(&config).await.expect("connect")
 }
 
 /// A raw socket to the RESP port.

@@ -1,0 +1,161 @@
+//! Server commands through real clients: COMMAND, INFO, CONFIG, TIME.
+
+mod common;
+
+use common::TestServer;
+use redis::Value;
+
+fn cmd(name: &str) -> redis::Cmd {
+    redis::cmd(name)
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::SimpleString(s) => s.clone(),
+        Value::Okay => "OK".into(),
+        other => panic!("not text: {other:?}"),
+    }
+}
+
+#[test]
+fn command_info_describes_commands_like_redis() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let count: i64 = cmd("COMMAND").arg("COUNT").query(&mut con).unwrap();
+    let all: Vec<Value> = cmd("COMMAND").query(&mut con).unwrap();
+    assert_eq!(all.len() as i64, count);
+    assert!(count >= 15, "{count}");
+
+    let info: Vec<Value> = cmd("COMMAND").arg("INFO").arg("get").arg("nosuch").arg("client|setname").query(&mut con).unwrap();
+    assert_eq!(info.len(), 3);
+    let Value::Array(get) = &info[0] else { panic!("{info:?}") };
+    assert_eq!(get.len(), 10);
+    assert_eq!(text(&get[0]), "get");
+    assert_eq!(get[1], Value::Int(2));
+    let Value::Array(flags) = &get[2] else { panic!() };
+    let flags: Vec<String> = flags.iter().map(text).collect();
+    assert!(flags.contains(&"readonly".to_string()) && flags.contains(&"fast".to_string()), "{flags:?}");
+    assert_eq!((&get[3], &get[4], &get[5]), (&Value::Int(1), &Value::Int(1), &Value::Int(1)));
+    let Value::Array(cats) = &get[6] else { panic!() };
+    let cats: Vec<String> = cats.iter().map(text).collect();
+    assert!(cats.contains(&"@read".to_string()) && cats.contains(&"@string".to_string()), "{cats:?}");
+    assert_eq!(info[1], Value::Nil);
+    let Value::Array(setname) = &info[2] else { panic!() };
+    assert_eq!(text(&setname[0]), "client|setname");
+    assert_eq!(setname[1], Value::Int(3));
+}
+
+#[test]
+fn command_getkeys_list_and_docs() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let keys: Vec<String> = cmd("COMMAND").arg("GETKEYS").arg("MSET").arg("a").arg("1").arg("b").arg("2").query(&mut con).unwrap();
+    assert_eq!(keys, ["a", "b"]);
+    let err = cmd("COMMAND").arg("GETKEYS").arg("PING").query::<Value>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("The command has no key arguments"), "{err}");
+    let err = cmd("COMMAND").arg("GETKEYS").arg("NOSUCH").arg("x").query::<Value>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("Invalid command specified"), "{err}");
+    let err = cmd("COMMAND").arg("GETKEYS").arg("GET").query::<Value>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("Invalid number of arguments specified for command"), "{err}");
+
+    let names: Vec<String> = cmd("COMMAND").arg("LIST").query(&mut con).unwrap();
+    assert!(names.contains(&"get".into()) && names.contains(&"config|set".into()));
+    let names: Vec<String> = cmd("COMMAND").arg("LIST").arg("FILTERBY").arg("PATTERN").arg("client*").query(&mut con).unwrap();
+    assert!(!names.is_empty() && names.iter().all(|n| n.starts_with("client")), "{names:?}");
+    let names: Vec<String> = cmd("COMMAND").arg("LIST").arg("FILTERBY").arg("ACLCAT").arg("string").query(&mut con).unwrap();
+    assert!(names.contains(&"incr".into()) && !names.contains(&"ping".into()), "{names:?}");
+
+    let docs: Value = cmd("COMMAND").arg("DOCS").arg("set").query(&mut con).unwrap();
+    let Value::Array(docs) = docs else { panic!("{docs:?}") };
+    assert_eq!(text(&docs[0]), "set");
+    let Value::Array(fields) = &docs[1] else { panic!() };
+    let fields: Vec<String> = fields.iter().map(|v| match v {
+        Value::BulkString(_) => text(v),
+        _ => String::new(),
+    }).collect();
+    assert!(fields.contains(&"summary".into()) && fields.contains(&"group".into()) && fields.contains(&"string".into()), "{fields:?}");
+}
+
+#[test]
+fn info_has_redis_sections_and_fields() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let info: String = cmd("INFO").query(&mut con).unwrap();
+    for needle in ["# Server\r\n", "redis_version:", "tcp_port:", "# Clients\r\n", "connected_clients:1", "# Memory\r\n", "used_memory:", "# Stats\r\n", "total_commands_processed:", "# Keyspace\r\n"] {
+        assert!(info.contains(needle), "missing {needle:?} in {info}");
+    }
+    assert!(info.contains(&format!("tcp_port:{}\r\n", server.resp.port())));
+    let _: () = cmd("SET").arg("k").arg("v").query(&mut con).unwrap();
+    let _: Option<String> = cmd("GET").arg("k").query(&mut con).unwrap();
+    let _: Option<String> = cmd("GET").arg("missing").query(&mut con).unwrap();
+    let keyspace: String = cmd("INFO").arg("keyspace").query(&mut con).unwrap();
+    assert_eq!(keyspace, "# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n");
+    let stats: String = cmd("INFO").arg("stats").query(&mut con).unwrap();
+    assert!(stats.contains("keyspace_hits:1\r\n") && stats.contains("keyspace_misses:1\r\n"), "{stats}");
+    assert!(!stats.contains("# Server"));
+    assert_eq!(cmd("CONFIG").arg("RESETSTAT").query::<String>(&mut con).unwrap(), "OK");
+    let stats: String = cmd("INFO").arg("stats").query(&mut con).unwrap();
+    assert!(stats.contains("keyspace_hits:0\r\n"), "{stats}");
+}
+
+#[test]
+fn config_get_and_set() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let found: Vec<String> = cmd("CONFIG").arg("GET").arg("maxmemory*").arg("hz").query(&mut con).unwrap();
+    assert_eq!(found, ["hz", "10", "maxmemory", "0", "maxmemory-policy", "noeviction", "maxmemory-samples", "5"]);
+    let found: Vec<String> = cmd("CONFIG").arg("GET").arg("proto-max-bulk-len").query(&mut con).unwrap();
+    assert_eq!(found, ["proto-max-bulk-len", "536870912"]);
+    let found: Vec<String> = cmd("CONFIG").arg("GET").arg("no-such-thing").query(&mut con).unwrap();
+    assert!(found.is_empty());
+
+    assert_eq!(cmd("CONFIG").arg("SET").arg("hz").arg("20").arg("maxmemory-policy").arg("allkeys-lru").query::<String>(&mut con).unwrap(), "OK");
+    let found: Vec<String> = cmd("CONFIG").arg("GET").arg("hz").query(&mut con).unwrap();
+    assert_eq!(found, ["hz", "20"]);
+    // A Redis option without meaning here is kept, so tools that set it keep working.
+    assert_eq!(cmd("CONFIG").arg("SET").arg("activerehashing").arg("no").query::<String>(&mut con).unwrap(), "OK");
+
+    // All or nothing: the bad second pair leaves hz unchanged.
+    let err = cmd("CONFIG").arg("SET").arg("hz").arg("30").arg("maxclients").arg("lots").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer"), "{err}");
+    let found: Vec<String> = cmd("CONFIG").arg("GET").arg("hz").query(&mut con).unwrap();
+    assert_eq!(found, ["hz", "20"]);
+
+    let err = cmd("CONFIG").arg("SET").arg("nosuch").arg("1").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("Unknown option or number of arguments for CONFIG SET - 'nosuch'"), "{err}");
+    let err = cmd("CONFIG").arg("SET").arg("port").arg("1234").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("can't set immutable config"), "{err}");
+    let err = cmd("CONFIG").arg("SET").arg("hz").arg("1000").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("argument must be between 1 and 500 inclusive"), "{err}");
+    let err = cmd("CONFIG").arg("SET").arg("hz").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("wrong number of arguments for 'config|set' command"), "{err}");
+    let err = cmd("CONFIG").arg("SET").arg("maxmemory-policy").arg("sometimes").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("argument(s) must be one of the following: noeviction"), "{err}");
+    assert_eq!(cmd("CONFIG").arg("SET").arg("proto-max-bulk-len").arg("2mb").query::<String>(&mut con).unwrap(), "OK");
+    let found: Vec<String> = cmd("CONFIG").arg("GET").arg("proto-max-bulk-len").query(&mut con).unwrap();
+    assert_eq!(found, ["proto-max-bulk-len", "2097152"]);
+}
+
+#[test]
+fn config_set_maxclients_applies_to_new_connections() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    assert_eq!(cmd("CONFIG").arg("SET").arg("maxclients").arg("2").query::<String>(&mut con).unwrap(), "OK");
+    let mut second = server.sync_conn();
+    assert_eq!(cmd("PING").query::<String>(&mut second).unwrap(), "PONG");
+    let mut raw = server.raw();
+    assert_eq!(raw.read_line(), "-ERR max number of clients reached\r\n");
+    assert!(raw.is_closed());
+    let info: String = cmd("INFO").arg("stats").query(&mut con).unwrap();
+    assert!(info.contains("rejected_connections:1\r\n"), "{info}");
+}
+
+#[test]
+fn time_is_now() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let (secs, micros): (u64, u64) = cmd("TIME").query(&mut con).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(secs.abs_diff(now) <= 2 && micros < 1_000_000);
+}
