@@ -4,8 +4,8 @@ use bytes::Bytes;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::v1::{
-    Command, InfoReply, InfoRequest, Message, Reply, ShutdownRequest, SubscribeRequest,
-    admin_client::AdminClient, data_client::DataClient, shutdown_request::Save,
+    Command, InfoReply, InfoRequest, Message, Reply, ShutdownRequest, SubscribeRequest, admin_client::AdminClient,
+    data_client::DataClient, shutdown_request::Save,
 };
 
 /// Errors returned by [`Client`].
@@ -35,17 +35,14 @@ impl Client {
     /// (`http://` is assumed when no scheme is given).
     pub async fn connect(addr: impl Into<String>) -> Result<Self, ClientError> {
         let uri = normalize_addr(&addr.into())?;
-        let endpoint = Endpoint::from_shared(uri.clone())
-            .map_err(|e| ClientError::InvalidAddress(format!("{uri}: {e}")))?;
+        let endpoint =
+            Endpoint::from_shared(uri.clone()).map_err(|e| ClientError::InvalidAddress(format!("{uri}: {e}")))?;
         Ok(Self::from_channel(endpoint.connect().await?))
     }
 
     /// Wraps an already configured channel (timeouts, TLS, lazy connect...).
     pub fn from_channel(channel: Channel) -> Self {
-        Self {
-            data: DataClient::new(channel.clone()),
-            admin: AdminClient::new(channel),
-        }
+        Self { data: DataClient::new(channel.clone()), admin: AdminClient::new(channel) }
     }
 
     /// Runs one command in database 0, e.g. `execute(["SET", "k", "v"])`.
@@ -64,10 +61,7 @@ impl Client {
         I: IntoIterator<Item = A>,
         A: AsRef<[u8]>,
     {
-        let command = Command {
-            args: to_args(args),
-            db,
-        };
+        let command = Command { args: to_args(args), db };
         Ok(self.data.execute(command).await?.into_inner())
     }
 
@@ -75,8 +69,7 @@ impl Client {
     /// and HELLO persist) and returns the replies in the order sent.
     pub async fn pipeline(&mut self, commands: Vec<Vec<Bytes>>) -> Result<Vec<Reply>, ClientError> {
         let sent = commands.len();
-        let requests =
-            futures_util::stream::iter(commands.into_iter().map(|args| Command { args, db: 0 }));
+        let requests = futures_util::stream::iter(commands.into_iter().map(|args| Command { args, db: 0 }));
         let mut replies_stream = self.data.pipeline(requests).await?.into_inner();
         let mut replies = Vec::with_capacity(sent);
         while let Some(reply) = replies_stream.message().await? {
@@ -93,18 +86,13 @@ impl Client {
 
     /// Subscribes to channels, patterns and shard channels; messages arrive on
     /// the returned stream in publish order until it is dropped.
-    pub async fn subscribe(
-        &mut self,
-        request: SubscribeRequest,
-    ) -> Result<tonic::Streaming<Message>, ClientError> {
+    pub async fn subscribe(&mut self, request: SubscribeRequest) -> Result<tonic::Streaming<Message>, ClientError> {
         Ok(self.data.subscribe(request).await?.into_inner())
     }
 
     /// Runs INFO for `sections` (empty means the default sections).
     pub async fn info(&mut self, sections: &[&str]) -> Result<InfoReply, ClientError> {
-        let request = InfoRequest {
-            sections: sections.iter().map(|s| (*s).to_owned()).collect(),
-        };
+        let request = InfoRequest { sections: sections.iter().map(|s| (*s).to_owned()).collect() };
         Ok(self.admin.info(request).await?.into_inner())
     }
 
@@ -137,9 +125,7 @@ where
     I: IntoIterator<Item = A>,
     A: AsRef<[u8]>,
 {
-    args.into_iter()
-        .map(|a| Bytes::copy_from_slice(a.as_ref()))
-        .collect()
+    args.into_iter().map(|a| Bytes::copy_from_slice(a.as_ref())).collect()
 }
 
 /// Turns `host:port` into `http://host:port`; keeps an http(s) URI as is.
@@ -151,9 +137,7 @@ fn normalize_addr(addr: &str) -> Result<String, ClientError> {
     match addr.split_once("://") {
         None => Ok(format!("http://{addr}")),
         Some(("http" | "https", rest)) if !rest.is_empty() => Ok(addr.to_owned()),
-        Some(_) => Err(ClientError::InvalidAddress(format!(
-            "{addr}: expected host:port or http://host:port"
-        ))),
+        Some(_) => Err(ClientError::InvalidAddress(format!("{addr}: expected host:port or http://host:port"))),
     }
 }
 
@@ -163,35 +147,20 @@ mod tests {
 
     #[test]
     fn normalizes_addresses() {
-        assert_eq!(
-            normalize_addr("127.0.0.1:6380").unwrap(),
-            "http://127.0.0.1:6380"
-        );
-        assert_eq!(
-            normalize_addr(" localhost:1 ").unwrap(),
-            "http://localhost:1"
-        );
+        assert_eq!(normalize_addr("127.0.0.1:6380").unwrap(), "http://127.0.0.1:6380");
+        assert_eq!(normalize_addr(" localhost:1 ").unwrap(), "http://localhost:1");
         assert_eq!(normalize_addr("[::1]:7000").unwrap(), "http://[::1]:7000");
-        assert_eq!(
-            normalize_addr("http://127.0.0.1:1").unwrap(),
-            "http://127.0.0.1:1"
-        );
+        assert_eq!(normalize_addr("http://127.0.0.1:1").unwrap(), "http://127.0.0.1:1");
         assert_eq!(normalize_addr("https://h:1").unwrap(), "https://h:1");
         for bad in ["", "  ", "redis://h:1", "http://"] {
-            assert!(
-                matches!(normalize_addr(bad), Err(ClientError::InvalidAddress(_))),
-                "{bad:?}"
-            );
+            assert!(matches!(normalize_addr(bad), Err(ClientError::InvalidAddress(_))), "{bad:?}");
         }
     }
 
     #[test]
     fn args_accept_any_byte_slices() {
         let args = to_args(["GET", "k"]);
-        assert_eq!(
-            args,
-            vec![Bytes::from_static(b"GET"), Bytes::from_static(b"k")]
-        );
+        assert_eq!(args, vec![Bytes::from_static(b"GET"), Bytes::from_static(b"k")]);
         let args = to_args(vec![b"SET".to_vec(), vec![0, 255]]);
         assert_eq!(args[1].as_ref(), &[0u8, 255]);
     }
@@ -209,9 +178,7 @@ mod tests {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
-        let err = Client::connect(format!("127.0.0.1:{port}"))
-            .await
-            .unwrap_err();
+        let err = Client::connect(format!("127.0.0.1:{port}")).await.unwrap_err();
         assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
     }
 }

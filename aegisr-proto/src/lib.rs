@@ -17,14 +17,7 @@ mod reply;
 /// [`Admin`](crate::v1::admin_server::Admin) /
 /// [`AdminClient`](crate::v1::admin_client::AdminClient).
 /// All `bytes` fields are [`bytes::Bytes`].
-#[allow(
-    missing_docs,
-    clippy::all,
-    clippy::pedantic,
-    clippy::nursery,
-    clippy::unwrap_used,
-    clippy::expect_used
-)]
+#[allow(missing_docs, clippy::all, clippy::pedantic, clippy::nursery, clippy::unwrap_used, clippy::expect_used)]
 pub mod v1 {
     tonic::include_proto!("aegisr.v1");
 }

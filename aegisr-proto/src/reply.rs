@@ -60,13 +60,7 @@ impl Reply {
 
     /// A map (RESP3), entries in the given order.
     pub fn map(entries: Vec<(Reply, Reply)>) -> Self {
-        let entries = entries
-            .into_iter()
-            .map(|(key, value)| MapEntry {
-                key: Some(key),
-                value: Some(value),
-            })
-            .collect();
+        let entries = entries.into_iter().map(|(key, value)| MapEntry { key: Some(key), value: Some(value) }).collect();
         Self::of(Kind::Map(MapReply { entries }))
     }
 
@@ -238,20 +232,13 @@ mod tests {
         assert_eq!(Reply::bulk(vec![0xff]).as_str(), None);
         let arr = Reply::array(vec![Reply::integer(1), Reply::bulk("a")]);
         assert_eq!(arr.as_array().map(<[Reply]>::len), Some(2));
-        assert_eq!(
-            Reply::set(vec![Reply::null()])
-                .as_array()
-                .map(<[Reply]>::len),
-            Some(1)
-        );
+        assert_eq!(Reply::set(vec![Reply::null()]).as_array().map(<[Reply]>::len), Some(1));
         assert_eq!(Reply::push(vec![]).as_array().map(<[Reply]>::len), Some(0));
         assert!(Reply::integer(1).as_array().is_none());
         assert_eq!(Reply::boolean(true).kind, Some(Kind::Boolean(true)));
         assert_eq!(Reply::double(1.5).kind, Some(Kind::Double(1.5)));
         let map = Reply::map(vec![(Reply::simple("k"), Reply::integer(1))]);
-        let Some(Kind::Map(m)) = &map.kind else {
-            panic!("not a map")
-        };
+        let Some(Kind::Map(m)) = &map.kind else { panic!("not a map") };
         assert_eq!(m.entries[0].key, Some(Reply::simple("k")));
         assert_eq!(m.entries[0].value, Some(Reply::integer(1)));
     }
@@ -270,34 +257,19 @@ mod tests {
     #[test]
     fn displays_like_redis_cli() {
         assert_eq!(Reply::bulk("bar").to_string(), "\"bar\"");
-        assert_eq!(
-            Reply::bulk(&b"a\"b\\\n\x01\xff"[..]).to_string(),
-            r#""a\"b\\\n\x01\xff""#
-        );
+        assert_eq!(Reply::bulk(&b"a\"b\\\n\x01\xff"[..]).to_string(), r#""a\"b\\\n\x01\xff""#);
         assert_eq!(Reply::simple("OK").to_string(), "OK");
         assert_eq!(Reply::integer(1).to_string(), "(integer) 1");
         assert_eq!(Reply::null().to_string(), "(nil)");
-        assert_eq!(
-            Reply::error("ERR unknown command").to_string(),
-            "(error) ERR unknown command"
-        );
+        assert_eq!(Reply::error("ERR unknown command").to_string(), "(error) ERR unknown command");
         assert_eq!(Reply::double(3.5).to_string(), "(double) 3.5");
         assert_eq!(Reply::boolean(false).to_string(), "(false)");
         assert_eq!(Reply::array(vec![]).to_string(), "(empty array)");
         assert_eq!(Reply::set(vec![]).to_string(), "(empty set)");
         assert_eq!(Reply::map(vec![]).to_string(), "(empty hash)");
-        assert_eq!(
-            Reply::array(vec![Reply::bulk("a"), Reply::null()]).to_string(),
-            "1) \"a\"\n2) (nil)"
-        );
-        let nested = Reply::array(vec![
-            Reply::array(vec![Reply::bulk("x"), Reply::integer(2)]),
-            Reply::bulk("y"),
-        ]);
-        assert_eq!(
-            nested.to_string(),
-            "1) 1) \"x\"\n   2) (integer) 2\n2) \"y\""
-        );
+        assert_eq!(Reply::array(vec![Reply::bulk("a"), Reply::null()]).to_string(), "1) \"a\"\n2) (nil)");
+        let nested = Reply::array(vec![Reply::array(vec![Reply::bulk("x"), Reply::integer(2)]), Reply::bulk("y")]);
+        assert_eq!(nested.to_string(), "1) 1) \"x\"\n   2) (integer) 2\n2) \"y\"");
         let ten = Reply::array((0..10).map(Reply::integer).collect());
         let text = ten.to_string();
         assert!(text.starts_with(" 1) (integer) 0\n"), "{text}");

@@ -8,9 +8,7 @@ use aegisr_proto::v1::admin_server::{Admin, AdminServer};
 use aegisr_proto::v1::data_server::{Data, DataServer};
 use aegisr_proto::v1::shutdown_request::Save;
 use aegisr_proto::v1::{InfoRequest, InfoSection, ShutdownReply, ShutdownRequest};
-use aegisr_proto::{
-    Bytes, Client, ClientError, Command, InfoReply, Message, Reply, SubscribeRequest,
-};
+use aegisr_proto::{Bytes, Client, ClientError, Command, InfoReply, Message, Reply, SubscribeRequest};
 use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status, Streaming};
@@ -43,35 +41,23 @@ impl Data for Echo {
 
     type PipelineStream = BoxStream<Reply>;
 
-    async fn pipeline(
-        &self,
-        request: Request<Streaming<Command>>,
-    ) -> Result<Response<Self::PipelineStream>, Status> {
+    async fn pipeline(&self, request: Request<Streaming<Command>>) -> Result<Response<Self::PipelineStream>, Status> {
         let replies = request.into_inner().map(|c| c.map(|c| echo(&c)));
         Ok(Response::new(Box::pin(replies)))
     }
 
     type SubscribeStream = BoxStream<Message>;
 
-    async fn subscribe(
-        &self,
-        request: Request<SubscribeRequest>,
-    ) -> Result<Response<Self::SubscribeStream>, Status> {
+    async fn subscribe(&self, request: Request<SubscribeRequest>) -> Result<Response<Self::SubscribeStream>, Status> {
         let request = request.into_inner();
         let messages: Vec<_> = request
             .channels
             .into_iter()
             .map(|c| {
-                Ok(Message {
-                    channel: Bytes::from(c),
-                    payload: Bytes::from_static(b"hello"),
-                    pattern: Bytes::new(),
-                })
+                Ok(Message { channel: Bytes::from(c), payload: Bytes::from_static(b"hello"), pattern: Bytes::new() })
             })
             .collect();
-        Ok(Response::new(Box::pin(futures_util::stream::iter(
-            messages,
-        ))))
+        Ok(Response::new(Box::pin(futures_util::stream::iter(messages))))
     }
 }
 
@@ -79,24 +65,15 @@ impl Data for Echo {
 impl Admin for Echo {
     async fn info(&self, request: Request<InfoRequest>) -> Result<Response<InfoReply>, Status> {
         let sections = request.into_inner().sections;
-        let text = sections
-            .iter()
-            .map(|s| format!("# {s}\r\n"))
-            .collect::<String>();
+        let text = sections.iter().map(|s| format!("# {s}\r\n")).collect::<String>();
         let sections = sections
             .into_iter()
-            .map(|name| InfoSection {
-                fields: HashMap::from([("name".to_owned(), name.clone())]),
-                name,
-            })
+            .map(|name| InfoSection { fields: HashMap::from([("name".to_owned(), name.clone())]), name })
             .collect();
         Ok(Response::new(InfoReply { text, sections }))
     }
 
-    async fn shutdown(
-        &self,
-        request: Request<ShutdownRequest>,
-    ) -> Result<Response<ShutdownReply>, Status> {
+    async fn shutdown(&self, request: Request<ShutdownRequest>) -> Result<Response<ShutdownReply>, Status> {
         let _ = self.shutdown.send(request.into_inner().save);
         Ok(Response::new(ShutdownReply {}))
     }
@@ -108,9 +85,7 @@ async fn start() -> (String, mpsc::UnboundedReceiver<i32>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = mpsc::unbounded_channel();
-    let data = DataServer::new(Echo {
-        shutdown: tx.clone(),
-    });
+    let data = DataServer::new(Echo { shutdown: tx.clone() });
     let admin = AdminServer::new(Echo { shutdown: tx });
     tokio::spawn(async move {
         tonic::transport::Server::builder()
@@ -131,10 +106,7 @@ async fn execute_round_trips() {
     assert_eq!(reply.as_bulk(), Some(&b"SET foo bar"[..]));
     assert_eq!(reply.to_string(), "\"SET foo bar\"");
 
-    let reply = client
-        .execute([b"GET".to_vec(), vec![0, 255]])
-        .await
-        .unwrap();
+    let reply = client.execute([b"GET".to_vec(), vec![0, 255]]).await.unwrap();
     assert_eq!(reply.as_bulk(), Some(&b"GET \x00\xff"[..]));
 
     let reply = client.execute_in_db(3, ["PING"]).await.unwrap();
@@ -142,10 +114,7 @@ async fn execute_round_trips() {
 
     // An http:// address works the same.
     let mut other = Client::connect(format!("http://{addr}")).await.unwrap();
-    assert_eq!(
-        other.execute(["PING"]).await.unwrap().as_str(),
-        Some("PING")
-    );
+    assert_eq!(other.execute(["PING"]).await.unwrap().as_str(), Some("PING"));
 }
 
 #[tokio::test]
@@ -163,9 +132,8 @@ async fn status_errors_surface_as_client_errors() {
 async fn pipeline_keeps_order() {
     let (addr, _rx) = start().await;
     let mut client = Client::connect(addr).await.unwrap();
-    let commands: Vec<Vec<Bytes>> = (0..1000)
-        .map(|i| vec![Bytes::from_static(b"ECHO"), Bytes::from(i.to_string())])
-        .collect();
+    let commands: Vec<Vec<Bytes>> =
+        (0..1000).map(|i| vec![Bytes::from_static(b"ECHO"), Bytes::from(i.to_string())]).collect();
     let replies = client.pipeline(commands).await.unwrap();
     assert_eq!(replies.len(), 1000);
     for (i, reply) in replies.iter().enumerate() {
@@ -179,31 +147,21 @@ async fn subscribe_info_and_shutdown() {
     let (addr, mut rx) = start().await;
     let mut client = Client::connect(addr).await.unwrap();
 
-    let request = SubscribeRequest {
-        channels: vec!["a".into(), "b".into()],
-        ..Default::default()
-    };
+    let request = SubscribeRequest { channels: vec!["a".into(), "b".into()], ..Default::default() };
     let mut stream = client.subscribe(request).await.unwrap();
     let mut channels = Vec::new();
     while let Some(message) = stream.message().await.unwrap() {
         assert_eq!(message.payload.as_ref(), b"hello");
         channels.push(message.channel);
     }
-    assert_eq!(
-        channels,
-        vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")]
-    );
+    assert_eq!(channels, vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")]);
 
     let info = client.info(&["server", "clients"]).await.unwrap();
     assert_eq!(info.text, "# server\r\n# clients\r\n");
     assert_eq!(info.sections.len(), 2);
     assert_eq!(info.sections[1].fields["name"], "clients");
 
-    for (save, expected) in [
-        (None, Save::Default),
-        (Some(true), Save::Save),
-        (Some(false), Save::Nosave),
-    ] {
+    for (save, expected) in [(None, Save::Default), (Some(true), Save::Save), (Some(false), Save::Nosave)] {
         client.shutdown(save).await.unwrap();
         assert_eq!(rx.recv().await, Some(expected as i32));
     }

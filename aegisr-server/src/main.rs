@@ -19,7 +19,12 @@ fn main() -> std::process::ExitCode {
     };
     init_logging(&config.string("loglevel"));
     let threads = server::worker_threads(config.u64("threads"));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(threads).thread_name("aegisr-worker").enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("aegisr-worker")
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("aegisr-server: cannot start {threads} worker threads: {e}");
@@ -45,6 +50,11 @@ fn init_logging(level: &str) {
         "nothing" => "off",
         _ => "info",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("AEGISR_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AEGISR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
 }

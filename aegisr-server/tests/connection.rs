@@ -1,5 +1,7 @@
 //! Connection commands through real clients: PING ECHO HELLO AUTH SELECT QUIT RESET CLIENT.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::TestServer;
@@ -67,7 +69,10 @@ async fn resp3_clients_work() {
     let reply: Value = cmd("HELLO").query_async(&mut con).await.unwrap();
     assert!(matches!(reply, Value::Map(_)), "{reply:?}");
     let reply: Value = cmd("CONFIG").arg("GET").arg("maxclients").query_async(&mut con).await.unwrap();
-    assert_eq!(reply, Value::Map(vec![(Value::BulkString(b"maxclients".to_vec()), Value::BulkString(b"10000".to_vec()))]));
+    assert_eq!(
+        reply,
+        Value::Map(vec![(Value::BulkString(b"maxclients".to_vec()), Value::BulkString(b"10000".to_vec()))])
+    );
     let reply: Value = cmd("CLIENT").arg("INFO").query_async(&mut con).await.unwrap();
     assert!(matches!(reply, Value::VerbatimString { .. }), "{reply:?}");
 }

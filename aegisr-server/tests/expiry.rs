@@ -2,6 +2,9 @@
 //! TTL, PTTL, EXPIRETIME, PEXPIRETIME, PERSIST, and keys disappearing both when read after
 //! their deadline (lazy expiry) and on their own (active expiry).
 
+// Test helpers outside #[test] functions unwrap too: a failed call is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -55,12 +58,15 @@ fn keys_vanish_when_read_after_their_deadline() {
     // A slow active cycle, so most keys are still in the table when they are read.
     let server = TestServer::start_with(&["--hz", "1"]);
     let mut c = server.sync_conn();
-    let deadline = now_ms() + 300;
+    // Far enough ahead that setting up cannot overrun it even on a loaded machine.
+    let deadline = now_ms() + 1000;
+    let mut pipe = redis::pipe();
     for i in 0..50 {
         let k = format!("lazy:{i}");
-        set(&mut c, &k, "v");
-        assert_eq!(int(&mut c, &["PEXPIREAT", &k, &deadline.to_string()]), 1);
+        pipe.cmd("SET").arg(&k).arg("v").ignore();
+        pipe.cmd("PEXPIREAT").arg(&k).arg(deadline).ignore();
     }
+    let _: () = pipe.query(&mut c).unwrap();
     set(&mut c, "forever", "v");
     assert_eq!(get(&mut c, "lazy:0").as_deref(), Some("v"));
     wait_past(deadline);
@@ -102,10 +108,7 @@ fn keys_are_removed_without_being_read() {
         int(&mut c, &["DBSIZE"])
     );
     let info: String = redis::cmd("INFO").arg("stats").query(&mut c).unwrap();
-    let expired = info
-        .lines()
-        .find_map(|l| l.strip_prefix("expired_keys:"))
-        .map(|v| v.trim().parse::<u64>().unwrap());
+    let expired = info.lines().find_map(|l| l.strip_prefix("expired_keys:")).map(|v| v.trim().parse::<u64>().unwrap());
     if let Some(expired) = expired {
         assert_eq!(expired, 500, "{info}");
     }
@@ -140,7 +143,13 @@ fn ttl_pttl_and_expiretime() {
     let at_ms = now_ms() + 7_200_123;
     assert_eq!(int(&mut c, &["PEXPIREAT", "k", &at_ms.to_string()]), 1);
     assert_eq!(int(&mut c, &["PEXPIRETIME", "k"]), at_ms);
+    // EXPIRETIME rounds to the nearest second (Redis: `(ms + 500) / 1000`).
+    assert_eq!(int(&mut c, &["EXPIRETIME", "k"]), (at_ms + 500) / 1000);
+    let at_ms = (now_ms() / 1000 + 7200) * 1000 + 499;
+    assert_eq!(int(&mut c, &["PEXPIREAT", "k", &at_ms.to_string()]), 1);
     assert_eq!(int(&mut c, &["EXPIRETIME", "k"]), at_ms / 1000);
+    assert_eq!(int(&mut c, &["PEXPIREAT", "k", &(at_ms + 1).to_string()]), 1);
+    assert_eq!(int(&mut c, &["EXPIRETIME", "k"]), at_ms / 1000 + 1);
     let ttl = int(&mut c, &["TTL", "k"]);
     assert!((7195..=7200).contains(&ttl), "{ttl}");
     for cmd in ["TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "PERSIST"] {
@@ -197,8 +206,14 @@ fn expire_options() {
     assert_eq!(err(&mut c, &["EXPIRE", "k", "10", "NX", "GT"]), nx_error);
     assert_eq!(err(&mut c, &["PEXPIRE", "k", "10", "LT", "NX"]), nx_error);
     assert_eq!(err(&mut c, &["EXPIRE", "nokey", "x", "NX", "XX"]), nx_error);
-    assert_eq!(err(&mut c, &["EXPIRE", "k", "10", "GT", "LT"]), "ERR GT and LT options at the same time are not compatible");
-    assert_eq!(err(&mut c, &["EXPIREAT", "k", "10", "lt", "gt"]), "ERR GT and LT options at the same time are not compatible");
+    assert_eq!(
+        err(&mut c, &["EXPIRE", "k", "10", "GT", "LT"]),
+        "ERR GT and LT options at the same time are not compatible"
+    );
+    assert_eq!(
+        err(&mut c, &["EXPIREAT", "k", "10", "lt", "gt"]),
+        "ERR GT and LT options at the same time are not compatible"
+    );
     assert_eq!(err(&mut c, &["EXPIRE", "k", "10", "Foo"]), "ERR Unsupported option Foo");
     assert_eq!(err(&mut c, &["EXPIRE", "k", "abc", "foo"]), "ERR Unsupported option foo");
     assert_eq!(err(&mut c, &["EXPIRE", "k", "abc"]), "ERR value is not an integer or out of range");
@@ -289,7 +304,7 @@ fn persist_and_set_clear_the_ttl() {
     set(&mut c, "k", "v2");
     assert_eq!(int(&mut c, &["TTL", "k"]), -1);
     // A short TTL cleared in time: the key survives its old deadline.
-    let deadline = now_ms() + 200;
+    let deadline = now_ms() + 1000;
     assert_eq!(int(&mut c, &["PEXPIREAT", "k", &deadline.to_string()]), 1);
     assert_eq!(int(&mut c, &["PERSIST", "k"]), 1);
     wait_past(deadline + 100);
@@ -323,7 +338,7 @@ fn rename_move_and_copy_keep_the_ttl() {
     assert_eq!(int(&mut db1, &["PEXPIRETIME", "m"]), before);
     // A renamed short-lived key still expires at the original deadline.
     set(&mut c, "short", "v");
-    let deadline = now_ms() + 200;
+    let deadline = now_ms() + 1000;
     assert_eq!(int(&mut c, &["PEXPIREAT", "short", &deadline.to_string()]), 1);
     assert_eq!(redis::cmd("RENAME").arg("short").arg("short2").query::<String>(&mut c).unwrap(), "OK");
     wait_past(deadline);

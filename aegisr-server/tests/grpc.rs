@@ -1,5 +1,7 @@
 //! The gRPC door with the generated tonic client: same commands, same keyspace as RESP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use aegisr_proto::v1::reply::Kind;

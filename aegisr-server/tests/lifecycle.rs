@@ -1,5 +1,7 @@
 //! Start-up and shutdown of the real binary: flags, config file, SIGTERM, SHUTDOWN.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::process::Command;
@@ -47,7 +49,8 @@ fn config_file_and_flags() {
     std::fs::write(&path, "hz = 25\nmaxclients = 77\ndatabases = 4\n").unwrap();
     let server = TestServer::start_with(&["--config", path.to_str().unwrap(), "--maxclients", "88"]);
     let mut con = server.sync_conn();
-    let got: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("hz").arg("maxclients").arg("databases").query(&mut con).unwrap();
+    let got: Vec<String> =
+        redis::cmd("CONFIG").arg("GET").arg("hz").arg("maxclients").arg("databases").query(&mut con).unwrap();
     assert_eq!(got, ["databases", "4", "hz", "25", "maxclients", "88"]);
     let err = redis::cmd("SELECT").arg(4).query::<String>(&mut con).unwrap_err();
     assert!(err.to_string().contains("DB index is out of range"));
@@ -57,8 +60,14 @@ fn config_file_and_flags() {
 fn bad_configuration_is_explained_in_one_line() {
     let out = Command::new(env!("CARGO_BIN_EXE_aegisr-server")).args(["--port", "0", "--hz", "0"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "aegisr-server: option 'hz': argument must be between 1 and 500 inclusive");
-    let out = Command::new(env!("CARGO_BIN_EXE_aegisr-server")).args(["--config", "/nonexistent/aegisr.toml"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "aegisr-server: option 'hz': argument must be between 1 and 500 inclusive"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_aegisr-server"))
+        .args(["--config", "/nonexistent/aegisr.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read config file /nonexistent/aegisr.toml"));
     let out = Command::new(env!("CARGO_BIN_EXE_aegisr-server")).arg("--help").output().unwrap();

@@ -1,6 +1,8 @@
 //! The RESP door under load and abuse: pipelining, many clients, inline commands, and every
 //! kind of malformed input. Bad input gets Redis's error and a close; nobody else notices.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::Write;
@@ -21,7 +23,9 @@ fn ten_thousand_pipelined_commands_in_one_write() {
     for i in 0..10_000 {
         let key = format!("key:{i}");
         let val = format!("v{i}");
-        batch.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n${}\r\n{val}\r\n", key.len(), val.len()).as_bytes());
+        batch.extend_from_slice(
+            format!("*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n${}\r\n{val}\r\n", key.len(), val.len()).as_bytes(),
+        );
     }
     for i in 0..10_000 {
         let key = format!("key:{i}");
@@ -83,7 +87,12 @@ fn inline_commands_work() {
 fn assert_protocol_error(server: &TestServer, bystander: &mut redis::Connection, input: &[u8], error: &str) {
     let mut raw = server.raw();
     raw.send(input);
-    assert_eq!(raw.read_line(), format!("-ERR Protocol error: {error}\r\n"), "for input {:?}", String::from_utf8_lossy(&input[..input.len().min(40)]));
+    assert_eq!(
+        raw.read_line(),
+        format!("-ERR Protocol error: {error}\r\n"),
+        "for input {:?}",
+        String::from_utf8_lossy(&input[..input.len().min(40)])
+    );
     assert!(raw.is_closed(), "connection must be closed after a protocol error");
     assert_eq!(redis::cmd("PING").query::<String>(bystander).unwrap(), "PONG");
 }

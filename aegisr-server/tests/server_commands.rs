@@ -1,5 +1,7 @@
 //! Server commands through real clients: COMMAND, INFO, CONFIG, TIME.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::TestServer;
@@ -27,7 +29,8 @@ fn command_info_describes_commands_like_redis() {
     assert_eq!(all.len() as i64, count);
     assert!(count >= 15, "{count}");
 
-    let info: Vec<Value> = cmd("COMMAND").arg("INFO").arg("get").arg("nosuch").arg("client|setname").query(&mut con).unwrap();
+    let info: Vec<Value> =
+        cmd("COMMAND").arg("INFO").arg("get").arg("nosuch").arg("client|setname").query(&mut con).unwrap();
     assert_eq!(info.len(), 3);
     let Value::Array(get) = &info[0] else { panic!("{info:?}") };
     assert_eq!(get.len(), 10);
@@ -50,7 +53,8 @@ fn command_info_describes_commands_like_redis() {
 fn command_getkeys_list_and_docs() {
     let server = TestServer::start();
     let mut con = server.sync_conn();
-    let keys: Vec<String> = cmd("COMMAND").arg("GETKEYS").arg("MSET").arg("a").arg("1").arg("b").arg("2").query(&mut con).unwrap();
+    let keys: Vec<String> =
+        cmd("COMMAND").arg("GETKEYS").arg("MSET").arg("a").arg("1").arg("b").arg("2").query(&mut con).unwrap();
     assert_eq!(keys, ["a", "b"]);
     let err = cmd("COMMAND").arg("GETKEYS").arg("PING").query::<Value>(&mut con).unwrap_err();
     assert!(err.to_string().contains("The command has no key arguments"), "{err}");
@@ -61,20 +65,28 @@ fn command_getkeys_list_and_docs() {
 
     let names: Vec<String> = cmd("COMMAND").arg("LIST").query(&mut con).unwrap();
     assert!(names.contains(&"get".into()) && names.contains(&"config|set".into()));
-    let names: Vec<String> = cmd("COMMAND").arg("LIST").arg("FILTERBY").arg("PATTERN").arg("client*").query(&mut con).unwrap();
+    let names: Vec<String> =
+        cmd("COMMAND").arg("LIST").arg("FILTERBY").arg("PATTERN").arg("client*").query(&mut con).unwrap();
     assert!(!names.is_empty() && names.iter().all(|n| n.starts_with("client")), "{names:?}");
-    let names: Vec<String> = cmd("COMMAND").arg("LIST").arg("FILTERBY").arg("ACLCAT").arg("string").query(&mut con).unwrap();
+    let names: Vec<String> =
+        cmd("COMMAND").arg("LIST").arg("FILTERBY").arg("ACLCAT").arg("string").query(&mut con).unwrap();
     assert!(names.contains(&"incr".into()) && !names.contains(&"ping".into()), "{names:?}");
 
     let docs: Value = cmd("COMMAND").arg("DOCS").arg("set").query(&mut con).unwrap();
     let Value::Array(docs) = docs else { panic!("{docs:?}") };
     assert_eq!(text(&docs[0]), "set");
     let Value::Array(fields) = &docs[1] else { panic!() };
-    let fields: Vec<String> = fields.iter().map(|v| match v {
-        Value::BulkString(_) => text(v),
-        _ => String::new(),
-    }).collect();
-    assert!(fields.contains(&"summary".into()) && fields.contains(&"group".into()) && fields.contains(&"string".into()), "{fields:?}");
+    let fields: Vec<String> = fields
+        .iter()
+        .map(|v| match v {
+            Value::BulkString(_) => text(v),
+            _ => String::new(),
+        })
+        .collect();
+    assert!(
+        fields.contains(&"summary".into()) && fields.contains(&"group".into()) && fields.contains(&"string".into()),
+        "{fields:?}"
+    );
 }
 
 #[test]
@@ -82,7 +94,18 @@ fn info_has_redis_sections_and_fields() {
     let server = TestServer::start();
     let mut con = server.sync_conn();
     let info: String = cmd("INFO").query(&mut con).unwrap();
-    for needle in ["# Server\r\n", "redis_version:", "tcp_port:", "# Clients\r\n", "connected_clients:1", "# Memory\r\n", "used_memory:", "# Stats\r\n", "total_commands_processed:", "# Keyspace\r\n"] {
+    for needle in [
+        "# Server\r\n",
+        "redis_version:",
+        "tcp_port:",
+        "# Clients\r\n",
+        "connected_clients:1",
+        "# Memory\r\n",
+        "used_memory:",
+        "# Stats\r\n",
+        "total_commands_processed:",
+        "# Keyspace\r\n",
+    ] {
         assert!(info.contains(needle), "missing {needle:?} in {info}");
     }
     assert!(info.contains(&format!("tcp_port:{}\r\n", server.resp.port())));
@@ -110,14 +133,31 @@ fn config_get_and_set() {
     let found: Vec<String> = cmd("CONFIG").arg("GET").arg("no-such-thing").query(&mut con).unwrap();
     assert!(found.is_empty());
 
-    assert_eq!(cmd("CONFIG").arg("SET").arg("hz").arg("20").arg("maxmemory-policy").arg("allkeys-lru").query::<String>(&mut con).unwrap(), "OK");
+    assert_eq!(
+        cmd("CONFIG")
+            .arg("SET")
+            .arg("hz")
+            .arg("20")
+            .arg("maxmemory-policy")
+            .arg("allkeys-lru")
+            .query::<String>(&mut con)
+            .unwrap(),
+        "OK"
+    );
     let found: Vec<String> = cmd("CONFIG").arg("GET").arg("hz").query(&mut con).unwrap();
     assert_eq!(found, ["hz", "20"]);
     // A Redis option without meaning here is kept, so tools that set it keep working.
     assert_eq!(cmd("CONFIG").arg("SET").arg("activerehashing").arg("no").query::<String>(&mut con).unwrap(), "OK");
 
     // All or nothing: the bad second pair leaves hz unchanged.
-    let err = cmd("CONFIG").arg("SET").arg("hz").arg("30").arg("maxclients").arg("lots").query::<String>(&mut con).unwrap_err();
+    let err = cmd("CONFIG")
+        .arg("SET")
+        .arg("hz")
+        .arg("30")
+        .arg("maxclients")
+        .arg("lots")
+        .query::<String>(&mut con)
+        .unwrap_err();
     assert!(err.to_string().contains("CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer"), "{err}");
     let found: Vec<String> = cmd("CONFIG").arg("GET").arg("hz").query(&mut con).unwrap();
     assert_eq!(found, ["hz", "20"]);

@@ -56,7 +56,8 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut name = None;
     let mut i = 1;
     if let Some(version) = args.get(1) {
-        let version = int(version).map_err(|_| CommandError::err("Protocol version is not an integer or out of range"))?;
+        let version =
+            int(version).map_err(|_| CommandError::err("Protocol version is not an integer or out of range"))?;
         protocol = Some(match version {
             2 => Protocol::Resp2,
             3 => Protocol::Resp3,
@@ -74,7 +75,10 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             name = Some(args[i + 1].clone());
             i += 2;
         } else {
-            return Err(CommandError::err(format!("Syntax error in HELLO option '{}'", String::from_utf8_lossy(&args[i]))));
+            return Err(CommandError::err(format!(
+                "Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(&args[i])
+            )));
         }
     }
     if let Some(name) = name {
@@ -107,7 +111,8 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let db = int(&args[1])?;
-    let db = usize::try_from(db).ok().filter(|&d| d < ctx.server.keyspace.databases()).ok_or(CommandError::DbOutOfRange)?;
+    let db =
+        usize::try_from(db).ok().filter(|&d| d < ctx.server.keyspace.databases()).ok_or(CommandError::DbOutOfRange)?;
     ctx.session.select(db);
     ctx.out.ok();
     Ok(())
@@ -229,24 +234,170 @@ const CONNECTION: CommandSpec = CommandSpec { group: Group::Connection, ..Comman
 const FAST_CONN: Flags = Flags::NOSCRIPT.or(Flags::LOADING).or(Flags::STALE).or(Flags::FAST);
 
 const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "client|getname", arity: 2, flags: FAST_CONN, since: "2.6.9", summary: "Returns the name of the connection.", handler: Some(client_getname), ..CONNECTION },
-    CommandSpec { name: "client|help", arity: 2, flags: FAST_CONN, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", handler: Some(help), ..CONNECTION },
-    CommandSpec { name: "client|id", arity: 2, flags: FAST_CONN, since: "5.0.0", summary: "Returns the unique client ID of the connection.", handler: Some(client_id), ..CONNECTION },
-    CommandSpec { name: "client|info", arity: 2, flags: FAST_CONN, since: "6.2.0", summary: "Returns information about the connection.", handler: Some(client_info), ..CONNECTION },
-    CommandSpec { name: "client|list", arity: -2, flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::LOADING).or(Flags::STALE), since: "2.4.0", summary: "Lists open connections.", syntax: "[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]", handler: Some(client_list), ..CONNECTION },
-    CommandSpec { name: "client|no-evict", arity: 3, flags: Flags::ADMIN.or(FAST_CONN), since: "7.0.0", summary: "Sets the client eviction mode of the connection.", syntax: "<ON | OFF>", handler: Some(client_toggle), ..CONNECTION },
-    CommandSpec { name: "client|no-touch", arity: 3, flags: FAST_CONN, since: "7.2.0", summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", syntax: "<ON | OFF>", handler: Some(client_toggle), ..CONNECTION },
-    CommandSpec { name: "client|setinfo", arity: 4, flags: FAST_CONN, since: "7.2.0", summary: "Sets information specific to the client or connection.", syntax: "<LIB-NAME libname | LIB-VER libver>", handler: Some(client_setinfo), ..CONNECTION },
-    CommandSpec { name: "client|setname", arity: 3, flags: FAST_CONN, since: "2.6.9", summary: "Sets the connection name.", syntax: "connection-name", handler: Some(client_setname), ..CONNECTION },
+    CommandSpec {
+        name: "client|getname",
+        arity: 2,
+        flags: FAST_CONN,
+        since: "2.6.9",
+        summary: "Returns the name of the connection.",
+        handler: Some(client_getname),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|help",
+        arity: 2,
+        flags: FAST_CONN,
+        since: "5.0.0",
+        summary: "Returns helpful text about the different subcommands.",
+        handler: Some(help),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|id",
+        arity: 2,
+        flags: FAST_CONN,
+        since: "5.0.0",
+        summary: "Returns the unique client ID of the connection.",
+        handler: Some(client_id),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|info",
+        arity: 2,
+        flags: FAST_CONN,
+        since: "6.2.0",
+        summary: "Returns information about the connection.",
+        handler: Some(client_info),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|list",
+        arity: -2,
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::LOADING).or(Flags::STALE),
+        since: "2.4.0",
+        summary: "Lists open connections.",
+        syntax: "[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]",
+        handler: Some(client_list),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|no-evict",
+        arity: 3,
+        flags: Flags::ADMIN.or(FAST_CONN),
+        since: "7.0.0",
+        summary: "Sets the client eviction mode of the connection.",
+        syntax: "<ON | OFF>",
+        handler: Some(client_toggle),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|no-touch",
+        arity: 3,
+        flags: FAST_CONN,
+        since: "7.2.0",
+        summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+        syntax: "<ON | OFF>",
+        handler: Some(client_toggle),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|setinfo",
+        arity: 4,
+        flags: FAST_CONN,
+        since: "7.2.0",
+        summary: "Sets information specific to the client or connection.",
+        syntax: "<LIB-NAME libname | LIB-VER libver>",
+        handler: Some(client_setinfo),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|setname",
+        arity: 3,
+        flags: FAST_CONN,
+        since: "2.6.9",
+        summary: "Sets the connection name.",
+        syntax: "connection-name",
+        handler: Some(client_setname),
+        ..CONNECTION
+    },
 ];
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "auth", arity: -2, flags: Flags::NOSCRIPT.or(Flags::LOADING).or(Flags::STALE).or(Flags::FAST).or(Flags::NO_AUTH), since: "1.0.0", summary: "Authenticates the connection.", syntax: "[username] password", handler: Some(auth), ..CONNECTION },
-    CommandSpec { name: "client", arity: -2, since: "2.4.0", summary: "A container for client connection commands.", syntax: "<subcommand> [arguments]", subcommands: CLIENT_SUBCOMMANDS, ..CONNECTION },
-    CommandSpec { name: "echo", arity: 2, flags: Flags::FAST, since: "1.0.0", summary: "Returns the given string.", syntax: "message", handler: Some(echo), ..CONNECTION },
-    CommandSpec { name: "hello", arity: -1, flags: FAST_CONN.or(Flags::NO_AUTH), since: "6.0.0", summary: "Handshakes with the server, choosing the protocol (RESP2 or RESP3).", syntax: "[protover [AUTH username password] [SETNAME clientname]]", handler: Some(hello), ..CONNECTION },
-    CommandSpec { name: "ping", arity: -1, flags: Flags::FAST, since: "1.0.0", summary: "Returns the server's liveliness response.", syntax: "[message]", handler: Some(ping), ..CONNECTION },
-    CommandSpec { name: "quit", arity: -1, flags: FAST_CONN.or(Flags::NO_AUTH), since: "1.0.0", summary: "Closes the connection.", handler: Some(quit), ..CONNECTION },
-    CommandSpec { name: "reset", arity: 1, flags: FAST_CONN.or(Flags::NO_AUTH), since: "6.2.0", summary: "Resets the connection: RESP2, database 0, no name.", handler: Some(reset), ..CONNECTION },
-    CommandSpec { name: "select", arity: 2, flags: Flags::LOADING.or(Flags::STALE).or(Flags::FAST), since: "1.0.0", summary: "Changes the selected database.", syntax: "index", handler: Some(select), ..CONNECTION },
+    CommandSpec {
+        name: "auth",
+        arity: -2,
+        flags: Flags::NOSCRIPT.or(Flags::LOADING).or(Flags::STALE).or(Flags::FAST).or(Flags::NO_AUTH),
+        since: "1.0.0",
+        summary: "Authenticates the connection.",
+        syntax: "[username] password",
+        handler: Some(auth),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client",
+        arity: -2,
+        since: "2.4.0",
+        summary: "A container for client connection commands.",
+        syntax: "<subcommand> [arguments]",
+        subcommands: CLIENT_SUBCOMMANDS,
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "echo",
+        arity: 2,
+        flags: Flags::FAST,
+        since: "1.0.0",
+        summary: "Returns the given string.",
+        syntax: "message",
+        handler: Some(echo),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "hello",
+        arity: -1,
+        flags: FAST_CONN.or(Flags::NO_AUTH),
+        since: "6.0.0",
+        summary: "Handshakes with the server, choosing the protocol (RESP2 or RESP3).",
+        syntax: "[protover [AUTH username password] [SETNAME clientname]]",
+        handler: Some(hello),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "ping",
+        arity: -1,
+        flags: Flags::FAST,
+        since: "1.0.0",
+        summary: "Returns the server's liveliness response.",
+        syntax: "[message]",
+        handler: Some(ping),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "quit",
+        arity: -1,
+        flags: FAST_CONN.or(Flags::NO_AUTH),
+        since: "1.0.0",
+        summary: "Closes the connection.",
+        handler: Some(quit),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "reset",
+        arity: 1,
+        flags: FAST_CONN.or(Flags::NO_AUTH),
+        since: "6.2.0",
+        summary: "Resets the connection: RESP2, database 0, no name.",
+        handler: Some(reset),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "select",
+        arity: 2,
+        flags: Flags::LOADING.or(Flags::STALE).or(Flags::FAST),
+        since: "1.0.0",
+        summary: "Changes the selected database.",
+        syntax: "index",
+        handler: Some(select),
+        ..CONNECTION
+    },
 ];

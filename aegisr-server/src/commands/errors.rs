@@ -43,6 +43,9 @@ pub enum CommandError {
     ExpireNxConflict,
     #[error("ERR GT and LT options at the same time are not compatible")]
     ExpireGtLtConflict,
+    /// An integer argument outside the range a command takes (Redis's `getRangeLong...`).
+    #[error("ERR value is out of range, value must between {min} and {max}")]
+    IntOutOfRange { min: i64, max: i64 },
     /// SWAPDB's parse error for its `first` or `second` index.
     #[error("ERR invalid {0} DB index")]
     InvalidDbIndex(&'static str),

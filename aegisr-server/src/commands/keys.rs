@@ -362,13 +362,12 @@ fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// A database index argument: an `int` (else "not an integer"), then within `databases`.
+/// A database index argument: an integer, that fits a C `int`, within `databases`; each
+/// failure has its own Redis error.
 fn db_index(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, CommandError> {
-    let n = i32::try_from(args::int(arg)?).map_err(|_| CommandError::NotInteger)?;
-    usize::try_from(n)
-        .ok()
-        .filter(|&db| db < ctx.server.keyspace.databases())
-        .ok_or(CommandError::DbOutOfRange)
+    let n = i32::try_from(args::int(arg)?)
+        .map_err(|_| CommandError::IntOutOfRange { min: i32::MIN.into(), max: i32::MAX.into() })?;
+    usize::try_from(n).ok().filter(|&db| db < ctx.server.keyspace.databases()).ok_or(CommandError::DbOutOfRange)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -559,10 +558,8 @@ fn parse_cursor(arg: &[u8]) -> Result<u64, CommandError> {
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return Err(CommandError::InvalidCursor);
     }
-    let value = std::str::from_utf8(digits)
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or(CommandError::InvalidCursor)?;
+    let value =
+        std::str::from_utf8(digits).ok().and_then(|s| s.parse::<u64>().ok()).ok_or(CommandError::InvalidCursor)?;
     Ok(if negative { value.wrapping_neg() } else { value })
 }
 
@@ -650,10 +647,7 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let parse = |arg: &[u8], which: &'static str| {
-        args::int(arg)
-            .ok()
-            .and_then(|n| i32::try_from(n).ok())
-            .ok_or(CommandError::InvalidDbIndex(which))
+        args::int(arg).ok().and_then(|n| i32::try_from(n).ok()).ok_or(CommandError::InvalidDbIndex(which))
     };
     let (a, b) = (parse(&args[1], "first")?, parse(&args[2], "second")?);
     let databases = ctx.server.keyspace.databases();
@@ -769,9 +763,9 @@ fn ttl_generic(ctx: &mut Ctx<'_>, key: &[u8], form: TtlForm, millis: bool) -> Co
         Some(None) => -1,
         Some(Some(at)) => match (form, millis) {
             (TtlForm::Absolute, true) => at,
-            (TtlForm::Absolute, false) => at / 1000,
             (TtlForm::Remaining, true) => at.saturating_sub(now).max(0),
-            // Rounded to the nearest second, as Redis does.
+            // Seconds are rounded to the nearest second, EXPIRETIME's too, as Redis does.
+            (TtlForm::Absolute, false) => at.saturating_add(500) / 1000,
             (TtlForm::Remaining, false) => at.saturating_sub(now).max(0).saturating_add(500) / 1000,
         },
     };
@@ -879,4 +873,37 @@ fn object_freq(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let freq = LFU_INIT_VAL.saturating_sub(info.idle_secs / 60);
     ctx.out.integer(i64::try_from(freq).unwrap_or(0));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(items: &[&str]) -> Vec<Bytes> {
+        items.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
+    }
+
+    #[test]
+    fn cursors_parse_like_strtoull() {
+        assert_eq!(parse_cursor(b"0"), Ok(0));
+        assert_eq!(parse_cursor(b"+12"), Ok(12));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_cursor(b"-1"), Ok(u64::MAX));
+        for bad in [&b""[..], b"-", b" 1", b"1 ", b"abc", b"1x", b"18446744073709551616"] {
+            assert_eq!(parse_cursor(bad), Err(CommandError::InvalidCursor), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn expire_flags_and_their_conflicts() {
+        let f = parse_expire_flags(&b(&["xx", "GT"])).unwrap();
+        assert!(f.xx && f.gt && !f.nx && !f.lt);
+        assert!(parse_expire_flags(&[]).is_ok());
+        assert_eq!(parse_expire_flags(&b(&["nx", "lt"])).err(), Some(CommandError::ExpireNxConflict));
+        assert_eq!(parse_expire_flags(&b(&["gt", "lt"])).err(), Some(CommandError::ExpireGtLtConflict));
+        assert_eq!(
+            parse_expire_flags(&b(&["Bad", "nx", "xx"])).err(),
+            Some(CommandError::UnsupportedOption("Bad".into()))
+        );
+    }
 }

@@ -99,10 +99,7 @@ pub fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, CommandError> {
 
 /// `<CONTAINER> HELP`, generated from the table.
 pub fn help(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let container = resolve(&args[..1])
-        .ok()
-        .or_else(|| table::lookup(&args[0]))
-        .ok_or(CommandError::Syntax)?;
+    let container = resolve(&args[..1]).ok().or_else(|| table::lookup(&args[0])).ok_or(CommandError::Syntax)?;
     let upper = container.name.to_ascii_uppercase();
     let mut lines = vec![format!("{upper} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")];
     for sub in container.subcommands {

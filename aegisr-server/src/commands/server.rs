@@ -171,7 +171,9 @@ fn command_getkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let target = &args[2..];
     let spec = match resolve(target) {
         Ok(spec) => spec,
-        Err(CommandError::WrongArity(_)) => return Err(CommandError::err("Invalid number of arguments specified for command")),
+        Err(CommandError::WrongArity(_)) => {
+            return Err(CommandError::err("Invalid number of arguments specified for command"));
+        }
         Err(_) => return Err(CommandError::err("Invalid command specified")),
     };
     let keys: Vec<&Bytes> = spec.keys.keys(target).collect();
@@ -259,25 +261,156 @@ const SERVER: CommandSpec = CommandSpec { group: Group::Server, ..CommandSpec::B
 const LOADING_STALE: Flags = Flags::LOADING.or(Flags::STALE);
 
 const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "command|count", arity: 2, flags: LOADING_STALE, since: "2.8.13", summary: "Returns a count of commands.", handler: Some(command_count), ..SERVER },
-    CommandSpec { name: "command|docs", arity: -2, flags: LOADING_STALE, since: "7.0.0", summary: "Returns documentary information about one, multiple or all commands.", syntax: "[command-name [command-name ...]]", handler: Some(command_docs), ..SERVER },
-    CommandSpec { name: "command|getkeys", arity: -3, flags: LOADING_STALE, since: "2.8.13", summary: "Extracts the key names from an arbitrary command.", syntax: "command [arg [arg ...]]", handler: Some(command_getkeys), ..SERVER },
-    CommandSpec { name: "command|help", arity: 2, flags: LOADING_STALE, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", handler: Some(help), ..SERVER },
-    CommandSpec { name: "command|info", arity: -2, flags: LOADING_STALE, since: "2.8.13", summary: "Returns information about one, multiple or all commands.", syntax: "[command-name [command-name ...]]", handler: Some(command_info), ..SERVER },
-    CommandSpec { name: "command|list", arity: -2, flags: LOADING_STALE, since: "7.0.0", summary: "Returns a list of command names.", syntax: "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]", handler: Some(command_list), ..SERVER },
+    CommandSpec {
+        name: "command|count",
+        arity: 2,
+        flags: LOADING_STALE,
+        since: "2.8.13",
+        summary: "Returns a count of commands.",
+        handler: Some(command_count),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "command|docs",
+        arity: -2,
+        flags: LOADING_STALE,
+        since: "7.0.0",
+        summary: "Returns documentary information about one, multiple or all commands.",
+        syntax: "[command-name [command-name ...]]",
+        handler: Some(command_docs),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "command|getkeys",
+        arity: -3,
+        flags: LOADING_STALE,
+        since: "2.8.13",
+        summary: "Extracts the key names from an arbitrary command.",
+        syntax: "command [arg [arg ...]]",
+        handler: Some(command_getkeys),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "command|help",
+        arity: 2,
+        flags: LOADING_STALE,
+        since: "5.0.0",
+        summary: "Returns helpful text about the different subcommands.",
+        handler: Some(help),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "command|info",
+        arity: -2,
+        flags: LOADING_STALE,
+        since: "2.8.13",
+        summary: "Returns information about one, multiple or all commands.",
+        syntax: "[command-name [command-name ...]]",
+        handler: Some(command_info),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "command|list",
+        arity: -2,
+        flags: LOADING_STALE,
+        since: "7.0.0",
+        summary: "Returns a list of command names.",
+        syntax: "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]",
+        handler: Some(command_list),
+        ..SERVER
+    },
 ];
 
 const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "config|get", arity: -3, flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(LOADING_STALE), since: "2.0.0", summary: "Returns the effective values of configuration parameters.", syntax: "parameter [parameter ...]", handler: Some(config_get), ..SERVER },
-    CommandSpec { name: "config|help", arity: 2, flags: LOADING_STALE, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", handler: Some(help), ..SERVER },
-    CommandSpec { name: "config|resetstat", arity: 2, flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(LOADING_STALE), since: "2.0.0", summary: "Resets the server's statistics.", handler: Some(config_resetstat), ..SERVER },
-    CommandSpec { name: "config|set", arity: -4, flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(LOADING_STALE), since: "2.0.0", summary: "Sets configuration parameters in-flight, all or none.", syntax: "parameter value [parameter value ...]", handler: Some(config_set), ..SERVER },
+    CommandSpec {
+        name: "config|get",
+        arity: -3,
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(LOADING_STALE),
+        since: "2.0.0",
+        summary: "Returns the effective values of configuration parameters.",
+        syntax: "parameter [parameter ...]",
+        handler: Some(config_get),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "config|help",
+        arity: 2,
+        flags: LOADING_STALE,
+        since: "5.0.0",
+        summary: "Returns helpful text about the different subcommands.",
+        handler: Some(help),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "config|resetstat",
+        arity: 2,
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(LOADING_STALE),
+        since: "2.0.0",
+        summary: "Resets the server's statistics.",
+        handler: Some(config_resetstat),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "config|set",
+        arity: -4,
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(LOADING_STALE),
+        since: "2.0.0",
+        summary: "Sets configuration parameters in-flight, all or none.",
+        syntax: "parameter value [parameter value ...]",
+        handler: Some(config_set),
+        ..SERVER
+    },
 ];
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "command", arity: -1, flags: LOADING_STALE, since: "2.8.13", summary: "Returns detailed information about all commands.", syntax: "[subcommand]", handler: Some(command), subcommands: COMMAND_SUBCOMMANDS, ..SERVER },
-    CommandSpec { name: "config", arity: -2, since: "2.0.0", summary: "A container for server configuration commands.", syntax: "<subcommand> [arguments]", subcommands: CONFIG_SUBCOMMANDS, ..SERVER },
-    CommandSpec { name: "info", arity: -1, flags: LOADING_STALE, since: "1.0.0", summary: "Returns information and statistics about the server.", syntax: "[section [section ...]]", handler: Some(info_cmd), acl: &["@dangerous"], ..SERVER },
-    CommandSpec { name: "shutdown", arity: -1, flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(LOADING_STALE).or(Flags::NO_MULTI).or(Flags::ALLOW_BUSY), since: "1.0.0", summary: "Synchronously saves the database(s) to disk and shuts down the server.", syntax: "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]", handler: Some(shutdown), ..SERVER },
-    CommandSpec { name: "time", arity: 1, flags: LOADING_STALE.or(Flags::FAST), since: "2.6.0", summary: "Returns the server time.", handler: Some(time), ..SERVER },
+    CommandSpec {
+        name: "command",
+        arity: -1,
+        flags: LOADING_STALE,
+        since: "2.8.13",
+        summary: "Returns detailed information about all commands.",
+        syntax: "[subcommand]",
+        handler: Some(command),
+        subcommands: COMMAND_SUBCOMMANDS,
+        ..SERVER
+    },
+    CommandSpec {
+        name: "config",
+        arity: -2,
+        since: "2.0.0",
+        summary: "A container for server configuration commands.",
+        syntax: "<subcommand> [arguments]",
+        subcommands: CONFIG_SUBCOMMANDS,
+        ..SERVER
+    },
+    CommandSpec {
+        name: "info",
+        arity: -1,
+        flags: LOADING_STALE,
+        since: "1.0.0",
+        summary: "Returns information and statistics about the server.",
+        syntax: "[section [section ...]]",
+        handler: Some(info_cmd),
+        acl: &["@dangerous"],
+        ..SERVER
+    },
+    CommandSpec {
+        name: "shutdown",
+        arity: -1,
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(LOADING_STALE).or(Flags::NO_MULTI).or(Flags::ALLOW_BUSY),
+        since: "1.0.0",
+        summary: "Synchronously saves the database(s) to disk and shuts down the server.",
+        syntax: "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]",
+        handler: Some(shutdown),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "time",
+        arity: 1,
+        flags: LOADING_STALE.or(Flags::FAST),
+        since: "2.6.0",
+        summary: "Returns the server time.",
+        handler: Some(time),
+        ..SERVER
+    },
 ];

@@ -16,7 +16,8 @@ const READ: Flags = Flags::READONLY;
 const READ_FAST: Flags = Flags::READONLY.or(Flags::FAST);
 const WRITE: Flags = Flags::WRITE.or(Flags::DENYOOM);
 const WRITE_FAST: Flags = Flags::WRITE.or(Flags::DENYOOM).or(Flags::FAST);
-const WRITE_FAST_NOOOM: Flags = Flags::WRITE.or(Flags::FAST);
+/// GETDEL and GETEX never grow memory, so Redis does not mark them denyoom.
+const WRITE_FAST_NO_GROWTH: Flags = Flags::WRITE.or(Flags::FAST);
 
 const fn spec(
     name: &'static str,
@@ -63,12 +64,20 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         "key milliseconds value",
         psetex,
     ),
-    spec("getset", 3, WRITE_FAST, "1.0.0", "Set the string value of a key and return its old value", "key value", getset),
-    spec("getdel", 2, WRITE_FAST_NOOOM, "6.2.0", "Get the value of a key and delete the key", "key", getdel),
+    spec(
+        "getset",
+        3,
+        WRITE_FAST,
+        "1.0.0",
+        "Set the string value of a key and return its old value",
+        "key value",
+        getset,
+    ),
+    spec("getdel", 2, WRITE_FAST_NO_GROWTH, "6.2.0", "Get the value of a key and delete the key", "key", getdel),
     spec(
         "getex",
         -2,
-        WRITE_FAST_NOOOM,
+        WRITE_FAST_NO_GROWTH,
         "6.2.0",
         "Get the value of a key and optionally set its expiration",
         "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]",
@@ -98,8 +107,24 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     spec("strlen", 2, READ_FAST, "2.2.0", "Get the length of the value stored in a key", "key", strlen),
     spec("incr", 2, WRITE_FAST, "1.0.0", "Increment the integer value of a key by one", "key", incr),
     spec("decr", 2, WRITE_FAST, "1.0.0", "Decrement the integer value of a key by one", "key", decr),
-    spec("incrby", 3, WRITE_FAST, "1.0.0", "Increment the integer value of a key by the given amount", "key increment", incrby),
-    spec("decrby", 3, WRITE_FAST, "1.0.0", "Decrement the integer value of a key by the given number", "key decrement", decrby),
+    spec(
+        "incrby",
+        3,
+        WRITE_FAST,
+        "1.0.0",
+        "Increment the integer value of a key by the given amount",
+        "key increment",
+        incrby,
+    ),
+    spec(
+        "decrby",
+        3,
+        WRITE_FAST,
+        "1.0.0",
+        "Decrement the integer value of a key by the given number",
+        "key decrement",
+        decrby,
+    ),
     spec(
         "incrbyfloat",
         3,
@@ -230,20 +255,24 @@ impl<'a> StringOptions<'a> {
         while i < options.len() {
             let opt = &options[i][..];
             let next = options.get(i + 1);
-            let expiry_free = o.expire.is_none() && !o.keep_ttl && !o.persist;
-            let unit = [("ex", ExpireUnit::Ex), ("px", ExpireUnit::Px), ("exat", ExpireUnit::ExAt), ("pxat", ExpireUnit::PxAt)]
-                .into_iter()
-                .find(|(word, _)| args::is(opt, word))
-                .map(|(_, unit)| unit);
+            let unit = [
+                ("ex", ExpireUnit::Ex),
+                ("px", ExpireUnit::Px),
+                ("exat", ExpireUnit::ExAt),
+                ("pxat", ExpireUnit::PxAt),
+            ]
+            .into_iter()
+            .find(|(word, _)| args::is(opt, word))
+            .map(|(_, unit)| unit);
             if for_set && args::is(opt, "nx") && !o.xx {
                 o.nx = true;
             } else if for_set && args::is(opt, "xx") && !o.nx {
                 o.xx = true;
             } else if for_set && args::is(opt, "get") {
                 o.get = true;
-            } else if for_set && args::is(opt, "keepttl") && expiry_free {
+            } else if for_set && args::is(opt, "keepttl") && o.expire.is_none() {
                 o.keep_ttl = true;
-            } else if !for_set && args::is(opt, "persist") && expiry_free {
+            } else if !for_set && args::is(opt, "persist") && o.expire.is_none() {
                 o.persist = true;
             } else if let (Some(unit), Some(next)) = (unit, next) {
                 // The same unit may repeat; a different one, KEEPTTL or PERSIST conflicts.
@@ -264,7 +293,9 @@ impl<'a> StringOptions<'a> {
 
 fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let options = StringOptions::parse(&args[3..], true)?;
-    let (key, value) = (&args[1][..], &args[2][..]);
+    let key = &args[1][..];
+    // Copy the value before locking: a large value must not hold up the shard.
+    let value = Value::from_bytes(&args[2]);
     let mut locked = lock(ctx, key);
     let deadline = options.expire.map(|e| e.deadline(locked.now(), "set")).transpose()?;
     let found = if options.get {
@@ -289,7 +320,6 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         }
         return Ok(());
     }
-    let value = Value::from_bytes(value);
     match locked.get(key) {
         Some(entry) if options.keep_ttl => entry.value = value,
         _ => locked.set(key, value),
@@ -317,9 +347,10 @@ fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// SETEX and PSETEX: SET key value with a relative expiry.
 fn set_with_expiry(ctx: &mut Ctx<'_>, args: &[Bytes], unit: ExpireUnit, command: &'static str) -> CommandResult {
     let key = &args[1][..];
+    let value = Value::from_bytes(&args[3]);
     let mut locked = lock(ctx, key);
     let deadline = Expire { unit, arg: &args[2] }.deadline(locked.now(), command)?;
-    locked.set(key, Value::from_bytes(&args[3]));
+    locked.set(key, value);
     locked.set_expiry(key, Some(deadline));
     ctx.out.ok();
     Ok(())
@@ -335,13 +366,14 @@ fn psetex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1][..];
+    let value = Value::from_bytes(&args[2]);
     let mut locked = lock(ctx, key);
     match locked.read(key) {
         Some(entry) => ctx.out.bulk(&string_of(&entry.value)?),
         None => ctx.out.null(),
     }
     // Like SET: the new value drops any expiry.
-    locked.set(key, Value::from_bytes(&args[2]));
+    locked.set(key, value);
     Ok(())
 }
 
@@ -403,13 +435,14 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, only_new: bool) -
         return Err(CommandError::WrongArity(name.to_owned()));
     }
     let pairs = &args[1..];
+    let values: Vec<Value> = pairs.chunks_exact(2).map(|pair| Value::from_bytes(&pair[1])).collect();
     let mut locked = lock_all(ctx, pairs.iter().step_by(2));
     if only_new && pairs.iter().step_by(2).any(|key| locked.exists(key)) {
         ctx.out.integer(0);
         return Ok(());
     }
-    for pair in pairs.chunks_exact(2) {
-        locked.set(&pair[0], Value::from_bytes(&pair[1]));
+    for (key, value) in pairs.iter().step_by(2).zip(values) {
+        locked.set(key, value);
     }
     if only_new {
         ctx.out.integer(1);

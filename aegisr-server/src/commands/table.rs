@@ -95,11 +95,7 @@ impl KeyRange {
         let first = i64::from(self.first);
         let last = if self.last < 0 { len + i64::from(self.last) } else { i64::from(self.last) };
         let step = usize::try_from(self.step.max(1)).unwrap_or(1);
-        let range = if first == 0 || last < first || last >= len {
-            0..0
-        } else {
-            first as usize..last as usize + 1
-        };
+        let range = if first == 0 || last < first || last >= len { 0..0 } else { first as usize..last as usize + 1 };
         args[range].iter().step_by(step)
     }
 }
@@ -220,7 +216,9 @@ fn families() -> [&'static [CommandSpec]; 4] {
     [super::connection::COMMANDS, super::keys::COMMANDS, super::server::COMMANDS, super::string::COMMANDS]
 }
 
-static BY_NAME: LazyLock<HashMap<&'static str, &'static CommandSpec>> =
+/// Name -> command. foldhash rather than SipHash: the key set is fixed and ours, and this
+/// lookup runs once per request.
+static BY_NAME: LazyLock<HashMap<&'static str, &'static CommandSpec, foldhash::fast::RandomState>> =
     LazyLock::new(|| families().into_iter().flatten().map(|c| (c.name, c)).collect());
 
 /// All top-level commands, sorted by name.

@@ -91,9 +91,12 @@ impl Cli {
     pub fn load(&self) -> anyhow::Result<ConfigStore> {
         let store = ConfigStore::new();
         if let Some(path) = &self.config {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
             let pairs = file_pairs(&text).with_context(|| format!("in config file {}", path.display()))?;
-            store.set_many(&pairs, true).map_err(|e| anyhow::anyhow!("in config file {}: {}", path.display(), plain(&e)))?;
+            store
+                .set_many(&pairs, true)
+                .map_err(|e| anyhow::anyhow!("in config file {}: {}", path.display(), plain(&e)))?;
         }
         store.set_many(&self.pairs(), true).map_err(|e| anyhow::anyhow!("{}", plain(&e)))?;
         Ok(store)
@@ -120,7 +123,11 @@ fn file_pairs(text: &str) -> anyhow::Result<Vec<(String, String)>> {
             toml::Value::String(s) => s,
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Boolean(b) => if b { "yes" } else { "no" }.to_owned(),
-            toml::Value::Array(items) => items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect::<Vec<_>>().join(" "),
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(" "),
             other => bail!("option '{name}': unsupported value {other}"),
         };
         pairs.push((name, value));

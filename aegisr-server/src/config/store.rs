@@ -86,8 +86,12 @@ impl ConfigStore {
     /// Every option at its default.
     pub fn new() -> ConfigStore {
         // Defaults are stored normalized ("512mb" as bytes), as CONFIG GET shows them.
-        let values = OPTIONS.iter().map(|o| (o.name, normalize(o, o.default).unwrap_or_else(|_| o.default.to_owned()))).collect();
-        let store = ConfigStore { values: RwLock::new(values), limits: Limits::default(), warned: Mutex::new(HashSet::new()) };
+        let values = OPTIONS
+            .iter()
+            .map(|o| (o.name, normalize(o, o.default).unwrap_or_else(|_| o.default.to_owned())))
+            .collect();
+        let store =
+            ConfigStore { values: RwLock::new(values), limits: Limits::default(), warned: Mutex::new(HashSet::new()) };
         store.refresh_limits();
         store
     }
@@ -104,7 +108,8 @@ impl ConfigStore {
             if spec.effect == Effect::Startup && !startup {
                 return Err(ConfigError::Immutable(spec.name.to_owned()));
             }
-            let value = normalize(spec, raw).map_err(|reason| ConfigError::Invalid { name: spec.name.to_owned(), reason })?;
+            let value =
+                normalize(spec, raw).map_err(|reason| ConfigError::Invalid { name: spec.name.to_owned(), reason })?;
             checked.push((spec, value));
         }
         {
@@ -116,7 +121,10 @@ impl ConfigStore {
         for (spec, value) in &checked {
             if let Effect::NoEffect(why) = spec.effect {
                 if self.warned.lock().insert(spec.name) {
-                    tracing::warn!("option '{}' set to '{value}' is accepted but has no effect in Aegisr: {why}", spec.name);
+                    tracing::warn!(
+                        "option '{}' set to '{value}' is accepted but has no effect in Aegisr: {why}",
+                        spec.name
+                    );
                 }
             }
         }
@@ -203,6 +211,9 @@ mod tests {
     fn get_matches_globs() {
         let store = ConfigStore::new();
         let found = store.matching(&[b"maxmemory*"]);
-        assert_eq!(found.iter().map(|f| f.0).collect::<Vec<_>>(), ["maxmemory", "maxmemory-policy", "maxmemory-samples"]);
+        assert_eq!(
+            found.iter().map(|f| f.0).collect::<Vec<_>>(),
+            ["maxmemory", "maxmemory-policy", "maxmemory-samples"]
+        );
     }
 }

@@ -49,22 +49,12 @@ pub(crate) struct DbShard {
 
 impl DbShard {
     pub(crate) fn new(slot_count: usize) -> DbShard {
-        DbShard {
-            slots: (0..slot_count).map(|_| SlotTable::default()).collect(),
-            key_count: 0,
-            expire_count: 0,
-        }
+        DbShard { slots: (0..slot_count).map(|_| SlotTable::default()).collect(), key_count: 0, expire_count: 0 }
     }
 
     /// The entry for `key` if it exists and has not expired; an expired key is deleted
     /// here (lazy expiry) and reported through `expired`.
-    pub(crate) fn live_entry(
-        &mut self,
-        slot: usize,
-        key: &[u8],
-        now_ms: i64,
-        expired: &mut u64,
-    ) -> Option<&mut Entry> {
+    pub(crate) fn live_entry(&mut self, slot: usize, key: &[u8], now_ms: i64, expired: &mut u64) -> Option<&mut Entry> {
         let table = &mut self.slots[slot];
         let has_expiry = table.keys.get(key)?.has_expiry;
         if has_expiry && table.expires.get(key).is_some_and(|&at| at <= now_ms) {

@@ -59,12 +59,8 @@ impl Keyspace {
             };
             while slot < SLOT_COUNT && slot >> self.slot_shift() == shard_index {
                 let slot_table = &table.slots[slot & slot_mask];
-                let mut candidates: Vec<(u32, &[u8])> = slot_table
-                    .keys
-                    .keys()
-                    .map(|k| (scan_hash(k), &k[..]))
-                    .filter(|&(h, _)| h >= threshold)
-                    .collect();
+                let mut candidates: Vec<(u32, &[u8])> =
+                    slot_table.keys.keys().map(|k| (scan_hash(k), &k[..])).filter(|&(h, _)| h >= threshold).collect();
                 candidates.sort_unstable_by_key(|&(h, _)| h);
                 let room = count.saturating_sub(examined);
                 // Take `room` keys, plus any that share the last taken hash: a cursor cannot

@@ -60,7 +60,7 @@ pub trait ReplySink {
     }
 
     /// An array of bulk strings.
-    fn bulks<'a>(&mut self, items: &mut dyn ExactSizeIterator<Item = &'a [u8]>) {
+    fn bulks(&mut self, items: &mut dyn ExactSizeIterator<Item = &[u8]>) {
         self.array(items.len());
         for item in items {
             self.bulk(item);

@@ -78,7 +78,9 @@ impl RequestParser {
                     let Some(&first) = buf.first() else { return Ok(None) };
                     if first == b'*' {
                         let Some(count) = Self::header(buf, b"multibulk count")? else { return Ok(None) };
-                        let count = parse_i64(&count).filter(|&n| n <= MAX_MULTIBULK).ok_or_else(|| protocol("invalid multibulk length"))?;
+                        let count = parse_i64(&count)
+                            .filter(|&n| n <= MAX_MULTIBULK)
+                            .ok_or_else(|| protocol("invalid multibulk length"))?;
                         if count <= 0 {
                             continue;
                         }
@@ -93,7 +95,8 @@ impl RequestParser {
                             return Ok(None);
                         };
                         let line = buf.split_to(end + 1);
-                        let args = split_inline(&line[..end]).ok_or_else(|| protocol("unbalanced quotes in request"))?;
+                        let args =
+                            split_inline(&line[..end]).ok_or_else(|| protocol("unbalanced quotes in request"))?;
                         if !args.is_empty() {
                             return Ok(Some(args));
                         }
@@ -166,7 +169,10 @@ mod tests {
     #[test]
     fn multibulk_inline_and_pipelines() {
         let cmds = parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n*1\r\n$4\r\nPING\r\n\r\n*0\r\n").unwrap();
-        assert_eq!(cmds, vec![vec![Bytes::from("GET"), Bytes::from("k")], vec![Bytes::from("PING")], vec![Bytes::from("PING")]]);
+        assert_eq!(
+            cmds,
+            vec![vec![Bytes::from("GET"), Bytes::from("k")], vec![Bytes::from("PING")], vec![Bytes::from("PING")]]
+        );
     }
 
     #[test]

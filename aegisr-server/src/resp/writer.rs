@@ -153,11 +153,14 @@ mod tests {
         assert_eq!(both(|w| w.boolean(true)), (":1\r\n".into(), "#t\r\n".into()));
         assert_eq!(both(|w| w.double(1.5)), ("$3\r\n1.5\r\n".into(), ",1.5\r\n".into()));
         assert_eq!(both(|w| w.double(f64::INFINITY)), ("$3\r\ninf\r\n".into(), ",inf\r\n".into()));
-        assert_eq!(both(|w| {
-            w.map(1);
-            w.bulk(b"k");
-            w.integer(-7);
-        }), ("*2\r\n$1\r\nk\r\n:-7\r\n".into(), "%1\r\n$1\r\nk\r\n:-7\r\n".into()));
+        assert_eq!(
+            both(|w| {
+                w.map(1);
+                w.bulk(b"k");
+                w.integer(-7);
+            }),
+            ("*2\r\n$1\r\nk\r\n:-7\r\n".into(), "%1\r\n$1\r\nk\r\n:-7\r\n".into())
+        );
         assert_eq!(both(|w| w.verbatim("txt", b"hi")), ("$2\r\nhi\r\n".into(), "=6\r\ntxt:hi\r\n".into()));
         assert_eq!(both(|w| w.set(0)), ("*0\r\n".into(), "~0\r\n".into()));
     }

@@ -76,7 +76,11 @@ async fn bind_all(binds: &[String], port: u16) -> anyhow::Result<Vec<TcpListener
     let mut listeners = Vec::new();
     let mut port = port;
     for host in binds {
-        let addr = if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+        let addr = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
         let listener = TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
         // With port 0, every address gets the port the first one was given.
         port = listener.local_addr()?.port();

@@ -84,11 +84,7 @@ pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
         }
         magnitude = magnitude.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
     }
-    if negative {
-        0i64.checked_sub_unsigned(magnitude)
-    } else {
-        i64::try_from(magnitude).ok()
-    }
+    if negative { 0i64.checked_sub_unsigned(magnitude) } else { i64::try_from(magnitude).ok() }
 }
 
 /// Parses a float the way Redis's `string2ld` does: the whole string must be a number, no

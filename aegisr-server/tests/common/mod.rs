@@ -1,7 +1,7 @@
 //! Test harness: starts the real `aegisr-server` binary on free loopback ports and hands out
 //! real clients (the `redis` crate, raw TCP, the gRPC client).
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

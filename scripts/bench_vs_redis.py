@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Aegisr vs Redis 7, measured in the same run on the same machine.
+
+For each Aegisr thread setting and pipeline depth, runs `redis-benchmark -t set,get -c 50
+-r 100000 -d 32 -P <p>` against Redis and Aegisr in alternating rounds, and records
+throughput and server CPU time per request (utime+stime from /proc/PID/stat, before and
+after each run). Then loads 1,000,000 keys `key:%010d` -> 32 bytes into each server and
+reports resident memory per key. Prints medians and Aegisr/Redis ratios.
+"""
+
+import argparse
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def wait_port(port, timeout=20.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on port {port}")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # Fields 14 and 15 of stat (utime, stime); after the ")" split they are at 11 and 12.
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def port_free(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+class Server:
+    def __init__(self, name, argv, port):
+        self.name, self.port = name, port
+        if not port_free(port):
+            raise RuntimeError(f"port {port} is already in use; pick another with --{name}-port")
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(port)
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{name} exited at start")
+
+    def cli(self, *args):
+        return subprocess.run(["redis-cli", "-p", str(self.port), *args], check=True, capture_output=True, text=True).stdout
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def bench(server, pipeline, requests):
+    """One redis-benchmark run; returns {test: rps} and CPU seconds per request."""
+    before = cpu_seconds(server.proc.pid)
+    out = subprocess.run(
+        ["redis-benchmark", "-p", str(server.port), "-t", "set,get", "-c", "50", "-r", "100000", "-d", "32",
+         "-P", str(pipeline), "-n", str(requests), "--csv"],
+        check=True, capture_output=True, text=True).stdout
+    after = cpu_seconds(server.proc.pid)
+    rps = {}
+    for line in out.splitlines():
+        cols = [c.strip('"') for c in line.split(",")]
+        if cols[0] in ("SET", "GET"):
+            rps[cols[0]] = float(cols[1])
+    return rps, (after - before) / (requests * len(rps))
+
+
+def load_keys(server, count):
+    with tempfile.NamedTemporaryFile("wb", delete=False) as f:
+        value = b"v" * 32
+        for i in range(count):
+            key = b"key:%010d" % i
+            f.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$32\r\n%s\r\n" % (len(key), key, value))
+        path = f.name
+    try:
+        with open(path, "rb") as f:
+            subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], stdin=f, check=True, capture_output=True)
+    finally:
+        os.unlink(path)
+
+
+def machine():
+    model = "unknown cpu"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model}, {platform.system()} {platform.release()}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--aegisr", required=True, help="path to the aegisr-server binary")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--requests-p1", type=int, default=300_000)
+    ap.add_argument("--requests-p16", type=int, default=3_000_000)
+    ap.add_argument("--threads", default="1,default", help="Aegisr --threads settings to test")
+    ap.add_argument("--keys", type=int, default=1_000_000, help="keys loaded for memory per key")
+    ap.add_argument("--redis-port", type=int, default=16379)
+    ap.add_argument("--aegisr-port", type=int, default=16380)
+    ap.add_argument("--markdown", help="append the result table to this file")
+    args = ap.parse_args()
+
+    redis = Server("redis", ["redis-server", "--port", str(args.redis_port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], args.redis_port)
+    rows = []
+    try:
+        for threads in args.threads.split(","):
+            argv = [args.aegisr, "--port", str(args.aegisr_port), "--grpc-port", "0"]
+            if threads != "default":
+                argv += ["--threads", threads]
+            aegisr = Server("aegisr", argv, args.aegisr_port)
+            try:
+                for pipeline, requests in ((1, args.requests_p1), (16, args.requests_p16)):
+                    runs = {"redis": [], "aegisr": []}
+                    for _ in range(args.rounds):
+                        for server in (redis, aegisr):
+                            runs[server.name].append(bench(server, pipeline, requests))
+                    for test in ("SET", "GET"):
+                        r = statistics.median(run[0][test] for run in runs["redis"])
+                        a = statistics.median(run[0][test] for run in runs["aegisr"])
+                        spread = max(run[0][test] for run in runs["aegisr"]) / min(run[0][test] for run in runs["aegisr"]) - 1
+                        rows.append((f"{test} -P {pipeline}, aegisr --threads {threads}", f"{a:,.0f} ops/s", f"{r:,.0f} ops/s", a / r, f"±{spread * 50:.0f}%"))
+                    rc = statistics.median(run[1] for run in runs["redis"]) * 1e6
+                    ac = statistics.median(run[1] for run in runs["aegisr"]) * 1e6
+                    rows.append((f"CPU per request -P {pipeline}, aegisr --threads {threads}", f"{ac:.2f} µs", f"{rc:.2f} µs", ac / rc, ""))
+            finally:
+                aegisr.stop()
+
+        # Memory per key: both servers empty, load the same keys, compare resident memory.
+        argv = [args.aegisr, "--port", str(args.aegisr_port), "--grpc-port", "0"]
+        aegisr = Server("aegisr", argv, args.aegisr_port)
+        try:
+            redis.cli("FLUSHALL")
+            per_key = {}
+            for server in (redis, aegisr):
+                time.sleep(0.5)
+                before = rss_bytes(server.proc.pid)
+                load_keys(server, args.keys)
+                dbsize = int(server.cli("DBSIZE").strip())
+                assert dbsize == args.keys, f"{server.name} has {dbsize} keys"
+                per_key[server.name] = (rss_bytes(server.proc.pid) - before) / args.keys
+            rows.append((f"memory per key ({args.keys:,} x 32 B values, RSS)", f"{per_key['aegisr']:.0f} B", f"{per_key['redis']:.0f} B", per_key["aegisr"] / per_key["redis"], ""))
+        finally:
+            aegisr.stop()
+    finally:
+        redis.stop()
+
+    version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
+    lines = [
+        f"### {time.strftime('%Y-%m-%d')} — {machine()}, Redis {version}, {args.rounds} alternating rounds, medians",
+        "",
+        "| measure | Aegisr | Redis | Aegisr/Redis | Aegisr spread |",
+        "|---|---|---|---|---|",
+    ]
+    for name, a, r, ratio, spread in rows:
+        lines.append(f"| {name} | {a} | {r} | {ratio:.2f} | {spread} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.markdown:
+        with open(args.markdown, "a") as f:
+            f.write("\n" + text)
+
+
+if __name__ == "__main__":
+    main()
