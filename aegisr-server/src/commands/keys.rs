@@ -11,7 +11,7 @@ use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Ctx, help};
 use crate::engine::ScanFilter;
-use crate::types::{Value, ValueKind};
+use crate::types::{Value, ValueKind, ValueRef};
 
 /// The key arguments of OBJECT's subcommands: the one after the subcommand name.
 const SUB_KEY: KeyRange = KeyRange { first: 2, last: 2, step: 1 };
@@ -400,7 +400,7 @@ fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn type_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1];
-    let kind = ctx.lock(key).peek(key).map(|e| e.value.kind());
+    let kind = ctx.lock(key).peek(key).map(|e| e.value().kind());
     ctx.out.simple(kind.map_or("none", ValueKind::name));
     Ok(())
 }
@@ -486,7 +486,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let (copied, old) = {
         let mut locked = ctx.lock_keys([src, dst]);
-        match locked.read(src).map(|e| e.value.clone()) {
+        match locked.read(src).map(|e| e.value().to_owned()) {
             None => (false, None),
             Some(value) => {
                 let deadline = locked.expiry(src).flatten();
@@ -820,11 +820,11 @@ fn object_info(ctx: &Ctx<'_>, key: &[u8]) -> Option<ObjectInfo> {
     let mut locked = ctx.lock(key);
     let now = locked.now();
     let entry = locked.peek(key)?;
-    let refcount = match entry.value {
-        Value::Int(n) if (0..SHARED_INTEGERS).contains(&n) => SHARED_REFCOUNT,
+    let refcount = match entry.value() {
+        ValueRef::Int(n) if (0..SHARED_INTEGERS).contains(&n) => SHARED_REFCOUNT,
         _ => 1,
     };
-    Some(ObjectInfo { encoding: entry.value.encoding(), refcount, idle_secs: entry.idle_secs(now) })
+    Some(ObjectInfo { encoding: entry.value().encoding(), refcount, idle_secs: entry.idle_secs(now) })
 }
 
 fn lfu_policy(ctx: &Ctx<'_>) -> bool {

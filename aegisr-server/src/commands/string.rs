@@ -10,7 +10,7 @@ use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Ctx, args, errors::CommandError, errors::CommandResult};
 use crate::engine::Locked;
 use crate::types::string::{self as data, LcsError, StrBytes};
-use crate::types::{Value, ValueKind};
+use crate::types::{Value, ValueKind, ValueRef};
 
 const READ: Flags = Flags::READONLY;
 const READ_FAST: Flags = Flags::READONLY.or(Flags::FAST);
@@ -173,12 +173,12 @@ fn lock_all<'s, 'k>(ctx: &Ctx<'s>, keys: impl IntoIterator<Item = &'k Bytes>) ->
 }
 
 /// The bytes of a string value, or WRONGTYPE.
-fn string_of(value: &Value) -> Result<StrBytes<'_>, CommandError> {
+fn string_of(value: ValueRef<'_>) -> Result<StrBytes<'_>, CommandError> {
     value.string_bytes().ok_or(CommandError::WrongType)
 }
 
 /// WRONGTYPE unless `value` is a string.
-fn check_string(value: &Value) -> CommandResult {
+fn check_string(value: ValueRef<'_>) -> CommandResult {
     if value.kind() == ValueKind::String { Ok(()) } else { Err(CommandError::WrongType) }
 }
 
@@ -190,7 +190,7 @@ fn max_string_len(ctx: &Ctx<'_>) -> u64 {
 fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = lock(ctx, &args[1]);
     match locked.read(&args[1]) {
-        Some(entry) => ctx.out.bulk(&string_of(&entry.value)?),
+        Some(entry) => ctx.out.bulk(&string_of(entry.value())?),
         None => ctx.out.null(),
     }
     Ok(())
@@ -303,7 +303,7 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         // value fails the whole command before anything is written.
         match locked.read(key) {
             Some(entry) => {
-                ctx.out.bulk(&string_of(&entry.value)?);
+                ctx.out.bulk(&string_of(entry.value())?);
                 true
             }
             None => {
@@ -321,7 +321,7 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         return Ok(());
     }
     match locked.get(key) {
-        Some(entry) if options.keep_ttl => entry.value = value,
+        Some(entry) if options.keep_ttl => entry.set_value(value),
         _ => locked.set(key, value),
     }
     if deadline.is_some() {
@@ -369,7 +369,7 @@ fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let value = Value::from_bytes(&args[2]);
     let mut locked = lock(ctx, key);
     match locked.read(key) {
-        Some(entry) => ctx.out.bulk(&string_of(&entry.value)?),
+        Some(entry) => ctx.out.bulk(&string_of(entry.value())?),
         None => ctx.out.null(),
     }
     // Like SET: the new value drops any expiry.
@@ -381,7 +381,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1][..];
     let mut locked = lock(ctx, key);
     match locked.read(key) {
-        Some(entry) => ctx.out.bulk(&string_of(&entry.value)?),
+        Some(entry) => ctx.out.bulk(&string_of(entry.value())?),
         None => {
             ctx.out.null();
             return Ok(());
@@ -404,9 +404,9 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         ctx.out.null();
         return Ok(());
     };
-    check_string(&entry.value)?;
+    check_string(entry.value())?;
     let deadline = options.expire.map(|e| e.deadline(now, "getex")).transpose()?;
-    ctx.out.bulk(&string_of(&entry.value)?);
+    ctx.out.bulk(&string_of(entry.value())?);
     if deadline.is_some() {
         // A deadline already past (EXAT/PXAT) deletes the key.
         locked.set_expiry(key, deadline);
@@ -422,7 +422,7 @@ fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     ctx.out.array(keys.len());
     for key in keys {
         // A key of another type reads as nil, not as an error.
-        let value = locked.read(key).and_then(|entry| entry.value.string_bytes());
+        let value = locked.read(key).and_then(|entry| entry.value().string_bytes());
         ctx.out.bulk_or_null(value.as_deref());
     }
     Ok(())
@@ -467,8 +467,8 @@ fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let len = match locked.get(key) {
         // In place: the key keeps its expiry.
         Some(entry) => {
-            check_string(&entry.value)?;
-            entry.value.append(tail, max)?
+            check_string(entry.value())?;
+            entry.update(|v| v.append(tail, max))?
         }
         None => {
             locked.set(key, Value::from_bytes(tail));
@@ -487,7 +487,7 @@ fn reply_len(len: usize) -> i64 {
 fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = lock(ctx, &args[1]);
     let len = match locked.read(&args[1]) {
-        Some(entry) => entry.value.string_len().ok_or(CommandError::WrongType)?,
+        Some(entry) => entry.value().string_len().ok_or(CommandError::WrongType)?,
         None => 0,
     };
     ctx.out.integer(reply_len(len));
@@ -500,8 +500,8 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CommandResult {
     let mut locked = lock(ctx, key);
     let n = match locked.get(key) {
         Some(entry) => {
-            check_string(&entry.value)?;
-            entry.value.incr_by(delta)?
+            check_string(entry.value())?;
+            entry.update(|v| v.incr_by(delta))?
         }
         None => {
             locked.set(key, Value::Int(delta));
@@ -537,9 +537,9 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = lock(ctx, key);
     let text = match locked.get(key) {
         Some(entry) => {
-            let text = data::incr_by_float(&string_of(&entry.value)?, &args[2])?;
+            let text = data::incr_by_float(&string_of(entry.value())?, &args[2])?;
             // In place: the key keeps its expiry.
-            entry.value = Value::from_bytes(text.as_bytes());
+            entry.set_value(Value::from_bytes(text.as_bytes()));
             text
         }
         None => {
@@ -558,7 +558,7 @@ fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let end = args::int(&args[3])?;
     let mut locked = lock(ctx, &args[1]);
     match locked.read(&args[1]) {
-        Some(entry) => ctx.out.bulk(data::get_range(&string_of(&entry.value)?, start, end)),
+        Some(entry) => ctx.out.bulk(data::get_range(&string_of(entry.value())?, start, end)),
         None => ctx.out.bulk(b""),
     }
     Ok(())
@@ -572,8 +572,8 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let len = match locked.get(key) {
         // In place: the key keeps its expiry.
         Some(entry) => {
-            check_string(&entry.value)?;
-            entry.value.set_range(offset, bytes, max)?
+            check_string(entry.value())?;
+            entry.update(|v| v.set_range(offset, bytes, max))?
         }
         // Nothing to write on a missing key creates nothing.
         None if bytes.is_empty() => 0,
@@ -594,7 +594,7 @@ fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         let mut locked = lock_all(ctx, &args[1..3]);
         let mut fetch = |key: &[u8]| -> Result<Vec<u8>, CommandError> {
             match locked.read(key) {
-                Some(entry) => Ok(entry.value.string_bytes().ok_or(CommandError::LcsNotString)?.to_vec()),
+                Some(entry) => Ok(entry.value().string_bytes().ok_or(CommandError::LcsNotString)?.to_vec()),
                 None => Ok(Vec::new()),
             }
         };

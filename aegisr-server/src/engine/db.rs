@@ -2,42 +2,76 @@
 //! enumerated (and later migrated) in O(keys in the slot), and every table stays small
 //! enough that growing it never stalls the shard.
 
-use hashbrown::HashMap;
+use std::hash::BuildHasher;
+use std::sync::LazyLock;
 
-use crate::types::Value;
+use hashbrown::{HashMap, HashTable};
 
-/// A key's value plus the little metadata every key carries.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub value: Value,
-    /// Seconds (Unix time, truncated) of the last access, for OBJECT IDLETIME and LRU.
-    pub(crate) access_secs: u32,
-    /// Whether the slot's expiry table holds a deadline for this key, so reads of keys
-    /// without a TTL never look there.
-    pub(crate) has_expiry: bool,
-}
+pub use super::entry::Entry;
 
-impl Entry {
-    pub(crate) fn new(value: Value, now_ms: i64) -> Entry {
-        Entry { value, access_secs: secs(now_ms), has_expiry: false }
-    }
-
-    /// Seconds since this key was last read or written.
-    pub fn idle_secs(&self, now_ms: i64) -> u64 {
-        u64::from(secs(now_ms).saturating_sub(self.access_secs))
-    }
-}
-
+/// Seconds (Unix time, truncated to u32) for access times.
 pub(crate) fn secs(now_ms: i64) -> u32 {
     u32::try_from(now_ms / 1000).unwrap_or(u32::MAX)
+}
+
+/// The key hash of every slot table: seeded at random once per process, so clients cannot
+/// choose keys that collide.
+static KEY_HASHER: LazyLock<foldhash::fast::RandomState> = LazyLock::new(foldhash::fast::RandomState::default);
+
+fn hash(key: &[u8]) -> u64 {
+    KEY_HASHER.hash_one(key)
 }
 
 /// The keys of one hash slot in one database.
 #[derive(Default)]
 pub(crate) struct SlotTable {
-    pub(crate) keys: HashMap<Box<[u8]>, Entry>,
+    keys: HashTable<Entry>,
     /// Absolute deadlines (Unix ms) of the keys that have one.
     pub(crate) expires: HashMap<Box<[u8]>, i64>,
+}
+
+impl SlotTable {
+    pub(crate) fn get(&self, key: &[u8]) -> Option<&Entry> {
+        self.keys.find(hash(key), |e| e.key() == key)
+    }
+
+    pub(crate) fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.keys.find_mut(hash(key), |e| e.key() == key)
+    }
+
+    /// Adds an entry whose key is not in the table.
+    fn insert_new(&mut self, entry: Entry) {
+        self.keys.insert_unique(hash(entry.key()), entry, |e| hash(e.key()));
+    }
+
+    fn remove_key(&mut self, key: &[u8]) -> Option<Entry> {
+        self.keys.find_entry(hash(key), |e| e.key() == key).ok().map(|o| o.remove().0)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.keys.iter()
+    }
+
+    /// Whether `key` (present in the table) is not past its deadline.
+    pub(crate) fn is_live(&self, key: &[u8], now_ms: i64) -> bool {
+        self.expires.get(key).is_none_or(|&at| at > now_ms)
+    }
+
+    /// Deletes every key whose deadline is not after `now_ms`; returns how many.
+    pub(crate) fn remove_expired(&mut self, now_ms: i64) -> usize {
+        let before = self.expires.len();
+        let keys = &mut self.keys;
+        self.expires.retain(|key, at| {
+            let live = *at > now_ms;
+            if !live {
+                if let Ok(found) = keys.find_entry(hash(key), |e| e.key() == &key[..]) {
+                    found.remove();
+                }
+            }
+            live
+        });
+        before - self.expires.len()
+    }
 }
 
 /// One database's part of one shard.
@@ -53,43 +87,46 @@ impl DbShard {
     }
 
     /// The entry for `key` if it exists and has not expired; an expired key is deleted
-    /// here (lazy expiry) and reported through `expired`.
+    /// here (lazy expiry) and counted in `expired`.
     pub(crate) fn live_entry(&mut self, slot: usize, key: &[u8], now_ms: i64, expired: &mut u64) -> Option<&mut Entry> {
         let table = &mut self.slots[slot];
-        let has_expiry = table.keys.get(key)?.has_expiry;
+        let has_expiry = table.get(key)?.has_expiry();
         if has_expiry && table.expires.get(key).is_some_and(|&at| at <= now_ms) {
-            table.keys.remove(key);
+            table.remove_key(key);
             table.expires.remove(key);
             self.key_count -= 1;
             self.expire_count -= 1;
             *expired += 1;
             return None;
         }
-        self.slots[slot].keys.get_mut(key)
+        self.slots[slot].get_mut(key)
     }
 
-    pub(crate) fn insert(&mut self, slot: usize, key: &[u8], entry: Entry) {
+    /// Stores `entry`, replacing (and dropping the expiry of) any entry with its key.
+    pub(crate) fn insert(&mut self, slot: usize, entry: Entry) {
         let table = &mut self.slots[slot];
-        match table.keys.get_mut(key) {
-            Some(existing) => {
-                if existing.has_expiry {
-                    table.expires.remove(key);
-                    self.expire_count -= 1;
-                }
-                *existing = entry;
-            }
+        let had_expiry = match table.get(entry.key()) {
+            Some(existing) => existing.has_expiry(),
             None => {
-                table.keys.insert(key.into(), entry);
+                table.insert_new(entry);
                 self.key_count += 1;
+                return;
             }
+        };
+        if had_expiry {
+            table.expires.remove(entry.key());
+            self.expire_count -= 1;
+        }
+        if let Some(existing) = table.get_mut(entry.key()) {
+            *existing = entry;
         }
     }
 
     pub(crate) fn remove(&mut self, slot: usize, key: &[u8]) -> Option<Entry> {
         let table = &mut self.slots[slot];
-        let entry = table.keys.remove(key)?;
+        let entry = table.remove_key(key)?;
         self.key_count -= 1;
-        if entry.has_expiry {
+        if entry.has_expiry() {
             table.expires.remove(key);
             self.expire_count -= 1;
         }
@@ -103,13 +140,13 @@ impl DbShard {
     /// Sets or clears the deadline of an existing key; returns false if the key is absent.
     pub(crate) fn set_expiry(&mut self, slot: usize, key: &[u8], at: Option<i64>) -> bool {
         let table = &mut self.slots[slot];
-        let Some(entry) = table.keys.get_mut(key) else {
+        let Some(entry) = table.get_mut(key) else {
             return false;
         };
         match at {
             Some(at) => {
-                if !entry.has_expiry {
-                    entry.has_expiry = true;
+                if !entry.has_expiry() {
+                    entry.set_has_expiry(true);
                     self.expire_count += 1;
                 }
                 match table.expires.get_mut(key) {
@@ -120,8 +157,8 @@ impl DbShard {
                 }
             }
             None => {
-                if entry.has_expiry {
-                    entry.has_expiry = false;
+                if entry.has_expiry() {
+                    entry.set_has_expiry(false);
                     table.expires.remove(key);
                     self.expire_count -= 1;
                 }

@@ -104,6 +104,23 @@ impl Entry {
         *self = Entry::with_meta(self.key(), value, self.access_secs(), self.has_expiry());
     }
 
+    /// The value, owned, consuming the entry.
+    pub fn into_value(self) -> Value {
+        match self.0 {
+            Repr::Packed(_) => self.value().to_owned(),
+            Repr::Boxed(b) => b.value,
+        }
+    }
+
+    /// Applies `change` to the value and stores the result: how string commands (INCR,
+    /// APPEND, SETRANGE) edit a value that is kept packed with its key.
+    pub fn update<R>(&mut self, change: impl FnOnce(&mut Value) -> R) -> R {
+        let mut value = self.value().to_owned();
+        let result = change(&mut value);
+        self.set_value(value);
+        result
+    }
+
     /// The value for in-place changes (aggregates); a packed entry is unpacked first.
     pub fn value_mut(&mut self) -> &mut Value {
         if let Repr::Packed(_) = &self.0 {

@@ -35,16 +35,7 @@ impl Keyspace {
                         continue;
                     }
                     examined += slot.expires.len();
-                    let before = slot.expires.len();
-                    let keys = &mut slot.keys;
-                    slot.expires.retain(|key, at| {
-                        let live = *at > now;
-                        if !live {
-                            keys.remove(key);
-                        }
-                        live
-                    });
-                    expired_here += before - slot.expires.len();
+                    expired_here += slot.remove_expired(now);
                     if examined >= budget {
                         break;
                     }

@@ -258,7 +258,7 @@ impl Locked<'_> {
         }
         let entry = found?;
         if touch {
-            entry.access_secs = super::db::secs(now);
+            entry.set_access_secs(super::db::secs(now));
         }
         Some(entry)
     }
@@ -296,7 +296,7 @@ impl Locked<'_> {
     pub fn set_in(&mut self, db: usize, key: &[u8], value: Value) {
         let now = self.now;
         let (shard, slot) = self.shard_and_slot(key);
-        shard.db_or_create(db).insert(slot, key, Entry::new(value, now));
+        shard.db_or_create(db).insert(slot, Entry::new(key, value, super::db::secs(now)));
     }
 
     /// Removes a live key and returns its value.
@@ -308,7 +308,7 @@ impl Locked<'_> {
     pub fn remove_in(&mut self, db: usize, key: &[u8]) -> Option<Value> {
         self.live(db, key, false, false)?;
         let (shard, slot) = self.shard_and_slot(key);
-        shard.db_mut(db)?.remove(slot, key).map(|e| e.value)
+        shard.db_mut(db)?.remove(slot, key).map(Entry::into_value)
     }
 
     /// `None` if the key is absent, `Some(None)` if it has no expiry, else its deadline.
@@ -318,7 +318,7 @@ impl Locked<'_> {
     }
 
     pub fn expiry_in(&mut self, db: usize, key: &[u8]) -> Option<Option<i64>> {
-        if !self.live(db, key, false, false)?.has_expiry {
+        if !self.live(db, key, false, false)?.has_expiry() {
             return Some(None);
         }
         let (shard, slot) = self.shard_and_slot(key);
@@ -370,7 +370,7 @@ mod tests {
             l.set(b"a", Value::Int(1));
             l.set(b"b", Value::from_bytes(b"hello"));
             l.set(b"{a}x", Value::Int(2));
-            assert_eq!(l.read(b"a").map(|e| e.value.clone()), Some(Value::Int(1)));
+            assert_eq!(l.read(b"a").map(|e| e.value().to_owned()), Some(Value::Int(1)));
             assert_eq!(l.remove(b"{a}x"), Some(Value::Int(2)));
             assert!(l.read(b"missing-but-same-shard-as-a{a}").is_none());
         }

@@ -2,13 +2,14 @@
 //! discipline that makes multi-key commands atomic. It knows nothing of sockets or protocols.
 
 mod db;
+mod entry;
 mod expiry;
 pub mod glob;
 mod keyspace;
 mod scan;
 pub mod slot;
 
-pub use db::Entry;
+pub use entry::Entry;
 pub use keyspace::{Keyspace, KeyspaceStats, Locked, ShardIndex};
 pub use scan::ScanFilter;
 

@@ -9,7 +9,6 @@ use std::hash::BuildHasher;
 
 use bytes::Bytes;
 
-use super::db::SlotTable;
 use super::keyspace::Keyspace;
 use super::slot::SLOT_COUNT;
 use crate::engine::glob::glob_match;
@@ -31,10 +30,6 @@ impl ScanFilter<'_> {
 fn scan_hash(key: &[u8]) -> u32 {
     // Fixed seed: the order must be the same on every call of one scan, and across restarts.
     foldhash::fast::FixedState::with_seed(0x6165_6769_7372_5f73).hash_one(key) as u32
-}
-
-fn is_live(table: &SlotTable, key: &[u8], now: i64) -> bool {
-    table.expires.get(key).is_none_or(|&at| at > now)
 }
 
 impl Keyspace {
@@ -60,7 +55,7 @@ impl Keyspace {
             while slot < SLOT_COUNT && slot >> self.slot_shift() == shard_index {
                 let slot_table = &table.slots[slot & slot_mask];
                 let mut candidates: Vec<(u32, &[u8])> =
-                    slot_table.keys.keys().map(|k| (scan_hash(k), &k[..])).filter(|&(h, _)| h >= threshold).collect();
+                    slot_table.iter().map(|e| (scan_hash(e.key()), e.key())).filter(|&(h, _)| h >= threshold).collect();
                 candidates.sort_unstable_by_key(|&(h, _)| h);
                 let room = count.saturating_sub(examined);
                 // Take `room` keys, plus any that share the last taken hash: a cursor cannot
@@ -70,8 +65,8 @@ impl Keyspace {
                     take += 1;
                 }
                 for &(_, key) in &candidates[..take] {
-                    if let Some(entry) = slot_table.keys.get(key) {
-                        if is_live(slot_table, key, now) && filter.accepts(key, entry.value.kind()) {
+                    if let Some(entry) = slot_table.get(key) {
+                        if slot_table.is_live(key, now) && filter.accepts(key, entry.value().kind()) {
                             out.push(Bytes::copy_from_slice(key));
                         }
                     }
@@ -98,8 +93,9 @@ impl Keyspace {
         let mut out = Vec::new();
         self.for_each_db_shard(db, |_, table, now| {
             for slot in table.slots.iter() {
-                for (key, entry) in &slot.keys {
-                    if is_live(slot, key, now) && filter.accepts(key, entry.value.kind()) {
+                for entry in slot.iter() {
+                    let key = entry.key();
+                    if slot.is_live(key, now) && filter.accepts(key, entry.value().kind()) {
                         out.push(Bytes::copy_from_slice(key));
                     }
                 }
@@ -129,12 +125,12 @@ impl Keyspace {
         let mut shard = self.lock_shard(slot >> self.slot_shift());
         let now = super::now_ms();
         let table = &shard.db_mut(db)?.slots[slot & ((1 << self.slot_shift()) - 1)];
-        let live = table.keys.keys().filter(|k| is_live(table, k, now)).count();
+        let live = table.iter().filter(|e| table.is_live(e.key(), now)).count();
         if live == 0 {
             return None;
         }
         let pick = fastrand::usize(..live);
-        table.keys.keys().filter(|k| is_live(table, k, now)).nth(pick).map(|k| Bytes::copy_from_slice(k))
+        table.iter().filter(|e| table.is_live(e.key(), now)).nth(pick).map(|e| Bytes::copy_from_slice(e.key()))
     }
 }
 

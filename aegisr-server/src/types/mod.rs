@@ -13,6 +13,48 @@ pub enum Value {
     Str(Box<[u8]>),
 }
 
+/// A stored value, borrowed from its entry (which may keep it packed with its key).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    Int(i64),
+    Str(&'a [u8]),
+}
+
+impl<'a> From<&'a Value> for ValueRef<'a> {
+    fn from(value: &'a Value) -> ValueRef<'a> {
+        match value {
+            Value::Int(n) => ValueRef::Int(*n),
+            Value::Str(s) => ValueRef::Str(s),
+        }
+    }
+}
+
+impl ValueRef<'_> {
+    pub fn kind(self) -> ValueKind {
+        match self {
+            ValueRef::Int(_) | ValueRef::Str(_) => ValueKind::String,
+        }
+    }
+
+    /// The encoding `OBJECT ENCODING` reports, with Redis's names.
+    pub fn encoding(self) -> &'static str {
+        match self {
+            ValueRef::Int(_) => "int",
+            // Redis keeps strings up to 44 bytes in one allocation with the object header.
+            ValueRef::Str(s) if s.len() <= 44 => "embstr",
+            ValueRef::Str(_) => "raw",
+        }
+    }
+
+    /// An owned copy.
+    pub fn to_owned(self) -> Value {
+        match self {
+            ValueRef::Int(n) => Value::Int(n),
+            ValueRef::Str(s) => Value::Str(s.into()),
+        }
+    }
+}
+
 /// The kinds of value, as `TYPE` names them and `SCAN ... TYPE` filters them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
@@ -36,18 +78,11 @@ impl ValueKind {
 impl Value {
     /// The kind of this value.
     pub fn kind(&self) -> ValueKind {
-        match self {
-            Value::Int(_) | Value::Str(_) => ValueKind::String,
-        }
+        ValueRef::from(self).kind()
     }
 
     /// The encoding `OBJECT ENCODING` reports, with Redis's names.
     pub fn encoding(&self) -> &'static str {
-        match self {
-            Value::Int(_) => "int",
-            // Redis keeps strings up to 44 bytes in one allocation with the object header.
-            Value::Str(s) if s.len() <= 44 => "embstr",
-            Value::Str(_) => "raw",
-        }
+        ValueRef::from(self).encoding()
     }
 }

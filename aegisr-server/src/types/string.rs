@@ -3,7 +3,7 @@
 
 use std::ops::Deref;
 
-use super::Value;
+use super::{Value, ValueRef};
 
 /// Errors of string operations; the command layer turns them into Redis's replies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,17 +118,42 @@ impl Value {
 
     /// The bytes of a string value (`None` for other types).
     pub fn string_bytes(&self) -> Option<StrBytes<'_>> {
-        match self {
-            Value::Int(n) => Some(StrBytes::int(*n)),
-            Value::Str(s) => Some(StrBytes::Borrowed(s)),
-        }
+        ValueRef::from(self).string_bytes()
     }
 
     /// The integer a string value holds, for INCR and friends.
     pub fn as_i64(&self) -> Result<i64, StringError> {
+        ValueRef::from(self).as_i64()
+    }
+
+    /// The length of a string value (`None` for other types); integers are not formatted.
+    pub fn string_len(&self) -> Option<usize> {
+        ValueRef::from(self).string_len()
+    }
+}
+
+impl<'a> ValueRef<'a> {
+    /// The bytes of a string value (`None` for other types).
+    pub fn string_bytes(self) -> Option<StrBytes<'a>> {
         match self {
-            Value::Int(n) => Ok(*n),
-            Value::Str(s) => parse_i64(s).ok_or(StringError::NotInteger),
+            ValueRef::Int(n) => Some(StrBytes::int(n)),
+            ValueRef::Str(s) => Some(StrBytes::Borrowed(s)),
+        }
+    }
+
+    /// The integer a string value holds, for INCR and friends.
+    pub fn as_i64(self) -> Result<i64, StringError> {
+        match self {
+            ValueRef::Int(n) => Ok(n),
+            ValueRef::Str(s) => parse_i64(s).ok_or(StringError::NotInteger),
+        }
+    }
+
+    /// The length of a string value (`None` for other types); integers are not formatted.
+    pub fn string_len(self) -> Option<usize> {
+        match self {
+            ValueRef::Int(n) => Some(decimal_len(n)),
+            ValueRef::Str(s) => Some(s.len()),
         }
     }
 }
@@ -140,14 +165,6 @@ impl Value {
         match parse_i64(&bytes) {
             Some(n) => Value::Int(n),
             None => Value::Str(bytes.into_boxed_slice()),
-        }
-    }
-
-    /// The length of a string value (`None` for other types); integers are not formatted.
-    pub fn string_len(&self) -> Option<usize> {
-        match self {
-            Value::Int(n) => Some(decimal_len(*n)),
-            Value::Str(s) => Some(s.len()),
         }
     }
 
