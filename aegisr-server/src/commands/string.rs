@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Ctx, args, errors::CommandError, errors::CommandResult};
-use crate::engine::Locked;
+use crate::engine::{Locked, PACK_LIMIT};
 use crate::types::string::{self as data, LcsError, StrBytes};
 use crate::types::{Value, ValueKind, ValueRef};
 
@@ -294,35 +294,43 @@ impl<'a> StringOptions<'a> {
 fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let options = StringOptions::parse(&args[3..], true)?;
     let key = &args[1][..];
-    // Copy the value before locking: a large value must not hold up the shard.
-    let value = Value::from_bytes(&args[2]);
+    let bytes = &args[2][..];
+    // A large value is copied before locking so it does not hold up the shard; a small one
+    // is packed straight from the request under the lock.
+    let large = (bytes.len() > PACK_LIMIT).then(|| Value::from_bytes(bytes));
     let mut locked = lock(ctx, key);
     let deadline = options.expire.map(|e| e.deadline(locked.now(), "set")).transpose()?;
-    let found = if options.get {
-        // SET ... GET replies with the old value whatever happens next; a non-string old
-        // value fails the whole command before anything is written.
-        match locked.read(key) {
-            Some(entry) => {
-                ctx.out.bulk(&string_of(entry.value())?);
-                true
+    if options.get || options.nx || options.xx {
+        let found = if options.get {
+            // SET ... GET replies with the old value whatever happens next; a non-string
+            // old value fails the whole command before anything is written.
+            match locked.read(key) {
+                Some(entry) => {
+                    ctx.out.bulk(&string_of(entry.value())?);
+                    true
+                }
+                None => {
+                    ctx.out.null();
+                    false
+                }
             }
-            None => {
+        } else {
+            locked.exists(key)
+        };
+        if (options.nx && found) || (options.xx && !found) {
+            if !options.get {
                 ctx.out.null();
-                false
             }
+            return Ok(());
         }
-    } else {
-        locked.exists(key)
-    };
-    if (options.nx && found) || (options.xx && !found) {
-        if !options.get {
-            ctx.out.null();
-        }
-        return Ok(());
     }
-    match locked.get(key) {
-        Some(entry) if options.keep_ttl => entry.set_value(value),
-        _ => locked.set(key, value),
+    let kept = if options.keep_ttl { locked.get(key) } else { None };
+    match kept {
+        Some(entry) => entry.set_value(large.unwrap_or_else(|| Value::from_bytes(bytes))),
+        None => match large {
+            Some(value) => locked.set(key, value),
+            None => locked.set_string(key, bytes),
+        },
     }
     if deadline.is_some() {
         locked.set_expiry(key, deadline);

@@ -39,11 +39,6 @@ impl SlotTable {
         self.keys.find_mut(hash(key), |e| e.key() == key)
     }
 
-    /// Adds an entry whose key is not in the table.
-    fn insert_new(&mut self, entry: Entry) {
-        self.keys.insert_unique(hash(entry.key()), entry, |e| hash(e.key()));
-    }
-
     fn remove_key(&mut self, key: &[u8]) -> Option<Entry> {
         self.keys.find_entry(hash(key), |e| e.key() == key).ok().map(|o| o.remove().0)
     }
@@ -87,38 +82,39 @@ impl DbShard {
     }
 
     /// The entry for `key` if it exists and has not expired; an expired key is deleted
-    /// here (lazy expiry) and counted in `expired`.
+    /// here (lazy expiry) and counted in `expired`. One hash lookup either way.
     pub(crate) fn live_entry(&mut self, slot: usize, key: &[u8], now_ms: i64, expired: &mut u64) -> Option<&mut Entry> {
-        let table = &mut self.slots[slot];
-        let has_expiry = table.get(key)?.has_expiry();
-        if has_expiry && table.expires.get(key).is_some_and(|&at| at <= now_ms) {
-            table.remove_key(key);
-            table.expires.remove(key);
+        let SlotTable { keys, expires } = &mut self.slots[slot];
+        let found = keys.find_entry(hash(key), |e| e.key() == key).ok()?;
+        if found.get().has_expiry() && expires.get(key).is_some_and(|&at| at <= now_ms) {
+            found.remove();
+            expires.remove(key);
             self.key_count -= 1;
             self.expire_count -= 1;
             *expired += 1;
             return None;
         }
-        self.slots[slot].get_mut(key)
+        Some(found.into_mut())
     }
 
     /// Stores `entry`, replacing (and dropping the expiry of) any entry with its key.
-    pub(crate) fn insert(&mut self, slot: usize, entry: Entry) {
-        let table = &mut self.slots[slot];
-        let had_expiry = match table.get(entry.key()) {
-            Some(existing) => existing.has_expiry(),
-            None => {
-                table.insert_new(entry);
-                self.key_count += 1;
-                return;
+    /// Returns the replaced entry so the caller can free it after unlocking.
+    pub(crate) fn insert(&mut self, slot: usize, entry: Entry) -> Option<Entry> {
+        let SlotTable { keys, expires } = &mut self.slots[slot];
+        let h = hash(entry.key());
+        match keys.entry(h, |e| e.key() == entry.key(), |e| hash(e.key())) {
+            hashbrown::hash_table::Entry::Occupied(mut occupied) => {
+                if occupied.get().has_expiry() {
+                    expires.remove(entry.key());
+                    self.expire_count -= 1;
+                }
+                Some(std::mem::replace(occupied.get_mut(), entry))
             }
-        };
-        if had_expiry {
-            table.expires.remove(entry.key());
-            self.expire_count -= 1;
-        }
-        if let Some(existing) = table.get_mut(entry.key()) {
-            *existing = entry;
+            hashbrown::hash_table::Entry::Vacant(vacant) => {
+                vacant.insert(entry);
+                self.key_count += 1;
+                None
+            }
         }
     }
 

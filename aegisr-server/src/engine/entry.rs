@@ -9,6 +9,9 @@ use crate::types::{Value, ValueRef};
 const HAS_EXPIRY: u8 = 1;
 const INT: u8 = 2;
 const HEADER: usize = 9;
+/// Strings up to this size are packed with their key. Larger ones stay in their own buffer:
+/// the per-key saving no longer matters, and the value is not copied again under the lock.
+pub const PACK_LIMIT: usize = 4096;
 
 #[derive(Debug, Clone)]
 enum Repr {
@@ -30,22 +33,24 @@ struct BoxedEntry {
 #[derive(Debug, Clone)]
 pub struct Entry(Repr);
 
-fn pack(key: &[u8], value: &Value, access_secs: u32, has_expiry: bool) -> Option<Box<[u8]>> {
+/// The packed form of `key` and a string value, or `None` when it should not be packed.
+fn pack(key: &[u8], value: ValueRef<'_>, access_secs: u32, has_expiry: bool) -> Option<Box<[u8]>> {
     let key_len = u32::try_from(key.len()).ok()?;
-    let (flags, int_bytes, str_bytes): (u8, Option<[u8; 8]>, &[u8]) = match value {
-        Value::Int(n) => (INT, Some(n.to_le_bytes()), &[]),
-        Value::Str(s) => (0, None, s),
+    let int_bytes;
+    let (flags, data): (u8, &[u8]) = match value {
+        ValueRef::Int(n) => {
+            int_bytes = n.to_le_bytes();
+            (INT, &int_bytes)
+        }
+        ValueRef::Str(s) if s.len() <= PACK_LIMIT => (0, s),
+        ValueRef::Str(_) => return None,
     };
-    let value_len = int_bytes.map_or(str_bytes.len(), |b| b.len());
-    let mut blob = Vec::with_capacity(HEADER + key.len() + value_len);
+    let mut blob = Vec::with_capacity(HEADER + key.len() + data.len());
     blob.extend_from_slice(&access_secs.to_le_bytes());
     blob.push(flags | if has_expiry { HAS_EXPIRY } else { 0 });
     blob.extend_from_slice(&key_len.to_le_bytes());
     blob.extend_from_slice(key);
-    match int_bytes {
-        Some(b) => blob.extend_from_slice(&b),
-        None => blob.extend_from_slice(str_bytes),
-    }
+    blob.extend_from_slice(data);
     Some(blob.into_boxed_slice())
 }
 
@@ -60,8 +65,18 @@ impl Entry {
         Entry::with_meta(key, value, access_secs, false)
     }
 
+    /// A string entry built straight from the bytes a client sent (one copy, no
+    /// intermediate value) when it is small enough to pack.
+    pub(crate) fn from_string(key: &[u8], bytes: &[u8], access_secs: u32) -> Option<Entry> {
+        let value = match crate::types::string::parse_i64(bytes) {
+            Some(n) => ValueRef::Int(n),
+            None => ValueRef::Str(bytes),
+        };
+        pack(key, value, access_secs, false).map(|blob| Entry(Repr::Packed(blob)))
+    }
+
     fn with_meta(key: &[u8], value: Value, access_secs: u32, has_expiry: bool) -> Entry {
-        match pack(key, &value, access_secs, has_expiry) {
+        match pack(key, ValueRef::from(&value), access_secs, has_expiry) {
             Some(blob) => Entry(Repr::Packed(blob)),
             None => Entry(Repr::Boxed(Box::new(BoxedEntry { key: key.into(), value, access_secs, has_expiry }))),
         }
@@ -202,6 +217,11 @@ mod tests {
         e.set_access_secs(99);
         e.set_has_expiry(false);
         assert_eq!((e.access_secs(), e.has_expiry(), e.key()), (99, false, &b"key:0000000001"[..]));
+        let big = Entry::new(b"big", Value::Str(vec![b'x'; PACK_LIMIT + 1].into()), 0);
+        assert_eq!((big.key(), big.value().string_len()), (&b"big"[..], Some(PACK_LIMIT + 1)));
+        let from_client = Entry::from_string(b"n", b"12", 0).unwrap();
+        assert_eq!(from_client.value(), ValueRef::Int(12));
+        assert!(Entry::from_string(b"n", &vec![b'x'; PACK_LIMIT + 1], 0).is_none());
         let empty = Entry::new(b"", Value::Str(Box::new([])), 0);
         assert_eq!((empty.key(), empty.value()), (&b""[..], ValueRef::Str(b"")));
     }

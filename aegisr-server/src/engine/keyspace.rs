@@ -131,7 +131,7 @@ impl Keyspace {
         wanted.sort_unstable();
         wanted.dedup();
         let guards = wanted.into_iter().map(|i| (i, self.lock_shard(i))).collect();
-        Locked { keyspace: self, guards, db: db.min(self.databases - 1), now: super::now_ms() }
+        Locked { keyspace: self, guards, db: db.min(self.databases - 1), now: super::now_ms(), last_slot: None }
     }
 
     /// Number of keys in `db` (expired keys not yet collected included, as in Redis).
@@ -219,6 +219,8 @@ pub struct Locked<'a> {
     guards: SmallVec<[(ShardIndex, MutexGuard<'a, Shard>); 1]>,
     db: usize,
     now: i64,
+    /// The last key looked up, as (address, length), and its (shard, slot in shard).
+    last_slot: Option<((usize, usize), (ShardIndex, usize))>,
 }
 
 impl Locked<'_> {
@@ -232,7 +234,17 @@ impl Locked<'_> {
     }
 
     fn shard_and_slot(&mut self, key: &[u8]) -> (&mut Shard, usize) {
-        let (index, slot) = self.keyspace.split_slot(key);
+        // A command asks about the same key several times: compute its slot once. The cache
+        // is keyed by the slice's address and length, so another key never matches.
+        let id = (key.as_ptr() as usize, key.len());
+        let (index, slot) = match self.last_slot {
+            Some((cached, found)) if cached == id => found,
+            _ => {
+                let found = self.keyspace.split_slot(key);
+                self.last_slot = Some((id, found));
+                found
+            }
+        };
         match self.guards.iter_mut().find(|(i, _)| *i == index) {
             Some((_, guard)) => (&mut **guard, slot),
             None => panic!("engine invariant: key used without locking its shard {index}"),
@@ -296,7 +308,22 @@ impl Locked<'_> {
     pub fn set_in(&mut self, db: usize, key: &[u8], value: Value) {
         let now = self.now;
         let (shard, slot) = self.shard_and_slot(key);
-        shard.db_or_create(db).insert(slot, Entry::new(key, value, super::db::secs(now)));
+        let _replaced = shard.db_or_create(db).insert(slot, Entry::new(key, value, super::db::secs(now)));
+    }
+
+    /// Stores the string `bytes` under `key` (SET): like [`Locked::set`], but a small value
+    /// is packed straight from the request with no intermediate copy. Large values should be
+    /// turned into a [`Value`] before locking and stored with `set`.
+    pub fn set_string(&mut self, key: &[u8], bytes: &[u8]) {
+        let now = self.now;
+        let db = self.db;
+        match Entry::from_string(key, bytes, super::db::secs(now)) {
+            Some(entry) => {
+                let (shard, slot) = self.shard_and_slot(key);
+                let _replaced = shard.db_or_create(db).insert(slot, entry);
+            }
+            None => self.set_in(db, key, Value::from_bytes(bytes)),
+        }
     }
 
     /// Removes a live key and returns its value.

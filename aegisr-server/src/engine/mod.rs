@@ -9,7 +9,7 @@ mod keyspace;
 mod scan;
 pub mod slot;
 
-pub use entry::Entry;
+pub use entry::{Entry, PACK_LIMIT};
 pub use keyspace::{Keyspace, KeyspaceStats, Locked, ShardIndex};
 pub use scan::ScanFilter;
 
