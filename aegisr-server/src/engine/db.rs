@@ -22,12 +22,15 @@ fn hash(key: &[u8]) -> u64 {
     KEY_HASHER.hash_one(key)
 }
 
-/// The keys of one hash slot in one database.
+/// Absolute deadlines (Unix ms) of the keys of a slot that have one.
+type Expires = HashMap<Box<[u8]>, i64>;
+
+/// The keys of one hash slot in one database: 40 bytes, so a shard's slot headers stay in
+/// cache (the expiry map is boxed: most slots of most workloads have none).
 #[derive(Default)]
 pub(crate) struct SlotTable {
     keys: HashTable<Entry>,
-    /// Absolute deadlines (Unix ms) of the keys that have one.
-    pub(crate) expires: HashMap<Box<[u8]>, i64>,
+    expires: Option<Box<Expires>>,
 }
 
 impl SlotTable {
@@ -49,14 +52,43 @@ impl SlotTable {
 
     /// Whether `key` (present in the table) is not past its deadline.
     pub(crate) fn is_live(&self, key: &[u8], now_ms: i64) -> bool {
-        self.expires.get(key).is_none_or(|&at| at > now_ms)
+        self.expiry(key).is_none_or(|at| at > now_ms)
+    }
+
+    pub(crate) fn expiry(&self, key: &[u8]) -> Option<i64> {
+        self.expires.as_ref()?.get(key).copied()
+    }
+
+    /// How many keys of this slot have a deadline.
+    pub(crate) fn expiring(&self) -> usize {
+        self.expires.as_ref().map_or(0, |e| e.len())
+    }
+
+    fn set_deadline(&mut self, key: &[u8], at: i64) {
+        let expires = self.expires.get_or_insert_with(Box::default);
+        match expires.get_mut(key) {
+            Some(deadline) => *deadline = at,
+            None => {
+                expires.insert(key.into(), at);
+            }
+        }
+    }
+
+    fn clear_deadline(expires: &mut Option<Box<Expires>>, key: &[u8]) {
+        if let Some(map) = expires {
+            map.remove(key);
+            if map.is_empty() {
+                *expires = None;
+            }
+        }
     }
 
     /// Deletes every key whose deadline is not after `now_ms`; returns how many.
     pub(crate) fn remove_expired(&mut self, now_ms: i64) -> usize {
-        let before = self.expires.len();
+        let Some(expires) = self.expires.as_mut() else { return 0 };
+        let before = expires.len();
         let keys = &mut self.keys;
-        self.expires.retain(|key, at| {
+        expires.retain(|key, at| {
             let live = *at > now_ms;
             if !live {
                 if let Ok(found) = keys.find_entry(hash(key), |e| e.key() == &key[..]) {
@@ -65,7 +97,11 @@ impl SlotTable {
             }
             live
         });
-        before - self.expires.len()
+        let removed = before - expires.len();
+        if expires.is_empty() {
+            self.expires = None;
+        }
+        removed
     }
 }
 
@@ -86,9 +122,9 @@ impl DbShard {
     pub(crate) fn live_entry(&mut self, slot: usize, key: &[u8], now_ms: i64, expired: &mut u64) -> Option<&mut Entry> {
         let SlotTable { keys, expires } = &mut self.slots[slot];
         let found = keys.find_entry(hash(key), |e| e.key() == key).ok()?;
-        if found.get().has_expiry() && expires.get(key).is_some_and(|&at| at <= now_ms) {
+        if found.get().has_expiry() && expires.as_ref().and_then(|e| e.get(key)).is_some_and(|&at| at <= now_ms) {
             found.remove();
-            expires.remove(key);
+            SlotTable::clear_deadline(expires, key);
             self.key_count -= 1;
             self.expire_count -= 1;
             *expired += 1;
@@ -105,7 +141,7 @@ impl DbShard {
         match keys.entry(h, |e| e.key() == entry.key(), |e| hash(e.key())) {
             hashbrown::hash_table::Entry::Occupied(mut occupied) => {
                 if occupied.get().has_expiry() {
-                    expires.remove(entry.key());
+                    SlotTable::clear_deadline(expires, entry.key());
                     self.expire_count -= 1;
                 }
                 Some(std::mem::replace(occupied.get_mut(), entry))
@@ -123,14 +159,14 @@ impl DbShard {
         let entry = table.remove_key(key)?;
         self.key_count -= 1;
         if entry.has_expiry() {
-            table.expires.remove(key);
+            SlotTable::clear_deadline(&mut table.expires, key);
             self.expire_count -= 1;
         }
         Some(entry)
     }
 
     pub(crate) fn expiry(&self, slot: usize, key: &[u8]) -> Option<i64> {
-        self.slots[slot].expires.get(key).copied()
+        self.slots[slot].expiry(key)
     }
 
     /// Sets or clears the deadline of an existing key; returns false if the key is absent.
@@ -145,17 +181,12 @@ impl DbShard {
                     entry.set_has_expiry(true);
                     self.expire_count += 1;
                 }
-                match table.expires.get_mut(key) {
-                    Some(deadline) => *deadline = at,
-                    None => {
-                        table.expires.insert(key.into(), at);
-                    }
-                }
+                table.set_deadline(key, at);
             }
             None => {
                 if entry.has_expiry() {
                     entry.set_has_expiry(false);
-                    table.expires.remove(key);
+                    SlotTable::clear_deadline(&mut table.expires, key);
                     self.expire_count -= 1;
                 }
             }

@@ -31,10 +31,10 @@ impl Keyspace {
                 for _ in 0..slot_count {
                     let slot = &mut table.slots[cursor];
                     cursor = (cursor + 1) % slot_count;
-                    if slot.expires.is_empty() {
+                    if slot.expiring() == 0 {
                         continue;
                     }
-                    examined += slot.expires.len();
+                    examined += slot.expiring();
                     expired_here += slot.remove_expired(now);
                     if examined >= budget {
                         break;

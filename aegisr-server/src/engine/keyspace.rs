@@ -418,7 +418,7 @@ mod tests {
         let now = l.now();
         let (shard, slot) = l.shard_and_slot(b"k");
         if let Some(table) = shard.db_mut(0) {
-            table.slots[slot].expires.insert(b"k"[..].into(), now - 1);
+            table.set_expiry(slot, b"k", Some(now - 1));
         }
         assert!(l.get(b"k").is_none());
         drop(l);

@@ -88,10 +88,10 @@ async fn run_batch(
                 {
                     let mut writer = RespWriter::new(output, session.protocol);
                     let mut ctx = Ctx { server, session, out: &mut writer };
-                    last = commands::execute(&mut ctx, &args).or(last);
+                    last = commands::execute(&mut ctx, args).or(last);
                     errors += writer.errors;
                 }
-                drop(args);
+                parser.release();
                 commands += 1;
                 if session.quit {
                     next = Next::Close;

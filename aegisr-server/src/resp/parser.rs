@@ -70,8 +70,10 @@ impl RequestParser {
     }
 
     /// Takes the next complete command out of `buf`. `Ok(None)`: more bytes are needed.
-    /// An empty vector is never returned: empty commands are skipped as Redis does.
-    pub fn next(&mut self, buf: &mut BytesMut, limits: ParseLimits) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+    /// An empty command is never returned: empty commands are skipped as Redis does. The
+    /// argument vector is reused from command to command; call [`RequestParser::release`]
+    /// once the command has run so the input buffer's memory can be reused too.
+    pub fn next(&mut self, buf: &mut BytesMut, limits: ParseLimits) -> Result<Option<&[Bytes]>, ProtocolError> {
         loop {
             match self.state {
                 State::Start => {
@@ -85,7 +87,8 @@ impl RequestParser {
                             continue;
                         }
                         let count = usize::try_from(count).map_err(|_| protocol("invalid multibulk length"))?;
-                        self.args = Vec::with_capacity(count.min(MAX_PREALLOC_ARGS));
+                        self.args.clear();
+                        self.args.reserve(count.min(MAX_PREALLOC_ARGS));
                         self.state = State::MultiBulk { remaining: count, bulk_len: None };
                     } else {
                         let Some(end) = find_line(buf) else {
@@ -95,10 +98,10 @@ impl RequestParser {
                             return Ok(None);
                         };
                         let line = buf.split_to(end + 1);
-                        let args =
+                        self.args =
                             split_inline(&line[..end]).ok_or_else(|| protocol("unbalanced quotes in request"))?;
-                        if !args.is_empty() {
-                            return Ok(Some(args));
+                        if !self.args.is_empty() {
+                            return Ok(Some(&self.args));
                         }
                     }
                 }
@@ -125,11 +128,16 @@ impl RequestParser {
                         self.state = State::MultiBulk { remaining: remaining - 1, bulk_len: None };
                     } else {
                         self.state = State::Start;
-                        return Ok(Some(std::mem::take(&mut self.args)));
+                        return Ok(Some(&self.args));
                     }
                 }
             }
         }
+    }
+
+    /// Drops the arguments of the command just run (they share the input buffer).
+    pub fn release(&mut self) {
+        self.args.clear();
     }
 
     /// Reads a `<marker><digits>\r\n` header, returning the digits; `None` if incomplete.
@@ -161,7 +169,7 @@ mod tests {
         let mut buf = BytesMut::from(input);
         let mut out = Vec::new();
         while let Some(cmd) = parser.next(&mut buf, LIMITS)? {
-            out.push(cmd);
+            out.push(cmd.to_vec());
         }
         Ok(out)
     }
@@ -184,7 +192,7 @@ mod tests {
         for &b in input {
             buf.extend_from_slice(&[b]);
             if let Some(cmd) = parser.next(&mut buf, LIMITS).unwrap() {
-                got = Some(cmd);
+                got = Some(cmd.to_vec());
             }
         }
         assert_eq!(got.unwrap().len(), 3);
@@ -212,7 +220,7 @@ mod tests {
         let mut parser = RequestParser::new();
         let mut buf = BytesMut::from(&b"*2147483647\r\n$1\r\na\r\n"[..]);
         assert!(parser.next(&mut buf, LIMITS).unwrap().is_none());
-        assert!(parser.args.capacity() <= MAX_PREALLOC_ARGS);
+        assert!(parser.args.capacity() <= MAX_PREALLOC_ARGS + 1);
         assert!(parser.in_progress());
     }
 }
