@@ -1,134 +1,226 @@
-//! One key and its value, in as few bytes as we can: the slot tables store 16-byte
-//! entries, and a string key with its string value lives in a single allocation
-//! `[access time: 4][flags: 1][key length: 4][key][value]`, so `SET key:0000000001 <32 B>`
-//! costs one 56-byte block plus the table slot (Redis: a dict entry, an object, two sds).
-//! Values of the other types live in a separate box with their key.
+//! One key and its value, in as few bytes as we can. A slot table stores 8-byte entries: a
+//! pointer to one allocation holding
+//!
+//! ```text
+//! [access time: 3][flags: 1][key length: varint][data length: varint][key][data]
+//! ```
+//!
+//! where the data is a string value itself, an integer (8 bytes), or a pointer to a boxed
+//! value (large strings, and the aggregate types). So `SET key:0000000001 <32 bytes>`
+//! costs one 56-byte block plus an 8-byte table slot (Redis: a dict entry, an object and
+//! two sds strings).
+//!
+//! This is the one place in the engine with `unsafe`: the entry is a thin pointer to a
+//! `Box<[u8]>` whose length is recorded in the block's own header rather than beside the
+//! pointer, which halves the table's footprint.
+
+use std::ptr::NonNull;
 
 use crate::types::{Value, ValueRef};
 
 const HAS_EXPIRY: u8 = 1;
 const INT: u8 = 2;
-const HEADER: usize = 9;
-/// Strings up to this size are packed with their key. Larger ones stay in their own buffer:
-/// the per-key saving no longer matters, and the value is not copied again under the lock.
+const BOXED: u8 = 4;
+/// Access time (3 bytes) and flags (1 byte).
+const FIXED_HEADER: usize = 4;
+/// Largest access time kept: 24 bits of seconds, wrapping every 194 days like Redis's clock.
+const ACCESS_MASK: u32 = 0x00ff_ffff;
+/// Strings up to this size are stored in the entry's block. Larger ones are boxed: the
+/// per-key saving no longer matters, and the value is not copied again under the lock.
 pub const PACK_LIMIT: usize = 4096;
 
-#[derive(Debug, Clone)]
-enum Repr {
-    /// A string (or integer) value packed after its key.
-    Packed(Box<[u8]>),
-    /// Any other value.
-    Boxed(Box<BoxedEntry>),
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
 }
 
-#[derive(Debug, Clone)]
-struct BoxedEntry {
-    key: Box<[u8]>,
-    value: Value,
-    access_secs: u32,
-    has_expiry: bool,
+/// Reads a varint at `*pos` from `read(i)`, advancing `*pos`.
+fn get_varint(read: impl Fn(usize) -> u8, pos: &mut usize) -> usize {
+    let (mut n, mut shift) = (0usize, 0u32);
+    loop {
+        let byte = read(*pos);
+        *pos += 1;
+        n |= usize::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return n;
+        }
+        shift += 7;
+    }
+}
+
+/// Where the parts of a block are.
+#[derive(Clone, Copy)]
+struct Shape {
+    key_start: usize,
+    key_len: usize,
+    data_len: usize,
+}
+
+impl Shape {
+    fn data_start(self) -> usize {
+        self.key_start + self.key_len
+    }
+
+    fn total(self) -> usize {
+        self.data_start() + self.data_len
+    }
 }
 
 /// A key, its value, and the metadata every key carries.
-#[derive(Debug, Clone)]
-pub struct Entry(Repr);
-
-/// The packed form of `key` and a string value, or `None` when it should not be packed.
-fn pack(key: &[u8], value: ValueRef<'_>, access_secs: u32, has_expiry: bool) -> Option<Box<[u8]>> {
-    let key_len = u32::try_from(key.len()).ok()?;
-    let int_bytes;
-    let (flags, data): (u8, &[u8]) = match value {
-        ValueRef::Int(n) => {
-            int_bytes = n.to_le_bytes();
-            (INT, &int_bytes)
-        }
-        ValueRef::Str(s) if s.len() <= PACK_LIMIT => (0, s),
-        ValueRef::Str(_) => return None,
-    };
-    let mut blob = Vec::with_capacity(HEADER + key.len() + data.len());
-    blob.extend_from_slice(&access_secs.to_le_bytes());
-    blob.push(flags | if has_expiry { HAS_EXPIRY } else { 0 });
-    blob.extend_from_slice(&key_len.to_le_bytes());
-    blob.extend_from_slice(key);
-    blob.extend_from_slice(data);
-    Some(blob.into_boxed_slice())
+pub struct Entry {
+    /// The first byte of a `Box<[u8]>` whose length is `self.shape().total()`.
+    block: NonNull<u8>,
 }
 
-fn packed_key_len(blob: &[u8]) -> usize {
-    let mut len = [0u8; 4];
-    len.copy_from_slice(&blob[5..HEADER]);
-    u32::from_le_bytes(len) as usize
+// SAFETY: an Entry owns its block (and the boxed value the block may point to) exactly as a
+// `Box<[u8]>` and a `Box<Value>` would; both are Send and Sync, and shared access only reads.
+unsafe impl Send for Entry {}
+// SAFETY: see above.
+unsafe impl Sync for Entry {}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("key", &String::from_utf8_lossy(self.key()))
+            .field("value", &self.value())
+            .finish()
+    }
 }
 
 impl Entry {
+    /// Builds the block for `key` and `data` and takes ownership of it.
+    fn build(key: &[u8], flags: u8, access_secs: u32, data: &[u8]) -> Entry {
+        let mut block = Vec::with_capacity(FIXED_HEADER + 10 + key.len() + data.len());
+        block.extend_from_slice(&(access_secs & ACCESS_MASK).to_le_bytes()[..3]);
+        block.push(flags);
+        put_varint(&mut block, key.len());
+        put_varint(&mut block, data.len());
+        block.extend_from_slice(key);
+        block.extend_from_slice(data);
+        // Leaked here, reclaimed in `drop` from the length the header records.
+        let block = NonNull::from(Box::leak(block.into_boxed_slice())).cast::<u8>();
+        Entry { block }
+    }
+
+    fn shape(&self) -> Shape {
+        // SAFETY: the fixed header and both varints were written by `build` and lie inside
+        // the block; `get_varint` stops at the last byte of each.
+        let read = |i: usize| unsafe { *self.block.as_ptr().add(i) };
+        let mut pos = FIXED_HEADER;
+        let key_len = get_varint(read, &mut pos);
+        let data_len = get_varint(read, &mut pos);
+        Shape { key_start: pos, key_len, data_len }
+    }
+
+    fn block(&self) -> &[u8] {
+        // SAFETY: `block` points to a live allocation of exactly `shape().total()` bytes that
+        // this entry owns; the slice borrows `self`.
+        unsafe { std::slice::from_raw_parts(self.block.as_ptr(), self.shape().total()) }
+    }
+
+    fn block_mut(&mut self) -> &mut [u8] {
+        let len = self.shape().total();
+        // SAFETY: as in `block`, and `&mut self` makes the borrow unique.
+        unsafe { std::slice::from_raw_parts_mut(self.block.as_ptr(), len) }
+    }
+
+    fn flags(&self) -> u8 {
+        self.block()[3]
+    }
+
+    fn data(&self) -> &[u8] {
+        let shape = self.shape();
+        &self.block()[shape.data_start()..]
+    }
+
+    /// The boxed value a BOXED block points to.
+    fn boxed(&self) -> Option<&Value> {
+        if self.flags() & BOXED == 0 {
+            return None;
+        }
+        let ptr = usize::from_le_bytes(self.data().try_into().ok()?) as *const Value;
+        // SAFETY: a BOXED block's data is the address from `Box::into_raw` of a value this
+        // entry owns until `drop` or `set_value` frees it.
+        Some(unsafe { &*ptr })
+    }
+
+    fn encode(key: &[u8], value: Value, access_secs: u32, has_expiry: bool) -> Entry {
+        let expiry = if has_expiry { HAS_EXPIRY } else { 0 };
+        match value {
+            Value::Int(n) => Entry::build(key, INT | expiry, access_secs, &n.to_le_bytes()),
+            Value::Str(s) if s.len() <= PACK_LIMIT => Entry::build(key, expiry, access_secs, &s),
+            other => {
+                let ptr = Box::into_raw(Box::new(other)) as usize;
+                Entry::build(key, BOXED | expiry, access_secs, &ptr.to_le_bytes())
+            }
+        }
+    }
+
     pub(crate) fn new(key: &[u8], value: Value, access_secs: u32) -> Entry {
-        Entry::with_meta(key, value, access_secs, false)
+        Entry::encode(key, value, access_secs, false)
     }
 
     /// A string entry built straight from the bytes a client sent (one copy, no
-    /// intermediate value) when it is small enough to pack.
+    /// intermediate value); `None` when the string is too large to pack.
     pub(crate) fn from_string(key: &[u8], bytes: &[u8], access_secs: u32) -> Option<Entry> {
-        let value = match crate::types::string::parse_i64(bytes) {
-            Some(n) => ValueRef::Int(n),
-            None => ValueRef::Str(bytes),
-        };
-        pack(key, value, access_secs, false).map(|blob| Entry(Repr::Packed(blob)))
-    }
-
-    fn with_meta(key: &[u8], value: Value, access_secs: u32, has_expiry: bool) -> Entry {
-        match pack(key, ValueRef::from(&value), access_secs, has_expiry) {
-            Some(blob) => Entry(Repr::Packed(blob)),
-            None => Entry(Repr::Boxed(Box::new(BoxedEntry { key: key.into(), value, access_secs, has_expiry }))),
+        match crate::types::string::parse_i64(bytes) {
+            Some(n) => Some(Entry::build(key, INT, access_secs, &n.to_le_bytes())),
+            None if bytes.len() <= PACK_LIMIT => Some(Entry::build(key, 0, access_secs, bytes)),
+            None => None,
         }
     }
 
     pub fn key(&self) -> &[u8] {
-        match &self.0 {
-            Repr::Packed(blob) => &blob[HEADER..HEADER + packed_key_len(blob)],
-            Repr::Boxed(b) => &b.key,
-        }
+        let shape = self.shape();
+        &self.block()[shape.key_start..shape.data_start()]
     }
 
     /// The value, borrowed.
     pub fn value(&self) -> ValueRef<'_> {
-        match &self.0 {
-            Repr::Packed(blob) => {
-                let data = &blob[HEADER + packed_key_len(blob)..];
-                if blob[4] & INT != 0 {
-                    let mut n = [0u8; 8];
-                    n.copy_from_slice(data);
-                    ValueRef::Int(i64::from_le_bytes(n))
-                } else {
-                    ValueRef::Str(data)
-                }
-            }
-            Repr::Boxed(b) => ValueRef::from(&b.value),
+        if let Some(value) = self.boxed() {
+            return ValueRef::from(value);
+        }
+        let data = self.data();
+        match <[u8; 8]>::try_from(data) {
+            Ok(n) if self.flags() & INT != 0 => ValueRef::Int(i64::from_le_bytes(n)),
+            _ => ValueRef::Str(data),
         }
     }
 
     /// Replaces the value, keeping the key's expiry and access time.
     pub fn set_value(&mut self, value: Value) {
         // An integer replacing an integer is rewritten in place: INCR does not allocate.
-        if let (Repr::Packed(blob), Value::Int(n)) = (&mut self.0, &value) {
-            if blob[4] & INT != 0 {
-                let start = HEADER + packed_key_len(blob);
-                blob[start..].copy_from_slice(&n.to_le_bytes());
+        if let Value::Int(n) = value {
+            if self.flags() & INT != 0 {
+                let start = self.shape().data_start();
+                self.block_mut()[start..].copy_from_slice(&n.to_le_bytes());
                 return;
             }
         }
-        *self = Entry::with_meta(self.key(), value, self.access_secs(), self.has_expiry());
+        let replacement = Entry::encode(self.key(), value, self.access_secs(), self.has_expiry());
+        *self = replacement;
     }
 
-    /// The value, owned, consuming the entry.
-    pub fn into_value(self) -> Value {
-        match self.0 {
-            Repr::Packed(_) => self.value().to_owned(),
-            Repr::Boxed(b) => b.value,
+    /// The value, owned, consuming the entry (a boxed value is moved out, not copied).
+    pub fn into_value(mut self) -> Value {
+        if self.flags() & BOXED != 0 {
+            if let Ok(bytes) = <[u8; 8]>::try_from(self.data()) {
+                // The entry gives up the box: `drop` must not free it.
+                self.block_mut()[3] &= !BOXED;
+                let ptr = usize::from_le_bytes(bytes) as *mut Value;
+                // SAFETY: the address came from `Box::into_raw` in `encode`; clearing the
+                // flag above makes this the box's only owner.
+                return *unsafe { Box::from_raw(ptr) };
+            }
         }
+        self.value().to_owned()
     }
 
     /// Applies `change` to the value and stores the result: how string commands (INCR,
-    /// APPEND, SETRANGE) edit a value that is kept packed with its key.
+    /// APPEND, SETRANGE) edit a value that may be kept in the entry's block.
     pub fn update<R>(&mut self, change: impl FnOnce(&mut Value) -> R) -> R {
         let mut value = self.value().to_owned();
         let result = change(&mut value);
@@ -136,60 +228,51 @@ impl Entry {
         result
     }
 
-    /// The value for in-place changes (aggregates); a packed entry is unpacked first.
-    pub fn value_mut(&mut self) -> &mut Value {
-        if let Repr::Packed(_) = &self.0 {
-            let boxed = BoxedEntry {
-                key: self.key().into(),
-                value: self.value().to_owned(),
-                access_secs: self.access_secs(),
-                has_expiry: self.has_expiry(),
-            };
-            self.0 = Repr::Boxed(Box::new(boxed));
-        }
-        match &mut self.0 {
-            Repr::Boxed(b) => &mut b.value,
-            Repr::Packed(_) => unreachable!("unpacked just above"),
-        }
-    }
-
     pub(crate) fn access_secs(&self) -> u32 {
-        match &self.0 {
-            Repr::Packed(blob) => u32::from_le_bytes([blob[0], blob[1], blob[2], blob[3]]),
-            Repr::Boxed(b) => b.access_secs,
-        }
+        let b = self.block();
+        u32::from_le_bytes([b[0], b[1], b[2], 0])
     }
 
     pub(crate) fn set_access_secs(&mut self, secs: u32) {
-        match &mut self.0 {
-            Repr::Packed(blob) => blob[..4].copy_from_slice(&secs.to_le_bytes()),
-            Repr::Boxed(b) => b.access_secs = secs,
-        }
+        self.block_mut()[..3].copy_from_slice(&(secs & ACCESS_MASK).to_le_bytes()[..3]);
     }
 
     pub(crate) fn has_expiry(&self) -> bool {
-        match &self.0 {
-            Repr::Packed(blob) => blob[4] & HAS_EXPIRY != 0,
-            Repr::Boxed(b) => b.has_expiry,
-        }
+        self.flags() & HAS_EXPIRY != 0
     }
 
     pub(crate) fn set_has_expiry(&mut self, on: bool) {
-        match &mut self.0 {
-            Repr::Packed(blob) => {
-                if on {
-                    blob[4] |= HAS_EXPIRY;
-                } else {
-                    blob[4] &= !HAS_EXPIRY;
-                }
-            }
-            Repr::Boxed(b) => b.has_expiry = on,
+        let flags = &mut self.block_mut()[3];
+        if on {
+            *flags |= HAS_EXPIRY;
+        } else {
+            *flags &= !HAS_EXPIRY;
         }
     }
 
     /// Seconds since this key was last read or written.
     pub fn idle_secs(&self, now_ms: i64) -> u64 {
-        u64::from(super::db::secs(now_ms).saturating_sub(self.access_secs()))
+        let now = super::db::secs(now_ms) & ACCESS_MASK;
+        // The 24-bit clock wraps; a wrapped difference is still the right idle time.
+        u64::from(now.wrapping_sub(self.access_secs()) & ACCESS_MASK)
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        if self.flags() & BOXED != 0 {
+            if let Ok(bytes) = <[u8; 8]>::try_from(self.data()) {
+                let ptr = usize::from_le_bytes(bytes) as *mut Value;
+                // SAFETY: the address came from `Box::into_raw` in `encode`, and this entry
+                // is its only owner; it is freed once, here.
+                drop(unsafe { Box::from_raw(ptr) });
+            }
+        }
+        let len = self.shape().total();
+        let raw = std::ptr::slice_from_raw_parts_mut(self.block.as_ptr(), len);
+        // SAFETY: `block` and `len` describe exactly the `Box<[u8]>` leaked in `build`, which
+        // this entry owns and nothing else frees.
+        drop(unsafe { Box::from_raw(raw) });
     }
 }
 
@@ -198,8 +281,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entries_are_sixteen_bytes() {
-        assert_eq!(std::mem::size_of::<Entry>(), 16);
+    fn entries_are_one_pointer() {
+        assert_eq!(std::mem::size_of::<Entry>(), 8);
+        assert_eq!(std::mem::size_of::<Option<Entry>>(), 8);
     }
 
     #[test]
@@ -217,23 +301,48 @@ mod tests {
         e.set_access_secs(99);
         e.set_has_expiry(false);
         assert_eq!((e.access_secs(), e.has_expiry(), e.key()), (99, false, &b"key:0000000001"[..]));
-        let big = Entry::new(b"big", Value::Str(vec![b'x'; PACK_LIMIT + 1].into()), 0);
-        assert_eq!((big.key(), big.value().string_len()), (&b"big"[..], Some(PACK_LIMIT + 1)));
-        let from_client = Entry::from_string(b"n", b"12", 0).unwrap();
-        assert_eq!(from_client.value(), ValueRef::Int(12));
-        assert!(Entry::from_string(b"n", &vec![b'x'; PACK_LIMIT + 1], 0).is_none());
+        // An 8-byte string is not mistaken for an integer.
+        e.set_value(Value::Str(b"12345678"[..].into()));
+        assert_eq!(e.value(), ValueRef::Str(b"12345678"));
         let empty = Entry::new(b"", Value::Str(Box::new([])), 0);
         assert_eq!((empty.key(), empty.value()), (&b""[..], ValueRef::Str(b"")));
     }
 
     #[test]
-    fn value_mut_unpacks_and_keeps_metadata() {
-        let mut e = Entry::new(b"k", Value::Int(1), 5);
+    fn long_keys_and_large_values_use_wide_lengths_and_boxes() {
+        let key = vec![b'k'; 300];
+        let big = vec![b'x'; PACK_LIMIT + 1];
+        let mut e = Entry::new(&key, Value::Str(big.clone().into()), 1);
+        assert_eq!((e.key(), e.value()), (&key[..], ValueRef::Str(&big)));
         e.set_has_expiry(true);
-        *e.value_mut() = Value::Str(b"changed"[..].into());
-        assert_eq!(e.value(), ValueRef::Str(b"changed"));
-        assert_eq!((e.key(), e.access_secs(), e.has_expiry()), (&b"k"[..], 5, true));
-        e.set_value(Value::Int(3));
-        assert_eq!(e.value(), ValueRef::Int(3));
+        e.set_value(Value::Str(vec![b'y'; PACK_LIMIT].into()));
+        assert_eq!(e.value().string_len(), Some(PACK_LIMIT));
+        assert!(e.has_expiry());
+        e.set_value(Value::Str(big.clone().into()));
+        assert_eq!(e.into_value(), Value::Str(big.into()));
+        assert!(Entry::from_string(b"n", &vec![b'x'; PACK_LIMIT + 1], 0).is_none());
+        assert_eq!(Entry::from_string(b"n", b"12", 0).map(|e| e.value().to_owned()), Some(Value::Int(12)));
+    }
+
+    #[test]
+    fn access_time_wraps_at_24_bits() {
+        let mut e = Entry::new(b"k", Value::Int(1), 0);
+        e.set_access_secs(ACCESS_MASK);
+        // Two seconds later, after the clock wrapped.
+        assert_eq!(e.idle_secs(i64::from(ACCESS_MASK + 2) * 1000), 2);
+    }
+
+    #[test]
+    fn many_entries_are_freed_without_leaks_or_double_frees() {
+        // Boxed and packed alike; run under valgrind to see leaks or double frees.
+        let entries: Vec<Entry> = (0..1000)
+            .map(|i| {
+                let value =
+                    if i % 3 == 0 { Value::Str(vec![b'v'; PACK_LIMIT + i].into()) } else { Value::Int(i as i64) };
+                Entry::new(format!("key{i}").as_bytes(), value, 0)
+            })
+            .collect();
+        assert_eq!(entries.iter().filter(|e| e.value().string_len() >= Some(PACK_LIMIT)).count(), 334);
+        drop(entries);
     }
 }
