@@ -32,10 +32,11 @@ def wait_port(port, timeout=20.0):
 
 
 def cpu_seconds(pid):
+    """(user, system) CPU seconds of a process so far."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     # Fields 14 and 15 of stat (utime, stime); after the ")" split they are at 11 and 12.
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return int(fields[11]) / TICKS, int(fields[12]) / TICKS
 
 
 def rss_bytes(pid):
@@ -73,7 +74,7 @@ class Server:
 
 
 def bench(server, pipeline, requests):
-    """One redis-benchmark run; returns {test: rps} and CPU seconds per request."""
+    """One redis-benchmark run; returns {test: rps} and (user, system) CPU seconds per request."""
     before = cpu_seconds(server.proc.pid)
     out = subprocess.run(
         ["redis-benchmark", "-p", str(server.port), "-t", "set,get", "-c", "50", "-r", "100000", "-d", "32",
@@ -85,7 +86,8 @@ def bench(server, pipeline, requests):
         cols = [c.strip('"') for c in line.split(",")]
         if cols[0] in ("SET", "GET"):
             rps[cols[0]] = float(cols[1])
-    return rps, (after - before) / (requests * len(rps))
+    served = requests * len(rps)
+    return rps, ((after[0] - before[0]) / served, (after[1] - before[1]) / served)
 
 
 def load_keys(server, count):
@@ -122,7 +124,7 @@ def main():
     ap.add_argument("--requests-p1", type=int, default=300_000)
     ap.add_argument("--requests-p16", type=int, default=3_000_000)
     ap.add_argument("--threads", default="1,default", help="Aegisr --threads settings to test")
-    ap.add_argument("--keys", type=int, default=1_000_000, help="keys loaded for memory per key")
+    ap.add_argument("--keys", type=int, default=1_000_000, help="keys loaded for memory per key (0: skip)")
     ap.add_argument("--redis-port", type=int, default=16379)
     ap.add_argument("--aegisr-port", type=int, default=16380)
     ap.add_argument("--markdown", help="append the result table to this file")
@@ -148,16 +150,19 @@ def main():
                         a = statistics.median(run[0][test] for run in runs["aegisr"])
                         spread = max(run[0][test] for run in runs["aegisr"]) / min(run[0][test] for run in runs["aegisr"]) - 1
                         rows.append((f"{test} -P {pipeline}, aegisr --threads {threads}", f"{a:,.0f} ops/s", f"{r:,.0f} ops/s", a / r, f"±{spread * 50:.0f}%"))
-                    rc = statistics.median(run[1] for run in runs["redis"]) * 1e6
-                    ac = statistics.median(run[1] for run in runs["aegisr"]) * 1e6
-                    rows.append((f"CPU per request -P {pipeline}, aegisr --threads {threads}", f"{ac:.2f} µs", f"{rc:.2f} µs", ac / rc, ""))
+                    for label, pick in (("CPU per request", lambda c: c[0] + c[1]), ("user-space CPU per request", lambda c: c[0])):
+                        rc = statistics.median(pick(run[1]) for run in runs["redis"]) * 1e6
+                        ac = statistics.median(pick(run[1]) for run in runs["aegisr"]) * 1e6
+                        rows.append((f"{label} -P {pipeline}, aegisr --threads {threads}", f"{ac:.2f} µs", f"{rc:.2f} µs", ac / rc, ""))
             finally:
                 aegisr.stop()
 
         # Memory per key: both servers empty, load the same keys, compare resident memory.
         argv = [args.aegisr, "--port", str(args.aegisr_port), "--grpc-port", "0"]
-        aegisr = Server("aegisr", argv, args.aegisr_port)
+        aegisr = Server("aegisr", argv, args.aegisr_port) if args.keys > 0 else None
         try:
+            if aegisr is None:
+                raise StopIteration
             redis.cli("FLUSHALL")
             per_key = {}
             for server in (redis, aegisr):
@@ -168,8 +173,11 @@ def main():
                 assert dbsize == args.keys, f"{server.name} has {dbsize} keys"
                 per_key[server.name] = (rss_bytes(server.proc.pid) - before) / args.keys
             rows.append((f"memory per key ({args.keys:,} x 32 B values, RSS)", f"{per_key['aegisr']:.0f} B", f"{per_key['redis']:.0f} B", per_key["aegisr"] / per_key["redis"], ""))
+        except StopIteration:
+            pass
         finally:
-            aegisr.stop()
+            if aegisr is not None:
+                aegisr.stop()
     finally:
         redis.stop()
 

@@ -18,13 +18,26 @@ use crate::server::Server;
 /// Serves gRPC on `listener` until shutdown.
 pub async fn serve(server: Arc<Server>, listener: TcpListener) {
     let shutdown = server.shutdown.clone();
-    let result = tonic::transport::Server::builder()
+    let serving = tonic::transport::Server::builder()
         .tcp_nodelay(true)
         .add_service(DataServer::new(data::DataService::new(server.clone())))
         .add_service(AdminServer::new(admin::AdminService::new(server)))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
-        .await;
-    if let Err(e) = result {
-        tracing::error!("gRPC listener failed: {e}");
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.clone().cancelled_owned());
+    // Graceful shutdown lets in-flight calls finish, but an idle client may keep its
+    // connection open indefinitely: give calls a grace period, then close regardless.
+    let grace = async {
+        shutdown.cancelled().await;
+        tokio::time::sleep(GRACE).await;
+    };
+    tokio::select! {
+        result = serving => {
+            if let Err(e) = result {
+                tracing::error!("gRPC listener failed: {e}");
+            }
+        }
+        () = grace => tracing::debug!("gRPC connections still open after the grace period; closing them"),
     }
 }
+
+/// How long in-flight gRPC calls get to finish at shutdown.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(1);

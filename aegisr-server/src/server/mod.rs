@@ -3,6 +3,7 @@
 mod clients;
 pub mod info;
 mod stats;
+mod workers;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use tokio_util::task::TaskTracker;
 
 pub use clients::{ClientHandle, ClientRegistry, Door, Registration};
 pub use stats::ServerStats;
+pub use workers::Workers;
 
 use crate::config::ConfigStore;
 use crate::engine::Keyspace;
@@ -89,7 +91,9 @@ async fn bind_all(binds: &[String], port: u16) -> anyhow::Result<Vec<TcpListener
     Ok(listeners)
 }
 
-/// Runs a node until it is shut down (SHUTDOWN, Admin.Shutdown, SIGINT or SIGTERM).
+/// Runs a node until it is shut down (SHUTDOWN, Admin.Shutdown, SIGINT or SIGTERM). Call
+/// it on a current-thread runtime: it keeps the control work (accepting, gRPC, expiry,
+/// signals) there and serves RESP connections on `threads` worker threads of their own.
 pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     let binds: Vec<String> = config.string("bind").split_whitespace().map(str::to_owned).collect();
     anyhow::ensure!(!binds.is_empty(), "option 'bind' names no address");
@@ -118,8 +122,9 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     );
 
     let tracker = TaskTracker::new();
+    let workers = Arc::new(Workers::start(threads, &server.shutdown, &tracker).context("cannot start worker threads")?);
     for listener in resp_listeners {
-        tracker.spawn(crate::resp::serve(server.clone(), listener, tracker.clone()));
+        tracker.spawn(crate::resp::serve(server.clone(), listener, workers.clone()));
     }
     for listener in grpc_listeners {
         tracker.spawn(crate::grpc::serve(server.clone(), listener));
@@ -132,6 +137,9 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     tracker.close();
     if tokio::time::timeout(Duration::from_secs(10), tracker.wait()).await.is_err() {
         tracing::warn!("some connections did not finish within 10 s; closing them");
+    }
+    if let Ok(workers) = Arc::try_unwrap(workers) {
+        tokio::task::spawn_blocking(move || workers.join()).await.ok();
     }
     tracing::info!("Aegisr is now ready to exit, bye bye...");
     Ok(())
