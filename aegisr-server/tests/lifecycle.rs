@@ -58,11 +58,12 @@ fn config_file_and_flags() {
 
 #[test]
 fn bad_configuration_is_explained_in_one_line() {
-    let out = Command::new(env!("CARGO_BIN_EXE_aegisr-server")).args(["--port", "0", "--hz", "0"]).output().unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_aegisr-server")).args(["--port", "0", "--maxclients", "0"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim(),
-        "aegisr-server: option 'hz': argument must be between 1 and 500 inclusive"
+        "aegisr-server: option 'maxclients': argument must be between 1 and 4294967295 inclusive"
     );
     let out = Command::new(env!("CARGO_BIN_EXE_aegisr-server"))
         .args(["--config", "/nonexistent/aegisr.toml"])

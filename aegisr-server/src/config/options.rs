@@ -84,9 +84,9 @@ pub static OPTIONS: &[OptionSpec] = &[
     ),
     live(
         "hz",
-        OptionKind::Int { min: 1, max: 500 },
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
         "10",
-        "Background task frequency: active expiry passes per second.",
+        "Background task frequency: active expiry passes per second (used clamped to 1..500, as in Redis).",
     ),
     inert(
         "io-threads",
@@ -113,7 +113,7 @@ pub static OPTIONS: &[OptionSpec] = &[
     ),
     live(
         "maxclients",
-        OptionKind::Int { min: 1, max: 1_000_000 },
+        OptionKind::Int { min: 1, max: u32::MAX as i64 },
         "10000",
         "Most clients connected at once; more are refused with an error.",
     ),
@@ -126,14 +126,14 @@ pub static OPTIONS: &[OptionSpec] = &[
     inert(
         "maxmemory-policy",
         OptionKind::Enum(&[
-            "noeviction",
-            "allkeys-lru",
-            "allkeys-lfu",
             "volatile-lru",
             "volatile-lfu",
-            "volatile-ttl",
-            "allkeys-random",
             "volatile-random",
+            "volatile-ttl",
+            "allkeys-lru",
+            "allkeys-lfu",
+            "allkeys-random",
+            "noeviction",
         ]),
         "noeviction",
         "memory limits and eviction are not built yet",
