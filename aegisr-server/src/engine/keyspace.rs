@@ -131,7 +131,7 @@ impl Keyspace {
         wanted.sort_unstable();
         wanted.dedup();
         let guards = wanted.into_iter().map(|i| (i, self.lock_shard(i))).collect();
-        Locked { keyspace: self, guards, db: db.min(self.databases - 1), now: super::now_ms(), last_slot: None }
+        Locked { keyspace: self, guards, db: db.min(self.databases - 1), now: super::now_ms() }
     }
 
     /// Number of keys in `db` (expired keys not yet collected included, as in Redis).
@@ -219,8 +219,6 @@ pub struct Locked<'a> {
     guards: SmallVec<[(ShardIndex, MutexGuard<'a, Shard>); 1]>,
     db: usize,
     now: i64,
-    /// The last key looked up, as (address, length), and its (shard, slot in shard).
-    last_slot: Option<((usize, usize), (ShardIndex, usize))>,
 }
 
 impl Locked<'_> {
@@ -234,17 +232,7 @@ impl Locked<'_> {
     }
 
     fn shard_and_slot(&mut self, key: &[u8]) -> (&mut Shard, usize) {
-        // A command asks about the same key several times: compute its slot once. The cache
-        // is keyed by the slice's address and length, so another key never matches.
-        let id = (key.as_ptr() as usize, key.len());
-        let (index, slot) = match self.last_slot {
-            Some((cached, found)) if cached == id => found,
-            _ => {
-                let found = self.keyspace.split_slot(key);
-                self.last_slot = Some((id, found));
-                found
-            }
-        };
+        let (index, slot) = self.keyspace.split_slot(key);
         match self.guards.iter_mut().find(|(i, _)| *i == index) {
             Some((_, guard)) => (&mut **guard, slot),
             None => panic!("engine invariant: key used without locking its shard {index}"),
