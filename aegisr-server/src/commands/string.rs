@@ -586,7 +586,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         // Nothing to write on a missing key creates nothing.
         None if bytes.is_empty() => 0,
         None => {
-            let mut value = Value::Str(Box::default());
+            let mut value = Value::Str(Vec::new());
             let len = value.set_range(offset, bytes, max)?;
             locked.set(key, value);
             len

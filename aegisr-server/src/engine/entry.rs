@@ -219,9 +219,18 @@ impl Entry {
         self.value().to_owned()
     }
 
-    /// Applies `change` to the value and stores the result: how string commands (INCR,
-    /// APPEND, SETRANGE) edit a value that may be kept in the entry's block.
+    /// Applies `change` to the value: how string commands (INCR, APPEND, SETRANGE) edit a
+    /// value. A boxed value is changed in place (so APPEND to a large string does not copy
+    /// it); a value kept in the block is copied out, changed and stored back.
     pub fn update<R>(&mut self, change: impl FnOnce(&mut Value) -> R) -> R {
+        if self.flags() & BOXED != 0 {
+            if let Ok(bytes) = <[u8; 8]>::try_from(self.data()) {
+                let ptr = usize::from_le_bytes(bytes) as *mut Value;
+                // SAFETY: the address came from `Box::into_raw` in `encode` and the entry owns
+                // the box; `&mut self` makes this the only reference while `change` runs.
+                return change(unsafe { &mut *ptr });
+            }
+        }
         let mut value = self.value().to_owned();
         let result = change(&mut value);
         self.set_value(value);
@@ -304,7 +313,7 @@ mod tests {
         // An 8-byte string is not mistaken for an integer.
         e.set_value(Value::Str(b"12345678"[..].into()));
         assert_eq!(e.value(), ValueRef::Str(b"12345678"));
-        let empty = Entry::new(b"", Value::Str(Box::new([])), 0);
+        let empty = Entry::new(b"", Value::Str(Vec::new()), 0);
         assert_eq!((empty.key(), empty.value()), (&b""[..], ValueRef::Str(b"")));
     }
 
@@ -319,7 +328,12 @@ mod tests {
         assert_eq!(e.value().string_len(), Some(PACK_LIMIT));
         assert!(e.has_expiry());
         e.set_value(Value::Str(big.clone().into()));
-        assert_eq!(e.into_value(), Value::Str(big.into()));
+        // A boxed value is edited in place.
+        e.update(|v| v.append(b"!", u64::MAX)).unwrap();
+        let mut expected = big.clone();
+        expected.push(b'!');
+        assert_eq!(e.value(), ValueRef::Str(&expected));
+        assert_eq!(e.into_value(), Value::Str(expected));
         assert!(Entry::from_string(b"n", &vec![b'x'; PACK_LIMIT + 1], 0).is_none());
         assert_eq!(Entry::from_string(b"n", b"12", 0).map(|e| e.value().to_owned()), Some(Value::Int(12)));
     }

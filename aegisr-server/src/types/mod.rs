@@ -9,8 +9,9 @@ pub mod string;
 pub enum Value {
     /// A string holding the canonical decimal form of an `i64`.
     Int(i64),
-    /// Any other string.
-    Str(Box<[u8]>),
+    /// Any other string. A `Vec` so that APPEND and SETRANGE on a large value grow it in
+    /// place, amortised, as Redis's sds strings do.
+    Str(Vec<u8>),
 }
 
 /// A stored value, borrowed from its entry (which may keep it packed with its key).
@@ -50,7 +51,7 @@ impl ValueRef<'_> {
     pub fn to_owned(self) -> Value {
         match self {
             ValueRef::Int(n) => Value::Int(n),
-            ValueRef::Str(s) => Value::Str(s.into()),
+            ValueRef::Str(s) => Value::Str(s.to_vec()),
         }
     }
 }

@@ -160,11 +160,11 @@ impl<'a> ValueRef<'a> {
 
 impl Value {
     /// A string value from owned bytes, as an integer when that reads back identically;
-    /// other strings keep their buffer (no copy when its capacity is exact).
+    /// other strings keep their buffer.
     pub fn from_vec(bytes: Vec<u8>) -> Value {
         match parse_i64(&bytes) {
             Some(n) => Value::Int(n),
-            None => Value::Str(bytes.into_boxed_slice()),
+            None => Value::Str(bytes),
         }
     }
 
@@ -172,7 +172,7 @@ impl Value {
     fn take_string(&mut self) -> Option<Vec<u8>> {
         match self {
             Value::Int(n) => Some(StrBytes::int(*n).to_vec()),
-            Value::Str(s) => Some(std::mem::take(s).into_vec()),
+            Value::Str(s) => Some(std::mem::take(s)),
         }
     }
 
@@ -193,8 +193,9 @@ impl Value {
             return Ok(len);
         }
         let mut bytes = self.take_string().unwrap_or_default();
-        // Exact growth keeps capacity == length, so the boxed slice needs no shrinking copy.
-        bytes.reserve_exact(tail.len());
+        // Greedy growth, so appending to a value again and again costs amortised O(1) per
+        // byte, not a copy of the whole value each time.
+        bytes.reserve(tail.len());
         bytes.extend_from_slice(tail);
         let new_len = bytes.len();
         *self = Value::from_vec(bytes);
@@ -584,7 +585,7 @@ mod tests {
         let mut v = Value::Str(b"Hello World"[..].into());
         assert_eq!(v.set_range(6, b"Redis", 100), Ok(11));
         assert_eq!(v, Value::Str(b"Hello Redis"[..].into()));
-        let mut v = Value::Str(Box::default());
+        let mut v = Value::Str(Vec::new());
         assert_eq!(v.set_range(3, b"ab", 100), Ok(5));
         assert_eq!(v, Value::Str(b"\0\0\0ab"[..].into()));
         let mut v = Value::Int(123);
