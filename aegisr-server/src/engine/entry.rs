@@ -321,13 +321,13 @@ mod tests {
     fn long_keys_and_large_values_use_wide_lengths_and_boxes() {
         let key = vec![b'k'; 300];
         let big = vec![b'x'; PACK_LIMIT + 1];
-        let mut e = Entry::new(&key, Value::Str(big.clone().into()), 1);
+        let mut e = Entry::new(&key, Value::Str(big.clone()), 1);
         assert_eq!((e.key(), e.value()), (&key[..], ValueRef::Str(&big)));
         e.set_has_expiry(true);
-        e.set_value(Value::Str(vec![b'y'; PACK_LIMIT].into()));
+        e.set_value(Value::Str(vec![b'y'; PACK_LIMIT]));
         assert_eq!(e.value().string_len(), Some(PACK_LIMIT));
         assert!(e.has_expiry());
-        e.set_value(Value::Str(big.clone().into()));
+        e.set_value(Value::Str(big.clone()));
         // A boxed value is edited in place.
         e.update(|v| v.append(b"!", u64::MAX)).unwrap();
         let mut expected = big.clone();
@@ -351,8 +351,7 @@ mod tests {
         // Boxed and packed alike; run under valgrind to see leaks or double frees.
         let entries: Vec<Entry> = (0..1000)
             .map(|i| {
-                let value =
-                    if i % 3 == 0 { Value::Str(vec![b'v'; PACK_LIMIT + i].into()) } else { Value::Int(i as i64) };
+                let value = if i % 3 == 0 { Value::Str(vec![b'v'; PACK_LIMIT + i]) } else { Value::Int(i as i64) };
                 Entry::new(format!("key{i}").as_bytes(), value, 0)
             })
             .collect();
