@@ -7,45 +7,17 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use common::{TestServer, wait_until};
-use redis::{Connection, RedisError, RedisResult, Value};
-
-fn set(c: &mut Connection, key: &str, value: &str) {
-    let _: () = redis::cmd("SET").arg(key).arg(value).query(c).unwrap();
-}
-
-fn get(c: &mut Connection, key: &str) -> Option<String> {
-    redis::cmd("GET").arg(key).query(c).unwrap()
-}
-
-fn text(e: &RedisError) -> String {
-    format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")).trim_end().to_owned()
-}
+use common::{TestServer, fail, get, now_ms, run, set, wait_until};
+use redis::Connection;
 
 fn err(c: &mut Connection, args: &[&str]) -> String {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    let result: RedisResult<Value> = cmd.query(c);
-    match result {
-        Err(e) => text(&e),
-        Ok(v) => panic!("{args:?} succeeded with {v:?}"),
-    }
+    fail(c, args)
 }
 
 fn int(c: &mut Connection, args: &[&str]) -> i64 {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(c).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
+    run(c, args)
 }
 
 /// Waits until the wall clock (which the server shares) is past `deadline_ms`.

@@ -10,42 +10,15 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{TestServer, wait_until};
-use redis::{Connection, RedisError, RedisResult, Value};
-
-/// `SET key value` through the raw command (the string family is tested on its own).
-fn set(c: &mut Connection, key: &str, value: &str) {
-    let _: () = redis::cmd("SET").arg(key).arg(value).query(c).unwrap();
-}
-
-fn get(c: &mut Connection, key: &str) -> Option<String> {
-    redis::cmd("GET").arg(key).query(c).unwrap()
-}
-
-/// The full error text a command replied with, code first (`ERR syntax error`).
-fn text(e: &RedisError) -> String {
-    format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")).trim_end().to_owned()
-}
-
-/// Runs `args` and returns the error text; panics if the command succeeded.
-fn err(c: &mut Connection, args: &[&str]) -> String {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    let result: RedisResult<Value> = cmd.query(c);
-    match result {
-        Err(e) => text(&e),
-        Ok(v) => panic!("{args:?} succeeded with {v:?}"),
-    }
-}
+use common::{TestServer, fail, get, run, set, wait_until};
+use redis::{Connection, Value};
 
 fn q<T: redis::FromRedisValue>(c: &mut Connection, args: &[&str]) -> T {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(c).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
+    run(c, args)
+}
+
+fn err(c: &mut Connection, args: &[&str]) -> String {
+    fail(c, args)
 }
 
 /// A connection with database `db` selected (the client sends SELECT on connect).

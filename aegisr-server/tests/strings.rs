@@ -8,43 +8,14 @@ mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aegisr_server::engine::slot::key_slot;
-use common::{TestServer, wait_until};
-use redis::{Connection, FromRedisValue, Value};
-
-fn cmd(args: &[&str]) -> redis::Cmd {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c
-}
-
-/// Runs a command that must succeed.
-fn run<T: FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    cmd(args).query(con).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
-}
-
-/// Runs a command that must fail; returns the error as the server wrote it ("ERR ...").
-fn fail(con: &mut Connection, args: &[&str]) -> String {
-    match cmd(args).query::<Value>(con) {
-        Ok(v) => panic!("{args:?} succeeded with {v:?}"),
-        Err(e) => format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")).trim_end().to_owned(),
-    }
-}
-
-fn get(con: &mut Connection, key: &str) -> Option<String> {
-    run(con, &["GET", key])
-}
+use common::{TestServer, fail, get, now_ms, run, wait_until};
+use redis::{Connection, Value};
 
 fn pttl(con: &mut Connection, key: &str) -> i64 {
     run(con, &["PTTL", key])
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
 const SYNTAX: &str = "ERR syntax error";

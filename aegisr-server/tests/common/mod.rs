@@ -208,6 +208,41 @@ impl RawConn {
     }
 }
 
+/// A command from its words, name first.
+pub fn command(args: &[&str]) -> redis::Cmd {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd
+}
+
+/// Runs a command that must succeed and returns its reply.
+pub fn run<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> T {
+    command(args).query(con).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
+}
+
+/// Runs a command that must fail; returns the error as the server wrote it (`ERR ...`).
+pub fn fail(con: &mut redis::Connection, args: &[&str]) -> String {
+    match command(args).query::<redis::Value>(con) {
+        Ok(v) => panic!("{args:?} succeeded with {v:?}"),
+        Err(e) => format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")).trim_end().to_owned(),
+    }
+}
+
+pub fn set(con: &mut redis::Connection, key: &str, value: &str) {
+    run::<()>(con, &["SET", key, value]);
+}
+
+pub fn get(con: &mut redis::Connection, key: &str) -> Option<String> {
+    run(con, &["GET", key])
+}
+
+/// Wall-clock Unix milliseconds, which the server on this machine shares.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
 /// Polls `check` until it is true or `timeout` passes; returns whether it became true.
 pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
