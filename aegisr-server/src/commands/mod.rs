@@ -5,10 +5,14 @@
 pub mod args;
 mod connection;
 pub mod errors;
+mod hash;
 mod keys;
+mod list;
 mod server;
+mod set;
 mod string;
 pub mod table;
+mod zset;
 
 use bytes::Bytes;
 

@@ -105,7 +105,11 @@ impl KeyRange {
 pub enum Group {
     Connection,
     Generic,
+    Hash,
+    List,
     Server,
+    Set,
+    SortedSet,
     String,
 }
 
@@ -114,7 +118,11 @@ impl Group {
         match self {
             Group::Connection => "connection",
             Group::Generic => "generic",
+            Group::Hash => "hash",
+            Group::List => "list",
             Group::Server => "server",
+            Group::Set => "set",
+            Group::SortedSet => "sorted-set",
             Group::String => "string",
         }
     }
@@ -123,7 +131,11 @@ impl Group {
         match self {
             Group::Connection => Some("@connection"),
             Group::Generic => Some("@keyspace"),
+            Group::Hash => Some("@hash"),
+            Group::List => Some("@list"),
             Group::Server => None,
+            Group::Set => Some("@set"),
+            Group::SortedSet => Some("@sortedset"),
             Group::String => Some("@string"),
         }
     }
@@ -212,8 +224,17 @@ impl CommandSpec {
 }
 
 /// Every command family's table.
-fn families() -> [&'static [CommandSpec]; 4] {
-    [super::connection::COMMANDS, super::keys::COMMANDS, super::server::COMMANDS, super::string::COMMANDS]
+fn families() -> [&'static [CommandSpec]; 8] {
+    [
+        super::connection::COMMANDS,
+        super::hash::COMMANDS,
+        super::keys::COMMANDS,
+        super::list::COMMANDS,
+        super::server::COMMANDS,
+        super::set::COMMANDS,
+        super::string::COMMANDS,
+        super::zset::COMMANDS,
+    ]
 }
 
 /// Name -> command. foldhash rather than SipHash: the key set is fixed and ours, and this

@@ -1,7 +1,16 @@
 //! Values and the data-only operations on them, one file per data type. Nothing here
 //! knows about sockets, protocols or locks: functions take values and return typed results.
 
+pub mod hash;
+pub mod list;
+pub mod set;
 pub mod string;
+pub mod zset;
+
+pub use hash::Hash;
+pub use list::List;
+pub use set::Set;
+pub use zset::ZSet;
 
 /// A stored value. Strings that are canonical decimal integers are kept as integers (as
 /// Redis does), which saves memory and makes INCR cheap.
@@ -12,6 +21,10 @@ pub enum Value {
     /// Any other string. A `Vec` so that APPEND and SETRANGE on a large value grow it in
     /// place, amortised, as Redis's sds strings do.
     Str(Vec<u8>),
+    List(List),
+    Hash(Hash),
+    Set(Set),
+    ZSet(ZSet),
 }
 
 /// A stored value, borrowed from its entry (which may keep it packed with its key).
@@ -19,6 +32,10 @@ pub enum Value {
 pub enum ValueRef<'a> {
     Int(i64),
     Str(&'a [u8]),
+    List(&'a List),
+    Hash(&'a Hash),
+    Set(&'a Set),
+    ZSet(&'a ZSet),
 }
 
 impl<'a> From<&'a Value> for ValueRef<'a> {
@@ -26,6 +43,10 @@ impl<'a> From<&'a Value> for ValueRef<'a> {
         match value {
             Value::Int(n) => ValueRef::Int(*n),
             Value::Str(s) => ValueRef::Str(s),
+            Value::List(l) => ValueRef::List(l),
+            Value::Hash(h) => ValueRef::Hash(h),
+            Value::Set(s) => ValueRef::Set(s),
+            Value::ZSet(z) => ValueRef::ZSet(z),
         }
     }
 }
@@ -34,6 +55,10 @@ impl ValueRef<'_> {
     pub fn kind(self) -> ValueKind {
         match self {
             ValueRef::Int(_) | ValueRef::Str(_) => ValueKind::String,
+            ValueRef::List(_) => ValueKind::List,
+            ValueRef::Hash(_) => ValueKind::Hash,
+            ValueRef::Set(_) => ValueKind::Set,
+            ValueRef::ZSet(_) => ValueKind::ZSet,
         }
     }
 
@@ -44,6 +69,10 @@ impl ValueRef<'_> {
             // Redis keeps strings up to 44 bytes in one allocation with the object header.
             ValueRef::Str(s) if s.len() <= 44 => "embstr",
             ValueRef::Str(_) => "raw",
+            ValueRef::List(l) => l.encoding(),
+            ValueRef::Hash(h) => h.encoding(),
+            ValueRef::Set(s) => s.encoding(),
+            ValueRef::ZSet(z) => z.encoding(),
         }
     }
 
@@ -52,6 +81,10 @@ impl ValueRef<'_> {
         match self {
             ValueRef::Int(n) => Value::Int(n),
             ValueRef::Str(s) => Value::Str(s.to_vec()),
+            ValueRef::List(l) => Value::List(l.clone()),
+            ValueRef::Hash(h) => Value::Hash(h.clone()),
+            ValueRef::Set(s) => Value::Set(s.clone()),
+            ValueRef::ZSet(z) => Value::ZSet(z.clone()),
         }
     }
 }
@@ -60,6 +93,10 @@ impl ValueRef<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
     String,
+    List,
+    Hash,
+    Set,
+    ZSet,
 }
 
 impl ValueKind {
@@ -67,12 +104,18 @@ impl ValueKind {
     pub fn name(self) -> &'static str {
         match self {
             ValueKind::String => "string",
+            ValueKind::List => "list",
+            ValueKind::Hash => "hash",
+            ValueKind::Set => "set",
+            ValueKind::ZSet => "zset",
         }
     }
 
     /// Parses a type name as `SCAN ... TYPE` takes it (case-insensitive).
     pub fn parse(name: &[u8]) -> Option<ValueKind> {
-        name.eq_ignore_ascii_case(b"string").then_some(ValueKind::String)
+        [ValueKind::String, ValueKind::List, ValueKind::Hash, ValueKind::Set, ValueKind::ZSet]
+            .into_iter()
+            .find(|k| name.eq_ignore_ascii_case(k.name().as_bytes()))
     }
 }
 

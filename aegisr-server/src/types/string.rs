@@ -138,6 +138,7 @@ impl<'a> ValueRef<'a> {
         match self {
             ValueRef::Int(n) => Some(StrBytes::int(n)),
             ValueRef::Str(s) => Some(StrBytes::Borrowed(s)),
+            _ => None,
         }
     }
 
@@ -146,6 +147,7 @@ impl<'a> ValueRef<'a> {
         match self {
             ValueRef::Int(n) => Ok(n),
             ValueRef::Str(s) => parse_i64(s).ok_or(StringError::NotInteger),
+            _ => Err(StringError::WrongType),
         }
     }
 
@@ -154,6 +156,7 @@ impl<'a> ValueRef<'a> {
         match self {
             ValueRef::Int(n) => Some(decimal_len(n)),
             ValueRef::Str(s) => Some(s.len()),
+            _ => None,
         }
     }
 }
@@ -173,6 +176,7 @@ impl Value {
         match self {
             Value::Int(n) => Some(StrBytes::int(*n).to_vec()),
             Value::Str(s) => Some(std::mem::take(s)),
+            _ => None,
         }
     }
 
