@@ -83,6 +83,18 @@ pub static OPTIONS: &[OptionSpec] = &[
         "gRPC port (Data and Admin services); 0 picks a free port.",
     ),
     live(
+        "hash-max-listpack-entries",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "128",
+        "Hashes with at most this many fields use the compact encoding.",
+    ),
+    live(
+        "hash-max-listpack-value",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "64",
+        "Hashes whose fields and values are at most this long use the compact encoding.",
+    ),
+    live(
         "hz",
         OptionKind::Int { min: 0, max: i32::MAX as i64 },
         "10",
@@ -104,6 +116,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         YES_NO,
         "no",
         "FLUSHALL/FLUSHDB without SYNC or ASYNC free memory in the background.",
+    ),
+    live(
+        "list-max-listpack-size",
+        OptionKind::Int { min: -5, max: i64::MAX },
+        "-2",
+        "Compact list node size: positive is entries, -1..-5 is 4..64 KB.",
     ),
     live(
         "loglevel",
@@ -158,6 +176,24 @@ pub static OPTIONS: &[OptionSpec] = &[
         "Largest bulk string a client may send.",
     ),
     inert("save", OptionKind::String, "", "snapshots arrive with the persistence work (not yet built)"),
+    live(
+        "set-max-intset-entries",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "512",
+        "Sets of at most this many integers use the integer encoding.",
+    ),
+    live(
+        "set-max-listpack-entries",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "128",
+        "Sets with at most this many members use the compact encoding.",
+    ),
+    live(
+        "set-max-listpack-value",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "64",
+        "Sets whose members are at most this long use the compact encoding.",
+    ),
     startup(
         "shards",
         OptionKind::Int { min: 0, max: 16384 },
@@ -182,6 +218,18 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::Int { min: 0, max: i32::MAX as i64 },
         "0",
         "Close a client idle for this many seconds (0: never).",
+    ),
+    live(
+        "zset-max-listpack-entries",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "128",
+        "Sorted sets with at most this many members use the compact encoding.",
+    ),
+    live(
+        "zset-max-listpack-value",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "64",
+        "Sorted sets whose members are at most this long use the compact encoding.",
     ),
 ];
 

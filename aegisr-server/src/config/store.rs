@@ -167,6 +167,11 @@ impl ConfigStore {
         self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
     }
 
+    /// A signed integer option (0 if absent).
+    pub fn i64(&self, name: &str) -> i64 {
+        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
     pub fn bool(&self, name: &str) -> bool {
         self.get(name).is_some_and(|v| v == "yes")
     }
