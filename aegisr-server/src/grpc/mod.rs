@@ -8,6 +8,7 @@ mod data;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 
 use aegisr_proto::v1::admin_server::AdminServer;
@@ -18,11 +19,19 @@ use crate::server::Server;
 /// Serves gRPC on `listener` until shutdown.
 pub async fn serve(server: Arc<Server>, listener: TcpListener) {
     let shutdown = server.shutdown.clone();
+    // The builder's tcp_nodelay applies only to sockets tonic accepts itself; these come
+    // from our listener, so set it here. Without it a pipelined stream stalls on Nagle and
+    // delayed ACKs (about 40 ms per round trip).
+    let incoming = TcpListenerStream::new(listener).map(|accepted| {
+        if let Ok(stream) = &accepted {
+            let _ = stream.set_nodelay(true);
+        }
+        accepted
+    });
     let serving = tonic::transport::Server::builder()
-        .tcp_nodelay(true)
         .add_service(DataServer::new(data::DataService::new(server.clone())))
         .add_service(AdminServer::new(admin::AdminService::new(server)))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.clone().cancelled_owned());
+        .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned());
     // Graceful shutdown lets in-flight calls finish, but an idle client may keep its
     // connection open indefinitely: give calls a grace period, then close regardless.
     let grace = async {
