@@ -1,5 +1,632 @@
-//! (family file; its engineer fills it in)
+//! The list commands (not the blocking ones): pushes and pops at both ends, index and range
+//! access, LINSERT/LREM/LTRIM/LPOS, and the moves between lists (LMOVE, RPOPLPUSH, LMPOP).
+//! Argument parsing and replies live here; the data operations are in `types::list`.
+//!
+//! Errors come in Redis's order: where Redis parses an argument only after looking the key
+//! up (LINDEX, LSET), so do we, so a missing key or WRONGTYPE wins over a bad index.
 
-use super::table::CommandSpec;
+use bytes::Bytes;
 
-pub(super) const COMMANDS: &[CommandSpec] = &[];
+use super::table::{CommandSpec, Flags, Group, KeyRange};
+use super::{Ctx, args, errors::CommandError, errors::CommandResult};
+use crate::engine::{Entry, Locked};
+use crate::types::list::{End, Limit, List, normalize_range};
+use crate::types::{Value, ValueRef};
+
+const READ: Flags = Flags::READONLY;
+const READ_FAST: Flags = Flags::READONLY.or(Flags::FAST);
+const WRITE: Flags = Flags::WRITE;
+const WRITE_FAST: Flags = Flags::WRITE.or(Flags::FAST);
+const WRITE_GROW: Flags = Flags::WRITE.or(Flags::DENYOOM);
+const WRITE_GROW_FAST: Flags = Flags::WRITE.or(Flags::DENYOOM).or(Flags::FAST);
+
+const fn spec(
+    name: &'static str,
+    arity: i32,
+    flags: Flags,
+    since: &'static str,
+    summary: &'static str,
+    syntax: &'static str,
+    handler: super::table::Handler,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        keys: KeyRange::FIRST,
+        group: Group::List,
+        since,
+        summary,
+        syntax,
+        handler: Some(handler),
+        ..CommandSpec::BASE
+    }
+}
+
+pub(super) const COMMANDS: &[CommandSpec] = &[
+    spec(
+        "lpush",
+        -3,
+        WRITE_GROW_FAST,
+        "1.0.0",
+        "Prepend one or multiple elements to a list",
+        "key element [element ...]",
+        lpush,
+    ),
+    spec(
+        "rpush",
+        -3,
+        WRITE_GROW_FAST,
+        "1.0.0",
+        "Append one or multiple elements to a list",
+        "key element [element ...]",
+        rpush,
+    ),
+    spec(
+        "lpushx",
+        -3,
+        WRITE_GROW_FAST,
+        "2.2.0",
+        "Prepend an element to a list, only if the list exists",
+        "key element [element ...]",
+        lpushx,
+    ),
+    spec(
+        "rpushx",
+        -3,
+        WRITE_GROW_FAST,
+        "2.2.0",
+        "Append an element to a list, only if the list exists",
+        "key element [element ...]",
+        rpushx,
+    ),
+    spec("lpop", -2, WRITE_FAST, "1.0.0", "Remove and get the first elements in a list", "key [count]", lpop),
+    spec("rpop", -2, WRITE_FAST, "1.0.0", "Remove and get the last elements in a list", "key [count]", rpop),
+    spec("llen", 2, READ_FAST, "1.0.0", "Get the length of a list", "key", llen),
+    spec("lrange", 4, READ, "1.0.0", "Get a range of elements from a list", "key start stop", lrange),
+    spec("lindex", 3, READ, "1.0.0", "Get an element from a list by its index", "key index", lindex),
+    spec(
+        "lset",
+        4,
+        WRITE_GROW,
+        "1.0.0",
+        "Set the value of an element in a list by its index",
+        "key index element",
+        lset,
+    ),
+    spec(
+        "linsert",
+        5,
+        WRITE_GROW,
+        "2.2.0",
+        "Insert an element before or after another element in a list",
+        "key BEFORE | AFTER pivot element",
+        linsert,
+    ),
+    spec("lrem", 4, WRITE, "1.0.0", "Remove elements from a list", "key count element", lrem),
+    spec("ltrim", 4, WRITE, "1.0.0", "Trim a list to the specified range", "key start stop", ltrim),
+    spec(
+        "lpos",
+        -3,
+        READ,
+        "6.0.6",
+        "Return the index of matching elements on a list",
+        "key element [RANK rank] [COUNT num-matches] [MAXLEN len]",
+        lpos,
+    ),
+    CommandSpec {
+        keys: KeyRange::TWO,
+        ..spec(
+            "lmove",
+            5,
+            WRITE_GROW,
+            "6.2.0",
+            "Pop an element from a list, push it to another list and return it",
+            "source destination LEFT | RIGHT LEFT | RIGHT",
+            lmove,
+        )
+    },
+    CommandSpec {
+        keys: KeyRange::TWO,
+        ..spec(
+            "rpoplpush",
+            3,
+            WRITE_GROW,
+            "1.2.0",
+            "Remove the last element in a list, prepend it to another list and return it",
+            "source destination",
+            rpoplpush,
+        )
+    },
+    CommandSpec {
+        flags: Flags::WRITE.or(Flags::MOVABLE_KEYS),
+        keys: KeyRange::NONE,
+        ..spec(
+            "lmpop",
+            -4,
+            WRITE,
+            "7.0.0",
+            "Pop elements from a list",
+            "numkeys key [key ...] LEFT | RIGHT [COUNT count]",
+            lmpop,
+        )
+    },
+];
+
+/// Locks the shard of `key`. The lock borrows the server, not `ctx`, so the reply can be
+/// written into `ctx.out` while it is held.
+fn lock<'s>(ctx: &Ctx<'s>, key: &[u8]) -> Locked<'s> {
+    let server = ctx.server;
+    server.keyspace.lock_key(ctx.session.db, key)
+}
+
+/// Locks the shards of all `keys`, in the global order, like [`lock`].
+fn lock_all<'s, 'k>(ctx: &Ctx<'s>, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'s> {
+    let server = ctx.server;
+    server.keyspace.lock_keys(ctx.session.db, keys.into_iter().map(|k| &k[..]))
+}
+
+/// The listpack limit, read per command so CONFIG SET takes effect at once.
+fn limit(ctx: &Ctx<'_>) -> Limit {
+    Limit::from_fill(ctx.server.config.i64("list-max-listpack-size"))
+}
+
+/// The list a value holds, or WRONGTYPE.
+fn list_of(value: ValueRef<'_>) -> Result<&List, CommandError> {
+    match value {
+        ValueRef::List(list) => Ok(list),
+        _ => Err(CommandError::WrongType),
+    }
+}
+
+/// Applies `change` to the list of `entry` in place, or WRONGTYPE (nothing changed).
+fn with_list<R>(entry: &mut Entry, change: impl FnOnce(&mut List) -> R) -> Result<R, CommandError> {
+    entry.update(|value| match value {
+        Value::List(list) => Ok(change(list)),
+        _ => Err(CommandError::WrongType),
+    })
+}
+
+/// Deletes `key` if its list became empty, as Redis does; the value is freed after the lock.
+fn remove_if_empty(locked: &mut Locked<'_>, key: &[u8], empty: bool) {
+    if empty {
+        drop(locked.remove(key));
+    }
+}
+
+/// A reply length (lengths are far below i64::MAX).
+fn int(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// `LEFT` or `RIGHT`, else a syntax error.
+fn end_of(arg: &[u8]) -> Result<End, CommandError> {
+    if args::is(arg, "left") {
+        Ok(End::Left)
+    } else if args::is(arg, "right") {
+        Ok(End::Right)
+    } else {
+        Err(CommandError::Syntax)
+    }
+}
+
+/// Pushes `elems` at `end` of `list`, converting it first if they would outgrow a listpack.
+fn push_all(list: &mut List, end: End, elems: &[Bytes], limit: Limit) {
+    let bytes = elems.iter().map(|e| e.len()).sum();
+    list.prepare_growth(bytes, elems.len(), limit);
+    for elem in elems {
+        list.push(end, elem);
+    }
+}
+
+fn push(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, only_existing: bool) -> CommandResult {
+    let key = &args[1][..];
+    let elems = &args[2..];
+    let limit = limit(ctx);
+    let mut locked = lock(ctx, key);
+    let len = match locked.get(key) {
+        Some(entry) => with_list(entry, |list| {
+            push_all(list, end, elems, limit);
+            list.len()
+        })?,
+        None if only_existing => 0,
+        None => {
+            let mut list = List::new();
+            push_all(&mut list, end, elems, limit);
+            let len = list.len();
+            locked.set(key, Value::List(list));
+            len
+        }
+    };
+    drop(locked);
+    ctx.out.integer(int(len));
+    Ok(())
+}
+
+fn lpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    push(ctx, args, End::Left, false)
+}
+
+fn rpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    push(ctx, args, End::Right, false)
+}
+
+fn lpushx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    push(ctx, args, End::Left, true)
+}
+
+fn rpushx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    push(ctx, args, End::Right, true)
+}
+
+/// Pops up to `count` elements from `end` of the list at `key` (already known to exist);
+/// deletes the key when it empties.
+fn pop_some(
+    locked: &mut Locked<'_>,
+    key: &[u8],
+    end: End,
+    count: usize,
+    limit: Limit,
+) -> Result<Vec<Vec<u8>>, CommandError> {
+    let Some(entry) = locked.get(key) else {
+        return Ok(Vec::new());
+    };
+    let (popped, empty) = with_list(entry, |list| {
+        let n = count.min(list.len());
+        let popped: Vec<Vec<u8>> = (0..n).filter_map(|_| list.pop(end)).collect();
+        list.after_shrink(limit);
+        (popped, list.is_empty())
+    })?;
+    remove_if_empty(locked, key, empty);
+    Ok(popped)
+}
+
+/// LPOP and RPOP. Without a count: one element or nil. With one: an array (nil array for a
+/// missing key; an empty array for a count of 0 on an existing list).
+fn pop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CommandResult {
+    let key = &args[1][..];
+    if args.len() > 3 {
+        return Err(CommandError::WrongArity(args::lower(&args[0])));
+    }
+    let count = match args.get(2) {
+        Some(arg) => Some(
+            args::int(arg)
+                .ok()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| CommandError::err("value is out of range, must be positive"))?,
+        ),
+        None => None,
+    };
+    let limit = limit(ctx);
+    let mut locked = lock(ctx, key);
+    let Some(entry) = locked.get(key) else {
+        match count {
+            Some(_) => ctx.out.null_array(),
+            None => ctx.out.null(),
+        }
+        return Ok(());
+    };
+    list_of(entry.value())?;
+    let popped = pop_some(&mut locked, key, end, count.unwrap_or(1), limit)?;
+    drop(locked);
+    match count {
+        None => ctx.out.bulk_or_null(popped.first().map(|e| &e[..])),
+        Some(_) => bulks(ctx, &popped),
+    }
+    Ok(())
+}
+
+fn bulks(ctx: &mut Ctx<'_>, items: &[Vec<u8>]) {
+    ctx.out.array(items.len());
+    for item in items {
+        ctx.out.bulk(item);
+    }
+}
+
+fn lpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    pop(ctx, args, End::Left)
+}
+
+fn rpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    pop(ctx, args, End::Right)
+}
+
+fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let mut locked = lock(ctx, &args[1]);
+    let len = match locked.read(&args[1]) {
+        Some(entry) => list_of(entry.value())?.len(),
+        None => 0,
+    };
+    drop(locked);
+    ctx.out.integer(int(len));
+    Ok(())
+}
+
+fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let start = args::int(&args[2])?;
+    let end = args::int(&args[3])?;
+    let mut locked = lock(ctx, &args[1]);
+    let Some(entry) = locked.read(&args[1]) else {
+        ctx.out.array(0);
+        return Ok(());
+    };
+    let list = list_of(entry.value())?;
+    match normalize_range(list.len(), start, end) {
+        Some((start, end)) => {
+            ctx.out.array(end - start + 1);
+            for elem in list.range(start, end) {
+                ctx.out.bulk(elem);
+            }
+        }
+        None => ctx.out.array(0),
+    }
+    Ok(())
+}
+
+fn lindex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let mut locked = lock(ctx, &args[1]);
+    let Some(entry) = locked.read(&args[1]) else {
+        ctx.out.null();
+        return Ok(());
+    };
+    let list = list_of(entry.value())?;
+    let index = args::int(&args[2])?;
+    ctx.out.bulk_or_null(list.get(index));
+    Ok(())
+}
+
+fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let (key, elem) = (&args[1][..], &args[3][..]);
+    let limit = limit(ctx);
+    let mut locked = lock(ctx, key);
+    let entry = locked.get(key).ok_or(CommandError::NoSuchKey)?;
+    list_of(entry.value())?;
+    let index = args::int(&args[2])?;
+    let done = with_list(entry, |list| {
+        list.prepare_growth(elem.len(), 1, limit);
+        let done = list.set(index, elem);
+        list.after_shrink(limit);
+        done
+    })?;
+    drop(locked);
+    if !done {
+        return Err(CommandError::err("index out of range"));
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let after = if args::is(&args[2], "after") {
+        true
+    } else if args::is(&args[2], "before") {
+        false
+    } else {
+        return Err(CommandError::Syntax);
+    };
+    let (key, pivot, elem) = (&args[1][..], &args[3][..], &args[4][..]);
+    let limit = limit(ctx);
+    let mut locked = lock(ctx, key);
+    let reply = match locked.get(key) {
+        None => 0,
+        Some(entry) => {
+            list_of(entry.value())?;
+            with_list(entry, |list| {
+                list.prepare_growth(elem.len(), 1, limit);
+                list.insert(pivot, after, elem).map_or(-1, int)
+            })?
+        }
+    };
+    drop(locked);
+    ctx.out.integer(reply);
+    Ok(())
+}
+
+fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let count = args::int(&args[2])?;
+    let (key, elem) = (&args[1][..], &args[3][..]);
+    let limit = limit(ctx);
+    let mut locked = lock(ctx, key);
+    let removed = match locked.get(key) {
+        None => 0,
+        Some(entry) => {
+            let (removed, empty) = with_list(entry, |list| {
+                let removed = list.remove(count, elem);
+                list.after_shrink(limit);
+                (removed, list.is_empty())
+            })?;
+            remove_if_empty(&mut locked, key, empty);
+            removed
+        }
+    };
+    drop(locked);
+    ctx.out.integer(int(removed));
+    Ok(())
+}
+
+fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let start = args::int(&args[2])?;
+    let end = args::int(&args[3])?;
+    let key = &args[1][..];
+    let limit = limit(ctx);
+    let mut locked = lock(ctx, key);
+    if let Some(entry) = locked.get(key) {
+        let empty = with_list(entry, |list| {
+            list.trim(start, end);
+            list.after_shrink(limit);
+            list.is_empty()
+        })?;
+        remove_if_empty(&mut locked, key, empty);
+    }
+    drop(locked);
+    ctx.out.ok();
+    Ok(())
+}
+
+const RANK_ZERO: &str = "RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+
+/// A non-negative LPOS option value; anything else is `what` "can't be negative".
+fn non_negative(arg: &[u8], what: &str) -> Result<usize, CommandError> {
+    args::int(arg)
+        .ok()
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| CommandError::err(format!("{what} can't be negative")))
+}
+
+fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let (key, elem) = (&args[1][..], &args[2][..]);
+    // Redis's LONG_MIN rank cannot be negated; it ends up matching everything from the tail
+    // (see `List::positions`).
+    let mut rank = Some(1i64);
+    let (mut count, mut maxlen) = (None, 0usize);
+    let mut opts = args[3..].chunks(2);
+    for pair in opts.by_ref() {
+        let [opt, value] = pair else {
+            return Err(CommandError::Syntax);
+        };
+        if args::is(opt, "rank") {
+            let n = args::int(value)?;
+            if n == 0 {
+                return Err(CommandError::err(RANK_ZERO));
+            }
+            rank = (n != i64::MIN).then_some(n);
+        } else if args::is(opt, "count") {
+            count = Some(non_negative(value, "COUNT")?);
+        } else if args::is(opt, "maxlen") {
+            maxlen = non_negative(value, "MAXLEN")?;
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    let mut locked = lock(ctx, key);
+    let positions = match locked.read(key) {
+        Some(entry) => list_of(entry.value())?.positions(elem, rank, count.unwrap_or(1), maxlen),
+        None => Vec::new(),
+    };
+    drop(locked);
+    match count {
+        Some(_) => {
+            ctx.out.array(positions.len());
+            for p in positions {
+                ctx.out.integer(int(p));
+            }
+        }
+        None => match positions.first() {
+            Some(&p) => ctx.out.integer(int(p)),
+            None => ctx.out.null(),
+        },
+    }
+    Ok(())
+}
+
+/// LMOVE and RPOPLPUSH: pops from `from` of the source and pushes at `to` of the
+/// destination, atomically across both keys (which may be the same list: a rotation).
+fn move_element(ctx: &mut Ctx<'_>, args: &[Bytes], from: End, to: End) -> CommandResult {
+    let (src, dst) = (&args[1][..], &args[2][..]);
+    let limit = limit(ctx);
+    let mut locked = lock_all(ctx, &args[1..3]);
+    let Some(entry) = locked.get(src) else {
+        ctx.out.null();
+        return Ok(());
+    };
+    if list_of(entry.value())?.is_empty() {
+        ctx.out.null();
+        return Ok(());
+    }
+    let value = if src == dst {
+        with_list(entry, |list| {
+            let value = list.pop(from);
+            list.after_shrink(limit);
+            if let Some(v) = &value {
+                list.prepare_growth(v.len(), 1, limit);
+                list.push(to, v);
+            }
+            value
+        })?
+    } else {
+        // The destination's type is checked before anything changes.
+        if let Some(dest) = locked.get(dst) {
+            list_of(dest.value())?;
+        }
+        let popped = pop_some(&mut locked, src, from, 1, limit)?.pop();
+        if let Some(v) = &popped {
+            let pushed = std::slice::from_ref(v);
+            match locked.get(dst) {
+                Some(dest) => with_list(dest, |list| push_values(list, to, pushed, limit))?,
+                None => {
+                    let mut list = List::new();
+                    push_values(&mut list, to, pushed, limit);
+                    locked.set(dst, Value::List(list));
+                }
+            }
+        }
+        popped
+    };
+    drop(locked);
+    ctx.out.bulk_or_null(value.as_deref());
+    Ok(())
+}
+
+fn push_values(list: &mut List, end: End, values: &[Vec<u8>], limit: Limit) {
+    list.prepare_growth(values.iter().map(Vec::len).sum(), values.len(), limit);
+    for v in values {
+        list.push(end, v);
+    }
+}
+
+fn lmove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let from = end_of(&args[3])?;
+    let to = end_of(&args[4])?;
+    move_element(ctx, args, from, to)
+}
+
+fn rpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    move_element(ctx, args, End::Right, End::Left)
+}
+
+/// A count that must be at least 1, with LMPOP's own message for anything else.
+fn positive(arg: &[u8], message: &str) -> Result<usize, CommandError> {
+    args::int(arg)
+        .ok()
+        .filter(|&n| n >= 1)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| CommandError::err(message))
+}
+
+fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let numkeys = positive(&args[1], "numkeys should be greater than 0")?;
+    let where_at = numkeys.checked_add(2).filter(|&i| i < args.len()).ok_or(CommandError::Syntax)?;
+    let end = end_of(&args[where_at])?;
+    let mut count = None;
+    let mut i = where_at + 1;
+    while i < args.len() {
+        match args.get(i + 1) {
+            Some(value) if count.is_none() && args::is(&args[i], "count") => {
+                count = Some(positive(value, "count should be greater than 0")?);
+            }
+            _ => return Err(CommandError::Syntax),
+        }
+        i += 2;
+    }
+    let count = count.unwrap_or(1);
+    let keys = &args[2..where_at];
+    let limit = limit(ctx);
+    let mut locked = lock_all(ctx, keys);
+    for key in keys {
+        let Some(entry) = locked.get(key) else {
+            continue;
+        };
+        if list_of(entry.value())?.is_empty() {
+            continue;
+        }
+        let popped = pop_some(&mut locked, key, end, count, limit)?;
+        drop(locked);
+        ctx.out.array(2);
+        ctx.out.bulk(key);
+        bulks(ctx, &popped);
+        return Ok(());
+    }
+    drop(locked);
+    ctx.out.null_array();
+    Ok(())
+}
