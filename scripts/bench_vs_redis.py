@@ -73,19 +73,19 @@ class Server:
             self.proc.kill()
 
 
-def bench(server, pipeline, requests):
+def bench(server, pipeline, requests, tests):
     """One redis-benchmark run; returns {test: rps} and (user, system) CPU seconds per request."""
     before = cpu_seconds(server.proc.pid)
     out = subprocess.run(
-        ["redis-benchmark", "-p", str(server.port), "-t", "set,get", "-c", "50", "-r", "100000", "-d", "32",
+        ["redis-benchmark", "-p", str(server.port), "-t", tests, "-c", "50", "-r", "100000", "-d", "32",
          "-P", str(pipeline), "-n", str(requests), "--csv"],
         check=True, capture_output=True, text=True).stdout
     after = cpu_seconds(server.proc.pid)
     rps = {}
     for line in out.splitlines():
         cols = [c.strip('"') for c in line.split(",")]
-        if cols[0] in ("SET", "GET"):
-            rps[cols[0]] = float(cols[1])
+        if len(cols) > 1 and cols[0] != "test":
+            rps[cols[0].split(" ")[0]] = float(cols[1])
     served = requests * len(rps)
     return rps, ((after[0] - before[0]) / served, (after[1] - before[1]) / served)
 
@@ -124,6 +124,8 @@ def main():
     ap.add_argument("--requests-p1", type=int, default=300_000)
     ap.add_argument("--requests-p16", type=int, default=3_000_000)
     ap.add_argument("--threads", default="1,default", help="Aegisr --threads settings to test")
+    ap.add_argument("--tests", default="set,get", help="redis-benchmark -t tests")
+    ap.add_argument("--pipelines", default="1,16", help="pipeline depths to test")
     ap.add_argument("--keys", type=int, default=1_000_000, help="keys loaded for memory per key (0: skip)")
     ap.add_argument("--redis-port", type=int, default=16379)
     ap.add_argument("--aegisr-port", type=int, default=16380)
@@ -140,12 +142,13 @@ def main():
                 argv += ["--threads", threads]
             aegisr = Server("aegisr", argv, args.aegisr_port)
             try:
-                for pipeline, requests in ((1, args.requests_p1), (16, args.requests_p16)):
+                for pipeline in (int(p) for p in args.pipelines.split(",")):
+                    requests = args.requests_p1 if pipeline == 1 else args.requests_p16
                     runs = {"redis": [], "aegisr": []}
                     for _ in range(args.rounds):
                         for server in (redis, aegisr):
-                            runs[server.name].append(bench(server, pipeline, requests))
-                    for test in ("SET", "GET"):
+                            runs[server.name].append(bench(server, pipeline, requests, args.tests))
+                    for test in runs["redis"][0][0]:
                         r = statistics.median(run[0][test] for run in runs["redis"])
                         a = statistics.median(run[0][test] for run in runs["aegisr"])
                         spread = max(run[0][test] for run in runs["aegisr"]) / min(run[0][test] for run in runs["aegisr"]) - 1

@@ -1,5 +1,1342 @@
-//! (family file; its engineer fills it in)
+//! The sorted set commands: ZADD and friends, the ZRANGE family (by rank, score and lex,
+//! either direction, with LIMIT and WITHSCORES, and ZRANGESTORE), removals by range, pops,
+//! random picks, the multi-key algebra (ZUNION, ZINTER, ZDIFF, their STORE forms and
+//! ZINTERCARD, which also take plain sets as inputs with score 1) and ZSCAN. The data
+//! operations are in `types::zset`.
 
-use super::table::CommandSpec;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
 
-pub(super) const COMMANDS: &[CommandSpec] = &[];
+use bytes::Bytes;
+
+use super::set::{parse_cursor, positive, random_count, ranged, scan_options, scan_reply};
+use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
+use super::{Ctx, args, errors::CommandError, errors::CommandResult};
+use crate::engine::glob::glob_match;
+use crate::engine::{Entry, Locked};
+use crate::reply::{Protocol, ReplySink, format_double};
+use crate::types::set::sample_positions;
+use crate::types::zset::{LexBound, LexRange, ScoreBound, ScoreRange, ZSet, ZSetLimits, entry_cmp};
+use crate::types::{Value, ValueRef};
+
+const READ: Flags = Flags::READONLY;
+const READ_FAST: Flags = Flags::READONLY.or(Flags::FAST);
+const WRITE: Flags = Flags::WRITE.or(Flags::DENYOOM);
+const WRITE_FAST: Flags = Flags::WRITE.or(Flags::DENYOOM).or(Flags::FAST);
+/// Commands that only remove members never grow memory: Redis does not mark them denyoom.
+const REMOVE: Flags = Flags::WRITE;
+const REMOVE_FAST: Flags = Flags::WRITE.or(Flags::FAST);
+const MOVABLE: Flags = Flags::MOVABLE_KEYS;
+
+/// One table row; positional arguments keep the table compact and readable.
+#[allow(clippy::too_many_arguments)]
+const fn spec(
+    name: &'static str,
+    arity: i32,
+    flags: Flags,
+    keys: KeyRange,
+    since: &'static str,
+    summary: &'static str,
+    syntax: &'static str,
+    handler: Handler,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        keys,
+        group: Group::SortedSet,
+        since,
+        summary,
+        syntax,
+        handler: Some(handler),
+        ..CommandSpec::BASE
+    }
+}
+
+const ONE: KeyRange = KeyRange::FIRST;
+const NONE: KeyRange = KeyRange::NONE;
+
+pub(super) const COMMANDS: &[CommandSpec] = &[
+    spec(
+        "zadd",
+        -4,
+        WRITE_FAST,
+        ONE,
+        "1.2.0",
+        "Add one or more members to a sorted set, or update its score if it already exists",
+        "key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]",
+        zadd,
+    ),
+    spec(
+        "zincrby",
+        4,
+        WRITE_FAST,
+        ONE,
+        "1.2.0",
+        "Increment the score of a member in a sorted set",
+        "key increment member",
+        zincrby,
+    ),
+    spec(
+        "zrem",
+        -3,
+        REMOVE_FAST,
+        ONE,
+        "1.2.0",
+        "Remove one or more members from a sorted set",
+        "key member [member ...]",
+        zrem,
+    ),
+    spec("zcard", 2, READ_FAST, ONE, "1.2.0", "Get the number of members in a sorted set", "key", zcard),
+    spec(
+        "zcount",
+        4,
+        READ_FAST,
+        ONE,
+        "2.0.0",
+        "Count the members in a sorted set with scores within the given values",
+        "key min max",
+        zcount,
+    ),
+    spec(
+        "zlexcount",
+        4,
+        READ_FAST,
+        ONE,
+        "2.8.9",
+        "Count the number of members in a sorted set between a given lexicographical range",
+        "key min max",
+        zlexcount,
+    ),
+    spec(
+        "zscore",
+        3,
+        READ_FAST,
+        ONE,
+        "1.2.0",
+        "Get the score associated with the given member in a sorted set",
+        "key member",
+        zscore,
+    ),
+    spec(
+        "zmscore",
+        -3,
+        READ_FAST,
+        ONE,
+        "6.2.0",
+        "Get the score associated with the given members in a sorted set",
+        "key member [member ...]",
+        zmscore,
+    ),
+    spec(
+        "zrank",
+        -3,
+        READ_FAST,
+        ONE,
+        "2.0.0",
+        "Determine the index of a member in a sorted set",
+        "key member [WITHSCORE]",
+        zrank,
+    ),
+    spec(
+        "zrevrank",
+        -3,
+        READ_FAST,
+        ONE,
+        "2.0.0",
+        "Determine the index of a member in a sorted set, with scores ordered from high to low",
+        "key member [WITHSCORE]",
+        zrevrank,
+    ),
+    spec(
+        "zrange",
+        -4,
+        READ,
+        ONE,
+        "1.2.0",
+        "Return a range of members in a sorted set",
+        "key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]",
+        zrange,
+    ),
+    spec(
+        "zrangestore",
+        -5,
+        WRITE,
+        KeyRange::TWO,
+        "6.2.0",
+        "Store a range of members from sorted set into another key",
+        "dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]",
+        zrangestore,
+    ),
+    spec(
+        "zrevrange",
+        -4,
+        READ,
+        ONE,
+        "1.2.0",
+        "Return a range of members in a sorted set, by index, with scores ordered from high to low",
+        "key start stop [WITHSCORES]",
+        zrevrange,
+    ),
+    spec(
+        "zrangebyscore",
+        -4,
+        READ,
+        ONE,
+        "1.0.5",
+        "Return a range of members in a sorted set, by score",
+        "key min max [WITHSCORES] [LIMIT offset count]",
+        zrangebyscore,
+    ),
+    spec(
+        "zrevrangebyscore",
+        -4,
+        READ,
+        ONE,
+        "2.2.0",
+        "Return a range of members in a sorted set, by score, with scores ordered from high to low",
+        "key max min [WITHSCORES] [LIMIT offset count]",
+        zrevrangebyscore,
+    ),
+    spec(
+        "zrangebylex",
+        -4,
+        READ,
+        ONE,
+        "2.8.9",
+        "Return a range of members in a sorted set, by lexicographical range",
+        "key min max [LIMIT offset count]",
+        zrangebylex,
+    ),
+    spec(
+        "zrevrangebylex",
+        -4,
+        READ,
+        ONE,
+        "2.8.9",
+        "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
+        "key max min [LIMIT offset count]",
+        zrevrangebylex,
+    ),
+    spec(
+        "zremrangebyrank",
+        4,
+        REMOVE,
+        ONE,
+        "2.0.0",
+        "Remove all members in a sorted set within the given indexes",
+        "key start stop",
+        zremrangebyrank,
+    ),
+    spec(
+        "zremrangebyscore",
+        4,
+        REMOVE,
+        ONE,
+        "1.2.0",
+        "Remove all members in a sorted set within the given scores",
+        "key min max",
+        zremrangebyscore,
+    ),
+    spec(
+        "zremrangebylex",
+        4,
+        REMOVE,
+        ONE,
+        "2.8.9",
+        "Remove all members in a sorted set between the given lexicographical range",
+        "key min max",
+        zremrangebylex,
+    ),
+    spec(
+        "zpopmin",
+        -2,
+        REMOVE_FAST,
+        ONE,
+        "5.0.0",
+        "Remove and return members with the lowest scores in a sorted set",
+        "key [count]",
+        zpopmin,
+    ),
+    spec(
+        "zpopmax",
+        -2,
+        REMOVE_FAST,
+        ONE,
+        "5.0.0",
+        "Remove and return members with the highest scores in a sorted set",
+        "key [count]",
+        zpopmax,
+    ),
+    spec(
+        "zmpop",
+        -4,
+        REMOVE.or(MOVABLE),
+        NONE,
+        "7.0.0",
+        "Remove and return members with scores in a sorted set",
+        "numkeys key [key ...] MIN | MAX [COUNT count]",
+        zmpop,
+    ),
+    spec(
+        "zrandmember",
+        -2,
+        READ,
+        ONE,
+        "6.2.0",
+        "Get one or multiple random elements from a sorted set",
+        "key [count [WITHSCORES]]",
+        zrandmember,
+    ),
+    spec(
+        "zunion",
+        -3,
+        READ.or(MOVABLE),
+        NONE,
+        "6.2.0",
+        "Add multiple sorted sets",
+        "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] [WITHSCORES]",
+        zunion,
+    ),
+    spec(
+        "zinter",
+        -3,
+        READ.or(MOVABLE),
+        NONE,
+        "6.2.0",
+        "Intersect multiple sorted sets",
+        "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] [WITHSCORES]",
+        zinter,
+    ),
+    spec(
+        "zdiff",
+        -3,
+        READ.or(MOVABLE),
+        NONE,
+        "6.2.0",
+        "Subtract multiple sorted sets",
+        "numkeys key [key ...] [WITHSCORES]",
+        zdiff,
+    ),
+    spec(
+        "zunionstore",
+        -4,
+        WRITE.or(MOVABLE),
+        ONE,
+        "2.0.0",
+        "Add multiple sorted sets and store the resulting sorted set in a new key",
+        "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]",
+        zunionstore,
+    ),
+    spec(
+        "zinterstore",
+        -4,
+        WRITE.or(MOVABLE),
+        ONE,
+        "2.0.0",
+        "Intersect multiple sorted sets and store the resulting sorted set in a new key",
+        "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]",
+        zinterstore,
+    ),
+    spec(
+        "zdiffstore",
+        -4,
+        WRITE.or(MOVABLE),
+        ONE,
+        "6.2.0",
+        "Subtract multiple sorted sets and store the resulting sorted set in a new key",
+        "destination numkeys key [key ...]",
+        zdiffstore,
+    ),
+    spec(
+        "zintercard",
+        -3,
+        READ.or(MOVABLE),
+        NONE,
+        "7.0.0",
+        "Intersect multiple sorted sets and return the cardinality of the result",
+        "numkeys key [key ...] [LIMIT limit]",
+        zintercard,
+    ),
+    spec(
+        "zscan",
+        -3,
+        READ,
+        ONE,
+        "2.8.0",
+        "Incrementally iterate sorted sets elements and associated scores",
+        "key cursor [MATCH pattern] [COUNT count]",
+        zscan,
+    ),
+];
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------
+
+/// Locks the shard of `key`; the lock borrows the server, not `ctx`, so the reply can be
+/// written while it is held.
+fn lock<'s>(ctx: &Ctx<'s>, key: &[u8]) -> Locked<'s> {
+    let server = ctx.server;
+    server.keyspace.lock_key(ctx.session.db, key)
+}
+
+/// Locks the shards of all `keys` at once, in the global order.
+fn lock_all<'s, 'k>(ctx: &Ctx<'s>, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'s> {
+    let server = ctx.server;
+    server.keyspace.lock_keys(ctx.session.db, keys.into_iter().map(|k| &k[..]))
+}
+
+/// The sorted set thresholds currently configured.
+fn limits(ctx: &Ctx<'_>) -> ZSetLimits {
+    let get = |name: &str| usize::try_from(ctx.server.config.i64(name)).unwrap_or(0);
+    ZSetLimits {
+        max_listpack_entries: get("zset-max-listpack-entries"),
+        max_listpack_value: get("zset-max-listpack-value"),
+    }
+}
+
+fn resp3(ctx: &Ctx<'_>) -> bool {
+    ctx.session.protocol == Protocol::Resp3
+}
+
+fn zset_of(entry: &Entry) -> Result<&ZSet, CommandError> {
+    match entry.value() {
+        ValueRef::ZSet(z) => Ok(z),
+        _ => Err(CommandError::WrongType),
+    }
+}
+
+/// The sorted set at `key` for reading (counts a hit or miss); `None` when absent.
+fn read_zset<'l>(locked: &'l mut Locked<'_>, key: &[u8]) -> Result<Option<&'l ZSet>, CommandError> {
+    match locked.read(key) {
+        Some(entry) => zset_of(entry).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Changes the sorted set in `entry` in place; WRONGTYPE (and no change) for other types.
+fn update_zset<R>(entry: &mut Entry, change: impl FnOnce(&mut ZSet) -> R) -> Result<R, CommandError> {
+    zset_of(entry)?;
+    entry.update(|v| match v {
+        Value::ZSet(z) => Ok(change(z)),
+        _ => Err(CommandError::WrongType),
+    })
+}
+
+fn min_max_not_float() -> CommandError {
+    CommandError::err("min or max is not a float")
+}
+
+fn parse_score_range(min: &[u8], max: &[u8]) -> Result<ScoreRange, CommandError> {
+    let min = ScoreBound::parse(min).ok_or_else(min_max_not_float)?;
+    let max = ScoreBound::parse(max).ok_or_else(min_max_not_float)?;
+    Ok(ScoreRange { min, max })
+}
+
+fn parse_lex_range(min: &[u8], max: &[u8]) -> Result<LexRange, CommandError> {
+    let bad = || CommandError::err("min or max not valid string range item");
+    Ok(LexRange { min: LexBound::parse(min).ok_or_else(bad)?, max: LexBound::parse(max).ok_or_else(bad)? })
+}
+
+/// Writes `(member, score)` entries: members only, or with scores as a flat array (RESP2)
+/// or as `[member, score]` pairs (RESP3), as Redis 7 does.
+fn reply_entries<'a>(
+    out: &mut dyn ReplySink,
+    resp3: bool,
+    withscores: bool,
+    len: usize,
+    entries: impl Iterator<Item = (&'a [u8], f64)>,
+) {
+    out.array(if withscores && !resp3 { len * 2 } else { len });
+    for (member, score) in entries {
+        if withscores {
+            if resp3 {
+                out.array(2);
+            }
+            out.bulk(member);
+            out.double(score);
+        } else {
+            out.bulk(member);
+        }
+    }
+}
+
+/// Normalises a rank range as Redis does (negative indexes from the end, clamped); `None`
+/// when empty. Returns inclusive `(start, end)`.
+fn rank_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = i64::try_from(len).unwrap_or(i64::MAX);
+    let start = if start < 0 { (len + start).max(0) } else { start };
+    let end = if end < 0 { len + end } else { end };
+    if start > end || start >= len {
+        return None;
+    }
+    let end = end.min(len - 1);
+    Some((usize::try_from(start).ok()?, usize::try_from(end).ok()?))
+}
+
+// ---------------------------------------------------------------------------------------
+// ZADD, ZINCRBY, ZREM and point reads
+// ---------------------------------------------------------------------------------------
+
+fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zadd_generic(ctx, args, false)
+}
+
+fn zincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zadd_generic(ctx, args, true)
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct ZaddFlags {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+    ch: bool,
+    incr: bool,
+}
+
+/// What a ZADD did.
+#[derive(Debug, Default)]
+struct ZaddOutcome {
+    added: i64,
+    updated: i64,
+    processed: usize,
+    score: f64,
+}
+
+/// Applies ZADD's pairs to `z` as Redis's `zsetAdd` does; `Err` when an increment
+/// produces NaN.
+fn zadd_apply(
+    z: &mut ZSet,
+    pairs: &[(f64, &[u8])],
+    f: ZaddFlags,
+    limits: &ZSetLimits,
+) -> Result<ZaddOutcome, CommandError> {
+    let mut out = ZaddOutcome::default();
+    for &(score, member) in pairs {
+        match z.score(member) {
+            Some(current) => {
+                if f.nx {
+                    continue;
+                }
+                let new = if f.incr { current + score } else { score };
+                if new.is_nan() {
+                    return Err(CommandError::err("resulting score is not a number (NaN)"));
+                }
+                if (f.lt && new >= current) || (f.gt && new <= current) {
+                    continue;
+                }
+                if new != current {
+                    z.set_score(member, new, limits);
+                    out.updated += 1;
+                }
+                out.processed += 1;
+                out.score = new;
+            }
+            None if !f.xx => {
+                z.set_score(member, score, limits);
+                out.added += 1;
+                out.processed += 1;
+                out.score = score;
+            }
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> CommandResult {
+    let mut f = ZaddFlags { incr: zincrby, ..ZaddFlags::default() };
+    let mut i = 2;
+    while i < args.len() {
+        let a = &args[i][..];
+        match () {
+            _ if args::is(a, "nx") => f.nx = true,
+            _ if args::is(a, "xx") => f.xx = true,
+            _ if args::is(a, "ch") => f.ch = true,
+            _ if args::is(a, "incr") => f.incr = true,
+            _ if args::is(a, "gt") => f.gt = true,
+            _ if args::is(a, "lt") => f.lt = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    let rest = &args[i..];
+    if rest.is_empty() || rest.len() % 2 != 0 {
+        return Err(CommandError::Syntax);
+    }
+    if f.nx && f.xx {
+        return Err(CommandError::err("XX and NX options at the same time are not compatible"));
+    }
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
+        return Err(CommandError::err("GT, LT, and/or NX options at the same time are not compatible"));
+    }
+    if f.incr && rest.len() > 2 {
+        return Err(CommandError::err("INCR option supports a single increment-element pair"));
+    }
+    let pairs: Vec<(f64, &[u8])> =
+        rest.chunks_exact(2).map(|p| Ok((args::float(&p[0])?, &p[1][..]))).collect::<Result<_, CommandError>>()?;
+    let longest = pairs.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
+    let limits = limits(ctx);
+    let key = &args[1][..];
+    let mut locked = lock(ctx, key);
+    let outcome = match locked.get(key) {
+        Some(entry) => update_zset(entry, |z| {
+            z.prepare_for(pairs.len(), longest, &limits);
+            zadd_apply(z, &pairs, f, &limits)
+        })??,
+        None if f.xx => ZaddOutcome::default(),
+        None => {
+            let mut z = ZSet::for_members(pairs.len(), longest, &limits);
+            let outcome = zadd_apply(&mut z, &pairs, f, &limits)?;
+            if !z.is_empty() {
+                locked.set(key, Value::ZSet(z));
+            }
+            outcome
+        }
+    };
+    drop(locked);
+    if f.incr {
+        if outcome.processed > 0 {
+            ctx.out.double(outcome.score);
+        } else {
+            ctx.out.null();
+        }
+    } else {
+        ctx.out.integer(if f.ch { outcome.added + outcome.updated } else { outcome.added });
+    }
+    Ok(())
+}
+
+fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let key = &args[1][..];
+    let mut locked = lock(ctx, key);
+    let removed = match locked.get(key) {
+        Some(entry) => {
+            let (removed, empty) = update_zset(entry, |z| {
+                let removed = args[2..].iter().filter(|m| z.remove(m).is_some()).count();
+                (removed, z.is_empty())
+            })?;
+            if empty {
+                locked.remove(key);
+            }
+            removed
+        }
+        None => 0,
+    };
+    drop(locked);
+    ctx.out.integer(removed as i64);
+    Ok(())
+}
+
+fn zcard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let mut locked = lock(ctx, &args[1]);
+    let len = read_zset(&mut locked, &args[1])?.map_or(0, ZSet::len);
+    drop(locked);
+    ctx.out.integer(len as i64);
+    Ok(())
+}
+
+fn zscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let mut locked = lock(ctx, &args[1]);
+    let score = read_zset(&mut locked, &args[1])?.and_then(|z| z.score(&args[2]));
+    drop(locked);
+    match score {
+        Some(s) => ctx.out.double(s),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+fn zmscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let mut locked = lock(ctx, &args[1]);
+    let z = read_zset(&mut locked, &args[1])?;
+    ctx.out.array(args.len() - 2);
+    for m in &args[2..] {
+        match z.and_then(|z| z.score(m)) {
+            Some(s) => ctx.out.double(s),
+            None => ctx.out.null(),
+        }
+    }
+    Ok(())
+}
+
+fn zrank(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zrank_generic(ctx, args, false)
+}
+
+fn zrevrank(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zrank_generic(ctx, args, true)
+}
+
+fn zrank_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult {
+    // Redis 7.2 takes at most one option and reports more as an arity error.
+    if args.len() > 4 {
+        return Err(CommandError::WrongArity(if rev { "zrevrank" } else { "zrank" }.to_owned()));
+    }
+    let withscore = match args.get(3) {
+        None => false,
+        Some(a) if args::is(a, "withscore") => true,
+        Some(_) => return Err(CommandError::Syntax),
+    };
+    let mut locked = lock(ctx, &args[1]);
+    let found = read_zset(&mut locked, &args[1])?
+        .and_then(|z| z.rank(&args[2]).map(|(r, s)| (if rev { z.len() - 1 - r } else { r }, s)));
+    drop(locked);
+    match (found, withscore) {
+        (Some((rank, _)), false) => ctx.out.integer(rank as i64),
+        (Some((rank, score)), true) => {
+            ctx.out.array(2);
+            ctx.out.integer(rank as i64);
+            ctx.out.double(score);
+        }
+        (None, false) => ctx.out.null(),
+        (None, true) => ctx.out.null_array(),
+    }
+    Ok(())
+}
+
+fn zcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let range = parse_score_range(&args[2], &args[3])?;
+    let mut locked = lock(ctx, &args[1]);
+    let n = read_zset(&mut locked, &args[1])?.map_or(0, |z| range.ranks(z).len());
+    drop(locked);
+    ctx.out.integer(n as i64);
+    Ok(())
+}
+
+fn zlexcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let range = parse_lex_range(&args[2], &args[3])?;
+    let mut locked = lock(ctx, &args[1]);
+    let n = read_zset(&mut locked, &args[1])?.map_or(0, |z| range.ranks(z).len());
+    drop(locked);
+    ctx.out.integer(n as i64);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// The ZRANGE family
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RangeKind {
+    Rank,
+    Score,
+    Lex,
+}
+
+/// A parsed range request.
+enum Range {
+    Rank(i64, i64),
+    Score(ScoreRange),
+    Lex(LexRange),
+}
+
+struct RangeRequest {
+    range: Range,
+    rev: bool,
+    /// LIMIT offset count (score and lex ranges only).
+    limit: Option<(i64, i64)>,
+    withscores: bool,
+}
+
+/// Parses ZRANGE's arguments as Redis's `zrangeGenericCommand` does. `min_idx` is the
+/// index of the first range bound; `kind` and `rev` are fixed by the legacy commands.
+fn parse_range(
+    args: &[Bytes],
+    min_idx: usize,
+    kind: Option<RangeKind>,
+    rev: Option<bool>,
+    store: bool,
+) -> Result<RangeRequest, CommandError> {
+    let (mut kind_opt, mut rev_opt) = (kind, rev);
+    let mut withscores = false;
+    let mut limit = None;
+    let mut j = min_idx + 2;
+    while j < args.len() {
+        let a = &args[j][..];
+        let left = args.len() - j - 1;
+        if !store && args::is(a, "withscores") {
+            withscores = true;
+        } else if args::is(a, "limit") && left >= 2 {
+            limit = Some((args::int(&args[j + 1])?, args::int(&args[j + 2])?));
+            j += 2;
+        } else if rev_opt.is_none() && args::is(a, "rev") {
+            rev_opt = Some(true);
+        } else if kind_opt.is_none() && args::is(a, "bylex") {
+            kind_opt = Some(RangeKind::Lex);
+        } else if kind_opt.is_none() && args::is(a, "byscore") {
+            kind_opt = Some(RangeKind::Score);
+        } else {
+            return Err(CommandError::Syntax);
+        }
+        j += 1;
+    }
+    let kind = kind_opt.unwrap_or(RangeKind::Rank);
+    let rev = rev_opt.unwrap_or(false);
+    if limit.is_some() && kind == RangeKind::Rank {
+        return Err(CommandError::err(
+            "syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+        ));
+    }
+    if withscores && kind == RangeKind::Lex {
+        return Err(CommandError::err("syntax error, WITHSCORES not supported in combination with BYLEX"));
+    }
+    // Reversed score and lex ranges are given as max, min.
+    let (min, max) = if rev && kind != RangeKind::Rank {
+        (&args[min_idx + 1], &args[min_idx])
+    } else {
+        (&args[min_idx], &args[min_idx + 1])
+    };
+    let range = match kind {
+        RangeKind::Rank => Range::Rank(args::int(min)?, args::int(max)?),
+        RangeKind::Score => Range::Score(parse_score_range(min, max)?),
+        RangeKind::Lex => Range::Lex(parse_lex_range(min, max)?),
+    };
+    Ok(RangeRequest { range, rev, limit, withscores })
+}
+
+/// The first rank to read and how many entries, for `req` on `z` (reading downwards from
+/// the first rank when `req.rev`).
+fn select(z: &ZSet, req: &RangeRequest) -> (usize, usize) {
+    let ranks = match &req.range {
+        Range::Rank(start, end) => {
+            return match rank_range(*start, *end, z.len()) {
+                Some((s, e)) if req.rev => (z.len() - 1 - s, e - s + 1),
+                Some((s, e)) => (s, e - s + 1),
+                None => (0, 0),
+            };
+        }
+        Range::Score(r) => r.ranks(z),
+        Range::Lex(r) => r.ranks(z),
+    };
+    let (offset, count) = req.limit.unwrap_or((0, -1));
+    // A negative offset selects nothing; a negative count means "all the rest" (Redis).
+    let Ok(offset) = usize::try_from(offset) else {
+        return (0, 0);
+    };
+    let available = ranks.len().saturating_sub(offset);
+    let n = usize::try_from(count).map_or(available, |c| c.min(available));
+    if n == 0 {
+        return (0, 0);
+    }
+    if req.rev { (ranks.end - 1 - offset, n) } else { (ranks.start + offset, n) }
+}
+
+fn zrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Option<RangeKind>, rev: Option<bool>) -> CommandResult {
+    let req = parse_range(args, 2, kind, rev, false)?;
+    let resp3 = resp3(ctx);
+    let mut locked = lock(ctx, &args[1]);
+    let Some(z) = read_zset(&mut locked, &args[1])? else {
+        drop(locked);
+        ctx.out.array(0);
+        return Ok(());
+    };
+    let (first, n) = select(z, &req);
+    reply_entries(ctx.out, resp3, req.withscores, n, z.iter_from(first, req.rev).take(n));
+    Ok(())
+}
+
+fn zrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zrange_generic(ctx, args, None, None)
+}
+
+fn zrevrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zrange_generic(ctx, args, Some(RangeKind::Rank), Some(true))
+}
+
+fn zrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zrange_generic(ctx, args, Some(RangeKind::Score), Some(false))
+}
+
+fn zrevrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zrange_generic(ctx, args, Some(RangeKind::Score), Some(true))
+}
+
+fn zrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zrange_generic(ctx, args, Some(RangeKind::Lex), Some(false))
+}
+
+fn zrevrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zrange_generic(ctx, args, Some(RangeKind::Lex), Some(true))
+}
+
+/// Stores `entries` (sorted) at `dst`, or deletes `dst` when there are none; returns the
+/// count. Any old value and its TTL are replaced.
+fn store(locked: &mut Locked<'_>, dst: &[u8], entries: Vec<(f64, Box<[u8]>)>, limits: &ZSetLimits) -> usize {
+    let n = entries.len();
+    if n == 0 {
+        locked.remove(dst);
+    } else {
+        locked.set(dst, Value::ZSet(ZSet::from_sorted(entries, limits)));
+    }
+    n
+}
+
+fn zrangestore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let req = parse_range(args, 3, None, None, true)?;
+    let limits = limits(ctx);
+    let (dst, src) = (&args[1][..], &args[2][..]);
+    let mut locked = lock_all(ctx, &args[1..3]);
+    let mut entries: Vec<(f64, Box<[u8]>)> = match read_zset(&mut locked, src)? {
+        Some(z) => {
+            let (first, n) = select(z, &req);
+            z.iter_from(first, req.rev).take(n).map(|(m, s)| (s, m.into())).collect()
+        }
+        None => Vec::new(),
+    };
+    if req.rev {
+        entries.reverse();
+    }
+    let n = store(&mut locked, dst, entries, &limits);
+    drop(locked);
+    ctx.out.integer(n as i64);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Removal by range, pops, random members
+// ---------------------------------------------------------------------------------------
+
+/// Removes the ranks `range` selects from the sorted set at `key`; returns the count.
+fn zremrange(ctx: &mut Ctx<'_>, key: &[u8], select: impl FnOnce(&ZSet) -> std::ops::Range<usize>) -> CommandResult {
+    let mut locked = lock(ctx, key);
+    let removed = match locked.get(key) {
+        Some(entry) => {
+            let (removed, empty) = update_zset(entry, |z| {
+                let ranks = select(z);
+                (z.remove_ranks(ranks.start, ranks.end), z.is_empty())
+            })?;
+            if empty {
+                locked.remove(key);
+            }
+            removed
+        }
+        None => 0,
+    };
+    drop(locked);
+    ctx.out.integer(removed as i64);
+    Ok(())
+}
+
+fn zremrangebyrank(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let (start, end) = (args::int(&args[2])?, args::int(&args[3])?);
+    zremrange(ctx, &args[1], |z| rank_range(start, end, z.len()).map_or(0..0, |(s, e)| s..e + 1))
+}
+
+fn zremrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let range = parse_score_range(&args[2], &args[3])?;
+    zremrange(ctx, &args[1], |z| range.ranks(z))
+}
+
+fn zremrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let range = parse_lex_range(&args[2], &args[3])?;
+    zremrange(ctx, &args[1], |z| range.ranks(z))
+}
+
+/// Pops up to `count` entries from the low (or `max`) end, in pop order.
+fn pop(z: &mut ZSet, count: usize, max: bool) -> Vec<(Box<[u8]>, f64)> {
+    let n = count.min(z.len());
+    let first = if max { z.len().saturating_sub(1) } else { 0 };
+    let popped: Vec<(Box<[u8]>, f64)> = z.iter_from(first, max).take(n).map(|(m, s)| (m.into(), s)).collect();
+    if max {
+        z.remove_ranks(z.len() - n, z.len());
+    } else {
+        z.remove_ranks(0, n);
+    }
+    popped
+}
+
+fn zpopmin(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zpop_generic(ctx, args, false)
+}
+
+fn zpopmax(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zpop_generic(ctx, args, true)
+}
+
+fn zpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
+    if args.len() > 3 {
+        return Err(CommandError::Syntax);
+    }
+    let count = args.get(2).map(|a| positive(a)).transpose()?;
+    let key = &args[1][..];
+    let resp3 = resp3(ctx);
+    let mut locked = lock(ctx, key);
+    let popped = match locked.get(key) {
+        // A count of 0 replies empty, but only after the type check (as Redis).
+        Some(entry) if count == Some(0) => {
+            zset_of(entry)?;
+            Vec::new()
+        }
+        Some(entry) => {
+            let (popped, empty) = update_zset(entry, |z| {
+                let popped = pop(z, count.unwrap_or(1), max);
+                (popped, z.is_empty())
+            })?;
+            if empty {
+                locked.remove(key);
+            }
+            popped
+        }
+        None => Vec::new(),
+    };
+    drop(locked);
+    // Without a count the reply is one flat pair, in RESP3 too.
+    let nested = resp3 && count.is_some();
+    reply_entries(ctx.out, nested, true, popped.len(), popped.iter().map(|(m, s)| (&m[..], *s)));
+    Ok(())
+}
+
+fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let numkeys = ranged(&args[1], 1, "numkeys should be greater than 0")?;
+    let where_idx = numkeys.saturating_add(2);
+    let Some(where_arg) = args.get(where_idx) else {
+        return Err(CommandError::Syntax);
+    };
+    let max = if args::is(where_arg, "max") {
+        true
+    } else if args::is(where_arg, "min") {
+        false
+    } else {
+        return Err(CommandError::Syntax);
+    };
+    let mut count = None;
+    let mut j = where_idx + 1;
+    while j < args.len() {
+        if count.is_none() && args::is(&args[j], "count") && j + 1 < args.len() {
+            count = Some(ranged(&args[j + 1], 1, "count should be greater than 0")?);
+            j += 2;
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    let count = count.unwrap_or(1);
+    let keys = &args[2..where_idx];
+    let mut locked = lock_all(ctx, keys);
+    let mut result = None;
+    for key in keys {
+        let Some(entry) = locked.get(key) else { continue };
+        let (popped, empty) = update_zset(entry, |z| {
+            let popped = pop(z, count, max);
+            (popped, z.is_empty())
+        })?;
+        if empty {
+            locked.remove(key);
+        }
+        result = Some((key, popped));
+        break;
+    }
+    drop(locked);
+    match result {
+        Some((key, popped)) => {
+            ctx.out.array(2);
+            ctx.out.bulk(key);
+            // Always [member, score] pairs, in RESP2 too.
+            reply_entries(ctx.out, true, true, popped.len(), popped.iter().map(|(m, s)| (&m[..], *s)));
+        }
+        None => ctx.out.null_array(),
+    }
+    Ok(())
+}
+
+fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let withscores = match args.get(3) {
+        None => false,
+        Some(a) if args.len() == 4 && args::is(a, "withscores") => true,
+        Some(_) => return Err(CommandError::Syntax),
+    };
+    let count = args.get(2).map(|a| random_count(ctx, a)).transpose()?;
+    let resp3 = resp3(ctx);
+    let mut locked = lock(ctx, &args[1]);
+    let z = read_zset(&mut locked, &args[1])?;
+    let Some(count) = count else {
+        match z.and_then(|z| z.get(fastrand::usize(..z.len().max(1)))) {
+            Some((m, _)) => ctx.out.bulk(m),
+            None => ctx.out.null(),
+        }
+        return Ok(());
+    };
+    let Some(z) = z.filter(|z| !z.is_empty() && count != 0) else {
+        drop(locked);
+        ctx.out.array(0);
+        return Ok(());
+    };
+    if count < 0 {
+        let n = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
+        let picks = (0..n).filter_map(|_| z.get(fastrand::usize(..z.len())));
+        reply_entries(ctx.out, resp3, withscores, n, picks);
+        return Ok(());
+    }
+    let n = usize::try_from(count).unwrap_or(usize::MAX);
+    if n >= z.len() {
+        reply_entries(ctx.out, resp3, withscores, z.len(), z.iter_from(0, false));
+        return Ok(());
+    }
+    let picks = sample_positions(z.len(), n);
+    reply_entries(ctx.out, resp3, withscores, picks.len(), picks.into_iter().filter_map(|i| z.get(i)));
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SetOp {
+    Union,
+    Inter,
+    Diff,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Aggregate {
+    Sum,
+    Min,
+    Max,
+}
+
+impl Aggregate {
+    /// Combines scores as Redis's `zunionInterAggregate` does (a NaN sum becomes 0).
+    fn apply(self, target: &mut f64, value: f64) {
+        match self {
+            Aggregate::Sum => {
+                *target += value;
+                if target.is_nan() {
+                    *target = 0.0;
+                }
+            }
+            Aggregate::Min => *target = target.min(value),
+            Aggregate::Max => *target = target.max(value),
+        }
+    }
+}
+
+/// Calls `f(member, score)` for every entry of the sorted set or set at `key` (a set's
+/// members score 1); false when the key is missing. Types are checked beforehand.
+fn for_each_input(locked: &mut Locked<'_>, key: &[u8], mut f: impl FnMut(&[u8], f64)) -> bool {
+    match locked.get(key).map(|e| e.value()) {
+        Some(ValueRef::ZSet(z)) => {
+            for (m, s) in z.iter_from(0, false) {
+                f(m, s);
+            }
+            true
+        }
+        Some(ValueRef::Set(s)) => {
+            for m in s.iter() {
+                m.with_bytes(|b| f(b, 1.0));
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The score of `member` in the sorted set or set at `key`.
+fn input_score(locked: &mut Locked<'_>, key: &[u8], member: &[u8]) -> Option<f64> {
+    match locked.get(key).map(|e| e.value()) {
+        Some(ValueRef::ZSet(z)) => z.score(member),
+        Some(ValueRef::Set(s)) => s.contains(member).then_some(1.0),
+        _ => None,
+    }
+}
+
+/// Runs a ZUNION/ZINTER/ZDIFF variant. `store`: the destination is `args[1]`;
+/// `card_only`: ZINTERCARD. Follows Redis's `zunionInterDiffGenericCommand`, including its
+/// order of checks: key types before options.
+fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card_only: bool) -> CommandResult {
+    let numkeys_idx = if store_to_dst { 2 } else { 1 };
+    let setnum = args::int(&args[numkeys_idx])?;
+    if setnum < 1 {
+        let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
+        return Err(CommandError::err(format!("at least 1 input key is needed for '{name}' command")));
+    }
+    let setnum = usize::try_from(setnum).unwrap_or(usize::MAX);
+    if setnum > args.len() - numkeys_idx - 1 {
+        return Err(CommandError::Syntax);
+    }
+    let keys = &args[numkeys_idx + 1..numkeys_idx + 1 + setnum];
+    let limits = limits(ctx);
+    let resp3 = resp3(ctx);
+    let mut locked =
+        if store_to_dst { lock_all(ctx, std::iter::once(&args[1]).chain(keys)) } else { lock_all(ctx, keys) };
+
+    // Types first, and the input sizes (missing keys are empty).
+    let mut sizes = Vec::with_capacity(keys.len());
+    for key in keys {
+        sizes.push(match locked.read(key).map(|e| e.value()) {
+            None => 0,
+            Some(ValueRef::ZSet(z)) => z.len(),
+            Some(ValueRef::Set(s)) => s.len(),
+            Some(_) => return Err(CommandError::WrongType),
+        });
+    }
+
+    let mut weights = vec![1.0f64; keys.len()];
+    let mut aggregate = Aggregate::Sum;
+    let mut withscores = false;
+    let mut limit = 0usize;
+    let mut j = numkeys_idx + 1 + setnum;
+    while j < args.len() {
+        let a = &args[j][..];
+        let remaining = args.len() - j;
+        if op != SetOp::Diff && !card_only && remaining > setnum && args::is(a, "weights") {
+            for (w, arg) in weights.iter_mut().zip(&args[j + 1..j + 1 + setnum]) {
+                *w = args::float(arg).map_err(|_| CommandError::err("weight value is not a float"))?;
+            }
+            j += 1 + setnum;
+        } else if op != SetOp::Diff && !card_only && remaining >= 2 && args::is(a, "aggregate") {
+            let which = &args[j + 1][..];
+            aggregate = if args::is(which, "sum") {
+                Aggregate::Sum
+            } else if args::is(which, "min") {
+                Aggregate::Min
+            } else if args::is(which, "max") {
+                Aggregate::Max
+            } else {
+                return Err(CommandError::Syntax);
+            };
+            j += 2;
+        } else if !store_to_dst && !card_only && args::is(a, "withscores") {
+            withscores = true;
+            j += 1;
+        } else if card_only && remaining >= 2 && args::is(a, "limit") {
+            limit = ranged(&args[j + 1], 0, "LIMIT can't be negative")?;
+            j += 2;
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+
+    let weighted = |score: f64, weight: f64| {
+        let v = score * weight;
+        if v.is_nan() { 0.0 } else { v }
+    };
+    let mut result: Vec<(Box<[u8]>, f64)> = match op {
+        SetOp::Union => {
+            let mut acc: HashMap<Box<[u8]>, f64, foldhash::fast::RandomState> = HashMap::default();
+            for (key, &weight) in keys.iter().zip(&weights) {
+                for_each_input(&mut locked, key, |m, s| {
+                    let v = weighted(s, weight);
+                    match acc.entry(m.into()) {
+                        MapEntry::Occupied(mut e) => aggregate.apply(e.get_mut(), v),
+                        MapEntry::Vacant(e) => {
+                            e.insert(v);
+                        }
+                    }
+                });
+            }
+            acc.into_iter().collect()
+        }
+        SetOp::Inter => {
+            // Walk the smallest input, look members up in the others, smallest first.
+            let mut order: Vec<usize> = (0..keys.len()).collect();
+            order.sort_by_key(|&i| sizes[i]);
+            let mut candidates = Vec::new();
+            if sizes[order[0]] > 0 {
+                let w = weights[order[0]];
+                for_each_input(&mut locked, &keys[order[0]], |m, s| {
+                    candidates.push((Box::<[u8]>::from(m), weighted(s, w)))
+                });
+            }
+            for &i in &order[1..] {
+                if candidates.is_empty() {
+                    break;
+                }
+                candidates.retain_mut(|(m, score)| match input_score(&mut locked, &keys[i], m) {
+                    Some(s) => {
+                        aggregate.apply(score, weighted(s, weights[i]));
+                        true
+                    }
+                    None => false,
+                });
+            }
+            candidates
+        }
+        SetOp::Diff => {
+            let mut candidates = Vec::new();
+            for_each_input(&mut locked, &keys[0], |m, s| candidates.push((Box::<[u8]>::from(m), s)));
+            for key in &keys[1..] {
+                if candidates.is_empty() {
+                    break;
+                }
+                candidates.retain(|(m, _)| input_score(&mut locked, key, m).is_none());
+            }
+            candidates
+        }
+    };
+
+    if card_only {
+        drop(locked);
+        let n = if limit == 0 { result.len() } else { result.len().min(limit) };
+        ctx.out.integer(n as i64);
+        return Ok(());
+    }
+    result.sort_unstable_by(|a, b| entry_cmp(a.1, &a.0, b.1, &b.0));
+    if store_to_dst {
+        let entries = result.into_iter().map(|(m, s)| (s, m)).collect();
+        let n = store(&mut locked, &args[1], entries, &limits);
+        drop(locked);
+        ctx.out.integer(n as i64);
+    } else {
+        drop(locked);
+        reply_entries(ctx.out, resp3, withscores, result.len(), result.iter().map(|(m, s)| (&m[..], *s)));
+    }
+    Ok(())
+}
+
+fn zunion(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zsetop(ctx, args, SetOp::Union, false, false)
+}
+
+fn zinter(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zsetop(ctx, args, SetOp::Inter, false, false)
+}
+
+fn zdiff(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zsetop(ctx, args, SetOp::Diff, false, false)
+}
+
+fn zunionstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zsetop(ctx, args, SetOp::Union, true, false)
+}
+
+fn zinterstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zsetop(ctx, args, SetOp::Inter, true, false)
+}
+
+fn zdiffstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zsetop(ctx, args, SetOp::Diff, true, false)
+}
+
+fn zintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    zsetop(ctx, args, SetOp::Inter, false, true)
+}
+
+// ---------------------------------------------------------------------------------------
+// ZSCAN
+// ---------------------------------------------------------------------------------------
+
+fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let cursor = parse_cursor(&args[2])?;
+    let mut locked = lock(ctx, &args[1]);
+    let Some(z) = read_zset(&mut locked, &args[1])? else {
+        drop(locked);
+        scan_reply(ctx.out, 0, 0);
+        return Ok(());
+    };
+    let (pattern, count) = scan_options(&args[3..])?;
+    let (next, found) = z.scan(cursor, count);
+    let found: Vec<(&[u8], f64)> =
+        found.into_iter().filter(|(m, _)| pattern.is_none_or(|p| glob_match(p, m, false))).collect();
+    // Scores are bulk strings here, in RESP3 too (as Redis).
+    scan_reply(ctx.out, next, found.len() * 2);
+    for (m, s) in found {
+        ctx.out.bulk(m);
+        ctx.out.bulk(format_double(s).as_bytes());
+    }
+    Ok(())
+}

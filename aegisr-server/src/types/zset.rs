@@ -1,25 +1,884 @@
-//! Sorted sets: unique members ordered by score.
+//! Sorted sets: unique members ordered by score, ties ordered by member bytes.
 //!
-//! Placeholder representation: the family's engineer replaces it (compact encoding for
-//! small values, the full structure past the `*-max-listpack-*` thresholds).
+//! Two representations, as in Redis:
+//! - listpack: a `Vec<(score, member)>` kept sorted, for at most `zset-max-listpack-entries`
+//!   members of at most `zset-max-listpack-value` bytes (lookups by member are linear, as
+//!   in Redis's listpack, which is fine at that size);
+//! - skiplist: a skiplist with spans (Redis's zskiplist), so ranks cost O(log n), plus a hash
+//!   index from member to node. The nodes live in an arena (`Vec`) and link to each other
+//!   by index, which needs no unsafe code; the index stores arena positions, so a member's
+//!   bytes are stored once.
+//!
+//! Everything positional is expressed with ranks (0-based, ascending): a score or lex range
+//! becomes a rank range via [`ZSet::count_while`], and iteration starts at a rank.
 
-/// A zset value.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ZSet {
+use std::cmp::Ordering;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+
+/// The thresholds that choose a sorted set's representation (from the config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZSetLimits {
+    pub max_listpack_entries: usize,
+    pub max_listpack_value: usize,
+}
+
+impl Default for ZSetLimits {
+    fn default() -> ZSetLimits {
+        ZSetLimits { max_listpack_entries: 128, max_listpack_value: 64 }
+    }
+}
+
+/// The order of entries: by score, then by member bytes. Scores are never NaN.
+pub fn entry_cmp(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u8]) -> Ordering {
+    a_score.partial_cmp(&b_score).unwrap_or(Ordering::Equal).then_with(|| a_member.cmp(b_member))
+}
+
+/// Most levels a node can have (Redis's ZSKIPLIST_MAXLEVEL).
+const MAX_LEVEL: usize = 32;
+/// The arena index of the header node; as a link it means "none".
+const NIL: usize = 0;
+
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    forward: usize,
+    /// How many rank positions this link skips.
+    span: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    member: Box<[u8]>,
+    score: f64,
+    backward: usize,
+    levels: Vec<Level>,
+}
+
+/// A skiplist with spans over an arena, plus a hash index of members.
+#[derive(Clone)]
+pub struct SkipList {
+    /// `nodes[0]` is the header; freed nodes are listed in `free` for reuse.
+    nodes: Vec<Node>,
+    free: Vec<usize>,
+    tail: usize,
+    level: usize,
     len: usize,
+    index: HashTable<usize>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl std::fmt::Debug for SkipList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut list = f.debug_list();
+        let mut x = self.nodes[NIL].levels[0].forward;
+        while x != NIL {
+            list.entry(&(self.nodes[x].score, String::from_utf8_lossy(&self.nodes[x].member)));
+            x = self.nodes[x].levels[0].forward;
+        }
+        list.finish()
+    }
+}
+
+fn random_level() -> usize {
+    // Each further level with probability 1/4 (Redis's ZSKIPLIST_P).
+    let mut level = 1;
+    while level < MAX_LEVEL && fastrand::u8(..4) == 0 {
+        level += 1;
+    }
+    level
+}
+
+impl SkipList {
+    fn new(capacity: usize) -> SkipList {
+        let header = Node {
+            member: Box::default(),
+            score: 0.0,
+            backward: NIL,
+            levels: vec![Level { forward: NIL, span: 0 }; MAX_LEVEL],
+        };
+        let mut nodes = Vec::with_capacity(capacity + 1);
+        nodes.push(header);
+        SkipList {
+            nodes,
+            free: Vec::new(),
+            tail: NIL,
+            level: 1,
+            len: 0,
+            index: HashTable::with_capacity(capacity),
+            hasher: Default::default(),
+        }
+    }
+
+    fn find(&self, member: &[u8]) -> Option<usize> {
+        let hash = self.hasher.hash_one(member);
+        self.index.find(hash, |&i| *self.nodes[i].member == *member).copied()
+    }
+
+    /// The nodes after which a node of `(score, member)` goes, per level, and their ranks.
+    fn path(&self, score: f64, member: &[u8]) -> ([usize; MAX_LEVEL], [usize; MAX_LEVEL]) {
+        let mut update = [NIL; MAX_LEVEL];
+        let mut rank = [0usize; MAX_LEVEL];
+        let mut x = NIL;
+        for i in (0..self.level).rev() {
+            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+            loop {
+                let next = self.nodes[x].levels[i].forward;
+                if next == NIL
+                    || entry_cmp(self.nodes[next].score, &self.nodes[next].member, score, member) != Ordering::Less
+                {
+                    break;
+                }
+                rank[i] += self.nodes[x].levels[i].span;
+                x = next;
+            }
+            update[i] = x;
+        }
+        (update, rank)
+    }
+
+    /// Links node `x` (its member and score set, not linked) into the lists.
+    fn link(&mut self, x: usize) {
+        let (mut update, mut rank) = self.path(self.nodes[x].score, &self.nodes[x].member);
+        let level = random_level();
+        if level > self.level {
+            for i in self.level..level {
+                rank[i] = 0;
+                update[i] = NIL;
+                self.nodes[NIL].levels[i].span = self.len;
+            }
+            self.level = level;
+        }
+        let mut levels = Vec::with_capacity(level);
+        for i in 0..level {
+            let prev = self.nodes[update[i]].levels[i];
+            levels.push(Level { forward: prev.forward, span: prev.span - (rank[0] - rank[i]) });
+            self.nodes[update[i]].levels[i] = Level { forward: x, span: rank[0] - rank[i] + 1 };
+        }
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(level) {
+            self.nodes[u].levels[i].span += 1;
+        }
+        let next = levels[0].forward;
+        self.nodes[x].levels = levels;
+        self.nodes[x].backward = update[0];
+        if next == NIL {
+            self.tail = x;
+        } else {
+            self.nodes[next].backward = x;
+        }
+        self.len += 1;
+    }
+
+    /// Unlinks node `x` from the lists (it stays in the arena and the index).
+    fn unlink(&mut self, x: usize) {
+        let (update, _) = self.path(self.nodes[x].score, &self.nodes[x].member);
+        for (i, &u) in update.iter().enumerate().take(self.level) {
+            if self.nodes[u].levels[i].forward == x {
+                let removed = self.nodes[x].levels[i];
+                let link = &mut self.nodes[u].levels[i];
+                link.span = link.span + removed.span - 1;
+                link.forward = removed.forward;
+            } else {
+                self.nodes[u].levels[i].span -= 1;
+            }
+        }
+        let next = self.nodes[x].levels[0].forward;
+        let prev = self.nodes[x].backward;
+        if next == NIL {
+            self.tail = prev;
+        } else {
+            self.nodes[next].backward = prev;
+        }
+        while self.level > 1 && self.nodes[NIL].levels[self.level - 1].forward == NIL {
+            self.level -= 1;
+        }
+        self.len -= 1;
+    }
+
+    /// Adds a member known not to be present.
+    fn insert_new(&mut self, member: Box<[u8]>, score: f64) {
+        let node = Node { member, score, backward: NIL, levels: Vec::new() };
+        let x = match self.free.pop() {
+            Some(x) => {
+                self.nodes[x] = node;
+                x
+            }
+            None => {
+                self.nodes.push(node);
+                self.nodes.len() - 1
+            }
+        };
+        let SkipList { nodes, index, hasher, .. } = self;
+        let hash = hasher.hash_one(&*nodes[x].member);
+        index.insert_unique(hash, x, |&i| hasher.hash_one(&*nodes[i].member));
+        self.link(x);
+    }
+
+    fn set_score(&mut self, x: usize, score: f64) {
+        let node = &self.nodes[x];
+        // Stays in place when still between its neighbours (Redis's zslUpdateScore).
+        let prev_ok = node.backward == NIL || {
+            let p = &self.nodes[node.backward];
+            entry_cmp(p.score, &p.member, score, &node.member) == Ordering::Less
+        };
+        let next = node.levels[0].forward;
+        let next_ok = next == NIL || {
+            let n = &self.nodes[next];
+            entry_cmp(n.score, &n.member, score, &node.member) == Ordering::Greater
+        };
+        if prev_ok && next_ok {
+            self.nodes[x].score = score;
+        } else {
+            self.unlink(x);
+            self.nodes[x].score = score;
+            self.link(x);
+        }
+    }
+
+    fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        let x = self.find(member)?;
+        self.unlink(x);
+        let SkipList { nodes, index, hasher, .. } = self;
+        let hash = hasher.hash_one(member);
+        if let Ok(entry) = index.find_entry(hash, |&i| i == x) {
+            entry.remove();
+        }
+        let score = nodes[x].score;
+        // Free the member's memory now; the slot is reused by the next insert.
+        nodes[x].member = Box::default();
+        nodes[x].levels = Vec::new();
+        self.free.push(x);
+        Some(score)
+    }
+
+    /// How many leading entries satisfy `before` (which must hold for a prefix only).
+    fn count_while(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
+        let mut x = NIL;
+        let mut rank = 0;
+        for i in (0..self.level).rev() {
+            loop {
+                let next = self.nodes[x].levels[i].forward;
+                if next == NIL || !before(self.nodes[next].score, &self.nodes[next].member) {
+                    break;
+                }
+                rank += self.nodes[x].levels[i].span;
+                x = next;
+            }
+        }
+        rank
+    }
+
+    /// The node at 0-based `rank`.
+    fn node_at(&self, rank: usize) -> Option<usize> {
+        if rank >= self.len {
+            return None;
+        }
+        let target = rank + 1;
+        let mut x = NIL;
+        let mut traversed = 0;
+        for i in (0..self.level).rev() {
+            loop {
+                let link = self.nodes[x].levels[i];
+                if link.forward == NIL || traversed + link.span > target {
+                    break;
+                }
+                traversed += link.span;
+                x = link.forward;
+            }
+            if traversed == target {
+                return Some(x);
+            }
+        }
+        None
+    }
+
+    /// Checks every structural invariant (tests only).
+    #[cfg(test)]
+    fn check(&self) {
+        let mut x = self.nodes[NIL].levels[0].forward;
+        let mut prev = NIL;
+        let mut count = 0;
+        while x != NIL {
+            assert_eq!(self.nodes[x].backward, prev);
+            if prev != NIL {
+                let (p, n) = (&self.nodes[prev], &self.nodes[x]);
+                assert_eq!(entry_cmp(p.score, &p.member, n.score, &n.member), Ordering::Less);
+            }
+            assert_eq!(self.find(&self.nodes[x].member), Some(x));
+            count += 1;
+            prev = x;
+            x = self.nodes[x].levels[0].forward;
+        }
+        assert_eq!((count, self.tail, self.index.len()), (self.len, prev, self.len));
+        for r in 0..self.len {
+            let x = self.node_at(r).unwrap();
+            let n = &self.nodes[x];
+            assert_eq!(self.count_while(|s, m| entry_cmp(s, m, n.score, &n.member) == Ordering::Less), r);
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Repr {
+    Listpack(Vec<(f64, Box<[u8]>)>),
+    Skiplist(Box<SkipList>),
+}
+
+/// A sorted set value.
+#[derive(Debug, Clone)]
+pub struct ZSet {
+    repr: Repr,
+}
+
+impl Default for ZSet {
+    fn default() -> ZSet {
+        ZSet { repr: Repr::Listpack(Vec::new()) }
+    }
+}
+
+impl PartialEq for ZSet {
+    fn eq(&self, other: &ZSet) -> bool {
+        self.len() == other.len()
+            && self.iter_from(0, false).zip(other.iter_from(0, false)).all(|(a, b)| a.0 == b.0 && a.1 == b.1)
+    }
 }
 
 impl ZSet {
+    /// An empty sorted set for about `size_hint` members of at most `max_member_len` bytes
+    /// (Redis's `zsetTypeCreate`).
+    pub fn for_members(size_hint: usize, max_member_len: usize, limits: &ZSetLimits) -> ZSet {
+        if size_hint <= limits.max_listpack_entries && max_member_len <= limits.max_listpack_value {
+            ZSet { repr: Repr::Listpack(Vec::with_capacity(size_hint.min(limits.max_listpack_entries))) }
+        } else {
+            ZSet { repr: Repr::Skiplist(Box::new(SkipList::new(size_hint))) }
+        }
+    }
+
+    /// A sorted set of `entries` (sorted by [`entry_cmp`], no duplicate members), in the
+    /// representation their count and sizes call for (as Redis stores command results).
+    pub fn from_sorted(mut entries: Vec<(f64, Box<[u8]>)>, limits: &ZSetLimits) -> ZSet {
+        for (score, _) in &mut entries {
+            if *score == 0.0 {
+                *score = 0.0; // -0 is stored as 0, as in `set_score`
+            }
+        }
+        let longest = entries.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
+        let mut z = ZSet::for_members(entries.len(), longest, limits);
+        match &mut z.repr {
+            Repr::Listpack(v) => *v = entries,
+            Repr::Skiplist(s) => {
+                for (score, member) in entries {
+                    s.insert_new(member, score);
+                }
+            }
+        }
+        z
+    }
+
     pub fn len(&self) -> usize {
-        self.len
+        match &self.repr {
+            Repr::Listpack(v) => v.len(),
+            Repr::Skiplist(s) => s.len,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// The encoding `OBJECT ENCODING` reports, with Redis's names.
     pub fn encoding(&self) -> &'static str {
-        if self.len <= 128 { "listpack" } else { "skiplist" }
+        match self.repr {
+            Repr::Listpack(_) => "listpack",
+            Repr::Skiplist(_) => "skiplist",
+        }
+    }
+
+    /// Converts to a skiplist now if `size_hint` members or one of `max_member_len` bytes
+    /// would not fit a listpack (Redis's `zsetTypeMaybeConvert`, used by ZADD).
+    pub fn prepare_for(&mut self, size_hint: usize, max_member_len: usize, limits: &ZSetLimits) {
+        if matches!(self.repr, Repr::Listpack(_))
+            && (size_hint > limits.max_listpack_entries || max_member_len > limits.max_listpack_value)
+        {
+            self.convert_to_skiplist(size_hint);
+        }
+    }
+
+    fn convert_to_skiplist(&mut self, extra: usize) {
+        if let Repr::Listpack(v) = &mut self.repr {
+            let mut s = SkipList::new(v.len() + extra);
+            for (score, member) in std::mem::take(v) {
+                s.insert_new(member, score);
+            }
+            self.repr = Repr::Skiplist(Box::new(s));
+        }
+    }
+
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match &self.repr {
+            Repr::Listpack(v) => v.iter().find(|(_, m)| **m == *member).map(|(s, _)| *s),
+            Repr::Skiplist(s) => s.find(member).map(|x| s.nodes[x].score),
+        }
+    }
+
+    /// Sets the score of `member`, adding it if absent; returns its previous score.
+    /// Converts to a skiplist when a listpack would outgrow the limits.
+    pub fn set_score(&mut self, member: &[u8], score: f64, limits: &ZSetLimits) -> Option<f64> {
+        // -0 is stored as 0, as Redis's listpack stores it (and replies it).
+        let score = if score == 0.0 { 0.0 } else { score };
+        if let Repr::Listpack(v) = &mut self.repr {
+            if let Some(pos) = v.iter().position(|(_, m)| **m == *member) {
+                let old = v[pos].0;
+                let (_, boxed) = v.remove(pos);
+                let at = v.partition_point(|(s, m)| entry_cmp(*s, m, score, member) == Ordering::Less);
+                v.insert(at, (score, boxed));
+                return Some(old);
+            }
+            if v.len() < limits.max_listpack_entries && member.len() <= limits.max_listpack_value {
+                let at = v.partition_point(|(s, m)| entry_cmp(*s, m, score, member) == Ordering::Less);
+                v.insert(at, (score, member.into()));
+                return None;
+            }
+            self.convert_to_skiplist(1);
+        }
+        match &mut self.repr {
+            Repr::Skiplist(s) => match s.find(member) {
+                Some(x) => {
+                    let old = s.nodes[x].score;
+                    s.set_score(x, score);
+                    Some(old)
+                }
+                None => {
+                    s.insert_new(member.into(), score);
+                    None
+                }
+            },
+            Repr::Listpack(_) => None,
+        }
+    }
+
+    /// Removes `member`; returns its score if it was there.
+    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        match &mut self.repr {
+            Repr::Listpack(v) => {
+                let pos = v.iter().position(|(_, m)| **m == *member)?;
+                Some(v.remove(pos).0)
+            }
+            Repr::Skiplist(s) => s.remove(member),
+        }
+    }
+
+    /// The 0-based ascending rank of `member`, and its score.
+    pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
+        match &self.repr {
+            Repr::Listpack(v) => v.iter().position(|(_, m)| **m == *member).map(|r| (r, v[r].0)),
+            Repr::Skiplist(s) => {
+                let x = s.find(member)?;
+                let score = s.nodes[x].score;
+                Some((s.count_while(|sc, m| entry_cmp(sc, m, score, member) == Ordering::Less), score))
+            }
+        }
+    }
+
+    /// How many leading (lowest) entries satisfy `before`, which must hold for a prefix of
+    /// the order only (e.g. "score below the range's minimum"). O(log n).
+    pub fn count_while(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
+        match &self.repr {
+            Repr::Listpack(v) => v.partition_point(|(s, m)| before(*s, m)),
+            Repr::Skiplist(s) => s.count_while(before),
+        }
+    }
+
+    /// The entry at 0-based ascending `rank`.
+    pub fn get(&self, rank: usize) -> Option<(&[u8], f64)> {
+        match &self.repr {
+            Repr::Listpack(v) => v.get(rank).map(|(s, m)| (&m[..], *s)),
+            Repr::Skiplist(s) => s.node_at(rank).map(|x| (&s.nodes[x].member[..], s.nodes[x].score)),
+        }
+    }
+
+    /// Entries from `rank` on, ascending, or (`rev`) from `rank` down to rank 0.
+    pub fn iter_from(&self, rank: usize, rev: bool) -> ZIter<'_> {
+        match &self.repr {
+            Repr::Listpack(v) => ZIter::Listpack { entries: v, next: Some(rank).filter(|&r| r < v.len()), rev },
+            Repr::Skiplist(s) => ZIter::Skiplist { list: s, node: s.node_at(rank).unwrap_or(NIL), rev },
+        }
+    }
+
+    /// One ZSCAN step. A listpack returns everything at once with cursor 0, as Redis does.
+    /// A skiplist cursor is an arena slot: nodes never move in the arena while they live
+    /// (a score change relinks the same node), so walking slots upwards returns every
+    /// member present for the whole scan exactly once. Slot 0 is the header, so cursor 0
+    /// can mean "start" and "done". Returns the next cursor and the entries visited.
+    pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<(&[u8], f64)>) {
+        let Repr::Skiplist(s) = &self.repr else {
+            return (0, self.iter_from(0, false).collect());
+        };
+        let start = usize::try_from(cursor).unwrap_or(usize::MAX).max(1);
+        let end = start.saturating_add(count.max(1)).min(s.nodes.len());
+        let found = s
+            .nodes
+            .get(start..end)
+            .unwrap_or(&[])
+            .iter()
+            // Freed slots have no levels; live nodes have at least one.
+            .filter(|n| !n.levels.is_empty())
+            .map(|n| (&n.member[..], n.score))
+            .collect();
+        let next = if end >= s.nodes.len() { 0 } else { end as u64 };
+        (next, found)
+    }
+
+    /// Removes the entries of ranks `start..end`; returns how many were removed.
+    pub fn remove_ranks(&mut self, start: usize, end: usize) -> usize {
+        let end = end.min(self.len());
+        if start >= end {
+            return 0;
+        }
+        if let Repr::Listpack(v) = &mut self.repr {
+            v.drain(start..end);
+            return end - start;
+        }
+        let members: Vec<Box<[u8]>> = self.iter_from(start, false).take(end - start).map(|(m, _)| m.into()).collect();
+        if let Repr::Skiplist(s) = &mut self.repr {
+            for m in members {
+                s.remove(&m);
+            }
+        }
+        end - start
+    }
+}
+
+/// An iterator over entries in rank order (or reverse), yielding `(member, score)`.
+pub enum ZIter<'a> {
+    Listpack { entries: &'a [(f64, Box<[u8]>)], next: Option<usize>, rev: bool },
+    Skiplist { list: &'a SkipList, node: usize, rev: bool },
+}
+
+impl<'a> Iterator for ZIter<'a> {
+    type Item = (&'a [u8], f64);
+
+    fn next(&mut self) -> Option<(&'a [u8], f64)> {
+        match self {
+            ZIter::Listpack { entries, next, rev } => {
+                let i = (*next)?;
+                *next = if *rev { i.checked_sub(1) } else { Some(i + 1).filter(|&n| n < entries.len()) };
+                entries.get(i).map(|(s, m)| (&m[..], *s))
+            }
+            ZIter::Skiplist { list, node, rev } => {
+                if *node == NIL {
+                    return None;
+                }
+                let n = &list.nodes[*node];
+                *node = if *rev { n.backward } else { n.levels[0].forward };
+                Some((&n.member[..], n.score))
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for ZIter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ZIter")
+    }
+}
+
+/// A score range bound as ZRANGEBYSCORE takes it: `1.5`, `(1.5` (exclusive), `-inf`, `+inf`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreBound {
+    pub value: f64,
+    pub exclusive: bool,
+}
+
+impl ScoreBound {
+    /// Parses one bound (Redis's `zslParseRange` half); `None` when not a float.
+    pub fn parse(arg: &[u8]) -> Option<ScoreBound> {
+        let (exclusive, text) = match arg.split_first() {
+            Some((b'(', rest)) => (true, rest),
+            _ => (false, arg),
+        };
+        super::string::parse_f64(text).map(|value| ScoreBound { value, exclusive })
+    }
+}
+
+/// A score range `[min, max]` with optionally exclusive ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreRange {
+    pub min: ScoreBound,
+    pub max: ScoreBound,
+}
+
+impl ScoreRange {
+    /// The ascending rank range of the entries within this range.
+    pub fn ranks(&self, z: &ZSet) -> std::ops::Range<usize> {
+        let (min, max) = (self.min, self.max);
+        let start = z.count_while(|s, _| if min.exclusive { s <= min.value } else { s < min.value });
+        let end = z.count_while(|s, _| if max.exclusive { s < max.value } else { s <= max.value });
+        start..end.max(start)
+    }
+}
+
+/// A lex range bound: `-` (before everything), `+` (after everything), `[x` or `(x`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LexBound {
+    Min,
+    Max,
+    Inclusive(Vec<u8>),
+    Exclusive(Vec<u8>),
+}
+
+impl LexBound {
+    /// Parses one bound (Redis's `zslParseLexRangeItem`); `None` when malformed.
+    pub fn parse(arg: &[u8]) -> Option<LexBound> {
+        match arg.split_first() {
+            Some((b'+', [])) => Some(LexBound::Max),
+            Some((b'-', [])) => Some(LexBound::Min),
+            Some((b'(', rest)) => Some(LexBound::Exclusive(rest.to_vec())),
+            Some((b'[', rest)) => Some(LexBound::Inclusive(rest.to_vec())),
+            _ => None,
+        }
+    }
+
+    /// Whether `member` sorts before this bound taken as a range's start.
+    fn before_start(&self, member: &[u8]) -> bool {
+        match self {
+            LexBound::Min => false,
+            LexBound::Max => true,
+            LexBound::Inclusive(b) => member < &b[..],
+            LexBound::Exclusive(b) => member <= &b[..],
+        }
+    }
+
+    /// Whether `member` is not after this bound taken as a range's end.
+    fn within_end(&self, member: &[u8]) -> bool {
+        match self {
+            LexBound::Min => false,
+            LexBound::Max => true,
+            LexBound::Inclusive(b) => member <= &b[..],
+            LexBound::Exclusive(b) => member < &b[..],
+        }
+    }
+}
+
+/// A lex range, meaningful when all scores are equal (as in Redis).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LexRange {
+    pub min: LexBound,
+    pub max: LexBound,
+}
+
+impl LexRange {
+    /// The ascending rank range of the entries within this range.
+    pub fn ranks(&self, z: &ZSet) -> std::ops::Range<usize> {
+        let start = z.count_while(|_, m| self.min.before_start(m));
+        let end = z.count_while(|_, m| self.max.within_end(m));
+        start..end.max(start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn entries(z: &ZSet) -> Vec<(Vec<u8>, f64)> {
+        z.iter_from(0, false).map(|(m, s)| (m.to_vec(), s)).collect()
+    }
+
+    fn skiplist(z: &ZSet) -> &SkipList {
+        match &z.repr {
+            Repr::Skiplist(s) => s,
+            Repr::Listpack(_) => panic!("not a skiplist"),
+        }
+    }
+
+    #[test]
+    fn orders_by_score_then_member_and_ranks() {
+        let l = ZSetLimits { max_listpack_entries: 0, max_listpack_value: 0 };
+        let mut z = ZSet::for_members(1, 1, &l);
+        assert_eq!(z.encoding(), "skiplist");
+        for (m, s) in [("b", 1.0), ("a", 1.0), ("c", 0.5), ("d", f64::INFINITY), ("e", f64::NEG_INFINITY)] {
+            assert_eq!(z.set_score(m.as_bytes(), s, &l), None);
+        }
+        skiplist(&z).check();
+        let order: Vec<_> = z.iter_from(0, false).map(|(m, _)| String::from_utf8_lossy(m).into_owned()).collect();
+        assert_eq!(order, ["e", "c", "a", "b", "d"]);
+        let rev: Vec<_> = z.iter_from(4, true).map(|(m, _)| String::from_utf8_lossy(m).into_owned()).collect();
+        assert_eq!(rev, ["d", "b", "a", "c", "e"]);
+        assert_eq!(z.rank(b"a"), Some((2, 1.0)));
+        assert_eq!(z.get(3), Some((&b"b"[..], 1.0)));
+        assert_eq!(z.set_score(b"a", 2.0, &l), Some(1.0));
+        assert_eq!(z.rank(b"a"), Some((3, 2.0)));
+        skiplist(&z).check();
+        assert_eq!(z.remove(b"c"), Some(0.5));
+        assert_eq!(z.remove(b"c"), None);
+        skiplist(&z).check();
+        assert_eq!(z.remove_ranks(1, 3), 2);
+        skiplist(&z).check();
+        assert_eq!(entries(&z), vec![(b"e".to_vec(), f64::NEG_INFINITY), (b"d".to_vec(), f64::INFINITY)]);
+    }
+
+    #[test]
+    fn listpack_converts_past_the_limits() {
+        let l = ZSetLimits { max_listpack_entries: 2, max_listpack_value: 3 };
+        let mut z = ZSet::for_members(1, 1, &l);
+        z.set_score(b"a", 1.0, &l);
+        z.set_score(b"b", 2.0, &l);
+        assert_eq!(z.encoding(), "listpack");
+        z.set_score(b"c", 3.0, &l);
+        assert_eq!(z.encoding(), "skiplist");
+        skiplist(&z).check();
+        let mut z = ZSet::for_members(1, 1, &l);
+        z.set_score(b"long", 1.0, &l);
+        assert_eq!(z.encoding(), "skiplist");
+        assert_eq!(ZSet::for_members(3, 1, &l).encoding(), "skiplist");
+        let mut z = ZSet::default();
+        z.prepare_for(1, 4, &l);
+        assert_eq!(z.encoding(), "skiplist");
+    }
+
+    #[test]
+    fn ranges_map_to_ranks() {
+        let l = ZSetLimits::default();
+        for limits in [l, ZSetLimits { max_listpack_entries: 0, max_listpack_value: 0 }] {
+            let mut z = ZSet::for_members(5, 1, &limits);
+            for (i, m) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+                z.set_score(m.as_bytes(), i as f64, &limits);
+            }
+            let r = |min: &str, max: &str| {
+                ScoreRange {
+                    min: ScoreBound::parse(min.as_bytes()).unwrap(),
+                    max: ScoreBound::parse(max.as_bytes()).unwrap(),
+                }
+                .ranks(&z)
+            };
+            assert_eq!(r("1", "3"), 1..4);
+            assert_eq!(r("(1", "(3"), 2..3);
+            assert_eq!(r("-inf", "+inf"), 0..5);
+            assert!(r("3", "1").is_empty());
+            let lex = |min: &str, max: &str| LexRange {
+                min: LexBound::parse(min.as_bytes()).unwrap(),
+                max: LexBound::parse(max.as_bytes()).unwrap(),
+            };
+            let mut same = ZSet::for_members(5, 1, &limits);
+            for m in ["a", "b", "c", "d", "e"] {
+                same.set_score(m.as_bytes(), 0.0, &limits);
+            }
+            assert_eq!(lex("[b", "(d").ranks(&same), 1..3);
+            assert_eq!(lex("-", "+").ranks(&same), 0..5);
+            assert_eq!(lex("+", "-").ranks(&same).len(), 0);
+            assert_eq!(lex("(a", "[a").ranks(&same).len(), 0);
+        }
+        assert!(ScoreBound::parse(b"nan").is_none());
+        assert!(ScoreBound::parse(b"(").is_none());
+        assert!(LexBound::parse(b"a").is_none());
+        assert!(LexBound::parse(b"").is_none());
+    }
+
+    #[test]
+    fn many_members_keep_the_invariants() {
+        let l = ZSetLimits { max_listpack_entries: 0, max_listpack_value: 0 };
+        let mut z = ZSet::for_members(1000, 8, &l);
+        for i in 0..1000u32 {
+            z.set_score(format!("m{i}").as_bytes(), f64::from(i % 37), &l);
+        }
+        for i in (0..1000u32).step_by(3) {
+            z.remove(format!("m{i}").as_bytes());
+        }
+        for i in (0..1000u32).step_by(5) {
+            z.set_score(format!("m{i}").as_bytes(), f64::from(i % 11), &l);
+        }
+        skiplist(&z).check();
+    }
+
+    #[test]
+    fn a_scan_returns_members_present_throughout() {
+        let l = ZSetLimits { max_listpack_entries: 0, max_listpack_value: 0 };
+        let mut z = ZSet::for_members(1, 1, &l);
+        for i in 0..500u32 {
+            z.set_score(format!("m{i}").as_bytes(), f64::from(i), &l);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let (mut cursor, mut round) = (0, 0u32);
+        loop {
+            let (next, found) = z.scan(cursor, 9);
+            for (m, _) in found {
+                assert!(seen.insert(m.to_vec()), "duplicate");
+            }
+            z.remove(format!("m{}", round * 2 + 1).as_bytes());
+            z.set_score(format!("new{round}").as_bytes(), 1.0, &l);
+            z.set_score(format!("m{}", round * 2).as_bytes(), -f64::from(round), &l);
+            round += 1;
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        for i in (0..500u32).step_by(2) {
+            assert!(seen.contains(format!("m{i}").as_bytes()), "m{i} missed");
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Set(u8, i8),
+        Remove(u8),
+        RemoveRanks(usize, usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            5 => (0u8..40, -5i8..5).prop_map(|(m, s)| Op::Set(m, s)),
+            2 => (0u8..40).prop_map(Op::Remove),
+            1 => (0usize..20, 0usize..4).prop_map(|(a, n)| Op::RemoveRanks(a, a + n)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_like_a_sorted_model(ops in proptest::collection::vec(op(), 1..300), entries_limit in 0usize..12) {
+            let l = ZSetLimits { max_listpack_entries: entries_limit, max_listpack_value: 3 };
+            let mut z = ZSet::default();
+            let mut model: BTreeMap<Vec<u8>, f64> = BTreeMap::new();
+            for op in ops {
+                match op {
+                    Op::Set(m, s) => {
+                        // Some members are longer than the value limit.
+                        let member = if m % 7 == 0 { format!("long{m}") } else { format!("m{m}") };
+                        let old = z.set_score(member.as_bytes(), f64::from(s), &l);
+                        prop_assert_eq!(old, model.insert(member.into_bytes(), f64::from(s)));
+                    }
+                    Op::Remove(m) => {
+                        let member = format!("m{m}");
+                        prop_assert_eq!(z.remove(member.as_bytes()), model.remove(member.as_bytes()));
+                    }
+                    Op::RemoveRanks(a, b) => {
+                        let mut sorted: Vec<_> = model.iter().map(|(m, s)| (*s, m.clone())).collect();
+                        sorted.sort_by(|x, y| entry_cmp(x.0, &x.1, y.0, &y.1));
+                        let removed = z.remove_ranks(a, b);
+                        let expected: Vec<_> = sorted.iter().skip(a).take(b.saturating_sub(a)).collect();
+                        prop_assert_eq!(removed, expected.len());
+                        for (_, m) in expected {
+                            model.remove(m);
+                        }
+                    }
+                }
+                let mut sorted: Vec<_> = model.iter().map(|(m, s)| (m.clone(), *s)).collect();
+                sorted.sort_by(|x, y| entry_cmp(x.1, &x.0, y.1, &y.0));
+                prop_assert_eq!(entries(&z), sorted.clone());
+                for (r, (m, s)) in sorted.iter().enumerate() {
+                    prop_assert_eq!(z.rank(m), Some((r, *s)));
+                    prop_assert_eq!(z.score(m), Some(*s));
+                }
+                let rev: Vec<_> = z.iter_from(z.len().saturating_sub(1), true).map(|(m, s)| (m.to_vec(), s)).collect();
+                prop_assert_eq!(rev.len(), sorted.len());
+                if let Repr::Skiplist(s) = &z.repr {
+                    s.check();
+                }
+            }
+        }
     }
 }
