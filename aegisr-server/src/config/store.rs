@@ -1,8 +1,8 @@
 //! The live configuration: every option's current value, kept in CONFIG GET's text form,
 //! plus atomics for the few values the hot path reads.
 
-use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 
@@ -37,6 +37,9 @@ pub struct Limits {
 /// Every option's current value.
 pub struct ConfigStore {
     values: RwLock<BTreeMap<&'static str, String>>,
+    /// The numeric options (integers, sizes, booleans as 0/1) by exact name, kept as
+    /// atomics so commands can read a threshold per call without a lock or a parse.
+    numbers: HashMap<&'static str, AtomicI64, foldhash::fast::RandomState>,
     limits: Limits,
     /// No-effect options already logged, so each is logged once.
     warned: Mutex<HashSet<&'static str>>,
@@ -90,8 +93,17 @@ impl ConfigStore {
             .iter()
             .map(|o| (o.name, normalize(o, o.default).unwrap_or_else(|_| o.default.to_owned())))
             .collect();
-        let store =
-            ConfigStore { values: RwLock::new(values), limits: Limits::default(), warned: Mutex::new(HashSet::new()) };
+        let numbers = OPTIONS
+            .iter()
+            .filter(|o| !matches!(o.kind, OptionKind::Enum(_) | OptionKind::String))
+            .map(|o| (o.name, AtomicI64::new(0)))
+            .collect();
+        let store = ConfigStore {
+            values: RwLock::new(values),
+            numbers,
+            limits: Limits::default(),
+            warned: Mutex::new(HashSet::new()),
+        };
         store.refresh_limits();
         store
     }
@@ -133,6 +145,17 @@ impl ConfigStore {
     }
 
     fn refresh_limits(&self) {
+        {
+            let values = self.values.read();
+            for (name, number) in &self.numbers {
+                let value = values.get(name).map_or(0, |v| match v.as_str() {
+                    "yes" => 1,
+                    "no" => 0,
+                    v => v.parse::<i64>().unwrap_or(i64::MAX),
+                });
+                number.store(value, Ordering::Relaxed);
+            }
+        }
         let l = &self.limits;
         l.proto_max_bulk_len.store(self.u64("proto-max-bulk-len"), Ordering::Relaxed);
         l.query_buffer_limit.store(self.u64("client-query-buffer-limit"), Ordering::Relaxed);
@@ -164,12 +187,18 @@ impl ConfigStore {
 
     /// An integer or memory option (0 if absent or negative).
     pub fn u64(&self, name: &str) -> u64 {
-        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+        match self.numbers.get(name) {
+            Some(number) => u64::try_from(number.load(Ordering::Relaxed)).unwrap_or(0),
+            None => self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0),
+        }
     }
 
-    /// A signed integer option (0 if absent).
+    /// A signed integer option (0 if absent). Cheap for an exact option name.
     pub fn i64(&self, name: &str) -> i64 {
-        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+        match self.numbers.get(name) {
+            Some(number) => number.load(Ordering::Relaxed),
+            None => self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0),
+        }
     }
 
     pub fn bool(&self, name: &str) -> bool {

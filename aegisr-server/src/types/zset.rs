@@ -16,6 +16,7 @@ use std::cmp::Ordering;
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
+use smallvec::SmallVec;
 
 /// The thresholds that choose a sorted set's representation (from the config).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +53,9 @@ struct Node {
     member: Box<[u8]>,
     score: f64,
     backward: usize,
-    levels: Vec<Level>,
+    /// Inline for the usual one or two levels, so a search step touches one node, not a
+    /// node and a separate level array.
+    levels: SmallVec<[Level; 2]>,
 }
 
 /// A skiplist with spans over an arena, plus a hash index of members.
@@ -95,7 +98,7 @@ impl SkipList {
             member: Box::default(),
             score: 0.0,
             backward: NIL,
-            levels: vec![Level { forward: NIL, span: 0 }; MAX_LEVEL],
+            levels: smallvec::smallvec![Level { forward: NIL, span: 0 }; MAX_LEVEL],
         };
         let mut nodes = Vec::with_capacity(capacity + 1);
         nodes.push(header);
@@ -149,7 +152,7 @@ impl SkipList {
             }
             self.level = level;
         }
-        let mut levels = Vec::with_capacity(level);
+        let mut levels: SmallVec<[Level; 2]> = SmallVec::with_capacity(level);
         for i in 0..level {
             let prev = self.nodes[update[i]].levels[i];
             levels.push(Level { forward: prev.forward, span: prev.span - (rank[0] - rank[i]) });
@@ -197,7 +200,7 @@ impl SkipList {
 
     /// Adds a member known not to be present.
     fn insert_new(&mut self, member: Box<[u8]>, score: f64) {
-        let node = Node { member, score, backward: NIL, levels: Vec::new() };
+        let node = Node { member, score, backward: NIL, levels: SmallVec::new() };
         let x = match self.free.pop() {
             Some(x) => {
                 self.nodes[x] = node;
@@ -246,7 +249,7 @@ impl SkipList {
         let score = nodes[x].score;
         // Free the member's memory now; the slot is reused by the next insert.
         nodes[x].member = Box::default();
-        nodes[x].levels = Vec::new();
+        nodes[x].levels = SmallVec::new();
         self.free.push(x);
         Some(score)
     }
