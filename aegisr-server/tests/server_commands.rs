@@ -63,6 +63,33 @@ fn command_getkeys_list_and_docs() {
     let err = cmd("COMMAND").arg("GETKEYS").arg("GET").query::<Value>(&mut con).unwrap_err();
     assert!(err.to_string().contains("Invalid number of arguments specified for command"), "{err}");
 
+    // Commands whose keys are counted by an argument.
+    let keys: Vec<String> = cmd("COMMAND")
+        .arg("GETKEYS")
+        .arg("ZUNIONSTORE")
+        .arg("dest")
+        .arg(2)
+        .arg("a")
+        .arg("b")
+        .arg("WEIGHTS")
+        .arg(1)
+        .arg(2)
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(keys, ["dest", "a", "b"]);
+    let keys: Vec<String> =
+        cmd("COMMAND").arg("GETKEYS").arg("LMPOP").arg(2).arg("a").arg("b").arg("LEFT").query(&mut con).unwrap();
+    assert_eq!(keys, ["a", "b"]);
+    let err = cmd("COMMAND")
+        .arg("GETKEYS")
+        .arg("ZUNIONSTORE")
+        .arg("dest")
+        .arg(9)
+        .arg("a")
+        .query::<Value>(&mut con)
+        .unwrap_err();
+    assert!(err.to_string().contains("Invalid arguments specified for command"), "{err}");
+
     let names: Vec<String> = cmd("COMMAND").arg("LIST").query(&mut con).unwrap();
     assert!(names.contains(&"get".into()) && names.contains(&"config|set".into()));
     let names: Vec<String> =

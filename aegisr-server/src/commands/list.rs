@@ -141,6 +141,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         flags: Flags::WRITE.or(Flags::MOVABLE_KEYS),
         keys: KeyRange::NONE,
+        numkeys_at: Some(1),
         ..spec(
             "lmpop",
             -4,

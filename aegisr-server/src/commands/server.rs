@@ -11,37 +11,51 @@ use crate::reply::ReplySink;
 use crate::server::info;
 
 fn write_key_specs(out: &mut dyn ReplySink, spec: &CommandSpec) {
-    if spec.keys.first <= 0 {
-        out.array(0);
-        return;
-    }
-    let KeyRange { first, last, step } = spec.keys;
-    out.array(1);
-    out.map(3);
-    out.bulk(b"flags");
+    let range = (spec.keys.first > 0).then_some(spec.keys);
+    out.array(usize::from(range.is_some()) + usize::from(spec.numkeys_at.is_some()));
     let access = if spec.flags.contains(Flags::WRITE) { "RW" } else { "RO" };
-    out.set(1);
-    out.simple(access);
-    out.bulk(b"begin_search");
-    out.map(2);
-    out.bulk(b"type");
-    out.bulk(b"index");
-    out.bulk(b"spec");
-    out.map(1);
-    out.bulk(b"index");
-    out.integer(i64::from(first));
-    out.bulk(b"find_keys");
-    out.map(2);
-    out.bulk(b"type");
-    out.bulk(b"range");
-    out.bulk(b"spec");
-    out.map(3);
-    out.bulk(b"lastkey");
-    out.integer(i64::from(if last < 0 { last } else { last - first }));
-    out.bulk(b"keystep");
-    out.integer(i64::from(step));
-    out.bulk(b"limit");
-    out.integer(0);
+    let begin = |out: &mut dyn ReplySink, index: i64| {
+        out.map(3);
+        out.bulk(b"flags");
+        out.set(1);
+        out.simple(access);
+        out.bulk(b"begin_search");
+        out.map(2);
+        out.bulk(b"type");
+        out.bulk(b"index");
+        out.bulk(b"spec");
+        out.map(1);
+        out.bulk(b"index");
+        out.integer(index);
+        out.bulk(b"find_keys");
+        out.map(2);
+        out.bulk(b"type");
+    };
+    if let Some(KeyRange { first, last, step }) = range {
+        begin(out, i64::from(first));
+        out.bulk(b"range");
+        out.bulk(b"spec");
+        out.map(3);
+        out.bulk(b"lastkey");
+        out.integer(i64::from(if last < 0 { last } else { last - first }));
+        out.bulk(b"keystep");
+        out.integer(i64::from(step));
+        out.bulk(b"limit");
+        out.integer(0);
+    }
+    if let Some(at) = spec.numkeys_at {
+        // Redis's "keynum" spec: the count is at the search start, the keys right after it.
+        begin(out, i64::try_from(at).unwrap_or(i64::MAX));
+        out.bulk(b"keynum");
+        out.bulk(b"spec");
+        out.map(3);
+        out.bulk(b"keynumidx");
+        out.integer(0);
+        out.bulk(b"firstkey");
+        out.integer(1);
+        out.bulk(b"keystep");
+        out.integer(1);
+    }
 }
 
 /// One COMMAND INFO entry, in Redis 7's ten-element shape.
@@ -176,7 +190,7 @@ fn command_getkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         }
         Err(_) => return Err(CommandError::err("Invalid command specified")),
     };
-    let keys: Vec<&Bytes> = spec.keys.keys(target).collect();
+    let keys = spec.keys_of(target).ok_or_else(|| CommandError::err("Invalid arguments specified for command"))?;
     if keys.is_empty() {
         return Err(CommandError::err("The command has no key arguments"));
     }

@@ -115,16 +115,19 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         smove,
     ),
     spec("sinter", -2, READ, ALL, "1.0.0", "Intersect multiple sets", "key [key ...]", sinter),
-    spec(
-        "sintercard",
-        -3,
-        READ.or(Flags::MOVABLE_KEYS),
-        KeyRange::NONE,
-        "7.0.0",
-        "Intersect multiple sets and return the cardinality of the result",
-        "numkeys key [key ...] [LIMIT limit]",
-        sintercard,
-    ),
+    CommandSpec {
+        numkeys_at: Some(1),
+        ..spec(
+            "sintercard",
+            -3,
+            READ.or(Flags::MOVABLE_KEYS),
+            KeyRange::NONE,
+            "7.0.0",
+            "Intersect multiple sets and return the cardinality of the result",
+            "numkeys key [key ...] [LIMIT limit]",
+            sintercard,
+        )
+    },
     spec(
         "sinterstore",
         -3,

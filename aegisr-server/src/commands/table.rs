@@ -150,6 +150,9 @@ pub struct CommandSpec {
     pub arity: i32,
     pub flags: Flags,
     pub keys: KeyRange,
+    /// For commands whose keys are counted by an argument (`ZUNION numkeys key ...`): the
+    /// index of that count; the keys follow it. They come after any `keys` range.
+    pub numkeys_at: Option<usize>,
     pub group: Group,
     /// Extra ACL categories beyond those the flags and group imply (e.g. "@dangerous").
     pub acl: &'static [&'static str],
@@ -169,6 +172,7 @@ impl CommandSpec {
         arity: 1,
         flags: Flags::NONE,
         keys: KeyRange::NONE,
+        numkeys_at: None,
         group: Group::Generic,
         acl: &[],
         since: "1.0.0",
@@ -183,6 +187,18 @@ impl CommandSpec {
         let argc = i64::try_from(argc).unwrap_or(i64::MAX);
         let arity = i64::from(self.arity);
         if arity >= 0 { argc == arity } else { argc >= -arity }
+    }
+
+    /// Every key argument of `args` (name first): the fixed range, then the counted keys.
+    /// `None` when a key count is not a number or claims more arguments than there are.
+    pub fn keys_of<'a>(&self, args: &'a [Bytes]) -> Option<Vec<&'a Bytes>> {
+        let mut keys: Vec<&Bytes> = self.keys.keys(args).collect();
+        if let Some(at) = self.numkeys_at {
+            let count = args.get(at).and_then(|n| crate::types::string::parse_i64(n))?;
+            let count = usize::try_from(count).ok()?;
+            keys.extend(args.get(at + 1..at + 1 + count)?);
+        }
+        Some(keys)
     }
 
     /// ACL categories, as COMMAND INFO lists them.
@@ -279,6 +295,12 @@ mod tests {
             if c.keys.first > 0 {
                 assert!(!c.flags.contains(Flags::WRITE | Flags::READONLY), "{} both read and write", c.name);
             }
+            assert_eq!(
+                c.numkeys_at.is_some(),
+                c.flags.contains(Flags::MOVABLE_KEYS),
+                "{}: movable keys need a key count",
+                c.name
+            );
         }
     }
 
@@ -296,5 +318,12 @@ mod tests {
         assert_eq!(keys, vec![&args[1], &args[3]]);
         let keys: Vec<_> = KeyRange::ALL.keys(&args[..1]).collect();
         assert!(keys.is_empty());
+        let zunionstore = lookup(b"zunionstore").unwrap();
+        let args: Vec<Bytes> =
+            ["zunionstore", "dest", "2", "a", "b", "WEIGHTS", "1", "2"].iter().map(|s| Bytes::from(*s)).collect();
+        let keys: Vec<&[u8]> = zunionstore.keys_of(&args).unwrap().into_iter().map(|k| &k[..]).collect();
+        assert_eq!(keys, [&b"dest"[..], b"a", b"b"]);
+        let bad: Vec<Bytes> = ["zunionstore", "dest", "9", "a"].iter().map(|s| Bytes::from(*s)).collect();
+        assert!(zunionstore.keys_of(&bad).is_none());
     }
 }
