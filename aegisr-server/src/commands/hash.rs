@@ -128,13 +128,6 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-/// Locks the shard of `key`. The lock borrows the server, not `ctx`, so the reply can be
-/// written into `ctx.out` while it is held.
-fn lock<'s>(ctx: &Ctx<'s>, key: &[u8]) -> Locked<'s> {
-    let server = ctx.server;
-    server.keyspace.lock_key(ctx.session.db, key)
-}
-
 /// The listpack limits, read per command so CONFIG SET takes effect at once.
 fn limits(ctx: &Ctx<'_>) -> Limits {
     let config = &ctx.server.config;
@@ -189,7 +182,7 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<usize, CommandError> {
     }
     let key = &args[1][..];
     let limits = limits(ctx);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     upsert(&mut locked, key, |hash| {
         Ok(args[2..].chunks_exact(2).filter(|pair| hash.insert(&pair[0], &pair[1], limits)).count())
     })
@@ -210,7 +203,7 @@ fn hmset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, field, value) = (&args[1][..], &args[2][..], &args[3][..]);
     let limits = limits(ctx);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let added = upsert(&mut locked, key, |hash| Ok(!hash.contains(field) && hash.insert(field, value, limits)))?;
     drop(locked);
     ctx.out.integer(i64::from(added));
@@ -218,7 +211,7 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn hget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     match locked.read(&args[1]) {
         Some(entry) => ctx.out.bulk_or_null(hash_of(entry.value())?.get(&args[2])),
         None => ctx.out.null(),
@@ -228,7 +221,7 @@ fn hget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn hmget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let fields = &args[2..];
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let hash = match locked.read(&args[1]) {
         Some(entry) => Some(hash_of(entry.value())?),
         None => None,
@@ -242,7 +235,7 @@ fn hmget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 /// HGETALL, HKEYS, HVALS.
 fn get_all(ctx: &mut Ctx<'_>, args: &[Bytes], fields: bool, values: bool) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let Some(entry) = locked.read(&args[1]) else {
         if fields && values {
             ctx.out.map(0);
@@ -282,7 +275,7 @@ fn hvals(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1][..];
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
         None => 0,
         Some(entry) => {
@@ -300,7 +293,7 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn hexists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let found = match locked.read(&args[1]) {
         Some(entry) => hash_of(entry.value())?.contains(&args[2]),
         None => false,
@@ -311,7 +304,7 @@ fn hexists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn hlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let len = match locked.read(&args[1]) {
         Some(entry) => hash_of(entry.value())?.len(),
         None => 0,
@@ -322,7 +315,7 @@ fn hlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn hstrlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let len = match locked.read(&args[1]) {
         Some(entry) => hash_of(entry.value())?.get(&args[2]).map_or(0, <[u8]>::len),
         None => 0,
@@ -336,7 +329,7 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, field) = (&args[1][..], &args[2][..]);
     let delta = args::int(&args[3])?;
     let limits = limits(ctx);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let n = upsert(&mut locked, key, |hash| {
         let current = match hash.get(field) {
             Some(v) => parse_i64(v).ok_or_else(|| CommandError::err("hash value is not an integer"))?,
@@ -358,7 +351,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         return Err(CommandError::err("value is NaN or Infinity"));
     }
     let limits = limits(ctx);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let text = upsert(&mut locked, key, |hash| {
         let current = hash.get(field).unwrap_or(b"0");
         if parse_f64(current).is_none() {
@@ -392,7 +385,7 @@ fn field_reply(ctx: &mut Ctx<'_>, (field, value): (&[u8], &[u8]), with_values: b
 fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1][..];
     let Some(count_arg) = args.get(2) else {
-        let mut locked = lock(ctx, key);
+        let mut locked = ctx.lock(key);
         let Some(entry) = locked.read(key) else {
             ctx.out.null();
             return Ok(());
@@ -416,7 +409,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         return Err(CommandError::err("value is out of range"));
     }
     let max_reply = ctx.server.config.limits().proto_max_bulk_len.load(Ordering::Relaxed);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let Some(entry) = locked.read(key) else {
         ctx.out.array(0);
         return Ok(());
@@ -493,7 +486,7 @@ fn parse_cursor(arg: &[u8]) -> Result<u64, CommandError> {
 /// walked by position from the top down (see `types::hash`).
 fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let cursor = parse_cursor(&args[2])?;
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let Some(entry) = locked.read(&args[1]) else {
         // Redis replies before it looks at the options.
         ctx.out.array(2);

@@ -154,19 +154,6 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
 ];
 
-/// Locks the shard of `key`. The lock borrows the server, not `ctx`, so the reply can be
-/// written into `ctx.out` while it is held.
-fn lock<'s>(ctx: &Ctx<'s>, key: &[u8]) -> Locked<'s> {
-    let server = ctx.server;
-    server.keyspace.lock_key(ctx.session.db, key)
-}
-
-/// Locks the shards of all `keys`, in the global order, like [`lock`].
-fn lock_all<'s, 'k>(ctx: &Ctx<'s>, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'s> {
-    let server = ctx.server;
-    server.keyspace.lock_keys(ctx.session.db, keys.into_iter().map(|k| &k[..]))
-}
-
 /// The listpack limit, read per command so CONFIG SET takes effect at once.
 fn limit(ctx: &Ctx<'_>) -> Limit {
     Limit::from_fill(ctx.server.config.i64("list-max-listpack-size"))
@@ -224,7 +211,7 @@ fn push(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, only_existing: bool) -> Com
     let key = &args[1][..];
     let elems = &args[2..];
     let limit = limit(ctx);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let len = match locked.get(key) {
         Some(entry) => with_list(entry, |list| {
             push_all(list, end, elems, limit);
@@ -299,7 +286,7 @@ fn pop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CommandResult {
         None => None,
     };
     let limit = limit(ctx);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let Some(entry) = locked.get(key) else {
         match count {
             Some(_) => ctx.out.null_array(),
@@ -333,7 +320,7 @@ fn rpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let len = match locked.read(&args[1]) {
         Some(entry) => list_of(entry.value())?.len(),
         None => 0,
@@ -346,7 +333,7 @@ fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let start = args::int(&args[2])?;
     let end = args::int(&args[3])?;
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let Some(entry) = locked.read(&args[1]) else {
         ctx.out.array(0);
         return Ok(());
@@ -365,7 +352,7 @@ fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn lindex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let Some(entry) = locked.read(&args[1]) else {
         ctx.out.null();
         return Ok(());
@@ -379,7 +366,7 @@ fn lindex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, elem) = (&args[1][..], &args[3][..]);
     let limit = limit(ctx);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let entry = locked.get(key).ok_or(CommandError::NoSuchKey)?;
     list_of(entry.value())?;
     let index = args::int(&args[2])?;
@@ -407,7 +394,7 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     };
     let (key, pivot, elem) = (&args[1][..], &args[3][..], &args[4][..]);
     let limit = limit(ctx);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let reply = match locked.get(key) {
         None => 0,
         Some(entry) => {
@@ -427,7 +414,7 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let count = args::int(&args[2])?;
     let (key, elem) = (&args[1][..], &args[3][..]);
     let limit = limit(ctx);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
         None => 0,
         Some(entry) => {
@@ -450,7 +437,7 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let end = args::int(&args[3])?;
     let key = &args[1][..];
     let limit = limit(ctx);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     if let Some(entry) = locked.get(key) {
         let empty = with_list(entry, |list| {
             list.trim(start, end);
@@ -499,7 +486,7 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             return Err(CommandError::Syntax);
         }
     }
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let positions = match locked.read(key) {
         Some(entry) => list_of(entry.value())?.positions(elem, rank, count.unwrap_or(1), maxlen),
         None => Vec::new(),
@@ -525,7 +512,7 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn move_element(ctx: &mut Ctx<'_>, args: &[Bytes], from: End, to: End) -> CommandResult {
     let (src, dst) = (&args[1][..], &args[2][..]);
     let limit = limit(ctx);
-    let mut locked = lock_all(ctx, &args[1..3]);
+    let mut locked = ctx.lock_keys(&args[1..3]);
     let Some(entry) = locked.get(src) else {
         ctx.out.null();
         return Ok(());
@@ -612,7 +599,7 @@ fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let count = count.unwrap_or(1);
     let keys = &args[2..where_at];
     let limit = limit(ctx);
-    let mut locked = lock_all(ctx, keys);
+    let mut locked = ctx.lock_keys(keys);
     for key in keys {
         let Some(entry) = locked.get(key) else {
             continue;

@@ -52,14 +52,16 @@ pub struct Ctx<'a> {
     pub out: &'a mut dyn ReplySink,
 }
 
-impl Ctx<'_> {
-    /// Locks the shard of `key` in the session's database.
-    pub fn lock(&self, key: &[u8]) -> Locked<'_> {
+impl<'a> Ctx<'a> {
+    /// Locks the shard of `key` in the session's database. The lock borrows the server, not
+    /// the context, so the reply can be written into `out` while it is held (a value is
+    /// copied once, from the table to the output buffer).
+    pub fn lock(&self, key: &[u8]) -> Locked<'a> {
         self.server.keyspace.lock_key(self.session.db, key)
     }
 
-    /// Locks the shards of all `keys`, in the global order.
-    pub fn lock_keys<'k>(&self, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'_> {
+    /// Locks the shards of all `keys`, in the global order, like [`Ctx::lock`].
+    pub fn lock_keys<'k>(&self, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'a> {
         self.server.keyspace.lock_keys(self.session.db, keys.into_iter().map(|k| &k[..]))
     }
 }

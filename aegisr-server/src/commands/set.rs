@@ -176,19 +176,6 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-/// Locks the shard of `key`; the lock borrows the server, not `ctx`, so the reply can be
-/// written while it is held.
-fn lock<'s>(ctx: &Ctx<'s>, key: &[u8]) -> Locked<'s> {
-    let server = ctx.server;
-    server.keyspace.lock_key(ctx.session.db, key)
-}
-
-/// Locks the shards of all `keys` at once, in the global order.
-fn lock_all<'s, 'k>(ctx: &Ctx<'s>, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'s> {
-    let server = ctx.server;
-    server.keyspace.lock_keys(ctx.session.db, keys.into_iter().map(|k| &k[..]))
-}
-
 /// The set thresholds currently configured.
 fn limits(ctx: &Ctx<'_>) -> SetLimits {
     let get = |name: &str| usize::try_from(ctx.server.config.i64(name)).unwrap_or(0);
@@ -274,7 +261,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let limits = limits(ctx);
     let key = &args[1][..];
     let members = &args[2..];
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let added = match locked.get(key) {
         Some(entry) => update_set(entry, |s| {
             s.prepare_for(members.len(), &limits);
@@ -294,7 +281,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1][..];
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
         Some(entry) => {
             let (removed, empty) = update_set(entry, |s| {
@@ -322,7 +309,7 @@ fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn sismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let found = read_set(&mut locked, &args[1])?.is_some_and(|s| s.contains(&args[2]));
     drop(locked);
     ctx.out.integer(i64::from(found));
@@ -330,7 +317,7 @@ fn sismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn smismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let set = read_set(&mut locked, &args[1])?;
     ctx.out.array(args.len() - 2);
     for m in &args[2..] {
@@ -340,7 +327,7 @@ fn smismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn smembers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     match read_set(&mut locked, &args[1])? {
         Some(s) => {
             ctx.out.set(s.len());
@@ -354,7 +341,7 @@ fn smembers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn scard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let len = read_set(&mut locked, &args[1])?.map_or(0, Set::len);
     drop(locked);
     ctx.out.integer(len as i64);
@@ -367,7 +354,7 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let count = args.get(2).map(|a| positive(a)).transpose()?;
     let key = &args[1][..];
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let Some(entry) = locked.get(key) else {
         drop(locked);
         match count {
@@ -416,7 +403,7 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         return Err(CommandError::Syntax);
     }
     let count = args.get(2).map(|a| random_count(ctx, a)).transpose()?;
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let set = read_set(&mut locked, &args[1])?;
     let (Some(count), Some(s)) = (count, set) else {
         match (count, set) {
@@ -463,7 +450,7 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let limits = limits(ctx);
     let (src, dst, member) = (&args[1][..], &args[2][..], &args[3][..]);
-    let mut locked = lock_all(ctx, &args[1..3]);
+    let mut locked = ctx.lock_keys(&args[1..3]);
     let reply = 'reply: {
         let Some(entry) = locked.get(src) else { break 'reply 0 };
         let in_src = set_of(entry)?.contains(member);
@@ -594,7 +581,7 @@ fn store(locked: &mut Locked<'_>, dst: &[u8], result: Set) -> usize {
 }
 
 fn sinter(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock_all(ctx, &args[1..]);
+    let mut locked = ctx.lock_keys(&args[1..]);
     let result = inter(&mut locked, &args[1..])?;
     drop(locked);
     reply_members(ctx.out, &result);
@@ -617,7 +604,7 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             return Err(CommandError::Syntax);
         }
     }
-    let mut locked = lock_all(ctx, keys);
+    let mut locked = ctx.lock_keys(keys);
     let result = inter(&mut locked, keys)?;
     drop(locked);
     let n = if limit == 0 { result.len() } else { result.len().min(limit) };
@@ -627,7 +614,7 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn sinterstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let limits = limits(ctx);
-    let mut locked = lock_all(ctx, &args[1..]);
+    let mut locked = ctx.lock_keys(&args[1..]);
     let result = inter(&mut locked, &args[2..])?;
     let n = store(&mut locked, &args[1], build(&result, &limits));
     drop(locked);
@@ -637,7 +624,7 @@ fn sinterstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn sunion(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let limits = limits(ctx);
-    let mut locked = lock_all(ctx, &args[1..]);
+    let mut locked = ctx.lock_keys(&args[1..]);
     let result = union(&mut locked, &args[1..], &limits)?;
     drop(locked);
     ctx.out.set(result.len());
@@ -649,7 +636,7 @@ fn sunion(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn sunionstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let limits = limits(ctx);
-    let mut locked = lock_all(ctx, &args[1..]);
+    let mut locked = ctx.lock_keys(&args[1..]);
     let result = union(&mut locked, &args[2..], &limits)?;
     let n = store(&mut locked, &args[1], result);
     drop(locked);
@@ -658,7 +645,7 @@ fn sunionstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn sdiff(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock_all(ctx, &args[1..]);
+    let mut locked = ctx.lock_keys(&args[1..]);
     let result = diff(&mut locked, &args[1..])?;
     drop(locked);
     reply_members(ctx.out, &result);
@@ -667,7 +654,7 @@ fn sdiff(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn sdiffstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let limits = limits(ctx);
-    let mut locked = lock_all(ctx, &args[1..]);
+    let mut locked = ctx.lock_keys(&args[1..]);
     let result = diff(&mut locked, &args[2..])?;
     let n = store(&mut locked, &args[1], build(&result, &limits));
     drop(locked);
@@ -729,7 +716,7 @@ pub(super) fn scan_reply(out: &mut dyn ReplySink, cursor: u64, items: usize) {
 
 fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let cursor = parse_cursor(&args[2])?;
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let Some(set) = read_set(&mut locked, &args[1])? else {
         drop(locked);
         scan_reply(ctx.out, 0, 0);

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Ctx, args, errors::CommandError, errors::CommandResult};
-use crate::engine::{Locked, PACK_LIMIT};
+use crate::engine::PACK_LIMIT;
 use crate::types::string::{self as data, LcsError, StrBytes};
 use crate::types::{Value, ValueKind, ValueRef};
 
@@ -159,19 +159,6 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
 ];
 
-/// Locks the shard of `key`. The lock borrows the server, not `ctx`, so the reply can be
-/// written into `ctx.out` while it is held (the value is copied once, table to buffer).
-fn lock<'s>(ctx: &Ctx<'s>, key: &[u8]) -> Locked<'s> {
-    let server = ctx.server;
-    server.keyspace.lock_key(ctx.session.db, key)
-}
-
-/// Locks the shards of all `keys`, in the global order, like [`lock`].
-fn lock_all<'s, 'k>(ctx: &Ctx<'s>, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'s> {
-    let server = ctx.server;
-    server.keyspace.lock_keys(ctx.session.db, keys.into_iter().map(|k| &k[..]))
-}
-
 /// The bytes of a string value, or WRONGTYPE.
 fn string_of(value: ValueRef<'_>) -> Result<StrBytes<'_>, CommandError> {
     value.string_bytes().ok_or(CommandError::WrongType)
@@ -188,7 +175,7 @@ fn max_string_len(ctx: &Ctx<'_>) -> u64 {
 }
 
 fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     match locked.read(&args[1]) {
         Some(entry) => ctx.out.bulk(&string_of(entry.value())?),
         None => ctx.out.null(),
@@ -298,7 +285,7 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     // A large value is copied before locking so it does not hold up the shard; a small one
     // is packed straight from the request under the lock.
     let large = (bytes.len() > PACK_LIMIT).then(|| Value::from_bytes(bytes));
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let deadline = options.expire.map(|e| e.deadline(locked.now(), "set")).transpose()?;
     if options.get || options.nx || options.xx {
         let found = if options.get {
@@ -342,7 +329,7 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     if locked.exists(&args[1]) {
         ctx.out.integer(0);
     } else {
@@ -356,7 +343,7 @@ fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn set_with_expiry(ctx: &mut Ctx<'_>, args: &[Bytes], unit: ExpireUnit, command: &'static str) -> CommandResult {
     let key = &args[1][..];
     let value = Value::from_bytes(&args[3]);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let deadline = Expire { unit, arg: &args[2] }.deadline(locked.now(), command)?;
     locked.set(key, value);
     locked.set_expiry(key, Some(deadline));
@@ -375,7 +362,7 @@ fn psetex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1][..];
     let value = Value::from_bytes(&args[2]);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     match locked.read(key) {
         Some(entry) => ctx.out.bulk(&string_of(entry.value())?),
         None => ctx.out.null(),
@@ -387,7 +374,7 @@ fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1][..];
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     match locked.read(key) {
         Some(entry) => ctx.out.bulk(&string_of(entry.value())?),
         None => {
@@ -405,7 +392,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let options = StringOptions::parse(&args[2..], false)?;
     let key = &args[1][..];
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let now = locked.now();
     let Some(entry) = locked.read(key) else {
         // As in Redis, a missing key replies nil before the expiry value is looked at.
@@ -426,7 +413,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let keys = &args[1..];
-    let mut locked = lock_all(ctx, keys);
+    let mut locked = ctx.lock_keys(keys);
     ctx.out.array(keys.len());
     for key in keys {
         // A key of another type reads as nil, not as an error.
@@ -444,7 +431,7 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, only_new: bool) -
     }
     let pairs = &args[1..];
     let values: Vec<Value> = pairs.chunks_exact(2).map(|pair| Value::from_bytes(&pair[1])).collect();
-    let mut locked = lock_all(ctx, pairs.iter().step_by(2));
+    let mut locked = ctx.lock_keys(pairs.iter().step_by(2));
     if only_new && pairs.iter().step_by(2).any(|key| locked.exists(key)) {
         ctx.out.integer(0);
         return Ok(());
@@ -471,7 +458,7 @@ fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, tail) = (&args[1][..], &args[2][..]);
     let max = max_string_len(ctx);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let len = match locked.get(key) {
         // In place: the key keeps its expiry.
         Some(entry) => {
@@ -493,7 +480,7 @@ fn reply_len(len: usize) -> i64 {
 }
 
 fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let len = match locked.read(&args[1]) {
         Some(entry) => entry.value().string_len().ok_or(CommandError::WrongType)?,
         None => 0,
@@ -505,7 +492,7 @@ fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// INCR, DECR, INCRBY, DECRBY: the value is updated in place (keeping its expiry), without
 /// allocating when it is already an integer; a missing key counts from 0.
 fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CommandResult {
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let n = match locked.get(key) {
         Some(entry) => {
             check_string(entry.value())?;
@@ -542,7 +529,7 @@ fn decrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1][..];
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let text = match locked.get(key) {
         Some(entry) => {
             let text = data::incr_by_float(&string_of(entry.value())?, &args[2])?;
@@ -564,7 +551,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let start = args::int(&args[2])?;
     let end = args::int(&args[3])?;
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     match locked.read(&args[1]) {
         Some(entry) => ctx.out.bulk(data::get_range(&string_of(entry.value())?, start, end)),
         None => ctx.out.bulk(b""),
@@ -576,7 +563,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, bytes) = (&args[1][..], &args[3][..]);
     let offset = u64::try_from(args::int(&args[2])?).map_err(|_| CommandError::OffsetOutOfRange)?;
     let max = max_string_len(ctx);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let len = match locked.get(key) {
         // In place: the key keeps its expiry.
         Some(entry) => {
@@ -599,7 +586,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (a, b) = {
         // Copy both strings out so the O(n·m) work runs without the shard locks.
-        let mut locked = lock_all(ctx, &args[1..3]);
+        let mut locked = ctx.lock_keys(&args[1..3]);
         let mut fetch = |key: &[u8]| -> Result<Vec<u8>, CommandError> {
             match locked.read(key) {
                 Some(entry) => Ok(entry.value().string_bytes().ok_or(CommandError::LcsNotString)?.to_vec()),

@@ -399,19 +399,6 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-/// Locks the shard of `key`; the lock borrows the server, not `ctx`, so the reply can be
-/// written while it is held.
-fn lock<'s>(ctx: &Ctx<'s>, key: &[u8]) -> Locked<'s> {
-    let server = ctx.server;
-    server.keyspace.lock_key(ctx.session.db, key)
-}
-
-/// Locks the shards of all `keys` at once, in the global order.
-fn lock_all<'s, 'k>(ctx: &Ctx<'s>, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'s> {
-    let server = ctx.server;
-    server.keyspace.lock_keys(ctx.session.db, keys.into_iter().map(|k| &k[..]))
-}
-
 /// The sorted set thresholds currently configured.
 fn limits(ctx: &Ctx<'_>) -> ZSetLimits {
     let get = |name: &str| usize::try_from(ctx.server.config.i64(name)).unwrap_or(0);
@@ -606,7 +593,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> CommandResu
     let longest = pairs.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
     let limits = limits(ctx);
     let key = &args[1][..];
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let outcome = match locked.get(key) {
         Some(entry) => update_zset(entry, |z| {
             z.prepare_for(pairs.len(), longest, &limits);
@@ -637,7 +624,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> CommandResu
 
 fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1][..];
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
         Some(entry) => {
             let (removed, empty) = update_zset(entry, |z| {
@@ -657,7 +644,7 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn zcard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let len = read_zset(&mut locked, &args[1])?.map_or(0, ZSet::len);
     drop(locked);
     ctx.out.integer(len as i64);
@@ -665,7 +652,7 @@ fn zcard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn zscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let score = read_zset(&mut locked, &args[1])?.and_then(|z| z.score(&args[2]));
     drop(locked);
     match score {
@@ -676,7 +663,7 @@ fn zscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn zmscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let z = read_zset(&mut locked, &args[1])?;
     ctx.out.array(args.len() - 2);
     for m in &args[2..] {
@@ -706,7 +693,7 @@ fn zrank_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult 
         Some(a) if args::is(a, "withscore") => true,
         Some(_) => return Err(CommandError::Syntax),
     };
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let found = read_zset(&mut locked, &args[1])?
         .and_then(|z| z.rank(&args[2]).map(|(r, s)| (if rev { z.len() - 1 - r } else { r }, s)));
     drop(locked);
@@ -725,7 +712,7 @@ fn zrank_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult 
 
 fn zcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let range = parse_score_range(&args[2], &args[3])?;
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let n = read_zset(&mut locked, &args[1])?.map_or(0, |z| range.ranks(z).len());
     drop(locked);
     ctx.out.integer(n as i64);
@@ -734,7 +721,7 @@ fn zcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn zlexcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let range = parse_lex_range(&args[2], &args[3])?;
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let n = read_zset(&mut locked, &args[1])?.map_or(0, |z| range.ranks(z).len());
     drop(locked);
     ctx.out.integer(n as i64);
@@ -853,7 +840,7 @@ fn select(z: &ZSet, req: &RangeRequest) -> (usize, usize) {
 fn zrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Option<RangeKind>, rev: Option<bool>) -> CommandResult {
     let req = parse_range(args, 2, kind, rev, false)?;
     let resp3 = resp3(ctx);
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let Some(z) = read_zset(&mut locked, &args[1])? else {
         drop(locked);
         ctx.out.array(0);
@@ -904,7 +891,7 @@ fn zrangestore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let req = parse_range(args, 3, None, None, true)?;
     let limits = limits(ctx);
     let (dst, src) = (&args[1][..], &args[2][..]);
-    let mut locked = lock_all(ctx, &args[1..3]);
+    let mut locked = ctx.lock_keys(&args[1..3]);
     let mut entries: Vec<(f64, Box<[u8]>)> = match read_zset(&mut locked, src)? {
         Some(z) => {
             let (first, n) = select(z, &req);
@@ -927,7 +914,7 @@ fn zrangestore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 /// Removes the ranks `range` selects from the sorted set at `key`; returns the count.
 fn zremrange(ctx: &mut Ctx<'_>, key: &[u8], select: impl FnOnce(&ZSet) -> std::ops::Range<usize>) -> CommandResult {
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
         Some(entry) => {
             let (removed, empty) = update_zset(entry, |z| {
@@ -989,7 +976,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
     let count = args.get(2).map(|a| positive(a)).transpose()?;
     let key = &args[1][..];
     let resp3 = resp3(ctx);
-    let mut locked = lock(ctx, key);
+    let mut locked = ctx.lock(key);
     let popped = match locked.get(key) {
         // A count of 0 replies empty, but only after the type check (as Redis).
         Some(entry) if count == Some(0) => {
@@ -1040,7 +1027,7 @@ fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let count = count.unwrap_or(1);
     let keys = &args[2..where_idx];
-    let mut locked = lock_all(ctx, keys);
+    let mut locked = ctx.lock_keys(keys);
     let mut result = None;
     for key in keys {
         let Some(entry) = locked.get(key) else { continue };
@@ -1075,7 +1062,7 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     };
     let count = args.get(2).map(|a| random_count(ctx, a)).transpose()?;
     let resp3 = resp3(ctx);
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let z = read_zset(&mut locked, &args[1])?;
     let Some(count) = count else {
         match z.and_then(|z| z.get(fastrand::usize(..z.len().max(1)))) {
@@ -1186,7 +1173,7 @@ fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card
     let limits = limits(ctx);
     let resp3 = resp3(ctx);
     let mut locked =
-        if store_to_dst { lock_all(ctx, std::iter::once(&args[1]).chain(keys)) } else { lock_all(ctx, keys) };
+        if store_to_dst { ctx.lock_keys(std::iter::once(&args[1]).chain(keys)) } else { ctx.lock_keys(keys) };
 
     // Types first, and the input sizes (missing keys are empty).
     let mut sizes = Vec::with_capacity(keys.len());
@@ -1346,7 +1333,7 @@ fn zintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let cursor = parse_cursor(&args[2])?;
-    let mut locked = lock(ctx, &args[1]);
+    let mut locked = ctx.lock(&args[1]);
     let Some(z) = read_zset(&mut locked, &args[1])? else {
         drop(locked);
         scan_reply(ctx.out, 0, 0);
