@@ -35,3 +35,86 @@ pub fn lower(arg: &[u8]) -> String {
 pub fn rest(args: &[Bytes]) -> &[Bytes] {
     args.get(1..).unwrap_or(&[])
 }
+
+/// A SCAN-family cursor as Redis's `parseScanCursorOrReply` reads it (`strtoul`: an optional
+/// sign and decimal digits, a negative value wrapping around; spaces and trailing garbage
+/// are refused).
+pub fn cursor(arg: &[u8]) -> Result<u64, CommandError> {
+    let (negative, digits) = match arg.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, arg),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(CommandError::InvalidCursor);
+    }
+    let value: u64 =
+        std::str::from_utf8(digits).ok().and_then(|s| s.parse().ok()).ok_or(CommandError::InvalidCursor)?;
+    Ok(if negative { value.wrapping_neg() } else { value })
+}
+
+/// The options of SCAN, HSCAN, SSCAN and ZSCAN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanOptions<'a> {
+    /// `None` for no MATCH, or for `MATCH *` (matching is skipped, as Redis does).
+    pub pattern: Option<&'a [u8]>,
+    pub count: usize,
+    /// SCAN's TYPE (only accepted when asked for).
+    pub type_name: Option<&'a [u8]>,
+}
+
+/// Parses `[MATCH pattern] [COUNT count]` (and `[TYPE type]` when `with_type`).
+pub fn scan_options(opts: &[Bytes], with_type: bool) -> Result<ScanOptions<'_>, CommandError> {
+    let mut options = ScanOptions { pattern: None, count: 10, type_name: None };
+    for pair in opts.chunks(2) {
+        let [name, value] = pair else {
+            return Err(CommandError::Syntax);
+        };
+        if is(name, "count") {
+            let n = int(value)?;
+            if n < 1 {
+                return Err(CommandError::Syntax);
+            }
+            options.count = usize::try_from(n).unwrap_or(usize::MAX);
+        } else if is(name, "match") {
+            options.pattern = (&value[..] != b"*").then_some(&value[..]);
+        } else if with_type && is(name, "type") {
+            options.type_name = Some(&value[..]);
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_read_like_strtoul() {
+        assert_eq!(cursor(b"0"), Ok(0));
+        assert_eq!(cursor(b"+12"), Ok(12));
+        assert_eq!(cursor(b"18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(cursor(b"-1"), Ok(u64::MAX));
+        for bad in [&b""[..], b"abc", b" 1", b"1 ", b"18446744073709551616", b"-"] {
+            assert_eq!(cursor(bad), Err(CommandError::InvalidCursor), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn scan_options_parse_and_refuse() {
+        let opts: Vec<Bytes> = ["MATCH", "a*", "count", "5"].iter().map(|s| Bytes::from(*s)).collect();
+        assert_eq!(
+            scan_options(&opts, false),
+            Ok(ScanOptions { pattern: Some(&b"a*"[..]), count: 5, type_name: None })
+        );
+        let typed: Vec<Bytes> = ["TYPE", "hash"].iter().map(|s| Bytes::from(*s)).collect();
+        assert_eq!(scan_options(&typed, true).map(|o| o.type_name), Ok(Some(&b"hash"[..])));
+        assert_eq!(scan_options(&typed, false), Err(CommandError::Syntax));
+        for bad in [&["COUNT", "0"][..], &["COUNT"], &["MATCH", "*", "NOPE", "1"]] {
+            let bad: Vec<Bytes> = bad.iter().map(|s| Bytes::from(*s)).collect();
+            assert_eq!(scan_options(&bad, true), Err(CommandError::Syntax), "{bad:?}");
+        }
+    }
+}

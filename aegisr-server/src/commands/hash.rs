@@ -466,26 +466,10 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-/// A cursor: an unsigned decimal as `strtoull` reads it (a leading sign is accepted and a
-/// minus wraps, as in Redis; spaces and trailing garbage are not).
-fn parse_cursor(arg: &[u8]) -> Result<u64, CommandError> {
-    let (negative, digits) = match arg.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, arg),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(CommandError::InvalidCursor);
-    }
-    let value =
-        std::str::from_utf8(digits).ok().and_then(|s| s.parse::<u64>().ok()).ok_or(CommandError::InvalidCursor)?;
-    Ok(if negative { value.wrapping_neg() } else { value })
-}
-
 /// HSCAN. A listpack hash is returned whole with cursor 0 (as Redis does); a hashtable is
 /// walked by position from the top down (see `types::hash`).
 fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let cursor = parse_cursor(&args[2])?;
+    let cursor = args::cursor(&args[2])?;
     let mut locked = ctx.lock(&args[1]);
     let Some(entry) = locked.read(&args[1]) else {
         // Redis replies before it looks at the options.
@@ -495,25 +479,7 @@ fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         return Ok(());
     };
     let hash = hash_of(entry.value())?;
-    let mut pattern: Option<&[u8]> = None;
-    let mut count = 10usize;
-    for pair in args[3..].chunks(2) {
-        let [opt, value] = pair else {
-            return Err(CommandError::Syntax);
-        };
-        if args::is(opt, "count") {
-            let n = args::int(value)?;
-            if n < 1 {
-                return Err(CommandError::Syntax);
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if args::is(opt, "match") {
-            // "*" matches everything: skip matching, as Redis does.
-            pattern = (&value[..] != b"*").then_some(&value[..]);
-        } else {
-            return Err(CommandError::Syntax);
-        }
-    }
+    let args::ScanOptions { pattern, count, .. } = args::scan_options(&args[3..], false)?;
     let (next, range) = hash.scan(cursor, count);
     let found: Vec<(&[u8], &[u8])> = range
         .filter_map(|i| hash.pair_at(i))

@@ -547,49 +547,9 @@ fn keys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-/// A SCAN cursor: an unsigned decimal as `strtoull` reads it (a leading sign is accepted
-/// and a minus wraps, as in Redis; spaces and trailing garbage are not).
-fn parse_cursor(arg: &[u8]) -> Result<u64, CommandError> {
-    let (negative, digits) = match arg.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, arg),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(CommandError::InvalidCursor);
-    }
-    let value =
-        std::str::from_utf8(digits).ok().and_then(|s| s.parse::<u64>().ok()).ok_or(CommandError::InvalidCursor)?;
-    Ok(if negative { value.wrapping_neg() } else { value })
-}
-
 fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let cursor = parse_cursor(&args[1])?;
-    let mut pattern: Option<&[u8]> = None;
-    let mut type_name: Option<&[u8]> = None;
-    let mut step = 10usize;
-    let opts = &args[2..];
-    let mut i = 0;
-    while i < opts.len() {
-        let Some(value) = opts.get(i + 1) else {
-            return Err(CommandError::Syntax);
-        };
-        if args::is(&opts[i], "count") {
-            let n = args::int(value)?;
-            if n < 1 {
-                return Err(CommandError::Syntax);
-            }
-            step = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if args::is(&opts[i], "match") {
-            // "*" matches everything: skip matching altogether, as Redis does.
-            pattern = (&value[..] != b"*").then_some(&value[..]);
-        } else if args::is(&opts[i], "type") {
-            type_name = Some(&value[..]);
-        } else {
-            return Err(CommandError::Syntax);
-        }
-        i += 2;
-    }
+    let cursor = args::cursor(&args[1])?;
+    let args::ScanOptions { pattern, count: step, type_name } = args::scan_options(&args[2..], true)?;
     // An unknown type name (every type this server does not store yet included) matches
     // no key, and the cursor still advances, as in Redis 7.0.
     let kind = type_name.map(ValueKind::parse);
@@ -881,17 +841,6 @@ mod tests {
 
     fn b(items: &[&str]) -> Vec<Bytes> {
         items.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
-    }
-
-    #[test]
-    fn cursors_parse_like_strtoull() {
-        assert_eq!(parse_cursor(b"0"), Ok(0));
-        assert_eq!(parse_cursor(b"+12"), Ok(12));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Ok(u64::MAX));
-        assert_eq!(parse_cursor(b"-1"), Ok(u64::MAX));
-        for bad in [&b""[..], b"-", b" 1", b"1 ", b"abc", b"1x", b"18446744073709551616"] {
-            assert_eq!(parse_cursor(bad), Err(CommandError::InvalidCursor), "{bad:?}");
-        }
     }
 
     #[test]

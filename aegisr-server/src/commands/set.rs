@@ -666,47 +666,6 @@ fn sdiffstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // SSCAN (and the option parsing ZSCAN shares)
 // ---------------------------------------------------------------------------------------
 
-/// A scan cursor as Redis's `parseScanCursorOrReply` reads it (`strtoul`: an optional
-/// sign, decimal digits; a negative value wraps around).
-pub(super) fn parse_cursor(arg: &[u8]) -> Result<u64, CommandError> {
-    let (negative, digits) = match arg.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, arg),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(CommandError::InvalidCursor);
-    }
-    let value: u64 =
-        std::str::from_utf8(digits).ok().and_then(|s| s.parse().ok()).ok_or(CommandError::InvalidCursor)?;
-    Ok(if negative { value.wrapping_neg() } else { value })
-}
-
-/// SSCAN/ZSCAN's `[MATCH pattern] [COUNT count]`: the pattern (`None` for "*") and count.
-pub(super) fn scan_options(opts: &[Bytes]) -> Result<(Option<&[u8]>, usize), CommandError> {
-    let mut pattern = None;
-    let mut count = 10usize;
-    let mut i = 0;
-    while i < opts.len() {
-        let Some(value) = opts.get(i + 1) else {
-            return Err(CommandError::Syntax);
-        };
-        if args::is(&opts[i], "count") {
-            let n = args::int(value)?;
-            if n < 1 {
-                return Err(CommandError::Syntax);
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if args::is(&opts[i], "match") {
-            pattern = (&value[..] != b"*").then_some(&value[..]);
-        } else {
-            return Err(CommandError::Syntax);
-        }
-        i += 2;
-    }
-    Ok((pattern, count))
-}
-
 /// Writes a scan reply: the cursor, then the items.
 pub(super) fn scan_reply(out: &mut dyn ReplySink, cursor: u64, items: usize) {
     out.array(2);
@@ -715,14 +674,14 @@ pub(super) fn scan_reply(out: &mut dyn ReplySink, cursor: u64, items: usize) {
 }
 
 fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let cursor = parse_cursor(&args[2])?;
+    let cursor = args::cursor(&args[2])?;
     let mut locked = ctx.lock(&args[1]);
     let Some(set) = read_set(&mut locked, &args[1])? else {
         drop(locked);
         scan_reply(ctx.out, 0, 0);
         return Ok(());
     };
-    let (pattern, count) = scan_options(&args[3..])?;
+    let args::ScanOptions { pattern, count, .. } = args::scan_options(&args[3..], false)?;
     let (next, found) = set.scan(cursor, count);
     let found: Vec<Member<'_>> =
         found.into_iter().filter(|m| pattern.is_none_or(|p| m.with_bytes(|b| glob_match(p, b, false)))).collect();

@@ -9,7 +9,7 @@ use std::collections::hash_map::Entry as MapEntry;
 
 use bytes::Bytes;
 
-use super::set::{parse_cursor, positive, random_count, ranged, scan_options, scan_reply};
+use super::set::{positive, random_count, ranged, scan_reply};
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
 use super::{Ctx, args, errors::CommandError, errors::CommandResult};
 use crate::engine::glob::glob_match;
@@ -1332,14 +1332,14 @@ fn zintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // ---------------------------------------------------------------------------------------
 
 fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let cursor = parse_cursor(&args[2])?;
+    let cursor = args::cursor(&args[2])?;
     let mut locked = ctx.lock(&args[1]);
     let Some(z) = read_zset(&mut locked, &args[1])? else {
         drop(locked);
         scan_reply(ctx.out, 0, 0);
         return Ok(());
     };
-    let (pattern, count) = scan_options(&args[3..])?;
+    let args::ScanOptions { pattern, count, .. } = args::scan_options(&args[3..], false)?;
     let (next, found) = z.scan(cursor, count);
     let found: Vec<(&[u8], f64)> =
         found.into_iter().filter(|(m, _)| pattern.is_none_or(|p| glob_match(p, m, false))).collect();
