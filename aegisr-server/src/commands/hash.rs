@@ -9,13 +9,13 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
-use super::{Ctx, args, errors::CommandError, errors::CommandResult};
+use super::{Ctx, args, errors::CommandError, errors::CommandResult, typed, update_typed};
+use crate::engine::Locked;
 use crate::engine::glob::glob_match;
-use crate::engine::{Entry, Locked};
 use crate::reply::Protocol;
+use crate::types::Value;
 use crate::types::hash::{Hash, Limits};
 use crate::types::string::{StringError, incr_by_float, parse_f64, parse_i64};
-use crate::types::{Value, ValueRef};
 
 const READ: Flags = Flags::READONLY;
 const READ_FAST: Flags = Flags::READONLY.or(Flags::FAST);
@@ -134,22 +134,6 @@ fn limits(ctx: &Ctx<'_>) -> Limits {
     Limits::new(config.i64("hash-max-listpack-entries"), config.i64("hash-max-listpack-value"))
 }
 
-/// The hash a value holds, or WRONGTYPE.
-fn hash_of(value: ValueRef<'_>) -> Result<&Hash, CommandError> {
-    match value {
-        ValueRef::Hash(hash) => Ok(hash),
-        _ => Err(CommandError::WrongType),
-    }
-}
-
-/// Applies `change` to the hash of `entry` in place, or WRONGTYPE (nothing changed).
-fn with_hash<R>(entry: &mut Entry, change: impl FnOnce(&mut Hash) -> R) -> Result<R, CommandError> {
-    entry.update(|value| match value {
-        Value::Hash(hash) => Ok(change(hash)),
-        _ => Err(CommandError::WrongType),
-    })
-}
-
 /// Runs `change` on the hash at `key`, creating it when missing. `change` may fail, in which
 /// case a hash it was given for a missing key is not stored.
 fn upsert<R>(
@@ -158,7 +142,7 @@ fn upsert<R>(
     change: impl FnOnce(&mut Hash) -> Result<R, CommandError>,
 ) -> Result<R, CommandError> {
     match locked.get(key) {
-        Some(entry) => with_hash(entry, change)?,
+        Some(entry) => update_typed::<Hash, _>(entry, change)?,
         None => {
             let mut hash = Hash::new();
             let result = change(&mut hash)?;
@@ -213,7 +197,7 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn hget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     match locked.read(&args[1]) {
-        Some(entry) => ctx.out.bulk_or_null(hash_of(entry.value())?.get(&args[2])),
+        Some(entry) => ctx.out.bulk_or_null(typed::<Hash>(entry.value())?.get(&args[2])),
         None => ctx.out.null(),
     }
     Ok(())
@@ -223,7 +207,7 @@ fn hmget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let fields = &args[2..];
     let mut locked = ctx.lock(&args[1]);
     let hash = match locked.read(&args[1]) {
-        Some(entry) => Some(hash_of(entry.value())?),
+        Some(entry) => Some(typed::<Hash>(entry.value())?),
         None => None,
     };
     ctx.out.array(fields.len());
@@ -244,7 +228,7 @@ fn get_all(ctx: &mut Ctx<'_>, args: &[Bytes], fields: bool, values: bool) -> Com
         }
         return Ok(());
     };
-    let hash = hash_of(entry.value())?;
+    let hash = typed::<Hash>(entry.value())?;
     if fields && values {
         ctx.out.map(hash.len());
     } else {
@@ -279,8 +263,9 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let removed = match locked.get(key) {
         None => 0,
         Some(entry) => {
-            let (removed, empty) =
-                with_hash(entry, |hash| (args[2..].iter().filter(|f| hash.remove(f)).count(), hash.is_empty()))?;
+            let (removed, empty) = update_typed::<Hash, _>(entry, |hash| {
+                (args[2..].iter().filter(|f| hash.remove(f)).count(), hash.is_empty())
+            })?;
             if empty {
                 drop(locked.remove(key));
             }
@@ -295,7 +280,7 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn hexists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let found = match locked.read(&args[1]) {
-        Some(entry) => hash_of(entry.value())?.contains(&args[2]),
+        Some(entry) => typed::<Hash>(entry.value())?.contains(&args[2]),
         None => false,
     };
     drop(locked);
@@ -306,7 +291,7 @@ fn hexists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn hlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let len = match locked.read(&args[1]) {
-        Some(entry) => hash_of(entry.value())?.len(),
+        Some(entry) => typed::<Hash>(entry.value())?.len(),
         None => 0,
     };
     drop(locked);
@@ -317,7 +302,7 @@ fn hlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn hstrlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let len = match locked.read(&args[1]) {
-        Some(entry) => hash_of(entry.value())?.get(&args[2]).map_or(0, <[u8]>::len),
+        Some(entry) => typed::<Hash>(entry.value())?.get(&args[2]).map_or(0, <[u8]>::len),
         None => 0,
     };
     drop(locked);
@@ -390,7 +375,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             ctx.out.null();
             return Ok(());
         };
-        let hash = hash_of(entry.value())?;
+        let hash = typed::<Hash>(entry.value())?;
         let pick = hash.pair_at(fastrand::usize(..hash.len().max(1))).map(|(f, _)| f);
         ctx.out.bulk_or_null(pick);
         return Ok(());
@@ -414,7 +399,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         ctx.out.array(0);
         return Ok(());
     };
-    let hash = hash_of(entry.value())?;
+    let hash = typed::<Hash>(entry.value())?;
     let size = hash.len();
     let wanted = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
     let items = if with_values && ctx.session.protocol == Protocol::Resp2 { 2 } else { 1 };
@@ -478,7 +463,7 @@ fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         ctx.out.array(0);
         return Ok(());
     };
-    let hash = hash_of(entry.value())?;
+    let hash = typed::<Hash>(entry.value())?;
     let args::ScanOptions { pattern, count, .. } = args::scan_options(&args[3..], false)?;
     let (next, range) = hash.scan(cursor, count);
     let found: Vec<(&[u8], &[u8])> = range

@@ -8,10 +8,10 @@
 use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
-use super::{Ctx, args, errors::CommandError, errors::CommandResult};
-use crate::engine::{Entry, Locked};
+use super::{Ctx, args, errors::CommandError, errors::CommandResult, typed, update_typed};
+use crate::engine::Locked;
+use crate::types::Value;
 use crate::types::list::{End, Limit, List, normalize_range};
-use crate::types::{Value, ValueRef};
 
 const READ: Flags = Flags::READONLY;
 const READ_FAST: Flags = Flags::READONLY.or(Flags::FAST);
@@ -159,22 +159,6 @@ fn limit(ctx: &Ctx<'_>) -> Limit {
     Limit::from_fill(ctx.server.config.i64("list-max-listpack-size"))
 }
 
-/// The list a value holds, or WRONGTYPE.
-fn list_of(value: ValueRef<'_>) -> Result<&List, CommandError> {
-    match value {
-        ValueRef::List(list) => Ok(list),
-        _ => Err(CommandError::WrongType),
-    }
-}
-
-/// Applies `change` to the list of `entry` in place, or WRONGTYPE (nothing changed).
-fn with_list<R>(entry: &mut Entry, change: impl FnOnce(&mut List) -> R) -> Result<R, CommandError> {
-    entry.update(|value| match value {
-        Value::List(list) => Ok(change(list)),
-        _ => Err(CommandError::WrongType),
-    })
-}
-
 /// Deletes `key` if its list became empty, as Redis does; the value is freed after the lock.
 fn remove_if_empty(locked: &mut Locked<'_>, key: &[u8], empty: bool) {
     if empty {
@@ -213,7 +197,7 @@ fn push(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, only_existing: bool) -> Com
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
     let len = match locked.get(key) {
-        Some(entry) => with_list(entry, |list| {
+        Some(entry) => update_typed::<List, _>(entry, |list| {
             push_all(list, end, elems, limit);
             list.len()
         })?,
@@ -259,7 +243,7 @@ fn pop_some(
     let Some(entry) = locked.get(key) else {
         return Ok(Vec::new());
     };
-    let (popped, empty) = with_list(entry, |list| {
+    let (popped, empty) = update_typed::<List, _>(entry, |list| {
         let n = count.min(list.len());
         let popped: Vec<Vec<u8>> = (0..n).filter_map(|_| list.pop(end)).collect();
         list.after_shrink(limit);
@@ -294,7 +278,7 @@ fn pop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CommandResult {
         }
         return Ok(());
     };
-    list_of(entry.value())?;
+    typed::<List>(entry.value())?;
     let popped = pop_some(&mut locked, key, end, count.unwrap_or(1), limit)?;
     drop(locked);
     match count {
@@ -322,7 +306,7 @@ fn rpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let len = match locked.read(&args[1]) {
-        Some(entry) => list_of(entry.value())?.len(),
+        Some(entry) => typed::<List>(entry.value())?.len(),
         None => 0,
     };
     drop(locked);
@@ -338,7 +322,7 @@ fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         ctx.out.array(0);
         return Ok(());
     };
-    let list = list_of(entry.value())?;
+    let list = typed::<List>(entry.value())?;
     match normalize_range(list.len(), start, end) {
         Some((start, end)) => {
             ctx.out.array(end - start + 1);
@@ -357,7 +341,7 @@ fn lindex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         ctx.out.null();
         return Ok(());
     };
-    let list = list_of(entry.value())?;
+    let list = typed::<List>(entry.value())?;
     let index = args::int(&args[2])?;
     ctx.out.bulk_or_null(list.get(index));
     Ok(())
@@ -368,9 +352,9 @@ fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
     let entry = locked.get(key).ok_or(CommandError::NoSuchKey)?;
-    list_of(entry.value())?;
+    typed::<List>(entry.value())?;
     let index = args::int(&args[2])?;
-    let done = with_list(entry, |list| {
+    let done = update_typed::<List, _>(entry, |list| {
         list.prepare_growth(elem.len(), 1, limit);
         let done = list.set(index, elem);
         list.after_shrink(limit);
@@ -398,8 +382,8 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let reply = match locked.get(key) {
         None => 0,
         Some(entry) => {
-            list_of(entry.value())?;
-            with_list(entry, |list| {
+            typed::<List>(entry.value())?;
+            update_typed::<List, _>(entry, |list| {
                 list.prepare_growth(elem.len(), 1, limit);
                 list.insert(pivot, after, elem).map_or(-1, int)
             })?
@@ -418,7 +402,7 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let removed = match locked.get(key) {
         None => 0,
         Some(entry) => {
-            let (removed, empty) = with_list(entry, |list| {
+            let (removed, empty) = update_typed::<List, _>(entry, |list| {
                 let removed = list.remove(count, elem);
                 list.after_shrink(limit);
                 (removed, list.is_empty())
@@ -439,7 +423,7 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
     if let Some(entry) = locked.get(key) {
-        let empty = with_list(entry, |list| {
+        let empty = update_typed::<List, _>(entry, |list| {
             list.trim(start, end);
             list.after_shrink(limit);
             list.is_empty()
@@ -488,7 +472,7 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let mut locked = ctx.lock(key);
     let positions = match locked.read(key) {
-        Some(entry) => list_of(entry.value())?.positions(elem, rank, count.unwrap_or(1), maxlen),
+        Some(entry) => typed::<List>(entry.value())?.positions(elem, rank, count.unwrap_or(1), maxlen),
         None => Vec::new(),
     };
     drop(locked);
@@ -517,12 +501,12 @@ fn move_element(ctx: &mut Ctx<'_>, args: &[Bytes], from: End, to: End) -> Comman
         ctx.out.null();
         return Ok(());
     };
-    if list_of(entry.value())?.is_empty() {
+    if typed::<List>(entry.value())?.is_empty() {
         ctx.out.null();
         return Ok(());
     }
     let value = if src == dst {
-        with_list(entry, |list| {
+        update_typed::<List, _>(entry, |list| {
             let value = list.pop(from);
             list.after_shrink(limit);
             if let Some(v) = &value {
@@ -534,13 +518,13 @@ fn move_element(ctx: &mut Ctx<'_>, args: &[Bytes], from: End, to: End) -> Comman
     } else {
         // The destination's type is checked before anything changes.
         if let Some(dest) = locked.get(dst) {
-            list_of(dest.value())?;
+            typed::<List>(dest.value())?;
         }
         let popped = pop_some(&mut locked, src, from, 1, limit)?.pop();
         if let Some(v) = &popped {
             let pushed = std::slice::from_ref(v);
             match locked.get(dst) {
-                Some(dest) => with_list(dest, |list| push_values(list, to, pushed, limit))?,
+                Some(dest) => update_typed::<List, _>(dest, |list| push_values(list, to, pushed, limit))?,
                 None => {
                     let mut list = List::new();
                     push_values(&mut list, to, pushed, limit);
@@ -604,7 +588,7 @@ fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         let Some(entry) = locked.get(key) else {
             continue;
         };
-        if list_of(entry.value())?.is_empty() {
+        if typed::<List>(entry.value())?.is_empty() {
             continue;
         }
         let popped = pop_some(&mut locked, key, end, count, limit)?;

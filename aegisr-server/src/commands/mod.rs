@@ -20,9 +20,10 @@ pub use connection::REDIS_VERSION;
 pub use errors::{CommandError, CommandResult};
 use table::CommandSpec;
 
-use crate::engine::Locked;
+use crate::engine::{Entry, Locked};
 use crate::reply::{Protocol, ReplySink};
 use crate::server::{ClientHandle, Server};
+use crate::types::{Typed, ValueRef};
 
 /// One client's state, whichever door it came through.
 pub struct Session {
@@ -64,6 +65,23 @@ impl<'a> Ctx<'a> {
     pub fn lock_keys<'k>(&self, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'a> {
         self.server.keyspace.lock_keys(self.session.db, keys.into_iter().map(|k| &k[..]))
     }
+}
+
+/// The `T` (list, hash, set, sorted set) a value holds, or WRONGTYPE.
+pub fn typed<T: Typed>(value: ValueRef<'_>) -> Result<&T, CommandError> {
+    T::from_ref(value).ok_or(CommandError::WrongType)
+}
+
+/// The `T` at `key`, read with hit/miss counting; `None` when the key is absent.
+pub fn read_typed<'l, T: Typed>(locked: &'l mut Locked<'_>, key: &[u8]) -> Result<Option<&'l T>, CommandError> {
+    locked.read(key).map(|entry| typed(entry.value())).transpose()
+}
+
+/// Changes the `T` in `entry` in place; WRONGTYPE, and nothing touched, for another type.
+pub fn update_typed<T: Typed, R>(entry: &mut Entry, change: impl FnOnce(&mut T) -> R) -> Result<R, CommandError> {
+    // Checked first, so a string entry is never copied out and back.
+    typed::<T>(entry.value())?;
+    entry.update(|value| T::from_mut(value).map(change).ok_or(CommandError::WrongType))
 }
 
 /// Runs one command (name first) and writes its reply, or its error, into `ctx.out`.

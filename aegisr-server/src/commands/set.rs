@@ -7,9 +7,9 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
-use super::{Ctx, args, errors::CommandError, errors::CommandResult};
+use super::{Ctx, args, errors::CommandError, errors::CommandResult, read_typed, typed, update_typed};
+use crate::engine::Locked;
 use crate::engine::glob::glob_match;
-use crate::engine::{Entry, Locked};
 use crate::reply::ReplySink;
 use crate::types::set::{Member, Set, SetLimits, sample_positions};
 use crate::types::{Value, ValueRef};
@@ -186,31 +186,6 @@ fn limits(ctx: &Ctx<'_>) -> SetLimits {
     }
 }
 
-/// The set in `entry`, or WRONGTYPE.
-fn set_of(entry: &Entry) -> Result<&Set, CommandError> {
-    match entry.value() {
-        ValueRef::Set(s) => Ok(s),
-        _ => Err(CommandError::WrongType),
-    }
-}
-
-/// The set at `key` for reading (counts a hit or miss); `None` when absent.
-fn read_set<'l>(locked: &'l mut Locked<'_>, key: &[u8]) -> Result<Option<&'l Set>, CommandError> {
-    match locked.read(key) {
-        Some(entry) => set_of(entry).map(Some),
-        None => Ok(None),
-    }
-}
-
-/// Changes the set in `entry` in place; WRONGTYPE (and no change) if it holds another type.
-fn update_set<R>(entry: &mut Entry, change: impl FnOnce(&mut Set) -> R) -> Result<R, CommandError> {
-    set_of(entry)?;
-    entry.update(|v| match v {
-        Value::Set(s) => Ok(change(s)),
-        _ => Err(CommandError::WrongType),
-    })
-}
-
 pub(super) fn bulk_member(out: &mut dyn ReplySink, m: Member<'_>) {
     m.with_bytes(|b| out.bulk(b));
 }
@@ -263,7 +238,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let members = &args[2..];
     let mut locked = ctx.lock(key);
     let added = match locked.get(key) {
-        Some(entry) => update_set(entry, |s| {
+        Some(entry) => update_typed::<Set, _>(entry, |s| {
             s.prepare_for(members.len(), &limits);
             members.iter().filter(|m| s.insert(m, &limits)).count()
         })?,
@@ -284,7 +259,7 @@ fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
         Some(entry) => {
-            let (removed, empty) = update_set(entry, |s| {
+            let (removed, empty) = update_typed::<Set, _>(entry, |s| {
                 let mut removed = 0;
                 for m in &args[2..] {
                     if s.remove(m) {
@@ -310,7 +285,7 @@ fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn sismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
-    let found = read_set(&mut locked, &args[1])?.is_some_and(|s| s.contains(&args[2]));
+    let found = read_typed::<Set>(&mut locked, &args[1])?.is_some_and(|s| s.contains(&args[2]));
     drop(locked);
     ctx.out.integer(i64::from(found));
     Ok(())
@@ -318,7 +293,7 @@ fn sismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn smismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
-    let set = read_set(&mut locked, &args[1])?;
+    let set = read_typed::<Set>(&mut locked, &args[1])?;
     ctx.out.array(args.len() - 2);
     for m in &args[2..] {
         ctx.out.integer(i64::from(set.is_some_and(|s| s.contains(m))));
@@ -328,7 +303,7 @@ fn smismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn smembers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
-    match read_set(&mut locked, &args[1])? {
+    match read_typed::<Set>(&mut locked, &args[1])? {
         Some(s) => {
             ctx.out.set(s.len());
             for m in s.iter() {
@@ -342,7 +317,7 @@ fn smembers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn scard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
-    let len = read_set(&mut locked, &args[1])?.map_or(0, Set::len);
+    let len = read_typed::<Set>(&mut locked, &args[1])?.map_or(0, Set::len);
     drop(locked);
     ctx.out.integer(len as i64);
     Ok(())
@@ -363,7 +338,7 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         }
         return Ok(());
     };
-    let (popped, empty) = update_set(entry, |s| {
+    let (popped, empty) = update_typed::<Set, _>(entry, |s| {
         let popped: Vec<Vec<u8>> = match count {
             None => s.pop_random().into_iter().collect(),
             Some(n) if n >= s.len() => {
@@ -404,7 +379,7 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let count = args.get(2).map(|a| random_count(ctx, a)).transpose()?;
     let mut locked = ctx.lock(&args[1]);
-    let set = read_set(&mut locked, &args[1])?;
+    let set = read_typed::<Set>(&mut locked, &args[1])?;
     let (Some(count), Some(s)) = (count, set) else {
         match (count, set) {
             (None, Some(s)) => match s.random() {
@@ -453,15 +428,15 @@ fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock_keys(&args[1..3]);
     let reply = 'reply: {
         let Some(entry) = locked.get(src) else { break 'reply 0 };
-        let in_src = set_of(entry)?.contains(member);
+        let in_src = typed::<Set>(entry.value())?.contains(member);
         if let Some(d) = locked.get(dst) {
-            set_of(d)?;
+            typed::<Set>(d.value())?;
         }
         if src == dst || !in_src {
             break 'reply i64::from(in_src);
         }
         if let Some(entry) = locked.get(src) {
-            if update_set(entry, |s| {
+            if update_typed::<Set, _>(entry, |s| {
                 s.remove(member);
                 s.is_empty()
             })? {
@@ -470,7 +445,7 @@ fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         }
         match locked.get(dst) {
             Some(entry) => {
-                update_set(entry, |s| s.insert(member, &limits))?;
+                update_typed::<Set, _>(entry, |s| s.insert(member, &limits))?;
             }
             None => {
                 let mut s = Set::for_members(Some(member), 1, &limits);
@@ -492,7 +467,7 @@ fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// The sizes of the sets at `keys` (`None` for missing keys), checking every key's type
 /// first, as Redis does: a WRONGTYPE anywhere fails the command.
 fn sizes(locked: &mut Locked<'_>, keys: &[Bytes]) -> Result<Vec<Option<usize>>, CommandError> {
-    keys.iter().map(|k| Ok(read_set(locked, k)?.map(Set::len))).collect()
+    keys.iter().map(|k| Ok(read_typed::<Set>(locked, k)?.map(Set::len))).collect()
 }
 
 /// Runs `f` on the set at `key` (already type-checked), if present.
@@ -676,7 +651,7 @@ pub(super) fn scan_reply(out: &mut dyn ReplySink, cursor: u64, items: usize) {
 fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let cursor = args::cursor(&args[2])?;
     let mut locked = ctx.lock(&args[1]);
-    let Some(set) = read_set(&mut locked, &args[1])? else {
+    let Some(set) = read_typed::<Set>(&mut locked, &args[1])? else {
         drop(locked);
         scan_reply(ctx.out, 0, 0);
         return Ok(());

@@ -11,9 +11,9 @@ use bytes::Bytes;
 
 use super::set::{positive, random_count, ranged, scan_reply};
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
-use super::{Ctx, args, errors::CommandError, errors::CommandResult};
+use super::{Ctx, args, errors::CommandError, errors::CommandResult, read_typed, typed, update_typed};
+use crate::engine::Locked;
 use crate::engine::glob::glob_match;
-use crate::engine::{Entry, Locked};
 use crate::reply::{Protocol, ReplySink, format_double};
 use crate::types::set::sample_positions;
 use crate::types::zset::{LexBound, LexRange, ScoreBound, ScoreRange, ZSet, ZSetLimits, entry_cmp};
@@ -412,30 +412,6 @@ fn resp3(ctx: &Ctx<'_>) -> bool {
     ctx.session.protocol == Protocol::Resp3
 }
 
-fn zset_of(entry: &Entry) -> Result<&ZSet, CommandError> {
-    match entry.value() {
-        ValueRef::ZSet(z) => Ok(z),
-        _ => Err(CommandError::WrongType),
-    }
-}
-
-/// The sorted set at `key` for reading (counts a hit or miss); `None` when absent.
-fn read_zset<'l>(locked: &'l mut Locked<'_>, key: &[u8]) -> Result<Option<&'l ZSet>, CommandError> {
-    match locked.read(key) {
-        Some(entry) => zset_of(entry).map(Some),
-        None => Ok(None),
-    }
-}
-
-/// Changes the sorted set in `entry` in place; WRONGTYPE (and no change) for other types.
-fn update_zset<R>(entry: &mut Entry, change: impl FnOnce(&mut ZSet) -> R) -> Result<R, CommandError> {
-    zset_of(entry)?;
-    entry.update(|v| match v {
-        Value::ZSet(z) => Ok(change(z)),
-        _ => Err(CommandError::WrongType),
-    })
-}
-
 fn min_max_not_float() -> CommandError {
     CommandError::err("min or max is not a float")
 }
@@ -595,7 +571,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> CommandResu
     let key = &args[1][..];
     let mut locked = ctx.lock(key);
     let outcome = match locked.get(key) {
-        Some(entry) => update_zset(entry, |z| {
+        Some(entry) => update_typed::<ZSet, _>(entry, |z| {
             z.prepare_for(pairs.len(), longest, &limits);
             zadd_apply(z, &pairs, f, &limits)
         })??,
@@ -627,7 +603,7 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
         Some(entry) => {
-            let (removed, empty) = update_zset(entry, |z| {
+            let (removed, empty) = update_typed::<ZSet, _>(entry, |z| {
                 let removed = args[2..].iter().filter(|m| z.remove(m).is_some()).count();
                 (removed, z.is_empty())
             })?;
@@ -645,7 +621,7 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn zcard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
-    let len = read_zset(&mut locked, &args[1])?.map_or(0, ZSet::len);
+    let len = read_typed::<ZSet>(&mut locked, &args[1])?.map_or(0, ZSet::len);
     drop(locked);
     ctx.out.integer(len as i64);
     Ok(())
@@ -653,7 +629,7 @@ fn zcard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn zscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
-    let score = read_zset(&mut locked, &args[1])?.and_then(|z| z.score(&args[2]));
+    let score = read_typed::<ZSet>(&mut locked, &args[1])?.and_then(|z| z.score(&args[2]));
     drop(locked);
     match score {
         Some(s) => ctx.out.double(s),
@@ -664,7 +640,7 @@ fn zscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn zmscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
-    let z = read_zset(&mut locked, &args[1])?;
+    let z = read_typed::<ZSet>(&mut locked, &args[1])?;
     ctx.out.array(args.len() - 2);
     for m in &args[2..] {
         match z.and_then(|z| z.score(m)) {
@@ -694,7 +670,7 @@ fn zrank_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult 
         Some(_) => return Err(CommandError::Syntax),
     };
     let mut locked = ctx.lock(&args[1]);
-    let found = read_zset(&mut locked, &args[1])?
+    let found = read_typed::<ZSet>(&mut locked, &args[1])?
         .and_then(|z| z.rank(&args[2]).map(|(r, s)| (if rev { z.len() - 1 - r } else { r }, s)));
     drop(locked);
     match (found, withscore) {
@@ -713,7 +689,7 @@ fn zrank_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult 
 fn zcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let range = parse_score_range(&args[2], &args[3])?;
     let mut locked = ctx.lock(&args[1]);
-    let n = read_zset(&mut locked, &args[1])?.map_or(0, |z| range.ranks(z).len());
+    let n = read_typed::<ZSet>(&mut locked, &args[1])?.map_or(0, |z| range.ranks(z).len());
     drop(locked);
     ctx.out.integer(n as i64);
     Ok(())
@@ -722,7 +698,7 @@ fn zcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn zlexcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let range = parse_lex_range(&args[2], &args[3])?;
     let mut locked = ctx.lock(&args[1]);
-    let n = read_zset(&mut locked, &args[1])?.map_or(0, |z| range.ranks(z).len());
+    let n = read_typed::<ZSet>(&mut locked, &args[1])?.map_or(0, |z| range.ranks(z).len());
     drop(locked);
     ctx.out.integer(n as i64);
     Ok(())
@@ -841,7 +817,7 @@ fn zrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Option<RangeKind>, re
     let req = parse_range(args, 2, kind, rev, false)?;
     let resp3 = resp3(ctx);
     let mut locked = ctx.lock(&args[1]);
-    let Some(z) = read_zset(&mut locked, &args[1])? else {
+    let Some(z) = read_typed::<ZSet>(&mut locked, &args[1])? else {
         drop(locked);
         ctx.out.array(0);
         return Ok(());
@@ -892,7 +868,7 @@ fn zrangestore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let limits = limits(ctx);
     let (dst, src) = (&args[1][..], &args[2][..]);
     let mut locked = ctx.lock_keys(&args[1..3]);
-    let mut entries: Vec<(f64, Box<[u8]>)> = match read_zset(&mut locked, src)? {
+    let mut entries: Vec<(f64, Box<[u8]>)> = match read_typed::<ZSet>(&mut locked, src)? {
         Some(z) => {
             let (first, n) = select(z, &req);
             z.iter_from(first, req.rev).take(n).map(|(m, s)| (s, m.into())).collect()
@@ -917,7 +893,7 @@ fn zremrange(ctx: &mut Ctx<'_>, key: &[u8], select: impl FnOnce(&ZSet) -> std::o
     let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
         Some(entry) => {
-            let (removed, empty) = update_zset(entry, |z| {
+            let (removed, empty) = update_typed::<ZSet, _>(entry, |z| {
                 let ranks = select(z);
                 (z.remove_ranks(ranks.start, ranks.end), z.is_empty())
             })?;
@@ -980,11 +956,11 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
     let popped = match locked.get(key) {
         // A count of 0 replies empty, but only after the type check (as Redis).
         Some(entry) if count == Some(0) => {
-            zset_of(entry)?;
+            typed::<ZSet>(entry.value())?;
             Vec::new()
         }
         Some(entry) => {
-            let (popped, empty) = update_zset(entry, |z| {
+            let (popped, empty) = update_typed::<ZSet, _>(entry, |z| {
                 let popped = pop(z, count.unwrap_or(1), max);
                 (popped, z.is_empty())
             })?;
@@ -1031,7 +1007,7 @@ fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut result = None;
     for key in keys {
         let Some(entry) = locked.get(key) else { continue };
-        let (popped, empty) = update_zset(entry, |z| {
+        let (popped, empty) = update_typed::<ZSet, _>(entry, |z| {
             let popped = pop(z, count, max);
             (popped, z.is_empty())
         })?;
@@ -1063,7 +1039,7 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let count = args.get(2).map(|a| random_count(ctx, a)).transpose()?;
     let resp3 = resp3(ctx);
     let mut locked = ctx.lock(&args[1]);
-    let z = read_zset(&mut locked, &args[1])?;
+    let z = read_typed::<ZSet>(&mut locked, &args[1])?;
     let Some(count) = count else {
         match z.and_then(|z| z.get(fastrand::usize(..z.len().max(1)))) {
             Some((m, _)) => ctx.out.bulk(m),
@@ -1334,7 +1310,7 @@ fn zintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let cursor = args::cursor(&args[2])?;
     let mut locked = ctx.lock(&args[1]);
-    let Some(z) = read_zset(&mut locked, &args[1])? else {
+    let Some(z) = read_typed::<ZSet>(&mut locked, &args[1])? else {
         drop(locked);
         scan_reply(ctx.out, 0, 0);
         return Ok(());

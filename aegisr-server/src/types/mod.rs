@@ -89,6 +89,37 @@ impl ValueRef<'_> {
     }
 }
 
+/// The aggregate types, so commands can reach "the list in this entry" generically.
+pub trait Typed: Sized {
+    fn from_ref(value: ValueRef<'_>) -> Option<&Self>;
+    fn from_mut(value: &mut Value) -> Option<&mut Self>;
+}
+
+macro_rules! typed {
+    ($type:ident) => {
+        impl Typed for $type {
+            fn from_ref(value: ValueRef<'_>) -> Option<&$type> {
+                match value {
+                    ValueRef::$type(inner) => Some(inner),
+                    _ => None,
+                }
+            }
+
+            fn from_mut(value: &mut Value) -> Option<&mut $type> {
+                match value {
+                    Value::$type(inner) => Some(inner),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+typed!(List);
+typed!(Hash);
+typed!(Set);
+typed!(ZSet);
+
 /// The kinds of value, as `TYPE` names them and `SCAN ... TYPE` filters them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
