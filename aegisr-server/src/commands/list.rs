@@ -8,8 +8,9 @@
 use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
-use super::{Ctx, args, errors::CommandError, errors::CommandResult, typed, update_typed};
+use super::{BlockOn, Ctx, args, block_timeout, errors::CommandError, errors::CommandResult, typed, update_typed};
 use crate::engine::Locked;
+use crate::reply::ReplySink;
 use crate::types::Value;
 use crate::types::list::{End, Limit, List, normalize_range};
 
@@ -152,7 +153,72 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             lmpop,
         )
     },
+    CommandSpec {
+        keys: KeyRange { first: 1, last: -2, step: 1 },
+        ..spec(
+            "blpop",
+            -3,
+            BLOCKING_WRITE,
+            "2.0.0",
+            "Remove and get the first element in a list, or block until one is available",
+            "key [key ...] timeout",
+            blpop,
+        )
+    },
+    CommandSpec {
+        keys: KeyRange { first: 1, last: -2, step: 1 },
+        ..spec(
+            "brpop",
+            -3,
+            BLOCKING_WRITE,
+            "2.0.0",
+            "Remove and get the last element in a list, or block until one is available",
+            "key [key ...] timeout",
+            brpop,
+        )
+    },
+    CommandSpec {
+        keys: KeyRange::TWO,
+        ..spec(
+            "brpoplpush",
+            4,
+            BLOCKING_WRITE.or(Flags::DENYOOM),
+            "2.2.0",
+            "Pop an element from a list, push it to another list and return it; or block until one is available",
+            "source destination timeout",
+            brpoplpush,
+        )
+    },
+    CommandSpec {
+        keys: KeyRange::TWO,
+        ..spec(
+            "blmove",
+            6,
+            BLOCKING_WRITE.or(Flags::DENYOOM),
+            "6.2.0",
+            "Pop an element from a list, push it to another list and return it; or block until one is available",
+            "source destination LEFT | RIGHT LEFT | RIGHT timeout",
+            blmove,
+        )
+    },
+    CommandSpec {
+        flags: BLOCKING_WRITE.or(Flags::MOVABLE_KEYS),
+        keys: KeyRange::NONE,
+        numkeys_at: Some(2),
+        ..spec(
+            "blmpop",
+            -5,
+            BLOCKING_WRITE,
+            "7.0.0",
+            "Pop elements from a list, or block until one is available",
+            "timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]",
+            blmpop,
+        )
+    },
 ];
+
+/// Blocking commands: write, blocking, not allowed in scripts (as Redis flags them).
+const BLOCKING_WRITE: Flags = Flags::WRITE.or(Flags::NOSCRIPT).or(Flags::BLOCKING);
 
 /// The listpack limit, read per command so CONFIG SET takes effect at once.
 fn limit(ctx: &Ctx<'_>) -> Limit {
@@ -494,16 +560,20 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// LMOVE and RPOPLPUSH: pops from `from` of the source and pushes at `to` of the
 /// destination, atomically across both keys (which may be the same list: a rotation).
 fn move_element(ctx: &mut Ctx<'_>, args: &[Bytes], from: End, to: End) -> CommandResult {
-    let (src, dst) = (&args[1][..], &args[2][..]);
+    let moved = try_move(ctx, &args[1], &args[2], from, to)?;
+    ctx.out.bulk_or_null(moved.as_deref());
+    Ok(())
+}
+
+/// Moves one element from `src` to `dst`; `None` when `src` is missing or empty.
+fn try_move(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Option<Vec<u8>>, CommandError> {
     let limit = limit(ctx);
-    let mut locked = ctx.lock_keys(&args[1..3]);
+    let mut locked = ctx.lock_keys([&Bytes::copy_from_slice(src), &Bytes::copy_from_slice(dst)]);
     let Some(entry) = locked.get(src) else {
-        ctx.out.null();
-        return Ok(());
+        return Ok(None);
     };
     if typed::<List>(entry.value())?.is_empty() {
-        ctx.out.null();
-        return Ok(());
+        return Ok(None);
     }
     let value = if src == dst {
         update_typed::<List, _>(entry, |list| {
@@ -534,9 +604,7 @@ fn move_element(ctx: &mut Ctx<'_>, args: &[Bytes], from: End, to: End) -> Comman
         }
         popped
     };
-    drop(locked);
-    ctx.out.bulk_or_null(value.as_deref());
-    Ok(())
+    Ok(value)
 }
 
 fn push_values(list: &mut List, end: End, values: &[Vec<u8>], limit: Limit) {
@@ -566,8 +634,18 @@ fn positive(arg: &[u8], message: &str) -> Result<usize, CommandError> {
 }
 
 fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let numkeys = positive(&args[1], "numkeys should be greater than 0")?;
-    let where_at = numkeys.checked_add(2).filter(|&i| i < args.len()).ok_or(CommandError::Syntax)?;
+    let (keys, end, count) = mpop_args(&args[1..])?;
+    match try_mpop(ctx, keys, end, count)? {
+        Some((key, popped)) => mpop_reply(ctx, &key, &popped),
+        None => ctx.out.null_array(),
+    }
+    Ok(())
+}
+
+/// `numkeys key [key ...] LEFT|RIGHT [COUNT count]`.
+fn mpop_args(args: &[Bytes]) -> Result<(&[Bytes], End, usize), CommandError> {
+    let numkeys = positive(&args[0], "numkeys should be greater than 0")?;
+    let where_at = numkeys.checked_add(1).filter(|&i| i < args.len()).ok_or(CommandError::Syntax)?;
     let end = end_of(&args[where_at])?;
     let mut count = None;
     let mut i = where_at + 1;
@@ -580,8 +658,14 @@ fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         }
         i += 2;
     }
-    let count = count.unwrap_or(1);
-    let keys = &args[2..where_at];
+    Ok((&args[1..where_at], end, count.unwrap_or(1)))
+}
+
+/// The key popped from and the elements, as LMPOP/BLPOP reply them.
+type Popped = (Bytes, Vec<Vec<u8>>);
+
+/// Pops from the first non-empty list of `keys`; `None` when all are missing or empty.
+fn try_mpop(ctx: &Ctx<'_>, keys: &[Bytes], end: End, count: usize) -> Result<Option<Popped>, CommandError> {
     let limit = limit(ctx);
     let mut locked = ctx.lock_keys(keys);
     for key in keys {
@@ -591,14 +675,76 @@ fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         if typed::<List>(entry.value())?.is_empty() {
             continue;
         }
-        let popped = pop_some(&mut locked, key, end, count, limit)?;
-        drop(locked);
-        ctx.out.array(2);
-        ctx.out.bulk(key);
-        bulks(ctx, &popped);
-        return Ok(());
+        return Ok(Some((key.clone(), pop_some(&mut locked, key, end, count, limit)?)));
     }
-    drop(locked);
-    ctx.out.null_array();
+    Ok(None)
+}
+
+fn mpop_reply(ctx: &mut Ctx<'_>, key: &[u8], popped: &[Vec<u8>]) {
+    ctx.out.array(2);
+    ctx.out.bulk(key);
+    bulks(ctx, popped);
+}
+
+// ---------------------------------------------------------------------------------------
+// Blocking variants: served at once when they can be, else the client is parked on the
+// keys (see commands::blocking) and the command runs again when one is created.
+// ---------------------------------------------------------------------------------------
+
+fn block(ctx: &mut Ctx<'_>, keys: &[Bytes], timeout: Option<std::time::Duration>, on_timeout: fn(&mut dyn ReplySink)) {
+    ctx.session.block = Some(BlockOn { keys: keys.to_vec(), timeout, on_timeout });
+}
+
+/// BLPOP and BRPOP: `key [key ...] timeout`.
+fn bpop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CommandResult {
+    let timeout = block_timeout(&args[args.len() - 1])?;
+    let keys = &args[1..args.len() - 1];
+    match try_mpop(ctx, keys, end, 1)? {
+        Some((key, popped)) => {
+            ctx.out.array(2);
+            ctx.out.bulk(&key);
+            ctx.out.bulk_or_null(popped.first().map(|v| &v[..]));
+        }
+        None => block(ctx, keys, timeout, |out| out.null_array()),
+    }
+    Ok(())
+}
+
+fn blpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    bpop(ctx, args, End::Left)
+}
+
+fn brpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    bpop(ctx, args, End::Right)
+}
+
+/// BLMOVE and BRPOPLPUSH.
+fn bmove(ctx: &mut Ctx<'_>, args: &[Bytes], from: End, to: End, timeout: &[u8]) -> CommandResult {
+    let timeout = block_timeout(timeout)?;
+    match try_move(ctx, &args[1], &args[2], from, to)? {
+        Some(value) => ctx.out.bulk(&value),
+        None => block(ctx, &args[1..2], timeout, |out| out.null()),
+    }
+    Ok(())
+}
+
+fn blmove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let from = end_of(&args[3])?;
+    let to = end_of(&args[4])?;
+    bmove(ctx, args, from, to, &args[5])
+}
+
+fn brpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    bmove(ctx, args, End::Right, End::Left, &args[3])
+}
+
+/// BLMPOP `timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]`.
+fn blmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let timeout = block_timeout(&args[1])?;
+    let (keys, end, count) = mpop_args(&args[2..])?;
+    match try_mpop(ctx, keys, end, count)? {
+        Some((key, popped)) => mpop_reply(ctx, &key, &popped),
+        None => block(ctx, keys, timeout, |out| out.null_array()),
+    }
     Ok(())
 }

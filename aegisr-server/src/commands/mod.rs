@@ -3,6 +3,7 @@
 //! into the sink; it never sees a socket or a protocol.
 
 pub mod args;
+pub mod blocking;
 mod connection;
 pub mod errors;
 mod hash;
@@ -33,11 +34,24 @@ pub struct Session {
     pub protocol: Protocol,
     /// Set by QUIT: close the connection once the reply is written.
     pub quit: bool,
+    /// Set by a blocking command (BLPOP...) that found nothing to serve and wrote no reply:
+    /// the door parks the client on these keys and runs the command again when one is
+    /// created, or writes the timeout reply.
+    pub block: Option<BlockOn>,
+}
+
+/// What a blocked command waits for.
+pub struct BlockOn {
+    pub keys: Vec<Bytes>,
+    /// `None`: wait for ever.
+    pub timeout: Option<std::time::Duration>,
+    /// Writes the reply for a timeout (a null array for BLPOP, a null for BLMOVE...).
+    pub on_timeout: fn(&mut dyn ReplySink),
 }
 
 impl Session {
     pub fn new(client: std::sync::Arc<ClientHandle>) -> Session {
-        Session { client, db: 0, protocol: Protocol::Resp2, quit: false }
+        Session { client, db: 0, protocol: Protocol::Resp2, quit: false, block: None }
     }
 
     pub fn select(&mut self, db: usize) {
@@ -65,6 +79,22 @@ impl<'a> Ctx<'a> {
     pub fn lock_keys<'k>(&self, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'a> {
         self.server.keyspace.lock_keys(self.session.db, keys.into_iter().map(|k| &k[..]))
     }
+}
+
+/// The timeout argument of a blocking command: seconds, fractions allowed; 0 is for ever.
+pub fn block_timeout(arg: &[u8]) -> Result<Option<std::time::Duration>, CommandError> {
+    let seconds = crate::types::string::parse_f64(arg)
+        .filter(|s| s.is_finite())
+        .ok_or_else(|| CommandError::err("timeout is not a float or out of range"))?;
+    if seconds < 0.0 {
+        return Err(CommandError::err("timeout is negative"));
+    }
+    // Redis counts in whole milliseconds, rounding up.
+    let millis = (seconds * 1000.0).ceil();
+    if millis > 1e15 {
+        return Err(CommandError::err("timeout is out of range"));
+    }
+    Ok((millis > 0.0).then(|| std::time::Duration::from_millis(millis as u64)))
 }
 
 /// The `T` (list, hash, set, sorted set) a value holds, or WRONGTYPE.

@@ -68,6 +68,8 @@ struct ShardCell(Mutex<Shard>);
 /// All keys of all databases, split into shards by hash slot.
 pub struct Keyspace {
     shards: Box<[ShardCell]>,
+    /// Clients blocked until a key exists (BLPOP...).
+    waiters: super::blocking::Waiters,
     /// log2 of slots per shard: a slot's shard is `slot >> slot_shift`.
     slot_shift: u32,
     databases: usize,
@@ -90,7 +92,12 @@ impl Keyspace {
                 }))
             })
             .collect();
-        Keyspace { shards, slot_shift: slot_count.trailing_zeros(), databases }
+        Keyspace { shards, waiters: Default::default(), slot_shift: slot_count.trailing_zeros(), databases }
+    }
+
+    /// The clients blocked on keys.
+    pub fn waiters(&self) -> &super::blocking::Waiters {
+        &self.waiters
     }
 
     pub fn shard_count(&self) -> usize {
@@ -194,6 +201,9 @@ impl Keyspace {
         for shard in &mut guards {
             shard.swap_dbs(a, b);
         }
+        drop(guards);
+        // Keys appear in both databases: blocked clients look again.
+        self.waiters.signal_all();
     }
 
     /// Runs `f` on each shard's tables of `db` in shard order, one shard locked at a time.
@@ -295,8 +305,14 @@ impl Locked<'_> {
 
     pub fn set_in(&mut self, db: usize, key: &[u8], value: Value) {
         let now = self.now;
+        let aggregate = !matches!(value, Value::Int(_) | Value::Str(_));
         let (shard, slot) = self.shard_and_slot(key);
         let _replaced = shard.db_or_create(db).insert(slot, Entry::new(key, value, super::db::secs(now)));
+        // A new list or sorted set may be what a blocked client waits for; it retries once
+        // this command releases the shard.
+        if aggregate {
+            self.keyspace.waiters.signal(db, key);
+        }
     }
 
     /// Stores the string `bytes` under `key` (SET): like [`Locked::set`], but a small value

@@ -1,6 +1,7 @@
 //! The engine: the keyspace split into hash slots and shards, expiry, and the locking
 //! discipline that makes multi-key commands atomic. It knows nothing of sockets or protocols.
 
+pub mod blocking;
 mod db;
 mod entry;
 mod expiry;

@@ -14,8 +14,9 @@ use tonic::{Request, Response, Status, Streaming};
 use aegisr_proto::v1::{self, data_server::Data};
 
 use super::convert::to_proto;
+use crate::commands::blocking::{self, ReplyTarget};
 use crate::commands::{self, Ctx, Session};
-use crate::reply::{Protocol, Reply, ReplyTree};
+use crate::reply::{Protocol, Reply, ReplySink, ReplyTree};
 use crate::server::{Door, Server, ServerStats};
 
 pub struct DataService {
@@ -28,16 +29,31 @@ impl DataService {
     }
 }
 
-/// Runs one command on `session`, returning its reply.
-fn run(server: &Server, session: &mut Session, args: &[Bytes]) -> v1::Reply {
+impl ReplyTarget for ReplyTree {
+    fn with_sink(&mut self, _protocol: Protocol, write: &mut dyn FnMut(&mut dyn ReplySink)) {
+        write(self);
+    }
+}
+
+/// Runs one command on `session`, returning its reply. A blocking command that finds
+/// nothing waits here (the gRPC call stays open) until it is served or times out; if the
+/// caller cancels the call, this future is dropped and the wait with it.
+async fn run(server: &Server, session: &mut Session, args: &[Bytes]) -> v1::Reply {
     let mut tree = ReplyTree::new();
     {
-        let mut ctx = Ctx { server, session, out: &mut tree };
+        let mut ctx = Ctx { server, session: &mut *session, out: &mut tree };
         let spec = commands::execute(&mut ctx, args);
         session.client.touch(spec.map_or("NULL", |s| s.name));
     }
+    if session.block.is_some() {
+        blocking::wait(server, session, args, &mut tree, std::future::pending()).await;
+    }
     ServerStats::add(&server.stats.total_commands_processed, 1);
-    let reply = tree.take().into_iter().next().unwrap_or(Reply::Simple("OK".into()));
+    let reply = tree
+        .take()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| Reply::Error("ERR the server is shutting down or the client was closed".into()));
     if matches!(reply, Reply::Error(_)) {
         ServerStats::add(&server.stats.total_error_replies, 1);
     }
@@ -68,7 +84,7 @@ impl Data for DataService {
             return Ok(Response::new(aegisr_proto::Reply::error("ERR DB index is out of range")));
         }
         session.select(db);
-        Ok(Response::new(run(server, &mut session, &command.args)))
+        Ok(Response::new(run(server, &mut session, &command.args).await))
     }
 
     type PipelineStream = ReplyStream;
@@ -86,7 +102,7 @@ impl Data for DataService {
             session.protocol = Protocol::Resp3;
             while let Some(next) = commands.next().await {
                 let reply = match next {
-                    Ok(command) => Ok(run(&server, &mut session, &command.args)),
+                    Ok(command) => Ok(run(&server, &mut session, &command.args).await),
                     Err(status) => Err(status),
                 };
                 let failed = reply.is_err();

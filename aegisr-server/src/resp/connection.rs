@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 
 use super::parser::{ParseLimits, RequestParser};
 use super::writer::RespWriter;
+use crate::commands::blocking::{self, Unblocked};
 use crate::commands::{self, Ctx, Session};
 use crate::reply::ReplySink;
 use crate::server::{Registration, Server, ServerStats};
@@ -91,8 +92,21 @@ async fn run_batch(
                     last = commands::execute(&mut ctx, args).or(last);
                     errors += writer.errors;
                 }
-                parser.release();
                 commands += 1;
+                if session.block.is_some() {
+                    // A blocking command found nothing: send what is pending, park the
+                    // client until it is served or times out, then carry on with the batch.
+                    let args = args.to_vec();
+                    parser.release();
+                    write_out(server, stream, output).await?;
+                    let unblocked = blocking::wait(server, session, &args, output, closed(stream)).await;
+                    if matches!(unblocked, Unblocked::Abandoned) {
+                        next = Next::Close;
+                        break;
+                    }
+                    continue;
+                }
+                parser.release();
                 if session.quit {
                     next = Next::Close;
                     break;
@@ -120,6 +134,17 @@ async fn run_batch(
         write_out(server, stream, output).await?;
     }
     Ok(next)
+}
+
+/// Completes when the peer closes the connection (or it fails); pending input is left
+/// unread for after the block.
+async fn closed(stream: &TcpStream) {
+    let mut byte = [0u8; 1];
+    match stream.peek(&mut byte).await {
+        Ok(0) | Err(_) => {}
+        // The client sent more commands: they wait their turn; stop watching.
+        Ok(_) => std::future::pending().await,
+    }
 }
 
 async fn write_out(server: &Server, stream: &mut TcpStream, output: &mut BytesMut) -> std::io::Result<()> {

@@ -5,6 +5,12 @@ use bytes::{BufMut, BytesMut};
 use crate::reply::{Protocol, ReplySink, format_double};
 use crate::types::string::StrBytes;
 
+impl crate::commands::blocking::ReplyTarget for BytesMut {
+    fn with_sink(&mut self, protocol: Protocol, write: &mut dyn FnMut(&mut dyn ReplySink)) {
+        write(&mut RespWriter::new(self, protocol));
+    }
+}
+
 /// A [`ReplySink`] writing RESP bytes for one session's protocol.
 pub struct RespWriter<'a> {
     out: &'a mut BytesMut,

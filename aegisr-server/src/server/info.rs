@@ -84,7 +84,7 @@ fn fields(server: &Server, section: &str) -> Vec<(Cow<'static, str>, String)> {
         "clients" => vec![
             ("connected_clients".into(), server.clients.len().to_string()),
             ("maxclients".into(), server.config.string("maxclients")),
-            ("blocked_clients".into(), "0".to_owned()),
+            ("blocked_clients".into(), ServerStats::get(&server.stats.blocked_clients).to_string()),
         ],
         "memory" => {
             let rss = rss_bytes();

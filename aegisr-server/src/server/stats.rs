@@ -11,6 +11,8 @@ pub struct ServerStats {
     pub total_net_input_bytes: AtomicU64,
     pub total_net_output_bytes: AtomicU64,
     pub total_error_replies: AtomicU64,
+    /// Clients parked by a blocking command right now (a gauge, not reset by RESETSTAT).
+    pub blocked_clients: AtomicU64,
 }
 
 impl ServerStats {

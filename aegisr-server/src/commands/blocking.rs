@@ -1,0 +1,86 @@
+//! Running a blocking command to completion: the loop both doors share. The command runs;
+//! if it asks to block, the client is registered on the keys, the command runs again (a
+//! key may have appeared meanwhile), and then the client sleeps until a key it waits for is
+//! created, its timeout passes, or it goes away.
+
+use bytes::Bytes;
+
+use super::{Ctx, Session, execute};
+use crate::reply::{Protocol, ReplySink};
+use crate::server::Server;
+
+/// Where a door wants replies: a RESP output buffer, a gRPC reply tree.
+pub trait ReplyTarget {
+    /// Runs `write` with a sink for this target in `protocol`.
+    fn with_sink(&mut self, protocol: Protocol, write: &mut dyn FnMut(&mut dyn ReplySink));
+}
+
+/// How a blocked command ended.
+pub enum Unblocked {
+    /// It was served, or timed out; its reply has been written.
+    Replied,
+    /// The client is gone (killed, disconnected) or the server is shutting down.
+    Abandoned,
+}
+
+/// Waits out the block the last run of `args` asked for, re-running the command on each
+/// wake-up and writing its replies to `target`. `gone` completes when the client
+/// disconnects.
+pub async fn wait(
+    server: &Server,
+    session: &mut Session,
+    args: &[Bytes],
+    target: &mut (dyn ReplyTarget + Send),
+    gone: impl std::future::Future<Output = ()>,
+) -> Unblocked {
+    let Some(block) = session.block.take() else {
+        return Unblocked::Replied;
+    };
+    let deadline = block.timeout.map(|t| tokio::time::Instant::now() + t);
+    let guard = server.keyspace.waiters().register(session.db, &block.keys);
+    let _counted = BlockedGauge::new(&server.stats.blocked_clients);
+    tokio::pin!(gone);
+    loop {
+        // Run again: also covers a key created between the first run and registering.
+        let protocol = session.protocol;
+        target.with_sink(protocol, &mut |out| {
+            let mut ctx = Ctx { server, session: &mut *session, out };
+            execute(&mut ctx, args);
+        });
+        if session.block.take().is_none() {
+            return Unblocked::Replied;
+        }
+        let timeout = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = guard.notify.notified() => {}
+            () = timeout => {
+                target.with_sink(protocol, &mut |out| (block.on_timeout)(out));
+                return Unblocked::Replied;
+            }
+            () = &mut gone => return Unblocked::Abandoned,
+            () = session.client.kill.cancelled() => return Unblocked::Abandoned,
+            () = server.shutdown.cancelled() => return Unblocked::Abandoned,
+        }
+    }
+}
+
+/// Counts a client in INFO's `blocked_clients` while it waits.
+struct BlockedGauge<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl<'a> BlockedGauge<'a> {
+    fn new(gauge: &'a std::sync::atomic::AtomicU64) -> BlockedGauge<'a> {
+        gauge.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        BlockedGauge(gauge)
+    }
+}
+
+impl Drop for BlockedGauge<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}

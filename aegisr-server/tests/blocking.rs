@@ -1,0 +1,178 @@
+//! Blocking list commands (BLPOP BRPOP BRPOPLPUSH BLMOVE BLMPOP) through real clients: served
+//! at once when they can be, parked until a push otherwise, timeouts, errors, and a client
+//! that leaves while blocked losing nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{TestServer, fail, run, wait_until};
+use redis::Value;
+
+/// Waits until the server reports `n` blocked clients.
+fn wait_blocked(server: &TestServer, n: usize) {
+    let mut con = server.sync_conn();
+    let want = format!("blocked_clients:{n}\r\n");
+    assert!(
+        wait_until(Duration::from_secs(10), || run::<String>(&mut con, &["INFO", "clients"]).contains(&want)),
+        "never saw {n} blocked clients"
+    );
+}
+
+#[test]
+fn served_at_once_when_an_element_is_there() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    run::<i64>(&mut c, &["RPUSH", "b", "x", "y"]);
+    // The first non-empty key in argument order is served.
+    let got: Vec<String> = run(&mut c, &["BLPOP", "a", "b", "0"]);
+    assert_eq!(got, ["b", "x"]);
+    let got: Vec<String> = run(&mut c, &["BRPOP", "a", "b", "1"]);
+    assert_eq!(got, ["b", "y"]);
+    assert_eq!(run::<i64>(&mut c, &["EXISTS", "b"]), 0, "an emptied list is deleted");
+    run::<i64>(&mut c, &["RPUSH", "src", "1", "2", "3"]);
+    assert_eq!(run::<String>(&mut c, &["BRPOPLPUSH", "src", "dst", "0"]), "3");
+    assert_eq!(run::<String>(&mut c, &["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"]), "1");
+    assert_eq!(run::<Vec<String>>(&mut c, &["LRANGE", "dst", "0", "-1"]), ["3", "1"]);
+    let got: Value = run(&mut c, &["BLMPOP", "0", "2", "nothing", "dst", "RIGHT", "COUNT", "5"]);
+    assert_eq!(
+        got,
+        Value::Array(vec![
+            Value::BulkString(b"dst".to_vec()),
+            Value::Array(vec![Value::BulkString(b"1".to_vec()), Value::BulkString(b"3".to_vec())])
+        ])
+    );
+}
+
+#[test]
+fn timeouts_reply_null_after_the_wait() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    let started = Instant::now();
+    raw.send(b"BLPOP missing 0.2\r\n");
+    assert_eq!(raw.read_line(), "*-1\r\n");
+    assert!(started.elapsed() >= Duration::from_millis(200), "returned after {:?}", started.elapsed());
+    raw.send(b"BLMOVE missing dst LEFT LEFT 0.05\r\n");
+    assert_eq!(raw.read_line(), "$-1\r\n");
+    raw.send(b"BLMPOP 0.05 1 missing LEFT\r\n");
+    assert_eq!(raw.read_line(), "*-1\r\n");
+    // RESP3: null.
+    raw.send(b"HELLO 3\r\n");
+    while raw.read_line() != "*0\r\n" {}
+    raw.send(b"BRPOP missing 0.05\r\n");
+    assert_eq!(raw.read_line(), "_\r\n");
+}
+
+#[test]
+fn a_push_wakes_the_blocked_client() {
+    let server = TestServer::start();
+    let mut blocked = server.raw();
+    // The PING behind the BLPOP waits its turn.
+    blocked.send(b"BLPOP queue other 0\r\nPING\r\n");
+    wait_blocked(&server, 1);
+    let mut c = server.sync_conn();
+    assert_eq!(run::<i64>(&mut c, &["RPUSH", "queue", "job-1"]), 1);
+    assert_eq!(blocked.read_line(), "*2\r\n");
+    assert_eq!(blocked.read_line(), "$5\r\n");
+    assert_eq!(blocked.read_line(), "queue\r\n");
+    assert_eq!(blocked.read_line(), "$5\r\n");
+    assert_eq!(blocked.read_line(), "job-1\r\n");
+    assert_eq!(blocked.read_line(), "+PONG\r\n");
+    wait_blocked(&server, 0);
+    assert_eq!(run::<i64>(&mut c, &["EXISTS", "queue"]), 0, "the element went to the blocked client");
+}
+
+#[test]
+fn blmove_and_blmpop_are_woken_too() {
+    let server = TestServer::start();
+    let mut mover = server.raw();
+    mover.send(b"BLMOVE src dst RIGHT LEFT 0\r\n");
+    let mut popper = server.raw();
+    popper.send(b"BLMPOP 0 2 a b LEFT COUNT 2\r\n");
+    wait_blocked(&server, 2);
+    let mut c = server.sync_conn();
+    run::<i64>(&mut c, &["RPUSH", "src", "v"]);
+    assert_eq!(mover.read_line(), "$1\r\n");
+    assert_eq!(mover.read_line(), "v\r\n");
+    assert_eq!(run::<Vec<String>>(&mut c, &["LRANGE", "dst", "0", "-1"]), ["v"]);
+    run::<i64>(&mut c, &["RPUSH", "b", "1", "2", "3"]);
+    let reply: Vec<String> = (0..8).map(|_| popper.read_line()).collect();
+    assert_eq!(reply.concat(), "*2\r\n$1\r\nb\r\n*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+    assert_eq!(run::<Vec<String>>(&mut c, &["LRANGE", "b", "0", "-1"]), ["3"]);
+}
+
+#[test]
+fn every_blocked_client_is_served_once() {
+    let server = TestServer::start();
+    let mut clients: Vec<_> = (0..3).map(|_| server.raw()).collect();
+    for client in &mut clients {
+        client.send(b"BRPOP jobs 0\r\n");
+    }
+    wait_blocked(&server, 3);
+    let mut c = server.sync_conn();
+    for i in 0..3 {
+        run::<i64>(&mut c, &["LPUSH", "jobs", &format!("j{i}")]);
+    }
+    let mut got: Vec<String> = clients
+        .iter_mut()
+        .map(|client| {
+            assert_eq!(client.read_line(), "*2\r\n");
+            (0..4).map(|_| client.read_line()).collect::<String>()
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, ["$4\r\njobs\r\n$2\r\nj0\r\n", "$4\r\njobs\r\n$2\r\nj1\r\n", "$4\r\njobs\r\n$2\r\nj2\r\n"]);
+}
+
+#[test]
+fn a_client_that_leaves_while_blocked_takes_nothing() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    raw.send(b"BLPOP q 0\r\n");
+    wait_blocked(&server, 1);
+    raw.stream.shutdown(std::net::Shutdown::Both).unwrap();
+    drop(raw);
+    wait_blocked(&server, 0);
+    let mut c = server.sync_conn();
+    run::<i64>(&mut c, &["RPUSH", "q", "kept"]);
+    assert_eq!(run::<Vec<String>>(&mut c, &["LRANGE", "q", "0", "-1"]), ["kept"]);
+}
+
+#[test]
+fn bad_timeouts_and_wrong_types() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    assert_eq!(fail(&mut c, &["BLPOP", "k", "-1"]), "ERR timeout is negative");
+    assert_eq!(fail(&mut c, &["BLPOP", "k", "soon"]), "ERR timeout is not a float or out of range");
+    assert_eq!(fail(&mut c, &["BLMOVE", "a", "b", "UP", "LEFT", "0"]), "ERR syntax error");
+    assert_eq!(fail(&mut c, &["BLMPOP", "0", "0", "k", "LEFT"]), "ERR numkeys should be greater than 0");
+    run::<()>(&mut c, &["SET", "s", "v"]);
+    assert!(fail(&mut c, &["BLPOP", "s", "0"]).starts_with("WRONGTYPE"));
+    assert!(fail(&mut c, &["BRPOPLPUSH", "s", "d", "0"]).starts_with("WRONGTYPE"));
+    let info: Vec<Value> = run(&mut c, &["COMMAND", "INFO", "blpop"]);
+    let Value::Array(blpop) = &info[0] else { panic!("{info:?}") };
+    assert_eq!((&blpop[1], &blpop[3], &blpop[4]), (&Value::Int(-3), &Value::Int(1), &Value::Int(-2)));
+}
+
+#[tokio::test]
+async fn grpc_calls_block_too() {
+    let server = TestServer::start();
+    let mut grpc = aegisr_proto::Client::connect(server.grpc_url()).await.unwrap();
+    let waiting = tokio::spawn(async move { grpc.execute(["BLPOP", "g", "10"]).await.unwrap() });
+    tokio::task::spawn_blocking({
+        let url = server.url();
+        move || {
+            let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+            let want = "blocked_clients:1\r\n";
+            assert!(wait_until(Duration::from_secs(10), || run::<String>(&mut c, &["INFO", "clients"]).contains(want)));
+            run::<i64>(&mut c, &["RPUSH", "g", "hello"]);
+        }
+    })
+    .await
+    .unwrap();
+    let reply = waiting.await.unwrap();
+    let items = reply.as_array().unwrap();
+    assert_eq!(items[1].as_bulk(), Some(&b"hello"[..]));
+}
