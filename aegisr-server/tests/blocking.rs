@@ -176,3 +176,21 @@ async fn grpc_calls_block_too() {
     let items = reply.as_array().unwrap();
     assert_eq!(items[1].as_bulk(), Some(&b"hello"[..]));
 }
+
+#[test]
+fn sorted_set_pops_block_too() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    run::<i64>(&mut c, &["ZADD", "z", "1", "a", "2", "b"]);
+    assert_eq!(run::<Vec<String>>(&mut c, &["BZPOPMIN", "none", "z", "0"]), ["z", "a", "1"]);
+    assert_eq!(run::<Vec<String>>(&mut c, &["BZPOPMAX", "z", "0"]), ["z", "b", "2"]);
+    let mut raw = server.raw();
+    raw.send(b"BZPOPMIN z 0.05\r\n");
+    assert_eq!(raw.read_line(), "*-1\r\n");
+    raw.send(b"BZMPOP 0 1 z MAX COUNT 2\r\n");
+    wait_blocked(&server, 1);
+    run::<i64>(&mut c, &["ZADD", "z", "5", "x", "7", "y", "1", "w"]);
+    let reply: String = (0..14).map(|_| raw.read_line()).collect();
+    assert_eq!(reply, "*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\ny\r\n$1\r\n7\r\n*2\r\n$1\r\nx\r\n$1\r\n5\r\n");
+    assert_eq!(run::<Vec<String>>(&mut c, &["ZRANGE", "z", "0", "-1"]), ["w"]);
+}

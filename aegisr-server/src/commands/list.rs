@@ -202,7 +202,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-        flags: BLOCKING_WRITE.or(Flags::MOVABLE_KEYS),
+        flags: Flags::WRITE.or(Flags::BLOCKING).or(Flags::MOVABLE_KEYS),
         keys: KeyRange::NONE,
         numkeys_at: Some(2),
         ..spec(

@@ -11,7 +11,9 @@ use bytes::Bytes;
 
 use super::set::{positive, random_count, ranged, scan_reply};
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
-use super::{Ctx, args, errors::CommandError, errors::CommandResult, read_typed, typed, update_typed};
+use super::{
+    BlockOn, Ctx, args, block_timeout, errors::CommandError, errors::CommandResult, read_typed, typed, update_typed,
+};
 use crate::engine::Locked;
 use crate::engine::glob::glob_match;
 use crate::reply::{Protocol, ReplySink, format_double};
@@ -27,6 +29,8 @@ const WRITE_FAST: Flags = Flags::WRITE.or(Flags::DENYOOM).or(Flags::FAST);
 const REMOVE: Flags = Flags::WRITE;
 const REMOVE_FAST: Flags = Flags::WRITE.or(Flags::FAST);
 const MOVABLE: Flags = Flags::MOVABLE_KEYS;
+/// Blocking commands: write, blocking, not allowed in scripts (as Redis flags them).
+const BLOCKING: Flags = Flags::WRITE.or(Flags::NOSCRIPT).or(Flags::BLOCKING).or(Flags::FAST);
 
 /// One table row; positional arguments keep the table compact and readable.
 #[allow(clippy::too_many_arguments)]
@@ -280,6 +284,45 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             "Remove and return members with scores in a sorted set",
             "numkeys key [key ...] MIN | MAX [COUNT count]",
             zmpop,
+        )
+    },
+    CommandSpec {
+        keys: KeyRange { first: 1, last: -2, step: 1 },
+        ..spec(
+            "bzpopmin",
+            -3,
+            BLOCKING,
+            NONE,
+            "5.0.0",
+            "Remove and return the member with the lowest score from one of the sorted sets, or block until one is available",
+            "key [key ...] timeout",
+            bzpopmin,
+        )
+    },
+    CommandSpec {
+        keys: KeyRange { first: 1, last: -2, step: 1 },
+        ..spec(
+            "bzpopmax",
+            -3,
+            BLOCKING,
+            NONE,
+            "5.0.0",
+            "Remove and return the member with the highest score from one of the sorted sets, or block until one is available",
+            "key [key ...] timeout",
+            bzpopmax,
+        )
+    },
+    CommandSpec {
+        numkeys_at: Some(2),
+        ..spec(
+            "bzmpop",
+            -5,
+            Flags::WRITE.or(Flags::BLOCKING).or(MOVABLE),
+            NONE,
+            "7.0.0",
+            "Remove and return members with scores in a sorted set or block until one is available",
+            "timeout numkeys key [key ...] MIN | MAX [COUNT count]",
+            bzmpop,
         )
     },
     spec(
@@ -979,8 +1022,18 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
 }
 
 fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let numkeys = ranged(&args[1], 1, "numkeys should be greater than 0")?;
-    let where_idx = numkeys.saturating_add(2);
+    let (keys, max, count) = zmpop_args(&args[1..])?;
+    match try_zmpop(ctx, keys, max, count)? {
+        Some((key, popped)) => zmpop_reply(ctx, &key, &popped),
+        None => ctx.out.null_array(),
+    }
+    Ok(())
+}
+
+/// `numkeys key [key ...] MIN|MAX [COUNT count]`.
+fn zmpop_args(args: &[Bytes]) -> Result<(&[Bytes], bool, usize), CommandError> {
+    let numkeys = ranged(&args[0], 1, "numkeys should be greater than 0")?;
+    let where_idx = numkeys.saturating_add(1);
     let Some(where_arg) = args.get(where_idx) else {
         return Err(CommandError::Syntax);
     };
@@ -1001,10 +1054,15 @@ fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             return Err(CommandError::Syntax);
         }
     }
-    let count = count.unwrap_or(1);
-    let keys = &args[2..where_idx];
+    Ok((&args[1..where_idx], max, count.unwrap_or(1)))
+}
+
+/// The key popped from and the (member, score) pairs.
+type ZPopped = (Bytes, Vec<(Box<[u8]>, f64)>);
+
+/// Pops from the first existing sorted set of `keys`; `None` when none exists.
+fn try_zmpop(ctx: &Ctx<'_>, keys: &[Bytes], max: bool, count: usize) -> Result<Option<ZPopped>, CommandError> {
     let mut locked = ctx.lock_keys(keys);
-    let mut result = None;
     for key in keys {
         let Some(entry) = locked.get(key) else { continue };
         let (popped, empty) = update_typed::<ZSet, _>(entry, |z| {
@@ -1014,18 +1072,61 @@ fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         if empty {
             locked.remove(key);
         }
-        result = Some((key, popped));
-        break;
+        return Ok(Some((key.clone(), popped)));
     }
-    drop(locked);
-    match result {
+    Ok(None)
+}
+
+fn zmpop_reply(ctx: &mut Ctx<'_>, key: &[u8], popped: &[(Box<[u8]>, f64)]) {
+    ctx.out.array(2);
+    ctx.out.bulk(key);
+    // Always [member, score] pairs, in RESP2 too.
+    reply_entries(ctx.out, true, true, popped.len(), popped.iter().map(|(m, s)| (&m[..], *s)));
+}
+
+// ---------------------------------------------------------------------------------------
+// Blocking variants (see commands::blocking)
+// ---------------------------------------------------------------------------------------
+
+fn block(ctx: &mut Ctx<'_>, keys: &[Bytes], timeout: Option<std::time::Duration>) {
+    ctx.session.block = Some(BlockOn { keys: keys.to_vec(), timeout, on_timeout: |out| out.null_array() });
+}
+
+/// BZPOPMIN and BZPOPMAX: `key [key ...] timeout`; the reply is key, member, score.
+fn bzpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
+    let timeout = block_timeout(&args[args.len() - 1])?;
+    let keys = &args[1..args.len() - 1];
+    match try_zmpop(ctx, keys, max, 1)? {
         Some((key, popped)) => {
-            ctx.out.array(2);
-            ctx.out.bulk(key);
-            // Always [member, score] pairs, in RESP2 too.
-            reply_entries(ctx.out, true, true, popped.len(), popped.iter().map(|(m, s)| (&m[..], *s)));
+            let Some((member, score)) = popped.first() else {
+                ctx.out.null_array();
+                return Ok(());
+            };
+            ctx.out.array(3);
+            ctx.out.bulk(&key);
+            ctx.out.bulk(member);
+            ctx.out.double(*score);
         }
-        None => ctx.out.null_array(),
+        None => block(ctx, keys, timeout),
+    }
+    Ok(())
+}
+
+fn bzpopmin(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    bzpop(ctx, args, false)
+}
+
+fn bzpopmax(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    bzpop(ctx, args, true)
+}
+
+/// BZMPOP `timeout numkeys key [key ...] MIN|MAX [COUNT count]`.
+fn bzmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let timeout = block_timeout(&args[1])?;
+    let (keys, max, count) = zmpop_args(&args[2..])?;
+    match try_zmpop(ctx, keys, max, count)? {
+        Some((key, popped)) => zmpop_reply(ctx, &key, &popped),
+        None => block(ctx, keys, timeout),
     }
     Ok(())
 }
