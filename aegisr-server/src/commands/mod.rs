@@ -3,10 +3,12 @@
 //! into the sink; it never sees a socket or a protocol.
 
 pub mod args;
+mod bitmap;
 pub mod blocking;
 mod connection;
 pub mod errors;
 mod hash;
+mod hll;
 mod keys;
 mod list;
 mod server;

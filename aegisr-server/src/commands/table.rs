@@ -103,9 +103,11 @@ impl KeyRange {
 /// The command groups of COMMAND DOCS, each with its ACL category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
+    Bitmap,
     Connection,
     Generic,
     Hash,
+    HyperLogLog,
     List,
     Server,
     Set,
@@ -116,9 +118,11 @@ pub enum Group {
 impl Group {
     pub fn name(self) -> &'static str {
         match self {
+            Group::Bitmap => "bitmap",
             Group::Connection => "connection",
             Group::Generic => "generic",
             Group::Hash => "hash",
+            Group::HyperLogLog => "hyperloglog",
             Group::List => "list",
             Group::Server => "server",
             Group::Set => "set",
@@ -129,9 +133,11 @@ impl Group {
 
     fn acl_category(self) -> Option<&'static str> {
         match self {
+            Group::Bitmap => Some("@bitmap"),
             Group::Connection => Some("@connection"),
             Group::Generic => Some("@keyspace"),
             Group::Hash => Some("@hash"),
+            Group::HyperLogLog => Some("@hyperloglog"),
             Group::List => Some("@list"),
             Group::Server => None,
             Group::Set => Some("@set"),
@@ -240,8 +246,10 @@ impl CommandSpec {
 }
 
 /// Every command family's table.
-fn families() -> [&'static [CommandSpec]; 8] {
+fn families() -> [&'static [CommandSpec]; 10] {
     [
+        super::bitmap::COMMANDS,
+        super::hll::COMMANDS,
         super::connection::COMMANDS,
         super::hash::COMMANDS,
         super::keys::COMMANDS,

@@ -1,7 +1,9 @@
 //! Values and the data-only operations on them, one file per data type. Nothing here
 //! knows about sockets, protocols or locks: functions take values and return typed results.
 
+pub mod bitmap;
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod set;
 pub mod string;

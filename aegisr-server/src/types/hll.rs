@@ -1,0 +1,304 @@
+//! HyperLogLog in Redis's exact string format (see Redis's hyperloglog.c): a 16-byte header
+//! ("HYLL", the encoding, 3 unused bytes, an 8-byte little-endian cached cardinality whose
+//! top bit marks it stale) followed by the registers, 16384 of 6 bits each (dense), or
+//! run-length opcodes (sparse). Elements are hashed with MurmurHash64A and Redis's seed, and
+//! counted with Redis's improved estimator, so values and counts match Redis byte for byte
+//! and number for number. This implementation reads both encodings and writes dense.
+
+/// Register index bits (16384 registers).
+const P: u32 = 14;
+/// Bits of the hash left for the run of zeros.
+const Q: u32 = 64 - P;
+pub const REGISTERS: usize = 1 << P;
+const REGISTER_MAX: u8 = 63;
+const HEADER: usize = 16;
+/// The size of a dense value: the header and 16384 * 6 bits.
+pub const DENSE_LEN: usize = HEADER + REGISTERS * 6 / 8;
+const DENSE: u8 = 0;
+const SPARSE: u8 = 1;
+const ALPHA_INF: f64 = 0.721_347_520_444_481_7;
+
+/// Why a string is not usable as a HyperLogLog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HllError {
+    /// Not a HyperLogLog at all (bad magic, encoding or size).
+    Invalid,
+    /// Looks like one, but its sparse opcodes do not add up.
+    Corrupted,
+}
+
+/// MurmurHash64A, as Redis's hyperloglog.c has it (little-endian reads).
+pub fn murmur64a(key: &[u8], seed: u64) -> u64 {
+    const M: u64 = 0xc6a4_a793_5bd1_e995;
+    const R: u32 = 47;
+    let mut h = seed ^ (key.len() as u64).wrapping_mul(M);
+    let mut chunks = key.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut k = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        k = k.wrapping_mul(M);
+        k ^= k >> R;
+        k = k.wrapping_mul(M);
+        h ^= k;
+        h = h.wrapping_mul(M);
+    }
+    let tail = chunks.remainder();
+    if !tail.is_empty() {
+        for (i, b) in tail.iter().enumerate() {
+            h ^= u64::from(*b) << (8 * i);
+        }
+        h = h.wrapping_mul(M);
+    }
+    h ^= h >> R;
+    h = h.wrapping_mul(M);
+    h ^= h >> R;
+    h
+}
+
+/// The register an element lands in, and the rank (length of the run of zeros + 1) it
+/// offers: Redis's `hllPatLen`.
+pub fn register_and_rank(element: &[u8]) -> (usize, u8) {
+    let hash = murmur64a(element, 0xadc8_3b19);
+    let index = (hash & (REGISTERS as u64 - 1)) as usize;
+    // The sentinel bit makes the count at most Q + 1.
+    let rest = (hash >> P) | (1u64 << Q);
+    (index, rest.trailing_zeros() as u8 + 1)
+}
+
+/// Checks that `bytes` is a HyperLogLog (Redis's `isHLLObjectOrReply`).
+pub fn validate(bytes: &[u8]) -> Result<(), HllError> {
+    if bytes.len() < HEADER || &bytes[..4] != b"HYLL" || bytes[4] > SPARSE {
+        return Err(HllError::Invalid);
+    }
+    if bytes[4] == DENSE && bytes.len() != DENSE_LEN {
+        return Err(HllError::Invalid);
+    }
+    Ok(())
+}
+
+/// A new, empty HyperLogLog (dense).
+pub fn new_dense() -> Vec<u8> {
+    let mut v = vec![0u8; DENSE_LEN];
+    v[..4].copy_from_slice(b"HYLL");
+    v
+}
+
+fn dense_get(regs: &[u8], index: usize) -> u8 {
+    let bit = index * 6;
+    let (byte, fb) = (bit / 8, bit % 8);
+    let b0 = u16::from(regs[byte]);
+    let b1 = u16::from(regs.get(byte + 1).copied().unwrap_or(0));
+    (((b0 >> fb) | (b1 << (8 - fb))) & u16::from(REGISTER_MAX)) as u8
+}
+
+fn dense_set(regs: &mut [u8], index: usize, value: u8) {
+    let bit = index * 6;
+    let (byte, fb) = (bit / 8, bit % 8);
+    let v = u16::from(value);
+    let word = u16::from(regs[byte]) | (u16::from(regs.get(byte + 1).copied().unwrap_or(0)) << 8);
+    let word = (word & !(u16::from(REGISTER_MAX) << fb)) | (v << fb);
+    regs[byte] = word as u8;
+    if let Some(next) = regs.get_mut(byte + 1) {
+        *next = (word >> 8) as u8;
+    }
+}
+
+/// All register values of a valid HyperLogLog, whichever its encoding.
+pub fn registers(bytes: &[u8]) -> Result<Vec<u8>, HllError> {
+    validate(bytes)?;
+    let body = &bytes[HEADER..];
+    if bytes[4] == DENSE {
+        return Ok((0..REGISTERS).map(|i| dense_get(body, i)).collect());
+    }
+    let mut regs = Vec::with_capacity(REGISTERS);
+    let mut i = 0;
+    while i < body.len() {
+        let op = body[i];
+        let (value, run) = if op & 0xC0 == 0 {
+            // ZERO: 00xxxxxx, a run of 1..64 zero registers.
+            i += 1;
+            (0, usize::from(op & 0x3F) + 1)
+        } else if op & 0xC0 == 0x40 {
+            // XZERO: 01xxxxxx yyyyyyyy, a run of 1..16384 zero registers.
+            let low = *body.get(i + 1).ok_or(HllError::Corrupted)?;
+            i += 2;
+            (0, ((usize::from(op & 0x3F) << 8) | usize::from(low)) + 1)
+        } else {
+            // VAL: 1vvvvvxx, a run of 1..4 registers holding 1..32.
+            i += 1;
+            (((op >> 2) & 0x1F) + 1, usize::from(op & 0x03) + 1)
+        };
+        if regs.len() + run > REGISTERS {
+            return Err(HllError::Corrupted);
+        }
+        regs.resize(regs.len() + run, value);
+    }
+    if regs.len() != REGISTERS {
+        return Err(HllError::Corrupted);
+    }
+    Ok(regs)
+}
+
+/// Converts a valid HyperLogLog to the dense encoding in place (the cache is kept).
+fn to_dense(bytes: &mut Vec<u8>) -> Result<(), HllError> {
+    if bytes[4] == DENSE {
+        return Ok(());
+    }
+    let regs = registers(bytes)?;
+    let mut dense = new_dense();
+    dense[5..HEADER].copy_from_slice(&bytes[5..HEADER]);
+    for (i, r) in regs.iter().enumerate().filter(|(_, r)| **r != 0) {
+        dense_set(&mut dense[HEADER..], i, *r);
+    }
+    *bytes = dense;
+    Ok(())
+}
+
+fn invalidate_cache(bytes: &mut [u8]) {
+    bytes[15] |= 0x80;
+}
+
+/// PFADD of several elements: raises registers (converting to dense when needed) and
+/// returns whether any register changed. `bytes` must be valid.
+pub fn add(bytes: &mut Vec<u8>, elements: &[impl AsRef<[u8]>]) -> Result<bool, HllError> {
+    let mut changed = false;
+    for element in elements {
+        let (index, rank) = register_and_rank(element.as_ref());
+        if bytes[4] == DENSE {
+            if dense_get(&bytes[HEADER..], index) < rank {
+                dense_set(&mut bytes[HEADER..], index, rank);
+                changed = true;
+            }
+        } else if registers(bytes)?[index] < rank {
+            to_dense(bytes)?;
+            dense_set(&mut bytes[HEADER..], index, rank);
+            changed = true;
+        }
+    }
+    if changed {
+        invalidate_cache(bytes);
+    }
+    Ok(changed)
+}
+
+/// Raises the registers of `max` to those of `bytes` (PFMERGE, multi-key PFCOUNT).
+pub fn merge_into(max: &mut [u8], bytes: &[u8]) -> Result<(), HllError> {
+    for (m, r) in max.iter_mut().zip(registers(bytes)?) {
+        *m = (*m).max(r);
+    }
+    Ok(())
+}
+
+/// Writes `regs` into a (valid) HyperLogLog, made dense, and marks its cache stale.
+pub fn store_registers(bytes: &mut Vec<u8>, regs: &[u8]) -> Result<(), HllError> {
+    to_dense(bytes)?;
+    for (i, r) in regs.iter().enumerate() {
+        dense_set(&mut bytes[HEADER..], i, *r);
+    }
+    invalidate_cache(bytes);
+    Ok(())
+}
+
+/// The cached cardinality, if it is fresh.
+pub fn cached_count(bytes: &[u8]) -> Option<u64> {
+    let card: [u8; 8] = bytes.get(8..HEADER)?.try_into().ok()?;
+    (card[7] & 0x80 == 0).then(|| u64::from_le_bytes(card))
+}
+
+/// Stores a fresh cached cardinality.
+pub fn set_cached_count(bytes: &mut [u8], count: u64) {
+    bytes[8..HEADER].copy_from_slice(&count.to_le_bytes());
+}
+
+fn sigma(mut x: f64) -> f64 {
+    if x == 1.0 {
+        return f64::INFINITY;
+    }
+    let (mut y, mut z) = (1.0, x);
+    loop {
+        x *= x;
+        let previous = z;
+        z += x * y;
+        y += y;
+        if previous == z {
+            return z;
+        }
+    }
+}
+
+fn tau(mut x: f64) -> f64 {
+    if x == 0.0 || x == 1.0 {
+        return 0.0;
+    }
+    let (mut y, mut z) = (1.0, 1.0 - x);
+    loop {
+        x = x.sqrt();
+        let previous = z;
+        y *= 0.5;
+        z -= (1.0 - x).powi(2) * y;
+        if previous == z {
+            return z / 3.0;
+        }
+    }
+}
+
+/// Redis's improved estimator (Ertl) over register values.
+pub fn estimate(regs: &[u8]) -> u64 {
+    let mut histogram = [0u32; 64];
+    for r in regs {
+        histogram[usize::from(*r & REGISTER_MAX)] += 1;
+    }
+    let m = REGISTERS as f64;
+    let mut z = m * tau((m - f64::from(histogram[Q as usize + 1])) / m);
+    for j in (1..=Q as usize).rev() {
+        z += f64::from(histogram[j]);
+        z *= 0.5;
+    }
+    z += m * sigma(f64::from(histogram[0]) / m);
+    (ALPHA_INF * m * m / z).round() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registers_round_trip() {
+        let mut v = new_dense();
+        for i in [0, 1, 2, 3, 100, REGISTERS - 1] {
+            dense_set(&mut v[HEADER..], i, (i % 64) as u8);
+        }
+        dense_set(&mut v[HEADER..], 5, 63);
+        for i in [0, 1, 2, 3, 100, REGISTERS - 1] {
+            assert_eq!(dense_get(&v[HEADER..], i), (i % 64) as u8);
+        }
+        assert_eq!(dense_get(&v[HEADER..], 5), 63);
+        assert_eq!(dense_get(&v[HEADER..], 4), 0);
+        assert_eq!(dense_get(&v[HEADER..], 6), 0);
+    }
+
+    #[test]
+    fn sparse_values_read() {
+        // Redis's empty value: one XZERO opcode covering all 16384 registers.
+        let mut v = b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\0".to_vec();
+        v.extend_from_slice(&[0x7f, 0xff]);
+        assert_eq!(estimate(&registers(&v).unwrap()), 0);
+        assert!(add(&mut v, &[b"a"]).unwrap());
+        assert_eq!(v.len(), DENSE_LEN);
+        assert_eq!(estimate(&registers(&v).unwrap()), 1);
+        assert_eq!(registers(b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\0\x01"), Err(HllError::Corrupted));
+        assert_eq!(validate(b"HYLL"), Err(HllError::Invalid));
+    }
+
+    #[test]
+    fn counts_match_redis() {
+        // Values from Redis 7.0.15.
+        let mut v = new_dense();
+        let letters: Vec<String> = ('a'..='z').map(String::from).collect();
+        add(&mut v, &letters).unwrap();
+        assert_eq!(estimate(&registers(&v).unwrap()), 25);
+        let mut v = new_dense();
+        let elements: Vec<String> = (0..10_000).map(|i| format!("element:{i}")).collect();
+        add(&mut v, &elements).unwrap();
+        assert_eq!(estimate(&registers(&v).unwrap()), 10017);
+    }
+}
