@@ -695,6 +695,13 @@ fn encodings_follow_the_value() {
     let _: () = run(&mut con, &["MSET", "m1", "7", "m2", "seven"]);
     assert_eq!(encoding(&mut con, "m1"), "int");
     assert_eq!(encoding(&mut con, "m2"), "embstr");
+    // Redis turns a string it edits in place into a raw buffer; a new value is embstr again.
+    run::<i64>(&mut con, &["APPEND", "m2", "!"]);
+    assert_eq!(encoding(&mut con, "m2"), "raw");
+    run::<i64>(&mut con, &["SETRANGE", "s", "0", "J"]);
+    assert_eq!(encoding(&mut con, "s"), "raw");
+    let _: () = run(&mut con, &["SET", "s", "again"]);
+    assert_eq!(encoding(&mut con, "s"), "embstr");
 }
 
 /// name, arity, flags, first key, last key, step.

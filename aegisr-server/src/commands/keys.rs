@@ -784,7 +784,7 @@ fn object_info(ctx: &Ctx<'_>, key: &[u8]) -> Option<ObjectInfo> {
         ValueRef::Int(n) if (0..SHARED_INTEGERS).contains(&n) => SHARED_REFCOUNT,
         _ => 1,
     };
-    Some(ObjectInfo { encoding: entry.value().encoding(), refcount, idle_secs: entry.idle_secs(now) })
+    Some(ObjectInfo { encoding: entry.encoding(), refcount, idle_secs: entry.idle_secs(now) })
 }
 
 fn lfu_policy(ctx: &Ctx<'_>) -> bool {

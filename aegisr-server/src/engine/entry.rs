@@ -21,6 +21,9 @@ use crate::types::{Value, ValueRef};
 const HAS_EXPIRY: u8 = 1;
 const INT: u8 = 2;
 const BOXED: u8 = 4;
+/// A string edited in place (APPEND, SETRANGE, SETBIT...): OBJECT ENCODING says "raw", as
+/// Redis does for a string it has turned into a growable buffer.
+const RAW: u8 = 8;
 /// Access time (3 bytes) and flags (1 byte).
 const FIXED_HEADER: usize = 4;
 /// Largest access time kept: 24 bits of seconds, wrapping every 194 days like Redis's clock.
@@ -233,8 +236,20 @@ impl Entry {
         }
         let mut value = self.value().to_owned();
         let result = change(&mut value);
+        let edited_string = matches!(value, Value::Str(_));
         self.set_value(value);
+        if edited_string {
+            self.block_mut()[3] |= RAW;
+        }
         result
+    }
+
+    /// The encoding OBJECT ENCODING reports, with Redis's names.
+    pub fn encoding(&self) -> &'static str {
+        match self.value() {
+            ValueRef::Str(_) if self.flags() & RAW != 0 => "raw",
+            value => value.encoding(),
+        }
     }
 
     pub(crate) fn access_secs(&self) -> u32 {
@@ -328,6 +343,13 @@ mod tests {
         assert_eq!(e.value().string_len(), Some(PACK_LIMIT));
         assert!(e.has_expiry());
         e.set_value(Value::Str(big.clone()));
+        // Strings edited in place report "raw", as in Redis; a new value clears that.
+        let mut small = Entry::new(b"s", Value::Str(b"ab".to_vec()), 0);
+        assert_eq!(small.encoding(), "embstr");
+        small.update(|v| v.append(b"c", u64::MAX)).unwrap();
+        assert_eq!((small.encoding(), small.value()), ("raw", ValueRef::Str(b"abc")));
+        small.set_value(Value::Str(b"x".to_vec()));
+        assert_eq!(small.encoding(), "embstr");
         // A boxed value is edited in place.
         e.update(|v| v.append(b"!", u64::MAX)).unwrap();
         let mut expected = big.clone();
