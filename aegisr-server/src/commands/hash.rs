@@ -154,11 +154,6 @@ fn upsert<R>(
     }
 }
 
-/// A reply length (lengths are far below i64::MAX).
-fn int(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 /// HSET and HMSET: the number of new fields.
 fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<usize, CommandError> {
     if args.len() % 2 == 1 {
@@ -174,7 +169,7 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<usize, CommandError> {
 
 fn hset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let added = set_pairs(ctx, args)?;
-    ctx.out.integer(int(added));
+    ctx.out.count(added);
     Ok(())
 }
 
@@ -273,7 +268,7 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         }
     };
     drop(locked);
-    ctx.out.integer(int(removed));
+    ctx.out.count(removed);
     Ok(())
 }
 
@@ -295,7 +290,7 @@ fn hlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         None => 0,
     };
     drop(locked);
-    ctx.out.integer(int(len));
+    ctx.out.count(len);
     Ok(())
 }
 
@@ -306,7 +301,7 @@ fn hstrlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         None => 0,
     };
     drop(locked);
-    ctx.out.integer(int(len));
+    ctx.out.count(len);
     Ok(())
 }
 

@@ -277,7 +277,7 @@ fn push(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, only_existing: bool) -> Com
         }
     };
     drop(locked);
-    ctx.out.integer(int(len));
+    ctx.out.count(len);
     Ok(())
 }
 
@@ -376,7 +376,7 @@ fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         None => 0,
     };
     drop(locked);
-    ctx.out.integer(int(len));
+    ctx.out.count(len);
     Ok(())
 }
 
@@ -447,13 +447,10 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(key);
     let reply = match locked.get(key) {
         None => 0,
-        Some(entry) => {
-            typed::<List>(entry.value())?;
-            update_typed::<List, _>(entry, |list| {
-                list.prepare_growth(elem.len(), 1, limit);
-                list.insert(pivot, after, elem).map_or(-1, int)
-            })?
-        }
+        Some(entry) => update_typed::<List, _>(entry, |list| {
+            list.prepare_growth(elem.len(), 1, limit);
+            list.insert(pivot, after, elem).map_or(-1, int)
+        })?,
     };
     drop(locked);
     ctx.out.integer(reply);
@@ -478,7 +475,7 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         }
     };
     drop(locked);
-    ctx.out.integer(int(removed));
+    ctx.out.count(removed);
     Ok(())
 }
 
@@ -546,11 +543,11 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         Some(_) => {
             ctx.out.array(positions.len());
             for p in positions {
-                ctx.out.integer(int(p));
+                ctx.out.count(p);
             }
         }
         None => match positions.first() {
-            Some(&p) => ctx.out.integer(int(p)),
+            Some(&p) => ctx.out.count(p),
             None => ctx.out.null(),
         },
     }

@@ -125,7 +125,7 @@ fn command(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 }
 
 fn command_count(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
-    ctx.out.integer(i64::try_from(table::all().len()).unwrap_or(i64::MAX));
+    ctx.out.count(table::all().len());
     Ok(())
 }
 

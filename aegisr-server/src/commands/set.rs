@@ -250,7 +250,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         }
     };
     drop(locked);
-    ctx.out.integer(added as i64);
+    ctx.out.count(added);
     Ok(())
 }
 
@@ -319,7 +319,7 @@ fn scard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let len = read_typed::<Set>(&mut locked, &args[1])?.map_or(0, Set::len);
     drop(locked);
-    ctx.out.integer(len as i64);
+    ctx.out.count(len);
     Ok(())
 }
 
@@ -583,7 +583,7 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let result = inter(&mut locked, keys)?;
     drop(locked);
     let n = if limit == 0 { result.len() } else { result.len().min(limit) };
-    ctx.out.integer(n as i64);
+    ctx.out.count(n);
     Ok(())
 }
 
@@ -593,7 +593,7 @@ fn sinterstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let result = inter(&mut locked, &args[2..])?;
     let n = store(&mut locked, &args[1], build(&result, &limits));
     drop(locked);
-    ctx.out.integer(n as i64);
+    ctx.out.count(n);
     Ok(())
 }
 
@@ -615,7 +615,7 @@ fn sunionstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let result = union(&mut locked, &args[2..], &limits)?;
     let n = store(&mut locked, &args[1], result);
     drop(locked);
-    ctx.out.integer(n as i64);
+    ctx.out.count(n);
     Ok(())
 }
 
@@ -633,7 +633,7 @@ fn sdiffstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let result = diff(&mut locked, &args[2..])?;
     let n = store(&mut locked, &args[1], build(&result, &limits));
     drop(locked);
-    ctx.out.integer(n as i64);
+    ctx.out.count(n);
     Ok(())
 }
 

@@ -470,13 +470,8 @@ fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             tail.len()
         }
     };
-    ctx.out.integer(reply_len(len));
+    ctx.out.count(len);
     Ok(())
-}
-
-/// A length as a reply integer (lengths are bounded far below i64::MAX).
-fn reply_len(len: usize) -> i64 {
-    i64::try_from(len).unwrap_or(i64::MAX)
 }
 
 fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
@@ -485,7 +480,7 @@ fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         Some(entry) => entry.value().string_len().ok_or(CommandError::WrongType)?,
         None => 0,
     };
-    ctx.out.integer(reply_len(len));
+    ctx.out.count(len);
     Ok(())
 }
 
@@ -579,7 +574,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             len
         }
     };
-    ctx.out.integer(reply_len(len));
+    ctx.out.count(len);
     Ok(())
 }
 
@@ -624,7 +619,7 @@ fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         LcsError::OutOfMemory => CommandError::LcsOutOfMemory,
     })?;
     if want_len {
-        ctx.out.integer(reply_len(result.len));
+        ctx.out.count(result.len);
     } else if want_idx {
         let out = &mut *ctx.out;
         out.map(2);
@@ -634,15 +629,15 @@ fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             out.array(2 + usize::from(with_match_len));
             for (start, end) in [m.a, m.b] {
                 out.array(2);
-                out.integer(reply_len(start));
-                out.integer(reply_len(end));
+                out.count(start);
+                out.count(end);
             }
             if with_match_len {
-                out.integer(reply_len(m.len));
+                out.count(m.len);
             }
         }
         out.bulk(b"len");
-        out.integer(reply_len(result.len));
+        out.count(result.len);
     } else {
         ctx.out.bulk(&result.text);
     }

@@ -658,7 +658,7 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         None => 0,
     };
     drop(locked);
-    ctx.out.integer(removed as i64);
+    ctx.out.count(removed);
     Ok(())
 }
 
@@ -666,7 +666,7 @@ fn zcard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let len = read_typed::<ZSet>(&mut locked, &args[1])?.map_or(0, ZSet::len);
     drop(locked);
-    ctx.out.integer(len as i64);
+    ctx.out.count(len);
     Ok(())
 }
 
@@ -717,10 +717,10 @@ fn zrank_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult 
         .and_then(|z| z.rank(&args[2]).map(|(r, s)| (if rev { z.len() - 1 - r } else { r }, s)));
     drop(locked);
     match (found, withscore) {
-        (Some((rank, _)), false) => ctx.out.integer(rank as i64),
+        (Some((rank, _)), false) => ctx.out.count(rank),
         (Some((rank, score)), true) => {
             ctx.out.array(2);
-            ctx.out.integer(rank as i64);
+            ctx.out.count(rank);
             ctx.out.double(score);
         }
         (None, false) => ctx.out.null(),
@@ -734,7 +734,7 @@ fn zcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let n = read_typed::<ZSet>(&mut locked, &args[1])?.map_or(0, |z| range.ranks(z).len());
     drop(locked);
-    ctx.out.integer(n as i64);
+    ctx.out.count(n);
     Ok(())
 }
 
@@ -743,7 +743,7 @@ fn zlexcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let n = read_typed::<ZSet>(&mut locked, &args[1])?.map_or(0, |z| range.ranks(z).len());
     drop(locked);
-    ctx.out.integer(n as i64);
+    ctx.out.count(n);
     Ok(())
 }
 
@@ -923,7 +923,7 @@ fn zrangestore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let n = store(&mut locked, dst, entries, &limits);
     drop(locked);
-    ctx.out.integer(n as i64);
+    ctx.out.count(n);
     Ok(())
 }
 
@@ -948,7 +948,7 @@ fn zremrange(ctx: &mut Ctx<'_>, key: &[u8], select: impl FnOnce(&ZSet) -> std::o
         None => 0,
     };
     drop(locked);
-    ctx.out.integer(removed as i64);
+    ctx.out.count(removed);
     Ok(())
 }
 
@@ -1360,7 +1360,7 @@ fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card
     if card_only {
         drop(locked);
         let n = if limit == 0 { result.len() } else { result.len().min(limit) };
-        ctx.out.integer(n as i64);
+        ctx.out.count(n);
         return Ok(());
     }
     result.sort_unstable_by(|a, b| entry_cmp(a.1, &a.0, b.1, &b.0));
@@ -1368,7 +1368,7 @@ fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card
         let entries = result.into_iter().map(|(m, s)| (s, m)).collect();
         let n = store(&mut locked, &args[1], entries, &limits);
         drop(locked);
-        ctx.out.integer(n as i64);
+        ctx.out.count(n);
     } else {
         drop(locked);
         reply_entries(ctx.out, resp3, withscores, result.len(), result.iter().map(|(m, s)| (&m[..], *s)));

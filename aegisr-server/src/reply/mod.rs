@@ -52,6 +52,11 @@ pub trait ReplySink {
         self.simple("OK");
     }
 
+    /// A count or length (lengths are far below `i64::MAX`; a larger one saturates).
+    fn count(&mut self, n: usize) {
+        self.integer(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
     fn bulk_or_null(&mut self, bytes: Option<&[u8]>) {
         match bytes {
             Some(b) => self.bulk(b),
