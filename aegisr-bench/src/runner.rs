@@ -309,27 +309,33 @@ struct ClientPlan {
     cursor: SequentialCursor,
 }
 
+/// Waits for the next scheduled send (open loop) and claims the next batch: its intended
+/// send time, if scheduled, and its size. `None` when the run is over.
+async fn next_batch(ctx: &ThreadContext, schedule: &mut Option<Schedule>) -> Option<(Option<Instant>, usize)> {
+    let due = match schedule {
+        Some(s) => {
+            let due = s.next_due();
+            if ctx.end.is_some_and(|end| due >= end) {
+                return None;
+            }
+            wait_for(due).await;
+            Some(due)
+        }
+        None => None,
+    };
+    let n = ctx.take_batch(Instant::now());
+    (n > 0).then_some((due, n))
+}
+
 async fn run_resp_client(mut conn: RespConnection, ctx: Rc<ThreadContext>, plan: ClientPlan) -> Result<(), String> {
     let workload = Arc::clone(&ctx.workload);
     let mut generator = RequestGenerator::new(&workload, plan.id, plan.cursor);
     let mut schedule = plan.schedule;
     let mut commands: Vec<usize> = Vec::with_capacity(ctx.pipeline);
     loop {
-        let due = match &mut schedule {
-            Some(s) => {
-                let due = s.next_due();
-                if ctx.end.is_some_and(|end| due >= end) {
-                    break;
-                }
-                wait_for(due).await;
-                Some(due)
-            }
-            None => None,
-        };
-        let n = ctx.take_batch(Instant::now());
-        if n == 0 {
+        let Some((due, n)) = next_batch(&ctx, &mut schedule).await else {
             break;
-        }
+        };
         commands.clear();
         for _ in 0..n {
             commands.push(generator.encode_next_resp(&workload, &mut conn.out));
@@ -359,21 +365,9 @@ async fn run_grpc_client(mut conn: GrpcConnection, ctx: Rc<ThreadContext>, plan:
     let mut schedule = plan.schedule;
     let mut commands: Vec<usize> = Vec::with_capacity(ctx.pipeline);
     loop {
-        let due = match &mut schedule {
-            Some(s) => {
-                let due = s.next_due();
-                if ctx.end.is_some_and(|end| due >= end) {
-                    break;
-                }
-                wait_for(due).await;
-                Some(due)
-            }
-            None => None,
-        };
-        let n = ctx.take_batch(Instant::now());
-        if n == 0 {
+        let Some((due, n)) = next_batch(&ctx, &mut schedule).await else {
             break;
-        }
+        };
         commands.clear();
         let mut batch = Vec::with_capacity(n);
         for _ in 0..n {
