@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{RawConn, TestServer, fail, run, set};
+use common::{TestServer, fail, run, set};
 use redis::Connection;
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -28,22 +28,6 @@ fn encoding(con: &mut Connection, key: &str) -> String {
 
 fn exists(con: &mut Connection, key: &str) -> bool {
     run::<i64>(con, &["EXISTS", key]) == 1
-}
-
-/// A raw connection switched to RESP3 (the HELLO reply skipped).
-fn resp3(server: &TestServer) -> RawConn {
-    let mut raw = server.raw();
-    raw.command(&[b"HELLO", b"3"]);
-    raw.command(&[b"PING"]);
-    while raw.read_line() != "+PONG\r\n" {}
-    raw
-}
-
-fn expect_raw(raw: &mut RawConn, args: &[&str], expected: &str) {
-    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-    raw.command(&args);
-    let got = raw.read_exact_len(expected.len());
-    assert_eq!(String::from_utf8_lossy(&got), expected, "{args:?}");
 }
 
 #[test]
@@ -328,17 +312,17 @@ fn resp3_reply_types() {
     let server = TestServer::start();
     let mut con = server.sync_conn();
     run::<i64>(&mut con, &["SADD", "s", "a"]);
-    let mut raw = resp3(&server);
-    expect_raw(&mut raw, &["SMEMBERS", "s"], "~1\r\n$1\r\na\r\n");
-    expect_raw(&mut raw, &["SMEMBERS", "nokey"], "~0\r\n");
-    expect_raw(&mut raw, &["SINTER", "s"], "~1\r\n$1\r\na\r\n");
-    expect_raw(&mut raw, &["SUNION", "s"], "~1\r\n$1\r\na\r\n");
-    expect_raw(&mut raw, &["SDIFF", "s"], "~1\r\n$1\r\na\r\n");
-    expect_raw(&mut raw, &["SRANDMEMBER", "s", "1"], "*1\r\n$1\r\na\r\n");
-    expect_raw(&mut raw, &["SRANDMEMBER", "nokey"], "_\r\n");
-    expect_raw(&mut raw, &["SPOP", "nokey"], "_\r\n");
-    expect_raw(&mut raw, &["SPOP", "nokey", "1"], "~0\r\n");
-    expect_raw(&mut raw, &["SPOP", "s", "1"], "~1\r\n$1\r\na\r\n");
+    let mut raw = server.raw_resp3();
+    raw.expect(&["SMEMBERS", "s"], "~1\r\n$1\r\na\r\n");
+    raw.expect(&["SMEMBERS", "nokey"], "~0\r\n");
+    raw.expect(&["SINTER", "s"], "~1\r\n$1\r\na\r\n");
+    raw.expect(&["SUNION", "s"], "~1\r\n$1\r\na\r\n");
+    raw.expect(&["SDIFF", "s"], "~1\r\n$1\r\na\r\n");
+    raw.expect(&["SRANDMEMBER", "s", "1"], "*1\r\n$1\r\na\r\n");
+    raw.expect(&["SRANDMEMBER", "nokey"], "_\r\n");
+    raw.expect(&["SPOP", "nokey"], "_\r\n");
+    raw.expect(&["SPOP", "nokey", "1"], "~0\r\n");
+    raw.expect(&["SPOP", "s", "1"], "~1\r\n$1\r\na\r\n");
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{RawConn, TestServer, fail, run, set};
+use common::{TestServer, fail, run, set};
 use redis::Connection;
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -33,22 +33,6 @@ fn range(con: &mut Connection, args: &[&str]) -> Vec<String> {
 
 fn s(items: &[&str]) -> Vec<String> {
     items.iter().map(|x| x.to_string()).collect()
-}
-
-/// A raw connection switched to RESP3 (the HELLO reply skipped).
-fn resp3(server: &TestServer) -> RawConn {
-    let mut raw = server.raw();
-    raw.command(&[b"HELLO", b"3"]);
-    raw.command(&[b"PING"]);
-    while raw.read_line() != "+PONG\r\n" {}
-    raw
-}
-
-fn expect_raw(raw: &mut RawConn, args: &[&str], expected: &str) {
-    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-    raw.command(&args);
-    let got = raw.read_exact_len(expected.len());
-    assert_eq!(String::from_utf8_lossy(&got), expected, "{args:?}");
 }
 
 #[test]
@@ -497,31 +481,27 @@ fn resp3_reply_types() {
     let server = TestServer::start();
     let mut con = server.sync_conn();
     run::<i64>(&mut con, &["ZADD", "z", "1", "a", "2.5", "b"]);
-    let mut raw = resp3(&server);
-    expect_raw(&mut raw, &["ZSCORE", "z", "b"], ",2.5\r\n");
-    expect_raw(&mut raw, &["ZSCORE", "z", "nope"], "_\r\n");
-    expect_raw(&mut raw, &["ZMSCORE", "z", "a", "nope"], "*2\r\n,1\r\n_\r\n");
-    expect_raw(&mut raw, &["ZINCRBY", "z", "0", "a"], ",1\r\n");
-    expect_raw(
-        &mut raw,
-        &["ZRANGE", "z", "0", "-1", "WITHSCORES"],
-        "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n",
-    );
-    expect_raw(&mut raw, &["ZRANGE", "z", "0", "0"], "*1\r\n$1\r\na\r\n");
-    expect_raw(&mut raw, &["ZUNION", "1", "z", "WITHSCORES"], "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n");
-    expect_raw(&mut raw, &["ZRANK", "z", "b", "WITHSCORE"], "*2\r\n:1\r\n,2.5\r\n");
-    expect_raw(&mut raw, &["ZRANK", "z", "nope", "WITHSCORE"], "_\r\n");
-    expect_raw(&mut raw, &["ZRANDMEMBER", "z", "-1", "WITHSCORES"], "*1\r\n*2\r\n$1\r\n");
+    let mut raw = server.raw_resp3();
+    raw.expect(&["ZSCORE", "z", "b"], ",2.5\r\n");
+    raw.expect(&["ZSCORE", "z", "nope"], "_\r\n");
+    raw.expect(&["ZMSCORE", "z", "a", "nope"], "*2\r\n,1\r\n_\r\n");
+    raw.expect(&["ZINCRBY", "z", "0", "a"], ",1\r\n");
+    raw.expect(&["ZRANGE", "z", "0", "-1", "WITHSCORES"], "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n");
+    raw.expect(&["ZRANGE", "z", "0", "0"], "*1\r\n$1\r\na\r\n");
+    raw.expect(&["ZUNION", "1", "z", "WITHSCORES"], "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n");
+    raw.expect(&["ZRANK", "z", "b", "WITHSCORE"], "*2\r\n:1\r\n,2.5\r\n");
+    raw.expect(&["ZRANK", "z", "nope", "WITHSCORE"], "_\r\n");
+    raw.expect(&["ZRANDMEMBER", "z", "-1", "WITHSCORES"], "*1\r\n*2\r\n$1\r\n");
     raw.read_line();
     raw.read_line();
-    expect_raw(&mut raw, &["ZSCAN", "z", "0"], "*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n2.5\r\n");
-    expect_raw(&mut raw, &["ZADD", "z", "INCR", "XX", "1", "nope"], "_\r\n");
-    expect_raw(&mut raw, &["ZMPOP", "1", "nokey", "MIN"], "_\r\n");
+    raw.expect(&["ZSCAN", "z", "0"], "*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n2.5\r\n");
+    raw.expect(&["ZADD", "z", "INCR", "XX", "1", "nope"], "_\r\n");
+    raw.expect(&["ZMPOP", "1", "nokey", "MIN"], "_\r\n");
     // A pop without a count is one flat pair; with a count, pairs.
-    expect_raw(&mut raw, &["ZPOPMIN", "z"], "*2\r\n$1\r\na\r\n,1\r\n");
-    expect_raw(&mut raw, &["ZPOPMIN", "z", "1"], "*1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n");
+    raw.expect(&["ZPOPMIN", "z"], "*2\r\n$1\r\na\r\n,1\r\n");
+    raw.expect(&["ZPOPMIN", "z", "1"], "*1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n");
     run::<i64>(&mut con, &["ZADD", "z", "3", "c"]);
-    expect_raw(&mut raw, &["ZMPOP", "1", "z", "MIN"], "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nc\r\n,3\r\n");
+    raw.expect(&["ZMPOP", "1", "z", "MIN"], "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nc\r\n,3\r\n");
 }
 
 #[test]
@@ -530,14 +510,10 @@ fn resp2_shapes() {
     let mut con = server.sync_conn();
     run::<i64>(&mut con, &["ZADD", "z", "1", "a", "2.5", "b"]);
     let mut raw = server.raw();
-    expect_raw(&mut raw, &["ZSCORE", "z", "b"], "$3\r\n2.5\r\n");
-    expect_raw(&mut raw, &["ZSCORE", "z", "nope"], "$-1\r\n");
-    expect_raw(&mut raw, &["ZRANK", "z", "nope", "WITHSCORE"], "*-1\r\n");
-    expect_raw(
-        &mut raw,
-        &["ZRANGE", "z", "0", "-1", "WITHSCORES"],
-        "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n2.5\r\n",
-    );
-    expect_raw(&mut raw, &["ZMPOP", "1", "z", "MAX"], "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nb\r\n$3\r\n2.5\r\n");
-    expect_raw(&mut raw, &["ZMPOP", "1", "nokey", "MAX"], "*-1\r\n");
+    raw.expect(&["ZSCORE", "z", "b"], "$3\r\n2.5\r\n");
+    raw.expect(&["ZSCORE", "z", "nope"], "$-1\r\n");
+    raw.expect(&["ZRANK", "z", "nope", "WITHSCORE"], "*-1\r\n");
+    raw.expect(&["ZRANGE", "z", "0", "-1", "WITHSCORES"], "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n2.5\r\n");
+    raw.expect(&["ZMPOP", "1", "z", "MAX"], "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nb\r\n$3\r\n2.5\r\n");
+    raw.expect(&["ZMPOP", "1", "nokey", "MAX"], "*-1\r\n");
 }

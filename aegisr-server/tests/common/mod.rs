@@ -118,6 +118,15 @@ impl TestServer {
         self.child.try_wait().expect("try_wait").is_none()
     }
 
+    /// A raw connection switched to RESP3 (the HELLO reply skipped).
+    pub fn raw_resp3(&self) -> RawConn {
+        let mut raw = self.raw();
+        raw.command(&[b"HELLO", b"3"]);
+        raw.command(&[b"PING"]);
+        while raw.read_line() != "+PONG\r\n" {}
+        raw
+    }
+
     /// Runs `redis-cli` against this server, if it is installed; `None` otherwise.
     pub fn redis_cli(&self, args: &[&str]) -> Option<String> {
         let out = Command::new("redis-cli")
@@ -194,6 +203,14 @@ impl RawConn {
                 Err(_) => return false,
             }
         }
+    }
+
+    /// Sends a command and checks the raw reply bytes.
+    pub fn expect(&mut self, args: &[&str], expected: &str) {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.command(&args);
+        let got = self.read_exact_len(expected.len());
+        assert_eq!(String::from_utf8_lossy(&got), expected, "{args:?}");
     }
 
     /// Sends a command as a RESP multibulk.
