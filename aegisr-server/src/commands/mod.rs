@@ -81,6 +81,13 @@ impl<'a> Ctx<'a> {
     pub fn lock_keys<'k>(&self, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'a> {
         self.server.keyspace.lock_keys(self.session.db, keys.into_iter().map(|k| &k[..]))
     }
+
+    /// Locks every shard, for the rare command whose keys are not known before it runs
+    /// (SORT ... BY / GET patterns). Other clients wait while it is held: keep it short.
+    pub fn lock_all(&self) -> Locked<'a> {
+        let keyspace = &self.server.keyspace;
+        keyspace.lock_shards(self.session.db, 0..keyspace.shard_count())
+    }
 }
 
 /// The timeout argument of a blocking command: seconds, fractions allowed; 0 is for ever.
