@@ -44,7 +44,7 @@ pub async fn wait(
         // Run again: also covers a key created between the first run and registering.
         let protocol = session.protocol;
         target.with_sink(protocol, &mut |out| {
-            let mut ctx = Ctx { server, session: &mut *session, out };
+            let mut ctx = Ctx::new(server, &mut *session, out);
             execute(&mut ctx, args);
         });
         if session.block.take().is_none() {

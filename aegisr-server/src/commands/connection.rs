@@ -125,6 +125,7 @@ fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 }
 
 fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    super::transaction::end_session(ctx.server, ctx.session);
     ctx.session.select(0);
     ctx.session.protocol = Protocol::Resp2;
     ctx.session.client.set_resp(2);

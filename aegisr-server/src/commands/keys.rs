@@ -542,7 +542,7 @@ fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn keys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let filter = ScanFilter { pattern: Some(&args[1]), kind: None };
-    let found = ctx.server.keyspace.keys(ctx.session.db, &filter);
+    let found = ctx.server.keyspace.keys(ctx.session.db, &filter, ctx.tx);
     ctx.out.bulks(&mut found.iter().map(|k| &k[..]));
     Ok(())
 }
@@ -554,7 +554,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     // no key, and the cursor still advances, as in Redis 7.0.
     let kind = type_name.map(ValueKind::parse);
     let filter = ScanFilter { pattern, kind: kind.flatten() };
-    let (next, mut found) = ctx.server.keyspace.scan(ctx.session.db, cursor, step, &filter);
+    let (next, mut found) = ctx.server.keyspace.scan(ctx.session.db, cursor, step, &filter, ctx.tx);
     if matches!(kind, Some(None)) {
         found.clear();
     }
@@ -565,7 +565,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn randomkey(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
-    let key = ctx.server.keyspace.random_key(ctx.session.db);
+    let key = ctx.server.keyspace.random_key(ctx.session.db, ctx.tx);
     ctx.out.bulk_or_null(key.as_deref());
     Ok(())
 }
@@ -575,7 +575,7 @@ fn randomkey(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 // ---------------------------------------------------------------------------------------
 
 fn dbsize(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
-    let size = ctx.server.keyspace.db_size(ctx.session.db);
+    let size = ctx.server.keyspace.db_size(ctx.session.db, ctx.tx);
     ctx.out.integer(count(size));
     Ok(())
 }
@@ -593,14 +593,14 @@ fn flush_is_lazy(ctx: &Ctx<'_>, args: &[Bytes]) -> Result<bool, CommandError> {
 
 fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let lazy = flush_is_lazy(ctx, args)?;
-    ctx.server.keyspace.flush(Some(ctx.session.db), lazy);
+    ctx.server.keyspace.flush(Some(ctx.session.db), lazy, ctx.tx);
     ctx.out.ok();
     Ok(())
 }
 
 fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let lazy = flush_is_lazy(ctx, args)?;
-    ctx.server.keyspace.flush(None, lazy);
+    ctx.server.keyspace.flush(None, lazy, ctx.tx);
     ctx.out.ok();
     Ok(())
 }
@@ -616,7 +616,7 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         return Err(CommandError::DbOutOfRange);
     };
     if a != b {
-        ctx.server.keyspace.swap_dbs(a, b);
+        ctx.server.keyspace.swap_dbs(a, b, ctx.tx);
     }
     ctx.out.ok();
     Ok(())

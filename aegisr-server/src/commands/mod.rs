@@ -15,6 +15,7 @@ mod server;
 mod set;
 mod string;
 pub mod table;
+pub mod transaction;
 mod zset;
 
 use bytes::Bytes;
@@ -23,7 +24,7 @@ pub use connection::REDIS_VERSION;
 pub use errors::{CommandError, CommandResult};
 use table::CommandSpec;
 
-use crate::engine::{Entry, Locked};
+use crate::engine::{Entry, Locked, Tx};
 use crate::reply::{Protocol, ReplySink};
 use crate::server::{ClientHandle, Server};
 use crate::types::{Typed, ValueRef};
@@ -40,6 +41,10 @@ pub struct Session {
     /// the door parks the client on these keys and runs the command again when one is
     /// created, or writes the timeout reply.
     pub block: Option<BlockOn>,
+    /// The commands queued since MULTI.
+    pub multi: Option<transaction::Queued>,
+    /// The keys watched since WATCH.
+    pub watching: Option<transaction::Watching>,
 }
 
 /// What a blocked command waits for.
@@ -53,7 +58,7 @@ pub struct BlockOn {
 
 impl Session {
     pub fn new(client: std::sync::Arc<ClientHandle>) -> Session {
-        Session { client, db: 0, protocol: Protocol::Resp2, quit: false, block: None }
+        Session { client, db: 0, protocol: Protocol::Resp2, quit: false, block: None, multi: None, watching: None }
     }
 
     pub fn select(&mut self, db: usize) {
@@ -67,26 +72,35 @@ pub struct Ctx<'a> {
     pub server: &'a Server,
     pub session: &'a mut Session,
     pub out: &'a mut dyn ReplySink,
+    /// Inside EXEC: the shards the transaction holds, which commands borrow instead of
+    /// locking.
+    pub tx: Tx<'a>,
 }
 
 impl<'a> Ctx<'a> {
+    pub fn new(server: &'a Server, session: &'a mut Session, out: &'a mut dyn ReplySink) -> Ctx<'a> {
+        Ctx { server, session, out, tx: None }
+    }
+
     /// Locks the shard of `key` in the session's database. The lock borrows the server, not
     /// the context, so the reply can be written into `out` while it is held (a value is
     /// copied once, from the table to the output buffer).
     pub fn lock(&self, key: &[u8]) -> Locked<'a> {
-        self.server.keyspace.lock_key(self.session.db, key)
+        let keyspace = &self.server.keyspace;
+        keyspace.lock_shards(self.session.db, std::iter::once(keyspace.shard_of(key)), self.tx)
     }
 
     /// Locks the shards of all `keys`, in the global order, like [`Ctx::lock`].
     pub fn lock_keys<'k>(&self, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'a> {
-        self.server.keyspace.lock_keys(self.session.db, keys.into_iter().map(|k| &k[..]))
+        let keyspace = &self.server.keyspace;
+        keyspace.lock_shards(self.session.db, keys.into_iter().map(|k| keyspace.shard_of(k)), self.tx)
     }
 
     /// Locks every shard, for the rare command whose keys are not known before it runs
     /// (SORT ... BY / GET patterns). Other clients wait while it is held: keep it short.
     pub fn lock_all(&self) -> Locked<'a> {
         let keyspace = &self.server.keyspace;
-        keyspace.lock_shards(self.session.db, 0..keyspace.shard_count())
+        keyspace.lock_shards(self.session.db, 0..keyspace.shard_count(), self.tx)
     }
 }
 
@@ -126,7 +140,11 @@ pub fn update_typed<T: Typed, R>(entry: &mut Entry, change: impl FnOnce(&mut T) 
 /// Runs one command (name first) and writes its reply, or its error, into `ctx.out`.
 /// Returns the command that ran, for statistics.
 pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec> {
-    let (spec, result) = match resolve(args) {
+    let resolved = resolve(args);
+    if ctx.session.multi.is_some() && transaction::queue(ctx, args, &resolved) {
+        return resolved.ok();
+    }
+    let (spec, result) = match resolved {
         Ok(spec) => (Some(spec), spec.handler.map_or(Ok(()), |handler| handler(ctx, args))),
         Err(e) => (None, Err(e)),
     };

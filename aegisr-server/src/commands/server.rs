@@ -203,7 +203,7 @@ fn command_getkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn info_cmd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let wanted: Vec<String> = args[1..].iter().map(|a| lower(a)).collect();
-    let text = info::render(&info::collect(ctx.server, &wanted));
+    let text = info::render(&info::collect(ctx.server, &wanted, ctx.tx));
     ctx.out.verbatim("txt", text.as_bytes());
     Ok(())
 }
@@ -234,7 +234,7 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.server.stats.reset();
-    ctx.server.keyspace.reset_stats();
+    ctx.server.keyspace.reset_stats(ctx.tx);
     ctx.out.ok();
     Ok(())
 }

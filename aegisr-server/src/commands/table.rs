@@ -113,6 +113,7 @@ pub enum Group {
     Set,
     SortedSet,
     String,
+    Transactions,
 }
 
 impl Group {
@@ -128,6 +129,7 @@ impl Group {
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
             Group::String => "string",
+            Group::Transactions => "transactions",
         }
     }
 
@@ -143,6 +145,7 @@ impl Group {
             Group::Set => Some("@set"),
             Group::SortedSet => Some("@sortedset"),
             Group::String => Some("@string"),
+            Group::Transactions => Some("@transaction"),
         }
     }
 }
@@ -246,7 +249,7 @@ impl CommandSpec {
 }
 
 /// Every command family's table.
-fn families() -> [&'static [CommandSpec]; 10] {
+fn families() -> [&'static [CommandSpec]; 11] {
     [
         super::bitmap::COMMANDS,
         super::hll::COMMANDS,
@@ -257,6 +260,7 @@ fn families() -> [&'static [CommandSpec]; 10] {
         super::server::COMMANDS,
         super::set::COMMANDS,
         super::string::COMMANDS,
+        super::transaction::COMMANDS,
         super::zset::COMMANDS,
     ]
 }

@@ -17,7 +17,7 @@ impl Keyspace {
     pub fn active_expire_pass(&self, budget: usize) -> ExpireCycle {
         let mut cycle = ExpireCycle::default();
         for index in 0..self.shard_count() {
-            let mut shard = self.lock_shard(index);
+            let mut shard = self.shard(index, None);
             let now = super::now_ms();
             for db in 0..self.databases() {
                 let mut cursor = shard.expire_cursor[db];
@@ -73,14 +73,14 @@ mod tests {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         loop {
             ks.active_expire_pass(usize::MAX);
-            let left: usize = ks.db_sizes().iter().map(|s| s.0).sum();
+            let left: usize = ks.db_sizes(None).iter().map(|s| s.0).sum();
             if left == 250 || std::time::Instant::now() > deadline {
                 assert_eq!(left, 250);
                 break;
             }
             std::thread::yield_now();
         }
-        assert_eq!(ks.stats().expired_keys, 750);
-        assert_eq!(ks.db_sizes().iter().map(|s| s.1).sum::<usize>(), 0);
+        assert_eq!(ks.stats(None).expired_keys, 750);
+        assert_eq!(ks.db_sizes(None).iter().map(|s| s.1).sum::<usize>(), 0);
     }
 }

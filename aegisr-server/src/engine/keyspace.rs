@@ -6,7 +6,9 @@ use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 
 use super::db::{DbShard, Entry, SlotTable};
+use super::held::{ShardRef, Tx};
 use super::slot::{SLOT_COUNT, key_slot};
+use super::watch::{WatchFlag, Watches};
 use crate::types::Value;
 
 /// Index of a shard in the keyspace.
@@ -35,6 +37,8 @@ pub(crate) struct Shard {
     pub(crate) stats: KeyspaceStats,
     /// Where the active expiry sweep resumes, per database.
     pub(crate) expire_cursor: Box<[usize]>,
+    /// Clients watching keys of this shard (WATCH).
+    pub(crate) watches: Watches,
 }
 
 impl Shard {
@@ -89,6 +93,7 @@ impl Keyspace {
                     slot_count,
                     stats: KeyspaceStats::default(),
                     expire_cursor: vec![0; databases].into_boxed_slice(),
+                    watches: Watches::default(),
                 }))
             })
             .collect();
@@ -118,39 +123,58 @@ impl Keyspace {
         (slot >> self.slot_shift, slot & ((1 << self.slot_shift) - 1))
     }
 
-    pub(crate) fn lock_shard(&self, shard: ShardIndex) -> MutexGuard<'_, Shard> {
-        self.shards[shard].0.lock()
+    /// Shard `index`: borrowed from the transaction `tx` when there is one, else locked.
+    pub(crate) fn shard<'a>(&'a self, index: ShardIndex, tx: Tx<'a>) -> ShardRef<'a> {
+        ShardRef::acquire(&self.shards[index].0, index, tx)
     }
 
     /// Locks the shard of one key.
     pub fn lock_key(&self, db: usize, key: &[u8]) -> Locked<'_> {
-        self.lock_shards(db, std::iter::once(self.shard_of(key)))
+        self.lock_shards(db, std::iter::once(self.shard_of(key)), None)
     }
 
     /// Locks the shards of all `keys`, in ascending shard order.
     pub fn lock_keys<'k>(&self, db: usize, keys: impl IntoIterator<Item = &'k [u8]>) -> Locked<'_> {
-        self.lock_shards(db, keys.into_iter().map(|k| self.shard_of(k)))
+        self.lock_shards(db, keys.into_iter().map(|k| self.shard_of(k)), None)
     }
 
-    /// Locks the given shards (any order, duplicates allowed) in ascending order.
-    pub fn lock_shards(&self, db: usize, shards: impl IntoIterator<Item = ShardIndex>) -> Locked<'_> {
+    /// Locks (or borrows from `tx`) the given shards, any order, duplicates allowed, in
+    /// ascending order.
+    pub fn lock_shards<'a>(
+        &'a self,
+        db: usize,
+        shards: impl IntoIterator<Item = ShardIndex>,
+        tx: Tx<'a>,
+    ) -> Locked<'a> {
         let mut wanted: SmallVec<[ShardIndex; 4]> = shards.into_iter().collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let guards = wanted.into_iter().map(|i| (i, self.lock_shard(i))).collect();
+        let guards = wanted.into_iter().map(|i| (i, self.shard(i, tx))).collect();
         Locked { keyspace: self, guards, db: db.min(self.databases - 1), now: super::now_ms() }
     }
 
+    /// Locks `shards` (sorted, deduplicated here) for a transaction, which lends them to its
+    /// commands through [`super::HeldShards`].
+    pub(crate) fn lock_for_transaction(
+        &self,
+        shards: impl IntoIterator<Item = ShardIndex>,
+    ) -> Vec<(ShardIndex, MutexGuard<'_, Shard>)> {
+        let mut wanted: Vec<ShardIndex> = shards.into_iter().filter(|&i| i < self.shards.len()).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        wanted.into_iter().map(|i| (i, self.shards[i].0.lock())).collect()
+    }
+
     /// Number of keys in `db` (expired keys not yet collected included, as in Redis).
-    pub fn db_size(&self, db: usize) -> usize {
-        self.shards.iter().map(|s| s.0.lock().db(db).map_or(0, |d| d.key_count)).sum()
+    pub fn db_size<'a>(&'a self, db: usize, tx: Tx<'a>) -> usize {
+        (0..self.shards.len()).map(|i| self.shard(i, tx).db(db).map_or(0, |d| d.key_count)).sum()
     }
 
     /// `(keys, keys with an expiry)` per database, for INFO keyspace.
-    pub fn db_sizes(&self) -> Vec<(usize, usize)> {
+    pub fn db_sizes<'a>(&'a self, tx: Tx<'a>) -> Vec<(usize, usize)> {
         let mut sizes = vec![(0, 0); self.databases];
-        for cell in self.shards.iter() {
-            let shard = cell.0.lock();
+        for index in 0..self.shards.len() {
+            let shard = self.shard(index, tx);
             for (db, size) in sizes.iter_mut().enumerate() {
                 if let Some(d) = shard.db(db) {
                     size.0 += d.key_count;
@@ -162,29 +186,34 @@ impl Keyspace {
     }
 
     /// Counters summed over shards.
-    pub fn stats(&self) -> KeyspaceStats {
+    pub fn stats<'a>(&'a self, tx: Tx<'a>) -> KeyspaceStats {
         let mut total = KeyspaceStats::default();
-        for cell in self.shards.iter() {
-            total += cell.0.lock().stats;
+        for index in 0..self.shards.len() {
+            total += self.shard(index, tx).stats;
         }
         total
     }
 
-    pub fn reset_stats(&self) {
-        for cell in self.shards.iter() {
-            cell.0.lock().stats = KeyspaceStats::default();
+    pub fn reset_stats<'a>(&'a self, tx: Tx<'a>) {
+        for index in 0..self.shards.len() {
+            self.shard(index, tx).stats = KeyspaceStats::default();
         }
     }
 
     /// Empties one database, or all of them. The tables are detached under each shard's lock
     /// and freed afterwards: on this thread, or on a background thread when `lazy`.
-    pub fn flush(&self, db: Option<usize>, lazy: bool) {
+    pub fn flush<'a>(&'a self, db: Option<usize>, lazy: bool, tx: Tx<'a>) {
         let mut detached = Vec::new();
-        for cell in self.shards.iter() {
-            let mut shard = cell.0.lock();
-            match db {
-                Some(db) => detached.extend(shard.take_db(db)),
-                None => detached.extend((0..self.databases).filter_map(|d| shard.take_db(d))),
+        let all: Vec<usize> = match db {
+            Some(db) => vec![db],
+            None => (0..self.databases).collect(),
+        };
+        for index in 0..self.shards.len() {
+            let mut shard = self.shard(index, tx);
+            for &db in &all {
+                // A watched key that exists is deleted: its watchers see a change.
+                self.touch_watched(&shard, db, &[db]);
+                detached.extend(shard.take_db(db));
             }
         }
         if lazy && !detached.is_empty() {
@@ -196,20 +225,39 @@ impl Keyspace {
     }
 
     /// Exchanges two databases atomically (SWAPDB): all shards are locked first.
-    pub fn swap_dbs(&self, a: usize, b: usize) {
-        let mut guards: Vec<_> = self.shards.iter().map(|c| c.0.lock()).collect();
-        for shard in &mut guards {
+    pub fn swap_dbs<'a>(&'a self, a: usize, b: usize, tx: Tx<'a>) {
+        let mut shards: Vec<_> = (0..self.shards.len()).map(|i| self.shard(i, tx)).collect();
+        for shard in &mut shards {
+            // A watched key changes if it exists on either side.
+            self.touch_watched(shard, a, &[a, b]);
+            self.touch_watched(shard, b, &[a, b]);
             shard.swap_dbs(a, b);
         }
-        drop(guards);
+        drop(shards);
         // Keys appear in both databases: blocked clients look again.
         self.waiters.signal_all();
     }
 
+    /// Raises the watchers of the keys of `db` in `shard` that are live in any of `dbs`.
+    fn touch_watched(&self, shard: &Shard, db: usize, dbs: &[usize]) {
+        let now = super::now_ms();
+        shard.watches.touch_where(db, |key| {
+            let (_, slot) = self.split_slot(key);
+            dbs.iter().any(|&d| {
+                shard.db(d).is_some_and(|t| t.slots[slot].get(key).is_some() && t.slots[slot].is_live(key, now))
+            })
+        });
+    }
+
     /// Runs `f` on each shard's tables of `db` in shard order, one shard locked at a time.
-    pub(crate) fn for_each_db_shard(&self, db: usize, mut f: impl FnMut(ShardIndex, &mut DbShard, i64)) {
-        for (index, cell) in self.shards.iter().enumerate() {
-            let mut shard = cell.0.lock();
+    pub(crate) fn for_each_db_shard<'a>(
+        &'a self,
+        db: usize,
+        tx: Tx<'a>,
+        mut f: impl FnMut(ShardIndex, &mut DbShard, i64),
+    ) {
+        for index in 0..self.shards.len() {
+            let mut shard = self.shard(index, tx);
             let now = super::now_ms();
             if let Some(d) = shard.db_mut(db) {
                 f(index, d, now);
@@ -226,7 +274,7 @@ impl Keyspace {
 /// belong to a locked shard; the database is the session's unless a method takes one.
 pub struct Locked<'a> {
     keyspace: &'a Keyspace,
-    guards: SmallVec<[(ShardIndex, MutexGuard<'a, Shard>); 1]>,
+    guards: SmallVec<[(ShardIndex, ShardRef<'a>); 1]>,
     db: usize,
     now: i64,
 }
@@ -250,11 +298,12 @@ impl Locked<'_> {
     }
 
     /// The live entry of `key` in `db`: expired keys are deleted on the way (lazy expiry).
-    /// `count` records a keyspace hit or miss, `touch` updates the access time.
-    fn live(&mut self, db: usize, key: &[u8], touch: bool, count: bool) -> Option<&mut Entry> {
+    /// `count` records a keyspace hit or miss, `touch` updates the access time, `write`
+    /// tells the key's watchers (the caller may change the entry).
+    fn live(&mut self, db: usize, key: &[u8], touch: bool, count: bool, write: bool) -> Option<&mut Entry> {
         let now = self.now;
         let (shard, slot) = self.shard_and_slot(key);
-        let Shard { dbs, stats, .. } = shard;
+        let Shard { dbs, stats, watches, .. } = shard;
         let found = match dbs.get_mut(db).and_then(|d| d.as_deref_mut()) {
             Some(table) => table.live_entry(slot, key, now, &mut stats.expired_keys),
             None => None,
@@ -267,6 +316,9 @@ impl Locked<'_> {
             }
         }
         let entry = found?;
+        if write {
+            watches.touch(db, key);
+        }
         if touch {
             entry.set_access_secs(super::db::secs(now));
         }
@@ -275,26 +327,41 @@ impl Locked<'_> {
 
     /// Looks a key up for reading: counts a keyspace hit or miss and updates its access time.
     pub fn read(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.live(self.db, key, true, true)
+        self.live(self.db, key, true, true, false)
     }
 
-    /// Looks a key up for writing (no hit/miss counted).
+    /// Looks a key up for writing (no hit/miss counted); its watchers count it as modified.
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.live(self.db, key, true, false)
+        self.live(self.db, key, true, false, true)
     }
 
-    /// Looks a key up in another database.
+    /// Looks a key up for writing in another database.
     pub fn get_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        self.live(db, key, true, false)
+        self.live(db, key, true, false, true)
     }
 
     /// Looks a key up without touching its access time (OBJECT, TTL, TYPE).
     pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
-        self.live(self.db, key, false, false).map(|e| &*e)
+        self.live(self.db, key, false, false, false).map(|e| &*e)
     }
 
     pub fn exists(&mut self, key: &[u8]) -> bool {
-        self.live(self.db, key, false, false).is_some()
+        self.exists_in(self.db, key)
+    }
+
+    pub fn exists_in(&mut self, db: usize, key: &[u8]) -> bool {
+        self.live(db, key, false, false, false).is_some()
+    }
+
+    /// Registers `flag` as a watcher of `key` in `db`; returns whether the key exists now.
+    pub fn watch(&mut self, db: usize, key: &[u8], flag: &WatchFlag) -> bool {
+        let exists = self.exists_in(db, key);
+        self.shard_and_slot(key).0.watches.add(db, key, flag);
+        exists
+    }
+
+    pub fn unwatch(&mut self, db: usize, key: &[u8], flag: &WatchFlag) {
+        self.shard_and_slot(key).0.watches.remove(db, key, flag);
     }
 
     /// Stores `value` under `key`, replacing any value and dropping any expiry.
@@ -307,6 +374,7 @@ impl Locked<'_> {
         let now = self.now;
         let aggregate = !matches!(value, Value::Int(_) | Value::Str(_));
         let (shard, slot) = self.shard_and_slot(key);
+        shard.watches.touch(db, key);
         let _replaced = shard.db_or_create(db).insert(slot, Entry::new(key, value, super::db::secs(now)));
         // A new list or sorted set may be what a blocked client waits for; it retries once
         // this command releases the shard.
@@ -324,6 +392,7 @@ impl Locked<'_> {
         match Entry::from_string(key, bytes, super::db::secs(now)) {
             Some(entry) => {
                 let (shard, slot) = self.shard_and_slot(key);
+                shard.watches.touch(db, key);
                 let _replaced = shard.db_or_create(db).insert(slot, entry);
             }
             None => self.set_in(db, key, Value::from_bytes(bytes)),
@@ -337,8 +406,9 @@ impl Locked<'_> {
     }
 
     pub fn remove_in(&mut self, db: usize, key: &[u8]) -> Option<Value> {
-        self.live(db, key, false, false)?;
+        self.live(db, key, false, false, false)?;
         let (shard, slot) = self.shard_and_slot(key);
+        shard.watches.touch(db, key);
         shard.db_mut(db)?.remove(slot, key).map(Entry::into_value)
     }
 
@@ -349,7 +419,7 @@ impl Locked<'_> {
     }
 
     pub fn expiry_in(&mut self, db: usize, key: &[u8]) -> Option<Option<i64>> {
-        if !self.live(db, key, false, false)?.has_expiry() {
+        if !self.live(db, key, false, false, false)?.has_expiry() {
             return Some(None);
         }
         let (shard, slot) = self.shard_and_slot(key);
@@ -364,11 +434,12 @@ impl Locked<'_> {
     }
 
     pub fn set_expiry_in(&mut self, db: usize, key: &[u8], at: Option<i64>) -> bool {
-        if self.live(db, key, false, false).is_none() {
+        if self.live(db, key, false, false, false).is_none() {
             return false;
         }
         let now = self.now;
         let (shard, slot) = self.shard_and_slot(key);
+        shard.watches.touch(db, key);
         let Some(table) = shard.db_mut(db) else {
             return false;
         };
@@ -405,9 +476,9 @@ mod tests {
             assert_eq!(l.remove(b"{a}x"), Some(Value::Int(2)));
             assert!(l.read(b"missing-but-same-shard-as-a{a}").is_none());
         }
-        assert_eq!(ks.db_size(0), 2);
-        assert_eq!(ks.db_size(1), 0);
-        let stats = ks.stats();
+        assert_eq!(ks.db_size(0, None), 2);
+        assert_eq!(ks.db_size(1, None), 0);
+        let stats = ks.stats(None);
         assert_eq!((stats.keyspace_hits, stats.keyspace_misses), (1, 1));
     }
 
@@ -426,8 +497,8 @@ mod tests {
         }
         assert!(l.get(b"k").is_none());
         drop(l);
-        assert_eq!(ks.db_size(0), 0);
-        assert_eq!(ks.stats().expired_keys, 1);
+        assert_eq!(ks.db_size(0, None), 0);
+        assert_eq!(ks.stats(None).expired_keys, 1);
     }
 
     #[test]

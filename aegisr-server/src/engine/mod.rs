@@ -6,13 +6,17 @@ mod db;
 mod entry;
 mod expiry;
 pub mod glob;
+mod held;
 mod keyspace;
 mod scan;
 pub mod slot;
+mod watch;
 
 pub use entry::{Entry, PACK_LIMIT};
+pub use held::{HeldShards, Tx};
 pub use keyspace::{Keyspace, KeyspaceStats, Locked, ShardIndex};
 pub use scan::ScanFilter;
+pub use watch::WatchFlag;
 
 /// The current time as Unix milliseconds, the unit every expiry is stored in.
 pub fn now_ms() -> i64 {

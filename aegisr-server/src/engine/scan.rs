@@ -9,6 +9,7 @@ use std::hash::BuildHasher;
 
 use bytes::Bytes;
 
+use super::held::Tx;
 use super::keyspace::Keyspace;
 use super::slot::SLOT_COUNT;
 use crate::engine::glob::glob_match;
@@ -35,7 +36,14 @@ fn scan_hash(key: &[u8]) -> u32 {
 impl Keyspace {
     /// One SCAN step from `cursor`, looking at about `count` keys; returns the next cursor
     /// (0 when the scan is complete) and the keys that passed the filter.
-    pub fn scan(&self, db: usize, cursor: u64, count: usize, filter: &ScanFilter<'_>) -> (u64, Vec<Bytes>) {
+    pub fn scan<'a>(
+        &'a self,
+        db: usize,
+        cursor: u64,
+        count: usize,
+        filter: &ScanFilter<'_>,
+        tx: Tx<'a>,
+    ) -> (u64, Vec<Bytes>) {
         let count = count.max(1);
         let mut slot = usize::try_from(cursor >> 32).unwrap_or(usize::MAX);
         let mut threshold = cursor as u32;
@@ -44,7 +52,7 @@ impl Keyspace {
         let slot_mask = (1usize << self.slot_shift()) - 1;
         while slot < SLOT_COUNT {
             let shard_index = slot >> self.slot_shift();
-            let mut shard = self.lock_shard(shard_index);
+            let mut shard = self.shard(shard_index, tx);
             let now = super::now_ms();
             let Some(table) = shard.db_mut(db) else {
                 // Nothing in this shard for this database: skip all its slots.
@@ -89,9 +97,9 @@ impl Keyspace {
     }
 
     /// Every live key of `db` that passes `filter` (KEYS). Each shard is locked in turn.
-    pub fn keys(&self, db: usize, filter: &ScanFilter<'_>) -> Vec<Bytes> {
+    pub fn keys<'a>(&'a self, db: usize, filter: &ScanFilter<'_>, tx: Tx<'a>) -> Vec<Bytes> {
         let mut out = Vec::new();
-        self.for_each_db_shard(db, |_, table, now| {
+        self.for_each_db_shard(db, tx, |_, table, now| {
             for slot in table.slots.iter() {
                 for entry in slot.iter() {
                     let key = entry.key();
@@ -105,24 +113,24 @@ impl Keyspace {
     }
 
     /// A random live key of `db`, or `None` when it is empty.
-    pub fn random_key(&self, db: usize) -> Option<Bytes> {
-        if self.db_size(db) == 0 {
+    pub fn random_key<'a>(&'a self, db: usize, tx: Tx<'a>) -> Option<Bytes> {
+        if self.db_size(db, tx) == 0 {
             return None;
         }
         // Random slots first (cheap when the database is dense), then a sweep from a random
         // start so a sparse database still answers in one pass.
         for _ in 0..64 {
             let slot = fastrand::usize(..SLOT_COUNT);
-            if let Some(key) = self.random_key_in_slot(db, slot) {
+            if let Some(key) = self.random_key_in_slot(db, slot, tx) {
                 return Some(key);
             }
         }
         let start = fastrand::usize(..SLOT_COUNT);
-        (0..SLOT_COUNT).find_map(|i| self.random_key_in_slot(db, (start + i) % SLOT_COUNT))
+        (0..SLOT_COUNT).find_map(|i| self.random_key_in_slot(db, (start + i) % SLOT_COUNT, tx))
     }
 
-    fn random_key_in_slot(&self, db: usize, slot: usize) -> Option<Bytes> {
-        let mut shard = self.lock_shard(slot >> self.slot_shift());
+    fn random_key_in_slot<'a>(&'a self, db: usize, slot: usize, tx: Tx<'a>) -> Option<Bytes> {
+        let mut shard = self.shard(slot >> self.slot_shift(), tx);
         let now = super::now_ms();
         let table = &shard.db_mut(db)?.slots[slot & ((1 << self.slot_shift()) - 1)];
         let live = table.iter().filter(|e| table.is_live(e.key(), now)).count();
@@ -156,7 +164,7 @@ mod tests {
         let mut seen = HashSet::new();
         let mut cursor = 0;
         loop {
-            let (next, keys) = ks.scan(0, cursor, 37, &ScanFilter::default());
+            let (next, keys) = ks.scan(0, cursor, 37, &ScanFilter::default(), None);
             for k in keys {
                 assert!(seen.insert(k), "duplicate");
             }
@@ -175,7 +183,7 @@ mod tests {
         let mut cursor = 0;
         let mut round = 0;
         loop {
-            let (next, keys) = ks.scan(0, cursor, 10, &ScanFilter::default());
+            let (next, keys) = ks.scan(0, cursor, 10, &ScanFilter::default(), None);
             seen.extend(keys);
             // Grow every table while the scan is under way.
             for j in 0..20 {
@@ -200,7 +208,7 @@ mod tests {
             let key = format!("{{tag}}:{i}");
             ks.lock_key(0, key.as_bytes()).set(key.as_bytes(), Value::Int(i));
         }
-        let (next, keys) = ks.scan(0, 0, 10, &ScanFilter::default());
+        let (next, keys) = ks.scan(0, 0, 10, &ScanFilter::default(), None);
         assert!(next != 0 && keys.len() < 50);
     }
 
@@ -208,8 +216,8 @@ mod tests {
     fn keys_filters_by_pattern_and_random_key_finds_one() {
         let ks = filled(100);
         let filter = ScanFilter { pattern: Some(b"key:1?"), kind: None };
-        assert_eq!(ks.keys(0, &filter).len(), 10);
-        assert!(ks.random_key(0).is_some());
-        assert!(Keyspace::new(4, 1).random_key(0).is_none());
+        assert_eq!(ks.keys(0, &filter, None).len(), 10);
+        assert!(ks.random_key(0, None).is_some());
+        assert!(Keyspace::new(4, 1).random_key(0, None).is_none());
     }
 }

@@ -22,7 +22,7 @@ impl AdminService {
 impl Admin for AdminService {
     async fn info(&self, request: Request<v1::InfoRequest>) -> Result<Response<v1::InfoReply>, Status> {
         let wanted = request.into_inner().sections;
-        let sections = info::collect(&self.server, &wanted);
+        let sections = info::collect(&self.server, &wanted, None);
         let text = info::render(&sections);
         let sections = sections
             .into_iter()

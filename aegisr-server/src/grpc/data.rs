@@ -41,7 +41,7 @@ impl ReplyTarget for ReplyTree {
 async fn run(server: &Server, session: &mut Session, args: &[Bytes]) -> v1::Reply {
     let mut tree = ReplyTree::new();
     {
-        let mut ctx = Ctx { server, session: &mut *session, out: &mut tree };
+        let mut ctx = Ctx::new(server, &mut *session, &mut tree);
         let spec = commands::execute(&mut ctx, args);
         session.client.touch(spec.map_or("NULL", |s| s.name));
     }
@@ -84,7 +84,9 @@ impl Data for DataService {
             return Ok(Response::new(aegisr_proto::Reply::error("ERR DB index is out of range")));
         }
         session.select(db);
-        Ok(Response::new(run(server, &mut session, &command.args).await))
+        let reply = run(server, &mut session, &command.args).await;
+        commands::transaction::end_session(server, &mut session);
+        Ok(Response::new(reply))
     }
 
     type PipelineStream = ReplyStream;
@@ -110,6 +112,7 @@ impl Data for DataService {
                     break;
                 }
             }
+            commands::transaction::end_session(&server, &mut session);
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }

@@ -28,14 +28,19 @@ enum Next {
     Close,
 }
 
-pub(super) async fn run(server: &Server, mut stream: TcpStream, registration: &Registration<'_>) {
-    let client = &registration.client;
-    let mut session = Session::new(client.clone());
+pub(super) async fn run(server: &Server, stream: TcpStream, registration: &Registration<'_>) {
+    let mut session = Session::new(registration.client.clone());
+    serve(server, stream, &mut session).await;
+    commands::transaction::end_session(server, &mut session);
+}
+
+async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
+    let client = &session.client.clone();
     let mut parser = RequestParser::new();
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut output = BytesMut::with_capacity(READ_CHUNK);
     loop {
-        match run_batch(server, &mut session, &mut parser, &mut input, &mut output, &mut stream).await {
+        match run_batch(server, session, &mut parser, &mut input, &mut output, &mut stream).await {
             Ok(Next::Continue) => {}
             Ok(Next::Close) | Err(_) => return,
         }
@@ -88,7 +93,7 @@ async fn run_batch(
             Ok(Some(args)) => {
                 {
                     let mut writer = RespWriter::new(output, session.protocol);
-                    let mut ctx = Ctx { server, session, out: &mut writer };
+                    let mut ctx = Ctx::new(server, session, &mut writer);
                     last = commands::execute(&mut ctx, args).or(last);
                     errors += writer.errors;
                 }

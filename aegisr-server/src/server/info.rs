@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use super::{Server, ServerStats};
 use crate::commands::REDIS_VERSION;
+use crate::engine::Tx;
 
 /// One INFO section.
 pub struct Section {
@@ -42,20 +43,20 @@ fn os_name() -> String {
 }
 
 /// Collects the requested sections (`all`, `everything`, `default` or section names;
-/// unknown names are ignored, as in Redis).
-pub fn collect(server: &Server, wanted: &[String]) -> Vec<Section> {
+/// unknown names are ignored, as in Redis). `tx`: the shards of the EXEC running INFO.
+pub fn collect<'a>(server: &'a Server, wanted: &[String], tx: Tx<'a>) -> Vec<Section> {
     let wanted: Vec<String> = wanted.iter().map(|s| s.to_ascii_lowercase()).collect();
     let all = wanted.is_empty() || wanted.iter().any(|w| w == "all" || w == "everything" || w == "default");
     let mut sections = Vec::new();
     for &name in DEFAULT_SECTIONS {
         if all || wanted.iter().any(|w| w == name) {
-            sections.push(Section { name, fields: fields(server, name) });
+            sections.push(Section { name, fields: fields(server, name, tx) });
         }
     }
     sections
 }
 
-fn fields(server: &Server, section: &str) -> Vec<(Cow<'static, str>, String)> {
+fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static, str>, String)> {
     let stats = &server.stats;
     let uptime = server.started.elapsed().as_secs();
     match section {
@@ -102,7 +103,7 @@ fn fields(server: &Server, section: &str) -> Vec<(Cow<'static, str>, String)> {
             ]
         }
         "stats" => {
-            let ks = server.keyspace.stats();
+            let ks = server.keyspace.stats(tx);
             vec![
                 ("total_connections_received".into(), ServerStats::get(&stats.total_connections_received).to_string()),
                 ("total_commands_processed".into(), ServerStats::get(&stats.total_commands_processed).to_string()),
@@ -118,7 +119,7 @@ fn fields(server: &Server, section: &str) -> Vec<(Cow<'static, str>, String)> {
         }
         "keyspace" => server
             .keyspace
-            .db_sizes()
+            .db_sizes(tx)
             .into_iter()
             .enumerate()
             .filter(|(_, (keys, _))| *keys > 0)
