@@ -13,6 +13,7 @@ mod keys;
 mod list;
 mod server;
 mod set;
+mod sort;
 mod string;
 pub mod table;
 pub mod transaction;

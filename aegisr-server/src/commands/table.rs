@@ -249,7 +249,7 @@ impl CommandSpec {
 }
 
 /// Every command family's table.
-fn families() -> [&'static [CommandSpec]; 11] {
+fn families() -> [&'static [CommandSpec]; 12] {
     [
         super::bitmap::COMMANDS,
         super::hll::COMMANDS,
@@ -259,6 +259,7 @@ fn families() -> [&'static [CommandSpec]; 11] {
         super::list::COMMANDS,
         super::server::COMMANDS,
         super::set::COMMANDS,
+        super::sort::COMMANDS,
         super::string::COMMANDS,
         super::transaction::COMMANDS,
         super::zset::COMMANDS,
