@@ -104,6 +104,8 @@ impl KeyRange {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
     Bitmap,
+    /// RedisBloom's commands (BF.*), a module's in Redis.
+    Bloom,
     Connection,
     Generic,
     Hash,
@@ -119,6 +121,8 @@ impl Group {
     pub fn name(self) -> &'static str {
         match self {
             Group::Bitmap => "bitmap",
+            // Redis puts every module command in the "module" group.
+            Group::Bloom => "module",
             Group::Connection => "connection",
             Group::Generic => "generic",
             Group::Hash => "hash",
@@ -134,6 +138,7 @@ impl Group {
     fn acl_category(self) -> Option<&'static str> {
         match self {
             Group::Bitmap => Some("@bitmap"),
+            Group::Bloom => Some("@bloom"),
             Group::Connection => Some("@connection"),
             Group::Generic => Some("@keyspace"),
             Group::Hash => Some("@hash"),
@@ -246,9 +251,10 @@ impl CommandSpec {
 }
 
 /// Every command family's table.
-fn families() -> [&'static [CommandSpec]; 10] {
+fn families() -> [&'static [CommandSpec]; 11] {
     [
         super::bitmap::COMMANDS,
+        super::bloom::COMMANDS,
         super::hll::COMMANDS,
         super::connection::COMMANDS,
         super::hash::COMMANDS,
