@@ -21,7 +21,9 @@ use crate::types::hll::murmur64a;
 
 /// The seed of the first hash (RedisBloom's `bloom_calc_hash64`).
 const HASH_SEED: u64 = 0xc6a4_a793_5bd1_e995;
-/// ln(2) and ln(2)^2, with the digits RedisBloom uses, so sizes match to the bit.
+/// ln(2) and ln(2)^2, with the digits RedisBloom uses (not `std::f64::consts::LN_2`), so
+/// hash counts and sizes match its own to the bit.
+#[allow(clippy::approx_constant)]
 const LN2: f64 = 0.693_147_180_559_945;
 const LN2_SQUARED: f64 = 0.480_453_013_918_201;
 /// Each new sub-filter's error rate is the previous one's times this.
