@@ -5,6 +5,7 @@
 pub mod args;
 mod bitmap;
 pub mod blocking;
+mod bloom;
 mod connection;
 pub mod errors;
 mod hash;

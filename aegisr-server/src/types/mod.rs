@@ -2,6 +2,7 @@
 //! knows about sockets, protocols or locks: functions take values and return typed results.
 
 pub mod bitmap;
+pub mod bloom;
 pub mod hash;
 pub mod hll;
 pub mod list;
@@ -9,6 +10,7 @@ pub mod set;
 pub mod string;
 pub mod zset;
 
+pub use bloom::ScalableBloom;
 pub use hash::Hash;
 pub use list::List;
 pub use set::Set;
@@ -27,6 +29,8 @@ pub enum Value {
     Hash(Hash),
     Set(Set),
     ZSet(ZSet),
+    /// Boxed: a filter is rare and its header large, and `Value` must not grow for it.
+    Bloom(Box<ScalableBloom>),
 }
 
 /// A stored value, borrowed from its entry (which may keep it packed with its key).
@@ -38,6 +42,7 @@ pub enum ValueRef<'a> {
     Hash(&'a Hash),
     Set(&'a Set),
     ZSet(&'a ZSet),
+    Bloom(&'a ScalableBloom),
 }
 
 impl<'a> From<&'a Value> for ValueRef<'a> {
@@ -49,6 +54,7 @@ impl<'a> From<&'a Value> for ValueRef<'a> {
             Value::Hash(h) => ValueRef::Hash(h),
             Value::Set(s) => ValueRef::Set(s),
             Value::ZSet(z) => ValueRef::ZSet(z),
+            Value::Bloom(b) => ValueRef::Bloom(b),
         }
     }
 }
@@ -61,6 +67,7 @@ impl ValueRef<'_> {
             ValueRef::Hash(_) => ValueKind::Hash,
             ValueRef::Set(_) => ValueKind::Set,
             ValueRef::ZSet(_) => ValueKind::ZSet,
+            ValueRef::Bloom(_) => ValueKind::Bloom,
         }
     }
 
@@ -75,6 +82,8 @@ impl ValueRef<'_> {
             ValueRef::Hash(h) => h.encoding(),
             ValueRef::Set(s) => s.encoding(),
             ValueRef::ZSet(z) => z.encoding(),
+            // Redis reports every module type's value as "raw".
+            ValueRef::Bloom(_) => "raw",
         }
     }
 
@@ -87,6 +96,7 @@ impl ValueRef<'_> {
             ValueRef::Hash(h) => Value::Hash(h.clone()),
             ValueRef::Set(s) => Value::Set(s.clone()),
             ValueRef::ZSet(z) => Value::ZSet(z.clone()),
+            ValueRef::Bloom(b) => Value::Bloom(Box::new(b.clone())),
         }
     }
 }
@@ -122,6 +132,22 @@ typed!(Hash);
 typed!(Set);
 typed!(ZSet);
 
+impl Typed for ScalableBloom {
+    fn from_ref(value: ValueRef<'_>) -> Option<&ScalableBloom> {
+        match value {
+            ValueRef::Bloom(inner) => Some(inner),
+            _ => None,
+        }
+    }
+
+    fn from_mut(value: &mut Value) -> Option<&mut ScalableBloom> {
+        match value {
+            Value::Bloom(inner) => Some(inner),
+            _ => None,
+        }
+    }
+}
+
 /// The kinds of value, as `TYPE` names them and `SCAN ... TYPE` filters them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
@@ -130,6 +156,8 @@ pub enum ValueKind {
     Hash,
     Set,
     ZSet,
+    /// A RedisBloom-compatible scalable Bloom filter.
+    Bloom,
 }
 
 impl ValueKind {
@@ -141,12 +169,14 @@ impl ValueKind {
             ValueKind::Hash => "hash",
             ValueKind::Set => "set",
             ValueKind::ZSet => "zset",
+            // RedisBloom's module type name, which TYPE reports for its filters.
+            ValueKind::Bloom => "MBbloom--",
         }
     }
 
     /// Parses a type name as `SCAN ... TYPE` takes it (case-insensitive).
     pub fn parse(name: &[u8]) -> Option<ValueKind> {
-        [ValueKind::String, ValueKind::List, ValueKind::Hash, ValueKind::Set, ValueKind::ZSet]
+        [ValueKind::String, ValueKind::List, ValueKind::Hash, ValueKind::Set, ValueKind::ZSet, ValueKind::Bloom]
             .into_iter()
             .find(|k| name.eq_ignore_ascii_case(k.name().as_bytes()))
     }
