@@ -15,6 +15,13 @@ fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if args.len() > 2 {
         return Err(CommandError::WrongArity("ping".into()));
     }
+    // A RESP2 subscriber gets a ["pong", message] array, as Redis sends.
+    if super::pubsub::in_subscribed_mode(ctx.session) {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(args.get(1).map_or(&b""[..], |m| &m[..]));
+        return Ok(());
+    }
     match args.get(1) {
         Some(message) => ctx.out.bulk(message),
         None => ctx.out.simple("PONG"),
@@ -125,7 +132,7 @@ fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 }
 
 fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
-    super::transaction::end_session(ctx.server, ctx.session);
+    super::end_session(ctx.server, ctx.session);
     ctx.session.select(0);
     ctx.session.protocol = Protocol::Resp2;
     ctx.session.client.set_resp(2);

@@ -12,6 +12,7 @@ mod hash;
 mod hll;
 mod keys;
 mod list;
+mod pubsub;
 mod server;
 mod set;
 mod sort;
@@ -47,6 +48,8 @@ pub struct Session {
     pub multi: Option<transaction::Queued>,
     /// The keys watched since WATCH.
     pub watching: Option<transaction::Watching>,
+    /// Channels and patterns subscribed to.
+    pub subscriptions: Option<Box<crate::pubsub::Subscriptions>>,
 }
 
 /// What a blocked command waits for.
@@ -60,7 +63,16 @@ pub struct BlockOn {
 
 impl Session {
     pub fn new(client: std::sync::Arc<ClientHandle>) -> Session {
-        Session { client, db: 0, protocol: Protocol::Resp2, quit: false, block: None, multi: None, watching: None }
+        Session {
+            client,
+            db: 0,
+            protocol: Protocol::Resp2,
+            quit: false,
+            block: None,
+            multi: None,
+            watching: None,
+            subscriptions: None,
+        }
     }
 
     pub fn select(&mut self, db: usize) {
@@ -106,6 +118,13 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Forgets a client's transaction, watched keys and subscriptions: RESET, and a client
+/// going away.
+pub fn end_session(server: &Server, session: &mut Session) {
+    transaction::end_session(server, session);
+    pubsub::end_session(server, session);
+}
+
 /// The timeout argument of a blocking command: seconds, fractions allowed; 0 is for ever.
 pub fn block_timeout(arg: &[u8]) -> Result<Option<std::time::Duration>, CommandError> {
     let seconds = crate::types::string::parse_f64(arg)
@@ -147,7 +166,10 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
         return resolved.ok();
     }
     let (spec, result) = match resolved {
-        Ok(spec) => (Some(spec), spec.handler.map_or(Ok(()), |handler| handler(ctx, args))),
+        Ok(spec) => match pubsub::allowed_while_subscribed(ctx.session, spec) {
+            Ok(()) => (Some(spec), spec.handler.map_or(Ok(()), |handler| handler(ctx, args))),
+            Err(e) => (Some(spec), Err(e)),
+        },
         Err(e) => (None, Err(e)),
     };
     if let Err(e) = result {

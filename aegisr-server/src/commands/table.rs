@@ -113,6 +113,7 @@ pub enum Group {
     List,
     Server,
     Set,
+    PubSub,
     SortedSet,
     String,
     Transactions,
@@ -132,6 +133,7 @@ impl Group {
             Group::Server => "server",
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
+            Group::PubSub => "pubsub",
             Group::String => "string",
             Group::Transactions => "transactions",
         }
@@ -149,6 +151,8 @@ impl Group {
             Group::Server => None,
             Group::Set => Some("@set"),
             Group::SortedSet => Some("@sortedset"),
+            // The pubsub flag already implies @pubsub.
+            Group::PubSub => None,
             Group::String => Some("@string"),
             Group::Transactions => Some("@transaction"),
         }
@@ -263,6 +267,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         super::hash::COMMANDS,
         super::keys::COMMANDS,
         super::list::COMMANDS,
+        super::pubsub::COMMANDS,
         super::server::COMMANDS,
         super::set::COMMANDS,
         super::sort::COMMANDS,

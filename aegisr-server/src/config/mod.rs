@@ -4,6 +4,7 @@
 
 mod cli;
 mod options;
+mod output_limits;
 mod store;
 mod units;
 

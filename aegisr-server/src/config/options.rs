@@ -18,6 +18,8 @@ pub enum OptionKind {
     },
     Enum(&'static [&'static str]),
     String,
+    /// `client-output-buffer-limit`'s class/hard/soft/seconds groups.
+    OutputBufferLimits,
 }
 
 /// What setting the option does in Aegisr.
@@ -67,6 +69,12 @@ pub static OPTIONS: &[OptionSpec] = &[
     ),
     inert("appendonly", YES_NO, "no", "persistence arrives with the append-only log (not yet built)"),
     startup("bind", OptionKind::String, "127.0.0.1", "Addresses the RESP and gRPC listeners bind to, space separated."),
+    live(
+        "client-output-buffer-limit",
+        OptionKind::OutputBufferLimits,
+        super::output_limits::DEFAULT,
+        "Per client class (normal, replica, pubsub): hard limit, soft limit and soft seconds of pending output; a pub/sub subscriber past them is disconnected.",
+    ),
     live(
         "client-query-buffer-limit",
         OptionKind::Memory { min: MB, max: i64::MAX as u64 },

@@ -32,6 +32,20 @@ pub struct Limits {
     pub timeout_secs: AtomicU64,
     pub hz: AtomicU64,
     pub lazy_user_flush: AtomicU64,
+    pub pubsub_hard: AtomicU64,
+    pub pubsub_soft: AtomicU64,
+    pub pubsub_soft_secs: AtomicU64,
+}
+
+impl Limits {
+    /// `client-output-buffer-limit pubsub`.
+    pub fn pubsub(&self) -> crate::pubsub::OutputLimit {
+        crate::pubsub::OutputLimit {
+            hard: self.pubsub_hard.load(Ordering::Relaxed),
+            soft: self.pubsub_soft.load(Ordering::Relaxed),
+            soft_secs: self.pubsub_soft_secs.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// Every option's current value.
@@ -76,6 +90,7 @@ pub(crate) fn normalize(spec: &OptionSpec, raw: &str) -> Result<String, String> 
             }
         }
         OptionKind::String => Ok(raw.to_owned()),
+        OptionKind::OutputBufferLimits => super::output_limits::merge(super::output_limits::DEFAULT, raw),
     }
 }
 
@@ -95,7 +110,7 @@ impl ConfigStore {
             .collect();
         let numbers = OPTIONS
             .iter()
-            .filter(|o| !matches!(o.kind, OptionKind::Enum(_) | OptionKind::String))
+            .filter(|o| !matches!(o.kind, OptionKind::Enum(_) | OptionKind::String | OptionKind::OutputBufferLimits))
             .map(|o| (o.name, AtomicI64::new(0)))
             .collect();
         let store = ConfigStore {
@@ -120,8 +135,12 @@ impl ConfigStore {
             if spec.effect == Effect::Startup && !startup {
                 return Err(ConfigError::Immutable(spec.name.to_owned()));
             }
-            let value =
-                normalize(spec, raw).map_err(|reason| ConfigError::Invalid { name: spec.name.to_owned(), reason })?;
+            let value = match spec.kind {
+                // Classes not named keep their current limits.
+                OptionKind::OutputBufferLimits => super::output_limits::merge(&self.string(spec.name), raw),
+                _ => normalize(spec, raw),
+            }
+            .map_err(|reason| ConfigError::Invalid { name: spec.name.to_owned(), reason })?;
             checked.push((spec, value));
         }
         {
@@ -163,6 +182,10 @@ impl ConfigStore {
         l.timeout_secs.store(self.u64("timeout"), Ordering::Relaxed);
         l.hz.store(self.u64("hz"), Ordering::Relaxed);
         l.lazy_user_flush.store(u64::from(self.bool("lazyfree-lazy-user-flush")), Ordering::Relaxed);
+        let pubsub = super::output_limits::limit_of(&self.string("client-output-buffer-limit"), "pubsub");
+        l.pubsub_hard.store(pubsub.hard, Ordering::Relaxed);
+        l.pubsub_soft.store(pubsub.soft, Ordering::Relaxed);
+        l.pubsub_soft_secs.store(pubsub.soft_secs, Ordering::Relaxed);
     }
 
     pub fn limits(&self) -> &Limits {

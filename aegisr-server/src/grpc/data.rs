@@ -1,5 +1,5 @@
 //! The Data service: Execute, Pipeline (one session per stream, replies in order) and
-//! Subscribe (arrives with pub/sub).
+//! Subscribe (a stream of the messages of channels, patterns and shard channels).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use aegisr_proto::v1::{self, data_server::Data};
 use super::convert::to_proto;
 use crate::commands::blocking::{self, ReplyTarget};
 use crate::commands::{self, Ctx, Session};
+use crate::pubsub::{Subscriber, Subscriptions};
 use crate::reply::{Protocol, Reply, ReplySink, ReplyTree};
 use crate::server::{Door, Server, ServerStats};
 
@@ -85,7 +86,7 @@ impl Data for DataService {
         }
         session.select(db);
         let reply = run(server, &mut session, &command.args).await;
-        commands::transaction::end_session(server, &mut session);
+        commands::end_session(server, &mut session);
         Ok(Response::new(reply))
     }
 
@@ -112,14 +113,73 @@ impl Data for DataService {
                     break;
                 }
             }
-            commands::transaction::end_session(&server, &mut session);
+            commands::end_session(&server, &mut session);
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
     type SubscribeStream = MessageStream;
 
-    async fn subscribe(&self, _request: Request<v1::SubscribeRequest>) -> Result<Response<MessageStream>, Status> {
-        Err(Status::unimplemented("pub/sub is not built yet in this release of Aegisr"))
+    async fn subscribe(&self, request: Request<v1::SubscribeRequest>) -> Result<Response<MessageStream>, Status> {
+        let addr = peer(request.remote_addr());
+        let wanted = request.into_inner();
+        if wanted.channels.is_empty() && wanted.patterns.is_empty() && wanted.shard_channels.is_empty() {
+            return Err(Status::invalid_argument("subscribe to at least one channel, pattern or shard channel"));
+        }
+        let server = self.server.clone();
+        let (tx, rx) = mpsc::channel(256);
+        tokio::spawn(async move {
+            // Registered for the stream's whole life, so CLIENT LIST shows the subscriber.
+            let Some(registration) = server.clients.register(Door::Grpc, addr, String::new(), -1, usize::MAX) else {
+                let _ = tx.send(Err(Status::resource_exhausted("max number of clients reached"))).await;
+                return;
+            };
+            let subscriber = Arc::new(Subscriber::new(registration.client.clone()));
+            let mut subscriptions = Subscriptions::new(subscriber.clone());
+            for name in wanted.channels.into_iter().map(Bytes::from) {
+                server.pubsub.subscribe(&name, &subscriber, false);
+                subscriptions.channels.push(name);
+            }
+            for name in wanted.shard_channels.into_iter().map(Bytes::from) {
+                server.pubsub.subscribe(&name, &subscriber, true);
+                subscriptions.shard_channels.push(name);
+            }
+            for pattern in wanted.patterns.into_iter().map(Bytes::from) {
+                server.pubsub.psubscribe(&pattern, &subscriber);
+                subscriptions.patterns.push(pattern);
+            }
+            forward_messages(&server, &subscriber, &tx).await;
+            subscriptions.clear(&server.pubsub);
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+/// Sends the subscriber's messages down the stream until the caller cancels it, the
+/// subscriber is cut off (output buffer limit) or the server stops.
+async fn forward_messages(server: &Server, subscriber: &Subscriber, tx: &mpsc::Sender<Result<v1::Message, Status>>) {
+    loop {
+        tokio::select! {
+            () = subscriber.wake.notified() => {}
+            () = tx.closed() => return,
+            () = subscriber.client.kill.cancelled() => return,
+            () = server.shutdown.cancelled() => return,
+        }
+        for delivery in subscriber.drain() {
+            let message = v1::Message {
+                channel: delivery.channel,
+                payload: delivery.payload,
+                pattern: delivery.pattern.unwrap_or_default(),
+            };
+            // A full stream waits here; meanwhile the mailbox absorbs new messages up to
+            // the output buffer limit.
+            let sent = tokio::select! {
+                sent = tx.send(Ok(message)) => sent.is_ok(),
+                () = subscriber.client.kill.cancelled() => false,
+            };
+            if !sent {
+                return;
+            }
+        }
     }
 }

@@ -13,7 +13,8 @@ use super::parser::{ParseLimits, RequestParser};
 use super::writer::RespWriter;
 use crate::commands::blocking::{self, Unblocked};
 use crate::commands::{self, Ctx, Session};
-use crate::reply::ReplySink;
+use crate::pubsub::{Kind, Subscriber};
+use crate::reply::{Protocol, ReplySink};
 use crate::server::{Registration, Server, ServerStats};
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -31,7 +32,7 @@ enum Next {
 pub(super) async fn run(server: &Server, stream: TcpStream, registration: &Registration<'_>) {
     let mut session = Session::new(registration.client.clone());
     serve(server, stream, &mut session).await;
-    commands::transaction::end_session(server, &mut session);
+    commands::end_session(server, &mut session);
 }
 
 async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
@@ -62,8 +63,24 @@ async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
                 tokio::time::timeout(Duration::from_secs(timeout), stream.read_buf(&mut input)).await.ok()
             }
         };
+        let subscriber = session.subscriptions.as_ref().map(|s| s.subscriber.clone());
         let read = tokio::select! {
             read = read => read,
+            () = messages(subscriber.as_deref()) => {
+                if let Some(subscriber) = &subscriber {
+                    write_messages(subscriber, session.protocol, &mut output);
+                    // A subscriber that does not read blocks here; its mailbox then fills
+                    // up to the output buffer limit, which kills it: stop writing then.
+                    let written = tokio::select! {
+                        written = write_out(server, &mut stream, &mut output) => written.is_ok(),
+                        () = client.kill.cancelled() => false,
+                    };
+                    if !written {
+                        return;
+                    }
+                }
+                continue;
+            }
             () = client.kill.cancelled() => return,
             () = server.shutdown.cancelled() => return,
         };
@@ -139,6 +156,33 @@ async fn run_batch(
         write_out(server, stream, output).await?;
     }
     Ok(next)
+}
+
+/// Completes when messages wait in the subscriber's mailbox; never without one.
+async fn messages(subscriber: Option<&Subscriber>) {
+    match subscriber {
+        Some(subscriber) => subscriber.wake.notified().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Encodes every queued message, as RESP3 pushes or RESP2 arrays.
+fn write_messages(subscriber: &Subscriber, protocol: Protocol, output: &mut BytesMut) {
+    let mut writer = RespWriter::new(output, protocol);
+    for delivery in subscriber.drain() {
+        let kind: &[u8] = match delivery.kind {
+            Kind::Message => b"message",
+            Kind::PMessage => b"pmessage",
+            Kind::SMessage => b"smessage",
+        };
+        writer.push(if delivery.pattern.is_some() { 4 } else { 3 });
+        writer.bulk(kind);
+        if let Some(pattern) = &delivery.pattern {
+            writer.bulk(pattern);
+        }
+        writer.bulk(&delivery.channel);
+        writer.bulk(&delivery.payload);
+    }
 }
 
 /// Completes when the peer closes the connection (or it fails); pending input is left

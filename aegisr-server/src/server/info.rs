@@ -104,6 +104,7 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
         }
         "stats" => {
             let ks = server.keyspace.stats(tx);
+            let pubsub = server.pubsub.totals();
             vec![
                 ("total_connections_received".into(), ServerStats::get(&stats.total_connections_received).to_string()),
                 ("total_commands_processed".into(), ServerStats::get(&stats.total_commands_processed).to_string()),
@@ -114,6 +115,13 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("evicted_keys".into(), "0".to_owned()),
                 ("keyspace_hits".into(), ks.keyspace_hits.to_string()),
                 ("keyspace_misses".into(), ks.keyspace_misses.to_string()),
+                ("pubsub_channels".into(), pubsub.0.to_string()),
+                ("pubsub_patterns".into(), pubsub.1.to_string()),
+                ("pubsub_shardchannels".into(), pubsub.2.to_string()),
+                (
+                    "client_output_buffer_limit_disconnections".into(),
+                    server.pubsub.cut_off.load(std::sync::atomic::Ordering::Relaxed).to_string(),
+                ),
                 ("total_error_replies".into(), ServerStats::get(&stats.total_error_replies).to_string()),
             ]
         }

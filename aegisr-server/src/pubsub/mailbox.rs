@@ -1,0 +1,132 @@
+//! A subscriber's mailbox: what publishers queue for it and its connection writes out.
+//! Publishing costs a push under a short lock, never a network wait; the connection drains
+//! the whole queue into one write. The queue is bounded by `client-output-buffer-limit
+//! pubsub`: past the hard limit, or past the soft limit for longer than its seconds, the
+//! subscriber is cut off (its client is killed) and its queue freed.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use crate::server::ClientHandle;
+
+/// How a message reached the subscriber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Message,
+    PMessage,
+    SMessage,
+}
+
+/// One message for one subscriber. The channel and payload are shared by every receiver.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub kind: Kind,
+    /// The pattern that matched (pattern subscriptions only).
+    pub pattern: Option<Bytes>,
+    pub channel: Bytes,
+    pub payload: Bytes,
+}
+
+impl Delivery {
+    /// What the message costs in the queue, about what it costs on the wire.
+    fn cost(&self) -> usize {
+        self.channel.len() + self.payload.len() + self.pattern.as_ref().map_or(0, Bytes::len) + 48
+    }
+}
+
+/// The output buffer limit of a class of clients (0 disables a bound).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutputLimit {
+    pub hard: u64,
+    pub soft: u64,
+    pub soft_secs: u64,
+}
+
+#[derive(Default)]
+struct Inbox {
+    queue: VecDeque<Delivery>,
+    bytes: usize,
+    over_soft_since: Option<Instant>,
+    cut: bool,
+}
+
+/// A subscribed client, as publishers see it.
+pub struct Subscriber {
+    pub client: Arc<ClientHandle>,
+    inbox: Mutex<Inbox>,
+    /// Woken when the queue goes from empty to non-empty.
+    pub wake: Notify,
+}
+
+/// What [`Subscriber::deliver`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    Queued,
+    /// The subscriber was over its limit and has just been cut off.
+    CutOff,
+    /// Already cut off: dropped.
+    Dropped,
+}
+
+impl Subscriber {
+    pub fn new(client: Arc<ClientHandle>) -> Subscriber {
+        Subscriber { client, inbox: Mutex::new(Inbox::default()), wake: Notify::new() }
+    }
+
+    /// Queues `delivery`, or cuts the subscriber off if that takes it over `limit`.
+    pub fn deliver(&self, delivery: Delivery, limit: OutputLimit) -> Delivered {
+        let mut inbox = self.inbox.lock();
+        if inbox.cut {
+            return Delivered::Dropped;
+        }
+        inbox.bytes += delivery.cost();
+        inbox.queue.push_back(delivery);
+        let bytes = inbox.bytes as u64;
+        let over_hard = limit.hard > 0 && bytes > limit.hard;
+        let over_soft = limit.soft > 0 && bytes > limit.soft;
+        let soft_expired = match (over_soft, inbox.over_soft_since) {
+            (true, Some(since)) => since.elapsed() >= Duration::from_secs(limit.soft_secs),
+            (true, None) => {
+                inbox.over_soft_since = Some(Instant::now());
+                limit.soft_secs == 0
+            }
+            (false, _) => {
+                inbox.over_soft_since = None;
+                false
+            }
+        };
+        if over_hard || soft_expired {
+            inbox.cut = true;
+            inbox.bytes = 0;
+            let dropped = std::mem::take(&mut inbox.queue);
+            drop(inbox);
+            drop(dropped);
+            self.client.kill.cancel();
+            return Delivered::CutOff;
+        }
+        let was_empty = inbox.queue.len() == 1;
+        drop(inbox);
+        if was_empty {
+            self.wake.notify_one();
+        }
+        Delivered::Queued
+    }
+
+    /// Takes everything queued.
+    pub fn drain(&self) -> VecDeque<Delivery> {
+        let mut inbox = self.inbox.lock();
+        inbox.bytes = 0;
+        inbox.over_soft_since = None;
+        std::mem::take(&mut inbox.queue)
+    }
+
+    /// Bytes waiting in the queue (CLIENT LIST's omem).
+    pub fn queued_bytes(&self) -> usize {
+        self.inbox.lock().bytes
+    }
+}

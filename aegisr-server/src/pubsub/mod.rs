@@ -1,0 +1,254 @@
+//! Pub/sub: channels, patterns and shard channels, and who listens to them.
+//!
+//! PUBLISH looks its channel up under a read lock of one of 16 buckets and queues the
+//! message in each subscriber's mailbox, so publishers on different channels never meet,
+//! and fan-out costs one queue push per receiver. Patterns are matched against every
+//! published channel (as Redis does); a publish pays nothing for them while none exist.
+//! Subscribing and unsubscribing take the write lock of one bucket.
+
+pub mod mailbox;
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use bytes::Bytes;
+use parking_lot::RwLock;
+
+pub use mailbox::{Delivered, Delivery, Kind, OutputLimit, Subscriber};
+
+use crate::engine::glob::glob_match;
+
+type Listeners = HashMap<Bytes, Vec<Arc<Subscriber>>, foldhash::fast::RandomState>;
+
+const BUCKETS: usize = 16;
+
+/// A namespace of exact names: channels, or shard channels.
+struct Names {
+    buckets: [RwLock<Listeners>; BUCKETS],
+    hasher: foldhash::fast::RandomState,
+}
+
+impl Default for Names {
+    fn default() -> Names {
+        Names { buckets: std::array::from_fn(|_| RwLock::default()), hasher: Default::default() }
+    }
+}
+
+impl Names {
+    fn bucket(&self, name: &[u8]) -> &RwLock<Listeners> {
+        &self.buckets[self.hasher.hash_one(name) as usize % BUCKETS]
+    }
+
+    fn add(&self, name: &Bytes, subscriber: &Arc<Subscriber>) {
+        self.bucket(name).write().entry(name.clone()).or_default().push(subscriber.clone());
+    }
+
+    fn remove(&self, name: &[u8], subscriber: &Arc<Subscriber>) {
+        let mut bucket = self.bucket(name).write();
+        if let Some(list) = bucket.get_mut(name) {
+            list.retain(|s| !Arc::ptr_eq(s, subscriber));
+            if list.is_empty() {
+                bucket.remove(name);
+            }
+        }
+    }
+
+    fn count(&self, name: &[u8]) -> usize {
+        self.bucket(name).read().get(name).map_or(0, Vec::len)
+    }
+
+    /// Active names matching `pattern` (all when `None`).
+    fn matching(&self, pattern: Option<&[u8]>) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        for bucket in &self.buckets {
+            out.extend(bucket.read().keys().filter(|n| pattern.is_none_or(|p| glob_match(p, n, false))).cloned());
+        }
+        out
+    }
+}
+
+/// The node's pub/sub state.
+#[derive(Default)]
+pub struct PubSub {
+    channels: Names,
+    shard_channels: Names,
+    patterns: RwLock<Listeners>,
+    /// Pattern subscriptions, so a publish skips the pattern lock while there are none.
+    pattern_subscriptions: AtomicUsize,
+    /// Subscribers cut off by their output buffer limit (INFO).
+    pub cut_off: AtomicU64,
+}
+
+impl PubSub {
+    /// Publishes `payload` on `channel` (or a shard channel); returns how many received it.
+    pub fn publish(&self, channel: &Bytes, payload: &Bytes, shard: bool, limit: OutputLimit) -> usize {
+        let mut receivers = 0;
+        let names = if shard { &self.shard_channels } else { &self.channels };
+        let kind = if shard { Kind::SMessage } else { Kind::Message };
+        if let Some(list) = names.bucket(channel).read().get(channel) {
+            for subscriber in list {
+                let delivery = Delivery { kind, pattern: None, channel: channel.clone(), payload: payload.clone() };
+                receivers += self.count_cut(subscriber, subscriber.deliver(delivery, limit));
+            }
+        }
+        if !shard && self.pattern_subscriptions.load(Ordering::Acquire) > 0 {
+            for (pattern, list) in self.patterns.read().iter() {
+                if !glob_match(pattern, channel, false) {
+                    continue;
+                }
+                for subscriber in list {
+                    let delivery = Delivery {
+                        kind: Kind::PMessage,
+                        pattern: Some(pattern.clone()),
+                        channel: channel.clone(),
+                        payload: payload.clone(),
+                    };
+                    receivers += self.count_cut(subscriber, subscriber.deliver(delivery, limit));
+                }
+            }
+        }
+        receivers
+    }
+
+    /// Logs and counts a cut-off; returns 1 if the message was queued (a receiver).
+    fn count_cut(&self, subscriber: &Subscriber, delivered: Delivered) -> usize {
+        if delivered == Delivered::CutOff {
+            self.cut_off.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                client = %subscriber.client.addr,
+                id = subscriber.client.id,
+                "closing subscriber that exceeded client-output-buffer-limit pubsub"
+            );
+        }
+        usize::from(delivered == Delivered::Queued)
+    }
+
+    pub fn subscribe(&self, channel: &Bytes, subscriber: &Arc<Subscriber>, shard: bool) {
+        if shard { &self.shard_channels } else { &self.channels }.add(channel, subscriber);
+    }
+
+    pub fn unsubscribe(&self, channel: &[u8], subscriber: &Arc<Subscriber>, shard: bool) {
+        if shard { &self.shard_channels } else { &self.channels }.remove(channel, subscriber);
+    }
+
+    pub fn psubscribe(&self, pattern: &Bytes, subscriber: &Arc<Subscriber>) {
+        self.patterns.write().entry(pattern.clone()).or_default().push(subscriber.clone());
+        self.pattern_subscriptions.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub fn punsubscribe(&self, pattern: &[u8], subscriber: &Arc<Subscriber>) {
+        let mut patterns = self.patterns.write();
+        if let Some(list) = patterns.get_mut(pattern) {
+            let before = list.len();
+            list.retain(|s| !Arc::ptr_eq(s, subscriber));
+            self.pattern_subscriptions.fetch_sub(before - list.len(), Ordering::AcqRel);
+            if list.is_empty() {
+                patterns.remove(pattern);
+            }
+        }
+    }
+
+    /// Channels with at least one subscriber, optionally matching a glob (PUBSUB CHANNELS).
+    pub fn channels(&self, pattern: Option<&[u8]>, shard: bool) -> Vec<Bytes> {
+        if shard { &self.shard_channels } else { &self.channels }.matching(pattern)
+    }
+
+    /// Subscribers of a channel (PUBSUB NUMSUB), patterns not counted, as in Redis.
+    pub fn subscriber_count(&self, channel: &[u8], shard: bool) -> usize {
+        if shard { &self.shard_channels } else { &self.channels }.count(channel)
+    }
+
+    /// Distinct patterns subscribed to (PUBSUB NUMPAT).
+    pub fn pattern_count(&self) -> usize {
+        self.patterns.read().len()
+    }
+
+    /// Channels with subscribers and distinct patterns, for INFO.
+    pub fn totals(&self) -> (usize, usize, usize) {
+        (self.channels.matching(None).len(), self.pattern_count(), self.shard_channels.matching(None).len())
+    }
+}
+
+/// One client's subscriptions; the client's session owns it.
+pub struct Subscriptions {
+    pub subscriber: Arc<Subscriber>,
+    pub channels: Vec<Bytes>,
+    pub patterns: Vec<Bytes>,
+    pub shard_channels: Vec<Bytes>,
+}
+
+impl Subscriptions {
+    pub fn new(subscriber: Arc<Subscriber>) -> Subscriptions {
+        Subscriptions { subscriber, channels: Vec::new(), patterns: Vec::new(), shard_channels: Vec::new() }
+    }
+
+    /// Channels plus patterns: the count SUBSCRIBE and PSUBSCRIBE reply with.
+    pub fn count(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count() == 0 && self.shard_channels.is_empty()
+    }
+
+    /// Drops every subscription from `hub`.
+    pub fn clear(&mut self, hub: &PubSub) {
+        for c in self.channels.drain(..) {
+            hub.unsubscribe(&c, &self.subscriber, false);
+        }
+        for c in self.shard_channels.drain(..) {
+            hub.unsubscribe(&c, &self.subscriber, true);
+        }
+        for p in self.patterns.drain(..) {
+            hub.punsubscribe(&p, &self.subscriber);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{ClientRegistry, Door};
+
+    #[test]
+    fn publish_reaches_channel_and_pattern_subscribers_in_order() {
+        let registry = ClientRegistry::default();
+        let reg = registry.register(Door::Resp, "a".into(), String::new(), -1, 10);
+        let Some(reg) = reg else { panic!("registered") };
+        let hub = PubSub::default();
+        let sub = Arc::new(Subscriber::new(reg.client.clone()));
+        hub.subscribe(&Bytes::from_static(b"news"), &sub, false);
+        hub.psubscribe(&Bytes::from_static(b"n*"), &sub);
+        let limit = OutputLimit::default();
+        assert_eq!(hub.publish(&Bytes::from_static(b"news"), &Bytes::from_static(b"1"), false, limit), 2);
+        assert_eq!(hub.publish(&Bytes::from_static(b"nope"), &Bytes::from_static(b"2"), false, limit), 1);
+        assert_eq!(hub.publish(&Bytes::from_static(b"news"), &Bytes::from_static(b"3"), true, limit), 0);
+        let got: Vec<_> = sub.drain().into_iter().map(|d| (d.kind, d.payload)).collect();
+        let want = [(Kind::Message, "1"), (Kind::PMessage, "1"), (Kind::PMessage, "2")]
+            .map(|(k, p)| (k, Bytes::copy_from_slice(p.as_bytes())));
+        assert_eq!(got, want);
+        hub.punsubscribe(b"n*", &sub);
+        hub.unsubscribe(b"news", &sub, false);
+        assert_eq!(hub.totals(), (0, 0, 0));
+        assert_eq!(hub.pattern_subscriptions.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn a_subscriber_over_its_hard_limit_is_cut_off() {
+        let registry = ClientRegistry::default();
+        let Some(reg) = registry.register(Door::Resp, "a".into(), String::new(), -1, 10) else { panic!() };
+        let hub = PubSub::default();
+        let sub = Arc::new(Subscriber::new(reg.client.clone()));
+        hub.subscribe(&Bytes::from_static(b"c"), &sub, false);
+        let limit = OutputLimit { hard: 1000, soft: 0, soft_secs: 0 };
+        let payload = Bytes::from(vec![b'x'; 100]);
+        for _ in 0..20 {
+            hub.publish(&Bytes::from_static(b"c"), &payload, false, limit);
+        }
+        assert!(reg.client.kill.is_cancelled());
+        assert_eq!(hub.cut_off.load(Ordering::Relaxed), 1);
+        assert!(sub.drain().is_empty(), "the queue is freed");
+    }
+}

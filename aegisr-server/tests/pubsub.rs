@@ -1,0 +1,288 @@
+//! Pub/sub through real clients: the redis crate's pub/sub API, raw RESP2 and RESP3
+//! connections and the gRPC Subscribe stream. Ordering under concurrent publishers, a
+//! thousand subscribers, glob patterns, subscribed-mode rules, RESP3 pushes between
+//! replies, and a subscriber that never reads being cut off without harming anyone else.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{RawConn, TestServer, fail, run, wait_until};
+use tokio_stream::StreamExt;
+
+fn publish(con: &mut redis::Connection, channel: &str, message: &str) -> i64 {
+    run(con, &["PUBLISH", channel, message])
+}
+
+/// Waits until `channel` has `n` subscribers.
+fn wait_subscribers(con: &mut redis::Connection, channel: &str, n: i64) {
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let (_, count): (String, i64) = run(con, &["PUBSUB", "NUMSUB", channel]);
+            count == n
+        }),
+        "{channel} never had {n} subscribers"
+    );
+}
+
+#[test]
+fn subscribers_receive_what_is_published_to_their_channels_and_patterns() {
+    let server = TestServer::start();
+    let mut sub_con = server.sync_conn();
+    let mut pubsub = sub_con.as_pubsub();
+    pubsub.subscribe(&["news", "sport"]).unwrap();
+    pubsub.psubscribe("weather.*").unwrap();
+    let mut publisher = server.sync_conn();
+    wait_subscribers(&mut publisher, "sport", 1);
+    assert!(wait_until(Duration::from_secs(10), || run::<i64>(&mut publisher, &["PUBSUB", "NUMPAT"]) == 1));
+    assert_eq!(publish(&mut publisher, "news", "first"), 1);
+    assert_eq!(publish(&mut publisher, "weather.paris", "sunny"), 1);
+    assert_eq!(publish(&mut publisher, "nobody", "lost"), 0);
+    let msg = pubsub.get_message().unwrap();
+    assert_eq!((msg.get_channel_name(), msg.get_payload::<String>().unwrap()), ("news", "first".to_owned()));
+    let msg = pubsub.get_message().unwrap();
+    assert_eq!(msg.get_channel_name(), "weather.paris");
+    assert_eq!(msg.get_pattern::<String>().unwrap(), "weather.*");
+    pubsub.unsubscribe("news").unwrap();
+    pubsub.punsubscribe("weather.*").unwrap();
+    wait_subscribers(&mut publisher, "news", 0);
+    assert!(wait_until(Duration::from_secs(10), || run::<i64>(&mut publisher, &["PUBSUB", "NUMPAT"]) == 0));
+    assert_eq!(publish(&mut publisher, "news", "second"), 0);
+    assert_eq!(publish(&mut publisher, "sport", "goal"), 1);
+    let channels: Vec<String> = run(&mut publisher, &["PUBSUB", "CHANNELS"]);
+    assert_eq!(channels, ["sport"]);
+    let info: String = run(&mut publisher, &["INFO", "stats"]);
+    assert!(info.contains("pubsub_channels:1\r\n"), "{info}");
+    // The redis crate unsubscribes from everything when its PubSub is dropped.
+    drop(pubsub);
+    wait_subscribers(&mut publisher, "sport", 0);
+}
+
+#[test]
+fn confirmations_and_subscribed_mode_match_redis_in_resp2() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    raw.expect(
+        &["SUBSCRIBE", "a", "b"],
+        "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n",
+    );
+    raw.expect(&["PSUBSCRIBE", "c*"], "*3\r\n$10\r\npsubscribe\r\n$2\r\nc*\r\n:3\r\n");
+    raw.expect(
+        &["GET", "x"],
+        "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n",
+    );
+    raw.expect(&["PING"], "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+    raw.expect(&["PING", "hi"], "*2\r\n$4\r\npong\r\n$2\r\nhi\r\n");
+    raw.expect(
+        &["UNSUBSCRIBE", "a", "nope"],
+        "*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:2\r\n*3\r\n$11\r\nunsubscribe\r\n$4\r\nnope\r\n:2\r\n",
+    );
+    raw.expect(&["PUNSUBSCRIBE"], "*3\r\n$12\r\npunsubscribe\r\n$2\r\nc*\r\n:1\r\n");
+    raw.expect(&["UNSUBSCRIBE"], "*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n");
+    raw.expect(&["UNSUBSCRIBE"], "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n");
+    // Out of subscribed mode, commands run again.
+    raw.expect(&["GET", "x"], "$-1\r\n");
+    // Shard channels count on their own.
+    raw.expect(&["SSUBSCRIBE", "s1"], "*3\r\n$10\r\nssubscribe\r\n$2\r\ns1\r\n:1\r\n");
+    let mut publisher = server.sync_conn();
+    assert_eq!(run::<i64>(&mut publisher, &["SPUBLISH", "s1", "m"]), 1);
+    assert_eq!(publish(&mut publisher, "s1", "not-a-shard-message"), 0);
+    let smessage = "*3\r\n$8\r\nsmessage\r\n$2\r\ns1\r\n$1\r\nm\r\n";
+    assert_eq!(String::from_utf8(raw.read_exact_len(smessage.len())).unwrap(), smessage);
+    let (_, n): (String, i64) = run(&mut publisher, &["PUBSUB", "SHARDNUMSUB", "s1"]);
+    assert_eq!(n, 1);
+    // RESET leaves subscribed mode and drops the subscriptions.
+    raw.expect(&["RESET"], "+RESET\r\n");
+    assert_eq!(run::<i64>(&mut publisher, &["SPUBLISH", "s1", "m"]), 0);
+    let mut c = server.sync_conn();
+    assert_eq!(fail(&mut c, &["SUBSCRIBE"]), "ERR wrong number of arguments for 'subscribe' command");
+    assert_eq!(fail(&mut c, &["PUBLISH", "a"]), "ERR wrong number of arguments for 'publish' command");
+}
+
+#[test]
+fn resp3_clients_get_pushes_between_their_replies() {
+    let server = TestServer::start();
+    let mut raw = server.raw_resp3();
+    raw.expect(&["SUBSCRIBE", "r3"], ">3\r\n$9\r\nsubscribe\r\n$2\r\nr3\r\n:1\r\n");
+    // A RESP3 subscriber still runs commands.
+    raw.expect(&["SET", "k", "v"], "+OK\r\n");
+    let mut publisher = server.sync_conn();
+    assert_eq!(publish(&mut publisher, "r3", "pushed"), 1);
+    let push = ">3\r\n$7\r\nmessage\r\n$2\r\nr3\r\n$6\r\npushed\r\n";
+    assert_eq!(String::from_utf8(raw.read_exact_len(push.len())).unwrap(), push);
+    raw.expect(&["GET", "k"], "$1\r\nv\r\n");
+    raw.expect(&["PING"], "+PONG\r\n");
+}
+
+#[test]
+fn glob_patterns_match_as_in_redis() {
+    let server = TestServer::start();
+    let mut publisher = server.sync_conn();
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        ("h?llo", &["hello", "hallo"], &["hllo", "heello"]),
+        ("h*llo", &["hllo", "heeeello"], &["hell"]),
+        ("h[ae]llo", &["hello", "hallo"], &["hillo"]),
+        ("h[^e]llo", &["hallo", "hbllo"], &["hello"]),
+        ("h[a-b]llo", &["hallo", "hbllo"], &["hcllo"]),
+        ("h\\*llo", &["h*llo"], &["hello"]),
+        ("*", &["anything", ""], &[]),
+    ];
+    for (pattern, matching, other) in cases {
+        let mut sub = server.raw();
+        sub.command(&[b"PSUBSCRIBE", pattern.as_bytes()]);
+        sub.read_line();
+        sub.read_line();
+        sub.read_line();
+        sub.read_line();
+        sub.read_line();
+        sub.read_line();
+        for channel in *matching {
+            assert_eq!(publish(&mut publisher, channel, "x"), 1, "{pattern} must match {channel:?}");
+        }
+        for channel in *other {
+            assert_eq!(publish(&mut publisher, channel, "x"), 0, "{pattern} must not match {channel:?}");
+        }
+    }
+}
+
+#[test]
+fn each_publisher_s_messages_arrive_in_order_under_concurrency() {
+    let server = TestServer::start();
+    let mut sub_con = server.sync_conn();
+    let mut pubsub = sub_con.as_pubsub();
+    pubsub.subscribe("ordered").unwrap();
+    pubsub.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    const PUBLISHERS: usize = 8;
+    const EACH: usize = 500;
+    let publishers: Vec<_> = (0..PUBLISHERS)
+        .map(|p| {
+            let mut con = server.sync_conn();
+            std::thread::spawn(move || {
+                for i in 0..EACH {
+                    let _: i64 = run(&mut con, &["PUBLISH", "ordered", &format!("{p}:{i}")]);
+                }
+            })
+        })
+        .collect();
+    let mut next = [0usize; PUBLISHERS];
+    for _ in 0..PUBLISHERS * EACH {
+        let payload: String = pubsub.get_message().unwrap().get_payload().unwrap();
+        let (p, i) = payload.split_once(':').unwrap();
+        let (p, i): (usize, usize) = (p.parse().unwrap(), i.parse().unwrap());
+        assert_eq!(i, next[p], "publisher {p}'s messages out of order");
+        next[p] += 1;
+    }
+    for p in publishers {
+        p.join().unwrap();
+    }
+}
+
+#[test]
+fn a_thousand_subscribers_all_receive_one_publish() {
+    let server = TestServer::start();
+    let mut subscribers: Vec<RawConn> = (0..1000)
+        .map(|_| {
+            let mut raw = server.raw();
+            raw.command(&[b"SUBSCRIBE", b"crowd"]);
+            raw
+        })
+        .collect();
+    let confirm = "*3\r\n$9\r\nsubscribe\r\n$5\r\ncrowd\r\n:1\r\n";
+    for raw in &mut subscribers {
+        assert_eq!(String::from_utf8(raw.read_exact_len(confirm.len())).unwrap(), confirm);
+    }
+    let mut publisher = server.sync_conn();
+    assert_eq!(publish(&mut publisher, "crowd", "hello all"), 1000);
+    let message = "*3\r\n$7\r\nmessage\r\n$5\r\ncrowd\r\n$9\r\nhello all\r\n";
+    for raw in &mut subscribers {
+        assert_eq!(String::from_utf8(raw.read_exact_len(message.len())).unwrap(), message);
+    }
+    drop(subscribers);
+    wait_subscribers(&mut publisher, "crowd", 0);
+}
+
+#[test]
+fn a_subscriber_that_never_reads_is_cut_off_and_nobody_else_is_harmed() {
+    let server = TestServer::start();
+    let mut admin = server.sync_conn();
+    run::<String>(&mut admin, &["CONFIG", "SET", "client-output-buffer-limit", "pubsub 256kb 128kb 60"]);
+    let config: Vec<String> = run(&mut admin, &["CONFIG", "GET", "client-output-buffer-limit"]);
+    assert_eq!(config[1], "normal 0 0 0 slave 268435456 67108864 60 pubsub 262144 131072 60");
+    // Subscribes, then never reads again.
+    let mut sleeper = server.raw();
+    sleeper.command(&[b"SUBSCRIBE", b"firehose"]);
+    let mut healthy_con = server.sync_conn();
+    let mut healthy = healthy_con.as_pubsub();
+    healthy.subscribe("firehose").unwrap();
+    healthy.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut publisher = server.sync_conn();
+    wait_subscribers(&mut publisher, "firehose", 2);
+    let payload = "x".repeat(64 * 1024);
+    let mut sent = 0;
+    // Enough to fill the sleeper's socket buffers and then its mailbox.
+    loop {
+        let receivers = run::<i64>(&mut publisher, &["PUBLISH", "firehose", &payload]);
+        if receivers == 2 {
+            let got: String = healthy.get_message().unwrap().get_payload().unwrap();
+            assert!(got.len() == payload.len(), "the healthy subscriber got a wrong message");
+        }
+        if receivers < 2 {
+            // The sleeper is gone; this message still reached the healthy subscriber.
+            let got: String = healthy.get_message().unwrap().get_payload().unwrap();
+            assert!(got.len() == payload.len(), "the healthy subscriber got a wrong message");
+            break;
+        }
+        sent += 1;
+        assert!(sent < 10_000, "the sleeper was never cut off");
+    }
+    let info: String = run(&mut admin, &["INFO", "stats"]);
+    assert!(info.contains("client_output_buffer_limit_disconnections:1\r\n"), "{info}");
+    // The healthy subscriber and the publisher carry on.
+    assert_eq!(publish(&mut publisher, "firehose", "after"), 1);
+    let after: String = healthy.get_message().unwrap().get_payload().unwrap();
+    assert_eq!(after, "after");
+    assert!(wait_until(Duration::from_secs(10), || sleeper.is_closed()));
+    let bad = fail(&mut admin, &["CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb"]);
+    assert!(bad.contains("Wrong number of arguments in buffer limit configuration"), "{bad}");
+}
+
+#[tokio::test]
+async fn grpc_subscribe_streams_messages_and_cancelling_unsubscribes() {
+    let server = TestServer::start();
+    let mut grpc = aegisr_proto::Client::connect(server.grpc_url()).await.unwrap();
+    let request = aegisr_proto::v1::SubscribeRequest {
+        channels: vec!["orders".into()],
+        patterns: vec!["audit.*".into()],
+        shard_channels: vec![],
+    };
+    let mut stream = grpc.subscribe(request).await.unwrap();
+    let mut publisher = server.conn().await;
+    let count = || async {
+        let mut c = server.conn().await;
+        let (_, n): (String, i64) = redis::cmd("PUBSUB").arg("NUMSUB").arg("orders").query_async(&mut c).await.unwrap();
+        n
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while count().await != 1 {
+        assert!(std::time::Instant::now() < deadline, "the gRPC subscriber never registered");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let n: i64 = redis::cmd("PUBLISH").arg("orders").arg("o-1").query_async(&mut publisher).await.unwrap();
+    assert_eq!(n, 1);
+    let n: i64 = redis::cmd("PUBLISH").arg("audit.login").arg("a-1").query_async(&mut publisher).await.unwrap();
+    assert_eq!(n, 1);
+    let first = stream.next().await.unwrap().unwrap();
+    assert_eq!((&first.channel[..], &first.payload[..], &first.pattern[..]), (&b"orders"[..], &b"o-1"[..], &b""[..]));
+    let second = stream.next().await.unwrap().unwrap();
+    assert_eq!(&second.pattern[..], b"audit.*");
+    assert_eq!(&second.channel[..], b"audit.login");
+    drop(stream);
+    while count().await != 0 {
+        assert!(std::time::Instant::now() < deadline, "cancelling the stream did not unsubscribe");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let empty = aegisr_proto::v1::SubscribeRequest::default();
+    assert!(grpc.subscribe(empty).await.is_err(), "an empty subscription is refused");
+}
