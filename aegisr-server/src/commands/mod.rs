@@ -7,6 +7,7 @@ mod bitmap;
 pub mod blocking;
 mod connection;
 pub mod errors;
+mod geo;
 mod hash;
 mod hll;
 mod keys;

@@ -106,6 +106,7 @@ pub enum Group {
     Bitmap,
     Connection,
     Generic,
+    Geo,
     Hash,
     HyperLogLog,
     List,
@@ -121,6 +122,7 @@ impl Group {
             Group::Bitmap => "bitmap",
             Group::Connection => "connection",
             Group::Generic => "generic",
+            Group::Geo => "geo",
             Group::Hash => "hash",
             Group::HyperLogLog => "hyperloglog",
             Group::List => "list",
@@ -136,6 +138,7 @@ impl Group {
             Group::Bitmap => Some("@bitmap"),
             Group::Connection => Some("@connection"),
             Group::Generic => Some("@keyspace"),
+            Group::Geo => Some("@geo"),
             Group::Hash => Some("@hash"),
             Group::HyperLogLog => Some("@hyperloglog"),
             Group::List => Some("@list"),
@@ -144,6 +147,24 @@ impl Group {
             Group::SortedSet => Some("@sortedset"),
             Group::String => Some("@string"),
         }
+    }
+}
+
+/// A key found after a keyword, from argument `start_from` on (Redis's "keyword" key
+/// spec): `GEORADIUS ... STORE key`. The first match wins; a keyword in the last position
+/// has no key after it and does not count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeywordKey {
+    pub keyword: &'static str,
+    pub start_from: usize,
+}
+
+impl KeywordKey {
+    /// The key argument this spec finds in `args` (name first), if any.
+    pub fn find<'a>(&self, args: &'a [Bytes]) -> Option<&'a Bytes> {
+        let last = args.len().checked_sub(1)?;
+        let at = (self.start_from.max(1)..last).find(|&i| args[i].eq_ignore_ascii_case(self.keyword.as_bytes()))?;
+        args.get(at + 1)
     }
 }
 
@@ -159,6 +180,8 @@ pub struct CommandSpec {
     /// For commands whose keys are counted by an argument (`ZUNION numkeys key ...`): the
     /// index of that count; the keys follow it. They come after any `keys` range.
     pub numkeys_at: Option<usize>,
+    /// Keys that follow a keyword (`STORE key`); they come after the others.
+    pub keyword_keys: &'static [KeywordKey],
     pub group: Group,
     /// Extra ACL categories beyond those the flags and group imply (e.g. "@dangerous").
     pub acl: &'static [&'static str],
@@ -179,6 +202,7 @@ impl CommandSpec {
         flags: Flags::NONE,
         keys: KeyRange::NONE,
         numkeys_at: None,
+        keyword_keys: &[],
         group: Group::Generic,
         acl: &[],
         since: "1.0.0",
@@ -204,6 +228,7 @@ impl CommandSpec {
             let count = usize::try_from(count).ok()?;
             keys.extend(args.get(at + 1..at + 1 + count)?);
         }
+        keys.extend(self.keyword_keys.iter().filter_map(|k| k.find(args)));
         Some(keys)
     }
 
@@ -246,9 +271,10 @@ impl CommandSpec {
 }
 
 /// Every command family's table.
-fn families() -> [&'static [CommandSpec]; 10] {
+fn families() -> [&'static [CommandSpec]; 11] {
     [
         super::bitmap::COMMANDS,
+        super::geo::COMMANDS,
         super::hll::COMMANDS,
         super::connection::COMMANDS,
         super::hash::COMMANDS,
@@ -304,9 +330,9 @@ mod tests {
                 assert!(!c.flags.contains(Flags::WRITE | Flags::READONLY), "{} both read and write", c.name);
             }
             assert_eq!(
-                c.numkeys_at.is_some(),
+                c.numkeys_at.is_some() || !c.keyword_keys.is_empty(),
                 c.flags.contains(Flags::MOVABLE_KEYS),
-                "{}: movable keys need a key count",
+                "{}: movable keys need a key count or a keyword",
                 c.name
             );
         }
@@ -333,5 +359,19 @@ mod tests {
         assert_eq!(keys, [&b"dest"[..], b"a", b"b"]);
         let bad: Vec<Bytes> = ["zunionstore", "dest", "9", "a"].iter().map(|s| Bytes::from(*s)).collect();
         assert!(zunionstore.keys_of(&bad).is_none());
+    }
+
+    #[test]
+    fn keyword_keys() {
+        let georadius = lookup(b"georadius").unwrap();
+        let keys_of = |args: &[&str]| -> Vec<String> {
+            let args: Vec<Bytes> = args.iter().map(|s| Bytes::from(s.to_string())).collect();
+            georadius.keys_of(&args).unwrap().into_iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect()
+        };
+        // As Redis 7.0.15's COMMAND GETKEYS answers.
+        assert_eq!(keys_of(&["georadius", "k", "1", "1", "1", "km", "store", "a", "storedist", "b"]), ["k", "a", "b"]);
+        assert_eq!(keys_of(&["georadius", "k", "1", "1", "1", "km", "store", "a", "store", "b"]), ["k", "a"]);
+        assert_eq!(keys_of(&["georadius", "k", "1", "1", "1", "km", "store"]), ["k"]);
+        assert_eq!(keys_of(&["georadius", "k", "1", "1", "1", "store", "x"]), ["k"]);
     }
 }

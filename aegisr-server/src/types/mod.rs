@@ -2,6 +2,7 @@
 //! knows about sockets, protocols or locks: functions take values and return typed results.
 
 pub mod bitmap;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod list;
