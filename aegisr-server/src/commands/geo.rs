@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 
-use super::args::{float, int, is};
+use super::args::{int, is};
 use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange, KeywordKey};
 use super::{Ctx, read_typed, update_typed};
@@ -13,6 +13,7 @@ use crate::engine::Locked;
 use crate::reply::ReplySink;
 use crate::types::Value;
 use crate::types::geo::{self, Extent, Found, Shape};
+use crate::types::pqsort::pqsort;
 use crate::types::string::parse_f64;
 use crate::types::zset::{ZSet, ZSetLimits};
 
@@ -189,8 +190,20 @@ fn unit(arg: &[u8]) -> Result<f64, CommandError> {
     }
 }
 
+/// A number as Redis's `getDoubleFromObject` reads it: beyond what `parse_f64` refuses,
+/// strtod's range errors, a value overflowing to infinity or underflowing to zero (a
+/// subnormal result is accepted; "inf" written out is too).
+fn redis_float(arg: &[u8]) -> Option<f64> {
+    let value = parse_f64(arg)?;
+    let overflow = value.is_infinite() && !arg.to_ascii_lowercase().windows(3).any(|w| w == b"inf");
+    let mantissa = arg.split(|&b| b == b'e' || b == b'E').next().unwrap_or(arg);
+    let underflow = value == 0.0 && mantissa.iter().any(|b| (b'1'..=b'9').contains(b));
+    (!overflow && !underflow).then_some(value)
+}
+
 /// A `longitude latitude` pair, checked against the indexable range.
 fn lon_lat(lon: &[u8], lat: &[u8]) -> Result<(f64, f64), CommandError> {
+    let float = |arg: &[u8]| redis_float(arg).ok_or(CommandError::NotFloat);
     let (lon, lat) = (float(lon)?, float(lat)?);
     if !(geo::LON_MIN..=geo::LON_MAX).contains(&lon) || !(geo::LAT_MIN..=geo::LAT_MAX).contains(&lat) {
         return Err(CommandError::err(format!("invalid longitude,latitude pair {lon:.6},{lat:.6}")));
@@ -200,7 +213,7 @@ fn lon_lat(lon: &[u8], lat: &[u8]) -> Result<(f64, f64), CommandError> {
 
 /// A non-negative number, or Redis's error naming it.
 fn measure(arg: &[u8], what: &str) -> Result<f64, CommandError> {
-    parse_f64(arg).ok_or_else(|| CommandError::err(format!("need numeric {what}")))
+    redis_float(arg).ok_or_else(|| CommandError::err(format!("need numeric {what}")))
 }
 
 /// `radius unit`.
@@ -554,23 +567,30 @@ fn search_generic(ctx: &mut Ctx<'_>, args: &[Bytes], variant: Variant) -> Comman
     let mut found = geo::search(z, &shape, if q.any { q.count } else { 0 });
     // COUNT means the nearest ones, unless ANY asked for the first ones found.
     let order = if q.count > 0 && q.order == Order::Unsorted && !q.any { Order::Asc } else { q.order };
-    let by_distance = |a: &Found<'_>, b: &Found<'_>| a.dist_m.partial_cmp(&b.dist_m).unwrap_or(std::cmp::Ordering::Equal);
-    match order {
-        Order::Unsorted => {}
-        Order::Asc => found.sort_by(by_distance),
-        Order::Desc => found.sort_by(|a, b| by_distance(b, a)),
+    let by_distance =
+        |a: &Found<'_>, b: &Found<'_>| a.dist_m.partial_cmp(&b.dist_m).unwrap_or(std::cmp::Ordering::Equal);
+    let returned = if q.count > 0 { q.count.min(found.len()) } else { found.len() };
+    let cmp = |a: &Found<'_>, b: &Found<'_>| match order {
+        Order::Desc => by_distance(b, a),
+        _ => by_distance(a, b),
+    };
+    // Redis sorts everything with qsort (glibc's is a stable merge sort) when all results
+    // are returned, and with its unstable partial quicksort otherwise: equal distances
+    // come out in the order each of those leaves them.
+    if order != Order::Unsorted && returned > 0 {
+        if returned == found.len() {
+            found.sort_by(cmp);
+        } else {
+            pqsort(&mut found, cmp, 0, returned - 1);
+        }
     }
-    if q.count > 0 {
-        found.truncate(q.count);
-    }
+    found.truncate(returned);
     let Some(dst) = q.store else {
         reply_found(ctx.out, &q, unit, &found);
         return Ok(());
     };
-    let entries: Vec<(f64, Box<[u8]>)> = found
-        .iter()
-        .map(|f| (if q.store_dist { f.dist_m / unit } else { f.score }, Box::from(f.member)))
-        .collect();
+    let entries: Vec<(f64, Box<[u8]>)> =
+        found.iter().map(|f| (if q.store_dist { f.dist_m / unit } else { f.score }, Box::from(f.member))).collect();
     let n = store(&mut locked, dst, &entries, &limits);
     drop(locked);
     ctx.out.count(n);

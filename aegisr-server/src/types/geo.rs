@@ -182,13 +182,8 @@ pub fn position_of(score: f64) -> (f64, f64) {
 pub fn standard_geohash(score: f64) -> Option<[u8; 11]> {
     const ALPHABET: &[u8; 32] = b"0123456789bcdefghjkmnpqrstuvwxyz";
     let (lon, lat) = position_of(score);
-    let hash = encode_in(
-        CoordRange { min: -180.0, max: 180.0 },
-        CoordRange { min: -90.0, max: 90.0 },
-        lon,
-        lat,
-        STEP_MAX,
-    )?;
+    let hash =
+        encode_in(CoordRange { min: -180.0, max: 180.0 }, CoordRange { min: -90.0, max: 90.0 }, lon, lat, STEP_MAX)?;
     let mut text = [b'0'; 11];
     // 52 bits give ten characters; the eleventh is always '0', as in Redis.
     for (i, c) in text.iter_mut().take(10).enumerate() {

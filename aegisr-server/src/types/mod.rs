@@ -6,6 +6,7 @@ pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod list;
+pub mod pqsort;
 pub mod set;
 pub mod string;
 pub mod zset;
