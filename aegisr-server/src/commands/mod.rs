@@ -8,6 +8,7 @@ pub mod blocking;
 mod bloom;
 mod connection;
 pub mod errors;
+mod geo;
 mod hash;
 mod hll;
 mod keys;

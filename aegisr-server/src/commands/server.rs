@@ -12,13 +12,18 @@ use crate::server::info;
 
 fn write_key_specs(out: &mut dyn ReplySink, spec: &CommandSpec) {
     let range = (spec.keys.first > 0).then_some(spec.keys);
-    out.array(usize::from(range.is_some()) + usize::from(spec.numkeys_at.is_some()));
+    out.array(usize::from(range.is_some()) + usize::from(spec.numkeys_at.is_some()) + spec.keyword_keys.len());
     let access = if spec.flags.contains(Flags::WRITE) { "RW" } else { "RO" };
-    let begin = |out: &mut dyn ReplySink, index: i64| {
+    let flags = |out: &mut dyn ReplySink, names: &[&str]| {
         out.map(3);
         out.bulk(b"flags");
-        out.set(1);
-        out.simple(access);
+        out.set(names.len());
+        for name in names {
+            out.simple(name);
+        }
+    };
+    let begin_index = |out: &mut dyn ReplySink, index: i64| {
+        flags(out, &[access]);
         out.bulk(b"begin_search");
         out.map(2);
         out.bulk(b"type");
@@ -31,8 +36,19 @@ fn write_key_specs(out: &mut dyn ReplySink, spec: &CommandSpec) {
         out.map(2);
         out.bulk(b"type");
     };
+    let single_key = |out: &mut dyn ReplySink| {
+        out.bulk(b"range");
+        out.bulk(b"spec");
+        out.map(3);
+        out.bulk(b"lastkey");
+        out.integer(0);
+        out.bulk(b"keystep");
+        out.integer(1);
+        out.bulk(b"limit");
+        out.integer(0);
+    };
     if let Some(KeyRange { first, last, step }) = range {
-        begin(out, i64::from(first));
+        begin_index(out, i64::from(first));
         out.bulk(b"range");
         out.bulk(b"spec");
         out.map(3);
@@ -45,7 +61,7 @@ fn write_key_specs(out: &mut dyn ReplySink, spec: &CommandSpec) {
     }
     if let Some(at) = spec.numkeys_at {
         // Redis's "keynum" spec: the count is at the search start, the keys right after it.
-        begin(out, i64::try_from(at).unwrap_or(i64::MAX));
+        begin_index(out, i64::try_from(at).unwrap_or(i64::MAX));
         out.bulk(b"keynum");
         out.bulk(b"spec");
         out.map(3);
@@ -55,6 +71,24 @@ fn write_key_specs(out: &mut dyn ReplySink, spec: &CommandSpec) {
         out.integer(1);
         out.bulk(b"keystep");
         out.integer(1);
+    }
+    for keyword in spec.keyword_keys {
+        // A key after a keyword is written over (GEORADIUS ... STORE key), as Redis flags it.
+        flags(out, &["OW", "update"]);
+        out.bulk(b"begin_search");
+        out.map(2);
+        out.bulk(b"type");
+        out.bulk(b"keyword");
+        out.bulk(b"spec");
+        out.map(2);
+        out.bulk(b"keyword");
+        out.bulk(keyword.keyword.as_bytes());
+        out.bulk(b"startfrom");
+        out.integer(i64::try_from(keyword.start_from).unwrap_or(i64::MAX));
+        out.bulk(b"find_keys");
+        out.map(2);
+        out.bulk(b"type");
+        single_key(out);
     }
 }
 

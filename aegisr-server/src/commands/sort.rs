@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use bytes::Bytes;
 
 use super::args::{int, is};
-use super::table::{CommandSpec, Flags, Group, KeyRange};
+use super::table::{CommandSpec, Flags, Group, KeyRange, KeywordKey};
 use super::{CommandError, CommandResult, Ctx};
 use crate::engine::Locked;
 use crate::types::list::{End, Limit, List};
@@ -254,6 +254,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: -2,
         flags: Flags::WRITE.or(Flags::DENYOOM).or(Flags::MOVABLE_KEYS),
         keys: KeyRange::FIRST,
+        keyword_keys: &[KeywordKey { keyword: "store", start_from: 2 }],
         group: Group::Generic,
         acl: &["@dangerous"],
         since: "1.0.0",

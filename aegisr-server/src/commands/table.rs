@@ -108,6 +108,7 @@ pub enum Group {
     Bloom,
     Connection,
     Generic,
+    Geo,
     Hash,
     HyperLogLog,
     List,
@@ -127,6 +128,7 @@ impl Group {
             Group::Bloom => "module",
             Group::Connection => "connection",
             Group::Generic => "generic",
+            Group::Geo => "geo",
             Group::Hash => "hash",
             Group::HyperLogLog => "hyperloglog",
             Group::List => "list",
@@ -145,6 +147,7 @@ impl Group {
             Group::Bloom => Some("@bloom"),
             Group::Connection => Some("@connection"),
             Group::Generic => Some("@keyspace"),
+            Group::Geo => Some("@geo"),
             Group::Hash => Some("@hash"),
             Group::HyperLogLog => Some("@hyperloglog"),
             Group::List => Some("@list"),
@@ -156,6 +159,24 @@ impl Group {
             Group::String => Some("@string"),
             Group::Transactions => Some("@transaction"),
         }
+    }
+}
+
+/// A key found after a keyword, from argument `start_from` on (Redis's "keyword" key
+/// spec): `GEORADIUS ... STORE key`. The first match wins; a keyword in the last position
+/// has no key after it and does not count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeywordKey {
+    pub keyword: &'static str,
+    pub start_from: usize,
+}
+
+impl KeywordKey {
+    /// The key argument this spec finds in `args` (name first), if any.
+    pub fn find<'a>(&self, args: &'a [Bytes]) -> Option<&'a Bytes> {
+        let last = args.len().checked_sub(1)?;
+        let at = (self.start_from.max(1)..last).find(|&i| args[i].eq_ignore_ascii_case(self.keyword.as_bytes()))?;
+        args.get(at + 1)
     }
 }
 
@@ -171,6 +192,8 @@ pub struct CommandSpec {
     /// For commands whose keys are counted by an argument (`ZUNION numkeys key ...`): the
     /// index of that count; the keys follow it. They come after any `keys` range.
     pub numkeys_at: Option<usize>,
+    /// Keys that follow a keyword (`STORE key`); they come after the others.
+    pub keyword_keys: &'static [KeywordKey],
     pub group: Group,
     /// Extra ACL categories beyond those the flags and group imply (e.g. "@dangerous").
     pub acl: &'static [&'static str],
@@ -191,6 +214,7 @@ impl CommandSpec {
         flags: Flags::NONE,
         keys: KeyRange::NONE,
         numkeys_at: None,
+        keyword_keys: &[],
         group: Group::Generic,
         acl: &[],
         since: "1.0.0",
@@ -216,6 +240,7 @@ impl CommandSpec {
             let count = usize::try_from(count).ok()?;
             keys.extend(args.get(at + 1..at + 1 + count)?);
         }
+        keys.extend(self.keyword_keys.iter().filter_map(|k| k.find(args)));
         Some(keys)
     }
 
@@ -262,6 +287,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
     &[
         super::bitmap::COMMANDS,
         super::bloom::COMMANDS,
+        super::geo::COMMANDS,
         super::hll::COMMANDS,
         super::connection::COMMANDS,
         super::hash::COMMANDS,
@@ -319,9 +345,10 @@ mod tests {
             if c.keys.first > 0 {
                 assert!(!c.flags.contains(Flags::WRITE | Flags::READONLY), "{} both read and write", c.name);
             }
-            // A key count makes keys movable; SORT's STORE key is movable without one.
-            if c.numkeys_at.is_some() {
-                assert!(c.flags.contains(Flags::MOVABLE_KEYS), "{}: a key count means movable keys", c.name);
+            // A key count or a keyword makes keys movable; SORT_RO's are movable through
+            // its BY/GET patterns alone.
+            if c.numkeys_at.is_some() || !c.keyword_keys.is_empty() {
+                assert!(c.flags.contains(Flags::MOVABLE_KEYS), "{}: movable keys must be flagged", c.name);
             }
         }
     }
@@ -347,5 +374,19 @@ mod tests {
         assert_eq!(keys, [&b"dest"[..], b"a", b"b"]);
         let bad: Vec<Bytes> = ["zunionstore", "dest", "9", "a"].iter().map(|s| Bytes::from(*s)).collect();
         assert!(zunionstore.keys_of(&bad).is_none());
+    }
+
+    #[test]
+    fn keyword_keys() {
+        let georadius = lookup(b"georadius").unwrap();
+        let keys_of = |args: &[&str]| -> Vec<String> {
+            let args: Vec<Bytes> = args.iter().map(|s| Bytes::from(s.to_string())).collect();
+            georadius.keys_of(&args).unwrap().into_iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect()
+        };
+        // As Redis 7.0.15's COMMAND GETKEYS answers.
+        assert_eq!(keys_of(&["georadius", "k", "1", "1", "1", "km", "store", "a", "storedist", "b"]), ["k", "a", "b"]);
+        assert_eq!(keys_of(&["georadius", "k", "1", "1", "1", "km", "store", "a", "store", "b"]), ["k", "a"]);
+        assert_eq!(keys_of(&["georadius", "k", "1", "1", "1", "km", "store"]), ["k"]);
+        assert_eq!(keys_of(&["georadius", "k", "1", "1", "1", "store", "x"]), ["k"]);
     }
 }

@@ -37,6 +37,12 @@ pub trait ReplySink {
     /// A missing aggregate (RESP2 `*-1`).
     fn null_array(&mut self);
     fn double(&mut self, value: f64);
+    /// A double whose text Redis formats its own way for this reply (GEOPOS coordinates
+    /// are `%.17Lf` text, not the shortest form): a bulk string in RESP2, a double in
+    /// RESP3. A sink keeping values rather than text keeps `value`.
+    fn double_text(&mut self, value: f64, _text: &str) {
+        self.double(value);
+    }
     fn boolean(&mut self, value: bool);
     fn array(&mut self, len: usize);
     fn map(&mut self, len: usize);

@@ -92,6 +92,14 @@ impl ReplySink for RespWriter<'_> {
         }
     }
 
+    fn double_text(&mut self, _value: f64, text: &str) {
+        if self.resp3() {
+            self.line(b',', text);
+        } else {
+            self.bulk(text.as_bytes());
+        }
+    }
+
     fn boolean(&mut self, value: bool) {
         if self.resp3() {
             self.out.put_slice(if value { b"#t\r\n" } else { b"#f\r\n" });

@@ -3,9 +3,11 @@
 
 pub mod bitmap;
 pub mod bloom;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod list;
+pub mod pqsort;
 pub mod set;
 pub mod string;
 pub mod zset;
