@@ -4,8 +4,8 @@
 For each Aegisr thread setting and pipeline depth, runs `redis-benchmark -t set,get -c 50
 -r 100000 -d 32 -P <p>` against Redis and Aegisr in alternating rounds, and records
 throughput and server CPU time per request (utime+stime from /proc/PID/stat, before and
-after each run). Then loads 1,000,000 keys `key:%010d` -> 32 bytes into each server and
-reports resident memory per key. Prints medians and Aegisr/Redis ratios.
+after each run). Then loads datasets (1,000,000 keys of 32 bytes; 100,000 hashes of 10 fields;
+100,000 sorted sets of 10 members) into fresh servers and reports resident memory per key. Prints medians and Aegisr/Redis ratios.
 """
 
 import argparse
@@ -90,12 +90,27 @@ def bench(server, pipeline, requests, tests):
     return rps, ((after[0] - before[0]) / served, (after[1] - before[1]) / served)
 
 
-def load_keys(server, count):
+def resp(*args):
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+
+
+# Datasets for memory: name -> (keys, writer of key i's commands, label).
+DATASETS = {
+    "strings": (1_000_000, lambda i: resp(b"SET", b"key:%010d" % i, b"v" * 32), "keys x 32 B values"),
+    "hashes": (100_000, lambda i: resp(b"HSET", b"hash:%08d" % i,
+                                       *[x for f in range(10) for x in (b"field%d" % f, b"value%04d" % f)]),
+               "hashes x 10 fields"),
+    "zsets": (100_000, lambda i: resp(b"ZADD", b"zset:%08d" % i,
+                                      *[x for m in range(10) for x in (b"%d" % (m * 7 + i % 13), b"member%04d" % m)]),
+              "sorted sets x 10 members"),
+}
+
+
+def load_dataset(server, dataset):
+    count, command, _ = DATASETS[dataset]
     with tempfile.NamedTemporaryFile("wb", delete=False) as f:
-        value = b"v" * 32
         for i in range(count):
-            key = b"key:%010d" % i
-            f.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$32\r\n%s\r\n" % (len(key), key, value))
+            f.write(command(i))
         path = f.name
     try:
         with open(path, "rb") as f:
@@ -126,7 +141,7 @@ def main():
     ap.add_argument("--threads", default="1,default", help="Aegisr --threads settings to test")
     ap.add_argument("--tests", default="set,get", help="redis-benchmark -t tests")
     ap.add_argument("--pipelines", default="1,16", help="pipeline depths to test")
-    ap.add_argument("--keys", type=int, default=1_000_000, help="keys loaded for memory per key (0: skip)")
+    ap.add_argument("--memory", default="strings", help="datasets for memory per key: strings,hashes,zsets ('' skips)")
     ap.add_argument("--redis-port", type=int, default=16379)
     ap.add_argument("--aegisr-port", type=int, default=16380)
     ap.add_argument("--markdown", help="append the result table to this file")
@@ -160,26 +175,27 @@ def main():
             finally:
                 aegisr.stop()
 
-        # Memory per key: both servers empty, load the same keys, compare resident memory.
-        argv = [args.aegisr, "--port", str(args.aegisr_port), "--grpc-port", "0"]
-        aegisr = Server("aegisr", argv, args.aegisr_port) if args.keys > 0 else None
-        try:
-            if aegisr is None:
-                raise StopIteration
+        # Memory per key: fresh servers for each dataset, load the same keys, compare resident memory.
+        for dataset in filter(None, args.memory.split(",")):
+            count, _, label = DATASETS[dataset]
             redis.cli("FLUSHALL")
-            per_key = {}
-            for server in (redis, aegisr):
-                time.sleep(0.5)
-                before = rss_bytes(server.proc.pid)
-                load_keys(server, args.keys)
-                dbsize = int(server.cli("DBSIZE").strip())
-                assert dbsize == args.keys, f"{server.name} has {dbsize} keys"
-                per_key[server.name] = (rss_bytes(server.proc.pid) - before) / args.keys
-            rows.append((f"memory per key ({args.keys:,} x 32 B values, RSS)", f"{per_key['aegisr']:.0f} B", f"{per_key['redis']:.0f} B", per_key["aegisr"] / per_key["redis"], ""))
-        except StopIteration:
-            pass
-        finally:
-            if aegisr is not None:
+            redis.stop()
+            redis = Server("redis", ["redis-server", "--port", str(args.redis_port), "--bind", "127.0.0.1",
+                                     "--save", "", "--appendonly", "no"], args.redis_port)
+            aegisr = Server("aegisr", [args.aegisr, "--port", str(args.aegisr_port), "--grpc-port", "0"],
+                            args.aegisr_port)
+            try:
+                per_key = {}
+                for server in (redis, aegisr):
+                    time.sleep(0.5)
+                    before = rss_bytes(server.proc.pid)
+                    load_dataset(server, dataset)
+                    dbsize = int(server.cli("DBSIZE").strip())
+                    assert dbsize == count, f"{server.name} has {dbsize} keys"
+                    per_key[server.name] = (rss_bytes(server.proc.pid) - before) / count
+                rows.append((f"memory per key ({count:,} {label}, RSS)", f"{per_key['aegisr']:.0f} B",
+                             f"{per_key['redis']:.0f} B", per_key["aegisr"] / per_key["redis"], ""))
+            finally:
                 aegisr.stop()
     finally:
         redis.stop()

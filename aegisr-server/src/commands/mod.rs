@@ -143,13 +143,13 @@ pub fn block_timeout(arg: &[u8]) -> Result<Option<std::time::Duration>, CommandE
 }
 
 /// The `T` (list, hash, set, sorted set) a value holds, or WRONGTYPE.
-pub fn typed<T: Typed>(value: ValueRef<'_>) -> Result<&T, CommandError> {
+pub fn typed<T: Typed>(value: ValueRef<'_>) -> Result<T::Ref<'_>, CommandError> {
     T::from_ref(value).ok_or(CommandError::WrongType)
 }
 
 /// The `T` at `key`, read with hit/miss counting; `None` when the key is absent.
-pub fn read_typed<'l, T: Typed>(locked: &'l mut Locked<'_>, key: &[u8]) -> Result<Option<&'l T>, CommandError> {
-    locked.read(key).map(|entry| typed(entry.value())).transpose()
+pub fn read_typed<'l, T: Typed>(locked: &'l mut Locked<'_>, key: &[u8]) -> Result<Option<T::Ref<'l>>, CommandError> {
+    locked.read(key).map(|entry| typed::<T>(entry.value())).transpose()
 }
 
 /// Changes the `T` in `entry` in place; WRONGTYPE, and nothing touched, for another type.

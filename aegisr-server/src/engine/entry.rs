@@ -5,8 +5,8 @@
 //! [access time: 3][flags: 1][key length: varint][data length: varint][key][data]
 //! ```
 //!
-//! where the data is a string value itself, an integer (8 bytes), or a pointer to a boxed
-//! value (large strings, and the aggregate types). So `SET key:0000000001 <32 bytes>`
+//! where the data is a string value itself, an integer (8 bytes), a small hash's listpack,
+//! or a pointer to a boxed value (large strings, and the other aggregates). So `SET key:0000000001 <32 bytes>`
 //! costs one 56-byte block plus an 8-byte table slot (Redis: a dict entry, an object and
 //! two sds strings).
 //!
@@ -16,7 +16,8 @@
 
 use std::ptr::NonNull;
 
-use crate::types::{Value, ValueRef};
+use crate::types::listpack::LpRef;
+use crate::types::{HashRef, Value, ValueRef};
 
 const HAS_EXPIRY: u8 = 1;
 const INT: u8 = 2;
@@ -24,6 +25,9 @@ const BOXED: u8 = 4;
 /// A string edited in place (APPEND, SETRANGE, SETBIT...): OBJECT ENCODING says "raw", as
 /// Redis does for a string it has turned into a growable buffer.
 const RAW: u8 = 8;
+/// The data is a small hash's listpack, kept in the block like a string: a small hash is
+/// one allocation, and a read needs no pointer chase.
+const PACKED_HASH: u8 = 16;
 /// Access time (3 bytes) and flags (1 byte).
 const FIXED_HEADER: usize = 4;
 /// Largest access time kept: 24 bits of seconds, wrapping every 194 days like Redis's clock.
@@ -155,6 +159,9 @@ impl Entry {
         match value {
             Value::Int(n) => Entry::build(key, INT | expiry, access_secs, &n.to_le_bytes()),
             Value::Str(s) if s.len() <= PACK_LIMIT => Entry::build(key, expiry, access_secs, &s),
+            Value::Hash(h) if h.packed().is_some_and(|p| p.len() <= PACK_LIMIT) => {
+                Entry::build(key, PACKED_HASH | expiry, access_secs, h.packed().unwrap_or_default())
+            }
             other => {
                 let ptr = Box::into_raw(Box::new(other)) as usize;
                 Entry::build(key, BOXED | expiry, access_secs, &ptr.to_le_bytes())
@@ -187,6 +194,9 @@ impl Entry {
             return ValueRef::from(value);
         }
         let data = self.data();
+        if self.flags() & PACKED_HASH != 0 {
+            return ValueRef::Hash(HashRef::Packed(LpRef::new(data)));
+        }
         match <[u8; 8]>::try_from(data) {
             Ok(n) if self.flags() & INT != 0 => ValueRef::Int(i64::from_le_bytes(n)),
             _ => ValueRef::Str(data),

@@ -1,19 +1,22 @@
 //! Hashes: field -> value maps, in two encodings as Redis keeps them.
 //!
-//! - **listpack** (small hashes): a vector of (field, value) pairs in insertion order,
-//!   searched linearly, as Redis's listpack is. Deleting keeps the order.
+//! - **listpack** (small hashes): fields and values alternating in one buffer (see
+//!   `listpack.rs`), in insertion order, searched linearly, as Redis's listpack is; the
+//!   entry keeps it inside the key's block. Deleting keeps the order.
 //! - **hashtable** (past `hash-max-listpack-entries` entries or a field or value longer than
-//!   `hash-max-listpack-value`): the same vector plus a hash index of positions into it
+//!   `hash-max-listpack-value`): a vector of pairs plus a hash index of positions into it
 //!   (the indexmap design). Deleting swaps the last pair into the hole.
 //!
-//! The conversion is one-way, as in Redis. Keeping the pairs in a vector in both encodings
-//! gives O(1) random picks (HRANDFIELD) and a simple HSCAN cursor: a position, scanned from
-//! the top down. Pairs only move downwards (a delete moves the last pair into the hole) and
+//! The conversion is one-way, as in Redis. Keeping the table's pairs in a vector gives O(1)
+//! random picks (HRANDFIELD) and a simple HSCAN cursor: a position, scanned from the top
+//! down. Pairs only move downwards (a delete moves the last pair into the hole) and
 //! new pairs are appended, so a pair present for the whole scan is returned at least once.
 
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
+
+use super::listpack::{Listpack, LpRef};
 
 type Pair = (Box<[u8]>, Box<[u8]>);
 
@@ -42,17 +45,122 @@ impl std::fmt::Debug for Index {
     }
 }
 
-/// A hash value.
-#[derive(Debug, Clone, Default)]
-pub struct Hash {
+/// The hashtable form: pairs in a vector plus a hash index of positions into it.
+#[derive(Debug, Clone)]
+struct Table {
     pairs: Vec<Pair>,
-    /// Present once the hash is a hashtable.
-    index: Option<Index>,
+    index: Index,
+}
+
+#[derive(Debug, Clone)]
+enum Repr {
+    /// Fields and values alternating in a listpack.
+    Listpack(Listpack),
+    Table(Box<Table>),
+}
+
+/// A hash value, owned. Small hashes are kept packed in their key's entry and only become
+/// a `Hash` while a command changes them; reads go through [`HashRef`].
+#[derive(Debug, Clone)]
+pub struct Hash {
+    repr: Repr,
+}
+
+impl Default for Hash {
+    fn default() -> Hash {
+        Hash { repr: Repr::Listpack(Listpack::default()) }
+    }
 }
 
 impl PartialEq for Hash {
     fn eq(&self, other: &Hash) -> bool {
+        self.view() == other.view()
+    }
+}
+
+/// A hash, borrowed: a packed listpack (from an entry's block) or a [`Hash`].
+#[derive(Debug, Clone, Copy)]
+pub enum HashRef<'a> {
+    Packed(LpRef<'a>),
+    Table(&'a Hash),
+}
+
+impl PartialEq for HashRef<'_> {
+    fn eq(&self, other: &HashRef<'_>) -> bool {
         self.len() == other.len() && self.iter().all(|(f, v)| other.get(f) == Some(v))
+    }
+}
+
+/// The (field, value) pairs of a listpack, with the span each pair occupies.
+fn packed_pairs(lp: LpRef<'_>) -> impl Iterator<Item = (&[u8], &[u8], (usize, usize))> {
+    let mut elements = lp.elements();
+    std::iter::from_fn(move || {
+        let field = elements.next()?;
+        let value = elements.next()?;
+        Some((field.bytes, value.bytes, (field.span.0, value.span.1)))
+    })
+}
+
+impl<'a> HashRef<'a> {
+    pub fn len(self) -> usize {
+        match self {
+            HashRef::Packed(lp) => lp.count() / 2,
+            HashRef::Table(h) => h.len(),
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn encoding(self) -> &'static str {
+        match self {
+            HashRef::Packed(_) => "listpack",
+            HashRef::Table(h) => h.encoding(),
+        }
+    }
+
+    /// The pairs, in storage order (insertion order while a listpack).
+    pub fn iter(self) -> Box<dyn Iterator<Item = (&'a [u8], &'a [u8])> + 'a> {
+        match self {
+            HashRef::Packed(lp) => Box::new(packed_pairs(lp).map(|(f, v, _)| (f, v))),
+            HashRef::Table(h) => h.iter(),
+        }
+    }
+
+    /// The pair at storage position `i` (for random picks).
+    pub fn pair_at(self, i: usize) -> Option<(&'a [u8], &'a [u8])> {
+        match self {
+            HashRef::Packed(lp) => packed_pairs(lp).nth(i).map(|(f, v, _)| (f, v)),
+            HashRef::Table(h) => h.pair_at(i),
+        }
+    }
+
+    pub fn get(self, field: &[u8]) -> Option<&'a [u8]> {
+        match self {
+            HashRef::Packed(lp) => packed_pairs(lp).find(|(f, _, _)| *f == field).map(|(_, v, _)| v),
+            HashRef::Table(h) => h.get(field),
+        }
+    }
+
+    pub fn contains(self, field: &[u8]) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// One HSCAN step from `cursor`, looking at about `count` pairs: the next cursor (0 when
+    /// done) and the positions of the pairs returned. A listpack is returned whole.
+    pub fn scan(self, cursor: u64, count: usize) -> (u64, std::ops::Range<usize>) {
+        match self {
+            HashRef::Packed(lp) => (0, 0..lp.count() / 2),
+            HashRef::Table(h) => h.scan(cursor, count),
+        }
+    }
+
+    pub fn to_owned(self) -> Hash {
+        match self {
+            HashRef::Packed(lp) => Hash { repr: Repr::Listpack(Listpack::from_bytes(lp.bytes().to_vec())) },
+            HashRef::Table(h) => h.clone(),
+        }
     }
 }
 
@@ -61,119 +169,163 @@ impl Hash {
         Hash::default()
     }
 
+    /// A listpack hash from the bytes an entry kept packed.
+    pub fn from_packed(bytes: &[u8]) -> Hash {
+        Hash { repr: Repr::Listpack(Listpack::from_bytes(bytes.to_vec())) }
+    }
+
+    /// The listpack bytes, while the hash is one (the entry packs them into its block).
+    pub fn packed(&self) -> Option<&[u8]> {
+        match &self.repr {
+            Repr::Listpack(lp) => Some(lp.bytes()),
+            Repr::Table(_) => None,
+        }
+    }
+
+    /// This hash, borrowed, for the read operations.
+    pub fn view(&self) -> HashRef<'_> {
+        match &self.repr {
+            Repr::Listpack(lp) => HashRef::Packed(lp.view()),
+            Repr::Table(_) => HashRef::Table(self),
+        }
+    }
+
     pub fn len(&self) -> usize {
-        self.pairs.len()
+        match &self.repr {
+            Repr::Listpack(lp) => lp.count() / 2,
+            Repr::Table(t) => t.pairs.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
+        self.len() == 0
     }
 
     /// The encoding `OBJECT ENCODING` reports, with Redis's names.
     pub fn encoding(&self) -> &'static str {
-        if self.index.is_some() { "hashtable" } else { "listpack" }
+        match &self.repr {
+            Repr::Listpack(_) => "listpack",
+            Repr::Table(_) => "hashtable",
+        }
     }
 
     /// The pairs, in storage order (insertion order while a listpack).
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> {
-        self.pairs.iter().map(|(f, v)| (&f[..], &v[..]))
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
+        match &self.repr {
+            Repr::Listpack(lp) => Box::new(packed_pairs(lp.view()).map(|(f, v, _)| (f, v))),
+            Repr::Table(t) => Box::new(t.pairs.iter().map(|(f, v)| (&f[..], &v[..]))),
+        }
     }
 
     /// The pair at storage position `i` (for random picks).
     pub fn pair_at(&self, i: usize) -> Option<(&[u8], &[u8])> {
-        self.pairs.get(i).map(|(f, v)| (&f[..], &v[..]))
+        match &self.repr {
+            Repr::Listpack(lp) => packed_pairs(lp.view()).nth(i).map(|(f, v, _)| (f, v)),
+            Repr::Table(t) => t.pairs.get(i).map(|(f, v)| (&f[..], &v[..])),
+        }
     }
 
-    fn position(&self, field: &[u8]) -> Option<usize> {
-        match &self.index {
-            None => self.pairs.iter().position(|(f, _)| **f == *field),
-            Some(index) => {
-                let hash = index.state.hash_one(field);
-                index.table.find(hash, |&i| *self.pairs[i].0 == *field).copied()
-            }
-        }
+    fn position(table: &Table, field: &[u8]) -> Option<usize> {
+        let hash = table.index.state.hash_one(field);
+        table.index.table.find(hash, |&i| *table.pairs[i].0 == *field).copied()
     }
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
-        self.position(field).map(|i| &self.pairs[i].1[..])
+        match &self.repr {
+            Repr::Listpack(lp) => packed_pairs(lp.view()).find(|(f, _, _)| *f == field).map(|(_, v, _)| v),
+            Repr::Table(t) => Hash::position(t, field).map(|i| &t.pairs[i].1[..]),
+        }
     }
 
     pub fn contains(&self, field: &[u8]) -> bool {
-        self.position(field).is_some()
+        self.get(field).is_some()
     }
 
     fn convert(&mut self) {
-        if self.index.is_some() {
-            return;
-        }
+        let Repr::Listpack(lp) = &self.repr else { return };
+        let pairs: Vec<Pair> = packed_pairs(lp.view()).map(|(f, v, _)| (f.into(), v.into())).collect();
         let state = foldhash::fast::RandomState::default();
-        let mut table = HashTable::with_capacity(self.pairs.len());
-        let pairs = &self.pairs;
+        let mut table = HashTable::with_capacity(pairs.len());
         for (i, (field, _)) in pairs.iter().enumerate() {
             table.insert_unique(state.hash_one(&field[..]), i, |&j| state.hash_one(&pairs[j].0[..]));
         }
-        self.index = Some(Index { table, state });
+        self.repr = Repr::Table(Box::new(Table { pairs, index: Index { table, state } }));
     }
 
     /// Sets `field` to `value`; true when the field is new. Converts to a hashtable when
     /// the field or value is too long for a listpack, or the hash has too many entries.
     pub fn insert(&mut self, field: &[u8], value: &[u8], limits: Limits) -> bool {
-        if self.index.is_none() && (field.len() > limits.value || value.len() > limits.value) {
+        if let Repr::Listpack(lp) = &mut self.repr {
+            if field.len() <= limits.value && value.len() <= limits.value {
+                let found = packed_pairs(lp.view()).find(|(f, _, _)| *f == field).map(|(_, _, span)| span);
+                match found {
+                    Some((start, end)) => {
+                        lp.splice(start..end, &[field, value], 0);
+                        return false;
+                    }
+                    None if lp.count() / 2 < limits.entries => {
+                        lp.push(&[field, value]);
+                        return true;
+                    }
+                    None => {}
+                }
+            }
             self.convert();
         }
-        if let Some(i) = self.position(field) {
-            self.pairs[i].1 = value.into();
+        let Repr::Table(t) = &mut self.repr else { return false };
+        if let Some(i) = Hash::position(t, field) {
+            t.pairs[i].1 = value.into();
             return false;
         }
-        let i = self.pairs.len();
-        self.pairs.push((field.into(), value.into()));
-        match &mut self.index {
-            Some(index) => {
-                let pairs = &self.pairs;
-                let state = &index.state;
-                index.table.insert_unique(state.hash_one(field), i, |&j| state.hash_one(&pairs[j].0[..]));
-            }
-            None if self.pairs.len() > limits.entries => self.convert(),
-            None => {}
-        }
+        let i = t.pairs.len();
+        t.pairs.push((field.into(), value.into()));
+        let pairs = &t.pairs;
+        let state = &t.index.state;
+        t.index.table.insert_unique(state.hash_one(field), i, |&j| state.hash_one(&pairs[j].0[..]));
         true
     }
 
     /// Deletes `field`; true when it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
-        let Some(i) = self.position(field) else {
-            return false;
-        };
-        match &mut self.index {
+        match &mut self.repr {
             // A listpack keeps its order.
-            None => drop(self.pairs.remove(i)),
-            Some(index) => {
+            Repr::Listpack(lp) => {
+                let Some((_, _, (start, end))) = packed_pairs(lp.view()).find(|(f, _, _)| *f == field) else {
+                    return false;
+                };
+                lp.splice(start..end, &[], -2);
+                true
+            }
+            Repr::Table(t) => {
+                let Some(i) = Hash::position(t, field) else { return false };
+                let index = &mut t.index;
                 let hash = index.state.hash_one(field);
                 if let Ok(entry) = index.table.find_entry(hash, |&j| j == i) {
                     entry.remove();
                 }
-                let last = self.pairs.len() - 1;
+                let last = t.pairs.len() - 1;
                 if i != last {
-                    let moved = index.state.hash_one(&self.pairs[last].0[..]);
+                    let moved = index.state.hash_one(&t.pairs[last].0[..]);
                     if let Some(slot) = index.table.find_mut(moved, |&j| j == last) {
                         *slot = i;
                     }
                 }
-                drop(self.pairs.swap_remove(i));
+                drop(t.pairs.swap_remove(i));
+                true
             }
         }
-        true
     }
 
     /// One HSCAN step from `cursor`, looking at about `count` pairs: the next cursor (0 when
     /// done) and the positions of the pairs returned. A listpack is returned whole.
     pub fn scan(&self, cursor: u64, count: usize) -> (u64, std::ops::Range<usize>) {
-        if self.index.is_none() {
-            return (0, 0..self.pairs.len());
-        }
+        let Repr::Table(t) = &self.repr else {
+            return (0, 0..self.len());
+        };
         // The cursor is the (exclusive) top of the positions still to visit; 0 starts.
-        let top = if cursor == 0 { self.pairs.len() } else { usize::try_from(cursor).unwrap_or(usize::MAX) };
-        let top = top.min(self.pairs.len());
+        let len = t.pairs.len();
+        let top = if cursor == 0 { len } else { usize::try_from(cursor).unwrap_or(usize::MAX) };
+        let top = top.min(len);
         let bottom = top.saturating_sub(count.max(1));
         let next = if bottom == 0 { 0 } else { bottom as u64 };
         (next, bottom..top)

@@ -7,13 +7,14 @@ pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod list;
+pub mod listpack;
 pub mod pqsort;
 pub mod set;
 pub mod string;
 pub mod zset;
 
 pub use bloom::ScalableBloom;
-pub use hash::Hash;
+pub use hash::{Hash, HashRef};
 pub use list::List;
 pub use set::Set;
 pub use zset::ZSet;
@@ -41,7 +42,8 @@ pub enum ValueRef<'a> {
     Int(i64),
     Str(&'a [u8]),
     List(&'a List),
-    Hash(&'a Hash),
+    /// Packed in the entry's block, or a boxed [`Hash`].
+    Hash(HashRef<'a>),
     Set(&'a Set),
     ZSet(&'a ZSet),
     Bloom(&'a ScalableBloom),
@@ -53,7 +55,7 @@ impl<'a> From<&'a Value> for ValueRef<'a> {
             Value::Int(n) => ValueRef::Int(*n),
             Value::Str(s) => ValueRef::Str(s),
             Value::List(l) => ValueRef::List(l),
-            Value::Hash(h) => ValueRef::Hash(h),
+            Value::Hash(h) => ValueRef::Hash(h.view()),
             Value::Set(s) => ValueRef::Set(s),
             Value::ZSet(z) => ValueRef::ZSet(z),
             Value::Bloom(b) => ValueRef::Bloom(b),
@@ -95,7 +97,7 @@ impl ValueRef<'_> {
             ValueRef::Int(n) => Value::Int(n),
             ValueRef::Str(s) => Value::Str(s.to_vec()),
             ValueRef::List(l) => Value::List(l.clone()),
-            ValueRef::Hash(h) => Value::Hash(h.clone()),
+            ValueRef::Hash(h) => Value::Hash(h.to_owned()),
             ValueRef::Set(s) => Value::Set(s.clone()),
             ValueRef::ZSet(z) => Value::ZSet(z.clone()),
             ValueRef::Bloom(b) => Value::Bloom(Box::new(b.clone())),
@@ -105,13 +107,17 @@ impl ValueRef<'_> {
 
 /// The aggregate types, so commands can reach "the list in this entry" generically.
 pub trait Typed: Sized {
-    fn from_ref(value: ValueRef<'_>) -> Option<&Self>;
+    /// How a stored value of this type is read: `&Self`, or a view of a packed form.
+    type Ref<'a>: Copy;
+    fn from_ref(value: ValueRef<'_>) -> Option<Self::Ref<'_>>;
     fn from_mut(value: &mut Value) -> Option<&mut Self>;
 }
 
 macro_rules! typed {
     ($type:ident) => {
         impl Typed for $type {
+            type Ref<'a> = &'a $type;
+
             fn from_ref(value: ValueRef<'_>) -> Option<&$type> {
                 match value {
                     ValueRef::$type(inner) => Some(inner),
@@ -129,12 +135,31 @@ macro_rules! typed {
     };
 }
 
+impl Typed for Hash {
+    type Ref<'a> = HashRef<'a>;
+
+    fn from_ref(value: ValueRef<'_>) -> Option<HashRef<'_>> {
+        match value {
+            ValueRef::Hash(inner) => Some(inner),
+            _ => None,
+        }
+    }
+
+    fn from_mut(value: &mut Value) -> Option<&mut Hash> {
+        match value {
+            Value::Hash(inner) => Some(inner),
+            _ => None,
+        }
+    }
+}
+
 typed!(List);
-typed!(Hash);
 typed!(Set);
 typed!(ZSet);
 
 impl Typed for ScalableBloom {
+    type Ref<'a> = &'a ScalableBloom;
+
     fn from_ref(value: ValueRef<'_>) -> Option<&ScalableBloom> {
         match value {
             ValueRef::Bloom(inner) => Some(inner),
