@@ -13,6 +13,7 @@ mod keys;
 mod list;
 mod server;
 mod set;
+mod stream;
 mod string;
 pub mod table;
 mod zset;
@@ -40,6 +41,9 @@ pub struct Session {
     /// the door parks the client on these keys and runs the command again when one is
     /// created, or writes the timeout reply.
     pub block: Option<BlockOn>,
+    /// True while the door runs a blocked command again after a wake-up (XREADGROUP then
+    /// reports a deleted stream or group differently).
+    pub rerun: bool,
 }
 
 /// What a blocked command waits for.
@@ -49,11 +53,14 @@ pub struct BlockOn {
     pub timeout: Option<std::time::Duration>,
     /// Writes the reply for a timeout (a null array for BLPOP, a null for BLMOVE...).
     pub on_timeout: fn(&mut dyn ReplySink),
+    /// The arguments to run on wake-up instead of the original ones (XREAD's `$` becomes
+    /// the ID it stood for when the client blocked).
+    pub rerun_args: Option<Vec<Bytes>>,
 }
 
 impl Session {
     pub fn new(client: std::sync::Arc<ClientHandle>) -> Session {
-        Session { client, db: 0, protocol: Protocol::Resp2, quit: false, block: None }
+        Session { client, db: 0, protocol: Protocol::Resp2, quit: false, block: None, rerun: false }
     }
 
     pub fn select(&mut self, db: usize) {

@@ -112,6 +112,7 @@ pub enum Group {
     Server,
     Set,
     SortedSet,
+    Stream,
     String,
 }
 
@@ -127,6 +128,7 @@ impl Group {
             Group::Server => "server",
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
+            Group::Stream => "stream",
             Group::String => "string",
         }
     }
@@ -142,6 +144,7 @@ impl Group {
             Group::Server => None,
             Group::Set => Some("@set"),
             Group::SortedSet => Some("@sortedset"),
+            Group::Stream => Some("@stream"),
             Group::String => Some("@string"),
         }
     }
@@ -246,7 +249,7 @@ impl CommandSpec {
 }
 
 /// Every command family's table.
-fn families() -> [&'static [CommandSpec]; 10] {
+fn families() -> [&'static [CommandSpec]; 11] {
     [
         super::bitmap::COMMANDS,
         super::hll::COMMANDS,
@@ -256,6 +259,7 @@ fn families() -> [&'static [CommandSpec]; 10] {
         super::list::COMMANDS,
         super::server::COMMANDS,
         super::set::COMMANDS,
+        super::stream::COMMANDS,
         super::string::COMMANDS,
         super::zset::COMMANDS,
     ]

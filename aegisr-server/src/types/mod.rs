@@ -6,12 +6,14 @@ pub mod hash;
 pub mod hll;
 pub mod list;
 pub mod set;
+pub mod stream;
 pub mod string;
 pub mod zset;
 
 pub use hash::Hash;
 pub use list::List;
 pub use set::Set;
+pub use stream::Stream;
 pub use zset::ZSet;
 
 /// A stored value. Strings that are canonical decimal integers are kept as integers (as
@@ -27,6 +29,8 @@ pub enum Value {
     Hash(Hash),
     Set(Set),
     ZSet(ZSet),
+    /// Boxed: a stream's bookkeeping is larger than the other variants.
+    Stream(Box<Stream>),
 }
 
 /// A stored value, borrowed from its entry (which may keep it packed with its key).
@@ -38,6 +42,7 @@ pub enum ValueRef<'a> {
     Hash(&'a Hash),
     Set(&'a Set),
     ZSet(&'a ZSet),
+    Stream(&'a Stream),
 }
 
 impl<'a> From<&'a Value> for ValueRef<'a> {
@@ -49,6 +54,7 @@ impl<'a> From<&'a Value> for ValueRef<'a> {
             Value::Hash(h) => ValueRef::Hash(h),
             Value::Set(s) => ValueRef::Set(s),
             Value::ZSet(z) => ValueRef::ZSet(z),
+            Value::Stream(s) => ValueRef::Stream(s),
         }
     }
 }
@@ -61,6 +67,7 @@ impl ValueRef<'_> {
             ValueRef::Hash(_) => ValueKind::Hash,
             ValueRef::Set(_) => ValueKind::Set,
             ValueRef::ZSet(_) => ValueKind::ZSet,
+            ValueRef::Stream(_) => ValueKind::Stream,
         }
     }
 
@@ -75,6 +82,7 @@ impl ValueRef<'_> {
             ValueRef::Hash(h) => h.encoding(),
             ValueRef::Set(s) => s.encoding(),
             ValueRef::ZSet(z) => z.encoding(),
+            ValueRef::Stream(_) => "stream",
         }
     }
 
@@ -87,6 +95,7 @@ impl ValueRef<'_> {
             ValueRef::Hash(h) => Value::Hash(h.clone()),
             ValueRef::Set(s) => Value::Set(s.clone()),
             ValueRef::ZSet(z) => Value::ZSet(z.clone()),
+            ValueRef::Stream(s) => Value::Stream(Box::new(s.clone())),
         }
     }
 }
@@ -122,6 +131,22 @@ typed!(Hash);
 typed!(Set);
 typed!(ZSet);
 
+impl Typed for Stream {
+    fn from_ref(value: ValueRef<'_>) -> Option<&Stream> {
+        match value {
+            ValueRef::Stream(inner) => Some(inner),
+            _ => None,
+        }
+    }
+
+    fn from_mut(value: &mut Value) -> Option<&mut Stream> {
+        match value {
+            Value::Stream(inner) => Some(inner),
+            _ => None,
+        }
+    }
+}
+
 /// The kinds of value, as `TYPE` names them and `SCAN ... TYPE` filters them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
@@ -130,6 +155,7 @@ pub enum ValueKind {
     Hash,
     Set,
     ZSet,
+    Stream,
 }
 
 impl ValueKind {
@@ -141,12 +167,13 @@ impl ValueKind {
             ValueKind::Hash => "hash",
             ValueKind::Set => "set",
             ValueKind::ZSet => "zset",
+            ValueKind::Stream => "stream",
         }
     }
 
     /// Parses a type name as `SCAN ... TYPE` takes it (case-insensitive).
     pub fn parse(name: &[u8]) -> Option<ValueKind> {
-        [ValueKind::String, ValueKind::List, ValueKind::Hash, ValueKind::Set, ValueKind::ZSet]
+        [ValueKind::String, ValueKind::List, ValueKind::Hash, ValueKind::Set, ValueKind::ZSet, ValueKind::Stream]
             .into_iter()
             .find(|k| name.eq_ignore_ascii_case(k.name().as_bytes()))
     }
