@@ -3,16 +3,23 @@
 //! the block's master ID (its first entry's), and an entry whose field names are the
 //! block's master fields (those of its first entry) stores only its values.
 //!
-//! Entry layout: `flags` (one byte: deleted, same-fields), `ms - master.ms` (varint), the
-//! sequence (varint: `seq - master.seq` when the millisecond is the master's, else the
-//! sequence itself), then either the values (same fields) or a field count and
-//! field/value pairs; every string is a varint length and its bytes. Deleting an entry
-//! sets its flag; the bytes stay until the whole block goes, as in Redis.
+//! Entry layout: a header byte, then either the values (same fields) or a field count and
+//! field/value pairs; every string is a varint length and its bytes. The header holds the
+//! flags (deleted, same fields) and the ID as a difference from the previous entry's (the
+//! master's for the first): bit 2 says "same millisecond", and bits 3-7 hold the sequence
+//! step minus one (same millisecond) or the millisecond step minus one (followed by the
+//! sequence as a varint), 31 meaning "a varint follows". IDs made by `*` at any rate thus
+//! take one or two bytes. Deleting an entry sets its flag; the bytes stay until the whole
+//! block goes, as in Redis.
 
 use super::id::StreamId;
 
 const DELETED: u8 = 1;
 const SAME_FIELDS: u8 = 1 << 1;
+const SAME_MS: u8 = 1 << 2;
+/// The header's 5-bit step field; its largest value means a varint follows.
+const STEP_SHIFT: u32 = 3;
+const STEP_ESCAPE: u64 = 31;
 
 /// A run of entries sharing a master ID and master fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,18 +179,30 @@ impl Block {
         true
     }
 
-    /// The bytes `pairs` would take as a new entry (an upper bound: fields included).
+    /// The string bytes of a new entry, as Redis counts them against the node byte limit.
     pub fn encoded_len<B: AsRef<[u8]>>(pairs: &[B]) -> usize {
-        1 + 20 + 10 + pairs.iter().map(|p| p.as_ref().len() + varint_len(p.as_ref().len() as u64)).sum::<usize>()
+        pairs.iter().map(|p| p.as_ref().len()).sum()
     }
 
     /// Appends an entry; `id` must be above every ID in the block and at least the master.
     pub fn push<B: AsRef<[u8]>>(&mut self, id: StreamId, pairs: &[B]) {
         let same = self.has_master_fields(pairs);
-        self.data.push(if same { SAME_FIELDS } else { 0 });
-        let ms_delta = id.ms - self.master.ms;
-        write_varint(&mut self.data, ms_delta);
-        write_varint(&mut self.data, if ms_delta == 0 { id.seq - self.master.seq } else { id.seq });
+        let prev = if self.data.is_empty() { self.before_master() } else { self.last };
+        let mut header = if same { SAME_FIELDS } else { 0 };
+        let (step, seq) = if id.ms == prev.ms {
+            header |= SAME_MS;
+            (id.seq.wrapping_sub(prev.seq).wrapping_sub(1), None)
+        } else {
+            (id.ms - prev.ms - 1, Some(id.seq))
+        };
+        header |= (step.min(STEP_ESCAPE) as u8) << STEP_SHIFT;
+        self.data.push(header);
+        if step >= STEP_ESCAPE {
+            write_varint(&mut self.data, step - STEP_ESCAPE);
+        }
+        if let Some(seq) = seq {
+            write_varint(&mut self.data, seq);
+        }
         if same {
             for value in pairs.iter().skip(1).step_by(2) {
                 write_bytes(&mut self.data, value.as_ref());
@@ -203,9 +222,15 @@ impl Block {
         self.data.shrink_to_fit();
     }
 
+    /// What the first entry's ID is encoded against: just below the master, so that the
+    /// master itself is "the next sequence".
+    fn before_master(&self) -> StreamId {
+        StreamId::new(self.master.ms, self.master.seq.wrapping_sub(1))
+    }
+
     /// Every entry in order, deleted ones included.
     pub fn entries(&self) -> Entries<'_> {
-        Entries { block: self, at: 0 }
+        Entries { block: self, at: 0, prev: self.before_master() }
     }
 
     /// The live entries, last first (the block is decoded front to back once).
@@ -262,15 +287,23 @@ impl Block {
         self.entries().filter(|e| !e.is_deleted()).last()
     }
 
-    /// Decodes the entry at `at`: the entry and the offset of the next one.
-    fn decode(&self, at: usize) -> Option<(EntryRef<'_>, usize)> {
+    /// Decodes the entry at `at`, which follows the entry `prev`: the entry and the offset
+    /// of the next one.
+    fn decode(&self, at: usize, prev: StreamId) -> Option<(EntryRef<'_>, usize)> {
         let flags = *self.data.get(at)?;
-        let (ms_delta, next) = read_varint(&self.data, at + 1)?;
-        let (seq, body) = read_varint(&self.data, next)?;
-        let id = if ms_delta == 0 {
-            StreamId::new(self.master.ms, self.master.seq.wrapping_add(seq))
+        let mut body = at + 1;
+        let mut step = u64::from(flags >> STEP_SHIFT);
+        if step == STEP_ESCAPE {
+            let (more, next) = read_varint(&self.data, body)?;
+            step = step.wrapping_add(more);
+            body = next;
+        }
+        let id = if flags & SAME_MS != 0 {
+            StreamId::new(prev.ms, prev.seq.wrapping_add(1).wrapping_add(step))
         } else {
-            StreamId::new(self.master.ms.wrapping_add(ms_delta), seq)
+            let (seq, next) = read_varint(&self.data, body)?;
+            body = next;
+            StreamId::new(prev.ms.wrapping_add(1).wrapping_add(step), seq)
         };
         let mut end = body;
         let strings = if flags & SAME_FIELDS != 0 {
@@ -292,25 +325,19 @@ impl Block {
 pub struct Entries<'a> {
     block: &'a Block,
     at: usize,
+    /// The ID of the entry before `at`.
+    prev: StreamId,
 }
 
 impl<'a> Iterator for Entries<'a> {
     type Item = EntryRef<'a>;
 
     fn next(&mut self) -> Option<EntryRef<'a>> {
-        let (entry, next) = self.block.decode(self.at)?;
+        let (entry, next) = self.block.decode(self.at, self.prev)?;
         self.at = next;
+        self.prev = entry.id;
         Some(entry)
     }
-}
-
-fn varint_len(mut n: u64) -> usize {
-    let mut len = 1;
-    while n >= 0x80 {
-        n >>= 7;
-        len += 1;
-    }
-    len
 }
 
 fn write_varint(out: &mut Vec<u8>, mut n: u64) {
@@ -401,6 +428,7 @@ mod tests {
         let mut block = Block::new(StreamId::new(1, 0), &[&b"field-one"[..], b"v"]);
         let before = block.bytes();
         block.push(StreamId::new(1, 1), &[&b"field-one"[..], b"v"]);
-        assert_eq!(block.bytes() - before, 1 + 1 + 1 + 2);
+        // One header byte (same millisecond, next sequence) and the value.
+        assert_eq!(block.bytes() - before, 1 + 2);
     }
 }
