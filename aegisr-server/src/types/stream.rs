@@ -449,7 +449,7 @@ impl Stream {
         for (&id, &(tombstones, estimate)) in ids.iter().zip(&steps) {
             if id > g.last_id {
                 if g.entries_read != ENTRIES_READ_UNKNOWN && !tombstones {
-                    g.entries_read += 1;
+                    g.entries_read = g.entries_read.saturating_add(1);
                 } else if any_added {
                     g.entries_read = estimate;
                 }
