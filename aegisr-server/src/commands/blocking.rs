@@ -36,6 +36,7 @@ pub async fn wait(
     let Some(block) = session.block.take() else {
         return Unblocked::Replied;
     };
+    let args = block.rerun_args.as_deref().unwrap_or(args);
     let deadline = block.timeout.map(|t| tokio::time::Instant::now() + t);
     let guard = server.keyspace.waiters().register(session.db, &block.keys);
     let _counted = BlockedGauge::new(&server.stats.blocked_clients);
@@ -44,8 +45,10 @@ pub async fn wait(
         // Run again: also covers a key created between the first run and registering.
         let protocol = session.protocol;
         target.with_sink(protocol, &mut |out| {
+            session.rerun = true;
             let mut ctx = Ctx::new(server, &mut *session, out);
             execute(&mut ctx, args);
+            ctx.session.rerun = false;
         });
         if session.block.take().is_none() {
             return Unblocked::Replied;

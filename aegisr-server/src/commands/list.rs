@@ -689,7 +689,7 @@ fn mpop_reply(ctx: &mut Ctx<'_>, key: &[u8], popped: &[Vec<u8>]) {
 // ---------------------------------------------------------------------------------------
 
 fn block(ctx: &mut Ctx<'_>, keys: &[Bytes], timeout: Option<std::time::Duration>, on_timeout: fn(&mut dyn ReplySink)) {
-    ctx.session.block = Some(BlockOn { keys: keys.to_vec(), timeout, on_timeout });
+    ctx.session.block = Some(BlockOn { keys: keys.to_vec(), timeout, on_timeout, rerun_args: None });
 }
 
 /// BLPOP and BRPOP: `key [key ...] timeout`.

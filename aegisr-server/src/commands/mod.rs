@@ -17,6 +17,7 @@ mod pubsub;
 mod server;
 mod set;
 mod sort;
+mod stream;
 mod string;
 pub mod table;
 pub mod transaction;
@@ -51,6 +52,9 @@ pub struct Session {
     pub watching: Option<transaction::Watching>,
     /// Channels and patterns subscribed to.
     pub subscriptions: Option<Box<crate::pubsub::Subscriptions>>,
+    /// True while the door runs a blocked command again after a wake-up (XREADGROUP then
+    /// reports a deleted stream or group differently).
+    pub rerun: bool,
 }
 
 /// What a blocked command waits for.
@@ -60,6 +64,9 @@ pub struct BlockOn {
     pub timeout: Option<std::time::Duration>,
     /// Writes the reply for a timeout (a null array for BLPOP, a null for BLMOVE...).
     pub on_timeout: fn(&mut dyn ReplySink),
+    /// The arguments to run on wake-up instead of the original ones (XREAD's `$` becomes
+    /// the ID it stood for when the client blocked).
+    pub rerun_args: Option<Vec<Bytes>>,
 }
 
 impl Session {
@@ -73,6 +80,7 @@ impl Session {
             multi: None,
             watching: None,
             subscriptions: None,
+            rerun: false,
         }
     }
 

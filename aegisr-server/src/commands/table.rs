@@ -116,6 +116,7 @@ pub enum Group {
     Set,
     PubSub,
     SortedSet,
+    Stream,
     String,
     Transactions,
 }
@@ -136,6 +137,7 @@ impl Group {
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
             Group::PubSub => "pubsub",
+            Group::Stream => "stream",
             Group::String => "string",
             Group::Transactions => "transactions",
         }
@@ -156,6 +158,7 @@ impl Group {
             Group::SortedSet => Some("@sortedset"),
             // The pubsub flag already implies @pubsub.
             Group::PubSub => None,
+            Group::Stream => Some("@stream"),
             Group::String => Some("@string"),
             Group::Transactions => Some("@transaction"),
         }
@@ -297,6 +300,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         super::server::COMMANDS,
         super::set::COMMANDS,
         super::sort::COMMANDS,
+        super::stream::COMMANDS,
         super::string::COMMANDS,
         super::transaction::COMMANDS,
         super::zset::COMMANDS,

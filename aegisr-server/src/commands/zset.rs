@@ -1089,7 +1089,8 @@ fn zmpop_reply(ctx: &mut Ctx<'_>, key: &[u8], popped: &[(Box<[u8]>, f64)]) {
 // ---------------------------------------------------------------------------------------
 
 fn block(ctx: &mut Ctx<'_>, keys: &[Bytes], timeout: Option<std::time::Duration>) {
-    ctx.session.block = Some(BlockOn { keys: keys.to_vec(), timeout, on_timeout: |out| out.null_array() });
+    ctx.session.block =
+        Some(BlockOn { keys: keys.to_vec(), timeout, on_timeout: |out| out.null_array(), rerun_args: None });
 }
 
 /// BZPOPMIN and BZPOPMAX: `key [key ...] timeout`; the reply is key, member, score.

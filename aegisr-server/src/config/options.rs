@@ -208,6 +208,18 @@ pub static OPTIONS: &[OptionSpec] = &[
         "0",
         "Number of keyspace shards (a power of two); 0 picks 16 per worker thread.",
     ),
+    live(
+        "stream-node-max-bytes",
+        OptionKind::Memory { min: 0, max: i64::MAX as u64 },
+        "4096",
+        "Most bytes in one block of stream entries (0: no limit).",
+    ),
+    live(
+        "stream-node-max-entries",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "100",
+        "Most entries in one block of stream entries (0: no limit).",
+    ),
     inert(
         "tcp-backlog",
         OptionKind::Int { min: 0, max: 65535 },

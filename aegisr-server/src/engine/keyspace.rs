@@ -409,7 +409,12 @@ impl Locked<'_> {
         self.live(db, key, false, false, false)?;
         let (shard, slot) = self.shard_and_slot(key);
         shard.watches.touch(db, key);
-        shard.db_mut(db)?.remove(slot, key).map(Entry::into_value)
+        let value = shard.db_mut(db)?.remove(slot, key).map(Entry::into_value);
+        // Consumers blocked on a stream's group learn that the stream is gone.
+        if matches!(value, Some(Value::Stream(_))) {
+            self.keyspace.waiters.signal(db, key);
+        }
+        value
     }
 
     /// `None` if the key is absent, `Some(None)` if it has no expiry, else its deadline.

@@ -10,6 +10,7 @@ pub mod list;
 pub mod listpack;
 pub mod pqsort;
 pub mod set;
+pub mod stream;
 pub mod string;
 pub mod zset;
 
@@ -17,6 +18,7 @@ pub use bloom::ScalableBloom;
 pub use hash::{Hash, HashRef};
 pub use list::List;
 pub use set::Set;
+pub use stream::Stream;
 pub use zset::ZSet;
 
 /// A stored value. Strings that are canonical decimal integers are kept as integers (as
@@ -34,6 +36,8 @@ pub enum Value {
     ZSet(ZSet),
     /// Boxed: a filter is rare and its header large, and `Value` must not grow for it.
     Bloom(Box<ScalableBloom>),
+    /// Boxed: a stream's bookkeeping is larger than the other variants.
+    Stream(Box<Stream>),
 }
 
 /// A stored value, borrowed from its entry (which may keep it packed with its key).
@@ -47,6 +51,7 @@ pub enum ValueRef<'a> {
     Set(&'a Set),
     ZSet(&'a ZSet),
     Bloom(&'a ScalableBloom),
+    Stream(&'a Stream),
 }
 
 impl<'a> From<&'a Value> for ValueRef<'a> {
@@ -59,6 +64,7 @@ impl<'a> From<&'a Value> for ValueRef<'a> {
             Value::Set(s) => ValueRef::Set(s),
             Value::ZSet(z) => ValueRef::ZSet(z),
             Value::Bloom(b) => ValueRef::Bloom(b),
+            Value::Stream(s) => ValueRef::Stream(s),
         }
     }
 }
@@ -72,6 +78,7 @@ impl ValueRef<'_> {
             ValueRef::Set(_) => ValueKind::Set,
             ValueRef::ZSet(_) => ValueKind::ZSet,
             ValueRef::Bloom(_) => ValueKind::Bloom,
+            ValueRef::Stream(_) => ValueKind::Stream,
         }
     }
 
@@ -88,6 +95,7 @@ impl ValueRef<'_> {
             ValueRef::ZSet(z) => z.encoding(),
             // Redis reports every module type's value as "raw".
             ValueRef::Bloom(_) => "raw",
+            ValueRef::Stream(_) => "stream",
         }
     }
 
@@ -101,6 +109,7 @@ impl ValueRef<'_> {
             ValueRef::Set(s) => Value::Set(s.clone()),
             ValueRef::ZSet(z) => Value::ZSet(z.clone()),
             ValueRef::Bloom(b) => Value::Bloom(Box::new(b.clone())),
+            ValueRef::Stream(s) => Value::Stream(Box::new(s.clone())),
         }
     }
 }
@@ -185,6 +194,7 @@ pub enum ValueKind {
     ZSet,
     /// A RedisBloom-compatible scalable Bloom filter.
     Bloom,
+    Stream,
 }
 
 impl ValueKind {
@@ -198,14 +208,23 @@ impl ValueKind {
             ValueKind::ZSet => "zset",
             // RedisBloom's module type name, which TYPE reports for its filters.
             ValueKind::Bloom => "MBbloom--",
+            ValueKind::Stream => "stream",
         }
     }
 
     /// Parses a type name as `SCAN ... TYPE` takes it (case-insensitive).
     pub fn parse(name: &[u8]) -> Option<ValueKind> {
-        [ValueKind::String, ValueKind::List, ValueKind::Hash, ValueKind::Set, ValueKind::ZSet, ValueKind::Bloom]
-            .into_iter()
-            .find(|k| name.eq_ignore_ascii_case(k.name().as_bytes()))
+        [
+            ValueKind::String,
+            ValueKind::List,
+            ValueKind::Hash,
+            ValueKind::Set,
+            ValueKind::ZSet,
+            ValueKind::Bloom,
+            ValueKind::Stream,
+        ]
+        .into_iter()
+        .find(|k| name.eq_ignore_ascii_case(k.name().as_bytes()))
     }
 }
 
@@ -218,5 +237,23 @@ impl Value {
     /// The encoding `OBJECT ENCODING` reports, with Redis's names.
     pub fn encoding(&self) -> &'static str {
         ValueRef::from(self).encoding()
+    }
+}
+
+impl Typed for Stream {
+    type Ref<'a> = &'a Stream;
+
+    fn from_ref(value: ValueRef<'_>) -> Option<&Stream> {
+        match value {
+            ValueRef::Stream(inner) => Some(inner),
+            _ => None,
+        }
+    }
+
+    fn from_mut(value: &mut Value) -> Option<&mut Stream> {
+        match value {
+            Value::Stream(inner) => Some(inner),
+            _ => None,
+        }
     }
 }
