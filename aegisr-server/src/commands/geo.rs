@@ -15,7 +15,7 @@ use crate::types::Value;
 use crate::types::geo::{self, Extent, Found, Shape};
 use crate::types::pqsort::pqsort;
 use crate::types::string::parse_f64;
-use crate::types::zset::{ZSet, ZSetLimits};
+use crate::types::zset::{ZSet, ZSetLimits, ZSetRef};
 
 const READ: Flags = Flags::READONLY;
 const WRITE: Flags = Flags::WRITE.or(Flags::DENYOOM);
@@ -441,7 +441,7 @@ struct Query<'a> {
 /// Reads a search's arguments in Redis's order: a member centre is looked up in `source`
 /// (`None`: the key is missing, and the lookup is skipped) when its argument is read, so
 /// errors come in argument order.
-fn parse<'a>(args: &'a [Bytes], variant: Variant, source: Option<&ZSet>) -> Result<Query<'a>, CommandError> {
+fn parse<'a>(args: &'a [Bytes], variant: Variant, source: Option<ZSetRef<'_>>) -> Result<Query<'a>, CommandError> {
     let mut q = Query::default();
     let position = |member: &[u8]| -> Result<Option<(f64, f64)>, CommandError> {
         match source {

@@ -18,7 +18,7 @@ use crate::engine::Locked;
 use crate::engine::glob::glob_match;
 use crate::reply::{Protocol, ReplySink, format_double};
 use crate::types::set::sample_positions;
-use crate::types::zset::{LexBound, LexRange, ScoreBound, ScoreRange, ZSet, ZSetLimits, entry_cmp};
+use crate::types::zset::{LexBound, LexRange, ScoreBound, ScoreRange, ZSet, ZSetLimits, ZSetRef, entry_cmp};
 use crate::types::{Value, ValueRef};
 
 const READ: Flags = Flags::READONLY;
@@ -664,7 +664,7 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn zcard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
-    let len = read_typed::<ZSet>(&mut locked, &args[1])?.map_or(0, ZSet::len);
+    let len = read_typed::<ZSet>(&mut locked, &args[1])?.map_or(0, ZSetRef::len);
     drop(locked);
     ctx.out.count(len);
     Ok(())
@@ -831,7 +831,7 @@ fn parse_range(
 
 /// The first rank to read and how many entries, for `req` on `z` (reading downwards from
 /// the first rank when `req.rev`).
-fn select(z: &ZSet, req: &RangeRequest) -> (usize, usize) {
+fn select(z: ZSetRef<'_>, req: &RangeRequest) -> (usize, usize) {
     let ranks = match &req.range {
         Range::Rank(start, end) => {
             return match rank_range(*start, *end, z.len()) {

@@ -5,7 +5,7 @@
 //! [access time: 3][flags: 1][key length: varint][data length: varint][key][data]
 //! ```
 //!
-//! where the data is a string value itself, an integer (8 bytes), a small hash's listpack,
+//! where the data is a string value itself, an integer (8 bytes), a small hash's or sorted set's listpack,
 //! or a pointer to a boxed value (large strings, and the other aggregates). So `SET key:0000000001 <32 bytes>`
 //! costs one 56-byte block plus an 8-byte table slot (Redis: a dict entry, an object and
 //! two sds strings).
@@ -17,7 +17,7 @@
 use std::ptr::NonNull;
 
 use crate::types::listpack::LpRef;
-use crate::types::{HashRef, Value, ValueRef};
+use crate::types::{HashRef, Value, ValueRef, ZSetRef};
 
 const HAS_EXPIRY: u8 = 1;
 const INT: u8 = 2;
@@ -25,9 +25,11 @@ const BOXED: u8 = 4;
 /// A string edited in place (APPEND, SETRANGE, SETBIT...): OBJECT ENCODING says "raw", as
 /// Redis does for a string it has turned into a growable buffer.
 const RAW: u8 = 8;
-/// The data is a small hash's listpack, kept in the block like a string: a small hash is
+/// The data is a small hash's or sorted set's listpack, kept in the block like a string: a small hash is
 /// one allocation, and a read needs no pointer chase.
 const PACKED_HASH: u8 = 16;
+/// The data is a small sorted set's listpack (as for hashes).
+const PACKED_ZSET: u8 = 32;
 /// Access time (3 bytes) and flags (1 byte).
 const FIXED_HEADER: usize = 4;
 /// Largest access time kept: 24 bits of seconds, wrapping every 194 days like Redis's clock.
@@ -162,6 +164,9 @@ impl Entry {
             Value::Hash(h) if h.packed().is_some_and(|p| p.len() <= PACK_LIMIT) => {
                 Entry::build(key, PACKED_HASH | expiry, access_secs, h.packed().unwrap_or_default())
             }
+            Value::ZSet(z) if z.packed().is_some_and(|p| p.len() <= PACK_LIMIT) => {
+                Entry::build(key, PACKED_ZSET | expiry, access_secs, z.packed().unwrap_or_default())
+            }
             other => {
                 let ptr = Box::into_raw(Box::new(other)) as usize;
                 Entry::build(key, BOXED | expiry, access_secs, &ptr.to_le_bytes())
@@ -196,6 +201,9 @@ impl Entry {
         let data = self.data();
         if self.flags() & PACKED_HASH != 0 {
             return ValueRef::Hash(HashRef::Packed(LpRef::new(data)));
+        }
+        if self.flags() & PACKED_ZSET != 0 {
+            return ValueRef::ZSet(ZSetRef::Packed(LpRef::new(data)));
         }
         match <[u8; 8]>::try_from(data) {
             Ok(n) if self.flags() & INT != 0 => ValueRef::Int(i64::from_le_bytes(n)),

@@ -10,7 +10,7 @@
 //! neighbours; each cell is one contiguous score range of the sorted set, and the members
 //! found there are kept when they are within the exact shape.
 
-use super::zset::{ScoreBound, ScoreRange, ZSet};
+use super::zset::{ScoreBound, ScoreRange, ZSetRef};
 
 pub const LON_MIN: f64 = -180.0;
 pub const LON_MAX: f64 = 180.0;
@@ -450,7 +450,7 @@ pub struct Found<'a> {
 
 /// The members of `z` inside `shape`, in scan order (cell by cell, by score within a cell).
 /// `limit` > 0 stops the scan once that many are found (GEOSEARCH ... COUNT n ANY).
-pub fn search<'a>(z: &'a ZSet, shape: &Shape, limit: usize) -> Vec<Found<'a>> {
+pub fn search<'a>(z: ZSetRef<'a>, shape: &Shape, limit: usize) -> Vec<Found<'a>> {
     let mut found = Vec::new();
     for cell in shape.cells() {
         if limit > 0 && found.len() >= limit {

@@ -19,7 +19,7 @@ pub use hash::{Hash, HashRef};
 pub use list::List;
 pub use set::Set;
 pub use stream::Stream;
-pub use zset::ZSet;
+pub use zset::{ZSet, ZSetRef};
 
 /// A stored value. Strings that are canonical decimal integers are kept as integers (as
 /// Redis does), which saves memory and makes INCR cheap.
@@ -49,7 +49,8 @@ pub enum ValueRef<'a> {
     /// Packed in the entry's block, or a boxed [`Hash`].
     Hash(HashRef<'a>),
     Set(&'a Set),
-    ZSet(&'a ZSet),
+    /// Packed in the entry's block, or a boxed [`ZSet`].
+    ZSet(ZSetRef<'a>),
     Bloom(&'a ScalableBloom),
     Stream(&'a Stream),
 }
@@ -62,7 +63,7 @@ impl<'a> From<&'a Value> for ValueRef<'a> {
             Value::List(l) => ValueRef::List(l),
             Value::Hash(h) => ValueRef::Hash(h.view()),
             Value::Set(s) => ValueRef::Set(s),
-            Value::ZSet(z) => ValueRef::ZSet(z),
+            Value::ZSet(z) => ValueRef::ZSet(z.view()),
             Value::Bloom(b) => ValueRef::Bloom(b),
             Value::Stream(s) => ValueRef::Stream(s),
         }
@@ -107,7 +108,7 @@ impl ValueRef<'_> {
             ValueRef::List(l) => Value::List(l.clone()),
             ValueRef::Hash(h) => Value::Hash(h.to_owned()),
             ValueRef::Set(s) => Value::Set(s.clone()),
-            ValueRef::ZSet(z) => Value::ZSet(z.clone()),
+            ValueRef::ZSet(z) => Value::ZSet(z.to_owned()),
             ValueRef::Bloom(b) => Value::Bloom(Box::new(b.clone())),
             ValueRef::Stream(s) => Value::Stream(Box::new(s.clone())),
         }
@@ -164,7 +165,23 @@ impl Typed for Hash {
 
 typed!(List);
 typed!(Set);
-typed!(ZSet);
+impl Typed for ZSet {
+    type Ref<'a> = ZSetRef<'a>;
+
+    fn from_ref(value: ValueRef<'_>) -> Option<ZSetRef<'_>> {
+        match value {
+            ValueRef::ZSet(inner) => Some(inner),
+            _ => None,
+        }
+    }
+
+    fn from_mut(value: &mut Value) -> Option<&mut ZSet> {
+        match value {
+            Value::ZSet(inner) => Some(inner),
+            _ => None,
+        }
+    }
+}
 
 impl Typed for ScalableBloom {
     type Ref<'a> = &'a ScalableBloom;

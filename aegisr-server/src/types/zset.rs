@@ -1,9 +1,10 @@
 //! Sorted sets: unique members ordered by score, ties ordered by member bytes.
 //!
 //! Two representations, as in Redis:
-//! - listpack: a `Vec<(score, member)>` kept sorted, for at most `zset-max-listpack-entries`
-//!   members of at most `zset-max-listpack-value` bytes (lookups by member are linear, as
-//!   in Redis's listpack, which is fine at that size);
+//! - listpack: members and scores alternating in one buffer (see `listpack.rs`), kept
+//!   sorted, for at most `zset-max-listpack-entries` members of at most
+//!   `zset-max-listpack-value` bytes (lookups by member are linear, as in Redis's listpack,
+//!   which is fine at that size); the entry keeps it inside the key's block;
 //! - skiplist: a skiplist with spans (Redis's zskiplist), so ranks cost O(log n), plus a hash
 //!   index from member to node. The nodes live in an arena (`Vec`) and link to each other
 //!   by index, which needs no unsafe code; the index stores arena positions, so a member's
@@ -17,6 +18,8 @@ use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 use smallvec::SmallVec;
+
+use super::listpack::{Listpack, LpRef};
 
 /// The thresholds that choose a sorted set's representation (from the config).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -323,11 +326,13 @@ impl SkipList {
 
 #[derive(Debug, Clone)]
 enum Repr {
-    Listpack(Vec<(f64, Box<[u8]>)>),
+    /// Members and their scores alternating in a listpack, sorted by score then member.
+    Listpack(Listpack),
     Skiplist(Box<SkipList>),
 }
 
-/// A sorted set value.
+/// A sorted set value, owned. Small sorted sets are kept packed in their key's entry and
+/// only become a `ZSet` while a command changes them; reads go through [`ZSetRef`].
 #[derive(Debug, Clone)]
 pub struct ZSet {
     repr: Repr,
@@ -335,14 +340,173 @@ pub struct ZSet {
 
 impl Default for ZSet {
     fn default() -> ZSet {
-        ZSet { repr: Repr::Listpack(Vec::new()) }
+        ZSet { repr: Repr::Listpack(Listpack::default()) }
     }
 }
 
 impl PartialEq for ZSet {
     fn eq(&self, other: &ZSet) -> bool {
+        self.view() == other.view()
+    }
+}
+
+/// Largest integer a packed score stores in fewer than 8 bytes (exact in an f64).
+const PACKED_INT_LIMIT: f64 = (1u64 << 52) as f64;
+
+/// A score as a listpack element: an integral score as a zigzag integer in 0-7 bytes (most
+/// scores are small integers: ranks, counts, timestamps), anything else as the 8 bytes
+/// of the double. -0 never reaches here (it is stored as 0, as Redis does).
+fn encode_score(score: f64) -> ([u8; 8], usize) {
+    if score.fract() == 0.0 && score.abs() < PACKED_INT_LIMIT {
+        let n = score as i64;
+        let zigzag = ((n << 1) ^ (n >> 63)) as u64;
+        let len = 8 - zigzag.leading_zeros() as usize / 8;
+        if len < 8 {
+            return (zigzag.to_le_bytes(), len);
+        }
+    }
+    (score.to_bits().to_le_bytes(), 8)
+}
+
+fn decode_score(bytes: &[u8]) -> f64 {
+    let mut buf = [0u8; 8];
+    let len = bytes.len().min(8);
+    buf[..len].copy_from_slice(&bytes[..len]);
+    let raw = u64::from_le_bytes(buf);
+    if bytes.len() == 8 { f64::from_bits(raw) } else { (((raw >> 1) as i64) ^ -((raw & 1) as i64)) as f64 }
+}
+
+/// The (member, score, span) of each entry of a packed sorted set, in order.
+fn packed_entries(lp: LpRef<'_>) -> impl Iterator<Item = (&[u8], f64, (usize, usize))> {
+    let mut elements = lp.elements();
+    std::iter::from_fn(move || {
+        let member = elements.next()?;
+        let score = elements.next()?;
+        Some((member.bytes, decode_score(score.bytes), (member.span.0, score.span.1)))
+    })
+}
+
+/// A sorted set, borrowed: a packed listpack (from an entry's block or a [`ZSet`]) or a
+/// skiplist. Every read operation lives here.
+#[derive(Debug, Clone, Copy)]
+pub enum ZSetRef<'a> {
+    Packed(LpRef<'a>),
+    Skiplist(&'a SkipList),
+}
+
+impl PartialEq for ZSetRef<'_> {
+    fn eq(&self, other: &ZSetRef<'_>) -> bool {
         self.len() == other.len()
             && self.iter_from(0, false).zip(other.iter_from(0, false)).all(|(a, b)| a.0 == b.0 && a.1 == b.1)
+    }
+}
+
+impl<'a> From<&'a ZSet> for ZSetRef<'a> {
+    fn from(z: &'a ZSet) -> ZSetRef<'a> {
+        z.view()
+    }
+}
+
+impl<'a> ZSetRef<'a> {
+    pub fn len(self) -> usize {
+        match self {
+            ZSetRef::Packed(lp) => lp.count() / 2,
+            ZSetRef::Skiplist(s) => s.len,
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The encoding `OBJECT ENCODING` reports, with Redis's names.
+    pub fn encoding(self) -> &'static str {
+        match self {
+            ZSetRef::Packed(_) => "listpack",
+            ZSetRef::Skiplist(_) => "skiplist",
+        }
+    }
+
+    pub fn score(self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSetRef::Packed(lp) => packed_entries(lp).find(|(m, _, _)| *m == member).map(|(_, s, _)| s),
+            ZSetRef::Skiplist(s) => s.find(member).map(|x| s.nodes[x].score),
+        }
+    }
+
+    /// The 0-based ascending rank of `member`, and its score.
+    pub fn rank(self, member: &[u8]) -> Option<(usize, f64)> {
+        match self {
+            ZSetRef::Packed(lp) => {
+                packed_entries(lp).enumerate().find(|(_, (m, _, _))| *m == member).map(|(r, (_, s, _))| (r, s))
+            }
+            ZSetRef::Skiplist(s) => {
+                let x = s.find(member)?;
+                let score = s.nodes[x].score;
+                Some((s.count_while(|sc, m| entry_cmp(sc, m, score, member) == Ordering::Less), score))
+            }
+        }
+    }
+
+    /// How many leading (lowest) entries satisfy `before`, which must hold for a prefix of
+    /// the order only (e.g. "score below the range's minimum"). O(log n) on a skiplist.
+    pub fn count_while(self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
+        match self {
+            ZSetRef::Packed(lp) => packed_entries(lp).take_while(|(m, s, _)| before(*s, m)).count(),
+            ZSetRef::Skiplist(s) => s.count_while(before),
+        }
+    }
+
+    /// The entry at 0-based ascending `rank`.
+    pub fn get(self, rank: usize) -> Option<(&'a [u8], f64)> {
+        match self {
+            ZSetRef::Packed(lp) => packed_entries(lp).nth(rank).map(|(m, s, _)| (m, s)),
+            ZSetRef::Skiplist(s) => s.node_at(rank).map(|x| (&s.nodes[x].member[..], s.nodes[x].score)),
+        }
+    }
+
+    /// Entries from `rank` on, ascending, or (`rev`) from `rank` down to rank 0.
+    pub fn iter_from(self, rank: usize, rev: bool) -> ZIter<'a> {
+        match self {
+            ZSetRef::Packed(lp) => {
+                // Small by construction: decoding up front makes reverse walks simple.
+                let entries: Vec<(&'a [u8], f64)> = packed_entries(lp).map(|(m, s, _)| (m, s)).collect();
+                let next = Some(rank).filter(|&r| r < entries.len());
+                ZIter::Packed { entries, next, rev }
+            }
+            ZSetRef::Skiplist(s) => ZIter::Skiplist { list: s, node: s.node_at(rank).unwrap_or(NIL), rev },
+        }
+    }
+
+    /// One ZSCAN step. A listpack returns everything at once with cursor 0, as Redis does.
+    /// A skiplist cursor is an arena slot: nodes never move in the arena while they live
+    /// (a score change relinks the same node), so walking slots upwards returns every
+    /// member present for the whole scan exactly once. Slot 0 is the header, so cursor 0
+    /// can mean "start" and "done". Returns the next cursor and the entries visited.
+    pub fn scan(self, cursor: u64, count: usize) -> (u64, Vec<(&'a [u8], f64)>) {
+        let ZSetRef::Skiplist(s) = self else {
+            return (0, self.iter_from(0, false).collect());
+        };
+        let start = usize::try_from(cursor).unwrap_or(usize::MAX).max(1);
+        let end = start.saturating_add(count.max(1)).min(s.nodes.len());
+        let found = s
+            .nodes
+            .get(start..end)
+            .unwrap_or(&[])
+            .iter()
+            // Freed slots have no levels; live nodes have at least one.
+            .filter(|n| !n.levels.is_empty())
+            .map(|n| (&n.member[..], n.score))
+            .collect();
+        let next = if end >= s.nodes.len() { 0 } else { end as u64 };
+        (next, found)
+    }
+
+    pub fn to_owned(self) -> ZSet {
+        match self {
+            ZSetRef::Packed(lp) => ZSet { repr: Repr::Listpack(Listpack::from_bytes(lp.bytes().to_vec())) },
+            ZSetRef::Skiplist(s) => ZSet { repr: Repr::Skiplist(Box::new(s.clone())) },
+        }
     }
 }
 
@@ -351,27 +515,50 @@ impl ZSet {
     /// (Redis's `zsetTypeCreate`).
     pub fn for_members(size_hint: usize, max_member_len: usize, limits: &ZSetLimits) -> ZSet {
         if size_hint <= limits.max_listpack_entries && max_member_len <= limits.max_listpack_value {
-            ZSet { repr: Repr::Listpack(Vec::with_capacity(size_hint.min(limits.max_listpack_entries))) }
+            ZSet::default()
         } else {
             ZSet { repr: Repr::Skiplist(Box::new(SkipList::new(size_hint))) }
         }
     }
 
+    /// A listpack sorted set from the bytes an entry kept packed.
+    pub fn from_packed(bytes: &[u8]) -> ZSet {
+        ZSet { repr: Repr::Listpack(Listpack::from_bytes(bytes.to_vec())) }
+    }
+
+    /// The listpack bytes, while the set is one (the entry packs them into its block).
+    pub fn packed(&self) -> Option<&[u8]> {
+        match &self.repr {
+            Repr::Listpack(lp) => Some(lp.bytes()),
+            Repr::Skiplist(_) => None,
+        }
+    }
+
+    /// This sorted set, borrowed, for the read operations.
+    pub fn view(&self) -> ZSetRef<'_> {
+        match &self.repr {
+            Repr::Listpack(lp) => ZSetRef::Packed(lp.view()),
+            Repr::Skiplist(s) => ZSetRef::Skiplist(s),
+        }
+    }
+
     /// A sorted set of `entries` (sorted by [`entry_cmp`], no duplicate members), in the
     /// representation their count and sizes call for (as Redis stores command results).
-    pub fn from_sorted(mut entries: Vec<(f64, Box<[u8]>)>, limits: &ZSetLimits) -> ZSet {
-        for (score, _) in &mut entries {
-            if *score == 0.0 {
-                *score = 0.0; // -0 is stored as 0, as in `set_score`
-            }
-        }
+    pub fn from_sorted(entries: Vec<(f64, Box<[u8]>)>, limits: &ZSetLimits) -> ZSet {
         let longest = entries.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
         let mut z = ZSet::for_members(entries.len(), longest, limits);
         match &mut z.repr {
-            Repr::Listpack(v) => *v = entries,
+            Repr::Listpack(lp) => {
+                for (score, member) in &entries {
+                    // -0 is stored as 0, as in `set_score`.
+                    let score = if *score == 0.0 { 0.0 } else { *score };
+                    let (bytes, len) = encode_score(score);
+                    lp.push(&[member, &bytes[..len]]);
+                }
+            }
             Repr::Skiplist(s) => {
                 for (score, member) in entries {
-                    s.insert_new(member, score);
+                    s.insert_new(member, if score == 0.0 { 0.0 } else { score });
                 }
             }
         }
@@ -379,10 +566,7 @@ impl ZSet {
     }
 
     pub fn len(&self) -> usize {
-        match &self.repr {
-            Repr::Listpack(v) => v.len(),
-            Repr::Skiplist(s) => s.len,
-        }
+        self.view().len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -391,10 +575,7 @@ impl ZSet {
 
     /// The encoding `OBJECT ENCODING` reports, with Redis's names.
     pub fn encoding(&self) -> &'static str {
-        match self.repr {
-            Repr::Listpack(_) => "listpack",
-            Repr::Skiplist(_) => "skiplist",
-        }
+        self.view().encoding()
     }
 
     /// Converts to a skiplist now if `size_hint` members or one of `max_member_len` bytes
@@ -408,20 +589,17 @@ impl ZSet {
     }
 
     fn convert_to_skiplist(&mut self, extra: usize) {
-        if let Repr::Listpack(v) = &mut self.repr {
-            let mut s = SkipList::new(v.len() + extra);
-            for (score, member) in std::mem::take(v) {
-                s.insert_new(member, score);
+        if let Repr::Listpack(lp) = &self.repr {
+            let mut s = SkipList::new(lp.count() / 2 + extra);
+            for (member, score, _) in packed_entries(lp.view()) {
+                s.insert_new(member.into(), score);
             }
             self.repr = Repr::Skiplist(Box::new(s));
         }
     }
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
-        match &self.repr {
-            Repr::Listpack(v) => v.iter().find(|(_, m)| **m == *member).map(|(s, _)| *s),
-            Repr::Skiplist(s) => s.find(member).map(|x| s.nodes[x].score),
-        }
+        self.view().score(member)
     }
 
     /// Sets the score of `member`, adding it if absent; returns its previous score.
@@ -429,20 +607,24 @@ impl ZSet {
     pub fn set_score(&mut self, member: &[u8], score: f64, limits: &ZSetLimits) -> Option<f64> {
         // -0 is stored as 0, as Redis's listpack stores it (and replies it).
         let score = if score == 0.0 { 0.0 } else { score };
-        if let Repr::Listpack(v) = &mut self.repr {
-            if let Some(pos) = v.iter().position(|(_, m)| **m == *member) {
-                let old = v[pos].0;
-                let (_, boxed) = v.remove(pos);
-                let at = v.partition_point(|(s, m)| entry_cmp(*s, m, score, member) == Ordering::Less);
-                v.insert(at, (score, boxed));
-                return Some(old);
+        if let Repr::Listpack(lp) = &mut self.repr {
+            let found = packed_entries(lp.view()).find(|(m, _, _)| *m == member).map(|(_, s, span)| (s, span));
+            if found.is_none()
+                && (lp.count() / 2 >= limits.max_listpack_entries || member.len() > limits.max_listpack_value)
+            {
+                self.convert_to_skiplist(1);
+            } else {
+                if let Some((_, (start, end))) = found {
+                    lp.splice(start..end, &[], -2);
+                }
+                // Insert before the first entry that sorts after (score, member).
+                let at = packed_entries(lp.view())
+                    .find(|(m, s, _)| entry_cmp(*s, m, score, member) == Ordering::Greater)
+                    .map_or(lp.bytes().len(), |(_, _, (start, _))| start);
+                let (bytes, len) = encode_score(score);
+                lp.splice(at..at, &[member, &bytes[..len]], 2);
+                return found.map(|(old, _)| old);
             }
-            if v.len() < limits.max_listpack_entries && member.len() <= limits.max_listpack_value {
-                let at = v.partition_point(|(s, m)| entry_cmp(*s, m, score, member) == Ordering::Less);
-                v.insert(at, (score, member.into()));
-                return None;
-            }
-            self.convert_to_skiplist(1);
         }
         match &mut self.repr {
             Repr::Skiplist(s) => match s.find(member) {
@@ -463,9 +645,10 @@ impl ZSet {
     /// Removes `member`; returns its score if it was there.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         match &mut self.repr {
-            Repr::Listpack(v) => {
-                let pos = v.iter().position(|(_, m)| **m == *member)?;
-                Some(v.remove(pos).0)
+            Repr::Listpack(lp) => {
+                let (_, score, (start, end)) = packed_entries(lp.view()).find(|(m, _, _)| *m == member)?;
+                lp.splice(start..end, &[], -2);
+                Some(score)
             }
             Repr::Skiplist(s) => s.remove(member),
         }
@@ -473,63 +656,27 @@ impl ZSet {
 
     /// The 0-based ascending rank of `member`, and its score.
     pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
-        match &self.repr {
-            Repr::Listpack(v) => v.iter().position(|(_, m)| **m == *member).map(|r| (r, v[r].0)),
-            Repr::Skiplist(s) => {
-                let x = s.find(member)?;
-                let score = s.nodes[x].score;
-                Some((s.count_while(|sc, m| entry_cmp(sc, m, score, member) == Ordering::Less), score))
-            }
-        }
+        self.view().rank(member)
     }
 
-    /// How many leading (lowest) entries satisfy `before`, which must hold for a prefix of
-    /// the order only (e.g. "score below the range's minimum"). O(log n).
+    /// How many leading (lowest) entries satisfy `before` (see [`ZSetRef::count_while`]).
     pub fn count_while(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
-        match &self.repr {
-            Repr::Listpack(v) => v.partition_point(|(s, m)| before(*s, m)),
-            Repr::Skiplist(s) => s.count_while(before),
-        }
+        self.view().count_while(before)
     }
 
     /// The entry at 0-based ascending `rank`.
     pub fn get(&self, rank: usize) -> Option<(&[u8], f64)> {
-        match &self.repr {
-            Repr::Listpack(v) => v.get(rank).map(|(s, m)| (&m[..], *s)),
-            Repr::Skiplist(s) => s.node_at(rank).map(|x| (&s.nodes[x].member[..], s.nodes[x].score)),
-        }
+        self.view().get(rank)
     }
 
     /// Entries from `rank` on, ascending, or (`rev`) from `rank` down to rank 0.
     pub fn iter_from(&self, rank: usize, rev: bool) -> ZIter<'_> {
-        match &self.repr {
-            Repr::Listpack(v) => ZIter::Listpack { entries: v, next: Some(rank).filter(|&r| r < v.len()), rev },
-            Repr::Skiplist(s) => ZIter::Skiplist { list: s, node: s.node_at(rank).unwrap_or(NIL), rev },
-        }
+        self.view().iter_from(rank, rev)
     }
 
-    /// One ZSCAN step. A listpack returns everything at once with cursor 0, as Redis does.
-    /// A skiplist cursor is an arena slot: nodes never move in the arena while they live
-    /// (a score change relinks the same node), so walking slots upwards returns every
-    /// member present for the whole scan exactly once. Slot 0 is the header, so cursor 0
-    /// can mean "start" and "done". Returns the next cursor and the entries visited.
+    /// One ZSCAN step (see [`ZSetRef::scan`]).
     pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<(&[u8], f64)>) {
-        let Repr::Skiplist(s) = &self.repr else {
-            return (0, self.iter_from(0, false).collect());
-        };
-        let start = usize::try_from(cursor).unwrap_or(usize::MAX).max(1);
-        let end = start.saturating_add(count.max(1)).min(s.nodes.len());
-        let found = s
-            .nodes
-            .get(start..end)
-            .unwrap_or(&[])
-            .iter()
-            // Freed slots have no levels; live nodes have at least one.
-            .filter(|n| !n.levels.is_empty())
-            .map(|n| (&n.member[..], n.score))
-            .collect();
-        let next = if end >= s.nodes.len() { 0 } else { end as u64 };
-        (next, found)
+        self.view().scan(cursor, count)
     }
 
     /// Removes the entries of ranks `start..end`; returns how many were removed.
@@ -538,8 +685,12 @@ impl ZSet {
         if start >= end {
             return 0;
         }
-        if let Repr::Listpack(v) = &mut self.repr {
-            v.drain(start..end);
+        if let Repr::Listpack(lp) = &mut self.repr {
+            let spans: Vec<(usize, usize)> =
+                packed_entries(lp.view()).skip(start).take(end - start).map(|(_, _, span)| span).collect();
+            if let (Some(first), Some(last)) = (spans.first(), spans.last()) {
+                lp.splice(first.0..last.1, &[], -2 * (spans.len() as isize));
+            }
             return end - start;
         }
         let members: Vec<Box<[u8]>> = self.iter_from(start, false).take(end - start).map(|(m, _)| m.into()).collect();
@@ -554,7 +705,7 @@ impl ZSet {
 
 /// An iterator over entries in rank order (or reverse), yielding `(member, score)`.
 pub enum ZIter<'a> {
-    Listpack { entries: &'a [(f64, Box<[u8]>)], next: Option<usize>, rev: bool },
+    Packed { entries: Vec<(&'a [u8], f64)>, next: Option<usize>, rev: bool },
     Skiplist { list: &'a SkipList, node: usize, rev: bool },
 }
 
@@ -563,10 +714,10 @@ impl<'a> Iterator for ZIter<'a> {
 
     fn next(&mut self) -> Option<(&'a [u8], f64)> {
         match self {
-            ZIter::Listpack { entries, next, rev } => {
+            ZIter::Packed { entries, next, rev } => {
                 let i = (*next)?;
                 *next = if *rev { i.checked_sub(1) } else { Some(i + 1).filter(|&n| n < entries.len()) };
-                entries.get(i).map(|(s, m)| (&m[..], *s))
+                entries.get(i).copied()
             }
             ZIter::Skiplist { list, node, rev } => {
                 if *node == NIL {
@@ -613,7 +764,8 @@ pub struct ScoreRange {
 
 impl ScoreRange {
     /// The ascending rank range of the entries within this range.
-    pub fn ranks(&self, z: &ZSet) -> std::ops::Range<usize> {
+    pub fn ranks<'z>(&self, z: impl Into<ZSetRef<'z>>) -> std::ops::Range<usize> {
+        let z = z.into();
         let (min, max) = (self.min, self.max);
         let start = z.count_while(|s, _| if min.exclusive { s <= min.value } else { s < min.value });
         let end = z.count_while(|s, _| if max.exclusive { s < max.value } else { s <= max.value });
@@ -672,7 +824,8 @@ pub struct LexRange {
 
 impl LexRange {
     /// The ascending rank range of the entries within this range.
-    pub fn ranks(&self, z: &ZSet) -> std::ops::Range<usize> {
+    pub fn ranks<'z>(&self, z: impl Into<ZSetRef<'z>>) -> std::ops::Range<usize> {
+        let z = z.into();
         let start = z.count_while(|_, m| self.min.before_start(m));
         let end = z.count_while(|_, m| self.max.within_end(m));
         start..end.max(start)
@@ -696,6 +849,30 @@ mod tests {
             Repr::Skiplist(s) => s,
             Repr::Listpack(_) => panic!("not a skiplist"),
         }
+    }
+
+    #[test]
+    fn packed_scores_round_trip() {
+        for score in [
+            0.0,
+            1.0,
+            -1.0,
+            7.0,
+            255.0,
+            256.0,
+            -65536.0,
+            1.5,
+            -0.25,
+            4503599627370495.0,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+        ] {
+            let (bytes, len) = encode_score(score);
+            assert_eq!(decode_score(&bytes[..len]).to_bits(), score.to_bits(), "{score}");
+        }
+        assert_eq!(encode_score(3.0).1, 1, "small integers take one byte");
     }
 
     #[test]
