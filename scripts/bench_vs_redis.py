@@ -190,6 +190,8 @@ def main():
                     time.sleep(0.5)
                     before = rss_bytes(server.proc.pid)
                     load_dataset(server, dataset)
+                    # Let both allocators settle (freed connection buffers, deferred purges).
+                    time.sleep(2)
                     dbsize = int(server.cli("DBSIZE").strip())
                     assert dbsize == count, f"{server.name} has {dbsize} keys"
                     per_key[server.name] = (rss_bytes(server.proc.pid) - before) / count

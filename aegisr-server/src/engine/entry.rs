@@ -46,6 +46,11 @@ fn put_varint(out: &mut Vec<u8>, mut n: usize) {
     out.push(n as u8);
 }
 
+/// How many bytes `put_varint` writes for `n`.
+fn varint_len(n: usize) -> usize {
+    (usize::BITS - n.max(1).leading_zeros()).div_ceil(7) as usize
+}
+
 /// Reads a varint at `*pos` from `read(i)`, advancing `*pos`.
 fn get_varint(read: impl Fn(usize) -> u8, pos: &mut usize) -> usize {
     let (mut n, mut shift) = (0usize, 0u32);
@@ -102,7 +107,10 @@ impl std::fmt::Debug for Entry {
 impl Entry {
     /// Builds the block for `key` and `data` and takes ownership of it.
     fn build(key: &[u8], flags: u8, access_secs: u32, data: &[u8]) -> Entry {
-        let mut block = Vec::with_capacity(FIXED_HEADER + 10 + key.len() + data.len());
+        // Exactly the size needed: the allocator keeps a shrunk block in its original size
+        // class, so any slack here would stay allocated for the key's lifetime.
+        let size = FIXED_HEADER + varint_len(key.len()) + varint_len(data.len()) + key.len() + data.len();
+        let mut block = Vec::with_capacity(size);
         block.extend_from_slice(&(access_secs & ACCESS_MASK).to_le_bytes()[..3]);
         block.push(flags);
         put_varint(&mut block, key.len());
@@ -110,6 +118,7 @@ impl Entry {
         block.extend_from_slice(key);
         block.extend_from_slice(data);
         // Leaked here, reclaimed in `drop` from the length the header records.
+        debug_assert_eq!(block.len(), size);
         let block = NonNull::from(Box::leak(block.into_boxed_slice())).cast::<u8>();
         Entry { block }
     }
@@ -321,6 +330,15 @@ impl Drop for Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn varint_len_matches_put_varint() {
+        for n in [0usize, 1, 127, 128, 16383, 16384, 1 << 40, usize::MAX] {
+            let mut out = Vec::new();
+            put_varint(&mut out, n);
+            assert_eq!(varint_len(n), out.len(), "{n}");
+        }
+    }
 
     #[test]
     fn entries_are_one_pointer() {
