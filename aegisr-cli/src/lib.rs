@@ -1,16 +1,16 @@
 //! aegisr-cli, Aegisr's command-line client, speaking gRPC (`aegisr.v1`).
 //!
-//! - With no command on a terminal: an interactive REPL ([`repl`]) with completion and
+//! - With no command on a terminal: an interactive REPL (`repl`) with completion and
 //!   hints from the server's `COMMAND DOCS`, history and `help`.
 //! - One-shot: `aegisr-cli [-h HOST] [-p PORT] [-n DB] COMMAND ARGS...`, or one command
-//!   per line from stdin ([`oneshot`]).
-//! - Operator subcommands ([`ops`]): `info`, `stat`, `latency`, `bigkeys`, `memkeys`,
+//!   per line from stdin (`oneshot`).
+//! - Operator subcommands (`ops`): `info`, `stat`, `latency`, `bigkeys`, `memkeys`,
 //!   `scan`, `shutdown`. A first word that names one, in lower case, is that subcommand;
 //!   anything else (or anything after `--`) is a server command.
 //!
-//! Every command runs on one session ([`connection`]): a `Data.Pipeline` stream, so
+//! Every command runs on one session (`connection`): a `Data.Pipeline` stream, so
 //! SELECT, MULTI/EXEC and WATCH behave as on a redis-cli connection. Replies are printed
-//! by [`render`] in redis-cli's layout, `--raw`, `--csv` or `--json`.
+//! by `render` in redis-cli's layout, `--raw`, `--csv` or `--json`.
 //!
 //! The library's public surface is [`run`] (the binary's `main`) and [`command`] (the
 //! clap definition, for man pages and completions).
@@ -41,6 +41,18 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
+/// When a usage error involves a word that is both an operator subcommand and a server
+/// command (`aegisr-cli latency doctor`), how to send the server command instead.
+fn clash_tip(args: &[String]) -> Option<String> {
+    let command = Cli::command();
+    let word = args.iter().find(|a| command.get_subcommands().any(|s| s.get_name() == a.as_str()))?;
+    Some(format!(
+        "tip: `{word}` is aegisr-cli's operator subcommand; to send the server's {upper} command, write it in \
+         upper case (`aegisr-cli {upper} ...`) or after `--` (`aegisr-cli -- {word} ...`).",
+        upper = word.to_uppercase()
+    ))
+}
+
 /// Parses the process arguments and runs: the REPL, a one-shot command, commands from
 /// stdin, or an operator subcommand. Returns the process exit code.
 pub fn run() -> ExitCode {
@@ -48,7 +60,14 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return if error.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            if !error.use_stderr() {
+                return ExitCode::SUCCESS;
+            }
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            if let Some(tip) = clash_tip(&args) {
+                eprintln!("{tip}");
+            }
+            return ExitCode::from(2);
         }
     };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {

@@ -127,3 +127,11 @@ fn usage_errors_and_help() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_subcommand_used_like_a_server_command_gets_a_tip() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aegisr-cli")).args(["scan", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(message.contains("write it in upper case (`aegisr-cli SCAN ...`)"), "{message}");
+}

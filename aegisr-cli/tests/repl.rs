@@ -43,3 +43,34 @@ fn repl_completes_runs_and_exits_on_ctrl_d() {
     let saved = std::fs::read_to_string(&history).unwrap();
     assert!(saved.contains("set greeting \"hello world\"") && saved.contains("select 2"), "{saved}");
 }
+
+#[test]
+fn repl_reports_a_lost_server_and_reconnects_on_the_next_command() {
+    let server = TestServer::start();
+    let port = server.grpc.port();
+    let mut command = server.cli();
+    command.env("NO_COLOR", "1").env("TERM", "xterm").args(["-n", "1"]);
+    let mut repl = rexpect::session::spawn_command(command, Some(20_000)).unwrap();
+    let prompt = format!("127.0.0.1:{port}[1]> ");
+    repl.exp_string(&prompt).unwrap();
+    repl.send_line("set k before").unwrap();
+    repl.exp_string("OK").unwrap();
+    repl.exp_string(&prompt).unwrap();
+
+    drop(server);
+    repl.send_line("get k").unwrap();
+    repl.exp_string(&format!("127.0.0.1:{port}")).unwrap();
+    repl.exp_string("The next command reconnects").unwrap();
+    repl.exp_string("not connected> ").unwrap();
+
+    // A new server on the same port: the next command reconnects and re-selects db 1.
+    let server = TestServer::start_on(port);
+    repl.send_line("set k after").unwrap();
+    repl.exp_string("OK").unwrap();
+    repl.exp_string(&prompt).unwrap();
+    repl.send_line("get k").unwrap();
+    repl.exp_string("\"after\"").unwrap();
+    repl.send_control('d').unwrap();
+    repl.exp_eof().unwrap();
+    assert_eq!(common::stdout(&server.run(&["-n", "1", "get", "k"])), "after\n", "written in db 1");
+}

@@ -43,9 +43,14 @@ pub struct TestServer {
 impl TestServer {
     /// Starts the server on free ports; waits (30 s at most) until it is ready.
     pub fn start() -> TestServer {
+        TestServer::start_on(0)
+    }
+
+    /// Starts the server with its gRPC door on `grpc_port` (0: a free port).
+    pub fn start_on(grpc_port: u16) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut child = Command::new(server_binary())
-            .args(["--port", "0", "--grpc-port", "0", "--threads", "2", "--dir"])
+            .args(["--port", "0", "--threads", "2", "--grpc-port", &grpc_port.to_string(), "--dir"])
             .arg(dir.path())
             .env_remove("AEGISR_LOG")
             .stdout(Stdio::piped())
