@@ -1,0 +1,274 @@
+//! The command line (clap derive). `-h` is the host, as in redis-cli, so help
+//! is `--help` only.
+
+use std::ffi::OsString;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Operator subcommands vs. server commands:
+  A first word that is one of the subcommands above, written in lower case, runs that
+  subcommand. Anything else is sent to the server as a command. To send a server command
+  whose name is a subcommand, write it in upper case or put `--` before it:
+    aegisr-cli info memory        # the `info` subcommand: pretty sections
+    aegisr-cli INFO memory        # the server's INFO command, printed as it replies
+    aegisr-cli -- scan 0 COUNT 5  # the server's SCAN command
+
+Examples:
+  aegisr-cli                              # interactive REPL on 127.0.0.1:7379
+  aegisr-cli -p 7380 set greeting hello   # one command, then exit
+  aegisr-cli -n 2 --json hgetall user:1   # database 2, JSON output
+  aegisr-cli -r 5 -i 1 INCR visits        # five times, one second apart
+  printf 'set a 1\\nincr a\\n' | aegisr-cli # commands from stdin, one per line
+  aegisr-cli stat                         # a line of server stats per second
+
+Output: redis-cli's layout on a terminal (tables for tabular replies that fit; --no-table
+turns them off), --raw when stdout is not a terminal (as redis-cli; --no-raw forces the
+layout). Colours only on a terminal and when NO_COLOR is unset.
+
+Exit status: 0 on success, 1 when a reply was an error, 2 on usage or connection errors.";
+
+/// aegisr-cli: the Aegisr command-line client (a REPL, one-shot commands and operator
+/// tools) speaking gRPC.
+#[derive(Debug, Parser)]
+#[command(
+    name = "aegisr-cli",
+    version,
+    about,
+    after_long_help = AFTER_HELP,
+    after_help = "Run `aegisr-cli --help` for the subcommand rule, examples and exit status.",
+    disable_help_flag = true,
+    disable_help_subcommand = true
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+
+    /// Send the command N times (-1: forever).
+    #[arg(short = 'r', long = "repeat", value_name = "N", default_value_t = 1, allow_negative_numbers = true)]
+    pub repeat: i64,
+
+    /// Wait SECS between repeats (fractions allowed, e.g. 0.1).
+    #[arg(short = 'i', long = "interval", value_name = "SECS", default_value_t = 0.0)]
+    pub interval: f64,
+
+    #[command(subcommand)]
+    pub op: Option<Op>,
+
+    /// A server command and its arguments, e.g. `SET key value`. Without one: the REPL on a
+    /// terminal, or one command per line from stdin.
+    #[arg(value_name = "COMMAND", trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<OsString>,
+}
+
+/// Options every subcommand takes as well.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// Server host.
+    #[arg(
+        short = 'h',
+        long = "host",
+        value_name = "HOST",
+        default_value = "127.0.0.1",
+        env = "AEGISR_CLI_HOST",
+        global = true
+    )]
+    pub host: String,
+
+    /// Server gRPC port (aegisr-server --grpc-port).
+    #[arg(
+        short = 'p',
+        long = "port",
+        value_name = "PORT",
+        default_value_t = 7379,
+        env = "AEGISR_CLI_PORT",
+        global = true
+    )]
+    pub port: u16,
+
+    /// Database number.
+    #[arg(short = 'n', long = "db", value_name = "DB", default_value_t = 0, global = true)]
+    pub db: u32,
+
+    /// Seconds to wait for the connection.
+    #[arg(short = 't', long = "timeout", value_name = "SECS", default_value_t = 5.0, global = true)]
+    pub timeout: f64,
+
+    /// Print bare values (default when stdout is not a terminal).
+    #[arg(long, global = true, conflicts_with_all = ["no_raw", "csv", "json"])]
+    pub raw: bool,
+
+    /// Print redis-cli's layout even when stdout is not a terminal.
+    #[arg(long, global = true, conflicts_with_all = ["csv", "json"])]
+    pub no_raw: bool,
+
+    /// Print replies as CSV.
+    #[arg(long, global = true, conflicts_with = "json")]
+    pub csv: bool,
+
+    /// Print each reply as one JSON document.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Never print tabular replies as tables.
+    #[arg(long, global = true)]
+    pub no_table: bool,
+
+    /// Print help (see more with --help).
+    #[arg(long, action = ArgAction::Help, global = true)]
+    pub help: Option<bool>,
+}
+
+/// Operator subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Op {
+    /// Server information, section by section, aligned.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Examples:\n  aegisr-cli info\n  aegisr-cli info memory stats\n  aegisr-cli info all --json"
+    )]
+    Info {
+        /// Sections (server, clients, memory, stats, keyspace, all...); default: the default set.
+        #[arg(value_name = "SECTION")]
+        sections: Vec<String>,
+    },
+    /// Rolling server stats, a line per interval: keys, memory, clients, blocked, requests/s,
+    /// connections (like `redis-cli --stat`).
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Examples:\n  aegisr-cli stat\n  aegisr-cli stat --count 10 --every 0.5"
+    )]
+    Stat {
+        /// Stop after N lines.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// Seconds between lines.
+        #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+        every: f64,
+    },
+    /// PING round-trip latency over gRPC: live min/avg/p50/p99/max in milliseconds.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Runs until Ctrl-C, or until --count samples.\n\nExamples:\n  aegisr-cli latency\n  \
+                           aegisr-cli latency --count 1000"
+    )]
+    Latency {
+        /// Stop after N samples.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// Milliseconds between samples.
+        #[arg(long, value_name = "MS", default_value_t = 10)]
+        pause_ms: u64,
+    },
+    /// The biggest key of each type by length (STRLEN, LLEN, HLEN, SCARD, ZCARD), found with
+    /// SCAN, so the server is never blocked.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Examples:\n  aegisr-cli bigkeys\n  aegisr-cli bigkeys --pattern 'user:*' --pause 0.01"
+    )]
+    Bigkeys(ScanOpts),
+    /// The keys using the most memory (MEMORY USAGE), found with SCAN; when the server has no
+    /// MEMORY USAGE, an estimate from lengths, said so in the output.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Examples:\n  aegisr-cli memkeys\n  aegisr-cli memkeys --count 1000"
+    )]
+    Memkeys(ScanOpts),
+    /// Lists keys with SCAN (never blocking the server), one per line.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Examples:\n  aegisr-cli scan\n  aegisr-cli scan --pattern 'session:*' --type hash\n  \
+                           aegisr-cli -n 3 scan --count 1000 | wc -l"
+    )]
+    Scan {
+        #[command(flatten)]
+        opts: ScanOpts,
+        /// Only keys of this type (string, list, hash, set, zset...).
+        #[arg(long = "type", value_name = "TYPE")]
+        key_type: Option<String>,
+    },
+    /// Stops the server gracefully through the Admin Shutdown RPC.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Examples:\n  aegisr-cli shutdown\n  aegisr-cli -p 7380 shutdown --nosave"
+    )]
+    Shutdown {
+        /// Save before stopping.
+        #[arg(long, conflicts_with = "nosave")]
+        save: bool,
+        /// Do not save before stopping.
+        #[arg(long)]
+        nosave: bool,
+    },
+}
+
+/// How to walk the keyspace.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ScanOpts {
+    /// Only keys matching this glob pattern.
+    #[arg(long, value_name = "GLOB")]
+    pub pattern: Option<String>,
+    /// SCAN's COUNT hint: keys looked at per call.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub count: u32,
+    /// Seconds to sleep between SCAN calls, to go easier on a busy server.
+    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+    pub pause: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("aegisr-cli").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn lower_case_subcommand_names_are_subcommands() {
+        assert!(matches!(parse(&["info", "memory"]).op, Some(Op::Info { .. })));
+        assert!(matches!(parse(&["-p", "1", "scan", "--pattern", "a*"]).op, Some(Op::Scan { .. })));
+        let cli = parse(&["stat", "-p", "9", "--count", "2"]);
+        assert_eq!(cli.global.port, 9);
+        assert!(matches!(cli.op, Some(Op::Stat { count: Some(2), .. })));
+    }
+
+    #[test]
+    fn anything_else_is_a_server_command() {
+        let cli = parse(&["-h", "10.0.0.1", "-n", "2", "INFO", "memory"]);
+        assert!(cli.op.is_none());
+        assert_eq!(cli.global.host, "10.0.0.1");
+        assert_eq!(cli.global.db, 2);
+        assert_eq!(cli.command, ["INFO", "memory"]);
+        assert_eq!(parse(&["--", "scan", "0"]).command, ["scan", "0"]);
+        assert_eq!(parse(&["set", "k", "-1", "--raw"]).command, ["set", "k", "-1", "--raw"]);
+        assert_eq!(parse(&["get", "info"]).command, ["get", "info"]);
+        assert!(parse(&[]).command.is_empty());
+    }
+
+    #[test]
+    fn repeat_and_interval() {
+        let cli = parse(&["-r", "-1", "-i", "0.5", "incr", "x"]);
+        assert_eq!(cli.repeat, -1);
+        assert!((cli.interval - 0.5).abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn help_is_long_flag_only() {
+        let err = Cli::try_parse_from(["aegisr-cli", "--help"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::DisplayHelp);
+        let text = err.to_string();
+        assert!(text.contains("-h, --host <HOST>") && text.contains("upper case"), "{text}");
+        let err = Cli::try_parse_from(["aegisr-cli", "bigkeys", "--help"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::DisplayHelp);
+        assert!(err.to_string().contains("aegisr-cli bigkeys --pattern"));
+        assert!(Cli::try_parse_from(["aegisr-cli", "--raw", "--json", "get", "k"]).is_err());
+    }
+}
