@@ -34,6 +34,9 @@ Examples:
   # Machine-readable results and an HdrHistogram interval log for plotting
   aegisr-bench --json > result.json --hdr-log latency.hlog
 
+  # Pub/sub: 1 publisher (pipeline 16), 50 subscribers, 64 B payloads, vs another server
+  aegisr-bench --pubsub --subscribers 50 -P 16 -d 64 --test-time 5 -p 6379 --compare 127.0.0.1:6380
+
   # Same workload against two servers, alternating rounds, ratios per metric
   aegisr-bench -p 6379 --compare 127.0.0.1:6380 --rounds 3 --test-time 10
 
@@ -70,6 +73,20 @@ pub enum KeyPatternArg {
 // `-h` is the host, as in redis-benchmark; help is `--help` only.
 #[command(disable_help_flag = true)]
 pub struct Args {
+    /// Pub/sub mode: --publishers PUBLISH (pipelined by --pipeline) --data-size payloads to
+    /// one channel read by --subscribers connections; reports messages delivered per second
+    /// and publish-to-receive latency. With --compare, alternating rounds against both.
+    #[arg(long)]
+    pub pubsub: bool,
+
+    /// Publishing connections in --pubsub mode.
+    #[arg(long, default_value_t = 1)]
+    pub publishers: usize,
+
+    /// Subscribing connections in --pubsub mode.
+    #[arg(long, default_value_t = 50)]
+    pub subscribers: usize,
+
     /// Server host name or address.
     #[arg(short = 'h', short_alias = 's', long, visible_alias = "server", default_value = "127.0.0.1")]
     pub host: String,

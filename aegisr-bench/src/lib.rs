@@ -15,6 +15,7 @@
 pub mod cli;
 pub mod compare;
 pub mod grpc;
+pub mod pubsub;
 pub mod report;
 pub mod resp;
 pub mod runner;
@@ -95,6 +96,9 @@ fn check_args(args: &Args) -> anyhow::Result<()> {
         && !(rate.is_finite() && rate > 0.0)
     {
         bail!("--rate must be a positive number of requests per second");
+    }
+    if args.pubsub && (args.publishers == 0 || args.subscribers == 0) {
+        bail!("--publishers and --subscribers must be at least 1");
     }
     if args.rounds == 0 {
         bail!("--rounds must be at least 1");
@@ -202,6 +206,9 @@ fn print_output(args: &Args, text: String, json: String, csv: String) {
 /// measured before it have been printed).
 pub fn execute(args: &Args) -> anyhow::Result<()> {
     check_args(args)?;
+    if args.pubsub {
+        return run_pubsub(args);
+    }
     let workload = Arc::new(build_workload(args)?);
     let limit = match (requests_limit(args), args.test_time) {
         (Some(n), _) => Limit::Requests(n),
@@ -262,6 +269,54 @@ pub fn execute(args: &Args) -> anyhow::Result<()> {
     }
     if let Some(e) = result.error {
         bail!("{e}");
+    }
+    Ok(())
+}
+
+/// `--pubsub`: publishers and subscribers on one channel, alternating rounds against the
+/// compared server if any.
+fn run_pubsub(args: &Args) -> anyhow::Result<()> {
+    let duration = args.test_time.unwrap_or(Duration::from_secs(10));
+    let spec = |address: String| pubsub::PubSubSpec {
+        address,
+        publishers: args.publishers,
+        subscribers: args.subscribers,
+        payload: args.data_size,
+        pipeline: args.pipeline,
+        duration,
+    };
+    let targets: Vec<String> = std::iter::once(args.address()).chain(args.compare.clone()).collect();
+    let rounds = if targets.len() > 1 { args.rounds } else { 1 };
+    println!(
+        "pub/sub: {} publisher(s), pipeline {}, {} subscribers, {} B payloads, {} s per run, {rounds} round(s)",
+        args.publishers,
+        args.pipeline,
+        args.subscribers,
+        args.data_size,
+        duration.as_secs_f64()
+    );
+    println!("{}", pubsub::HEADER);
+    let mut medians: Vec<Vec<(f64, u64)>> = vec![Vec::new(); targets.len()];
+    for _ in 0..rounds {
+        for (i, address) in targets.iter().enumerate() {
+            let result = pubsub::run(&spec(address.clone()))?;
+            println!("{}", pubsub::describe(address, &result));
+            medians[i].push((result.delivered_per_sec, result.latency_us.value_at_quantile(0.99)));
+        }
+    }
+    if targets.len() > 1 {
+        let median = |v: &mut Vec<(f64, u64)>, pick: fn(&(f64, u64)) -> f64| {
+            let mut xs: Vec<f64> = v.iter().map(pick).collect();
+            xs.sort_by(f64::total_cmp);
+            xs[xs.len() / 2]
+        };
+        let (a_rate, a_p99) = (median(&mut medians[0], |x| x.0), median(&mut medians[0], |x| x.1 as f64));
+        let (b_rate, b_p99) = (median(&mut medians[1], |x| x.0), median(&mut medians[1], |x| x.1 as f64));
+        println!(
+            "medians: delivered/s {a_rate:.0} vs {b_rate:.0} (ratio {:.2}); p99 {a_p99:.0} us vs {b_p99:.0} us (ratio {:.2})",
+            a_rate / b_rate,
+            a_p99 / b_p99
+        );
     }
     Ok(())
 }
