@@ -37,6 +37,9 @@ _aegisr__cli() {
             aegisr__cli,stat)
                 cmd="aegisr__cli__subcmd__stat"
                 ;;
+            aegisr__cli,subscribe)
+                cmd="aegisr__cli__subcmd__subscribe"
+                ;;
             *)
                 ;;
         esac
@@ -44,7 +47,7 @@ _aegisr__cli() {
 
     case "${cmd}" in
         aegisr__cli)
-            opts="-h -p -n -t -r -i -V --host --port --db --timeout --raw --no-raw --csv --json --no-table --help --repeat --interval --version info stat latency bigkeys memkeys scan shutdown"
+            opts="-h -p -n -t -r -i -V --host --port --db --timeout --raw --no-raw --csv --json --no-table --help --repeat --interval --version info stat latency bigkeys memkeys scan subscribe shutdown"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -441,6 +444,64 @@ _aegisr__cli() {
                     return 0
                     ;;
                 --every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -h)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aegisr__subcmd__cli__subcmd__subscribe)
+            opts="-h -p -n -t --pattern --shard --count --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

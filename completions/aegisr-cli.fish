@@ -43,6 +43,7 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "latency" -d 'PIN
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "bigkeys" -d 'The biggest key of each type by length (STRLEN, LLEN, HLEN, SCARD, ZCARD), found with SCAN, so the server is never blocked'
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "memkeys" -d 'The keys using the most memory (MEMORY USAGE), found with SCAN; when the server has no MEMORY USAGE, an estimate from lengths, said so in the output'
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "scan" -d 'Lists keys with SCAN (never blocking the server), one per line'
+complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "subscribe" -d 'Prints messages published to channels (and patterns, shard channels) as they arrive, until Ctrl-C'
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "shutdown" -d 'Stops the server gracefully through the Admin Shutdown RPC'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand info" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand info" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
@@ -118,6 +119,19 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -l csv -d 'P
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -l json -d 'Print each reply as one JSON document'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -l no-table -d 'Never print tabular replies as tables'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -l help -d 'Print help (see more with --help)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l pattern -d 'Glob patterns of channels (PSUBSCRIBE), repeatable' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l shard -d 'Shard channels (SSUBSCRIBE), repeatable' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l count -d 'Stop after N messages' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -s h -l host -d 'Server host' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -s t -l timeout -d 'Seconds to wait for the connection' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l raw -d 'Print bare values (default when stdout is not a terminal)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l csv -d 'Print replies as CSV'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l json -d 'Print each reply as one JSON document'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l no-table -d 'Never print tabular replies as tables'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l help -d 'Print help (see more with --help)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -s n -l db -d 'Database number' -r

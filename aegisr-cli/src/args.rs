@@ -187,6 +187,27 @@ pub(crate) enum Op {
         #[arg(long = "type", value_name = "TYPE")]
         key_type: Option<String>,
     },
+    /// Prints messages published to channels (and patterns, shard channels) as they arrive,
+    /// until Ctrl-C.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Examples:\n  aegisr-cli subscribe news alerts\n  aegisr-cli subscribe --pattern 'orders.*'\n  \
+                           aegisr-cli subscribe --shard cart:{42} --count 10"
+    )]
+    Subscribe {
+        /// Channels to subscribe to.
+        #[arg(value_name = "CHANNEL")]
+        channels: Vec<String>,
+        /// Glob patterns of channels (PSUBSCRIBE), repeatable.
+        #[arg(long = "pattern", value_name = "GLOB")]
+        patterns: Vec<String>,
+        /// Shard channels (SSUBSCRIBE), repeatable.
+        #[arg(long = "shard", value_name = "CHANNEL")]
+        shard_channels: Vec<String>,
+        /// Stop after N messages.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+    },
     /// Stops the server gracefully through the Admin Shutdown RPC.
     #[command(
         disable_help_flag = true,

@@ -178,6 +178,15 @@ impl Connection {
         result.map_err(|e| self.lost(&e))
     }
 
+    /// Data.Subscribe: the stream of messages.
+    pub(crate) async fn subscribe(
+        &mut self,
+        request: aegisr_proto::v1::SubscribeRequest,
+    ) -> Result<tonic::Streaming<aegisr_proto::v1::Message>, ConnectionError> {
+        let result = self.client().await?.subscribe(request).await;
+        result.map_err(|e| self.lost(&e))
+    }
+
     /// Admin.Shutdown.
     pub(crate) async fn shutdown(&mut self, save: Option<bool>) -> Result<(), ConnectionError> {
         let result = self.client().await?.shutdown(save).await;

@@ -107,3 +107,27 @@ fn subcommands_have_help_with_examples() {
         assert!(stdout(&out).contains(&format!("aegisr-cli {sub}")), "{sub}: {}", stdout(&out));
     }
 }
+
+#[test]
+fn subscribe_prints_messages_until_its_count() {
+    let server = TestServer::start();
+    let child = server
+        .cli()
+        .args(["subscribe", "news", "--pattern", "alerts.*", "--count", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Publish until both subscriptions are live (PUBLISH replies how many received it).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while stdout(&server.run(&["pubsub", "numsub", "news"])) != "news\n1\n" {
+        assert!(std::time::Instant::now() < deadline, "the subscription never appeared");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(stdout(&server.run(&["publish", "news", "hello"])), "1\n");
+    assert_eq!(stdout(&server.run(&["publish", "alerts.fire", "run"])), "1\n");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Not a terminal: raw lines, as redis-cli prints them.
+    assert_eq!(stdout(&out), "message\nnews\nhello\npmessage\nalerts.*\nalerts.fire\nrun\n");
+}

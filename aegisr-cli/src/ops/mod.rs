@@ -1,11 +1,12 @@
 //! Operator subcommands: `info`, `stat`, `latency`, `bigkeys`, `memkeys`,
-//! `scan`, `shutdown`.
+//! `scan`, `subscribe`, `shutdown`.
 
 mod info;
 mod keys;
 mod latency;
 mod scan;
 mod stat;
+mod subscribe;
 
 use std::time::Duration;
 
@@ -24,6 +25,10 @@ pub(crate) async fn run(op: Op, connection: &mut Connection, output: &Output) ->
         Op::Bigkeys(opts) => keys::run(connection, output, &opts, keys::Measure::Length).await,
         Op::Memkeys(opts) => keys::run(connection, output, &opts, keys::Measure::Memory).await,
         Op::Scan { opts, key_type } => scan::run(connection, output, &opts, key_type.as_deref()).await,
+        Op::Subscribe { channels, patterns, shard_channels, count } => {
+            let request = aegisr_proto::v1::SubscribeRequest { channels, patterns, shard_channels };
+            subscribe::run(connection, output, request, count).await
+        }
         Op::Shutdown { save, nosave } => {
             let save = if save {
                 Some(true)
