@@ -194,3 +194,38 @@ fn sorted_set_pops_block_too() {
     assert_eq!(reply, "*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\ny\r\n$1\r\n7\r\n*2\r\n$1\r\nx\r\n$1\r\n5\r\n");
     assert_eq!(run::<Vec<String>>(&mut c, &["ZRANGE", "z", "0", "-1"]), ["w"]);
 }
+
+#[test]
+fn blocked_clients_are_served_first_come_first_served() {
+    let server = TestServer::start();
+    let clients: Vec<_> = (0..3)
+        .map(|i| {
+            let mut con = server.sync_conn();
+            let handle = std::thread::spawn(move || {
+                let got: (String, String) = run(&mut con, &["BLPOP", "queue", "0"]);
+                got.1
+            });
+            // Each blocks only after the previous one, so the order is known.
+            wait_blocked(&server, i + 1);
+            handle
+        })
+        .collect();
+    let mut c = server.sync_conn();
+    assert_eq!(run::<i64>(&mut c, &["RPUSH", "queue", "first", "second", "third"]), 3);
+    let served: Vec<String> = clients.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(served, ["first", "second", "third"]);
+
+    // One element at a time: the oldest waiter gets each.
+    let clients: Vec<_> = (0..3)
+        .map(|i| {
+            let mut con = server.sync_conn();
+            let handle = std::thread::spawn(move || run::<(String, String)>(&mut con, &["BRPOP", "q2", "0"]).1);
+            wait_blocked(&server, i + 1);
+            handle
+        })
+        .collect();
+    for (i, handle) in clients.into_iter().enumerate() {
+        run::<i64>(&mut c, &["LPUSH", "q2", &format!("item{i}")]);
+        assert_eq!(handle.join().unwrap(), format!("item{i}"));
+    }
+}

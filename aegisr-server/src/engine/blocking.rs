@@ -1,7 +1,9 @@
 //! Clients blocked on keys (BLPOP and friends). A blocked client registers a waker per
 //! key; whatever creates a key (a push to a missing list, RENAME, COPY...) wakes the
-//! clients waiting on it, who then retry their command. No polling: a blocked client costs
-//! nothing until its key appears or its timeout passes.
+//! longest-waiting client on it, who then retries its command. When that client leaves the
+//! queue (served, timed out or gone) the next one is woken to look again, so clients are
+//! served first come, first served, as in Redis. No polling: a blocked client costs nothing
+//! until its key appears or its timeout passes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -42,16 +44,14 @@ impl Waiters {
         WaitGuard { waiters: self, db, keys: keys.to_vec(), notify }
     }
 
-    /// Wakes every client waiting on `key` of `db`.
+    /// Wakes the client that has waited longest on `key` of `db`.
     pub fn signal(&self, db: usize, key: &[u8]) {
         if self.count.load(Ordering::Acquire) == 0 {
             return;
         }
         let waiting = self.waiting.lock();
-        if let Some(wakers) = waiting.get(&(db, Bytes::copy_from_slice(key))) {
-            for waker in wakers {
-                waker.notify_one();
-            }
+        if let Some(first) = waiting.get(&(db, Bytes::copy_from_slice(key))).and_then(|w| w.first()) {
+            first.notify_one();
         }
     }
 
@@ -75,6 +75,11 @@ impl Drop for WaitGuard<'_> {
             let slot = (self.db, key.clone());
             if let Some(wakers) = waiting.get_mut(&slot) {
                 wakers.retain(|w| !Arc::ptr_eq(w, &self.notify));
+                // The next in line looks again: what this client was woken for, or what
+                // is left after it was served, may be for it.
+                if let Some(next) = wakers.first() {
+                    next.notify_one();
+                }
                 if wakers.is_empty() {
                     waiting.remove(&slot);
                 }
