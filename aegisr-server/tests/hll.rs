@@ -159,3 +159,40 @@ fn wrong_types() {
     assert_eq!(run::<String>(&mut con, &["GET", "s"]), "not an hll");
     assert_eq!(fail(&mut con, &["PFADD"]), "ERR wrong number of arguments for 'pfadd' command");
 }
+
+#[test]
+fn new_values_are_sparse_until_they_outgrow_it_and_pfdebug_shows_it() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    // Redis 7.0.15's replies for the same commands.
+    assert_eq!(run::<i64>(&mut c, &["PFADD", "h", "a", "b", "c"]), 1);
+    assert_eq!(run::<String>(&mut c, &["PFDEBUG", "ENCODING", "h"]), "sparse");
+    assert_eq!(run::<String>(&mut c, &["PFDEBUG", "DECODE", "h"]), "Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603");
+    assert_eq!(run::<i64>(&mut c, &["STRLEN", "h"]), 27);
+    let regs: Vec<i64> = run(&mut c, &["PFDEBUG", "GETREG", "h"]);
+    assert_eq!((regs.len(), regs.iter().filter(|&&r| r > 0).count()), (16384, 3));
+    assert_eq!(run::<i64>(&mut c, &["PFDEBUG", "TODENSE", "h"]), 1);
+    assert_eq!(run::<i64>(&mut c, &["PFDEBUG", "TODENSE", "h"]), 0);
+    assert_eq!(run::<String>(&mut c, &["PFDEBUG", "ENCODING", "h"]), "dense");
+    assert_eq!(run::<i64>(&mut c, &["PFCOUNT", "h"]), 3);
+    assert_eq!(fail(&mut c, &["PFDEBUG", "DECODE", "h"]), "ERR HLL encoding is not sparse");
+    assert_eq!(fail(&mut c, &["PFDEBUG", "FOO", "h"]), "ERR Unknown PFDEBUG subcommand 'FOO'");
+    assert_eq!(fail(&mut c, &["PFDEBUG", "GETREG", "nokey"]), "ERR The specified key does not exist");
+    // Past hll-sparse-max-bytes the value becomes dense.
+    run::<String>(&mut c, &["CONFIG", "SET", "hll-sparse-max-bytes", "100"]);
+    let elements: Vec<String> = (0..200).map(|i| format!("e{i}")).collect();
+    let mut args = vec!["PFADD", "grow"];
+    args.extend(elements.iter().map(String::as_str));
+    run::<i64>(&mut c, &args);
+    assert_eq!(run::<String>(&mut c, &["PFDEBUG", "ENCODING", "grow"]), "dense");
+    // Merging sparse inputs keeps a sparse destination; a dense input makes it dense.
+    run::<String>(&mut c, &["CONFIG", "SET", "hll-sparse-max-bytes", "3000"]);
+    run::<i64>(&mut c, &["PFADD", "s1", "x"]);
+    run::<i64>(&mut c, &["PFADD", "s2", "y"]);
+    run::<String>(&mut c, &["PFMERGE", "m", "s1", "s2"]);
+    assert_eq!(run::<String>(&mut c, &["PFDEBUG", "ENCODING", "m"]), "sparse");
+    assert_eq!(run::<i64>(&mut c, &["PFCOUNT", "m"]), 2);
+    run::<String>(&mut c, &["PFMERGE", "m", "h"]);
+    assert_eq!(run::<String>(&mut c, &["PFDEBUG", "ENCODING", "m"]), "dense");
+    assert_eq!(run::<i64>(&mut c, &["PFCOUNT", "m"]), 5);
+}

@@ -48,6 +48,18 @@ pub const COMMANDS: &[CommandSpec] = &[
         handler: Some(pfmerge),
         ..CommandSpec::BASE
     },
+    CommandSpec {
+        name: "pfdebug",
+        arity: 3,
+        flags: Flags::WRITE.or(Flags::DENYOOM).or(Flags::ADMIN),
+        keys: KeyRange { first: 2, last: 2, step: 1 },
+        group: Group::HyperLogLog,
+        since: "2.8.9",
+        summary: "Internal commands for debugging HyperLogLog values.",
+        syntax: "subcommand key",
+        handler: Some(pfdebug),
+        ..CommandSpec::BASE
+    },
 ];
 
 fn hll_error(e: HllError) -> CommandError {
@@ -82,15 +94,67 @@ fn update_hll<R>(
     })
 }
 
+/// `hll-sparse-max-bytes`: the largest sparse value before it becomes dense.
+fn sparse_max_bytes(ctx: &Ctx<'_>) -> usize {
+    usize::try_from(ctx.server.config.i64("hll-sparse-max-bytes")).unwrap_or(0)
+}
+
+/// PFDEBUG <GETREG | DECODE | ENCODING | TODENSE> key: Redis's debugging subcommands.
+fn pfdebug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let sub = args[1].to_ascii_lowercase();
+    let key = &args[2][..];
+    let mut locked = ctx.lock(key);
+    let Some(entry) = locked.get(key) else {
+        return Err(CommandError::err("The specified key does not exist"));
+    };
+    match &sub[..] {
+        b"getreg" => {
+            let regs = data::registers(&hll_bytes(entry.value())?).map_err(hll_error)?;
+            drop(locked);
+            ctx.out.array(regs.len());
+            for r in regs {
+                ctx.out.integer(i64::from(r));
+            }
+        }
+        b"decode" => {
+            let bytes = hll_bytes(entry.value())?;
+            if !data::is_sparse(&bytes) {
+                return Err(CommandError::err("HLL encoding is not sparse"));
+            }
+            let text = data::decode_sparse(&bytes).map_err(hll_error)?;
+            drop(locked);
+            ctx.out.simple(&text);
+        }
+        b"encoding" => {
+            let sparse = data::is_sparse(&hll_bytes(entry.value())?);
+            drop(locked);
+            ctx.out.simple(if sparse { "sparse" } else { "dense" });
+        }
+        b"todense" => {
+            let converted = update_hll(entry, data::make_dense)?;
+            drop(locked);
+            ctx.out.integer(i64::from(converted));
+        }
+        _ => {
+            return Err(CommandError::err(format!(
+                "Unknown PFDEBUG subcommand '{}'",
+                String::from_utf8_lossy(&args[1])
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn pfadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1][..];
     let elements = &args[2..];
+    let sparse_max = sparse_max_bytes(ctx);
     let mut locked = ctx.lock(key);
     let changed = match locked.get(key) {
-        Some(entry) => update_hll(entry, |bytes| data::add(bytes, elements))?,
+        Some(entry) => update_hll(entry, |bytes| data::add(bytes, elements, sparse_max))?,
         None => {
-            let mut bytes = data::new_dense();
-            data::add(&mut bytes, elements).map_err(hll_error)?;
+            let mut bytes = data::new_sparse();
+            data::add(&mut bytes, elements, sparse_max).map_err(hll_error)?;
             locked.set(key, Value::Str(bytes));
             // Creating the key counts as a change, even with no elements.
             true
@@ -137,19 +201,23 @@ fn pfcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn pfmerge(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let dest = &args[1][..];
+    let sparse_max = sparse_max_bytes(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     // The destination takes part in the union, as in Redis.
     let mut max = vec![0u8; data::REGISTERS];
+    let mut any_dense = false;
     for key in &args[1..] {
         if let Some(entry) = locked.read(key) {
-            data::merge_into(&mut max, &hll_bytes(entry.value())?).map_err(hll_error)?;
+            let bytes = hll_bytes(entry.value())?;
+            any_dense |= !data::is_sparse(&bytes);
+            data::merge_into(&mut max, &bytes).map_err(hll_error)?;
         }
     }
     match locked.get(dest) {
-        Some(entry) => update_hll(entry, |bytes| data::store_registers(bytes, &max))?,
+        Some(entry) => update_hll(entry, |bytes| data::store_registers(bytes, &max, any_dense, sparse_max))?,
         None => {
-            let mut bytes = data::new_dense();
-            data::store_registers(&mut bytes, &max).map_err(hll_error)?;
+            let mut bytes = data::new_sparse();
+            data::store_registers(&mut bytes, &max, any_dense, sparse_max).map_err(hll_error)?;
             locked.set(dest, Value::Str(bytes));
         }
     }

@@ -103,6 +103,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "Hashes whose fields and values are at most this long use the compact encoding.",
     ),
     live(
+        "hll-sparse-max-bytes",
+        OptionKind::Memory { min: 0, max: 16384 },
+        "3000",
+        "Largest HyperLogLog kept in the sparse encoding (bytes, header included) before it becomes dense.",
+    ),
+    live(
         "hz",
         OptionKind::Int { min: 0, max: i32::MAX as i64 },
         "10",

@@ -3,7 +3,9 @@
 //! top bit marks it stale) followed by the registers, 16384 of 6 bits each (dense), or
 //! run-length opcodes (sparse). Elements are hashed with MurmurHash64A and Redis's seed, and
 //! counted with Redis's improved estimator, so values and counts match Redis byte for byte
-//! and number for number. This implementation reads both encodings and writes dense.
+//! and number for number. New values start sparse, as in Redis, and become dense once a
+//! register exceeds what the sparse form holds (32) or the value outgrows
+//! `hll-sparse-max-bytes`.
 
 /// Register index bits (16384 registers).
 const P: u32 = 14;
@@ -73,6 +75,81 @@ pub fn validate(bytes: &[u8]) -> Result<(), HllError> {
         return Err(HllError::Invalid);
     }
     Ok(())
+}
+
+/// Largest register value the sparse encoding can hold.
+const SPARSE_VAL_MAX: u8 = 32;
+
+/// A new, empty HyperLogLog (sparse: the header and one XZERO covering every register).
+pub fn new_sparse() -> Vec<u8> {
+    let mut v = new_header(SPARSE);
+    encode_sparse(&vec![0; REGISTERS], &mut v);
+    v
+}
+
+fn new_header(encoding: u8) -> Vec<u8> {
+    let mut v = vec![0u8; HEADER];
+    v[..4].copy_from_slice(b"HYLL");
+    v[4] = encoding;
+    v
+}
+
+/// Appends the sparse opcodes for `regs` (all at most 32) to `out`.
+fn encode_sparse(regs: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < regs.len() {
+        let value = regs[i];
+        let run = regs[i..].iter().take_while(|&&r| r == value).count();
+        i += run;
+        if value == 0 {
+            let mut left = run;
+            while left > 0 {
+                let n = left.min(REGISTERS);
+                if n > 64 {
+                    // XZERO: 01xxxxxx yyyyyyyy, length - 1 in 14 bits.
+                    out.push(0x40 | ((n - 1) >> 8) as u8);
+                    out.push(((n - 1) & 0xFF) as u8);
+                } else {
+                    // ZERO: 00xxxxxx, length - 1 in 6 bits.
+                    out.push((n - 1) as u8);
+                }
+                left -= n;
+            }
+        } else {
+            let mut left = run;
+            while left > 0 {
+                let n = left.min(4);
+                // VAL: 1vvvvvxx, value - 1 in 5 bits, length - 1 in 2 bits.
+                out.push(0x80 | ((value - 1) << 2) | (n - 1) as u8);
+                left -= n;
+            }
+        }
+    }
+}
+
+/// `bytes` (valid, either encoding) rewritten with `regs`, sparse when every register fits
+/// and the result is at most `sparse_max` bytes, dense otherwise; the cache byte is kept.
+fn rewrite(bytes: &mut Vec<u8>, regs: &[u8], sparse_max: usize) {
+    if bytes[4] == SPARSE && regs.iter().all(|&r| r <= SPARSE_VAL_MAX) {
+        let mut sparse = new_header(SPARSE);
+        sparse[5..HEADER].copy_from_slice(&bytes[5..HEADER]);
+        encode_sparse(regs, &mut sparse);
+        if sparse.len() <= sparse_max {
+            *bytes = sparse;
+            return;
+        }
+    }
+    let mut dense = new_dense();
+    dense[5..HEADER].copy_from_slice(&bytes[5..HEADER]);
+    for (i, r) in regs.iter().enumerate().filter(|(_, r)| **r != 0) {
+        dense_set(&mut dense[HEADER..], i, *r);
+    }
+    *bytes = dense;
+}
+
+/// Whether a valid HyperLogLog is sparse.
+pub fn is_sparse(bytes: &[u8]) -> bool {
+    bytes.get(4) == Some(&SPARSE)
 }
 
 /// A new, empty HyperLogLog (dense).
@@ -157,27 +234,65 @@ fn invalidate_cache(bytes: &mut [u8]) {
     bytes[15] |= 0x80;
 }
 
-/// PFADD of several elements: raises registers (converting to dense when needed) and
-/// returns whether any register changed. `bytes` must be valid.
-pub fn add(bytes: &mut Vec<u8>, elements: &[impl AsRef<[u8]>]) -> Result<bool, HllError> {
+/// PFADD of several elements: raises registers and returns whether any changed. A sparse
+/// value stays sparse while it can (see [`rewrite`]). `bytes` must be valid.
+pub fn add(bytes: &mut Vec<u8>, elements: &[impl AsRef<[u8]>], sparse_max: usize) -> Result<bool, HllError> {
     let mut changed = false;
-    for element in elements {
-        let (index, rank) = register_and_rank(element.as_ref());
-        if bytes[4] == DENSE {
+    if bytes[4] == DENSE {
+        for element in elements {
+            let (index, rank) = register_and_rank(element.as_ref());
             if dense_get(&bytes[HEADER..], index) < rank {
                 dense_set(&mut bytes[HEADER..], index, rank);
                 changed = true;
             }
-        } else if registers(bytes)?[index] < rank {
-            to_dense(bytes)?;
-            dense_set(&mut bytes[HEADER..], index, rank);
-            changed = true;
+        }
+    } else {
+        let mut regs = registers(bytes)?;
+        for element in elements {
+            let (index, rank) = register_and_rank(element.as_ref());
+            if regs[index] < rank {
+                regs[index] = rank;
+                changed = true;
+            }
+        }
+        if changed {
+            rewrite(bytes, &regs, sparse_max);
         }
     }
     if changed {
         invalidate_cache(bytes);
     }
     Ok(changed)
+}
+
+/// Converts to dense (PFDEBUG TODENSE); true when it was sparse.
+pub fn make_dense(bytes: &mut Vec<u8>) -> Result<bool, HllError> {
+    let was_sparse = is_sparse(bytes);
+    to_dense(bytes)?;
+    Ok(was_sparse)
+}
+
+/// The sparse opcodes in Redis's PFDEBUG DECODE notation: `z:<len>`, `Z:<len>`, `v:<value>,<len>`.
+pub fn decode_sparse(bytes: &[u8]) -> Result<String, HllError> {
+    validate(bytes)?;
+    let body = &bytes[HEADER..];
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < body.len() {
+        let op = body[i];
+        if op & 0xC0 == 0 {
+            out.push(format!("z:{}", usize::from(op & 0x3F) + 1));
+            i += 1;
+        } else if op & 0xC0 == 0x40 {
+            let low = *body.get(i + 1).ok_or(HllError::Corrupted)?;
+            out.push(format!("Z:{}", ((usize::from(op & 0x3F) << 8) | usize::from(low)) + 1));
+            i += 2;
+        } else {
+            out.push(format!("v:{},{}", ((op >> 2) & 0x1F) + 1, (op & 0x03) + 1));
+            i += 1;
+        }
+    }
+    Ok(out.join(" "))
 }
 
 /// Raises the registers of `max` to those of `bytes` (PFMERGE, multi-key PFCOUNT).
@@ -188,12 +303,14 @@ pub fn merge_into(max: &mut [u8], bytes: &[u8]) -> Result<(), HllError> {
     Ok(())
 }
 
-/// Writes `regs` into a (valid) HyperLogLog, made dense, and marks its cache stale.
-pub fn store_registers(bytes: &mut Vec<u8>, regs: &[u8]) -> Result<(), HllError> {
-    to_dense(bytes)?;
-    for (i, r) in regs.iter().enumerate() {
-        dense_set(&mut bytes[HEADER..], i, *r);
+/// Writes `regs` into a (valid) HyperLogLog and marks its cache stale: dense when `dense`
+/// (PFMERGE with a dense input, as Redis 7.0), else kept sparse while it can be.
+pub fn store_registers(bytes: &mut Vec<u8>, regs: &[u8], dense: bool, sparse_max: usize) -> Result<(), HllError> {
+    validate(bytes)?;
+    if dense {
+        to_dense(bytes)?;
     }
+    rewrite(bytes, regs, sparse_max);
     invalidate_cache(bytes);
     Ok(())
 }
@@ -282,8 +399,9 @@ mod tests {
         let mut v = b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\0".to_vec();
         v.extend_from_slice(&[0x7f, 0xff]);
         assert_eq!(estimate(&registers(&v).unwrap()), 0);
-        assert!(add(&mut v, &[b"a"]).unwrap());
-        assert_eq!(v.len(), DENSE_LEN);
+        assert_eq!(new_sparse(), v, "a new value is Redis's empty sparse value");
+        assert!(add(&mut v, &[b"a"], 3000).unwrap());
+        assert!(is_sparse(&v), "a small value stays sparse");
         assert_eq!(estimate(&registers(&v).unwrap()), 1);
         assert_eq!(registers(b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\0\x01"), Err(HllError::Corrupted));
         assert_eq!(validate(b"HYLL"), Err(HllError::Invalid));
@@ -292,13 +410,53 @@ mod tests {
     #[test]
     fn counts_match_redis() {
         // Values from Redis 7.0.15.
-        let mut v = new_dense();
-        let letters: Vec<String> = ('a'..='z').map(String::from).collect();
-        add(&mut v, &letters).unwrap();
-        assert_eq!(estimate(&registers(&v).unwrap()), 25);
-        let mut v = new_dense();
-        let elements: Vec<String> = (0..10_000).map(|i| format!("element:{i}")).collect();
-        add(&mut v, &elements).unwrap();
-        assert_eq!(estimate(&registers(&v).unwrap()), 10017);
+        for mut v in [new_dense(), new_sparse()] {
+            let letters: Vec<String> = ('a'..='z').map(String::from).collect();
+            add(&mut v, &letters, 3000).unwrap();
+            assert_eq!(estimate(&registers(&v).unwrap()), 25);
+        }
+        for mut v in [new_dense(), new_sparse()] {
+            let elements: Vec<String> = (0..10_000).map(|i| format!("element:{i}")).collect();
+            add(&mut v, &elements, 3000).unwrap();
+            assert_eq!(estimate(&registers(&v).unwrap()), 10017);
+            assert!(!is_sparse(&v), "10,000 elements outgrow 3000 sparse bytes");
+        }
+    }
+
+    #[test]
+    fn sparse_opcodes_match_redis() {
+        // PFADD h a b c on Redis 7.0.15: PFDEBUG DECODE and STRLEN.
+        let mut v = new_sparse();
+        add(&mut v, &[b"a", b"b", b"c"], 3000).unwrap();
+        assert_eq!(decode_sparse(&v).unwrap(), "Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603");
+        assert_eq!(v.len(), 27);
+        // Short zero runs use ZERO, long ones XZERO; runs of a value are split by 4.
+        let mut regs = vec![0u8; REGISTERS];
+        regs[10..16].fill(5);
+        regs[80] = 32;
+        let mut out = Vec::new();
+        encode_sparse(&regs, &mut out);
+        let mut with_header = new_header(SPARSE);
+        with_header.extend_from_slice(&out);
+        assert_eq!(decode_sparse(&with_header).unwrap(), "z:10 v:5,4 v:5,2 z:64 v:32,1 Z:16303");
+        assert_eq!(registers(&with_header).unwrap(), regs);
+    }
+
+    #[test]
+    fn a_register_over_32_or_a_long_value_makes_it_dense() {
+        let mut v = new_sparse();
+        let mut regs = vec![0u8; REGISTERS];
+        regs[7] = 33;
+        rewrite(&mut v, &regs, 3000);
+        assert!(!is_sparse(&v));
+        assert_eq!(registers(&v).unwrap(), regs);
+        let mut v = new_sparse();
+        let regs: Vec<u8> = (0..REGISTERS).map(|i| (i % 3) as u8).collect();
+        rewrite(&mut v, &regs, 3000);
+        assert!(!is_sparse(&v), "alternating values need more than 3000 bytes");
+        let mut v = new_sparse();
+        rewrite(&mut v, &regs, 32768);
+        assert!(is_sparse(&v));
+        assert_eq!(registers(&v).unwrap(), regs);
     }
 }
