@@ -164,7 +164,7 @@ pub fn update_typed<T: Typed, R>(entry: &mut Entry, change: impl FnOnce(&mut T) 
 /// Runs one command (name first) and writes its reply, or its error, into `ctx.out`.
 /// Returns the command that ran, for statistics.
 pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec> {
-    let started = std::time::Instant::now();
+    let started = metrics::clock::now();
     let resolved = resolve(args);
     if ctx.session.multi.is_some() && transaction::queue(ctx, args, &resolved) {
         return resolved.ok();

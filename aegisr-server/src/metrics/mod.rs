@@ -2,6 +2,7 @@
 //! Prometheus endpoint. The dispatcher records each command here; INFO, SLOWLOG, LATENCY,
 //! `/metrics` and the Admin gRPC stream read it.
 
+pub mod clock;
 pub mod commands;
 pub mod cpu;
 pub mod errors;
@@ -11,7 +12,6 @@ pub mod prometheus;
 pub mod slowlog;
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -23,11 +23,22 @@ use crate::commands::table::{self, CommandSpec, Flags};
 use crate::commands::Ctx;
 
 /// The node's observability state.
-#[derive(Default)]
 pub struct Metrics {
     pub commands: CommandStats,
     pub errors: ErrorStats,
     pub slowlog: SlowLog,
+    clock: clock::Rate,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            commands: CommandStats::default(),
+            errors: ErrorStats::default(),
+            slowlog: SlowLog::default(),
+            clock: clock::Rate::measure(),
+        }
+    }
 }
 
 impl Metrics {
@@ -48,9 +59,9 @@ pub enum Ended<'e> {
 }
 
 /// Records one command that ran (or was refused) on this thread, `started` being when the
-/// dispatcher got it. Costs one clock read and a few thread-local stores; the slow log is
+/// dispatcher got it (`clock::now()`). Costs one clock read and a few thread-local stores; the slow log is
 /// touched only by slow commands.
-pub fn record(ctx: &Ctx<'_>, args: &[Bytes], spec: Option<&'static CommandSpec>, ended: Ended<'_>, started: Instant) {
+pub fn record(ctx: &Ctx<'_>, args: &[Bytes], spec: Option<&'static CommandSpec>, ended: Ended<'_>, started: clock::Stamp) {
     let metrics = &ctx.server.metrics;
     let (outcome, error) = match ended {
         Ended::Ran => (Outcome::Ok, None),
@@ -64,7 +75,7 @@ pub fn record(ctx: &Ctx<'_>, args: &[Bytes], spec: Option<&'static CommandSpec>,
     let spec = spec.or_else(|| if outcome == Outcome::Rejected { rejected_spec(args) } else { None });
     let Some(spec) = spec else { return };
     let Some(index) = commands::index_of(spec) else { return };
-    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let nanos = metrics.clock.elapsed_nanos(started);
     metrics.commands.record(index, nanos, outcome);
     if outcome == Outcome::Rejected {
         return;
