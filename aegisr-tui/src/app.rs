@@ -83,7 +83,11 @@ pub enum Mode {
     /// Typing the filter after `/`.
     Filter,
     /// Asking before killing a client.
-    Confirm { node: usize, id: u64, addr: String },
+    Confirm {
+        node: usize,
+        id: u64,
+        addr: String,
+    },
 }
 
 /// What the caller must do after a key.

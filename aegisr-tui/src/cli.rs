@@ -4,10 +4,15 @@ use clap::Parser;
 
 /// A live console for Aegisr nodes, over their Admin gRPC service.
 #[derive(Debug, Parser)]
-#[command(name = "aegisr-tui", version, about, after_help = "\
+#[command(
+    name = "aegisr-tui",
+    version,
+    about,
+    after_help = "\
 Keys: Tab/Shift-Tab or 1-5 views, Left/Right node, Up/Down row, s sort, / filter,
       k kill client (Clients view), ? help, q quit.
-Example: aegisr-tui 127.0.0.1:7379 127.0.0.1:7380")]
+Example: aegisr-tui 127.0.0.1:7379 127.0.0.1:7380"
+)]
 pub struct Args {
     /// gRPC addresses of the nodes (host:port or http://host:port).
     #[arg(required = true, value_name = "HOST:PORT")]

@@ -22,7 +22,11 @@ fn bold() -> Style {
 }
 
 fn selected(app: &App) -> Style {
-    if app.color { Style::default().bg(Color::Blue).fg(Color::White) } else { Style::default().add_modifier(Modifier::REVERSED) }
+    if app.color {
+        Style::default().bg(Color::Blue).fg(Color::White)
+    } else {
+        Style::default().add_modifier(Modifier::REVERSED)
+    }
 }
 
 /// Draws the whole screen.
@@ -63,7 +67,10 @@ fn status_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
 /// `addr  UP|DOWN` as a block title.
 fn node_title<'a>(app: &App, node: &'a Node) -> Line<'a> {
     let (state, color) = if node.up { ("UP", Color::Green) } else { ("DOWN", Color::Red) };
-    let mut spans = vec![Span::styled(format!(" {} ", node.addr), bold()), Span::styled(state, fg(app, color).add_modifier(Modifier::BOLD))];
+    let mut spans = vec![
+        Span::styled(format!(" {} ", node.addr), bold()),
+        Span::styled(state, fg(app, color).add_modifier(Modifier::BOLD)),
+    ];
     if let Some(error) = &node.error {
         spans.push(Span::styled(format!(" {error} "), fg(app, Color::Red)));
     }
@@ -85,8 +92,7 @@ fn overview(frame: &mut Frame<'_>, app: &App, area: Rect) {
             frame.render_widget(Paragraph::new(text), inner);
             continue;
         };
-        let [line1, line2, spark, gauge] =
-            Layout::vertical([Constraint::Length(1); 4]).areas(inner);
+        let [line1, line2, spark, gauge] = Layout::vertical([Constraint::Length(1); 4]).areas(inner);
         let keys: u64 = s.keyspace.iter().map(|d| d.keys).sum();
         frame.render_widget(
             Paragraph::new(format!(
@@ -115,7 +121,15 @@ fn overview(frame: &mut Frame<'_>, app: &App, area: Rect) {
         frame.render_widget(Sparkline::default().data(&history[start..]).style(fg(app, Color::Cyan)), spark);
         let (ratio, label) = if s.maxmemory > 0 {
             let ratio = (s.used_memory as f64 / s.maxmemory as f64).clamp(0.0, 1.0);
-            (ratio, format!("memory {} / {} ({:.0}%)", format::bytes(s.used_memory), format::bytes(s.maxmemory), ratio * 100.0))
+            (
+                ratio,
+                format!(
+                    "memory {} / {} ({:.0}%)",
+                    format::bytes(s.used_memory),
+                    format::bytes(s.maxmemory),
+                    ratio * 100.0
+                ),
+            )
         } else {
             (0.0, format!("memory {} (no maxmemory)", format::bytes(s.used_memory)))
         };

@@ -105,7 +105,10 @@ fn wait_for(session: &mut expectrl::Session, screen: &mut vt100::Parser, wanted:
 #[test]
 fn console_shows_a_live_node_and_a_dead_one() {
     let server = start_server();
-    resp(server.resp, &[&["SET", "a", "1"], &["SET", "b", "2"], &["SET", "c", "3", "EX", "100"], &["CLIENT", "SETNAME", "x"]]);
+    resp(
+        server.resp,
+        &[&["SET", "a", "1"], &["SET", "b", "2"], &["SET", "c", "3", "EX", "100"], &["CLIENT", "SETNAME", "x"]],
+    );
     // A port with nothing listening: that node shows DOWN.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_aegisr-tui"));

@@ -29,8 +29,25 @@ fn stats() -> NodeStats {
         keyspace_misses: 2,
         keyspace: vec![DbStats { db: 0, keys: 4242, expires: 17 }, DbStats { db: 3, keys: 5, expires: 0 }],
         commands: vec![
-            CommandStats { name: "get".into(), calls: 900, usec: 1800, ops_per_sec: 9000.0, p50_usec: 2.0, p99_usec: 9.0, ..Default::default() },
-            CommandStats { name: "set".into(), calls: 100, usec: 5000, ops_per_sec: 1000.0, p50_usec: 40.0, p99_usec: 90.0, failed_calls: 3, ..Default::default() },
+            CommandStats {
+                name: "get".into(),
+                calls: 900,
+                usec: 1800,
+                ops_per_sec: 9000.0,
+                p50_usec: 2.0,
+                p99_usec: 9.0,
+                ..Default::default()
+            },
+            CommandStats {
+                name: "set".into(),
+                calls: 100,
+                usec: 5000,
+                ops_per_sec: 1000.0,
+                p50_usec: 40.0,
+                p99_usec: 90.0,
+                failed_calls: 3,
+                ..Default::default()
+            },
             CommandStats { name: "config|get".into(), calls: 1, usec: 10, ..Default::default() },
         ],
         ..Default::default()
@@ -57,8 +74,26 @@ fn app(color: bool) -> App {
     app.apply(Update::Clients(
         0,
         vec![
-            ClientInfo { id: 5, addr: "127.0.0.1:40001".into(), name: "worker".into(), age_seconds: 90, idle_seconds: 2, db: 0, last_command: "get".into(), line: String::new() },
-            ClientInfo { id: 9, addr: "127.0.0.1:40002".into(), name: "batch".into(), age_seconds: 30, idle_seconds: 20, db: 3, last_command: "set".into(), line: String::new() },
+            ClientInfo {
+                id: 5,
+                addr: "127.0.0.1:40001".into(),
+                name: "worker".into(),
+                age_seconds: 90,
+                idle_seconds: 2,
+                db: 0,
+                last_command: "get".into(),
+                line: String::new(),
+            },
+            ClientInfo {
+                id: 9,
+                addr: "127.0.0.1:40002".into(),
+                name: "batch".into(),
+                age_seconds: 30,
+                idle_seconds: 20,
+                db: 3,
+                last_command: "set".into(),
+                line: String::new(),
+            },
         ],
     ));
     app

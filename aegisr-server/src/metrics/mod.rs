@@ -19,8 +19,8 @@ pub use commands::{CommandStats, CommandTotals, Outcome};
 pub use errors::ErrorStats;
 pub use slowlog::{SlowEntry, SlowLog};
 
-use crate::commands::table::{self, CommandSpec, Flags};
 use crate::commands::Ctx;
+use crate::commands::table::{self, CommandSpec, Flags};
 
 /// The node's observability state.
 pub struct Metrics {
@@ -61,7 +61,13 @@ pub enum Ended<'e> {
 /// Records one command that ran (or was refused) on this thread, `started` being when the
 /// dispatcher got it (`clock::now()`). Costs one clock read and a few thread-local stores; the slow log is
 /// touched only by slow commands.
-pub fn record(ctx: &Ctx<'_>, args: &[Bytes], spec: Option<&'static CommandSpec>, ended: Ended<'_>, started: clock::Stamp) {
+pub fn record(
+    ctx: &Ctx<'_>,
+    args: &[Bytes],
+    spec: Option<&'static CommandSpec>,
+    ended: Ended<'_>,
+    started: clock::Stamp,
+) {
     let metrics = &ctx.server.metrics;
     let (outcome, error) = match ended {
         Ended::Ran => (Outcome::Ok, None),

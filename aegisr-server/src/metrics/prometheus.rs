@@ -57,7 +57,12 @@ pub fn render(server: &Server) -> String {
     out.single("aegisr_worker_threads", "gauge", "Worker threads serving clients.", server.threads);
     out.single("aegisr_shards", "gauge", "Keyspace shards.", server.keyspace.shard_count());
     out.single("aegisr_connected_clients", "gauge", "Clients connected now.", server.clients.len());
-    out.single("aegisr_blocked_clients", "gauge", "Clients waiting in a blocking command.", counter(&stats.blocked_clients));
+    out.single(
+        "aegisr_blocked_clients",
+        "gauge",
+        "Clients waiting in a blocking command.",
+        counter(&stats.blocked_clients),
+    );
     out.single(
         "aegisr_connections_received_total",
         "counter",
@@ -76,7 +81,12 @@ pub fn render(server: &Server) -> String {
         "Commands processed, all kinds.",
         counter(&stats.total_commands_processed),
     );
-    out.single("aegisr_net_input_bytes_total", "counter", "Bytes read from clients.", counter(&stats.total_net_input_bytes));
+    out.single(
+        "aegisr_net_input_bytes_total",
+        "counter",
+        "Bytes read from clients.",
+        counter(&stats.total_net_input_bytes),
+    );
     out.single(
         "aegisr_net_output_bytes_total",
         "counter",
@@ -116,7 +126,11 @@ pub fn render(server: &Server) -> String {
     for c in &commands {
         out.sample("aegisr_commands_total", &[("cmd", c.name)], c.calls);
     }
-    out.header("aegisr_command_errors_total", "counter", "Commands that failed (ran, replied an error) or were rejected (refused before running).");
+    out.header(
+        "aegisr_command_errors_total",
+        "counter",
+        "Commands that failed (ran, replied an error) or were rejected (refused before running).",
+    );
     for c in &commands {
         out.sample("aegisr_command_errors_total", &[("cmd", c.name), ("kind", "failed")], c.failed);
         out.sample("aegisr_command_errors_total", &[("cmd", c.name), ("kind", "rejected")], c.rejected);

@@ -226,7 +226,9 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("slowlog_len".into(), server.metrics.slowlog.len().to_string()),
             ];
             if per_shard.len() <= MAX_SHARD_LINES {
-                fields.extend(per_shard.iter().enumerate().map(|(i, keys)| (format!("shard{i}").into(), format!("keys={keys}"))));
+                fields.extend(
+                    per_shard.iter().enumerate().map(|(i, keys)| (format!("shard{i}").into(), format!("keys={keys}"))),
+                );
             }
             fields
         }
