@@ -130,8 +130,18 @@ fn slowlog_captures_slow_commands() {
     let server = TestServer::start();
     let mut con = server.sync_conn();
     // The default threshold (10 ms) lets quick commands through.
+    assert_eq!(
+        run::<Vec<String>>(&mut con, &["CONFIG", "GET", "slowlog-*"]),
+        ["slowlog-log-slower-than", "10000", "slowlog-max-len", "128"]
+    );
     run::<()>(&mut con, &["SET", "quick", "v"]);
-    assert_eq!(run::<i64>(&mut con, &["SLOWLOG", "LEN"]), 0);
+    let logged: Vec<Vec<Value>> = run(&mut con, &["SLOWLOG", "GET", "-1"]);
+    assert!(!logged.iter().any(|e| e[3]
+        == Value::Array(vec![
+            Value::BulkString(b"SET".to_vec()),
+            Value::BulkString(b"quick".to_vec()),
+            Value::BulkString(b"v".to_vec())
+        ])));
 
     run::<()>(&mut con, &["CLIENT", "SETNAME", "slowpoke"]);
     run::<()>(&mut con, &["CONFIG", "SET", "slowlog-log-slower-than", "0"]);

@@ -31,6 +31,11 @@ static INDEX: LazyLock<Index> = LazyLock::new(|| {
     Index { specs, by_address }
 });
 
+/// Builds the command index (done at start, not on the first command).
+pub fn prepare() {
+    LazyLock::force(&INDEX);
+}
+
 /// The position of `spec` in the statistics.
 pub fn index_of(spec: &'static CommandSpec) -> Option<usize> {
     INDEX.by_address.get(&(std::ptr::from_ref(spec) as usize)).copied()

