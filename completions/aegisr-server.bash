@@ -23,7 +23,7 @@ _aegisr__server() {
 
     case "${cmd}" in
         aegisr__server)
-            opts="-h -V --config --bind --port --grpc-port --dir --threads --shards --databases --maxclients --timeout --hz --proto-max-bulk-len --client-query-buffer-limit --loglevel --help --version"
+            opts="-h -V --config --bind --port --grpc-port --metrics-port --dir --threads --shards --databases --maxclients --timeout --hz --proto-max-bulk-len --client-query-buffer-limit --loglevel --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -42,6 +42,10 @@ _aegisr__server() {
                     return 0
                     ;;
                 --grpc-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

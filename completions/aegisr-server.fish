@@ -2,6 +2,7 @@ complete -c aegisr-server -l config -d 'TOML file with options by their Redis na
 complete -c aegisr-server -l bind -d 'Addresses to listen on, space separated [default: 127.0.0.1]' -r
 complete -c aegisr-server -l port -d 'RESP port; 0 picks a free port [default: 6379]' -r
 complete -c aegisr-server -l grpc-port -d 'gRPC port (Data and Admin services); 0 picks a free port [default: 7379]' -r
+complete -c aegisr-server -l metrics-port -d 'HTTP port of /metrics, /healthz and /readyz; 0 picks a free port, -1 turns it off [default: 9379]' -r
 complete -c aegisr-server -l dir -d 'Data directory [default: ./aegisr-data]' -r
 complete -c aegisr-server -l threads -d 'Worker threads; 0 means one per core [default: 0]' -r
 complete -c aegisr-server -l shards -d 'Keyspace shards, a power of two; 0 picks 16 per worker thread [default: 0]' -r

@@ -47,7 +47,7 @@ impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(server_binary())
-            .args(["--port", "0", "--grpc-port", "0", "--threads", "1", "--dir"])
+            .args(["--port", "0", "--grpc-port", "0", "--metrics-port", "-1", "--threads", "1", "--dir"])
             .arg(dir.path())
             .env_remove("AEGISR_LOG")
             .stdout(Stdio::piped())

@@ -4,8 +4,9 @@ use bytes::Bytes;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::v1::{
-    Command, InfoReply, InfoRequest, Message, Reply, ShutdownRequest, SubscribeRequest, admin_client::AdminClient,
-    data_client::DataClient, shutdown_request::Save,
+    ClientInfo, ClientsRequest, Command, ConfigGetRequest, ConfigSetRequest, InfoReply, InfoRequest, Message,
+    NodeStats, Reply, ShutdownRequest, SlowLogReply, SlowLogRequest, SubscribeRequest, WatchStatsRequest,
+    admin_client::AdminClient, data_client::DataClient, shutdown_request::Save,
 };
 
 /// Errors returned by [`Client`].
@@ -106,6 +107,36 @@ impl Client {
         };
         let request = ShutdownRequest { save: save.into() };
         self.admin.shutdown(request).await?;
+        Ok(())
+    }
+
+    /// Streams the node's figures every `interval_ms` (0: every second) until dropped.
+    pub async fn watch_stats(&mut self, interval_ms: u32) -> Result<tonic::Streaming<NodeStats>, ClientError> {
+        Ok(self.admin.watch_stats(WatchStatsRequest { interval_ms }).await?.into_inner())
+    }
+
+    /// The newest `count` slow log entries (0: all), emptying the log after when `reset`.
+    pub async fn slowlog(&mut self, count: u32, reset: bool) -> Result<SlowLogReply, ClientError> {
+        Ok(self.admin.slow_log(SlowLogRequest { count, reset }).await?.into_inner())
+    }
+
+    /// The connected clients (CLIENT LIST).
+    pub async fn clients(&mut self) -> Result<Vec<ClientInfo>, ClientError> {
+        Ok(self.admin.clients(ClientsRequest {}).await?.into_inner().clients)
+    }
+
+    /// The options whose names match any of the glob `patterns` (CONFIG GET).
+    pub async fn config_get(&mut self, patterns: &[&str]) -> Result<Vec<(String, String)>, ClientError> {
+        let request = ConfigGetRequest { patterns: patterns.iter().map(|p| (*p).to_owned()).collect() };
+        let mut values: Vec<_> = self.admin.config_get(request).await?.into_inner().values.into_iter().collect();
+        values.sort();
+        Ok(values)
+    }
+
+    /// Sets options, all or none (CONFIG SET); a refusal is an `InvalidArgument` status.
+    pub async fn config_set(&mut self, values: &[(&str, &str)]) -> Result<(), ClientError> {
+        let values = values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        self.admin.config_set(ConfigSetRequest { values }).await?;
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use aegisr_proto::v1::admin_server::{Admin, AdminServer};
 use aegisr_proto::v1::data_server::{Data, DataServer};
 use aegisr_proto::v1::shutdown_request::Save;
-use aegisr_proto::v1::{InfoRequest, InfoSection, ShutdownReply, ShutdownRequest};
+use aegisr_proto::v1::{self, InfoRequest, InfoSection, ShutdownReply, ShutdownRequest};
 use aegisr_proto::{Bytes, Client, ClientError, Command, InfoReply, Message, Reply, SubscribeRequest};
 use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
@@ -76,6 +76,38 @@ impl Admin for Echo {
     async fn shutdown(&self, request: Request<ShutdownRequest>) -> Result<Response<ShutdownReply>, Status> {
         let _ = self.shutdown.send(request.into_inner().save);
         Ok(Response::new(ShutdownReply {}))
+    }
+
+    type WatchStatsStream = BoxStream<v1::NodeStats>;
+
+    /// Two messages, the uptime counting the interval.
+    async fn watch_stats(
+        &self,
+        request: Request<v1::WatchStatsRequest>,
+    ) -> Result<Response<Self::WatchStatsStream>, Status> {
+        let interval = u64::from(request.into_inner().interval_ms);
+        let stats = (1..=2).map(move |i| Ok(v1::NodeStats { uptime_seconds: i * interval, ..Default::default() }));
+        Ok(Response::new(Box::pin(futures_util::stream::iter(stats))))
+    }
+
+    async fn slow_log(&self, request: Request<v1::SlowLogRequest>) -> Result<Response<v1::SlowLogReply>, Status> {
+        Ok(Response::new(v1::SlowLogReply { entries: Vec::new(), len: u64::from(request.into_inner().count) }))
+    }
+
+    async fn clients(&self, _request: Request<v1::ClientsRequest>) -> Result<Response<v1::ClientsReply>, Status> {
+        Ok(Response::new(v1::ClientsReply { clients: vec![v1::ClientInfo { id: 1, ..Default::default() }] }))
+    }
+
+    async fn config_get(&self, request: Request<v1::ConfigGetRequest>) -> Result<Response<v1::ConfigGetReply>, Status> {
+        let values = request.into_inner().patterns.into_iter().map(|p| (p, "1".to_owned())).collect();
+        Ok(Response::new(v1::ConfigGetReply { values }))
+    }
+
+    async fn config_set(&self, request: Request<v1::ConfigSetRequest>) -> Result<Response<v1::ConfigSetReply>, Status> {
+        if request.into_inner().values.contains_key("bad") {
+            return Err(Status::invalid_argument("ERR bad"));
+        }
+        Ok(Response::new(v1::ConfigSetReply {}))
     }
 }
 
@@ -164,5 +196,25 @@ async fn subscribe_info_and_shutdown() {
     for (save, expected) in [(None, Save::Default), (Some(true), Save::Save), (Some(false), Save::Nosave)] {
         client.shutdown(save).await.unwrap();
         assert_eq!(rx.recv().await, Some(expected as i32));
+    }
+}
+
+#[tokio::test]
+async fn admin_stats_slowlog_clients_and_config() {
+    let (addr, _rx) = start().await;
+    let mut client = Client::connect(addr).await.unwrap();
+    let mut stream = client.watch_stats(250).await.unwrap();
+    let mut uptimes = Vec::new();
+    while let Some(stats) = stream.message().await.unwrap() {
+        uptimes.push(stats.uptime_seconds);
+    }
+    assert_eq!(uptimes, [250, 500]);
+    assert_eq!(client.slowlog(7, false).await.unwrap().len, 7);
+    assert_eq!(client.clients().await.unwrap()[0].id, 1);
+    assert_eq!(client.config_get(&["b", "a"]).await.unwrap(), [("a".into(), "1".into()), ("b".into(), "1".into())]);
+    client.config_set(&[("hz", "20")]).await.unwrap();
+    match client.config_set(&[("bad", "1")]).await.unwrap_err() {
+        ClientError::Status(s) => assert_eq!(s.code(), tonic::Code::InvalidArgument),
+        other => panic!("unexpected {other:?}"),
     }
 }

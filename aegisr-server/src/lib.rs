@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod engine;
 pub mod grpc;
+pub mod metrics;
 pub mod pubsub;
 pub mod reply;
 pub mod resp;

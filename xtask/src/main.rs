@@ -15,7 +15,12 @@ use clap_complete::Shell;
 /// Every generated file: its path from the workspace root and its contents.
 fn generate() -> anyhow::Result<Vec<(PathBuf, Vec<u8>)>> {
     let mut files = Vec::new();
-    for command in [aegisr_cli::command(), aegisr_server::config::Cli::command()] {
+    for command in [
+        aegisr_cli::command(),
+        aegisr_server::config::Cli::command(),
+        aegisr_bench::cli::Args::command(),
+        aegisr_tui::cli::Args::command(),
+    ] {
         files.extend(man_pages(command.clone())?);
         files.extend(completions(command));
     }

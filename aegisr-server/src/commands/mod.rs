@@ -13,6 +13,7 @@ mod hash;
 mod hll;
 mod keys;
 mod list;
+mod observe;
 mod pubsub;
 mod server;
 mod set;
@@ -30,6 +31,7 @@ pub use errors::{CommandError, CommandResult};
 use table::CommandSpec;
 
 use crate::engine::{Entry, Locked, Tx};
+use crate::metrics;
 use crate::reply::{Protocol, ReplySink};
 use crate::server::{ClientHandle, Server};
 use crate::types::{Typed, ValueRef};
@@ -170,19 +172,30 @@ pub fn update_typed<T: Typed, R>(entry: &mut Entry, change: impl FnOnce(&mut T) 
 /// Runs one command (name first) and writes its reply, or its error, into `ctx.out`.
 /// Returns the command that ran, for statistics.
 pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec> {
+    let started = metrics::clock::now();
     let resolved = resolve(args);
     if ctx.session.multi.is_some() && transaction::queue(ctx, args, &resolved) {
         return resolved.ok();
     }
-    let (spec, result) = match resolved {
+    let (spec, result, ran) = match resolved {
         Ok(spec) => match pubsub::allowed_while_subscribed(ctx.session, spec) {
-            Ok(()) => (Some(spec), spec.handler.map_or(Ok(()), |handler| handler(ctx, args))),
-            Err(e) => (Some(spec), Err(e)),
+            Ok(()) => (Some(spec), spec.handler.map_or(Ok(()), |handler| handler(ctx, args)), true),
+            Err(e) => (Some(spec), Err(e), false),
         },
-        Err(e) => (None, Err(e)),
+        Err(e) => (None, Err(e), false),
     };
-    if let Err(e) = result {
-        ctx.out.error(&e.to_string());
+    let error = result.err().map(|e| e.to_string());
+    if let Some(text) = &error {
+        ctx.out.error(text);
+    }
+    // A command that blocked is counted when it is served (it runs again then), as Redis.
+    if ctx.session.block.is_none() {
+        let ended = match &error {
+            None => metrics::Ended::Ran,
+            Some(text) if ran => metrics::Ended::Failed(text),
+            Some(text) => metrics::Ended::Rejected(text),
+        };
+        metrics::record(ctx, args, spec, ended, started);
     }
     spec
 }

@@ -268,6 +268,7 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.server.stats.reset();
+    ctx.server.metrics.reset();
     ctx.server.keyspace.reset_stats(ctx.tx);
     ctx.out.ok();
     Ok(())

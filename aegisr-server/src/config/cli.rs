@@ -11,10 +11,11 @@ use super::store::ConfigStore;
 
 /// Aegisr: an in-memory data store that speaks RESP2/RESP3 and gRPC.
 #[derive(Debug, Parser)]
-#[command(name = "aegisr-server", version, about, long_about = None, after_help = "\
+#[command(name = "aegisr-server", version, about, long_about = None, args_override_self = true, after_help = "\
 Examples:
   aegisr-server                          # RESP on 127.0.0.1:6379, gRPC on 127.0.0.1:7379
   aegisr-server --port 0 --grpc-port 0   # free ports, printed at start
+  aegisr-server --metrics-port -1        # no HTTP /metrics endpoint
   aegisr-server --config aegisr.toml     # any option by its Redis name, e.g. hz = 20
 Connect with: redis-cli -p 6379")]
 pub struct Cli {
@@ -30,6 +31,10 @@ pub struct Cli {
     /// gRPC port (Data and Admin services); 0 picks a free port [default: 7379].
     #[arg(long, env = "AEGISR_GRPC_PORT")]
     pub grpc_port: Option<u16>,
+    /// HTTP port of /metrics, /healthz and /readyz; 0 picks a free port, -1 turns it off
+    /// [default: 9379].
+    #[arg(long, env = "AEGISR_METRICS_PORT", allow_hyphen_values = true, value_name = "PORT")]
+    pub metrics_port: Option<i32>,
     /// Data directory [default: ./aegisr-data].
     #[arg(long, env = "AEGISR_DIR", value_name = "PATH")]
     pub dir: Option<String>,
@@ -74,6 +79,7 @@ impl Cli {
         put("bind", self.bind.clone());
         put("port", self.port.map(|v| v.to_string()));
         put("grpc-port", self.grpc_port.map(|v| v.to_string()));
+        put("metrics-port", self.metrics_port.map(|v| v.to_string()));
         put("dir", self.dir.clone());
         put("threads", self.threads.map(|v| v.to_string()));
         put("shards", self.shards.map(|v| v.to_string()));

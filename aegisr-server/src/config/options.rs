@@ -176,6 +176,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "5",
         "memory limits and eviction are not built yet",
     ),
+    startup(
+        "metrics-port",
+        OptionKind::Int { min: -1, max: 65535 },
+        "9379",
+        "HTTP port of /metrics (Prometheus), /healthz and /readyz; 0 picks a free port, -1 turns the endpoint off.",
+    ),
     startup("port", OptionKind::Int { min: 0, max: 65535 }, "6379", "RESP port; 0 picks a free port."),
     inert(
         "protected-mode",
@@ -213,6 +219,18 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::Int { min: 0, max: 16384 },
         "0",
         "Number of keyspace shards (a power of two); 0 picks 16 per worker thread.",
+    ),
+    live(
+        "slowlog-log-slower-than",
+        OptionKind::Int { min: -1, max: i64::MAX },
+        "10000",
+        "Commands running at least this many microseconds go to the slow log; 0 logs every command, -1 none.",
+    ),
+    live(
+        "slowlog-max-len",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "128",
+        "Entries the slow log keeps; the oldest go first.",
     ),
     live(
         "stream-node-max-bytes",

@@ -35,6 +35,8 @@ pub struct Limits {
     pub pubsub_hard: AtomicU64,
     pub pubsub_soft: AtomicU64,
     pub pubsub_soft_secs: AtomicU64,
+    /// `slowlog-log-slower-than`, microseconds; negative: off.
+    pub slowlog_slower_than: AtomicI64,
 }
 
 impl Limits {
@@ -186,6 +188,7 @@ impl ConfigStore {
         l.pubsub_hard.store(pubsub.hard, Ordering::Relaxed);
         l.pubsub_soft.store(pubsub.soft, Ordering::Relaxed);
         l.pubsub_soft_secs.store(pubsub.soft_secs, Ordering::Relaxed);
+        l.slowlog_slower_than.store(self.i64("slowlog-log-slower-than"), Ordering::Relaxed);
     }
 
     pub fn limits(&self) -> &Limits {

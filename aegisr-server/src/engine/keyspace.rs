@@ -185,6 +185,16 @@ impl Keyspace {
         sizes
     }
 
+    /// Keys in each shard, all databases together, for INFO aegisr.
+    pub fn shard_key_counts<'a>(&'a self, tx: Tx<'a>) -> Vec<usize> {
+        (0..self.shards.len())
+            .map(|i| {
+                let shard = self.shard(i, tx);
+                (0..self.databases).filter_map(|db| shard.db(db)).map(|d| d.key_count).sum()
+            })
+            .collect()
+    }
+
     /// Counters summed over shards.
     pub fn stats<'a>(&'a self, tx: Tx<'a>) -> KeyspaceStats {
         let mut total = KeyspaceStats::default();

@@ -1,12 +1,23 @@
-//! The Admin service: INFO and SHUTDOWN for operators and tools.
+//! The Admin service: INFO, live stats, the slow log, clients, configuration and SHUTDOWN
+//! for operators and tools.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
+use futures_util::Stream;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use aegisr_proto::v1::{self, admin_server::Admin};
 
+use super::watch;
 use crate::server::{Server, info};
+
+/// WatchStats intervals below this are raised to it: each message sums every thread's
+/// counters and locks each shard briefly.
+const MIN_INTERVAL_MS: u32 = 50;
 
 pub struct AdminService {
     server: Arc<Server>,
@@ -15,6 +26,26 @@ pub struct AdminService {
 impl AdminService {
     pub fn new(server: Arc<Server>) -> AdminService {
         AdminService { server }
+    }
+}
+
+type StatsStream = Pin<Box<dyn Stream<Item = Result<v1::NodeStats, Status>> + Send + 'static>>;
+
+/// The `key=value` fields of a CLIENT LIST line.
+fn client_info(line: String) -> v1::ClientInfo {
+    let field = |name: &str| {
+        line.split(' ').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('='))).unwrap_or("").to_owned()
+    };
+    let number = |name: &str| field(name).parse::<u64>().unwrap_or(0);
+    v1::ClientInfo {
+        id: number("id"),
+        addr: field("addr"),
+        name: field("name"),
+        age_seconds: number("age"),
+        idle_seconds: number("idle"),
+        db: u32::try_from(number("db")).unwrap_or(0),
+        last_command: field("cmd"),
+        line,
     }
 }
 
@@ -39,5 +70,88 @@ impl Admin for AdminService {
         tracing::info!(?save, "Shutdown requested through the Admin API...");
         self.server.shutdown.cancel();
         Ok(Response::new(v1::ShutdownReply {}))
+    }
+
+    type WatchStatsStream = StatsStream;
+
+    async fn watch_stats(&self, request: Request<v1::WatchStatsRequest>) -> Result<Response<StatsStream>, Status> {
+        let interval_ms = match request.into_inner().interval_ms {
+            0 => 1000,
+            ms => ms.max(MIN_INTERVAL_MS),
+        };
+        let server = self.server.clone();
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            let mut previous = None;
+            let mut ticks = tokio::time::interval(Duration::from_millis(u64::from(interval_ms)));
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    () = tx.closed() => return,
+                    () = server.shutdown.cancelled() => return,
+                }
+                let stats = watch::take(&server, &mut previous);
+                if tx.send(Ok(stats)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn slow_log(&self, request: Request<v1::SlowLogRequest>) -> Result<Response<v1::SlowLogReply>, Status> {
+        let request = request.into_inner();
+        let slowlog = &self.server.metrics.slowlog;
+        let count = (request.count > 0).then(|| usize::try_from(request.count).unwrap_or(usize::MAX));
+        let len = slowlog.len() as u64;
+        let entries = slowlog
+            .get(count)
+            .into_iter()
+            .map(|e| v1::SlowLogEntry {
+                id: e.id,
+                timestamp: e.timestamp,
+                duration_usec: e.duration_us,
+                args: e.args,
+                client_addr: e.client_addr,
+                client_name: e.client_name,
+            })
+            .collect();
+        if request.reset {
+            slowlog.reset();
+        }
+        Ok(Response::new(v1::SlowLogReply { entries, len }))
+    }
+
+    async fn clients(&self, _request: Request<v1::ClientsRequest>) -> Result<Response<v1::ClientsReply>, Status> {
+        let clients = self.server.clients.all().into_iter().map(|c| client_info(c.info_line())).collect();
+        Ok(Response::new(v1::ClientsReply { clients }))
+    }
+
+    async fn config_get(&self, request: Request<v1::ConfigGetRequest>) -> Result<Response<v1::ConfigGetReply>, Status> {
+        let patterns = request.into_inner().patterns;
+        let patterns: Vec<&[u8]> = patterns.iter().map(|p| p.as_bytes()).collect();
+        let values = self.server.config.matching(&patterns).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        Ok(Response::new(v1::ConfigGetReply { values }))
+    }
+
+    async fn config_set(&self, request: Request<v1::ConfigSetRequest>) -> Result<Response<v1::ConfigSetReply>, Status> {
+        let pairs: Vec<(String, String)> = request.into_inner().values.into_iter().collect();
+        self.server.config.set_many(&pairs, false).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        Ok(Response::new(v1::ConfigSetReply {}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_lines_are_parsed() {
+        let line = "id=7 addr=127.0.0.1:5000 laddr=127.0.0.1:6379 fd=8 name=worker age=12 idle=3 flags=N db=2 cmd=get user=default".to_owned();
+        let info = client_info(line.clone());
+        assert_eq!((info.id, info.addr.as_str(), info.name.as_str()), (7, "127.0.0.1:5000", "worker"));
+        assert_eq!((info.age_seconds, info.idle_seconds, info.db, info.last_command.as_str()), (12, 3, 2, "get"));
+        assert_eq!(info.line, line);
     }
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod convert;
 mod data;
+mod watch;
 
 use std::sync::Arc;
 

@@ -14,8 +14,26 @@ pub struct Section {
     pub fields: Vec<(Cow<'static, str>, String)>,
 }
 
-/// Sections INFO prints without arguments, and with `all` (no others exist yet).
-pub const DEFAULT_SECTIONS: &[&str] = &["server", "clients", "memory", "stats", "keyspace"];
+/// Sections INFO prints without arguments (or with `default`), in Redis's order.
+pub const DEFAULT_SECTIONS: &[&str] = &["server", "clients", "memory", "stats", "cpu", "errorstats", "keyspace"];
+
+/// Every section (`all`, `everything`), in Redis's order; `aegisr` is ours.
+pub const ALL_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "stats",
+    "cpu",
+    "commandstats",
+    "errorstats",
+    "latencystats",
+    "keyspace",
+    "aegisr",
+];
+
+/// Shards listed one per line in the `aegisr` section up to this many; beyond, only the
+/// spread (a node with thousands of shards would print pages).
+const MAX_SHARD_LINES: usize = 256;
 
 fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
@@ -46,14 +64,26 @@ fn os_name() -> String {
 /// unknown names are ignored, as in Redis). `tx`: the shards of the EXEC running INFO.
 pub fn collect<'a>(server: &'a Server, wanted: &[String], tx: Tx<'a>) -> Vec<Section> {
     let wanted: Vec<String> = wanted.iter().map(|s| s.to_ascii_lowercase()).collect();
-    let all = wanted.is_empty() || wanted.iter().any(|w| w == "all" || w == "everything" || w == "default");
+    let all = wanted.iter().any(|w| w == "all" || w == "everything");
+    let default = wanted.is_empty() || wanted.iter().any(|w| w == "default");
     let mut sections = Vec::new();
-    for &name in DEFAULT_SECTIONS {
-        if all || wanted.iter().any(|w| w == name) {
+    for &name in ALL_SECTIONS {
+        if all || (default && DEFAULT_SECTIONS.contains(&name)) || wanted.iter().any(|w| w == name) {
             sections.push(Section { name, fields: fields(server, name, tx) });
         }
     }
     sections
+}
+
+/// One field of one section (e.g. `memory`, `used_memory`), for the other readers of the
+/// same figures (Prometheus, the Admin stream).
+pub fn field(server: &Server, section: &str, name: &str) -> Option<String> {
+    fields(server, section, None).into_iter().find(|(field, _)| field == name).map(|(_, value)| value)
+}
+
+/// A duration in nanoseconds as microseconds with three decimals.
+fn micros(nanos: u64) -> String {
+    format!("{:.3}", nanos as f64 / 1000.0)
 }
 
 fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static, str>, String)> {
@@ -133,6 +163,75 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             .filter(|(_, (keys, _))| *keys > 0)
             .map(|(db, (keys, expires))| (format!("db{db}").into(), format!("keys={keys},expires={expires},avg_ttl=0")))
             .collect(),
+        "cpu" => {
+            let cpu = crate::metrics::cpu::times();
+            vec![
+                ("used_cpu_sys".into(), format!("{:.6}", cpu.sys)),
+                ("used_cpu_user".into(), format!("{:.6}", cpu.user)),
+                ("used_cpu_sys_children".into(), format!("{:.6}", cpu.sys_children)),
+                ("used_cpu_user_children".into(), format!("{:.6}", cpu.user_children)),
+            ]
+        }
+        "commandstats" => server
+            .metrics
+            .commands
+            .seen()
+            .into_iter()
+            .map(|c| {
+                let per_call = if c.calls == 0 { 0.0 } else { c.nanos as f64 / 1000.0 / c.calls as f64 };
+                (
+                    format!("cmdstat_{}", c.name).into(),
+                    format!(
+                        "calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
+                        c.calls,
+                        c.usec(),
+                        c.rejected,
+                        c.failed
+                    ),
+                )
+            })
+            .collect(),
+        "errorstats" => server
+            .metrics
+            .errors
+            .counts()
+            .into_iter()
+            .map(|(code, count)| (format!("errorstat_{code}").into(), format!("count={count}")))
+            .collect(),
+        "latencystats" => server
+            .metrics
+            .commands
+            .seen()
+            .into_iter()
+            .filter(|c| c.calls > 0)
+            .map(|c| {
+                let at = |p: f64| micros(crate::metrics::histogram::percentile(&c.latency[..], p).unwrap_or(0));
+                (
+                    format!("latency_percentiles_usec_{}", c.name).into(),
+                    format!("p50={},p99={},p99.9={}", at(50.0), at(99.0), at(99.9)),
+                )
+            })
+            .collect(),
+        "aegisr" => {
+            let per_shard = server.keyspace.shard_key_counts(tx);
+            let total: usize = per_shard.iter().sum();
+            let mut fields: Vec<(Cow<'static, str>, String)> = vec![
+                ("aegisr_version".into(), env!("CARGO_PKG_VERSION").to_owned()),
+                ("worker_threads".into(), server.threads.to_string()),
+                ("databases".into(), server.keyspace.databases().to_string()),
+                ("shards".into(), per_shard.len().to_string()),
+                ("shard_keys_min".into(), per_shard.iter().min().copied().unwrap_or(0).to_string()),
+                ("shard_keys_max".into(), per_shard.iter().max().copied().unwrap_or(0).to_string()),
+                ("shard_keys_avg".into(), format!("{:.2}", total as f64 / per_shard.len().max(1) as f64)),
+                ("slowlog_len".into(), server.metrics.slowlog.len().to_string()),
+            ];
+            if per_shard.len() <= MAX_SHARD_LINES {
+                fields.extend(
+                    per_shard.iter().enumerate().map(|(i, keys)| (format!("shard{i}").into(), format!("keys={keys}"))),
+                );
+            }
+            fields
+        }
         _ => Vec::new(),
     }
 }
@@ -145,7 +244,9 @@ pub fn render(sections: &[Section]) -> String {
             text.push_str("\r\n");
         }
         let mut title = section.name.to_owned();
-        if let Some(first) = title.get_mut(..1) {
+        if title == "cpu" {
+            title.make_ascii_uppercase();
+        } else if let Some(first) = title.get_mut(..1) {
             first.make_ascii_uppercase();
         }
         let _ = write!(text, "# {title}\r\n");

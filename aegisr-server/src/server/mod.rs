@@ -27,6 +27,7 @@ use crate::engine::Keyspace;
 pub struct BoundAddrs {
     pub resp: Vec<SocketAddr>,
     pub grpc: Vec<SocketAddr>,
+    pub metrics: Vec<SocketAddr>,
 }
 
 /// The state shared by every connection and background task of one node.
@@ -36,6 +37,8 @@ pub struct Server {
     pub clients: ClientRegistry,
     pub pubsub: crate::pubsub::PubSub,
     pub stats: ServerStats,
+    /// Per-command statistics, error counts and the slow log.
+    pub metrics: crate::metrics::Metrics,
     pub started: Instant,
     pub run_id: String,
     pub threads: usize,
@@ -59,6 +62,7 @@ impl Server {
             clients: ClientRegistry::default(),
             pubsub: Default::default(),
             stats: ServerStats::default(),
+            metrics: crate::metrics::Metrics::default(),
             started: Instant::now(),
             run_id: (0..40).map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)])).collect(),
             threads,
@@ -93,6 +97,20 @@ async fn bind_all(binds: &[String], port: u16) -> anyhow::Result<Vec<TcpListener
     Ok(listeners)
 }
 
+/// The listeners of the HTTP metrics endpoint; none when `port` is negative. A port that
+/// cannot be bound is logged and the node runs without the endpoint: it is for tooling,
+/// and refusing to serve data because a scrape port is taken would be the worse failure.
+async fn bind_metrics(binds: &[String], port: i64) -> Vec<TcpListener> {
+    let Ok(port) = u16::try_from(port) else { return Vec::new() };
+    match bind_all(binds, port).await {
+        Ok(listeners) => listeners,
+        Err(e) => {
+            tracing::warn!("metrics endpoint off: {e:#}");
+            Vec::new()
+        }
+    }
+}
+
 /// Runs a node until it is shut down (SHUTDOWN, Admin.Shutdown, SIGINT or SIGTERM). Call
 /// it on a current-thread runtime: it keeps the control work (accepting, gRPC, expiry,
 /// signals) there and serves RESP connections on `threads` worker threads of their own.
@@ -105,6 +123,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
 
     let resp_listeners = bind_all(&binds, resp_port).await?;
     let grpc_listeners = bind_all(&binds, grpc_port).await?;
+    let metrics_listeners = bind_metrics(&binds, server.config.i64("metrics-port")).await;
     {
         let mut addrs = server.addrs.lock();
         addrs.resp = resp_listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
@@ -114,6 +133,10 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
         }
         for a in &addrs.grpc {
             tracing::info!("gRPC listening on {a}");
+        }
+        addrs.metrics = metrics_listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+        for a in &addrs.metrics {
+            tracing::info!("metrics listening on {a}");
         }
     }
     tracing::info!(
@@ -130,6 +153,10 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     }
     for listener in grpc_listeners {
         tracker.spawn(crate::grpc::serve(server.clone(), listener));
+    }
+    // Not tracked: a scraper's idle keep-alive connection must not hold up shutdown.
+    for listener in metrics_listeners {
+        tokio::spawn(crate::metrics::http::serve(server.clone(), listener));
     }
     tokio::spawn(expiry_ticker(server.clone()));
     tokio::spawn(watch_signals(server.shutdown.clone()));

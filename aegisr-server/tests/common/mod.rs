@@ -14,6 +14,8 @@ pub struct TestServer {
     child: Child,
     pub resp: SocketAddr,
     pub grpc: SocketAddr,
+    /// The HTTP /metrics endpoint (on a free port unless the flags say otherwise).
+    pub metrics: Option<SocketAddr>,
     /// Log lines the server printed (stdout), collected in the background.
     pub log: mpsc::Receiver<String>,
     _dir: tempfile::TempDir,
@@ -28,7 +30,7 @@ impl TestServer {
     pub fn start_with(args: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut child = Command::new(env!("CARGO_BIN_EXE_aegisr-server"))
-            .args(["--port", "0", "--grpc-port", "0", "--threads", "2", "--dir"])
+            .args(["--port", "0", "--grpc-port", "0", "--metrics-port", "0", "--threads", "2", "--dir"])
             .arg(dir.path())
             .args(args)
             .env_remove("AEGISR_LOG")
@@ -47,7 +49,7 @@ impl TestServer {
             }
         });
         let deadline = Instant::now() + Duration::from_secs(30);
-        let (mut resp, mut grpc) = (None, None);
+        let (mut resp, mut grpc, mut metrics) = (None, None, None);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = rx.recv_timeout(left).expect("server did not become ready within 30 s");
@@ -57,11 +59,21 @@ impl TestServer {
             if let Some(addr) = line.split("gRPC listening on ").nth(1) {
                 grpc = grpc.or(addr.trim().parse().ok());
             }
+            if let Some(addr) = line.split("metrics listening on ").nth(1) {
+                metrics = metrics.or(addr.trim().parse().ok());
+            }
             if line.contains("Ready to accept connections") {
                 break;
             }
         }
-        TestServer { child, resp: resp.expect("RESP address"), grpc: grpc.expect("gRPC address"), log: rx, _dir: dir }
+        TestServer {
+            child,
+            resp: resp.expect("RESP address"),
+            grpc: grpc.expect("gRPC address"),
+            metrics,
+            log: rx,
+            _dir: dir,
+        }
     }
 
     pub fn url(&self) -> String {

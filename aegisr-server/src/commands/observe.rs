@@ -1,0 +1,224 @@
+//! Observability commands: SLOWLOG and LATENCY. The figures are kept by `crate::metrics`.
+
+use bytes::Bytes;
+
+use super::args::lower;
+use super::errors::{CommandError, CommandResult};
+use super::table::{CommandSpec, Flags, Group};
+use super::{Ctx, help};
+use crate::metrics::histogram;
+use crate::types::string::parse_i64;
+
+/// Entries SLOWLOG GET returns without a count.
+const DEFAULT_GET_COUNT: usize = 10;
+
+fn slowlog_get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let count = match args.get(2) {
+        None => Some(DEFAULT_GET_COUNT),
+        Some(arg) => match parse_i64(arg) {
+            Some(-1) => None,
+            Some(n) if n >= 0 => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            _ => return Err(CommandError::err("count should be greater than or equal to -1")),
+        },
+    };
+    let entries = ctx.server.metrics.slowlog.get(count);
+    let out = &mut *ctx.out;
+    out.array(entries.len());
+    for e in entries {
+        out.array(6);
+        out.integer(i64::try_from(e.id).unwrap_or(i64::MAX));
+        out.integer(e.timestamp);
+        out.integer(i64::try_from(e.duration_us).unwrap_or(i64::MAX));
+        out.array(e.args.len());
+        for a in &e.args {
+            out.bulk(a);
+        }
+        out.bulk(e.client_addr.as_bytes());
+        out.bulk(e.client_name.as_bytes());
+    }
+    Ok(())
+}
+
+fn slowlog_len(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    ctx.out.count(ctx.server.metrics.slowlog.len());
+    Ok(())
+}
+
+fn slowlog_reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    ctx.server.metrics.slowlog.reset();
+    ctx.out.ok();
+    Ok(())
+}
+
+/// LATENCY HISTOGRAM [command ...]: per command, its calls and the cumulative count of
+/// calls under each power of two microseconds (1, 2, 4...), listing only the powers at
+/// which the count grows, as Redis 7. Our bounds are powers of two nanoseconds from 1024,
+/// so "1 us" is 1.024 us.
+fn latency_histogram(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let wanted: Vec<String> = args[2..].iter().map(|a| lower(a)).collect();
+    let commands: Vec<_> = ctx
+        .server
+        .metrics
+        .commands
+        .seen()
+        .into_iter()
+        .filter(|c| c.calls > 0 && (wanted.is_empty() || wanted.iter().any(|w| w == c.name)))
+        .collect();
+    let out = &mut *ctx.out;
+    out.map(commands.len());
+    for c in commands {
+        out.bulk(c.name.as_bytes());
+        out.map(2);
+        out.bulk(b"calls");
+        out.integer(i64::try_from(c.calls).unwrap_or(i64::MAX));
+        out.bulk(b"histogram_usec");
+        let mut points = Vec::new();
+        let (mut cumulative, mut bucket, mut last) = (0u64, 0usize, 0u64);
+        for log2 in 10..=40u32 {
+            while bucket < histogram::BUCKETS && histogram::upper_bound(bucket) <= 1u64 << log2 {
+                cumulative += c.latency[bucket];
+                bucket += 1;
+            }
+            if cumulative > last {
+                points.push((1i64 << (log2 - 10), cumulative));
+                last = cumulative;
+            }
+            if cumulative == c.calls {
+                break;
+            }
+        }
+        out.map(points.len());
+        for (usec, count) in points {
+            out.integer(usec);
+            out.integer(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+    }
+    Ok(())
+}
+
+/// LATENCY LATEST / HISTORY / RESET: the latency monitor's events. It is off (as with
+/// Redis's default `latency-monitor-threshold 0`), so there are none.
+fn latency_latest(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    ctx.out.array(0);
+    Ok(())
+}
+
+fn latency_reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    ctx.out.integer(0);
+    Ok(())
+}
+
+const SERVER: CommandSpec = CommandSpec { group: Group::Server, ..CommandSpec::BASE };
+const ADMIN: Flags = Flags::ADMIN.or(Flags::LOADING).or(Flags::STALE);
+
+const SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "slowlog|get",
+        arity: -2,
+        flags: ADMIN,
+        since: "2.2.12",
+        summary: "Returns the slow log's entries.",
+        syntax: "[count]",
+        handler: Some(slowlog_get),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "slowlog|help",
+        arity: 2,
+        flags: Flags::LOADING.or(Flags::STALE),
+        since: "6.2.0",
+        summary: "Show helpful text about the different subcommands",
+        handler: Some(help),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "slowlog|len",
+        arity: 2,
+        flags: ADMIN,
+        since: "2.2.12",
+        summary: "Returns the number of entries in the slow log.",
+        handler: Some(slowlog_len),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "slowlog|reset",
+        arity: 2,
+        flags: ADMIN,
+        since: "2.2.12",
+        summary: "Clears all entries from the slow log.",
+        handler: Some(slowlog_reset),
+        ..SERVER
+    },
+];
+
+const LATENCY_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "latency|help",
+        arity: 2,
+        flags: Flags::LOADING.or(Flags::STALE),
+        since: "2.8.13",
+        summary: "Returns helpful text about the different subcommands.",
+        handler: Some(help),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "latency|histogram",
+        arity: -2,
+        flags: ADMIN,
+        since: "7.0.0",
+        summary: "Returns the cumulative distribution of latencies of a subset or all commands.",
+        syntax: "[command [command ...]]",
+        handler: Some(latency_histogram),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "latency|history",
+        arity: 3,
+        flags: ADMIN,
+        since: "2.8.13",
+        summary: "Returns timestamp-latency samples for an event.",
+        syntax: "event",
+        handler: Some(latency_latest),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "latency|latest",
+        arity: 2,
+        flags: ADMIN,
+        since: "2.8.13",
+        summary: "Returns the latest latency samples for all events.",
+        handler: Some(latency_latest),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "latency|reset",
+        arity: -2,
+        flags: ADMIN,
+        since: "2.8.13",
+        summary: "Resets the latency data for one or more events.",
+        syntax: "[event [event ...]]",
+        handler: Some(latency_reset),
+        ..SERVER
+    },
+];
+
+pub(super) const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "latency",
+        arity: -2,
+        since: "2.8.13",
+        summary: "A container for latency diagnostics commands.",
+        syntax: "<subcommand> [arguments]",
+        subcommands: LATENCY_SUBCOMMANDS,
+        ..SERVER
+    },
+    CommandSpec {
+        name: "slowlog",
+        arity: -2,
+        since: "2.2.12",
+        summary: "A container for slow log commands.",
+        syntax: "<subcommand> [arguments]",
+        subcommands: SLOWLOG_SUBCOMMANDS,
+        ..SERVER
+    },
+];

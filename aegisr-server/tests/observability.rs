@@ -1,0 +1,355 @@
+//! Observability: INFO commandstats / errorstats / latencystats / cpu / aegisr, CONFIG
+//! RESETSTAT, SLOWLOG, LATENCY HISTOGRAM, the Prometheus endpoint (checked with a real
+//! parser) and the Admin gRPC calls (WatchStats, SlowLog, Clients, ConfigGet/Set).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use aegisr_proto::Client;
+use common::{TestServer, fail, now_ms, run};
+use redis::Value;
+
+/// `field -> value` of the INFO sections asked for.
+fn info(con: &mut redis::Connection, section: &str) -> HashMap<String, String> {
+    let text: String = run(con, &["INFO", section]);
+    text.lines().filter_map(|l| l.split_once(':')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+}
+
+/// The `key=value` pairs of an INFO value such as `calls=1,usec=3,...`.
+fn pairs(value: &str) -> HashMap<String, String> {
+    value.split(',').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+}
+
+/// `(status code, body)` of an HTTP GET.
+fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, body.to_owned())
+}
+
+fn scrape(server: &TestServer) -> prometheus_parse::Scrape {
+    let (status, body) = http_get(server.metrics.expect("metrics address"), "/metrics");
+    assert_eq!(status, 200);
+    prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned()))).expect("valid exposition")
+}
+
+/// The value of the sample `metric` whose labels include `labels`.
+fn sample(scrape: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    scrape.samples.iter().find(|s| s.metric == metric && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v))).map(
+        |s| match &s.value {
+            prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) => *v,
+            prometheus_parse::Value::Untyped(v) => *v,
+            prometheus_parse::Value::Histogram(buckets) => buckets.last().map_or(0.0, |b| b.count),
+            prometheus_parse::Value::Summary(_) => f64::NAN,
+        },
+    )
+}
+
+#[test]
+fn commandstats_and_errorstats_follow_the_commands_run() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    for i in 0..3 {
+        run::<()>(&mut con, &["SET", &format!("k{i}"), "v"]);
+    }
+    run::<()>(&mut con, &["LPUSH", "list", "a"]);
+    assert!(fail(&mut con, &["GET"]).starts_with("ERR wrong number of arguments"));
+    assert!(fail(&mut con, &["GET", "list"]).starts_with("WRONGTYPE"));
+    assert!(fail(&mut con, &["NOSUCHCOMMAND"]).starts_with("ERR unknown command"));
+    run::<Vec<String>>(&mut con, &["CONFIG", "GET", "hz"]);
+
+    let stats = info(&mut con, "commandstats");
+    let set = pairs(&stats["cmdstat_set"]);
+    assert_eq!(set["calls"], "3");
+    assert_eq!((set["rejected_calls"].as_str(), set["failed_calls"].as_str()), ("0", "0"));
+    assert!(set["usec_per_call"].parse::<f64>().unwrap() >= 0.0);
+    // As Redis: the arity error is a rejected call, the WRONGTYPE a failed (but made) call.
+    let get = pairs(&stats["cmdstat_get"]);
+    assert_eq!((get["calls"].as_str(), get["rejected_calls"].as_str(), get["failed_calls"].as_str()), ("1", "1", "1"));
+    assert_eq!(pairs(&stats["cmdstat_config|get"])["calls"], "1");
+    assert!(!stats.keys().any(|k| k.contains("nosuchcommand")));
+
+    let errors = info(&mut con, "errorstats");
+    assert_eq!(errors["errorstat_ERR"], "count=2");
+    assert_eq!(errors["errorstat_WRONGTYPE"], "count=1");
+
+    let latency = info(&mut con, "latencystats");
+    let set = pairs(&latency["latency_percentiles_usec_set"]);
+    let (p50, p99): (f64, f64) = (set["p50"].parse().unwrap(), set["p99"].parse().unwrap());
+    assert!(p50 > 0.0 && p50 <= p99, "{set:?}");
+    assert!(set.contains_key("p99.9"));
+
+    // Default INFO has errorstats and cpu but not commandstats; ALL has every section.
+    let default: String = run(&mut con, &["INFO"]);
+    assert!(default.contains("# Errorstats\r\n") && default.contains("# CPU\r\nused_cpu_sys:"));
+    assert!(!default.contains("# Commandstats"));
+    let all: String = run(&mut con, &["INFO", "all"]);
+    for section in ["# Commandstats", "# Latencystats", "# Aegisr"] {
+        assert!(all.contains(section), "{section}");
+    }
+    let cpu = info(&mut con, "cpu");
+    assert!(cpu["used_cpu_user"].parse::<f64>().unwrap() >= 0.0);
+
+    let ours = info(&mut con, "aegisr");
+    let shards: usize = ours["shards"].parse().unwrap();
+    let per_shard: usize =
+        (0..shards).map(|i| pairs(&ours[&format!("shard{i}")])["keys"].parse::<usize>().unwrap()).sum();
+    assert_eq!(per_shard, 4);
+
+    run::<()>(&mut con, &["CONFIG", "RESETSTAT"]);
+    let stats = info(&mut con, "commandstats");
+    assert!(!stats.contains_key("cmdstat_set"), "{stats:?}");
+    assert!(info(&mut con, "errorstats").is_empty());
+    run::<()>(&mut con, &["SET", "k", "v"]);
+    assert_eq!(pairs(&info(&mut con, "commandstats")["cmdstat_set"])["calls"], "1");
+}
+
+#[test]
+fn commands_in_a_transaction_are_counted_each() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let _: Value = redis::pipe().atomic().cmd("INCR").arg("n").cmd("INCR").arg("n").query(&mut con).unwrap();
+    let stats = info(&mut con, "commandstats");
+    assert_eq!(pairs(&stats["cmdstat_incr"])["calls"], "2");
+    assert_eq!(pairs(&stats["cmdstat_exec"])["calls"], "1");
+    assert_eq!(pairs(&stats["cmdstat_multi"])["calls"], "1");
+}
+
+#[test]
+fn slowlog_captures_slow_commands() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    // The default threshold (10 ms) lets quick commands through.
+    assert_eq!(
+        run::<Vec<String>>(&mut con, &["CONFIG", "GET", "slowlog-*"]),
+        ["slowlog-log-slower-than", "10000", "slowlog-max-len", "128"]
+    );
+    run::<()>(&mut con, &["SET", "quick", "v"]);
+    let logged: Vec<Vec<Value>> = run(&mut con, &["SLOWLOG", "GET", "-1"]);
+    assert!(!logged.iter().any(|e| e[3]
+        == Value::Array(vec![
+            Value::BulkString(b"SET".to_vec()),
+            Value::BulkString(b"quick".to_vec()),
+            Value::BulkString(b"v".to_vec())
+        ])));
+
+    run::<()>(&mut con, &["CLIENT", "SETNAME", "slowpoke"]);
+    run::<()>(&mut con, &["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    let long = "x".repeat(200);
+    run::<()>(&mut con, &["SET", "big", &long]);
+    let entries: Vec<Value> = run(&mut con, &["SLOWLOG", "GET", "1"]);
+    assert_eq!(entries.len(), 1);
+    let Value::Array(entry) = &entries[0] else { panic!("{entries:?}") };
+    assert_eq!(entry.len(), 6);
+    let Value::Int(timestamp) = entry[1] else { panic!("{entry:?}") };
+    assert!((timestamp - now_ms() / 1000).abs() <= 5);
+    assert!(matches!(entry[2], Value::Int(d) if d >= 0));
+    let args: Vec<String> = redis::from_redis_value(entry[3].clone()).unwrap();
+    assert_eq!(args[..2], ["SET", "big"]);
+    assert_eq!(args[2], format!("{}... (72 more bytes)", "x".repeat(128)));
+    let addr: String = redis::from_redis_value(entry[4].clone()).unwrap();
+    assert!(addr.starts_with("127.0.0.1:"));
+    assert_eq!(redis::from_redis_value::<String>(entry[5].clone()).unwrap(), "slowpoke");
+
+    let many: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+    let mut args = vec!["DEL"];
+    args.extend(many.iter().map(String::as_str));
+    run::<i64>(&mut con, &args);
+    let entries: Vec<Value> = run(&mut con, &["SLOWLOG", "GET", "1"]);
+    let Value::Array(entry) = &entries[0] else { panic!() };
+    let args: Vec<String> = redis::from_redis_value(entry[3].clone()).unwrap();
+    assert_eq!(args.len(), 32);
+    assert_eq!(args[31], "... (10 more arguments)");
+
+    // Newest first, ids increasing; GET defaults to 10, -1 is all.
+    let ids = |con: &mut redis::Connection, count: &str| -> Vec<i64> {
+        let entries: Vec<Vec<Value>> = run(con, &["SLOWLOG", "GET", count]);
+        entries.iter().map(|e| redis::from_redis_value(e[0].clone()).unwrap()).collect()
+    };
+    for _ in 0..12 {
+        run::<()>(&mut con, &["SET", "k", "v"]);
+    }
+    let all = ids(&mut con, "-1");
+    assert!(all.windows(2).all(|w| w[0] > w[1]), "{all:?}");
+    let entries: Vec<Value> = run(&mut con, &["SLOWLOG", "GET"]);
+    assert_eq!(entries.len(), 10);
+    assert!(fail(&mut con, &["SLOWLOG", "GET", "-2"]).contains("count should be greater than or equal to -1"));
+
+    run::<()>(&mut con, &["CONFIG", "SET", "slowlog-max-len", "3"]);
+    run::<()>(&mut con, &["SET", "k", "v"]);
+    assert_eq!(run::<i64>(&mut con, &["SLOWLOG", "LEN"]), 3);
+    run::<()>(&mut con, &["SLOWLOG", "RESET"]);
+    // RESET itself ran over the threshold and is logged after the log was emptied.
+    assert!(run::<i64>(&mut con, &["SLOWLOG", "LEN"]) <= 1);
+    run::<()>(&mut con, &["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+    run::<()>(&mut con, &["SLOWLOG", "RESET"]);
+    run::<()>(&mut con, &["SET", "k", "v"]);
+    assert_eq!(run::<i64>(&mut con, &["SLOWLOG", "LEN"]), 0);
+    let help: Vec<String> = run(&mut con, &["SLOWLOG", "HELP"]);
+    assert!(help.iter().any(|l| l.starts_with("GET")));
+}
+
+#[test]
+fn latency_histogram_is_cumulative_by_powers_of_two() {
+    let server = TestServer::start();
+    let mut con = server.client_resp3().get_connection().unwrap();
+    for _ in 0..5 {
+        run::<()>(&mut con, &["SET", "k", "v"]);
+    }
+    let reply: Value = run(&mut con, &["LATENCY", "HISTOGRAM", "set", "nosuch"]);
+    let Value::Map(commands) = reply else { panic!("{reply:?}") };
+    assert_eq!(commands.len(), 1);
+    assert_eq!(redis::from_redis_value::<String>(commands[0].0.clone()).unwrap(), "set");
+    let Value::Map(fields) = &commands[0].1 else { panic!() };
+    assert_eq!(redis::from_redis_value::<String>(fields[0].0.clone()).unwrap(), "calls");
+    assert_eq!(fields[0].1, Value::Int(5));
+    let Value::Map(points) = &fields[1].1 else { panic!() };
+    let points: Vec<(i64, i64)> = points
+        .iter()
+        .map(|(k, v)| (redis::from_redis_value(k.clone()).unwrap(), redis::from_redis_value(v.clone()).unwrap()))
+        .collect();
+    assert!(points.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1), "{points:?}");
+    assert!(points.iter().all(|(usec, _)| (*usec as u64).is_power_of_two()));
+    assert_eq!(points.last().unwrap().1, 5);
+    let all: Value = run(&mut con, &["LATENCY", "HISTOGRAM"]);
+    let Value::Map(all) = all else { panic!() };
+    assert!(all.len() >= 2);
+    assert_eq!(run::<Vec<Value>>(&mut con, &["LATENCY", "LATEST"]), []);
+}
+
+#[test]
+fn metrics_endpoint_parses_and_counters_move() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    for i in 0..5 {
+        run::<()>(&mut con, &["SET", &format!("k{i}"), "v"]);
+    }
+    let _ = fail(&mut con, &["INCR", "k0"]);
+    run::<()>(&mut con, &["SELECT", "3"]);
+    run::<()>(&mut con, &["SET", "x", "1", "EX", "100"]);
+    let _ = fail(&mut con, &["SELECT", "3", "4"]);
+
+    let first = scrape(&server);
+    assert_eq!(sample(&first, "aegisr_commands_total", &[("cmd", "set")]), Some(6.0));
+    assert_eq!(sample(&first, "aegisr_keys", &[("db", "0")]), Some(5.0));
+    assert_eq!(sample(&first, "aegisr_keys", &[("db", "3")]), Some(1.0));
+    assert_eq!(sample(&first, "aegisr_expiring_keys", &[("db", "3")]), Some(1.0));
+    assert_eq!(sample(&first, "aegisr_command_errors_total", &[("cmd", "incr"), ("kind", "failed")]), Some(1.0));
+    assert_eq!(sample(&first, "aegisr_command_errors_total", &[("cmd", "select"), ("kind", "rejected")]), Some(1.0));
+    assert_eq!(sample(&first, "aegisr_errors_total", &[("code", "ERR")]), Some(2.0));
+    assert_eq!(sample(&first, "aegisr_connected_clients", &[]), Some(1.0));
+    assert!(sample(&first, "aegisr_memory_used_bytes", &[]).unwrap() > 0.0);
+    assert!(sample(&first, "aegisr_uptime_seconds", &[]).is_some());
+    assert!(sample(&first, "aegisr_expired_keys_total", &[]).is_some());
+    // The histogram: cumulative buckets ending in +Inf = the call count.
+    let histogram = first
+        .samples
+        .iter()
+        .find(|s| s.metric == "aegisr_command_duration_seconds" && s.labels.get("cmd") == Some("set"))
+        .expect("set histogram");
+    let prometheus_parse::Value::Histogram(buckets) = &histogram.value else { panic!("{:?}", histogram.value) };
+    assert!(buckets.windows(2).all(|w| w[0].less_than < w[1].less_than && w[0].count <= w[1].count));
+    assert_eq!(buckets.last().unwrap().count, 6.0);
+    assert!(buckets.last().unwrap().less_than.is_infinite());
+    let families: Vec<_> = first.docs.keys().collect();
+    assert!(families.iter().all(|name| name.starts_with("aegisr_")), "{families:?}");
+
+    for _ in 0..10 {
+        run::<()>(&mut con, &["SET", "k", "v"]);
+    }
+    let second = scrape(&server);
+    assert_eq!(sample(&second, "aegisr_commands_total", &[("cmd", "set")]), Some(16.0));
+    assert!(
+        sample(&second, "aegisr_commands_processed_total", &[]).unwrap()
+            > sample(&first, "aegisr_commands_processed_total", &[]).unwrap()
+    );
+
+    let metrics = server.metrics.unwrap();
+    assert_eq!(http_get(metrics, "/healthz").0, 200);
+    assert_eq!(http_get(metrics, "/readyz"), (200, "ready\n".to_owned()));
+    assert_eq!(http_get(metrics, "/nosuch").0, 404);
+}
+
+#[test]
+fn metrics_endpoint_can_be_turned_off() {
+    let server = TestServer::start_with(&["--metrics-port", "-1"]);
+    assert!(server.metrics.is_none());
+    assert_eq!(run::<String>(&mut server.sync_conn(), &["PING"]), "PONG");
+}
+
+#[tokio::test]
+async fn admin_grpc_streams_stats_and_serves_slowlog_clients_and_config() {
+    let server = TestServer::start();
+    let mut grpc = Client::connect(server.grpc_url()).await.unwrap();
+    let mut con = common::connect(&server.client()).await;
+    redis::cmd("CLIENT").arg("SETNAME").arg("watcher").query_async::<()>(&mut con).await.unwrap();
+    for i in 0..20 {
+        redis::cmd("SET").arg(format!("k{i}")).arg("v").query_async::<()>(&mut con).await.unwrap();
+    }
+    redis::cmd("SET").arg("t").arg("v").arg("EX").arg(100).query_async::<()>(&mut con).await.unwrap();
+
+    let mut stream = grpc.watch_stats(100).await.unwrap();
+    let first = stream.message().await.unwrap().unwrap();
+    assert_eq!(first.role, "master");
+    assert_eq!(first.keyspace.len(), 1);
+    assert_eq!((first.keyspace[0].db, first.keyspace[0].keys, first.keyspace[0].expires), (0, 21, 1));
+    let set = first.commands.iter().find(|c| c.name == "set").expect("set stats");
+    assert_eq!(set.calls, 21);
+    assert!(set.p50_usec > 0.0 && set.p50_usec <= set.p99_usec);
+    assert!(first.connected_clients >= 1);
+    assert!(first.used_memory > 0);
+
+    // Figures move between messages: 50 more SETs show up in the totals and the rate.
+    for i in 0..50 {
+        redis::cmd("SET").arg(format!("n{i}")).arg("v").query_async::<()>(&mut con).await.unwrap();
+    }
+    let mut seen = None;
+    for _ in 0..50 {
+        let stats = stream.message().await.unwrap().unwrap();
+        let set = stats.commands.iter().find(|c| c.name == "set").unwrap().clone();
+        if set.calls == 71 {
+            seen = Some((stats, set));
+            break;
+        }
+    }
+    let (stats, _) = seen.expect("the SETs reached the stream");
+    assert_eq!(stats.keyspace[0].keys, 71);
+    // Once nothing runs, the rate falls to zero.
+    let mut idle = false;
+    for _ in 0..50 {
+        let stats = stream.message().await.unwrap().unwrap();
+        if stats.commands.iter().find(|c| c.name == "set").unwrap().ops_per_sec == 0.0 {
+            idle = true;
+            break;
+        }
+    }
+    assert!(idle);
+    drop(stream);
+
+    grpc.config_set(&[("slowlog-log-slower-than", "0")]).await.unwrap();
+    assert_eq!(grpc.config_get(&["slowlog-log-*"]).await.unwrap(), [("slowlog-log-slower-than".into(), "0".into())]);
+    let err = grpc.config_set(&[("hz", "lots")]).await.unwrap_err();
+    assert!(err.to_string().contains("argument couldn't be parsed into an integer"), "{err}");
+    redis::cmd("GET").arg("k1").query_async::<String>(&mut con).await.unwrap();
+    let slowlog = grpc.slowlog(1, false).await.unwrap();
+    assert_eq!(slowlog.entries.len(), 1);
+    assert_eq!(slowlog.entries[0].args, ["GET", "k1"]);
+    assert_eq!(slowlog.entries[0].client_name, "watcher");
+    assert!(slowlog.len >= 1);
+    grpc.slowlog(0, true).await.unwrap();
+    assert_eq!(grpc.slowlog(0, false).await.unwrap().len, 0);
+    let clients = grpc.clients().await.unwrap();
+    let watcher = clients.iter().find(|c| c.name == "watcher").expect("our client");
+    assert_eq!(watcher.last_command, "get");
+    assert!(watcher.addr.starts_with("127.0.0.1:"));
+}

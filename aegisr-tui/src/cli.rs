@@ -1,0 +1,33 @@
+//! Command-line flags.
+
+use clap::Parser;
+
+/// A live console for Aegisr nodes, over their Admin gRPC service.
+#[derive(Debug, Parser)]
+#[command(
+    name = "aegisr-tui",
+    version,
+    about,
+    after_help = "\
+Keys: Tab/Shift-Tab or 1-5 views, Left/Right node, Up/Down row, s sort, / filter,
+      k kill client (Clients view), ? help, q quit.
+Example: aegisr-tui 127.0.0.1:7379 127.0.0.1:7380"
+)]
+pub struct Args {
+    /// gRPC addresses of the nodes (host:port or http://host:port).
+    #[arg(required = true, value_name = "HOST:PORT")]
+    pub nodes: Vec<String>,
+    /// Milliseconds between updates.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(50..=60_000))]
+    pub interval: u32,
+    /// No colours (also when the NO_COLOR environment variable is set).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+impl Args {
+    /// Whether to draw in colour: not with --no-color nor a non-empty NO_COLOR.
+    pub fn color(&self) -> bool {
+        !self.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    }
+}

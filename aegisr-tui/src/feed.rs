@@ -1,0 +1,81 @@
+//! One feed per node: connects, streams `WatchStats`, polls the slow log and clients with
+//! each message, and reports the node down (then retries every second) when any of it
+//! fails.
+
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+use aegisr_proto::Client;
+
+use crate::app::Update;
+
+/// How long a connection attempt may take before the node is shown down.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const RETRY: Duration = Duration::from_secs(1);
+/// Slow log entries fetched per update.
+const SLOWLOG_ENTRIES: u32 = 128;
+
+async fn connect(addr: &str) -> Result<Client, String> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, Client::connect(addr.to_owned())).await {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("connection timed out".to_owned()),
+    }
+}
+
+/// Streams until the connection fails; returns why.
+async fn stream(index: usize, addr: &str, interval_ms: u32, updates: &Sender<Update>) -> String {
+    let mut client = match connect(addr).await {
+        Ok(client) => client,
+        Err(e) => return e,
+    };
+    let mut stats = match client.watch_stats(interval_ms).await {
+        Ok(stream) => stream,
+        Err(e) => return e.to_string(),
+    };
+    loop {
+        let next = match stats.message().await {
+            Ok(Some(next)) => next,
+            Ok(None) => return "stream ended".to_owned(),
+            Err(status) => return status.message().to_owned(),
+        };
+        if updates.send(Update::Stats(index, Box::new(next))).is_err() {
+            return String::new();
+        }
+        let slowlog = client.slowlog(SLOWLOG_ENTRIES, false).await.map(|r| r.entries);
+        let clients = client.clients().await;
+        match (slowlog, clients) {
+            (Ok(slowlog), Ok(clients)) => {
+                let _ = updates.send(Update::SlowLog(index, slowlog));
+                let _ = updates.send(Update::Clients(index, clients));
+            }
+            (Err(e), _) | (_, Err(e)) => return e.to_string(),
+        }
+    }
+}
+
+/// Feeds `updates` with node `index`'s figures for ever (until the receiver goes).
+pub async fn run(index: usize, addr: String, interval_ms: u32, updates: Sender<Update>) {
+    loop {
+        let why = stream(index, &addr, interval_ms, &updates).await;
+        if updates.send(Update::Down(index, why)).is_err() {
+            return;
+        }
+        tokio::time::sleep(RETRY).await;
+    }
+}
+
+/// CLIENT KILL ID `id` on the node; reports the outcome as a notice.
+pub async fn kill(addr: String, id: u64, updates: Sender<Update>) {
+    let text = match connect(&addr).await {
+        Ok(mut client) => match client.execute(["CLIENT", "KILL", "ID", &id.to_string()]).await {
+            Ok(reply) => match reply.as_integer() {
+                Some(1) => format!("client {id} killed"),
+                _ => format!("client {id}: {reply}"),
+            },
+            Err(e) => format!("kill failed: {e}"),
+        },
+        Err(e) => format!("kill failed: {e}"),
+    };
+    let _ = updates.send(Update::Notice(text));
+}
