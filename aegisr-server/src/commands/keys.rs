@@ -398,15 +398,32 @@ fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let keys = &args[1..];
     let found = {
         let mut locked = ctx.lock_keys(keys);
-        keys.iter().filter(|key| locked.exists(key)).count()
+        keys.iter().filter(|key| exists_or_miss(ctx, &mut locked, key)).count()
     };
     ctx.out.integer(count(found));
     Ok(())
 }
 
+/// Whether `key` exists; a missing key is a "keymiss" event, as Redis's lookups for EXISTS,
+/// TYPE and the TTL family report it (they look without touching the access time).
+fn exists_or_miss(ctx: &Ctx<'_>, locked: &mut crate::engine::Locked<'_>, key: &[u8]) -> bool {
+    let found = locked.exists(key);
+    if !found {
+        ctx.notify(Class::KeyMiss, "keymiss", key);
+    }
+    found
+}
+
 fn type_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1];
-    let kind = ctx.lock(key).peek(key).map(|e| e.value().kind());
+    let kind = {
+        let mut locked = ctx.lock(key);
+        let kind = locked.peek(key).map(|e| e.value().kind());
+        if kind.is_none() {
+            ctx.notify(Class::KeyMiss, "keymiss", key);
+        }
+        kind
+    };
     ctx.out.simple(kind.map_or("none", ValueKind::name));
     Ok(())
 }
@@ -732,7 +749,11 @@ enum TtlForm {
 fn ttl_generic(ctx: &mut Ctx<'_>, key: &[u8], form: TtlForm, millis: bool) -> CommandResult {
     let (now, expiry) = {
         let mut locked = ctx.lock(key);
-        (locked.now(), locked.expiry(key))
+        let expiry = locked.expiry(key);
+        if expiry.is_none() {
+            ctx.notify(Class::KeyMiss, "keymiss", key);
+        }
+        (locked.now(), expiry)
     };
     let reply = match expiry {
         None => -2,
