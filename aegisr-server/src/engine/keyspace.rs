@@ -400,13 +400,13 @@ impl Locked<'_> {
     pub fn set_in(&mut self, db: usize, key: &[u8], value: Value) {
         let now = self.now;
         let aggregate = !matches!(value, Value::Int(_) | Value::Str(_));
-        self.expire_before_insert(db, key);
+        let flags = self.expire_before_insert(db, key);
         let notifier = &self.keyspace.notifier;
         let (shard, slot) = self.shard_and_slot(key);
         shard.watches.touch(db, key);
         let replaced = shard.db_or_create(db).insert(slot, Entry::new(key, value, super::db::secs(now)));
         if replaced.is_none() {
-            notifier.notify(Class::New, "new", key, db);
+            notifier.notify_with(flags, Class::New, "new", key, db);
         }
         // A new list or sorted set may be what a blocked client waits for; it retries once
         // this command releases the shard.
@@ -423,13 +423,13 @@ impl Locked<'_> {
         let db = self.db;
         match Entry::from_string(key, bytes, super::db::secs(now)) {
             Some(entry) => {
-                self.expire_before_insert(db, key);
+                let flags = self.expire_before_insert(db, key);
                 let notifier = &self.keyspace.notifier;
                 let (shard, slot) = self.shard_and_slot(key);
                 shard.watches.touch(db, key);
                 let replaced = shard.db_or_create(db).insert(slot, entry);
                 if replaced.is_none() {
-                    notifier.notify(Class::New, "new", key, db);
+                    notifier.notify_with(flags, Class::New, "new", key, db);
                 }
             }
             None => self.set_in(db, key, Value::from_bytes(bytes)),
@@ -438,12 +438,14 @@ impl Locked<'_> {
 
     /// Deletes `key` first if it has expired, when that is observable: an expired key being
     /// overwritten is reported as "expired" then "new", as Redis's lookup before `dbAdd`.
-    /// Without notifications the insert simply replaces it.
-    fn expire_before_insert(&mut self, db: usize, key: &[u8]) {
-        let notifier = &self.keyspace.notifier;
-        if notifier.wants(Class::New) || notifier.wants(Class::Expired) {
+    /// Without notifications the insert simply replaces it. Returns the notification flags
+    /// (one load for the whole insert).
+    fn expire_before_insert(&mut self, db: usize, key: &[u8]) -> u32 {
+        let flags = self.keyspace.notifier.flags();
+        if flags & (Class::New as u32 | Class::Expired as u32) != 0 {
             self.live(db, key, false, false, false);
         }
+        flags
     }
 
     /// Removes a live key and returns its value.

@@ -155,7 +155,18 @@ impl Notifier {
     /// Publishes `event` for `key` of database `db` if `class` is enabled.
     #[inline]
     pub fn notify(&self, class: Class, event: &str, key: &[u8], db: usize) {
-        let flags = self.limits.notify_keyspace_events.load(Ordering::Relaxed);
+        self.notify_with(self.flags(), class, event, key, db);
+    }
+
+    /// The current flags, for a caller that tests several classes with one load.
+    #[inline]
+    pub fn flags(&self) -> u32 {
+        self.limits.notify_keyspace_events.load(Ordering::Relaxed)
+    }
+
+    /// [`Notifier::notify`] with flags already loaded by [`Notifier::flags`].
+    #[inline]
+    pub fn notify_with(&self, flags: u32, class: Class, event: &str, key: &[u8], db: usize) {
         if flags & class as u32 != 0 {
             self.publish(flags, event, key, db);
         }
@@ -213,6 +224,30 @@ mod tests {
         }
         assert_eq!(parse_flags("Kq"), None);
         assert_eq!(parse_flags("AmnKE").map(|f| f & Class::New as u32 != 0), Some(true), "A hides n but keeps it");
+    }
+
+    #[test]
+    fn evicted_keys_are_published_on_both_channels_when_enabled() {
+        use crate::pubsub::{Kind, Subscriber};
+        use crate::server::{ClientRegistry, Door};
+        let registry = ClientRegistry::default();
+        let Some(reg) = registry.register(Door::Resp, "a".into(), String::new(), -1, 10) else { panic!() };
+        let hub = Arc::new(PubSub::default());
+        let sub = Arc::new(Subscriber::new(reg.client.clone()));
+        hub.psubscribe(&Bytes::from_static(b"__key*__:*"), &sub);
+        let limits = Arc::new(Limits::default());
+        let notifier = Notifier::new(hub, limits.clone());
+        notifier.evicted(b"k", 2);
+        assert!(sub.drain().is_empty(), "off by default");
+        let flags = effective_flags(parse_flags("KEe").unwrap_or(0));
+        limits.notify_keyspace_events.store(flags, Ordering::Relaxed);
+        assert!(notifier.wants(Class::Evicted) && !notifier.wants(Class::Expired));
+        notifier.notify(Class::Expired, "expired", b"k", 2);
+        notifier.evicted(b"k", 2);
+        let got: Vec<_> = sub.drain().into_iter().map(|d| (d.kind, d.channel, d.payload)).collect();
+        let want = [("__keyspace@2__:k", "evicted"), ("__keyevent@2__:evicted", "k")]
+            .map(|(c, p)| (Kind::PMessage, Bytes::from(c), Bytes::from(p)));
+        assert_eq!(got, want);
     }
 
     #[test]
