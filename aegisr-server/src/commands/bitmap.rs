@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
-use super::{Ctx, args, errors::CommandError, errors::CommandResult};
+use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult};
 use crate::types::bitmap::{self as data, BitOp, FieldType, Overflow};
 use crate::types::{Value, ValueRef};
 
@@ -139,7 +139,7 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         _ => return Err(CommandError::err("bit is not an integer or out of range")),
     };
     let mut locked = ctx.lock(key);
-    let old = match locked.get(key) {
+    let (old, changed) = match locked.get(key) {
         // In place: the key keeps its expiry.
         Some(entry) => {
             string_of(entry.value())?;
@@ -148,18 +148,24 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                     Value::Str(s) => s,
                     other => other.string_bytes().map(|b| b.to_vec()).unwrap_or_default(),
                 };
+                let len = bytes.len();
                 let old = data::set_bit(&mut bytes, offset, on);
+                let grew = bytes.len() != len;
                 *v = Value::Str(bytes);
-                old
+                (old, grew || old != on)
             })
         }
         None => {
             let mut bytes = Vec::new();
             data::set_bit(&mut bytes, offset, on);
             locked.set(key, Value::Str(bytes));
-            false
+            (false, true)
         }
     };
+    // Only a real change is an event: a new key, a longer string, or a flipped bit.
+    if changed {
+        ctx.notify(Class::String, "setbit", key);
+    }
     ctx.out.integer(i64::from(old));
     Ok(())
 }
@@ -282,10 +288,14 @@ fn bitop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let refs: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
     let result = data::bit_op(op, &refs);
     let len = result.len();
+    // Redis reports BITOP's result as a plain "set".
     if result.is_empty() {
-        locked.remove(dest);
+        if locked.remove(dest).is_some() {
+            ctx.notify(Class::Generic, "del", dest);
+        }
     } else {
         locked.set(dest, Value::Str(result));
+        ctx.notify(Class::String, "set", dest);
     }
     drop(locked);
     ctx.out.integer(i64::try_from(len).unwrap_or(i64::MAX));
@@ -341,9 +351,12 @@ fn field_ops(ctx: &Ctx<'_>, args: &[Bytes]) -> Result<Vec<FieldOp>, CommandError
 }
 
 /// Runs the operations on `bytes` (already grown to hold every written field) and returns
-/// one reply per operation (`None`: an overflow refused by OVERFLOW FAIL).
-fn run_field_ops(bytes: &mut Vec<u8>, ops: &[FieldOp]) -> Vec<Option<i64>> {
-    ops.iter()
+/// one reply per operation (`None`: an overflow refused by OVERFLOW FAIL), and whether the
+/// string changed: it `grew`, or a write changed a field (Redis's test for its event).
+fn run_field_ops(bytes: &mut Vec<u8>, ops: &[FieldOp], grew: bool) -> (Vec<Option<i64>>, bool) {
+    let mut changed = false;
+    let results = ops
+        .iter()
         .map(|op| match *op {
             FieldOp::Get { ty, offset } => Some(data::get_field(bytes, offset, ty)),
             FieldOp::Set { ty, offset, value, overflow } => {
@@ -353,16 +366,19 @@ fn run_field_ops(bytes: &mut Vec<u8>, ops: &[FieldOp]) -> Vec<Option<i64>> {
                 let wanted = if ty.signed { i128::from(value) } else { i128::from(value as u64) };
                 let new = ty.fit(wanted, overflow)?;
                 data::set_field(bytes, offset, ty, new);
+                changed |= grew || new != old;
                 Some(old)
             }
             FieldOp::Incr { ty, offset, by, overflow } => {
                 let old = data::get_field(bytes, offset, ty);
                 let new = ty.fit(i128::from(old) + i128::from(by), overflow)?;
                 data::set_field(bytes, offset, ty, new);
+                changed |= grew || new != old;
                 Some(new)
             }
         })
-        .collect()
+        .collect();
+    (results, changed)
 }
 
 fn reply_fields(ctx: &mut Ctx<'_>, results: &[Option<i64>]) {
@@ -393,13 +409,16 @@ fn bitfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     };
     let key = &args[1][..];
     let mut locked = ctx.lock(key);
+    // Returns whether the string grew.
     let grow = |bytes: &mut Vec<u8>| {
         let len = usize::try_from(highest >> 3).unwrap_or(usize::MAX).saturating_add(1);
-        if bytes.len() < len {
+        let grows = bytes.len() < len;
+        if grows {
             bytes.resize(len, 0);
         }
+        grows
     };
-    let results = match locked.get(key) {
+    let (results, changed) = match locked.get(key) {
         Some(entry) => {
             string_of(entry.value())?;
             entry.update(|v| {
@@ -407,20 +426,23 @@ fn bitfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                     Value::Str(s) => s,
                     other => other.string_bytes().map(|b| b.to_vec()).unwrap_or_default(),
                 };
-                grow(&mut bytes);
-                let results = run_field_ops(&mut bytes, &ops);
+                let grew = grow(&mut bytes);
+                let results = run_field_ops(&mut bytes, &ops, grew);
                 *v = Value::Str(bytes);
                 results
             })
         }
         None => {
             let mut bytes = Vec::new();
-            grow(&mut bytes);
-            let results = run_field_ops(&mut bytes, &ops);
+            let grew = grow(&mut bytes);
+            let results = run_field_ops(&mut bytes, &ops, grew);
             locked.set(key, Value::Str(bytes));
             results
         }
     };
+    if changed {
+        ctx.notify(Class::String, "setbit", key);
+    }
     drop(locked);
     reply_fields(ctx, &results);
     Ok(())

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use super::args::{int, is};
 use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange, KeywordKey};
-use super::{Ctx, read_typed, update_typed};
+use super::{Class, Ctx, read_typed, update_typed};
 use crate::engine::Locked;
 use crate::reply::ReplySink;
 use crate::types::Value;
@@ -293,6 +293,10 @@ fn geoadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             counts
         }
     };
+    // GEOADD is ZADD underneath, and reports itself as one.
+    if added > 0 || updated > 0 {
+        ctx.notify(Class::ZSet, "zadd", key);
+    }
     drop(locked);
     ctx.out.count(if ch { added + updated } else { added });
     Ok(())
@@ -556,7 +560,9 @@ fn search_generic(ctx: &mut Ctx<'_>, args: &[Bytes], variant: Variant) -> Comman
         // No source: nothing found (a stored result is then no key at all).
         match q.store {
             Some(dst) => {
-                locked.remove(dst);
+                if locked.remove(dst).is_some() {
+                    ctx.notify(Class::Generic, "del", dst);
+                }
                 ctx.out.integer(0);
             }
             None => ctx.out.array(0),
@@ -591,7 +597,8 @@ fn search_generic(ctx: &mut Ctx<'_>, args: &[Bytes], variant: Variant) -> Comman
     };
     let entries: Vec<(f64, Box<[u8]>)> =
         found.iter().map(|f| (if q.store_dist { f.dist_m / unit } else { f.score }, Box::from(f.member))).collect();
-    let n = store(&mut locked, dst, &entries, &limits);
+    let event = if variant.is_geosearch() { "geosearchstore" } else { "georadiusstore" };
+    let n = store(ctx, &mut locked, dst, &entries, &limits, event);
     drop(locked);
     ctx.out.count(n);
     Ok(())
@@ -623,10 +630,19 @@ fn reply_found(out: &mut dyn ReplySink, q: &Query<'_>, unit: f64, found: &[Found
 }
 
 /// Stores the results as a sorted set at `dst`, replacing any value and TTL, or deletes
-/// `dst` when there are none; returns the count.
-fn store(locked: &mut Locked<'_>, dst: &[u8], entries: &[(f64, Box<[u8]>)], limits: &ZSetLimits) -> usize {
+/// `dst` when there are none; returns the count. `event` is the command's keyspace event.
+fn store(
+    ctx: &Ctx<'_>,
+    locked: &mut Locked<'_>,
+    dst: &[u8],
+    entries: &[(f64, Box<[u8]>)],
+    limits: &ZSetLimits,
+    event: &str,
+) -> usize {
     if entries.is_empty() {
-        locked.remove(dst);
+        if locked.remove(dst).is_some() {
+            ctx.notify(Class::Generic, "del", dst);
+        }
         return 0;
     }
     let longest = entries.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
@@ -635,6 +651,7 @@ fn store(locked: &mut Locked<'_>, dst: &[u8], entries: &[(f64, Box<[u8]>)], limi
         z.set_score(member, *score, limits);
     }
     locked.set(dst, Value::ZSet(z));
+    ctx.notify(Class::ZSet, event, dst);
     entries.len()
 }
 

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
-use super::{Ctx, args, errors::CommandError, errors::CommandResult, typed, update_typed};
+use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult, typed, update_typed};
 use crate::engine::Locked;
 use crate::engine::glob::glob_match;
 use crate::reply::Protocol;
@@ -162,9 +162,11 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<usize, CommandError> {
     let key = &args[1][..];
     let limits = limits(ctx);
     let mut locked = ctx.lock(key);
-    upsert(&mut locked, key, |hash| {
+    let added = upsert(&mut locked, key, |hash| {
         Ok(args[2..].chunks_exact(2).filter(|pair| hash.insert(&pair[0], &pair[1], limits)).count())
-    })
+    })?;
+    ctx.notify(Class::Hash, "hset", key);
+    Ok(added)
 }
 
 fn hset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
@@ -184,6 +186,9 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock(key);
     let added = upsert(&mut locked, key, |hash| Ok(!hash.contains(field) && hash.insert(field, value, limits)))?;
+    if added {
+        ctx.notify(Class::Hash, "hset", key);
+    }
     drop(locked);
     ctx.out.integer(i64::from(added));
     Ok(())
@@ -261,8 +266,12 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             let (removed, empty) = update_typed::<Hash, _>(entry, |hash| {
                 (args[2..].iter().filter(|f| hash.remove(f)).count(), hash.is_empty())
             })?;
+            if removed > 0 {
+                ctx.notify(Class::Hash, "hdel", key);
+            }
             if empty {
                 drop(locked.remove(key));
+                ctx.notify(Class::Generic, "del", key);
             }
             removed
         }
@@ -319,6 +328,7 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         hash.insert(field, itoa::Buffer::new().format(n).as_bytes(), limits);
         Ok(n)
     })?;
+    ctx.notify(Class::Hash, "hincrby", key);
     drop(locked);
     ctx.out.integer(n);
     Ok(())
@@ -344,6 +354,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         hash.insert(field, text.as_bytes(), limits);
         Ok(text)
     })?;
+    ctx.notify(Class::Hash, "hincrbyfloat", key);
     drop(locked);
     ctx.out.bulk(text.as_bytes());
     Ok(())

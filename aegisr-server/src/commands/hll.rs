@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
-use super::{Ctx, errors::CommandError, errors::CommandResult};
+use super::{Class, Ctx, errors::CommandError, errors::CommandResult};
 use crate::engine::Entry;
 use crate::types::hll::{self as data, HllError};
 use crate::types::{Value, ValueRef};
@@ -160,6 +160,9 @@ fn pfadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             true
         }
     };
+    if changed {
+        ctx.notify(Class::String, "pfadd", key);
+    }
     drop(locked);
     ctx.out.integer(i64::from(changed));
     Ok(())
@@ -221,6 +224,7 @@ fn pfmerge(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             locked.set(dest, Value::Str(bytes));
         }
     }
+    ctx.notify(Class::String, "pfadd", dest);
     drop(locked);
     ctx.out.ok();
     Ok(())

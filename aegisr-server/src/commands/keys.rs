@@ -9,7 +9,7 @@ use bytes::Bytes;
 use super::args;
 use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group, KeyRange};
-use super::{Ctx, help};
+use super::{Class, Ctx, help};
 use crate::engine::ScanFilter;
 use crate::types::{Value, ValueKind, ValueRef};
 
@@ -380,7 +380,13 @@ fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let keys = &args[1..];
     let freed: Vec<Value> = {
         let mut locked = ctx.lock_keys(keys);
-        keys.iter().filter_map(|key| locked.remove(key)).collect()
+        keys.iter()
+            .filter_map(|key| {
+                let value = locked.remove(key)?;
+                ctx.notify(Class::Generic, "del", key);
+                Some(value)
+            })
+            .collect()
     };
     ctx.out.integer(count(freed.len()));
     drop(freed);
@@ -392,15 +398,32 @@ fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let keys = &args[1..];
     let found = {
         let mut locked = ctx.lock_keys(keys);
-        keys.iter().filter(|key| locked.exists(key)).count()
+        keys.iter().filter(|key| exists_or_miss(ctx, &mut locked, key)).count()
     };
     ctx.out.integer(count(found));
     Ok(())
 }
 
+/// Whether `key` exists; a missing key is a "keymiss" event, as Redis's lookups for EXISTS,
+/// TYPE and the TTL family report it (they look without touching the access time).
+fn exists_or_miss(ctx: &Ctx<'_>, locked: &mut crate::engine::Locked<'_>, key: &[u8]) -> bool {
+    let found = locked.exists(key);
+    if !found {
+        ctx.notify(Class::KeyMiss, "keymiss", key);
+    }
+    found
+}
+
 fn type_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1];
-    let kind = ctx.lock(key).peek(key).map(|e| e.value().kind());
+    let kind = {
+        let mut locked = ctx.lock(key);
+        let kind = locked.peek(key).map(|e| e.value().kind());
+        if kind.is_none() {
+            ctx.notify(Class::KeyMiss, "keymiss", key);
+        }
+        kind
+    };
     ctx.out.simple(kind.map_or("none", ValueKind::name));
     Ok(())
 }
@@ -447,11 +470,14 @@ fn rename_generic(ctx: &Ctx<'_>, src: &Bytes, dst: &Bytes, nx: bool) -> Result<O
         return Ok(None);
     }
     let value = locked.remove(src).ok_or(CommandError::NoSuchKey)?;
+    // The destination is deleted, then created: a "new" event for it, as in Redis.
     let old = locked.remove(dst);
     locked.set(dst, value);
     if deadline.is_some() {
         locked.set_expiry(dst, deadline);
     }
+    ctx.notify(Class::Generic, "rename_from", src);
+    ctx.notify(Class::Generic, "rename_to", dst);
     Ok(Some(old))
 }
 
@@ -498,6 +524,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                     if deadline.is_some() {
                         locked.set_expiry_in(opts.db, dst, deadline);
                     }
+                    ctx.notify_in(opts.db, Class::Generic, "copy_to", dst);
                     (true, old)
                 }
             }
@@ -527,6 +554,8 @@ fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                     if deadline.is_some() {
                         locked.set_expiry_in(target, key, deadline);
                     }
+                    ctx.notify_in(source, Class::Generic, "move_from", key);
+                    ctx.notify_in(target, Class::Generic, "move_to", key);
                     true
                 }
             },
@@ -696,7 +725,11 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], relative: bool, unit: i64, 
                     || (flags.lt && current.is_some_and(|at| when >= at));
                 // A deadline already past deletes the key (set_expiry does that) and
                 // still counts as set.
-                !refused && locked.set_expiry(key, Some(when))
+                let set = !refused && locked.set_expiry(key, Some(when));
+                if set {
+                    ctx.notify(Class::Generic, if when <= locked.now() { "del" } else { "expire" }, key);
+                }
+                set
             }
         }
     };
@@ -716,7 +749,11 @@ enum TtlForm {
 fn ttl_generic(ctx: &mut Ctx<'_>, key: &[u8], form: TtlForm, millis: bool) -> CommandResult {
     let (now, expiry) = {
         let mut locked = ctx.lock(key);
-        (locked.now(), locked.expiry(key))
+        let expiry = locked.expiry(key);
+        if expiry.is_none() {
+            ctx.notify(Class::KeyMiss, "keymiss", key);
+        }
+        (locked.now(), expiry)
     };
     let reply = match expiry {
         None => -2,
@@ -753,7 +790,11 @@ fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1];
     let cleared = {
         let mut locked = ctx.lock(key);
-        matches!(locked.expiry(key), Some(Some(_))) && locked.set_expiry(key, None)
+        let cleared = matches!(locked.expiry(key), Some(Some(_))) && locked.set_expiry(key, None);
+        if cleared {
+            ctx.notify(Class::Generic, "persist", key);
+        }
+        cleared
     };
     ctx.out.integer(i64::from(cleared));
     Ok(())

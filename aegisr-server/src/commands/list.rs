@@ -8,7 +8,9 @@
 use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
-use super::{BlockOn, Ctx, args, block_timeout, errors::CommandError, errors::CommandResult, typed, update_typed};
+use super::{
+    BlockOn, Class, Ctx, args, block_timeout, errors::CommandError, errors::CommandResult, typed, update_typed,
+};
 use crate::engine::Locked;
 use crate::reply::ReplySink;
 use crate::types::Value;
@@ -225,10 +227,36 @@ fn limit(ctx: &Ctx<'_>) -> Limit {
     Limit::from_fill(ctx.server.config.i64("list-max-listpack-size"))
 }
 
-/// Deletes `key` if its list became empty, as Redis does; the value is freed after the lock.
-fn remove_if_empty(locked: &mut Locked<'_>, key: &[u8], empty: bool) {
+/// Deletes `key` if its list became empty, as Redis does (with its "del" event); the value
+/// is freed after the lock.
+fn remove_if_empty(ctx: &Ctx<'_>, locked: &mut Locked<'_>, key: &[u8], empty: bool) {
     if empty {
         drop(locked.remove(key));
+        ctx.notify(Class::Generic, "del", key);
+    }
+}
+
+/// The keyspace event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpush",
+        End::Right => "rpush",
+    }
+}
+
+/// The events of a pop from `end` of `key`: "lpop" or "rpop", then "del" if it emptied
+/// the list (the key is already gone).
+fn notify_popped(ctx: &Ctx<'_>, key: &[u8], end: End, deleted: bool) {
+    ctx.notify(
+        Class::List,
+        match end {
+            End::Left => "lpop",
+            End::Right => "rpop",
+        },
+        key,
+    );
+    if deleted {
+        ctx.notify(Class::Generic, "del", key);
     }
 }
 
@@ -276,6 +304,9 @@ fn push(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, only_existing: bool) -> Com
             len
         }
     };
+    if len > 0 {
+        ctx.notify(Class::List, push_event(end), key);
+    }
     drop(locked);
     ctx.out.count(len);
     Ok(())
@@ -298,16 +329,17 @@ fn rpushx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// Pops up to `count` elements from `end` of the list at `key` (already known to exist);
-/// deletes the key when it empties.
+/// deletes the key when it empties, and says whether it did. The caller publishes the
+/// events ([`notify_popped`]), after those Redis publishes first.
 fn pop_some(
     locked: &mut Locked<'_>,
     key: &[u8],
     end: End,
     count: usize,
     limit: Limit,
-) -> Result<Vec<Vec<u8>>, CommandError> {
+) -> Result<(Vec<Vec<u8>>, bool), CommandError> {
     let Some(entry) = locked.get(key) else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), false));
     };
     let (popped, empty) = update_typed::<List, _>(entry, |list| {
         let n = count.min(list.len());
@@ -315,8 +347,10 @@ fn pop_some(
         list.after_shrink(limit);
         (popped, list.is_empty())
     })?;
-    remove_if_empty(locked, key, empty);
-    Ok(popped)
+    if empty {
+        drop(locked.remove(key));
+    }
+    Ok((popped, empty))
 }
 
 /// LPOP and RPOP. Without a count: one element or nil. With one: an array (nil array for a
@@ -345,7 +379,10 @@ fn pop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CommandResult {
         return Ok(());
     };
     typed::<List>(entry.value())?;
-    let popped = pop_some(&mut locked, key, end, count.unwrap_or(1), limit)?;
+    let (popped, deleted) = pop_some(&mut locked, key, end, count.unwrap_or(1), limit)?;
+    if !popped.is_empty() {
+        notify_popped(ctx, key, end, deleted);
+    }
     drop(locked);
     match count {
         None => ctx.out.bulk_or_null(popped.first().map(|e| &e[..])),
@@ -426,6 +463,9 @@ fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         list.after_shrink(limit);
         done
     })?;
+    if done {
+        ctx.notify(Class::List, "lset", key);
+    }
     drop(locked);
     if !done {
         return Err(CommandError::err("index out of range"));
@@ -452,6 +492,9 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             list.insert(pivot, after, elem).map_or(-1, int)
         })?,
     };
+    if reply > 0 {
+        ctx.notify(Class::List, "linsert", key);
+    }
     drop(locked);
     ctx.out.integer(reply);
     Ok(())
@@ -470,7 +513,10 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                 list.after_shrink(limit);
                 (removed, list.is_empty())
             })?;
-            remove_if_empty(&mut locked, key, empty);
+            if removed > 0 {
+                ctx.notify(Class::List, "lrem", key);
+            }
+            remove_if_empty(ctx, &mut locked, key, empty);
             removed
         }
     };
@@ -491,7 +537,8 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             list.after_shrink(limit);
             list.is_empty()
         })?;
-        remove_if_empty(&mut locked, key, empty);
+        ctx.notify(Class::List, "ltrim", key);
+        remove_if_empty(ctx, &mut locked, key, empty);
     }
     drop(locked);
     ctx.out.ok();
@@ -573,7 +620,7 @@ fn try_move(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result
         return Ok(None);
     }
     let value = if src == dst {
-        update_typed::<List, _>(entry, |list| {
+        let value = update_typed::<List, _>(entry, |list| {
             let value = list.pop(from);
             list.after_shrink(limit);
             if let Some(v) = &value {
@@ -581,13 +628,19 @@ fn try_move(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result
                 list.push(to, v);
             }
             value
-        })?
+        })?;
+        if value.is_some() {
+            ctx.notify(Class::List, push_event(to), dst);
+            notify_popped(ctx, src, from, false);
+        }
+        value
     } else {
         // The destination's type is checked before anything changes.
         if let Some(dest) = locked.get(dst) {
             typed::<List>(dest.value())?;
         }
-        let popped = pop_some(&mut locked, src, from, 1, limit)?.pop();
+        let (mut popped, deleted) = pop_some(&mut locked, src, from, 1, limit)?;
+        let popped = popped.pop();
         if let Some(v) = &popped {
             let pushed = std::slice::from_ref(v);
             match locked.get(dst) {
@@ -598,6 +651,9 @@ fn try_move(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result
                     locked.set(dst, Value::List(list));
                 }
             }
+            // Redis pushes before it pops: the destination's events come first.
+            ctx.notify(Class::List, push_event(to), dst);
+            notify_popped(ctx, src, from, deleted);
         }
         popped
     };
@@ -672,7 +728,9 @@ fn try_mpop(ctx: &Ctx<'_>, keys: &[Bytes], end: End, count: usize) -> Result<Opt
         if typed::<List>(entry.value())?.is_empty() {
             continue;
         }
-        return Ok(Some((key.clone(), pop_some(&mut locked, key, end, count, limit)?)));
+        let (popped, deleted) = pop_some(&mut locked, key, end, count, limit)?;
+        notify_popped(ctx, key, end, deleted);
+        return Ok(Some((key.clone(), popped)));
     }
     Ok(None)
 }

@@ -32,6 +32,7 @@ use table::CommandSpec;
 
 use crate::engine::{Entry, Locked, Tx};
 use crate::metrics;
+pub use crate::pubsub::notify::Class;
 use crate::reply::{Protocol, ReplySink};
 use crate::server::{ClientHandle, Server};
 use crate::types::{Typed, ValueRef};
@@ -126,6 +127,21 @@ impl<'a> Ctx<'a> {
     pub fn lock_all(&self) -> Locked<'a> {
         let keyspace = &self.server.keyspace;
         keyspace.lock_shards(self.session.db, 0..keyspace.shard_count(), self.tx)
+    }
+}
+
+impl Ctx<'_> {
+    /// Publishes keyspace event `event` of `class` for `key` in the session's database, if
+    /// `notify-keyspace-events` enables it (one relaxed load when it does not). Call it where
+    /// Redis calls `notifyKeyspaceEvent`, once the change has really been made, e.g.
+    /// `ctx.notify(Class::Stream, "xadd", key)`.
+    pub fn notify(&self, class: Class, event: &str, key: &[u8]) {
+        self.server.keyspace.notifier().notify(class, event, key, self.session.db);
+    }
+
+    /// [`Ctx::notify`] for a key of another database (MOVE, COPY ... DB).
+    pub fn notify_in(&self, db: usize, class: Class, event: &str, key: &[u8]) {
+        self.server.keyspace.notifier().notify(class, event, key, db);
     }
 }
 

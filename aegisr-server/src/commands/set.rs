@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
-use super::{Ctx, args, errors::CommandError, errors::CommandResult, read_typed, typed, update_typed};
+use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult, read_typed, typed, update_typed};
 use crate::engine::Locked;
 use crate::engine::glob::glob_match;
 use crate::reply::ReplySink;
@@ -249,6 +249,9 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             added
         }
     };
+    if added > 0 {
+        ctx.notify(Class::Set, "sadd", key);
+    }
     drop(locked);
     ctx.out.count(added);
     Ok(())
@@ -271,8 +274,12 @@ fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                 }
                 (removed, s.is_empty())
             })?;
+            if removed > 0 {
+                ctx.notify(Class::Set, "srem", key);
+            }
             if empty {
                 locked.remove(key);
+                ctx.notify(Class::Generic, "del", key);
             }
             removed
         }
@@ -357,8 +364,12 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         };
         (popped, s.is_empty())
     })?;
+    if !popped.is_empty() {
+        ctx.notify(Class::Set, "spop", key);
+    }
     if empty {
         locked.remove(key);
+        ctx.notify(Class::Generic, "del", key);
     }
     drop(locked);
     match count {
@@ -436,22 +447,27 @@ fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             break 'reply i64::from(in_src);
         }
         if let Some(entry) = locked.get(src) {
-            if update_typed::<Set, _>(entry, |s| {
+            let emptied = update_typed::<Set, _>(entry, |s| {
                 s.remove(member);
                 s.is_empty()
-            })? {
+            })?;
+            ctx.notify(Class::Set, "srem", src);
+            if emptied {
                 locked.remove(src);
+                ctx.notify(Class::Generic, "del", src);
             }
         }
-        match locked.get(dst) {
-            Some(entry) => {
-                update_typed::<Set, _>(entry, |s| s.insert(member, &limits))?;
-            }
+        let added = match locked.get(dst) {
+            Some(entry) => update_typed::<Set, _>(entry, |s| s.insert(member, &limits))?,
             None => {
                 let mut s = Set::for_members(Some(member), 1, &limits);
                 s.insert(member, &limits);
                 locked.set(dst, Value::Set(s));
+                true
             }
+        };
+        if added {
+            ctx.notify(Class::Set, "sadd", dst);
         }
         1
     };
@@ -544,13 +560,16 @@ fn build(members: &[Vec<u8>], limits: &SetLimits) -> Set {
 }
 
 /// Stores `result` at `dst` (replacing any value and its TTL), or deletes `dst` when the
-/// result is empty, as the *STORE commands do.
-fn store(locked: &mut Locked<'_>, dst: &[u8], result: Set) -> usize {
+/// result is empty, as the *STORE commands do; `event` is the command's keyspace event.
+fn store(ctx: &Ctx<'_>, locked: &mut Locked<'_>, dst: &[u8], result: Set, event: &str) -> usize {
     let len = result.len();
     if result.is_empty() {
-        locked.remove(dst);
+        if locked.remove(dst).is_some() {
+            ctx.notify(Class::Generic, "del", dst);
+        }
     } else {
         locked.set(dst, Value::Set(result));
+        ctx.notify(Class::Set, event, dst);
     }
     len
 }
@@ -591,7 +610,7 @@ fn sinterstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = inter(&mut locked, &args[2..])?;
-    let n = store(&mut locked, &args[1], build(&result, &limits));
+    let n = store(ctx, &mut locked, &args[1], build(&result, &limits), "sinterstore");
     drop(locked);
     ctx.out.count(n);
     Ok(())
@@ -613,7 +632,7 @@ fn sunionstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = union(&mut locked, &args[2..], &limits)?;
-    let n = store(&mut locked, &args[1], result);
+    let n = store(ctx, &mut locked, &args[1], result, "sunionstore");
     drop(locked);
     ctx.out.count(n);
     Ok(())
@@ -631,7 +650,7 @@ fn sdiffstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = diff(&mut locked, &args[2..])?;
-    let n = store(&mut locked, &args[1], build(&result, &limits));
+    let n = store(ctx, &mut locked, &args[1], build(&result, &limits), "sdiffstore");
     drop(locked);
     ctx.out.count(n);
     Ok(())

@@ -12,7 +12,7 @@ use bytes::Bytes;
 
 use super::args::{int, is};
 use super::table::{CommandSpec, Flags, Group, KeyRange, KeywordKey};
-use super::{CommandError, CommandResult, Ctx};
+use super::{Class, CommandError, CommandResult, Ctx};
 use crate::engine::Locked;
 use crate::types::list::{End, Limit, List};
 use crate::types::{Value, ValueRef};
@@ -213,7 +213,9 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], allow_store: bool) -> Command
         Some(dest) => {
             let count = results.len();
             if results.is_empty() {
-                locked.remove(dest);
+                if locked.remove(dest).is_some() {
+                    ctx.notify(Class::Generic, "del", dest);
+                }
             } else {
                 let mut list = List::new();
                 let bytes = results.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum();
@@ -222,6 +224,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], allow_store: bool) -> Command
                     list.push(End::Right, r.as_deref().unwrap_or_default());
                 }
                 locked.set(dest, Value::List(list));
+                ctx.notify(Class::List, "sortstore", dest);
             }
             drop(locked);
             ctx.out.count(count);

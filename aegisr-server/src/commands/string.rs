@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
-use super::{Ctx, args, errors::CommandError, errors::CommandResult};
+use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult};
 use crate::engine::PACK_LIMIT;
 use crate::types::string::{self as data, LcsError, StrBytes};
 use crate::types::{Value, ValueKind, ValueRef};
@@ -319,8 +319,15 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             None => locked.set_string(key, bytes),
         },
     }
-    if deadline.is_some() {
+    ctx.notify(Class::String, "set", key);
+    if let Some(at) = deadline {
         locked.set_expiry(key, deadline);
+        ctx.notify(Class::Generic, "expire", key);
+        // Redis keeps a key whose EXAT/PXAT is past and expires it on the next access; it
+        // is deleted here at once, so that is reported now.
+        if at <= locked.now() {
+            ctx.notify(Class::Expired, "expired", key);
+        }
     }
     if !options.get {
         ctx.out.ok();
@@ -334,6 +341,7 @@ fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         ctx.out.integer(0);
     } else {
         locked.set(&args[1], Value::from_bytes(&args[2]));
+        ctx.notify(Class::String, "set", &args[1]);
         ctx.out.integer(1);
     }
     Ok(())
@@ -346,7 +354,9 @@ fn set_with_expiry(ctx: &mut Ctx<'_>, args: &[Bytes], unit: ExpireUnit, command:
     let mut locked = ctx.lock(key);
     let deadline = Expire { unit, arg: &args[2] }.deadline(locked.now(), command)?;
     locked.set(key, value);
+    ctx.notify(Class::String, "set", key);
     locked.set_expiry(key, Some(deadline));
+    ctx.notify(Class::Generic, "expire", key);
     ctx.out.ok();
     Ok(())
 }
@@ -369,6 +379,7 @@ fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     // Like SET: the new value drops any expiry.
     locked.set(key, value);
+    ctx.notify(Class::String, "set", key);
     Ok(())
 }
 
@@ -383,6 +394,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         }
     }
     let removed = locked.remove(key);
+    ctx.notify(Class::Generic, "del", key);
     drop(locked);
     // Free the value outside the shard lock.
     drop(removed);
@@ -402,11 +414,13 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     check_string(entry.value())?;
     let deadline = options.expire.map(|e| e.deadline(now, "getex")).transpose()?;
     ctx.out.bulk(&string_of(entry.value())?);
-    if deadline.is_some() {
+    if let Some(at) = deadline {
         // A deadline already past (EXAT/PXAT) deletes the key.
         locked.set_expiry(key, deadline);
-    } else if options.persist {
+        ctx.notify(Class::Generic, if at <= now { "del" } else { "expire" }, key);
+    } else if options.persist && matches!(locked.expiry(key), Some(Some(_))) {
         locked.set_expiry(key, None);
+        ctx.notify(Class::Generic, "persist", key);
     }
     Ok(())
 }
@@ -438,6 +452,7 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, only_new: bool) -
     }
     for (key, value) in pairs.iter().step_by(2).zip(values) {
         locked.set(key, value);
+        ctx.notify(Class::String, "set", key);
     }
     if only_new {
         ctx.out.integer(1);
@@ -470,6 +485,7 @@ fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             tail.len()
         }
     };
+    ctx.notify(Class::String, "append", key);
     ctx.out.count(len);
     Ok(())
 }
@@ -498,6 +514,7 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CommandResult {
             delta
         }
     };
+    ctx.notify(Class::String, "incrby", key);
     ctx.out.integer(n);
     Ok(())
 }
@@ -538,6 +555,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             text
         }
     };
+    ctx.notify(Class::String, "incrbyfloat", key);
     ctx.out.bulk(text.as_bytes());
     Ok(())
 }
@@ -574,6 +592,10 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             len
         }
     };
+    // Writing nothing changes nothing: no event, as in Redis.
+    if !bytes.is_empty() {
+        ctx.notify(Class::String, "setrange", key);
+    }
     ctx.out.count(len);
     Ok(())
 }

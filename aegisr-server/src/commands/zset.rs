@@ -12,7 +12,8 @@ use bytes::Bytes;
 use super::set::{positive, random_count, ranged, scan_reply};
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
 use super::{
-    BlockOn, Ctx, args, block_timeout, errors::CommandError, errors::CommandResult, read_typed, typed, update_typed,
+    BlockOn, Class, Ctx, args, block_timeout, errors::CommandError, errors::CommandResult, read_typed, typed,
+    update_typed,
 };
 use crate::engine::Locked;
 use crate::engine::glob::glob_match;
@@ -628,6 +629,9 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> CommandResu
             outcome
         }
     };
+    if outcome.added > 0 || outcome.updated > 0 {
+        ctx.notify(Class::ZSet, if f.incr { "zincr" } else { "zadd" }, key);
+    }
     drop(locked);
     if f.incr {
         if outcome.processed > 0 {
@@ -650,8 +654,12 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                 let removed = args[2..].iter().filter(|m| z.remove(m).is_some()).count();
                 (removed, z.is_empty())
             })?;
+            if removed > 0 {
+                ctx.notify(Class::ZSet, "zrem", key);
+            }
             if empty {
                 locked.remove(key);
+                ctx.notify(Class::Generic, "del", key);
             }
             removed
         }
@@ -895,13 +903,23 @@ fn zrevrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// Stores `entries` (sorted) at `dst`, or deletes `dst` when there are none; returns the
-/// count. Any old value and its TTL are replaced.
-fn store(locked: &mut Locked<'_>, dst: &[u8], entries: Vec<(f64, Box<[u8]>)>, limits: &ZSetLimits) -> usize {
+/// count. Any old value and its TTL are replaced. `event` is the command's keyspace event.
+fn store(
+    ctx: &Ctx<'_>,
+    locked: &mut Locked<'_>,
+    dst: &[u8],
+    entries: Vec<(f64, Box<[u8]>)>,
+    limits: &ZSetLimits,
+    event: &str,
+) -> usize {
     let n = entries.len();
     if n == 0 {
-        locked.remove(dst);
+        if locked.remove(dst).is_some() {
+            ctx.notify(Class::Generic, "del", dst);
+        }
     } else {
         locked.set(dst, Value::ZSet(ZSet::from_sorted(entries, limits)));
+        ctx.notify(Class::ZSet, event, dst);
     }
     n
 }
@@ -921,7 +939,7 @@ fn zrangestore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if req.rev {
         entries.reverse();
     }
-    let n = store(&mut locked, dst, entries, &limits);
+    let n = store(ctx, &mut locked, dst, entries, &limits, "zrangestore");
     drop(locked);
     ctx.out.count(n);
     Ok(())
@@ -932,7 +950,13 @@ fn zrangestore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // ---------------------------------------------------------------------------------------
 
 /// Removes the ranks `range` selects from the sorted set at `key`; returns the count.
-fn zremrange(ctx: &mut Ctx<'_>, key: &[u8], select: impl FnOnce(&ZSet) -> std::ops::Range<usize>) -> CommandResult {
+/// `event` is the command's keyspace event.
+fn zremrange(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    event: &str,
+    select: impl FnOnce(&ZSet) -> std::ops::Range<usize>,
+) -> CommandResult {
     let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
         Some(entry) => {
@@ -940,8 +964,12 @@ fn zremrange(ctx: &mut Ctx<'_>, key: &[u8], select: impl FnOnce(&ZSet) -> std::o
                 let ranks = select(z);
                 (z.remove_ranks(ranks.start, ranks.end), z.is_empty())
             })?;
+            if removed > 0 {
+                ctx.notify(Class::ZSet, event, key);
+            }
             if empty {
                 locked.remove(key);
+                ctx.notify(Class::Generic, "del", key);
             }
             removed
         }
@@ -954,17 +982,17 @@ fn zremrange(ctx: &mut Ctx<'_>, key: &[u8], select: impl FnOnce(&ZSet) -> std::o
 
 fn zremrangebyrank(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (start, end) = (args::int(&args[2])?, args::int(&args[3])?);
-    zremrange(ctx, &args[1], |z| rank_range(start, end, z.len()).map_or(0..0, |(s, e)| s..e + 1))
+    zremrange(ctx, &args[1], "zremrangebyrank", |z| rank_range(start, end, z.len()).map_or(0..0, |(s, e)| s..e + 1))
 }
 
 fn zremrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let range = parse_score_range(&args[2], &args[3])?;
-    zremrange(ctx, &args[1], |z| range.ranks(z))
+    zremrange(ctx, &args[1], "zremrangebyscore", |z| range.ranks(z))
 }
 
 fn zremrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let range = parse_lex_range(&args[2], &args[3])?;
-    zremrange(ctx, &args[1], |z| range.ranks(z))
+    zremrange(ctx, &args[1], "zremrangebylex", |z| range.ranks(z))
 }
 
 /// Pops up to `count` entries from the low (or `max`) end, in pop order.
@@ -978,6 +1006,14 @@ fn pop(z: &mut ZSet, count: usize, max: bool) -> Vec<(Box<[u8]>, f64)> {
         z.remove_ranks(0, n);
     }
     popped
+}
+
+/// The events of a pop: "zpopmin" or "zpopmax", then "del" when it emptied the key.
+fn notify_zpop(ctx: &Ctx<'_>, key: &[u8], max: bool, deleted: bool) {
+    ctx.notify(Class::ZSet, if max { "zpopmax" } else { "zpopmin" }, key);
+    if deleted {
+        ctx.notify(Class::Generic, "del", key);
+    }
 }
 
 fn zpopmin(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
@@ -1010,6 +1046,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
             if empty {
                 locked.remove(key);
             }
+            notify_zpop(ctx, key, max, empty);
             popped
         }
         None => Vec::new(),
@@ -1072,6 +1109,7 @@ fn try_zmpop(ctx: &Ctx<'_>, keys: &[Bytes], max: bool, count: usize) -> Result<O
         if empty {
             locked.remove(key);
         }
+        notify_zpop(ctx, key, max, empty);
         return Ok(Some((key.clone(), popped)));
     }
     Ok(None)
@@ -1367,7 +1405,12 @@ fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card
     result.sort_unstable_by(|a, b| entry_cmp(a.1, &a.0, b.1, &b.0));
     if store_to_dst {
         let entries = result.into_iter().map(|(m, s)| (s, m)).collect();
-        let n = store(&mut locked, &args[1], entries, &limits);
+        let event = match op {
+            SetOp::Union => "zunionstore",
+            SetOp::Inter => "zinterstore",
+            SetOp::Diff => "zdiffstore",
+        };
+        let n = store(ctx, &mut locked, &args[1], entries, &limits, event);
         drop(locked);
         ctx.out.count(n);
     } else {

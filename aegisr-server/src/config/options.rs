@@ -20,6 +20,8 @@ pub enum OptionKind {
     String,
     /// `client-output-buffer-limit`'s class/hard/soft/seconds groups.
     OutputBufferLimits,
+    /// `notify-keyspace-events`' class letters.
+    KeyspaceEvents,
 }
 
 /// What setting the option does in Aegisr.
@@ -181,6 +183,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::Int { min: -1, max: 65535 },
         "9379",
         "HTTP port of /metrics (Prometheus), /healthz and /readyz; 0 picks a free port, -1 turns the endpoint off.",
+    ),
+    live(
+        "notify-keyspace-events",
+        OptionKind::KeyspaceEvents,
+        "",
+        "Keyspace notifications: the event classes published on __keyspace@<db>__ (K) and __keyevent@<db>__ (E) channels, in Redis's letters.",
     ),
     startup("port", OptionKind::Int { min: 0, max: 65535 }, "6379", "RESP port; 0 picks a free port."),
     inert(

@@ -2,7 +2,8 @@
 //! plus atomics for the few values the hot path reads.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 
@@ -37,6 +38,9 @@ pub struct Limits {
     pub pubsub_soft_secs: AtomicU64,
     /// `slowlog-log-slower-than`, microseconds; negative: off.
     pub slowlog_slower_than: AtomicI64,
+    /// `notify-keyspace-events` as flags, 0 while neither `K` nor `E` is set (see
+    /// `pubsub::notify::effective_flags`): every write tests it.
+    pub notify_keyspace_events: AtomicU32,
 }
 
 impl Limits {
@@ -56,7 +60,9 @@ pub struct ConfigStore {
     /// The numeric options (integers, sizes, booleans as 0/1) by exact name, kept as
     /// atomics so commands can read a threshold per call without a lock or a parse.
     numbers: HashMap<&'static str, AtomicI64, foldhash::fast::RandomState>,
-    limits: Limits,
+    /// Shared with the keyspace notifier, which reads the notification flags and the pub/sub
+    /// output limit on every event.
+    limits: Arc<Limits>,
     /// No-effect options already logged, so each is logged once.
     warned: Mutex<HashSet<&'static str>>,
 }
@@ -93,7 +99,13 @@ pub(crate) fn normalize(spec: &OptionSpec, raw: &str) -> Result<String, String> 
         }
         OptionKind::String => Ok(raw.to_owned()),
         OptionKind::OutputBufferLimits => super::output_limits::merge(super::output_limits::DEFAULT, raw),
+        OptionKind::KeyspaceEvents => keyspace_events(raw).map(crate::pubsub::notify::format_flags),
     }
+}
+
+/// Parses `notify-keyspace-events` letters.
+fn keyspace_events(raw: &str) -> Result<u32, String> {
+    crate::pubsub::notify::parse_flags(raw).ok_or_else(|| crate::pubsub::notify::BAD_FLAG.to_owned())
 }
 
 impl Default for ConfigStore {
@@ -112,13 +124,21 @@ impl ConfigStore {
             .collect();
         let numbers = OPTIONS
             .iter()
-            .filter(|o| !matches!(o.kind, OptionKind::Enum(_) | OptionKind::String | OptionKind::OutputBufferLimits))
+            .filter(|o| {
+                !matches!(
+                    o.kind,
+                    OptionKind::Enum(_)
+                        | OptionKind::String
+                        | OptionKind::OutputBufferLimits
+                        | OptionKind::KeyspaceEvents
+                )
+            })
             .map(|o| (o.name, AtomicI64::new(0)))
             .collect();
         let store = ConfigStore {
             values: RwLock::new(values),
             numbers,
-            limits: Limits::default(),
+            limits: Arc::default(),
             warned: Mutex::new(HashSet::new()),
         };
         store.refresh_limits();
@@ -129,6 +149,9 @@ impl ConfigStore {
     /// every one changes or none does. `startup` allows options that only apply at start.
     pub fn set_many(&self, pairs: &[(String, String)], startup: bool) -> Result<(), ConfigError> {
         let mut checked = Vec::with_capacity(pairs.len());
+        // The flags come from what was set, not from CONFIG GET's text, which drops `n`
+        // after `A` while Redis keeps it set.
+        let mut notify_flags = None;
         for (name, raw) in pairs {
             let spec = options::find(name).ok_or_else(|| ConfigError::Unknown(name.clone()))?;
             if checked.iter().any(|(s, _): &(&OptionSpec, String)| s.name == spec.name) {
@@ -143,6 +166,9 @@ impl ConfigStore {
                 _ => normalize(spec, raw),
             }
             .map_err(|reason| ConfigError::Invalid { name: spec.name.to_owned(), reason })?;
+            if matches!(spec.kind, OptionKind::KeyspaceEvents) {
+                notify_flags = keyspace_events(raw).ok();
+            }
             checked.push((spec, value));
         }
         {
@@ -162,6 +188,10 @@ impl ConfigStore {
             }
         }
         self.refresh_limits();
+        if let Some(flags) = notify_flags {
+            let flags = crate::pubsub::notify::effective_flags(flags);
+            self.limits.notify_keyspace_events.store(flags, Ordering::Relaxed);
+        }
         Ok(())
     }
 
@@ -193,6 +223,11 @@ impl ConfigStore {
 
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// The hot-path values, for a component that outlives a borrow of the store.
+    pub fn shared_limits(&self) -> Arc<Limits> {
+        self.limits.clone()
     }
 
     /// The current value of an option, in CONFIG GET's form.

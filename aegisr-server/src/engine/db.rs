@@ -83,8 +83,9 @@ impl SlotTable {
         }
     }
 
-    /// Deletes every key whose deadline is not after `now_ms`; returns how many.
-    pub(crate) fn remove_expired(&mut self, now_ms: i64) -> usize {
+    /// Deletes every key whose deadline is not after `now_ms`, telling `on_expired` each key;
+    /// returns how many.
+    pub(crate) fn remove_expired(&mut self, now_ms: i64, mut on_expired: impl FnMut(&[u8])) -> usize {
         let Some(expires) = self.expires.as_mut() else { return 0 };
         let before = expires.len();
         let keys = &mut self.keys;
@@ -94,6 +95,7 @@ impl SlotTable {
                 if let Ok(found) = keys.find_entry(hash(key), |e| e.key() == &key[..]) {
                     found.remove();
                 }
+                on_expired(&key[..]);
             }
             live
         });

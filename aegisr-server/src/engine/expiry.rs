@@ -3,6 +3,7 @@
 //! shard per pass, so memory held by keys nobody reads again is reclaimed without a pause.
 
 use super::keyspace::Keyspace;
+use crate::pubsub::notify::Class;
 
 /// What one pass did, so the ticker can decide whether to go on.
 #[derive(Debug, Default, Clone, Copy)]
@@ -35,7 +36,8 @@ impl Keyspace {
                         continue;
                     }
                     examined += slot.expiring();
-                    expired_here += slot.remove_expired(now);
+                    expired_here +=
+                        slot.remove_expired(now, |key| self.notifier().notify(Class::Expired, "expired", key, db));
                     if examined >= budget {
                         break;
                     }

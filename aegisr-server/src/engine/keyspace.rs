@@ -9,6 +9,7 @@ use super::db::{DbShard, Entry, SlotTable};
 use super::held::{ShardRef, Tx};
 use super::slot::{SLOT_COUNT, key_slot};
 use super::watch::{WatchFlag, Watches};
+use crate::pubsub::notify::{Class, Notifier};
 use crate::types::Value;
 
 /// Index of a shard in the keyspace.
@@ -77,6 +78,9 @@ pub struct Keyspace {
     /// log2 of slots per shard: a slot's shard is `slot >> slot_shift`.
     slot_shift: u32,
     databases: usize,
+    /// Publishes the keyspace events the engine itself causes ("new", "expired",
+    /// "keymiss"), and those of commands through `Ctx::notify`.
+    notifier: Notifier,
 }
 
 impl Keyspace {
@@ -97,7 +101,24 @@ impl Keyspace {
                 }))
             })
             .collect();
-        Keyspace { shards, waiters: Default::default(), slot_shift: slot_count.trailing_zeros(), databases }
+        Keyspace {
+            shards,
+            waiters: Default::default(),
+            slot_shift: slot_count.trailing_zeros(),
+            databases,
+            notifier: Notifier::default(),
+        }
+    }
+
+    /// Publishes keyspace events through `notifier` (a keyspace made by [`Keyspace::new`]
+    /// publishes none).
+    pub fn with_notifier(mut self, notifier: Notifier) -> Keyspace {
+        self.notifier = notifier;
+        self
+    }
+
+    pub fn notifier(&self) -> &Notifier {
+        &self.notifier
     }
 
     /// The clients blocked on keys.
@@ -312,17 +333,23 @@ impl Locked<'_> {
     /// tells the key's watchers (the caller may change the entry).
     fn live(&mut self, db: usize, key: &[u8], touch: bool, count: bool, write: bool) -> Option<&mut Entry> {
         let now = self.now;
+        let notifier = &self.keyspace.notifier;
         let (shard, slot) = self.shard_and_slot(key);
         let Shard { dbs, stats, watches, .. } = shard;
+        let expired_before = stats.expired_keys;
         let found = match dbs.get_mut(db).and_then(|d| d.as_deref_mut()) {
             Some(table) => table.live_entry(slot, key, now, &mut stats.expired_keys),
             None => None,
         };
+        if stats.expired_keys != expired_before {
+            notifier.notify(Class::Expired, "expired", key, db);
+        }
         if count {
             if found.is_some() {
                 stats.keyspace_hits += 1;
             } else {
                 stats.keyspace_misses += 1;
+                notifier.notify(Class::KeyMiss, "keymiss", key, db);
             }
         }
         let entry = found?;
@@ -383,9 +410,14 @@ impl Locked<'_> {
     pub fn set_in(&mut self, db: usize, key: &[u8], value: Value) {
         let now = self.now;
         let aggregate = !matches!(value, Value::Int(_) | Value::Str(_));
+        let flags = self.expire_before_insert(db, key);
+        let notifier = &self.keyspace.notifier;
         let (shard, slot) = self.shard_and_slot(key);
         shard.watches.touch(db, key);
-        let _replaced = shard.db_or_create(db).insert(slot, Entry::new(key, value, super::db::secs(now)));
+        let replaced = shard.db_or_create(db).insert(slot, Entry::new(key, value, super::db::secs(now)));
+        if replaced.is_none() {
+            notifier.notify_with(flags, Class::New, "new", key, db);
+        }
         // A new list or sorted set may be what a blocked client waits for; it retries once
         // this command releases the shard.
         if aggregate {
@@ -401,12 +433,29 @@ impl Locked<'_> {
         let db = self.db;
         match Entry::from_string(key, bytes, super::db::secs(now)) {
             Some(entry) => {
+                let flags = self.expire_before_insert(db, key);
+                let notifier = &self.keyspace.notifier;
                 let (shard, slot) = self.shard_and_slot(key);
                 shard.watches.touch(db, key);
-                let _replaced = shard.db_or_create(db).insert(slot, entry);
+                let replaced = shard.db_or_create(db).insert(slot, entry);
+                if replaced.is_none() {
+                    notifier.notify_with(flags, Class::New, "new", key, db);
+                }
             }
             None => self.set_in(db, key, Value::from_bytes(bytes)),
         }
+    }
+
+    /// Deletes `key` first if it has expired, when that is observable: an expired key being
+    /// overwritten is reported as "expired" then "new", as Redis's lookup before `dbAdd`.
+    /// Without notifications the insert simply replaces it. Returns the notification flags
+    /// (one load for the whole insert).
+    fn expire_before_insert(&mut self, db: usize, key: &[u8]) -> u32 {
+        let flags = self.keyspace.notifier.flags();
+        if flags & (Class::New as u32 | Class::Expired as u32) != 0 {
+            self.live(db, key, false, false, false);
+        }
+        flags
     }
 
     /// Removes a live key and returns its value.

@@ -7,6 +7,7 @@
 //! Subscribing and unsubscribing take the write lock of one bucket.
 
 pub mod mailbox;
+pub mod notify;
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;

@@ -35,7 +35,8 @@ pub struct Server {
     pub keyspace: Keyspace,
     pub config: ConfigStore,
     pub clients: ClientRegistry,
-    pub pubsub: crate::pubsub::PubSub,
+    /// Shared with the keyspace's notifier, which publishes keyspace events.
+    pub pubsub: Arc<crate::pubsub::PubSub>,
     pub stats: ServerStats,
     /// Per-command statistics, error counts and the slow log.
     pub metrics: crate::metrics::Metrics,
@@ -56,11 +57,13 @@ impl Server {
             n => usize::try_from(n).unwrap_or(16384),
         };
         let databases = usize::try_from(config.u64("databases")).unwrap_or(16);
+        let pubsub = Arc::new(crate::pubsub::PubSub::default());
+        let notifier = crate::pubsub::notify::Notifier::new(pubsub.clone(), config.shared_limits());
         Server {
-            keyspace: Keyspace::new(shards, databases),
+            keyspace: Keyspace::new(shards, databases).with_notifier(notifier),
             config,
             clients: ClientRegistry::default(),
-            pubsub: Default::default(),
+            pubsub,
             stats: ServerStats::default(),
             metrics: crate::metrics::Metrics::default(),
             started: Instant::now(),
