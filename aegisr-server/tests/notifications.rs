@@ -539,3 +539,40 @@ fn the_option_can_be_given_in_the_config_file() {
     run::<i64>(&mut con, &["DEL", "k"]);
     assert_eq!(pubsub.get_message().unwrap().get_payload::<String>().unwrap(), "k");
 }
+
+#[test]
+fn stream_events() {
+    let server = TestServer::start();
+    let mut w = Watcher::new(&server, "Kt");
+    // Redis 7.0.15 publishes the same events for the same commands.
+    let got = w.events(&[
+        &["XADD", "s", "*", "a", "1"],
+        &["XADD", "s", "MAXLEN", "1", "*", "b", "2"],
+        &["XTRIM", "s", "MAXLEN", "0"],
+        &["XTRIM", "s", "MAXLEN", "0"],
+        &["XADD", "s", "*", "c", "3"],
+        &["XDEL", "s", "0-1"],
+        &["XGROUP", "CREATE", "s", "g", "$"],
+        &["XGROUP", "SETID", "s", "g", "0"],
+        &["XGROUP", "CREATECONSUMER", "s", "g", "c1"],
+        &["XREADGROUP", "GROUP", "g", "c2", "COUNT", "1", "STREAMS", "s", ">"],
+        &["XGROUP", "DELCONSUMER", "s", "g", "c1"],
+        &["XSETID", "s", "99999999999999-0"],
+        &["XGROUP", "DESTROY", "s", "g"],
+    ]);
+    let want = [
+        "xadd",
+        "xadd",
+        "xtrim",
+        "xtrim",
+        "xadd",
+        "xgroup-create",
+        "xgroup-setid",
+        "xgroup-createconsumer",
+        "xgroup-createconsumer",
+        "xgroup-delconsumer",
+        "xsetid",
+        "xgroup-destroy",
+    ];
+    assert_eq!(got, keyspace(&want.map(|e| ("s", e))));
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
-use super::{BlockOn, Ctx, args, errors::CommandError, errors::CommandResult, typed, update_typed};
+use super::{BlockOn, Class, Ctx, args, errors::CommandError, errors::CommandResult, typed, update_typed};
 use crate::reply::{Protocol, ReplySink};
 use crate::types::Value;
 use crate::types::stream::id::{self, Seq};
@@ -446,12 +446,10 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1];
     let mut locked = ctx.lock(key);
     let now_ms = u64::try_from(locked.now()).unwrap_or(0);
-    let append = |stream: &mut Stream| -> Result<StreamId, AddError> {
+    let append = |stream: &mut Stream| -> Result<(StreamId, u64), AddError> {
         let id = stream.add(new_id, pairs, now_ms, limits)?;
-        if let Some(trim) = parsed.trim {
-            stream.trim(trim, parsed.approx, parsed.limit);
-        }
-        Ok(id)
+        let trimmed = parsed.trim.map_or(0, |trim| stream.trim(trim, parsed.approx, parsed.limit));
+        Ok((id, trimmed))
     };
     let added = match locked.get(key) {
         Some(entry) => update_typed::<Stream, _>(entry, append)?,
@@ -469,7 +467,7 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         }
     };
     drop(locked);
-    let id = added.map_err(|e| match e {
+    let (id, trimmed) = added.map_err(|e| match e {
         AddError::NotGreater => {
             CommandError::err("The ID specified in XADD is equal or smaller than the target stream top item")
         }
@@ -477,6 +475,10 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             CommandError::err("The stream has exhausted the last possible ID, unable to add more items")
         }
     })?;
+    ctx.notify(Class::Stream, "xadd", key);
+    if trimmed > 0 {
+        ctx.notify(Class::Stream, "xtrim", key);
+    }
     // Readers blocked on an existing stream wait for new entries, not for the key.
     ctx.server.keyspace.waiters().signal(ctx.session.db, key);
     write_id(ctx.out, id);
@@ -496,6 +498,9 @@ fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         None => 0,
     };
     drop(locked);
+    if removed > 0 {
+        ctx.notify(Class::Stream, "xtrim", key);
+    }
     ctx.out.integer(i64::try_from(removed).unwrap_or(i64::MAX));
     Ok(())
 }
@@ -563,6 +568,9 @@ fn xdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let ids = args[2..].iter().map(|a| strict_id(a)).collect::<Result<Vec<_>, _>>()?;
     let deleted = update_typed::<Stream, _>(entry, |s| ids.iter().filter(|&&id| s.delete(id)).count())?;
     drop(locked);
+    if deleted > 0 {
+        ctx.notify(Class::Stream, "xdel", key);
+    }
     ctx.out.count(deleted);
     Ok(())
 }
@@ -767,11 +775,16 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Command
                     continue;
                 };
                 let out = &mut *ctx.out;
+                let notifier = ctx.server.keyspace.notifier();
+                let db = ctx.session.db;
                 update_typed::<Stream, _>(entry, |s| {
                     // The consumer exists from its first read, served or not.
-                    let Some(name) = s.group_mut(group).map(|g| g.consumer(consumer, now).0) else {
+                    let Some((name, created)) = s.group_mut(group).map(|g| g.consumer(consumer, now)) else {
                         return;
                     };
+                    if created {
+                        notifier.notify(Class::Stream, "xgroup-createconsumer", key, db);
+                    }
                     if !served {
                         return;
                     }
@@ -944,6 +957,7 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !created {
         return Err(CommandError::Message("BUSYGROUP Consumer Group name already exists".into()));
     }
+    ctx.notify(Class::Stream, "xgroup-create", key);
     ctx.out.ok();
     Ok(())
 }
@@ -971,6 +985,7 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         }
     })?;
     drop(locked);
+    ctx.notify(Class::Stream, "xgroup-setid", key);
     ctx.out.ok();
     Ok(())
 }
@@ -985,6 +1000,7 @@ fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let destroyed = update_typed::<Stream, _>(entry, |s| s.destroy_group(group))?;
     drop(locked);
     if destroyed {
+        ctx.notify(Class::Stream, "xgroup-destroy", key);
         // Consumers blocked on the group learn it is gone.
         ctx.server.keyspace.waiters().signal(ctx.session.db, key);
     }
@@ -1005,6 +1021,9 @@ fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let created =
         update_typed::<Stream, _>(entry, |s| s.group_mut(group).is_some_and(|g| g.create_consumer(consumer, now)))?;
     drop(locked);
+    if created {
+        ctx.notify(Class::Stream, "xgroup-createconsumer", key);
+    }
     ctx.out.integer(i64::from(created));
     Ok(())
 }
@@ -1020,6 +1039,7 @@ fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let pending = update_typed::<Stream, _>(entry, |s| s.group_mut(group).and_then(|g| g.delete_consumer(consumer)))?;
     drop(locked);
+    ctx.notify(Class::Stream, "xgroup-delconsumer", key);
     ctx.out.count(pending.unwrap_or(0));
     Ok(())
 }
@@ -1490,6 +1510,7 @@ fn xsetid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         }
     })?;
     drop(locked);
+    ctx.notify(Class::Stream, "xsetid", key);
     ctx.out.ok();
     Ok(())
 }
