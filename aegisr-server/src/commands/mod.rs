@@ -13,6 +13,7 @@ mod hash;
 mod hll;
 mod keys;
 mod list;
+mod memory;
 mod observe;
 mod pubsub;
 mod server;

@@ -296,6 +296,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         super::hash::COMMANDS,
         super::keys::COMMANDS,
         super::list::COMMANDS,
+        super::memory::COMMANDS,
         super::observe::COMMANDS,
         super::pubsub::COMMANDS,
         super::server::COMMANDS,

@@ -202,6 +202,16 @@ impl Entry {
         &self.block()[shape.key_start..shape.data_start()]
     }
 
+    /// Bytes of the entry's own block (the key, small values, and the header).
+    pub fn block_len(&self) -> usize {
+        self.shape().total()
+    }
+
+    /// Whether the value lives in its own allocation behind the block.
+    pub fn is_boxed(&self) -> bool {
+        self.flags() & BOXED != 0
+    }
+
     /// The value, borrowed.
     pub fn value(&self) -> ValueRef<'_> {
         if let Some(value) = self.boxed() {

@@ -1,5 +1,6 @@
 //! The node: shared state every door reaches, and the start-up and shutdown sequence.
 
+pub mod allocator;
 mod clients;
 pub mod info;
 mod stats;

@@ -1,0 +1,47 @@
+//! MEMORY USAGE / PURGE / DOCTOR / HELP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{TestServer, fail, run};
+
+#[test]
+fn usage_grows_with_the_value_and_is_nil_for_a_missing_key() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    run::<String>(&mut c, &["SET", "small", "x"]);
+    run::<String>(&mut c, &["SET", "large", &"x".repeat(10_000)]);
+    let small: i64 = run(&mut c, &["MEMORY", "USAGE", "small"]);
+    let large: i64 = run(&mut c, &["MEMORY", "USAGE", "large"]);
+    assert!(small > 0 && small < 100, "{small}");
+    assert!(large >= 10_000 && large < 11_000, "{large}");
+    let missing: Option<i64> = run(&mut c, &["MEMORY", "USAGE", "missing"]);
+    assert_eq!(missing, None);
+    // Aggregates: a packed hash is exact, a large one estimated from samples.
+    run::<i64>(&mut c, &["HSET", "h", "f", "v"]);
+    let packed: i64 = run(&mut c, &["MEMORY", "USAGE", "h"]);
+    assert!(packed > 0 && packed < 100, "{packed}");
+    let fields: Vec<String> = (0..1000).flat_map(|i| [format!("field{i}"), "value".to_owned()]).collect();
+    let mut args = vec!["HSET", "big"];
+    args.extend(fields.iter().map(String::as_str));
+    run::<i64>(&mut c, &args);
+    let big: i64 = run(&mut c, &["MEMORY", "USAGE", "big", "SAMPLES", "0"]);
+    assert!(big > 1000 * 15, "{big}");
+    assert_eq!(fail(&mut c, &["MEMORY", "USAGE", "big", "SAMPLES"]), "ERR syntax error");
+    assert_eq!(
+        fail(&mut c, &["MEMORY", "USAGE", "big", "SAMPLES", "x"]),
+        "ERR value is not an integer or out of range"
+    );
+}
+
+#[test]
+fn purge_doctor_and_help() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    assert_eq!(run::<String>(&mut c, &["MEMORY", "PURGE"]), "OK");
+    let doctor: String = run(&mut c, &["MEMORY", "DOCTOR"]);
+    assert!(doctor.starts_with("Hi Sam"), "{doctor}");
+    let help: Vec<String> = run(&mut c, &["MEMORY", "HELP"]);
+    assert!(help.iter().any(|l| l.starts_with("USAGE")), "{help:?}");
+}
