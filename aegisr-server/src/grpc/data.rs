@@ -167,9 +167,9 @@ async fn forward_messages(server: &Server, subscriber: &Subscriber, tx: &mpsc::S
         }
         for delivery in subscriber.drain() {
             let message = v1::Message {
-                channel: delivery.channel,
-                payload: delivery.payload,
-                pattern: delivery.pattern.unwrap_or_default(),
+                channel: delivery.channel.clone(),
+                payload: delivery.payload.clone(),
+                pattern: delivery.pattern.clone().unwrap_or_default(),
             };
             // A full stream waits here; meanwhile the mailbox absorbs new messages up to
             // the output buffer limit.

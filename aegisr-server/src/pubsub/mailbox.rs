@@ -5,7 +5,7 @@
 //! subscriber is cut off (its client is killed) and its queue freed.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -22,22 +22,60 @@ pub enum Kind {
     SMessage,
 }
 
-/// One message for one subscriber. The channel and payload are shared by every receiver.
-#[derive(Debug, Clone)]
-pub struct Delivery {
+/// One published message as its subscribers receive it, shared by all of them: each
+/// mailbox holds a reference, and the wire frame is encoded once per protocol, by the
+/// first subscriber connection that writes it.
+#[derive(Debug)]
+pub struct Published {
     pub kind: Kind,
     /// The pattern that matched (pattern subscriptions only).
     pub pattern: Option<Bytes>,
     pub channel: Bytes,
     pub payload: Bytes,
+    resp2: OnceLock<Bytes>,
+    resp3: OnceLock<Bytes>,
 }
 
-impl Delivery {
-    /// What the message costs in the queue, about what it costs on the wire.
+impl Published {
+    pub fn new(kind: Kind, pattern: Option<Bytes>, channel: Bytes, payload: Bytes) -> Published {
+        Published { kind, pattern, channel, payload, resp2: OnceLock::new(), resp3: OnceLock::new() }
+    }
+
+    /// The frame a RESP2 (array) or RESP3 (push) subscriber receives.
+    pub fn frame(&self, resp3: bool) -> &Bytes {
+        let cell = if resp3 { &self.resp3 } else { &self.resp2 };
+        cell.get_or_init(|| {
+            let kind: &[u8] = match self.kind {
+                Kind::Message => b"message",
+                Kind::PMessage => b"pmessage",
+                Kind::SMessage => b"smessage",
+            };
+            let parts = 3 + usize::from(self.pattern.is_some());
+            let mut out = Vec::with_capacity(48 + self.channel.len() + self.payload.len());
+            out.extend_from_slice(format!("{}{parts}\r\n", if resp3 { '>' } else { '*' }).as_bytes());
+            let mut bulk = |b: &[u8]| {
+                out.extend_from_slice(format!("${}\r\n", b.len()).as_bytes());
+                out.extend_from_slice(b);
+                out.extend_from_slice(b"\r\n");
+            };
+            bulk(kind);
+            if let Some(p) = &self.pattern {
+                bulk(p);
+            }
+            bulk(&self.channel);
+            bulk(&self.payload);
+            Bytes::from(out)
+        })
+    }
+
+    /// What the message costs in a queue, about what it costs on the wire.
     fn cost(&self) -> usize {
         self.channel.len() + self.payload.len() + self.pattern.as_ref().map_or(0, Bytes::len) + 48
     }
 }
+
+/// One message for one subscriber.
+pub type Delivery = Arc<Published>;
 
 /// The output buffer limit of a class of clients (0 disables a bound).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

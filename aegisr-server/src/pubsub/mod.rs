@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use bytes::Bytes;
 use parking_lot::RwLock;
 
-pub use mailbox::{Delivered, Delivery, Kind, OutputLimit, Subscriber};
+pub use mailbox::{Delivered, Delivery, Kind, OutputLimit, Published, Subscriber};
 
 use crate::engine::glob::glob_match;
 
@@ -89,9 +89,9 @@ impl PubSub {
         let names = if shard { &self.shard_channels } else { &self.channels };
         let kind = if shard { Kind::SMessage } else { Kind::Message };
         if let Some(list) = names.bucket(channel).read().get(channel) {
+            let message = Arc::new(Published::new(kind, None, channel.clone(), payload.clone()));
             for subscriber in list {
-                let delivery = Delivery { kind, pattern: None, channel: channel.clone(), payload: payload.clone() };
-                receivers += self.count_cut(subscriber, subscriber.deliver(delivery, limit));
+                receivers += self.count_cut(subscriber, subscriber.deliver(message.clone(), limit));
             }
         }
         if !shard && self.pattern_subscriptions.load(Ordering::Acquire) > 0 {
@@ -99,14 +99,10 @@ impl PubSub {
                 if !glob_match(pattern, channel, false) {
                     continue;
                 }
+                let message =
+                    Arc::new(Published::new(Kind::PMessage, Some(pattern.clone()), channel.clone(), payload.clone()));
                 for subscriber in list {
-                    let delivery = Delivery {
-                        kind: Kind::PMessage,
-                        pattern: Some(pattern.clone()),
-                        channel: channel.clone(),
-                        payload: payload.clone(),
-                    };
-                    receivers += self.count_cut(subscriber, subscriber.deliver(delivery, limit));
+                    receivers += self.count_cut(subscriber, subscriber.deliver(message.clone(), limit));
                 }
             }
         }
@@ -226,7 +222,7 @@ mod tests {
         assert_eq!(hub.publish(&Bytes::from_static(b"news"), &Bytes::from_static(b"1"), false, limit), 2);
         assert_eq!(hub.publish(&Bytes::from_static(b"nope"), &Bytes::from_static(b"2"), false, limit), 1);
         assert_eq!(hub.publish(&Bytes::from_static(b"news"), &Bytes::from_static(b"3"), true, limit), 0);
-        let got: Vec<_> = sub.drain().into_iter().map(|d| (d.kind, d.payload)).collect();
+        let got: Vec<_> = sub.drain().into_iter().map(|d| (d.kind, d.payload.clone())).collect();
         let want = [(Kind::Message, "1"), (Kind::PMessage, "1"), (Kind::PMessage, "2")]
             .map(|(k, p)| (k, Bytes::copy_from_slice(p.as_bytes())));
         assert_eq!(got, want);

@@ -244,7 +244,7 @@ mod tests {
         assert!(notifier.wants(Class::Evicted) && !notifier.wants(Class::Expired));
         notifier.notify(Class::Expired, "expired", b"k", 2);
         notifier.evicted(b"k", 2);
-        let got: Vec<_> = sub.drain().into_iter().map(|d| (d.kind, d.channel, d.payload)).collect();
+        let got: Vec<_> = sub.drain().into_iter().map(|d| (d.kind, d.channel.clone(), d.payload.clone())).collect();
         let want = [("__keyspace@2__:k", "evicted"), ("__keyevent@2__:evicted", "k")]
             .map(|(c, p)| (Kind::PMessage, Bytes::from(c), Bytes::from(p)));
         assert_eq!(got, want);

@@ -13,7 +13,7 @@ use super::parser::{ParseLimits, RequestParser};
 use super::writer::RespWriter;
 use crate::commands::blocking::{self, Unblocked};
 use crate::commands::{self, Ctx, Session};
-use crate::pubsub::{Kind, Subscriber};
+use crate::pubsub::Subscriber;
 use crate::reply::{Protocol, ReplySink};
 use crate::server::{Registration, Server, ServerStats};
 
@@ -166,22 +166,11 @@ async fn messages(subscriber: Option<&Subscriber>) {
     }
 }
 
-/// Encodes every queued message, as RESP3 pushes or RESP2 arrays.
+/// Appends every queued message, as RESP3 pushes or RESP2 arrays (encoded once per
+/// message, whatever the number of subscribers).
 fn write_messages(subscriber: &Subscriber, protocol: Protocol, output: &mut BytesMut) {
-    let mut writer = RespWriter::new(output, protocol);
-    for delivery in subscriber.drain() {
-        let kind: &[u8] = match delivery.kind {
-            Kind::Message => b"message",
-            Kind::PMessage => b"pmessage",
-            Kind::SMessage => b"smessage",
-        };
-        writer.push(if delivery.pattern.is_some() { 4 } else { 3 });
-        writer.bulk(kind);
-        if let Some(pattern) = &delivery.pattern {
-            writer.bulk(pattern);
-        }
-        writer.bulk(&delivery.channel);
-        writer.bulk(&delivery.payload);
+    for message in subscriber.drain() {
+        output.extend_from_slice(message.frame(protocol == Protocol::Resp3));
     }
 }
 
