@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::TestServer;
+use std::time::Duration;
+
+use common::{TestServer, fail, run, wait_until};
 use redis::Value;
 
 /// Reads a HELLO reply up to its last item, the empty `modules` array.
@@ -171,4 +173,35 @@ fn redis_cli_talks_to_the_server() {
     assert_eq!(out.trim(), "PONG");
     assert_eq!(server.redis_cli(&["-3", "HELLO"]).unwrap().lines().next(), Some("server redis"));
     assert_eq!(server.redis_cli(&["ECHO", "hi there"]).unwrap().trim(), "hi there");
+}
+
+#[test]
+fn client_kill_by_address_and_by_filters() {
+    let server = TestServer::start();
+    let mut admin = server.sync_conn();
+    let mut victim = server.raw();
+    victim.expect(&["CLIENT", "SETNAME", "victim"], "+OK\r\n");
+    let list: String = run(&mut admin, &["CLIENT", "LIST"]);
+    let line = list.lines().find(|l| l.contains("name=victim")).unwrap();
+    let field = |name: &str| line.split(' ').find_map(|f| f.strip_prefix(name)).unwrap().to_owned();
+    let (addr, id) = (field("addr="), field("id="));
+    // The old form: OK, then the connection is gone.
+    assert_eq!(run::<String>(&mut admin, &["CLIENT", "KILL", &addr]), "OK");
+    assert!(wait_until(Duration::from_secs(10), || victim.is_closed()));
+    assert_eq!(fail(&mut admin, &["CLIENT", "KILL", &addr]), "ERR No such client");
+    assert_eq!(run::<i64>(&mut admin, &["CLIENT", "KILL", "ID", &id]), 0, "already gone");
+
+    let mut second = server.raw();
+    second.expect(&["CLIENT", "SETNAME", "second"], "+OK\r\n");
+    // SKIPME yes (the default) spares the caller; TYPE master matches nobody here.
+    assert_eq!(run::<i64>(&mut admin, &["CLIENT", "KILL", "TYPE", "master"]), 0);
+    assert_eq!(run::<i64>(&mut admin, &["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]), 1);
+    assert!(wait_until(Duration::from_secs(10), || second.is_closed()));
+    assert_eq!(run::<String>(&mut admin, &["PING"]), "PONG");
+    assert_eq!(fail(&mut admin, &["CLIENT", "KILL", "ID", "0"]), "ERR client-id should be greater than 0");
+    assert_eq!(fail(&mut admin, &["CLIENT", "KILL", "TYPE", "bogus"]), "ERR Unknown client type 'bogus'");
+    assert_eq!(fail(&mut admin, &["CLIENT", "KILL", "ID"]), "ERR No such client", "three arguments: the old form");
+    assert_eq!(fail(&mut admin, &["CLIENT", "KILL", "ID", "1", "SKIPME"]), "ERR syntax error");
+    assert_eq!(fail(&mut admin, &["CLIENT", "KILL", "SKIPME", "maybe"]), "ERR syntax error");
+    assert_eq!(fail(&mut admin, &["CLIENT", "KILL", "USER", "nobody"]), "ERR No such user 'nobody'");
 }

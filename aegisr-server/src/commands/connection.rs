@@ -150,6 +150,74 @@ fn validate_name(name: &[u8], what: &str) -> CommandResult {
     }
 }
 
+/// CLIENT KILL addr (the old form: OK or an error), or CLIENT KILL <filter value> ...
+/// (the count of clients killed). A client killing itself gets its reply first.
+fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let me = ctx.session.client.id;
+    if args.len() == 3 {
+        let addr = String::from_utf8_lossy(&args[2]);
+        let found = ctx.server.clients.all().into_iter().find(|c| c.addr == addr);
+        let client = found.ok_or_else(|| CommandError::err("No such client"))?;
+        client.kill.cancel();
+        ctx.out.ok();
+        return Ok(());
+    }
+    if args.len() % 2 != 0 {
+        return Err(CommandError::Syntax);
+    }
+    let (mut id, mut addr, mut laddr, mut max_age) = (None, None, None, None);
+    let (mut skip_me, mut nobody) = (true, false);
+    for pair in args[2..].chunks(2) {
+        let value = &pair[1];
+        if is(&pair[0], "id") {
+            let n = crate::types::string::parse_i64(value).filter(|&n| n > 0);
+            id = Some(n.ok_or_else(|| CommandError::err("client-id should be greater than 0"))?);
+        } else if is(&pair[0], "addr") {
+            addr = Some(String::from_utf8_lossy(value).into_owned());
+        } else if is(&pair[0], "laddr") {
+            laddr = Some(String::from_utf8_lossy(value).into_owned());
+        } else if is(&pair[0], "type") {
+            let kind = lower(value);
+            match kind.as_str() {
+                "normal" => {}
+                // No replicas, masters or (separately typed) subscribers exist yet.
+                "master" | "replica" | "slave" | "pubsub" => nobody = true,
+                _ => return Err(CommandError::err(format!("Unknown client type '{kind}'"))),
+            }
+        } else if is(&pair[0], "user") {
+            // Without ACL users every client is the default user.
+            if &value[..] != b"default" {
+                return Err(CommandError::err(format!("No such user '{}'", String::from_utf8_lossy(value))));
+            }
+        } else if is(&pair[0], "skipme") {
+            skip_me = match lower(value).as_str() {
+                "yes" => true,
+                "no" => false,
+                _ => return Err(CommandError::Syntax),
+            };
+        } else if is(&pair[0], "maxage") {
+            max_age = Some(u64::try_from(crate::commands::args::int(value)?).unwrap_or(0));
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    let mut killed = 0;
+    for client in ctx.server.clients.all() {
+        let matches = !nobody
+            && id.is_none_or(|id| u64::try_from(id).is_ok_and(|id| id == client.id))
+            && addr.as_ref().is_none_or(|a| *a == client.addr)
+            && laddr.as_ref().is_none_or(|a| *a == client.laddr)
+            && max_age.is_none_or(|age| client.age_secs() >= age)
+            && !(skip_me && client.id == me);
+        if matches {
+            client.kill.cancel();
+            killed += 1;
+        }
+    }
+    ctx.out.count(killed);
+    Ok(())
+}
+
 fn client_id(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.out.integer(i64::try_from(ctx.session.client.id).unwrap_or(i64::MAX));
     Ok(())
@@ -258,6 +326,16 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         since: "5.0.0",
         summary: "Returns helpful text about the different subcommands.",
         handler: Some(help),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|kill",
+        arity: -3,
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::LOADING).or(Flags::STALE),
+        since: "2.4.0",
+        summary: "Terminates open connections.",
+        syntax: "ip:port | <ID client-id | TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB> | USER username | ADDR ip:port | LADDR ip:port | SKIPME <YES | NO> | MAXAGE maxage> [...]",
+        handler: Some(client_kill),
         ..CONNECTION
     },
     CommandSpec {

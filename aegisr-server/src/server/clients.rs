@@ -68,6 +68,11 @@ impl ClientHandle {
         *self.last_command.lock() = last_command;
     }
 
+    /// Seconds since the client connected.
+    pub fn age_secs(&self) -> u64 {
+        self.created.elapsed().as_secs()
+    }
+
     /// Seconds since the last command.
     pub fn idle_secs(&self) -> u64 {
         let now = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
