@@ -40,12 +40,8 @@ const CHANNEL: &str = "aegisr-bench:pubsub";
 const STAMP: usize = 20;
 
 fn command(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    let mut out = Vec::new();
+    crate::resp::encode_command(&mut out, args);
     out
 }
 
@@ -122,7 +118,7 @@ fn publisher(spec: &PubSubSpec, stop: &AtomicBool, start: Instant) -> anyhow::Re
         for _ in 0..spec.pipeline {
             let stamp = format!("{:020}", start.elapsed().as_nanos() as u64);
             payload[..STAMP].copy_from_slice(stamp.as_bytes());
-            batch.extend_from_slice(&command(&[b"PUBLISH", CHANNEL.as_bytes(), &payload]));
+            crate::resp::encode_command(&mut batch, &[&b"PUBLISH"[..], CHANNEL.as_bytes(), &payload]);
         }
         writer.write_all(&batch)?;
         for _ in 0..spec.pipeline {

@@ -170,15 +170,6 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 // Argument helpers
 // ---------------------------------------------------------------------------------------
 
-/// The sorted set thresholds currently configured (as ZADD reads them).
-fn limits(ctx: &Ctx<'_>) -> ZSetLimits {
-    let get = |name: &str| usize::try_from(ctx.server.config.i64(name)).unwrap_or(0);
-    ZSetLimits {
-        max_listpack_entries: get("zset-max-listpack-entries"),
-        max_listpack_value: get("zset-max-listpack-value"),
-    }
-}
-
 /// A unit: metres per unit (Redis's `extractUnitOrReply`).
 fn unit(arg: &[u8]) -> Result<f64, CommandError> {
     match () {
@@ -275,7 +266,7 @@ fn geoadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         points.push((score, &t[2][..]));
     }
     let longest = points.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
-    let limits = limits(ctx);
+    let limits = super::zset::limits(ctx);
     let key = &args[1][..];
     let mut locked = ctx.lock(key);
     let (added, updated) = match locked.get(key) {
@@ -552,7 +543,7 @@ fn search_generic(ctx: &mut Ctx<'_>, args: &[Bytes], variant: Variant) -> Comman
     let src = &args[variant.source_at()];
     let fixed_dst = (variant == Variant::SearchStore).then(|| &args[1]);
     let keys = std::iter::once(src).chain(fixed_dst).chain(store_candidates(args, variant));
-    let limits = limits(ctx);
+    let limits = super::zset::limits(ctx);
     let mut locked = ctx.lock_keys(keys);
     let z = read_typed::<ZSet>(&mut locked, src)?;
     let q = parse(args, variant, z)?;

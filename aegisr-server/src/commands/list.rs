@@ -223,7 +223,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 const BLOCKING_WRITE: Flags = Flags::WRITE.or(Flags::NOSCRIPT).or(Flags::BLOCKING);
 
 /// The listpack limit, read per command so CONFIG SET takes effect at once.
-fn limit(ctx: &Ctx<'_>) -> Limit {
+pub(super) fn limit(ctx: &Ctx<'_>) -> Limit {
     Limit::from_fill(ctx.server.config.i64("list-max-listpack-size"))
 }
 

@@ -14,7 +14,7 @@ use super::args::{int, is};
 use super::table::{CommandSpec, Flags, Group, KeyRange, KeywordKey};
 use super::{Class, CommandError, CommandResult, Ctx};
 use crate::engine::Locked;
-use crate::types::list::{End, Limit, List};
+use crate::types::list::{End, List};
 use crate::types::{Value, ValueRef};
 
 struct SortOptions<'a> {
@@ -219,7 +219,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], allow_store: bool) -> Command
             } else {
                 let mut list = List::new();
                 let bytes = results.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum();
-                list.prepare_growth(bytes, count, Limit::from_fill(ctx.server.config.i64("list-max-listpack-size")));
+                list.prepare_growth(bytes, count, super::list::limit(ctx));
                 for r in &results {
                     list.push(End::Right, r.as_deref().unwrap_or_default());
                 }

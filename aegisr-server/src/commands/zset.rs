@@ -443,8 +443,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-/// The sorted set thresholds currently configured.
-fn limits(ctx: &Ctx<'_>) -> ZSetLimits {
+/// The sorted set thresholds currently configured (ZADD and GEOADD read them).
+pub(super) fn limits(ctx: &Ctx<'_>) -> ZSetLimits {
     let get = |name: &str| usize::try_from(ctx.server.config.i64(name)).unwrap_or(0);
     ZSetLimits {
         max_listpack_entries: get("zset-max-listpack-entries"),

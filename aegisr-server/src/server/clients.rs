@@ -154,8 +154,9 @@ impl ClientRegistry {
         self.len() == 0
     }
 
-    /// A snapshot of every client, by id.
+    /// A snapshot of every client, by id. A killed client is gone from the moment it is
+    /// killed (as in Redis), though its connection may take a moment to close.
     pub fn all(&self) -> Vec<Arc<ClientHandle>> {
-        self.clients.lock().values().cloned().collect()
+        self.clients.lock().values().filter(|c| !c.kill.is_cancelled()).cloned().collect()
     }
 }
