@@ -2,7 +2,7 @@
 
 use clap::Parser;
 
-use aegisr_server::config::Cli;
+use aegisr_server::config::{Cli, Tool};
 use aegisr_server::server;
 
 #[global_allocator]
@@ -10,6 +10,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Some(Tool::CheckData { dir, repair }) = &cli.command {
+        return check_data(dir, *repair);
+    }
     let config = match cli.load() {
         Ok(config) => config,
         Err(e) => {
@@ -37,6 +40,19 @@ fn main() -> std::process::ExitCode {
             tracing::error!("{e:#}");
             eprintln!("aegisr-server: {e:#}");
             std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `check-data`: reports on stdout; exit 0 when the directory is sound (or repaired).
+fn check_data(dir: &std::path::Path, repair: bool) -> std::process::ExitCode {
+    let mut out = std::io::stdout();
+    match aegisr_server::persist::check::check_data(dir, repair, &mut out) {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("aegisr-server check-data: {e}");
+            std::process::ExitCode::from(2)
         }
     }
 }

@@ -59,6 +59,9 @@ pub struct Session {
     /// True while the door runs a blocked command again after a wake-up (XREADGROUP then
     /// reports a deleted stream or group differently).
     pub rerun: bool,
+    /// End of the last journal record this client's writes appended: under `appendfsync
+    /// always` its replies wait until the journal is synced that far.
+    pub journal_end: u64,
 }
 
 /// What a blocked command waits for.
@@ -85,6 +88,7 @@ impl Session {
             watching: None,
             subscriptions: None,
             rerun: false,
+            journal_end: 0,
         }
     }
 
@@ -195,8 +199,19 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
         return resolved.ok();
     }
     let (spec, result, ran) = match resolved {
-        Ok(spec) => match pubsub::allowed_while_subscribed(ctx.session, spec) {
-            Ok(()) => (Some(spec), spec.handler.map_or(Ok(()), |handler| handler(ctx, args)), true),
+        Ok(spec) => match pubsub::allowed_while_subscribed(ctx.session, spec).and_then(|()| journal_accepts(ctx, spec))
+        {
+            Ok(logged) => {
+                if logged {
+                    crate::persist::capture::arm(ctx.session.db, args);
+                }
+                let result = spec.handler.map_or(Ok(()), |handler| handler(ctx, args));
+                if logged {
+                    crate::persist::capture::disarm();
+                    ctx.session.journal_end = ctx.session.journal_end.max(crate::persist::capture::take_last_end());
+                }
+                (Some(spec), result, true)
+            }
             Err(e) => (Some(spec), Err(e), false),
         },
         Err(e) => (None, Err(e), false),
@@ -215,6 +230,21 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
         metrics::record(ctx, args, spec, ended, started);
     }
     spec
+}
+
+/// Whether a command is logged to the journal (a write while persistence is on), or the
+/// MISCONF error when the journal cannot be written and the command would change data.
+fn journal_accepts(ctx: &Ctx<'_>, spec: &CommandSpec) -> Result<bool, CommandError> {
+    let Some(journal) = ctx.server.keyspace.journal() else { return Ok(false) };
+    if !spec.flags.contains(table::Flags::WRITE) {
+        // EXEC appends its commands as one record, and must hand the reply's wait on.
+        return Ok(spec.name == "exec");
+    }
+    if !journal.healthy() {
+        let why = journal.last_error().unwrap_or_else(|| "unknown error".into());
+        return Err(CommandError::Message(format!("MISCONF Errors writing to the AOF file: {why}")));
+    }
+    Ok(true)
 }
 
 /// Finds the command (or subcommand) `args` names and checks its arity.

@@ -366,6 +366,11 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     })?;
     if !popped.is_empty() {
         ctx.notify(Class::Set, "spop", key);
+        // Which members a pop takes is random: the journal records what it removed.
+        let mut srem = Vec::with_capacity(popped.len() + 2);
+        srem.extend([Bytes::from_static(b"SREM"), args[1].clone()]);
+        srem.extend(popped.iter().map(|m| Bytes::copy_from_slice(m)));
+        crate::persist::capture::log_as(ctx.session.db, &srem);
     }
     if empty {
         locked.remove(key);

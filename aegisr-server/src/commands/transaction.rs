@@ -94,6 +94,9 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
         return Ok(());
     }
     inner.out.array(queued.commands.len());
+    // The commands that change data are logged as one record, appended below while the
+    // shards are still held: the journal replays the transaction all or nothing.
+    crate::persist::capture::begin_batch();
     for args in &queued.commands {
         execute(&mut inner, args);
         // A blocking command does not wait inside a transaction: it times out at once.
@@ -101,6 +104,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
             (block.on_timeout)(&mut *inner.out);
         }
     }
+    crate::persist::capture::end_batch(inner.server.keyspace.journal());
     Ok(())
 }
 

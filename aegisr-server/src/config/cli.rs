@@ -65,6 +65,38 @@ pub struct Cli {
     /// debug, verbose, notice, warning or nothing [default: notice].
     #[arg(long, env = "AEGISR_LOGLEVEL", value_name = "LEVEL")]
     pub loglevel: Option<String>,
+    /// on: keep the data in --dir (journal and snapshots); none: memory only, nothing is
+    /// written [default: on].
+    #[arg(long, env = "AEGISR_PERSISTENCE", value_name = "on|none")]
+    pub persistence: Option<String>,
+    /// yes: log every write to the journal; no: snapshots only (--save, SAVE, BGSAVE)
+    /// [default: yes].
+    #[arg(long, env = "AEGISR_APPENDONLY", value_name = "yes|no")]
+    pub appendonly: Option<String>,
+    /// When the journal is synced: always (before each reply, shared by concurrent
+    /// writers), everysec, or no (left to the OS) [default: everysec].
+    #[arg(long, env = "AEGISR_APPENDFSYNC", value_name = "always|everysec|no")]
+    pub appendfsync: Option<String>,
+    /// Snapshot rules, "<seconds> <changes> ..."; "" for none [default: "3600 1 300 100 60 10000"].
+    #[arg(long, env = "AEGISR_SAVE", value_name = "RULES", allow_hyphen_values = true)]
+    pub save: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Tool>,
+}
+
+/// Maintenance tools that run instead of the server.
+#[derive(Debug, clap::Subcommand)]
+pub enum Tool {
+    /// Verify a data directory (journal segments and snapshots) without starting a node;
+    /// with --repair, cut the journal at the first damaged record after saying exactly
+    /// what would be lost. Exit status 0 when the directory is sound (or repaired).
+    CheckData {
+        /// The data directory (the server's --dir).
+        dir: PathBuf,
+        /// Truncate the journal at the first damaged record.
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 impl Cli {
@@ -90,6 +122,10 @@ impl Cli {
         put("proto-max-bulk-len", self.proto_max_bulk_len.clone());
         put("client-query-buffer-limit", self.client_query_buffer_limit.clone());
         put("loglevel", self.loglevel.clone());
+        put("persistence", self.persistence.clone());
+        put("appendonly", self.appendonly.clone());
+        put("appendfsync", self.appendfsync.clone());
+        put("save", self.save.clone());
         out
     }
 

@@ -8,7 +8,7 @@ mod output_limits;
 mod store;
 mod units;
 
-pub use cli::Cli;
+pub use cli::{Cli, Tool};
 pub use options::{Effect, OPTIONS, OptionKind, OptionSpec};
 pub use store::{ConfigError, ConfigStore, Limits};
 pub use units::parse_memory;

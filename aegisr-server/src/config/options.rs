@@ -63,13 +63,18 @@ const fn inert(name: &'static str, kind: OptionKind, default: &'static str, why:
 pub static OPTIONS: &[OptionSpec] = &[
     inert("activedefrag", YES_NO, "no", "allocation is size-classed per shard; there is no defragmenter to run"),
     inert("activerehashing", YES_NO, "yes", "tables are per hash slot and small; growing one never pauses the shard"),
-    inert(
+    live(
         "appendfsync",
         OptionKind::Enum(&["always", "everysec", "no"]),
         "everysec",
-        "persistence arrives with the append-only log (not yet built)",
+        "When the journal is synced to disk: always (a write is acknowledged only once synced; concurrent writers share one sync), everysec (at most about a second of writes lost on a crash), no (when the OS writes it).",
     ),
-    inert("appendonly", YES_NO, "no", "persistence arrives with the append-only log (not yet built)"),
+    startup(
+        "appendonly",
+        YES_NO,
+        "yes",
+        "Log every write to the append-only journal (yes), or keep only snapshots taken by the save rules, SAVE and BGSAVE (no).",
+    ),
     startup("bind", OptionKind::String, "127.0.0.1", "Addresses the RESP and gRPC listeners bind to, space separated."),
     live(
         "client-output-buffer-limit",
@@ -190,6 +195,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "",
         "Keyspace notifications: the event classes published on __keyspace@<db>__ (K) and __keyevent@<db>__ (E) channels, in Redis's letters.",
     ),
+    startup(
+        "persistence",
+        OptionKind::Enum(&["on", "none"]),
+        "on",
+        "on: keep the data in the data directory (journal and snapshots, see appendonly); none: memory only, nothing is written (a cache).",
+    ),
     startup("port", OptionKind::Int { min: 0, max: 65535 }, "6379", "RESP port; 0 picks a free port."),
     inert(
         "protected-mode",
@@ -203,7 +214,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "512mb",
         "Largest bulk string a client may send.",
     ),
-    inert("save", OptionKind::String, "", "snapshots arrive with the persistence work (not yet built)"),
+    live(
+        "save",
+        OptionKind::String,
+        "3600 1 300 100 60 10000",
+        "Snapshot rules: pairs of <seconds> <changes>, a snapshot is taken when that many changes happened within that many seconds; \"\" disables them.",
+    ),
     live(
         "set-max-intset-entries",
         OptionKind::Int { min: 0, max: i64::MAX },

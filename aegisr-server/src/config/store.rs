@@ -41,6 +41,8 @@ pub struct Limits {
     /// `notify-keyspace-events` as flags, 0 while neither `K` nor `E` is set (see
     /// `pubsub::notify::effective_flags`): every write tests it.
     pub notify_keyspace_events: AtomicU32,
+    /// `appendfsync`: 0 always, 1 everysec, 2 no (see `persist::journal::FsyncPolicy`).
+    pub appendfsync: std::sync::atomic::AtomicU8,
 }
 
 impl Limits {
@@ -219,6 +221,9 @@ impl ConfigStore {
         l.pubsub_soft.store(pubsub.soft, Ordering::Relaxed);
         l.pubsub_soft_secs.store(pubsub.soft_secs, Ordering::Relaxed);
         l.slowlog_slower_than.store(self.i64("slowlog-log-slower-than"), Ordering::Relaxed);
+        let fsync = crate::persist::journal::FsyncPolicy::parse(&self.string("appendfsync"))
+            .unwrap_or(crate::persist::journal::FsyncPolicy::EverySec);
+        l.appendfsync.store(fsync as u8, Ordering::Relaxed);
     }
 
     pub fn limits(&self) -> &Limits {

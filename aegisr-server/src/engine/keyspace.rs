@@ -9,6 +9,8 @@ use super::db::{DbShard, Entry, SlotTable};
 use super::held::{ShardRef, Tx};
 use super::slot::{SLOT_COUNT, key_slot};
 use super::watch::{WatchFlag, Watches};
+use crate::persist::capture;
+use crate::persist::journal::Journal;
 use crate::pubsub::notify::{Class, Notifier};
 use crate::types::Value;
 
@@ -81,6 +83,8 @@ pub struct Keyspace {
     /// Publishes the keyspace events the engine itself causes ("new", "expired",
     /// "keymiss"), and those of commands through `Ctx::notify`.
     notifier: Notifier,
+    /// The append-only journal, once recovery has finished (none: persistence is off).
+    journal: std::sync::OnceLock<std::sync::Arc<Journal>>,
 }
 
 impl Keyspace {
@@ -107,6 +111,7 @@ impl Keyspace {
             slot_shift: slot_count.trailing_zeros(),
             databases,
             notifier: Notifier::default(),
+            journal: std::sync::OnceLock::new(),
         }
     }
 
@@ -119,6 +124,15 @@ impl Keyspace {
 
     pub fn notifier(&self) -> &Notifier {
         &self.notifier
+    }
+
+    /// Starts logging every change to `journal` (once, after recovery).
+    pub fn set_journal(&self, journal: std::sync::Arc<Journal>) {
+        let _ = self.journal.set(journal);
+    }
+
+    pub fn journal(&self) -> Option<&Journal> {
+        self.journal.get().map(|j| &**j)
     }
 
     /// The clients blocked on keys.
@@ -171,7 +185,7 @@ impl Keyspace {
         wanted.sort_unstable();
         wanted.dedup();
         let guards = wanted.into_iter().map(|i| (i, self.shard(i, tx))).collect();
-        Locked { keyspace: self, guards, db: db.min(self.databases - 1), now: super::now_ms() }
+        Locked { keyspace: self, guards, db: db.min(self.databases - 1), now: super::now_ms(), dirty: false }
     }
 
     /// Locks `shards` (sorted, deduplicated here) for a transaction, which lends them to its
@@ -239,19 +253,30 @@ impl Keyspace {
             Some(db) => vec![db],
             None => (0..self.databases).collect(),
         };
-        for index in 0..self.shards.len() {
-            let mut shard = self.shard(index, tx);
+        // Every shard is held at once, so the flush is one point in the journal's order.
+        let mut shards: Vec<_> = (0..self.shards.len()).map(|i| self.shard(i, tx)).collect();
+        for shard in &mut shards {
             for &db in &all {
                 // A watched key that exists is deleted: its watchers see a change.
-                self.touch_watched(&shard, db, &[db]);
+                self.touch_watched(shard, db, &[db]);
                 detached.extend(shard.take_db(db));
             }
         }
+        self.log_keyless();
+        drop(shards);
         if lazy && !detached.is_empty() {
             let spawned = std::thread::Builder::new().name("aegisr-lazyfree".into()).spawn(move || drop(detached));
             if let Err(e) = spawned {
                 tracing::warn!("could not start a lazy-free thread ({e}); freed inline");
             }
+        }
+    }
+
+    /// Logs the running keyless write (FLUSHALL, FLUSHDB, SWAPDB); call it with every
+    /// shard held.
+    fn log_keyless(&self) {
+        if let Some(journal) = self.journal() {
+            capture::commit(journal, super::now_ms());
         }
     }
 
@@ -264,6 +289,7 @@ impl Keyspace {
             self.touch_watched(shard, b, &[a, b]);
             shard.swap_dbs(a, b);
         }
+        self.log_keyless();
         drop(shards);
         // Keys appear in both databases: blocked clients look again.
         self.waiters.signal_all();
@@ -308,6 +334,20 @@ pub struct Locked<'a> {
     guards: SmallVec<[(ShardIndex, ShardRef<'a>); 1]>,
     db: usize,
     now: i64,
+    /// Set by every method that may change data: the running command is then logged
+    /// when the shards are released.
+    dirty: bool,
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        // Before the guards go: the journal's order is the shards' order.
+        if self.dirty
+            && let Some(journal) = self.keyspace.journal()
+        {
+            capture::commit(journal, self.now);
+        }
+    }
 }
 
 impl Locked<'_> {
@@ -369,11 +409,13 @@ impl Locked<'_> {
 
     /// Looks a key up for writing (no hit/miss counted); its watchers count it as modified.
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.dirty = true;
         self.live(self.db, key, true, false, true)
     }
 
     /// Looks a key up for writing in another database.
     pub fn get_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        self.dirty = true;
         self.live(db, key, true, false, true)
     }
 
@@ -408,6 +450,7 @@ impl Locked<'_> {
     }
 
     pub fn set_in(&mut self, db: usize, key: &[u8], value: Value) {
+        self.dirty = true;
         let now = self.now;
         let aggregate = !matches!(value, Value::Int(_) | Value::Str(_));
         let flags = self.expire_before_insert(db, key);
@@ -429,6 +472,7 @@ impl Locked<'_> {
     /// is packed straight from the request with no intermediate copy. Large values should be
     /// turned into a [`Value`] before locking and stored with `set`.
     pub fn set_string(&mut self, key: &[u8], bytes: &[u8]) {
+        self.dirty = true;
         let now = self.now;
         let db = self.db;
         match Entry::from_string(key, bytes, super::db::secs(now)) {
@@ -465,6 +509,7 @@ impl Locked<'_> {
     }
 
     pub fn remove_in(&mut self, db: usize, key: &[u8]) -> Option<Value> {
+        self.dirty = true;
         self.live(db, key, false, false, false)?;
         let (shard, slot) = self.shard_and_slot(key);
         shard.watches.touch(db, key);
@@ -498,6 +543,7 @@ impl Locked<'_> {
     }
 
     pub fn set_expiry_in(&mut self, db: usize, key: &[u8], at: Option<i64>) -> bool {
+        self.dirty = true;
         if self.live(db, key, false, false, false).is_none() {
             return false;
         }

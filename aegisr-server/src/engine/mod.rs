@@ -18,9 +18,28 @@ pub use keyspace::{Keyspace, KeyspaceStats, Locked, ShardIndex};
 pub use scan::ScanFilter;
 pub use watch::WatchFlag;
 
+/// While the journal is replayed at start, the time each record was written at: commands
+/// then see the clock they saw when they first ran, so relative TTLs, lazy expiry and
+/// stream IDs replay exactly. Zero otherwise.
+static REPLAY_CLOCK: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
 /// The current time as Unix milliseconds, the unit every expiry is stored in.
 pub fn now_ms() -> i64 {
+    let replayed = REPLAY_CLOCK.load(std::sync::atomic::Ordering::Relaxed);
+    if replayed != 0 {
+        return replayed;
+    }
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Makes [`now_ms`] return `at` (a journal record's time) until [`end_replay_clock`].
+/// Only recovery uses it, before any client or background task runs.
+pub(crate) fn set_replay_clock(at: i64) {
+    REPLAY_CLOCK.store(at.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+pub(crate) fn end_replay_clock() {
+    REPLAY_CLOCK.store(0, std::sync::atomic::Ordering::Relaxed);
 }

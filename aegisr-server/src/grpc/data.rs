@@ -49,6 +49,7 @@ async fn run(server: &Server, session: &mut Session, args: &[Bytes]) -> v1::Repl
     if session.block.is_some() {
         blocking::wait(server, session, args, &mut tree, std::future::pending()).await;
     }
+    crate::persist::durable(server, session).await;
     ServerStats::add(&server.stats.total_commands_processed, 1);
     let reply = tree
         .take()

@@ -120,6 +120,7 @@ async fn run_batch(
                     // client until it is served or times out, then carry on with the batch.
                     let args = args.to_vec();
                     parser.release();
+                    crate::persist::durable(server, session).await;
                     write_out(server, stream, output).await?;
                     let unblocked = blocking::wait(server, session, &args, output, closed(stream)).await;
                     if matches!(unblocked, Unblocked::Abandoned) {
@@ -134,6 +135,7 @@ async fn run_batch(
                     break;
                 }
                 if output.len() >= FLUSH_AT {
+                    crate::persist::durable(server, session).await;
                     write_out(server, stream, output).await?;
                 }
             }
@@ -153,6 +155,7 @@ async fn run_batch(
         session.client.touch(last.map_or("NULL", |c| c.name));
     }
     if !output.is_empty() {
+        crate::persist::durable(server, session).await;
         write_out(server, stream, output).await?;
     }
     Ok(next)

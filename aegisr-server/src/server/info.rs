@@ -15,13 +15,15 @@ pub struct Section {
 }
 
 /// Sections INFO prints without arguments (or with `default`), in Redis's order.
-pub const DEFAULT_SECTIONS: &[&str] = &["server", "clients", "memory", "stats", "cpu", "errorstats", "keyspace"];
+pub const DEFAULT_SECTIONS: &[&str] =
+    &["server", "clients", "memory", "persistence", "stats", "cpu", "errorstats", "keyspace"];
 
 /// Every section (`all`, `everything`), in Redis's order; `aegisr` is ours.
 pub const ALL_SECTIONS: &[&str] = &[
     "server",
     "clients",
     "memory",
+    "persistence",
     "stats",
     "cpu",
     "commandstats",
@@ -132,6 +134,7 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("mem_allocator".into(), "mimalloc".to_owned()),
             ]
         }
+        "persistence" => crate::persist::info_fields(server).into_iter().map(|(k, v)| (k.into(), v)).collect(),
         "stats" => {
             let ks = server.keyspace.stats(tx);
             let pubsub = server.pubsub.totals();

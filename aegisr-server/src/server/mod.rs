@@ -124,6 +124,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     let resp_port = u16::try_from(config.u64("port")).context("option 'port' out of range")?;
     let grpc_port = u16::try_from(config.u64("grpc-port")).context("option 'grpc-port' out of range")?;
     let server = Arc::new(Server::new(config, threads));
+    crate::persist::start(&server)?;
 
     let resp_listeners = bind_all(&binds, resp_port).await?;
     let grpc_listeners = bind_all(&binds, grpc_port).await?;
@@ -174,6 +175,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     if let Ok(workers) = Arc::try_unwrap(workers) {
         tokio::task::spawn_blocking(move || workers.join()).await.ok();
     }
+    crate::persist::stop(&server);
     tracing::info!("Aegisr is now ready to exit, bye bye...");
     Ok(())
 }

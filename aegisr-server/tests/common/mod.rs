@@ -18,7 +18,10 @@ pub struct TestServer {
     pub metrics: Option<SocketAddr>,
     /// Log lines the server printed (stdout), collected in the background.
     pub log: mpsc::Receiver<String>,
-    _dir: tempfile::TempDir,
+    /// What the server printed up to "Ready to accept connections" (recovery's messages).
+    pub startup_log: Vec<String>,
+    /// The data directory, removed with the server unless the test owns it (`start_in`).
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
@@ -29,9 +32,53 @@ impl TestServer {
     /// Starts the server with extra flags; waits (30 s at most) until it is ready.
     pub fn start_with(args: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().to_path_buf();
+        TestServer::launch(Some(dir), &path, args)
+    }
+
+    /// Starts the server on a data directory the test keeps (to restart on it).
+    pub fn start_in(dir: &std::path::Path, args: &[&str]) -> TestServer {
+        TestServer::launch(None, dir, args)
+    }
+
+    /// Runs the server on `dir` expecting it to refuse to start: its exit status and
+    /// everything it printed (30 s at most).
+    pub fn start_failing(dir: &std::path::Path, args: &[&str]) -> (std::process::ExitStatus, String) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_aegisr-server"))
+            .args(["--port", "0", "--grpc-port", "0", "--metrics-port", "-1", "--dir"])
+            .arg(dir)
+            .args(args)
+            .env_remove("AEGISR_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn aegisr-server");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                let mut text = String::new();
+                child.stdout.take().expect("stdout").read_to_string(&mut text).expect("read stdout");
+                child.stderr.take().expect("stderr").read_to_string(&mut text).expect("read stderr");
+                return (status, text);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("the server did not exit within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the process with SIGKILL (no chance to flush anything) and reaps it.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn launch(owned: Option<tempfile::TempDir>, dir: &std::path::Path, args: &[&str]) -> TestServer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_aegisr-server"))
             .args(["--port", "0", "--grpc-port", "0", "--metrics-port", "0", "--threads", "2", "--dir"])
-            .arg(dir.path())
+            .arg(dir)
             .args(args)
             .env_remove("AEGISR_LOG")
             .stdout(Stdio::piped())
@@ -50,9 +97,11 @@ impl TestServer {
         });
         let deadline = Instant::now() + Duration::from_secs(30);
         let (mut resp, mut grpc, mut metrics) = (None, None, None);
+        let mut startup_log = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = rx.recv_timeout(left).expect("server did not become ready within 30 s");
+            startup_log.push(line.clone());
             if let Some(addr) = line.split("RESP listening on ").nth(1) {
                 resp = resp.or(addr.trim().parse().ok());
             }
@@ -72,7 +121,8 @@ impl TestServer {
             grpc: grpc.expect("gRPC address"),
             metrics,
             log: rx,
-            _dir: dir,
+            startup_log,
+            _dir: owned,
         }
     }
 

@@ -1,0 +1,108 @@
+//! What the command running on this thread writes to the journal.
+//!
+//! A write command is armed here (its arguments encoded once) before it runs; the engine's
+//! [`crate::engine::Locked`] appends it to the journal when it releases its shards, if it
+//! changed something. Appending under the shard locks is what orders the journal: two
+//! commands on one shard are logged in the order they ran. Inside EXEC the commands collect
+//! into one batch that EXEC appends as a single record while it still holds its shards, so
+//! a transaction replays all or nothing.
+
+use std::cell::RefCell;
+
+use bytes::Bytes;
+
+use super::journal::Journal;
+use super::record;
+
+#[derive(Default)]
+struct Capture {
+    /// The running command's body (`record::put_command` form) while armed.
+    body: Vec<u8>,
+    armed: bool,
+    /// Inside EXEC: the bodies of its commands that changed something, and their count.
+    batch: Vec<u8>,
+    batch_count: usize,
+    batch_at: i64,
+    in_batch: bool,
+    /// End of the last record this thread appended, for `appendfsync always`.
+    last_end: u64,
+}
+
+thread_local! {
+    static CAPTURE: RefCell<Capture> = RefCell::new(Capture::default());
+}
+
+/// Arms the journal for a write command about to run in `db`.
+pub(crate) fn arm(db: usize, args: &[Bytes]) {
+    CAPTURE.with_borrow_mut(|c| {
+        c.body.clear();
+        record::put_command(&mut c.body, db, args);
+        c.armed = true;
+    });
+}
+
+/// Logs `args` instead of the command's own arguments (SPOP as SREM of what it popped):
+/// for the few commands whose effect is not a function of their arguments and the data.
+/// Call it before releasing the shards.
+pub(crate) fn log_as(db: usize, args: &[Bytes]) {
+    CAPTURE.with_borrow_mut(|c| {
+        if c.armed {
+            c.body.clear();
+            record::put_command(&mut c.body, db, args);
+        }
+    });
+}
+
+/// Forgets an armed command that changed nothing.
+pub(crate) fn disarm() {
+    CAPTURE.with_borrow_mut(|c| c.armed = false);
+}
+
+/// Appends the armed command (once) at time `at_ms`: to the journal, or to the
+/// transaction's batch inside EXEC. Called with the command's shards still held.
+pub(crate) fn commit(journal: &Journal, at_ms: i64) {
+    CAPTURE.with_borrow_mut(|c| {
+        if !c.armed {
+            return;
+        }
+        c.armed = false;
+        if c.in_batch {
+            if c.batch_count == 0 {
+                c.batch_at = at_ms;
+            }
+            c.batch.extend_from_slice(&c.body);
+            c.batch_count += 1;
+        } else {
+            c.last_end = journal.append(at_ms, None, &c.body);
+        }
+    });
+}
+
+/// Starts collecting a transaction's commands (EXEC, shards held).
+pub(crate) fn begin_batch() {
+    CAPTURE.with_borrow_mut(|c| {
+        c.in_batch = true;
+        c.batch.clear();
+        c.batch_count = 0;
+    });
+}
+
+/// Appends the transaction's commands as one record; call it before releasing the shards.
+pub(crate) fn end_batch(journal: Option<&Journal>) {
+    CAPTURE.with_borrow_mut(|c| {
+        c.in_batch = false;
+        if c.batch_count > 0
+            && let Some(journal) = journal
+        {
+            c.last_end = journal.append(c.batch_at, Some(c.batch_count), &c.batch);
+        }
+        c.batch_count = 0;
+        c.batch.clear();
+    });
+}
+
+/// The end of the last record this thread appended, cleared: what the caller's reply must
+/// wait for under `appendfsync always`.
+pub(crate) fn take_last_end() -> u64 {
+    CAPTURE.with_borrow_mut(|c| std::mem::take(&mut c.last_end))
+}

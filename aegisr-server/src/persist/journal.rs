@@ -1,0 +1,442 @@
+//! The append-only journal: one stream of records for the whole node, in segment files
+//! `journal-<start LSN>.log` under the data directory. A record's LSN is its byte offset in
+//! the stream since the node's first record, so it orders everything logged and names a
+//! position across segments (a replica's offset later).
+//!
+//! Commands append to an in-memory buffer under their shard locks (a memcpy under one short
+//! mutex); a flusher thread writes the buffer out and syncs it by the `appendfsync` policy.
+//! Under `always` a reply waits until its record is synced; everyone waiting when a sync
+//! starts is covered by it (group commit). Under `everysec` and `no` the flusher gathers a
+//! millisecond of records per write, so a busy node makes about a thousand writes a second
+//! whatever its command rate.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use super::record;
+
+/// Bytes of a segment file's header: magic, start LSN, CRC32C of both.
+pub const SEGMENT_HEADER: usize = 20;
+const SEGMENT_MAGIC: &[u8; 8] = b"AEGISRJ1";
+
+/// `appendfsync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    Always = 0,
+    EverySec = 1,
+    No = 2,
+}
+
+impl FsyncPolicy {
+    pub fn parse(text: &str) -> Option<FsyncPolicy> {
+        match text.to_ascii_lowercase().as_str() {
+            "always" => Some(FsyncPolicy::Always),
+            "everysec" => Some(FsyncPolicy::EverySec),
+            "no" => Some(FsyncPolicy::No),
+            _ => None,
+        }
+    }
+
+    fn from_u8(n: u8) -> FsyncPolicy {
+        match n {
+            0 => FsyncPolicy::Always,
+            1 => FsyncPolicy::EverySec,
+            _ => FsyncPolicy::No,
+        }
+    }
+}
+
+/// The path of the segment whose first record is at `start_lsn`.
+pub fn segment_path(dir: &Path, start_lsn: u64) -> PathBuf {
+    dir.join(format!("journal-{start_lsn:020}.log"))
+}
+
+/// The start LSN a segment file name stands for.
+pub fn segment_start(name: &str) -> Option<u64> {
+    name.strip_prefix("journal-")?.strip_suffix(".log")?.parse().ok()
+}
+
+pub fn segment_header(start_lsn: u64) -> [u8; SEGMENT_HEADER] {
+    let mut header = [0u8; SEGMENT_HEADER];
+    header[..8].copy_from_slice(SEGMENT_MAGIC);
+    header[8..16].copy_from_slice(&start_lsn.to_le_bytes());
+    let crc = crc32c::crc32c(&header[..16]);
+    header[16..].copy_from_slice(&crc.to_le_bytes());
+    header
+}
+
+/// The start LSN a segment header records, or why the header is bad.
+pub fn parse_segment_header(bytes: &[u8]) -> Result<u64, String> {
+    let header = bytes.get(..SEGMENT_HEADER).ok_or("file shorter than a segment header")?;
+    if &header[..8] != SEGMENT_MAGIC {
+        return Err("not an Aegisr journal segment (bad magic)".into());
+    }
+    if crc32c::crc32c(&header[..16]).to_le_bytes() != header[16..20] {
+        return Err("segment header checksum mismatch".into());
+    }
+    let mut lsn = [0u8; 8];
+    lsn.copy_from_slice(&header[8..16]);
+    Ok(u64::from_le_bytes(lsn))
+}
+
+struct Pending {
+    buf: Vec<u8>,
+    /// LSN of `buf[0]`.
+    buf_start: u64,
+    /// LSNs where a new segment must start (snapshots rotate the journal), ascending.
+    rotations: Vec<u64>,
+}
+
+/// What INFO persistence reports about the journal.
+#[derive(Debug, Clone, Default)]
+pub struct JournalInfo {
+    pub policy: &'static str,
+    /// Bytes of the stream written to files (from LSN 0).
+    pub written_lsn: u64,
+    pub synced_lsn: u64,
+    pub appended_lsn: u64,
+    pub last_write_ok: bool,
+    pub last_error: Option<String>,
+    pub current_segment_start: u64,
+}
+
+pub struct Journal {
+    dir: PathBuf,
+    pending: Mutex<Pending>,
+    /// Wakes the flusher (a record arrived, a rotation, a policy change, stop).
+    wake: Condvar,
+    /// Wakes `sync_now` callers after the flusher synced.
+    synced: Condvar,
+    /// Where `appendfsync` is read from (CONFIG SET changes it live).
+    limits: Arc<crate::config::Limits>,
+    /// End of what is on disk by the policy: synced under `always`, written otherwise.
+    durable_end: AtomicU64,
+    synced_end: AtomicU64,
+    written_end: AtomicU64,
+    segment_start: AtomicU64,
+    durable_waiters: tokio::sync::Notify,
+    healthy: AtomicBool,
+    last_error: Mutex<Option<String>>,
+    stop: AtomicBool,
+    /// Set by `sync_now`: sync at the next pass whatever the policy.
+    sync_requested: AtomicBool,
+    flusher: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Journal {
+    /// Opens a new segment at `start_lsn` in `dir` and starts the flusher thread.
+    pub fn open(dir: &Path, start_lsn: u64, limits: Arc<crate::config::Limits>) -> std::io::Result<Arc<Journal>> {
+        let file = create_segment(dir, start_lsn)?;
+        let journal = Arc::new(Journal {
+            dir: dir.to_path_buf(),
+            pending: Mutex::new(Pending {
+                buf: Vec::with_capacity(1 << 16),
+                buf_start: start_lsn,
+                rotations: Vec::new(),
+            }),
+            wake: Condvar::new(),
+            synced: Condvar::new(),
+            limits,
+            durable_end: AtomicU64::new(start_lsn),
+            synced_end: AtomicU64::new(start_lsn),
+            written_end: AtomicU64::new(start_lsn),
+            segment_start: AtomicU64::new(start_lsn),
+            durable_waiters: tokio::sync::Notify::new(),
+            healthy: AtomicBool::new(true),
+            last_error: Mutex::new(None),
+            stop: AtomicBool::new(false),
+            sync_requested: AtomicBool::new(false),
+            flusher: Mutex::new(None),
+        });
+        let worker = journal.clone();
+        let handle = std::thread::Builder::new()
+            .name("aegisr-journal".into())
+            .spawn(move || Flusher { journal: &worker, file, file_len: SEGMENT_HEADER as u64 }.run())?;
+        *journal.flusher.lock() = Some(handle);
+        Ok(journal)
+    }
+
+    /// Appends one record (a command body, or `multi` bodies of a transaction); returns
+    /// the LSN just past it.
+    pub fn append(&self, at_ms: i64, multi: Option<usize>, body: &[u8]) -> u64 {
+        let mut pending = self.pending.lock();
+        let was_empty = pending.buf.is_empty();
+        record::put_frame(&mut pending.buf, at_ms, multi, body);
+        let end = pending.buf_start + pending.buf.len() as u64;
+        drop(pending);
+        if was_empty {
+            self.wake.notify_one();
+        }
+        end
+    }
+
+    /// The LSN the next record will get.
+    pub fn next_lsn(&self) -> u64 {
+        let pending = self.pending.lock();
+        pending.buf_start + pending.buf.len() as u64
+    }
+
+    /// Ends the current segment here: records appended from now on go to a new segment.
+    /// Returns the new segment's start LSN.
+    pub fn rotate(&self) -> u64 {
+        let mut pending = self.pending.lock();
+        let at = pending.buf_start + pending.buf.len() as u64;
+        if pending.rotations.last() != Some(&at) {
+            pending.rotations.push(at);
+        }
+        drop(pending);
+        self.wake.notify_one();
+        at
+    }
+
+    pub fn policy(&self) -> FsyncPolicy {
+        FsyncPolicy::from_u8(self.limits.appendfsync.load(Ordering::Relaxed))
+    }
+
+    /// False after a failed write until a retry succeeds: writes are refused meanwhile.
+    pub fn healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().clone()
+    }
+
+    /// Waits until everything up to `end` is on disk as `appendfsync always` promises.
+    pub async fn wait_durable(&self, end: u64) {
+        loop {
+            let notified = self.durable_waiters.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.durable_end.load(Ordering::Acquire) >= end || self.stop.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Blocks until every record appended so far is written and synced (SHUTDOWN, SAVE).
+    pub fn sync_now(&self) {
+        let end = self.next_lsn();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut pending = self.pending.lock();
+        while self.synced_end.load(Ordering::Acquire) < end && Instant::now() < deadline && self.healthy() {
+            self.sync_requested.store(true, Ordering::Release);
+            self.wake.notify_one();
+            self.synced.wait_for(&mut pending, Duration::from_millis(5));
+        }
+    }
+
+    /// Writes out and syncs what is pending, then stops the flusher.
+    pub fn close(&self) {
+        self.sync_now();
+        self.stop.store(true, Ordering::Release);
+        self.wake.notify_all();
+        if let Some(handle) = self.flusher.lock().take() {
+            let _ = handle.join();
+        }
+        self.durable_waiters.notify_waiters();
+    }
+
+    pub fn info(&self) -> JournalInfo {
+        JournalInfo {
+            policy: match self.policy() {
+                FsyncPolicy::Always => "always",
+                FsyncPolicy::EverySec => "everysec",
+                FsyncPolicy::No => "no",
+            },
+            written_lsn: self.written_end.load(Ordering::Relaxed),
+            synced_lsn: self.synced_end.load(Ordering::Relaxed),
+            appended_lsn: self.next_lsn(),
+            last_write_ok: self.healthy(),
+            last_error: self.last_error(),
+            current_segment_start: self.segment_start.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+fn create_segment(dir: &Path, start_lsn: u64) -> std::io::Result<File> {
+    let path = segment_path(dir, start_lsn);
+    let mut file = OpenOptions::new().create(true).write(true).truncate(true).open(&path)?;
+    file.write_all(&segment_header(start_lsn))?;
+    file.sync_all()?;
+    sync_dir(dir)?;
+    Ok(file)
+}
+
+/// Makes a created or renamed file's directory entry durable.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+struct Flusher<'a> {
+    journal: &'a Journal,
+    file: File,
+    file_len: u64,
+}
+
+impl Flusher<'_> {
+    fn run(mut self) {
+        let journal = self.journal;
+        // Bytes taken from the buffer but not yet written (a failed write is retried).
+        let mut unwritten: Vec<u8> = Vec::new();
+        let mut unwritten_start = journal.pending.lock().buf_start;
+        let mut spare: Vec<u8> = Vec::with_capacity(1 << 16);
+        let mut rotations: Vec<u64> = Vec::new();
+        let mut last_sync = Instant::now();
+        let mut dirty = false;
+        loop {
+            {
+                let mut pending = journal.pending.lock();
+                if pending.buf.is_empty() && pending.rotations.is_empty() && unwritten.is_empty() {
+                    if journal.stop.load(Ordering::Acquire) {
+                        break;
+                    }
+                    // Idle: sleep until a record arrives, waking for the once-a-second sync.
+                    journal.wake.wait_for(&mut pending, Duration::from_millis(if dirty { 100 } else { 1000 }));
+                }
+                if unwritten.is_empty() {
+                    unwritten_start = pending.buf_start;
+                }
+                let end = pending.buf_start + pending.buf.len() as u64;
+                std::mem::swap(&mut spare, &mut pending.buf);
+                pending.buf_start = end;
+                pending.buf.clear();
+                rotations.append(&mut pending.rotations);
+            }
+            // Read after the wait: CONFIG SET may have changed it meanwhile, and a client
+            // waiting under `always` must not be released by a pass that did not sync.
+            let policy = journal.policy();
+            unwritten.extend_from_slice(&spare);
+            spare.clear();
+            if self.write_out(&mut unwritten, &mut unwritten_start, &mut rotations) {
+                dirty = true;
+            }
+            let sync_due = journal.sync_requested.swap(false, Ordering::AcqRel)
+                || match policy {
+                    FsyncPolicy::Always => true,
+                    FsyncPolicy::EverySec => last_sync.elapsed() >= Duration::from_secs(1),
+                    FsyncPolicy::No => false,
+                };
+            if dirty && unwritten.is_empty() && (sync_due || journal.stop.load(Ordering::Acquire)) {
+                self.sync(&mut last_sync);
+                dirty = false;
+            }
+            // Wake SAVE/SHUTDOWN waiting in `sync_now` even under `appendfsync no`.
+            if unwritten.is_empty() && !dirty {
+                let written = journal.written_end.load(Ordering::Acquire);
+                journal.synced_end.fetch_max(written, Ordering::AcqRel);
+                journal.synced.notify_all();
+            }
+            if policy != FsyncPolicy::Always {
+                journal.durable_end.store(journal.written_end.load(Ordering::Acquire), Ordering::Release);
+                journal.durable_waiters.notify_waiters();
+                if !unwritten.is_empty() {
+                    // The disk refused the write: retry in a second.
+                    std::thread::sleep(Duration::from_secs(1));
+                } else if !journal.stop.load(Ordering::Acquire) {
+                    // Gather a millisecond of records into the next write.
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            } else if !unwritten.is_empty() {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+        if dirty {
+            let mut last_sync = Instant::now();
+            self.sync(&mut last_sync);
+        }
+    }
+
+    /// Writes `data` (starting at LSN `start`) to the segments, starting a new segment at
+    /// each rotation point. On failure keeps the unwritten rest in `data` and returns
+    /// whether anything was written.
+    fn write_out(&mut self, data: &mut Vec<u8>, start: &mut u64, rotations: &mut Vec<u64>) -> bool {
+        let journal = self.journal;
+        let mut wrote = false;
+        loop {
+            // The part of `data` before the next rotation point.
+            let next_rotation = rotations.first().copied();
+            let cut = match next_rotation {
+                Some(at) => usize::try_from(at.saturating_sub(*start)).unwrap_or(usize::MAX).min(data.len()),
+                None => data.len(),
+            };
+            if cut > 0 {
+                if let Err(e) = self.file.write_all(&data[..cut]) {
+                    // Take back a partial write so the file ends on a record boundary.
+                    let _ = self.file.set_len(self.file_len);
+                    self.fail(format!("{e}"));
+                    return wrote;
+                }
+                self.file_len += cut as u64;
+                data.drain(..cut);
+                *start += cut as u64;
+                journal.written_end.store(*start, Ordering::Release);
+                wrote = true;
+                self.recover();
+            }
+            match next_rotation {
+                Some(at) if at <= *start => {
+                    let mut last_sync = Instant::now();
+                    self.sync(&mut last_sync);
+                    match create_segment(&journal.dir, at) {
+                        Ok(file) => {
+                            self.file = file;
+                            self.file_len = SEGMENT_HEADER as u64;
+                            journal.segment_start.store(at, Ordering::Release);
+                            rotations.remove(0);
+                        }
+                        Err(e) => {
+                            self.fail(format!("cannot start journal segment: {e}"));
+                            return wrote;
+                        }
+                    }
+                }
+                _ => return wrote,
+            }
+        }
+    }
+
+    fn sync(&mut self, last_sync: &mut Instant) {
+        let journal = self.journal;
+        match self.file.sync_data() {
+            Ok(()) => {
+                let written = journal.written_end.load(Ordering::Acquire);
+                journal.synced_end.store(written, Ordering::Release);
+                if journal.policy() == FsyncPolicy::Always {
+                    journal.durable_end.store(written, Ordering::Release);
+                    journal.durable_waiters.notify_waiters();
+                }
+                journal.synced.notify_all();
+                *last_sync = Instant::now();
+            }
+            Err(e) => self.fail(format!("fsync failed: {e}")),
+        }
+    }
+
+    fn fail(&self, error: String) {
+        let journal = self.journal;
+        if journal.healthy.swap(false, Ordering::AcqRel) {
+            tracing::error!("error writing the journal: {error}; refusing writes until it can be written again");
+        }
+        *journal.last_error.lock() = Some(error);
+    }
+
+    fn recover(&self) {
+        let journal = self.journal;
+        if !journal.healthy.swap(true, Ordering::AcqRel) {
+            tracing::warn!("journal writes succeed again; accepting writes");
+            *journal.last_error.lock() = None;
+        }
+    }
+}

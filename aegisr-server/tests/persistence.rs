@@ -1,0 +1,354 @@
+//! Persistence: the journal keeps every acknowledged write across restarts and kill -9,
+//! replays exactly (TTLs, random pops, transactions), cuts a torn tail, refuses damaged
+//! data with a repair command that works, and writes nothing when persistence is off.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use common::{TestServer, wait_until};
+use redis::Value;
+
+fn journal_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("journal-"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn info_field(con: &mut redis::Connection, section: &str, field: &str) -> String {
+    let info: String = redis::cmd("INFO").arg(section).query(con).unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
+        .trim()
+        .to_owned()
+}
+
+/// Commands that build one value of every type, with TTLs, in several databases.
+const WRITES: &[&[&str]] = &[
+    &["SET", "str", "hello"],
+    &["SET", "int", "41"],
+    &["INCR", "int"],
+    &["INCRBYFLOAT", "float", "2.5"],
+    &["APPEND", "str", " world"],
+    &["SET", "ttl", "v", "EX", "1000"],
+    &["SET", "gone", "v", "PX", "1"],
+    &["RPUSH", "list", "a", "b", "c", "d"],
+    &["LPOP", "list"],
+    &["HSET", "hash", "f1", "v1", "f2", "v2"],
+    &["HINCRBY", "hash", "n", "5"],
+    &["SADD", "set", "x", "y", "z", "w", "v"],
+    &["SPOP", "set"],
+    &["SPOP", "set", "2"],
+    &["SADD", "ints", "1", "2", "3"],
+    &["ZADD", "zset", "1.5", "a", "2", "b", "-3", "c"],
+    &["ZINCRBY", "zset", "10", "a"],
+    &["PFADD", "hll", "a", "b", "c"],
+    &["SETBIT", "bits", "100", "1"],
+    &["GEOADD", "geo", "13.361389", "38.115556", "Palermo"],
+    &["XADD", "stream", "*", "f", "v"],
+    &["XADD", "stream", "*", "f", "w"],
+    &["XGROUP", "CREATE", "stream", "g", "0"],
+    &["XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "stream", ">"],
+    &["BF.ADD", "bloom", "item"],
+    &["EXPIRE", "list", "5000"],
+    &["RENAME", "str", "renamed"],
+    &["SELECT", "3"],
+    &["SET", "db3", "three"],
+    &["SELECT", "5"],
+    &["SET", "doomed", "x"],
+    &["FLUSHDB"],
+    &["SELECT", "0"],
+];
+
+/// Reads whose replies must be identical before and after a restart.
+const READS: &[&[&str]] = &[
+    &["GET", "renamed"],
+    &["GET", "int"],
+    &["GET", "float"],
+    &["PEXPIRETIME", "ttl"],
+    &["EXISTS", "gone"],
+    &["LRANGE", "list", "0", "-1"],
+    &["PEXPIRETIME", "list"],
+    &["HGETALL", "hash"],
+    &["SMEMBERS", "set"],
+    &["OBJECT", "ENCODING", "ints"],
+    &["ZRANGE", "zset", "0", "-1", "WITHSCORES"],
+    &["PFCOUNT", "hll"],
+    &["GET", "hll"],
+    &["GET", "bits"],
+    &["GEOPOS", "geo", "Palermo"],
+    &["XRANGE", "stream", "-", "+"],
+    &["XPENDING", "stream", "g"],
+    &["BF.EXISTS", "bloom", "item"],
+    &["DBSIZE"],
+];
+
+fn run_all(con: &mut redis::Connection, commands: &[&[&str]]) -> Vec<Value> {
+    commands
+        .iter()
+        .map(|c| {
+            let mut cmd = redis::cmd(c[0]);
+            for arg in &c[1..] {
+                cmd.arg(*arg);
+            }
+            cmd.query::<Value>(con).unwrap_or_else(|e| panic!("{c:?}: {e}"))
+        })
+        .collect()
+}
+
+fn snapshot_of_reads(con: &mut redis::Connection) -> Vec<Value> {
+    let mut values = run_all(con, READS);
+    redis::cmd("SELECT").arg(3).query::<()>(con).unwrap();
+    values.extend(run_all(con, &[&["GET", "db3"], &["DBSIZE"]]));
+    redis::cmd("SELECT").arg(5).query::<()>(con).unwrap();
+    values.extend(run_all(con, &[&["DBSIZE"]]));
+    redis::cmd("SELECT").arg(0).query::<()>(con).unwrap();
+    values
+}
+
+#[test]
+fn every_type_survives_a_restart_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = {
+        let mut server = TestServer::start_in(dir.path(), &[]);
+        let mut con = server.sync_conn();
+        run_all(&mut con, WRITES);
+        // A transaction, and a blocking pop served later by a push.
+        let _: () =
+            redis::pipe().atomic().cmd("SET").arg("tx1").arg("a").cmd("INCR").arg("tx2").query(&mut con).unwrap();
+        let reads = snapshot_of_reads(&mut con);
+        let _: () = redis::cmd("SHUTDOWN").query(&mut con).unwrap_or(());
+        assert!(server.wait_exit().success());
+        reads
+    };
+    let server = TestServer::start_in(dir.path(), &[]);
+    let mut con = server.sync_conn();
+    assert_eq!(snapshot_of_reads(&mut con), before);
+    let tx: (String, i64) = redis::pipe().cmd("GET").arg("tx1").cmd("GET").arg("tx2").query(&mut con).unwrap();
+    assert_eq!(tx, ("a".to_owned(), 1));
+    // The replay itself is not counted as clients' commands.
+    assert_eq!(info_field(&mut con, "persistence", "aof_enabled"), "1");
+}
+
+/// Writers that record what the server acknowledged: a counter per writer, and pairs of
+/// keys a transaction always sets together.
+fn write_until_stopped(
+    server: &TestServer,
+    writers: usize,
+    stop: &Arc<AtomicBool>,
+) -> Vec<std::thread::JoinHandle<u64>> {
+    (0..writers)
+        .map(|w| {
+            let client = server.client();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let Ok(mut con) = client.get_connection() else { return 0 };
+                let mut acked = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let reply: redis::RedisResult<(u64, u64)> = redis::pipe()
+                        .atomic()
+                        .cmd("INCR")
+                        .arg(format!("counter:{w}"))
+                        .cmd("INCR")
+                        .arg(format!("mirror:{w}"))
+                        .query(&mut con);
+                    match reply {
+                        Ok((n, m)) => {
+                            assert_eq!(n, m);
+                            acked = n;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                acked
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn kill_9_under_appendfsync_always_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let writers = 4;
+    let mut floor = vec![0u64; writers];
+    for round in 0..3 {
+        let mut server = TestServer::start_in(dir.path(), &["--appendfsync", "always"]);
+        let stop = Arc::new(AtomicBool::new(false));
+        let handles = write_until_stopped(&server, writers, &stop);
+        // Let the writers get going, a different amount each round, then pull the plug.
+        let mut con = server.sync_conn();
+        let target = 50 * (round + 1) as u64;
+        wait_until(Duration::from_secs(30), || {
+            let n: Option<u64> = redis::cmd("GET").arg("counter:0").query(&mut con).unwrap();
+            n.unwrap_or(0) >= floor[0] + target
+        });
+        server.kill9();
+        stop.store(true, Ordering::Relaxed);
+        let acked: Vec<u64> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+
+        let server = TestServer::start_in(dir.path(), &["--appendfsync", "always"]);
+        let mut con = server.sync_conn();
+        for (w, &acked) in acked.iter().enumerate() {
+            let (n, m): (Option<u64>, Option<u64>) = redis::pipe()
+                .cmd("GET")
+                .arg(format!("counter:{w}"))
+                .cmd("GET")
+                .arg(format!("mirror:{w}"))
+                .query(&mut con)
+                .unwrap();
+            let (n, m) = (n.unwrap_or(0), m.unwrap_or(0));
+            assert_eq!(n, m, "round {round}: a transaction was applied in part (writer {w})");
+            assert!(n >= acked, "round {round}: writer {w} had {acked} acknowledged, {n} survived");
+            // At most the one transaction in flight when the server died is extra.
+            assert!(n <= acked + 1, "round {round}: writer {w}: {n} survived but only {acked} were sent");
+            floor[w] = n;
+        }
+    }
+}
+
+#[test]
+fn everysec_keeps_what_was_synced_and_never_a_partial_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(dir.path(), &[]);
+    let mut con = server.sync_conn();
+    for i in 0..500 {
+        let _: () = redis::cmd("SET").arg(format!("k{i}")).arg(i).query(&mut con).unwrap();
+    }
+    // everysec: within about a second everything written is synced.
+    wait_until(Duration::from_secs(5), || {
+        info_field(&mut con, "persistence", "aof_synced_offset")
+            == info_field(&mut con, "persistence", "aof_appended_offset")
+    });
+    // More writes, then an immediate kill: some of these may be lost, never out of order.
+    let mut pipe = redis::pipe();
+    for i in 500..2000 {
+        pipe.cmd("SET").arg(format!("k{i}")).arg(i).ignore();
+    }
+    let _: () = pipe.query(&mut con).unwrap();
+    server.kill9();
+
+    let server = TestServer::start_in(dir.path(), &[]);
+    let mut con = server.sync_conn();
+    let present: Vec<bool> =
+        (0..2000).map(|i| redis::cmd("EXISTS").arg(format!("k{i}")).query::<bool>(&mut con).unwrap()).collect();
+    assert!(present[..500].iter().all(|&p| p), "synced writes were lost");
+    let kept = present.iter().take_while(|&&p| p).count();
+    assert!(present[kept..].iter().all(|&p| !p), "the journal kept a write but lost an earlier one");
+}
+
+fn write_and_stop(dir: &Path, keys: usize) {
+    let mut server = TestServer::start_in(dir, &[]);
+    let mut con = server.sync_conn();
+    for i in 0..keys {
+        let _: () = redis::cmd("SET").arg(format!("key:{i}")).arg(format!("value-{i}")).query(&mut con).unwrap();
+    }
+    let _: () = redis::cmd("SHUTDOWN").query(&mut con).unwrap_or(());
+    // A clean shutdown writes out and syncs the journal before exiting.
+    assert!(server.wait_exit().success());
+}
+
+#[test]
+fn a_torn_last_record_is_cut_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    write_and_stop(dir.path(), 20);
+    let last = journal_files(dir.path()).pop().unwrap();
+    // Half a record: a length and checksum with only part of the payload.
+    let mut file = std::fs::OpenOptions::new().append(true).open(&last).unwrap();
+    std::io::Write::write_all(&mut file, &[40, 0, 0, 0, 1, 2, 3, 4, 1, 0, 0]).unwrap();
+    drop(file);
+
+    let server = TestServer::start_in(dir.path(), &[]);
+    let mut con = server.sync_conn();
+    let n: usize = redis::cmd("DBSIZE").query(&mut con).unwrap();
+    assert_eq!(n, 20);
+    let log = &server.startup_log;
+    assert!(log.iter().any(|l| l.contains("cutting the journal")), "no warning in {log:?}");
+}
+
+#[test]
+fn damage_in_the_middle_stops_the_start_and_check_data_repairs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write_and_stop(dir.path(), 50);
+    let segment = journal_files(dir.path()).into_iter().find(|p| std::fs::metadata(p).unwrap().len() > 100).unwrap();
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x5a;
+    std::fs::write(&segment, &bytes).unwrap();
+
+    let (status, output) = TestServer::start_failing(dir.path(), &[]);
+    assert!(!status.success());
+    let name = segment.file_name().unwrap().to_str().unwrap();
+    assert!(output.contains(name), "{output}");
+    assert!(output.contains("offset"), "{output}");
+    assert!(output.contains("check-data"), "{output}");
+
+    let check = |repair: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_aegisr-server"));
+        cmd.arg("check-data").arg(dir.path());
+        if repair {
+            cmd.arg("--repair");
+        }
+        let out = cmd.output().unwrap();
+        (out.status, String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (status, report) = check(false);
+    assert!(!status.success(), "{report}");
+    assert!(report.contains("drops") && report.contains("--repair"), "{report}");
+    let (status, report) = check(true);
+    assert!(status.success(), "{report}");
+    let (status, report) = check(false);
+    assert!(status.success(), "{report}");
+
+    let server = TestServer::start_in(dir.path(), &[]);
+    let mut con = server.sync_conn();
+    let n: usize = redis::cmd("DBSIZE").query(&mut con).unwrap();
+    assert!(n > 0 && n < 50, "kept {n} keys");
+    // What was kept is a prefix of what was written, values intact.
+    for i in 0..n {
+        let v: String = redis::cmd("GET").arg(format!("key:{i}")).query(&mut con).unwrap();
+        assert_eq!(v, format!("value-{i}"));
+    }
+}
+
+#[test]
+fn persistence_none_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(dir.path(), &["--persistence", "none"]);
+    let mut con = server.sync_conn();
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut con).unwrap();
+    assert_eq!(info_field(&mut con, "persistence", "aof_enabled"), "0");
+    drop(server);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn appendfsync_is_a_live_option() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let get = |con: &mut redis::Connection, name: &str| -> String {
+        let pair: Vec<String> = redis::cmd("CONFIG").arg("GET").arg(name).query(con).unwrap();
+        pair[1].clone()
+    };
+    assert_eq!(get(&mut con, "appendfsync"), "everysec");
+    assert_eq!(get(&mut con, "appendonly"), "yes");
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("appendfsync").arg("always").query(&mut con).unwrap();
+    assert_eq!(info_field(&mut con, "persistence", "aof_fsync_policy"), "always");
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut con).unwrap();
+    assert_eq!(
+        info_field(&mut con, "persistence", "aof_synced_offset"),
+        info_field(&mut con, "persistence", "aof_appended_offset"),
+        "under always a reply comes after the sync"
+    );
+    let err = redis::cmd("CONFIG").arg("SET").arg("appendfsync").arg("sometimes").query::<()>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("appendfsync"), "{err}");
+}
