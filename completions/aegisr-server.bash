@@ -16,6 +16,9 @@ _aegisr__server() {
             ",$1")
                 cmd="aegisr__server"
                 ;;
+            aegisr__server,check-data)
+                cmd="aegisr__server__subcmd__check__subcmd__data"
+                ;;
             *)
                 ;;
         esac
@@ -23,7 +26,7 @@ _aegisr__server() {
 
     case "${cmd}" in
         aegisr__server)
-            opts="-h -V --config --bind --port --grpc-port --metrics-port --dir --threads --shards --databases --maxclients --timeout --hz --proto-max-bulk-len --client-query-buffer-limit --loglevel --help --version"
+            opts="-h -V --config --bind --port --grpc-port --metrics-port --dir --threads --shards --databases --maxclients --timeout --hz --proto-max-bulk-len --client-query-buffer-limit --loglevel --persistence --appendonly --appendfsync --save --help --version check-data"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -89,6 +92,36 @@ _aegisr__server() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --persistence)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --appendonly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --appendfsync)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --save)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aegisr__subcmd__server__subcmd__check__subcmd__data)
+            opts="-h --repair --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

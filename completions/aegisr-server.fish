@@ -1,17 +1,50 @@
-complete -c aegisr-server -l config -d 'TOML file with options by their Redis names (e.g. `maxclients = 5000`)' -r -F
-complete -c aegisr-server -l bind -d 'Addresses to listen on, space separated [default: 127.0.0.1]' -r
-complete -c aegisr-server -l port -d 'RESP port; 0 picks a free port [default: 6379]' -r
-complete -c aegisr-server -l grpc-port -d 'gRPC port (Data and Admin services); 0 picks a free port [default: 7379]' -r
-complete -c aegisr-server -l metrics-port -d 'HTTP port of /metrics, /healthz and /readyz; 0 picks a free port, -1 turns it off [default: 9379]' -r
-complete -c aegisr-server -l dir -d 'Data directory [default: ./aegisr-data]' -r
-complete -c aegisr-server -l threads -d 'Worker threads; 0 means one per core [default: 0]' -r
-complete -c aegisr-server -l shards -d 'Keyspace shards, a power of two; 0 picks 16 per worker thread [default: 0]' -r
-complete -c aegisr-server -l databases -d 'Number of logical databases [default: 16]' -r
-complete -c aegisr-server -l maxclients -d 'Most clients connected at once [default: 10000]' -r
-complete -c aegisr-server -l timeout -d 'Close clients idle for this many seconds, 0 for never [default: 0]' -r
-complete -c aegisr-server -l hz -d 'Active expiry passes per second [default: 10]' -r
-complete -c aegisr-server -l proto-max-bulk-len -d 'Largest bulk string a client may send, e.g. 512mb [default: 512mb]' -r
-complete -c aegisr-server -l client-query-buffer-limit -d 'Most bytes pending in one client\'s unfinished command [default: 1gb]' -r
-complete -c aegisr-server -l loglevel -d 'debug, verbose, notice, warning or nothing [default: notice]' -r
-complete -c aegisr-server -s h -l help -d 'Print help'
-complete -c aegisr-server -s V -l version -d 'Print version'
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_aegisr_server_global_optspecs
+    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= loglevel= persistence= appendonly= appendfsync= save= h/help V/version
+end
+
+function __fish_aegisr_server_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_aegisr_server_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_aegisr_server_using_subcommand
+    set -l cmd (__fish_aegisr_server_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l config -d 'TOML file with options by their Redis names (e.g. `maxclients = 5000`)' -r -F
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l bind -d 'Addresses to listen on, space separated [default: 127.0.0.1]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l port -d 'RESP port; 0 picks a free port [default: 6379]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l grpc-port -d 'gRPC port (Data and Admin services); 0 picks a free port [default: 7379]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l metrics-port -d 'HTTP port of /metrics, /healthz and /readyz; 0 picks a free port, -1 turns it off [default: 9379]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l dir -d 'Data directory [default: ./aegisr-data]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l threads -d 'Worker threads; 0 means one per core [default: 0]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l shards -d 'Keyspace shards, a power of two; 0 picks 16 per worker thread [default: 0]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l databases -d 'Number of logical databases [default: 16]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l maxclients -d 'Most clients connected at once [default: 10000]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l timeout -d 'Close clients idle for this many seconds, 0 for never [default: 0]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l hz -d 'Active expiry passes per second [default: 10]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l proto-max-bulk-len -d 'Largest bulk string a client may send, e.g. 512mb [default: 512mb]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l client-query-buffer-limit -d 'Most bytes pending in one client\'s unfinished command [default: 1gb]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l loglevel -d 'debug, verbose, notice, warning or nothing [default: notice]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l persistence -d 'on: keep the data in --dir (journal and snapshots); none: memory only, nothing is written [default: on]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l appendonly -d 'yes: log every write to the journal; no: snapshots only (--save, SAVE, BGSAVE) [default: yes]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l appendfsync -d 'When the journal is synced: always (before each reply, shared by concurrent writers), everysec, or no (left to the OS) [default: everysec]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l save -d 'Snapshot rules, "<seconds> <changes> ..."; "" for none [default: "3600 1 300 100 60 10000"]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -s h -l help -d 'Print help'
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -s V -l version -d 'Print version'
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -f -a "check-data" -d 'Verify a data directory (journal segments and snapshots) without starting a node; with --repair, cut the journal at the first damaged record after saying exactly what would be lost. Exit status 0 when the directory is sound (or repaired)'
+complete -c aegisr-server -n "__fish_aegisr_server_using_subcommand check-data" -l repair -d 'Truncate the journal at the first damaged record'
+complete -c aegisr-server -n "__fish_aegisr_server_using_subcommand check-data" -s h -l help -d 'Print help'

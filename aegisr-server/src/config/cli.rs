@@ -11,7 +11,7 @@ use super::store::ConfigStore;
 
 /// Aegisr: an in-memory data store that speaks RESP2/RESP3 and gRPC.
 #[derive(Debug, Parser)]
-#[command(name = "aegisr-server", version, about, long_about = None, args_override_self = true, after_help = "\
+#[command(name = "aegisr-server", version, about, long_about = None, args_override_self = true, disable_help_subcommand = true, after_help = "\
 Examples:
   aegisr-server                          # RESP on 127.0.0.1:6379, gRPC on 127.0.0.1:7379
   aegisr-server --port 0 --grpc-port 0   # free ports, printed at start
