@@ -10,6 +10,7 @@ pub mod config;
 pub mod engine;
 pub mod grpc;
 pub mod metrics;
+pub mod persist;
 pub mod pubsub;
 pub mod reply;
 pub mod resp;
