@@ -624,3 +624,394 @@ fn decode_stream(r: &mut Reader<'_>, limits: StreamLimits) -> Result<Stream> {
     }
     Ok(stream)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::list::End;
+    use crate::types::stream::Group;
+
+    fn encode(value: &Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_value(ValueRef::from(value), &mut out);
+        out
+    }
+
+    /// Encodes, decodes, and checks the value came back equal, re-encodes identically,
+    /// and has the representation `encoding`.
+    fn round_trip(value: &Value, limits: &Limits, encoding: &str) -> Value {
+        let bytes = encode(value);
+        let back = decode_value_with(&bytes, limits).unwrap();
+        assert_eq!(encode(&back), bytes, "re-encoding differs");
+        assert_eq!(back.encoding(), encoding);
+        assert_eq!(back.kind(), value.kind());
+        back
+    }
+
+    fn list_of(n: usize, elem: impl Fn(usize) -> Vec<u8>, limit: list::Limit) -> Value {
+        let mut l = List::new();
+        for i in 0..n {
+            let e = elem(i);
+            l.prepare_growth(e.len(), 1, limit);
+            l.push(End::Right, &e);
+        }
+        Value::List(l)
+    }
+
+    fn hash_of(n: usize, value_len: usize, limits: hash::Limits) -> Value {
+        let mut h = Hash::new();
+        for i in 0..n {
+            h.insert(format!("field:{i}").as_bytes(), &vec![b'v'; value_len], limits);
+        }
+        Value::Hash(h)
+    }
+
+    fn set_of(members: &[Vec<u8>], limits: &SetLimits) -> Value {
+        let mut s = Set::for_members(members.first().map(|m| &m[..]), members.len(), limits);
+        for m in members {
+            s.insert(m, limits);
+        }
+        Value::Set(s)
+    }
+
+    fn zset_of(entries: &[(f64, Vec<u8>)], limits: &ZSetLimits) -> Value {
+        let longest = entries.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
+        let mut z = ZSet::for_members(entries.len(), longest, limits);
+        for (score, member) in entries {
+            z.set_score(member, *score, limits);
+        }
+        Value::ZSet(z)
+    }
+
+    fn sample_stream() -> Stream {
+        let limits = StreamLimits { node_max_entries: 3, node_max_bytes: 4096 };
+        let mut s = Stream::new();
+        for i in 1..=10u64 {
+            let pairs: Vec<Vec<u8>> = if i % 4 == 0 {
+                vec![b"other".to_vec(), i.to_string().into_bytes(), b"x".to_vec(), vec![0, 255, 10]]
+            } else {
+                vec![b"field".to_vec(), i.to_string().into_bytes()]
+            };
+            s.add(NewId::Explicit(StreamId::new(1_000 + i * 7, i % 3)), &pairs, 0, limits).unwrap();
+        }
+        assert!(s.delete(StreamId::new(1_000 + 3 * 7, 0)));
+        s.set_id(StreamId::new(5_000, 9), Some(42), None).unwrap();
+        assert!(s.create_group(b"g1", StreamId::new(1_000 + 5 * 7, 2), 5));
+        assert!(s.create_group(b"g2", StreamId::MIN, ENTRIES_READ_UNKNOWN));
+        assert!(s.create_group(b"empty", StreamId::new(7, 7), 0));
+        let g: &mut Group = s.group_mut(b"g1").unwrap();
+        let (alice, _) = g.consumer(b"alice", 1_700_000_000_123);
+        let (bob, _) = g.consumer(b"bob", -5);
+        g.create_consumer(b"idle", 99);
+        for (i, who) in [(1u64, &alice), (2, &bob), (5, &alice)] {
+            let p = g.assign(StreamId::new(1_000 + i * 7, i % 3), who, 1_700_000_000_000 + i as i64);
+            p.delivery_count = i * 3;
+        }
+        // A pending entry whose stream entry was deleted stays pending, as in Redis.
+        g.assign(StreamId::new(1_000 + 3 * 7, 0), &bob, 12).delivery_count = 1;
+        s
+    }
+
+    use crate::types::stream::ENTRIES_READ_UNKNOWN;
+
+    fn sample_bloom(scaling: bool) -> ScalableBloom {
+        let mut bf = ScalableBloom::new(10, 0.01, scaling.then_some(2), u64::MAX / 2).unwrap();
+        for i in 0..if scaling { 100 } else { 10 } {
+            bf.add(format!("item{i}").as_bytes(), u64::MAX / 2).unwrap();
+        }
+        bf
+    }
+
+    /// One value of every type and representation, for the mutation tests.
+    fn samples() -> Vec<Value> {
+        let d = Limits::default();
+        vec![
+            Value::Int(-12345),
+            Value::Str(b"hello world".to_vec()),
+            list_of(5, |i| format!("e{i}").into_bytes(), d.list),
+            list_of(300, |i| vec![b'x'; i % 40], d.list),
+            hash_of(4, 5, d.hash),
+            hash_of(3, 100, d.hash),
+            set_of(&[b"3".to_vec(), b"-7".to_vec(), b"100".to_vec()], &d.set),
+            set_of(&[b"a".to_vec(), b"b".to_vec(), b"1".to_vec()], &d.set),
+            zset_of(&[(1.5, b"a".to_vec()), (f64::INFINITY, b"b".to_vec()), (-3.0, b"c".to_vec())], &d.zset),
+            zset_of(&[(1.0, vec![b'm'; 70]), (2.0, b"short".to_vec())], &d.zset),
+            Value::Bloom(Box::new(sample_bloom(true))),
+            Value::Stream(Box::new(sample_stream())),
+        ]
+    }
+
+    #[test]
+    fn strings() {
+        let d = Limits::default();
+        for n in [0, 1, -1, 63, -64, 64, 10_000, i64::MAX, i64::MIN] {
+            assert_eq!(round_trip(&Value::Int(n), &d, "int"), Value::Int(n));
+        }
+        assert_eq!(encode(&Value::Int(5)), [TAG_INT, 10]);
+        for s in [&b""[..], b"a", b"007", b"-0", b"1 ", &[0u8, 255, 13, 10], &[b'y'; 44]] {
+            assert_eq!(round_trip(&Value::Str(s.to_vec()), &d, "embstr"), Value::Str(s.to_vec()));
+        }
+        let big = vec![0xa5u8; 1 << 20];
+        assert_eq!(round_trip(&Value::Str(big.clone()), &d, "raw"), Value::Str(big));
+        // A string holding a canonical integer comes back as an integer, as Redis loads it.
+        assert_eq!(decode_value(&encode(&Value::Str(b"123".to_vec()))).unwrap(), Value::Int(123));
+    }
+
+    #[test]
+    fn lists_choose_the_representation_by_the_limit() {
+        let d = Limits::default();
+        let small = list_of(10, |i| format!("elem{i}").into_bytes(), d.list);
+        assert_eq!(round_trip(&small, &d, "listpack"), small);
+        let ints = list_of(100, |i| (i as i64 * 1_000_003 - 50_000_000).to_string().into_bytes(), d.list);
+        assert_eq!(round_trip(&ints, &d, "listpack"), ints);
+        let big = list_of(5_000, |i| format!("element number {i}").into_bytes(), d.list);
+        assert_eq!(big.encoding(), "quicklist");
+        assert_eq!(round_trip(&big, &d, "quicklist"), big);
+        let one_huge = list_of(1, |_| vec![7u8; 100_000], d.list);
+        assert_eq!(round_trip(&one_huge, &d, "quicklist"), one_huge);
+        // A count limit (list-max-listpack-size 4).
+        let counted = Limits { list: list::Limit::from_fill(4), ..d };
+        assert_eq!(round_trip(&small, &counted, "quicklist"), small);
+        let four = list_of(4, |i| vec![b'a' + i as u8], d.list);
+        assert_eq!(round_trip(&four, &counted, "listpack"), four);
+        // Exactly at the byte limit (-2: 8 KiB): what pushing the elements would give.
+        for n in [813, 814, 815, 816] {
+            let built = list_of(n, |_| b"abcdefgh".to_vec(), d.list);
+            round_trip(&built, &d, built.encoding());
+        }
+    }
+
+    #[test]
+    fn hashes_in_both_forms() {
+        let d = Limits::default();
+        let small = hash_of(20, 10, d.hash);
+        assert_eq!(round_trip(&small, &d, "listpack"), small);
+        let long_value = hash_of(2, 65, d.hash);
+        assert_eq!(round_trip(&long_value, &d, "hashtable"), long_value);
+        let at_limit = hash_of(128, 64, d.hash);
+        assert_eq!(round_trip(&at_limit, &d, "listpack"), at_limit);
+        let many = hash_of(129, 1, d.hash);
+        assert_eq!(round_trip(&many, &d, "hashtable"), many);
+        let big = hash_of(20_000, 3, d.hash);
+        assert_eq!(round_trip(&big, &d, "hashtable"), big);
+        // The configured limits decide, not the form the value had.
+        let tight = Limits { hash: hash::Limits::new(5, 64), ..d };
+        assert_eq!(round_trip(&small, &tight, "hashtable"), small);
+        let mut shrunk = hash_of(200, 1, d.hash);
+        if let Value::Hash(h) = &mut shrunk {
+            for i in 3..200 {
+                h.remove(format!("field:{i}").as_bytes());
+            }
+        }
+        assert_eq!(shrunk.encoding(), "hashtable");
+        assert_eq!(round_trip(&shrunk, &d, "listpack"), shrunk);
+        // Insertion order of a listpack hash is kept.
+        let back = decode_value(&encode(&small)).unwrap();
+        let Value::Hash(h) = back else { panic!("not a hash") };
+        let fields: Vec<Vec<u8>> = h.iter().map(|(f, _)| f.to_vec()).collect();
+        let expected: Vec<Vec<u8>> = (0..20).map(|i| format!("field:{i}").into_bytes()).collect();
+        assert_eq!(fields, expected);
+    }
+
+    #[test]
+    fn sets_in_all_three_forms() {
+        let d = Limits::default();
+        let ints: Vec<Vec<u8>> = (0..512).map(|i: i64| (i * 7919 - 1_000_000).to_string().into_bytes()).collect();
+        let intset = set_of(&ints, &d.set);
+        assert_eq!(round_trip(&intset, &d, "intset"), intset);
+        let extreme = set_of(&[i64::MIN.to_string().into_bytes(), i64::MAX.to_string().into_bytes()], &d.set);
+        assert_eq!(round_trip(&extreme, &d, "intset"), extreme);
+        let too_many: Vec<Vec<u8>> = (0..513).map(|i: i64| i.to_string().into_bytes()).collect();
+        let big_ints = set_of(&too_many, &d.set);
+        assert_eq!(round_trip(&big_ints, &d, "hashtable"), big_ints);
+        let words: Vec<Vec<u8>> = (0..128).map(|i| format!("w{i}").into_bytes()).collect();
+        let listpack = set_of(&words, &d.set);
+        assert_eq!(round_trip(&listpack, &d, "listpack"), listpack);
+        let mixed = set_of(&[b"1".to_vec(), b"x".to_vec()], &d.set);
+        assert_eq!(round_trip(&mixed, &d, "listpack"), mixed);
+        let long = set_of(&[vec![b'l'; 65]], &d.set);
+        assert_eq!(round_trip(&long, &d, "hashtable"), long);
+        let many: Vec<Vec<u8>> = (0..10_000).map(|i| format!("member:{i}").into_bytes()).collect();
+        let table = set_of(&many, &d.set);
+        assert_eq!(round_trip(&table, &d, "hashtable"), table);
+        let no_intsets = Limits { set: SetLimits { max_intset_entries: 2, ..d.set }, ..d };
+        assert_eq!(round_trip(&intset, &no_intsets, "hashtable"), intset);
+    }
+
+    #[test]
+    fn sorted_sets_keep_scores_bit_exact() {
+        let d = Limits::default();
+        let scores = [
+            0.0,
+            1.0,
+            -1.0,
+            0.1,
+            1e-300,
+            f64::MIN_POSITIVE / 4.0,
+            f64::MAX,
+            f64::MIN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            4_503_599_627_370_497.0,
+            -123_456_789.0,
+        ];
+        let entries: Vec<(f64, Vec<u8>)> =
+            scores.iter().enumerate().map(|(i, s)| (*s, format!("m{i}").into_bytes())).collect();
+        let small = zset_of(&entries, &d.zset);
+        let back = round_trip(&small, &d, "listpack");
+        assert_eq!(back, small);
+        let forced = Limits { zset: ZSetLimits { max_listpack_entries: 0, max_listpack_value: 0 }, ..d };
+        let skip = round_trip(&small, &forced, "skiplist");
+        for value in [&back, &skip] {
+            let Value::ZSet(z) = value else { panic!("not a zset") };
+            for (score, member) in &entries {
+                assert_eq!(z.score(member).map(f64::to_bits), Some(score.to_bits()), "{score}");
+            }
+        }
+        // -0 is stored as 0 by the engine; a payload carrying -0 decodes to 0 too.
+        let mut bytes = vec![TAG_ZSET, 1, 1, b'z'];
+        bytes.extend_from_slice(&(-0.0f64).to_bits().to_le_bytes());
+        for limits in [&d, &forced] {
+            let Value::ZSet(z) = decode_value_with(&bytes, limits).unwrap() else { panic!("not a zset") };
+            assert_eq!(z.score(b"z").map(f64::to_bits), Some(0.0f64.to_bits()));
+        }
+        let big: Vec<(f64, Vec<u8>)> = (0..5_000).map(|i| (f64::from(i % 97), format!("k{i}").into_bytes())).collect();
+        let big = zset_of(&big, &d.zset);
+        assert_eq!(round_trip(&big, &d, "skiplist"), big);
+        let long_member = zset_of(&[(1.0, vec![b'q'; 65])], &d.zset);
+        assert_eq!(round_trip(&long_member, &d, "skiplist"), long_member);
+    }
+
+    #[test]
+    fn bloom_filters_keep_every_layer() {
+        let d = Limits::default();
+        for scaling in [true, false] {
+            let bf = sample_bloom(scaling);
+            let value = Value::Bloom(Box::new(bf.clone()));
+            let Value::Bloom(back) = round_trip(&value, &d, "raw") else { panic!("not a bloom") };
+            assert_eq!(*back, bf);
+            assert_eq!(
+                (back.items(), back.capacity(), back.filter_count(), back.expansion()),
+                (bf.items(), bf.capacity(), bf.filter_count(), bf.expansion())
+            );
+            assert!((0..10).all(|i| back.contains(format!("item{i}").as_bytes())));
+        }
+        assert!(sample_bloom(true).filter_count() > 2);
+    }
+
+    #[test]
+    fn streams_keep_entries_counters_and_groups() {
+        let d = Limits::default();
+        let s = sample_stream();
+        let Value::Stream(back) = round_trip(&Value::Stream(Box::new(s.clone())), &d, "stream") else {
+            panic!("not a stream")
+        };
+        assert_eq!(back.len(), s.len());
+        assert_eq!(back.last_id(), s.last_id());
+        assert_eq!(back.first_id(), s.first_id());
+        assert_eq!(back.max_deleted_id(), s.max_deleted_id());
+        assert_eq!(back.entries_added(), s.entries_added());
+        type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+        let ids = |s: &Stream| -> Vec<(StreamId, Pairs)> {
+            s.range(StreamId::MIN, StreamId::MAX, false, 0)
+                .iter()
+                .map(|e| (e.id, e.pairs().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()))
+                .collect()
+        };
+        assert_eq!(ids(&back), ids(&s));
+        let groups: Vec<(&[u8], &Group)> = back.groups().collect();
+        let original: Vec<(&[u8], &Group)> = s.groups().collect();
+        assert_eq!(groups, original);
+        // Consumers and the PEL share one name allocation again.
+        let g = back.group(b"g1").unwrap();
+        for p in g.pel.values() {
+            let (name, _) = g.consumers.get_key_value(&p.consumer).unwrap();
+            assert!(Arc::ptr_eq(name, &p.consumer));
+        }
+        // An empty stream with groups (XGROUP CREATE ... MKSTREAM, or everything deleted).
+        let mut empty = Stream::new();
+        empty.create_group(b"g", StreamId::new(5, 5), 3);
+        round_trip(&Value::Stream(Box::new(empty)), &d, "stream");
+        round_trip(&Value::Stream(Box::new(Stream::new())), &d, "stream");
+    }
+
+    #[test]
+    fn structural_errors_are_reported_with_offsets() {
+        let err = |bytes: &[u8]| decode_value(bytes).unwrap_err();
+        assert_eq!(err(&[]).what, "unexpected end");
+        assert_eq!(err(&[99]), CodecError { offset: 0, what: "unknown type tag" });
+        assert_eq!(err(&[TAG_INT, 2, 0]), CodecError { offset: 2, what: "trailing bytes" });
+        assert_eq!(err(&[TAG_STR, 5, b'a']).what, "count larger than the input");
+        assert_eq!(err(&[TAG_LIST, 0]).what, "empty aggregate");
+        assert_eq!(
+            err(&[TAG_INT, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]).what,
+            "varint overflows 64 bits"
+        );
+        // Counts far beyond the input are refused before anything is allocated.
+        let mut huge = vec![TAG_LIST];
+        put_u64(&mut huge, u64::MAX / 2);
+        assert_eq!(err(&huge).what, "count larger than the input");
+        assert_eq!(err(&[TAG_SET, 2, 1, b'a', 1, b'a']).what, "duplicate set member");
+        assert_eq!(err(&[TAG_HASH, 2, 1, b'f', 0, 1, b'f', 0]).what, "duplicate hash field");
+        let mut z = vec![TAG_ZSET, 2];
+        for (m, s) in [(b'a', 2.0f64), (b'b', 1.0)] {
+            z.extend_from_slice(&[1, m]);
+            z.extend_from_slice(&s.to_bits().to_le_bytes());
+        }
+        assert_eq!(err(&z).what, "sorted set entries out of order");
+        let mut nan = vec![TAG_ZSET, 1, 1, b'a'];
+        nan.extend_from_slice(&f64::NAN.to_bits().to_le_bytes());
+        assert_eq!(err(&nan).what, "NaN score");
+        assert!(err(&[TAG_STR, 1]).to_string().starts_with("invalid value encoding: "));
+    }
+
+    #[test]
+    fn damaged_encodings_fail_cleanly() {
+        let d = Limits::default();
+        let mut rng = fastrand::Rng::with_seed(0x5eed);
+        let mut checked = 0;
+        for value in samples() {
+            let bytes = encode(&value);
+            assert!(decode_value_with(&bytes, &d).is_ok());
+            // Every truncation is an error (the format has no optional tail).
+            for cut in 0..bytes.len() {
+                assert!(decode_value_with(&bytes[..cut], &d).is_err(), "cut at {cut} of {:?}", value.kind());
+            }
+            // Trailing garbage is an error.
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert!(decode_value_with(&longer, &d).is_err());
+            // Bit flips, byte replacements, insertions and deletions never panic; whatever
+            // decodes is a consistent value (it encodes and decodes again).
+            for _ in 0..600 {
+                let mut mutated = bytes.clone();
+                for _ in 0..rng.usize(1..4) {
+                    let at = rng.usize(..mutated.len());
+                    match rng.u8(..4) {
+                        0 => mutated[at] ^= 1 << rng.u8(..8),
+                        1 => mutated[at] = rng.u8(..),
+                        2 => mutated.insert(at, rng.u8(..)),
+                        _ => {
+                            mutated.remove(at);
+                        }
+                    }
+                    if mutated.is_empty() {
+                        break;
+                    }
+                }
+                if let Ok(decoded) = decode_value_with(&mutated, &d) {
+                    let again = encode(&decoded);
+                    assert!(decode_value_with(&again, &d).is_ok());
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 5_000);
+        // Random bytes after each tag.
+        for _ in 0..4_000 {
+            let mut bytes = vec![rng.u8(..9)];
+            bytes.extend((0..rng.usize(..64)).map(|_| rng.u8(..)));
+            let _ = decode_value_with(&bytes, &d);
+        }
+    }
+}
