@@ -72,6 +72,15 @@ pub enum CommandError {
     /// Any other text, code included (`ERR ...`, `NOPROTO ...`).
     #[error("{0}")]
     Message(String),
+    /// RESTORE without REPLACE onto an existing key.
+    #[error("BUSYKEY Target key name already exists.")]
+    BusyKey,
+    /// RESTORE of a payload whose version or checksum does not match.
+    #[error("ERR DUMP payload version or checksum are wrong")]
+    DumpPayload,
+    /// RESTORE of a payload with a good checksum whose value does not decode.
+    #[error("ERR Bad data format")]
+    BadDataFormat,
 }
 
 impl CommandError {

@@ -311,6 +311,18 @@ impl Entry {
         }
     }
 
+    /// Makes the key look idle for `idle_secs` (RESTORE ... IDLETIME). As Redis's
+    /// `objectSetLRUOrLFU`: an idle time longer than the clock reaches back is clamped to
+    /// half the clock's range before now.
+    pub fn set_idle_secs(&mut self, idle_secs: u64, now_ms: i64) {
+        let now = super::db::secs(now_ms) & ACCESS_MASK;
+        let access = match u32::try_from(idle_secs) {
+            Ok(idle) if idle <= now => now - idle,
+            _ => now.wrapping_add(ACCESS_MASK / 2) % ACCESS_MASK,
+        };
+        self.set_access_secs(access);
+    }
+
     /// Seconds since this key was last read or written.
     pub fn idle_secs(&self, now_ms: i64) -> u64 {
         let now = super::db::secs(now_ms) & ACCESS_MASK;

@@ -10,6 +10,7 @@
 
 pub mod capture;
 pub mod check;
+pub mod codec;
 pub mod journal;
 pub mod record;
 pub mod recovery;

@@ -189,6 +189,60 @@ impl ScalableBloom {
     pub fn expansion(&self) -> Option<u32> {
         self.expansion
     }
+
+    /// The sub-filters, oldest first, as serialization stores them (DUMP, snapshots).
+    pub fn sub_filters(&self) -> impl ExactSizeIterator<Item = SubFilterState<'_>> {
+        self.filters.iter().map(|f| SubFilterState {
+            words: &f.words,
+            capacity: f.capacity,
+            error: f.error,
+            hashes: f.hashes,
+            items: f.items,
+        })
+    }
+
+    /// Rebuilds a filter from its stored parts. `None` unless every sub-filter has exactly
+    /// the shape its capacity and error rate give (so a restored filter hashes and grows
+    /// as the original did) and the chain is not empty.
+    pub fn from_parts(filters: Vec<OwnedSubFilter>, items: u64, expansion: Option<u32>) -> Option<ScalableBloom> {
+        if filters.is_empty() || expansion == Some(0) {
+            return None;
+        }
+        let mut chain = Vec::with_capacity(filters.len());
+        for f in filters {
+            let error_ok = f.error > 0.0 && f.error < 1.0;
+            if !error_ok || f.capacity == 0 {
+                return None;
+            }
+            let (words, hashes) = sub_filter_shape(f.capacity, f.error, u64::MAX)?;
+            if words != f.words.len() || hashes != f.hashes {
+                return None;
+            }
+            chain.push(SubFilter { words: f.words, capacity: f.capacity, error: f.error, hashes, items: f.items });
+        }
+        Some(ScalableBloom { filters: chain, items, expansion })
+    }
+}
+
+/// One sub-filter's state, borrowed, for serialization.
+#[derive(Debug, Clone, Copy)]
+pub struct SubFilterState<'a> {
+    /// The bit array: bit `x` is bit `x % 64` of word `x / 64`.
+    pub words: &'a [u64],
+    pub capacity: u64,
+    pub error: f64,
+    pub hashes: u32,
+    pub items: u64,
+}
+
+/// One sub-filter's state, owned, for [`ScalableBloom::from_parts`].
+#[derive(Debug, Clone)]
+pub struct OwnedSubFilter {
+    pub words: Box<[u64]>,
+    pub capacity: u64,
+    pub error: f64,
+    pub hashes: u32,
+    pub items: u64,
 }
 
 #[cfg(test)]

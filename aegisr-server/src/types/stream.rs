@@ -348,6 +348,20 @@ impl Stream {
         Ok(())
     }
 
+    /// Sets the bookkeeping a stream had when it was serialized (RESTORE, snapshots), after
+    /// its entries were added again. Refused (false, nothing changed) when it contradicts
+    /// the entries: a last ID below the last entry's, or fewer entries added than present,
+    /// or a largest deleted ID above the last ID.
+    pub fn restore_counters(&mut self, last_id: StreamId, max_deleted: StreamId, entries_added: u64) -> bool {
+        if last_id < self.last_id || entries_added < self.len || max_deleted > last_id {
+            return false;
+        }
+        self.last_id = last_id;
+        self.max_deleted = max_deleted;
+        self.entries_added = entries_added;
+        true
+    }
+
     // -----------------------------------------------------------------------------------
     // Consumer groups
     // -----------------------------------------------------------------------------------

@@ -356,7 +356,7 @@ const PACKED_INT_LIMIT: f64 = (1u64 << 52) as f64;
 /// A score as a listpack element: an integral score as a zigzag integer in 0-7 bytes (most
 /// scores are small integers: ranks, counts, timestamps), anything else as the 8 bytes
 /// of the double. -0 never reaches here (it is stored as 0, as Redis does).
-fn encode_score(score: f64) -> ([u8; 8], usize) {
+pub(crate) fn encode_score(score: f64) -> ([u8; 8], usize) {
     if score.fract() == 0.0 && score.abs() < PACKED_INT_LIMIT {
         let n = score as i64;
         let zigzag = ((n << 1) ^ (n >> 63)) as u64;
