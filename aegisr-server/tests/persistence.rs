@@ -352,3 +352,182 @@ fn appendfsync_is_a_live_option() {
     let err = redis::cmd("CONFIG").arg("SET").arg("appendfsync").arg("sometimes").query::<()>(&mut con).unwrap_err();
     assert!(err.to_string().contains("appendfsync"), "{err}");
 }
+
+fn wait_for_snapshot(con: &mut redis::Connection, saves: u64) {
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            info_field(con, "persistence", "rdb_bgsave_in_progress") == "0"
+                && info_field(con, "persistence", "rdb_saves").parse::<u64>().unwrap() >= saves
+        }),
+        "no snapshot within 30 s"
+    );
+}
+
+fn snapshot_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "snap"))
+        .collect()
+}
+
+#[test]
+fn a_snapshot_plus_the_journal_after_it_restores_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(dir.path(), &["--appendfsync", "always"]);
+    let mut con = server.sync_conn();
+    run_all(&mut con, WRITES);
+    let mut pipe = redis::pipe();
+    for i in 0..2000 {
+        pipe.cmd("SET").arg(format!("before:{i}")).arg(i).ignore();
+    }
+    let _: () = pipe.query(&mut con).unwrap();
+    let lastsave: i64 = redis::cmd("LASTSAVE").query(&mut con).unwrap();
+    let started: String = redis::cmd("BGSAVE").query(&mut con).unwrap();
+    assert_eq!(started, "Background saving started");
+    wait_for_snapshot(&mut con, 1);
+    assert!(redis::cmd("LASTSAVE").query::<i64>(&mut con).unwrap() >= lastsave);
+    assert_eq!(snapshot_files(dir.path()).len(), 1);
+    // The journal before the snapshot is gone; only the segment after it is left.
+    assert_eq!(journal_files(dir.path()).len(), 1);
+    // Writes after the snapshot live in the journal only.
+    for i in 0..300 {
+        let _: () = redis::cmd("SET").arg(format!("after:{i}")).arg(i).query(&mut con).unwrap();
+    }
+    let _: () = redis::cmd("DEL").arg("before:7").query(&mut con).unwrap();
+    let reads = snapshot_of_reads(&mut con);
+    let size: usize = redis::cmd("DBSIZE").query(&mut con).unwrap();
+    server.kill9();
+
+    let server = TestServer::start_in(dir.path(), &[]);
+    assert!(
+        server.startup_log.iter().any(|l| l.contains("snapshot") && l.contains("loaded")),
+        "{:?}",
+        server.startup_log
+    );
+    let mut con = server.sync_conn();
+    assert_eq!(snapshot_of_reads(&mut con), reads);
+    assert_eq!(redis::cmd("DBSIZE").query::<usize>(&mut con).unwrap(), size);
+    assert!(!redis::cmd("EXISTS").arg("before:7").query::<bool>(&mut con).unwrap());
+    assert_eq!(redis::cmd("GET").arg("after:299").query::<i64>(&mut con).unwrap(), 299);
+    assert_eq!(redis::cmd("GET").arg("before:1999").query::<i64>(&mut con).unwrap(), 1999);
+}
+
+#[test]
+fn writes_across_shards_during_snapshots_are_never_half_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(dir.path(), &["--appendfsync", "always", "--shards", "64"]);
+    let mut con = server.sync_conn();
+    // Enough data that a snapshot takes a while.
+    let mut pipe = redis::pipe();
+    for i in 0..50_000 {
+        pipe.cmd("SET").arg(format!("filler:{i}")).arg("x".repeat(20)).ignore();
+    }
+    let _: () = pipe.query(&mut con).unwrap();
+    // Two lists in different shards hold 100 items between them; movers shuttle items.
+    let _: () = redis::cmd("RPUSH").arg("list:a").arg((0..100).collect::<Vec<_>>()).query(&mut con).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..3)
+        .map(|w| {
+            let client = server.client();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut con = client.get_connection().unwrap();
+                let mut acked = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    // Counters in different slots, hence (mostly) different shards, moved
+                    // together by one transaction: replaying any part twice, or not at
+                    // all, would show for ever.
+                    let done: redis::RedisResult<(u64, u64, u64)> = redis::pipe()
+                        .atomic()
+                        .cmd("INCR")
+                        .arg(format!("left:{w}"))
+                        .cmd("INCR")
+                        .arg(format!("right:{w}:x"))
+                        .cmd("INCR")
+                        .arg(format!("{w}:middle"))
+                        .query(&mut con);
+                    let (from, to) = if acked % 2 == 0 { ("list:a", "list:b") } else { ("list:b", "list:a") };
+                    let moved: redis::RedisResult<Option<String>> =
+                        redis::cmd("LMOVE").arg(from).arg(to).arg("LEFT").arg("RIGHT").query(&mut con);
+                    if done.is_err() || moved.is_err() {
+                        break;
+                    }
+                    acked += 1;
+                }
+                acked
+            })
+        })
+        .collect();
+    for round in 1..=3 {
+        let _: String = redis::cmd("BGSAVE").query(&mut con).unwrap();
+        wait_for_snapshot(&mut con, round);
+    }
+    server.kill9();
+    stop.store(true, Ordering::Relaxed);
+    let acked: Vec<u64> = writers.into_iter().map(|h| h.join().unwrap()).collect();
+
+    let server = TestServer::start_in(dir.path(), &[]);
+    let mut con = server.sync_conn();
+    for (w, &acked) in acked.iter().enumerate() {
+        let values: Vec<Option<u64>> = redis::cmd("MGET")
+            .arg(format!("left:{w}"))
+            .arg(format!("right:{w}:x"))
+            .arg(format!("{w}:middle"))
+            .query(&mut con)
+            .unwrap();
+        let first = values[0].unwrap_or(0);
+        assert!(values.iter().all(|v| v.unwrap_or(0) == first), "writer {w}: a transaction half kept: {values:?}");
+        assert!(first >= acked && first <= acked + 1, "writer {w}: {first} kept, {acked} acknowledged");
+    }
+    let (a, b): (usize, usize) =
+        redis::pipe().cmd("LLEN").arg("list:a").cmd("LLEN").arg("list:b").query(&mut con).unwrap();
+    assert_eq!(a + b, 100, "LMOVE replayed twice or lost across a snapshot ({a} + {b})");
+}
+
+#[test]
+fn appendonly_no_keeps_snapshots_only() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut server = TestServer::start_in(dir.path(), &["--appendonly", "no"]);
+        let mut con = server.sync_conn();
+        let _: () = redis::cmd("SET").arg("saved").arg("1").query(&mut con).unwrap();
+        let _: () = redis::cmd("SAVE").query(&mut con).unwrap();
+        let _: () = redis::cmd("SET").arg("at-shutdown").arg("2").query(&mut con).unwrap();
+        assert_eq!(info_field(&mut con, "persistence", "aof_enabled"), "0");
+        assert_eq!(info_field(&mut con, "persistence", "rdb_changes_since_last_save"), "1");
+        // With save rules set, a clean shutdown takes a last snapshot, as Redis does.
+        let _: () = redis::cmd("SHUTDOWN").query(&mut con).unwrap_or(());
+        assert!(server.wait_exit().success());
+    }
+    assert!(journal_files(dir.path()).is_empty());
+    assert_eq!(snapshot_files(dir.path()).len(), 1);
+    let server = TestServer::start_in(dir.path(), &["--appendonly", "no"]);
+    let mut con = server.sync_conn();
+    let values: Vec<Option<String>> = redis::cmd("MGET").arg("saved").arg("at-shutdown").query(&mut con).unwrap();
+    assert_eq!(values, vec![Some("1".to_owned()), Some("2".to_owned())]);
+}
+
+#[test]
+fn a_damaged_snapshot_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut server = TestServer::start_in(dir.path(), &[]);
+        let mut con = server.sync_conn();
+        for i in 0..100 {
+            let _: () = redis::cmd("SET").arg(format!("k{i}")).arg(i).query(&mut con).unwrap();
+        }
+        let _: () = redis::cmd("SAVE").query(&mut con).unwrap();
+        let _: () = redis::cmd("SHUTDOWN").query(&mut con).unwrap_or(());
+        assert!(server.wait_exit().success());
+    }
+    let snapshot = snapshot_files(dir.path()).pop().unwrap();
+    let mut bytes = std::fs::read(&snapshot).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    std::fs::write(&snapshot, &bytes).unwrap();
+    let (status, output) = TestServer::start_failing(dir.path(), &[]);
+    assert!(!status.success());
+    assert!(output.contains(snapshot.file_name().unwrap().to_str().unwrap()), "{output}");
+    assert!(output.contains("checksum"), "{output}");
+}

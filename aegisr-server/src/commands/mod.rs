@@ -16,6 +16,7 @@ mod keys;
 mod list;
 mod memory;
 mod observe;
+mod persistence;
 mod pubsub;
 mod server;
 mod set;
@@ -236,12 +237,17 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
 /// Whether a command is logged to the journal (a write while persistence is on), or the
 /// MISCONF error when the journal cannot be written and the command would change data.
 fn journal_accepts(ctx: &Ctx<'_>, spec: &CommandSpec) -> Result<bool, CommandError> {
-    let Some(journal) = ctx.server.keyspace.journal() else { return Ok(false) };
+    let keyspace = &ctx.server.keyspace;
+    if !keyspace.persistent() {
+        return Ok(false);
+    }
     if !spec.flags.contains(table::Flags::WRITE) {
         // EXEC appends its commands as one record, and must hand the reply's wait on.
         return Ok(spec.name == "exec");
     }
-    if !journal.healthy() {
+    if let Some(journal) = keyspace.journal()
+        && !journal.healthy()
+    {
         let why = journal.last_error().unwrap_or_else(|| "unknown error".into());
         return Err(CommandError::Message(format!("MISCONF Errors writing to the AOF file: {why}")));
     }

@@ -298,7 +298,16 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if save && nosave {
         return Err(CommandError::Syntax);
     }
-    // Nothing to save until persistence exists; SAVE and NOSAVE both stop at once.
+    crate::persist::save_on_shutdown(
+        ctx.server,
+        if save {
+            Some(true)
+        } else if nosave {
+            Some(false)
+        } else {
+            None
+        },
+    );
     tracing::info!(client = %ctx.session.client.addr, "User requested shutdown...");
     ctx.server.shutdown.cancel();
     // Like Redis, no reply: the connection closes.

@@ -75,6 +75,18 @@ pub static OPTIONS: &[OptionSpec] = &[
         "yes",
         "Log every write to the append-only journal (yes), or keep only snapshots taken by the save rules, SAVE and BGSAVE (no).",
     ),
+    live(
+        "auto-aof-rewrite-min-size",
+        OptionKind::Memory { min: 0, max: i64::MAX as u64 },
+        "64mb",
+        "A snapshot is taken (and the journal before it dropped) once the journal has grown by this much and by auto-aof-rewrite-percentage since the last snapshot.",
+    ),
+    live(
+        "auto-aof-rewrite-percentage",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "100",
+        "Journal growth since the last snapshot, in percent of the snapshot's size, that triggers a new snapshot; 0 turns automatic snapshots by size off.",
+    ),
     startup("bind", OptionKind::String, "127.0.0.1", "Addresses the RESP and gRPC listeners bind to, space separated."),
     live(
         "client-output-buffer-limit",

@@ -11,8 +11,9 @@ use super::slot::{SLOT_COUNT, key_slot};
 use super::watch::{WatchFlag, Watches};
 use crate::persist::capture;
 use crate::persist::journal::Journal;
+use crate::persist::snapshot::SnapshotRun;
 use crate::pubsub::notify::{Class, Notifier};
-use crate::types::Value;
+use crate::types::{Value, ValueRef};
 
 /// Index of a shard in the keyspace.
 pub type ShardIndex = usize;
@@ -42,6 +43,10 @@ pub(crate) struct Shard {
     pub(crate) expire_cursor: Box<[usize]>,
     /// Clients watching keys of this shard (WATCH).
     pub(crate) watches: Watches,
+    /// The last snapshot run that has this shard's image (see `persist::snapshot`).
+    pub(crate) snapshot_epoch: u64,
+    /// Changes logged since the node started (summed for the save rules and INFO).
+    pub(crate) changes: u64,
 }
 
 impl Shard {
@@ -66,6 +71,19 @@ impl Shard {
     pub(crate) fn swap_dbs(&mut self, a: usize, b: usize) {
         self.dbs.swap(a, b);
     }
+
+    /// Every key of every database with its value and deadline (snapshots).
+    pub(crate) fn for_each_entry(&self, mut f: impl FnMut(usize, &[u8], ValueRef<'_>, Option<i64>)) {
+        for (db, table) in self.dbs.iter().enumerate() {
+            let Some(table) = table else { continue };
+            for slot in table.slots.iter() {
+                for entry in slot.iter() {
+                    let expiry = if entry.has_expiry() { slot.expiry(entry.key()) } else { None };
+                    f(db, entry.key(), entry.value(), expiry);
+                }
+            }
+        }
+    }
 }
 
 /// Cache-line aligned so neighbouring shard locks do not share a line.
@@ -85,6 +103,13 @@ pub struct Keyspace {
     notifier: Notifier,
     /// The append-only journal, once recovery has finished (none: persistence is off).
     journal: std::sync::OnceLock<std::sync::Arc<Journal>>,
+    /// The snapshot being written, if any: a write over several shards makes sure it
+    /// does not straddle the snapshot (see [`Keyspace::settle_snapshot`]).
+    snapshot: parking_lot::RwLock<Option<std::sync::Arc<SnapshotRun>>>,
+    snapshot_active: std::sync::atomic::AtomicBool,
+    /// Whether the data is kept on disk (journal or snapshots): writes are then armed in
+    /// `persist::capture` so snapshots can keep them whole.
+    persistent: std::sync::atomic::AtomicBool,
 }
 
 impl Keyspace {
@@ -102,6 +127,8 @@ impl Keyspace {
                     stats: KeyspaceStats::default(),
                     expire_cursor: vec![0; databases].into_boxed_slice(),
                     watches: Watches::default(),
+                    snapshot_epoch: 0,
+                    changes: 0,
                 }))
             })
             .collect();
@@ -112,6 +139,9 @@ impl Keyspace {
             databases,
             notifier: Notifier::default(),
             journal: std::sync::OnceLock::new(),
+            snapshot: parking_lot::RwLock::new(None),
+            snapshot_active: std::sync::atomic::AtomicBool::new(false),
+            persistent: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -129,6 +159,19 @@ impl Keyspace {
     /// Starts logging every change to `journal` (once, after recovery).
     pub fn set_journal(&self, journal: std::sync::Arc<Journal>) {
         let _ = self.journal.set(journal);
+    }
+
+    /// Marks the data as kept on disk (set once at start).
+    pub fn set_persistent(&self) {
+        self.persistent.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    pub fn persistent(&self) -> bool {
+        self.persistent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn journal_arc(&self) -> Option<std::sync::Arc<Journal>> {
+        self.journal.get().cloned()
     }
 
     pub fn journal(&self) -> Option<&Journal> {
@@ -184,7 +227,11 @@ impl Keyspace {
         let mut wanted: SmallVec<[ShardIndex; 4]> = shards.into_iter().collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let guards = wanted.into_iter().map(|i| (i, self.shard(i, tx))).collect();
+        let mut guards: SmallVec<[(ShardIndex, ShardRef<'a>); 1]> =
+            wanted.into_iter().map(|i| (i, self.shard(i, tx))).collect();
+        if guards.len() > 1 && tx.is_none() && capture::armed() {
+            self.settle_snapshot(guards.iter_mut().map(|(i, g)| (*i, &mut **g)));
+        }
         Locked { keyspace: self, guards, db: db.min(self.databases - 1), now: super::now_ms(), dirty: false }
     }
 
@@ -197,7 +244,66 @@ impl Keyspace {
         let mut wanted: Vec<ShardIndex> = shards.into_iter().filter(|&i| i < self.shards.len()).collect();
         wanted.sort_unstable();
         wanted.dedup();
-        wanted.into_iter().map(|i| (i, self.shards[i].0.lock())).collect()
+        let mut guards: Vec<_> = wanted.into_iter().map(|i| (i, self.shards[i].0.lock())).collect();
+        self.settle_snapshot(guards.iter_mut().map(|(i, g)| (*i, &mut **g)));
+        guards
+    }
+
+    /// Starts snapshot `run`: from now on writes over several shards settle it first.
+    pub(crate) fn begin_snapshot(&self, run: std::sync::Arc<SnapshotRun>) {
+        *self.snapshot.write() = Some(run);
+        self.snapshot_active.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    pub(crate) fn end_snapshot(&self) {
+        self.snapshot_active.store(false, std::sync::atomic::Ordering::Release);
+        *self.snapshot.write() = None;
+    }
+
+    /// Called with `shards` held by a write that spans them. A snapshot takes each shard's
+    /// image at its own moment, so a write over shards some of which are already in the
+    /// image and some not would be half in it; the journal could not replay it. So the
+    /// shards not yet taken are taken now, before the write: the write then follows every
+    /// one of its shards' images and is replayed whole.
+    fn settle_snapshot<'s>(&self, shards: impl Iterator<Item = (ShardIndex, &'s mut Shard)>) {
+        if !self.snapshot_active.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        let Some(run) = self.snapshot.read().clone() else { return };
+        let shards: SmallVec<[(ShardIndex, &mut Shard); 4]> = shards.collect();
+        let pending = shards.iter().filter(|(_, s)| s.snapshot_epoch < run.epoch).count();
+        if pending == 0 || pending == shards.len() {
+            return;
+        }
+        for (index, shard) in shards {
+            if shard.snapshot_epoch < run.epoch {
+                run.take_shard(self, index, shard);
+            }
+        }
+    }
+
+    /// Shard `index` for the snapshot writer: its image is taken under its lock.
+    pub(crate) fn with_shard<R>(&self, index: ShardIndex, f: impl FnOnce(&mut Shard) -> R) -> R {
+        let mut shard = self.shard(index, None);
+        f(&mut shard)
+    }
+
+    /// The slots of shard `index`: `[first, first + count)`.
+    pub(crate) fn shard_slots(&self, index: ShardIndex) -> (usize, usize) {
+        let count = 1usize << self.slot_shift;
+        (index * count, count)
+    }
+
+    /// Changes made so far, summed over shards (the save rules count them).
+    pub fn changes(&self) -> u64 {
+        (0..self.shards.len()).map(|i| self.shard(i, None).changes).sum()
+    }
+
+    /// Forgets the changes counted while loading the data directory.
+    pub fn reset_changes(&self) {
+        for i in 0..self.shards.len() {
+            self.shard(i, None).changes = 0;
+        }
     }
 
     /// Number of keys in `db` (expired keys not yet collected included, as in Redis).
@@ -255,6 +361,9 @@ impl Keyspace {
         };
         // Every shard is held at once, so the flush is one point in the journal's order.
         let mut shards: Vec<_> = (0..self.shards.len()).map(|i| self.shard(i, tx)).collect();
+        if tx.is_none() {
+            self.settle_snapshot(shards.iter_mut().enumerate().map(|(i, s)| (i, &mut **s)));
+        }
         for shard in &mut shards {
             for &db in &all {
                 // A watched key that exists is deleted: its watchers see a change.
@@ -283,6 +392,9 @@ impl Keyspace {
     /// Exchanges two databases atomically (SWAPDB): all shards are locked first.
     pub fn swap_dbs<'a>(&'a self, a: usize, b: usize, tx: Tx<'a>) {
         let mut shards: Vec<_> = (0..self.shards.len()).map(|i| self.shard(i, tx)).collect();
+        if tx.is_none() {
+            self.settle_snapshot(shards.iter_mut().enumerate().map(|(i, s)| (i, &mut **s)));
+        }
         for shard in &mut shards {
             // A watched key changes if it exists on either side.
             self.touch_watched(shard, a, &[a, b]);
@@ -342,10 +454,13 @@ pub struct Locked<'a> {
 impl Drop for Locked<'_> {
     fn drop(&mut self) {
         // Before the guards go: the journal's order is the shards' order.
-        if self.dirty
-            && let Some(journal) = self.keyspace.journal()
-        {
-            capture::commit(journal, self.now);
+        if self.dirty {
+            if let Some(journal) = self.keyspace.journal() {
+                capture::commit(journal, self.now);
+            }
+            if let Some((_, shard)) = self.guards.first_mut() {
+                shard.changes += 1;
+            }
         }
     }
 }
@@ -559,6 +674,15 @@ impl Locked<'_> {
                 true
             }
             _ => table.set_expiry(slot, key, at),
+        }
+    }
+
+    /// Gives a just-loaded key its deadline, even one already past: the journal's records
+    /// after the snapshot may still touch it at times before the deadline.
+    pub(crate) fn load_expiry(&mut self, db: usize, key: &[u8], at: i64) {
+        let (shard, slot) = self.shard_and_slot(key);
+        if let Some(table) = shard.db_mut(db) {
+            table.set_expiry(slot, key, Some(at));
         }
     }
 

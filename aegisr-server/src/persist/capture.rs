@@ -53,6 +53,11 @@ pub(crate) fn log_as(db: usize, args: &[Bytes]) {
     });
 }
 
+/// Whether a write command is running on this thread (armed and not yet logged).
+pub(crate) fn armed() -> bool {
+    CAPTURE.with_borrow(|c| c.armed)
+}
+
 /// Forgets an armed command that changed nothing.
 pub(crate) fn disarm() {
     CAPTURE.with_borrow_mut(|c| c.armed = false);

@@ -14,8 +14,11 @@ pub mod codec;
 pub mod journal;
 pub mod record;
 pub mod recovery;
+pub mod snapshot;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 use anyhow::Context as _;
 
@@ -28,14 +31,49 @@ use journal::{FsyncPolicy, Journal};
 pub enum Mode {
     /// Memory only: nothing is read or written.
     None,
-    /// Every write is logged to the journal.
+    /// Every write is logged to the journal; snapshots bound its length.
     Journal,
+    /// Snapshots only (by the save rules, SAVE, BGSAVE), as Redis with `appendonly no`.
+    Snapshots,
 }
 
 impl Mode {
     pub fn of(config: &crate::config::ConfigStore) -> Mode {
-        if config.string("persistence") == "none" || !config.bool("appendonly") { Mode::None } else { Mode::Journal }
+        if config.string("persistence") == "none" {
+            Mode::None
+        } else if config.bool("appendonly") {
+            Mode::Journal
+        } else {
+            Mode::Snapshots
+        }
     }
+}
+
+/// Snapshot bookkeeping for SAVE, BGSAVE, LASTSAVE, the save rules and INFO.
+#[derive(Debug, Default)]
+pub struct SaveState {
+    in_progress: AtomicBool,
+    /// Unix seconds of the last successful snapshot (or of the start).
+    last_save: AtomicI64,
+    last_ok: AtomicBool,
+    last_duration_ms: AtomicI64,
+    /// `Keyspace::changes` when the last snapshot began.
+    changes_at_save: AtomicU64,
+    snapshots: AtomicU64,
+    /// BGSAVE SCHEDULE asked for one while another ran.
+    scheduled: AtomicBool,
+    /// Journal position and snapshot size at the last snapshot (automatic rewrites).
+    lsn_at_save: AtomicU64,
+    snapshot_bytes: AtomicU64,
+    /// BGSAVE asked for a snapshot: the ticker starts it at once.
+    requested: AtomicBool,
+    wake: tokio::sync::Notify,
+    /// SHUTDOWN SAVE (1) or NOSAVE (2); 0: by the mode's default.
+    on_shutdown: std::sync::atomic::AtomicU8,
+}
+
+fn unix_secs() -> i64 {
+    crate::engine::now_ms() / 1000
 }
 
 /// The data directory from the configuration, created if missing.
@@ -48,28 +86,243 @@ pub fn data_dir(server: &Server) -> anyhow::Result<PathBuf> {
 /// Loads the data directory into the keyspace and starts the journal. Runs before any
 /// listener opens, so no client sees a half-loaded dataset.
 pub fn start(server: &Server) -> anyhow::Result<()> {
+    let state = &server.saves;
+    state.last_save.store(unix_secs(), Ordering::Relaxed);
+    state.last_ok.store(true, Ordering::Relaxed);
     let mode = Mode::of(&server.config);
     if mode == Mode::None {
         tracing::info!("persistence is off: the data lives in memory only");
         return Ok(());
     }
     let dir = data_dir(server)?;
+    let started = std::time::Instant::now();
     tracing::info!("loading the data directory {}", dir.display());
-    let next_lsn = recovery::replay_journal(server, &dir, &|_, _| false)?;
-    // Replaying counted its commands like clients' ones: start the statistics afresh.
+    let mut covered = vec![0u64; crate::engine::slot::SLOT_COUNT];
+    if let Some(path) = snapshot::newest(&dir)? {
+        let limits = codec::Limits::from_config(&server.config);
+        let loaded =
+            snapshot::load(&server.keyspace, &path, &limits, server.threads.max(2)).map_err(|(offset, what)| {
+                recovery::Damaged { file: path.display().to_string(), offset, what, dir: dir.display().to_string() }
+            })?;
+        tracing::info!(
+            "snapshot {} loaded: {} keys in {:.3} s",
+            path.display(),
+            loaded.keys,
+            started.elapsed().as_secs_f64()
+        );
+        covered = loaded.covered;
+        if let Ok(meta) = std::fs::metadata(&path) {
+            state.snapshot_bytes.store(meta.len(), Ordering::Relaxed);
+        }
+    }
+    let next_lsn = if mode == Mode::Journal {
+        let skip = |args: &[bytes::Bytes], lsn: u64| {
+            let slot = crate::commands::resolve(args)
+                .ok()
+                .and_then(|spec| spec.keys_of(args))
+                .and_then(|keys| keys.first().map(|k| usize::from(crate::engine::slot::key_slot(k))))
+                .unwrap_or(0);
+            covered[slot] > lsn
+        };
+        recovery::replay_journal(server, &dir, &skip)?
+    } else {
+        0
+    };
+    // Loading counted its commands and changes like clients' ones: start afresh.
     server.metrics.reset();
-    let journal = Journal::open(&dir, next_lsn, server.config.shared_limits())
-        .with_context(|| format!("cannot open the journal in {}", dir.display()))?;
-    server.keyspace.set_journal(journal);
-    tracing::info!("journal open at LSN {next_lsn} (appendfsync {})", server.config.string("appendfsync"));
+    server.keyspace.reset_changes();
+    server.keyspace.set_persistent();
+    let keys: usize = server.keyspace.db_sizes(None).iter().map(|s| s.0).sum();
+    if mode == Mode::Journal {
+        let journal = Journal::open(&dir, next_lsn, server.config.shared_limits())
+            .with_context(|| format!("cannot open the journal in {}", dir.display()))?;
+        server.keyspace.set_journal(journal);
+        state.lsn_at_save.store(next_lsn, Ordering::Relaxed);
+    }
+    tracing::info!(
+        keys,
+        "data directory loaded in {:.3} s; {}",
+        started.elapsed().as_secs_f64(),
+        match mode {
+            Mode::Journal =>
+                format!("journal open at LSN {next_lsn} (appendfsync {})", server.config.string("appendfsync")),
+            _ => "snapshots only (appendonly no)".to_owned(),
+        }
+    );
     Ok(())
 }
 
-/// Writes out and syncs the journal before the node exits.
+/// Writes out and syncs the journal before the node exits; with snapshots only, takes a
+/// last snapshot if anything changed (as Redis saves on SHUTDOWN when save rules are set).
 pub fn stop(server: &Server) {
+    let mode = Mode::of(&server.config);
+    let rules = !server.config.string("save").trim().is_empty();
+    let wanted = match server.saves.on_shutdown.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => mode == Mode::Snapshots && rules && changes_since_save(server) > 0,
+    };
+    if wanted && mode != Mode::None {
+        match snapshot_now(server) {
+            Ok(written) => tracing::info!("DB saved on disk ({} keys)", written.keys),
+            Err(e) => tracing::error!("snapshot at shutdown failed: {e:#}"),
+        }
+    }
     if let Some(journal) = server.keyspace.journal() {
         journal.close();
         tracing::info!("journal synced and closed");
+    }
+}
+
+fn changes_since_save(server: &Server) -> u64 {
+    server.keyspace.changes().saturating_sub(server.saves.changes_at_save.load(Ordering::Relaxed))
+}
+
+/// Why a snapshot could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("persistence is off (--persistence none)")]
+    Off,
+    #[error("a snapshot is already being written")]
+    InProgress,
+    #[error("{0:#}")]
+    Failed(anyhow::Error),
+}
+
+/// Takes a snapshot on this thread (SAVE, SHUTDOWN SAVE); other clients keep being served.
+pub fn snapshot_now(server: &Server) -> Result<snapshot::Written, SaveError> {
+    if Mode::of(&server.config) == Mode::None {
+        return Err(SaveError::Off);
+    }
+    let state = &server.saves;
+    if state.in_progress.swap(true, Ordering::AcqRel) {
+        return Err(SaveError::InProgress);
+    }
+    let started = std::time::Instant::now();
+    let changes = server.keyspace.changes();
+    let result = data_dir(server).and_then(|dir| {
+        let journal = server.keyspace.journal_arc();
+        snapshot::write(&server.keyspace, &dir, journal)
+    });
+    state.last_duration_ms.store(started.elapsed().as_millis() as i64, Ordering::Relaxed);
+    state.in_progress.store(false, Ordering::Release);
+    match result {
+        Ok(written) => {
+            state.last_ok.store(true, Ordering::Relaxed);
+            state.last_save.store(unix_secs(), Ordering::Relaxed);
+            state.changes_at_save.store(changes, Ordering::Relaxed);
+            state.snapshots.fetch_add(1, Ordering::Relaxed);
+            state.lsn_at_save.store(written.lsn, Ordering::Relaxed);
+            state.snapshot_bytes.store(written.bytes, Ordering::Relaxed);
+            tracing::info!(
+                "snapshot {} written: {} keys, {} bytes in {:.3} s",
+                written.path.display(),
+                written.keys,
+                written.bytes,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(written)
+        }
+        Err(e) => {
+            state.last_ok.store(false, Ordering::Relaxed);
+            tracing::error!("snapshot failed: {e:#}");
+            Err(SaveError::Failed(e))
+        }
+    }
+}
+
+/// Asks for a snapshot on a thread of its own (BGSAVE, BGREWRITEAOF): the ticker starts
+/// it at once.
+pub fn request_snapshot(server: &Server) -> Result<(), SaveError> {
+    if Mode::of(&server.config) == Mode::None {
+        return Err(SaveError::Off);
+    }
+    let state = &server.saves;
+    if state.in_progress.load(Ordering::Acquire) || state.requested.swap(true, Ordering::AcqRel) {
+        return Err(SaveError::InProgress);
+    }
+    state.wake.notify_one();
+    Ok(())
+}
+
+/// Whether a snapshot is being written.
+pub fn snapshot_in_progress(server: &Server) -> bool {
+    server.saves.in_progress.load(Ordering::Acquire) || server.saves.requested.load(Ordering::Acquire)
+}
+
+/// SHUTDOWN SAVE / NOSAVE: what `stop` does about a last snapshot.
+pub fn save_on_shutdown(server: &Server, save: Option<bool>) {
+    let code = match save {
+        None => 0,
+        Some(true) => 1,
+        Some(false) => 2,
+    };
+    server.saves.on_shutdown.store(code, Ordering::Relaxed);
+}
+
+fn start_background(server: &Arc<Server>) {
+    let server = server.clone();
+    let spawned = std::thread::Builder::new().name("aegisr-snapshot".into()).spawn(move || {
+        let _ = snapshot_now(&server);
+        server.saves.requested.store(false, Ordering::Release);
+    });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the snapshot thread: {e}");
+    }
+}
+
+/// BGSAVE SCHEDULE: runs one as soon as the current one ends.
+pub fn schedule_snapshot(server: &Server) {
+    server.saves.scheduled.store(true, Ordering::Release);
+}
+
+/// Unix time of the last successful snapshot (LASTSAVE).
+pub fn last_save(server: &Server) -> i64 {
+    server.saves.last_save.load(Ordering::Relaxed)
+}
+
+/// The `save` rules: `(seconds, changes)` pairs.
+fn save_rules(text: &str) -> Vec<(i64, u64)> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.chunks(2).filter_map(|pair| Some((pair.first()?.parse().ok()?, pair.get(1)?.parse().ok()?))).collect()
+}
+
+/// Once a second: a snapshot when a save rule is met, a scheduled BGSAVE, or (with the
+/// journal) when the journal has grown past `auto-aof-rewrite-*` since the last snapshot.
+pub async fn ticker(server: Arc<Server>) {
+    if Mode::of(&server.config) == Mode::None {
+        return;
+    }
+    loop {
+        let state = &server.saves;
+        tokio::select! {
+            () = server.shutdown.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            () = state.wake.notified() => {}
+        }
+        if state.in_progress.load(Ordering::Acquire) {
+            continue;
+        }
+        if state.requested.load(Ordering::Acquire) {
+            start_background(&server);
+            continue;
+        }
+        let elapsed = unix_secs() - state.last_save.load(Ordering::Relaxed);
+        let changes = changes_since_save(&server);
+        let rule_met = save_rules(&server.config.string("save"))
+            .into_iter()
+            .any(|(seconds, wanted)| changes >= wanted.max(1) && elapsed >= seconds);
+        let journal_grown = server.keyspace.journal().is_some_and(|journal| {
+            let grown = journal.next_lsn().saturating_sub(state.lsn_at_save.load(Ordering::Relaxed));
+            let base = state.snapshot_bytes.load(Ordering::Relaxed);
+            let min_size = server.config.u64("auto-aof-rewrite-min-size");
+            let percentage = server.config.u64("auto-aof-rewrite-percentage");
+            percentage > 0 && grown >= min_size && grown.saturating_mul(100) >= base.saturating_mul(percentage)
+        });
+        let scheduled = state.scheduled.swap(false, Ordering::AcqRel);
+        if (rule_met || journal_grown || scheduled) && !state.requested.swap(true, Ordering::AcqRel) {
+            start_background(&server);
+        }
     }
 }
 
@@ -89,20 +342,30 @@ pub async fn durable(server: &Server, session: &mut Session) {
 
 /// INFO persistence, with Redis's field names.
 pub fn info_fields(server: &Server) -> Vec<(String, String)> {
+    let state = &server.saves;
     let journal = server.keyspace.journal();
     let info = journal.map(Journal::info);
+    let rdb_status = if state.last_ok.load(Ordering::Relaxed) { "ok" } else { "err" };
     let mut fields = vec![
         ("loading".to_owned(), "0".to_owned()),
+        ("rdb_changes_since_last_save".to_owned(), changes_since_save(server).to_string()),
+        ("rdb_bgsave_in_progress".to_owned(), u8::from(state.in_progress.load(Ordering::Relaxed)).to_string()),
+        ("rdb_last_save_time".to_owned(), state.last_save.load(Ordering::Relaxed).to_string()),
+        ("rdb_last_bgsave_status".to_owned(), rdb_status.to_owned()),
+        ("rdb_last_bgsave_time_sec".to_owned(), (state.last_duration_ms.load(Ordering::Relaxed) / 1000).to_string()),
+        ("rdb_saves".to_owned(), state.snapshots.load(Ordering::Relaxed).to_string()),
+        ("rdb_last_cow_size".to_owned(), "0".to_owned()),
         ("aof_enabled".to_owned(), u8::from(journal.is_some()).to_string()),
         ("aof_rewrite_in_progress".to_owned(), "0".to_owned()),
-        ("aof_rewrite_scheduled".to_owned(), "0".to_owned()),
+        ("aof_rewrite_scheduled".to_owned(), u8::from(state.scheduled.load(Ordering::Relaxed)).to_string()),
     ];
     if let Some(info) = info {
         let status = if info.last_write_ok { "ok" } else { "err" };
         fields.extend([
             ("aof_last_write_status".to_owned(), status.to_owned()),
-            ("aof_last_bgrewrite_status".to_owned(), "ok".to_owned()),
+            ("aof_last_bgrewrite_status".to_owned(), rdb_status.to_owned()),
             ("aof_current_size".to_owned(), info.appended_lsn.saturating_sub(info.current_segment_start).to_string()),
+            ("aof_base_size".to_owned(), state.snapshot_bytes.load(Ordering::Relaxed).to_string()),
             ("aof_fsync_policy".to_owned(), info.policy.to_owned()),
             ("aof_appended_offset".to_owned(), info.appended_lsn.to_string()),
             ("aof_written_offset".to_owned(), info.written_lsn.to_string()),

@@ -47,6 +47,8 @@ pub struct Server {
     /// Cancelled when the node shuts down: listeners stop, connections close after their
     /// in-flight replies.
     pub shutdown: CancellationToken,
+    /// Snapshot bookkeeping (SAVE, BGSAVE, the save rules, INFO persistence).
+    pub saves: crate::persist::SaveState,
     pub addrs: Mutex<BoundAddrs>,
 }
 
@@ -71,6 +73,7 @@ impl Server {
             run_id: (0..40).map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)])).collect(),
             threads,
             shutdown: CancellationToken::new(),
+            saves: crate::persist::SaveState::default(),
             addrs: Mutex::new(BoundAddrs::default()),
         }
     }
@@ -164,6 +167,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
         tokio::spawn(crate::metrics::http::serve(server.clone(), listener));
     }
     tokio::spawn(expiry_ticker(server.clone()));
+    tokio::spawn(crate::persist::ticker(server.clone()));
     tokio::spawn(watch_signals(server.shutdown.clone()));
 
     server.shutdown.cancelled().await;

@@ -1,0 +1,371 @@
+//! Snapshots without fork: each shard's image is taken under that shard's lock, one shard
+//! at a time (a pause of one shard's serialization, while the other shards serve), and
+//! written out before the next is taken, so memory grows by about one shard's encoded size
+//! rather than doubling.
+//!
+//! Each image records the journal position (LSN) it was taken at. On recovery a journal
+//! record is replayed for a key only if it came after the image of the key's slot: shards
+//! taken at different moments still give one exact state. A write spanning shards some of
+//! which are already taken makes the others be taken first (`Keyspace::settle_snapshot`),
+//! so no write is half in the snapshot.
+//!
+//! File `snapshot-<LSN>.snap`, where LSN is where the journal was rotated when it began:
+//!
+//! ```text
+//! header   "AEGISRS1" codec_version:u16 created_ms:i64 crc32c:u32
+//! section  len:u32 crc32c:u32 payload      one per shard
+//! payload  lsn:u64 first_slot:u32 slot_count:u32 entry*
+//! entry    flags:u8 db:varint key_len:varint key [expire_ms:i64] value_len:varint value
+//! end      0xFFFFFFFF sections:u32 keys:u64 crc32c:u32
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+
+use super::codec;
+use super::journal::Journal;
+use super::record::put_varint;
+use crate::engine::{Keyspace, Locked, ShardIndex};
+
+const MAGIC: &[u8; 8] = b"AEGISRS1";
+const HEADER: usize = 22;
+const END_MARK: u32 = u32::MAX;
+const FLAG_EXPIRY: u8 = 1;
+
+/// The path of the snapshot begun at journal position `lsn`.
+pub fn snapshot_path(dir: &Path, lsn: u64) -> PathBuf {
+    dir.join(format!("snapshot-{lsn:020}.snap"))
+}
+
+pub fn snapshot_lsn(name: &str) -> Option<u64> {
+    name.strip_prefix("snapshot-")?.strip_suffix(".snap")?.parse().ok()
+}
+
+/// One snapshot being written: the shards' images not yet written out, and which run
+/// this is (shards remember the last run that took them).
+pub struct SnapshotRun {
+    pub epoch: u64,
+    journal: Option<Arc<Journal>>,
+    /// Images taken ahead of the writer (by a write that spanned shards), by shard.
+    taken: Mutex<Vec<Option<Vec<u8>>>>,
+    pub keys: AtomicU64,
+}
+
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+impl SnapshotRun {
+    fn new(shards: usize, journal: Option<Arc<Journal>>) -> SnapshotRun {
+        SnapshotRun {
+            epoch: EPOCH.fetch_add(1, Ordering::Relaxed) + 1,
+            journal,
+            taken: Mutex::new(vec![None; shards]),
+            keys: AtomicU64::new(0),
+        }
+    }
+
+    /// Takes `shard`'s image now (its lock is held by the caller) and keeps it for the writer.
+    pub(crate) fn take_shard(&self, keyspace: &Keyspace, index: ShardIndex, shard: &mut crate::engine::Shard) {
+        let image = self.encode_shard(keyspace, index, shard);
+        if let Some(slot) = self.taken.lock().get_mut(index) {
+            *slot = Some(image);
+        }
+    }
+
+    fn encode_shard(&self, keyspace: &Keyspace, index: ShardIndex, shard: &mut crate::engine::Shard) -> Vec<u8> {
+        // Read under the shard's lock: every record for this shard's keys before this
+        // point is in the image, every one after it is not.
+        let lsn = self.journal.as_ref().map_or(0, |j| j.next_lsn());
+        let (first_slot, slot_count) = keyspace.shard_slots(index);
+        let mut out = Vec::with_capacity(1 << 16);
+        out.extend_from_slice(&lsn.to_le_bytes());
+        out.extend_from_slice(&(first_slot as u32).to_le_bytes());
+        out.extend_from_slice(&(slot_count as u32).to_le_bytes());
+        let now = crate::engine::now_ms();
+        let mut keys = 0;
+        shard.for_each_entry(|db, key, value, expiry| {
+            if expiry.is_some_and(|at| at <= now) {
+                return;
+            }
+            out.push(if expiry.is_some() { FLAG_EXPIRY } else { 0 });
+            put_varint(&mut out, db as u64);
+            put_varint(&mut out, key.len() as u64);
+            out.extend_from_slice(key);
+            if let Some(at) = expiry {
+                out.extend_from_slice(&at.to_le_bytes());
+            }
+            // The value's length is not known before encoding it: encode after a
+            // placeholder wide enough for any length, then close the gap.
+            let len_at = out.len();
+            out.extend_from_slice(&[0; 10]);
+            let start = out.len();
+            codec::encode_value(value, &mut out);
+            let mut len = Vec::with_capacity(10);
+            put_varint(&mut len, (out.len() - start) as u64);
+            out.splice(len_at..start, len);
+            keys += 1;
+        });
+        self.keys.fetch_add(keys, Ordering::Relaxed);
+        shard.snapshot_epoch = self.epoch;
+        out
+    }
+}
+
+/// What a finished snapshot wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub path: PathBuf,
+    pub keys: u64,
+    pub bytes: u64,
+    pub lsn: u64,
+}
+
+/// Writes a snapshot of `keyspace` into `dir`, shard by shard, while the node serves.
+/// With a journal, rotates it first; afterwards older snapshots and the journal segments
+/// the new snapshot covers are removed.
+pub fn write(keyspace: &Keyspace, dir: &Path, journal: Option<Arc<Journal>>) -> anyhow::Result<Written> {
+    let lsn = journal.as_ref().map_or(0, |j| j.rotate());
+    let path = snapshot_path(dir, lsn);
+    let tmp = path.with_extension("snap.tmp");
+    let run = Arc::new(SnapshotRun::new(keyspace.shard_count(), journal.clone()));
+    keyspace.begin_snapshot(run.clone());
+    let result = write_sections(keyspace, &run, &tmp);
+    keyspace.end_snapshot();
+    let bytes = match result {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&tmp, &path)?;
+    super::journal::sync_dir(dir)?;
+    remove_covered(dir, lsn, &path);
+    Ok(Written { path, keys: run.keys.load(Ordering::Relaxed), bytes, lsn })
+}
+
+fn write_sections(keyspace: &Keyspace, run: &SnapshotRun, tmp: &Path) -> anyhow::Result<u64> {
+    let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(tmp)?);
+    let mut header = Vec::with_capacity(HEADER);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&codec::CODEC_VERSION.to_le_bytes());
+    header.extend_from_slice(&crate::engine::now_ms().to_le_bytes());
+    let crc = crc32c::crc32c(&header);
+    header.extend_from_slice(&crc.to_le_bytes());
+    file.write_all(&header)?;
+    let mut bytes = HEADER as u64;
+    for index in 0..keyspace.shard_count() {
+        let image = keyspace.with_shard(index, |shard| {
+            if shard.snapshot_epoch < run.epoch { Some(run.encode_shard(keyspace, index, shard)) } else { None }
+        });
+        let image = match image {
+            Some(image) => image,
+            None => run.taken.lock().get_mut(index).and_then(Option::take).unwrap_or_default(),
+        };
+        let len = u32::try_from(image.len()).map_err(|_| anyhow::anyhow!("shard {index} is over 4 GB encoded"))?;
+        file.write_all(&len.to_le_bytes())?;
+        file.write_all(&crc32c::crc32c(&image).to_le_bytes())?;
+        file.write_all(&image)?;
+        bytes += 8 + image.len() as u64;
+    }
+    let mut end = Vec::with_capacity(20);
+    end.extend_from_slice(&END_MARK.to_le_bytes());
+    end.extend_from_slice(&(keyspace.shard_count() as u32).to_le_bytes());
+    end.extend_from_slice(&run.keys.load(Ordering::Relaxed).to_le_bytes());
+    let crc = crc32c::crc32c(&end);
+    end.extend_from_slice(&crc.to_le_bytes());
+    file.write_all(&end)?;
+    bytes += end.len() as u64;
+    let file = file.into_inner().map_err(|e| anyhow::anyhow!("cannot write the snapshot: {}", e.error()))?;
+    file.sync_all()?;
+    Ok(bytes)
+}
+
+/// Removes the snapshots older than `keep` and the journal segments before `lsn`.
+fn remove_covered(dir: &Path, lsn: u64, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+        let old_snapshot = snapshot_lsn(name).is_some() && path != keep;
+        let old_segment = super::journal::segment_start(name).is_some_and(|start| start < lsn);
+        if (old_snapshot || old_segment)
+            && let Err(e) = std::fs::remove_file(&path)
+        {
+            tracing::warn!("cannot remove {}: {e}", path.display());
+        }
+    }
+}
+
+/// The newest snapshot in `dir`, if any.
+pub fn newest(dir: &Path) -> std::io::Result<Option<PathBuf>> {
+    let mut best: Option<(u64, PathBuf)> = None;
+    match std::fs::read_dir(dir) {
+        Ok(entries) => {
+            for entry in entries {
+                let entry = entry?;
+                if let Some(lsn) = entry.file_name().to_str().and_then(snapshot_lsn)
+                    && best.as_ref().is_none_or(|(b, _)| lsn > *b)
+                {
+                    best = Some((lsn, entry.path()));
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    Ok(best.map(|(_, p)| p))
+}
+
+/// A snapshot's sections, checked: the LSN each slot's image was taken at, and the
+/// sections' payloads. Errors carry the offset of the damage.
+pub struct Loaded {
+    /// Per hash slot: records at or after this LSN are replayed for the slot's keys.
+    pub covered: Vec<u64>,
+    pub keys: u64,
+}
+
+/// Reads and checks the snapshot at `path`, then loads its keys into `keyspace` using
+/// `threads` threads.
+pub fn load(keyspace: &Keyspace, path: &Path, limits: &codec::Limits, threads: usize) -> Result<Loaded, (u64, String)> {
+    let bytes = std::fs::read(path).map_err(|e| (0, format!("cannot read: {e}")))?;
+    if bytes.len() < HEADER || &bytes[..8] != MAGIC {
+        return Err((0, "not an Aegisr snapshot (bad magic)".into()));
+    }
+    if crc32c::crc32c(&bytes[..18]).to_le_bytes() != bytes[18..22] {
+        return Err((0, "snapshot header checksum mismatch".into()));
+    }
+    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+    if version != codec::CODEC_VERSION {
+        return Err((8, format!("value encoding version {version}, this build reads {}", codec::CODEC_VERSION)));
+    }
+    // Find and check every section first: nothing is loaded from a damaged file.
+    let mut sections = Vec::new();
+    let mut at = HEADER;
+    loop {
+        let head = bytes.get(at..at + 8).ok_or((at as u64, "snapshot ends before its end mark".to_owned()))?;
+        let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        if len == END_MARK {
+            let end = bytes.get(at..at + 20).ok_or((at as u64, "truncated end mark".to_owned()))?;
+            if crc32c::crc32c(&end[..16]).to_le_bytes() != end[16..20] {
+                return Err((at as u64, "end mark checksum mismatch".into()));
+            }
+            let count = u32::from_le_bytes([end[4], end[5], end[6], end[7]]) as usize;
+            if count != sections.len() {
+                return Err((at as u64, format!("{} sections where the end mark says {count}", sections.len())));
+            }
+            if at + 20 != bytes.len() {
+                return Err(((at + 20) as u64, "bytes after the end mark".into()));
+            }
+            break;
+        }
+        let crc = [head[4], head[5], head[6], head[7]];
+        let payload = bytes
+            .get(at + 8..at + 8 + len as usize)
+            .ok_or((at as u64, "section runs past the end of the file".to_owned()))?;
+        if crc32c::crc32c(payload).to_le_bytes() != crc {
+            return Err((at as u64, "section checksum mismatch".into()));
+        }
+        if payload.len() < 16 {
+            return Err((at as u64, "section too short".into()));
+        }
+        sections.push((at + 8, payload));
+        at += 8 + len as usize;
+    }
+    let mut covered = vec![0u64; crate::engine::slot::SLOT_COUNT];
+    for (offset, payload) in &sections {
+        let lsn = u64::from_le_bytes(payload[..8].try_into().unwrap_or([0; 8]));
+        let first = u32::from_le_bytes(payload[8..12].try_into().unwrap_or([0; 4])) as usize;
+        let count = u32::from_le_bytes(payload[12..16].try_into().unwrap_or([0; 4])) as usize;
+        let slots =
+            covered.get_mut(first..first.saturating_add(count)).ok_or((*offset as u64, "bad slot range".to_owned()))?;
+        slots.iter_mut().for_each(|c| *c = lsn);
+    }
+    let next = AtomicU64::new(0);
+    let keys = AtomicU64::new(0);
+    let failure: Mutex<Option<(u64, String)>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, sections.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    let Some((offset, payload)) = sections.get(i) else { break };
+                    match load_section(keyspace, &payload[16..], limits) {
+                        Ok(n) => {
+                            keys.fetch_add(n, Ordering::Relaxed);
+                        }
+                        Err((at, what)) => {
+                            *failure.lock() = Some(((offset + 16 + at) as u64, what));
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    if let Some(failure) = failure.into_inner() {
+        return Err(failure);
+    }
+    Ok(Loaded { covered, keys: keys.into_inner() })
+}
+
+fn load_section(keyspace: &Keyspace, mut input: &[u8], limits: &codec::Limits) -> Result<u64, (usize, String)> {
+    let total = input.len();
+    let mut keys = 0;
+    let mut locked: Option<(usize, Locked<'_>)> = None;
+    while !input.is_empty() {
+        let at = total - input.len();
+        let bad = |what: &str| (at, what.to_owned());
+        let flags = input[0];
+        input = &input[1..];
+        let db = read_varint(&mut input).ok_or_else(|| bad("bad database"))? as usize;
+        if db >= keyspace.databases() {
+            return Err(bad("database out of range"));
+        }
+        let key_len = read_varint(&mut input).ok_or_else(|| bad("bad key length"))? as usize;
+        let key = input.get(..key_len).ok_or_else(|| bad("key runs past the section"))?;
+        input = &input[key_len..];
+        let expiry = if flags & FLAG_EXPIRY != 0 {
+            let raw = input.get(..8).ok_or_else(|| bad("expiry runs past the section"))?;
+            input = &input[8..];
+            Some(i64::from_le_bytes(raw.try_into().unwrap_or([0; 8])))
+        } else {
+            None
+        };
+        let value_len = read_varint(&mut input).ok_or_else(|| bad("bad value length"))? as usize;
+        let raw = input.get(..value_len).ok_or_else(|| bad("value runs past the section"))?;
+        input = &input[value_len..];
+        let value = codec::decode_value_with(raw, limits).map_err(|e| (at, e.to_string()))?;
+        // Keys of one section are mostly of one shard: keep its lock across them.
+        let shard = keyspace.shard_of(key);
+        if locked.as_ref().is_none_or(|(s, _)| *s != shard) {
+            // One shard at a time: release the last before locking the next.
+            drop(locked.take());
+            locked = Some((shard, keyspace.lock_key(db, key)));
+        }
+        if let Some((_, l)) = locked.as_mut() {
+            l.set_in(db, key, value);
+            if let Some(at) = expiry {
+                l.load_expiry(db, key, at);
+            }
+        }
+        keys += 1;
+    }
+    Ok(keys)
+}
+
+fn read_varint(input: &mut &[u8]) -> Option<u64> {
+    let mut n = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&b, rest) = input.split_first()?;
+        *input = rest;
+        n |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(n);
+        }
+    }
+    None
+}
