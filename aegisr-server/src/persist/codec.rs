@@ -256,6 +256,7 @@ fn encode_stream(s: &Stream, out: &mut Vec<u8>) {
 // ---------------------------------------------------------------------------------------
 
 /// A cursor over the input; every read is bounds-checked.
+#[derive(Clone)]
 struct Reader<'a> {
     input: &'a [u8],
     pos: usize,
@@ -399,9 +400,31 @@ fn skip_strings(r: &mut Reader<'_>, count: usize, mut each: impl FnMut(&[u8])) -
     Ok(start..r.pos)
 }
 
-/// True when the sorted slice has two equal neighbours.
-fn has_duplicates(sorted: &[&[u8]]) -> bool {
+/// True when two of `items` are equal. Small aggregates (the listpack ones) are compared
+/// pairwise without allocating; larger ones sorted.
+fn has_duplicates<'a>(count: usize, items: impl Iterator<Item = &'a [u8]> + Clone) -> bool {
+    if count <= 16 {
+        let mut rest = items;
+        while let Some(item) = rest.next() {
+            if rest.clone().any(|other| other == item) {
+                return true;
+            }
+        }
+        return false;
+    }
+    let mut sorted: Vec<&[u8]> = items.collect();
+    sorted.sort_unstable();
     sorted.windows(2).any(|w| w[0] == w[1])
+}
+
+/// The fields of a hash body already checked by [`decode_hash`].
+fn hash_fields(body: &[u8], count: usize) -> impl Iterator<Item = &[u8]> + Clone {
+    let mut again = Reader::new(body);
+    (0..count).map_while(move |_| {
+        let field = again.bytes().ok()?;
+        again.bytes().ok()?;
+        Some(field)
+    })
 }
 
 fn decode_list(r: &mut Reader<'_>, limit: list::Limit) -> Result<List> {
@@ -429,14 +452,7 @@ fn decode_hash(r: &mut Reader<'_>, limits: hash::Limits) -> Result<Hash> {
         // The pairs are already in listpack element layout (varint length, bytes): the
         // listpack is the count and a copy of them.
         let body = &r.input[span];
-        let mut fields: Vec<&[u8]> = Vec::with_capacity(count);
-        let mut again = Reader::new(body);
-        for _ in 0..count {
-            fields.push(again.bytes()?);
-            again.bytes()?;
-        }
-        fields.sort_unstable();
-        if has_duplicates(&fields) {
+        if has_duplicates(count, hash_fields(body, count)) {
             return Err(duplicate);
         }
         let mut lp = Vec::with_capacity(body.len() + 10);
@@ -496,9 +512,7 @@ fn decode_zset(r: &mut Reader<'_>, limits: &ZSetLimits) -> Result<ZSet> {
     let duplicate = CodecError { offset: at, what: "duplicate sorted set member" };
     let entries = |body| zset_entries(body, count);
     if count <= limits.max_listpack_entries && longest <= limits.max_listpack_value {
-        let mut members: Vec<&[u8]> = entries(body).map(|(m, _)| m).collect();
-        members.sort_unstable();
-        if has_duplicates(&members) {
+        if has_duplicates(count, entries(body).map(|(m, _)| m)) {
             return Err(duplicate);
         }
         // Built directly in the engine's listpack layout: member, then the packed score.
@@ -524,7 +538,7 @@ fn decode_zset(r: &mut Reader<'_>, limits: &ZSetLimits) -> Result<ZSet> {
 }
 
 /// The (member, score) pairs of a sorted set body already checked by [`decode_zset`].
-fn zset_entries(body: &[u8], count: usize) -> impl Iterator<Item = (&[u8], f64)> {
+fn zset_entries(body: &[u8], count: usize) -> impl Iterator<Item = (&[u8], f64)> + Clone {
     let mut again = Reader::new(body);
     (0..count).map_while(move |_| Some((again.bytes().ok()?, again.f64().ok()?)))
 }
@@ -933,6 +947,29 @@ mod tests {
         empty.create_group(b"g", StreamId::new(5, 5), 3);
         round_trip(&Value::Stream(Box::new(empty)), &d, "stream");
         round_trip(&Value::Stream(Box::new(Stream::new())), &d, "stream");
+    }
+
+    /// Decoding speed for a snapshot-like mix (run with `--ignored --nocapture`, in
+    /// release for meaningful figures).
+    #[test]
+    #[ignore]
+    fn decode_speed() {
+        let d = Limits::default();
+        let mix = [
+            encode(&Value::Str(b"value:0000000001:abcdefgh".to_vec())),
+            encode(&Value::Int(1234567)),
+            encode(&hash_of(5, 8, d.hash)),
+            encode(&zset_of(&[(1.0, b"a".to_vec()), (2.0, b"b".to_vec()), (3.0, b"c".to_vec())], &d.zset)),
+            encode(&set_of(&[b"1".to_vec(), b"2".to_vec(), b"3".to_vec()], &d.set)),
+            encode(&list_of(5, |i| format!("e{i}").into_bytes(), d.list)),
+        ];
+        let started = std::time::Instant::now();
+        let n = 1_100_000;
+        let mut kept = 0usize;
+        for i in 0..n {
+            kept += decode_value_with(&mix[i % mix.len()], &d).map_or(0, |v| v.kind() as usize);
+        }
+        eprintln!("decoded {n} values in {:?} ({kept})", started.elapsed());
     }
 
     #[test]
