@@ -531,3 +531,79 @@ fn a_damaged_snapshot_stops_the_start() {
     assert!(output.contains(snapshot.file_name().unwrap().to_str().unwrap()), "{output}");
     assert!(output.contains("checksum"), "{output}");
 }
+
+/// A small tmpfs mounted for the test (root only; the test says so and passes elsewhere).
+struct SmallDisk {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&path)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then_some(SmallDisk { path, _dir: dir })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.path).status();
+    }
+}
+
+#[test]
+fn a_full_disk_refuses_writes_with_misconf_keeps_reads_and_recovers() {
+    let Some(disk) = SmallDisk::mount("2m") else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    // Room to free later.
+    std::fs::write(disk.path.join("ballast"), vec![0u8; 512 * 1024]).unwrap();
+    let mut server = TestServer::start_in(&disk.path, &["--save", ""]);
+    let mut con = server.sync_conn();
+    let _: () = redis::cmd("SET").arg("kept").arg("before").query(&mut con).unwrap();
+    let value = "v".repeat(16 * 1024);
+    let mut acked = 0;
+    let mut refused = None;
+    for i in 0..1000 {
+        match redis::cmd("SET").arg(format!("fill:{i}")).arg(&value).query::<()>(&mut con) {
+            Ok(()) => acked = i + 1,
+            Err(e) => {
+                refused = Some(e.to_string());
+                break;
+            }
+        }
+        // The flusher notices within a few milliseconds; give it the chance.
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let refused = refused.expect("the disk never filled up");
+    assert!(refused.contains("MISCONF") && refused.contains("AOF"), "{refused}");
+    assert_eq!(info_field(&mut con, "persistence", "aof_last_write_status"), "err");
+    // Reads and the rest of the server keep working.
+    assert_eq!(redis::cmd("GET").arg("kept").query::<String>(&mut con).unwrap(), "before");
+    let _: String = redis::cmd("PING").query(&mut con).unwrap();
+    // Space comes back: writes resume by themselves.
+    std::fs::remove_file(disk.path.join("ballast")).unwrap();
+    for i in 0..acked {
+        let _: () = redis::cmd("DEL").arg(format!("fill:{i}")).query(&mut con).unwrap_or(());
+    }
+    assert!(
+        wait_until(Duration::from_secs(10), || redis::cmd("SET").arg("after").arg("1").query::<()>(&mut con).is_ok()),
+        "writes did not resume"
+    );
+    assert_eq!(info_field(&mut con, "persistence", "aof_last_write_status"), "ok");
+    let _: () = redis::cmd("SHUTDOWN").query(&mut con).unwrap_or(());
+    assert!(server.wait_exit().success());
+    let server = TestServer::start_in(&disk.path, &["--save", ""]);
+    let mut con = server.sync_conn();
+    assert_eq!(redis::cmd("GET").arg("kept").query::<String>(&mut con).unwrap(), "before");
+    assert_eq!(redis::cmd("GET").arg("after").query::<String>(&mut con).unwrap(), "1");
+    drop(server);
+}

@@ -11,7 +11,7 @@
 //! whatever its command rate.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -373,8 +373,10 @@ impl Flusher<'_> {
             };
             if cut > 0 {
                 if let Err(e) = self.file.write_all(&data[..cut]) {
-                    // Take back a partial write so the file ends on a record boundary.
+                    // Take back a partial write so the file ends on a record boundary, and
+                    // write the retry there (not after a hole where the cursor was left).
                     let _ = self.file.set_len(self.file_len);
+                    let _ = self.file.seek(std::io::SeekFrom::Start(self.file_len));
                     self.fail(format!("{e}"));
                     return wrote;
                 }
