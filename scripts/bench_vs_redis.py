@@ -152,7 +152,8 @@ def main():
     rows = []
     try:
         for threads in args.threads.split(","):
-            argv = [args.aegisr, "--port", str(args.aegisr_port), "--grpc-port", "0"]
+            # Redis runs with persistence off (--save "" --appendonly no): so does Aegisr.
+            argv = [args.aegisr, "--port", str(args.aegisr_port), "--grpc-port", "0", "--persistence", "none"]
             if threads != "default":
                 argv += ["--threads", threads]
             aegisr = Server("aegisr", argv, args.aegisr_port)
@@ -182,8 +183,8 @@ def main():
             redis.stop()
             redis = Server("redis", ["redis-server", "--port", str(args.redis_port), "--bind", "127.0.0.1",
                                      "--save", "", "--appendonly", "no"], args.redis_port)
-            aegisr = Server("aegisr", [args.aegisr, "--port", str(args.aegisr_port), "--grpc-port", "0"],
-                            args.aegisr_port)
+            aegisr = Server("aegisr", [args.aegisr, "--port", str(args.aegisr_port), "--grpc-port", "0",
+                                       "--persistence", "none"], args.aegisr_port)
             try:
                 per_key = {}
                 for server in (redis, aegisr):

@@ -189,6 +189,19 @@ pub enum SaveError {
     Failed(anyhow::Error),
 }
 
+/// Writes a snapshot of the live dataset into `dir` (a backup: the data directory and its
+/// journal are left alone), on this thread; other clients keep being served. Works with
+/// persistence off too.
+pub fn snapshot_into(server: &Server, dir: &std::path::Path) -> Result<snapshot::Written, SaveError> {
+    let state = &server.saves;
+    if state.in_progress.swap(true, Ordering::AcqRel) {
+        return Err(SaveError::InProgress);
+    }
+    let result = snapshot::write(&server.keyspace, dir, None);
+    state.in_progress.store(false, Ordering::Release);
+    result.map_err(SaveError::Failed)
+}
+
 /// Takes a snapshot on this thread (SAVE, SHUTDOWN SAVE); other clients keep being served.
 pub fn snapshot_now(server: &Server) -> Result<snapshot::Written, SaveError> {
     if Mode::of(&server.config) == Mode::None {
@@ -349,7 +362,7 @@ pub fn info_fields(server: &Server) -> Vec<(String, String)> {
     let mut fields = vec![
         ("loading".to_owned(), "0".to_owned()),
         ("rdb_changes_since_last_save".to_owned(), changes_since_save(server).to_string()),
-        ("rdb_bgsave_in_progress".to_owned(), u8::from(state.in_progress.load(Ordering::Relaxed)).to_string()),
+        ("rdb_bgsave_in_progress".to_owned(), u8::from(snapshot_in_progress(server)).to_string()),
         ("rdb_last_save_time".to_owned(), state.last_save.load(Ordering::Relaxed).to_string()),
         ("rdb_last_bgsave_status".to_owned(), rdb_status.to_owned()),
         ("rdb_last_bgsave_time_sec".to_owned(), (state.last_duration_ms.load(Ordering::Relaxed) / 1000).to_string()),
