@@ -171,7 +171,10 @@ def main():
                     shutil.rmtree(d)
                     os.makedirs(d)
                 redis = start_redis(args.redis_port, rdir, ["--save", "", "--appendonly", "yes", "--auto-aof-rewrite-percentage", "0"])
-                aegisr = start_aegisr(args.aegisr, args.aegisr_port, adir, ["--auto-aof-rewrite-percentage", "0"])
+                no_rewrite = os.path.join(work, "no-rewrite.toml")
+                with open(no_rewrite, "w") as f:
+                    f.write("auto-aof-rewrite-percentage = 0\n")
+                aegisr = start_aegisr(args.aegisr, args.aegisr_port, adir, ["--config", no_rewrite])
                 for server in (redis, aegisr):
                     load(server)
                 redis.stop()
@@ -204,6 +207,9 @@ def main():
                     r, a = statistics.median(runs["redis"]), statistics.median(runs["aegisr"])
                     rows.append(("both", f"SET -P {pipeline} appendfsync {policy}", f"aegisr {a:,.0f} / redis {r:,.0f} ops/s = {a / r:.2f}x"))
     finally:
+        # Whatever failed, leave no server behind.
+        subprocess.run(["redis-cli", "-p", str(args.redis_port), "SHUTDOWN", "NOSAVE"], capture_output=True)
+        subprocess.run(["pkill", "-f", f"--port {args.aegisr_port} "], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
     version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
     print(f"# {time.strftime('%Y-%m-%d')} — {machine()}, Redis {version}")

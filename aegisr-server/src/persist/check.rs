@@ -23,13 +23,13 @@ pub fn check_data(dir: &Path, repair: bool, out: &mut dyn Write) -> std::io::Res
     let mut expected: Option<u64> = None;
     let mut total = 0u64;
     for (index, segment) in segments.iter().enumerate() {
-        let bytes = std::fs::read(&segment.path)?;
+        let len = std::fs::metadata(&segment.path)?.len();
         let name = segment.path.display();
-        let scan = match scan_segment(&bytes, expected, |_, _| {}) {
+        let scan = match scan_segment(&segment.path, expected, |_, _| {})? {
             Ok(scan) => scan,
             Err((offset, what)) => {
                 writeln!(out, "{name}: {what} at offset {offset}")?;
-                return report_damage(out, repair, &segments[index..], 0, bytes.len() as u64, total);
+                return report_damage(out, repair, &segments[index..], 0, len, total);
             }
         };
         total += scan.records;
@@ -37,7 +37,7 @@ pub fn check_data(dir: &Path, repair: bool, out: &mut dyn Write) -> std::io::Res
         if let Some((offset, what, torn)) = scan.damage {
             let kind = if torn && index + 1 == segments.len() { " (a torn last write)" } else { "" };
             writeln!(out, "{name}: {what}{kind} at offset {offset}")?;
-            return report_damage(out, repair, &segments[index..], offset, bytes.len() as u64, total);
+            return report_damage(out, repair, &segments[index..], offset, len, total);
         }
         expected = Some(segment.start_lsn + scan.good_end - SEGMENT_HEADER as u64);
     }

@@ -64,46 +64,107 @@ pub struct SegmentScan {
     pub damage: Option<(u64, String, bool)>,
 }
 
-/// Reads `bytes` (a whole segment file), calling `apply` with each good record and its
-/// LSN, until the end or the first damage.
+/// Bytes read from a segment at a time: recovery's memory does not grow with the journal.
+const READ_CHUNK: usize = 8 << 20;
+/// Damage with more than this after it cannot be the last write torn by a crash (the
+/// flusher writes about a millisecond of records at a time).
+const MAX_TORN_TAIL: u64 = 16 << 20;
+
+/// Reads the segment at `path` record by record, calling `apply` with each good record and
+/// its LSN, until the end or the first damage. `Err` is damage in the header (offset, what).
 pub fn scan_segment(
-    bytes: &[u8],
+    path: &Path,
     expected_start: Option<u64>,
     mut apply: impl FnMut(Record, u64),
-) -> Result<SegmentScan, (u64, String)> {
-    let start_lsn = journal::parse_segment_header(bytes).map_err(|e| (0, e))?;
+) -> std::io::Result<Result<SegmentScan, (u64, String)>> {
+    let mut file = std::fs::File::open(path)?;
+    let file_len = file.metadata()?.len();
+    let mut header = [0u8; SEGMENT_HEADER];
+    let got = read_up_to(&mut file, &mut header)?;
+    let start_lsn = match journal::parse_segment_header(&header[..got]) {
+        Ok(lsn) => lsn,
+        Err(e) => return Ok(Err((0, e))),
+    };
     if let Some(expected) = expected_start
         && expected != start_lsn
     {
-        return Err((0, format!("segment starts at LSN {start_lsn}, but the previous one ends at {expected}")));
+        return Ok(Err((0, format!("segment starts at LSN {start_lsn}, but the previous one ends at {expected}"))));
     }
-    let mut at = SEGMENT_HEADER;
+    // `buf` holds the file from offset `buf_at`; `at` is the next record's offset in it.
+    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut buf_at = SEGMENT_HEADER as u64;
+    let mut at = 0usize;
     let mut records = 0;
-    while at < bytes.len() {
-        match record::read_frame(&bytes[at..]) {
+    loop {
+        match record::read_frame(&buf[at..]) {
             Ok((record, used)) => {
-                apply(record, start_lsn + (at - SEGMENT_HEADER) as u64);
+                apply(record, start_lsn + buf_at + at as u64 - SEGMENT_HEADER as u64);
                 records += 1;
                 at += used;
+                continue;
             }
-            Err(FrameError::Truncated) => {
-                let what = format!("incomplete record ({} bytes at the end)", bytes.len() - at);
-                return Ok(SegmentScan { good_end: at as u64, records, damage: Some((at as u64, what, true)) });
+            Err(FrameError::Truncated) if buf_at + (buf.len() as u64) < file_len => {
+                // Read on: keep the partial record, and room for all of it.
+                buf.drain(..at);
+                buf_at += at as u64;
+                at = 0;
+                let wanted = if buf.len() >= record::FRAME_HEADER {
+                    record::FRAME_HEADER + u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize
+                } else {
+                    0
+                };
+                let left = usize::try_from(file_len - buf_at).unwrap_or(usize::MAX);
+                let target = wanted.max(buf.len() + READ_CHUNK).min(left);
+                let old = buf.len();
+                buf.resize(target, 0);
+                let got = read_up_to(&mut file, &mut buf[old..])?;
+                buf.truncate(old + got);
+                if got == 0 {
+                    break;
+                }
             }
-            Err(FrameError::Corrupt(why)) => {
-                // A bad record that reaches exactly to the end was being written when the
-                // node died: a torn tail too.
-                let claimed = u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
-                let torn = at + record::FRAME_HEADER + claimed == bytes.len();
-                return Ok(SegmentScan {
-                    good_end: at as u64,
-                    records,
-                    damage: Some((at as u64, format!("bad record ({why})"), torn)),
-                });
+            Err(e) => {
+                let offset = buf_at + at as u64;
+                if offset >= file_len {
+                    break;
+                }
+                let what = match e {
+                    FrameError::Truncated => format!("incomplete record ({} bytes at the end)", file_len - offset),
+                    FrameError::Corrupt(why) => format!("bad record ({why})"),
+                };
+                let torn = is_torn_tail(&mut file, offset, file_len)?;
+                return Ok(Ok(SegmentScan { good_end: offset, records, damage: Some((offset, what, torn)) }));
             }
         }
     }
-    Ok(SegmentScan { good_end: at as u64, records, damage: None })
+    Ok(Ok(SegmentScan { good_end: buf_at + at as u64, records, damage: None }))
+}
+
+/// Reads as much of `buf` as the file has.
+fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+/// Whether damage at `offset` is the end of a write the crash cut short: nothing after it
+/// reads as a record. A good record further on means the damage is in the middle.
+fn is_torn_tail(file: &mut std::fs::File, offset: u64, file_len: u64) -> std::io::Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    if file_len - offset > MAX_TORN_TAIL {
+        return Ok(false);
+    }
+    let mut rest = vec![0u8; (file_len - offset) as usize];
+    file.seek(SeekFrom::Start(offset))?;
+    let got = read_up_to(file, &mut rest)?;
+    rest.truncate(got);
+    Ok(!(1..rest.len()).any(|i| record::read_frame(&rest[i..]).is_ok()))
 }
 
 /// Replays the journal in `dir` into `server`'s keyspace. Returns the LSN the next record
@@ -118,10 +179,10 @@ pub fn replay_journal(server: &Server, dir: &Path, skip: &dyn Fn(&[bytes::Bytes]
     let mut expected: Option<u64> = None;
     let mut records = 0u64;
     for segment in &segments {
-        let bytes = std::fs::read(&segment.path)?;
         let is_last = segment.path == last;
-        let scan = scan_segment(&bytes, expected, |record, lsn| replayer.apply(&record, lsn, skip))
+        let scan = scan_segment(&segment.path, expected, |record, lsn| replayer.apply(&record, lsn, skip))?
             .map_err(|(offset, what)| damaged(&segment.path, offset, what, dir))?;
+        let file_len = std::fs::metadata(&segment.path)?.len();
         records += scan.records;
         if let Some((offset, what, torn)) = scan.damage {
             if !(is_last && torn) {
@@ -130,7 +191,7 @@ pub fn replay_journal(server: &Server, dir: &Path, skip: &dyn Fn(&[bytes::Bytes]
             tracing::warn!(
                 "{}: {what} at offset {offset}: the node stopped while writing it; cutting the journal there ({} bytes dropped)",
                 segment.path.display(),
-                bytes.len() as u64 - offset
+                file_len - offset
             );
             let file = std::fs::OpenOptions::new().write(true).open(&segment.path)?;
             file.set_len(offset)?;

@@ -228,77 +228,108 @@ pub struct Loaded {
     pub keys: u64,
 }
 
-/// Reads and checks the snapshot at `path`, then loads its keys into `keyspace` using
-/// `threads` threads.
-pub fn load(keyspace: &Keyspace, path: &Path, limits: &codec::Limits, threads: usize) -> Result<Loaded, (u64, String)> {
-    let bytes = std::fs::read(path).map_err(|e| (0, format!("cannot read: {e}")))?;
-    if bytes.len() < HEADER || &bytes[..8] != MAGIC {
+/// A checked section: where its payload is in the file, its LSN and slots.
+struct SectionRef {
+    offset: u64,
+    len: usize,
+}
+
+/// Reads the whole snapshot at `path` once to check it (header, every section's checksum,
+/// the end mark), without keeping it in memory. Returns the sections and, per hash slot,
+/// the LSN of its image.
+fn check_file(path: &Path) -> Result<(Vec<SectionRef>, Vec<u64>), (u64, String)> {
+    use std::io::Read;
+    let io = |e: std::io::Error| (0, format!("cannot read: {e}"));
+    let mut file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(io)?);
+    let mut header = [0u8; HEADER];
+    file.read_exact(&mut header).map_err(|_| (0, "file shorter than a snapshot header".to_owned()))?;
+    if &header[..8] != MAGIC {
         return Err((0, "not an Aegisr snapshot (bad magic)".into()));
     }
-    if crc32c::crc32c(&bytes[..18]).to_le_bytes() != bytes[18..22] {
+    if crc32c::crc32c(&header[..18]).to_le_bytes() != header[18..22] {
         return Err((0, "snapshot header checksum mismatch".into()));
     }
-    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+    let version = u16::from_le_bytes([header[8], header[9]]);
     if version != codec::CODEC_VERSION {
         return Err((8, format!("value encoding version {version}, this build reads {}", codec::CODEC_VERSION)));
     }
-    // Find and check every section first: nothing is loaded from a damaged file.
     let mut sections = Vec::new();
-    let mut at = HEADER;
+    let mut covered = vec![0u64; crate::engine::slot::SLOT_COUNT];
+    let mut at = HEADER as u64;
+    let mut payload = Vec::new();
     loop {
-        let head = bytes.get(at..at + 8).ok_or((at as u64, "snapshot ends before its end mark".to_owned()))?;
+        let mut head = [0u8; 8];
+        file.read_exact(&mut head).map_err(|_| (at, "snapshot ends before its end mark".to_owned()))?;
         let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
         if len == END_MARK {
-            let end = bytes.get(at..at + 20).ok_or((at as u64, "truncated end mark".to_owned()))?;
+            let mut rest = [0u8; 12];
+            file.read_exact(&mut rest).map_err(|_| (at, "truncated end mark".to_owned()))?;
+            let mut end = head.to_vec();
+            end.extend_from_slice(&rest);
             if crc32c::crc32c(&end[..16]).to_le_bytes() != end[16..20] {
-                return Err((at as u64, "end mark checksum mismatch".into()));
+                return Err((at, "end mark checksum mismatch".into()));
             }
             let count = u32::from_le_bytes([end[4], end[5], end[6], end[7]]) as usize;
             if count != sections.len() {
-                return Err((at as u64, format!("{} sections where the end mark says {count}", sections.len())));
+                return Err((at, format!("{} sections where the end mark says {count}", sections.len())));
             }
-            if at + 20 != bytes.len() {
-                return Err(((at + 20) as u64, "bytes after the end mark".into()));
+            if file.read(&mut [0u8; 1]).map_err(io)? != 0 {
+                return Err((at + 20, "bytes after the end mark".into()));
             }
             break;
         }
-        let crc = [head[4], head[5], head[6], head[7]];
-        let payload = bytes
-            .get(at + 8..at + 8 + len as usize)
-            .ok_or((at as u64, "section runs past the end of the file".to_owned()))?;
-        if crc32c::crc32c(payload).to_le_bytes() != crc {
-            return Err((at as u64, "section checksum mismatch".into()));
+        payload.clear();
+        let taken = (&mut file).take(u64::from(len)).read_to_end(&mut payload).map_err(io)?;
+        if taken != len as usize {
+            return Err((at, "section runs past the end of the file".into()));
+        }
+        if crc32c::crc32c(&payload).to_le_bytes() != head[4..8] {
+            return Err((at, "section checksum mismatch".into()));
         }
         if payload.len() < 16 {
-            return Err((at as u64, "section too short".into()));
+            return Err((at, "section too short".into()));
         }
-        sections.push((at + 8, payload));
-        at += 8 + len as usize;
-    }
-    let mut covered = vec![0u64; crate::engine::slot::SLOT_COUNT];
-    for (offset, payload) in &sections {
         let lsn = u64::from_le_bytes(payload[..8].try_into().unwrap_or([0; 8]));
         let first = u32::from_le_bytes(payload[8..12].try_into().unwrap_or([0; 4])) as usize;
         let count = u32::from_le_bytes(payload[12..16].try_into().unwrap_or([0; 4])) as usize;
-        let slots =
-            covered.get_mut(first..first.saturating_add(count)).ok_or((*offset as u64, "bad slot range".to_owned()))?;
+        let slots = covered.get_mut(first..first.saturating_add(count)).ok_or((at, "bad slot range".to_owned()))?;
         slots.iter_mut().for_each(|c| *c = lsn);
+        sections.push(SectionRef { offset: at + 8, len: len as usize });
+        at += 8 + u64::from(len);
     }
+    Ok((sections, covered))
+}
+
+/// Checks the snapshot at `path`, then loads its keys into `keyspace` using `threads`
+/// threads, each reading one section at a time: memory grows by a few sections, not by
+/// the file. Errors carry the offset of the damage.
+pub fn load(keyspace: &Keyspace, path: &Path, limits: &codec::Limits, threads: usize) -> Result<Loaded, (u64, String)> {
+    let (sections, covered) = check_file(path)?;
     let next = AtomicU64::new(0);
     let keys = AtomicU64::new(0);
     let failure: Mutex<Option<(u64, String)>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..threads.clamp(1, sections.len().max(1)) {
             scope.spawn(|| {
+                let Ok(file) = std::fs::File::open(path) else {
+                    *failure.lock() = Some((0, "cannot open the snapshot again".into()));
+                    return;
+                };
+                let mut payload = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                    let Some((offset, payload)) = sections.get(i) else { break };
+                    let Some(section) = sections.get(i) else { break };
+                    payload.resize(section.len, 0);
+                    if let Err(e) = std::os::unix::fs::FileExt::read_exact_at(&file, &mut payload, section.offset) {
+                        *failure.lock() = Some((section.offset, format!("cannot read: {e}")));
+                        break;
+                    }
                     match load_section(keyspace, &payload[16..], limits) {
                         Ok(n) => {
                             keys.fetch_add(n, Ordering::Relaxed);
                         }
                         Err((at, what)) => {
-                            *failure.lock() = Some(((offset + 16 + at) as u64, what));
+                            *failure.lock() = Some((section.offset + 16 + at as u64, what));
                             break;
                         }
                     }
