@@ -12,6 +12,8 @@ complete -c aegisr-server -l timeout -d 'Close clients idle for this many second
 complete -c aegisr-server -l hz -d 'Active expiry passes per second [default: 10]' -r
 complete -c aegisr-server -l proto-max-bulk-len -d 'Largest bulk string a client may send, e.g. 512mb [default: 512mb]' -r
 complete -c aegisr-server -l client-query-buffer-limit -d 'Most bytes pending in one client\'s unfinished command [default: 1gb]' -r
+complete -c aegisr-server -l maxmemory -d 'Memory limit, e.g. 100mb or 2gb; past it keys are evicted by --maxmemory-policy; 0 for none [default: 0]' -r
+complete -c aegisr-server -l maxmemory-policy -d 'Which keys to evict past maxmemory: noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl [default: noeviction]' -r
 complete -c aegisr-server -l loglevel -d 'debug, verbose, notice, warning or nothing [default: notice]' -r
 complete -c aegisr-server -s h -l help -d 'Print help'
 complete -c aegisr-server -s V -l version -d 'Print version'

@@ -72,6 +72,9 @@ pub enum CommandError {
     /// Any other text, code included (`ERR ...`, `NOPROTO ...`).
     #[error("{0}")]
     Message(String),
+    /// A command that may grow memory, refused over maxmemory (commands/maxmemory.rs).
+    #[error("OOM command not allowed when used memory > 'maxmemory'.")]
+    Oom,
 }
 
 impl CommandError {

@@ -41,6 +41,15 @@ pub struct Limits {
     /// `notify-keyspace-events` as flags, 0 while neither `K` nor `E` is set (see
     /// `pubsub::notify::effective_flags`): every write tests it.
     pub notify_keyspace_events: AtomicU32,
+    /// `maxmemory` in bytes (0: no limit): read before every command.
+    pub maxmemory: AtomicU64,
+    /// `maxmemory-policy` as `engine::evict::Policy as u32`: read on every key access (LRU
+    /// and LFU keep different access data).
+    pub maxmemory_policy: AtomicU32,
+    pub maxmemory_samples: AtomicU64,
+    pub maxmemory_eviction_tenacity: AtomicU64,
+    pub lfu_log_factor: AtomicU64,
+    pub lfu_decay_time: AtomicU64,
 }
 
 impl Limits {
@@ -219,6 +228,13 @@ impl ConfigStore {
         l.pubsub_soft.store(pubsub.soft, Ordering::Relaxed);
         l.pubsub_soft_secs.store(pubsub.soft_secs, Ordering::Relaxed);
         l.slowlog_slower_than.store(self.i64("slowlog-log-slower-than"), Ordering::Relaxed);
+        l.maxmemory.store(self.u64("maxmemory"), Ordering::Relaxed);
+        let policy = crate::engine::evict::Policy::from_name(&self.string("maxmemory-policy"));
+        l.maxmemory_policy.store(policy as u32, Ordering::Relaxed);
+        l.maxmemory_samples.store(self.u64("maxmemory-samples"), Ordering::Relaxed);
+        l.maxmemory_eviction_tenacity.store(self.u64("maxmemory-eviction-tenacity"), Ordering::Relaxed);
+        l.lfu_log_factor.store(self.u64("lfu-log-factor"), Ordering::Relaxed);
+        l.lfu_decay_time.store(self.u64("lfu-decay-time"), Ordering::Relaxed);
     }
 
     pub fn limits(&self) -> &Limits {
@@ -308,7 +324,7 @@ mod tests {
         let found = store.matching(&[b"maxmemory*"]);
         assert_eq!(
             found.iter().map(|f| f.0).collect::<Vec<_>>(),
-            ["maxmemory", "maxmemory-policy", "maxmemory-samples"]
+            ["maxmemory", "maxmemory-eviction-tenacity", "maxmemory-policy", "maxmemory-samples"]
         );
     }
 }

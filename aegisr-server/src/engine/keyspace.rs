@@ -21,6 +21,8 @@ pub struct KeyspaceStats {
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub expired_keys: u64,
+    /// Keys deleted to get under maxmemory (engine/evict.rs).
+    pub evicted_keys: u64,
 }
 
 impl std::ops::AddAssign for KeyspaceStats {
@@ -28,6 +30,7 @@ impl std::ops::AddAssign for KeyspaceStats {
         self.keyspace_hits += other.keyspace_hits;
         self.keyspace_misses += other.keyspace_misses;
         self.expired_keys += other.expired_keys;
+        self.evicted_keys += other.evicted_keys;
     }
 }
 
@@ -81,6 +84,9 @@ pub struct Keyspace {
     /// Publishes the keyspace events the engine itself causes ("new", "expired",
     /// "keymiss"), and those of commands through `Ctx::notify`.
     notifier: Notifier,
+    /// maxmemory eviction: its configuration and candidate pool (engine/evict.rs). Also
+    /// decides what a key access records (LRU time or LFU counter).
+    pub(crate) eviction: super::evict::Eviction,
 }
 
 impl Keyspace {
@@ -107,7 +113,15 @@ impl Keyspace {
             slot_shift: slot_count.trailing_zeros(),
             databases,
             notifier: Notifier::default(),
+            eviction: super::evict::Eviction::new(Default::default()),
         }
+    }
+
+    /// Reads the maxmemory options from `limits` (a keyspace made by [`Keyspace::new`] has
+    /// no memory limit).
+    pub fn with_limits(mut self, limits: std::sync::Arc<crate::config::Limits>) -> Keyspace {
+        self.eviction = super::evict::Eviction::new(limits);
+        self
     }
 
     /// Publishes keyspace events through `notifier` (a keyspace made by [`Keyspace::new`]
@@ -139,7 +153,7 @@ impl Keyspace {
         usize::from(key_slot(key)) >> self.slot_shift
     }
 
-    fn split_slot(&self, key: &[u8]) -> (ShardIndex, usize) {
+    pub(crate) fn split_slot(&self, key: &[u8]) -> (ShardIndex, usize) {
         let slot = usize::from(key_slot(key));
         (slot >> self.slot_shift, slot & ((1 << self.slot_shift) - 1))
     }
@@ -334,6 +348,7 @@ impl Locked<'_> {
     fn live(&mut self, db: usize, key: &[u8], touch: bool, count: bool, write: bool) -> Option<&mut Entry> {
         let now = self.now;
         let notifier = &self.keyspace.notifier;
+        let eviction = &self.keyspace.eviction;
         let (shard, slot) = self.shard_and_slot(key);
         let Shard { dbs, stats, watches, .. } = shard;
         let expired_before = stats.expired_keys;
@@ -357,7 +372,8 @@ impl Locked<'_> {
             watches.touch(db, key);
         }
         if touch {
-            entry.set_access_secs(super::db::secs(now));
+            // The LRU clock, or the LFU counter under an LFU maxmemory-policy.
+            eviction.touch(entry, now);
         }
         Some(entry)
     }
@@ -412,9 +428,11 @@ impl Locked<'_> {
         let aggregate = !matches!(value, Value::Int(_) | Value::Str(_));
         let flags = self.expire_before_insert(db, key);
         let notifier = &self.keyspace.notifier;
+        // A new key's access data: the time (LRU) or the initial counter (LFU).
+        let access = self.keyspace.eviction.new_access(now);
         let (shard, slot) = self.shard_and_slot(key);
         shard.watches.touch(db, key);
-        let replaced = shard.db_or_create(db).insert(slot, Entry::new(key, value, super::db::secs(now)));
+        let replaced = shard.db_or_create(db).insert(slot, Entry::new(key, value, access));
         if replaced.is_none() {
             notifier.notify_with(flags, Class::New, "new", key, db);
         }
@@ -431,7 +449,7 @@ impl Locked<'_> {
     pub fn set_string(&mut self, key: &[u8], bytes: &[u8]) {
         let now = self.now;
         let db = self.db;
-        match Entry::from_string(key, bytes, super::db::secs(now)) {
+        match Entry::from_string(key, bytes, self.keyspace.eviction.new_access(now)) {
             Some(entry) => {
                 let flags = self.expire_before_insert(db, key);
                 let notifier = &self.keyspace.notifier;
