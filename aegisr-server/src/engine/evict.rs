@@ -191,6 +191,11 @@ impl Eviction {
         Policy::from_code(self.limits.maxmemory_policy.load(Ordering::Relaxed))
     }
 
+    /// Whether access data are LFU counters (an LFU policy is in force).
+    pub(crate) fn lfu(&self) -> bool {
+        self.policy().lfu()
+    }
+
     /// The access field of a key created now: the time under LRU policies, the initial
     /// counter under LFU ones.
     pub(crate) fn new_access(&self, now_ms: i64) -> u32 {
@@ -539,6 +544,24 @@ mod tests {
         // Redis's table: about 18 after 1000 hits at factor 10 (a probability, so a range).
         assert!((10..=30).contains(&counter), "{counter}");
         assert_eq!(lfu_increment(255, 0), 255);
+    }
+
+    #[test]
+    fn under_lfu_an_overwritten_key_keeps_its_counter() {
+        let (ks, limits) = keyspace("allkeys-lfu", 0);
+        let mut l = ks.lock_key(0, b"k");
+        l.set(b"k", Value::Int(1));
+        let now = l.now();
+        assert_eq!(lfu_counter(l.peek(b"k").unwrap().access_secs(), now, 1), LFU_INIT_VAL);
+        l.get(b"k").unwrap().set_access_secs(lfu_field(40, now));
+        l.set(b"k", Value::Int(2));
+        l.set_string(b"k", b"x");
+        assert_eq!(lfu_counter(l.peek(b"k").unwrap().access_secs(), now, 1), 40);
+        // Under LRU a write is a new access time.
+        limits.maxmemory_policy.store(Policy::AllKeysLru as u32, Ordering::Relaxed);
+        l.set(b"k", Value::Int(3));
+        let now = l.now();
+        assert_eq!(l.peek(b"k").unwrap().idle_secs(now), 0);
     }
 
     #[test]

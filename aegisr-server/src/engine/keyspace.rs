@@ -424,12 +424,10 @@ impl Locked<'_> {
     }
 
     pub fn set_in(&mut self, db: usize, key: &[u8], value: Value) {
-        let now = self.now;
         let aggregate = !matches!(value, Value::Int(_) | Value::Str(_));
         let flags = self.expire_before_insert(db, key);
+        let access = self.access_on_write(db, key);
         let notifier = &self.keyspace.notifier;
-        // A new key's access data: the time (LRU) or the initial counter (LFU).
-        let access = self.keyspace.eviction.new_access(now);
         let (shard, slot) = self.shard_and_slot(key);
         shard.watches.touch(db, key);
         let replaced = shard.db_or_create(db).insert(slot, Entry::new(key, value, access));
@@ -447,9 +445,8 @@ impl Locked<'_> {
     /// is packed straight from the request with no intermediate copy. Large values should be
     /// turned into a [`Value`] before locking and stored with `set`.
     pub fn set_string(&mut self, key: &[u8], bytes: &[u8]) {
-        let now = self.now;
         let db = self.db;
-        match Entry::from_string(key, bytes, self.keyspace.eviction.new_access(now)) {
+        match Entry::from_string(key, bytes, self.access_on_write(db, key)) {
             Some(entry) => {
                 let flags = self.expire_before_insert(db, key);
                 let notifier = &self.keyspace.notifier;
@@ -462,6 +459,18 @@ impl Locked<'_> {
             }
             None => self.set_in(db, key, Value::from_bytes(bytes)),
         }
+    }
+
+    /// The access data of a key written now: the time (LRU) or the initial counter (LFU);
+    /// under LFU an overwritten key keeps its counter, as Redis's `dbSetValue` (one more
+    /// lookup, under LFU policies only).
+    fn access_on_write(&mut self, db: usize, key: &[u8]) -> u32 {
+        let (now, eviction) = (self.now, &self.keyspace.eviction);
+        if !eviction.lfu() {
+            return eviction.new_access(now);
+        }
+        let (shard, slot) = self.shard_and_slot(key);
+        shard.db(db).and_then(|t| t.slots[slot].get(key)).map_or_else(|| eviction.new_access(now), Entry::access_secs)
     }
 
     /// Deletes `key` first if it has expired, when that is observable: an expired key being
