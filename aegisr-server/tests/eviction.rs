@@ -276,6 +276,8 @@ fn object_freq_counts_reads_under_lfu_only() {
     run::<()>(&mut c, &["SET", "k", "v"]);
     assert!(fail(&mut c, &["OBJECT", "FREQ", "k"]).starts_with("ERR An LFU maxmemory policy is not selected"));
     run::<()>(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+    // An overwritten key keeps its access field (LRU data here, as in Redis): a new one.
+    run::<i64>(&mut c, &["DEL", "k"]);
     run::<()>(&mut c, &["SET", "k", "v"]);
     assert_eq!(run::<i64>(&mut c, &["OBJECT", "FREQ", "k"]), 5, "a new key starts at LFU_INIT_VAL");
     for _ in 0..100 {
