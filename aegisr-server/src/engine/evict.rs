@@ -140,6 +140,9 @@ fn lfu_field(counter: u8, now_ms: i64) -> u32 {
     (lfu_minutes(now_ms) << 8) | u32::from(counter)
 }
 
+/// The most keys sampled per database per round, whatever `maxmemory-samples` says.
+const MAX_SAMPLES: usize = 1024;
+
 /// The most candidates the pool keeps (Redis's `EVPOOL_SIZE`).
 const POOL_SIZE: usize = 16;
 
@@ -249,7 +252,11 @@ impl Keyspace {
         if policy == Policy::NoEviction {
             return Outcome::Fail;
         }
-        let samples = usize::try_from(limits.maxmemory_samples.load(Ordering::Relaxed)).unwrap_or(usize::MAX).max(1);
+        // Redis accepts up to 2^31 samples (and then spends seconds per eviction); more
+        // than MAX_SAMPLES per round buys no precision worth its cost, so that is the most.
+        let samples = usize::try_from(limits.maxmemory_samples.load(Ordering::Relaxed))
+            .unwrap_or(MAX_SAMPLES)
+            .clamp(1, MAX_SAMPLES);
         let time_limit = self.eviction.time_limit();
         let started = Instant::now();
         let mut pool = self.eviction.pool.lock();
