@@ -202,8 +202,19 @@ fn noeviction_refuses_writes_but_reads_and_deletes_work() {
     let server = TestServer::start();
     let mut c = server.sync_conn();
     write_keys(&mut c, "k", 0..100, None, |_| {});
-    run::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "1"]);
     let oom = "OOM command not allowed when used memory > 'maxmemory'.";
+    // Transactions queued before the limit: EXEC of one that writes is refused and the
+    // transaction discarded; one that only reads runs (Redis's execCommandAbort).
+    let mut writer = server.sync_conn();
+    let mut reader = server.sync_conn();
+    run::<()>(&mut writer, &["MULTI"]);
+    run::<()>(&mut writer, &["SET", "k:0", "x"]);
+    run::<()>(&mut reader, &["MULTI"]);
+    run::<()>(&mut reader, &["STRLEN", "k:0"]);
+    run::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "1"]);
+    assert_eq!(fail(&mut writer, &["EXEC"]), format!("EXECABORT Transaction discarded because of: {oom}"));
+    assert_eq!(fail(&mut writer, &["EXEC"]), "ERR EXEC without MULTI");
+    assert_eq!(run::<Vec<i64>>(&mut reader, &["EXEC"]), [VALUE_LEN as i64]);
     assert_eq!(fail(&mut c, &["SET", "k:0", "x"]), oom);
     assert_eq!(fail(&mut c, &["LPUSH", "list", "x"]), oom);
     assert_eq!(fail(&mut c, &["INCR", "n"]), oom);

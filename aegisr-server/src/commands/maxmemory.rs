@@ -8,10 +8,11 @@ use crate::engine::evict::Outcome;
 
 /// Evicts keys if the node is over maxmemory; `Err(Oom)` if it stays over and `spec` must
 /// not run then. One relaxed load when there is no limit.
-pub(super) fn admit(ctx: &Ctx<'_>, spec: &CommandSpec) -> CommandResult {
+pub(super) fn admit(ctx: &mut Ctx<'_>, spec: &CommandSpec) -> CommandResult {
     // EXEC's commands run on shards the transaction already holds (eviction would lock
-    // them again); EXEC itself was admitted, as in Redis.
-    if ctx.tx.is_some() {
+    // them again); EXEC itself was admitted, as in Redis. A blocked command served after a
+    // wake-up was admitted when it first ran (Redis serves it without processCommand).
+    if ctx.tx.is_some() || ctx.session.rerun {
         return Ok(());
     }
     let limits = ctx.server.config.limits();
@@ -19,10 +20,18 @@ pub(super) fn admit(ctx: &Ctx<'_>, spec: &CommandSpec) -> CommandResult {
         return Ok(());
     }
     let outcome = ctx.server.keyspace.evict_to_limit(&crate::server::info::used_memory);
-    if outcome == Outcome::Fail && refused(ctx.session, spec) {
-        return Err(CommandError::Oom);
+    if outcome != Outcome::Fail || !refused(ctx.session, spec) {
+        return Ok(());
     }
-    Ok(())
+    if spec.name == "exec" && ctx.session.multi.is_some() {
+        // Redis's execCommandAbort: the transaction is discarded, not left open.
+        super::transaction::end_session(ctx.server, ctx.session);
+        return Err(CommandError::Message(format!(
+            "EXECABORT Transaction discarded because of: {}",
+            CommandError::Oom
+        )));
+    }
+    Err(CommandError::Oom)
 }
 
 /// Whether `spec` is refused while over the limit: commands flagged `denyoom`, EXEC of a
