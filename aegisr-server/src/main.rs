@@ -5,8 +5,9 @@ use clap::Parser;
 use aegisr_server::config::{Cli, Tool};
 use aegisr_server::server;
 
+/// mimalloc, counting the bytes it hands out for INFO's used_memory and maxmemory.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: server::allocator::CountingAlloc = server::allocator::CountingAlloc;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

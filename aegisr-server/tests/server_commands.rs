@@ -154,7 +154,21 @@ fn config_get_and_set() {
     let server = TestServer::start();
     let mut con = server.sync_conn();
     let found: Vec<String> = cmd("CONFIG").arg("GET").arg("maxmemory*").arg("hz").query(&mut con).unwrap();
-    assert_eq!(found, ["hz", "10", "maxmemory", "0", "maxmemory-policy", "noeviction", "maxmemory-samples", "5"]);
+    assert_eq!(
+        found,
+        [
+            "hz",
+            "10",
+            "maxmemory",
+            "0",
+            "maxmemory-eviction-tenacity",
+            "10",
+            "maxmemory-policy",
+            "noeviction",
+            "maxmemory-samples",
+            "5"
+        ]
+    );
     let found: Vec<String> = cmd("CONFIG").arg("GET").arg("proto-max-bulk-len").query(&mut con).unwrap();
     assert_eq!(found, ["proto-max-bulk-len", "536870912"]);
     let found: Vec<String> = cmd("CONFIG").arg("GET").arg("no-such-thing").query(&mut con).unwrap();
@@ -193,8 +207,8 @@ fn config_get_and_set() {
     assert!(err.to_string().contains("Unknown option or number of arguments for CONFIG SET - 'nosuch'"), "{err}");
     let err = cmd("CONFIG").arg("SET").arg("port").arg("1234").query::<String>(&mut con).unwrap_err();
     assert!(err.to_string().contains("can't set immutable config"), "{err}");
-    let err = cmd("CONFIG").arg("SET").arg("maxmemory-samples").arg("100").query::<String>(&mut con).unwrap_err();
-    assert!(err.to_string().contains("argument must be between 1 and 64 inclusive"), "{err}");
+    let err = cmd("CONFIG").arg("SET").arg("maxmemory-samples").arg("0").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("argument must be between 1 and 2147483647 inclusive"), "{err}");
     let err = cmd("CONFIG").arg("SET").arg("hz").query::<String>(&mut con).unwrap_err();
     assert!(err.to_string().contains("wrong number of arguments for 'config|set' command"), "{err}");
     let err = cmd("CONFIG").arg("SET").arg("maxmemory-policy").arg("sometimes").query::<String>(&mut con).unwrap_err();

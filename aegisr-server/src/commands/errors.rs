@@ -81,6 +81,9 @@ pub enum CommandError {
     /// RESTORE of a payload with a good checksum whose value does not decode.
     #[error("ERR Bad data format")]
     BadDataFormat,
+    /// A command that may grow memory, refused over maxmemory (commands/maxmemory.rs).
+    #[error("OOM command not allowed when used memory > 'maxmemory'.")]
+    Oom,
 }
 
 impl CommandError {

@@ -809,13 +809,14 @@ struct ObjectInfo {
     encoding: &'static str,
     refcount: i64,
     idle_secs: u64,
+    /// The LFU counter, decayed to now (meaningful under an LFU maxmemory-policy only: the
+    /// access field holds the LRU time otherwise).
+    freq: u8,
 }
 
 /// Redis shares the integer objects 0..10000, reported with this refcount.
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 const SHARED_INTEGERS: i64 = 10_000;
-/// The LFU counter Redis gives a new key.
-const LFU_INIT_VAL: u64 = 5;
 
 fn object_info(ctx: &Ctx<'_>, key: &[u8]) -> Option<ObjectInfo> {
     let mut locked = ctx.lock(key);
@@ -825,11 +826,12 @@ fn object_info(ctx: &Ctx<'_>, key: &[u8]) -> Option<ObjectInfo> {
         ValueRef::Int(n) if (0..SHARED_INTEGERS).contains(&n) => SHARED_REFCOUNT,
         _ => 1,
     };
-    Some(ObjectInfo { encoding: entry.encoding(), refcount, idle_secs: entry.idle_secs(now) })
+    let freq = ctx.server.keyspace.lfu_frequency(entry, now);
+    Some(ObjectInfo { encoding: entry.encoding(), refcount, idle_secs: entry.idle_secs(now), freq })
 }
 
 fn lfu_policy(ctx: &Ctx<'_>) -> bool {
-    ctx.server.config.string("maxmemory-policy").ends_with("-lfu")
+    ctx.server.keyspace.eviction_policy().lfu()
 }
 
 fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
@@ -860,9 +862,7 @@ fn object_idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-/// Access frequencies are not tracked per key yet: this reports the counter a key would
-/// have with no reads since its last access, decayed one step per idle minute
-/// (lfu-decay-time 1), which is what Redis reports for a freshly written key.
+/// The key's logarithmic access counter, decayed by `lfu-decay-time` (engine/evict.rs).
 fn object_freq(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let Some(info) = object_info(ctx, &args[2]) else {
         ctx.out.null();
@@ -871,8 +871,7 @@ fn object_freq(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !lfu_policy(ctx) {
         return Err(CommandError::LfuNotSelected);
     }
-    let freq = LFU_INIT_VAL.saturating_sub(info.idle_secs / 60);
-    ctx.out.integer(i64::try_from(freq).unwrap_or(0));
+    ctx.out.integer(i64::from(info.freq));
     Ok(())
 }
 

@@ -14,6 +14,7 @@ mod hash;
 mod hll;
 mod keys;
 mod list;
+mod maxmemory;
 mod memory;
 mod observe;
 mod persistence;
@@ -196,7 +197,10 @@ pub fn update_typed<T: Typed, R>(entry: &mut Entry, change: impl FnOnce(&mut T) 
 /// Returns the command that ran, for statistics.
 pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec> {
     let started = metrics::clock::now();
-    let resolved = resolve(args);
+    // Over maxmemory, keys are evicted before any command runs, and a command that may
+    // grow memory is refused with OOM if none could be (Redis's processCommand order:
+    // before queueing into MULTI, which an OOM refusal then aborts).
+    let resolved = resolve(args).and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec));
     if ctx.session.multi.is_some() && transaction::queue(ctx, args, &resolved) {
         return resolved.ok();
     }

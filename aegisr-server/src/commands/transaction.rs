@@ -24,6 +24,13 @@ pub struct Queued {
     aborted: bool,
 }
 
+impl Queued {
+    /// Whether a queued command may grow memory: EXEC is then refused over maxmemory.
+    pub(super) fn grows_memory(&self) -> bool {
+        self.commands.iter().filter_map(|args| resolve(args).ok()).any(|spec| spec.flags.contains(Flags::DENYOOM))
+    }
+}
+
 /// The keys a client watches, and the flag writers raise.
 pub struct Watching {
     flag: WatchFlag,

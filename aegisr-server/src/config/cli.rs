@@ -62,6 +62,15 @@ pub struct Cli {
     /// Most bytes pending in one client's unfinished command [default: 1gb].
     #[arg(long, env = "AEGISR_CLIENT_QUERY_BUFFER_LIMIT", value_name = "SIZE")]
     pub client_query_buffer_limit: Option<String>,
+    /// Memory limit, e.g. 100mb or 2gb; past it keys are evicted by --maxmemory-policy; 0
+    /// for none [default: 0].
+    #[arg(long, env = "AEGISR_MAXMEMORY", value_name = "SIZE")]
+    pub maxmemory: Option<String>,
+    /// Which keys to evict past maxmemory: noeviction, allkeys-lru, allkeys-lfu,
+    /// allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl
+    /// [default: noeviction].
+    #[arg(long, env = "AEGISR_MAXMEMORY_POLICY", value_name = "POLICY")]
+    pub maxmemory_policy: Option<String>,
     /// debug, verbose, notice, warning or nothing [default: notice].
     #[arg(long, env = "AEGISR_LOGLEVEL", value_name = "LEVEL")]
     pub loglevel: Option<String>,
@@ -126,6 +135,8 @@ impl Cli {
         put("appendonly", self.appendonly.clone());
         put("appendfsync", self.appendfsync.clone());
         put("save", self.save.clone());
+        put("maxmemory", self.maxmemory.clone());
+        put("maxmemory-policy", self.maxmemory_policy.clone());
         out
     }
 

@@ -151,6 +151,18 @@ pub static OPTIONS: &[OptionSpec] = &[
         "FLUSHALL/FLUSHDB without SYNC or ASYNC free memory in the background.",
     ),
     live(
+        "lfu-decay-time",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "1",
+        "Every this many idle minutes an LFU access counter loses one, as in Redis (0: never decays).",
+    ),
+    live(
+        "lfu-log-factor",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "10",
+        "How slowly the logarithmic LFU access counter grows: 10 saturates it near a million hits.",
+    ),
+    live(
         "list-max-listpack-size",
         OptionKind::Int { min: -5, max: i64::MAX },
         "-2",
@@ -168,13 +180,19 @@ pub static OPTIONS: &[OptionSpec] = &[
         "10000",
         "Most clients connected at once; more are refused with an error.",
     ),
-    inert(
+    live(
         "maxmemory",
         OptionKind::Memory { min: 0, max: i64::MAX as u64 },
         "0",
-        "memory limits and eviction are not built yet",
+        "Memory limit (bytes, or units like 100mb / 2gb; 0: none): past it, keys are evicted by maxmemory-policy, or writes refused with OOM under noeviction.",
     ),
-    inert(
+    live(
+        "maxmemory-eviction-tenacity",
+        OptionKind::Int { min: 0, max: 100 },
+        "10",
+        "How long one command may spend evicting before it runs anyway (10: 500 us; 100: no limit), as in Redis.",
+    ),
+    live(
         "maxmemory-policy",
         OptionKind::Enum(&[
             "volatile-lru",
@@ -187,13 +205,13 @@ pub static OPTIONS: &[OptionSpec] = &[
             "noeviction",
         ]),
         "noeviction",
-        "memory limits and eviction are not built yet",
+        "Which keys to evict past maxmemory: allkeys-* any key, volatile-* only keys with a TTL; by least recent use (lru), least frequent use (lfu), soonest expiry (ttl) or at random; noeviction refuses writes instead.",
     ),
-    inert(
+    live(
         "maxmemory-samples",
-        OptionKind::Int { min: 1, max: 64 },
+        OptionKind::Int { min: 1, max: i32::MAX as i64 },
         "5",
-        "memory limits and eviction are not built yet",
+        "Keys sampled per eviction round: more is closer to true LRU/LFU/TTL order and slower.",
     ),
     startup(
         "metrics-port",

@@ -43,6 +43,15 @@ pub struct Limits {
     pub notify_keyspace_events: AtomicU32,
     /// `appendfsync`: 0 always, 1 everysec, 2 no (see `persist::journal::FsyncPolicy`).
     pub appendfsync: std::sync::atomic::AtomicU8,
+    /// `maxmemory` in bytes (0: no limit): read before every command.
+    pub maxmemory: AtomicU64,
+    /// `maxmemory-policy` as `engine::evict::Policy as u32`: read on every key access (LRU
+    /// and LFU keep different access data).
+    pub maxmemory_policy: AtomicU32,
+    pub maxmemory_samples: AtomicU64,
+    pub maxmemory_eviction_tenacity: AtomicU64,
+    pub lfu_log_factor: AtomicU64,
+    pub lfu_decay_time: AtomicU64,
 }
 
 impl Limits {
@@ -224,6 +233,13 @@ impl ConfigStore {
         let fsync = crate::persist::journal::FsyncPolicy::parse(&self.string("appendfsync"))
             .unwrap_or(crate::persist::journal::FsyncPolicy::EverySec);
         l.appendfsync.store(fsync as u8, Ordering::Relaxed);
+        l.maxmemory.store(self.u64("maxmemory"), Ordering::Relaxed);
+        let policy = crate::engine::evict::Policy::from_name(&self.string("maxmemory-policy"));
+        l.maxmemory_policy.store(policy as u32, Ordering::Relaxed);
+        l.maxmemory_samples.store(self.u64("maxmemory-samples"), Ordering::Relaxed);
+        l.maxmemory_eviction_tenacity.store(self.u64("maxmemory-eviction-tenacity"), Ordering::Relaxed);
+        l.lfu_log_factor.store(self.u64("lfu-log-factor"), Ordering::Relaxed);
+        l.lfu_decay_time.store(self.u64("lfu-decay-time"), Ordering::Relaxed);
     }
 
     pub fn limits(&self) -> &Limits {
@@ -313,7 +329,7 @@ mod tests {
         let found = store.matching(&[b"maxmemory*"]);
         assert_eq!(
             found.iter().map(|f| f.0).collect::<Vec<_>>(),
-            ["maxmemory", "maxmemory-policy", "maxmemory-samples"]
+            ["maxmemory", "maxmemory-eviction-tenacity", "maxmemory-policy", "maxmemory-samples"]
         );
     }
 }

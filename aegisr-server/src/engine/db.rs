@@ -50,6 +50,16 @@ impl SlotTable {
         self.keys.iter()
     }
 
+    /// How many keys the slot holds (eviction sampling).
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The keys with a deadline, and their deadlines (volatile eviction sampling).
+    pub(crate) fn deadlines(&self) -> impl Iterator<Item = (&[u8], i64)> {
+        self.expires.iter().flat_map(|e| e.iter()).map(|(key, at)| (&key[..], *at))
+    }
+
     /// Whether `key` (present in the table) is not past its deadline.
     pub(crate) fn is_live(&self, key: &[u8], now_ms: i64) -> bool {
         self.expiry(key).is_none_or(|at| at > now_ms)

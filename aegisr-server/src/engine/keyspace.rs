@@ -24,6 +24,8 @@ pub struct KeyspaceStats {
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub expired_keys: u64,
+    /// Keys deleted to get under maxmemory (engine/evict.rs).
+    pub evicted_keys: u64,
 }
 
 impl std::ops::AddAssign for KeyspaceStats {
@@ -31,6 +33,7 @@ impl std::ops::AddAssign for KeyspaceStats {
         self.keyspace_hits += other.keyspace_hits;
         self.keyspace_misses += other.keyspace_misses;
         self.expired_keys += other.expired_keys;
+        self.evicted_keys += other.evicted_keys;
     }
 }
 
@@ -110,6 +113,9 @@ pub struct Keyspace {
     /// Whether the data is kept on disk (journal or snapshots): writes are then armed in
     /// `persist::capture` so snapshots can keep them whole.
     persistent: std::sync::atomic::AtomicBool,
+    /// maxmemory eviction: its configuration and candidate pool (engine/evict.rs). Also
+    /// decides what a key access records (LRU time or LFU counter).
+    pub(crate) eviction: super::evict::Eviction,
 }
 
 impl Keyspace {
@@ -142,7 +148,15 @@ impl Keyspace {
             snapshot: parking_lot::RwLock::new(None),
             snapshot_active: std::sync::atomic::AtomicBool::new(false),
             persistent: std::sync::atomic::AtomicBool::new(false),
+            eviction: super::evict::Eviction::new(Default::default()),
         }
+    }
+
+    /// Reads the maxmemory options from `limits` (a keyspace made by [`Keyspace::new`] has
+    /// no memory limit).
+    pub fn with_limits(mut self, limits: std::sync::Arc<crate::config::Limits>) -> Keyspace {
+        self.eviction = super::evict::Eviction::new(limits);
+        self
     }
 
     /// Publishes keyspace events through `notifier` (a keyspace made by [`Keyspace::new`]
@@ -196,7 +210,7 @@ impl Keyspace {
         usize::from(key_slot(key)) >> self.slot_shift
     }
 
-    fn split_slot(&self, key: &[u8]) -> (ShardIndex, usize) {
+    pub(crate) fn split_slot(&self, key: &[u8]) -> (ShardIndex, usize) {
         let slot = usize::from(key_slot(key));
         (slot >> self.slot_shift, slot & ((1 << self.slot_shift) - 1))
     }
@@ -489,6 +503,7 @@ impl Locked<'_> {
     fn live(&mut self, db: usize, key: &[u8], touch: bool, count: bool, write: bool) -> Option<&mut Entry> {
         let now = self.now;
         let notifier = &self.keyspace.notifier;
+        let eviction = &self.keyspace.eviction;
         let (shard, slot) = self.shard_and_slot(key);
         let Shard { dbs, stats, watches, .. } = shard;
         let expired_before = stats.expired_keys;
@@ -512,7 +527,8 @@ impl Locked<'_> {
             watches.touch(db, key);
         }
         if touch {
-            entry.set_access_secs(super::db::secs(now));
+            // The LRU clock, or the LFU counter under an LFU maxmemory-policy.
+            eviction.touch(entry, now);
         }
         Some(entry)
     }
@@ -566,13 +582,13 @@ impl Locked<'_> {
 
     pub fn set_in(&mut self, db: usize, key: &[u8], value: Value) {
         self.dirty = true;
-        let now = self.now;
         let aggregate = !matches!(value, Value::Int(_) | Value::Str(_));
         let flags = self.expire_before_insert(db, key);
+        let access = self.access_on_write(db, key);
         let notifier = &self.keyspace.notifier;
         let (shard, slot) = self.shard_and_slot(key);
         shard.watches.touch(db, key);
-        let replaced = shard.db_or_create(db).insert(slot, Entry::new(key, value, super::db::secs(now)));
+        let replaced = shard.db_or_create(db).insert(slot, Entry::new(key, value, access));
         if replaced.is_none() {
             notifier.notify_with(flags, Class::New, "new", key, db);
         }
@@ -588,9 +604,8 @@ impl Locked<'_> {
     /// turned into a [`Value`] before locking and stored with `set`.
     pub fn set_string(&mut self, key: &[u8], bytes: &[u8]) {
         self.dirty = true;
-        let now = self.now;
         let db = self.db;
-        match Entry::from_string(key, bytes, super::db::secs(now)) {
+        match Entry::from_string(key, bytes, self.access_on_write(db, key)) {
             Some(entry) => {
                 let flags = self.expire_before_insert(db, key);
                 let notifier = &self.keyspace.notifier;
@@ -603,6 +618,18 @@ impl Locked<'_> {
             }
             None => self.set_in(db, key, Value::from_bytes(bytes)),
         }
+    }
+
+    /// The access data of a key written now: the time (LRU) or the initial counter (LFU);
+    /// under LFU an overwritten key keeps its counter, as Redis's `dbSetValue` (one more
+    /// lookup, under LFU policies only).
+    fn access_on_write(&mut self, db: usize, key: &[u8]) -> u32 {
+        let (now, eviction) = (self.now, &self.keyspace.eviction);
+        if !eviction.lfu() {
+            return eviction.new_access(now);
+        }
+        let (shard, slot) = self.shard_and_slot(key);
+        shard.db(db).and_then(|t| t.slots[slot].get(key)).map_or_else(|| eviction.new_access(now), Entry::access_secs)
     }
 
     /// Deletes `key` first if it has expired, when that is observable: an expired key being

@@ -4,6 +4,7 @@
 pub mod blocking;
 mod db;
 mod entry;
+pub mod evict;
 mod expiry;
 pub mod glob;
 mod held;

@@ -83,6 +83,14 @@ pub(crate) fn commit(journal: &Journal, at_ms: i64) {
     });
 }
 
+/// Appends `DEL key` in `db` at once: a deletion the engine makes on its own (eviction),
+/// outside any command's record. Call it with the key's shard held.
+pub(crate) fn log_deletion(journal: &Journal, db: usize, key: &[u8]) {
+    let mut body = Vec::with_capacity(key.len() + 16);
+    record::put_command(&mut body, db, &[Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]);
+    journal.append(crate::engine::now_ms(), None, &body);
+}
+
 /// Starts collecting a transaction's commands (EXEC, shards held).
 pub(crate) fn begin_batch() {
     CAPTURE.with_borrow_mut(|c| {

@@ -48,6 +48,17 @@ fn human_bytes(bytes: u64) -> String {
     if unit == 0 { format!("{bytes}B") } else { format!("{value:.2}{}", UNITS[unit]) }
 }
 
+/// Bytes allocated (the counting allocator), or the resident set size where the process
+/// does not count (a test binary with another allocator).
+pub fn used_memory() -> u64 {
+    super::allocator::used().unwrap_or_else(rss_bytes)
+}
+
+/// `a / b` with two decimals, as Redis prints ratios (0 when `b` is 0).
+fn ratio(a: u64, b: u64) -> String {
+    if b == 0 { "0.00".to_owned() } else { format!("{:.2}", a as f64 / b as f64) }
+}
+
 /// Resident set size of this process, from /proc.
 pub fn rss_bytes() -> u64 {
     let pages = std::fs::read_to_string("/proc/self/statm")
@@ -121,16 +132,27 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
         ],
         "memory" => {
             let rss = rss_bytes();
+            let used = used_memory();
+            let peak = super::allocator::peak(used);
+            let startup = super::allocator::startup();
             let maxmemory = server.config.u64("maxmemory");
-            // Until per-shard accounting lands, used memory is the resident set size.
             vec![
-                ("used_memory".into(), rss.to_string()),
-                ("used_memory_human".into(), human_bytes(rss)),
+                ("used_memory".into(), used.to_string()),
+                ("used_memory_human".into(), human_bytes(used)),
                 ("used_memory_rss".into(), rss.to_string()),
                 ("used_memory_rss_human".into(), human_bytes(rss)),
+                ("used_memory_peak".into(), peak.to_string()),
+                ("used_memory_peak_human".into(), human_bytes(peak)),
+                ("used_memory_peak_perc".into(), format!("{:.2}%", used as f64 * 100.0 / peak.max(1) as f64)),
+                ("used_memory_startup".into(), startup.to_string()),
+                // What was allocated since the node started: the keys and values, plus
+                // client buffers (not counted apart, unlike Redis's overhead figures).
+                ("used_memory_dataset".into(), used.saturating_sub(startup).to_string()),
                 ("maxmemory".into(), maxmemory.to_string()),
                 ("maxmemory_human".into(), human_bytes(maxmemory)),
                 ("maxmemory_policy".into(), server.config.string("maxmemory-policy")),
+                ("mem_fragmentation_ratio".into(), ratio(rss, used)),
+                ("mem_fragmentation_bytes".into(), (rss as i64 - used as i64).to_string()),
                 ("mem_allocator".into(), "mimalloc".to_owned()),
             ]
         }
@@ -145,7 +167,7 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("total_net_output_bytes".into(), ServerStats::get(&stats.total_net_output_bytes).to_string()),
                 ("rejected_connections".into(), ServerStats::get(&stats.rejected_connections).to_string()),
                 ("expired_keys".into(), ks.expired_keys.to_string()),
-                ("evicted_keys".into(), "0".to_owned()),
+                ("evicted_keys".into(), ks.evicted_keys.to_string()),
                 ("keyspace_hits".into(), ks.keyspace_hits.to_string()),
                 ("keyspace_misses".into(), ks.keyspace_misses.to_string()),
                 ("pubsub_channels".into(), pubsub.0.to_string()),

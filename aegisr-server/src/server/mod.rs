@@ -62,8 +62,9 @@ impl Server {
         let databases = usize::try_from(config.u64("databases")).unwrap_or(16);
         let pubsub = Arc::new(crate::pubsub::PubSub::default());
         let notifier = crate::pubsub::notify::Notifier::new(pubsub.clone(), config.shared_limits());
+        allocator::mark_startup();
         Server {
-            keyspace: Keyspace::new(shards, databases).with_notifier(notifier),
+            keyspace: Keyspace::new(shards, databases).with_notifier(notifier).with_limits(config.shared_limits()),
             config,
             clients: ClientRegistry::default(),
             pubsub,
@@ -202,6 +203,14 @@ async fn expiry_ticker(server: Arc<Server>) {
             if pass.examined == 0 || pass.expired * 10 < pass.examined || started.elapsed() > tick / 4 {
                 break;
             }
+            tokio::task::yield_now().await;
+        }
+        // Over maxmemory with no command arriving, or after CONFIG SET lowered it, keys are
+        // evicted here too (as Redis's eviction time proc does), for up to a quarter tick.
+        let started = Instant::now();
+        while server.keyspace.evict_to_limit(&info::used_memory) == crate::engine::evict::Outcome::Running
+            && started.elapsed() < tick / 4
+        {
             tokio::task::yield_now().await;
         }
     }

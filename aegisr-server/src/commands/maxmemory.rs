@@ -1,0 +1,49 @@
+//! The maxmemory gate in front of every command: evict first, and refuse commands that may
+//! grow memory when nothing more can be evicted (Redis's `performEvictions` and the OOM
+//! check of `processCommand`). The eviction itself is engine/evict.rs.
+
+use super::table::{CommandSpec, Flags};
+use super::{CommandError, CommandResult, Ctx, Session};
+use crate::engine::evict::Outcome;
+
+/// Evicts keys if the node is over maxmemory; `Err(Oom)` if it stays over and `spec` must
+/// not run then. One relaxed load when there is no limit.
+pub(super) fn admit(ctx: &mut Ctx<'_>, spec: &CommandSpec) -> CommandResult {
+    // EXEC's commands run on shards the transaction already holds (eviction would lock
+    // them again); EXEC itself was admitted, as in Redis. A blocked command served after a
+    // wake-up was admitted when it first ran (Redis serves it without processCommand).
+    if ctx.tx.is_some() || ctx.session.rerun {
+        return Ok(());
+    }
+    let limits = ctx.server.config.limits();
+    if limits.maxmemory.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+        return Ok(());
+    }
+    let outcome = ctx.server.keyspace.evict_to_limit(&crate::server::info::used_memory);
+    if outcome != Outcome::Fail || !refused(ctx.session, spec) {
+        return Ok(());
+    }
+    if spec.name == "exec" && ctx.session.multi.is_some() {
+        // Redis's execCommandAbort: the transaction is discarded, not left open.
+        super::transaction::end_session(ctx.server, ctx.session);
+        return Err(CommandError::Message(format!(
+            "EXECABORT Transaction discarded because of: {}",
+            CommandError::Oom
+        )));
+    }
+    Err(CommandError::Oom)
+}
+
+/// Whether `spec` is refused while over the limit: commands flagged `denyoom`, EXEC of a
+/// transaction holding one, and inside MULTI anything that would be queued (queueing
+/// itself takes memory), as Redis decides.
+fn refused(session: &Session, spec: &CommandSpec) -> bool {
+    if spec.flags.contains(Flags::DENYOOM) {
+        return true;
+    }
+    match &session.multi {
+        Some(queued) if spec.name == "exec" => queued.grows_memory(),
+        Some(_) => !matches!(spec.name, "discard" | "quit" | "reset"),
+        None => false,
+    }
+}
