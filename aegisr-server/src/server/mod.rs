@@ -148,6 +148,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
             tracing::info!("metrics listening on {a}");
         }
     }
+    let signals = watch_signals(server.shutdown.clone());
     tracing::info!(
         threads,
         shards = server.keyspace.shard_count(),
@@ -169,7 +170,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     }
     tokio::spawn(expiry_ticker(server.clone()));
     tokio::spawn(crate::persist::ticker(server.clone()));
-    tokio::spawn(watch_signals(server.shutdown.clone()));
+    tokio::spawn(signals);
 
     server.shutdown.cancelled().await;
     tracing::info!("Shutting down: no new connections, finishing in-flight replies");
@@ -216,16 +217,22 @@ async fn expiry_ticker(server: Arc<Server>) {
     }
 }
 
-async fn watch_signals(shutdown: CancellationToken) {
+/// Installs the SIGTERM/SIGINT handlers now (before "Ready" is logged, so a signal sent
+/// as soon as the node says it is ready stops it cleanly) and returns the task that waits
+/// for them.
+fn watch_signals(shutdown: CancellationToken) -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        tracing::warn!("cannot install signal handlers; use SHUTDOWN to stop");
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
-        _ = int.recv() => tracing::info!("Received SIGINT scheduling shutdown..."),
-        () = shutdown.cancelled() => return,
+    let handlers = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+    async move {
+        let (Ok(mut term), Ok(mut int)) = handlers else {
+            tracing::warn!("cannot install signal handlers; use SHUTDOWN to stop");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
+            _ = int.recv() => tracing::info!("Received SIGINT scheduling shutdown..."),
+            () = shutdown.cancelled() => return,
+        }
+        shutdown.cancel();
     }
-    shutdown.cancel();
 }
