@@ -607,3 +607,33 @@ fn a_full_disk_refuses_writes_with_misconf_keeps_reads_and_recovers() {
     assert_eq!(redis::cmd("GET").arg("after").query::<String>(&mut con).unwrap(), "1");
     drop(server);
 }
+
+#[test]
+fn evictions_are_journaled_and_stay_evicted_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kept, evicted) = {
+        let mut server = TestServer::start_in(dir.path(), &["--maxmemory-policy", "allkeys-random"]);
+        let mut con = server.sync_conn();
+        let used: u64 = info_field(&mut con, "memory", "used_memory").parse().unwrap();
+        let _: () = redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg(used + (2 << 20)).query(&mut con).unwrap();
+        let value = "v".repeat(1024);
+        for i in 0..6000 {
+            let _: () = redis::cmd("SET").arg(format!("k:{i}")).arg(&value).query(&mut con).unwrap();
+        }
+        let evicted: u64 = info_field(&mut con, "stats", "evicted_keys").parse().unwrap();
+        assert!(evicted > 1000, "only {evicted} evicted");
+        let _: () = redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg(0).query(&mut con).unwrap();
+        let kept: Vec<String> = redis::cmd("KEYS").arg("k:*").query(&mut con).unwrap();
+        let _: () = redis::cmd("SHUTDOWN").query(&mut con).unwrap_or(());
+        assert!(server.wait_exit().success());
+        (kept, evicted)
+    };
+    let server = TestServer::start_in(dir.path(), &[]);
+    let mut con = server.sync_conn();
+    let mut after: Vec<String> = redis::cmd("KEYS").arg("k:*").query(&mut con).unwrap();
+    let mut kept = kept;
+    kept.sort();
+    after.sort();
+    assert_eq!(after.len() as u64 + evicted, 6000);
+    assert_eq!(after, kept, "the replayed dataset differs from the one that was evicted from");
+}

@@ -19,7 +19,8 @@ pub(super) fn admit(ctx: &mut Ctx<'_>, spec: &CommandSpec) -> CommandResult {
     if limits.maxmemory.load(std::sync::atomic::Ordering::Relaxed) == 0 {
         return Ok(());
     }
-    let outcome = ctx.server.keyspace.evict_to_limit(&crate::server::info::used_memory);
+    let server = ctx.server;
+    let outcome = server.keyspace.evict_to_limit(&|| crate::server::info::used_memory_for_eviction(server));
     if outcome != Outcome::Fail || !refused(ctx.session, spec) {
         return Ok(());
     }

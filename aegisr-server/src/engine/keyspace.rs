@@ -535,6 +535,10 @@ impl Locked<'_> {
 
     /// Looks a key up for reading: counts a keyspace hit or miss and updates its access time.
     pub fn read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        // A write command that reads may change what it read in place: log it.
+        if !self.dirty && capture::armed() {
+            self.dirty = true;
+        }
         self.live(self.db, key, true, true, false)
     }
 

@@ -124,6 +124,11 @@ pub struct Journal {
     healthy: AtomicBool,
     last_error: Mutex<Option<String>>,
     stop: AtomicBool,
+    /// Bytes held by the journal's buffers (the append buffer and the flusher's), which
+    /// eviction leaves out of used memory as Redis leaves out its AOF buffers: evicting a
+    /// key appends a record, and must not chase its own tail.
+    buffered_pending: AtomicU64,
+    buffered_flusher: AtomicU64,
     /// Set by `sync_now`: sync at the next pass whatever the policy.
     sync_requested: AtomicBool,
     flusher: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -151,6 +156,8 @@ impl Journal {
             healthy: AtomicBool::new(true),
             last_error: Mutex::new(None),
             stop: AtomicBool::new(false),
+            buffered_pending: AtomicU64::new(0),
+            buffered_flusher: AtomicU64::new(0),
             sync_requested: AtomicBool::new(false),
             flusher: Mutex::new(None),
         });
@@ -167,7 +174,11 @@ impl Journal {
     pub fn append(&self, at_ms: i64, multi: Option<usize>, body: &[u8]) -> u64 {
         let mut pending = self.pending.lock();
         let was_empty = pending.buf.is_empty();
+        let capacity = pending.buf.capacity();
         record::put_frame(&mut pending.buf, at_ms, multi, body);
+        if pending.buf.capacity() != capacity {
+            self.buffered_pending.store(pending.buf.capacity() as u64, Ordering::Relaxed);
+        }
         let end = pending.buf_start + pending.buf.len() as u64;
         drop(pending);
         if was_empty {
@@ -260,6 +271,11 @@ impl Journal {
         }
     }
 
+    /// Bytes the journal's buffers hold (left out of used memory for eviction).
+    pub fn buffered(&self) -> u64 {
+        self.buffered_pending.load(Ordering::Relaxed) + self.buffered_flusher.load(Ordering::Relaxed)
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -312,6 +328,7 @@ impl Flusher<'_> {
                 std::mem::swap(&mut spare, &mut pending.buf);
                 pending.buf_start = end;
                 pending.buf.clear();
+                journal.buffered_pending.store(pending.buf.capacity() as u64, Ordering::Relaxed);
                 rotations.append(&mut pending.rotations);
             }
             // Read after the wait: CONFIG SET may have changed it meanwhile, and a client
@@ -319,6 +336,7 @@ impl Flusher<'_> {
             let policy = journal.policy();
             unwritten.extend_from_slice(&spare);
             spare.clear();
+            journal.buffered_flusher.store((unwritten.capacity() + spare.capacity()) as u64, Ordering::Relaxed);
             if self.write_out(&mut unwritten, &mut unwritten_start, &mut rotations) {
                 dirty = true;
             }

@@ -54,6 +54,13 @@ pub fn used_memory() -> u64 {
     super::allocator::used().unwrap_or_else(rss_bytes)
 }
 
+/// Used memory as eviction counts it: without the journal's buffers (Redis likewise
+/// leaves its AOF buffers out), so evicting keys, which appends records, converges.
+pub fn used_memory_for_eviction(server: &super::Server) -> u64 {
+    let journal = server.keyspace.journal().map_or(0, |j| j.buffered());
+    used_memory().saturating_sub(journal)
+}
+
 /// `a / b` with two decimals, as Redis prints ratios (0 when `b` is 0).
 fn ratio(a: u64, b: u64) -> String {
     if b == 0 { "0.00".to_owned() } else { format!("{:.2}", a as f64 / b as f64) }
@@ -136,6 +143,7 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             let peak = super::allocator::peak(used);
             let startup = super::allocator::startup();
             let maxmemory = server.config.u64("maxmemory");
+            let journal_buffers = server.keyspace.journal().map_or(0, |j| j.buffered());
             vec![
                 ("used_memory".into(), used.to_string()),
                 ("used_memory_human".into(), human_bytes(used)),
@@ -153,6 +161,8 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("maxmemory_policy".into(), server.config.string("maxmemory-policy")),
                 ("mem_fragmentation_ratio".into(), ratio(rss, used)),
                 ("mem_fragmentation_bytes".into(), (rss as i64 - used as i64).to_string()),
+                ("mem_not_counted_for_evict".into(), journal_buffers.to_string()),
+                ("mem_aof_buffer".into(), journal_buffers.to_string()),
                 ("mem_allocator".into(), "mimalloc".to_owned()),
             ]
         }

@@ -209,7 +209,8 @@ async fn expiry_ticker(server: Arc<Server>) {
         // Over maxmemory with no command arriving, or after CONFIG SET lowered it, keys are
         // evicted here too (as Redis's eviction time proc does), for up to a quarter tick.
         let started = Instant::now();
-        while server.keyspace.evict_to_limit(&info::used_memory) == crate::engine::evict::Outcome::Running
+        while server.keyspace.evict_to_limit(&|| info::used_memory_for_eviction(&server))
+            == crate::engine::evict::Outcome::Running
             && started.elapsed() < tick / 4
         {
             tokio::task::yield_now().await;
