@@ -654,3 +654,80 @@ fn xinfo_stream_full_in_resp3() {
         "$6\r\ngroups\r\n*1\r\n%7\r\n$4\r\nname\r\n$1\r\ng\r\n$17\r\nlast-delivered-id\r\n$3\r\n1-1\r\n$12\r\nentries-read\r\n:1\r\n$3\r\nlag\r\n:0\r\n"
     );
 }
+
+/// Blocks `raw` in XREADGROUP on group `g` of stream `s`, for ever.
+fn block_in_group(server: &TestServer, raw: &mut RawConn) {
+    raw.command(&[b"XREADGROUP", b"GROUP", b"g", b"c", b"BLOCK", b"0", b"STREAMS", b"s", b">"]);
+    wait_blocked(server, 1);
+}
+
+#[test]
+fn blocked_xreadgroup_is_told_when_anything_removes_its_stream() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    let mut blocked = server.raw();
+    let gone = "-UNBLOCKED the stream key no longer exists\r\n";
+    let group = ["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"];
+    // Each way Redis 7.0.15 ends the wait with the same error: the key overwritten by
+    // another type (also in place, KEEPTTL), expired, deleted by a past deadline, flushed,
+    // or deleted and created again as another type inside a transaction.
+    let removals: [&[&[&str]]; 8] = [
+        &[&["SET", "s", "x"]],
+        &[&["SET", "s", "x", "KEEPTTL"]],
+        &[&["PEXPIRE", "s", "1"]],
+        &[&["EXPIRE", "s", "-1"]],
+        &[&["FLUSHDB"]],
+        &[&["FLUSHALL"]],
+        &[&["RENAME", "s", "t"]],
+        &[&["MULTI"], &["DEL", "s"], &["LPUSH", "s", "a"], &["EXEC"]],
+    ];
+    for removal in removals {
+        run::<()>(&mut c, &["DEL", "s", "t"]);
+        run::<String>(&mut c, &group);
+        block_in_group(&server, &mut blocked);
+        for args in removal {
+            run::<Value>(&mut c, args);
+        }
+        assert_eq!(blocked.read_line(), gone, "{removal:?}");
+        wait_blocked(&server, 0);
+    }
+    // A stream deleted and created again with its group: the consumer waits on, and is
+    // served by the next XADD.
+    run::<()>(&mut c, &["DEL", "s"]);
+    run::<String>(&mut c, &group);
+    block_in_group(&server, &mut blocked);
+    let mut pipe = redis::pipe();
+    pipe.atomic().cmd("DEL").arg("s").cmd("XGROUP").arg(&group[1..]);
+    let _: Value = pipe.query(&mut c).unwrap();
+    run::<String>(&mut c, &["XADD", "s", "7-0", "f", "v"]);
+    assert_eq!(lines(&mut blocked, 8), "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n7-0\r\n");
+    assert_eq!(lines(&mut blocked, 5), "*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+    // Created again without the group: the group is what is missing.
+    block_in_group(&server, &mut blocked);
+    let mut pipe = redis::pipe();
+    pipe.atomic().cmd("DEL").arg("s").cmd("XADD").arg("s").arg("8-0").arg("f").arg("v");
+    let _: Value = pipe.query(&mut c).unwrap();
+    assert_eq!(blocked.read_line(), "-NOGROUP the consumer group this client was blocked on no longer exists\r\n");
+}
+
+#[test]
+fn blocked_xread_waits_on_when_its_stream_is_removed() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    let mut blocked = server.raw();
+    run::<String>(&mut c, &["XADD", "s", "5-0", "a", "1"]);
+    blocked.command(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]);
+    wait_blocked(&server, 1);
+    // As in Redis 7.0.15 a plain XREAD is not told: it waits for entries after the ID `$`
+    // stood for, whatever happens to the key meanwhile.
+    run::<()>(&mut c, &["SET", "s", "x"]);
+    run::<i64>(&mut c, &["PEXPIRE", "s", "1"]);
+    assert!(wait_until(Duration::from_secs(10), || run::<i64>(&mut c, &["EXISTS", "s"]) == 0));
+    run::<String>(&mut c, &["XADD", "s", "1-0", "old", "1"]);
+    run::<i64>(&mut c, &["DEL", "s"]);
+    run::<String>(&mut c, &["XADD", "s", "2-0", "old", "2"]);
+    wait_blocked(&server, 1);
+    run::<String>(&mut c, &["XADD", "s", "6-0", "new", "1"]);
+    assert_eq!(lines(&mut blocked, 8), "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n6-0\r\n");
+    assert_eq!(lines(&mut blocked, 5), "*2\r\n$3\r\nnew\r\n$1\r\n1\r\n");
+}

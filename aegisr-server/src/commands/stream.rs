@@ -1212,20 +1212,25 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         return Err(no_key_or_group(key, group));
     };
     let out = &mut *ctx.out;
-    update_typed::<Stream, _>(entry, |s| {
+    let consumer_created = update_typed::<Stream, _>(entry, |s| {
         if let (Some(id), Some(g)) = (new_last_id, s.group_mut(group)) {
             g.last_id = id;
         }
         let claimed = s.claim(group, consumer, &ids, options, now).unwrap_or_default();
-        out.array(claimed.len());
-        for id in claimed {
+        out.array(claimed.claimed.len());
+        for &id in &claimed.claimed {
             match s.get(id) {
                 Some(entry) if !options.justid => write_entry(out, &entry),
                 Some(_) => write_id(out, id),
                 None => out.null(),
             }
         }
+        claimed.consumer_created
     })?;
+    drop(locked);
+    if consumer_created {
+        ctx.notify(Class::Stream, "xgroup-createconsumer", key);
+    }
     Ok(())
 }
 
@@ -1263,10 +1268,10 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         return Err(no_key_or_group(key, group));
     }
     let out = &mut *ctx.out;
-    update_typed::<Stream, _>(entry, |s| {
+    let consumer_created = update_typed::<Stream, _>(entry, |s| {
         let Some(result) = s.auto_claim(group, consumer, AutoClaim { min_idle, start, count, justid }, now) else {
             out.null_array();
-            return;
+            return false;
         };
         out.array(3);
         write_id(out, result.next);
@@ -1282,7 +1287,12 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         for &id in &result.deleted {
             write_id(out, id);
         }
+        result.consumer_created
     })?;
+    drop(locked);
+    if consumer_created {
+        ctx.notify(Class::Stream, "xgroup-createconsumer", key);
+    }
     Ok(())
 }
 
