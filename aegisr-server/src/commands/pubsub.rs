@@ -189,12 +189,46 @@ fn numsub_in(ctx: &mut Ctx<'_>, args: &[Bytes], shard: bool) -> CommandResult {
     Ok(())
 }
 
+/// CHANNELS and SHARDCHANNELS take one pattern at most; Redis words more as a bad subcommand.
+fn at_most_one_pattern(args: &[Bytes]) -> CommandResult {
+    if args.len() > 3 {
+        return Err(CommandError::err(format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+            String::from_utf8_lossy(&args[1])
+        )));
+    }
+    Ok(())
+}
+
 fn pubsub_channels(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    at_most_one_pattern(args)?;
     channels_in(ctx, args, false)
 }
 
 fn pubsub_shardchannels(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    at_most_one_pattern(args)?;
     channels_in(ctx, args, true)
+}
+
+fn pubsub_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    super::redis_help(
+        ctx.out,
+        "PUBSUB",
+        &[
+            "CHANNELS [<pattern>]",
+            "    Return the currently active channels matching a <pattern> (default: '*').",
+            "NUMPAT",
+            "    Return number of subscriptions to patterns.",
+            "NUMSUB [<channel> ...]",
+            "    Return the number of subscribers for the specified channels, excluding",
+            "    pattern subscriptions(default: no channels).",
+            "SHARDCHANNELS [<pattern>]",
+            "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+            "SHARDNUMSUB [<shardchannel> ...]",
+            "    Return the number of subscribers for the specified shard level channel(s)",
+        ],
+    );
+    Ok(())
 }
 
 fn pubsub_numsub(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
@@ -348,7 +382,7 @@ pub const COMMANDS: &[CommandSpec] = &[
                 name: "pubsub|help",
                 arity: 2,
                 summary: "Returns helpful text about the different subcommands.",
-                handler: Some(super::help),
+                handler: Some(pubsub_help),
                 ..PUBSUB_SUB
             },
         ],

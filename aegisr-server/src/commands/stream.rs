@@ -173,7 +173,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 group: Group::Stream,
                 since: "5.0.0",
                 summary: "Show helpful text about the different subcommands",
-                handler: Some(super::help),
+                handler: Some(xgroup_help),
                 ..CommandSpec::BASE
             },
             sub(
@@ -249,7 +249,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 group: Group::Stream,
                 since: "5.0.0",
                 summary: "Show helpful text about the different subcommands",
-                handler: Some(super::help),
+                handler: Some(xinfo_help),
                 ..CommandSpec::BASE
             },
             sub(
@@ -887,6 +887,30 @@ fn serve_history(
 // XGROUP
 // ---------------------------------------------------------------------------------------
 
+fn xgroup_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    super::redis_help(
+        ctx.out,
+        "XGROUP",
+        &[
+            "CREATE <key> <groupname> <id|$> [option]",
+            "    Create a new consumer group. Options are:",
+            "    * MKSTREAM",
+            "      Create the empty stream if it does not exist.",
+            "    * ENTRIESREAD entries_read",
+            "      Set the group's entries_read counter (internal use).",
+            "CREATECONSUMER <key> <groupname> <consumer>",
+            "    Create a new consumer in the specified group.",
+            "DELCONSUMER <key> <groupname> <consumer>",
+            "    Remove the specified consumer.",
+            "DESTROY <key> <groupname>",
+            "    Remove the specified group.",
+            "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+            "    Set the current group ID and entries_read counter.",
+        ],
+    );
+    Ok(())
+}
+
 fn subcommand_syntax(args: &[Bytes]) -> CommandError {
     CommandError::err(format!(
         "unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
@@ -1299,6 +1323,22 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // ---------------------------------------------------------------------------------------
 // XINFO, XSETID
 // ---------------------------------------------------------------------------------------
+
+fn xinfo_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    super::redis_help(
+        ctx.out,
+        "XINFO",
+        &[
+            "CONSUMERS <key> <groupname>",
+            "    Show consumers of <groupname>.",
+            "GROUPS <key>",
+            "    Show the stream consumer groups.",
+            "STREAM <key> [FULL [COUNT <count>]",
+            "    Show information about the stream.",
+        ],
+    );
+    Ok(())
+}
 
 fn xinfo_syntax(args: &[Bytes]) -> CommandError {
     CommandError::err(format!(

@@ -19,7 +19,7 @@ use parking_lot::RwLock;
 
 pub use mailbox::{Delivered, Delivery, Kind, OutputLimit, Published, Subscriber};
 
-use crate::engine::glob::glob_match;
+use crate::engine::glob::string_match;
 
 type Listeners = HashMap<Bytes, Vec<Arc<Subscriber>>, foldhash::fast::RandomState>;
 
@@ -64,7 +64,7 @@ impl Names {
     fn matching(&self, pattern: Option<&[u8]>) -> Vec<Bytes> {
         let mut out = Vec::new();
         for bucket in &self.buckets {
-            out.extend(bucket.read().keys().filter(|n| pattern.is_none_or(|p| glob_match(p, n, false))).cloned());
+            out.extend(bucket.read().keys().filter(|n| pattern.is_none_or(|p| string_match(p, n, false))).cloned());
         }
         out
     }
@@ -96,7 +96,7 @@ impl PubSub {
         }
         if !shard && self.pattern_subscriptions.load(Ordering::Acquire) > 0 {
             for (pattern, list) in self.patterns.read().iter() {
-                if !glob_match(pattern, channel, false) {
+                if !string_match(pattern, channel, false) {
                     continue;
                 }
                 let message =
