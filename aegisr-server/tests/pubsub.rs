@@ -130,6 +130,55 @@ fn resp3_clients_get_pushes_between_their_replies() {
 }
 
 #[test]
+fn resp3_pushes_a_client_causes_itself_come_before_its_reply() {
+    let server = TestServer::start();
+    let mut raw = server.raw_resp3();
+    raw.expect(&["SUBSCRIBE", "me"], ">3\r\n$9\r\nsubscribe\r\n$2\r\nme\r\n:1\r\n");
+    // As Redis 7.0: the message is written while PUBLISH runs, before PUBLISH's reply.
+    raw.expect(&["PUBLISH", "me", "hi"], ">3\r\n$7\r\nmessage\r\n$2\r\nme\r\n$2\r\nhi\r\n:1\r\n");
+    raw.expect(&["CONFIG", "SET", "notify-keyspace-events", "E$"], "+OK\r\n");
+    raw.expect(&["SUBSCRIBE", "__keyevent@0__:set"], ">3\r\n$9\r\nsubscribe\r\n$18\r\n__keyevent@0__:set\r\n:2\r\n");
+    raw.expect(&["SET", "k", "v"], ">3\r\n$7\r\nmessage\r\n$18\r\n__keyevent@0__:set\r\n$1\r\nk\r\n+OK\r\n");
+    // In a transaction the pushes come before EXEC's reply (Redis 7.0 wrote them inside
+    // its array, which Redis 7.2 fixed).
+    raw.expect(&["MULTI"], "+OK\r\n");
+    raw.expect(&["PUBLISH", "me", "tx"], "+QUEUED\r\n");
+    raw.expect(&["EXEC"], ">3\r\n$7\r\nmessage\r\n$2\r\nme\r\n$2\r\ntx\r\n*1\r\n:1\r\n");
+}
+
+#[test]
+fn a_blocked_resp3_subscriber_still_receives_its_messages() {
+    let server = TestServer::start();
+    let mut raw = server.raw_resp3();
+    raw.expect(&["SUBSCRIBE", "news"], ">3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n");
+    let mut publisher = server.sync_conn();
+    for blocking in [&[b"BLPOP" as &[u8], b"list", b"0"][..], &[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]] {
+        raw.command(blocking);
+        assert!(wait_until(Duration::from_secs(10), || {
+            run::<String>(&mut publisher, &["INFO", "clients"]).contains("blocked_clients:1\r\n")
+        }));
+        // Pushed while the client waits, as Redis does, not held back until it is served.
+        for text in ["one", "two"] {
+            assert_eq!(publish(&mut publisher, "news", text), 1);
+            let push = format!(">3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$3\r\n{text}\r\n");
+            assert_eq!(String::from_utf8(raw.read_exact_len(push.len())).unwrap(), push);
+        }
+        if blocking[0] == b"BLPOP" {
+            run::<i64>(&mut publisher, &["RPUSH", "list", "v"]);
+            assert_eq!(raw.read_line(), "*2\r\n");
+        } else {
+            run::<String>(&mut publisher, &["XADD", "s", "1-0", "f", "v"]);
+            assert_eq!(raw.read_line(), "%1\r\n");
+        }
+        let mut rest = String::new();
+        raw.command(&[b"PING"]);
+        while !rest.ends_with("+PONG\r\n") {
+            rest.push_str(&raw.read_line());
+        }
+    }
+}
+
+#[test]
 fn glob_patterns_match_as_in_redis() {
     let server = TestServer::start();
     let mut sub_con = server.sync_conn();
@@ -307,6 +356,39 @@ fn a_subscriber_that_never_reads_is_cut_off_and_nobody_else_is_harmed() {
     assert!(wait_until(Duration::from_secs(10), || sleeper.is_closed()));
     let bad = fail(&mut admin, &["CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb"]);
     assert!(bad.contains("Wrong number of arguments in buffer limit configuration"), "{bad}");
+}
+
+#[test]
+fn a_subscriber_over_the_soft_limit_for_too_long_is_cut_off() {
+    let server = TestServer::start();
+    let mut admin = server.sync_conn();
+    // No hard limit: only staying over 256kb for more than a second cuts a client off.
+    run::<String>(&mut admin, &["CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 256kb 1"]);
+    let mut sleeper = server.raw();
+    sleeper.command(&[b"SUBSCRIBE", b"steady"]);
+    let mut healthy_con = server.sync_conn();
+    let mut healthy = healthy_con.as_pubsub();
+    healthy.subscribe("steady").unwrap();
+    healthy.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut publisher = server.sync_conn();
+    wait_subscribers(&mut publisher, "steady", 2);
+    let payload = "y".repeat(64 * 1024);
+    let started = std::time::Instant::now();
+    loop {
+        let receivers = run::<i64>(&mut publisher, &["PUBLISH", "steady", &payload]);
+        let got: String = healthy.get_message().unwrap().get_payload().unwrap();
+        assert_eq!(got.len(), payload.len(), "the healthy subscriber got a wrong message");
+        if receivers < 2 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the sleeper was never cut off");
+        // A steady trickle (about 13 MB/s), so the queue grows slowly past the soft limit.
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let info: String = run(&mut admin, &["INFO", "stats"]);
+    assert!(info.contains("client_output_buffer_limit_disconnections:1\r\n"), "{info}");
+    assert!(wait_until(Duration::from_secs(10), || sleeper.is_closed()));
+    assert_eq!(publish(&mut publisher, "steady", "after"), 1);
 }
 
 #[tokio::test]
