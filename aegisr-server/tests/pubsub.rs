@@ -426,6 +426,85 @@ async fn grpc_subscribe_streams_messages_and_cancelling_unsubscribes() {
         assert!(std::time::Instant::now() < deadline, "cancelling the stream did not unsubscribe");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    let numpat: i64 = redis::cmd("PUBSUB").arg("NUMPAT").query_async(&mut publisher).await.unwrap();
+    assert_eq!(numpat, 0, "the pattern went with the stream");
     let empty = aegisr_proto::v1::SubscribeRequest::default();
     assert!(grpc.subscribe(empty).await.is_err(), "an empty subscription is refused");
+}
+
+#[tokio::test]
+async fn grpc_subscribe_counts_each_name_once_and_takes_shard_channels() {
+    let server = TestServer::start();
+    let mut grpc = aegisr_proto::Client::connect(server.grpc_url()).await.unwrap();
+    let request = aegisr_proto::v1::SubscribeRequest {
+        channels: vec!["twice".into(), "twice".into()],
+        patterns: vec!["tw*".into(), "tw*".into()],
+        shard_channels: vec!["shard".into()],
+    };
+    let mut stream = grpc.subscribe(request).await.unwrap();
+    let mut c = server.conn().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, n): (String, i64) =
+            redis::cmd("PUBSUB").arg("SHARDNUMSUB").arg("shard").query_async(&mut c).await.unwrap();
+        if n == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the gRPC subscriber never registered");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (_, n): (String, i64) = redis::cmd("PUBSUB").arg("NUMSUB").arg("twice").query_async(&mut c).await.unwrap();
+    assert_eq!(n, 1);
+    let numpat: i64 = redis::cmd("PUBSUB").arg("NUMPAT").query_async(&mut c).await.unwrap();
+    assert_eq!(numpat, 1);
+    // Once as a channel, once through the pattern: two receivers, not four.
+    let n: i64 = redis::cmd("PUBLISH").arg("twice").arg("m").query_async(&mut c).await.unwrap();
+    assert_eq!(n, 2);
+    let n: i64 = redis::cmd("SPUBLISH").arg("shard").arg("s").query_async(&mut c).await.unwrap();
+    assert_eq!(n, 1);
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let m = stream.next().await.unwrap().unwrap();
+        got.push((String::from_utf8(m.channel.to_vec()).unwrap(), String::from_utf8(m.pattern.to_vec()).unwrap()));
+    }
+    got.sort();
+    let want = [("shard", ""), ("twice", ""), ("twice", "tw*")].map(|(c, p)| (c.to_owned(), p.to_owned()));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn many_channels_in_one_subscribe_and_one_unsubscribe() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    const N: usize = 50_000;
+    let names: Vec<String> = (0..N).map(|i| format!("ch:{i}")).collect();
+    let mut args: Vec<&[u8]> = vec![b"SUBSCRIBE"];
+    args.extend(names.iter().map(|n| n.as_bytes()));
+    // Repeats are confirmed but counted once.
+    args.push(b"ch:0");
+    raw.command(&args);
+    let expected: usize = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("*3\r\n$9\r\nsubscribe\r\n${}\r\n{n}\r\n:{}\r\n", n.len(), i + 1).len())
+        .sum::<usize>()
+        + "*3\r\n$9\r\nsubscribe\r\n$4\r\nch:0\r\n:50000\r\n".len();
+    let got = raw.read_exact_len(expected);
+    assert!(String::from_utf8(got).unwrap().ends_with("$4\r\nch:0\r\n:50000\r\n"));
+    let mut c = server.sync_conn();
+    let channels: Vec<String> = run(&mut c, &["PUBSUB", "CHANNELS", "ch:4999?"]);
+    assert_eq!(channels.len(), 10);
+    // UNSUBSCRIBE without names drops them all, one confirmation each, the last with 0.
+    raw.command(&[b"UNSUBSCRIBE"]);
+    let mut left = N;
+    while left > 0 {
+        assert_eq!(raw.read_line(), "*3\r\n");
+        raw.read_line();
+        raw.read_line();
+        raw.read_line();
+        raw.read_line();
+        left -= 1;
+        assert_eq!(raw.read_line(), format!(":{left}\r\n"));
+    }
+    assert!(run::<Vec<String>>(&mut c, &["PUBSUB", "CHANNELS"]).is_empty());
 }

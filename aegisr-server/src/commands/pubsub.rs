@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{CommandError, CommandResult, Ctx, Session};
-use crate::pubsub::{Subscriber, Subscriptions};
+use crate::pubsub::{NameSet, Subscriber, Subscriptions};
 use crate::reply::{Protocol, ReplySink};
 use crate::server::{Door, Server};
 
@@ -22,7 +22,7 @@ enum Space {
 }
 
 impl Space {
-    fn list(self, subs: &mut Subscriptions) -> &mut Vec<Bytes> {
+    fn list(self, subs: &mut Subscriptions) -> &mut NameSet {
         match self {
             Space::Channels => &mut subs.channels,
             Space::Patterns => &mut subs.patterns,
@@ -82,13 +82,12 @@ fn subscribe_in(ctx: &mut Ctx<'_>, args: &[Bytes], space: Space) -> CommandResul
         Space::Shard => "ssubscribe",
     };
     for name in &args[1..] {
-        if !space.list(subs).contains(name) {
+        if space.list(subs).insert(name.clone()) {
             match space {
                 Space::Channels => ctx.server.pubsub.subscribe(name, &subs.subscriber, false),
                 Space::Shard => ctx.server.pubsub.subscribe(name, &subs.subscriber, true),
                 Space::Patterns => ctx.server.pubsub.psubscribe(name, &subs.subscriber),
             }
-            space.list(subs).push(name.clone());
         }
         confirm(ctx.out, kind, Some(name), space.count(subs));
     }
@@ -111,14 +110,13 @@ fn unsubscribe_in(ctx: &mut Ctx<'_>, args: &[Bytes], space: Space) -> CommandRes
         }
         return Ok(());
     };
-    let names: Vec<Bytes> = if args.len() == 1 { space.list(subs).clone() } else { args[1..].to_vec() };
+    let names: Vec<Bytes> =
+        if args.len() == 1 { space.list(subs).iter().cloned().collect() } else { args[1..].to_vec() };
     if names.is_empty() {
         confirm(ctx.out, kind, None, space.count(subs));
     }
     for name in &names {
-        let list = space.list(subs);
-        if let Some(at) = list.iter().position(|n| n == name) {
-            list.remove(at);
+        if space.list(subs).remove(name) {
             match space {
                 Space::Channels => ctx.server.pubsub.unsubscribe(name, &subs.subscriber, false),
                 Space::Shard => ctx.server.pubsub.unsubscribe(name, &subs.subscriber, true),
