@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{RawConn, TestServer, fail, run, wait_until};
+use common::{TestServer, fail, run, wait_until};
 use tokio_stream::StreamExt;
 
 fn publish(con: &mut redis::Connection, channel: &str, message: &str) -> i64 {
@@ -289,28 +289,83 @@ fn each_publisher_s_messages_arrive_in_order_under_concurrency() {
     }
 }
 
-#[test]
-fn a_thousand_subscribers_all_receive_one_publish() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_subscribers_all_receive_one_publish() {
     let server = TestServer::start();
-    let mut subscribers: Vec<RawConn> = (0..1000)
-        .map(|_| {
-            let mut raw = server.raw();
-            raw.command(&[b"SUBSCRIBE", b"crowd"]);
-            raw
-        })
-        .collect();
-    let confirm = "*3\r\n$9\r\nsubscribe\r\n$5\r\ncrowd\r\n:1\r\n";
-    for raw in &mut subscribers {
-        assert_eq!(String::from_utf8(raw.read_exact_len(confirm.len())).unwrap(), confirm);
+    let client = server.client();
+    let mut subscribers = Vec::with_capacity(1000);
+    for _ in 0..1000 {
+        let mut pubsub = client.get_async_pubsub().await.unwrap();
+        pubsub.subscribe("crowd").await.unwrap();
+        subscribers.push(pubsub);
     }
-    let mut publisher = server.sync_conn();
-    assert_eq!(publish(&mut publisher, "crowd", "hello all"), 1000);
-    let message = "*3\r\n$7\r\nmessage\r\n$5\r\ncrowd\r\n$9\r\nhello all\r\n";
-    for raw in &mut subscribers {
-        assert_eq!(String::from_utf8(raw.read_exact_len(message.len())).unwrap(), message);
+    let mut publisher = server.conn().await;
+    let n: i64 = redis::cmd("PUBLISH").arg("crowd").arg("hello all").query_async(&mut publisher).await.unwrap();
+    assert_eq!(n, 1000);
+    let n: i64 = redis::cmd("PUBLISH").arg("crowd").arg("and again").query_async(&mut publisher).await.unwrap();
+    assert_eq!(n, 1000);
+    for pubsub in &mut subscribers {
+        let mut messages = pubsub.on_message();
+        for want in ["hello all", "and again"] {
+            let message = tokio::time::timeout(Duration::from_secs(10), messages.next()).await.unwrap().unwrap();
+            assert_eq!((message.get_channel_name(), message.get_payload::<String>().unwrap()), ("crowd", want.into()));
+        }
     }
     drop(subscribers);
-    wait_subscribers(&mut publisher, "crowd", 0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, n): (String, i64) =
+            redis::cmd("PUBSUB").arg("NUMSUB").arg("crowd").query_async(&mut publisher).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the subscribers never left");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn resp3_pushes_and_replies_share_a_connection_through_the_redis_crate() {
+    let server = TestServer::start();
+    let (tx, mut pushes) = tokio::sync::mpsc::unbounded_channel();
+    let config = redis::AsyncConnectionConfig::new().set_push_sender(tx);
+    let mut con = server.client_resp3().get_multiplexed_async_connection_with_config(&config).await.unwrap();
+    con.subscribe("news").await.unwrap();
+    con.psubscribe("alerts.*").await.unwrap();
+    let mut publisher = server.conn().await;
+    // Messages from another client and the subscriber's own commands, interleaved: every
+    // reply reaches its command, every message arrives, in publish order.
+    for i in 1..=200i64 {
+        let channel = if i % 4 == 0 { "alerts.disk" } else { "news" };
+        let n: i64 = redis::cmd("PUBLISH").arg(channel).arg(i).query_async(&mut publisher).await.unwrap();
+        assert_eq!(n, 1);
+        let counter: i64 = redis::cmd("INCR").arg("counter").query_async(&mut con).await.unwrap();
+        assert_eq!(counter, i);
+        if i % 50 == 0 {
+            // The subscriber publishes to itself too.
+            let n: i64 =
+                redis::cmd("PUBLISH").arg("news").arg(format!("self {i}")).query_async(&mut con).await.unwrap();
+            assert_eq!(n, 1);
+        }
+    }
+    let mut want: Vec<String> = Vec::new();
+    for i in 1..=200 {
+        want.push(if i % 4 == 0 { format!("alerts.*|alerts.disk|{i}") } else { format!("news|{i}") });
+        if i % 50 == 0 {
+            want.push(format!("news|self {i}"));
+        }
+    }
+    let mut got = Vec::new();
+    while got.len() < want.len() {
+        let push = tokio::time::timeout(Duration::from_secs(10), pushes.recv()).await.unwrap().unwrap();
+        let text: Vec<String> = push.data.iter().map(|v| redis::from_redis_value(v.clone()).unwrap()).collect();
+        match push.kind {
+            redis::PushKind::Message | redis::PushKind::PMessage => got.push(text.join("|")),
+            redis::PushKind::Subscribe | redis::PushKind::PSubscribe => {}
+            other => panic!("unexpected push {other:?}"),
+        }
+    }
+    assert_eq!(got, want);
 }
 
 #[test]
