@@ -557,6 +557,7 @@ fn stream_events() {
         &["XGROUP", "CREATECONSUMER", "s", "g", "c1"],
         &["XREADGROUP", "GROUP", "g", "c2", "COUNT", "1", "STREAMS", "s", ">"],
         &["XGROUP", "DELCONSUMER", "s", "g", "c1"],
+        &["XGROUP", "DELCONSUMER", "s", "g", "nobody"],
         &["XSETID", "s", "99999999999999-0"],
         &["XGROUP", "DESTROY", "s", "g"],
     ]);

@@ -1063,7 +1063,10 @@ fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let pending = update_typed::<Stream, _>(entry, |s| s.group_mut(group).and_then(|g| g.delete_consumer(consumer)))?;
     drop(locked);
-    ctx.notify(Class::Stream, "xgroup-delconsumer", key);
+    // Only a consumer that existed is reported, as in Redis.
+    if pending.is_some() {
+        ctx.notify(Class::Stream, "xgroup-delconsumer", key);
+    }
     ctx.out.count(pending.unwrap_or(0));
     Ok(())
 }
