@@ -734,3 +734,117 @@ fn blocked_xread_waits_on_when_its_stream_is_removed() {
     assert_eq!(lines(&mut blocked, 8), "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n6-0\r\n");
     assert_eq!(lines(&mut blocked, 5), "*2\r\n$3\r\nnew\r\n$1\r\n1\r\n");
 }
+
+#[test]
+fn invalid_ids_are_refused_by_every_command_and_change_nothing() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    run::<String>(&mut c, &["XADD", "s", "1-0", "f", "v"]);
+    run::<String>(&mut c, &["XGROUP", "CREATE", "s", "g", "0"]);
+    run::<Value>(&mut c, &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"]);
+    let state = |c: &mut redis::Connection| -> Vec<Value> {
+        ["XRANGE s - +", "XPENDING s g", "XINFO GROUPS s", "XLEN s"]
+            .iter()
+            .map(|q| run::<Value>(c, &q.split(' ').collect::<Vec<_>>()))
+            .collect()
+    };
+    let before = state(&mut c);
+    let invalid = "ERR Invalid stream ID specified as stream command argument";
+    let templates = [
+        "XADD s {} f v",
+        "XADD s MINID {} * f v",
+        "XRANGE s {} +",
+        "XRANGE s - {}",
+        "XREVRANGE s {} -",
+        "XDEL s {}",
+        "XTRIM s MINID {}",
+        "XREAD STREAMS s {}",
+        "XREADGROUP GROUP g c STREAMS s {}",
+        "XACK s g {}",
+        "XAUTOCLAIM s g c 0 {}",
+        "XPENDING s g {} + 10",
+        "XPENDING s g - {} 10",
+        "XGROUP CREATE s g2 {}",
+        "XGROUP SETID s g {}",
+        "XSETID s {}",
+        "XSETID s 9-0 MAXDELETEDID {}",
+        "XCLAIM s g c 0 1-0 LASTID {}",
+        // XCLAIM reads IDs up to the first argument that is not one: the rest are options.
+        "XCLAIM s g c 0 {}",
+    ];
+    for bad in ["x", "1-x", "-1", "1-2-3", "18446744073709551616-0", "1-18446744073709551616", "", "0x10"] {
+        for template in templates {
+            let args: Vec<&str> = template.split(' ').map(|a| if a == "{}" { bad } else { a }).collect();
+            let want = if template == "XCLAIM s g c 0 {}" {
+                format!("ERR Unrecognized XCLAIM option '{bad}'")
+            } else {
+                invalid.to_owned()
+            };
+            assert_eq!(fail(&mut c, &args), want, "{args:?}");
+        }
+    }
+    assert_eq!(state(&mut c), before, "a refused command changed the stream");
+    // Redis reads the numbers with strtoull: a sign or leading blank is accepted.
+    assert_eq!(run::<Value>(&mut c, &["XRANGE", "s", "+1", "+"]), entries(&[("1-0", &["f", "v"])]));
+    assert_eq!(run::<Value>(&mut c, &["XRANGE", "s", " 1", "+"]), entries(&[("1-0", &["f", "v"])]));
+}
+
+#[test]
+fn a_consumer_whose_connection_dies_loses_nothing() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    run::<String>(&mut c, &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"]);
+    for i in 1..=5 {
+        run::<String>(&mut c, &["XADD", "jobs", &format!("{i}-0"), "job", &i.to_string()]);
+    }
+    // w1 takes three jobs, finishes one, and its connection dies.
+    {
+        let mut w1 = server.sync_conn();
+        assert_eq!(
+            ids(&mut w1, &["XREADGROUP", "GROUP", "workers", "w1", "COUNT", "3", "STREAMS", "jobs", ">"]),
+            ["jobs"]
+        );
+        assert_eq!(run::<i64>(&mut w1, &["XACK", "jobs", "workers", "1-0"]), 1);
+    }
+    // w2 takes and finishes the rest.
+    let mut w2 = server.sync_conn();
+    run::<Value>(&mut w2, &["XREADGROUP", "GROUP", "workers", "w2", "STREAMS", "jobs", ">"]);
+    assert_eq!(run::<i64>(&mut w2, &["XACK", "jobs", "workers", "4-0", "5-0"]), 2);
+    // w3 blocks for new jobs and dies while waiting: the next job is not lost with it.
+    let mut w3 = server.raw();
+    w3.command(&[b"XREADGROUP", b"GROUP", b"workers", b"w3", b"BLOCK", b"0", b"STREAMS", b"jobs", b">"]);
+    wait_blocked(&server, 1);
+    drop(w3);
+    wait_blocked(&server, 0);
+    run::<String>(&mut c, &["XADD", "jobs", "6-0", "job", "6"]);
+    let got: Value = run(&mut w2, &["XREADGROUP", "GROUP", "workers", "w2", "STREAMS", "jobs", ">"]);
+    assert_eq!(got, Value::Array(vec![Value::Array(vec![bulk("jobs"), entries(&[("6-0", &["job", "6"])])])]));
+    run::<i64>(&mut w2, &["XACK", "jobs", "workers", "6-0"]);
+    // The dead consumer still owns its two unfinished jobs, as Redis keeps them.
+    let consumers: Value = run(&mut c, &["XINFO", "CONSUMERS", "jobs", "workers"]);
+    let Value::Array(list) = consumers else { panic!() };
+    let pending: Vec<(Value, Value)> = list
+        .iter()
+        .map(|c| match c {
+            Value::Array(fields) => (fields[1].clone(), fields[3].clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(pending, [(bulk("w1"), Value::Int(2)), (bulk("w2"), Value::Int(0)), (bulk("w3"), Value::Int(0))]);
+    // Once idle long enough, w2 reclaims them with XAUTOCLAIM and finishes them.
+    assert!(wait_until(Duration::from_secs(10), || {
+        ids(&mut c, &["XPENDING", "jobs", "workers", "IDLE", "20", "-", "+", "10"]).len() == 2
+    }));
+    let claimed: Value = run(&mut w2, &["XAUTOCLAIM", "jobs", "workers", "w2", "20", "0"]);
+    let jobs = entries(&[("2-0", &["job", "2"]), ("3-0", &["job", "3"])]);
+    assert_eq!(claimed, Value::Array(vec![bulk("0-0"), jobs, Value::Array(vec![])]));
+    let detail: Value = run(&mut c, &["XPENDING", "jobs", "workers", "-", "+", "10"]);
+    let Value::Array(rows) = detail else { panic!() };
+    for row in &rows {
+        let Value::Array(row) = row else { panic!() };
+        assert_eq!((&row[1], &row[3]), (&bulk("w2"), &Value::Int(2)), "claimed by w2, delivered twice");
+    }
+    assert_eq!(run::<i64>(&mut w2, &["XACK", "jobs", "workers", "2-0", "3-0"]), 2);
+    let summary: Value = run(&mut c, &["XPENDING", "jobs", "workers"]);
+    assert_eq!(summary, Value::Array(vec![Value::Int(0), Value::Nil, Value::Nil, Value::Nil]));
+}
