@@ -54,7 +54,7 @@ fn subscribers_receive_what_is_published_to_their_channels_and_patterns() {
     let channels: Vec<String> = run(&mut publisher, &["PUBSUB", "CHANNELS"]);
     assert_eq!(channels, ["sport"]);
     let info: String = run(&mut publisher, &["INFO", "stats"]);
-    assert!(info.contains("pubsub_channels:1\r\n"), "{info}");
+    assert!(info.contains("pubsub_channels:1\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\n"), "{info}");
     // The redis crate unsubscribes from everything when its PubSub is dropped.
     drop(pubsub);
     wait_subscribers(&mut publisher, "sport", 0);

@@ -60,6 +60,11 @@ impl Names {
         self.bucket(name).read().get(name).map_or(0, Vec::len)
     }
 
+    /// How many names have subscribers.
+    fn len(&self) -> usize {
+        self.buckets.iter().map(|b| b.read().len()).sum()
+    }
+
     /// Active names matching `pattern` (all when `None`).
     fn matching(&self, pattern: Option<&[u8]>) -> Vec<Bytes> {
         let mut out = Vec::new();
@@ -164,7 +169,7 @@ impl PubSub {
 
     /// Channels with subscribers and distinct patterns, for INFO.
     pub fn totals(&self) -> (usize, usize, usize) {
-        (self.channels.matching(None).len(), self.pattern_count(), self.shard_channels.matching(None).len())
+        (self.channels.len(), self.pattern_count(), self.shard_channels.len())
     }
 }
 
