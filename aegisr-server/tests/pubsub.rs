@@ -93,8 +93,15 @@ fn confirmations_and_subscribed_mode_match_redis_in_resp2() {
     assert_eq!(String::from_utf8(raw.read_exact_len(smessage.len())).unwrap(), smessage);
     let (_, n): (String, i64) = run(&mut publisher, &["PUBSUB", "SHARDNUMSUB", "s1"]);
     assert_eq!(n, 1);
+    // A subscriber is a `pubsub` client with its counts in CLIENT LIST.
+    let line: String = run(&mut publisher, &["CLIENT", "LIST", "TYPE", "pubsub"]);
+    assert!(line.contains(" flags=P db=0 sub=0 psub=0 ssub=1 "), "{line}");
+    let normal: String = run(&mut publisher, &["CLIENT", "LIST", "TYPE", "normal"]);
+    assert!(!normal.contains("flags=P"), "{normal}");
     // RESET leaves subscribed mode and drops the subscriptions.
     raw.expect(&["RESET"], "+RESET\r\n");
+    let none: String = run(&mut publisher, &["CLIENT", "LIST", "TYPE", "pubsub"]);
+    assert_eq!(none, "");
     assert_eq!(run::<i64>(&mut publisher, &["SPUBLISH", "s1", "m"]), 0);
     let mut c = server.sync_conn();
     assert_eq!(fail(&mut c, &["SUBSCRIBE"]), "ERR wrong number of arguments for 'subscribe' command");
@@ -444,6 +451,9 @@ fn a_subscriber_over_the_soft_limit_for_too_long_is_cut_off() {
     assert!(info.contains("client_output_buffer_limit_disconnections:1\r\n"), "{info}");
     assert!(wait_until(Duration::from_secs(10), || sleeper.is_closed()));
     assert_eq!(publish(&mut publisher, "steady", "after"), 1);
+    // CLIENT KILL TYPE pubsub disconnects the remaining subscriber only.
+    assert_eq!(run::<i64>(&mut admin, &["CLIENT", "KILL", "TYPE", "pubsub"]), 1);
+    assert_eq!(publish(&mut publisher, "steady", "nobody"), 0);
 }
 
 #[tokio::test]

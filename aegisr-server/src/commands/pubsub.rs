@@ -91,6 +91,7 @@ fn subscribe_in(ctx: &mut Ctx<'_>, args: &[Bytes], space: Space) -> CommandResul
         }
         confirm(ctx.out, kind, Some(name), space.count(subs));
     }
+    subs.report();
     Ok(())
 }
 
@@ -125,6 +126,7 @@ fn unsubscribe_in(ctx: &mut Ctx<'_>, args: &[Bytes], space: Space) -> CommandRes
         }
         confirm(ctx.out, kind, Some(name), space.count(subs));
     }
+    subs.report();
     Ok(())
 }
 

@@ -152,6 +152,7 @@ impl Data for DataService {
                     server.pubsub.psubscribe(&pattern, &subscriber);
                 }
             }
+            subscriptions.report();
             forward_messages(&server, &subscriber, &tx).await;
             subscriptions.clear(&server.pubsub);
         });

@@ -204,6 +204,12 @@ impl Subscriptions {
         self.count() == 0 && self.shard_channels.is_empty()
     }
 
+    /// Shows the counts in CLIENT LIST (and the client as a `pubsub` client); call after a
+    /// change.
+    pub fn report(&self) {
+        self.subscriber.client.set_subscribed(self.channels.len(), self.patterns.len(), self.shard_channels.len());
+    }
+
     /// Drops every subscription from `hub`.
     pub fn clear(&mut self, hub: &PubSub) {
         for c in self.channels.drain() {
@@ -215,6 +221,7 @@ impl Subscriptions {
         for p in self.patterns.drain() {
             hub.punsubscribe(&p, &self.subscriber);
         }
+        self.report();
     }
 }
 
