@@ -556,6 +556,8 @@ fn stream_events() {
         &["XGROUP", "SETID", "s", "g", "0"],
         &["XGROUP", "CREATECONSUMER", "s", "g", "c1"],
         &["XREADGROUP", "GROUP", "g", "c2", "COUNT", "1", "STREAMS", "s", ">"],
+        // Nothing new for it: no consumer is created, nothing is published.
+        &["XREADGROUP", "GROUP", "g", "c3", "STREAMS", "s", ">"],
         &["XGROUP", "DELCONSUMER", "s", "g", "c1"],
         &["XGROUP", "DELCONSUMER", "s", "g", "nobody"],
         &["XSETID", "s", "99999999999999-0"],

@@ -769,8 +769,9 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Command
                 };
                 write_entries(ctx.out, &entries);
             }
-            None => {}
-            Some((group, consumer)) => {
+            // As in Redis 7.0, a stream with nothing to serve is not touched: a consumer is
+            // created (and reported) only when it is served.
+            Some((group, consumer)) if served => {
                 let Some(entry) = locked.get(key) else {
                     continue;
                 };
@@ -778,15 +779,11 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Command
                 let notifier = ctx.server.keyspace.notifier();
                 let db = ctx.session.db;
                 update_typed::<Stream, _>(entry, |s| {
-                    // The consumer exists from its first read, served or not.
                     let Some((name, created)) = s.group_mut(group).map(|g| g.consumer(consumer, now)) else {
                         return;
                     };
                     if created {
                         notifier.notify(Class::Stream, "xgroup-createconsumer", key, db);
-                    }
-                    if !served {
-                        return;
                     }
                     if !resp3 {
                         out.array(2);
@@ -798,6 +795,7 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Command
                     }
                 })?;
             }
+            _ => {}
         }
     }
     drop(locked);
