@@ -308,6 +308,12 @@ fn no_group_for_key(key: &[u8], group: &[u8]) -> CommandError {
     CommandError::Message(format!("NOGROUP No such consumer group '{}' for key name '{}'", lossy(group), lossy(key)))
 }
 
+/// Tells the transactions watching `key` that it changed (Redis's `signalModifiedKey`), for
+/// commands that looked it up with `get_unwatched` and changed what WATCH sees.
+fn touch_watchers(locked: &mut crate::engine::Locked<'_>, key: &[u8]) {
+    locked.get(key);
+}
+
 /// The start of an interval: `(id` is exclusive, so the next ID.
 fn range_start(arg: &[u8]) -> Result<StreamId, CommandError> {
     let (id, exclusive) = id::parse_interval(arg, 0).ok_or_else(invalid_id)?;
@@ -493,10 +499,13 @@ fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     };
     let key = &args[1];
     let mut locked = ctx.lock(key);
-    let removed = match locked.get(key) {
+    let removed = match locked.get_unwatched(key) {
         Some(entry) => update_typed::<Stream, _>(entry, |s| s.trim(trim, parsed.approx, parsed.limit))?,
         None => 0,
     };
+    if removed > 0 {
+        touch_watchers(&mut locked, key);
+    }
     drop(locked);
     if removed > 0 {
         ctx.notify(Class::Stream, "xtrim", key);
@@ -560,13 +569,16 @@ fn xrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult
 fn xdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1];
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = locked.get_unwatched(key) else {
         ctx.out.integer(0);
         return Ok(());
     };
     typed::<Stream>(entry.value())?;
     let ids = args[2..].iter().map(|a| strict_id(a)).collect::<Result<Vec<_>, _>>()?;
     let deleted = update_typed::<Stream, _>(entry, |s| ids.iter().filter(|&&id| s.delete(id)).count())?;
+    if deleted > 0 {
+        touch_watchers(&mut locked, key);
+    }
     drop(locked);
     if deleted > 0 {
         ctx.notify(Class::Stream, "xdel", key);
@@ -772,7 +784,7 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Command
             // As in Redis 7.0, a stream with nothing to serve is not touched: a consumer is
             // created (and reported) only when it is served.
             Some((group, consumer)) if served => {
-                let Some(entry) = locked.get(key) else {
+                let Some(entry) = locked.get_unwatched(key) else {
                     continue;
                 };
                 let out = &mut *ctx.out;
@@ -947,7 +959,7 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (mkstream, entries_read) = group_options(args, true)?;
     let (key, group) = (&args[2], &args[3]);
     let mut locked = ctx.lock(key);
-    let exists = match locked.get(key) {
+    let exists = match locked.get_unwatched(key) {
         Some(entry) => {
             typed::<Stream>(entry.value())?;
             true
@@ -962,7 +974,7 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let id_for = |stream: Option<&Stream>| -> Result<StreamId, CommandError> {
         if &id_arg[..] == b"$" { Ok(stream.map(Stream::last_id).unwrap_or_default()) } else { strict_id(id_arg) }
     };
-    let created = match locked.get(key).filter(|_| exists) {
+    let created = match locked.get_unwatched(key).filter(|_| exists) {
         Some(entry) => {
             let id = id_for(Some(typed::<Stream>(entry.value())?))?;
             update_typed::<Stream, _>(entry, |s| s.create_group(group, id, entries_read))?
@@ -988,7 +1000,7 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (_, entries_read) = group_options(args, false)?;
     let (key, group) = (&args[2], &args[3]);
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = locked.get_unwatched(key) else {
         return Err(key_must_exist());
     };
     let stream = typed::<Stream>(entry.value())?;
@@ -1015,7 +1027,7 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, group) = (&args[2], &args[3]);
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = locked.get_unwatched(key) else {
         return Err(key_must_exist());
     };
     typed::<Stream>(entry.value())?;
@@ -1034,7 +1046,7 @@ fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, group, consumer) = (&args[2], &args[3], &args[4]);
     let now = crate::engine::now_ms();
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = locked.get_unwatched(key) else {
         return Err(key_must_exist());
     };
     if typed::<Stream>(entry.value())?.group(group).is_none() {
@@ -1053,7 +1065,7 @@ fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, group, consumer) = (&args[2], &args[3], &args[4]);
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = locked.get_unwatched(key) else {
         return Err(key_must_exist());
     };
     if typed::<Stream>(entry.value())?.group(group).is_none() {
@@ -1086,6 +1098,11 @@ fn xack(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     // All IDs are checked first: the command acknowledges all or nothing.
     let ids = args[3..].iter().map(|a| strict_id(a)).collect::<Result<Vec<_>, _>>()?;
+    // Looked up again as a write (the first lookup counted the hit, as Redis's does).
+    let Some(entry) = locked.get_unwatched(key) else {
+        ctx.out.integer(0);
+        return Ok(());
+    };
     let acked = update_typed::<Stream, _>(entry, |s| {
         s.group_mut(group).map_or(0, |g| ids.iter().filter(|&&id| g.ack(id)).count())
     })?;
@@ -1233,7 +1250,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !delivery_given || options.delivery_time < 0 || options.delivery_time > now {
         options.delivery_time = now;
     }
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = locked.get_unwatched(key) else {
         return Err(no_key_or_group(key, group));
     };
     let out = &mut *ctx.out;
@@ -1292,6 +1309,10 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if typed::<Stream>(entry.value())?.group(group).is_none() {
         return Err(no_key_or_group(key, group));
     }
+    // Looked up again as a write (the first lookup counted the hit, as Redis's does).
+    let Some(entry) = locked.get_unwatched(key) else {
+        return Err(no_key_or_group(key, group));
+    };
     let out = &mut *ctx.out;
     let consumer_created = update_typed::<Stream, _>(entry, |s| {
         let Some(result) = s.auto_claim(group, consumer, AutoClaim { min_idle, start, count, justid }, now) else {
@@ -1545,7 +1566,7 @@ fn xsetid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         i += 2;
     }
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = locked.get_unwatched(key) else {
         return Err(no_such_key());
     };
     typed::<Stream>(entry.value())?;

@@ -384,6 +384,14 @@ impl Locked<'_> {
         self.live(db, key, true, false, true)
     }
 
+    /// Looks a key up for a write WATCH does not see: Redis 7.0 changes a stream's consumer
+    /// groups and XSETID's fields without `signalModifiedKey`, so a transaction watching the
+    /// stream survives them. Otherwise exactly like [`Locked::get`]: a write (whatever
+    /// `get` does for persistence, this must do too), no hit or miss counted.
+    pub fn get_unwatched(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.live(self.db, key, true, false, false)
+    }
+
     /// Looks a key up without touching its access time (OBJECT, TTL, TYPE).
     pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
         self.live(self.db, key, false, false, false).map(|e| &*e)
