@@ -598,17 +598,21 @@ mod tests {
         async fn wait(guard: &super::super::blocking::WaitGuard<'_>) -> bool {
             tokio::time::timeout(std::time::Duration::from_secs(5), guard.notify.notified()).await.is_ok()
         }
-        // Lazy expiry, found by a lookup.
-        let guard = ks.waiters().register(0, &keys);
-        {
-            let mut l = ks.lock_key(0, b"k");
-            l.set_string(b"k", b"v");
+        // Gives `k` a deadline already past, behind the commands' back.
+        fn expire_now(l: &mut Locked<'_>) {
             assert!(l.set_expiry(b"k", Some(l.now() + 60_000)));
             let now = l.now();
             let (shard, slot) = l.shard_and_slot(b"k");
             if let Some(table) = shard.db_mut(0) {
                 table.set_expiry(slot, b"k", Some(now - 1));
             }
+        }
+        // Lazy expiry, found by a lookup.
+        let guard = ks.waiters().register(0, &keys);
+        {
+            let mut l = ks.lock_key(0, b"k");
+            l.set_string(b"k", b"v");
+            expire_now(&mut l);
             assert!(!l.exists(b"k"));
         }
         assert!(wait(&guard).await, "woken by the lazy expiry");
@@ -621,11 +625,7 @@ mod tests {
         ks.lock_key(0, b"k").set_string(b"k", b"v");
         assert!(wait(&guard).await, "woken by the stream's overwrite");
         // Active expiry.
-        {
-            let mut l = ks.lock_key(0, b"k");
-            assert!(l.set_expiry(b"k", Some(l.now() + 1)));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        expire_now(&mut ks.lock_key(0, b"k"));
         assert_eq!(ks.active_expire_pass(usize::MAX).expired, 1);
         assert!(wait(&guard).await, "woken by the active expiry");
     }
