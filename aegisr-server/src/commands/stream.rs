@@ -763,9 +763,13 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Command
         }
     }
     for ((key, &start), &served) in read.keys.iter().zip(&from).zip(&serve) {
+        // Redis looks every key up a second time to serve it, counting a hit or miss again.
+        let Some(entry) = locked.read(key) else {
+            continue;
+        };
         match read.group {
             None if served => {
-                let Some(stream) = locked.read(key).and_then(|e| typed::<Stream>(e.value()).ok()) else {
+                let Ok(stream) = typed::<Stream>(entry.value()) else {
                     continue;
                 };
                 let ReadFrom::After(after) = start else {
