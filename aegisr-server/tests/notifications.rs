@@ -556,7 +556,10 @@ fn stream_events() {
         &["XGROUP", "SETID", "s", "g", "0"],
         &["XGROUP", "CREATECONSUMER", "s", "g", "c1"],
         &["XREADGROUP", "GROUP", "g", "c2", "COUNT", "1", "STREAMS", "s", ">"],
+        // Nothing new for it: no consumer is created, nothing is published.
+        &["XREADGROUP", "GROUP", "g", "c3", "STREAMS", "s", ">"],
         &["XGROUP", "DELCONSUMER", "s", "g", "c1"],
+        &["XGROUP", "DELCONSUMER", "s", "g", "nobody"],
         &["XSETID", "s", "99999999999999-0"],
         &["XGROUP", "DESTROY", "s", "g"],
     ]);
@@ -575,4 +578,39 @@ fn stream_events() {
         "xgroup-destroy",
     ];
     assert_eq!(got, keyspace(&want.map(|e| ("s", e))));
+}
+
+#[test]
+fn claiming_creates_the_consumer_and_says_so() {
+    let server = TestServer::start();
+    let mut w = Watcher::new(&server, "Kt");
+    w.run(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    w.run(&["XADD", "s", "1-0", "a", "1"]);
+    w.run(&["XADD", "s", "2-0", "b", "2"]);
+    w.run(&["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">"]);
+    w.events(&[]);
+    // As Redis 7.0.15: a consumer is created (and reported) only when an entry is claimed
+    // for it; nothing else in XCLAIM or XAUTOCLAIM publishes an event.
+    let got = w.events(&[
+        &["XCLAIM", "s", "g", "c2", "0", "1-0"],
+        &["XCLAIM", "s", "g", "c3", "3600000", "1-0"],
+        &["XCLAIM", "s", "g", "c4", "0", "9-0"],
+        &["XCLAIM", "s", "g", "c2", "0", "2-0"],
+        &["XAUTOCLAIM", "s", "g", "c5", "3600000", "0"],
+        &["XAUTOCLAIM", "s", "g", "c6", "0", "0", "JUSTID"],
+        &["XCLAIM", "s", "g", "c7", "0", "1-0", "FORCE", "JUSTID"],
+    ]);
+    assert_eq!(
+        got,
+        keyspace(&[("s", "xgroup-createconsumer"), ("s", "xgroup-createconsumer"), ("s", "xgroup-createconsumer")])
+    );
+    let consumers: Vec<redis::Value> = run(&mut w.con, &["XINFO", "CONSUMERS", "s", "g"]);
+    let names: Vec<String> = consumers
+        .into_iter()
+        .map(|c| match c {
+            redis::Value::Array(fields) => redis::from_redis_value(fields[1].clone()).unwrap(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(names, ["c1", "c2", "c6", "c7"]);
 }

@@ -430,7 +430,10 @@ fn group_commands_and_their_errors() {
     assert_eq!(run::<i64>(&mut c, &["XGROUP", "DELCONSUMER", "s", "g", "nobody"]), 0);
     assert_eq!(run::<i64>(&mut c, &["XGROUP", "DESTROY", "s", "nope"]), 0);
     assert_eq!(fail(&mut c, &["XGROUP", "FOO", "s", "g"]), "ERR unknown subcommand 'FOO'. Try XGROUP HELP.");
-    assert!(run::<Vec<String>>(&mut c, &["XGROUP", "HELP"]).len() > 4);
+    let help: Vec<String> = run(&mut c, &["XGROUP", "HELP"]);
+    assert_eq!((help.len(), &help[1][..]), (17, "CREATE <key> <groupname> <id|$> [option]"));
+    let help: Vec<String> = run(&mut c, &["XINFO", "HELP"]);
+    assert_eq!((help.len(), &help[5][..]), (9, "STREAM <key> [FULL [COUNT <count>]"));
     for i in 1..=3 {
         run::<String>(&mut c, &["XADD", "s", &format!("{i}-0"), "f", &i.to_string()]);
     }
@@ -653,4 +656,242 @@ fn xinfo_stream_full_in_resp3() {
         groups,
         "$6\r\ngroups\r\n*1\r\n%7\r\n$4\r\nname\r\n$1\r\ng\r\n$17\r\nlast-delivered-id\r\n$3\r\n1-1\r\n$12\r\nentries-read\r\n:1\r\n$3\r\nlag\r\n:0\r\n"
     );
+}
+
+/// Blocks `raw` in XREADGROUP on group `g` of stream `s`, for ever.
+fn block_in_group(server: &TestServer, raw: &mut RawConn) {
+    raw.command(&[b"XREADGROUP", b"GROUP", b"g", b"c", b"BLOCK", b"0", b"STREAMS", b"s", b">"]);
+    wait_blocked(server, 1);
+}
+
+#[test]
+fn blocked_xreadgroup_is_told_when_anything_removes_its_stream() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    let mut blocked = server.raw();
+    let gone = "-UNBLOCKED the stream key no longer exists\r\n";
+    let group = ["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"];
+    // Each way Redis 7.0.15 ends the wait with the same error: the key overwritten by
+    // another type (also in place, KEEPTTL), expired, deleted by a past deadline, flushed,
+    // or deleted and created again as another type inside a transaction.
+    let removals: [&[&[&str]]; 8] = [
+        &[&["SET", "s", "x"]],
+        &[&["SET", "s", "x", "KEEPTTL"]],
+        &[&["PEXPIRE", "s", "1"]],
+        &[&["EXPIRE", "s", "-1"]],
+        &[&["FLUSHDB"]],
+        &[&["FLUSHALL"]],
+        &[&["RENAME", "s", "t"]],
+        &[&["MULTI"], &["DEL", "s"], &["LPUSH", "s", "a"], &["EXEC"]],
+    ];
+    for removal in removals {
+        run::<()>(&mut c, &["DEL", "s", "t"]);
+        run::<String>(&mut c, &group);
+        block_in_group(&server, &mut blocked);
+        for args in removal {
+            run::<Value>(&mut c, args);
+        }
+        assert_eq!(blocked.read_line(), gone, "{removal:?}");
+        wait_blocked(&server, 0);
+    }
+    // A stream deleted and created again with its group: the consumer waits on, and is
+    // served by the next XADD.
+    run::<()>(&mut c, &["DEL", "s"]);
+    run::<String>(&mut c, &group);
+    block_in_group(&server, &mut blocked);
+    let mut pipe = redis::pipe();
+    pipe.atomic().cmd("DEL").arg("s").cmd("XGROUP").arg(&group[1..]);
+    let _: Value = pipe.query(&mut c).unwrap();
+    run::<String>(&mut c, &["XADD", "s", "7-0", "f", "v"]);
+    assert_eq!(lines(&mut blocked, 8), "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n7-0\r\n");
+    assert_eq!(lines(&mut blocked, 5), "*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+    // Created again without the group: the group is what is missing.
+    block_in_group(&server, &mut blocked);
+    let mut pipe = redis::pipe();
+    pipe.atomic().cmd("DEL").arg("s").cmd("XADD").arg("s").arg("8-0").arg("f").arg("v");
+    let _: Value = pipe.query(&mut c).unwrap();
+    assert_eq!(blocked.read_line(), "-NOGROUP the consumer group this client was blocked on no longer exists\r\n");
+}
+
+#[test]
+fn blocked_xread_waits_on_when_its_stream_is_removed() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    let mut blocked = server.raw();
+    run::<String>(&mut c, &["XADD", "s", "5-0", "a", "1"]);
+    blocked.command(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]);
+    wait_blocked(&server, 1);
+    // As in Redis 7.0.15 a plain XREAD is not told: it waits for entries after the ID `$`
+    // stood for, whatever happens to the key meanwhile.
+    run::<()>(&mut c, &["SET", "s", "x"]);
+    run::<i64>(&mut c, &["PEXPIRE", "s", "1"]);
+    assert!(wait_until(Duration::from_secs(10), || run::<i64>(&mut c, &["EXISTS", "s"]) == 0));
+    run::<String>(&mut c, &["XADD", "s", "1-0", "old", "1"]);
+    run::<i64>(&mut c, &["DEL", "s"]);
+    run::<String>(&mut c, &["XADD", "s", "2-0", "old", "2"]);
+    wait_blocked(&server, 1);
+    run::<String>(&mut c, &["XADD", "s", "6-0", "new", "1"]);
+    assert_eq!(lines(&mut blocked, 8), "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n6-0\r\n");
+    assert_eq!(lines(&mut blocked, 5), "*2\r\n$3\r\nnew\r\n$1\r\n1\r\n");
+}
+
+#[test]
+fn invalid_ids_are_refused_by_every_command_and_change_nothing() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    run::<String>(&mut c, &["XADD", "s", "1-0", "f", "v"]);
+    run::<String>(&mut c, &["XGROUP", "CREATE", "s", "g", "0"]);
+    run::<Value>(&mut c, &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"]);
+    let state = |c: &mut redis::Connection| -> Vec<Value> {
+        ["XRANGE s - +", "XPENDING s g", "XINFO GROUPS s", "XLEN s"]
+            .iter()
+            .map(|q| run::<Value>(c, &q.split(' ').collect::<Vec<_>>()))
+            .collect()
+    };
+    let before = state(&mut c);
+    let invalid = "ERR Invalid stream ID specified as stream command argument";
+    let templates = [
+        "XADD s {} f v",
+        "XADD s MINID {} * f v",
+        "XRANGE s {} +",
+        "XRANGE s - {}",
+        "XREVRANGE s {} -",
+        "XDEL s {}",
+        "XTRIM s MINID {}",
+        "XREAD STREAMS s {}",
+        "XREADGROUP GROUP g c STREAMS s {}",
+        "XACK s g {}",
+        "XAUTOCLAIM s g c 0 {}",
+        "XPENDING s g {} + 10",
+        "XPENDING s g - {} 10",
+        "XGROUP CREATE s g2 {}",
+        "XGROUP SETID s g {}",
+        "XSETID s {}",
+        "XSETID s 9-0 MAXDELETEDID {}",
+        "XCLAIM s g c 0 1-0 LASTID {}",
+        // XCLAIM reads IDs up to the first argument that is not one: the rest are options.
+        "XCLAIM s g c 0 {}",
+    ];
+    for bad in ["x", "1-x", "-1", "1-2-3", "18446744073709551616-0", "1-18446744073709551616", "", "0x10"] {
+        for template in templates {
+            let args: Vec<&str> = template.split(' ').map(|a| if a == "{}" { bad } else { a }).collect();
+            let want = if template == "XCLAIM s g c 0 {}" {
+                format!("ERR Unrecognized XCLAIM option '{bad}'")
+            } else {
+                invalid.to_owned()
+            };
+            assert_eq!(fail(&mut c, &args), want, "{args:?}");
+        }
+    }
+    assert_eq!(state(&mut c), before, "a refused command changed the stream");
+    // Redis reads the numbers with strtoull: a sign or leading blank is accepted.
+    assert_eq!(run::<Value>(&mut c, &["XRANGE", "s", "+1", "+"]), entries(&[("1-0", &["f", "v"])]));
+    assert_eq!(run::<Value>(&mut c, &["XRANGE", "s", " 1", "+"]), entries(&[("1-0", &["f", "v"])]));
+}
+
+#[test]
+fn a_consumer_whose_connection_dies_loses_nothing() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    run::<String>(&mut c, &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"]);
+    for i in 1..=5 {
+        run::<String>(&mut c, &["XADD", "jobs", &format!("{i}-0"), "job", &i.to_string()]);
+    }
+    // w1 takes three jobs, finishes one, and its connection dies.
+    {
+        let mut w1 = server.sync_conn();
+        assert_eq!(
+            ids(&mut w1, &["XREADGROUP", "GROUP", "workers", "w1", "COUNT", "3", "STREAMS", "jobs", ">"]),
+            ["jobs"]
+        );
+        assert_eq!(run::<i64>(&mut w1, &["XACK", "jobs", "workers", "1-0"]), 1);
+    }
+    // w2 takes and finishes the rest.
+    let mut w2 = server.sync_conn();
+    run::<Value>(&mut w2, &["XREADGROUP", "GROUP", "workers", "w2", "STREAMS", "jobs", ">"]);
+    assert_eq!(run::<i64>(&mut w2, &["XACK", "jobs", "workers", "4-0", "5-0"]), 2);
+    // w3 blocks for new jobs and dies while waiting: the next job is not lost with it.
+    let mut w3 = server.raw();
+    w3.command(&[b"XREADGROUP", b"GROUP", b"workers", b"w3", b"BLOCK", b"0", b"STREAMS", b"jobs", b">"]);
+    wait_blocked(&server, 1);
+    drop(w3);
+    wait_blocked(&server, 0);
+    run::<String>(&mut c, &["XADD", "jobs", "6-0", "job", "6"]);
+    let got: Value = run(&mut w2, &["XREADGROUP", "GROUP", "workers", "w2", "STREAMS", "jobs", ">"]);
+    assert_eq!(got, Value::Array(vec![Value::Array(vec![bulk("jobs"), entries(&[("6-0", &["job", "6"])])])]));
+    run::<i64>(&mut w2, &["XACK", "jobs", "workers", "6-0"]);
+    // The dead consumer still owns its two unfinished jobs, as Redis keeps them; w3, never
+    // served, never became a consumer.
+    let consumers: Value = run(&mut c, &["XINFO", "CONSUMERS", "jobs", "workers"]);
+    let Value::Array(list) = consumers else { panic!() };
+    let pending: Vec<(Value, Value)> = list
+        .iter()
+        .map(|c| match c {
+            Value::Array(fields) => (fields[1].clone(), fields[3].clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(pending, [(bulk("w1"), Value::Int(2)), (bulk("w2"), Value::Int(0))]);
+    // Once idle long enough, w2 reclaims them with XAUTOCLAIM and finishes them.
+    assert!(wait_until(Duration::from_secs(10), || {
+        ids(&mut c, &["XPENDING", "jobs", "workers", "IDLE", "20", "-", "+", "10"]).len() == 2
+    }));
+    let claimed: Value = run(&mut w2, &["XAUTOCLAIM", "jobs", "workers", "w2", "20", "0"]);
+    let jobs = entries(&[("2-0", &["job", "2"]), ("3-0", &["job", "3"])]);
+    assert_eq!(claimed, Value::Array(vec![bulk("0-0"), jobs, Value::Array(vec![])]));
+    let detail: Value = run(&mut c, &["XPENDING", "jobs", "workers", "-", "+", "10"]);
+    let Value::Array(rows) = detail else { panic!() };
+    for row in &rows {
+        let Value::Array(row) = row else { panic!() };
+        assert_eq!((&row[1], &row[3]), (&bulk("w2"), &Value::Int(2)), "claimed by w2, delivered twice");
+    }
+    assert_eq!(run::<i64>(&mut w2, &["XACK", "jobs", "workers", "2-0", "3-0"]), 2);
+    let summary: Value = run(&mut c, &["XPENDING", "jobs", "workers"]);
+    assert_eq!(summary, Value::Array(vec![Value::Int(0), Value::Nil, Value::Nil, Value::Nil]));
+}
+
+#[test]
+fn watch_sees_entries_change_but_not_consumer_groups() {
+    let server = TestServer::start();
+    let mut watcher = server.sync_conn();
+    let mut other = server.sync_conn();
+    // Whether a transaction watching `s` survives `args` run by another client.
+    let mut survives = |args: &[&str]| -> bool {
+        run::<()>(&mut watcher, &["FLUSHALL"]);
+        run::<String>(&mut watcher, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+        run::<String>(&mut watcher, &["XADD", "s", "1-0", "f", "v"]);
+        run::<Value>(&mut watcher, &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"]);
+        run::<String>(&mut watcher, &["XADD", "s", "2-0", "f", "v"]);
+        run::<()>(&mut watcher, &["WATCH", "s"]);
+        run::<Value>(&mut other, args);
+        let mut pipe = redis::pipe();
+        pipe.atomic().cmd("PING");
+        let result: Option<(String,)> = pipe.query(&mut watcher).unwrap();
+        result.is_some()
+    };
+    // As Redis 7.0.15: consumer-group bookkeeping and XSETID are invisible to WATCH...
+    for args in [
+        &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"][..],
+        &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0"],
+        &["XACK", "s", "g", "1-0"],
+        &["XCLAIM", "s", "g", "c2", "0", "1-0"],
+        &["XAUTOCLAIM", "s", "g", "c3", "0", "0"],
+        &["XGROUP", "CREATE", "s", "g2", "0"],
+        &["XGROUP", "SETID", "s", "g", "0"],
+        &["XGROUP", "CREATECONSUMER", "s", "g", "c9"],
+        &["XGROUP", "DELCONSUMER", "s", "g", "c"],
+        &["XGROUP", "DESTROY", "s", "g"],
+        &["XSETID", "s", "99-0"],
+        // ... and so are trims and deletions that remove nothing.
+        &["XTRIM", "s", "MAXLEN", "5"],
+        &["XDEL", "s", "9-0"],
+    ] {
+        assert!(survives(args), "{args:?} aborted the transaction");
+    }
+    // Entries added or removed, or the key itself, abort it.
+    for args in
+        [&["XADD", "s", "*", "f", "v"][..], &["XTRIM", "s", "MAXLEN", "0"], &["XDEL", "s", "1-0"], &["DEL", "s"]]
+    {
+        assert!(!survives(args), "{args:?} did not abort the transaction");
+    }
 }

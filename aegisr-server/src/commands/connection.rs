@@ -167,6 +167,8 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let (mut id, mut addr, mut laddr, mut max_age) = (None, None, None, None);
     let (mut skip_me, mut nobody) = (true, false);
+    // TYPE pubsub or normal: whether the client must be a subscriber.
+    let mut pubsub: Option<bool> = None;
     for pair in args[2..].chunks(2) {
         let value = &pair[1];
         if is(&pair[0], "id") {
@@ -179,9 +181,10 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         } else if is(&pair[0], "type") {
             let kind = lower(value);
             match kind.as_str() {
-                "normal" => {}
-                // No replicas, masters or (separately typed) subscribers exist yet.
-                "master" | "replica" | "slave" | "pubsub" => nobody = true,
+                "normal" => pubsub = Some(false),
+                "pubsub" => pubsub = Some(true),
+                // No replicas or masters exist yet.
+                "master" | "replica" | "slave" => nobody = true,
                 _ => return Err(CommandError::err(format!("Unknown client type '{kind}'"))),
             }
         } else if is(&pair[0], "user") {
@@ -208,6 +211,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             && addr.as_ref().is_none_or(|a| *a == client.addr)
             && laddr.as_ref().is_none_or(|a| *a == client.laddr)
             && max_age.is_none_or(|age| client.age_secs() >= age)
+            && pubsub.is_none_or(|p| p == client.is_pubsub())
             && !(skip_me && client.id == me);
         if matches {
             client.kill.cancel();
@@ -261,6 +265,8 @@ fn client_info(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 
 fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut ids: Option<Vec<u64>> = None;
+    // TYPE pubsub or normal: whether the client must be a subscriber.
+    let mut pubsub: Option<bool> = None;
     let mut i = 2;
     while i < args.len() {
         if is(&args[i], "type") && i + 1 < args.len() {
@@ -268,9 +274,11 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             if !["normal", "master", "replica", "pubsub"].contains(&kind.as_str()) {
                 return Err(CommandError::err(format!("Unknown client type '{kind}'")));
             }
-            // Every client is a normal client until replication and pub/sub exist.
-            if kind != "normal" {
-                ids = Some(Vec::new());
+            // A subscriber is a pubsub client, any other a normal one; no replicas exist.
+            match kind.as_str() {
+                "normal" => pubsub = Some(false),
+                "pubsub" => pubsub = Some(true),
+                _ => ids = Some(Vec::new()),
             }
             i += 2;
         } else if is(&args[i], "id") && i + 1 < args.len() {
@@ -288,7 +296,7 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     ctx.session.client.touch("client|list");
     let mut text = String::new();
     for client in ctx.server.clients.all() {
-        if ids.as_ref().is_none_or(|ids| ids.contains(&client.id)) {
+        if ids.as_ref().is_none_or(|ids| ids.contains(&client.id)) && pubsub.is_none_or(|p| p == client.is_pubsub()) {
             text.push_str(&client.info_line());
             text.push('\n');
         }

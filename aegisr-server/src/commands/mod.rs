@@ -298,3 +298,15 @@ pub fn help(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     Ok(())
 }
+
+/// `<COMMAND> HELP` with Redis's own text (`addReplyHelp`), for the containers whose help
+/// clients may parse: the header, `lines`, then the HELP entry Redis appends.
+pub fn redis_help(out: &mut dyn ReplySink, command: &str, lines: &[&str]) {
+    out.array(lines.len() + 3);
+    out.simple(&format!("{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+    for line in lines {
+        out.simple(line);
+    }
+    out.simple("HELP");
+    out.simple("    Prints this help.");
+}

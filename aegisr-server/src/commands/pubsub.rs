@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{CommandError, CommandResult, Ctx, Session};
-use crate::pubsub::{Subscriber, Subscriptions};
+use crate::pubsub::{NameSet, Subscriber, Subscriptions};
 use crate::reply::{Protocol, ReplySink};
 use crate::server::{Door, Server};
 
@@ -22,7 +22,7 @@ enum Space {
 }
 
 impl Space {
-    fn list(self, subs: &mut Subscriptions) -> &mut Vec<Bytes> {
+    fn list(self, subs: &mut Subscriptions) -> &mut NameSet {
         match self {
             Space::Channels => &mut subs.channels,
             Space::Patterns => &mut subs.patterns,
@@ -82,16 +82,16 @@ fn subscribe_in(ctx: &mut Ctx<'_>, args: &[Bytes], space: Space) -> CommandResul
         Space::Shard => "ssubscribe",
     };
     for name in &args[1..] {
-        if !space.list(subs).contains(name) {
+        if space.list(subs).insert(name.clone()) {
             match space {
                 Space::Channels => ctx.server.pubsub.subscribe(name, &subs.subscriber, false),
                 Space::Shard => ctx.server.pubsub.subscribe(name, &subs.subscriber, true),
                 Space::Patterns => ctx.server.pubsub.psubscribe(name, &subs.subscriber),
             }
-            space.list(subs).push(name.clone());
         }
         confirm(ctx.out, kind, Some(name), space.count(subs));
     }
+    subs.report();
     Ok(())
 }
 
@@ -111,14 +111,13 @@ fn unsubscribe_in(ctx: &mut Ctx<'_>, args: &[Bytes], space: Space) -> CommandRes
         }
         return Ok(());
     };
-    let names: Vec<Bytes> = if args.len() == 1 { space.list(subs).clone() } else { args[1..].to_vec() };
+    let names: Vec<Bytes> =
+        if args.len() == 1 { space.list(subs).iter().cloned().collect() } else { args[1..].to_vec() };
     if names.is_empty() {
         confirm(ctx.out, kind, None, space.count(subs));
     }
     for name in &names {
-        let list = space.list(subs);
-        if let Some(at) = list.iter().position(|n| n == name) {
-            list.remove(at);
+        if space.list(subs).remove(name) {
             match space {
                 Space::Channels => ctx.server.pubsub.unsubscribe(name, &subs.subscriber, false),
                 Space::Shard => ctx.server.pubsub.unsubscribe(name, &subs.subscriber, true),
@@ -127,6 +126,7 @@ fn unsubscribe_in(ctx: &mut Ctx<'_>, args: &[Bytes], space: Space) -> CommandRes
         }
         confirm(ctx.out, kind, Some(name), space.count(subs));
     }
+    subs.report();
     Ok(())
 }
 
@@ -189,12 +189,46 @@ fn numsub_in(ctx: &mut Ctx<'_>, args: &[Bytes], shard: bool) -> CommandResult {
     Ok(())
 }
 
+/// CHANNELS and SHARDCHANNELS take one pattern at most; Redis words more as a bad subcommand.
+fn at_most_one_pattern(args: &[Bytes]) -> CommandResult {
+    if args.len() > 3 {
+        return Err(CommandError::err(format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+            String::from_utf8_lossy(&args[1])
+        )));
+    }
+    Ok(())
+}
+
 fn pubsub_channels(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    at_most_one_pattern(args)?;
     channels_in(ctx, args, false)
 }
 
 fn pubsub_shardchannels(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    at_most_one_pattern(args)?;
     channels_in(ctx, args, true)
+}
+
+fn pubsub_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    super::redis_help(
+        ctx.out,
+        "PUBSUB",
+        &[
+            "CHANNELS [<pattern>]",
+            "    Return the currently active channels matching a <pattern> (default: '*').",
+            "NUMPAT",
+            "    Return number of subscriptions to patterns.",
+            "NUMSUB [<channel> ...]",
+            "    Return the number of subscribers for the specified channels, excluding",
+            "    pattern subscriptions(default: no channels).",
+            "SHARDCHANNELS [<pattern>]",
+            "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+            "SHARDNUMSUB [<shardchannel> ...]",
+            "    Return the number of subscribers for the specified shard level channel(s)",
+        ],
+    );
+    Ok(())
 }
 
 fn pubsub_numsub(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
@@ -348,7 +382,7 @@ pub const COMMANDS: &[CommandSpec] = &[
                 name: "pubsub|help",
                 arity: 2,
                 summary: "Returns helpful text about the different subcommands.",
-                handler: Some(super::help),
+                handler: Some(pubsub_help),
                 ..PUBSUB_SUB
             },
         ],

@@ -173,7 +173,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 group: Group::Stream,
                 since: "5.0.0",
                 summary: "Show helpful text about the different subcommands",
-                handler: Some(super::help),
+                handler: Some(xgroup_help),
                 ..CommandSpec::BASE
             },
             sub(
@@ -249,7 +249,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 group: Group::Stream,
                 since: "5.0.0",
                 summary: "Show helpful text about the different subcommands",
-                handler: Some(super::help),
+                handler: Some(xinfo_help),
                 ..CommandSpec::BASE
             },
             sub(
@@ -306,6 +306,12 @@ fn no_key_or_group(key: &[u8], group: &[u8]) -> CommandError {
 
 fn no_group_for_key(key: &[u8], group: &[u8]) -> CommandError {
     CommandError::Message(format!("NOGROUP No such consumer group '{}' for key name '{}'", lossy(group), lossy(key)))
+}
+
+/// Tells the transactions watching `key` that it changed (Redis's `signalModifiedKey`), for
+/// commands that looked it up with `get_unwatched` and changed what WATCH sees.
+fn touch_watchers(locked: &mut crate::engine::Locked<'_>, key: &[u8]) {
+    locked.get(key);
 }
 
 /// The start of an interval: `(id` is exclusive, so the next ID.
@@ -493,10 +499,13 @@ fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     };
     let key = &args[1];
     let mut locked = ctx.lock(key);
-    let removed = match locked.get(key) {
+    let removed = match locked.get_unwatched(key) {
         Some(entry) => update_typed::<Stream, _>(entry, |s| s.trim(trim, parsed.approx, parsed.limit))?,
         None => 0,
     };
+    if removed > 0 {
+        touch_watchers(&mut locked, key);
+    }
     drop(locked);
     if removed > 0 {
         ctx.notify(Class::Stream, "xtrim", key);
@@ -560,13 +569,16 @@ fn xrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult
 fn xdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1];
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = locked.get_unwatched(key) else {
         ctx.out.integer(0);
         return Ok(());
     };
     typed::<Stream>(entry.value())?;
     let ids = args[2..].iter().map(|a| strict_id(a)).collect::<Result<Vec<_>, _>>()?;
     let deleted = update_typed::<Stream, _>(entry, |s| ids.iter().filter(|&&id| s.delete(id)).count())?;
+    if deleted > 0 {
+        touch_watchers(&mut locked, key);
+    }
     drop(locked);
     if deleted > 0 {
         ctx.notify(Class::Stream, "xdel", key);
@@ -751,9 +763,13 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Command
         }
     }
     for ((key, &start), &served) in read.keys.iter().zip(&from).zip(&serve) {
+        // Redis looks every key up a second time to serve it, counting a hit or miss again.
+        let Some(entry) = locked.read(key) else {
+            continue;
+        };
         match read.group {
             None if served => {
-                let Some(stream) = locked.read(key).and_then(|e| typed::<Stream>(e.value()).ok()) else {
+                let Ok(stream) = typed::<Stream>(entry.value()) else {
                     continue;
                 };
                 let ReadFrom::After(after) = start else {
@@ -769,24 +785,21 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Command
                 };
                 write_entries(ctx.out, &entries);
             }
-            None => {}
-            Some((group, consumer)) => {
-                let Some(entry) = locked.get(key) else {
+            // As in Redis 7.0, a stream with nothing to serve is not touched: a consumer is
+            // created (and reported) only when it is served.
+            Some((group, consumer)) if served => {
+                let Some(entry) = locked.get_unwatched(key) else {
                     continue;
                 };
                 let out = &mut *ctx.out;
                 let notifier = ctx.server.keyspace.notifier();
                 let db = ctx.session.db;
                 update_typed::<Stream, _>(entry, |s| {
-                    // The consumer exists from its first read, served or not.
                     let Some((name, created)) = s.group_mut(group).map(|g| g.consumer(consumer, now)) else {
                         return;
                     };
                     if created {
                         notifier.notify(Class::Stream, "xgroup-createconsumer", key, db);
-                    }
-                    if !served {
-                        return;
                     }
                     if !resp3 {
                         out.array(2);
@@ -798,6 +811,7 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Command
                     }
                 })?;
             }
+            _ => {}
         }
     }
     drop(locked);
@@ -887,6 +901,30 @@ fn serve_history(
 // XGROUP
 // ---------------------------------------------------------------------------------------
 
+fn xgroup_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    super::redis_help(
+        ctx.out,
+        "XGROUP",
+        &[
+            "CREATE <key> <groupname> <id|$> [option]",
+            "    Create a new consumer group. Options are:",
+            "    * MKSTREAM",
+            "      Create the empty stream if it does not exist.",
+            "    * ENTRIESREAD entries_read",
+            "      Set the group's entries_read counter (internal use).",
+            "CREATECONSUMER <key> <groupname> <consumer>",
+            "    Create a new consumer in the specified group.",
+            "DELCONSUMER <key> <groupname> <consumer>",
+            "    Remove the specified consumer.",
+            "DESTROY <key> <groupname>",
+            "    Remove the specified group.",
+            "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+            "    Set the current group ID and entries_read counter.",
+        ],
+    );
+    Ok(())
+}
+
 fn subcommand_syntax(args: &[Bytes]) -> CommandError {
     CommandError::err(format!(
         "unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
@@ -925,7 +963,7 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (mkstream, entries_read) = group_options(args, true)?;
     let (key, group) = (&args[2], &args[3]);
     let mut locked = ctx.lock(key);
-    let exists = match locked.get(key) {
+    let exists = match locked.get_unwatched(key) {
         Some(entry) => {
             typed::<Stream>(entry.value())?;
             true
@@ -940,7 +978,7 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let id_for = |stream: Option<&Stream>| -> Result<StreamId, CommandError> {
         if &id_arg[..] == b"$" { Ok(stream.map(Stream::last_id).unwrap_or_default()) } else { strict_id(id_arg) }
     };
-    let created = match locked.get(key).filter(|_| exists) {
+    let created = match locked.get_unwatched(key).filter(|_| exists) {
         Some(entry) => {
             let id = id_for(Some(typed::<Stream>(entry.value())?))?;
             update_typed::<Stream, _>(entry, |s| s.create_group(group, id, entries_read))?
@@ -966,7 +1004,7 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (_, entries_read) = group_options(args, false)?;
     let (key, group) = (&args[2], &args[3]);
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = locked.get_unwatched(key) else {
         return Err(key_must_exist());
     };
     let stream = typed::<Stream>(entry.value())?;
@@ -993,7 +1031,7 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, group) = (&args[2], &args[3]);
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = locked.get_unwatched(key) else {
         return Err(key_must_exist());
     };
     typed::<Stream>(entry.value())?;
@@ -1012,7 +1050,7 @@ fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, group, consumer) = (&args[2], &args[3], &args[4]);
     let now = crate::engine::now_ms();
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = locked.get_unwatched(key) else {
         return Err(key_must_exist());
     };
     if typed::<Stream>(entry.value())?.group(group).is_none() {
@@ -1031,7 +1069,7 @@ fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, group, consumer) = (&args[2], &args[3], &args[4]);
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = locked.get_unwatched(key) else {
         return Err(key_must_exist());
     };
     if typed::<Stream>(entry.value())?.group(group).is_none() {
@@ -1039,7 +1077,10 @@ fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let pending = update_typed::<Stream, _>(entry, |s| s.group_mut(group).and_then(|g| g.delete_consumer(consumer)))?;
     drop(locked);
-    ctx.notify(Class::Stream, "xgroup-delconsumer", key);
+    // Only a consumer that existed is reported, as in Redis.
+    if pending.is_some() {
+        ctx.notify(Class::Stream, "xgroup-delconsumer", key);
+    }
     ctx.out.count(pending.unwrap_or(0));
     Ok(())
 }
@@ -1061,6 +1102,11 @@ fn xack(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     // All IDs are checked first: the command acknowledges all or nothing.
     let ids = args[3..].iter().map(|a| strict_id(a)).collect::<Result<Vec<_>, _>>()?;
+    // Looked up again as a write (the first lookup counted the hit, as Redis's does).
+    let Some(entry) = locked.get_unwatched(key) else {
+        ctx.out.integer(0);
+        return Ok(());
+    };
     let acked = update_typed::<Stream, _>(entry, |s| {
         s.group_mut(group).map_or(0, |g| ids.iter().filter(|&&id| g.ack(id)).count())
     })?;
@@ -1208,24 +1254,29 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !delivery_given || options.delivery_time < 0 || options.delivery_time > now {
         options.delivery_time = now;
     }
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = locked.get_unwatched(key) else {
         return Err(no_key_or_group(key, group));
     };
     let out = &mut *ctx.out;
-    update_typed::<Stream, _>(entry, |s| {
+    let consumer_created = update_typed::<Stream, _>(entry, |s| {
         if let (Some(id), Some(g)) = (new_last_id, s.group_mut(group)) {
             g.last_id = id;
         }
         let claimed = s.claim(group, consumer, &ids, options, now).unwrap_or_default();
-        out.array(claimed.len());
-        for id in claimed {
+        out.array(claimed.claimed.len());
+        for &id in &claimed.claimed {
             match s.get(id) {
                 Some(entry) if !options.justid => write_entry(out, &entry),
                 Some(_) => write_id(out, id),
                 None => out.null(),
             }
         }
+        claimed.consumer_created
     })?;
+    drop(locked);
+    if consumer_created {
+        ctx.notify(Class::Stream, "xgroup-createconsumer", key);
+    }
     Ok(())
 }
 
@@ -1262,11 +1313,15 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if typed::<Stream>(entry.value())?.group(group).is_none() {
         return Err(no_key_or_group(key, group));
     }
+    // Looked up again as a write (the first lookup counted the hit, as Redis's does).
+    let Some(entry) = locked.get_unwatched(key) else {
+        return Err(no_key_or_group(key, group));
+    };
     let out = &mut *ctx.out;
-    update_typed::<Stream, _>(entry, |s| {
+    let consumer_created = update_typed::<Stream, _>(entry, |s| {
         let Some(result) = s.auto_claim(group, consumer, AutoClaim { min_idle, start, count, justid }, now) else {
             out.null_array();
-            return;
+            return false;
         };
         out.array(3);
         write_id(out, result.next);
@@ -1282,13 +1337,34 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         for &id in &result.deleted {
             write_id(out, id);
         }
+        result.consumer_created
     })?;
+    drop(locked);
+    if consumer_created {
+        ctx.notify(Class::Stream, "xgroup-createconsumer", key);
+    }
     Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
 // XINFO, XSETID
 // ---------------------------------------------------------------------------------------
+
+fn xinfo_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    super::redis_help(
+        ctx.out,
+        "XINFO",
+        &[
+            "CONSUMERS <key> <groupname>",
+            "    Show consumers of <groupname>.",
+            "GROUPS <key>",
+            "    Show the stream consumer groups.",
+            "STREAM <key> [FULL [COUNT <count>]",
+            "    Show information about the stream.",
+        ],
+    );
+    Ok(())
+}
 
 fn xinfo_syntax(args: &[Bytes]) -> CommandError {
     CommandError::err(format!(
@@ -1494,7 +1570,7 @@ fn xsetid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         i += 2;
     }
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = locked.get_unwatched(key) else {
         return Err(no_such_key());
     };
     typed::<Stream>(entry.value())?;

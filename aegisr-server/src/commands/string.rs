@@ -313,7 +313,14 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let kept = if options.keep_ttl { locked.get(key) } else { None };
     match kept {
-        Some(entry) => entry.set_value(large.unwrap_or_else(|| Value::from_bytes(bytes))),
+        Some(entry) => {
+            // A stream overwritten in place: its blocked XREADGROUP consumers are told.
+            let was_stream = matches!(entry.value(), ValueRef::Stream(_));
+            entry.set_value(large.unwrap_or_else(|| Value::from_bytes(bytes)));
+            if was_stream {
+                ctx.server.keyspace.waiters().signal(ctx.session.db, key);
+            }
+        }
         None => match large {
             Some(value) => locked.set(key, value),
             None => locked.set_string(key, bytes),

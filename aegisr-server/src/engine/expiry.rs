@@ -36,8 +36,11 @@ impl Keyspace {
                         continue;
                     }
                     examined += slot.expiring();
-                    expired_here +=
-                        slot.remove_expired(now, |key| self.notifier().notify(Class::Expired, "expired", key, db));
+                    expired_here += slot.remove_expired(now, |key| {
+                        self.notifier().notify(Class::Expired, "expired", key, db);
+                        // A client blocked in XREADGROUP on an expired stream learns it is gone.
+                        self.waiters().signal(db, key);
+                    });
                     if examined >= budget {
                         break;
                     }

@@ -1,8 +1,21 @@
 //! Glob-style pattern matching with Redis's rules (`*`, `?`, `[abc]`, `[^a-z]`, `\x`), used
-//! by KEYS, SCAN MATCH, CONFIG GET and, later, pub/sub patterns.
+//! by KEYS, SCAN MATCH, CONFIG GET and pub/sub patterns.
 
-/// Whether `text` matches `pattern`; `nocase` folds ASCII case.
+/// Whether `text` matches `pattern` as KEYS, SCAN MATCH and friends see it: a pattern of
+/// `*` alone matches every name, the empty one included (those commands do not match at
+/// all then); anything else is [`string_match`]. `nocase` folds ASCII case.
 pub fn glob_match(pattern: &[u8], text: &[u8], nocase: bool) -> bool {
+    pattern == b"*" || string_match(pattern, text, nocase)
+}
+
+/// Redis's `stringmatchlen` exactly, quirks included (pub/sub patterns use it as is): an
+/// empty `text` matches only an empty pattern (so `*` does not match it), and in a class a
+/// `-` after a character always makes a range with the next one, even `]` (`[a-]` is the
+/// range `]`..`a`, and the class then runs to the pattern's end).
+pub fn string_match(pattern: &[u8], text: &[u8], nocase: bool) -> bool {
+    if text.is_empty() {
+        return pattern.is_empty();
+    }
     // Iterative matcher with single-star backtracking: linear in practice and free of the
     // exponential blow-up a recursive matcher has on patterns like `a*a*a*a*b`.
     let (mut p, mut t) = (0usize, 0usize);
@@ -79,7 +92,7 @@ fn match_class(pattern: &[u8], open: usize, c: u8, nocase: bool) -> Option<(bool
         if pattern[i] == b'\\' && i + 1 < pattern.len() {
             matched |= fold(pattern[i + 1]) == c;
             i += 2;
-        } else if i + 2 < pattern.len() && pattern[i + 1] == b'-' && pattern[i + 2] != b']' {
+        } else if i + 2 < pattern.len() && pattern[i + 1] == b'-' {
             let (mut lo, mut hi) = (fold(pattern[i]), fold(pattern[i + 2]));
             if lo > hi {
                 std::mem::swap(&mut lo, &mut hi);
@@ -113,6 +126,23 @@ mod tests {
         assert!(m("*", "") && m("*", "anything") && m("", "") && !m("", "x"));
         assert!(m("h\\*llo", "h*llo") && !m("h\\*llo", "hello"));
         assert!(m("user:*:name", "user:42:name") && !m("user:*:name", "user:42:age"));
+    }
+
+    #[test]
+    fn redis_quirks() {
+        use super::string_match;
+        let exact = |p: &str, t: &str| string_match(p.as_bytes(), t.as_bytes(), false);
+        // Only an empty pattern matches an empty text; `*` alone does for KEYS and SCAN.
+        assert!(!exact("*", "") && !exact("**", "") && exact("", ""));
+        assert!(m("*", "") && !m("**", ""));
+        // `-` then `]` is a range (`]`..`a`), and the class swallows the rest of the pattern.
+        assert!(!m("h[a-]llo", "hallo") && !m("h[a-]llo", "h-llo") && m("h[a-]llo", "ha") && m("h[a-]", "h_"));
+        assert!(m("h[-a]llo", "h-llo") && m("h[\\-]llo", "h-llo") && m("h[a\\-c]llo", "h-llo"));
+        assert!(!m("h[a\\-c]llo", "hbllo"));
+        // Reversed ranges are swapped; an unterminated class matches nothing after it.
+        assert!(m("[z-a]x", "bx") && !m("h[abc", "h[abc") && m("h[abc", "ha"));
+        // A trailing backslash is a literal one; `[^]llo` is a negated empty class: any one character.
+        assert!(m("a\\", "a\\") && m("h[^]llo", "hello") && m("h[^]llo", "h]llo") && m("h**o", "hoo"));
     }
 
     #[test]

@@ -387,6 +387,9 @@ impl Keyspace {
         }
         self.log_keyless();
         drop(shards);
+        // Consumers blocked in XREADGROUP on a flushed stream learn it is gone (Redis scans
+        // for them; waking every blocked client to look again is simpler and as correct).
+        self.waiters.signal_all();
         if lazy && !detached.is_empty() {
             let spawned = std::thread::Builder::new().name("aegisr-lazyfree".into()).spawn(move || drop(detached));
             if let Err(e) = spawned {
@@ -504,6 +507,7 @@ impl Locked<'_> {
         let now = self.now;
         let notifier = &self.keyspace.notifier;
         let eviction = &self.keyspace.eviction;
+        let waiters = &self.keyspace.waiters;
         let (shard, slot) = self.shard_and_slot(key);
         let Shard { dbs, stats, watches, .. } = shard;
         let expired_before = stats.expired_keys;
@@ -513,6 +517,9 @@ impl Locked<'_> {
         };
         if stats.expired_keys != expired_before {
             notifier.notify(Class::Expired, "expired", key, db);
+            // Consumers blocked in XREADGROUP on an expired stream learn it is gone (the
+            // value is already dropped, so any client blocked on the key looks again).
+            waiters.signal(db, key);
         }
         if count {
             if found.is_some() {
@@ -552,6 +559,16 @@ impl Locked<'_> {
     pub fn get_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         self.dirty = true;
         self.live(db, key, true, false, true)
+    }
+
+    /// Looks a key up for a write WATCH does not see: Redis 7.0 changes a stream's consumer
+    /// groups and XSETID's fields without `signalModifiedKey`, so a transaction watching the
+    /// stream survives them. Otherwise exactly like [`Locked::get`]: a write (whatever
+    /// `get` does for persistence, this must do too), no hit or miss counted.
+    pub fn get_unwatched(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        // Unseen by WATCH, but a change all the same: the journal logs it.
+        self.dirty = true;
+        self.live(self.db, key, true, false, false)
     }
 
     /// Looks a key up without touching its access time (OBJECT, TTL, TYPE).
@@ -597,8 +614,8 @@ impl Locked<'_> {
             notifier.notify_with(flags, Class::New, "new", key, db);
         }
         // A new list or sorted set may be what a blocked client waits for; it retries once
-        // this command releases the shard.
-        if aggregate {
+        // this command releases the shard. An overwritten stream is gone for XREADGROUP.
+        if aggregate || replaced.as_ref().is_some_and(is_stream) {
             self.keyspace.waiters.signal(db, key);
         }
     }
@@ -618,6 +635,9 @@ impl Locked<'_> {
                 let replaced = shard.db_or_create(db).insert(slot, entry);
                 if replaced.is_none() {
                     notifier.notify_with(flags, Class::New, "new", key, db);
+                }
+                if replaced.as_ref().is_some_and(is_stream) {
+                    self.keyspace.waiters.signal(db, key);
                 }
             }
             None => self.set_in(db, key, Value::from_bytes(bytes)),
@@ -701,7 +721,9 @@ impl Locked<'_> {
         };
         match at {
             Some(at) if at <= now => {
-                table.remove(slot, key);
+                if table.remove(slot, key).as_ref().is_some_and(is_stream) {
+                    self.keyspace.waiters.signal(db, key);
+                }
                 true
             }
             _ => table.set_expiry(slot, key, at),
@@ -723,6 +745,12 @@ impl Locked<'_> {
         let (shard, slot) = self.shard_and_slot(key);
         Some(&shard.db(db)?.slots[slot])
     }
+}
+
+/// Whether `entry` holds a stream: clients blocked in XREADGROUP on its key are woken when
+/// it is deleted or overwritten, to be told so (Redis's `signalDeletedKeyAsReady`).
+fn is_stream(entry: &Entry) -> bool {
+    matches!(entry.value(), ValueRef::Stream(_))
 }
 
 #[cfg(test)]
@@ -764,6 +792,45 @@ mod tests {
         drop(l);
         assert_eq!(ks.db_size(0, None), 0);
         assert_eq!(ks.stats(None).expired_keys, 1);
+    }
+
+    #[tokio::test]
+    async fn clients_blocked_on_a_key_are_woken_when_it_expires_or_a_stream_is_replaced() {
+        let ks = Keyspace::new(4, 1);
+        let keys = [bytes::Bytes::from("k")];
+        async fn wait(guard: &super::super::blocking::WaitGuard<'_>) -> bool {
+            tokio::time::timeout(std::time::Duration::from_secs(5), guard.notify.notified()).await.is_ok()
+        }
+        // Gives `k` a deadline already past, behind the commands' back.
+        fn expire_now(l: &mut Locked<'_>) {
+            assert!(l.set_expiry(b"k", Some(l.now() + 60_000)));
+            let now = l.now();
+            let (shard, slot) = l.shard_and_slot(b"k");
+            if let Some(table) = shard.db_mut(0) {
+                table.set_expiry(slot, b"k", Some(now - 1));
+            }
+        }
+        // Lazy expiry, found by a lookup.
+        let guard = ks.waiters().register(0, &keys);
+        {
+            let mut l = ks.lock_key(0, b"k");
+            l.set_string(b"k", b"v");
+            expire_now(&mut l);
+            assert!(!l.exists(b"k"));
+        }
+        assert!(wait(&guard).await, "woken by the lazy expiry");
+        // A stream overwritten by a string.
+        {
+            let mut l = ks.lock_key(0, b"k");
+            l.set(b"k", Value::Stream(Box::default()));
+        }
+        assert!(wait(&guard).await, "woken by the new stream");
+        ks.lock_key(0, b"k").set_string(b"k", b"v");
+        assert!(wait(&guard).await, "woken by the stream's overwrite");
+        // Active expiry.
+        expire_now(&mut ks.lock_key(0, b"k"));
+        assert_eq!(ks.active_expire_pass(usize::MAX).expired, 1);
+        assert!(wait(&guard).await, "woken by the active expiry");
     }
 
     #[test]

@@ -137,18 +137,23 @@ impl Data for DataService {
             };
             let subscriber = Arc::new(Subscriber::new(registration.client.clone()));
             let mut subscriptions = Subscriptions::new(subscriber.clone());
+            // A name given twice is subscribed once, as SUBSCRIBE a a does.
             for name in wanted.channels.into_iter().map(Bytes::from) {
-                server.pubsub.subscribe(&name, &subscriber, false);
-                subscriptions.channels.push(name);
+                if subscriptions.channels.insert(name.clone()) {
+                    server.pubsub.subscribe(&name, &subscriber, false);
+                }
             }
             for name in wanted.shard_channels.into_iter().map(Bytes::from) {
-                server.pubsub.subscribe(&name, &subscriber, true);
-                subscriptions.shard_channels.push(name);
+                if subscriptions.shard_channels.insert(name.clone()) {
+                    server.pubsub.subscribe(&name, &subscriber, true);
+                }
             }
             for pattern in wanted.patterns.into_iter().map(Bytes::from) {
-                server.pubsub.psubscribe(&pattern, &subscriber);
-                subscriptions.patterns.push(pattern);
+                if subscriptions.patterns.insert(pattern.clone()) {
+                    server.pubsub.psubscribe(&pattern, &subscriber);
+                }
             }
+            subscriptions.report();
             forward_messages(&server, &subscriber, &tx).await;
             subscriptions.clear(&server.pubsub);
         });

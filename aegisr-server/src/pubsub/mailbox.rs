@@ -127,11 +127,14 @@ impl Subscriber {
         let bytes = inbox.bytes as u64;
         let over_hard = limit.hard > 0 && bytes > limit.hard;
         let over_soft = limit.soft > 0 && bytes > limit.soft;
+        // As Redis's `checkClientOutputBufferLimits`: going over the soft limit starts the
+        // clock and never cuts at once (even with 0 seconds); staying over it for more than
+        // its seconds does.
         let soft_expired = match (over_soft, inbox.over_soft_since) {
-            (true, Some(since)) => since.elapsed() >= Duration::from_secs(limit.soft_secs),
+            (true, Some(since)) => since.elapsed() > Duration::from_secs(limit.soft_secs),
             (true, None) => {
                 inbox.over_soft_since = Some(Instant::now());
-                limit.soft_secs == 0
+                false
             }
             (false, _) => {
                 inbox.over_soft_since = None;

@@ -108,11 +108,17 @@ async fn run_batch(
     loop {
         match parser.next(input, limits) {
             Ok(Some(args)) => {
+                let reply_at = output.len();
                 {
                     let mut writer = RespWriter::new(output, session.protocol);
                     let mut ctx = Ctx::new(server, session, &mut writer);
                     last = commands::execute(&mut ctx, args).or(last);
                     errors += writer.errors;
+                }
+                if let Some(subscriptions) = &session.subscriptions {
+                    // What a subscriber's own command published to it (PUBLISH to itself,
+                    // keyspace events of its writes) goes before the reply, as in Redis.
+                    write_messages_before(&subscriptions.subscriber, session.protocol, output, reply_at);
                 }
                 commands += 1;
                 if session.block.is_some() {
@@ -122,7 +128,13 @@ async fn run_batch(
                     parser.release();
                     crate::persist::durable(server, session).await;
                     write_out(server, stream, output).await?;
-                    let unblocked = blocking::wait(server, session, &args, output, closed(stream)).await;
+                    let subscriber = session.subscriptions.as_ref().map(|s| s.subscriber.clone());
+                    let protocol = session.protocol;
+                    let wait = blocking::wait(server, session, &args, output, closed(stream));
+                    let unblocked = match subscriber {
+                        Some(subscriber) => wait_receiving(server, stream, &subscriber, protocol, wait).await,
+                        None => wait.await,
+                    };
                     if matches!(unblocked, Unblocked::Abandoned) {
                         next = Next::Close;
                         break;
@@ -175,6 +187,70 @@ fn write_messages(subscriber: &Subscriber, protocol: Protocol, output: &mut Byte
     for message in subscriber.drain() {
         output.extend_from_slice(message.frame(protocol == Protocol::Resp3));
     }
+}
+
+/// [`write_messages`], but inserted at `at`, before the reply that starts there.
+fn write_messages_before(subscriber: &Subscriber, protocol: Protocol, output: &mut BytesMut, at: usize) {
+    let queued = subscriber.drain();
+    if queued.is_empty() {
+        return;
+    }
+    let reply = output.split_off(at);
+    for message in queued {
+        output.extend_from_slice(message.frame(protocol == Protocol::Resp3));
+    }
+    output.unsplit(reply);
+}
+
+/// Runs `wait` (a RESP3 subscriber blocked in BLPOP, XREAD...) while writing the messages
+/// published to the client meanwhile straight to its socket, as Redis pushes them to a
+/// blocked client.
+async fn wait_receiving(
+    server: &Server,
+    stream: &TcpStream,
+    subscriber: &Subscriber,
+    protocol: Protocol,
+    wait: impl std::future::Future<Output = Unblocked>,
+) -> Unblocked {
+    tokio::pin!(wait);
+    let mut pushes = BytesMut::new();
+    loop {
+        tokio::select! {
+            // Messages first: one published before the command was served goes before
+            // its reply.
+            biased;
+            () = subscriber.wake.notified() => {
+                write_messages(subscriber, protocol, &mut pushes);
+                // The blocked command holds the stream for reading (to see the client
+                // leave), so this writes through a shared reference. A client that does not
+                // read is cut off by its output buffer limit, which kills it.
+                let written = tokio::select! {
+                    written = write_shared(stream, &pushes) => written.is_ok(),
+                    () = subscriber.client.kill.cancelled() => false,
+                };
+                if !written {
+                    return Unblocked::Abandoned;
+                }
+                ServerStats::add(&server.stats.total_net_output_bytes, pushes.len() as u64);
+                pushes.clear();
+            }
+            unblocked = &mut wait => return unblocked,
+        }
+    }
+}
+
+/// Writes all of `bytes` to `stream` through a shared reference.
+async fn write_shared(stream: &TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        stream.writable().await?;
+        match stream.try_write(bytes) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Completes when the peer closes the connection (or it fails); pending input is left

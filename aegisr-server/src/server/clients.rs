@@ -30,6 +30,8 @@ pub struct ClientHandle {
     name: Mutex<String>,
     lib: Mutex<(String, String)>,
     last_command: Mutex<&'static str>,
+    /// Channels, patterns and shard channels subscribed to (CLIENT LIST's sub, psub, ssub).
+    subscribed: [AtomicUsize; 3],
     /// Cancelled to disconnect the client (CLIENT KILL, shutdown).
     pub kill: CancellationToken,
 }
@@ -68,6 +70,18 @@ impl ClientHandle {
         *self.last_command.lock() = last_command;
     }
 
+    /// Records how many channels, patterns and shard channels the client subscribes to.
+    pub fn set_subscribed(&self, channels: usize, patterns: usize, shard_channels: usize) {
+        for (counter, n) in self.subscribed.iter().zip([channels, patterns, shard_channels]) {
+            counter.store(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the client subscribes to anything: Redis's `pubsub` client type (flag P).
+    pub fn is_pubsub(&self) -> bool {
+        self.subscribed.iter().any(|n| n.load(Ordering::Relaxed) > 0)
+    }
+
     /// Seconds since the client connected.
     pub fn age_secs(&self) -> u64 {
         self.created.elapsed().as_secs()
@@ -83,7 +97,7 @@ impl ClientHandle {
     pub fn info_line(&self) -> String {
         let (lib_name, lib_ver) = self.lib.lock().clone();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
@@ -91,7 +105,11 @@ impl ClientHandle {
             self.name(),
             self.created.elapsed().as_secs(),
             self.idle_secs(),
+            if self.is_pubsub() { "P" } else { "N" },
             self.db.load(Ordering::Relaxed),
+            self.subscribed[0].load(Ordering::Relaxed),
+            self.subscribed[1].load(Ordering::Relaxed),
+            self.subscribed[2].load(Ordering::Relaxed),
             self.last_command.lock(),
             self.resp.load(Ordering::Relaxed),
             lib_name,
@@ -140,6 +158,7 @@ impl ClientRegistry {
             name: Mutex::new(String::new()),
             lib: Mutex::new((String::new(), String::new())),
             last_command: Mutex::new("NULL"),
+            subscribed: Default::default(),
             kill: CancellationToken::new(),
         });
         clients.insert(id, client.clone());

@@ -182,7 +182,7 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("keyspace_misses".into(), ks.keyspace_misses.to_string()),
                 ("pubsub_channels".into(), pubsub.0.to_string()),
                 ("pubsub_patterns".into(), pubsub.1.to_string()),
-                ("pubsub_shardchannels".into(), pubsub.2.to_string()),
+                ("pubsubshard_channels".into(), pubsub.2.to_string()),
                 (
                     "client_output_buffer_limit_disconnections".into(),
                     server.pubsub.cut_off.load(std::sync::atomic::Ordering::Relaxed).to_string(),

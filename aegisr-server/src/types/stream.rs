@@ -96,6 +96,16 @@ pub struct AutoClaimed {
     pub claimed: Vec<StreamId>,
     /// Pending IDs whose entries no longer exist; removed from the PEL.
     pub deleted: Vec<StreamId>,
+    /// Whether claiming created the consumer (Redis publishes `xgroup-createconsumer`).
+    pub consumer_created: bool,
+}
+
+/// XCLAIM's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Claimed {
+    pub claimed: Vec<StreamId>,
+    /// Whether claiming created the consumer (Redis publishes `xgroup-createconsumer`).
+    pub consumer_created: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -506,7 +516,8 @@ impl Stream {
     }
 
     /// XCLAIM: gives the pending `ids` to `consumer`; returns those claimed. Pending IDs
-    /// whose entries are gone are dropped from the PEL. `None` if the group does not exist.
+    /// whose entries are gone are dropped from the PEL. The consumer is created (as in Redis
+    /// 7.0) only once an entry is actually claimed. `None` if the group does not exist.
     pub fn claim(
         &mut self,
         group: &[u8],
@@ -514,11 +525,11 @@ impl Stream {
         ids: &[StreamId],
         options: ClaimOptions,
         now: i64,
-    ) -> Option<Vec<StreamId>> {
+    ) -> Option<Claimed> {
         let exists: Vec<bool> = ids.iter().map(|&id| self.contains(id)).collect();
         let g = self.groups.get_mut(group)?;
         let mut owner: Option<Arc<[u8]>> = None;
-        let mut claimed = Vec::new();
+        let mut out = Claimed::default();
         for (&id, exists) in ids.iter().zip(exists) {
             if !exists {
                 g.ack(id);
@@ -533,7 +544,13 @@ impl Stream {
                     continue;
                 }
             }
-            let name = owner.get_or_insert_with(|| g.consumer(consumer, now).0).clone();
+            let name = owner
+                .get_or_insert_with(|| {
+                    let (name, created) = g.consumer(consumer, now);
+                    out.consumer_created = created;
+                    name
+                })
+                .clone();
             let pending = g.assign(id, &name, options.delivery_time);
             if forced {
                 pending.delivery_count = 1;
@@ -543,9 +560,9 @@ impl Stream {
                 None if !options.justid => pending.delivery_count += 1,
                 None => {}
             }
-            claimed.push(id);
+            out.claimed.push(id);
         }
-        Some(claimed)
+        Some(out)
     }
 
     /// XAUTOCLAIM: scans the PEL from `start`, claiming for `consumer` entries idle for at
@@ -553,7 +570,8 @@ impl Stream {
     pub fn auto_claim(&mut self, group: &[u8], consumer: &[u8], request: AutoClaim, now: i64) -> Option<AutoClaimed> {
         let AutoClaim { min_idle, start, count, justid } = request;
         self.groups.get(group)?;
-        let mut out = AutoClaimed { next: StreamId::MIN, claimed: Vec::new(), deleted: Vec::new() };
+        let mut out =
+            AutoClaimed { next: StreamId::MIN, claimed: Vec::new(), deleted: Vec::new(), consumer_created: false };
         let mut attempts = count.saturating_mul(10);
         let mut left = count;
         let mut cursor = Some(start);
@@ -580,7 +598,13 @@ impl Stream {
             if !idle_enough {
                 continue;
             }
-            let name = owner.get_or_insert_with(|| g.consumer(consumer, now).0).clone();
+            let name = owner
+                .get_or_insert_with(|| {
+                    let (name, created) = g.consumer(consumer, now);
+                    out.consumer_created = created;
+                    name
+                })
+                .clone();
             let pending = g.assign(id, &name, now);
             if !justid {
                 pending.delivery_count += 1;
