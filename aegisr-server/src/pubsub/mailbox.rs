@@ -118,6 +118,11 @@ impl Subscriber {
 
     /// Queues `delivery`, or cuts the subscriber off if that takes it over `limit`.
     pub fn deliver(&self, delivery: Delivery, limit: OutputLimit) -> Delivered {
+        // A killed client is gone for PUBLISH at once (as Redis frees it in CLIENT KILL),
+        // even before its connection task has unsubscribed it.
+        if self.client.kill.is_cancelled() {
+            return Delivered::Dropped;
+        }
         let mut inbox = self.inbox.lock();
         if inbox.cut {
             return Delivered::Dropped;
