@@ -407,6 +407,47 @@ impl Keyspace {
         self.waiters.signal_all();
     }
 
+    /// Swaps a restored backup in (`persist::backup`): with `replace` every database is
+    /// emptied first, then every `(db, key, value, deadline)` is stored, overwriting a key
+    /// of the same name. Every shard is held throughout, so clients see the dataset from
+    /// before or from after, never a mix. Returns the keys dropped by `replace`; their
+    /// tables are freed on a thread of their own once the shards are released.
+    pub(crate) fn install<'k>(
+        &self,
+        replace: bool,
+        entries: impl IntoIterator<Item = (usize, &'k [u8], Value, Option<i64>)>,
+    ) -> u64 {
+        let mut locked = self.lock_shards(0, 0..self.shards.len(), None);
+        let mut dropped = 0u64;
+        let mut detached = Vec::new();
+        if replace {
+            for (_, shard) in locked.guards.iter_mut() {
+                for db in 0..self.databases {
+                    self.touch_watched(shard, db, &[db]);
+                    dropped += shard.db(db).map_or(0, |d| d.key_count as u64);
+                    detached.extend(shard.take_db(db));
+                }
+            }
+            locked.dirty = true;
+        }
+        for (db, key, value, deadline) in entries {
+            locked.set_in(db, key, value);
+            if let Some(at) = deadline {
+                locked.load_expiry(db, key, at);
+            }
+        }
+        drop(locked);
+        // Keys may have appeared that blocked clients wait for.
+        self.waiters.signal_all();
+        if !detached.is_empty() {
+            let spawned = std::thread::Builder::new().name("aegisr-lazyfree".into()).spawn(move || drop(detached));
+            if let Err(e) = spawned {
+                tracing::warn!("could not start a lazy-free thread ({e}); freed inline");
+            }
+        }
+        dropped
+    }
+
     /// Raises the watchers of the keys of `db` in `shard` that are live in any of `dbs`.
     fn touch_watched(&self, shard: &Shard, db: usize, dbs: &[usize]) {
         let now = super::now_ms();

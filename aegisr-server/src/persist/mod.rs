@@ -8,6 +8,7 @@
 //! all or nothing without a cross-file commit protocol. Appends still happen under the
 //! shard locks the command holds, so the stream's order is the data's order.
 
+pub mod backup;
 pub mod capture;
 pub mod check;
 pub mod codec;
@@ -207,39 +208,69 @@ pub fn snapshot_now(server: &Server) -> Result<snapshot::Written, SaveError> {
     if Mode::of(&server.config) == Mode::None {
         return Err(SaveError::Off);
     }
-    let state = &server.saves;
-    if state.in_progress.swap(true, Ordering::AcqRel) {
+    claim_snapshots(server)?.snapshot()
+}
+
+/// While alive, no snapshot (SAVE, BGSAVE, the save rules, a backup) can start: a restore
+/// holds it across swapping the dataset in, then writes the snapshot of the result with
+/// [`SnapshotClaim::snapshot`], so no snapshot mixes the data from before and after.
+pub struct SnapshotClaim<'a> {
+    server: &'a Server,
+}
+
+impl Drop for SnapshotClaim<'_> {
+    fn drop(&mut self) {
+        self.server.saves.in_progress.store(false, Ordering::Release);
+    }
+}
+
+/// Claims the right to write the next snapshot; `InProgress` if one is being written.
+pub fn claim_snapshots(server: &Server) -> Result<SnapshotClaim<'_>, SaveError> {
+    if server.saves.in_progress.swap(true, Ordering::AcqRel) {
         return Err(SaveError::InProgress);
     }
-    let started = std::time::Instant::now();
-    let changes = server.keyspace.changes();
-    let result = data_dir(server).and_then(|dir| {
-        let journal = server.keyspace.journal_arc();
-        snapshot::write(&server.keyspace, &dir, journal)
-    });
-    state.last_duration_ms.store(started.elapsed().as_millis() as i64, Ordering::Relaxed);
-    state.in_progress.store(false, Ordering::Release);
-    match result {
-        Ok(written) => {
-            state.last_ok.store(true, Ordering::Relaxed);
-            state.last_save.store(unix_secs(), Ordering::Relaxed);
-            state.changes_at_save.store(changes, Ordering::Relaxed);
-            state.snapshots.fetch_add(1, Ordering::Relaxed);
-            state.lsn_at_save.store(written.lsn, Ordering::Relaxed);
-            state.snapshot_bytes.store(written.bytes, Ordering::Relaxed);
-            tracing::info!(
-                "snapshot {} written: {} keys, {} bytes in {:.3} s",
-                written.path.display(),
-                written.keys,
-                written.bytes,
-                started.elapsed().as_secs_f64()
-            );
-            Ok(written)
+    Ok(SnapshotClaim { server })
+}
+
+impl SnapshotClaim<'_> {
+    /// Writes a snapshot into the data directory (persistence must be on), then releases
+    /// the claim.
+    pub fn snapshot(self) -> Result<snapshot::Written, SaveError> {
+        let server = self.server;
+        if Mode::of(&server.config) == Mode::None {
+            return Err(SaveError::Off);
         }
-        Err(e) => {
-            state.last_ok.store(false, Ordering::Relaxed);
-            tracing::error!("snapshot failed: {e:#}");
-            Err(SaveError::Failed(e))
+        let state = &server.saves;
+        let started = std::time::Instant::now();
+        let changes = server.keyspace.changes();
+        let result = data_dir(server).and_then(|dir| {
+            let journal = server.keyspace.journal_arc();
+            snapshot::write(&server.keyspace, &dir, journal)
+        });
+        state.last_duration_ms.store(started.elapsed().as_millis() as i64, Ordering::Relaxed);
+        drop(self);
+        match result {
+            Ok(written) => {
+                state.last_ok.store(true, Ordering::Relaxed);
+                state.last_save.store(unix_secs(), Ordering::Relaxed);
+                state.changes_at_save.store(changes, Ordering::Relaxed);
+                state.snapshots.fetch_add(1, Ordering::Relaxed);
+                state.lsn_at_save.store(written.lsn, Ordering::Relaxed);
+                state.snapshot_bytes.store(written.bytes, Ordering::Relaxed);
+                tracing::info!(
+                    "snapshot {} written: {} keys, {} bytes in {:.3} s",
+                    written.path.display(),
+                    written.keys,
+                    written.bytes,
+                    started.elapsed().as_secs_f64()
+                );
+                Ok(written)
+            }
+            Err(e) => {
+                state.last_ok.store(false, Ordering::Relaxed);
+                tracing::error!("snapshot failed: {e:#}");
+                Err(SaveError::Failed(e))
+            }
         }
     }
 }

@@ -232,6 +232,28 @@ pub struct Loaded {
 /// `threads` threads.
 pub fn load(keyspace: &Keyspace, path: &Path, limits: &codec::Limits, threads: usize) -> Result<Loaded, (u64, String)> {
     let bytes = std::fs::read(path).map_err(|e| (0, format!("cannot read: {e}")))?;
+    let sections = check_sections(&bytes)?;
+    let mut covered = vec![0u64; crate::engine::slot::SLOT_COUNT];
+    for (offset, payload) in &sections {
+        let lsn = u64::from_le_bytes(payload[..8].try_into().unwrap_or([0; 8]));
+        let first = u32::from_le_bytes(payload[8..12].try_into().unwrap_or([0; 4])) as usize;
+        let count = u32::from_le_bytes(payload[12..16].try_into().unwrap_or([0; 4])) as usize;
+        let slots =
+            covered.get_mut(first..first.saturating_add(count)).ok_or((*offset as u64, "bad slot range".to_owned()))?;
+        slots.iter_mut().for_each(|c| *c = lsn);
+    }
+    let keys = in_parallel(&sections, threads, |payload| load_section(keyspace, payload, limits))?;
+    Ok(Loaded { covered, keys: keys.into_iter().sum() })
+}
+
+/// A snapshot's sections: `(offset in the file, payload)`.
+type Sections<'a> = Vec<(usize, &'a [u8])>;
+
+/// Checks the header, every section's checksum and the end mark of a snapshot held in
+/// `bytes`: its sections as `(offset, payload)`, or the offset and nature of the damage.
+/// Nothing is loaded from a damaged file. (Split out of `load` for backups: a restore
+/// checks a whole backup before touching the keyspace.)
+fn check_sections(bytes: &[u8]) -> Result<Sections<'_>, (u64, String)> {
     if bytes.len() < HEADER || &bytes[..8] != MAGIC {
         return Err((0, "not an Aegisr snapshot (bad magic)".into()));
     }
@@ -242,7 +264,6 @@ pub fn load(keyspace: &Keyspace, path: &Path, limits: &codec::Limits, threads: u
     if version != codec::CODEC_VERSION {
         return Err((8, format!("value encoding version {version}, this build reads {}", codec::CODEC_VERSION)));
     }
-    // Find and check every section first: nothing is loaded from a damaged file.
     let mut sections = Vec::new();
     let mut at = HEADER;
     loop {
@@ -275,17 +296,18 @@ pub fn load(keyspace: &Keyspace, path: &Path, limits: &codec::Limits, threads: u
         sections.push((at + 8, payload));
         at += 8 + len as usize;
     }
-    let mut covered = vec![0u64; crate::engine::slot::SLOT_COUNT];
-    for (offset, payload) in &sections {
-        let lsn = u64::from_le_bytes(payload[..8].try_into().unwrap_or([0; 8]));
-        let first = u32::from_le_bytes(payload[8..12].try_into().unwrap_or([0; 4])) as usize;
-        let count = u32::from_le_bytes(payload[12..16].try_into().unwrap_or([0; 4])) as usize;
-        let slots =
-            covered.get_mut(first..first.saturating_add(count)).ok_or((*offset as u64, "bad slot range".to_owned()))?;
-        slots.iter_mut().for_each(|c| *c = lsn);
-    }
+    Ok(sections)
+}
+
+/// Runs `f` on the entries part of every section (after its 16-byte head) on `threads`
+/// threads; its results in section order, or the first failure with its file offset.
+fn in_parallel<'a, T: Send>(
+    sections: &[(usize, &'a [u8])],
+    threads: usize,
+    f: impl Fn(&'a [u8]) -> Result<T, (usize, String)> + Sync,
+) -> Result<Vec<T>, (u64, String)> {
     let next = AtomicU64::new(0);
-    let keys = AtomicU64::new(0);
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..sections.len()).map(|_| None).collect());
     let failure: Mutex<Option<(u64, String)>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..threads.clamp(1, sections.len().max(1)) {
@@ -293,9 +315,11 @@ pub fn load(keyspace: &Keyspace, path: &Path, limits: &codec::Limits, threads: u
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed) as usize;
                     let Some((offset, payload)) = sections.get(i) else { break };
-                    match load_section(keyspace, &payload[16..], limits) {
-                        Ok(n) => {
-                            keys.fetch_add(n, Ordering::Relaxed);
+                    match f(&payload[16..]) {
+                        Ok(result) => {
+                            if let Some(slot) = results.lock().get_mut(i) {
+                                *slot = Some(result);
+                            }
                         }
                         Err((at, what)) => {
                             *failure.lock() = Some(((offset + 16 + at) as u64, what));
@@ -309,20 +333,34 @@ pub fn load(keyspace: &Keyspace, path: &Path, limits: &codec::Limits, threads: u
     if let Some(failure) = failure.into_inner() {
         return Err(failure);
     }
-    Ok(Loaded { covered, keys: keys.into_inner() })
+    Ok(results.into_inner().into_iter().flatten().collect())
 }
 
-fn load_section(keyspace: &Keyspace, mut input: &[u8], limits: &codec::Limits) -> Result<u64, (usize, String)> {
+/// One key read from a snapshot section.
+pub struct SnapshotEntry<'a> {
+    pub db: usize,
+    pub key: &'a [u8],
+    pub value: crate::types::Value,
+    pub expiry: Option<i64>,
+}
+
+/// Decodes every entry of a section's entries part (each value in full, against
+/// `limits`), handing each to `f`; the number of keys, or the offset and nature of the
+/// damage. Touches no keyspace: `load` and the backup verification share it.
+fn read_entries<'a>(
+    mut input: &'a [u8],
+    databases: usize,
+    limits: &codec::Limits,
+    mut f: impl FnMut(SnapshotEntry<'a>),
+) -> Result<u64, (usize, String)> {
     let total = input.len();
     let mut keys = 0;
-    let mut locked: Option<(usize, Locked<'_>)> = None;
-    while !input.is_empty() {
+    while let Some((&flags, rest)) = input.split_first() {
         let at = total - input.len();
         let bad = |what: &str| (at, what.to_owned());
-        let flags = input[0];
-        input = &input[1..];
+        input = rest;
         let db = read_varint(&mut input).ok_or_else(|| bad("bad database"))? as usize;
-        if db >= keyspace.databases() {
+        if db >= databases {
             return Err(bad("database out of range"));
         }
         let key_len = read_varint(&mut input).ok_or_else(|| bad("bad key length"))? as usize;
@@ -339,22 +377,56 @@ fn load_section(keyspace: &Keyspace, mut input: &[u8], limits: &codec::Limits) -
         let raw = input.get(..value_len).ok_or_else(|| bad("value runs past the section"))?;
         input = &input[value_len..];
         let value = codec::decode_value_with(raw, limits).map_err(|e| (at, e.to_string()))?;
-        // Keys of one section are mostly of one shard: keep its lock across them.
-        let shard = keyspace.shard_of(key);
-        if locked.as_ref().is_none_or(|(s, _)| *s != shard) {
-            // One shard at a time: release the last before locking the next.
-            drop(locked.take());
-            locked = Some((shard, keyspace.lock_key(db, key)));
-        }
-        if let Some((_, l)) = locked.as_mut() {
-            l.set_in(db, key, value);
-            if let Some(at) = expiry {
-                l.load_expiry(db, key, at);
-            }
-        }
+        f(SnapshotEntry { db, key, value, expiry });
         keys += 1;
     }
     Ok(keys)
+}
+
+fn load_section(keyspace: &Keyspace, input: &[u8], limits: &codec::Limits) -> Result<u64, (usize, String)> {
+    let mut locked: Option<(usize, Locked<'_>)> = None;
+    read_entries(input, keyspace.databases(), limits, |entry| {
+        // Keys of one section are mostly of one shard: keep its lock across them.
+        let shard = keyspace.shard_of(entry.key);
+        if locked.as_ref().is_none_or(|(s, _)| *s != shard) {
+            // One shard at a time: release the last before locking the next.
+            drop(locked.take());
+            locked = Some((shard, keyspace.lock_key(entry.db, entry.key)));
+        }
+        if let Some((_, l)) = locked.as_mut() {
+            l.set_in(entry.db, entry.key, entry.value);
+            if let Some(at) = entry.expiry {
+                l.load_expiry(entry.db, entry.key, at);
+            }
+        }
+    })
+}
+
+/// Checks a whole snapshot held in `bytes` (header, sections, end mark) and decodes every
+/// value without touching any keyspace, on `threads` threads: each section's entries, in
+/// order. For backups: nothing is restored from a damaged one.
+pub fn decode_all<'a>(
+    bytes: &'a [u8],
+    databases: usize,
+    limits: &codec::Limits,
+    threads: usize,
+) -> Result<Vec<Vec<SnapshotEntry<'a>>>, (u64, String)> {
+    let sections = check_sections(bytes)?;
+    in_parallel(&sections, threads, |payload| {
+        let mut out = Vec::new();
+        read_entries(payload, databases, limits, |entry| out.push(entry))?;
+        Ok(out)
+    })
+}
+
+/// The key count a snapshot's end mark records (0 if `bytes` has none).
+pub fn recorded_keys(bytes: &[u8]) -> u64 {
+    bytes
+        .len()
+        .checked_sub(20)
+        .and_then(|at| bytes.get(at + 8..at + 16))
+        .and_then(|raw| raw.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
 }
 
 fn read_varint(input: &mut &[u8]) -> Option<u64> {
