@@ -141,6 +141,14 @@ pub(super) async fn restore(
         .restore(reader, merge, move |sent, total| {
             progress.set_length(total);
             progress.set_position(sent);
+            if sent >= total {
+                // All sent: the node now checks the whole backup and swaps it in.
+                if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
+                    progress.set_style(style);
+                }
+                progress.set_message("sent; the node is verifying and loading the backup");
+                progress.enable_steady_tick(std::time::Duration::from_millis(100));
+            }
         })
         .await;
     bar.finish_and_clear();
