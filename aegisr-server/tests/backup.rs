@@ -208,7 +208,12 @@ fn replace_empties_every_database_and_merge_keeps_other_keys() {
     let _: () = run(&mut tcon, &["SELECT", "0"]);
 
     prepare(&mut tcon);
+    // A transaction watching a key the restore replaces fails, as after FLUSHALL.
+    let mut watcher = target.sync_conn();
+    let _: () = run(&mut watcher, &["WATCH", "only-local"]);
     let reply = restore(&rt, &target, file, false).unwrap();
+    let exec: Option<Vec<String>> = redis::pipe().atomic().cmd("SET").arg("w").arg("1").query(&mut watcher).unwrap();
+    assert_eq!(exec, None, "EXEC after a restore changed a watched key");
     assert_eq!((reply.keys_loaded, reply.keys_replaced), (2, 3));
     assert_eq!(get(&mut tcon, "shared").as_deref(), Some("from-backup"));
     assert_eq!(get(&mut tcon, "only-local"), None);

@@ -153,13 +153,13 @@ pub(super) async fn restore(
         .await;
     bar.finish_and_clear();
     let reply = result?;
+    let pause = if reply.pause_ms == 0 { "under 1 ms".to_owned() } else { format!("{} ms", reply.pause_ms) };
     let mut line = format!(
-        "Restored {} keys from {} ({}; {} keys dropped); clients held for {} ms",
+        "Restored {} keys from {} ({}; {} keys dropped); clients held for {pause}",
         reply.keys_loaded,
         file.display(),
         if merge { "merged" } else { "replaced" },
         reply.keys_replaced,
-        reply.pause_ms
     );
     line.push_str(if reply.snapshot_written { "; snapshot written.\n" } else { " (persistence off: memory only).\n" });
     output.text(&line);

@@ -86,6 +86,11 @@ impl Shard {
     }
 }
 
+/// A dataset's tables built outside the keyspace: per shard, per database (a restore).
+pub(crate) struct StagedTables {
+    shards: Vec<Box<[Option<Box<DbShard>>]>>,
+}
+
 /// Cache-line aligned so neighbouring shard locks do not share a line.
 #[repr(align(128))]
 struct ShardCell(Mutex<Shard>);
@@ -407,35 +412,50 @@ impl Keyspace {
         self.waiters.signal_all();
     }
 
-    /// Swaps a restored backup in (`persist::backup`): with `replace` every database is
-    /// emptied first, then every `(db, key, value, deadline)` is stored, overwriting a key
-    /// of the same name. Every shard is held throughout, so clients see the dataset from
-    /// before or from after, never a mix. Returns the keys dropped by `replace`; their
-    /// tables are freed on a thread of their own once the shards are released.
-    pub(crate) fn install<'k>(
+    /// Builds the tables of a whole dataset outside the keyspace, with no lock held (a
+    /// restore, `persist::backup`): every `(db, key, value, deadline)` in the shard and
+    /// slot it belongs to here. [`Keyspace::replace_with`] swaps them in.
+    pub(crate) fn build_tables<'k>(
         &self,
-        replace: bool,
         entries: impl IntoIterator<Item = (usize, &'k [u8], Value, Option<i64>)>,
-    ) -> u64 {
+    ) -> StagedTables {
+        let slot_count = SLOT_COUNT / self.shards.len();
+        let access = super::db::secs(super::now_ms());
+        let mut shards: Vec<Box<[Option<Box<DbShard>>]>> =
+            (0..self.shards.len()).map(|_| (0..self.databases).map(|_| None).collect()).collect();
+        for (db, key, value, deadline) in entries {
+            let (shard, slot) = self.split_slot(key);
+            let Some(tables) = shards.get_mut(shard).and_then(|dbs| dbs.get_mut(db)) else { continue };
+            let table = tables.get_or_insert_with(|| Box::new(DbShard::new(slot_count)));
+            table.insert(slot, Entry::new(key, value, access));
+            if deadline.is_some() {
+                table.set_expiry(slot, key, deadline);
+            }
+        }
+        StagedTables { shards }
+    }
+
+    /// Replaces every database with `staged` at one point: every shard is held while its
+    /// tables are exchanged (pointer swaps, whatever the data's size), so clients see the
+    /// dataset from before or from after, never a mix. Returns the keys dropped; their
+    /// tables are freed on a thread of their own after the shards are released.
+    pub(crate) fn replace_with(&self, staged: StagedTables) -> u64 {
         let mut locked = self.lock_shards(0, 0..self.shards.len(), None);
         let mut dropped = 0u64;
         let mut detached = Vec::new();
-        if replace {
-            for (_, shard) in locked.guards.iter_mut() {
-                for db in 0..self.databases {
-                    self.touch_watched(shard, db, &[db]);
-                    dropped += shard.db(db).map_or(0, |d| d.key_count as u64);
-                    detached.extend(shard.take_db(db));
+        for ((_, shard), new) in locked.guards.iter_mut().zip(staged.shards) {
+            for (db, table) in new.into_vec().into_iter().enumerate() {
+                // Watchers of a key that exists before or after see a change.
+                self.touch_watched(shard, db, &[db]);
+                let Some(slot) = shard.dbs.get_mut(db) else { continue };
+                if let Some(old) = std::mem::replace(slot, table) {
+                    dropped += old.key_count as u64;
+                    detached.push(old);
                 }
-            }
-            locked.dirty = true;
-        }
-        for (db, key, value, deadline) in entries {
-            locked.set_in(db, key, value);
-            if let Some(at) = deadline {
-                locked.load_expiry(db, key, at);
+                self.touch_watched(shard, db, &[db]);
             }
         }
+        locked.dirty = true;
         drop(locked);
         // Keys may have appeared that blocked clients wait for.
         self.waiters.signal_all();
@@ -446,6 +466,19 @@ impl Keyspace {
             }
         }
         dropped
+    }
+
+    /// Merges a restored backup in (`persist::backup`): every `(db, key, value, deadline)`
+    /// is stored, overwriting a key of the same name, with every shard held throughout so
+    /// clients see the dataset from before or from after, never a mix.
+    pub(crate) fn merge_in<'k>(&self, entries: impl IntoIterator<Item = (usize, &'k [u8], Value, Option<i64>)>) {
+        let mut locked = self.lock_shards(0, 0..self.shards.len(), None);
+        for (db, key, value, deadline) in entries {
+            locked.set_in(db, key, value);
+            if let Some(at) = deadline {
+                locked.load_expiry(db, key, at);
+            }
+        }
     }
 
     /// Raises the watchers of the keys of `db` in `shard` that are live in any of `dbs`.
