@@ -341,3 +341,17 @@ fn a_restart_after_a_restore_comes_back_with_the_restored_data() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn a_backup_with_more_databases_than_the_node_is_refused_as_unusable() {
+    let rt = runtime();
+    let source = TestServer::start_with(&["--persistence", "none"]);
+    let mut con = source.sync_conn();
+    let _: () = run(&mut con, &["SELECT", "9"]);
+    set(&mut con, "in-db9", "x");
+    let file = backup(&rt, &source);
+    let target = TestServer::start_with(&["--persistence", "none", "--databases", "4"]);
+    let status = refused(restore(&rt, &target, file, false));
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    assert!(status.message().contains("it has 4; start it with --databases"), "{status:?}");
+}

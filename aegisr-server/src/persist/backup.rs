@@ -364,12 +364,15 @@ fn stage<'a>(
     let limits = codec::Limits::from_config(&server.config);
     let databases = server.keyspace.databases();
     let staged = snapshot::decode_all(bytes, databases, &limits, server.threads.max(2)).map_err(|(offset, what)| {
-        let hint = if what == "database out of range" {
-            format!(" (this node has {databases} databases; start it with --databases to match the backup's)")
+        if what == "database out of range" {
+            // Sound data this node cannot hold: not damage.
+            BackupError::Invalid(format!(
+                "the backup has keys in a database this node does not have (it has {databases}; start it with \
+                 --databases to match the backup's node)"
+            ))
         } else {
-            String::new()
-        };
-        BackupError::Damaged(format!("the backup's snapshot is damaged at offset {offset}: {what}{hint}"))
+            BackupError::Damaged(format!("the backup's snapshot is damaged at offset {offset}: {what}"))
+        }
     })?;
     let keys: u64 = staged.iter().map(|s| s.len() as u64).sum();
     if keys != manifest.key_count || keys != snapshot::recorded_keys(bytes) {
