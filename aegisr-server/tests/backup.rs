@@ -313,6 +313,10 @@ fn a_restart_after_a_restore_comes_back_with_the_restored_data() {
     let file = backup(&rt, &source);
 
     let dir = tempfile::tempdir().unwrap();
+    // What a node that died during a backup leaves; the next backup or restore removes it.
+    let stale = dir.path().join("backup-999999999-0.tmp");
+    std::fs::create_dir(&stale).unwrap();
+    std::fs::write(stale.join("snapshot-00000000000000000000.snap"), b"half").unwrap();
     {
         let mut server = TestServer::start_in(dir.path(), &["--appendfsync", "always"]);
         let mut scon = server.sync_conn();

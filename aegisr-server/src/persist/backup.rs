@@ -85,10 +85,31 @@ impl Drop for TempDir {
 fn temp_dir(server: &Server, what: &str) -> Result<TempDir, BackupError> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let parent = super::data_dir(server).map_err(|e| BackupError::Failed(format!("{e:#}")))?;
+    remove_leftovers(&parent);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let dir = parent.join(format!("{what}-{}-{n}.tmp", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(io_failed(&format!("cannot create {}", dir.display())))?;
     Ok(TempDir(dir))
+}
+
+/// Removes the temporary directories a previous process left (it died during a backup or
+/// restore): those named with another process id.
+fn remove_leftovers(parent: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    let ours = std::process::id().to_string();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let temporary = (name.starts_with("backup-") || name.starts_with("restore-")) && name.ends_with(".tmp");
+        // `<what>-<pid>-<n>.tmp`
+        let pid = name.split('-').nth(1);
+        if temporary && pid.is_some_and(|pid| pid != ours) && entry.path().is_dir() {
+            match std::fs::remove_dir_all(entry.path()) {
+                Ok(()) => tracing::info!("removed {} left by an earlier run", entry.path().display()),
+                Err(e) => tracing::warn!("cannot remove {}: {e}", entry.path().display()),
+            }
+        }
+    }
 }
 
 /// Runs `attempt` until no snapshot is in the way, for [`SNAPSHOT_WAIT`] at most.
