@@ -344,6 +344,13 @@ fn a_restart_after_a_restore_comes_back_with_the_restored_data() {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The backup itself became the node's one snapshot.
+    let snapshots = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("snapshot-"))
+        .count();
+    assert_eq!(snapshots, 1);
 }
 
 #[test]
@@ -358,4 +365,51 @@ fn a_backup_with_more_databases_than_the_node_is_refused_as_unusable() {
     let status = refused(restore(&rt, &target, file, false));
     assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
     assert!(status.message().contains("it has 4; start it with --databases"), "{status:?}");
+}
+
+/// Restores into a node on `dir` started with `args`, writes once more, kills it with
+/// SIGKILL and restarts it: what comes back.
+fn restore_write_and_kill(dir: &std::path::Path, args: &[&str], file: Vec<u8>, merge: bool) -> TestServer {
+    let rt = runtime();
+    let mut server = TestServer::start_in(dir, args);
+    let mut con = server.sync_conn();
+    for i in 0..50 {
+        set(&mut con, &format!("old:{i}"), "x");
+    }
+    let _: () = run(&mut con, &["SAVE"]);
+    set(&mut con, "old:after-save", "x");
+    let reply = restore(&rt, &server, file, merge).unwrap();
+    assert!(reply.snapshot_written);
+    set(&mut con, "after", "1");
+    let _: () = run(&mut con, &["INCR", "restored-counter"]);
+    if args.contains(&"no") {
+        let _: () = run(&mut con, &["SAVE"]);
+    }
+    server.kill9();
+    TestServer::start_in(dir, args)
+}
+
+#[test]
+fn replace_and_merge_survive_a_kill_in_every_persistence_mode() {
+    let rt = runtime();
+    let source = TestServer::start_with(&["--persistence", "none"]);
+    let mut con = source.sync_conn();
+    set(&mut con, "restored", "yes");
+    set(&mut con, "restored-counter", "10");
+    let file = backup(&rt, &source);
+    for args in [&["--appendfsync", "always"][..], &["--appendonly", "no"][..]] {
+        for merge in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let server = restore_write_and_kill(dir.path(), args, file.clone(), merge);
+            let mut con = server.sync_conn();
+            let case = format!("{args:?} merge={merge}");
+            assert_eq!(get(&mut con, "restored").as_deref(), Some("yes"), "{case}");
+            assert_eq!(get(&mut con, "restored-counter").as_deref(), Some("11"), "{case}");
+            assert_eq!(get(&mut con, "after").as_deref(), Some("1"), "{case}");
+            let old = if merge { Some("x") } else { None };
+            assert_eq!(get(&mut con, "old:7").as_deref(), old, "{case}");
+            assert_eq!(get(&mut con, "old:after-save").as_deref(), old, "{case}");
+            assert_eq!(dbsize(&mut con), if merge { 54 } else { 3 }, "{case}");
+        }
+    }
 }

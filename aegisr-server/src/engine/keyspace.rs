@@ -439,8 +439,15 @@ impl Keyspace {
     /// tables are exchanged (pointer swaps, whatever the data's size), so clients see the
     /// dataset from before or from after, never a mix. Returns the keys dropped; their
     /// tables are freed on a thread of their own after the shards are released.
-    pub(crate) fn replace_with(&self, staged: StagedTables) -> u64 {
+    /// `before_swap` runs with every shard held, before the exchange; if it fails nothing
+    /// is exchanged (a restore makes the new data durable there).
+    pub(crate) fn replace_with<T, E>(
+        &self,
+        staged: StagedTables,
+        before_swap: impl FnOnce() -> Result<T, E>,
+    ) -> Result<(u64, T), E> {
         let mut locked = self.lock_shards(0, 0..self.shards.len(), None);
+        let ready = before_swap()?;
         let mut dropped = 0u64;
         let mut detached = Vec::new();
         for ((_, shard), new) in locked.guards.iter_mut().zip(staged.shards) {
@@ -465,7 +472,7 @@ impl Keyspace {
                 tracing::warn!("could not start a lazy-free thread ({e}); freed inline");
             }
         }
-        dropped
+        Ok((dropped, ready))
     }
 
     /// Merges a restored backup in (`persist::backup`): every `(db, key, value, deadline)`

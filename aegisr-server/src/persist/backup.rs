@@ -16,12 +16,18 @@
 //! a million keys in a debug build). Staging costs memory: about the backup's decoded size
 //! on top of the live data, until the swap.
 //!
-//! With persistence on, the restore then writes a snapshot, so a restart comes back with
-//! the restored data. No other snapshot may run from just before the swap until that one
-//! is written ([`super::SnapshotClaim`]). Known gap: with the journal on, a crash after the
-//! swap and before that snapshot is complete recovers the previous snapshot and journal,
-//! then the writes clients made after the swap, on top of the old data; the restore is not
-//! itself logged (it would put the whole backup through the journal).
+//! With persistence on, the restored data is on disk before the restore returns. A replace
+//! adopts the received file itself as the node's snapshot: with every shard held, just
+//! before the swap, the journal is rotated and each section of the file is retagged with
+//! that position, synced and renamed into place ([`super::SnapshotClaim::adopt`]). Recovery
+//! then skips every journal record from before the swap and replays those after it, so a
+//! crash at any moment comes back with the old data (before the rename) or the restored
+//! data plus the writes since (after it). A merge writes a snapshot after the swap; a crash
+//! before that snapshot is complete recovers the previous snapshot and journal, then the
+//! writes made after the swap, on top of the data from before the merge (the merge itself
+//! is not logged: it would put the whole backup through the journal). No other snapshot
+//! may run from just before the swap until the restore's is in place
+//! ([`super::SnapshotClaim`]).
 //!
 //! [`Keyspace::replace_with`]: crate::engine::Keyspace
 //! [`Keyspace::merge_in`]: crate::engine::Keyspace
@@ -299,7 +305,11 @@ impl Receiver {
         if self.whole != self.manifest.crc32c {
             return Err(BackupError::Damaged("the backup's data fails its whole-file checksum".to_owned()));
         }
-        self.file.flush().map_err(io_failed("cannot write the received backup"))?;
+        // Synced: a replace may make this very file the node's snapshot.
+        self.file
+            .flush()
+            .and_then(|()| self.file.get_ref().sync_all())
+            .map_err(io_failed("cannot write the received backup"))?;
         Ok(ReceivedBackup { manifest: self.manifest, path: self.path, _dir: self.dir })
     }
 }
@@ -343,16 +353,37 @@ pub fn restore(server: &Server, backup: ReceivedBackup, merge: bool) -> Result<R
         .map(|e| (e.db, e.key, e.value, e.expiry));
     // Replace: the new tables are built before any lock is taken, then swapped in whole.
     let swap = if merge { Swap::Merge(entries) } else { Swap::Replace(server.keyspace.build_tables(entries)) };
+    let persistent = Mode::of(&server.config) != Mode::None;
+    // A replace makes the backup's own snapshot file the node's snapshot (see the module's
+    // comment); plan it now, while nothing is held.
+    let retag = if persistent && !merge {
+        let plan = snapshot::retag_plan(&bytes).map_err(|(offset, what)| {
+            BackupError::Damaged(format!("the backup's snapshot is damaged at offset {offset}: {what}"))
+        })?;
+        Some(plan)
+    } else {
+        None
+    };
     let claim = when_no_snapshot(|| super::claim_snapshots(server))?;
     // The swap is not a client's command: nothing of a command may be armed for the
     // journal on this thread.
     capture::disarm();
     let started = Instant::now();
-    let keys_replaced = match swap {
-        Swap::Replace(tables) => server.keyspace.replace_with(tables),
+    let (keys_replaced, adopted) = match swap {
+        Swap::Replace(tables) => server
+            .keyspace
+            .replace_with(tables, || match &retag {
+                Some(retag) => claim.adopt(&backup.path, retag, backup.manifest.key_count).map(Some),
+                None => Ok(None),
+            })
+            .map_err(|e| {
+                BackupError::Failed(format!(
+                    "cannot make the backup the node's snapshot ({e:#}); the data was left as it was"
+                ))
+            })?,
         Swap::Merge(entries) => {
             server.keyspace.merge_in(entries);
-            0
+            (0, None)
         }
     };
     let pause = started.elapsed();
@@ -361,16 +392,21 @@ pub fn restore(server: &Server, backup: ReceivedBackup, merge: bool) -> Result<R
         if merge { "merge" } else { "replace" },
         pause.as_secs_f64()
     );
-    let snapshot_written = if Mode::of(&server.config) == Mode::None {
-        false
-    } else {
-        claim.snapshot().map_err(|e| {
-            BackupError::Failed(format!(
-                "the backup was restored in memory, but the snapshot that keeps it across a restart failed: {e}; \
-                 run SAVE once the cause is fixed"
-            ))
-        })?;
-        true
+    let snapshot_written = match adopted {
+        Some(written) => {
+            claim.adopted(&written, started);
+            true
+        }
+        None if persistent => {
+            claim.snapshot().map_err(|e| {
+                BackupError::Failed(format!(
+                    "the backup was merged in memory, but the snapshot that keeps it across a restart failed: \
+                     {e}; run SAVE once the cause is fixed"
+                ))
+            })?;
+            true
+        }
+        None => false,
     };
     Ok(Restored { keys_loaded, keys_replaced, pause, snapshot_written })
 }

@@ -251,19 +251,7 @@ impl SnapshotClaim<'_> {
         drop(self);
         match result {
             Ok(written) => {
-                state.last_ok.store(true, Ordering::Relaxed);
-                state.last_save.store(unix_secs(), Ordering::Relaxed);
-                state.changes_at_save.store(changes, Ordering::Relaxed);
-                state.snapshots.fetch_add(1, Ordering::Relaxed);
-                state.lsn_at_save.store(written.lsn, Ordering::Relaxed);
-                state.snapshot_bytes.store(written.bytes, Ordering::Relaxed);
-                tracing::info!(
-                    "snapshot {} written: {} keys, {} bytes in {:.3} s",
-                    written.path.display(),
-                    written.keys,
-                    written.bytes,
-                    started.elapsed().as_secs_f64()
-                );
+                note_snapshot(server, &written, changes, started);
                 Ok(written)
             }
             Err(e) => {
@@ -273,6 +261,54 @@ impl SnapshotClaim<'_> {
             }
         }
     }
+
+    /// Makes `file`, a checked snapshot (a restored backup, `persist::backup`) in the data
+    /// directory's file system, the node's newest snapshot, at this point of the journal:
+    /// its sections are retagged with the journal's position, and it is synced and renamed
+    /// into place. Call it with every shard held, so that position separates the writes
+    /// before (which recovery then skips) from those after (which it replays on top).
+    pub fn adopt(
+        &self,
+        file: &std::path::Path,
+        retag: &snapshot::Retag,
+        keys: u64,
+    ) -> anyhow::Result<snapshot::Written> {
+        let dir = data_dir(self.server)?;
+        let lsn = self.server.keyspace.journal().map_or(0, Journal::rotate);
+        retag.apply(&std::fs::OpenOptions::new().write(true).open(file)?, lsn)?;
+        let path = snapshot::snapshot_path(&dir, lsn);
+        std::fs::rename(file, &path)?;
+        journal::sync_dir(&dir)?;
+        let bytes = std::fs::metadata(&path)?.len();
+        Ok(snapshot::Written { path, keys, bytes, lsn })
+    }
+
+    /// After [`SnapshotClaim::adopt`], with the shards released: removes what the adopted
+    /// snapshot covers and counts it as a snapshot; releases the claim.
+    pub fn adopted(self, written: &snapshot::Written, started: std::time::Instant) {
+        if let Some(dir) = written.path.parent() {
+            snapshot::remove_covered(dir, written.lsn, &written.path);
+        }
+        note_snapshot(self.server, written, self.server.keyspace.changes(), started);
+    }
+}
+
+/// Counts a finished snapshot (LASTSAVE, INFO persistence, the save rules).
+fn note_snapshot(server: &Server, written: &snapshot::Written, changes: u64, started: std::time::Instant) {
+    let state = &server.saves;
+    state.last_ok.store(true, Ordering::Relaxed);
+    state.last_save.store(unix_secs(), Ordering::Relaxed);
+    state.changes_at_save.store(changes, Ordering::Relaxed);
+    state.snapshots.fetch_add(1, Ordering::Relaxed);
+    state.lsn_at_save.store(written.lsn, Ordering::Relaxed);
+    state.snapshot_bytes.store(written.bytes, Ordering::Relaxed);
+    tracing::info!(
+        "snapshot {} written: {} keys, {} bytes in {:.3} s",
+        written.path.display(),
+        written.keys,
+        written.bytes,
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Asks for a snapshot on a thread of its own (BGSAVE, BGREWRITEAOF): the ticker starts

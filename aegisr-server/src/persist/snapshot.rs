@@ -185,7 +185,7 @@ fn write_sections(keyspace: &Keyspace, run: &SnapshotRun, tmp: &Path) -> anyhow:
 }
 
 /// Removes the snapshots older than `keep` and the journal segments before `lsn`.
-fn remove_covered(dir: &Path, lsn: u64, keep: &Path) {
+pub(crate) fn remove_covered(dir: &Path, lsn: u64, keep: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
@@ -417,6 +417,38 @@ pub fn decode_all<'a>(
         read_entries(payload, databases, limits, |entry| out.push(entry))?;
         Ok(out)
     })
+}
+
+/// How to give a checked snapshot file a new journal position without reading it again
+/// (a restore adopts the backup's file as the node's snapshot, `persist::backup`): for each
+/// section, the file offset of its payload, and the CRC32C and length of the payload after
+/// its LSN field.
+pub struct Retag {
+    sections: Vec<(u64, u32, usize)>,
+}
+
+/// Plans the retagging of the snapshot in `bytes` (checked here).
+pub fn retag_plan(bytes: &[u8]) -> Result<Retag, (u64, String)> {
+    let sections = check_sections(bytes)?;
+    let sections =
+        sections.iter().map(|(offset, payload)| (*offset as u64, crc32c::crc32c(&payload[8..]), payload.len() - 8));
+    Ok(Retag { sections: sections.collect() })
+}
+
+impl Retag {
+    /// Rewrites every section's LSN in `file` (the snapshot the plan was made from) to
+    /// `lsn`, with its checksum, and syncs the file.
+    pub fn apply(&self, file: &std::fs::File, lsn: u64) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let lsn_bytes = lsn.to_le_bytes();
+        let lsn_crc = crc32c::crc32c(&lsn_bytes);
+        for &(offset, rest_crc, rest_len) in &self.sections {
+            let crc = crc32c::crc32c_combine(lsn_crc, rest_crc, rest_len);
+            file.write_all_at(&crc.to_le_bytes(), offset - 4)?;
+            file.write_all_at(&lsn_bytes, offset)?;
+        }
+        file.sync_data()
+    }
 }
 
 /// The key count a snapshot's end mark records (0 if `bytes` has none).
