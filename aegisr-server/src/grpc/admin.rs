@@ -226,12 +226,15 @@ impl Admin for AdminService {
                 _ => return Err(Status::invalid_argument("only data may follow a restore's start")),
             }
         }
-        let received = receiver.finish().map_err(backup_status)?;
         let server = self.server.clone();
-        let restored = tokio::task::spawn_blocking(move || backup::restore(&server, received, merge))
-            .await
-            .map_err(|e| Status::internal(format!("restore task failed: {e}")))?
-            .map_err(backup_status)?;
+        // Off the async threads: finishing syncs the received file, and the restore decodes
+        // all of it and may write a snapshot.
+        let restored = tokio::task::spawn_blocking(move || {
+            receiver.finish().and_then(|received| backup::restore(&server, received, merge))
+        })
+        .await
+        .map_err(|e| Status::internal(format!("restore task failed: {e}")))?
+        .map_err(backup_status)?;
         Ok(Response::new(v1::RestoreReply {
             keys_loaded: restored.keys_loaded,
             keys_replaced: restored.keys_replaced,

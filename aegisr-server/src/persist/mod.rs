@@ -276,10 +276,14 @@ impl SnapshotClaim<'_> {
         let dir = data_dir(self.server)?;
         let lsn = self.server.keyspace.journal().map_or(0, Journal::rotate);
         retag.apply(&std::fs::OpenOptions::new().write(true).open(file)?, lsn)?;
+        let bytes = std::fs::metadata(file)?.len();
         let path = snapshot::snapshot_path(&dir, lsn);
         std::fs::rename(file, &path)?;
-        journal::sync_dir(&dir)?;
-        let bytes = std::fs::metadata(&path)?.len();
+        // Renamed: this is the node's snapshot now, so the swap must follow whatever else
+        // happens (a restart would load it).
+        if let Err(e) = journal::sync_dir(&dir) {
+            tracing::warn!("cannot sync {} after adopting a restored backup: {e}", dir.display());
+        }
         Ok(snapshot::Written { path, keys, bytes, lsn })
     }
 
