@@ -233,8 +233,15 @@ pub struct Loaded {
 pub fn load(keyspace: &Keyspace, path: &Path, limits: &codec::Limits, threads: usize) -> Result<Loaded, (u64, String)> {
     let bytes = std::fs::read(path).map_err(|e| (0, format!("cannot read: {e}")))?;
     let sections = check_sections(&bytes)?;
+    let covered = covered_slots(&sections)?;
+    let keys = in_parallel(&sections, threads, |payload| load_section(keyspace, payload, limits))?;
+    Ok(Loaded { covered, keys: keys.into_iter().sum() })
+}
+
+/// Per hash slot, the LSN of the section holding it (0 where none does).
+fn covered_slots(sections: &[(usize, &[u8])]) -> Result<Vec<u64>, (u64, String)> {
     let mut covered = vec![0u64; crate::engine::slot::SLOT_COUNT];
-    for (offset, payload) in &sections {
+    for (offset, payload) in sections {
         let lsn = u64::from_le_bytes(payload[..8].try_into().unwrap_or([0; 8]));
         let first = u32::from_le_bytes(payload[8..12].try_into().unwrap_or([0; 4])) as usize;
         let count = u32::from_le_bytes(payload[12..16].try_into().unwrap_or([0; 4])) as usize;
@@ -242,8 +249,7 @@ pub fn load(keyspace: &Keyspace, path: &Path, limits: &codec::Limits, threads: u
             covered.get_mut(first..first.saturating_add(count)).ok_or((*offset as u64, "bad slot range".to_owned()))?;
         slots.iter_mut().for_each(|c| *c = lsn);
     }
-    let keys = in_parallel(&sections, threads, |payload| load_section(keyspace, payload, limits))?;
-    Ok(Loaded { covered, keys: keys.into_iter().sum() })
+    Ok(covered)
 }
 
 /// A snapshot's sections: `(offset in the file, payload)`.
@@ -412,6 +418,8 @@ pub fn decode_all<'a>(
     threads: usize,
 ) -> Result<Vec<Vec<SnapshotEntry<'a>>>, (u64, String)> {
     let sections = check_sections(bytes)?;
+    // As `load` would check them, should this file become the node's snapshot.
+    covered_slots(&sections)?;
     in_parallel(&sections, threads, |payload| {
         let mut out = Vec::new();
         read_entries(payload, databases, limits, |entry| out.push(entry))?;
@@ -472,4 +480,35 @@ fn read_varint(input: &mut &[u8]) -> Option<u64> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::types::Value;
+
+    #[test]
+    fn a_retagged_snapshot_loads_with_its_new_position_into_another_shard_count() {
+        let keyspace = Keyspace::new(4, 16);
+        for i in 0..100 {
+            let key = format!("key:{i}");
+            keyspace.lock_key(0, key.as_bytes()).set_in(i % 3, key.as_bytes(), Value::from_bytes(b"v"));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let written = write(&keyspace, dir.path(), None).unwrap();
+        let bytes = std::fs::read(&written.path).unwrap();
+        let entries = decode_all(&bytes, 16, &codec::Limits::default(), 2).unwrap();
+        assert_eq!(entries.iter().map(Vec::len).sum::<usize>(), 100);
+        assert!(decode_all(&bytes, 2, &codec::Limits::default(), 2).is_err(), "db 2 on a node of 2 databases");
+
+        let plan = retag_plan(&bytes).unwrap();
+        plan.apply(&std::fs::OpenOptions::new().write(true).open(&written.path).unwrap(), 77).unwrap();
+        let fresh = Keyspace::new(2, 16);
+        let loaded = load(&fresh, &written.path, &codec::Limits::default(), 2).unwrap();
+        assert!(loaded.covered.iter().all(|&lsn| lsn == 77));
+        assert_eq!((loaded.keys, recorded_keys(&std::fs::read(&written.path).unwrap())), (100, 100));
+        assert_eq!(fresh.db_sizes(None)[..3].iter().map(|s| s.0).sum::<usize>(), 100);
+    }
 }
