@@ -44,6 +44,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "bigkeys" -d 'The
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "memkeys" -d 'The keys using the most memory (MEMORY USAGE), found with SCAN; when the server has no MEMORY USAGE, an estimate from lengths, said so in the output'
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "scan" -d 'Lists keys with SCAN (never blocking the server), one per line'
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "subscribe" -d 'Prints messages published to channels (and patterns, shard channels) as they arrive, until Ctrl-C'
+complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "backup" -d 'Streams a consistent backup of the node into FILE (Admin Backup): a snapshot taken while the node serves, with a manifest and a checksum per MiB, checked as it arrives'
+complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "restore" -d 'Restores a backup FILE into the node (Admin Restore). The node verifies all of it (checksums, structure, every value) before touching any data, then replaces its whole dataset at once, or with --merge overwrites only the keys the backup holds'
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "shutdown" -d 'Stops the server gracefully through the Admin Shutdown RPC'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand info" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand info" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
@@ -132,6 +134,29 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l csv 
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l json -d 'Print each reply as one JSON document'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l no-table -d 'Never print tabular replies as tables'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l help -d 'Print help (see more with --help)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -s h -l host -d 'Server host' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -s t -l timeout -d 'Seconds to wait for the connection' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -l force -d 'Overwrite FILE if it exists'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -l raw -d 'Print bare values (default when stdout is not a terminal)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -l csv -d 'Print replies as CSV'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -l json -d 'Print each reply as one JSON document'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -l no-table -d 'Never print tabular replies as tables'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -l help -d 'Print help (see more with --help)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -s h -l host -d 'Server host' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -s t -l timeout -d 'Seconds to wait for the connection' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -l merge -d 'Keep the node\'s other keys: the backup\'s keys overwrite those of the same name'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -s y -l yes -d 'Do not ask for confirmation'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -l raw -d 'Print bare values (default when stdout is not a terminal)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -l csv -d 'Print replies as CSV'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -l json -d 'Print each reply as one JSON document'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -l no-table -d 'Never print tabular replies as tables'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -l help -d 'Print help (see more with --help)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -s n -l db -d 'Database number' -r

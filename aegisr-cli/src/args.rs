@@ -2,6 +2,7 @@
 //! is `--help` only.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
@@ -208,6 +209,42 @@ pub(crate) enum Op {
         #[arg(long, value_name = "N")]
         count: Option<u64>,
     },
+    /// Streams a consistent backup of the node into FILE (Admin Backup): a snapshot taken
+    /// while the node serves, with a manifest and a checksum per MiB, checked as it arrives.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "FILE is written whole or not at all (through FILE.partial). Restore it with \
+                           `aegisr-cli restore FILE`.\n\nExamples:\n  aegisr-cli backup nightly.aegisr\n  \
+                           aegisr-cli -h db1 -p 7379 backup /backups/db1.aegisr --force"
+    )]
+    Backup {
+        /// The backup file to write.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Overwrite FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Restores a backup FILE into the node (Admin Restore). The node verifies all of it
+    /// (checksums, structure, every value) before touching any data, then replaces its whole
+    /// dataset at once, or with --merge overwrites only the keys the backup holds.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Asks for confirmation on a terminal unless --yes; without a terminal, --yes is \
+                           required.\n\nExamples:\n  aegisr-cli restore nightly.aegisr\n  \
+                           aegisr-cli restore nightly.aegisr --merge --yes"
+    )]
+    Restore {
+        /// The backup file (from `aegisr-cli backup`).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Keep the node's other keys: the backup's keys overwrite those of the same name.
+        #[arg(long)]
+        merge: bool,
+        /// Do not ask for confirmation.
+        #[arg(short = 'y', long)]
+        yes: bool,
+    },
     /// Stops the server gracefully through the Admin Shutdown RPC.
     #[command(
         disable_help_flag = true,
@@ -291,5 +328,13 @@ mod tests {
         assert_eq!(err.kind(), clap::error::ErrorKind::DisplayHelp);
         assert!(err.to_string().contains("aegisr-cli bigkeys --pattern"));
         assert!(Cli::try_parse_from(["aegisr-cli", "--raw", "--json", "get", "k"]).is_err());
+    }
+
+    #[test]
+    fn backup_and_restore_take_a_file() {
+        assert!(matches!(parse(&["backup", "b.aegisr"]).op, Some(Op::Backup { force: false, .. })));
+        let cli = parse(&["-p", "9", "restore", "b.aegisr", "--merge", "-y"]);
+        assert!(matches!(cli.op, Some(Op::Restore { merge: true, yes: true, .. })));
+        assert!(Cli::try_parse_from(["aegisr-cli", "restore"]).is_err());
     }
 }

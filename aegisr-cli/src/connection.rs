@@ -16,6 +16,13 @@ use tonic::transport::Endpoint;
 #[error("{0}")]
 pub(crate) struct ConnectionError(String);
 
+impl ConnectionError {
+    /// A problem to report as is (a file that cannot be opened...).
+    pub(crate) fn new(what: String) -> Self {
+        Self(what)
+    }
+}
+
 struct Session {
     commands: mpsc::Sender<Command>,
     replies: tonic::Streaming<Reply>,
@@ -185,6 +192,41 @@ impl Connection {
     ) -> Result<tonic::Streaming<aegisr_proto::v1::Message>, ConnectionError> {
         let result = self.client().await?.subscribe(request).await;
         result.map_err(|e| self.lost(&e))
+    }
+
+    /// Admin.Backup into `writer`, calling `progress(done, total)` as bytes arrive.
+    pub(crate) async fn backup(
+        &mut self,
+        writer: impl std::io::Write,
+        progress: impl FnMut(u64, u64),
+    ) -> Result<aegisr_proto::v1::BackupManifest, ConnectionError> {
+        let result = self.client().await?.backup_with_progress(writer, progress).await;
+        result.map_err(|e| self.failed("Backup", &e))
+    }
+
+    /// Admin.Restore of the backup file read from `reader`.
+    pub(crate) async fn restore(
+        &mut self,
+        reader: impl std::io::Read + Send + 'static,
+        merge: bool,
+        progress: impl FnMut(u64, u64) + Send + 'static,
+    ) -> Result<aegisr_proto::v1::RestoreReply, ConnectionError> {
+        let result = self.client().await?.restore_with_progress(reader, merge, progress).await;
+        result.map_err(|e| self.failed("Restore", &e))
+    }
+
+    /// A failed backup or restore: the node's refusal (its status says why), a file
+    /// problem, or a lost connection.
+    fn failed(&mut self, what: &str, error: &ClientError) -> ConnectionError {
+        match error {
+            // A status the node sent has no transport error beneath it.
+            ClientError::Status(status) if std::error::Error::source(status).is_none() => {
+                ConnectionError(format!("{what} refused by {}: {}", self.addr(), status.message()))
+            }
+            ClientError::Io(e) => ConnectionError(format!("{what} failed: {e}")),
+            ClientError::Backup(why) => ConnectionError(format!("{what} failed: {why}")),
+            _ => self.lost(error),
+        }
     }
 
     /// Admin.Shutdown.

@@ -5,8 +5,8 @@
 //! - One-shot: `aegisr-cli [-h HOST] [-p PORT] [-n DB] COMMAND ARGS...`, or one command
 //!   per line from stdin (`oneshot`).
 //! - Operator subcommands (`ops`): `info`, `stat`, `latency`, `bigkeys`, `memkeys`,
-//!   `scan`, `shutdown`. A first word that names one, in lower case, is that subcommand;
-//!   anything else (or anything after `--`) is a server command.
+//!   `scan`, `subscribe`, `backup`, `restore`, `shutdown`. A first word that names one, in
+//!   lower case, is that subcommand; anything else (or anything after `--`) is a server command.
 //!
 //! Every command runs on one session (`connection`): a `Data.Pipeline` stream, so
 //! SELECT, MULTI/EXEC and WATCH behave as on a redis-cli connection. Replies are printed

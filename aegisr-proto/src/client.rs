@@ -3,10 +3,11 @@
 use bytes::Bytes;
 use tonic::transport::{Channel, Endpoint};
 
+use crate::backup::{self, BackupFileReader};
 use crate::v1::{
-    ClientInfo, ClientsRequest, Command, ConfigGetRequest, ConfigSetRequest, InfoReply, InfoRequest, Message,
-    NodeStats, Reply, ShutdownRequest, SlowLogReply, SlowLogRequest, SubscribeRequest, WatchStatsRequest,
-    admin_client::AdminClient, data_client::DataClient, shutdown_request::Save,
+    BackupManifest, BackupRequest, ClientInfo, ClientsRequest, Command, ConfigGetRequest, ConfigSetRequest, InfoReply,
+    InfoRequest, Message, NodeStats, Reply, RestoreReply, ShutdownRequest, SlowLogReply, SlowLogRequest,
+    SubscribeRequest, WatchStatsRequest, admin_client::AdminClient, data_client::DataClient, shutdown_request::Save,
 };
 
 /// Errors returned by [`Client`].
@@ -21,6 +22,12 @@ pub enum ClientError {
     /// The address given to [`Client::connect`] is not a usable URI.
     #[error("invalid address: {0}")]
     InvalidAddress(String),
+    /// Reading or writing a backup file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A backup file or stream is not well formed, or fails its checksums.
+    #[error("{0}")]
+    Backup(String),
 }
 
 /// A connection to an Aegisr node over gRPC (one HTTP/2 channel shared by
@@ -138,6 +145,69 @@ impl Client {
         let values = values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         self.admin.config_set(ConfigSetRequest { values }).await?;
         Ok(())
+    }
+
+    /// Streams a consistent backup of the node into `writer` (the file layout described in
+    /// `admin.proto`), checking every chunk's checksum as it arrives; returns its manifest.
+    pub async fn backup<W: std::io::Write>(&mut self, writer: W) -> Result<BackupManifest, ClientError> {
+        self.backup_with_progress(writer, |_, _| {}).await
+    }
+
+    /// [`Client::backup`], calling `progress(bytes_done, bytes_total)` as data arrives.
+    pub async fn backup_with_progress<W: std::io::Write>(
+        &mut self,
+        mut writer: W,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<BackupManifest, ClientError> {
+        use crate::v1::backup_chunk::Part;
+        let mut stream = self.admin.backup(BackupRequest {}).await?.into_inner();
+        let manifest = match stream.message().await? {
+            Some(crate::v1::BackupChunk { part: Some(Part::Manifest(manifest)) }) => manifest,
+            _ => return Err(ClientError::Backup("the backup stream does not start with its manifest".to_owned())),
+        };
+        backup::write_header(&mut writer, &manifest)?;
+        let mut check = backup::Checker::new(&manifest)?;
+        progress(0, manifest.total_bytes);
+        while let Some(chunk) = stream.message().await? {
+            let Some(Part::Data(data)) = chunk.part else {
+                return Err(ClientError::Backup("a second manifest in the backup stream".to_owned()));
+            };
+            check.push(&data)?;
+            writer.write_all(&data)?;
+            progress(check.received(), manifest.total_bytes);
+        }
+        check.finish()?;
+        writer.flush()?;
+        Ok(manifest)
+    }
+
+    /// Restores the backup file read from `reader` (as [`Client::backup`] wrote it): the
+    /// node checks all of it before touching any data, then replaces its dataset, or with
+    /// `merge` overwrites only the keys the backup holds.
+    pub async fn restore<R: std::io::Read + Send + 'static>(
+        &mut self,
+        reader: R,
+        merge: bool,
+    ) -> Result<RestoreReply, ClientError> {
+        self.restore_with_progress(reader, merge, |_, _| {}).await
+    }
+
+    /// [`Client::restore`], calling `progress(bytes_sent, bytes_total)` as data is sent.
+    pub async fn restore_with_progress<R: std::io::Read + Send + 'static>(
+        &mut self,
+        reader: R,
+        merge: bool,
+        progress: impl FnMut(u64, u64) + Send + 'static,
+    ) -> Result<RestoreReply, ClientError> {
+        let file = BackupFileReader::open(reader)?;
+        let failure = file.failure();
+        let result = self.admin.restore(futures_util::stream::iter(file.into_chunks(merge, progress))).await;
+        // A file that could not be read ends the stream early: say so rather than the
+        // server's "cut short".
+        if let Some(error) = failure.lock().ok().and_then(|mut slot| slot.take()) {
+            return Err(ClientError::Io(error));
+        }
+        Ok(result?.into_inner())
     }
 
     /// The generated `Data` client, for calls this wrapper does not cover.

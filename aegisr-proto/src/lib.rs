@@ -7,6 +7,7 @@
 //! [`Display`](std::fmt::Display) in this crate.
 #![warn(missing_docs)]
 
+mod backup;
 mod client;
 mod reply;
 
@@ -22,6 +23,7 @@ pub mod v1 {
     tonic::include_proto!("aegisr.v1");
 }
 
+pub use backup::read_manifest;
 pub use bytes::Bytes;
 pub use client::{Client, ClientError};
 pub use v1::{Command, InfoReply, Message, Reply, SubscribeRequest};

@@ -109,6 +109,56 @@ impl Admin for Echo {
         }
         Ok(Response::new(v1::ConfigSetReply {}))
     }
+
+    type BackupStream = BoxStream<v1::BackupChunk>;
+
+    /// The manifest of BACKUP_DATA (checksummed in 4-byte pieces), then the data in three
+    /// messages of other sizes.
+    async fn backup(&self, _request: Request<v1::BackupRequest>) -> Result<Response<Self::BackupStream>, Status> {
+        use v1::backup_chunk::Part;
+        let mut messages = vec![Ok(v1::BackupChunk { part: Some(Part::Manifest(backup_manifest())) })];
+        for piece in [&BACKUP_DATA[..3], &BACKUP_DATA[3..9], &BACKUP_DATA[9..]] {
+            messages.push(Ok(v1::BackupChunk { part: Some(Part::Data(Bytes::copy_from_slice(piece))) }));
+        }
+        Ok(Response::new(Box::pin(futures_util::stream::iter(messages))))
+    }
+
+    /// Replies with the data bytes received as `keys_loaded`, and the merge flag as
+    /// `snapshot_written`, after checking the manifest arrived first.
+    async fn restore(
+        &self,
+        request: Request<Streaming<v1::RestoreChunk>>,
+    ) -> Result<Response<v1::RestoreReply>, Status> {
+        use v1::restore_chunk::Part;
+        let mut stream = request.into_inner();
+        let Some(v1::RestoreChunk { part: Some(Part::Start(start)) }) = stream.message().await? else {
+            return Err(Status::invalid_argument("no start"));
+        };
+        if start.manifest != Some(backup_manifest()) {
+            return Err(Status::invalid_argument("another manifest"));
+        }
+        let mut received = 0;
+        while let Some(chunk) = stream.message().await? {
+            if let Some(Part::Data(data)) = chunk.part {
+                received += data.len() as u64;
+            }
+        }
+        let merge = start.mode() == v1::restore_start::Mode::Merge;
+        Ok(Response::new(v1::RestoreReply { keys_loaded: received, snapshot_written: merge, ..Default::default() }))
+    }
+}
+
+const BACKUP_DATA: &[u8] = b"0123456789abc";
+
+fn backup_manifest() -> v1::BackupManifest {
+    v1::BackupManifest {
+        format_version: 1,
+        total_bytes: BACKUP_DATA.len() as u64,
+        chunk_size: 4,
+        chunk_crc32c: BACKUP_DATA.chunks(4).map(crc32c::crc32c).collect(),
+        crc32c: crc32c::crc32c(BACKUP_DATA),
+        ..Default::default()
+    }
 }
 
 /// Starts the echo server on a loopback port; returns its address and the
@@ -217,4 +267,23 @@ async fn admin_stats_slowlog_clients_and_config() {
         ClientError::Status(s) => assert_eq!(s.code(), tonic::Code::InvalidArgument),
         other => panic!("unexpected {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn backup_writes_a_file_that_restore_sends_back() {
+    let (addr, _rx) = start().await;
+    let mut client = Client::connect(addr).await.unwrap();
+    let mut file = Vec::new();
+    let mut seen = Vec::new();
+    let manifest = client.backup_with_progress(&mut file, |done, total| seen.push((done, total))).await.unwrap();
+    assert_eq!(manifest, backup_manifest());
+    assert_eq!(seen.last(), Some(&(13, 13)));
+    assert!(file.starts_with(b"AEGISRB1") && file.ends_with(BACKUP_DATA));
+    assert_eq!(aegisr_proto::read_manifest(&mut file.as_slice()).unwrap(), manifest);
+    let reply = client.restore(std::io::Cursor::new(file.clone()), true).await.unwrap();
+    assert_eq!((reply.keys_loaded, reply.snapshot_written), (13, true));
+    let reply = client.restore(std::io::Cursor::new(file), false).await.unwrap();
+    assert!(!reply.snapshot_written);
+    let error = client.restore(std::io::Cursor::new(b"nope".to_vec()), false).await.unwrap_err();
+    assert!(matches!(error, ClientError::Backup(_)), "{error:?}");
 }

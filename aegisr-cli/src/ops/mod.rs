@@ -1,6 +1,7 @@
 //! Operator subcommands: `info`, `stat`, `latency`, `bigkeys`, `memkeys`,
-//! `scan`, `subscribe`, `shutdown`.
+//! `scan`, `subscribe`, `backup`, `restore`, `shutdown`.
 
+mod backup;
 mod info;
 mod keys;
 mod latency;
@@ -29,6 +30,8 @@ pub(crate) async fn run(op: Op, connection: &mut Connection, output: &Output) ->
             let request = aegisr_proto::v1::SubscribeRequest { channels, patterns, shard_channels };
             subscribe::run(connection, output, request, count).await
         }
+        Op::Backup { file, force } => backup::backup(connection, output, &file, force).await,
+        Op::Restore { file, merge, yes } => backup::restore(connection, output, &file, merge, yes).await,
         Op::Shutdown { save, nosave } => {
             let save = if save {
                 Some(true)

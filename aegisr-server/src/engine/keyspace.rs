@@ -89,6 +89,11 @@ impl Shard {
     }
 }
 
+/// A dataset's tables built outside the keyspace: per shard, per database (a restore).
+pub(crate) struct StagedTables {
+    shards: Vec<Box<[Option<Box<DbShard>>]>>,
+}
+
 /// Cache-line aligned so neighbouring shard locks do not share a line.
 #[repr(align(128))]
 struct ShardCell(Mutex<Shard>);
@@ -422,6 +427,82 @@ impl Keyspace {
         drop(shards);
         // Keys appear in both databases: blocked clients look again.
         self.waiters.signal_all();
+    }
+
+    /// Builds the tables of a whole dataset outside the keyspace, with no lock held (a
+    /// restore, `persist::backup`): every `(db, key, value, deadline)` in the shard and
+    /// slot it belongs to here. [`Keyspace::replace_with`] swaps them in.
+    pub(crate) fn build_tables<'k>(
+        &self,
+        entries: impl IntoIterator<Item = (usize, &'k [u8], Value, Option<i64>)>,
+    ) -> StagedTables {
+        let slot_count = SLOT_COUNT / self.shards.len();
+        let access = super::db::secs(super::now_ms());
+        let mut shards: Vec<Box<[Option<Box<DbShard>>]>> =
+            (0..self.shards.len()).map(|_| (0..self.databases).map(|_| None).collect()).collect();
+        for (db, key, value, deadline) in entries {
+            let (shard, slot) = self.split_slot(key);
+            let Some(tables) = shards.get_mut(shard).and_then(|dbs| dbs.get_mut(db)) else { continue };
+            let table = tables.get_or_insert_with(|| Box::new(DbShard::new(slot_count)));
+            table.insert(slot, Entry::new(key, value, access));
+            if deadline.is_some() {
+                table.set_expiry(slot, key, deadline);
+            }
+        }
+        StagedTables { shards }
+    }
+
+    /// Replaces every database with `staged` at one point: every shard is held while its
+    /// tables are exchanged (pointer swaps, whatever the data's size), so clients see the
+    /// dataset from before or from after, never a mix. Returns the keys dropped; their
+    /// tables are freed on a thread of their own after the shards are released.
+    /// `before_swap` runs with every shard held, before the exchange; if it fails nothing
+    /// is exchanged (a restore makes the new data durable there).
+    pub(crate) fn replace_with<T, E>(
+        &self,
+        staged: StagedTables,
+        before_swap: impl FnOnce() -> Result<T, E>,
+    ) -> Result<(u64, T), E> {
+        let mut locked = self.lock_shards(0, 0..self.shards.len(), None);
+        let ready = before_swap()?;
+        let mut dropped = 0u64;
+        let mut detached = Vec::new();
+        for ((_, shard), new) in locked.guards.iter_mut().zip(staged.shards) {
+            for (db, table) in new.into_vec().into_iter().enumerate() {
+                // Watchers of a key that exists before or after see a change.
+                self.touch_watched(shard, db, &[db]);
+                let Some(slot) = shard.dbs.get_mut(db) else { continue };
+                if let Some(old) = std::mem::replace(slot, table) {
+                    dropped += old.key_count as u64;
+                    detached.push(old);
+                }
+                self.touch_watched(shard, db, &[db]);
+            }
+        }
+        locked.dirty = true;
+        drop(locked);
+        // Keys may have appeared that blocked clients wait for.
+        self.waiters.signal_all();
+        if !detached.is_empty() {
+            let spawned = std::thread::Builder::new().name("aegisr-lazyfree".into()).spawn(move || drop(detached));
+            if let Err(e) = spawned {
+                tracing::warn!("could not start a lazy-free thread ({e}); freed inline");
+            }
+        }
+        Ok((dropped, ready))
+    }
+
+    /// Merges a restored backup in (`persist::backup`): every `(db, key, value, deadline)`
+    /// is stored, overwriting a key of the same name, with every shard held throughout so
+    /// clients see the dataset from before or from after, never a mix.
+    pub(crate) fn merge_in<'k>(&self, entries: impl IntoIterator<Item = (usize, &'k [u8], Value, Option<i64>)>) {
+        let mut locked = self.lock_shards(0, 0..self.shards.len(), None);
+        for (db, key, value, deadline) in entries {
+            locked.set_in(db, key, value);
+            if let Some(at) = deadline {
+                locked.load_expiry(db, key, at);
+            }
+        }
     }
 
     /// Raises the watchers of the keys of `db` in `shard` that are live in any of `dbs`.

@@ -16,6 +16,7 @@ mod watch;
 pub use entry::{Entry, PACK_LIMIT};
 pub use held::{HeldShards, Tx};
 pub(crate) use keyspace::Shard;
+pub(crate) use keyspace::StagedTables;
 pub use keyspace::{Keyspace, KeyspaceStats, Locked, ShardIndex};
 pub use scan::ScanFilter;
 pub use watch::WatchFlag;

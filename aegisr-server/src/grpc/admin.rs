@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 use aegisr_proto::v1::{self, admin_server::Admin};
 
 use super::watch;
+use crate::persist::backup::{self, BackupError};
 use crate::server::{Server, info};
 
 /// WatchStats intervals below this are raised to it: each message sums every thread's
@@ -30,6 +31,16 @@ impl AdminService {
 }
 
 type StatsStream = Pin<Box<dyn Stream<Item = Result<v1::NodeStats, Status>> + Send + 'static>>;
+type BackupStream = Pin<Box<dyn Stream<Item = Result<v1::BackupChunk, Status>> + Send + 'static>>;
+
+fn backup_status(error: BackupError) -> Status {
+    match error {
+        BackupError::Busy(what) => Status::unavailable(what),
+        BackupError::Invalid(what) => Status::invalid_argument(what),
+        BackupError::Damaged(what) => Status::data_loss(what),
+        BackupError::Failed(what) => Status::internal(what),
+    }
+}
 
 /// The `key=value` fields of a CLIENT LIST line.
 fn client_info(line: String) -> v1::ClientInfo {
@@ -139,6 +150,97 @@ impl Admin for AdminService {
         let pairs: Vec<(String, String)> = request.into_inner().values.into_iter().collect();
         self.server.config.set_many(&pairs, false).map_err(|e| Status::invalid_argument(e.to_string()))?;
         Ok(Response::new(v1::ConfigSetReply {}))
+    }
+
+    type BackupStream = BackupStream;
+
+    async fn backup(&self, _request: Request<v1::BackupRequest>) -> Result<Response<BackupStream>, Status> {
+        let server = self.server.clone();
+        let prepared = tokio::task::spawn_blocking(move || backup::prepare(&server))
+            .await
+            .map_err(|e| Status::internal(format!("backup task failed: {e}")))?
+            .map_err(backup_status)?;
+        let (tx, rx) = mpsc::channel(4);
+        // Read and send from a blocking thread; the temporary snapshot goes when it ends
+        // (`prepared` is dropped), whether the client read it all or went away.
+        tokio::task::spawn_blocking(move || {
+            use v1::backup_chunk::Part;
+            // Own all of it (closures capture only the fields they name): its temporary
+            // directory must live until the last byte is sent.
+            let prepared = prepared;
+            let manifest = v1::BackupChunk { part: Some(Part::Manifest(prepared.manifest.clone())) };
+            if tx.blocking_send(Ok(manifest)).is_err() {
+                return;
+            }
+            let mut file = match std::fs::File::open(&prepared.path) {
+                Ok(file) => file,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(Status::internal(format!("cannot read the backup snapshot: {e}"))));
+                    return;
+                }
+            };
+            loop {
+                let mut buf = vec![0u8; backup::CHUNK_SIZE];
+                match backup::read_full(&mut file, &mut buf) {
+                    Ok(0) => return,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        let chunk = v1::BackupChunk { part: Some(Part::Data(buf.into())) };
+                        if tx.blocking_send(Ok(chunk)).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ =
+                            tx.blocking_send(Err(Status::internal(format!("cannot read the backup snapshot: {e}"))));
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn restore(
+        &self,
+        request: Request<tonic::Streaming<v1::RestoreChunk>>,
+    ) -> Result<Response<v1::RestoreReply>, Status> {
+        use v1::restore_chunk::Part;
+        let mut stream = request.into_inner();
+        let start = match stream.message().await? {
+            Some(v1::RestoreChunk { part: Some(Part::Start(start)) }) => start,
+            Some(_) => {
+                return Err(Status::invalid_argument(
+                    "the first message of a restore must be its start (the manifest)",
+                ));
+            }
+            None => return Err(Status::invalid_argument("empty restore stream: no manifest")),
+        };
+        let merge = start.mode() == v1::restore_start::Mode::Merge;
+        let manifest =
+            start.manifest.ok_or_else(|| Status::invalid_argument("the restore's start carries no manifest"))?;
+        let mut receiver = backup::Receiver::new(&self.server, manifest).map_err(backup_status)?;
+        while let Some(chunk) = stream.message().await? {
+            match chunk.part {
+                Some(Part::Data(data)) => receiver.push(&data).map_err(backup_status)?,
+                _ => return Err(Status::invalid_argument("only data may follow a restore's start")),
+            }
+        }
+        let server = self.server.clone();
+        // Off the async threads: finishing syncs the received file, and the restore decodes
+        // all of it and may write a snapshot.
+        let restored = tokio::task::spawn_blocking(move || {
+            receiver.finish().and_then(|received| backup::restore(&server, received, merge))
+        })
+        .await
+        .map_err(|e| Status::internal(format!("restore task failed: {e}")))?
+        .map_err(backup_status)?;
+        Ok(Response::new(v1::RestoreReply {
+            keys_loaded: restored.keys_loaded,
+            keys_replaced: restored.keys_replaced,
+            pause_ms: u64::try_from(restored.pause.as_millis()).unwrap_or(u64::MAX),
+            snapshot_written: restored.snapshot_written,
+        }))
     }
 }
 

@@ -8,6 +8,7 @@
 //! all or nothing without a cross-file commit protocol. Appends still happen under the
 //! shard locks the command holds, so the stream's order is the data's order.
 
+pub mod backup;
 pub mod capture;
 pub mod check;
 pub mod codec;
@@ -207,41 +208,111 @@ pub fn snapshot_now(server: &Server) -> Result<snapshot::Written, SaveError> {
     if Mode::of(&server.config) == Mode::None {
         return Err(SaveError::Off);
     }
-    let state = &server.saves;
-    if state.in_progress.swap(true, Ordering::AcqRel) {
+    claim_snapshots(server)?.snapshot()
+}
+
+/// While alive, no snapshot (SAVE, BGSAVE, the save rules, a backup) can start: a restore
+/// holds it across swapping the dataset in, then writes the snapshot of the result with
+/// [`SnapshotClaim::snapshot`], so no snapshot mixes the data from before and after.
+pub struct SnapshotClaim<'a> {
+    server: &'a Server,
+}
+
+impl Drop for SnapshotClaim<'_> {
+    fn drop(&mut self) {
+        self.server.saves.in_progress.store(false, Ordering::Release);
+    }
+}
+
+/// Claims the right to write the next snapshot; `InProgress` if one is being written.
+pub fn claim_snapshots(server: &Server) -> Result<SnapshotClaim<'_>, SaveError> {
+    if server.saves.in_progress.swap(true, Ordering::AcqRel) {
         return Err(SaveError::InProgress);
     }
-    let started = std::time::Instant::now();
-    let changes = server.keyspace.changes();
-    let result = data_dir(server).and_then(|dir| {
-        let journal = server.keyspace.journal_arc();
-        snapshot::write(&server.keyspace, &dir, journal)
-    });
-    state.last_duration_ms.store(started.elapsed().as_millis() as i64, Ordering::Relaxed);
-    state.in_progress.store(false, Ordering::Release);
-    match result {
-        Ok(written) => {
-            state.last_ok.store(true, Ordering::Relaxed);
-            state.last_save.store(unix_secs(), Ordering::Relaxed);
-            state.changes_at_save.store(changes, Ordering::Relaxed);
-            state.snapshots.fetch_add(1, Ordering::Relaxed);
-            state.lsn_at_save.store(written.lsn, Ordering::Relaxed);
-            state.snapshot_bytes.store(written.bytes, Ordering::Relaxed);
-            tracing::info!(
-                "snapshot {} written: {} keys, {} bytes in {:.3} s",
-                written.path.display(),
-                written.keys,
-                written.bytes,
-                started.elapsed().as_secs_f64()
-            );
-            Ok(written)
+    Ok(SnapshotClaim { server })
+}
+
+impl SnapshotClaim<'_> {
+    /// Writes a snapshot into the data directory (persistence must be on), then releases
+    /// the claim.
+    pub fn snapshot(self) -> Result<snapshot::Written, SaveError> {
+        let server = self.server;
+        if Mode::of(&server.config) == Mode::None {
+            return Err(SaveError::Off);
         }
-        Err(e) => {
-            state.last_ok.store(false, Ordering::Relaxed);
-            tracing::error!("snapshot failed: {e:#}");
-            Err(SaveError::Failed(e))
+        let state = &server.saves;
+        let started = std::time::Instant::now();
+        let changes = server.keyspace.changes();
+        let result = data_dir(server).and_then(|dir| {
+            let journal = server.keyspace.journal_arc();
+            snapshot::write(&server.keyspace, &dir, journal)
+        });
+        state.last_duration_ms.store(started.elapsed().as_millis() as i64, Ordering::Relaxed);
+        drop(self);
+        match result {
+            Ok(written) => {
+                note_snapshot(server, &written, changes, started);
+                Ok(written)
+            }
+            Err(e) => {
+                state.last_ok.store(false, Ordering::Relaxed);
+                tracing::error!("snapshot failed: {e:#}");
+                Err(SaveError::Failed(e))
+            }
         }
     }
+
+    /// Makes `file`, a checked snapshot (a restored backup, `persist::backup`) in the data
+    /// directory's file system, the node's newest snapshot, at this point of the journal:
+    /// its sections are retagged with the journal's position, and it is synced and renamed
+    /// into place. Call it with every shard held, so that position separates the writes
+    /// before (which recovery then skips) from those after (which it replays on top).
+    pub fn adopt(
+        &self,
+        file: &std::path::Path,
+        retag: &snapshot::Retag,
+        keys: u64,
+    ) -> anyhow::Result<snapshot::Written> {
+        let dir = data_dir(self.server)?;
+        let lsn = self.server.keyspace.journal().map_or(0, Journal::rotate);
+        retag.apply(&std::fs::OpenOptions::new().write(true).open(file)?, lsn)?;
+        let bytes = std::fs::metadata(file)?.len();
+        let path = snapshot::snapshot_path(&dir, lsn);
+        std::fs::rename(file, &path)?;
+        // Renamed: this is the node's snapshot now, so the swap must follow whatever else
+        // happens (a restart would load it).
+        if let Err(e) = journal::sync_dir(&dir) {
+            tracing::warn!("cannot sync {} after adopting a restored backup: {e}", dir.display());
+        }
+        Ok(snapshot::Written { path, keys, bytes, lsn })
+    }
+
+    /// After [`SnapshotClaim::adopt`], with the shards released: removes what the adopted
+    /// snapshot covers and counts it as a snapshot; releases the claim.
+    pub fn adopted(self, written: &snapshot::Written, started: std::time::Instant) {
+        if let Some(dir) = written.path.parent() {
+            snapshot::remove_covered(dir, written.lsn, &written.path);
+        }
+        note_snapshot(self.server, written, self.server.keyspace.changes(), started);
+    }
+}
+
+/// Counts a finished snapshot (LASTSAVE, INFO persistence, the save rules).
+fn note_snapshot(server: &Server, written: &snapshot::Written, changes: u64, started: std::time::Instant) {
+    let state = &server.saves;
+    state.last_ok.store(true, Ordering::Relaxed);
+    state.last_save.store(unix_secs(), Ordering::Relaxed);
+    state.changes_at_save.store(changes, Ordering::Relaxed);
+    state.snapshots.fetch_add(1, Ordering::Relaxed);
+    state.lsn_at_save.store(written.lsn, Ordering::Relaxed);
+    state.snapshot_bytes.store(written.bytes, Ordering::Relaxed);
+    tracing::info!(
+        "snapshot {} written: {} keys, {} bytes in {:.3} s",
+        written.path.display(),
+        written.keys,
+        written.bytes,
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Asks for a snapshot on a thread of its own (BGSAVE, BGREWRITEAOF): the ticker starts

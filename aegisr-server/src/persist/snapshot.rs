@@ -185,7 +185,7 @@ fn write_sections(keyspace: &Keyspace, run: &SnapshotRun, tmp: &Path) -> anyhow:
 }
 
 /// Removes the snapshots older than `keep` and the journal segments before `lsn`.
-fn remove_covered(dir: &Path, lsn: u64, keep: &Path) {
+pub(crate) fn remove_covered(dir: &Path, lsn: u64, keep: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
@@ -343,17 +343,135 @@ pub fn load(keyspace: &Keyspace, path: &Path, limits: &codec::Limits, threads: u
     Ok(Loaded { covered, keys: keys.into_inner() })
 }
 
-fn load_section(keyspace: &Keyspace, mut input: &[u8], limits: &codec::Limits) -> Result<u64, (usize, String)> {
+/// Per hash slot, the LSN of the section holding it (0 where none does).
+fn covered_slots(sections: &[(usize, &[u8])]) -> Result<Vec<u64>, (u64, String)> {
+    let mut covered = vec![0u64; crate::engine::slot::SLOT_COUNT];
+    for (offset, payload) in sections {
+        let lsn = u64::from_le_bytes(payload[..8].try_into().unwrap_or([0; 8]));
+        let first = u32::from_le_bytes(payload[8..12].try_into().unwrap_or([0; 4])) as usize;
+        let count = u32::from_le_bytes(payload[12..16].try_into().unwrap_or([0; 4])) as usize;
+        let slots =
+            covered.get_mut(first..first.saturating_add(count)).ok_or((*offset as u64, "bad slot range".to_owned()))?;
+        slots.iter_mut().for_each(|c| *c = lsn);
+    }
+    Ok(covered)
+}
+
+/// A snapshot's sections: `(offset in the file, payload)`.
+type Sections<'a> = Vec<(usize, &'a [u8])>;
+
+/// Checks the header, every section's checksum and the end mark of a snapshot held in
+/// `bytes`: its sections as `(offset, payload)`, or the offset and nature of the damage.
+/// Nothing is loaded from a damaged file. (Split out of `load` for backups: a restore
+/// checks a whole backup before touching the keyspace.)
+fn check_sections(bytes: &[u8]) -> Result<Sections<'_>, (u64, String)> {
+    if bytes.len() < HEADER || &bytes[..8] != MAGIC {
+        return Err((0, "not an Aegisr snapshot (bad magic)".into()));
+    }
+    if crc32c::crc32c(&bytes[..18]).to_le_bytes() != bytes[18..22] {
+        return Err((0, "snapshot header checksum mismatch".into()));
+    }
+    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+    if version != codec::CODEC_VERSION {
+        return Err((8, format!("value encoding version {version}, this build reads {}", codec::CODEC_VERSION)));
+    }
+    let mut sections = Vec::new();
+    let mut at = HEADER;
+    loop {
+        let head = bytes.get(at..at + 8).ok_or((at as u64, "snapshot ends before its end mark".to_owned()))?;
+        let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        if len == END_MARK {
+            let end = bytes.get(at..at + 20).ok_or((at as u64, "truncated end mark".to_owned()))?;
+            if crc32c::crc32c(&end[..16]).to_le_bytes() != end[16..20] {
+                return Err((at as u64, "end mark checksum mismatch".into()));
+            }
+            let count = u32::from_le_bytes([end[4], end[5], end[6], end[7]]) as usize;
+            if count != sections.len() {
+                return Err((at as u64, format!("{} sections where the end mark says {count}", sections.len())));
+            }
+            if at + 20 != bytes.len() {
+                return Err(((at + 20) as u64, "bytes after the end mark".into()));
+            }
+            break;
+        }
+        let crc = [head[4], head[5], head[6], head[7]];
+        let payload = bytes
+            .get(at + 8..at + 8 + len as usize)
+            .ok_or((at as u64, "section runs past the end of the file".to_owned()))?;
+        if crc32c::crc32c(payload).to_le_bytes() != crc {
+            return Err((at as u64, "section checksum mismatch".into()));
+        }
+        if payload.len() < 16 {
+            return Err((at as u64, "section too short".into()));
+        }
+        sections.push((at + 8, payload));
+        at += 8 + len as usize;
+    }
+    Ok(sections)
+}
+
+/// Runs `f` on the entries part of every section (after its 16-byte head) on `threads`
+/// threads; its results in section order, or the first failure with its file offset.
+fn in_parallel<'a, T: Send>(
+    sections: &[(usize, &'a [u8])],
+    threads: usize,
+    f: impl Fn(&'a [u8]) -> Result<T, (usize, String)> + Sync,
+) -> Result<Vec<T>, (u64, String)> {
+    let next = AtomicU64::new(0);
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..sections.len()).map(|_| None).collect());
+    let failure: Mutex<Option<(u64, String)>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, sections.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    let Some((offset, payload)) = sections.get(i) else { break };
+                    match f(&payload[16..]) {
+                        Ok(result) => {
+                            if let Some(slot) = results.lock().get_mut(i) {
+                                *slot = Some(result);
+                            }
+                        }
+                        Err((at, what)) => {
+                            *failure.lock() = Some(((offset + 16 + at) as u64, what));
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    if let Some(failure) = failure.into_inner() {
+        return Err(failure);
+    }
+    Ok(results.into_inner().into_iter().flatten().collect())
+}
+
+/// One key read from a snapshot section.
+pub struct SnapshotEntry<'a> {
+    pub db: usize,
+    pub key: &'a [u8],
+    pub value: crate::types::Value,
+    pub expiry: Option<i64>,
+}
+
+/// Decodes every entry of a section's entries part (each value in full, against
+/// `limits`), handing each to `f`; the number of keys, or the offset and nature of the
+/// damage. Touches no keyspace: `load` and the backup verification share it.
+fn read_entries<'a>(
+    mut input: &'a [u8],
+    databases: usize,
+    limits: &codec::Limits,
+    mut f: impl FnMut(SnapshotEntry<'a>),
+) -> Result<u64, (usize, String)> {
     let total = input.len();
     let mut keys = 0;
-    let mut locked: Option<(usize, Locked<'_>)> = None;
-    while !input.is_empty() {
+    while let Some((&flags, rest)) = input.split_first() {
         let at = total - input.len();
         let bad = |what: &str| (at, what.to_owned());
-        let flags = input[0];
-        input = &input[1..];
+        input = rest;
         let db = read_varint(&mut input).ok_or_else(|| bad("bad database"))? as usize;
-        if db >= keyspace.databases() {
+        if db >= databases {
             return Err(bad("database out of range"));
         }
         let key_len = read_varint(&mut input).ok_or_else(|| bad("bad key length"))? as usize;
@@ -370,22 +488,90 @@ fn load_section(keyspace: &Keyspace, mut input: &[u8], limits: &codec::Limits) -
         let raw = input.get(..value_len).ok_or_else(|| bad("value runs past the section"))?;
         input = &input[value_len..];
         let value = codec::decode_value_with(raw, limits).map_err(|e| (at, e.to_string()))?;
-        // Keys of one section are mostly of one shard: keep its lock across them.
-        let shard = keyspace.shard_of(key);
-        if locked.as_ref().is_none_or(|(s, _)| *s != shard) {
-            // One shard at a time: release the last before locking the next.
-            drop(locked.take());
-            locked = Some((shard, keyspace.lock_key(db, key)));
-        }
-        if let Some((_, l)) = locked.as_mut() {
-            l.set_in(db, key, value);
-            if let Some(at) = expiry {
-                l.load_expiry(db, key, at);
-            }
-        }
+        f(SnapshotEntry { db, key, value, expiry });
         keys += 1;
     }
     Ok(keys)
+}
+
+fn load_section(keyspace: &Keyspace, input: &[u8], limits: &codec::Limits) -> Result<u64, (usize, String)> {
+    let mut locked: Option<(usize, Locked<'_>)> = None;
+    read_entries(input, keyspace.databases(), limits, |entry| {
+        // Keys of one section are mostly of one shard: keep its lock across them.
+        let shard = keyspace.shard_of(entry.key);
+        if locked.as_ref().is_none_or(|(s, _)| *s != shard) {
+            // One shard at a time: release the last before locking the next.
+            drop(locked.take());
+            locked = Some((shard, keyspace.lock_key(entry.db, entry.key)));
+        }
+        if let Some((_, l)) = locked.as_mut() {
+            l.set_in(entry.db, entry.key, entry.value);
+            if let Some(at) = entry.expiry {
+                l.load_expiry(entry.db, entry.key, at);
+            }
+        }
+    })
+}
+
+/// Checks a whole snapshot held in `bytes` (header, sections, end mark) and decodes every
+/// value without touching any keyspace, on `threads` threads: each section's entries, in
+/// order. For backups: nothing is restored from a damaged one.
+pub fn decode_all<'a>(
+    bytes: &'a [u8],
+    databases: usize,
+    limits: &codec::Limits,
+    threads: usize,
+) -> Result<Vec<Vec<SnapshotEntry<'a>>>, (u64, String)> {
+    let sections = check_sections(bytes)?;
+    // As `load` would check them, should this file become the node's snapshot.
+    covered_slots(&sections)?;
+    in_parallel(&sections, threads, |payload| {
+        let mut out = Vec::new();
+        read_entries(payload, databases, limits, |entry| out.push(entry))?;
+        Ok(out)
+    })
+}
+
+/// How to give a checked snapshot file a new journal position without reading it again
+/// (a restore adopts the backup's file as the node's snapshot, `persist::backup`): for each
+/// section, the file offset of its payload, and the CRC32C and length of the payload after
+/// its LSN field.
+pub struct Retag {
+    sections: Vec<(u64, u32, usize)>,
+}
+
+/// Plans the retagging of the snapshot in `bytes` (checked here).
+pub fn retag_plan(bytes: &[u8]) -> Result<Retag, (u64, String)> {
+    let sections = check_sections(bytes)?;
+    let sections =
+        sections.iter().map(|(offset, payload)| (*offset as u64, crc32c::crc32c(&payload[8..]), payload.len() - 8));
+    Ok(Retag { sections: sections.collect() })
+}
+
+impl Retag {
+    /// Rewrites every section's LSN in `file` (the snapshot the plan was made from) to
+    /// `lsn`, with its checksum, and syncs the file.
+    pub fn apply(&self, file: &std::fs::File, lsn: u64) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let lsn_bytes = lsn.to_le_bytes();
+        let lsn_crc = crc32c::crc32c(&lsn_bytes);
+        for &(offset, rest_crc, rest_len) in &self.sections {
+            let crc = crc32c::crc32c_combine(lsn_crc, rest_crc, rest_len);
+            file.write_all_at(&crc.to_le_bytes(), offset - 4)?;
+            file.write_all_at(&lsn_bytes, offset)?;
+        }
+        file.sync_data()
+    }
+}
+
+/// The key count a snapshot's end mark records (0 if `bytes` has none).
+pub fn recorded_keys(bytes: &[u8]) -> u64 {
+    bytes
+        .len()
+        .checked_sub(20)
+        .and_then(|at| bytes.get(at + 8..at + 16))
+        .and_then(|raw| raw.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
 }
 
 fn read_varint(input: &mut &[u8]) -> Option<u64> {
@@ -399,4 +585,35 @@ fn read_varint(input: &mut &[u8]) -> Option<u64> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::types::Value;
+
+    #[test]
+    fn a_retagged_snapshot_loads_with_its_new_position_into_another_shard_count() {
+        let keyspace = Keyspace::new(4, 16);
+        for i in 0..100 {
+            let key = format!("key:{i}");
+            keyspace.lock_key(0, key.as_bytes()).set_in(i % 3, key.as_bytes(), Value::from_bytes(b"v"));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let written = write(&keyspace, dir.path(), None).unwrap();
+        let bytes = std::fs::read(&written.path).unwrap();
+        let entries = decode_all(&bytes, 16, &codec::Limits::default(), 2).unwrap();
+        assert_eq!(entries.iter().map(Vec::len).sum::<usize>(), 100);
+        assert!(decode_all(&bytes, 2, &codec::Limits::default(), 2).is_err(), "db 2 on a node of 2 databases");
+
+        let plan = retag_plan(&bytes).unwrap();
+        plan.apply(&std::fs::OpenOptions::new().write(true).open(&written.path).unwrap(), 77).unwrap();
+        let fresh = Keyspace::new(2, 16);
+        let loaded = load(&fresh, &written.path, &codec::Limits::default(), 2).unwrap();
+        assert!(loaded.covered.iter().all(|&lsn| lsn == 77));
+        assert_eq!((loaded.keys, recorded_keys(&std::fs::read(&written.path).unwrap())), (100, 100));
+        assert_eq!(fresh.db_sizes(None)[..3].iter().map(|s| s.0).sum::<usize>(), 100);
+    }
 }
