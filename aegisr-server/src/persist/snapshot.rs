@@ -243,16 +243,7 @@ fn check_file(path: &Path) -> Result<(Vec<SectionRef>, Vec<u64>), (u64, String)>
     let mut file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(io)?);
     let mut header = [0u8; HEADER];
     file.read_exact(&mut header).map_err(|_| (0, "file shorter than a snapshot header".to_owned()))?;
-    if &header[..8] != MAGIC {
-        return Err((0, "not an Aegisr snapshot (bad magic)".into()));
-    }
-    if crc32c::crc32c(&header[..18]).to_le_bytes() != header[18..22] {
-        return Err((0, "snapshot header checksum mismatch".into()));
-    }
-    let version = u16::from_le_bytes([header[8], header[9]]);
-    if version != codec::CODEC_VERSION {
-        return Err((8, format!("value encoding version {version}, this build reads {}", codec::CODEC_VERSION)));
-    }
+    check_header(&header)?;
     let mut sections = Vec::new();
     let mut covered = vec![0u64; crate::engine::slot::SLOT_COUNT];
     let mut at = HEADER as u64;
@@ -357,14 +348,9 @@ fn covered_slots(sections: &[(usize, &[u8])]) -> Result<Vec<u64>, (u64, String)>
     Ok(covered)
 }
 
-/// A snapshot's sections: `(offset in the file, payload)`.
-type Sections<'a> = Vec<(usize, &'a [u8])>;
-
-/// Checks the header, every section's checksum and the end mark of a snapshot held in
-/// `bytes`: its sections as `(offset, payload)`, or the offset and nature of the damage.
-/// Nothing is loaded from a damaged file. (Split out of `load` for backups: a restore
-/// checks a whole backup before touching the keyspace.)
-fn check_sections(bytes: &[u8]) -> Result<Sections<'_>, (u64, String)> {
+/// Checks a snapshot's header (magic, checksum, value encoding version): `bytes` starts
+/// with it.
+fn check_header(bytes: &[u8]) -> Result<(), (u64, String)> {
     if bytes.len() < HEADER || &bytes[..8] != MAGIC {
         return Err((0, "not an Aegisr snapshot (bad magic)".into()));
     }
@@ -375,6 +361,18 @@ fn check_sections(bytes: &[u8]) -> Result<Sections<'_>, (u64, String)> {
     if version != codec::CODEC_VERSION {
         return Err((8, format!("value encoding version {version}, this build reads {}", codec::CODEC_VERSION)));
     }
+    Ok(())
+}
+
+/// A snapshot's sections: `(offset in the file, payload)`.
+type Sections<'a> = Vec<(usize, &'a [u8])>;
+
+/// Checks the header, every section's checksum and the end mark of a snapshot held in
+/// `bytes`: its sections as `(offset, payload)`, or the offset and nature of the damage.
+/// Nothing is loaded from a damaged file. (Split out of `load` for backups: a restore
+/// checks a whole backup before touching the keyspace.)
+fn check_sections(bytes: &[u8]) -> Result<Sections<'_>, (u64, String)> {
+    check_header(bytes)?;
     let mut sections = Vec::new();
     let mut at = HEADER;
     loop {
