@@ -270,11 +270,11 @@ def main():
                        ["-P", "16", "-d", "32", "--ratio", "set:get=1:10", "--prefill", "--key-pattern", "zipf",
                         "--zipf-exponent", "0.99"])
         # Own key prefixes, so no command meets a key of another type.
-        record.compare("LPUSH -P 16, 32 B, 100,000 lists",
+        record.compare("LPUSH -P 16, 32 B, 100,000 lists (growing)",
                        ["-P", "16", "-d", "32", "--key-prefix", "list:", "--command", "LPUSH __key__ __data__"])
-        record.compare("HSET -P 16, 32 B, 100,000 hashes",
+        record.compare("HSET -P 16, 32 B, 100,000 hashes (one field each: updates)",
                        ["-P", "16", "-d", "32", "--key-prefix", "hash:", "--command", "HSET __key__ field __data__"])
-        record.compare("ZADD -P 16, 32 B, 100,000 sorted sets",
+        record.compare("ZADD -P 16, 32 B, 100,000 sorted sets (one member each: updates)",
                        ["-P", "16", "-d", "32", "--key-prefix", "zset:", "--command", "ZADD __key__ 1 __data__"])
         for server in (redis, aegisr):
             server.cli("FLUSHALL")
