@@ -69,6 +69,7 @@ class Record:
         self.rows = []  # (measure, client, aegisr, redis, ratio, p99 text, spread text)
         self.commands = []  # exact command lines, in the order they ran (one per kind)
         self.spreads = []
+        self.load_start = os.getloadavg()[0]
 
     def log(self, text):
         print(text, file=sys.stderr, flush=True)
@@ -207,6 +208,8 @@ class Record:
             "Ratios within about that band of 1.00 are ties. Memory per key is one load per server; earlier runs "
             "varied by ±20 B per key.",
         ]
+        lines[-1] += (f" Load average (1 min) of the machine at the start of the run {self.load_start:.2f}, "
+                      f"at the end {os.getloadavg()[0]:.2f} (the two servers and the client alone make about 2).")
         if a.note:
             lines += ["", a.note]
         lines += ["", "Exact commands (PORT is Redis's or Aegisr's):", ""]
