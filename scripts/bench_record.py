@@ -209,7 +209,7 @@ class Record:
             "varied by ±20 B per key.",
         ]
         lines[-1] += (f" Load average (1 min) of the machine at the start of the run {self.load_start:.2f}, "
-                      f"at the end {os.getloadavg()[0]:.2f} (the two servers and the client alone make about 2).")
+                      f"at the end {os.getloadavg()[0]:.2f} (the end figure includes this run's own servers and client).")
         if a.note:
             lines += ["", a.note]
         lines += ["", "Exact commands (PORT is Redis's or Aegisr's):", ""]
