@@ -252,6 +252,15 @@ fn compare_prints_ratios() {
     let ratios = v["ratios"].as_array().unwrap();
     assert_eq!(ratios[0]["metric"], "ALL ops/s");
     assert!(ratios[0]["ratio"].as_f64().unwrap() > 0.0);
+    // Each completed round is kept, and the median ratio is of the per-round medians.
+    let per_round = &v["per_round"];
+    assert_eq!(per_round["a_ops_per_sec"].as_array().unwrap().len(), 2);
+    assert_eq!(per_round["b_ops_per_sec"].as_array().unwrap().len(), 2);
+    assert_eq!(per_round["a_p99_ms"].as_array().unwrap().len(), 2);
+    let (a_median, b_median) =
+        (per_round["a_median_ops_per_sec"].as_f64().unwrap(), per_round["b_median_ops_per_sec"].as_f64().unwrap());
+    assert!(a_median > 0.0 && b_median > 0.0);
+    assert!((per_round["median_ops_ratio"].as_f64().unwrap() - b_median / a_median).abs() < 1e-9);
 }
 
 #[test]
