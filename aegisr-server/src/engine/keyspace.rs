@@ -46,8 +46,11 @@ pub(crate) struct Shard {
     pub(crate) expire_cursor: Box<[usize]>,
     /// Clients watching keys of this shard (WATCH).
     pub(crate) watches: Watches,
-    /// The last snapshot run that has this shard's image (see `persist::snapshot`).
+    /// The snapshot run `snapshot_taken` is about (see `persist::snapshot`).
     pub(crate) snapshot_epoch: u64,
+    /// Which of this shard's slots that run has already taken the image of (a bit per
+    /// slot of the shard).
+    pub(crate) snapshot_taken: Vec<u64>,
     /// Changes logged since the node started (summed for the save rules and INFO).
     pub(crate) changes: u64,
 }
@@ -75,16 +78,36 @@ impl Shard {
         self.dbs.swap(a, b);
     }
 
-    /// Every key of every database with its value and deadline (snapshots).
-    pub(crate) fn for_each_entry(&self, mut f: impl FnMut(usize, &[u8], ValueRef<'_>, Option<i64>)) {
+    /// Every key of local slot `local` in every database, with its value and deadline
+    /// (snapshots).
+    pub(crate) fn for_each_entry_in_slot(
+        &self,
+        local: usize,
+        mut f: impl FnMut(usize, &[u8], ValueRef<'_>, Option<i64>),
+    ) {
         for (db, table) in self.dbs.iter().enumerate() {
-            let Some(table) = table else { continue };
-            for slot in table.slots.iter() {
-                for entry in slot.iter() {
-                    let expiry = if entry.has_expiry() { slot.expiry(entry.key()) } else { None };
-                    f(db, entry.key(), entry.value(), expiry);
-                }
+            let Some(slot) = table.as_ref().and_then(|t| t.slots.get(local)) else { continue };
+            for entry in slot.iter() {
+                let expiry = if entry.has_expiry() { slot.expiry(entry.key()) } else { None };
+                f(db, entry.key(), entry.value(), expiry);
             }
+        }
+    }
+
+    /// Whether snapshot run `epoch` has taken local slot `local` yet.
+    pub(crate) fn slot_taken(&self, epoch: u64, local: usize) -> bool {
+        self.snapshot_epoch == epoch
+            && self.snapshot_taken.get(local / 64).is_some_and(|w| w & (1 << (local % 64)) != 0)
+    }
+
+    pub(crate) fn mark_slot_taken(&mut self, epoch: u64, local: usize) {
+        if self.snapshot_epoch != epoch {
+            self.snapshot_epoch = epoch;
+            self.snapshot_taken.clear();
+            self.snapshot_taken.resize(self.slot_count.div_ceil(64), 0);
+        }
+        if let Some(word) = self.snapshot_taken.get_mut(local / 64) {
+            *word |= 1 << (local % 64);
         }
     }
 }
@@ -139,6 +162,7 @@ impl Keyspace {
                     expire_cursor: vec![0; databases].into_boxed_slice(),
                     watches: Watches::default(),
                     snapshot_epoch: 0,
+                    snapshot_taken: Vec::new(),
                     changes: 0,
                 }))
             })
@@ -248,8 +272,9 @@ impl Keyspace {
         wanted.dedup();
         let mut guards: SmallVec<[(ShardIndex, ShardRef<'a>); 1]> =
             wanted.into_iter().map(|i| (i, self.shard(i, tx))).collect();
-        if guards.len() > 1 && tx.is_none() && capture::armed() {
-            self.settle_snapshot(guards.iter_mut().map(|(i, g)| (*i, &mut **g)));
+        if tx.is_none() && self.snapshot_active.load(std::sync::atomic::Ordering::Acquire) && capture::armed() {
+            let slots = capture::slots();
+            self.settle_snapshot(guards.iter_mut().map(|(i, g)| (*i, &mut **g)), slots.as_deref());
         }
         Locked { keyspace: self, guards, db: db.min(self.databases - 1), now: super::now_ms(), dirty: false }
     }
@@ -264,7 +289,7 @@ impl Keyspace {
         wanted.sort_unstable();
         wanted.dedup();
         let mut guards: Vec<_> = wanted.into_iter().map(|i| (i, self.shards[i].0.lock())).collect();
-        self.settle_snapshot(guards.iter_mut().map(|(i, g)| (*i, &mut **g)));
+        self.settle_snapshot(guards.iter_mut().map(|(i, g)| (*i, &mut **g)), None);
         guards
     }
 
@@ -274,29 +299,49 @@ impl Keyspace {
         self.snapshot_active.store(true, std::sync::atomic::Ordering::Release);
     }
 
+    /// Whether a snapshot is being written (writes then say which slots they touch).
+    pub fn snapshot_running(&self) -> bool {
+        self.snapshot_active.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     pub(crate) fn end_snapshot(&self) {
         self.snapshot_active.store(false, std::sync::atomic::Ordering::Release);
         *self.snapshot.write() = None;
     }
 
-    /// Called with `shards` held by a write that spans them. A snapshot takes each shard's
-    /// image at its own moment, so a write over shards some of which are already in the
-    /// image and some not would be half in it; the journal could not replay it. So the
-    /// shards not yet taken are taken now, before the write: the write then follows every
-    /// one of its shards' images and is replayed whole.
-    fn settle_snapshot<'s>(&self, shards: impl Iterator<Item = (ShardIndex, &'s mut Shard)>) {
+    /// Called with `shards` held by a write about to run; `slots` are the hash slots of its
+    /// keys, `None` when they are not known (then every slot of the held shards counts). A
+    /// snapshot takes each slot's image at its own moment, so a write over slots some of
+    /// which are already in the image and some not would be half in it, and the journal
+    /// could not replay it. So the slots not yet taken are taken now, before the write: it
+    /// then follows every one of its slots' images and is replayed whole.
+    fn settle_snapshot<'s>(&self, shards: impl Iterator<Item = (ShardIndex, &'s mut Shard)>, slots: Option<&[u16]>) {
         if !self.snapshot_active.load(std::sync::atomic::Ordering::Acquire) {
             return;
         }
         let Some(run) = self.snapshot.read().clone() else { return };
-        let shards: SmallVec<[(ShardIndex, &mut Shard); 4]> = shards.collect();
-        let pending = shards.iter().filter(|(_, s)| s.snapshot_epoch < run.epoch).count();
-        if pending == 0 || pending == shards.len() {
+        let mut shards: SmallVec<[(ShardIndex, &mut Shard); 4]> = shards.collect();
+        let per_shard = 1usize << self.slot_shift;
+        // (position in `shards`, local slot) of every slot the write may touch.
+        let relevant: Vec<(usize, usize)> = match slots {
+            Some(slots) => slots
+                .iter()
+                .filter_map(|&slot| {
+                    let slot = usize::from(slot);
+                    let at = shards.iter().position(|(i, _)| *i == slot >> self.slot_shift)?;
+                    Some((at, slot & (per_shard - 1)))
+                })
+                .collect(),
+            None => (0..shards.len()).flat_map(|at| (0..per_shard).map(move |local| (at, local))).collect(),
+        };
+        let taken = relevant.iter().filter(|&&(at, local)| shards[at].1.slot_taken(run.epoch, local)).count();
+        if taken == 0 || taken == relevant.len() {
             return;
         }
-        for (index, shard) in shards {
-            if shard.snapshot_epoch < run.epoch {
-                run.take_shard(self, index, shard);
+        for (at, local) in relevant {
+            let (index, shard) = &mut shards[at];
+            if !shard.slot_taken(run.epoch, local) {
+                run.take_slot(self, (*index << self.slot_shift) + local, shard);
             }
         }
     }
@@ -381,7 +426,7 @@ impl Keyspace {
         // Every shard is held at once, so the flush is one point in the journal's order.
         let mut shards: Vec<_> = (0..self.shards.len()).map(|i| self.shard(i, tx)).collect();
         if tx.is_none() {
-            self.settle_snapshot(shards.iter_mut().enumerate().map(|(i, s)| (i, &mut **s)));
+            self.settle_snapshot(shards.iter_mut().enumerate().map(|(i, s)| (i, &mut **s)), None);
         }
         for shard in &mut shards {
             for &db in &all {
@@ -415,7 +460,7 @@ impl Keyspace {
     pub fn swap_dbs<'a>(&'a self, a: usize, b: usize, tx: Tx<'a>) {
         let mut shards: Vec<_> = (0..self.shards.len()).map(|i| self.shard(i, tx)).collect();
         if tx.is_none() {
-            self.settle_snapshot(shards.iter_mut().enumerate().map(|(i, s)| (i, &mut **s)));
+            self.settle_snapshot(shards.iter_mut().enumerate().map(|(i, s)| (i, &mut **s)), None);
         }
         for shard in &mut shards {
             // A watched key changes if it exists on either side.

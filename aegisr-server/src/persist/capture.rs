@@ -26,19 +26,29 @@ struct Capture {
     in_batch: bool,
     /// End of the last record this thread appended, for `appendfsync always`.
     last_end: u64,
+    /// The hash slots of the armed command's keys, worked out only while a snapshot
+    /// runs; `None`: not known (every slot of its shards counts).
+    slots: Option<smallvec::SmallVec<[u16; 4]>>,
 }
 
 thread_local! {
     static CAPTURE: RefCell<Capture> = RefCell::new(Capture::default());
 }
 
-/// Arms the journal for a write command about to run in `db`.
-pub(crate) fn arm(db: usize, args: &[Bytes]) {
+/// Arms the journal for a write command about to run in `db`; `slots` are its keys'
+/// hash slots when a snapshot is running (see `Keyspace::settle_snapshot`).
+pub(crate) fn arm(db: usize, args: &[Bytes], slots: Option<smallvec::SmallVec<[u16; 4]>>) {
     CAPTURE.with_borrow_mut(|c| {
         c.body.clear();
         record::put_command(&mut c.body, db, args);
         c.armed = true;
+        c.slots = slots;
     });
+}
+
+/// The armed command's key slots, if known.
+pub(crate) fn slots() -> Option<smallvec::SmallVec<[u16; 4]>> {
+    CAPTURE.with_borrow(|c| c.slots.clone())
 }
 
 /// Logs `args` instead of the command's own arguments (SPOP as SREM of what it popped):

@@ -1,11 +1,11 @@
-//! Snapshots without fork: each shard's image is taken under that shard's lock, one shard
-//! at a time (a pause of one shard's serialization, while the other shards serve), and
-//! written out before the next is taken, so memory grows by about one shard's encoded size
+//! Snapshots without fork: each hash slot's image is taken under its shard's lock, one slot
+//! at a time (a pause of one slot's worth of keys, while every other slot serves), and
+//! written out before the next is taken, so memory grows by about one slot's encoded size
 //! rather than doubling.
 //!
 //! Each image records the journal position (LSN) it was taken at. On recovery a journal
-//! record is replayed for a key only if it came after the image of the key's slot: shards
-//! taken at different moments still give one exact state. A write spanning shards some of
+//! record is replayed for a key only if it came after the image of the key's slot: slots
+//! taken at different moments still give one exact state. A write spanning slots some of
 //! which are already taken makes the others be taken first (`Keyspace::settle_snapshot`),
 //! so no write is half in the snapshot.
 //!
@@ -13,7 +13,7 @@
 //!
 //! ```text
 //! header   "AEGISRS1" codec_version:u16 created_ms:i64 crc32c:u32
-//! section  len:u32 crc32c:u32 payload      one per shard
+//! section  len:u32 crc32c:u32 payload      one per hash slot (16384)
 //! payload  lsn:u64 first_slot:u32 slot_count:u32 entry*
 //! entry    flags:u8 db:varint key_len:varint key [expire_ms:i64] value_len:varint value
 //! end      0xFFFFFFFF sections:u32 keys:u64 crc32c:u32
@@ -29,7 +29,7 @@ use parking_lot::Mutex;
 use super::codec;
 use super::journal::Journal;
 use super::record::put_varint;
-use crate::engine::{Keyspace, Locked, ShardIndex};
+use crate::engine::{Keyspace, Locked};
 
 const MAGIC: &[u8; 8] = b"AEGISRS1";
 const HEADER: usize = 22;
@@ -50,43 +50,42 @@ pub fn snapshot_lsn(name: &str) -> Option<u64> {
 pub struct SnapshotRun {
     pub epoch: u64,
     journal: Option<Arc<Journal>>,
-    /// Images taken ahead of the writer (by a write that spanned shards), by shard.
-    taken: Mutex<Vec<Option<Vec<u8>>>>,
+    /// Slot images taken ahead of the writer (by a write that spanned slots), by slot.
+    taken: Mutex<std::collections::HashMap<usize, Vec<u8>>>,
     pub keys: AtomicU64,
 }
 
 static EPOCH: AtomicU64 = AtomicU64::new(0);
 
 impl SnapshotRun {
-    fn new(shards: usize, journal: Option<Arc<Journal>>) -> SnapshotRun {
+    fn new(journal: Option<Arc<Journal>>) -> SnapshotRun {
         SnapshotRun {
             epoch: EPOCH.fetch_add(1, Ordering::Relaxed) + 1,
             journal,
-            taken: Mutex::new(vec![None; shards]),
+            taken: Mutex::new(std::collections::HashMap::new()),
             keys: AtomicU64::new(0),
         }
     }
 
-    /// Takes `shard`'s image now (its lock is held by the caller) and keeps it for the writer.
-    pub(crate) fn take_shard(&self, keyspace: &Keyspace, index: ShardIndex, shard: &mut crate::engine::Shard) {
-        let image = self.encode_shard(keyspace, index, shard);
-        if let Some(slot) = self.taken.lock().get_mut(index) {
-            *slot = Some(image);
-        }
+    /// Takes the image of hash slot `slot` now (its shard's lock is held by the caller)
+    /// and keeps it for the writer.
+    pub(crate) fn take_slot(&self, keyspace: &Keyspace, slot: usize, shard: &mut crate::engine::Shard) {
+        let image = self.encode_slot(keyspace, slot, shard);
+        self.taken.lock().insert(slot, image);
     }
 
-    fn encode_shard(&self, keyspace: &Keyspace, index: ShardIndex, shard: &mut crate::engine::Shard) -> Vec<u8> {
-        // Read under the shard's lock: every record for this shard's keys before this
+    fn encode_slot(&self, keyspace: &Keyspace, slot: usize, shard: &mut crate::engine::Shard) -> Vec<u8> {
+        // Read under the shard's lock: every record for this slot's keys before this
         // point is in the image, every one after it is not.
         let lsn = self.journal.as_ref().map_or(0, |j| j.next_lsn());
-        let (first_slot, slot_count) = keyspace.shard_slots(index);
-        let mut out = Vec::with_capacity(1 << 16);
+        let local = slot & (keyspace.shard_slots(0).1 - 1);
+        let mut out = Vec::with_capacity(256);
         out.extend_from_slice(&lsn.to_le_bytes());
-        out.extend_from_slice(&(first_slot as u32).to_le_bytes());
-        out.extend_from_slice(&(slot_count as u32).to_le_bytes());
+        out.extend_from_slice(&(slot as u32).to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
         let now = crate::engine::now_ms();
         let mut keys = 0;
-        shard.for_each_entry(|db, key, value, expiry| {
+        shard.for_each_entry_in_slot(local, |db, key, value, expiry| {
             if expiry.is_some_and(|at| at <= now) {
                 return;
             }
@@ -109,7 +108,7 @@ impl SnapshotRun {
             keys += 1;
         });
         self.keys.fetch_add(keys, Ordering::Relaxed);
-        shard.snapshot_epoch = self.epoch;
+        shard.mark_slot_taken(self.epoch, local);
         out
     }
 }
@@ -130,7 +129,7 @@ pub fn write(keyspace: &Keyspace, dir: &Path, journal: Option<Arc<Journal>>) -> 
     let lsn = journal.as_ref().map_or(0, |j| j.rotate());
     let path = snapshot_path(dir, lsn);
     let tmp = path.with_extension("snap.tmp");
-    let run = Arc::new(SnapshotRun::new(keyspace.shard_count(), journal.clone()));
+    let run = Arc::new(SnapshotRun::new(journal.clone()));
     keyspace.begin_snapshot(run.clone());
     let result = write_sections(keyspace, &run, &tmp);
     keyspace.end_snapshot();
@@ -157,15 +156,23 @@ fn write_sections(keyspace: &Keyspace, run: &SnapshotRun, tmp: &Path) -> anyhow:
     header.extend_from_slice(&crc.to_le_bytes());
     file.write_all(&header)?;
     let mut bytes = HEADER as u64;
-    for index in 0..keyspace.shard_count() {
+    // Slot by slot, each under its shard's lock for the time of encoding that slot only:
+    // the pause a client can see is one slot's worth of keys.
+    let (_, per_shard) = keyspace.shard_slots(0);
+    for slot in 0..crate::engine::slot::SLOT_COUNT {
+        let index = slot / per_shard;
         let image = keyspace.with_shard(index, |shard| {
-            if shard.snapshot_epoch < run.epoch { Some(run.encode_shard(keyspace, index, shard)) } else { None }
+            if shard.slot_taken(run.epoch, slot % per_shard) {
+                None
+            } else {
+                Some(run.encode_slot(keyspace, slot, shard))
+            }
         });
         let image = match image {
             Some(image) => image,
-            None => run.taken.lock().get_mut(index).and_then(Option::take).unwrap_or_default(),
+            None => run.taken.lock().remove(&slot).unwrap_or_default(),
         };
-        let len = u32::try_from(image.len()).map_err(|_| anyhow::anyhow!("shard {index} is over 4 GB encoded"))?;
+        let len = u32::try_from(image.len()).map_err(|_| anyhow::anyhow!("slot {slot} is over 4 GB encoded"))?;
         file.write_all(&len.to_le_bytes())?;
         file.write_all(&crc32c::crc32c(&image).to_le_bytes())?;
         file.write_all(&image)?;
@@ -173,7 +180,7 @@ fn write_sections(keyspace: &Keyspace, run: &SnapshotRun, tmp: &Path) -> anyhow:
     }
     let mut end = Vec::with_capacity(20);
     end.extend_from_slice(&END_MARK.to_le_bytes());
-    end.extend_from_slice(&(keyspace.shard_count() as u32).to_le_bytes());
+    end.extend_from_slice(&(crate::engine::slot::SLOT_COUNT as u32).to_le_bytes());
     end.extend_from_slice(&run.keys.load(Ordering::Relaxed).to_le_bytes());
     let crc = crc32c::crc32c(&end);
     end.extend_from_slice(&crc.to_le_bytes());
