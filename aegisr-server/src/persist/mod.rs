@@ -347,11 +347,24 @@ pub fn save_on_shutdown(server: &Server, save: Option<bool>) {
 fn start_background(server: &Arc<Server>) {
     let server = server.clone();
     let spawned = std::thread::Builder::new().name("aegisr-snapshot".into()).spawn(move || {
+        lower_thread_priority();
         let _ = snapshot_now(&server);
         server.saves.requested.store(false, Ordering::Release);
     });
     if let Err(e) = spawned {
         tracing::error!("cannot start the snapshot thread: {e}");
+    }
+}
+
+/// Lowers the calling thread's scheduling priority (nice +10): a background snapshot then
+/// yields the CPU to the threads serving clients, which is what keeps their tail latency
+/// down on a machine with few cores.
+fn lower_thread_priority() {
+    // SAFETY: setpriority reads only its three integer arguments; with PRIO_PROCESS and
+    // who = 0 it sets the nice value of the calling thread (Linux threads have their own).
+    let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS as _, 0, 10) };
+    if rc != 0 {
+        tracing::debug!("cannot lower the snapshot thread's priority: {}", std::io::Error::last_os_error());
     }
 }
 
@@ -463,4 +476,28 @@ pub fn info_fields(server: &Server) -> Vec<(String, String)> {
         fields.push(("aof_last_write_status".to_owned(), "ok".to_owned()));
     }
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    /// The nice value of the calling thread, from /proc.
+    fn own_nice() -> i64 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+        let after_name = stat.rsplit(')').next().unwrap_or_default();
+        // Field 19 of stat; 17th after the command name.
+        after_name.split_whitespace().nth(16).and_then(|n| n.parse().ok()).unwrap_or(i64::MIN)
+    }
+
+    #[test]
+    fn the_snapshot_thread_runs_at_lower_priority_and_others_do_not() {
+        let before = own_nice();
+        let lowered = std::thread::spawn(|| {
+            super::lower_thread_priority();
+            own_nice()
+        })
+        .join()
+        .unwrap_or(i64::MIN);
+        assert_eq!(lowered, (before + 10).min(19));
+        assert_eq!(own_nice(), before, "only the calling thread changes");
+    }
 }
