@@ -210,12 +210,13 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
             Ok(logged) => {
                 if logged {
                     // Only while a snapshot runs does it matter which slots a write touches.
-                    let slots =
-                        ctx.server.keyspace.snapshot_running().then(|| spec.keys_of(args)).flatten().map(|keys| {
-                            keys.iter()
-                                .map(|k| crate::engine::slot::key_slot(k))
-                                .collect::<smallvec::SmallVec<[u16; 4]>>()
-                        });
+                    // Movable keys may hide some (SORT's BY and GET patterns): then they
+                    // count as unknown, and every slot of the command's shards is settled.
+                    let known =
+                        ctx.server.keyspace.snapshot_running() && !spec.flags.contains(table::Flags::MOVABLE_KEYS);
+                    let slots = known.then(|| spec.keys_of(args)).flatten().map(|keys| {
+                        keys.iter().map(|k| crate::engine::slot::key_slot(k)).collect::<smallvec::SmallVec<[u16; 4]>>()
+                    });
                     crate::persist::capture::arm(ctx.session.db, args, slots);
                 }
                 let result = spec.handler.map_or(Ok(()), |handler| handler(ctx, args));
