@@ -26,7 +26,7 @@ _aegisr__server() {
 
     case "${cmd}" in
         aegisr__server)
-            opts="-h -V --config --bind --port --grpc-port --metrics-port --dir --threads --shards --databases --maxclients --timeout --hz --proto-max-bulk-len --client-query-buffer-limit --maxmemory --maxmemory-policy --loglevel --persistence --appendonly --appendfsync --save --help --version check-data"
+            opts="-h -V --config --bind --port --grpc-port --metrics-port --dir --threads --shards --databases --maxclients --timeout --hz --proto-max-bulk-len --client-query-buffer-limit --maxmemory --maxmemory-policy --loglevel --log-format --persistence --appendonly --appendfsync --save --help --version check-data"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -97,6 +97,10 @@ _aegisr__server() {
                     return 0
                     ;;
                 --loglevel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_aegisr_server_global_optspecs
-    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= maxmemory= maxmemory-policy= loglevel= persistence= appendonly= appendfsync= save= h/help V/version
+    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= maxmemory= maxmemory-policy= loglevel= log-format= persistence= appendonly= appendfsync= save= h/help V/version
 end
 
 function __fish_aegisr_server_needs_command
@@ -41,6 +41,7 @@ complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l client-quer
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l maxmemory -d 'Memory limit, e.g. 100mb or 2gb; past it keys are evicted by --maxmemory-policy; 0 for none [default: 0]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l maxmemory-policy -d 'Which keys to evict past maxmemory: noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl [default: noeviction]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l loglevel -d 'debug, verbose, notice, warning or nothing [default: notice]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l log-format -d 'text, or json: one JSON object per line for log shippers [default: text]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l persistence -d 'on: keep the data in --dir (journal and snapshots); none: memory only, nothing is written [default: on]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l appendonly -d 'yes: log every write to the journal; no: snapshots only (--save, SAVE, BGSAVE) [default: yes]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l appendfsync -d 'When the journal is synced: always (before each reply, shared by concurrent writers), everysec, or no (left to the OS) [default: everysec]' -r

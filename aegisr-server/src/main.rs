@@ -21,7 +21,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    init_logging(&config.string("loglevel"));
+    init_logging(&config.string("loglevel"), config.string("log-format") == "json");
     let threads = server::worker_threads(config.u64("threads"));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -58,8 +58,9 @@ fn check_data(dir: &std::path::Path, repair: bool) -> std::process::ExitCode {
     }
 }
 
-/// Logs to stdout; Redis's level names map onto tracing's (notice = info).
-fn init_logging(level: &str) {
+/// Logs to stdout, as text or as one JSON object per line; Redis's level names map onto
+/// tracing's (notice = info).
+fn init_logging(level: &str, json: bool) {
     let filter = match level {
         "debug" => "debug",
         "verbose" => "debug",
@@ -69,9 +70,10 @@ fn init_logging(level: &str) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AEGISR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    if json {
+        builder.json().init();
+    } else {
+        builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())).init();
+    }
 }

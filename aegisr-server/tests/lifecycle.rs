@@ -90,3 +90,32 @@ fn idle_clients_are_closed_after_timeout() {
     let mut con = server.sync_conn();
     assert!(wait_until(Duration::from_secs(5), || redis::cmd("PING").query::<String>(&mut con).is_ok()));
 }
+
+#[test]
+fn log_format_json_prints_one_json_object_per_line() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_aegisr-server"))
+        .args(["--port", "0", "--grpc-port", "0", "--metrics-port", "-1", "--log-format", "json", "--dir"])
+        .arg(dir.path())
+        .env_remove("AEGISR_LOG")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut messages = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let object: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(object["timestamp"].is_string() && object["level"].is_string(), "{line}");
+        let message = object["fields"]["message"].as_str().unwrap_or_default().to_owned();
+        let ready = message.contains("Ready to accept connections");
+        messages.push(message);
+        if ready {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(messages.iter().any(|m| m.starts_with("RESP listening on ")), "{messages:?}");
+}

@@ -74,6 +74,9 @@ pub struct Cli {
     /// debug, verbose, notice, warning or nothing [default: notice].
     #[arg(long, env = "AEGISR_LOGLEVEL", value_name = "LEVEL")]
     pub loglevel: Option<String>,
+    /// text, or json: one JSON object per line for log shippers [default: text].
+    #[arg(long, env = "AEGISR_LOG_FORMAT", value_name = "text|json")]
+    pub log_format: Option<String>,
     /// on: keep the data in --dir (journal and snapshots); none: memory only, nothing is
     /// written [default: on].
     #[arg(long, env = "AEGISR_PERSISTENCE", value_name = "on|none")]
@@ -131,6 +134,7 @@ impl Cli {
         put("proto-max-bulk-len", self.proto_max_bulk_len.clone());
         put("client-query-buffer-limit", self.client_query_buffer_limit.clone());
         put("loglevel", self.loglevel.clone());
+        put("log-format", self.log_format.clone());
         put("persistence", self.persistence.clone());
         put("appendonly", self.appendonly.clone());
         put("appendfsync", self.appendfsync.clone());

@@ -168,6 +168,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "-2",
         "Compact list node size: positive is entries, -1..-5 is 4..64 KB.",
     ),
+    startup(
+        "log-format",
+        OptionKind::Enum(&["text", "json"]),
+        "text",
+        "Log lines as text, or as one JSON object per line (timestamp, level, message and fields) for log shippers.",
+    ),
     live(
         "loglevel",
         OptionKind::Enum(&["debug", "verbose", "notice", "warning", "nothing"]),
