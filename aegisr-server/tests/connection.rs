@@ -205,3 +205,37 @@ fn client_kill_by_address_and_by_filters() {
     assert_eq!(fail(&mut admin, &["CLIENT", "KILL", "SKIPME", "maybe"]), "ERR syntax error");
     assert_eq!(fail(&mut admin, &["CLIENT", "KILL", "USER", "nobody"]), "ERR No such user 'nobody'");
 }
+
+#[test]
+fn client_pause_holds_writes_or_everything_until_the_deadline_or_unpause() {
+    use std::time::Instant;
+    let server = TestServer::start();
+    let mut admin = server.sync_conn();
+    let mut c = server.sync_conn();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
+    // WRITE: reads go on, writes wait for the deadline.
+    let _: () = redis::cmd("CLIENT").arg("PAUSE").arg(400).arg("WRITE").query(&mut admin).unwrap();
+    let started = Instant::now();
+    let v: String = redis::cmd("GET").arg("k").query(&mut c).unwrap();
+    assert_eq!(v, "v");
+    let _: () = redis::cmd("SET").arg("k").arg("w").query(&mut c).unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(300), "the write was not held");
+    // ALL: reads wait too.
+    let _: () = redis::cmd("CLIENT").arg("PAUSE").arg(300).query(&mut admin).unwrap();
+    let started = Instant::now();
+    let _: String = redis::cmd("GET").arg("k").query(&mut c).unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(200), "the read was not held");
+    // UNPAUSE lifts a long pause at once (CLIENT UNPAUSE itself is never held).
+    let _: () = redis::cmd("CLIENT").arg("PAUSE").arg(60_000).arg("ALL").query(&mut admin).unwrap();
+    let _: () = redis::cmd("CLIENT").arg("UNPAUSE").query(&mut admin).unwrap();
+    let started = Instant::now();
+    let v: String = redis::cmd("GET").arg("k").query(&mut c).unwrap();
+    assert_eq!(v, "w");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Bad arguments get Redis's errors.
+    let e = redis::cmd("CLIENT").arg("PAUSE").arg("soon").query::<()>(&mut admin).unwrap_err();
+    assert!(e.to_string().contains("timeout is not an integer or out of range"), "{e}");
+    let e = redis::cmd("CLIENT").arg("PAUSE").arg(10).arg("READS").query::<()>(&mut admin).unwrap_err();
+    assert!(e.to_string().contains("syntax error"), "{e}");
+}

@@ -152,6 +152,29 @@ fn validate_name(name: &[u8], what: &str) -> CommandResult {
 
 /// CLIENT KILL addr (the old form: OK or an error), or CLIENT KILL <filter value> ...
 /// (the count of clients killed). A client killing itself gets its reply first.
+/// CLIENT PAUSE timeout [WRITE | ALL]: the held commands wait in their connections (see
+/// `server::pause`).
+fn client_pause(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let millis = crate::types::string::parse_i64(&args[2])
+        .filter(|&ms| ms >= 0)
+        .ok_or_else(|| CommandError::err("timeout is not an integer or out of range"))?;
+    let all = match args.get(3) {
+        None => true,
+        Some(mode) if args.len() == 4 && mode.eq_ignore_ascii_case(b"all") => true,
+        Some(mode) if args.len() == 4 && mode.eq_ignore_ascii_case(b"write") => false,
+        Some(_) => return Err(CommandError::Syntax),
+    };
+    ctx.server.pause.pause(std::time::Duration::from_millis(millis as u64), all);
+    ctx.out.ok();
+    Ok(())
+}
+
+fn client_unpause(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    ctx.server.pause.unpause();
+    ctx.out.ok();
+    Ok(())
+}
+
 fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let me = ctx.session.client.id;
     if args.len() == 3 {
@@ -392,6 +415,26 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
         syntax: "<ON | OFF>",
         handler: Some(client_toggle),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|pause",
+        arity: -3,
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::LOADING).or(Flags::STALE),
+        since: "3.0.0",
+        summary: "Suspends commands processing.",
+        syntax: "timeout [WRITE | ALL]",
+        handler: Some(client_pause),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|unpause",
+        arity: 2,
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::LOADING).or(Flags::STALE),
+        since: "6.2.0",
+        summary: "Resumes processing of clients that were paused.",
+        syntax: "",
+        handler: Some(client_unpause),
         ..CONNECTION
     },
     CommandSpec {

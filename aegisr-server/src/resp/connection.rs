@@ -91,6 +91,29 @@ async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
     }
 }
 
+/// Waits while CLIENT PAUSE holds this command, after sending the replies so far (the
+/// client sees everything before the held command answered). CLIENT UNPAUSE itself is
+/// never held, so a pause can always be lifted.
+async fn held_by_pause(
+    server: &Server,
+    session: &mut Session,
+    args: &[bytes::Bytes],
+    output: &mut BytesMut,
+    stream: &mut TcpStream,
+) -> std::io::Result<()> {
+    let Ok(spec) = commands::resolve(args) else { return Ok(()) };
+    if spec.name == "client|unpause" {
+        return Ok(());
+    }
+    let write = spec.flags.contains(commands::table::Flags::WRITE) || spec.name == "publish";
+    if !output.is_empty() {
+        crate::persist::durable(server, session).await;
+        write_out(server, stream, output).await?;
+    }
+    server.pause.wait(write).await;
+    Ok(())
+}
+
 /// Runs every complete command in `input` and writes the replies.
 async fn run_batch(
     server: &Server,
@@ -108,6 +131,9 @@ async fn run_batch(
     loop {
         match parser.next(input, limits) {
             Ok(Some(args)) => {
+                if server.pause.active() {
+                    held_by_pause(server, session, args, output, stream).await?;
+                }
                 let reply_at = output.len();
                 {
                     let mut writer = RespWriter::new(output, session.protocol);

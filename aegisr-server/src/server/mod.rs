@@ -3,6 +3,7 @@
 pub mod allocator;
 mod clients;
 pub mod info;
+pub mod pause;
 mod stats;
 mod workers;
 
@@ -49,6 +50,8 @@ pub struct Server {
     pub shutdown: CancellationToken,
     /// Snapshot bookkeeping (SAVE, BGSAVE, the save rules, INFO persistence).
     pub saves: crate::persist::SaveState,
+    /// CLIENT PAUSE.
+    pub pause: pause::Pause,
     pub addrs: Mutex<BoundAddrs>,
 }
 
@@ -75,6 +78,7 @@ impl Server {
             threads,
             shutdown: CancellationToken::new(),
             saves: crate::persist::SaveState::default(),
+            pause: pause::Pause::default(),
             addrs: Mutex::new(BoundAddrs::default()),
         }
     }
