@@ -275,10 +275,6 @@ impl Journal {
     pub fn buffered(&self) -> u64 {
         self.buffered_pending.load(Ordering::Relaxed) + self.buffered_flusher.load(Ordering::Relaxed)
     }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
 }
 
 fn create_segment(dir: &Path, start_lsn: u64) -> std::io::Result<File> {
@@ -334,7 +330,12 @@ impl Flusher<'_> {
             // Read after the wait: CONFIG SET may have changed it meanwhile, and a client
             // waiting under `always` must not be released by a pass that did not sync.
             let policy = journal.policy();
-            unwritten.extend_from_slice(&spare);
+            // Usually nothing is left from a failed write: take the batch as it is.
+            if unwritten.is_empty() {
+                std::mem::swap(&mut unwritten, &mut spare);
+            } else {
+                unwritten.extend_from_slice(&spare);
+            }
             spare.clear();
             journal.buffered_flusher.store((unwritten.capacity() + spare.capacity()) as u64, Ordering::Relaxed);
             if self.write_out(&mut unwritten, &mut unwritten_start, &mut rotations) {

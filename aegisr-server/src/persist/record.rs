@@ -14,6 +14,8 @@
 
 use bytes::Bytes;
 
+pub(crate) use crate::types::listpack::{put_varint, read_varint};
+
 /// Bytes before a frame's payload.
 pub const FRAME_HEADER: usize = 8;
 /// Largest payload a reader accepts: a bigger length field is corruption, not a record
@@ -38,20 +40,12 @@ pub struct Record {
     pub commands: Vec<LoggedCommand>,
 }
 
-pub(crate) fn put_varint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
 /// Appends `db` and `args` in the body form of one command.
 pub(crate) fn put_command(out: &mut Vec<u8>, db: usize, args: &[Bytes]) {
-    put_varint(out, db as u64);
-    put_varint(out, args.len() as u64);
+    put_varint(out, db);
+    put_varint(out, args.len());
     for arg in args {
-        put_varint(out, arg.len() as u64);
+        put_varint(out, arg.len());
         out.extend_from_slice(arg);
     }
 }
@@ -66,7 +60,7 @@ pub(crate) fn put_frame(out: &mut Vec<u8>, at_ms: i64, multi_count: Option<usize
     }
     out.extend_from_slice(&at_ms.to_le_bytes());
     if let Some(count) = multi_count {
-        put_varint(out, count as u64);
+        put_varint(out, count);
     }
     out.extend_from_slice(body);
     seal_frame(out, start);
@@ -122,16 +116,10 @@ impl Cursor<'_> {
         Ok(b)
     }
 
-    fn varint(&mut self) -> Result<u64, String> {
-        let mut n = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            n |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(n);
-            }
-        }
-        Err("varint too long".into())
+    fn varint(&mut self) -> Result<usize, String> {
+        let (n, next) = read_varint(self.input, self.at).ok_or("bad varint")?;
+        self.at = next;
+        Ok(n)
     }
 
     fn bytes(&mut self, n: usize) -> Result<&[u8], String> {
@@ -146,15 +134,15 @@ impl Cursor<'_> {
     }
 
     fn command(&mut self) -> Result<LoggedCommand, String> {
-        let db = usize::try_from(self.varint()?).map_err(|_| "database out of range")?;
-        let argc = usize::try_from(self.varint()?).map_err(|_| "argument count out of range")?;
+        let db = self.varint()?;
+        let argc = self.varint()?;
         // Every argument takes at least one byte: a bigger count is corruption.
         if argc == 0 || argc > self.left() {
             return Err(format!("impossible argument count {argc}"));
         }
         let mut args = Vec::with_capacity(argc);
         for _ in 0..argc {
-            let len = usize::try_from(self.varint()?).map_err(|_| "argument length out of range")?;
+            let len = self.varint()?;
             args.push(Bytes::copy_from_slice(self.bytes(len)?));
         }
         Ok(LoggedCommand { db, args })
@@ -169,7 +157,7 @@ fn parse_payload(payload: &[u8]) -> Result<Record, String> {
     let commands = match kind {
         KIND_COMMAND => vec![cursor.command()?],
         KIND_MULTI => {
-            let count = usize::try_from(cursor.varint()?).map_err(|_| "command count out of range")?;
+            let count = cursor.varint()?;
             if count > cursor.left() {
                 return Err(format!("impossible command count {count}"));
             }

@@ -28,7 +28,7 @@ use parking_lot::Mutex;
 
 use super::codec;
 use super::journal::Journal;
-use super::record::put_varint;
+use super::record::{put_varint, read_varint};
 use crate::engine::{Keyspace, Locked};
 
 const MAGIC: &[u8; 8] = b"AEGISRS1";
@@ -90,8 +90,8 @@ impl SnapshotRun {
                 return;
             }
             out.push(if expiry.is_some() { FLAG_EXPIRY } else { 0 });
-            put_varint(&mut out, db as u64);
-            put_varint(&mut out, key.len() as u64);
+            put_varint(&mut out, db);
+            put_varint(&mut out, key.len());
             out.extend_from_slice(key);
             if let Some(at) = expiry {
                 out.extend_from_slice(&at.to_le_bytes());
@@ -103,7 +103,7 @@ impl SnapshotRun {
             let start = out.len();
             codec::encode_value(value, &mut out);
             let mut len = Vec::with_capacity(10);
-            put_varint(&mut len, (out.len() - start) as u64);
+            put_varint(&mut len, out.len() - start);
             out.splice(len_at..start, len);
             keys += 1;
         });
@@ -241,43 +241,43 @@ struct SectionRef {
     len: usize,
 }
 
-/// Reads the whole snapshot at `path` once to check it (header, every section's checksum,
-/// the end mark), without keeping it in memory. Returns the sections and, per hash slot,
-/// the LSN of its image.
-fn check_file(path: &Path) -> Result<(Vec<SectionRef>, Vec<u64>), (u64, String)> {
+/// The one reader of the file format, for a file streamed from disk (recovery) and for
+/// bytes in memory (backups): checks the header, every section's checksum and the end
+/// mark, calling `on_section` with each section's file offset and payload.
+fn walk_sections(
+    reader: &mut impl std::io::Read,
+    mut on_section: impl FnMut(u64, &[u8]) -> Result<(), (u64, String)>,
+) -> Result<(), (u64, String)> {
     use std::io::Read;
-    let io = |e: std::io::Error| (0, format!("cannot read: {e}"));
-    let mut file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(io)?);
     let mut header = [0u8; HEADER];
-    file.read_exact(&mut header).map_err(|_| (0, "file shorter than a snapshot header".to_owned()))?;
+    reader.read_exact(&mut header).map_err(|_| (0, "not an Aegisr snapshot (bad magic)".to_owned()))?;
     check_header(&header)?;
-    let mut sections = Vec::new();
-    let mut covered = vec![0u64; crate::engine::slot::SLOT_COUNT];
+    let mut sections = 0;
     let mut at = HEADER as u64;
     let mut payload = Vec::new();
     loop {
+        let io = |e: std::io::Error| (at, format!("cannot read: {e}"));
         let mut head = [0u8; 8];
-        file.read_exact(&mut head).map_err(|_| (at, "snapshot ends before its end mark".to_owned()))?;
+        reader.read_exact(&mut head).map_err(|_| (at, "snapshot ends before its end mark".to_owned()))?;
         let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
         if len == END_MARK {
-            let mut rest = [0u8; 12];
-            file.read_exact(&mut rest).map_err(|_| (at, "truncated end mark".to_owned()))?;
-            let mut end = head.to_vec();
-            end.extend_from_slice(&rest);
+            let mut end = [0u8; 20];
+            end[..8].copy_from_slice(&head);
+            reader.read_exact(&mut end[8..]).map_err(|_| (at, "truncated end mark".to_owned()))?;
             if crc32c::crc32c(&end[..16]).to_le_bytes() != end[16..20] {
                 return Err((at, "end mark checksum mismatch".into()));
             }
             let count = u32::from_le_bytes([end[4], end[5], end[6], end[7]]) as usize;
-            if count != sections.len() {
-                return Err((at, format!("{} sections where the end mark says {count}", sections.len())));
+            if count != sections {
+                return Err((at, format!("{sections} sections where the end mark says {count}")));
             }
-            if file.read(&mut [0u8; 1]).map_err(io)? != 0 {
+            if reader.read(&mut [0u8; 1]).map_err(io)? != 0 {
                 return Err((at + 20, "bytes after the end mark".into()));
             }
-            break;
+            return Ok(());
         }
         payload.clear();
-        let taken = (&mut file).take(u64::from(len)).read_to_end(&mut payload).map_err(io)?;
+        let taken = reader.by_ref().take(u64::from(len)).read_to_end(&mut payload).map_err(io)?;
         if taken != len as usize {
             return Err((at, "section runs past the end of the file".into()));
         }
@@ -287,14 +287,23 @@ fn check_file(path: &Path) -> Result<(Vec<SectionRef>, Vec<u64>), (u64, String)>
         if payload.len() < 16 {
             return Err((at, "section too short".into()));
         }
-        let lsn = u64::from_le_bytes(payload[..8].try_into().unwrap_or([0; 8]));
-        let first = u32::from_le_bytes(payload[8..12].try_into().unwrap_or([0; 4])) as usize;
-        let count = u32::from_le_bytes(payload[12..16].try_into().unwrap_or([0; 4])) as usize;
-        let slots = covered.get_mut(first..first.saturating_add(count)).ok_or((at, "bad slot range".to_owned()))?;
-        slots.iter_mut().for_each(|c| *c = lsn);
-        sections.push(SectionRef { offset: at + 8, len: len as usize });
+        on_section(at + 8, &payload)?;
+        sections += 1;
         at += 8 + u64::from(len);
     }
+}
+
+/// Reads the whole snapshot at `path` once to check it, without keeping it in memory.
+/// Returns the sections and, per hash slot, the LSN of its image.
+fn check_file(path: &Path) -> Result<(Vec<SectionRef>, Vec<u64>), (u64, String)> {
+    let file = std::fs::File::open(path).map_err(|e| (0, format!("cannot read: {e}")))?;
+    let mut sections = Vec::new();
+    let mut covered = vec![0u64; crate::engine::slot::SLOT_COUNT];
+    walk_sections(&mut std::io::BufReader::with_capacity(1 << 20, file), |offset, payload| {
+        cover(&mut covered, offset, payload)?;
+        sections.push(SectionRef { offset, len: payload.len() });
+        Ok(())
+    })?;
     Ok((sections, covered))
 }
 
@@ -303,56 +312,34 @@ fn check_file(path: &Path) -> Result<(Vec<SectionRef>, Vec<u64>), (u64, String)>
 /// the file. Errors carry the offset of the damage.
 pub fn load(keyspace: &Keyspace, path: &Path, limits: &codec::Limits, threads: usize) -> Result<Loaded, (u64, String)> {
     let (sections, covered) = check_file(path)?;
-    let next = AtomicU64::new(0);
-    let keys = AtomicU64::new(0);
-    let failure: Mutex<Option<(u64, String)>> = Mutex::new(None);
-    std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, sections.len().max(1)) {
-            scope.spawn(|| {
-                let Ok(file) = std::fs::File::open(path) else {
-                    *failure.lock() = Some((0, "cannot open the snapshot again".into()));
-                    return;
-                };
-                let mut payload = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                    let Some(section) = sections.get(i) else { break };
-                    payload.resize(section.len, 0);
-                    if let Err(e) = std::os::unix::fs::FileExt::read_exact_at(&file, &mut payload, section.offset) {
-                        *failure.lock() = Some((section.offset, format!("cannot read: {e}")));
-                        break;
-                    }
-                    match load_section(keyspace, &payload[16..], limits) {
-                        Ok(n) => {
-                            keys.fetch_add(n, Ordering::Relaxed);
-                        }
-                        Err((at, what)) => {
-                            *failure.lock() = Some((section.offset + 16 + at as u64, what));
-                            break;
-                        }
-                    }
-                }
-            });
-        }
-    });
-    if let Some(failure) = failure.into_inner() {
-        return Err(failure);
-    }
-    Ok(Loaded { covered, keys: keys.into_inner() })
+    let file = std::fs::File::open(path).map_err(|e| (0, format!("cannot read: {e}")))?;
+    let keys = in_parallel(sections.len(), threads, |i| {
+        let section = &sections[i];
+        let mut payload = vec![0; section.len];
+        std::os::unix::fs::FileExt::read_exact_at(&file, &mut payload, section.offset)
+            .map_err(|e| (section.offset, format!("cannot read: {e}")))?;
+        load_section(keyspace, &payload[16..], limits).map_err(|(at, what)| (section.offset + 16 + at as u64, what))
+    })?;
+    Ok(Loaded { covered, keys: keys.into_iter().sum() })
 }
 
 /// Per hash slot, the LSN of the section holding it (0 where none does).
 fn covered_slots(sections: &[(usize, &[u8])]) -> Result<Vec<u64>, (u64, String)> {
     let mut covered = vec![0u64; crate::engine::slot::SLOT_COUNT];
     for (offset, payload) in sections {
-        let lsn = u64::from_le_bytes(payload[..8].try_into().unwrap_or([0; 8]));
-        let first = u32::from_le_bytes(payload[8..12].try_into().unwrap_or([0; 4])) as usize;
-        let count = u32::from_le_bytes(payload[12..16].try_into().unwrap_or([0; 4])) as usize;
-        let slots =
-            covered.get_mut(first..first.saturating_add(count)).ok_or((*offset as u64, "bad slot range".to_owned()))?;
-        slots.iter_mut().for_each(|c| *c = lsn);
+        cover(&mut covered, *offset as u64, payload)?;
     }
     Ok(covered)
+}
+
+/// Marks the slots of the section at `offset` (its `payload`) with the section's LSN.
+fn cover(covered: &mut [u64], offset: u64, payload: &[u8]) -> Result<(), (u64, String)> {
+    let lsn = u64::from_le_bytes(payload[..8].try_into().unwrap_or([0; 8]));
+    let first = u32::from_le_bytes(payload[8..12].try_into().unwrap_or([0; 4])) as usize;
+    let count = u32::from_le_bytes(payload[12..16].try_into().unwrap_or([0; 4])) as usize;
+    let slots = covered.get_mut(first..first.saturating_add(count)).ok_or((offset, "bad slot range".to_owned()))?;
+    slots.iter_mut().for_each(|c| *c = lsn);
+    Ok(())
 }
 
 /// Checks a snapshot's header (magic, checksum, value encoding version): `bytes` starts
@@ -379,66 +366,40 @@ type Sections<'a> = Vec<(usize, &'a [u8])>;
 /// Nothing is loaded from a damaged file. (Split out of `load` for backups: a restore
 /// checks a whole backup before touching the keyspace.)
 fn check_sections(bytes: &[u8]) -> Result<Sections<'_>, (u64, String)> {
-    check_header(bytes)?;
-    let mut sections = Vec::new();
-    let mut at = HEADER;
-    loop {
-        let head = bytes.get(at..at + 8).ok_or((at as u64, "snapshot ends before its end mark".to_owned()))?;
-        let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
-        if len == END_MARK {
-            let end = bytes.get(at..at + 20).ok_or((at as u64, "truncated end mark".to_owned()))?;
-            if crc32c::crc32c(&end[..16]).to_le_bytes() != end[16..20] {
-                return Err((at as u64, "end mark checksum mismatch".into()));
-            }
-            let count = u32::from_le_bytes([end[4], end[5], end[6], end[7]]) as usize;
-            if count != sections.len() {
-                return Err((at as u64, format!("{} sections where the end mark says {count}", sections.len())));
-            }
-            if at + 20 != bytes.len() {
-                return Err(((at + 20) as u64, "bytes after the end mark".into()));
-            }
-            break;
-        }
-        let crc = [head[4], head[5], head[6], head[7]];
-        let payload = bytes
-            .get(at + 8..at + 8 + len as usize)
-            .ok_or((at as u64, "section runs past the end of the file".to_owned()))?;
-        if crc32c::crc32c(payload).to_le_bytes() != crc {
-            return Err((at as u64, "section checksum mismatch".into()));
-        }
-        if payload.len() < 16 {
-            return Err((at as u64, "section too short".into()));
-        }
-        sections.push((at + 8, payload));
-        at += 8 + len as usize;
-    }
-    Ok(sections)
+    let mut found = Vec::new();
+    walk_sections(&mut &bytes[..], |offset, payload| {
+        found.push((offset as usize, payload.len()));
+        Ok(())
+    })?;
+    Ok(found.into_iter().map(|(offset, len)| (offset, &bytes[offset..offset + len])).collect())
 }
 
-/// Runs `f` on the entries part of every section (after its 16-byte head) on `threads`
-/// threads; its results in section order, or the first failure with its file offset.
-fn in_parallel<'a, T: Send>(
-    sections: &[(usize, &'a [u8])],
+/// Runs `f` for `0..count` on `threads` threads: its results in order, or the first
+/// failure (with its file offset).
+fn in_parallel<T: Send>(
+    count: usize,
     threads: usize,
-    f: impl Fn(&'a [u8]) -> Result<T, (usize, String)> + Sync,
+    f: impl Fn(usize) -> Result<T, (u64, String)> + Sync,
 ) -> Result<Vec<T>, (u64, String)> {
     let next = AtomicU64::new(0);
-    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..sections.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..count).map(|_| None).collect());
     let failure: Mutex<Option<(u64, String)>> = Mutex::new(None);
     std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, sections.len().max(1)) {
+        for _ in 0..threads.clamp(1, count.max(1)) {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                    let Some((offset, payload)) = sections.get(i) else { break };
-                    match f(&payload[16..]) {
+                    if i >= count {
+                        break;
+                    }
+                    match f(i) {
                         Ok(result) => {
                             if let Some(slot) = results.lock().get_mut(i) {
                                 *slot = Some(result);
                             }
                         }
-                        Err((at, what)) => {
-                            *failure.lock() = Some(((offset + 16 + at) as u64, what));
+                        Err(e) => {
+                            *failure.lock() = Some(e);
                             break;
                         }
                     }
@@ -475,11 +436,11 @@ fn read_entries<'a>(
         let at = total - input.len();
         let bad = |what: &str| (at, what.to_owned());
         input = rest;
-        let db = read_varint(&mut input).ok_or_else(|| bad("bad database"))? as usize;
+        let db = take_varint(&mut input).ok_or_else(|| bad("bad database"))?;
         if db >= databases {
             return Err(bad("database out of range"));
         }
-        let key_len = read_varint(&mut input).ok_or_else(|| bad("bad key length"))? as usize;
+        let key_len = take_varint(&mut input).ok_or_else(|| bad("bad key length"))?;
         let key = input.get(..key_len).ok_or_else(|| bad("key runs past the section"))?;
         input = &input[key_len..];
         let expiry = if flags & FLAG_EXPIRY != 0 {
@@ -489,7 +450,7 @@ fn read_entries<'a>(
         } else {
             None
         };
-        let value_len = read_varint(&mut input).ok_or_else(|| bad("bad value length"))? as usize;
+        let value_len = take_varint(&mut input).ok_or_else(|| bad("bad value length"))?;
         let raw = input.get(..value_len).ok_or_else(|| bad("value runs past the section"))?;
         input = &input[value_len..];
         let value = codec::decode_value_with(raw, limits).map_err(|e| (at, e.to_string()))?;
@@ -530,11 +491,20 @@ pub fn decode_all<'a>(
     let sections = check_sections(bytes)?;
     // As `load` would check them, should this file become the node's snapshot.
     covered_slots(&sections)?;
-    in_parallel(&sections, threads, |payload| {
+    in_parallel(sections.len(), threads, |i| {
+        let (offset, payload) = sections[i];
         let mut out = Vec::new();
-        read_entries(payload, databases, limits, |entry| out.push(entry))?;
+        read_entries(&payload[16..], databases, limits, |entry| out.push(entry))
+            .map_err(|(at, what)| ((offset + 16 + at) as u64, what))?;
         Ok(out)
     })
+}
+
+/// The varint at the start of `input`, which then starts after it.
+fn take_varint(input: &mut &[u8]) -> Option<usize> {
+    let (n, next) = read_varint(input, 0)?;
+    *input = &input[next..];
+    Some(n)
 }
 
 /// How to give a checked snapshot file a new journal position without reading it again
@@ -577,19 +547,6 @@ pub fn recorded_keys(bytes: &[u8]) -> u64 {
         .and_then(|at| bytes.get(at + 8..at + 16))
         .and_then(|raw| raw.try_into().ok())
         .map_or(0, u64::from_le_bytes)
-}
-
-fn read_varint(input: &mut &[u8]) -> Option<u64> {
-    let mut n = 0u64;
-    for shift in (0..64).step_by(7) {
-        let (&b, rest) = input.split_first()?;
-        *input = rest;
-        n |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Some(n);
-        }
-    }
-    None
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ fn varint(n: usize) -> ([u8; 10], usize) {
 }
 
 /// The varint at `pos` and the position after it; `None` past the end.
-fn read_varint(bytes: &[u8], mut pos: usize) -> Option<(usize, usize)> {
+pub(crate) fn read_varint(bytes: &[u8], mut pos: usize) -> Option<(usize, usize)> {
     let (mut n, mut shift) = (0usize, 0u32);
     loop {
         let byte = *bytes.get(pos)?;
