@@ -1,0 +1,5 @@
+//! Clustering: the control plane (a Raft group holding the [`map::ClusterMap`]: members,
+//! shard groups, slot owners), and what the data plane derives from it (redirections,
+//! replication, failover, slot migration).
+
+pub mod map;
