@@ -3,3 +3,4 @@
 //! replication, failover, slot migration).
 
 pub mod map;
+pub mod routing;

@@ -6,6 +6,7 @@ pub mod args;
 mod bitmap;
 pub mod blocking;
 mod bloom;
+mod cluster;
 mod connection;
 mod dump;
 pub mod errors;
@@ -19,6 +20,7 @@ mod memory;
 mod observe;
 mod persistence;
 mod pubsub;
+mod redirect;
 mod server;
 mod set;
 mod sort;
@@ -65,6 +67,12 @@ pub struct Session {
     /// End of the last journal record this client's writes appended: under `appendfsync
     /// always` its replies wait until the journal is synced that far.
     pub journal_end: u64,
+    /// Cluster mode: the client sent READONLY (a replica may serve its reads).
+    pub readonly: bool,
+    /// Cluster mode: the client sent ASKING (the next command may use an importing slot).
+    pub asking: bool,
+    /// This session applies the primary's replication stream: never redirected.
+    pub from_primary: bool,
 }
 
 /// What a blocked command waits for.
@@ -92,6 +100,9 @@ impl Session {
             subscriptions: None,
             rerun: false,
             journal_end: 0,
+            readonly: false,
+            asking: false,
+            from_primary: false,
         }
     }
 
@@ -200,7 +211,9 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
     // Over maxmemory, keys are evicted before any command runs, and a command that may
     // grow memory is refused with OOM if none could be (Redis's processCommand order:
     // before queueing into MULTI, which an OOM refusal then aborts).
-    let resolved = resolve(args).and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec));
+    let resolved = resolve(args)
+        .and_then(|spec| redirect::check(ctx, spec, args).map(|()| spec))
+        .and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec));
     if ctx.session.multi.is_some() && transaction::queue(ctx, args, &resolved) {
         return resolved.ok();
     }

@@ -106,6 +106,7 @@ pub enum Group {
     Bitmap,
     /// RedisBloom's commands (BF.*), a module's in Redis.
     Bloom,
+    Cluster,
     Connection,
     Generic,
     Geo,
@@ -127,6 +128,7 @@ impl Group {
             Group::Bitmap => "bitmap",
             // Redis puts every module command in the "module" group.
             Group::Bloom => "module",
+            Group::Cluster => "cluster",
             Group::Connection => "connection",
             Group::Generic => "generic",
             Group::Geo => "geo",
@@ -147,6 +149,7 @@ impl Group {
         match self {
             Group::Bitmap => Some("@bitmap"),
             Group::Bloom => Some("@bloom"),
+            Group::Cluster => None,
             Group::Connection => Some("@connection"),
             Group::Generic => Some("@keyspace"),
             Group::Geo => Some("@geo"),
@@ -290,6 +293,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
     &[
         super::bitmap::COMMANDS,
         super::bloom::COMMANDS,
+        super::cluster::COMMANDS,
         super::geo::COMMANDS,
         super::hll::COMMANDS,
         super::connection::COMMANDS,

@@ -53,6 +53,8 @@ pub struct Server {
     /// CLIENT PAUSE.
     pub pause: pause::Pause,
     pub addrs: Mutex<BoundAddrs>,
+    /// Cluster mode: where each slot is served (set once the control plane is up).
+    pub router: std::sync::OnceLock<crate::cluster::routing::Router>,
 }
 
 impl Server {
@@ -80,6 +82,7 @@ impl Server {
             saves: crate::persist::SaveState::default(),
             pause: pause::Pause::default(),
             addrs: Mutex::new(BoundAddrs::default()),
+            router: std::sync::OnceLock::new(),
         }
     }
 }
