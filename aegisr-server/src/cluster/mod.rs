@@ -4,3 +4,4 @@
 
 pub mod map;
 pub mod routing;
+pub mod replication;

@@ -21,6 +21,7 @@ mod observe;
 mod persistence;
 mod pubsub;
 mod redirect;
+mod replication;
 mod server;
 mod set;
 mod sort;
@@ -73,6 +74,11 @@ pub struct Session {
     pub asking: bool,
     /// This session applies the primary's replication stream: never redirected.
     pub from_primary: bool,
+    /// End of the last journal record this client's writes appended, kept (unlike
+    /// `journal_end`) for WAIT.
+    pub write_lsn: u64,
+    /// Set by WAIT when it must block: (offset, replicas wanted).
+    pub wait_acks: Option<(u64, usize)>,
 }
 
 /// What a blocked command waits for.
@@ -103,6 +109,8 @@ impl Session {
             readonly: false,
             asking: false,
             from_primary: false,
+            write_lsn: 0,
+            wait_acks: None,
         }
     }
 
@@ -235,7 +243,9 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
                 let result = spec.handler.map_or(Ok(()), |handler| handler(ctx, args));
                 if logged {
                     crate::persist::capture::disarm();
-                    ctx.session.journal_end = ctx.session.journal_end.max(crate::persist::capture::take_last_end());
+                    let end = crate::persist::capture::take_last_end();
+                    ctx.session.journal_end = ctx.session.journal_end.max(end);
+                    ctx.session.write_lsn = ctx.session.write_lsn.max(end);
                 }
                 (Some(spec), result, true)
             }

@@ -305,6 +305,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         super::persistence::COMMANDS,
         super::observe::COMMANDS,
         super::pubsub::COMMANDS,
+        super::replication::COMMANDS,
         super::server::COMMANDS,
         super::set::COMMANDS,
         super::sort::COMMANDS,

@@ -181,6 +181,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "Log verbosity.",
     ),
     live(
+        "min-replicas-ack",
+        OptionKind::Int { min: 0, max: 64 },
+        "0",
+        "Cluster mode: a primary replies to a write only once this many replicas have applied it (quorum acknowledgement; 0: asynchronous, as Redis). A write not acknowledged within 5 s closes the client's connection instead of being confirmed.",
+    ),
+    live(
         "maxclients",
         OptionKind::Int { min: 1, max: u32::MAX as i64 },
         "10000",

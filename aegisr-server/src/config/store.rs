@@ -52,6 +52,8 @@ pub struct Limits {
     pub maxmemory_eviction_tenacity: AtomicU64,
     pub lfu_log_factor: AtomicU64,
     pub lfu_decay_time: AtomicU64,
+    /// `min-replicas-ack`: replicas that must acknowledge a write before its reply.
+    pub min_replicas_ack: AtomicU64,
 }
 
 impl Limits {
@@ -240,6 +242,7 @@ impl ConfigStore {
         l.maxmemory_eviction_tenacity.store(self.u64("maxmemory-eviction-tenacity"), Ordering::Relaxed);
         l.lfu_log_factor.store(self.u64("lfu-log-factor"), Ordering::Relaxed);
         l.lfu_decay_time.store(self.u64("lfu-decay-time"), Ordering::Relaxed);
+        l.min_replicas_ack.store(self.u64("min-replicas-ack"), Ordering::Relaxed);
     }
 
     pub fn limits(&self) -> &Limits {

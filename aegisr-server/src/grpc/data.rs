@@ -49,13 +49,19 @@ async fn run(server: &Server, session: &mut Session, args: &[Bytes]) -> v1::Repl
     if session.block.is_some() {
         blocking::wait(server, session, args, &mut tree, std::future::pending()).await;
     }
-    crate::persist::durable(server, session).await;
+    let kept = crate::persist::durable(server, session).await;
     ServerStats::add(&server.stats.total_commands_processed, 1);
     let reply = tree
         .take()
         .into_iter()
         .next()
         .unwrap_or_else(|| Reply::Error("ERR the server is shutting down or the client was closed".into()));
+    // Not the reply: it would confirm a write that is not as safe as promised.
+    let reply = if kept {
+        reply
+    } else {
+        Reply::Error("NOREPLICAS The write was not acknowledged by enough replicas in time: its outcome is unknown".into())
+    };
     if matches!(reply, Reply::Error(_)) {
         ServerStats::add(&server.stats.total_error_replies, 1);
     }

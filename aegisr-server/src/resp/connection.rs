@@ -107,11 +107,21 @@ async fn held_by_pause(
     }
     let write = spec.flags.contains(commands::table::Flags::WRITE) || spec.name == "publish";
     if !output.is_empty() {
-        crate::persist::durable(server, session).await;
+        unconfirmed_closes(crate::persist::durable(server, session).await)?;
         write_out(server, stream, output).await?;
     }
     server.pause.wait(write).await;
     Ok(())
+}
+
+/// The connection ends (its pending replies unsent) when its writes could not be kept as
+/// promised (see [`crate::persist::durable`]).
+fn unconfirmed_closes(durable: bool) -> std::io::Result<()> {
+    if durable {
+        Ok(())
+    } else {
+        Err(std::io::Error::other("writes not acknowledged by enough replicas"))
+    }
 }
 
 /// Runs every complete command in `input` and writes the replies.
@@ -152,7 +162,7 @@ async fn run_batch(
                     // client until it is served or times out, then carry on with the batch.
                     let args = args.to_vec();
                     parser.release();
-                    crate::persist::durable(server, session).await;
+                    unconfirmed_closes(crate::persist::durable(server, session).await)?;
                     write_out(server, stream, output).await?;
                     let subscriber = session.subscriptions.as_ref().map(|s| s.subscriber.clone());
                     let protocol = session.protocol;
@@ -173,7 +183,7 @@ async fn run_batch(
                     break;
                 }
                 if output.len() >= FLUSH_AT {
-                    crate::persist::durable(server, session).await;
+                    unconfirmed_closes(crate::persist::durable(server, session).await)?;
                     write_out(server, stream, output).await?;
                 }
             }
@@ -193,7 +203,7 @@ async fn run_batch(
         session.client.touch(last.map_or("NULL", |c| c.name));
     }
     if !output.is_empty() {
-        crate::persist::durable(server, session).await;
+        unconfirmed_closes(crate::persist::durable(server, session).await)?;
         write_out(server, stream, output).await?;
     }
     Ok(next)

@@ -16,7 +16,7 @@ pub struct Section {
 
 /// Sections INFO prints without arguments (or with `default`), in Redis's order.
 pub const DEFAULT_SECTIONS: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "cpu", "errorstats", "keyspace"];
+    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "errorstats", "keyspace"];
 
 /// Every section (`all`, `everything`), in Redis's order; `aegisr` is ours.
 pub const ALL_SECTIONS: &[&str] = &[
@@ -25,6 +25,7 @@ pub const ALL_SECTIONS: &[&str] = &[
     "memory",
     "persistence",
     "stats",
+    "replication",
     "cpu",
     "commandstats",
     "errorstats",
@@ -167,6 +168,9 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             ]
         }
         "persistence" => crate::persist::info_fields(server).into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        "replication" => {
+            crate::cluster::replication::info_fields(server).into_iter().map(|(k, v)| (k.into(), v)).collect()
+        }
         "stats" => {
             let ks = server.keyspace.stats(tx);
             let pubsub = server.pubsub.totals();

@@ -55,6 +55,8 @@ pub struct Server {
     pub addrs: Mutex<BoundAddrs>,
     /// Cluster mode: where each slot is served (set once the control plane is up).
     pub router: std::sync::OnceLock<crate::cluster::routing::Router>,
+    /// Replicas connected to this node, or the primary it follows.
+    pub replication: crate::cluster::replication::ReplicationState,
 }
 
 impl Server {
@@ -83,6 +85,7 @@ impl Server {
             pause: pause::Pause::default(),
             addrs: Mutex::new(BoundAddrs::default()),
             router: std::sync::OnceLock::new(),
+            replication: Default::default(),
         }
     }
 }
