@@ -43,6 +43,10 @@ pub struct ReplicationState {
     following: Mutex<Option<Following>>,
     /// Bumped on every acknowledgement, to wake WAIT.
     acks: tokio::sync::watch::Sender<u64>,
+    /// Manual failover, replica side: asked of the replication session...
+    failover_requested: tokio::sync::Notify,
+    /// ... which signals once it has applied everything the paused primary wrote.
+    handed_over: tokio::sync::Notify,
 }
 
 impl Default for ReplicationState {
@@ -51,6 +55,8 @@ impl Default for ReplicationState {
             replicas: Mutex::new(BTreeMap::new()),
             following: Mutex::new(None),
             acks: tokio::sync::watch::Sender::new(0),
+            failover_requested: tokio::sync::Notify::new(),
+            handed_over: tokio::sync::Notify::new(),
         }
     }
 }
@@ -107,6 +113,16 @@ impl ReplicationState {
                 }
             }
         }
+    }
+
+    /// Manual failover: asks the primary to pause its writes and hand its stream over;
+    /// returns once this replica has applied all of it, or `false` after `within`.
+    pub async fn request_handoff(&self, within: std::time::Duration) -> bool {
+        let handed = self.handed_over.notified();
+        tokio::pin!(handed);
+        handed.as_mut().enable();
+        self.failover_requested.notify_one();
+        tokio::time::timeout(within, handed).await.is_ok()
     }
 
     pub fn following(&self) -> Option<Following> {

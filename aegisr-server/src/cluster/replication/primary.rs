@@ -65,17 +65,23 @@ impl Replication for ReplicationService {
             .unwrap_or(peer);
         server.replication.replica_connected(node, addr, hello.offset);
         let (tx, rx) = mpsc::channel(8);
-        // Acknowledgements come back on the request stream.
+        // Acknowledgements and failover requests come back on the request stream.
         let acks_server = server.clone();
+        let failover = Arc::new(tokio::sync::Notify::new());
+        let failover_requested = failover.clone();
         tokio::spawn(async move {
             while let Ok(Some(message)) = incoming.message().await {
-                if let Some(v1::replica_message::Kind::Applied(offset)) = message.kind {
-                    acks_server.replication.replica_acked(node, offset);
+                match message.kind {
+                    Some(v1::replica_message::Kind::Applied(offset)) => {
+                        acks_server.replication.replica_acked(node, offset);
+                    }
+                    Some(v1::replica_message::Kind::Failover(true)) => failover_requested.notify_one(),
+                    _ => {}
                 }
             }
         });
         tokio::spawn(async move {
-            if let Err(status) = stream_to(&server, &journal, hello, &tx).await {
+            if let Err(status) = stream_to(&server, &journal, hello, &tx, &failover).await {
                 let _ = tx.send(Err(status)).await;
             }
             server.replication.replica_gone(node);
@@ -90,6 +96,7 @@ async fn stream_to(
     journal: &Arc<Journal>,
     hello: v1::SyncHello,
     tx: &mpsc::Sender<Result<v1::SyncMessage, Status>>,
+    failover: &tokio::sync::Notify,
 ) -> Result<(), Status> {
     let backlog = journal.backlog();
     let replid = server.run_id.clone();
@@ -101,13 +108,19 @@ async fn stream_to(
         full_sync(server, tx, replid).await?
     };
     let mut grown = backlog.subscribe();
+    let mut handoff: Option<u64> = None;
     loop {
         let pieces = backlog.read(at, PIECE).map_err(|e| {
             Status::out_of_range(format!("the replica fell behind the replication backlog: {e}; it must sync in full"))
         })?;
+        if let Some(end) = handoff.filter(|&end| at >= end && pieces.is_empty()) {
+            send(tx, message(v1::sync_message::Kind::Handoff(end))).await?;
+            handoff = None;
+        }
         if pieces.is_empty() {
             tokio::select! {
                 changed = grown.changed() => if changed.is_err() { return Ok(()) },
+                () = failover.notified() => handoff = Some(pause_for_handoff(server, journal).await),
                 () = tx.closed() => return Ok(()),
                 () = server.shutdown.cancelled() => return Ok(()),
             }
@@ -117,6 +130,33 @@ async fn stream_to(
             at = lsn + data.len() as u64;
             send(tx, message(v1::sync_message::Kind::Records(v1::Records { lsn, data }))).await?;
         }
+    }
+}
+
+/// How long a primary holds writes for a manual failover; they resume after it if the
+/// replica has not taken over (then they are redirected to the new primary).
+const HANDOFF_PAUSE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Holds clients' writes and returns the stream's final offset, once the writes that
+/// were already running when the pause began have appended their records.
+async fn pause_for_handoff(server: &Server, journal: &Journal) -> u64 {
+    server.pause.pause(HANDOFF_PAUSE, false);
+    let mut end = journal.next_lsn();
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let now = journal.next_lsn();
+        if now == end {
+            // Let the flusher hand the last records to the backlog.
+            let mut grown = journal.backlog().subscribe();
+            while *grown.borrow_and_update() < end {
+                if tokio::time::timeout(std::time::Duration::from_millis(100), grown.changed()).await.is_err() {
+                    break;
+                }
+            }
+            tracing::info!("manual failover: writes paused, the stream ends at {end}");
+            return end;
+        }
+        end = now;
     }
 }
 

@@ -94,6 +94,10 @@ async fn session(server: &Arc<Server>, me: u64, primary: &PrimaryAddr, state: &m
         };
         let message = tokio::select! {
             message = incoming.message() => message?,
+            () = server.replication.failover_requested.notified() => {
+                acks.send(v1::ReplicaMessage { kind: Some(v1::replica_message::Kind::Failover(true)) }).await?;
+                continue;
+            }
             offset = applied => {
                 anyhow::ensure!(offset != u64::MAX, "the applier stopped");
                 if offset != acked {
@@ -150,6 +154,13 @@ async fn session(server: &Arc<Server>, me: u64, primary: &PrimaryAddr, state: &m
                     a.send(Apply::Records { lsn: records.lsn, data: records.data }).await,
                     "the applier stopped"
                 );
+            }
+            Some(v1::sync_message::Kind::Handoff(end)) => {
+                let Some(a) = state.applier.as_ref() else { anyhow::bail!("a handoff before a sync") };
+                let reached = a.drain().await.ok_or_else(|| anyhow::anyhow!("the applier stopped"))?;
+                anyhow::ensure!(reached >= end, "handoff at {end} but the stream stopped at {reached}");
+                tracing::info!("manual failover: caught up with the primary at offset {end}");
+                server.replication.handed_over.notify_one();
             }
             None => {}
         }
