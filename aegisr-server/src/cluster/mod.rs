@@ -2,4 +2,5 @@
 //! shard groups, slot owners), and what the data plane derives from it (redirections,
 //! replication, failover, slot migration).
 
+pub mod control;
 pub mod map;
