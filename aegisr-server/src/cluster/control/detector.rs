@@ -1,0 +1,247 @@
+//! Failure detection. Every node tells the Raft leader it is alive (with its data
+//! replication offset) about every 100 ms; the leader keeps when it last heard from each
+//! node and, from that table, promotes a replica of a group whose primary went silent for
+//! the failover timeout, and removes a node silent for the node-gone timeout. The same
+//! heartbeats give each node its write lease (see [`Health::lease_valid`]).
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::cluster::map::{ClusterMap, Group, GroupId, NodeId};
+
+/// What the leader knows of one node.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    at: Instant,
+    offset: u64,
+    /// Whether a heartbeat actually arrived (entries start as a grace period when a node
+    /// becomes leader, and those do not count towards a lease).
+    heard: bool,
+}
+
+/// How long a node has been silent, and its last reported offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observation {
+    pub silent_for: Duration,
+    pub offset: u64,
+}
+
+/// What the leader should do about silent nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Promote { group: GroupId, node: NodeId },
+    Remove(NodeId),
+}
+
+/// The heartbeat table (meaningful on the leader) and this node's own lease.
+#[derive(Default)]
+pub struct Health {
+    table: Mutex<HashMap<NodeId, Seen>>,
+    /// When this node's last heartbeat was acknowledged by a leader holding its lease.
+    acknowledged: Mutex<Option<Instant>>,
+    /// Groups and nodes acted on recently, and when: not acted on again until the change
+    /// has been applied and the nodes concerned have had time to heartbeat.
+    cooling: Mutex<HashMap<Subject, Instant>>,
+}
+
+/// What an action is about, for its cool-down: one promotion per group at a time
+/// (whichever replica), one removal per node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Subject {
+    Group(GroupId),
+    Node(NodeId),
+}
+
+impl Action {
+    fn subject(self) -> Subject {
+        match self {
+            Action::Promote { group, .. } => Subject::Group(group),
+            Action::Remove(node) => Subject::Node(node),
+        }
+    }
+}
+
+impl Health {
+    /// A heartbeat from `node` arrived (on the leader).
+    pub fn record(&self, node: NodeId, offset: u64) {
+        self.table.lock().insert(node, Seen { at: Instant::now(), offset, heard: true });
+    }
+
+    /// This node became leader: every member starts with a grace period of one timeout
+    /// (the new leader has heard from nobody yet), with the offsets it knew, if any.
+    pub fn start_leading(&self, members: impl IntoIterator<Item = NodeId>) {
+        let now = Instant::now();
+        let mut table = self.table.lock();
+        let offsets: HashMap<NodeId, u64> = table.iter().map(|(n, s)| (*n, s.offset)).collect();
+        table.clear();
+        for node in members {
+            let offset = offsets.get(&node).copied().unwrap_or(0);
+            table.insert(node, Seen { at: now, offset, heard: false });
+        }
+        self.cooling.lock().clear();
+    }
+
+    /// This node's last heartbeat was acknowledged (on a follower).
+    pub fn acknowledged(&self) {
+        *self.acknowledged.lock() = Some(Instant::now());
+    }
+
+    /// Per node: how long since its last heartbeat (`None`: not heard of) and its offset.
+    pub fn observations(&self) -> HashMap<NodeId, Observation> {
+        let now = Instant::now();
+        self.table
+            .lock()
+            .iter()
+            .map(|(n, s)| (*n, Observation { silent_for: now.saturating_duration_since(s.at), offset: s.offset }))
+            .collect()
+    }
+
+    /// Per node: time since its last real heartbeat and its offset.
+    pub fn heard(&self, node: NodeId) -> Option<(Duration, u64)> {
+        let s = *self.table.lock().get(&node)?;
+        s.heard.then(|| (s.at.elapsed(), s.offset))
+    }
+
+    /// The lease: as leader, a majority of `voters` (itself included) heartbeated within
+    /// `lease`; as follower, a leader holding its lease acknowledged it within `lease`.
+    pub fn lease_valid(&self, me: NodeId, leading: bool, voters: &BTreeSet<NodeId>, lease: Duration) -> bool {
+        if leading {
+            let table = self.table.lock();
+            let fresh = voters
+                .iter()
+                .filter(|&&v| v == me || table.get(&v).is_some_and(|s| s.heard && s.at.elapsed() < lease))
+                .count();
+            fresh * 2 > voters.len()
+        } else {
+            self.acknowledged.lock().is_some_and(|at| at.elapsed() < lease)
+        }
+    }
+
+    /// Whether `action` was taken less than `cool_down` ago; if not, marks it taken now.
+    pub fn take(&self, action: Action, cool_down: Duration) -> bool {
+        let mut cooling = self.cooling.lock();
+        let now = Instant::now();
+        cooling.retain(|_, at| now.duration_since(*at) < cool_down);
+        if cooling.contains_key(&action.subject()) {
+            return false;
+        }
+        cooling.insert(action.subject(), now);
+        true
+    }
+}
+
+/// The live replica of `group` with the highest offset (ties: the lowest node id): live
+/// means heard from within `timeout`.
+pub fn choose_replica(group: &Group, seen: &HashMap<NodeId, Observation>, timeout: Duration) -> Option<NodeId> {
+    group
+        .replicas
+        .iter()
+        .filter_map(|r| seen.get(r).filter(|o| o.silent_for < timeout).map(|o| (*r, o.offset)))
+        .max_by_key(|&(node, offset)| (offset, std::cmp::Reverse(node)))
+        .map(|(node, _)| node)
+}
+
+/// What the leader `me` should do given the heartbeat table: promote a replica where a
+/// primary has been silent for `failover`, remove nodes silent for `gone` (if set). The
+/// leader never acts on itself.
+pub fn decide(
+    map: &ClusterMap,
+    me: NodeId,
+    seen: &HashMap<NodeId, Observation>,
+    failover: Duration,
+    gone: Option<Duration>,
+) -> Vec<Action> {
+    let silent = |node: NodeId, limit: Duration| node != me && seen.get(&node).is_some_and(|o| o.silent_for >= limit);
+    let mut actions = Vec::new();
+    for group in map.groups.values() {
+        if silent(group.primary, failover) {
+            match choose_replica(group, seen, failover) {
+                Some(node) => actions.push(Action::Promote { group: group.id, node }),
+                None => tracing::debug!("cluster: group {} lost its primary and has no live replica", group.id),
+            }
+        }
+    }
+    if let Some(gone) = gone {
+        actions.extend(map.members.keys().filter(|&&n| silent(n, gone)).map(|&n| Action::Remove(n)));
+    }
+    actions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(entries: &[(NodeId, u64, u64)]) -> HashMap<NodeId, Observation> {
+        entries
+            .iter()
+            .map(|&(n, ms, offset)| (n, Observation { silent_for: Duration::from_millis(ms), offset }))
+            .collect()
+    }
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn the_live_replica_with_the_highest_offset_is_chosen() {
+        let group = Group { id: 0, primary: 1, replicas: vec![2, 3, 4, 5] };
+        // 4 has the highest offset but is silent too; 2 and 5 tie on offset: lowest id.
+        let table = seen(&[(1, 5000, 90), (2, 50, 70), (3, 100, 60), (4, 2000, 99), (5, 10, 70)]);
+        assert_eq!(choose_replica(&group, &table, SECOND), Some(2));
+        let table = seen(&[(1, 5000, 90), (2, 1000, 70), (3, 100, 80)]);
+        assert_eq!(choose_replica(&group, &table, SECOND), Some(3));
+        // Nobody live (or never heard of): nothing to promote.
+        assert_eq!(choose_replica(&group, &seen(&[(2, 1500, 1)]), SECOND), None);
+    }
+
+    #[test]
+    fn a_silent_primary_is_replaced_and_gone_nodes_removed() {
+        let mut map = ClusterMap::default();
+        let member = |id: NodeId| crate::cluster::map::Member {
+            id,
+            name: format!("{id:040x}"),
+            host: "127.0.0.1".into(),
+            resp_port: 1,
+            grpc_port: 2,
+            cluster_port: 3,
+            group: None,
+        };
+        use crate::cluster::map::Change;
+        map.apply(&Change::Bootstrap { member: member(1), replicas_wanted: 1 }).unwrap();
+        map.apply(&Change::Join(member(2))).unwrap();
+        map.apply(&Change::Join(member(3))).unwrap();
+        let gone = Some(Duration::from_secs(60));
+        // The leader is 2; primary 1 silent for 1.2 s: promote 3 (the higher offset).
+        let table = seen(&[(1, 1200, 50), (2, 0, 40), (3, 80, 45)]);
+        assert_eq!(decide(&map, 2, &table, SECOND, gone), vec![Action::Promote { group: 0, node: 3 }]);
+        // Within the timeout: nothing.
+        assert!(decide(&map, 2, &seen(&[(1, 900, 50), (3, 80, 45)]), SECOND, gone).is_empty());
+        // The leader never acts on itself, even if its own entry is stale.
+        assert!(decide(&map, 1, &seen(&[(1, 9000, 50), (2, 0, 0), (3, 0, 0)]), SECOND, gone).is_empty());
+        // A replica silent past the gone timeout is removed; with no timeout, never.
+        let table = seen(&[(1, 0, 50), (2, 61_000, 40), (3, 80, 45)]);
+        assert_eq!(decide(&map, 1, &table, SECOND, gone), vec![Action::Remove(2)]);
+        assert!(decide(&map, 1, &table, SECOND, None).is_empty());
+    }
+
+    #[test]
+    fn actions_cool_down_and_leases_need_a_majority() {
+        let health = Health::default();
+        let promote = Action::Promote { group: 0, node: 2 };
+        assert!(health.take(promote, SECOND));
+        assert!(!health.take(Action::Promote { group: 0, node: 3 }, SECOND), "one promotion per group at a time");
+        assert!(health.take(Action::Promote { group: 1, node: 3 }, SECOND));
+        assert!(health.take(promote, Duration::ZERO), "after the cool-down");
+
+        let voters: BTreeSet<NodeId> = [1, 2, 3].into();
+        health.start_leading([1, 2, 3]);
+        assert!(!health.lease_valid(1, true, &voters, SECOND), "grace entries are not heartbeats");
+        health.record(2, 7);
+        assert!(health.lease_valid(1, true, &voters, SECOND));
+        assert_eq!(health.heard(2).map(|h| h.1), Some(7));
+        assert!(!health.lease_valid(2, false, &voters, SECOND));
+        health.acknowledged();
+        assert!(health.lease_valid(2, false, &voters, SECOND));
+        assert!(!health.lease_valid(2, false, &voters, Duration::ZERO));
+    }
+}

@@ -1,0 +1,131 @@
+//! The control plane's background tasks: every node heartbeats the leader; the leader
+//! turns the heartbeat table into failovers and removals (see [`super::detector`]).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aegisr_proto::v1::HeartbeatRequest;
+
+use super::ControlPlane;
+use super::detector::{self, Action};
+use crate::cluster::map::Change;
+
+/// How often nodes heartbeat the leader, and the leader looks at its table.
+const TICK: Duration = Duration::from_millis(100);
+
+pub fn spawn(control: Arc<ControlPlane>) {
+    tokio::spawn(heartbeats(control.clone()));
+    tokio::spawn(lead(control));
+}
+
+/// Tells the leader this node is alive, every [`TICK`].
+async fn heartbeats(control: Arc<ControlPlane>) {
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = control.stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let offset = control.offset();
+        let Some(leader) = control.leader() else { continue };
+        if leader == control.me() {
+            control.health.record(leader, offset);
+            continue;
+        }
+        let Some(addr) = control.address_of(leader) else { continue };
+        let Ok(mut client) = control.peers.client(&addr) else { continue };
+        let mut request = tonic::Request::new(HeartbeatRequest { node: control.me(), offset });
+        // A heartbeat older than a tick is worthless: the next one is on its way.
+        request.set_timeout(TICK * 2);
+        match client.heartbeat(request).await {
+            Ok(reply) => {
+                control.peers.reached(&addr);
+                if reply.into_inner().acknowledged {
+                    control.health.acknowledged();
+                }
+            }
+            Err(status) => control.peers.warn(&addr, "heartbeat to the leader at", &status),
+        }
+    }
+}
+
+/// The leader's duties, every [`TICK`] while this node leads.
+async fn lead(control: Arc<ControlPlane>) {
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut leading = false;
+    let mut groups = control.map().groups.len();
+    loop {
+        tokio::select! {
+            () = control.stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let now_leading = control.is_leader();
+        if now_leading && !leading {
+            let map = control.map();
+            tracing::info!("cluster: this node leads the control plane (epoch {})", map.epoch);
+            control.health.start_leading(map.members.keys().copied());
+        }
+        leading = now_leading;
+        if !leading {
+            continue;
+        }
+        let map = control.map();
+        if map.groups.len() > groups {
+            let moves = map.rebalance_plan().len();
+            if moves > 0 {
+                tracing::info!("cluster: a new shard group formed; {moves} slots are to move to even out the groups");
+            }
+        }
+        groups = map.groups.len();
+        let seen = control.health.observations();
+        for action in detector::decide(&map, control.me(), &seen, control.failover_timeout, control.node_gone_timeout) {
+            // A promotion is not repeated for the group until the new primary has had a
+            // failover timeout to heartbeat; a removal not until it had time to finish.
+            let cool_down = match action {
+                Action::Promote { .. } => control.failover_timeout,
+                Action::Remove(_) => control.node_gone_timeout.unwrap_or(control.failover_timeout),
+            };
+            if control.health.take(action, cool_down) {
+                tokio::spawn(act(control.clone(), action));
+            }
+        }
+    }
+}
+
+async fn act(control: Arc<ControlPlane>, action: Action) {
+    let started = Instant::now();
+    match action {
+        Action::Promote { group, node } => {
+            tracing::warn!(
+                "cluster: the primary of group {group} missed heartbeats for {} ms; promoting node {node}",
+                control.failover_timeout.as_millis()
+            );
+            match control.propose(Change::Promote { group, node }).await {
+                Ok(Ok(())) => tracing::info!(
+                    "cluster: node {node} is the primary of group {group} (epoch {}, committed in {} ms)",
+                    control.map().epoch,
+                    started.elapsed().as_millis()
+                ),
+                Ok(Err(e)) => tracing::info!("cluster: promotion in group {group} refused: {e}"),
+                Err(e) => tracing::warn!("cluster: promotion in group {group} failed: {e}"),
+            }
+        }
+        Action::Remove(node) => {
+            tracing::warn!("cluster: node {node} has been silent past the node-gone timeout; removing it");
+            match control.propose(Change::Remove(node)).await {
+                Ok(Ok(())) | Ok(Err(crate::cluster::map::ChangeError::UnknownNode(_))) => {}
+                Ok(Err(e)) => tracing::info!("cluster: removing node {node} refused: {e}"),
+                Err(e) => {
+                    tracing::warn!("cluster: removing node {node} failed: {e}");
+                    return;
+                }
+            }
+            match control.forget(node).await {
+                Ok(()) => tracing::info!("cluster: node {node} removed"),
+                Err(e) => tracing::warn!("cluster: taking node {node} out of Raft failed: {e}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! The control plane: a Raft group (openraft) over the nodes' cluster ports that
+//! replicates [`Change`]s, so every node applies the same history to the same
+//! [`ClusterMap`]. This module is what the data plane uses: the map and its updates,
+//! proposing changes (forwarded to the leader), leadership, and the write lease.
+//!
+//! Files: `types` (openraft's type configuration), `log_store` and `state_machine`
+//! (durable storage under `<dir>/cluster/`), `network` (Raft messages over gRPC),
+//! `service` (the `Cluster` gRPC service), `detector` and `duties` (heartbeats, failover,
+//! removal of gone nodes), `identity` (the node's id and name).
+
+pub mod detector;
+mod duties;
+mod files;
+mod identity;
+mod log_store;
+mod network;
+pub mod service;
+mod state_machine;
+mod types;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aegisr_proto::v1::{JoinRequest, ProposeRequest};
+use openraft::error::{ClientWriteError, RaftError};
+use openraft::{BasicNode, ChangeMembers};
+use parking_lot::RwLock;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::cluster::map::{Change, ChangeError, ClusterMap, GroupId, Member, NodeId};
+use network::{NetworkFactory, Peers};
+use types::Raft;
+
+/// At most this many Raft voters; later nodes stay learners (they still get the map).
+const MAX_VOTERS: usize = 5;
+/// How long a proposal may wait for a leader to take it.
+const PROPOSE_WAIT: Duration = Duration::from_secs(10);
+/// How long a node asked to join keeps trying: an address where nothing answers is given
+/// up on sooner than a cluster that answers but cannot take the node yet.
+const JOIN_UNREACHABLE_FOR: Duration = Duration::from_secs(5);
+const JOIN_WAIT: Duration = Duration::from_secs(30);
+/// How long the leader waits for a joining node to catch up with the log.
+const CATCH_UP: Duration = Duration::from_secs(10);
+
+/// What the control plane needs to start.
+#[derive(Debug, Clone)]
+pub struct ControlOptions {
+    /// The data directory; the control plane keeps its state in `<dir>/cluster/`.
+    pub dir: PathBuf,
+    /// The address other nodes and clients use for this node.
+    pub host: String,
+    pub resp_port: u16,
+    pub grpc_port: u16,
+    pub cluster_port: u16,
+    /// Replicas per shard group (`--replicas`), used when this node bootstraps a cluster.
+    pub replicas: u32,
+    /// A primary silent this long is failed over (`--failover-timeout`).
+    pub failover_timeout: Duration,
+    /// A node silent this long is removed (`--node-gone-timeout`; `None`: never).
+    pub node_gone_timeout: Option<Duration>,
+}
+
+/// Why the control plane could not do what was asked.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ControlError {
+    #[error("no cluster leader took the change within {} s", .0.as_secs())]
+    NoLeader(Duration),
+    #[error("this node is not the cluster leader")]
+    NotLeader,
+    #[error("the cluster control plane is shut down")]
+    Stopped,
+    #[error("cluster membership change failed: {0}")]
+    Membership(String),
+    #[error(
+        "cannot join the cluster at {addr}: {reason} (--join takes the cluster port of a member: its RESP port + 10000 unless --cluster-port says otherwise)"
+    )]
+    Join { addr: String, reason: String },
+    #[error("cluster state in {dir}: {reason}")]
+    Storage { dir: String, reason: String },
+    #[error("cluster peer {addr}: {reason}")]
+    Peer { addr: String, reason: String },
+}
+
+/// The data plane's replication offset, sent with heartbeats.
+pub type OffsetSource = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// One node's control plane.
+pub struct ControlPlane {
+    member: Member,
+    raft: Raft,
+    peers: Arc<Peers>,
+    map: watch::Receiver<Arc<ClusterMap>>,
+    health: detector::Health,
+    replicas: u32,
+    failover_timeout: Duration,
+    node_gone_timeout: Option<Duration>,
+    offset_source: RwLock<Option<OffsetSource>>,
+    /// One join handled at a time: Raft allows one membership change in flight.
+    admitting: tokio::sync::Mutex<()>,
+    stop: CancellationToken,
+}
+
+/// `host:port`, with IPv6 hosts in brackets.
+pub fn address(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
+}
+
+fn raft_config() -> Result<openraft::Config, ControlError> {
+    let config = openraft::Config {
+        cluster_name: "aegisr".into(),
+        // Tuned for failover in about a second: a dead leader is replaced within the
+        // election timeout, well inside the default 1 s failover timeout.
+        heartbeat_interval: 100,
+        election_timeout_min: 300,
+        election_timeout_max: 600,
+        install_snapshot_timeout: 2000,
+        // Snapshot chunks travel as JSON (a byte array is several bytes a byte).
+        snapshot_max_chunk_size: 256 * 1024,
+        snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(1000),
+        max_in_snapshot_log_to_keep: 100,
+        ..Default::default()
+    };
+    config.validate().map_err(|e| ControlError::Membership(e.to_string()))
+}
+
+impl ControlPlane {
+    /// Opens the node's cluster state (creating its identity at the first start) and
+    /// starts its Raft node. Serve [`service`] on the cluster port, then call
+    /// [`ControlPlane::start`].
+    pub async fn open(options: &ControlOptions) -> Result<Arc<ControlPlane>, ControlError> {
+        let dir = options.dir.join("cluster");
+        let storage =
+            |e: std::io::Error| ControlError::Storage { dir: dir.display().to_string(), reason: e.to_string() };
+        let identity = identity::Identity::load_or_create(&dir).map_err(storage)?;
+        let log = log_store::LogStore::open(&dir).map_err(storage)?;
+        let (published, map) = watch::channel(Arc::new(ClusterMap::default()));
+        let state_machine = state_machine::StateMachine::open(&dir, Arc::new(published)).map_err(storage)?;
+        let peers = Arc::new(Peers::default());
+        let network = NetworkFactory { peers: peers.clone() };
+        let raft = Raft::new(identity.id, Arc::new(raft_config()?), network, log, state_machine)
+            .await
+            .map_err(|e| ControlError::Storage { dir: dir.display().to_string(), reason: e.to_string() })?;
+        let member = Member {
+            id: identity.id,
+            name: identity.name,
+            host: options.host.clone(),
+            resp_port: options.resp_port,
+            grpc_port: options.grpc_port,
+            cluster_port: options.cluster_port,
+            group: None,
+        };
+        tracing::info!("cluster: this node is {} (id {})", member.name, member.id);
+        Ok(Arc::new(ControlPlane {
+            member,
+            raft,
+            peers,
+            map,
+            health: detector::Health::default(),
+            replicas: options.replicas,
+            failover_timeout: options.failover_timeout,
+            node_gone_timeout: options.node_gone_timeout,
+            offset_source: RwLock::new(None),
+            admitting: tokio::sync::Mutex::new(()),
+            stop: CancellationToken::new(),
+        }))
+    }
+
+    /// Brings the node into its cluster: a node with saved state rejoins with it (`join`
+    /// is then ignored); otherwise it joins the member at `join`, or bootstraps a new
+    /// one-node cluster owning every slot. Then starts heartbeats and the leader's duties.
+    pub async fn start(self: &Arc<Self>, join: Option<&str>) -> Result<(), ControlError> {
+        let initialized = self.raft.is_initialized().await.map_err(|_| ControlError::Stopped)?;
+        if initialized {
+            match join {
+                Some(addr) => tracing::info!("cluster: rejoining with the saved cluster state; --join {addr} ignored"),
+                None => tracing::info!("cluster: rejoining with the saved cluster state"),
+            }
+            // Crashed between creating the Raft group and writing the first map entry.
+            if self.map().members.is_empty() && self.voters() == BTreeSet::from([self.me()]) {
+                self.bootstrap_map().await?;
+            }
+        } else if let Some(addr) = join {
+            self.join(addr).await?;
+        } else {
+            let me = BTreeMap::from([(self.me(), self.node())]);
+            self.raft.initialize(me).await.map_err(|e| ControlError::Membership(e.to_string()))?;
+            self.bootstrap_map().await?;
+            tracing::info!("cluster: bootstrapped a new cluster; this node owns every slot");
+        }
+        duties::spawn(self.clone());
+        Ok(())
+    }
+
+    async fn bootstrap_map(&self) -> Result<(), ControlError> {
+        let change = Change::Bootstrap { member: self.member.clone(), replicas_wanted: self.replicas };
+        match self.propose(change).await? {
+            Ok(()) | Err(ChangeError::AlreadyBootstrapped) => Ok(()),
+            Err(e) => Err(ControlError::Membership(e.to_string())),
+        }
+    }
+
+    /// This node's id.
+    pub fn me(&self) -> NodeId {
+        self.member.id
+    }
+
+    /// This node as a member: its addresses of this run and its group in the map.
+    pub fn member(&self) -> Member {
+        let group = self.map().members.get(&self.me()).and_then(|m| m.group);
+        Member { group, ..self.member.clone() }
+    }
+
+    /// The latest applied cluster map.
+    pub fn map(&self) -> Arc<ClusterMap> {
+        self.map.borrow().clone()
+    }
+
+    /// The map, updated after every applied batch of entries and every installed snapshot.
+    pub fn watch(&self) -> watch::Receiver<Arc<ClusterMap>> {
+        self.map.clone()
+    }
+
+    /// The Raft leader this node knows of.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.raft.metrics().borrow().current_leader
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.leader() == Some(self.me())
+    }
+
+    /// The data plane's replication offset, reported with every heartbeat.
+    pub fn set_offset_source(&self, source: OffsetSource) {
+        *self.offset_source.write() = Some(source);
+    }
+
+    fn offset(&self) -> u64 {
+        self.offset_source.read().as_ref().map_or(0, |f| f())
+    }
+
+    /// Whether this node has heard from a Raft majority within the lease (half the
+    /// failover timeout): as leader, a majority of voters heartbeated it; as follower, a
+    /// leader holding its own lease acknowledged this node's last heartbeat. A primary
+    /// without a lease must refuse writes: a failover may already be under way.
+    pub fn lease_valid(&self) -> bool {
+        self.health.lease_valid(self.me(), self.is_leader(), &self.voters(), self.failover_timeout / 2)
+    }
+
+    /// Per member: time since its last heartbeat (`None`: not heard of) and its
+    /// replication offset. Only the leader hears heartbeats; elsewhere every member
+    /// reads `None`.
+    pub fn health(&self) -> Vec<(NodeId, Option<Duration>, u64)> {
+        self.map()
+            .members
+            .keys()
+            .map(|&id| match self.health.heard(id) {
+                Some((silent, offset)) => (id, Some(silent), offset),
+                None => (id, None, 0),
+            })
+            .collect()
+    }
+
+    /// The slot moves that would even out the groups (the map's rebalance plan), for the
+    /// data plane to carry out with `BeginMigration` / `FinishMigration`.
+    pub fn pending_rebalance(&self) -> Vec<(u16, GroupId)> {
+        self.map().rebalance_plan()
+    }
+
+    /// Commits `change` through Raft (on the leader, forwarded there if need be) and
+    /// returns how the cluster map took it.
+    pub async fn propose(&self, change: Change) -> Result<Result<(), ChangeError>, ControlError> {
+        self.propose_from(change, 0).await
+    }
+
+    /// `hops`: how many nodes already forwarded the change (only one forward is made).
+    pub(crate) async fn propose_from(
+        &self,
+        change: Change,
+        hops: u32,
+    ) -> Result<Result<(), ChangeError>, ControlError> {
+        let deadline = Instant::now() + PROPOSE_WAIT;
+        let mut delay = Duration::from_millis(20);
+        loop {
+            match self.raft.client_write(change.clone()).await {
+                Ok(written) => return Ok(written.data),
+                Err(RaftError::Fatal(_)) => return Err(ControlError::Stopped),
+                Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e))) => {
+                    return Err(ControlError::Membership(e.to_string()));
+                }
+                Err(RaftError::APIError(ClientWriteError::ForwardToLeader(to))) => {
+                    if hops > 0 {
+                        return Err(ControlError::NotLeader);
+                    }
+                    if let Some(leader) = to.leader_node {
+                        match self.forward_propose(&leader.addr, &change).await {
+                            Ok(result) => return Ok(result),
+                            Err(e) => tracing::debug!("cluster: forwarding a change to {}: {e}", leader.addr),
+                        }
+                    }
+                }
+            }
+            if self.stop.is_cancelled() {
+                return Err(ControlError::Stopped);
+            }
+            if Instant::now() >= deadline {
+                return Err(ControlError::NoLeader(PROPOSE_WAIT));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_millis(200));
+        }
+    }
+
+    async fn forward_propose(&self, addr: &str, change: &Change) -> Result<Result<(), ChangeError>, ControlError> {
+        let peer = |reason: String| ControlError::Peer { addr: addr.to_owned(), reason };
+        let payload = serde_json::to_vec(change).map_err(|e| peer(e.to_string()))?;
+        let mut client = self.peers.client(addr).map_err(|e| peer(e.message().to_owned()))?;
+        let mut request = tonic::Request::new(ProposeRequest { change: payload.into(), hops: 1 });
+        request.set_timeout(Duration::from_secs(5));
+        let reply = client.propose(request).await.map_err(|e| peer(e.message().to_owned()))?.into_inner();
+        serde_json::from_slice(&reply.result).map_err(|e| peer(e.to_string()))
+    }
+
+    /// Raft's view of this node.
+    fn node(&self) -> BasicNode {
+        BasicNode::new(address(&self.member.host, self.member.cluster_port))
+    }
+
+    /// The current Raft voters.
+    pub(crate) fn voters(&self) -> BTreeSet<NodeId> {
+        self.raft.metrics().borrow().membership_config.membership().voter_ids().collect()
+    }
+
+    /// The cluster address of Raft member `node`.
+    pub(crate) fn address_of(&self, node: NodeId) -> Option<String> {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        metrics.membership_config.membership().get_node(&node).map(|n| n.addr.clone())
+    }
+
+    /// Asks the member at `addr` to let this node in, retrying with backoff, then waits
+    /// until this node has applied the map that includes it.
+    async fn join(&self, addr: &str) -> Result<(), ControlError> {
+        tracing::info!("cluster: joining the cluster at {addr}");
+        let failed = |reason: String| ControlError::Join { addr: addr.to_owned(), reason };
+        let payload = serde_json::to_vec(&self.member).map_err(|e| failed(e.to_string()))?;
+        let started = Instant::now();
+        let mut delay = Duration::from_millis(100);
+        let mut answered = false;
+        loop {
+            let mut client = self.peers.client(addr).map_err(|e| failed(e.message().to_owned()))?;
+            let mut request = tonic::Request::new(JoinRequest { member: payload.clone().into(), hops: 0 });
+            request.set_timeout(CATCH_UP + PROPOSE_WAIT);
+            match client.join(request).await {
+                Ok(_) => break,
+                Err(status) => {
+                    let unreachable = network::unreachable(&status);
+                    answered |= !unreachable;
+                    let limit = if answered { JOIN_WAIT } else { JOIN_UNREACHABLE_FOR };
+                    if started.elapsed() + delay >= limit {
+                        let reason = if unreachable {
+                            format!("nothing answered for {} s", limit.as_secs())
+                        } else {
+                            status.message().to_owned()
+                        };
+                        return Err(failed(reason));
+                    }
+                    tracing::debug!("cluster: join via {addr}: {}", status.message());
+                }
+            }
+            if self.stop.is_cancelled() {
+                return Err(ControlError::Stopped);
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(1));
+        }
+        let mut map = self.watch();
+        let me = self.me();
+        let joined = tokio::time::timeout(PROPOSE_WAIT, map.wait_for(|m| m.members.contains_key(&me))).await;
+        match joined {
+            Ok(Ok(_)) => {
+                tracing::info!("cluster: joined the cluster via {addr}");
+                Ok(())
+            }
+            _ => Err(failed("the cluster accepted this node but its map did not arrive".into())),
+        }
+    }
+
+    /// Handles a `Join`: the leader admits the node; a follower forwards to the leader.
+    pub(crate) async fn handle_join(&self, member: Member, hops: u32) -> Result<(), ControlError> {
+        let deadline = Instant::now() + PROPOSE_WAIT;
+        loop {
+            if self.is_leader() {
+                return self.admit(member).await;
+            }
+            if hops > 0 {
+                return Err(ControlError::NotLeader);
+            }
+            if let Some(addr) = self.leader().and_then(|l| self.address_of(l)) {
+                match self.forward_join(&addr, &member).await {
+                    Ok(()) => return Ok(()),
+                    Err(e) => tracing::debug!("cluster: forwarding a join to {addr}: {e}"),
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(ControlError::NoLeader(PROPOSE_WAIT));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn forward_join(&self, addr: &str, member: &Member) -> Result<(), ControlError> {
+        let peer = |reason: String| ControlError::Peer { addr: addr.to_owned(), reason };
+        let payload = serde_json::to_vec(member).map_err(|e| peer(e.to_string()))?;
+        let mut client = self.peers.client(addr).map_err(|e| peer(e.message().to_owned()))?;
+        let mut request = tonic::Request::new(JoinRequest { member: payload.into(), hops: 1 });
+        request.set_timeout(CATCH_UP + PROPOSE_WAIT);
+        client.join(request).await.map_err(|e| peer(e.message().to_owned()))?;
+        Ok(())
+    }
+
+    /// On the leader: adds `member` to Raft as a learner, waits for it to catch up, makes
+    /// it a voter while there are fewer than [`MAX_VOTERS`], then places it in the map.
+    async fn admit(&self, member: Member) -> Result<(), ControlError> {
+        let _one_at_a_time = self.admitting.lock().await;
+        let id = member.id;
+        let membership = |e: String| ControlError::Membership(e);
+        if self.address_of(id).is_none() {
+            tracing::info!(
+                "cluster: node {} (id {id}) at {} is joining",
+                member.name,
+                address(&member.host, member.cluster_port)
+            );
+            let node = BasicNode::new(address(&member.host, member.cluster_port));
+            match tokio::time::timeout(CATCH_UP, self.raft.add_learner(id, node, true)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => return Err(membership(e.to_string())),
+                Err(_) => {
+                    return Err(membership(format!("node {id} did not catch up within {} s", CATCH_UP.as_secs())));
+                }
+            }
+        }
+        let voters = self.voters();
+        if !voters.contains(&id) && voters.len() < MAX_VOTERS {
+            self.raft
+                .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
+                .await
+                .map_err(|e| membership(e.to_string()))?;
+        }
+        match self.propose(Change::Join(member)).await? {
+            Ok(()) | Err(ChangeError::AlreadyMember(_)) => Ok(()),
+            Err(e) => Err(membership(e.to_string())),
+        }
+    }
+
+    /// Takes `node` out of the Raft group (it is gone for good).
+    pub(crate) async fn forget(&self, node: NodeId) -> Result<(), ControlError> {
+        let _one_at_a_time = self.admitting.lock().await;
+        let changes = if self.voters().contains(&node) {
+            ChangeMembers::RemoveVoters(BTreeSet::from([node]))
+        } else if self.address_of(node).is_some() {
+            ChangeMembers::RemoveNodes(BTreeSet::from([node]))
+        } else {
+            return Ok(());
+        };
+        self.raft.change_membership(changes, false).await.map_err(|e| ControlError::Membership(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Stops heartbeats, the leader's duties and the Raft node.
+    pub async fn shutdown(&self) {
+        self.stop.cancel();
+        if let Err(e) = self.raft.shutdown().await {
+            tracing::warn!("cluster: stopping Raft: {e}");
+        }
+    }
+}
