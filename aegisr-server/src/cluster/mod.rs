@@ -4,5 +4,7 @@
 
 pub mod control;
 pub mod map;
-pub mod routing;
+pub mod migration;
+pub mod node;
 pub mod replication;
+pub mod routing;

@@ -210,7 +210,10 @@ mod tests {
         let map = map();
         let primary0 = Routing::new(map.clone(), 1);
         assert_eq!(primary0.route(read(5), none_missing), Verdict::Serve);
-        assert_eq!(primary0.route(read(100), none_missing), Verdict::Moved { slot: 100, addr: "127.0.0.1:7004".into() });
+        assert_eq!(
+            primary0.route(read(100), none_missing),
+            Verdict::Moved { slot: 100, addr: "127.0.0.1:7004".into() }
+        );
         let replica0 = Routing::new(map, 2);
         assert_eq!(replica0.route(read(5), none_missing), Verdict::Moved { slot: 5, addr: "127.0.0.1:7001".into() });
         let readonly = Request { readonly_client: true, ..read(5) };

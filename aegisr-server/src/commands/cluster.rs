@@ -197,6 +197,28 @@ fn nodes(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
+/// CLUSTER FAILOVER [FORCE|TAKEOVER], sent to a replica: it takes its primary's place.
+/// Without an option the primary pauses its writes and hands its stream over first, so no
+/// acknowledged write is lost; FORCE and TAKEOVER do not wait for the primary. The reply
+/// comes at once; the switch follows (watch CLUSTER NODES or ROLE).
+fn failover(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let routing = routing(ctx)?;
+    let force = match args.get(2) {
+        None => false,
+        Some(arg) if super::args::is(arg, "force") || super::args::is(arg, "takeover") => true,
+        Some(_) => return Err(CommandError::Syntax),
+    };
+    if args.len() > 3 {
+        return Err(CommandError::Syntax);
+    }
+    if routing.primary || routing.group.is_none() {
+        return Err(CommandError::err("You should send CLUSTER FAILOVER to a replica"));
+    }
+    ctx.server.replication.order_failover(force);
+    ctx.out.ok();
+    Ok(())
+}
+
 fn readonly(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     routing(ctx)?;
     ctx.session.readonly = true;
@@ -229,6 +251,15 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         summary: "Returns the number of keys in a hash slot.",
         syntax: "slot",
         handler: Some(countkeysinslot),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|failover",
+        arity: -2,
+        flags: Flags::ADMIN.or(STALE),
+        summary: "Forces a replica to perform a manual failover of its master.",
+        syntax: "[FORCE | TAKEOVER]",
+        handler: Some(failover),
         ..CLUSTER
     },
     CommandSpec {
@@ -333,4 +364,3 @@ pub const COMMANDS: &[CommandSpec] = &[
         ..CLUSTER
     },
 ];
-

@@ -8,7 +8,7 @@ pub mod blocking;
 mod bloom;
 mod cluster;
 mod connection;
-mod dump;
+pub(crate) mod dump;
 pub mod errors;
 mod geo;
 mod hash;

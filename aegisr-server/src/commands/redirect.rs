@@ -38,6 +38,11 @@ pub(super) fn check(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) -> Re
         // Malformed key counts are left to the command's own error.
         spec.keys_of(args).unwrap_or_default()
     };
+    // A primary cut off from the control plane's majority stops taking writes once its
+    // lease runs out: by then a replica may have been promoted in its place.
+    if write && routing.primary && !crate::cluster::node::lease_valid(ctx.server) {
+        return Err(CommandError::Message("CLUSTERDOWN The cluster is down".into()));
+    }
     let Some(first) = keys.first() else {
         // A replica takes no keyless writes (FLUSHALL...) from clients.
         if write && !routing.primary && routing.group.is_some() {
@@ -49,13 +54,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) -> Re
     if keys[1..].iter().any(|k| key_slot(k) != slot) {
         return Err(CommandError::Message(Verdict::CrossSlot.error().unwrap_or_default()));
     }
-    let request = Request {
-        slot,
-        write,
-        multiple_keys: keys.len() > 1,
-        readonly_client: ctx.session.readonly,
-        asking,
-    };
+    let request = Request { slot, write, multiple_keys: keys.len() > 1, readonly_client: ctx.session.readonly, asking };
     let db = ctx.session.db;
     let keyspace = &ctx.server.keyspace;
     let presence = || {

@@ -60,7 +60,9 @@ async fn run(server: &Server, session: &mut Session, args: &[Bytes]) -> v1::Repl
     let reply = if kept {
         reply
     } else {
-        Reply::Error("NOREPLICAS The write was not acknowledged by enough replicas in time: its outcome is unknown".into())
+        Reply::Error(
+            "NOREPLICAS The write was not acknowledged by enough replicas in time: its outcome is unknown".into(),
+        )
     };
     if matches!(reply, Reply::Error(_)) {
         ServerStats::add(&server.stats.total_error_replies, 1);

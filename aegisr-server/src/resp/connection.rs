@@ -117,11 +117,7 @@ async fn held_by_pause(
 /// The connection ends (its pending replies unsent) when its writes could not be kept as
 /// promised (see [`crate::persist::durable`]).
 fn unconfirmed_closes(durable: bool) -> std::io::Result<()> {
-    if durable {
-        Ok(())
-    } else {
-        Err(std::io::Error::other("writes not acknowledged by enough replicas"))
-    }
+    if durable { Ok(()) } else { Err(std::io::Error::other("writes not acknowledged by enough replicas")) }
 }
 
 /// Runs every complete command in `input` and writes the replies.

@@ -57,6 +57,8 @@ pub struct Server {
     pub router: std::sync::OnceLock<crate::cluster::routing::Router>,
     /// Replicas connected to this node, or the primary it follows.
     pub replication: crate::cluster::replication::ReplicationState,
+    /// Cluster mode: the control plane.
+    pub cluster: std::sync::OnceLock<Arc<crate::cluster::control::ControlPlane>>,
 }
 
 impl Server {
@@ -86,6 +88,7 @@ impl Server {
             addrs: Mutex::new(BoundAddrs::default()),
             router: std::sync::OnceLock::new(),
             replication: Default::default(),
+            cluster: std::sync::OnceLock::new(),
         }
     }
 }

@@ -60,7 +60,6 @@ impl Applier {
     }
 }
 
-
 fn run(
     server: &Server,
     mut offset: u64,
@@ -85,7 +84,9 @@ fn run(
                     let (record, used) = match record::read_frame(&data[at..]) {
                         Ok(found) => found,
                         Err(FrameError::Truncated) => anyhow::bail!("a record is cut at offset {}", lsn + at as u64),
-                        Err(FrameError::Corrupt(why)) => anyhow::bail!("bad record at offset {}: {why}", lsn + at as u64),
+                        Err(FrameError::Corrupt(why)) => {
+                            anyhow::bail!("bad record at offset {}: {why}", lsn + at as u64)
+                        }
                     };
                     let record_lsn = lsn + at as u64;
                     replayer.apply(&record, record_lsn, &|args, at_lsn| covered_by_snapshot(&covered, args, at_lsn));

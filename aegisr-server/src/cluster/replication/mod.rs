@@ -47,6 +47,9 @@ pub struct ReplicationState {
     failover_requested: tokio::sync::Notify,
     /// ... which signals once it has applied everything the paused primary wrote.
     handed_over: tokio::sync::Notify,
+    /// CLUSTER FAILOVER, for the node's data plane to carry out: 1 graceful, 2 forced.
+    failover_order: std::sync::atomic::AtomicU8,
+    failover_ordered: tokio::sync::Notify,
 }
 
 impl Default for ReplicationState {
@@ -57,6 +60,8 @@ impl Default for ReplicationState {
             acks: tokio::sync::watch::Sender::new(0),
             failover_requested: tokio::sync::Notify::new(),
             handed_over: tokio::sync::Notify::new(),
+            failover_order: std::sync::atomic::AtomicU8::new(0),
+            failover_ordered: tokio::sync::Notify::new(),
         }
     }
 }
@@ -111,6 +116,22 @@ impl ReplicationState {
                         return self.acked_at_least(offset);
                     }
                 }
+            }
+        }
+    }
+
+    /// CLUSTER FAILOVER [FORCE]: hands the order to the node's data plane.
+    pub fn order_failover(&self, force: bool) {
+        self.failover_order.store(if force { 2 } else { 1 }, std::sync::atomic::Ordering::Release);
+        self.failover_ordered.notify_one();
+    }
+
+    /// Waits for a CLUSTER FAILOVER order; true when forced.
+    pub(crate) async fn failover_ordered(&self) -> bool {
+        loop {
+            match self.failover_order.swap(0, std::sync::atomic::Ordering::AcqRel) {
+                0 => self.failover_ordered.notified().await,
+                order => return order == 2,
             }
         }
     }
@@ -176,15 +197,14 @@ pub fn info_fields(server: &crate::server::Server) -> Vec<(String, String)> {
         let (ip, port) = link.addr.rsplit_once(':').unwrap_or((link.addr.as_str(), "0"));
         push(
             &format!("slave{i}"),
-            format!(
-                "ip={ip},port={port},state=online,offset={},lag={}",
-                link.acked,
-                link.last_ack.elapsed().as_secs()
-            ),
+            format!("ip={ip},port={port},state=online,offset={},lag={}", link.acked, link.last_ack.elapsed().as_secs()),
         );
     }
     push("master_failover_state", "no-failover".into());
-    push("master_replid", following.as_ref().filter(|_| replica).map_or_else(|| server.run_id.clone(), |f| f.replid.clone()));
+    push(
+        "master_replid",
+        following.as_ref().filter(|_| replica).map_or_else(|| server.run_id.clone(), |f| f.replid.clone()),
+    );
     push("master_replid2", "0".repeat(40));
     push("master_repl_offset", offset.to_string());
     push("second_repl_offset", "-1".into());

@@ -51,12 +51,18 @@ impl Replication for ReplicationService {
             _ => return Err(Status::invalid_argument("a replica must start with its hello")),
         };
         let journal = self.server.keyspace.journal_arc().ok_or_else(|| {
-            Status::failed_precondition("this node keeps no journal (--persistence none or --appendonly no): it cannot be replicated")
+            Status::failed_precondition(
+                "this node keeps no journal (--persistence none or --appendonly no): it cannot be replicated",
+            )
         })?;
         journal.backlog().enable();
         let server = self.server.clone();
         let node = hello.node;
-        tracing::info!("replica {node:x} at {peer} asks to sync from offset {} of stream {:?}", hello.offset, hello.replid);
+        tracing::info!(
+            "replica {node:x} at {peer} asks to sync from offset {} of stream {:?}",
+            hello.offset,
+            hello.replid
+        );
         // The address clients would use for the replica, as Redis lists its replicas.
         let addr = server
             .router
@@ -180,15 +186,19 @@ async fn full_sync(
         .map_err(|e| Status::internal(format!("snapshot task failed: {e}")))?
         .map_err(|e| Status::unavailable(format!("cannot take a snapshot for the replica: {e:#}")))?;
     let removed = RemoveOnDrop(written.path.clone());
-    send(tx, message(v1::sync_message::Kind::FullSync(v1::FullSync { replid, lsn: written.lsn, bytes: written.bytes })))
-        .await?;
+    send(
+        tx,
+        message(v1::sync_message::Kind::FullSync(v1::FullSync { replid, lsn: written.lsn, bytes: written.bytes })),
+    )
+    .await?;
     let mut file = tokio::fs::File::open(&written.path)
         .await
         .map_err(|e| Status::internal(format!("cannot read the snapshot: {e}")))?;
     loop {
         use tokio::io::AsyncReadExt;
         let mut piece = vec![0u8; PIECE];
-        let got = file.read(&mut piece).await.map_err(|e| Status::internal(format!("cannot read the snapshot: {e}")))?;
+        let got =
+            file.read(&mut piece).await.map_err(|e| Status::internal(format!("cannot read the snapshot: {e}")))?;
         if got == 0 {
             break;
         }

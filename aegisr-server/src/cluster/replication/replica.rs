@@ -77,8 +77,7 @@ async fn session(server: &Arc<Server>, me: u64, primary: &PrimaryAddr, state: &m
         kind: Some(v1::replica_message::Kind::Hello(v1::SyncHello { node: me, replid: replid.clone(), offset })),
     })
     .await?;
-    let mut incoming =
-        client.sync(tokio_stream::wrappers::ReceiverStream::new(outgoing)).await?.into_inner();
+    let mut incoming = client.sync(tokio_stream::wrappers::ReceiverStream::new(outgoing)).await?.into_inner();
     let mut snapshot: Option<(tokio::fs::File, std::path::PathBuf, u64)> = None;
     let mut acked = offset;
     loop {
@@ -134,7 +133,9 @@ async fn session(server: &Arc<Server>, me: u64, primary: &PrimaryAddr, state: &m
                 file.write_all(&piece).await?;
             }
             Some(v1::sync_message::Kind::SnapshotEnd(_)) => {
-                let Some((mut file, path, lsn)) = snapshot.take() else { anyhow::bail!("snapshot end outside a full sync") };
+                let Some((mut file, path, lsn)) = snapshot.take() else {
+                    anyhow::bail!("snapshot end outside a full sync")
+                };
                 file.flush().await?;
                 drop(file);
                 if state.applier.is_none() {
