@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_aegisr_server_global_optspecs
-    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= maxmemory= maxmemory-policy= loglevel= log-format= persistence= appendonly= appendfsync= save= h/help V/version
+    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= maxmemory= maxmemory-policy= loglevel= log-format= persistence= appendonly= appendfsync= save= cluster join= replicas= cluster-port= cluster-announce-ip= failover-timeout= node-gone-timeout= h/help V/version
 end
 
 function __fish_aegisr_server_needs_command
@@ -46,6 +46,13 @@ complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l persistence
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l appendonly -d 'yes: log every write to the journal; no: snapshots only (--save, SAVE, BGSAVE) [default: yes]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l appendfsync -d 'When the journal is synced: always (before each reply, shared by concurrent writers), everysec, or no (left to the OS) [default: everysec]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l save -d 'Snapshot rules, "<seconds> <changes> ..."; "" for none [default: "3600 1 300 100 60 10000"]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l join -d 'Join the cluster that has a member at HOST:PORT, its cluster port (implies --cluster; ignored once this node has cluster state)' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l replicas -d 'Replicas per shard group, set by the node that bootstraps the cluster [default: 1]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l cluster-port -d 'Cluster bus port (Raft, joins, heartbeats); 0 picks a free port [default: the RESP port + 10000]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l cluster-announce-ip -d 'Address announced to other nodes and clients [default: the bind address if it is one specific IP, else 127.0.0.1]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l failover-timeout -d 'Milliseconds of missed heartbeats before a primary\'s replica is promoted [default: 1000]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l node-gone-timeout -d 'Milliseconds of silence before a node is removed from the cluster for good; 0 for never [default: 60000]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l cluster -d 'Run as a cluster node; with no cluster state yet, bootstrap a one-node cluster owning every slot'
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -s h -l help -d 'Print help'
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -s V -l version -d 'Print version'
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -f -a "check-data" -d 'Verify a data directory (journal segments and snapshots) without starting a node; with --repair, cut the journal at the first damaged record after saying exactly what would be lost. Exit status 0 when the directory is sound (or repaired)'

@@ -59,14 +59,17 @@ fn check_data(dir: &std::path::Path, repair: bool) -> std::process::ExitCode {
 }
 
 /// Logs to stdout, as text or as one JSON object per line; Redis's level names map onto
-/// tracing's (notice = info).
+/// tracing's (notice = info). openraft (the cluster control plane) narrates every election
+/// and membership step at info and reports every failed message to an unreachable peer as
+/// an error: only its other errors are shown (our transport warns about unreachable peers
+/// itself, once in a while).
 fn init_logging(level: &str, json: bool) {
     let filter = match level {
-        "debug" => "debug",
-        "verbose" => "debug",
-        "warning" => "warn",
+        "debug" => "debug,openraft=info",
+        "verbose" => "debug,openraft=info",
+        "warning" => "warn,openraft=error,openraft::replication=off",
         "nothing" => "off",
-        _ => "info",
+        _ => "info,openraft=error,openraft::replication=off",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AEGISR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));

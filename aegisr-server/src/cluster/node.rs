@@ -24,15 +24,19 @@ fn primary_to_follow(map: &ClusterMap, me: NodeId) -> Option<PrimaryAddr> {
     })
 }
 
-/// Runs until the node shuts down.
-pub async fn run(server: Arc<Server>, control: Arc<ControlPlane>) {
-    let me = control.me();
-    let mut maps = control.watch();
-    let first = maps.borrow_and_update().clone();
-    if server.router.set(Router::new(first, me)).is_err() {
+/// Installs the routing for the current map, then runs the data plane until the node
+/// shuts down.
+pub fn start(server: Arc<Server>, control: Arc<ControlPlane>) {
+    if server.router.set(Router::new(control.map(), control.me())).is_err() {
         tracing::error!("the cluster data plane was started twice");
         return;
     }
+    tokio::spawn(run(server, control));
+}
+
+async fn run(server: Arc<Server>, control: Arc<ControlPlane>) {
+    let me = control.me();
+    let mut maps = control.watch();
     let offsets = server.clone();
     control.set_offset_source(Arc::new(move || replication_offset(&offsets)));
     let mut following: Option<(PrimaryAddr, CancellationToken)> = None;

@@ -17,6 +17,8 @@ Examples:
   aegisr-server --port 0 --grpc-port 0   # free ports, printed at start
   aegisr-server --metrics-port -1        # no HTTP /metrics endpoint
   aegisr-server --config aegisr.toml     # any option by its Redis name, e.g. hz = 20
+  aegisr-server --cluster                # a one-node cluster owning every slot
+  aegisr-server --port 6380 --join 127.0.0.1:16379   # join it (its cluster port)
 Connect with: redis-cli -p 6379")]
 pub struct Cli {
     /// TOML file with options by their Redis names (e.g. `maxclients = 5000`).
@@ -92,6 +94,33 @@ pub struct Cli {
     /// Snapshot rules, "<seconds> <changes> ..."; "" for none [default: "3600 1 300 100 60 10000"].
     #[arg(long, env = "AEGISR_SAVE", value_name = "RULES", allow_hyphen_values = true)]
     pub save: Option<String>,
+    /// Run as a cluster node; with no cluster state yet, bootstrap a one-node cluster
+    /// owning every slot.
+    #[arg(long, env = "AEGISR_CLUSTER")]
+    pub cluster: bool,
+    /// Join the cluster that has a member at HOST:PORT, its cluster port (implies
+    /// --cluster; ignored once this node has cluster state).
+    #[arg(long, env = "AEGISR_JOIN", value_name = "HOST:PORT")]
+    pub join: Option<String>,
+    /// Replicas per shard group, set by the node that bootstraps the cluster [default: 1].
+    #[arg(long, env = "AEGISR_REPLICAS", value_name = "N")]
+    pub replicas: Option<u32>,
+    /// Cluster bus port (Raft, joins, heartbeats); 0 picks a free port [default: the RESP
+    /// port + 10000].
+    #[arg(long, env = "AEGISR_CLUSTER_PORT", allow_hyphen_values = true, value_name = "PORT")]
+    pub cluster_port: Option<i32>,
+    /// Address announced to other nodes and clients [default: the bind address if it is
+    /// one specific IP, else 127.0.0.1].
+    #[arg(long, env = "AEGISR_CLUSTER_ANNOUNCE_IP", value_name = "IP")]
+    pub cluster_announce_ip: Option<String>,
+    /// Milliseconds of missed heartbeats before a primary's replica is promoted
+    /// [default: 1000].
+    #[arg(long, env = "AEGISR_FAILOVER_TIMEOUT", value_name = "MS")]
+    pub failover_timeout: Option<u64>,
+    /// Milliseconds of silence before a node is removed from the cluster for good; 0 for
+    /// never [default: 60000].
+    #[arg(long, env = "AEGISR_NODE_GONE_TIMEOUT", value_name = "MS")]
+    pub node_gone_timeout: Option<u64>,
     #[command(subcommand)]
     pub command: Option<Tool>,
 }
@@ -141,6 +170,15 @@ impl Cli {
         put("save", self.save.clone());
         put("maxmemory", self.maxmemory.clone());
         put("maxmemory-policy", self.maxmemory_policy.clone());
+        if self.cluster || self.join.is_some() {
+            put("cluster-enabled", Some("yes".to_owned()));
+        }
+        put("join", self.join.clone());
+        put("replicas", self.replicas.map(|v| v.to_string()));
+        put("cluster-port", self.cluster_port.map(|v| v.to_string()));
+        put("cluster-announce-ip", self.cluster_announce_ip.clone());
+        put("failover-timeout", self.failover_timeout.map(|v| v.to_string()));
+        put("node-gone-timeout", self.node_gone_timeout.map(|v| v.to_string()));
         out
     }
 

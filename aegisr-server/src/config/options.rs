@@ -100,9 +100,33 @@ pub static OPTIONS: &[OptionSpec] = &[
         "1gb",
         "Most bytes one client may have pending in an unfinished command.",
     ),
+    startup(
+        "cluster-announce-ip",
+        OptionKind::String,
+        "",
+        "The address this cluster node gives other nodes and clients (MOVED redirections, CLUSTER SLOTS); empty: the bind address if it is a single specific IP, else 127.0.0.1.",
+    ),
+    startup(
+        "cluster-enabled",
+        YES_NO,
+        "no",
+        "Run as a cluster node: a node with no cluster state bootstraps a one-node cluster owning every slot (or joins the member named by join); its Raft state is kept in <dir>/cluster.",
+    ),
+    startup(
+        "cluster-port",
+        OptionKind::Int { min: -1, max: 65535 },
+        "-1",
+        "The cluster bus port (Raft, joins, heartbeats between nodes); -1: the RESP port + 10000, as in Redis; 0 picks a free port.",
+    ),
     inert("daemonize", YES_NO, "no", "Aegisr runs in the foreground; use your service manager"),
     startup("databases", OptionKind::Int { min: 1, max: 1024 }, "16", "Number of logical databases (SELECT)."),
     startup("dir", OptionKind::String, "./aegisr-data", "Data directory for persistence files."),
+    startup(
+        "failover-timeout",
+        OptionKind::Int { min: 100, max: i32::MAX as i64 },
+        "1000",
+        "Milliseconds a shard group's primary may miss heartbeats before the cluster promotes its most up-to-date replica; a primary stops accepting writes after half of it without hearing from a majority.",
+    ),
     startup(
         "grpc-port",
         OptionKind::Int { min: 0, max: 65535 },
@@ -140,6 +164,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "every worker thread does its own I/O; see the threads option",
     ),
     inert("io-threads-do-reads", YES_NO, "no", "every worker thread does its own I/O; see the threads option"),
+    startup(
+        "join",
+        OptionKind::String,
+        "",
+        "HOST:PORT: the cluster port of any member of the cluster this node joins at its first start (implies cluster-enabled); ignored once the node has cluster state.",
+    ),
     inert("lazyfree-lazy-eviction", YES_NO, "no", "large values are freed outside the shard lock"),
     inert("lazyfree-lazy-expire", YES_NO, "no", "large values are freed outside the shard lock"),
     inert("lazyfree-lazy-server-del", YES_NO, "no", "large values are freed outside the shard lock"),
@@ -231,6 +261,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "9379",
         "HTTP port of /metrics (Prometheus), /healthz and /readyz; 0 picks a free port, -1 turns the endpoint off.",
     ),
+    startup(
+        "node-gone-timeout",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "60000",
+        "Milliseconds after which a silent cluster node is removed for good and its groups healed from spare nodes; 0: never remove automatically.",
+    ),
     live(
         "notify-keyspace-events",
         OptionKind::KeyspaceEvents,
@@ -255,6 +291,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::Memory { min: MB, max: i64::MAX as u64 },
         "512mb",
         "Largest bulk string a client may send.",
+    ),
+    startup(
+        "replicas",
+        OptionKind::Int { min: 0, max: 16 },
+        "1",
+        "Replicas per shard group in a cluster (set by the node that bootstraps it): a new group forms only when there are nodes for a primary and this many replicas.",
     ),
     live(
         "save",

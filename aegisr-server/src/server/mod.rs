@@ -30,6 +30,8 @@ pub struct BoundAddrs {
     pub resp: Vec<SocketAddr>,
     pub grpc: Vec<SocketAddr>,
     pub metrics: Vec<SocketAddr>,
+    /// The cluster bus (empty unless cluster mode is on).
+    pub cluster: Vec<SocketAddr>,
 }
 
 /// The state shared by every connection and background task of one node.
@@ -161,6 +163,9 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
             tracing::info!("metrics listening on {a}");
         }
     }
+    if cluster_enabled(&server.config) {
+        start_cluster(&server, &binds).await?;
+    }
     let signals = watch_signals(server.shutdown.clone());
     tracing::info!(
         threads,
@@ -194,9 +199,88 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     if let Ok(workers) = Arc::try_unwrap(workers) {
         tokio::task::spawn_blocking(move || workers.join()).await.ok();
     }
+    if let Some(control) = server.cluster.get() {
+        control.shutdown().await;
+    }
     crate::persist::stop(&server);
     tracing::info!("Aegisr is now ready to exit, bye bye...");
     Ok(())
+}
+
+/// Cluster mode: `cluster-enabled`, or a `join` address (which implies it).
+fn cluster_enabled(config: &ConfigStore) -> bool {
+    config.bool("cluster-enabled") || !config.string("join").trim().is_empty()
+}
+
+/// Binds the cluster bus, starts the control plane on it and brings the node into its
+/// cluster (bootstrap, join or rejoin); the node serves clients only after that.
+async fn start_cluster(server: &Arc<Server>, binds: &[String]) -> anyhow::Result<()> {
+    use crate::cluster::control::{ControlOptions, ControlPlane, service};
+    let config = &server.config;
+    let (resp_port, grpc_port) = {
+        let addrs = server.addrs.lock();
+        (addrs.resp.first().map_or(0, SocketAddr::port), addrs.grpc.first().map_or(0, SocketAddr::port))
+    };
+    let cluster_port = match config.i64("cluster-port") {
+        // As Redis's cluster bus: the RESP port + 10000.
+        -1 => u16::try_from(u32::from(resp_port) + 10000)
+            .ok()
+            .context("the cluster port (the RESP port + 10000) is above 65535: set --cluster-port")?,
+        port => u16::try_from(port).context("option 'cluster-port' out of range")?,
+    };
+    let listeners = bind_all(binds, cluster_port).await?;
+    let cluster_port = listeners.first().and_then(|l| l.local_addr().ok()).map_or(cluster_port, |a| a.port());
+    {
+        let mut addrs = server.addrs.lock();
+        addrs.cluster = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+        for a in &addrs.cluster {
+            tracing::info!("cluster bus listening on {a}");
+        }
+    }
+    let options = ControlOptions {
+        dir: std::path::PathBuf::from(config.string("dir")),
+        host: announce_ip(config, binds),
+        resp_port,
+        grpc_port,
+        cluster_port,
+        replicas: u32::try_from(config.u64("replicas")).unwrap_or(1),
+        failover_timeout: Duration::from_millis(config.u64("failover-timeout")),
+        node_gone_timeout: match config.u64("node-gone-timeout") {
+            0 => None,
+            ms => Some(Duration::from_millis(ms)),
+        },
+    };
+    let control = ControlPlane::open(&options).await?;
+    for listener in listeners {
+        let replication = crate::cluster::replication::primary::ReplicationService::new(server.clone());
+        tokio::spawn(service::serve(control.clone(), replication, listener, server.shutdown.clone()));
+    }
+    let join = config.string("join");
+    let join = Some(join.trim()).filter(|j| !j.is_empty());
+    if let Err(e) = control.start(join).await {
+        control.shutdown().await;
+        return Err(e.into());
+    }
+    let _ = server.cluster.set(control.clone());
+    // Routing is in place before the first client command; the runner keeps it current.
+    crate::cluster::node::start(server.clone(), control);
+    Ok(())
+}
+
+/// The address other nodes and clients are told: `cluster-announce-ip`, else the bind
+/// address when it is one specific IP, else loopback.
+fn announce_ip(config: &ConfigStore, binds: &[String]) -> String {
+    let configured = config.string("cluster-announce-ip");
+    if !configured.trim().is_empty() {
+        return configured.trim().to_owned();
+    }
+    match binds {
+        [one] => match one.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+            Ok(ip) if !ip.is_unspecified() => ip.to_string(),
+            _ => "127.0.0.1".to_owned(),
+        },
+        _ => "127.0.0.1".to_owned(),
+    }
 }
 
 /// Active expiry: `hz` passes a second, each bounded per shard; a pass that finds many

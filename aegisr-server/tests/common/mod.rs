@@ -16,6 +16,8 @@ pub struct TestServer {
     pub grpc: SocketAddr,
     /// The HTTP /metrics endpoint (on a free port unless the flags say otherwise).
     pub metrics: Option<SocketAddr>,
+    /// The cluster bus, in cluster mode (`--cluster`, `--join`).
+    pub cluster: Option<SocketAddr>,
     /// Log lines the server printed (stdout), collected in the background.
     pub log: mpsc::Receiver<String>,
     /// What the server printed up to "Ready to accept connections" (recovery's messages).
@@ -96,7 +98,7 @@ impl TestServer {
             }
         });
         let deadline = Instant::now() + Duration::from_secs(30);
-        let (mut resp, mut grpc, mut metrics) = (None, None, None);
+        let (mut resp, mut grpc, mut metrics, mut cluster) = (None, None, None, None);
         let mut startup_log = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -111,6 +113,9 @@ impl TestServer {
             if let Some(addr) = line.split("metrics listening on ").nth(1) {
                 metrics = metrics.or(addr.trim().parse().ok());
             }
+            if let Some(addr) = line.split("cluster bus listening on ").nth(1) {
+                cluster = cluster.or(addr.trim().parse().ok());
+            }
             if line.contains("Ready to accept connections") {
                 break;
             }
@@ -120,6 +125,7 @@ impl TestServer {
             resp: resp.expect("RESP address"),
             grpc: grpc.expect("gRPC address"),
             metrics,
+            cluster,
             log: rx,
             startup_log,
             _dir: owned,

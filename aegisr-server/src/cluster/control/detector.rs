@@ -41,6 +41,9 @@ pub struct Health {
     table: Mutex<HashMap<NodeId, Seen>>,
     /// When this node's last heartbeat was acknowledged by a leader holding its lease.
     acknowledged: Mutex<Option<Instant>>,
+    /// The leader this node last got a heartbeat reply from, and when: if this node
+    /// becomes leader, that is the last sign of life it knows of its predecessor.
+    last_reply: Mutex<Option<(NodeId, Instant)>>,
     /// Groups and nodes acted on recently, and when: not acted on again until the change
     /// has been applied and the nodes concerned have had time to heartbeat.
     cooling: Mutex<HashMap<Subject, Instant>>,
@@ -70,22 +73,34 @@ impl Health {
     }
 
     /// This node became leader: every member starts with a grace period of one timeout
-    /// (the new leader has heard from nobody yet), with the offsets it knew, if any.
+    /// (the new leader has heard from nobody yet), with the offsets it knew, if any;
+    /// except the previous leader, silent since its last heartbeat reply to this node (it
+    /// is usually why there was an election, so its failover is not delayed further).
     pub fn start_leading(&self, members: impl IntoIterator<Item = NodeId>) {
         let now = Instant::now();
+        let predecessor = *self.last_reply.lock();
         let mut table = self.table.lock();
         let offsets: HashMap<NodeId, u64> = table.iter().map(|(n, s)| (*n, s.offset)).collect();
         table.clear();
         for node in members {
             let offset = offsets.get(&node).copied().unwrap_or(0);
-            table.insert(node, Seen { at: now, offset, heard: false });
+            let at = match predecessor {
+                Some((leader, at)) if leader == node => at,
+                _ => now,
+            };
+            table.insert(node, Seen { at, offset, heard: false });
         }
         self.cooling.lock().clear();
     }
 
-    /// This node's last heartbeat was acknowledged (on a follower).
-    pub fn acknowledged(&self) {
-        *self.acknowledged.lock() = Some(Instant::now());
+    /// The leader answered this node's heartbeat; `lease`: it also acknowledged it (it
+    /// holds its lease).
+    pub fn replied(&self, leader: NodeId, lease: bool) {
+        let now = Instant::now();
+        *self.last_reply.lock() = Some((leader, now));
+        if lease {
+            *self.acknowledged.lock() = Some(now);
+        }
     }
 
     /// Per node: how long since its last heartbeat (`None`: not heard of) and its offset.
@@ -240,8 +255,17 @@ mod tests {
         assert!(health.lease_valid(1, true, &voters, SECOND));
         assert_eq!(health.heard(2).map(|h| h.1), Some(7));
         assert!(!health.lease_valid(2, false, &voters, SECOND));
-        health.acknowledged();
+        health.replied(1, false);
+        assert!(!health.lease_valid(2, false, &voters, SECOND), "a leader without its lease");
+        health.replied(1, true);
         assert!(health.lease_valid(2, false, &voters, SECOND));
         assert!(!health.lease_valid(2, false, &voters, Duration::ZERO));
+
+        // Node 2 becomes leader: its predecessor 1 is as silent as since its last reply.
+        std::thread::sleep(Duration::from_millis(20));
+        health.start_leading([1, 2, 3]);
+        let seen = health.observations();
+        assert!(seen[&1].silent_for >= Duration::from_millis(20));
+        assert!(seen[&3].silent_for < Duration::from_millis(20));
     }
 }

@@ -41,9 +41,7 @@ async fn heartbeats(control: Arc<ControlPlane>) {
         match client.heartbeat(request).await {
             Ok(reply) => {
                 control.peers.reached(&addr);
-                if reply.into_inner().acknowledged {
-                    control.health.acknowledged();
-                }
+                control.health.replied(leader, reply.into_inner().acknowledged);
             }
             Err(status) => control.peers.warn(&addr, "heartbeat to the leader at", &status),
         }

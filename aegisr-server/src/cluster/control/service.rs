@@ -34,8 +34,14 @@ impl ClusterService {
     }
 }
 
-/// Serves the cluster bus on `listener` until `shutdown`.
-pub async fn serve(control: Arc<ControlPlane>, listener: TcpListener, shutdown: CancellationToken) {
+/// Serves the cluster bus on `listener` until `shutdown`: this service, and the data
+/// plane's replication.
+pub async fn serve(
+    control: Arc<ControlPlane>,
+    replication: crate::cluster::replication::primary::ReplicationService,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) {
     let incoming = TcpListenerStream::new(listener).map(|accepted| {
         if let Ok(stream) = &accepted {
             let _ = stream.set_nodelay(true);
@@ -45,8 +51,12 @@ pub async fn serve(control: Arc<ControlPlane>, listener: TcpListener, shutdown: 
     let service = ClusterServer::new(ClusterService::new(control))
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE);
+    let replication = aegisr_proto::v1::replication_server::ReplicationServer::new(replication)
+        .max_decoding_message_size(MAX_MESSAGE)
+        .max_encoding_message_size(MAX_MESSAGE);
     let serving = tonic::transport::Server::builder()
         .add_service(service)
+        .add_service(replication)
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned());
     if let Err(e) = serving.await {
         tracing::error!("cluster listener failed: {e}");

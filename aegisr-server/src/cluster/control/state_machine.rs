@@ -174,3 +174,72 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             .map(|(meta, data)| Snapshot { meta: meta.clone(), snapshot: Box::new(Cursor::new(data.clone())) }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use openraft::{BasicNode, CommittedLeaderId, Membership};
+
+    use super::*;
+    use crate::cluster::map::{Change, Member, NodeId};
+
+    fn member(id: NodeId) -> Member {
+        Member {
+            id,
+            name: format!("{id:040x}"),
+            host: "127.0.0.1".into(),
+            resp_port: 1,
+            grpc_port: 2,
+            cluster_port: 3,
+            group: None,
+        }
+    }
+
+    fn entry(index: u64, payload: EntryPayload<TypeConfig>) -> Entry {
+        Entry { log_id: LogId::new(CommittedLeaderId::new(1, 1), index), payload }
+    }
+
+    fn open(dir: &Path) -> (StateMachine, watch::Receiver<Arc<ClusterMap>>) {
+        let (tx, rx) = watch::channel(Arc::new(ClusterMap::default()));
+        (StateMachine::open(dir, Arc::new(tx)).unwrap(), rx)
+    }
+
+    #[tokio::test]
+    async fn applies_changes_and_moves_the_map_through_snapshots() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut sm, published) = open(dir.path());
+        let membership =
+            Membership::new(vec![BTreeSet::from([1])], BTreeMap::from([(1, BasicNode::new("127.0.0.1:3"))]));
+        let replies = sm
+            .apply([
+                entry(1, EntryPayload::Blank),
+                entry(2, EntryPayload::Membership(membership)),
+                entry(3, EntryPayload::Normal(Change::Bootstrap { member: member(1), replicas_wanted: 1 })),
+                entry(4, EntryPayload::Normal(Change::Join(member(2)))),
+                entry(5, EntryPayload::Normal(Change::Join(member(2)))),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(replies, vec![Ok(()), Ok(()), Ok(()), Ok(()), Err(ChangeError::AlreadyMember(2))]);
+        assert_eq!(published.borrow().members.len(), 2, "published after applying");
+        let (applied, stored) = sm.applied_state().await.unwrap();
+        assert_eq!(applied.map(|l| l.index), Some(5));
+        assert_eq!(stored.log_id().map(|l| l.index), Some(2));
+
+        let snapshot = sm.get_snapshot_builder().await.build_snapshot().await.unwrap();
+        assert_eq!(snapshot.meta.last_log_id.map(|l| l.index), Some(5));
+
+        // A fresh node installs it, and keeps it across a restart.
+        let other = tempfile::tempdir().unwrap();
+        let (mut fresh, fresh_published) = open(other.path());
+        fresh.install_snapshot(&snapshot.meta, snapshot.snapshot).await.unwrap();
+        assert_eq!(*fresh_published.borrow(), *published.borrow());
+        drop(fresh);
+        let (mut reopened, reopened_published) = open(other.path());
+        assert_eq!(*reopened_published.borrow(), *published.borrow());
+        assert_eq!(reopened.applied_state().await.unwrap().0.map(|l| l.index), Some(5));
+        let current = reopened.get_current_snapshot().await.unwrap().unwrap();
+        assert_eq!(current.meta.snapshot_id, snapshot.meta.snapshot_id);
+    }
+}

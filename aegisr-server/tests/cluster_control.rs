@@ -1,0 +1,150 @@
+//! The cluster control plane with real processes on loopback: bootstrap and restart,
+//! joining, failover of a killed primary, joining a dead address. Each node's view is read
+//! through the `Cluster.ClusterMap` rpc on its cluster port.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use aegisr_proto::v1::ClusterMapRequest;
+use aegisr_proto::v1::cluster_client::ClusterClient;
+use aegisr_server::cluster::map::{ClusterMap, NodeId, SlotRange};
+use common::{TestServer, wait_until};
+
+/// One node's view: its id and name, the leader it knows, its applied map.
+#[derive(Debug, Clone, PartialEq)]
+struct View {
+    node: NodeId,
+    name: String,
+    leader: Option<NodeId>,
+    map: ClusterMap,
+}
+
+fn view(server: &TestServer) -> Option<View> {
+    let addr = server.cluster.expect("cluster bus address");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut client = ClusterClient::connect(format!("http://{addr}")).await.ok()?;
+        let reply = client.cluster_map(ClusterMapRequest {}).await.ok()?.into_inner();
+        Some(View {
+            node: reply.node,
+            name: reply.name,
+            leader: Some(reply.leader).filter(|&l| l != 0),
+            map: serde_json::from_slice(&reply.map).unwrap(),
+        })
+    })
+}
+
+fn node(args: &[&str]) -> TestServer {
+    let mut all = vec!["--cluster-port", "0", "--metrics-port", "-1"];
+    all.extend_from_slice(args);
+    TestServer::start_with(&all)
+}
+
+/// The shape of a map: per group, its primary and replicas.
+fn shape(map: &ClusterMap) -> Vec<(NodeId, Vec<NodeId>)> {
+    map.groups.values().map(|g| (g.primary, g.replicas.clone())).collect()
+}
+
+/// Node 1 bootstraps; 2 joins through 1, 3 through 2 (a follower, which forwards to the
+/// leader). Waits until all three applied the same map.
+fn three_nodes() -> (Vec<TestServer>, Vec<NodeId>) {
+    let n1 = node(&["--cluster"]);
+    let join1 = n1.cluster.unwrap().to_string();
+    let n2 = node(&["--join", &join1]);
+    let join2 = n2.cluster.unwrap().to_string();
+    let n3 = node(&["--join", &join2]);
+    let nodes = vec![n1, n2, n3];
+    let ids: Vec<NodeId> = nodes.iter().map(|n| view(n).unwrap().node).collect();
+    let converged = wait_until(Duration::from_secs(10), || {
+        let views: Vec<View> = nodes.iter().filter_map(view).collect();
+        views.len() == 3
+            && views.iter().all(|v| v.map == views[0].map && v.leader.is_some())
+            && shape(&views[0].map) == vec![(ids[0], vec![ids[1], ids[2]])]
+    });
+    assert!(converged, "views: {:?}", nodes.iter().map(view).collect::<Vec<_>>());
+    (nodes, ids)
+}
+
+#[test]
+fn one_node_bootstraps_then_restarts_with_its_identity_and_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--cluster", "--cluster-port", "0", "--metrics-port", "-1"];
+    let first = TestServer::start_in(dir.path(), &args);
+    let before = view(&first).unwrap();
+    assert_eq!(before.leader, Some(before.node));
+    assert_eq!(before.name.len(), 40);
+    assert_eq!(shape(&before.map), vec![(before.node, vec![])]);
+    assert_eq!(before.map.slots, vec![SlotRange { start: 0, end: 16383, group: 0 }]);
+    assert_eq!(before.map.replicas_wanted, 1);
+    let member = &before.map.members[&before.node];
+    assert_eq!((member.host.as_str(), member.resp_port), ("127.0.0.1", first.resp.port()));
+    assert_eq!(member.cluster_port, first.cluster.unwrap().port());
+    drop(first);
+
+    // Killed and restarted on the same directory: same identity, same map; a --join
+    // given now is ignored (the node has cluster state).
+    let again = TestServer::start_in(dir.path(), &[&args[..], &["--join", "127.0.0.1:1"]].concat());
+    assert!(again.startup_log.iter().any(|l| l.contains("rejoining with the saved cluster state")));
+    assert!(wait_until(Duration::from_secs(10), || view(&again).is_some_and(|v| v.leader == Some(v.node))));
+    assert_eq!(view(&again).unwrap(), before);
+}
+
+#[test]
+fn three_nodes_converge_on_one_group_of_a_primary_and_two_replicas() {
+    let (nodes, ids) = three_nodes();
+    let map = view(&nodes[2]).unwrap().map;
+    assert_eq!(map.members.len(), 3);
+    assert_eq!(map.slots, vec![SlotRange { start: 0, end: 16383, group: 0 }]);
+    for (n, id) in nodes.iter().zip(&ids) {
+        let member = &map.members[id];
+        assert_eq!(member.resp_port, n.resp.port());
+        assert_eq!(member.cluster_port, n.cluster.unwrap().port());
+        assert_eq!(member.group, Some(0));
+    }
+    // Every node knows the same leader.
+    let leaders: Vec<_> = nodes.iter().map(|n| view(n).unwrap().leader).collect();
+    assert!(leaders.iter().all(|l| *l == leaders[0]), "{leaders:?}");
+}
+
+#[test]
+fn killing_the_primary_and_leader_promotes_a_replica() {
+    let (mut nodes, ids) = three_nodes();
+    let before = view(&nodes[0]).unwrap();
+    assert_eq!(before.leader, Some(ids[0]), "the bootstrapping node leads");
+    nodes[0].kill9();
+    let killed = Instant::now();
+    let failed_over = wait_until(Duration::from_secs(10), || {
+        nodes[1..].iter().all(|n| {
+            view(n).is_some_and(|v| {
+                let group = &v.map.groups[&0];
+                v.leader.is_some_and(|l| l != ids[0])
+                    && group.primary != ids[0]
+                    && group.replicas.contains(&ids[0])
+                    && v.map.epoch > before.map.epoch
+            })
+        })
+    });
+    let took = killed.elapsed();
+    eprintln!("failover after kill -9 of the primary and leader: {} ms", took.as_millis());
+    assert!(failed_over, "views: {:?}", nodes[1..].iter().map(view).collect::<Vec<_>>());
+    assert!(took < Duration::from_secs(10));
+    let (a, b) = (view(&nodes[1]).unwrap(), view(&nodes[2]).unwrap());
+    assert_eq!(a.map, b.map);
+    assert_eq!(a.leader, b.leader);
+}
+
+#[test]
+fn joining_a_dead_address_fails_with_a_clear_error() {
+    // A port nothing listens on.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let (status, output) = TestServer::start_failing(dir.path(), &["--join", &dead.to_string(), "--cluster-port", "0"]);
+    assert!(!status.success());
+    let line = output.lines().find(|l| l.starts_with("aegisr-server: ")).unwrap_or_else(|| panic!("{output}"));
+    assert!(line.contains(&format!("cannot join the cluster at {dead}")), "{line}");
+    assert!(line.contains("cluster port"), "{line}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
