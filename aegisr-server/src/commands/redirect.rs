@@ -52,6 +52,9 @@ pub(super) fn check(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) -> Re
     };
     let slot = key_slot(first);
     if keys[1..].iter().any(|k| key_slot(k) != slot) {
+        if spec.name == "exec" {
+            super::transaction::end_session(ctx.server, ctx.session);
+        }
         return Err(CommandError::Message(Verdict::CrossSlot.error().unwrap_or_default()));
     }
     let request = Request { slot, write, multiple_keys: keys.len() > 1, readonly_client: ctx.session.readonly, asking };
@@ -64,6 +67,13 @@ pub(super) fn check(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) -> Re
     };
     match routing.route(request, presence).error() {
         None => Ok(()),
-        Some(error) => Err(CommandError::Message(error)),
+        Some(error) => {
+            // As Redis: a redirected EXEC discards the transaction (a queued command
+            // only flags it, see `transaction::queue`).
+            if spec.name == "exec" {
+                super::transaction::end_session(ctx.server, ctx.session);
+            }
+            Err(CommandError::Message(error))
+        }
     }
 }
