@@ -192,3 +192,67 @@ fn manual_failover_hands_over_without_losing_writes() {
         get(&mut con, "written-on-the-new-primary").as_deref() == Some("yes")
     }));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_group_takes_half_the_slots_while_a_cluster_client_keeps_working() {
+    let first = cluster_node(&["--replicas", "0"]);
+    let client = redis::cluster::ClusterClient::new(vec![first.url()]).unwrap();
+    let mut cluster = client.get_async_connection().await.unwrap();
+    for i in 0..2000 {
+        let _: () = redis::cmd("SET").arg(format!("key:{i}")).arg(i).query_async(&mut cluster).await.unwrap();
+    }
+    // Writes keep flowing during the move; only redirections may be seen by the client,
+    // which follows them.
+    let writer = {
+        let mut cluster = client.get_async_connection().await.unwrap();
+        tokio::spawn(async move {
+            let mut errors = Vec::new();
+            for i in 0..3000 {
+                let result: redis::RedisResult<()> =
+                    redis::cmd("SET").arg(format!("live:{i}")).arg(i).query_async(&mut cluster).await;
+                if let Err(e) = result {
+                    errors.push(e.to_string());
+                }
+            }
+            errors
+        })
+    };
+    let second = tokio::task::spawn_blocking({
+        let bus = first.cluster.unwrap().to_string();
+        move || TestServer::start_with(&["--join", bus.as_str(), "--cluster-port", "0", "--replicas", "0"])
+    })
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let halves = || {
+        let slots: Vec<(i64, i64, Vec<redis::Value>)> = run(&mut first.sync_conn(), &["CLUSTER", "SLOTS"]);
+        let owned_by = |port: u16| -> i64 {
+            slots
+                .iter()
+                .filter(|(_, _, nodes)| matches!(&nodes[..], [redis::Value::Array(n), ..] if n.get(1) == Some(&redis::Value::Int(i64::from(port)))))
+                .map(|(start, end, _)| end - start + 1)
+                .sum()
+        };
+        owned_by(first.resp.port()) == 8192 && owned_by(second.resp.port()) == 8192
+    };
+    assert!(
+        tokio::task::block_in_place(|| wait_until(Duration::from_secs(120), halves)),
+        "the slots are split evenly"
+    );
+    let moved_in = started.elapsed();
+    let errors = writer.await.unwrap();
+    assert!(errors.is_empty(), "the cluster client saw errors: {:?}", &errors[..errors.len().min(5)]);
+    // Every key is on exactly one node, with its value.
+    let keys_on = |node: &TestServer| -> i64 { run(&mut node.sync_conn(), &["DBSIZE"]) };
+    assert_eq!(keys_on(&first) + keys_on(&second), 5000);
+    assert!(keys_on(&second) > 1000, "about half the keys moved");
+    for i in (0..2000).step_by(7) {
+        let value: i64 = redis::cmd("GET").arg(format!("key:{i}")).query_async(&mut cluster).await.unwrap();
+        assert_eq!(value, i);
+    }
+    for i in (0..3000).step_by(11) {
+        let value: i64 = redis::cmd("GET").arg(format!("live:{i}")).query_async(&mut cluster).await.unwrap();
+        assert_eq!(value, i);
+    }
+    println!("moved 8192 slots in {:.2} s", moved_in.as_secs_f64());
+}

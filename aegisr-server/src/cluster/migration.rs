@@ -18,6 +18,8 @@ use crate::server::Server;
 const SLOTS_PER_BATCH: usize = 512;
 /// Keys copied per round trip to the target.
 const KEYS_PER_ROUND: usize = 128;
+/// Rounds (10 ms apart) a target may redirect while it catches up with the map.
+const TARGET_CATCH_UP_TRIES: u32 = 500;
 
 /// Moves, in batches, the slots this node's group must give away by the map's rebalance
 /// plan, until there are none. Only a group's primary moves its slots.
@@ -83,6 +85,7 @@ fn target_address(map: &ClusterMap, group: GroupId) -> anyhow::Result<String> {
 /// Copies every key of `slot` to the target and deletes it here; returns how many moved.
 async fn move_keys(server: &Server, client: &mut Client, slot: u16) -> anyhow::Result<u64> {
     let mut moved = 0;
+    let mut target_waits = 0;
     loop {
         let keys = server.keyspace.keys_in_slot(0, slot, KEYS_PER_ROUND, None);
         if keys.is_empty() {
@@ -103,10 +106,20 @@ async fn move_keys(server: &Server, client: &mut Client, slot: u16) -> anyhow::R
             ]);
         }
         let replies = client.pipeline(commands).await.map_err(|e| anyhow::anyhow!("sending keys: {e}"))?;
-        for reply in &replies {
-            if let Some(aegisr_proto::v1::reply::Kind::Error(e)) = &reply.kind {
-                anyhow::bail!("the target refused a key of slot {slot}: {}", e.message);
-            }
+        let refused = replies.iter().find_map(|reply| match &reply.kind {
+            Some(aegisr_proto::v1::reply::Kind::Error(e)) => Some(e.message.clone()),
+            _ => None,
+        });
+        if let Some(refused) = refused {
+            // The target applies the map a moment after the leader: until it knows the
+            // slot is coming, it redirects. Anything else is an error.
+            anyhow::ensure!(
+                refused.starts_with("MOVED") && target_waits < TARGET_CATCH_UP_TRIES,
+                "the target refused a key of slot {slot}: {refused}"
+            );
+            target_waits += 1;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
         }
         for (key, payload, _) in &dumped {
             if delete_if_unchanged(server, key, payload) {

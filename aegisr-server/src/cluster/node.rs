@@ -49,10 +49,19 @@ async fn run(server: Arc<Server>, control: Arc<ControlPlane>) {
         if has_slots_to_give(&map, me) && !moving.swap(true, std::sync::atomic::Ordering::AcqRel) {
             let (server, control, moving) = (server.clone(), control.clone(), moving.clone());
             tokio::spawn(async move {
-                match super::migration::rebalance(server, control).await {
-                    Ok(0) => {}
-                    Ok(keys) => tracing::info!("rebalancing done: {keys} keys moved"),
-                    Err(e) => tracing::warn!("rebalancing stopped: {e:#}; it resumes at the next map change"),
+                loop {
+                    match super::migration::rebalance(server.clone(), control.clone()).await {
+                        Ok(0) => {}
+                        Ok(keys) => tracing::info!("rebalancing done: {keys} keys moved"),
+                        Err(e) => {
+                            tracing::warn!("rebalancing interrupted: {e:#}; retrying in 1 s");
+                            tokio::select! {
+                                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                                () = server.shutdown.cancelled() => {}
+                            }
+                        }
+                    }
+                    break;
                 }
                 moving.store(false, std::sync::atomic::Ordering::Release);
             });
