@@ -194,6 +194,12 @@ impl Connection {
         result.map_err(|e| self.lost(&e))
     }
 
+    /// Admin.Monitor: a line for every command the node runs.
+    pub(crate) async fn monitor(&mut self) -> Result<tonic::Streaming<aegisr_proto::v1::MonitorLine>, ConnectionError> {
+        let result = self.client().await?.monitor().await;
+        result.map_err(|e| self.lost(&e))
+    }
+
     /// Admin.Backup into `writer`, calling `progress(done, total)` as bytes arrive.
     pub(crate) async fn backup(
         &mut self,

@@ -16,6 +16,7 @@ mod keys;
 mod list;
 mod maxmemory;
 mod memory;
+mod monitor;
 mod observe;
 mod persistence;
 mod pubsub;
@@ -65,6 +66,8 @@ pub struct Session {
     /// End of the last journal record this client's writes appended: under `appendfsync
     /// always` its replies wait until the journal is synced that far.
     pub journal_end: u64,
+    /// Set by MONITOR: the queue of lines the door sends the client.
+    pub monitor: Option<std::sync::Arc<crate::server::monitor::MonitorFeed>>,
 }
 
 /// What a blocked command waits for.
@@ -92,6 +95,7 @@ impl Session {
             subscriptions: None,
             rerun: false,
             journal_end: 0,
+            monitor: None,
         }
     }
 
@@ -158,6 +162,7 @@ impl Ctx<'_> {
 pub fn end_session(server: &Server, session: &mut Session) {
     transaction::end_session(server, session);
     pubsub::end_session(server, session);
+    monitor::end_session(server, session);
 }
 
 /// The timeout argument of a blocking command: seconds, fractions allowed; 0 is for ever.
@@ -205,7 +210,9 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
         return resolved.ok();
     }
     let (spec, result, ran) = match resolved {
-        Ok(spec) => match pubsub::allowed_while_subscribed(ctx.session, spec).and_then(|()| journal_accepts(ctx, spec))
+        Ok(spec) => match pubsub::allowed_while_subscribed(ctx.session, spec)
+            .and_then(|()| monitor::allowed_while_monitoring(ctx.session, spec))
+            .and_then(|()| journal_accepts(ctx, spec))
         {
             Ok(logged) => {
                 if logged {
@@ -233,6 +240,14 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
     let error = result.err().map(|e| e.to_string());
     if let Some(text) = &error {
         ctx.out.error(text);
+    }
+    // As Redis, after the command ran (so inside EXEC its commands come before EXEC),
+    // whether it failed or not; never a command refused before running.
+    if ran
+        && ctx.server.monitors.active()
+        && let Some(spec) = spec
+    {
+        monitor::feed(ctx, spec, args);
     }
     // A command that blocked is counted when it is served (it runs again then), as Redis.
     if ctx.session.block.is_none() {

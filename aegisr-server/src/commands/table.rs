@@ -298,6 +298,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         super::keys::COMMANDS,
         super::list::COMMANDS,
         super::memory::COMMANDS,
+        super::monitor::COMMANDS,
         super::persistence::COMMANDS,
         super::observe::COMMANDS,
         super::pubsub::COMMANDS,

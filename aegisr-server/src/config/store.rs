@@ -36,6 +36,10 @@ pub struct Limits {
     pub pubsub_hard: AtomicU64,
     pub pubsub_soft: AtomicU64,
     pub pubsub_soft_secs: AtomicU64,
+    /// `client-output-buffer-limit normal`: bounds what waits for a MONITOR client.
+    pub normal_hard: AtomicU64,
+    pub normal_soft: AtomicU64,
+    pub normal_soft_secs: AtomicU64,
     /// `slowlog-log-slower-than`, microseconds; negative: off.
     pub slowlog_slower_than: AtomicI64,
     /// `notify-keyspace-events` as flags, 0 while neither `K` nor `E` is set (see
@@ -55,6 +59,15 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// `client-output-buffer-limit normal`.
+    pub fn normal(&self) -> crate::pubsub::OutputLimit {
+        crate::pubsub::OutputLimit {
+            hard: self.normal_hard.load(Ordering::Relaxed),
+            soft: self.normal_soft.load(Ordering::Relaxed),
+            soft_secs: self.normal_soft_secs.load(Ordering::Relaxed),
+        }
+    }
+
     /// `client-output-buffer-limit pubsub`.
     pub fn pubsub(&self) -> crate::pubsub::OutputLimit {
         crate::pubsub::OutputLimit {
@@ -229,6 +242,10 @@ impl ConfigStore {
         l.pubsub_hard.store(pubsub.hard, Ordering::Relaxed);
         l.pubsub_soft.store(pubsub.soft, Ordering::Relaxed);
         l.pubsub_soft_secs.store(pubsub.soft_secs, Ordering::Relaxed);
+        let normal = super::output_limits::limit_of(&self.string("client-output-buffer-limit"), "normal");
+        l.normal_hard.store(normal.hard, Ordering::Relaxed);
+        l.normal_soft.store(normal.soft, Ordering::Relaxed);
+        l.normal_soft_secs.store(normal.soft_secs, Ordering::Relaxed);
         l.slowlog_slower_than.store(self.i64("slowlog-log-slower-than"), Ordering::Relaxed);
         let fsync = crate::persist::journal::FsyncPolicy::parse(&self.string("appendfsync"))
             .unwrap_or(crate::persist::journal::FsyncPolicy::EverySec);

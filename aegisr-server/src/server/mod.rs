@@ -3,6 +3,7 @@
 pub mod allocator;
 mod clients;
 pub mod info;
+pub mod monitor;
 pub mod pause;
 mod stats;
 mod workers;
@@ -52,6 +53,8 @@ pub struct Server {
     pub saves: crate::persist::SaveState,
     /// CLIENT PAUSE.
     pub pause: pause::Pause,
+    /// The clients in MONITOR mode.
+    pub monitors: monitor::Monitors,
     pub addrs: Mutex<BoundAddrs>,
 }
 
@@ -79,6 +82,7 @@ impl Server {
             shutdown: CancellationToken::new(),
             saves: crate::persist::SaveState::default(),
             pause: pause::Pause::default(),
+            monitors: monitor::Monitors::default(),
             addrs: Mutex::new(BoundAddrs::default()),
         }
     }
