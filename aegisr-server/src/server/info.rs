@@ -16,7 +16,7 @@ pub struct Section {
 
 /// Sections INFO prints without arguments (or with `default`), in Redis's order.
 pub const DEFAULT_SECTIONS: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "cpu", "errorstats", "keyspace"];
+    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "errorstats", "keyspace"];
 
 /// Every section (`all`, `everything`), in Redis's order; `aegisr` is ours.
 pub const ALL_SECTIONS: &[&str] = &[
@@ -25,6 +25,7 @@ pub const ALL_SECTIONS: &[&str] = &[
     "memory",
     "persistence",
     "stats",
+    "replication",
     "cpu",
     "commandstats",
     "errorstats",
@@ -198,6 +199,21 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             .filter(|(_, (keys, _))| *keys > 0)
             .map(|(db, (keys, expires))| (format!("db{db}").into(), format!("keys={keys},expires={expires},avg_ttl=0")))
             .collect(),
+        // A standalone node is a master with no replicas, as Redis reports it (replication
+        // arrives with the cluster work).
+        "replication" => vec![
+            ("role".into(), "master".to_owned()),
+            ("connected_slaves".into(), "0".to_owned()),
+            ("master_failover_state".into(), "no-failover".to_owned()),
+            ("master_replid".into(), server.run_id.clone()),
+            ("master_replid2".into(), "0".repeat(40)),
+            ("master_repl_offset".into(), "0".to_owned()),
+            ("second_repl_offset".into(), "-1".to_owned()),
+            ("repl_backlog_active".into(), "0".to_owned()),
+            ("repl_backlog_size".into(), "1048576".to_owned()),
+            ("repl_backlog_first_byte_offset".into(), "0".to_owned()),
+            ("repl_backlog_histlen".into(), "0".to_owned()),
+        ],
         "cpu" => {
             let cpu = crate::metrics::cpu::times();
             vec![
