@@ -7,6 +7,7 @@ mod bitmap;
 pub mod blocking;
 mod bloom;
 mod connection;
+mod debug;
 mod dump;
 pub mod errors;
 mod geo;

@@ -293,6 +293,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         super::geo::COMMANDS,
         super::hll::COMMANDS,
         super::connection::COMMANDS,
+        super::debug::COMMANDS,
         super::dump::COMMANDS,
         super::hash::COMMANDS,
         super::keys::COMMANDS,

@@ -104,6 +104,12 @@ pub static OPTIONS: &[OptionSpec] = &[
     startup("databases", OptionKind::Int { min: 1, max: 1024 }, "16", "Number of logical databases (SELECT)."),
     startup("dir", OptionKind::String, "./aegisr-data", "Data directory for persistence files."),
     startup(
+        "enable-debug-command",
+        OptionKind::Enum(&["no", "yes", "local"]),
+        "no",
+        "Whether DEBUG may run: no, yes, or local (from loopback connections only), as in Redis.",
+    ),
+    startup(
         "grpc-port",
         OptionKind::Int { min: 0, max: 65535 },
         "7379",
@@ -140,6 +146,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "every worker thread does its own I/O; see the threads option",
     ),
     inert("io-threads-do-reads", YES_NO, "no", "every worker thread does its own I/O; see the threads option"),
+    live(
+        "latency-monitor-threshold",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "0",
+        "Latency monitor: events (commands, expire and eviction cycles) lasting at least this many milliseconds are recorded for LATENCY LATEST/HISTORY; 0 records none.",
+    ),
     inert("lazyfree-lazy-eviction", YES_NO, "no", "large values are freed outside the shard lock"),
     inert("lazyfree-lazy-expire", YES_NO, "no", "large values are freed outside the shard lock"),
     inert("lazyfree-lazy-server-del", YES_NO, "no", "large values are freed outside the shard lock"),

@@ -40,6 +40,8 @@ pub struct Limits {
     pub normal_hard: AtomicU64,
     pub normal_soft: AtomicU64,
     pub normal_soft_secs: AtomicU64,
+    /// `latency-monitor-threshold`, milliseconds; 0: the latency monitor is off.
+    pub latency_monitor_threshold: AtomicU64,
     /// `slowlog-log-slower-than`, microseconds; negative: off.
     pub slowlog_slower_than: AtomicI64,
     /// `notify-keyspace-events` as flags, 0 while neither `K` nor `E` is set (see
@@ -246,6 +248,7 @@ impl ConfigStore {
         l.normal_hard.store(normal.hard, Ordering::Relaxed);
         l.normal_soft.store(normal.soft, Ordering::Relaxed);
         l.normal_soft_secs.store(normal.soft_secs, Ordering::Relaxed);
+        l.latency_monitor_threshold.store(self.u64("latency-monitor-threshold"), Ordering::Relaxed);
         l.slowlog_slower_than.store(self.i64("slowlog-log-slower-than"), Ordering::Relaxed);
         let fsync = crate::persist::journal::FsyncPolicy::parse(&self.string("appendfsync"))
             .unwrap_or(crate::persist::journal::FsyncPolicy::EverySec);
