@@ -91,6 +91,8 @@ pub struct ConfigStore {
     limits: Arc<Limits>,
     /// No-effect options already logged, so each is logged once.
     warned: Mutex<HashSet<&'static str>>,
+    /// The config file the node was started with (`--config`), for CONFIG REWRITE.
+    file: Mutex<Option<std::path::PathBuf>>,
 }
 
 /// Validates `raw` for `spec` and returns it in CONFIG GET's form, or the reason it is bad.
@@ -166,6 +168,7 @@ impl ConfigStore {
             numbers,
             limits: Arc::default(),
             warned: Mutex::new(HashSet::new()),
+            file: Mutex::new(None),
         };
         store.refresh_limits();
         store
@@ -260,6 +263,16 @@ impl ConfigStore {
         l.maxmemory_eviction_tenacity.store(self.u64("maxmemory-eviction-tenacity"), Ordering::Relaxed);
         l.lfu_log_factor.store(self.u64("lfu-log-factor"), Ordering::Relaxed);
         l.lfu_decay_time.store(self.u64("lfu-decay-time"), Ordering::Relaxed);
+    }
+
+    /// Remembers the config file the node was started with.
+    pub fn set_file(&self, path: std::path::PathBuf) {
+        *self.file.lock() = Some(path);
+    }
+
+    /// The config file the node was started with, if any.
+    pub fn file(&self) -> Option<std::path::PathBuf> {
+        self.file.lock().clone()
     }
 
     pub fn limits(&self) -> &Limits {
