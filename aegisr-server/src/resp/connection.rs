@@ -117,11 +117,7 @@ async fn held_by_pause(
     output: &mut BytesMut,
     stream: &mut TcpStream,
 ) -> std::io::Result<()> {
-    let Ok(spec) = commands::resolve(args) else { return Ok(()) };
-    if spec.name == "client|unpause" {
-        return Ok(());
-    }
-    let write = spec.flags.contains(commands::table::Flags::WRITE) || spec.name == "publish";
+    let Some(write) = server.pause.holds(args) else { return Ok(()) };
     if !output.is_empty() {
         crate::persist::durable(server, session).await;
         write_out(server, stream, output).await?;
