@@ -181,3 +181,42 @@ fn a_monitor_that_never_reads_is_cut_off_at_its_limit() {
     // The slow one was disconnected: what it reads ends.
     assert!(slow.is_closed());
 }
+
+#[tokio::test]
+async fn a_grpc_monitor_that_never_reads_is_cut_off_at_its_limit() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let _: () = run(&mut con, &["CONFIG", "SET", "client-output-buffer-limit", "normal 256kb 0 0"]);
+    let mut grpc = aegisr_proto::Client::connect(server.grpc_url()).await.unwrap();
+    // Opened, never read.
+    let stream = grpc.monitor().await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while monitors(&mut con) != 1 {
+        assert!(std::time::Instant::now() < deadline, "the monitor never appeared");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let value = "x".repeat(64 * 1024);
+    let mut writes = 0;
+    while monitors(&mut con) == 1 {
+        assert!(writes < 5000, "the gRPC monitor was never cut off");
+        for _ in 0..20 {
+            let reply = grpc.execute(["SET", "big", value.as_str()]).await.unwrap();
+            assert_eq!(reply.as_str(), Some("OK"));
+            writes += 1;
+        }
+    }
+    // Everyone else is fine.
+    assert_eq!(grpc.execute(["GET", "big"]).await.unwrap().as_bulk().map(<[u8]>::len), Some(value.len()));
+    // The monitor, reading at last, finds the lines that had reached it, then why it ended.
+    let mut stream = stream;
+    let mut lines = 0;
+    let status = loop {
+        match tokio::time::timeout(Duration::from_secs(10), stream.message()).await.unwrap() {
+            Ok(Some(_)) => lines += 1,
+            Ok(None) => panic!("the stream ended without a status after {lines} lines"),
+            Err(status) => break status,
+        }
+        assert!(lines <= writes, "more lines than commands");
+    };
+    assert_eq!(status.code(), tonic::Code::ResourceExhausted, "{status:?}");
+}

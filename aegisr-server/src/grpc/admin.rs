@@ -159,7 +159,9 @@ impl Admin for AdminService {
     async fn monitor(&self, request: Request<v1::MonitorRequest>) -> Result<Response<MonitorStream>, Status> {
         let addr = request.remote_addr().map(|a| a.to_string()).unwrap_or_default();
         let server = self.server.clone();
-        let (tx, rx) = mpsc::channel(256);
+        // Few lines wait in the channel: the bytes a slow caller holds up are counted in
+        // the monitor's queue, which its output buffer limit bounds.
+        let (tx, rx) = mpsc::channel(16);
         tokio::spawn(async move {
             // Registered for the stream's whole life, so CLIENT LIST shows the monitor and
             // CLIENT KILL can end it.
@@ -171,12 +173,25 @@ impl Admin for AdminService {
             client.set_monitoring(true);
             client.touch("monitor");
             let feed = server.monitors.attach(client.clone());
-            let cut = forward_monitor_lines(&server, &feed, &tx).await;
+            let killed = forward_monitor_lines(&server, &feed, &tx).await;
             server.monitors.detach(&feed);
-            if cut {
-                let _ = tx.try_send(Err(Status::resource_exhausted(
+            drop(registration);
+            if !killed {
+                return;
+            }
+            let status = if feed.cut_off() {
+                Status::resource_exhausted(
                     "the monitor fell behind past its output buffer limit (client-output-buffer-limit normal)",
-                )));
+                )
+            } else {
+                Status::cancelled("the monitor was disconnected (CLIENT KILL)")
+            };
+            // After the lines already in the stream, for a caller that reads them; one that
+            // does not is waited for no longer than it keeps the call open.
+            tokio::select! {
+                _ = tx.send(Err(status)) => {}
+                () = tx.closed() => {}
+                () = server.shutdown.cancelled() => {}
             }
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))

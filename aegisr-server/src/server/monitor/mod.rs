@@ -60,6 +60,11 @@ impl MonitorFeed {
         std::mem::take(&mut queue.lines)
     }
 
+    /// Whether the monitor was cut off for passing its output buffer limit.
+    pub fn cut_off(&self) -> bool {
+        self.queue.lock().cut
+    }
+
     /// Queues `line`, or cuts the monitor off (kills its client) if that takes it over
     /// `limit`.
     fn push(&self, line: &Bytes, limit: OutputLimit) {
