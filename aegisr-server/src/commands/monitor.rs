@@ -27,9 +27,9 @@ fn monitor(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 }
 
 /// Stops monitoring: RESET, and the client going away.
-pub fn end_session(ctx_server: &crate::server::Server, session: &mut Session) {
+pub fn end_session(server: &crate::server::Server, session: &mut Session) {
     if let Some(feed) = session.monitor.take() {
-        ctx_server.monitors.detach(&feed);
+        server.monitors.detach(&feed);
         session.client.set_monitoring(false);
     }
 }
