@@ -8,6 +8,7 @@ pub mod blocking;
 mod bloom;
 mod cluster;
 mod connection;
+mod debug;
 pub(crate) mod dump;
 pub mod errors;
 mod geo;
@@ -17,6 +18,7 @@ mod keys;
 mod list;
 mod maxmemory;
 mod memory;
+mod monitor;
 mod observe;
 mod persistence;
 mod pubsub;
@@ -79,6 +81,8 @@ pub struct Session {
     pub write_lsn: u64,
     /// Set by WAIT when it must block: (offset, replicas wanted).
     pub wait_acks: Option<(u64, usize)>,
+    /// Set by MONITOR: the queue of lines the door sends the client.
+    pub monitor: Option<std::sync::Arc<crate::server::monitor::MonitorFeed>>,
 }
 
 /// What a blocked command waits for.
@@ -111,6 +115,7 @@ impl Session {
             from_primary: false,
             write_lsn: 0,
             wait_acks: None,
+            monitor: None,
         }
     }
 
@@ -177,6 +182,7 @@ impl Ctx<'_> {
 pub fn end_session(server: &Server, session: &mut Session) {
     transaction::end_session(server, session);
     pubsub::end_session(server, session);
+    monitor::end_session(server, session);
 }
 
 /// The timeout argument of a blocking command: seconds, fractions allowed; 0 is for ever.
@@ -226,7 +232,9 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
         return resolved.ok();
     }
     let (spec, result, ran) = match resolved {
-        Ok(spec) => match pubsub::allowed_while_subscribed(ctx.session, spec).and_then(|()| journal_accepts(ctx, spec))
+        Ok(spec) => match pubsub::allowed_while_subscribed(ctx.session, spec)
+            .and_then(|()| monitor::allowed_while_monitoring(ctx.session, spec))
+            .and_then(|()| journal_accepts(ctx, spec))
         {
             Ok(logged) => {
                 if logged {
@@ -256,6 +264,14 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
     let error = result.err().map(|e| e.to_string());
     if let Some(text) = &error {
         ctx.out.error(text);
+    }
+    // As Redis, after the command ran (so inside EXEC its commands come before EXEC),
+    // whether it failed or not; never a command refused before running.
+    if ran
+        && ctx.server.monitors.active()
+        && let Some(spec) = spec
+    {
+        monitor::feed(ctx, spec, args);
     }
     // A command that blocked is counted when it is served (it runs again then), as Redis.
     if ctx.session.block.is_none() {

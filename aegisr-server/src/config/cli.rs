@@ -192,6 +192,9 @@ impl Cli {
             store
                 .set_many(&pairs, true)
                 .map_err(|e| anyhow::anyhow!("in config file {}: {}", path.display(), plain(&e)))?;
+            // Absolute, as Redis keeps it: CONFIG REWRITE writes it back whatever the
+            // working directory is by then.
+            store.set_file(std::path::absolute(path).unwrap_or_else(|_| path.clone()));
         }
         store.set_many(&self.pairs(), true).map_err(|e| anyhow::anyhow!("{}", plain(&e)))?;
         Ok(store)

@@ -40,6 +40,9 @@ impl ReplyTarget for ReplyTree {
 /// nothing waits here (the gRPC call stays open) until it is served or times out; if the
 /// caller cancels the call, this future is dropped and the wait with it.
 async fn run(server: &Server, session: &mut Session, args: &[Bytes]) -> v1::Reply {
+    // CLIENT PAUSE holds the command here, before it runs, as on the RESP door (a
+    // cancelled call drops the wait).
+    server.pause.wait_for(args).await;
     let mut tree = ReplyTree::new();
     {
         let mut ctx = Ctx::new(server, &mut *session, &mut tree);

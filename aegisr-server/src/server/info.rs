@@ -129,6 +129,7 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("uptime_in_days".into(), (uptime / 86400).to_string()),
                 ("hz".into(), server.config.string("hz")),
                 ("executable".into(), std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default()),
+                ("config_file".into(), server.config.file().map(|p| p.display().to_string()).unwrap_or_default()),
                 ("worker_threads".into(), server.threads.to_string()),
                 ("shards".into(), server.keyspace.shard_count().to_string()),
             ]

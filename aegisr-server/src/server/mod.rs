@@ -3,6 +3,7 @@
 pub mod allocator;
 mod clients;
 pub mod info;
+pub mod monitor;
 pub mod pause;
 mod stats;
 mod workers;
@@ -54,6 +55,8 @@ pub struct Server {
     pub saves: crate::persist::SaveState,
     /// CLIENT PAUSE.
     pub pause: pause::Pause,
+    /// The clients in MONITOR mode.
+    pub monitors: monitor::Monitors,
     pub addrs: Mutex<BoundAddrs>,
     /// Cluster mode: where each slot is served (set once the control plane is up).
     pub router: std::sync::OnceLock<crate::cluster::routing::Router>,
@@ -72,21 +75,26 @@ impl Server {
         };
         let databases = usize::try_from(config.u64("databases")).unwrap_or(16);
         let pubsub = Arc::new(crate::pubsub::PubSub::default());
+        let metrics = crate::metrics::Metrics::default();
         let notifier = crate::pubsub::notify::Notifier::new(pubsub.clone(), config.shared_limits());
         allocator::mark_startup();
         Server {
-            keyspace: Keyspace::new(shards, databases).with_notifier(notifier).with_limits(config.shared_limits()),
+            keyspace: Keyspace::new(shards, databases)
+                .with_notifier(notifier)
+                .with_limits(config.shared_limits())
+                .with_latency_monitor(metrics.latency.clone()),
             config,
             clients: ClientRegistry::default(),
             pubsub,
             stats: ServerStats::default(),
-            metrics: crate::metrics::Metrics::default(),
+            metrics,
             started: Instant::now(),
             run_id: (0..40).map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)])).collect(),
             threads,
             shutdown: CancellationToken::new(),
             saves: crate::persist::SaveState::default(),
             pause: pause::Pause::default(),
+            monitors: monitor::Monitors::default(),
             addrs: Mutex::new(BoundAddrs::default()),
             router: std::sync::OnceLock::new(),
             replication: Default::default(),
@@ -303,6 +311,9 @@ async fn expiry_ticker(server: Arc<Server>) {
             }
             tokio::task::yield_now().await;
         }
+        let latency_threshold =
+            server.config.limits().latency_monitor_threshold.load(std::sync::atomic::Ordering::Relaxed);
+        server.metrics.latency.add_if_needed(latency_threshold, "expire-cycle", started.elapsed());
         // Over maxmemory with no command arriving, or after CONFIG SET lowered it, keys are
         // evicted here too (as Redis's eviction time proc does), for up to a quarter tick.
         let started = Instant::now();
