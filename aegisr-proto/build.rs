@@ -5,7 +5,13 @@
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
     let fds = protox::compile(
-        ["aegisr/v1/data.proto", "aegisr/v1/admin.proto", "aegisr/v1/cluster.proto", "aegisr/v1/replication.proto"],
+        [
+            "aegisr/v1/data.proto",
+            "aegisr/v1/admin.proto",
+            "aegisr/v1/cluster.proto",
+            "aegisr/v1/replication.proto",
+            "aegisr/v1/bus.proto",
+        ],
         ["proto"],
     )?;
     tonic_prost_build::configure()

@@ -254,3 +254,60 @@ async fn a_new_group_takes_half_the_slots_while_a_cluster_client_keeps_working()
     }
     println!("moved 8192 slots in {:.2} s", moved_in.as_secs_f64());
 }
+
+/// Reads a pushed `[kind, channel, message]` from a subscriber's raw connection.
+fn read_message(sub: &mut common::RawConn) -> (String, String, String) {
+    assert_eq!(sub.read_line(), "*3\r\n");
+    let mut field = || {
+        let line = sub.read_line();
+        match line.strip_prefix(':') {
+            // The subscription count is an integer.
+            Some(count) => count.trim_end().to_owned(),
+            None => sub.read_line().trim_end().to_owned(),
+        }
+    };
+    (field(), field(), field())
+}
+
+#[test]
+fn messages_published_on_one_node_reach_subscribers_on_the_others() {
+    let primary = cluster_node(&["--replicas", "1"]);
+    let replica = join(&primary, &[]);
+    let other = join(&primary, &[]);
+    for node in [&primary, &replica, &other] {
+        assert!(wait_until(Duration::from_secs(20), || members(node) == 3));
+    }
+    let mut sub_con = other.sync_conn();
+    let mut sub = sub_con.as_pubsub();
+    sub.subscribe("news").unwrap();
+    sub.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    // A shard channel is served by every node of its slot's group, replicas included.
+    let mut shard_sub = replica.raw();
+    shard_sub.command(&[b"SSUBSCRIBE", b"orders"]);
+    assert_eq!(read_message(&mut shard_sub), ("ssubscribe".into(), "orders".into(), "1".into()));
+
+    let mut con = primary.sync_conn();
+    // The first messages may go out before a node's links to its peers are up: publish
+    // until one arrives, then the following ones arrive in order.
+    let mut sent = 0;
+    let first = loop {
+        sent += 1;
+        assert!(sent < 200, "no message crossed the cluster");
+        // The reply counts this node's receivers only, as Redis Cluster does.
+        assert_eq!(run::<i64>(&mut con, &["PUBLISH", "news", &format!("m{sent}")]), 0);
+        if let Ok(message) = sub.get_message() {
+            break message.get_payload::<String>().unwrap();
+        }
+    };
+    let first: u32 = first.trim_start_matches('m').parse().unwrap();
+    sub.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    for n in first + 1..=sent {
+        assert_eq!(sub.get_message().unwrap().get_payload::<String>().unwrap(), format!("m{n}"));
+    }
+    run::<i64>(&mut con, &["PUBLISH", "news", "last"]);
+    let last = sub.get_message().unwrap();
+    assert_eq!((last.get_channel_name(), last.get_payload::<String>().unwrap().as_str()), ("news", "last"));
+
+    run::<i64>(&mut con, &["SPUBLISH", "orders", "o1"]);
+    assert_eq!(read_message(&mut shard_sub), ("smessage".into(), "orders".into(), "o1".into()));
+}

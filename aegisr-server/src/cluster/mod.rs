@@ -2,6 +2,7 @@
 //! shard groups, slot owners), and what the data plane derives from it (redirections,
 //! replication, failover, slot migration).
 
+pub mod bus;
 pub mod control;
 pub mod map;
 pub mod migration;

@@ -24,6 +24,19 @@ fn primary_to_follow(map: &ClusterMap, me: NodeId) -> Option<PrimaryAddr> {
     })
 }
 
+/// The data plane's services on the cluster port: replication and pub/sub.
+pub fn services(server: &Arc<Server>) -> tonic::service::Routes {
+    const MAX_MESSAGE: usize = 64 << 20;
+    let replication = aegisr_proto::v1::replication_server::ReplicationServer::new(
+        super::replication::primary::ReplicationService::new(server.clone()),
+    )
+    .max_decoding_message_size(MAX_MESSAGE)
+    .max_encoding_message_size(MAX_MESSAGE);
+    let bus = aegisr_proto::v1::bus_server::BusServer::new(super::bus::BusService::new(server.clone()))
+        .max_decoding_message_size(MAX_MESSAGE);
+    tonic::service::Routes::new(replication).add_service(bus)
+}
+
 /// Installs the routing for the current map, then runs the data plane until the node
 /// shuts down.
 pub fn start(server: Arc<Server>, control: Arc<ControlPlane>) {
@@ -46,6 +59,7 @@ async fn run(server: Arc<Server>, control: Arc<ControlPlane>) {
         if let Some(router) = server.router.get() {
             router.publish(map.clone());
         }
+        server.fanout.follow_map(&map, me, &server.shutdown);
         if has_slots_to_give(&map, me) && !moving.swap(true, std::sync::atomic::Ordering::AcqRel) {
             let (server, control, moving) = (server.clone(), control.clone(), moving.clone());
             tokio::spawn(async move {

@@ -57,7 +57,10 @@ pub(super) fn check(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) -> Re
         }
         return Err(CommandError::Message(Verdict::CrossSlot.error().unwrap_or_default()));
     }
-    let request = Request { slot, write, multiple_keys: keys.len() > 1, readonly_client: ctx.session.readonly, asking };
+    // Shard channels are served by every node of the slot's group, as in Redis.
+    let shard_channel = matches!(spec.name, "ssubscribe" | "sunsubscribe" | "spublish");
+    let readonly_client = ctx.session.readonly || shard_channel;
+    let request = Request { slot, write, multiple_keys: keys.len() > 1, readonly_client, asking };
     let db = ctx.session.db;
     let keyspace = &ctx.server.keyspace;
     let presence = || {

@@ -64,6 +64,8 @@ pub struct Server {
     pub replication: crate::cluster::replication::ReplicationState,
     /// Cluster mode: the control plane.
     pub cluster: std::sync::OnceLock<Arc<crate::cluster::control::ControlPlane>>,
+    /// Cluster mode: publishes to the other nodes.
+    pub fanout: crate::cluster::bus::Fanout,
 }
 
 impl Server {
@@ -99,6 +101,7 @@ impl Server {
             router: std::sync::OnceLock::new(),
             replication: Default::default(),
             cluster: std::sync::OnceLock::new(),
+            fanout: Default::default(),
         }
     }
 }
@@ -260,8 +263,8 @@ async fn start_cluster(server: &Arc<Server>, binds: &[String]) -> anyhow::Result
     };
     let control = ControlPlane::open(&options).await?;
     for listener in listeners {
-        let replication = crate::cluster::replication::primary::ReplicationService::new(server.clone());
-        tokio::spawn(service::serve(control.clone(), replication, listener, server.shutdown.clone()));
+        let data_plane = crate::cluster::node::services(&server);
+        tokio::spawn(service::serve(control.clone(), data_plane, listener, server.shutdown.clone()));
     }
     let join = config.string("join");
     let join = Some(join.trim()).filter(|j| !j.is_empty());

@@ -35,10 +35,10 @@ impl ClusterService {
 }
 
 /// Serves the cluster bus on `listener` until `shutdown`: this service, and the data
-/// plane's replication.
+/// plane's (replication, pub/sub).
 pub async fn serve(
     control: Arc<ControlPlane>,
-    replication: crate::cluster::replication::primary::ReplicationService,
+    data_plane: tonic::service::Routes,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) {
@@ -51,12 +51,9 @@ pub async fn serve(
     let service = ClusterServer::new(ClusterService::new(control))
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE);
-    let replication = aegisr_proto::v1::replication_server::ReplicationServer::new(replication)
-        .max_decoding_message_size(MAX_MESSAGE)
-        .max_encoding_message_size(MAX_MESSAGE);
     let serving = tonic::transport::Server::builder()
+        .add_routes(data_plane)
         .add_service(service)
-        .add_service(replication)
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned());
     if let Err(e) = serving.await {
         tracing::error!("cluster listener failed: {e}");
