@@ -45,6 +45,10 @@ fn write_through(nodes: &[&TestServer], mut until: impl FnMut(usize) -> bool) ->
         if conn.is_none() {
             let client = redis::Client::open(nodes[target].url()).unwrap();
             conn = client.get_connection_with_timeout(Duration::from_secs(2)).ok();
+            // A frozen node must not hold the writer for ever.
+            if let Some(con) = conn.as_mut() {
+                con.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+            }
         }
         let reply = match conn.as_mut() {
             Some(con) => redis::cmd("SET").arg(format!("key:{i}")).arg(i).query::<()>(con),
@@ -108,4 +112,58 @@ fn killing_the_primary_loses_no_quorum_acknowledged_write() {
         acked.len(),
         &missing[..missing.len().min(10)]
     );
+}
+
+fn role(node: &TestServer) -> String {
+    let role: redis::Value = run(&mut node.sync_conn(), &["ROLE"]);
+    match role {
+        redis::Value::Array(r) => match &r[0] {
+            redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+            other => format!("{other:?}"),
+        },
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_frozen_primary_stops_acknowledging_and_rejoins_as_a_replica() {
+    let (primary, a, b) = quorum_group();
+    let pid = primary.pid().to_string();
+    let signal = |sig: &str| {
+        std::process::Command::new("kill").args([sig, &pid]).status().unwrap();
+    };
+    let mut frozen_at = None;
+    let (acked, _) = write_through(&[&primary, &a, &b], |done| {
+        if done == 300 && frozen_at.is_none() {
+            // Cut off from everyone (SIGSTOP): the others promote a replica meanwhile.
+            signal("-STOP");
+            frozen_at = Some(Instant::now());
+        }
+        if frozen_at.is_some_and(|t| t.elapsed() > Duration::from_secs(3)) {
+            signal("-CONT");
+        }
+        done >= 600
+    });
+    signal("-CONT");
+    // The old primary comes back as a replica of the new one, with its data.
+    assert!(wait_until(Duration::from_secs(20), || role(&primary) == "slave"), "the old primary demoted itself");
+    let new_primary = [&a, &b].into_iter().find(|n| role(n) == "master").expect("a replica was promoted");
+    let mut fresh = new_primary.sync_conn();
+    let mut old = primary.sync_conn();
+    run::<String>(&mut old, &["READONLY"]);
+    let last = acked.last().copied().unwrap();
+    assert!(wait_until(Duration::from_secs(20), || {
+        redis::cmd("GET").arg(format!("key:{last}")).query::<Option<usize>>(&mut old).ok().flatten() == Some(last)
+    }));
+    for i in &acked {
+        let key = format!("key:{i}");
+        assert_eq!(redis::cmd("GET").arg(&key).query::<Option<usize>>(&mut fresh).unwrap(), Some(*i), "{key} lost");
+    }
+    // No key holds a value no client wrote, on either side.
+    let keys: Vec<String> = run(&mut fresh, &["KEYS", "key:*"]);
+    for key in keys {
+        let value: usize = redis::cmd("GET").arg(&key).query(&mut fresh).unwrap();
+        assert_eq!(format!("key:{value}"), key);
+    }
+    assert_eq!(run::<i64>(&mut old, &["DBSIZE"]), run::<i64>(&mut fresh, &["DBSIZE"]));
 }
