@@ -36,10 +36,10 @@ fn view(server: &TestServer) -> Option<View> {
     })
 }
 
-fn node(args: &[&str]) -> TestServer {
+fn node(dir: &std::path::Path, args: &[&str]) -> TestServer {
     let mut all = vec!["--cluster-port", "0", "--metrics-port", "-1"];
     all.extend_from_slice(args);
-    TestServer::start_with(&all)
+    TestServer::start_in(dir, &all)
 }
 
 /// The shape of a map: per group, its primary and replicas.
@@ -47,24 +47,40 @@ fn shape(map: &ClusterMap) -> Vec<(NodeId, Vec<NodeId>)> {
     map.groups.values().map(|g| (g.primary, g.replicas.clone())).collect()
 }
 
+/// Three data directories kept by the test (to restart nodes on them).
+fn dirs() -> Vec<tempfile::TempDir> {
+    (0..3).map(|_| tempfile::tempdir().unwrap()).collect()
+}
+
 /// Node 1 bootstraps; 2 joins through 1, 3 through 2 (a follower, which forwards to the
 /// leader). Waits until all three applied the same map.
-fn three_nodes() -> (Vec<TestServer>, Vec<NodeId>) {
-    let n1 = node(&["--cluster"]);
+fn three_nodes(dirs: &[tempfile::TempDir]) -> (Vec<TestServer>, Vec<NodeId>) {
+    let n1 = node(dirs[0].path(), &["--cluster"]);
     let join1 = n1.cluster.unwrap().to_string();
-    let n2 = node(&["--join", &join1]);
+    let n2 = node(dirs[1].path(), &["--join", &join1]);
     let join2 = n2.cluster.unwrap().to_string();
-    let n3 = node(&["--join", &join2]);
+    let n3 = node(dirs[2].path(), &["--join", &join2]);
     let nodes = vec![n1, n2, n3];
     let ids: Vec<NodeId> = nodes.iter().map(|n| view(n).unwrap().node).collect();
-    let converged = wait_until(Duration::from_secs(10), || {
-        let views: Vec<View> = nodes.iter().filter_map(view).collect();
-        views.len() == 3
-            && views.iter().all(|v| v.map == views[0].map && v.leader.is_some())
-            && shape(&views[0].map) == vec![(ids[0], vec![ids[1], ids[2]])]
-    });
-    assert!(converged, "views: {:?}", nodes.iter().map(view).collect::<Vec<_>>());
+    assert!(converged(&nodes), "views: {:?}", nodes.iter().map(view).collect::<Vec<_>>());
+    assert_eq!(shape(&view(&nodes[0]).unwrap().map), vec![(ids[0], vec![ids[1], ids[2]])]);
     (nodes, ids)
+}
+
+/// Waits until every node knows a leader and has applied the same map, in which every
+/// node has the addresses it runs on.
+fn converged(nodes: &[TestServer]) -> bool {
+    wait_until(Duration::from_secs(10), || {
+        let views: Vec<View> = nodes.iter().filter_map(view).collect();
+        views.len() == nodes.len()
+            && views.iter().all(|v| v.map == views[0].map && v.leader.is_some() && v.leader == views[0].leader)
+            && views.iter().zip(nodes).all(|(v, n)| {
+                v.map.members.get(&v.node).is_some_and(|m| {
+                    (m.resp_port, m.grpc_port, Some(m.cluster_port))
+                        == (n.resp.port(), n.grpc.port(), n.cluster.map(|c| c.port()))
+                })
+            })
+    })
 }
 
 #[test]
@@ -84,16 +100,35 @@ fn one_node_bootstraps_then_restarts_with_its_identity_and_map() {
     drop(first);
 
     // Killed and restarted on the same directory: same identity, same map; a --join
-    // given now is ignored (the node has cluster state).
+    // given now is ignored (the node has cluster state). It runs on other ports now (all
+    // were picked free), which the map takes in a new epoch.
     let again = TestServer::start_in(dir.path(), &[&args[..], &["--join", "127.0.0.1:1"]].concat());
     assert!(again.startup_log.iter().any(|l| l.contains("rejoining with the saved cluster state")));
-    assert!(wait_until(Duration::from_secs(10), || view(&again).is_some_and(|v| v.leader == Some(v.node))));
-    assert_eq!(view(&again).unwrap(), before);
+    assert!(converged(std::slice::from_ref(&again)));
+    let after = view(&again).unwrap();
+    assert_eq!((after.node, &after.name, after.leader), (before.node, &before.name, before.leader));
+    assert_eq!(shape(&after.map), shape(&before.map));
+    assert_eq!(after.map.slots, before.map.slots);
+    assert_eq!(after.map.epoch, before.map.epoch + 1, "one UpdateMember");
+}
+
+#[test]
+fn a_replica_restarted_on_other_ports_rejoins_with_them() {
+    let dirs = dirs();
+    let (mut nodes, ids) = three_nodes(&dirs);
+    nodes.pop();
+    let n3 = node(dirs[2].path(), &["--cluster"]);
+    assert!(n3.startup_log.iter().any(|l| l.contains("rejoining with the saved cluster state")));
+    assert_eq!(view(&n3).unwrap().node, ids[2]);
+    nodes.push(n3);
+    assert!(converged(&nodes), "views: {:?}", nodes.iter().map(view).collect::<Vec<_>>());
+    assert_eq!(shape(&view(&nodes[2]).unwrap().map), vec![(ids[0], vec![ids[1], ids[2]])]);
 }
 
 #[test]
 fn three_nodes_converge_on_one_group_of_a_primary_and_two_replicas() {
-    let (nodes, ids) = three_nodes();
+    let dirs = dirs();
+    let (nodes, ids) = three_nodes(&dirs);
     let map = view(&nodes[2]).unwrap().map;
     assert_eq!(map.members.len(), 3);
     assert_eq!(map.slots, vec![SlotRange { start: 0, end: 16383, group: 0 }]);
@@ -110,7 +145,8 @@ fn three_nodes_converge_on_one_group_of_a_primary_and_two_replicas() {
 
 #[test]
 fn killing_the_primary_and_leader_promotes_a_replica() {
-    let (mut nodes, ids) = three_nodes();
+    let dirs = dirs();
+    let (mut nodes, ids) = three_nodes(&dirs);
     let before = view(&nodes[0]).unwrap();
     assert_eq!(before.leader, Some(ids[0]), "the bootstrapping node leads");
     nodes[0].kill9();

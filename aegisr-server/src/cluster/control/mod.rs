@@ -103,6 +103,23 @@ pub struct ControlPlane {
     stop: CancellationToken,
 }
 
+/// A Raft membership change, given up after [`PROPOSE_WAIT`] (a leader that cannot reach
+/// a majority would otherwise hold the caller, and the one-change-at-a-time lock, forever).
+async fn bounded<T, E: std::fmt::Display>(
+    change: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<(), ControlError> {
+    match tokio::time::timeout(PROPOSE_WAIT, change).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(ControlError::Membership(e.to_string())),
+        Err(_) => Err(ControlError::Membership(format!("not committed within {} s", PROPOSE_WAIT.as_secs()))),
+    }
+}
+
+/// Whether two views of a member agree on where to reach it.
+fn same_addresses(a: &Member, b: &Member) -> bool {
+    (&a.host, a.resp_port, a.grpc_port, a.cluster_port) == (&b.host, b.resp_port, b.grpc_port, b.cluster_port)
+}
+
 /// `host:port`, with IPv6 hosts in brackets.
 pub fn address(host: &str, port: u16) -> String {
     if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
@@ -181,6 +198,9 @@ impl ControlPlane {
             // Crashed between creating the Raft group and writing the first map entry.
             if self.map().members.is_empty() && self.voters() == BTreeSet::from([self.me()]) {
                 self.bootstrap_map().await?;
+            }
+            if self.addresses_stale() {
+                tokio::spawn(self.clone().announce_addresses());
             }
         } else if let Some(addr) = join {
             self.join(addr).await?;
@@ -399,7 +419,7 @@ impl ControlPlane {
                 return Err(ControlError::NotLeader);
             }
             if let Some(addr) = self.leader().and_then(|l| self.address_of(l)) {
-                match self.forward_join(&addr, &member).await {
+                match self.forward_join(&addr, &member, 1).await {
                     Ok(()) => return Ok(()),
                     Err(e) => tracing::debug!("cluster: forwarding a join to {addr}: {e}"),
                 }
@@ -411,11 +431,11 @@ impl ControlPlane {
         }
     }
 
-    async fn forward_join(&self, addr: &str, member: &Member) -> Result<(), ControlError> {
+    async fn forward_join(&self, addr: &str, member: &Member, hops: u32) -> Result<(), ControlError> {
         let peer = |reason: String| ControlError::Peer { addr: addr.to_owned(), reason };
         let payload = serde_json::to_vec(member).map_err(|e| peer(e.to_string()))?;
         let mut client = self.peers.client(addr).map_err(|e| peer(e.message().to_owned()))?;
-        let mut request = tonic::Request::new(JoinRequest { member: payload.into(), hops: 1 });
+        let mut request = tonic::Request::new(JoinRequest { member: payload.into(), hops });
         request.set_timeout(CATCH_UP + PROPOSE_WAIT);
         client.join(request).await.map_err(|e| peer(e.message().to_owned()))?;
         Ok(())
@@ -427,31 +447,82 @@ impl ControlPlane {
         let _one_at_a_time = self.admitting.lock().await;
         let id = member.id;
         let membership = |e: String| ControlError::Membership(e);
-        if self.address_of(id).is_none() {
-            tracing::info!(
-                "cluster: node {} (id {id}) at {} is joining",
-                member.name,
-                address(&member.host, member.cluster_port)
-            );
-            let node = BasicNode::new(address(&member.host, member.cluster_port));
-            match tokio::time::timeout(CATCH_UP, self.raft.add_learner(id, node, true)).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => return Err(membership(e.to_string())),
-                Err(_) => {
-                    return Err(membership(format!("node {id} did not catch up within {} s", CATCH_UP.as_secs())));
+        let addr = address(&member.host, member.cluster_port);
+        match self.address_of(id) {
+            None => {
+                tracing::info!("cluster: node {} (id {id}) at {addr} is joining", member.name);
+                let node = BasicNode::new(addr);
+                match tokio::time::timeout(CATCH_UP, self.raft.add_learner(id, node, true)).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => return Err(membership(e.to_string())),
+                    Err(_) => {
+                        return Err(membership(format!("node {id} did not catch up within {} s", CATCH_UP.as_secs())));
+                    }
                 }
             }
+            Some(known) if known != addr => {
+                // The same node (same id, same state) restarted on another address.
+                tracing::info!("cluster: node {id} moved from {known} to {addr}");
+                let nodes = BTreeMap::from([(id, BasicNode::new(addr))]);
+                bounded(self.raft.change_membership(ChangeMembers::SetNodes(nodes), false)).await?;
+            }
+            Some(_) => {}
         }
         let voters = self.voters();
         if !voters.contains(&id) && voters.len() < MAX_VOTERS {
-            self.raft
-                .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
-                .await
-                .map_err(|e| membership(e.to_string()))?;
+            bounded(self.raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)).await?;
         }
-        match self.propose(Change::Join(member)).await? {
-            Ok(()) | Err(ChangeError::AlreadyMember(_)) => Ok(()),
+        match self.propose(Change::Join(member.clone())).await? {
+            Ok(()) => Ok(()),
+            Err(ChangeError::AlreadyMember(_)) => {
+                let moved = self.map().members.get(&id).is_some_and(|known| !same_addresses(known, &member));
+                if moved {
+                    self.propose(Change::UpdateMember(member)).await?.map_err(|e| membership(e.to_string()))?;
+                }
+                Ok(())
+            }
             Err(e) => Err(membership(e.to_string())),
+        }
+    }
+
+    /// Whether the map or Raft still has this node at the addresses of an earlier run.
+    fn addresses_stale(&self) -> bool {
+        let in_map = self.map().members.get(&self.me()).is_some_and(|known| !same_addresses(known, &self.member));
+        in_map || self.address_of(self.me()).is_some_and(|known| known != self.node().addr)
+    }
+
+    /// Tells the cluster this node's addresses of this run (it restarted on others), via
+    /// any other member, until the map and Raft have them.
+    async fn announce_addresses(self: Arc<Self>) {
+        tracing::info!("cluster: this node's addresses changed since its last run; telling the cluster");
+        let mut delay = Duration::from_millis(100);
+        while self.addresses_stale() && !self.stop.is_cancelled() {
+            if self.is_leader() {
+                if let Err(e) = self.admit(self.member.clone()).await {
+                    tracing::debug!("cluster: updating this node's addresses: {e}");
+                }
+            } else {
+                let peers: Vec<String> = {
+                    let metrics = self.raft.metrics();
+                    let metrics = metrics.borrow();
+                    let membership = metrics.membership_config.membership();
+                    membership.nodes().filter(|(id, _)| **id != self.me()).map(|(_, n)| n.addr.clone()).collect()
+                };
+                for addr in peers {
+                    match self.forward_join(&addr, &self.member, 0).await {
+                        Ok(()) => break,
+                        Err(e) => tracing::debug!("cluster: updating this node's addresses via {addr}: {e}"),
+                    }
+                }
+            }
+            tokio::select! {
+                () = self.stop.cancelled() => return,
+                () = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(Duration::from_secs(2));
+        }
+        if !self.stop.is_cancelled() {
+            tracing::info!("cluster: the cluster has this node's new addresses");
         }
     }
 
@@ -465,8 +536,7 @@ impl ControlPlane {
         } else {
             return Ok(());
         };
-        self.raft.change_membership(changes, false).await.map_err(|e| ControlError::Membership(e.to_string()))?;
-        Ok(())
+        bounded(self.raft.change_membership(changes, false)).await
     }
 
     /// Stops heartbeats, the leader's duties and the Raft node.
