@@ -19,6 +19,8 @@ struct View {
     name: String,
     leader: Option<NodeId>,
     map: ClusterMap,
+    lease: bool,
+    voters: Vec<NodeId>,
 }
 
 fn view(server: &TestServer) -> Option<View> {
@@ -32,6 +34,8 @@ fn view(server: &TestServer) -> Option<View> {
             name: reply.name,
             leader: Some(reply.leader).filter(|&l| l != 0),
             map: serde_json::from_slice(&reply.map).unwrap(),
+            lease: reply.lease,
+            voters: reply.voters,
         })
     })
 }
@@ -63,7 +67,11 @@ fn three_nodes(dirs: &[tempfile::TempDir]) -> (Vec<TestServer>, Vec<NodeId>) {
     let nodes = vec![n1, n2, n3];
     let ids: Vec<NodeId> = nodes.iter().map(|n| view(n).unwrap().node).collect();
     assert!(converged(&nodes), "views: {:?}", nodes.iter().map(view).collect::<Vec<_>>());
-    assert_eq!(shape(&view(&nodes[0]).unwrap().map), vec![(ids[0], vec![ids[1], ids[2]])]);
+    let first = view(&nodes[0]).unwrap();
+    assert_eq!(shape(&first.map), vec![(ids[0], vec![ids[1], ids[2]])]);
+    let mut voters = ids.clone();
+    voters.sort_unstable();
+    assert_eq!(first.voters, voters, "every node votes");
     (nodes, ids)
 }
 
@@ -90,6 +98,7 @@ fn one_node_bootstraps_then_restarts_with_its_identity_and_map() {
     let first = TestServer::start_in(dir.path(), &args);
     let before = view(&first).unwrap();
     assert_eq!(before.leader, Some(before.node));
+    assert!(before.lease, "a one-node cluster is its own majority");
     assert_eq!(before.name.len(), 40);
     assert_eq!(shape(&before.map), vec![(before.node, vec![])]);
     assert_eq!(before.map.slots, vec![SlotRange { start: 0, end: 16383, group: 0 }]);
@@ -107,6 +116,7 @@ fn one_node_bootstraps_then_restarts_with_its_identity_and_map() {
     assert!(converged(std::slice::from_ref(&again)));
     let after = view(&again).unwrap();
     assert_eq!((after.node, &after.name, after.leader), (before.node, &before.name, before.leader));
+    assert!(after.lease);
     assert_eq!(shape(&after.map), shape(&before.map));
     assert_eq!(after.map.slots, before.map.slots);
     assert_eq!(after.map.epoch, before.map.epoch + 1, "one UpdateMember");
@@ -169,6 +179,41 @@ fn killing_the_primary_and_leader_promotes_a_replica() {
     let (a, b) = (view(&nodes[1]).unwrap(), view(&nodes[2]).unwrap());
     assert_eq!(a.map, b.map);
     assert_eq!(a.leader, b.leader);
+}
+
+#[test]
+fn a_node_gone_past_the_timeout_is_removed_and_leases_follow_the_majority() {
+    let dirs = dirs();
+    let gone = ["--node-gone-timeout", "1500"];
+    let n1 = node(dirs[0].path(), &["--cluster", gone[0], gone[1]]);
+    let join = n1.cluster.unwrap().to_string();
+    let n2 = node(dirs[1].path(), &["--join", &join, gone[0], gone[1]]);
+    let mut n3 = node(dirs[2].path(), &["--join", &join, gone[0], gone[1]]);
+    let nodes = [n1, n2];
+    let ids: Vec<NodeId> = nodes.iter().map(|n| view(n).unwrap().node).collect();
+    assert!(wait_until(Duration::from_secs(10), || [&nodes[0], &nodes[1], &n3]
+        .iter()
+        .all(|n| view(n).is_some_and(|v| v.lease && v.map.members.len() == 3))));
+
+    // A replica dies: after the node-gone timeout it is no longer a member.
+    n3.kill9();
+    let removed = wait_until(Duration::from_secs(10), || {
+        nodes
+            .iter()
+            .all(|n| view(n).is_some_and(|v| v.map.members.len() == 2 && shape(&v.map) == vec![(ids[0], vec![ids[1]])]))
+    });
+    assert!(removed, "views: {:?}", nodes.iter().map(view).collect::<Vec<_>>());
+    // n3 left the Raft voters too; the two left hold their leases.
+    let mut two: Vec<NodeId> = ids.clone();
+    two.sort_unstable();
+    assert!(wait_until(Duration::from_secs(5), || nodes
+        .iter()
+        .all(|n| view(n).is_some_and(|v| v.lease && v.voters == two))));
+
+    // The leader alone is no majority: its lease lapses (no failover can happen either).
+    let [n1, mut n2] = nodes;
+    n2.kill9();
+    assert!(wait_until(Duration::from_secs(5), || view(&n1).is_some_and(|v| !v.lease)));
 }
 
 #[test]

@@ -31,8 +31,13 @@ pub struct Observation {
 /// What the leader should do about silent nodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    Promote { group: GroupId, node: NodeId },
+    Promote {
+        group: GroupId,
+        node: NodeId,
+    },
     Remove(NodeId),
+    /// Make a live learner a Raft voter (there are fewer voters than wanted).
+    AddVoter(NodeId),
 }
 
 /// The heartbeat table (meaningful on the leader) and this node's own lease.
@@ -55,6 +60,7 @@ pub struct Health {
 enum Subject {
     Group(GroupId),
     Node(NodeId),
+    Voter(NodeId),
 }
 
 impl Action {
@@ -62,6 +68,7 @@ impl Action {
         match self {
             Action::Promote { group, .. } => Subject::Group(group),
             Action::Remove(node) => Subject::Node(node),
+            Action::AddVoter(node) => Subject::Voter(node),
         }
     }
 }
@@ -184,6 +191,22 @@ pub fn decide(
     actions
 }
 
+/// A learner to make a voter while there are fewer than `max_voters`: a member of the
+/// map heard from within `timeout` (a voter that does not answer would weaken the
+/// quorum instead of strengthening it); the lowest id first.
+pub fn voter_to_add(
+    map: &ClusterMap,
+    voters: &BTreeSet<NodeId>,
+    max_voters: usize,
+    seen: &HashMap<NodeId, Observation>,
+    timeout: Duration,
+) -> Option<NodeId> {
+    if voters.len() >= max_voters {
+        return None;
+    }
+    map.members.keys().copied().find(|n| !voters.contains(n) && seen.get(n).is_some_and(|o| o.silent_for < timeout))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +260,32 @@ mod tests {
         let table = seen(&[(1, 0, 50), (2, 61_000, 40), (3, 80, 45)]);
         assert_eq!(decide(&map, 1, &table, SECOND, gone), vec![Action::Remove(2)]);
         assert!(decide(&map, 1, &table, SECOND, None).is_empty());
+    }
+
+    #[test]
+    fn live_learners_become_voters_up_to_the_limit() {
+        let mut map = ClusterMap::default();
+        for id in 1..=4 {
+            map.members.insert(
+                id,
+                crate::cluster::map::Member {
+                    id,
+                    name: String::new(),
+                    host: String::new(),
+                    resp_port: 0,
+                    grpc_port: 0,
+                    cluster_port: 0,
+                    group: Some(0),
+                },
+            );
+        }
+        let voters: BTreeSet<NodeId> = [1, 2].into();
+        // 3 is silent: 4 is chosen.
+        let table = seen(&[(1, 0, 0), (2, 0, 0), (3, 5000, 0), (4, 10, 0)]);
+        assert_eq!(voter_to_add(&map, &voters, 5, &table, SECOND), Some(4));
+        assert_eq!(voter_to_add(&map, &voters, 2, &table, SECOND), None, "at the limit");
+        let table = seen(&[(1, 0, 0), (2, 0, 0), (3, 5000, 0)]);
+        assert_eq!(voter_to_add(&map, &voters, 5, &table, SECOND), None);
     }
 
     #[test]

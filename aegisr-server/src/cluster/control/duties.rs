@@ -78,12 +78,19 @@ async fn lead(control: Arc<ControlPlane>) {
         }
         groups = map.groups.len();
         let seen = control.health.observations();
-        for action in detector::decide(&map, control.me(), &seen, control.failover_timeout, control.node_gone_timeout) {
+        let mut actions =
+            detector::decide(&map, control.me(), &seen, control.failover_timeout, control.node_gone_timeout);
+        let voters = control.voters();
+        if let Some(node) = detector::voter_to_add(&map, &voters, super::MAX_VOTERS, &seen, control.failover_timeout) {
+            actions.push(Action::AddVoter(node));
+        }
+        for action in actions {
             // A promotion is not repeated for the group until the new primary has had a
             // failover timeout to heartbeat; a removal not until it had time to finish.
             let cool_down = match action {
                 Action::Promote { .. } => control.failover_timeout,
                 Action::Remove(_) => control.node_gone_timeout.unwrap_or(control.failover_timeout),
+                Action::AddVoter(_) => control.failover_timeout,
             };
             if control.health.take(action, cool_down) {
                 tokio::spawn(act(control.clone(), action));
@@ -110,6 +117,10 @@ async fn act(control: Arc<ControlPlane>, action: Action) {
                 Err(e) => tracing::warn!("cluster: promotion in group {group} failed: {e}"),
             }
         }
+        Action::AddVoter(node) => match control.add_voter(node).await {
+            Ok(()) => tracing::info!("cluster: node {node} is a Raft voter now"),
+            Err(e) => tracing::info!("cluster: making node {node} a Raft voter failed: {e}"),
+        },
         Action::Remove(node) => {
             tracing::warn!("cluster: node {node} has been silent past the node-gone timeout; removing it");
             match control.propose(Change::Remove(node)).await {

@@ -526,6 +526,16 @@ impl ControlPlane {
         }
     }
 
+    /// Makes learner `node` a Raft voter.
+    pub(crate) async fn add_voter(&self, node: NodeId) -> Result<(), ControlError> {
+        let _one_at_a_time = self.admitting.lock().await;
+        let voters = self.voters();
+        if voters.contains(&node) || voters.len() >= MAX_VOTERS || self.address_of(node).is_none() {
+            return Ok(());
+        }
+        bounded(self.raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([node])), false)).await
+    }
+
     /// Takes `node` out of the Raft group (it is gone for good).
     pub(crate) async fn forget(&self, node: NodeId) -> Result<(), ControlError> {
         let _one_at_a_time = self.admitting.lock().await;

@@ -116,6 +116,8 @@ impl Cluster for ClusterService {
             name: control.member.name.clone(),
             leader: control.leader().unwrap_or(0),
             map: encode(&*control.map())?,
+            lease: control.lease_valid(),
+            voters: control.voters().into_iter().collect(),
         }))
     }
 }
