@@ -228,4 +228,12 @@ fn joining_a_dead_address_fails_with_a_clear_error() {
     assert!(line.contains(&format!("cannot join the cluster at {dead}")), "{line}");
     assert!(line.contains("cluster port"), "{line}");
     assert!(started.elapsed() < Duration::from_secs(20));
+
+    // Its own cluster port: refused at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let own = format!("127.0.0.1:{port}");
+    let (status, output) =
+        TestServer::start_failing(dir.path(), &["--join", &own, "--cluster-port", &port.to_string()]);
+    assert!(!status.success());
+    assert!(output.contains(&format!("cannot join the cluster at {own}: that is the joining node itself")), "{output}");
 }

@@ -100,6 +100,17 @@ impl Health {
         self.cooling.lock().clear();
     }
 
+    /// Members the table does not know yet (they joined after this node became leader)
+    /// start with a grace period too, so that one dying before its first heartbeat is
+    /// still noticed.
+    pub fn track(&self, members: impl IntoIterator<Item = NodeId>) {
+        let now = Instant::now();
+        let mut table = self.table.lock();
+        for node in members {
+            table.entry(node).or_insert(Seen { at: now, offset: 0, heard: false });
+        }
+    }
+
     /// The leader answered this node's heartbeat; `lease`: it also acknowledged it (it
     /// holds its lease).
     pub fn replied(&self, leader: NodeId, lease: bool) {

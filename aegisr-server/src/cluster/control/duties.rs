@@ -70,6 +70,7 @@ async fn lead(control: Arc<ControlPlane>) {
             continue;
         }
         let map = control.map();
+        control.health.track(map.members.keys().copied());
         if map.groups.len() > groups {
             let moves = map.rebalance_plan().len();
             if moves > 0 {

@@ -82,6 +82,9 @@ pub enum ControlError {
     Storage { dir: String, reason: String },
     #[error("cluster peer {addr}: {reason}")]
     Peer { addr: String, reason: String },
+    /// A request that will never succeed as made (retrying is pointless).
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// The data plane's replication offset, sent with heartbeats.
@@ -375,6 +378,9 @@ impl ControlPlane {
             request.set_timeout(CATCH_UP + PROPOSE_WAIT);
             match client.join(request).await {
                 Ok(_) => break,
+                Err(status) if status.code() == tonic::Code::InvalidArgument => {
+                    return Err(failed(status.message().to_owned()));
+                }
                 Err(status) => {
                     let unreachable = network::unreachable(&status);
                     answered |= !unreachable;
@@ -402,6 +408,13 @@ impl ControlPlane {
         match joined {
             Ok(Ok(_)) => {
                 tracing::info!("cluster: joined the cluster via {addr}");
+                let kept = self.map().replicas_wanted;
+                if kept != self.replicas {
+                    tracing::info!(
+                        "cluster: the cluster keeps {kept} replicas per group (set when it was bootstrapped); --replicas {} has no effect here",
+                        self.replicas
+                    );
+                }
                 Ok(())
             }
             _ => Err(failed("the cluster accepted this node but its map did not arrive".into())),
@@ -410,6 +423,9 @@ impl ControlPlane {
 
     /// Handles a `Join`: the leader admits the node; a follower forwards to the leader.
     pub(crate) async fn handle_join(&self, member: Member, hops: u32) -> Result<(), ControlError> {
+        if member.id == self.me() && self.address_of(self.me()).is_none() {
+            return Err(ControlError::Refused("that is the joining node itself, not a member of a cluster".into()));
+        }
         let deadline = Instant::now() + PROPOSE_WAIT;
         loop {
             if self.is_leader() {

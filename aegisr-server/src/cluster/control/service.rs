@@ -67,6 +67,7 @@ fn status(e: ControlError) -> Status {
         // answers at this address".
         ControlError::NotLeader | ControlError::NoLeader(_) => Status::aborted(e.to_string()),
         ControlError::Stopped => Status::unavailable(e.to_string()),
+        ControlError::Refused(_) => Status::invalid_argument(e.to_string()),
         _ => Status::failed_precondition(e.to_string()),
     }
 }
