@@ -91,6 +91,19 @@ fn converged(nodes: &[TestServer]) -> bool {
     })
 }
 
+/// Waits until the server logs a line containing `text`.
+fn wait_for_line(server: &TestServer, text: &str, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match server.log.recv_timeout(left) {
+            Ok(line) if line.contains(text) => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
 #[test]
 fn one_node_bootstraps_then_restarts_with_its_identity_and_map() {
     let dir = tempfile::tempdir().unwrap();
@@ -209,6 +222,15 @@ fn a_node_gone_past_the_timeout_is_removed_and_leases_follow_the_majority() {
     assert!(wait_until(Duration::from_secs(5), || nodes
         .iter()
         .all(|n| view(n).is_some_and(|v| v.lease && v.voters == two))));
+
+    // Back with its old state (and new ports), it is told it was removed, is not let
+    // back in, and holds no lease.
+    let back = node(dirs[2].path(), &["--cluster"]);
+    let told = wait_for_line(&back, "this node was removed from the cluster", Duration::from_secs(10));
+    assert!(told, "the returning node is told");
+    assert!(view(&back).is_some_and(|v| !v.lease));
+    assert!(nodes.iter().all(|n| view(n).is_some_and(|v| v.map.members.len() == 2 && v.lease)));
+    drop(back);
 
     // The leader alone is no majority: its lease lapses (no failover can happen either).
     let [n1, mut n2] = nodes;

@@ -41,7 +41,11 @@ async fn heartbeats(control: Arc<ControlPlane>) {
         match client.heartbeat(request).await {
             Ok(reply) => {
                 control.peers.reached(&addr);
-                control.health.replied(leader, reply.into_inner().acknowledged);
+                let reply = reply.into_inner();
+                control.health.replied(leader, reply.acknowledged);
+                if reply.removed {
+                    control.peers.warn(&addr, "heartbeat to the leader at", &super::REMOVED);
+                }
             }
             Err(status) => control.peers.warn(&addr, "heartbeat to the leader at", &status),
         }

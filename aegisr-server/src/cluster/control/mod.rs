@@ -34,6 +34,9 @@ use crate::cluster::map::{Change, ChangeError, ClusterMap, GroupId, Member, Node
 use network::{NetworkFactory, Peers};
 use types::Raft;
 
+/// What a node removed from the cluster is told when it comes back.
+const REMOVED: &str = "this node was removed from the cluster (silent past the node-gone timeout, or removed by an operator); to rejoin, delete its cluster state (<dir>/cluster) and start it with --join";
+
 /// At most this many Raft voters; later nodes stay learners (they still get the map).
 const MAX_VOTERS: usize = 5;
 /// How long a proposal may wait for a leader to take it.
@@ -374,7 +377,8 @@ impl ControlPlane {
         let mut answered = false;
         loop {
             let mut client = self.peers.client(addr).map_err(|e| failed(e.message().to_owned()))?;
-            let mut request = tonic::Request::new(JoinRequest { member: payload.clone().into(), hops: 0 });
+            let mut request =
+                tonic::Request::new(JoinRequest { member: payload.clone().into(), hops: 0, rejoin: false });
             request.set_timeout(CATCH_UP + PROPOSE_WAIT);
             match client.join(request).await {
                 Ok(_) => break,
@@ -422,21 +426,23 @@ impl ControlPlane {
     }
 
     /// Handles a `Join`: the leader admits the node; a follower forwards to the leader.
-    pub(crate) async fn handle_join(&self, member: Member, hops: u32) -> Result<(), ControlError> {
+    /// `rejoin`: the node only tells its new addresses (see [`ControlPlane::admit`]).
+    pub(crate) async fn handle_join(&self, member: Member, hops: u32, rejoin: bool) -> Result<(), ControlError> {
         if member.id == self.me() && self.address_of(self.me()).is_none() {
             return Err(ControlError::Refused("that is the joining node itself, not a member of a cluster".into()));
         }
         let deadline = Instant::now() + PROPOSE_WAIT;
         loop {
             if self.is_leader() {
-                return self.admit(member).await;
+                return self.admit(member, rejoin).await;
             }
             if hops > 0 {
                 return Err(ControlError::NotLeader);
             }
             if let Some(addr) = self.leader().and_then(|l| self.address_of(l)) {
-                match self.forward_join(&addr, &member, 1).await {
+                match self.forward_join(&addr, &member, 1, rejoin).await {
                     Ok(()) => return Ok(()),
+                    Err(e @ ControlError::Refused(_)) => return Err(e),
                     Err(e) => tracing::debug!("cluster: forwarding a join to {addr}: {e}"),
                 }
             }
@@ -447,21 +453,32 @@ impl ControlPlane {
         }
     }
 
-    async fn forward_join(&self, addr: &str, member: &Member, hops: u32) -> Result<(), ControlError> {
+    async fn forward_join(&self, addr: &str, member: &Member, hops: u32, rejoin: bool) -> Result<(), ControlError> {
         let peer = |reason: String| ControlError::Peer { addr: addr.to_owned(), reason };
         let payload = serde_json::to_vec(member).map_err(|e| peer(e.to_string()))?;
         let mut client = self.peers.client(addr).map_err(|e| peer(e.message().to_owned()))?;
-        let mut request = tonic::Request::new(JoinRequest { member: payload.into(), hops });
+        let mut request = tonic::Request::new(JoinRequest { member: payload.into(), hops, rejoin });
         request.set_timeout(CATCH_UP + PROPOSE_WAIT);
-        client.join(request).await.map_err(|e| peer(e.message().to_owned()))?;
-        Ok(())
+        match client.join(request).await {
+            Ok(_) => Ok(()),
+            Err(status) if status.code() == tonic::Code::InvalidArgument => {
+                Err(ControlError::Refused(status.message().to_owned()))
+            }
+            Err(status) => Err(peer(status.message().to_owned())),
+        }
     }
 
     /// On the leader: adds `member` to Raft as a learner, waits for it to catch up, makes
-    /// it a voter while there are fewer than [`MAX_VOTERS`], then places it in the map.
-    async fn admit(&self, member: Member) -> Result<(), ControlError> {
+    /// it a voter while there are fewer than [`MAX_VOTERS`], then places it in the map. A
+    /// known member is updated to the addresses it gives. With `rejoin` (a node with
+    /// cluster state that restarted on other addresses) an unknown node is refused: it was
+    /// removed, and coming back must be an explicit `--join` with fresh state.
+    async fn admit(&self, member: Member, rejoin: bool) -> Result<(), ControlError> {
         let _one_at_a_time = self.admitting.lock().await;
         let id = member.id;
+        if rejoin && self.address_of(id).is_none() && !self.map().members.contains_key(&id) {
+            return Err(ControlError::Refused(REMOVED.into()));
+        }
         let membership = |e: String| ControlError::Membership(e);
         let addr = address(&member.host, member.cluster_port);
         match self.address_of(id) {
@@ -514,8 +531,13 @@ impl ControlPlane {
         let mut delay = Duration::from_millis(100);
         while self.addresses_stale() && !self.stop.is_cancelled() {
             if self.is_leader() {
-                if let Err(e) = self.admit(self.member.clone()).await {
-                    tracing::debug!("cluster: updating this node's addresses: {e}");
+                match self.admit(self.member.clone(), true).await {
+                    Ok(()) => {}
+                    Err(ControlError::Refused(reason)) => {
+                        tracing::error!("cluster: {reason}");
+                        return;
+                    }
+                    Err(e) => tracing::debug!("cluster: updating this node's addresses: {e}"),
                 }
             } else {
                 let peers: Vec<String> = {
@@ -525,8 +547,12 @@ impl ControlPlane {
                     membership.nodes().filter(|(id, _)| **id != self.me()).map(|(_, n)| n.addr.clone()).collect()
                 };
                 for addr in peers {
-                    match self.forward_join(&addr, &self.member, 0).await {
+                    match self.forward_join(&addr, &self.member, 0, true).await {
                         Ok(()) => break,
+                        Err(ControlError::Refused(reason)) => {
+                            tracing::error!("cluster: {reason}");
+                            return;
+                        }
                         Err(e) => tracing::debug!("cluster: updating this node's addresses via {addr}: {e}"),
                     }
                 }
