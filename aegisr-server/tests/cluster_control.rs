@@ -151,7 +151,7 @@ fn a_replica_restarted_on_other_ports_rejoins_with_them() {
 #[test]
 fn three_nodes_converge_on_one_group_of_a_primary_and_two_replicas() {
     let dirs = dirs();
-    let (nodes, ids) = three_nodes(&dirs);
+    let (mut nodes, mut ids) = three_nodes(&dirs);
     let map = view(&nodes[2]).unwrap().map;
     assert_eq!(map.members.len(), 3);
     assert_eq!(map.slots, vec![SlotRange { start: 0, end: 16383, group: 0 }]);
@@ -164,6 +164,18 @@ fn three_nodes_converge_on_one_group_of_a_primary_and_two_replicas() {
     // Every node knows the same leader.
     let leaders: Vec<_> = nodes.iter().map(|n| view(n).unwrap().leader).collect();
     assert!(leaders.iter().all(|l| *l == leaders[0]), "{leaders:?}");
+
+    // A 4th node can form a second group with the spare replica: it is its primary, with
+    // no slots until they are moved (half of them, by the rebalance plan).
+    let fourth = tempfile::tempdir().unwrap();
+    nodes.push(node(fourth.path(), &["--join", &nodes[2].cluster.unwrap().to_string()]));
+    ids.push(view(&nodes[3]).unwrap().node);
+    assert!(converged(&nodes), "views: {:?}", nodes.iter().map(view).collect::<Vec<_>>());
+    let map = view(&nodes[3]).unwrap().map;
+    assert_eq!(shape(&map), vec![(ids[0], vec![ids[1]]), (ids[3], vec![ids[2]])]);
+    assert_eq!(map.slot_count(1), 0);
+    assert_eq!(map.rebalance_plan().len(), 8192);
+    assert_eq!(view(&nodes[0]).unwrap().voters.len(), 4);
 }
 
 #[test]

@@ -111,13 +111,14 @@ impl Health {
         }
     }
 
-    /// The leader answered this node's heartbeat; `lease`: it also acknowledged it (it
-    /// holds its lease).
-    pub fn replied(&self, leader: NodeId, lease: bool) {
-        let now = Instant::now();
-        *self.last_reply.lock() = Some((leader, now));
+    /// The leader answered the heartbeat this node sent at `sent`; `lease`: it also
+    /// acknowledged it (it holds its lease). The lease counts from the sending: the
+    /// leader's failure detector counts from the (later) arrival, so this node's lease
+    /// always ends before the leader could fail it over.
+    pub fn replied(&self, leader: NodeId, lease: bool, sent: Instant) {
+        *self.last_reply.lock() = Some((leader, sent));
         if lease {
-            *self.acknowledged.lock() = Some(now);
+            *self.acknowledged.lock() = Some(sent);
         }
     }
 
@@ -315,9 +316,9 @@ mod tests {
         assert!(health.lease_valid(1, true, &voters, SECOND));
         assert_eq!(health.heard(2).map(|h| h.1), Some(7));
         assert!(!health.lease_valid(2, false, &voters, SECOND));
-        health.replied(1, false);
+        health.replied(1, false, Instant::now());
         assert!(!health.lease_valid(2, false, &voters, SECOND), "a leader without its lease");
-        health.replied(1, true);
+        health.replied(1, true, Instant::now());
         assert!(health.lease_valid(2, false, &voters, SECOND));
         assert!(!health.lease_valid(2, false, &voters, Duration::ZERO));
 

@@ -38,11 +38,12 @@ async fn heartbeats(control: Arc<ControlPlane>) {
         let mut request = tonic::Request::new(HeartbeatRequest { node: control.me(), offset });
         // A heartbeat older than a tick is worthless: the next one is on its way.
         request.set_timeout(TICK * 2);
+        let sent = Instant::now();
         match client.heartbeat(request).await {
             Ok(reply) => {
                 control.peers.reached(&addr);
                 let reply = reply.into_inner();
-                control.health.replied(leader, reply.acknowledged);
+                control.health.replied(leader, reply.acknowledged, sent);
                 if reply.removed {
                     control.peers.warn(&addr, "heartbeat to the leader at", &super::REMOVED);
                 }
