@@ -7,10 +7,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use aegisr_proto::v1::ClusterMapRequest;
 use aegisr_proto::v1::cluster_client::ClusterClient;
-use aegisr_server::cluster::map::{ClusterMap, NodeId, SlotRange};
+use aegisr_proto::v1::{ClusterMapRequest, ProposeRequest};
+use aegisr_server::cluster::map::{Change, ChangeError, ClusterMap, NodeId, SlotRange};
 use common::{TestServer, wait_until};
+
+/// Log entries after which the leader snapshots (`LogsSinceLast` in control/mod.rs), plus
+/// the entries it keeps behind a snapshot, plus a margin.
+const ENTRIES_FOR_A_SNAPSHOT: usize = 1000 + 100 + 50;
 
 /// One node's view: its id and name, the leader it knows, its applied map.
 #[derive(Debug, Clone, PartialEq)]
@@ -270,4 +274,43 @@ fn joining_a_dead_address_fails_with_a_clear_error() {
         TestServer::start_failing(dir.path(), &["--join", &own, "--cluster-port", &port.to_string()]);
     assert!(!status.success());
     assert!(output.contains(&format!("cannot join the cluster at {own}: that is the joining node itself")), "{output}");
+}
+
+#[test]
+fn a_node_joining_after_many_changes_gets_a_snapshot() {
+    let dirs = dirs();
+    let n1 = node(dirs[0].path(), &["--cluster"]);
+    let addr = n1.cluster.unwrap();
+    // Refused changes are log entries too: enough of them make the leader snapshot its
+    // map and drop the log before it.
+    let started = Instant::now();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let client = ClusterClient::connect(format!("http://{addr}")).await.unwrap();
+        let change = serde_json::to_vec(&Change::AbortMigration { slot: 7 }).unwrap();
+        let mut calls = tokio::task::JoinSet::new();
+        for _ in 0..ENTRIES_FOR_A_SNAPSHOT {
+            let mut client = client.clone();
+            let change = change.clone();
+            calls.spawn(async move {
+                let request = ProposeRequest { change: change.into(), hops: 0 };
+                let reply = client.propose(request).await.unwrap().into_inner();
+                let result: Result<(), ChangeError> = serde_json::from_slice(&reply.result).unwrap();
+                assert_eq!(result, Err(ChangeError::NotMigrating(7)));
+            });
+            if calls.len() >= 32 {
+                calls.join_next().await.unwrap().unwrap();
+            }
+        }
+        while let Some(done) = calls.join_next().await {
+            done.unwrap();
+        }
+    });
+    eprintln!("{ENTRIES_FOR_A_SNAPSHOT} proposals in {} ms", started.elapsed().as_millis());
+    let n2 = node(dirs[1].path(), &["--join", &addr.to_string()]);
+    // It joins before it serves: the snapshot arrives during its start.
+    assert!(n2.startup_log.iter().any(|l| l.contains("installed a snapshot from the leader")));
+    let nodes = [n1, n2];
+    assert!(converged(&nodes), "views: {:?}", nodes.iter().map(view).collect::<Vec<_>>());
+    assert_eq!(view(&nodes[1]).unwrap().map.members.len(), 2);
 }
