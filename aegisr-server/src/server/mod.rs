@@ -159,6 +159,10 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     }
     if cluster_enabled(&server.config) {
         start_cluster(&server, &binds).await?;
+    } else if std::path::Path::new(&server.config.string("dir")).join("cluster").exists() {
+        tracing::warn!(
+            "the data directory holds cluster state (its cluster/ folder) but cluster mode is off: this node runs standalone (start it with --cluster to rejoin its cluster)"
+        );
     }
     let signals = watch_signals(server.shutdown.clone());
     tracing::info!(
