@@ -187,7 +187,9 @@ fn killing_the_primary_and_leader_promotes_a_replica() {
     let dirs = dirs();
     let (mut nodes, ids) = three_nodes(&dirs);
     let before = view(&nodes[0]).unwrap();
-    assert_eq!(before.leader, Some(ids[0]), "the bootstrapping node leads");
+    // The bootstrapping node is the primary, and normally still the Raft leader (a
+    // loaded machine may have moved leadership: the failover must happen either way).
+    let what = if before.leader == Some(ids[0]) { "the primary and leader" } else { "the primary" };
     nodes[0].kill9();
     let killed = Instant::now();
     let failed_over = wait_until(Duration::from_secs(10), || {
@@ -202,7 +204,7 @@ fn killing_the_primary_and_leader_promotes_a_replica() {
         })
     });
     let took = killed.elapsed();
-    eprintln!("failover after kill -9 of the primary and leader: {} ms", took.as_millis());
+    eprintln!("failover after kill -9 of {what}: {} ms", took.as_millis());
     assert!(failed_over, "views: {:?}", nodes[1..].iter().map(view).collect::<Vec<_>>());
     assert!(took < Duration::from_secs(10));
     let (a, b) = (view(&nodes[1]).unwrap(), view(&nodes[2]).unwrap());

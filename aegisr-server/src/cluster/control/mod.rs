@@ -134,8 +134,9 @@ pub fn address(host: &str, port: u16) -> String {
 fn raft_config() -> Result<openraft::Config, ControlError> {
     let config = openraft::Config {
         cluster_name: "aegisr".into(),
-        // Tuned for failover in about a second: a dead leader is replaced within the
-        // election timeout, well inside the default 1 s failover timeout.
+        // Tuned for failover in about a second: a dead leader is replaced after the
+        // election timeout plus openraft's leader lease (about a second), and the new
+        // leader fails the dead primary over at once if it was also the old leader.
         heartbeat_interval: 100,
         election_timeout_min: 300,
         election_timeout_max: 600,
