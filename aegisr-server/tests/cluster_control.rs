@@ -14,7 +14,7 @@ use common::{TestServer, wait_until};
 
 /// Log entries after which the leader snapshots (`LogsSinceLast` in control/mod.rs), plus
 /// the entries it keeps behind a snapshot, plus a margin.
-const ENTRIES_FOR_A_SNAPSHOT: usize = 1000 + 100 + 50;
+const ENTRIES_FOR_A_SNAPSHOT: usize = 500 + 100 + 50;
 
 /// One node's view: its id and name, the leader it knows, its applied map.
 #[derive(Debug, Clone, PartialEq)]

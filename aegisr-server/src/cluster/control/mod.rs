@@ -143,7 +143,7 @@ fn raft_config() -> Result<openraft::Config, ControlError> {
         install_snapshot_timeout: 2000,
         // Snapshot chunks travel as JSON (a byte array is several bytes a byte).
         snapshot_max_chunk_size: 256 * 1024,
-        snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(1000),
+        snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(500),
         max_in_snapshot_log_to_keep: 100,
         ..Default::default()
     };
