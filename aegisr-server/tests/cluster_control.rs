@@ -316,3 +316,45 @@ fn a_node_joining_after_many_changes_gets_a_snapshot() {
     assert!(converged(&nodes), "views: {:?}", nodes.iter().map(view).collect::<Vec<_>>());
     assert_eq!(view(&nodes[1]).unwrap().map.members.len(), 2);
 }
+
+fn signal(server: &TestServer, signal: libc::c_int) {
+    let pid = libc::pid_t::try_from(server.pid()).unwrap();
+    // SAFETY: sends a signal to a child process this test started.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+}
+
+#[test]
+fn a_paused_leader_does_not_act_on_what_it_missed() {
+    let dirs = dirs();
+    // Only node 1 would remove silent nodes, and soon: if it acted on its stale table when
+    // it resumes, it would remove the two others.
+    let n1 = node(dirs[0].path(), &["--cluster", "--node-gone-timeout", "1500"]);
+    let join = n1.cluster.unwrap().to_string();
+    let n2 = node(dirs[1].path(), &["--join", &join, "--node-gone-timeout", "0"]);
+    let n3 = node(dirs[2].path(), &["--join", &join, "--node-gone-timeout", "0"]);
+    let nodes = [n1, n2, n3];
+    assert!(converged(&nodes));
+    let ids: Vec<NodeId> = nodes.iter().map(|n| view(n).unwrap().node).collect();
+    let epoch = view(&nodes[1]).unwrap().map.epoch;
+
+    signal(&nodes[0], libc::SIGSTOP);
+    let paused = Instant::now();
+    // The others fail the paused primary over, and keep it (no node-gone timeout there).
+    let failed_over = wait_until(Duration::from_secs(10), || {
+        nodes[1..]
+            .iter()
+            .all(|n| view(n).is_some_and(|v| v.map.groups[&0].primary != ids[0] && v.map.epoch == epoch + 1))
+    });
+    // Paused past its own node-gone timeout (a duration the scenario needs, not a wait
+    // for a result).
+    std::thread::sleep(Duration::from_millis(2000).saturating_sub(paused.elapsed()));
+    signal(&nodes[0], libc::SIGCONT);
+    assert!(failed_over);
+    // Paused past its node-gone timeout, it comes back, follows the new leader, and no
+    // one was removed on its word.
+    assert!(converged(&nodes), "views: {:?}", nodes.iter().map(view).collect::<Vec<_>>());
+    let shrunk = wait_until(Duration::from_secs(1), || {
+        nodes.iter().any(|n| view(n).is_some_and(|v| v.map.members.len() < 3 || v.map.epoch != epoch + 1))
+    });
+    assert!(!shrunk, "views: {:?}", nodes.iter().map(view).collect::<Vec<_>>());
+}

@@ -59,16 +59,27 @@ async fn lead(control: Arc<ControlPlane>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut leading = false;
     let mut groups = control.map().groups.len();
+    let mut last_tick = Instant::now();
     loop {
         tokio::select! {
             () = control.stop.cancelled() => return,
             _ = tick.tick() => {}
         }
+        // A node that was stalled (stopped, swapped out, starved) heard nothing meanwhile,
+        // though the others kept heartbeating: its table says nothing about them.
+        let stalled = last_tick.elapsed();
+        last_tick = Instant::now();
         let now_leading = control.is_leader();
         if now_leading && !leading {
             let map = control.map();
             tracing::info!("cluster: this node leads the control plane (epoch {})", map.epoch);
             control.health.start_leading(map.members.keys().copied());
+        } else if now_leading && stalled > control.failover_timeout / 2 {
+            tracing::warn!(
+                "cluster: this node was stalled for {} ms; not failing anyone over on what it missed",
+                stalled.as_millis()
+            );
+            control.health.start_leading(control.map().members.keys().copied());
         }
         leading = now_leading;
         if !leading {
@@ -113,7 +124,7 @@ async fn act(control: Arc<ControlPlane>, action: Action) {
                 "cluster: the primary of group {group} missed heartbeats for {} ms; promoting node {node}",
                 control.failover_timeout.as_millis()
             );
-            match control.propose(Change::Promote { group, node }).await {
+            match control.propose_here(Change::Promote { group, node }).await {
                 Ok(Ok(())) => tracing::info!(
                     "cluster: node {node} is the primary of group {group} (epoch {}, committed in {} ms)",
                     control.map().epoch,
@@ -129,7 +140,7 @@ async fn act(control: Arc<ControlPlane>, action: Action) {
         },
         Action::Remove(node) => {
             tracing::warn!("cluster: node {node} has been silent past the node-gone timeout; removing it");
-            match control.propose(Change::Remove(node)).await {
+            match control.propose_here(Change::Remove(node)).await {
                 Ok(Ok(())) | Ok(Err(crate::cluster::map::ChangeError::UnknownNode(_))) => {}
                 Ok(Err(e)) => tracing::info!("cluster: removing node {node} refused: {e}"),
                 Err(e) => {

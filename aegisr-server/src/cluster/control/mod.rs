@@ -302,6 +302,13 @@ impl ControlPlane {
         self.propose_from(change, 0).await
     }
 
+    /// Commits `change` only if this node is the leader (never forwarded): for the
+    /// leader's own decisions, which a node that lost the leadership without noticing yet
+    /// (it was paused, or cut off) must not get committed by its successor.
+    pub(crate) async fn propose_here(&self, change: Change) -> Result<Result<(), ChangeError>, ControlError> {
+        self.propose_from(change, 1).await
+    }
+
     /// `hops`: how many nodes already forwarded the change (only one forward is made).
     pub(crate) async fn propose_from(
         &self,
