@@ -48,7 +48,7 @@ async fn heartbeats(control: Arc<ControlPlane>) {
                     control.peers.warn(&addr, "heartbeat to the leader at", &super::REMOVED);
                 }
             }
-            Err(status) => control.peers.warn(&addr, "heartbeat to the leader at", &status),
+            Err(status) => control.peers.warn(&addr, "heartbeat to the leader at", &super::network::describe(&status)),
         }
     }
 }

@@ -399,7 +399,7 @@ impl ControlPlane {
                     let limit = if answered { JOIN_WAIT } else { JOIN_UNREACHABLE_FOR };
                     if started.elapsed() + delay >= limit {
                         let reason = if unreachable {
-                            format!("nothing answered for {} s", limit.as_secs())
+                            format!("nothing answered for {} s ({})", limit.as_secs(), network::describe(&status))
                         } else {
                             status.message().to_owned()
                         };
