@@ -358,3 +358,36 @@ fn a_paused_leader_does_not_act_on_what_it_missed() {
     });
     assert!(!shrunk, "views: {:?}", nodes.iter().map(view).collect::<Vec<_>>());
 }
+
+/// A free loopback port (free when asked: a node started right after takes it).
+fn free_port() -> String {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string()
+}
+
+#[test]
+fn a_whole_cluster_restarted_on_its_cluster_ports_comes_back() {
+    let dirs = dirs();
+    let ports: Vec<String> = (0..3).map(|_| free_port()).collect();
+    let start = |i: usize, extra: &[&str]| {
+        let mut args = vec!["--cluster", "--metrics-port", "-1", "--cluster-port", &ports[i]];
+        args.extend_from_slice(extra);
+        TestServer::start_in(dirs[i].path(), &args)
+    };
+    let join = format!("127.0.0.1:{}", ports[0]);
+    let mut nodes = vec![start(0, &[]), start(1, &["--join", &join]), start(2, &["--join", &join])];
+    assert!(converged(&nodes));
+    let before = view(&nodes[0]).unwrap();
+    for n in &mut nodes {
+        n.kill9();
+    }
+    drop(nodes);
+
+    // Back on the same cluster ports (their RESP and gRPC ports are new): a leader is
+    // elected, the map is the same but for the new addresses.
+    let nodes = vec![start(0, &[]), start(1, &[]), start(2, &[])];
+    assert!(converged(&nodes), "views: {:?}", nodes.iter().map(view).collect::<Vec<_>>());
+    let after = view(&nodes[0]).unwrap();
+    assert_eq!(shape(&after.map), shape(&before.map));
+    assert_eq!(after.map.slots, before.map.slots);
+    assert_eq!(after.map.members.keys().collect::<Vec<_>>(), before.map.members.keys().collect::<Vec<_>>());
+}
