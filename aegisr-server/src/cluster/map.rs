@@ -91,6 +91,9 @@ pub enum Change {
     BeginMigrations { slots: Vec<u16>, to: GroupId },
     /// [`Change::FinishMigration`] for several slots at once (all or none).
     FinishMigrations { slots: Vec<u16> },
+    /// A member restarted with other addresses (host or ports): the map takes them, its
+    /// place in its group is unchanged.
+    UpdateMember(Member),
 }
 
 /// Why a change was refused (the log entry is kept; it simply has no effect).
@@ -165,6 +168,7 @@ impl ClusterMap {
             Change::FinishMigrations { slots } => {
                 self.all_or_none(|map| slots.iter().try_for_each(|&slot| map.finish_migration(slot)))
             }
+            Change::UpdateMember(member) => self.update_member(member),
         }
     }
 
@@ -252,6 +256,14 @@ impl ClusterMap {
             }
         }
         self.heal(group);
+        self.epoch += 1;
+        Ok(())
+    }
+
+    fn update_member(&mut self, member: &Member) -> Result<(), ChangeError> {
+        let known = self.members.get_mut(&member.id).ok_or(ChangeError::UnknownNode(member.id))?;
+        *known = Member { group: known.group, ..member.clone() };
+        // Clients learn addresses from the map: a new epoch tells them to refresh it.
         self.epoch += 1;
         Ok(())
     }
@@ -487,6 +499,19 @@ mod tests {
             map.apply(&Change::Promote { group: 0, node: 9 }),
             Err(ChangeError::NotAReplica { node: 9, group: 0 })
         );
+    }
+
+    #[test]
+    fn update_member_changes_addresses_not_roles() {
+        let mut map = cluster(2, 1);
+        let epoch = map.epoch;
+        let moved = Member { resp_port: 1, cluster_port: 2, group: None, ..member(2) };
+        map.apply(&Change::UpdateMember(moved)).unwrap();
+        assert_eq!((map.members[&2].resp_port, map.members[&2].cluster_port), (1, 2));
+        assert_eq!(map.members[&2].group, Some(0));
+        assert_eq!(shape(&map), vec![(1, vec![2])]);
+        assert!(map.epoch > epoch);
+        assert_eq!(map.apply(&Change::UpdateMember(member(9))), Err(ChangeError::UnknownNode(9)));
     }
 
     #[test]

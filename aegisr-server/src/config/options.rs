@@ -116,7 +116,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         "cluster-port",
         OptionKind::Int { min: -1, max: 65535 },
         "-1",
-        "The cluster bus port (Raft, joins, heartbeats between nodes); -1: the RESP port + 10000, as in Redis; 0 picks a free port.",
+        "The cluster bus port (Raft, joins, heartbeats between nodes); -1: the RESP port + 10000, as in Redis (a free port when the RESP port is 0); 0 picks a free port.",
     ),
     inert("daemonize", YES_NO, "no", "Aegisr runs in the foreground; use your service manager"),
     startup("databases", OptionKind::Int { min: 1, max: 1024 }, "16", "Number of logical databases (SELECT)."),

@@ -176,6 +176,10 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     }
     if cluster_enabled(&server.config) {
         start_cluster(&server, &binds).await?;
+    } else if std::path::Path::new(&server.config.string("dir")).join("cluster").exists() {
+        tracing::warn!(
+            "the data directory holds cluster state (its cluster/ folder) but cluster mode is off: this node runs standalone (start it with --cluster to rejoin its cluster)"
+        );
     }
     let signals = watch_signals(server.shutdown.clone());
     tracing::info!(
@@ -233,6 +237,8 @@ async fn start_cluster(server: &Arc<Server>, binds: &[String]) -> anyhow::Result
         (addrs.resp.first().map_or(0, SocketAddr::port), addrs.grpc.first().map_or(0, SocketAddr::port))
     };
     let cluster_port = match config.i64("cluster-port") {
+        // A RESP port picked free: the cluster port is picked free too.
+        -1 if config.u64("port") == 0 => 0,
         // As Redis's cluster bus: the RESP port + 10000.
         -1 => u16::try_from(u32::from(resp_port) + 10000)
             .ok()
@@ -346,5 +352,23 @@ fn watch_signals(shutdown: CancellationToken) -> impl std::future::Future<Output
             () = shutdown.cancelled() => return,
         }
         shutdown.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_announced_address_is_the_configured_one_else_a_specific_bind_address() {
+        let config = ConfigStore::new();
+        let binds = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(announce_ip(&config, &binds(&["10.1.2.3"])), "10.1.2.3");
+        assert_eq!(announce_ip(&config, &binds(&["::1"])), "::1");
+        assert_eq!(announce_ip(&config, &binds(&["0.0.0.0"])), "127.0.0.1");
+        assert_eq!(announce_ip(&config, &binds(&["10.1.2.3", "::1"])), "127.0.0.1");
+        assert_eq!(announce_ip(&config, &binds(&["localhost"])), "127.0.0.1");
+        config.set_many(&[("cluster-announce-ip".to_owned(), "192.0.2.7".to_owned())], true).unwrap();
+        assert_eq!(announce_ip(&config, &binds(&["0.0.0.0"])), "192.0.2.7");
     }
 }

@@ -31,8 +31,13 @@ pub struct Observation {
 /// What the leader should do about silent nodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    Promote { group: GroupId, node: NodeId },
+    Promote {
+        group: GroupId,
+        node: NodeId,
+    },
     Remove(NodeId),
+    /// Make a live learner a Raft voter (there are fewer voters than wanted).
+    AddVoter(NodeId),
 }
 
 /// The heartbeat table (meaningful on the leader) and this node's own lease.
@@ -55,6 +60,7 @@ pub struct Health {
 enum Subject {
     Group(GroupId),
     Node(NodeId),
+    Voter(NodeId),
 }
 
 impl Action {
@@ -62,6 +68,7 @@ impl Action {
         match self {
             Action::Promote { group, .. } => Subject::Group(group),
             Action::Remove(node) => Subject::Node(node),
+            Action::AddVoter(node) => Subject::Voter(node),
         }
     }
 }
@@ -93,13 +100,25 @@ impl Health {
         self.cooling.lock().clear();
     }
 
-    /// The leader answered this node's heartbeat; `lease`: it also acknowledged it (it
-    /// holds its lease).
-    pub fn replied(&self, leader: NodeId, lease: bool) {
+    /// Members the table does not know yet (they joined after this node became leader)
+    /// start with a grace period too, so that one dying before its first heartbeat is
+    /// still noticed.
+    pub fn track(&self, members: impl IntoIterator<Item = NodeId>) {
         let now = Instant::now();
-        *self.last_reply.lock() = Some((leader, now));
+        let mut table = self.table.lock();
+        for node in members {
+            table.entry(node).or_insert(Seen { at: now, offset: 0, heard: false });
+        }
+    }
+
+    /// The leader answered the heartbeat this node sent at `sent`; `lease`: it also
+    /// acknowledged it (it holds its lease). The lease counts from the sending: the
+    /// leader's failure detector counts from the (later) arrival, so this node's lease
+    /// always ends before the leader could fail it over.
+    pub fn replied(&self, leader: NodeId, lease: bool, sent: Instant) {
+        *self.last_reply.lock() = Some((leader, sent));
         if lease {
-            *self.acknowledged.lock() = Some(now);
+            *self.acknowledged.lock() = Some(sent);
         }
     }
 
@@ -184,6 +203,22 @@ pub fn decide(
     actions
 }
 
+/// A learner to make a voter while there are fewer than `max_voters`: a member of the
+/// map heard from within `timeout` (a voter that does not answer would weaken the
+/// quorum instead of strengthening it); the lowest id first.
+pub fn voter_to_add(
+    map: &ClusterMap,
+    voters: &BTreeSet<NodeId>,
+    max_voters: usize,
+    seen: &HashMap<NodeId, Observation>,
+    timeout: Duration,
+) -> Option<NodeId> {
+    if voters.len() >= max_voters {
+        return None;
+    }
+    map.members.keys().copied().find(|n| !voters.contains(n) && seen.get(n).is_some_and(|o| o.silent_for < timeout))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +275,32 @@ mod tests {
     }
 
     #[test]
+    fn live_learners_become_voters_up_to_the_limit() {
+        let mut map = ClusterMap::default();
+        for id in 1..=4 {
+            map.members.insert(
+                id,
+                crate::cluster::map::Member {
+                    id,
+                    name: String::new(),
+                    host: String::new(),
+                    resp_port: 0,
+                    grpc_port: 0,
+                    cluster_port: 0,
+                    group: Some(0),
+                },
+            );
+        }
+        let voters: BTreeSet<NodeId> = [1, 2].into();
+        // 3 is silent: 4 is chosen.
+        let table = seen(&[(1, 0, 0), (2, 0, 0), (3, 5000, 0), (4, 10, 0)]);
+        assert_eq!(voter_to_add(&map, &voters, 5, &table, SECOND), Some(4));
+        assert_eq!(voter_to_add(&map, &voters, 2, &table, SECOND), None, "at the limit");
+        let table = seen(&[(1, 0, 0), (2, 0, 0), (3, 5000, 0)]);
+        assert_eq!(voter_to_add(&map, &voters, 5, &table, SECOND), None);
+    }
+
+    #[test]
     fn actions_cool_down_and_leases_need_a_majority() {
         let health = Health::default();
         let promote = Action::Promote { group: 0, node: 2 };
@@ -255,9 +316,9 @@ mod tests {
         assert!(health.lease_valid(1, true, &voters, SECOND));
         assert_eq!(health.heard(2).map(|h| h.1), Some(7));
         assert!(!health.lease_valid(2, false, &voters, SECOND));
-        health.replied(1, false);
+        health.replied(1, false, Instant::now());
         assert!(!health.lease_valid(2, false, &voters, SECOND), "a leader without its lease");
-        health.replied(1, true);
+        health.replied(1, true, Instant::now());
         assert!(health.lease_valid(2, false, &voters, SECOND));
         assert!(!health.lease_valid(2, false, &voters, Duration::ZERO));
 

@@ -38,12 +38,17 @@ async fn heartbeats(control: Arc<ControlPlane>) {
         let mut request = tonic::Request::new(HeartbeatRequest { node: control.me(), offset });
         // A heartbeat older than a tick is worthless: the next one is on its way.
         request.set_timeout(TICK * 2);
+        let sent = Instant::now();
         match client.heartbeat(request).await {
             Ok(reply) => {
                 control.peers.reached(&addr);
-                control.health.replied(leader, reply.into_inner().acknowledged);
+                let reply = reply.into_inner();
+                control.health.replied(leader, reply.acknowledged, sent);
+                if reply.removed {
+                    control.peers.warn(&addr, "heartbeat to the leader at", &super::REMOVED);
+                }
             }
-            Err(status) => control.peers.warn(&addr, "heartbeat to the leader at", &status),
+            Err(status) => control.peers.warn(&addr, "heartbeat to the leader at", &super::network::describe(&status)),
         }
     }
 }
@@ -54,22 +59,34 @@ async fn lead(control: Arc<ControlPlane>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut leading = false;
     let mut groups = control.map().groups.len();
+    let mut last_tick = Instant::now();
     loop {
         tokio::select! {
             () = control.stop.cancelled() => return,
             _ = tick.tick() => {}
         }
+        // A node that was stalled (stopped, swapped out, starved) heard nothing meanwhile,
+        // though the others kept heartbeating: its table says nothing about them.
+        let stalled = last_tick.elapsed();
+        last_tick = Instant::now();
         let now_leading = control.is_leader();
         if now_leading && !leading {
             let map = control.map();
             tracing::info!("cluster: this node leads the control plane (epoch {})", map.epoch);
             control.health.start_leading(map.members.keys().copied());
+        } else if now_leading && stalled > control.failover_timeout / 2 {
+            tracing::warn!(
+                "cluster: this node was stalled for {} ms; not failing anyone over on what it missed",
+                stalled.as_millis()
+            );
+            control.health.start_leading(control.map().members.keys().copied());
         }
         leading = now_leading;
         if !leading {
             continue;
         }
         let map = control.map();
+        control.health.track(map.members.keys().copied());
         if map.groups.len() > groups {
             let moves = map.rebalance_plan().len();
             if moves > 0 {
@@ -78,12 +95,19 @@ async fn lead(control: Arc<ControlPlane>) {
         }
         groups = map.groups.len();
         let seen = control.health.observations();
-        for action in detector::decide(&map, control.me(), &seen, control.failover_timeout, control.node_gone_timeout) {
+        let mut actions =
+            detector::decide(&map, control.me(), &seen, control.failover_timeout, control.node_gone_timeout);
+        let voters = control.voters();
+        if let Some(node) = detector::voter_to_add(&map, &voters, super::MAX_VOTERS, &seen, control.failover_timeout) {
+            actions.push(Action::AddVoter(node));
+        }
+        for action in actions {
             // A promotion is not repeated for the group until the new primary has had a
             // failover timeout to heartbeat; a removal not until it had time to finish.
             let cool_down = match action {
                 Action::Promote { .. } => control.failover_timeout,
                 Action::Remove(_) => control.node_gone_timeout.unwrap_or(control.failover_timeout),
+                Action::AddVoter(_) => control.failover_timeout,
             };
             if control.health.take(action, cool_down) {
                 tokio::spawn(act(control.clone(), action));
@@ -100,7 +124,7 @@ async fn act(control: Arc<ControlPlane>, action: Action) {
                 "cluster: the primary of group {group} missed heartbeats for {} ms; promoting node {node}",
                 control.failover_timeout.as_millis()
             );
-            match control.propose(Change::Promote { group, node }).await {
+            match control.propose_here(Change::Promote { group, node }).await {
                 Ok(Ok(())) => tracing::info!(
                     "cluster: node {node} is the primary of group {group} (epoch {}, committed in {} ms)",
                     control.map().epoch,
@@ -110,9 +134,13 @@ async fn act(control: Arc<ControlPlane>, action: Action) {
                 Err(e) => tracing::warn!("cluster: promotion in group {group} failed: {e}"),
             }
         }
+        Action::AddVoter(node) => match control.add_voter(node).await {
+            Ok(()) => tracing::info!("cluster: node {node} is a Raft voter now"),
+            Err(e) => tracing::info!("cluster: making node {node} a Raft voter failed: {e}"),
+        },
         Action::Remove(node) => {
             tracing::warn!("cluster: node {node} has been silent past the node-gone timeout; removing it");
-            match control.propose(Change::Remove(node)).await {
+            match control.propose_here(Change::Remove(node)).await {
                 Ok(Ok(())) | Ok(Err(crate::cluster::map::ChangeError::UnknownNode(_))) => {}
                 Ok(Err(e)) => tracing::info!("cluster: removing node {node} refused: {e}"),
                 Err(e) => {

@@ -1,6 +1,8 @@
 //! The Raft log and vote, durable under `<dir>/cluster/`: `log` is an append-only file of
 //! framed JSON entries, synced before an append is acknowledged; `log-state.json` holds the
-//! vote, the last committed and the last purged log ids, replaced atomically. Truncation
+//! vote and the last purged log id, replaced atomically and synced; `committed.json` the
+//! last committed log id, replaced but not synced (openraft does not need it durable: a
+//! node that lost it applies the entries again once the leader tells it). Truncation
 //! and purging (both rare: a follower's conflicting tail, and the log behind a snapshot)
 //! rewrite the log file through a temporary file and a rename.
 
@@ -22,12 +24,12 @@ use super::types::{Entry, LogId, StorageError, TypeConfig, Vote};
 
 const LOG_FILE: &str = "log";
 const STATE_FILE: &str = "log-state.json";
+const COMMITTED_FILE: &str = "committed.json";
 
 /// What is kept beside the entries.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct LogMeta {
     vote: Option<Vote>,
-    committed: Option<LogId>,
     purged: Option<LogId>,
 }
 
@@ -36,6 +38,7 @@ struct Inner {
     file: File,
     entries: BTreeMap<u64, Entry>,
     meta: LogMeta,
+    committed: Option<LogId>,
 }
 
 /// The log store; clones share it (one of them is openraft's log reader).
@@ -67,8 +70,13 @@ impl LogStore {
             }
             entries.insert(entry.log_id.index, entry);
         }
+        // Unsynced: a crash may have left it empty or stale, which only means re-applying.
+        let committed = files::read_optional(&dir.join(COMMITTED_FILE))?
+            .and_then(|bytes| serde_json::from_slice::<Option<LogId>>(&bytes).ok())
+            .flatten();
         let file = files::open_append(&dir.join(LOG_FILE), valid)?;
-        Ok(LogStore { inner: Arc::new(Mutex::new(Inner { dir: dir.to_path_buf(), file, entries, meta })) })
+        let inner = Inner { dir: dir.to_path_buf(), file, entries, meta, committed };
+        Ok(LogStore { inner: Arc::new(Mutex::new(inner)) })
     }
 
     /// Appends entries and syncs them to disk.
@@ -114,6 +122,16 @@ impl LogStore {
         let inner = self.inner.lock();
         let last = inner.entries.values().next_back().map(|e| e.log_id).or(inner.meta.purged);
         (inner.meta.purged, last)
+    }
+
+    fn set_committed(&self, committed: Option<LogId>) -> io::Result<()> {
+        let mut inner = self.inner.lock();
+        inner.committed = committed;
+        let json = serde_json::to_vec(&committed).map_err(io::Error::other)?;
+        let path = inner.dir.join(COMMITTED_FILE);
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, json)?;
+        std::fs::rename(&tmp, &path)
     }
 
     fn update_meta(&self, change: impl FnOnce(&mut LogMeta)) -> io::Result<()> {
@@ -179,11 +197,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
-        self.update_meta(|m| m.committed = committed).map_err(|e| StorageIOError::write_logs(&e).into())
+        self.set_committed(committed).map_err(|e| StorageIOError::write_logs(&e).into())
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
-        Ok(self.inner.lock().meta.committed)
+        Ok(self.inner.lock().committed)
     }
 
     async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), StorageError>
@@ -243,6 +261,7 @@ mod tests {
         assert_eq!(indexes(&store), [3, 4]);
         store.append_entries([entry(2, 5)]).unwrap();
         store.update_meta(|m| m.vote = Some(Vote::new(2, 1))).unwrap();
+        store.set_committed(Some(entry(2, 4).log_id)).unwrap();
         drop(store);
 
         let store = LogStore::open(dir.path()).unwrap();
@@ -250,6 +269,11 @@ mod tests {
         assert_eq!(store.entries(4..=4)[0].log_id.leader_id.term, 2);
         assert_eq!(store.state(), (Some(entry(1, 2).log_id), Some(entry(2, 5).log_id)));
         assert_eq!(store.inner.lock().meta.vote, Some(Vote::new(2, 1)));
+        assert_eq!(store.inner.lock().committed, Some(entry(2, 4).log_id));
+        // A damaged committed id (it is not synced) reads as none.
+        drop(store);
+        std::fs::write(dir.path().join(COMMITTED_FILE), b"").unwrap();
+        assert_eq!(LogStore::open(dir.path()).unwrap().inner.lock().committed, None);
     }
 
     #[test]

@@ -34,6 +34,9 @@ use crate::cluster::map::{Change, ChangeError, ClusterMap, GroupId, Member, Node
 use network::{NetworkFactory, Peers};
 use types::Raft;
 
+/// What a node removed from the cluster is told when it comes back.
+const REMOVED: &str = "this node was removed from the cluster (silent past the node-gone timeout, or removed by an operator); to rejoin, delete its cluster state (<dir>/cluster) and start it with --join";
+
 /// At most this many Raft voters; later nodes stay learners (they still get the map).
 const MAX_VOTERS: usize = 5;
 /// How long a proposal may wait for a leader to take it.
@@ -82,6 +85,9 @@ pub enum ControlError {
     Storage { dir: String, reason: String },
     #[error("cluster peer {addr}: {reason}")]
     Peer { addr: String, reason: String },
+    /// A request that will never succeed as made (retrying is pointless).
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// The data plane's replication offset, sent with heartbeats.
@@ -103,6 +109,23 @@ pub struct ControlPlane {
     stop: CancellationToken,
 }
 
+/// A Raft membership change, given up after [`PROPOSE_WAIT`] (a leader that cannot reach
+/// a majority would otherwise hold the caller, and the one-change-at-a-time lock, forever).
+async fn bounded<T, E: std::fmt::Display>(
+    change: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<(), ControlError> {
+    match tokio::time::timeout(PROPOSE_WAIT, change).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(ControlError::Membership(e.to_string())),
+        Err(_) => Err(ControlError::Membership(format!("not committed within {} s", PROPOSE_WAIT.as_secs()))),
+    }
+}
+
+/// Whether two views of a member agree on where to reach it.
+fn same_addresses(a: &Member, b: &Member) -> bool {
+    (&a.host, a.resp_port, a.grpc_port, a.cluster_port) == (&b.host, b.resp_port, b.grpc_port, b.cluster_port)
+}
+
 /// `host:port`, with IPv6 hosts in brackets.
 pub fn address(host: &str, port: u16) -> String {
     if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
@@ -111,15 +134,16 @@ pub fn address(host: &str, port: u16) -> String {
 fn raft_config() -> Result<openraft::Config, ControlError> {
     let config = openraft::Config {
         cluster_name: "aegisr".into(),
-        // Tuned for failover in about a second: a dead leader is replaced within the
-        // election timeout, well inside the default 1 s failover timeout.
+        // Tuned for failover in about a second: a dead leader is replaced after the
+        // election timeout plus openraft's leader lease (about a second), and the new
+        // leader fails the dead primary over at once if it was also the old leader.
         heartbeat_interval: 100,
         election_timeout_min: 300,
         election_timeout_max: 600,
         install_snapshot_timeout: 2000,
         // Snapshot chunks travel as JSON (a byte array is several bytes a byte).
         snapshot_max_chunk_size: 256 * 1024,
-        snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(1000),
+        snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(500),
         max_in_snapshot_log_to_keep: 100,
         ..Default::default()
     };
@@ -181,6 +205,9 @@ impl ControlPlane {
             // Crashed between creating the Raft group and writing the first map entry.
             if self.map().members.is_empty() && self.voters() == BTreeSet::from([self.me()]) {
                 self.bootstrap_map().await?;
+            }
+            if self.addresses_stale() {
+                tokio::spawn(self.clone().announce_addresses());
             }
         } else if let Some(addr) = join {
             self.join(addr).await?;
@@ -275,6 +302,13 @@ impl ControlPlane {
         self.propose_from(change, 0).await
     }
 
+    /// Commits `change` only if this node is the leader (never forwarded): for the
+    /// leader's own decisions, which a node that lost the leadership without noticing yet
+    /// (it was paused, or cut off) must not get committed by its successor.
+    pub(crate) async fn propose_here(&self, change: Change) -> Result<Result<(), ChangeError>, ControlError> {
+        self.propose_from(change, 1).await
+    }
+
     /// `hops`: how many nodes already forwarded the change (only one forward is made).
     pub(crate) async fn propose_from(
         &self,
@@ -351,17 +385,21 @@ impl ControlPlane {
         let mut answered = false;
         loop {
             let mut client = self.peers.client(addr).map_err(|e| failed(e.message().to_owned()))?;
-            let mut request = tonic::Request::new(JoinRequest { member: payload.clone().into(), hops: 0 });
+            let mut request =
+                tonic::Request::new(JoinRequest { member: payload.clone().into(), hops: 0, rejoin: false });
             request.set_timeout(CATCH_UP + PROPOSE_WAIT);
             match client.join(request).await {
                 Ok(_) => break,
+                Err(status) if status.code() == tonic::Code::InvalidArgument => {
+                    return Err(failed(status.message().to_owned()));
+                }
                 Err(status) => {
                     let unreachable = network::unreachable(&status);
                     answered |= !unreachable;
                     let limit = if answered { JOIN_WAIT } else { JOIN_UNREACHABLE_FOR };
                     if started.elapsed() + delay >= limit {
                         let reason = if unreachable {
-                            format!("nothing answered for {} s", limit.as_secs())
+                            format!("nothing answered for {} s ({})", limit.as_secs(), network::describe(&status))
                         } else {
                             status.message().to_owned()
                         };
@@ -382,6 +420,13 @@ impl ControlPlane {
         match joined {
             Ok(Ok(_)) => {
                 tracing::info!("cluster: joined the cluster via {addr}");
+                let kept = self.map().replicas_wanted;
+                if kept != self.replicas {
+                    tracing::info!(
+                        "cluster: the cluster keeps {kept} replicas per group (set when it was bootstrapped); --replicas {} has no effect here",
+                        self.replicas
+                    );
+                }
                 Ok(())
             }
             _ => Err(failed("the cluster accepted this node but its map did not arrive".into())),
@@ -389,18 +434,23 @@ impl ControlPlane {
     }
 
     /// Handles a `Join`: the leader admits the node; a follower forwards to the leader.
-    pub(crate) async fn handle_join(&self, member: Member, hops: u32) -> Result<(), ControlError> {
+    /// `rejoin`: the node only tells its new addresses (see [`ControlPlane::admit`]).
+    pub(crate) async fn handle_join(&self, member: Member, hops: u32, rejoin: bool) -> Result<(), ControlError> {
+        if member.id == self.me() && self.address_of(self.me()).is_none() {
+            return Err(ControlError::Refused("that is the joining node itself, not a member of a cluster".into()));
+        }
         let deadline = Instant::now() + PROPOSE_WAIT;
         loop {
             if self.is_leader() {
-                return self.admit(member).await;
+                return self.admit(member, rejoin).await;
             }
             if hops > 0 {
                 return Err(ControlError::NotLeader);
             }
             if let Some(addr) = self.leader().and_then(|l| self.address_of(l)) {
-                match self.forward_join(&addr, &member).await {
+                match self.forward_join(&addr, &member, 1, rejoin).await {
                     Ok(()) => return Ok(()),
+                    Err(e @ ControlError::Refused(_)) => return Err(e),
                     Err(e) => tracing::debug!("cluster: forwarding a join to {addr}: {e}"),
                 }
             }
@@ -411,48 +461,129 @@ impl ControlPlane {
         }
     }
 
-    async fn forward_join(&self, addr: &str, member: &Member) -> Result<(), ControlError> {
+    async fn forward_join(&self, addr: &str, member: &Member, hops: u32, rejoin: bool) -> Result<(), ControlError> {
         let peer = |reason: String| ControlError::Peer { addr: addr.to_owned(), reason };
         let payload = serde_json::to_vec(member).map_err(|e| peer(e.to_string()))?;
         let mut client = self.peers.client(addr).map_err(|e| peer(e.message().to_owned()))?;
-        let mut request = tonic::Request::new(JoinRequest { member: payload.into(), hops: 1 });
+        let mut request = tonic::Request::new(JoinRequest { member: payload.into(), hops, rejoin });
         request.set_timeout(CATCH_UP + PROPOSE_WAIT);
-        client.join(request).await.map_err(|e| peer(e.message().to_owned()))?;
-        Ok(())
+        match client.join(request).await {
+            Ok(_) => Ok(()),
+            Err(status) if status.code() == tonic::Code::InvalidArgument => {
+                Err(ControlError::Refused(status.message().to_owned()))
+            }
+            Err(status) => Err(peer(status.message().to_owned())),
+        }
     }
 
     /// On the leader: adds `member` to Raft as a learner, waits for it to catch up, makes
-    /// it a voter while there are fewer than [`MAX_VOTERS`], then places it in the map.
-    async fn admit(&self, member: Member) -> Result<(), ControlError> {
+    /// it a voter while there are fewer than [`MAX_VOTERS`], then places it in the map. A
+    /// known member is updated to the addresses it gives. With `rejoin` (a node with
+    /// cluster state that restarted on other addresses) an unknown node is refused: it was
+    /// removed, and coming back must be an explicit `--join` with fresh state.
+    async fn admit(&self, member: Member, rejoin: bool) -> Result<(), ControlError> {
         let _one_at_a_time = self.admitting.lock().await;
         let id = member.id;
+        if rejoin && self.address_of(id).is_none() && !self.map().members.contains_key(&id) {
+            return Err(ControlError::Refused(REMOVED.into()));
+        }
         let membership = |e: String| ControlError::Membership(e);
-        if self.address_of(id).is_none() {
-            tracing::info!(
-                "cluster: node {} (id {id}) at {} is joining",
-                member.name,
-                address(&member.host, member.cluster_port)
-            );
-            let node = BasicNode::new(address(&member.host, member.cluster_port));
-            match tokio::time::timeout(CATCH_UP, self.raft.add_learner(id, node, true)).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => return Err(membership(e.to_string())),
-                Err(_) => {
-                    return Err(membership(format!("node {id} did not catch up within {} s", CATCH_UP.as_secs())));
+        let addr = address(&member.host, member.cluster_port);
+        match self.address_of(id) {
+            None => {
+                tracing::info!("cluster: node {} (id {id}) at {addr} is joining", member.name);
+                let node = BasicNode::new(addr);
+                match tokio::time::timeout(CATCH_UP, self.raft.add_learner(id, node, true)).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => return Err(membership(e.to_string())),
+                    Err(_) => {
+                        return Err(membership(format!("node {id} did not catch up within {} s", CATCH_UP.as_secs())));
+                    }
                 }
             }
+            Some(known) if known != addr => {
+                // The same node (same id, same state) restarted on another address.
+                tracing::info!("cluster: node {id} moved from {known} to {addr}");
+                let nodes = BTreeMap::from([(id, BasicNode::new(addr))]);
+                bounded(self.raft.change_membership(ChangeMembers::SetNodes(nodes), false)).await?;
+            }
+            Some(_) => {}
         }
         let voters = self.voters();
         if !voters.contains(&id) && voters.len() < MAX_VOTERS {
-            self.raft
-                .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
-                .await
-                .map_err(|e| membership(e.to_string()))?;
+            bounded(self.raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)).await?;
         }
-        match self.propose(Change::Join(member)).await? {
-            Ok(()) | Err(ChangeError::AlreadyMember(_)) => Ok(()),
+        match self.propose(Change::Join(member.clone())).await? {
+            Ok(()) => Ok(()),
+            Err(ChangeError::AlreadyMember(_)) => {
+                let moved = self.map().members.get(&id).is_some_and(|known| !same_addresses(known, &member));
+                if moved {
+                    self.propose(Change::UpdateMember(member)).await?.map_err(|e| membership(e.to_string()))?;
+                }
+                Ok(())
+            }
             Err(e) => Err(membership(e.to_string())),
         }
+    }
+
+    /// Whether the map or Raft still has this node at the addresses of an earlier run.
+    fn addresses_stale(&self) -> bool {
+        let in_map = self.map().members.get(&self.me()).is_some_and(|known| !same_addresses(known, &self.member));
+        in_map || self.address_of(self.me()).is_some_and(|known| known != self.node().addr)
+    }
+
+    /// Tells the cluster this node's addresses of this run (it restarted on others), via
+    /// any other member, until the map and Raft have them.
+    async fn announce_addresses(self: Arc<Self>) {
+        tracing::info!("cluster: this node's addresses changed since its last run; telling the cluster");
+        let mut delay = Duration::from_millis(100);
+        while self.addresses_stale() && !self.stop.is_cancelled() {
+            if self.is_leader() {
+                match self.admit(self.member.clone(), true).await {
+                    Ok(()) => {}
+                    Err(ControlError::Refused(reason)) => {
+                        tracing::error!("cluster: {reason}");
+                        return;
+                    }
+                    Err(e) => tracing::debug!("cluster: updating this node's addresses: {e}"),
+                }
+            } else {
+                let peers: Vec<String> = {
+                    let metrics = self.raft.metrics();
+                    let metrics = metrics.borrow();
+                    let membership = metrics.membership_config.membership();
+                    membership.nodes().filter(|(id, _)| **id != self.me()).map(|(_, n)| n.addr.clone()).collect()
+                };
+                for addr in peers {
+                    match self.forward_join(&addr, &self.member, 0, true).await {
+                        Ok(()) => break,
+                        Err(ControlError::Refused(reason)) => {
+                            tracing::error!("cluster: {reason}");
+                            return;
+                        }
+                        Err(e) => tracing::debug!("cluster: updating this node's addresses via {addr}: {e}"),
+                    }
+                }
+            }
+            tokio::select! {
+                () = self.stop.cancelled() => return,
+                () = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(Duration::from_secs(2));
+        }
+        if !self.stop.is_cancelled() {
+            tracing::info!("cluster: the cluster has this node's new addresses");
+        }
+    }
+
+    /// Makes learner `node` a Raft voter.
+    pub(crate) async fn add_voter(&self, node: NodeId) -> Result<(), ControlError> {
+        let _one_at_a_time = self.admitting.lock().await;
+        let voters = self.voters();
+        if voters.contains(&node) || voters.len() >= MAX_VOTERS || self.address_of(node).is_none() {
+            return Ok(());
+        }
+        bounded(self.raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([node])), false)).await
     }
 
     /// Takes `node` out of the Raft group (it is gone for good).
@@ -465,8 +596,7 @@ impl ControlPlane {
         } else {
             return Ok(());
         };
-        self.raft.change_membership(changes, false).await.map_err(|e| ControlError::Membership(e.to_string()))?;
-        Ok(())
+        bounded(self.raft.change_membership(changes, false)).await
     }
 
     /// Stops heartbeats, the leader's duties and the Raft node.

@@ -74,6 +74,19 @@ impl Peers {
     }
 }
 
+/// A failed call in a few words: tonic's message and the innermost cause ("tcp connect
+/// error: Connection refused (os error 111)").
+pub fn describe(status: &tonic::Status) -> String {
+    let mut cause: Option<&dyn Error> = status.source();
+    while let Some(inner) = cause.and_then(Error::source) {
+        cause = Some(inner);
+    }
+    match cause {
+        Some(root) if !status.message().contains(&root.to_string()) => format!("{}: {root}", status.message()),
+        _ => status.message().to_owned(),
+    }
+}
+
 /// Whether a failed call means the peer could not be reached at all (as opposed to a
 /// call that reached it and failed there).
 pub fn unreachable(status: &tonic::Status) -> bool {
@@ -122,7 +135,7 @@ impl PeerNetwork {
         let reply = match client.raft(call).await {
             Ok(reply) => reply.into_inner(),
             Err(status) => {
-                self.peers.warn(&self.addr, "Raft message to", &status);
+                self.peers.warn(&self.addr, "Raft message to", &describe(&status));
                 return Err(if unreachable(&status) {
                     RPCError::Unreachable(Unreachable::new(&status))
                 } else {

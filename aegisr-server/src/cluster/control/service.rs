@@ -74,6 +74,7 @@ fn status(e: ControlError) -> Status {
         // answers at this address".
         ControlError::NotLeader | ControlError::NoLeader(_) => Status::aborted(e.to_string()),
         ControlError::Stopped => Status::unavailable(e.to_string()),
+        ControlError::Refused(_) => Status::invalid_argument(e.to_string()),
         _ => Status::failed_precondition(e.to_string()),
     }
 }
@@ -95,7 +96,7 @@ impl Cluster for ClusterService {
     async fn join(&self, request: Request<JoinRequest>) -> Result<Response<JoinReply>, Status> {
         let request = request.into_inner();
         let member: Member = decode(&request.member, "member")?;
-        self.control.handle_join(member, request.hops).await.map_err(status)?;
+        self.control.handle_join(member, request.hops, request.rejoin).await.map_err(status)?;
         Ok(Response::new(JoinReply {}))
     }
 
@@ -110,10 +111,16 @@ impl Cluster for ClusterService {
         let request = request.into_inner();
         let control = &self.control;
         if !control.is_leader() {
-            return Ok(Response::new(HeartbeatReply { acknowledged: false }));
+            return Ok(Response::new(HeartbeatReply { acknowledged: false, removed: false }));
+        }
+        // A node removed while it was away (partitioned past the node-gone timeout) still
+        // thinks it is a member: it gets no lease, and is told.
+        let member = control.map().members.contains_key(&request.node) || control.address_of(request.node).is_some();
+        if !member {
+            return Ok(Response::new(HeartbeatReply { acknowledged: false, removed: true }));
         }
         control.health.record(request.node, request.offset);
-        Ok(Response::new(HeartbeatReply { acknowledged: control.lease_valid() }))
+        Ok(Response::new(HeartbeatReply { acknowledged: control.lease_valid(), removed: false }))
     }
 
     async fn cluster_map(&self, _: Request<ClusterMapRequest>) -> Result<Response<ClusterMapReply>, Status> {
@@ -123,6 +130,8 @@ impl Cluster for ClusterService {
             name: control.member.name.clone(),
             leader: control.leader().unwrap_or(0),
             map: encode(&*control.map())?,
+            lease: control.lease_valid(),
+            voters: control.voters().into_iter().collect(),
         }))
     }
 }

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 use super::files;
 use super::types::{Entry, LogId, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
-use crate::cluster::map::{ChangeError, ClusterMap};
+use crate::cluster::map::{Change, ChangeError, ClusterMap};
 
 const SNAPSHOT_FILE: &str = "snapshot.json";
 
@@ -122,8 +122,16 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 EntryPayload::Blank => Ok(()),
                 EntryPayload::Normal(change) => {
                     let result = inner.map.apply(&change);
+                    // Slot moves come by the thousand when groups are rebalanced: only
+                    // changes of members and roles are worth a line at the default level.
+                    let routine = matches!(
+                        change,
+                        Change::BeginMigration { .. } | Change::FinishMigration { .. } | Change::AbortMigration { .. }
+                    );
                     match &result {
+                        Ok(()) if routine => tracing::debug!("cluster map: applied {change:?}"),
                         Ok(()) => tracing::info!("cluster map: applied {change:?} (epoch {})", inner.map.epoch),
+                        Err(e) if routine => tracing::debug!("cluster map: refused {change:?}: {e}"),
                         Err(e) => tracing::info!("cluster map: refused {change:?}: {e}"),
                     }
                     result
@@ -182,7 +190,7 @@ mod tests {
     use openraft::{BasicNode, CommittedLeaderId, Membership};
 
     use super::*;
-    use crate::cluster::map::{Change, Member, NodeId};
+    use crate::cluster::map::{Member, NodeId};
 
     fn member(id: NodeId) -> Member {
         Member {
