@@ -182,7 +182,8 @@ fn roll_writer(
     let mut next_addr: Option<String> = None;
     let mut i = 0;
     let mut rotate = 0;
-    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+    // At least 200 writes, so the check at the end means something on a slow machine.
+    while !(stop.load(std::sync::atomic::Ordering::Relaxed) && acked.len() >= 200) {
         if conn.is_none() {
             let addr = next_addr.take().unwrap_or_else(|| {
                 let addrs = addrs.lock().unwrap();
@@ -209,13 +210,15 @@ fn roll_writer(
             }
             Err(e) => {
                 let text = e.to_string();
-                if let Some(addr) = text.split_whitespace().skip_while(|w| *w != "MOVED").nth(2) {
+                if let Some((addr, _slot)) = e.redirect_node() {
                     next_addr = Some(addr.to_owned());
                 } else if !e.is_io_error()
                     && !e.is_connection_dropped()
                     && !e.is_timeout()
-                    && !text.contains("CLUSTERDOWN")
+                    && !text.to_ascii_uppercase().contains("CLUSTERDOWN")
                 {
+                    // Redirections, unreachable nodes and a moment without a primary are
+                    // what a cluster client retries; anything else is an error.
                     errors.push(text);
                 }
                 conn = None;
@@ -279,7 +282,6 @@ fn a_rolling_restart_keeps_the_cluster_available() {
         gap.as_millis()
     );
     assert!(errors.is_empty(), "{errors:?}");
-    assert!(acked.len() > 100);
     let primary = nodes.iter().find(|n| role(n) == "master").unwrap();
     let mut con = primary.sync_conn();
     for i in &acked {
