@@ -223,12 +223,6 @@ pub static OPTIONS: &[OptionSpec] = &[
         "Log verbosity.",
     ),
     live(
-        "min-replicas-ack",
-        OptionKind::Int { min: 0, max: 64 },
-        "0",
-        "Cluster mode: a primary replies to a write only once this many replicas have applied it (quorum acknowledgement; 0: asynchronous, as Redis). A write not acknowledged within 5 s closes the client's connection instead of being confirmed.",
-    ),
-    live(
         "maxclients",
         OptionKind::Int { min: 1, max: u32::MAX as i64 },
         "10000",
@@ -272,6 +266,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::Int { min: -1, max: 65535 },
         "9379",
         "HTTP port of /metrics (Prometheus), /healthz and /readyz; 0 picks a free port, -1 turns the endpoint off.",
+    ),
+    live(
+        "min-replicas-ack",
+        OptionKind::Int { min: 0, max: 64 },
+        "0",
+        "Cluster mode: a primary replies to a write only once this many replicas have applied it (quorum acknowledgement; 0: asynchronous, as Redis). A write not acknowledged within 5 s closes the client's connection instead of being confirmed.",
     ),
     startup(
         "node-gone-timeout",
