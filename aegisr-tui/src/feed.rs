@@ -8,6 +8,7 @@ use std::time::Duration;
 use aegisr_proto::Client;
 
 use crate::app::Update;
+use crate::cluster::{Snapshot, address};
 
 /// How long a connection attempt may take before the node is shown down.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -78,4 +79,47 @@ pub async fn kill(addr: String, id: u64, updates: Sender<Update>) {
         Err(e) => format!("kill failed: {e}"),
     };
     let _ = updates.send(Update::Notice(text));
+}
+
+/// Reads the cluster through whichever node answers (the members known so far, then the
+/// addresses given), every `interval_ms`, with the leader's heartbeat figures when the
+/// leader can be asked. Ends at once when the first node to answer is not in cluster mode.
+pub async fn cluster(seeds: Vec<String>, interval_ms: u32, updates: Sender<Update>) {
+    let mut members: Vec<String> = Vec::new();
+    let interval = Duration::from_millis(u64::from(interval_ms));
+    loop {
+        let mut snapshot = None;
+        for addr in members.iter().chain(&seeds) {
+            let Ok(mut client) = connect(addr).await else { continue };
+            match client.cluster_status().await {
+                Ok(status) => {
+                    snapshot = Some((client, status));
+                    break;
+                }
+                Err(aegisr_proto::ClientError::Status(status)) if status.code() == tonic::Code::FailedPrecondition => {
+                    return;
+                }
+                Err(_) => {}
+            }
+        }
+        if let Some((_, status)) = snapshot {
+            let leader = status.leader.and_then(|id| status.members.iter().find(|m| m.id == id));
+            let health = if status.leader == Some(status.myself) {
+                status.health.clone()
+            } else if let Some(leader) = leader {
+                let addr = address(&leader.host, leader.grpc_port);
+                match connect(&addr).await {
+                    Ok(mut client) => client.cluster_status().await.map(|s| s.health).unwrap_or_default(),
+                    Err(_) => Vec::new(),
+                }
+            } else {
+                Vec::new()
+            };
+            members = status.members.iter().map(|m| address(&m.host, m.grpc_port)).collect();
+            if updates.send(Update::Cluster(Box::new(Snapshot { status, health }))).is_err() {
+                return;
+            }
+        }
+        tokio::time::sleep(interval).await;
+    }
 }
