@@ -15,8 +15,9 @@ use bytes::Bytes;
 
 use crate::resp::{RespConnection, encode_command};
 
-/// Redirections followed for one request before its last error is recorded.
-const MAX_REDIRECTS: u32 = 16;
+/// Redirections and waits (doubling up to 200 ms: about 5 s in all) for one request
+/// before its last error is recorded.
+const MAX_REDIRECTS: u32 = 32;
 
 /// Slot runs and the RESP address of their primary, as `CLUSTER SLOTS` gives them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -119,13 +120,15 @@ pub enum Redirect {
     Moved(String),
     /// `ASK slot host:port`.
     Ask(String),
-    /// `TRYAGAIN ...`.
+    /// `TRYAGAIN ...` or `CLUSTERDOWN ...`.
     TryAgain,
 }
 
 /// The redirection `error` (an error reply's text) carries, if any.
 pub fn redirect(error: &[u8]) -> Option<Redirect> {
-    if error.starts_with(b"TRYAGAIN") {
+    // CLUSTERDOWN: a primary without its write lease for a moment (a node joining, a
+    // failover): waited out like TRYAGAIN.
+    if error.starts_with(b"TRYAGAIN") || error.starts_with(b"CLUSTERDOWN") {
         return Some(Redirect::TryAgain);
     }
     let text = std::str::from_utf8(error).ok()?;
@@ -205,7 +208,13 @@ impl RespCluster {
     pub async fn follow(&mut self, args: &[Bytes], first: Redirect) -> Result<(String, Option<Vec<u8>>), String> {
         let mut redirect = first;
         let mut backoff = Duration::from_millis(2);
-        for _ in 0..MAX_REDIRECTS {
+        for attempt in 0..MAX_REDIRECTS {
+            // Redirections beyond the first few mean the nodes disagree for now (one has
+            // applied a migration step the other has not yet): give them time.
+            if attempt > 2 && !matches!(redirect, Redirect::TryAgain) {
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_millis(200));
+            }
             let (addr, asking) = match redirect {
                 Redirect::Moved(addr) => {
                     self.refresh().await?;
@@ -214,7 +223,7 @@ impl RespCluster {
                 Redirect::Ask(addr) => (addr, true),
                 Redirect::TryAgain => {
                     tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_millis(100));
+                    backoff = (backoff * 2).min(Duration::from_millis(200));
                     (self.map.route(args).unwrap_or(&self.seed).to_owned(), false)
                 }
             };
@@ -272,6 +281,7 @@ mod tests {
         assert_eq!(redirect(b"MOVED 12182 127.0.0.1:7001"), Some(Redirect::Moved("127.0.0.1:7001".into())));
         assert_eq!(redirect(b"ASK 1 10.0.0.1:6379"), Some(Redirect::Ask("10.0.0.1:6379".into())));
         assert_eq!(redirect(b"TRYAGAIN Multiple keys request during rehashing of slot"), Some(Redirect::TryAgain));
+        assert_eq!(redirect(b"CLUSTERDOWN The cluster is down"), Some(Redirect::TryAgain));
         assert_eq!(redirect(b"ERR wrong number of arguments"), None);
         assert_eq!(redirect(b"MOVED"), None);
     }

@@ -107,3 +107,23 @@ fn cluster_subcommands_explain_a_node_outside_cluster_mode() {
     assert!(message.contains("not in cluster mode"), "{message}");
     assert_eq!(message.trim_end().lines().count(), 1, "{message}");
 }
+
+#[test]
+fn rebalance_follows_a_new_group_taking_its_share() {
+    let first = TestServer::start_with(0, &["--cluster", "--cluster-port", "0", "--replicas", "0"]);
+    let bus = first.cluster.unwrap().to_string();
+    let _second = TestServer::start_with(0, &["--join", &bus, "--cluster-port", "0", "--replicas", "0"]);
+    let out = first.run(&["cluster", "rebalance", "--wait", "60"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    // The moves may all be over before the command looks.
+    assert!(text.contains("Done: ") || text.starts_with("Nothing to move"), "{text}");
+    let status = json(&first, &["cluster", "status", "--json"]);
+    assert_eq!(status["slots_to_move"], 0, "{status}");
+    let groups = status["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    assert!(groups.iter().all(|g| g["slots"] == 8192), "{status}");
+    let slots = json(&first, &["cluster", "slots", "--json"]);
+    let counted: u64 = slots.as_array().unwrap().iter().map(|r| r["count"].as_u64().unwrap()).sum();
+    assert_eq!(counted, 16384);
+}

@@ -257,7 +257,7 @@ where
 }
 
 /// Turns `host:port` into `http://host:port`; keeps an http(s) URI as is.
-fn normalize_addr(addr: &str) -> Result<String, ClientError> {
+pub(crate) fn normalize_addr(addr: &str) -> Result<String, ClientError> {
     let addr = addr.trim();
     if addr.is_empty() {
         return Err(ClientError::InvalidAddress("empty address".to_owned()));

@@ -15,7 +15,7 @@
 //! without arguments go to any primary.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -24,12 +24,17 @@ use crate::client::{Client, ClientError};
 use crate::slot::key_slot;
 use crate::v1::ClusterStatusReply;
 
-/// Redirections (and TRYAGAIN retries) followed for one command before its last error
-/// reply is returned as is.
+/// MOVED / ASK redirections followed for one command before its last error reply is
+/// returned as is.
 const MAX_REDIRECTS: u32 = 16;
+/// How long one command is retried on TRYAGAIN / CLUSTERDOWN / an unreachable node.
+const RETRY_FOR: Duration = Duration::from_secs(5);
 /// The first TRYAGAIN back-off; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(5);
 const MAX_BACKOFF: Duration = Duration::from_millis(200);
+/// How long connecting to one node may take: a member that is down must not hold up
+/// reading the map from the others.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A redirection in an error reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +55,9 @@ pub enum Redirect {
     },
     /// `TRYAGAIN ...`: the keys are moving right now; retry shortly.
     TryAgain,
+    /// `CLUSTERDOWN ...`: the slot has no owner, or the node cannot take writes for now
+    /// (it lost its write lease); retry shortly with a fresh map.
+    ClusterDown,
 }
 
 /// The redirection an error reply carries, if any.
@@ -59,6 +67,7 @@ pub fn parse_redirect(reply: &Reply) -> Option<Redirect> {
     let code = words.next()?;
     match code {
         "TRYAGAIN" => Some(Redirect::TryAgain),
+        "CLUSTERDOWN" => Some(Redirect::ClusterDown),
         "MOVED" | "ASK" => {
             let slot = words.next()?.parse().ok()?;
             let addr = words.next()?.to_owned();
@@ -193,7 +202,12 @@ impl ClusterClient {
 
     async fn client(&mut self, addr: &str) -> Result<&mut Client, ClientError> {
         if !self.clients.contains_key(addr) {
-            let client = Client::connect(addr.to_owned()).await?;
+            let uri = crate::client::normalize_addr(addr)?;
+            let endpoint = tonic::transport::Endpoint::from_shared(uri)
+                .map_err(|e| ClientError::InvalidAddress(format!("{addr}: {e}")))?
+                .connect_timeout(CONNECT_TIMEOUT)
+                .tcp_nodelay(true);
+            let client = Client::from_channel(endpoint.connect().await?);
             self.clients.insert(addr.to_owned(), client);
         }
         self.clients.get_mut(addr).ok_or_else(|| ClientError::InvalidAddress(addr.to_owned()))
@@ -236,13 +250,13 @@ impl ClusterClient {
         let mut target = self.route(&args);
         let mut asking = false;
         let mut backoff = FIRST_BACKOFF;
-        let mut attempts = 0;
+        let mut redirects = 0;
+        let retry_until = Instant::now() + RETRY_FOR;
         loop {
-            attempts += 1;
             let reply = match self.send(&target, &args, asking).await {
                 Ok(reply) => reply,
                 // The node may be gone (failover, removal): read the map again and retry.
-                Err(error) if attempts <= MAX_REDIRECTS && is_unreachable(&error) => {
+                Err(error) if Instant::now() < retry_until && is_unreachable(&error) => {
                     self.clients.remove(&target);
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -255,31 +269,54 @@ impl ClusterClient {
                 Err(error) => return Err(error),
             };
             let Some(redirect) = parse_redirect(&reply) else { return Ok((reply, target)) };
-            if attempts > MAX_REDIRECTS {
-                return Ok((reply, target));
-            }
             asking = false;
             match redirect {
+                Redirect::Moved { .. } | Redirect::Ask { .. } if redirects >= MAX_REDIRECTS => {
+                    return Ok((reply, target));
+                }
+                Redirect::TryAgain | Redirect::ClusterDown if Instant::now() >= retry_until => {
+                    return Ok((reply, target));
+                }
                 Redirect::Moved { addr, .. } => {
+                    redirects += 1;
+                    self.wait_after(redirects, &mut backoff).await;
                     self.refresh().await?;
                     target = match self.grpc_of(&addr).await {
                         Some(grpc) => grpc,
                         None => self.route(&args),
                     };
                 }
-                Redirect::Ask { addr, .. } => match self.grpc_of(&addr).await {
-                    Some(grpc) => {
-                        target = grpc;
-                        asking = true;
+                Redirect::Ask { addr, .. } => {
+                    redirects += 1;
+                    self.wait_after(redirects, &mut backoff).await;
+                    match self.grpc_of(&addr).await {
+                        Some(grpc) => {
+                            target = grpc;
+                            asking = true;
+                        }
+                        None => return Ok((reply, target)),
                     }
-                    None => return Ok((reply, target)),
-                },
-                Redirect::TryAgain => {
+                }
+                Redirect::TryAgain | Redirect::ClusterDown => {
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
+                    if redirect == Redirect::ClusterDown {
+                        // Ownership may be changing: ask the map again (a failed read keeps
+                        // the old one; the wait goes on).
+                        let _ = self.refresh().await;
+                    }
                     target = self.route(&args);
                 }
             }
+        }
+    }
+
+    /// Redirections beyond the first few mean the nodes disagree for now (one has applied
+    /// a migration step the other has not yet: ASK there, MOVED back): give them time.
+    async fn wait_after(&self, redirects: u32, backoff: &mut Duration) {
+        if redirects > 2 {
+            tokio::time::sleep(*backoff).await;
+            *backoff = (*backoff * 2).min(MAX_BACKOFF);
         }
     }
 
@@ -301,7 +338,7 @@ fn is_unreachable(error: &ClientError) -> bool {
     match error {
         ClientError::Transport(_) => true,
         ClientError::Status(status) => {
-            matches!(status.code(), tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Unknown)
+            matches!(status.code(), tonic::Code::Unavailable | tonic::Code::Cancelled)
         }
         _ => false,
     }
@@ -320,6 +357,8 @@ mod tests {
         assert_eq!(parse_redirect(&ask), Some(Redirect::Ask { slot: 12182, addr: "[::1]:7000".into() }));
         let again = Reply::error("TRYAGAIN Multiple keys request during rehashing of slot");
         assert_eq!(parse_redirect(&again), Some(Redirect::TryAgain));
+        let down = Reply::error("CLUSTERDOWN The cluster is down");
+        assert_eq!(parse_redirect(&down), Some(Redirect::ClusterDown));
         for other in ["ERR unknown command", "MOVED", "MOVED x 1.2.3.4:5", "ASK 5", "CROSSSLOT Keys"] {
             assert_eq!(parse_redirect(&Reply::error(other)), None, "{other}");
         }

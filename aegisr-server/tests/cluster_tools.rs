@@ -60,6 +60,17 @@ async fn cluster_client_routes_by_slot_while_a_new_group_takes_half_the_slots() 
     .await
     .unwrap();
     let mut admin = Client::connect(first.grpc_url()).await.unwrap();
+    // The leader hears its own heartbeat within a tick of starting.
+    let heard = eventually(Duration::from_secs(5), || {
+        let mut admin = admin.clone();
+        async move {
+            admin.cluster_status().await.is_ok_and(|s| {
+                s.leader == Some(s.myself) && s.health.len() == 1 && s.health[0].seconds_since_heartbeat.is_some()
+            })
+        }
+    })
+    .await;
+    assert!(heard);
     let status = admin.cluster_status().await.unwrap();
     assert_eq!(status.members.len(), 1);
     assert_eq!(status.leader, Some(status.myself));

@@ -87,39 +87,47 @@ pub async fn kill(addr: String, id: u64, updates: Sender<Update>) {
 pub async fn cluster(seeds: Vec<String>, interval_ms: u32, updates: Sender<Update>) {
     let mut members: Vec<String> = Vec::new();
     let interval = Duration::from_millis(u64::from(interval_ms));
+    // The node last read from, kept while it answers.
+    let mut current: Option<Client> = None;
     loop {
-        let mut snapshot = None;
-        for addr in members.iter().chain(&seeds) {
-            let Ok(mut client) = connect(addr).await else { continue };
-            match client.cluster_status().await {
-                Ok(status) => {
-                    snapshot = Some((client, status));
-                    break;
+        let mut status = None;
+        if let Some(client) = &mut current {
+            status = client.cluster_status().await.ok();
+        }
+        if status.is_none() {
+            current = None;
+            for addr in members.iter().chain(&seeds) {
+                let Ok(mut client) = connect(addr).await else { continue };
+                match client.cluster_status().await {
+                    Ok(answer) => {
+                        status = Some(answer);
+                        current = Some(client);
+                        break;
+                    }
+                    Err(aegisr_proto::ClientError::Status(s)) if s.code() == tonic::Code::FailedPrecondition => return,
+                    Err(_) => {}
                 }
-                Err(aegisr_proto::ClientError::Status(status)) if status.code() == tonic::Code::FailedPrecondition => {
-                    return;
-                }
-                Err(_) => {}
             }
         }
-        if let Some((_, status)) = snapshot {
-            let leader = status.leader.and_then(|id| status.members.iter().find(|m| m.id == id));
-            let health = if status.leader == Some(status.myself) {
-                status.health.clone()
-            } else if let Some(leader) = leader {
-                let addr = address(&leader.host, leader.grpc_port);
-                match connect(&addr).await {
-                    Ok(mut client) => client.cluster_status().await.map(|s| s.health).unwrap_or_default(),
-                    Err(_) => Vec::new(),
-                }
-            } else {
-                Vec::new()
-            };
+        if let Some(status) = status {
+            let health =
+                if status.leader == Some(status.myself) { status.health.clone() } else { leader_health(&status).await };
             members = status.members.iter().map(|m| address(&m.host, m.grpc_port)).collect();
             if updates.send(Update::Cluster(Box::new(Snapshot { status, health }))).is_err() {
                 return;
             }
         }
         tokio::time::sleep(interval).await;
+    }
+}
+
+/// The heartbeat figures only the control plane's leader has (empty if it cannot be asked).
+async fn leader_health(status: &aegisr_proto::v1::ClusterStatusReply) -> Vec<aegisr_proto::v1::ClusterNodeHealth> {
+    let Some(leader) = status.leader.and_then(|id| status.members.iter().find(|m| m.id == id)) else {
+        return Vec::new();
+    };
+    match connect(&address(&leader.host, leader.grpc_port)).await {
+        Ok(mut client) => client.cluster_status().await.map(|s| s.health).unwrap_or_default(),
+        Err(_) => Vec::new(),
     }
 }
