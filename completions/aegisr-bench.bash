@@ -23,7 +23,7 @@ _aegisr__bench() {
 
     case "${cmd}" in
         aegisr__bench)
-            opts="-h -p -a -c -t -P -n -d -r -q -V --pubsub --publishers --subscribers --server --host --port --protocol --authenticate --password --user --dbnum --clients --threads --pipeline --requests --duration --test-time --data-size --data-size-range --key-maximum --keyspace --key-prefix --key-pattern --zipf-exponent --ratio --command --command-ratio --rate-limiting --rate --warmup --prefill --seed --json --csv --hdr-log --compare --rounds --connect-timeout --quiet --help --version"
+            opts="-h -p -a -c -t -P -n -d -r -q -V --pubsub --publishers --subscribers --server --host --port --protocol --cluster --authenticate --password --user --dbnum --clients --threads --pipeline --requests --duration --test-time --data-size --data-size-range --key-maximum --keyspace --key-prefix --key-pattern --zipf-exponent --ratio --command --command-ratio --rate-limiting --rate --warmup --prefill --seed --json --csv --hdr-log --compare --rounds --connect-timeout --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

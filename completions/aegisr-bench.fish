@@ -31,6 +31,7 @@ complete -c aegisr-bench -l compare -d 'Also benchmark this server (HOST:PORT), 
 complete -c aegisr-bench -l rounds -d 'Rounds per server with --compare' -r
 complete -c aegisr-bench -l connect-timeout -d 'Connect timeout, seconds' -r
 complete -c aegisr-bench -l pubsub -d 'Pub/sub mode: --publishers PUBLISH (pipelined by --pipeline) --data-size payloads to one channel read by --subscribers connections; reports messages delivered per second and publish-to-receive latency. With --compare, alternating rounds against both'
+complete -c aegisr-bench -l cluster -d 'The target is a cluster node: read the slot map from it and send each request to the primary owning its key\'s slot (RESP: CLUSTER SLOTS, a connection per node for each client, MOVED / ASK / TRYAGAIN followed; gRPC: aegisr_proto::ClusterClient, one Execute per request). The report adds the requests each node answered'
 complete -c aegisr-bench -l prefill -d 'Before the run, SET every key of the key space once (values of --data-size)'
 complete -c aegisr-bench -l json -d 'Print results as JSON on stdout (instead of the table)'
 complete -c aegisr-bench -l csv -d 'Print results as CSV on stdout (instead of the table)'

@@ -47,6 +47,7 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "monitor" -d 'Pri
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "subscribe" -d 'Prints messages published to channels (and patterns, shard channels) as they arrive, until Ctrl-C'
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "backup" -d 'Streams a consistent backup of the node into FILE (Admin Backup): a snapshot taken while the node serves, with a manifest and a checksum per MiB, checked as it arrives'
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "restore" -d 'Restores a backup FILE into the node (Admin Restore). The node verifies all of it (checksums, structure, every value) before touching any data, then replaces its whole dataset at once, or with --merge overwrites only the keys the backup holds'
+complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "cluster" -d 'Cluster operations over the Admin API: status, nodes, slots, failover, remove-node, rebalance, add-node. Give any member\'s gRPC address with -h/-p'
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "shutdown" -d 'Stops the server gracefully through the Admin Shutdown RPC'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand info" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand info" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
@@ -169,6 +170,97 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -l csv -d
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -l json -d 'Print each reply as one JSON document'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -l no-table -d 'Never print tabular replies as tables'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -l help -d 'Print help (see more with --help)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -s h -l host -d 'Server host' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -s t -l timeout -d 'Seconds to wait for the connection' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -l raw -d 'Print bare values (default when stdout is not a terminal)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -l csv -d 'Print replies as CSV'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -l json -d 'Print each reply as one JSON document'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -l no-table -d 'Never print tabular replies as tables'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -l help -d 'Print help (see more with --help)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -f -a "status" -d 'One screen: cluster state, epoch, leader, groups with their primary, replicas and slot counts, migrations in flight, replication lag of each replica'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -f -a "nodes" -d 'Every member as a table: name, address, role, group, slots, replication offset, last heartbeat seen by the leader'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -f -a "slots" -d 'The slot map: each run of slots, its shard group and the group\'s primary'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -f -a "failover" -d 'Promotes a replica: runs CLUSTER FAILOVER [FORCE] on that replica (over its gRPC port), then waits until the cluster map shows it primary and prints how long it took'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -f -a "remove-node" -d 'Removes a node from the cluster for good; its group is healed from spare replicas (a removed primary is replaced by its first replica; a group left empty loses its slots)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -f -a "rebalance" -d 'Shows the automatic rebalance: slots still to move to even out the groups and the migrations in flight, with a progress bar until nothing is left to move. The moves themselves are automatic (the leader starts them when a group forms)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -f -a "add-node" -d 'Prints how to add a node. Nodes join by themselves: start the new node with `aegisr-server --join <a member\'s cluster bus address>` (this command prints the address from the cluster map); the control plane places it as a replica or, when a whole group can be formed, as a new group\'s primary that then takes its share of slots by live migration'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -s h -l host -d 'Server host' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -s t -l timeout -d 'Seconds to wait for the connection' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -l raw -d 'Print bare values (default when stdout is not a terminal)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -l csv -d 'Print replies as CSV'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -l json -d 'Print each reply as one JSON document'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -l no-table -d 'Never print tabular replies as tables'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -l help -d 'Print help (see more with --help)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -s h -l host -d 'Server host' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -s t -l timeout -d 'Seconds to wait for the connection' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -l raw -d 'Print bare values (default when stdout is not a terminal)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -l csv -d 'Print replies as CSV'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -l json -d 'Print each reply as one JSON document'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -l no-table -d 'Never print tabular replies as tables'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -l help -d 'Print help (see more with --help)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -s h -l host -d 'Server host' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -s t -l timeout -d 'Seconds to wait for the connection' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -l raw -d 'Print bare values (default when stdout is not a terminal)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -l csv -d 'Print replies as CSV'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -l json -d 'Print each reply as one JSON document'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -l no-table -d 'Never print tabular replies as tables'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -l help -d 'Print help (see more with --help)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -l wait -d 'Seconds to wait for the map to show the new primary' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -s h -l host -d 'Server host' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -s t -l timeout -d 'Seconds to wait for the connection' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -l force -d 'Promote at once, without waiting for the replica to catch up'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -l raw -d 'Print bare values (default when stdout is not a terminal)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -l csv -d 'Print replies as CSV'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -l json -d 'Print each reply as one JSON document'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -l no-table -d 'Never print tabular replies as tables'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -l help -d 'Print help (see more with --help)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -s h -l host -d 'Server host' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -s t -l timeout -d 'Seconds to wait for the connection' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -s y -l yes -d 'Do not ask for confirmation'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -l raw -d 'Print bare values (default when stdout is not a terminal)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -l csv -d 'Print replies as CSV'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -l json -d 'Print each reply as one JSON document'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -l no-table -d 'Never print tabular replies as tables'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -l help -d 'Print help (see more with --help)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -l wait -d 'Seconds to follow the moves (0: print the plan and return)' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -s h -l host -d 'Server host' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -s t -l timeout -d 'Seconds to wait for the connection' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -l raw -d 'Print bare values (default when stdout is not a terminal)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -l csv -d 'Print replies as CSV'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -l json -d 'Print each reply as one JSON document'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -l no-table -d 'Never print tabular replies as tables'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -l help -d 'Print help (see more with --help)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -s h -l host -d 'Server host' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -s t -l timeout -d 'Seconds to wait for the connection' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -l raw -d 'Print bare values (default when stdout is not a terminal)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -l csv -d 'Print replies as CSV'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -l json -d 'Print each reply as one JSON document'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -l no-table -d 'Never print tabular replies as tables'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -l help -d 'Print help (see more with --help)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -s n -l db -d 'Database number' -r

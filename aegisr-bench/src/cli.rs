@@ -99,6 +99,13 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Protocol::Resp)]
     pub protocol: Protocol,
 
+    /// The target is a cluster node: read the slot map from it and send each request to the
+    /// primary owning its key's slot (RESP: CLUSTER SLOTS, a connection per node for each
+    /// client, MOVED / ASK / TRYAGAIN followed; gRPC: aegisr_proto::ClusterClient, one
+    /// Execute per request). The report adds the requests each node answered.
+    #[arg(long)]
+    pub cluster: bool,
+
     /// Password: AUTH is sent on every connection (RESP only).
     #[arg(short = 'a', long, visible_alias = "authenticate", env = "AEGISR_BENCH_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,

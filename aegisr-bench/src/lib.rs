@@ -9,10 +9,11 @@
 //! printed as a table, JSON or CSV, and can be written as an HdrHistogram interval log.
 //!
 //! Modules: [`cli`] (options), [`workload`] (what to send), [`resp`] and [`grpc`] (how),
-//! [`runner`] (threads x connections), [`stats`] (histograms), [`report`] and [`compare`]
+//! [`cluster`] (`--cluster`: routing by slot), [`runner`] (threads x connections), [`stats`] (histograms), [`report`] and [`compare`]
 //! (output).
 
 pub mod cli;
+pub mod cluster;
 pub mod compare;
 pub mod grpc;
 pub mod pubsub;
@@ -222,6 +223,7 @@ pub fn execute(args: &Args) -> anyhow::Result<()> {
         user: args.user.clone(),
         db: args.dbnum,
         connect_timeout: Duration::from_secs_f64(args.connect_timeout),
+        cluster: args.cluster,
     };
     let spec = RunSpec {
         target: target(args.address()),

@@ -67,6 +67,9 @@ pub struct Report {
     pub total: Row,
     /// The error that cut the run short; the figures are partial when set.
     pub error: Option<String>,
+    /// `--cluster`: requests each node answered, by address.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub nodes: std::collections::BTreeMap<String, u64>,
 }
 
 impl Report {
@@ -89,6 +92,7 @@ impl Report {
             commands,
             total: Row { command: "ALL".to_owned(), summary: Summary::of(&total, elapsed), first_error: None },
             error: result.error.clone(),
+            nodes: result.stats.nodes.clone(),
         }
     }
 
@@ -156,6 +160,14 @@ impl Report {
         for row in &self.commands {
             if let Some(e) = &row.first_error {
                 let _ = writeln!(out, "{}: {} error replies, first: {e}", row.command, row.summary.errors);
+            }
+        }
+        if !self.nodes.is_empty() {
+            let total: u64 = self.nodes.values().sum();
+            let _ = writeln!(out, "requests per node:");
+            for (node, n) in &self.nodes {
+                let share = if total == 0 { 0.0 } else { *n as f64 * 100.0 / total as f64 };
+                let _ = writeln!(out, "  {node:<24} {n:>10}  {share:5.1}%");
             }
         }
         if self.error.is_some() {

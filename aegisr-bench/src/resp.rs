@@ -240,6 +240,20 @@ impl RespConnection {
         Ok(())
     }
 
+    /// Reads one whole reply and returns its RESP bytes (for the few replies whose content
+    /// matters, such as `CLUSTER SLOTS`).
+    pub async fn read_reply_bytes(&mut self) -> Result<Vec<u8>, RespError> {
+        loop {
+            let window = &self.buf[self.start..self.end];
+            if let Some(reply) = parse_reply(window)? {
+                let bytes = window[..reply.len].to_vec();
+                self.start += reply.len;
+                return Ok(bytes);
+            }
+            self.fill().await?;
+        }
+    }
+
     /// Sends one command and returns `Err(Server)` if the reply is an error.
     pub async fn command<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Result<(), RespError> {
         encode_command(&mut self.out, args);

@@ -15,7 +15,10 @@ use bytes::Bytes;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::LocalSet;
 
+use aegisr_proto::ClusterClient;
+
 use crate::cli::Protocol;
+use crate::cluster::{Connector, RespCluster};
 use crate::grpc::GrpcConnection;
 use crate::resp::{RespConnection, RespError};
 use crate::stats::{Stats, latency_since, micros};
@@ -43,6 +46,8 @@ pub struct Target {
     pub db: u32,
     /// Connect timeout.
     pub connect_timeout: Duration,
+    /// Route each request to the cluster node owning its key's slot (`--cluster`).
+    pub cluster: bool,
 }
 
 /// When a run ends.
@@ -185,30 +190,34 @@ pub enum Connection {
     Resp(RespConnection),
     /// gRPC (boxed: a tonic client is several times larger than a RESP connection).
     Grpc(Box<GrpcConnection>),
+    /// RESP to every node of a cluster, routed by slot (`--cluster`).
+    RespCluster(Box<RespCluster>),
+    /// gRPC to every node of a cluster, routed by slot (`--cluster`).
+    GrpcCluster(Box<ClusterClient>),
 }
 
-/// Opens a connection and runs the setup commands (AUTH, SELECT).
+/// Opens a connection and runs the setup commands (AUTH, SELECT); with `--cluster`, reads
+/// the slot map through the target.
 pub async fn connect(target: &Target) -> Result<Connection, String> {
     let address = &target.address;
-    match target.protocol {
-        Protocol::Resp => {
-            let mut conn = RespConnection::connect(address, target.connect_timeout)
-                .await
-                .map_err(|e| format!("cannot connect to {address}: {e}"))?;
-            if let Some(password) = &target.password {
-                let result = match &target.user {
-                    Some(user) => conn.command(&["AUTH", user, password]).await,
-                    None => conn.command(&["AUTH", password]).await,
-                };
-                result.map_err(|e| format!("authentication to {address} failed: {e}"))?;
-            }
-            if target.db != 0 {
-                let db = target.db.to_string();
-                conn.command(&["SELECT", &db]).await.map_err(|e| format!("SELECT {db} on {address} failed: {e}"))?;
-            }
-            Ok(Connection::Resp(conn))
+    match (target.protocol, target.cluster) {
+        (Protocol::Resp, true) => {
+            let base = target.clone();
+            let connector: Connector = std::rc::Rc::new(move |address: String| {
+                let node = Target { address, ..base.clone() };
+                Box::pin(async move { connect_resp(&node).await })
+            });
+            let cluster = RespCluster::connect(address, connector).await?;
+            Ok(Connection::RespCluster(Box::new(cluster)))
         }
-        Protocol::Grpc => {
+        (Protocol::Grpc, true) => {
+            let client = ClusterClient::connect(address.clone())
+                .await
+                .map_err(|e| format!("cannot read the cluster's slot map from {address} (gRPC): {e}"))?;
+            Ok(Connection::GrpcCluster(Box::new(client)))
+        }
+        (Protocol::Resp, false) => Ok(Connection::Resp(connect_resp(target).await?)),
+        (Protocol::Grpc, false) => {
             if target.password.is_some() {
                 return Err("--password is not supported with --protocol grpc".to_owned());
             }
@@ -216,6 +225,26 @@ pub async fn connect(target: &Target) -> Result<Connection, String> {
             Ok(Connection::Grpc(Box::new(conn)))
         }
     }
+}
+
+/// A RESP connection to `target.address` with AUTH and SELECT done.
+async fn connect_resp(target: &Target) -> Result<RespConnection, String> {
+    let address = &target.address;
+    let mut conn = RespConnection::connect(address, target.connect_timeout)
+        .await
+        .map_err(|e| format!("cannot connect to {address}: {e}"))?;
+    if let Some(password) = &target.password {
+        let result = match &target.user {
+            Some(user) => conn.command(&["AUTH", user, password]).await,
+            None => conn.command(&["AUTH", password]).await,
+        };
+        result.map_err(|e| format!("authentication to {address} failed: {e}"))?;
+    }
+    if target.db != 0 {
+        let db = target.db.to_string();
+        conn.command(&["SELECT", &db]).await.map_err(|e| format!("SELECT {db} on {address} failed: {e}"))?;
+    }
+    Ok(conn)
 }
 
 /// Whether an error reply means the workload itself is wrong (so running it is pointless).
@@ -233,7 +262,12 @@ fn is_fatal_reply(error: &str) -> bool {
 /// Checks the server is there and accepts every command of the workload, sending each once.
 /// Returns a one-line error otherwise.
 pub async fn preflight(target: &Target, workload: &Workload) -> Result<(), String> {
-    let mut conn = connect(target).await?;
+    if target.cluster {
+        // The slot map can be read; the commands are then tried on the node given (a
+        // redirection is no reason to stop).
+        connect(target).await?;
+    }
+    let mut conn = connect(&Target { cluster: false, ..target.clone() }).await?;
     let mut generator = RequestGenerator::new(workload, u64::MAX, SequentialCursor::new(0));
     let address = &target.address;
     let ping = match &mut conn {
@@ -242,6 +276,7 @@ pub async fn preflight(target: &Target, workload: &Workload) -> Result<(), Strin
             c.roundtrip_first_error(1).await.map_err(|e| format!("{address}: {e}"))?
         }
         Connection::Grpc(c) => c.execute(vec![Bytes::from_static(b"PING")]).await?,
+        Connection::RespCluster(_) | Connection::GrpcCluster(_) => None,
     };
     if let Some(error) = ping {
         if error.starts_with("NOAUTH") {
@@ -258,6 +293,7 @@ pub async fn preflight(target: &Target, workload: &Workload) -> Result<(), Strin
                 c.roundtrip_first_error(1).await.map_err(|e| format!("{address}: {e}"))?
             }
             Connection::Grpc(c) => c.execute(template.to_args(&key, &data)).await?,
+            Connection::RespCluster(_) | Connection::GrpcCluster(_) => None,
         };
         if let Some(error) = error.filter(|e| is_fatal_reply(e)) {
             return Err(format!("the server rejects command \"{template}\": {}", error.trim_end()));
@@ -387,6 +423,109 @@ async fn run_grpc_client(mut conn: GrpcConnection, ctx: Rc<ThreadContext>, plan:
     Ok(())
 }
 
+/// A request of a batch: its command's index in the workload and its arguments.
+type Request = (usize, Vec<Bytes>);
+
+/// `--cluster` over RESP: each batch's requests go to their slots' owners at once (one
+/// write per node), then the replies are read node by node; a redirected request is
+/// followed on its own (see [`RespCluster::follow`]), its latency counted from the batch's
+/// send.
+async fn run_resp_cluster_client(
+    mut cluster: RespCluster,
+    ctx: Rc<ThreadContext>,
+    plan: ClientPlan,
+) -> Result<(), String> {
+    let workload = Arc::clone(&ctx.workload);
+    let mut generator = RequestGenerator::new(&workload, plan.id, plan.cursor);
+    let mut schedule = plan.schedule;
+    // Per node: its address and the batch's requests for it.
+    let mut groups: Vec<(String, Vec<Request>)> = Vec::new();
+    loop {
+        let Some((due, n)) = next_batch(&ctx, &mut schedule).await else {
+            break;
+        };
+        groups.clear();
+        for _ in 0..n {
+            let (index, args) = generator.next_args(&workload);
+            let node = cluster.map.route(&args).unwrap_or_default().to_owned();
+            match groups.iter_mut().find(|(addr, _)| *addr == node) {
+                Some((_, requests)) => requests.push((index, args)),
+                None => groups.push((node, vec![(index, args)])),
+            }
+        }
+        let now = Instant::now();
+        let sent = due.map_or(now, |due| open_loop_origin(due, now));
+        for (node, requests) in &groups {
+            let conn = cluster.connection(node).await?;
+            for (_, args) in requests {
+                crate::resp::encode_command(&mut conn.out, args);
+            }
+            conn.flush().await.map_err(|e| format!("connection to {node} lost: {e}"))?;
+        }
+        let mut redirected = Vec::new();
+        for (node, requests) in &groups {
+            let conn = cluster.connection(node).await?;
+            let received = Cell::new(sent);
+            let mut answered = 0;
+            conn.read_replies(
+                requests.len(),
+                || received.set(Instant::now()),
+                |i, error| match error.and_then(crate::cluster::redirect) {
+                    Some(redirect) => redirected.push((i, redirect)),
+                    None => {
+                        let latency = micros(latency_since(sent, received.get()));
+                        ctx.stats.borrow_mut().record(requests[i].0, latency, error);
+                        answered += 1;
+                    }
+                },
+            )
+            .await
+            .map_err(|e| format!("connection to {node} lost: {e}"))?;
+            ctx.stats.borrow_mut().count_node(node, answered);
+            for (i, redirect) in redirected.drain(..) {
+                let (index, args) = &requests[i];
+                let (answered_by, error) = cluster.follow(args, redirect).await?;
+                let latency = micros(latency_since(sent, Instant::now()));
+                let mut stats = ctx.stats.borrow_mut();
+                stats.record(*index, latency, error.as_deref());
+                stats.count_node(&answered_by, 1);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `--cluster` over gRPC: every request through [`ClusterClient`], one `Execute` each (the
+/// batch's requests one after the other: `--pipeline` sets how many a client claims at once).
+async fn run_grpc_cluster_client(
+    mut cluster: ClusterClient,
+    ctx: Rc<ThreadContext>,
+    plan: ClientPlan,
+) -> Result<(), String> {
+    let workload = Arc::clone(&ctx.workload);
+    let mut generator = RequestGenerator::new(&workload, plan.id, plan.cursor);
+    let mut schedule = plan.schedule;
+    loop {
+        let Some((due, n)) = next_batch(&ctx, &mut schedule).await else {
+            break;
+        };
+        let now = Instant::now();
+        let mut sent = due.map_or(now, |due| open_loop_origin(due, now));
+        for _ in 0..n {
+            let (index, args) = generator.next_args(&workload);
+            let (reply, node) =
+                cluster.execute_routed(args).await.map_err(|e| format!("gRPC request to the cluster failed: {e}"))?;
+            let answered = Instant::now();
+            let latency = micros(latency_since(sent, answered));
+            let mut stats = ctx.stats.borrow_mut();
+            stats.record(index, latency, reply.as_error().map(|e| e.message.as_bytes()));
+            stats.count_node(&node, 1);
+            sent = answered;
+        }
+    }
+    Ok(())
+}
+
 fn thread_main(thread: usize, spec: &RunSpec, shared: &Arc<Shared>, barrier: &Barrier, tx: &mpsc::Sender<Message>) {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => Some(rt),
@@ -470,6 +609,12 @@ fn thread_main(thread: usize, spec: &RunSpec, shared: &Arc<Shared>, barrier: &Ba
             tasks.push(match connection {
                 Connection::Resp(conn) => tokio::task::spawn_local(run_resp_client(conn, ctx, plan)),
                 Connection::Grpc(conn) => tokio::task::spawn_local(run_grpc_client(*conn, ctx, plan)),
+                Connection::RespCluster(cluster) => {
+                    tokio::task::spawn_local(run_resp_cluster_client(*cluster, ctx, plan))
+                }
+                Connection::GrpcCluster(cluster) => {
+                    tokio::task::spawn_local(run_grpc_cluster_client(*cluster, ctx, plan))
+                }
             });
         }
         for task in tasks {

@@ -86,12 +86,14 @@ impl CommandStats {
 pub struct Stats {
     /// One entry per command.
     pub commands: Vec<CommandStats>,
+    /// Requests answered by each node (`--cluster` runs only), by address.
+    pub nodes: std::collections::BTreeMap<String, u64>,
 }
 
 impl Stats {
     /// Empty stats for `commands` commands.
     pub fn new(commands: usize) -> Stats {
-        Stats { commands: (0..commands).map(|_| CommandStats::default()).collect() }
+        Stats { commands: (0..commands).map(|_| CommandStats::default()).collect(), nodes: Default::default() }
     }
 
     /// Records one reply of command `index`.
@@ -102,10 +104,23 @@ impl Stats {
         }
     }
 
+    /// Counts `n` requests answered by `node`.
+    pub fn count_node(&mut self, node: &str, n: u64) {
+        match self.nodes.get_mut(node) {
+            Some(count) => *count += n,
+            None => {
+                self.nodes.insert(node.to_owned(), n);
+            }
+        }
+    }
+
     /// Adds `other` (same workload) into `self`.
     pub fn merge(&mut self, other: &Stats) {
         for (mine, theirs) in self.commands.iter_mut().zip(&other.commands) {
             mine.merge(theirs);
+        }
+        for (node, n) in &other.nodes {
+            self.count_node(node, *n);
         }
     }
 

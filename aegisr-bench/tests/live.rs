@@ -40,15 +40,23 @@ struct Server {
     child: Child,
     resp: SocketAddr,
     grpc: SocketAddr,
+    /// The cluster bus, in cluster mode.
+    cluster: Option<SocketAddr>,
     _dir: tempfile::TempDir,
 }
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// Starts a server with `extra` options (e.g. `--cluster`).
+    fn start_with(extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(server_binary())
             .args(["--port", "0", "--grpc-port", "0", "--metrics-port", "-1", "--threads", "1", "--dir"])
             .arg(dir.path())
+            .args(extra)
             .env_remove("AEGISR_LOG")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -65,7 +73,7 @@ impl Server {
             }
         });
         let deadline = Instant::now() + Duration::from_secs(30);
-        let (mut resp, mut grpc) = (None, None);
+        let (mut resp, mut grpc, mut cluster) = (None, None, None);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = rx.recv_timeout(left).expect("server did not become ready within 30 s");
@@ -75,11 +83,16 @@ impl Server {
             if let Some(addr) = line.split("gRPC listening on ").nth(1) {
                 grpc = grpc.or(addr.trim().parse().ok());
             }
+            if let Some(addr) = line.split("cluster bus listening on ").nth(1) {
+                cluster = cluster.or(addr.trim().parse().ok());
+            }
             if line.contains("Ready to accept connections") {
                 break;
             }
         }
-        Server { child, resp: resp.unwrap(), grpc: grpc.unwrap(), _dir: dir }
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || while rx.recv().is_ok() {});
+        Server { child, resp: resp.unwrap(), grpc: grpc.unwrap(), cluster, _dir: dir }
     }
 }
 
@@ -327,4 +340,65 @@ fn server_closing_mid_run_reports_partial_results() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["total"]["ops"].as_u64().unwrap() > 0);
     assert!(v["error"].is_string());
+}
+
+/// Two nodes, `--replicas 0`: once the second has formed its group and taken half the
+/// slots, both protocols spread requests over both primaries without errors.
+#[test]
+fn cluster_mode_routes_by_slot_to_every_primary() {
+    let first = Server::start_with(&["--cluster", "--cluster-port", "0", "--replicas", "0"]);
+    let bus = first.cluster.unwrap().to_string();
+    let second = Server::start_with(&["--join", &bus, "--cluster-port", "0", "--replicas", "0"]);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let split = runtime.block_on(async {
+        let mut admin = aegisr_proto::Client::connect(first.grpc.to_string()).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let status = admin.cluster_status().await.unwrap();
+            if status.groups.len() == 2 && status.groups.iter().all(|g| g.slot_count == 8192) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    });
+    assert!(split, "the second group takes half the slots");
+    for (protocol, port, nodes) in [
+        ("resp", first.resp.port(), [first.resp.to_string(), second.resp.to_string()]),
+        ("grpc", first.grpc.port(), [first.grpc.to_string(), second.grpc.to_string()]),
+    ] {
+        let port = port.to_string();
+        let out = bench(&[
+            "--cluster",
+            "--protocol",
+            protocol,
+            "-p",
+            &port,
+            "-n",
+            "2000",
+            "-c",
+            "4",
+            "-P",
+            "8",
+            "-r",
+            "1000",
+            "--json",
+        ]);
+        let report = json(&out);
+        assert_eq!(report["total"]["ops"], 2000, "{protocol}: {report}");
+        assert_eq!(report["total"]["errors"], 0, "{protocol}: {report}");
+        let counts = &report["nodes"];
+        let sum: u64 = nodes.iter().map(|n| counts[n].as_u64().unwrap_or(0)).sum();
+        assert_eq!(sum, 2000, "{protocol}: every request counted at a primary: {counts}");
+        assert!(nodes.iter().all(|n| counts[n].as_u64().unwrap_or(0) > 500), "{protocol}: both answer: {counts}");
+    }
+    let out = bench(&["--cluster", "-p", &second.resp.port().to_string(), "-n", "200", "-r", "100"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("requests per node:"), "{text}");
+    // A server outside cluster mode is refused with one line.
+    let plain = Server::start();
+    let out = bench(&["--cluster", "-p", &plain.resp.port().to_string(), "-n", "10"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("cluster"), "{}", stderr(&out));
 }

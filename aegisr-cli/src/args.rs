@@ -260,6 +260,19 @@ pub(crate) enum Op {
         #[arg(short = 'y', long)]
         yes: bool,
     },
+    /// Cluster operations over the Admin API: status, nodes, slots, failover, remove-node,
+    /// rebalance, add-node. Give any member's gRPC address with -h/-p.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Nodes join by themselves (`aegisr-server --join <member's cluster bus address>`) and \
+                           slots move by themselves to even out the shard groups; these commands show and steer \
+                           that.\n\nExamples:\n  aegisr-cli -p 7379 cluster status\n  aegisr-cli cluster nodes --json\n  \
+                           aegisr-cli cluster failover 3f9a1c2e"
+    )]
+    Cluster {
+        #[command(subcommand)]
+        op: ClusterOp,
+    },
     /// Stops the server gracefully through the Admin Shutdown RPC.
     #[command(
         disable_help_flag = true,
@@ -273,6 +286,90 @@ pub(crate) enum Op {
         #[arg(long)]
         nosave: bool,
     },
+}
+
+/// `cluster` subcommands. NODE is a node's name (the 40 hex digits of CLUSTER MYID, or a
+/// unique prefix of at least 8), its member id, or its RESP or gRPC `host:port`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClusterOp {
+    /// One screen: cluster state, epoch, leader, groups with their primary, replicas and
+    /// slot counts, migrations in flight, replication lag of each replica.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Heartbeat ages and offsets come from the control plane's leader (asked in turn when \
+                           the node given is not the leader).\n\nExamples:\n  aegisr-cli cluster status\n  \
+                           aegisr-cli -h 10.0.0.5 -p 7379 cluster status --json"
+    )]
+    Status,
+    /// Every member as a table: name, address, role, group, slots, replication offset, last
+    /// heartbeat seen by the leader.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Examples:\n  aegisr-cli cluster nodes\n  aegisr-cli cluster nodes --json | jq '.[].role'"
+    )]
+    Nodes,
+    /// The slot map: each run of slots, its shard group and the group's primary.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Examples:\n  aegisr-cli cluster slots\n  aegisr-cli cluster slots --json"
+    )]
+    Slots,
+    /// Promotes a replica: runs CLUSTER FAILOVER [FORCE] on that replica (over its gRPC
+    /// port), then waits until the cluster map shows it primary and prints how long it took.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Without --force the replica first catches up with its primary, so no acknowledged \
+                           write is lost; --force promotes it at once (use when the primary is unreachable).\n\n\
+                           Examples:\n  aegisr-cli cluster failover 3f9a1c2e\n  \
+                           aegisr-cli cluster failover --force 127.0.0.1:6380 --wait 10"
+    )]
+    Failover {
+        /// The replica to promote.
+        #[arg(value_name = "NODE")]
+        node: String,
+        /// Promote at once, without waiting for the replica to catch up.
+        #[arg(long)]
+        force: bool,
+        /// Seconds to wait for the map to show the new primary.
+        #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+        wait: f64,
+    },
+    /// Removes a node from the cluster for good; its group is healed from spare replicas (a
+    /// removed primary is replaced by its first replica; a group left empty loses its slots).
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Asks for confirmation on a terminal unless --yes; without a terminal, --yes is \
+                           required.\n\nExamples:\n  aegisr-cli cluster remove-node 3f9a1c2e\n  \
+                           aegisr-cli cluster remove-node 127.0.0.1:6381 --yes"
+    )]
+    RemoveNode {
+        /// The node to remove.
+        #[arg(value_name = "NODE")]
+        node: String,
+        /// Do not ask for confirmation.
+        #[arg(short = 'y', long)]
+        yes: bool,
+    },
+    /// Shows the automatic rebalance: slots still to move to even out the groups and the
+    /// migrations in flight, with a progress bar until nothing is left to move. The moves
+    /// themselves are automatic (the leader starts them when a group forms).
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Examples:\n  aegisr-cli cluster rebalance\n  aegisr-cli cluster rebalance --wait 0   \
+                           # the plan only, no waiting"
+    )]
+    Rebalance {
+        /// Seconds to follow the moves (0: print the plan and return).
+        #[arg(long, value_name = "SECS", default_value_t = 600.0)]
+        wait: f64,
+    },
+    /// Prints how to add a node. Nodes join by themselves: start the new node with
+    /// `aegisr-server --join <a member's cluster bus address>` (this command prints the
+    /// address from the cluster map); the control plane places it as a replica or, when a
+    /// whole group can be formed, as a new group's primary that then takes its share of
+    /// slots by live migration.
+    #[command(disable_help_flag = true, after_long_help = "Examples:\n  aegisr-cli -p 7379 cluster add-node")]
+    AddNode,
 }
 
 /// How to walk the keyspace.
@@ -343,6 +440,25 @@ mod tests {
         assert_eq!(err.kind(), clap::error::ErrorKind::DisplayHelp);
         assert!(err.to_string().contains("aegisr-cli bigkeys --pattern"));
         assert!(Cli::try_parse_from(["aegisr-cli", "--raw", "--json", "get", "k"]).is_err());
+    }
+
+    #[test]
+    fn cluster_subcommands_parse() {
+        let cli = parse(&["cluster", "failover", "--force", "abcdef12"]);
+        assert!(
+            matches!(cli.op, Some(Op::Cluster { op: ClusterOp::Failover { force: true, ref node, .. } }) if node == "abcdef12")
+        );
+        assert!(matches!(
+            parse(&["cluster", "remove-node", "-y", "1"]).op,
+            Some(Op::Cluster { op: ClusterOp::RemoveNode { yes: true, .. } })
+        ));
+        assert!(matches!(parse(&["cluster", "nodes", "--json"]).op, Some(Op::Cluster { op: ClusterOp::Nodes })));
+        // Upper case is the server's CLUSTER command.
+        assert_eq!(parse(&["CLUSTER", "INFO"]).command, ["CLUSTER", "INFO"]);
+        for sub in ["status", "nodes", "slots", "failover", "remove-node", "rebalance", "add-node"] {
+            let err = Cli::try_parse_from(["aegisr-cli", "cluster", sub, "--help"]).unwrap_err();
+            assert!(err.to_string().contains("Examples:"), "{sub}: {err}");
+        }
     }
 
     #[test]

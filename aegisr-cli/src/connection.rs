@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use aegisr_proto::v1::{Command, InfoReply};
+use aegisr_proto::v1::{ClusterRebalanceReply, ClusterRemoveNodeReply, ClusterStatusReply, Command, InfoReply};
 use aegisr_proto::{Bytes, Client, ClientError, Reply};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -270,6 +270,29 @@ impl Connection {
             ClientError::Backup(why) => ConnectionError(format!("{what} failed: {why}")),
             _ => self.lost(error),
         }
+    }
+
+    /// Another node with this connection's settings (timeout), in database 0.
+    pub(crate) fn sibling(&self, host: &str, port: u16) -> Connection {
+        Connection::new(host, port, 0, self.connect_timeout)
+    }
+
+    /// Admin.ClusterStatus.
+    pub(crate) async fn cluster_status(&mut self) -> Result<ClusterStatusReply, ConnectionError> {
+        let result = self.client().await?.cluster_status().await;
+        result.map_err(|e| self.failed("Cluster status", &e))
+    }
+
+    /// Admin.ClusterRemoveNode.
+    pub(crate) async fn cluster_remove_node(&mut self, node: &str) -> Result<ClusterRemoveNodeReply, ConnectionError> {
+        let result = self.client().await?.cluster_remove_node(node).await;
+        result.map_err(|e| self.failed("Removing the node", &e))
+    }
+
+    /// Admin.ClusterRebalance.
+    pub(crate) async fn cluster_rebalance(&mut self) -> Result<ClusterRebalanceReply, ConnectionError> {
+        let result = self.client().await?.cluster_rebalance().await;
+        result.map_err(|e| self.failed("Cluster rebalance", &e))
     }
 
     /// Admin.Shutdown.

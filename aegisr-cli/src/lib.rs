@@ -5,7 +5,7 @@
 //! - One-shot: `aegisr-cli [-h HOST] [-p PORT] [-n DB] COMMAND ARGS...`, or one command
 //!   per line from stdin (`oneshot`).
 //! - Operator subcommands (`ops`): `info`, `stat`, `latency`, `bigkeys`, `memkeys`,
-//!   `scan`, `subscribe`, `backup`, `restore`, `shutdown`. A first word that names one, in
+//!   `scan`, `subscribe`, `backup`, `restore`, `cluster ...`, `shutdown`. A first word that names one, in
 //!   lower case, is that subcommand; anything else (or anything after `--`) is a server command.
 //!
 //! Every command runs on one session (`connection`): a `Data.Pipeline` stream, so

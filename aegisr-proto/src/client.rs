@@ -5,10 +5,11 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::backup::{self, BackupFileReader};
 use crate::v1::{
-    BackupManifest, BackupRequest, ClientInfo, ClientsRequest, Command, ConfigGetRequest, ConfigSetRequest, InfoReply,
-    InfoRequest, Message, MonitorLine, MonitorRequest, NodeStats, Reply, RestoreReply, ShutdownRequest, SlowLogReply,
-    SlowLogRequest, SubscribeRequest, WatchStatsRequest, admin_client::AdminClient, data_client::DataClient,
-    shutdown_request::Save,
+    BackupManifest, BackupRequest, ClientInfo, ClientsRequest, ClusterRebalanceReply, ClusterRebalanceRequest,
+    ClusterRemoveNodeReply, ClusterRemoveNodeRequest, ClusterStatusReply, ClusterStatusRequest, Command,
+    ConfigGetRequest, ConfigSetRequest, InfoReply, InfoRequest, Message, MonitorLine, MonitorRequest, NodeStats, Reply,
+    RestoreReply, ShutdownRequest, SlowLogReply, SlowLogRequest, SubscribeRequest, WatchStatsRequest,
+    admin_client::AdminClient, data_client::DataClient, shutdown_request::Save,
 };
 
 /// Errors returned by [`Client`].
@@ -217,6 +218,25 @@ impl Client {
         Ok(result?.into_inner())
     }
 
+    /// The cluster as the node sees it (Admin ClusterStatus): members, groups, slot owners,
+    /// migrations, the leader, the node's lease and (on the leader) heartbeats and offsets.
+    /// A node outside cluster mode answers `FailedPrecondition`.
+    pub async fn cluster_status(&mut self) -> Result<ClusterStatusReply, ClientError> {
+        Ok(self.admin.cluster_status(ClusterStatusRequest {}).await?.into_inner())
+    }
+
+    /// Removes a node from the cluster for good; `node` is its name (or a unique prefix of
+    /// 8+ hex digits) or its member id.
+    pub async fn cluster_remove_node(&mut self, node: &str) -> Result<ClusterRemoveNodeReply, ClientError> {
+        let request = ClusterRemoveNodeRequest { node: node.to_owned() };
+        Ok(self.admin.cluster_remove_node(request).await?.into_inner())
+    }
+
+    /// What is left of the automatic rebalance: slots still to move and migrations in flight.
+    pub async fn cluster_rebalance(&mut self) -> Result<ClusterRebalanceReply, ClientError> {
+        Ok(self.admin.cluster_rebalance(ClusterRebalanceRequest {}).await?.into_inner())
+    }
+
     /// The generated `Data` client, for calls this wrapper does not cover.
     pub fn data(&mut self) -> &mut DataClient<Channel> {
         &mut self.data
@@ -237,7 +257,7 @@ where
 }
 
 /// Turns `host:port` into `http://host:port`; keeps an http(s) URI as is.
-fn normalize_addr(addr: &str) -> Result<String, ClientError> {
+pub(crate) fn normalize_addr(addr: &str) -> Result<String, ClientError> {
     let addr = addr.trim();
     if addr.is_empty() {
         return Err(ClientError::InvalidAddress("empty address".to_owned()));

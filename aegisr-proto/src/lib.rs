@@ -4,12 +4,15 @@
 //! messages, the `Data` and `Admin` clients and the server traits that
 //! `aegisr-server` implements. [`Client`] is a small async SDK over both
 //! services, and [`Reply`] gains constructors, accessors and a redis-cli-like
-//! [`Display`](std::fmt::Display) in this crate.
+//! [`Display`](std::fmt::Display) in this crate. [`ClusterClient`] routes commands to
+//! the node owning their key's slot in a cluster ([`slot`] computes slots as Redis does).
 #![warn(missing_docs)]
 
 mod backup;
 mod client;
+mod cluster_client;
 mod reply;
+pub mod slot;
 
 /// Code generated from the `aegisr.v1` protobuf package.
 ///
@@ -26,4 +29,5 @@ pub mod v1 {
 pub use backup::read_manifest;
 pub use bytes::Bytes;
 pub use client::{Client, ClientError};
+pub use cluster_client::{ClusterClient, Redirect, parse_redirect};
 pub use v1::{Command, InfoReply, Message, Reply, SubscribeRequest};

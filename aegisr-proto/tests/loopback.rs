@@ -118,6 +118,28 @@ impl Admin for Echo {
         Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(line)]))))
     }
 
+    /// A one-node cluster.
+    async fn cluster_status(
+        &self,
+        _request: Request<v1::ClusterStatusRequest>,
+    ) -> Result<Response<v1::ClusterStatusReply>, Status> {
+        Ok(Response::new(v1::ClusterStatusReply { epoch: 1, myself: 7, leader: Some(7), ..Default::default() }))
+    }
+
+    async fn cluster_remove_node(
+        &self,
+        request: Request<v1::ClusterRemoveNodeRequest>,
+    ) -> Result<Response<v1::ClusterRemoveNodeReply>, Status> {
+        Err(Status::not_found(format!("no node {}", request.into_inner().node)))
+    }
+
+    async fn cluster_rebalance(
+        &self,
+        _request: Request<v1::ClusterRebalanceRequest>,
+    ) -> Result<Response<v1::ClusterRebalanceReply>, Status> {
+        Ok(Response::new(v1::ClusterRebalanceReply { slots_to_move: 3, ..Default::default() }))
+    }
+
     type BackupStream = BoxStream<v1::BackupChunk>;
 
     /// The manifest of BACKUP_DATA (checksummed in 4-byte pieces), then the data in three
@@ -296,4 +318,17 @@ async fn backup_writes_a_file_that_restore_sends_back() {
     assert!(!reply.snapshot_written);
     let error = client.restore(std::io::Cursor::new(b"nope".to_vec()), false).await.unwrap_err();
     assert!(matches!(error, ClientError::Backup(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn cluster_calls_are_wrapped() {
+    let (addr, _signals) = start().await;
+    let mut client = Client::connect(addr).await.unwrap();
+    let status = client.cluster_status().await.unwrap();
+    assert_eq!((status.epoch, status.myself, status.leader), (1, 7, Some(7)));
+    assert_eq!(client.cluster_rebalance().await.unwrap().slots_to_move, 3);
+    let error = client.cluster_remove_node("abc").await.unwrap_err();
+    assert!(
+        matches!(error, aegisr_proto::ClientError::Status(s) if s.code() == tonic::Code::NotFound && s.message() == "no node abc")
+    );
 }

@@ -6,6 +6,8 @@ use std::collections::VecDeque;
 use aegisr_proto::v1::{ClientInfo, NodeStats, SlowLogEntry};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::cluster::{ClusterState, Snapshot};
+
 /// Ops/s samples kept per node for the sparkline.
 pub const HISTORY: usize = 120;
 
@@ -16,9 +18,12 @@ pub enum View {
     Slowlog,
     Clients,
     Keyspace,
+    /// Only when watching a cluster.
+    Cluster,
 }
 
 impl View {
+    /// The views of every console (a cluster adds [`View::Cluster`]).
     pub const ALL: [View; 5] = [View::Overview, View::Commands, View::Slowlog, View::Clients, View::Keyspace];
 
     pub fn title(self) -> &'static str {
@@ -28,11 +33,8 @@ impl View {
             View::Slowlog => "Slowlog",
             View::Clients => "Clients",
             View::Keyspace => "Keyspace",
+            View::Cluster => "Cluster",
         }
-    }
-
-    fn index(self) -> usize {
-        View::ALL.iter().position(|v| *v == self).unwrap_or(0)
     }
 }
 
@@ -75,6 +77,8 @@ pub enum Update {
     Down(usize, String),
     /// The answer to a kill: the text to show.
     Notice(String),
+    /// A reading of the cluster (its members are added as nodes to watch).
+    Cluster(Box<Snapshot>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +118,13 @@ pub struct App {
     pub client_sort: ClientSort,
     /// A one-line message for the status bar (kill results...).
     pub notice: Option<String>,
+    /// Set once a node answered ClusterStatus.
+    pub cluster: Option<ClusterState>,
+}
+
+/// `host:port` without an `http://` scheme, to tell the same node given two ways.
+fn bare(addr: &str) -> &str {
+    addr.split_once("://").map_or(addr, |(_, rest)| rest).trim_end_matches('/')
 }
 
 impl App {
@@ -130,6 +141,27 @@ impl App {
             command_sort: CommandSort::Calls,
             client_sort: ClientSort::Id,
             notice: None,
+            cluster: None,
+        }
+    }
+
+    /// The views offered: the cluster view only when watching a cluster.
+    pub fn views(&self) -> Vec<View> {
+        let mut views = View::ALL.to_vec();
+        if self.cluster.is_some() {
+            views.push(View::Cluster);
+        }
+        views
+    }
+
+    /// Adds a node to watch unless it is already watched; returns its index.
+    pub fn watch(&mut self, addr: &str) -> usize {
+        match self.nodes.iter().position(|n| bare(&n.addr) == bare(addr)) {
+            Some(index) => index,
+            None => {
+                self.nodes.push(Node { addr: addr.to_owned(), ..Node::default() });
+                self.nodes.len() - 1
+            }
         }
     }
 
@@ -163,6 +195,16 @@ impl App {
                 }
             }
             Update::Notice(text) => self.notice = Some(text),
+            Update::Cluster(snapshot) => {
+                match &mut self.cluster {
+                    Some(state) => state.update(*snapshot),
+                    None => self.cluster = Some(ClusterState::new(*snapshot)),
+                }
+                let members = self.cluster.as_ref().map(ClusterState::grpc_addresses).unwrap_or_default();
+                for addr in members {
+                    self.watch(&addr);
+                }
+            }
         }
     }
 
@@ -196,6 +238,7 @@ impl App {
             View::Commands => node.and_then(|n| n.stats.as_ref()).map_or(0, |s| s.commands.len()),
             View::Slowlog => node.map_or(0, |n| n.slowlog.len()),
             View::Clients => self.clients().len(),
+            View::Cluster => self.cluster.as_ref().map_or(0, |c| c.status.members.len()),
         }
     }
 
@@ -241,13 +284,18 @@ impl App {
             self.help = false;
             return if key.code == KeyCode::Char('q') { Action::Quit } else { Action::None };
         }
-        let views = View::ALL.len();
+        let views = self.views();
+        let index = views.iter().position(|v| *v == self.view).unwrap_or(0);
         match key.code {
             KeyCode::Char('q') => return Action::Quit,
             KeyCode::Char('?') => self.help = true,
-            KeyCode::Tab => self.switch_view(View::ALL[(self.view.index() + 1) % views]),
-            KeyCode::BackTab => self.switch_view(View::ALL[(self.view.index() + views - 1) % views]),
-            KeyCode::Char(c @ '1'..='5') => self.switch_view(View::ALL[usize::from(c as u8 - b'1')]),
+            KeyCode::Tab => self.switch_view(views[(index + 1) % views.len()]),
+            KeyCode::BackTab => self.switch_view(views[(index + views.len() - 1) % views.len()]),
+            KeyCode::Char(c @ '1'..='9') => {
+                if let Some(view) = views.get(usize::from(c as u8 - b'1')) {
+                    self.switch_view(*view);
+                }
+            }
             KeyCode::Right => {
                 self.node = (self.node + 1) % self.nodes.len().max(1);
                 self.row = 0;
@@ -331,6 +379,26 @@ mod tests {
         press(&mut app, KeyCode::Char('x'));
         assert!(!app.help);
         assert_eq!(press(&mut app, KeyCode::Char('q')), Action::Quit);
+    }
+
+    #[test]
+    fn a_cluster_adds_its_members_and_the_cluster_view() {
+        use aegisr_proto::v1::{ClusterMember, ClusterStatusReply};
+        let mut app = App::new(&["http://127.0.0.1:7001".to_owned()], true);
+        assert_eq!(app.views().len(), 5);
+        let member =
+            |id: u64| ClusterMember { id, host: "127.0.0.1".into(), grpc_port: 7000 + id as u32, ..Default::default() };
+        let status = ClusterStatusReply { members: vec![member(1), member(2)], ..Default::default() };
+        app.apply(Update::Cluster(Box::new(Snapshot { status, health: Vec::new() })));
+        let addrs: Vec<&str> = app.nodes.iter().map(|n| n.addr.as_str()).collect();
+        assert_eq!(addrs, ["http://127.0.0.1:7001", "127.0.0.1:7002"], "the given node is not added twice");
+        assert_eq!(app.views().last(), Some(&View::Cluster));
+        press(&mut app, KeyCode::Char('6'));
+        assert_eq!(app.view, View::Cluster);
+        press(&mut app, KeyCode::Tab);
+        assert_eq!(app.view, View::Overview);
+        press(&mut app, KeyCode::BackTab);
+        assert_eq!(app.view, View::Cluster);
     }
 
     #[test]

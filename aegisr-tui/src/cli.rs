@@ -9,12 +9,17 @@ use clap::Parser;
     version,
     about,
     after_help = "\
-Keys: Tab/Shift-Tab or 1-5 views, Left/Right node, Up/Down row, s sort, / filter,
+Keys: Tab/Shift-Tab or 1-6 views, Left/Right node, Up/Down row, s sort, / filter,
       k kill client (Clients view), ? help, q quit.
-Example: aegisr-tui 127.0.0.1:7379 127.0.0.1:7380"
+Cluster: given one node of a cluster, every member is discovered (Admin ClusterStatus)
+and watched, and a Cluster view shows the slot map per group, roles, replication lag
+and failovers as they happen.
+Examples: aegisr-tui 127.0.0.1:7379 127.0.0.1:7380
+          aegisr-tui 10.0.0.5:7379            # a cluster: all its members"
 )]
 pub struct Args {
-    /// gRPC addresses of the nodes (host:port or http://host:port).
+    /// gRPC addresses of the nodes (host:port or http://host:port); for a cluster, one
+    /// member is enough.
     #[arg(required = true, value_name = "HOST:PORT")]
     pub nodes: Vec<String>,
     /// Milliseconds between updates.

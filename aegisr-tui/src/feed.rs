@@ -8,6 +8,7 @@ use std::time::Duration;
 use aegisr_proto::Client;
 
 use crate::app::Update;
+use crate::cluster::{Snapshot, address};
 
 /// How long a connection attempt may take before the node is shown down.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -78,4 +79,55 @@ pub async fn kill(addr: String, id: u64, updates: Sender<Update>) {
         Err(e) => format!("kill failed: {e}"),
     };
     let _ = updates.send(Update::Notice(text));
+}
+
+/// Reads the cluster through whichever node answers (the members known so far, then the
+/// addresses given), every `interval_ms`, with the leader's heartbeat figures when the
+/// leader can be asked. Ends at once when the first node to answer is not in cluster mode.
+pub async fn cluster(seeds: Vec<String>, interval_ms: u32, updates: Sender<Update>) {
+    let mut members: Vec<String> = Vec::new();
+    let interval = Duration::from_millis(u64::from(interval_ms));
+    // The node last read from, kept while it answers.
+    let mut current: Option<Client> = None;
+    loop {
+        let mut status = None;
+        if let Some(client) = &mut current {
+            status = client.cluster_status().await.ok();
+        }
+        if status.is_none() {
+            current = None;
+            for addr in members.iter().chain(&seeds) {
+                let Ok(mut client) = connect(addr).await else { continue };
+                match client.cluster_status().await {
+                    Ok(answer) => {
+                        status = Some(answer);
+                        current = Some(client);
+                        break;
+                    }
+                    Err(aegisr_proto::ClientError::Status(s)) if s.code() == tonic::Code::FailedPrecondition => return,
+                    Err(_) => {}
+                }
+            }
+        }
+        if let Some(status) = status {
+            let health =
+                if status.leader == Some(status.myself) { status.health.clone() } else { leader_health(&status).await };
+            members = status.members.iter().map(|m| address(&m.host, m.grpc_port)).collect();
+            if updates.send(Update::Cluster(Box::new(Snapshot { status, health }))).is_err() {
+                return;
+            }
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// The heartbeat figures only the control plane's leader has (empty if it cannot be asked).
+async fn leader_health(status: &aegisr_proto::v1::ClusterStatusReply) -> Vec<aegisr_proto::v1::ClusterNodeHealth> {
+    let Some(leader) = status.leader.and_then(|id| status.members.iter().find(|m| m.id == id)) else {
+        return Vec::new();
+    };
+    match connect(&address(&leader.host, leader.grpc_port)).await {
+        Ok(mut client) => client.cluster_status().await.map(|s| s.health).unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
 }

@@ -37,6 +37,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     for (index, addr) in args.nodes.iter().enumerate() {
         runtime.spawn(feed::run(index, addr.clone(), args.interval, updates.clone()));
     }
+    // Given a cluster node, every member is discovered and watched too.
+    runtime.spawn(feed::cluster(args.nodes.clone(), args.interval, updates.clone()));
     let mut app = App::new(&args.nodes, args.color());
 
     enable_raw_mode().context("cannot put the terminal in raw mode")?;
@@ -46,7 +48,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         Terminal::new(CrosstermBackend::new(std::io::stdout())).context("cannot draw on the terminal")?;
     loop {
         while let Ok(update) = received.try_recv() {
+            let known = app.nodes.len();
             app.apply(update);
+            for (index, node) in app.nodes.iter().enumerate().skip(known) {
+                runtime.spawn(feed::run(index, node.addr.clone(), args.interval, updates.clone()));
+            }
         }
         terminal.draw(|frame| ui::draw(frame, &app))?;
         if !event::poll(TICK)? {

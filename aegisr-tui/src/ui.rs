@@ -13,15 +13,15 @@ use crate::format;
 /// Lines each node takes in the overview.
 const NODE_HEIGHT: u16 = 6;
 
-fn fg(app: &App, color: Color) -> Style {
+pub(crate) fn fg(app: &App, color: Color) -> Style {
     if app.color { Style::default().fg(color) } else { Style::default() }
 }
 
-fn bold() -> Style {
+pub(crate) fn bold() -> Style {
     Style::default().add_modifier(Modifier::BOLD)
 }
 
-fn selected(app: &App) -> Style {
+pub(crate) fn selected(app: &App) -> Style {
     if app.color {
         Style::default().bg(Color::Blue).fg(Color::White)
     } else {
@@ -33,10 +33,11 @@ fn selected(app: &App) -> Style {
 pub fn draw(frame: &mut Frame<'_>, app: &App) {
     let [tabs, body, status] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(frame.area());
+    let views = app.views();
     let titles: Vec<Line<'_>> =
-        View::ALL.iter().enumerate().map(|(i, v)| Line::from(format!("{} {}", i + 1, v.title()))).collect();
+        views.iter().enumerate().map(|(i, v)| Line::from(format!("{} {}", i + 1, v.title()))).collect();
     let highlight = if app.color { fg(app, Color::Yellow).add_modifier(Modifier::BOLD) } else { selected(app) };
-    let index = View::ALL.iter().position(|v| *v == app.view).unwrap_or(0);
+    let index = views.iter().position(|v| *v == app.view).unwrap_or(0);
     frame.render_widget(Tabs::new(titles).select(index).highlight_style(highlight), tabs);
     match app.view {
         View::Overview => overview(frame, app, body),
@@ -44,6 +45,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         View::Slowlog => slowlog(frame, app, body),
         View::Clients => clients(frame, app, body),
         View::Keyspace => keyspace(frame, app, body),
+        View::Cluster => crate::cluster_view::draw(frame, app, body),
     }
     status_bar(frame, app, status);
     if app.help {
@@ -289,7 +291,7 @@ fn centred(area: Rect, width: u16, height: u16) -> Rect {
 
 const HELP: &[&str] = &[
     "Tab / Shift-Tab   next / previous view",
-    "1 .. 5            overview commands slowlog clients keyspace",
+    "1 .. 6            overview commands slowlog clients keyspace (cluster)",
     "Left / Right      previous / next node",
     "Up / Down         move the selection",
     "s                 change the sort order",

@@ -238,3 +238,88 @@ fn help_overlay_and_small_terminals() {
         }
     }
 }
+
+fn cluster_snapshot(epoch: u64, primary: u64, replica: u64) -> aegisr_tui::cluster::Snapshot {
+    use aegisr_proto::v1::{ClusterGroup, ClusterMember, ClusterNodeHealth, ClusterSlotRange, ClusterStatusReply};
+    let member = |id: u64| ClusterMember {
+        id,
+        name: format!("{id}a2b3c4d5e6f{:0>28}", id),
+        host: "127.0.0.1".into(),
+        resp_port: 6000 + id as u32,
+        grpc_port: 7000 + id as u32,
+        cluster_port: 16000 + id as u32,
+        role: if id == replica { "replica".into() } else { "primary".into() },
+        group: Some(if id == 3 { 1 } else { 0 }),
+    };
+    let health = |id: u64, offset: u64| ClusterNodeHealth { id, seconds_since_heartbeat: Some(0.04), offset };
+    aegisr_tui::cluster::Snapshot {
+        status: ClusterStatusReply {
+            epoch,
+            replicas_wanted: 1,
+            members: vec![member(1), member(2), member(3)],
+            groups: vec![
+                ClusterGroup { id: 0, primary, replicas: vec![replica], slot_count: 8192 },
+                ClusterGroup { id: 1, primary: 3, replicas: vec![], slot_count: 8192 },
+            ],
+            slots: vec![
+                ClusterSlotRange { start: 0, end: 8191, group: 0 },
+                ClusterSlotRange { start: 8192, end: 16383, group: 1 },
+            ],
+            migrations: Vec::new(),
+            leader: Some(3),
+            myself: 3,
+            lease_valid: true,
+            health: Vec::new(),
+        },
+        health: vec![health(primary, 1500), health(replica, 1200), health(3, 900)],
+    }
+}
+
+#[test]
+fn cluster_view_shows_the_slot_map_roles_lag_and_a_failover() {
+    let mut app = App::new(&["127.0.0.1:7003".to_owned()], true);
+    app.apply(Update::Cluster(Box::new(cluster_snapshot(5, 1, 2))));
+    assert_eq!(app.nodes.len(), 3, "every member is watched");
+    press(&mut app, KeyCode::Char('6'));
+    let (screen, _) = render(&app, 100, 24);
+    for want in [
+        "6 Cluster",
+        "ok",
+        "epoch 5",
+        "leader 3a2b3c4d 127.0.0.1:6003",
+        "3 members",
+        "2 groups",
+        "16384/16384 slots",
+        "0-8191",
+        "8192-16383",
+        "300 B",
+        "40 ms",
+        "watching the cluster at epoch 5",
+    ] {
+        assert!(screen.contains(want), "{want:?} missing from\n{screen}");
+    }
+    assert!(screen.contains("0000000000"), "the slot bar shows group 0's half\n{screen}");
+    assert!(screen.contains("1111111111"), "and group 1's\n{screen}");
+    assert!(!screen.contains("NEW"), "{screen}");
+
+    // A failover: the replica becomes primary at a new epoch, highlighted.
+    app.apply(Update::Cluster(Box::new(cluster_snapshot(6, 2, 1))));
+    // The selection (first row) off the new primary's row, to see its own colour.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    let (screen, terminal) = render(&app, 100, 24);
+    for want in [
+        "epoch 6",
+        "2a2b3c4d NEW",
+        "epoch 5 -> 6",
+        "FAILOVER group 0: 2a2b3c4d (127.0.0.1:6002) is primary (was 1a2b3c4d",
+    ] {
+        assert!(screen.contains(want), "{want:?} missing from\n{screen}");
+    }
+    assert_eq!(color_of(&terminal, "2a2b3c4d NEW"), Color::Yellow);
+    assert_eq!(color_of(&terminal, "FAILOVER"), Color::Yellow);
+    // Without colour the new primary still stands out in words.
+    app.color = false;
+    let (screen, _) = render(&app, 100, 24);
+    assert!(screen.contains("2a2b3c4d NEW"), "{screen}");
+}

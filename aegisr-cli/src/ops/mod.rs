@@ -1,7 +1,8 @@
 //! Operator subcommands: `info`, `stat`, `latency`, `bigkeys`, `memkeys`,
-//! `scan`, `monitor`, `subscribe`, `backup`, `restore`, `shutdown`.
+//! `scan`, `monitor`, `subscribe`, `backup`, `restore`, `cluster ...`, `shutdown`.
 
 mod backup;
+mod cluster;
 mod info;
 mod keys;
 mod latency;
@@ -34,6 +35,7 @@ pub(crate) async fn run(op: Op, connection: &mut Connection, output: &Output) ->
         }
         Op::Backup { file, force } => backup::backup(connection, output, &file, force).await,
         Op::Restore { file, merge, yes } => backup::restore(connection, output, &file, merge, yes).await,
+        Op::Cluster { op } => cluster::run(connection, output, op).await,
         Op::Shutdown { save, nosave } => {
             let save = if save {
                 Some(true)

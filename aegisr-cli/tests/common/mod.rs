@@ -37,6 +37,8 @@ pub struct TestServer {
     child: Child,
     pub grpc: SocketAddr,
     pub resp: SocketAddr,
+    /// The cluster bus, in cluster mode (`--cluster`, `--join`).
+    pub cluster: Option<SocketAddr>,
     _dir: tempfile::TempDir,
 }
 
@@ -48,10 +50,17 @@ impl TestServer {
 
     /// Starts the server with its gRPC door on `grpc_port` (0: a free port).
     pub fn start_on(grpc_port: u16) -> TestServer {
+        TestServer::start_with(grpc_port, &[])
+    }
+
+    /// Starts the server with `extra` options (e.g. `--cluster`), its gRPC door on
+    /// `grpc_port` (0: a free port).
+    pub fn start_with(grpc_port: u16, extra: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut child = Command::new(server_binary())
             .args(["--port", "0", "--threads", "2", "--grpc-port", &grpc_port.to_string(), "--dir"])
             .arg(dir.path())
+            .args(extra)
             .env_remove("AEGISR_LOG")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -68,7 +77,7 @@ impl TestServer {
             }
         });
         let deadline = Instant::now() + Duration::from_secs(30);
-        let (mut resp, mut grpc) = (None, None);
+        let (mut resp, mut grpc, mut cluster) = (None, None, None);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = rx.recv_timeout(left).expect("server did not become ready within 30 s");
@@ -78,13 +87,16 @@ impl TestServer {
             if let Some(addr) = line.split("gRPC listening on ").nth(1) {
                 grpc = grpc.or(addr.trim().parse().ok());
             }
+            if let Some(addr) = line.split("cluster bus listening on ").nth(1) {
+                cluster = cluster.or(addr.trim().parse().ok());
+            }
             if line.contains("Ready to accept connections") {
                 break;
             }
         }
         // Keep draining the log so the server never blocks on a full pipe.
         std::thread::spawn(move || while rx.recv().is_ok() {});
-        TestServer { child, grpc: grpc.expect("gRPC address"), resp: resp.expect("RESP address"), _dir: dir }
+        TestServer { child, grpc: grpc.expect("gRPC address"), resp: resp.expect("RESP address"), cluster, _dir: dir }
     }
 
     /// `aegisr-cli -p <grpc port>` followed by `args`, ready to run.

@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 
 use aegisr_proto::v1::{self, admin_server::Admin};
 
-use super::watch;
+use super::{cluster_admin, watch};
 use crate::persist::backup::{self, BackupError};
 use crate::server::monitor::MonitorFeed;
 use crate::server::{Door, Server, info};
@@ -195,6 +195,30 @@ impl Admin for AdminService {
             }
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn cluster_status(
+        &self,
+        _request: Request<v1::ClusterStatusRequest>,
+    ) -> Result<Response<v1::ClusterStatusReply>, Status> {
+        let control = cluster_admin::control(&self.server)?;
+        Ok(Response::new(cluster_admin::status(control)))
+    }
+
+    async fn cluster_remove_node(
+        &self,
+        request: Request<v1::ClusterRemoveNodeRequest>,
+    ) -> Result<Response<v1::ClusterRemoveNodeReply>, Status> {
+        let control = cluster_admin::control(&self.server)?;
+        Ok(Response::new(cluster_admin::remove_node(control, &request.into_inner().node).await?))
+    }
+
+    async fn cluster_rebalance(
+        &self,
+        _request: Request<v1::ClusterRebalanceRequest>,
+    ) -> Result<Response<v1::ClusterRebalanceReply>, Status> {
+        let control = cluster_admin::control(&self.server)?;
+        Ok(Response::new(cluster_admin::rebalance(control)))
     }
 
     type BackupStream = BackupStream;

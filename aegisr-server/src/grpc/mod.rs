@@ -2,6 +2,7 @@
 //! keyspace as RESP; the Admin service exposes node state and control.
 
 mod admin;
+mod cluster_admin;
 mod convert;
 mod data;
 mod watch;
