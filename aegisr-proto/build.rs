@@ -4,7 +4,16 @@
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
-    let fds = protox::compile(["aegisr/v1/data.proto", "aegisr/v1/admin.proto", "aegisr/v1/cluster.proto"], ["proto"])?;
+    let fds = protox::compile(
+        [
+            "aegisr/v1/data.proto",
+            "aegisr/v1/admin.proto",
+            "aegisr/v1/cluster.proto",
+            "aegisr/v1/replication.proto",
+            "aegisr/v1/bus.proto",
+        ],
+        ["proto"],
+    )?;
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)

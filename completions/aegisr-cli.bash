@@ -31,6 +31,9 @@ _aegisr__cli() {
             aegisr__cli,memkeys)
                 cmd="aegisr__cli__subcmd__memkeys"
                 ;;
+            aegisr__cli,monitor)
+                cmd="aegisr__cli__subcmd__monitor"
+                ;;
             aegisr__cli,restore)
                 cmd="aegisr__cli__subcmd__restore"
                 ;;
@@ -53,7 +56,7 @@ _aegisr__cli() {
 
     case "${cmd}" in
         aegisr__cli)
-            opts="-h -p -n -t -r -i -V --host --port --db --timeout --raw --no-raw --csv --json --no-table --help --repeat --interval --version info stat latency bigkeys memkeys scan subscribe backup restore shutdown"
+            opts="-h -p -n -t -r -i -V --host --port --db --timeout --raw --no-raw --csv --json --no-table --help --repeat --interval --version info stat latency bigkeys memkeys scan monitor subscribe backup restore shutdown"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -334,6 +337,56 @@ _aegisr__cli() {
                     return 0
                     ;;
                 --pause)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -h)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aegisr__subcmd__cli__subcmd__monitor)
+            opts="-h -p -n -t --count --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --count)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -43,6 +43,7 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "latency" -d 'PIN
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "bigkeys" -d 'The biggest key of each type by length (STRLEN, LLEN, HLEN, SCARD, ZCARD), found with SCAN, so the server is never blocked'
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "memkeys" -d 'The keys using the most memory (MEMORY USAGE), found with SCAN; when the server has no MEMORY USAGE, an estimate from lengths, said so in the output'
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "scan" -d 'Lists keys with SCAN (never blocking the server), one per line'
+complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "monitor" -d 'Prints every command the node runs, as it runs it (MONITOR, over the Admin Monitor stream), in redis-cli --monitor\'s format, until Ctrl-C. Watching costs the node: use it for debugging, not as a permanent feed'
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "subscribe" -d 'Prints messages published to channels (and patterns, shard channels) as they arrive, until Ctrl-C'
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "backup" -d 'Streams a consistent backup of the node into FILE (Admin Backup): a snapshot taken while the node serves, with a manifest and a checksum per MiB, checked as it arrives'
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "restore" -d 'Restores a backup FILE into the node (Admin Restore). The node verifies all of it (checksums, structure, every value) before touching any data, then replaces its whole dataset at once, or with --merge overwrites only the keys the backup holds'
@@ -121,6 +122,17 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -l csv -d 'P
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -l json -d 'Print each reply as one JSON document'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -l no-table -d 'Never print tabular replies as tables'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -l help -d 'Print help (see more with --help)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -l count -d 'Stop after N lines' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -s h -l host -d 'Server host' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -s t -l timeout -d 'Seconds to wait for the connection' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -l raw -d 'Print bare values (default when stdout is not a terminal)'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -l csv -d 'Print replies as CSV'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -l json -d 'Print each reply as one JSON document'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -l no-table -d 'Never print tabular replies as tables'
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -l help -d 'Print help (see more with --help)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l pattern -d 'Glob patterns of channels (PSUBSCRIBE), repeatable' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l shard -d 'Shard channels (SSUBSCRIBE), repeatable' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l count -d 'Stop after N messages' -r

@@ -188,6 +188,21 @@ pub(crate) enum Op {
         #[arg(long = "type", value_name = "TYPE")]
         key_type: Option<String>,
     },
+    /// Prints every command the node runs, as it runs it (MONITOR, over the Admin Monitor
+    /// stream), in redis-cli --monitor's format, until Ctrl-C. Watching costs the node:
+    /// use it for debugging, not as a permanent feed.
+    #[command(
+        disable_help_flag = true,
+        after_long_help = "Each line is `<unix time> [<db> <client address>] \"command\" \"arg\" ...`, \
+                           as Redis's MONITOR shows it; AUTH secrets show as \"(redacted)\".\n\n\
+                           Examples:\n  aegisr-cli monitor\n  aegisr-cli monitor | grep '\"set\"'\n  \
+                           aegisr-cli monitor --count 100 > sample.txt"
+    )]
+    Monitor {
+        /// Stop after N lines.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+    },
     /// Prints messages published to channels (and patterns, shard channels) as they arrive,
     /// until Ctrl-C.
     #[command(

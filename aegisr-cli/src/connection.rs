@@ -38,11 +38,26 @@ pub(crate) struct Connection {
     session: Option<Session>,
     /// The last attempt to reach the node failed (for the REPL's prompt).
     down: bool,
+    /// Whether to learn the node's role at each (re)connection (the REPL's prompt shows
+    /// it; one-shot commands skip the extra call).
+    fetch_role: bool,
+    /// The node's role (INFO replication `role:`) as of the last connection.
+    role: Option<String>,
 }
 
 impl Connection {
     pub(crate) fn new(host: &str, port: u16, db: u32, connect_timeout: Duration) -> Self {
-        Self { host: host.to_owned(), port, connect_timeout, db, client: None, session: None, down: false }
+        Self {
+            host: host.to_owned(),
+            port,
+            connect_timeout,
+            db,
+            client: None,
+            session: None,
+            down: false,
+            fetch_role: false,
+            role: None,
+        }
     }
 
     /// `host:port`, with brackets around an IPv6 host.
@@ -57,6 +72,16 @@ impl Connection {
     /// The database the session is in (follows SELECT and RESET).
     pub(crate) fn db(&self) -> u32 {
         self.db
+    }
+
+    /// Learn the node's role at each (re)connection, for [`Connection::role`].
+    pub(crate) fn fetch_role(&mut self) {
+        self.fetch_role = true;
+    }
+
+    /// The node's role (`master`, `slave`...) as of the last connection, when known.
+    pub(crate) fn role(&self) -> Option<&str> {
+        self.role.as_deref()
     }
 
     /// Whether a session is open right now.
@@ -110,6 +135,11 @@ impl Connection {
         };
         self.session = Some(Session { commands, replies });
         self.down = false;
+        if self.fetch_role {
+            // Once per connection, not per command: a role changes with a failover, which
+            // drops the connection.
+            self.role = self.read_role().await;
+        }
         if self.db != 0 {
             let reply = self.roundtrip(vec![Bytes::from_static(b"SELECT"), Bytes::from(self.db.to_string())]).await?;
             if let Some(error) = reply.as_error() {
@@ -118,6 +148,13 @@ impl Connection {
             }
         }
         Ok(())
+    }
+
+    /// The `role` field of INFO replication, or `None` if it cannot be read.
+    async fn read_role(&mut self) -> Option<String> {
+        let client = self.client.as_mut()?;
+        let info = client.info(&["replication"]).await.ok()?;
+        info.sections.into_iter().find(|s| s.name == "replication")?.fields.remove("role")
     }
 
     /// Runs one command on the session and returns its reply (an error reply
@@ -191,6 +228,12 @@ impl Connection {
         request: aegisr_proto::v1::SubscribeRequest,
     ) -> Result<tonic::Streaming<aegisr_proto::v1::Message>, ConnectionError> {
         let result = self.client().await?.subscribe(request).await;
+        result.map_err(|e| self.lost(&e))
+    }
+
+    /// Admin.Monitor: a line for every command the node runs.
+    pub(crate) async fn monitor(&mut self) -> Result<tonic::Streaming<aegisr_proto::v1::MonitorLine>, ConnectionError> {
+        let result = self.client().await?.monitor().await;
         result.map_err(|e| self.lost(&e))
     }
 

@@ -222,16 +222,20 @@ impl Validator for ReplHelper {
 
 impl Helper for ReplHelper {}
 
-/// `host:port> `, `host:port[2]> ` in database 2, `not connected> ` when the
-/// last attempt failed.
 fn prompt(connection: &Connection) -> String {
-    if connection.is_down() {
+    prompt_text(&connection.addr(), connection.db(), connection.role(), connection.is_down())
+}
+
+/// `host:port (master)> `, `host:port[2] (master)> ` in database 2 (the role as INFO
+/// replication reports it, left out while unknown), `not connected> ` when the last
+/// attempt failed.
+fn prompt_text(addr: &str, db: u32, role: Option<&str>, down: bool) -> String {
+    if down {
         return "not connected> ".to_owned();
     }
-    match connection.db() {
-        0 => format!("{}> ", connection.addr()),
-        db => format!("{}[{db}]> ", connection.addr()),
-    }
+    let db = if db == 0 { String::new() } else { format!("[{db}]") };
+    let role = role.map(|r| format!(" ({r})")).unwrap_or_default();
+    format!("{addr}{db}{role}> ")
 }
 
 /// `$AEGISR_CLI_HISTFILE` (empty: no history), else `~/.aegisr_history`.
@@ -258,6 +262,7 @@ async fn load_docs(connection: &mut Connection, output: &Output) -> Docs {
 }
 
 pub(crate) fn run(runtime: &tokio::runtime::Runtime, connection: &mut Connection, output: &Output) -> Status {
+    connection.fetch_role();
     let docs = runtime.block_on(load_docs(connection, output));
     let config = Config::builder()
         .completion_type(CompletionType::List)
@@ -351,6 +356,15 @@ pub(crate) fn run(runtime: &tokio::runtime::Runtime, connection: &mut Connection
 mod tests {
     use super::*;
     use crate::docs::tests::sample;
+
+    #[test]
+    fn prompt_shows_address_database_and_role() {
+        assert_eq!(prompt_text("127.0.0.1:7379", 0, Some("master"), false), "127.0.0.1:7379 (master)> ");
+        assert_eq!(prompt_text("127.0.0.1:7379", 2, Some("master"), false), "127.0.0.1:7379[2] (master)> ");
+        assert_eq!(prompt_text("[::1]:7379", 3, Some("slave"), false), "[::1]:7379[3] (slave)> ");
+        assert_eq!(prompt_text("127.0.0.1:7379", 1, None, false), "127.0.0.1:7379[1]> ");
+        assert_eq!(prompt_text("127.0.0.1:7379", 1, Some("master"), true), "not connected> ");
+    }
 
     fn helper() -> ReplHelper {
         ReplHelper::new(sample(), false)

@@ -104,7 +104,7 @@ fn shutdown_stops_the_server() {
 
 #[test]
 fn subcommands_have_help_with_examples() {
-    for sub in ["info", "stat", "latency", "bigkeys", "memkeys", "scan", "shutdown"] {
+    for sub in ["info", "stat", "latency", "bigkeys", "memkeys", "scan", "monitor", "shutdown"] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_aegisr-cli")).args([sub, "--help"]).output().unwrap();
         assert!(out.status.success(), "{sub}");
         assert!(stdout(&out).contains(&format!("aegisr-cli {sub}")), "{sub}: {}", stdout(&out));
@@ -133,4 +133,36 @@ fn subscribe_prints_messages_until_its_count() {
     assert!(out.status.success(), "{}", stderr(&out));
     // Not a terminal: raw lines, as redis-cli prints them.
     assert_eq!(stdout(&out), "message\nnews\nhello\npmessage\nalerts.*\nalerts.fire\nrun\n");
+}
+
+#[test]
+fn monitor_prints_commands_as_redis_cli_does() {
+    let server = TestServer::start();
+    let child = server
+        .cli()
+        .args(["monitor", "--count", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // CLIENT LIST is an admin command: it never shows on the monitor itself.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !stdout(&server.run(&["client", "list"])).contains(" flags=O ") {
+        assert!(std::time::Instant::now() < deadline, "the monitor never appeared");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(server.run(&["set", "k", "a b\n"]).status.success());
+    assert!(server.run(&["get", "k"]).status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[0], "OK");
+    // `<seconds>.<micros> [<db> <address>] "arg" ...`
+    for (line, command) in lines[1..].iter().zip([r#""set" "k" "a b\n""#, r#""get" "k""#]) {
+        let (time, rest) = line.split_once(" [0 ").unwrap();
+        assert!(time.split_once('.').is_some_and(|(s, us)| s.parse::<u64>().is_ok() && us.len() == 6), "{line}");
+        assert!(rest.ends_with(&format!("] {command}")), "{line}");
+    }
 }

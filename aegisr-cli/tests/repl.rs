@@ -14,7 +14,8 @@ fn repl_completes_runs_and_exits_on_ctrl_d() {
     let mut command = server.cli();
     command.env("NO_COLOR", "1").env("TERM", "xterm").env("HOME", home.path()).env("AEGISR_CLI_HISTFILE", &history);
     let mut repl = rexpect::session::spawn_command(command, Some(20_000)).unwrap();
-    let prompt = format!("127.0.0.1:{}> ", server.grpc.port());
+    // A standalone node is a master, as INFO replication says.
+    let prompt = format!("127.0.0.1:{} (master)> ", server.grpc.port());
     repl.exp_string(&prompt).unwrap();
 
     repl.send_line("set greeting \"hello world\"").unwrap();
@@ -32,7 +33,7 @@ fn repl_completes_runs_and_exits_on_ctrl_d() {
 
     // SELECT shows in the prompt; help comes from the server's table.
     repl.send_line("select 2").unwrap();
-    repl.exp_string(&format!("127.0.0.1:{}[2]> ", server.grpc.port())).unwrap();
+    repl.exp_string(&format!("127.0.0.1:{}[2] (master)> ", server.grpc.port())).unwrap();
     repl.send_line("help lpush").unwrap();
     repl.exp_string("LPUSH key element [element ...]").unwrap();
     repl.send_line("lrange nolist 0 -1").unwrap();
@@ -51,7 +52,7 @@ fn repl_reports_a_lost_server_and_reconnects_on_the_next_command() {
     let mut command = server.cli();
     command.env("NO_COLOR", "1").env("TERM", "xterm").args(["-n", "1"]);
     let mut repl = rexpect::session::spawn_command(command, Some(20_000)).unwrap();
-    let prompt = format!("127.0.0.1:{port}[1]> ");
+    let prompt = format!("127.0.0.1:{port}[1] (master)> ");
     repl.exp_string(&prompt).unwrap();
     repl.send_line("set k before").unwrap();
     repl.exp_string("OK").unwrap();

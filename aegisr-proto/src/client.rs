@@ -6,8 +6,9 @@ use tonic::transport::{Channel, Endpoint};
 use crate::backup::{self, BackupFileReader};
 use crate::v1::{
     BackupManifest, BackupRequest, ClientInfo, ClientsRequest, Command, ConfigGetRequest, ConfigSetRequest, InfoReply,
-    InfoRequest, Message, NodeStats, Reply, RestoreReply, ShutdownRequest, SlowLogReply, SlowLogRequest,
-    SubscribeRequest, WatchStatsRequest, admin_client::AdminClient, data_client::DataClient, shutdown_request::Save,
+    InfoRequest, Message, MonitorLine, MonitorRequest, NodeStats, Reply, RestoreReply, ShutdownRequest, SlowLogReply,
+    SlowLogRequest, SubscribeRequest, WatchStatsRequest, admin_client::AdminClient, data_client::DataClient,
+    shutdown_request::Save,
 };
 
 /// Errors returned by [`Client`].
@@ -120,6 +121,12 @@ impl Client {
     /// Streams the node's figures every `interval_ms` (0: every second) until dropped.
     pub async fn watch_stats(&mut self, interval_ms: u32) -> Result<tonic::Streaming<NodeStats>, ClientError> {
         Ok(self.admin.watch_stats(WatchStatsRequest { interval_ms }).await?.into_inner())
+    }
+
+    /// Streams a line for every command the node runs from now on (MONITOR), until
+    /// dropped.
+    pub async fn monitor(&mut self) -> Result<tonic::Streaming<MonitorLine>, ClientError> {
+        Ok(self.admin.monitor(MonitorRequest {}).await?.into_inner())
     }
 
     /// The newest `count` slow log entries (0: all), emptying the log after when `reset`.

@@ -110,6 +110,14 @@ impl Admin for Echo {
         Ok(Response::new(v1::ConfigSetReply {}))
     }
 
+    type MonitorStream = BoxStream<v1::MonitorLine>;
+
+    /// One line.
+    async fn monitor(&self, _request: Request<v1::MonitorRequest>) -> Result<Response<Self::MonitorStream>, Status> {
+        let line = v1::MonitorLine { line: r#"1700000000.000001 [0 127.0.0.1:1] "ping""#.to_owned() };
+        Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(line)]))))
+    }
+
     type BackupStream = BoxStream<v1::BackupChunk>;
 
     /// The manifest of BACKUP_DATA (checksummed in 4-byte pieces), then the data in three
@@ -259,6 +267,8 @@ async fn admin_stats_slowlog_clients_and_config() {
         uptimes.push(stats.uptime_seconds);
     }
     assert_eq!(uptimes, [250, 500]);
+    let mut lines = client.monitor().await.unwrap();
+    assert!(lines.message().await.unwrap().unwrap().line.ends_with(r#""ping""#));
     assert_eq!(client.slowlog(7, false).await.unwrap().len, 7);
     assert_eq!(client.clients().await.unwrap()[0].id, 1);
     assert_eq!(client.config_get(&["b", "a"]).await.unwrap(), [("a".into(), "1".into()), ("b".into(), "1".into())]);

@@ -1,10 +1,11 @@
 //! Operator subcommands: `info`, `stat`, `latency`, `bigkeys`, `memkeys`,
-//! `scan`, `subscribe`, `backup`, `restore`, `shutdown`.
+//! `scan`, `monitor`, `subscribe`, `backup`, `restore`, `shutdown`.
 
 mod backup;
 mod info;
 mod keys;
 mod latency;
+mod monitor;
 mod scan;
 mod stat;
 mod subscribe;
@@ -26,6 +27,7 @@ pub(crate) async fn run(op: Op, connection: &mut Connection, output: &Output) ->
         Op::Bigkeys(opts) => keys::run(connection, output, &opts, keys::Measure::Length).await,
         Op::Memkeys(opts) => keys::run(connection, output, &opts, keys::Measure::Memory).await,
         Op::Scan { opts, key_type } => scan::run(connection, output, &opts, key_type.as_deref()).await,
+        Op::Monitor { count } => monitor::run(connection, output, count).await,
         Op::Subscribe { channels, patterns, shard_channels, count } => {
             let request = aegisr_proto::v1::SubscribeRequest { channels, patterns, shard_channels };
             subscribe::run(connection, output, request, count).await

@@ -87,6 +87,10 @@ pub enum Change {
     FinishMigration { slot: u16 },
     /// Give up moving `slot`; the source keeps it.
     AbortMigration { slot: u16 },
+    /// [`Change::BeginMigration`] for several slots at once (all or none).
+    BeginMigrations { slots: Vec<u16>, to: GroupId },
+    /// [`Change::FinishMigration`] for several slots at once (all or none).
+    FinishMigrations { slots: Vec<u16> },
     /// A member restarted with other addresses (host or ports): the map takes them, its
     /// place in its group is unchanged.
     UpdateMember(Member),
@@ -158,8 +162,25 @@ impl ClusterMap {
             Change::AbortMigration { slot } => {
                 self.migrations.remove(slot).map(|_| ()).ok_or(ChangeError::NotMigrating(*slot))
             }
+            Change::BeginMigrations { slots, to } => {
+                self.all_or_none(|map| slots.iter().try_for_each(|&slot| map.begin_migration(slot, *to)))
+            }
+            Change::FinishMigrations { slots } => {
+                self.all_or_none(|map| slots.iter().try_for_each(|&slot| map.finish_migration(slot)))
+            }
             Change::UpdateMember(member) => self.update_member(member),
         }
+    }
+
+    /// Runs `change` on a copy and keeps the result only if all of it succeeded.
+    fn all_or_none(
+        &mut self,
+        change: impl FnOnce(&mut ClusterMap) -> Result<(), ChangeError>,
+    ) -> Result<(), ChangeError> {
+        let mut copy = self.clone();
+        change(&mut copy)?;
+        *self = copy;
+        Ok(())
     }
 
     fn bootstrap(&mut self, member: &Member, replicas_wanted: u32) -> Result<(), ChangeError> {
@@ -511,6 +532,22 @@ mod tests {
             Err(ChangeError::AlreadyOwned { slot: 5, group: 0 })
         );
         assert_eq!(map.apply(&Change::BeginMigration { slot: 16384, to: 1 }), Err(ChangeError::BadSlot(16384)));
+    }
+
+    #[test]
+    fn batched_migrations_are_all_or_nothing() {
+        let mut map = cluster(2, 0);
+        map.apply(&Change::BeginMigration { slot: 7, to: 1 }).unwrap();
+        let before = map.clone();
+        assert_eq!(
+            map.apply(&Change::BeginMigrations { slots: vec![5, 6, 7], to: 1 }),
+            Err(ChangeError::AlreadyMigrating(7))
+        );
+        assert_eq!(map, before);
+        map.apply(&Change::BeginMigrations { slots: vec![5, 6], to: 1 }).unwrap();
+        map.apply(&Change::FinishMigrations { slots: vec![5, 6, 7] }).unwrap();
+        assert_eq!(map.slot_count(1), 3);
+        assert!(map.migrations.is_empty());
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub async fn wait(
     };
     let args = block.rerun_args.as_deref().unwrap_or(args);
     let deadline = block.timeout.map(|t| tokio::time::Instant::now() + t);
+    if let Some((offset, count)) = session.wait_acks.take() {
+        return wait_acks(server, session, target, gone, offset, count, deadline).await;
+    }
     let guard = server.keyspace.waiters().register(session.db, &block.keys);
     let _counted = BlockedGauge::new(&server.stats.blocked_clients);
     tokio::pin!(gone);
@@ -70,6 +73,28 @@ pub async fn wait(
             () = server.shutdown.cancelled() => return Unblocked::Abandoned,
         }
     }
+}
+
+/// WAIT: until `count` replicas acknowledge `offset` or the deadline; replies with how
+/// many did.
+async fn wait_acks(
+    server: &Server,
+    session: &mut Session,
+    target: &mut (dyn ReplyTarget + Send),
+    gone: impl std::future::Future<Output = ()>,
+    offset: u64,
+    count: usize,
+    deadline: Option<tokio::time::Instant>,
+) -> Unblocked {
+    let _counted = BlockedGauge::new(&server.stats.blocked_clients);
+    let acked = tokio::select! {
+        acked = server.replication.wait_for(offset, count, deadline) => acked,
+        () = gone => return Unblocked::Abandoned,
+        () = session.client.kill.cancelled() => return Unblocked::Abandoned,
+        () = server.shutdown.cancelled() => return Unblocked::Abandoned,
+    };
+    target.with_sink(session.protocol, &mut |out| out.count(acked));
+    Unblocked::Replied
 }
 
 /// Counts a client in INFO's `blocked_clients` while it waits.

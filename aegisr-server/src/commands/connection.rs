@@ -118,6 +118,9 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let db = int(&args[1])?;
+    if db != 0 && ctx.server.router.get().is_some() {
+        return Err(CommandError::err("SELECT is not allowed in cluster mode"));
+    }
     let db =
         usize::try_from(db).ok().filter(|&d| d < ctx.server.keyspace.databases()).ok_or(CommandError::DbOutOfRange)?;
     ctx.session.select(db);
@@ -137,6 +140,8 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.session.protocol = Protocol::Resp2;
     ctx.session.client.set_resp(2);
     ctx.session.client.set_name("");
+    ctx.session.readonly = false;
+    ctx.session.asking = false;
     ctx.out.simple("RESET");
     Ok(())
 }

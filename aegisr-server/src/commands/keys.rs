@@ -495,6 +495,9 @@ fn parse_copy_options(ctx: &Ctx<'_>, opts: &[Bytes]) -> Result<CopyOptions, Comm
             parsed.replace = true;
             i += 1;
         } else if args::is(&opts[i], "db") && i + 1 < opts.len() {
+            if ctx.server.router.get().is_some() {
+                return Err(CommandError::err("Copying to another database is not allowed in cluster mode"));
+            }
             parsed.db = db_index(ctx, &opts[i + 1])?;
             i += 2;
         } else {
@@ -536,6 +539,9 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    if ctx.server.router.get().is_some() {
+        return Err(CommandError::err("MOVE is not allowed in cluster mode"));
+    }
     let key = &args[1];
     let target = db_index(ctx, &args[2])?;
     let source = ctx.session.db;
@@ -635,6 +641,9 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    if ctx.server.router.get().is_some() {
+        return Err(CommandError::err("SWAPDB is not allowed in cluster mode"));
+    }
     let parse = |arg: &[u8], which: &'static str| {
         args::int(arg).ok().and_then(|n| i32::try_from(n).ok()).ok_or(CommandError::InvalidDbIndex(which))
     };

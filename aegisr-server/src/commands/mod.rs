@@ -6,8 +6,10 @@ pub mod args;
 mod bitmap;
 pub mod blocking;
 mod bloom;
+mod cluster;
 mod connection;
-mod dump;
+mod debug;
+pub(crate) mod dump;
 pub mod errors;
 mod geo;
 mod hash;
@@ -16,9 +18,12 @@ mod keys;
 mod list;
 mod maxmemory;
 mod memory;
+mod monitor;
 mod observe;
 mod persistence;
 mod pubsub;
+mod redirect;
+mod replication;
 mod server;
 mod set;
 mod sort;
@@ -65,6 +70,19 @@ pub struct Session {
     /// End of the last journal record this client's writes appended: under `appendfsync
     /// always` its replies wait until the journal is synced that far.
     pub journal_end: u64,
+    /// Cluster mode: the client sent READONLY (a replica may serve its reads).
+    pub readonly: bool,
+    /// Cluster mode: the client sent ASKING (the next command may use an importing slot).
+    pub asking: bool,
+    /// This session applies the primary's replication stream: never redirected.
+    pub from_primary: bool,
+    /// End of the last journal record this client's writes appended, kept (unlike
+    /// `journal_end`) for WAIT.
+    pub write_lsn: u64,
+    /// Set by WAIT when it must block: (offset, replicas wanted).
+    pub wait_acks: Option<(u64, usize)>,
+    /// Set by MONITOR: the queue of lines the door sends the client.
+    pub monitor: Option<std::sync::Arc<crate::server::monitor::MonitorFeed>>,
 }
 
 /// What a blocked command waits for.
@@ -92,6 +110,12 @@ impl Session {
             subscriptions: None,
             rerun: false,
             journal_end: 0,
+            readonly: false,
+            asking: false,
+            from_primary: false,
+            write_lsn: 0,
+            wait_acks: None,
+            monitor: None,
         }
     }
 
@@ -158,6 +182,7 @@ impl Ctx<'_> {
 pub fn end_session(server: &Server, session: &mut Session) {
     transaction::end_session(server, session);
     pubsub::end_session(server, session);
+    monitor::end_session(server, session);
 }
 
 /// The timeout argument of a blocking command: seconds, fractions allowed; 0 is for ever.
@@ -200,12 +225,16 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
     // Over maxmemory, keys are evicted before any command runs, and a command that may
     // grow memory is refused with OOM if none could be (Redis's processCommand order:
     // before queueing into MULTI, which an OOM refusal then aborts).
-    let resolved = resolve(args).and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec));
+    let resolved = resolve(args)
+        .and_then(|spec| redirect::check(ctx, spec, args).map(|()| spec))
+        .and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec));
     if ctx.session.multi.is_some() && transaction::queue(ctx, args, &resolved) {
         return resolved.ok();
     }
     let (spec, result, ran) = match resolved {
-        Ok(spec) => match pubsub::allowed_while_subscribed(ctx.session, spec).and_then(|()| journal_accepts(ctx, spec))
+        Ok(spec) => match pubsub::allowed_while_subscribed(ctx.session, spec)
+            .and_then(|()| monitor::allowed_while_monitoring(ctx.session, spec))
+            .and_then(|()| journal_accepts(ctx, spec))
         {
             Ok(logged) => {
                 if logged {
@@ -222,7 +251,9 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
                 let result = spec.handler.map_or(Ok(()), |handler| handler(ctx, args));
                 if logged {
                     crate::persist::capture::disarm();
-                    ctx.session.journal_end = ctx.session.journal_end.max(crate::persist::capture::take_last_end());
+                    let end = crate::persist::capture::take_last_end();
+                    ctx.session.journal_end = ctx.session.journal_end.max(end);
+                    ctx.session.write_lsn = ctx.session.write_lsn.max(end);
                 }
                 (Some(spec), result, true)
             }
@@ -233,6 +264,14 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
     let error = result.err().map(|e| e.to_string());
     if let Some(text) = &error {
         ctx.out.error(text);
+    }
+    // As Redis, after the command ran (so inside EXEC its commands come before EXEC),
+    // whether it failed or not; never a command refused before running.
+    if ran
+        && ctx.server.monitors.active()
+        && let Some(spec) = spec
+    {
+        monitor::feed(ctx, spec, args);
     }
     // A command that blocked is counted when it is served (it runs again then), as Redis.
     if ctx.session.block.is_none() {

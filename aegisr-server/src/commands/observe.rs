@@ -6,7 +6,7 @@ use super::args::lower;
 use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group};
 use super::{Ctx, help};
-use crate::metrics::histogram;
+use crate::metrics::{histogram, latency_monitor::doctor};
 use crate::types::string::parse_i64;
 
 /// Entries SLOWLOG GET returns without a count.
@@ -96,15 +96,82 @@ fn latency_histogram(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-/// LATENCY LATEST / HISTORY / RESET: the latency monitor's events. It is off (as with
-/// Redis's default `latency-monitor-threshold 0`), so there are none.
+/// LATENCY LATEST: per event, `[event, time of the latest sample, its milliseconds, the
+/// all-time maximum]` (the latency monitor records events while
+/// `latency-monitor-threshold` is set).
 fn latency_latest(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
-    ctx.out.array(0);
+    let latest = ctx.server.metrics.latency.latest();
+    let out = &mut *ctx.out;
+    out.array(latest.len());
+    for row in latest {
+        out.array(4);
+        out.bulk(row.event.as_bytes());
+        out.integer(row.time);
+        out.integer(i64::try_from(row.ms).unwrap_or(i64::MAX));
+        out.integer(i64::try_from(row.max).unwrap_or(i64::MAX));
+    }
     Ok(())
 }
 
-fn latency_reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
-    ctx.out.integer(0);
+/// LATENCY HISTORY event: `[[time, milliseconds], ...]`, oldest first.
+fn latency_history(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let samples = ctx.server.metrics.latency.history(&args[2]);
+    let out = &mut *ctx.out;
+    out.array(samples.len());
+    for sample in samples {
+        out.array(2);
+        out.integer(sample.time);
+        out.integer(i64::try_from(sample.ms).unwrap_or(i64::MAX));
+    }
+    Ok(())
+}
+
+/// LATENCY RESET [event ...]: how many events were forgotten.
+fn latency_reset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let events: Vec<&[u8]> = args[2..].iter().map(|a| &a[..]).collect();
+    ctx.out.count(ctx.server.metrics.latency.reset(&events));
+    Ok(())
+}
+
+/// LATENCY DOCTOR: Redis's report on the recorded events (as text; verbatim in RESP3).
+fn latency_doctor(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let limits = ctx.server.config.limits();
+    let settings = doctor::Settings {
+        threshold_ms: limits.latency_monitor_threshold.load(std::sync::atomic::Ordering::Relaxed),
+        slowlog_slower_than_us: limits.slowlog_slower_than.load(std::sync::atomic::Ordering::Relaxed),
+        hz: limits.hz.load(std::sync::atomic::Ordering::Relaxed),
+    };
+    let report = doctor::report(&ctx.server.metrics.latency, &settings, unix_seconds());
+    ctx.out.verbatim("txt", report.as_bytes());
+    Ok(())
+}
+
+fn unix_seconds() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// LATENCY HELP, with Redis's text.
+fn latency_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    super::redis_help(
+        ctx.out,
+        "LATENCY",
+        &[
+            "DOCTOR",
+            "    Return a human readable latency analysis report.",
+            "GRAPH <event>",
+            "    Return an ASCII latency graph for the <event> class.",
+            "HISTORY <event>",
+            "    Return time-latency samples for the <event> class.",
+            "LATEST",
+            "    Return the latest latency samples for all events.",
+            "RESET [<event> ...]",
+            "    Reset latency data of one or more <event> classes.",
+            "    (default: reset all data for all event classes)",
+            "HISTOGRAM [COMMAND ...]",
+            "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+            "    If no commands are specified then all histograms are replied.",
+        ],
+    );
     Ok(())
 }
 
@@ -153,12 +220,21 @@ const SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
 
 const LATENCY_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        name: "latency|doctor",
+        arity: 2,
+        flags: ADMIN,
+        since: "2.8.13",
+        summary: "Returns a human-readable latency analysis report.",
+        handler: Some(latency_doctor),
+        ..SERVER
+    },
+    CommandSpec {
         name: "latency|help",
         arity: 2,
         flags: Flags::LOADING.or(Flags::STALE),
         since: "2.8.13",
         summary: "Returns helpful text about the different subcommands.",
-        handler: Some(help),
+        handler: Some(latency_help),
         ..SERVER
     },
     CommandSpec {
@@ -178,7 +254,7 @@ const LATENCY_SUBCOMMANDS: &[CommandSpec] = &[
         since: "2.8.13",
         summary: "Returns timestamp-latency samples for an event.",
         syntax: "event",
-        handler: Some(latency_latest),
+        handler: Some(latency_history),
         ..SERVER
     },
     CommandSpec {

@@ -157,6 +157,12 @@ fn sunsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn publish_in(ctx: &mut Ctx<'_>, args: &[Bytes], shard: bool) -> CommandResult {
     let limit = ctx.server.config.limits().pubsub();
     let receivers = ctx.server.pubsub.publish(&args[1], &args[2], shard, limit);
+    // In a cluster the other nodes' subscribers get it too; the count is this node's
+    // receivers, as Redis Cluster replies.
+    if let Some(router) = ctx.server.router.get() {
+        let routing = router.load();
+        ctx.server.fanout.publish(&routing.map, routing.me, &args[1], &args[2], shard);
+    }
     ctx.out.count(receivers);
     Ok(())
 }

@@ -266,6 +266,20 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
+/// CONFIG REWRITE: the running configuration back into the config file (see
+/// `config::rewrite`).
+fn config_rewrite(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    crate::config::rewrite(&ctx.server.config).map_err(|e| {
+        if !matches!(e, crate::config::RewriteError::NoFile) {
+            tracing::warn!("CONFIG REWRITE failed: {e}");
+        }
+        CommandError::Message(e.to_string())
+    })?;
+    tracing::info!("CONFIG REWRITE executed with success.");
+    ctx.out.ok();
+    Ok(())
+}
+
 fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.server.stats.reset();
     ctx.server.metrics.reset();
@@ -406,6 +420,15 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
         since: "2.0.0",
         summary: "Resets the server's statistics.",
         handler: Some(config_resetstat),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "config|rewrite",
+        arity: 2,
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(LOADING_STALE),
+        since: "2.8.0",
+        summary: "Persists the effective configuration to file.",
+        handler: Some(config_rewrite),
         ..SERVER
     },
     CommandSpec {

@@ -25,6 +25,11 @@ pub struct Queued {
 }
 
 impl Queued {
+    /// The queued commands, in order.
+    pub(super) fn commands(&self) -> &[Vec<Bytes>] {
+        &self.commands
+    }
+
     /// Whether a queued command may grow memory: EXEC is then refused over maxmemory.
     pub(super) fn grows_memory(&self) -> bool {
         self.commands.iter().filter_map(|args| resolve(args).ok()).any(|spec| spec.flags.contains(Flags::DENYOOM))

@@ -121,6 +121,10 @@ pub struct Cli {
     /// never [default: 60000].
     #[arg(long, env = "AEGISR_NODE_GONE_TIMEOUT", value_name = "MS")]
     pub node_gone_timeout: Option<u64>,
+    /// Quorum writes: a primary replies to a write only once N replicas have applied it
+    /// (no acknowledged write lost on failover); 0 is asynchronous, as Redis [default: 0].
+    #[arg(long, env = "AEGISR_MIN_REPLICAS_ACK", value_name = "N")]
+    pub min_replicas_ack: Option<u32>,
     #[command(subcommand)]
     pub command: Option<Tool>,
 }
@@ -178,6 +182,7 @@ impl Cli {
         put("cluster-port", self.cluster_port.map(|v| v.to_string()));
         put("cluster-announce-ip", self.cluster_announce_ip.clone());
         put("failover-timeout", self.failover_timeout.map(|v| v.to_string()));
+        put("min-replicas-ack", self.min_replicas_ack.map(|v| v.to_string()));
         put("node-gone-timeout", self.node_gone_timeout.map(|v| v.to_string()));
         out
     }
@@ -192,6 +197,9 @@ impl Cli {
             store
                 .set_many(&pairs, true)
                 .map_err(|e| anyhow::anyhow!("in config file {}: {}", path.display(), plain(&e)))?;
+            // Absolute, as Redis keeps it: CONFIG REWRITE writes it back whatever the
+            // working directory is by then.
+            store.set_file(std::path::absolute(path).unwrap_or_else(|_| path.clone()));
         }
         store.set_many(&self.pairs(), true).map_err(|e| anyhow::anyhow!("{}", plain(&e)))?;
         Ok(store)

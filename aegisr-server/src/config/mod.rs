@@ -5,10 +5,12 @@
 mod cli;
 mod options;
 mod output_limits;
+mod rewrite;
 mod store;
 mod units;
 
 pub use cli::{Cli, Tool};
 pub use options::{Effect, OPTIONS, OptionKind, OptionSpec};
+pub use rewrite::{RewriteError, rewrite};
 pub use store::{ConfigError, ConfigStore, Limits};
 pub use units::parse_memory;

@@ -122,6 +122,12 @@ pub static OPTIONS: &[OptionSpec] = &[
     startup("databases", OptionKind::Int { min: 1, max: 1024 }, "16", "Number of logical databases (SELECT)."),
     startup("dir", OptionKind::String, "./aegisr-data", "Data directory for persistence files."),
     startup(
+        "enable-debug-command",
+        OptionKind::Enum(&["no", "yes", "local"]),
+        "no",
+        "Whether DEBUG may run: no, yes, or local (from loopback connections only), as in Redis.",
+    ),
+    startup(
         "failover-timeout",
         OptionKind::Int { min: 100, max: i32::MAX as i64 },
         "1000",
@@ -169,6 +175,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::String,
         "",
         "HOST:PORT: the cluster port of any member of the cluster this node joins at its first start (implies cluster-enabled); ignored once the node has cluster state.",
+    ),
+    live(
+        "latency-monitor-threshold",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "0",
+        "Latency monitor: events (commands, expire and eviction cycles) lasting at least this many milliseconds are recorded for LATENCY LATEST/HISTORY; 0 records none.",
     ),
     inert("lazyfree-lazy-eviction", YES_NO, "no", "large values are freed outside the shard lock"),
     inert("lazyfree-lazy-expire", YES_NO, "no", "large values are freed outside the shard lock"),
@@ -254,6 +266,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::Int { min: -1, max: 65535 },
         "9379",
         "HTTP port of /metrics (Prometheus), /healthz and /readyz; 0 picks a free port, -1 turns the endpoint off.",
+    ),
+    live(
+        "min-replicas-ack",
+        OptionKind::Int { min: 0, max: 64 },
+        "0",
+        "Cluster mode: a primary replies to a write only once this many replicas have applied it (quorum acknowledgement; 0: asynchronous, as Redis). A write not acknowledged within 5 s closes the client's connection instead of being confirmed.",
     ),
     startup(
         "node-gone-timeout",

@@ -36,6 +36,12 @@ pub struct Limits {
     pub pubsub_hard: AtomicU64,
     pub pubsub_soft: AtomicU64,
     pub pubsub_soft_secs: AtomicU64,
+    /// `client-output-buffer-limit normal`: bounds what waits for a MONITOR client.
+    pub normal_hard: AtomicU64,
+    pub normal_soft: AtomicU64,
+    pub normal_soft_secs: AtomicU64,
+    /// `latency-monitor-threshold`, milliseconds; 0: the latency monitor is off.
+    pub latency_monitor_threshold: AtomicU64,
     /// `slowlog-log-slower-than`, microseconds; negative: off.
     pub slowlog_slower_than: AtomicI64,
     /// `notify-keyspace-events` as flags, 0 while neither `K` nor `E` is set (see
@@ -52,9 +58,20 @@ pub struct Limits {
     pub maxmemory_eviction_tenacity: AtomicU64,
     pub lfu_log_factor: AtomicU64,
     pub lfu_decay_time: AtomicU64,
+    /// `min-replicas-ack`: replicas that must acknowledge a write before its reply.
+    pub min_replicas_ack: AtomicU64,
 }
 
 impl Limits {
+    /// `client-output-buffer-limit normal`.
+    pub fn normal(&self) -> crate::pubsub::OutputLimit {
+        crate::pubsub::OutputLimit {
+            hard: self.normal_hard.load(Ordering::Relaxed),
+            soft: self.normal_soft.load(Ordering::Relaxed),
+            soft_secs: self.normal_soft_secs.load(Ordering::Relaxed),
+        }
+    }
+
     /// `client-output-buffer-limit pubsub`.
     pub fn pubsub(&self) -> crate::pubsub::OutputLimit {
         crate::pubsub::OutputLimit {
@@ -76,6 +93,8 @@ pub struct ConfigStore {
     limits: Arc<Limits>,
     /// No-effect options already logged, so each is logged once.
     warned: Mutex<HashSet<&'static str>>,
+    /// The config file the node was started with (`--config`), for CONFIG REWRITE.
+    file: Mutex<Option<std::path::PathBuf>>,
 }
 
 /// Validates `raw` for `spec` and returns it in CONFIG GET's form, or the reason it is bad.
@@ -151,6 +170,7 @@ impl ConfigStore {
             numbers,
             limits: Arc::default(),
             warned: Mutex::new(HashSet::new()),
+            file: Mutex::new(None),
         };
         store.refresh_limits();
         store
@@ -229,6 +249,11 @@ impl ConfigStore {
         l.pubsub_hard.store(pubsub.hard, Ordering::Relaxed);
         l.pubsub_soft.store(pubsub.soft, Ordering::Relaxed);
         l.pubsub_soft_secs.store(pubsub.soft_secs, Ordering::Relaxed);
+        let normal = super::output_limits::limit_of(&self.string("client-output-buffer-limit"), "normal");
+        l.normal_hard.store(normal.hard, Ordering::Relaxed);
+        l.normal_soft.store(normal.soft, Ordering::Relaxed);
+        l.normal_soft_secs.store(normal.soft_secs, Ordering::Relaxed);
+        l.latency_monitor_threshold.store(self.u64("latency-monitor-threshold"), Ordering::Relaxed);
         l.slowlog_slower_than.store(self.i64("slowlog-log-slower-than"), Ordering::Relaxed);
         let fsync = crate::persist::journal::FsyncPolicy::parse(&self.string("appendfsync"))
             .unwrap_or(crate::persist::journal::FsyncPolicy::EverySec);
@@ -240,6 +265,17 @@ impl ConfigStore {
         l.maxmemory_eviction_tenacity.store(self.u64("maxmemory-eviction-tenacity"), Ordering::Relaxed);
         l.lfu_log_factor.store(self.u64("lfu-log-factor"), Ordering::Relaxed);
         l.lfu_decay_time.store(self.u64("lfu-decay-time"), Ordering::Relaxed);
+        l.min_replicas_ack.store(self.u64("min-replicas-ack"), Ordering::Relaxed);
+    }
+
+    /// Remembers the config file the node was started with.
+    pub fn set_file(&self, path: std::path::PathBuf) {
+        *self.file.lock() = Some(path);
+    }
+
+    /// The config file the node was started with, if any.
+    pub fn file(&self) -> Option<std::path::PathBuf> {
+        self.file.lock().clone()
     }
 
     pub fn limits(&self) -> &Limits {

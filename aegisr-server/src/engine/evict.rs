@@ -27,6 +27,7 @@ use parking_lot::Mutex;
 use super::db::{DbShard, Entry};
 use super::keyspace::{Keyspace, Shard, ShardIndex};
 use crate::config::Limits;
+use crate::metrics::latency_monitor::LatencyMonitor;
 use crate::types::ValueRef;
 
 /// `maxmemory-policy`, numbered for [`Limits::maxmemory_policy`] (0, the default of an
@@ -183,11 +184,13 @@ impl Pool {
 pub(crate) struct Eviction {
     limits: Arc<Limits>,
     pool: Mutex<Pool>,
+    /// Where `eviction-cycle` and `eviction-del` go when `latency-monitor-threshold` is on.
+    latency: Arc<LatencyMonitor>,
 }
 
 impl Eviction {
     pub(crate) fn new(limits: Arc<Limits>) -> Eviction {
-        Eviction { limits, pool: Mutex::default() }
+        Eviction { limits, pool: Mutex::default(), latency: Arc::default() }
     }
 
     fn policy(&self) -> Policy {
@@ -240,6 +243,13 @@ impl Keyspace {
         self.eviction.policy()
     }
 
+    /// Records eviction latency events (`eviction-cycle`, `eviction-del`) into `latency`;
+    /// call after [`Keyspace::with_limits`].
+    pub fn with_latency_monitor(mut self, latency: Arc<LatencyMonitor>) -> Keyspace {
+        self.eviction.latency = latency;
+        self
+    }
+
     /// Evicts keys until `used()` is at most `maxmemory`. `used` is read after each
     /// eviction, so it must see this thread's frees at once.
     pub fn evict_to_limit(&self, used: &dyn Fn() -> u64) -> Outcome {
@@ -259,26 +269,41 @@ impl Keyspace {
             .clamp(1, MAX_SAMPLES);
         let time_limit = self.eviction.time_limit();
         let started = Instant::now();
-        let mut pool = self.eviction.pool.lock();
-        let mut evicted = 0u64;
-        while used() > max {
-            let victim = if policy.random() {
-                self.evict_random(&mut pool, policy)
-            } else {
-                self.evict_pooled(&mut pool, policy, samples)
-            };
-            // Freed here, outside every shard lock; `used` sees it on the next check.
-            let Some(victim) = victim else {
-                return Outcome::Fail;
-            };
-            drop(victim);
-            evicted += 1;
-            // The clock is read every 16 keys, as Redis does.
-            if evicted % 16 == 0 && time_limit.is_some_and(|limit| started.elapsed() > limit) {
-                return if used() > max { Outcome::Running } else { Outcome::Ok };
+        // Read once per cycle: with the latency monitor off, evicting reads no more clocks.
+        let latency_threshold = limits.latency_monitor_threshold.load(Ordering::Relaxed);
+        let latency = &self.eviction.latency;
+        let outcome = 'cycle: {
+            let mut pool = self.eviction.pool.lock();
+            let mut evicted = 0u64;
+            while used() > max {
+                let victim = if policy.random() {
+                    self.evict_random(&mut pool, policy)
+                } else {
+                    self.evict_pooled(&mut pool, policy, samples)
+                };
+                // Freed here, outside every shard lock; `used` sees it on the next check.
+                let Some(victim) = victim else {
+                    break 'cycle Outcome::Fail;
+                };
+                // `eviction-del` is what freeing the value costs (the table removal
+                // before it is a hash delete).
+                let deleting = (latency_threshold > 0).then(Instant::now);
+                drop(victim);
+                if let Some(deleting) = deleting {
+                    latency.add_if_needed(latency_threshold, "eviction-del", deleting.elapsed());
+                }
+                evicted += 1;
+                // The clock is read every 16 keys, as Redis does.
+                if evicted % 16 == 0 && time_limit.is_some_and(|limit| started.elapsed() > limit) {
+                    break 'cycle if used() > max { Outcome::Running } else { Outcome::Ok };
+                }
             }
+            Outcome::Ok
+        };
+        if latency_threshold > 0 {
+            latency.add_if_needed(latency_threshold, "eviction-cycle", started.elapsed());
         }
-        Outcome::Ok
+        outcome
     }
 
     /// One LRU / LFU / TTL eviction: sample shards in turn into the pool until its best

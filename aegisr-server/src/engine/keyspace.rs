@@ -375,6 +375,26 @@ impl Keyspace {
         (0..self.shards.len()).map(|i| self.shard(i, tx).db(db).map_or(0, |d| d.key_count)).sum()
     }
 
+    /// Number of keys of hash slot `slot` in `db` (CLUSTER COUNTKEYSINSLOT), in O(1).
+    pub fn count_keys_in_slot<'a>(&'a self, db: usize, slot: u16, tx: Tx<'a>) -> usize {
+        let (index, local) = self.split_slot_number(slot);
+        self.shard(index, tx).db(db).and_then(|d| d.slots.get(local)).map_or(0, |t| t.len())
+    }
+
+    /// Up to `count` keys of hash slot `slot` in `db` (CLUSTER GETKEYSINSLOT, slot
+    /// migration), in O(keys returned).
+    pub fn keys_in_slot<'a>(&'a self, db: usize, slot: u16, count: usize, tx: Tx<'a>) -> Vec<bytes::Bytes> {
+        let (index, local) = self.split_slot_number(slot);
+        let shard = self.shard(index, tx);
+        let Some(table) = shard.db(db).and_then(|d| d.slots.get(local)) else { return Vec::new() };
+        table.iter().take(count).map(|e| bytes::Bytes::copy_from_slice(e.key())).collect()
+    }
+
+    fn split_slot_number(&self, slot: u16) -> (ShardIndex, usize) {
+        let slot = usize::from(slot) & (SLOT_COUNT - 1);
+        (slot >> self.slot_shift, slot & ((1 << self.slot_shift) - 1))
+    }
+
     /// `(keys, keys with an expiry)` per database, for INFO keyspace.
     pub fn db_sizes<'a>(&'a self, tx: Tx<'a>) -> Vec<(usize, usize)> {
         let mut sizes = vec![(0, 0); self.databases];

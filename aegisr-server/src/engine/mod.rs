@@ -21,14 +21,17 @@ pub use keyspace::{Keyspace, KeyspaceStats, Locked, ShardIndex};
 pub use scan::ScanFilter;
 pub use watch::WatchFlag;
 
-/// While the journal is replayed at start, the time each record was written at: commands
-/// then see the clock they saw when they first ran, so relative TTLs, lazy expiry and
-/// stream IDs replay exactly. Zero otherwise.
-static REPLAY_CLOCK: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+thread_local! {
+    /// While a thread replays the record stream (the journal at start, or a primary's
+    /// stream on a replica), the time each record was written at: commands then see the
+    /// clock they saw when they first ran, so relative TTLs, lazy expiry and stream IDs
+    /// replay exactly. Zero otherwise. Per thread: a replica's clients keep the real time.
+    static REPLAY_CLOCK: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
 
 /// The current time as Unix milliseconds, the unit every expiry is stored in.
 pub fn now_ms() -> i64 {
-    let replayed = REPLAY_CLOCK.load(std::sync::atomic::Ordering::Relaxed);
+    let replayed = REPLAY_CLOCK.with(std::cell::Cell::get);
     if replayed != 0 {
         return replayed;
     }
@@ -37,12 +40,12 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// Makes [`now_ms`] return `at` (a journal record's time) until [`end_replay_clock`].
-/// Only recovery uses it, before any client or background task runs.
+/// Makes [`now_ms`] on this thread return `at` (a record's time) until
+/// [`end_replay_clock`].
 pub(crate) fn set_replay_clock(at: i64) {
-    REPLAY_CLOCK.store(at.max(1), std::sync::atomic::Ordering::Relaxed);
+    REPLAY_CLOCK.with(|c| c.set(at.max(1)));
 }
 
 pub(crate) fn end_replay_clock() {
-    REPLAY_CLOCK.store(0, std::sync::atomic::Ordering::Relaxed);
+    REPLAY_CLOCK.with(|c| c.set(0));
 }

@@ -14,7 +14,8 @@ use aegisr_proto::v1::{self, admin_server::Admin};
 
 use super::watch;
 use crate::persist::backup::{self, BackupError};
-use crate::server::{Server, info};
+use crate::server::monitor::MonitorFeed;
+use crate::server::{Door, Server, info};
 
 /// WatchStats intervals below this are raised to it: each message sums every thread's
 /// counters and locks each shard briefly.
@@ -31,6 +32,7 @@ impl AdminService {
 }
 
 type StatsStream = Pin<Box<dyn Stream<Item = Result<v1::NodeStats, Status>> + Send + 'static>>;
+type MonitorStream = Pin<Box<dyn Stream<Item = Result<v1::MonitorLine, Status>> + Send + 'static>>;
 type BackupStream = Pin<Box<dyn Stream<Item = Result<v1::BackupChunk, Status>> + Send + 'static>>;
 
 fn backup_status(error: BackupError) -> Status {
@@ -152,6 +154,49 @@ impl Admin for AdminService {
         Ok(Response::new(v1::ConfigSetReply {}))
     }
 
+    type MonitorStream = MonitorStream;
+
+    async fn monitor(&self, request: Request<v1::MonitorRequest>) -> Result<Response<MonitorStream>, Status> {
+        let addr = request.remote_addr().map(|a| a.to_string()).unwrap_or_default();
+        let server = self.server.clone();
+        // Few lines wait in the channel: the bytes a slow caller holds up are counted in
+        // the monitor's queue, which its output buffer limit bounds.
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(async move {
+            // Registered for the stream's whole life, so CLIENT LIST shows the monitor and
+            // CLIENT KILL can end it.
+            let Some(registration) = server.clients.register(Door::Grpc, addr, String::new(), -1, usize::MAX) else {
+                let _ = tx.send(Err(Status::resource_exhausted("max number of clients reached"))).await;
+                return;
+            };
+            let client = registration.client.clone();
+            client.set_monitoring(true);
+            client.touch("monitor");
+            let feed = server.monitors.attach(client.clone());
+            let killed = forward_monitor_lines(&server, &feed, &tx).await;
+            server.monitors.detach(&feed);
+            drop(registration);
+            if !killed {
+                return;
+            }
+            let status = if feed.cut_off() {
+                Status::resource_exhausted(
+                    "the monitor fell behind past its output buffer limit (client-output-buffer-limit normal)",
+                )
+            } else {
+                Status::cancelled("the monitor was disconnected (CLIENT KILL)")
+            };
+            // After the lines already in the stream, for a caller that reads them; one that
+            // does not is waited for no longer than it keeps the call open.
+            tokio::select! {
+                _ = tx.send(Err(status)) => {}
+                () = tx.closed() => {}
+                () = server.shutdown.cancelled() => {}
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
     type BackupStream = BackupStream;
 
     async fn backup(&self, _request: Request<v1::BackupRequest>) -> Result<Response<BackupStream>, Status> {
@@ -241,6 +286,37 @@ impl Admin for AdminService {
             pause_ms: u64::try_from(restored.pause.as_millis()).unwrap_or(u64::MAX),
             snapshot_written: restored.snapshot_written,
         }))
+    }
+}
+
+/// Sends the monitor's lines down the stream until the caller cancels it, the monitor is
+/// killed (cut off by its output buffer limit, or CLIENT KILL) or the server stops.
+/// Returns whether it was killed.
+async fn forward_monitor_lines(
+    server: &Server,
+    feed: &MonitorFeed,
+    tx: &mpsc::Sender<Result<v1::MonitorLine, Status>>,
+) -> bool {
+    let killed = &feed.client.kill;
+    loop {
+        tokio::select! {
+            () = feed.wake.notified() => {}
+            () = tx.closed() => return false,
+            () = killed.cancelled() => return true,
+            () = server.shutdown.cancelled() => return false,
+        }
+        for line in feed.drain() {
+            let line = v1::MonitorLine { line: String::from_utf8_lossy(&line).into_owned() };
+            // A full stream waits here; meanwhile the queue absorbs new lines up to the
+            // output buffer limit.
+            let sent = tokio::select! {
+                sent = tx.send(Ok(line)) => sent.is_ok(),
+                () = killed.cancelled() => return true,
+            };
+            if !sent {
+                return false;
+            }
+        }
     }
 }
 

@@ -40,6 +40,9 @@ impl ReplyTarget for ReplyTree {
 /// nothing waits here (the gRPC call stays open) until it is served or times out; if the
 /// caller cancels the call, this future is dropped and the wait with it.
 async fn run(server: &Server, session: &mut Session, args: &[Bytes]) -> v1::Reply {
+    // CLIENT PAUSE holds the command here, before it runs, as on the RESP door (a
+    // cancelled call drops the wait).
+    server.pause.wait_for(args).await;
     let mut tree = ReplyTree::new();
     {
         let mut ctx = Ctx::new(server, &mut *session, &mut tree);
@@ -49,13 +52,21 @@ async fn run(server: &Server, session: &mut Session, args: &[Bytes]) -> v1::Repl
     if session.block.is_some() {
         blocking::wait(server, session, args, &mut tree, std::future::pending()).await;
     }
-    crate::persist::durable(server, session).await;
+    let kept = crate::persist::durable(server, session).await;
     ServerStats::add(&server.stats.total_commands_processed, 1);
     let reply = tree
         .take()
         .into_iter()
         .next()
         .unwrap_or_else(|| Reply::Error("ERR the server is shutting down or the client was closed".into()));
+    // Not the reply: it would confirm a write that is not as safe as promised.
+    let reply = if kept {
+        reply
+    } else {
+        Reply::Error(
+            "NOREPLICAS The write was not acknowledged by enough replicas in time: its outcome is unknown".into(),
+        )
+    };
     if matches!(reply, Reply::Error(_)) {
         ServerStats::add(&server.stats.total_error_replies, 1);
     }

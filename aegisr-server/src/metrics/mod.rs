@@ -8,6 +8,7 @@ pub mod cpu;
 pub mod errors;
 pub mod histogram;
 pub mod http;
+pub mod latency_monitor;
 pub mod prometheus;
 pub mod slowlog;
 
@@ -27,6 +28,9 @@ pub struct Metrics {
     pub commands: CommandStats,
     pub errors: ErrorStats,
     pub slowlog: SlowLog,
+    /// LATENCY LATEST / HISTORY: shared with the keyspace, which records its eviction
+    /// events.
+    pub latency: std::sync::Arc<latency_monitor::LatencyMonitor>,
     clock: clock::Rate,
 }
 
@@ -38,6 +42,7 @@ impl Default for Metrics {
             commands: CommandStats::default(),
             errors: ErrorStats::default(),
             slowlog: SlowLog::default(),
+            latency: std::sync::Arc::default(),
             clock: clock::Rate::measure(),
         }
     }
@@ -88,7 +93,14 @@ pub fn record(
     if outcome == Outcome::Rejected {
         return;
     }
-    let slower_than = ctx.server.config.limits().slowlog_slower_than.load(Ordering::Relaxed);
+    let limits = ctx.server.config.limits();
+    let latency_threshold = limits.latency_monitor_threshold.load(Ordering::Relaxed);
+    if latency_threshold > 0 {
+        // Redis's split: commands flagged fast are their own event.
+        let event = if spec.flags.contains(Flags::FAST) { "fast-command" } else { "command" };
+        metrics.latency.add_if_needed(latency_threshold, event, std::time::Duration::from_nanos(nanos));
+    }
+    let slower_than = limits.slowlog_slower_than.load(Ordering::Relaxed);
     let micros = nanos / 1000;
     if slower_than >= 0 && micros >= slower_than.unsigned_abs() && !spec.flags.contains(Flags::SKIP_SLOWLOG) {
         let client = &ctx.session.client;

@@ -106,6 +106,9 @@ pub struct JournalInfo {
     pub current_segment_start: u64,
 }
 
+/// Bytes of the record stream kept for replicas (`repl-backlog-size`'s default).
+pub const DEFAULT_BACKLOG: usize = 64 << 20;
+
 pub struct Journal {
     dir: PathBuf,
     pending: Mutex<Pending>,
@@ -132,6 +135,8 @@ pub struct Journal {
     /// Set by `sync_now`: sync at the next pass whatever the policy.
     sync_requested: AtomicBool,
     flusher: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The replication backlog, fed with every batch the flusher takes.
+    backlog: super::backlog::Backlog,
 }
 
 impl Journal {
@@ -160,6 +165,7 @@ impl Journal {
             buffered_flusher: AtomicU64::new(0),
             sync_requested: AtomicBool::new(false),
             flusher: Mutex::new(None),
+            backlog: super::backlog::Backlog::new(start_lsn, DEFAULT_BACKLOG),
         });
         let worker = journal.clone();
         let handle = std::thread::Builder::new()
@@ -185,6 +191,11 @@ impl Journal {
             self.wake.notify_one();
         }
         end
+    }
+
+    /// The newest records, for replicas.
+    pub fn backlog(&self) -> &super::backlog::Backlog {
+        &self.backlog
     }
 
     /// The LSN the next record will get.
@@ -273,7 +284,9 @@ impl Journal {
 
     /// Bytes the journal's buffers hold (left out of used memory for eviction).
     pub fn buffered(&self) -> u64 {
-        self.buffered_pending.load(Ordering::Relaxed) + self.buffered_flusher.load(Ordering::Relaxed)
+        self.buffered_pending.load(Ordering::Relaxed)
+            + self.buffered_flusher.load(Ordering::Relaxed)
+            + self.backlog.held() as u64
     }
 }
 
@@ -307,6 +320,7 @@ impl Flusher<'_> {
         let mut rotations: Vec<u64> = Vec::new();
         let mut last_sync = Instant::now();
         let mut dirty = false;
+        let mut batch_start;
         loop {
             {
                 let mut pending = journal.pending.lock();
@@ -320,6 +334,7 @@ impl Flusher<'_> {
                 if unwritten.is_empty() {
                     unwritten_start = pending.buf_start;
                 }
+                batch_start = pending.buf_start;
                 let end = pending.buf_start + pending.buf.len() as u64;
                 std::mem::swap(&mut spare, &mut pending.buf);
                 pending.buf_start = end;
@@ -330,6 +345,8 @@ impl Flusher<'_> {
             // Read after the wait: CONFIG SET may have changed it meanwhile, and a client
             // waiting under `always` must not be released by a pass that did not sync.
             let policy = journal.policy();
+            // Replicas get the records as soon as they are taken, not after the disk.
+            journal.backlog.push(batch_start, &spare);
             // Usually nothing is left from a failed write: take the batch as it is.
             if unwritten.is_empty() {
                 std::mem::swap(&mut unwritten, &mut spare);

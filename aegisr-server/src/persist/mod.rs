@@ -8,6 +8,7 @@
 //! all or nothing without a cross-file commit protocol. Appends still happen under the
 //! shard locks the command holds, so the stream's order is the data's order.
 
+pub mod backlog;
 pub mod backup;
 pub mod capture;
 pub mod check;
@@ -117,14 +118,7 @@ pub fn start(server: &Server) -> anyhow::Result<()> {
         }
     }
     let next_lsn = if mode == Mode::Journal {
-        let skip = |args: &[bytes::Bytes], lsn: u64| {
-            let slot = crate::commands::resolve(args)
-                .ok()
-                .and_then(|spec| spec.keys_of(args))
-                .and_then(|keys| keys.first().map(|k| usize::from(crate::engine::slot::key_slot(k))))
-                .unwrap_or(0);
-            covered[slot] > lsn
-        };
+        let skip = |args: &[bytes::Bytes], lsn: u64| recovery::covered_by_snapshot(&covered, args, lsn);
         recovery::replay_journal(server, &dir, &skip)?
     } else {
         0
@@ -423,18 +417,41 @@ pub async fn ticker(server: Arc<Server>) {
     }
 }
 
-/// Under `appendfsync always`, waits until the records of the session's writes are on
-/// disk; call it before sending the session's replies.
-pub async fn durable(server: &Server, session: &mut Session) {
+/// How long a write waits for `min-replicas-ack` replicas before its client is cut off.
+const QUORUM_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Waits until the session's writes are kept as the node promises: on disk under
+/// `appendfsync always`, applied by `min-replicas-ack` replicas in cluster mode. Call it
+/// before sending the session's replies. False when the replicas did not acknowledge in
+/// time: the replies must not be sent (the door closes the connection), since the write
+/// is not as safe as they would say.
+#[must_use]
+pub async fn durable(server: &Server, session: &mut Session) -> bool {
     let end = std::mem::take(&mut session.journal_end);
     if end == 0 {
-        return;
+        return true;
     }
     if let Some(journal) = server.keyspace.journal()
         && journal.policy() == FsyncPolicy::Always
     {
         journal.wait_durable(end).await;
     }
+    let quorum = server.config.limits().min_replicas_ack.load(Ordering::Relaxed);
+    if quorum == 0 || session.from_primary || server.router.get().is_none() {
+        return true;
+    }
+    let wanted = usize::try_from(quorum).unwrap_or(usize::MAX);
+    let deadline = tokio::time::Instant::now() + QUORUM_WAIT;
+    let acked = server.replication.wait_for(end, wanted, Some(deadline)).await;
+    if acked < wanted {
+        tracing::warn!(
+            client = %session.client.addr,
+            "a write was acknowledged by {acked} of {wanted} replicas in {} s: closing the client's connection unconfirmed",
+            QUORUM_WAIT.as_secs()
+        );
+        return false;
+    }
+    true
 }
 
 /// INFO persistence, with Redis's field names.

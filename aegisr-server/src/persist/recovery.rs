@@ -174,7 +174,7 @@ pub fn replay_journal(server: &Server, dir: &Path, skip: &dyn Fn(&[bytes::Bytes]
     let segments = segments(dir)?;
     let Some(last) = segments.last().map(|s| s.path.clone()) else { return Ok(0) };
     let started = Instant::now();
-    let mut replayer = Replayer::new(server)?;
+    let mut replayer = Replayer::new(server, "journal")?;
     let mut next_lsn = 0;
     let mut expected: Option<u64> = None;
     let mut records = 0u64;
@@ -215,26 +215,40 @@ fn damaged(path: &Path, offset: u64, what: String, dir: &Path) -> Damaged {
     Damaged { file: path.display().to_string(), offset, what, dir: dir.display().to_string() }
 }
 
+/// Whether the record at `lsn` for command `args` is already in a snapshot whose slot
+/// images were taken at `covered` (per slot): then replaying it would apply it twice.
+pub fn covered_by_snapshot(covered: &[u64], args: &[bytes::Bytes], lsn: u64) -> bool {
+    let slot = crate::commands::resolve(args)
+        .ok()
+        .and_then(|spec| spec.keys_of(args))
+        .and_then(|keys| keys.first().map(|k| usize::from(crate::engine::slot::key_slot(k))))
+        .unwrap_or(0);
+    covered.get(slot).is_some_and(|&at| at > lsn)
+}
+
 /// Runs logged commands through the command table as a client of its own.
-struct Replayer<'a> {
+pub(crate) struct Replayer<'a> {
     server: &'a Server,
     session: Session,
     scratch: BytesMut,
     _registration: Option<crate::server::Registration<'a>>,
-    failed: u64,
+    pub(crate) failed: u64,
 }
 
 impl<'a> Replayer<'a> {
-    fn new(server: &'a Server) -> anyhow::Result<Replayer<'a>> {
+    /// A replayer whose client (in CLIENT LIST) is named `name`.
+    pub(crate) fn new(server: &'a Server, name: &str) -> anyhow::Result<Replayer<'a>> {
         let registration = server
             .clients
-            .register(crate::server::Door::Resp, "journal".into(), String::new(), -1, usize::MAX)
-            .ok_or_else(|| anyhow::anyhow!("cannot register the journal's replay client"))?;
-        let session = Session::new(registration.client.clone());
+            .register(crate::server::Door::Resp, name.into(), String::new(), -1, usize::MAX)
+            .ok_or_else(|| anyhow::anyhow!("cannot register the {name} replay client"))?;
+        let mut session = Session::new(registration.client.clone());
+        // What it replays already ran where it was written: never redirect it.
+        session.from_primary = true;
         Ok(Replayer { server, session, scratch: BytesMut::new(), _registration: Some(registration), failed: 0 })
     }
 
-    fn apply(&mut self, record: &Record, lsn: u64, skip: &dyn Fn(&[bytes::Bytes], u64) -> bool) {
+    pub(crate) fn apply(&mut self, record: &Record, lsn: u64, skip: &dyn Fn(&[bytes::Bytes], u64) -> bool) {
         crate::engine::set_replay_clock(record.at_ms);
         for command in &record.commands {
             if skip(&command.args, lsn) {

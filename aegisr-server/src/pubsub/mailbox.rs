@@ -85,6 +85,29 @@ pub struct OutputLimit {
     pub soft_secs: u64,
 }
 
+impl OutputLimit {
+    /// Whether `bytes` queued for a client are past this limit: over the hard limit, or
+    /// over the soft one for longer than its seconds. As Redis's
+    /// `checkClientOutputBufferLimits`, going over the soft limit starts the clock
+    /// (`over_soft_since`) and never cuts at once, even with 0 seconds.
+    pub fn exceeded(&self, bytes: u64, over_soft_since: &mut Option<Instant>) -> bool {
+        let over_hard = self.hard > 0 && bytes > self.hard;
+        let over_soft = self.soft > 0 && bytes > self.soft;
+        let soft_expired = match (over_soft, *over_soft_since) {
+            (true, Some(since)) => since.elapsed() > Duration::from_secs(self.soft_secs),
+            (true, None) => {
+                *over_soft_since = Some(Instant::now());
+                false
+            }
+            (false, _) => {
+                *over_soft_since = None;
+                false
+            }
+        };
+        over_hard || soft_expired
+    }
+}
+
 #[derive(Default)]
 struct Inbox {
     queue: VecDeque<Delivery>,
@@ -130,23 +153,7 @@ impl Subscriber {
         inbox.bytes += delivery.cost();
         inbox.queue.push_back(delivery);
         let bytes = inbox.bytes as u64;
-        let over_hard = limit.hard > 0 && bytes > limit.hard;
-        let over_soft = limit.soft > 0 && bytes > limit.soft;
-        // As Redis's `checkClientOutputBufferLimits`: going over the soft limit starts the
-        // clock and never cuts at once (even with 0 seconds); staying over it for more than
-        // its seconds does.
-        let soft_expired = match (over_soft, inbox.over_soft_since) {
-            (true, Some(since)) => since.elapsed() > Duration::from_secs(limit.soft_secs),
-            (true, None) => {
-                inbox.over_soft_since = Some(Instant::now());
-                false
-            }
-            (false, _) => {
-                inbox.over_soft_since = None;
-                false
-            }
-        };
-        if over_hard || soft_expired {
+        if limit.exceeded(bytes, &mut inbox.over_soft_since) {
             inbox.cut = true;
             inbox.bytes = 0;
             let dropped = std::mem::take(&mut inbox.queue);

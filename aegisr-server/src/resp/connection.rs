@@ -15,6 +15,7 @@ use crate::commands::blocking::{self, Unblocked};
 use crate::commands::{self, Ctx, Session};
 use crate::pubsub::Subscriber;
 use crate::reply::{Protocol, ReplySink};
+use crate::server::monitor::MonitorFeed;
 use crate::server::{Registration, Server, ServerStats};
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -81,6 +82,21 @@ async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
                 }
                 continue;
             }
+            () = monitor_lines(session.monitor.as_deref()) => {
+                if let Some(feed) = &session.monitor {
+                    write_monitor_lines(feed, &mut output);
+                    // As for a subscriber: a monitor that does not read blocks here while
+                    // its queue fills up to the output buffer limit, which kills it.
+                    let written = tokio::select! {
+                        written = write_out(server, &mut stream, &mut output) => written.is_ok(),
+                        () = client.kill.cancelled() => false,
+                    };
+                    if !written {
+                        return;
+                    }
+                }
+                continue;
+            }
             () = client.kill.cancelled() => return,
             () = server.shutdown.cancelled() => return,
         };
@@ -101,17 +117,19 @@ async fn held_by_pause(
     output: &mut BytesMut,
     stream: &mut TcpStream,
 ) -> std::io::Result<()> {
-    let Ok(spec) = commands::resolve(args) else { return Ok(()) };
-    if spec.name == "client|unpause" {
-        return Ok(());
-    }
-    let write = spec.flags.contains(commands::table::Flags::WRITE) || spec.name == "publish";
+    let Some(write) = server.pause.holds(args) else { return Ok(()) };
     if !output.is_empty() {
-        crate::persist::durable(server, session).await;
+        unconfirmed_closes(crate::persist::durable(server, session).await)?;
         write_out(server, stream, output).await?;
     }
     server.pause.wait(write).await;
     Ok(())
+}
+
+/// The connection ends (its pending replies unsent) when its writes could not be kept as
+/// promised (see [`crate::persist::durable`]).
+fn unconfirmed_closes(durable: bool) -> std::io::Result<()> {
+    if durable { Ok(()) } else { Err(std::io::Error::other("writes not acknowledged by enough replicas")) }
 }
 
 /// Runs every complete command in `input` and writes the replies.
@@ -152,7 +170,7 @@ async fn run_batch(
                     // client until it is served or times out, then carry on with the batch.
                     let args = args.to_vec();
                     parser.release();
-                    crate::persist::durable(server, session).await;
+                    unconfirmed_closes(crate::persist::durable(server, session).await)?;
                     write_out(server, stream, output).await?;
                     let subscriber = session.subscriptions.as_ref().map(|s| s.subscriber.clone());
                     let protocol = session.protocol;
@@ -173,7 +191,7 @@ async fn run_batch(
                     break;
                 }
                 if output.len() >= FLUSH_AT {
-                    crate::persist::durable(server, session).await;
+                    unconfirmed_closes(crate::persist::durable(server, session).await)?;
                     write_out(server, stream, output).await?;
                 }
             }
@@ -193,7 +211,7 @@ async fn run_batch(
         session.client.touch(last.map_or("NULL", |c| c.name));
     }
     if !output.is_empty() {
-        crate::persist::durable(server, session).await;
+        unconfirmed_closes(crate::persist::durable(server, session).await)?;
         write_out(server, stream, output).await?;
     }
     Ok(next)
@@ -204,6 +222,23 @@ async fn messages(subscriber: Option<&Subscriber>) {
     match subscriber {
         Some(subscriber) => subscriber.wake.notified().await,
         None => std::future::pending().await,
+    }
+}
+
+/// Completes when lines wait in the monitor's queue; never for a client not monitoring.
+async fn monitor_lines(feed: Option<&MonitorFeed>) {
+    match feed {
+        Some(feed) => feed.wake.notified().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Appends every queued MONITOR line as a simple string (in RESP2 and RESP3 alike).
+fn write_monitor_lines(feed: &MonitorFeed, output: &mut BytesMut) {
+    for line in feed.drain() {
+        output.extend_from_slice(b"+");
+        output.extend_from_slice(&line);
+        output.extend_from_slice(b"\r\n");
     }
 }
 

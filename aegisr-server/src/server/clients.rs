@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use parking_lot::Mutex;
@@ -32,6 +32,8 @@ pub struct ClientHandle {
     last_command: Mutex<&'static str>,
     /// Channels, patterns and shard channels subscribed to (CLIENT LIST's sub, psub, ssub).
     subscribed: [AtomicUsize; 3],
+    /// In MONITOR mode (CLIENT LIST's flag O).
+    monitoring: AtomicBool,
     /// Cancelled to disconnect the client (CLIENT KILL, shutdown).
     pub kill: CancellationToken,
 }
@@ -77,6 +79,10 @@ impl ClientHandle {
         }
     }
 
+    pub fn set_monitoring(&self, on: bool) {
+        self.monitoring.store(on, Ordering::Relaxed);
+    }
+
     /// Whether the client subscribes to anything: Redis's `pubsub` client type (flag P).
     pub fn is_pubsub(&self) -> bool {
         self.subscribed.iter().any(|n| n.load(Ordering::Relaxed) > 0)
@@ -105,7 +111,13 @@ impl ClientHandle {
             self.name(),
             self.created.elapsed().as_secs(),
             self.idle_secs(),
-            if self.is_pubsub() { "P" } else { "N" },
+            if self.monitoring.load(Ordering::Relaxed) {
+                "O"
+            } else if self.is_pubsub() {
+                "P"
+            } else {
+                "N"
+            },
             self.db.load(Ordering::Relaxed),
             self.subscribed[0].load(Ordering::Relaxed),
             self.subscribed[1].load(Ordering::Relaxed),
@@ -159,6 +171,7 @@ impl ClientRegistry {
             lib: Mutex::new((String::new(), String::new())),
             last_command: Mutex::new("NULL"),
             subscribed: Default::default(),
+            monitoring: AtomicBool::new(false),
             kill: CancellationToken::new(),
         });
         clients.insert(id, client.clone());

@@ -16,7 +16,7 @@ pub struct Section {
 
 /// Sections INFO prints without arguments (or with `default`), in Redis's order.
 pub const DEFAULT_SECTIONS: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "cpu", "errorstats", "keyspace"];
+    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "errorstats", "keyspace"];
 
 /// Every section (`all`, `everything`), in Redis's order; `aegisr` is ours.
 pub const ALL_SECTIONS: &[&str] = &[
@@ -25,6 +25,7 @@ pub const ALL_SECTIONS: &[&str] = &[
     "memory",
     "persistence",
     "stats",
+    "replication",
     "cpu",
     "commandstats",
     "errorstats",
@@ -128,6 +129,7 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("uptime_in_days".into(), (uptime / 86400).to_string()),
                 ("hz".into(), server.config.string("hz")),
                 ("executable".into(), std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default()),
+                ("config_file".into(), server.config.file().map(|p| p.display().to_string()).unwrap_or_default()),
                 ("worker_threads".into(), server.threads.to_string()),
                 ("shards".into(), server.keyspace.shard_count().to_string()),
             ]
@@ -167,6 +169,9 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             ]
         }
         "persistence" => crate::persist::info_fields(server).into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        "replication" => {
+            crate::cluster::replication::info_fields(server).into_iter().map(|(k, v)| (k.into(), v)).collect()
+        }
         "stats" => {
             let ks = server.keyspace.stats(tx);
             let pubsub = server.pubsub.totals();

@@ -3,6 +3,7 @@
 pub mod allocator;
 mod clients;
 pub mod info;
+pub mod monitor;
 pub mod pause;
 mod stats;
 mod workers;
@@ -54,9 +55,17 @@ pub struct Server {
     pub saves: crate::persist::SaveState,
     /// CLIENT PAUSE.
     pub pause: pause::Pause,
+    /// The clients in MONITOR mode.
+    pub monitors: monitor::Monitors,
     pub addrs: Mutex<BoundAddrs>,
-    /// The cluster control plane, set at start in cluster mode (`--cluster`).
+    /// Cluster mode: where each slot is served (set once the control plane is up).
+    pub router: std::sync::OnceLock<crate::cluster::routing::Router>,
+    /// Replicas connected to this node, or the primary it follows.
+    pub replication: crate::cluster::replication::ReplicationState,
+    /// Cluster mode: the control plane.
     pub cluster: std::sync::OnceLock<Arc<crate::cluster::control::ControlPlane>>,
+    /// Cluster mode: publishes to the other nodes.
+    pub fanout: crate::cluster::bus::Fanout,
 }
 
 impl Server {
@@ -68,23 +77,31 @@ impl Server {
         };
         let databases = usize::try_from(config.u64("databases")).unwrap_or(16);
         let pubsub = Arc::new(crate::pubsub::PubSub::default());
+        let metrics = crate::metrics::Metrics::default();
         let notifier = crate::pubsub::notify::Notifier::new(pubsub.clone(), config.shared_limits());
         allocator::mark_startup();
         Server {
-            keyspace: Keyspace::new(shards, databases).with_notifier(notifier).with_limits(config.shared_limits()),
+            keyspace: Keyspace::new(shards, databases)
+                .with_notifier(notifier)
+                .with_limits(config.shared_limits())
+                .with_latency_monitor(metrics.latency.clone()),
             config,
             clients: ClientRegistry::default(),
             pubsub,
             stats: ServerStats::default(),
-            metrics: crate::metrics::Metrics::default(),
+            metrics,
             started: Instant::now(),
             run_id: (0..40).map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)])).collect(),
             threads,
             shutdown: CancellationToken::new(),
             saves: crate::persist::SaveState::default(),
             pause: pause::Pause::default(),
+            monitors: monitor::Monitors::default(),
             addrs: Mutex::new(BoundAddrs::default()),
+            router: std::sync::OnceLock::new(),
+            replication: Default::default(),
             cluster: std::sync::OnceLock::new(),
+            fanout: Default::default(),
         }
     }
 }
@@ -252,7 +269,8 @@ async fn start_cluster(server: &Arc<Server>, binds: &[String]) -> anyhow::Result
     };
     let control = ControlPlane::open(&options).await?;
     for listener in listeners {
-        tokio::spawn(service::serve(control.clone(), listener, server.shutdown.clone()));
+        let data_plane = crate::cluster::node::services(server);
+        tokio::spawn(service::serve(control.clone(), data_plane, listener, server.shutdown.clone()));
     }
     let join = config.string("join");
     let join = Some(join.trim()).filter(|j| !j.is_empty());
@@ -260,7 +278,9 @@ async fn start_cluster(server: &Arc<Server>, binds: &[String]) -> anyhow::Result
         control.shutdown().await;
         return Err(e.into());
     }
-    let _ = server.cluster.set(control);
+    let _ = server.cluster.set(control.clone());
+    // Routing is in place before the first client command; the runner keeps it current.
+    crate::cluster::node::start(server.clone(), control);
     Ok(())
 }
 
@@ -300,6 +320,9 @@ async fn expiry_ticker(server: Arc<Server>) {
             }
             tokio::task::yield_now().await;
         }
+        let latency_threshold =
+            server.config.limits().latency_monitor_threshold.load(std::sync::atomic::Ordering::Relaxed);
+        server.metrics.latency.add_if_needed(latency_threshold, "expire-cycle", started.elapsed());
         // Over maxmemory with no command arriving, or after CONFIG SET lowered it, keys are
         // evicted here too (as Redis's eviction time proc does), for up to a quarter tick.
         let started = Instant::now();

@@ -41,6 +41,33 @@ impl Pause {
         self.active.load(Ordering::Acquire)
     }
 
+    /// Whether CLIENT PAUSE holds the command `args` now (either door), and if so whether
+    /// as a write: a write (or PUBLISH) under any pause, anything under a pause of ALL.
+    /// CLIENT UNPAUSE is never held, so a pause can always be lifted; nor is a command
+    /// that will be refused anyway (unknown, wrong arity). One load when no pause is on.
+    pub fn holds(&self, args: &[bytes::Bytes]) -> Option<bool> {
+        if !self.active() {
+            return None;
+        }
+        let spec = crate::commands::resolve(args).ok()?;
+        if spec.name == "client|unpause" {
+            return None;
+        }
+        let write = spec.flags.contains(crate::commands::table::Flags::WRITE) || spec.name == "publish";
+        match *self.state.lock() {
+            Some((until, all)) if (all || write) && until > Instant::now() => Some(write),
+            _ => None,
+        }
+    }
+
+    /// Waits while CLIENT PAUSE holds the command `args` ([`Pause::holds`]), until the
+    /// deadline or UNPAUSE. Call it holding no lock.
+    pub async fn wait_for(&self, args: &[bytes::Bytes]) {
+        if let Some(write) = self.holds(args) {
+            self.wait(write).await;
+        }
+    }
+
     /// Waits while a command (a write when `write`) is held by a pause.
     pub async fn wait(&self, write: bool) {
         loop {

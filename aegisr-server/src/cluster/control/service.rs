@@ -34,8 +34,14 @@ impl ClusterService {
     }
 }
 
-/// Serves the cluster bus on `listener` until `shutdown`.
-pub async fn serve(control: Arc<ControlPlane>, listener: TcpListener, shutdown: CancellationToken) {
+/// Serves the cluster bus on `listener` until `shutdown`: this service, and the data
+/// plane's (replication, pub/sub).
+pub async fn serve(
+    control: Arc<ControlPlane>,
+    data_plane: tonic::service::Routes,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) {
     let incoming = TcpListenerStream::new(listener).map(|accepted| {
         if let Ok(stream) = &accepted {
             let _ = stream.set_nodelay(true);
@@ -46,6 +52,7 @@ pub async fn serve(control: Arc<ControlPlane>, listener: TcpListener, shutdown: 
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE);
     let serving = tonic::transport::Server::builder()
+        .add_routes(data_plane)
         .add_service(service)
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned());
     if let Err(e) = serving.await {

@@ -1,0 +1,220 @@
+//! Replication inside a shard group: the primary streams its journal's records to each
+//! replica (after a full sync from a snapshot when the replica cannot resume), and each
+//! replica applies them in order and acknowledges how far it got. Offsets are LSNs of the
+//! primary's record stream, so they count bytes like Redis's replication offsets.
+
+pub mod applier;
+pub mod primary;
+pub mod replica;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use parking_lot::Mutex;
+
+use super::map::NodeId;
+
+/// One replica as its primary sees it.
+#[derive(Debug, Clone)]
+pub struct ReplicaLink {
+    pub addr: String,
+    /// The offset it has acknowledged.
+    pub acked: u64,
+    pub last_ack: Instant,
+}
+
+/// What this node follows, as a replica.
+#[derive(Debug, Clone, Default)]
+pub struct Following {
+    /// `host:port` (RESP) of the primary.
+    pub primary: String,
+    pub link_up: bool,
+    pub replid: String,
+    /// The primary's offset applied here.
+    pub offset: u64,
+    pub full_syncs: u64,
+    pub last_io: Option<Instant>,
+}
+
+/// The node's replication state, for INFO replication, WAIT and quorum acknowledgement.
+#[derive(Debug)]
+pub struct ReplicationState {
+    replicas: Mutex<BTreeMap<NodeId, ReplicaLink>>,
+    following: Mutex<Option<Following>>,
+    /// Bumped on every acknowledgement, to wake WAIT.
+    acks: tokio::sync::watch::Sender<u64>,
+    /// Manual failover, replica side: asked of the replication session...
+    failover_requested: tokio::sync::Notify,
+    /// ... which signals once it has applied everything the paused primary wrote.
+    handed_over: tokio::sync::Notify,
+    /// CLUSTER FAILOVER, for the node's data plane to carry out: 1 graceful, 2 forced.
+    failover_order: std::sync::atomic::AtomicU8,
+    failover_ordered: tokio::sync::Notify,
+}
+
+impl Default for ReplicationState {
+    fn default() -> Self {
+        ReplicationState {
+            replicas: Mutex::new(BTreeMap::new()),
+            following: Mutex::new(None),
+            acks: tokio::sync::watch::Sender::new(0),
+            failover_requested: tokio::sync::Notify::new(),
+            handed_over: tokio::sync::Notify::new(),
+            failover_order: std::sync::atomic::AtomicU8::new(0),
+            failover_ordered: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+impl ReplicationState {
+    pub(crate) fn replica_connected(&self, node: NodeId, addr: String, offset: u64) {
+        self.replicas.lock().insert(node, ReplicaLink { addr, acked: offset, last_ack: Instant::now() });
+        self.acks.send_modify(|n| *n += 1);
+    }
+
+    pub(crate) fn replica_acked(&self, node: NodeId, offset: u64) {
+        if let Some(link) = self.replicas.lock().get_mut(&node) {
+            link.acked = link.acked.max(offset);
+            link.last_ack = Instant::now();
+        }
+        self.acks.send_modify(|n| *n += 1);
+    }
+
+    pub(crate) fn replica_gone(&self, node: NodeId) {
+        self.replicas.lock().remove(&node);
+        self.acks.send_modify(|n| *n += 1);
+    }
+
+    /// The replicas connected to this node (as a primary).
+    pub fn replicas(&self) -> Vec<(NodeId, ReplicaLink)> {
+        self.replicas.lock().iter().map(|(id, link)| (*id, link.clone())).collect()
+    }
+
+    /// How many replicas have acknowledged `offset`.
+    pub fn acked_at_least(&self, offset: u64) -> usize {
+        self.replicas.lock().values().filter(|l| l.acked >= offset).count()
+    }
+
+    /// Waits until `count` replicas have acknowledged `offset` or `deadline` passes;
+    /// returns how many have.
+    pub async fn wait_for(&self, offset: u64, count: usize, deadline: Option<tokio::time::Instant>) -> usize {
+        let mut acks = self.acks.subscribe();
+        loop {
+            let acked = self.acked_at_least(offset);
+            if acked >= count {
+                return acked;
+            }
+            let changed = acks.changed();
+            match deadline {
+                Some(at) => {
+                    if tokio::time::timeout_at(at, changed).await.is_err() {
+                        return self.acked_at_least(offset);
+                    }
+                }
+                None => {
+                    if changed.await.is_err() {
+                        return self.acked_at_least(offset);
+                    }
+                }
+            }
+        }
+    }
+
+    /// CLUSTER FAILOVER [FORCE]: hands the order to the node's data plane.
+    pub fn order_failover(&self, force: bool) {
+        self.failover_order.store(if force { 2 } else { 1 }, std::sync::atomic::Ordering::Release);
+        self.failover_ordered.notify_one();
+    }
+
+    /// Waits for a CLUSTER FAILOVER order; true when forced.
+    pub(crate) async fn failover_ordered(&self) -> bool {
+        loop {
+            match self.failover_order.swap(0, std::sync::atomic::Ordering::AcqRel) {
+                0 => self.failover_ordered.notified().await,
+                order => return order == 2,
+            }
+        }
+    }
+
+    /// Manual failover: asks the primary to pause its writes and hand its stream over;
+    /// returns once this replica has applied all of it, or `false` after `within`.
+    pub async fn request_handoff(&self, within: std::time::Duration) -> bool {
+        let handed = self.handed_over.notified();
+        tokio::pin!(handed);
+        handed.as_mut().enable();
+        self.failover_requested.notify_one();
+        tokio::time::timeout(within, handed).await.is_ok()
+    }
+
+    pub fn following(&self) -> Option<Following> {
+        self.following.lock().clone()
+    }
+
+    pub(crate) fn update_following(&self, change: impl FnOnce(&mut Following)) {
+        change(self.following.lock().get_or_insert_with(Following::default));
+    }
+
+    pub(crate) fn stop_following(&self) {
+        *self.following.lock() = None;
+    }
+}
+
+/// INFO replication, with Redis's field names.
+pub fn info_fields(server: &crate::server::Server) -> Vec<(String, String)> {
+    let state = &server.replication;
+    let journal = server.keyspace.journal();
+    let following = state.following();
+    let replica = server.router.get().is_some_and(|r| {
+        let routing = r.load();
+        routing.group.is_some() && !routing.primary
+    });
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut push = |k: &str, v: String| fields.push((k.to_owned(), v));
+    let offset;
+    if replica {
+        let f = following.clone().unwrap_or_default();
+        offset = f.offset;
+        push("role", "slave".into());
+        let (host, port) = f.primary.rsplit_once(':').unwrap_or((f.primary.as_str(), "0"));
+        push("master_host", host.to_owned());
+        push("master_port", port.to_owned());
+        push("master_link_status", if f.link_up { "up" } else { "down" }.into());
+        push("master_last_io_seconds_ago", f.last_io.map_or(-1, |t| t.elapsed().as_secs() as i64).to_string());
+        push("master_sync_in_progress", "0".into());
+        push("slave_read_repl_offset", f.offset.to_string());
+        push("slave_repl_offset", f.offset.to_string());
+        push("slave_priority", "100".into());
+        push("slave_read_only", "1".into());
+        push("replica_announced", "1".into());
+        push("master_sync_total_syncs", f.full_syncs.to_string());
+    } else {
+        offset = journal.map_or(0, |j| j.next_lsn());
+        push("role", "master".into());
+    }
+    let replicas = state.replicas();
+    push("connected_slaves", replicas.len().to_string());
+    for (i, (_, link)) in replicas.iter().enumerate() {
+        let (ip, port) = link.addr.rsplit_once(':').unwrap_or((link.addr.as_str(), "0"));
+        push(
+            &format!("slave{i}"),
+            format!("ip={ip},port={port},state=online,offset={},lag={}", link.acked, link.last_ack.elapsed().as_secs()),
+        );
+    }
+    push("master_failover_state", "no-failover".into());
+    push(
+        "master_replid",
+        following.as_ref().filter(|_| replica).map_or_else(|| server.run_id.clone(), |f| f.replid.clone()),
+    );
+    push("master_replid2", "0".repeat(40));
+    push("master_repl_offset", offset.to_string());
+    push("second_repl_offset", "-1".into());
+    let (start, end, active) = journal.map_or((0, 0, false), |j| {
+        let (start, end) = j.backlog().range();
+        (start, end, j.backlog().enabled())
+    });
+    push("repl_backlog_active", u8::from(active).to_string());
+    push("repl_backlog_size", crate::persist::journal::DEFAULT_BACKLOG.to_string());
+    push("repl_backlog_first_byte_offset", start.to_string());
+    push("repl_backlog_histlen", (end - start).to_string());
+    fields
+}

@@ -1,0 +1,366 @@
+//! CLUSTER (the read side Redis Cluster clients use to learn the slot map), READONLY,
+//! READWRITE and ASKING. Every reply is drawn from the node's current routing, which the
+//! control plane keeps up to date.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::args::int;
+use super::table::{CommandSpec, Flags, Group};
+use super::{CommandError, CommandResult, Ctx};
+use crate::cluster::map::{GroupId, Member};
+use crate::cluster::routing::Routing;
+use crate::engine::slot::{SLOT_COUNT, key_slot};
+
+fn disabled() -> CommandError {
+    CommandError::err("This instance has cluster support disabled")
+}
+
+/// The current routing, or Redis's error on a node not in cluster mode.
+fn routing(ctx: &Ctx<'_>) -> Result<Arc<Routing>, CommandError> {
+    ctx.server.router.get().map(|r| r.load()).ok_or_else(disabled)
+}
+
+fn slot_arg(arg: &[u8]) -> Result<u16, CommandError> {
+    let slot = int(arg)?;
+    u16::try_from(slot).ok().filter(|&s| usize::from(s) < SLOT_COUNT).ok_or_else(|| CommandError::err("Invalid slot"))
+}
+
+fn keyslot(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    routing(ctx)?;
+    ctx.out.integer(i64::from(key_slot(&args[2])));
+    Ok(())
+}
+
+fn countkeysinslot(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    routing(ctx)?;
+    let slot = slot_arg(&args[2])?;
+    let count = ctx.server.keyspace.count_keys_in_slot(0, slot, ctx.tx);
+    ctx.out.count(count);
+    Ok(())
+}
+
+fn getkeysinslot(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    routing(ctx)?;
+    let slot = int(&args[2])?;
+    let count = int(&args[3])?;
+    let (Some(slot), Ok(count)) =
+        (u16::try_from(slot).ok().filter(|&s| usize::from(s) < SLOT_COUNT), usize::try_from(count))
+    else {
+        return Err(CommandError::err("Invalid slot or number of keys"));
+    };
+    let keys = ctx.server.keyspace.keys_in_slot(0, slot, count, ctx.tx);
+    ctx.out.array(keys.len());
+    for key in &keys {
+        ctx.out.bulk(key);
+    }
+    Ok(())
+}
+
+fn myid(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let routing = routing(ctx)?;
+    let name = routing.map.members.get(&routing.me).map_or("", |m| m.name.as_str());
+    ctx.out.bulk(name.as_bytes());
+    Ok(())
+}
+
+fn info(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let routing = routing(ctx)?;
+    let map = &routing.map;
+    let assigned: usize = map.slots.iter().map(|r| usize::from(r.end - r.start) + 1).sum();
+    let state = if assigned == SLOT_COUNT { "ok" } else { "fail" };
+    let groups_with_slots = map.groups.keys().filter(|&&g| map.slot_count(g) > 0).count();
+    let text = format!(
+        "cluster_state:{state}\r\ncluster_slots_assigned:{assigned}\r\ncluster_slots_ok:{assigned}\r\n\
+         cluster_slots_pfail:0\r\ncluster_slots_fail:0\r\ncluster_known_nodes:{}\r\ncluster_size:{}\r\n\
+         cluster_current_epoch:{epoch}\r\ncluster_my_epoch:{epoch}\r\ncluster_stats_messages_sent:0\r\n\
+         cluster_stats_messages_received:0\r\ntotal_cluster_links_buffer_limit_exceeded:0\r\n",
+        map.members.len(),
+        groups_with_slots,
+        epoch = map.epoch,
+    );
+    ctx.out.verbatim("txt", text.as_bytes());
+    Ok(())
+}
+
+/// The primary then the replicas of `group`, as members.
+fn group_members(routing: &Routing, group: GroupId) -> Vec<&Member> {
+    let Some(g) = routing.map.groups.get(&group) else { return Vec::new() };
+    std::iter::once(&g.primary).chain(&g.replicas).filter_map(|id| routing.map.members.get(id)).collect()
+}
+
+fn slots(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let routing = routing(ctx)?;
+    ctx.out.array(routing.map.slots.len());
+    for range in &routing.map.slots {
+        let members = group_members(&routing, range.group);
+        ctx.out.array(2 + members.len());
+        ctx.out.integer(i64::from(range.start));
+        ctx.out.integer(i64::from(range.end));
+        for member in members {
+            ctx.out.array(4);
+            ctx.out.bulk(member.host.as_bytes());
+            ctx.out.integer(i64::from(member.resp_port));
+            ctx.out.bulk(member.name.as_bytes());
+            // Extra networking metadata (hostname): none.
+            ctx.out.map(0);
+        }
+    }
+    Ok(())
+}
+
+fn shards(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let routing = routing(ctx)?;
+    let map = &routing.map;
+    ctx.out.array(map.groups.len());
+    for group in map.groups.keys() {
+        ctx.out.map(2);
+        ctx.out.bulk(b"slots");
+        let ranges: Vec<_> = map.ranges_of(*group).collect();
+        ctx.out.array(ranges.len() * 2);
+        for range in ranges {
+            ctx.out.integer(i64::from(range.start));
+            ctx.out.integer(i64::from(range.end));
+        }
+        ctx.out.bulk(b"nodes");
+        let members = group_members(&routing, *group);
+        ctx.out.array(members.len());
+        for (i, member) in members.into_iter().enumerate() {
+            ctx.out.map(7);
+            ctx.out.bulk(b"id");
+            ctx.out.bulk(member.name.as_bytes());
+            ctx.out.bulk(b"port");
+            ctx.out.integer(i64::from(member.resp_port));
+            ctx.out.bulk(b"ip");
+            ctx.out.bulk(member.host.as_bytes());
+            ctx.out.bulk(b"endpoint");
+            ctx.out.bulk(member.host.as_bytes());
+            ctx.out.bulk(b"role");
+            ctx.out.bulk(if i == 0 { b"master".as_slice() } else { b"replica" });
+            ctx.out.bulk(b"replication-offset");
+            ctx.out.integer(0);
+            ctx.out.bulk(b"health");
+            ctx.out.bulk(b"online");
+        }
+    }
+    Ok(())
+}
+
+/// CLUSTER NODES: one line per member in Redis's format.
+pub fn nodes_text(routing: &Routing) -> String {
+    let map = &routing.map;
+    let mut text = String::new();
+    for member in map.members.values() {
+        let group = member.group.and_then(|g| map.groups.get(&g));
+        let primary = group.is_some_and(|g| g.primary == member.id);
+        let myself = if member.id == routing.me { "myself," } else { "" };
+        let role = if primary { "master" } else { "slave" };
+        let master = match group {
+            Some(g) if !primary => map.members.get(&g.primary).map_or("-", |m| m.name.as_str()),
+            _ => "-",
+        };
+        let mut line = format!(
+            "{} {}:{}@{} {myself}{role} {master} 0 0 {} connected",
+            member.name, member.host, member.resp_port, member.cluster_port, map.epoch
+        );
+        if primary && let Some(group) = member.group {
+            for range in map.ranges_of(group) {
+                if range.start == range.end {
+                    line.push_str(&format!(" {}", range.start));
+                } else {
+                    line.push_str(&format!(" {}-{}", range.start, range.end));
+                }
+            }
+            for (slot, migration) in &map.migrations {
+                if migration.from == group
+                    && let Some(to) = map.primary_of(migration.to)
+                {
+                    line.push_str(&format!(" [{slot}->-{}]", to.name));
+                }
+                if migration.to == group
+                    && let Some(from) = map.primary_of(migration.from)
+                {
+                    line.push_str(&format!(" [{slot}-<-{}]", from.name));
+                }
+            }
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
+}
+
+fn nodes(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let routing = routing(ctx)?;
+    ctx.out.verbatim("txt", nodes_text(&routing).as_bytes());
+    Ok(())
+}
+
+/// CLUSTER FAILOVER [FORCE|TAKEOVER], sent to a replica: it takes its primary's place.
+/// Without an option the primary pauses its writes and hands its stream over first, so no
+/// acknowledged write is lost; FORCE and TAKEOVER do not wait for the primary. The reply
+/// comes at once; the switch follows (watch CLUSTER NODES or ROLE).
+fn failover(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let routing = routing(ctx)?;
+    let force = match args.get(2) {
+        None => false,
+        Some(arg) if super::args::is(arg, "force") || super::args::is(arg, "takeover") => true,
+        Some(_) => return Err(CommandError::Syntax),
+    };
+    if args.len() > 3 {
+        return Err(CommandError::Syntax);
+    }
+    if routing.primary || routing.group.is_none() {
+        return Err(CommandError::err("You should send CLUSTER FAILOVER to a replica"));
+    }
+    ctx.server.replication.order_failover(force);
+    ctx.out.ok();
+    Ok(())
+}
+
+fn readonly(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    routing(ctx)?;
+    ctx.session.readonly = true;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn readwrite(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    routing(ctx)?;
+    ctx.session.readonly = false;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn asking(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    routing(ctx)?;
+    ctx.session.asking = true;
+    ctx.out.ok();
+    Ok(())
+}
+
+const CLUSTER: CommandSpec = CommandSpec { group: Group::Cluster, since: "3.0.0", ..CommandSpec::BASE };
+const STALE: Flags = Flags::LOADING.or(Flags::STALE);
+
+const SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "cluster|countkeysinslot",
+        arity: 3,
+        flags: STALE,
+        summary: "Returns the number of keys in a hash slot.",
+        syntax: "slot",
+        handler: Some(countkeysinslot),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|failover",
+        arity: -2,
+        flags: Flags::ADMIN.or(STALE),
+        summary: "Forces a replica to perform a manual failover of its master.",
+        syntax: "[FORCE | TAKEOVER]",
+        handler: Some(failover),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|getkeysinslot",
+        arity: 4,
+        flags: STALE,
+        summary: "Returns the key names in a hash slot.",
+        syntax: "slot count",
+        handler: Some(getkeysinslot),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|help",
+        arity: 2,
+        flags: STALE,
+        summary: "Returns helpful text about the different subcommands.",
+        handler: Some(super::help),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|info",
+        arity: 2,
+        flags: STALE,
+        summary: "Returns information about the state of a node.",
+        handler: Some(info),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|keyslot",
+        arity: 3,
+        flags: STALE,
+        summary: "Returns the hash slot for a key.",
+        syntax: "key",
+        handler: Some(keyslot),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|myid",
+        arity: 2,
+        flags: STALE,
+        summary: "Returns the ID of a node.",
+        handler: Some(myid),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|nodes",
+        arity: 2,
+        flags: STALE,
+        summary: "Returns the cluster configuration for a node.",
+        handler: Some(nodes),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|shards",
+        arity: 2,
+        flags: STALE,
+        since: "7.0.0",
+        summary: "Returns the mapping of cluster slots to shards.",
+        handler: Some(shards),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|slots",
+        arity: 2,
+        flags: STALE,
+        summary: "Returns the mapping of cluster slots to nodes.",
+        handler: Some(slots),
+        ..CLUSTER
+    },
+];
+
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "cluster",
+        arity: -2,
+        summary: "A container for Redis Cluster commands.",
+        subcommands: SUBCOMMANDS,
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "asking",
+        arity: 1,
+        flags: Flags::FAST,
+        summary: "Signals that a cluster client is following an -ASK redirect.",
+        handler: Some(asking),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "readonly",
+        arity: 1,
+        flags: Flags::FAST.or(STALE),
+        summary: "Enables read-only queries for a connection to a Redis Cluster replica node.",
+        handler: Some(readonly),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "readwrite",
+        arity: 1,
+        flags: Flags::FAST.or(STALE),
+        summary: "Enables read-write queries for a connection to a Redis Cluster replica node.",
+        handler: Some(readwrite),
+        ..CLUSTER
+    },
+];

@@ -1,0 +1,101 @@
+//! WAIT and ROLE: what a client sees of replication.
+
+use bytes::Bytes;
+
+use super::args::int;
+use super::table::{CommandSpec, Flags, Group};
+use super::{BlockOn, CommandError, CommandResult, Ctx};
+
+/// Whether this node is a replica (of a cluster shard group).
+fn is_replica(ctx: &Ctx<'_>) -> bool {
+    ctx.server.router.get().is_some_and(|r| {
+        let routing = r.load();
+        routing.group.is_some() && !routing.primary
+    })
+}
+
+/// WAIT numreplicas timeout: blocks until that many replicas have acknowledged this
+/// client's writes, or `timeout` milliseconds (0: for ever); replies with how many have.
+fn wait(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let wanted = int(&args[1])?;
+    let timeout = crate::types::string::parse_i64(&args[2])
+        .ok_or_else(|| CommandError::err("timeout is not an integer or out of range"))?;
+    if timeout < 0 {
+        return Err(CommandError::err("timeout is negative"));
+    }
+    if is_replica(ctx) {
+        return Err(CommandError::err(
+            "WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
+        ));
+    }
+    let offset = ctx.session.write_lsn;
+    let acked = ctx.server.replication.acked_at_least(offset);
+    let wanted = usize::try_from(wanted).unwrap_or(0);
+    // Inside a transaction WAIT cannot block: it answers with what is acknowledged now.
+    if acked >= wanted || ctx.tx.is_some() {
+        ctx.out.count(acked);
+        return Ok(());
+    }
+    ctx.session.wait_acks = Some((offset, wanted));
+    ctx.session.block = Some(BlockOn {
+        keys: Vec::new(),
+        timeout: (timeout > 0).then(|| std::time::Duration::from_millis(timeout as u64)),
+        on_timeout: |out| out.integer(0),
+        rerun_args: None,
+    });
+    Ok(())
+}
+
+/// ROLE: `master` with its offset and replicas, or `slave` with its primary and offset.
+fn role(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let replication = &ctx.server.replication;
+    if is_replica(ctx) {
+        let following = replication.following().unwrap_or_default();
+        let (host, port) = following.primary.rsplit_once(':').unwrap_or((following.primary.as_str(), "0"));
+        ctx.out.array(5);
+        ctx.out.bulk(b"slave");
+        ctx.out.bulk(host.as_bytes());
+        ctx.out.integer(port.parse().unwrap_or(0));
+        ctx.out.bulk(if following.link_up { b"connected".as_slice() } else { b"connect" });
+        ctx.out.integer(i64::try_from(following.offset).unwrap_or(i64::MAX));
+        return Ok(());
+    }
+    let offset = ctx.server.keyspace.journal().map_or(0, |j| j.next_lsn());
+    let replicas = replication.replicas();
+    ctx.out.array(3);
+    ctx.out.bulk(b"master");
+    ctx.out.integer(i64::try_from(offset).unwrap_or(i64::MAX));
+    ctx.out.array(replicas.len());
+    for (_, link) in replicas {
+        let (ip, port) = link.addr.rsplit_once(':').unwrap_or((link.addr.as_str(), "0"));
+        ctx.out.array(3);
+        ctx.out.bulk(ip.as_bytes());
+        ctx.out.bulk(port.as_bytes());
+        ctx.out.bulk(link.acked.to_string().as_bytes());
+    }
+    Ok(())
+}
+
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "wait",
+        arity: 3,
+        flags: Flags::NOSCRIPT,
+        group: Group::Generic,
+        since: "3.0.0",
+        summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
+        syntax: "numreplicas timeout",
+        handler: Some(wait),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "role",
+        arity: 1,
+        flags: Flags::NOSCRIPT.or(Flags::LOADING).or(Flags::STALE).or(Flags::FAST),
+        group: Group::Server,
+        since: "2.8.12",
+        summary: "Returns the replication role.",
+        handler: Some(role),
+        ..CommandSpec::BASE
+    },
+];

@@ -1,0 +1,168 @@
+//! The replication backlog: the newest part of the journal's record stream, kept in memory
+//! so replicas can follow it (Redis's `repl-backlog`). The journal's flusher pushes each
+//! batch it takes, whole records only; a replica reads from its offset (an LSN) on, and
+//! one that falls further behind than the backlog holds must sync in full again.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+/// A reader asked for bytes the backlog no longer (or not yet) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("offset {wanted} is outside the replication backlog ({start}..{end})")]
+pub struct OutOfRange {
+    pub wanted: u64,
+    pub start: u64,
+    pub end: u64,
+}
+
+struct Chunks {
+    /// (LSN of the first byte, bytes), in stream order, contiguous.
+    chunks: VecDeque<(u64, Bytes)>,
+    bytes: usize,
+    /// LSN of the first byte kept.
+    start: u64,
+    /// LSN just past the last byte kept.
+    end: u64,
+}
+
+pub struct Backlog {
+    /// Off until a node replicates (cluster mode): a standalone node keeps nothing.
+    enabled: std::sync::atomic::AtomicBool,
+    /// Bytes held, for memory accounting (left out of eviction's used memory).
+    held: AtomicUsize,
+    chunks: Mutex<Chunks>,
+    capacity: AtomicUsize,
+    /// The end LSN, for readers waiting for more.
+    grown: tokio::sync::watch::Sender<u64>,
+}
+
+impl Backlog {
+    pub fn new(start_lsn: u64, capacity: usize) -> Backlog {
+        Backlog {
+            enabled: std::sync::atomic::AtomicBool::new(false),
+            held: AtomicUsize::new(0),
+            chunks: Mutex::new(Chunks { chunks: VecDeque::new(), bytes: 0, start: start_lsn, end: start_lsn }),
+            capacity: AtomicUsize::new(capacity),
+            grown: tokio::sync::watch::Sender::new(start_lsn),
+        }
+    }
+
+    /// Starts keeping records (from the next batch on).
+    pub fn enable(&self) {
+        self.enabled.store(true, Ordering::Release);
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Acquire)
+    }
+
+    /// Bytes the backlog holds.
+    pub fn held(&self) -> usize {
+        self.held.load(Ordering::Relaxed)
+    }
+
+    pub fn set_capacity(&self, capacity: usize) {
+        self.capacity.store(capacity, Ordering::Relaxed);
+    }
+
+    /// Appends `bytes` (whole records) found at `start` in the stream. A gap (the journal
+    /// was restarted elsewhere) restarts the backlog there.
+    pub fn push(&self, start: u64, bytes: &[u8]) {
+        if bytes.is_empty() || !self.enabled() {
+            return;
+        }
+        let mut c = self.chunks.lock();
+        if start != c.end {
+            c.chunks.clear();
+            c.bytes = 0;
+            c.start = start;
+        }
+        c.chunks.push_back((start, Bytes::copy_from_slice(bytes)));
+        c.bytes += bytes.len();
+        c.end = start + bytes.len() as u64;
+        let capacity = self.capacity.load(Ordering::Relaxed);
+        // Whole chunks are dropped, and the newest is always kept.
+        while c.bytes > capacity && c.chunks.len() > 1 {
+            if let Some((_, old)) = c.chunks.pop_front() {
+                c.bytes -= old.len();
+            }
+            c.start = c.chunks.front().map_or(c.end, |(at, _)| *at);
+        }
+        let end = c.end;
+        self.held.store(c.bytes, Ordering::Relaxed);
+        drop(c);
+        self.grown.send_replace(end);
+    }
+
+    /// `(start, end)` LSNs of what is kept.
+    pub fn range(&self) -> (u64, u64) {
+        let c = self.chunks.lock();
+        (c.start, c.end)
+    }
+
+    /// Up to about `max` bytes from `from` on, as `(lsn, bytes)` pieces in order; empty
+    /// when `from` is the end.
+    pub fn read(&self, from: u64, max: usize) -> Result<Vec<(u64, Bytes)>, OutOfRange> {
+        let c = self.chunks.lock();
+        if from < c.start || from > c.end {
+            return Err(OutOfRange { wanted: from, start: c.start, end: c.end });
+        }
+        let mut out = Vec::new();
+        let mut taken = 0;
+        // Chunks are contiguous: find the one holding `from`.
+        let first = c.chunks.partition_point(|(at, bytes)| at + bytes.len() as u64 <= from);
+        for (at, bytes) in c.chunks.iter().skip(first) {
+            let skip = usize::try_from(from.saturating_sub(*at)).unwrap_or(usize::MAX).min(bytes.len());
+            let piece = bytes.slice(skip..);
+            taken += piece.len();
+            out.push((at + skip as u64, piece));
+            if taken >= max {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// A receiver of the end LSN, to wait for new records.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.grown.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readers_get_what_is_kept_from_their_offset() {
+        let backlog = Backlog::new(100, 10);
+        backlog.enable();
+        backlog.push(100, b"abcd");
+        backlog.push(104, b"efgh");
+        let read = backlog.read(102, 100).unwrap();
+        assert_eq!(read, vec![(102, Bytes::from_static(b"cd")), (104, Bytes::from_static(b"efgh"))]);
+        assert_eq!(backlog.read(108, 100).unwrap(), vec![]);
+        // Over capacity, the oldest chunk goes.
+        backlog.push(108, b"ijkl");
+        assert_eq!(backlog.range(), (104, 112));
+        assert_eq!(backlog.read(100, 100), Err(OutOfRange { wanted: 100, start: 104, end: 112 }));
+        assert!(backlog.read(113, 1).is_err());
+        // `max` bounds a read (in whole chunks after the first).
+        assert_eq!(backlog.read(104, 1).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_gap_restarts_the_backlog() {
+        let backlog = Backlog::new(0, 100);
+        backlog.push(0, b"not kept while disabled");
+        assert_eq!(backlog.range(), (0, 0));
+        backlog.enable();
+        backlog.push(0, b"ab");
+        backlog.push(50, b"cd");
+        assert_eq!(backlog.range(), (50, 52));
+        assert_eq!(*backlog.subscribe().borrow(), 52);
+    }
+}
