@@ -169,6 +169,12 @@ fn manual_failover_hands_over_without_losing_writes() {
         set(&mut con, &format!("k{i}"), &i.to_string());
     }
     let mut rcon = replica.sync_conn();
+    // A client blocked on the old primary is redirected when its slot moves away.
+    let mut blocked = primary.raw();
+    blocked.command(&[b"BLPOP", b"queue", b"0"]);
+    assert!(wait_until(Duration::from_secs(10), || {
+        run::<String>(&mut con, &["INFO", "clients"]).contains("blocked_clients:1\r\n")
+    }));
     assert_eq!(fail(&mut con, &["CLUSTER", "FAILOVER"]), "ERR You should send CLUSTER FAILOVER to a replica");
     assert_eq!(run::<String>(&mut rcon, &["CLUSTER", "FAILOVER"]), "OK");
     let new_owner = format!("127.0.0.1:{}", replica.resp.port());
@@ -182,6 +188,8 @@ fn manual_failover_hands_over_without_losing_writes() {
     for i in 0..100 {
         assert_eq!(get(&mut rcon, &format!("k{i}")), Some(i.to_string()));
     }
+    let redirected = blocked.read_line();
+    assert!(redirected.starts_with("-MOVED ") && redirected.trim_end().ends_with(&new_owner), "{redirected}");
     set(&mut rcon, "written-on-the-new-primary", "yes");
     let role: redis::Value = run(&mut rcon, &["ROLE"]);
     let redis::Value::Array(role) = role else { panic!("{role:?}") };

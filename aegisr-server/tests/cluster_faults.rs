@@ -45,6 +45,10 @@ fn write_through(nodes: &[&TestServer], mut until: impl FnMut(usize) -> bool) ->
         if conn.is_none() {
             let client = redis::Client::open(nodes[target].url()).unwrap();
             conn = client.get_connection_with_timeout(Duration::from_secs(2)).ok();
+            // A frozen node must not hold the writer for ever.
+            if let Some(con) = conn.as_mut() {
+                con.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+            }
         }
         let reply = match conn.as_mut() {
             Some(con) => redis::cmd("SET").arg(format!("key:{i}")).arg(i).query::<()>(con),
@@ -108,4 +112,179 @@ fn killing_the_primary_loses_no_quorum_acknowledged_write() {
         acked.len(),
         &missing[..missing.len().min(10)]
     );
+}
+
+fn role(node: &TestServer) -> String {
+    let role: redis::Value = run(&mut node.sync_conn(), &["ROLE"]);
+    match role {
+        redis::Value::Array(r) => match &r[0] {
+            redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+            other => format!("{other:?}"),
+        },
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_frozen_primary_stops_acknowledging_and_rejoins_as_a_replica() {
+    let (primary, a, b) = quorum_group();
+    let pid = primary.pid().to_string();
+    let signal = |sig: &str| {
+        std::process::Command::new("kill").args([sig, &pid]).status().unwrap();
+    };
+    let mut frozen_at = None;
+    let (acked, _) = write_through(&[&primary, &a, &b], |done| {
+        if done == 300 && frozen_at.is_none() {
+            // Cut off from everyone (SIGSTOP): the others promote a replica meanwhile.
+            signal("-STOP");
+            frozen_at = Some(Instant::now());
+        }
+        if frozen_at.is_some_and(|t| t.elapsed() > Duration::from_secs(3)) {
+            signal("-CONT");
+        }
+        done >= 600
+    });
+    signal("-CONT");
+    // The old primary comes back as a replica of the new one, with its data.
+    assert!(wait_until(Duration::from_secs(20), || role(&primary) == "slave"), "the old primary demoted itself");
+    let new_primary = [&a, &b].into_iter().find(|n| role(n) == "master").expect("a replica was promoted");
+    let mut fresh = new_primary.sync_conn();
+    let mut old = primary.sync_conn();
+    run::<String>(&mut old, &["READONLY"]);
+    let last = acked.last().copied().unwrap();
+    assert!(wait_until(Duration::from_secs(20), || {
+        redis::cmd("GET").arg(format!("key:{last}")).query::<Option<usize>>(&mut old).ok().flatten() == Some(last)
+    }));
+    for i in &acked {
+        let key = format!("key:{i}");
+        assert_eq!(redis::cmd("GET").arg(&key).query::<Option<usize>>(&mut fresh).unwrap(), Some(*i), "{key} lost");
+    }
+    // No key holds a value no client wrote, on either side.
+    let keys: Vec<String> = run(&mut fresh, &["KEYS", "key:*"]);
+    for key in keys {
+        let value: usize = redis::cmd("GET").arg(&key).query(&mut fresh).unwrap();
+        assert_eq!(format!("key:{value}"), key);
+    }
+    assert_eq!(run::<i64>(&mut old, &["DBSIZE"]), run::<i64>(&mut fresh, &["DBSIZE"]));
+}
+
+/// Writes `roll:i` = i through whichever node takes it, following MOVED to new addresses,
+/// until `stop`; returns the writes acknowledged, the errors other than redirections and
+/// unreachable nodes, and the longest time without a successful write.
+fn roll_writer(
+    addrs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (Vec<usize>, Vec<String>, Duration) {
+    let mut acked = Vec::new();
+    let mut errors = Vec::new();
+    let mut conn: Option<redis::Connection> = None;
+    let (mut last_ok, mut longest_gap) = (Instant::now(), Duration::ZERO);
+    let mut next_addr: Option<String> = None;
+    let mut i = 0;
+    let mut rotate = 0;
+    // At least 200 writes, so the check at the end means something on a slow machine.
+    while !(stop.load(std::sync::atomic::Ordering::Relaxed) && acked.len() >= 200) {
+        if conn.is_none() {
+            let addr = next_addr.take().unwrap_or_else(|| {
+                let addrs = addrs.lock().unwrap();
+                rotate += 1;
+                addrs[rotate % addrs.len()].clone()
+            });
+            conn = redis::Client::open(format!("redis://{addr}/"))
+                .unwrap()
+                .get_connection_with_timeout(Duration::from_secs(1))
+                .ok();
+            if let Some(c) = conn.as_mut() {
+                c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            }
+        }
+        let Some(c) = conn.as_mut() else {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        };
+        match redis::cmd("SET").arg(format!("roll:{i}")).arg(i).query::<()>(c) {
+            Ok(()) => {
+                acked.push(i);
+                longest_gap = longest_gap.max(last_ok.elapsed());
+                last_ok = Instant::now();
+            }
+            Err(e) => {
+                let text = e.to_string();
+                if let Some((addr, _slot)) = e.redirect_node() {
+                    next_addr = Some(addr.to_owned());
+                } else if !e.is_io_error()
+                    && !e.is_connection_dropped()
+                    && !e.is_timeout()
+                    && !text.to_ascii_uppercase().contains("CLUSTERDOWN")
+                {
+                    // Redirections, unreachable nodes and a moment without a primary are
+                    // what a cluster client retries; anything else is an error.
+                    errors.push(text);
+                }
+                conn = None;
+            }
+        }
+        i += 1;
+    }
+    (acked, errors, longest_gap)
+}
+
+#[test]
+fn a_rolling_restart_keeps_the_cluster_available() {
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let common = ["--cluster-port", "0", "--replicas", "1", "--min-replicas-ack", "1"];
+    let first_args: Vec<&str> = ["--cluster"].into_iter().chain(common).collect();
+    let mut nodes = vec![TestServer::start_in(dirs[0].path(), &first_args)];
+    let bus = nodes[0].cluster.unwrap().to_string();
+    let join_args: Vec<&str> = ["--join", bus.as_str()].into_iter().chain(common).collect();
+    for dir in &dirs[1..] {
+        nodes.push(TestServer::start_in(dir.path(), &join_args));
+    }
+    for node in &nodes {
+        assert!(wait_until(Duration::from_secs(20), || members(node) == 3));
+    }
+    let streaming = |node: &TestServer| {
+        redis::cmd("INFO")
+            .arg("replication")
+            .query::<String>(&mut node.sync_conn())
+            .is_ok_and(|i| i.contains("master_link_status:up") || i.contains("connected_slaves:2"))
+    };
+    for node in &nodes {
+        assert!(wait_until(Duration::from_secs(20), || streaming(node)));
+    }
+    let addrs =
+        std::sync::Arc::new(std::sync::Mutex::new(nodes.iter().map(|n| n.resp.to_string()).collect::<Vec<_>>()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = std::thread::spawn({
+        let (addrs, stop) = (addrs.clone(), stop.clone());
+        move || roll_writer(addrs, stop)
+    });
+    for at in 0..nodes.len() {
+        // A primary hands over to a replica first, as an operator would.
+        if role(&nodes[at]) == "master" {
+            let replica = (0..nodes.len()).find(|&i| i != at && role(&nodes[i]) == "slave").unwrap();
+            run::<String>(&mut nodes[replica].sync_conn(), &["CLUSTER", "FAILOVER"]);
+            assert!(wait_until(Duration::from_secs(20), || role(&nodes[at]) == "slave"), "handover before restart");
+        }
+        nodes[at].kill9();
+        // With cluster state in its directory the node rejoins by itself.
+        let args: Vec<&str> = ["--cluster"].into_iter().chain(common).collect();
+        nodes[at] = TestServer::start_in(dirs[at].path(), &args);
+        addrs.lock().unwrap()[at] = nodes[at].resp.to_string();
+        assert!(wait_until(Duration::from_secs(30), || streaming(&nodes[at])), "node {at} back in its group");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (acked, errors, gap) = writer.join().unwrap();
+    println!(
+        "rolling restart: {} writes acknowledged, {} errors, longest unavailability {} ms",
+        acked.len(),
+        errors.len(),
+        gap.as_millis()
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let primary = nodes.iter().find(|n| role(n) == "master").unwrap();
+    let mut con = primary.sync_conn();
+    for i in &acked {
+        assert_eq!(redis::cmd("GET").arg(format!("roll:{i}")).query::<Option<usize>>(&mut con).unwrap(), Some(*i));
+    }
 }

@@ -59,6 +59,9 @@ async fn run(server: Arc<Server>, control: Arc<ControlPlane>) {
         if let Some(router) = server.router.get() {
             router.publish(map.clone());
         }
+        // Clients blocked on keys of a slot this node no longer serves run their command
+        // again, and are redirected (as Redis redirects blocked clients on a slot move).
+        server.keyspace.waiters().signal_all();
         server.fanout.follow_map(&map, me, &server.shutdown);
         if has_slots_to_give(&map, me) && !moving.swap(true, std::sync::atomic::Ordering::AcqRel) {
             let (server, control, moving) = (server.clone(), control.clone(), moving.clone());
