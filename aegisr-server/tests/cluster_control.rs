@@ -169,23 +169,19 @@ fn three_nodes_converge_on_one_group_of_a_primary_and_two_replicas() {
     let leaders: Vec<_> = nodes.iter().map(|n| view(n).unwrap().leader).collect();
     assert!(leaders.iter().all(|l| *l == leaders[0]), "{leaders:?}");
 
-    // A 4th node can form a second group with the spare replica: it is its primary, with
-    // no slots until they are moved (half of them, by the rebalance plan).
+    // A 4th node can form a second group with the spare replica: it is its primary, and
+    // the data plane moves half of the slots to it (the rebalance plan).
     let fourth = tempfile::tempdir().unwrap();
     nodes.push(node(fourth.path(), &["--join", &nodes[2].cluster.unwrap().to_string()]));
     ids.push(view(&nodes[3]).unwrap().node);
     assert!(converged(&nodes), "views: {:?}", nodes.iter().map(view).collect::<Vec<_>>());
     let map = view(&nodes[3]).unwrap().map;
     assert_eq!(shape(&map), vec![(ids[0], vec![ids[1]]), (ids[3], vec![ids[2]])]);
-    // The new group's primary starts with no slots; the first group's primary moves half
-    // of them to it by live migration.
-    assert!(
-        wait_until(Duration::from_secs(30), || view(&nodes[3])
-            .is_some_and(|v| v.map.slot_count(1) == 8192 && v.map.rebalance_plan().is_empty())),
-        "slots rebalanced: {:?}",
-        view(&nodes[3]).map(|v| v.map.slots)
-    );
     assert_eq!(view(&nodes[0]).unwrap().voters.len(), 4);
+    let rebalanced = wait_until(Duration::from_secs(30), || {
+        view(&nodes[0]).is_some_and(|v| v.map.slot_count(1) == 8192 && v.map.rebalance_plan().is_empty())
+    });
+    assert!(rebalanced, "map: {:?}", view(&nodes[0]).map(|v| v.map));
 }
 
 #[test]

@@ -269,7 +269,7 @@ async fn start_cluster(server: &Arc<Server>, binds: &[String]) -> anyhow::Result
     };
     let control = ControlPlane::open(&options).await?;
     for listener in listeners {
-        let data_plane = crate::cluster::node::services(&server);
+        let data_plane = crate::cluster::node::services(server);
         tokio::spawn(service::serve(control.clone(), data_plane, listener, server.shutdown.clone()));
     }
     let join = config.string("join");

@@ -38,6 +38,9 @@ pub enum Action {
     Remove(NodeId),
     /// Make a live learner a Raft voter (there are fewer voters than wanted).
     AddVoter(NodeId),
+    /// A group's primary is silent and none of its replicas is live: nothing can be done
+    /// but say so (its slots are unavailable until one of its nodes returns).
+    Stranded(GroupId),
 }
 
 /// The heartbeat table (meaningful on the leader) and this node's own lease.
@@ -49,8 +52,8 @@ pub struct Health {
     /// The leader this node last got a heartbeat reply from, and when: if this node
     /// becomes leader, that is the last sign of life it knows of its predecessor.
     last_reply: Mutex<Option<(NodeId, Instant)>>,
-    /// Groups and nodes acted on recently, and when: not acted on again until the change
-    /// has been applied and the nodes concerned have had time to heartbeat.
+    /// Groups and nodes acted on recently, and until when they are left alone: long
+    /// enough for the change to be applied and the nodes concerned to heartbeat.
     cooling: Mutex<HashMap<Subject, Instant>>,
 }
 
@@ -69,6 +72,8 @@ impl Action {
             Action::Promote { group, .. } => Subject::Group(group),
             Action::Remove(node) => Subject::Node(node),
             Action::AddVoter(node) => Subject::Voter(node),
+            // Shares the group's subject: said again only once a promotion could be tried.
+            Action::Stranded(group) => Subject::Group(group),
         }
     }
 }
@@ -153,15 +158,16 @@ impl Health {
         }
     }
 
-    /// Whether `action` was taken less than `cool_down` ago; if not, marks it taken now.
+    /// Whether `action` may be taken now (its subject is not cooling down); if so, its
+    /// subject cools down for `cool_down`.
     pub fn take(&self, action: Action, cool_down: Duration) -> bool {
         let mut cooling = self.cooling.lock();
         let now = Instant::now();
-        cooling.retain(|_, at| now.duration_since(*at) < cool_down);
+        cooling.retain(|_, until| *until > now);
         if cooling.contains_key(&action.subject()) {
             return false;
         }
-        cooling.insert(action.subject(), now);
+        cooling.insert(action.subject(), now + cool_down);
         true
     }
 }
@@ -193,7 +199,7 @@ pub fn decide(
         if silent(group.primary, failover) {
             match choose_replica(group, seen, failover) {
                 Some(node) => actions.push(Action::Promote { group: group.id, node }),
-                None => tracing::debug!("cluster: group {} lost its primary and has no live replica", group.id),
+                None => actions.push(Action::Stranded(group.id)),
             }
         }
     }
@@ -264,6 +270,12 @@ mod tests {
         // The leader is 2; primary 1 silent for 1.2 s: promote 3 (the higher offset).
         let table = seen(&[(1, 1200, 50), (2, 0, 40), (3, 80, 45)]);
         assert_eq!(decide(&map, 2, &table, SECOND, gone), vec![Action::Promote { group: 0, node: 3 }]);
+        // A fourth node forms group 1, (4, [3]); leader 4 sees group 0's primary and its
+        // only replica silent: the group is stranded.
+        let mut four = map.clone();
+        four.apply(&Change::Join(member(4))).unwrap();
+        let table = seen(&[(1, 1200, 50), (2, 1500, 40), (3, 0, 45), (4, 0, 0)]);
+        assert_eq!(decide(&four, 4, &table, SECOND, None), vec![Action::Stranded(0)]);
         // Within the timeout: nothing.
         assert!(decide(&map, 2, &seen(&[(1, 900, 50), (3, 80, 45)]), SECOND, gone).is_empty());
         // The leader never acts on itself, even if its own entry is stale.
@@ -307,7 +319,14 @@ mod tests {
         assert!(health.take(promote, SECOND));
         assert!(!health.take(Action::Promote { group: 0, node: 3 }, SECOND), "one promotion per group at a time");
         assert!(health.take(Action::Promote { group: 1, node: 3 }, SECOND));
-        assert!(health.take(promote, Duration::ZERO), "after the cool-down");
+        let quick = Action::Promote { group: 2, node: 3 };
+        assert!(health.take(quick, Duration::ZERO));
+        assert!(health.take(quick, Duration::ZERO), "after its cool-down");
+        // Each subject keeps its own cool-down, whatever the others' are.
+        assert!(health.take(Action::Remove(5), Duration::from_secs(60)));
+        assert!(health.take(Action::Promote { group: 3, node: 1 }, Duration::ZERO));
+        assert!(!health.take(Action::Remove(5), Duration::ZERO));
+        assert!(!health.take(promote, Duration::ZERO), "group 0 cools down for a second");
 
         let voters: BTreeSet<NodeId> = [1, 2, 3].into();
         health.start_leading([1, 2, 3]);

@@ -12,6 +12,8 @@ use crate::cluster::map::Change;
 
 /// How often nodes heartbeat the leader, and the leader looks at its table.
 const TICK: Duration = Duration::from_millis(100);
+/// How often a group with no live node is reported again.
+const STRANDED_REPEAT: Duration = Duration::from_secs(30);
 
 pub fn spawn(control: Arc<ControlPlane>) {
     tokio::spawn(heartbeats(control.clone()));
@@ -108,6 +110,7 @@ async fn lead(control: Arc<ControlPlane>) {
                 Action::Promote { .. } => control.failover_timeout,
                 Action::Remove(_) => control.node_gone_timeout.unwrap_or(control.failover_timeout),
                 Action::AddVoter(_) => control.failover_timeout,
+                Action::Stranded(_) => STRANDED_REPEAT,
             };
             if control.health.take(action, cool_down) {
                 tokio::spawn(act(control.clone(), action));
@@ -134,6 +137,9 @@ async fn act(control: Arc<ControlPlane>, action: Action) {
                 Err(e) => tracing::warn!("cluster: promotion in group {group} failed: {e}"),
             }
         }
+        Action::Stranded(group) => tracing::warn!(
+            "cluster: the primary of group {group} is silent and none of its replicas is live: its slots are unavailable until one of its nodes returns"
+        ),
         Action::AddVoter(node) => match control.add_voter(node).await {
             Ok(()) => tracing::info!("cluster: node {node} is a Raft voter now"),
             Err(e) => tracing::info!("cluster: making node {node} a Raft voter failed: {e}"),

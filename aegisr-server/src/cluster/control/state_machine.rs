@@ -126,7 +126,11 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     // changes of members and roles are worth a line at the default level.
                     let routine = matches!(
                         change,
-                        Change::BeginMigration { .. } | Change::FinishMigration { .. } | Change::AbortMigration { .. }
+                        Change::BeginMigration { .. }
+                            | Change::FinishMigration { .. }
+                            | Change::AbortMigration { .. }
+                            | Change::BeginMigrations { .. }
+                            | Change::FinishMigrations { .. }
                     );
                     match &result {
                         Ok(()) if routine => tracing::debug!("cluster map: applied {change:?}"),
