@@ -411,21 +411,24 @@ impl ClusterMap {
     }
 }
 
+/// A member for unit tests: node `id` on loopback, RESP port 7000 + id.
+#[cfg(test)]
+pub(crate) fn test_member(id: NodeId) -> Member {
+    Member {
+        id,
+        name: format!("{id:040x}"),
+        host: "127.0.0.1".into(),
+        resp_port: 7000 + id as u16,
+        grpc_port: 8000 + id as u16,
+        cluster_port: 9000 + id as u16,
+        group: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_member as member;
     use super::*;
-
-    fn member(id: NodeId) -> Member {
-        Member {
-            id,
-            name: format!("{id:040x}"),
-            host: "127.0.0.1".into(),
-            resp_port: 7000 + id as u16,
-            grpc_port: 8000 + id as u16,
-            cluster_port: 9000 + id as u16,
-            group: None,
-        }
-    }
 
     fn cluster(nodes: u64, replicas: u32) -> ClusterMap {
         let mut map = ClusterMap::default();

@@ -171,18 +171,7 @@ impl Router {
 mod tests {
     use super::*;
     use crate::cluster::map::Change;
-
-    fn member(id: NodeId) -> Member {
-        Member {
-            id,
-            name: format!("{id:040x}"),
-            host: "127.0.0.1".into(),
-            resp_port: 7000 + id as u16,
-            grpc_port: 0,
-            cluster_port: 0,
-            group: None,
-        }
-    }
+    use crate::cluster::map::test_member as member;
 
     /// Node 1 primary of group 0 (replica 2), node 4 primary of group 1 (replica 3);
     /// slot 100 belongs to group 1.

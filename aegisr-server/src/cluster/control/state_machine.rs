@@ -189,24 +189,12 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
 
 #[cfg(test)]
 mod tests {
+    use crate::cluster::map::test_member as member;
     use std::collections::{BTreeMap, BTreeSet};
 
     use openraft::{BasicNode, CommittedLeaderId, Membership};
 
     use super::*;
-    use crate::cluster::map::{Member, NodeId};
-
-    fn member(id: NodeId) -> Member {
-        Member {
-            id,
-            name: format!("{id:040x}"),
-            host: "127.0.0.1".into(),
-            resp_port: 1,
-            grpc_port: 2,
-            cluster_port: 3,
-            group: None,
-        }
-    }
 
     fn entry(index: u64, payload: EntryPayload<TypeConfig>) -> Entry {
         Entry { log_id: LogId::new(CommittedLeaderId::new(1, 1), index), payload }
