@@ -72,11 +72,7 @@ async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
                     write_messages(subscriber, session.protocol, &mut output);
                     // A subscriber that does not read blocks here; its mailbox then fills
                     // up to the output buffer limit, which kills it: stop writing then.
-                    let written = tokio::select! {
-                        written = write_out(server, &mut stream, &mut output) => written.is_ok(),
-                        () = client.kill.cancelled() => false,
-                    };
-                    if !written {
+                    if !write_unless_killed(server, &mut stream, &mut output, client).await {
                         return;
                     }
                 }
@@ -87,11 +83,7 @@ async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
                     write_monitor_lines(feed, &mut output);
                     // As for a subscriber: a monitor that does not read blocks here while
                     // its queue fills up to the output buffer limit, which kills it.
-                    let written = tokio::select! {
-                        written = write_out(server, &mut stream, &mut output) => written.is_ok(),
-                        () = client.kill.cancelled() => false,
-                    };
-                    if !written {
+                    if !write_unless_killed(server, &mut stream, &mut output, client).await {
                         return;
                     }
                 }
@@ -124,6 +116,19 @@ async fn held_by_pause(
     }
     server.pause.wait(write).await;
     Ok(())
+}
+
+/// Writes `output` out; false if the write failed or the client was killed meanwhile.
+async fn write_unless_killed(
+    server: &Server,
+    stream: &mut TcpStream,
+    output: &mut BytesMut,
+    client: &crate::server::ClientHandle,
+) -> bool {
+    tokio::select! {
+        written = write_out(server, stream, output) => written.is_ok(),
+        () = client.kill.cancelled() => false,
+    }
 }
 
 /// The connection ends (its pending replies unsent) when its writes could not be kept as
