@@ -114,6 +114,22 @@ fn killing_the_primary_loses_no_quorum_acknowledged_write() {
     );
 }
 
+/// How many voters the node's control plane has (its Cluster.ClusterMap rpc).
+fn voters(node: &TestServer) -> usize {
+    let addr = node.cluster.expect("cluster bus address");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let Ok(mut client) = aegisr_proto::v1::cluster_client::ClusterClient::connect(format!("http://{addr}")).await
+        else {
+            return 0;
+        };
+        client
+            .cluster_map(aegisr_proto::v1::ClusterMapRequest {})
+            .await
+            .map_or(0, |reply| reply.into_inner().voters.len())
+    })
+}
+
 fn role(node: &TestServer) -> String {
     let role: redis::Value = run(&mut node.sync_conn(), &["ROLE"]);
     match role {
@@ -286,5 +302,54 @@ fn a_rolling_restart_keeps_the_cluster_available() {
     let mut con = primary.sync_conn();
     for i in &acked {
         assert_eq!(redis::cmd("GET").arg(format!("roll:{i}")).query::<Option<usize>>(&mut con).unwrap(), Some(*i));
+    }
+}
+
+#[test]
+fn a_primary_without_a_majority_stops_taking_writes_within_its_lease() {
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let common = ["--cluster-port", "0", "--replicas", "1"];
+    let first_args: Vec<&str> = ["--cluster"].into_iter().chain(common).collect();
+    let primary = TestServer::start_in(dirs[0].path(), &first_args);
+    let bus = primary.cluster.unwrap().to_string();
+    let join_args: Vec<&str> = ["--join", bus.as_str()].into_iter().chain(common).collect();
+    let mut replicas: Vec<TestServer> = dirs[1..].iter().map(|d| TestServer::start_in(d.path(), &join_args)).collect();
+    for node in std::iter::once(&primary).chain(&replicas) {
+        assert!(wait_until(Duration::from_secs(20), || members(node) == 3));
+    }
+    // Every node votes: the primary alone is no majority.
+    assert!(wait_until(Duration::from_secs(20), || voters(&primary) == 3), "three voters");
+    let mut con = primary.sync_conn();
+    for i in 0..100 {
+        run::<String>(&mut con, &["SET", &format!("k{i}"), &i.to_string()]);
+    }
+    // The majority goes away; the primary keeps running and clients still reach it.
+    for replica in &mut replicas {
+        replica.kill9();
+    }
+    let cut_off = Instant::now();
+    let refused = wait_until(Duration::from_secs(10), || {
+        redis::cmd("SET")
+            .arg("during")
+            .arg("1")
+            .query::<()>(&mut con)
+            .is_err_and(|e| e.to_string().to_ascii_uppercase().contains("CLUSTERDOWN"))
+    });
+    let took = cut_off.elapsed();
+    println!("writes refused {} ms after the majority went away", took.as_millis());
+    assert!(refused, "the primary stops taking writes");
+    // Within the lease (half the 1 s failover timeout), with room for a slow machine, and
+    // before any replica could have been promoted elsewhere.
+    assert!(took < Duration::from_secs(3), "{} ms", took.as_millis());
+    // Reads still work; writes stay refused.
+    assert_eq!(run::<String>(&mut con, &["GET", "k7"]), "7");
+    // The majority comes back: the primary takes writes again, with everything it had.
+    let back_args: Vec<&str> = ["--cluster"].into_iter().chain(common).collect();
+    let _replicas: Vec<TestServer> = dirs[1..].iter().map(|d| TestServer::start_in(d.path(), &back_args)).collect();
+    assert!(wait_until(Duration::from_secs(30), || {
+        redis::cmd("SET").arg("after").arg("1").query::<()>(&mut con).is_ok()
+    }));
+    for i in 0..100 {
+        assert_eq!(run::<String>(&mut con, &["GET", &format!("k{i}")]), i.to_string());
     }
 }
