@@ -147,6 +147,21 @@ fn replicas_follow_their_primary_and_serve_reads_on_request() {
         "ERR WAIT cannot be used with replica instances"
     );
 
+    // The Admin stream shows the same.
+    let stats = |node: &TestServer| {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let mut client = aegisr_proto::Client::connect(node.grpc_url()).await.unwrap();
+            let mut stream = client.watch_stats(100).await.unwrap();
+            stream.message().await.unwrap().unwrap()
+        })
+    };
+    let (primary_stats, replica_stats) = (stats(&primary), stats(&replica));
+    assert_eq!((primary_stats.role.as_str(), primary_stats.replicas.len()), ("master", 2));
+    assert_eq!(replica_stats.role, "slave");
+    assert!(replica_stats.master_link_up);
+    assert!(primary_stats.persistence.starts_with("journal"), "{}", primary_stats.persistence);
+
     // Later writes, deletes and expiries stream too.
     run::<i64>(&mut con, &["DEL", "before:0"]);
     run::<String>(&mut con, &["SET", "ttl", "v", "PX", "100000"]);

@@ -51,7 +51,7 @@ async fn run(server: Arc<Server>, control: Arc<ControlPlane>) {
     let me = control.me();
     let mut maps = control.watch();
     let offsets = server.clone();
-    control.set_offset_source(Arc::new(move || replication_offset(&offsets)));
+    control.set_offset_source(Arc::new(move || super::replication::offset(&offsets)));
     let mut following: Option<(PrimaryAddr, CancellationToken)> = None;
     let moving = Arc::new(std::sync::atomic::AtomicBool::new(false));
     loop {
@@ -123,15 +123,6 @@ fn has_slots_to_give(map: &ClusterMap, me: NodeId) -> bool {
     map.is_primary(me)
         && (map.migrations.values().any(|m| m.from == group)
             || map.rebalance_plan().iter().any(|(slot, _)| map.owner(*slot) == Some(group)))
-}
-
-/// Where this node is in its group's stream: what it applied as a replica, what it wrote
-/// as a primary. The control plane promotes the replica with the highest.
-fn replication_offset(server: &Server) -> u64 {
-    match server.replication.following() {
-        Some(following) => following.offset,
-        None => server.keyspace.journal().map_or(0, |j| j.next_lsn()),
-    }
 }
 
 /// Whether a write may run on this node now: a primary that has not heard from a Raft

@@ -6,12 +6,8 @@ use super::args::int;
 use super::table::{CommandSpec, Flags, Group};
 use super::{BlockOn, CommandError, CommandResult, Ctx};
 
-/// Whether this node is a replica (of a cluster shard group).
 fn is_replica(ctx: &Ctx<'_>) -> bool {
-    ctx.server.router.get().is_some_and(|r| {
-        let routing = r.load();
-        routing.group.is_some() && !routing.primary
-    })
+    crate::cluster::replication::is_replica(ctx.server)
 }
 
 /// WAIT numreplicas timeout: blocks until that many replicas have acknowledged this
@@ -60,7 +56,7 @@ fn role(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
         ctx.out.integer(i64::try_from(following.offset).unwrap_or(i64::MAX));
         return Ok(());
     }
-    let offset = ctx.server.keyspace.journal().map_or(0, |j| j.next_lsn());
+    let offset = crate::cluster::replication::offset(ctx.server);
     let replicas = replication.replicas();
     ctx.out.array(3);
     ctx.out.bulk(b"master");

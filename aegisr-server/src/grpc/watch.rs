@@ -71,7 +71,7 @@ pub fn take(server: &Server, previous: &mut Option<Previous>) -> v1::NodeStats {
         .collect();
     let stats = &server.stats;
     v1::NodeStats {
-        role: "master".to_owned(),
+        role: if crate::cluster::replication::is_replica(server) { "slave" } else { "master" }.to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         uptime_seconds: server.started.elapsed().as_secs(),
         timestamp_ms: crate::engine::now_ms(),
@@ -95,6 +95,40 @@ pub fn take(server: &Server, previous: &mut Option<Previous>) -> v1::NodeStats {
         keyspace,
         commands: per_command,
         slowlog_len: server.metrics.slowlog.len() as u64,
-        persistence: "off".to_owned(),
+        persistence: persistence_state(server),
+        repl_offset: crate::cluster::replication::offset(server),
+        replicas: replicas(server),
+        master_link_up: server.replication.following().is_some_and(|f| f.link_up),
     }
+}
+
+/// "off", "snapshots", "journal (everysec)"..., or "error: ..." while the journal cannot
+/// be written.
+fn persistence_state(server: &Server) -> String {
+    match crate::persist::Mode::of(&server.config) {
+        crate::persist::Mode::None => "off".to_owned(),
+        crate::persist::Mode::Snapshots => "snapshots".to_owned(),
+        crate::persist::Mode::Journal => match server.keyspace.journal() {
+            Some(journal) if !journal.healthy() => {
+                format!("error: {}", journal.last_error().unwrap_or_else(|| "cannot write the journal".into()))
+            }
+            Some(journal) => format!("journal ({})", journal.info().policy),
+            None => "journal".to_owned(),
+        },
+    }
+}
+
+/// The primary's replicas with their lag.
+fn replicas(server: &Server) -> Vec<v1::ReplicaStats> {
+    let end = crate::cluster::replication::offset(server);
+    server
+        .replication
+        .replicas()
+        .into_iter()
+        .map(|(_, link)| v1::ReplicaStats {
+            addr: link.addr,
+            offset: link.acked,
+            lag_bytes: end.saturating_sub(link.acked),
+        })
+        .collect()
 }

@@ -159,15 +159,30 @@ impl ReplicationState {
     }
 }
 
+/// Whether this node is a replica in a cluster shard group.
+pub fn is_replica(server: &crate::server::Server) -> bool {
+    server.router.get().is_some_and(|r| {
+        let routing = r.load();
+        routing.group.is_some() && !routing.primary
+    })
+}
+
+/// This node's offset in its group's stream: what it applied as a replica, what it wrote
+/// as a primary.
+pub fn offset(server: &crate::server::Server) -> u64 {
+    if is_replica(server) {
+        server.replication.following().map_or(0, |f| f.offset)
+    } else {
+        server.keyspace.journal().map_or(0, |j| j.next_lsn())
+    }
+}
+
 /// INFO replication, with Redis's field names.
 pub fn info_fields(server: &crate::server::Server) -> Vec<(String, String)> {
     let state = &server.replication;
     let journal = server.keyspace.journal();
     let following = state.following();
-    let replica = server.router.get().is_some_and(|r| {
-        let routing = r.load();
-        routing.group.is_some() && !routing.primary
-    });
+    let replica = is_replica(server);
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut push = |k: &str, v: String| fields.push((k.to_owned(), v));
     let offset;
