@@ -85,6 +85,10 @@ def free_port():
         return s.getsockname()[1]
 
 
+# Every node started, so none outlives the script when a step fails.
+NODES = []
+
+
 class Node:
     def __init__(self, args, workdir):
         self.port, self.grpc, self.bus = free_port(), free_port(), free_port()
@@ -92,6 +96,7 @@ class Node:
         argv = [BINARY, "--port", str(self.port), "--grpc-port", str(self.grpc), "--cluster-port", str(self.bus),
                 "--metrics-port", "-1", "--dir", self.dir, *args]
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        NODES.append(self)
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
@@ -263,6 +268,8 @@ def main():
             first.kill()
             second.kill()
     finally:
+        for node in NODES:
+            node.kill()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -41,7 +41,9 @@ fn write_through(nodes: &[&TestServer], mut until: impl FnMut(usize) -> bool) ->
     let mut last_ok = Instant::now();
     let mut longest_gap = Duration::ZERO;
     let mut i = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
     while !until(acked.len()) {
+        assert!(Instant::now() < deadline, "only {} writes acknowledged in 120 s", acked.len());
         if conn.is_none() {
             let client = redis::Client::open(nodes[target].url()).unwrap();
             conn = client.get_connection_with_timeout(Duration::from_secs(2)).ok();
@@ -198,8 +200,11 @@ fn roll_writer(
     let mut next_addr: Option<String> = None;
     let mut i = 0;
     let mut rotate = 0;
-    // At least 200 writes, so the check at the end means something on a slow machine.
+    // At least 200 writes, so the check at the end means something on a slow machine; a
+    // cluster that stops taking writes fails the test instead of hanging it.
+    let deadline = Instant::now() + Duration::from_secs(120);
     while !(stop.load(std::sync::atomic::Ordering::Relaxed) && acked.len() >= 200) {
+        assert!(Instant::now() < deadline, "only {} writes acknowledged in 120 s", acked.len());
         if conn.is_none() {
             let addr = next_addr.take().unwrap_or_else(|| {
                 let addrs = addrs.lock().unwrap();

@@ -17,6 +17,9 @@ use super::map::NodeId;
 /// One replica as its primary sees it.
 #[derive(Debug, Clone)]
 pub struct ReplicaLink {
+    /// Which of the replica's connections this is: a replica that reconnects has a new one
+    /// before the old one is noticed gone.
+    pub link: u64,
     pub addr: String,
     /// The offset it has acknowledged.
     pub acked: u64,
@@ -40,6 +43,7 @@ pub struct Following {
 #[derive(Debug)]
 pub struct ReplicationState {
     replicas: Mutex<BTreeMap<NodeId, ReplicaLink>>,
+    links: std::sync::atomic::AtomicU64,
     following: Mutex<Option<Following>>,
     /// Bumped on every acknowledgement, to wake WAIT.
     acks: tokio::sync::watch::Sender<u64>,
@@ -56,6 +60,7 @@ impl Default for ReplicationState {
     fn default() -> Self {
         ReplicationState {
             replicas: Mutex::new(BTreeMap::new()),
+            links: std::sync::atomic::AtomicU64::new(0),
             following: Mutex::new(None),
             acks: tokio::sync::watch::Sender::new(0),
             failover_requested: tokio::sync::Notify::new(),
@@ -67,21 +72,29 @@ impl Default for ReplicationState {
 }
 
 impl ReplicationState {
-    pub(crate) fn replica_connected(&self, node: NodeId, addr: String, offset: u64) {
-        self.replicas.lock().insert(node, ReplicaLink { addr, acked: offset, last_ack: Instant::now() });
+    /// A replica connected; returns the link's number, for its acks and its end.
+    pub(crate) fn replica_connected(&self, node: NodeId, addr: String, offset: u64) -> u64 {
+        let link = self.links.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.replicas.lock().insert(node, ReplicaLink { link, addr, acked: offset, last_ack: Instant::now() });
         self.acks.send_modify(|n| *n += 1);
+        link
     }
 
-    pub(crate) fn replica_acked(&self, node: NodeId, offset: u64) {
-        if let Some(link) = self.replicas.lock().get_mut(&node) {
-            link.acked = link.acked.max(offset);
-            link.last_ack = Instant::now();
+    pub(crate) fn replica_acked(&self, node: NodeId, link: u64, offset: u64) {
+        if let Some(replica) = self.replicas.lock().get_mut(&node).filter(|r| r.link == link) {
+            replica.acked = replica.acked.max(offset);
+            replica.last_ack = Instant::now();
         }
         self.acks.send_modify(|n| *n += 1);
     }
 
-    pub(crate) fn replica_gone(&self, node: NodeId) {
-        self.replicas.lock().remove(&node);
+    /// Link `link` of `node` ended (unless the replica has connected again since).
+    pub(crate) fn replica_gone(&self, node: NodeId, link: u64) {
+        let mut replicas = self.replicas.lock();
+        if replicas.get(&node).is_some_and(|r| r.link == link) {
+            replicas.remove(&node);
+        }
+        drop(replicas);
         self.acks.send_modify(|n| *n += 1);
     }
 

@@ -69,7 +69,7 @@ impl Replication for ReplicationService {
             .get()
             .and_then(|r| r.load().map.members.get(&node).map(crate::cluster::routing::resp_addr))
             .unwrap_or(peer);
-        server.replication.replica_connected(node, addr, hello.offset);
+        let link = server.replication.replica_connected(node, addr, hello.offset);
         let (tx, rx) = mpsc::channel(8);
         // Acknowledgements and failover requests come back on the request stream.
         let acks_server = server.clone();
@@ -79,7 +79,7 @@ impl Replication for ReplicationService {
             while let Ok(Some(message)) = incoming.message().await {
                 match message.kind {
                     Some(v1::replica_message::Kind::Applied(offset)) => {
-                        acks_server.replication.replica_acked(node, offset);
+                        acks_server.replication.replica_acked(node, link, offset);
                     }
                     Some(v1::replica_message::Kind::Failover(true)) => failover_requested.notify_one(),
                     _ => {}
@@ -90,7 +90,7 @@ impl Replication for ReplicationService {
             if let Err(status) = stream_to(&server, &journal, hello, &tx, &failover).await {
                 let _ = tx.send(Err(status)).await;
             }
-            server.replication.replica_gone(node);
+            server.replication.replica_gone(node, link);
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
