@@ -26,7 +26,7 @@ fn primary_to_follow(map: &ClusterMap, me: NodeId) -> Option<PrimaryAddr> {
 
 /// The data plane's services on the cluster port: replication and pub/sub.
 pub fn services(server: &Arc<Server>) -> tonic::service::Routes {
-    const MAX_MESSAGE: usize = 64 << 20;
+    use super::control::service::MAX_MESSAGE;
     let replication = aegisr_proto::v1::replication_server::ReplicationServer::new(
         super::replication::primary::ReplicationService::new(server.clone()),
     )

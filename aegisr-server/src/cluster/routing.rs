@@ -156,8 +156,10 @@ impl Router {
         Router { current: ArcSwap::from_pointee(Routing::new(map, me)) }
     }
 
-    pub fn load(&self) -> Arc<Routing> {
-        self.current.load_full()
+    /// The current routing. A guard, not a clone: no reference count is touched on the
+    /// hot path (every command in cluster mode); hold it briefly.
+    pub fn load(&self) -> arc_swap::Guard<Arc<Routing>> {
+        self.current.load()
     }
 
     /// Publishes a new version of the map.

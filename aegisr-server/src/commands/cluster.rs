@@ -18,7 +18,7 @@ fn disabled() -> CommandError {
 }
 
 /// The current routing, or Redis's error on a node not in cluster mode.
-fn routing(ctx: &Ctx<'_>) -> Result<Arc<Routing>, CommandError> {
+fn routing(ctx: &Ctx<'_>) -> Result<arc_swap::Guard<Arc<Routing>>, CommandError> {
     ctx.server.router.get().map(|r| r.load()).ok_or_else(disabled)
 }
 

@@ -6,10 +6,6 @@ use super::args::int;
 use super::table::{CommandSpec, Flags, Group};
 use super::{BlockOn, CommandError, CommandResult, Ctx};
 
-fn is_replica(ctx: &Ctx<'_>) -> bool {
-    crate::cluster::replication::is_replica(ctx.server)
-}
-
 /// WAIT numreplicas timeout: blocks until that many replicas have acknowledged this
 /// client's writes, or `timeout` milliseconds (0: for ever); replies with how many have.
 fn wait(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
@@ -19,7 +15,7 @@ fn wait(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if timeout < 0 {
         return Err(CommandError::err("timeout is negative"));
     }
-    if is_replica(ctx) {
+    if crate::cluster::replication::is_replica(ctx.server) {
         return Err(CommandError::err(
             "WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
         ));
@@ -45,7 +41,7 @@ fn wait(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// ROLE: `master` with its offset and replicas, or `slave` with its primary and offset.
 fn role(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     let replication = &ctx.server.replication;
-    if is_replica(ctx) {
+    if crate::cluster::replication::is_replica(ctx.server) {
         let following = replication.following().unwrap_or_default();
         let (host, port) = following.primary.rsplit_once(':').unwrap_or((following.primary.as_str(), "0"));
         ctx.out.array(5);

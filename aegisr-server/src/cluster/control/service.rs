@@ -22,7 +22,7 @@ use super::{ControlError, ControlPlane};
 use crate::cluster::map::{Change, Member};
 
 /// Largest message on the cluster bus (snapshot chunks are far smaller).
-const MAX_MESSAGE: usize = 64 << 20;
+pub(crate) const MAX_MESSAGE: usize = 64 << 20;
 
 pub struct ClusterService {
     control: Arc<ControlPlane>,
