@@ -34,7 +34,7 @@ pub struct Backlog {
     /// Bytes held, for memory accounting (left out of eviction's used memory).
     held: AtomicUsize,
     chunks: Mutex<Chunks>,
-    capacity: AtomicUsize,
+    capacity: usize,
     /// The end LSN, for readers waiting for more.
     grown: tokio::sync::watch::Sender<u64>,
 }
@@ -45,7 +45,7 @@ impl Backlog {
             enabled: std::sync::atomic::AtomicBool::new(false),
             held: AtomicUsize::new(0),
             chunks: Mutex::new(Chunks { chunks: VecDeque::new(), bytes: 0, start: start_lsn, end: start_lsn }),
-            capacity: AtomicUsize::new(capacity),
+            capacity,
             grown: tokio::sync::watch::Sender::new(start_lsn),
         }
     }
@@ -64,10 +64,6 @@ impl Backlog {
         self.held.load(Ordering::Relaxed)
     }
 
-    pub fn set_capacity(&self, capacity: usize) {
-        self.capacity.store(capacity, Ordering::Relaxed);
-    }
-
     /// Appends `bytes` (whole records) found at `start` in the stream. A gap (the journal
     /// was restarted elsewhere) restarts the backlog there.
     pub fn push(&self, start: u64, bytes: &[u8]) {
@@ -83,7 +79,7 @@ impl Backlog {
         c.chunks.push_back((start, Bytes::copy_from_slice(bytes)));
         c.bytes += bytes.len();
         c.end = start + bytes.len() as u64;
-        let capacity = self.capacity.load(Ordering::Relaxed);
+        let capacity = self.capacity;
         // Whole chunks are dropped, and the newest is always kept.
         while c.bytes > capacity && c.chunks.len() > 1 {
             if let Some((_, old)) = c.chunks.pop_front() {

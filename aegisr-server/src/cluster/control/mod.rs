@@ -30,7 +30,7 @@ use parking_lot::RwLock;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::cluster::map::{Change, ChangeError, ClusterMap, GroupId, Member, NodeId};
+use crate::cluster::map::{Change, ChangeError, ClusterMap, Member, NodeId};
 use network::{NetworkFactory, Peers};
 use types::Raft;
 
@@ -288,12 +288,6 @@ impl ControlPlane {
                 None => (id, None, 0),
             })
             .collect()
-    }
-
-    /// The slot moves that would even out the groups (the map's rebalance plan), for the
-    /// data plane to carry out with `BeginMigration` / `FinishMigration`.
-    pub fn pending_rebalance(&self) -> Vec<(u16, GroupId)> {
-        self.map().rebalance_plan()
     }
 
     /// Commits `change` through Raft (on the leader, forwarded there if need be) and
