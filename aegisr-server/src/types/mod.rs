@@ -9,6 +9,7 @@ pub mod hll;
 pub mod list;
 pub mod listpack;
 pub mod pqsort;
+mod score_tree;
 pub mod set;
 pub mod stream;
 pub mod string;

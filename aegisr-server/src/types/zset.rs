@@ -5,10 +5,10 @@
 //!   sorted, for at most `zset-max-listpack-entries` members of at most
 //!   `zset-max-listpack-value` bytes (lookups by member are linear, as in Redis's listpack,
 //!   which is fine at that size); the entry keeps it inside the key's block;
-//! - skiplist: a skiplist with spans (Redis's zskiplist), so ranks cost O(log n), plus a hash
-//!   index from member to node. The nodes live in an arena (`Vec`) and link to each other
-//!   by index, which needs no unsafe code; the index stores arena positions, so a member's
-//!   bytes are stored once.
+//! - tree (reported as "skiplist", Redis's name for its large encoding): members in an
+//!   arena, a hash index from member to arena slot, and the order in an order-statistic
+//!   B+tree (`score_tree.rs`), so ranks cost O(log n) with a fraction of a skiplist's cache
+//!   misses. A member's bytes are stored once.
 //!
 //! Everything positional is expressed with ranks (0-based, ascending): a score or lex range
 //! becomes a rank range via [`ZSet::count_while`], and iteration starts at a rank.
@@ -17,9 +17,9 @@ use std::cmp::Ordering;
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
-use smallvec::SmallVec;
 
 use super::listpack::{Listpack, LpRef};
+use super::score_tree::{Cursor, Key, ScoreTree};
 
 /// The thresholds that choose a sorted set's representation (from the config).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,287 +39,158 @@ pub fn entry_cmp(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u8]) -
     a_score.partial_cmp(&b_score).unwrap_or(Ordering::Equal).then_with(|| a_member.cmp(b_member))
 }
 
-/// Most levels a node can have (Redis's ZSKIPLIST_MAXLEVEL).
-const MAX_LEVEL: usize = 32;
-/// The arena index of the header node; as a link it means "none".
-const NIL: usize = 0;
-
-#[derive(Debug, Clone, Copy)]
-struct Level {
-    forward: usize,
-    /// How many rank positions this link skips.
-    span: usize,
-}
-
+/// A member of a large sorted set in its arena slot. A free slot has an empty member and
+/// a NaN score (scores are never NaN).
 #[derive(Debug, Clone)]
-struct Node {
+struct Slot {
     member: Box<[u8]>,
     score: f64,
-    backward: usize,
-    /// Inline for the usual one or two levels, so a search step touches one node, not a
-    /// node and a separate level array.
-    levels: SmallVec<[Level; 2]>,
 }
 
-/// A skiplist with spans over an arena, plus a hash index of members.
+impl Slot {
+    fn free() -> Slot {
+        Slot { member: Box::default(), score: f64::NAN }
+    }
+
+    fn is_live(&self) -> bool {
+        !self.score.is_nan()
+    }
+}
+
+/// A large sorted set: members in an arena of slots, a hash index from member to slot,
+/// and the order (by score, then member) in a [`ScoreTree`] of (score, slot) keys. A
+/// member's bytes are stored once, in its slot, and a slot never moves while its member
+/// lives, which ZSCAN's cursor relies on.
 #[derive(Clone)]
-pub struct SkipList {
-    /// `nodes[0]` is the header; freed nodes are listed in `free` for reuse.
-    nodes: Vec<Node>,
-    free: Vec<usize>,
-    tail: usize,
-    level: usize,
-    len: usize,
-    index: HashTable<usize>,
+pub struct TreeZSet {
+    /// Slot 0 is never used, so a ZSCAN cursor of 0 can mean both "start" and "done".
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    index: HashTable<u32>,
     hasher: foldhash::fast::RandomState,
+    order: ScoreTree,
 }
 
-impl std::fmt::Debug for SkipList {
+impl std::fmt::Debug for TreeZSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut list = f.debug_list();
-        let mut x = self.nodes[NIL].levels[0].forward;
-        while x != NIL {
-            list.entry(&(self.nodes[x].score, String::from_utf8_lossy(&self.nodes[x].member)));
-            x = self.nodes[x].levels[0].forward;
+        for (member, score) in ZSetRef::Tree(self).iter_from(0, false) {
+            list.entry(&(score, String::from_utf8_lossy(member)));
         }
         list.finish()
     }
 }
 
-fn random_level() -> usize {
-    // Each further level with probability 1/4 (Redis's ZSKIPLIST_P).
-    let mut level = 1;
-    while level < MAX_LEVEL && fastrand::u8(..4) == 0 {
-        level += 1;
-    }
-    level
-}
-
-impl SkipList {
-    fn new(capacity: usize) -> SkipList {
-        let header = Node {
-            member: Box::default(),
-            score: 0.0,
-            backward: NIL,
-            levels: smallvec::smallvec![Level { forward: NIL, span: 0 }; MAX_LEVEL],
-        };
-        let mut nodes = Vec::with_capacity(capacity + 1);
-        nodes.push(header);
-        SkipList {
-            nodes,
+impl TreeZSet {
+    fn new(capacity: usize) -> TreeZSet {
+        let mut slots = Vec::with_capacity(capacity + 1);
+        slots.push(Slot::free());
+        TreeZSet {
+            slots,
             free: Vec::new(),
-            tail: NIL,
-            level: 1,
-            len: 0,
             index: HashTable::with_capacity(capacity),
             hasher: Default::default(),
+            order: ScoreTree::default(),
         }
     }
 
-    fn find(&self, member: &[u8]) -> Option<usize> {
+    fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    fn find(&self, member: &[u8]) -> Option<u32> {
         let hash = self.hasher.hash_one(member);
-        self.index.find(hash, |&i| *self.nodes[i].member == *member).copied()
+        self.index.find(hash, |&i| *self.slots[i as usize].member == *member).copied()
     }
 
-    /// The nodes after which a node of `(score, member)` goes, per level, and their ranks.
-    fn path(&self, score: f64, member: &[u8]) -> ([usize; MAX_LEVEL], [usize; MAX_LEVEL]) {
-        let mut update = [NIL; MAX_LEVEL];
-        let mut rank = [0usize; MAX_LEVEL];
-        let mut x = NIL;
-        for i in (0..self.level).rev() {
-            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
-            loop {
-                let next = self.nodes[x].levels[i].forward;
-                if next == NIL
-                    || entry_cmp(self.nodes[next].score, &self.nodes[next].member, score, member) != Ordering::Less
-                {
-                    break;
-                }
-                rank[i] += self.nodes[x].levels[i].span;
-                x = next;
-            }
-            update[i] = x;
-        }
-        (update, rank)
-    }
-
-    /// Links node `x` (its member and score set, not linked) into the lists.
-    fn link(&mut self, x: usize) {
-        let (mut update, mut rank) = self.path(self.nodes[x].score, &self.nodes[x].member);
-        let level = random_level();
-        if level > self.level {
-            for i in self.level..level {
-                rank[i] = 0;
-                update[i] = NIL;
-                self.nodes[NIL].levels[i].span = self.len;
-            }
-            self.level = level;
-        }
-        let mut levels: SmallVec<[Level; 2]> = SmallVec::with_capacity(level);
-        for i in 0..level {
-            let prev = self.nodes[update[i]].levels[i];
-            levels.push(Level { forward: prev.forward, span: prev.span - (rank[0] - rank[i]) });
-            self.nodes[update[i]].levels[i] = Level { forward: x, span: rank[0] - rank[i] + 1 };
-        }
-        for (i, &u) in update.iter().enumerate().take(self.level).skip(level) {
-            self.nodes[u].levels[i].span += 1;
-        }
-        let next = levels[0].forward;
-        self.nodes[x].levels = levels;
-        self.nodes[x].backward = update[0];
-        if next == NIL {
-            self.tail = x;
-        } else {
-            self.nodes[next].backward = x;
-        }
-        self.len += 1;
-    }
-
-    /// Unlinks node `x` from the lists (it stays in the arena and the index).
-    fn unlink(&mut self, x: usize) {
-        let (update, _) = self.path(self.nodes[x].score, &self.nodes[x].member);
-        for (i, &u) in update.iter().enumerate().take(self.level) {
-            if self.nodes[u].levels[i].forward == x {
-                let removed = self.nodes[x].levels[i];
-                let link = &mut self.nodes[u].levels[i];
-                link.span = link.span + removed.span - 1;
-                link.forward = removed.forward;
-            } else {
-                self.nodes[u].levels[i].span -= 1;
-            }
-        }
-        let next = self.nodes[x].levels[0].forward;
-        let prev = self.nodes[x].backward;
-        if next == NIL {
-            self.tail = prev;
-        } else {
-            self.nodes[next].backward = prev;
-        }
-        while self.level > 1 && self.nodes[NIL].levels[self.level - 1].forward == NIL {
-            self.level -= 1;
-        }
-        self.len -= 1;
+    fn slot(&self, id: u32) -> &Slot {
+        &self.slots[id as usize]
     }
 
     /// Adds a member known not to be present.
     fn insert_new(&mut self, member: Box<[u8]>, score: f64) {
-        let node = Node { member, score, backward: NIL, levels: SmallVec::new() };
-        let x = match self.free.pop() {
-            Some(x) => {
-                self.nodes[x] = node;
-                x
+        let slot = Slot { member, score };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.slots[id as usize] = slot;
+                id
             }
             None => {
-                self.nodes.push(node);
-                self.nodes.len() - 1
+                // Ids are u32: four billion members would need far more memory than a
+                // sorted set can hold, long before this wraps.
+                self.slots.push(slot);
+                (self.slots.len() - 1) as u32
             }
         };
-        let SkipList { nodes, index, hasher, .. } = self;
-        let hash = hasher.hash_one(&*nodes[x].member);
-        index.insert_unique(hash, x, |&i| hasher.hash_one(&*nodes[i].member));
-        self.link(x);
+        let TreeZSet { slots, index, hasher, order, .. } = self;
+        let slots: &Vec<Slot> = slots;
+        let hash = hasher.hash_one(&*slots[id as usize].member);
+        index.insert_unique(hash, id, |&i| hasher.hash_one(&*slots[i as usize].member));
+        order.insert(Key { score, id }, &|i: u32| &slots[i as usize].member[..]);
     }
 
-    fn set_score(&mut self, x: usize, score: f64) {
-        let node = &self.nodes[x];
-        // Stays in place when still between its neighbours (Redis's zslUpdateScore).
-        let prev_ok = node.backward == NIL || {
-            let p = &self.nodes[node.backward];
-            entry_cmp(p.score, &p.member, score, &node.member) == Ordering::Less
-        };
-        let next = node.levels[0].forward;
-        let next_ok = next == NIL || {
-            let n = &self.nodes[next];
-            entry_cmp(n.score, &n.member, score, &node.member) == Ordering::Greater
-        };
-        if prev_ok && next_ok {
-            self.nodes[x].score = score;
-        } else {
-            self.unlink(x);
-            self.nodes[x].score = score;
-            self.link(x);
+    fn set_score(&mut self, id: u32, score: f64) {
+        let old = self.slot(id).score;
+        if old == score {
+            return;
         }
+        let TreeZSet { slots, order, .. } = self;
+        {
+            let slots: &Vec<Slot> = slots;
+            let member = |i: u32| &slots[i as usize].member[..];
+            order.rescore(Key { score: old, id }, score, &member);
+        }
+        slots[id as usize].score = score;
     }
 
     fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let x = self.find(member)?;
-        self.unlink(x);
-        let SkipList { nodes, index, hasher, .. } = self;
+        let id = self.find(member)?;
+        let score = self.slot(id).score;
+        let TreeZSet { slots, index, hasher, order, .. } = self;
+        {
+            let slots: &Vec<Slot> = slots;
+            order.remove(Key { score, id }, &|i: u32| &slots[i as usize].member[..]);
+        }
         let hash = hasher.hash_one(member);
-        if let Ok(entry) = index.find_entry(hash, |&i| i == x) {
+        if let Ok(entry) = index.find_entry(hash, |&i| i == id) {
             entry.remove();
         }
-        let score = nodes[x].score;
         // Free the member's memory now; the slot is reused by the next insert.
-        nodes[x].member = Box::default();
-        nodes[x].levels = SmallVec::new();
-        self.free.push(x);
+        slots[id as usize] = Slot::free();
+        self.free.push(id);
         Some(score)
     }
 
     /// How many leading entries satisfy `before` (which must hold for a prefix only).
     fn count_while(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
-        let mut x = NIL;
-        let mut rank = 0;
-        for i in (0..self.level).rev() {
-            loop {
-                let next = self.nodes[x].levels[i].forward;
-                if next == NIL || !before(self.nodes[next].score, &self.nodes[next].member) {
-                    break;
-                }
-                rank += self.nodes[x].levels[i].span;
-                x = next;
-            }
-        }
-        rank
+        self.order.count_while(|k: Key| before(k.score, &self.slot(k.id).member))
     }
 
-    /// The node at 0-based `rank`.
-    fn node_at(&self, rank: usize) -> Option<usize> {
-        if rank >= self.len {
-            return None;
-        }
-        let target = rank + 1;
-        let mut x = NIL;
-        let mut traversed = 0;
-        for i in (0..self.level).rev() {
-            loop {
-                let link = self.nodes[x].levels[i];
-                if link.forward == NIL || traversed + link.span > target {
-                    break;
-                }
-                traversed += link.span;
-                x = link.forward;
-            }
-            if traversed == target {
-                return Some(x);
-            }
-        }
-        None
+    /// The 0-based ascending rank of the member in slot `id`.
+    fn rank_of(&self, id: u32) -> usize {
+        let Slot { member, score } = self.slot(id);
+        self.count_while(|s, m| entry_cmp(s, m, *score, member) == Ordering::Less)
+    }
+
+    /// The member and score at `at`.
+    fn entry(&self, at: Cursor) -> (&[u8], f64) {
+        let key = self.order.key(at);
+        (&self.slot(key.id).member, key.score)
     }
 
     /// Checks every structural invariant (tests only).
     #[cfg(test)]
     fn check(&self) {
-        let mut x = self.nodes[NIL].levels[0].forward;
-        let mut prev = NIL;
-        let mut count = 0;
-        while x != NIL {
-            assert_eq!(self.nodes[x].backward, prev);
-            if prev != NIL {
-                let (p, n) = (&self.nodes[prev], &self.nodes[x]);
-                assert_eq!(entry_cmp(p.score, &p.member, n.score, &n.member), Ordering::Less);
-            }
-            assert_eq!(self.find(&self.nodes[x].member), Some(x));
-            count += 1;
-            prev = x;
-            x = self.nodes[x].levels[0].forward;
-        }
-        assert_eq!((count, self.tail, self.index.len()), (self.len, prev, self.len));
-        for r in 0..self.len {
-            let x = self.node_at(r).unwrap();
-            let n = &self.nodes[x];
-            assert_eq!(self.count_while(|s, m| entry_cmp(s, m, n.score, &n.member) == Ordering::Less), r);
+        self.order.check(&|i: u32| &self.slots[i as usize].member[..]);
+        let live = self.slots.iter().filter(|s| s.is_live()).count();
+        assert_eq!((live, self.index.len()), (self.len(), self.len()));
+        for (id, slot) in self.slots.iter().enumerate().filter(|(_, s)| s.is_live()) {
+            assert_eq!(self.find(&slot.member), Some(id as u32));
+            assert!(
+                self.order
+                    .locate(Key { score: slot.score, id: id as u32 }, &|i: u32| &self.slots[i as usize].member[..])
+                    .is_some()
+            );
         }
     }
 }
@@ -328,7 +199,7 @@ impl SkipList {
 enum Repr {
     /// Members and their scores alternating in a listpack, sorted by score then member.
     Listpack(Listpack),
-    Skiplist(Box<SkipList>),
+    Tree(Box<TreeZSet>),
 }
 
 /// A sorted set value, owned. Small sorted sets are kept packed in their key's entry and
@@ -391,7 +262,7 @@ fn packed_entries(lp: LpRef<'_>) -> impl Iterator<Item = (&[u8], f64, (usize, us
 #[derive(Debug, Clone, Copy)]
 pub enum ZSetRef<'a> {
     Packed(LpRef<'a>),
-    Skiplist(&'a SkipList),
+    Tree(&'a TreeZSet),
 }
 
 impl PartialEq for ZSetRef<'_> {
@@ -411,7 +282,7 @@ impl<'a> ZSetRef<'a> {
     pub fn len(self) -> usize {
         match self {
             ZSetRef::Packed(lp) => lp.count() / 2,
-            ZSetRef::Skiplist(s) => s.len,
+            ZSetRef::Tree(s) => s.len(),
         }
     }
 
@@ -423,14 +294,14 @@ impl<'a> ZSetRef<'a> {
     pub fn encoding(self) -> &'static str {
         match self {
             ZSetRef::Packed(_) => "listpack",
-            ZSetRef::Skiplist(_) => "skiplist",
+            ZSetRef::Tree(_) => "skiplist",
         }
     }
 
     pub fn score(self, member: &[u8]) -> Option<f64> {
         match self {
             ZSetRef::Packed(lp) => packed_entries(lp).find(|(m, _, _)| *m == member).map(|(_, s, _)| s),
-            ZSetRef::Skiplist(s) => s.find(member).map(|x| s.nodes[x].score),
+            ZSetRef::Tree(s) => s.find(member).map(|id| s.slot(id).score),
         }
     }
 
@@ -440,10 +311,9 @@ impl<'a> ZSetRef<'a> {
             ZSetRef::Packed(lp) => {
                 packed_entries(lp).enumerate().find(|(_, (m, _, _))| *m == member).map(|(r, (_, s, _))| (r, s))
             }
-            ZSetRef::Skiplist(s) => {
-                let x = s.find(member)?;
-                let score = s.nodes[x].score;
-                Some((s.count_while(|sc, m| entry_cmp(sc, m, score, member) == Ordering::Less), score))
+            ZSetRef::Tree(s) => {
+                let id = s.find(member)?;
+                Some((s.rank_of(id), s.slot(id).score))
             }
         }
     }
@@ -453,7 +323,7 @@ impl<'a> ZSetRef<'a> {
     pub fn count_while(self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
         match self {
             ZSetRef::Packed(lp) => packed_entries(lp).take_while(|(m, s, _)| before(*s, m)).count(),
-            ZSetRef::Skiplist(s) => s.count_while(before),
+            ZSetRef::Tree(s) => s.count_while(before),
         }
     }
 
@@ -461,7 +331,7 @@ impl<'a> ZSetRef<'a> {
     pub fn get(self, rank: usize) -> Option<(&'a [u8], f64)> {
         match self {
             ZSetRef::Packed(lp) => packed_entries(lp).nth(rank).map(|(m, s, _)| (m, s)),
-            ZSetRef::Skiplist(s) => s.node_at(rank).map(|x| (&s.nodes[x].member[..], s.nodes[x].score)),
+            ZSetRef::Tree(s) => s.order.select(rank).map(|at| s.entry(at)),
         }
     }
 
@@ -474,7 +344,7 @@ impl<'a> ZSetRef<'a> {
                 let next = Some(rank).filter(|&r| r < entries.len());
                 ZIter::Packed { entries, next, rev }
             }
-            ZSetRef::Skiplist(s) => ZIter::Skiplist { list: s, node: s.node_at(rank).unwrap_or(NIL), rev },
+            ZSetRef::Tree(s) => ZIter::Tree { set: s, at: s.order.select(rank), rev },
         }
     }
 
@@ -484,28 +354,27 @@ impl<'a> ZSetRef<'a> {
     /// member present for the whole scan exactly once. Slot 0 is the header, so cursor 0
     /// can mean "start" and "done". Returns the next cursor and the entries visited.
     pub fn scan(self, cursor: u64, count: usize) -> (u64, Vec<(&'a [u8], f64)>) {
-        let ZSetRef::Skiplist(s) = self else {
+        let ZSetRef::Tree(s) = self else {
             return (0, self.iter_from(0, false).collect());
         };
         let start = usize::try_from(cursor).unwrap_or(usize::MAX).max(1);
-        let end = start.saturating_add(count.max(1)).min(s.nodes.len());
+        let end = start.saturating_add(count.max(1)).min(s.slots.len());
         let found = s
-            .nodes
+            .slots
             .get(start..end)
             .unwrap_or(&[])
             .iter()
-            // Freed slots have no levels; live nodes have at least one.
-            .filter(|n| !n.levels.is_empty())
-            .map(|n| (&n.member[..], n.score))
+            .filter(|slot| slot.is_live())
+            .map(|slot| (&slot.member[..], slot.score))
             .collect();
-        let next = if end >= s.nodes.len() { 0 } else { end as u64 };
+        let next = if end >= s.slots.len() { 0 } else { end as u64 };
         (next, found)
     }
 
     pub fn to_owned(self) -> ZSet {
         match self {
             ZSetRef::Packed(lp) => ZSet { repr: Repr::Listpack(Listpack::from_bytes(lp.bytes().to_vec())) },
-            ZSetRef::Skiplist(s) => ZSet { repr: Repr::Skiplist(Box::new(s.clone())) },
+            ZSetRef::Tree(s) => ZSet { repr: Repr::Tree(Box::new(s.clone())) },
         }
     }
 }
@@ -517,7 +386,7 @@ impl ZSet {
         if size_hint <= limits.max_listpack_entries && max_member_len <= limits.max_listpack_value {
             ZSet::default()
         } else {
-            ZSet { repr: Repr::Skiplist(Box::new(SkipList::new(size_hint))) }
+            ZSet { repr: Repr::Tree(Box::new(TreeZSet::new(size_hint))) }
         }
     }
 
@@ -530,7 +399,7 @@ impl ZSet {
     pub fn packed(&self) -> Option<&[u8]> {
         match &self.repr {
             Repr::Listpack(lp) => Some(lp.bytes()),
-            Repr::Skiplist(_) => None,
+            Repr::Tree(_) => None,
         }
     }
 
@@ -538,7 +407,7 @@ impl ZSet {
     pub fn view(&self) -> ZSetRef<'_> {
         match &self.repr {
             Repr::Listpack(lp) => ZSetRef::Packed(lp.view()),
-            Repr::Skiplist(s) => ZSetRef::Skiplist(s),
+            Repr::Tree(s) => ZSetRef::Tree(s),
         }
     }
 
@@ -556,7 +425,7 @@ impl ZSet {
                     lp.push(&[member, &bytes[..len]]);
                 }
             }
-            Repr::Skiplist(s) => {
+            Repr::Tree(s) => {
                 for (score, member) in entries {
                     s.insert_new(member, if score == 0.0 { 0.0 } else { score });
                 }
@@ -590,11 +459,11 @@ impl ZSet {
 
     fn convert_to_skiplist(&mut self, extra: usize) {
         if let Repr::Listpack(lp) = &self.repr {
-            let mut s = SkipList::new(lp.count() / 2 + extra);
+            let mut s = TreeZSet::new(lp.count() / 2 + extra);
             for (member, score, _) in packed_entries(lp.view()) {
                 s.insert_new(member.into(), score);
             }
-            self.repr = Repr::Skiplist(Box::new(s));
+            self.repr = Repr::Tree(Box::new(s));
         }
     }
 
@@ -627,10 +496,10 @@ impl ZSet {
             }
         }
         match &mut self.repr {
-            Repr::Skiplist(s) => match s.find(member) {
-                Some(x) => {
-                    let old = s.nodes[x].score;
-                    s.set_score(x, score);
+            Repr::Tree(s) => match s.find(member) {
+                Some(id) => {
+                    let old = s.slot(id).score;
+                    s.set_score(id, score);
                     Some(old)
                 }
                 None => {
@@ -650,7 +519,7 @@ impl ZSet {
                 lp.splice(start..end, &[], -2);
                 Some(score)
             }
-            Repr::Skiplist(s) => s.remove(member),
+            Repr::Tree(s) => s.remove(member),
         }
     }
 
@@ -694,7 +563,7 @@ impl ZSet {
             return end - start;
         }
         let members: Vec<Box<[u8]>> = self.iter_from(start, false).take(end - start).map(|(m, _)| m.into()).collect();
-        if let Repr::Skiplist(s) = &mut self.repr {
+        if let Repr::Tree(s) = &mut self.repr {
             for m in members {
                 s.remove(&m);
             }
@@ -706,7 +575,7 @@ impl ZSet {
 /// An iterator over entries in rank order (or reverse), yielding `(member, score)`.
 pub enum ZIter<'a> {
     Packed { entries: Vec<(&'a [u8], f64)>, next: Option<usize>, rev: bool },
-    Skiplist { list: &'a SkipList, node: usize, rev: bool },
+    Tree { set: &'a TreeZSet, at: Option<Cursor>, rev: bool },
 }
 
 impl<'a> Iterator for ZIter<'a> {
@@ -719,13 +588,10 @@ impl<'a> Iterator for ZIter<'a> {
                 *next = if *rev { i.checked_sub(1) } else { Some(i + 1).filter(|&n| n < entries.len()) };
                 entries.get(i).copied()
             }
-            ZIter::Skiplist { list, node, rev } => {
-                if *node == NIL {
-                    return None;
-                }
-                let n = &list.nodes[*node];
-                *node = if *rev { n.backward } else { n.levels[0].forward };
-                Some((&n.member[..], n.score))
+            ZIter::Tree { set, at, rev } => {
+                let here = (*at)?;
+                *at = if *rev { set.order.prev(here) } else { set.order.next(here) };
+                Some(set.entry(here))
             }
         }
     }
@@ -844,9 +710,9 @@ mod tests {
         z.iter_from(0, false).map(|(m, s)| (m.to_vec(), s)).collect()
     }
 
-    fn skiplist(z: &ZSet) -> &SkipList {
+    fn skiplist(z: &ZSet) -> &TreeZSet {
         match &z.repr {
-            Repr::Skiplist(s) => s,
+            Repr::Tree(s) => s,
             Repr::Listpack(_) => panic!("not a skiplist"),
         }
     }
@@ -975,6 +841,35 @@ mod tests {
     }
 
     #[test]
+    fn reused_member_slots_keep_the_order_and_ranks() {
+        // Removed members' slots are reused by new members while the tree still holds
+        // separators: enough members for a tree of several levels, few distinct scores.
+        let l = ZSetLimits { max_listpack_entries: 0, max_listpack_value: 0 };
+        let mut z = ZSet::for_members(1, 1, &l);
+        let mut model: BTreeMap<Vec<u8>, f64> = BTreeMap::new();
+        fastrand::seed(11);
+        for round in 0..30_000u32 {
+            let member = format!("m{}", fastrand::u32(..3000)).into_bytes();
+            if fastrand::u8(..3) == 0 {
+                assert_eq!(z.remove(&member), model.remove(&member));
+            } else {
+                let score = f64::from(fastrand::u8(..20));
+                assert_eq!(z.set_score(&member, score, &l), model.insert(member, score));
+            }
+            if round % 3000 == 2999 {
+                skiplist(&z).check();
+                let mut sorted: Vec<_> = model.iter().map(|(m, s)| (m.clone(), *s)).collect();
+                sorted.sort_by(|x, y| entry_cmp(x.1, &x.0, y.1, &y.0));
+                assert_eq!(entries(&z), sorted);
+                for (r, (m, s)) in sorted.iter().enumerate() {
+                    assert_eq!(z.rank(m), Some((r, *s)));
+                    assert_eq!(z.get(r), Some((&m[..], *s)));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_scan_returns_members_present_throughout() {
         let l = ZSetLimits { max_listpack_entries: 0, max_listpack_value: 0 };
         let mut z = ZSet::for_members(1, 1, &l);
@@ -1055,7 +950,7 @@ mod tests {
                 }
                 let rev: Vec<_> = z.iter_from(z.len().saturating_sub(1), true).map(|(m, s)| (m.to_vec(), s)).collect();
                 prop_assert_eq!(rev.len(), sorted.len());
-                if let Repr::Skiplist(s) = &z.repr {
+                if let Repr::Tree(s) = &z.repr {
                     s.check();
                 }
             }
