@@ -54,6 +54,7 @@ async fn run(server: Arc<Server>, control: Arc<ControlPlane>) {
     control.set_offset_source(Arc::new(move || super::replication::offset(&offsets)));
     let mut following: Option<(PrimaryAddr, CancellationToken)> = None;
     let moving = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let source = super::endpoint::source_addr(&server.config);
     loop {
         let map = maps.borrow_and_update().clone();
         if let Some(router) = server.router.get() {
@@ -62,7 +63,7 @@ async fn run(server: Arc<Server>, control: Arc<ControlPlane>) {
         // Clients blocked on keys of a slot this node no longer serves run their command
         // again, and are redirected (as Redis redirects blocked clients on a slot move).
         server.keyspace.waiters().signal_all();
-        server.fanout.follow_map(&map, me, &server.shutdown);
+        server.fanout.follow_map(&map, me, source, &server.shutdown);
         if has_slots_to_give(&map, me) && !moving.swap(true, std::sync::atomic::Ordering::AcqRel) {
             let (server, control, moving) = (server.clone(), control.clone(), moving.clone());
             tokio::spawn(async move {

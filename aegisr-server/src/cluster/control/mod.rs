@@ -57,7 +57,11 @@ pub struct ControlOptions {
     pub host: String,
     pub resp_port: u16,
     pub grpc_port: u16,
+    /// The cluster port other nodes are told (`cluster-announce-bus-port`, else the
+    /// port bound).
     pub cluster_port: u16,
+    /// The local address of connections to other nodes (`bind-source-addr`).
+    pub source_addr: Option<std::net::IpAddr>,
     /// Replicas per shard group (`--replicas`), used when this node bootstraps a cluster.
     pub replicas: u32,
     /// A primary silent this long is failed over (`--failover-timeout`).
@@ -162,7 +166,7 @@ impl ControlPlane {
         let log = log_store::LogStore::open(&dir).map_err(storage)?;
         let (published, map) = watch::channel(Arc::new(ClusterMap::default()));
         let state_machine = state_machine::StateMachine::open(&dir, Arc::new(published)).map_err(storage)?;
-        let peers = Arc::new(Peers::default());
+        let peers = Arc::new(Peers::new(options.source_addr));
         let network = NetworkFactory { peers: peers.clone() };
         let raft = Raft::new(identity.id, Arc::new(raft_config()?), network, log, state_machine)
             .await
