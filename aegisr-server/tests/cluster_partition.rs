@@ -1,0 +1,419 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! A true network partition (issue 9): a primary cut off from the rest of its cluster by
+//! proxies on the cluster ports (see `common::partition`), while it keeps running and its
+//! clients keep reaching it. It must stop acknowledging writes within its lease; the others
+//! promote a replica; when the partition heals, the old primary demotes itself, discards
+//! what it accepted alone and resyncs, and no acknowledged write is lost (with quorum acks).
+
+mod common;
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::partition::Network;
+use common::{TestServer, run, wait_until};
+
+/// One SET a client sent, and whether it was acknowledged.
+#[derive(Debug, Clone)]
+struct Write {
+    key: String,
+    /// Per writer, increasing: the order of the writer's writes.
+    seq: u64,
+    value: String,
+    /// The node it was sent to.
+    node: usize,
+    at: Instant,
+    acked: bool,
+}
+
+type Log = Arc<Mutex<Vec<Write>>>;
+
+fn members(node: &TestServer) -> usize {
+    redis::cmd("CLUSTER").arg("NODES").query::<String>(&mut node.sync_conn()).map_or(0, |n| n.lines().count())
+}
+
+/// How many Raft voters the node's control plane has (its Cluster.ClusterMap rpc, on its
+/// real cluster port: the test is no node, so the proxies would not know it).
+fn voters(node: &TestServer) -> usize {
+    let addr = node.cluster.expect("cluster bus address");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let Ok(mut client) = aegisr_proto::v1::cluster_client::ClusterClient::connect(format!("http://{addr}")).await
+        else {
+            return 0;
+        };
+        client
+            .cluster_map(aegisr_proto::v1::ClusterMapRequest {})
+            .await
+            .map_or(0, |reply| reply.into_inner().voters.len())
+    })
+}
+
+fn role(node: &TestServer) -> String {
+    match redis::cmd("ROLE").query::<redis::Value>(&mut node.sync_conn()) {
+        Ok(redis::Value::Array(r)) => match &r[0] {
+            redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+            other => format!("{other:?}"),
+        },
+        other => format!("{other:?}"),
+    }
+}
+
+/// A field of INFO replication.
+fn replication(node: &TestServer, field: &str) -> String {
+    let info: String = run(&mut node.sync_conn(), &["INFO", "replication"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(field).and_then(|l| l.strip_prefix(':')))
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// Three nodes on `ips`, each behind its proxy: one group (a primary, the first node, and
+/// two replicas), all three Raft voters, both replicas streaming.
+fn three_nodes(net: &Network, extra: &[&str]) -> Vec<TestServer> {
+    let with = |i: usize, mode: &[String]| -> Vec<String> {
+        net.args(i).into_iter().chain(mode.iter().cloned()).chain(extra.iter().map(|s| (*s).to_owned())).collect()
+    };
+    let start = |args: Vec<String>| TestServer::start_with(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut nodes = vec![start(with(0, &["--cluster".into(), "--replicas".into(), "1".into()]))];
+    for i in 1..3 {
+        nodes.push(start(with(i, &["--join".into(), net.bus(0)])));
+    }
+    for node in &nodes {
+        assert!(wait_until(Duration::from_secs(20), || members(node) == 3), "three members");
+    }
+    assert!(wait_until(Duration::from_secs(20), || voters(&nodes[0]) == 3), "three voters");
+    assert!(
+        wait_until(Duration::from_secs(20), || replication(&nodes[0], "connected_slaves") == "2"),
+        "both replicas streaming"
+    );
+    // The nodes know each other by their proxies.
+    let mut con = nodes[0].sync_conn();
+    let map: String = run(&mut con, &["CLUSTER", "NODES"]);
+    for (i, server) in nodes.iter().enumerate() {
+        let node = net.node(i);
+        assert!(map.contains(&format!("{}:{}@{}", node.ip, server.resp.port(), node.proxy_port)), "{map}");
+    }
+    let announced: Vec<String> = run(&mut con, &["CONFIG", "GET", "cluster-announce-bus-port"]);
+    assert_eq!(announced, ["cluster-announce-bus-port".to_owned(), net.node(0).proxy_port.to_string()]);
+    let source: Vec<String> = run(&mut con, &["CONFIG", "GET", "bind-source-addr"]);
+    assert_eq!(source, ["bind-source-addr".to_owned(), net.node(0).ip.to_string()]);
+    nodes
+}
+
+/// Sends one SET to node `node` and logs it.
+fn attempt(
+    con: &mut redis::Connection,
+    log: &Log,
+    node: usize,
+    key: String,
+    seq: u64,
+    value: String,
+) -> redis::RedisResult<()> {
+    let result = redis::cmd("SET").arg(&key).arg(&value).query::<()>(con);
+    log.lock().unwrap().push(Write { key, seq, value, node, at: Instant::now(), acked: result.is_ok() });
+    result
+}
+
+fn connect(addr: SocketAddr, timeout: Duration) -> Option<redis::Connection> {
+    let con = redis::Client::open(format!("redis://{addr}/")).ok()?.get_connection_with_timeout(timeout).ok()?;
+    con.set_read_timeout(Some(timeout)).ok()?;
+    Some(con)
+}
+
+/// Writes `k<id>:<n>` (over `keys` keys, or a new key every write with 0) = `<id>:<seq>`
+/// to whichever node takes it, following MOVED and moving on from nodes that refuse or do
+/// not answer, until `stop`. A write whose reply did not come is not retried: its outcome
+/// is unknown, which the checks allow for.
+fn writer(id: usize, addrs: Vec<SocketAddr>, keys: u64, stop: Arc<AtomicBool>, log: Log) {
+    let mut target = 0;
+    let mut conn: Option<redis::Connection> = None;
+    let mut seq = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !stop.load(Ordering::Relaxed) {
+        assert!(Instant::now() < deadline, "writer {id} ran for 120 s");
+        if conn.is_none() {
+            // A write waiting for replicas that are cut off is not waited out.
+            conn = connect(addrs[target], Duration::from_millis(700));
+        }
+        let Some(con) = conn.as_mut() else {
+            target = (target + 1) % addrs.len();
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
+        seq += 1;
+        let key = if keys == 0 { format!("k{id}:{seq}") } else { format!("k{id}:{}", seq % keys) };
+        if let Err(e) = attempt(con, &log, target, key, seq, format!("{id}:{seq}")) {
+            conn = None;
+            match e.redirect_node().and_then(|(addr, _)| addrs.iter().position(|a| a.to_string() == addr)) {
+                Some(node) => target = node,
+                None => {
+                    target = (target + 1) % addrs.len();
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+    }
+}
+
+/// Every key of the node's keyspace with its value (READONLY: a replica answers itself).
+fn dataset(node: &TestServer) -> HashMap<String, String> {
+    let mut con = node.sync_conn();
+    run::<String>(&mut con, &["READONLY"]);
+    let keys: Vec<String> = run(&mut con, &["KEYS", "*"]);
+    keys.into_iter().map(|k| (k.clone(), run::<String>(&mut con, &["GET", &k]))).collect()
+}
+
+/// Checks `data` against what clients wrote: every key holds a value a client wrote to it,
+/// and, for each key in `kept`, its last write acknowledged by a node in `kept`'s sense or
+/// a later one whose outcome the client did not learn. Returns how many keys were checked.
+fn check(data: &HashMap<String, String>, log: &[Write], kept: impl Fn(&Write) -> bool, node: &str) -> usize {
+    let mut writes: HashMap<&str, Vec<&Write>> = HashMap::new();
+    for w in log {
+        writes.entry(&w.key).or_default().push(w);
+    }
+    for (key, value) in data {
+        let written = writes.get(key.as_str()).and_then(|ws| ws.iter().find(|w| &w.value == value));
+        assert!(written.is_some(), "{node}: {key} = {value}, which no client wrote");
+    }
+    let mut checked = 0;
+    for (key, ws) in &writes {
+        let Some(last) = ws.iter().filter(|w| w.acked && kept(w)).map(|w| w.seq).max() else { continue };
+        let value = data.get(*key);
+        let fine = value.is_some_and(|v| ws.iter().any(|w| &w.value == v && w.seq >= last));
+        assert!(fine, "{node}: {key} = {value:?}, but write {last} to it was acknowledged");
+        checked += 1;
+    }
+    checked
+}
+
+/// Writes as `writers` writers do until `stop` is set; returns their threads.
+fn start_writers(
+    nodes: &[TestServer],
+    writers: usize,
+    keys: u64,
+    stop: &Arc<AtomicBool>,
+    log: &Log,
+) -> Vec<std::thread::JoinHandle<()>> {
+    let addrs: Vec<SocketAddr> = nodes.iter().map(|n| n.resp).collect();
+    (0..writers)
+        .map(|id| {
+            let (addrs, stop, log) = (addrs.clone(), stop.clone(), log.clone());
+            std::thread::spawn(move || writer(id, addrs, keys, stop, log))
+        })
+        .collect()
+}
+
+fn acked_since(log: &Log, since: Instant, on: impl Fn(usize) -> bool) -> usize {
+    log.lock().unwrap().iter().filter(|w| w.acked && w.at >= since && on(w.node)).count()
+}
+
+/// After the heal: hammers the old primary with writes until it redirects them; returns how
+/// many it acknowledged meanwhile (a node that lost its primacy must take none).
+fn writes_taken_until_demoted(old: &TestServer, log: &Log) -> (usize, Duration) {
+    let started = Instant::now();
+    let mut taken = 0;
+    let mut con = connect(old.resp, Duration::from_secs(2)).unwrap();
+    let mut seq = 0;
+    loop {
+        assert!(started.elapsed() < Duration::from_secs(30), "the old primary still not redirecting after 30 s");
+        seq += 1;
+        match attempt(&mut con, log, 0, format!("heal:{seq}"), seq, format!("9:{seq}")) {
+            Ok(()) => taken += 1,
+            Err(e) if e.redirect_node().is_some() => return (taken, started.elapsed()),
+            Err(e) if e.is_io_error() || e.is_timeout() => {
+                con = connect(old.resp, Duration::from_secs(2)).unwrap();
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+}
+
+/// Waits until `old` follows `new` with the same offset; returns how long it took.
+fn wait_resynced(old: &TestServer, new: &TestServer, within: Duration) -> Duration {
+    let started = Instant::now();
+    let synced = wait_until(within, || {
+        replication(old, "master_link_status") == "up"
+            && replication(old, "master_port") == new.resp.port().to_string()
+            && replication(old, "master_repl_offset") == replication(new, "master_repl_offset")
+    });
+    assert!(
+        synced,
+        "the old primary resynced: link {}, offset {} of {}",
+        replication(old, "master_link_status"),
+        replication(old, "master_repl_offset"),
+        replication(new, "master_repl_offset")
+    );
+    started.elapsed()
+}
+
+/// The old primary, cut off: how long until it refuses writes (CLUSTERDOWN), probing
+/// with writes that are logged like any other (a probe stuck waiting for cut-off replicas
+/// is given up on quickly).
+fn time_to_refusal(old: &TestServer, log: &Log, cut: Instant) -> Duration {
+    let mut con = connect(old.resp, Duration::from_millis(300)).unwrap();
+    let mut seq = 0;
+    loop {
+        assert!(cut.elapsed() < Duration::from_secs(10), "the cut-off primary still takes writes after 10 s");
+        seq += 1;
+        match attempt(&mut con, log, 0, format!("probe:{seq}"), seq, format!("8:{seq}")) {
+            Err(e) if e.to_string().to_ascii_uppercase().contains("CLUSTERDOWN") => return cut.elapsed(),
+            Err(e) if e.is_io_error() || e.is_timeout() => {
+                con = connect(old.resp, Duration::from_millis(300)).unwrap();
+            }
+            _ => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+}
+
+fn ips(subnet: u8) -> Vec<Ipv4Addr> {
+    (1..=3).map(|n| Ipv4Addr::new(127, 0, subnet, n)).collect()
+}
+
+#[test]
+fn a_partitioned_primary_stops_acknowledging_and_loses_no_quorum_acknowledged_write() {
+    let net = Network::new(&ips(91));
+    let nodes = three_nodes(&net, &["--min-replicas-ack", "1"]);
+    let log: Log = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    // Stops the writers even when an assertion fails below (the nodes and the proxies
+    // stop when dropped).
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let _stop_writers = StopOnDrop(stop.clone());
+    let writers = start_writers(&nodes, 2, 64, &stop, &log);
+    let started = Instant::now();
+    assert!(wait_until(Duration::from_secs(30), || acked_since(&log, started, |n| n == 0) >= 300));
+
+    net.partition(0);
+    let cut = Instant::now();
+    let refused = time_to_refusal(&nodes[0], &log, cut);
+    // Reads still work there (it serves what it has).
+    let mut old = nodes[0].sync_conn();
+    assert!(
+        redis::cmd("GET").arg("k0:1").query::<Option<String>>(&mut old).is_ok(),
+        "the cut-off primary serves reads"
+    );
+    assert!(
+        wait_until(Duration::from_secs(20), || acked_since(&log, cut, |n| n != 0) >= 1),
+        "writes resumed on the other side"
+    );
+    let resumed =
+        log.lock().unwrap().iter().filter(|w| w.acked && w.at >= cut && w.node != 0).map(|w| w.at - cut).min();
+    let last_old_ack = log.lock().unwrap().iter().filter(|w| w.acked && w.node == 0).map(|w| w.at).max();
+    let old_acked_after_cut = last_old_ack.map_or(Duration::ZERO, |at| at.saturating_duration_since(cut));
+    println!(
+        "partition: the cut-off primary refused writes after {} ms, acknowledged its last {} ms after the cut; writes resumed on the majority's side after {} ms",
+        refused.as_millis(),
+        old_acked_after_cut.as_millis(),
+        resumed.unwrap_or_default().as_millis()
+    );
+    assert!(refused < Duration::from_secs(3), "refused within its lease ({} ms)", refused.as_millis());
+    assert!(old_acked_after_cut <= refused, "no write acknowledged by the cut-off primary once it refused");
+    assert!(wait_until(Duration::from_secs(20), || acked_since(&log, cut, |n| n != 0) >= 200));
+
+    net.heal();
+    let healed = Instant::now();
+    let (taken, redirected) = writes_taken_until_demoted(&nodes[0], &log);
+    assert!(wait_until(Duration::from_secs(20), || role(&nodes[0]) == "slave"), "the old primary demoted itself");
+    let demoted = healed.elapsed();
+    let new = nodes[1..].iter().find(|n| role(n) == "master").expect("a replica was promoted");
+    assert!(wait_until(Duration::from_secs(20), || acked_since(&log, healed, |n| n != 0) >= 100));
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let resynced = wait_resynced(&nodes[0], new, Duration::from_secs(20));
+    println!(
+        "heal: the old primary redirected writes after {} ms ({taken} taken meanwhile), was a replica after {} ms, in sync {} ms after the writers stopped",
+        redirected.as_millis(),
+        demoted.as_millis(),
+        resynced.as_millis()
+    );
+    assert_eq!(taken, 0, "the old primary took writes after the heal");
+    let log = log.lock().unwrap().clone();
+    let acked = log.iter().filter(|w| w.acked).count();
+    let fresh = dataset(new);
+    let old = dataset(&nodes[0]);
+    let checked = check(&fresh, &log, |_| true, "new primary");
+    check(&old, &log, |_| true, "old primary");
+    assert_eq!(old, fresh, "the old primary holds the new primary's data");
+    println!("{acked} writes acknowledged, {checked} keys checked on both nodes, none lost");
+}
+
+#[test]
+fn a_partitioned_primary_discards_what_it_accepted_alone() {
+    let net = Network::new(&ips(92));
+    let nodes = three_nodes(&net, &[]);
+    let log: Log = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let _stop_writers = StopOnDrop(stop.clone());
+    // A new key every write: what the old primary took alone exists nowhere else.
+    let writers = start_writers(&nodes, 1, 0, &stop, &log);
+    let started = Instant::now();
+    assert!(wait_until(Duration::from_secs(30), || acked_since(&log, started, |n| n == 0) >= 300));
+
+    net.partition(0);
+    let cut = Instant::now();
+    let refused = time_to_refusal(&nodes[0], &log, cut);
+    assert!(
+        wait_until(Duration::from_secs(20), || acked_since(&log, cut, |n| n != 0) >= 200),
+        "writes resumed on the other side"
+    );
+    let alone: Vec<Write> =
+        log.lock().unwrap().iter().filter(|w| w.acked && w.at >= cut && w.node == 0).cloned().collect();
+    println!(
+        "partition (async): the cut-off primary accepted {} writes alone, refused writes after {} ms",
+        alone.len(),
+        refused.as_millis()
+    );
+    assert!(refused < Duration::from_secs(3), "refused within its lease ({} ms)", refused.as_millis());
+    assert!(alone.iter().all(|w| w.at - cut <= refused), "nothing accepted once it refused");
+
+    net.heal();
+    let healed = Instant::now();
+    let (taken, redirected) = writes_taken_until_demoted(&nodes[0], &log);
+    assert!(wait_until(Duration::from_secs(20), || role(&nodes[0]) == "slave"), "the old primary demoted itself");
+    let demoted = healed.elapsed();
+    let new = nodes[1..].iter().find(|n| role(n) == "master").expect("a replica was promoted");
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let resynced = wait_resynced(&nodes[0], new, Duration::from_secs(20));
+    println!(
+        "heal: the old primary redirected writes after {} ms ({taken} taken meanwhile), was a replica after {} ms, in sync {} ms after the writers stopped",
+        redirected.as_millis(),
+        demoted.as_millis(),
+        resynced.as_millis()
+    );
+    assert_eq!(taken, 0, "the old primary took writes after the heal");
+    let log = log.lock().unwrap().clone();
+    let fresh = dataset(new);
+    let old = dataset(&nodes[0]);
+    assert_eq!(old.len(), fresh.len(), "the old primary holds the new primary's data");
+    assert_eq!(old, fresh, "the old primary holds the new primary's data");
+    for w in &alone {
+        assert_eq!(old.get(&w.key), fresh.get(&w.key), "{} (taken alone) is gone or the new primary's", w.key);
+    }
+    // What the new primary acknowledged is kept; nothing holds a value no client wrote.
+    let checked = check(&fresh, &log, |w| w.node != 0, "new primary");
+    println!(
+        "{} writes the old primary took alone discarded; {checked} keys the new primary acknowledged kept",
+        alone.len()
+    );
+}
