@@ -50,8 +50,11 @@ pub fn start(server: Arc<Server>, control: Arc<ControlPlane>) {
 async fn run(server: Arc<Server>, control: Arc<ControlPlane>) {
     let me = control.me();
     let mut maps = control.watch();
-    let offsets = server.clone();
-    control.set_offset_source(Arc::new(move || super::replication::offset(&offsets)));
+    let progress = server.clone();
+    control.set_progress_source(Arc::new(move || super::control::Progress {
+        offset: super::replication::offset(&progress),
+        epoch: progress.router.get().map_or(0, |r| r.load().map.epoch),
+    }));
     let mut following: Option<(PrimaryAddr, CancellationToken)> = None;
     let moving = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let source = super::endpoint::source_addr(&server.config);

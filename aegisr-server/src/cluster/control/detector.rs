@@ -209,6 +209,15 @@ pub fn decide(
     actions
 }
 
+/// Whether the leader acknowledges a heartbeat (grants the sender its lease): it must hold
+/// its own lease, and the sender must route by the leader's map epoch or a later one. A
+/// node that has not applied the map yet may still route as the primary it was (it was
+/// cut off while another was promoted): leased, it would take writes the new primary
+/// never sees. `sender_epoch` 0: not reported (an older node), acknowledged as before.
+pub fn grants_lease(leader_lease: bool, sender_epoch: u64, map_epoch: u64) -> bool {
+    leader_lease && (sender_epoch == 0 || sender_epoch >= map_epoch)
+}
+
 /// A learner to make a voter while there are fewer than `max_voters`: a member of the
 /// map heard from within `timeout` (a voter that does not answer would weaken the
 /// quorum instead of strengthening it); the lowest id first.
@@ -284,6 +293,15 @@ mod tests {
         let table = seen(&[(1, 0, 50), (2, 61_000, 40), (3, 80, 45)]);
         assert_eq!(decide(&map, 1, &table, SECOND, gone), vec![Action::Remove(2)]);
         assert!(decide(&map, 1, &table, SECOND, None).is_empty());
+    }
+
+    #[test]
+    fn only_a_node_that_applied_the_leaders_map_gets_a_lease() {
+        assert!(grants_lease(true, 7, 7));
+        assert!(grants_lease(true, 8, 7), "a node may apply the map before the leader");
+        assert!(!grants_lease(true, 6, 7), "behind the leader's map: it may think it is still primary");
+        assert!(!grants_lease(false, 7, 7), "a leader without its own lease grants none");
+        assert!(grants_lease(true, 0, 7), "an older node that does not report its epoch");
     }
 
     #[test]

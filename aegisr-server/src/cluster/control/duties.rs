@@ -29,7 +29,7 @@ async fn heartbeats(control: Arc<ControlPlane>) {
             () = control.stop.cancelled() => return,
             _ = tick.tick() => {}
         }
-        let offset = control.offset();
+        let super::Progress { offset, epoch } = control.progress();
         let Some(leader) = control.leader() else { continue };
         if leader == control.me() {
             control.health.record(leader, offset);
@@ -37,7 +37,7 @@ async fn heartbeats(control: Arc<ControlPlane>) {
         }
         let Some(addr) = control.address_of(leader) else { continue };
         let Ok(mut client) = control.peers.client(&addr) else { continue };
-        let mut request = tonic::Request::new(HeartbeatRequest { node: control.me(), offset });
+        let mut request = tonic::Request::new(HeartbeatRequest { node: control.me(), offset, epoch });
         // A heartbeat older than a tick is worthless: the next one is on its way.
         request.set_timeout(TICK * 2);
         let sent = Instant::now();

@@ -18,7 +18,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use super::{ControlError, ControlPlane};
+use super::{ControlError, ControlPlane, detector};
 use crate::cluster::map::{Change, Member};
 
 /// Largest message on the cluster bus (snapshot chunks are far smaller).
@@ -120,7 +120,8 @@ impl Cluster for ClusterService {
             return Ok(Response::new(HeartbeatReply { acknowledged: false, removed: true }));
         }
         control.health.record(request.node, request.offset);
-        Ok(Response::new(HeartbeatReply { acknowledged: control.lease_valid(), removed: false }))
+        let acknowledged = detector::grants_lease(control.lease_valid(), request.epoch, control.map().epoch);
+        Ok(Response::new(HeartbeatReply { acknowledged, removed: false }))
     }
 
     async fn cluster_map(&self, _: Request<ClusterMapRequest>) -> Result<Response<ClusterMapReply>, Status> {
