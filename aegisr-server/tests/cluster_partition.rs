@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::partition::Network;
+use common::partition::{Cut, Network};
 use common::{TestServer, run, wait_until};
 
 /// One SET a client sent, and whether it was acknowledged.
@@ -287,7 +287,7 @@ fn wait_resynced(old: &TestServer, new: &TestServer, within: Duration) -> Durati
 /// with writes that are logged like any other (a probe stuck waiting for cut-off replicas
 /// is given up on quickly).
 fn time_to_refusal(old: &TestServer, log: &Log, cut: Instant) -> Duration {
-    let mut con = connect(old.resp, Duration::from_millis(300)).unwrap();
+    let mut con = connect(old.resp, Duration::from_millis(100)).unwrap();
     let mut seq = 0;
     loop {
         assert!(cut.elapsed() < Duration::from_secs(10), "the cut-off primary still takes writes after 10 s");
@@ -295,7 +295,7 @@ fn time_to_refusal(old: &TestServer, log: &Log, cut: Instant) -> Duration {
         match attempt(&mut con, log, 0, format!("probe:{seq}"), seq, format!("8:{seq}")) {
             Err(e) if e.to_string().to_ascii_uppercase().contains("CLUSTERDOWN") => return cut.elapsed(),
             Err(e) if e.is_io_error() || e.is_timeout() => {
-                con = connect(old.resp, Duration::from_millis(300)).unwrap();
+                con = connect(old.resp, Duration::from_millis(100)).unwrap();
             }
             _ => std::thread::sleep(Duration::from_millis(5)),
         }
@@ -308,7 +308,19 @@ fn ips(subnet: u8) -> Vec<Ipv4Addr> {
 
 #[test]
 fn a_partitioned_primary_stops_acknowledging_and_loses_no_quorum_acknowledged_write() {
-    let net = Network::new(&ips(91));
+    quorum_writes_survive(91, Cut::Refuse);
+}
+
+#[test]
+fn a_silently_partitioned_primary_stops_acknowledging_and_loses_no_quorum_acknowledged_write() {
+    quorum_writes_survive(93, Cut::Silent);
+}
+
+/// With quorum acks: the primary, cut off `how`, stops acknowledging within its lease; the
+/// majority promotes a replica; after the heal the old primary follows it with its data,
+/// and no acknowledged write is lost on either.
+fn quorum_writes_survive(subnet: u8, how: Cut) {
+    let net = Network::new(&ips(subnet));
     let nodes = three_nodes(&net, &["--min-replicas-ack", "1"]);
     let log: Log = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
@@ -325,7 +337,7 @@ fn a_partitioned_primary_stops_acknowledging_and_loses_no_quorum_acknowledged_wr
     let started = Instant::now();
     assert!(wait_until(Duration::from_secs(30), || acked_since(&log, started, |n| n == 0) >= 300));
 
-    net.partition(0);
+    net.partition(0, how);
     let cut = Instant::now();
     let refused = time_to_refusal(&nodes[0], &log, cut);
     // Reads still work there (it serves what it has).
@@ -344,7 +356,7 @@ fn a_partitioned_primary_stops_acknowledging_and_loses_no_quorum_acknowledged_wr
     let old_acked_after_cut = last_old_ack.map_or(Duration::ZERO, |at| at.saturating_duration_since(cut));
     let after_refusal = acked_sent_after(&log, cut + refused);
     println!(
-        "partition: the cut-off primary refused writes after {} ms, acknowledged its last {} ms after the cut; writes resumed on the majority's side after {} ms",
+        "partition ({how:?}): the cut-off primary refused writes after {} ms, acknowledged its last {} ms after the cut; writes resumed on the majority's side after {} ms",
         refused.as_millis(),
         old_acked_after_cut.as_millis(),
         resumed.unwrap_or_default().as_millis()
@@ -388,7 +400,18 @@ fn a_partitioned_primary_stops_acknowledging_and_loses_no_quorum_acknowledged_wr
 
 #[test]
 fn a_partitioned_primary_discards_what_it_accepted_alone() {
-    let net = Network::new(&ips(92));
+    writes_taken_alone_are_discarded(92, Cut::Refuse);
+}
+
+#[test]
+fn a_silently_partitioned_primary_discards_what_it_accepted_alone() {
+    writes_taken_alone_are_discarded(94, Cut::Silent);
+}
+
+/// Asynchronous replication: what the primary, cut off `how`, took alone until its lease
+/// ran out is discarded when it comes back and resyncs from the new primary.
+fn writes_taken_alone_are_discarded(subnet: u8, how: Cut) {
+    let net = Network::new(&ips(subnet));
     let nodes = three_nodes(&net, &[]);
     let log: Log = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
@@ -404,7 +427,7 @@ fn a_partitioned_primary_discards_what_it_accepted_alone() {
     let started = Instant::now();
     assert!(wait_until(Duration::from_secs(30), || acked_since(&log, started, |n| n == 0) >= 300));
 
-    net.partition(0);
+    net.partition(0, how);
     let cut = Instant::now();
     let refused = time_to_refusal(&nodes[0], &log, cut);
     assert!(
@@ -414,7 +437,7 @@ fn a_partitioned_primary_discards_what_it_accepted_alone() {
     let alone: Vec<Write> =
         log.lock().unwrap().iter().filter(|w| w.acked && w.at >= cut && w.node == 0).cloned().collect();
     println!(
-        "partition (async): the cut-off primary accepted {} writes alone, refused writes after {} ms",
+        "partition ({how:?}, async): the cut-off primary accepted {} writes alone, refused writes after {} ms",
         alone.len(),
         refused.as_millis()
     );
