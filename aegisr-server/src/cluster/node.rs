@@ -67,6 +67,12 @@ async fn run(server: Arc<Server>, control: Arc<ControlPlane>) {
         // again, and are redirected (as Redis redirects blocked clients on a slot move).
         server.keyspace.waiters().signal_all();
         server.fanout.follow_map(&map, me, source, &server.shutdown);
+        // A manual failover held this node's writes until the replica took over: once the
+        // map says so, they go on (and are redirected); if the node were promoted again
+        // soon after, they would otherwise wait out the hold.
+        if !map.is_primary(me) {
+            server.pause.end_handoff();
+        }
         if has_slots_to_give(&map, me) && !moving.swap(true, std::sync::atomic::Ordering::AcqRel) {
             let (server, control, moving) = (server.clone(), control.clone(), moving.clone());
             tokio::spawn(async move {
