@@ -37,21 +37,25 @@ fn members(node: &TestServer) -> usize {
     redis::cmd("CLUSTER").arg("NODES").query::<String>(&mut node.sync_conn()).map_or(0, |n| n.lines().count())
 }
 
-/// How many Raft voters the node's control plane has (its Cluster.ClusterMap rpc, on its
-/// real cluster port: the test is no node, so the proxies would not know it).
-fn voters(node: &TestServer) -> usize {
+/// The node's control plane as its Cluster.ClusterMap rpc shows it, on its real cluster
+/// port (the test is no node, so the proxies would not know it).
+fn control_view(node: &TestServer) -> Option<aegisr_proto::v1::ClusterMapReply> {
     let addr = node.cluster.expect("cluster bus address");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let Ok(mut client) = aegisr_proto::v1::cluster_client::ClusterClient::connect(format!("http://{addr}")).await
-        else {
-            return 0;
-        };
-        client
-            .cluster_map(aegisr_proto::v1::ClusterMapRequest {})
-            .await
-            .map_or(0, |reply| reply.into_inner().voters.len())
+        let mut client =
+            aegisr_proto::v1::cluster_client::ClusterClient::connect(format!("http://{addr}")).await.ok()?;
+        client.cluster_map(aegisr_proto::v1::ClusterMapRequest {}).await.ok().map(tonic::Response::into_inner)
     })
+}
+
+fn voters(node: &TestServer) -> usize {
+    control_view(node).map_or(0, |view| view.voters.len())
+}
+
+/// Whether the node leads the Raft group.
+fn leads(node: &TestServer) -> bool {
+    control_view(node).is_some_and(|view| view.leader == view.node)
 }
 
 fn role(node: &TestServer) -> String {
@@ -122,10 +126,10 @@ fn diagnose(nodes: &[TestServer]) -> String {
     out
 }
 
-/// The node among `nodes[1..]` that is the primary now.
-fn new_primary(nodes: &[TestServer]) -> &TestServer {
-    match nodes[1..].iter().find(|n| role(n) == "master") {
-        Some(node) => node,
+/// The node other than `old` that is the primary now.
+fn new_primary(nodes: &[TestServer], old: usize) -> &TestServer {
+    match nodes.iter().enumerate().find(|(i, n)| *i != old && role(n) == "master") {
+        Some((_, node)) => node,
         None => panic!("no replica was promoted:\n{}", diagnose(nodes)),
     }
 }
@@ -238,15 +242,16 @@ fn acked_since(log: &Log, since: Instant, on: impl Fn(usize) -> bool) -> usize {
     log.lock().unwrap().iter().filter(|w| w.acked && w.at >= since && on(w.node)).count()
 }
 
-/// How many writes sent to node 0 at or after `since` were acknowledged (a node whose
+/// How many writes sent to node `old` at or after `since` were acknowledged (a node whose
 /// lease ran out, cut off, must take none: its lease cannot come back while it is).
-fn acked_sent_after(log: &Log, since: Instant) -> usize {
-    log.lock().unwrap().iter().filter(|w| w.acked && w.node == 0 && w.sent >= since).count()
+fn acked_sent_after(log: &Log, old: usize, since: Instant) -> usize {
+    log.lock().unwrap().iter().filter(|w| w.acked && w.node == old && w.sent >= since).count()
 }
 
 /// After the heal: hammers the old primary with writes until it redirects them; returns how
 /// many it acknowledged meanwhile (a node that lost its primacy must take none).
-fn writes_taken_until_demoted(old: &TestServer, log: &Log) -> (usize, Duration) {
+fn writes_taken_until_demoted(nodes: &[TestServer], old: usize, log: &Log) -> (usize, Duration) {
+    let (index, old) = (old, &nodes[old]);
     let started = Instant::now();
     let mut taken = 0;
     let mut con = connect(old.resp, Duration::from_secs(2)).unwrap();
@@ -254,7 +259,7 @@ fn writes_taken_until_demoted(old: &TestServer, log: &Log) -> (usize, Duration) 
     loop {
         assert!(started.elapsed() < Duration::from_secs(30), "the old primary still not redirecting after 30 s");
         seq += 1;
-        match attempt(&mut con, log, 0, format!("heal:{seq}"), seq, format!("9:{seq}")) {
+        match attempt(&mut con, log, index, format!("heal:{seq}"), seq, format!("9:{seq}")) {
             Ok(()) => taken += 1,
             Err(e) if e.redirect_node().is_some() => return (taken, started.elapsed()),
             Err(e) if e.is_io_error() || e.is_timeout() => {
@@ -286,13 +291,14 @@ fn wait_resynced(old: &TestServer, new: &TestServer, within: Duration) -> Durati
 /// The old primary, cut off: how long until it refuses writes (CLUSTERDOWN), probing
 /// with writes that are logged like any other (a probe stuck waiting for cut-off replicas
 /// is given up on quickly).
-fn time_to_refusal(old: &TestServer, log: &Log, cut: Instant) -> Duration {
+fn time_to_refusal(nodes: &[TestServer], old: usize, log: &Log, cut: Instant) -> Duration {
+    let (index, old) = (old, &nodes[old]);
     let mut con = connect(old.resp, Duration::from_millis(100)).unwrap();
     let mut seq = 0;
     loop {
         assert!(cut.elapsed() < Duration::from_secs(10), "the cut-off primary still takes writes after 10 s");
         seq += 1;
-        match attempt(&mut con, log, 0, format!("probe:{seq}"), seq, format!("8:{seq}")) {
+        match attempt(&mut con, log, index, format!("probe:{seq}"), seq, format!("8:{seq}")) {
             Err(e) if e.to_string().to_ascii_uppercase().contains("CLUSTERDOWN") => return cut.elapsed(),
             Err(e) if e.is_io_error() || e.is_timeout() => {
                 con = connect(old.resp, Duration::from_millis(100)).unwrap();
@@ -302,26 +308,47 @@ fn time_to_refusal(old: &TestServer, log: &Log, cut: Instant) -> Duration {
     }
 }
 
+/// Makes node `old` the primary (CLUSTER FAILOVER); the Raft leadership stays with node 0,
+/// so that the primary's lease comes from the leader's acknowledgements.
+fn make_primary(nodes: &[TestServer], old: usize) {
+    if old == 0 {
+        return;
+    }
+    run::<String>(&mut nodes[old].sync_conn(), &["CLUSTER", "FAILOVER"]);
+    assert!(wait_until(Duration::from_secs(20), || {
+        role(&nodes[old]) == "master" && replication(&nodes[old], "connected_slaves") == "2"
+    }));
+    assert!(leads(&nodes[0]) && !leads(&nodes[old]), "node 0 leads Raft, node {old} is the primary");
+}
+
 fn ips(subnet: u8) -> Vec<Ipv4Addr> {
     (1..=3).map(|n| Ipv4Addr::new(127, 0, subnet, n)).collect()
 }
 
 #[test]
 fn a_partitioned_primary_stops_acknowledging_and_loses_no_quorum_acknowledged_write() {
-    quorum_writes_survive(91, Cut::Refuse);
+    quorum_writes_survive(91, Cut::Refuse, 0);
 }
 
 #[test]
 fn a_silently_partitioned_primary_stops_acknowledging_and_loses_no_quorum_acknowledged_write() {
-    quorum_writes_survive(93, Cut::Silent);
+    quorum_writes_survive(93, Cut::Silent, 0);
+}
+
+/// The primary cut off is not the Raft leader (a manual failover moved it): its lease
+/// comes from the leader's acknowledgements.
+#[test]
+fn a_partitioned_primary_that_does_not_lead_raft_loses_no_quorum_acknowledged_write() {
+    quorum_writes_survive(95, Cut::Silent, 1);
 }
 
 /// With quorum acks: the primary, cut off `how`, stops acknowledging within its lease; the
 /// majority promotes a replica; after the heal the old primary follows it with its data,
 /// and no acknowledged write is lost on either.
-fn quorum_writes_survive(subnet: u8, how: Cut) {
+fn quorum_writes_survive(subnet: u8, how: Cut, old: usize) {
     let net = Network::new(&ips(subnet));
     let nodes = three_nodes(&net, &["--min-replicas-ack", "1"]);
+    make_primary(&nodes, old);
     let log: Log = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     // Stops the writers even when an assertion fails below (the nodes and the proxies
@@ -335,26 +362,26 @@ fn quorum_writes_survive(subnet: u8, how: Cut) {
     let _stop_writers = StopOnDrop(stop.clone());
     let writers = start_writers(&nodes, 2, 64, &stop, &log);
     let started = Instant::now();
-    assert!(wait_until(Duration::from_secs(30), || acked_since(&log, started, |n| n == 0) >= 300));
+    assert!(wait_until(Duration::from_secs(30), || acked_since(&log, started, |n| n == old) >= 300));
 
-    net.partition(0, how);
+    net.partition(old, how);
     let cut = Instant::now();
-    let refused = time_to_refusal(&nodes[0], &log, cut);
+    let refused = time_to_refusal(&nodes, old, &log, cut);
     // Reads still work there (it serves what it has).
-    let mut old = nodes[0].sync_conn();
+    let mut reader = nodes[old].sync_conn();
     assert!(
-        redis::cmd("GET").arg("k0:1").query::<Option<String>>(&mut old).is_ok(),
+        redis::cmd("GET").arg("k0:1").query::<Option<String>>(&mut reader).is_ok(),
         "the cut-off primary serves reads"
     );
     assert!(
-        wait_until(Duration::from_secs(20), || acked_since(&log, cut, |n| n != 0) >= 1),
+        wait_until(Duration::from_secs(20), || acked_since(&log, cut, |n| n != old) >= 1),
         "writes resumed on the other side"
     );
     let resumed =
-        log.lock().unwrap().iter().filter(|w| w.acked && w.at >= cut && w.node != 0).map(|w| w.at - cut).min();
-    let last_old_ack = log.lock().unwrap().iter().filter(|w| w.acked && w.node == 0).map(|w| w.at).max();
+        log.lock().unwrap().iter().filter(|w| w.acked && w.at >= cut && w.node != old).map(|w| w.at - cut).min();
+    let last_old_ack = log.lock().unwrap().iter().filter(|w| w.acked && w.node == old).map(|w| w.at).max();
     let old_acked_after_cut = last_old_ack.map_or(Duration::ZERO, |at| at.saturating_duration_since(cut));
-    let after_refusal = acked_sent_after(&log, cut + refused);
+    let after_refusal = acked_sent_after(&log, old, cut + refused);
     println!(
         "partition ({how:?}): the cut-off primary refused writes after {} ms, acknowledged its last {} ms after the cut; writes resumed on the majority's side after {} ms",
         refused.as_millis(),
@@ -363,24 +390,24 @@ fn quorum_writes_survive(subnet: u8, how: Cut) {
     );
     assert!(refused < Duration::from_secs(3), "refused within its lease ({} ms)", refused.as_millis());
     assert_eq!(after_refusal, 0, "writes sent to the cut-off primary after it refused were acknowledged");
-    assert!(wait_until(Duration::from_secs(20), || acked_since(&log, cut, |n| n != 0) >= 200));
+    assert!(wait_until(Duration::from_secs(20), || acked_since(&log, cut, |n| n != old) >= 200));
 
     net.heal();
     let healed = Instant::now();
-    let (taken, redirected) = writes_taken_until_demoted(&nodes[0], &log);
+    let (taken, redirected) = writes_taken_until_demoted(&nodes, old, &log);
     assert!(
-        wait_until(Duration::from_secs(20), || role(&nodes[0]) == "slave"),
+        wait_until(Duration::from_secs(20), || role(&nodes[old]) == "slave"),
         "the old primary did not demote itself:\n{}",
         diagnose(&nodes)
     );
     let demoted = healed.elapsed();
-    let new = new_primary(&nodes);
-    assert!(wait_until(Duration::from_secs(20), || acked_since(&log, healed, |n| n != 0) >= 100));
+    let new = new_primary(&nodes, old);
+    assert!(wait_until(Duration::from_secs(20), || acked_since(&log, healed, |n| n != old) >= 100));
     stop.store(true, Ordering::Relaxed);
     for w in writers {
         w.join().unwrap();
     }
-    let resynced = wait_resynced(&nodes[0], new, Duration::from_secs(20));
+    let resynced = wait_resynced(&nodes[old], new, Duration::from_secs(20));
     println!(
         "heal: the old primary redirected writes after {} ms ({taken} taken meanwhile), was a replica after {} ms, in sync {} ms after the writers stopped",
         redirected.as_millis(),
@@ -391,28 +418,36 @@ fn quorum_writes_survive(subnet: u8, how: Cut) {
     let log = log.lock().unwrap().clone();
     let acked = log.iter().filter(|w| w.acked).count();
     let fresh = dataset(new);
-    let old = dataset(&nodes[0]);
+    let kept = dataset(&nodes[old]);
     let checked = check(&fresh, &log, |_| true, "new primary");
-    check(&old, &log, |_| true, "old primary");
-    assert_eq!(old, fresh, "the old primary holds the new primary's data");
+    check(&kept, &log, |_| true, "old primary");
+    assert_eq!(kept, fresh, "the old primary holds the new primary's data");
     println!("{acked} writes acknowledged, {checked} keys checked on both nodes, none lost");
 }
 
 #[test]
 fn a_partitioned_primary_discards_what_it_accepted_alone() {
-    writes_taken_alone_are_discarded(92, Cut::Refuse);
+    writes_taken_alone_are_discarded(92, Cut::Refuse, 0);
 }
 
 #[test]
 fn a_silently_partitioned_primary_discards_what_it_accepted_alone() {
-    writes_taken_alone_are_discarded(94, Cut::Silent);
+    writes_taken_alone_are_discarded(94, Cut::Silent, 0);
+}
+
+/// As above, with a primary that does not lead Raft: back from the partition, it must get
+/// no lease from the leader until it has learned it is a replica.
+#[test]
+fn a_partitioned_primary_that_does_not_lead_raft_discards_what_it_accepted_alone() {
+    writes_taken_alone_are_discarded(96, Cut::Silent, 1);
 }
 
 /// Asynchronous replication: what the primary, cut off `how`, took alone until its lease
 /// ran out is discarded when it comes back and resyncs from the new primary.
-fn writes_taken_alone_are_discarded(subnet: u8, how: Cut) {
+fn writes_taken_alone_are_discarded(subnet: u8, how: Cut, old: usize) {
     let net = Network::new(&ips(subnet));
     let nodes = three_nodes(&net, &[]);
+    make_primary(&nodes, old);
     let log: Log = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     struct StopOnDrop(Arc<AtomicBool>);
@@ -425,41 +460,41 @@ fn writes_taken_alone_are_discarded(subnet: u8, how: Cut) {
     // A new key every write: what the old primary took alone exists nowhere else.
     let writers = start_writers(&nodes, 1, 0, &stop, &log);
     let started = Instant::now();
-    assert!(wait_until(Duration::from_secs(30), || acked_since(&log, started, |n| n == 0) >= 300));
+    assert!(wait_until(Duration::from_secs(30), || acked_since(&log, started, |n| n == old) >= 300));
 
-    net.partition(0, how);
+    net.partition(old, how);
     let cut = Instant::now();
-    let refused = time_to_refusal(&nodes[0], &log, cut);
+    let refused = time_to_refusal(&nodes, old, &log, cut);
     assert!(
-        wait_until(Duration::from_secs(20), || acked_since(&log, cut, |n| n != 0) >= 200),
+        wait_until(Duration::from_secs(20), || acked_since(&log, cut, |n| n != old) >= 200),
         "writes resumed on the other side"
     );
     let alone: Vec<Write> =
-        log.lock().unwrap().iter().filter(|w| w.acked && w.at >= cut && w.node == 0).cloned().collect();
+        log.lock().unwrap().iter().filter(|w| w.acked && w.at >= cut && w.node == old).cloned().collect();
     println!(
         "partition ({how:?}, async): the cut-off primary accepted {} writes alone, refused writes after {} ms",
         alone.len(),
         refused.as_millis()
     );
     assert!(refused < Duration::from_secs(3), "refused within its lease ({} ms)", refused.as_millis());
-    let after_refusal = acked_sent_after(&log, cut + refused);
+    let after_refusal = acked_sent_after(&log, old, cut + refused);
     assert_eq!(after_refusal, 0, "writes sent to the cut-off primary after it refused were acknowledged");
 
     net.heal();
     let healed = Instant::now();
-    let (taken, redirected) = writes_taken_until_demoted(&nodes[0], &log);
+    let (taken, redirected) = writes_taken_until_demoted(&nodes, old, &log);
     assert!(
-        wait_until(Duration::from_secs(20), || role(&nodes[0]) == "slave"),
+        wait_until(Duration::from_secs(20), || role(&nodes[old]) == "slave"),
         "the old primary did not demote itself:\n{}",
         diagnose(&nodes)
     );
     let demoted = healed.elapsed();
-    let new = new_primary(&nodes);
+    let new = new_primary(&nodes, old);
     stop.store(true, Ordering::Relaxed);
     for w in writers {
         w.join().unwrap();
     }
-    let resynced = wait_resynced(&nodes[0], new, Duration::from_secs(20));
+    let resynced = wait_resynced(&nodes[old], new, Duration::from_secs(20));
     println!(
         "heal: the old primary redirected writes after {} ms ({taken} taken meanwhile), was a replica after {} ms, in sync {} ms after the writers stopped",
         redirected.as_millis(),
@@ -469,14 +504,14 @@ fn writes_taken_alone_are_discarded(subnet: u8, how: Cut) {
     assert_eq!(taken, 0, "the old primary took writes after the heal");
     let log = log.lock().unwrap().clone();
     let fresh = dataset(new);
-    let old = dataset(&nodes[0]);
-    assert_eq!(old.len(), fresh.len(), "the old primary holds the new primary's data");
-    assert_eq!(old, fresh, "the old primary holds the new primary's data");
+    let kept = dataset(&nodes[old]);
+    assert_eq!(kept.len(), fresh.len(), "the old primary holds the new primary's data");
+    assert_eq!(kept, fresh, "the old primary holds the new primary's data");
     for w in &alone {
-        assert_eq!(old.get(&w.key), fresh.get(&w.key), "{} (taken alone) is gone or the new primary's", w.key);
+        assert_eq!(kept.get(&w.key), fresh.get(&w.key), "{} (taken alone) is gone or the new primary's", w.key);
     }
     // What the new primary acknowledged is kept; nothing holds a value no client wrote.
-    let checked = check(&fresh, &log, |w| w.node != 0, "new primary");
+    let checked = check(&fresh, &log, |w| w.node != old, "new primary");
     println!(
         "{} writes the old primary took alone discarded; {checked} keys the new primary acknowledged kept",
         alone.len()
