@@ -382,8 +382,9 @@ fn quorum_writes_survive(subnet: u8, how: Cut, old: usize) {
     let last_old_ack = log.lock().unwrap().iter().filter(|w| w.acked && w.node == old).map(|w| w.at).max();
     let old_acked_after_cut = last_old_ack.map_or(Duration::ZERO, |at| at.saturating_duration_since(cut));
     let after_refusal = acked_sent_after(&log, old, cut + refused);
-    println!(
-        "partition ({how:?}): the cut-off primary refused writes after {} ms, acknowledged its last {} ms after the cut; writes resumed on the majority's side after {} ms",
+    let label = format!("quorum, {how:?} cut, primary {}", if old == 0 { "leading Raft" } else { "not leading Raft" });
+    let mut report = format!(
+        "[{label}] cut: the cut-off primary refused writes after {} ms, acknowledged its last {} ms after the cut; writes resumed on the majority's side after {} ms",
         refused.as_millis(),
         old_acked_after_cut.as_millis(),
         resumed.unwrap_or_default().as_millis()
@@ -408,8 +409,8 @@ fn quorum_writes_survive(subnet: u8, how: Cut, old: usize) {
         w.join().unwrap();
     }
     let resynced = wait_resynced(&nodes[old], new, Duration::from_secs(20));
-    println!(
-        "heal: the old primary redirected writes after {} ms ({taken} taken meanwhile), was a replica after {} ms, in sync {} ms after the writers stopped",
+    report += &format!(
+        "\n[{label}] heal: the old primary redirected writes after {} ms ({taken} taken meanwhile), was a replica after {} ms, in sync {} ms after the writers stopped",
         redirected.as_millis(),
         demoted.as_millis(),
         resynced.as_millis()
@@ -422,7 +423,7 @@ fn quorum_writes_survive(subnet: u8, how: Cut, old: usize) {
     let checked = check(&fresh, &log, |_| true, "new primary");
     check(&kept, &log, |_| true, "old primary");
     assert_eq!(kept, fresh, "the old primary holds the new primary's data");
-    println!("{acked} writes acknowledged, {checked} keys checked on both nodes, none lost");
+    println!("{report}\n[{label}] {acked} writes acknowledged, {checked} keys checked on both nodes, none lost");
 }
 
 #[test]
@@ -471,8 +472,9 @@ fn writes_taken_alone_are_discarded(subnet: u8, how: Cut, old: usize) {
     );
     let alone: Vec<Write> =
         log.lock().unwrap().iter().filter(|w| w.acked && w.at >= cut && w.node == old).cloned().collect();
-    println!(
-        "partition ({how:?}, async): the cut-off primary accepted {} writes alone, refused writes after {} ms",
+    let label = format!("async, {how:?} cut, primary {}", if old == 0 { "leading Raft" } else { "not leading Raft" });
+    let mut report = format!(
+        "[{label}] cut: the cut-off primary accepted {} writes alone, refused writes after {} ms",
         alone.len(),
         refused.as_millis()
     );
@@ -495,8 +497,8 @@ fn writes_taken_alone_are_discarded(subnet: u8, how: Cut, old: usize) {
         w.join().unwrap();
     }
     let resynced = wait_resynced(&nodes[old], new, Duration::from_secs(20));
-    println!(
-        "heal: the old primary redirected writes after {} ms ({taken} taken meanwhile), was a replica after {} ms, in sync {} ms after the writers stopped",
+    report += &format!(
+        "\n[{label}] heal: the old primary redirected writes after {} ms ({taken} taken meanwhile), was a replica after {} ms, in sync {} ms after the writers stopped",
         redirected.as_millis(),
         demoted.as_millis(),
         resynced.as_millis()
@@ -513,7 +515,7 @@ fn writes_taken_alone_are_discarded(subnet: u8, how: Cut, old: usize) {
     // What the new primary acknowledged is kept; nothing holds a value no client wrote.
     let checked = check(&fresh, &log, |w| w.node != old, "new primary");
     println!(
-        "{} writes the old primary took alone discarded; {checked} keys the new primary acknowledged kept",
+        "{report}\n[{label}] {} writes the old primary took alone discarded; {checked} keys the new primary acknowledged kept",
         alone.len()
     );
 }
