@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_aegisr_server_global_optspecs
-    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= maxmemory= maxmemory-policy= loglevel= log-format= persistence= appendonly= appendfsync= save= cluster join= replicas= cluster-port= cluster-announce-ip= failover-timeout= node-gone-timeout= min-replicas-ack= h/help V/version
+    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= maxmemory= maxmemory-policy= loglevel= log-format= persistence= appendonly= appendfsync= save= cluster join= replicas= cluster-port= cluster-announce-ip= cluster-announce-bus-port= bind-source-addr= failover-timeout= node-gone-timeout= min-replicas-ack= h/help V/version
 end
 
 function __fish_aegisr_server_needs_command
@@ -50,6 +50,8 @@ complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l join -d 'Jo
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l replicas -d 'Replicas per shard group, set by the node that bootstraps the cluster [default: 1]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l cluster-port -d 'Cluster bus port (Raft, joins, heartbeats); 0 picks a free port [default: the RESP port + 10000]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l cluster-announce-ip -d 'Address announced to other nodes and clients [default: the bind address if it is one specific IP, else 127.0.0.1]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l cluster-announce-bus-port -d 'Cluster port announced to the other nodes, e.g. one forwarded to the cluster port by NAT or a proxy; 0 announces the real one [default: 0]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l bind-source-addr -d 'Local address of the connections this node opens to other cluster nodes [default: chosen by the OS]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l failover-timeout -d 'Milliseconds of missed heartbeats before a primary\'s replica is promoted [default: 1000]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l node-gone-timeout -d 'Milliseconds of silence before a node is removed from the cluster for good; 0 for never [default: 60000]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l min-replicas-ack -d 'Quorum writes: a primary replies to a write only once N replicas have applied it (no acknowledged write lost on failover); 0 is asynchronous, as Redis [default: 0]' -r

@@ -4,6 +4,7 @@
 //! loses messages (a bounded queue, counted), as pub/sub is fire-and-forget in Redis too.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -55,7 +56,14 @@ impl Fanout {
     }
 
     /// Keeps one sender per member of `map` other than `me`, at its current address.
-    pub fn follow_map(&self, map: &ClusterMap, me: NodeId, shutdown: &tokio_util::sync::CancellationToken) {
+    /// `source`: the local address of its connections (`bind-source-addr`).
+    pub fn follow_map(
+        &self,
+        map: &ClusterMap,
+        me: NodeId,
+        source: Option<IpAddr>,
+        shutdown: &tokio_util::sync::CancellationToken,
+    ) {
         let mut peers = self.peers.lock();
         peers.retain(|node, (addr, _)| {
             map.members.get(node).is_some_and(|m| super::control::address(&m.host, m.cluster_port) == *addr)
@@ -66,14 +74,19 @@ impl Fanout {
             }
             let addr = super::control::address(&member.host, member.cluster_port);
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(send_to(format!("http://{addr}"), rx, shutdown.clone()));
+            tokio::spawn(send_to(format!("http://{addr}"), source, rx, shutdown.clone()));
             peers.insert(*node, (addr, tx));
         }
     }
 }
 
 /// Sends what is queued for one peer until the queue is dropped (the peer left the map).
-async fn send_to(url: String, mut queue: mpsc::Receiver<v1::Published>, shutdown: tokio_util::sync::CancellationToken) {
+async fn send_to(
+    url: String,
+    source: Option<IpAddr>,
+    mut queue: mpsc::Receiver<v1::Published>,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
     let mut client: Option<BusClient<tonic::transport::Channel>> = None;
     let mut batch = Vec::with_capacity(BATCH);
     loop {
@@ -83,7 +96,10 @@ async fn send_to(url: String, mut queue: mpsc::Receiver<v1::Published>, shutdown
             () = shutdown.cancelled() => return,
         }
         if client.is_none() {
-            client = BusClient::connect(url.clone()).await.ok();
+            client = match super::endpoint::endpoint(url.clone(), source) {
+                Ok(endpoint) => endpoint.connect().await.ok().map(BusClient::new),
+                Err(_) => None,
+            };
         }
         let Some(c) = client.as_mut() else {
             tracing::debug!("pub/sub: {url} unreachable; {} messages for it dropped", batch.len());

@@ -45,9 +45,12 @@ pub async fn rebalance(server: Arc<Server>, control: Arc<ControlPlane>) -> anyho
         }
         wait_for_map(&server, Duration::from_secs(10), |m| slots.iter().all(|s| m.migrations.contains_key(s))).await?;
         let target = target_address(&control.map(), to)?;
-        let mut client = Client::connect(target.clone())
+        let source = super::endpoint::source_addr(&server.config);
+        let channel = super::endpoint::endpoint(target.clone(), source)?
+            .connect()
             .await
             .map_err(|e| anyhow::anyhow!("cannot reach the target primary at {target}: {e}"))?;
+        let mut client = Client::from_channel(channel);
         for &slot in &slots {
             moved += move_keys(&server, &mut client, slot).await?;
         }

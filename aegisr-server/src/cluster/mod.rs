@@ -4,6 +4,7 @@
 
 pub mod bus;
 pub mod control;
+pub mod endpoint;
 pub mod map;
 pub mod migration;
 pub mod node;

@@ -50,10 +50,14 @@ pub fn start(server: Arc<Server>, control: Arc<ControlPlane>) {
 async fn run(server: Arc<Server>, control: Arc<ControlPlane>) {
     let me = control.me();
     let mut maps = control.watch();
-    let offsets = server.clone();
-    control.set_offset_source(Arc::new(move || super::replication::offset(&offsets)));
+    let progress = server.clone();
+    control.set_progress_source(Arc::new(move || super::control::Progress {
+        offset: super::replication::offset(&progress),
+        epoch: progress.router.get().map_or(0, |r| r.load().map.epoch),
+    }));
     let mut following: Option<(PrimaryAddr, CancellationToken)> = None;
     let moving = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let source = super::endpoint::source_addr(&server.config);
     loop {
         let map = maps.borrow_and_update().clone();
         if let Some(router) = server.router.get() {
@@ -62,7 +66,13 @@ async fn run(server: Arc<Server>, control: Arc<ControlPlane>) {
         // Clients blocked on keys of a slot this node no longer serves run their command
         // again, and are redirected (as Redis redirects blocked clients on a slot move).
         server.keyspace.waiters().signal_all();
-        server.fanout.follow_map(&map, me, &server.shutdown);
+        server.fanout.follow_map(&map, me, source, &server.shutdown);
+        // A manual failover held this node's writes until the replica took over: once the
+        // map says so, they go on (and are redirected); if the node were promoted again
+        // soon after, they would otherwise wait out the hold.
+        if !map.is_primary(me) {
+            server.pause.end_handoff();
+        }
         if has_slots_to_give(&map, me) && !moving.swap(true, std::sync::atomic::Ordering::AcqRel) {
             let (server, control, moving) = (server.clone(), control.clone(), moving.clone());
             tokio::spawn(async move {

@@ -113,6 +113,14 @@ pub struct Cli {
     /// one specific IP, else 127.0.0.1].
     #[arg(long, env = "AEGISR_CLUSTER_ANNOUNCE_IP", value_name = "IP")]
     pub cluster_announce_ip: Option<String>,
+    /// Cluster port announced to the other nodes, e.g. one forwarded to the cluster port by
+    /// NAT or a proxy; 0 announces the real one [default: 0].
+    #[arg(long, env = "AEGISR_CLUSTER_ANNOUNCE_BUS_PORT", value_name = "PORT")]
+    pub cluster_announce_bus_port: Option<u16>,
+    /// Local address of the connections this node opens to other cluster nodes [default:
+    /// chosen by the OS].
+    #[arg(long, env = "AEGISR_BIND_SOURCE_ADDR", value_name = "IP")]
+    pub bind_source_addr: Option<String>,
     /// Milliseconds of missed heartbeats before a primary's replica is promoted
     /// [default: 1000].
     #[arg(long, env = "AEGISR_FAILOVER_TIMEOUT", value_name = "MS")]
@@ -181,6 +189,8 @@ impl Cli {
         put("replicas", self.replicas.map(|v| v.to_string()));
         put("cluster-port", self.cluster_port.map(|v| v.to_string()));
         put("cluster-announce-ip", self.cluster_announce_ip.clone());
+        put("cluster-announce-bus-port", self.cluster_announce_bus_port.map(|v| v.to_string()));
+        put("bind-source-addr", self.bind_source_addr.clone());
         put("failover-timeout", self.failover_timeout.map(|v| v.to_string()));
         put("min-replicas-ack", self.min_replicas_ack.map(|v| v.to_string()));
         put("node-gone-timeout", self.node_gone_timeout.map(|v| v.to_string()));

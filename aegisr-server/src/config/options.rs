@@ -88,6 +88,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "Journal growth since the last snapshot, in percent of the snapshot's size, that triggers a new snapshot; 0 turns automatic snapshots by size off.",
     ),
     startup("bind", OptionKind::String, "127.0.0.1", "Addresses the RESP and gRPC listeners bind to, space separated."),
+    startup(
+        "bind-source-addr",
+        OptionKind::String,
+        "",
+        "The local IP address of connections this node opens to other cluster nodes (Raft and control messages, replication, pub/sub, slot migration); empty: the OS chooses.",
+    ),
     live(
         "client-output-buffer-limit",
         OptionKind::OutputBufferLimits,
@@ -99,6 +105,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::Memory { min: MB, max: i64::MAX as u64 },
         "1gb",
         "Most bytes one client may have pending in an unfinished command.",
+    ),
+    startup(
+        "cluster-announce-bus-port",
+        OptionKind::Int { min: 0, max: 65535 },
+        "0",
+        "The cluster port this node tells the other nodes to use (in the cluster map, and when it joins), e.g. a port forwarded to its cluster port by NAT or a proxy; 0: its real cluster port.",
     ),
     startup(
         "cluster-announce-ip",

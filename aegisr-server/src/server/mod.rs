@@ -254,12 +254,18 @@ async fn start_cluster(server: &Arc<Server>, binds: &[String]) -> anyhow::Result
             tracing::info!("cluster bus listening on {a}");
         }
     }
+    // Behind NAT or a proxy the others reach this node's cluster port at another port.
+    let announced_port = match config.u64("cluster-announce-bus-port") {
+        0 => cluster_port,
+        port => u16::try_from(port).context("option 'cluster-announce-bus-port' out of range")?,
+    };
     let options = ControlOptions {
         dir: std::path::PathBuf::from(config.string("dir")),
         host: announce_ip(config, binds),
         resp_port,
         grpc_port,
-        cluster_port,
+        cluster_port: announced_port,
+        source_addr: crate::cluster::endpoint::check_source_addr(config)?,
         replicas: u32::try_from(config.u64("replicas")).unwrap_or(1),
         failover_timeout: Duration::from_millis(config.u64("failover-timeout")),
         node_gone_timeout: match config.u64("node-gone-timeout") {

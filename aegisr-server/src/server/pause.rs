@@ -1,6 +1,9 @@
 //! CLIENT PAUSE: holds clients' commands, all of them or only writes, until a deadline or
 //! CLIENT UNPAUSE (a failover or a maintenance window). Held commands wait; they are not
 //! refused. A second pause keeps the later deadline and the stricter mode, as in Redis.
+//! A cluster primary handing over to a replica (CLUSTER FAILOVER) holds writes the same
+//! way, under a pause of its own that CLIENT UNPAUSE leaves alone (as Redis keeps its
+//! failover pause apart) and that ends as soon as the node is no longer the primary.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -13,6 +16,8 @@ pub struct Pause {
     active: AtomicBool,
     /// The deadline, and whether every command (not only writes) is held.
     state: Mutex<Option<(Instant, bool)>>,
+    /// The deadline of a manual failover's hold on writes.
+    handoff: Mutex<Option<Instant>>,
     changed: tokio::sync::Notify,
 }
 
@@ -30,10 +35,39 @@ impl Pause {
         self.changed.notify_waiters();
     }
 
+    /// CLIENT UNPAUSE: ends the clients' pause (not a failover's).
     pub fn unpause(&self) {
         *self.state.lock() = None;
-        self.active.store(false, Ordering::Release);
+        self.active.store(self.handoff.lock().is_some(), Ordering::Release);
         self.changed.notify_waiters();
+    }
+
+    /// A primary handing over to a replica holds writes for `duration` at most.
+    pub fn hold_writes_for_handoff(&self, duration: Duration) {
+        *self.handoff.lock() = Some(Instant::now() + duration);
+        self.active.store(true, Ordering::Release);
+        self.changed.notify_waiters();
+    }
+
+    /// The node is no longer the primary (the replica took over): the writes held for the
+    /// handoff go on, to be redirected. Does nothing when no handoff holds writes.
+    pub fn end_handoff(&self) {
+        if self.handoff.lock().take().is_none() {
+            return;
+        }
+        self.active.store(self.state.lock().is_some(), Ordering::Release);
+        self.changed.notify_waiters();
+    }
+
+    /// Until when a command (a write when `write`) is held, if it is now.
+    fn held_until(&self, write: bool) -> Option<Instant> {
+        let now = Instant::now();
+        let client = match *self.state.lock() {
+            Some((until, all)) if (all || write) && until > now => Some(until),
+            _ => None,
+        };
+        let handoff = (*self.handoff.lock()).filter(|until| write && *until > now);
+        client.max(handoff)
     }
 
     /// Whether any pause is in force (one load).
@@ -54,10 +88,7 @@ impl Pause {
             return None;
         }
         let write = spec.flags.contains(crate::commands::table::Flags::WRITE) || spec.name == "publish";
-        match *self.state.lock() {
-            Some((until, all)) if (all || write) && until > Instant::now() => Some(write),
-            _ => None,
-        }
+        self.held_until(write).map(|_| write)
     }
 
     /// Waits while CLIENT PAUSE holds the command `args` ([`Pause::holds`]), until the
@@ -74,14 +105,36 @@ impl Pause {
             let changed = self.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            let until = match *self.state.lock() {
-                Some((until, all)) if (all || write) && until > Instant::now() => until,
-                _ => return,
-            };
+            let Some(until) = self.held_until(write) else { return };
             tokio::select! {
                 () = changed => {}
                 () = tokio::time::sleep_until(until.into()) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_handoff_holds_writes_apart_from_client_pause() {
+        let pause = Pause::default();
+        pause.hold_writes_for_handoff(Duration::from_secs(5));
+        assert!(pause.active());
+        assert!(pause.held_until(true).is_some(), "writes are held");
+        assert!(pause.held_until(false).is_none(), "reads are not");
+        pause.unpause();
+        assert!(pause.held_until(true).is_some(), "CLIENT UNPAUSE leaves the handoff alone");
+        pause.pause(Duration::from_secs(60), true);
+        pause.end_handoff();
+        assert!(pause.held_until(false).is_some(), "the client pause stays");
+        pause.unpause();
+        assert!(!pause.active());
+        assert!(pause.held_until(true).is_none());
+        pause.hold_writes_for_handoff(Duration::from_secs(5));
+        pause.end_handoff();
+        assert!(!pause.active(), "the replica took over: nothing held");
     }
 }

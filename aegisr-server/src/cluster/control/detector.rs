@@ -19,6 +19,26 @@ struct Seen {
     /// Whether a heartbeat actually arrived (entries start as a grace period when a node
     /// becomes leader, and those do not count towards a lease).
     heard: bool,
+    /// Since when the node counts towards this leader's lease: when this leader issued the
+    /// stamp the node's latest heartbeat carried back (so a round trip ago at least).
+    vouched: Option<Instant>,
+}
+
+/// The process's origin of heartbeat stamps.
+fn stamp_origin() -> Instant {
+    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *ORIGIN.get_or_init(Instant::now)
+}
+
+/// A stamp for a heartbeat reply: this process's clock, never 0 (0 means "none").
+pub fn stamp() -> u64 {
+    u64::try_from(stamp_origin().elapsed().as_nanos()).unwrap_or(u64::MAX).saturating_add(1)
+}
+
+/// When this process issued `stamp`; `None` for 0 or a stamp it cannot have issued yet.
+pub fn stamped_at(stamp: u64) -> Option<Instant> {
+    let at = stamp_origin().checked_add(Duration::from_nanos(stamp.checked_sub(1)?))?;
+    (at <= Instant::now()).then_some(at)
 }
 
 /// How long a node has been silent, and its last reported offset.
@@ -79,9 +99,13 @@ impl Action {
 }
 
 impl Health {
-    /// A heartbeat from `node` arrived (on the leader).
-    pub fn record(&self, node: NodeId, offset: u64) {
-        self.table.lock().insert(node, Seen { at: Instant::now(), offset, heard: true });
+    /// A heartbeat from `node` arrived (on the leader); `vouched`: since when it counts
+    /// towards the lease (see [`Seen::vouched`]), if it carried a stamp of this leader.
+    pub fn record(&self, node: NodeId, offset: u64, vouched: Option<Instant>) {
+        let mut table = self.table.lock();
+        // A request without a stamp (the node's first to this leader) takes nothing away.
+        let vouched = vouched.max(table.get(&node).and_then(|s| s.vouched));
+        table.insert(node, Seen { at: Instant::now(), offset, heard: true, vouched });
     }
 
     /// This node became leader: every member starts with a grace period of one timeout
@@ -100,7 +124,7 @@ impl Health {
                 Some((leader, at)) if leader == node => at,
                 _ => now,
             };
-            table.insert(node, Seen { at, offset, heard: false });
+            table.insert(node, Seen { at, offset, heard: false, vouched: None });
         }
         self.cooling.lock().clear();
     }
@@ -112,7 +136,7 @@ impl Health {
         let now = Instant::now();
         let mut table = self.table.lock();
         for node in members {
-            table.entry(node).or_insert(Seen { at: now, offset: 0, heard: false });
+            table.entry(node).or_insert(Seen { at: now, offset: 0, heard: false, vouched: None });
         }
     }
 
@@ -143,14 +167,15 @@ impl Health {
         s.heard.then(|| (s.at.elapsed(), s.offset))
     }
 
-    /// The lease: as leader, a majority of `voters` (itself included) heartbeated within
-    /// `lease`; as follower, a leader holding its lease acknowledged it within `lease`.
+    /// The lease: as leader, a majority of `voters` (itself included) vouched for it within
+    /// `lease` (heartbeats carrying back stamps it issued that recently); as follower, a
+    /// leader holding its lease acknowledged it within `lease`.
     pub fn lease_valid(&self, me: NodeId, leading: bool, voters: &BTreeSet<NodeId>, lease: Duration) -> bool {
         if leading {
             let table = self.table.lock();
             let fresh = voters
                 .iter()
-                .filter(|&&v| v == me || table.get(&v).is_some_and(|s| s.heard && s.at.elapsed() < lease))
+                .filter(|&&v| v == me || table.get(&v).and_then(|s| s.vouched).is_some_and(|at| at.elapsed() < lease))
                 .count();
             fresh * 2 > voters.len()
         } else {
@@ -207,6 +232,15 @@ pub fn decide(
         actions.extend(map.members.keys().filter(|&&n| silent(n, gone)).map(|&n| Action::Remove(n)));
     }
     actions
+}
+
+/// Whether the leader acknowledges a heartbeat (grants the sender its lease): it must hold
+/// its own lease, and the sender must route by the leader's map epoch or a later one. A
+/// node that has not applied the map yet may still route as the primary it was (it was
+/// cut off while another was promoted): leased, it would take writes the new primary
+/// never sees. `sender_epoch` 0: not reported (an older node), acknowledged as before.
+pub fn grants_lease(leader_lease: bool, sender_epoch: u64, map_epoch: u64) -> bool {
+    leader_lease && (sender_epoch == 0 || sender_epoch >= map_epoch)
 }
 
 /// A learner to make a voter while there are fewer than `max_voters`: a member of the
@@ -287,6 +321,25 @@ mod tests {
     }
 
     #[test]
+    fn stamps_read_back_as_when_they_were_issued() {
+        let before = Instant::now();
+        let issued = stamp();
+        let at = stamped_at(issued).unwrap();
+        assert!(at >= before.checked_sub(Duration::from_millis(1)).unwrap() && at <= Instant::now());
+        assert_eq!(stamped_at(0), None, "no stamp");
+        assert_eq!(stamped_at(u64::MAX), None, "not issued yet");
+    }
+
+    #[test]
+    fn only_a_node_that_applied_the_leaders_map_gets_a_lease() {
+        assert!(grants_lease(true, 7, 7));
+        assert!(grants_lease(true, 8, 7), "a node may apply the map before the leader");
+        assert!(!grants_lease(true, 6, 7), "behind the leader's map: it may think it is still primary");
+        assert!(!grants_lease(false, 7, 7), "a leader without its own lease grants none");
+        assert!(grants_lease(true, 0, 7), "an older node that does not report its epoch");
+    }
+
+    #[test]
     fn live_learners_become_voters_up_to_the_limit() {
         let mut map = ClusterMap::default();
         for id in 1..=4 {
@@ -331,8 +384,17 @@ mod tests {
         let voters: BTreeSet<NodeId> = [1, 2, 3].into();
         health.start_leading([1, 2, 3]);
         assert!(!health.lease_valid(1, true, &voters, SECOND), "grace entries are not heartbeats");
-        health.record(2, 7);
-        assert!(health.lease_valid(1, true, &voters, SECOND));
+        health.record(2, 7, None);
+        assert!(!health.lease_valid(1, true, &voters, SECOND), "a heartbeat without this leader's stamp");
+        // A heartbeat delayed in the network carries back an old stamp: no lease from it.
+        let old = Instant::now();
+        std::thread::sleep(Duration::from_millis(30));
+        health.record(2, 7, Some(old));
+        assert!(!health.lease_valid(1, true, &voters, Duration::from_millis(20)));
+        health.record(2, 7, None);
+        assert!(health.lease_valid(1, true, &voters, SECOND), "a later heartbeat without a stamp keeps it");
+        health.record(2, 7, stamped_at(stamp()));
+        assert!(health.lease_valid(1, true, &voters, Duration::from_millis(20)));
         assert_eq!(health.heard(2).map(|h| h.1), Some(7));
         assert!(!health.lease_valid(2, false, &voters, SECOND));
         health.replied(1, false, Instant::now());

@@ -8,7 +8,7 @@ use aegisr_proto::v1::HeartbeatRequest;
 
 use super::ControlPlane;
 use super::detector::{self, Action};
-use crate::cluster::map::Change;
+use crate::cluster::map::{Change, NodeId};
 
 /// How often nodes heartbeat the leader, and the leader looks at its table.
 const TICK: Duration = Duration::from_millis(100);
@@ -24,20 +24,24 @@ pub fn spawn(control: Arc<ControlPlane>) {
 async fn heartbeats(control: Arc<ControlPlane>) {
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The last stamp a leader put in its reply, sent back to it with the next heartbeat.
+    let mut stamped: Option<(NodeId, u64)> = None;
     loop {
         tokio::select! {
             () = control.stop.cancelled() => return,
             _ = tick.tick() => {}
         }
-        let offset = control.offset();
+        let super::Progress { offset, epoch } = control.progress();
         let Some(leader) = control.leader() else { continue };
         if leader == control.me() {
-            control.health.record(leader, offset);
+            control.health.record(leader, offset, None);
             continue;
         }
         let Some(addr) = control.address_of(leader) else { continue };
         let Ok(mut client) = control.peers.client(&addr) else { continue };
-        let mut request = tonic::Request::new(HeartbeatRequest { node: control.me(), offset });
+        let stamp = stamped.filter(|(from, _)| *from == leader).map_or(0, |(_, stamp)| stamp);
+        let mut request =
+            tonic::Request::new(HeartbeatRequest { node: control.me(), offset, epoch, stamp: Some(stamp) });
         // A heartbeat older than a tick is worthless: the next one is on its way.
         request.set_timeout(TICK * 2);
         let sent = Instant::now();
@@ -45,6 +49,13 @@ async fn heartbeats(control: Arc<ControlPlane>) {
             Ok(reply) => {
                 control.peers.reached(&addr);
                 let reply = reply.into_inner();
+                stamped = Some((leader, reply.stamp));
+                // The first heartbeat to a leader counts for nothing towards its lease (it
+                // carried no stamp of it): the second goes at once, so that a new voter or
+                // leader is not left without a majority for a tick.
+                if stamp == 0 && reply.stamp != 0 {
+                    tick.reset_immediately();
+                }
                 control.health.replied(leader, reply.acknowledged, sent);
                 if reply.removed {
                     control.peers.warn(&addr, "heartbeat to the leader at", &super::REMOVED);

@@ -57,7 +57,11 @@ pub struct ControlOptions {
     pub host: String,
     pub resp_port: u16,
     pub grpc_port: u16,
+    /// The cluster port other nodes are told (`cluster-announce-bus-port`, else the
+    /// port bound).
     pub cluster_port: u16,
+    /// The local address of connections to other nodes (`bind-source-addr`).
+    pub source_addr: Option<std::net::IpAddr>,
     /// Replicas per shard group (`--replicas`), used when this node bootstraps a cluster.
     pub replicas: u32,
     /// A primary silent this long is failed over (`--failover-timeout`).
@@ -90,8 +94,17 @@ pub enum ControlError {
     Refused(String),
 }
 
-/// The data plane's replication offset, sent with heartbeats.
-pub type OffsetSource = Arc<dyn Fn() -> u64 + Send + Sync>;
+/// How far the data plane is, sent with heartbeats.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    /// Its replication offset.
+    pub offset: u64,
+    /// The epoch of the map its routing follows (what decides whether it takes writes).
+    pub epoch: u64,
+}
+
+/// Where the control plane reads the data plane's [`Progress`].
+pub type ProgressSource = Arc<dyn Fn() -> Progress + Send + Sync>;
 
 /// One node's control plane.
 pub struct ControlPlane {
@@ -103,7 +116,7 @@ pub struct ControlPlane {
     replicas: u32,
     failover_timeout: Duration,
     node_gone_timeout: Option<Duration>,
-    offset_source: RwLock<Option<OffsetSource>>,
+    progress_source: RwLock<Option<ProgressSource>>,
     /// One join handled at a time: Raft allows one membership change in flight.
     admitting: tokio::sync::Mutex<()>,
     stop: CancellationToken,
@@ -162,7 +175,7 @@ impl ControlPlane {
         let log = log_store::LogStore::open(&dir).map_err(storage)?;
         let (published, map) = watch::channel(Arc::new(ClusterMap::default()));
         let state_machine = state_machine::StateMachine::open(&dir, Arc::new(published)).map_err(storage)?;
-        let peers = Arc::new(Peers::default());
+        let peers = Arc::new(Peers::new(options.source_addr));
         let network = NetworkFactory { peers: peers.clone() };
         let raft = Raft::new(identity.id, Arc::new(raft_config()?), network, log, state_machine)
             .await
@@ -186,7 +199,7 @@ impl ControlPlane {
             replicas: options.replicas,
             failover_timeout: options.failover_timeout,
             node_gone_timeout: options.node_gone_timeout,
-            offset_source: RwLock::new(None),
+            progress_source: RwLock::new(None),
             admitting: tokio::sync::Mutex::new(()),
             stop: CancellationToken::new(),
         }))
@@ -259,13 +272,13 @@ impl ControlPlane {
         self.leader() == Some(self.me())
     }
 
-    /// The data plane's replication offset, reported with every heartbeat.
-    pub fn set_offset_source(&self, source: OffsetSource) {
-        *self.offset_source.write() = Some(source);
+    /// The data plane's progress, reported with every heartbeat.
+    pub fn set_progress_source(&self, source: ProgressSource) {
+        *self.progress_source.write() = Some(source);
     }
 
-    fn offset(&self) -> u64 {
-        self.offset_source.read().as_ref().map_or(0, |f| f())
+    fn progress(&self) -> Progress {
+        self.progress_source.read().as_ref().map_or_else(Progress::default, |f| f())
     }
 
     /// Whether this node has heard from a Raft majority within the lease (half the

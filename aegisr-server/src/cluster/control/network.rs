@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::error::Error;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +22,7 @@ use openraft::raft::{
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 use super::types::TypeConfig;
 use crate::cluster::map::NodeId;
@@ -32,22 +33,26 @@ const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 const WARN_EVERY: Duration = Duration::from_secs(30);
 
 /// Connections to the other nodes, by cluster address.
-#[derive(Default)]
 pub struct Peers {
     clients: Mutex<HashMap<String, ClusterClient<Channel>>>,
     warned: Mutex<HashMap<String, Instant>>,
+    /// The local address connections leave from (`bind-source-addr`).
+    source: Option<IpAddr>,
 }
 
 impl Peers {
+    pub fn new(source: Option<IpAddr>) -> Peers {
+        Peers { clients: Mutex::default(), warned: Mutex::default(), source }
+    }
+
     /// A client for the node at `addr` (`host:port`); connects on first use.
     pub fn client(&self, addr: &str) -> Result<ClusterClient<Channel>, tonic::Status> {
         if let Some(client) = self.clients.lock().get(addr) {
             return Ok(client.clone());
         }
-        let endpoint = Endpoint::from_shared(format!("http://{addr}"))
+        let endpoint = crate::cluster::endpoint::endpoint(format!("http://{addr}"), self.source)
             .map_err(|e| tonic::Status::invalid_argument(format!("bad cluster address {addr}: {e}")))?
-            .connect_timeout(CONNECT_TIMEOUT)
-            .tcp_nodelay(true);
+            .connect_timeout(CONNECT_TIMEOUT);
         let client = ClusterClient::new(endpoint.connect_lazy());
         self.clients.lock().insert(addr.to_owned(), client.clone());
         Ok(client)

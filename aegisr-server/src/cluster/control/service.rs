@@ -18,7 +18,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use super::{ControlError, ControlPlane};
+use super::{ControlError, ControlPlane, detector};
 use crate::cluster::map::{Change, Member};
 
 /// Largest message on the cluster bus (snapshot chunks are far smaller).
@@ -111,16 +111,22 @@ impl Cluster for ClusterService {
         let request = request.into_inner();
         let control = &self.control;
         if !control.is_leader() {
-            return Ok(Response::new(HeartbeatReply { acknowledged: false, removed: false }));
+            return Ok(Response::new(HeartbeatReply { acknowledged: false, removed: false, stamp: 0 }));
         }
         // A node removed while it was away (partitioned past the node-gone timeout) still
         // thinks it is a member: it gets no lease, and is told.
         let member = control.map().members.contains_key(&request.node) || control.address_of(request.node).is_some();
         if !member {
-            return Ok(Response::new(HeartbeatReply { acknowledged: false, removed: true }));
+            return Ok(Response::new(HeartbeatReply { acknowledged: false, removed: true, stamp: 0 }));
         }
-        control.health.record(request.node, request.offset);
-        Ok(Response::new(HeartbeatReply { acknowledged: control.lease_valid(), removed: false }))
+        // From a node of an older version, which sends no stamp: counted from the arrival.
+        let vouched = match request.stamp {
+            None => Some(std::time::Instant::now()),
+            Some(stamp) => detector::stamped_at(stamp),
+        };
+        control.health.record(request.node, request.offset, vouched);
+        let acknowledged = detector::grants_lease(control.lease_valid(), request.epoch, control.map().epoch);
+        Ok(Response::new(HeartbeatReply { acknowledged, removed: false, stamp: detector::stamp() }))
     }
 
     async fn cluster_map(&self, _: Request<ClusterMapRequest>) -> Result<Response<ClusterMapReply>, Status> {

@@ -139,14 +139,14 @@ async fn stream_to(
     }
 }
 
-/// How long a primary holds writes for a manual failover; they resume after it if the
-/// replica has not taken over (then they are redirected to the new primary).
+/// How long a primary holds writes for a manual failover at most: they go on as soon as
+/// the replica has taken over (and are redirected to it), or after this if it has not.
 const HANDOFF_PAUSE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Holds clients' writes and returns the stream's final offset, once the writes that
 /// were already running when the pause began have appended their records.
 async fn pause_for_handoff(server: &Server, journal: &Journal) -> u64 {
-    server.pause.pause(HANDOFF_PAUSE, false);
+    server.pause.hold_writes_for_handoff(HANDOFF_PAUSE);
     let mut end = journal.next_lsn();
     loop {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;

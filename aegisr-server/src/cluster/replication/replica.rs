@@ -60,7 +60,9 @@ struct FollowState {
 /// One connection to the primary, until it breaks.
 async fn session(server: &Arc<Server>, me: u64, primary: &PrimaryAddr, state: &mut FollowState) -> anyhow::Result<()> {
     let url = format!("http://{}:{}", primary.host, primary.cluster_port);
-    let mut client = ReplicationClient::connect(url.clone()).await?.max_decoding_message_size(64 << 20);
+    let source = crate::cluster::endpoint::source_addr(&server.config);
+    let channel = crate::cluster::endpoint::endpoint(url, source)?.connect().await?;
+    let mut client = ReplicationClient::new(channel).max_decoding_message_size(64 << 20);
     let offset = match state.applier.as_ref() {
         Some(applier) => applier.drain().await,
         None => None,
