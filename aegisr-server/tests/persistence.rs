@@ -276,6 +276,23 @@ fn a_torn_last_record_is_cut_with_a_warning() {
 }
 
 #[test]
+fn a_segment_whose_creation_a_crash_interrupted_is_removed_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    write_and_stop(dir.path(), 20);
+    // What a kill during a segment's creation leaves: the file under its temporary name,
+    // shorter than a header (a finished segment is only ever renamed into place).
+    let torn = dir.path().join("journal-00000000000099999999.log.tmp");
+    std::fs::write(&torn, b"AEGI").unwrap();
+
+    let server = TestServer::start_in(dir.path(), &[]);
+    let mut con = server.sync_conn();
+    let n: usize = redis::cmd("DBSIZE").query(&mut con).unwrap();
+    assert_eq!(n, 20);
+    assert!(!torn.exists(), "the torn segment is removed");
+    assert!(journal_files(dir.path()).iter().all(|f| !f.to_string_lossy().ends_with(".tmp")));
+}
+
+#[test]
 fn damage_in_the_middle_stops_the_start_and_check_data_repairs_it() {
     let dir = tempfile::tempdir().unwrap();
     write_and_stop(dir.path(), 50);

@@ -144,6 +144,7 @@ pub struct Journal {
 impl Journal {
     /// Opens a new segment at `start_lsn` in `dir` and starts the flusher thread.
     pub fn open(dir: &Path, start_lsn: u64, limits: Arc<crate::config::Limits>) -> std::io::Result<Arc<Journal>> {
+        remove_torn_segments(dir)?;
         let file = create_segment(dir, start_lsn)?;
         let journal = Arc::new(Journal {
             dir: dir.to_path_buf(),
@@ -316,13 +317,35 @@ fn gather(journal: &Journal, pending: &mut parking_lot::MutexGuard<'_, Pending>,
     }
 }
 
+/// Starts a segment file. It is written under a temporary name and renamed once its header
+/// is on disk, so a crash while creating it never leaves a segment without a header (which
+/// recovery would rightly refuse); the temporary file is removed at the next start.
 fn create_segment(dir: &Path, start_lsn: u64) -> std::io::Result<File> {
     let path = segment_path(dir, start_lsn);
-    let mut file = OpenOptions::new().create(true).write(true).truncate(true).open(&path)?;
+    let tmp = path.with_extension("log.tmp");
+    let mut file = OpenOptions::new().create(true).write(true).truncate(true).open(&tmp)?;
     file.write_all(&segment_header(start_lsn))?;
     file.sync_all()?;
+    // The open handle follows the rename: records are appended to the named segment.
+    std::fs::rename(&tmp, &path)?;
     sync_dir(dir)?;
     Ok(file)
+}
+
+/// Removes segments left half-created by a crash (see `create_segment`).
+fn remove_torn_segments(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("journal-") && name.ends_with(".log.tmp") {
+            tracing::warn!(
+                "removing {name}: a journal segment whose creation a crash interrupted (it held no records)"
+            );
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// Makes a created or renamed file's directory entry durable.
