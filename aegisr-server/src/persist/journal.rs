@@ -91,8 +91,6 @@ struct Pending {
     buf_start: u64,
     /// LSNs where a new segment must start (snapshots rotate the journal), ascending.
     rotations: Vec<u64>,
-    /// Records appended in `buf` (how many writers a sync of it would answer).
-    records: usize,
 }
 
 /// What INFO persistence reports about the journal.
@@ -149,7 +147,6 @@ impl Journal {
         let journal = Arc::new(Journal {
             dir: dir.to_path_buf(),
             pending: Mutex::new(Pending {
-                records: 0,
                 buf: Vec::with_capacity(1 << 16),
                 buf_start: start_lsn,
                 rotations: Vec::new(),
@@ -186,7 +183,6 @@ impl Journal {
         let was_empty = pending.buf.is_empty();
         let capacity = pending.buf.capacity();
         record::put_frame(&mut pending.buf, at_ms, multi, body);
-        pending.records += 1;
         if pending.buf.capacity() != capacity {
             self.buffered_pending.store(pending.buf.capacity() as u64, Ordering::Relaxed);
         }
@@ -295,28 +291,6 @@ impl Journal {
     }
 }
 
-/// How long `gather` waits for the next record before it calls a batch complete.
-const GATHER_STEP: Duration = Duration::from_micros(40);
-
-/// Under `always`, lets a batch fill before it is synced. Writers answered by the last sync
-/// send their next writes within a network round trip; syncing at the first of them would
-/// split the clients into two groups taking turns, each sync answering half of them (Redis
-/// answers them all per event-loop pass: 0.7x its throughput). So while records keep
-/// arriving, wait a little more, at most half a sync's time, which bounds the latency a
-/// lone writer pays (it never waits: `gather` runs only after a batch of several).
-fn gather(journal: &Journal, pending: &mut parking_lot::MutexGuard<'_, Pending>, sync_took: Duration) {
-    let limit = (sync_took / 2).min(Duration::from_millis(2));
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        let before = pending.records;
-        // Appends do not notify a non-empty buffer's flusher: this is a timed wait.
-        journal.wake.wait_for(pending, GATHER_STEP);
-        if pending.records == before || journal.stop.load(Ordering::Acquire) {
-            break;
-        }
-    }
-}
-
 /// Starts a segment file. It is written under a temporary name and renamed once its header
 /// is on disk, so a crash while creating it never leaves a segment without a header (which
 /// recovery would rightly refuse); the temporary file is removed at the next start.
@@ -370,9 +344,6 @@ impl Flusher<'_> {
         let mut last_sync = Instant::now();
         let mut dirty = false;
         let mut batch_start;
-        // Records in the previous batch, and how long the last sync took (for `gather`).
-        let mut last_batch = 0;
-        let mut sync_took = Duration::ZERO;
         loop {
             {
                 let mut pending = journal.pending.lock();
@@ -383,11 +354,6 @@ impl Flusher<'_> {
                     // Idle: sleep until a record arrives, waking for the once-a-second sync.
                     journal.wake.wait_for(&mut pending, Duration::from_millis(if dirty { 100 } else { 1000 }));
                 }
-                if journal.policy() == FsyncPolicy::Always && last_batch > 1 {
-                    gather(journal, &mut pending, sync_took);
-                }
-                last_batch = pending.records;
-                pending.records = 0;
                 if unwritten.is_empty() {
                     unwritten_start = pending.buf_start;
                 }
@@ -422,9 +388,7 @@ impl Flusher<'_> {
                     FsyncPolicy::No => false,
                 };
             if dirty && unwritten.is_empty() && (sync_due || journal.stop.load(Ordering::Acquire)) {
-                let started = Instant::now();
                 self.sync(&mut last_sync);
-                sync_took = started.elapsed();
                 dirty = false;
             }
             // Wake SAVE/SHUTDOWN waiting in `sync_now` even under `appendfsync no`.
