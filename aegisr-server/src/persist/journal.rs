@@ -6,7 +6,9 @@
 //! Commands append to an in-memory buffer under their shard locks (a memcpy under one short
 //! mutex); a flusher thread writes the buffer out and syncs it by the `appendfsync` policy.
 //! Under `always` a reply waits until its record is synced; everyone waiting when a sync
-//! starts is covered by it (group commit). Under `everysec` and `no` the flusher gathers a
+//! starts is covered by it (group commit), and the sync is done by a waiting connection's
+//! own worker thread after the other ready connections ran (Redis's event-loop shape), not
+//! handed to the flusher and back. Under `everysec` and `no` the flusher gathers a
 //! millisecond of records per write, so a busy node makes about a thousand writes a second
 //! whatever its command rate.
 
@@ -111,6 +113,8 @@ pub const DEFAULT_BACKLOG: usize = 64 << 20;
 
 pub struct Journal {
     dir: PathBuf,
+    /// The file and the batch being written; locked before `pending` when both are.
+    writer: Mutex<Writer>,
     pending: Mutex<Pending>,
     /// Wakes the flusher (a record arrived, a rotation, a policy change, stop).
     wake: Condvar,
@@ -144,7 +148,18 @@ impl Journal {
     pub fn open(dir: &Path, start_lsn: u64, limits: Arc<crate::config::Limits>) -> std::io::Result<Arc<Journal>> {
         remove_torn_segments(dir)?;
         let file = create_segment(dir, start_lsn)?;
+        let writer = Writer {
+            file,
+            file_len: SEGMENT_HEADER as u64,
+            unwritten: Vec::new(),
+            unwritten_start: start_lsn,
+            spare: Vec::with_capacity(1 << 16),
+            rotations: Vec::new(),
+            last_sync: Instant::now(),
+            dirty: false,
+        };
         let journal = Arc::new(Journal {
+            writer: Mutex::new(writer),
             dir: dir.to_path_buf(),
             pending: Mutex::new(Pending {
                 buf: Vec::with_capacity(1 << 16),
@@ -169,9 +184,8 @@ impl Journal {
             backlog: super::backlog::Backlog::new(start_lsn, DEFAULT_BACKLOG),
         });
         let worker = journal.clone();
-        let handle = std::thread::Builder::new()
-            .name("aegisr-journal".into())
-            .spawn(move || Flusher { journal: &worker, file, file_len: SEGMENT_HEADER as u64 }.run())?;
+        let handle =
+            std::thread::Builder::new().name("aegisr-journal".into()).spawn(move || worker.flush_until_stopped())?;
         *journal.flusher.lock() = Some(handle);
         Ok(journal)
     }
@@ -188,7 +202,8 @@ impl Journal {
         }
         let end = pending.buf_start + pending.buf.len() as u64;
         drop(pending);
-        if was_empty {
+        // Under `always` the connection waiting for this record syncs it (`wait_durable`).
+        if was_empty && self.policy() != FsyncPolicy::Always {
             self.wake.notify_one();
         }
         end
@@ -233,12 +248,29 @@ impl Journal {
 
     /// Waits until everything up to `end` is on disk as `appendfsync always` promises.
     pub async fn wait_durable(&self, end: u64) {
+        let mut yielded = false;
         loop {
             let notified = self.durable_waiters.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             if self.durable_end.load(Ordering::Acquire) >= end || self.stop.load(Ordering::Acquire) {
                 return;
+            }
+            // Nobody is writing: sync here, on this worker thread, blocking it for the sync
+            // as Redis's event loop does; its other clients wait for durability anyway.
+            // After a failed write the flusher's once-a-second retry takes over.
+            if self.healthy() && self.policy() == FsyncPolicy::Always {
+                if !yielded {
+                    // First let the other ready connections run their commands, so that
+                    // one sync covers them all (Redis syncs once per event-loop pass).
+                    yielded = true;
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                if let Some(mut writer) = self.writer.try_lock() {
+                    self.pass(&mut writer);
+                    continue;
+                }
             }
             notified.await;
         }
@@ -327,101 +359,130 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-struct Flusher<'a> {
-    journal: &'a Journal,
+/// The journal's file and what was taken from the buffer but not yet on disk. Under
+/// `always` a connection that waits for its record does the pass itself when nobody else
+/// is (the way Redis syncs in its event loop), so a sync costs no hand-off to another
+/// thread and back; otherwise, and for records no one waits on, the flusher thread does.
+struct Writer {
     file: File,
     file_len: u64,
+    /// Bytes taken from the buffer but not yet written (a failed write is retried).
+    unwritten: Vec<u8>,
+    unwritten_start: u64,
+    spare: Vec<u8>,
+    rotations: Vec<u64>,
+    last_sync: Instant,
+    /// Written but not synced.
+    dirty: bool,
 }
 
-impl Flusher<'_> {
-    fn run(mut self) {
-        let journal = self.journal;
-        // Bytes taken from the buffer but not yet written (a failed write is retried).
-        let mut unwritten: Vec<u8> = Vec::new();
-        let mut unwritten_start = journal.pending.lock().buf_start;
-        let mut spare: Vec<u8> = Vec::with_capacity(1 << 16);
-        let mut rotations: Vec<u64> = Vec::new();
-        let mut last_sync = Instant::now();
-        let mut dirty = false;
-        let mut batch_start;
+/// How long the flusher sleeps under `always` (appends do not wake it then: waiting
+/// connections sync themselves) before it looks for records no one waits on.
+const ALWAYS_IDLE: Duration = Duration::from_millis(5);
+
+impl Journal {
+    /// One pass: takes the buffer, hands it to the backlog, writes it out and syncs by
+    /// the policy. Returns the policy it ran under and whether some bytes are left
+    /// unwritten (the disk refused them).
+    fn pass(&self, w: &mut Writer) -> (FsyncPolicy, bool) {
+        let batch_start;
+        {
+            let mut pending = self.pending.lock();
+            if w.unwritten.is_empty() {
+                w.unwritten_start = pending.buf_start;
+            }
+            batch_start = pending.buf_start;
+            let end = pending.buf_start + pending.buf.len() as u64;
+            std::mem::swap(&mut w.spare, &mut pending.buf);
+            pending.buf_start = end;
+            pending.buf.clear();
+            self.buffered_pending.store(pending.buf.capacity() as u64, Ordering::Relaxed);
+            w.rotations.append(&mut pending.rotations);
+        }
+        // Read after taking the batch: CONFIG SET may have changed it meanwhile, and a
+        // client waiting under `always` must not be released by a pass that did not sync.
+        let policy = self.policy();
+        // Replicas get the records as soon as they are taken, not after the disk.
+        self.backlog.push(batch_start, &w.spare);
+        // Usually nothing is left from a failed write: take the batch as it is.
+        if w.unwritten.is_empty() {
+            std::mem::swap(&mut w.unwritten, &mut w.spare);
+        } else {
+            let Writer { unwritten, spare, .. } = w;
+            unwritten.extend_from_slice(spare);
+        }
+        w.spare.clear();
+        self.buffered_flusher.store((w.unwritten.capacity() + w.spare.capacity()) as u64, Ordering::Relaxed);
+        if w.write_out(self) {
+            w.dirty = true;
+        }
+        let sync_due = self.sync_requested.swap(false, Ordering::AcqRel)
+            || match policy {
+                FsyncPolicy::Always => true,
+                FsyncPolicy::EverySec => w.last_sync.elapsed() >= Duration::from_secs(1),
+                FsyncPolicy::No => false,
+            };
+        if w.dirty && w.unwritten.is_empty() && (sync_due || self.stop.load(Ordering::Acquire)) {
+            w.sync(self);
+            w.dirty = false;
+        }
+        // Wake SAVE/SHUTDOWN waiting in `sync_now` even under `appendfsync no`.
+        if w.unwritten.is_empty() && !w.dirty {
+            let written = self.written_end.load(Ordering::Acquire);
+            self.synced_end.fetch_max(written, Ordering::AcqRel);
+            self.synced.notify_all();
+        }
+        if policy != FsyncPolicy::Always {
+            self.durable_end.store(self.written_end.load(Ordering::Acquire), Ordering::Release);
+            self.durable_waiters.notify_waiters();
+        }
+        (policy, !w.unwritten.is_empty())
+    }
+
+    /// The flusher thread's loop.
+    fn flush_until_stopped(&self) {
         loop {
+            let (idle_writer, dirty) = {
+                let w = self.writer.lock();
+                (w.unwritten.is_empty(), w.dirty)
+            };
             {
-                let mut pending = journal.pending.lock();
-                if pending.buf.is_empty() && pending.rotations.is_empty() && unwritten.is_empty() {
-                    if journal.stop.load(Ordering::Acquire) {
+                let mut pending = self.pending.lock();
+                if pending.buf.is_empty() && pending.rotations.is_empty() && idle_writer {
+                    if self.stop.load(Ordering::Acquire) {
                         break;
                     }
                     // Idle: sleep until a record arrives, waking for the once-a-second sync.
-                    journal.wake.wait_for(&mut pending, Duration::from_millis(if dirty { 100 } else { 1000 }));
+                    let idle = if self.policy() == FsyncPolicy::Always {
+                        ALWAYS_IDLE
+                    } else {
+                        Duration::from_millis(if dirty { 100 } else { 1000 })
+                    };
+                    self.wake.wait_for(&mut pending, idle);
                 }
-                if unwritten.is_empty() {
-                    unwritten_start = pending.buf_start;
-                }
-                batch_start = pending.buf_start;
-                let end = pending.buf_start + pending.buf.len() as u64;
-                std::mem::swap(&mut spare, &mut pending.buf);
-                pending.buf_start = end;
-                pending.buf.clear();
-                journal.buffered_pending.store(pending.buf.capacity() as u64, Ordering::Relaxed);
-                rotations.append(&mut pending.rotations);
             }
-            // Read after the wait: CONFIG SET may have changed it meanwhile, and a client
-            // waiting under `always` must not be released by a pass that did not sync.
-            let policy = journal.policy();
-            // Replicas get the records as soon as they are taken, not after the disk.
-            journal.backlog.push(batch_start, &spare);
-            // Usually nothing is left from a failed write: take the batch as it is.
-            if unwritten.is_empty() {
-                std::mem::swap(&mut unwritten, &mut spare);
-            } else {
-                unwritten.extend_from_slice(&spare);
-            }
-            spare.clear();
-            journal.buffered_flusher.store((unwritten.capacity() + spare.capacity()) as u64, Ordering::Relaxed);
-            if self.write_out(&mut unwritten, &mut unwritten_start, &mut rotations) {
-                dirty = true;
-            }
-            let sync_due = journal.sync_requested.swap(false, Ordering::AcqRel)
-                || match policy {
-                    FsyncPolicy::Always => true,
-                    FsyncPolicy::EverySec => last_sync.elapsed() >= Duration::from_secs(1),
-                    FsyncPolicy::No => false,
-                };
-            if dirty && unwritten.is_empty() && (sync_due || journal.stop.load(Ordering::Acquire)) {
-                self.sync(&mut last_sync);
-                dirty = false;
-            }
-            // Wake SAVE/SHUTDOWN waiting in `sync_now` even under `appendfsync no`.
-            if unwritten.is_empty() && !dirty {
-                let written = journal.written_end.load(Ordering::Acquire);
-                journal.synced_end.fetch_max(written, Ordering::AcqRel);
-                journal.synced.notify_all();
-            }
-            if policy != FsyncPolicy::Always {
-                journal.durable_end.store(journal.written_end.load(Ordering::Acquire), Ordering::Release);
-                journal.durable_waiters.notify_waiters();
-                if !unwritten.is_empty() {
-                    // The disk refused the write: retry in a second.
-                    std::thread::sleep(Duration::from_secs(1));
-                } else if !journal.stop.load(Ordering::Acquire) {
-                    // Gather a millisecond of records into the next write.
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            } else if !unwritten.is_empty() {
+            let (policy, failed) = self.pass(&mut self.writer.lock());
+            if failed {
+                // The disk refused the write: retry in a second.
                 std::thread::sleep(Duration::from_secs(1));
+            } else if policy != FsyncPolicy::Always && !self.stop.load(Ordering::Acquire) {
+                // Gather a millisecond of records into the next write.
+                std::thread::sleep(Duration::from_millis(1));
             }
         }
-        if dirty {
-            let mut last_sync = Instant::now();
-            self.sync(&mut last_sync);
+        let mut w = self.writer.lock();
+        if w.dirty {
+            w.sync(self);
         }
     }
+}
 
+impl Writer {
     /// Writes `data` (starting at LSN `start`) to the segments, starting a new segment at
     /// each rotation point. On failure keeps the unwritten rest in `data` and returns
     /// whether anything was written.
-    fn write_out(&mut self, data: &mut Vec<u8>, start: &mut u64, rotations: &mut Vec<u64>) -> bool {
-        let journal = self.journal;
+    fn write_out(&mut self, journal: &Journal) -> bool {
+        let Writer { file, file_len, unwritten: data, unwritten_start: start, rotations, .. } = self;
         let mut wrote = false;
         loop {
             // The part of `data` before the next rotation point.
@@ -431,34 +492,33 @@ impl Flusher<'_> {
                 None => data.len(),
             };
             if cut > 0 {
-                if let Err(e) = self.file.write_all(&data[..cut]) {
+                if let Err(e) = file.write_all(&data[..cut]) {
                     // Take back a partial write so the file ends on a record boundary, and
                     // write the retry there (not after a hole where the cursor was left).
-                    let _ = self.file.set_len(self.file_len);
-                    let _ = self.file.seek(std::io::SeekFrom::Start(self.file_len));
-                    self.fail(format!("{e}"));
+                    let _ = file.set_len(*file_len);
+                    let _ = file.seek(std::io::SeekFrom::Start(*file_len));
+                    journal.fail(format!("{e}"));
                     return wrote;
                 }
-                self.file_len += cut as u64;
+                *file_len += cut as u64;
                 data.drain(..cut);
                 *start += cut as u64;
                 journal.written_end.store(*start, Ordering::Release);
                 wrote = true;
-                self.recover();
+                journal.recover();
             }
             match next_rotation {
                 Some(at) if at <= *start => {
-                    let mut last_sync = Instant::now();
-                    self.sync(&mut last_sync);
+                    sync_file(journal, file);
                     match create_segment(&journal.dir, at) {
-                        Ok(file) => {
-                            self.file = file;
-                            self.file_len = SEGMENT_HEADER as u64;
+                        Ok(new) => {
+                            *file = new;
+                            *file_len = SEGMENT_HEADER as u64;
                             journal.segment_start.store(at, Ordering::Release);
                             rotations.remove(0);
                         }
                         Err(e) => {
-                            self.fail(format!("cannot start journal segment: {e}"));
+                            journal.fail(format!("cannot start journal segment: {e}"));
                             return wrote;
                         }
                     }
@@ -468,36 +528,46 @@ impl Flusher<'_> {
         }
     }
 
-    fn sync(&mut self, last_sync: &mut Instant) {
-        let journal = self.journal;
-        match self.file.sync_data() {
-            Ok(()) => {
-                let written = journal.written_end.load(Ordering::Acquire);
-                journal.synced_end.store(written, Ordering::Release);
-                if journal.policy() == FsyncPolicy::Always {
-                    journal.durable_end.store(written, Ordering::Release);
-                    journal.durable_waiters.notify_waiters();
-                }
-                journal.synced.notify_all();
-                *last_sync = Instant::now();
-            }
-            Err(e) => self.fail(format!("fsync failed: {e}")),
+    fn sync(&mut self, journal: &Journal) {
+        if sync_file(journal, &self.file) {
+            self.last_sync = Instant::now();
         }
     }
+}
 
+/// Syncs the segment being written and publishes what that made durable; false if the
+/// sync failed.
+fn sync_file(journal: &Journal, file: &File) -> bool {
+    match file.sync_data() {
+        Ok(()) => {
+            let written = journal.written_end.load(Ordering::Acquire);
+            journal.synced_end.store(written, Ordering::Release);
+            if journal.policy() == FsyncPolicy::Always {
+                journal.durable_end.store(written, Ordering::Release);
+                journal.durable_waiters.notify_waiters();
+            }
+            journal.synced.notify_all();
+            true
+        }
+        Err(e) => {
+            journal.fail(format!("fsync failed: {e}"));
+            false
+        }
+    }
+}
+
+impl Journal {
     fn fail(&self, error: String) {
-        let journal = self.journal;
-        if journal.healthy.swap(false, Ordering::AcqRel) {
+        if self.healthy.swap(false, Ordering::AcqRel) {
             tracing::error!("error writing the journal: {error}; refusing writes until it can be written again");
         }
-        *journal.last_error.lock() = Some(error);
+        *self.last_error.lock() = Some(error);
     }
 
     fn recover(&self) {
-        let journal = self.journal;
-        if !journal.healthy.swap(true, Ordering::AcqRel) {
+        if !self.healthy.swap(true, Ordering::AcqRel) {
             tracing::warn!("journal writes succeed again; accepting writes");
-            *journal.last_error.lock() = None;
+            *self.last_error.lock() = None;
         }
     }
 }
