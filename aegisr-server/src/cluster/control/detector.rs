@@ -173,14 +173,21 @@ impl Health {
     pub fn lease_valid(&self, me: NodeId, leading: bool, voters: &BTreeSet<NodeId>, lease: Duration) -> bool {
         if leading {
             let table = self.table.lock();
-            let fresh = voters
-                .iter()
-                .filter(|&&v| v == me || table.get(&v).and_then(|s| s.vouched).is_some_and(|at| at.elapsed() < lease))
-                .count();
+            let fresh = voters.iter().filter(|&&v| v == me || Self::vouched_within(&table, v, lease)).count();
             fresh * 2 > voters.len()
         } else {
             self.acknowledged.lock().is_some_and(|at| at.elapsed() < lease)
         }
+    }
+
+    /// Whether `node` counts towards this leader's lease: a heartbeat of it carried back a
+    /// stamp this leader issued within `lease`.
+    pub fn vouches(&self, node: NodeId, lease: Duration) -> bool {
+        Self::vouched_within(&self.table.lock(), node, lease)
+    }
+
+    fn vouched_within(table: &HashMap<NodeId, Seen>, node: NodeId, lease: Duration) -> bool {
+        table.get(&node).and_then(|s| s.vouched).is_some_and(|at| at.elapsed() < lease)
     }
 
     /// Whether `action` may be taken now (its subject is not cooling down); if so, its
@@ -393,8 +400,11 @@ mod tests {
         assert!(!health.lease_valid(1, true, &voters, Duration::from_millis(20)));
         health.record(2, 7, None);
         assert!(health.lease_valid(1, true, &voters, SECOND), "a later heartbeat without a stamp keeps it");
+        assert!(!health.vouches(2, Duration::from_millis(20)));
         health.record(2, 7, stamped_at(stamp()));
         assert!(health.lease_valid(1, true, &voters, Duration::from_millis(20)));
+        assert!(health.vouches(2, Duration::from_millis(20)));
+        assert!(!health.vouches(4, SECOND), "never heard of");
         assert_eq!(health.heard(2).map(|h| h.1), Some(7));
         assert!(!health.lease_valid(2, false, &voters, SECOND));
         health.replied(1, false, Instant::now());
