@@ -39,16 +39,17 @@ pub(super) fn check(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) -> Re
         spec.keys_of(args).unwrap_or_default()
     };
     // A primary cut off from the control plane's majority stops taking writes once its
-    // lease runs out: by then a replica may have been promoted in its place.
-    if write && routing.primary && !crate::cluster::node::lease_valid(ctx.server) {
-        return Err(CommandError::Message("CLUSTERDOWN The cluster is down".into()));
-    }
+    // lease runs out: by then a replica may have been promoted in its place. Checked only
+    // for writes it would run: one it redirects is redirected, lease or not, as Redis
+    // answers CLUSTERDOWN only for what it would serve.
+    let lease_lost = || write && routing.primary && !crate::cluster::node::lease_valid(ctx.server);
+    let down = || CommandError::Message("CLUSTERDOWN The cluster is down".into());
     let Some(first) = keys.first() else {
         // A replica takes no keyless writes (FLUSHALL...) from clients.
         if write && !routing.primary && routing.group.is_some() {
             return Err(CommandError::Message("READONLY You can't write against a read only replica.".into()));
         }
-        return Ok(());
+        return if lease_lost() { Err(down()) } else { Ok(()) };
     };
     let slot = key_slot(first);
     if keys[1..].iter().any(|k| key_slot(k) != slot) {
@@ -69,6 +70,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) -> Re
         Presence { missing: keys.len() - present, present }
     };
     match routing.route(request, presence).error() {
+        None if lease_lost() => Err(down()),
         None => Ok(()),
         Some(error) => {
             // As Redis: a redirected EXEC discards the transaction (a queued command
