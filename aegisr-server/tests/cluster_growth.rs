@@ -45,7 +45,8 @@ struct Outcome {
     /// Per key, the last value acknowledged.
     acked: HashMap<String, u64>,
     writes: u64,
-    redirections: u64,
+    /// Redirections followed: MOVED, ASK, TRYAGAIN.
+    redirections: [u64; 3],
     /// Every error other than a redirection, as the client saw it.
     errors: Vec<String>,
     /// The longest time between two acknowledged writes.
@@ -112,30 +113,30 @@ fn plain_writer(name: String, start: String, stop: Arc<AtomicBool>) -> Outcome {
                     outcome.acknowledged(key, i, &mut last_ok);
                     break;
                 }
-                Err(e) => {
-                    match (e.kind(), e.redirect_node()) {
-                        (redis::ErrorKind::Server(redis::ServerErrorKind::Moved), Some((to, _))) => {
-                            *owner = to.to_owned();
-                            ask = None;
-                        }
-                        (redis::ErrorKind::Server(redis::ServerErrorKind::Ask), Some((to, _))) => {
-                            ask = Some(to.to_owned());
-                        }
-                        (redis::ErrorKind::Server(redis::ServerErrorKind::TryAgain), _) => {
-                            std::thread::sleep(Duration::from_millis(5));
-                        }
-                        _ => {
-                            outcome.errors.push(format!("SET {key} at {addr}: {e}"));
-                            if e.is_unrecoverable_error() || e.is_io_error() || e.is_timeout() {
-                                connections.remove(&addr);
-                            }
-                            ask = None;
-                            std::thread::sleep(Duration::from_millis(20));
-                            continue;
-                        }
+                Err(e) => match (e.kind(), e.redirect_node()) {
+                    (redis::ErrorKind::Server(redis::ServerErrorKind::Moved), Some((to, _))) => {
+                        *owner = to.to_owned();
+                        ask = None;
+                        outcome.redirections[0] += 1;
                     }
-                    outcome.redirections += 1;
-                }
+                    (redis::ErrorKind::Server(redis::ServerErrorKind::Ask), Some((to, _))) => {
+                        ask = Some(to.to_owned());
+                        outcome.redirections[1] += 1;
+                    }
+                    (redis::ErrorKind::Server(redis::ServerErrorKind::TryAgain), _) => {
+                        std::thread::sleep(Duration::from_millis(5));
+                        outcome.redirections[2] += 1;
+                    }
+                    _ => {
+                        outcome.errors.push(format!("SET {key} at {addr}: {e}"));
+                        if e.is_unrecoverable_error() || e.is_io_error() || e.is_timeout() {
+                            connections.remove(&addr);
+                        }
+                        ask = None;
+                        std::thread::sleep(Duration::from_millis(20));
+                        continue;
+                    }
+                },
             }
         }
         i += 1;
@@ -304,10 +305,12 @@ fn grow_under_load(replicas: usize, before: usize, handover: bool) {
     );
     for o in &outcomes {
         println!(
-            "  {}: {} writes acknowledged, {} redirections, {} errors, longest gap between writes {} ms",
+            "  {}: {} writes acknowledged, {} MOVED, {} ASK, {} TRYAGAIN, {} errors, longest gap between writes {} ms",
             o.name,
             o.writes,
-            o.redirections,
+            o.redirections[0],
+            o.redirections[1],
+            o.redirections[2],
             o.errors.len(),
             o.longest_gap.as_millis()
         );

@@ -20,6 +20,9 @@ const SLOTS_PER_BATCH: usize = 512;
 const KEYS_PER_ROUND: usize = 128;
 /// Rounds (10 ms apart) a target may redirect while it catches up with the map.
 const TARGET_CATCH_UP_TRIES: u32 = 500;
+/// How long the source waits for the target to apply a batch's flip before redirecting its
+/// slots with MOVED anyway.
+const HANDOFF_WAIT: Duration = Duration::from_secs(2);
 
 /// Moves, in batches, the slots this node's group must give away by the map's rebalance
 /// plan, until there are none. Only a group's primary moves its slots.
@@ -54,7 +57,9 @@ pub async fn rebalance(server: Arc<Server>, control: Arc<ControlPlane>) -> anyho
         for &slot in &slots {
             moved += move_keys(&server, &mut client, slot).await?;
         }
-        propose(&control, Change::FinishMigrations { slots: slots.clone() }).await?;
+        let finished = propose(&control, Change::FinishMigrations { slots: slots.clone() }).await;
+        confirm_handoff(&server, &mut client, &slots, to).await;
+        finished?;
         tracing::info!("moved {} slots to group {to} ({moved} keys so far)", slots.len());
     }
 }
@@ -77,6 +82,41 @@ async fn wait_for_map(server: &Server, within: Duration, ready: impl Fn(&Cluster
         }
         anyhow::ensure!(tokio::time::Instant::now() < deadline, "the cluster map did not arrive in time");
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Waits until the target routes by a map in which it owns `slots` (its `CLUSTER INFO`
+/// epoch reaches the one this node's routing has them flipped at; epochs only grow along
+/// the log), at most [`HANDOFF_WAIT`]; until then this node sends their clients to the
+/// target with ASK rather than MOVED (see `Routing::handed_off`).
+async fn confirm_handoff(server: &Server, client: &mut Client, slots: &[u16], to: GroupId) {
+    let flipped = |m: &ClusterMap| slots.iter().all(|s| m.owner(*s) == Some(to));
+    if wait_for_map(server, HANDOFF_WAIT, flipped).await.is_ok() {
+        let epoch = server.router.get().map_or(0, |r| r.load().map.epoch);
+        let deadline = tokio::time::Instant::now() + HANDOFF_WAIT;
+        loop {
+            let theirs = client.execute(["CLUSTER", "INFO"]).await.ok().and_then(|reply| {
+                reply
+                    .as_str()?
+                    .lines()
+                    .find_map(|l| l.strip_prefix("cluster_current_epoch:")?.trim().parse::<u64>().ok())
+            });
+            if theirs.is_some_and(|e| e >= epoch) {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::debug!(
+                    "the target of {} slots did not show their flip within {} s",
+                    slots.len(),
+                    HANDOFF_WAIT.as_secs()
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    if let Some(router) = server.router.get() {
+        router.handoff_confirmed(slots);
     }
 }
 
