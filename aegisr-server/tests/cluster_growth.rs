@@ -344,19 +344,16 @@ fn grow_under_load(replicas: usize, before: usize, handover: bool) {
     }
     let keys: Vec<i64> = primaries.iter().map(|n| run::<i64>(&mut n.sync_conn(), &["DBSIZE"])).collect();
     let total: usize = outcomes.iter().map(|o| o.acked.len()).sum::<usize>() + 2000;
-    // Each key should be on one primary only. Not asserted: a write the source admits
-    // (its key is still there) can run just after the migration copied and deleted that
-    // key, and recreate it at the source after the slot's last pass (the routing check
-    // and the write take the key's lock separately); its copy is left behind there, and
-    // the target keeps the older value until the key is written again. Seen about once in
-    // six runs; reported rather than failing the test until the source fences such writes.
+    // Each key is on one primary only: none left behind on a migration's source (a write
+    // admitted there just before the migration deleted its key once recreated it after
+    // the slot's last pass).
     if keys.iter().sum::<i64>() != i64::try_from(total).unwrap() {
         let names: Vec<std::collections::BTreeSet<String>> = primaries
             .iter()
             .map(|n| run::<Vec<String>>(&mut n.sync_conn(), &["KEYS", "*"]).into_iter().collect())
             .collect();
-        let left_behind: Vec<&String> = names[0].intersection(&names[1]).collect();
-        println!("  keys left behind on a migration's source (also on the target): {left_behind:?}");
+        let on_both: Vec<&String> = names[0].intersection(&names[1]).collect();
+        panic!("{keys:?} keys on the primaries for {total} written; on both: {on_both:?}");
     }
     assert!(keys.iter().all(|&k| k > 500), "about half the keys moved: {keys:?}");
 }

@@ -5,6 +5,7 @@
 //! missing here is asked for at the target (`-ASK`), as in Redis Cluster.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aegisr_proto::Client;
@@ -57,10 +58,68 @@ pub async fn rebalance(server: Arc<Server>, control: Arc<ControlPlane>) -> anyho
         for &slot in &slots {
             moved += move_keys(&server, &mut client, slot).await?;
         }
+        // The last pass: no write admitted earlier is still to run, none is admitted
+        // meanwhile, so nothing is left behind when the slots flip.
+        {
+            let _closed = server.migration_fence.close().await;
+            for &slot in &slots {
+                moved += move_keys(&server, &mut client, slot).await?;
+            }
+        }
         let finished = propose(&control, Change::FinishMigrations { slots: slots.clone() }).await;
         confirm_handoff(&server, &mut client, &slots, to).await;
         finished?;
         tracing::info!("moved {} slots to group {to} ({moved} keys so far)", slots.len());
+    }
+}
+
+/// Writes admitted to slots this node is migrating away (see `commands::redirect`), and
+/// whether a migration's last pass has them paused.
+#[derive(Debug, Default)]
+pub struct WriteFence {
+    admitted: AtomicUsize,
+    closed: AtomicBool,
+}
+
+/// A write admitted through the fence, until it has run.
+#[derive(Debug)]
+pub struct Admitted(Arc<WriteFence>);
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.0.admitted.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The fence closed for a last pass; it opens when dropped.
+struct Closed<'a>(&'a WriteFence);
+
+impl Drop for Closed<'_> {
+    fn drop(&mut self) {
+        self.0.closed.store(false, Ordering::SeqCst);
+    }
+}
+
+impl WriteFence {
+    /// Admits a write, unless a last pass runs (the caller answers TRYAGAIN). Counted
+    /// before the check, so a closing pass either sees it or it sees the pass (SeqCst).
+    pub fn admit(self: &Arc<Self>) -> Option<Admitted> {
+        self.admitted.fetch_add(1, Ordering::SeqCst);
+        if self.closed.load(Ordering::SeqCst) {
+            self.admitted.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Admitted(self.clone()))
+    }
+
+    /// Pauses new writes and waits for the admitted ones to have run.
+    async fn close(&self) -> Closed<'_> {
+        self.closed.store(true, Ordering::SeqCst);
+        let closed = Closed(self);
+        while self.admitted.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        closed
     }
 }
 
