@@ -67,6 +67,11 @@ pub struct ClusterMap {
     pub slots: Vec<SlotRange>,
     pub migrations: BTreeMap<u16, Migration>,
     next_group: GroupId,
+    /// The epoch of the last change that moved a role (a member in or out, a group's
+    /// primary or replicas); slot moves bump `epoch` only. 0 in maps saved before it was
+    /// kept (see [`ClusterMap::roles_epoch`]).
+    #[serde(default)]
+    roles_changed_at: u64,
 }
 
 /// One entry of the control plane's log.
@@ -145,6 +150,19 @@ impl ClusterMap {
         self.groups.get(&group).and_then(|g| self.members.get(&g.primary))
     }
 
+    /// The epoch of the last change that moved a role: a node routing by this epoch or a
+    /// later one knows what it is (whether it is a primary, of which group), though it may
+    /// not know of the latest slot moves yet.
+    pub fn roles_epoch(&self) -> u64 {
+        if self.roles_changed_at == 0 { self.epoch } else { self.roles_changed_at }
+    }
+
+    /// A change moved a role: a new epoch, which is also the roles' epoch.
+    fn roles_changed(&mut self) {
+        self.epoch += 1;
+        self.roles_changed_at = self.epoch;
+    }
+
     /// Whether `node` is its group's primary.
     pub fn is_primary(&self, node: NodeId) -> bool {
         self.groups.values().any(|g| g.primary == node)
@@ -191,7 +209,7 @@ impl ClusterMap {
         self.members.insert(member.id, Member { group: Some(group), ..member.clone() });
         self.replicas_wanted = replicas_wanted;
         self.slots = vec![SlotRange { start: 0, end: (SLOT_COUNT - 1) as u16, group }];
-        self.epoch += 1;
+        self.roles_changed();
         Ok(())
     }
 
@@ -228,7 +246,7 @@ impl ClusterMap {
             }
             self.members.insert(member.id, Member { group: Some(group), ..member.clone() });
         }
-        self.epoch += 1;
+        self.roles_changed();
         Ok(())
     }
 
@@ -240,7 +258,7 @@ impl ClusterMap {
             return Err(ChangeError::UnknownNode(node));
         }
         let Some(group) = self.detach(node) else {
-            self.epoch += 1;
+            self.roles_changed();
             return Ok(());
         };
         if self.groups.get(&group).is_some_and(|g| g.primary == node) {
@@ -250,13 +268,13 @@ impl ClusterMap {
                     self.groups.remove(&group);
                     self.slots.retain(|r| r.group != group);
                     self.migrations.retain(|_, m| m.from != group && m.to != group);
-                    self.epoch += 1;
+                    self.roles_changed();
                     return Ok(());
                 }
             }
         }
         self.heal(group);
-        self.epoch += 1;
+        self.roles_changed();
         Ok(())
     }
 
@@ -264,7 +282,7 @@ impl ClusterMap {
         let known = self.members.get_mut(&member.id).ok_or(ChangeError::UnknownNode(member.id))?;
         *known = Member { group: known.group, ..member.clone() };
         // Clients learn addresses from the map: a new epoch tells them to refresh it.
-        self.epoch += 1;
+        self.roles_changed();
         Ok(())
     }
 
@@ -273,7 +291,7 @@ impl ClusterMap {
         let at = g.replicas.iter().position(|&r| r == node).ok_or(ChangeError::NotAReplica { node, group })?;
         g.replicas[at] = g.primary;
         g.primary = node;
-        self.epoch += 1;
+        self.roles_changed();
         Ok(())
     }
 
@@ -535,6 +553,25 @@ mod tests {
             Err(ChangeError::AlreadyOwned { slot: 5, group: 0 })
         );
         assert_eq!(map.apply(&Change::BeginMigration { slot: 16384, to: 1 }), Err(ChangeError::BadSlot(16384)));
+    }
+
+    #[test]
+    fn slot_moves_bump_the_epoch_but_not_the_roles_epoch() {
+        let mut map = cluster(3, 1);
+        assert_eq!(map.roles_epoch(), map.epoch);
+        map.apply(&Change::Join(member(4))).unwrap();
+        let roles = map.roles_epoch();
+        assert_eq!(roles, map.epoch, "a join places the newcomer and moves a replica");
+        map.apply(&Change::BeginMigrations { slots: vec![1, 2], to: 1 }).unwrap();
+        map.apply(&Change::FinishMigrations { slots: vec![1, 2] }).unwrap();
+        assert_eq!(map.epoch, roles + 2);
+        assert_eq!(map.roles_epoch(), roles);
+        map.apply(&Change::Promote { group: 1, node: 3 }).unwrap();
+        assert_eq!(map.roles_epoch(), map.epoch);
+        // A map saved before the roles' epoch was kept: every epoch counts as one.
+        let mut old = map.clone();
+        old.roles_changed_at = 0;
+        assert_eq!(old.roles_epoch(), old.epoch);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! missing here is asked for at the target (`-ASK`), as in Redis Cluster.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aegisr_proto::Client;
@@ -20,6 +21,9 @@ const SLOTS_PER_BATCH: usize = 512;
 const KEYS_PER_ROUND: usize = 128;
 /// Rounds (10 ms apart) a target may redirect while it catches up with the map.
 const TARGET_CATCH_UP_TRIES: u32 = 500;
+/// How long the source waits for the target to apply a batch's flip before redirecting its
+/// slots with MOVED anyway.
+const HANDOFF_WAIT: Duration = Duration::from_secs(2);
 
 /// Moves, in batches, the slots this node's group must give away by the map's rebalance
 /// plan, until there are none. Only a group's primary moves its slots.
@@ -54,8 +58,68 @@ pub async fn rebalance(server: Arc<Server>, control: Arc<ControlPlane>) -> anyho
         for &slot in &slots {
             moved += move_keys(&server, &mut client, slot).await?;
         }
-        propose(&control, Change::FinishMigrations { slots: slots.clone() }).await?;
+        // The last pass: no write admitted earlier is still to run, none is admitted
+        // meanwhile, so nothing is left behind when the slots flip.
+        {
+            let _closed = server.migration_fence.close().await;
+            for &slot in &slots {
+                moved += move_keys(&server, &mut client, slot).await?;
+            }
+        }
+        let finished = propose(&control, Change::FinishMigrations { slots: slots.clone() }).await;
+        confirm_handoff(&server, &mut client, &slots, to).await;
+        finished?;
         tracing::info!("moved {} slots to group {to} ({moved} keys so far)", slots.len());
+    }
+}
+
+/// Writes admitted to slots this node is migrating away (see `commands::redirect`), and
+/// whether a migration's last pass has them paused.
+#[derive(Debug, Default)]
+pub struct WriteFence {
+    admitted: AtomicUsize,
+    closed: AtomicBool,
+}
+
+/// A write admitted through the fence, until it has run.
+#[derive(Debug)]
+pub struct Admitted(Arc<WriteFence>);
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.0.admitted.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The fence closed for a last pass; it opens when dropped.
+struct Closed<'a>(&'a WriteFence);
+
+impl Drop for Closed<'_> {
+    fn drop(&mut self) {
+        self.0.closed.store(false, Ordering::SeqCst);
+    }
+}
+
+impl WriteFence {
+    /// Admits a write, unless a last pass runs (the caller answers TRYAGAIN). Counted
+    /// before the check, so a closing pass either sees it or it sees the pass (SeqCst).
+    pub fn admit(self: &Arc<Self>) -> Option<Admitted> {
+        self.admitted.fetch_add(1, Ordering::SeqCst);
+        if self.closed.load(Ordering::SeqCst) {
+            self.admitted.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Admitted(self.clone()))
+    }
+
+    /// Pauses new writes and waits for the admitted ones to have run.
+    async fn close(&self) -> Closed<'_> {
+        self.closed.store(true, Ordering::SeqCst);
+        let closed = Closed(self);
+        while self.admitted.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        closed
     }
 }
 
@@ -77,6 +141,41 @@ async fn wait_for_map(server: &Server, within: Duration, ready: impl Fn(&Cluster
         }
         anyhow::ensure!(tokio::time::Instant::now() < deadline, "the cluster map did not arrive in time");
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Waits until the target routes by a map in which it owns `slots` (its `CLUSTER INFO`
+/// epoch reaches the one this node's routing has them flipped at; epochs only grow along
+/// the log), at most [`HANDOFF_WAIT`]; until then this node sends their clients to the
+/// target with ASK rather than MOVED (see `Routing::handed_off`).
+async fn confirm_handoff(server: &Server, client: &mut Client, slots: &[u16], to: GroupId) {
+    let flipped = |m: &ClusterMap| slots.iter().all(|s| m.owner(*s) == Some(to));
+    if wait_for_map(server, HANDOFF_WAIT, flipped).await.is_ok() {
+        let epoch = server.router.get().map_or(0, |r| r.load().map.epoch);
+        let deadline = tokio::time::Instant::now() + HANDOFF_WAIT;
+        loop {
+            let theirs = client.execute(["CLUSTER", "INFO"]).await.ok().and_then(|reply| {
+                reply
+                    .as_str()?
+                    .lines()
+                    .find_map(|l| l.strip_prefix("cluster_current_epoch:")?.trim().parse::<u64>().ok())
+            });
+            if theirs.is_some_and(|e| e >= epoch) {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::debug!(
+                    "the target of {} slots did not show their flip within {} s",
+                    slots.len(),
+                    HANDOFF_WAIT.as_secs()
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    if let Some(router) = server.router.get() {
+        router.handoff_confirmed(slots);
     }
 }
 

@@ -2,6 +2,7 @@
 //! whether this node serves a request, and where a client goes otherwise (Redis Cluster's
 //! `-MOVED`, `-ASK`, `-TRYAGAIN`, `-CROSSSLOT`, `-CLUSTERDOWN`).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -12,7 +13,7 @@ use crate::engine::slot::SLOT_COUNT;
 const UNASSIGNED: GroupId = GroupId::MAX;
 
 /// One version of the map, with a slot -> group table for the hot path.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Routing {
     pub map: Arc<ClusterMap>,
     pub me: NodeId,
@@ -21,6 +22,14 @@ pub struct Routing {
     /// Whether this node is its group's primary.
     pub primary: bool,
     owners: Box<[GroupId]>,
+    /// Slots this node's group has just given away (slot -> the group it went to) whose
+    /// new owner may not have applied the flip yet: clients are sent there with `-ASK`,
+    /// not `-MOVED`, until the move's source hears it has (`Router::handoff_confirmed`).
+    /// Every node applies the flip on its own: a target a little late still redirects
+    /// the slot to the source, so a MOVED could come straight back, a loop a cluster
+    /// client gives up on (seen under load). Redis avoids it by flipping the target
+    /// first; here the target serves ASKING clients before and after its flip alike.
+    handed_off: Arc<BTreeMap<u16, GroupId>>,
 }
 
 /// Where a request goes.
@@ -87,7 +96,31 @@ impl Routing {
         }
         let group = map.members.get(&me).and_then(|m| m.group);
         let primary = map.is_primary(me);
-        Routing { map, me, group, primary, owners }
+        Routing { map, me, group, primary, owners, handed_off: Arc::default() }
+    }
+
+    /// The slots `next` (the routing after this one) still hands off: those already handed
+    /// off that the target still owns, and those whose move from this node's group the
+    /// new map has finished. Only a primary staying its group's primary hands off.
+    fn handed_off_in(&self, next: &Routing) -> BTreeMap<u16, GroupId> {
+        let mut handed = BTreeMap::new();
+        if !next.primary || next.group.is_none() || next.group != self.group {
+            return handed;
+        }
+        for (&slot, &to) in self.handed_off.iter() {
+            if next.owner(slot) == Some(to) {
+                handed.insert(slot, to);
+            }
+        }
+        if self.primary {
+            for (&slot, m) in &self.map.migrations {
+                let finished = !next.map.migrations.contains_key(&slot) && next.owner(slot) == Some(m.to);
+                if Some(m.from) == self.group && finished {
+                    handed.insert(slot, m.to);
+                }
+            }
+        }
+        handed
     }
 
     pub fn owner(&self, slot: u16) -> Option<GroupId> {
@@ -136,6 +169,11 @@ impl Routing {
             }
             return Verdict::Serve;
         }
+        if self.handed_off.get(&slot) == Some(&owner) {
+            if let Some(addr) = self.primary_addr(owner) {
+                return Verdict::Ask { slot, addr };
+            }
+        }
         moved(owner)
     }
 }
@@ -164,8 +202,30 @@ impl Router {
 
     /// Publishes a new version of the map.
     pub fn publish(&self, map: Arc<ClusterMap>) {
-        let me = self.current.load().me;
-        self.current.store(Arc::new(Routing::new(map, me)));
+        let next = Routing::new(map, self.current.load().me);
+        // Compare-and-swap: a confirmed handoff may be stored meanwhile.
+        self.current.rcu(|current| {
+            let mut next = next.clone();
+            next.handed_off = Arc::new(current.handed_off_in(&next));
+            next
+        });
+    }
+
+    /// The targets of `slots` have applied their flip: clients are sent there with
+    /// `-MOVED` from now on.
+    pub fn handoff_confirmed(&self, slots: &[u16]) {
+        if slots.iter().all(|s| !self.current.load().handed_off.contains_key(s)) {
+            return;
+        }
+        self.current.rcu(|current| {
+            let mut next = Routing::clone(current);
+            let mut handed = (*current.handed_off).clone();
+            for slot in slots {
+                handed.remove(slot);
+            }
+            next.handed_off = Arc::new(handed);
+            next
+        });
     }
 }
 
@@ -230,6 +290,32 @@ mod tests {
         let asking = Request { asking: true, ..read(7) };
         assert_eq!(target.route(asking, gone), Verdict::Serve);
         assert_eq!(target.route(Request { multiple_keys: true, ..asking }, split), Verdict::TryAgain);
+    }
+
+    #[test]
+    fn a_slot_just_given_away_is_asked_for_until_the_target_has_it() {
+        let mut map = (*map()).clone();
+        map.apply(&Change::BeginMigration { slot: 7, to: 1 }).unwrap();
+        let router = Router::new(Arc::new(map.clone()), 1);
+        map.apply(&Change::FinishMigration { slot: 7 }).unwrap();
+        router.publish(Arc::new(map.clone()));
+        let ask = Verdict::Ask { slot: 7, addr: "127.0.0.1:7004".into() };
+        assert_eq!(router.load().route(read(7), none_missing), ask);
+        // Carried over later maps while the target owns the slot.
+        map.apply(&Change::Promote { group: 1, node: 3 }).unwrap();
+        router.publish(Arc::new(map.clone()));
+        let ask = Verdict::Ask { slot: 7, addr: "127.0.0.1:7003".into() };
+        assert_eq!(router.load().route(read(7), none_missing), ask);
+        // Slot 100 was moved before this node routed by a migrating map: MOVED.
+        assert!(matches!(router.load().route(read(100), none_missing), Verdict::Moved { .. }));
+        router.handoff_confirmed(&[7]);
+        assert_eq!(
+            router.load().route(read(7), none_missing),
+            Verdict::Moved { slot: 7, addr: "127.0.0.1:7003".into() }
+        );
+        // Other nodes never hand off.
+        let replica = Router::new(Arc::new(map), 2);
+        assert!(matches!(replica.load().route(read(7), none_missing), Verdict::Moved { .. }));
     }
 
     #[test]

@@ -225,8 +225,13 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
     // Over maxmemory, keys are evicted before any command runs, and a command that may
     // grow memory is refused with OOM if none could be (Redis's processCommand order:
     // before queueing into MULTI, which an OOM refusal then aborts).
+    // A write to a slot migrating away is admitted until it has run (see `redirect::check`).
+    let mut admitted = None;
     let resolved = resolve(args)
-        .and_then(|spec| redirect::check(ctx, spec, args).map(|()| spec))
+        .and_then(|spec| {
+            admitted = redirect::check(ctx, spec, args)?;
+            Ok(spec)
+        })
         .and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec));
     if ctx.session.multi.is_some() && transaction::queue(ctx, args, &resolved) {
         return resolved.ok();
@@ -282,6 +287,7 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
         };
         metrics::record(ctx, args, spec, ended, started);
     }
+    drop(admitted);
     spec
 }
 

@@ -66,6 +66,9 @@ pub struct Server {
     pub cluster: std::sync::OnceLock<Arc<crate::cluster::control::ControlPlane>>,
     /// Cluster mode: publishes to the other nodes.
     pub fanout: crate::cluster::bus::Fanout,
+    /// Cluster mode: writes admitted to slots migrating away, fenced by the migration's
+    /// last pass.
+    pub migration_fence: Arc<crate::cluster::migration::WriteFence>,
 }
 
 impl Server {
@@ -102,6 +105,7 @@ impl Server {
             replication: Default::default(),
             cluster: std::sync::OnceLock::new(),
             fanout: Default::default(),
+            migration_fence: Arc::default(),
         }
     }
 }

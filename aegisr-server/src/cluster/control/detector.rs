@@ -173,14 +173,21 @@ impl Health {
     pub fn lease_valid(&self, me: NodeId, leading: bool, voters: &BTreeSet<NodeId>, lease: Duration) -> bool {
         if leading {
             let table = self.table.lock();
-            let fresh = voters
-                .iter()
-                .filter(|&&v| v == me || table.get(&v).and_then(|s| s.vouched).is_some_and(|at| at.elapsed() < lease))
-                .count();
+            let fresh = voters.iter().filter(|&&v| v == me || Self::vouched_within(&table, v, lease)).count();
             fresh * 2 > voters.len()
         } else {
             self.acknowledged.lock().is_some_and(|at| at.elapsed() < lease)
         }
+    }
+
+    /// Whether `node` counts towards this leader's lease: a heartbeat of it carried back a
+    /// stamp this leader issued within `lease`.
+    pub fn vouches(&self, node: NodeId, lease: Duration) -> bool {
+        Self::vouched_within(&self.table.lock(), node, lease)
+    }
+
+    fn vouched_within(table: &HashMap<NodeId, Seen>, node: NodeId, lease: Duration) -> bool {
+        table.get(&node).and_then(|s| s.vouched).is_some_and(|at| at.elapsed() < lease)
     }
 
     /// Whether `action` may be taken now (its subject is not cooling down); if so, its
@@ -235,12 +242,18 @@ pub fn decide(
 }
 
 /// Whether the leader acknowledges a heartbeat (grants the sender its lease): it must hold
-/// its own lease, and the sender must route by the leader's map epoch or a later one. A
-/// node that has not applied the map yet may still route as the primary it was (it was
-/// cut off while another was promoted): leased, it would take writes the new primary
-/// never sees. `sender_epoch` 0: not reported (an older node), acknowledged as before.
-pub fn grants_lease(leader_lease: bool, sender_epoch: u64, map_epoch: u64) -> bool {
-    leader_lease && (sender_epoch == 0 || sender_epoch >= map_epoch)
+/// its own lease, and the sender must route by a map that has the latest change of roles
+/// in the leader's map (its epoch is at least the map's [`ClusterMap::roles_epoch`]). A
+/// node that has not applied a promotion yet may still route as the primary it was (it was
+/// cut off while another was promoted): leased, it would take writes the new primary never
+/// sees. Slot moves do not count: each batch of a rebalance bumps the epoch, and a busy
+/// primary (the migration's target, say) applying one a little late lost its lease and
+/// refused writes (CLUSTERDOWN), though no role had changed; a node behind on a slot move
+/// only redirects (the source holds none of the slot's keys by then, the target serves
+/// them to ASKING clients). `sender_epoch` 0: not reported (an older node), acknowledged
+/// as before.
+pub fn grants_lease(leader_lease: bool, sender_epoch: u64, roles_epoch: u64) -> bool {
+    leader_lease && (sender_epoch == 0 || sender_epoch >= roles_epoch)
 }
 
 /// A learner to make a voter while there are fewer than `max_voters`: a member of the
@@ -331,10 +344,10 @@ mod tests {
     }
 
     #[test]
-    fn only_a_node_that_applied_the_leaders_map_gets_a_lease() {
+    fn only_a_node_that_applied_the_leaders_roles_gets_a_lease() {
         assert!(grants_lease(true, 7, 7));
         assert!(grants_lease(true, 8, 7), "a node may apply the map before the leader");
-        assert!(!grants_lease(true, 6, 7), "behind the leader's map: it may think it is still primary");
+        assert!(!grants_lease(true, 6, 7), "behind the leader's roles: it may think it is still primary");
         assert!(!grants_lease(false, 7, 7), "a leader without its own lease grants none");
         assert!(grants_lease(true, 0, 7), "an older node that does not report its epoch");
     }
@@ -393,8 +406,11 @@ mod tests {
         assert!(!health.lease_valid(1, true, &voters, Duration::from_millis(20)));
         health.record(2, 7, None);
         assert!(health.lease_valid(1, true, &voters, SECOND), "a later heartbeat without a stamp keeps it");
+        assert!(!health.vouches(2, Duration::from_millis(20)));
         health.record(2, 7, stamped_at(stamp()));
         assert!(health.lease_valid(1, true, &voters, Duration::from_millis(20)));
+        assert!(health.vouches(2, Duration::from_millis(20)));
+        assert!(!health.vouches(4, SECOND), "never heard of");
         assert_eq!(health.heard(2).map(|h| h.1), Some(7));
         assert!(!health.lease_valid(2, false, &voters, SECOND));
         health.replied(1, false, Instant::now());

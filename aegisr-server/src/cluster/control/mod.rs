@@ -47,6 +47,9 @@ const JOIN_UNREACHABLE_FOR: Duration = Duration::from_secs(5);
 const JOIN_WAIT: Duration = Duration::from_secs(30);
 /// How long the leader waits for a joining node to catch up with the log.
 const CATCH_UP: Duration = Duration::from_secs(10);
+/// How long the leader waits for a learner to count towards its lease before making it a
+/// voter anyway (a node that never heartbeats would otherwise never become one).
+const VOUCH_WAIT: Duration = Duration::from_secs(5);
 
 /// What the control plane needs to start.
 #[derive(Debug, Clone)]
@@ -209,6 +212,10 @@ impl ControlPlane {
     /// is then ignored); otherwise it joins the member at `join`, or bootstraps a new
     /// one-node cluster owning every slot. Then starts heartbeats and the leader's duties.
     pub async fn start(self: &Arc<Self>, join: Option<&str>) -> Result<(), ControlError> {
+        // Heartbeats start before the join: a joining node heartbeats the leader as soon as
+        // it is a learner (it then knows the leader), so it already counts towards the
+        // leader's lease when it becomes a voter (see `make_voter`).
+        duties::spawn(self.clone());
         let initialized = self.raft.is_initialized().await.map_err(|_| ControlError::Stopped)?;
         if initialized {
             match join {
@@ -230,7 +237,6 @@ impl ControlPlane {
             self.bootstrap_map().await?;
             tracing::info!("cluster: bootstrapped a new cluster; this node owns every slot");
         }
-        duties::spawn(self.clone());
         Ok(())
     }
 
@@ -518,7 +524,7 @@ impl ControlPlane {
         }
         let voters = self.voters();
         if !voters.contains(&id) && voters.len() < MAX_VOTERS {
-            bounded(self.raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)).await?;
+            self.make_voter(id).await?;
         }
         match self.propose(Change::Join(member.clone())).await? {
             Ok(()) => Ok(()),
@@ -589,6 +595,29 @@ impl ControlPlane {
         let voters = self.voters();
         if voters.contains(&node) || voters.len() >= MAX_VOTERS || self.address_of(node).is_none() {
             return Ok(());
+        }
+        self.make_voter(node).await
+    }
+
+    /// Makes learner `node` a voter once it counts towards this leader's lease. A voter
+    /// raises the majority the lease needs: the second node of a cluster makes it two of
+    /// two. Counted before its heartbeats carry this leader's stamps, it would take the
+    /// lease away until they do, and a primary without a lease refuses writes
+    /// (CLUSTERDOWN): a node joining a one-node cluster under load did that for up to a
+    /// second. A voter that vouches keeps the lease: if `f` of `n` voters vouch and
+    /// `2f > n`, then `2(f + 1) > n + 1`.
+    async fn make_voter(&self, node: NodeId) -> Result<(), ControlError> {
+        let lease = self.failover_timeout / 2;
+        let deadline = Instant::now() + VOUCH_WAIT;
+        while !self.health.vouches(node, lease) {
+            if Instant::now() >= deadline || self.stop.is_cancelled() {
+                tracing::warn!(
+                    "cluster: node {node} did not heartbeat within {} s; making it a voter anyway (a primary leading the control plane may refuse writes until it does)",
+                    VOUCH_WAIT.as_secs()
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         bounded(self.raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([node])), false)).await
     }

@@ -125,7 +125,7 @@ impl Cluster for ClusterService {
             Some(stamp) => detector::stamped_at(stamp),
         };
         control.health.record(request.node, request.offset, vouched);
-        let acknowledged = detector::grants_lease(control.lease_valid(), request.epoch, control.map().epoch);
+        let acknowledged = detector::grants_lease(control.lease_valid(), request.epoch, control.map().roles_epoch());
         Ok(Response::new(HeartbeatReply { acknowledged, removed: false, stamp: detector::stamp() }))
     }
 
