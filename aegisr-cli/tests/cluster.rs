@@ -46,7 +46,11 @@ fn cluster_subcommands_on_a_primary_and_its_replica() {
     assert_eq!(replica["group"], primary["group"]);
     assert!(replica["last_seen_seconds"].as_f64().is_some(), "the leader hears the replica: {replica}");
 
-    // Asked of the replica (not the leader): the heartbeat figures come from the leader.
+    // Asked of the replica (not the leader): the heartbeat figures come from the leader,
+    // and the replica's lag once it has reported an offset.
+    assert!(wait_for(Duration::from_secs(10), || {
+        json(&second, &["cluster", "status", "--json"])["groups"][0]["replicas"][0]["lag"].as_u64().is_some()
+    }));
     let status = json(&second, &["cluster", "status", "--json"]);
     assert_eq!(status["state"], "ok");
     assert_eq!(status["leader"], primary["name"]);
