@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, fail, get, run, set, wait_until};
+use common::{TestServer, fail, get, members, run, set, wait_until};
 
 fn cluster_node(extra: &[&str]) -> TestServer {
     let mut args = vec!["--cluster", "--cluster-port", "0"];
@@ -19,11 +19,6 @@ fn join(first: &TestServer, extra: &[&str]) -> TestServer {
     let mut args = vec!["--join", bus.as_str(), "--cluster-port", "0"];
     args.extend_from_slice(extra);
     TestServer::start_with(&args)
-}
-
-fn members(node: &TestServer) -> usize {
-    let nodes: String = run(&mut node.sync_conn(), &["CLUSTER", "NODES"]);
-    nodes.lines().count()
 }
 
 #[test]

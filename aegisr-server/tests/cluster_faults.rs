@@ -6,11 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TestServer, run, wait_until};
-
-fn members(node: &TestServer) -> usize {
-    redis::cmd("CLUSTER").arg("NODES").query::<String>(&mut node.sync_conn()).map_or(0, |n| n.lines().count())
-}
+use common::{TestServer, members, role, run, wait_until};
 
 /// A group of a primary and two replicas, every write acknowledged by one replica.
 fn quorum_group() -> (TestServer, TestServer, TestServer) {
@@ -130,17 +126,6 @@ fn voters(node: &TestServer) -> usize {
             .await
             .map_or(0, |reply| reply.into_inner().voters.len())
     })
-}
-
-fn role(node: &TestServer) -> String {
-    let role: redis::Value = run(&mut node.sync_conn(), &["ROLE"]);
-    match role {
-        redis::Value::Array(r) => match &r[0] {
-            redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-            other => format!("{other:?}"),
-        },
-        other => format!("{other:?}"),
-    }
 }
 
 #[test]

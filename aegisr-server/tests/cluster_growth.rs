@@ -12,27 +12,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{TestServer, run, wait_until};
+use common::{TestServer, members, role, run, wait_until};
 
 /// Keys each writer cycles through (each is rewritten many times, so "its last
 /// acknowledged value" means something).
 const KEYS_PER_WRITER: u64 = 300;
 /// Plain-connection writers (each follows redirections itself) besides the cluster client.
 const PLAIN_WRITERS: usize = 2;
-
-fn members(node: &TestServer) -> usize {
-    redis::cmd("CLUSTER").arg("NODES").query::<String>(&mut node.sync_conn()).map_or(0, |n| n.lines().count())
-}
-
-fn role(node: &TestServer) -> String {
-    match redis::cmd("ROLE").query::<redis::Value>(&mut node.sync_conn()) {
-        Ok(redis::Value::Array(r)) => match &r[0] {
-            redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-            other => format!("{other:?}"),
-        },
-        other => format!("{other:?}"),
-    }
-}
 
 fn replication(node: &TestServer) -> String {
     redis::cmd("INFO").arg("replication").query::<String>(&mut node.sync_conn()).unwrap_or_default()

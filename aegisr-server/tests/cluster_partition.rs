@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::partition::{Cut, Network};
-use common::{TestServer, run, wait_until};
+use common::{TestServer, members, role, run, wait_until};
 
 /// One SET a client sent, and whether it was acknowledged.
 #[derive(Debug, Clone)]
@@ -32,10 +32,6 @@ struct Write {
 }
 
 type Log = Arc<Mutex<Vec<Write>>>;
-
-fn members(node: &TestServer) -> usize {
-    redis::cmd("CLUSTER").arg("NODES").query::<String>(&mut node.sync_conn()).map_or(0, |n| n.lines().count())
-}
 
 /// The node's control plane as its Cluster.ClusterMap rpc shows it, on its real cluster
 /// port (the test is no node, so the proxies would not know it).
@@ -56,16 +52,6 @@ fn voters(node: &TestServer) -> usize {
 /// Whether the node leads the Raft group.
 fn leads(node: &TestServer) -> bool {
     control_view(node).is_some_and(|view| view.leader == view.node)
-}
-
-fn role(node: &TestServer) -> String {
-    match redis::cmd("ROLE").query::<redis::Value>(&mut node.sync_conn()) {
-        Ok(redis::Value::Array(r)) => match &r[0] {
-            redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-            other => format!("{other:?}"),
-        },
-        other => format!("{other:?}"),
-    }
 }
 
 /// A field of INFO replication.
@@ -342,6 +328,16 @@ fn a_partitioned_primary_that_does_not_lead_raft_loses_no_quorum_acknowledged_wr
     quorum_writes_survive(95, Cut::Silent, 1);
 }
 
+/// Stops the writers even when an assertion fails (the nodes and the proxies stop when
+/// dropped).
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// With quorum acks: the primary, cut off `how`, stops acknowledging within its lease; the
 /// majority promotes a replica; after the heal the old primary follows it with its data,
 /// and no acknowledged write is lost on either.
@@ -351,14 +347,6 @@ fn quorum_writes_survive(subnet: u8, how: Cut, old: usize) {
     make_primary(&nodes, old);
     let log: Log = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
-    // Stops the writers even when an assertion fails below (the nodes and the proxies
-    // stop when dropped).
-    struct StopOnDrop(Arc<AtomicBool>);
-    impl Drop for StopOnDrop {
-        fn drop(&mut self) {
-            self.0.store(true, Ordering::Relaxed);
-        }
-    }
     let _stop_writers = StopOnDrop(stop.clone());
     let writers = start_writers(&nodes, 2, 64, &stop, &log);
     let started = Instant::now();
@@ -451,12 +439,6 @@ fn writes_taken_alone_are_discarded(subnet: u8, how: Cut, old: usize) {
     make_primary(&nodes, old);
     let log: Log = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
-    struct StopOnDrop(Arc<AtomicBool>);
-    impl Drop for StopOnDrop {
-        fn drop(&mut self) {
-            self.0.store(true, Ordering::Relaxed);
-        }
-    }
     let _stop_writers = StopOnDrop(stop.clone());
     // A new key every write: what the old primary took alone exists nowhere else.
     let writers = start_writers(&nodes, 1, 0, &stop, &log);

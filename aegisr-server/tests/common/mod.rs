@@ -343,3 +343,19 @@ pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// How many nodes a cluster node knows (`CLUSTER NODES` lines; 0 if it cannot answer).
+pub fn members(node: &TestServer) -> usize {
+    redis::cmd("CLUSTER").arg("NODES").query::<String>(&mut node.sync_conn()).map_or(0, |n| n.lines().count())
+}
+
+/// The node's `ROLE` ("master", "slave"), or what it answered instead.
+pub fn role(node: &TestServer) -> String {
+    match redis::cmd("ROLE").query::<redis::Value>(&mut node.sync_conn()) {
+        Ok(redis::Value::Array(r)) => match r.first() {
+            Some(redis::Value::BulkString(b)) => String::from_utf8_lossy(b).into_owned(),
+            other => format!("{other:?}"),
+        },
+        other => format!("{other:?}"),
+    }
+}
