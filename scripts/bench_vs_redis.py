@@ -138,7 +138,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--requests-p1", type=int, default=300_000)
     ap.add_argument("--requests-p16", type=int, default=3_000_000)
-    ap.add_argument("--threads", default="1,default", help="Aegisr --threads settings to test")
+    ap.add_argument("--threads", default="1,default", help="Aegisr --threads settings to test ('' skips the throughput runs)")
     ap.add_argument("--tests", default="set,get", help="redis-benchmark -t tests")
     ap.add_argument("--pipelines", default="1,16", help="pipeline depths to test")
     ap.add_argument("--memory", default="strings", help="datasets for memory per key: strings,hashes,zsets ('' skips)")
@@ -151,7 +151,7 @@ def main():
                              "--appendonly", "no"], args.redis_port)
     rows = []
     try:
-        for threads in args.threads.split(","):
+        for threads in filter(None, args.threads.split(",")):
             # Redis runs with persistence off (--save "" --appendonly no): so does Aegisr.
             argv = [args.aegisr, "--port", str(args.aegisr_port), "--grpc-port", "0", "--persistence", "none"]
             if threads != "default":

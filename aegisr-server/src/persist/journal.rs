@@ -247,13 +247,40 @@ impl Journal {
     }
 
     /// Waits until everything up to `end` is on disk as `appendfsync always` promises.
+    ///
+    /// The connections of one worker thread wait as a group: one of them leads (syncs, or
+    /// waits for the sync that covers it) and wakes the others when it is done, so a sync
+    /// on one thread wakes each other thread once, not once per waiting connection.
     pub async fn wait_durable(&self, end: u64) {
+        let group = WAIT_GROUP.with(Arc::clone);
+        loop {
+            let woken = group.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if self.is_durable(end) {
+                return;
+            }
+            if !group.leading.swap(true, Ordering::AcqRel) {
+                let _leading = Leading(&group);
+                self.lead_until_durable(end).await;
+                continue;
+            }
+            woken.await;
+        }
+    }
+
+    fn is_durable(&self, end: u64) -> bool {
+        self.durable_end.load(Ordering::Acquire) >= end || self.stop.load(Ordering::Acquire)
+    }
+
+    /// [`Journal::wait_durable`] for the connection leading its thread's group.
+    async fn lead_until_durable(&self, end: u64) {
         let mut yielded = false;
         loop {
             let notified = self.durable_waiters.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.durable_end.load(Ordering::Acquire) >= end || self.stop.load(Ordering::Acquire) {
+            if self.is_durable(end) {
                 return;
             }
             // Nobody is writing: sync here, on this worker thread, blocking it for the sync
@@ -379,6 +406,31 @@ struct Writer {
 /// How long the flusher sleeps under `always` (appends do not wake it then: waiting
 /// connections sync themselves) before it looks for records no one waits on.
 const ALWAYS_IDLE: Duration = Duration::from_millis(5);
+
+/// The connections of one thread waiting for `appendfsync always` (see
+/// [`Journal::wait_durable`]).
+#[derive(Default)]
+struct WaitGroup {
+    /// One of them is leading.
+    leading: AtomicBool,
+    /// Wakes the others when the leader is done.
+    wake: tokio::sync::Notify,
+}
+
+thread_local! {
+    static WAIT_GROUP: Arc<WaitGroup> = Arc::new(WaitGroup::default());
+}
+
+/// Held by a group's leader; hands the lead on when dropped, also when the leading
+/// connection goes away mid-wait.
+struct Leading<'a>(&'a WaitGroup);
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        self.0.leading.store(false, Ordering::Release);
+        self.0.wake.notify_waiters();
+    }
+}
 
 impl Journal {
     /// One pass: takes the buffer, hands it to the backlog, writes it out and syncs by
