@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_aegisr_server_global_optspecs
-    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= maxmemory= maxmemory-policy= loglevel= log-format= persistence= appendonly= appendfsync= save= cluster join= replicas= cluster-port= cluster-announce-ip= cluster-announce-bus-port= bind-source-addr= failover-timeout= node-gone-timeout= min-replicas-ack= h/help V/version
+    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= maxmemory= maxmemory-policy= loglevel= log-format= persistence= appendonly= appendfsync= disable-thp= save= cluster join= replicas= cluster-port= cluster-announce-ip= cluster-announce-bus-port= bind-source-addr= failover-timeout= node-gone-timeout= min-replicas-ack= h/help V/version
 end
 
 function __fish_aegisr_server_needs_command
@@ -45,6 +45,7 @@ complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l log-format 
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l persistence -d 'on: keep the data in --dir (journal and snapshots); none: memory only, nothing is written [default: on]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l appendonly -d 'yes: log every write to the journal; no: snapshots only (--save, SAVE, BGSAVE) [default: yes]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l appendfsync -d 'When the journal is synced: always (before each reply, shared by concurrent writers), everysec, or no (left to the OS) [default: everysec]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l disable-thp -d 'yes: no transparent huge pages for this process (leaner memory per key, as Redis); no: the allocator may use them (fewer TLB misses on large datasets) [default: yes]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l save -d 'Snapshot rules, "<seconds> <changes> ..."; "" for none [default: "3600 1 300 100 60 10000"]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l join -d 'Join the cluster that has a member at HOST:PORT, its cluster port (implies --cluster; ignored once this node has cluster state)' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l replicas -d 'Replicas per shard group, set by the node that bootstraps the cluster [default: 1]' -r

@@ -22,6 +22,9 @@ fn main() -> std::process::ExitCode {
         }
     };
     init_logging(&config.string("loglevel"), config.string("log-format") == "json");
+    if let Err(e) = server::allocator::disable_transparent_huge_pages(config.bool("disable-thp")) {
+        tracing::warn!("could not turn transparent huge pages off (disable-thp): {e}");
+    }
     let threads = server::worker_threads(config.u64("threads"));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)

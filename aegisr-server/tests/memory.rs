@@ -45,3 +45,26 @@ fn purge_doctor_and_help() {
     let help: Vec<String> = run(&mut c, &["MEMORY", "HELP"]);
     assert!(help.iter().any(|l| l.starts_with("USAGE")), "{help:?}");
 }
+
+/// The `THP_enabled` line of the server's /proc status (Linux 5.0+), if the kernel shows it.
+#[cfg(target_os = "linux")]
+fn thp_enabled(server: &TestServer) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).ok()?;
+    status.lines().find_map(|line| line.strip_prefix("THP_enabled:")).map(|v| v.trim().to_owned())
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn transparent_huge_pages_are_off_unless_disable_thp_is_no() {
+    let server = TestServer::start();
+    let Some(state) = thp_enabled(&server) else { return };
+    assert_eq!(state, "0", "disable-thp defaults to yes, as in Redis");
+    let mut c = server.sync_conn();
+    let got: Vec<String> = run(&mut c, &["CONFIG", "GET", "disable-thp"]);
+    assert_eq!(got, ["disable-thp", "yes"]);
+    // Read at start only, as in Redis.
+    assert!(fail(&mut c, &["CONFIG", "SET", "disable-thp", "no"]).contains("disable-thp"));
+
+    let server = TestServer::start_with(&["--disable-thp", "no"]);
+    assert_eq!(thp_enabled(&server).as_deref(), Some("1"));
+}

@@ -91,6 +91,10 @@ pub struct Cli {
     /// writers), everysec, or no (left to the OS) [default: everysec].
     #[arg(long, env = "AEGISR_APPENDFSYNC", value_name = "always|everysec|no")]
     pub appendfsync: Option<String>,
+    /// yes: no transparent huge pages for this process (leaner memory per key, as Redis);
+    /// no: the allocator may use them (fewer TLB misses on large datasets) [default: yes].
+    #[arg(long, env = "AEGISR_DISABLE_THP", value_name = "yes|no")]
+    pub disable_thp: Option<String>,
     /// Snapshot rules, "<seconds> <changes> ..."; "" for none [default: "3600 1 300 100 60 10000"].
     #[arg(long, env = "AEGISR_SAVE", value_name = "RULES", allow_hyphen_values = true)]
     pub save: Option<String>,
@@ -179,6 +183,7 @@ impl Cli {
         put("persistence", self.persistence.clone());
         put("appendonly", self.appendonly.clone());
         put("appendfsync", self.appendfsync.clone());
+        put("disable-thp", self.disable_thp.clone());
         put("save", self.save.clone());
         put("maxmemory", self.maxmemory.clone());
         put("maxmemory-policy", self.maxmemory_policy.clone());
