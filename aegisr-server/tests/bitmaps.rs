@@ -90,6 +90,9 @@ fn bitcount() {
     assert_eq!(run::<i64>(&mut con, &["BITCOUNT", "mykey", "-2", "-1"]), 7);
     assert_eq!(run::<i64>(&mut con, &["BITCOUNT", "mykey", "3", "1"]), 0);
     assert_eq!(run::<i64>(&mut con, &["BITCOUNT", "mykey", "0", "-100"]), 4);
+    // Both ends negative and reversed: 0, before clamping would make it the first byte.
+    assert_eq!(run::<i64>(&mut con, &["BITCOUNT", "mykey", "-1", "-100"]), 0);
+    assert_eq!(run::<i64>(&mut con, &["BITCOUNT", "mykey", "-1", "-100", "BIT"]), 0);
     assert_eq!(run::<i64>(&mut con, &["BITCOUNT", "mykey", "-100", "100", "bit"]), 26);
     assert_eq!(run::<i64>(&mut con, &["BITCOUNT", "nokey"]), 0);
     assert_eq!(fail(&mut con, &["BITCOUNT", "mykey", "0"]), SYNTAX);

@@ -54,8 +54,12 @@ fn timeouts_reply_null_after_the_wait() {
     raw.send(b"BLPOP missing 0.2\r\n");
     assert_eq!(raw.read_line(), "*-1\r\n");
     assert!(started.elapsed() >= Duration::from_millis(200), "returned after {:?}", started.elapsed());
+    // Redis answers a timed-out BLMOVE (and BRPOPLPUSH) with a null array in RESP2, like
+    // every blocked list command, though it serves a bulk string.
     raw.send(b"BLMOVE missing dst LEFT LEFT 0.05\r\n");
-    assert_eq!(raw.read_line(), "$-1\r\n");
+    assert_eq!(raw.read_line(), "*-1\r\n");
+    raw.send(b"BRPOPLPUSH missing dst 0.05\r\n");
+    assert_eq!(raw.read_line(), "*-1\r\n");
     raw.send(b"BLMPOP 0.05 1 missing LEFT\r\n");
     assert_eq!(raw.read_line(), "*-1\r\n");
     // RESP3: null.

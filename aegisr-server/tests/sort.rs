@@ -26,6 +26,9 @@ fn numeric_alpha_desc_and_limit() {
     assert!(strings(&mut c, &["SORT", "l", "LIMIT", "10", "2"]).is_empty());
     assert!(strings(&mut c, &["SORT", "l", "LIMIT", "0", "0"]).is_empty());
     assert_eq!(strings(&mut c, &["SORT_RO", "l", "DESC", "LIMIT", "0", "2"]), ["10", "3"]);
+    // An empty element sorts as 0 (Redis parses with strtod).
+    run::<i64>(&mut c, &["RPUSH", "e", "1.5", "", "-1"]);
+    assert_eq!(strings(&mut c, &["SORT", "e"]), ["-1", "", "1.5"]);
     // Infinities parse; equal scores fall back to the elements' bytes.
     run::<i64>(&mut c, &["RPUSH", "inf", "inf", "-inf", "1", "+inf", "01", "1.0"]);
     assert_eq!(strings(&mut c, &["SORT", "inf"]), ["-inf", "01", "1", "1.0", "+inf", "inf"]);

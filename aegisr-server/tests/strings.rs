@@ -695,6 +695,10 @@ fn encodings_follow_the_value() {
     let _: () = run(&mut con, &["MSET", "m1", "7", "m2", "seven"]);
     assert_eq!(encoding(&mut con, "m1"), "int");
     assert_eq!(encoding(&mut con, "m2"), "embstr");
+    // A refused INCR leaves the value, and its encoding, as they were.
+    let _: () = run(&mut con, &["SET", "big", "12345678901234567890"]);
+    assert!(fail(&mut con, &["INCR", "big"]).contains("not an integer"));
+    assert_eq!(encoding(&mut con, "big"), "embstr");
     // Redis turns a string it edits in place into a raw buffer; a new value is embstr again.
     run::<i64>(&mut con, &["APPEND", "m2", "!"]);
     assert_eq!(encoding(&mut con, "m2"), "raw");

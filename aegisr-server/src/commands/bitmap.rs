@@ -206,7 +206,11 @@ fn bitcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         4 | 5 => {
             let (start, end) = (args::int(&args[2])?, args::int(&args[3])?);
             let bits = args.get(4).map(|a| unit(a)).transpose()?.unwrap_or(false);
-            if bits {
+            if start < 0 && end < 0 && start > end {
+                // Redis answers 0 here before clamping (`BITCOUNT k -1 -100`), though the
+                // clamped range would be the first unit.
+                None
+            } else if bits {
                 data::resolve_range(start, end, bytes.len() as i64 * 8)
             } else {
                 data::resolve_range(start, end, bytes.len() as i64).map(|(s, e)| (s * 8, e * 8 + 7))

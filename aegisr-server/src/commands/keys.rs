@@ -9,7 +9,7 @@ use bytes::Bytes;
 use super::args;
 use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group, KeyRange};
-use super::{Class, Ctx, help};
+use super::{Class, Ctx};
 use crate::engine::ScanFilter;
 use crate::types::{Value, ValueKind, ValueRef};
 
@@ -349,13 +349,36 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 flags: Flags::LOADING.or(Flags::STALE),
                 since: "6.2.0",
                 summary: "Returns helpful text about the different subcommands.",
-                handler: Some(help),
+                handler: Some(object_help),
                 ..CommandSpec::BASE
             },
         ],
         ..CommandSpec::BASE
     },
 ];
+
+/// OBJECT HELP, in Redis's words.
+fn object_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    super::redis_help(
+        ctx.out,
+        "OBJECT",
+        &[
+            "ENCODING <key>",
+            "    Return the kind of internal representation used in order to store the value",
+            "    associated with a <key>.",
+            "FREQ <key>",
+            "    Return the access frequency index of the <key>. The returned integer is",
+            "    proportional to the logarithm of the recent access frequency of the key.",
+            "IDLETIME <key>",
+            "    Return the idle time of the <key>, that is the approximated number of",
+            "    seconds elapsed since the last access to the key.",
+            "REFCOUNT <key>",
+            "    Return the number of references of the value associated with the specified",
+            "    <key>.",
+        ],
+    );
+    Ok(())
+}
 
 /// A count as a RESP integer.
 fn count(n: usize) -> i64 {

@@ -778,7 +778,10 @@ fn bmove(ctx: &mut Ctx<'_>, args: &[Bytes], from: End, to: End, timeout: &[u8]) 
     let timeout = block_timeout(timeout)?;
     match try_move(ctx, &args[1], &args[2], from, to)? {
         Some(value) => ctx.out.bulk(&value),
-        None => block(ctx, &args[1..2], timeout, |out| out.null()),
+        // As Redis: inside EXEC, where it cannot block, a null; after a timeout, a null
+        // array (the reply of every blocked list command).
+        None if ctx.tx.is_some() => ctx.out.null(),
+        None => block(ctx, &args[1..2], timeout, |out| out.null_array()),
     }
     Ok(())
 }

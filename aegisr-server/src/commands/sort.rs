@@ -139,6 +139,8 @@ fn sort_keys(
             match weight {
                 // A missing weight key sorts as 0.
                 None => Ok(SortKey::Score(0.0)),
+                // As strtod in Redis: an empty weight parses as 0.
+                Some(w) if w.is_empty() => Ok(SortKey::Score(0.0)),
                 Some(w) => crate::types::string::parse_f64(&w)
                     .filter(|s| !s.is_nan())
                     .map(SortKey::Score)

@@ -514,7 +514,12 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CommandResult {
     let n = match locked.get(key) {
         Some(entry) => {
             check_string(entry.value())?;
-            entry.update(|v| v.incr_by(delta))?
+            // Computed on a copy: a refused increment leaves the value (and the encoding
+            // OBJECT ENCODING reports) as it was.
+            let mut value = entry.value().to_owned();
+            let n = value.incr_by(delta)?;
+            entry.set_value(value);
+            n
         }
         None => {
             locked.set(key, Value::Int(delta));
