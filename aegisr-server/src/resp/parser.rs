@@ -46,9 +46,9 @@ pub struct RequestParser {
     args: Vec<Bytes>,
 }
 
-/// The position of the first `\r\n`-terminated line's `\r` (or lone `\n`) in `buf`.
+/// The position of the first line's `\n` in `buf`.
 fn find_line(buf: &[u8]) -> Option<usize> {
-    buf.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', buf)
 }
 
 impl RequestParser {
@@ -79,10 +79,11 @@ impl RequestParser {
                 State::Start => {
                     let Some(&first) = buf.first() else { return Ok(None) };
                     if first == b'*' {
-                        let Some(count) = Self::header(buf, b"multibulk count")? else { return Ok(None) };
-                        let count = parse_i64(&count)
+                        let Some((count, used)) = Self::header(buf, b"multibulk count")? else { return Ok(None) };
+                        let count = count
                             .filter(|&n| n <= MAX_MULTIBULK)
                             .ok_or_else(|| protocol("invalid multibulk length"))?;
+                        buf.advance(used);
                         if count <= 0 {
                             continue;
                         }
@@ -110,8 +111,9 @@ impl RequestParser {
                     if first != b'$' {
                         return Err(protocol(format!("expected '$', got '{}'", char::from(first))));
                     }
-                    let Some(len) = Self::header(buf, b"bulk count")? else { return Ok(None) };
-                    let len = parse_i64(&len)
+                    let Some((len, used)) = Self::header(buf, b"bulk count")? else { return Ok(None) };
+                    buf.advance(used);
+                    let len = len
                         .and_then(|n| u64::try_from(n).ok())
                         .filter(|&n| n <= limits.max_bulk_len)
                         .and_then(|n| usize::try_from(n).ok())
@@ -140,15 +142,15 @@ impl RequestParser {
         self.args.clear();
     }
 
-    /// Reads a `<marker><digits>\r\n` header, returning the digits; `None` if incomplete.
-    fn header(buf: &mut BytesMut, what: &[u8]) -> Result<Option<Bytes>, ProtocolError> {
+    /// Reads the `<marker><digits>\r\n` header at the start of `buf` without consuming it:
+    /// its number (`None` if not one) and the bytes it spans; `Ok(None)` if incomplete. No
+    /// buffer is split off for it: a header is parsed in place.
+    fn header(buf: &[u8], what: &[u8]) -> Result<Option<(Option<i64>, usize)>, ProtocolError> {
         match find_line(buf) {
             Some(end) => {
-                let mut line = buf.split_to(end + 1).freeze();
-                let digits_end = if end > 0 && line[end - 1] == b'\r' { end - 1 } else { end };
-                line.truncate(digits_end);
-                line.advance(1);
-                Ok(Some(line))
+                let digits_end = if end > 0 && buf[end - 1] == b'\r' { end - 1 } else { end };
+                let number = buf.get(1..digits_end).and_then(parse_i64);
+                Ok(Some((number, end + 1)))
             }
             None if buf.len() > MAX_LINE => {
                 Err(protocol(format!("too big {} string", String::from_utf8_lossy(what).replace("multibulk", "mbulk"))))

@@ -3,7 +3,6 @@
 use bytes::{BufMut, BytesMut};
 
 use crate::reply::{Protocol, ReplySink, format_double};
-use crate::types::string::StrBytes;
 
 impl crate::commands::blocking::ReplyTarget for BytesMut {
     fn with_sink(&mut self, protocol: Protocol, write: &mut dyn FnMut(&mut dyn ReplySink)) {
@@ -25,8 +24,11 @@ impl<'a> RespWriter<'a> {
     }
 
     fn header(&mut self, marker: u8, n: i64) {
+        let mut formatter = itoa::Buffer::new();
+        let digits = formatter.format(n).as_bytes();
+        self.out.reserve(digits.len() + 3);
         self.out.put_u8(marker);
-        self.out.put_slice(&StrBytes::int(n));
+        self.out.put_slice(digits);
         self.out.put_slice(b"\r\n");
     }
 

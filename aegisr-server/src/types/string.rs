@@ -31,22 +31,13 @@ pub enum StrBytes<'a> {
 impl StrBytes<'_> {
     /// Formats an integer without allocating.
     pub fn int(n: i64) -> StrBytes<'static> {
+        let mut formatter = itoa::Buffer::new();
+        let text = formatter.format(n).as_bytes();
         let mut buf = [0u8; 20];
-        let mut pos = buf.len();
-        let mut rest = n.unsigned_abs();
-        loop {
-            pos -= 1;
-            buf[pos] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        if n < 0 {
-            pos -= 1;
-            buf[pos] = b'-';
-        }
-        StrBytes::Int { buf, start: pos as u8 }
+        // An i64 takes at most 20 bytes ("-9223372036854775808").
+        let start = buf.len() - text.len();
+        buf[start..].copy_from_slice(text);
+        StrBytes::Int { buf, start: start as u8 }
     }
 }
 
