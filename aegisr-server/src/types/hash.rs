@@ -16,9 +16,11 @@ use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
+use super::compact_bytes::CompactBytes;
 use super::listpack::{Listpack, LpRef};
 
-type Pair = (Box<[u8]>, Box<[u8]>);
+/// A field and its value; short ones inline (see [`CompactBytes`]).
+type Pair = (CompactBytes, CompactBytes);
 
 /// The `hash-max-listpack-*` limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

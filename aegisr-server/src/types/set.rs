@@ -13,6 +13,7 @@ use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
+use super::compact_bytes::CompactBytes;
 use super::string::parse_i64;
 
 /// The thresholds that choose a set's representation (from the config).
@@ -61,7 +62,7 @@ impl Member<'_> {
 /// whole scan are returned (see [`Set::scan`]).
 #[derive(Clone, Default)]
 pub struct Table {
-    members: Vec<Box<[u8]>>,
+    members: Vec<CompactBytes>,
     index: HashTable<usize>,
     hasher: foldhash::fast::RandomState,
 }
@@ -95,7 +96,7 @@ impl Table {
     }
 
     /// Adds a member known not to be present.
-    fn push_new(&mut self, member: Box<[u8]>) {
+    fn push_new(&mut self, member: CompactBytes) {
         let Table { members, index, hasher } = self;
         let hash = hasher.hash_one(&*member);
         index.insert_unique(hash, members.len(), |&i| hasher.hash_one(&*members[i]));
@@ -113,7 +114,7 @@ impl Table {
     }
 
     /// Removes the member at `pos`, moving the last member into its place.
-    fn remove_at(&mut self, pos: usize) -> Box<[u8]> {
+    fn remove_at(&mut self, pos: usize) -> CompactBytes {
         let Table { members, index, hasher } = self;
         let hash = hasher.hash_one(&*members[pos]);
         if let Ok(entry) = index.find_entry(hash, |&i| i == pos) {
@@ -134,7 +135,7 @@ impl Table {
 #[derive(Debug, Clone)]
 enum Repr {
     Intset(Vec<i64>),
-    Listpack(Vec<Box<[u8]>>),
+    Listpack(Vec<CompactBytes>),
     Hashtable(Table),
 }
 
@@ -208,7 +209,7 @@ impl Set {
     fn convert_to_hashtable(&mut self, extra: usize) {
         let mut table = Table::with_capacity(self.len() + extra);
         for m in self.iter() {
-            table.push_new(m.to_vec().into_boxed_slice());
+            table.push_new(CompactBytes::from(m.to_vec()));
         }
         self.repr = Repr::Hashtable(table);
     }
@@ -243,8 +244,8 @@ impl Set {
                         && member.len() <= limits.max_listpack_value
                         && widest <= limits.max_listpack_value
                     {
-                        let mut list: Vec<Box<[u8]>> = Vec::with_capacity(v.len() + 1);
-                        list.extend(v.iter().map(|n| Member::Int(*n).to_vec().into_boxed_slice()));
+                        let mut list: Vec<CompactBytes> = Vec::with_capacity(v.len() + 1);
+                        list.extend(v.iter().map(|n| CompactBytes::from(Member::Int(*n).to_vec())));
                         list.push(member.into());
                         self.repr = Repr::Listpack(list);
                     } else {
