@@ -131,10 +131,17 @@ impl DbShard {
 
     /// The entry for `key` if it exists and has not expired; an expired key is deleted
     /// here (lazy expiry) and counted in `expired`. One hash lookup either way.
-    pub(crate) fn live_entry(&mut self, slot: usize, key: &[u8], now_ms: i64, expired: &mut u64) -> Option<&mut Entry> {
+    /// `now_ms` is asked only for a key that has a deadline.
+    pub(crate) fn live_entry(
+        &mut self,
+        slot: usize,
+        key: &[u8],
+        now_ms: impl FnOnce() -> i64,
+        expired: &mut u64,
+    ) -> Option<&mut Entry> {
         let SlotTable { keys, expires } = &mut self.slots[slot];
         let found = keys.find_entry(hash(key), |e| e.key() == key).ok()?;
-        if found.get().has_expiry() && expires.as_ref().and_then(|e| e.get(key)).is_some_and(|&at| at <= now_ms) {
+        if found.get().has_expiry() && expires.as_ref().and_then(|e| e.get(key)).is_some_and(|&at| at <= now_ms()) {
             found.remove();
             SlotTable::clear_deadline(expires, key);
             self.key_count -= 1;

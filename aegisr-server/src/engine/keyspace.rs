@@ -2,6 +2,8 @@
 //! locks the shards of its keys, in ascending shard order, so multi-key commands are atomic
 //! and cannot deadlock; the lock is held for the data operation only.
 
+use std::cell::Cell;
+
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 
@@ -276,7 +278,7 @@ impl Keyspace {
             let slots = capture::slots();
             self.settle_snapshot(guards.iter_mut().map(|(i, g)| (*i, &mut **g)), slots.as_deref());
         }
-        Locked { keyspace: self, guards, db: db.min(self.databases - 1), now: super::now_ms(), dirty: false }
+        Locked { keyspace: self, guards, db: db.min(self.databases - 1), now: Cell::new(0), dirty: false }
     }
 
     /// Locks `shards` (sorted, deduplicated here) for a transaction, which lends them to its
@@ -602,13 +604,29 @@ impl Keyspace {
     }
 }
 
+/// The held shard of `key`, and the key's slot. Every key a command touches is locked first:
+/// a key of another shard is a bug in the command, not a client error.
+fn held_shard<'g>(
+    keyspace: &Keyspace,
+    guards: &'g mut SmallVec<[(ShardIndex, ShardRef<'_>); 1]>,
+    key: &[u8],
+) -> (&'g mut Shard, usize) {
+    let (index, slot) = keyspace.split_slot(key);
+    match guards.iter_mut().find(|(i, _)| *i == index) {
+        Some((_, guard)) => (&mut **guard, slot),
+        None => panic!("engine invariant: key used without locking its shard {index}"),
+    }
+}
+
 /// The shards a command holds, and the key operations on them. Every key passed in must
 /// belong to a locked shard; the database is the session's unless a method takes one.
 pub struct Locked<'a> {
     keyspace: &'a Keyspace,
     guards: SmallVec<[(ShardIndex, ShardRef<'a>); 1]>,
     db: usize,
-    now: i64,
+    /// The command's time, read from the clock when first needed (0 until then): most
+    /// commands never need it, and the read is a measurable part of a small command.
+    now: Cell<i64>,
     /// Set by every method that may change data: the running command is then logged
     /// when the shards are released.
     dirty: bool,
@@ -619,7 +637,7 @@ impl Drop for Locked<'_> {
         // Before the guards go: the journal's order is the shards' order.
         if self.dirty {
             if let Some(journal) = self.keyspace.journal() {
-                capture::commit(journal, self.now);
+                capture::commit(journal, self.now());
             }
             if let Some((_, shard)) = self.guards.first_mut() {
                 shard.changes += 1;
@@ -631,7 +649,10 @@ impl Drop for Locked<'_> {
 impl Locked<'_> {
     /// The time this command runs at (Unix ms), fixed for the whole command.
     pub fn now(&self) -> i64 {
-        self.now
+        if self.now.get() == 0 {
+            self.now.set(super::now_ms());
+        }
+        self.now.get()
     }
 
     pub fn db(&self) -> usize {
@@ -639,26 +660,30 @@ impl Locked<'_> {
     }
 
     fn shard_and_slot(&mut self, key: &[u8]) -> (&mut Shard, usize) {
-        let (index, slot) = self.keyspace.split_slot(key);
-        match self.guards.iter_mut().find(|(i, _)| *i == index) {
-            Some((_, guard)) => (&mut **guard, slot),
-            None => panic!("engine invariant: key used without locking its shard {index}"),
-        }
+        held_shard(self.keyspace, &mut self.guards, key)
     }
 
     /// The live entry of `key` in `db`: expired keys are deleted on the way (lazy expiry).
     /// `count` records a keyspace hit or miss, `touch` updates the access time, `write`
     /// tells the key's watchers (the caller may change the entry).
     fn live(&mut self, db: usize, key: &[u8], touch: bool, count: bool, write: bool) -> Option<&mut Entry> {
-        let now = self.now;
+        // Read the clock only for a key with a deadline (kept for the rest of the command).
+        let now = &self.now;
+        let now_ms = || {
+            if now.get() == 0 {
+                now.set(super::now_ms());
+            }
+            now.get()
+        };
         let notifier = &self.keyspace.notifier;
         let eviction = &self.keyspace.eviction;
         let waiters = &self.keyspace.waiters;
-        let (shard, slot) = self.shard_and_slot(key);
+        // Borrowing the guards alone, so the clock stays readable.
+        let (shard, slot) = held_shard(self.keyspace, &mut self.guards, key);
         let Shard { dbs, stats, watches, .. } = shard;
         let expired_before = stats.expired_keys;
         let found = match dbs.get_mut(db).and_then(|d| d.as_deref_mut()) {
-            Some(table) => table.live_entry(slot, key, now, &mut stats.expired_keys),
+            Some(table) => table.live_entry(slot, key, now_ms, &mut stats.expired_keys),
             None => None,
         };
         if stats.expired_keys != expired_before {
@@ -680,8 +705,10 @@ impl Locked<'_> {
             watches.touch(db, key);
         }
         if touch {
-            // The LRU clock, or the LFU counter under an LFU maxmemory-policy.
-            eviction.touch(entry, now);
+            // The LRU clock, or the LFU counter under an LFU maxmemory-policy: seconds and
+            // minutes, which the coarse clock serves without reading the hardware counter.
+            let at = if now.get() != 0 { now.get() } else { super::coarse_now_ms() };
+            eviction.touch(entry, at);
         }
         Some(entry)
     }
@@ -794,7 +821,7 @@ impl Locked<'_> {
     /// under LFU an overwritten key keeps its counter, as Redis's `dbSetValue` (one more
     /// lookup, under LFU policies only).
     fn access_on_write(&mut self, db: usize, key: &[u8]) -> u32 {
-        let (now, eviction) = (self.now, &self.keyspace.eviction);
+        let (now, eviction) = (self.now(), &self.keyspace.eviction);
         if !eviction.lfu() {
             return eviction.new_access(now);
         }
@@ -859,7 +886,7 @@ impl Locked<'_> {
         if self.live(db, key, false, false, false).is_none() {
             return false;
         }
-        let now = self.now;
+        let now = self.now();
         let (shard, slot) = self.shard_and_slot(key);
         shard.watches.touch(db, key);
         let Some(table) = shard.db_mut(db) else {
