@@ -52,6 +52,8 @@ pub fn coarse_now_ms() -> i64 {
             // CLOCK_REALTIME_COARSE is a clock every Linux kernel has; on failure (never
             // expected) the precise clock is used instead.
             if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } == 0 {
+                // time_t and c_long are narrower than i64 on 32-bit targets.
+                #[allow(clippy::useless_conversion)]
                 return i64::from(ts.tv_sec) * 1000 + i64::from(ts.tv_nsec) / 1_000_000;
             }
         }
