@@ -618,6 +618,16 @@ fn held_shard<'g>(
     }
 }
 
+/// The time for access times (LRU seconds, LFU minutes): the command's time if it has read
+/// the clock, else the coarse clock, which serves that resolution without reading the
+/// hardware counter.
+fn access_clock(now: &Cell<i64>) -> i64 {
+    match now.get() {
+        0 => super::coarse_now_ms(),
+        at => at,
+    }
+}
+
 /// The shards a command holds, and the key operations on them. Every key passed in must
 /// belong to a locked shard; the database is the session's unless a method takes one.
 pub struct Locked<'a> {
@@ -707,8 +717,7 @@ impl Locked<'_> {
         if touch {
             // The LRU clock, or the LFU counter under an LFU maxmemory-policy: seconds and
             // minutes, which the coarse clock serves without reading the hardware counter.
-            let at = if now.get() != 0 { now.get() } else { super::coarse_now_ms() };
-            eviction.touch(entry, at);
+            eviction.touch(entry, access_clock(now));
         }
         Some(entry)
     }
@@ -821,7 +830,7 @@ impl Locked<'_> {
     /// under LFU an overwritten key keeps its counter, as Redis's `dbSetValue` (one more
     /// lookup, under LFU policies only).
     fn access_on_write(&mut self, db: usize, key: &[u8]) -> u32 {
-        let (now, eviction) = (self.now(), &self.keyspace.eviction);
+        let (now, eviction) = (access_clock(&self.now), &self.keyspace.eviction);
         if !eviction.lfu() {
             return eviction.new_access(now);
         }
