@@ -3,6 +3,7 @@
 //! and cannot deadlock; the lock is held for the data operation only.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
@@ -55,9 +56,25 @@ pub(crate) struct Shard {
     pub(crate) snapshot_taken: Vec<u64>,
     /// Changes logged since the node started (summed for the save rules and INFO).
     pub(crate) changes: u64,
+    /// Where each database's slot tables are, published for [`Keyspace::prefetch`].
+    tables: TableAddresses,
 }
 
+/// The address of each database's slot-table array in a shard, readable without the shard's
+/// lock. Only ever used as a prefetch hint: a stale address costs a wasted prefetch, never a
+/// read.
+type TableAddresses = std::sync::Arc<[AtomicPtr<SlotTable>]>;
+
 impl Shard {
+    /// Publishes where database `db`'s slot tables are now (after they were created, taken
+    /// or swapped).
+    fn publish(&self, db: usize) {
+        if let Some(address) = self.tables.get(db) {
+            let tables = self.db(db).map_or(std::ptr::null_mut(), |t| t.slots.as_ptr().cast_mut());
+            address.store(tables, Ordering::Relaxed);
+        }
+    }
+
     pub(crate) fn db(&self, db: usize) -> Option<&DbShard> {
         self.dbs.get(db)?.as_deref()
     }
@@ -67,17 +84,25 @@ impl Shard {
     }
 
     fn db_or_create(&mut self, db: usize) -> &mut DbShard {
-        let slot_count = self.slot_count;
-        self.dbs[db].get_or_insert_with(|| Box::new(DbShard::new(slot_count)))
+        if self.dbs[db].is_none() {
+            self.dbs[db] = Some(Box::new(DbShard::new(self.slot_count)));
+            self.publish(db);
+        }
+        // Just made if it was missing.
+        self.dbs[db].get_or_insert_with(|| Box::new(DbShard::new(self.slot_count)))
     }
 
     /// Takes a database's tables out, leaving it empty; the caller drops them outside the lock.
     pub(crate) fn take_db(&mut self, db: usize) -> Option<Box<DbShard>> {
-        self.dbs.get_mut(db)?.take()
+        let taken = self.dbs.get_mut(db)?.take();
+        self.publish(db);
+        taken
     }
 
     pub(crate) fn swap_dbs(&mut self, a: usize, b: usize) {
         self.dbs.swap(a, b);
+        self.publish(a);
+        self.publish(b);
     }
 
     /// Every key of local slot `local` in every database, with its value and deadline
@@ -121,7 +146,7 @@ pub(crate) struct StagedTables {
 
 /// Cache-line aligned so neighbouring shard locks do not share a line.
 #[repr(align(128))]
-struct ShardCell(Mutex<Shard>);
+struct ShardCell(Mutex<Shard>, TableAddresses);
 
 /// All keys of all databases, split into shards by hash slot.
 pub struct Keyspace {
@@ -157,16 +182,21 @@ impl Keyspace {
         let databases = databases.max(1);
         let shards = (0..shard_count)
             .map(|_| {
-                ShardCell(Mutex::new(Shard {
-                    dbs: (0..databases).map(|_| None).collect(),
-                    slot_count,
-                    stats: KeyspaceStats::default(),
-                    expire_cursor: vec![0; databases].into_boxed_slice(),
-                    watches: Watches::default(),
-                    snapshot_epoch: 0,
-                    snapshot_taken: Vec::new(),
-                    changes: 0,
-                }))
+                let tables: TableAddresses = (0..databases).map(|_| AtomicPtr::new(std::ptr::null_mut())).collect();
+                ShardCell(
+                    Mutex::new(Shard {
+                        dbs: (0..databases).map(|_| None).collect(),
+                        slot_count,
+                        stats: KeyspaceStats::default(),
+                        expire_cursor: vec![0; databases].into_boxed_slice(),
+                        watches: Watches::default(),
+                        snapshot_epoch: 0,
+                        snapshot_taken: Vec::new(),
+                        changes: 0,
+                        tables: tables.clone(),
+                    }),
+                    tables,
+                )
             })
             .collect();
         Keyspace {
@@ -239,6 +269,19 @@ impl Keyspace {
     /// The shard holding `key`.
     pub fn shard_of(&self, key: &[u8]) -> ShardIndex {
         usize::from(key_slot(key)) >> self.slot_shift
+    }
+
+    /// Asks the CPU to start loading the slot table `key` would be looked up in, without
+    /// locking anything: a connection calls it as soon as it has parsed a command, so the
+    /// table is in cache by the time the command locks its shard (on a large keyspace that
+    /// load is one of the few cache misses a small command makes). A hint only.
+    pub fn prefetch(&self, db: usize, key: &[u8]) {
+        let (index, slot) = self.split_slot(key);
+        let Some(address) = self.shards.get(index).and_then(|cell| cell.1.get(db)) else { return };
+        let tables = address.load(Ordering::Relaxed);
+        if !tables.is_null() {
+            super::prefetch::prefetch_read(tables.wrapping_add(slot));
+        }
     }
 
     pub(crate) fn split_slot(&self, key: &[u8]) -> (ShardIndex, usize) {
@@ -543,6 +586,7 @@ impl Keyspace {
                     dropped += old.key_count as u64;
                     detached.push(old);
                 }
+                shard.publish(db);
                 self.touch_watched(shard, db, &[db]);
             }
         }

@@ -9,6 +9,7 @@ mod expiry;
 pub mod glob;
 mod held;
 mod keyspace;
+mod prefetch;
 mod scan;
 pub mod slot;
 mod watch;

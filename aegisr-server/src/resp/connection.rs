@@ -154,6 +154,10 @@ async fn run_batch(
     loop {
         match parser.next(input, limits) {
             Ok(Some(args)) => {
+                // Most commands name a key first: start loading its slot table now.
+                if let Some(key) = args.get(1) {
+                    server.keyspace.prefetch(session.db, key);
+                }
                 if server.pause.active() {
                     held_by_pause(server, session, args, output, stream).await?;
                 }
