@@ -330,8 +330,26 @@ pub fn all() -> Vec<&'static CommandSpec> {
     all
 }
 
+thread_local! {
+    /// The command this thread looked up last: pipelines and bulk loads repeat one command,
+    /// and comparing the name with it is cheaper than hashing it.
+    static LAST_LOOKUP: std::cell::Cell<Option<&'static CommandSpec>> = const { std::cell::Cell::new(None) };
+}
+
 /// Finds a command by name, ignoring ASCII case, without allocating for short names.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    let last = LAST_LOOKUP.with(std::cell::Cell::get);
+    if let Some(spec) = last.filter(|spec| spec.name.as_bytes().eq_ignore_ascii_case(name)) {
+        return Some(spec);
+    }
+    let found = lookup_by_hash(name);
+    if found.is_some() {
+        LAST_LOOKUP.with(|last| last.set(found));
+    }
+    found
+}
+
+fn lookup_by_hash(name: &[u8]) -> Option<&'static CommandSpec> {
     let mut buf = [0u8; 32];
     if name.len() > buf.len() {
         return None;
@@ -373,6 +391,15 @@ mod tests {
         assert_eq!(lookup(b"GeT").map(|c| c.name), Some("get"));
         assert!(lookup(b"nosuchcommand").is_none());
         assert!(lookup(&[b'x'; 100]).is_none());
+        // The last command found is remembered: repeated and different names alike resolve.
+        for name in [&b"set"[..], b"SET", b"get", b"set", b"se", b"sett", b"GET"] {
+            let expected = match name.to_ascii_lowercase().as_slice() {
+                b"set" => Some("set"),
+                b"get" => Some("get"),
+                _ => None,
+            };
+            assert_eq!(lookup(name).map(|c| c.name), expected, "{}", String::from_utf8_lossy(name));
+        }
     }
 
     #[test]
