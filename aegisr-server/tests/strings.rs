@@ -750,3 +750,33 @@ fn command_info_describes_the_string_commands() {
         assert_eq!(fields[3..6], [Value::Int(*first), Value::Int(*last), Value::Int(*step)], "{name}");
     }
 }
+
+#[test]
+fn edited_strings_are_raw_even_when_they_read_as_numbers() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let encoding = |con: &mut Connection, key: &str| run::<String>(con, &["OBJECT", "ENCODING", key]);
+    let _: () = run(&mut con, &["SET", "c", "12"]);
+    assert_eq!(run::<i64>(&mut con, &["APPEND", "c", "3"]), 3);
+    assert_eq!(encoding(&mut con, "c"), "raw");
+    assert_eq!(run::<i64>(&mut con, &["INCR", "c"]), 124);
+    assert_eq!(encoding(&mut con, "c"), "int");
+    let _: () = run(&mut con, &["SET", "b", "12"]);
+    assert_eq!(run::<i64>(&mut con, &["SETRANGE", "b", "0", "3"]), 2);
+    assert_eq!(encoding(&mut con, "b"), "raw");
+    assert_eq!(run::<i64>(&mut con, &["SETRANGE", "a", "0", "123"]), 3);
+    assert_eq!(encoding(&mut con, "a"), "raw");
+    // A new key made by APPEND is encoded like SET's value.
+    assert_eq!(run::<i64>(&mut con, &["APPEND", "d", "12"]), 2);
+    assert_eq!(encoding(&mut con, "d"), "int");
+}
+
+#[test]
+fn incrbyfloat_reads_hex_floats_as_strtold_does() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let _: () = run(&mut con, &["SET", "f", "0x10"]);
+    assert_eq!(run::<String>(&mut con, &["INCRBYFLOAT", "f", "0x1p-1"]), "16.5");
+    assert_eq!(fail(&mut con, &["INCRBYFLOAT", "f", " 1"]), "ERR value is not a valid float");
+    assert_eq!(fail(&mut con, &["INCRBYFLOAT", "f", "infinity"]), "ERR increment would produce NaN or Infinity");
+}

@@ -601,6 +601,11 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             let mut value = Value::Str(Vec::new());
             let len = value.set_range(offset, bytes, max)?;
             locked.set(key, value);
+            // Redis builds the new value as a growable buffer: OBJECT ENCODING says "raw",
+            // as for an edited string (which is what `update` marks).
+            if let Some(entry) = locked.get(key) {
+                entry.update(|_| ());
+            }
             len
         }
     };
