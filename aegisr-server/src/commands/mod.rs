@@ -187,9 +187,18 @@ pub fn end_session(server: &Server, session: &mut Session) {
 
 /// The timeout argument of a blocking command: seconds, fractions allowed; 0 is for ever.
 pub fn block_timeout(arg: &[u8]) -> Result<Option<std::time::Duration>, CommandError> {
-    let seconds = crate::types::string::parse_f64(arg)
-        .filter(|s| s.is_finite())
-        .ok_or_else(|| CommandError::err("timeout is not a float or out of range"))?;
+    // Redis reads a long double (string2ld): what overflows an f64 ("1e400", like "inf") is
+    // still a number there, too large for a timeout; what underflows is a tiny positive one.
+    let read = crate::types::strtod::strtod(arg);
+    if arg.first().is_none_or(|&b| crate::types::strtod::is_c_space(b)) || read.len != arg.len() || read.value.is_nan()
+    {
+        return Err(CommandError::err("timeout is not a float or out of range"));
+    }
+    let seconds = if read.range_error && read.value == 0.0 && read.value.is_sign_positive() {
+        f64::MIN_POSITIVE
+    } else {
+        read.value
+    };
     if seconds < 0.0 {
         return Err(CommandError::err("timeout is negative"));
     }
