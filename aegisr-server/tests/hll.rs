@@ -196,3 +196,20 @@ fn new_values_are_sparse_until_they_outgrow_it_and_pfdebug_shows_it() {
     assert_eq!(run::<String>(&mut c, &["PFDEBUG", "ENCODING", "m"]), "dense");
     assert_eq!(run::<i64>(&mut c, &["PFCOUNT", "m"]), 5);
 }
+
+#[test]
+fn a_new_value_is_raw_with_its_cached_count_stale() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    // Redis 7.0.15's bytes: an empty sparse value whose cache-invalid bit is set, since
+    // creating the key is a change even with no elements; PFCOUNT then caches 0.
+    assert_eq!(run::<i64>(&mut con, &["PFADD", "h"]), 1);
+    let stale = b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80\x7f\xff".to_vec();
+    assert_eq!(run::<Vec<u8>>(&mut con, &["GET", "h"]), stale);
+    assert_eq!(run::<i64>(&mut con, &["PFCOUNT", "h"]), 0);
+    assert_eq!(run::<Vec<u8>>(&mut con, &["GET", "h"]), b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\0\x7f\xff".to_vec());
+    for key in ["h", "merged"] {
+        let _: () = run(&mut con, &["PFMERGE", "merged", "h"]);
+        assert_eq!(run::<String>(&mut con, &["OBJECT", "ENCODING", key]), "raw", "{key}");
+    }
+}

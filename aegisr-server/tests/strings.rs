@@ -780,3 +780,17 @@ fn incrbyfloat_reads_hex_floats_as_strtold_does() {
     assert_eq!(fail(&mut con, &["INCRBYFLOAT", "f", " 1"]), "ERR value is not a valid float");
     assert_eq!(fail(&mut con, &["INCRBYFLOAT", "f", "infinity"]), "ERR increment would produce NaN or Infinity");
 }
+
+#[test]
+fn incrbyfloat_stores_a_string_even_for_a_whole_result() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let _: () = run(&mut con, &["SET", "n", "1"]);
+    assert_eq!(run::<String>(&mut con, &["INCRBYFLOAT", "n", "1.5"]), "2.5");
+    assert_eq!(run::<String>(&mut con, &["INCRBYFLOAT", "n", "0.5"]), "3");
+    assert_eq!(run::<String>(&mut con, &["OBJECT", "ENCODING", "n"]), "embstr");
+    assert_eq!(run::<String>(&mut con, &["INCRBYFLOAT", "new", "2"]), "2");
+    assert_eq!(run::<String>(&mut con, &["OBJECT", "ENCODING", "new"]), "embstr");
+    assert_eq!(run::<i64>(&mut con, &["INCR", "new"]), 3);
+    assert_eq!(run::<String>(&mut con, &["OBJECT", "ENCODING", "new"]), "int");
+}

@@ -155,7 +155,10 @@ fn pfadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         None => {
             let mut bytes = data::new_sparse();
             data::add(&mut bytes, elements, sparse_max).map_err(hll_error)?;
-            locked.set(key, Value::Str(bytes));
+            // Redis marks the cached count stale whenever PFADD changed something, and
+            // creating the key is a change even with no elements.
+            data::invalidate_cache(&mut bytes);
+            super::set_raw_string(&mut locked, key, bytes);
             // Creating the key counts as a change, even with no elements.
             true
         }
@@ -221,7 +224,7 @@ fn pfmerge(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         None => {
             let mut bytes = data::new_sparse();
             data::store_registers(&mut bytes, &max, any_dense, sparse_max).map_err(hll_error)?;
-            locked.set(dest, Value::Str(bytes));
+            super::set_raw_string(&mut locked, dest, bytes);
         }
     }
     ctx.notify(Class::String, "pfadd", dest);

@@ -210,6 +210,16 @@ pub fn block_timeout(arg: &[u8]) -> Result<Option<std::time::Duration>, CommandE
     Ok((millis > 0.0).then(|| std::time::Duration::from_millis(millis as u64)))
 }
 
+/// Creates `key` holding a string Redis builds as a growable buffer (SETBIT, SETRANGE,
+/// BITFIELD, BITOP, PFADD, PFMERGE on a new key): OBJECT ENCODING says "raw" whatever its
+/// size or content, as for a string edited in place (which is what `update` marks).
+pub fn set_raw_string(locked: &mut Locked<'_>, key: &[u8], bytes: Vec<u8>) {
+    locked.set(key, crate::types::Value::Str(bytes));
+    if let Some(entry) = locked.get(key) {
+        entry.update(|_| ());
+    }
+}
+
 /// The `T` (list, hash, set, sorted set) a value holds, or WRONGTYPE.
 pub fn typed<T: Typed>(value: ValueRef<'_>) -> Result<T::Ref<'_>, CommandError> {
     T::from_ref(value).ok_or(CommandError::WrongType)

@@ -557,13 +557,14 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let text = match locked.get(key) {
         Some(entry) => {
             let text = data::incr_by_float(&string_of(entry.value())?, &args[2])?;
-            // In place: the key keeps its expiry.
-            entry.set_value(Value::from_bytes(text.as_bytes()));
+            // In place: the key keeps its expiry. Redis stores the result as a string, never
+            // as an integer (OBJECT ENCODING "embstr" even for "3").
+            entry.set_value(Value::Str(text.clone().into_bytes()));
             text
         }
         None => {
             let text = data::incr_by_float(b"0", &args[2])?;
-            locked.set(key, Value::from_bytes(text.as_bytes()));
+            locked.set(key, Value::Str(text.clone().into_bytes()));
             text
         }
     };
@@ -600,11 +601,9 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         None => {
             let mut value = Value::Str(Vec::new());
             let len = value.set_range(offset, bytes, max)?;
-            locked.set(key, value);
-            // Redis builds the new value as a growable buffer: OBJECT ENCODING says "raw",
-            // as for an edited string (which is what `update` marks).
-            if let Some(entry) = locked.get(key) {
-                entry.update(|_| ());
+            // set_range leaves a string a string.
+            if let Value::Str(bytes) = value {
+                super::set_raw_string(&mut locked, key, bytes);
             }
             len
         }
