@@ -766,6 +766,13 @@ fn edited_strings_are_raw_even_when_they_read_as_numbers() {
     assert_eq!(encoding(&mut con, "b"), "raw");
     assert_eq!(run::<i64>(&mut con, &["SETRANGE", "a", "0", "123"]), 3);
     assert_eq!(encoding(&mut con, "a"), "raw");
+    // Even an empty APPEND unshares the value; an empty SETRANGE touches nothing.
+    let _: () = run(&mut con, &["SET", "e", "12"]);
+    assert_eq!(run::<i64>(&mut con, &["APPEND", "e", ""]), 2);
+    assert_eq!(encoding(&mut con, "e"), "raw");
+    let _: () = run(&mut con, &["SET", "f", "ab"]);
+    assert_eq!(run::<i64>(&mut con, &["SETRANGE", "f", "0", ""]), 2);
+    assert_eq!(encoding(&mut con, "f"), "embstr");
     // A new key made by APPEND is encoded like SET's value.
     assert_eq!(run::<i64>(&mut con, &["APPEND", "d", "12"]), 2);
     assert_eq!(encoding(&mut con, "d"), "int");

@@ -283,14 +283,17 @@ def fresh_pair(rport, aport, protocol):
 
 
 def read_cases(path):
-    cases = []
-    for block in open(path, encoding="utf-8").read().split("\n\n"):
-        lines = [l for l in block.strip("\n").split("\n") if l.strip() and not l.lstrip().startswith("#")]
-        if not lines:
-            continue
-        unordered = lines[0].startswith("~")
-        lines[0] = lines[0].lstrip("~")
-        cases.append((unordered, lines))
+    """[(unordered, [(line number, text)])] of a corpus file."""
+    cases, current = [], []
+    numbered = list(enumerate(open(path, encoding="utf-8").read().split("\n"), 1))
+    for number, text in numbered + [(len(numbered) + 1, "")]:
+        if text.strip() and not text.lstrip().startswith("#"):
+            current.append((number, text))
+        elif not text.strip() and current:
+            unordered = current[0][1].startswith("~")
+            current[0] = (current[0][0], current[0][1].lstrip("~"))
+            cases.append((unordered, current))
+            current = []
     return cases
 
 
@@ -319,7 +322,7 @@ def run_corpus(paths, rport, aport, verbose, keep_going):
     for protocol in (2, 3):
         for path, (unordered, lines) in cases:
             redis, aegisr = fresh_pair(rport, aport, protocol)
-            for line in lines:
+            for number, line in lines:
                 marker, args = parse_line(line)
                 if not args:
                     continue
@@ -328,14 +331,14 @@ def run_corpus(paths, rport, aport, verbose, keep_going):
                     print(f"RESP{protocol} {line}\n   {show(r)}")
                 if not same(marker, r, a, unordered):
                     mismatches += 1
-                    print(f"RESP{protocol} MISMATCH ({os.path.basename(path)})  {line}")
+                    print(f"RESP{protocol} MISMATCH ({os.path.basename(path)}:{number})  {line}")
                     print(f"   redis:  {show(r)}\n   aegisr: {show(a)}")
                     if not keep_going:
                         break
             # Put back the parameters the case changed (encoding thresholds and the like),
             # each server to its own starting value.
             for conn, initial in ((redis, initial_redis), (aegisr, initial_aegisr)):
-                for name in config_names(lines):
+                for name in config_names(text for _, text in lines):
                     if name in initial:
                         conn.cmd(["CONFIG", "SET", name, initial[name]])
                 conn.close()

@@ -592,6 +592,8 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(key);
     let len = match locked.get(key) {
         // In place: the key keeps its expiry.
+        // Writing nothing answers the length and leaves the value (and its encoding) as is.
+        Some(entry) if bytes.is_empty() => entry.value().string_len().ok_or(CommandError::WrongType)?,
         Some(entry) => {
             check_string(entry.value())?;
             entry.update(|v| v.set_range(offset, bytes, max))?

@@ -196,9 +196,8 @@ impl Value {
     pub fn append(&mut self, tail: &[u8], max_len: u64) -> Result<usize, StringError> {
         let len = self.string_len().ok_or(StringError::WrongType)?;
         check_length(len as u64, tail.len() as u64, max_len)?;
-        if tail.is_empty() {
-            return Ok(len);
-        }
+        // Even an empty tail turns an integer into a string, as Redis unshares the value
+        // (OBJECT ENCODING "raw") before appending.
         let mut bytes = self.take_string().unwrap_or_default();
         // Greedy growth, so appending to a value again and again costs amortised O(1) per
         // byte, not a copy of the whole value each time.
@@ -591,6 +590,9 @@ mod tests {
         assert_eq!(v.append(b"x", 100), Ok(4));
         assert_eq!(v, Value::Str(b"123x"[..].into()));
         assert_eq!(v.append(b"", 100), Ok(4));
+        let mut n = Value::Int(7);
+        assert_eq!(n.append(b"", 100), Ok(1));
+        assert_eq!(n, Value::Str(b"7"[..].into()), "a raw string, as in Redis");
         assert_eq!(v.append(b"12345", 8), Err(StringError::TooLarge));
         assert_eq!(v, Value::Str(b"123x"[..].into()), "untouched on error");
         assert_eq!(v.append(b"1234", 8), Ok(8));
