@@ -252,6 +252,12 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
             Ok(spec)
         })
         .and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec));
+    let resolved = match resolved {
+        Err(e) if args.first().is_some_and(|name| name.eq_ignore_ascii_case(b"exec")) => {
+            Err(transaction::reject_exec(ctx, &e))
+        }
+        other => other,
+    };
     if ctx.session.multi.is_some() && transaction::queue(ctx, args, &resolved) {
         return resolved.ok();
     }
