@@ -280,3 +280,25 @@ fn config_and_command_help_are_redis_texts() {
         ]
     );
 }
+
+#[test]
+fn config_takes_the_ziplist_aliases() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let get = |con: &mut redis::Connection, pattern: &str| -> Vec<String> {
+        let mut found: Vec<String> = cmd("CONFIG").arg("GET").arg(pattern).query(con).unwrap();
+        // Pairs in any order.
+        let mut pairs: Vec<String> = found.chunks(2).map(|p| p.join("=")).collect();
+        pairs.sort();
+        found.clear();
+        pairs
+    };
+    assert_eq!(
+        cmd("CONFIG").arg("SET").arg("hash-max-ziplist-entries").arg("64").query::<String>(&mut con).unwrap(),
+        "OK"
+    );
+    assert_eq!(get(&mut con, "hash-max-listpack-entries"), ["hash-max-listpack-entries=64"]);
+    assert_eq!(get(&mut con, "hash-max-*-entries"), ["hash-max-listpack-entries=64", "hash-max-ziplist-entries=64"]);
+    assert_eq!(get(&mut con, "list-max-ziplist-size"), ["list-max-ziplist-size=-2"]);
+    assert_eq!(get(&mut con, "zset-max-ziplist-value"), ["zset-max-ziplist-value=64"]);
+}
