@@ -155,6 +155,20 @@ def normalize(reply, unordered):
     return (kind, items)
 
 
+def doubles_alike(reply):
+    """The reply with every float-looking string replaced by the f64 it reads as: Redis
+    7.0 prints doubles with %.17g, Aegisr (as 7.2) shortest round-trip."""
+    kind, value = reply
+    if isinstance(value, list):
+        return (kind, [(doubles_alike(x[0]), doubles_alike(x[1])) if is_pair(x) else doubles_alike(x) for x in value])
+    if kind in (b"$", b",") and value and (b"." in value or b"e" in value):
+        try:
+            return (b"float", float(value))
+        except ValueError:
+            pass
+    return reply
+
+
 def shape(reply):
     kind, value = reply
     return (kind, len(value) if isinstance(value, list) else value is None)
@@ -490,7 +504,9 @@ GEN = {
     ],
     "hll": [
         lambda: ["PFADD", k()] + ms(0, 4), lambda: ["PFCOUNT", k()] + random.sample(KEYS, random.randint(0, 2)),
-        lambda: ["PFMERGE", k(), k()], lambda: ["SET", k(), m()], lambda: ["GET", k()], lambda: ["APPEND", k(), "x"],
+        # No APPEND to an HLL: Redis then works on the corrupted sparse value (reading past
+        # its end) where Aegisr refuses it with INVALIDOBJ, a deliberate difference.
+        lambda: ["PFMERGE", k(), k()], lambda: ["SET", k(), m()], lambda: ["GET", k()], lambda: ["PFDEBUG", "GETREG", k()],
     ],
 }
 
@@ -502,7 +518,7 @@ UNORDERED = {
 SHAPE_ONLY = {"DUMP"}
 
 
-def run_fuzz(rport, aport, seed, rounds, families, length):
+def run_fuzz(rport, aport, seed, rounds, families, length, exact_doubles):
     random.seed(seed)
     found = 0
     for protocol in (2, 3):
@@ -520,6 +536,8 @@ def run_fuzz(rport, aport, seed, rounds, families, length):
                     r, a = redis.cmd(command), aegisr.cmd(command)
                     unordered = command[0] in UNORDERED
                     marker = "@shape" if command[0] in SHAPE_ONLY else None
+                    if not exact_doubles:
+                        r, a = doubles_alike(r), doubles_alike(a)
                     if not same(marker, r, a, unordered):
                         found += 1
                         print(f"RESP{protocol} MISMATCH {family}: " + " | ".join(shlex.join(h) for h in history))
@@ -551,6 +569,7 @@ def main():
     fuzz.add_argument("--seed", type=int, default=1)
     fuzz.add_argument("--rounds", type=int, default=200, help="sequences per family and protocol")
     fuzz.add_argument("--length", type=int, default=25, help="commands per sequence")
+    fuzz.add_argument("--exact-doubles", action="store_true", help="compare float texts exactly (7.0 and 7.2 differ)")
     fuzz.add_argument("--families", default=",".join(GEN), help="comma separated: " + ",".join(GEN))
     args = parser.parse_args()
 
@@ -563,7 +582,7 @@ def main():
             unknown = [f for f in families if f not in GEN]
             if unknown:
                 sys.exit(f"unknown families: {', '.join(unknown)}")
-            bad = run_fuzz(args.redis_port, args.aegisr_port, args.seed, args.rounds, families, args.length)
+            bad = run_fuzz(args.redis_port, args.aegisr_port, args.seed, args.rounds, families, args.length, args.exact_doubles)
     finally:
         if servers:
             servers.stop()

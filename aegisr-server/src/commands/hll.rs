@@ -107,8 +107,12 @@ fn pfdebug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let Some(entry) = locked.get(key) else {
         return Err(CommandError::err("The specified key does not exist"));
     };
+    // As Redis, the key must hold an HLL whatever the subcommand, even an unknown one.
+    hll_bytes(entry.value())?;
     match &sub[..] {
         b"getreg" => {
+            // Redis converts a sparse value to dense first (and keeps it so).
+            update_hll(entry, data::make_dense)?;
             let regs = data::registers(&hll_bytes(entry.value())?).map_err(hll_error)?;
             drop(locked);
             ctx.out.array(regs.len());
