@@ -773,6 +773,16 @@ fn edited_strings_are_raw_even_when_they_read_as_numbers() {
     let _: () = run(&mut con, &["SET", "f", "ab"]);
     assert_eq!(run::<i64>(&mut con, &["SETRANGE", "f", "0", ""]), 2);
     assert_eq!(encoding(&mut con, "f"), "embstr");
+    // A refused edit (past proto-max-bulk-len) leaves the encoding too.
+    let _: () = run(&mut con, &["SET", "g", "ab"]);
+    assert_eq!(
+        fail(&mut con, &["SETRANGE", "g", "536870912", "x"]),
+        "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+    );
+    let _: () = run(&mut con, &["CONFIG", "SET", "proto-max-bulk-len", "1mb"]);
+    let big = "x".repeat(1024 * 1024);
+    assert!(fail(&mut con, &["APPEND", "g", &big]).starts_with("ERR string exceeds maximum allowed size"));
+    assert_eq!(encoding(&mut con, "g"), "embstr");
     // A new key made by APPEND is encoded like SET's value.
     assert_eq!(run::<i64>(&mut con, &["APPEND", "d", "12"]), 2);
     assert_eq!(encoding(&mut con, "d"), "int");

@@ -485,6 +485,9 @@ fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         // In place: the key keeps its expiry.
         Some(entry) => {
             check_string(entry.value())?;
+            // Refused before `update`, which would mark the value edited ("raw").
+            let len = entry.value().string_len().unwrap_or(0);
+            data::check_length(len as u64, tail.len() as u64, max)?;
             entry.update(|v| v.append(tail, max))?
         }
         None => {
@@ -596,6 +599,8 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         Some(entry) if bytes.is_empty() => entry.value().string_len().ok_or(CommandError::WrongType)?,
         Some(entry) => {
             check_string(entry.value())?;
+            // Refused before `update`, which would mark the value edited ("raw").
+            data::check_length(offset, bytes.len() as u64, max)?;
             entry.update(|v| v.set_range(offset, bytes, max))?
         }
         // Nothing to write on a missing key creates nothing.
