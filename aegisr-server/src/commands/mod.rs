@@ -246,18 +246,18 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
     // before queueing into MULTI, which an OOM refusal then aborts).
     // A write to a slot migrating away is admitted until it has run (see `redirect::check`).
     let mut admitted = None;
+    // Redis's rejectCommand: an EXEC with the wrong arity aborts the transaction with an
+    // EXECABORT error (`maxmemory::admit` does the same for OOM; a redirection answers as is).
     let resolved = resolve(args)
+        .map_err(|e| {
+            let is_exec = args.first().is_some_and(|name| name.eq_ignore_ascii_case(b"exec"));
+            if is_exec { transaction::reject_exec(ctx, &e) } else { e }
+        })
         .and_then(|spec| {
             admitted = redirect::check(ctx, spec, args)?;
             Ok(spec)
         })
         .and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec));
-    let resolved = match resolved {
-        Err(e) if args.first().is_some_and(|name| name.eq_ignore_ascii_case(b"exec")) => {
-            Err(transaction::reject_exec(ctx, &e))
-        }
-        other => other,
-    };
     if ctx.session.multi.is_some() && transaction::queue(ctx, args, &resolved) {
         return resolved.ok();
     }
