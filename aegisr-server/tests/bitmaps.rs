@@ -307,3 +307,20 @@ fn bitfield_errors() {
         assert_eq!(fail(&mut con, args), WRONGTYPE, "{args:?}");
     }
 }
+
+#[test]
+fn new_bitmaps_are_raw_strings() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    let encoding = |c: &mut redis::Connection, key: &str| run::<String>(c, &["OBJECT", "ENCODING", key]);
+    // Redis builds these values as growable buffers: "raw" however short.
+    assert_eq!(run::<i64>(&mut c, &["SETBIT", "a", "7", "1"]), 0);
+    assert_eq!(encoding(&mut c, "a"), "raw");
+    assert_eq!(run::<Vec<i64>>(&mut c, &["BITFIELD", "b", "SET", "u8", "0", "1"]), [0]);
+    assert_eq!(encoding(&mut c, "b"), "raw");
+    run::<()>(&mut c, &["SET", "s", "ab"]);
+    assert_eq!(run::<i64>(&mut c, &["BITOP", "AND", "c", "s", "s"]), 2);
+    assert_eq!(encoding(&mut c, "c"), "raw");
+    assert_eq!(run::<i64>(&mut c, &["BITOP", "NOT", "d", "s"]), 2);
+    assert_eq!(encoding(&mut c, "d"), "raw");
+}

@@ -150,6 +150,14 @@ fn bad_timeouts_and_wrong_types() {
     let mut c = server.sync_conn();
     assert_eq!(fail(&mut c, &["BLPOP", "k", "-1"]), "ERR timeout is negative");
     assert_eq!(fail(&mut c, &["BLPOP", "k", "soon"]), "ERR timeout is not a float or out of range");
+    assert_eq!(fail(&mut c, &["BLPOP", "k", " 1"]), "ERR timeout is not a float or out of range");
+    // Redis 7.2 reads a long double: infinity, and what only overflows an f64, are numbers
+    // too large for a timeout.
+    assert_eq!(fail(&mut c, &["BLPOP", "k", "inf"]), "ERR timeout is out of range");
+    assert_eq!(fail(&mut c, &["BLPOP", "k", "1e400"]), "ERR timeout is out of range");
+    assert_eq!(fail(&mut c, &["BLPOP", "k", "-inf"]), "ERR timeout is negative");
+    // A hex float is a number to strtold (0x1p-4: 62.5 ms).
+    assert_eq!(run::<Option<Vec<String>>>(&mut c, &["BLPOP", "k", "0x1p-4"]), None);
     assert_eq!(fail(&mut c, &["BLMOVE", "a", "b", "UP", "LEFT", "0"]), "ERR syntax error");
     assert_eq!(fail(&mut c, &["BLMPOP", "0", "0", "k", "LEFT"]), "ERR numkeys should be greater than 0");
     run::<()>(&mut c, &["SET", "s", "v"]);

@@ -83,7 +83,13 @@ fn cluster_commands_describe_a_one_node_cluster() {
 fn a_standalone_node_has_cluster_support_disabled() {
     let node = TestServer::start();
     let mut con = node.sync_conn();
-    for args in [&["CLUSTER", "INFO"][..], &["CLUSTER", "SLOTS"], &["CLUSTER", "KEYSLOT", "a"], &["READONLY"]] {
+    for args in [
+        &["CLUSTER", "INFO"][..],
+        &["CLUSTER", "SLOTS"],
+        &["CLUSTER", "KEYSLOT", "a"],
+        &["CLUSTER", "HELP"],
+        &["READONLY"],
+    ] {
         assert_eq!(fail(&mut con, args), "ERR This instance has cluster support disabled", "{args:?}");
     }
     assert_eq!(run::<String>(&mut con, &["SELECT", "1"]), "OK");

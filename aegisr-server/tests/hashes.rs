@@ -364,3 +364,12 @@ fn command_info_matches_redis() {
         assert_eq!((&entry[3], &entry[4], &entry[5]), (&Value::Int(1), &Value::Int(1), &Value::Int(1)));
     }
 }
+
+#[test]
+fn hincrbyfloat_reads_hex_floats_as_strtold_does() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    let _: i64 = run(&mut c, &["HSET", "h", "f", "0x10"]);
+    assert_eq!(run::<String>(&mut c, &["HINCRBYFLOAT", "h", "f", "0x1"]), "17");
+    assert_eq!(fail(&mut c, &["HINCRBYFLOAT", "h", "f", "1 "]), "ERR value is not a valid float");
+}

@@ -169,14 +169,20 @@ fn new_values_are_sparse_until_they_outgrow_it_and_pfdebug_shows_it() {
     assert_eq!(run::<String>(&mut c, &["PFDEBUG", "ENCODING", "h"]), "sparse");
     assert_eq!(run::<String>(&mut c, &["PFDEBUG", "DECODE", "h"]), "Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603");
     assert_eq!(run::<i64>(&mut c, &["STRLEN", "h"]), 27);
+    assert_eq!(run::<i64>(&mut c, &["PFADD", "t", "a"]), 1);
+    assert_eq!(run::<i64>(&mut c, &["PFDEBUG", "TODENSE", "t"]), 1);
+    assert_eq!(run::<i64>(&mut c, &["PFDEBUG", "TODENSE", "t"]), 0);
+    // GETREG converts a sparse value to dense, for good.
     let regs: Vec<i64> = run(&mut c, &["PFDEBUG", "GETREG", "h"]);
     assert_eq!((regs.len(), regs.iter().filter(|&&r| r > 0).count()), (16384, 3));
-    assert_eq!(run::<i64>(&mut c, &["PFDEBUG", "TODENSE", "h"]), 1);
-    assert_eq!(run::<i64>(&mut c, &["PFDEBUG", "TODENSE", "h"]), 0);
     assert_eq!(run::<String>(&mut c, &["PFDEBUG", "ENCODING", "h"]), "dense");
+    assert_eq!(run::<i64>(&mut c, &["PFDEBUG", "TODENSE", "h"]), 0);
     assert_eq!(run::<i64>(&mut c, &["PFCOUNT", "h"]), 3);
     assert_eq!(fail(&mut c, &["PFDEBUG", "DECODE", "h"]), "ERR HLL encoding is not sparse");
     assert_eq!(fail(&mut c, &["PFDEBUG", "FOO", "h"]), "ERR Unknown PFDEBUG subcommand 'FOO'");
+    // The key is checked before the subcommand.
+    run::<()>(&mut c, &["SET", "str", "x"]);
+    assert_eq!(fail(&mut c, &["PFDEBUG", "FOO", "str"]), "WRONGTYPE Key is not a valid HyperLogLog string value.");
     assert_eq!(fail(&mut c, &["PFDEBUG", "GETREG", "nokey"]), "ERR The specified key does not exist");
     // Past hll-sparse-max-bytes the value becomes dense.
     run::<String>(&mut c, &["CONFIG", "SET", "hll-sparse-max-bytes", "100"]);
@@ -195,4 +201,21 @@ fn new_values_are_sparse_until_they_outgrow_it_and_pfdebug_shows_it() {
     run::<String>(&mut c, &["PFMERGE", "m", "h"]);
     assert_eq!(run::<String>(&mut c, &["PFDEBUG", "ENCODING", "m"]), "dense");
     assert_eq!(run::<i64>(&mut c, &["PFCOUNT", "m"]), 5);
+}
+
+#[test]
+fn a_new_value_is_raw_with_its_cached_count_stale() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    // Redis 7.0.15's bytes: an empty sparse value whose cache-invalid bit is set, since
+    // creating the key is a change even with no elements; PFCOUNT then caches 0.
+    assert_eq!(run::<i64>(&mut con, &["PFADD", "h"]), 1);
+    let stale = b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80\x7f\xff".to_vec();
+    assert_eq!(run::<Vec<u8>>(&mut con, &["GET", "h"]), stale);
+    assert_eq!(run::<i64>(&mut con, &["PFCOUNT", "h"]), 0);
+    assert_eq!(run::<Vec<u8>>(&mut con, &["GET", "h"]), b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\0\x7f\xff".to_vec());
+    for key in ["h", "merged"] {
+        let _: () = run(&mut con, &["PFMERGE", "merged", "h"]);
+        assert_eq!(run::<String>(&mut con, &["OBJECT", "ENCODING", key]), "raw", "{key}");
+    }
 }

@@ -244,3 +244,61 @@ fn time_is_now() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     assert!(secs.abs_diff(now) <= 2 && micros < 1_000_000);
 }
+
+#[test]
+fn config_and_command_help_are_redis_texts() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let help: Vec<String> = cmd("CONFIG").arg("HELP").query(&mut con).unwrap();
+    assert_eq!(
+        help,
+        [
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+            "HELP",
+            "    Prints this help.",
+        ]
+    );
+    let help: Vec<String> = cmd("COMMAND").arg("HELP").query(&mut con).unwrap();
+    assert_eq!(help.len(), 21, "{help:?}");
+    assert_eq!(help[0], "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    assert_eq!(help[1..3], ["(no subcommand)", "    Return details about all Redis commands."]);
+    assert_eq!(
+        help[17..],
+        [
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
+            "HELP",
+            "    Prints this help."
+        ]
+    );
+}
+
+#[test]
+fn config_takes_the_ziplist_aliases() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let get = |con: &mut redis::Connection, pattern: &str| -> Vec<String> {
+        let mut found: Vec<String> = cmd("CONFIG").arg("GET").arg(pattern).query(con).unwrap();
+        // Pairs in any order.
+        let mut pairs: Vec<String> = found.chunks(2).map(|p| p.join("=")).collect();
+        pairs.sort();
+        found.clear();
+        pairs
+    };
+    assert_eq!(
+        cmd("CONFIG").arg("SET").arg("hash-max-ziplist-entries").arg("64").query::<String>(&mut con).unwrap(),
+        "OK"
+    );
+    assert_eq!(get(&mut con, "hash-max-listpack-entries"), ["hash-max-listpack-entries=64"]);
+    assert_eq!(get(&mut con, "hash-max-*-entries"), ["hash-max-listpack-entries=64", "hash-max-ziplist-entries=64"]);
+    assert_eq!(get(&mut con, "list-max-ziplist-size"), ["list-max-ziplist-size=-2"]);
+    assert_eq!(get(&mut con, "zset-max-ziplist-value"), ["zset-max-ziplist-value=64"]);
+}

@@ -148,3 +148,22 @@ fn sort_with_patterns_runs_inside_a_transaction() {
     let replies: (String, i64, Vec<String>) = run(&mut c, &["EXEC"]);
     assert_eq!(replies, ("OK".to_owned(), 2, vec!["0".to_owned(), "1".to_owned()]));
 }
+
+#[test]
+fn weights_are_read_as_strtod_reads_them() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    run::<i64>(&mut c, &["RPUSH", "l", "1", "2"]);
+    run::<()>(&mut c, &["MSET", "w_1", "0x5", "w_2", " 3"]);
+    // Hex and a leading space are fine with strtod.
+    assert_eq!(strings(&mut c, &["SORT", "l", "BY", "w_*"]), ["2", "1"]);
+    // Anything after the number, or a range error (a subnormal result is one), is not.
+    for weight in ["5 ", "1e400", "1e-310", "nan"] {
+        run::<()>(&mut c, &["SET", "w_1", weight]);
+        assert_eq!(
+            fail(&mut c, &["SORT", "l", "BY", "w_*"]),
+            "ERR One or more scores can't be converted into double",
+            "{weight:?}"
+        );
+    }
+}

@@ -750,3 +750,64 @@ fn command_info_describes_the_string_commands() {
         assert_eq!(fields[3..6], [Value::Int(*first), Value::Int(*last), Value::Int(*step)], "{name}");
     }
 }
+
+#[test]
+fn edited_strings_are_raw_even_when_they_read_as_numbers() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let encoding = |con: &mut Connection, key: &str| run::<String>(con, &["OBJECT", "ENCODING", key]);
+    let _: () = run(&mut con, &["SET", "c", "12"]);
+    assert_eq!(run::<i64>(&mut con, &["APPEND", "c", "3"]), 3);
+    assert_eq!(encoding(&mut con, "c"), "raw");
+    assert_eq!(run::<i64>(&mut con, &["INCR", "c"]), 124);
+    assert_eq!(encoding(&mut con, "c"), "int");
+    let _: () = run(&mut con, &["SET", "b", "12"]);
+    assert_eq!(run::<i64>(&mut con, &["SETRANGE", "b", "0", "3"]), 2);
+    assert_eq!(encoding(&mut con, "b"), "raw");
+    assert_eq!(run::<i64>(&mut con, &["SETRANGE", "a", "0", "123"]), 3);
+    assert_eq!(encoding(&mut con, "a"), "raw");
+    // Even an empty APPEND unshares the value; an empty SETRANGE touches nothing.
+    let _: () = run(&mut con, &["SET", "e", "12"]);
+    assert_eq!(run::<i64>(&mut con, &["APPEND", "e", ""]), 2);
+    assert_eq!(encoding(&mut con, "e"), "raw");
+    let _: () = run(&mut con, &["SET", "f", "ab"]);
+    assert_eq!(run::<i64>(&mut con, &["SETRANGE", "f", "0", ""]), 2);
+    assert_eq!(encoding(&mut con, "f"), "embstr");
+    // A refused edit (past proto-max-bulk-len) leaves the encoding too.
+    let _: () = run(&mut con, &["SET", "g", "ab"]);
+    assert_eq!(
+        fail(&mut con, &["SETRANGE", "g", "536870912", "x"]),
+        "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+    );
+    let _: () = run(&mut con, &["CONFIG", "SET", "proto-max-bulk-len", "1mb"]);
+    let big = "x".repeat(1024 * 1024);
+    assert!(fail(&mut con, &["APPEND", "g", &big]).starts_with("ERR string exceeds maximum allowed size"));
+    assert_eq!(encoding(&mut con, "g"), "embstr");
+    // A new key made by APPEND is encoded like SET's value.
+    assert_eq!(run::<i64>(&mut con, &["APPEND", "d", "12"]), 2);
+    assert_eq!(encoding(&mut con, "d"), "int");
+}
+
+#[test]
+fn incrbyfloat_reads_hex_floats_as_strtold_does() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let _: () = run(&mut con, &["SET", "f", "0x10"]);
+    assert_eq!(run::<String>(&mut con, &["INCRBYFLOAT", "f", "0x1p-1"]), "16.5");
+    assert_eq!(fail(&mut con, &["INCRBYFLOAT", "f", " 1"]), "ERR value is not a valid float");
+    assert_eq!(fail(&mut con, &["INCRBYFLOAT", "f", "infinity"]), "ERR increment would produce NaN or Infinity");
+}
+
+#[test]
+fn incrbyfloat_stores_a_string_even_for_a_whole_result() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let _: () = run(&mut con, &["SET", "n", "1"]);
+    assert_eq!(run::<String>(&mut con, &["INCRBYFLOAT", "n", "1.5"]), "2.5");
+    assert_eq!(run::<String>(&mut con, &["INCRBYFLOAT", "n", "0.5"]), "3");
+    assert_eq!(run::<String>(&mut con, &["OBJECT", "ENCODING", "n"]), "embstr");
+    assert_eq!(run::<String>(&mut con, &["INCRBYFLOAT", "new", "2"]), "2");
+    assert_eq!(run::<String>(&mut con, &["OBJECT", "ENCODING", "new"]), "embstr");
+    assert_eq!(run::<i64>(&mut con, &["INCR", "new"]), 3);
+    assert_eq!(run::<String>(&mut con, &["OBJECT", "ENCODING", "new"]), "int");
+}

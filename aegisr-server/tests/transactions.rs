@@ -486,3 +486,28 @@ async fn grpc_pipeline_runs_a_transaction_on_its_session() {
     assert_eq!(replies[1].as_str(), Some("QUEUED"));
     assert_eq!(format!("{}", replies[3]), "1) OK\n2) (integer) 2");
 }
+
+#[test]
+fn exec_with_arguments_aborts_the_transaction_and_the_watch() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    let abort = "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command";
+    // Redis's rejectCommand: a refused EXEC discards the transaction, in MULTI or not.
+    assert_eq!(fail(&mut c, &["EXEC", "x"]), abort);
+    run::<String>(&mut c, &["MULTI"]);
+    queued(&mut c, &["SET", "k", "v"]);
+    assert_eq!(fail(&mut c, &["EXEC", "x"]), abort);
+    assert_eq!(fail(&mut c, &["EXEC"]), "ERR EXEC without MULTI");
+    assert_eq!(get(&mut c, "k"), None);
+    // ... and forgets the watched keys.
+    run::<String>(&mut c, &["WATCH", "x"]);
+    set(&mut c, "x", "1");
+    assert_eq!(fail(&mut c, &["EXEC", "x"]), abort);
+    run::<String>(&mut c, &["MULTI"]);
+    queued(&mut c, &["INCR", "x"]);
+    assert_eq!(exec(&mut c), Value::Array(vec![Value::Int(2)]));
+    // DISCARD's own arity error only flags the transaction, as any queued error.
+    run::<String>(&mut c, &["MULTI"]);
+    assert_eq!(fail(&mut c, &["DISCARD", "x"]), "ERR wrong number of arguments for 'discard' command");
+    assert_eq!(fail(&mut c, &["EXEC"]), "EXECABORT Transaction discarded because of previous errors.");
+}

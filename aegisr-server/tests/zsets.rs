@@ -130,7 +130,10 @@ fn point_reads_and_zincrby() {
     assert_eq!(run::<i64>(&mut con, &["ZCOUNT", "z", "3", "2"]), 0);
     assert_eq!(run::<i64>(&mut con, &["ZCOUNT", "nokey", "0", "1"]), 0);
     assert_eq!(fail(&mut con, &["ZCOUNT", "z", "x", "1"]), MINMAX_FLOAT);
-    assert_eq!(fail(&mut con, &["ZCOUNT", "z", "(", "1"]), MINMAX_FLOAT);
+    // strtod reads nothing from "": Redis takes "(" as "(0" (7.0.15 answers so).
+    assert_eq!(fail(&mut con, &["ZCOUNT", "z", "1x", "1"]), MINMAX_FLOAT);
+    let scores_in_0_1: i64 = run(&mut con, &["ZCOUNT", "z", "(0", "1"]);
+    assert_eq!(run::<i64>(&mut con, &["ZCOUNT", "z", "(", "1"]), scores_in_0_1);
     assert_eq!(run::<i64>(&mut con, &["ZREM", "z", "nope", "b", "c"]), 2);
     assert_eq!(run::<i64>(&mut con, &["ZREM", "nokey", "a"]), 0);
     assert_eq!(run::<i64>(&mut con, &["ZREM", "z", "a", "d", "new"]), 3);
@@ -516,4 +519,31 @@ fn resp2_shapes() {
     raw.expect(&["ZRANGE", "z", "0", "-1", "WITHSCORES"], "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n2.5\r\n");
     raw.expect(&["ZMPOP", "1", "z", "MAX"], "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nb\r\n$3\r\n2.5\r\n");
     raw.expect(&["ZMPOP", "1", "nokey", "MAX"], "*-1\r\n");
+}
+
+#[test]
+fn scores_are_read_as_strtod_reads_them() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    // Hex floats are numbers to strtod.
+    assert_eq!(run::<i64>(&mut c, &["ZADD", "z", "0x10", "a", "0x1p3", "b", "0X1", "c"]), 3);
+    assert_eq!(run::<String>(&mut c, &["ZSCORE", "z", "a"]), "16");
+    assert_eq!(run::<String>(&mut c, &["ZINCRBY", "z", "0x.8", "b"]), "8.5");
+    // getDoubleFromObject: no leading space, nothing after the number, no overflow to
+    // infinity or underflow to zero ("inf" itself is fine).
+    for score in [" 1", "1 ", "1e400", "-1e400", "1e-400", "1_0", ""] {
+        assert_eq!(fail(&mut c, &["ZADD", "z", score, "x"]), NOT_FLOAT, "{score:?}");
+    }
+    assert_eq!(run::<i64>(&mut c, &["ZADD", "z", "infinity", "x"]), 1);
+    assert_eq!(fail(&mut c, &["ZUNIONSTORE", "o", "1", "z", "WEIGHTS", "1e400"]), "ERR weight value is not a float");
+    assert_eq!(run::<i64>(&mut c, &["ZUNIONSTORE", "o", "1", "z", "WEIGHTS", "0x2"]), 4);
+    assert_eq!(run::<String>(&mut c, &["ZSCORE", "o", "a"]), "32");
+    // zslParseRange only wants strtod to read everything: leading spaces, an empty bound
+    // (0) and an overflowing one pass.
+    assert_eq!(range(&mut c, &["ZRANGEBYSCORE", "z", " 1", "0x9"]), ["c", "b"]);
+    assert_eq!(range(&mut c, &["ZRANGEBYSCORE", "z", "(", "1"]), ["c"]);
+    assert_eq!(run::<i64>(&mut c, &["ZCOUNT", "z", "", "+inf"]), 4);
+    assert_eq!(run::<i64>(&mut c, &["ZCOUNT", "z", "-1e400", "1e400"]), 4);
+    assert_eq!(fail(&mut c, &["ZCOUNT", "z", "1 ", "2"]), MINMAX_FLOAT);
+    assert_eq!(fail(&mut c, &["ZCOUNT", "z", "nan", "2"]), MINMAX_FLOAT);
 }

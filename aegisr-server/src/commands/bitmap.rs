@@ -158,7 +158,7 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         None => {
             let mut bytes = Vec::new();
             data::set_bit(&mut bytes, offset, on);
-            locked.set(key, Value::Str(bytes));
+            super::set_raw_string(&mut locked, key, bytes);
             (false, true)
         }
     };
@@ -298,7 +298,7 @@ fn bitop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             ctx.notify(Class::Generic, "del", dest);
         }
     } else {
-        locked.set(dest, Value::Str(result));
+        super::set_raw_string(&mut locked, dest, result);
         ctx.notify(Class::String, "set", dest);
     }
     drop(locked);
@@ -440,7 +440,7 @@ fn bitfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             let mut bytes = Vec::new();
             let grew = grow(&mut bytes);
             let results = run_field_ops(&mut bytes, &ops, grew);
-            locked.set(key, Value::Str(bytes));
+            super::set_raw_string(&mut locked, key, bytes);
             results
         }
     };

@@ -22,6 +22,71 @@ fn routing(ctx: &Ctx<'_>) -> Result<arc_swap::Guard<Arc<Routing>>, CommandError>
     ctx.server.router.get().map(|r| r.load()).ok_or_else(disabled)
 }
 
+/// CLUSTER HELP in Redis's words; like every CLUSTER subcommand, refused outside cluster mode.
+fn cluster_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    routing(ctx)?;
+    super::redis_help(
+        ctx.out,
+        "CLUSTER",
+        &[
+            "ADDSLOTS <slot> [<slot> ...]",
+            "    Assign slots to current node.",
+            "ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+            "    Assign slots which are between <start-slot> and <end-slot> to current node.",
+            "BUMPEPOCH",
+            "    Advance the cluster config epoch.",
+            "COUNT-FAILURE-REPORTS <node-id>",
+            "    Return number of failure reports for <node-id>.",
+            "COUNTKEYSINSLOT <slot>",
+            "    Return the number of keys in <slot>.",
+            "DELSLOTS <slot> [<slot> ...]",
+            "    Delete slots information from current node.",
+            "DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+            "    Delete slots information which are between <start-slot> and <end-slot> from current node.",
+            "FAILOVER [FORCE|TAKEOVER]",
+            "    Promote current replica node to being a master.",
+            "FORGET <node-id>",
+            "    Remove a node from the cluster.",
+            "GETKEYSINSLOT <slot> <count>",
+            "    Return key names stored by current node in a slot.",
+            "FLUSHSLOTS",
+            "    Delete current node own slots information.",
+            "INFO",
+            "    Return information about the cluster.",
+            "KEYSLOT <key>",
+            "    Return the hash slot for <key>.",
+            "MEET <ip> <port> [<bus-port>]",
+            "    Connect nodes into a working cluster.",
+            "MYID",
+            "    Return the node id.",
+            "NODES",
+            "    Return cluster configuration seen by node. Output format:",
+            "    <id> <ip:port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+            "REPLICATE <node-id>",
+            "    Configure current node as replica to <node-id>.",
+            "RESET [HARD|SOFT]",
+            "    Reset current node (default: soft).",
+            "SET-CONFIG-EPOCH <epoch>",
+            "    Set config epoch of current node.",
+            "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
+            "    Set slot state.",
+            "REPLICAS <node-id>",
+            "    Return <node-id> replicas.",
+            "SAVECONFIG",
+            "    Force saving cluster configuration on disk.",
+            "SLOTS",
+            "    Return information about slots range mappings. Each range is made of:",
+            "    start, end, master and replicas IP addresses, ports and ids",
+            "SHARDS",
+            "    Return information about slot range mappings and the nodes associated with them.",
+            "LINKS",
+            "    Return information about all network links between this node and its peers.",
+            "    Output format is an array where each array element is a map containing attributes of a link",
+        ],
+    );
+    Ok(())
+}
+
 fn slot_arg(arg: &[u8]) -> Result<u16, CommandError> {
     let slot = int(arg)?;
     u16::try_from(slot).ok().filter(|&s| usize::from(s) < SLOT_COUNT).ok_or_else(|| CommandError::err("Invalid slot"))
@@ -276,7 +341,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         arity: 2,
         flags: STALE,
         summary: "Returns helpful text about the different subcommands.",
-        handler: Some(super::help),
+        handler: Some(cluster_help),
         ..CLUSTER
     },
     CommandSpec {

@@ -2,10 +2,10 @@
 
 use bytes::Bytes;
 
+use super::Ctx;
 use super::args::{int, is, lower};
 use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group};
-use super::{Ctx, help};
 use crate::reply::Protocol;
 
 /// The Redis version Aegisr is compatible with, as HELLO and INFO report it.
@@ -159,6 +159,62 @@ fn validate_name(name: &[u8], what: &str) -> CommandResult {
 /// (the count of clients killed). A client killing itself gets its reply first.
 /// CLIENT PAUSE timeout [WRITE | ALL]: the held commands wait in their connections (see
 /// `server::pause`).
+/// CLIENT HELP in Redis's words (7.0's text, which also lists the tracking subcommands Aegisr lacks).
+fn client_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    super::redis_help(
+        ctx.out,
+        "CLIENT",
+        &[
+            "CACHING (YES|NO)",
+            "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+            "GETREDIR",
+            "    Return the client ID we are redirecting to when tracking is enabled.",
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+            "         [OPTIN] [OPTOUT] [NOLOOP]",
+            "    Control server assisted client side caching.",
+            "TRACKINGINFO",
+            "    Report tracking status for the current connection.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
+        ],
+    );
+    Ok(())
+}
+
 fn client_pause(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let millis = crate::types::string::parse_i64(&args[2])
         .filter(|&ms| ms >= 0)
@@ -361,7 +417,7 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         flags: FAST_CONN,
         since: "5.0.0",
         summary: "Returns helpful text about the different subcommands.",
-        handler: Some(help),
+        handler: Some(client_help),
         ..CONNECTION
     },
     CommandSpec {

@@ -181,20 +181,9 @@ fn unit(arg: &[u8]) -> Result<f64, CommandError> {
     }
 }
 
-/// A number as Redis's `getDoubleFromObject` reads it: beyond what `parse_f64` refuses,
-/// strtod's range errors, a value overflowing to infinity or underflowing to zero (a
-/// subnormal result is accepted; "inf" written out is too).
-fn redis_float(arg: &[u8]) -> Option<f64> {
-    let value = parse_f64(arg)?;
-    let overflow = value.is_infinite() && !arg.to_ascii_lowercase().windows(3).any(|w| w == b"inf");
-    let mantissa = arg.split(|&b| b == b'e' || b == b'E').next().unwrap_or(arg);
-    let underflow = value == 0.0 && mantissa.iter().any(|b| (b'1'..=b'9').contains(b));
-    (!overflow && !underflow).then_some(value)
-}
-
 /// A `longitude latitude` pair, checked against the indexable range.
 fn lon_lat(lon: &[u8], lat: &[u8]) -> Result<(f64, f64), CommandError> {
-    let float = |arg: &[u8]| redis_float(arg).ok_or(CommandError::NotFloat);
+    let float = |arg: &[u8]| parse_f64(arg).ok_or(CommandError::NotFloat);
     let (lon, lat) = (float(lon)?, float(lat)?);
     if !(geo::LON_MIN..=geo::LON_MAX).contains(&lon) || !(geo::LAT_MIN..=geo::LAT_MAX).contains(&lat) {
         return Err(CommandError::err(format!("invalid longitude,latitude pair {lon:.6},{lat:.6}")));
@@ -204,7 +193,7 @@ fn lon_lat(lon: &[u8], lat: &[u8]) -> Result<(f64, f64), CommandError> {
 
 /// A non-negative number, or Redis's error naming it.
 fn measure(arg: &[u8], what: &str) -> Result<f64, CommandError> {
-    redis_float(arg).ok_or_else(|| CommandError::err(format!("need numeric {what}")))
+    parse_f64(arg).ok_or_else(|| CommandError::err(format!("need numeric {what}")))
 }
 
 /// `radius unit`.

@@ -107,8 +107,12 @@ fn pfdebug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let Some(entry) = locked.get(key) else {
         return Err(CommandError::err("The specified key does not exist"));
     };
+    // As Redis, the key must hold an HLL whatever the subcommand, even an unknown one.
+    hll_bytes(entry.value())?;
     match &sub[..] {
         b"getreg" => {
+            // Redis converts a sparse value to dense first (and keeps it so).
+            update_hll(entry, data::make_dense)?;
             let regs = data::registers(&hll_bytes(entry.value())?).map_err(hll_error)?;
             drop(locked);
             ctx.out.array(regs.len());
@@ -155,7 +159,10 @@ fn pfadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         None => {
             let mut bytes = data::new_sparse();
             data::add(&mut bytes, elements, sparse_max).map_err(hll_error)?;
-            locked.set(key, Value::Str(bytes));
+            // Redis marks the cached count stale whenever PFADD changed something, and
+            // creating the key is a change even with no elements.
+            data::invalidate_cache(&mut bytes);
+            super::set_raw_string(&mut locked, key, bytes);
             // Creating the key counts as a change, even with no elements.
             true
         }
@@ -221,7 +228,7 @@ fn pfmerge(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         None => {
             let mut bytes = data::new_sparse();
             data::store_registers(&mut bytes, &max, any_dense, sparse_max).map_err(hll_error)?;
-            locked.set(dest, Value::Str(bytes));
+            super::set_raw_string(&mut locked, dest, bytes);
         }
     }
     ctx.notify(Class::String, "pfadd", dest);

@@ -115,9 +115,31 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
             name: "memory|help",
             arity: 2,
             summary: "Returns helpful text about the different subcommands.",
-            handler: Some(super::help),
+            handler: Some(memory_help),
             ..MEMORY
         },
     ],
     ..MEMORY
 }];
+
+/// MEMORY HELP in Redis's words.
+fn memory_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    super::redis_help(
+        ctx.out,
+        "MEMORY",
+        &[
+            "DOCTOR",
+            "    Return memory problems reports.",
+            "MALLOC-STATS",
+            "    Return internal statistics report from the memory allocator.",
+            "PURGE",
+            "    Attempt to purge dirty pages for reclamation by the allocator.",
+            "STATS",
+            "    Return information about the memory usage of the server.",
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+        ],
+    );
+    Ok(())
+}

@@ -187,9 +187,18 @@ pub fn end_session(server: &Server, session: &mut Session) {
 
 /// The timeout argument of a blocking command: seconds, fractions allowed; 0 is for ever.
 pub fn block_timeout(arg: &[u8]) -> Result<Option<std::time::Duration>, CommandError> {
-    let seconds = crate::types::string::parse_f64(arg)
-        .filter(|s| s.is_finite())
-        .ok_or_else(|| CommandError::err("timeout is not a float or out of range"))?;
+    // Redis reads a long double (string2ld): what overflows an f64 ("1e400", like "inf") is
+    // still a number there, too large for a timeout; what underflows is a tiny positive one.
+    let read = crate::types::strtod::strtod(arg);
+    if arg.first().is_none_or(|&b| crate::types::strtod::is_c_space(b)) || read.len != arg.len() || read.value.is_nan()
+    {
+        return Err(CommandError::err("timeout is not a float or out of range"));
+    }
+    let seconds = if read.range_error && read.value == 0.0 && read.value.is_sign_positive() {
+        f64::MIN_POSITIVE
+    } else {
+        read.value
+    };
     if seconds < 0.0 {
         return Err(CommandError::err("timeout is negative"));
     }
@@ -199,6 +208,16 @@ pub fn block_timeout(arg: &[u8]) -> Result<Option<std::time::Duration>, CommandE
         return Err(CommandError::err("timeout is out of range"));
     }
     Ok((millis > 0.0).then(|| std::time::Duration::from_millis(millis as u64)))
+}
+
+/// Creates `key` holding a string Redis builds as a growable buffer (SETBIT, SETRANGE,
+/// BITFIELD, BITOP, PFADD, PFMERGE on a new key): OBJECT ENCODING says "raw" whatever its
+/// size or content, as for a string edited in place (which is what `update` marks).
+pub fn set_raw_string(locked: &mut Locked<'_>, key: &[u8], bytes: Vec<u8>) {
+    locked.set(key, crate::types::Value::Str(bytes));
+    if let Some(entry) = locked.get(key) {
+        entry.update(|_| ());
+    }
 }
 
 /// The `T` (list, hash, set, sorted set) a value holds, or WRONGTYPE.
@@ -227,7 +246,13 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
     // before queueing into MULTI, which an OOM refusal then aborts).
     // A write to a slot migrating away is admitted until it has run (see `redirect::check`).
     let mut admitted = None;
+    // Redis's rejectCommand: an EXEC with the wrong arity aborts the transaction with an
+    // EXECABORT error (`maxmemory::admit` does the same for OOM; a redirection answers as is).
     let resolved = resolve(args)
+        .map_err(|e| {
+            let is_exec = args.first().is_some_and(|name| name.eq_ignore_ascii_case(b"exec"));
+            if is_exec { transaction::reject_exec(ctx, &e) } else { e }
+        })
         .and_then(|spec| {
             admitted = redirect::check(ctx, spec, args)?;
             Ok(spec)

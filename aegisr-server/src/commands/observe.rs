@@ -2,10 +2,10 @@
 
 use bytes::Bytes;
 
+use super::Ctx;
 use super::args::lower;
 use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group};
-use super::{Ctx, help};
 use crate::metrics::{histogram, latency_monitor::doctor};
 use crate::types::string::parse_i64;
 
@@ -150,6 +150,26 @@ fn unix_seconds() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
+/// SLOWLOG HELP in Redis's words.
+fn slowlog_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    super::redis_help(
+        ctx.out,
+        "SLOWLOG",
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    );
+    Ok(())
+}
+
 /// LATENCY HELP, with Redis's text.
 fn latency_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     super::redis_help(
@@ -195,7 +215,7 @@ const SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
         flags: Flags::LOADING.or(Flags::STALE),
         since: "6.2.0",
         summary: "Show helpful text about the different subcommands",
-        handler: Some(help),
+        handler: Some(slowlog_help),
         ..SERVER
     },
     CommandSpec {

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use super::args::{is, lower};
 use super::errors::{CommandError, CommandResult};
 use super::table::{self, CommandSpec, Flags, Group, KeyRange};
-use super::{Ctx, help, resolve};
+use super::{Ctx, resolve};
 use crate::engine::glob::glob_match;
 use crate::reply::ReplySink;
 use crate::server::info;
@@ -368,7 +368,7 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
         flags: LOADING_STALE,
         since: "5.0.0",
         summary: "Returns helpful text about the different subcommands.",
-        handler: Some(help),
+        handler: Some(command_help),
         ..SERVER
     },
     CommandSpec {
@@ -410,7 +410,7 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
         flags: LOADING_STALE,
         since: "5.0.0",
         summary: "Returns helpful text about the different subcommands.",
-        handler: Some(help),
+        handler: Some(config_help),
         ..SERVER
     },
     CommandSpec {
@@ -495,3 +495,51 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         ..SERVER
     },
 ];
+
+/// COMMAND HELP in Redis's words.
+fn command_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    super::redis_help(
+        ctx.out,
+        "COMMAND",
+        &[
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
+        ],
+    );
+    Ok(())
+}
+
+/// CONFIG HELP in Redis's words.
+fn config_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    super::redis_help(
+        ctx.out,
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    );
+    Ok(())
+}

@@ -139,12 +139,14 @@ fn sort_keys(
             match weight {
                 // A missing weight key sorts as 0.
                 None => Ok(SortKey::Score(0.0)),
-                // As strtod in Redis: an empty weight parses as 0.
-                Some(w) if w.is_empty() => Ok(SortKey::Score(0.0)),
-                Some(w) => crate::types::string::parse_f64(&w)
-                    .filter(|s| !s.is_nan())
-                    .map(SortKey::Score)
-                    .ok_or_else(|| CommandError::err("One or more scores can't be converted into double")),
+                // As Redis: strtod must read the whole weight (an empty one is 0, leading
+                // spaces pass) without a range error (a subnormal result is one).
+                Some(w) => {
+                    let read = crate::types::strtod::strtod(&w);
+                    (read.len == w.len() && !read.range_error && !read.value.is_nan())
+                        .then_some(SortKey::Score(read.value))
+                        .ok_or_else(|| CommandError::err("One or more scores can't be converted into double"))
+                }
             }
         })
         .collect()

@@ -485,6 +485,9 @@ fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         // In place: the key keeps its expiry.
         Some(entry) => {
             check_string(entry.value())?;
+            // Refused before `update`, which would mark the value edited ("raw").
+            let len = entry.value().string_len().unwrap_or(0);
+            data::check_length(len as u64, tail.len() as u64, max)?;
             entry.update(|v| v.append(tail, max))?
         }
         None => {
@@ -557,13 +560,14 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let text = match locked.get(key) {
         Some(entry) => {
             let text = data::incr_by_float(&string_of(entry.value())?, &args[2])?;
-            // In place: the key keeps its expiry.
-            entry.set_value(Value::from_bytes(text.as_bytes()));
+            // In place: the key keeps its expiry. Redis stores the result as a string, never
+            // as an integer (OBJECT ENCODING "embstr" even for "3").
+            entry.set_value(Value::Str(text.clone().into_bytes()));
             text
         }
         None => {
             let text = data::incr_by_float(b"0", &args[2])?;
-            locked.set(key, Value::from_bytes(text.as_bytes()));
+            locked.set(key, Value::Str(text.clone().into_bytes()));
             text
         }
     };
@@ -591,8 +595,12 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut locked = ctx.lock(key);
     let len = match locked.get(key) {
         // In place: the key keeps its expiry.
+        // Writing nothing answers the length and leaves the value (and its encoding) as is.
+        Some(entry) if bytes.is_empty() => entry.value().string_len().ok_or(CommandError::WrongType)?,
         Some(entry) => {
             check_string(entry.value())?;
+            // Refused before `update`, which would mark the value edited ("raw").
+            data::check_length(offset, bytes.len() as u64, max)?;
             entry.update(|v| v.set_range(offset, bytes, max))?
         }
         // Nothing to write on a missing key creates nothing.
@@ -600,7 +608,10 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         None => {
             let mut value = Value::Str(Vec::new());
             let len = value.set_range(offset, bytes, max)?;
-            locked.set(key, value);
+            // set_range leaves a string a string.
+            if let Value::Str(bytes) = value {
+                super::set_raw_string(&mut locked, key, bytes);
+            }
             len
         }
     };

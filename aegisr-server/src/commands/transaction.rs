@@ -71,6 +71,18 @@ pub(super) fn queue(ctx: &mut Ctx<'_>, args: &[Bytes], resolved: &Result<&'stati
     true
 }
 
+/// EXEC refused before it runs (wrong arity, OOM...): as Redis's `rejectCommand`, the
+/// transaction, if any, is discarded (watched keys too, as `discardTransaction` does) and
+/// the error says so, inside MULTI or not.
+pub(super) fn reject_exec(ctx: &mut Ctx<'_>, error: &CommandError) -> CommandError {
+    ctx.session.multi = None;
+    unwatch_all(ctx.server, ctx.session);
+    let text = error.to_string();
+    // Redis words it from the bare message: "ERR " is dropped, other codes (OOM) stay.
+    let reason = text.strip_prefix("ERR ").unwrap_or(&text);
+    CommandError::Message(format!("EXECABORT Transaction discarded because of: {reason}"))
+}
+
 fn multi(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     if ctx.session.multi.is_some() {
         return Err(CommandError::err("MULTI calls can not be nested"));

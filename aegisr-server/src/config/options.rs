@@ -415,9 +415,21 @@ pub static OPTIONS: &[OptionSpec] = &[
     ),
 ];
 
-/// The option called `name` (case-insensitive, `_` accepted for `-`).
+/// The names Redis 7 still accepts from before listpacks replaced ziplists: CONFIG GET
+/// and SET take them, for the option they stand for.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
+    ("hash-max-ziplist-value", "hash-max-listpack-value"),
+    ("list-max-ziplist-size", "list-max-listpack-size"),
+    ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
+    ("zset-max-ziplist-value", "zset-max-listpack-value"),
+];
+
+/// The option called `name` (case-insensitive, `_` accepted for `-`), or that an alias
+/// stands for.
 pub fn find(name: &str) -> Option<&'static OptionSpec> {
     let wanted = name.to_ascii_lowercase().replace('_', "-");
+    let wanted = ALIASES.iter().find(|(alias, _)| *alias == wanted).map_or(wanted.as_str(), |(_, name)| name);
     OPTIONS.iter().find(|o| o.name == wanted)
 }
 

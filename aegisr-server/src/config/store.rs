@@ -296,11 +296,18 @@ impl ConfigStore {
     /// Every `(name, value)` whose name matches one of the glob `patterns` (CONFIG GET).
     pub fn matching(&self, patterns: &[&[u8]]) -> Vec<(&'static str, String)> {
         let values = self.values.read();
-        values
-            .iter()
-            .filter(|(name, _)| patterns.iter().any(|p| glob_match(p, name.as_bytes(), true)))
-            .map(|(name, value)| (*name, value.clone()))
-            .collect()
+        let wanted = |name: &str| patterns.iter().any(|p| glob_match(p, name.as_bytes(), true));
+        let mut found: Vec<(&'static str, String)> =
+            values.iter().filter(|(name, _)| wanted(name)).map(|(name, value)| (*name, value.clone())).collect();
+        // As Redis, a pattern matching an alias lists it too, with the option's value.
+        for (alias, name) in options::ALIASES {
+            if wanted(alias)
+                && let Some(value) = values.get(name)
+            {
+                found.push((alias, value.clone()));
+            }
+        }
+        found
     }
 
     /// An integer or memory option (0 if absent or negative).

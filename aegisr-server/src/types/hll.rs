@@ -230,7 +230,8 @@ fn to_dense(bytes: &mut Vec<u8>) -> Result<(), HllError> {
     Ok(())
 }
 
-fn invalidate_cache(bytes: &mut [u8]) {
+/// Marks the cached cardinality stale (the top bit of the header's last count byte).
+pub fn invalidate_cache(bytes: &mut [u8]) {
     bytes[15] |= 0x80;
 }
 

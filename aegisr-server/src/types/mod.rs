@@ -14,6 +14,7 @@ mod score_tree;
 pub mod set;
 pub mod stream;
 pub mod string;
+pub mod strtod;
 pub mod zset;
 
 pub use bloom::ScalableBloom;

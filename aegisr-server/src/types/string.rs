@@ -3,6 +3,7 @@
 
 use std::ops::Deref;
 
+use super::strtod::{is_c_space, strtod};
 use super::{Value, ValueRef};
 
 /// Errors of string operations; the command layer turns them into Redis's replies.
@@ -78,15 +79,17 @@ pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
     if negative { 0i64.checked_sub_unsigned(magnitude) } else { i64::try_from(magnitude).ok() }
 }
 
-/// Parses a float the way Redis's `string2ld` does: the whole string must be a number, no
-/// leading or trailing spaces; `inf` is accepted, NaN is not.
+/// Parses a float the way Redis's `getDoubleFromObject` and `string2ld` do: `strtod`
+/// (so hex floats such as "0x1p3" too) over the whole string, no leading space; `inf`
+/// written out is accepted, NaN is not, nor a number overflowing to infinity or
+/// underflowing to zero ("1e400", "1e-400").
 pub fn parse_f64(bytes: &[u8]) -> Option<f64> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    if text.is_empty() || text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace) {
+    if bytes.first().is_none_or(|&b| is_c_space(b)) {
         return None;
     }
-    let value: f64 = text.parse().ok()?;
-    (!value.is_nan()).then_some(value)
+    let read = strtod(bytes);
+    let out_of_range = read.range_error && (read.value.is_infinite() || read.value == 0.0);
+    (read.len == bytes.len() && !out_of_range && !read.value.is_nan()).then_some(read.value)
 }
 
 /// Formats a float as Redis's INCRBYFLOAT does: plain decimal, no exponent, no trailing
@@ -184,16 +187,17 @@ impl Value {
     pub fn append(&mut self, tail: &[u8], max_len: u64) -> Result<usize, StringError> {
         let len = self.string_len().ok_or(StringError::WrongType)?;
         check_length(len as u64, tail.len() as u64, max_len)?;
-        if tail.is_empty() {
-            return Ok(len);
-        }
+        // Even an empty tail turns an integer into a string, as Redis unshares the value
+        // (OBJECT ENCODING "raw") before appending.
         let mut bytes = self.take_string().unwrap_or_default();
         // Greedy growth, so appending to a value again and again costs amortised O(1) per
         // byte, not a copy of the whole value each time.
         bytes.reserve(tail.len());
         bytes.extend_from_slice(tail);
         let new_len = bytes.len();
-        *self = Value::from_vec(bytes);
+        // Stays a string even when it reads as a number: Redis's APPEND leaves a raw string
+        // (OBJECT ENCODING "raw"), never an integer.
+        *self = Value::Str(bytes);
         Ok(new_len)
     }
 
@@ -215,13 +219,14 @@ impl Value {
         }
         value[start..end].copy_from_slice(bytes);
         let new_len = value.len();
-        *self = Value::from_vec(value);
+        // A raw string, as APPEND's result.
+        *self = Value::Str(value);
         Ok(new_len)
     }
 }
 
 /// Redis's `checkStringLength`: `len + extra` must not exceed `max_len`.
-fn check_length(len: u64, extra: u64, max_len: u64) -> Result<(), StringError> {
+pub fn check_length(len: u64, extra: u64, max_len: u64) -> Result<(), StringError> {
     match len.checked_add(extra) {
         Some(total) if total <= max_len => Ok(()),
         _ => Err(StringError::TooLarge),
@@ -534,6 +539,12 @@ mod tests {
         assert_eq!(parse_f64(b"nan"), None);
         assert_eq!(parse_f64(b" 1"), None);
         assert_eq!(parse_f64(b"abc"), None);
+        assert_eq!(parse_f64(b"0x10"), Some(16.0));
+        assert_eq!(parse_f64(b"1e400"), None);
+        assert_eq!(parse_f64(b"1e-400"), None);
+        assert_eq!(parse_f64(b"1e-310"), Some(1e-310));
+        assert_eq!(parse_f64(b""), None);
+        assert_eq!(parse_f64(b"1 "), None);
         assert_eq!(format_f64(10.5 + 0.1), "10.6");
         assert_eq!(format_f64(5200.0), "5200");
         assert_eq!(format_f64(-0.0), "0");
@@ -566,10 +577,13 @@ mod tests {
     fn append_converts_between_encodings_and_respects_the_limit() {
         let mut v = Value::Int(12);
         assert_eq!(v.append(b"3", 100), Ok(3));
-        assert_eq!(v, Value::Int(123));
+        assert_eq!(v, Value::Str(b"123"[..].into()), "a raw string, as in Redis");
         assert_eq!(v.append(b"x", 100), Ok(4));
         assert_eq!(v, Value::Str(b"123x"[..].into()));
         assert_eq!(v.append(b"", 100), Ok(4));
+        let mut n = Value::Int(7);
+        assert_eq!(n.append(b"", 100), Ok(1));
+        assert_eq!(n, Value::Str(b"7"[..].into()), "a raw string, as in Redis");
         assert_eq!(v.append(b"12345", 8), Err(StringError::TooLarge));
         assert_eq!(v, Value::Str(b"123x"[..].into()), "untouched on error");
         assert_eq!(v.append(b"1234", 8), Ok(8));
@@ -585,7 +599,7 @@ mod tests {
         assert_eq!(v, Value::Str(b"\0\0\0ab"[..].into()));
         let mut v = Value::Int(123);
         assert_eq!(v.set_range(0, b"9", 100), Ok(3));
-        assert_eq!(v, Value::Int(923));
+        assert_eq!(v, Value::Str(b"923"[..].into()), "a raw string, as in Redis");
         assert_eq!(v.set_range(u64::MAX, b"", 100), Ok(3), "empty writes nothing");
         assert_eq!(v.set_range(100, b"x", 100), Err(StringError::TooLarge));
         assert_eq!(v.set_range(u64::MAX, b"x", u64::MAX), Err(StringError::TooLarge));

@@ -617,7 +617,10 @@ impl ScoreBound {
             Some((b'(', rest)) => (true, rest),
             _ => (false, arg),
         };
-        super::string::parse_f64(text).map(|value| ScoreBound { value, exclusive })
+        // `zslParseRange` checks only that strtod read everything and that the value is a
+        // number: leading spaces, an empty text (0) and overflow to infinity all pass.
+        let read = super::strtod::strtod(text);
+        (read.len == text.len() && !read.value.is_nan()).then_some(ScoreBound { value: read.value, exclusive })
     }
 }
 
@@ -819,7 +822,10 @@ mod tests {
             assert_eq!(lex("(a", "[a").ranks(&same).len(), 0);
         }
         assert!(ScoreBound::parse(b"nan").is_none());
-        assert!(ScoreBound::parse(b"(").is_none());
+        // strtod reads nothing from an empty text: 0, as Redis takes it.
+        assert_eq!(ScoreBound::parse(b"("), Some(ScoreBound { value: 0.0, exclusive: true }));
+        assert_eq!(ScoreBound::parse(b" 1"), Some(ScoreBound { value: 1.0, exclusive: false }));
+        assert!(ScoreBound::parse(b"1 ").is_none());
         assert!(LexBound::parse(b"a").is_none());
         assert!(LexBound::parse(b"").is_none());
     }
