@@ -360,25 +360,8 @@ pub fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, CommandError> {
     Ok(sub)
 }
 
-/// `<CONTAINER> HELP`, generated from the table.
-pub fn help(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let container = resolve(&args[..1]).ok().or_else(|| table::lookup(&args[0])).ok_or(CommandError::Syntax)?;
-    let upper = container.name.to_ascii_uppercase();
-    let mut lines = vec![format!("{upper} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")];
-    for sub in container.subcommands {
-        let sub_name = sub.name.rsplit('|').next().unwrap_or(sub.name).to_ascii_uppercase();
-        lines.push(format!("{sub_name} {}", sub.syntax).trim_end().to_owned());
-        lines.push(format!("    {}", sub.summary));
-    }
-    ctx.out.array(lines.len());
-    for line in &lines {
-        ctx.out.simple(line);
-    }
-    Ok(())
-}
-
-/// `<COMMAND> HELP` with Redis's own text (`addReplyHelp`), for the containers whose help
-/// clients may parse: the header, `lines`, then the HELP entry Redis appends.
+/// `<COMMAND> HELP` with Redis's own text (`addReplyHelp`): the header, `lines`, then the
+/// HELP entry Redis appends.
 pub fn redis_help(out: &mut dyn ReplySink, command: &str, lines: &[&str]) {
     out.array(lines.len() + 3);
     out.simple(&format!("{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
