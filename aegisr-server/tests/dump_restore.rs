@@ -36,10 +36,13 @@ fn encoding(con: &mut redis::Connection, key: &str) -> String {
     run(con, &["OBJECT", "ENCODING", key])
 }
 
-/// A payload with its checksum recomputed over `body` and our version (1).
+/// The version Aegisr's payloads carry: codec version 1 under a tag above every RDB version.
+const AEGISR_DUMP_VERSION: u16 = 0xAE01;
+
+/// A payload with its checksum recomputed over `body` and our version.
 fn framed(body: &[u8]) -> Vec<u8> {
     let mut payload = body.to_vec();
-    payload.extend_from_slice(&1u16.to_le_bytes());
+    payload.extend_from_slice(&AEGISR_DUMP_VERSION.to_le_bytes());
     let crc = CRC64.checksum(&payload);
     payload.extend_from_slice(&crc.to_le_bytes());
     payload
@@ -317,6 +320,11 @@ fn damaged_foreign_and_malformed_payloads() {
     }
     // Redis's own payloads carry an RDB version this server does not read.
     assert_eq!(restore(&mut con, "x", "0", REDIS_7_PAYLOAD, &[]).unwrap_err(), wrong);
+    // And ours a version above every RDB version (Redis 7.2 writes 11 and refuses higher
+    // ones), so Redis refuses them too rather than misreading them.
+    let version = u16::from_le_bytes([payload[payload.len() - 10], payload[payload.len() - 9]]);
+    assert_eq!(version, AEGISR_DUMP_VERSION);
+    assert!(version > 255, "{version}");
     // A good checksum over a body that is not a value.
     let body = &payload[..payload.len() - 10];
     let bad_format = "ERR Bad data format";

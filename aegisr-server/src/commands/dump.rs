@@ -1,8 +1,9 @@
 //! DUMP and RESTORE: a value as an opaque payload and back, with Redis 7's framing and
-//! errors. The payload is the value's codec encoding (`persist::codec`), then the codec
-//! version (2 bytes LE) and a CRC-64 (Redis's polynomial, 8 bytes LE) of everything before
-//! it, the same framing Redis uses around its RDB encoding. A payload made by Redis carries
-//! an RDB version instead of ours, so it is refused as Redis refuses a foreign version.
+//! errors. The payload is the value's codec encoding (`persist::codec`), then a version (2
+//! bytes LE) and a CRC-64 (Redis's polynomial, 8 bytes LE) of everything before it, the same
+//! framing Redis uses around its RDB encoding. The version is [`DUMP_VERSION`], far above
+//! any RDB version, so each side refuses the other's payloads ("DUMP payload version or
+//! checksum are wrong") instead of misreading them.
 
 use bytes::Bytes;
 
@@ -45,11 +46,17 @@ const CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
 /// Bytes after the encoded value: version (2) and checksum (8).
 const TRAILER: usize = 10;
 
+/// The version DUMP payloads carry: the codec version in the low byte, under a tag above
+/// every RDB version (Redis 7.0 writes 10, 7.2 writes 11 and refuses anything above its
+/// own). With the bare codec version (1) Redis accepted Aegisr's payloads and stored the
+/// wrong value (an integer restored as a string of codec bytes).
+const DUMP_VERSION: u16 = 0xAE00 | CODEC_VERSION;
+
 /// The DUMP payload of `value`.
 pub fn payload(value: ValueRef<'_>) -> Vec<u8> {
     let mut out = Vec::new();
     codec::encode_value(value, &mut out);
-    out.extend_from_slice(&CODEC_VERSION.to_le_bytes());
+    out.extend_from_slice(&DUMP_VERSION.to_le_bytes());
     let crc = CRC64.checksum(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
@@ -62,7 +69,7 @@ pub fn verify_payload(payload: &[u8]) -> Option<&[u8]> {
     let (checked, crc) = payload.split_at(body_end + 2);
     let version = u16::from_le_bytes([checked[body_end], checked[body_end + 1]]);
     // Older codec versions would be accepted here once there are any.
-    if version != CODEC_VERSION {
+    if version != DUMP_VERSION {
         return None;
     }
     let crc = u64::from_le_bytes(crc.try_into().ok()?);
