@@ -155,10 +155,6 @@ fn validate_name(name: &[u8], what: &str) -> CommandResult {
     }
 }
 
-/// CLIENT KILL addr (the old form: OK or an error), or CLIENT KILL <filter value> ...
-/// (the count of clients killed). A client killing itself gets its reply first.
-/// CLIENT PAUSE timeout [WRITE | ALL]: the held commands wait in their connections (see
-/// `server::pause`).
 /// CLIENT HELP in Redis's words (7.0's text, which also lists the tracking subcommands Aegisr lacks).
 fn client_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     super::redis_help(
@@ -215,6 +211,10 @@ fn client_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
+/// CLIENT KILL addr (the old form: OK or an error), or CLIENT KILL <filter value> ...
+/// (the count of clients killed). A client killing itself gets its reply first.
+/// CLIENT PAUSE timeout [WRITE | ALL]: the held commands wait in their connections (see
+/// `server::pause`).
 fn client_pause(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let millis = crate::types::string::parse_i64(&args[2])
         .filter(|&ms| ms >= 0)

@@ -212,11 +212,11 @@ pub fn block_timeout(arg: &[u8]) -> Result<Option<std::time::Duration>, CommandE
 
 /// Creates `key` holding a string Redis builds as a growable buffer (SETBIT, SETRANGE,
 /// BITFIELD, BITOP, PFADD, PFMERGE on a new key): OBJECT ENCODING says "raw" whatever its
-/// size or content, as for a string edited in place (which is what `update` marks).
+/// size or content, as for a string edited in place.
 pub fn set_raw_string(locked: &mut Locked<'_>, key: &[u8], bytes: Vec<u8>) {
     locked.set(key, crate::types::Value::Str(bytes));
     if let Some(entry) = locked.get(key) {
-        entry.update(|_| ());
+        entry.mark_raw();
     }
 }
 

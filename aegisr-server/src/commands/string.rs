@@ -485,10 +485,7 @@ fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         // In place: the key keeps its expiry.
         Some(entry) => {
             check_string(entry.value())?;
-            // Refused before `update`, which would mark the value edited ("raw").
-            let len = entry.value().string_len().unwrap_or(0);
-            data::check_length(len as u64, tail.len() as u64, max)?;
-            entry.update(|v| v.append(tail, max))?
+            entry.try_update(|v| v.append(tail, max))?
         }
         None => {
             locked.set(key, Value::from_bytes(tail));
@@ -517,12 +514,7 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CommandResult {
     let n = match locked.get(key) {
         Some(entry) => {
             check_string(entry.value())?;
-            // Computed on a copy: a refused increment leaves the value (and the encoding
-            // OBJECT ENCODING reports) as it was.
-            let mut value = entry.value().to_owned();
-            let n = value.incr_by(delta)?;
-            entry.set_value(value);
-            n
+            entry.try_update(|v| v.incr_by(delta))?
         }
         None => {
             locked.set(key, Value::Int(delta));
@@ -599,9 +591,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         Some(entry) if bytes.is_empty() => entry.value().string_len().ok_or(CommandError::WrongType)?,
         Some(entry) => {
             check_string(entry.value())?;
-            // Refused before `update`, which would mark the value edited ("raw").
-            data::check_length(offset, bytes.len() as u64, max)?;
-            entry.update(|v| v.set_range(offset, bytes, max))?
+            entry.try_update(|v| v.set_range(offset, bytes, max))?
         }
         // Nothing to write on a missing key creates nothing.
         None if bytes.is_empty() => 0,

@@ -263,22 +263,48 @@ impl Entry {
     /// value. A boxed value is changed in place (so APPEND to a large string does not copy
     /// it); a value kept in the block is copied out, changed and stored back.
     pub fn update<R>(&mut self, change: impl FnOnce(&mut Value) -> R) -> R {
-        if self.flags() & BOXED != 0 {
-            if let Ok(bytes) = <[u8; 8]>::try_from(self.data()) {
-                let ptr = usize::from_le_bytes(bytes) as *mut Value;
-                // SAFETY: the address came from `Box::into_raw` in `encode` and the entry owns
-                // the box; `&mut self` makes this the only reference while `change` runs.
-                return change(unsafe { &mut *ptr });
-            }
+        if let Some(boxed) = self.boxed_value_mut() {
+            return change(boxed);
         }
         let mut value = self.value().to_owned();
         let result = change(&mut value);
-        let edited_string = matches!(value, Value::Str(_));
         self.set_value(value);
-        if edited_string {
+        self.mark_raw();
+        result
+    }
+
+    /// [`Entry::update`] for a change that may be refused: on `Err` nothing is stored, so
+    /// the value and the encoding OBJECT ENCODING reports stay as they were. (A boxed value
+    /// is changed in place, so `change` must leave it untouched when it fails.)
+    pub fn try_update<T, E>(&mut self, change: impl FnOnce(&mut Value) -> Result<T, E>) -> Result<T, E> {
+        if let Some(boxed) = self.boxed_value_mut() {
+            return change(boxed);
+        }
+        let mut value = self.value().to_owned();
+        let result = change(&mut value)?;
+        self.set_value(value);
+        self.mark_raw();
+        Ok(result)
+    }
+
+    /// The boxed value, for a change in place (so APPEND to a large string does not copy it).
+    fn boxed_value_mut(&mut self) -> Option<&mut Value> {
+        if self.flags() & BOXED == 0 {
+            return None;
+        }
+        let bytes = <[u8; 8]>::try_from(self.data()).ok()?;
+        let ptr = usize::from_le_bytes(bytes) as *mut Value;
+        // SAFETY: the address came from `Box::into_raw` in `encode` and the entry owns the
+        // box; the returned borrow of `self` makes it the only reference while it lives.
+        Some(unsafe { &mut *ptr })
+    }
+
+    /// Marks a string value as a buffer edited in place: OBJECT ENCODING then says "raw", as
+    /// Redis does for strings it built or changed byte by byte. Nothing for other values.
+    pub fn mark_raw(&mut self) {
+        if matches!(self.value(), ValueRef::Str(_)) {
             self.block_mut()[3] |= RAW;
         }
-        result
     }
 
     /// The encoding OBJECT ENCODING reports, with Redis's names.

@@ -226,7 +226,7 @@ impl Value {
 }
 
 /// Redis's `checkStringLength`: `len + extra` must not exceed `max_len`.
-pub fn check_length(len: u64, extra: u64, max_len: u64) -> Result<(), StringError> {
+fn check_length(len: u64, extra: u64, max_len: u64) -> Result<(), StringError> {
     match len.checked_add(extra) {
         Some(total) if total <= max_len => Ok(()),
         _ => Err(StringError::TooLarge),
