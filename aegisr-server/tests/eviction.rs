@@ -155,10 +155,12 @@ fn volatile_ttl_evicts_the_soonest_deadlines_first() {
     let kept: usize = run(&mut c, &["DBSIZE"]);
     assert!((500..3000).contains(&kept), "{kept} keys fit");
     // In exact deadline order the survivors would be the last `kept` keys. Sampling is
-    // approximate: most of them, and none of the first quarter.
+    // approximate (a key never sampled stays, as in Redis): most of them, and almost none
+    // of the first quarter.
     let latest = surviving(&mut c, "k", 4000 - kept.min(1000)..4000);
     assert!(latest * 10 >= kept.min(1000) * 8, "the latest deadlines stay: {latest} of {}", kept.min(1000));
-    assert_eq!(surviving(&mut c, "k", 0..1000), 0, "the soonest deadlines go first");
+    let soonest = surviving(&mut c, "k", 0..1000);
+    assert!(soonest <= 5, "the soonest deadlines go first: {soonest} of the first 1000 stayed");
 }
 
 /// Writes cold keys, lets them age (or reads hot keys many times), reads the hot ones,

@@ -2,48 +2,48 @@
 //! enumerated (and later migrated) in O(keys in the slot), and every table stays small
 //! enough that growing it never stalls the shard.
 
-use std::hash::BuildHasher;
-use std::sync::LazyLock;
-
-use hashbrown::{HashMap, HashTable};
+use hashbrown::HashMap;
 
 pub use super::entry::Entry;
+use super::key_table::{KeyTable, key_hash as hash};
 
 /// Seconds (Unix time, truncated to u32) for access times.
 pub(crate) fn secs(now_ms: i64) -> u32 {
     u32::try_from(now_ms / 1000).unwrap_or(u32::MAX)
 }
 
-/// The key hash of every slot table: seeded at random once per process, so clients cannot
-/// choose keys that collide.
-static KEY_HASHER: LazyLock<foldhash::fast::RandomState> = LazyLock::new(foldhash::fast::RandomState::default);
-
-fn hash(key: &[u8]) -> u64 {
-    KEY_HASHER.hash_one(key)
-}
-
 /// Absolute deadlines (Unix ms) of the keys of a slot that have one.
 type Expires = HashMap<Box<[u8]>, i64>;
 
-/// The keys of one hash slot in one database: 40 bytes, so a shard's slot headers stay in
+/// The keys of one hash slot in one database: 32 bytes, so a shard's slot headers stay in
 /// cache (the expiry map is boxed: most slots of most workloads have none).
 #[derive(Default)]
 pub(crate) struct SlotTable {
-    keys: HashTable<Entry>,
+    keys: KeyTable,
     expires: Option<Box<Expires>>,
 }
 
 impl SlotTable {
     pub(crate) fn get(&self, key: &[u8]) -> Option<&Entry> {
-        self.keys.find(hash(key), |e| e.key() == key)
+        self.keys.get(hash(key), key)
     }
 
     pub(crate) fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.keys.find_mut(hash(key), |e| e.key() == key)
+        self.keys.get_mut(hash(key), key)
     }
 
     fn remove_key(&mut self, key: &[u8]) -> Option<Entry> {
-        self.keys.find_entry(hash(key), |e| e.key() == key).ok().map(|o| o.remove().0)
+        self.keys.remove(hash(key), key)
+    }
+
+    /// Starts loading the bucket where a lookup of `hash` begins.
+    pub(crate) fn prefetch_bucket(&self, hash: u64) {
+        self.keys.prefetch_bucket(hash);
+    }
+
+    /// Starts loading the block of the entry a lookup of `hash` would compare first.
+    pub(crate) fn prefetch_entry(&self, hash: u64) {
+        self.keys.prefetch_entry(hash);
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
@@ -102,9 +102,7 @@ impl SlotTable {
         expires.retain(|key, at| {
             let live = *at > now_ms;
             if !live {
-                if let Ok(found) = keys.find_entry(hash(key), |e| e.key() == &key[..]) {
-                    found.remove();
-                }
+                keys.remove(hash(key), key);
                 on_expired(&key[..]);
             }
             live
@@ -140,37 +138,34 @@ impl DbShard {
         expired: &mut u64,
     ) -> Option<&mut Entry> {
         let SlotTable { keys, expires } = &mut self.slots[slot];
-        let found = keys.find_entry(hash(key), |e| e.key() == key).ok()?;
-        if found.get().has_expiry() && expires.as_ref().and_then(|e| e.get(key)).is_some_and(|&at| at <= now_ms()) {
-            found.remove();
-            SlotTable::clear_deadline(expires, key);
-            self.key_count -= 1;
-            self.expire_count -= 1;
-            *expired += 1;
-            return None;
+        let is_expired =
+            |e: &Entry| e.has_expiry() && expires.as_ref().and_then(|e| e.get(key)).is_some_and(|&at| at <= now_ms());
+        match keys.get_or_remove(hash(key), key, is_expired)? {
+            Ok(entry) => Some(entry),
+            Err(_expired) => {
+                SlotTable::clear_deadline(expires, key);
+                self.key_count -= 1;
+                self.expire_count -= 1;
+                *expired += 1;
+                None
+            }
         }
-        Some(found.into_mut())
     }
 
     /// Stores `entry`, replacing (and dropping the expiry of) any entry with its key.
     /// Returns the replaced entry so the caller can free it after unlocking.
     pub(crate) fn insert(&mut self, slot: usize, entry: Entry) -> Option<Entry> {
         let SlotTable { keys, expires } = &mut self.slots[slot];
-        let h = hash(entry.key());
-        match keys.entry(h, |e| e.key() == entry.key(), |e| hash(e.key())) {
-            hashbrown::hash_table::Entry::Occupied(mut occupied) => {
-                if occupied.get().has_expiry() {
-                    SlotTable::clear_deadline(expires, entry.key());
-                    self.expire_count -= 1;
-                }
-                Some(std::mem::replace(occupied.get_mut(), entry))
+        let replaced = keys.insert(hash(entry.key()), entry);
+        match &replaced {
+            Some(old) if old.has_expiry() => {
+                SlotTable::clear_deadline(expires, old.key());
+                self.expire_count -= 1;
             }
-            hashbrown::hash_table::Entry::Vacant(vacant) => {
-                vacant.insert(entry);
-                self.key_count += 1;
-                None
-            }
+            Some(_) => {}
+            None => self.key_count += 1,
         }
+        replaced
     }
 
     pub(crate) fn remove(&mut self, slot: usize, key: &[u8]) -> Option<Entry> {

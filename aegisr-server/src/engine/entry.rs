@@ -13,6 +13,12 @@
 //! This is the one place in the engine with `unsafe`: the entry is a thin pointer to a
 //! `Box<[u8]>` whose length is recorded in the block's own header rather than beside the
 //! pointer, which halves the table's footprint.
+//!
+//! The pointer's top 16 bits carry a tag for the key table (`key_table.rs`): bits of the
+//! key's hash, so a lookup passes over other keys without loading their blocks. Linux
+//! hands user space addresses below 2^48 on x86-64 and arm64 (higher ones only to a
+//! mapping that asks for them, which no allocator here does), so those bits are free;
+//! elsewhere entries carry no tag.
 
 use std::ptr::NonNull;
 
@@ -34,6 +40,18 @@ const PACKED_ZSET: u8 = 32;
 const FIXED_HEADER: usize = 4;
 /// Largest access time kept: 24 bits of seconds, wrapping every 194 days like Redis's clock.
 const ACCESS_MASK: u32 = 0x00ff_ffff;
+/// Bits of the block pointer that carry the key table's tag.
+#[cfg(all(target_os = "linux", target_pointer_width = "64", any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub(crate) const TAG_BITS: u32 = 16;
+#[cfg(not(all(
+    target_os = "linux",
+    target_pointer_width = "64",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+pub(crate) const TAG_BITS: u32 = 0;
+const TAG_SHIFT: u32 = usize::BITS - TAG_BITS;
+/// The address bits of the block pointer.
+const ADDRESS_MASK: usize = usize::MAX >> TAG_BITS;
 /// Strings up to this size are stored in the entry's block. Larger ones are boxed: the
 /// per-key saving no longer matters, and the value is not copied again under the lock.
 pub const PACK_LIMIT: usize = 4096;
@@ -85,7 +103,8 @@ impl Shape {
 
 /// A key, its value, and the metadata every key carries.
 pub struct Entry {
-    /// The first byte of a `Box<[u8]>` whose length is `self.shape().total()`.
+    /// The first byte of a `Box<[u8]>` whose length is `self.shape().total()`, with the
+    /// key table's tag in the bits above `ADDRESS_MASK`.
     block: NonNull<u8>,
 }
 
@@ -120,13 +139,38 @@ impl Entry {
         // Leaked here, reclaimed in `drop` from the length the header records.
         debug_assert_eq!(block.len(), size);
         let block = NonNull::from(Box::leak(block.into_boxed_slice())).cast::<u8>();
+        debug_assert_eq!(block.addr().get() & !ADDRESS_MASK, 0, "block address above the tag bits");
         Entry { block }
+    }
+
+    /// The block's address, without the tag.
+    fn ptr(&self) -> *mut u8 {
+        self.block.as_ptr().map_addr(|address| address & ADDRESS_MASK)
+    }
+
+    /// The key table's tag (0 until the table sets one).
+    pub(crate) fn tag(&self) -> u16 {
+        (self.block.addr().get().checked_shr(TAG_SHIFT).unwrap_or(0)) as u16
+    }
+
+    /// Sets the key table's tag (ignored where entries carry none).
+    pub(crate) fn set_tag(&mut self, tag: u16) {
+        let tag_bits = usize::from(tag).checked_shl(TAG_SHIFT).unwrap_or(0);
+        // The address part is non-zero, so the result is too.
+        self.block = self
+            .block
+            .map_addr(|address| std::num::NonZero::new(address.get() & ADDRESS_MASK | tag_bits).unwrap_or(address));
+    }
+
+    /// Starts loading the block into cache (see `prefetch.rs`).
+    pub(crate) fn prefetch(&self) {
+        super::prefetch::prefetch_read(self.ptr());
     }
 
     fn shape(&self) -> Shape {
         // SAFETY: the fixed header and both varints were written by `build` and lie inside
         // the block; `get_varint` stops at the last byte of each.
-        let read = |i: usize| unsafe { *self.block.as_ptr().add(i) };
+        let read = |i: usize| unsafe { *self.ptr().add(i) };
         let mut pos = FIXED_HEADER;
         let key_len = get_varint(read, &mut pos);
         let data_len = get_varint(read, &mut pos);
@@ -134,15 +178,15 @@ impl Entry {
     }
 
     fn block(&self) -> &[u8] {
-        // SAFETY: `block` points to a live allocation of exactly `shape().total()` bytes that
-        // this entry owns; the slice borrows `self`.
-        unsafe { std::slice::from_raw_parts(self.block.as_ptr(), self.shape().total()) }
+        // SAFETY: `block`'s address points to a live allocation of exactly `shape().total()`
+        // bytes that this entry owns; the slice borrows `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr(), self.shape().total()) }
     }
 
     fn block_mut(&mut self) -> &mut [u8] {
         let len = self.shape().total();
         // SAFETY: as in `block`, and `&mut self` makes the borrow unique.
-        unsafe { std::slice::from_raw_parts_mut(self.block.as_ptr(), len) }
+        unsafe { std::slice::from_raw_parts_mut(self.ptr(), len) }
     }
 
     fn flags(&self) -> u8 {
@@ -240,7 +284,9 @@ impl Entry {
                 return;
             }
         }
-        let replacement = Entry::encode(self.key(), value, self.access_secs(), self.has_expiry());
+        let mut replacement = Entry::encode(self.key(), value, self.access_secs(), self.has_expiry());
+        // The table found this entry by its tag: the new block keeps it.
+        replacement.set_tag(self.tag());
         *self = replacement;
     }
 
@@ -368,9 +414,9 @@ impl Drop for Entry {
             }
         }
         let len = self.shape().total();
-        let raw = std::ptr::slice_from_raw_parts_mut(self.block.as_ptr(), len);
-        // SAFETY: `block` and `len` describe exactly the `Box<[u8]>` leaked in `build`, which
-        // this entry owns and nothing else frees.
+        let raw = std::ptr::slice_from_raw_parts_mut(self.ptr(), len);
+        // SAFETY: `block`'s address (without the tag) and `len` describe exactly the
+        // `Box<[u8]>` leaked in `build`, which this entry owns and nothing else frees.
         drop(unsafe { Box::from_raw(raw) });
     }
 }

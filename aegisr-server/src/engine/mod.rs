@@ -8,6 +8,7 @@ pub mod evict;
 mod expiry;
 pub mod glob;
 mod held;
+mod key_table;
 mod keyspace;
 mod prefetch;
 mod scan;
