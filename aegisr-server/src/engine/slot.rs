@@ -22,9 +22,46 @@ const fn crc16_table() -> [u16; 256] {
 
 static CRC16_TABLE: [u16; 256] = crc16_table();
 
+/// `SLICES[k][b]`: the CRC of byte `b` followed by `k` zero bytes, so eight bytes are
+/// folded in at once from eight independent lookups ("slicing-by-8") instead of a chain
+/// of eight dependent ones: every command hashes its keys, so this is on the hot path.
+const fn crc16_slices() -> [[u16; 256]; 8] {
+    let mut slices = [[0u16; 256]; 8];
+    slices[0] = crc16_table();
+    let mut k = 1;
+    while k < 8 {
+        let mut i = 0;
+        while i < 256 {
+            let previous = slices[k - 1][i];
+            slices[k][i] = (previous << 8) ^ slices[0][(previous >> 8) as usize];
+            i += 1;
+        }
+        k += 1;
+    }
+    slices
+}
+
+static CRC16_SLICES: [[u16; 256]; 8] = crc16_slices();
+
 /// CRC16-CCITT (XMODEM), the checksum Redis Cluster uses for key slots.
 pub fn crc16(bytes: &[u8]) -> u16 {
-    bytes.iter().fold(0u16, |crc, &b| (crc << 8) ^ CRC16_TABLE[usize::from(((crc >> 8) as u8) ^ b)])
+    let t = &CRC16_SLICES;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut crc = 0u16;
+    for c in &mut chunks {
+        // The running CRC meets the first two bytes; each byte then contributes its CRC
+        // shifted past the bytes that follow it.
+        let [high, low] = crc.to_be_bytes();
+        crc = t[7][usize::from(c[0] ^ high)]
+            ^ t[6][usize::from(c[1] ^ low)]
+            ^ t[5][usize::from(c[2])]
+            ^ t[4][usize::from(c[3])]
+            ^ t[3][usize::from(c[4])]
+            ^ t[2][usize::from(c[5])]
+            ^ t[1][usize::from(c[6])]
+            ^ t[0][usize::from(c[7])];
+    }
+    chunks.remainder().iter().fold(crc, |crc, &b| (crc << 8) ^ CRC16_TABLE[usize::from(((crc >> 8) as u8) ^ b)])
 }
 
 /// The slot of `key`: only the part inside the first `{...}` counts when it is non-empty,
@@ -48,6 +85,27 @@ mod tests {
     fn crc16_matches_the_redis_cluster_reference_vector() {
         // The check value given in the Redis Cluster specification.
         assert_eq!(crc16(b"123456789"), 0x31C3);
+    }
+
+    #[test]
+    fn sliced_crc16_matches_the_bytewise_definition() {
+        let bytewise = |bytes: &[u8]| {
+            bytes.iter().fold(0u16, |crc, &b| (crc << 8) ^ CRC16_TABLE[usize::from(((crc >> 8) as u8) ^ b)])
+        };
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..80 {
+            for _ in 0..20 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        state as u8
+                    })
+                    .collect();
+                assert_eq!(crc16(&bytes), bytewise(&bytes), "{bytes:?}");
+            }
+        }
     }
 
     #[test]
