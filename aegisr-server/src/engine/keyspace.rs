@@ -284,6 +284,51 @@ impl Keyspace {
         }
     }
 
+    /// Prefetches what looking up each of `keys` will read, for a pipeline about to run:
+    /// the slot tables, then the buckets, then the entries' blocks, each stage for every
+    /// key before the next, so the cache misses of all the keys overlap instead of
+    /// stalling one command after another. Shards another thread holds are skipped (a hint
+    /// only; nothing waits).
+    pub fn prefetch_keys(&self, db: usize, keys: &[&[u8]]) {
+        if keys.len() < 2 {
+            return;
+        }
+        let mut found: SmallVec<[(ShardIndex, usize, u64); 16]> = SmallVec::new();
+        for key in keys {
+            self.prefetch(db, key);
+            let (index, slot) = self.split_slot(key);
+            found.push((index, slot, super::key_table::key_hash(key)));
+        }
+        found.sort_unstable_by_key(|&(index, ..)| index);
+        let mut guards: SmallVec<[(ShardIndex, MutexGuard<'_, Shard>); 16]> = SmallVec::new();
+        for &(index, ..) in &found {
+            if guards.last().is_none_or(|(last, _)| *last != index) {
+                if let Some(guard) = self.shards.get(index).and_then(|cell| cell.0.try_lock()) {
+                    guards.push((index, guard));
+                }
+            }
+        }
+        fn table<'g>(
+            guards: &'g [(ShardIndex, MutexGuard<'_, Shard>)],
+            db: usize,
+            index: ShardIndex,
+            slot: usize,
+        ) -> Option<&'g SlotTable> {
+            let at = guards.binary_search_by_key(&index, |(i, _)| *i).ok()?;
+            guards[at].1.dbs.get(db)?.as_deref()?.slots.get(slot)
+        }
+        for &(index, slot, hash) in &found {
+            if let Some(table) = table(&guards, db, index, slot) {
+                table.prefetch_bucket(hash);
+            }
+        }
+        for &(index, slot, hash) in &found {
+            if let Some(table) = table(&guards, db, index, slot) {
+                table.prefetch_entry(hash);
+            }
+        }
+    }
+
     pub(crate) fn split_slot(&self, key: &[u8]) -> (ShardIndex, usize) {
         let slot = usize::from(key_slot(key));
         (slot >> self.slot_shift, slot & ((1 << self.slot_shift) - 1))

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use smallvec::SmallVec;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -151,12 +152,26 @@ async fn run_batch(
     let mut errors = 0u64;
     let mut last = None;
     let mut next = Next::Continue;
+    // A pipeline's keys are prefetched together (the first commands' at least); a command
+    // past those gets its slot table prefetched once parsed.
+    let mut peeked = 0;
+    if !parser.in_progress() {
+        let mut keys = SmallVec::<[&[u8]; 16]>::new();
+        peeked = RequestParser::peek_keys(input, &mut keys) as u64;
+        if keys.len() > 1 {
+            server.keyspace.prefetch_keys(session.db, &keys);
+        } else {
+            peeked = 0;
+        }
+    }
     loop {
         match parser.next(input, limits) {
             Ok(Some(args)) => {
-                // Most commands name a key first: start loading its slot table now.
-                if let Some(key) = args.get(1) {
-                    server.keyspace.prefetch(session.db, key);
+                if commands >= peeked {
+                    // Most commands name a key first: start loading its slot table now.
+                    if let Some(key) = args.get(1) {
+                        server.keyspace.prefetch(session.db, key);
+                    }
                 }
                 if server.pause.active() {
                     held_by_pause(server, session, args, output, stream).await?;
@@ -221,6 +236,7 @@ async fn run_batch(
     }
     if !output.is_empty() {
         unconfirmed_closes(crate::persist::durable(server, session).await)?;
+        tokio::task::yield_now().await;
         write_out(server, stream, output).await?;
     }
     Ok(next)

@@ -4,6 +4,7 @@
 //! what they claim.
 
 use bytes::{Buf, Bytes, BytesMut};
+use smallvec::SmallVec;
 
 use super::inline::split_inline;
 use crate::types::string::parse_i64;
@@ -142,6 +143,53 @@ impl RequestParser {
         self.args.clear();
     }
 
+    /// The second argument (most commands' first key) of each complete multibulk command
+    /// at the start of `buf`, up to `out`'s capacity, read without consuming anything so
+    /// a pipeline's keys can be prefetched together before its commands run; a key equal
+    /// to the one before it is left out. Returns how many commands were read. Stops at
+    /// anything else (an inline command, a partial frame, a malformed header): the parser
+    /// proper reports those.
+    pub fn peek_keys<'a, const N: usize>(buf: &'a [u8], out: &mut SmallVec<[&'a [u8]; N]>) -> usize {
+        /// The number in a `<marker><digits>\r\n` header at `pos`, and where it ends.
+        fn header(buf: &[u8], pos: usize, marker: u8) -> Option<(usize, usize)> {
+            if *buf.get(pos)? != marker {
+                return None;
+            }
+            let end = pos + find_line(buf.get(pos..)?)?;
+            let digits = buf.get(pos + 1..end.checked_sub(1)?)?;
+            if digits.is_empty() || digits.len() > 18 {
+                return None;
+            }
+            let mut n = 0usize;
+            for &digit in digits {
+                if !digit.is_ascii_digit() {
+                    return None;
+                }
+                n = n * 10 + usize::from(digit - b'0');
+            }
+            Some((n, end + 1))
+        }
+        let (mut pos, mut commands) = (0, 0);
+        while out.len() < N {
+            let Some((count, mut at)) = header(buf, pos, b'*') else { return commands };
+            let mut key = None;
+            for i in 0..count {
+                let Some((len, start)) = header(buf, at, b'$') else { return commands };
+                let Some(end) = start.checked_add(len).filter(|&end| end + 2 <= buf.len()) else { return commands };
+                if i == 1 {
+                    key = Some(&buf[start..end]);
+                }
+                at = end + 2;
+            }
+            if let Some(key) = key.filter(|&key| out.last() != Some(&key)) {
+                out.push(key);
+            }
+            pos = at;
+            commands += 1;
+        }
+        commands
+    }
+
     /// Reads the `<marker><digits>\r\n` header at the start of `buf` without consuming it:
     /// its number (`None` if not one) and the bytes it spans; `Ok(None)` if incomplete. No
     /// buffer is split off for it: a header is parsed in place.
@@ -174,6 +222,39 @@ mod tests {
             out.push(cmd.to_vec());
         }
         Ok(out)
+    }
+
+    fn peek(input: &[u8]) -> Vec<&[u8]> {
+        let mut keys = SmallVec::<[&[u8]; 4]>::new();
+        let commands = RequestParser::peek_keys(input, &mut keys);
+        assert!(commands >= keys.len());
+        keys.to_vec()
+    }
+
+    #[test]
+    fn peeked_keys_are_the_second_arguments_of_complete_commands() {
+        let pipeline = b"*3\r\n$3\r\nSET\r\n$2\r\nk1\r\n$1\r\nv\r\n*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$2\r\nk2\r\n";
+        assert_eq!(peek(pipeline), vec![&b"k1"[..], b"k2"]);
+        // A key repeated right after itself (LPUSH mylist ... LPUSH mylist) once.
+        let repeated = b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n";
+        assert_eq!(peek(repeated), vec![&b"a"[..], b"b"]);
+        // At most the capacity asked for.
+        let many: Vec<u8> = (0..10).flat_map(|i| format!("*2\r\n$3\r\nGET\r\n$1\r\n{i}\r\n").into_bytes()).collect();
+        assert_eq!(peek(&many).len(), 4);
+        // A partial last frame, an inline command or a malformed header ends the scan.
+        assert_eq!(peek(&pipeline[..pipeline.len() - 3]), vec![&b"k1"[..]]);
+        assert_eq!(peek(b"*2\r\n$3\r\nGET\r\n$1\r\na\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n"), vec![&b"a"[..]]);
+        for bad in [
+            &b"*2\r\n$-1\r\n"[..],
+            b"*x\r\n",
+            b"*2\r\n$99999999999999999999\r\nGET\r\n",
+            b"*9999999\r\n$1\r\na\r\n",
+            b"$3\r\n",
+        ] {
+            assert!(peek(bad).is_empty(), "{bad:?}");
+        }
+        // The scan never consumes: the parser sees everything.
+        assert_eq!(parse_all(pipeline).unwrap().len(), 3);
     }
 
     #[test]
