@@ -152,6 +152,23 @@ impl DbShard {
         }
     }
 
+    /// Overwrites the string of an existing `key` with `bytes` in its own block, dropping its
+    /// expiry, when the block has exactly the room (see [`Entry::overwrite_string`]); false
+    /// (nothing changed) otherwise.
+    pub(crate) fn overwrite_string(&mut self, slot: usize, key: &[u8], bytes: &[u8], access_secs: u32) -> bool {
+        let SlotTable { keys, expires } = &mut self.slots[slot];
+        let Some(entry) = keys.get_mut(hash(key), key) else { return false };
+        let had_expiry = entry.has_expiry();
+        if !entry.overwrite_string(bytes, access_secs) {
+            return false;
+        }
+        if had_expiry {
+            SlotTable::clear_deadline(expires, key);
+            self.expire_count -= 1;
+        }
+        true
+    }
+
     /// Stores `entry`, replacing (and dropping the expiry of) any entry with its key.
     /// Returns the replaced entry so the caller can free it after unlocking.
     pub(crate) fn insert(&mut self, slot: usize, entry: Entry) -> Option<Entry> {

@@ -241,6 +241,30 @@ impl Entry {
         }
     }
 
+    /// Makes this entry the fresh string `bytes` (as [`Entry::from_string`] would build it:
+    /// no expiry, not raw) in its own block, when the block has exactly the room: a SET
+    /// over a value of the same size then neither allocates nor frees. False (nothing
+    /// changed) otherwise.
+    pub(crate) fn overwrite_string(&mut self, bytes: &[u8], access_secs: u32) -> bool {
+        if self.flags() & (BOXED | PACKED_HASH | PACKED_ZSET) != 0 {
+            return false;
+        }
+        let int = crate::types::string::parse_i64(bytes).map(i64::to_le_bytes);
+        let (flags, data) = match &int {
+            Some(n) => (INT, &n[..]),
+            None => (0, bytes),
+        };
+        let start = self.shape().data_start();
+        let block = self.block_mut();
+        if block.len() - start != data.len() {
+            return false;
+        }
+        block[start..].copy_from_slice(data);
+        block[3] = flags;
+        self.set_access_secs(access_secs);
+        true
+    }
+
     pub fn key(&self) -> &[u8] {
         let shape = self.shape();
         &self.block()[shape.key_start..shape.data_start()]
@@ -488,6 +512,33 @@ mod tests {
         assert_eq!(e.into_value(), Value::Str(expected));
         assert!(Entry::from_string(b"n", &vec![b'x'; PACK_LIMIT + 1], 0).is_none());
         assert_eq!(Entry::from_string(b"n", b"12", 0).map(|e| e.value().to_owned()), Some(Value::Int(12)));
+    }
+
+    #[test]
+    fn strings_of_the_same_size_are_overwritten_in_place() {
+        let mut e = Entry::new(b"k", Value::Str(b"abc".to_vec()), 1);
+        e.set_has_expiry(true);
+        e.mark_raw();
+        e.set_tag(7);
+        let block = e.ptr();
+        assert!(e.overwrite_string(b"xyz", 5));
+        assert_eq!(
+            (e.value(), e.has_expiry(), e.encoding(), e.access_secs()),
+            (ValueRef::Str(b"xyz"), false, "embstr", 5)
+        );
+        assert_eq!((e.ptr(), e.tag()), (block, if TAG_BITS == 0 { 0 } else { 7 }), "same block, same tag");
+        // Another size, an integer where a string was, or another type: not in place.
+        assert!(!e.overwrite_string(b"toolong", 5));
+        assert!(!e.overwrite_string(b"12", 5));
+        let mut int = Entry::new(b"n", Value::Int(1), 0);
+        assert!(int.overwrite_string(b"-42", 0));
+        assert_eq!((int.value(), int.encoding()), (ValueRef::Int(-42), "int"));
+        // An 8-byte string takes an integer's 8 bytes and stays a string.
+        assert!(int.overwrite_string(b"abcdefgh", 0));
+        assert_eq!((int.value(), int.encoding()), (ValueRef::Str(b"abcdefgh"), "embstr"));
+        let mut boxed = Entry::new(b"b", Value::Str(vec![b'x'; PACK_LIMIT + 1]), 0);
+        assert!(!boxed.overwrite_string(&vec![b'y'; PACK_LIMIT + 1], 0));
+        assert_eq!(e.key(), b"k");
     }
 
     #[test]

@@ -897,7 +897,17 @@ impl Locked<'_> {
     pub fn set_string(&mut self, key: &[u8], bytes: &[u8]) {
         self.dirty = true;
         let db = self.db;
-        match Entry::from_string(key, bytes, self.access_on_write(db, key)) {
+        let access = self.access_on_write(db, key);
+        if bytes.len() <= super::PACK_LIMIT {
+            // A value of the size of the one it replaces is written over it.
+            self.expire_before_insert(db, key);
+            let (shard, slot) = self.shard_and_slot(key);
+            if shard.db_mut(db).is_some_and(|table| table.overwrite_string(slot, key, bytes, access)) {
+                shard.watches.touch(db, key);
+                return;
+            }
+        }
+        match Entry::from_string(key, bytes, access) {
             Some(entry) => {
                 let flags = self.expire_before_insert(db, key);
                 let notifier = &self.keyspace.notifier;

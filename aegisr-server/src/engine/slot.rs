@@ -67,8 +67,8 @@ pub fn crc16(bytes: &[u8]) -> u16 {
 /// The slot of `key`: only the part inside the first `{...}` counts when it is non-empty,
 /// so related keys can be kept together.
 pub fn key_slot(key: &[u8]) -> u16 {
-    let hashed = match key.iter().position(|&b| b == b'{') {
-        Some(open) => match key[open + 1..].iter().position(|&b| b == b'}') {
+    let hashed = match memchr::memchr(b'{', key) {
+        Some(open) => match memchr::memchr(b'}', &key[open + 1..]) {
             Some(len) if len > 0 => &key[open + 1..open + 1 + len],
             _ => key,
         },
