@@ -64,9 +64,45 @@ pub fn crc16(bytes: &[u8]) -> u16 {
     chunks.remainder().iter().fold(crc, |crc, &b| (crc << 8) ^ CRC16_TABLE[usize::from(((crc >> 8) as u8) ^ b)])
 }
 
+/// Keys up to this long have their slot remembered (see [`key_slot`]).
+const MEMO_LEN: usize = 32;
+
+/// The last short key a thread computed the slot of, and that slot.
+#[derive(Clone, Copy)]
+struct SlotMemo {
+    key: [u8; MEMO_LEN],
+    /// `u8::MAX`: nothing remembered (longer than any key kept).
+    len: u8,
+    slot: u16,
+}
+
+thread_local! {
+    static LAST_SLOT: std::cell::Cell<SlotMemo> =
+        const { std::cell::Cell::new(SlotMemo { key: [0; MEMO_LEN], len: u8::MAX, slot: 0 }) };
+}
+
 /// The slot of `key`: only the part inside the first `{...}` counts when it is non-empty,
-/// so related keys can be kept together.
+/// so related keys can be kept together. A command asks for its key's slot several times
+/// (to lock its shard, to find its table, to prefetch): each thread remembers the last
+/// short key's slot, compared byte for byte.
 pub fn key_slot(key: &[u8]) -> u16 {
+    if key.len() > MEMO_LEN {
+        return compute_slot(key);
+    }
+    LAST_SLOT.with(|last| {
+        let memo = last.get();
+        if usize::from(memo.len) == key.len() && memo.key[..key.len()] == *key {
+            return memo.slot;
+        }
+        let slot = compute_slot(key);
+        let mut copy = [0; MEMO_LEN];
+        copy[..key.len()].copy_from_slice(key);
+        last.set(SlotMemo { key: copy, len: key.len() as u8, slot });
+        slot
+    })
+}
+
+fn compute_slot(key: &[u8]) -> u16 {
     let hashed = match memchr::memchr(b'{', key) {
         Some(open) => match memchr::memchr(b'}', &key[open + 1..]) {
             Some(len) if len > 0 => &key[open + 1..open + 1 + len],
@@ -115,6 +151,20 @@ mod tests {
         assert_eq!(key_slot(b"bar"), 5061);
         assert_eq!(key_slot(b"key:0000000001"), key_slot(b"key:0000000001"));
         assert_eq!(key_slot(b""), 0);
+    }
+
+    #[test]
+    fn remembered_slots_are_those_of_the_same_bytes() {
+        // Alternating keys of one length, a key and its prefix, long keys: every answer is
+        // the computed one.
+        let keys: [&[u8]; 7] = [b"foo", b"bar", b"foo", b"fo", b"", b"{user1000}.following", &[b'x'; 40]];
+        for _ in 0..3 {
+            for key in keys {
+                assert_eq!(key_slot(key), compute_slot(key), "{key:?}");
+            }
+        }
+        assert_eq!(key_slot(&[0u8; 32]), compute_slot(&[0u8; 32]));
+        assert_eq!(key_slot(&[0u8; 31]), compute_slot(&[0u8; 31]));
     }
 
     #[test]
