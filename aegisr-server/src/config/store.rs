@@ -372,7 +372,7 @@ mod tests {
         let found = store.matching(&[b"maxmemory*"]);
         assert_eq!(
             found.iter().map(|f| f.0).collect::<Vec<_>>(),
-            ["maxmemory", "maxmemory-eviction-tenacity", "maxmemory-policy", "maxmemory-samples"]
+            ["maxmemory", "maxmemory-clients", "maxmemory-eviction-tenacity", "maxmemory-policy", "maxmemory-samples"]
         );
     }
 }
