@@ -59,6 +59,10 @@ const fn inert(name: &'static str, kind: OptionKind, default: &'static str, why:
     OptionSpec { name, kind, default, effect: Effect::NoEffect(why), help: why }
 }
 
+/// Options without effect here that Redis marks immutable: CONFIG SET refuses them as
+/// Redis does, although nothing would change.
+pub const IMMUTABLE_IN_REDIS: &[&str] = &["daemonize", "io-threads", "io-threads-do-reads", "tcp-backlog"];
+
 /// Every option, sorted by name.
 pub static OPTIONS: &[OptionSpec] = &[
     inert("activedefrag", YES_NO, "no", "allocation is size-classed per shard; there is no defragmenter to run"),
