@@ -157,6 +157,11 @@ fn client_subcommands() {
     assert_eq!(list.lines().count(), 2, "{list}");
     let list: String = cmd("CLIENT").arg("LIST").arg("ID").arg(other_id).query(&mut con).unwrap();
     assert!(list.starts_with(&format!("id={other_id} ")) && list.lines().count() == 1, "{list}");
+    // Any integer is an ID one may ask for; those of no client list nothing.
+    let list: String = cmd("CLIENT").arg("LIST").arg("ID").arg(0).arg(-5).query(&mut con).unwrap();
+    assert_eq!(list, "");
+    let err = cmd("CLIENT").arg("LIST").arg("ID").arg("abc").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("Invalid client ID"), "{err}");
     let err = cmd("CLIENT").arg("NOPE").query::<String>(&mut con).unwrap_err();
     assert!(err.to_string().contains("unknown subcommand 'NOPE'. Try CLIENT HELP."), "{err}");
     // Redis 7.0's text, line for line.
@@ -248,5 +253,7 @@ fn client_pause_holds_writes_or_everything_until_the_deadline_or_unpause() {
     let e = redis::cmd("CLIENT").arg("PAUSE").arg("soon").query::<()>(&mut admin).unwrap_err();
     assert!(e.to_string().contains("timeout is not an integer or out of range"), "{e}");
     let e = redis::cmd("CLIENT").arg("PAUSE").arg(10).arg("READS").query::<()>(&mut admin).unwrap_err();
-    assert!(e.to_string().contains("syntax error"), "{e}");
+    assert!(e.to_string().contains("CLIENT PAUSE mode must be WRITE or ALL"), "{e}");
+    let e = redis::cmd("CLIENT").arg("PAUSE").arg(-1).query::<()>(&mut admin).unwrap_err();
+    assert!(e.to_string().contains("timeout is negative"), "{e}");
 }

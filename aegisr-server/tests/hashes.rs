@@ -106,6 +106,13 @@ fn counters() {
     assert_eq!(fail(&mut con, &["HINCRBYFLOAT", "h", "f", "-inf"]), "ERR value is NaN or Infinity");
     assert_eq!(fail(&mut con, &["HINCRBYFLOAT", "h", "inf", "1"]), "ERR increment would produce NaN or Infinity");
     assert_eq!(run::<Option<String>>(&mut con, &["HGET", "h", "f"]).as_deref(), Some("10"));
+    // Long double arithmetic, as INCRBYFLOAT: no "1e-17" left by 1/41 - 1/41, and 1e400 is
+    // a number.
+    assert_eq!(run::<String>(&mut con, &["HINCRBYFLOAT", "h", "z", "0.024390243902439025"]), "0.02439024390243902");
+    assert_eq!(run::<String>(&mut con, &["HINCRBYFLOAT", "h", "z", "-0.024390243902439025"]), "0");
+    let big = run::<String>(&mut con, &["HINCRBYFLOAT", "h", "big", "1e400"]);
+    assert!(big.len() == 401 && big.starts_with("10000000000000000000281880683947586514"), "{big}");
+    assert_eq!(fail(&mut con, &["HINCRBYFLOAT", "h", "f", "1e5000"]), "ERR value is not a valid float");
     // In RESP3 HINCRBYFLOAT still replies a bulk string.
     let mut c3 = server.client_resp3().get_connection().unwrap();
     assert_eq!(run::<Value>(&mut c3, &["HINCRBYFLOAT", "h", "f", "1"]), bulk("11"));

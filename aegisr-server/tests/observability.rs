@@ -93,6 +93,29 @@ fn commandstats_and_errorstats_follow_the_commands_run() {
     let default: String = run(&mut con, &["INFO"]);
     assert!(default.contains("# Errorstats\r\n") && default.contains("# CPU\r\nused_cpu_sys:"));
     assert!(!default.contains("# Commandstats"));
+    // Redis's section order, Modules (empty) and Cluster included.
+    let headers: Vec<&str> = default.lines().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(
+        headers,
+        [
+            "# Server",
+            "# Clients",
+            "# Memory",
+            "# Persistence",
+            "# Stats",
+            "# Replication",
+            "# CPU",
+            "# Modules",
+            "# Errorstats",
+            "# Cluster",
+            "# Keyspace"
+        ]
+    );
+    assert!(default.contains("# Cluster\r\ncluster_enabled:0\r\n"), "{default}");
+    // Fields Redis's own tests poll.
+    for field in ["configured_hz:", "lazyfree_pending_objects:0", "total_forks:0", "tracking_clients:0"] {
+        assert!(default.contains(field), "{field}");
+    }
     let all: String = run(&mut con, &["INFO", "all"]);
     for section in ["# Commandstats", "# Latencystats", "# Aegisr"] {
         assert!(all.contains(section), "{section}");

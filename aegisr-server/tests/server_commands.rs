@@ -47,6 +47,24 @@ fn command_info_describes_commands_like_redis() {
     let Value::Array(setname) = &info[2] else { panic!() };
     assert_eq!(text(&setname[0]), "client|setname");
     assert_eq!(setname[1], Value::Int(3));
+    // A missing command is a nil bulk string in RESP2 (`$-1`), as Redis writes it.
+    server.raw().expect(&["COMMAND", "INFO", "nosuch"], "*1\r\n$-1\r\n");
+    // In RESP3 flags, categories, tips, key specs and absent subcommands are sets.
+    server.raw_resp3().expect(
+        &["COMMAND", "INFO", "config|get"],
+        "*1\r\n*10\r\n$10\r\nconfig|get\r\n:-3\r\n~4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n\
+         :0\r\n:0\r\n:0\r\n~3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n~0\r\n~0\r\n~0\r\n",
+    );
+    // Categories come in the order of Redis's category table, whatever implies them.
+    let cats_of = |con: &mut redis::Connection, name: &str| -> Vec<String> {
+        let info: Vec<Value> = cmd("COMMAND").arg("INFO").arg(name).query(con).unwrap();
+        let Value::Array(entry) = &info[0] else { panic!("{info:?}") };
+        let Value::Array(cats) = &entry[6] else { panic!("{entry:?}") };
+        cats.iter().map(text).collect()
+    };
+    assert_eq!(cats_of(&mut con, "config|get"), ["@admin", "@slow", "@dangerous"]);
+    assert_eq!(cats_of(&mut con, "client|list"), ["@admin", "@slow", "@dangerous", "@connection"]);
+    assert_eq!(cats_of(&mut con, "get"), ["@read", "@string", "@fast"]);
 }
 
 #[test]
@@ -56,12 +74,24 @@ fn command_getkeys_list_and_docs() {
     let keys: Vec<String> =
         cmd("COMMAND").arg("GETKEYS").arg("MSET").arg("a").arg("1").arg("b").arg("2").query(&mut con).unwrap();
     assert_eq!(keys, ["a", "b"]);
-    let err = cmd("COMMAND").arg("GETKEYS").arg("PING").query::<Value>(&mut con).unwrap_err();
+    let err = cmd("COMMAND").arg("GETKEYS").arg("PING").arg("x").query::<Value>(&mut con).unwrap_err();
     assert!(err.to_string().contains("The command has no key arguments"), "{err}");
     let err = cmd("COMMAND").arg("GETKEYS").arg("NOSUCH").arg("x").query::<Value>(&mut con).unwrap_err();
     assert!(err.to_string().contains("Invalid command specified"), "{err}");
-    let err = cmd("COMMAND").arg("GETKEYS").arg("GET").query::<Value>(&mut con).unwrap_err();
+    let err = cmd("COMMAND").arg("GETKEYS").arg("GET").arg("a").arg("b").query::<Value>(&mut con).unwrap_err();
     assert!(err.to_string().contains("Invalid number of arguments specified for command"), "{err}");
+    // COMMAND GETKEYS takes a command and at least one of its arguments (arity -4).
+    for alone in ["GET", "PING"] {
+        let err = cmd("COMMAND").arg("GETKEYS").arg(alone).query::<Value>(&mut con).unwrap_err();
+        assert!(err.to_string().contains("wrong number of arguments for 'command|getkeys'"), "{err}");
+    }
+    // XREAD and XREADGROUP: the keys are the first half of what follows STREAMS.
+    let keys: Vec<String> =
+        cmd("COMMAND").arg(&["GETKEYS", "XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "0"]).query(&mut con).unwrap();
+    assert_eq!(keys, ["a", "b"]);
+    let keys: Vec<String> =
+        cmd("COMMAND").arg(&["GETKEYS", "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"]).query(&mut con).unwrap();
+    assert_eq!(keys, ["s"]);
 
     // Commands whose keys are counted by an argument.
     let keys: Vec<String> = cmd("COMMAND")
@@ -160,6 +190,8 @@ fn config_get_and_set() {
             "hz",
             "10",
             "maxmemory",
+            "0",
+            "maxmemory-clients",
             "0",
             "maxmemory-eviction-tenacity",
             "10",
@@ -301,4 +333,9 @@ fn config_takes_the_ziplist_aliases() {
     assert_eq!(get(&mut con, "hash-max-*-entries"), ["hash-max-listpack-entries=64", "hash-max-ziplist-entries=64"]);
     assert_eq!(get(&mut con, "list-max-ziplist-size"), ["list-max-ziplist-size=-2"]);
     assert_eq!(get(&mut con, "zset-max-ziplist-value"), ["zset-max-ziplist-value=64"]);
+    // Parameters Redis's own tests set, accepted and kept although they change nothing here.
+    for (name, value) in [("list-compress-depth", "1"), ("latency-tracking", "no"), ("maxmemory-clients", "1024")] {
+        assert_eq!(cmd("CONFIG").arg("SET").arg(name).arg(value).query::<String>(&mut con).unwrap(), "OK");
+        assert_eq!(get(&mut con, name), [format!("{name}={value}")]);
+    }
 }

@@ -480,6 +480,14 @@ fn incrbyfloat() {
     assert_eq!(run::<String>(&mut con, &["INCRBYFLOAT", "f", "1e-20"]), "-0.5");
     assert_eq!(run::<String>(&mut con, &["INCRBYFLOAT", "i", "3"]), "3");
     assert_eq!(run::<i64>(&mut con, &["INCR", "i"]), 4, "an integral result is an integer again");
+    // Redis's "No negative zero" test (1.0/41 as Tcl prints it, then its opposite): the
+    // long double sum prints 17 decimals, and back to "0", not "-0" or 1e-17.
+    assert_eq!(run::<String>(&mut con, &["INCRBYFLOAT", "z", "0.024390243902439025"]), "0.02439024390243902");
+    assert_eq!(run::<String>(&mut con, &["INCRBYFLOAT", "z", "-0.024390243902439025"]), "0");
+    // 1e400 overflows an f64 but not a long double: printed in full, binary digits and all.
+    let _: () = run(&mut con, &["SET", "big", "1"]);
+    let big = run::<String>(&mut con, &["INCRBYFLOAT", "big", "1e400"]);
+    assert!(big.len() == 401 && big.starts_with("10000000000000000000281880683947586514"), "{big}");
 
     assert_eq!(fail(&mut con, &["INCRBYFLOAT", "f", "abc"]), NOT_FLOAT);
     assert_eq!(fail(&mut con, &["INCRBYFLOAT", "f", "nan"]), NOT_FLOAT);
@@ -490,8 +498,11 @@ fn incrbyfloat() {
     let nan_inf = "ERR increment would produce NaN or Infinity";
     assert_eq!(fail(&mut con, &["INCRBYFLOAT", "f", "inf"]), nan_inf);
     assert_eq!(fail(&mut con, &["INCRBYFLOAT", "f", "-inf"]), nan_inf);
-    let _: () = run(&mut con, &["SET", "huge", "1.7e308"]);
-    assert_eq!(fail(&mut con, &["INCRBYFLOAT", "huge", "1.7e308"]), nan_inf);
+    // Redis adds in long doubles: past an f64's range is still finite, past a long
+    // double's is not.
+    let _: () = run(&mut con, &["SET", "huge", "1.1e4932"]);
+    assert_eq!(fail(&mut con, &["INCRBYFLOAT", "huge", "1e4932"]), nan_inf);
+    assert_eq!(fail(&mut con, &["INCRBYFLOAT", "huge", "1e5000"]), NOT_FLOAT, "beyond a long double");
     assert_eq!(get(&mut con, "f").as_deref(), Some("-0.5"), "errors change nothing");
     assert_eq!(run::<i64>(&mut con, &["EXISTS", "nokey"]), 0);
     assert_eq!(fail(&mut con, &["INCRBYFLOAT", "nokey", "inf"]), nan_inf);

@@ -281,6 +281,17 @@ fn pops_and_random_members() {
     assert_eq!(range(&mut con, &["ZRANDMEMBER", "nokey", "3"]), s(&[]));
     assert_eq!(fail(&mut con, &["ZRANDMEMBER", "r", "1", "foo"]), SYNTAX);
     assert_eq!(fail(&mut con, &["ZRANDMEMBER", "r", "x"]), NOT_INT);
+    // With WITHSCORES the reply has twice the count: past half a long Redis refuses it with
+    // its own message (before any cap on repeated picks).
+    assert_eq!(
+        fail(&mut con, &["ZRANDMEMBER", "r", "-9223372036854770000", "WITHSCORES"]),
+        "ERR value is out of range"
+    );
+    assert_eq!(
+        fail(&mut con, &["ZRANDMEMBER", "r", "-9223372036854775808"]),
+        "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+    );
+    assert_eq!(fail(&mut con, &["ZRANDMEMBER", "r", "x", "foo"]), NOT_INT, "the count is read first");
 }
 
 #[test]

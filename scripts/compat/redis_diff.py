@@ -31,6 +31,10 @@ with a marker that relaxes the comparison of that one reply:
     @near   integers may differ by 1 (TTL/PTTL ticking between the two servers)
     @sorted compare arrays unordered (order unspecified by Redis)
 
+Memory: no case may make a server allocate more than about 1 MB (no SETBIT or
+SETRANGE at offsets near 2^32 bits or 512 MB, no negative random counts near
+LONG_MIN); --start caps both servers at 1 GB of maxmemory as a safety net.
+
 Known, deliberate differences (Aegisr follows Redis 7.2 where 7.0 differs) are kept
 out of the corpora with these markers rather than filtered here, so that every
 comparison the script makes is an exact one.
@@ -227,6 +231,10 @@ def unescape(arg):
 # --------------------------------------------------------------------------- servers
 
 
+# Both servers' memory limit; corpora that change maxmemory set this back.
+MAXMEMORY = "1gb"
+
+
 class Servers:
     """redis-server and aegisr-server started on the given ports, in memory only."""
 
@@ -235,7 +243,16 @@ class Servers:
         self.procs = []
         self.procs.append(
             subprocess.Popen(
-                [redis_bin, "--port", str(rport), "--save", "", "--appendonly", "no", "--dir", self.tmp],
+                [
+                    redis_bin,
+                    "--port", str(rport),
+                    "--save", "",
+                    "--appendonly", "no",
+                    "--dir", self.tmp,
+                    # A cap, so that a case allocating far more than a corpus should
+                    # cannot take the machine's memory (see the corpus rules above).
+                    "--maxmemory", MAXMEMORY,
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -249,6 +266,7 @@ class Servers:
                     "--metrics-port", "-1",
                     "--persistence", "none",
                     "--dir", self.tmp,
+                    "--maxmemory", MAXMEMORY,
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

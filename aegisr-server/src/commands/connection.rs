@@ -217,13 +217,16 @@ fn client_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 /// `server::pause`).
 fn client_pause(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let millis = crate::types::string::parse_i64(&args[2])
-        .filter(|&ms| ms >= 0)
         .ok_or_else(|| CommandError::err("timeout is not an integer or out of range"))?;
+    if millis < 0 {
+        return Err(CommandError::err("timeout is negative"));
+    }
     let all = match args.get(3) {
         None => true,
-        Some(mode) if args.len() == 4 && mode.eq_ignore_ascii_case(b"all") => true,
-        Some(mode) if args.len() == 4 && mode.eq_ignore_ascii_case(b"write") => false,
-        Some(_) => return Err(CommandError::Syntax),
+        Some(_) if args.len() > 4 => return Err(CommandError::Syntax),
+        Some(mode) if mode.eq_ignore_ascii_case(b"all") => true,
+        Some(mode) if mode.eq_ignore_ascii_case(b"write") => false,
+        Some(_) => return Err(CommandError::err("CLIENT PAUSE mode must be WRITE or ALL")),
     };
     ctx.server.pause.pause(std::time::Duration::from_millis(millis as u64), all);
     ctx.out.ok();
@@ -368,8 +371,11 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         } else if is(&args[i], "id") && i + 1 < args.len() {
             let mut wanted = Vec::new();
             for arg in &args[i + 1..] {
-                let id = int(arg).ok().and_then(|n| u64::try_from(n).ok()).filter(|&n| n > 0);
-                wanted.push(id.ok_or_else(|| CommandError::err("Invalid client ID"))?);
+                // Any integer is a valid ID to ask for; 0 and negative ones match no client.
+                let id = int(arg).map_err(|_| CommandError::err("Invalid client ID"))?;
+                if let Ok(id) = u64::try_from(id) {
+                    wanted.push(id);
+                }
             }
             ids = Some(wanted);
             i = args.len();

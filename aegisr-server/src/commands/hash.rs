@@ -15,7 +15,8 @@ use crate::engine::glob::glob_match;
 use crate::reply::Protocol;
 use crate::types::Value;
 use crate::types::hash::{Hash, Limits};
-use crate::types::string::{StringError, incr_by_float, parse_f64, parse_i64};
+use crate::types::long_double::{LongDouble, Parsed};
+use crate::types::string::{StringError, incr_by_float, parse_i64};
 
 const READ: Flags = Flags::READONLY;
 const READ_FAST: Flags = Flags::READONLY.or(Flags::FAST);
@@ -336,15 +337,17 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, field, incr) = (&args[1][..], &args[2][..], &args[3][..]);
-    let delta = args::float(incr)?;
-    if !delta.is_finite() {
-        return Err(CommandError::err("value is NaN or Infinity"));
+    // Redis reads a long double: "1e400" is an increment, "inf" is refused.
+    match LongDouble::parse(incr) {
+        None => return Err(CommandError::NotFloat),
+        Some(Parsed::Infinite) => return Err(CommandError::err("value is NaN or Infinity")),
+        Some(Parsed::Finite(_)) => {}
     }
     let limits = limits(ctx);
     let mut locked = ctx.lock(key);
     let text = upsert(&mut locked, key, |hash| {
         let current = hash.get(field).unwrap_or(b"0");
-        if parse_f64(current).is_none() {
+        if LongDouble::parse(current).is_none() {
             return Err(CommandError::err("hash value is not a float"));
         }
         let text = incr_by_float(current, incr).map_err(|e| match e {

@@ -12,7 +12,8 @@ use crate::server::info;
 
 fn write_key_specs(out: &mut dyn ReplySink, spec: &CommandSpec) {
     let range = (spec.keys.first > 0).then_some(spec.keys);
-    out.array(usize::from(range.is_some()) + usize::from(spec.numkeys_at.is_some()) + spec.keyword_keys.len());
+    // A set in RESP3, as Redis writes it.
+    out.set(usize::from(range.is_some()) + usize::from(spec.numkeys_at.is_some()) + spec.keyword_keys.len());
     let access = if spec.flags.contains(Flags::WRITE) { "RW" } else { "RO" };
     let flags = |out: &mut dyn ReplySink, names: &[&str]| {
         out.map(3);
@@ -111,9 +112,15 @@ fn write_info(out: &mut dyn ReplySink, spec: &CommandSpec) {
     for c in cats {
         out.simple(c);
     }
-    out.array(0);
+    // Tips (none), key specs and, when there are none, subcommands are RESP3 sets in
+    // Redis; a container's subcommands an array.
+    out.set(0);
     write_key_specs(out, spec);
-    out.array(spec.subcommands.len());
+    if spec.subcommands.is_empty() {
+        out.set(0);
+    } else {
+        out.array(spec.subcommands.len());
+    }
     for sub in spec.subcommands {
         write_info(out, sub);
     }
@@ -171,7 +178,8 @@ fn command_info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     for name in &args[2..] {
         match find_spec(name) {
             Some(spec) => write_info(ctx.out, spec),
-            None => ctx.out.null_array(),
+            // A nil bulk string in RESP2, as Redis writes it.
+            None => ctx.out.null(),
         }
     }
     Ok(())
@@ -224,7 +232,10 @@ fn command_getkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         }
         Err(_) => return Err(CommandError::err("Invalid command specified")),
     };
-    let keys = spec.keys_of(target).ok_or_else(|| CommandError::err("Invalid arguments specified for command"))?;
+    let mut keys = spec.keys_of(target).ok_or_else(|| CommandError::err("Invalid arguments specified for command"))?;
+    if matches!(spec.name, "xread" | "xreadgroup") {
+        keys.extend(stream_keys(target));
+    }
     if keys.is_empty() {
         return Err(CommandError::err("The command has no key arguments"));
     }
@@ -233,6 +244,13 @@ fn command_getkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         ctx.out.bulk(k);
     }
     Ok(())
+}
+
+/// The keys of XREAD / XREADGROUP: the first half of what follows STREAMS (the other half
+/// are their IDs), as Redis's key spec finds them.
+fn stream_keys(args: &[Bytes]) -> impl Iterator<Item = &Bytes> {
+    let after = args.iter().position(|a| is(a, "streams")).map_or(&[][..], |at| &args[at + 1..]);
+    after[..after.len() / 2].iter()
 }
 
 fn info_cmd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
@@ -354,7 +372,8 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "command|getkeys",
-        arity: -3,
+        // Redis 7.0 wants the command and at least one of its arguments.
+        arity: -4,
         flags: LOADING_STALE,
         since: "2.8.13",
         summary: "Extracts the key names from an arbitrary command.",

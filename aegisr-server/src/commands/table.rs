@@ -212,6 +212,32 @@ pub struct CommandSpec {
     pub subcommands: &'static [CommandSpec],
 }
 
+/// Redis's ACL categories in the order of its table (`ACLCommandCategories`), which is
+/// the order COMMAND INFO lists a command's categories in.
+const ACL_CATEGORY_ORDER: &[&str] = &[
+    "@keyspace",
+    "@read",
+    "@write",
+    "@set",
+    "@sortedset",
+    "@list",
+    "@hash",
+    "@string",
+    "@bitmap",
+    "@hyperloglog",
+    "@geo",
+    "@stream",
+    "@pubsub",
+    "@admin",
+    "@fast",
+    "@slow",
+    "@blocking",
+    "@dangerous",
+    "@connection",
+    "@transaction",
+    "@scripting",
+];
+
 impl CommandSpec {
     /// A base to fill with struct update syntax: `CommandSpec { name, .., ..CommandSpec::BASE }`.
     pub const BASE: CommandSpec = CommandSpec {
@@ -276,6 +302,8 @@ impl CommandSpec {
                 cats.push(extra);
             }
         }
+        // Redis lists them in the order of its category table, whatever their source.
+        cats.sort_by_key(|c| ACL_CATEGORY_ORDER.iter().position(|o| o == c).unwrap_or(usize::MAX));
         cats
     }
 

@@ -1171,11 +1171,21 @@ fn bzmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    // Redis's order: the count's range, the syntax, then WITHSCORES's own range (a reply
+    // of twice the count must fit a long); our cap on repeated picks comes last.
+    if let Some(arg) = args.get(2)
+        && args::int(arg)? == i64::MIN
+    {
+        return Err(CommandError::IntOutOfRange { min: -i64::MAX, max: i64::MAX });
+    }
     let withscores = match args.get(3) {
         None => false,
         Some(a) if args.len() == 4 && args::is(a, "withscores") => true,
         Some(_) => return Err(CommandError::Syntax),
     };
+    if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&args::int(&args[2])?) {
+        return Err(CommandError::err("value is out of range"));
+    }
     let count = args.get(2).map(|a| random_count(ctx, a)).transpose()?;
     let resp3 = resp3(ctx);
     let mut locked = ctx.lock(&args[1]);

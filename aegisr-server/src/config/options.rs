@@ -59,6 +59,10 @@ const fn inert(name: &'static str, kind: OptionKind, default: &'static str, why:
     OptionSpec { name, kind, default, effect: Effect::NoEffect(why), help: why }
 }
 
+/// Options without effect here that Redis marks immutable: CONFIG SET refuses them as
+/// Redis does, although nothing would change.
+pub const IMMUTABLE_IN_REDIS: &[&str] = &["daemonize", "io-threads", "io-threads-do-reads", "tcp-backlog"];
+
 /// Every option, sorted by name.
 pub static OPTIONS: &[OptionSpec] = &[
     inert("activedefrag", YES_NO, "no", "allocation is size-classed per shard; there is no defragmenter to run"),
@@ -200,6 +204,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "0",
         "Latency monitor: events (commands, expire and eviction cycles) lasting at least this many milliseconds are recorded for LATENCY LATEST/HISTORY; 0 records none.",
     ),
+    inert(
+        "latency-tracking",
+        YES_NO,
+        "yes",
+        "per-command latency percentiles are not kept; LATENCY and the slow log cover latency",
+    ),
     inert("lazyfree-lazy-eviction", YES_NO, "no", "large values are freed outside the shard lock"),
     inert("lazyfree-lazy-expire", YES_NO, "no", "large values are freed outside the shard lock"),
     inert("lazyfree-lazy-server-del", YES_NO, "no", "large values are freed outside the shard lock"),
@@ -221,6 +231,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::Int { min: 0, max: i32::MAX as i64 },
         "10",
         "How slowly the logarithmic LFU access counter grows: 10 saturates it near a million hits.",
+    ),
+    inert(
+        "list-compress-depth",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "0",
+        "list nodes are never compressed; the depth changes no reply, only Redis's memory use",
     ),
     live(
         "list-max-listpack-size",
@@ -251,6 +267,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::Memory { min: 0, max: i64::MAX as u64 },
         "0",
         "Memory limit (bytes, or units like 100mb / 2gb; 0: none): past it, keys are evicted by maxmemory-policy, or writes refused with OOM under noeviction.",
+    ),
+    inert(
+        "maxmemory-clients",
+        OptionKind::Memory { min: 0, max: i64::MAX as u64 },
+        "0",
+        "client buffers are not evicted as a whole; client-output-buffer-limit and client-query-buffer-limit bound them",
     ),
     live(
         "maxmemory-eviction-tenacity",

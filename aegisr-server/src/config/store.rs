@@ -188,7 +188,7 @@ impl ConfigStore {
             if checked.iter().any(|(s, _): &(&OptionSpec, String)| s.name == spec.name) {
                 return Err(ConfigError::Duplicate(spec.name.to_owned()));
             }
-            if spec.effect == Effect::Startup && !startup {
+            if (spec.effect == Effect::Startup || options::IMMUTABLE_IN_REDIS.contains(&spec.name)) && !startup {
                 return Err(ConfigError::Immutable(spec.name.to_owned()));
             }
             let value = match spec.kind {
@@ -362,6 +362,9 @@ mod tests {
             "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"
         );
         assert!(matches!(store.set_many(&pairs(&[("port", "1")]), false), Err(ConfigError::Immutable(_))));
+        // Inert, but immutable in Redis too: refused at run time, taken at start.
+        assert!(matches!(store.set_many(&pairs(&[("daemonize", "yes")]), false), Err(ConfigError::Immutable(_))));
+        assert!(store.set_many(&pairs(&[("daemonize", "yes")]), true).is_ok());
         assert!(matches!(store.set_many(&pairs(&[("hz", "1"), ("HZ", "2")]), false), Err(ConfigError::Duplicate(_))));
         assert!(store.set_many(&pairs(&[("port", "1")]), true).is_ok());
     }
@@ -372,7 +375,7 @@ mod tests {
         let found = store.matching(&[b"maxmemory*"]);
         assert_eq!(
             found.iter().map(|f| f.0).collect::<Vec<_>>(),
-            ["maxmemory", "maxmemory-eviction-tenacity", "maxmemory-policy", "maxmemory-samples"]
+            ["maxmemory", "maxmemory-clients", "maxmemory-eviction-tenacity", "maxmemory-policy", "maxmemory-samples"]
         );
     }
 }

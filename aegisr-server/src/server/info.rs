@@ -15,8 +15,19 @@ pub struct Section {
 }
 
 /// Sections INFO prints without arguments (or with `default`), in Redis's order.
-pub const DEFAULT_SECTIONS: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "errorstats", "keyspace"];
+pub const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
 
 /// Every section (`all`, `everything`), in Redis's order; `aegisr` is ours.
 pub const ALL_SECTIONS: &[&str] = &[
@@ -27,9 +38,11 @@ pub const ALL_SECTIONS: &[&str] = &[
     "stats",
     "replication",
     "cpu",
+    "modules",
     "commandstats",
     "errorstats",
     "latencystats",
+    "cluster",
     "keyspace",
     "aegisr",
 ];
@@ -128,6 +141,10 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("uptime_in_seconds".into(), uptime.to_string()),
                 ("uptime_in_days".into(), (uptime / 86400).to_string()),
                 ("hz".into(), server.config.string("hz")),
+                // No dynamic hz: the configured rate is the rate.
+                ("configured_hz".into(), server.config.string("hz")),
+                // Redis's LRU clock: seconds, on 24 bits.
+                ("lru_clock".into(), ((crate::engine::now_ms() / 1000) & ((1 << 24) - 1)).to_string()),
                 ("executable".into(), std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default()),
                 ("config_file".into(), server.config.file().map(|p| p.display().to_string()).unwrap_or_default()),
                 ("worker_threads".into(), server.threads.to_string()),
@@ -138,6 +155,8 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             ("connected_clients".into(), server.clients.len().to_string()),
             ("maxclients".into(), server.config.string("maxclients")),
             ("blocked_clients".into(), ServerStats::get(&server.stats.blocked_clients).to_string()),
+            // No client-side caching (CLIENT TRACKING) in Aegisr.
+            ("tracking_clients".into(), "0".to_owned()),
         ],
         "memory" => {
             let rss = rss_bytes();
@@ -166,6 +185,9 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("mem_not_counted_for_evict".into(), journal_buffers.to_string()),
                 ("mem_aof_buffer".into(), journal_buffers.to_string()),
                 ("mem_allocator".into(), "mimalloc".to_owned()),
+                // Large values are freed at once outside the shard lock, never queued for a
+                // background thread: nothing is ever pending (Redis's tests wait for 0).
+                ("lazyfree_pending_objects".into(), "0".to_owned()),
             ]
         }
         "persistence" => crate::persist::info_fields(server).into_iter().map(|(k, v)| (k.into(), v)).collect(),
@@ -193,6 +215,15 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                     server.pubsub.cut_off.load(std::sync::atomic::Ordering::Relaxed).to_string(),
                 ),
                 ("total_error_replies".into(), ServerStats::get(&stats.total_error_replies).to_string()),
+                // Snapshots are written without fork(), and there is no client-side caching
+                // or I/O thread pool: Redis's counters of these stay at zero.
+                ("total_forks".into(), "0".to_owned()),
+                ("latest_fork_usec".into(), "0".to_owned()),
+                ("tracking_total_keys".into(), "0".to_owned()),
+                ("tracking_total_items".into(), "0".to_owned()),
+                ("tracking_total_prefixes".into(), "0".to_owned()),
+                ("io_threaded_reads_processed".into(), "0".to_owned()),
+                ("io_threaded_writes_processed".into(), "0".to_owned()),
             ]
         }
         "keyspace" => server
@@ -252,6 +283,11 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 )
             })
             .collect(),
+        // No modules: the section is there, empty, as in a Redis without modules.
+        "modules" => Vec::new(),
+        "cluster" => {
+            vec![("cluster_enabled".into(), u8::from(server.config.string("cluster-enabled") == "yes").to_string())]
+        }
         "aegisr" => {
             let per_shard = server.keyspace.shard_key_counts(tx);
             let total: usize = per_shard.iter().sum();

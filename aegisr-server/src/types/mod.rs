@@ -9,6 +9,7 @@ pub mod hash;
 pub mod hll;
 pub mod list;
 pub mod listpack;
+pub mod long_double;
 pub mod pqsort;
 mod score_tree;
 pub mod set;

@@ -3,6 +3,7 @@
 
 use std::ops::Deref;
 
+use super::long_double::{LongDouble, Parsed};
 use super::strtod::{is_c_space, strtod};
 use super::{Value, ValueRef};
 
@@ -260,149 +261,15 @@ pub fn get_range(s: &[u8], start: i64, end: i64) -> &[u8] {
 /// INCRBYFLOAT: `current + incr` formatted as Redis stores and replies it (`%.17Lf` with
 /// trailing zeros removed). Both operands must be valid floats and the sum finite.
 ///
-/// Redis adds in 80-bit long doubles, so `0.1 + 0.2` gives "0.3". To match it without long
-/// doubles, plain decimal operands are added exactly in decimal and the sum rounded to the
-/// precision a long double keeps (19 significant digits); other forms (`inf`, huge
-/// mantissas) fall back to the `f64` sum.
+/// Redis reads and adds in 80-bit long doubles: emulated exactly, so that the text is
+/// Redis's to the last digit (`0.1 + 0.2` gives "0.3", and "1e400" is a number).
 pub fn incr_by_float(current: &[u8], incr: &[u8]) -> Result<String, StringError> {
-    let a = parse_f64(current).ok_or(StringError::NotFloat)?;
-    let b = parse_f64(incr).ok_or(StringError::NotFloat)?;
-    let sum = a + b;
-    if !sum.is_finite() {
+    let a = LongDouble::parse(current).ok_or(StringError::NotFloat)?;
+    let b = LongDouble::parse(incr).ok_or(StringError::NotFloat)?;
+    let (Parsed::Finite(a), Parsed::Finite(b)) = (a, b) else {
         return Err(StringError::NanOrInfinity);
-    }
-    let exact = Decimal::parse(current).zip(Decimal::parse(incr)).and_then(|(x, y)| x.add(y));
-    let decimal = exact.or_else(|| Decimal::parse(format!("{sum:e}").as_bytes()));
-    Ok(match decimal {
-        Some(d) => d.to_redis_text(),
-        None => format_f64(sum),
-    })
-}
-
-/// `±mantissa × 10^exponent`: exact decimal arithmetic for INCRBYFLOAT.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Decimal {
-    negative: bool,
-    mantissa: u128,
-    exponent: i32,
-}
-
-impl Decimal {
-    /// Significant digits a long double keeps (64-bit mantissa: 19.26 decimal digits).
-    const LONG_DOUBLE_DIGITS: u32 = 19;
-    /// Digits after the point Redis prints (`%.17Lf`).
-    const FRACTION_DIGITS: i32 = 17;
-
-    /// Parses `[+-]digits[.digits][e[+-]digits]`; `None` for any other form or when the
-    /// digits do not fit a `u128`.
-    fn parse(text: &[u8]) -> Option<Decimal> {
-        let (negative, mut rest) = match text.first()? {
-            b'-' => (true, &text[1..]),
-            b'+' => (false, &text[1..]),
-            _ => (false, text),
-        };
-        let (mut mantissa, mut exponent, mut digits, mut point) = (0u128, 0i32, 0usize, false);
-        while let Some((&c, tail)) = rest.split_first() {
-            match c {
-                b'0'..=b'9' => {
-                    mantissa = mantissa.checked_mul(10)?.checked_add(u128::from(c - b'0'))?;
-                    digits += 1;
-                    if point {
-                        exponent = exponent.checked_sub(1)?;
-                    }
-                }
-                b'.' if !point => point = true,
-                _ => break,
-            }
-            rest = tail;
-        }
-        if digits == 0 {
-            return None;
-        }
-        if let Some((&e, tail)) = rest.split_first() {
-            if e != b'e' && e != b'E' {
-                return None;
-            }
-            let (negative_exp, exp_digits) = match tail.first() {
-                Some(b'-') => (true, &tail[1..]),
-                Some(b'+') => (false, &tail[1..]),
-                _ => (false, tail),
-            };
-            // Longer exponents overflow or underflow an f64 anyway; leave them to it.
-            if exp_digits.is_empty() || exp_digits.len() > 4 || !exp_digits.iter().all(u8::is_ascii_digit) {
-                return None;
-            }
-            let e: i32 = std::str::from_utf8(exp_digits).ok()?.parse().ok()?;
-            exponent = exponent.checked_add(if negative_exp { -e } else { e })?;
-        }
-        Some(Decimal { negative, mantissa, exponent })
-    }
-
-    /// The exact sum, or `None` when it does not fit.
-    fn add(self, other: Decimal) -> Option<Decimal> {
-        let exponent = self.exponent.min(other.exponent);
-        let scaled = |d: Decimal| -> Option<i128> {
-            let shift = u32::try_from(d.exponent - exponent).ok()?;
-            let m = i128::try_from(d.mantissa.checked_mul(10u128.checked_pow(shift)?)?).ok()?;
-            Some(if d.negative { -m } else { m })
-        };
-        let sum = scaled(self)?.checked_add(scaled(other)?)?;
-        Some(Decimal { negative: sum < 0, mantissa: sum.unsigned_abs(), exponent })
-    }
-
-    /// Drops `count` low digits, rounding half up.
-    fn drop_digits(&mut self, count: u32) {
-        self.mantissa = match 10u128.checked_pow(count) {
-            Some(p) => {
-                let (q, r) = (self.mantissa / p, self.mantissa % p);
-                q + u128::from(r >= p - r)
-            }
-            None => 0,
-        };
-        self.exponent = self.exponent.saturating_add(i32::try_from(count).unwrap_or(i32::MAX));
-    }
-
-    /// Plain decimal text: rounded to a long double's precision and to 17 decimals, without
-    /// trailing zeros, and "0" rather than "-0".
-    fn to_redis_text(mut self) -> String {
-        let digits = self.mantissa.checked_ilog10().map_or(1, |d| d + 1);
-        if digits > Self::LONG_DOUBLE_DIGITS {
-            self.drop_digits(digits - Self::LONG_DOUBLE_DIGITS);
-        }
-        if self.exponent < -Self::FRACTION_DIGITS {
-            self.drop_digits(u32::try_from(-Self::FRACTION_DIGITS - self.exponent).unwrap_or(u32::MAX));
-        }
-        while self.exponent < 0 && self.mantissa != 0 && self.mantissa % 10 == 0 {
-            self.mantissa /= 10;
-            self.exponent += 1;
-        }
-        if self.mantissa == 0 {
-            return "0".to_owned();
-        }
-        let digits = self.mantissa.to_string();
-        let mut out = String::with_capacity(digits.len() + 24);
-        if self.negative {
-            out.push('-');
-        }
-        if self.exponent >= 0 {
-            out.push_str(&digits);
-            // The sum of two finite f64 operands: at most ~308 zeros.
-            out.extend(std::iter::repeat_n('0', self.exponent.unsigned_abs() as usize));
-        } else {
-            let fraction = self.exponent.unsigned_abs() as usize;
-            if digits.len() > fraction {
-                let (int, frac) = digits.split_at(digits.len() - fraction);
-                out.push_str(int);
-                out.push('.');
-                out.push_str(frac);
-            } else {
-                out.push_str("0.");
-                out.extend(std::iter::repeat_n('0', fraction - digits.len()));
-                out.push_str(&digits);
-            }
-        }
-        out
-    }
+    };
+    a.plus(b).map(LongDouble::to_redis_text).ok_or(StringError::NanOrInfinity)
 }
 
 /// One matching range of LCS ... IDX: inclusive byte ranges in each string.
@@ -639,26 +506,30 @@ mod tests {
             ("0", "1.5e10", "15000000000"),
             ("0", "0.00000000000000001", "0.00000000000000001"),
             ("0", "0.000000000000000015", "0.00000000000000002"),
-            ("1e300", "0", &format!("1{}", "0".repeat(300))),
+            // Redis 7.0.15's replies: a long double's exact binary value, in full.
+            ("0", "123456789012345678901234567890123456", "123456789012345678897784912655417344"),
+            ("1", "1234567890123456789012345678901234567890", "1234567890123456788999898750329779388416"),
+            ("0", "18446744073709551617", "18446744073709551616"),
+            ("0", "4e-4951", "0"),
+            ("0", "0x1.8p1", "3"),
+            ("0", "0.024390243902439025", "0.02439024390243902"),
+            ("0.02439024390243902", "-0.024390243902439025", "0"),
         ];
         for (a, b, want) in cases {
             assert_eq!(incr_by_float(a.as_bytes(), b.as_bytes()).as_deref(), Ok(*want), "{a} + {b}");
         }
+        let big = incr_by_float(b"1e300", b"0").unwrap_or_default();
+        assert!(big.starts_with("10000000000000000000089973240795591938705239442732907479382600823212656465961809"));
+        assert!(big.ends_with("7386105690089424915104006144") && big.len() == 301, "{big}");
         assert_eq!(incr_by_float(b"abc", b"1"), Err(StringError::NotFloat));
         assert_eq!(incr_by_float(b"1", b"nan"), Err(StringError::NotFloat));
         assert_eq!(incr_by_float(b"1", b" 1"), Err(StringError::NotFloat));
+        assert_eq!(incr_by_float(b"0", b"1e-4960"), Err(StringError::NotFloat), "underflows to zero");
         assert_eq!(incr_by_float(b"1", b"inf"), Err(StringError::NanOrInfinity));
-        assert_eq!(incr_by_float(b"1.7e308", b"1.7e308"), Err(StringError::NanOrInfinity));
-        // Forms the decimal path does not take still work through f64.
         assert_eq!(incr_by_float(b"0", b"infinity"), Err(StringError::NanOrInfinity));
-        // Beyond a long double's precision Redis prints binary noise; we print the nearest
-        // value at that precision (decimal path) or at f64's (mantissa too long for it).
-        assert_eq!(
-            incr_by_float(b"0", b"123456789012345678901234567890123456").as_deref(),
-            Ok("123456789012345678900000000000000000")
-        );
-        let wide = incr_by_float(b"1", b"1234567890123456789012345678901234567890").unwrap();
-        assert!(wide.starts_with("12345678901234568") && wide.len() == 40, "{wide}");
+        assert_eq!(incr_by_float(b"1.1e4932", b"1e4932"), Err(StringError::NanOrInfinity));
+        // Beyond an f64, still a long double.
+        assert!(incr_by_float(b"1.7e308", b"1.7e308").is_ok_and(|t| t.len() == 309));
     }
 
     #[test]
