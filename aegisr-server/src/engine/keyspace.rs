@@ -898,9 +898,9 @@ impl Locked<'_> {
         self.dirty = true;
         let db = self.db;
         let access = self.access_on_write(db, key);
+        let flags = self.expire_before_insert(db, key);
         if bytes.len() <= super::PACK_LIMIT {
             // A value of the size of the one it replaces is written over it.
-            self.expire_before_insert(db, key);
             let (shard, slot) = self.shard_and_slot(key);
             if shard.db_mut(db).is_some_and(|table| table.overwrite_string(slot, key, bytes, access)) {
                 shard.watches.touch(db, key);
@@ -909,7 +909,6 @@ impl Locked<'_> {
         }
         match Entry::from_string(key, bytes, access) {
             Some(entry) => {
-                let flags = self.expire_before_insert(db, key);
                 let notifier = &self.keyspace.notifier;
                 let (shard, slot) = self.shard_and_slot(key);
                 shard.watches.touch(db, key);
