@@ -225,3 +225,14 @@ impl DbShard {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shard holds a header per slot whether the slot has keys or not.
+    #[test]
+    fn slot_headers_are_32_bytes() {
+        assert_eq!(std::mem::size_of::<SlotTable>(), 32);
+    }
+}

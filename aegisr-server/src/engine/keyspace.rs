@@ -277,6 +277,11 @@ impl Keyspace {
     /// load is one of the few cache misses a small command makes). A hint only.
     pub fn prefetch(&self, db: usize, key: &[u8]) {
         let (index, slot) = self.split_slot(key);
+        self.prefetch_slot_table(db, index, slot);
+    }
+
+    /// Starts loading the table of `slot` (local to shard `index`) in `db`, unlocked.
+    fn prefetch_slot_table(&self, db: usize, index: ShardIndex, slot: usize) {
         let Some(address) = self.shards.get(index).and_then(|cell| cell.1.get(db)) else { return };
         let tables = address.load(Ordering::Relaxed);
         if !tables.is_null() {
@@ -295,8 +300,8 @@ impl Keyspace {
         }
         let mut found: SmallVec<[(ShardIndex, usize, u64); 16]> = SmallVec::new();
         for key in keys {
-            self.prefetch(db, key);
             let (index, slot) = self.split_slot(key);
+            self.prefetch_slot_table(db, index, slot);
             found.push((index, slot, super::key_table::key_hash(key)));
         }
         found.sort_unstable_by_key(|&(index, ..)| index);
