@@ -131,8 +131,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 
 /// The listpack limits, read per command so CONFIG SET takes effect at once.
 fn limits(ctx: &Ctx<'_>) -> Limits {
-    let config = &ctx.server.config;
-    Limits::new(config.i64("hash-max-listpack-entries"), config.i64("hash-max-listpack-value"))
+    let e = &ctx.server.config.limits().encoding;
+    Limits::new(e.hash_max_listpack_entries.load(Ordering::Relaxed), e.hash_max_listpack_value.load(Ordering::Relaxed))
 }
 
 /// Runs `change` on the hash at `key`, creating it when missing. `change` may fail, in which

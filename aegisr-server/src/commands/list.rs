@@ -5,6 +5,8 @@
 //! Errors come in Redis's order: where Redis parses an argument only after looking the key
 //! up (LINDEX, LSET), so do we, so a missing key or WRONGTYPE wins over a bad index.
 
+use std::sync::atomic::Ordering;
+
 use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
@@ -224,7 +226,7 @@ const BLOCKING_WRITE: Flags = Flags::WRITE.or(Flags::NOSCRIPT).or(Flags::BLOCKIN
 
 /// The listpack limit, read per command so CONFIG SET takes effect at once.
 pub(super) fn limit(ctx: &Ctx<'_>) -> Limit {
-    Limit::from_fill(ctx.server.config.i64("list-max-listpack-size"))
+    Limit::from_fill(ctx.server.config.limits().encoding.list_max_listpack_size.load(Ordering::Relaxed))
 }
 
 /// Deletes `key` if its list became empty, as Redis does (with its "del" event); the value

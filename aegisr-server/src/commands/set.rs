@@ -6,6 +6,8 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
+use crate::config::EncodingLimits;
+
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
 use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult, read_typed, typed, update_typed};
 use crate::engine::Locked;
@@ -178,11 +180,11 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 
 /// The set thresholds currently configured.
 fn limits(ctx: &Ctx<'_>) -> SetLimits {
-    let get = |name: &str| usize::try_from(ctx.server.config.i64(name)).unwrap_or(0);
+    let e = &ctx.server.config.limits().encoding;
     SetLimits {
-        max_intset_entries: get("set-max-intset-entries"),
-        max_listpack_entries: get("set-max-listpack-entries"),
-        max_listpack_value: get("set-max-listpack-value"),
+        max_intset_entries: EncodingLimits::size(&e.set_max_intset_entries),
+        max_listpack_entries: EncodingLimits::size(&e.set_max_listpack_entries),
+        max_listpack_value: EncodingLimits::size(&e.set_max_listpack_value),
     }
 }
 

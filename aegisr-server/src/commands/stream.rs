@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::config::EncodingLimits;
+
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
 use super::{BlockOn, Class, Ctx, args, errors::CommandError, errors::CommandResult, typed, update_typed};
 use crate::reply::{Protocol, ReplySink};
@@ -284,8 +286,11 @@ const BLOCKED_DEFAULT_COUNT: &str = "1000";
 // ---------------------------------------------------------------------------------------
 
 fn limits(ctx: &Ctx<'_>) -> StreamLimits {
-    let get = |name: &str| usize::try_from(ctx.server.config.i64(name)).unwrap_or(0);
-    StreamLimits { node_max_entries: get("stream-node-max-entries"), node_max_bytes: get("stream-node-max-bytes") }
+    let e = &ctx.server.config.limits().encoding;
+    StreamLimits {
+        node_max_entries: EncodingLimits::size(&e.stream_node_max_entries),
+        node_max_bytes: EncodingLimits::size(&e.stream_node_max_bytes),
+    }
 }
 
 fn invalid_id() -> CommandError {

@@ -9,6 +9,8 @@ use std::collections::hash_map::Entry as MapEntry;
 
 use bytes::Bytes;
 
+use crate::config::EncodingLimits;
+
 use super::set::{positive, random_count, ranged, scan_reply};
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
 use super::{
@@ -445,10 +447,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 
 /// The sorted set thresholds currently configured (ZADD and GEOADD read them).
 pub(super) fn limits(ctx: &Ctx<'_>) -> ZSetLimits {
-    let get = |name: &str| usize::try_from(ctx.server.config.i64(name)).unwrap_or(0);
+    let e = &ctx.server.config.limits().encoding;
     ZSetLimits {
-        max_listpack_entries: get("zset-max-listpack-entries"),
-        max_listpack_value: get("zset-max-listpack-value"),
+        max_listpack_entries: EncodingLimits::size(&e.zset_max_listpack_entries),
+        max_listpack_value: EncodingLimits::size(&e.zset_max_listpack_value),
     }
 }
 

@@ -12,5 +12,5 @@ mod units;
 pub use cli::{Cli, Tool};
 pub use options::{Effect, OPTIONS, OptionKind, OptionSpec};
 pub use rewrite::{RewriteError, rewrite};
-pub use store::{ConfigError, ConfigStore, Limits};
+pub use store::{ConfigError, ConfigStore, EncodingLimits, Limits};
 pub use units::parse_memory;

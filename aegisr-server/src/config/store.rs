@@ -60,6 +60,30 @@ pub struct Limits {
     pub lfu_decay_time: AtomicU64,
     /// `min-replicas-ack`: replicas that must acknowledge a write before its reply.
     pub min_replicas_ack: AtomicU64,
+    pub encoding: EncodingLimits,
+}
+
+/// The data types' encoding thresholds, read by every write to a list, hash, set, sorted
+/// set or stream (looking them up by name cost 1% of an LPUSH).
+#[derive(Debug, Default)]
+pub struct EncodingLimits {
+    pub list_max_listpack_size: AtomicI64,
+    pub hash_max_listpack_entries: AtomicI64,
+    pub hash_max_listpack_value: AtomicI64,
+    pub set_max_intset_entries: AtomicI64,
+    pub set_max_listpack_entries: AtomicI64,
+    pub set_max_listpack_value: AtomicI64,
+    pub zset_max_listpack_entries: AtomicI64,
+    pub zset_max_listpack_value: AtomicI64,
+    pub stream_node_max_entries: AtomicI64,
+    pub stream_node_max_bytes: AtomicI64,
+}
+
+impl EncodingLimits {
+    /// A threshold as a size (a negative value counts as 0).
+    pub fn size(value: &AtomicI64) -> usize {
+        usize::try_from(value.load(Ordering::Relaxed)).unwrap_or(0)
+    }
 }
 
 impl Limits {
@@ -266,6 +290,21 @@ impl ConfigStore {
         l.lfu_log_factor.store(self.u64("lfu-log-factor"), Ordering::Relaxed);
         l.lfu_decay_time.store(self.u64("lfu-decay-time"), Ordering::Relaxed);
         l.min_replicas_ack.store(self.u64("min-replicas-ack"), Ordering::Relaxed);
+        let e = &l.encoding;
+        for (atomic, name) in [
+            (&e.list_max_listpack_size, "list-max-listpack-size"),
+            (&e.hash_max_listpack_entries, "hash-max-listpack-entries"),
+            (&e.hash_max_listpack_value, "hash-max-listpack-value"),
+            (&e.set_max_intset_entries, "set-max-intset-entries"),
+            (&e.set_max_listpack_entries, "set-max-listpack-entries"),
+            (&e.set_max_listpack_value, "set-max-listpack-value"),
+            (&e.zset_max_listpack_entries, "zset-max-listpack-entries"),
+            (&e.zset_max_listpack_value, "zset-max-listpack-value"),
+            (&e.stream_node_max_entries, "stream-node-max-entries"),
+            (&e.stream_node_max_bytes, "stream-node-max-bytes"),
+        ] {
+            atomic.store(self.i64(name), Ordering::Relaxed);
+        }
     }
 
     /// Remembers the config file the node was started with.
