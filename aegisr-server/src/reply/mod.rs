@@ -79,8 +79,13 @@ pub trait ReplySink {
     }
 }
 
-/// Formats a double as Redis does in replies: integers without a fraction, `inf`/`-inf`,
-/// otherwise the shortest text that reads back as the same value.
+/// Formats a double as Redis 7.2 and later do in replies (`d2string`): an integral value
+/// up to 2^62 as an integer; otherwise the shortest digits that read back as the same
+/// value, laid out by `fpconv_dtoa`'s rules — digits in full when at most 7 zeros follow
+/// them (1.2345678901234567e19 is "12345678901234567000"), fractions in plain decimal down
+/// to 6 places past the point (1e-5 is "0.00001"), otherwise an exponent without padding
+/// ("1e+20", "1.5e-7"); `inf`, `-inf`, `nan`. (Redis 7.0 printed `%.17g`:
+/// "1.1000000000000001" for 1.1.)
 pub fn format_double(value: f64) -> String {
     if value.is_infinite() {
         return if value > 0.0 { "inf" } else { "-inf" }.to_owned();
@@ -88,11 +93,96 @@ pub fn format_double(value: f64) -> String {
     if value.is_nan() {
         return "nan".to_owned();
     }
-    let text = format!("{value}");
-    // Rust prints huge and tiny values in full; Redis uses %.17g, which switches to an
-    // exponent. Keep full text below 1e17 (what %.17g prints without exponent as well).
-    if value.abs() >= 1e17 || (value != 0.0 && value.abs() < 1e-4) {
-        return format!("{value:e}").replace('e', "e+").replace("e+-", "e-");
+    let sign = if value.is_sign_negative() { "-" } else { "" };
+    if value == 0.0 {
+        return format!("{sign}0");
     }
-    text
+    // Redis's d2string prints an integral value as an integer while |value| <= 2^62.
+    const INTEGRAL_LIMIT: f64 = (i64::MAX / 2) as f64;
+    if value.fract() == 0.0 && value.abs() <= INTEGRAL_LIMIT {
+        #[allow(clippy::cast_possible_truncation)]
+        return (value as i64).to_string();
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits as "d.ddde<exponent>".
+    let scientific = format!("{:e}", value.abs());
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    let count = i32::try_from(digits.len()).unwrap_or(i32::MAX);
+    // The value is `digits` × 10^k.
+    let k = exponent - (count - 1);
+    let magnitude = exponent.abs();
+    if k >= 0 && magnitude < count + 7 {
+        let zeros = usize::try_from(k).unwrap_or(0);
+        return format!("{sign}{digits}{}", "0".repeat(zeros));
+    }
+    if k < 0 && (k > -7 || magnitude < 4) {
+        let point = count + k;
+        return if point <= 0 {
+            let zeros = usize::try_from(-point).unwrap_or(0);
+            format!("{sign}0.{}{digits}", "0".repeat(zeros))
+        } else {
+            let (whole, fraction) = digits.split_at(usize::try_from(point).unwrap_or(0));
+            format!("{sign}{whole}.{fraction}")
+        };
+    }
+    let (first, rest) = digits.split_at(1);
+    let dot = if rest.is_empty() { "" } else { "." };
+    let exponent_sign = if exponent < 0 { '-' } else { '+' };
+    format!("{sign}{first}{dot}{rest}e{exponent_sign}{magnitude}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_double;
+
+    #[test]
+    fn doubles_print_as_redis_7_2_does() {
+        let cases: &[(f64, &str)] = &[
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1.0, "1"),
+            (-2.5, "-2.5"),
+            (1.1, "1.1"),
+            (0.1, "0.1"),
+            (12345.678, "12345.678"),
+            (1e-5, "0.00001"),
+            (1e-6, "0.000001"),
+            (1.5e-6, "1.5e-6"),
+            (1e-7, "1e-7"),
+            (0.000123456789, "1.23456789e-4"),
+            (0.0012, "0.0012"),
+            (100.0, "100"),
+            (1e8, "100000000"),
+            (1e17, "100000000000000000"),
+            (4e18, "4000000000000000000"),
+            (5e18, "5e+18"),
+            (1.2345678901234567e19, "12345678901234567000"),
+            (123456789012345678.0, "123456789012345680"),
+            (1e20, "1e+20"),
+            (1.5e300, "1.5e+300"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ];
+        for &(value, text) in cases {
+            assert_eq!(format_double(value), text, "{value:e}");
+        }
+    }
+
+    #[test]
+    fn printed_doubles_read_back_as_the_same_value() {
+        let mut x = 0.123_456_789_f64;
+        for _ in 0..2000 {
+            x = x * 7.3 + 1e-9;
+            if x > 1e300 {
+                x = 1e-300;
+            }
+            for value in [x, -x, 1.0 / x] {
+                let text = format_double(value);
+                assert_eq!(text.parse::<f64>().ok(), Some(value), "{text}");
+            }
+        }
+    }
 }
