@@ -219,3 +219,15 @@ fn a_new_value_is_raw_with_its_cached_count_stale() {
         assert_eq!(run::<String>(&mut con, &["OBJECT", "ENCODING", key]), "raw", "{key}");
     }
 }
+
+#[test]
+fn pfselftest_passes_and_lolwut_names_the_version() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    assert_eq!(run::<String>(&mut con, &["PFSELFTEST"]), "OK");
+    let art: String = run(&mut con, &["LOLWUT"]);
+    assert!(art.contains("Redis ver. "), "{art}");
+    let art: String = run(&mut con, &["LOLWUT", "VERSION", "6", "20"]);
+    assert!(art.lines().next().is_some_and(|l| l.len() == 20), "{art}");
+    assert!(fail(&mut con, &["LOLWUT", "VERSION", "x"]).contains("not an integer"));
+}

@@ -1,4 +1,4 @@
-//! MEMORY USAGE / PURGE / DOCTOR / HELP.
+//! MEMORY USAGE / STATS / MALLOC-STATS / PURGE / DOCTOR / HELP.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -86,4 +86,50 @@ fn transparent_huge_pages_are_off_unless_disable_thp_is_no() {
 
     let server = TestServer::start_with(&["--disable-thp", "no"]);
     assert_eq!(thp_enabled(&server).as_deref(), Some("1"));
+}
+
+#[test]
+fn stats_lists_redis_fields_with_a_database_entry_per_non_empty_database() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    for i in 0..10 {
+        run::<String>(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    run::<String>(&mut c, &["SELECT", "3"]);
+    run::<String>(&mut c, &["SET", "other", "v"]);
+    let stats: Vec<redis::Value> = run(&mut c, &["MEMORY", "STATS"]);
+    // RESP2: a flat list of names and values.
+    let names: Vec<String> = stats
+        .iter()
+        .step_by(2)
+        .map(|v| match v {
+            redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+            other => panic!("a field name, not {other:?}"),
+        })
+        .collect();
+    let value = |name: &str| stats[2 * names.iter().position(|n| n == name).unwrap() + 1].clone();
+    for name in
+        ["peak.allocated", "total.allocated", "startup.allocated", "aof.buffer", "overhead.total", "dataset.bytes"]
+    {
+        assert!(matches!(value(name), redis::Value::Int(n) if n >= 0), "{name}: {:?}", value(name));
+    }
+    assert_eq!(value("keys.count"), redis::Value::Int(11));
+    assert!(names.contains(&"db.0".to_owned()) && names.contains(&"db.3".to_owned()), "{names:?}");
+    assert!(!names.contains(&"db.1".to_owned()), "an empty database is left out");
+    assert_eq!(names.first().map(String::as_str), Some("peak.allocated"));
+    assert_eq!(names.last().map(String::as_str), Some("fragmentation.bytes"));
+    let percentage = match value("peak.percentage") {
+        redis::Value::BulkString(b) => String::from_utf8(b).unwrap().parse::<f64>().unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert!(percentage > 0.0 && percentage <= 100.0, "{percentage}");
+}
+
+#[test]
+fn malloc_stats_answers_as_redis_without_jemalloc() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    let text: String = run(&mut c, &["MEMORY", "MALLOC-STATS"]);
+    assert_eq!(text, "Stats not supported for the current allocator");
+    assert!(fail(&mut c, &["MEMORY", "STATS", "extra"]).contains("wrong number of arguments"));
 }

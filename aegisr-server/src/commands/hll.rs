@@ -1,4 +1,4 @@
-//! The HyperLogLog commands: PFADD PFCOUNT PFMERGE. A HyperLogLog is an ordinary string
+//! The HyperLogLog commands: PFADD PFCOUNT PFMERGE PFSELFTEST. A HyperLogLog is an ordinary string
 //! value in Redis's format (`types::hll`), so DUMP/GET/SET move it between servers.
 
 use bytes::Bytes;
@@ -58,6 +58,18 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Internal commands for debugging HyperLogLog values.",
         syntax: "subcommand key",
         handler: Some(pfdebug),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "pfselftest",
+        arity: 1,
+        flags: Flags::ADMIN,
+        keys: KeyRange::NONE,
+        group: Group::HyperLogLog,
+        since: "2.8.9",
+        summary: "An internal command for testing HyperLogLog values.",
+        syntax: "",
+        handler: Some(pfselftest),
         ..CommandSpec::BASE
     },
 ];
@@ -233,6 +245,35 @@ fn pfmerge(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     ctx.notify(Class::String, "pfadd", dest);
     drop(locked);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// PFSELFTEST: checks this node's HyperLogLog code, as Redis's does: the same elements
+/// added to a sparse and to a dense value give equal registers, and the estimate of up to
+/// 100,000 distinct elements stays within five standard errors (1.04/sqrt(16384) each).
+fn pfselftest(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let failed = |what: String| CommandError::Message(format!("TESTFAILED {what}"));
+    let internal = |e: HllError| failed(format!("{e:?}"));
+    let mut sparse = data::new_sparse();
+    let mut dense = data::new_dense();
+    let mut added = 0u64;
+    for checkpoint in [10u64, 100, 1_000, 10_000, 100_000] {
+        let batch: Vec<[u8; 8]> =
+            (added..checkpoint).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_le_bytes()).collect();
+        data::add(&mut sparse, &batch, usize::MAX).map_err(internal)?;
+        data::add(&mut dense, &batch, usize::MAX).map_err(internal)?;
+        added = checkpoint;
+        let registers = data::registers(&dense).map_err(internal)?;
+        if data::registers(&sparse).map_err(internal)? != registers {
+            return Err(failed(format!("sparse and dense registers differ after {added} elements")));
+        }
+        let estimate = data::estimate(&registers) as f64;
+        let allowed = if added <= 10 { 1.0 } else { added as f64 * 5.0 * 1.04 / 128.0 };
+        if (estimate - added as f64).abs() > allowed {
+            return Err(failed(format!("too big error. card:{added} estimate:{estimate}")));
+        }
+    }
     ctx.out.ok();
     Ok(())
 }

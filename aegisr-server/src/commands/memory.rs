@@ -1,4 +1,4 @@
-//! MEMORY USAGE / PURGE / DOCTOR / HELP.
+//! MEMORY USAGE / STATS / MALLOC-STATS / PURGE / DOCTOR / HELP.
 //!
 //! USAGE is exact for what an entry keeps in its own block (the key, small strings, packed
 //! hashes and sorted sets) and, like Redis, an estimate from up to SAMPLES elements for the
@@ -71,6 +71,105 @@ fn purge(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
+/// MEMORY STATS: Redis's fields, in its order, from what Aegisr counts. The allocator
+/// counts every byte handed out; client buffers are not counted apart (they are in the
+/// dataset figure), and the per-database table overhead is the key tables' slots.
+fn stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    use crate::server::info::{rss_bytes, used_memory};
+    let server = ctx.server;
+    let used = used_memory();
+    let peak = crate::server::allocator::peak(used);
+    let startup = crate::server::allocator::startup();
+    let journal = server.keyspace.journal();
+    let aof_buffer = journal.map_or(0, |j| j.buffered());
+    let backlog = journal.map_or(0, |j| j.backlog().held() as u64);
+    let rss = rss_bytes();
+    let databases: Vec<(usize, usize, usize)> = server
+        .keyspace
+        .db_sizes(ctx.tx)
+        .into_iter()
+        .enumerate()
+        .filter(|&(_, (keys, _))| keys > 0)
+        .map(|(db, (keys, expires))| (db, keys, expires))
+        .collect();
+    let keys: usize = databases.iter().map(|&(_, keys, _)| keys).sum();
+    let overhead = startup + aof_buffer + backlog;
+    let net = used.saturating_sub(startup);
+    let dataset = used.saturating_sub(overhead);
+    let percent = |part: u64, whole: u64| if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 };
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let difference = |a: u64, b: u64| i64::try_from(a).unwrap_or(i64::MAX) - i64::try_from(b).unwrap_or(i64::MAX);
+    let out = &mut *ctx.out;
+    out.map(27 + databases.len());
+    let counts: [(&str, u64); 10] = [
+        ("peak.allocated", peak),
+        ("total.allocated", used),
+        ("startup.allocated", startup),
+        ("replication.backlog", backlog),
+        ("clients.slaves", 0),
+        ("clients.normal", 0),
+        ("cluster.links", 0),
+        ("aof.buffer", aof_buffer),
+        ("lua.caches", 0),
+        ("functions.caches", 0),
+    ];
+    for (name, value) in counts {
+        out.bulk(name.as_bytes());
+        out.integer(i64::try_from(value).unwrap_or(i64::MAX));
+    }
+    for (db, keys, expires) in databases {
+        out.bulk(format!("db.{db}").as_bytes());
+        out.map(2);
+        // A key table slot is one pointer; expiry times live in the entries themselves.
+        out.bulk(b"overhead.hashtable.main");
+        out.count(keys * std::mem::size_of::<usize>());
+        out.bulk(b"overhead.hashtable.expires");
+        out.count(expires * std::mem::size_of::<u64>());
+    }
+    out.bulk(b"overhead.total");
+    out.integer(i64::try_from(overhead).unwrap_or(i64::MAX));
+    out.bulk(b"keys.count");
+    out.count(keys);
+    out.bulk(b"keys.bytes-per-key");
+    out.integer(if keys == 0 { 0 } else { i64::try_from(net / keys as u64).unwrap_or(i64::MAX) });
+    out.bulk(b"dataset.bytes");
+    out.integer(i64::try_from(dataset).unwrap_or(i64::MAX));
+    out.bulk(b"dataset.percentage");
+    out.double(percent(dataset, net));
+    out.bulk(b"peak.percentage");
+    out.double(percent(used, peak));
+    out.bulk(b"allocator.allocated");
+    out.integer(i64::try_from(used).unwrap_or(i64::MAX));
+    out.bulk(b"allocator.active");
+    out.integer(i64::try_from(used).unwrap_or(i64::MAX));
+    out.bulk(b"allocator.resident");
+    out.integer(i64::try_from(rss).unwrap_or(i64::MAX));
+    out.bulk(b"allocator-fragmentation.ratio");
+    out.double(1.0);
+    out.bulk(b"allocator-fragmentation.bytes");
+    out.integer(0);
+    out.bulk(b"allocator-rss.ratio");
+    out.double(ratio(rss, used));
+    out.bulk(b"allocator-rss.bytes");
+    out.integer(difference(rss, used));
+    out.bulk(b"rss-overhead.ratio");
+    out.double(1.0);
+    out.bulk(b"rss-overhead.bytes");
+    out.integer(0);
+    out.bulk(b"fragmentation");
+    out.double(ratio(rss, used));
+    out.bulk(b"fragmentation.bytes");
+    out.integer(difference(rss, used));
+    Ok(())
+}
+
+/// MEMORY MALLOC-STATS: Redis's answer when its allocator has no report (mimalloc's
+/// figures are in MEMORY STATS and INFO memory).
+fn malloc_stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    ctx.out.verbatim("txt", b"Stats not supported for the current allocator");
+    Ok(())
+}
+
 fn doctor(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.out.verbatim(
         "txt",
@@ -95,6 +194,20 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
             summary: "Estimates the memory usage of a key.",
             syntax: "key [SAMPLES count]",
             handler: Some(usage),
+            ..MEMORY
+        },
+        CommandSpec {
+            name: "memory|stats",
+            arity: 2,
+            summary: "Returns details about memory usage.",
+            handler: Some(stats),
+            ..MEMORY
+        },
+        CommandSpec {
+            name: "memory|malloc-stats",
+            arity: 2,
+            summary: "Returns the allocator statistics.",
+            handler: Some(malloc_stats),
             ..MEMORY
         },
         CommandSpec {

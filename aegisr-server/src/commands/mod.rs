@@ -16,6 +16,7 @@ mod hash;
 mod hll;
 mod keys;
 mod list;
+mod lolwut;
 mod maxmemory;
 mod memory;
 mod monitor;

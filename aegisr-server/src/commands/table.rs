@@ -330,6 +330,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         super::hash::COMMANDS,
         super::keys::COMMANDS,
         super::list::COMMANDS,
+        super::lolwut::COMMANDS,
         super::memory::COMMANDS,
         super::monitor::COMMANDS,
         super::persistence::COMMANDS,
