@@ -13,10 +13,18 @@ pub struct ExpireCycle {
 }
 
 impl Keyspace {
+    /// Turns the active sweep on or off (DEBUG SET-ACTIVE-EXPIRE); lazy expiry stays.
+    pub fn set_active_expire(&self, on: bool) {
+        self.active_expire_off.store(!on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Sweeps every shard and database for expired keys, examining at most `budget`
     /// deadlines per shard and database. Each shard is locked only for its own sweep.
     pub fn active_expire_pass(&self, budget: usize) -> ExpireCycle {
         let mut cycle = ExpireCycle::default();
+        if self.active_expire_off.load(std::sync::atomic::Ordering::Relaxed) {
+            return cycle;
+        }
         for index in 0..self.shard_count() {
             let mut shard = self.shard(index, None);
             let now = super::now_ms();

@@ -168,6 +168,8 @@ pub struct Keyspace {
     /// Whether the data is kept on disk (journal or snapshots): writes are then armed in
     /// `persist::capture` so snapshots can keep them whole.
     persistent: std::sync::atomic::AtomicBool,
+    /// DEBUG SET-ACTIVE-EXPIRE 0: only lazy expiry (on access) removes keys.
+    pub(super) active_expire_off: std::sync::atomic::AtomicBool,
     /// maxmemory eviction: its configuration and candidate pool (engine/evict.rs). Also
     /// decides what a key access records (LRU time or LFU counter).
     pub(crate) eviction: super::evict::Eviction,
@@ -209,6 +211,7 @@ impl Keyspace {
             snapshot: parking_lot::RwLock::new(None),
             snapshot_active: std::sync::atomic::AtomicBool::new(false),
             persistent: std::sync::atomic::AtomicBool::new(false),
+            active_expire_off: std::sync::atomic::AtomicBool::new(false),
             eviction: super::evict::Eviction::new(Default::default()),
         }
     }
@@ -850,6 +853,11 @@ impl Locked<'_> {
     /// Looks a key up without touching its access time (OBJECT, TTL, TYPE).
     pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
         self.live(self.db, key, false, false, false).map(|e| &*e)
+    }
+
+    /// [`Locked::peek`] in another database.
+    pub fn peek_in(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
+        self.live(db, key, false, false, false).map(|e| &*e)
     }
 
     pub fn exists(&mut self, key: &[u8]) -> bool {

@@ -50,6 +50,12 @@ pub trait ReplySink {
     fn push(&mut self, len: usize);
     fn verbatim(&mut self, format: &str, text: &[u8]);
     fn big_number(&mut self, digits: &str);
+    /// Starts a RESP3 attribute of `len` entries (its keys and values follow, then the
+    /// reply it annotates); false, with nothing written, where attributes cannot be sent
+    /// (RESP2 drops them, as Redis does).
+    fn attribute(&mut self, _len: usize) -> bool {
+        false
+    }
 
     /// Switches the protocol for what follows (HELLO replies in the protocol it chose).
     fn set_protocol(&mut self, _protocol: Protocol) {}

@@ -126,6 +126,13 @@ impl ReplySink for RespWriter<'_> {
         self.len_header(if self.resp3() { b'~' } else { b'*' }, len);
     }
 
+    fn attribute(&mut self, len: usize) -> bool {
+        if self.resp3() {
+            self.len_header(b'|', len);
+        }
+        self.resp3()
+    }
+
     fn push(&mut self, len: usize) {
         self.len_header(if self.resp3() { b'>' } else { b'*' }, len);
     }

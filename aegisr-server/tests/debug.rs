@@ -1,0 +1,155 @@
+//! DEBUG's subcommands as Redis's tests use them: OBJECT, DIGEST / DIGEST-VALUE (equal
+//! before and after RELOAD, zeros when empty), RELOAD keeping values and expiries,
+//! POPULATE, SET-ACTIVE-EXPIRE, PROTOCOL, ERROR, and the refusal when DEBUG is off.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestServer, fail, run, wait_until};
+
+const ZEROS: &str = "0000000000000000000000000000000000000000";
+
+fn debug_server() -> (TestServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aegisr.toml");
+    std::fs::write(&path, "enable-debug-command = \"yes\"\n").unwrap();
+    (TestServer::start_with(&["--config", path.to_str().unwrap()]), dir)
+}
+
+#[test]
+fn digest_is_zeros_when_empty_and_survives_a_reload() {
+    let (server, _dir) = debug_server();
+    let mut c = server.sync_conn();
+    assert_eq!(run::<String>(&mut c, &["DEBUG", "DIGEST"]), ZEROS);
+    run::<()>(&mut c, &["SET", "s", "hello"]);
+    run::<()>(&mut c, &["SET", "n", "12345"]);
+    run::<()>(&mut c, &["RPUSH", "l", "a", "b", "c"]);
+    run::<()>(&mut c, &["HSET", "h", "f1", "v1", "f2", "v2"]);
+    run::<()>(&mut c, &["SADD", "set", "x", "y", "1"]);
+    run::<()>(&mut c, &["ZADD", "z", "1.5", "a", "2", "b"]);
+    run::<()>(&mut c, &["XADD", "x", "1-1", "f", "v"]);
+    run::<()>(&mut c, &["SET", "ttl", "v", "EX", "1000"]);
+    run::<()>(&mut c, &["SELECT", "5"]);
+    run::<()>(&mut c, &["SET", "other", "db"]);
+    let before: String = run(&mut c, &["DEBUG", "DIGEST"]);
+    assert_eq!(before.len(), 40);
+    assert_ne!(before, ZEROS);
+    assert_eq!(run::<String>(&mut c, &["DEBUG", "RELOAD"]), "OK");
+    assert_eq!(run::<String>(&mut c, &["DEBUG", "DIGEST"]), before);
+    run::<()>(&mut c, &["SELECT", "0"]);
+    assert_eq!(run::<String>(&mut c, &["GET", "s"]), "hello");
+    assert_eq!(run::<Vec<String>>(&mut c, &["LRANGE", "l", "0", "-1"]), ["a", "b", "c"]);
+    let ttl: i64 = run(&mut c, &["TTL", "ttl"]);
+    assert!((990..=1000).contains(&ttl), "the expiry survives: {ttl}");
+    // Any change shows; an equal value in another encoding does not.
+    run::<()>(&mut c, &["SET", "s", "hellO"]);
+    assert_ne!(run::<String>(&mut c, &["DEBUG", "DIGEST"]), before);
+    run::<()>(&mut c, &["SET", "s", "hello"]);
+    assert_eq!(run::<String>(&mut c, &["DEBUG", "DIGEST"]), before);
+    run::<()>(&mut c, &["PERSIST", "ttl"]);
+    assert_ne!(run::<String>(&mut c, &["DEBUG", "DIGEST"]), before, "expiry flags count");
+    run::<()>(&mut c, &["FLUSHALL"]);
+    assert_eq!(run::<String>(&mut c, &["DEBUG", "DIGEST"]), ZEROS);
+}
+
+#[test]
+fn digest_value_ignores_order_in_unordered_types() {
+    let (server, _dir) = debug_server();
+    let mut c = server.sync_conn();
+    run::<()>(&mut c, &["SADD", "a", "x", "y", "z"]);
+    run::<()>(&mut c, &["SADD", "b", "z", "y", "x"]);
+    run::<()>(&mut c, &["RPUSH", "l1", "x", "y"]);
+    run::<()>(&mut c, &["RPUSH", "l2", "y", "x"]);
+    let digests: Vec<String> = run(&mut c, &["DEBUG", "DIGEST-VALUE", "a", "b", "l1", "l2", "missing"]);
+    assert_eq!(digests[0], digests[1]);
+    assert_ne!(digests[2], digests[3]);
+    assert_eq!(digests[4], ZEROS);
+    // A set past the listpack limit digests as the same small one would.
+    let members: Vec<String> = (0..300).map(|i| format!("m{i}")).collect();
+    let mut big = vec!["SADD", "big1"];
+    big.extend(members.iter().map(String::as_str));
+    run::<()>(&mut c, &big);
+    run::<()>(&mut c, &["CONFIG", "SET", "set-max-listpack-entries", "1000"]);
+    big[1] = "big2";
+    run::<()>(&mut c, &big);
+    let big: Vec<String> = run(&mut c, &["DEBUG", "DIGEST-VALUE", "big1", "big2"]);
+    assert_eq!(big[0], big[1]);
+}
+
+#[test]
+fn object_populate_and_active_expire() {
+    let (server, _dir) = debug_server();
+    let mut c = server.sync_conn();
+    run::<()>(&mut c, &["SET", "s", "hello"]);
+    let line: String = run(&mut c, &["DEBUG", "OBJECT", "s"]);
+    assert!(line.starts_with("Value at:") && line.contains(" refcount:1 encoding:embstr serializedlength:"), "{line}");
+    assert!(line.contains(" lru_seconds_idle:"), "{line}");
+    assert_eq!(fail(&mut c, &["DEBUG", "OBJECT", "missing"]), "ERR no such key");
+
+    assert_eq!(run::<String>(&mut c, &["DEBUG", "POPULATE", "100"]), "OK");
+    assert_eq!(run::<i64>(&mut c, &["DBSIZE"]), 101);
+    assert_eq!(run::<String>(&mut c, &["GET", "key:42"]), "value:42");
+    run::<()>(&mut c, &["SET", "key:7", "mine"]);
+    run::<()>(&mut c, &["DEBUG", "POPULATE", "10", "p", "10"]);
+    assert_eq!(run::<Vec<u8>>(&mut c, &["GET", "p:3"]), b"value:3\0\0\0");
+    run::<()>(&mut c, &["DEBUG", "POPULATE", "10"]);
+    assert_eq!(run::<String>(&mut c, &["GET", "key:7"]), "mine", "existing keys are kept");
+    assert_eq!(fail(&mut c, &["DEBUG", "POPULATE", "-1"]), "ERR value is out of range, must be positive");
+
+    // With the sweep off a key past its deadline stays until it is touched.
+    run::<()>(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    run::<()>(&mut c, &["SET", "short", "v", "PX", "1"]);
+    // Longer than several sweeps (10 a second); nothing may have removed the key.
+    std::thread::sleep(Duration::from_millis(300));
+    let info: String = run(&mut c, &["INFO", "stats"]);
+    assert!(info.contains("expired_keys:0"), "{info}");
+    assert_eq!(run::<Option<String>>(&mut c, &["GET", "short"]), None, "lazy expiry still works");
+    run::<()>(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
+    run::<()>(&mut c, &["SET", "short2", "v", "PX", "1"]);
+    wait_until(Duration::from_secs(10), || {
+        let info: String = run(&mut c, &["INFO", "stats"]);
+        info.contains("expired_keys:2")
+    });
+}
+
+#[test]
+fn protocol_error_and_refusal() {
+    let (server, _dir) = debug_server();
+    let mut raw = server.raw_resp3();
+    for (kind, expected) in [
+        ("bignum", "(1234567999999999999999999999999999999\r\n".to_owned()),
+        ("double", ",3.141\r\n".to_owned()),
+        ("true", "#t\r\n".to_owned()),
+        ("null", "_\r\n".to_owned()),
+    ] {
+        raw.send(format!("DEBUG PROTOCOL {kind}\r\n").as_bytes());
+        assert_eq!(raw.read_line(), expected, "{kind}");
+    }
+    raw.send(b"DEBUG PROTOCOL attrib\r\n");
+    let attribute = [
+        "|1\r\n",
+        "$14\r\n",
+        "key-popularity\r\n",
+        "*2\r\n",
+        "$7\r\n",
+        "key:123\r\n",
+        ":90\r\n",
+        "$39\r\n",
+        "Some real reply following the attribute\r\n",
+    ];
+    for line in attribute {
+        assert_eq!(raw.read_line(), line);
+    }
+    let mut c = server.sync_conn();
+    assert_eq!(fail(&mut c, &["DEBUG", "PROTOCOL", "push"]), "ERR RESP2 is not supported by this command");
+    assert!(fail(&mut c, &["DEBUG", "PROTOCOL", "nope"]).starts_with("ERR Wrong protocol type name"));
+    assert_eq!(fail(&mut c, &["DEBUG", "ERROR", "MYCODE something broke"]), "MYCODE something broke");
+    assert!(fail(&mut c, &["DEBUG", "NOPE"]).contains("Try DEBUG HELP"));
+
+    let plain = TestServer::start();
+    let mut c = plain.sync_conn();
+    assert!(fail(&mut c, &["DEBUG", "DIGEST"]).starts_with("ERR DEBUG command not allowed"));
+}
