@@ -144,6 +144,25 @@ fn command_getkeys_list_and_docs() {
         fields.contains(&"summary".into()) && fields.contains(&"group".into()) && fields.contains(&"string".into()),
         "{fields:?}"
     );
+    // The argument tree, as Redis documents it: the key first, tokens on options.
+    let at = fields.iter().position(|f| f == "arguments").expect("an arguments field");
+    let Value::Array(arguments) = &fields_of(&docs[1])[at + 1] else { panic!() };
+    let first = format!("{:?}", arguments[0]);
+    assert!(first.contains("\"key\"") && first.contains("key_spec_index"), "{first}");
+    let all = format!("{arguments:?}");
+    for expected in ["\"pure-token\"", "\"NX\"", "\"EX\"", "\"oneof\"", "\"optional\""] {
+        assert!(all.contains(expected), "{expected} in {all}");
+    }
+    let lpush: Value = cmd("COMMAND").arg("DOCS").arg("lpush").query(&mut con).unwrap();
+    let text = format!("{lpush:?}");
+    assert!(text.contains("\"multiple\""), "{text}");
+}
+
+fn fields_of(value: &Value) -> &[Value] {
+    match value {
+        Value::Array(items) => items,
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! into the sink; it never sees a socket or a protocol.
 
 pub mod args;
+mod arguments;
 mod bitmap;
 pub mod blocking;
 mod bloom;

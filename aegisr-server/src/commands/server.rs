@@ -128,7 +128,9 @@ fn write_info(out: &mut dyn ReplySink, spec: &CommandSpec) {
 
 fn write_docs(out: &mut dyn ReplySink, spec: &CommandSpec) {
     let subs = !spec.subcommands.is_empty();
-    out.map(4 + usize::from(subs));
+    // A container's arguments are its subcommands.
+    let arguments = if subs { Vec::new() } else { super::arguments::parse(spec.syntax) };
+    out.map(4 + usize::from(subs) + usize::from(!arguments.is_empty()));
     out.bulk(b"summary");
     out.bulk(spec.summary.as_bytes());
     out.bulk(b"since");
@@ -137,6 +139,10 @@ fn write_docs(out: &mut dyn ReplySink, spec: &CommandSpec) {
     out.bulk(spec.group.name().as_bytes());
     out.bulk(b"syntax");
     out.bulk(spec.syntax.as_bytes());
+    if !arguments.is_empty() {
+        out.bulk(b"arguments");
+        super::arguments::write(out, &arguments);
+    }
     if subs {
         out.bulk(b"subcommands");
         out.map(spec.subcommands.len());
