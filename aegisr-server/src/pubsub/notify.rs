@@ -170,6 +170,18 @@ impl Notifier {
         if flags & class as u32 != 0 {
             self.publish(flags, event, key, db);
         }
+        // Client-side caching: any change invalidates (a miss changes nothing, and a new
+        // key is reported again by the command that created it).
+        if self.hub.tracking.active() && !matches!(class, Class::KeyMiss | Class::New) {
+            self.hub.tracking.invalidate(key, &self.limits);
+        }
+    }
+
+    /// FLUSHDB / FLUSHALL: tracking clients are told every key changed.
+    pub fn flushed(&self) {
+        if self.hub.tracking.active() {
+            self.hub.tracking.flushed(&self.limits);
+        }
     }
 
     /// A key deleted to free memory: for the eviction code, which does not exist yet.
