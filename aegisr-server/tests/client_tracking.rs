@@ -307,3 +307,38 @@ fn expired_keys_are_invalidated_and_the_table_is_bounded() {
     let info: String = run(&mut c, &["INFO", "stats"]);
     assert!(info.contains("tracking_total_keys:2\r\n") && info.contains("tracking_total_items:2\r\n"), "{info}");
 }
+
+#[test]
+fn evicted_keys_are_invalidated() {
+    let server = TestServer::start_with(&["--persistence", "none", "--maxmemory-policy", "volatile-lru"]);
+    let mut c = server.sync_conn();
+    let value = "x".repeat(1000);
+    let mut pipe = redis::pipe();
+    for i in 0..2000 {
+        pipe.cmd("SET").arg(format!("persistent:{i}")).arg(&value).ignore();
+    }
+    for i in 0..10 {
+        pipe.cmd("SET").arg(format!("v:{i}")).arg(&value).arg("EX").arg(1000).ignore();
+    }
+    pipe.query::<()>(&mut c).unwrap();
+    let mut tracker = server.raw_resp3();
+    tracker.expect(&["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "v:"], "+OK\r\n");
+    // 1 MB below what the node uses: every key with a TTL is evicted, and reported.
+    let used: u64 = run::<String>(&mut c, &["INFO", "memory"])
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    run::<()>(&mut c, &["CONFIG", "SET", "maxmemory", &(used - (1 << 20)).to_string()]);
+    let mut seen = std::collections::BTreeSet::new();
+    while seen.len() < 10 {
+        let line = tracker.read_line();
+        assert!(!line.is_empty(), "connection closed after {seen:?}");
+        if line.starts_with("v:") {
+            seen.insert(line.trim_end().to_owned());
+        }
+    }
+    run::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+}
