@@ -13,6 +13,9 @@
 //! `notifyKeyspaceEvent`, e.g. `ctx.notify(Class::Stream, "xadd", key)`; the engine calls
 //! the [`Notifier`] itself for "new", "expired" and "keymiss", and the eviction code will
 //! call [`Notifier::evicted`].
+//!
+//! Every change also reaches client-side caching (`super::tracking`), notifications on or
+//! off: one more relaxed load while no client tracks.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
