@@ -8,6 +8,10 @@ use bytes::Bytes;
 use super::{Ctx, Session, execute};
 use crate::reply::{Protocol, ReplySink};
 use crate::server::Server;
+use crate::server::unblock::Unblock;
+
+/// The error a command unblocked by CLIENT UNBLOCK ... ERROR replies with.
+const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
 /// Where a door wants replies: a RESP output buffer, a gRPC reply tree.
 pub trait ReplyTarget {
@@ -43,6 +47,8 @@ pub async fn wait(
     }
     let guard = server.keyspace.waiters().register(session.db, &block.keys);
     let _counted = BlockedGauge::new(&server.stats.blocked_clients);
+    let client = session.client.clone();
+    let _blocked = client.blocking.enter();
     tokio::pin!(gone);
     loop {
         // Run again: also covers a key created between the first run and registering.
@@ -68,6 +74,13 @@ pub async fn wait(
                 target.with_sink(protocol, &mut |out| (block.on_timeout)(out));
                 return Unblocked::Replied;
             }
+            how = client.blocking.requested() => {
+                target.with_sink(protocol, &mut |out| match how {
+                    Unblock::Timeout => (block.on_timeout)(out),
+                    Unblock::Error => out.error(UNBLOCKED),
+                });
+                return Unblocked::Replied;
+            }
             () = &mut gone => return Unblocked::Abandoned,
             () = session.client.kill.cancelled() => return Unblocked::Abandoned,
             () = server.shutdown.cancelled() => return Unblocked::Abandoned,
@@ -87,8 +100,18 @@ async fn wait_acks(
     deadline: Option<tokio::time::Instant>,
 ) -> Unblocked {
     let _counted = BlockedGauge::new(&server.stats.blocked_clients);
+    let client = session.client.clone();
+    let _blocked = client.blocking.enter();
     let acked = tokio::select! {
         acked = server.replication.wait_for(offset, count, deadline) => acked,
+        how = client.blocking.requested() => match how {
+            // As a timeout: the replicas that acknowledged so far.
+            Unblock::Timeout => server.replication.wait_for(offset, count, Some(tokio::time::Instant::now())).await,
+            Unblock::Error => {
+                target.with_sink(session.protocol, &mut |out| out.error(UNBLOCKED));
+                return Unblocked::Replied;
+            }
+        },
         () = gone => return Unblocked::Abandoned,
         () = session.client.kill.cancelled() => return Unblocked::Abandoned,
         () = server.shutdown.cancelled() => return Unblocked::Abandoned,

@@ -155,7 +155,7 @@ fn validate_name(name: &[u8], what: &str) -> CommandResult {
     }
 }
 
-/// CLIENT HELP in Redis's words (7.0's text, which also lists the tracking subcommands Aegisr lacks).
+/// CLIENT HELP in Redis's words (7.0's text).
 fn client_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     super::redis_help(
         ctx.out,
@@ -408,6 +408,64 @@ const CONNECTION: CommandSpec = CommandSpec { group: Group::Connection, ..Comman
 const FAST_CONN: Flags = Flags::NOSCRIPT.or(Flags::LOADING).or(Flags::STALE).or(Flags::FAST);
 
 const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "client|caching",
+        arity: 3,
+        flags: Flags::NOSCRIPT.or(Flags::LOADING).or(Flags::STALE),
+        since: "6.0.0",
+        summary: "Instructs the server whether to track the keys in the next request.",
+        syntax: "<YES | NO>",
+        handler: Some(super::tracking::client_caching),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|getredir",
+        arity: 2,
+        flags: Flags::NOSCRIPT.or(Flags::LOADING).or(Flags::STALE),
+        since: "6.0.0",
+        summary: "Returns the client ID to which the connection's tracking notifications are redirected.",
+        handler: Some(super::tracking::client_getredir),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|reply",
+        arity: 3,
+        flags: Flags::NOSCRIPT.or(Flags::LOADING).or(Flags::STALE),
+        since: "3.2.0",
+        summary: "Instructs the server whether to reply to commands.",
+        syntax: "<ON | OFF | SKIP>",
+        handler: Some(super::client_reply::client_reply),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|tracking",
+        arity: -3,
+        flags: Flags::NOSCRIPT.or(Flags::LOADING).or(Flags::STALE),
+        since: "6.0.0",
+        summary: "Controls server-assisted client-side caching for the connection.",
+        syntax: "<ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]",
+        handler: Some(super::tracking::client_tracking),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|trackinginfo",
+        arity: 2,
+        flags: Flags::NOSCRIPT.or(Flags::LOADING).or(Flags::STALE),
+        since: "6.2.0",
+        summary: "Returns information about server-assisted client-side caching for the connection.",
+        handler: Some(super::tracking::client_trackinginfo),
+        ..CONNECTION
+    },
+    CommandSpec {
+        name: "client|unblock",
+        arity: -3,
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::LOADING).or(Flags::STALE),
+        since: "5.0.0",
+        summary: "Unblocks a client blocked by a blocking command from a different connection.",
+        syntax: "client-id [TIMEOUT | ERROR]",
+        handler: Some(super::client_reply::client_unblock),
+        ..CONNECTION
+    },
     CommandSpec {
         name: "client|getname",
         arity: 2,

@@ -652,6 +652,7 @@ fn flush_is_lazy(ctx: &Ctx<'_>, args: &[Bytes]) -> Result<bool, CommandError> {
 fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let lazy = flush_is_lazy(ctx, args)?;
     ctx.server.keyspace.flush(Some(ctx.session.db), lazy, ctx.tx);
+    ctx.server.keyspace.notifier().flushed();
     ctx.out.ok();
     Ok(())
 }
@@ -659,6 +660,7 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let lazy = flush_is_lazy(ctx, args)?;
     ctx.server.keyspace.flush(None, lazy, ctx.tx);
+    ctx.server.keyspace.notifier().flushed();
     ctx.out.ok();
     Ok(())
 }

@@ -7,6 +7,7 @@ mod arguments;
 mod bitmap;
 pub mod blocking;
 mod bloom;
+pub mod client_reply;
 mod cluster;
 mod connection;
 mod debug;
@@ -32,6 +33,7 @@ mod sort;
 mod stream;
 mod string;
 pub mod table;
+pub mod tracking;
 pub mod transaction;
 mod zset;
 
@@ -85,6 +87,10 @@ pub struct Session {
     pub wait_acks: Option<(u64, usize)>,
     /// Set by MONITOR: the queue of lines the door sends the client.
     pub monitor: Option<std::sync::Arc<crate::server::monitor::MonitorFeed>>,
+    /// CLIENT REPLY: which replies the RESP door sends.
+    pub reply: client_reply::ReplyMode,
+    /// CLIENT TRACKING: set while the client tracks.
+    pub tracking: Option<tracking::SessionTracking>,
 }
 
 /// What a blocked command waits for.
@@ -118,6 +124,8 @@ impl Session {
             write_lsn: 0,
             wait_acks: None,
             monitor: None,
+            reply: client_reply::ReplyMode::On,
+            tracking: None,
         }
     }
 
@@ -185,6 +193,7 @@ pub fn end_session(server: &Server, session: &mut Session) {
     transaction::end_session(server, session);
     pubsub::end_session(server, session);
     monitor::end_session(server, session);
+    tracking::end_session(server, session);
 }
 
 /// The timeout argument of a blocking command: seconds, fractions allowed; 0 is for ever.
@@ -243,6 +252,11 @@ pub fn update_typed<T: Typed, R>(entry: &mut Entry, change: impl FnOnce(&mut T) 
 /// Returns the command that ran, for statistics.
 pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec> {
     let started = metrics::clock::now();
+    // While any client tracks keys (one relaxed load otherwise).
+    let tracked = ctx.server.pubsub.tracking.active();
+    if tracked {
+        tracking::begin(ctx.session);
+    }
     // Over maxmemory, keys are evicted before any command runs, and a command that may
     // grow memory is refused with OOM if none could be (Redis's processCommand order:
     // before queueing into MULTI, which an OOM refusal then aborts).
@@ -261,6 +275,9 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
         })
         .and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec));
     if ctx.session.multi.is_some() && transaction::queue(ctx, args, &resolved) {
+        if tracked {
+            tracking::end(ctx, None, args);
+        }
         return resolved.ok();
     }
     let (spec, result, ran) = match resolved {
@@ -279,6 +296,9 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
                         keys.iter().map(|k| crate::engine::slot::key_slot(k)).collect::<smallvec::SmallVec<[u16; 4]>>()
                     });
                     crate::persist::capture::arm(ctx.session.db, args, slots);
+                }
+                if tracked {
+                    tracking::remember(ctx, spec, args, false);
                 }
                 let result = spec.handler.map_or(Ok(()), |handler| handler(ctx, args));
                 if logged {
@@ -315,6 +335,9 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
         metrics::record(ctx, args, spec, ended, started);
     }
     drop(admitted);
+    if tracked {
+        tracking::end(ctx, spec.filter(|_| ran), args);
+    }
     spec
 }
 

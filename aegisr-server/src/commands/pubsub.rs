@@ -67,15 +67,22 @@ fn confirm(out: &mut dyn ReplySink, kind: &str, name: Option<&[u8]>, count: usiz
     out.count(count);
 }
 
+/// The client's subscriptions, created with its mailbox on first use; the mailbox is also
+/// where client-side caching sends its invalidations.
+pub(super) fn subscriptions<'s>(server: &Server, session: &'s mut Session) -> &'s mut Subscriptions {
+    let client = &session.client;
+    session.subscriptions.get_or_insert_with(|| {
+        let mailbox = Arc::new(Subscriber::new(client.clone()));
+        server.pubsub.tracking.register_mailbox(client.id, &mailbox);
+        Box::new(Subscriptions::new(mailbox))
+    })
+}
+
 fn subscribe_in(ctx: &mut Ctx<'_>, args: &[Bytes], space: Space) -> CommandResult {
     if ctx.session.client.door == Door::Grpc {
         return Err(CommandError::err("subscriptions over gRPC use the Data.Subscribe call"));
     }
-    let client = ctx.session.client.clone();
-    let subs = ctx
-        .session
-        .subscriptions
-        .get_or_insert_with(|| Box::new(Subscriptions::new(Arc::new(Subscriber::new(client)))));
+    let subs = subscriptions(ctx.server, ctx.session);
     let kind = match space {
         Space::Channels => "subscribe",
         Space::Patterns => "psubscribe",

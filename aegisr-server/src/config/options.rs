@@ -424,6 +424,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "Close a client idle for this many seconds (0: never).",
     ),
     live(
+        "tracking-table-max-keys",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "1000000",
+        "Keys remembered for client-side caching before some are invalidated (0: no bound).",
+    ),
+    live(
         "zset-max-listpack-entries",
         OptionKind::Int { min: 0, max: i64::MAX },
         "128",

@@ -20,6 +20,8 @@ pub enum Kind {
     Message,
     PMessage,
     SMessage,
+    /// A client-side caching invalidation (or tracking notice), framed in advance.
+    Invalidate,
 }
 
 /// One published message as its subscribers receive it, shared by all of them: each
@@ -41,6 +43,24 @@ impl Published {
         Published { kind, pattern, channel, payload, resp2: OnceLock::new(), resp3: OnceLock::new() }
     }
 
+    /// A message whose frame is already encoded (tracking invalidations: the framing
+    /// depends on the receiving connection, decided when it is queued).
+    pub fn preformatted(frame: Bytes) -> Published {
+        let cell = |f: &Bytes| {
+            let cell = OnceLock::new();
+            let _ = cell.set(f.clone());
+            cell
+        };
+        Published {
+            kind: Kind::Invalidate,
+            pattern: None,
+            channel: Bytes::new(),
+            resp2: cell(&frame),
+            resp3: cell(&frame),
+            payload: frame,
+        }
+    }
+
     /// The frame a RESP2 (array) or RESP3 (push) subscriber receives.
     pub fn frame(&self, resp3: bool) -> &Bytes {
         let cell = if resp3 { &self.resp3 } else { &self.resp2 };
@@ -49,6 +69,7 @@ impl Published {
                 Kind::Message => b"message",
                 Kind::PMessage => b"pmessage",
                 Kind::SMessage => b"smessage",
+                Kind::Invalidate => b"invalidate",
             };
             let parts = 3 + usize::from(self.pattern.is_some());
             let mut out = Vec::with_capacity(48 + self.channel.len() + self.payload.len());

@@ -8,6 +8,7 @@
 
 pub mod mailbox;
 pub mod notify;
+pub mod tracking;
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -85,6 +86,8 @@ pub struct PubSub {
     pattern_subscriptions: AtomicUsize,
     /// Subscribers cut off by their output buffer limit (INFO).
     pub cut_off: AtomicU64,
+    /// Client-side caching: who reads what, and their invalidations.
+    pub tracking: tracking::Tracking,
 }
 
 impl PubSub {

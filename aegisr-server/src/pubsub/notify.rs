@@ -13,6 +13,9 @@
 //! `notifyKeyspaceEvent`, e.g. `ctx.notify(Class::Stream, "xadd", key)`; the engine calls
 //! the [`Notifier`] itself for "new", "expired" and "keymiss", and the eviction code will
 //! call [`Notifier::evicted`].
+//!
+//! Every change also reaches client-side caching (`super::tracking`), notifications on or
+//! off: one more relaxed load while no client tracks.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -169,6 +172,18 @@ impl Notifier {
     pub fn notify_with(&self, flags: u32, class: Class, event: &str, key: &[u8], db: usize) {
         if flags & class as u32 != 0 {
             self.publish(flags, event, key, db);
+        }
+        // Client-side caching: any change invalidates (a miss changes nothing, and a new
+        // key is reported again by the command that created it).
+        if self.hub.tracking.active() && !matches!(class, Class::KeyMiss | Class::New) {
+            self.hub.tracking.invalidate(key, &self.limits);
+        }
+    }
+
+    /// FLUSHDB / FLUSHALL: tracking clients are told every key changed.
+    pub fn flushed(&self) {
+        if self.hub.tracking.active() {
+            self.hub.tracking.flushed(&self.limits);
         }
     }
 

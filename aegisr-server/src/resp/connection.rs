@@ -13,8 +13,9 @@ use tokio::net::TcpStream;
 use super::parser::{ParseLimits, RequestParser};
 use super::writer::RespWriter;
 use crate::commands::blocking::{self, Unblocked};
+use crate::commands::client_reply::{self, ReplyMode};
 use crate::commands::{self, Ctx, Session};
-use crate::pubsub::Subscriber;
+use crate::pubsub::{Kind, Subscriber};
 use crate::reply::{Protocol, ReplySink};
 use crate::server::monitor::MonitorFeed;
 use crate::server::{Registration, Server, ServerStats};
@@ -35,6 +36,7 @@ pub(super) async fn run(server: &Server, stream: TcpStream, registration: &Regis
     let mut session = Session::new(registration.client.clone());
     serve(server, stream, &mut session).await;
     commands::end_session(server, &mut session);
+    server.pubsub.tracking.client_gone(session.client.id);
 }
 
 async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
@@ -183,6 +185,11 @@ async fn run_batch(
                     last = commands::execute(&mut ctx, args).or(last);
                     errors += writer.errors;
                 }
+                // CLIENT REPLY OFF / SKIP: the reply is dropped (a blocked command's once
+                // it is written).
+                if session.reply != ReplyMode::On && session.block.is_none() {
+                    client_reply::settle(&mut session.reply, output, reply_at);
+                }
                 if let Some(subscriptions) = &session.subscriptions {
                     // What a subscriber's own command published to it (PUBLISH to itself,
                     // keyspace events of its writes) goes before the reply, as in Redis.
@@ -206,6 +213,9 @@ async fn run_batch(
                     if matches!(unblocked, Unblocked::Abandoned) {
                         next = Next::Close;
                         break;
+                    }
+                    if session.reply != ReplyMode::On {
+                        client_reply::settle(&mut session.reply, output, 0);
                     }
                     continue;
                 }
@@ -280,17 +290,23 @@ fn write_messages(subscriber: &Subscriber, protocol: Protocol, output: &mut Byte
     }
 }
 
-/// [`write_messages`], but inserted at `at`, before the reply that starts there.
+/// [`write_messages`], but inserted at `at`, before the reply that starts there; except
+/// tracking invalidations, which Redis sends after the reply of the command that caused
+/// them (a client caching the value it just read must then drop it).
 fn write_messages_before(subscriber: &Subscriber, protocol: Protocol, output: &mut BytesMut, at: usize) {
     let queued = subscriber.drain();
     if queued.is_empty() {
         return;
     }
+    let resp3 = protocol == Protocol::Resp3;
     let reply = output.split_off(at);
-    for message in queued {
-        output.extend_from_slice(message.frame(protocol == Protocol::Resp3));
+    for message in queued.iter().filter(|m| m.kind != Kind::Invalidate) {
+        output.extend_from_slice(message.frame(resp3));
     }
     output.unsplit(reply);
+    for message in queued.iter().filter(|m| m.kind == Kind::Invalidate) {
+        output.extend_from_slice(message.frame(resp3));
+    }
 }
 
 /// Runs `wait` (a RESP3 subscriber blocked in BLPOP, XREAD...) while writing the messages

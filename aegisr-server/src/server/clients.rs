@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use parking_lot::Mutex;
@@ -36,6 +36,11 @@ pub struct ClientHandle {
     monitoring: AtomicBool,
     /// Cancelled to disconnect the client (CLIENT KILL, shutdown).
     pub kill: CancellationToken,
+    /// CLIENT TRACKING as CLIENT LIST shows it: flags t, R, B (bits 0-2), and `redir`.
+    tracking: AtomicU8,
+    redirect: AtomicI64,
+    /// Whether the client waits in a blocking command, and CLIENT UNBLOCK's request.
+    pub blocking: super::unblock::BlockState,
 }
 
 impl ClientHandle {
@@ -79,6 +84,48 @@ impl ClientHandle {
         }
     }
 
+    /// The protocol version the client speaks (2 or 3).
+    pub fn resp(&self) -> u8 {
+        self.resp.load(Ordering::Relaxed)
+    }
+
+    /// Records the tracking state for CLIENT LIST: `Some((redirect, broken, bcast))`, or
+    /// `None` when the client does not track.
+    pub fn set_tracking(&self, state: Option<(u64, bool, bool)>) {
+        let (flags, redirect) = match state {
+            Some((redirect, broken, bcast)) => {
+                (1 | u8::from(broken) << 1 | u8::from(bcast) << 2, i64::try_from(redirect).unwrap_or(i64::MAX))
+            }
+            None => (0, -1),
+        };
+        self.tracking.store(flags, Ordering::Relaxed);
+        self.redirect.store(redirect, Ordering::Relaxed);
+    }
+
+    /// CLIENT LIST's flags, in Redis's order.
+    fn flags(&self) -> String {
+        let mut flags = String::new();
+        if self.monitoring.load(Ordering::Relaxed) {
+            flags.push('O');
+        }
+        if self.is_pubsub() {
+            flags.push('P');
+        }
+        if self.blocking.is_blocked() {
+            flags.push('b');
+        }
+        let tracking = self.tracking.load(Ordering::Relaxed);
+        for (bit, letter) in [(1, 't'), (2, 'R'), (4, 'B')] {
+            if tracking & bit != 0 {
+                flags.push(letter);
+            }
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        flags
+    }
+
     pub fn set_monitoring(&self, on: bool) {
         self.monitoring.store(on, Ordering::Relaxed);
     }
@@ -103,7 +150,7 @@ impl ClientHandle {
     pub fn info_line(&self) -> String {
         let (lib_name, lib_ver) = self.lib.lock().clone();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir={} resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
@@ -111,18 +158,13 @@ impl ClientHandle {
             self.name(),
             self.created.elapsed().as_secs(),
             self.idle_secs(),
-            if self.monitoring.load(Ordering::Relaxed) {
-                "O"
-            } else if self.is_pubsub() {
-                "P"
-            } else {
-                "N"
-            },
+            self.flags(),
             self.db.load(Ordering::Relaxed),
             self.subscribed[0].load(Ordering::Relaxed),
             self.subscribed[1].load(Ordering::Relaxed),
             self.subscribed[2].load(Ordering::Relaxed),
             self.last_command.lock(),
+            self.redirect.load(Ordering::Relaxed),
             self.resp.load(Ordering::Relaxed),
             lib_name,
             lib_ver,
@@ -173,6 +215,9 @@ impl ClientRegistry {
             subscribed: Default::default(),
             monitoring: AtomicBool::new(false),
             kill: CancellationToken::new(),
+            tracking: AtomicU8::new(0),
+            redirect: AtomicI64::new(-1),
+            blocking: Default::default(),
         });
         clients.insert(id, client.clone());
         Some(Registration { registry: self, client })
@@ -188,6 +233,11 @@ impl ClientRegistry {
 
     /// A snapshot of every client, by id. A killed client is gone from the moment it is
     /// killed (as in Redis), though its connection may take a moment to close.
+    /// The client with this id, unless it is gone or killed.
+    pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
+        self.clients.lock().get(&id).filter(|c| !c.kill.is_cancelled()).cloned()
+    }
+
     pub fn all(&self) -> Vec<Arc<ClientHandle>> {
         self.clients.lock().values().filter(|c| !c.kill.is_cancelled()).cloned().collect()
     }

@@ -155,8 +155,7 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             ("connected_clients".into(), server.clients.len().to_string()),
             ("maxclients".into(), server.config.string("maxclients")),
             ("blocked_clients".into(), ServerStats::get(&server.stats.blocked_clients).to_string()),
-            // No client-side caching (CLIENT TRACKING) in Aegisr.
-            ("tracking_clients".into(), "0".to_owned()),
+            ("tracking_clients".into(), server.pubsub.tracking.totals().0.to_string()),
         ],
         "memory" => {
             let rss = rss_bytes();
@@ -197,6 +196,7 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
         "stats" => {
             let ks = server.keyspace.stats(tx);
             let pubsub = server.pubsub.totals();
+            let tracking = server.pubsub.tracking.totals();
             vec![
                 ("total_connections_received".into(), ServerStats::get(&stats.total_connections_received).to_string()),
                 ("total_commands_processed".into(), ServerStats::get(&stats.total_commands_processed).to_string()),
@@ -215,13 +215,13 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                     server.pubsub.cut_off.load(std::sync::atomic::Ordering::Relaxed).to_string(),
                 ),
                 ("total_error_replies".into(), ServerStats::get(&stats.total_error_replies).to_string()),
-                // Snapshots are written without fork(), and there is no client-side caching
-                // or I/O thread pool: Redis's counters of these stay at zero.
+                // Snapshots are written without fork(), and there is no I/O thread pool:
+                // Redis's counters of these stay at zero.
                 ("total_forks".into(), "0".to_owned()),
                 ("latest_fork_usec".into(), "0".to_owned()),
-                ("tracking_total_keys".into(), "0".to_owned()),
-                ("tracking_total_items".into(), "0".to_owned()),
-                ("tracking_total_prefixes".into(), "0".to_owned()),
+                ("tracking_total_keys".into(), tracking.1.to_string()),
+                ("tracking_total_items".into(), tracking.2.to_string()),
+                ("tracking_total_prefixes".into(), tracking.3.to_string()),
                 ("io_threaded_reads_processed".into(), "0".to_owned()),
                 ("io_threaded_writes_processed".into(), "0".to_owned()),
             ]

@@ -6,6 +6,7 @@ pub mod info;
 pub mod monitor;
 pub mod pause;
 mod stats;
+pub mod unblock;
 mod workers;
 
 use std::net::SocketAddr;
