@@ -45,6 +45,9 @@ pub async fn wait(
     if let Some((offset, count)) = session.wait_acks.take() {
         return wait_acks(server, session, target, gone, offset, count, deadline).await;
     }
+    if let Some(wanted) = session.wait_aof.take() {
+        return wait_aof(server, session, target, gone, wanted, deadline).await;
+    }
     let guard = server.keyspace.waiters().register(session.db, &block.keys);
     let _counted = BlockedGauge::new(&server.stats.blocked_clients);
     let client = session.client.clone();
@@ -117,6 +120,72 @@ async fn wait_acks(
         () = server.shutdown.cancelled() => return Unblocked::Abandoned,
     };
     target.with_sink(session.protocol, &mut |out| out.count(acked));
+    Unblocked::Replied
+}
+
+/// What WAITAOF waits for: `offset` synced to this node's journal (when `local`) and
+/// acknowledged by `replicas` replicas.
+#[derive(Debug, Clone, Copy)]
+pub struct AofWait {
+    pub offset: u64,
+    pub local: bool,
+    pub replicas: usize,
+}
+
+/// WAITAOF's reply: whether `offset` is synced locally, and how many replicas have it.
+pub fn aof_acks(server: &Server, offset: u64) -> (bool, usize) {
+    let local = server.keyspace.journal().is_some_and(|j| j.is_synced(offset));
+    (local, server.replication.acked_at_least(offset))
+}
+
+pub fn write_aof_acks(out: &mut dyn crate::reply::ReplySink, (local, replicas): (bool, usize)) {
+    out.array(2);
+    out.integer(i64::from(local));
+    out.count(replicas);
+}
+
+/// WAITAOF: until the local sync and the replicas asked for, or the deadline; replies
+/// with what was reached.
+async fn wait_aof(
+    server: &Server,
+    session: &mut Session,
+    target: &mut (dyn ReplyTarget + Send),
+    gone: impl std::future::Future<Output = ()>,
+    wanted: AofWait,
+    deadline: Option<tokio::time::Instant>,
+) -> Unblocked {
+    let _counted = BlockedGauge::new(&server.stats.blocked_clients);
+    let client = session.client.clone();
+    let _blocked = client.blocking.enter();
+    let reached = async {
+        if wanted.local
+            && let Some(journal) = server.keyspace.journal()
+        {
+            journal.wait_synced(wanted.offset).await;
+        }
+        server.replication.wait_for(wanted.offset, wanted.replicas, None).await;
+    };
+    let timeout = async {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = reached => {}
+        () = timeout => {}
+        how = client.blocking.requested() => {
+            if let Unblock::Error = how {
+                target.with_sink(session.protocol, &mut |out| out.error(UNBLOCKED));
+                return Unblocked::Replied;
+            }
+        }
+        () = gone => return Unblocked::Abandoned,
+        () = session.client.kill.cancelled() => return Unblocked::Abandoned,
+        () = server.shutdown.cancelled() => return Unblocked::Abandoned,
+    }
+    let acks = aof_acks(server, wanted.offset);
+    target.with_sink(session.protocol, &mut |out| write_aof_acks(out, acks));
     Unblocked::Replied
 }
 

@@ -85,6 +85,8 @@ pub struct Session {
     pub write_lsn: u64,
     /// Set by WAIT when it must block: (offset, replicas wanted).
     pub wait_acks: Option<(u64, usize)>,
+    /// Set by WAITAOF: the offset to see synced locally (if asked) and on replicas.
+    pub wait_aof: Option<blocking::AofWait>,
     /// Set by MONITOR: the queue of lines the door sends the client.
     pub monitor: Option<std::sync::Arc<crate::server::monitor::MonitorFeed>>,
     /// CLIENT REPLY: which replies the RESP door sends.
@@ -123,6 +125,7 @@ impl Session {
             from_primary: false,
             write_lsn: 0,
             wait_acks: None,
+            wait_aof: None,
             monitor: None,
             reply: client_reply::ReplyMode::On,
             tracking: None,

@@ -1,4 +1,4 @@
-//! WAIT and ROLE: what a client sees of replication.
+//! WAIT, WAITAOF and ROLE: what a client sees of replication and of its writes' safety.
 
 use bytes::Bytes;
 
@@ -33,6 +33,47 @@ fn wait(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         keys: Vec::new(),
         timeout: (timeout > 0).then(|| std::time::Duration::from_millis(timeout as u64)),
         on_timeout: |out| out.integer(0),
+        rerun_args: None,
+    });
+    Ok(())
+}
+
+/// WAITAOF numlocal numreplicas timeout: blocks until this client's writes are synced to
+/// the local journal (numlocal 1) and acknowledged by `numreplicas` replicas, or
+/// `timeout` milliseconds (0: for ever); replies with both counts. The local sync is asked
+/// for at once, not left to the next `everysec` one. Replicas count once they have
+/// applied the writes (their own journals sync by their own policy).
+fn waitaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let numlocal = int(&args[1])?;
+    let numreplicas = int(&args[2])?;
+    let timeout = crate::types::string::parse_i64(&args[3])
+        .ok_or_else(|| CommandError::err("timeout is not an integer or out of range"))?;
+    if timeout < 0 {
+        return Err(CommandError::err("timeout is negative"));
+    }
+    if crate::cluster::replication::is_replica(ctx.server) {
+        return Err(CommandError::err(
+            "WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just local and are not propagated.",
+        ));
+    }
+    let journal = ctx.server.keyspace.journal();
+    if numlocal > 0 && journal.is_none() {
+        return Err(CommandError::err("WAITAOF cannot be used when numlocal is set but appendonly is disabled."));
+    }
+    let offset = ctx.session.write_lsn;
+    let acks = super::blocking::aof_acks(ctx.server, offset);
+    let replicas = usize::try_from(numreplicas).unwrap_or(0);
+    let local = numlocal > 0;
+    // Inside a transaction WAITAOF cannot block: it answers with what is reached now.
+    if (acks.0 || !local) && acks.1 >= replicas || ctx.tx.is_some() {
+        super::blocking::write_aof_acks(ctx.out, acks);
+        return Ok(());
+    }
+    ctx.session.wait_aof = Some(super::blocking::AofWait { offset, local, replicas });
+    ctx.session.block = Some(BlockOn {
+        keys: Vec::new(),
+        timeout: (timeout > 0).then(|| std::time::Duration::from_millis(timeout.unsigned_abs())),
+        on_timeout: |out| super::blocking::write_aof_acks(out, (false, 0)),
         rerun_args: None,
     });
     Ok(())
@@ -78,6 +119,17 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
         syntax: "numreplicas timeout",
         handler: Some(wait),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "waitaof",
+        arity: 4,
+        flags: Flags::NOSCRIPT,
+        group: Group::Generic,
+        since: "7.2.0",
+        summary: "Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas.",
+        syntax: "numlocal numreplicas timeout",
+        handler: Some(waitaof),
         ..CommandSpec::BASE
     },
     CommandSpec {

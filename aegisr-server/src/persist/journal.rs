@@ -303,6 +303,29 @@ impl Journal {
         }
     }
 
+    /// Whether every record up to `end` is synced to disk, whatever the policy.
+    pub fn is_synced(&self, end: u64) -> bool {
+        self.synced_end.load(Ordering::Acquire) >= end
+    }
+
+    /// Waits until every record up to `end` is synced to disk, whatever the policy
+    /// (WAITAOF), asking the flusher for a sync now rather than at its next due one.
+    pub async fn wait_synced(&self, end: u64) {
+        loop {
+            let notified = self.durable_waiters.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_synced(end) {
+                return;
+            }
+            self.sync_requested.store(true, Ordering::Release);
+            self.wake.notify_one();
+            // The flusher wakes durable waiters after each pass; a second's timeout covers
+            // a wake-up lost while it was between passes.
+            let _ = tokio::time::timeout(Duration::from_secs(1), notified).await;
+        }
+    }
+
     /// Blocks until every record appended so far is written and synced (SHUTDOWN, SAVE).
     pub fn sync_now(&self) {
         let end = self.next_lsn();
