@@ -98,6 +98,10 @@ fn object_populate_and_active_expire() {
     run::<()>(&mut c, &["DEBUG", "POPULATE", "10"]);
     assert_eq!(run::<String>(&mut c, &["GET", "key:7"]), "mine", "existing keys are kept");
     assert_eq!(fail(&mut c, &["DEBUG", "POPULATE", "-1"]), "ERR value is out of range, must be positive");
+    assert_eq!(
+        fail(&mut c, &["DEBUG", "POPULATE", "1", "big", "99999999999"]),
+        "ERR value size is larger than proto-max-bulk-len"
+    );
 
     // With the sweep off a key past its deadline stays until it is touched.
     run::<()>(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);

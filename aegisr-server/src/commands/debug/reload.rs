@@ -125,9 +125,15 @@ pub fn populate(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let count = positive(&args[0])?;
     let prefix: &[u8] = args.get(1).map_or(b"key", |p| &p[..]);
     let size = match args.get(2) {
-        Some(arg) => usize::try_from(positive(arg)?).unwrap_or(usize::MAX),
+        Some(arg) => positive(arg)?,
         None => 0,
     };
+    // A value no client could have sent is not made here either (nor allocated in vain).
+    let max_bulk = ctx.server.config.limits().proto_max_bulk_len.load(std::sync::atomic::Ordering::Relaxed);
+    if size > max_bulk {
+        return Err(CommandError::err("value size is larger than proto-max-bulk-len"));
+    }
+    let size = usize::try_from(size).unwrap_or(0);
     let mut key = Vec::with_capacity(prefix.len() + 21);
     for i in 0..count {
         let number = itoa::Buffer::new().format(i).to_owned();
