@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::args::int;
+use super::args::{int, is};
 use super::table::{CommandSpec, Flags, Group};
 use super::{BlockOn, CommandError, CommandResult, Ctx};
 
@@ -79,6 +79,26 @@ fn waitaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
+/// REPLICAOF / SLAVEOF. Aegisr's replicas are placed by the cluster (`--cluster`,
+/// `--join`, `--replicas N`), so a cluster node refuses it as Redis Cluster does; a
+/// standalone node answers `NO ONE` (it already is a primary) and explains that it cannot
+/// follow another server.
+fn replicaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    if ctx.server.router.get().is_some() {
+        return Err(CommandError::err("REPLICAOF not allowed in cluster mode."));
+    }
+    if is(&args[1], "no") && is(&args[2], "one") {
+        ctx.out.ok();
+        return Ok(());
+    }
+    if crate::types::string::parse_i64(&args[2]).is_none_or(|port| !(0..=65535).contains(&port)) {
+        return Err(CommandError::err("Invalid master port"));
+    }
+    Err(CommandError::err(
+        "Aegisr replicates within a cluster: start nodes with --cluster or --join (each shard group keeps --replicas N replicas); a standalone node cannot follow another server",
+    ))
+}
+
 /// ROLE: `master` with its offset and replicas, or `slave` with its primary and offset.
 fn role(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     let replication = &ctx.server.replication;
@@ -130,6 +150,28 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas.",
         syntax: "numlocal numreplicas timeout",
         handler: Some(waitaof),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "replicaof",
+        arity: 3,
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::STALE),
+        group: Group::Server,
+        since: "5.0.0",
+        summary: "Configures a server as replica of another, or promotes it to a master.",
+        syntax: "<host port | NO ONE>",
+        handler: Some(replicaof),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "slaveof",
+        arity: 3,
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::STALE),
+        group: Group::Server,
+        since: "1.0.0",
+        summary: "Sets a Redis server as a replica of another, or promotes it to being a master.",
+        syntax: "<host port | NO ONE>",
+        handler: Some(replicaof),
         ..CommandSpec::BASE
     },
     CommandSpec {
