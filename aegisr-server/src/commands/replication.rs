@@ -99,6 +99,41 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     ))
 }
 
+/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: Redis's coordinated failover of
+/// a standalone primary to one of its replicas. A standalone Aegisr node has none (replicas
+/// come from the cluster, where CLUSTER FAILOVER hands over), so after Redis's argument
+/// checks it answers as a Redis primary without replicas does.
+fn failover(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    if ctx.server.router.get().is_some() {
+        return Err(CommandError::err("FAILOVER not allowed in cluster mode."));
+    }
+    let mut abort = false;
+    let mut i = 1;
+    while i < args.len() {
+        let arg = &args[i];
+        if is(arg, "to") && i + 2 < args.len() {
+            int(&args[i + 2])?;
+            i += 3;
+        } else if is(arg, "timeout") && i + 1 < args.len() {
+            if int(&args[i + 1])? <= 0 {
+                return Err(CommandError::err("FAILOVER timeout must be greater than 0"));
+            }
+            i += 2;
+        } else if is(arg, "force") {
+            i += 1;
+        } else if is(arg, "abort") {
+            abort = true;
+            i += 1;
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    if abort {
+        return Err(CommandError::err("No failover in progress."));
+    }
+    Err(CommandError::err("FAILOVER requires connected replicas."))
+}
+
 /// ROLE: `master` with its offset and replicas, or `slave` with its primary and offset.
 fn role(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     let replication = &ctx.server.replication;
@@ -172,6 +207,17 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Sets a Redis server as a replica of another, or promotes it to being a master.",
         syntax: "<host port | NO ONE>",
         handler: Some(replicaof),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "failover",
+        arity: -1,
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::STALE),
+        group: Group::Server,
+        since: "6.2.0",
+        summary: "Starts a coordinated failover from a server to one of its replicas.",
+        syntax: "[TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]",
+        handler: Some(failover),
         ..CommandSpec::BASE
     },
     CommandSpec {
