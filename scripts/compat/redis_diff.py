@@ -161,11 +161,13 @@ def normalize(reply, unordered):
 
 def doubles_alike(reply):
     """The reply with every float-looking string replaced by the f64 it reads as: Redis
-    7.0 prints doubles with %.17g, Aegisr (as 7.2) shortest round-trip."""
+    7.0 prints doubles with %.17g, Aegisr (as 7.2) the shortest digits, in full for large
+    integral values (2^63 is 9223372036854776000 there, 9.2233720368547758e+18 in 7.0)."""
     kind, value = reply
     if isinstance(value, list):
         return (kind, [(doubles_alike(x[0]), doubles_alike(x[1])) if is_pair(x) else doubles_alike(x) for x in value])
-    if kind in (b"$", b",") and value and (b"." in value or b"e" in value):
+    long_integer = value and len(value.lstrip(b"-")) >= 17 and value.lstrip(b"-").isdigit()
+    if kind == b"," or (kind == b"$" and value and (b"." in value or b"e" in value or long_integer)):
         try:
             return (b"float", float(value))
         except ValueError:
