@@ -106,6 +106,11 @@ impl Selector {
         self.first_args.clear();
     }
 
+    /// Whether every command is allowed (`+@all` with nothing removed since).
+    pub fn allows_all_commands(&self) -> bool {
+        self.all_commands
+    }
+
     /// Whether this selector allows everything: the check can be skipped.
     pub fn unrestricted(&self) -> bool {
         self.all_commands && self.all_keys && self.all_channels
