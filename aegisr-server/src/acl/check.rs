@@ -109,9 +109,7 @@ fn key_access(spec: &CommandSpec) -> u8 {
 fn key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<usize> {
     let Some(keys) = spec.keys_of(args) else { return Vec::new() };
     // keys_of hands out references into args: their positions follow from the addresses.
-    keys.into_iter()
-        .filter_map(|key| args.iter().position(|a| std::ptr::eq(a, key)))
-        .collect()
+    keys.into_iter().filter_map(|key| args.iter().position(|a| std::ptr::eq(a, key))).collect()
 }
 
 /// The channels a command names: (argument index, whether it is a pattern).

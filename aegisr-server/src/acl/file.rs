@@ -93,6 +93,9 @@ mod tests {
         );
         let users = parse(path, "user a on >p ~* +get\n\nuser default on nopass ~* &* +@all\n").unwrap();
         assert_eq!(users.len(), 2);
-        assert_eq!(users[0].1.describe(), format!("on #{} ~* resetchannels -@all +get", super::super::user::hash_password(b"p")));
+        assert_eq!(
+            users[0].1.describe(),
+            format!("on #{} ~* resetchannels -@all +get", super::super::user::hash_password(b"p"))
+        );
     }
 }

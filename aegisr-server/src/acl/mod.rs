@@ -64,6 +64,9 @@ impl UserHandle {
 pub struct Acl {
     users: RwLock<BTreeMap<String, Arc<UserHandle>>>,
     default: Arc<UserHandle>,
+    /// Allowed everything whatever the table says: internal sessions (journal replay, a
+    /// replica applying its primary's writes) run as it.
+    superuser: Arc<UserHandle>,
     /// The default user has a password or is off: new connections must authenticate.
     auth_required: AtomicBool,
     pub log: log::AclLog,
@@ -80,11 +83,23 @@ impl Acl {
     pub fn new() -> Acl {
         let default = Arc::new(UserHandle::new("default", User::default_user()));
         let users = BTreeMap::from([("default".to_owned(), default.clone())]);
-        Acl { users: RwLock::new(users), default, auth_required: AtomicBool::new(false), log: Default::default() }
+        let superuser = Arc::new(UserHandle::new("default", User::default_user()));
+        Acl {
+            users: RwLock::new(users),
+            default,
+            superuser,
+            auth_required: AtomicBool::new(false),
+            log: Default::default(),
+        }
     }
 
     pub fn default_user(&self) -> &Arc<UserHandle> {
         &self.default
+    }
+
+    /// The handle of internal sessions, never restricted (it is in no table).
+    pub fn superuser(&self) -> &Arc<UserHandle> {
+        &self.superuser
     }
 
     /// Whether a connection must authenticate before running commands.
@@ -230,10 +245,7 @@ mod tests {
         let err = acl.set_user(b"u", &[b"off", b"+nosuch"]).unwrap_err();
         assert_eq!(err, "ERR Error in ACL SETUSER modifier '+nosuch': Unknown command or category name in ACL");
         assert!(acl.authenticate(b"u", b"p").is_some());
-        assert_eq!(
-            acl.set_user(b"a b", &[]).unwrap_err(),
-            "ERR Usernames can't contain spaces or null characters"
-        );
+        assert_eq!(acl.set_user(b"a b", &[]).unwrap_err(), "ERR Usernames can't contain spaces or null characters");
         assert!(acl.delete(b"u"));
         assert!(!acl.delete(b"u"));
         assert!(!acl.delete(b"default"));

@@ -322,8 +322,7 @@ impl Selector {
         if self.all_channels {
             return "&*".to_owned();
         }
-        let parts: Vec<String> =
-            self.channels.iter().map(|c| format!("&{}", String::from_utf8_lossy(c))).collect();
+        let parts: Vec<String> = self.channels.iter().map(|c| format!("&{}", String::from_utf8_lossy(c))).collect();
         parts.join(" ")
     }
 
@@ -416,7 +415,8 @@ impl User {
             "skip-sanitize-payload" => self.sanitize = Some(false),
             "clearselectors" => self.selectors.clear(),
             "reset" => {
-                for rule in ["resetpass", "resetkeys", "resetchannels", "off", "sanitize-payload", "clearselectors", "-@all"]
+                for rule in
+                    ["resetpass", "resetkeys", "resetchannels", "off", "sanitize-payload", "clearselectors", "-@all"]
                 {
                     self.apply(rule.as_bytes())?;
                 }
@@ -536,7 +536,10 @@ pub fn merge_selector_arguments(args: &[&[u8]]) -> Result<Vec<Vec<u8>>, String> 
         }
     }
     if let Some(selector) = open {
-        return Err(format!("Unmatched parenthesis in acl selector starting at '{}'.", String::from_utf8_lossy(&selector)));
+        return Err(format!(
+            "Unmatched parenthesis in acl selector starting at '{}'.",
+            String::from_utf8_lossy(&selector)
+        ));
     }
     Ok(out)
 }

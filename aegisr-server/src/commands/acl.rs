@@ -52,9 +52,7 @@ pub(super) fn admit(ctx: &Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -
     Err(CommandError::Message(match denied.reason {
         Reason::Command => format!("NOPERM this user has no permissions to run the '{}' command", spec.name),
         Reason::Key => "NOPERM this user has no permissions to access one of the keys used as arguments".into(),
-        Reason::Channel => {
-            "NOPERM this user has no permissions to access one of the channels used as arguments".into()
-        }
+        Reason::Channel => "NOPERM this user has no permissions to access one of the channels used as arguments".into(),
     }))
 }
 
@@ -133,8 +131,8 @@ fn acl_cat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         return Err(CommandError::WrongArity("acl|cat".into()));
     }
     let lossy = String::from_utf8_lossy(name);
-    let cat = catalog::category_index(&lossy)
-        .ok_or_else(|| CommandError::err(format!("Unknown category '{lossy}'")))?;
+    let cat =
+        catalog::category_index(&lossy).ok_or_else(|| CommandError::err(format!("Unknown category '{lossy}'")))?;
     let catalog = catalog::catalog();
     let names: Vec<&str> =
         (0..catalog.len()).filter(|&id| catalog.in_category(id, cat)).map(|id| catalog.specs[id].name).collect();
@@ -285,7 +283,9 @@ fn acl_save(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     let path = acl_file(ctx)?;
     acl::file::write(&path, &ctx.server.acl.list()).map_err(|e| {
         tracing::warn!("cannot save the ACL file {}: {e}", path.display());
-        CommandError::err("There was an error trying to save the ACLs. Please check the server logs for more information")
+        CommandError::err(
+            "There was an error trying to save the ACLs. Please check the server logs for more information",
+        )
     })?;
     ctx.out.ok();
     Ok(())

@@ -281,9 +281,11 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                 _ => return Err(CommandError::err(format!("Unknown client type '{kind}'"))),
             }
         } else if is(&pair[0], "user") {
-            let handle = ctx.server.acl.get(value).ok_or_else(|| {
-                CommandError::err(format!("No such user '{}'", String::from_utf8_lossy(value)))
-            })?;
+            let handle = ctx
+                .server
+                .acl
+                .get(value)
+                .ok_or_else(|| CommandError::err(format!("No such user '{}'", String::from_utf8_lossy(value))))?;
             user = Some(handle.name.clone());
         } else if is(&pair[0], "skipme") {
             skip_me = match lower(value).as_str() {

@@ -99,8 +99,9 @@ fn may_subscribe(user: &crate::acl::UserHandle, wanted: &v1::SubscribeRequest) -
         if names.is_empty() {
             continue;
         }
-        let args: Vec<Bytes> =
-            std::iter::once(Bytes::from_static(command.as_bytes())).chain(names.iter().cloned().map(Bytes::from)).collect();
+        let args: Vec<Bytes> = std::iter::once(Bytes::from_static(command.as_bytes()))
+            .chain(names.iter().cloned().map(Bytes::from))
+            .collect();
         let Ok(spec) = commands::resolve(&args) else { continue };
         if let Err(denied) = crate::acl::check::check(&rules, spec, &args) {
             let text = match denied.reason {
