@@ -182,9 +182,19 @@ fn limited_users_get_noperm() {
     assert_eq!(fail(&mut admin, &["ACL", "DRYRUN", "nobody", "get", "k"]), "ERR User 'nobody' not found");
     assert_eq!(fail(&mut admin, &["ACL", "DRYRUN", "lim", "nosuch"]), "ERR Command 'nosuch' not found");
 
+    // SORT's BY and GET patterns read keys no check saw: only for users with every key.
+    run::<()>(&mut admin, &["ACL", "SETUSER", "lim", "+sort"]);
+    raw.expect(
+        &["SORT", "k1", "BY", "nosort"],
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+    );
+    raw.expect(&["SORT", "k1", "BY", "w_*"], "-ERR BY option of SORT denied due to insufficient ACL permissions.\r\n");
+    raw.expect(&["SORT", "k1", "GET", "#"], "-ERR GET option of SORT denied due to insufficient ACL permissions.\r\n");
+
     // A changed user is seen by its connections at their next command.
     run::<()>(&mut admin, &["ACL", "SETUSER", "lim", "allkeys"]);
     raw.expect(&["GET", "x"], "$-1\r\n");
+    raw.expect(&["SORT", "nokey", "BY", "w_*", "GET", "#"], "*0\r\n");
     run::<()>(&mut admin, &["ACL", "SETUSER", "lim", "off"]);
     server.raw().expect(&["AUTH", "lim", "pw"], WRONGPASS);
 }

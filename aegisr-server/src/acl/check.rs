@@ -53,7 +53,7 @@ pub fn check(user: &User, spec: &CommandSpec, args: &[Bytes]) -> Result<(), Deni
     worst.map_or(Ok(()), Err)
 }
 
-fn check_selector(selector: &Selector, spec: &CommandSpec, args: &[Bytes]) -> Result<(), Denied> {
+pub fn check_selector(selector: &Selector, spec: &CommandSpec, args: &[Bytes]) -> Result<(), Denied> {
     let deny = |reason, at| Err(Denied { reason, at });
     if !spec.flags.contains(Flags::NO_AUTH) && !selector.allows_command(catalog().id_of_spec(spec).unwrap_or(0)) {
         let id = catalog().id_of_spec(spec).unwrap_or(0);
@@ -67,8 +67,8 @@ fn check_selector(selector: &Selector, spec: &CommandSpec, args: &[Bytes]) -> Re
         }
     }
     if !selector.all_keys && has_keys(spec) {
-        let needed = key_access(spec);
-        for at in key_positions(spec, args) {
+        for (nth, at) in key_positions(spec, args).into_iter().enumerate() {
+            let needed = key_access(spec, nth);
             let key = &args[at];
             let allowed = selector
                 .keys
@@ -98,11 +98,26 @@ fn has_keys(spec: &CommandSpec) -> bool {
     spec.keys.first > 0 || spec.numkeys_at.is_some() || !spec.keyword_keys.is_empty()
 }
 
-/// The access a command's keys need: a command that writes needs write access, any
-/// other read access (Redis decides per key from its key specs; the table knows the
-/// command's flags).
-fn key_access(spec: &CommandSpec) -> u8 {
-    if spec.flags.contains(Flags::WRITE) { WRITE } else { READ }
+/// The access the `nth` key of a command needs. Redis decides per key from its key
+/// specs; the table knows the command's flags: a command that writes needs write access
+/// to its keys, any other read access, except the write commands that only read their
+/// sources (SUNIONSTORE dest src..., COPY src dest, SORT src ... STORE dest).
+fn key_access(spec: &CommandSpec, nth: usize) -> u8 {
+    if !spec.flags.contains(Flags::WRITE) {
+        return READ;
+    }
+    match spec.name {
+        // The destination first, then the sources.
+        "sunionstore" | "sinterstore" | "sdiffstore" | "zunionstore" | "zinterstore" | "zdiffstore" | "zrangestore"
+        | "geosearchstore" | "bitop" | "pfmerge"
+            if nth > 0 =>
+        {
+            READ
+        }
+        // The source first, then the destination.
+        "copy" | "sort" | "georadius" | "georadiusbymember" if nth == 0 => READ,
+        _ => WRITE,
+    }
 }
 
 /// The argument indexes of the command's keys.
@@ -158,6 +173,16 @@ mod tests {
         // AUTH and the other no-auth commands are always allowed.
         assert!(run(&u, &["auth", "x"]).is_ok());
         assert!(lookup(b"get").is_some());
+    }
+
+    #[test]
+    fn sources_of_store_commands_need_read_access_only() {
+        let u = user(&["%R~src*", "%W~dst*", "+sunionstore", "+copy", "+set"]);
+        assert!(run(&u, &["sunionstore", "dst", "src1", "src2"]).is_ok());
+        assert_eq!(run(&u, &["sunionstore", "src1", "dst"]).unwrap_err(), Denied { reason: Reason::Key, at: 1 });
+        assert!(run(&u, &["copy", "src", "dst"]).is_ok());
+        assert_eq!(run(&u, &["copy", "dst", "src"]).unwrap_err().reason, Reason::Key);
+        assert!(run(&u, &["set", "dst", "v"]).is_ok());
     }
 
     #[test]

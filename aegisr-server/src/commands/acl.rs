@@ -80,6 +80,20 @@ fn add_log_entry(
     ctx.server.acl.log.add(entry, max_len);
 }
 
+/// Whether the session's user may read every key with the command `args` names (a
+/// selector allowing it has `allkeys`): SORT's BY and GET patterns need it.
+pub(super) fn has_full_key_access(ctx: &Ctx<'_>, args: &[Bytes]) -> bool {
+    let handle = session_user(ctx);
+    if handle.unrestricted() {
+        return true;
+    }
+    let Ok(spec) = super::resolve(args) else { return false };
+    let user = handle.user();
+    std::iter::once(&user.root)
+        .chain(&user.selectors)
+        .any(|selector| selector.all_keys && check::check_selector(selector, spec, args).is_ok())
+}
+
 /// Authenticates the session as `user` with `password` (AUTH, HELLO ... AUTH); a failure
 /// is logged and answered WRONGPASS.
 pub(super) fn authenticate(ctx: &mut Ctx<'_>, command: &'static str, user: &[u8], password: &[u8]) -> CommandResult {
