@@ -381,6 +381,23 @@ fn deleting_a_user_disconnects_its_clients() {
 }
 
 #[test]
+fn subscribers_lose_channels_they_may_no_longer_use() {
+    let server = TestServer::start();
+    let mut admin = server.sync_conn();
+    run::<()>(&mut admin, &["ACL", "SETUSER", "sub", "on", ">pw", "&news*", "&sport", "+@pubsub", "+ping"]);
+    let mut news = login(&server, "sub", "pw");
+    news.expect(&["SUBSCRIBE", "news1"], "*3\r\n$9\r\nsubscribe\r\n$5\r\nnews1\r\n:1\r\n");
+    let mut sport = login(&server, "sub", "pw");
+    sport.expect(&["PSUBSCRIBE", "sport"], "*3\r\n$10\r\npsubscribe\r\n$5\r\nsport\r\n:1\r\n");
+    // Still allowed: nobody is disconnected.
+    run::<()>(&mut admin, &["ACL", "SETUSER", "sub", "&other"]);
+    news.expect(&["PING"], "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+    run::<()>(&mut admin, &["ACL", "SETUSER", "sub", "resetchannels", "&news*"]);
+    assert!(sport.is_closed());
+    news.expect(&["PING"], "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+}
+
+#[test]
 fn acl_file_save_and_load() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("users.acl");

@@ -94,6 +94,18 @@ pub fn check_selector(selector: &Selector, spec: &CommandSpec, args: &[Bytes]) -
     Ok(())
 }
 
+/// Whether some selector of `user` allows channel `name` (a pattern subscribed to when
+/// `is_pattern`: it must be one of the user's patterns, literally).
+pub fn channel_allowed(user: &User, name: &[u8], is_pattern: bool) -> bool {
+    std::iter::once(&user.root).chain(&user.selectors).any(|selector| {
+        selector.all_channels
+            || selector
+                .channels
+                .iter()
+                .any(|pattern| if is_pattern { pattern[..] == name[..] } else { glob_match(pattern, name, false) })
+    })
+}
+
 fn has_keys(spec: &CommandSpec) -> bool {
     spec.keys.first > 0 || spec.numkeys_at.is_some() || !spec.keyword_keys.is_empty()
 }

@@ -346,9 +346,30 @@ fn acl_log(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn acl_setuser(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let rules: Vec<&[u8]> = args[3..].iter().map(|a| &a[..]).collect();
-    ctx.server.acl.set_user(&args[2], &rules).map_err(CommandError::Message)?;
+    let handle = ctx.server.acl.set_user(&args[2], &rules).map_err(CommandError::Message)?;
+    disconnect_forbidden_subscribers(ctx, &handle);
     ctx.out.ok();
     Ok(())
+}
+
+/// Closes the connections of `user` subscribed to a channel or pattern its rules no
+/// longer allow (Redis's ACLKillPubsubClientsIfNeeded).
+fn disconnect_forbidden_subscribers(ctx: &mut Ctx<'_>, user: &UserHandle) {
+    let rules = user.user();
+    if rules.root.all_channels {
+        return;
+    }
+    let me = ctx.session.client.id;
+    let subscriptions = ctx.server.pubsub.subscriptions_where(|s| s.client.user() == user.name);
+    for (subscriber, name, is_pattern) in subscriptions {
+        if !check::channel_allowed(&rules, &name, is_pattern) {
+            if subscriber.client.id == me {
+                ctx.session.quit = true;
+            } else {
+                subscriber.client.kill.cancel();
+            }
+        }
+    }
 }
 
 fn acl_users(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
