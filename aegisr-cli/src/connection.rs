@@ -331,6 +331,17 @@ impl Connection {
     }
 
     fn lost(&mut self, error: &ClientError) -> ConnectionError {
+        // Refused credentials are the node's answer, not a lost connection.
+        if let ClientError::Status(status) = error
+            && matches!(status.code(), tonic::Code::Unauthenticated | tonic::Code::PermissionDenied)
+        {
+            self.session = None;
+            return ConnectionError(format!(
+                "{} (the node at {} needs credentials: --user, --pass)",
+                status.message(),
+                self.addr()
+            ));
+        }
         self.session = None;
         self.client = None;
         self.down = true;

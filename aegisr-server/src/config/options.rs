@@ -344,11 +344,11 @@ pub static OPTIONS: &[OptionSpec] = &[
         "on: keep the data in the data directory (journal and snapshots, see appendonly); none: memory only, nothing is written (a cache).",
     ),
     startup("port", OptionKind::Int { min: 0, max: 65535 }, "6379", "RESP port; 0 picks a free port."),
-    inert(
+    live(
         "protected-mode",
         YES_NO,
         "yes",
-        "Aegisr binds to loopback by default and will require a password before binding elsewhere",
+        "While the default user has no password (nopass), RESP connections from other hosts than this one are refused with DENIED, as in Redis; set requirepass (or ACL users) before binding a public address.",
     ),
     live(
         "proto-max-bulk-len",

@@ -3,7 +3,8 @@
 //! call runs as the default user, which is refused (UNAUTHENTICATED, with the NOAUTH
 //! text) while that user needs a password. The Data service's commands run with the
 //! user's permissions; the Admin service, being the operator's, needs a user allowed
-//! every command.
+//! every command. Protected mode refuses calls from other hosts while the default user
+//! has no password, as on the RESP door.
 
 use std::sync::Arc;
 
@@ -23,6 +24,11 @@ pub struct CallUser(pub Arc<UserHandle>);
 /// password), or the status refusing it.
 fn authenticate<T>(server: &Server, request: &Request<T>) -> Result<Option<Arc<UserHandle>>, Status> {
     let acl = &server.acl;
+    // Protected mode holds for this door too: no password, no other hosts.
+    if request.remote_addr().is_some_and(|peer| crate::resp::listener::protected(server, peer)) {
+        let denied = crate::resp::listener::DENIED.trim_start_matches('-').trim_end();
+        return Err(Status::permission_denied(denied));
+    }
     let Some(value) = request.metadata().get(AUTHORIZATION) else {
         return if acl.auth_required() { Err(Status::unauthenticated(acl::NOAUTH)) } else { Ok(None) };
     };
