@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::catalog::catalog;
-use super::user::{READ, Selector, User, WRITE};
+use super::user::{READ, READ_WRITE, Selector, User, WRITE};
 use crate::commands::table::{CommandSpec, Flags};
 use crate::engine::glob::glob_match;
 
@@ -68,7 +68,7 @@ pub fn check_selector(selector: &Selector, spec: &CommandSpec, args: &[Bytes]) -
     }
     if !selector.all_keys && has_keys(spec) {
         for (nth, at) in key_positions(spec, args).into_iter().enumerate() {
-            let needed = key_access(spec, nth);
+            let needed = key_access(spec, nth, args);
             let key = &args[at];
             let allowed = selector
                 .keys
@@ -113,10 +113,19 @@ fn has_keys(spec: &CommandSpec) -> bool {
 /// The access the `nth` key of a command needs. Redis decides per key from its key
 /// specs; the table knows the command's flags: a command that writes needs write access
 /// to its keys, any other read access, except the write commands that only read their
-/// sources (SUNIONSTORE dest src..., COPY src dest, SORT src ... STORE dest).
-fn key_access(spec: &CommandSpec, nth: usize) -> u8 {
+/// sources (SUNIONSTORE dest src..., COPY src dest, SORT src ... STORE dest) and those
+/// that also return what they change (INCR, LPOP, GETDEL... need both).
+fn key_access(spec: &CommandSpec, nth: usize, args: &[Bytes]) -> u8 {
     if !spec.flags.contains(Flags::WRITE) {
-        return READ;
+        return match spec.name {
+            // What only looks at a key's existence, type, size or metadata needs no
+            // access: any pattern matching the key will do (Redis's RO key specs
+            // without ACCESS).
+            "exists" | "type" | "strlen" | "touch" | "llen" | "scard" | "zcard" | "hlen" | "sismember" | "xlen"
+            | "hstrlen" | "hexists" | "watch" | "object|encoding" | "object|freq" | "object|idletime"
+            | "object|refcount" | "memory|usage" => 0,
+            _ => READ,
+        };
     }
     match spec.name {
         // The destination first, then the sources.
@@ -128,6 +137,14 @@ fn key_access(spec: &CommandSpec, nth: usize) -> u8 {
         }
         // The source first, then the destination.
         "copy" | "sort" | "georadius" | "georadiusbymember" if nth == 0 => READ,
+        // Every key is read and changed (Redis's RW ACCESS key specs).
+        "incr" | "decr" | "incrby" | "decrby" | "incrbyfloat" | "getset" | "getdel" | "getex" | "setbit"
+        | "bitfield" | "lpop" | "rpop" | "blpop" | "brpop" | "lmpop" | "blmpop" | "hincrby" | "hincrbyfloat"
+        | "spop" | "zpopmin" | "zpopmax" | "bzpopmin" | "bzpopmax" | "zmpop" | "bzmpop" | "move" => READ_WRITE,
+        // The source is read and changed, the destination only changed.
+        "lmove" | "blmove" | "rpoplpush" | "brpoplpush" | "rename" | "renamenx" | "smove" if nth == 0 => READ_WRITE,
+        // SET ... GET returns the old value.
+        "set" if args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get")) => READ_WRITE,
         _ => WRITE,
     }
 }
@@ -195,6 +212,18 @@ mod tests {
         assert!(run(&u, &["copy", "src", "dst"]).is_ok());
         assert_eq!(run(&u, &["copy", "dst", "src"]).unwrap_err().reason, Reason::Key);
         assert!(run(&u, &["set", "dst", "v"]).is_ok());
+        // Metadata needs no access, only a pattern.
+        let u = user(&["%W~w*", "+exists", "+get"]);
+        assert!(run(&u, &["exists", "w"]).is_ok());
+        assert_eq!(run(&u, &["exists", "x"]).unwrap_err().reason, Reason::Key);
+        assert_eq!(run(&u, &["get", "w"]).unwrap_err().reason, Reason::Key);
+        // Commands returning what they change need both.
+        let u = user(&["%W~w*", "~rw*", "+incr", "+set", "+lmove"]);
+        assert_eq!(run(&u, &["incr", "w"]).unwrap_err().reason, Reason::Key);
+        assert!(run(&u, &["incr", "rw"]).is_ok());
+        assert_eq!(run(&u, &["set", "w", "v", "GET"]).unwrap_err().reason, Reason::Key);
+        assert!(run(&u, &["lmove", "rw", "w", "left", "right"]).is_ok());
+        assert_eq!(run(&u, &["lmove", "w", "rw", "left", "right"]).unwrap_err().reason, Reason::Key);
     }
 
     #[test]
