@@ -59,7 +59,16 @@ fn requirepass_needs_auth_before_anything_else() {
         listed,
         ["user default on #2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b ~* &* +@all"]
     );
+    // Secrets never show in the slow log (nor in MONITOR).
+    run::<()>(&mut con, &["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    run::<()>(&mut con, &["AUTH", "default", "secret"]);
+    let slow: Vec<Vec<redis::Value>> = run(&mut con, &["SLOWLOG", "GET", "1"]);
+    let shown: Vec<String> = redis::from_redis_value_ref(&slow[0][3]).unwrap();
+    assert_eq!(shown, ["AUTH", "(redacted)", "(redacted)"]);
     run::<()>(&mut con, &["CONFIG", "SET", "requirepass", ""]);
+    let slow: Vec<Vec<redis::Value>> = run(&mut con, &["SLOWLOG", "GET", "1"]);
+    let shown: Vec<String> = redis::from_redis_value_ref(&slow[0][3]).unwrap();
+    assert_eq!(shown, ["CONFIG", "SET", "requirepass", "(redacted)"]);
     let listed: Vec<String> = run(&mut con, &["ACL", "LIST"]);
     assert_eq!(listed, ["user default on nopass ~* &* +@all"]);
     let mut raw = server.raw();
