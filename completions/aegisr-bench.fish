@@ -4,7 +4,7 @@ complete -c aegisr-bench -s h -l host -l server -d 'Server host name or address'
 complete -c aegisr-bench -s p -l port -d 'Server port [default: 6379 for RESP, 7379 for gRPC]' -r
 complete -c aegisr-bench -l protocol -d 'Protocol to speak' -r -f -a "resp\t'RESP2 over TCP: Aegisr, Redis, Valkey, any Redis-compatible server'
 grpc\t'Aegisr\'s gRPC `Data` service (`Execute`, or `Pipeline` when --pipeline > 1)'"
-complete -c aegisr-bench -s a -l password -l authenticate -d 'Password: AUTH is sent on every connection (RESP only)' -r
+complete -c aegisr-bench -s a -l password -l authenticate -d 'Password: AUTH is sent on every connection (gRPC: `authorization` metadata on every call; not with --cluster)' -r
 complete -c aegisr-bench -l user -d 'User name for AUTH (ACL), used with --password' -r
 complete -c aegisr-bench -l dbnum -d 'Database number (RESP: SELECTed on connect; gRPC: sent with every command)' -r
 complete -c aegisr-bench -s c -l clients -d 'Connections per thread; the total is --threads x --clients' -r

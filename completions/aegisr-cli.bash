@@ -80,7 +80,7 @@ _aegisr__cli() {
 
     case "${cmd}" in
         aegisr__cli)
-            opts="-h -p -n -t -r -i -V --host --port --db --timeout --raw --no-raw --csv --json --no-table --help --repeat --interval --version info stat latency bigkeys memkeys scan monitor subscribe backup restore cluster shutdown"
+            opts="-h -p -n -a -t -r -i -V --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help --repeat --interval --version info stat latency bigkeys memkeys scan monitor subscribe backup restore cluster shutdown"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -107,6 +107,22 @@ _aegisr__cli() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -142,7 +158,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__backup)
-            opts="-h -p -n -t --force --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --force --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -172,6 +188,22 @@ _aegisr__cli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -188,7 +220,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__bigkeys)
-            opts="-h -p -n -t --pattern --count --pause --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --pattern --count --pause --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -230,6 +262,22 @@ _aegisr__cli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -246,7 +294,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__cluster)
-            opts="-h -p -n -t --host --port --db --timeout --raw --no-raw --csv --json --no-table --help status nodes slots failover remove-node rebalance add-node"
+            opts="-h -p -n -a -t --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help status nodes slots failover remove-node rebalance add-node"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -273,6 +321,22 @@ _aegisr__cli() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -292,7 +356,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__cluster__subcmd__add__subcmd__node)
-            opts="-h -p -n -t --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -319,6 +383,22 @@ _aegisr__cli() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -338,7 +418,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__cluster__subcmd__failover)
-            opts="-h -p -n -t --force --wait --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --force --wait --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,6 +449,22 @@ _aegisr__cli() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -388,7 +484,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__cluster__subcmd__nodes)
-            opts="-h -p -n -t --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -418,6 +514,22 @@ _aegisr__cli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -434,7 +546,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__cluster__subcmd__rebalance)
-            opts="-h -p -n -t --wait --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --wait --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -468,6 +580,22 @@ _aegisr__cli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -484,7 +612,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__cluster__subcmd__remove__subcmd__node)
-            opts="-y -h -p -n -t --yes --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-y -h -p -n -a -t --yes --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -511,6 +639,22 @@ _aegisr__cli() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -530,7 +674,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__cluster__subcmd__slots)
-            opts="-h -p -n -t --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -557,6 +701,22 @@ _aegisr__cli() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -576,7 +736,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__cluster__subcmd__status)
-            opts="-h -p -n -t --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -606,6 +766,22 @@ _aegisr__cli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -622,7 +798,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__info)
-            opts="-h -p -n -t --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -652,6 +828,22 @@ _aegisr__cli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -668,7 +860,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__latency)
-            opts="-h -p -n -t --count --pause-ms --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --count --pause-ms --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -706,6 +898,22 @@ _aegisr__cli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -722,7 +930,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__memkeys)
-            opts="-h -p -n -t --pattern --count --pause --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --pattern --count --pause --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -764,6 +972,22 @@ _aegisr__cli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -780,7 +1004,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__monitor)
-            opts="-h -p -n -t --count --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --count --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -814,6 +1038,22 @@ _aegisr__cli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -830,7 +1070,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__restore)
-            opts="-y -h -p -n -t --merge --yes --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-y -h -p -n -a -t --merge --yes --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -860,6 +1100,22 @@ _aegisr__cli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -876,7 +1132,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__scan)
-            opts="-h -p -n -t --pattern --count --pause --type --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --pattern --count --pause --type --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -922,6 +1178,22 @@ _aegisr__cli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -938,7 +1210,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__shutdown)
-            opts="-h -p -n -t --save --nosave --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --save --nosave --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -968,6 +1240,22 @@ _aegisr__cli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -984,7 +1272,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__stat)
-            opts="-h -p -n -t --count --every --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --count --every --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1022,6 +1310,22 @@ _aegisr__cli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1038,7 +1342,7 @@ _aegisr__cli() {
             return 0
             ;;
         aegisr__subcmd__cli__subcmd__subscribe)
-            opts="-h -p -n -t --pattern --shard --count --host --port --db --timeout --raw --no-raw --csv --json --no-table --help"
+            opts="-h -p -n -a -t --pattern --shard --count --host --port --db --password --pass --user --timeout --raw --no-raw --csv --json --no-table --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1077,6 +1381,22 @@ _aegisr__cli() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

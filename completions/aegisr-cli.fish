@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_aegisr_cli_global_optspecs
-    string join \n h/host= p/port= n/db= t/timeout= raw no-raw csv json no-table help r/repeat= i/interval= V/version
+    string join \n h/host= p/port= n/db= a/pass= user= t/timeout= raw no-raw csv json no-table help r/repeat= i/interval= V/version
 end
 
 function __fish_aegisr_cli_needs_command
@@ -27,6 +27,8 @@ end
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -s r -l repeat -d 'Send the command N times (-1: forever)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -s i -l interval -d 'Wait SECS between repeats (fractions allowed, e.g. 0.1)' -r
@@ -52,6 +54,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_needs_command" -a "shutdown" -d 'St
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand info" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand info" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand info" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand info" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand info" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand info" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand info" -l raw -d 'Print bare values (default when stdout is not a terminal)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand info" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
@@ -64,6 +68,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand stat" -l every -d 
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand stat" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand stat" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand stat" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand stat" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand stat" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand stat" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand stat" -l raw -d 'Print bare values (default when stdout is not a terminal)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand stat" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
@@ -76,6 +82,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand latency" -l pause-
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand latency" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand latency" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand latency" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand latency" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand latency" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand latency" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand latency" -l raw -d 'Print bare values (default when stdout is not a terminal)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand latency" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
@@ -89,6 +97,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand bigkeys" -l pause 
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand bigkeys" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand bigkeys" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand bigkeys" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand bigkeys" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand bigkeys" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand bigkeys" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand bigkeys" -l raw -d 'Print bare values (default when stdout is not a terminal)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand bigkeys" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
@@ -102,6 +112,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand memkeys" -l pause 
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand memkeys" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand memkeys" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand memkeys" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand memkeys" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand memkeys" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand memkeys" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand memkeys" -l raw -d 'Print bare values (default when stdout is not a terminal)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand memkeys" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
@@ -116,6 +128,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -l type -d '
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -l raw -d 'Print bare values (default when stdout is not a terminal)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand scan" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
@@ -127,6 +141,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -l count 
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -l raw -d 'Print bare values (default when stdout is not a terminal)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand monitor" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
@@ -140,6 +156,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l coun
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l raw -d 'Print bare values (default when stdout is not a terminal)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
@@ -150,6 +168,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand subscribe" -l help
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -l force -d 'Overwrite FILE if it exists'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -l raw -d 'Print bare values (default when stdout is not a terminal)'
@@ -161,6 +181,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand backup" -l help -d
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -l merge -d 'Keep the node\'s other keys: the backup\'s keys overwrite those of the same name'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -s y -l yes -d 'Do not ask for confirmation'
@@ -173,6 +195,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand restore" -l help -
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -l raw -d 'Print bare values (default when stdout is not a terminal)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not __fish_seen_subcommand_from status nodes slots failover remove-node rebalance add-node" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
@@ -190,6 +214,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and not _
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -l raw -d 'Print bare values (default when stdout is not a terminal)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from status" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
@@ -200,6 +226,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fis
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -l raw -d 'Print bare values (default when stdout is not a terminal)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from nodes" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
@@ -210,6 +238,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fis
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -l raw -d 'Print bare values (default when stdout is not a terminal)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from slots" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
@@ -221,6 +251,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fis
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -l force -d 'Promote at once, without waiting for the replica to catch up'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from failover" -l raw -d 'Print bare values (default when stdout is not a terminal)'
@@ -232,6 +264,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fis
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -s y -l yes -d 'Do not ask for confirmation'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from remove-node" -l raw -d 'Print bare values (default when stdout is not a terminal)'
@@ -244,6 +278,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fis
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -l raw -d 'Print bare values (default when stdout is not a terminal)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from rebalance" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
@@ -254,6 +290,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fis
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -l raw -d 'Print bare values (default when stdout is not a terminal)'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fish_seen_subcommand_from add-node" -l no-raw -d 'Print redis-cli\'s layout even when stdout is not a terminal'
@@ -264,6 +302,8 @@ complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand cluster; and __fis
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -s h -l host -d 'Server host' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -s p -l port -d 'Server gRPC port (aegisr-server --grpc-port)' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -s n -l db -d 'Database number' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -s a -l pass -l password -d 'Password for a node that requires one (requirepass or an ACL user\'s), sent with every call as `authorization` metadata' -r
+complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -l user -d 'ACL user name to authenticate as, with --pass [default: the default user]' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -s t -l timeout -d 'Seconds to wait for the connection' -r
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -l save -d 'Save before stopping'
 complete -c aegisr-cli -n "__fish_aegisr_cli_using_subcommand shutdown" -l nosave -d 'Do not save before stopping'

@@ -106,7 +106,8 @@ pub struct Args {
     #[arg(long)]
     pub cluster: bool,
 
-    /// Password: AUTH is sent on every connection (RESP only).
+    /// Password: AUTH is sent on every connection (gRPC: `authorization` metadata on every
+    /// call; not with --cluster).
     #[arg(short = 'a', long, visible_alias = "authenticate", env = "AEGISR_BENCH_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
 

@@ -18,8 +18,15 @@ fn error_of(reply: &Reply) -> Option<String> {
 }
 
 impl GrpcConnection {
-    /// Connects to `address` (`host:port`), giving up after `timeout`.
-    pub async fn connect(address: &str, db: u32, timeout: Duration) -> Result<GrpcConnection, String> {
+    /// Connects to `address` (`host:port`), giving up after `timeout`; with `password`,
+    /// every call carries it (and `user`) as `authorization` metadata.
+    pub async fn connect(
+        address: &str,
+        db: u32,
+        timeout: Duration,
+        user: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<GrpcConnection, String> {
         let uri = format!("http://{address}");
         let endpoint = Endpoint::from_shared(uri)
             .map_err(|e| format!("invalid address {address}: {e}"))?
@@ -29,7 +36,11 @@ impl GrpcConnection {
             .connect()
             .await
             .map_err(|e| format!("cannot connect to {address} (gRPC): {}", source_chain(&e)))?;
-        Ok(GrpcConnection { client: Client::from_channel(channel), db, address: address.to_owned() })
+        let client = match password {
+            Some(password) => Client::with_credentials(channel, user, password).map_err(|e| e.to_string())?,
+            None => Client::from_channel(channel),
+        };
+        Ok(GrpcConnection { client, db, address: address.to_owned() })
     }
 
     /// Runs one command; returns its error reply, if it is one.

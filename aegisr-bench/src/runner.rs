@@ -218,10 +218,8 @@ pub async fn connect(target: &Target) -> Result<Connection, String> {
         }
         (Protocol::Resp, false) => Ok(Connection::Resp(connect_resp(target).await?)),
         (Protocol::Grpc, false) => {
-            if target.password.is_some() {
-                return Err("--password is not supported with --protocol grpc".to_owned());
-            }
-            let conn = GrpcConnection::connect(address, target.db, target.connect_timeout).await?;
+            let (user, password) = (target.user.as_deref(), target.password.as_deref());
+            let conn = GrpcConnection::connect(address, target.db, target.connect_timeout, user, password).await?;
             Ok(Connection::Grpc(Box::new(conn)))
         }
     }

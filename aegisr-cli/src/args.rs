@@ -91,6 +91,23 @@ pub(crate) struct Global {
     #[arg(short = 'n', long = "db", value_name = "DB", default_value_t = 0, global = true)]
     pub db: u32,
 
+    /// Password for a node that requires one (requirepass or an ACL user's), sent with
+    /// every call as `authorization` metadata.
+    #[arg(
+        short = 'a',
+        long = "pass",
+        visible_alias = "password",
+        value_name = "PASSWORD",
+        env = "AEGISR_CLI_AUTH",
+        hide_env_values = true,
+        global = true
+    )]
+    pub pass: Option<String>,
+
+    /// ACL user name to authenticate as, with --pass [default: the default user].
+    #[arg(long = "user", value_name = "USER", global = true, requires = "pass")]
+    pub user: Option<String>,
+
     /// Seconds to wait for the connection.
     #[arg(short = 't', long = "timeout", value_name = "SECS", default_value_t = 5.0, global = true)]
     pub timeout: f64,

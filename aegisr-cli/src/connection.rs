@@ -43,6 +43,8 @@ pub(crate) struct Connection {
     fetch_role: bool,
     /// The node's role (INFO replication `role:`) as of the last connection.
     role: Option<String>,
+    /// (user, password) every call authenticates with, if given (`--user`, `--pass`).
+    credentials: Option<(Option<String>, String)>,
 }
 
 impl Connection {
@@ -57,7 +59,15 @@ impl Connection {
             down: false,
             fetch_role: false,
             role: None,
+            credentials: None,
         }
+    }
+
+    /// Authenticates every call as `user` (the default user when `None`) with `password`.
+    pub(crate) fn set_credentials(&mut self, user: Option<String>, password: String) {
+        self.credentials = Some((user, password));
+        self.client = None;
+        self.session = None;
     }
 
     /// `host:port`, with brackets around an IPv6 host.
@@ -117,7 +127,12 @@ impl Connection {
                     return Err(self.cannot_connect(&error));
                 }
             };
-            self.client = Some(Client::from_channel(channel));
+            let client = match &self.credentials {
+                Some((user, password)) => Client::with_credentials(channel, user.as_deref(), password)
+                    .map_err(|e| ConnectionError(e.to_string()))?,
+                None => Client::from_channel(channel),
+            };
+            self.client = Some(client);
         }
         self.client.as_mut().ok_or_else(|| ConnectionError("not connected".to_owned()))
     }
@@ -274,7 +289,9 @@ impl Connection {
 
     /// Another node with this connection's settings (timeout), in database 0.
     pub(crate) fn sibling(&self, host: &str, port: u16) -> Connection {
-        Connection::new(host, port, 0, self.connect_timeout)
+        let mut sibling = Connection::new(host, port, 0, self.connect_timeout);
+        sibling.credentials = self.credentials.clone();
+        sibling
     }
 
     /// Admin.ClusterStatus.
@@ -314,6 +331,17 @@ impl Connection {
     }
 
     fn lost(&mut self, error: &ClientError) -> ConnectionError {
+        // Refused credentials are the node's answer, not a lost connection.
+        if let ClientError::Status(status) = error
+            && matches!(status.code(), tonic::Code::Unauthenticated | tonic::Code::PermissionDenied)
+        {
+            self.session = None;
+            return ConnectionError(format!(
+                "{} (the node at {} needs credentials: --user, --pass)",
+                status.message(),
+                self.addr()
+            ));
+        }
         self.session = None;
         self.client = None;
         self.down = true;

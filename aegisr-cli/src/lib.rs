@@ -80,6 +80,9 @@ pub fn run() -> ExitCode {
     let output = Output::new(&cli.global);
     let timeout = Duration::try_from_secs_f64(cli.global.timeout).unwrap_or(Duration::from_secs(5));
     let mut connection = Connection::new(&cli.global.host, cli.global.port, cli.global.db, timeout);
+    if let Some(pass) = &cli.global.pass {
+        connection.set_credentials(cli.global.user.clone(), pass.clone());
+    }
     let status = if let Some(op) = cli.op {
         runtime.block_on(ops::run(op, &mut connection, &output))
     } else if !cli.command.is_empty() {

@@ -1,6 +1,7 @@
 //! An async client over the `Data` and `Admin` services.
 
 use bytes::Bytes;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::backup::{self, BackupFileReader};
@@ -24,6 +25,9 @@ pub enum ClientError {
     /// The address given to [`Client::connect`] is not a usable URI.
     #[error("invalid address: {0}")]
     InvalidAddress(String),
+    /// A user name or password that cannot travel in gRPC metadata (not visible ASCII).
+    #[error("invalid credentials: {0}")]
+    InvalidCredentials(String),
     /// Reading or writing a backup file failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -36,8 +40,23 @@ pub enum ClientError {
 /// both services). Cloning is cheap and shares the channel.
 #[derive(Debug, Clone)]
 pub struct Client {
-    data: DataClient<Channel>,
-    admin: AdminClient<Channel>,
+    data: DataClient<InterceptedService<Channel, Credentials>>,
+    admin: AdminClient<InterceptedService<Channel, Credentials>>,
+}
+
+/// The `authorization` metadata every call carries once credentials are given (see
+/// [`Client::with_credentials`]): `<user> <password>`, or the password alone for the
+/// default user, as the server's AUTH takes them.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials(Option<tonic::metadata::AsciiMetadataValue>);
+
+impl tonic::service::Interceptor for Credentials {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
 }
 
 impl Client {
@@ -52,7 +71,39 @@ impl Client {
 
     /// Wraps an already configured channel (timeouts, TLS, lazy connect...).
     pub fn from_channel(channel: Channel) -> Self {
-        Self { data: DataClient::new(channel.clone()), admin: AdminClient::new(channel) }
+        Self::with_interceptor(channel, Credentials::default())
+    }
+
+    fn with_interceptor(channel: Channel, credentials: Credentials) -> Self {
+        Self {
+            data: DataClient::with_interceptor(channel.clone(), credentials.clone()),
+            admin: AdminClient::with_interceptor(channel, credentials),
+        }
+    }
+
+    /// Like [`Client::from_channel`], authenticating every call as `user` (the default
+    /// user when `None`) with `password`, for a node that requires a password.
+    pub fn with_credentials(channel: Channel, user: Option<&str>, password: &str) -> Result<Self, ClientError> {
+        let text = match user {
+            Some(user) => format!("{user} {password}"),
+            None => password.to_owned(),
+        };
+        let value = text
+            .parse::<tonic::metadata::AsciiMetadataValue>()
+            .map_err(|_| ClientError::InvalidCredentials("user names and passwords must be visible ASCII".into()))?;
+        Ok(Self::with_interceptor(channel, Credentials(Some(value))))
+    }
+
+    /// [`Client::connect`] with credentials (see [`Client::with_credentials`]).
+    pub async fn connect_with_credentials(
+        addr: impl Into<String>,
+        user: Option<&str>,
+        password: &str,
+    ) -> Result<Self, ClientError> {
+        let uri = normalize_addr(&addr.into())?;
+        let endpoint =
+            Endpoint::from_shared(uri.clone()).map_err(|e| ClientError::InvalidAddress(format!("{uri}: {e}")))?;
+        Self::with_credentials(endpoint.connect().await?, user, password)
     }
 
     /// Runs one command in database 0, e.g. `execute(["SET", "k", "v"])`.
@@ -238,12 +289,12 @@ impl Client {
     }
 
     /// The generated `Data` client, for calls this wrapper does not cover.
-    pub fn data(&mut self) -> &mut DataClient<Channel> {
+    pub fn data(&mut self) -> &mut DataClient<InterceptedService<Channel, Credentials>> {
         &mut self.data
     }
 
     /// The generated `Admin` client, for calls this wrapper does not cover.
-    pub fn admin(&mut self) -> &mut AdminClient<Channel> {
+    pub fn admin(&mut self) -> &mut AdminClient<InterceptedService<Channel, Credentials>> {
         &mut self.admin
     }
 }

@@ -5,6 +5,7 @@
 //! `engine` and `types`. The engine knows nothing of sockets, protobuf or RESP frames.
 //! `main.rs` is a thin wrapper over [`server::run`].
 
+pub mod acl;
 pub mod cluster;
 pub mod commands;
 pub mod config;

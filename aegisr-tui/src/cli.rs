@@ -25,6 +25,13 @@ pub struct Args {
     /// Milliseconds between updates.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(50..=60_000))]
     pub interval: u32,
+    /// Password of nodes that require one (requirepass or an ACL user's, allowed every
+    /// command), sent with every call as `authorization` metadata.
+    #[arg(short = 'a', long = "pass", value_name = "PASSWORD", env = "AEGISR_TUI_AUTH", hide_env_values = true)]
+    pub pass: Option<String>,
+    /// ACL user name to authenticate as, with --pass [default: the default user].
+    #[arg(long = "user", value_name = "USER", requires = "pass")]
+    pub user: Option<String>,
     /// No colours (also when the NO_COLOR environment variable is set).
     #[arg(long)]
     pub no_color: bool,

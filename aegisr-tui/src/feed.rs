@@ -16,8 +16,24 @@ const RETRY: Duration = Duration::from_secs(1);
 /// Slow log entries fetched per update.
 const SLOWLOG_ENTRIES: u32 = 128;
 
+/// (user, password) every node is called with (`--user`, `--pass`), set once at start.
+static CREDENTIALS: std::sync::OnceLock<(Option<String>, String)> = std::sync::OnceLock::new();
+
+/// Authenticates every call to every node as `user` with `password`.
+pub fn set_credentials(user: Option<String>, password: String) {
+    let _ = CREDENTIALS.set((user, password));
+}
+
 async fn connect(addr: &str) -> Result<Client, String> {
-    match tokio::time::timeout(CONNECT_TIMEOUT, Client::connect(addr.to_owned())).await {
+    let connecting = async {
+        match CREDENTIALS.get() {
+            Some((user, password)) => {
+                Client::connect_with_credentials(addr.to_owned(), user.as_deref(), password).await
+            }
+            None => Client::connect(addr.to_owned()).await,
+        }
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
         Ok(Ok(client)) => Ok(client),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("connection timed out".to_owned()),

@@ -33,6 +33,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
+    if let Some(pass) = &args.pass {
+        feed::set_credentials(args.user.clone(), pass.clone());
+    }
     let (updates, received) = mpsc::channel();
     for (index, addr) in args.nodes.iter().enumerate() {
         runtime.spawn(feed::run(index, addr.clone(), args.interval, updates.clone()));

@@ -54,7 +54,14 @@ pub async fn rebalance(server: Arc<Server>, control: Arc<ControlPlane>) -> anyho
             .connect()
             .await
             .map_err(|e| anyhow::anyhow!("cannot reach the target primary at {target}: {e}"))?;
-        let mut client = Client::from_channel(channel);
+        // The nodes of a cluster share their password (requirepass), as Redis's nodes
+        // share masterauth: the target's Data service may require it.
+        let password = server.config.string("requirepass");
+        let mut client = if password.is_empty() {
+            Client::from_channel(channel)
+        } else {
+            Client::with_credentials(channel, None, &password)?
+        };
         for &slot in &slots {
             moved += move_keys(&server, &mut client, slot).await?;
         }

@@ -34,33 +34,29 @@ fn echo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-/// Checks credentials. No password is configured yet, so the default user accepts any
-/// password (it is `nopass`, as in a fresh Redis) and other users do not exist.
-fn authenticate(user: &[u8]) -> CommandResult {
-    if user == b"default" {
-        Ok(())
-    } else {
-        Err(CommandError::Message("WRONGPASS invalid username-password pair or user is disabled.".into()))
-    }
-}
-
 fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    match args.len() {
-        2 => Err(CommandError::err(
-            "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
-        )),
-        3 => {
-            authenticate(&args[1])?;
-            ctx.out.ok();
-            Ok(())
+    let (user, password): (&[u8], &[u8]) = match args.len() {
+        2 => {
+            // As Redis: the one-argument form is refused while the default user has no password.
+            if ctx.server.acl.default_user().user().nopass {
+                return Err(CommandError::err(
+                    "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+                ));
+            }
+            (b"default", &args[1])
         }
-        _ => Err(CommandError::Syntax),
-    }
+        3 => (&args[1], &args[2]),
+        _ => return Err(CommandError::Syntax),
+    };
+    super::acl::authenticate(ctx, "auth", user, password)?;
+    ctx.out.ok();
+    Ok(())
 }
 
 fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut protocol = None;
     let mut name = None;
+    let mut credentials = None;
     let mut i = 1;
     if let Some(version) = args.get(1) {
         let version =
@@ -75,10 +71,9 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     while i < args.len() {
         let more = args.len() - i - 1;
         if is(&args[i], "auth") && more >= 2 {
-            authenticate(&args[i + 1])?;
+            credentials = Some((&args[i + 1], &args[i + 2]));
             i += 3;
         } else if is(&args[i], "setname") && more >= 1 {
-            validate_name(&args[i + 1], "Client names")?;
             name = Some(args[i + 1].clone());
             i += 2;
         } else {
@@ -88,7 +83,16 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             )));
         }
     }
+    if let Some((user, password)) = credentials {
+        super::acl::authenticate(ctx, "hello", user, password)?;
+    }
+    if !ctx.session.authenticated {
+        return Err(CommandError::Message(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into(),
+        ));
+    }
     if let Some(name) = name {
+        validate_name(&name, "Client names")?;
         ctx.session.client.set_name(&String::from_utf8_lossy(&name));
     }
     if let Some(p) = protocol {
@@ -142,6 +146,7 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.session.client.set_name("");
     ctx.session.readonly = false;
     ctx.session.asking = false;
+    super::acl::reset_user(ctx.server, ctx.session);
     ctx.out.simple("RESET");
     Ok(())
 }
@@ -254,6 +259,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let (mut id, mut addr, mut laddr, mut max_age) = (None, None, None, None);
     let (mut skip_me, mut nobody) = (true, false);
+    let mut user = None;
     // TYPE pubsub or normal: whether the client must be a subscriber.
     let mut pubsub: Option<bool> = None;
     for pair in args[2..].chunks(2) {
@@ -275,10 +281,12 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                 _ => return Err(CommandError::err(format!("Unknown client type '{kind}'"))),
             }
         } else if is(&pair[0], "user") {
-            // Without ACL users every client is the default user.
-            if &value[..] != b"default" {
-                return Err(CommandError::err(format!("No such user '{}'", String::from_utf8_lossy(value))));
-            }
+            let handle = ctx
+                .server
+                .acl
+                .get(value)
+                .ok_or_else(|| CommandError::err(format!("No such user '{}'", String::from_utf8_lossy(value))))?;
+            user = Some(handle.name.clone());
         } else if is(&pair[0], "skipme") {
             skip_me = match lower(value).as_str() {
                 "yes" => true,
@@ -299,6 +307,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             && laddr.as_ref().is_none_or(|a| *a == client.laddr)
             && max_age.is_none_or(|age| client.age_secs() >= age)
             && pubsub.is_none_or(|p| p == client.is_pubsub())
+            && user.as_ref().is_none_or(|u| *u == client.user())
             && !(skip_me && client.id == me);
         if matches {
             client.kill.cancel();

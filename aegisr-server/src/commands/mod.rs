@@ -2,6 +2,7 @@
 //! parses and validates arguments, calls data operations from `types`, and writes the reply
 //! into the sink; it never sees a socket or a protocol.
 
+pub mod acl;
 pub mod args;
 mod arguments;
 mod bitmap;
@@ -93,6 +94,12 @@ pub struct Session {
     pub reply: client_reply::ReplyMode,
     /// CLIENT TRACKING: set while the client tracks.
     pub tracking: Option<tracking::SessionTracking>,
+    /// The user the client authenticated as; `None`: the default user.
+    pub user: Option<std::sync::Arc<crate::acl::UserHandle>>,
+    /// Whether the client authenticated, or connected while the default user needed no
+    /// password (Redis's `c->authenticated`). A door serving clients sets it from
+    /// `Acl::auth_required` when the connection starts; internal sessions keep `true`.
+    pub authenticated: bool,
 }
 
 /// What a blocked command waits for.
@@ -129,6 +136,8 @@ impl Session {
             monitor: None,
             reply: client_reply::ReplyMode::On,
             tracking: None,
+            user: None,
+            authenticated: true,
         }
     }
 
@@ -273,6 +282,8 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
             if is_exec { transaction::reject_exec(ctx, &e) } else { e }
         })
         .and_then(|spec| {
+            // Redis's order: authentication and permissions before any redirection.
+            acl::admit(ctx, spec, args)?;
             admitted = redirect::check(ctx, spec, args)?;
             Ok(spec)
         })

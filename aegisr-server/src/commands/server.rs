@@ -286,6 +286,16 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         .map(|p| (String::from_utf8_lossy(&p[0]).into_owned(), String::from_utf8_lossy(&p[1]).into_owned()))
         .collect();
     ctx.server.config.set_many(&pairs, false).map_err(|e| CommandError::Message(e.to_string()))?;
+    // Options that live outside the store take their new value now.
+    for (name, value) in &pairs {
+        match crate::config::find_option(name).map(|o| o.name) {
+            Some("requirepass") => ctx.server.acl.set_requirepass(value),
+            Some("acllog-max-len") => {
+                ctx.server.acl.log.trim(usize::try_from(ctx.server.config.u64("acllog-max-len")).unwrap_or(usize::MAX))
+            }
+            _ => {}
+        }
+    }
     ctx.out.ok();
     Ok(())
 }

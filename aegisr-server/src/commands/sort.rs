@@ -34,7 +34,9 @@ impl SortOptions<'_> {
     }
 }
 
-fn parse(args: &[Bytes], allow_store: bool) -> Result<SortOptions<'_>, CommandError> {
+/// `full_key_access`: whether the user may read any key; BY and GET patterns, which read
+/// keys no ACL check saw, are refused otherwise (as Redis).
+fn parse(args: &[Bytes], allow_store: bool, full_key_access: bool) -> Result<SortOptions<'_>, CommandError> {
     let mut opts = SortOptions {
         by: None,
         dont_sort: false,
@@ -62,10 +64,16 @@ fn parse(args: &[Bytes], allow_store: bool) -> Result<SortOptions<'_>, CommandEr
             i += 1;
         } else if is(arg, "by") && left >= 1 {
             let pattern = &args[i + 1][..];
+            if pattern.contains(&b'*') && !full_key_access {
+                return Err(CommandError::err("BY option of SORT denied due to insufficient ACL permissions."));
+            }
             opts.by = Some(pattern);
             opts.dont_sort = !pattern.contains(&b'*');
             i += 1;
         } else if is(arg, "get") && left >= 1 {
+            if !full_key_access {
+                return Err(CommandError::err("GET option of SORT denied due to insufficient ACL permissions."));
+            }
             opts.gets.push(&args[i + 1]);
             i += 1;
         } else {
@@ -178,7 +186,8 @@ fn window(len: usize, limit: Option<(i64, i64)>) -> std::ops::Range<usize> {
 
 fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], allow_store: bool) -> CommandResult {
     let key = &args[1];
-    let opts = parse(args, allow_store)?;
+    let full_key_access = super::acl::has_full_key_access(ctx, args);
+    let opts = parse(args, allow_store, full_key_access)?;
     let mut locked =
         if opts.uses_patterns() { ctx.lock_all() } else { ctx.lock_keys(std::iter::once(key).chain(opts.store)) };
     let (mut elements, is_set) = elements(&mut locked, key, opts.desc)?;

@@ -319,6 +319,7 @@ impl CommandSpec {
 /// Every command family's table.
 fn families() -> &'static [&'static [CommandSpec]] {
     &[
+        super::acl::COMMANDS,
         super::bitmap::COMMANDS,
         super::bloom::COMMANDS,
         super::cluster::COMMANDS,

@@ -137,6 +137,14 @@ pub struct Cli {
     /// (no acknowledged write lost on failover); 0 is asynchronous, as Redis [default: 0].
     #[arg(long, env = "AEGISR_MIN_REPLICAS_ACK", value_name = "N")]
     pub min_replicas_ack: Option<u32>,
+    /// The default user's password: clients must AUTH (gRPC: `authorization` metadata)
+    /// [default: none].
+    #[arg(long, env = "AEGISR_REQUIREPASS", value_name = "PASSWORD")]
+    pub requirepass: Option<String>,
+    /// ACL file of users (`user <name> <rules>` lines), loaded at start and by ACL LOAD,
+    /// written by ACL SAVE [default: none].
+    #[arg(long, env = "AEGISR_ACLFILE", value_name = "FILE")]
+    pub aclfile: Option<String>,
     #[command(subcommand)]
     pub command: Option<Tool>,
 }
@@ -199,6 +207,8 @@ impl Cli {
         put("failover-timeout", self.failover_timeout.map(|v| v.to_string()));
         put("min-replicas-ack", self.min_replicas_ack.map(|v| v.to_string()));
         put("node-gone-timeout", self.node_gone_timeout.map(|v| v.to_string()));
+        put("requirepass", self.requirepass.clone());
+        put("aclfile", self.aclfile.clone());
         out
     }
 

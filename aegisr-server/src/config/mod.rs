@@ -10,7 +10,7 @@ mod store;
 mod units;
 
 pub use cli::{Cli, Tool};
-pub use options::{Effect, OPTIONS, OptionKind, OptionSpec};
+pub use options::{Effect, OPTIONS, OptionKind, OptionSpec, find as find_option};
 pub use rewrite::{RewriteError, rewrite};
 pub use store::{ConfigError, ConfigStore, EncodingLimits, Limits};
 pub use units::parse_memory;

@@ -65,6 +65,18 @@ pub const IMMUTABLE_IN_REDIS: &[&str] = &["daemonize", "io-threads", "io-threads
 
 /// Every option, sorted by name.
 pub static OPTIONS: &[OptionSpec] = &[
+    startup(
+        "aclfile",
+        OptionKind::String,
+        "",
+        "File of ACL users (`user <name> <rules>` lines) loaded at start and by ACL LOAD, written by ACL SAVE; empty: none.",
+    ),
+    live(
+        "acllog-max-len",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "128",
+        "Entries the ACL LOG keeps (refused commands, keys, channels and authentications); the oldest go first.",
+    ),
     inert("activedefrag", YES_NO, "no", "allocation is size-classed per shard; there is no defragmenter to run"),
     inert("activerehashing", YES_NO, "yes", "tables are per hash slot and small; growing one never pauses the shard"),
     live(
@@ -332,11 +344,11 @@ pub static OPTIONS: &[OptionSpec] = &[
         "on: keep the data in the data directory (journal and snapshots, see appendonly); none: memory only, nothing is written (a cache).",
     ),
     startup("port", OptionKind::Int { min: 0, max: 65535 }, "6379", "RESP port; 0 picks a free port."),
-    inert(
+    live(
         "protected-mode",
         YES_NO,
         "yes",
-        "Aegisr binds to loopback by default and will require a password before binding elsewhere",
+        "While the default user has no password (nopass), RESP connections from other hosts than this one are refused with DENIED, as in Redis; set requirepass (or ACL users) before binding a public address.",
     ),
     live(
         "proto-max-bulk-len",
@@ -349,6 +361,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::Int { min: 0, max: 16 },
         "1",
         "Replicas per shard group in a cluster (set by the node that bootstraps it): a new group forms only when there are nodes for a primary and this many replicas.",
+    ),
+    live(
+        "requirepass",
+        OptionKind::String,
+        "",
+        "The default user's password (as ACL SETUSER default resetpass >password): clients must AUTH before other commands, gRPC calls must send it in `authorization` metadata; empty: no password.",
     ),
     live(
         "save",

@@ -73,6 +73,49 @@ async fn run(server: &Server, session: &mut Session, args: &[Bytes]) -> v1::Repl
     to_proto(reply)
 }
 
+/// The user the call authenticated as (see `auth`); `None`: the default user.
+fn call_user<T>(request: &Request<T>) -> Option<Arc<crate::acl::UserHandle>> {
+    request.extensions().get::<super::auth::CallUser>().map(|u| u.0.clone())
+}
+
+/// Makes `session` run as `user` (the default user when `None`).
+fn run_as(session: &mut Session, user: Option<Arc<crate::acl::UserHandle>>) {
+    if let Some(user) = &user {
+        session.client.set_user(&user.name);
+    }
+    session.user = user;
+}
+
+/// Whether `user` may subscribe to what `wanted` names: as SUBSCRIBE, SSUBSCRIBE and
+/// PSUBSCRIBE of them would be checked on the RESP door.
+fn may_subscribe(user: &crate::acl::UserHandle, wanted: &v1::SubscribeRequest) -> Result<(), Status> {
+    if user.unrestricted() {
+        return Ok(());
+    }
+    let rules = user.user();
+    for (command, names) in
+        [("subscribe", &wanted.channels), ("ssubscribe", &wanted.shard_channels), ("psubscribe", &wanted.patterns)]
+    {
+        if names.is_empty() {
+            continue;
+        }
+        let args: Vec<Bytes> = std::iter::once(Bytes::from_static(command.as_bytes()))
+            .chain(names.iter().cloned().map(Bytes::from))
+            .collect();
+        let Ok(spec) = commands::resolve(&args) else { continue };
+        if let Err(denied) = crate::acl::check::check(&rules, spec, &args) {
+            let text = match denied.reason {
+                crate::acl::check::Reason::Command => {
+                    format!("NOPERM this user has no permissions to run the '{command}' command")
+                }
+                _ => "NOPERM this user has no permissions to access one of the channels used as arguments".to_owned(),
+            };
+            return Err(Status::permission_denied(text));
+        }
+    }
+    Ok(())
+}
+
 fn peer(request_addr: Option<std::net::SocketAddr>) -> String {
     request_addr.map(|a| a.to_string()).unwrap_or_default()
 }
@@ -84,6 +127,7 @@ type MessageStream = Pin<Box<dyn Stream<Item = Result<v1::Message, Status>> + Se
 impl Data for DataService {
     async fn execute(&self, request: Request<v1::Command>) -> Result<Response<v1::Reply>, Status> {
         let addr = peer(request.remote_addr());
+        let user = call_user(&request);
         let command = request.into_inner();
         let server = &*self.server;
         let registration = server
@@ -92,6 +136,7 @@ impl Data for DataService {
             .ok_or_else(|| Status::resource_exhausted("max number of clients reached"))?;
         let mut session = Session::new(registration.client.clone());
         session.protocol = Protocol::Resp3;
+        run_as(&mut session, user);
         let db = usize::try_from(command.db).unwrap_or(usize::MAX);
         if db >= server.keyspace.databases() {
             return Ok(Response::new(aegisr_proto::Reply::error("ERR DB index is out of range")));
@@ -106,6 +151,7 @@ impl Data for DataService {
 
     async fn pipeline(&self, request: Request<Streaming<v1::Command>>) -> Result<Response<ReplyStream>, Status> {
         let addr = peer(request.remote_addr());
+        let user = call_user(&request);
         let mut commands = request.into_inner();
         let server = self.server.clone();
         let (tx, rx) = mpsc::channel(256);
@@ -115,6 +161,7 @@ impl Data for DataService {
             };
             let mut session = Session::new(registration.client.clone());
             session.protocol = Protocol::Resp3;
+            run_as(&mut session, user);
             while let Some(next) = commands.next().await {
                 let reply = match next {
                     Ok(command) => Ok(run(&server, &mut session, &command.args).await),
@@ -134,10 +181,12 @@ impl Data for DataService {
 
     async fn subscribe(&self, request: Request<v1::SubscribeRequest>) -> Result<Response<MessageStream>, Status> {
         let addr = peer(request.remote_addr());
+        let user = call_user(&request);
         let wanted = request.into_inner();
         if wanted.channels.is_empty() && wanted.patterns.is_empty() && wanted.shard_channels.is_empty() {
             return Err(Status::invalid_argument("subscribe to at least one channel, pattern or shard channel"));
         }
+        may_subscribe(user.as_deref().unwrap_or(self.server.acl.default_user()), &wanted)?;
         let server = self.server.clone();
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {
@@ -146,6 +195,9 @@ impl Data for DataService {
                 let _ = tx.send(Err(Status::resource_exhausted("max number of clients reached"))).await;
                 return;
             };
+            if let Some(user) = &user {
+                registration.client.set_user(&user.name);
+            }
             let subscriber = Arc::new(Subscriber::new(registration.client.clone()));
             let mut subscriptions = Subscriptions::new(subscriber.clone());
             // A name given twice is subscribed once, as SUBSCRIBE a a does.

@@ -2,6 +2,7 @@
 //! keyspace as RESP; the Admin service exposes node state and control.
 
 mod admin;
+pub mod auth;
 mod cluster_admin;
 mod convert;
 mod data;
@@ -31,8 +32,8 @@ pub async fn serve(server: Arc<Server>, listener: TcpListener) {
         accepted
     });
     let serving = tonic::transport::Server::builder()
-        .add_service(DataServer::new(data::DataService::new(server.clone())))
-        .add_service(AdminServer::new(admin::AdminService::new(server)))
+        .add_service(DataServer::with_interceptor(data::DataService::new(server.clone()), auth::data(server.clone())))
+        .add_service(AdminServer::with_interceptor(admin::AdminService::new(server.clone()), auth::admin(server)))
         .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned());
     // Graceful shutdown lets in-flight calls finish, but an idle client may keep its
     // connection open indefinitely: give calls a grace period, then close regardless.

@@ -105,7 +105,20 @@ pub fn record(
     if slower_than >= 0 && micros >= slower_than.unsigned_abs() && !spec.flags.contains(Flags::SKIP_SLOWLOG) {
         let client = &ctx.session.client;
         let max_len = usize::try_from(ctx.server.config.u64("slowlog-max-len")).unwrap_or(usize::MAX);
-        metrics.slowlog.push(args, micros, client.addr.clone(), client.name(), max_len);
+        // Secrets (AUTH's, requirepass's) are redacted here too, as Redis does.
+        // (Arguments kept are shared, not copied: a slow command may carry big values.)
+        let shown: Vec<bytes::Bytes> = crate::server::monitor::redacted_args(args)
+            .iter()
+            .zip(args)
+            .map(|(shown, arg)| {
+                if std::ptr::eq(shown.as_ptr(), arg.as_ptr()) {
+                    arg.clone()
+                } else {
+                    bytes::Bytes::from_static(b"(redacted)")
+                }
+            })
+            .collect();
+        metrics.slowlog.push(&shown, micros, client.addr.clone(), client.name(), max_len);
     }
 }
 

@@ -245,6 +245,9 @@ impl<'a> Replayer<'a> {
         let mut session = Session::new(registration.client.clone());
         // What it replays already ran where it was written: never redirect it.
         session.from_primary = true;
+        // Nor check it against ACL rules: it was allowed when it first ran (Redis's
+        // internal clients have no user).
+        session.user = Some(server.acl.superuser().clone());
         Ok(Replayer { server, session, scratch: BytesMut::new(), _registration: Some(registration), failed: 0 })
     }
 

@@ -170,6 +170,24 @@ impl PubSub {
         self.patterns.read().len()
     }
 
+    /// Every subscription of the subscribers `wanted` selects: (subscriber, name, whether
+    /// it is a pattern). ACL uses it to find the subscriptions a user may no longer have.
+    pub fn subscriptions_where(&self, wanted: impl Fn(&Subscriber) -> bool) -> Vec<(Arc<Subscriber>, Bytes, bool)> {
+        let mut out = Vec::new();
+        let mut collect = |listeners: &Listeners, is_pattern: bool| {
+            for (name, subscribers) in listeners {
+                out.extend(subscribers.iter().filter(|s| wanted(s)).map(|s| (s.clone(), name.clone(), is_pattern)));
+            }
+        };
+        for names in [&self.channels, &self.shard_channels] {
+            for bucket in &names.buckets {
+                collect(&bucket.read(), false);
+            }
+        }
+        collect(&self.patterns.read(), true);
+        out
+    }
+
     /// Channels with subscribers and distinct patterns, for INFO.
     pub fn totals(&self) -> (usize, usize, usize) {
         (self.channels.len(), self.pattern_count(), self.shard_channels.len())

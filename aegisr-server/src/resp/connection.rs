@@ -34,6 +34,8 @@ enum Next {
 
 pub(super) async fn run(server: &Server, stream: TcpStream, registration: &Registration<'_>) {
     let mut session = Session::new(registration.client.clone());
+    // Authenticated from the start only while the default user needs no password.
+    session.authenticated = !server.acl.auth_required();
     serve(server, stream, &mut session).await;
     commands::end_session(server, &mut session);
     server.pubsub.tracking.client_gone(session.client.id);

@@ -2,7 +2,7 @@
 
 mod connection;
 mod inline;
-mod listener;
+pub(crate) mod listener;
 mod parser;
 mod writer;
 

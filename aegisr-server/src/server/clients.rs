@@ -29,6 +29,8 @@ pub struct ClientHandle {
     resp: AtomicU8,
     name: Mutex<String>,
     lib: Mutex<(String, String)>,
+    /// The ACL user the client runs as (CLIENT LIST's user=, CLIENT KILL USER).
+    user: Mutex<String>,
     last_command: Mutex<&'static str>,
     /// Channels, patterns and shard channels subscribed to (CLIENT LIST's sub, psub, ssub).
     subscribed: [AtomicUsize; 3],
@@ -68,6 +70,15 @@ impl ClientHandle {
         if let Some(v) = version {
             lib.1 = v.to_owned();
         }
+    }
+
+    /// The ACL user the client runs as.
+    pub fn user(&self) -> String {
+        self.user.lock().clone()
+    }
+
+    pub fn set_user(&self, name: &str) {
+        name.clone_into(&mut self.user.lock());
     }
 
     /// Records activity: called once per batch of commands, not per command.
@@ -150,7 +161,7 @@ impl ClientHandle {
     pub fn info_line(&self) -> String {
         let (lib_name, lib_ver) = self.lib.lock().clone();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir={} resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir={} resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
@@ -164,6 +175,7 @@ impl ClientHandle {
             self.subscribed[1].load(Ordering::Relaxed),
             self.subscribed[2].load(Ordering::Relaxed),
             self.last_command.lock(),
+            self.user.lock(),
             self.redirect.load(Ordering::Relaxed),
             self.resp.load(Ordering::Relaxed),
             lib_name,
@@ -211,6 +223,7 @@ impl ClientRegistry {
             resp: AtomicU8::new(2),
             name: Mutex::new(String::new()),
             lib: Mutex::new((String::new(), String::new())),
+            user: Mutex::new("default".to_owned()),
             last_command: Mutex::new("NULL"),
             subscribed: Default::default(),
             monitoring: AtomicBool::new(false),

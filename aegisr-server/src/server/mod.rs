@@ -39,6 +39,8 @@ pub struct BoundAddrs {
 /// The state shared by every connection and background task of one node.
 pub struct Server {
     pub keyspace: Keyspace,
+    /// Users, their permissions, and the ACL LOG.
+    pub acl: crate::acl::Acl,
     pub config: ConfigStore,
     pub clients: ClientRegistry,
     /// Shared with the keyspace's notifier, which publishes keyspace events.
@@ -84,7 +86,13 @@ impl Server {
         let metrics = crate::metrics::Metrics::default();
         let notifier = crate::pubsub::notify::Notifier::new(pubsub.clone(), config.shared_limits());
         allocator::mark_startup();
+        let acl = crate::acl::Acl::new();
+        let requirepass = config.string("requirepass");
+        if !requirepass.is_empty() {
+            acl.set_requirepass(&requirepass);
+        }
         Server {
+            acl,
             keyspace: Keyspace::new(shards, databases)
                 .with_notifier(notifier)
                 .with_limits(config.shared_limits())
@@ -159,6 +167,12 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     let resp_port = u16::try_from(config.u64("port")).context("option 'port' out of range")?;
     let grpc_port = u16::try_from(config.u64("grpc-port")).context("option 'grpc-port' out of range")?;
     let server = Arc::new(Server::new(config, threads));
+    let aclfile = server.config.string("aclfile");
+    if !aclfile.is_empty() {
+        let users = crate::acl::file::read(std::path::Path::new(&aclfile))
+            .map_err(|e| anyhow::anyhow!("Aborting startup because of ACL errors: {e}"))?;
+        server.acl.replace_all(users);
+    }
     crate::persist::start(&server)?;
 
     let resp_listeners = bind_all(&binds, resp_port).await?;

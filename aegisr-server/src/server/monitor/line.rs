@@ -66,6 +66,13 @@ pub fn redacted_args(args: &[Bytes]) -> Vec<Cow<'_, [u8]>> {
                 j += 1;
             }
         }
+    } else if name.eq_ignore_ascii_case(b"config") && args.get(1).is_some_and(|sub| sub.eq_ignore_ascii_case(b"set")) {
+        // Redis's sensitive options: their values never show.
+        for j in (2..args.len()).step_by(2) {
+            if args[j].eq_ignore_ascii_case(b"requirepass") || args[j].eq_ignore_ascii_case(b"masterauth") {
+                redact(j + 1);
+            }
+        }
     }
     shown
 }
@@ -116,6 +123,10 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted() {
+        assert!(
+            line(&[b"CONFIG", b"SET", b"hz", b"10", b"requirepass", b"pw"])
+                .ends_with(r#""CONFIG" "SET" "hz" "10" "requirepass" "(redacted)""#)
+        );
         assert!(line(&[b"AUTH", b"user", b"pw"]).ends_with(r#""AUTH" "(redacted)" "(redacted)""#));
         assert!(line(&[b"auth", b"pw"]).ends_with(r#""auth" "(redacted)""#));
         assert!(
