@@ -24,6 +24,7 @@ mod persistence;
 mod pubsub;
 mod redirect;
 mod replication;
+mod scripting;
 mod server;
 mod set;
 mod sort;
@@ -257,7 +258,16 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
             admitted = redirect::check(ctx, spec, args)?;
             Ok(spec)
         })
-        .and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec));
+        .and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec))
+        .and_then(|spec| {
+            // A script has run past busy-reply-threshold: others may only SCRIPT KILL.
+            if ctx.server.scripting.run.busy() && !spec.flags.contains(table::Flags::ALLOW_BUSY) {
+                return Err(CommandError::Message(
+                    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.".into(),
+                ));
+            }
+            Ok(spec)
+        });
     if ctx.session.multi.is_some() && transaction::queue(ctx, args, &resolved) {
         return resolved.ok();
     }
@@ -325,7 +335,8 @@ fn journal_accepts(ctx: &Ctx<'_>, spec: &CommandSpec) -> Result<bool, CommandErr
     }
     if !spec.flags.contains(table::Flags::WRITE) {
         // EXEC appends its commands as one record, and must hand the reply's wait on.
-        return Ok(spec.name == "exec");
+        // So do scripts, whose commands' writes are one record.
+        return Ok(matches!(spec.name, "exec" | "eval" | "evalsha"));
     }
     if let Some(journal) = keyspace.journal()
         && !journal.healthy()

@@ -92,6 +92,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "Journal growth since the last snapshot, in percent of the snapshot's size, that triggers a new snapshot; 0 turns automatic snapshots by size off.",
     ),
     startup("bind", OptionKind::String, "127.0.0.1", "Addresses the RESP and gRPC listeners bind to, space separated."),
+    live(
+        "busy-reply-threshold",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "5000",
+        "Milliseconds a script may run before other clients get BUSY (they may then only SCRIPT KILL); also called lua-time-limit.",
+    ),
     startup(
         "bind-source-addr",
         OptionKind::String,
@@ -443,6 +449,7 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
     ("hash-max-ziplist-value", "hash-max-listpack-value"),
     ("list-max-ziplist-size", "list-max-listpack-size"),
+    ("lua-time-limit", "busy-reply-threshold"),
     ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
     ("zset-max-ziplist-value", "zset-max-listpack-value"),
 ];

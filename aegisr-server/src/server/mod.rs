@@ -69,6 +69,8 @@ pub struct Server {
     /// Cluster mode: writes admitted to slots migrating away, fenced by the migration's
     /// last pass.
     pub migration_fence: Arc<crate::cluster::migration::WriteFence>,
+    /// EVAL and SCRIPT: the Lua state, its script cache, the running script.
+    pub scripting: crate::scripting::Scripting,
 }
 
 impl Server {
@@ -106,6 +108,7 @@ impl Server {
             cluster: std::sync::OnceLock::new(),
             fanout: Default::default(),
             migration_fence: Arc::default(),
+            scripting: Default::default(),
         }
     }
 }
