@@ -260,8 +260,9 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
         })
         .and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec))
         .and_then(|spec| {
-            // A script has run past busy-reply-threshold: others may only SCRIPT KILL.
-            if ctx.server.scripting.run.busy() && !spec.flags.contains(table::Flags::ALLOW_BUSY) {
+            // While a script runs, others wait for it to end; once it has run past
+            // busy-reply-threshold they get BUSY (and may only SCRIPT KILL).
+            if !spec.flags.contains(table::Flags::ALLOW_BUSY) && ctx.server.scripting.run.busy() {
                 return Err(CommandError::Message(
                     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.".into(),
                 ));

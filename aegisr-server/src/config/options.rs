@@ -92,17 +92,17 @@ pub static OPTIONS: &[OptionSpec] = &[
         "Journal growth since the last snapshot, in percent of the snapshot's size, that triggers a new snapshot; 0 turns automatic snapshots by size off.",
     ),
     startup("bind", OptionKind::String, "127.0.0.1", "Addresses the RESP and gRPC listeners bind to, space separated."),
-    live(
-        "busy-reply-threshold",
-        OptionKind::Int { min: 0, max: i64::MAX },
-        "5000",
-        "Milliseconds a script may run before other clients get BUSY (they may then only SCRIPT KILL); also called lua-time-limit.",
-    ),
     startup(
         "bind-source-addr",
         OptionKind::String,
         "",
         "The local IP address of connections this node opens to other cluster nodes (Raft and control messages, replication, pub/sub, slot migration); empty: the OS chooses.",
+    ),
+    live(
+        "busy-reply-threshold",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "5000",
+        "Milliseconds a script may run before other clients get BUSY (they may then only SCRIPT KILL); also called lua-time-limit.",
     ),
     live(
         "client-output-buffer-limit",

@@ -88,11 +88,7 @@ fn sequence(lua: &Lua, items: Vec<Reply>, resp3: bool) -> mlua::Result<Table> {
 /// A Lua number as Redis's `(long long)` cast makes it: truncated; what has no integer
 /// value (NaN, out of range) is what x86 gives for it, the minimum.
 pub fn lua_number_to_integer(n: f64) -> i64 {
-    if n.is_finite() && n >= -9_223_372_036_854_775_808.0 && n < 9_223_372_036_854_775_808.0 {
-        n as i64
-    } else {
-        i64::MIN
-    }
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&n) { n as i64 } else { i64::MIN }
 }
 
 /// Writes a script's return value as a reply. `resp3`: the script called

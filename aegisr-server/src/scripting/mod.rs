@@ -37,11 +37,13 @@ pub struct Scripting {
     pub memory: AtomicUsize,
 }
 
-impl Default for Scripting {
-    fn default() -> Scripting {
+impl Scripting {
+    /// `shutdown` stops a running script too: the node must be able to stop while one
+    /// loops.
+    pub fn new(shutdown: tokio_util::sync::CancellationToken) -> Scripting {
         Scripting {
             engine: parking_lot::Mutex::new(None),
-            run: Arc::new(RunState::default()),
+            run: Arc::new(RunState { shutdown, ..RunState::default() }),
             cached: AtomicUsize::new(0),
             memory: AtomicUsize::new(0),
         }
@@ -58,6 +60,10 @@ pub struct RunState {
     kill: AtomicBool,
     /// The running script has called a write command: it can no longer be killed.
     wrote: AtomicBool,
+    shutdown: tokio_util::sync::CancellationToken,
+    /// Other clients' commands wait here while a script runs (see [`RunState::busy`]).
+    gate: parking_lot::Mutex<()>,
+    ended: parking_lot::Condvar,
 }
 
 /// What SCRIPT KILL found.
@@ -85,13 +91,18 @@ impl RunState {
         RunGuard { state: self }
     }
 
+    /// Whether a script is running now.
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
+    }
+
     pub(crate) fn note_write(&self) {
         self.wrote.store(true, Ordering::Relaxed);
     }
 
-    /// Whether the running script was asked to stop.
+    /// Whether the running script was asked to stop (SCRIPT KILL, or the node shuts down).
     pub(crate) fn kill_requested(&self) -> bool {
-        self.kill.load(Ordering::Relaxed)
+        self.kill.load(Ordering::Relaxed) || self.shutdown.is_cancelled()
     }
 
     /// SCRIPT KILL.
@@ -106,12 +117,26 @@ impl RunState {
         KillOutcome::Killed
     }
 
-    /// Whether another client's command must be refused with BUSY: a script has been
-    /// running longer than busy-reply-threshold. One relaxed load when none runs.
+    /// For another client's command: waits while a script runs, and returns true (the
+    /// command gets BUSY) if it is still running once busy-reply-threshold has passed.
+    /// Waiting here rather than on a shard's lock keeps the thread able to answer BUSY.
+    /// One relaxed load when no script runs.
     pub fn busy(&self) -> bool {
-        self.running.load(Ordering::Relaxed)
-            && !IN_SCRIPT.with(std::cell::Cell::get)
-            && crate::engine::now_ms().max(0) as u64 >= self.busy_after_ms.load(Ordering::Relaxed)
+        if !self.running.load(Ordering::Relaxed) || IN_SCRIPT.with(std::cell::Cell::get) {
+            return false;
+        }
+        let mut gate = self.gate.lock();
+        loop {
+            if !self.running.load(Ordering::Acquire) {
+                return false;
+            }
+            let now = crate::engine::now_ms().max(0) as u64;
+            let after = self.busy_after_ms.load(Ordering::Relaxed);
+            if now >= after {
+                return true;
+            }
+            self.ended.wait_for(&mut gate, std::time::Duration::from_millis(after - now));
+        }
     }
 }
 
@@ -125,6 +150,9 @@ impl Drop for RunGuard<'_> {
         IN_SCRIPT.with(|s| s.set(false));
         self.state.running.store(false, Ordering::Release);
         self.state.kill.store(false, Ordering::Relaxed);
+        // Under the gate, so a waiter cannot miss the end between its check and its wait.
+        let _gate = self.state.gate.lock();
+        self.state.ended.notify_all();
     }
 }
 

@@ -85,6 +85,7 @@ impl Server {
         let metrics = crate::metrics::Metrics::default();
         let notifier = crate::pubsub::notify::Notifier::new(pubsub.clone(), config.shared_limits());
         allocator::mark_startup();
+        let shutdown = CancellationToken::new();
         Server {
             keyspace: Keyspace::new(shards, databases)
                 .with_notifier(notifier)
@@ -98,7 +99,7 @@ impl Server {
             started: Instant::now(),
             run_id: (0..40).map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)])).collect(),
             threads,
-            shutdown: CancellationToken::new(),
+            shutdown: shutdown.clone(),
             saves: crate::persist::SaveState::default(),
             pause: pause::Pause::default(),
             monitors: monitor::Monitors::default(),
@@ -108,7 +109,7 @@ impl Server {
             cluster: std::sync::OnceLock::new(),
             fanout: Default::default(),
             migration_fence: Arc::default(),
-            scripting: Default::default(),
+            scripting: crate::scripting::Scripting::new(shutdown),
         }
     }
 }
@@ -323,6 +324,12 @@ async fn expiry_ticker(server: Arc<Server>) {
         tokio::select! {
             () = server.shutdown.cancelled() => return,
             () = tokio::time::sleep(tick) => {}
+        }
+        // A script holds every shard: waiting for one here would block a thread of the
+        // runtime that accepts connections (SCRIPT KILL must get through). Redis runs no
+        // cron while a script is busy either.
+        if server.scripting.run.is_running() {
+            continue;
         }
         let started = Instant::now();
         loop {
