@@ -507,3 +507,26 @@ fn a_script_that_wrote_cannot_be_killed_but_shutdown_nosave_stops_the_node() {
     other.command(&[b"SHUTDOWN", b"NOSAVE"]);
     server.wait_exit();
 }
+
+#[test]
+fn a_shebang_declares_flags() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    let script = "#!lua flags=no-writes\nreturn redis.call('set','a','b')";
+    assert_eq!(
+        fail(&mut c, &["EVAL", script, "0"]),
+        format!(
+            "ERR Write commands are not allowed from read-only scripts. script: {}, on @user_script:2.",
+            sha(script)
+        )
+    );
+    let digest: String = run(&mut c, &["SCRIPT", "LOAD", script]);
+    assert!(fail(&mut c, &["EVALSHA", &digest, "0"]).starts_with("ERR Write commands are not allowed"));
+    assert_eq!(run::<i64>(&mut c, &["EVAL", "#!lua\nreturn 1", "0"]), 1);
+    assert_eq!(fail(&mut c, &["EVAL", "#!js\nreturn 1", "0"]), "ERR Unexpected engine in script shebang: #!js");
+    assert_eq!(
+        fail(&mut c, &["EVAL", "#!lua flags=bogus\nreturn 1", "0"]),
+        "ERR Unexpected flag in script shebang: bogus"
+    );
+    assert_eq!(fail(&mut c, &["EVAL", "#!lua name=x\nreturn 1", "0"]), "ERR Unknown lua shebang option: name=x");
+}

@@ -50,20 +50,22 @@ fn numkeys(args: &[Bytes]) -> Result<usize, CommandError> {
 fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool) -> CommandResult {
     let numkeys = numkeys(args)?;
     let scripting = &ctx.server.scripting;
-    let sha = if by_sha {
+    let (sha, flags) = if by_sha {
         // Digests are matched case-insensitively, as Redis lower-cases them.
         let sha = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
-        if sha.len() != 40 || !scripting.exists(&sha) {
+        let flags = (sha.len() == 40).then(|| scripting.flags(&sha)).flatten();
+        let Some(flags) = flags else {
             return Err(CommandError::Message(NOSCRIPT.into()));
-        }
-        sha
+        };
+        (sha, flags)
     } else {
         let compiled = scripting.with_engine(|engine| engine.compile(&args[1])).map_err(CommandError::err)?;
-        compiled.map_err(CommandError::err)?.sha
+        let compiled = compiled.map_err(CommandError::err)?;
+        (compiled.sha, compiled.flags)
     };
     let keys = &args[3..3 + numkeys];
     let argv = &args[3 + numkeys..];
-    let script = Script { sha: &sha, keys, argv, read_only };
+    let script = Script { sha: &sha, keys, argv, read_only: read_only || flags.no_writes };
     let server = ctx.server;
     match ctx.tx {
         // Inside EXEC: borrow the transaction's shards (all of them) for the run.

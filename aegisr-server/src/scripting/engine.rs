@@ -7,6 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 
+use super::shebang::{self, ScriptFlags};
 use super::{HOOK_INSTRUCTIONS, RunState, api, convert, sandbox};
 use crate::reply::{Reply, ReplySink};
 
@@ -19,7 +20,7 @@ const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 /// The Lua state and its compiled scripts.
 pub struct Engine {
     lua: Lua,
-    scripts: HashMap<String, Function>,
+    scripts: HashMap<String, (Function, ScriptFlags)>,
     /// Where the run's `redis.call` (`raw`) and protocol (`resp`) are kept.
     hidden: Table,
     /// The real globals: KEYS and ARGV are set here, scripts see them through `env`.
@@ -34,6 +35,7 @@ pub struct Engine {
 /// A script compiled from a body.
 pub struct Compiled {
     pub sha: String,
+    pub flags: ScriptFlags,
 }
 
 /// Why a run failed: the error reply, whole (`ERR ... script: <sha>, on @user_script:1.`).
@@ -77,17 +79,24 @@ impl Engine {
     /// its "ERR " code: `Error compiling script (new function): user_script:1: ...`.
     pub fn compile(&mut self, body: &[u8]) -> Result<Compiled, String> {
         let sha = super::sha1_hex(body);
-        if !self.scripts.contains_key(&sha) {
-            let function = self
-                .lua
-                .load(body)
-                .set_name(CHUNK_NAME)
-                .set_environment(self.env.clone())
-                .into_function()
-                .map_err(|e| format!("Error compiling script (new function): {}", compile_message(&e)))?;
-            self.scripts.insert(sha.clone(), function);
+        if let Some((_, flags)) = self.scripts.get(&sha) {
+            return Ok(Compiled { sha, flags: *flags });
         }
-        Ok(Compiled { sha })
+        let (flags, code) = shebang::parse(body)?;
+        let function = self
+            .lua
+            .load(code.as_deref().unwrap_or(body))
+            .set_name(CHUNK_NAME)
+            .set_environment(self.env.clone())
+            .into_function()
+            .map_err(|e| format!("Error compiling script (new function): {}", compile_message(&e)))?;
+        self.scripts.insert(sha.clone(), (function, flags));
+        Ok(Compiled { sha, flags })
+    }
+
+    /// The flags of cached script `sha`, if cached.
+    pub fn flags(&self, sha: &str) -> Option<ScriptFlags> {
+        self.scripts.get(sha).map(|(_, flags)| *flags)
     }
 
     /// Runs cached script `sha` and writes its reply into `out`. `call` runs one Redis
@@ -101,7 +110,7 @@ impl Engine {
         call: &mut dyn FnMut(bool, Vec<Bytes>) -> Reply,
         out: &mut dyn ReplySink,
     ) -> Result<(), RunError> {
-        let Some(function) = self.scripts.get(sha).cloned() else {
+        let Some(function) = self.scripts.get(sha).map(|(f, _)| f.clone()) else {
             return Err(RunError("NOSCRIPT No matching script. Please use EVAL.".into()));
         };
         let lua_error = |e: mlua::Error| RunError(format!("ERR Error running script {sha}: {e}"));

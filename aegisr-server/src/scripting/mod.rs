@@ -17,11 +17,13 @@ mod cjson;
 pub mod convert;
 mod engine;
 mod sandbox;
+mod shebang;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 pub use engine::{Compiled, Engine, RunError};
+pub use shebang::ScriptFlags;
 
 /// How often (in Lua VM instructions) a running script checks for SCRIPT KILL, as Redis.
 pub const HOOK_INSTRUCTIONS: u32 = 100_000;
@@ -183,6 +185,11 @@ impl Scripting {
     /// Whether the script with this digest (lower-case hex) is cached.
     pub fn exists(&self, sha: &str) -> bool {
         self.engine.lock().as_ref().is_some_and(|e| e.has(sha))
+    }
+
+    /// The flags of the cached script with this digest; `None` if it is not cached.
+    pub fn flags(&self, sha: &str) -> Option<ScriptFlags> {
+        self.engine.lock().as_ref().and_then(|e| e.flags(sha))
     }
 }
 
