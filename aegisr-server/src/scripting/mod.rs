@@ -10,6 +10,13 @@
 //! What a running script shares with other threads (SCRIPT KILL, the BUSY check) is in
 //! [`RunState`], atomics outside the state's mutex: a kill request raises a flag that the
 //! instruction-count hook checks every [`HOOK_INSTRUCTIONS`] instructions.
+//!
+//! A script runs on the worker thread of the client that sent it, and a worker serves its
+//! clients one command at a time: while a script runs, the other clients of its worker
+//! wait for it (they cannot even be told BUSY). Clients of the other workers wait in
+//! [`RunState::busy`] (never on a shard lock, which would leave no way to answer them) and
+//! get BUSY once busy-reply-threshold has passed, so SCRIPT KILL and SHUTDOWN NOSAVE work
+//! from a connection on another worker. Redis, single-threaded, answers everyone BUSY.
 
 mod api;
 mod bit;
