@@ -16,5 +16,6 @@ pub mod persist;
 pub mod pubsub;
 pub mod reply;
 pub mod resp;
+pub mod scripting;
 pub mod server;
 pub mod types;

@@ -28,6 +28,7 @@ mod persistence;
 mod pubsub;
 mod redirect;
 mod replication;
+mod scripting;
 mod server;
 mod set;
 mod sort;
@@ -287,7 +288,17 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
             admitted = redirect::check(ctx, spec, args)?;
             Ok(spec)
         })
-        .and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec));
+        .and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec))
+        .and_then(|spec| {
+            // While a script runs, others wait for it to end; once it has run past
+            // busy-reply-threshold they get BUSY (and may only SCRIPT KILL).
+            if !spec.flags.contains(table::Flags::ALLOW_BUSY) && ctx.server.scripting.run.busy() {
+                return Err(CommandError::Message(
+                    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.".into(),
+                ));
+            }
+            Ok(spec)
+        });
     if ctx.session.multi.is_some() && transaction::queue(ctx, args, &resolved) {
         if tracked {
             tracking::end(ctx, None, args);
@@ -364,7 +375,8 @@ fn journal_accepts(ctx: &Ctx<'_>, spec: &CommandSpec) -> Result<bool, CommandErr
     }
     if !spec.flags.contains(table::Flags::WRITE) {
         // EXEC appends its commands as one record, and must hand the reply's wait on.
-        return Ok(spec.name == "exec");
+        // So do scripts, whose commands' writes are one record.
+        return Ok(matches!(spec.name, "exec" | "eval" | "evalsha"));
     }
     if let Some(journal) = keyspace.journal()
         && !journal.healthy()

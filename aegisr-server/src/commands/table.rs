@@ -120,6 +120,7 @@ pub enum Group {
     Stream,
     String,
     Transactions,
+    Scripting,
 }
 
 impl Group {
@@ -142,6 +143,7 @@ impl Group {
             Group::Stream => "stream",
             Group::String => "string",
             Group::Transactions => "transactions",
+            Group::Scripting => "scripting",
         }
     }
 
@@ -164,6 +166,7 @@ impl Group {
             Group::Stream => Some("@stream"),
             Group::String => Some("@string"),
             Group::Transactions => Some("@transaction"),
+            Group::Scripting => Some("@scripting"),
         }
     }
 }
@@ -344,6 +347,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         super::stream::COMMANDS,
         super::string::COMMANDS,
         super::transaction::COMMANDS,
+        super::scripting::COMMANDS,
         super::zset::COMMANDS,
     ]
 }

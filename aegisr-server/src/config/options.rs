@@ -111,6 +111,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "The local IP address of connections this node opens to other cluster nodes (Raft and control messages, replication, pub/sub, slot migration); empty: the OS chooses.",
     ),
     live(
+        "busy-reply-threshold",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "5000",
+        "Milliseconds a script may run before other clients get BUSY (they may then only SCRIPT KILL); also called lua-time-limit.",
+    ),
+    live(
         "client-output-buffer-limit",
         OptionKind::OutputBufferLimits,
         super::output_limits::DEFAULT,
@@ -467,6 +473,7 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
     ("hash-max-ziplist-value", "hash-max-listpack-value"),
     ("list-max-ziplist-size", "list-max-listpack-size"),
+    ("lua-time-limit", "busy-reply-threshold"),
     ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
     ("zset-max-ziplist-value", "zset-max-listpack-value"),
 ];

@@ -26,6 +26,27 @@ impl<'a> HeldShards<'a> {
         HeldShards { shards: guards.iter_mut().map(|(i, g)| (*i, Cell::new(Some(&mut **g)))).collect() }
     }
 
+    /// A holder over shards already borrowed (a script run inside EXEC re-lends the
+    /// transaction's shards, taken out with [`HeldShards::take_all`]).
+    pub(crate) fn from_shards(shards: impl IntoIterator<Item = (ShardIndex, &'a mut Shard)>) -> HeldShards<'a> {
+        HeldShards { shards: shards.into_iter().map(|(i, s)| (i, Cell::new(Some(s)))).collect() }
+    }
+
+    /// Takes every shard not lent out of the holder; give them back with
+    /// [`HeldShards::give_back`].
+    pub(crate) fn take_all(&self) -> Vec<(ShardIndex, &'a mut Shard)> {
+        self.shards.iter().filter_map(|(i, cell)| cell.take().map(|s| (*i, s))).collect()
+    }
+
+    /// Returns shards taken with [`HeldShards::take_all`].
+    pub(crate) fn give_back(&self, shards: Vec<(ShardIndex, &'a mut Shard)>) {
+        for (index, shard) in shards {
+            if let Some((_, cell)) = self.shards.iter().find(|(i, _)| *i == index) {
+                cell.set(Some(shard));
+            }
+        }
+    }
+
     fn lend(&'a self, index: ShardIndex) -> Option<ShardRef<'a>> {
         let (_, cell) = self.shards.iter().find(|(i, _)| *i == index)?;
         match cell.take() {

@@ -164,6 +164,8 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             let startup = super::allocator::startup();
             let maxmemory = server.config.u64("maxmemory");
             let journal_buffers = server.keyspace.journal().map_or(0, |j| j.buffered());
+            let lua = server.scripting.memory.load(std::sync::atomic::Ordering::Relaxed) as u64;
+            let scripts = server.scripting.cached.load(std::sync::atomic::Ordering::Relaxed);
             vec![
                 ("used_memory".into(), used.to_string()),
                 ("used_memory_human".into(), human_bytes(used)),
@@ -176,6 +178,10 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 // What was allocated since the node started: the keys and values, plus
                 // client buffers (not counted apart, unlike Redis's overhead figures).
                 ("used_memory_dataset".into(), used.saturating_sub(startup).to_string()),
+                ("used_memory_lua".into(), lua.to_string()),
+                ("used_memory_vm_eval".into(), lua.to_string()),
+                ("used_memory_lua_human".into(), human_bytes(lua)),
+                ("number_of_cached_scripts".into(), scripts.to_string()),
                 ("maxmemory".into(), maxmemory.to_string()),
                 ("maxmemory_human".into(), human_bytes(maxmemory)),
                 ("maxmemory_policy".into(), server.config.string("maxmemory-policy")),

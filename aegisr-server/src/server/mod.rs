@@ -72,6 +72,8 @@ pub struct Server {
     /// Cluster mode: writes admitted to slots migrating away, fenced by the migration's
     /// last pass.
     pub migration_fence: Arc<crate::cluster::migration::WriteFence>,
+    /// EVAL and SCRIPT: the Lua state, its script cache, the running script.
+    pub scripting: crate::scripting::Scripting,
 }
 
 impl Server {
@@ -91,6 +93,7 @@ impl Server {
         if !requirepass.is_empty() {
             acl.set_requirepass(&requirepass);
         }
+        let shutdown = CancellationToken::new();
         Server {
             acl,
             keyspace: Keyspace::new(shards, databases)
@@ -105,7 +108,7 @@ impl Server {
             started: Instant::now(),
             run_id: (0..40).map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)])).collect(),
             threads,
-            shutdown: CancellationToken::new(),
+            shutdown: shutdown.clone(),
             saves: crate::persist::SaveState::default(),
             pause: pause::Pause::default(),
             monitors: monitor::Monitors::default(),
@@ -115,6 +118,7 @@ impl Server {
             cluster: std::sync::OnceLock::new(),
             fanout: Default::default(),
             migration_fence: Arc::default(),
+            scripting: crate::scripting::Scripting::new(shutdown),
         }
     }
 }
@@ -335,6 +339,12 @@ async fn expiry_ticker(server: Arc<Server>) {
         tokio::select! {
             () = server.shutdown.cancelled() => return,
             () = tokio::time::sleep(tick) => {}
+        }
+        // A script holds every shard: waiting for one here would block a thread of the
+        // runtime that accepts connections (SCRIPT KILL must get through). Redis runs no
+        // cron while a script is busy either.
+        if server.scripting.run.is_running() {
+            continue;
         }
         let started = Instant::now();
         loop {

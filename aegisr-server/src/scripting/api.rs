@@ -1,0 +1,205 @@
+//! The `redis` table scripts see: call/pcall (reaching the running command's context
+//! through the engine's hidden table), replies, logging, digests and Redis's constants.
+
+use mlua::{Lua, MultiValue, Table, Value};
+
+use super::sandbox::INTERNAL_CHUNK;
+
+/// An error reply a script raises (redis.call's failure, a wrong redis.setresp...):
+/// becomes the error table {err=, source=, line=}, with the location of the script line
+/// that called, taken when raised (a tail call `return redis.call(...)` leaves no frame
+/// to find later).
+#[derive(Debug)]
+pub struct ErrorReply {
+    pub text: String,
+    pub location: Option<(String, usize)>,
+}
+
+impl std::fmt::Display for ErrorReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for ErrorReply {}
+
+/// The script line running now: the innermost frame that is neither C (Rust) nor the
+/// sandbox's own code.
+pub fn script_location(lua: &Lua) -> Option<(String, usize)> {
+    for level in 0..64 {
+        let (what, source, line) = lua.inspect_stack(level, |debug| {
+            let source = debug.source();
+            (source.what, source.source.as_deref().unwrap_or("").to_owned(), debug.current_line())
+        })?;
+        if what != "C" && what != "tail" && !source.starts_with(INTERNAL_CHUNK) {
+            return Some((source, line?));
+        }
+    }
+    None
+}
+
+/// Raises `text` as an error reply from the calling script line.
+pub fn raise(lua: &Lua, text: impl Into<String>) -> mlua::Error {
+    mlua::Error::external(ErrorReply { text: text.into(), location: script_location(lua) })
+}
+
+/// redis.call (`raise`) and redis.pcall: runs the command through the run's `raw`
+/// function (set by the engine for the length of a run).
+fn call(lua: &Lua, hidden: &Table, args: MultiValue, raise_error: bool) -> mlua::Result<Value> {
+    let raw: mlua::Function = hidden.get("raw")?;
+    let resp: i64 = hidden.get("resp")?;
+    let mut call_args = MultiValue::with_capacity(args.len() + 1);
+    call_args.push_back(Value::Integer(resp));
+    call_args.extend(args);
+    let (reply, failed): (Value, bool) = raw.call(call_args)?;
+    if failed && raise_error {
+        let text = match &reply {
+            Value::Table(t) => t.raw_get::<String>("err").unwrap_or_default(),
+            _ => String::new(),
+        };
+        return Err(raise(lua, text));
+    }
+    Ok(reply)
+}
+
+pub fn install(lua: &Lua, hidden: &Table) -> mlua::Result<()> {
+    let redis = lua.create_table()?;
+    redis.set("REDIS_VERSION", crate::commands::REDIS_VERSION)?;
+    redis.set("REDIS_VERSION_NUM", version_num(crate::commands::REDIS_VERSION))?;
+    for (name, value) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3)] {
+        redis.set(name, value)?;
+    }
+    for (name, value) in [("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3)] {
+        redis.set(name, value)?;
+    }
+    redis.set("error_reply", lua.create_function(|lua, value: Value| reply_table(lua, "err", value))?)?;
+    redis.set("status_reply", lua.create_function(|lua, value: Value| reply_table(lua, "ok", value))?)?;
+    redis.set(
+        "sha1hex",
+        lua.create_function(|_, args: MultiValue| match args.front() {
+            Some(Value::String(s)) if args.len() == 1 => Ok(super::sha1_hex(&s.as_bytes())),
+            Some(v @ (Value::Integer(_) | Value::Number(_))) if args.len() == 1 => {
+                Ok(super::sha1_hex(v.to_string()?.as_bytes()))
+            }
+            _ => Err(mlua::Error::RuntimeError("ERR wrong number of arguments".into())),
+        })?,
+    )?;
+    redis.set("log", lua.create_function(log)?)?;
+    redis.set(
+        "acl_check_cmd",
+        lua.create_function(|_, args: MultiValue| {
+            let name = match args.front() {
+                Some(Value::String(s)) => s.as_bytes().to_vec(),
+                _ => {
+                    return Err(mlua::Error::RuntimeError(
+                        "ERR Please specify at least one argument for this redis lib call".into(),
+                    ));
+                }
+            };
+            if crate::commands::table::lookup(&name).is_none() {
+                return Err(mlua::Error::RuntimeError("ERR Invalid command passed to redis.acl_check_cmd()".into()));
+            }
+            // No ACLs: the default user may run everything.
+            Ok(true)
+        })?,
+    )?;
+    let h = hidden.clone();
+    redis.set("call", lua.create_function(move |lua, args: MultiValue| call(lua, &h, args, true))?)?;
+    let h = hidden.clone();
+    redis.set("pcall", lua.create_function(move |lua, args: MultiValue| call(lua, &h, args, false))?)?;
+    let h = hidden.clone();
+    redis.set(
+        "setresp",
+        lua.create_function(move |lua, args: MultiValue| {
+            if args.len() != 1 {
+                return Err(raise(lua, "ERR redis.setresp() requires one argument."));
+            }
+            match args.front() {
+                Some(Value::Integer(n @ (2 | 3))) => h.set("resp", *n),
+                Some(Value::Number(n)) if *n == 2.0 || *n == 3.0 => h.set("resp", *n as i64),
+                _ => Err(raise(lua, "ERR RESP version must be 2 or 3.")),
+            }
+        })?,
+    )?;
+    redis.set(
+        "set_repl",
+        lua.create_function(|lua, args: MultiValue| {
+            if args.len() != 1 {
+                return Err(raise(lua, "ERR redis.set_repl() requires one argument."));
+            }
+            let valid = match args.front() {
+                Some(Value::Integer(n)) => (0..=3).contains(n),
+                Some(Value::Number(n)) => (0.0..=3.0).contains(n) && n.fract() == 0.0,
+                _ => false,
+            };
+            if !valid {
+                return Err(raise(
+                    lua,
+                    "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                ));
+            }
+            // Effects are what is logged anyway: nothing to change.
+            Ok(())
+        })?,
+    )?;
+    redis.set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
+    redis.set("breakpoint", lua.create_function(|_, ()| Ok(false))?)?;
+    redis.set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+    lua.globals().set("redis", redis)?;
+    Ok(())
+}
+
+/// `7.0.15` -> 0x07000f, as Redis's REDIS_VERSION_NUM.
+fn version_num(version: &str) -> i64 {
+    let mut parts = version.split('.').map(|p| p.parse::<i64>().unwrap_or(0));
+    let (major, minor, patch) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major << 16) | (minor << 8) | patch
+}
+
+/// redis.error_reply / redis.status_reply: {err=...} (with an error code: "ERR " unless
+/// the text starts with "-CODE") or {ok=...}. A wrong argument is returned as an error
+/// table, not raised, as Redis.
+fn reply_table(lua: &Lua, field: &str, value: Value) -> mlua::Result<Table> {
+    let table = lua.create_table()?;
+    let Value::String(text) = value else {
+        table.set("err", "ERR wrong number or type of arguments")?;
+        return Ok(table);
+    };
+    if field == "ok" {
+        table.set("ok", text)?;
+        return Ok(table);
+    }
+    // Redis puts a '-' in front if missing, then reads "-CODE message"; with no space,
+    // the code is ERR.
+    let text = text.to_string_lossy();
+    let rest = text.strip_prefix('-').unwrap_or(&text);
+    let (code, message) = rest.split_once(' ').unwrap_or(("ERR", rest));
+    table.set("err", format!("{code} {}", message.trim_end_matches(['\r', '\n'])))?;
+    Ok(table)
+}
+
+/// redis.log(level, message...): to the server's log.
+fn log(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
+    if args.len() < 2 {
+        return Err(mlua::Error::RuntimeError("ERR redis.log() requires two arguments or more.".into()));
+    }
+    let mut args = args.into_iter();
+    let level = match args.next() {
+        Some(Value::Integer(n)) => n as f64,
+        Some(Value::Number(n)) => n,
+        _ => return Err(mlua::Error::RuntimeError("ERR First argument must be a number (log level).".into())),
+    };
+    if !(0.0..=3.0).contains(&level) {
+        return Err(mlua::Error::RuntimeError("ERR Invalid debug level.".into()));
+    }
+    let words: Vec<String> =
+        args.filter_map(|v| lua.coerce_string(v).ok().flatten().map(|s| s.to_string_lossy())).collect();
+    let message = words.join(" ");
+    match level as i64 {
+        0 => tracing::debug!(target: "script", "{message}"),
+        1 => tracing::info!(target: "script", "{message}"),
+        2 => tracing::info!(target: "script", "{message}"),
+        _ => tracing::warn!(target: "script", "{message}"),
+    }
+    Ok(())
+}

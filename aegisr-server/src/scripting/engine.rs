@@ -1,0 +1,249 @@
+//! The Lua state: compiling scripts into the cache, and running one with its KEYS, ARGV and
+//! a `redis.call` that reaches the calling command's context for the length of the run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+
+use super::shebang::{self, ScriptFlags};
+use super::{HOOK_INSTRUCTIONS, RunState, api, convert, sandbox};
+use crate::reply::{Reply, ReplySink};
+
+/// The chunk name Redis gives scripts: errors read `user_script:1: ...`.
+const CHUNK_NAME: &str = "@user_script";
+
+/// Redis's text when SCRIPT KILL stops a script.
+const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
+
+/// The Lua state and its compiled scripts.
+pub struct Engine {
+    lua: Lua,
+    scripts: HashMap<String, (Function, ScriptFlags)>,
+    /// Where the run's `redis.call` (`raw`) and protocol (`resp`) are kept.
+    hidden: Table,
+    /// The real globals: KEYS and ARGV are set here, scripts see them through `env`.
+    globals: Table,
+    /// The read-only view of the globals scripts run in.
+    env: Table,
+    xpcall: Function,
+    /// Turns any error into Redis's error table {err=, source=, line=}.
+    handler: Function,
+}
+
+/// A script compiled from a body.
+pub struct Compiled {
+    pub sha: String,
+    pub flags: ScriptFlags,
+}
+
+/// Why a run failed: the error reply, whole (`ERR ... script: <sha>, on @user_script:1.`).
+#[derive(Debug)]
+pub struct RunError(pub String);
+
+impl Engine {
+    pub fn new(run: Arc<RunState>) -> mlua::Result<Engine> {
+        let lua = Lua::new_with(StdLib::TABLE | StdLib::STRING | StdLib::MATH, LuaOptions::default())?;
+        let hidden = lua.create_table()?;
+        hidden.set("resp", 2)?;
+        api::install(&lua, &hidden)?;
+        super::bit::install(&lua)?;
+        super::cjson::install(&lua)?;
+        let env = sandbox::install(&lua)?;
+        let globals = lua.globals();
+        let xpcall: Function = globals.raw_get("xpcall")?;
+        let handler = lua.create_function(error_table)?;
+        lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS), move |_lua, _debug| {
+            if run.kill_requested() {
+                return Err(mlua::Error::RuntimeError(KILLED.to_owned()));
+            }
+            Ok(VmState::Continue)
+        })?;
+        Ok(Engine { lua, scripts: HashMap::new(), hidden, globals, env, xpcall, handler })
+    }
+
+    pub fn has(&self, sha: &str) -> bool {
+        self.scripts.contains_key(sha)
+    }
+
+    pub fn script_count(&self) -> usize {
+        self.scripts.len()
+    }
+
+    pub fn used_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+
+    /// Compiles `body` into the cache (once per digest). The error is Redis's text without
+    /// its "ERR " code: `Error compiling script (new function): user_script:1: ...`.
+    pub fn compile(&mut self, body: &[u8]) -> Result<Compiled, String> {
+        let sha = super::sha1_hex(body);
+        if let Some((_, flags)) = self.scripts.get(&sha) {
+            return Ok(Compiled { sha, flags: *flags });
+        }
+        let (flags, code) = shebang::parse(body)?;
+        let function = self
+            .lua
+            .load(code.as_deref().unwrap_or(body))
+            .set_name(CHUNK_NAME)
+            .set_environment(self.env.clone())
+            .into_function()
+            .map_err(|e| format!("Error compiling script (new function): {}", compile_message(&e)))?;
+        self.scripts.insert(sha.clone(), (function, flags));
+        Ok(Compiled { sha, flags })
+    }
+
+    /// The flags of cached script `sha`, if cached.
+    pub fn flags(&self, sha: &str) -> Option<ScriptFlags> {
+        self.scripts.get(sha).map(|(_, flags)| *flags)
+    }
+
+    /// Runs cached script `sha` and writes its reply into `out`. `call` runs one Redis
+    /// command from the script (`resp3`: the protocol the script asked for) and returns
+    /// its reply.
+    pub fn run(
+        &mut self,
+        sha: &str,
+        keys: &[Bytes],
+        argv: &[Bytes],
+        call: &mut dyn FnMut(bool, Vec<Bytes>) -> Reply,
+        out: &mut dyn ReplySink,
+    ) -> Result<(), RunError> {
+        let Some(function) = self.scripts.get(sha).map(|(f, _)| f.clone()) else {
+            return Err(RunError("NOSCRIPT No matching script. Please use EVAL.".into()));
+        };
+        let lua_error = |e: mlua::Error| RunError(format!("ERR Error running script {sha}: {e}"));
+        let call = std::cell::RefCell::new(call);
+        let outcome = self.lua.scope(|scope| {
+            let raw = scope.create_function(|lua, (resp, args): (i64, MultiValue)| {
+                let resp3 = resp == 3;
+                let reply = match command_args(lua, args) {
+                    Ok(args) => (call.borrow_mut())(resp3, args),
+                    Err(message) => Reply::Error(message.to_owned()),
+                };
+                let failed = matches!(reply, Reply::Error(_));
+                Ok((convert::reply_to_lua(lua, reply, resp3)?, failed))
+            })?;
+            self.hidden.set("raw", raw)?;
+            self.hidden.set("resp", 2)?;
+            self.globals.raw_set(
+                "KEYS",
+                self.lua.create_sequence_from(
+                    keys.iter().map(|k| self.lua.create_string(k)).collect::<mlua::Result<Vec<_>>>()?,
+                )?,
+            )?;
+            self.globals.raw_set(
+                "ARGV",
+                self.lua.create_sequence_from(
+                    argv.iter().map(|a| self.lua.create_string(a)).collect::<mlua::Result<Vec<_>>>()?,
+                )?,
+            )?;
+            let results: MultiValue = self.xpcall.call((function, self.handler.clone()))?;
+            self.hidden.set("raw", Value::Nil)?;
+            let resp3 = self.hidden.get::<i64>("resp")? == 3;
+            let mut results = results.into_iter();
+            let ok = matches!(results.next(), Some(Value::Boolean(true)));
+            let value = results.next().unwrap_or(Value::Nil);
+            if ok {
+                convert::lua_to_sink(&value, out, resp3);
+                Ok(Ok(()))
+            } else {
+                Ok(Err(final_error(&value, sha)))
+            }
+        });
+        // A run leaves nothing behind: no stray KEYS/ARGV, garbage collected in steps.
+        let _ = self.globals.raw_set("KEYS", Value::Nil);
+        let _ = self.globals.raw_set("ARGV", Value::Nil);
+        outcome.map_err(lua_error)?
+    }
+}
+
+/// The arguments of a `redis.call`: strings, or numbers as Lua prints them.
+fn command_args(lua: &Lua, args: MultiValue) -> Result<Vec<Bytes>, &'static str> {
+    if args.is_empty() {
+        return Err("ERR Please specify at least one argument for this redis lib call");
+    }
+    let mut out = Vec::with_capacity(args.len());
+    for arg in args {
+        let bytes = match arg {
+            Value::String(s) => Bytes::copy_from_slice(&s.as_bytes()),
+            number @ (Value::Integer(_) | Value::Number(_)) => match lua.coerce_string(number) {
+                Ok(Some(s)) => Bytes::copy_from_slice(&s.as_bytes()),
+                _ => return Err("ERR Lua redis lib command arguments must be strings or integers"),
+            },
+            _ => return Err("ERR Lua redis lib command arguments must be strings or integers"),
+        };
+        out.push(bytes);
+    }
+    Ok(out)
+}
+
+/// A compile error's message as Lua wrote it (`user_script:1: '=' expected near 'x'`).
+fn compile_message(error: &mlua::Error) -> String {
+    match error {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The message an error value carries (an mlua error raised from Rust, e.g. the kill),
+/// and the location an error reply was raised from.
+fn error_text(error: &mlua::Error) -> (String, Option<(String, usize)>) {
+    match error {
+        mlua::Error::RuntimeError(text) => (text.clone(), None),
+        mlua::Error::CallbackError { cause, .. } => error_text(cause),
+        mlua::Error::ExternalError(e) => match e.downcast_ref::<api::ErrorReply>() {
+            Some(reply) => (reply.text.clone(), reply.location.clone()),
+            None => (e.to_string(), None),
+        },
+        other => (other.to_string(), None),
+    }
+}
+
+/// The xpcall handler, as Redis's `__redis__err__handler`: a table {err=, source=, line=}
+/// whatever was raised; strings get the ERR code; source and line are those of the script
+/// line that raised it.
+fn error_table(lua: &Lua, error: Value) -> mlua::Result<Table> {
+    let mut location = None;
+    let table = match error {
+        Value::Table(t) if matches!(t.raw_get::<Value>("err")?, Value::String(_)) => t,
+        Value::Error(e) => {
+            let (text, raised_at) = error_text(&e);
+            location = raised_at;
+            let t = lua.create_table()?;
+            let is_reply = matches!(*e, mlua::Error::ExternalError(_))
+                || matches!(&*e, mlua::Error::CallbackError { cause, .. } if matches!(**cause, mlua::Error::ExternalError(_)));
+            t.set("err", if is_reply || text.starts_with("ERR ") { text } else { format!("ERR {text}") })?;
+            t
+        }
+        other => {
+            let t = lua.create_table()?;
+            let text = lua.coerce_string(other.clone()).ok().flatten().map(|s| s.to_string_lossy());
+            let text = text.unwrap_or_else(|| format!("{}: {:?}", other.type_name(), other.to_pointer()));
+            t.set("err", format!("ERR {text}"))?;
+            t
+        }
+    };
+    if let Some((source, line)) = location.or_else(|| api::script_location(lua)) {
+        table.set("source", source)?;
+        table.set("line", line)?;
+    }
+    Ok(table)
+}
+
+/// The client's error for a failed run: `<err> script: <sha>, on <source>:<line>.` (the
+/// location when known), as Redis's `luaCallFunction`.
+fn final_error(value: &Value, sha: &str) -> RunError {
+    let Value::Table(t) = value else {
+        return RunError(format!("ERR Error running script {sha}, execution failure"));
+    };
+    let err = t.raw_get::<String>("err").unwrap_or_else(|_| "ERR unknown error".into());
+    let source = t.raw_get::<Option<String>>("source").ok().flatten();
+    let line = t.raw_get::<Option<i64>>("line").ok().flatten();
+    let err = err.strip_prefix('-').unwrap_or(&err).to_owned();
+    match (source, line) {
+        (Some(source), Some(line)) => RunError(format!("{err} script: {sha}, on {source}:{line}.")),
+        _ => RunError(err),
+    }
+}

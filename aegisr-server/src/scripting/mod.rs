@@ -1,0 +1,206 @@
+//! Lua scripting (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT), as Redis 7 embeds Lua 5.1.
+//!
+//! One Lua state serves the whole node, behind a mutex. A script locks every shard while it
+//! runs (it may touch keys it did not declare, and must look atomic to everyone), so
+//! scripts run one at a time whatever the number of states; a single state keeps the
+//! compiled scripts in one place, gives INFO one memory figure and SCRIPT FLUSH one thing to
+//! reset, as in Redis. Lock order: the shards, then the state. SCRIPT LOAD takes the state
+//! alone and never a shard after it, so no cycle is possible.
+//!
+//! What a running script shares with other threads (SCRIPT KILL, the BUSY check) is in
+//! [`RunState`], atomics outside the state's mutex: a kill request raises a flag that the
+//! instruction-count hook checks every [`HOOK_INSTRUCTIONS`] instructions.
+//!
+//! A script runs on the worker thread of the client that sent it, and a worker serves its
+//! clients one command at a time: while a script runs, the other clients of its worker
+//! wait for it (they cannot even be told BUSY). Clients of the other workers wait in
+//! [`RunState::busy`] (never on a shard lock, which would leave no way to answer them) and
+//! get BUSY once busy-reply-threshold has passed, so SCRIPT KILL and SHUTDOWN NOSAVE work
+//! from a connection on another worker. Redis, single-threaded, answers everyone BUSY.
+
+mod api;
+mod bit;
+mod cjson;
+pub mod convert;
+mod engine;
+mod sandbox;
+mod shebang;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+pub use engine::{Compiled, Engine, RunError};
+pub use shebang::ScriptFlags;
+
+/// How often (in Lua VM instructions) a running script checks for SCRIPT KILL, as Redis.
+pub const HOOK_INSTRUCTIONS: u32 = 100_000;
+
+/// The node's scripting state.
+pub struct Scripting {
+    /// The Lua state and the compiled scripts. Created on first use.
+    engine: parking_lot::Mutex<Option<Engine>>,
+    pub run: Arc<RunState>,
+    /// Cached scripts, for INFO (read without the state's lock).
+    pub cached: AtomicUsize,
+    /// Bytes the Lua state uses, as of its last use, for INFO.
+    pub memory: AtomicUsize,
+}
+
+impl Scripting {
+    /// `shutdown` stops a running script too: the node must be able to stop while one
+    /// loops.
+    pub fn new(shutdown: tokio_util::sync::CancellationToken) -> Scripting {
+        Scripting {
+            engine: parking_lot::Mutex::new(None),
+            run: Arc::new(RunState { shutdown, ..RunState::default() }),
+            cached: AtomicUsize::new(0),
+            memory: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// The script running now, if any, as other threads see it.
+#[derive(Default)]
+pub struct RunState {
+    running: AtomicBool,
+    /// Milliseconds since the Unix epoch after which other clients get BUSY.
+    busy_after_ms: AtomicU64,
+    /// SCRIPT KILL asked the running script to stop.
+    kill: AtomicBool,
+    /// The running script has called a write command: it can no longer be killed.
+    wrote: AtomicBool,
+    shutdown: tokio_util::sync::CancellationToken,
+    /// Other clients' commands wait here while a script runs (see [`RunState::busy`]).
+    gate: parking_lot::Mutex<()>,
+    ended: parking_lot::Condvar,
+}
+
+/// What SCRIPT KILL found.
+pub enum KillOutcome {
+    Killed,
+    NotBusy,
+    Unkillable,
+}
+
+thread_local! {
+    /// True on the thread running a script: its own commands never get BUSY.
+    static IN_SCRIPT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl RunState {
+    /// Marks a script as started; other clients get BUSY once `threshold_ms` have passed
+    /// (0: at once, as Redis's busy-reply-threshold 0).
+    pub(crate) fn start(&self, threshold_ms: u64) -> RunGuard<'_> {
+        self.kill.store(false, Ordering::Relaxed);
+        self.wrote.store(false, Ordering::Relaxed);
+        let after = crate::engine::now_ms().max(0) as u64 + threshold_ms;
+        self.busy_after_ms.store(after, Ordering::Relaxed);
+        self.running.store(true, Ordering::Release);
+        IN_SCRIPT.with(|s| s.set(true));
+        RunGuard { state: self }
+    }
+
+    /// Whether a script is running now.
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn note_write(&self) {
+        self.wrote.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the running script was asked to stop (SCRIPT KILL, or the node shuts down).
+    pub(crate) fn kill_requested(&self) -> bool {
+        self.kill.load(Ordering::Relaxed) || self.shutdown.is_cancelled()
+    }
+
+    /// SCRIPT KILL.
+    pub fn kill(&self) -> KillOutcome {
+        if !self.running.load(Ordering::Acquire) {
+            return KillOutcome::NotBusy;
+        }
+        if self.wrote.load(Ordering::Relaxed) {
+            return KillOutcome::Unkillable;
+        }
+        self.kill.store(true, Ordering::Relaxed);
+        KillOutcome::Killed
+    }
+
+    /// For another client's command: waits while a script runs, and returns true (the
+    /// command gets BUSY) if it is still running once busy-reply-threshold has passed.
+    /// Waiting here rather than on a shard's lock keeps the thread able to answer BUSY.
+    /// One relaxed load when no script runs.
+    pub fn busy(&self) -> bool {
+        if !self.running.load(Ordering::Relaxed) || IN_SCRIPT.with(std::cell::Cell::get) {
+            return false;
+        }
+        let mut gate = self.gate.lock();
+        loop {
+            if !self.running.load(Ordering::Acquire) {
+                return false;
+            }
+            let now = crate::engine::now_ms().max(0) as u64;
+            let after = self.busy_after_ms.load(Ordering::Relaxed);
+            if now >= after {
+                return true;
+            }
+            self.ended.wait_for(&mut gate, std::time::Duration::from_millis(after - now));
+        }
+    }
+}
+
+/// Ends the run (even when the script fails or panics).
+pub(crate) struct RunGuard<'a> {
+    state: &'a RunState,
+}
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        IN_SCRIPT.with(|s| s.set(false));
+        self.state.running.store(false, Ordering::Release);
+        self.state.kill.store(false, Ordering::Relaxed);
+        // Under the gate, so a waiter cannot miss the end between its check and its wait.
+        let _gate = self.state.gate.lock();
+        self.state.ended.notify_all();
+    }
+}
+
+impl Scripting {
+    /// Runs `f` with the Lua state, created on first use.
+    pub fn with_engine<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> Result<R, String> {
+        let mut slot = self.engine.lock();
+        if slot.is_none() {
+            *slot = Some(Engine::new(self.run.clone()).map_err(|e| format!("cannot start Lua: {e}"))?);
+        }
+        let Some(engine) = slot.as_mut() else {
+            return Err("cannot start Lua".into());
+        };
+        let result = f(engine);
+        self.cached.store(engine.script_count(), Ordering::Relaxed);
+        self.memory.store(engine.used_memory(), Ordering::Relaxed);
+        Ok(result)
+    }
+
+    /// SCRIPT FLUSH: a fresh state, as Redis.
+    pub fn flush(&self) {
+        let mut slot = self.engine.lock();
+        *slot = None;
+        self.cached.store(0, Ordering::Relaxed);
+        self.memory.store(0, Ordering::Relaxed);
+    }
+
+    /// Whether the script with this digest (lower-case hex) is cached.
+    pub fn exists(&self, sha: &str) -> bool {
+        self.engine.lock().as_ref().is_some_and(|e| e.has(sha))
+    }
+
+    /// The flags of the cached script with this digest; `None` if it is not cached.
+    pub fn flags(&self, sha: &str) -> Option<ScriptFlags> {
+        self.engine.lock().as_ref().and_then(|e| e.flags(sha))
+    }
+}
+
+/// The SHA1 digest of `bytes`, in lower-case hex (script names, redis.sha1hex).
+pub fn sha1_hex(bytes: &[u8]) -> String {
+    sha1_smol::Sha1::from(bytes).digest().to_string()
+}

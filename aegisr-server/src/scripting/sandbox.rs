@@ -1,0 +1,71 @@
+//! The sandbox scripts run in, as Redis 7's: no `os`, `io`, `loadfile`, `dofile`, `print`,
+//! `setfenv`/`getfenv`, `module`/`require` or `debug`; globals read-only ("Attempt to modify
+//! a readonly table"), reading a missing global an error; the libraries scripts use
+//! (`redis`, `string`, `table`, `math`, `bit`, `cjson`, `coroutine`) read-only too.
+//!
+//! Redis patches its Lua to mark tables read-only; stock Lua 5.1 has no such flag, so here
+//! scripts run in an empty proxy environment whose metatable reads through to the real
+//! globals and refuses writes, and each library table is replaced by such a proxy. The
+//! difference shows only to `pairs()` over `_G` or a library, which sees an empty table.
+
+use mlua::{Lua, Table};
+
+/// Chunk names of the sandbox's own Lua code: error locations skip its frames.
+pub const INTERNAL_CHUNK: &str = "=aegisr";
+
+const SANDBOX: &str = r#"
+local globals = ...
+local rawget, rawset, error, setmetatable, tostring, type, setfenv, loadstring, load =
+      rawget, rawset, error, setmetatable, tostring, type, setfenv, loadstring, load
+local protected = {}
+local function readonly(real)
+  local proxy = setmetatable({}, {
+    __index = real,
+    __newindex = function() error("Attempt to modify a readonly table", 2) end,
+    __metatable = false,
+  })
+  protected[proxy] = true
+  return proxy
+end
+for _, name in ipairs({"os", "io", "loadfile", "dofile", "print", "module", "require", "package",
+                       "getfenv", "setfenv", "newproxy", "debug", "gcinfo"}) do
+  globals[name] = nil
+end
+local env = setmetatable({}, {
+  __index = function(_, key)
+    local value = rawget(globals, key)
+    if value == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(key) .. "'", 2)
+    end
+    return value
+  end,
+  __newindex = function() error("Attempt to modify a readonly table", 2) end,
+  __metatable = false,
+})
+protected[env] = true
+globals._G = env
+globals.rawset = function(t, k, v)
+  if protected[t] then error("Attempt to modify a readonly table", 0) end
+  return rawset(t, k, v)
+end
+-- Code loaded by a script runs in the same sandbox.
+globals.loadstring = function(chunk, name)
+  local f, err = loadstring(chunk, name)
+  if f then setfenv(f, env) end
+  return f, err
+end
+globals.load = function(reader, name)
+  local f, err = load(reader, name)
+  if f then setfenv(f, env) end
+  return f, err
+end
+for _, name in ipairs({"redis", "string", "table", "math", "coroutine", "bit", "cjson"}) do
+  if type(globals[name]) == "table" then globals[name] = readonly(globals[name]) end
+end
+return env
+"#;
+
+/// Locks the globals down; returns the environment scripts run in.
+pub fn install(lua: &Lua) -> mlua::Result<Table> {
+    lua.load(SANDBOX).set_name(INTERNAL_CHUNK).call(lua.globals())
+}
