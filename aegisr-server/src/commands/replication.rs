@@ -6,15 +6,21 @@ use super::args::{int, is};
 use super::table::{CommandSpec, Flags, Group};
 use super::{BlockOn, CommandError, CommandResult, Ctx};
 
-/// WAIT numreplicas timeout: blocks until that many replicas have acknowledged this
-/// client's writes, or `timeout` milliseconds (0: for ever); replies with how many have.
-fn wait(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let wanted = int(&args[1])?;
-    let timeout = crate::types::string::parse_i64(&args[2])
+/// WAIT's and WAITAOF's timeout: milliseconds, 0 for ever, with Redis's errors.
+fn wait_timeout(arg: &[u8]) -> Result<i64, CommandError> {
+    let timeout = crate::types::string::parse_i64(arg)
         .ok_or_else(|| CommandError::err("timeout is not an integer or out of range"))?;
     if timeout < 0 {
         return Err(CommandError::err("timeout is negative"));
     }
+    Ok(timeout)
+}
+
+/// WAIT numreplicas timeout: blocks until that many replicas have acknowledged this
+/// client's writes, or `timeout` milliseconds (0: for ever); replies with how many have.
+fn wait(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let wanted = int(&args[1])?;
+    let timeout = wait_timeout(&args[2])?;
     if crate::cluster::replication::is_replica(ctx.server) {
         return Err(CommandError::err(
             "WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
@@ -46,11 +52,7 @@ fn wait(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn waitaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let numlocal = int(&args[1])?;
     let numreplicas = int(&args[2])?;
-    let timeout = crate::types::string::parse_i64(&args[3])
-        .ok_or_else(|| CommandError::err("timeout is not an integer or out of range"))?;
-    if timeout < 0 {
-        return Err(CommandError::err("timeout is negative"));
-    }
+    let timeout = wait_timeout(&args[3])?;
     if crate::cluster::replication::is_replica(ctx.server) {
         return Err(CommandError::err(
             "WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just local and are not propagated.",
