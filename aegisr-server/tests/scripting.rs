@@ -530,3 +530,25 @@ fn a_shebang_declares_flags() {
     );
     assert_eq!(fail(&mut c, &["EVAL", "#!lua name=x\nreturn 1", "0"]), "ERR Unknown lua shebang option: name=x");
 }
+
+#[test]
+fn scripts_run_with_the_callers_acl_rules() {
+    let server = TestServer::start();
+    let mut admin = server.sync_conn();
+    run::<()>(&mut admin, &["ACL", "SETUSER", "limited", "on", "nopass", "~*", "+@all", "-set"]);
+    let mut c = server.sync_conn();
+    run::<()>(&mut c, &["AUTH", "limited", "any"]);
+    let check = |c: &mut redis::Connection, command: &str| -> Option<i64> {
+        run(c, &["EVAL", &format!("return redis.acl_check_cmd({command})"), "0"])
+    };
+    // Lua's true is 1 and false is nil in RESP2.
+    assert_eq!(check(&mut c, "'get', 'k'"), Some(1));
+    assert_eq!(check(&mut c, "'set', 'k', 'v'"), None);
+    assert_eq!(check(&mut admin, "'set', 'k', 'v'"), Some(1), "the default user may");
+    assert!(
+        fail(&mut c, &["EVAL", "return redis.acl_check_cmd('nosuch')", "0"])
+            .contains("Invalid command passed to redis.acl_check_cmd()")
+    );
+    // And a command the user may not run fails inside the script too.
+    assert!(fail(&mut c, &["EVAL", "return redis.call('set', 'k', 'v')", "0"]).contains("NOPERM"));
+}

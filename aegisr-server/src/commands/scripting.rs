@@ -14,7 +14,7 @@ use super::table::{CommandSpec, Flags, Group};
 use super::{CommandError, CommandResult, Ctx, Session, execute, resolve};
 use crate::engine::HeldShards;
 use crate::reply::{Protocol, Reply, ReplySink, ReplyTree};
-use crate::scripting::KillOutcome;
+use crate::scripting::{Call, KillOutcome};
 use crate::server::Server;
 
 const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
@@ -119,7 +119,18 @@ fn run_held<'s>(
     let run = &server.scripting.run;
     let (saved_db, saved_protocol) = (session.db, session.protocol);
     let mut inner = Ctx { server, session, out: sink, tx: Some(held) };
-    let mut call = |resp3: bool, args: Vec<Bytes>| -> Reply {
+    let mut call = |mode: Call, args: Vec<Bytes>| -> Reply {
+        let resp3 = match mode {
+            Call::Run { resp3 } => resp3,
+            Call::AclCheck => {
+                let Ok(spec) = resolve(&args) else {
+                    return Reply::Error("ERR Invalid command passed to redis.acl_check_cmd()".into());
+                };
+                let user = super::acl::session_user(&inner);
+                let allowed = user.unrestricted() || crate::acl::check::check(&user.user(), spec, &args).is_ok();
+                return Reply::Integer(i64::from(allowed));
+            }
+        };
         let spec = match resolve(&args) {
             Ok(spec) => spec,
             Err(CommandError::WrongArity(_)) => {

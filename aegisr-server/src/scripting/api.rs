@@ -85,22 +85,22 @@ pub fn install(lua: &Lua, hidden: &Table) -> mlua::Result<()> {
         })?,
     )?;
     redis.set("log", lua.create_function(log)?)?;
+    let h = hidden.clone();
     redis.set(
         "acl_check_cmd",
-        lua.create_function(|_, args: MultiValue| {
-            let name = match args.front() {
-                Some(Value::String(s)) => s.as_bytes().to_vec(),
-                _ => {
-                    return Err(mlua::Error::RuntimeError(
-                        "ERR Please specify at least one argument for this redis lib call".into(),
-                    ));
+        lua.create_function(move |_, args: MultiValue| {
+            let raw: mlua::Function = h.get("raw")?;
+            let mut call_args = MultiValue::with_capacity(args.len() + 1);
+            call_args.push_back(Value::Integer(super::engine::ACL_CHECK));
+            call_args.extend(args);
+            let (reply, failed): (Value, bool) = raw.call(call_args)?;
+            match reply {
+                Value::Table(t) if failed => {
+                    Err(mlua::Error::RuntimeError(t.raw_get::<String>("err").unwrap_or_default()))
                 }
-            };
-            if crate::commands::table::lookup(&name).is_none() {
-                return Err(mlua::Error::RuntimeError("ERR Invalid command passed to redis.acl_check_cmd()".into()));
+                Value::Integer(n) => Ok(n == 1),
+                _ => Ok(false),
             }
-            // No ACLs: the default user may run everything.
-            Ok(true)
         })?,
     )?;
     let h = hidden.clone();

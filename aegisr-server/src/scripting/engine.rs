@@ -100,14 +100,14 @@ impl Engine {
     }
 
     /// Runs cached script `sha` and writes its reply into `out`. `call` runs one Redis
-    /// command from the script (`resp3`: the protocol the script asked for) and returns
-    /// its reply.
+    /// command from the script, or only checks it against the caller's ACL rules
+    /// (`redis.acl_check_cmd`), and returns its reply.
     pub fn run(
         &mut self,
         sha: &str,
         keys: &[Bytes],
         argv: &[Bytes],
-        call: &mut dyn FnMut(bool, Vec<Bytes>) -> Reply,
+        call: &mut dyn FnMut(Call, Vec<Bytes>) -> Reply,
         out: &mut dyn ReplySink,
     ) -> Result<(), RunError> {
         let Some(function) = self.scripts.get(sha).map(|(f, _)| f.clone()) else {
@@ -118,8 +118,9 @@ impl Engine {
         let outcome = self.lua.scope(|scope| {
             let raw = scope.create_function(|lua, (resp, args): (i64, MultiValue)| {
                 let resp3 = resp == 3;
+                let mode = if resp == ACL_CHECK { Call::AclCheck } else { Call::Run { resp3 } };
                 let reply = match command_args(lua, args) {
-                    Ok(args) => (call.borrow_mut())(resp3, args),
+                    Ok(args) => (call.borrow_mut())(mode, args),
                     Err(message) => Reply::Error(message.to_owned()),
                 };
                 let failed = matches!(reply, Reply::Error(_));
@@ -158,6 +159,19 @@ impl Engine {
         outcome.map_err(lua_error)?
     }
 }
+
+/// What the script's `call` does with a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// Run it (`redis.call`, `redis.pcall`); `resp3`: the protocol the script asked for.
+    Run { resp3: bool },
+    /// Only check it against the caller's ACL rules (`redis.acl_check_cmd`): the reply is
+    /// an integer, 1 if allowed.
+    AclCheck,
+}
+
+/// The `resp` value `redis.acl_check_cmd` passes to the hidden `raw` function.
+pub const ACL_CHECK: i64 = -1;
 
 /// The arguments of a `redis.call`: strings, or numbers as Lua prints them.
 fn command_args(lua: &Lua, args: MultiValue) -> Result<Vec<Bytes>, &'static str> {

@@ -29,7 +29,7 @@ mod shebang;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-pub use engine::{Compiled, Engine, RunError};
+pub use engine::{Call, Compiled, Engine, RunError};
 pub use shebang::ScriptFlags;
 
 /// How often (in Lua VM instructions) a running script checks for SCRIPT KILL, as Redis.
