@@ -549,6 +549,17 @@ fn scripts_run_with_the_callers_acl_rules() {
         fail(&mut c, &["EVAL", "return redis.acl_check_cmd('nosuch')", "0"])
             .contains("Invalid command passed to redis.acl_check_cmd()")
     );
-    // And a command the user may not run fails inside the script too.
-    assert!(fail(&mut c, &["EVAL", "return redis.call('set', 'k', 'v')", "0"]).contains("NOPERM"));
+    // And a command the user may not run fails inside the script too, in Redis's words,
+    // logged with the "lua" context.
+    let error = fail(&mut c, &["EVAL", "return redis.call('set', 'k', 'v')", "0"]);
+    assert!(
+        error.starts_with("ERR The user executing the script can't run this command or subcommand script: "),
+        "{error}"
+    );
+    run::<()>(&mut admin, &["ACL", "SETUSER", "keys", "on", "nopass", "~a*", "+@all"]);
+    run::<()>(&mut c, &["AUTH", "keys", "any"]);
+    let error = fail(&mut c, &["EVAL", "return redis.call('get', 'b')", "0"]);
+    assert!(error.contains("can't access at least one of the keys mentioned in the command arguments"), "{error}");
+    let log: Vec<redis::Value> = run(&mut admin, &["ACL", "LOG", "1"]);
+    assert!(format!("{log:?}").contains("lua"), "{log:?}");
 }

@@ -31,14 +31,32 @@ pub(super) fn admit(ctx: &Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -
         return Ok(());
     }
     let Err(denied) = check::check(&handle.user(), spec, args) else { return Ok(()) };
+    // A script's commands also run with the shards held: they are refused as Redis refuses
+    // a script's (context "lua"), not as commands queued in MULTI.
+    let in_script = crate::scripting::in_script();
     // Inside EXEC (the shards are held) the rules changed since the command was queued.
-    let in_exec = ctx.tx.is_some();
-    let context = if in_exec || ctx.session.multi.is_some() { "multi" } else { "toplevel" };
+    let in_exec = ctx.tx.is_some() && !in_script;
+    let context = if in_script {
+        "lua"
+    } else if in_exec || ctx.session.multi.is_some() {
+        "multi"
+    } else {
+        "toplevel"
+    };
     let object = match denied.reason {
         Reason::Command => spec.name.to_owned(),
         Reason::Key | Reason::Channel => String::from_utf8_lossy(&args[denied.at]).into_owned(),
     };
     add_log_entry(ctx, spec.name, denied.reason.name(), context, object, handle.name.clone());
+    if in_script {
+        return Err(CommandError::err(match denied.reason {
+            Reason::Command => "The user executing the script can't run this command or subcommand",
+            Reason::Key => {
+                "The user executing the script can't access at least one of the keys mentioned in the command arguments"
+            }
+            Reason::Channel => "The user executing the script can't publish to the channel mentioned in the command",
+        }));
+    }
     if in_exec {
         let why = match denied.reason {
             Reason::Command => "no permission to execute the command or subcommand",

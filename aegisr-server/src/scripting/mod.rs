@@ -87,6 +87,11 @@ thread_local! {
     static IN_SCRIPT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Whether this thread is running a script (its commands are the script's).
+pub fn in_script() -> bool {
+    IN_SCRIPT.with(std::cell::Cell::get)
+}
+
 impl RunState {
     /// Marks a script as started; other clients get BUSY once `threshold_ms` have passed
     /// (0: at once, as Redis's busy-reply-threshold 0).
