@@ -145,7 +145,6 @@ fn kind_of(name: &str) -> Kind {
 }
 
 fn plain(name: &str) -> Argument {
-    let name = name.trim_start_matches('<').trim_end_matches('>');
     if is_token(name) {
         return Argument {
             name: name.to_ascii_lowercase(),

@@ -98,25 +98,43 @@ fn stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     let dataset = used.saturating_sub(overhead);
     let percent = |part: u64, whole: u64| if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 };
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    let difference = |a: u64, b: u64| i64::try_from(a).unwrap_or(i64::MAX) - i64::try_from(b).unwrap_or(i64::MAX);
-    let out = &mut *ctx.out;
-    out.map(27 + databases.len());
-    let counts: [(&str, u64); 10] = [
-        ("peak.allocated", peak),
-        ("total.allocated", used),
-        ("startup.allocated", startup),
-        ("replication.backlog", backlog),
-        ("clients.slaves", 0),
-        ("clients.normal", 0),
-        ("cluster.links", 0),
-        ("aof.buffer", aof_buffer),
-        ("lua.caches", 0),
-        ("functions.caches", 0),
+    let int = |n: u64| Stat::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    let difference = Stat::Int(i64::try_from(rss).unwrap_or(i64::MAX) - i64::try_from(used).unwrap_or(i64::MAX));
+    let per_key = if keys == 0 { 0 } else { net / keys as u64 };
+    let before: [(&str, Stat); 10] = [
+        ("peak.allocated", int(peak)),
+        ("total.allocated", int(used)),
+        ("startup.allocated", int(startup)),
+        ("replication.backlog", int(backlog)),
+        ("clients.slaves", Stat::Int(0)),
+        ("clients.normal", Stat::Int(0)),
+        ("cluster.links", Stat::Int(0)),
+        ("aof.buffer", int(aof_buffer)),
+        ("lua.caches", Stat::Int(0)),
+        ("functions.caches", Stat::Int(0)),
     ];
-    for (name, value) in counts {
-        out.bulk(name.as_bytes());
-        out.integer(i64::try_from(value).unwrap_or(i64::MAX));
-    }
+    let after: [(&str, Stat); 17] = [
+        ("overhead.total", int(overhead)),
+        ("keys.count", int(keys as u64)),
+        ("keys.bytes-per-key", int(per_key)),
+        ("dataset.bytes", int(dataset)),
+        ("dataset.percentage", Stat::Float(percent(dataset, net))),
+        ("peak.percentage", Stat::Float(percent(used, peak))),
+        ("allocator.allocated", int(used)),
+        ("allocator.active", int(used)),
+        ("allocator.resident", int(rss)),
+        ("allocator-fragmentation.ratio", Stat::Float(1.0)),
+        ("allocator-fragmentation.bytes", Stat::Int(0)),
+        ("allocator-rss.ratio", Stat::Float(ratio(rss, used))),
+        ("allocator-rss.bytes", difference),
+        ("rss-overhead.ratio", Stat::Float(1.0)),
+        ("rss-overhead.bytes", Stat::Int(0)),
+        ("fragmentation", Stat::Float(ratio(rss, used))),
+        ("fragmentation.bytes", difference),
+    ];
+    let out = &mut *ctx.out;
+    out.map(before.len() + databases.len() + after.len());
+    Stat::write_all(out, &before);
     for (db, keys, expires) in databases {
         out.bulk(format!("db.{db}").as_bytes());
         out.map(2);
@@ -126,41 +144,28 @@ fn stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
         out.bulk(b"overhead.hashtable.expires");
         out.count(expires * std::mem::size_of::<u64>());
     }
-    out.bulk(b"overhead.total");
-    out.integer(i64::try_from(overhead).unwrap_or(i64::MAX));
-    out.bulk(b"keys.count");
-    out.count(keys);
-    out.bulk(b"keys.bytes-per-key");
-    out.integer(if keys == 0 { 0 } else { i64::try_from(net / keys as u64).unwrap_or(i64::MAX) });
-    out.bulk(b"dataset.bytes");
-    out.integer(i64::try_from(dataset).unwrap_or(i64::MAX));
-    out.bulk(b"dataset.percentage");
-    out.double(percent(dataset, net));
-    out.bulk(b"peak.percentage");
-    out.double(percent(used, peak));
-    out.bulk(b"allocator.allocated");
-    out.integer(i64::try_from(used).unwrap_or(i64::MAX));
-    out.bulk(b"allocator.active");
-    out.integer(i64::try_from(used).unwrap_or(i64::MAX));
-    out.bulk(b"allocator.resident");
-    out.integer(i64::try_from(rss).unwrap_or(i64::MAX));
-    out.bulk(b"allocator-fragmentation.ratio");
-    out.double(1.0);
-    out.bulk(b"allocator-fragmentation.bytes");
-    out.integer(0);
-    out.bulk(b"allocator-rss.ratio");
-    out.double(ratio(rss, used));
-    out.bulk(b"allocator-rss.bytes");
-    out.integer(difference(rss, used));
-    out.bulk(b"rss-overhead.ratio");
-    out.double(1.0);
-    out.bulk(b"rss-overhead.bytes");
-    out.integer(0);
-    out.bulk(b"fragmentation");
-    out.double(ratio(rss, used));
-    out.bulk(b"fragmentation.bytes");
-    out.integer(difference(rss, used));
+    Stat::write_all(out, &after);
     Ok(())
+}
+
+/// One MEMORY STATS value: Redis replies with integers for bytes and counts, doubles for
+/// ratios and percentages.
+#[derive(Clone, Copy)]
+enum Stat {
+    Int(i64),
+    Float(f64),
+}
+
+impl Stat {
+    fn write_all(out: &mut dyn crate::reply::ReplySink, fields: &[(&str, Stat)]) {
+        for &(name, value) in fields {
+            out.bulk(name.as_bytes());
+            match value {
+                Stat::Int(n) => out.integer(n),
+                Stat::Float(x) => out.double(x),
+            }
+        }
+    }
 }
 
 /// MEMORY MALLOC-STATS: Redis's answer when its allocator has no report (mimalloc's

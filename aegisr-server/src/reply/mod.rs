@@ -107,35 +107,75 @@ pub fn format_double(value: f64) -> String {
     const INTEGRAL_LIMIT: f64 = (i64::MAX / 2) as f64;
     if value.fract() == 0.0 && value.abs() <= INTEGRAL_LIMIT {
         #[allow(clippy::cast_possible_truncation)]
-        return (value as i64).to_string();
+        return itoa::Buffer::new().format(value as i64).to_owned();
     }
-    // Rust's `{:e}` gives the shortest round-trip digits as "d.ddde<exponent>".
-    let scientific = format!("{:e}", value.abs());
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    // Rust's `{:e}` gives the shortest round-trip digits as "d.ddde<exponent>", written
+    // on the stack: a score reply allocates only the text it returns.
+    let mut scientific = StackText::default();
+    let _ = std::fmt::Write::write_fmt(&mut scientific, format_args!("{:e}", value.abs()));
+    let text = scientific.as_str();
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    let mut digits = StackText::default();
+    for part in mantissa.split('.') {
+        let _ = std::fmt::Write::write_str(&mut digits, part);
+    }
+    let digits = digits.as_str();
     let count = i32::try_from(digits.len()).unwrap_or(i32::MAX);
     // The value is `digits` × 10^k.
     let k = exponent - (count - 1);
     let magnitude = exponent.abs();
+    let mut out = String::with_capacity(32);
+    out.push_str(sign);
     if k >= 0 && magnitude < count + 7 {
-        let zeros = usize::try_from(k).unwrap_or(0);
-        return format!("{sign}{digits}{}", "0".repeat(zeros));
-    }
-    if k < 0 && (k > -7 || magnitude < 4) {
+        out.push_str(digits);
+        (0..k).for_each(|_| out.push('0'));
+    } else if k < 0 && (k > -7 || magnitude < 4) {
         let point = count + k;
-        return if point <= 0 {
-            let zeros = usize::try_from(-point).unwrap_or(0);
-            format!("{sign}0.{}{digits}", "0".repeat(zeros))
+        if point <= 0 {
+            out.push_str("0.");
+            (point..0).for_each(|_| out.push('0'));
+            out.push_str(digits);
         } else {
             let (whole, fraction) = digits.split_at(usize::try_from(point).unwrap_or(0));
-            format!("{sign}{whole}.{fraction}")
-        };
+            out.push_str(whole);
+            out.push('.');
+            out.push_str(fraction);
+        }
+    } else {
+        let (first, rest) = digits.split_at(1);
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        out.push('e');
+        out.push(if exponent < 0 { '-' } else { '+' });
+        out.push_str(itoa::Buffer::new().format(magnitude));
     }
-    let (first, rest) = digits.split_at(1);
-    let dot = if rest.is_empty() { "" } else { "." };
-    let exponent_sign = if exponent < 0 { '-' } else { '+' };
-    format!("{sign}{first}{dot}{rest}e{exponent_sign}{magnitude}")
+    out
+}
+
+/// A short text built on the stack (a double's digits are at most 24 bytes).
+#[derive(Default)]
+struct StackText {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

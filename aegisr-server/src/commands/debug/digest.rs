@@ -16,7 +16,7 @@ fn sha1(data: &[u8]) -> Digest {
     Sha1::from(data).digest().bytes()
 }
 
-fn xor_into(digest: &mut Digest, other: &Digest) {
+pub fn xor_into(digest: &mut Digest, other: &Digest) {
     for (d, o) in digest.iter_mut().zip(other) {
         *d ^= o;
     }
@@ -76,14 +76,6 @@ pub fn add_database(total: &mut Digest, db: usize, keys: &Digest) {
     mix(&mut part, &(db as u32).to_be_bytes());
     xor_into(&mut part, keys);
     mix(total, &part);
-}
-
-pub fn xor(total: &mut Digest, part: &Digest) {
-    xor_into(total, part);
-}
-
-pub fn hex(digest: &Digest) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -120,8 +120,9 @@ fn sleep(ctx: &mut Ctx<'_>, arg: &[u8]) {
 /// RESP2's rendering of each, and an error for a push).
 fn protocol(ctx: &mut Ctx<'_>, kind: &[u8]) -> CommandResult {
     let resp3 = ctx.session.protocol == crate::reply::Protocol::Resp3;
+    let kind = String::from_utf8_lossy(kind).to_ascii_lowercase();
     let out = &mut *ctx.out;
-    match String::from_utf8_lossy(kind).to_ascii_lowercase().as_str() {
+    match kind.as_str() {
         "string" => out.bulk(b"Hello World"),
         "integer" => out.integer(12345),
         // Redis's test value, not pi.
@@ -130,7 +131,6 @@ fn protocol(ctx: &mut Ctx<'_>, kind: &[u8]) -> CommandResult {
         "bignum" => out.big_number("1234567999999999999999999999999999999"),
         "null" => out.null(),
         "array" | "set" | "map" => {
-            let kind = String::from_utf8_lossy(kind).to_ascii_lowercase();
             match kind.as_str() {
                 "array" => out.array(3),
                 "set" => out.set(3),

@@ -55,7 +55,7 @@ pub fn digest(ctx: &mut Ctx<'_>) {
             for name in names {
                 let expires = matches!(locked.expiry_in(db, name), Some(Some(_)));
                 let Some(entry) = locked.peek_in(db, name) else { continue };
-                digest::xor(&mut database, &digest::key(name, &digest::value(entry.value()), expires));
+                digest::xor_into(&mut database, &digest::key(name, &digest::value(entry.value()), expires));
                 any = true;
             }
             if any {
@@ -63,7 +63,7 @@ pub fn digest(ctx: &mut Ctx<'_>) {
             }
         }
     }
-    ctx.out.simple(&digest::hex(&total));
+    ctx.out.simple(&crate::acl::user::hex(&total));
 }
 
 /// DEBUG DIGEST-VALUE: the signature of each named key's value (zeros for a missing key).
@@ -77,7 +77,7 @@ pub fn digest_value(ctx: &mut Ctx<'_>, keys: &[Bytes]) {
         .collect();
     ctx.out.array(digests.len());
     for d in &digests {
-        ctx.out.simple(&digest::hex(d));
+        ctx.out.simple(&crate::acl::user::hex(d));
     }
 }
 
