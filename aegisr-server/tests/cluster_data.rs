@@ -171,6 +171,21 @@ fn replicas_follow_their_primary_and_serve_reads_on_request() {
     assert_eq!(get(&mut rcon, "before:0"), None);
     assert!(run::<i64>(&mut rcon, &["PTTL", "ttl"]) > 0);
     assert_eq!(run::<Vec<String>>(&mut rcon, &["LRANGE", "list", "0", "-1"]), vec!["a", "b", "c"]);
+
+    // Past its deadline a key is gone for the replica's clients at once, but only the
+    // primary's stream deletes it (by the primary's clock), so a PERSIST the replica has
+    // not applied yet can never find the key already deleted there.
+    run::<String>(&mut con, &["SET", "short", "v", "PX", "50"]);
+    assert_eq!(run::<i64>(&mut con, &["WAIT", "2", "10000"]), 2);
+    let with_short: i64 = run(&mut rcon, &["DBSIZE"]);
+    assert!(wait_until(Duration::from_secs(10), || get(&mut rcon, "short").is_none()));
+    assert_eq!(run::<i64>(&mut rcon, &["EXISTS", "short"]), 0);
+    assert_eq!(run::<i64>(&mut rcon, &["PTTL", "short"]), -2);
+    assert_eq!(run::<i64>(&mut rcon, &["DBSIZE"]), with_short, "a replica's reads delete nothing");
+    // The next record the replica applies runs on a primary clock past the deadline.
+    set(&mut con, "after:0", "again");
+    assert_eq!(run::<i64>(&mut con, &["WAIT", "2", "10000"]), 2);
+    assert!(wait_until(Duration::from_secs(10), || run::<i64>(&mut rcon, &["DBSIZE"]) == with_short - 1));
 }
 
 #[test]

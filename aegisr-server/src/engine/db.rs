@@ -136,10 +136,16 @@ impl DbShard {
         key: &[u8],
         now_ms: impl FnOnce() -> i64,
         expired: &mut u64,
+        keep_expired: bool,
     ) -> Option<&mut Entry> {
         let SlotTable { keys, expires } = &mut self.slots[slot];
         let is_expired =
             |e: &Entry| e.has_expiry() && expires.as_ref().and_then(|e| e.get(key)).is_some_and(|&at| at <= now_ms());
+        if keep_expired {
+            // A replica's client: the key is gone for it, but deleting it is the primary's
+            // stream's job (see `Keyspace::follow_primary`).
+            return keys.get_mut(hash(key), key).filter(|e| !is_expired(e));
+        }
         match keys.get_or_remove(hash(key), key, is_expired)? {
             Ok(entry) => Some(entry),
             Err(_expired) => {

@@ -18,11 +18,31 @@ impl Keyspace {
         self.active_expire_off.store(!on, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Marks this node as applying a primary's stream until the returned guard is dropped.
+    ///
+    /// A replica's clock runs ahead of the stream it has applied: deleting a key by its
+    /// own clock could run before the primary's PERSIST or EXPIRE that kept the key alive,
+    /// and the replica would lose it. So, as a Redis replica, it leaves expired keys to the
+    /// stream: its clients no longer see a key past its deadline, but only the applier
+    /// deletes it, by the primary's clock (records replay at the time they ran), lazily
+    /// and with [`Keyspace::active_expire_pass`] after each batch. By that clock a key
+    /// that has expired stays expired, whatever comes later in the stream.
+    pub fn follow_primary(&self) -> FollowingPrimary<'_> {
+        self.primary_appliers.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        FollowingPrimary(self)
+    }
+
+    /// Whether expired keys met on this thread are left in place (see
+    /// [`Keyspace::follow_primary`]): on a replica, except for the applier.
+    pub(super) fn keeps_expired_keys(&self) -> bool {
+        self.primary_appliers.load(std::sync::atomic::Ordering::Relaxed) != 0 && !super::replaying()
+    }
+
     /// Sweeps every shard and database for expired keys, examining at most `budget`
     /// deadlines per shard and database. Each shard is locked only for its own sweep.
     pub fn active_expire_pass(&self, budget: usize) -> ExpireCycle {
         let mut cycle = ExpireCycle::default();
-        if self.active_expire_off.load(std::sync::atomic::Ordering::Relaxed) {
+        if self.active_expire_off.load(std::sync::atomic::Ordering::Relaxed) || self.keeps_expired_keys() {
             return cycle;
         }
         for index in 0..self.shard_count() {
@@ -62,6 +82,15 @@ impl Keyspace {
             }
         }
         cycle
+    }
+}
+
+/// While alive, the node applies a primary's stream (see [`Keyspace::follow_primary`]).
+pub struct FollowingPrimary<'a>(&'a Keyspace);
+
+impl Drop for FollowingPrimary<'_> {
+    fn drop(&mut self) {
+        self.0.primary_appliers.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 

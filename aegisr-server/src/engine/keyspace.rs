@@ -170,6 +170,10 @@ pub struct Keyspace {
     persistent: std::sync::atomic::AtomicBool,
     /// DEBUG SET-ACTIVE-EXPIRE 0: only lazy expiry (on access) removes keys.
     pub(super) active_expire_off: std::sync::atomic::AtomicBool,
+    /// Appliers of a primary's stream running on this node (a replica): while there are,
+    /// only the applier, on the primary's clock, deletes expired keys (see
+    /// [`Keyspace::follow_primary`]).
+    pub(super) primary_appliers: std::sync::atomic::AtomicUsize,
     /// maxmemory eviction: its configuration and candidate pool (engine/evict.rs). Also
     /// decides what a key access records (LRU time or LFU counter).
     pub(crate) eviction: super::evict::Eviction,
@@ -212,6 +216,7 @@ impl Keyspace {
             snapshot_active: std::sync::atomic::AtomicBool::new(false),
             persistent: std::sync::atomic::AtomicBool::new(false),
             active_expire_off: std::sync::atomic::AtomicBool::new(false),
+            primary_appliers: std::sync::atomic::AtomicUsize::new(0),
             eviction: super::evict::Eviction::new(Default::default()),
         }
     }
@@ -782,6 +787,7 @@ impl Locked<'_> {
             }
             now.get()
         };
+        let keep_expired = self.keyspace.keeps_expired_keys();
         let notifier = &self.keyspace.notifier;
         let eviction = &self.keyspace.eviction;
         let waiters = &self.keyspace.waiters;
@@ -790,7 +796,7 @@ impl Locked<'_> {
         let Shard { dbs, stats, watches, .. } = shard;
         let expired_before = stats.expired_keys;
         let found = match dbs.get_mut(db).and_then(|d| d.as_deref_mut()) {
-            Some(table) => table.live_entry(slot, key, now_ms, &mut stats.expired_keys),
+            Some(table) => table.live_entry(slot, key, now_ms, &mut stats.expired_keys, keep_expired),
             None => None,
         };
         if stats.expired_keys != expired_before {
@@ -1085,6 +1091,48 @@ mod tests {
         drop(l);
         assert_eq!(ks.db_size(0, None), 0);
         assert_eq!(ks.stats(None).expired_keys, 1);
+    }
+
+    #[test]
+    fn a_replica_leaves_expired_keys_to_the_primarys_clock() {
+        let ks = Keyspace::new(4, 1);
+        let following = ks.follow_primary();
+        let mut l = ks.lock_key(0, b"k");
+        l.set(b"k", Value::Int(1));
+        let now = l.now();
+        assert!(l.set_expiry(b"k", Some(now + 60_000)));
+        let (shard, slot) = l.shard_and_slot(b"k");
+        if let Some(table) = shard.db_mut(0) {
+            table.set_expiry(slot, b"k", Some(now - 1));
+        }
+        // Past its deadline by the replica's clock: invisible to its clients, but kept.
+        assert!(l.get(b"k").is_none());
+        drop(l);
+        assert_eq!(ks.db_size(0, None), 1);
+        assert_eq!(ks.active_expire_pass(usize::MAX).expired, 0);
+        assert_eq!(ks.db_size(0, None), 1);
+        // The applier, on the primary's clock, still before the deadline: the key lives.
+        crate::engine::set_replay_clock(now - 10);
+        assert!(ks.lock_key(0, b"k").get(b"k").is_some());
+        assert_eq!(ks.active_expire_pass(usize::MAX).expired, 0);
+        // Once the primary's clock passes the deadline, the applier's sweep deletes it.
+        crate::engine::set_replay_clock(now + 10);
+        assert_eq!(ks.active_expire_pass(usize::MAX).expired, 1);
+        crate::engine::end_replay_clock();
+        assert_eq!(ks.db_size(0, None), 0);
+        assert_eq!(ks.stats(None).expired_keys, 1);
+        drop(following);
+        // No longer a replica: expired keys go when met, as on any primary.
+        let mut l = ks.lock_key(0, b"j");
+        l.set(b"j", Value::Int(1));
+        assert!(l.set_expiry(b"j", Some(now + 60_000)));
+        let (shard, slot) = l.shard_and_slot(b"j");
+        if let Some(table) = shard.db_mut(0) {
+            table.set_expiry(slot, b"j", Some(now - 1));
+        }
+        assert!(l.get(b"j").is_none());
+        drop(l);
+        assert_eq!(ks.db_size(0, None), 0);
     }
 
     #[tokio::test]

@@ -69,6 +69,11 @@ pub(crate) fn set_replay_clock(at: i64) {
     REPLAY_CLOCK.with(|c| c.set(at.max(1)));
 }
 
+/// Whether this thread is replaying records (see [`set_replay_clock`]).
+pub(crate) fn replaying() -> bool {
+    REPLAY_CLOCK.with(std::cell::Cell::get) != 0
+}
+
 pub(crate) fn end_replay_clock() {
     REPLAY_CLOCK.with(|c| c.set(0));
 }

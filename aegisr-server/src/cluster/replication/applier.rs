@@ -67,6 +67,8 @@ fn run(
     applied: &tokio::sync::watch::Sender<u64>,
 ) -> anyhow::Result<()> {
     let mut replayer = Replayer::new(server, "primary")?;
+    // Expired keys are this thread's to delete from now on, by the primary's clock.
+    let _following = server.keyspace.follow_primary();
     // Per slot, the stream position the last full sync's image holds (records before it
     // are already in the data).
     let mut covered: Vec<u64> = Vec::new();
@@ -92,6 +94,9 @@ fn run(
                     replayer.apply(&record, record_lsn, &|args, at_lsn| covered_by_snapshot(&covered, args, at_lsn));
                     at += used;
                 }
+                // Still on the last record's clock: reclaim what had expired by then on
+                // the primary (the replica's own ticker leaves expired keys alone).
+                expire_by_primary_clock(server);
                 crate::engine::end_replay_clock();
                 offset = lsn + data.len() as u64;
             }
@@ -103,6 +108,18 @@ fn run(
         applied.send_replace(offset);
     }
     Ok(())
+}
+
+/// Active expiry for a replica, after each batch of records: passes while they find over a
+/// tenth of what they look at expired, up to a bound so the stream is not held up.
+fn expire_by_primary_clock(server: &Server) {
+    const BUDGET_PER_SHARD: usize = 64;
+    for _ in 0..16 {
+        let pass = server.keyspace.active_expire_pass(BUDGET_PER_SHARD);
+        if pass.examined == 0 || pass.expired * 10 < pass.examined {
+            break;
+        }
+    }
 }
 
 /// Empties the dataset and loads the primary's snapshot; returns its per-slot positions.
