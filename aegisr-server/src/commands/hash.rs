@@ -9,12 +9,12 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
-use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult, typed, update_typed};
+use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult, typed, update_typed, update_typed_unless};
 use crate::engine::Locked;
 use crate::engine::glob::glob_match;
 use crate::reply::Protocol;
 use crate::types::Value;
-use crate::types::hash::{Hash, Limits};
+use crate::types::hash::{Hash, HashRef, Limits};
 use crate::types::long_double::{LongDouble, Parsed};
 use crate::types::string::{StringError, incr_by_float, parse_i64};
 
@@ -140,10 +140,11 @@ fn limits(ctx: &Ctx<'_>) -> Limits {
 fn upsert<R>(
     locked: &mut Locked<'_>,
     key: &[u8],
+    unchanged: impl FnOnce(HashRef<'_>) -> Option<R>,
     change: impl FnOnce(&mut Hash) -> Result<R, CommandError>,
 ) -> Result<R, CommandError> {
     match locked.get(key) {
-        Some(entry) => update_typed::<Hash, _>(entry, change)?,
+        Some(entry) => update_typed_unless::<Hash, _>(entry, |hash| unchanged(hash).map(Ok), change)?,
         None => {
             let mut hash = Hash::new();
             let result = change(&mut hash)?;
@@ -163,9 +164,14 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<usize, CommandError> {
     let key = &args[1][..];
     let limits = limits(ctx);
     let mut locked = ctx.lock(key);
-    let added = upsert(&mut locked, key, |hash| {
-        Ok(args[2..].chunks_exact(2).filter(|pair| hash.insert(&pair[0], &pair[1], limits)).count())
-    })?;
+    let pairs = args[2..].chunks_exact(2);
+    let added = upsert(
+        &mut locked,
+        key,
+        // Every field already holds its value: nothing to add (still a write, as in Redis).
+        |hash| pairs.clone().all(|pair| hash.get(&pair[0]) == Some(&pair[1][..])).then_some(0),
+        |hash| Ok(pairs.clone().filter(|pair| hash.insert(&pair[0], &pair[1], limits)).count()),
+    )?;
     ctx.notify(Class::Hash, "hset", key);
     Ok(added)
 }
@@ -186,7 +192,12 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, field, value) = (&args[1][..], &args[2][..], &args[3][..]);
     let limits = limits(ctx);
     let mut locked = ctx.lock(key);
-    let added = upsert(&mut locked, key, |hash| Ok(!hash.contains(field) && hash.insert(field, value, limits)))?;
+    let added = upsert(
+        &mut locked,
+        key,
+        |hash| hash.contains(field).then_some(false),
+        |hash| Ok(!hash.contains(field) && hash.insert(field, value, limits)),
+    )?;
     if added {
         ctx.notify(Class::Hash, "hset", key);
     }
@@ -320,15 +331,20 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let delta = args::int(&args[3])?;
     let limits = limits(ctx);
     let mut locked = ctx.lock(key);
-    let n = upsert(&mut locked, key, |hash| {
-        let current = match hash.get(field) {
-            Some(v) => parse_i64(v).ok_or_else(|| CommandError::err("hash value is not an integer"))?,
-            None => 0,
-        };
-        let n = current.checked_add(delta).ok_or(CommandError::Overflow)?;
-        hash.insert(field, itoa::Buffer::new().format(n).as_bytes(), limits);
-        Ok(n)
-    })?;
+    let n = upsert(
+        &mut locked,
+        key,
+        |_| None,
+        |hash| {
+            let current = match hash.get(field) {
+                Some(v) => parse_i64(v).ok_or_else(|| CommandError::err("hash value is not an integer"))?,
+                None => 0,
+            };
+            let n = current.checked_add(delta).ok_or(CommandError::Overflow)?;
+            hash.insert(field, itoa::Buffer::new().format(n).as_bytes(), limits);
+            Ok(n)
+        },
+    )?;
     ctx.notify(Class::Hash, "hincrby", key);
     drop(locked);
     ctx.out.integer(n);
@@ -345,18 +361,23 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let limits = limits(ctx);
     let mut locked = ctx.lock(key);
-    let text = upsert(&mut locked, key, |hash| {
-        let current = hash.get(field).unwrap_or(b"0");
-        if LongDouble::parse(current).is_none() {
-            return Err(CommandError::err("hash value is not a float"));
-        }
-        let text = incr_by_float(current, incr).map_err(|e| match e {
-            StringError::NotFloat => CommandError::err("hash value is not a float"),
-            other => CommandError::from(other),
-        })?;
-        hash.insert(field, text.as_bytes(), limits);
-        Ok(text)
-    })?;
+    let text = upsert(
+        &mut locked,
+        key,
+        |_| None,
+        |hash| {
+            let current = hash.get(field).unwrap_or(b"0");
+            if LongDouble::parse(current).is_none() {
+                return Err(CommandError::err("hash value is not a float"));
+            }
+            let text = incr_by_float(current, incr).map_err(|e| match e {
+                StringError::NotFloat => CommandError::err("hash value is not a float"),
+                other => CommandError::from(other),
+            })?;
+            hash.insert(field, text.as_bytes(), limits);
+            Ok(text)
+        },
+    )?;
     ctx.notify(Class::Hash, "hincrbyfloat", key);
     drop(locked);
     ctx.out.bulk(text.as_bytes());

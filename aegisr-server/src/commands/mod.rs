@@ -261,6 +261,21 @@ pub fn update_typed<T: Typed, R>(entry: &mut Entry, change: impl FnOnce(&mut T) 
     entry.update(|value| T::from_mut(value).map(change).ok_or(CommandError::WrongType))
 }
 
+/// [`update_typed`] for a change that often turns out to change nothing (ZADD of members
+/// at their scores, HSET of fields to their values): `unchanged` looks at the value where
+/// it is stored and, when nothing would change, gives the change's result. A small value
+/// kept in its entry's block is then not copied out and stored back.
+pub fn update_typed_unless<T: Typed, R>(
+    entry: &mut Entry,
+    unchanged: impl FnOnce(T::Ref<'_>) -> Option<R>,
+    change: impl FnOnce(&mut T) -> R,
+) -> Result<R, CommandError> {
+    if let Some(result) = unchanged(typed::<T>(entry.value())?) {
+        return Ok(result);
+    }
+    entry.update(|value| T::from_mut(value).map(change).ok_or(CommandError::WrongType))
+}
+
 /// Runs one command (name first) and writes its reply, or its error, into `ctx.out`.
 /// Returns the command that ran, for statistics.
 pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec> {

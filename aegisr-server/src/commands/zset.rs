@@ -15,7 +15,7 @@ use super::set::{positive, random_count, ranged, scan_reply};
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
 use super::{
     BlockOn, Class, Ctx, args, block_timeout, errors::CommandError, errors::CommandResult, read_typed, typed,
-    update_typed,
+    update_typed, update_typed_unless,
 };
 use crate::engine::Locked;
 use crate::engine::glob::glob_match;
@@ -617,10 +617,18 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> CommandResu
     let key = &args[1][..];
     let mut locked = ctx.lock(key);
     let outcome = match locked.get(key) {
-        Some(entry) => update_typed::<ZSet, _>(entry, |z| {
-            z.prepare_for(pairs.len(), longest, &limits);
-            zadd_apply(z, &pairs, f, &limits)
-        })??,
+        Some(entry) => update_typed_unless::<ZSet, _>(
+            entry,
+            // Every member already at its score (an increment always answers with one).
+            |z| {
+                (!f.incr && pairs.iter().all(|&(score, member)| z.score(member) == Some(score)))
+                    .then(|| Ok(ZaddOutcome::default()))
+            },
+            |z| {
+                z.prepare_for(pairs.len(), longest, &limits);
+                zadd_apply(z, &pairs, f, &limits)
+            },
+        )??,
         None if f.xx => ZaddOutcome::default(),
         None => {
             let mut z = ZSet::for_members(pairs.len(), longest, &limits);
