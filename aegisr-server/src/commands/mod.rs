@@ -168,7 +168,7 @@ impl<'a> Ctx<'a> {
     /// copied once, from the table to the output buffer).
     pub fn lock(&self, key: &[u8]) -> Locked<'a> {
         let keyspace = &self.server.keyspace;
-        keyspace.lock_shards(self.session.db, std::iter::once(keyspace.shard_of(key)), self.tx)
+        keyspace.lock_shard(self.session.db, keyspace.shard_of(key), self.tx)
     }
 
     /// Locks the shards of all `keys`, in the global order, like [`Ctx::lock`].

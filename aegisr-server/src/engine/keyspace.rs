@@ -354,7 +354,7 @@ impl Keyspace {
 
     /// Locks the shard of one key.
     pub fn lock_key(&self, db: usize, key: &[u8]) -> Locked<'_> {
-        self.lock_shards(db, std::iter::once(self.shard_of(key)), None)
+        self.lock_shard(db, self.shard_of(key), None)
     }
 
     /// Locks the shards of all `keys`, in ascending shard order.
@@ -373,8 +373,23 @@ impl Keyspace {
         let mut wanted: SmallVec<[ShardIndex; 4]> = shards.into_iter().collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let mut guards: SmallVec<[(ShardIndex, ShardRef<'a>); 1]> =
-            wanted.into_iter().map(|i| (i, self.shard(i, tx))).collect();
+        let guards = wanted.into_iter().map(|i| (i, self.shard(i, tx))).collect();
+        self.locked(db, guards, tx)
+    }
+
+    /// [`Keyspace::lock_shards`] for the one shard of a single-key command, the common case.
+    pub fn lock_shard<'a>(&'a self, db: usize, shard: ShardIndex, tx: Tx<'a>) -> Locked<'a> {
+        let mut guards = SmallVec::new();
+        guards.push((shard, self.shard(shard, tx)));
+        self.locked(db, guards, tx)
+    }
+
+    fn locked<'a>(
+        &'a self,
+        db: usize,
+        mut guards: SmallVec<[(ShardIndex, ShardRef<'a>); 1]>,
+        tx: Tx<'a>,
+    ) -> Locked<'a> {
         if tx.is_none() && self.snapshot_active.load(std::sync::atomic::Ordering::Acquire) && capture::armed() {
             let slots = capture::slots();
             self.settle_snapshot(guards.iter_mut().map(|(i, g)| (*i, &mut **g)), slots.as_deref());

@@ -91,7 +91,7 @@ pub fn key_slot(key: &[u8]) -> u16 {
     }
     LAST_SLOT.with(|last| {
         let memo = last.get();
-        if usize::from(memo.len) == key.len() && memo.key[..key.len()] == *key {
+        if usize::from(memo.len) == key.len() && short_eq(&memo.key[..key.len()], key) {
             return memo.slot;
         }
         let slot = compute_slot(key);
@@ -100,6 +100,24 @@ pub fn key_slot(key: &[u8]) -> u16 {
         last.set(SlotMemo { key: copy, len: key.len() as u8, slot });
         slot
     })
+}
+
+/// Whether two slices of the same length (at most [`MEMO_LEN`]) are equal, compared a
+/// word at a time: for a key of a few bytes the call into `memcmp` that `==` makes costs
+/// more than the comparison, and this runs several times per command.
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]));
+    match n {
+        // Overlapping words cover every length from 8 up.
+        8.. => (0..n - 8).step_by(8).all(|at| word(a, at) == word(b, at)) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a.iter().zip(b).all(|(x, y)| x == y),
+    }
 }
 
 fn compute_slot(key: &[u8]) -> u16 {
@@ -116,6 +134,21 @@ fn compute_slot(key: &[u8]) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_eq_agrees_with_slice_equality_at_every_length_and_position() {
+        let base: Vec<u8> = (0..MEMO_LEN as u8).map(|i| i.wrapping_mul(37).wrapping_add(1)).collect();
+        for len in 0..=MEMO_LEN {
+            let a = &base[..len];
+            assert!(short_eq(a, a));
+            for flip in 0..len {
+                let mut b = a.to_vec();
+                b[flip] ^= 0x40;
+                assert!(!short_eq(a, &b), "length {len}, byte {flip} differs");
+            }
+        }
+        assert!(!short_eq(b"abc", b"abcd"));
+    }
 
     #[test]
     fn crc16_matches_the_redis_cluster_reference_vector() {
