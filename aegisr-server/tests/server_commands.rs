@@ -358,3 +358,65 @@ fn config_takes_the_ziplist_aliases() {
         assert_eq!(get(&mut con, name), [format!("{name}={value}")]);
     }
 }
+
+/// COMMAND GETKEYSANDFLAGS as `[(key, [flag, ...]), ...]`.
+fn keys_and_flags(con: &mut redis::Connection, command: &[&str]) -> Vec<(String, Vec<String>)> {
+    let reply: Vec<Value> = cmd("COMMAND").arg("GETKEYSANDFLAGS").arg(command).query(con).unwrap();
+    reply
+        .iter()
+        .map(|entry| {
+            let Value::Array(pair) = entry else { panic!("{entry:?}") };
+            let Value::Array(flags) = &pair[1] else { panic!("{pair:?}") };
+            (text(&pair[0]), flags.iter().map(text).collect())
+        })
+        .collect()
+}
+
+#[test]
+fn command_getkeysandflags_as_redis_7() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    // Each expectation is what Redis 7.0.15 answers.
+    let cases: &[(&[&str], &[(&str, &[&str])])] = &[
+        (&["SET", "k", "v"], &[("k", &["OW", "update"])]),
+        (&["SET", "k", "v", "GET"], &[("k", &["RW", "access", "update"])]),
+        (&["GET", "k"], &[("k", &["RO", "access"])]),
+        (&["LMOVE", "a", "b", "LEFT", "RIGHT"], &[("a", &["RW", "access", "delete"]), ("b", &["RW", "insert"])]),
+        (&["DEL", "a", "b"], &[("a", &["RM", "delete"]), ("b", &["RM", "delete"])]),
+        (&["SORT", "a", "BY", "x", "STORE", "b", "GET", "y"], &[("a", &["RO", "access"]), ("b", &["OW", "update"])]),
+        (&["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s1", "s2", "0", "0"], &[
+            ("s1", &["RO", "access"]),
+            ("s2", &["RO", "access"]),
+        ]),
+        (&["ZUNIONSTORE", "d", "2", "a", "b"], &[
+            ("d", &["OW", "update"]),
+            ("a", &["RO", "access"]),
+            ("b", &["RO", "access"]),
+        ]),
+        (&["MSET", "a", "1", "b", "2"], &[("a", &["OW", "update"]), ("b", &["OW", "update"])]),
+        (&["BITFIELD", "k", "GET", "u8", "0"], &[("k", &["RO", "access"])]),
+        (&["BITFIELD", "k", "SET", "u8", "0", "1"], &[("k", &["RW", "access", "update"])]),
+        (&["OBJECT", "ENCODING", "k"], &[("k", &["RO"])]),
+    ];
+    for (command, expected) in cases {
+        let expected: Vec<(String, Vec<String>)> = expected
+            .iter()
+            .map(|(k, flags)| (k.to_string(), flags.iter().map(|f| f.to_string()).collect()))
+            .collect();
+        assert_eq!(keys_and_flags(&mut con, command), expected, "{command:?}");
+    }
+    let error = |con: &mut redis::Connection, args: &[&str]| -> String {
+        cmd("COMMAND").arg("GETKEYSANDFLAGS").arg(args).query::<Value>(con).unwrap_err().to_string()
+    };
+    assert!(error(&mut con, &["PING", "x"]).contains("The command has no key arguments"));
+    assert!(error(&mut con, &["SPUBLISH", "ch", "m"]).contains("The command has no key arguments"));
+    assert!(error(&mut con, &["NOSUCH", "x"]).contains("Invalid command specified"));
+    assert!(error(&mut con, &["GET", "a", "b"]).contains("Invalid number of arguments specified for command"));
+    assert!(error(&mut con, &["ZUNIONSTORE", "d", "5", "a"]).contains("Invalid arguments specified for command"));
+    assert!(error(&mut con, &["GET"]).contains("wrong number of arguments for 'command|getkeysandflags'"));
+    // RESP3: each key's flags are a set.
+    server.raw_resp3().expect(
+        &["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "a", "b", "LEFT", "RIGHT"],
+        "*2\r\n*2\r\n$1\r\na\r\n~3\r\n+RW\r\n+access\r\n+delete\r\n*2\r\n$1\r\nb\r\n~2\r\n+RW\r\n+insert\r\n",
+    );
+}

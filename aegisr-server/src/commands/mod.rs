@@ -17,6 +17,7 @@ pub mod errors;
 mod geo;
 mod hash;
 mod hll;
+mod key_flags;
 mod keys;
 mod list;
 mod lolwut;
