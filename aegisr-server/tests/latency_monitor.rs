@@ -87,16 +87,16 @@ fn slow_commands_are_recorded_once_the_threshold_is_set() {
     let graph: String = run(&mut con, &["LATENCY", "GRAPH", "command"]);
     let lines: Vec<&str> = graph.lines().collect();
     let all_time = history.iter().map(|&(_, ms)| ms).max().unwrap();
-    assert!(lines[0].starts_with("command - high ") && lines[0].ends_with(&format!("(all time high {all_time} ms)")), "{graph}");
+    assert!(
+        lines[0].starts_with("command - high ") && lines[0].ends_with(&format!("(all time high {all_time} ms)")),
+        "{graph}"
+    );
     assert_eq!(lines[1], "-".repeat(80));
     assert!(lines[2..].iter().all(|l| l.len() == history.len()), "{graph}");
     assert!(lines[2..6].iter().all(|l| l.bytes().all(|b| b" _o#|".contains(&b))), "{graph}");
     assert_eq!(lines[6].trim(), "");
     assert!(lines.last().unwrap().bytes().all(|b| b == b's'), "{graph}");
-    assert_eq!(
-        fail(&mut con, &["LATENCY", "GRAPH", "nosuch"]),
-        "ERR No samples available for event 'nosuch'"
-    );
+    assert_eq!(fail(&mut con, &["LATENCY", "GRAPH", "nosuch"]), "ERR No samples available for event 'nosuch'");
     assert!(fail(&mut con, &["LATENCY", "GRAPH"]).contains("wrong number of arguments for 'latency|graph'"));
 
     // A fast command under the threshold records nothing.

@@ -23,6 +23,7 @@ mod list;
 mod lolwut;
 mod maxmemory;
 mod memory;
+mod module;
 mod monitor;
 mod observe;
 mod persistence;

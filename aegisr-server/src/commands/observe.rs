@@ -129,7 +129,10 @@ fn latency_history(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// LATENCY GRAPH event: Redis's ASCII graph of the event's samples (verbatim in RESP3).
 fn latency_graph(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let Some((event, samples, max)) = ctx.server.metrics.latency.series(&args[2]) else {
-        return Err(CommandError::err(format!("No samples available for event '{}'", String::from_utf8_lossy(&args[2]))));
+        return Err(CommandError::err(format!(
+            "No samples available for event '{}'",
+            String::from_utf8_lossy(&args[2])
+        )));
     };
     let graph = crate::metrics::latency_monitor::graph::render(event, &samples, max, unix_seconds());
     ctx.out.verbatim("txt", graph.as_bytes());

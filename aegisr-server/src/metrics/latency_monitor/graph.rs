@@ -46,7 +46,8 @@ fn band_rows(out: &mut String, samples: &[Sample], labels: &[String], min: f64, 
     let steps = (FILL.len() * ROWS) as i64;
     let range = if max - min == 0.0 { 1.0 } else { max - min };
     // Redis truncates twice: `(int)(relval * steps) / relmax`, then into an int.
-    let step_of = |ms: u64| (((ms as f64 - min) * steps as f64).trunc() / range).trunc().clamp(0.0, (steps - 1) as f64) as i64;
+    let step_of =
+        |ms: u64| (((ms as f64 - min) * steps as f64).trunc() / range).trunc().clamp(0.0, (steps - 1) as f64) as i64;
     let steps_of: Vec<i64> = samples.iter().map(|s| step_of(s.ms)).collect();
     let mut line = Vec::with_capacity(samples.len());
     for row in 0..ROWS {
