@@ -89,6 +89,15 @@ fn a_standalone_node_has_cluster_support_disabled() {
         &["CLUSTER", "KEYSLOT", "a"],
         &["CLUSTER", "HELP"],
         &["READONLY"],
+        &["CLUSTER", "REPLICAS", "x"],
+        &["CLUSTER", "SLAVES", "x"],
+        &["CLUSTER", "COUNT-FAILURE-REPORTS", "x"],
+        &["CLUSTER", "LINKS"],
+        &["CLUSTER", "ADDSLOTS", "1"],
+        &["CLUSTER", "MEET", "127.0.0.1", "1"],
+        &["CLUSTER", "SETSLOT", "1", "STABLE"],
+        &["CLUSTER", "SAVECONFIG"],
+        &["CLUSTER", "BUMPEPOCH"],
     ] {
         assert_eq!(fail(&mut con, args), "ERR This instance has cluster support disabled", "{args:?}");
     }
@@ -358,4 +367,82 @@ fn messages_published_on_one_node_reach_subscribers_on_the_others() {
 
     run::<i64>(&mut con, &["SPUBLISH", "orders", "o1"]);
     assert_eq!(read_message(&mut shard_sub), ("smessage".into(), "orders".into(), "o1".into()));
+}
+
+#[test]
+fn replicas_links_and_the_subcommands_the_control_plane_owns() {
+    let primary = cluster_node(&["--replicas", "1"]);
+    let replica = join(&primary, &[]);
+    for node in [&primary, &replica] {
+        assert!(wait_until(Duration::from_secs(20), || members(node) == 2), "the map reaches every node");
+    }
+    let mut con = primary.sync_conn();
+    let mut rcon = replica.sync_conn();
+    let primary_id: String = run(&mut con, &["CLUSTER", "MYID"]);
+    let replica_id: String = run(&mut rcon, &["CLUSTER", "MYID"]);
+    assert!(wait_until(Duration::from_secs(20), || {
+        run::<String>(&mut con, &["CLUSTER", "NODES"]).contains(&format!(" slave {primary_id} "))
+    }));
+
+    // REPLICAS and SLAVES: the replica's CLUSTER NODES line, without its newline.
+    let nodes: String = run(&mut con, &["CLUSTER", "NODES"]);
+    let line = nodes.lines().find(|l| l.starts_with(&replica_id)).unwrap().to_owned();
+    for sub in ["REPLICAS", "SLAVES"] {
+        assert_eq!(run::<Vec<String>>(&mut con, &["CLUSTER", sub, &primary_id]), std::slice::from_ref(&line));
+        assert_eq!(fail(&mut con, &["CLUSTER", sub, &replica_id]), "ERR The specified node is not a master");
+        assert_eq!(fail(&mut con, &["CLUSTER", sub, "nosuch"]), "ERR Unknown node nosuch");
+    }
+    assert_eq!(run::<i64>(&mut con, &["CLUSTER", "COUNT-FAILURE-REPORTS", &replica_id]), 0);
+    assert_eq!(run::<i64>(&mut rcon, &["CLUSTER", "COUNT-FAILURE-REPORTS", &primary_id]), 0);
+    assert_eq!(fail(&mut con, &["CLUSTER", "COUNT-FAILURE-REPORTS", "nosuch"]), "ERR Unknown node nosuch");
+
+    // LINKS: the replica heartbeats the leader (the primary, which bootstrapped), so it holds a
+    // link to it, in Redis 7's shape.
+    let links = |con: &mut redis::Connection| -> Vec<Vec<(String, redis::Value)>> {
+        let links: Vec<redis::Value> = run(con, &["CLUSTER", "LINKS"]);
+        links
+            .into_iter()
+            .map(|link| {
+                let redis::Value::Array(fields) = link else { panic!("{link:?}") };
+                fields.chunks(2).map(|kv| (redis::from_redis_value(kv[0].clone()).unwrap(), kv[1].clone())).collect()
+            })
+            .collect()
+    };
+    assert!(wait_until(Duration::from_secs(20), || !links(&mut rcon).is_empty()));
+    let link = links(&mut rcon).remove(0);
+    let names: Vec<&str> = link.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["direction", "node", "create-time", "events", "send-buffer-allocated", "send-buffer-used"]);
+    assert_eq!(link[0].1, redis::Value::BulkString(b"to".to_vec()));
+    assert_eq!(link[1].1, redis::Value::BulkString(primary_id.clone().into_bytes()));
+    let redis::Value::Int(created) = link[2].1 else { panic!("{link:?}") };
+    assert!(created > 0 && created <= common::now_ms(), "{created}");
+
+    // The state is durable already; the epoch is the control plane's.
+    assert_eq!(run::<String>(&mut con, &["CLUSTER", "SAVECONFIG"]), "OK");
+    let info: String = run(&mut con, &["CLUSTER", "INFO"]);
+    let epoch = info.lines().find_map(|l| l.strip_prefix("cluster_current_epoch:")).unwrap().trim().to_owned();
+    assert_eq!(run::<String>(&mut con, &["CLUSTER", "BUMPEPOCH"]), format!("STILL {epoch}"));
+
+    // Slots and membership are the control plane's: each refusal names what to use.
+    for (args, hint) in [
+        (&["ADDSLOTS", "1"][..], "aegisr-cli cluster rebalance"),
+        (&["ADDSLOTSRANGE", "1", "2"], "aegisr-cli cluster slots"),
+        (&["DELSLOTS", "1"], "aegisr-cli cluster rebalance"),
+        (&["DELSLOTSRANGE", "1", "2"], "aegisr-cli cluster rebalance"),
+        (&["FLUSHSLOTS"], "aegisr-cli cluster rebalance"),
+        (&["SETSLOT", "1", "STABLE"], "aegisr-cli cluster rebalance"),
+        (&["MEET", "127.0.0.1", "7000"], "aegisr-server --join"),
+        (&["FORGET", &replica_id], "aegisr-cli cluster remove-node"),
+        (&["RESET", "HARD"], "aegisr-cli cluster remove-node"),
+        (&["REPLICATE", &primary_id], "aegisr-cli cluster failover"),
+        (&["SET-CONFIG-EPOCH", "5"], "aegisr-cli cluster status"),
+    ] {
+        let mut full = vec!["CLUSTER"];
+        full.extend_from_slice(args);
+        let error = fail(&mut con, &full);
+        let expected = format!("ERR CLUSTER {} is not supported by Aegisr: ", args[0]);
+        assert!(error.starts_with(&expected) && error.contains(hint), "{args:?}: {error}");
+    }
+    // Nothing changed.
+    assert_eq!(run::<Vec<String>>(&mut con, &["CLUSTER", "REPLICAS", &primary_id]).len(), 1);
 }

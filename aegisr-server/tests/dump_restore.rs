@@ -399,3 +399,33 @@ fn command_info_matches_redis() {
         ("restore".into(), -4, words(&["denyoom", "write"]), words(&["@dangerous", "@keyspace", "@slow", "@write"]))
     );
 }
+
+#[test]
+fn restore_asking_is_restore_outside_cluster_mode() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    common::set(&mut con, "src", "value");
+    let payload = dump(&mut con, "src").unwrap();
+    let restore_asking = |con: &mut redis::Connection, key: &str, extra: &[&str]| -> Result<(), String> {
+        redis::cmd("RESTORE-ASKING")
+            .arg(key)
+            .arg(0)
+            .arg(&payload)
+            .arg(extra)
+            .query::<()>(con)
+            .map_err(|e| format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")).trim_end().to_owned())
+    };
+    restore_asking(&mut con, "dst", &[]).unwrap();
+    assert_eq!(common::get(&mut con, "dst").as_deref(), Some("value"));
+    assert_eq!(restore_asking(&mut con, "dst", &[]).unwrap_err(), "BUSYKEY Target key name already exists.");
+    restore_asking(&mut con, "dst", &["REPLACE"]).unwrap();
+    assert_eq!(fail(&mut con, &["RESTORE-ASKING", "k", "0", "junk"]), "ERR DUMP payload version or checksum are wrong");
+    assert!(fail(&mut con, &["RESTORE-ASKING", "k"]).contains("wrong number of arguments for 'restore-asking'"));
+    // COMMAND INFO: RESTORE's entry plus the "asking" flag, as Redis 7.0.15 has it.
+    let info: Vec<redis::Value> = run(&mut con, &["COMMAND", "INFO", "restore-asking"]);
+    let redis::Value::Array(items) = &info[0] else { panic!("{info:?}") };
+    let flags: Vec<String> = redis::from_redis_value(items[2].clone()).unwrap();
+    assert_eq!(flags, ["write", "denyoom", "asking"]);
+    let cats: Vec<String> = redis::from_redis_value(items[6].clone()).unwrap();
+    assert_eq!(cats, ["@keyspace", "@write", "@slow", "@dangerous"]);
+}

@@ -82,6 +82,22 @@ fn slow_commands_are_recorded_once_the_threshold_is_set() {
     assert!(run::<Vec<(i64, i64)>>(&mut con, &["LATENCY", "HISTORY", "nosuch"]).is_empty());
     let doctor: String = run(&mut con, &["LATENCY", "DOCTOR"]);
     assert!(doctor.contains("1. command: "), "{doctor}");
+    // LATENCY GRAPH: Redis's header, an 80-column rule, the sparkline's four rows of one
+    // column per sample, a blank row, and each sample's age written downwards.
+    let graph: String = run(&mut con, &["LATENCY", "GRAPH", "command"]);
+    let lines: Vec<&str> = graph.lines().collect();
+    let all_time = history.iter().map(|&(_, ms)| ms).max().unwrap();
+    assert!(
+        lines[0].starts_with("command - high ") && lines[0].ends_with(&format!("(all time high {all_time} ms)")),
+        "{graph}"
+    );
+    assert_eq!(lines[1], "-".repeat(80));
+    assert!(lines[2..].iter().all(|l| l.len() == history.len()), "{graph}");
+    assert!(lines[2..6].iter().all(|l| l.bytes().all(|b| b" _o#|".contains(&b))), "{graph}");
+    assert_eq!(lines[6].trim(), "");
+    assert!(lines.last().unwrap().bytes().all(|b| b == b's'), "{graph}");
+    assert_eq!(fail(&mut con, &["LATENCY", "GRAPH", "nosuch"]), "ERR No samples available for event 'nosuch'");
+    assert!(fail(&mut con, &["LATENCY", "GRAPH"]).contains("wrong number of arguments for 'latency|graph'"));
 
     // A fast command under the threshold records nothing.
     let _: () = run(&mut con, &["SET", "k", "v"]);

@@ -563,3 +563,26 @@ fn scripts_run_with_the_callers_acl_rules() {
     let log: Vec<redis::Value> = run(&mut admin, &["ACL", "LOG", "1"]);
     assert!(format!("{log:?}").contains("lua"), "{log:?}");
 }
+
+#[test]
+fn script_debug_no_is_accepted_and_the_debugger_refused() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    assert_eq!(run::<String>(&mut con, &["SCRIPT", "DEBUG", "no"]), "OK");
+    assert_eq!(run::<String>(&mut con, &["SCRIPT", "DEBUG", "NO"]), "OK");
+    for mode in ["yes", "SYNC"] {
+        let error = fail(&mut con, &["SCRIPT", "DEBUG", mode]);
+        assert!(error.starts_with("ERR SCRIPT DEBUG YES and SYNC are not supported"), "{error}");
+    }
+    // Redis's argument errors.
+    assert_eq!(fail(&mut con, &["SCRIPT", "DEBUG", "maybe"]), "ERR Use SCRIPT DEBUG YES/SYNC/NO");
+    assert!(fail(&mut con, &["SCRIPT", "DEBUG"]).contains("wrong number of arguments for 'script|debug'"));
+    assert!(fail(&mut con, &["SCRIPT", "DEBUG", "no", "x"]).contains("wrong number of arguments for 'script|debug'"));
+    // Inside a transaction, as in Redis: replies are pending.
+    let mut raw = server.raw();
+    raw.expect(&["MULTI"], "+OK\r\n");
+    raw.expect(&["SCRIPT", "DEBUG", "no"], "+QUEUED\r\n");
+    raw.expect(&["EXEC"], "*1\r\n-ERR SCRIPT DEBUG must be called outside a pipeline\r\n");
+    // Scripts still run as before.
+    assert_eq!(run::<i64>(&mut con, &["EVAL", "return 7", "0"]), 7);
+}

@@ -358,3 +358,106 @@ fn config_takes_the_ziplist_aliases() {
         assert_eq!(get(&mut con, name), [format!("{name}={value}")]);
     }
 }
+
+/// Expected keys, each with its flags.
+type KeysAndFlags<'a> = &'a [(&'a str, &'a [&'a str])];
+
+/// COMMAND GETKEYSANDFLAGS as `[(key, [flag, ...]), ...]`.
+fn keys_and_flags(con: &mut redis::Connection, command: &[&str]) -> Vec<(String, Vec<String>)> {
+    let reply: Vec<Value> = cmd("COMMAND").arg("GETKEYSANDFLAGS").arg(command).query(con).unwrap();
+    reply
+        .iter()
+        .map(|entry| {
+            let Value::Array(pair) = entry else { panic!("{entry:?}") };
+            let Value::Array(flags) = &pair[1] else { panic!("{pair:?}") };
+            (text(&pair[0]), flags.iter().map(text).collect())
+        })
+        .collect()
+}
+
+#[test]
+fn command_getkeysandflags_as_redis_7() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    // Each expectation is what Redis 7.0.15 answers.
+    let cases: &[(&[&str], KeysAndFlags)] = &[
+        (&["SET", "k", "v"], &[("k", &["OW", "update"])]),
+        (&["SET", "k", "v", "GET"], &[("k", &["RW", "access", "update"])]),
+        (&["GET", "k"], &[("k", &["RO", "access"])]),
+        (&["LMOVE", "a", "b", "LEFT", "RIGHT"], &[("a", &["RW", "access", "delete"]), ("b", &["RW", "insert"])]),
+        (&["DEL", "a", "b"], &[("a", &["RM", "delete"]), ("b", &["RM", "delete"])]),
+        (&["SORT", "a", "BY", "x", "STORE", "b", "GET", "y"], &[("a", &["RO", "access"]), ("b", &["OW", "update"])]),
+        (
+            &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s1", "s2", "0", "0"],
+            &[("s1", &["RO", "access"]), ("s2", &["RO", "access"])],
+        ),
+        (
+            &["ZUNIONSTORE", "d", "2", "a", "b"],
+            &[("d", &["OW", "update"]), ("a", &["RO", "access"]), ("b", &["RO", "access"])],
+        ),
+        (&["MSET", "a", "1", "b", "2"], &[("a", &["OW", "update"]), ("b", &["OW", "update"])]),
+        (&["BITFIELD", "k", "GET", "u8", "0"], &[("k", &["RO", "access"])]),
+        (&["BITFIELD", "k", "SET", "u8", "0", "1"], &[("k", &["RW", "access", "update"])]),
+        (&["OBJECT", "ENCODING", "k"], &[("k", &["RO"])]),
+    ];
+    for (command, expected) in cases {
+        let expected: Vec<(String, Vec<String>)> =
+            expected.iter().map(|(k, flags)| (k.to_string(), flags.iter().map(|f| f.to_string()).collect())).collect();
+        assert_eq!(keys_and_flags(&mut con, command), expected, "{command:?}");
+    }
+    let error = |con: &mut redis::Connection, args: &[&str]| -> String {
+        cmd("COMMAND").arg("GETKEYSANDFLAGS").arg(args).query::<Value>(con).unwrap_err().to_string()
+    };
+    assert!(error(&mut con, &["PING", "x"]).contains("The command has no key arguments"));
+    assert!(error(&mut con, &["SPUBLISH", "ch", "m"]).contains("The command has no key arguments"));
+    assert!(error(&mut con, &["NOSUCH", "x"]).contains("Invalid command specified"));
+    assert!(error(&mut con, &["GET", "a", "b"]).contains("Invalid number of arguments specified for command"));
+    assert!(error(&mut con, &["ZUNIONSTORE", "d", "5", "a"]).contains("Invalid arguments specified for command"));
+    assert!(error(&mut con, &["GET"]).contains("wrong number of arguments for 'command|getkeysandflags'"));
+    // RESP3: each key's flags are a set.
+    server.raw_resp3().expect(
+        &["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "a", "b", "LEFT", "RIGHT"],
+        "*2\r\n*2\r\n$1\r\na\r\n~3\r\n+RW\r\n+access\r\n+delete\r\n*2\r\n$1\r\nb\r\n~2\r\n+RW\r\n+insert\r\n",
+    );
+}
+
+#[test]
+fn module_commands_load_nothing() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let list: Vec<Value> = cmd("MODULE").arg("LIST").query(&mut con).unwrap();
+    assert!(list.is_empty());
+    let help: Vec<String> = cmd("MODULE").arg("HELP").query(&mut con).unwrap();
+    assert_eq!(help[0], "MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    assert_eq!(help.len(), 11);
+    // Protected by enable-module-command, off by default as in Redis.
+    let refused = "MODULE command not allowed. If the enable-module-command option is set to \"local\"";
+    for args in [&["LOAD", "/x.so"][..], &["LOADEX", "/x.so"], &["UNLOAD", "x"]] {
+        let err = cmd("MODULE").arg(args).query::<Value>(&mut con).unwrap_err();
+        assert!(err.to_string().contains(refused), "{args:?}: {err}");
+    }
+    let err = cmd("MODULE").arg("LOAD").query::<Value>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("wrong number of arguments for 'module|load'"), "{err}");
+
+    // Allowed: a load fails as one Redis could not do, with the reason in the log.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aegisr.toml");
+    std::fs::write(&path, "enable-module-command = \"local\"\n").unwrap();
+    let server = TestServer::start_with(&["--config", path.to_str().unwrap()]);
+    let mut con = server.sync_conn();
+    for args in [&["LOAD", "/x.so", "arg"][..], &["LOADEX", "/x.so", "CONFIG", "a", "b", "ARGS", "c"]] {
+        let err = cmd("MODULE").arg(args).query::<Value>(&mut con).unwrap_err();
+        assert!(err.to_string().contains("Error loading the extension. Please check the server logs."), "{err}");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let logged = loop {
+        match server.log.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+            Ok(line) if line.contains("Module /x.so failed to load: Aegisr cannot load Redis modules") => break true,
+            Ok(_) => {}
+            Err(_) => break false,
+        }
+    };
+    assert!(logged, "the failed load is logged with its reason");
+    let err = cmd("MODULE").arg("UNLOAD").arg("bf").query::<Value>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("Error unloading module: no such module with that name"), "{err}");
+}

@@ -1,6 +1,8 @@
 //! CLUSTER (the read side Redis Cluster clients use to learn the slot map), READONLY,
 //! READWRITE and ASKING. Every reply is drawn from the node's current routing, which the
-//! control plane keeps up to date.
+//! control plane keeps up to date. Redis's manual slot and membership subcommands (ADDSLOTS,
+//! MEET, SETSLOT...) are refused with the aegisr-cli command to use instead: the control
+//! plane owns slots and membership.
 
 use std::sync::Arc;
 
@@ -214,46 +216,150 @@ fn shards(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 
 /// CLUSTER NODES: one line per member in Redis's format.
 pub fn nodes_text(routing: &Routing) -> String {
-    let map = &routing.map;
     let mut text = String::new();
-    for member in map.members.values() {
-        let group = member.group.and_then(|g| map.groups.get(&g));
-        let primary = group.is_some_and(|g| g.primary == member.id);
-        let myself = if member.id == routing.me { "myself," } else { "" };
-        let role = if primary { "master" } else { "slave" };
-        let master = match group {
-            Some(g) if !primary => map.members.get(&g.primary).map_or("-", |m| m.name.as_str()),
-            _ => "-",
-        };
-        let mut line = format!(
-            "{} {}:{}@{} {myself}{role} {master} 0 0 {} connected",
-            member.name, member.host, member.resp_port, member.cluster_port, map.epoch
-        );
-        if primary && let Some(group) = member.group {
-            for range in map.ranges_of(group) {
-                if range.start == range.end {
-                    line.push_str(&format!(" {}", range.start));
-                } else {
-                    line.push_str(&format!(" {}-{}", range.start, range.end));
-                }
-            }
-            for (slot, migration) in &map.migrations {
-                if migration.from == group
-                    && let Some(to) = map.primary_of(migration.to)
-                {
-                    line.push_str(&format!(" [{slot}->-{}]", to.name));
-                }
-                if migration.to == group
-                    && let Some(from) = map.primary_of(migration.from)
-                {
-                    line.push_str(&format!(" [{slot}-<-{}]", from.name));
-                }
-            }
-        }
-        text.push_str(&line);
+    for member in routing.map.members.values() {
+        text.push_str(&node_line(routing, member));
         text.push('\n');
     }
     text
+}
+
+/// One member's line of CLUSTER NODES (without the newline).
+fn node_line(routing: &Routing, member: &Member) -> String {
+    let map = &routing.map;
+    let group = member.group.and_then(|g| map.groups.get(&g));
+    let primary = group.is_some_and(|g| g.primary == member.id);
+    let myself = if member.id == routing.me { "myself," } else { "" };
+    let role = if primary { "master" } else { "slave" };
+    let master = match group {
+        Some(g) if !primary => map.members.get(&g.primary).map_or("-", |m| m.name.as_str()),
+        _ => "-",
+    };
+    let mut line = format!(
+        "{} {}:{}@{} {myself}{role} {master} 0 0 {} connected",
+        member.name, member.host, member.resp_port, member.cluster_port, map.epoch
+    );
+    if primary && let Some(group) = member.group {
+        for range in map.ranges_of(group) {
+            if range.start == range.end {
+                line.push_str(&format!(" {}", range.start));
+            } else {
+                line.push_str(&format!(" {}-{}", range.start, range.end));
+            }
+        }
+        for (slot, migration) in &map.migrations {
+            if migration.from == group
+                && let Some(to) = map.primary_of(migration.to)
+            {
+                line.push_str(&format!(" [{slot}->-{}]", to.name));
+            }
+            if migration.to == group
+                && let Some(from) = map.primary_of(migration.from)
+            {
+                line.push_str(&format!(" [{slot}-<-{}]", from.name));
+            }
+        }
+    }
+    line
+}
+
+/// The member named `name` (the 40 hex digits of CLUSTER MYID), or Redis's error.
+fn named<'r>(routing: &'r Routing, name: &[u8]) -> Result<&'r Member, CommandError> {
+    routing
+        .map
+        .members
+        .values()
+        .find(|m| m.name.as_bytes() == name)
+        .ok_or_else(|| CommandError::err(format!("Unknown node {}", String::from_utf8_lossy(name))))
+}
+
+/// CLUSTER REPLICAS / SLAVES node-id: the CLUSTER NODES lines of a primary's replicas.
+fn replicas(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let routing = routing(ctx)?;
+    let member = named(&routing, &args[2])?;
+    let group = member.group.and_then(|g| routing.map.groups.get(&g)).filter(|g| g.primary == member.id);
+    let Some(group) = group else { return Err(CommandError::err("The specified node is not a master")) };
+    let lines: Vec<String> =
+        group.replicas.iter().filter_map(|id| routing.map.members.get(id)).map(|m| node_line(&routing, m)).collect();
+    ctx.out.array(lines.len());
+    for line in lines {
+        ctx.out.bulk(line.as_bytes());
+    }
+    Ok(())
+}
+
+/// CLUSTER COUNT-FAILURE-REPORTS node-id: how many nodes report it failing. Aegisr's Raft
+/// leader alone watches heartbeats; it reports a node silent for the failover timeout.
+fn count_failure_reports(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let routing = routing(ctx)?;
+    let member = named(&routing, &args[2])?;
+    let reports = ctx.server.cluster.get().map_or(0, |control| control.failure_reports(member.id));
+    ctx.out.count(reports);
+    Ok(())
+}
+
+/// CLUSTER LINKS: the connections of this node's cluster bus, as Redis 7 lists them. Aegisr
+/// lists the control-plane connections it opened to other members ("to"); their buffers
+/// are gRPC's, not counted here.
+fn links(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let routing = routing(ctx)?;
+    let links = ctx.server.cluster.get().map(|control| control.links()).unwrap_or_default();
+    let links: Vec<(&Member, i64)> =
+        links.into_iter().filter_map(|(id, created)| Some((routing.map.members.get(&id)?, created))).collect();
+    ctx.out.array(links.len());
+    for (member, created) in links {
+        ctx.out.map(6);
+        ctx.out.bulk(b"direction");
+        ctx.out.bulk(b"to");
+        ctx.out.bulk(b"node");
+        ctx.out.bulk(member.name.as_bytes());
+        ctx.out.bulk(b"create-time");
+        ctx.out.integer(created);
+        ctx.out.bulk(b"events");
+        ctx.out.bulk(b"r");
+        ctx.out.bulk(b"send-buffer-allocated");
+        ctx.out.integer(0);
+        ctx.out.bulk(b"send-buffer-used");
+        ctx.out.integer(0);
+    }
+    Ok(())
+}
+
+/// CLUSTER BUMPEPOCH: the configuration epoch is the control plane's, raised by every
+/// change it commits, so there is nothing to bump: Redis's reply for that case.
+fn bumpepoch(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let routing = routing(ctx)?;
+    ctx.out.simple(&format!("STILL {}", routing.map.epoch));
+    Ok(())
+}
+
+/// CLUSTER SAVECONFIG: the cluster state is already durable (the control plane's Raft log
+/// and snapshots), so there is nothing to save.
+fn saveconfig(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    routing(ctx)?;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// The manual slot and membership commands of Redis Cluster: Aegisr's control plane owns
+/// slots and membership, so each is refused with what to use instead.
+fn managed(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    routing(ctx)?;
+    let sub = String::from_utf8_lossy(&args[1]).to_ascii_uppercase();
+    let instead = match sub.as_str() {
+        "MEET" => {
+            "nodes join by themselves: start the new node with `aegisr-server --join <a member's cluster bus address>` (`aegisr-cli cluster add-node` prints the address)"
+        }
+        "FORGET" | "RESET" => "take a node out of the cluster with `aegisr-cli cluster remove-node <node>`",
+        "REPLICATE" => {
+            "the control plane places replicas (start a node with `aegisr-server --join <address>`); promote one with `aegisr-cli cluster failover <node>`"
+        }
+        "SET-CONFIG-EPOCH" => "the config epoch is the control plane's (see `aegisr-cli cluster status`)",
+        _ => {
+            "the control plane assigns slots and moves them to balance the shard groups (see `aegisr-cli cluster slots` and `aegisr-cli cluster rebalance`)"
+        }
+    };
+    Err(CommandError::err(format!("CLUSTER {sub} is not supported by Aegisr: {instead}")))
 }
 
 fn nodes(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
@@ -310,6 +416,42 @@ const STALE: Flags = Flags::LOADING.or(Flags::STALE);
 
 const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        name: "cluster|addslots",
+        arity: -3,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        summary: "Assigns new hash slots to a node.",
+        syntax: "slot [slot ...]",
+        handler: Some(managed),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|addslotsrange",
+        arity: -4,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        since: "7.0.0",
+        summary: "Assigns new hash slot ranges to a node.",
+        syntax: "start-slot end-slot [start-slot end-slot ...]",
+        handler: Some(managed),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|bumpepoch",
+        arity: 2,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        summary: "Advances the cluster config epoch.",
+        handler: Some(bumpepoch),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|count-failure-reports",
+        arity: 3,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        summary: "Returns the number of active failure reports active for a node.",
+        syntax: "node-id",
+        handler: Some(count_failure_reports),
+        ..CLUSTER
+    },
+    CommandSpec {
         name: "cluster|countkeysinslot",
         arity: 3,
         flags: STALE,
@@ -319,12 +461,48 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         ..CLUSTER
     },
     CommandSpec {
+        name: "cluster|delslots",
+        arity: -3,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        summary: "Sets hash slots as unbound for a node.",
+        syntax: "slot [slot ...]",
+        handler: Some(managed),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|delslotsrange",
+        arity: -4,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        since: "7.0.0",
+        summary: "Sets hash slot ranges as unbound for a node.",
+        syntax: "start-slot end-slot [start-slot end-slot ...]",
+        handler: Some(managed),
+        ..CLUSTER
+    },
+    CommandSpec {
         name: "cluster|failover",
         arity: -2,
         flags: Flags::ADMIN.or(STALE),
         summary: "Forces a replica to perform a manual failover of its master.",
         syntax: "[FORCE | TAKEOVER]",
         handler: Some(failover),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|flushslots",
+        arity: 2,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        summary: "Deletes all slots information from a node.",
+        handler: Some(managed),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|forget",
+        arity: 3,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        summary: "Removes a node from the nodes table.",
+        syntax: "node-id",
+        handler: Some(managed),
         ..CLUSTER
     },
     CommandSpec {
@@ -362,6 +540,24 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         ..CLUSTER
     },
     CommandSpec {
+        name: "cluster|links",
+        arity: 2,
+        flags: Flags::STALE,
+        since: "7.0.0",
+        summary: "Returns a list of all TCP links to and from peer nodes.",
+        handler: Some(links),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|meet",
+        arity: -4,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        summary: "Forces a node to handshake with another node.",
+        syntax: "ip port [cluster-bus-port]",
+        handler: Some(managed),
+        ..CLUSTER
+    },
+    CommandSpec {
         name: "cluster|myid",
         arity: 2,
         flags: STALE,
@@ -378,12 +574,75 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         ..CLUSTER
     },
     CommandSpec {
+        name: "cluster|replicas",
+        arity: 3,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        since: "5.0.0",
+        summary: "Lists the replica nodes of a master node.",
+        syntax: "node-id",
+        handler: Some(replicas),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|replicate",
+        arity: 3,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        summary: "Configure a node as replica of a master node.",
+        syntax: "node-id",
+        handler: Some(managed),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|reset",
+        arity: -2,
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::STALE),
+        summary: "Resets a node.",
+        syntax: "[HARD | SOFT]",
+        handler: Some(managed),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|saveconfig",
+        arity: 2,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        summary: "Forces a node to save the cluster configuration to disk.",
+        handler: Some(saveconfig),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|set-config-epoch",
+        arity: 3,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        summary: "Sets the configuration epoch for a new node.",
+        syntax: "config-epoch",
+        handler: Some(managed),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|setslot",
+        arity: -4,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        summary: "Binds a hash slot to a node.",
+        syntax: "slot <IMPORTING node-id | MIGRATING node-id | NODE node-id | STABLE>",
+        handler: Some(managed),
+        ..CLUSTER
+    },
+    CommandSpec {
         name: "cluster|shards",
         arity: 2,
         flags: STALE,
         since: "7.0.0",
         summary: "Returns the mapping of cluster slots to shards.",
         handler: Some(shards),
+        ..CLUSTER
+    },
+    CommandSpec {
+        name: "cluster|slaves",
+        arity: 3,
+        flags: Flags::ADMIN.or(Flags::STALE),
+        summary: "Lists the replica nodes of a master node.",
+        syntax: "node-id",
+        handler: Some(replicas),
         ..CLUSTER
     },
     CommandSpec {

@@ -1,4 +1,5 @@
-//! DUMP and RESTORE: a value as an opaque payload and back, with Redis 7's framing and
+//! DUMP and RESTORE (and RESTORE-ASKING, RESTORE for a slot being imported, as a
+//! cluster's migration sends it): a value as an opaque payload and back, with Redis 7's framing and
 //! errors. The payload is the value's codec encoding (`persist::codec`), then a version (2
 //! bytes LE) and a CRC-64 (Redis's polynomial, 8 bytes LE) of everything before it, the same
 //! framing Redis uses around its RDB encoding. The version is [`DUMP_VERSION`], far above
@@ -34,6 +35,19 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: &["@dangerous"],
         since: "2.6.0",
         summary: "Creates a key from the serialized representation of a value.",
+        syntax: "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
+        handler: Some(restore),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "restore-asking",
+        arity: -4,
+        flags: Flags::WRITE.or(Flags::DENYOOM).or(Flags::ASKING),
+        keys: KeyRange::FIRST,
+        group: Group::Generic,
+        acl: &["@dangerous"],
+        since: "3.0.0",
+        summary: "An internal command for migrating keys in a cluster: RESTORE as if ASKING came first.",
         syntax: "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
         handler: Some(restore),
         ..CommandSpec::BASE

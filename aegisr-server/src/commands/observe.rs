@@ -126,6 +126,19 @@ fn latency_history(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
+/// LATENCY GRAPH event: Redis's ASCII graph of the event's samples (verbatim in RESP3).
+fn latency_graph(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let Some((event, samples, max)) = ctx.server.metrics.latency.series(&args[2]) else {
+        return Err(CommandError::err(format!(
+            "No samples available for event '{}'",
+            String::from_utf8_lossy(&args[2])
+        )));
+    };
+    let graph = crate::metrics::latency_monitor::graph::render(event, &samples, max, unix_seconds());
+    ctx.out.verbatim("txt", graph.as_bytes());
+    Ok(())
+}
+
 /// LATENCY RESET [event ...]: how many events were forgotten.
 fn latency_reset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let events: Vec<&[u8]> = args[2..].iter().map(|a| &a[..]).collect();
@@ -246,6 +259,16 @@ const LATENCY_SUBCOMMANDS: &[CommandSpec] = &[
         since: "2.8.13",
         summary: "Returns a human-readable latency analysis report.",
         handler: Some(latency_doctor),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "latency|graph",
+        arity: 3,
+        flags: ADMIN,
+        since: "2.8.13",
+        summary: "Returns a latency graph for an event.",
+        syntax: "event",
+        handler: Some(latency_graph),
         ..SERVER
     },
     CommandSpec {

@@ -19,8 +19,9 @@ pub(super) fn check(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) -> Re
     if ctx.tx.is_some() || ctx.session.from_primary {
         return Ok(None);
     }
-    // ASKING holds for the next command only, or for a whole MULTI ... EXEC.
-    let asking = ctx.session.asking;
+    // ASKING holds for the next command only, or for a whole MULTI ... EXEC;
+    // RESTORE-ASKING carries its own.
+    let mut asking = ctx.session.asking || spec.flags.contains(Flags::ASKING);
     if ctx.session.multi.is_none() || spec.name == "exec" {
         ctx.session.asking = false;
     }
@@ -32,6 +33,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) -> Re
         for command in queued.commands() {
             if let Ok(queued_spec) = resolve(command) {
                 write |= queued_spec.flags.contains(Flags::WRITE);
+                asking |= queued_spec.flags.contains(Flags::ASKING);
                 keys.extend(queued_spec.keys_of(command).unwrap_or_default());
             }
         }

@@ -282,6 +282,26 @@ fn script_kill(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     }
 }
 
+/// SCRIPT DEBUG YES|SYNC|NO: Aegisr has no Lua debugger, so only NO (the debugger off,
+/// which it always is) succeeds; the argument errors are Redis's.
+fn script_debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    // Redis refuses it while replies are pending, as inside EXEC they always are.
+    if ctx.tx.is_some() {
+        return Err(CommandError::err("SCRIPT DEBUG must be called outside a pipeline"));
+    }
+    let mode = &args[2];
+    if super::args::is(mode, "no") {
+        ctx.out.ok();
+        Ok(())
+    } else if super::args::is(mode, "yes") || super::args::is(mode, "sync") {
+        Err(CommandError::err(
+            "SCRIPT DEBUG YES and SYNC are not supported: Aegisr has no Lua debugger (SCRIPT DEBUG NO is accepted)",
+        ))
+    } else {
+        Err(CommandError::err("Use SCRIPT DEBUG YES/SYNC/NO"))
+    }
+}
+
 fn script_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     super::redis_help(
         &mut *ctx.out,
@@ -360,6 +380,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         since: "2.6.0",
         summary: "A container for Lua scripts management commands.",
         subcommands: &[
+            CommandSpec {
+                name: "script|debug",
+                arity: 3,
+                since: "3.2.0",
+                summary: "Sets the debug mode of server-side Lua scripts.",
+                syntax: "<YES | SYNC | NO>",
+                handler: Some(script_debug),
+                ..SCRIPT_SUB
+            },
             CommandSpec {
                 name: "script|exists",
                 arity: -3,

@@ -229,7 +229,8 @@ fn command_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn command_getkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+/// The command COMMAND GETKEYS[ANDFLAGS] is asked about, and its keys.
+fn target_keys(args: &[Bytes]) -> Result<(&'static CommandSpec, Vec<&Bytes>), CommandError> {
     let target = &args[2..];
     let spec = match resolve(target) {
         Ok(spec) => spec,
@@ -239,15 +240,40 @@ fn command_getkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         Err(_) => return Err(CommandError::err("Invalid command specified")),
     };
     let mut keys = spec.keys_of(target).ok_or_else(|| CommandError::err("Invalid arguments specified for command"))?;
-    if matches!(spec.name, "xread" | "xreadgroup") {
-        keys.extend(stream_keys(target));
+    match spec.name {
+        "xread" | "xreadgroup" => keys.extend(stream_keys(target)),
+        // Shard channels are routed like keys but are not keys (Redis's "not_key").
+        "spublish" | "ssubscribe" | "sunsubscribe" => keys.clear(),
+        _ => {}
     }
     if keys.is_empty() {
         return Err(CommandError::err("The command has no key arguments"));
     }
+    Ok((spec, keys))
+}
+
+fn command_getkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let (_, keys) = target_keys(args)?;
     ctx.out.array(keys.len());
     for k in keys {
         ctx.out.bulk(k);
+    }
+    Ok(())
+}
+
+/// COMMAND GETKEYSANDFLAGS: each key with its flags (a set in RESP3), as Redis 7 writes them.
+fn command_getkeysandflags(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let (spec, keys) = target_keys(args)?;
+    let flags = super::key_flags::of_keys(spec, &args[2..], keys.len());
+    ctx.out.array(keys.len());
+    for (key, flags) in keys.into_iter().zip(flags) {
+        ctx.out.array(2);
+        ctx.out.bulk(key);
+        let names: Vec<&str> = flags.names().collect();
+        ctx.out.set(names.len());
+        for name in names {
+            ctx.out.simple(name);
+        }
     }
     Ok(())
 }
@@ -395,6 +421,16 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
         summary: "Extracts the key names from an arbitrary command.",
         syntax: "command [arg [arg ...]]",
         handler: Some(command_getkeys),
+        ..SERVER
+    },
+    CommandSpec {
+        name: "command|getkeysandflags",
+        arity: -4,
+        flags: LOADING_STALE,
+        since: "7.0.0",
+        summary: "Extracts the key names and access flags for an arbitrary command.",
+        syntax: "command [arg [arg ...]]",
+        handler: Some(command_getkeysandflags),
         ..SERVER
     },
     CommandSpec {

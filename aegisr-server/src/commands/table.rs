@@ -33,8 +33,10 @@ impl Flags {
     pub const NO_MULTI: Flags = Flags(1 << 12);
     pub const ALLOW_BUSY: Flags = Flags(1 << 13);
     pub const SKIP_SLOWLOG: Flags = Flags(1 << 14);
+    /// Runs as if ASKING came first (RESTORE-ASKING): served for a slot being imported.
+    pub const ASKING: Flags = Flags(1 << 15);
 
-    const NAMES: [(Flags, &'static str); 15] = [
+    const NAMES: [(Flags, &'static str); 16] = [
         (Flags::WRITE, "write"),
         (Flags::READONLY, "readonly"),
         (Flags::DENYOOM, "denyoom"),
@@ -45,6 +47,7 @@ impl Flags {
         (Flags::LOADING, "loading"),
         (Flags::STALE, "stale"),
         (Flags::SKIP_SLOWLOG, "skip_slowlog"),
+        (Flags::ASKING, "asking"),
         (Flags::FAST, "fast"),
         (Flags::NO_AUTH, "no_auth"),
         (Flags::MOVABLE_KEYS, "movablekeys"),
@@ -336,6 +339,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         super::list::COMMANDS,
         super::lolwut::COMMANDS,
         super::memory::COMMANDS,
+        super::module::COMMANDS,
         super::monitor::COMMANDS,
         super::persistence::COMMANDS,
         super::observe::COMMANDS,

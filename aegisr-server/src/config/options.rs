@@ -168,6 +168,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "Whether DEBUG may run: no, yes, or local (from loopback connections only), as in Redis.",
     ),
     startup(
+        "enable-module-command",
+        OptionKind::Enum(&["no", "yes", "local"]),
+        "no",
+        "Whether MODULE LOAD, LOADEX and UNLOAD may run: no, yes, or local (from loopback connections only), as in Redis. Aegisr loads no Redis modules: allowed, a load fails with Redis's error.",
+    ),
+    startup(
         "failover-timeout",
         OptionKind::Int { min: 100, max: i32::MAX as i64 },
         "1000",

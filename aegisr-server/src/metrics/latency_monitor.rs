@@ -9,6 +9,7 @@
 //! lock, which only events slower than a millisecond do.
 
 pub mod doctor;
+pub mod graph;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -106,6 +107,12 @@ impl LatencyMonitor {
     pub fn history(&self, event: &[u8]) -> Vec<Sample> {
         let events = self.events.lock();
         events.iter().find(|(name, _)| name.as_bytes() == event).map(|(_, s)| s.history()).unwrap_or_default()
+    }
+
+    /// The samples of `event` (oldest first) and its all-time maximum, if it was recorded.
+    pub fn series(&self, event: &[u8]) -> Option<(&'static str, Vec<Sample>, u64)> {
+        let events = self.events.lock();
+        events.iter().find(|(name, _)| name.as_bytes() == event).map(|(&name, s)| (name, s.history(), s.max))
     }
 
     /// Forgets the named events (all of them when `events` is empty); returns how many

@@ -295,6 +295,32 @@ impl ControlPlane {
         self.health.lease_valid(self.me(), self.is_leader(), &self.voters(), self.failover_timeout / 2)
     }
 
+    /// The members this node keeps a control-plane connection to (Raft messages,
+    /// heartbeats, joins), each with the Unix time in milliseconds it was set up: what
+    /// CLUSTER LINKS shows.
+    pub fn links(&self) -> Vec<(NodeId, i64)> {
+        let map = self.map();
+        let links = self.peers.links();
+        map.members
+            .values()
+            .filter(|m| m.id != self.me())
+            .filter_map(|m| {
+                let addr = address(&m.host, m.cluster_port);
+                links.iter().find(|(a, _)| *a == addr).map(|&(_, created)| (m.id, created))
+            })
+            .collect()
+    }
+
+    /// How many nodes report `node` as failing (CLUSTER COUNT-FAILURE-REPORTS). Only the
+    /// Raft leader hears heartbeats and decides failovers: it reports a node silent for the
+    /// failover timeout; every other node reports none.
+    pub fn failure_reports(&self, node: NodeId) -> usize {
+        if !self.is_leader() || node == self.me() {
+            return 0;
+        }
+        usize::from(self.health.heard(node).is_some_and(|(silent, _)| silent >= self.failover_timeout))
+    }
+
     /// Per member: time since its last heartbeat (`None`: not heard of) and its
     /// replication offset. Only the leader hears heartbeats; elsewhere every member
     /// reads `None`.

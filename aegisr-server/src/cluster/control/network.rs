@@ -34,7 +34,8 @@ const WARN_EVERY: Duration = Duration::from_secs(30);
 
 /// Connections to the other nodes, by cluster address.
 pub struct Peers {
-    clients: Mutex<HashMap<String, ClusterClient<Channel>>>,
+    /// Each client with the Unix time in milliseconds it was set up.
+    clients: Mutex<HashMap<String, (ClusterClient<Channel>, i64)>>,
     warned: Mutex<HashMap<String, Instant>>,
     /// The local address connections leave from (`bind-source-addr`).
     source: Option<IpAddr>,
@@ -47,15 +48,24 @@ impl Peers {
 
     /// A client for the node at `addr` (`host:port`); connects on first use.
     pub fn client(&self, addr: &str) -> Result<ClusterClient<Channel>, tonic::Status> {
-        if let Some(client) = self.clients.lock().get(addr) {
+        if let Some((client, _)) = self.clients.lock().get(addr) {
             return Ok(client.clone());
         }
         let endpoint = crate::cluster::endpoint::endpoint(format!("http://{addr}"), self.source)
             .map_err(|e| tonic::Status::invalid_argument(format!("bad cluster address {addr}: {e}")))?
             .connect_timeout(CONNECT_TIMEOUT);
         let client = ClusterClient::new(endpoint.connect_lazy());
-        self.clients.lock().insert(addr.to_owned(), client.clone());
+        let created = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        self.clients.lock().insert(addr.to_owned(), (client.clone(), created));
         Ok(client)
+    }
+
+    /// The addresses this node keeps a connection to, each with the Unix time in
+    /// milliseconds it was set up.
+    pub fn links(&self) -> Vec<(String, i64)> {
+        self.clients.lock().iter().map(|(addr, (_, created))| (addr.clone(), *created)).collect()
     }
 
     /// Logs that `addr` failed: a warning the first time in a while, else at debug level.

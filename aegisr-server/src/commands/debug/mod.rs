@@ -15,10 +15,12 @@ use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group};
 use super::{Ctx, redis_help};
 
-fn allowed(ctx: &Ctx<'_>) -> bool {
-    match ctx.server.config.string("enable-debug-command").as_str() {
+/// Whether a protected command may run, as its `enable-*-command` option says: no, yes,
+/// or local (Redis's `islocalClient`: the loopback addresses exactly). DEBUG and MODULE's
+/// LOAD / LOADEX / UNLOAD are protected, as in Redis.
+pub(super) fn protected_allowed(ctx: &Ctx<'_>, option: &str) -> bool {
+    match ctx.server.config.string(option).as_str() {
         "yes" => true,
-        // Redis's `islocalClient`: the loopback addresses exactly.
         "local" => {
             ctx.session.client.addr.rsplit_once(':').is_some_and(|(host, _)| {
                 matches!(host.trim_start_matches('[').trim_end_matches(']'), "127.0.0.1" | "::1")
@@ -26,6 +28,10 @@ fn allowed(ctx: &Ctx<'_>) -> bool {
         }
         _ => false,
     }
+}
+
+fn allowed(ctx: &Ctx<'_>) -> bool {
+    protected_allowed(ctx, "enable-debug-command")
 }
 
 const HELP: &[&str] = &[
