@@ -156,4 +156,16 @@ fn protocol_error_and_refusal() {
     let plain = TestServer::start();
     let mut c = plain.sync_conn();
     assert!(fail(&mut c, &["DEBUG", "DIGEST"]).starts_with("ERR DEBUG command not allowed"));
+    // Refused before it is queued, so the transaction is aborted (as Redis's processCommand).
+    let mut raw = plain.raw();
+    raw.command(&[b"MULTI"]);
+    assert_eq!(raw.read_line(), "+OK\r\n");
+    raw.command(&[b"DEBUG", b"SLEEP", b"0"]);
+    assert!(raw.read_line().starts_with("-ERR DEBUG command not allowed"));
+    raw.command(&[b"MODULE", b"UNLOAD", b"x"]);
+    assert!(raw.read_line().starts_with("-ERR MODULE command not allowed. If the enable-module-command option"));
+    raw.command(&[b"MODULE", b"LIST"]);
+    assert_eq!(raw.read_line(), "+QUEUED\r\n");
+    raw.command(&[b"EXEC"]);
+    assert_eq!(raw.read_line(), "-EXECABORT Transaction discarded because of previous errors.\r\n");
 }

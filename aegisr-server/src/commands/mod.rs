@@ -300,7 +300,9 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
             if is_exec { transaction::reject_exec(ctx, &e) } else { e }
         })
         .and_then(|spec| {
-            // Redis's order: authentication and permissions before any redirection.
+            // Redis's order: protected commands, authentication and permissions, then any
+            // redirection.
+            debug::refuse_protected(ctx, spec)?;
             acl::admit(ctx, spec, args)?;
             admitted = redirect::check(ctx, spec, args)?;
             Ok(spec)

@@ -9,16 +9,6 @@ use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group};
 use super::{Ctx, redis_help};
 
-/// Redis's refusal of a protected MODULE subcommand.
-fn refuse_unless_enabled(ctx: &Ctx<'_>) -> CommandResult {
-    if super::debug::protected_allowed(ctx, "enable-module-command") {
-        return Ok(());
-    }
-    Err(CommandError::err(
-        "MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
-    ))
-}
-
 fn list(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.out.array(0);
     Ok(())
@@ -26,8 +16,7 @@ fn list(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 
 /// MODULE LOAD path [arg ...] and MODULE LOADEX path [CONFIG name value ...] [ARGS ...]:
 /// the load fails, as a load Redis could not do does.
-fn load(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    refuse_unless_enabled(ctx)?;
+fn load(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     tracing::warn!(
         "Module {} failed to load: Aegisr cannot load Redis modules (its extensions, such as the BF.* bloom filter commands, are built in)",
         String::from_utf8_lossy(&args[2])
@@ -35,8 +24,7 @@ fn load(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Err(CommandError::err("Error loading the extension. Please check the server logs."))
 }
 
-fn unload(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
-    refuse_unless_enabled(ctx)?;
+fn unload(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Err(CommandError::err("Error unloading module: no such module with that name"))
 }
 
@@ -60,7 +48,8 @@ fn help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 }
 
 const MODULE: CommandSpec = CommandSpec { group: Group::Server, since: "4.0.0", ..CommandSpec::BASE };
-const PROTECTED: Flags = Flags::ADMIN.or(Flags::NOSCRIPT);
+const ADMIN: Flags = Flags::ADMIN.or(Flags::NOSCRIPT);
+const PROTECTED: Flags = ADMIN.or(Flags::PROTECTED);
 
 pub(super) const COMMANDS: &[CommandSpec] = &[CommandSpec {
     name: "module",
@@ -80,7 +69,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[CommandSpec {
         CommandSpec {
             name: "module|list",
             arity: 2,
-            flags: PROTECTED,
+            flags: ADMIN,
             summary: "Returns all loaded modules.",
             handler: Some(list),
             ..MODULE

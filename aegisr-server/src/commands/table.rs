@@ -35,6 +35,10 @@ impl Flags {
     pub const SKIP_SLOWLOG: Flags = Flags(1 << 14);
     /// Runs as if ASKING came first (RESTORE-ASKING): served for a slot being imported.
     pub const ASKING: Flags = Flags(1 << 15);
+    /// Refused unless its `enable-*-command` option allows the client (DEBUG, MODULE LOAD,
+    /// LOADEX, UNLOAD), before anything else is checked. Not shown by COMMAND INFO, as in
+    /// Redis.
+    pub const PROTECTED: Flags = Flags(1 << 16);
 
     const NAMES: [(Flags, &'static str); 16] = [
         (Flags::WRITE, "write"),

@@ -18,7 +18,7 @@ use super::{Ctx, redis_help};
 /// Whether a protected command may run, as its `enable-*-command` option says: no, yes,
 /// or local (Redis's `islocalClient`: the loopback addresses exactly). DEBUG and MODULE's
 /// LOAD / LOADEX / UNLOAD are protected, as in Redis.
-pub(super) fn protected_allowed(ctx: &Ctx<'_>, option: &str) -> bool {
+fn protected_allowed(ctx: &Ctx<'_>, option: &str) -> bool {
     match ctx.server.config.string(option).as_str() {
         "yes" => true,
         "local" => {
@@ -30,8 +30,23 @@ pub(super) fn protected_allowed(ctx: &Ctx<'_>, option: &str) -> bool {
     }
 }
 
-fn allowed(ctx: &Ctx<'_>) -> bool {
-    protected_allowed(ctx, "enable-debug-command")
+/// Redis's refusal of a protected command the client may not run: checked before the
+/// command is queued in MULTI or looked at in any other way, as Redis does.
+pub(super) fn refuse_protected(ctx: &Ctx<'_>, spec: &CommandSpec) -> Result<(), CommandError> {
+    if !spec.flags.contains(Flags::PROTECTED) {
+        return Ok(());
+    }
+    let (command, option) = if spec.name.starts_with("module|") {
+        ("MODULE", "enable-module-command")
+    } else {
+        ("DEBUG", "enable-debug-command")
+    };
+    if protected_allowed(ctx, option) {
+        return Ok(());
+    }
+    Err(CommandError::Message(format!(
+        "ERR {command} command not allowed. If the {option} option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+    )))
 }
 
 const HELP: &[&str] = &[
@@ -70,11 +85,6 @@ const HELP: &[&str] = &[
 ];
 
 fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    if !allowed(ctx) {
-        return Err(CommandError::err(
-            "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
-        ));
-    }
     let sub = &args[1];
     let n = args.len();
     match () {
@@ -182,7 +192,7 @@ fn protocol(ctx: &mut Ctx<'_>, kind: &[u8]) -> CommandResult {
 pub(super) const COMMANDS: &[CommandSpec] = &[CommandSpec {
     name: "debug",
     arity: -2,
-    flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::LOADING).or(Flags::STALE),
+    flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::LOADING).or(Flags::STALE).or(Flags::PROTECTED),
     group: Group::Server,
     since: "1.0.0",
     summary: "A container for debugging commands.",
