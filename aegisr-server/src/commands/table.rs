@@ -331,6 +331,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         super::connection::COMMANDS,
         super::debug::COMMANDS,
         super::dump::COMMANDS,
+        super::functions::COMMANDS,
         super::hash::COMMANDS,
         super::keys::COMMANDS,
         super::list::COMMANDS,
