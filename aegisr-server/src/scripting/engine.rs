@@ -57,6 +57,8 @@ pub struct Engine {
     load_deadline: Arc<AtomicI64>,
     /// The callbacks of the loaded functions, by name.
     callbacks: HashMap<String, Function>,
+    /// Bytes of the cached scripts' bodies (INFO's used_memory_scripts_eval).
+    script_bytes: usize,
 }
 
 /// A function a library registered while it loaded.
@@ -118,6 +120,7 @@ impl Engine {
             registered,
             load_deadline,
             callbacks: HashMap::new(),
+            script_bytes: 0,
         })
     }
 
@@ -191,6 +194,10 @@ impl Engine {
         self.scripts.len()
     }
 
+    pub fn script_bytes(&self) -> usize {
+        self.script_bytes
+    }
+
     pub fn used_memory(&self) -> usize {
         self.lua.used_memory()
     }
@@ -211,6 +218,7 @@ impl Engine {
             .into_function()
             .map_err(|e| format!("Error compiling script (new function): {}", compile_message(&e)))?;
         self.scripts.insert(sha.clone(), (function, flags));
+        self.script_bytes += body.len() + sha.len();
         Ok(Compiled { sha, flags })
     }
 

@@ -93,6 +93,8 @@ pub struct Functions {
     pub memory: AtomicUsize,
     pub library_count: AtomicUsize,
     pub function_count: AtomicUsize,
+    /// Bytes of the libraries' codes and names (INFO's used_memory_functions).
+    pub code_bytes: AtomicUsize,
 }
 
 /// Opcode in front of each library in a DUMP payload and a snapshot section, as Redis's
@@ -151,6 +153,9 @@ impl Functions {
         change(&mut catalog);
         self.library_count.store(catalog.libraries.len(), Ordering::Relaxed);
         self.function_count.store(catalog.functions.len(), Ordering::Relaxed);
+        let bytes = catalog.libraries.values().map(|l| l.code.len() + l.name.len()).sum::<usize>()
+            + catalog.functions.keys().map(String::len).sum::<usize>();
+        self.code_bytes.store(bytes, Ordering::Relaxed);
         commit();
     }
 

@@ -45,6 +45,8 @@ pub struct Scripting {
     pub cached: AtomicUsize,
     /// Bytes the Lua state uses, as of its last use, for INFO.
     pub memory: AtomicUsize,
+    /// Bytes of the cached scripts' bodies and digests, for INFO.
+    pub script_bytes: AtomicUsize,
     /// Function libraries (FUNCTION, FCALL): a Lua state of their own, as in Redis.
     pub functions: functions::Functions,
 }
@@ -58,6 +60,7 @@ impl Scripting {
             run: Arc::new(RunState { shutdown, ..RunState::default() }),
             cached: AtomicUsize::new(0),
             memory: AtomicUsize::new(0),
+            script_bytes: AtomicUsize::new(0),
             functions: functions::Functions::default(),
         }
     }
@@ -235,6 +238,7 @@ impl Scripting {
         let result = f(engine);
         self.cached.store(engine.script_count(), Ordering::Relaxed);
         self.memory.store(engine.used_memory(), Ordering::Relaxed);
+        self.script_bytes.store(engine.script_bytes(), Ordering::Relaxed);
         Ok(result)
     }
 
@@ -244,6 +248,7 @@ impl Scripting {
         *slot = None;
         self.cached.store(0, Ordering::Relaxed);
         self.memory.store(0, Ordering::Relaxed);
+        self.script_bytes.store(0, Ordering::Relaxed);
     }
 
     /// Whether the script with this digest (lower-case hex) is cached.
