@@ -246,7 +246,7 @@ fn function_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-const FCALL_FLAGS: Flags = Flags::NOSCRIPT.or(Flags::STALE).or(Flags::MOVABLE_KEYS);
+const FCALL_FLAGS: Flags = Flags::NOSCRIPT.or(Flags::STALE).or(Flags::NO_MANDATORY_KEYS).or(Flags::MOVABLE_KEYS);
 
 const SUB: CommandSpec =
     CommandSpec { flags: Flags::NOSCRIPT, group: Group::Scripting, since: "7.0.0", ..CommandSpec::BASE };

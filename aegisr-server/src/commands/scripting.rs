@@ -388,7 +388,7 @@ fn script_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-const EVAL_FLAGS: Flags = Flags::NOSCRIPT.or(Flags::STALE).or(Flags::MOVABLE_KEYS);
+const EVAL_FLAGS: Flags = Flags::NOSCRIPT.or(Flags::STALE).or(Flags::NO_MANDATORY_KEYS).or(Flags::MOVABLE_KEYS);
 
 const SCRIPTING: CommandSpec = CommandSpec {
     arity: -3,

@@ -242,7 +242,7 @@ fn command_getkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if matches!(spec.name, "xread" | "xreadgroup") {
         keys.extend(stream_keys(target));
     }
-    if keys.is_empty() {
+    if keys.is_empty() && !spec.flags.contains(super::table::Flags::NO_MANDATORY_KEYS) {
         return Err(CommandError::err("The command has no key arguments"));
     }
     ctx.out.array(keys.len());

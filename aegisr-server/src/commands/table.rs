@@ -33,8 +33,11 @@ impl Flags {
     pub const NO_MULTI: Flags = Flags(1 << 12);
     pub const ALLOW_BUSY: Flags = Flags(1 << 13);
     pub const SKIP_SLOWLOG: Flags = Flags(1 << 14);
+    /// The command may have no keys (EVAL, FCALL with 0 keys): COMMAND GETKEYS answers an
+    /// empty list rather than an error.
+    pub const NO_MANDATORY_KEYS: Flags = Flags(1 << 15);
 
-    const NAMES: [(Flags, &'static str); 15] = [
+    const NAMES: [(Flags, &'static str); 16] = [
         (Flags::WRITE, "write"),
         (Flags::READONLY, "readonly"),
         (Flags::DENYOOM, "denyoom"),
@@ -47,6 +50,7 @@ impl Flags {
         (Flags::SKIP_SLOWLOG, "skip_slowlog"),
         (Flags::FAST, "fast"),
         (Flags::NO_AUTH, "no_auth"),
+        (Flags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (Flags::MOVABLE_KEYS, "movablekeys"),
         (Flags::NO_MULTI, "no_multi"),
         (Flags::ALLOW_BUSY, "allow_busy"),
