@@ -400,12 +400,15 @@ fn function_kill_and_stats_while_a_function_runs() {
     let mut runner = server.raw();
     let mut other = server.raw();
     runner.command(&[b"FCALL", b"spin_write", b"1", b"w"]);
-    let unkillable = wait_until(Duration::from_secs(10), || {
-        other.command(&[b"FUNCTION", b"KILL"]);
+    // BUSY comes once the function has run for busy-reply-threshold: it has written by then.
+    let busy = wait_until(Duration::from_secs(10), || {
+        other.command(&[b"GET", b"x"]);
         last = other.read_line();
-        !last.starts_with("-NOTBUSY")
+        last.starts_with("-BUSY")
     });
-    assert!(unkillable);
+    assert!(busy, "no BUSY reply: {last}");
+    other.command(&[b"FUNCTION", b"KILL"]);
+    last = other.read_line();
     assert!(last.starts_with("-UNKILLABLE Sorry the script already executed write commands"), "{last}");
     other.command(&[b"SHUTDOWN", b"NOSAVE"]);
 }
@@ -487,4 +490,77 @@ fn command_table_lists_the_new_commands() {
     let mut names = names;
     names.sort();
     assert_eq!(names, ["fcall", "fcall_ro"]);
+}
+
+/// Replicas get the libraries by full sync (loaded before they joined) and through the
+/// stream (loaded, replaced, deleted afterwards), and run the functions on READONLY reads.
+#[test]
+fn replicas_receive_the_libraries() {
+    let primary = TestServer::start_with(&["--cluster", "--cluster-port", "0", "--replicas", "1"]);
+    let mut con = primary.sync_conn();
+    load(&mut con, LIB);
+    assert_eq!(run::<String>(&mut con, &["FCALL", "setter", "1", "k", "v"]), "OK");
+    let bus = primary.cluster.expect("the primary's cluster port").to_string();
+    let replica = TestServer::start_with(&["--join", bus.as_str(), "--cluster-port", "0"]);
+    for node in [&primary, &replica] {
+        assert!(wait_until(Duration::from_secs(20), || common::members(node) == 2), "the map reaches every node");
+    }
+    load(&mut con, "#!lua name=later\nredis.register_function('later', function() return 'later' end)");
+    load(&mut con, "#!lua name=gone\nredis.register_function('gone', function() return 1 end)");
+    run::<String>(&mut con, &["FUNCTION", "DELETE", "gone"]);
+    assert_eq!(run::<i64>(&mut con, &["WAIT", "1", "10000"]), 1);
+    let mut rcon = replica.sync_conn();
+    let names = |c: &mut redis::Connection| -> Vec<String> {
+        let listed: Vec<redis::Value> = run(c, &["FUNCTION", "LIST"]);
+        listed
+            .iter()
+            .filter_map(|l| match l {
+                redis::Value::Array(fields) => match &fields[1] {
+                    redis::Value::BulkString(name) => Some(String::from_utf8_lossy(name).into_owned()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(names(&mut rcon), ["later", "mylib"]);
+    assert_eq!(
+        fail(&mut rcon, &["FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('x', function() end)"]),
+        "READONLY You can't write against a read only replica."
+    );
+    run::<String>(&mut rcon, &["READONLY"]);
+    assert_eq!(run::<String>(&mut rcon, &["FCALL_RO", "getter", "1", "k"]), "v");
+    // A flush reaches it too.
+    run::<String>(&mut con, &["FUNCTION", "FLUSH"]);
+    assert_eq!(run::<i64>(&mut con, &["WAIT", "1", "10000"]), 1);
+    assert!(names(&mut rcon).is_empty());
+}
+
+/// Over maxmemory, a function (or a script with a shebang) is refused up front unless it
+/// declares allow-oom or no-writes; a legacy EVAL script still runs, as in Redis.
+#[test]
+fn declared_flags_decide_oom_refusals() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    load(
+        &mut c,
+        "#!lua name=lib\nredis.register_function('plain', function() return 1 end)\n\
+         redis.register_function{function_name='oom_ok', callback=function() return 2 end, flags={'allow-oom'}}\n\
+         redis.register_function{function_name='reader', callback=function() return 3 end, flags={'no-writes'}}",
+    );
+    run::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "1"]);
+    let oom = "OOM command not allowed when used memory > 'maxmemory'.";
+    assert_eq!(fail(&mut c, &["FCALL", "plain", "0"]), oom);
+    assert_eq!(run::<i64>(&mut c, &["FCALL", "oom_ok", "0"]), 2);
+    assert_eq!(run::<i64>(&mut c, &["FCALL", "reader", "0"]), 3);
+    assert_eq!(fail(&mut c, &["FUNCTION", "LOAD", "REPLACE", "#!lua name=lib\nx"]), oom);
+    assert_eq!(run::<i64>(&mut c, &["EVAL", "return 1", "0"]), 1);
+    assert_eq!(fail(&mut c, &["EVAL", "#!lua\nreturn 1", "0"]), oom);
+    assert_eq!(run::<i64>(&mut c, &["EVAL", "#!lua flags=allow-oom\nreturn 1", "0"]), 1);
+    run::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+    assert_eq!(run::<i64>(&mut c, &["FCALL", "plain", "0"]), 1);
+    assert_eq!(
+        fail(&mut c, &["EVAL_RO", "#!lua\nreturn 1", "0"]),
+        "ERR Can not execute a script with write flag using *_ro command."
+    );
 }

@@ -290,7 +290,9 @@ impl CommandSpec {
         if f.contains(Flags::WRITE) {
             cats.push("@write");
         }
-        if f.contains(Flags::READONLY) {
+        // As Redis's setImplicitACLCategories: read-only scripting commands (EVAL_RO,
+        // FCALL_RO) are not @read.
+        if f.contains(Flags::READONLY) && self.group != Group::Scripting {
             cats.push("@read");
         }
         cats.extend(self.group.acl_category());
