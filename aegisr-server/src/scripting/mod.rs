@@ -1,6 +1,8 @@
-//! Lua scripting (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT), as Redis 7 embeds Lua 5.1.
+//! Lua scripting (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT), as Redis 7 embeds Lua 5.1,
+//! and functions (FUNCTION, FCALL: [`functions`]), which have a Lua state of their own as
+//! in Redis; what follows holds for both.
 //!
-//! One Lua state serves the whole node, behind a mutex. A script locks every shard while it
+//! One Lua state serves the whole node's scripts, behind a mutex. A script locks every shard while it
 //! runs (it may touch keys it did not declare, and must look atomic to everyone), so
 //! scripts run one at a time whatever the number of states; a single state keeps the
 //! compiled scripts in one place, gives INFO one memory figure and SCRIPT FLUSH one thing to
