@@ -413,3 +413,35 @@ fn replace_and_merge_survive_a_kill_in_every_persistence_mode() {
         }
     }
 }
+
+/// The function libraries travel with the keys: a replace brings the backup's libraries in
+/// place of the node's (and a restart keeps them), a merge adds them to the node's.
+#[test]
+fn function_libraries_are_backed_up_and_restored() {
+    let rt = runtime();
+    let source = TestServer::start_with(&["--persistence", "none"]);
+    let mut con = source.sync_conn();
+    let _: String = run(
+        &mut con,
+        &["FUNCTION", "LOAD", "#!lua name=src\nredis.register_function('from_src', function() return 'src' end)"],
+    );
+    let file = backup(&rt, &source);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut target = TestServer::start_in(dir.path(), &["--appendonly", "yes"]);
+    let mut tcon = target.sync_conn();
+    let local = "#!lua name=local\nredis.register_function('from_local', function() return 'local' end)";
+    let _: String = run(&mut tcon, &["FUNCTION", "LOAD", local]);
+    restore(&rt, &target, file.clone(), true).unwrap();
+    assert_eq!(run::<String>(&mut tcon, &["FCALL", "from_src", "0"]), "src");
+    assert_eq!(run::<String>(&mut tcon, &["FCALL", "from_local", "0"]), "local");
+    restore(&rt, &target, file, false).unwrap();
+    assert_eq!(run::<String>(&mut tcon, &["FCALL", "from_src", "0"]), "src");
+    let gone = common::fail(&mut tcon, &["FCALL", "from_local", "0"]);
+    assert_eq!(gone, "ERR Function not found");
+    target.kill9();
+    let target = TestServer::start_in(dir.path(), &["--appendonly", "yes"]);
+    let mut tcon = target.sync_conn();
+    assert_eq!(run::<String>(&mut tcon, &["FCALL", "from_src", "0"]), "src");
+    assert_eq!(common::fail(&mut tcon, &["FCALL", "from_local", "0"]), "ERR Function not found");
+}

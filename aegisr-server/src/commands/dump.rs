@@ -70,24 +70,33 @@ const DUMP_VERSION: u16 = 0xAE00 | CODEC_VERSION;
 pub fn payload(value: ValueRef<'_>) -> Vec<u8> {
     let mut out = Vec::new();
     codec::encode_value(value, &mut out);
-    out.extend_from_slice(&DUMP_VERSION.to_le_bytes());
-    let crc = CRC64.checksum(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    seal(out, DUMP_VERSION)
 }
 
-/// The encoded value inside a payload, if its version is ours and its checksum right
-/// (Redis's `verifyDumpPayload`).
-pub fn verify_payload(payload: &[u8]) -> Option<&[u8]> {
+/// Appends the trailer of a payload to `body`: `version` and the CRC-64 of both.
+pub fn seal(mut body: Vec<u8>, version: u16) -> Vec<u8> {
+    body.extend_from_slice(&version.to_le_bytes());
+    let crc = CRC64.checksum(&body);
+    body.extend_from_slice(&crc.to_le_bytes());
+    body
+}
+
+/// The body of a payload sealed with `version`, if its version is that and its checksum
+/// right (Redis's `verifyDumpPayload`).
+pub fn unseal(payload: &[u8], version: u16) -> Option<&[u8]> {
     let body_end = payload.len().checked_sub(TRAILER)?;
     let (checked, crc) = payload.split_at(body_end + 2);
-    let version = u16::from_le_bytes([checked[body_end], checked[body_end + 1]]);
-    // Older codec versions would be accepted here once there are any.
-    if version != DUMP_VERSION {
+    if u16::from_le_bytes([checked[body_end], checked[body_end + 1]]) != version {
         return None;
     }
     let crc = u64::from_le_bytes(crc.try_into().ok()?);
     (CRC64.checksum(checked) == crc).then_some(&payload[..body_end])
+}
+
+/// The encoded value inside a payload, if its version is ours and its checksum right.
+pub fn verify_payload(payload: &[u8]) -> Option<&[u8]> {
+    // Older codec versions would be accepted here once there are any.
+    unseal(payload, DUMP_VERSION)
 }
 
 fn dump(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {

@@ -6,6 +6,18 @@ use super::table::{CommandSpec, Flags};
 use super::{CommandError, CommandResult, Ctx, Session};
 use crate::engine::evict::Outcome;
 
+thread_local! {
+    /// Whether the node was over maxmemory, with nothing left to evict, when the command
+    /// running on this thread was admitted (Redis's `pre_command_oom_state`).
+    static OVER_LIMIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the running command found the node over maxmemory (a script declaring its
+/// flags is then refused unless it allows OOM).
+pub(super) fn over_limit() -> bool {
+    OVER_LIMIT.with(std::cell::Cell::get)
+}
+
 /// Evicts keys if the node is over maxmemory; `Err(Oom)` if it stays over and `spec` must
 /// not run then. One relaxed load when there is no limit.
 pub(super) fn admit(ctx: &mut Ctx<'_>, spec: &CommandSpec) -> CommandResult {
@@ -15,12 +27,14 @@ pub(super) fn admit(ctx: &mut Ctx<'_>, spec: &CommandSpec) -> CommandResult {
     if ctx.tx.is_some() || ctx.session.rerun {
         return Ok(());
     }
+    OVER_LIMIT.with(|o| o.set(false));
     let limits = ctx.server.config.limits();
     if limits.maxmemory.load(std::sync::atomic::Ordering::Relaxed) == 0 {
         return Ok(());
     }
     let server = ctx.server;
     let outcome = server.keyspace.evict_to_limit(&|| crate::server::info::used_memory_for_eviction(server));
+    OVER_LIMIT.with(|o| o.set(outcome == Outcome::Fail));
     if outcome != Outcome::Fail || !refused(ctx.session, spec) {
         return Ok(());
     }

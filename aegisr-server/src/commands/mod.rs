@@ -14,6 +14,7 @@ mod connection;
 mod debug;
 pub(crate) mod dump;
 pub mod errors;
+pub(crate) mod functions;
 mod geo;
 mod hash;
 mod hll;
@@ -312,9 +313,7 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
             // While a script runs, others wait for it to end; once it has run past
             // busy-reply-threshold they get BUSY (and may only SCRIPT KILL).
             if !spec.flags.contains(table::Flags::ALLOW_BUSY) && ctx.server.scripting.run.busy() {
-                return Err(CommandError::Message(
-                    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.".into(),
-                ));
+                return Err(CommandError::Message(ctx.server.scripting.run.busy_error().into()));
             }
             Ok(spec)
         });
@@ -395,7 +394,7 @@ fn journal_accepts(ctx: &Ctx<'_>, spec: &CommandSpec) -> Result<bool, CommandErr
     if !spec.flags.contains(table::Flags::WRITE) {
         // EXEC appends its commands as one record, and must hand the reply's wait on.
         // So do scripts, whose commands' writes are one record.
-        return Ok(matches!(spec.name, "exec" | "eval" | "evalsha"));
+        return Ok(matches!(spec.name, "exec" | "eval" | "evalsha" | "fcall"));
     }
     if let Some(journal) = keyspace.journal()
         && !journal.healthy()

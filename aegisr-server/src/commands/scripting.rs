@@ -1,4 +1,5 @@
-//! Scripting: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT.
+//! Scripting: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT, and functions: FCALL FCALL_RO
+//! FUNCTION (see `scripting::functions`).
 //!
 //! A script is atomic: it locks every shard (in standalone mode a script may touch keys it
 //! did not declare), then runs each `redis.call` through [`resolve`] and [`execute`] on
@@ -14,7 +15,7 @@ use super::table::{CommandSpec, Flags, Group};
 use super::{CommandError, CommandResult, Ctx, Session, execute, resolve};
 use crate::engine::HeldShards;
 use crate::reply::{Protocol, Reply, ReplySink, ReplyTree};
-use crate::scripting::{Call, KillOutcome};
+use crate::scripting::{Call, KillOutcome, RunningFunction, ScriptFlags};
 use crate::server::Server;
 
 const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
@@ -63,9 +64,70 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool
         let compiled = compiled.map_err(CommandError::err)?;
         (compiled.sha, compiled.flags)
     };
+    prepare(ctx, flags, read_only)?;
     let keys = &args[3..3 + numkeys];
     let argv = &args[3 + numkeys..];
-    let script = Script { sha: &sha, keys, argv, read_only: read_only || flags.no_writes };
+    let script = Script { sha: &sha, keys, argv, read_only: read_only || flags.no_writes, function: None };
+    run_script(ctx, &script)
+}
+
+/// Redis's `scriptPrepareForRun` checks of a script that declares its flags (a shebang, or
+/// any function); a legacy script runs whatever they would say.
+fn prepare(ctx: &Ctx<'_>, flags: ScriptFlags, read_only: bool) -> CommandResult {
+    if !flags.declared {
+        return Ok(());
+    }
+    if flags.no_cluster && ctx.server.router.get().is_some() {
+        return Err(CommandError::err("Can not run script on cluster, 'no-cluster' flag is set."));
+    }
+    if !flags.no_writes && read_only {
+        return Err(CommandError::err("Can not execute a script with write flag using *_ro command."));
+    }
+    // no-writes implies allow-oom.
+    if !flags.allow_oom && !flags.no_writes && super::maxmemory::over_limit() {
+        return Err(CommandError::Oom);
+    }
+    Ok(())
+}
+
+pub(super) fn fcall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    fcall_generic(ctx, args, false)
+}
+
+pub(super) fn fcall_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    fcall_generic(ctx, args, true)
+}
+
+/// FCALL / FCALL_RO: the function first, then its key count, as Redis checks them.
+fn fcall_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> CommandResult {
+    let name = String::from_utf8_lossy(&args[1]).into_owned();
+    let Some(flags) = ctx.server.scripting.functions.flags(&name) else {
+        return Err(CommandError::err("Function not found"));
+    };
+    let Some(numkeys) = crate::types::string::parse_i64(&args[2]) else {
+        return Err(CommandError::err("Bad number of keys provided"));
+    };
+    let numkeys = match usize::try_from(numkeys) {
+        Err(_) => return Err(CommandError::err("Number of keys can't be negative")),
+        Ok(n) if n > args.len() - 3 => {
+            return Err(CommandError::err("Number of keys can't be greater than number of args"));
+        }
+        Ok(n) => n,
+    };
+    prepare(ctx, flags, read_only)?;
+    let script = Script {
+        sha: &name,
+        keys: &args[3..3 + numkeys],
+        argv: &args[3 + numkeys..],
+        read_only: read_only || flags.no_writes,
+        function: Some(args),
+    };
+    run_script(ctx, &script)
+}
+
+/// Runs a script or function atomically: on the transaction's shards inside EXEC, on every
+/// shard otherwise.
+fn run_script(ctx: &mut Ctx<'_>, script: &Script<'_>) -> CommandResult {
     let server = ctx.server;
     match ctx.tx {
         // Inside EXEC: borrow the transaction's shards (all of them) for the run.
@@ -75,7 +137,7 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool
                 let held = HeldShards::from_shards(taken.iter_mut().map(|(i, s)| (*i, &mut **s)));
                 let state = SinkState::default();
                 let mut sink = ScriptSink { state: &state };
-                run_held(server, &mut *ctx.session, &held, &state, &mut sink, &mut *ctx.out, &script)
+                run_held(server, &mut *ctx.session, &held, &state, &mut sink, &mut *ctx.out, script)
             };
             tx.give_back(taken);
             result
@@ -89,7 +151,7 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool
             // The script's writes are logged as one record, appended before the shards
             // are released: the journal replays the script all or nothing.
             crate::persist::capture::begin_batch();
-            let result = run_held(server, &mut *ctx.session, &held, &state, &mut sink, &mut *ctx.out, &script);
+            let result = run_held(server, &mut *ctx.session, &held, &state, &mut sink, &mut *ctx.out, script);
             crate::persist::capture::end_batch(keyspace.journal());
             result
         }
@@ -98,10 +160,13 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool
 
 /// A script about to run.
 struct Script<'a> {
+    /// The script's digest, or the function's name.
     sha: &'a str,
     keys: &'a [Bytes],
     argv: &'a [Bytes],
     read_only: bool,
+    /// For a function: the FCALL that runs it.
+    function: Option<&'a [Bytes]>,
 }
 
 /// Runs `script` on `held` shards; its commands reply into `sink`, the script's reply
@@ -157,10 +222,21 @@ fn run_held<'s>(
         inner.session.protocol = saved_protocol;
         state.tree.borrow_mut().take().pop().unwrap_or(Reply::Null)
     };
-    let guard = run.start(threshold);
-    let result =
-        server.scripting.with_engine(|engine| engine.run(script.sha, script.keys, script.argv, &mut call, out));
-    drop(guard);
+    let result = match script.function {
+        None => {
+            let _guard = run.start(threshold);
+            server.scripting.with_engine(|engine| engine.run(script.sha, script.keys, script.argv, &mut call, out))
+        }
+        Some(command) => {
+            let running = RunningFunction {
+                name: script.sha.to_owned(),
+                command: command.to_vec(),
+                started: std::time::Instant::now(),
+            };
+            let _guard = run.start_function(threshold, running);
+            server.scripting.functions.run(run, script.sha, script.keys, script.argv, &mut call, out)
+        }
+    };
     // SELECT inside a script does not change the caller's database.
     if inner.session.db != saved_db {
         inner.session.select(saved_db);
@@ -270,7 +346,12 @@ fn script_flush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 fn script_kill(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
-    match ctx.server.scripting.run.kill() {
+    kill(ctx, false)
+}
+
+/// SCRIPT KILL (`function` false) and FUNCTION KILL.
+pub(super) fn kill(ctx: &mut Ctx<'_>, function: bool) -> CommandResult {
+    match ctx.server.scripting.run.kill(function) {
         KillOutcome::Killed => {
             ctx.out.ok();
             Ok(())
@@ -279,6 +360,7 @@ fn script_kill(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
         KillOutcome::Unkillable => Err(CommandError::Message(
             "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.".into(),
         )),
+        KillOutcome::WrongKind(busy) => Err(CommandError::Message(busy.into())),
     }
 }
 
@@ -326,7 +408,7 @@ fn script_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-const EVAL_FLAGS: Flags = Flags::NOSCRIPT.or(Flags::STALE).or(Flags::MOVABLE_KEYS);
+const EVAL_FLAGS: Flags = Flags::NOSCRIPT.or(Flags::STALE).or(Flags::NO_MANDATORY_KEYS).or(Flags::MOVABLE_KEYS);
 
 const SCRIPTING: CommandSpec = CommandSpec {
     arity: -3,

@@ -246,7 +246,7 @@ fn target_keys(args: &[Bytes]) -> Result<(&'static CommandSpec, Vec<&Bytes>), Co
         "spublish" | "ssubscribe" | "sunsubscribe" => keys.clear(),
         _ => {}
     }
-    if keys.is_empty() {
+    if keys.is_empty() && !spec.flags.contains(super::table::Flags::NO_MANDATORY_KEYS) {
         return Err(CommandError::err("The command has no key arguments"));
     }
     Ok((spec, keys))

@@ -39,8 +39,11 @@ impl Flags {
     /// LOADEX, UNLOAD), before anything else is checked. Not shown by COMMAND INFO, as in
     /// Redis.
     pub const PROTECTED: Flags = Flags(1 << 16);
+    /// The command may have no keys (EVAL, FCALL with 0 keys): COMMAND GETKEYS answers an
+    /// empty list rather than an error.
+    pub const NO_MANDATORY_KEYS: Flags = Flags(1 << 17);
 
-    const NAMES: [(Flags, &'static str); 16] = [
+    const NAMES: [(Flags, &'static str); 17] = [
         (Flags::WRITE, "write"),
         (Flags::READONLY, "readonly"),
         (Flags::DENYOOM, "denyoom"),
@@ -54,6 +57,7 @@ impl Flags {
         (Flags::ASKING, "asking"),
         (Flags::FAST, "fast"),
         (Flags::NO_AUTH, "no_auth"),
+        (Flags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (Flags::MOVABLE_KEYS, "movablekeys"),
         (Flags::NO_MULTI, "no_multi"),
         (Flags::ALLOW_BUSY, "allow_busy"),
@@ -293,7 +297,9 @@ impl CommandSpec {
         if f.contains(Flags::WRITE) {
             cats.push("@write");
         }
-        if f.contains(Flags::READONLY) {
+        // As Redis's setImplicitACLCategories: read-only scripting commands (EVAL_RO,
+        // FCALL_RO) are not @read.
+        if f.contains(Flags::READONLY) && self.group != Group::Scripting {
             cats.push("@read");
         }
         cats.extend(self.group.acl_category());
@@ -338,6 +344,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         super::connection::COMMANDS,
         super::debug::COMMANDS,
         super::dump::COMMANDS,
+        super::functions::COMMANDS,
         super::hash::COMMANDS,
         super::keys::COMMANDS,
         super::list::COMMANDS,

@@ -481,6 +481,11 @@ impl Keyspace {
         (0..self.shards.len()).map(|i| self.shard(i, None).changes).sum()
     }
 
+    /// Counts a change made beside the keys (a function library) for the save rules.
+    pub fn count_change(&self) {
+        self.shard(0, None).changes += 1;
+    }
+
     /// Forgets the changes counted while loading the data directory.
     pub fn reset_changes(&self) {
         for i in 0..self.shards.len() {

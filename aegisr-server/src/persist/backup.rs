@@ -343,6 +343,12 @@ enum Swap<I> {
 pub fn restore(server: &Server, backup: ReceivedBackup, merge: bool) -> Result<Restored, BackupError> {
     let bytes = std::fs::read(&backup.path).map_err(io_failed("cannot read the received backup"))?;
     let staged = stage(server, &bytes, &backup.manifest)?;
+    let functions = snapshot::functions_of(&bytes)
+        .map_err(|(offset, what)| {
+            BackupError::Damaged(format!("the backup's snapshot is damaged at offset {offset}: {what}"))
+        })?
+        .map(|f| f.codes)
+        .unwrap_or_default();
     let now = crate::engine::now_ms();
     let mut keys_loaded = 0u64;
     let entries = staged
@@ -373,9 +379,13 @@ pub fn restore(server: &Server, backup: ReceivedBackup, merge: bool) -> Result<R
     let (keys_replaced, adopted) = match swap {
         Swap::Replace(tables) => server
             .keyspace
-            .replace_with(tables, || match &retag {
-                Some(retag) => claim.adopt(&backup.path, retag, backup.manifest.key_count).map(Some),
-                None => Ok(None),
+            .replace_with(tables, || {
+                // The backup's function libraries replace the node's, as its keys do.
+                super::load_functions(server, &functions)?;
+                match &retag {
+                    Some(retag) => claim.adopt(&backup.path, retag, backup.manifest.key_count).map(Some),
+                    None => Ok(None),
+                }
             })
             .map_err(|e| {
                 BackupError::Failed(format!(
@@ -384,6 +394,13 @@ pub fn restore(server: &Server, backup: ReceivedBackup, merge: bool) -> Result<R
             })?,
         Swap::Merge(entries) => {
             server.keyspace.merge_in(entries);
+            if !functions.is_empty() {
+                let scripting = &server.scripting;
+                let policy = crate::scripting::functions::RestorePolicy::Replace;
+                if let Err(e) = scripting.functions.restore(&scripting.run, &functions, policy, || {}) {
+                    tracing::warn!("the backup's function libraries were not merged: {e}");
+                }
+            }
             (0, None)
         }
     };

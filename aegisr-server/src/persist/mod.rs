@@ -99,7 +99,7 @@ pub fn start(server: &Server) -> anyhow::Result<()> {
     let dir = data_dir(server)?;
     let started = std::time::Instant::now();
     tracing::info!("loading the data directory {}", dir.display());
-    let mut covered = vec![0u64; crate::engine::slot::SLOT_COUNT];
+    let mut covered = snapshot::Covered { slots: vec![0u64; crate::engine::slot::SLOT_COUNT], functions: 0 };
     if let Some(path) = snapshot::newest(&dir)? {
         let limits = codec::Limits::from_config(&server.config);
         let loaded =
@@ -113,6 +113,10 @@ pub fn start(server: &Server) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64()
         );
         covered = loaded.covered;
+        if let Some(functions) = loaded.functions {
+            load_functions(server, &functions.codes)
+                .with_context(|| format!("cannot load the function libraries of {}", path.display()))?;
+        }
         if let Ok(meta) = std::fs::metadata(&path) {
             state.snapshot_bytes.store(meta.len(), Ordering::Relaxed);
         }
@@ -144,6 +148,17 @@ pub fn start(server: &Server) -> anyhow::Result<()> {
             _ => "snapshots only (appendonly no)".to_owned(),
         }
     );
+    Ok(())
+}
+
+/// Replaces the node's function libraries with `codes` (from a snapshot).
+pub fn load_functions(server: &Server, codes: &[bytes::Bytes]) -> anyhow::Result<()> {
+    let scripting = &server.scripting;
+    scripting
+        .functions
+        .restore(&scripting.run, codes, crate::scripting::functions::RestorePolicy::Flush, || {})
+        .map_err(|e| anyhow::anyhow!(e))?;
+    tracing::info!("{} function libraries loaded", codes.len());
     Ok(())
 }
 
@@ -192,7 +207,7 @@ pub fn snapshot_into(server: &Server, dir: &std::path::Path) -> Result<snapshot:
     if state.in_progress.swap(true, Ordering::AcqRel) {
         return Err(SaveError::InProgress);
     }
-    let result = snapshot::write(&server.keyspace, dir, None);
+    let result = snapshot::write(&server.keyspace, &server.scripting.functions, dir, None);
     state.in_progress.store(false, Ordering::Release);
     result.map_err(SaveError::Failed)
 }
@@ -239,7 +254,7 @@ impl SnapshotClaim<'_> {
         let changes = server.keyspace.changes();
         let result = data_dir(server).and_then(|dir| {
             let journal = server.keyspace.journal_arc();
-            snapshot::write(&server.keyspace, &dir, journal)
+            snapshot::write(&server.keyspace, &server.scripting.functions, &dir, journal)
         });
         state.last_duration_ms.store(started.elapsed().as_millis() as i64, Ordering::Relaxed);
         drop(self);

@@ -216,14 +216,18 @@ fn damaged(path: &Path, offset: u64, what: String, dir: &Path) -> Damaged {
 }
 
 /// Whether the record at `lsn` for command `args` is already in a snapshot whose slot
-/// images were taken at `covered` (per slot): then replaying it would apply it twice.
-pub fn covered_by_snapshot(covered: &[u64], args: &[bytes::Bytes], lsn: u64) -> bool {
-    let slot = crate::commands::resolve(args)
-        .ok()
+/// images (and function libraries) were taken at `covered`: then replaying it would apply
+/// it twice.
+pub fn covered_by_snapshot(covered: &super::snapshot::Covered, args: &[bytes::Bytes], lsn: u64) -> bool {
+    let spec = crate::commands::resolve(args).ok();
+    if spec.is_some_and(|spec| spec.name.starts_with("function|")) {
+        return covered.functions > lsn;
+    }
+    let slot = spec
         .and_then(|spec| spec.keys_of(args))
         .and_then(|keys| keys.first().map(|k| usize::from(crate::engine::slot::key_slot(k))))
         .unwrap_or(0);
-    covered.get(slot).is_some_and(|&at| at > lsn)
+    covered.slots.get(slot).is_some_and(|&at| at > lsn)
 }
 
 /// Runs logged commands through the command table as a client of its own.

@@ -13,11 +13,17 @@
 //!
 //! ```text
 //! header   "AEGISRS1" codec_version:u16 created_ms:i64 crc32c:u32
-//! section  len:u32 crc32c:u32 payload      one per hash slot (16384)
+//! section  len:u32 crc32c:u32 payload      one per hash slot (16384), then the functions'
 //! payload  lsn:u64 first_slot:u32 slot_count:u32 entry*
 //! entry    flags:u8 db:varint key_len:varint key [expire_ms:i64] value_len:varint value
+//! functions lsn:u64 0xFFFFFF00:u32 version:u32 (0xF5 len:varint code)*
 //! end      0xFFFFFFFF sections:u32 keys:u64 crc32c:u32
 //! ```
+//!
+//! The functions section holds the function libraries (FUNCTION LOAD's codes) as of its
+//! LSN: journal records of FUNCTION commands before it are in it. It is written only when
+//! there are libraries, so a node without any writes the files of earlier versions, and
+//! files without one (earlier versions') load as before.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -35,6 +41,42 @@ const MAGIC: &[u8; 8] = b"AEGISRS1";
 const HEADER: usize = 22;
 const END_MARK: u32 = u32::MAX;
 const FLAG_EXPIRY: u8 = 1;
+/// The `first_slot` field of the functions section.
+const FUNCTIONS_SECTION: u32 = 0xFFFF_FF00;
+/// The version of the functions section's format, in its `slot_count` field.
+const FUNCTIONS_VERSION: u32 = 1;
+
+/// The function libraries a snapshot holds, and the journal position they are current at.
+#[derive(Debug, Clone, Default)]
+pub struct FunctionsImage {
+    pub lsn: u64,
+    pub codes: Vec<bytes::Bytes>,
+}
+
+/// Per hash slot, and for the function libraries, the journal position a snapshot holds
+/// them at: records before it are in the snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct Covered {
+    pub slots: Vec<u64>,
+    pub functions: u64,
+}
+
+/// Whether a section's payload is the functions section.
+fn is_functions(payload: &[u8]) -> bool {
+    payload.get(8..12) == Some(&FUNCTIONS_SECTION.to_le_bytes()[..])
+}
+
+/// Reads the functions section's payload.
+fn read_functions(offset: u64, payload: &[u8]) -> Result<FunctionsImage, (u64, String)> {
+    let lsn = u64::from_le_bytes(payload[..8].try_into().unwrap_or([0; 8]));
+    let version = u32::from_le_bytes(payload[12..16].try_into().unwrap_or([0; 4]));
+    if version != FUNCTIONS_VERSION {
+        return Err((offset, format!("functions section version {version}, this build reads {FUNCTIONS_VERSION}")));
+    }
+    let codes = crate::scripting::functions::decode_codes(&payload[16..])
+        .ok_or_else(|| (offset, "bad functions section".to_owned()))?;
+    Ok(FunctionsImage { lsn, codes })
+}
 
 /// The path of the snapshot begun at journal position `lsn`.
 pub fn snapshot_path(dir: &Path, lsn: u64) -> PathBuf {
@@ -125,13 +167,18 @@ pub struct Written {
 /// Writes a snapshot of `keyspace` into `dir`, shard by shard, while the node serves.
 /// With a journal, rotates it first; afterwards older snapshots and the journal segments
 /// the new snapshot covers are removed.
-pub fn write(keyspace: &Keyspace, dir: &Path, journal: Option<Arc<Journal>>) -> anyhow::Result<Written> {
+pub fn write(
+    keyspace: &Keyspace,
+    functions: &crate::scripting::functions::Functions,
+    dir: &Path,
+    journal: Option<Arc<Journal>>,
+) -> anyhow::Result<Written> {
     let lsn = journal.as_ref().map_or(0, |j| j.rotate());
     let path = snapshot_path(dir, lsn);
     let tmp = path.with_extension("snap.tmp");
     let run = Arc::new(SnapshotRun::new(journal.clone()));
     keyspace.begin_snapshot(run.clone());
-    let result = write_sections(keyspace, &run, &tmp);
+    let result = write_sections(keyspace, functions, &run, &tmp);
     keyspace.end_snapshot();
     let bytes = match result {
         Ok(bytes) => bytes,
@@ -146,7 +193,12 @@ pub fn write(keyspace: &Keyspace, dir: &Path, journal: Option<Arc<Journal>>) -> 
     Ok(Written { path, keys: run.keys.load(Ordering::Relaxed), bytes, lsn })
 }
 
-fn write_sections(keyspace: &Keyspace, run: &SnapshotRun, tmp: &Path) -> anyhow::Result<u64> {
+fn write_sections(
+    keyspace: &Keyspace,
+    functions: &crate::scripting::functions::Functions,
+    run: &SnapshotRun,
+    tmp: &Path,
+) -> anyhow::Result<u64> {
     let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(tmp)?);
     let mut header = Vec::with_capacity(HEADER);
     header.extend_from_slice(MAGIC);
@@ -178,9 +230,24 @@ fn write_sections(keyspace: &Keyspace, run: &SnapshotRun, tmp: &Path) -> anyhow:
         file.write_all(&image)?;
         bytes += 8 + image.len() as u64;
     }
+    let mut sections = crate::engine::slot::SLOT_COUNT as u32;
+    let (lsn, codes) = functions.image(|| run.journal.as_ref().map_or(0, |j| j.next_lsn()));
+    if !codes.is_empty() {
+        let mut image = Vec::new();
+        image.extend_from_slice(&lsn.to_le_bytes());
+        image.extend_from_slice(&FUNCTIONS_SECTION.to_le_bytes());
+        image.extend_from_slice(&FUNCTIONS_VERSION.to_le_bytes());
+        image.extend_from_slice(&crate::scripting::functions::encode_codes(&codes));
+        let len = u32::try_from(image.len()).map_err(|_| anyhow::anyhow!("the function libraries are over 4 GB"))?;
+        file.write_all(&len.to_le_bytes())?;
+        file.write_all(&crc32c::crc32c(&image).to_le_bytes())?;
+        file.write_all(&image)?;
+        bytes += 8 + image.len() as u64;
+        sections += 1;
+    }
     let mut end = Vec::with_capacity(20);
     end.extend_from_slice(&END_MARK.to_le_bytes());
-    end.extend_from_slice(&(crate::engine::slot::SLOT_COUNT as u32).to_le_bytes());
+    end.extend_from_slice(&sections.to_le_bytes());
     end.extend_from_slice(&run.keys.load(Ordering::Relaxed).to_le_bytes());
     let crc = crc32c::crc32c(&end);
     end.extend_from_slice(&crc.to_le_bytes());
@@ -230,9 +297,12 @@ pub fn newest(dir: &Path) -> std::io::Result<Option<PathBuf>> {
 /// A snapshot's sections, checked: the LSN each slot's image was taken at, and the
 /// sections' payloads. Errors carry the offset of the damage.
 pub struct Loaded {
-    /// Per hash slot: records at or after this LSN are replayed for the slot's keys.
-    pub covered: Vec<u64>,
+    /// Per hash slot (and for the function libraries): records at or after this LSN are
+    /// replayed for the slot's keys.
+    pub covered: Covered,
     pub keys: u64,
+    /// The function libraries, if the snapshot has any.
+    pub functions: Option<FunctionsImage>,
 }
 
 /// A checked section: where its payload is in the file, its LSN and slots.
@@ -293,25 +363,33 @@ fn walk_sections(
     }
 }
 
+/// What checking a snapshot file found: its key sections, per hash slot the LSN of its
+/// image, and its function libraries.
+type Checked = (Vec<SectionRef>, Vec<u64>, Option<FunctionsImage>);
+
 /// Reads the whole snapshot at `path` once to check it, without keeping it in memory.
-/// Returns the sections and, per hash slot, the LSN of its image.
-fn check_file(path: &Path) -> Result<(Vec<SectionRef>, Vec<u64>), (u64, String)> {
+fn check_file(path: &Path) -> Result<Checked, (u64, String)> {
     let file = std::fs::File::open(path).map_err(|e| (0, format!("cannot read: {e}")))?;
     let mut sections = Vec::new();
     let mut covered = vec![0u64; crate::engine::slot::SLOT_COUNT];
+    let mut functions = None;
     walk_sections(&mut std::io::BufReader::with_capacity(1 << 20, file), |offset, payload| {
+        if is_functions(payload) {
+            functions = Some(read_functions(offset, payload)?);
+            return Ok(());
+        }
         cover(&mut covered, offset, payload)?;
         sections.push(SectionRef { offset, len: payload.len() });
         Ok(())
     })?;
-    Ok((sections, covered))
+    Ok((sections, covered, functions))
 }
 
 /// Checks the snapshot at `path`, then loads its keys into `keyspace` using `threads`
 /// threads, each reading one section at a time: memory grows by a few sections, not by
 /// the file. Errors carry the offset of the damage.
 pub fn load(keyspace: &Keyspace, path: &Path, limits: &codec::Limits, threads: usize) -> Result<Loaded, (u64, String)> {
-    let (sections, covered) = check_file(path)?;
+    let (sections, covered, functions) = check_file(path)?;
     let file = std::fs::File::open(path).map_err(|e| (0, format!("cannot read: {e}")))?;
     let keys = in_parallel(sections.len(), threads, |i| {
         let section = &sections[i];
@@ -320,7 +398,8 @@ pub fn load(keyspace: &Keyspace, path: &Path, limits: &codec::Limits, threads: u
             .map_err(|e| (section.offset, format!("cannot read: {e}")))?;
         load_section(keyspace, &payload[16..], limits).map_err(|(at, what)| (section.offset + 16 + at as u64, what))
     })?;
-    Ok(Loaded { covered, keys: keys.into_iter().sum() })
+    let covered = Covered { slots: covered, functions: functions.as_ref().map_or(0, |f| f.lsn) };
+    Ok(Loaded { covered, keys: keys.into_iter().sum(), functions })
 }
 
 /// Per hash slot, the LSN of the section holding it (0 where none does).
@@ -372,6 +451,13 @@ fn check_sections(bytes: &[u8]) -> Result<Sections<'_>, (u64, String)> {
         Ok(())
     })?;
     Ok(found.into_iter().map(|(offset, len)| (offset, &bytes[offset..offset + len])).collect())
+}
+
+/// The function libraries of a whole snapshot held in `bytes` (checked here), if it has any.
+pub fn functions_of(bytes: &[u8]) -> Result<Option<FunctionsImage>, (u64, String)> {
+    let sections = check_sections(bytes)?;
+    let found = sections.iter().find(|(_, payload)| is_functions(payload));
+    found.map(|(offset, payload)| read_functions(*offset as u64, payload)).transpose()
 }
 
 /// Runs `f` for `0..count` on `threads` threads: its results in order, or the first
@@ -488,7 +574,13 @@ pub fn decode_all<'a>(
     limits: &codec::Limits,
     threads: usize,
 ) -> Result<Vec<Vec<SnapshotEntry<'a>>>, (u64, String)> {
-    let sections = check_sections(bytes)?;
+    let mut sections = check_sections(bytes)?;
+    for (offset, payload) in &sections {
+        if is_functions(payload) {
+            read_functions(*offset as u64, payload)?;
+        }
+    }
+    sections.retain(|(_, payload)| !is_functions(payload));
     // As `load` would check them, should this file become the node's snapshot.
     covered_slots(&sections)?;
     in_parallel(sections.len(), threads, |i| {
@@ -564,7 +656,8 @@ mod tests {
             keyspace.lock_key(0, key.as_bytes()).set_in(i % 3, key.as_bytes(), Value::from_bytes(b"v"));
         }
         let dir = tempfile::tempdir().unwrap();
-        let written = write(&keyspace, dir.path(), None).unwrap();
+        let functions = crate::scripting::functions::Functions::default();
+        let written = write(&keyspace, &functions, dir.path(), None).unwrap();
         let bytes = std::fs::read(&written.path).unwrap();
         let entries = decode_all(&bytes, 16, &codec::Limits::default(), 2).unwrap();
         assert_eq!(entries.iter().map(Vec::len).sum::<usize>(), 100);
@@ -574,8 +667,41 @@ mod tests {
         plan.apply(&std::fs::OpenOptions::new().write(true).open(&written.path).unwrap(), 77).unwrap();
         let fresh = Keyspace::new(2, 16);
         let loaded = load(&fresh, &written.path, &codec::Limits::default(), 2).unwrap();
-        assert!(loaded.covered.iter().all(|&lsn| lsn == 77));
+        assert!(loaded.covered.slots.iter().all(|&lsn| lsn == 77));
+        assert!(loaded.functions.is_none());
         assert_eq!((loaded.keys, recorded_keys(&std::fs::read(&written.path).unwrap())), (100, 100));
         assert_eq!(fresh.db_sizes(None)[..3].iter().map(|s| s.0).sum::<usize>(), 100);
+    }
+
+    #[test]
+    fn function_libraries_round_trip_in_their_section() {
+        let keyspace = Keyspace::new(2, 16);
+        keyspace.lock_key(0, b"k").set_in(0, b"k", Value::from_bytes(b"v"));
+        let functions = crate::scripting::functions::Functions::default();
+        let run = Arc::new(crate::scripting::RunState::default());
+        let code = b"#!lua name=lib\nredis.register_function('f', function() return 1 end)";
+        functions.load(&run, code, false, || {}).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let written = write(&keyspace, &functions, dir.path(), None).unwrap();
+        let fresh = Keyspace::new(2, 16);
+        let loaded = load(&fresh, &written.path, &codec::Limits::default(), 2).unwrap();
+        assert_eq!(loaded.keys, 1);
+        assert_eq!(loaded.functions.unwrap().codes, vec![bytes::Bytes::from_static(code)]);
+        let bytes = std::fs::read(&written.path).unwrap();
+        assert_eq!(
+            decode_all(&bytes, 16, &codec::Limits::default(), 2).unwrap().iter().map(Vec::len).sum::<usize>(),
+            1
+        );
+        assert_eq!(functions_of(&bytes).unwrap().unwrap().codes.len(), 1);
+        // Retagging moves the section's position with the slots'.
+        let plan = retag_plan(&bytes).unwrap();
+        plan.apply(&std::fs::OpenOptions::new().write(true).open(&written.path).unwrap(), 55).unwrap();
+        let loaded = load(&Keyspace::new(2, 16), &written.path, &codec::Limits::default(), 2).unwrap();
+        assert_eq!((loaded.covered.functions, loaded.functions.unwrap().lsn), (55, 55));
+        // A flipped byte in the section is caught by its checksum.
+        let mut bad = std::fs::read(&written.path).unwrap();
+        let at = bad.len() - 30;
+        bad[at] ^= 1;
+        assert!(functions_of(&bad).is_err());
     }
 }

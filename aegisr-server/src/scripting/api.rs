@@ -62,13 +62,152 @@ fn call(lua: &Lua, hidden: &Table, args: MultiValue, raise_error: bool) -> mlua:
     Ok(reply)
 }
 
-pub fn install(lua: &Lua, hidden: &Table) -> mlua::Result<()> {
-    let redis = lua.create_table()?;
+/// The constants and `redis.log` every `redis` table has (scripts', and a library's at
+/// load time).
+fn install_common(lua: &Lua, redis: &Table) -> mlua::Result<()> {
     redis.set("REDIS_VERSION", crate::commands::REDIS_VERSION)?;
     redis.set("REDIS_VERSION_NUM", version_num(crate::commands::REDIS_VERSION))?;
     for (name, value) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3)] {
         redis.set(name, value)?;
     }
+    redis.set("log", lua.create_function(log)?)?;
+    Ok(())
+}
+
+/// The globals a function library's code sees while it loads, as Redis's: only `redis`,
+/// with `register_function`, `log` and the constants (the sandbox makes reading anything
+/// else an error).
+pub fn install_load_api(lua: &Lua, registered: Registry) -> mlua::Result<Table> {
+    let redis = lua.create_table()?;
+    install_common(lua, &redis)?;
+    redis.set(
+        "register_function",
+        lua.create_function(move |lua, args: MultiValue| register_function(lua, &registered, args))?,
+    )?;
+    let api = lua.create_table()?;
+    api.set("redis", redis)?;
+    Ok(api)
+}
+
+/// Where `redis.register_function` puts what it registers: `None` outside FUNCTION LOAD.
+pub type Registry = std::sync::Arc<parking_lot::Mutex<Option<Vec<super::engine::Registered>>>>;
+
+/// An error `redis.register_function` raises: "ERR " and Redis's text.
+fn load_error<T>(text: &str) -> mlua::Result<T> {
+    Err(mlua::Error::RuntimeError(format!("ERR {text}")))
+}
+
+/// A string argument as Lua's `lua_isstring` accepts it: a string or a number.
+fn lua_string(lua: &Lua, value: &Value) -> Option<Vec<u8>> {
+    match value {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Integer(_) | Value::Number(_) => {
+            lua.coerce_string(value.clone()).ok().flatten().map(|s| s.as_bytes().to_vec())
+        }
+        _ => None,
+    }
+}
+
+/// redis.register_function(name, callback) or redis.register_function{function_name=,
+/// callback=, flags=, description=}, with Redis's checks and errors.
+fn register_function(lua: &Lua, registry: &Registry, args: MultiValue) -> mlua::Result<()> {
+    if registry.lock().is_none() {
+        return load_error("redis.register_function can only be called on FUNCTION LOAD command");
+    }
+    let mut args = args.into_iter();
+    let (first, second) = (args.next(), args.next());
+    if first.is_none() || args.next().is_some() {
+        return load_error("wrong number of arguments to redis.register_function");
+    }
+    let mut name = None;
+    let mut description = None;
+    let mut callback = None;
+    let mut flags = super::ScriptFlags { declared: true, ..Default::default() };
+    match (first, second) {
+        (Some(first), Some(second)) => {
+            let Some(n) = lua_string(lua, &first) else {
+                return load_error("first argument to redis.register_function must be a string");
+            };
+            let Value::Function(f) = second else {
+                return load_error("second argument to redis.register_function must be a function");
+            };
+            name = Some(n);
+            callback = Some(f);
+        }
+        (Some(Value::Table(named)), None) => {
+            for pair in named.pairs::<Value, Value>() {
+                let (key, value) = pair?;
+                let Some(key) = lua_string(lua, &key) else {
+                    return load_error("named argument key given to redis.register_function is not a string");
+                };
+                if key.eq_ignore_ascii_case(b"function_name") {
+                    let Some(n) = lua_string(lua, &value) else {
+                        return load_error("function_name argument given to redis.register_function must be a string");
+                    };
+                    name = Some(n);
+                } else if key.eq_ignore_ascii_case(b"description") {
+                    let Some(d) = lua_string(lua, &value) else {
+                        return load_error("description argument given to redis.register_function must be a string");
+                    };
+                    description = Some(bytes::Bytes::from(d));
+                } else if key.eq_ignore_ascii_case(b"callback") {
+                    let Value::Function(f) = value else {
+                        return load_error("callback argument given to redis.register_function must be a function");
+                    };
+                    callback = Some(f);
+                } else if key.eq_ignore_ascii_case(b"flags") {
+                    let Value::Table(list) = value else {
+                        return load_error(
+                            "flags argument to redis.register_function must be a table representing function flags",
+                        );
+                    };
+                    for i in 1.. {
+                        let flag = list.get::<Value>(i)?;
+                        if flag.is_nil() {
+                            break;
+                        }
+                        let known = lua_string(lua, &flag).is_some_and(|f| flags.set(&String::from_utf8_lossy(&f)));
+                        if !known {
+                            return load_error("unknown flag given");
+                        }
+                    }
+                } else {
+                    return load_error("unknown argument given to redis.register_function");
+                }
+            }
+        }
+        _ => {
+            return load_error(
+                "calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).",
+            );
+        }
+    }
+    let Some(name) = name else {
+        return load_error("redis.register_function must get a function name argument");
+    };
+    let Some(callback) = callback else {
+        return load_error("redis.register_function must get a callback argument");
+    };
+    let name = String::from_utf8_lossy(&name).into_owned();
+    if !super::shebang::valid_name(&name) {
+        return load_error(
+            "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long",
+        );
+    }
+    let mut registry = registry.lock();
+    let Some(list) = registry.as_mut() else {
+        return load_error("redis.register_function can only be called on FUNCTION LOAD command");
+    };
+    if list.iter().any(|f| f.name == name) {
+        return load_error("Function already exists in the library");
+    }
+    list.push(super::engine::Registered { name, description, flags, callback });
+    Ok(())
+}
+
+pub fn install(lua: &Lua, hidden: &Table) -> mlua::Result<()> {
+    let redis = lua.create_table()?;
+    install_common(lua, &redis)?;
     for (name, value) in [("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3)] {
         redis.set(name, value)?;
     }
@@ -84,7 +223,6 @@ pub fn install(lua: &Lua, hidden: &Table) -> mlua::Result<()> {
             _ => Err(mlua::Error::RuntimeError("ERR wrong number of arguments".into())),
         })?,
     )?;
-    redis.set("log", lua.create_function(log)?)?;
     let h = hidden.clone();
     redis.set(
         "acl_check_cmd",

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
@@ -13,6 +14,21 @@ use crate::reply::{Reply, ReplySink};
 
 /// The chunk name Redis gives scripts: errors read `user_script:1: ...`.
 const CHUNK_NAME: &str = "@user_script";
+
+/// The chunk name Redis gives function libraries.
+const FUNCTION_CHUNK_NAME: &str = "@user_function";
+
+/// How long a library's code may run at FUNCTION LOAD, as Redis's `LOAD_TIMEOUT_MS`.
+const LOAD_TIMEOUT_MS: i64 = 500;
+
+/// Calls a function's callback with its keys and arguments under `xpcall` (Lua 5.1's
+/// `xpcall` passes no arguments).
+const CALL_WITH: &str = r#"
+local xpcall = xpcall
+return function(f, handler, keys, args)
+  return xpcall(function() return f(keys, args) end, handler)
+end
+"#;
 
 /// Redis's text when SCRIPT KILL stops a script.
 const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
@@ -30,6 +46,27 @@ pub struct Engine {
     xpcall: Function,
     /// Turns any error into Redis's error table {err=, source=, line=}.
     handler: Function,
+    /// The environment function libraries are compiled in: the load-time API while a
+    /// library loads (`set_loading(true)`), the globals afterwards.
+    fenv: Table,
+    set_loading: Function,
+    call_with: Function,
+    /// What `redis.register_function` registers while a library loads.
+    registered: Arc<parking_lot::Mutex<Option<Vec<Registered>>>>,
+    /// Milliseconds since the epoch after which a loading library is stopped; 0: none.
+    load_deadline: Arc<AtomicI64>,
+    /// The callbacks of the loaded functions, by name.
+    callbacks: HashMap<String, Function>,
+    /// Bytes of the cached scripts' bodies (INFO's used_memory_scripts_eval).
+    script_bytes: usize,
+}
+
+/// A function a library registered while it loaded.
+pub struct Registered {
+    pub name: String,
+    pub description: Option<bytes::Bytes>,
+    pub flags: ScriptFlags,
+    pub callback: Function,
 }
 
 /// A script compiled from a body.
@@ -50,17 +87,103 @@ impl Engine {
         api::install(&lua, &hidden)?;
         super::bit::install(&lua)?;
         super::cjson::install(&lua)?;
-        let env = sandbox::install(&lua)?;
+        let registered = Arc::new(parking_lot::Mutex::new(None));
+        let load_api = api::install_load_api(&lua, registered.clone())?;
+        let (env, fenv, set_loading) = sandbox::install(&lua, &load_api)?;
         let globals = lua.globals();
         let xpcall: Function = globals.raw_get("xpcall")?;
         let handler = lua.create_function(error_table)?;
+        let call_with: Function = lua.load(CALL_WITH).set_name(sandbox::INTERNAL_CHUNK).call(())?;
+        let load_deadline = Arc::new(AtomicI64::new(0));
+        let deadline = load_deadline.clone();
         lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS), move |_lua, _debug| {
             if run.kill_requested() {
                 return Err(mlua::Error::RuntimeError(KILLED.to_owned()));
             }
+            let until = deadline.load(Ordering::Relaxed);
+            if until != 0 && crate::engine::now_ms() > until {
+                return Err(mlua::Error::RuntimeError("ERR FUNCTION LOAD timeout".to_owned()));
+            }
             Ok(VmState::Continue)
         })?;
-        Ok(Engine { lua, scripts: HashMap::new(), hidden, globals, env, xpcall, handler })
+        Ok(Engine {
+            lua,
+            scripts: HashMap::new(),
+            hidden,
+            globals,
+            env,
+            xpcall,
+            handler,
+            fenv,
+            set_loading,
+            call_with,
+            registered,
+            load_deadline,
+            callbacks: HashMap::new(),
+            script_bytes: 0,
+        })
+    }
+
+    /// Compiles and runs a library's code (`code`, whose first line `meta` describes) with
+    /// the load-time API: the functions it registers, not yet callable (see
+    /// [`Engine::install_functions`]). The error is Redis's text without its "ERR " code.
+    pub fn compile_library(&mut self, meta: &shebang::LibraryMeta, code: &[u8]) -> Result<Vec<Registered>, String> {
+        let body = code.get(meta.body_start..).unwrap_or_default();
+        let chunk = self
+            .lua
+            .load(body)
+            .set_name(FUNCTION_CHUNK_NAME)
+            .set_environment(self.fenv.clone())
+            .into_function()
+            .map_err(|e| format!("Error compiling function: {}", compile_message(&e)))?;
+        *self.registered.lock() = Some(Vec::new());
+        self.load_deadline.store(crate::engine::now_ms() + LOAD_TIMEOUT_MS, Ordering::Relaxed);
+        let loading = self.set_loading.call::<()>(true);
+        let outcome = loading.and_then(|()| self.xpcall.call::<MultiValue>((chunk, self.handler.clone())));
+        let _ = self.set_loading.call::<()>(false);
+        self.load_deadline.store(0, Ordering::Relaxed);
+        let registered = self.registered.lock().take().unwrap_or_default();
+        let results = outcome.map_err(|e| format!("Error registering functions: {e}"))?;
+        let mut results = results.into_iter();
+        if !matches!(results.next(), Some(Value::Boolean(true))) {
+            let err = match results.next() {
+                Some(Value::Table(t)) => t.raw_get::<String>("err").unwrap_or_else(|_| "ERR unknown error".into()),
+                _ => "ERR unknown error".into(),
+            };
+            return Err(format!("Error registering functions: {}", err.strip_prefix('-').unwrap_or(&err)));
+        }
+        if registered.is_empty() {
+            return Err("No functions registered".into());
+        }
+        Ok(registered)
+    }
+
+    /// Makes functions callable (`add`) and forgets others (`remove`).
+    pub fn install_functions(&mut self, remove: impl IntoIterator<Item = String>, add: Vec<(String, Function)>) {
+        for name in remove {
+            self.callbacks.remove(&name);
+        }
+        self.callbacks.extend(add);
+    }
+
+    /// Forgets every function.
+    pub fn clear_functions(&mut self) {
+        self.callbacks.clear();
+    }
+
+    /// Runs function `name` with its `keys` and `argv`, as [`Engine::run`] a script.
+    pub fn run_function(
+        &mut self,
+        name: &str,
+        keys: &[Bytes],
+        argv: &[Bytes],
+        call: &mut dyn FnMut(Call, Vec<Bytes>) -> Reply,
+        out: &mut dyn ReplySink,
+    ) -> Result<(), RunError> {
+        let Some(callback) = self.callbacks.get(name).cloned() else {
+            return Err(RunError("ERR Function not found".into()));
+        };
+        self.run_target(Target::Function(callback), name, keys, argv, call, out)
     }
 
     pub fn has(&self, sha: &str) -> bool {
@@ -69,6 +192,10 @@ impl Engine {
 
     pub fn script_count(&self) -> usize {
         self.scripts.len()
+    }
+
+    pub fn script_bytes(&self) -> usize {
+        self.script_bytes
     }
 
     pub fn used_memory(&self) -> usize {
@@ -91,6 +218,7 @@ impl Engine {
             .into_function()
             .map_err(|e| format!("Error compiling script (new function): {}", compile_message(&e)))?;
         self.scripts.insert(sha.clone(), (function, flags));
+        self.script_bytes += body.len() + sha.len();
         Ok(Compiled { sha, flags })
     }
 
@@ -113,6 +241,21 @@ impl Engine {
         let Some(function) = self.scripts.get(sha).map(|(f, _)| f.clone()) else {
             return Err(RunError("NOSCRIPT No matching script. Please use EVAL.".into()));
         };
+        self.run_target(Target::Script(function), sha, keys, argv, call, out)
+    }
+
+    /// Runs a script (KEYS and ARGV as globals) or a function (keys and arguments as its
+    /// two arguments); `label` names it in errors (the script's digest, the function's name).
+    fn run_target(
+        &mut self,
+        target: Target,
+        label: &str,
+        keys: &[Bytes],
+        argv: &[Bytes],
+        call: &mut dyn FnMut(Call, Vec<Bytes>) -> Reply,
+        out: &mut dyn ReplySink,
+    ) -> Result<(), RunError> {
+        let sha = label;
         let lua_error = |e: mlua::Error| RunError(format!("ERR Error running script {sha}: {e}"));
         let call = std::cell::RefCell::new(call);
         let outcome = self.lua.scope(|scope| {
@@ -128,19 +271,20 @@ impl Engine {
             })?;
             self.hidden.set("raw", raw)?;
             self.hidden.set("resp", 2)?;
-            self.globals.raw_set(
-                "KEYS",
-                self.lua.create_sequence_from(
-                    keys.iter().map(|k| self.lua.create_string(k)).collect::<mlua::Result<Vec<_>>>()?,
-                )?,
+            let keys = self.lua.create_sequence_from(
+                keys.iter().map(|k| self.lua.create_string(k)).collect::<mlua::Result<Vec<_>>>()?,
             )?;
-            self.globals.raw_set(
-                "ARGV",
-                self.lua.create_sequence_from(
-                    argv.iter().map(|a| self.lua.create_string(a)).collect::<mlua::Result<Vec<_>>>()?,
-                )?,
+            let argv = self.lua.create_sequence_from(
+                argv.iter().map(|a| self.lua.create_string(a)).collect::<mlua::Result<Vec<_>>>()?,
             )?;
-            let results: MultiValue = self.xpcall.call((function, self.handler.clone()))?;
+            let results: MultiValue = match &target {
+                Target::Script(function) => {
+                    self.globals.raw_set("KEYS", keys)?;
+                    self.globals.raw_set("ARGV", argv)?;
+                    self.xpcall.call((function, self.handler.clone()))?
+                }
+                Target::Function(callback) => self.call_with.call((callback, self.handler.clone(), keys, argv))?,
+            };
             self.hidden.set("raw", Value::Nil)?;
             let resp3 = self.hidden.get::<i64>("resp")? == 3;
             let mut results = results.into_iter();
@@ -158,6 +302,12 @@ impl Engine {
         let _ = self.globals.raw_set("ARGV", Value::Nil);
         outcome.map_err(lua_error)?
     }
+}
+
+/// What a run calls.
+enum Target {
+    Script(Function),
+    Function(Function),
 }
 
 /// What the script's `call` does with a command.

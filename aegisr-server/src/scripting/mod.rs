@@ -1,6 +1,8 @@
-//! Lua scripting (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT), as Redis 7 embeds Lua 5.1.
+//! Lua scripting (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT), as Redis 7 embeds Lua 5.1,
+//! and functions (FUNCTION, FCALL: [`functions`]), which have a Lua state of their own as
+//! in Redis; what follows holds for both.
 //!
-//! One Lua state serves the whole node, behind a mutex. A script locks every shard while it
+//! One Lua state serves the whole node's scripts, behind a mutex. A script locks every shard while it
 //! runs (it may touch keys it did not declare, and must look atomic to everyone), so
 //! scripts run one at a time whatever the number of states; a single state keeps the
 //! compiled scripts in one place, gives INFO one memory figure and SCRIPT FLUSH one thing to
@@ -23,6 +25,7 @@ mod bit;
 mod cjson;
 pub mod convert;
 mod engine;
+pub mod functions;
 mod sandbox;
 mod shebang;
 
@@ -30,7 +33,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 pub use engine::{Call, Compiled, Engine, RunError};
-pub use shebang::ScriptFlags;
+pub use shebang::{FLAG_NAMES, ScriptFlags};
 
 /// How often (in Lua VM instructions) a running script checks for SCRIPT KILL, as Redis.
 pub const HOOK_INSTRUCTIONS: u32 = 100_000;
@@ -44,6 +47,10 @@ pub struct Scripting {
     pub cached: AtomicUsize,
     /// Bytes the Lua state uses, as of its last use, for INFO.
     pub memory: AtomicUsize,
+    /// Bytes of the cached scripts' bodies and digests, for INFO.
+    pub script_bytes: AtomicUsize,
+    /// Function libraries (FUNCTION, FCALL): a Lua state of their own, as in Redis.
+    pub functions: functions::Functions,
 }
 
 impl Scripting {
@@ -55,6 +62,8 @@ impl Scripting {
             run: Arc::new(RunState { shutdown, ..RunState::default() }),
             cached: AtomicUsize::new(0),
             memory: AtomicUsize::new(0),
+            script_bytes: AtomicUsize::new(0),
+            functions: functions::Functions::default(),
         }
     }
 }
@@ -70,17 +79,38 @@ pub struct RunState {
     /// The running script has called a write command: it can no longer be killed.
     wrote: AtomicBool,
     shutdown: tokio_util::sync::CancellationToken,
+    /// The running script is a function (FCALL): what FUNCTION STATS shows of it.
+    function: parking_lot::Mutex<Option<RunningFunction>>,
+    is_function: AtomicBool,
     /// Other clients' commands wait here while a script runs (see [`RunState::busy`]).
     gate: parking_lot::Mutex<()>,
     ended: parking_lot::Condvar,
 }
 
-/// What SCRIPT KILL found.
+/// A function running now (FUNCTION STATS).
+#[derive(Debug, Clone)]
+pub struct RunningFunction {
+    pub name: String,
+    /// The FCALL that runs it.
+    pub command: Vec<bytes::Bytes>,
+    pub started: std::time::Instant,
+}
+
+/// What SCRIPT KILL or FUNCTION KILL found.
 pub enum KillOutcome {
     Killed,
     NotBusy,
     Unkillable,
+    /// A function runs and SCRIPT KILL was asked, or a script and FUNCTION KILL: the BUSY
+    /// error naming the right command.
+    WrongKind(&'static str),
 }
+
+/// The BUSY error while an EVAL script runs.
+pub const BUSY_SCRIPT: &str = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+/// The BUSY error while a function runs.
+pub const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 
 thread_local! {
     /// True on the thread running a script: its own commands never get BUSY.
@@ -105,6 +135,26 @@ impl RunState {
         RunGuard { state: self }
     }
 
+    /// Marks a function as started, as [`RunState::start`] a script.
+    pub(crate) fn start_function(&self, threshold_ms: u64, running: RunningFunction) -> RunGuard<'_> {
+        *self.function.lock() = Some(running);
+        self.is_function.store(true, Ordering::Relaxed);
+        self.start(threshold_ms)
+    }
+
+    /// The function running now, if a function runs.
+    pub fn running_function(&self) -> Option<RunningFunction> {
+        if !self.running.load(Ordering::Acquire) {
+            return None;
+        }
+        self.function.lock().clone()
+    }
+
+    /// The BUSY error for other clients, naming the kill command for what runs.
+    pub fn busy_error(&self) -> &'static str {
+        if self.is_function.load(Ordering::Relaxed) { BUSY_FUNCTION } else { BUSY_SCRIPT }
+    }
+
     /// Whether a script is running now.
     pub fn is_running(&self) -> bool {
         self.running.load(Ordering::Acquire)
@@ -119,13 +169,17 @@ impl RunState {
         self.kill.load(Ordering::Relaxed) || self.shutdown.is_cancelled()
     }
 
-    /// SCRIPT KILL.
-    pub fn kill(&self) -> KillOutcome {
+    /// SCRIPT KILL (`function` false) or FUNCTION KILL (true).
+    pub fn kill(&self, function: bool) -> KillOutcome {
         if !self.running.load(Ordering::Acquire) {
             return KillOutcome::NotBusy;
         }
         if self.wrote.load(Ordering::Relaxed) {
             return KillOutcome::Unkillable;
+        }
+        let running_function = self.is_function.load(Ordering::Relaxed);
+        if running_function != function {
+            return KillOutcome::WrongKind(if running_function { BUSY_FUNCTION } else { BUSY_SCRIPT });
         }
         self.kill.store(true, Ordering::Relaxed);
         KillOutcome::Killed
@@ -163,6 +217,9 @@ impl Drop for RunGuard<'_> {
     fn drop(&mut self) {
         IN_SCRIPT.with(|s| s.set(false));
         self.state.running.store(false, Ordering::Release);
+        if self.state.is_function.swap(false, Ordering::Relaxed) {
+            *self.state.function.lock() = None;
+        }
         self.state.kill.store(false, Ordering::Relaxed);
         // Under the gate, so a waiter cannot miss the end between its check and its wait.
         let _gate = self.state.gate.lock();
@@ -183,6 +240,7 @@ impl Scripting {
         let result = f(engine);
         self.cached.store(engine.script_count(), Ordering::Relaxed);
         self.memory.store(engine.used_memory(), Ordering::Relaxed);
+        self.script_bytes.store(engine.script_bytes(), Ordering::Relaxed);
         Ok(result)
     }
 
@@ -192,6 +250,7 @@ impl Scripting {
         *slot = None;
         self.cached.store(0, Ordering::Relaxed);
         self.memory.store(0, Ordering::Relaxed);
+        self.script_bytes.store(0, Ordering::Relaxed);
     }
 
     /// Whether the script with this digest (lower-case hex) is cached.

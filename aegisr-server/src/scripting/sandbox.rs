@@ -8,13 +8,13 @@
 //! globals and refuses writes, and each library table is replaced by such a proxy. The
 //! difference shows only to `pairs()` over `_G` or a library, which sees an empty table.
 
-use mlua::{Lua, Table};
+use mlua::{Function, Lua, Table};
 
 /// Chunk names of the sandbox's own Lua code: error locations skip its frames.
 pub const INTERNAL_CHUNK: &str = "=aegisr";
 
 const SANDBOX: &str = r#"
-local globals = ...
+local globals, load_api = ...
 local rawget, rawset, error, setmetatable, tostring, type, setfenv, loadstring, load =
       rawget, rawset, error, setmetatable, tostring, type, setfenv, loadstring, load
 local protected = {}
@@ -62,10 +62,46 @@ end
 for _, name in ipairs({"redis", "string", "table", "math", "coroutine", "bit", "cjson"}) do
   if type(globals[name]) == "table" then globals[name] = readonly(globals[name]) end
 end
-return env
+-- A library's `redis` at load time: reading what it lacks (redis.call) is an error.
+local function strict(real)
+  local proxy = setmetatable({}, {
+    __index = function(_, key)
+      local value = rawget(real, key)
+      if value == nil then
+        error("Script attempted to access nonexistent global variable '" .. tostring(key) .. "'", 2)
+      end
+      return value
+    end,
+    __newindex = function() error("Attempt to modify a readonly table", 2) end,
+    __metatable = false,
+  })
+  protected[proxy] = true
+  return proxy
+end
+load_api.redis = strict(load_api.redis)
+-- Function libraries are compiled in `fenv`: while one loads it reads the load-time API,
+-- afterwards (when its functions run) the globals, as Redis swaps its globals' __index.
+local loading = false
+local fenv = setmetatable({}, {
+  __index = function(_, key)
+    local value
+    if loading then value = rawget(load_api, key) else value = rawget(globals, key) end
+    if value == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(key) .. "'", 2)
+    end
+    return value
+  end,
+  __newindex = function() error("Attempt to modify a readonly table", 2) end,
+  __metatable = false,
+})
+protected[fenv] = true
+local function set_loading(on) loading = on end
+return env, fenv, set_loading
 "#;
 
-/// Locks the globals down; returns the environment scripts run in.
-pub fn install(lua: &Lua) -> mlua::Result<Table> {
-    lua.load(SANDBOX).set_name(INTERNAL_CHUNK).call(lua.globals())
+/// Locks the globals down; returns the environment scripts run in, the one function
+/// libraries are compiled in (reading `load_api` while one loads), and the function that
+/// switches the latter between loading and running.
+pub fn install(lua: &Lua, load_api: &Table) -> mlua::Result<(Table, Table, Function)> {
+    lua.load(SANDBOX).set_name(INTERNAL_CHUNK).call((lua.globals(), load_api))
 }

@@ -166,6 +166,11 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             let journal_buffers = server.keyspace.journal().map_or(0, |j| j.buffered());
             let lua = server.scripting.memory.load(std::sync::atomic::Ordering::Relaxed) as u64;
             let scripts = server.scripting.cached.load(std::sync::atomic::Ordering::Relaxed);
+            let relaxed = std::sync::atomic::Ordering::Relaxed;
+            let script_bytes = server.scripting.script_bytes.load(relaxed) as u64;
+            let functions = &server.scripting.functions;
+            let functions_vm = functions.memory.load(relaxed) as u64;
+            let function_bytes = functions.code_bytes.load(relaxed) as u64;
             vec![
                 ("used_memory".into(), used.to_string()),
                 ("used_memory_human".into(), human_bytes(used)),
@@ -181,7 +186,16 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("used_memory_lua".into(), lua.to_string()),
                 ("used_memory_vm_eval".into(), lua.to_string()),
                 ("used_memory_lua_human".into(), human_bytes(lua)),
+                ("used_memory_scripts_eval".into(), script_bytes.to_string()),
                 ("number_of_cached_scripts".into(), scripts.to_string()),
+                ("number_of_functions".into(), functions.function_count.load(relaxed).to_string()),
+                ("number_of_libraries".into(), functions.library_count.load(relaxed).to_string()),
+                ("used_memory_vm_functions".into(), functions_vm.to_string()),
+                ("used_memory_vm_total".into(), (lua + functions_vm).to_string()),
+                ("used_memory_vm_total_human".into(), human_bytes(lua + functions_vm)),
+                ("used_memory_functions".into(), function_bytes.to_string()),
+                ("used_memory_scripts".into(), (script_bytes + function_bytes).to_string()),
+                ("used_memory_scripts_human".into(), human_bytes(script_bytes + function_bytes)),
                 ("maxmemory".into(), maxmemory.to_string()),
                 ("maxmemory_human".into(), human_bytes(maxmemory)),
                 ("maxmemory_policy".into(), server.config.string("maxmemory-policy")),

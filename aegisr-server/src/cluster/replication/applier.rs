@@ -71,7 +71,7 @@ fn run(
     let _following = server.keyspace.follow_primary();
     // Per slot, the stream position the last full sync's image holds (records before it
     // are already in the data).
-    let mut covered: Vec<u64> = Vec::new();
+    let mut covered = snapshot::Covered::default();
     while let Some(work) = inbox.blocking_recv() {
         match work {
             Apply::FullSync { path, lsn } => {
@@ -125,11 +125,14 @@ fn expire_by_primary_clock(server: &Server) {
 /// Empties the dataset and loads the primary's snapshot; returns its per-slot positions.
 /// The node's own persistence then takes a snapshot of the result, so a restart does not
 /// come back empty (until then it would: the flush is journaled, the load is not).
-fn load_full_sync(server: &Server, path: &std::path::Path) -> anyhow::Result<Vec<u64>> {
+fn load_full_sync(server: &Server, path: &std::path::Path) -> anyhow::Result<snapshot::Covered> {
     server.keyspace.flush(None, false, None);
     let limits = codec::Limits::from_config(&server.config);
     let loaded = snapshot::load(&server.keyspace, path, &limits, server.threads.max(2))
         .map_err(|(offset, what)| anyhow::anyhow!("the primary's snapshot is damaged at offset {offset}: {what}"))?;
+    // The primary's function libraries replace the replica's, as Redis's full sync does.
+    let codes = loaded.functions.as_ref().map(|f| f.codes.as_slice()).unwrap_or_default();
+    crate::persist::load_functions(server, codes)?;
     tracing::info!("full sync loaded: {} keys", loaded.keys);
     if crate::persist::Mode::of(&server.config) != crate::persist::Mode::None
         && let Err(e) = crate::persist::request_snapshot(server)

@@ -224,7 +224,12 @@ fn snapshot_for_replica(server: &Server) -> anyhow::Result<crate::persist::snaps
             Err(e) => return Err(e.into()),
         }
     };
-    let written = crate::persist::snapshot::write(&server.keyspace, &dir, server.keyspace.journal_arc());
+    let written = crate::persist::snapshot::write(
+        &server.keyspace,
+        &server.scripting.functions,
+        &dir,
+        server.keyspace.journal_arc(),
+    );
     drop(claim);
     written
 }
