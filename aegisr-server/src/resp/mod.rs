@@ -6,6 +6,7 @@ pub(crate) mod listener;
 mod parser;
 mod writer;
 
+pub(crate) use inline::split_inline;
 pub use listener::serve;
 pub use parser::{ParseLimits, ProtocolError, RequestParser};
 pub use writer::RespWriter;

@@ -31,18 +31,24 @@ for _, name in ipairs({"os", "io", "loadfile", "dofile", "print", "module", "req
                        "getfenv", "setfenv", "newproxy", "debug", "gcinfo"}) do
   globals[name] = nil
 end
-local env = setmetatable({}, {
-  __index = function(_, key)
-    local value = rawget(globals, key)
-    if value == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(key) .. "'", 2)
-    end
-    return value
-  end,
-  __newindex = function() error("Attempt to modify a readonly table", 2) end,
-  __metatable = false,
-})
-protected[env] = true
+-- A read-only view of `real` where reading a name it lacks is an error: the scripts'
+-- globals, and a library's `redis` at load time (which lacks redis.call).
+local function strict(real)
+  local proxy = setmetatable({}, {
+    __index = function(_, key)
+      local value = rawget(real, key)
+      if value == nil then
+        error("Script attempted to access nonexistent global variable '" .. tostring(key) .. "'", 2)
+      end
+      return value
+    end,
+    __newindex = function() error("Attempt to modify a readonly table", 2) end,
+    __metatable = false,
+  })
+  protected[proxy] = true
+  return proxy
+end
+local env = strict(globals)
 globals._G = env
 globals.rawset = function(t, k, v)
   if protected[t] then error("Attempt to modify a readonly table", 0) end
@@ -61,22 +67,6 @@ globals.load = function(reader, name)
 end
 for _, name in ipairs({"redis", "string", "table", "math", "coroutine", "bit", "cjson"}) do
   if type(globals[name]) == "table" then globals[name] = readonly(globals[name]) end
-end
--- A library's `redis` at load time: reading what it lacks (redis.call) is an error.
-local function strict(real)
-  local proxy = setmetatable({}, {
-    __index = function(_, key)
-      local value = rawget(real, key)
-      if value == nil then
-        error("Script attempted to access nonexistent global variable '" .. tostring(key) .. "'", 2)
-      end
-      return value
-    end,
-    __newindex = function() error("Attempt to modify a readonly table", 2) end,
-    __metatable = false,
-  })
-  protected[proxy] = true
-  return proxy
 end
 load_api.redis = strict(load_api.redis)
 -- Function libraries are compiled in `fenv`: while one loads it reads the load-time API,

@@ -91,7 +91,7 @@ pub fn parse_library(code: &[u8]) -> Result<LibraryMeta, String> {
     let Some(line_end) = code.iter().position(|&b| b == b'\n') else {
         return Err("Invalid library metadata".into());
     };
-    let parts = match split_args(&code[..line_end]) {
+    let parts = match crate::resp::split_inline(&code[..line_end]) {
         Some(parts) if !parts.is_empty() => parts,
         _ => return Err("Invalid library metadata".into()),
     };
@@ -117,88 +117,6 @@ pub fn parse_library(code: &[u8]) -> Result<LibraryMeta, String> {
 /// at least one.
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-/// Splits a line into words as Redis's `sdssplitargs`: blanks separate words, double
-/// quotes (with `\n`, `\t`, `\xHH`... escapes) and single quotes group; an unbalanced
-/// quote or a quote followed by something other than a blank is `None`.
-fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let mut words = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < line.len() && line[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= line.len() {
-            return Some(words);
-        }
-        let mut word = Vec::new();
-        let (mut in_double, mut in_single) = (false, false);
-        loop {
-            let Some(&c) = line.get(i) else {
-                if in_double || in_single {
-                    return None;
-                }
-                break;
-            };
-            if in_double {
-                if c == b'\\' && i + 3 < line.len() && line[i + 1] == b'x' {
-                    let hex = std::str::from_utf8(&line[i + 2..i + 4]).ok();
-                    if let Some(byte) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                        word.push(byte);
-                        i += 4;
-                        continue;
-                    }
-                }
-                if c == b'\\' && i + 1 < line.len() {
-                    word.push(match line[i + 1] {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 8,
-                        b'a' => 7,
-                        other => other,
-                    });
-                    i += 2;
-                    continue;
-                }
-                if c == b'"' {
-                    if line.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace()) {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                }
-                word.push(c);
-            } else if in_single {
-                if c == b'\\' && line.get(i + 1) == Some(&b'\'') {
-                    word.push(b'\'');
-                    i += 2;
-                    continue;
-                }
-                if c == b'\'' {
-                    if line.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace()) {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                }
-                word.push(c);
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
-                        i += 1;
-                        break;
-                    }
-                    b'"' => in_double = true,
-                    b'\'' => in_single = true,
-                    _ => word.push(c),
-                }
-            }
-            i += 1;
-        }
-        words.push(word);
-    }
 }
 
 #[cfg(test)]
