@@ -347,13 +347,7 @@ fn function_kill_and_stats_while_a_function_runs() {
     let mut runner = server.raw();
     let mut other = server.raw();
     runner.command(&[b"FCALL", b"spin", b"0"]);
-    let mut last = String::new();
-    let busy = wait_until(Duration::from_secs(10), || {
-        other.command(&[b"GET", b"x"]);
-        last = other.read_line();
-        last.starts_with("-BUSY")
-    });
-    assert!(busy, "no BUSY reply: {last}");
+    let mut last = common::wait_for_busy(&mut other);
     assert_eq!(last, "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n");
     other.expect(
         &["SCRIPT", "KILL"],
@@ -401,14 +395,9 @@ fn function_kill_and_stats_while_a_function_runs() {
     let mut other = server.raw();
     runner.command(&[b"FCALL", b"spin_write", b"1", b"w"]);
     // BUSY comes once the function has run for busy-reply-threshold: it has written by then.
-    let busy = wait_until(Duration::from_secs(10), || {
-        other.command(&[b"GET", b"x"]);
-        last = other.read_line();
-        last.starts_with("-BUSY")
-    });
-    assert!(busy, "no BUSY reply: {last}");
+    common::wait_for_busy(&mut other);
     other.command(&[b"FUNCTION", b"KILL"]);
-    last = other.read_line();
+    let last = other.read_line();
     assert!(last.starts_with("-UNKILLABLE Sorry the script already executed write commands"), "{last}");
     other.command(&[b"SHUTDOWN", b"NOSAVE"]);
 }

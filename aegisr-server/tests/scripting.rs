@@ -466,13 +466,7 @@ fn script_kill_stops_a_busy_script_and_others_get_busy() {
     let mut other = server.raw();
     runner.command(&[b"EVAL", b"while true do end", b"0"]);
     // Past the threshold, other clients get BUSY (SCRIPT KILL is still allowed).
-    let mut last = String::new();
-    let busy = wait_until(Duration::from_secs(10), || {
-        other.command(&[b"GET", b"x"]);
-        last = other.read_line();
-        last.starts_with("-BUSY")
-    });
-    assert!(busy, "no BUSY reply: {last}");
+    let last = common::wait_for_busy(&mut other);
     assert_eq!(last, "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n");
     other.expect(&["SCRIPT", "KILL"], "+OK\r\n");
     let killed = runner.read_line();

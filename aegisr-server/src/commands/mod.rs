@@ -259,9 +259,7 @@ pub fn read_typed<'l, T: Typed>(locked: &'l mut Locked<'_>, key: &[u8]) -> Resul
 
 /// Changes the `T` in `entry` in place; WRONGTYPE, and nothing touched, for another type.
 pub fn update_typed<T: Typed, R>(entry: &mut Entry, change: impl FnOnce(&mut T) -> R) -> Result<R, CommandError> {
-    // Checked first, so a string entry is never copied out and back.
-    typed::<T>(entry.value())?;
-    entry.update(|value| T::from_mut(value).map(change).ok_or(CommandError::WrongType))
+    update_typed_unless(entry, |_| None, change)
 }
 
 /// [`update_typed`] for a change that often turns out to change nothing (ZADD of members
@@ -273,6 +271,7 @@ pub fn update_typed_unless<T: Typed, R>(
     unchanged: impl FnOnce(T::Ref<'_>) -> Option<R>,
     change: impl FnOnce(&mut T) -> R,
 ) -> Result<R, CommandError> {
+    // The type is checked first, so a wrong-type entry is never copied out and back.
     if let Some(result) = unchanged(typed::<T>(entry.value())?) {
         return Ok(result);
     }

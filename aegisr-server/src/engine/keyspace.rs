@@ -1094,6 +1094,14 @@ mod tests {
         assert_eq!((stats.keyspace_hits, stats.keyspace_misses), (1, 1));
     }
 
+    /// Moves `key`'s deadline (database 0) to `at` without the checks a command makes.
+    fn expire_behind_the_back(l: &mut Locked<'_>, key: &[u8], at: i64) {
+        let (shard, slot) = l.shard_and_slot(key);
+        if let Some(table) = shard.db_mut(0) {
+            table.set_expiry(slot, key, Some(at));
+        }
+    }
+
     #[test]
     fn expired_keys_are_invisible_and_collected_on_access() {
         let ks = Keyspace::new(4, 1);
@@ -1103,10 +1111,7 @@ mod tests {
         assert_eq!(l.expiry(b"k"), Some(Some(l.now() + 60_000)));
         // Force the deadline into the past behind the command's back.
         let now = l.now();
-        let (shard, slot) = l.shard_and_slot(b"k");
-        if let Some(table) = shard.db_mut(0) {
-            table.set_expiry(slot, b"k", Some(now - 1));
-        }
+        expire_behind_the_back(&mut l, b"k", now - 1);
         assert!(l.get(b"k").is_none());
         drop(l);
         assert_eq!(ks.db_size(0, None), 0);
@@ -1121,10 +1126,7 @@ mod tests {
         l.set(b"k", Value::Int(1));
         let now = l.now();
         assert!(l.set_expiry(b"k", Some(now + 60_000)));
-        let (shard, slot) = l.shard_and_slot(b"k");
-        if let Some(table) = shard.db_mut(0) {
-            table.set_expiry(slot, b"k", Some(now - 1));
-        }
+        expire_behind_the_back(&mut l, b"k", now - 1);
         // Past its deadline by the replica's clock: invisible to its clients, but kept.
         assert!(l.get(b"k").is_none());
         drop(l);
@@ -1146,10 +1148,7 @@ mod tests {
         let mut l = ks.lock_key(0, b"j");
         l.set(b"j", Value::Int(1));
         assert!(l.set_expiry(b"j", Some(now + 60_000)));
-        let (shard, slot) = l.shard_and_slot(b"j");
-        if let Some(table) = shard.db_mut(0) {
-            table.set_expiry(slot, b"j", Some(now - 1));
-        }
+        expire_behind_the_back(&mut l, b"j", now - 1);
         assert!(l.get(b"j").is_none());
         drop(l);
         assert_eq!(ks.db_size(0, None), 0);

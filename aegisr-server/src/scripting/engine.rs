@@ -255,8 +255,7 @@ impl Engine {
         call: &mut dyn FnMut(Call, Vec<Bytes>) -> Reply,
         out: &mut dyn ReplySink,
     ) -> Result<(), RunError> {
-        let sha = label;
-        let lua_error = |e: mlua::Error| RunError(format!("ERR Error running script {sha}: {e}"));
+        let lua_error = |e: mlua::Error| RunError(format!("ERR Error running script {label}: {e}"));
         let call = std::cell::RefCell::new(call);
         let outcome = self.lua.scope(|scope| {
             let raw = scope.create_function(|lua, (resp, args): (i64, MultiValue)| {
@@ -294,7 +293,7 @@ impl Engine {
                 convert::lua_to_sink(&value, out, resp3);
                 Ok(Ok(()))
             } else {
-                Ok(Err(final_error(&value, sha)))
+                Ok(Err(final_error(&value, label)))
             }
         });
         // A run leaves nothing behind: no stray KEYS/ARGV, garbage collected in steps.

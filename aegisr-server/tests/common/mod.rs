@@ -344,6 +344,19 @@ pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// Sends `GET x` on `conn` until it is answered BUSY (a script has run past
+/// busy-reply-threshold), within 10 s; returns the last reply line.
+pub fn wait_for_busy(conn: &mut RawConn) -> String {
+    let mut last = String::new();
+    let busy = wait_until(Duration::from_secs(10), || {
+        conn.command(&[b"GET", b"x"]);
+        last = conn.read_line();
+        last.starts_with("-BUSY")
+    });
+    assert!(busy, "no BUSY reply: {last}");
+    last
+}
+
 /// How many nodes a cluster node knows (`CLUSTER NODES` lines; 0 if it cannot answer).
 pub fn members(node: &TestServer) -> usize {
     redis::cmd("CLUSTER").arg("NODES").query::<String>(&mut node.sync_conn()).map_or(0, |n| n.lines().count())

@@ -55,10 +55,7 @@ impl Peers {
             .map_err(|e| tonic::Status::invalid_argument(format!("bad cluster address {addr}: {e}")))?
             .connect_timeout(CONNECT_TIMEOUT);
         let client = ClusterClient::new(endpoint.connect_lazy());
-        let created = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        self.clients.lock().insert(addr.to_owned(), (client.clone(), created));
+        self.clients.lock().insert(addr.to_owned(), (client.clone(), crate::engine::now_ms()));
         Ok(client)
     }
 
