@@ -53,18 +53,26 @@ pub async fn wait(
     let client = session.client.clone();
     let _blocked = client.blocking.enter();
     tokio::pin!(gone);
+    let run = &server.scripting.run;
     loop {
-        // Run again: also covers a key created between the first run and registering.
         let protocol = session.protocol;
-        target.with_sink(protocol, &mut |out| {
-            session.rerun = true;
-            let mut ctx = Ctx::new(server, &mut *session, out);
-            execute(&mut ctx, args);
-            ctx.session.rerun = false;
-        });
-        if session.block.take().is_none() {
-            return Unblocked::Replied;
+        // A script running now holds the keys (it may be what woke the client): the
+        // command runs again once it has ended, as Redis serves blocked clients after the
+        // command that woke them.
+        let script_running = run.others_running();
+        if !script_running {
+            // Run again: also covers a key created between the first run and registering.
+            target.with_sink(protocol, &mut |out| {
+                session.rerun = true;
+                let mut ctx = Ctx::new(server, &mut *session, out);
+                execute(&mut ctx, args);
+                ctx.session.rerun = false;
+            });
+            if session.block.take().is_none() {
+                return Unblocked::Replied;
+            }
         }
+        let script_ended = async { if script_running { run.ended().await } else { std::future::pending().await } };
         let timeout = async {
             match deadline {
                 Some(at) => tokio::time::sleep_until(at).await,
@@ -73,6 +81,7 @@ pub async fn wait(
         };
         tokio::select! {
             () = guard.notify.notified() => {}
+            () = script_ended => {}
             () = timeout => {
                 target.with_sink(protocol, &mut |out| (block.on_timeout)(out));
                 return Unblocked::Replied;

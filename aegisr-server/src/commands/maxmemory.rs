@@ -32,6 +32,11 @@ pub(super) fn admit(ctx: &mut Ctx<'_>, spec: &CommandSpec) -> CommandResult {
     if limits.maxmemory.load(std::sync::atomic::Ordering::Relaxed) == 0 {
         return Ok(());
     }
+    // Another client's script holds every shard: nothing is evicted while it runs (as
+    // Redis's isSafeToPerformEvictions); the command gets BUSY anyway.
+    if ctx.server.scripting.run.others_running() {
+        return Ok(());
+    }
     let server = ctx.server;
     let outcome = server.keyspace.evict_to_limit(&|| crate::server::info::used_memory_for_eviction(server));
     OVER_LIMIT.with(|o| o.set(outcome == Outcome::Fail));

@@ -309,10 +309,13 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
         })
         .and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec))
         .and_then(|spec| {
-            // While a script runs, others wait for it to end; once it has run past
-            // busy-reply-threshold they get BUSY (and may only SCRIPT KILL).
-            if !spec.flags.contains(table::Flags::ALLOW_BUSY) && ctx.server.scripting.run.busy() {
-                return Err(CommandError::Message(ctx.server.scripting.run.busy_error().into()));
+            // Once another client's script has run past busy-reply-threshold, commands get
+            // BUSY (and may only SCRIPT KILL): the doors have waited in `wait_for_script`
+            // until then. A blocked command served again is not refused (Redis serves it
+            // after the command that woke it, never BUSY).
+            let run = &ctx.server.scripting.run;
+            if !spec.flags.contains(table::Flags::ALLOW_BUSY) && !ctx.session.rerun && run.busy_now() {
+                return Err(CommandError::Message(run.busy_error().into()));
             }
             Ok(spec)
         });
@@ -381,6 +384,83 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
         tracking::end(ctx, spec.filter(|_| ran), args);
     }
     spec
+}
+
+/// What a command must wait for before it runs, while another client's script runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptWait {
+    /// Nothing: no script runs, or the command is one a busy node still runs at once
+    /// (SCRIPT KILL, SHUTDOWN...).
+    Nothing,
+    /// Until the script ends or has run past busy-reply-threshold (then BUSY), as Redis
+    /// reads no command before.
+    BusyOrEnd,
+    /// Until the script ends: a command allowed while busy that touches the keyspace
+    /// (WATCH, UNWATCH and DISCARD of watched keys lock their shards, which the script
+    /// holds; Redis runs them at once, with nothing to wait for).
+    End,
+}
+
+/// What `args`, sent by `session`, must wait for before it runs (see [`wait_for_script`]).
+/// One relaxed load when no script runs.
+pub fn script_wait(server: &Server, session: &Session, args: &[Bytes]) -> ScriptWait {
+    if !server.scripting.run.others_running() {
+        return ScriptWait::Nothing;
+    }
+    match resolve(args) {
+        Ok(spec) if spec.flags.contains(table::Flags::ALLOW_BUSY) => {
+            let locks =
+                spec.name == "watch" || (matches!(spec.name, "unwatch" | "discard") && session.watching.is_some());
+            // SHUTDOWN refuses to save while a script is busy (see `server::shutdown`).
+            let saves = spec.name == "shutdown" && !args[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave"));
+            if locks {
+                ScriptWait::End
+            } else if saves {
+                ScriptWait::BusyOrEnd
+            } else {
+                ScriptWait::Nothing
+            }
+        }
+        _ => ScriptWait::BusyOrEnd,
+    }
+}
+
+/// Waits (without blocking the thread) for what [`script_wait`] said. The doors call it
+/// before [`execute`], whose BUSY check never waits.
+pub async fn wait_for_script(server: &Server, wait: ScriptWait) {
+    match wait {
+        ScriptWait::Nothing => {}
+        ScriptWait::BusyOrEnd => server.scripting.run.busy_or_ended().await,
+        ScriptWait::End => server.scripting.run.ended().await,
+    }
+}
+
+/// Whether `args` runs a script now: EVAL, EVALSHA, their _RO forms, FCALL, FCALL_RO, or
+/// EXEC of a transaction that queued one (a script queued in MULTI runs at EXEC). The
+/// RESP door runs those off its worker's event loop (`server::off_loop`), so that the
+/// worker's other clients are served if the script runs long. A few byte compares.
+pub fn runs_script(session: &Session, args: &[Bytes]) -> bool {
+    let Some(name) = args.first() else { return false };
+    if name.eq_ignore_ascii_case(b"exec") {
+        return session
+            .multi
+            .as_ref()
+            .is_some_and(|queued| queued.commands().iter().any(|c| c.first().is_some_and(|n| is_script(n))));
+    }
+    session.multi.is_none() && is_script(name)
+}
+
+/// Whether a command name is one that runs a script.
+fn is_script(name: &[u8]) -> bool {
+    let candidates: &[&[u8]] = match name.len() {
+        4 => &[b"eval"],
+        5 => &[b"fcall"],
+        7 => &[b"evalsha", b"eval_ro"],
+        8 => &[b"fcall_ro"],
+        10 => &[b"evalsha_ro"],
+        _ => return false,
+    };
+    candidates.iter().any(|c| name.eq_ignore_ascii_case(c))
 }
 
 /// Whether a command is logged to the journal (a write while persistence is on), or the

@@ -372,6 +372,12 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if save && nosave {
         return Err(CommandError::Syntax);
     }
+    // As Redis: while a script is busy, the node stops only without saving (SHUTDOWN
+    // NOSAVE stops the script where it is, even one that wrote).
+    let run = &ctx.server.scripting.run;
+    if !nosave && run.busy_now() {
+        return Err(CommandError::Message(run.busy_error().into()));
+    }
     crate::persist::save_on_shutdown(
         ctx.server,
         if save {

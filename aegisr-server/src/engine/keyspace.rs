@@ -481,6 +481,16 @@ impl Keyspace {
         (0..self.shards.len()).map(|i| self.shard(i, None).changes).sum()
     }
 
+    /// [`Keyspace::changes`] for a background check that must not wait long: `None` when
+    /// a shard stays held for `patience` (a script holds them all while it runs).
+    pub fn changes_within(&self, patience: std::time::Duration) -> Option<u64> {
+        let mut total = 0;
+        for cell in &self.shards {
+            total += cell.0.try_lock_for(patience)?.changes;
+        }
+        Some(total)
+    }
+
     /// Counts a change made beside the keys (a function library) for the save rules.
     pub fn count_change(&self) {
         self.shard(0, None).changes += 1;

@@ -66,6 +66,8 @@ fn client_info(line: String) -> v1::ClientInfo {
 impl Admin for AdminService {
     async fn info(&self, request: Request<v1::InfoRequest>) -> Result<Response<v1::InfoReply>, Status> {
         let wanted = request.into_inner().sections;
+        // The keyspace figures lock every shard, which a running script holds.
+        self.server.scripting.run.ended().await;
         let sections = info::collect(&self.server, &wanted, None);
         let text = info::render(&sections);
         let sections = sections
@@ -104,6 +106,8 @@ impl Admin for AdminService {
                     () = tx.closed() => return,
                     () = server.shutdown.cancelled() => return,
                 }
+                // The keyspace figures lock every shard, which a running script holds.
+                server.scripting.run.ended().await;
                 let stats = watch::take(&server, &mut previous);
                 if tx.send(Ok(stats)).await.is_err() {
                     return;

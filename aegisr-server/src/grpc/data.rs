@@ -43,6 +43,9 @@ async fn run(server: &Server, session: &mut Session, args: &[Bytes]) -> v1::Repl
     // CLIENT PAUSE holds the command here, before it runs, as on the RESP door (a
     // cancelled call drops the wait).
     server.pause.wait_for(args).await;
+    // So does another client's script, until it ends or runs past busy-reply-threshold.
+    let wait = commands::script_wait(server, session, args);
+    commands::wait_for_script(server, wait).await;
     let mut tree = ReplyTree::new();
     {
         let mut ctx = Ctx::new(server, &mut *session, &mut tree);

@@ -413,8 +413,15 @@ pub async fn ticker(server: Arc<Server>) {
             start_background(&server);
             continue;
         }
+        // A script holds every shard while it runs: nothing to do until it ends (Redis
+        // runs no cron while a script is busy), and never wait on its shards here, on
+        // the runtime that accepts connections (SCRIPT KILL must get through).
+        if server.scripting.run.is_running() {
+            continue;
+        }
+        let Some(changes) = server.keyspace.changes_within(std::time::Duration::from_millis(10)) else { continue };
+        let changes = changes.saturating_sub(state.changes_at_save.load(Ordering::Relaxed));
         let elapsed = unix_secs() - state.last_save.load(Ordering::Relaxed);
-        let changes = changes_since_save(&server);
         let rule_met = save_rules(&server.config.string("save"))
             .into_iter()
             .any(|(seconds, wanted)| changes >= wanted.max(1) && elapsed >= seconds);

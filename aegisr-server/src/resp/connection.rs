@@ -2,6 +2,7 @@
 //! replies with one write, repeat. One read and one write per batch is what makes
 //! pipelining cheap; nothing here blocks on another connection.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -14,7 +15,8 @@ use super::parser::{ParseLimits, RequestParser};
 use super::writer::RespWriter;
 use crate::commands::blocking::{self, Unblocked};
 use crate::commands::client_reply::{self, ReplyMode};
-use crate::commands::{self, Ctx, Session};
+use crate::commands::table::CommandSpec;
+use crate::commands::{self, Ctx, ScriptWait, Session};
 use crate::pubsub::{Kind, Subscriber};
 use crate::reply::{Protocol, ReplySink};
 use crate::server::monitor::MonitorFeed;
@@ -32,16 +34,20 @@ enum Next {
     Close,
 }
 
-pub(super) async fn run(server: &Server, stream: TcpStream, registration: &Registration<'_>) {
+pub(super) async fn run(server: &Arc<Server>, stream: TcpStream, registration: &Registration<'_>) {
     let mut session = Session::new(registration.client.clone());
     // Authenticated from the start only while the default user needs no password.
     session.authenticated = !server.acl.auth_required();
     serve(server, stream, &mut session).await;
+    // Forgetting watched keys locks their shards, which a running script holds.
+    if session.watching.is_some() {
+        server.scripting.run.ended().await;
+    }
     commands::end_session(server, &mut session);
     server.pubsub.tracking.client_gone(session.client.id);
 }
 
-async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
+async fn serve(server: &Arc<Server>, mut stream: TcpStream, session: &mut Session) {
     let client = &session.client.clone();
     let mut parser = RequestParser::new();
     let mut input = BytesMut::with_capacity(READ_CHUNK);
@@ -123,6 +129,54 @@ async fn held_by_pause(
     Ok(())
 }
 
+/// Waits while another client's script holds this command back (see
+/// [`commands::script_wait`]), after sending the replies so far, as for a pause.
+async fn held_by_script(
+    server: &Server,
+    session: &mut Session,
+    args: &[bytes::Bytes],
+    output: &mut BytesMut,
+    stream: &mut TcpStream,
+) -> std::io::Result<()> {
+    let wait = commands::script_wait(server, session, args);
+    if wait == ScriptWait::Nothing {
+        return Ok(());
+    }
+    if !output.is_empty() {
+        unconfirmed_closes(crate::persist::durable(server, session).await)?;
+        write_out(server, stream, output).await?;
+    }
+    commands::wait_for_script(server, wait).await;
+    Ok(())
+}
+
+/// Runs a command that runs a script (see [`commands::runs_script`]) off the worker's
+/// event loop: the session and the output buffer go with it to the worker's thread and
+/// come back with the reply written. Returns the errors replied and the command that ran.
+async fn run_off_loop(
+    server: &Arc<Server>,
+    session: &mut Session,
+    args: &[bytes::Bytes],
+    output: &mut BytesMut,
+) -> (u64, Option<&'static CommandSpec>) {
+    let placeholder = Session::new(session.client.clone());
+    let mut owned = std::mem::replace(session, placeholder);
+    let mut out = std::mem::take(output);
+    let args = args.to_vec();
+    let server = server.clone();
+    let (owned, out, errors, spec) = crate::server::off_loop(move || {
+        let mut writer = RespWriter::new(&mut out, owned.protocol);
+        let mut ctx = Ctx::new(&server, &mut owned, &mut writer);
+        let spec = commands::execute(&mut ctx, &args);
+        let errors = writer.errors;
+        (owned, out, errors, spec)
+    })
+    .await;
+    *session = owned;
+    *output = out;
+    (errors, spec)
+}
+
 /// Writes `output` out; false if the write failed or the client was killed meanwhile.
 async fn write_unless_killed(
     server: &Server,
@@ -144,7 +198,7 @@ fn unconfirmed_closes(durable: bool) -> std::io::Result<()> {
 
 /// Runs every complete command in `input` and writes the replies.
 async fn run_batch(
-    server: &Server,
+    server: &Arc<Server>,
     session: &mut Session,
     parser: &mut RequestParser,
     input: &mut BytesMut,
@@ -180,8 +234,15 @@ async fn run_batch(
                 if server.pause.active() {
                     held_by_pause(server, session, args, output, stream).await?;
                 }
+                if server.scripting.run.is_running() {
+                    held_by_script(server, session, args, output, stream).await?;
+                }
                 let reply_at = output.len();
-                {
+                if commands::runs_script(session, args) {
+                    let (failed, spec) = run_off_loop(server, session, args, output).await;
+                    last = spec.or(last);
+                    errors += failed;
+                } else {
                     let mut writer = RespWriter::new(output, session.protocol);
                     let mut ctx = Ctx::new(server, session, &mut writer);
                     last = commands::execute(&mut ctx, args).or(last);

@@ -100,6 +100,7 @@ impl Engine {
             if run.kill_requested() {
                 return Err(mlua::Error::RuntimeError(KILLED.to_owned()));
             }
+            run.on_hook();
             let until = deadline.load(Ordering::Relaxed);
             if until != 0 && crate::engine::now_ms() > until {
                 return Err(mlua::Error::RuntimeError("ERR FUNCTION LOAD timeout".to_owned()));

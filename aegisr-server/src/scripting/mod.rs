@@ -82,9 +82,12 @@ pub struct RunState {
     /// The running script is a function (FCALL): what FUNCTION STATS shows of it.
     function: parking_lot::Mutex<Option<RunningFunction>>,
     is_function: AtomicBool,
-    /// Other clients' commands wait here while a script runs (see [`RunState::busy`]).
-    gate: parking_lot::Mutex<()>,
-    ended: parking_lot::Condvar,
+    /// The running script has asked its worker to let its other clients be served (see
+    /// [`RunState::on_hook`]).
+    released: AtomicBool,
+    /// Notified when a script ends: other clients' commands wait on it (see
+    /// [`RunState::busy_or_ended`]).
+    ended: tokio::sync::Notify,
 }
 
 /// A function running now (FUNCTION STATS).
@@ -128,6 +131,7 @@ impl RunState {
     pub(crate) fn start(&self, threshold_ms: u64) -> RunGuard<'_> {
         self.kill.store(false, Ordering::Relaxed);
         self.wrote.store(false, Ordering::Relaxed);
+        self.released.store(false, Ordering::Relaxed);
         let after = crate::engine::now_ms().max(0) as u64 + threshold_ms;
         self.busy_after_ms.store(after, Ordering::Relaxed);
         self.running.store(true, Ordering::Release);
@@ -185,25 +189,65 @@ impl RunState {
         KillOutcome::Killed
     }
 
-    /// For another client's command: waits while a script runs, and returns true (the
-    /// command gets BUSY) if it is still running once busy-reply-threshold has passed.
-    /// Waiting here rather than on a shard's lock keeps the thread able to answer BUSY.
-    /// One relaxed load when no script runs.
-    pub fn busy(&self) -> bool {
-        if !self.running.load(Ordering::Relaxed) || IN_SCRIPT.with(std::cell::Cell::get) {
+    /// Called by the Lua hook of a running script (every [`HOOK_INSTRUCTIONS`]
+    /// instructions): a script that gets there is a long one, and the first time, its worker
+    /// is asked to let a stand-in thread serve the worker's other clients while it runs
+    /// (see `server::workers`), so that they get BUSY and can SCRIPT KILL it.
+    pub(crate) fn on_hook(&self) {
+        if self.running.load(Ordering::Relaxed) && !self.released.swap(true, Ordering::Relaxed) {
+            crate::server::let_others_run();
+        }
+    }
+
+    /// For another client's command: whether it gets BUSY now, i.e. a script has run past
+    /// busy-reply-threshold. Never blocks; one relaxed load when no script runs. The doors
+    /// first wait (asynchronously) in [`RunState::busy_or_ended`] while the script is
+    /// young, as Redis reads no command then.
+    pub fn busy_now(&self) -> bool {
+        if !self.running.load(Ordering::Relaxed) || in_script() {
             return false;
         }
-        let mut gate = self.gate.lock();
+        crate::engine::now_ms().max(0) as u64 >= self.busy_after_ms.load(Ordering::Relaxed)
+    }
+
+    /// Whether a script run by another client (not this thread's) is running now.
+    pub fn others_running(&self) -> bool {
+        self.running.load(Ordering::Acquire) && !in_script()
+    }
+
+    /// Completes once no script runs or the running one has run past busy-reply-threshold
+    /// (other clients then get BUSY). Waits without blocking the thread.
+    pub async fn busy_or_ended(&self) {
         loop {
+            let ended = self.ended.notified();
+            tokio::pin!(ended);
+            // Registered before looking, so an end between the look and the wait is seen.
+            ended.as_mut().enable();
             if !self.running.load(Ordering::Acquire) {
-                return false;
+                return;
             }
             let now = crate::engine::now_ms().max(0) as u64;
             let after = self.busy_after_ms.load(Ordering::Relaxed);
             if now >= after {
-                return true;
+                return;
             }
-            self.ended.wait_for(&mut gate, std::time::Duration::from_millis(after - now));
+            tokio::select! {
+                () = ended => {}
+                () = tokio::time::sleep(std::time::Duration::from_millis(after - now)) => {}
+            }
+        }
+    }
+
+    /// Completes once no script runs. Waits without blocking the thread.
+    pub async fn ended(&self) {
+        loop {
+            let ended = self.ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            if !self.running.load(Ordering::Acquire) {
+                return;
+            }
+            ended.await;
         }
     }
 }
@@ -221,9 +265,7 @@ impl Drop for RunGuard<'_> {
             *self.state.function.lock() = None;
         }
         self.state.kill.store(false, Ordering::Relaxed);
-        // Under the gate, so a waiter cannot miss the end between its check and its wait.
-        let _gate = self.state.gate.lock();
-        self.state.ended.notify_all();
+        self.state.ended.notify_waiters();
     }
 }
 

@@ -21,7 +21,7 @@ use tokio_util::task::TaskTracker;
 
 pub use clients::{ClientHandle, ClientRegistry, Door, Registration};
 pub use stats::ServerStats;
-pub use workers::Workers;
+pub use workers::{Workers, let_others_run, off_loop};
 
 use crate::config::ConfigStore;
 use crate::engine::Keyspace;

@@ -3,12 +3,31 @@
 //! no work stealing and no cross-thread wake-ups on the request path (Principle 2: work
 //! stays on the thread that read the request). Shards are shared, behind short locks, so
 //! any worker serves any key.
+//!
+//! A command that may run for long (a Lua script) is a *job*: the connection hands it to
+//! [`off_loop`] and awaits it. The worker's thread runs it between two turns of its event
+//! loop, right after the turn in which it was handed over, still on the thread that read
+//! the request and with no wake-up of another thread (the loop's `block_on` returns, the
+//! thread runs the jobs, then goes back into the loop). If a job turns out to be long (it
+//! calls [`let_others_run`]: a script does once it has run [`crate::scripting::HOOK_INSTRUCTIONS`]
+//! Lua instructions), the worker's stand-in thread takes the event loop over while the job
+//! runs, so the worker's other clients are served meanwhile (they get BUSY and may SCRIPT
+//! KILL it, as Redis answers everyone while a script runs), and hands it back when the job
+//! is done. This relies on tokio's current-thread runtime letting several threads call
+//! `block_on`: the one holding the runtime's core drives every task, timer and socket, and
+//! when it leaves, another takes the core. So a worker's tasks are only ever polled by one
+//! thread at a time, its own or its stand-in.
 
+use std::cell::RefCell;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use tokio::runtime::Handle;
+use futures_util::task::AtomicWaker;
+use tokio::runtime::{Handle, Runtime};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -20,6 +39,34 @@ pub struct Workers {
     tracker: TaskTracker,
 }
 
+/// A job handed to a worker's thread: runs, stores its result, and returns the waker of
+/// the task awaiting it.
+type Job = Box<dyn FnOnce() -> Option<Waker> + Send>;
+
+/// What a worker's thread, its stand-in thread and its tasks share.
+struct Worker {
+    runtime: Runtime,
+    /// Jobs handed over by the worker's tasks, not yet run.
+    jobs: parking_lot::Mutex<Vec<Job>>,
+    /// Wakes the worker thread's `block_on` so that it returns and runs the jobs.
+    loop_waker: AtomicWaker,
+    /// The running job wants the stand-in thread to drive the event loop.
+    stand_in_wanted: AtomicBool,
+    /// Wakes the stand-in's `block_on` when the job is done, so it hands the loop back.
+    stand_in_waker: AtomicWaker,
+    /// The stand-in sleeps on this between jobs; `true` tells it to stop.
+    stand_in_stop: parking_lot::Mutex<bool>,
+    stand_in_wake: parking_lot::Condvar,
+}
+
+thread_local! {
+    /// The worker whose event loop this thread runs: set on a worker's thread and on its
+    /// stand-in, for their whole life.
+    static CURRENT: RefCell<Option<Arc<Worker>>> = const { RefCell::new(None) };
+    /// True while this thread runs a job (what [`let_others_run`] acts on).
+    static IN_JOB: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 impl Workers {
     /// Starts `count` workers. They run until `shutdown` is cancelled, then finish the
     /// tasks on `tracker` (10 s at most) and stop.
@@ -29,13 +76,25 @@ impl Workers {
         for index in 0..count.max(1) {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             handles.push(runtime.handle().clone());
+            let worker = Arc::new(Worker {
+                runtime,
+                jobs: parking_lot::Mutex::new(Vec::new()),
+                loop_waker: AtomicWaker::new(),
+                stand_in_wanted: AtomicBool::new(false),
+                stand_in_waker: AtomicWaker::new(),
+                stand_in_stop: parking_lot::Mutex::new(false),
+                stand_in_wake: parking_lot::Condvar::new(),
+            });
+            let stand_in = {
+                let worker = worker.clone();
+                std::thread::Builder::new()
+                    .name(format!("aegisr-worker-{index}-stand-in"))
+                    .spawn(move || stand_in(&worker))?
+            };
             let (shutdown, tracker) = (shutdown.clone(), tracker.clone());
-            let thread = std::thread::Builder::new().name(format!("aegisr-worker-{index}")).spawn(move || {
-                runtime.block_on(async move {
-                    shutdown.cancelled().await;
-                    let _ = tokio::time::timeout(Duration::from_secs(10), tracker.wait()).await;
-                });
-            })?;
+            let thread = std::thread::Builder::new()
+                .name(format!("aegisr-worker-{index}"))
+                .spawn(move || run_worker(worker, stand_in, &shutdown, &tracker))?;
             threads.push(thread);
         }
         Ok(Workers { handles, next: AtomicUsize::new(0), threads, tracker: tracker.clone() })
@@ -58,4 +117,166 @@ impl Workers {
             }
         }
     }
+}
+
+/// What the worker thread does after a turn of its event loop.
+enum Step {
+    Jobs,
+    Stop,
+}
+
+/// A worker thread: its event loop, and the jobs its tasks hand over, until shutdown.
+fn run_worker(
+    worker: Arc<Worker>,
+    stand_in: std::thread::JoinHandle<()>,
+    shutdown: &CancellationToken,
+    tracker: &TaskTracker,
+) {
+    CURRENT.with_borrow_mut(|current| *current = Some(worker.clone()));
+    let mut jobs: Vec<Job> = Vec::new();
+    // The tasks whose jobs are done, woken from inside the loop (a local wake-up).
+    let mut done: Vec<Waker> = Vec::new();
+    let mut drain_until = None;
+    loop {
+        let step = worker.runtime.block_on(async {
+            for waker in done.drain(..) {
+                waker.wake();
+            }
+            let handed_over = std::future::poll_fn(|cx| {
+                worker.loop_waker.register(cx.waker());
+                let mut queued = worker.jobs.lock();
+                if queued.is_empty() {
+                    return Poll::Pending;
+                }
+                std::mem::swap(&mut *queued, &mut jobs);
+                Poll::Ready(())
+            });
+            let stopped = async {
+                shutdown.cancelled().await;
+                let until = *drain_until.get_or_insert_with(|| tokio::time::Instant::now() + Duration::from_secs(10));
+                let _ = tokio::time::timeout_at(until, tracker.wait()).await;
+            };
+            tokio::select! {
+                biased;
+                () = handed_over => Step::Jobs,
+                () = stopped => Step::Stop,
+            }
+        });
+        match step {
+            Step::Jobs => {
+                // The runtime's context (spawning, timers) is there for the jobs' commands.
+                let _context = worker.runtime.enter();
+                for job in jobs.drain(..) {
+                    IN_JOB.set(true);
+                    let waker = job();
+                    IN_JOB.set(false);
+                    // The stand-in, if it took the loop, hands it back.
+                    if worker.stand_in_wanted.swap(false, Ordering::AcqRel) {
+                        worker.stand_in_waker.wake();
+                    }
+                    done.extend(waker);
+                }
+            }
+            Step::Stop => break,
+        }
+    }
+    *worker.stand_in_stop.lock() = true;
+    worker.stand_in_wake.notify_one();
+    if stand_in.join().is_err() {
+        tracing::error!("a worker's stand-in thread panicked");
+    }
+    CURRENT.with_borrow_mut(|current| *current = None);
+    // The last reference: the runtime (and any task left) is dropped here, off any loop.
+    drop(worker);
+}
+
+/// A worker's stand-in thread: drives the worker's event loop while a long job runs.
+fn stand_in(worker: &Arc<Worker>) {
+    CURRENT.with_borrow_mut(|current| *current = Some(worker.clone()));
+    loop {
+        {
+            let mut stop = worker.stand_in_stop.lock();
+            while !*stop && !worker.stand_in_wanted.load(Ordering::Acquire) {
+                worker.stand_in_wake.wait(&mut stop);
+            }
+            if *stop {
+                break;
+            }
+        }
+        // Takes the runtime's core (free: the worker thread is in its job) and drives
+        // every task of the worker until the job is done.
+        worker.runtime.block_on(std::future::poll_fn(|cx| {
+            worker.stand_in_waker.register(cx.waker());
+            if worker.stand_in_wanted.load(Ordering::Acquire) { Poll::Pending } else { Poll::Ready(()) }
+        }));
+    }
+    CURRENT.with_borrow_mut(|current| *current = None);
+}
+
+/// Called from a job that turns out to be long (a script's Lua hook): the worker's
+/// stand-in thread takes the event loop over until the job is done. Nothing outside a job.
+pub fn let_others_run() {
+    if !IN_JOB.get() {
+        return;
+    }
+    CURRENT.with_borrow(|current| {
+        if let Some(worker) = current
+            && !worker.stand_in_wanted.swap(true, Ordering::AcqRel)
+        {
+            // Under the lock the stand-in checks the flag under: it cannot miss it.
+            let _stop = worker.stand_in_stop.lock();
+            worker.stand_in_wake.notify_one();
+        }
+    });
+}
+
+/// Runs `job` on this worker's thread outside its event loop (see the module docs) and
+/// returns its result: for a command that may run for long, so that the worker's other
+/// clients can be served meanwhile if it does. Called elsewhere than from a worker's task
+/// (the gRPC door, tests), `job` runs in place. A job that panics panics the awaiting task,
+/// as the command would have run in it.
+pub async fn off_loop<R: Send + 'static>(job: impl FnOnce() -> R + Send + 'static) -> R {
+    let Some(worker) = CURRENT.with_borrow(Clone::clone) else {
+        return job();
+    };
+    let slot = Arc::new(parking_lot::Mutex::new(Slot::<R> { result: None, waker: None }));
+    let filled = slot.clone();
+    let job: Job = Box::new(move || {
+        let result = std::panic::catch_unwind(AssertUnwindSafe(job));
+        let mut slot = filled.lock();
+        slot.result = Some(result);
+        slot.waker.take()
+    });
+    let was_empty = {
+        let mut jobs = worker.jobs.lock();
+        jobs.push(job);
+        jobs.len() == 1
+    };
+    if was_empty {
+        worker.loop_waker.wake();
+    }
+    drop(worker);
+    let result = std::future::poll_fn(|cx| {
+        let mut slot = slot.lock();
+        match slot.result.take() {
+            Some(result) => Poll::Ready(result),
+            None => {
+                if !slot.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    slot.waker = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        }
+    })
+    .await;
+    match result {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Where a job leaves its result for the task awaiting it.
+struct Slot<R> {
+    result: Option<std::thread::Result<R>>,
+    waker: Option<Waker>,
 }
