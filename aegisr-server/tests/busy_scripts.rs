@@ -7,6 +7,8 @@
 //! Workers take connections in turn (round robin, in accept order), so the connection
 //! opened `workers` connections after the script's is served by the script's own worker.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -329,9 +329,8 @@ fn dump_and_restore_round_trip() {
     assert_eq!(redis::cmd("FUNCTION").arg("RESTORE").arg(&empty).query::<String>(&mut c).unwrap(), "OK");
 }
 
-/// FUNCTION KILL and BUSY from another connection. The server runs two workers and gives
-/// connections to them in turn, so the connection opened right after the function's is
-/// served by the other worker (the function's own worker is busy running it).
+/// FUNCTION KILL and BUSY from another connection (the same from the function's own worker
+/// and with one worker: see busy_scripts.rs).
 #[test]
 fn function_kill_and_stats_while_a_function_runs() {
     let server = TestServer::start();

@@ -455,9 +455,8 @@ fn a_scripts_writes_survive_a_restart() {
     assert_eq!(run::<Vec<String>>(&mut c, &["LRANGE", "l", "0", "-1"]), vec!["x", "y"]);
 }
 
-/// SCRIPT KILL and BUSY from another connection. The server runs two workers and gives
-/// connections to them in turn, so the connection opened right after the script's is
-/// served by the other worker (the script's own worker is busy running it).
+/// SCRIPT KILL and BUSY from another connection (the same from the script's own worker and
+/// with one worker: see busy_scripts.rs).
 #[test]
 fn script_kill_stops_a_busy_script_and_others_get_busy() {
     let server = TestServer::start();

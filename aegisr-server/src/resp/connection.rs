@@ -234,12 +234,14 @@ async fn run_batch(
                 if server.pause.active() {
                     held_by_pause(server, session, args, output, stream).await?;
                 }
+                // The rare paths' futures are boxed: they would grow this one, which every
+                // command of every batch goes through.
                 if server.scripting.run.is_running() {
-                    held_by_script(server, session, args, output, stream).await?;
+                    Box::pin(held_by_script(server, session, args, output, stream)).await?;
                 }
                 let reply_at = output.len();
                 if commands::runs_script(session, args) {
-                    let (failed, spec) = run_off_loop(server, session, args, output).await;
+                    let (failed, spec) = Box::pin(run_off_loop(server, session, args, output)).await;
                     last = spec.or(last);
                     errors += failed;
                 } else {

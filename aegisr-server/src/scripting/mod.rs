@@ -13,12 +13,40 @@
 //! [`RunState`], atomics outside the state's mutex: a kill request raises a flag that the
 //! instruction-count hook checks every [`HOOK_INSTRUCTIONS`] instructions.
 //!
-//! A script runs on the worker thread of the client that sent it, and a worker serves its
-//! clients one command at a time: while a script runs, the other clients of its worker
-//! wait for it (they cannot even be told BUSY). Clients of the other workers wait in
-//! [`RunState::busy`] (never on a shard lock, which would leave no way to answer them) and
-//! get BUSY once busy-reply-threshold has passed, so SCRIPT KILL and SHUTDOWN NOSAVE work
-//! from a connection on another worker. Redis, single-threaded, answers everyone BUSY.
+//! While a script runs, every other client is answered as Redis answers it, whichever
+//! worker thread serves it, the script's own included, and with a single worker:
+//!
+//! - **Where a script runs.** The RESP door hands EVAL, EVALSHA, FCALL (and their _RO
+//!   forms, and EXEC of a transaction that queued one) to `server::off_loop`: the worker's
+//!   thread runs the command between two turns of its event loop, right after the turn
+//!   that read it, so a short script costs no thread hop and no wake-up of another thread.
+//!   The client's session (database, protocol, name, id, ACL user, MULTI state) goes with
+//!   the command and comes back with its reply; the script's effects are journaled and
+//!   replicated as one record as before ([`crate::commands`]' scripting family).
+//! - **A long script.** The Lua hook (every [`HOOK_INSTRUCTIONS`] instructions) calls
+//!   [`RunState::on_hook`]: once a script has run for [`LONG_SCRIPT_MS`], it asks the
+//!   worker's stand-in thread to drive the worker's event loop until the script is done
+//!   (`server::let_others_run`): the worker's other clients are served meanwhile, on the
+//!   stand-in thread.
+//! - **Other clients' commands** never wait on a shard lock the script holds (which would
+//!   leave no way to answer them). The doors first wait, asynchronously, in
+//!   [`RunState::busy_or_ended`] (`commands::wait_for_script`), as Redis reads no command
+//!   before busy-reply-threshold; then, if the script still runs, the command gets the BUSY
+//!   error ([`RunState::busy_now`]) unless it is flagged allow-busy: SCRIPT KILL, FUNCTION
+//!   KILL and FUNCTION STATS answer at once, SHUTDOWN NOSAVE stops the node (the hook stops
+//!   the script, even one that wrote), SHUTDOWN without NOSAVE gets BUSY. WATCH, UNWATCH
+//!   and DISCARD of watched keys lock shards: they wait for the script's end. A client
+//!   blocked on a key (BLPOP...) that the script wakes is served after the script, never
+//!   answered BUSY. Background work on the control runtime (save rules, expiry, gRPC
+//!   INFO and WatchStats) skips or waits for a running script rather than lock a shard.
+//! - **The script's own client** waits for its reply; if it disconnects or is killed
+//!   meanwhile, the script still runs to its end (or to SCRIPT KILL), as in Redis.
+//!
+//! One race is left: a command on another worker that passed the BUSY check just before a
+//! script took every shard waits on its shard's lock until the script ends, and that
+//! worker's other clients with it; the window is the time a command takes from the check
+//! to its lock. And a script sent over gRPC runs on the control runtime (its other work
+//! waits for it), not off a worker's loop.
 
 mod api;
 mod bit;
@@ -37,6 +65,10 @@ pub use shebang::{FLAG_NAMES, ScriptFlags};
 
 /// How often (in Lua VM instructions) a running script checks for SCRIPT KILL, as Redis.
 pub const HOOK_INSTRUCTIONS: u32 = 100_000;
+
+/// A script still running after this long (milliseconds on the wall clock, so 1-2 ms) is a
+/// long one: its worker's other clients are served meanwhile (see [`RunState::on_hook`]).
+pub const LONG_SCRIPT_MS: u64 = 2;
 
 /// The node's scripting state.
 pub struct Scripting {
@@ -82,6 +114,8 @@ pub struct RunState {
     /// The running script is a function (FCALL): what FUNCTION STATS shows of it.
     function: parking_lot::Mutex<Option<RunningFunction>>,
     is_function: AtomicBool,
+    /// Milliseconds since the Unix epoch when the running script started.
+    started_ms: AtomicU64,
     /// The running script has asked its worker to let its other clients be served (see
     /// [`RunState::on_hook`]).
     released: AtomicBool,
@@ -132,8 +166,9 @@ impl RunState {
         self.kill.store(false, Ordering::Relaxed);
         self.wrote.store(false, Ordering::Relaxed);
         self.released.store(false, Ordering::Relaxed);
-        let after = crate::engine::now_ms().max(0) as u64 + threshold_ms;
-        self.busy_after_ms.store(after, Ordering::Relaxed);
+        let now = crate::engine::now_ms().max(0) as u64;
+        self.started_ms.store(now, Ordering::Relaxed);
+        self.busy_after_ms.store(now + threshold_ms, Ordering::Relaxed);
         self.running.store(true, Ordering::Release);
         IN_SCRIPT.with(|s| s.set(true));
         RunGuard { state: self }
@@ -190,11 +225,17 @@ impl RunState {
     }
 
     /// Called by the Lua hook of a running script (every [`HOOK_INSTRUCTIONS`]
-    /// instructions): a script that gets there is a long one, and the first time, its worker
-    /// is asked to let a stand-in thread serve the worker's other clients while it runs
-    /// (see `server::workers`), so that they get BUSY and can SCRIPT KILL it.
+    /// instructions, counted across runs): once a script has run for [`LONG_SCRIPT_MS`],
+    /// its worker is asked, once, to let a stand-in thread serve the worker's other clients
+    /// while it runs (see `server::workers`), so that they get BUSY and can SCRIPT KILL it.
     pub(crate) fn on_hook(&self) {
-        if self.running.load(Ordering::Relaxed) && !self.released.swap(true, Ordering::Relaxed) {
+        if !self.running.load(Ordering::Relaxed) || self.released.load(Ordering::Relaxed) {
+            return;
+        }
+        let now = crate::engine::now_ms().max(0) as u64;
+        if now.saturating_sub(self.started_ms.load(Ordering::Relaxed)) >= LONG_SCRIPT_MS
+            && !self.released.swap(true, Ordering::Relaxed)
+        {
             crate::server::let_others_run();
         }
     }
