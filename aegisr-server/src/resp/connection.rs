@@ -159,22 +159,38 @@ async fn run_off_loop(
     args: &[bytes::Bytes],
     output: &mut BytesMut,
 ) -> (u64, Option<&'static CommandSpec>) {
-    let placeholder = Session::new(session.client.clone());
-    let mut owned = std::mem::replace(session, placeholder);
-    let mut out = std::mem::take(output);
-    let args = args.to_vec();
-    let server = server.clone();
-    let (owned, out, errors, spec) = crate::server::off_loop(move || {
-        let mut writer = RespWriter::new(&mut out, owned.protocol);
-        let mut ctx = Ctx::new(&server, &mut owned, &mut writer);
-        let spec = commands::execute(&mut ctx, &args);
-        let errors = writer.errors;
-        (owned, out, errors, spec)
+    // One box for all of it: what travels to the job and back is a pointer.
+    let mut job = Box::new(OffLoop {
+        server: server.clone(),
+        session: std::mem::replace(session, Session::new(session.client.clone())),
+        out: std::mem::take(output),
+        args: args.to_vec(),
+        errors: 0,
+        spec: None,
+    });
+    let job = crate::server::off_loop(move || {
+        let OffLoop { server, session, out, args, errors, spec } = &mut *job;
+        let mut writer = RespWriter::new(out, session.protocol);
+        let mut ctx = Ctx::new(server, session, &mut writer);
+        *spec = commands::execute(&mut ctx, args);
+        *errors = writer.errors;
+        job
     })
     .await;
+    let OffLoop { session: owned, out, errors, spec, .. } = *job;
     *session = owned;
     *output = out;
     (errors, spec)
+}
+
+/// A command run off the loop, with what it runs with.
+struct OffLoop {
+    server: Arc<Server>,
+    session: Session,
+    out: BytesMut,
+    args: Vec<bytes::Bytes>,
+    errors: u64,
+    spec: Option<&'static CommandSpec>,
 }
 
 /// Writes `output` out; false if the write failed or the client was killed meanwhile.
@@ -210,6 +226,8 @@ async fn run_batch(
     let mut errors = 0u64;
     let mut last = None;
     let mut next = Next::Continue;
+    // A command of this batch ran off the loop (see `run_off_loop`).
+    let mut ran_off_loop = false;
     // A pipeline's keys are prefetched together (the first commands' at least); a command
     // past those gets its slot table prefetched once parsed.
     let mut peeked = 0;
@@ -234,14 +252,15 @@ async fn run_batch(
                 if server.pause.active() {
                     held_by_pause(server, session, args, output, stream).await?;
                 }
-                // The rare paths' futures are boxed: they would grow this one, which every
-                // command of every batch goes through.
                 if server.scripting.run.is_running() {
+                    // Boxed: a rare path's future would grow this one, which every command
+                    // of every batch goes through.
                     Box::pin(held_by_script(server, session, args, output, stream)).await?;
                 }
                 let reply_at = output.len();
                 if commands::runs_script(session, args) {
-                    let (failed, spec) = Box::pin(run_off_loop(server, session, args, output)).await;
+                    let (failed, spec) = run_off_loop(server, session, args, output).await;
+                    ran_off_loop = true;
                     last = spec.or(last);
                     errors += failed;
                 } else {
@@ -315,8 +334,12 @@ async fn run_batch(
         // writes all replies after its event loop has read every ready client: a client
         // served by many connections (a benchmark, a pooled app) is then woken once per
         // round while it is busy reading, not once per connection after it went back to
-        // sleep. Those wake-ups were half the kernel time per request at -P 16.
-        tokio::task::yield_now().await;
+        // sleep. Those wake-ups were half the kernel time per request at -P 16. After a
+        // command run off the loop that is done: the worker ran its jobs once it had served
+        // every ready connection, and one more turn would only poll the driver again.
+        if !ran_off_loop {
+            tokio::task::yield_now().await;
+        }
         write_out(server, stream, output).await?;
     }
     Ok(next)

@@ -11,15 +11,15 @@
 //! thread runs the jobs, then goes back into the loop). If a job turns out to be long (it
 //! calls [`let_others_run`]: a script does once it has run for
 //! [`crate::scripting::LONG_SCRIPT_MS`]), the worker's stand-in thread takes the event loop
-//! over while the job runs, so the worker's other clients are served meanwhile (they get BUSY and may SCRIPT
-//! KILL it, as Redis answers everyone while a script runs), and hands it back when the job
-//! is done. This relies on tokio's current-thread runtime letting several threads call
+//! over while the job runs, so the worker's other clients are served meanwhile (they get
+//! BUSY and may SCRIPT KILL it, as Redis answers everyone while a script runs), and hands
+//! it back when the job is done. This relies on tokio's current-thread runtime letting several threads call
 //! `block_on`: the one holding the runtime's core drives every task, timer and socket, and
 //! when it leaves, another takes the core. So a worker's tasks are only ever polled by one
 //! thread at a time, its own or its stand-in.
 //!
-//! Jobs run one at a time on the node: a worker takes [`TURN`] for all the jobs of one turn
-//! of its loop. They are scripts, which lock every shard and so run one at a time anyway;
+//! Jobs run one at a time on the node: a worker takes the node's turn (`Turn`) for all the
+//! jobs of one turn of its loop. They are scripts, which lock every shard and so run one at a time anyway;
 //! taking turns by batch rather than fighting over the shards script by script costs one
 //! sleep and wake-up of the waiting worker per batch instead of several per script (with
 //! two workers running EVAL, that fight was a quarter of their time). A worker that waits
@@ -39,11 +39,11 @@ use tokio::runtime::{Handle, Runtime};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// Held by the worker running jobs (see the module docs).
-static TURN: parking_lot::Mutex<()> = parking_lot::const_mutex(());
+/// Held by the worker of the node running jobs (see the module docs).
+type Turn = Arc<parking_lot::Mutex<()>>;
 
-/// How long a worker waits for its [`TURN`] before its stand-in takes its event loop over.
-const TURN_PATIENCE: Duration = Duration::from_millis(1);
+/// How long a worker waits for its turn before its stand-in takes its event loop over.
+const TURN_PATIENCE: Duration = Duration::from_millis(5);
 
 /// The running workers.
 pub struct Workers {
@@ -87,6 +87,7 @@ impl Workers {
     pub fn start(count: usize, shutdown: &CancellationToken, tracker: &TaskTracker) -> std::io::Result<Workers> {
         let mut handles = Vec::with_capacity(count);
         let mut threads = Vec::with_capacity(count);
+        let turn = Turn::default();
         for index in 0..count.max(1) {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             handles.push(runtime.handle().clone());
@@ -105,10 +106,10 @@ impl Workers {
                     .name(format!("aegisr-worker-{index}-stand-in"))
                     .spawn(move || stand_in(&worker))?
             };
-            let (shutdown, tracker) = (shutdown.clone(), tracker.clone());
+            let (shutdown, tracker, turn) = (shutdown.clone(), tracker.clone(), turn.clone());
             let thread = std::thread::Builder::new()
                 .name(format!("aegisr-worker-{index}"))
-                .spawn(move || run_worker(worker, stand_in, &shutdown, &tracker))?;
+                .spawn(move || run_worker(worker, stand_in, &turn, &shutdown, &tracker))?;
             threads.push(thread);
         }
         Ok(Workers { handles, next: AtomicUsize::new(0), threads, tracker: tracker.clone() })
@@ -143,6 +144,7 @@ enum Step {
 fn run_worker(
     worker: Arc<Worker>,
     stand_in: std::thread::JoinHandle<()>,
+    turn: &Turn,
     shutdown: &CancellationToken,
     tracker: &TaskTracker,
 ) {
@@ -178,9 +180,9 @@ fn run_worker(
         });
         match step {
             Step::Jobs => {
-                let _turn = TURN.try_lock_for(TURN_PATIENCE).unwrap_or_else(|| {
+                let _turn = turn.try_lock_for(TURN_PATIENCE).unwrap_or_else(|| {
                     worker.call_stand_in();
-                    TURN.lock()
+                    turn.lock()
                 });
                 // The runtime's context (spawning, timers) is there for the jobs' commands.
                 let _context = worker.runtime.enter();
