@@ -104,6 +104,12 @@ pub struct Session {
     /// password (Redis's `c->authenticated`). A door serving clients sets it from
     /// `Acl::auth_required` when the connection starts; internal sessions keep `true`.
     pub authenticated: bool,
+    /// When the last command run for this session ended (its statistics' clock reading).
+    pub last_end: Option<crate::metrics::clock::Stamp>,
+    /// Where the next command's duration starts, if not now: a door running a pipeline
+    /// hands the previous command's end on, so back-to-back commands read the clock once
+    /// each, not twice.
+    pub next_start: Option<crate::metrics::clock::Stamp>,
 }
 
 /// What a blocked command waits for.
@@ -142,6 +148,8 @@ impl Session {
             tracking: None,
             user: None,
             authenticated: true,
+            last_end: None,
+            next_start: None,
         }
     }
 
@@ -281,7 +289,7 @@ pub fn update_typed_unless<T: Typed, R>(
 /// Runs one command (name first) and writes its reply, or its error, into `ctx.out`.
 /// Returns the command that ran, for statistics.
 pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec> {
-    let started = metrics::clock::now();
+    let started = ctx.session.next_start.take().unwrap_or_else(metrics::clock::now);
     // While any client tracks keys (one relaxed load otherwise).
     let tracked = ctx.server.pubsub.tracking.active();
     if tracked {
@@ -374,7 +382,9 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
             Some(text) if ran => metrics::Ended::Failed(text),
             Some(text) => metrics::Ended::Rejected(text),
         };
-        metrics::record(ctx, args, spec, ended, started);
+        let ended_at = metrics::clock::now();
+        metrics::record(ctx, args, spec, ended, started, ended_at);
+        ctx.session.last_end = Some(ended_at);
     }
     drop(admitted);
     if tracked {

@@ -74,6 +74,7 @@ pub fn record(
     spec: Option<&'static CommandSpec>,
     ended: Ended<'_>,
     started: clock::Stamp,
+    ended_at: clock::Stamp,
 ) {
     let metrics = &ctx.server.metrics;
     let (outcome, error) = match ended {
@@ -88,7 +89,7 @@ pub fn record(
     let spec = spec.or_else(|| if outcome == Outcome::Rejected { rejected_spec(args) } else { None });
     let Some(spec) = spec else { return };
     let Some(index) = commands::index_of(spec) else { return };
-    let nanos = metrics.clock.elapsed_nanos(started);
+    let nanos = metrics.clock.nanos_between(started, ended_at);
     metrics.commands.record(index, nanos, outcome);
     if outcome == Outcome::Rejected {
         return;

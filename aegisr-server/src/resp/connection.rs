@@ -46,6 +46,11 @@ async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
     let mut parser = RequestParser::new();
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut output = BytesMut::with_capacity(READ_CHUNK);
+    // Made once, not per read: waiting on a token registers with it, and this loop may
+    // wait a million times a second. The client's kill is a child of the server's
+    // shutdown: this covers both.
+    let killed = client.kill.cancelled();
+    tokio::pin!(killed);
     loop {
         match run_batch(server, session, &mut parser, &mut input, &mut output, &mut stream).await {
             Ok(Next::Continue) => {}
@@ -94,8 +99,7 @@ async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
                 }
                 continue;
             }
-            () = client.kill.cancelled() => return,
-            () = server.shutdown.cancelled() => return,
+            () = &mut killed => return,
         };
         match read {
             Some(Ok(0)) | Some(Err(_)) | None => return,
@@ -159,6 +163,7 @@ async fn run_batch(
     // A pipeline's keys are prefetched together (the first commands' at least); a command
     // past those gets its slot table prefetched once parsed.
     let mut peeked = 0;
+    session.last_end = None;
     if !parser.in_progress() {
         let mut keys = SmallVec::<[&[u8]; 16]>::new();
         peeked = RequestParser::peek_keys(input, &mut keys) as u64;
@@ -179,8 +184,12 @@ async fn run_batch(
                 }
                 if server.pause.active() {
                     held_by_pause(server, session, args, output, stream).await?;
+                    session.last_end = None;
                 }
                 let reply_at = output.len();
+                // Back to back with the command before (no wait between them), this
+                // command's duration starts where that one's ended.
+                session.next_start = session.last_end.take();
                 {
                     let mut writer = RespWriter::new(output, session.protocol);
                     let mut ctx = Ctx::new(server, session, &mut writer);
@@ -212,6 +221,7 @@ async fn run_batch(
                         Some(subscriber) => wait_receiving(server, stream, &subscriber, protocol, wait).await,
                         None => wait.await,
                     };
+                    session.last_end = None;
                     if matches!(unblocked, Unblocked::Abandoned) {
                         next = Next::Close;
                         break;
@@ -229,6 +239,7 @@ async fn run_batch(
                 if output.len() >= FLUSH_AT {
                     unconfirmed_closes(crate::persist::durable(server, session).await)?;
                     write_out(server, stream, output).await?;
+                    session.last_end = None;
                 }
             }
             Ok(None) => break,
