@@ -4,8 +4,6 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
-
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult};
 use crate::types::bitmap::{self as data, BitOp, FieldType, Overflow};
@@ -130,7 +128,7 @@ fn string_of(value: ValueRef<'_>) -> Result<crate::types::string::StrBytes<'_>, 
     value.string_bytes().ok_or(CommandError::WrongType)
 }
 
-fn setbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn setbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1][..];
     let offset = bit_offset(ctx, &args[2])?;
     let on = match &args[3][..] {
@@ -170,7 +168,7 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn getbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn getbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let offset = bit_offset(ctx, &args[2])?;
     let mut locked = ctx.lock(&args[1]);
     let bit = match locked.read(&args[1]) {
@@ -192,7 +190,7 @@ fn unit(arg: &[u8]) -> Result<bool, CommandError> {
     }
 }
 
-fn bitcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn bitcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     // Redis 7.0 looks the key up first: a missing key counts 0 whatever the range says.
     let Some(entry) = locked.read(&args[1]) else {
@@ -224,7 +222,7 @@ fn bitcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn bitpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn bitpos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let bit = match args::int(&args[2])? {
         0 => false,
         1 => true,
@@ -269,7 +267,7 @@ fn bitpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn bitop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn bitop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let op = match args::lower(&args[1]).as_str() {
         "and" => BitOp::And,
         "or" => BitOp::Or,
@@ -315,7 +313,7 @@ enum FieldOp {
 }
 
 /// Parses every operation of BITFIELD before anything runs, with Redis's errors.
-fn field_ops(ctx: &Ctx<'_>, args: &[Bytes]) -> Result<Vec<FieldOp>, CommandError> {
+fn field_ops(ctx: &Ctx<'_>, args: &[&[u8]]) -> Result<Vec<FieldOp>, CommandError> {
     const TYPE_ERR: &str =
         "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
     let mut ops = Vec::new();
@@ -395,7 +393,7 @@ fn reply_fields(ctx: &mut Ctx<'_>, results: &[Option<i64>]) {
     }
 }
 
-fn bitfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn bitfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let ops = field_ops(ctx, args)?;
     // The last bit any SET or INCRBY touches: the string grows to hold it (even when the
     // write itself is then refused by OVERFLOW FAIL, as in Redis).
@@ -472,7 +470,7 @@ fn read_fields(ctx: &mut Ctx<'_>, key: &[u8], ops: &[FieldOp]) -> CommandResult 
     Ok(())
 }
 
-fn bitfield_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn bitfield_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let ops = field_ops(ctx, args)?;
     if ops.iter().any(|op| !matches!(op, FieldOp::Get { .. })) {
         return Err(CommandError::err("BITFIELD_RO only supports the GET subcommand"));

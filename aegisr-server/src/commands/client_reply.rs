@@ -2,7 +2,7 @@
 //! client does not want (see [`settle`]); pushes (pub/sub messages, invalidations) still
 //! reach it, as in Redis.
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 
 use super::Ctx;
 use super::args::{int, is};
@@ -37,7 +37,7 @@ pub fn settle(mode: &mut ReplyMode, output: &mut BytesMut, at: usize) {
 
 /// CLIENT REPLY: OFF and SKIP reply nothing (their own reply is suppressed too); ON
 /// replies OK. SKIP while OFF changes nothing.
-pub(super) fn client_reply(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+pub(super) fn client_reply(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mode = if is(&args[2], "on") {
         ReplyMode::On
     } else if is(&args[2], "off") {
@@ -62,7 +62,7 @@ pub(super) fn client_reply(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// CLIENT UNBLOCK id [TIMEOUT | ERROR]: 1 if the client was blocked and now answers.
-pub(super) fn client_unblock(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+pub(super) fn client_unblock(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 4 {
         return Err(CommandError::err(format!(
             "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",

@@ -1,7 +1,5 @@
 //! Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET CLIENT.
 
-use bytes::Bytes;
-
 use super::Ctx;
 use super::args::{int, is, lower};
 use super::errors::{CommandError, CommandResult};
@@ -11,7 +9,7 @@ use crate::reply::Protocol;
 /// The Redis version Aegisr is compatible with, as HELLO and INFO report it.
 pub const REDIS_VERSION: &str = "7.2.0";
 
-fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn ping(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 2 {
         return Err(CommandError::WrongArity("ping".into()));
     }
@@ -29,12 +27,12 @@ fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn echo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn echo(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     ctx.out.bulk(&args[1]);
     Ok(())
 }
 
-fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn auth(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (user, password): (&[u8], &[u8]) = match args.len() {
         2 => {
             // As Redis: the one-argument form is refused while the default user has no password.
@@ -53,7 +51,7 @@ fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut protocol = None;
     let mut name = None;
     let mut credentials = None;
@@ -74,7 +72,7 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             credentials = Some((&args[i + 1], &args[i + 2]));
             i += 3;
         } else if is(&args[i], "setname") && more >= 1 {
-            name = Some(args[i + 1].clone());
+            name = Some(args[i + 1]);
             i += 2;
         } else {
             return Err(CommandError::err(format!(
@@ -120,7 +118,7 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn select(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let db = int(&args[1])?;
     if db != 0 && ctx.server.router.get().is_some() {
         return Err(CommandError::err("SELECT is not allowed in cluster mode"));
@@ -132,13 +130,13 @@ fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn quit(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.session.quit = true;
     ctx.out.ok();
     Ok(())
 }
 
-fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::end_session(ctx.server, ctx.session);
     ctx.session.select(0);
     ctx.session.protocol = Protocol::Resp2;
@@ -161,7 +159,7 @@ fn validate_name(name: &[u8], what: &str) -> CommandResult {
 }
 
 /// CLIENT HELP in Redis's words (7.0's text).
-fn client_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn client_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         ctx.out,
         "CLIENT",
@@ -220,7 +218,7 @@ fn client_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 /// (the count of clients killed). A client killing itself gets its reply first.
 /// CLIENT PAUSE timeout [WRITE | ALL]: the held commands wait in their connections (see
 /// `server::pause`).
-fn client_pause(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn client_pause(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let millis = crate::types::string::parse_i64(&args[2])
         .ok_or_else(|| CommandError::err("timeout is not an integer or out of range"))?;
     if millis < 0 {
@@ -238,13 +236,13 @@ fn client_pause(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn client_unpause(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn client_unpause(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.server.pause.unpause();
     ctx.out.ok();
     Ok(())
 }
 
-fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let me = ctx.session.client.id;
     if args.len() == 3 {
         let addr = String::from_utf8_lossy(&args[2]);
@@ -318,25 +316,25 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn client_id(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn client_id(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.out.integer(i64::try_from(ctx.session.client.id).unwrap_or(i64::MAX));
     Ok(())
 }
 
-fn client_setname(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn client_setname(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     validate_name(&args[2], "Client names")?;
     ctx.session.client.set_name(&String::from_utf8_lossy(&args[2]));
     ctx.out.ok();
     Ok(())
 }
 
-fn client_getname(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn client_getname(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let name = ctx.session.client.name();
     ctx.out.bulk_or_null((!name.is_empty()).then_some(name.as_bytes()));
     Ok(())
 }
 
-fn client_setinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn client_setinfo(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let value = String::from_utf8_lossy(&args[3]).into_owned();
     if is(&args[2], "lib-name") {
         validate_name(&args[3], "lib-name")?;
@@ -351,7 +349,7 @@ fn client_setinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn client_info(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn client_info(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     // Activity is recorded per batch; record this command now so the line shows it.
     ctx.session.client.touch("client|info");
     let line = format!("{}\n", ctx.session.client.info_line());
@@ -359,7 +357,7 @@ fn client_info(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn client_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut ids: Option<Vec<u64>> = None;
     // TYPE pubsub or normal: whether the client must be a subscriber.
     let mut pubsub: Option<bool> = None;
@@ -404,7 +402,7 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn client_toggle(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn client_toggle(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if is(&args[2], "on") || is(&args[2], "off") {
         ctx.out.ok();
         Ok(())

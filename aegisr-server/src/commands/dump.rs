@@ -6,8 +6,6 @@
 //! any RDB version, so each side refuses the other's payloads ("DUMP payload version or
 //! checksum are wrong") instead of misreading them.
 
-use bytes::Bytes;
-
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult};
 use crate::persist::codec::{self, CODEC_VERSION, Limits};
@@ -99,7 +97,7 @@ pub fn verify_payload(payload: &[u8]) -> Option<&[u8]> {
     unseal(payload, DUMP_VERSION)
 }
 
-fn dump(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn dump(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let payload = {
         let mut locked = ctx.lock(&args[1]);
         locked.read(&args[1]).map(|entry| payload(entry.value()))
@@ -122,7 +120,7 @@ struct RestoreOptions {
 
 /// Parses the options after the payload as Redis's `restoreCommand` does: IDLETIME and
 /// FREQ exclude each other (the second one is a syntax error), and each needs a value.
-fn parse_options(rest: &[Bytes]) -> Result<RestoreOptions, CommandError> {
+fn parse_options(rest: &[&[u8]]) -> Result<RestoreOptions, CommandError> {
     let mut opts = RestoreOptions::default();
     let mut i = 0;
     while i < rest.len() {
@@ -164,7 +162,7 @@ fn parse_ttl(arg: &[u8]) -> Result<i64, CommandError> {
 ///
 /// FREQ is validated and accepted but has no effect: access frequencies are not tracked
 /// per key (OBJECT FREQ derives them from the idle time).
-fn restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1];
     let opts = parse_options(&args[4..])?;
     // Redis checks, in order: options, an existing key, the TTL, the checksum, the body.
@@ -226,8 +224,8 @@ struct Outcome {
 mod tests {
     use super::*;
 
-    fn b(items: &[&str]) -> Vec<Bytes> {
-        items.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
+    fn b<'a>(items: &[&'a str]) -> Vec<&'a [u8]> {
+        items.iter().map(|s| s.as_bytes()).collect()
     }
 
     #[test]

@@ -6,8 +6,6 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
-
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult, typed, update_typed, update_typed_unless};
 use crate::engine::Locked;
@@ -157,7 +155,7 @@ fn upsert<R>(
 }
 
 /// HSET and HMSET: the number of new fields.
-fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<usize, CommandError> {
+fn set_pairs(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Result<usize, CommandError> {
     if args.len() % 2 == 1 {
         return Err(CommandError::WrongArity(args::lower(&args[0])));
     }
@@ -176,19 +174,19 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<usize, CommandError> {
     Ok(added)
 }
 
-fn hset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let added = set_pairs(ctx, args)?;
     ctx.out.count(added);
     Ok(())
 }
 
-fn hmset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hmset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     set_pairs(ctx, args)?;
     ctx.out.ok();
     Ok(())
 }
 
-fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hsetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, field, value) = (&args[1][..], &args[2][..], &args[3][..]);
     let limits = limits(ctx);
     let mut locked = ctx.lock(key);
@@ -206,7 +204,7 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     match locked.read(&args[1]) {
         Some(entry) => ctx.out.bulk_or_null(typed::<Hash>(entry.value())?.get(&args[2])),
@@ -215,7 +213,7 @@ fn hget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hmget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hmget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let fields = &args[2..];
     let mut locked = ctx.lock(&args[1]);
     let hash = match locked.read(&args[1]) {
@@ -230,7 +228,7 @@ fn hmget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// HGETALL, HKEYS, HVALS.
-fn get_all(ctx: &mut Ctx<'_>, args: &[Bytes], fields: bool, values: bool) -> CommandResult {
+fn get_all(ctx: &mut Ctx<'_>, args: &[&[u8]], fields: bool, values: bool) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let Some(entry) = locked.read(&args[1]) else {
         if fields && values {
@@ -257,19 +255,19 @@ fn get_all(ctx: &mut Ctx<'_>, args: &[Bytes], fields: bool, values: bool) -> Com
     Ok(())
 }
 
-fn hgetall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hgetall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     get_all(ctx, args, true, true)
 }
 
-fn hkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hkeys(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     get_all(ctx, args, true, false)
 }
 
-fn hvals(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hvals(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     get_all(ctx, args, false, true)
 }
 
-fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1][..];
     let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
@@ -293,7 +291,7 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hexists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hexists(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let found = match locked.read(&args[1]) {
         Some(entry) => typed::<Hash>(entry.value())?.contains(&args[2]),
@@ -304,7 +302,7 @@ fn hexists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let len = match locked.read(&args[1]) {
         Some(entry) => typed::<Hash>(entry.value())?.len(),
@@ -315,7 +313,7 @@ fn hlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hstrlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hstrlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let len = match locked.read(&args[1]) {
         Some(entry) => typed::<Hash>(entry.value())?.get(&args[2]).map_or(0, <[u8]>::len),
@@ -326,7 +324,7 @@ fn hstrlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, field) = (&args[1][..], &args[2][..]);
     let delta = args::int(&args[3])?;
     let limits = limits(ctx);
@@ -351,7 +349,7 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, field, incr) = (&args[1][..], &args[2][..], &args[3][..]);
     // Redis reads a long double: "1e400" is an increment, "inf" is refused.
     match LongDouble::parse(incr) {
@@ -397,7 +395,7 @@ fn field_reply(ctx: &mut Ctx<'_>, (field, value): (&[u8], &[u8]), with_values: b
     }
 }
 
-fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1][..];
     let Some(count_arg) = args.get(2) else {
         let mut locked = ctx.lock(key);
@@ -483,7 +481,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 /// HSCAN. A listpack hash is returned whole with cursor 0 (as Redis does); a hashtable is
 /// walked by position from the top down (see `types::hash`).
-fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let cursor = args::cursor(&args[2])?;
     let mut locked = ctx.lock(&args[1]);
     let Some(entry) = locked.read(&args[1]) else {

@@ -1,8 +1,6 @@
 //! The HyperLogLog commands: PFADD PFCOUNT PFMERGE PFSELFTEST. A HyperLogLog is an ordinary string
 //! value in Redis's format (`types::hll`), so DUMP/GET/SET move it between servers.
 
-use bytes::Bytes;
-
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Class, Ctx, errors::CommandError, errors::CommandResult};
 use crate::engine::Entry;
@@ -112,7 +110,7 @@ fn sparse_max_bytes(ctx: &Ctx<'_>) -> usize {
 }
 
 /// PFDEBUG <GETREG | DECODE | ENCODING | TODENSE> key: Redis's debugging subcommands.
-fn pfdebug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn pfdebug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let sub = args[1].to_ascii_lowercase();
     let key = &args[2][..];
     let mut locked = ctx.lock(key);
@@ -161,7 +159,7 @@ fn pfdebug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn pfadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn pfadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1][..];
     let elements = &args[2..];
     let sparse_max = sparse_max_bytes(ctx);
@@ -187,7 +185,7 @@ fn pfadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn pfcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn pfcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let keys = &args[1..];
     let mut locked = ctx.lock_keys(keys);
     let count = if let [key] = keys {
@@ -221,7 +219,7 @@ fn pfcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn pfmerge(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn pfmerge(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let dest = &args[1][..];
     let sparse_max = sparse_max_bytes(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
@@ -252,7 +250,7 @@ fn pfmerge(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// PFSELFTEST: checks this node's HyperLogLog code, as Redis's does: the same elements
 /// added to a sparse and to a dense value give equal registers, and the estimate of up to
 /// 100,000 distinct elements stays within five standard errors (1.04/sqrt(16384) each).
-fn pfselftest(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn pfselftest(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let failed = |what: String| CommandError::Message(format!("TESTFAILED {what}"));
     let internal = |e: HllError| failed(format!("{e:?}"));
     let mut sparse = data::new_sparse();

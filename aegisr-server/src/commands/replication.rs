@@ -1,7 +1,5 @@
 //! WAIT, WAITAOF and ROLE: what a client sees of replication and of its writes' safety.
 
-use bytes::Bytes;
-
 use super::args::{int, is};
 use super::table::{CommandSpec, Flags, Group};
 use super::{BlockOn, CommandError, CommandResult, Ctx};
@@ -18,7 +16,7 @@ fn wait_timeout(arg: &[u8]) -> Result<i64, CommandError> {
 
 /// WAIT numreplicas timeout: blocks until that many replicas have acknowledged this
 /// client's writes, or `timeout` milliseconds (0: for ever); replies with how many have.
-fn wait(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn wait(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let wanted = int(&args[1])?;
     let timeout = wait_timeout(&args[2])?;
     if crate::cluster::replication::is_replica(ctx.server) {
@@ -49,7 +47,7 @@ fn wait(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// `timeout` milliseconds (0: for ever); replies with both counts. The local sync is asked
 /// for at once, not left to the next `everysec` one. Replicas count once they have
 /// applied the writes (their own journals sync by their own policy).
-fn waitaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn waitaof(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let numlocal = int(&args[1])?;
     let numreplicas = int(&args[2])?;
     let timeout = wait_timeout(&args[3])?;
@@ -85,7 +83,7 @@ fn waitaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// `--join`, `--replicas N`), so a cluster node refuses it as Redis Cluster does; a
 /// standalone node answers `NO ONE` (it already is a primary) and explains that it cannot
 /// follow another server.
-fn replicaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn replicaof(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if ctx.server.router.get().is_some() {
         return Err(CommandError::err("REPLICAOF not allowed in cluster mode."));
     }
@@ -105,7 +103,7 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// a standalone primary to one of its replicas. A standalone Aegisr node has none (replicas
 /// come from the cluster, where CLUSTER FAILOVER hands over), so after Redis's argument
 /// checks it answers as a Redis primary without replicas does.
-fn failover(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn failover(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if ctx.server.router.get().is_some() {
         return Err(CommandError::err("FAILOVER not allowed in cluster mode."));
     }
@@ -137,7 +135,7 @@ fn failover(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// ROLE: `master` with its offset and replicas, or `slave` with its primary and offset.
-fn role(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn role(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let replication = &ctx.server.replication;
     if crate::cluster::replication::is_replica(ctx.server) {
         let following = replication.following().unwrap_or_default();

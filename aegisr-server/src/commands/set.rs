@@ -4,8 +4,6 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
-
 use crate::config::EncodingLimits;
 
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
@@ -234,7 +232,7 @@ pub(super) fn random_count(ctx: &Ctx<'_>, arg: &[u8]) -> Result<i64, CommandErro
 // Single-key commands
 // ---------------------------------------------------------------------------------------
 
-fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let key = &args[1][..];
     let members = &args[2..];
@@ -259,7 +257,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn srem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1][..];
     let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
@@ -292,7 +290,7 @@ fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn sismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sismember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let found = read_typed::<Set>(&mut locked, &args[1])?.is_some_and(|s| s.contains(&args[2]));
     drop(locked);
@@ -300,7 +298,7 @@ fn sismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn smismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn smismember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let set = read_typed::<Set>(&mut locked, &args[1])?;
     ctx.out.array(args.len() - 2);
@@ -310,7 +308,7 @@ fn smismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn smembers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn smembers(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     match read_typed::<Set>(&mut locked, &args[1])? {
         Some(s) => {
@@ -324,7 +322,7 @@ fn smembers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn scard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn scard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let len = read_typed::<Set>(&mut locked, &args[1])?.map_or(0, Set::len);
     drop(locked);
@@ -332,7 +330,7 @@ fn scard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn spop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 3 {
         return Err(CommandError::Syntax);
     }
@@ -369,9 +367,9 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !popped.is_empty() {
         ctx.notify(Class::Set, "spop", key);
         // Which members a pop takes is random: the journal records what it removed.
-        let mut srem = Vec::with_capacity(popped.len() + 2);
-        srem.extend([Bytes::from_static(b"SREM"), args[1].clone()]);
-        srem.extend(popped.iter().map(|m| Bytes::copy_from_slice(m)));
+        let mut srem: Vec<&[u8]> = Vec::with_capacity(popped.len() + 2);
+        srem.extend([&b"SREM"[..], args[1]]);
+        srem.extend(popped.iter().map(|m| &m[..]));
         crate::persist::capture::log_as(ctx.session.db, &srem);
     }
     if empty {
@@ -391,7 +389,7 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn srandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 3 {
         return Err(CommandError::Syntax);
     }
@@ -440,7 +438,7 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let (src, dst, member) = (&args[1][..], &args[2][..], &args[3][..]);
     let mut locked = ctx.lock_keys(&args[1..3]);
@@ -489,7 +487,7 @@ fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 /// The sizes of the sets at `keys` (`None` for missing keys), checking every key's type
 /// first, as Redis does: a WRONGTYPE anywhere fails the command.
-fn sizes(locked: &mut Locked<'_>, keys: &[Bytes]) -> Result<Vec<Option<usize>>, CommandError> {
+fn sizes(locked: &mut Locked<'_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, CommandError> {
     keys.iter().map(|k| Ok(read_typed::<Set>(locked, k)?.map(Set::len))).collect()
 }
 
@@ -502,7 +500,7 @@ fn with_set<R>(locked: &mut Locked<'_>, key: &[u8], f: impl FnOnce(&Set) -> R) -
 }
 
 /// The members of the intersection of the sets at `keys`.
-fn inter(locked: &mut Locked<'_>, keys: &[Bytes]) -> Result<Vec<Vec<u8>>, CommandError> {
+fn inter(locked: &mut Locked<'_>, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>, CommandError> {
     let sizes = sizes(locked, keys)?;
     // A missing key is an empty set: the intersection is empty.
     let Some(sizes) = sizes.into_iter().collect::<Option<Vec<usize>>>() else {
@@ -523,7 +521,7 @@ fn inter(locked: &mut Locked<'_>, keys: &[Bytes]) -> Result<Vec<Vec<u8>>, Comman
 
 /// The union of the sets at `keys`, as a set built the way Redis builds a result (an
 /// intset first, converted as members come).
-fn union(locked: &mut Locked<'_>, keys: &[Bytes], limits: &SetLimits) -> Result<Set, CommandError> {
+fn union(locked: &mut Locked<'_>, keys: &[&[u8]], limits: &SetLimits) -> Result<Set, CommandError> {
     sizes(locked, keys)?;
     let mut result = Set::default();
     for key in keys {
@@ -537,7 +535,7 @@ fn union(locked: &mut Locked<'_>, keys: &[Bytes], limits: &SetLimits) -> Result<
 }
 
 /// The members of the first set at `keys` that are in none of the others.
-fn diff(locked: &mut Locked<'_>, keys: &[Bytes]) -> Result<Vec<Vec<u8>>, CommandError> {
+fn diff(locked: &mut Locked<'_>, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>, CommandError> {
     sizes(locked, keys)?;
     let mut result: Vec<Vec<u8>> =
         with_set(locked, &keys[0], |s| s.iter().map(Member::to_vec).collect()).unwrap_or_default();
@@ -581,7 +579,7 @@ fn store(ctx: &Ctx<'_>, locked: &mut Locked<'_>, dst: &[u8], result: Set, event:
     len
 }
 
-fn sinter(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sinter(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = inter(&mut locked, &args[1..])?;
     drop(locked);
@@ -589,7 +587,7 @@ fn sinter(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let numkeys = ranged(&args[1], 1, "numkeys should be greater than 0")?;
     if numkeys > args.len() - 2 {
         return Err(CommandError::err("Number of keys can't be greater than number of args"));
@@ -613,7 +611,7 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn sinterstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sinterstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = inter(&mut locked, &args[2..])?;
@@ -623,7 +621,7 @@ fn sinterstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn sunion(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sunion(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = union(&mut locked, &args[1..], &limits)?;
@@ -635,7 +633,7 @@ fn sunion(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn sunionstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sunionstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = union(&mut locked, &args[2..], &limits)?;
@@ -645,7 +643,7 @@ fn sunionstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn sdiff(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sdiff(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = diff(&mut locked, &args[1..])?;
     drop(locked);
@@ -653,7 +651,7 @@ fn sdiff(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn sdiffstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sdiffstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = diff(&mut locked, &args[2..])?;
@@ -674,7 +672,7 @@ pub(super) fn scan_reply(out: &mut dyn ReplySink, cursor: u64, items: usize) {
     out.array(items);
 }
 
-fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let cursor = args::cursor(&args[2])?;
     let mut locked = ctx.lock(&args[1]);
     let Some(set) = read_typed::<Set>(&mut locked, &args[1])? else {

@@ -368,7 +368,7 @@ struct AddTrimArgs {
 }
 
 /// Parses the options as Redis's `streamParseAddOrTrimArgsOrReply` does, in its order.
-fn parse_add_trim(args: &[Bytes], xadd: bool, node_max_entries: usize) -> Result<AddTrimArgs, CommandError> {
+fn parse_add_trim(args: &[&[u8]], xadd: bool, node_max_entries: usize) -> Result<AddTrimArgs, CommandError> {
     let mut parsed = AddTrimArgs { trim: None, approx: false, limit: 0, nomkstream: false, id: None };
     let mut limit_given = false;
     let mut i = 2;
@@ -440,7 +440,7 @@ fn parse_add_trim(args: &[Bytes], xadd: bool, node_max_entries: usize) -> Result
     Ok(parsed)
 }
 
-fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let parsed = parse_add_trim(args, true, limits.node_max_entries)?;
     // Without an ID the options ran out of arguments: the ID is missing.
@@ -496,7 +496,7 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xtrim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let parsed = parse_add_trim(args, false, limits.node_max_entries)?;
     let Some(trim) = parsed.trim else {
@@ -523,7 +523,7 @@ fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // XLEN, XRANGE, XREVRANGE, XDEL
 // ---------------------------------------------------------------------------------------
 
-fn xlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1];
     let mut locked = ctx.lock(key);
     let len = match locked.read(key) {
@@ -534,15 +534,15 @@ fn xlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     xrange_generic(ctx, args, false)
 }
 
-fn xrevrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xrevrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     xrange_generic(ctx, args, true)
 }
 
-fn xrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult {
+fn xrange_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], rev: bool) -> CommandResult {
     let (start_arg, end_arg) = if rev { (&args[3], &args[2]) } else { (&args[2], &args[3]) };
     let start = range_start(start_arg)?;
     let end = range_end(end_arg)?;
@@ -571,7 +571,7 @@ fn xrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult
     Ok(())
 }
 
-fn xdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1];
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.get_unwatched(key) else {
@@ -612,12 +612,12 @@ struct ReadArgs<'a> {
     count: usize,
     count_given: bool,
     noack: bool,
-    group: Option<(&'a Bytes, &'a Bytes)>,
-    keys: &'a [Bytes],
-    ids: &'a [Bytes],
+    group: Option<(&'a [u8], &'a [u8])>,
+    keys: &'a [&'a [u8]],
+    ids: &'a [&'a [u8]],
 }
 
-fn parse_read(args: &[Bytes], xreadgroup: bool) -> Result<ReadArgs<'_>, CommandError> {
+fn parse_read<'a>(args: &'a [&'a [u8]], xreadgroup: bool) -> Result<ReadArgs<'a>, CommandError> {
     let mut parsed =
         ReadArgs { block: None, count: 0, count_given: false, noack: false, group: None, keys: &[], ids: &[] };
     let mut streams_at = None;
@@ -653,7 +653,7 @@ fn parse_read(args: &[Bytes], xreadgroup: bool) -> Result<ReadArgs<'_>, CommandE
                     "The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
                 ));
             }
-            parsed.group = Some((&args[i + 1], &args[i + 2]));
+            parsed.group = Some((args[i + 1], args[i + 2]));
             i += 3;
         } else if args::is(opt, "noack") {
             if !xreadgroup {
@@ -679,15 +679,15 @@ fn parse_read(args: &[Bytes], xreadgroup: bool) -> Result<ReadArgs<'_>, CommandE
     Ok(parsed)
 }
 
-fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xread(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     xread_generic(ctx, args, false)
 }
 
-fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xreadgroup(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     xread_generic(ctx, args, true)
 }
 
-fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> CommandResult {
+fn xread_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], xreadgroup: bool) -> CommandResult {
     let read = parse_read(args, xreadgroup)?;
     let rerun = ctx.session.rerun;
     let now = crate::engine::now_ms();
@@ -826,7 +826,7 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Command
     match read.block {
         Some(timeout) => {
             ctx.session.block = Some(BlockOn {
-                keys: read.keys.to_vec(),
+                keys: super::owned_args(read.keys),
                 timeout,
                 on_timeout: |out| out.null_array(),
                 rerun_args: Some(rerun_args(args, &read, &from)),
@@ -840,19 +840,19 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Command
 /// The command a blocked XREAD runs when woken: `$` is replaced by the ID it stood for when
 /// the client blocked (entries added since are what it waits for), and a missing COUNT is
 /// Redis's default for blocked readers.
-fn rerun_args(args: &[Bytes], read: &ReadArgs<'_>, from: &[ReadFrom]) -> Vec<Bytes> {
+fn rerun_args(args: &[&[u8]], read: &ReadArgs<'_>, from: &[ReadFrom]) -> Vec<Bytes> {
     let mut rerun = Vec::with_capacity(args.len() + 2);
-    rerun.push(args[0].clone());
+    rerun.push(Bytes::copy_from_slice(args[0]));
     if !read.count_given {
         rerun.push(Bytes::from_static(b"COUNT"));
         rerun.push(Bytes::from_static(BLOCKED_DEFAULT_COUNT.as_bytes()));
     }
     let ids_at = args.len() - read.ids.len();
-    rerun.extend(args[1..ids_at].iter().cloned());
+    rerun.extend(args[1..ids_at].iter().map(|arg| Bytes::copy_from_slice(arg)));
     for (arg, start) in read.ids.iter().zip(from) {
         match start {
             ReadFrom::After(id) if &arg[..] == b"$" => rerun.push(Bytes::from(id.to_string())),
-            _ => rerun.push(arg.clone()),
+            _ => rerun.push(Bytes::copy_from_slice(arg)),
         }
     }
     rerun
@@ -906,7 +906,7 @@ fn serve_history(
 // XGROUP
 // ---------------------------------------------------------------------------------------
 
-fn xgroup_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn xgroup_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         ctx.out,
         "XGROUP",
@@ -930,7 +930,7 @@ fn xgroup_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn subcommand_syntax(args: &[Bytes]) -> CommandError {
+fn subcommand_syntax(args: &[&[u8]]) -> CommandError {
     CommandError::err(format!(
         "unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
         lossy(&args[1])
@@ -938,7 +938,7 @@ fn subcommand_syntax(args: &[Bytes]) -> CommandError {
 }
 
 /// CREATE's and SETID's options: `(MKSTREAM, ENTRIESREAD)`.
-fn group_options(args: &[Bytes], create: bool) -> Result<(bool, i64), CommandError> {
+fn group_options(args: &[&[u8]], create: bool) -> Result<(bool, i64), CommandError> {
     let (mut mkstream, mut entries_read) = (false, ENTRIES_READ_UNKNOWN);
     let mut i = 5;
     while i < args.len() {
@@ -964,7 +964,7 @@ fn key_must_exist() -> CommandError {
     )
 }
 
-fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xgroup_create(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (mkstream, entries_read) = group_options(args, true)?;
     let (key, group) = (&args[2], &args[3]);
     let mut locked = ctx.lock(key);
@@ -1005,7 +1005,7 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (_, entries_read) = group_options(args, false)?;
     let (key, group) = (&args[2], &args[3]);
     let mut locked = ctx.lock(key);
@@ -1033,7 +1033,7 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group) = (&args[2], &args[3]);
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.get_unwatched(key) else {
@@ -1051,7 +1051,7 @@ fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group, consumer) = (&args[2], &args[3], &args[4]);
     let now = crate::engine::now_ms();
     let mut locked = ctx.lock(key);
@@ -1071,7 +1071,7 @@ fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group, consumer) = (&args[2], &args[3], &args[4]);
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.get_unwatched(key) else {
@@ -1094,7 +1094,7 @@ fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // XACK, XPENDING, XCLAIM, XAUTOCLAIM
 // ---------------------------------------------------------------------------------------
 
-fn xack(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xack(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group) = (&args[1], &args[2]);
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.read(key) else {
@@ -1120,7 +1120,7 @@ fn xack(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xpending(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xpending(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group) = (&args[1], &args[2]);
     let summary = args.len() == 3;
     if !summary && !(6..=9).contains(&args.len()) {
@@ -1201,7 +1201,7 @@ fn xpending(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
     let now = crate::engine::now_ms();
     let mut locked = ctx.lock(key);
@@ -1285,7 +1285,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xautoclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
     let min_idle =
         args::int(&args[4]).map_err(|_| CommandError::err("Invalid min-idle-time argument for XAUTOCLAIM"))?.max(0);
@@ -1355,7 +1355,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // XINFO, XSETID
 // ---------------------------------------------------------------------------------------
 
-fn xinfo_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn xinfo_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         ctx.out,
         "XINFO",
@@ -1371,7 +1371,7 @@ fn xinfo_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xinfo_syntax(args: &[Bytes]) -> CommandError {
+fn xinfo_syntax(args: &[&[u8]]) -> CommandError {
     CommandError::err(format!(
         "unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
         lossy(&args[1])
@@ -1382,7 +1382,7 @@ fn no_such_key() -> CommandError {
     CommandError::NoSuchKey
 }
 
-fn xinfo_stream(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xinfo_stream(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[2];
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.read(key) else {
@@ -1499,7 +1499,7 @@ fn write_lag(out: &mut dyn ReplySink, lag: Option<i64>) {
     }
 }
 
-fn xinfo_groups(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xinfo_groups(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[2];
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.read(key) else {
@@ -1526,7 +1526,7 @@ fn xinfo_groups(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xinfo_consumers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xinfo_consumers(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group_name) = (&args[2], &args[3]);
     let now = crate::engine::now_ms();
     let mut locked = ctx.lock(key);
@@ -1550,7 +1550,7 @@ fn xinfo_consumers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xsetid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xsetid(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1];
     let id = strict_id(&args[2])?;
     let mut entries_added = None;

@@ -4,8 +4,6 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
-
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult};
 use crate::engine::PACK_LIMIT;
@@ -174,7 +172,7 @@ fn max_string_len(ctx: &Ctx<'_>) -> u64 {
     ctx.server.config.limits().proto_max_bulk_len.load(Ordering::Relaxed)
 }
 
-fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn get(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     match locked.read(&args[1]) {
         Some(entry) => ctx.out.bulk(&string_of(entry.value())?),
@@ -236,7 +234,7 @@ struct StringOptions<'a> {
 }
 
 impl<'a> StringOptions<'a> {
-    fn parse(options: &'a [Bytes], for_set: bool) -> Result<StringOptions<'a>, CommandError> {
+    fn parse(options: &'a [&'a [u8]], for_set: bool) -> Result<StringOptions<'a>, CommandError> {
         let mut o = StringOptions::default();
         let mut i = 0;
         while i < options.len() {
@@ -278,7 +276,7 @@ impl<'a> StringOptions<'a> {
     }
 }
 
-fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let options = StringOptions::parse(&args[3..], true)?;
     let key = &args[1][..];
     let bytes = &args[2][..];
@@ -342,7 +340,7 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn setnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     if locked.exists(&args[1]) {
         ctx.out.integer(0);
@@ -355,7 +353,7 @@ fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// SETEX and PSETEX: SET key value with a relative expiry.
-fn set_with_expiry(ctx: &mut Ctx<'_>, args: &[Bytes], unit: ExpireUnit, command: &'static str) -> CommandResult {
+fn set_with_expiry(ctx: &mut Ctx<'_>, args: &[&[u8]], unit: ExpireUnit, command: &'static str) -> CommandResult {
     let key = &args[1][..];
     let value = Value::from_bytes(&args[3]);
     let mut locked = ctx.lock(key);
@@ -368,15 +366,15 @@ fn set_with_expiry(ctx: &mut Ctx<'_>, args: &[Bytes], unit: ExpireUnit, command:
     Ok(())
 }
 
-fn setex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn setex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     set_with_expiry(ctx, args, ExpireUnit::Ex, "setex")
 }
 
-fn psetex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn psetex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     set_with_expiry(ctx, args, ExpireUnit::Px, "psetex")
 }
 
-fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn getset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1][..];
     let value = Value::from_bytes(&args[2]);
     let mut locked = ctx.lock(key);
@@ -390,7 +388,7 @@ fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn getdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1][..];
     let mut locked = ctx.lock(key);
     match locked.read(key) {
@@ -408,7 +406,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let options = StringOptions::parse(&args[2..], false)?;
     let key = &args[1][..];
     let mut locked = ctx.lock(key);
@@ -432,7 +430,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn mget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let keys = &args[1..];
     let mut locked = ctx.lock_keys(keys);
     ctx.out.array(keys.len());
@@ -446,7 +444,7 @@ fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 /// MSET and MSETNX: all keys are locked together, so the whole write is atomic even when
 /// the keys live in different shards.
-fn mset_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, only_new: bool) -> CommandResult {
+fn mset_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], name: &str, only_new: bool) -> CommandResult {
     if args.len() % 2 == 0 {
         return Err(CommandError::WrongArity(name.to_owned()));
     }
@@ -469,15 +467,15 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, only_new: bool) -
     Ok(())
 }
 
-fn mset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn mset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     mset_generic(ctx, args, "mset", false)
 }
 
-fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn msetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     mset_generic(ctx, args, "msetnx", true)
 }
 
-fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn append(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, tail) = (&args[1][..], &args[2][..]);
     let max = max_string_len(ctx);
     let mut locked = ctx.lock(key);
@@ -497,7 +495,7 @@ fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn strlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let len = match locked.read(&args[1]) {
         Some(entry) => entry.value().string_len().ok_or(CommandError::WrongType)?,
@@ -526,27 +524,27 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CommandResult {
     Ok(())
 }
 
-fn incr(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn incr(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     incr_by(ctx, &args[1], 1)
 }
 
-fn decr(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn decr(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     incr_by(ctx, &args[1], -1)
 }
 
-fn incrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn incrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let delta = args::int(&args[2])?;
     incr_by(ctx, &args[1], delta)
 }
 
-fn decrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn decrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let delta = args::int(&args[2])?;
     // -i64::MIN does not exist.
     let delta = delta.checked_neg().ok_or(CommandError::DecrementOverflow)?;
     incr_by(ctx, &args[1], delta)
 }
 
-fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1][..];
     let mut locked = ctx.lock(key);
     let text = match locked.get(key) {
@@ -569,7 +567,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// GETRANGE and SUBSTR.
-fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn getrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let start = args::int(&args[2])?;
     let end = args::int(&args[3])?;
     let mut locked = ctx.lock(&args[1]);
@@ -580,7 +578,7 @@ fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn setrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, bytes) = (&args[1][..], &args[3][..]);
     let offset = u64::try_from(args::int(&args[2])?).map_err(|_| CommandError::OffsetOutOfRange)?;
     let max = max_string_len(ctx);
@@ -613,7 +611,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn lcs(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (a, b) = {
         // Copy both strings out so the O(n·m) work runs without the shard locks.
         let mut locked = ctx.lock_keys(&args[1..3]);

@@ -513,11 +513,11 @@ fn rank_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 // ZADD, ZINCRBY, ZREM and point reads
 // ---------------------------------------------------------------------------------------
 
-fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zadd_generic(ctx, args, false)
 }
 
-fn zincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zadd_generic(ctx, args, true)
 }
 
@@ -581,7 +581,7 @@ fn zadd_apply(
     Ok(out)
 }
 
-fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> CommandResult {
+fn zadd_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], zincrby: bool) -> CommandResult {
     let mut f = ZaddFlags { incr: zincrby, ..ZaddFlags::default() };
     let mut i = 2;
     while i < args.len() {
@@ -655,7 +655,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> CommandResu
     Ok(())
 }
 
-fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1][..];
     let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
@@ -680,7 +680,7 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn zcard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zcard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let len = read_typed::<ZSet>(&mut locked, &args[1])?.map_or(0, ZSetRef::len);
     drop(locked);
@@ -688,7 +688,7 @@ fn zcard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn zscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let score = read_typed::<ZSet>(&mut locked, &args[1])?.and_then(|z| z.score(&args[2]));
     drop(locked);
@@ -699,7 +699,7 @@ fn zscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn zmscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zmscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock(&args[1]);
     let z = read_typed::<ZSet>(&mut locked, &args[1])?;
     ctx.out.array(args.len() - 2);
@@ -712,15 +712,15 @@ fn zmscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn zrank(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrank(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrank_generic(ctx, args, false)
 }
 
-fn zrevrank(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrevrank(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrank_generic(ctx, args, true)
 }
 
-fn zrank_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult {
+fn zrank_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], rev: bool) -> CommandResult {
     // Redis 7.2 takes at most one option and reports more as an arity error.
     if args.len() > 4 {
         return Err(CommandError::WrongArity(if rev { "zrevrank" } else { "zrank" }.to_owned()));
@@ -747,7 +747,7 @@ fn zrank_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult 
     Ok(())
 }
 
-fn zcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let range = parse_score_range(&args[2], &args[3])?;
     let mut locked = ctx.lock(&args[1]);
     let n = read_typed::<ZSet>(&mut locked, &args[1])?.map_or(0, |z| range.ranks(z).len());
@@ -756,7 +756,7 @@ fn zcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn zlexcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zlexcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let range = parse_lex_range(&args[2], &args[3])?;
     let mut locked = ctx.lock(&args[1]);
     let n = read_typed::<ZSet>(&mut locked, &args[1])?.map_or(0, |z| range.ranks(z).len());
@@ -794,7 +794,7 @@ struct RangeRequest {
 /// Parses ZRANGE's arguments as Redis's `zrangeGenericCommand` does. `min_idx` is the
 /// index of the first range bound; `kind` and `rev` are fixed by the legacy commands.
 fn parse_range(
-    args: &[Bytes],
+    args: &[&[u8]],
     min_idx: usize,
     kind: Option<RangeKind>,
     rev: Option<bool>,
@@ -874,7 +874,7 @@ fn select(z: ZSetRef<'_>, req: &RangeRequest) -> (usize, usize) {
     if req.rev { (ranks.end - 1 - offset, n) } else { (ranks.start + offset, n) }
 }
 
-fn zrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Option<RangeKind>, rev: Option<bool>) -> CommandResult {
+fn zrange_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], kind: Option<RangeKind>, rev: Option<bool>) -> CommandResult {
     let req = parse_range(args, 2, kind, rev, false)?;
     let resp3 = resp3(ctx);
     let mut locked = ctx.lock(&args[1]);
@@ -888,27 +888,27 @@ fn zrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Option<RangeKind>, re
     Ok(())
 }
 
-fn zrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrange_generic(ctx, args, None, None)
 }
 
-fn zrevrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrevrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrange_generic(ctx, args, Some(RangeKind::Rank), Some(true))
 }
 
-fn zrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrangebyscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrange_generic(ctx, args, Some(RangeKind::Score), Some(false))
 }
 
-fn zrevrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrevrangebyscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrange_generic(ctx, args, Some(RangeKind::Score), Some(true))
 }
 
-fn zrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrangebylex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrange_generic(ctx, args, Some(RangeKind::Lex), Some(false))
 }
 
-fn zrevrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrevrangebylex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrange_generic(ctx, args, Some(RangeKind::Lex), Some(true))
 }
 
@@ -934,7 +934,7 @@ fn store(
     n
 }
 
-fn zrangestore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrangestore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let req = parse_range(args, 3, None, None, true)?;
     let limits = limits(ctx);
     let (dst, src) = (&args[1][..], &args[2][..]);
@@ -990,17 +990,17 @@ fn zremrange(
     Ok(())
 }
 
-fn zremrangebyrank(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zremrangebyrank(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (start, end) = (args::int(&args[2])?, args::int(&args[3])?);
     zremrange(ctx, &args[1], "zremrangebyrank", |z| rank_range(start, end, z.len()).map_or(0..0, |(s, e)| s..e + 1))
 }
 
-fn zremrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zremrangebyscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let range = parse_score_range(&args[2], &args[3])?;
     zremrange(ctx, &args[1], "zremrangebyscore", |z| range.ranks(z))
 }
 
-fn zremrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zremrangebylex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let range = parse_lex_range(&args[2], &args[3])?;
     zremrange(ctx, &args[1], "zremrangebylex", |z| range.ranks(z))
 }
@@ -1026,15 +1026,15 @@ fn notify_zpop(ctx: &Ctx<'_>, key: &[u8], max: bool, deleted: bool) {
     }
 }
 
-fn zpopmin(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zpopmin(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zpop_generic(ctx, args, false)
 }
 
-fn zpopmax(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zpopmax(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zpop_generic(ctx, args, true)
 }
 
-fn zpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
+fn zpop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CommandResult {
     if args.len() > 3 {
         return Err(CommandError::Syntax);
     }
@@ -1068,7 +1068,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
     Ok(())
 }
 
-fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (keys, max, count) = zmpop_args(&args[1..])?;
     match try_zmpop(ctx, keys, max, count)? {
         Some((key, popped)) => zmpop_reply(ctx, &key, &popped),
@@ -1078,7 +1078,7 @@ fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// `numkeys key [key ...] MIN|MAX [COUNT count]`.
-fn zmpop_args(args: &[Bytes]) -> Result<(&[Bytes], bool, usize), CommandError> {
+fn zmpop_args<'a>(args: &'a [&'a [u8]]) -> Result<(&'a [&'a [u8]], bool, usize), CommandError> {
     let numkeys = ranged(&args[0], 1, "numkeys should be greater than 0")?;
     let where_idx = numkeys.saturating_add(1);
     let Some(where_arg) = args.get(where_idx) else {
@@ -1108,7 +1108,7 @@ fn zmpop_args(args: &[Bytes]) -> Result<(&[Bytes], bool, usize), CommandError> {
 type ZPopped = (Bytes, Vec<(Box<[u8]>, f64)>);
 
 /// Pops from the first existing sorted set of `keys`; `None` when none exists.
-fn try_zmpop(ctx: &Ctx<'_>, keys: &[Bytes], max: bool, count: usize) -> Result<Option<ZPopped>, CommandError> {
+fn try_zmpop(ctx: &Ctx<'_>, keys: &[&[u8]], max: bool, count: usize) -> Result<Option<ZPopped>, CommandError> {
     let mut locked = ctx.lock_keys(keys);
     for key in keys {
         let Some(entry) = locked.get(key) else { continue };
@@ -1120,7 +1120,7 @@ fn try_zmpop(ctx: &Ctx<'_>, keys: &[Bytes], max: bool, count: usize) -> Result<O
             locked.remove(key);
         }
         notify_zpop(ctx, key, max, empty);
-        return Ok(Some((key.clone(), popped)));
+        return Ok(Some((Bytes::copy_from_slice(key), popped)));
     }
     Ok(None)
 }
@@ -1136,13 +1136,13 @@ fn zmpop_reply(ctx: &mut Ctx<'_>, key: &[u8], popped: &[(Box<[u8]>, f64)]) {
 // Blocking variants (see commands::blocking)
 // ---------------------------------------------------------------------------------------
 
-fn block(ctx: &mut Ctx<'_>, keys: &[Bytes], timeout: Option<std::time::Duration>) {
+fn block(ctx: &mut Ctx<'_>, keys: &[&[u8]], timeout: Option<std::time::Duration>) {
     ctx.session.block =
-        Some(BlockOn { keys: keys.to_vec(), timeout, on_timeout: |out| out.null_array(), rerun_args: None });
+        Some(BlockOn { keys: super::owned_args(keys), timeout, on_timeout: |out| out.null_array(), rerun_args: None });
 }
 
 /// BZPOPMIN and BZPOPMAX: `key [key ...] timeout`; the reply is key, member, score.
-fn bzpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
+fn bzpop(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CommandResult {
     let timeout = block_timeout(&args[args.len() - 1])?;
     let keys = &args[1..args.len() - 1];
     match try_zmpop(ctx, keys, max, 1)? {
@@ -1161,16 +1161,16 @@ fn bzpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
     Ok(())
 }
 
-fn bzpopmin(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn bzpopmin(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     bzpop(ctx, args, false)
 }
 
-fn bzpopmax(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn bzpopmax(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     bzpop(ctx, args, true)
 }
 
 /// BZMPOP `timeout numkeys key [key ...] MIN|MAX [COUNT count]`.
-fn bzmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn bzmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let timeout = block_timeout(&args[1])?;
     let (keys, max, count) = zmpop_args(&args[2..])?;
     match try_zmpop(ctx, keys, max, count)? {
@@ -1180,7 +1180,7 @@ fn bzmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     // Redis's order: the count's range, the syntax, then WITHSCORES's own range (a reply
     // of twice the count must fit a long); our cap on repeated picks comes last.
     if let Some(arg) = args.get(2)
@@ -1294,7 +1294,7 @@ fn input_score(locked: &mut Locked<'_>, key: &[u8], member: &[u8]) -> Option<f64
 /// Runs a ZUNION/ZINTER/ZDIFF variant. `store`: the destination is `args[1]`;
 /// `card_only`: ZINTERCARD. Follows Redis's `zunionInterDiffGenericCommand`, including its
 /// order of checks: key types before options.
-fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card_only: bool) -> CommandResult {
+fn zsetop(ctx: &mut Ctx<'_>, args: &[&[u8]], op: SetOp, store_to_dst: bool, card_only: bool) -> CommandResult {
     let numkeys_idx = if store_to_dst { 2 } else { 1 };
     let setnum = args::int(&args[numkeys_idx])?;
     if setnum < 1 {
@@ -1440,31 +1440,31 @@ fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card
     Ok(())
 }
 
-fn zunion(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zunion(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zsetop(ctx, args, SetOp::Union, false, false)
 }
 
-fn zinter(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zinter(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zsetop(ctx, args, SetOp::Inter, false, false)
 }
 
-fn zdiff(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zdiff(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zsetop(ctx, args, SetOp::Diff, false, false)
 }
 
-fn zunionstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zunionstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zsetop(ctx, args, SetOp::Union, true, false)
 }
 
-fn zinterstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zinterstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zsetop(ctx, args, SetOp::Inter, true, false)
 }
 
-fn zdiffstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zdiffstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zsetop(ctx, args, SetOp::Diff, true, false)
 }
 
-fn zintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zsetop(ctx, args, SetOp::Inter, false, true)
 }
 
@@ -1472,7 +1472,7 @@ fn zintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // ZSCAN
 // ---------------------------------------------------------------------------------------
 
-fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let cursor = args::cursor(&args[2])?;
     let mut locked = ctx.lock(&args[1]);
     let Some(z) = read_typed::<ZSet>(&mut locked, &args[1])? else {

@@ -55,12 +55,13 @@ async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
             return;
         }
         let limits = server.config.limits();
-        let buffered = input.len();
+        // What a half-received command has parsed already does not count (see `unparsed`).
+        let buffered = parser.unparsed(input.len());
         if parser.in_progress() && buffered as u64 > limits.query_buffer_limit.load(Ordering::Relaxed) {
             tracing::warn!(client = %client.addr, "closing client that reached max query buffer length ({buffered} bytes)");
             return;
         }
-        input.reserve(parser.wanted(buffered).clamp(READ_CHUNK, MAX_READ_RESERVE));
+        input.reserve(parser.wanted(input.len()).clamp(READ_CHUNK, MAX_READ_RESERVE));
         let timeout = limits.timeout_secs.load(Ordering::Relaxed);
         let read = async {
             if timeout == 0 {
@@ -110,7 +111,7 @@ async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
 async fn held_by_pause(
     server: &Server,
     session: &mut Session,
-    args: &[bytes::Bytes],
+    args: &[&[u8]],
     output: &mut BytesMut,
     stream: &mut TcpStream,
 ) -> std::io::Result<()> {
@@ -178,13 +179,13 @@ async fn run_batch(
                     }
                 }
                 if server.pause.active() {
-                    held_by_pause(server, session, args, output, stream).await?;
+                    held_by_pause(server, session, &args, output, stream).await?;
                 }
                 let reply_at = output.len();
                 {
                     let mut writer = RespWriter::new(output, session.protocol);
                     let mut ctx = Ctx::new(server, session, &mut writer);
-                    last = commands::execute(&mut ctx, args).or(last);
+                    last = commands::execute(&mut ctx, &args).or(last);
                     errors += writer.errors;
                 }
                 // CLIENT REPLY OFF / SKIP: the reply is dropped (a blocked command's once
@@ -201,8 +202,7 @@ async fn run_batch(
                 if session.block.is_some() {
                     // A blocking command found nothing: send what is pending, park the
                     // client until it is served or times out, then carry on with the batch.
-                    let args = args.to_vec();
-                    parser.release();
+                    // Its arguments stay where they are: nothing is read meanwhile.
                     unconfirmed_closes(crate::persist::durable(server, session).await)?;
                     write_out(server, stream, output).await?;
                     let subscriber = session.subscriptions.as_ref().map(|s| s.subscriber.clone());
@@ -221,7 +221,6 @@ async fn run_batch(
                     }
                     continue;
                 }
-                parser.release();
                 if session.quit {
                     next = Next::Close;
                     break;

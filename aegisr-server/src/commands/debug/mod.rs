@@ -8,8 +8,6 @@ mod reload;
 
 use std::time::Duration;
 
-use bytes::Bytes;
-
 use super::args::{int, is};
 use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group};
@@ -84,7 +82,7 @@ const HELP: &[&str] = &[
     "    Stop the server for <seconds>. Decimals allowed.",
 ];
 
-fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let sub = &args[1];
     let n = args.len();
     match () {
