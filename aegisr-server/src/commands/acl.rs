@@ -43,7 +43,7 @@ pub(super) fn admit(ctx: &Ctx<'_>, spec: &'static CommandSpec, args: &[&[u8]]) -
     };
     let object = match denied.reason {
         Reason::Command => spec.name.to_owned(),
-        Reason::Key | Reason::Channel => String::from_utf8_lossy(&args[denied.at]).into_owned(),
+        Reason::Key | Reason::Channel => String::from_utf8_lossy(args[denied.at]).into_owned(),
     };
     add_log_entry(ctx, spec.name, denied.reason.name(), context, object, handle.name.clone());
     if in_script {
@@ -189,25 +189,24 @@ fn acl_deluser(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn acl_dryrun(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let name = String::from_utf8_lossy(&args[2]).into_owned();
-    let handle = ctx.server.acl.get(&args[2]).ok_or_else(|| CommandError::err(format!("User '{name}' not found")))?;
+    let name = String::from_utf8_lossy(args[2]).into_owned();
+    let handle = ctx.server.acl.get(args[2]).ok_or_else(|| CommandError::err(format!("User '{name}' not found")))?;
     let command = &args[3..];
     let spec = super::resolve(command).map_err(|e| match e {
         CommandError::WrongArity(_) => e,
-        _ => CommandError::err(format!("Command '{}' not found", String::from_utf8_lossy(&command[0]))),
+        _ => CommandError::err(format!("Command '{}' not found", String::from_utf8_lossy(command[0]))),
     })?;
     match check::check(&handle.user(), spec, command) {
         Ok(()) => ctx.out.ok(),
         Err(Denied { reason, at }) => {
             let text = match reason {
                 Reason::Command => format!("This user has no permissions to run the '{}' command", spec.name),
-                Reason::Key => format!(
-                    "This user has no permissions to access the '{}' key",
-                    String::from_utf8_lossy(&command[at])
-                ),
+                Reason::Key => {
+                    format!("This user has no permissions to access the '{}' key", String::from_utf8_lossy(command[at]))
+                }
                 Reason::Channel => format!(
                     "This user has no permissions to access the '{}' channel",
-                    String::from_utf8_lossy(&command[at])
+                    String::from_utf8_lossy(command[at])
                 ),
             };
             ctx.out.bulk(text.as_bytes());
@@ -245,7 +244,7 @@ fn random_bytes(buf: &mut [u8]) -> std::io::Result<()> {
 }
 
 fn acl_getuser(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let Some(handle) = ctx.server.acl.get(&args[2]) else {
+    let Some(handle) = ctx.server.acl.get(args[2]) else {
         ctx.out.null();
         return Ok(());
     };
@@ -362,7 +361,7 @@ fn acl_log(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 fn acl_setuser(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let rules: Vec<&[u8]> = args[3..].iter().map(|a| &a[..]).collect();
-    let handle = ctx.server.acl.set_user(&args[2], &rules).map_err(CommandError::Message)?;
+    let handle = ctx.server.acl.set_user(args[2], &rules).map_err(CommandError::Message)?;
     disconnect_forbidden_subscribers(ctx, &handle);
     ctx.out.ok();
     Ok(())

@@ -129,9 +129,9 @@ fn string_of(value: ValueRef<'_>) -> Result<crate::types::string::StrBytes<'_>, 
 }
 
 fn setbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let key = &args[1][..];
-    let offset = bit_offset(ctx, &args[2])?;
-    let on = match &args[3][..] {
+    let key = args[1];
+    let offset = bit_offset(ctx, args[2])?;
+    let on = match args[3] {
         b"0" => false,
         b"1" => true,
         _ => return Err(CommandError::err("bit is not an integer or out of range")),
@@ -169,9 +169,9 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn getbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let offset = bit_offset(ctx, &args[2])?;
-    let mut locked = ctx.lock(&args[1]);
-    let bit = match locked.read(&args[1]) {
+    let offset = bit_offset(ctx, args[2])?;
+    let mut locked = ctx.lock(args[1]);
+    let bit = match locked.read(args[1]) {
         Some(entry) => data::get_bit(&string_of(entry.value())?, offset),
         None => false,
     };
@@ -191,9 +191,9 @@ fn unit(arg: &[u8]) -> Result<bool, CommandError> {
 }
 
 fn bitcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
+    let mut locked = ctx.lock(args[1]);
     // Redis 7.0 looks the key up first: a missing key counts 0 whatever the range says.
-    let Some(entry) = locked.read(&args[1]) else {
+    let Some(entry) = locked.read(args[1]) else {
         drop(locked);
         ctx.out.integer(0);
         return Ok(());
@@ -202,7 +202,7 @@ fn bitcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let range = match args.len() {
         2 => data::resolve_range(0, -1, bytes.len() as i64 * 8),
         4 | 5 => {
-            let (start, end) = (args::int(&args[2])?, args::int(&args[3])?);
+            let (start, end) = (args::int(args[2])?, args::int(args[3])?);
             let bits = args.get(4).map(|a| unit(a)).transpose()?.unwrap_or(false);
             if start < 0 && end < 0 && start > end {
                 // Redis answers 0 here before clamping (`BITCOUNT k -1 -100`), though the
@@ -223,14 +223,14 @@ fn bitcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn bitpos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let bit = match args::int(&args[2])? {
+    let bit = match args::int(args[2])? {
         0 => false,
         1 => true,
         _ => return Err(CommandError::err("The bit argument must be 1 or 0.")),
     };
-    let mut locked = ctx.lock(&args[1]);
+    let mut locked = ctx.lock(args[1]);
     // A missing key is an endless run of 0 bits (Redis 7.0 answers before reading the range).
-    let Some(entry) = locked.read(&args[1]) else {
+    let Some(entry) = locked.read(args[1]) else {
         drop(locked);
         ctx.out.integer(if bit { -1 } else { 0 });
         return Ok(());
@@ -240,7 +240,7 @@ fn bitpos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (range, end_given) = match args.len() {
         3 => (data::resolve_range(0, -1, len * 8), false),
         4..=6 => {
-            let start = args::int(&args[3])?;
+            let start = args::int(args[3])?;
             let bits = args.get(5).map(|a| unit(a)).transpose()?.unwrap_or(false);
             let end = args.get(4).map(|a| args::int(a)).transpose()?;
             let range = if bits {
@@ -268,7 +268,7 @@ fn bitpos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn bitop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let op = match args::lower(&args[1]).as_str() {
+    let op = match args::lower(args[1]).as_str() {
         "and" => BitOp::And,
         "or" => BitOp::Or,
         "xor" => BitOp::Xor,
@@ -321,13 +321,13 @@ fn field_ops(ctx: &Ctx<'_>, args: &[&[u8]]) -> Result<Vec<FieldOp>, CommandError
     let mut j = 2;
     while j < args.len() {
         let remaining = args.len() - j - 1;
-        let sub = &args[j][..];
+        let sub = args[j];
         let takes = if args::is(sub, "get") && remaining >= 2 {
             2
         } else if (args::is(sub, "set") || args::is(sub, "incrby")) && remaining >= 3 {
             3
         } else if args::is(sub, "overflow") && remaining >= 1 {
-            overflow = match args::lower(&args[j + 1]).as_str() {
+            overflow = match args::lower(args[j + 1]).as_str() {
                 "wrap" => Overflow::Wrap,
                 "sat" => Overflow::Sat,
                 "fail" => Overflow::Fail,
@@ -338,14 +338,14 @@ fn field_ops(ctx: &Ctx<'_>, args: &[&[u8]]) -> Result<Vec<FieldOp>, CommandError
         } else {
             return Err(CommandError::Syntax);
         };
-        let ty = FieldType::parse(&args[j + 1]).ok_or_else(|| CommandError::err(TYPE_ERR))?;
-        let offset = field_offset(ctx, &args[j + 2], Some(ty))?;
+        let ty = FieldType::parse(args[j + 1]).ok_or_else(|| CommandError::err(TYPE_ERR))?;
+        let offset = field_offset(ctx, args[j + 2], Some(ty))?;
         ops.push(if takes == 2 {
             FieldOp::Get { ty, offset }
         } else if args::is(sub, "set") {
-            FieldOp::Set { ty, offset, value: args::int(&args[j + 3])?, overflow }
+            FieldOp::Set { ty, offset, value: args::int(args[j + 3])?, overflow }
         } else {
-            FieldOp::Incr { ty, offset, by: args::int(&args[j + 3])?, overflow }
+            FieldOp::Incr { ty, offset, by: args::int(args[j + 3])?, overflow }
         });
         j += 1 + takes;
     }
@@ -407,9 +407,9 @@ fn bitfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         })
         .max();
     let Some(highest) = highest else {
-        return read_fields(ctx, &args[1], &ops);
+        return read_fields(ctx, args[1], &ops);
     };
-    let key = &args[1][..];
+    let key = args[1];
     let mut locked = ctx.lock(key);
     // Returns whether the string grew.
     let grow = |bytes: &mut Vec<u8>| {
@@ -475,5 +475,5 @@ fn bitfield_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if ops.iter().any(|op| !matches!(op, FieldOp::Get { .. })) {
         return Err(CommandError::err("BITFIELD_RO only supports the GET subcommand"));
     }
-    read_fields(ctx, &args[1], &ops)
+    read_fields(ctx, args[1], &ops)
 }

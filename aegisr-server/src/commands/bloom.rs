@@ -212,9 +212,9 @@ fn reserve(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 7 {
         return Err(CommandError::WrongArity("bf.reserve".to_owned()));
     }
-    let key = &args[1][..];
-    let error = parse_error_rate(&args[2])?;
-    let capacity = parse_capacity(&args[3])?;
+    let key = args[1];
+    let error = parse_error_rate(args[2])?;
+    let capacity = parse_capacity(args[3])?;
     // RedisBloom looks the options up by name wherever they are and ignores other words.
     let options = &args[4..];
     let nonscaling = options.iter().any(|a| a.eq_ignore_ascii_case(b"nonscaling"));
@@ -250,7 +250,7 @@ fn reserve(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// BF.ADD key item
 fn add(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let results = add_items(ctx, &args[1], &args[2..3], &DEFAULT_CREATE)?;
+    let results = add_items(ctx, args[1], &args[2..3], &DEFAULT_CREATE)?;
     match results.first() {
         Some(Ok(added)) => yes_no(ctx.out, ctx.session.protocol, *added),
         Some(Err(e)) => return Err(add_error(*e)),
@@ -261,7 +261,7 @@ fn add(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// BF.MADD key item [item ...]
 fn madd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let results = add_items(ctx, &args[1], &args[2..], &DEFAULT_CREATE)?;
+    let results = add_items(ctx, args[1], &args[2..], &DEFAULT_CREATE)?;
     write_add_results(ctx, &results);
     Ok(())
 }
@@ -282,7 +282,7 @@ fn insert(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     // RedisBloom tells the options apart by their first letters (the second for ERROR and
     // EXPANSION, the third for NOCREATE and NONSCALING); so do we.
     while pos < args.len() && items_at.is_none() {
-        let option = &args[pos][..];
+        let option = args[pos];
         match letter(option, 0) {
             b'i' => {
                 pos += 1;
@@ -323,21 +323,21 @@ fn insert(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let capacity = u64::try_from(capacity).ok().filter(|&c| c > 0).ok_or_else(bad_argument)?;
     let expansion = u32::try_from(expansion).ok().filter(|&n| n > 0).ok_or_else(bad_argument)?;
     let options = CreateOptions { create: create.then_some((capacity, error, (!nonscaling).then_some(expansion))) };
-    let results = add_items(ctx, &args[1], &args[items_at..], &options)?;
+    let results = add_items(ctx, args[1], &args[items_at..], &options)?;
     write_add_results(ctx, &results);
     Ok(())
 }
 
 /// BF.EXISTS key item
 fn exists(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let found = check_items(ctx, &args[1], &args[2..3])?;
+    let found = check_items(ctx, args[1], &args[2..3])?;
     yes_no(ctx.out, ctx.session.protocol, found.first().copied().unwrap_or(false));
     Ok(())
 }
 
 /// BF.MEXISTS key item [item ...]
 fn mexists(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let found = check_items(ctx, &args[1], &args[2..])?;
+    let found = check_items(ctx, args[1], &args[2..])?;
     let protocol = ctx.session.protocol;
     ctx.out.array(found.len());
     for f in found {
@@ -393,7 +393,7 @@ fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 3 {
         return Err(CommandError::WrongArity("bf.info".to_owned()));
     }
-    let key = &args[1][..];
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let bf = read_typed::<ScalableBloom>(&mut locked, key)?.ok_or_else(not_found)?;
     let info = Info {
@@ -433,7 +433,7 @@ fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// BF.CARD key
 fn card(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let key = &args[1][..];
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let items = read_typed::<ScalableBloom>(&mut locked, key)?.map_or(0, ScalableBloom::items);
     drop(locked);

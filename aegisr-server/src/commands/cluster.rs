@@ -94,13 +94,13 @@ fn slot_arg(arg: &[u8]) -> Result<u16, CommandError> {
 
 fn keyslot(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     routing(ctx)?;
-    ctx.out.integer(i64::from(key_slot(&args[2])));
+    ctx.out.integer(i64::from(key_slot(args[2])));
     Ok(())
 }
 
 fn countkeysinslot(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     routing(ctx)?;
-    let slot = slot_arg(&args[2])?;
+    let slot = slot_arg(args[2])?;
     let count = ctx.server.keyspace.count_keys_in_slot(0, slot, ctx.tx);
     ctx.out.count(count);
     Ok(())
@@ -108,8 +108,8 @@ fn countkeysinslot(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 fn getkeysinslot(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     routing(ctx)?;
-    let slot = int(&args[2])?;
-    let count = int(&args[3])?;
+    let slot = int(args[2])?;
+    let count = int(args[3])?;
     let (Some(slot), Ok(count)) =
         (u16::try_from(slot).ok().filter(|&s| usize::from(s) < SLOT_COUNT), usize::try_from(count))
     else {
@@ -274,7 +274,7 @@ fn named<'r>(routing: &'r Routing, name: &[u8]) -> Result<&'r Member, CommandErr
 /// CLUSTER REPLICAS / SLAVES node-id: the CLUSTER NODES lines of a primary's replicas.
 fn replicas(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let routing = routing(ctx)?;
-    let member = named(&routing, &args[2])?;
+    let member = named(&routing, args[2])?;
     let group = member.group.and_then(|g| routing.map.groups.get(&g)).filter(|g| g.primary == member.id);
     let Some(group) = group else { return Err(CommandError::err("The specified node is not a master")) };
     let lines: Vec<String> =
@@ -290,7 +290,7 @@ fn replicas(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 /// leader alone watches heartbeats; it reports a node silent for the failover timeout.
 fn count_failure_reports(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let routing = routing(ctx)?;
-    let member = named(&routing, &args[2])?;
+    let member = named(&routing, args[2])?;
     let reports = ctx.server.cluster.get().map_or(0, |control| control.failure_reports(member.id));
     ctx.out.count(reports);
     Ok(())
@@ -343,7 +343,7 @@ fn saveconfig(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
 /// slots and membership, so each is refused with what to use instead.
 fn managed(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     routing(ctx)?;
-    let sub = String::from_utf8_lossy(&args[1]).to_ascii_uppercase();
+    let sub = String::from_utf8_lossy(args[1]).to_ascii_uppercase();
     let instead = match sub.as_str() {
         "MEET" => {
             "nodes join by themselves: start the new node with `aegisr-server --join <a member's cluster bus address>` (`aegisr-cli cluster add-node` prints the address)"

@@ -28,7 +28,7 @@ fn ping(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn echo(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    ctx.out.bulk(&args[1]);
+    ctx.out.bulk(args[1]);
     Ok(())
 }
 
@@ -41,9 +41,9 @@ fn auth(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
                     "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
                 ));
             }
-            (b"default", &args[1])
+            (b"default", args[1])
         }
-        3 => (&args[1], &args[2]),
+        3 => (args[1], args[2]),
         _ => return Err(CommandError::Syntax),
     };
     super::acl::authenticate(ctx, "auth", user, password)?;
@@ -68,16 +68,16 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     }
     while i < args.len() {
         let more = args.len() - i - 1;
-        if is(&args[i], "auth") && more >= 2 {
+        if is(args[i], "auth") && more >= 2 {
             credentials = Some((&args[i + 1], &args[i + 2]));
             i += 3;
-        } else if is(&args[i], "setname") && more >= 1 {
+        } else if is(args[i], "setname") && more >= 1 {
             name = Some(args[i + 1]);
             i += 2;
         } else {
             return Err(CommandError::err(format!(
                 "Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(&args[i])
+                String::from_utf8_lossy(args[i])
             )));
         }
     }
@@ -90,8 +90,8 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         ));
     }
     if let Some(name) = name {
-        validate_name(&name, "Client names")?;
-        ctx.session.client.set_name(&String::from_utf8_lossy(&name));
+        validate_name(name, "Client names")?;
+        ctx.session.client.set_name(&String::from_utf8_lossy(name));
     }
     if let Some(p) = protocol {
         ctx.session.protocol = p;
@@ -119,7 +119,7 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn select(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let db = int(&args[1])?;
+    let db = int(args[1])?;
     if db != 0 && ctx.server.router.get().is_some() {
         return Err(CommandError::err("SELECT is not allowed in cluster mode"));
     }
@@ -219,7 +219,7 @@ fn client_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
 /// CLIENT PAUSE timeout [WRITE | ALL]: the held commands wait in their connections (see
 /// `server::pause`).
 fn client_pause(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let millis = crate::types::string::parse_i64(&args[2])
+    let millis = crate::types::string::parse_i64(args[2])
         .ok_or_else(|| CommandError::err("timeout is not an integer or out of range"))?;
     if millis < 0 {
         return Err(CommandError::err("timeout is negative"));
@@ -245,7 +245,7 @@ fn client_unpause(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
 fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let me = ctx.session.client.id;
     if args.len() == 3 {
-        let addr = String::from_utf8_lossy(&args[2]);
+        let addr = String::from_utf8_lossy(args[2]);
         let found = ctx.server.clients.all().into_iter().find(|c| c.addr == addr);
         let client = found.ok_or_else(|| CommandError::err("No such client"))?;
         client.kill.cancel();
@@ -262,14 +262,14 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut pubsub: Option<bool> = None;
     for pair in args[2..].chunks(2) {
         let value = &pair[1];
-        if is(&pair[0], "id") {
+        if is(pair[0], "id") {
             let n = crate::types::string::parse_i64(value).filter(|&n| n > 0);
             id = Some(n.ok_or_else(|| CommandError::err("client-id should be greater than 0"))?);
-        } else if is(&pair[0], "addr") {
+        } else if is(pair[0], "addr") {
             addr = Some(String::from_utf8_lossy(value).into_owned());
-        } else if is(&pair[0], "laddr") {
+        } else if is(pair[0], "laddr") {
             laddr = Some(String::from_utf8_lossy(value).into_owned());
-        } else if is(&pair[0], "type") {
+        } else if is(pair[0], "type") {
             let kind = lower(value);
             match kind.as_str() {
                 "normal" => pubsub = Some(false),
@@ -278,20 +278,20 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
                 "master" | "replica" | "slave" => nobody = true,
                 _ => return Err(CommandError::err(format!("Unknown client type '{kind}'"))),
             }
-        } else if is(&pair[0], "user") {
+        } else if is(pair[0], "user") {
             let handle = ctx
                 .server
                 .acl
                 .get(value)
                 .ok_or_else(|| CommandError::err(format!("No such user '{}'", String::from_utf8_lossy(value))))?;
             user = Some(handle.name.clone());
-        } else if is(&pair[0], "skipme") {
+        } else if is(pair[0], "skipme") {
             skip_me = match lower(value).as_str() {
                 "yes" => true,
                 "no" => false,
                 _ => return Err(CommandError::Syntax),
             };
-        } else if is(&pair[0], "maxage") {
+        } else if is(pair[0], "maxage") {
             max_age = Some(u64::try_from(crate::commands::args::int(value)?).unwrap_or(0));
         } else {
             return Err(CommandError::Syntax);
@@ -322,8 +322,8 @@ fn client_id(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
 }
 
 fn client_setname(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    validate_name(&args[2], "Client names")?;
-    ctx.session.client.set_name(&String::from_utf8_lossy(&args[2]));
+    validate_name(args[2], "Client names")?;
+    ctx.session.client.set_name(&String::from_utf8_lossy(args[2]));
     ctx.out.ok();
     Ok(())
 }
@@ -335,15 +335,15 @@ fn client_getname(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
 }
 
 fn client_setinfo(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let value = String::from_utf8_lossy(&args[3]).into_owned();
-    if is(&args[2], "lib-name") {
-        validate_name(&args[3], "lib-name")?;
+    let value = String::from_utf8_lossy(args[3]).into_owned();
+    if is(args[2], "lib-name") {
+        validate_name(args[3], "lib-name")?;
         ctx.session.client.set_lib(Some(&value), None);
-    } else if is(&args[2], "lib-ver") {
-        validate_name(&args[3], "lib-ver")?;
+    } else if is(args[2], "lib-ver") {
+        validate_name(args[3], "lib-ver")?;
         ctx.session.client.set_lib(None, Some(&value));
     } else {
-        return Err(CommandError::err(format!("Unrecognized option '{}'", String::from_utf8_lossy(&args[2]))));
+        return Err(CommandError::err(format!("Unrecognized option '{}'", String::from_utf8_lossy(args[2]))));
     }
     ctx.out.ok();
     Ok(())
@@ -363,8 +363,8 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut pubsub: Option<bool> = None;
     let mut i = 2;
     while i < args.len() {
-        if is(&args[i], "type") && i + 1 < args.len() {
-            let kind = lower(&args[i + 1]);
+        if is(args[i], "type") && i + 1 < args.len() {
+            let kind = lower(args[i + 1]);
             if !["normal", "master", "replica", "pubsub"].contains(&kind.as_str()) {
                 return Err(CommandError::err(format!("Unknown client type '{kind}'")));
             }
@@ -375,7 +375,7 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
                 _ => ids = Some(Vec::new()),
             }
             i += 2;
-        } else if is(&args[i], "id") && i + 1 < args.len() {
+        } else if is(args[i], "id") && i + 1 < args.len() {
             let mut wanted = Vec::new();
             for arg in &args[i + 1..] {
                 // Any integer is a valid ID to ask for; 0 and negative ones match no client.
@@ -403,7 +403,7 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn client_toggle(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    if is(&args[2], "on") || is(&args[2], "off") {
+    if is(args[2], "on") || is(args[2], "off") {
         ctx.out.ok();
         Ok(())
     } else {

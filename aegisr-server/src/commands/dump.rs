@@ -99,8 +99,8 @@ pub fn verify_payload(payload: &[u8]) -> Option<&[u8]> {
 
 fn dump(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let payload = {
-        let mut locked = ctx.lock(&args[1]);
-        locked.read(&args[1]).map(|entry| payload(entry.value()))
+        let mut locked = ctx.lock(args[1]);
+        locked.read(args[1]).map(|entry| payload(entry.value()))
     };
     match payload {
         Some(bytes) => ctx.out.bulk(&bytes),
@@ -131,12 +131,12 @@ fn parse_options(rest: &[&[u8]]) -> Result<RestoreOptions, CommandError> {
         } else if args::is(arg, "absttl") {
             opts.absttl = true;
         } else if args::is(arg, "idletime") && has_value && opts.freq.is_none() {
-            let idle = args::int(&rest[i + 1])?;
+            let idle = args::int(rest[i + 1])?;
             let idle = u64::try_from(idle).map_err(|_| CommandError::err("Invalid IDLETIME value, must be >= 0"))?;
             opts.idle_secs = Some(idle);
             i += 1;
         } else if args::is(arg, "freq") && has_value && opts.idle_secs.is_none() {
-            let freq = args::int(&rest[i + 1])?;
+            let freq = args::int(rest[i + 1])?;
             let freq =
                 u8::try_from(freq).map_err(|_| CommandError::err("Invalid FREQ value, must be >= 0 and <= 255"))?;
             opts.freq = Some(freq);
@@ -168,8 +168,8 @@ fn restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     // Redis checks, in order: options, an existing key, the TTL, the checksum, the body.
     // The payload is checked and decoded here, before locking; the errors after BUSYKEY
     // wait until the key has been looked at.
-    let checked = parse_ttl(&args[2]).and_then(|ttl| {
-        let body = verify_payload(&args[3]).ok_or(CommandError::DumpPayload)?;
+    let checked = parse_ttl(args[2]).and_then(|ttl| {
+        let body = verify_payload(args[3]).ok_or(CommandError::DumpPayload)?;
         let limits = Limits::from_config(&ctx.server.config);
         let value = codec::decode_value_with(body, &limits).map_err(|_| CommandError::BadDataFormat)?;
         Ok((ttl, value))

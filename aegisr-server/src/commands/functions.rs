@@ -26,7 +26,7 @@ fn commit(server: &Server) {
 fn syntax_error(args: &[&[u8]]) -> CommandError {
     CommandError::err(format!(
         "unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
-        String::from_utf8_lossy(&args[1])
+        String::from_utf8_lossy(args[1])
     ))
 }
 
@@ -50,7 +50,7 @@ fn function_load(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn function_delete(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let server = ctx.server;
     let scripting = &server.scripting;
-    let name = String::from_utf8_lossy(&args[2]);
+    let name = String::from_utf8_lossy(args[2]);
     scripting.functions.delete(&scripting.run, &name, || commit(server)).map_err(CommandError::err)?;
     server.keyspace.count_change();
     ctx.out.ok();
@@ -146,7 +146,7 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             ));
         }
     };
-    let codes = super::dump::unseal(&args[2], FUNCTIONS_DUMP_VERSION)
+    let codes = super::dump::unseal(args[2], FUNCTIONS_DUMP_VERSION)
         .and_then(functions::decode_codes)
         .ok_or_else(|| CommandError::err("DUMP payload version or checksum are wrong"))?;
     let server = ctx.server;

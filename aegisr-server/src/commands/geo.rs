@@ -248,13 +248,13 @@ fn geoadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     }
     let mut points: Vec<(f64, &[u8])> = Vec::with_capacity(triples.len() / 3);
     for t in triples.chunks_exact(3) {
-        let (lon, lat) = lon_lat(&t[0], &t[1])?;
+        let (lon, lat) = lon_lat(t[0], t[1])?;
         let score = geo::score_of(lon, lat).ok_or_else(|| CommandError::err("invalid longitude,latitude pair"))?;
-        points.push((score, &t[2][..]));
+        points.push((score, t[2]));
     }
     let longest = points.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
     let limits = super::zset::limits(ctx);
-    let key = &args[1][..];
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let (added, updated) = match locked.get(key) {
         Some(entry) => update_typed::<ZSet, _>(entry, |z| {
@@ -303,8 +303,8 @@ fn add_points(z: &mut ZSet, points: &[(f64, &[u8])], nx: bool, xx: bool, limits:
 }
 
 fn geopos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let z = read_typed::<ZSet>(&mut locked, &args[1])?;
+    let mut locked = ctx.lock(args[1]);
+    let z = read_typed::<ZSet>(&mut locked, args[1])?;
     ctx.out.array(args.len() - 2);
     for member in &args[2..] {
         match z.and_then(|z| z.score(member)) {
@@ -321,8 +321,8 @@ fn geopos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn geohash(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let z = read_typed::<ZSet>(&mut locked, &args[1])?;
+    let mut locked = ctx.lock(args[1]);
+    let z = read_typed::<ZSet>(&mut locked, args[1])?;
     ctx.out.array(args.len() - 2);
     for member in &args[2..] {
         let hash = z.and_then(|z| z.score(member)).and_then(geo::standard_geohash);
@@ -334,12 +334,12 @@ fn geohash(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn geodist(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let to_metres = match args.len() {
         4 => 1.0,
-        5 => unit(&args[4])?,
+        5 => unit(args[4])?,
         _ => return Err(CommandError::Syntax),
     };
-    let mut locked = ctx.lock(&args[1]);
-    let z = read_typed::<ZSet>(&mut locked, &args[1])?;
-    let scores = z.and_then(|z| z.score(&args[2]).zip(z.score(&args[3])));
+    let mut locked = ctx.lock(args[1]);
+    let z = read_typed::<ZSet>(&mut locked, args[1])?;
+    let scores = z.and_then(|z| z.score(args[2]).zip(z.score(args[3])));
     drop(locked);
     match scores {
         Some((a, b)) => {
@@ -433,13 +433,13 @@ fn parse<'a>(args: &'a [&'a [u8]], variant: Variant, source: Option<ZSetRef<'_>>
     };
     match variant {
         Variant::Radius | Variant::RadiusRo => {
-            q.centre = Some(lon_lat(&args[2], &args[3])?);
-            q.extent = Some(radius(&args[4], &args[5])?);
+            q.centre = Some(lon_lat(args[2], args[3])?);
+            q.extent = Some(radius(args[4], args[5])?);
         }
         // With no source there is nothing to search: the radius is not even read.
         Variant::ByMember | Variant::ByMemberRo if source.is_some() => {
-            q.centre = position(&args[2])?;
-            q.extent = Some(radius(&args[3], &args[4])?);
+            q.centre = position(args[2])?;
+            q.extent = Some(radius(args[3], args[4])?);
         }
         Variant::ByMember | Variant::ByMemberRo | Variant::Search => {}
         Variant::SearchStore => q.store = Some(args[1]),
@@ -448,7 +448,7 @@ fn parse<'a>(args: &'a [&'a [u8]], variant: Variant, source: Option<ZSetRef<'_>>
     let (mut from_member, mut from_lonlat, mut by_radius, mut by_box) = (false, false, false, false);
     let mut i = 0;
     while i < opts.len() {
-        let arg = &opts[i][..];
+        let arg = opts[i];
         // How many arguments follow this one.
         let after = opts.len() - i - 1;
         let geosearch = variant.is_geosearch();
@@ -465,7 +465,7 @@ fn parse<'a>(args: &'a [&'a [u8]], variant: Variant, source: Option<ZSetRef<'_>>
         } else if is(arg, "desc") {
             q.order = Order::Desc;
         } else if is(arg, "count") && after >= 1 {
-            let n = int(&opts[i + 1])?;
+            let n = int(opts[i + 1])?;
             if n <= 0 {
                 return Err(CommandError::err("COUNT must be > 0"));
             }
@@ -478,19 +478,19 @@ fn parse<'a>(args: &'a [&'a [u8]], variant: Variant, source: Option<ZSetRef<'_>>
         } else if is(arg, "storedist") && variant == Variant::SearchStore {
             q.store_dist = true;
         } else if is(arg, "frommember") && after >= 1 && geosearch && !from_lonlat {
-            q.centre = position(&opts[i + 1])?;
+            q.centre = position(opts[i + 1])?;
             from_member = true;
             i += 1;
         } else if is(arg, "fromlonlat") && after >= 2 && geosearch && !from_member {
-            q.centre = Some(lon_lat(&opts[i + 1], &opts[i + 2])?);
+            q.centre = Some(lon_lat(opts[i + 1], opts[i + 2])?);
             from_lonlat = true;
             i += 2;
         } else if is(arg, "byradius") && after >= 2 && geosearch && !by_box {
-            q.extent = Some(radius(&opts[i + 1], &opts[i + 2])?);
+            q.extent = Some(radius(opts[i + 1], opts[i + 2])?);
             by_radius = true;
             i += 2;
         } else if is(arg, "bybox") && after >= 3 && geosearch && !by_radius {
-            q.extent = Some(box_extent(&opts[i + 1], &opts[i + 2], &opts[i + 3])?);
+            q.extent = Some(box_extent(opts[i + 1], opts[i + 2], opts[i + 3])?);
             by_box = true;
             i += 3;
         } else {
@@ -505,7 +505,7 @@ fn parse<'a>(args: &'a [&'a [u8]], variant: Variant, source: Option<ZSetRef<'_>>
         )));
     }
     // Redis names the command as the client typed it.
-    let name = String::from_utf8_lossy(&args[0]);
+    let name = String::from_utf8_lossy(args[0]);
     if variant.is_geosearch() && !(from_member || from_lonlat) {
         return Err(CommandError::err(format!("exactly one of FROMMEMBER or FROMLONLAT can be specified for {name}")));
     }

@@ -157,9 +157,9 @@ fn upsert<R>(
 /// HSET and HMSET: the number of new fields.
 fn set_pairs(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Result<usize, CommandError> {
     if args.len() % 2 == 1 {
-        return Err(CommandError::WrongArity(args::lower(&args[0])));
+        return Err(CommandError::WrongArity(args::lower(args[0])));
     }
-    let key = &args[1][..];
+    let key = args[1];
     let limits = limits(ctx);
     let mut locked = ctx.lock(key);
     let pairs = args[2..].chunks_exact(2);
@@ -167,8 +167,8 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Result<usize, CommandError> {
         &mut locked,
         key,
         // Every field already holds its value: nothing to add (still a write, as in Redis).
-        |hash| pairs.clone().all(|pair| hash.get(&pair[0]) == Some(&pair[1][..])).then_some(0),
-        |hash| Ok(pairs.clone().filter(|pair| hash.insert(&pair[0], &pair[1], limits)).count()),
+        |hash| pairs.clone().all(|pair| hash.get(pair[0]) == Some(pair[1])).then_some(0),
+        |hash| Ok(pairs.clone().filter(|pair| hash.insert(pair[0], pair[1], limits)).count()),
     )?;
     ctx.notify(Class::Hash, "hset", key);
     Ok(added)
@@ -187,7 +187,7 @@ fn hmset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn hsetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let (key, field, value) = (&args[1][..], &args[2][..], &args[3][..]);
+    let (key, field, value) = (args[1], args[2], args[3]);
     let limits = limits(ctx);
     let mut locked = ctx.lock(key);
     let added = upsert(
@@ -205,9 +205,9 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn hget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    match locked.read(&args[1]) {
-        Some(entry) => ctx.out.bulk_or_null(typed::<Hash>(entry.value())?.get(&args[2])),
+    let mut locked = ctx.lock(args[1]);
+    match locked.read(args[1]) {
+        Some(entry) => ctx.out.bulk_or_null(typed::<Hash>(entry.value())?.get(args[2])),
         None => ctx.out.null(),
     }
     Ok(())
@@ -215,8 +215,8 @@ fn hget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 fn hmget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let fields = &args[2..];
-    let mut locked = ctx.lock(&args[1]);
-    let hash = match locked.read(&args[1]) {
+    let mut locked = ctx.lock(args[1]);
+    let hash = match locked.read(args[1]) {
         Some(entry) => Some(typed::<Hash>(entry.value())?),
         None => None,
     };
@@ -229,8 +229,8 @@ fn hmget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// HGETALL, HKEYS, HVALS.
 fn get_all(ctx: &mut Ctx<'_>, args: &[&[u8]], fields: bool, values: bool) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let Some(entry) = locked.read(&args[1]) else {
+    let mut locked = ctx.lock(args[1]);
+    let Some(entry) = locked.read(args[1]) else {
         if fields && values {
             ctx.out.map(0);
         } else {
@@ -268,7 +268,7 @@ fn hvals(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn hdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let key = &args[1][..];
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
         None => 0,
@@ -292,9 +292,9 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn hexists(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let found = match locked.read(&args[1]) {
-        Some(entry) => typed::<Hash>(entry.value())?.contains(&args[2]),
+    let mut locked = ctx.lock(args[1]);
+    let found = match locked.read(args[1]) {
+        Some(entry) => typed::<Hash>(entry.value())?.contains(args[2]),
         None => false,
     };
     drop(locked);
@@ -303,8 +303,8 @@ fn hexists(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn hlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let len = match locked.read(&args[1]) {
+    let mut locked = ctx.lock(args[1]);
+    let len = match locked.read(args[1]) {
         Some(entry) => typed::<Hash>(entry.value())?.len(),
         None => 0,
     };
@@ -314,9 +314,9 @@ fn hlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn hstrlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let len = match locked.read(&args[1]) {
-        Some(entry) => typed::<Hash>(entry.value())?.get(&args[2]).map_or(0, <[u8]>::len),
+    let mut locked = ctx.lock(args[1]);
+    let len = match locked.read(args[1]) {
+        Some(entry) => typed::<Hash>(entry.value())?.get(args[2]).map_or(0, <[u8]>::len),
         None => 0,
     };
     drop(locked);
@@ -325,8 +325,8 @@ fn hstrlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn hincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let (key, field) = (&args[1][..], &args[2][..]);
-    let delta = args::int(&args[3])?;
+    let (key, field) = (args[1], args[2]);
+    let delta = args::int(args[3])?;
     let limits = limits(ctx);
     let mut locked = ctx.lock(key);
     let n = upsert(
@@ -350,7 +350,7 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let (key, field, incr) = (&args[1][..], &args[2][..], &args[3][..]);
+    let (key, field, incr) = (args[1], args[2], args[3]);
     // Redis reads a long double: "1e400" is an increment, "inf" is refused.
     match LongDouble::parse(incr) {
         None => return Err(CommandError::NotFloat),
@@ -396,7 +396,7 @@ fn field_reply(ctx: &mut Ctx<'_>, (field, value): (&[u8], &[u8]), with_values: b
 }
 
 fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let key = &args[1][..];
+    let key = args[1];
     let Some(count_arg) = args.get(2) else {
         let mut locked = ctx.lock(key);
         let Some(entry) = locked.read(key) else {
@@ -482,9 +482,9 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 /// HSCAN. A listpack hash is returned whole with cursor 0 (as Redis does); a hashtable is
 /// walked by position from the top down (see `types::hash`).
 fn hscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let cursor = args::cursor(&args[2])?;
-    let mut locked = ctx.lock(&args[1]);
-    let Some(entry) = locked.read(&args[1]) else {
+    let cursor = args::cursor(args[2])?;
+    let mut locked = ctx.lock(args[1]);
+    let Some(entry) = locked.read(args[1]) else {
         // Redis replies before it looks at the options.
         ctx.out.array(2);
         ctx.out.bulk(b"0");

@@ -112,7 +112,7 @@ fn sparse_max_bytes(ctx: &Ctx<'_>) -> usize {
 /// PFDEBUG <GETREG | DECODE | ENCODING | TODENSE> key: Redis's debugging subcommands.
 fn pfdebug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let sub = args[1].to_ascii_lowercase();
-    let key = &args[2][..];
+    let key = args[2];
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.get(key) else {
         return Err(CommandError::err("The specified key does not exist"));
@@ -152,7 +152,7 @@ fn pfdebug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         _ => {
             return Err(CommandError::err(format!(
                 "Unknown PFDEBUG subcommand '{}'",
-                String::from_utf8_lossy(&args[1])
+                String::from_utf8_lossy(args[1])
             )));
         }
     }
@@ -160,7 +160,7 @@ fn pfdebug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn pfadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let key = &args[1][..];
+    let key = args[1];
     let elements = &args[2..];
     let sparse_max = sparse_max_bytes(ctx);
     let mut locked = ctx.lock(key);
@@ -220,7 +220,7 @@ fn pfcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn pfmerge(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let dest = &args[1][..];
+    let dest = args[1];
     let sparse_max = sparse_max_bytes(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     // The destination takes part in the union, as in Redis.

@@ -67,9 +67,9 @@ fn bitfield_reads_only(args: &[&[u8]]) -> bool {
     let mut i = 2;
     while i < args.len() {
         let remaining = args.len() - i - 1;
-        if is(&args[i], "get") && remaining >= 2 {
+        if is(args[i], "get") && remaining >= 2 {
             i += 3;
-        } else if is(&args[i], "overflow") && remaining >= 1 {
+        } else if is(args[i], "overflow") && remaining >= 1 {
             i += 2;
         } else {
             return false;

@@ -465,7 +465,7 @@ fn touch(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 // ---------------------------------------------------------------------------------------
 
 fn rename(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    match rename_generic(ctx, &args[1], &args[2], false)? {
+    match rename_generic(ctx, args[1], args[2], false)? {
         Some(_) => ctx.out.ok(),
         None => ctx.out.integer(0),
     }
@@ -473,7 +473,7 @@ fn rename(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn renamenx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let renamed = rename_generic(ctx, &args[1], &args[2], true)?;
+    let renamed = rename_generic(ctx, args[1], args[2], true)?;
     ctx.out.integer(i64::from(renamed.is_some()));
     Ok(())
 }
@@ -512,14 +512,14 @@ fn parse_copy_options(ctx: &Ctx<'_>, opts: &[&[u8]]) -> Result<CopyOptions, Comm
     let mut parsed = CopyOptions { db: ctx.session.db, replace: false };
     let mut i = 0;
     while i < opts.len() {
-        if args::is(&opts[i], "replace") {
+        if args::is(opts[i], "replace") {
             parsed.replace = true;
             i += 1;
-        } else if args::is(&opts[i], "db") && i + 1 < opts.len() {
+        } else if args::is(opts[i], "db") && i + 1 < opts.len() {
             if ctx.server.router.get().is_some() {
                 return Err(CommandError::err("Copying to another database is not allowed in cluster mode"));
             }
-            parsed.db = db_index(ctx, &opts[i + 1])?;
+            parsed.db = db_index(ctx, opts[i + 1])?;
             i += 2;
         } else {
             return Err(CommandError::Syntax);
@@ -564,7 +564,7 @@ fn move_(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         return Err(CommandError::err("MOVE is not allowed in cluster mode"));
     }
     let key = &args[1];
-    let target = db_index(ctx, &args[2])?;
+    let target = db_index(ctx, args[2])?;
     let source = ctx.session.db;
     if target == source {
         return Err(CommandError::SameObject);
@@ -597,14 +597,14 @@ fn move_(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 // ---------------------------------------------------------------------------------------
 
 fn keys(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let filter = ScanFilter { pattern: Some(&args[1]), kind: None };
+    let filter = ScanFilter { pattern: Some(args[1]), kind: None };
     let found = ctx.server.keyspace.keys(ctx.session.db, &filter, ctx.tx);
     ctx.out.bulks(&mut found.iter().map(|k| &k[..]));
     Ok(())
 }
 
 fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let cursor = args::cursor(&args[1])?;
+    let cursor = args::cursor(args[1])?;
     let args::ScanOptions { pattern, count: step, type_name } = args::scan_options(&args[2..], true)?;
     // An unknown type name (every type this server does not store yet included) matches
     // no key, and the cursor still advances, as in Redis 7.0.
@@ -670,7 +670,7 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let parse = |arg: &[u8], which: &'static str| {
         args::int(arg).ok().and_then(|n| i32::try_from(n).ok()).ok_or(CommandError::InvalidDbIndex(which))
     };
-    let (a, b) = (parse(&args[1], "first")?, parse(&args[2], "second")?);
+    let (a, b) = (parse(args[1], "first")?, parse(args[2], "second")?);
     let databases = ctx.server.keyspace.databases();
     let in_range = |n: i32| usize::try_from(n).ok().filter(|&db| db < databases);
     let (Some(a), Some(b)) = (in_range(a), in_range(b)) else {
@@ -742,7 +742,7 @@ fn pexpireat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn expire_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], relative: bool, unit: i64, name: &'static str) -> CommandResult {
     let key = &args[1];
     let flags = parse_expire_flags(&args[3..])?;
-    let scaled = args::int(&args[2])?.checked_mul(unit).ok_or(CommandError::InvalidExpire(name))?;
+    let scaled = args::int(args[2])?.checked_mul(unit).ok_or(CommandError::InvalidExpire(name))?;
     let set = {
         let mut locked = ctx.lock(key);
         let base = if relative { locked.now() } else { 0 };
@@ -803,19 +803,19 @@ fn ttl_generic(ctx: &mut Ctx<'_>, key: &[u8], form: TtlForm, millis: bool) -> Co
 }
 
 fn ttl(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    ttl_generic(ctx, &args[1], TtlForm::Remaining, false)
+    ttl_generic(ctx, args[1], TtlForm::Remaining, false)
 }
 
 fn pttl(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    ttl_generic(ctx, &args[1], TtlForm::Remaining, true)
+    ttl_generic(ctx, args[1], TtlForm::Remaining, true)
 }
 
 fn expiretime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    ttl_generic(ctx, &args[1], TtlForm::Absolute, false)
+    ttl_generic(ctx, args[1], TtlForm::Absolute, false)
 }
 
 fn pexpiretime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    ttl_generic(ctx, &args[1], TtlForm::Absolute, true)
+    ttl_generic(ctx, args[1], TtlForm::Absolute, true)
 }
 
 fn persist(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
@@ -867,7 +867,7 @@ fn lfu_policy(ctx: &Ctx<'_>) -> bool {
 }
 
 fn object_encoding(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    match object_info(ctx, &args[2]) {
+    match object_info(ctx, args[2]) {
         Some(info) => ctx.out.bulk(info.encoding.as_bytes()),
         None => ctx.out.null(),
     }
@@ -875,7 +875,7 @@ fn object_encoding(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn object_refcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    match object_info(ctx, &args[2]) {
+    match object_info(ctx, args[2]) {
         Some(info) => ctx.out.integer(info.refcount),
         None => ctx.out.null(),
     }
@@ -883,7 +883,7 @@ fn object_refcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn object_idletime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let Some(info) = object_info(ctx, &args[2]) else {
+    let Some(info) = object_info(ctx, args[2]) else {
         ctx.out.null();
         return Ok(());
     };
@@ -896,7 +896,7 @@ fn object_idletime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// The key's logarithmic access counter, decayed by `lfu-decay-time` (engine/evict.rs).
 fn object_freq(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let Some(info) = object_info(ctx, &args[2]) else {
+    let Some(info) = object_info(ctx, args[2]) else {
         ctx.out.null();
         return Ok(());
     };

@@ -288,7 +288,7 @@ fn push_all(list: &mut List, end: End, elems: &[&[u8]], limit: Limit) {
 }
 
 fn push(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End, only_existing: bool) -> CommandResult {
-    let key = &args[1][..];
+    let key = args[1];
     let elems = &args[2..];
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
@@ -358,9 +358,9 @@ fn pop_some(
 /// LPOP and RPOP. Without a count: one element or nil. With one: an array (nil array for a
 /// missing key; an empty array for a count of 0 on an existing list).
 fn pop(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End) -> CommandResult {
-    let key = &args[1][..];
+    let key = args[1];
     if args.len() > 3 {
-        return Err(CommandError::WrongArity(args::lower(&args[0])));
+        return Err(CommandError::WrongArity(args::lower(args[0])));
     }
     let count = match args.get(2) {
         Some(arg) => Some(
@@ -409,8 +409,8 @@ fn rpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn llen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let len = match locked.read(&args[1]) {
+    let mut locked = ctx.lock(args[1]);
+    let len = match locked.read(args[1]) {
         Some(entry) => typed::<List>(entry.value())?.len(),
         None => 0,
     };
@@ -420,10 +420,10 @@ fn llen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn lrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let start = args::int(&args[2])?;
-    let end = args::int(&args[3])?;
-    let mut locked = ctx.lock(&args[1]);
-    let Some(entry) = locked.read(&args[1]) else {
+    let start = args::int(args[2])?;
+    let end = args::int(args[3])?;
+    let mut locked = ctx.lock(args[1]);
+    let Some(entry) = locked.read(args[1]) else {
         ctx.out.array(0);
         return Ok(());
     };
@@ -441,24 +441,24 @@ fn lrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn lindex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let Some(entry) = locked.read(&args[1]) else {
+    let mut locked = ctx.lock(args[1]);
+    let Some(entry) = locked.read(args[1]) else {
         ctx.out.null();
         return Ok(());
     };
     let list = typed::<List>(entry.value())?;
-    let index = args::int(&args[2])?;
+    let index = args::int(args[2])?;
     ctx.out.bulk_or_null(list.get(index));
     Ok(())
 }
 
 fn lset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let (key, elem) = (&args[1][..], &args[3][..]);
+    let (key, elem) = (args[1], args[3]);
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
     let entry = locked.get(key).ok_or(CommandError::NoSuchKey)?;
     typed::<List>(entry.value())?;
-    let index = args::int(&args[2])?;
+    let index = args::int(args[2])?;
     let done = update_typed::<List, _>(entry, |list| {
         list.prepare_growth(elem.len(), 1, limit);
         let done = list.set(index, elem);
@@ -477,14 +477,14 @@ fn lset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn linsert(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let after = if args::is(&args[2], "after") {
+    let after = if args::is(args[2], "after") {
         true
-    } else if args::is(&args[2], "before") {
+    } else if args::is(args[2], "before") {
         false
     } else {
         return Err(CommandError::Syntax);
     };
-    let (key, pivot, elem) = (&args[1][..], &args[3][..], &args[4][..]);
+    let (key, pivot, elem) = (args[1], args[3], args[4]);
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
     let reply = match locked.get(key) {
@@ -503,8 +503,8 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn lrem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let count = args::int(&args[2])?;
-    let (key, elem) = (&args[1][..], &args[3][..]);
+    let count = args::int(args[2])?;
+    let (key, elem) = (args[1], args[3]);
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
@@ -528,9 +528,9 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn ltrim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let start = args::int(&args[2])?;
-    let end = args::int(&args[3])?;
-    let key = &args[1][..];
+    let start = args::int(args[2])?;
+    let end = args::int(args[3])?;
+    let key = args[1];
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
     if let Some(entry) = locked.get(key) {
@@ -558,7 +558,7 @@ fn non_negative(arg: &[u8], what: &str) -> Result<usize, CommandError> {
 }
 
 fn lpos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let (key, elem) = (&args[1][..], &args[2][..]);
+    let (key, elem) = (args[1], args[2]);
     // Redis's LONG_MIN rank cannot be negated; it ends up matching everything from the tail
     // (see `List::positions`).
     let mut rank = Some(1i64);
@@ -606,7 +606,7 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 /// LMOVE and RPOPLPUSH: pops from `from` of the source and pushes at `to` of the
 /// destination, atomically across both keys (which may be the same list: a rotation).
 fn move_element(ctx: &mut Ctx<'_>, args: &[&[u8]], from: End, to: End) -> CommandResult {
-    let moved = try_move(ctx, &args[1], &args[2], from, to)?;
+    let moved = try_move(ctx, args[1], args[2], from, to)?;
     ctx.out.bulk_or_null(moved.as_deref());
     Ok(())
 }
@@ -670,8 +670,8 @@ fn push_values(list: &mut List, end: End, values: &[Vec<u8>], limit: Limit) {
 }
 
 fn lmove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let from = end_of(&args[3])?;
-    let to = end_of(&args[4])?;
+    let from = end_of(args[3])?;
+    let to = end_of(args[4])?;
     move_element(ctx, args, from, to)
 }
 
@@ -699,14 +699,14 @@ fn lmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// `numkeys key [key ...] LEFT|RIGHT [COUNT count]`.
 fn mpop_args<'a>(args: &'a [&'a [u8]]) -> Result<(&'a [&'a [u8]], End, usize), CommandError> {
-    let numkeys = positive(&args[0], "numkeys should be greater than 0")?;
+    let numkeys = positive(args[0], "numkeys should be greater than 0")?;
     let where_at = numkeys.checked_add(1).filter(|&i| i < args.len()).ok_or(CommandError::Syntax)?;
-    let end = end_of(&args[where_at])?;
+    let end = end_of(args[where_at])?;
     let mut count = None;
     let mut i = where_at + 1;
     while i < args.len() {
         match args.get(i + 1) {
-            Some(value) if count.is_none() && args::is(&args[i], "count") => {
+            Some(value) if count.is_none() && args::is(args[i], "count") => {
                 count = Some(positive(value, "count should be greater than 0")?);
             }
             _ => return Err(CommandError::Syntax),
@@ -754,7 +754,7 @@ fn block(ctx: &mut Ctx<'_>, keys: &[&[u8]], timeout: Option<std::time::Duration>
 
 /// BLPOP and BRPOP: `key [key ...] timeout`.
 fn bpop(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End) -> CommandResult {
-    let timeout = block_timeout(&args[args.len() - 1])?;
+    let timeout = block_timeout(args[args.len() - 1])?;
     let keys = &args[1..args.len() - 1];
     match try_mpop(ctx, keys, end, 1)? {
         Some((key, popped)) => {
@@ -778,7 +778,7 @@ fn brpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 /// BLMOVE and BRPOPLPUSH.
 fn bmove(ctx: &mut Ctx<'_>, args: &[&[u8]], from: End, to: End, timeout: &[u8]) -> CommandResult {
     let timeout = block_timeout(timeout)?;
-    match try_move(ctx, &args[1], &args[2], from, to)? {
+    match try_move(ctx, args[1], args[2], from, to)? {
         Some(value) => ctx.out.bulk(&value),
         // As Redis: inside EXEC, where it cannot block, a null; after a timeout, a null
         // array (the reply of every blocked list command).
@@ -789,18 +789,18 @@ fn bmove(ctx: &mut Ctx<'_>, args: &[&[u8]], from: End, to: End, timeout: &[u8]) 
 }
 
 fn blmove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let from = end_of(&args[3])?;
-    let to = end_of(&args[4])?;
-    bmove(ctx, args, from, to, &args[5])
+    let from = end_of(args[3])?;
+    let to = end_of(args[4])?;
+    bmove(ctx, args, from, to, args[5])
 }
 
 fn brpoplpush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    bmove(ctx, args, End::Right, End::Left, &args[3])
+    bmove(ctx, args, End::Right, End::Left, args[3])
 }
 
 /// BLMPOP `timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]`.
 fn blmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let timeout = block_timeout(&args[1])?;
+    let timeout = block_timeout(args[1])?;
     let (keys, end, count) = mpop_args(&args[2..])?;
     match try_mpop(ctx, keys, end, count)? {
         Some((key, popped)) => mpop_reply(ctx, &key, &popped),

@@ -24,8 +24,8 @@ const MAX_WIDTH: i64 = 80;
 
 fn lolwut(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut rest = &args[1..];
-    if rest.len() >= 2 && is(&rest[0], "version") {
-        int(&rest[1])?;
+    if rest.len() >= 2 && is(rest[0], "version") {
+        int(rest[1])?;
         rest = &rest[2..];
     }
     // Like LOLWUT 5's first argument, a number sets the drawing's width.

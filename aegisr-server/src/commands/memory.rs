@@ -41,8 +41,8 @@ fn usage(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut samples = DEFAULT_SAMPLES;
     let mut i = 3;
     while i < args.len() {
-        if is(&args[i], "samples") && i + 1 < args.len() {
-            samples = uint(&args[i + 1])?;
+        if is(args[i], "samples") && i + 1 < args.len() {
+            samples = uint(args[i + 1])?;
             i += 2;
         } else {
             return Err(CommandError::Syntax);

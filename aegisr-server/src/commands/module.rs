@@ -17,7 +17,7 @@ fn list(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
 fn load(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     tracing::warn!(
         "Module {} failed to load: Aegisr cannot load Redis modules (its extensions, such as the BF.* bloom filter commands, are built in)",
-        String::from_utf8_lossy(&args[2])
+        String::from_utf8_lossy(args[2])
     );
     Err(CommandError::err("Error loading the extension. Please check the server logs."))
 }

@@ -113,7 +113,7 @@ fn latency_latest(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
 
 /// LATENCY HISTORY event: `[[time, milliseconds], ...]`, oldest first.
 fn latency_history(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let samples = ctx.server.metrics.latency.history(&args[2]);
+    let samples = ctx.server.metrics.latency.history(args[2]);
     let out = &mut *ctx.out;
     out.array(samples.len());
     for sample in samples {
@@ -126,10 +126,10 @@ fn latency_history(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// LATENCY GRAPH event: Redis's ASCII graph of the event's samples (verbatim in RESP3).
 fn latency_graph(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let Some((event, samples, max)) = ctx.server.metrics.latency.series(&args[2]) else {
+    let Some((event, samples, max)) = ctx.server.metrics.latency.series(args[2]) else {
         return Err(CommandError::err(format!(
             "No samples available for event '{}'",
-            String::from_utf8_lossy(&args[2])
+            String::from_utf8_lossy(args[2])
         )));
     };
     let graph = crate::metrics::latency_monitor::graph::render(event, &samples, max, unix_seconds());

@@ -164,7 +164,7 @@ fn sunsubscribe(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 fn publish_in(ctx: &mut Ctx<'_>, args: &[&[u8]], shard: bool) -> CommandResult {
     let limit = ctx.server.config.limits().pubsub();
-    let receivers = ctx.server.pubsub.publish(&args[1], &args[2], shard, limit);
+    let receivers = ctx.server.pubsub.publish(args[1], args[2], shard, limit);
     // In a cluster the other nodes' subscribers get it too; the count is this node's
     // receivers, as Redis Cluster replies.
     if let Some(router) = ctx.server.router.get() {
@@ -209,7 +209,7 @@ fn at_most_one_pattern(args: &[&[u8]]) -> CommandResult {
     if args.len() > 3 {
         return Err(CommandError::err(format!(
             "unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
-            String::from_utf8_lossy(&args[1])
+            String::from_utf8_lossy(args[1])
         )));
     }
     Ok(())

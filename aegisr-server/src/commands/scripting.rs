@@ -38,7 +38,7 @@ fn evalsha_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// The number of keys of `EVAL script numkeys ...`, checked against the arguments.
 fn numkeys(args: &[&[u8]]) -> Result<usize, CommandError> {
-    let n = super::args::int(&args[2])?;
+    let n = super::args::int(args[2])?;
     if n < 0 {
         return Err(CommandError::err("Number of keys can't be negative"));
     }
@@ -53,14 +53,14 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, read_only: bool
     let scripting = &ctx.server.scripting;
     let (sha, flags) = if by_sha {
         // Digests are matched case-insensitively, as Redis lower-cases them.
-        let sha = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
+        let sha = String::from_utf8_lossy(args[1]).to_ascii_lowercase();
         let flags = (sha.len() == 40).then(|| scripting.flags(&sha)).flatten();
         let Some(flags) = flags else {
             return Err(CommandError::Message(NOSCRIPT.into()));
         };
         (sha, flags)
     } else {
-        let compiled = scripting.with_engine(|engine| engine.compile(&args[1])).map_err(CommandError::err)?;
+        let compiled = scripting.with_engine(|engine| engine.compile(args[1])).map_err(CommandError::err)?;
         let compiled = compiled.map_err(CommandError::err)?;
         (compiled.sha, compiled.flags)
     };
@@ -100,11 +100,11 @@ pub(super) fn fcall_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// FCALL / FCALL_RO: the function first, then its key count, as Redis checks them.
 fn fcall_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], read_only: bool) -> CommandResult {
-    let name = String::from_utf8_lossy(&args[1]).into_owned();
+    let name = String::from_utf8_lossy(args[1]).into_owned();
     let Some(flags) = ctx.server.scripting.functions.flags(&name) else {
         return Err(CommandError::err("Function not found"));
     };
-    let Some(numkeys) = crate::types::string::parse_i64(&args[2]) else {
+    let Some(numkeys) = crate::types::string::parse_i64(args[2]) else {
         return Err(CommandError::err("Bad number of keys provided"));
     };
     let numkeys = match usize::try_from(numkeys) {
@@ -319,7 +319,7 @@ impl ReplySink for ScriptSink<'_> {
 }
 
 fn script_load(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let compiled = ctx.server.scripting.with_engine(|engine| engine.compile(&args[2])).map_err(CommandError::err)?;
+    let compiled = ctx.server.scripting.with_engine(|engine| engine.compile(args[2])).map_err(CommandError::err)?;
     let sha = compiled.map_err(CommandError::err)?.sha;
     ctx.out.bulk(sha.as_bytes());
     Ok(())

@@ -206,13 +206,13 @@ fn command_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let every = all.iter().flat_map(|c| std::iter::once(*c).chain(c.subcommands.iter()));
     match args.len() {
         2 => names.extend(every.map(|c| c.name)),
-        5 if is(&args[2], "filterby") => {
+        5 if is(args[2], "filterby") => {
             let value = &args[4];
-            if is(&args[3], "module") {
-            } else if is(&args[3], "aclcat") {
+            if is(args[3], "module") {
+            } else if is(args[3], "aclcat") {
                 let cat = format!("@{}", lower(value));
                 names.extend(every.filter(|c| c.acl_categories().contains(&cat.as_str())).map(|c| c.name));
-            } else if is(&args[3], "pattern") {
+            } else if is(args[3], "pattern") {
                 names.extend(every.filter(|c| glob_match(value, c.name.as_bytes(), true)).map(|c| c.name));
             } else {
                 return Err(CommandError::Syntax);
@@ -307,7 +307,7 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     }
     let pairs: Vec<(String, String)> = args[2..]
         .chunks_exact(2)
-        .map(|p| (String::from_utf8_lossy(&p[0]).into_owned(), String::from_utf8_lossy(&p[1]).into_owned()))
+        .map(|p| (String::from_utf8_lossy(p[0]).into_owned(), String::from_utf8_lossy(p[1]).into_owned()))
         .collect();
     ctx.server.config.set_many(&pairs, false).map_err(|e| CommandError::Message(e.to_string()))?;
     // Options that live outside the store take their new value now.

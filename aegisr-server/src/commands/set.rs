@@ -234,7 +234,7 @@ pub(super) fn random_count(ctx: &Ctx<'_>, arg: &[u8]) -> Result<i64, CommandErro
 
 fn sadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
-    let key = &args[1][..];
+    let key = args[1];
     let members = &args[2..];
     let mut locked = ctx.lock(key);
     let added = match locked.get(key) {
@@ -243,7 +243,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             members.iter().filter(|m| s.insert(m, &limits)).count()
         })?,
         None => {
-            let mut s = Set::for_members(Some(&members[0]), members.len(), &limits);
+            let mut s = Set::for_members(Some(members[0]), members.len(), &limits);
             let added = members.iter().filter(|m| s.insert(m, &limits)).count();
             locked.set(key, Value::Set(s));
             added
@@ -258,7 +258,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn srem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let key = &args[1][..];
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
         Some(entry) => {
@@ -291,16 +291,16 @@ fn srem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn sismember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let found = read_typed::<Set>(&mut locked, &args[1])?.is_some_and(|s| s.contains(&args[2]));
+    let mut locked = ctx.lock(args[1]);
+    let found = read_typed::<Set>(&mut locked, args[1])?.is_some_and(|s| s.contains(args[2]));
     drop(locked);
     ctx.out.integer(i64::from(found));
     Ok(())
 }
 
 fn smismember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let set = read_typed::<Set>(&mut locked, &args[1])?;
+    let mut locked = ctx.lock(args[1]);
+    let set = read_typed::<Set>(&mut locked, args[1])?;
     ctx.out.array(args.len() - 2);
     for m in &args[2..] {
         ctx.out.integer(i64::from(set.is_some_and(|s| s.contains(m))));
@@ -309,8 +309,8 @@ fn smismember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn smembers(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    match read_typed::<Set>(&mut locked, &args[1])? {
+    let mut locked = ctx.lock(args[1]);
+    match read_typed::<Set>(&mut locked, args[1])? {
         Some(s) => {
             ctx.out.set(s.len());
             for m in s.iter() {
@@ -323,8 +323,8 @@ fn smembers(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn scard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let len = read_typed::<Set>(&mut locked, &args[1])?.map_or(0, Set::len);
+    let mut locked = ctx.lock(args[1]);
+    let len = read_typed::<Set>(&mut locked, args[1])?.map_or(0, Set::len);
     drop(locked);
     ctx.out.count(len);
     Ok(())
@@ -335,7 +335,7 @@ fn spop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         return Err(CommandError::Syntax);
     }
     let count = args.get(2).map(|a| positive(a)).transpose()?;
-    let key = &args[1][..];
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.get(key) else {
         drop(locked);
@@ -394,8 +394,8 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         return Err(CommandError::Syntax);
     }
     let count = args.get(2).map(|a| random_count(ctx, a)).transpose()?;
-    let mut locked = ctx.lock(&args[1]);
-    let set = read_typed::<Set>(&mut locked, &args[1])?;
+    let mut locked = ctx.lock(args[1]);
+    let set = read_typed::<Set>(&mut locked, args[1])?;
     let (Some(count), Some(s)) = (count, set) else {
         match (count, set) {
             (None, Some(s)) => match s.random() {
@@ -440,7 +440,7 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
-    let (src, dst, member) = (&args[1][..], &args[2][..], &args[3][..]);
+    let (src, dst, member) = (args[1], args[2], args[3]);
     let mut locked = ctx.lock_keys(&args[1..3]);
     let reply = 'reply: {
         let Some(entry) = locked.get(src) else { break 'reply 0 };
@@ -509,7 +509,7 @@ fn inter(locked: &mut Locked<'_>, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>, Comman
     // Start from the smallest set and filter through the others.
     let smallest = (0..keys.len()).min_by_key(|&i| sizes[i]).unwrap_or(0);
     let mut result: Vec<Vec<u8>> =
-        with_set(locked, &keys[smallest], |s| s.iter().map(Member::to_vec).collect()).unwrap_or_default();
+        with_set(locked, keys[smallest], |s| s.iter().map(Member::to_vec).collect()).unwrap_or_default();
     for (i, key) in keys.iter().enumerate() {
         if i == smallest || result.is_empty() {
             continue;
@@ -538,7 +538,7 @@ fn union(locked: &mut Locked<'_>, keys: &[&[u8]], limits: &SetLimits) -> Result<
 fn diff(locked: &mut Locked<'_>, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>, CommandError> {
     sizes(locked, keys)?;
     let mut result: Vec<Vec<u8>> =
-        with_set(locked, &keys[0], |s| s.iter().map(Member::to_vec).collect()).unwrap_or_default();
+        with_set(locked, keys[0], |s| s.iter().map(Member::to_vec).collect()).unwrap_or_default();
     for key in &keys[1..] {
         if result.is_empty() {
             break;
@@ -588,7 +588,7 @@ fn sinter(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn sintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let numkeys = ranged(&args[1], 1, "numkeys should be greater than 0")?;
+    let numkeys = ranged(args[1], 1, "numkeys should be greater than 0")?;
     if numkeys > args.len() - 2 {
         return Err(CommandError::err("Number of keys can't be greater than number of args"));
     }
@@ -596,8 +596,8 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut limit = 0usize;
     let mut i = 2 + numkeys;
     while i < args.len() {
-        if args::is(&args[i], "limit") && i + 1 < args.len() {
-            limit = ranged(&args[i + 1], 0, "LIMIT can't be negative")?;
+        if args::is(args[i], "limit") && i + 1 < args.len() {
+            limit = ranged(args[i + 1], 0, "LIMIT can't be negative")?;
             i += 2;
         } else {
             return Err(CommandError::Syntax);
@@ -615,7 +615,7 @@ fn sinterstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = inter(&mut locked, &args[2..])?;
-    let n = store(ctx, &mut locked, &args[1], build(&result, &limits), "sinterstore");
+    let n = store(ctx, &mut locked, args[1], build(&result, &limits), "sinterstore");
     drop(locked);
     ctx.out.count(n);
     Ok(())
@@ -637,7 +637,7 @@ fn sunionstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = union(&mut locked, &args[2..], &limits)?;
-    let n = store(ctx, &mut locked, &args[1], result, "sunionstore");
+    let n = store(ctx, &mut locked, args[1], result, "sunionstore");
     drop(locked);
     ctx.out.count(n);
     Ok(())
@@ -655,7 +655,7 @@ fn sdiffstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = diff(&mut locked, &args[2..])?;
-    let n = store(ctx, &mut locked, &args[1], build(&result, &limits), "sdiffstore");
+    let n = store(ctx, &mut locked, args[1], build(&result, &limits), "sdiffstore");
     drop(locked);
     ctx.out.count(n);
     Ok(())
@@ -673,9 +673,9 @@ pub(super) fn scan_reply(out: &mut dyn ReplySink, cursor: u64, items: usize) {
 }
 
 fn sscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let cursor = args::cursor(&args[2])?;
-    let mut locked = ctx.lock(&args[1]);
-    let Some(set) = read_typed::<Set>(&mut locked, &args[1])? else {
+    let cursor = args::cursor(args[2])?;
+    let mut locked = ctx.lock(args[1]);
+    let Some(set) = read_typed::<Set>(&mut locked, args[1])? else {
         drop(locked);
         scan_reply(ctx.out, 0, 0);
         return Ok(());

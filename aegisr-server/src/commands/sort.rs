@@ -55,13 +55,13 @@ fn parse<'a>(args: &[&'a [u8]], allow_store: bool, full_key_access: bool) -> Res
         } else if is(arg, "alpha") {
             opts.alpha = true;
         } else if is(arg, "limit") && left >= 2 {
-            opts.limit = Some((int(&args[i + 1])?, int(&args[i + 2])?));
+            opts.limit = Some((int(args[i + 1])?, int(args[i + 2])?));
             i += 2;
         } else if is(arg, "store") && left >= 1 && allow_store {
             opts.store = Some(args[i + 1]);
             i += 1;
         } else if is(arg, "by") && left >= 1 {
-            let pattern = &args[i + 1][..];
+            let pattern = args[i + 1];
             if pattern.contains(&b'*') && !full_key_access {
                 return Err(CommandError::err("BY option of SORT denied due to insufficient ACL permissions."));
             }
@@ -72,7 +72,7 @@ fn parse<'a>(args: &[&'a [u8]], allow_store: bool, full_key_access: bool) -> Res
             if !full_key_access {
                 return Err(CommandError::err("GET option of SORT denied due to insufficient ACL permissions."));
             }
-            opts.gets.push(&args[i + 1]);
+            opts.gets.push(args[i + 1]);
             i += 1;
         } else {
             return Err(CommandError::Syntax);

@@ -375,7 +375,7 @@ fn parse_add_trim(args: &[&[u8]], xadd: bool, node_max_entries: usize) -> Result
     let both = || CommandError::err("syntax error, MAXLEN and MINID options at the same time are not compatible");
     while i < args.len() {
         let more = args.len() - 1 - i;
-        let opt = &args[i][..];
+        let opt = args[i];
         if xadd && opt == b"*" {
             parsed.id = Some((i, NewId::Auto));
             break;
@@ -384,7 +384,7 @@ fn parse_add_trim(args: &[&[u8]], xadd: bool, node_max_entries: usize) -> Result
                 return Err(both());
             }
             parsed.approx = false;
-            let next = &args[i + 1][..];
+            let next = args[i + 1];
             if more >= 2 && next == b"~" {
                 parsed.approx = true;
                 i += 1;
@@ -401,7 +401,7 @@ fn parse_add_trim(args: &[&[u8]], xadd: bool, node_max_entries: usize) -> Result
             });
             i += 2;
         } else if args::is(opt, "limit") && more > 0 {
-            let limit = args::int(&args[i + 1])?;
+            let limit = args::int(args[i + 1])?;
             parsed.limit = u64::try_from(limit).map_err(|_| CommandError::err("The LIMIT argument must be >= 0."))?;
             limit_given = true;
             i += 2;
@@ -550,8 +550,8 @@ fn xrange_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], rev: bool) -> CommandResult
     let mut count: Option<usize> = None;
     let mut i = 4;
     while i < args.len() {
-        if args::is(&args[i], "count") && i + 1 < args.len() {
-            count = Some(usize::try_from(args::int(&args[i + 1])?).unwrap_or(0));
+        if args::is(args[i], "count") && i + 1 < args.len() {
+            count = Some(usize::try_from(args::int(args[i + 1])?).unwrap_or(0));
             i += 2;
         } else {
             return Err(CommandError::Syntax);
@@ -624,17 +624,17 @@ fn parse_read<'a>(args: &'a [&'a [u8]], xreadgroup: bool) -> Result<ReadArgs<'a>
     let mut i = 1;
     while i < args.len() {
         let more = args.len() - 1 - i;
-        let opt = &args[i][..];
+        let opt = args[i];
         if args::is(opt, "block") && more > 0 {
             let ms =
-                args::int(&args[i + 1]).map_err(|_| CommandError::err("timeout is not an integer or out of range"))?;
+                args::int(args[i + 1]).map_err(|_| CommandError::err("timeout is not an integer or out of range"))?;
             if ms < 0 {
                 return Err(CommandError::err("timeout is negative"));
             }
             parsed.block = Some((ms > 0).then(|| std::time::Duration::from_millis(ms as u64)));
             i += 2;
         } else if args::is(opt, "count") && more > 0 {
-            parsed.count = usize::try_from(args::int(&args[i + 1])?).unwrap_or(0);
+            parsed.count = usize::try_from(args::int(args[i + 1])?).unwrap_or(0);
             parsed.count_given = true;
             i += 2;
         } else if args::is(opt, "streams") && more > 0 {
@@ -933,7 +933,7 @@ fn xgroup_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
 fn subcommand_syntax(args: &[&[u8]]) -> CommandError {
     CommandError::err(format!(
         "unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
-        lossy(&args[1])
+        lossy(args[1])
     ))
 }
 
@@ -942,11 +942,11 @@ fn group_options(args: &[&[u8]], create: bool) -> Result<(bool, i64), CommandErr
     let (mut mkstream, mut entries_read) = (false, ENTRIES_READ_UNKNOWN);
     let mut i = 5;
     while i < args.len() {
-        if create && args::is(&args[i], "mkstream") {
+        if create && args::is(args[i], "mkstream") {
             mkstream = true;
             i += 1;
-        } else if args.len() - i >= 2 && args::is(&args[i], "entriesread") {
-            entries_read = args::int(&args[i + 1])?;
+        } else if args.len() - i >= 2 && args::is(args[i], "entriesread") {
+            entries_read = args::int(args[i + 1])?;
             if entries_read < 0 && entries_read != ENTRIES_READ_UNKNOWN {
                 return Err(CommandError::err("value for ENTRIESREAD must be positive or -1"));
             }
@@ -1019,8 +1019,7 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() != 5 && args.len() != 7 {
         return Err(subcommand_syntax(args));
     }
-    let id =
-        if &args[4][..] == b"$" { stream.last_id() } else { id::parse_plain(&args[4], 0).ok_or_else(invalid_id)? };
+    let id = if args[4] == b"$" { stream.last_id() } else { id::parse_plain(args[4], 0).ok_or_else(invalid_id)? };
     update_typed::<Stream, _>(entry, |s| {
         if let Some(g) = s.group_mut(group) {
             g.last_id = id;
@@ -1130,16 +1129,16 @@ fn xpending(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut range = (StreamId::MIN, StreamId::MAX, 0usize, None);
     if !summary {
         let mut at = 3;
-        if args::is(&args[3], "idle") {
-            min_idle = args::int(&args[4])?;
+        if args::is(args[3], "idle") {
+            min_idle = args::int(args[4])?;
             if args.len() < 8 {
                 return Err(CommandError::Syntax);
             }
             at += 2;
         }
-        let count = usize::try_from(args::int(&args[at + 2])?).unwrap_or(0);
-        let start = range_start(&args[at])?;
-        let end = range_end(&args[at + 1])?;
+        let count = usize::try_from(args::int(args[at + 2])?).unwrap_or(0);
+        let start = range_start(args[at])?;
+        let end = range_end(args[at + 1])?;
         range = (start, end, count, args.get(at + 3));
     }
     let now = crate::engine::now_ms();
@@ -1213,7 +1212,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         None => return Err(no_key_or_group(key, group)),
     };
     let min_idle =
-        args::int(&args[4]).map_err(|_| CommandError::err("Invalid min-idle-time argument for XCLAIM"))?.max(0);
+        args::int(args[4]).map_err(|_| CommandError::err("Invalid min-idle-time argument for XCLAIM"))?.max(0);
     let mut ids = Vec::new();
     let mut j = 5;
     while let Some(id) = args.get(j).and_then(|a| id::parse_strict(a)) {
@@ -1227,7 +1226,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         let more = args.len() - 1 - j;
         let opt = &args[j];
         let number = |what: &str| {
-            args::int(&args[j + 1]).map_err(|_| CommandError::err(format!("Invalid {what} option argument for XCLAIM")))
+            args::int(args[j + 1]).map_err(|_| CommandError::err(format!("Invalid {what} option argument for XCLAIM")))
         };
         if args::is(opt, "force") {
             options.force = true;
@@ -1245,7 +1244,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             options.retry_count = u64::try_from(number("RETRYCOUNT")?).ok();
             j += 1;
         } else if args::is(opt, "lastid") && more > 0 {
-            let id = strict_id(&args[j + 1])?;
+            let id = strict_id(args[j + 1])?;
             if id > last_id {
                 new_last_id = Some(id);
             }
@@ -1288,22 +1287,22 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn xautoclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
     let min_idle =
-        args::int(&args[4]).map_err(|_| CommandError::err("Invalid min-idle-time argument for XAUTOCLAIM"))?.max(0);
-    let start = range_start(&args[5])?;
+        args::int(args[4]).map_err(|_| CommandError::err("Invalid min-idle-time argument for XAUTOCLAIM"))?.max(0);
+    let start = range_start(args[5])?;
     let mut count = 100usize;
     let mut justid = false;
     let mut j = 6;
     while j < args.len() {
         let more = args.len() - 1 - j;
-        if args::is(&args[j], "count") && more > 0 {
+        if args::is(args[j], "count") && more > 0 {
             let max = i64::MAX / 16;
-            count = args::int(&args[j + 1])
+            count = args::int(args[j + 1])
                 .ok()
                 .filter(|n| (1..=max).contains(n))
                 .and_then(|n| usize::try_from(n).ok())
                 .ok_or_else(|| CommandError::err("COUNT must be > 0"))?;
             j += 1;
-        } else if args::is(&args[j], "justid") {
+        } else if args::is(args[j], "justid") {
             justid = true;
         } else {
             return Err(CommandError::Syntax);
@@ -1374,7 +1373,7 @@ fn xinfo_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
 fn xinfo_syntax(args: &[&[u8]]) -> CommandError {
     CommandError::err(format!(
         "unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
-        lossy(&args[1])
+        lossy(args[1])
     ))
 }
 
@@ -1391,15 +1390,15 @@ fn xinfo_stream(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let stream = typed::<Stream>(entry.value())?;
     let mut full = None;
     if args.len() > 3 {
-        if !args::is(&args[3], "full") {
+        if !args::is(args[3], "full") {
             return Err(xinfo_syntax(args));
         }
         let mut count = 10usize;
         if args.len() > 4 {
-            if args.len() != 6 || !args::is(&args[4], "count") {
+            if args.len() != 6 || !args::is(args[4], "count") {
                 return Err(xinfo_syntax(args));
             }
-            let n = args::int(&args[5])?;
+            let n = args::int(args[5])?;
             count = if n < 0 { 10 } else { usize::try_from(n).unwrap_or(usize::MAX) };
         }
         full = Some(count);
@@ -1552,17 +1551,17 @@ fn xinfo_consumers(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 fn xsetid(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1];
-    let id = strict_id(&args[2])?;
+    let id = strict_id(args[2])?;
     let mut entries_added = None;
     let mut max_deleted = None;
     let mut i = 3;
     while i < args.len() {
         let more = args.len() - 1 - i;
-        if args::is(&args[i], "entriesadded") && more > 0 {
-            let n = args::int(&args[i + 1])?;
+        if args::is(args[i], "entriesadded") && more > 0 {
+            let n = args::int(args[i + 1])?;
             entries_added = Some(u64::try_from(n).map_err(|_| CommandError::err("entries_added must be positive"))?);
-        } else if args::is(&args[i], "maxdeletedid") && more > 0 {
-            let max = strict_id(&args[i + 1])?;
+        } else if args::is(args[i], "maxdeletedid") && more > 0 {
+            let max = strict_id(args[i + 1])?;
             if id < max {
                 return Err(CommandError::err(
                     "The ID specified in XSETID is smaller than the provided max_deleted_entry_id",

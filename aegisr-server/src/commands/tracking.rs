@@ -50,7 +50,7 @@ pub(super) fn client_tracking(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResul
             if redirect != 0 {
                 return Err(CommandError::err("A client can only redirect to a single other client"));
             }
-            let id = int(&args[j])?;
+            let id = int(args[j])?;
             redirect = u64::try_from(id)
                 .ok()
                 .filter(|&id| ctx.server.clients.get(id).is_some())
@@ -73,13 +73,13 @@ pub(super) fn client_tracking(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResul
     }
     let tracking = &ctx.server.pubsub.tracking;
     let id = ctx.session.client.id;
-    if is(&args[2], "off") {
+    if is(args[2], "off") {
         tracking.disable(id);
         ctx.session.tracking = None;
         ctx.out.ok();
         return Ok(());
     }
-    if !is(&args[2], "on") {
+    if !is(args[2], "on") {
         return Err(CommandError::Syntax);
     }
     let current = ctx.session.tracking.map(|t| t.mode);
@@ -132,11 +132,11 @@ pub(super) fn client_caching(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult
             "CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
         ));
     };
-    if is(&args[2], "yes") {
+    if is(args[2], "yes") {
         if !state.mode.optin {
             return Err(CommandError::err("CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."));
         }
-    } else if is(&args[2], "no") {
+    } else if is(args[2], "no") {
         if !state.mode.optout {
             return Err(CommandError::err("CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."));
         }

@@ -122,7 +122,7 @@ pub fn populate(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             .and_then(|n| u64::try_from(n).ok())
             .ok_or_else(|| CommandError::err("value is out of range, must be positive"))
     };
-    let count = positive(&args[0])?;
+    let count = positive(args[0])?;
     let prefix: &[u8] = args.get(1).map_or(b"key", |p| &p[..]);
     let size = match args.get(2) {
         Some(arg) => positive(arg)?,
