@@ -14,7 +14,7 @@ use super::parser::{ParseLimits, RequestParser};
 use super::writer::RespWriter;
 use crate::commands::blocking::{self, Unblocked};
 use crate::commands::client_reply::{self, ReplyMode};
-use crate::commands::{self, Ctx, Session};
+use crate::commands::{self, ArgViews, Ctx, Session};
 use crate::pubsub::{Kind, Subscriber};
 use crate::reply::{Protocol, ReplySink};
 use crate::server::monitor::MonitorFeed;
@@ -170,8 +170,9 @@ async fn run_batch(
         }
     }
     loop {
-        match parser.next(input, limits) {
-            Ok(Some(args)) => {
+        let mut args = ArgViews::new();
+        match parser.next(input, limits, &mut args) {
+            Ok(true) => {
                 if commands >= peeked {
                     // Most commands name a key first: start loading its slot table now.
                     if let Some(key) = args.get(1) {
@@ -230,7 +231,7 @@ async fn run_batch(
                     write_out(server, stream, output).await?;
                 }
             }
-            Ok(None) => break,
+            Ok(false) => break,
             Err(e) => {
                 RespWriter::new(output, session.protocol).error(&e.to_string());
                 errors += 1;

@@ -90,17 +90,19 @@ impl RequestParser {
         }
     }
 
-    /// Parses the next complete command in `buf`, and returns its arguments as slices of
-    /// the buffer (of the parser's own copy for an inline command); `Ok(None)`: more bytes
-    /// are needed. The command stays in the buffer while it runs: the next call advances
-    /// the buffer past it, so call this again once the command has run (or has copied what
-    /// it keeps). An empty command is never returned: empty commands are skipped as Redis
-    /// does.
+    /// Parses the next complete command in `buf` and puts its arguments in `args` (empty),
+    /// as slices of the buffer (of the parser's own copy for an inline command); `Ok(false)`:
+    /// more bytes are needed. The command stays in the buffer while it runs: the next call
+    /// advances the buffer past it, so call this again once the command has run (or has
+    /// copied what it keeps). An empty command is never returned: empty commands are skipped
+    /// as Redis does. (The views are written in place, not returned: a returned vector of
+    /// views is copied on its way out, a cost per command as large as the views'.)
     pub fn next<'a>(
         &'a mut self,
         buf: &'a mut BytesMut,
         limits: ParseLimits,
-    ) -> Result<Option<ArgViews<'a>>, ProtocolError> {
+        args: &mut ArgViews<'a>,
+    ) -> Result<bool, ProtocolError> {
         loop {
             let rest = &buf[self.parsed..];
             match self.state {
@@ -111,9 +113,9 @@ impl RequestParser {
                         self.parsed = 0;
                         continue;
                     }
-                    let Some(&first) = rest.first() else { return Ok(None) };
+                    let Some(&first) = rest.first() else { return Ok(false) };
                     if first == b'*' {
-                        let Some((count, used)) = Self::header(rest, b"multibulk count")? else { return Ok(None) };
+                        let Some((count, used)) = Self::header(rest, b"multibulk count")? else { return Ok(false) };
                         let count = count
                             .filter(|&n| n <= MAX_MULTIBULK)
                             .ok_or_else(|| protocol("invalid multibulk length"))?;
@@ -130,22 +132,23 @@ impl RequestParser {
                             if rest.len() > MAX_LINE {
                                 return Err(protocol("too big inline request"));
                             }
-                            return Ok(None);
+                            return Ok(false);
                         };
                         self.inline =
                             split_inline(&rest[..end]).ok_or_else(|| protocol("unbalanced quotes in request"))?;
                         self.parsed += end + 1;
                         if !self.inline.is_empty() {
-                            return Ok(Some(self.inline.iter().map(|arg| &arg[..]).collect()));
+                            args.extend(self.inline.iter().map(|arg| &arg[..]));
+                            return Ok(true);
                         }
                     }
                 }
                 State::MultiBulk { remaining, bulk_len: None } => {
-                    let Some(&first) = rest.first() else { return Ok(None) };
+                    let Some(&first) = rest.first() else { return Ok(false) };
                     if first != b'$' {
                         return Err(protocol(format!("expected '$', got '{}'", char::from(first))));
                     }
-                    let Some((len, used)) = Self::header(rest, b"bulk count")? else { return Ok(None) };
+                    let Some((len, used)) = Self::header(rest, b"bulk count")? else { return Ok(false) };
                     self.parsed += used;
                     let len = len
                         .and_then(|n| u64::try_from(n).ok())
@@ -156,7 +159,7 @@ impl RequestParser {
                 }
                 State::MultiBulk { remaining, bulk_len: Some(len) } => {
                     if rest.len() < len.saturating_add(2) {
-                        return Ok(None);
+                        return Ok(false);
                     }
                     self.spans.push((self.parsed, len));
                     self.parsed += len + 2;
@@ -165,7 +168,8 @@ impl RequestParser {
                     } else {
                         self.state = State::Start;
                         let buf: &'a [u8] = buf;
-                        return Ok(Some(self.spans.iter().map(|&(at, len)| &buf[at..at + len]).collect()));
+                        args.extend(self.spans.iter().map(|&(at, len)| &buf[at..at + len]));
+                        return Ok(true);
                     }
                 }
             }
@@ -245,12 +249,18 @@ mod tests {
         cmd.iter().map(|arg| Bytes::copy_from_slice(arg)).collect()
     }
 
+    /// The next command, copied out.
+    fn next(parser: &mut RequestParser, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        let mut args = ArgViews::new();
+        Ok(parser.next(buf, LIMITS, &mut args)?.then(|| owned(&args)))
+    }
+
     fn parse_all(input: &[u8]) -> Result<Vec<Vec<Bytes>>, ProtocolError> {
         let mut parser = RequestParser::new();
         let mut buf = BytesMut::from(input);
         let mut out = Vec::new();
-        while let Some(cmd) = parser.next(&mut buf, LIMITS)? {
-            out.push(owned(&cmd));
+        while let Some(cmd) = next(&mut parser, &mut buf)? {
+            out.push(cmd);
         }
         Ok(out)
     }
@@ -305,15 +315,15 @@ mod tests {
         let mut got = None;
         for &b in input {
             buf.extend_from_slice(&[b]);
-            if let Some(cmd) = parser.next(&mut buf, LIMITS).unwrap() {
-                got = Some(owned(&cmd));
+            if let Some(cmd) = next(&mut parser, &mut buf).unwrap() {
+                got = Some(cmd);
             }
         }
         assert_eq!(got.unwrap(), vec![Bytes::from("SET"), Bytes::from("key"), Bytes::from("value")]);
         assert!(!parser.in_progress());
         // The command stays in the buffer until the next call, which finds nothing more.
         assert_eq!(buf.len(), input.len());
-        assert!(parser.next(&mut buf, LIMITS).unwrap().is_none());
+        assert!(next(&mut parser, &mut buf).unwrap().is_none());
         assert!(buf.is_empty());
     }
 
@@ -323,17 +333,17 @@ mod tests {
         // not split off, and only what is not parsed yet counts against the query buffer.
         let mut parser = RequestParser::new();
         let mut buf = BytesMut::from(&b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\nabc"[..]);
-        assert!(parser.next(&mut buf, LIMITS).unwrap().is_none());
+        assert!(next(&mut parser, &mut buf).unwrap().is_none());
         assert!(parser.in_progress());
         assert_eq!(parser.spans, vec![(8, 3), (17, 1)]);
         assert_eq!(parser.unparsed(buf.len()), 3);
         assert_eq!(parser.wanted(buf.len()), 9);
         buf.extend_from_slice(b"defghij\r\n*1\r\n$4\r\nPING\r\n");
-        let cmd = parser.next(&mut buf, LIMITS).unwrap().map(|cmd| owned(&cmd));
+        let cmd = next(&mut parser, &mut buf).unwrap();
         assert_eq!(cmd.unwrap(), vec![Bytes::from("SET"), Bytes::from("k"), Bytes::from("abcdefghij")]);
-        let cmd = parser.next(&mut buf, LIMITS).unwrap().map(|cmd| owned(&cmd));
+        let cmd = next(&mut parser, &mut buf).unwrap();
         assert_eq!(cmd.unwrap(), vec![Bytes::from("PING")]);
-        assert!(parser.next(&mut buf, LIMITS).unwrap().is_none());
+        assert!(next(&mut parser, &mut buf).unwrap().is_none());
         assert!(buf.is_empty());
     }
 
@@ -341,7 +351,7 @@ mod tests {
     fn empty_commands_alone_are_dropped_from_the_buffer() {
         let mut parser = RequestParser::new();
         let mut buf = BytesMut::from(&b"*0\r\n\r\n*-1\r\n"[..]);
-        assert!(parser.next(&mut buf, LIMITS).unwrap().is_none());
+        assert!(next(&mut parser, &mut buf).unwrap().is_none());
         assert!(buf.is_empty());
         assert!(!parser.in_progress());
     }
@@ -366,7 +376,7 @@ mod tests {
     fn a_huge_claimed_multibulk_preallocates_little() {
         let mut parser = RequestParser::new();
         let mut buf = BytesMut::from(&b"*2147483647\r\n$1\r\na\r\n"[..]);
-        assert!(parser.next(&mut buf, LIMITS).unwrap().is_none());
+        assert!(next(&mut parser, &mut buf).unwrap().is_none());
         assert!(parser.spans.capacity() <= MAX_PREALLOC_ARGS + 1);
         assert!(parser.in_progress());
     }
