@@ -55,6 +55,21 @@ use crate::reply::{Protocol, ReplySink};
 use crate::server::{ClientHandle, Server};
 use crate::types::{Typed, ValueRef};
 
+/// A command's arguments as the handlers see them (name first): slices of the door's input
+/// buffer, built per command at no cost. What a command keeps beyond its run it copies.
+pub type ArgViews<'a> = smallvec::SmallVec<[&'a [u8]; 16]>;
+
+/// The argument views of an owned argument vector (a gRPC command, a script's redis.call,
+/// a queued or replayed command), to run it with [`execute`].
+pub fn views<A: AsRef<[u8]>>(owned: &[A]) -> ArgViews<'_> {
+    owned.iter().map(AsRef::as_ref).collect()
+}
+
+/// Copies argument views out, for what outlives the command (a queued or blocked command).
+pub fn owned_args(args: &[&[u8]]) -> Vec<Bytes> {
+    args.iter().map(|arg| Bytes::copy_from_slice(arg)).collect()
+}
+
 /// One client's state, whichever door it came through.
 pub struct Session {
     pub client: std::sync::Arc<ClientHandle>,
@@ -183,9 +198,9 @@ impl<'a> Ctx<'a> {
     }
 
     /// Locks the shards of all `keys`, in the global order, like [`Ctx::lock`].
-    pub fn lock_keys<'k>(&self, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'a> {
+    pub fn lock_keys<K: AsRef<[u8]>>(&self, keys: impl IntoIterator<Item = K>) -> Locked<'a> {
         let keyspace = &self.server.keyspace;
-        keyspace.lock_shards(self.session.db, keys.into_iter().map(|k| keyspace.shard_of(k)), self.tx)
+        keyspace.lock_shards(self.session.db, keys.into_iter().map(|k| keyspace.shard_of(k.as_ref())), self.tx)
     }
 
     /// Locks every shard, for the rare command whose keys are not known before it runs
@@ -288,7 +303,7 @@ pub fn update_typed_unless<T: Typed, R>(
 
 /// Runs one command (name first) and writes its reply, or its error, into `ctx.out`.
 /// Returns the command that ran, for statistics.
-pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec> {
+pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec> {
     let started = ctx.session.next_start.take().unwrap_or_else(metrics::clock::now);
     // While any client tracks keys (one relaxed load otherwise).
     let tracked = ctx.server.pubsub.tracking.active();
@@ -415,7 +430,7 @@ fn journal_accepts(ctx: &Ctx<'_>, spec: &CommandSpec) -> Result<bool, CommandErr
 }
 
 /// Finds the command (or subcommand) `args` names and checks its arity.
-pub fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, CommandError> {
+pub fn resolve(args: &[&[u8]]) -> Result<&'static CommandSpec, CommandError> {
     let Some(name) = args.first() else {
         return Err(CommandError::unknown_command(b"", &[]));
     };

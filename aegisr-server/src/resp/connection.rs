@@ -14,7 +14,7 @@ use super::parser::{ParseLimits, RequestParser};
 use super::writer::RespWriter;
 use crate::commands::blocking::{self, Unblocked};
 use crate::commands::client_reply::{self, ReplyMode};
-use crate::commands::{self, Ctx, Session};
+use crate::commands::{self, ArgViews, Ctx, Session};
 use crate::pubsub::{Kind, Subscriber};
 use crate::reply::{Protocol, ReplySink};
 use crate::server::monitor::MonitorFeed;
@@ -60,12 +60,13 @@ async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
             return;
         }
         let limits = server.config.limits();
-        let buffered = input.len();
+        // What a half-received command has parsed already does not count (see `unparsed`).
+        let buffered = parser.unparsed(input.len());
         if parser.in_progress() && buffered as u64 > limits.query_buffer_limit.load(Ordering::Relaxed) {
             tracing::warn!(client = %client.addr, "closing client that reached max query buffer length ({buffered} bytes)");
             return;
         }
-        input.reserve(parser.wanted(buffered).clamp(READ_CHUNK, MAX_READ_RESERVE));
+        input.reserve(parser.wanted(input.len()).clamp(READ_CHUNK, MAX_READ_RESERVE));
         let timeout = limits.timeout_secs.load(Ordering::Relaxed);
         let read = async {
             if timeout == 0 {
@@ -114,7 +115,7 @@ async fn serve(server: &Server, mut stream: TcpStream, session: &mut Session) {
 async fn held_by_pause(
     server: &Server,
     session: &mut Session,
-    args: &[bytes::Bytes],
+    args: &[&[u8]],
     output: &mut BytesMut,
     stream: &mut TcpStream,
 ) -> std::io::Result<()> {
@@ -174,8 +175,9 @@ async fn run_batch(
         }
     }
     loop {
-        match parser.next(input, limits) {
-            Ok(Some(args)) => {
+        let mut args = ArgViews::new();
+        match parser.next(input, limits, &mut args) {
+            Ok(true) => {
                 if commands >= peeked {
                     // Most commands name a key first: start loading its slot table now.
                     if let Some(key) = args.get(1) {
@@ -183,7 +185,7 @@ async fn run_batch(
                     }
                 }
                 if server.pause.active() {
-                    held_by_pause(server, session, args, output, stream).await?;
+                    held_by_pause(server, session, &args, output, stream).await?;
                     session.last_end = None;
                 }
                 let reply_at = output.len();
@@ -193,7 +195,7 @@ async fn run_batch(
                 {
                     let mut writer = RespWriter::new(output, session.protocol);
                     let mut ctx = Ctx::new(server, session, &mut writer);
-                    last = commands::execute(&mut ctx, args).or(last);
+                    last = commands::execute(&mut ctx, &args).or(last);
                     errors += writer.errors;
                 }
                 // CLIENT REPLY OFF / SKIP: the reply is dropped (a blocked command's once
@@ -210,8 +212,7 @@ async fn run_batch(
                 if session.block.is_some() {
                     // A blocking command found nothing: send what is pending, park the
                     // client until it is served or times out, then carry on with the batch.
-                    let args = args.to_vec();
-                    parser.release();
+                    // Its arguments stay where they are: nothing is read meanwhile.
                     unconfirmed_closes(crate::persist::durable(server, session).await)?;
                     write_out(server, stream, output).await?;
                     let subscriber = session.subscriptions.as_ref().map(|s| s.subscriber.clone());
@@ -231,7 +232,6 @@ async fn run_batch(
                     }
                     continue;
                 }
-                parser.release();
                 if session.quit {
                     next = Next::Close;
                     break;
@@ -242,7 +242,7 @@ async fn run_batch(
                     session.last_end = None;
                 }
             }
-            Ok(None) => break,
+            Ok(false) => break,
             Err(e) => {
                 RespWriter::new(output, session.protocol).error(&e.to_string());
                 errors += 1;
