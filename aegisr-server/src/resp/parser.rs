@@ -245,14 +245,10 @@ mod tests {
 
     const LIMITS: ParseLimits = ParseLimits { max_bulk_len: 512 * 1024 * 1024 };
 
-    fn owned(cmd: &[&[u8]]) -> Vec<Bytes> {
-        cmd.iter().map(|arg| Bytes::copy_from_slice(arg)).collect()
-    }
-
     /// The next command, copied out.
     fn next(parser: &mut RequestParser, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
         let mut args = ArgViews::new();
-        Ok(parser.next(buf, LIMITS, &mut args)?.then(|| owned(&args)))
+        Ok(parser.next(buf, LIMITS, &mut args)?.then(|| crate::commands::owned_args(&args)))
     }
 
     fn parse_all(input: &[u8]) -> Result<Vec<Vec<Bytes>>, ProtocolError> {
