@@ -1,8 +1,6 @@
 //! The permission check: may a user run a command with these arguments (command or
 //! subcommand, every key with the access it needs, every channel)?
 
-use bytes::Bytes;
-
 use super::catalog::catalog;
 use super::user::{READ, READ_WRITE, Selector, User, WRITE};
 use crate::commands::table::{CommandSpec, Flags};
@@ -38,7 +36,7 @@ pub struct Denied {
 /// Checks `args` (name first) of command `spec` against every selector of `user`: one
 /// allowing it is enough. The refusal reported is the most specific one (Redis's order:
 /// command, key, channel; then the furthest argument).
-pub fn check(user: &User, spec: &CommandSpec, args: &[Bytes]) -> Result<(), Denied> {
+pub fn check(user: &User, spec: &CommandSpec, args: &[&[u8]]) -> Result<(), Denied> {
     let mut worst: Option<Denied> = None;
     for selector in std::iter::once(&user.root).chain(&user.selectors) {
         match check_selector(selector, spec, args) {
@@ -53,7 +51,7 @@ pub fn check(user: &User, spec: &CommandSpec, args: &[Bytes]) -> Result<(), Deni
     worst.map_or(Ok(()), Err)
 }
 
-pub fn check_selector(selector: &Selector, spec: &CommandSpec, args: &[Bytes]) -> Result<(), Denied> {
+pub fn check_selector(selector: &Selector, spec: &CommandSpec, args: &[&[u8]]) -> Result<(), Denied> {
     let deny = |reason, at| Err(Denied { reason, at });
     if !spec.flags.contains(Flags::NO_AUTH) && !selector.allows_command(catalog().id_of_spec(spec).unwrap_or(0)) {
         let id = catalog().id_of_spec(spec).unwrap_or(0);
@@ -115,7 +113,7 @@ fn has_keys(spec: &CommandSpec) -> bool {
 /// to its keys, any other read access, except the write commands that only read their
 /// sources (SUNIONSTORE dest src..., COPY src dest, SORT src ... STORE dest) and those
 /// that also return what they change (INCR, LPOP, GETDEL... need both).
-fn key_access(spec: &CommandSpec, nth: usize, args: &[Bytes]) -> u8 {
+fn key_access(spec: &CommandSpec, nth: usize, args: &[&[u8]]) -> u8 {
     if !spec.flags.contains(Flags::WRITE) {
         return match spec.name {
             // What only looks at a key's existence, type, size or metadata needs no
@@ -150,14 +148,12 @@ fn key_access(spec: &CommandSpec, nth: usize, args: &[Bytes]) -> u8 {
 }
 
 /// The argument indexes of the command's keys.
-fn key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<usize> {
-    let Some(keys) = spec.keys_of(args) else { return Vec::new() };
-    // keys_of hands out references into args: their positions follow from the addresses.
-    keys.into_iter().filter_map(|key| args.iter().position(|a| std::ptr::eq(a, key))).collect()
+fn key_positions(spec: &CommandSpec, args: &[&[u8]]) -> Vec<usize> {
+    spec.key_indexes(args).unwrap_or_default()
 }
 
 /// The channels a command names: (argument index, whether it is a pattern).
-fn channel_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<(usize, bool)> {
+fn channel_positions(spec: &CommandSpec, args: &[&[u8]]) -> Vec<(usize, bool)> {
     match spec.name {
         "publish" | "spublish" => (args.len() > 1).then_some((1, false)).into_iter().collect(),
         "subscribe" | "ssubscribe" => (1..args.len()).map(|at| (at, false)).collect(),
@@ -180,7 +176,7 @@ mod tests {
     }
 
     fn run(u: &User, args: &[&str]) -> Result<(), Denied> {
-        let args: Vec<Bytes> = args.iter().map(|a| Bytes::from(a.to_string())).collect();
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
         let spec = crate::commands::resolve(&args).unwrap();
         check(u, spec, &args)
     }

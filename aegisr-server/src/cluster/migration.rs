@@ -249,7 +249,7 @@ fn dump(server: &Server, key: &[u8]) -> Option<(Vec<u8>, i64)> {
 /// Deletes `key` (journaled, so replicas and recovery see it) if its value is still the
 /// one sent; a key written meanwhile stays and is sent again.
 fn delete_if_unchanged(server: &Server, key: &Bytes, sent: &[u8]) -> bool {
-    let args = [Bytes::from_static(b"DEL"), key.clone()];
+    let args: [&[u8]; 2] = [b"DEL", key];
     let logged = server.keyspace.persistent();
     if logged {
         crate::persist::capture::arm(0, &args, None);

@@ -5,8 +5,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::Bytes;
-
 use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group};
 use super::{Ctx, Session};
@@ -21,7 +19,7 @@ pub fn session_user<'a>(ctx: &'a Ctx<'_>) -> &'a Arc<UserHandle> {
 /// Whether a session may run `spec` with `args`: NOAUTH before authentication (unless
 /// the command is one of AUTH HELLO QUIT RESET), NOPERM when the user's rules refuse it.
 /// A user allowed everything costs one atomic load.
-pub(super) fn admit(ctx: &Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Result<(), CommandError> {
+pub(super) fn admit(ctx: &Ctx<'_>, spec: &'static CommandSpec, args: &[&[u8]]) -> Result<(), CommandError> {
     let acl = &ctx.server.acl;
     if !ctx.session.authenticated && acl.auth_required() && !spec.flags.contains(Flags::NO_AUTH) {
         return Err(CommandError::Message(acl::NOAUTH.into()));
@@ -45,7 +43,7 @@ pub(super) fn admit(ctx: &Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -
     };
     let object = match denied.reason {
         Reason::Command => spec.name.to_owned(),
-        Reason::Key | Reason::Channel => String::from_utf8_lossy(&args[denied.at]).into_owned(),
+        Reason::Key | Reason::Channel => String::from_utf8_lossy(args[denied.at]).into_owned(),
     };
     add_log_entry(ctx, spec.name, denied.reason.name(), context, object, handle.name.clone());
     if in_script {
@@ -100,7 +98,7 @@ fn add_log_entry(
 
 /// Whether the session's user may read every key with the command `args` names (a
 /// selector allowing it has `allkeys`): SORT's BY and GET patterns need it.
-pub(super) fn has_full_key_access(ctx: &Ctx<'_>, args: &[Bytes]) -> bool {
+pub(super) fn has_full_key_access(ctx: &Ctx<'_>, args: &[&[u8]]) -> bool {
     let handle = session_user(ctx);
     if handle.unrestricted() {
         return true;
@@ -151,7 +149,7 @@ fn disconnect_users(ctx: &mut Ctx<'_>, names: &[String]) {
     }
 }
 
-fn acl_cat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn acl_cat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let Some(name) = args.get(2) else {
         ctx.out.array(catalog::CATEGORIES.len());
         for cat in catalog::CATEGORIES {
@@ -175,7 +173,7 @@ fn acl_cat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn acl_deluser(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn acl_deluser(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args[2..].iter().any(|name| &name[..] == b"default") {
         return Err(CommandError::err("The 'default' user cannot be removed"));
     }
@@ -190,26 +188,25 @@ fn acl_deluser(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn acl_dryrun(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let name = String::from_utf8_lossy(&args[2]).into_owned();
-    let handle = ctx.server.acl.get(&args[2]).ok_or_else(|| CommandError::err(format!("User '{name}' not found")))?;
+fn acl_dryrun(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let name = String::from_utf8_lossy(args[2]).into_owned();
+    let handle = ctx.server.acl.get(args[2]).ok_or_else(|| CommandError::err(format!("User '{name}' not found")))?;
     let command = &args[3..];
     let spec = super::resolve(command).map_err(|e| match e {
         CommandError::WrongArity(_) => e,
-        _ => CommandError::err(format!("Command '{}' not found", String::from_utf8_lossy(&command[0]))),
+        _ => CommandError::err(format!("Command '{}' not found", String::from_utf8_lossy(command[0]))),
     })?;
     match check::check(&handle.user(), spec, command) {
         Ok(()) => ctx.out.ok(),
         Err(Denied { reason, at }) => {
             let text = match reason {
                 Reason::Command => format!("This user has no permissions to run the '{}' command", spec.name),
-                Reason::Key => format!(
-                    "This user has no permissions to access the '{}' key",
-                    String::from_utf8_lossy(&command[at])
-                ),
+                Reason::Key => {
+                    format!("This user has no permissions to access the '{}' key", String::from_utf8_lossy(command[at]))
+                }
                 Reason::Channel => format!(
                     "This user has no permissions to access the '{}' channel",
-                    String::from_utf8_lossy(&command[at])
+                    String::from_utf8_lossy(command[at])
                 ),
             };
             ctx.out.bulk(text.as_bytes());
@@ -218,7 +215,7 @@ fn acl_dryrun(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn acl_genpass(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn acl_genpass(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 3 {
         return Err(CommandError::WrongArity("acl|genpass".into()));
     }
@@ -246,8 +243,8 @@ fn random_bytes(buf: &mut [u8]) -> std::io::Result<()> {
     std::fs::File::open("/dev/urandom")?.read_exact(buf)
 }
 
-fn acl_getuser(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let Some(handle) = ctx.server.acl.get(&args[2]) else {
+fn acl_getuser(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let Some(handle) = ctx.server.acl.get(args[2]) else {
         ctx.out.null();
         return Ok(());
     };
@@ -285,7 +282,7 @@ fn acl_getuser(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn acl_list(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn acl_list(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let lines = ctx.server.acl.list();
     ctx.out.array(lines.len());
     for line in lines {
@@ -302,7 +299,7 @@ fn acl_file(ctx: &Ctx<'_>) -> Result<std::path::PathBuf, CommandError> {
     Ok(std::path::PathBuf::from(path))
 }
 
-fn acl_load(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn acl_load(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let path = acl_file(ctx)?;
     let users = acl::file::read(&path).map_err(CommandError::err)?;
     let gone: Vec<String> = ctx.server.acl.replace_all(users).into_iter().map(|h| h.name.clone()).collect();
@@ -311,7 +308,7 @@ fn acl_load(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn acl_save(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn acl_save(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let path = acl_file(ctx)?;
     acl::file::write(&path, &ctx.server.acl.list()).map_err(|e| {
         tracing::warn!("cannot save the ACL file {}: {e}", path.display());
@@ -323,7 +320,7 @@ fn acl_save(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn acl_log(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn acl_log(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let count = match args.get(2) {
         _ if args.len() > 3 => {
             return Err(CommandError::err("unknown subcommand or wrong number of arguments for 'log'. Try ACL HELP."));
@@ -362,9 +359,9 @@ fn acl_log(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn acl_setuser(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn acl_setuser(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let rules: Vec<&[u8]> = args[3..].iter().map(|a| &a[..]).collect();
-    let handle = ctx.server.acl.set_user(&args[2], &rules).map_err(CommandError::Message)?;
+    let handle = ctx.server.acl.set_user(args[2], &rules).map_err(CommandError::Message)?;
     disconnect_forbidden_subscribers(ctx, &handle);
     ctx.out.ok();
     Ok(())
@@ -390,7 +387,7 @@ fn disconnect_forbidden_subscribers(ctx: &mut Ctx<'_>, user: &UserHandle) {
     }
 }
 
-fn acl_users(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn acl_users(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let names = ctx.server.acl.names();
     ctx.out.array(names.len());
     for name in names {
@@ -399,13 +396,13 @@ fn acl_users(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn acl_whoami(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn acl_whoami(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let name = session_user(ctx).name.clone();
     ctx.out.bulk(name.as_bytes());
     Ok(())
 }
 
-fn acl_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn acl_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         ctx.out,
         "ACL",

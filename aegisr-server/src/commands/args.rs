@@ -1,8 +1,6 @@
 //! Parsing of command arguments: numbers, options, and keyword matching, with Redis's
 //! errors for each.
 
-use bytes::Bytes;
-
 use super::errors::CommandError;
 use crate::types::string::{parse_f64, parse_i64};
 
@@ -32,7 +30,7 @@ pub fn lower(arg: &[u8]) -> String {
 }
 
 /// The argument list without the command name.
-pub fn rest(args: &[Bytes]) -> &[Bytes] {
+pub fn rest<'a>(args: &'a [&'a [u8]]) -> &'a [&'a [u8]] {
     args.get(1..).unwrap_or(&[])
 }
 
@@ -64,10 +62,10 @@ pub struct ScanOptions<'a> {
 }
 
 /// Parses `[MATCH pattern] [COUNT count]` (and `[TYPE type]` when `with_type`).
-pub fn scan_options(opts: &[Bytes], with_type: bool) -> Result<ScanOptions<'_>, CommandError> {
+pub fn scan_options<'a>(opts: &[&'a [u8]], with_type: bool) -> Result<ScanOptions<'a>, CommandError> {
     let mut options = ScanOptions { pattern: None, count: 10, type_name: None };
     for pair in opts.chunks(2) {
-        let [name, value] = pair else {
+        let &[name, value] = pair else {
             return Err(CommandError::Syntax);
         };
         if is(name, "count") {
@@ -77,9 +75,9 @@ pub fn scan_options(opts: &[Bytes], with_type: bool) -> Result<ScanOptions<'_>, 
             }
             options.count = usize::try_from(n).unwrap_or(usize::MAX);
         } else if is(name, "match") {
-            options.pattern = (&value[..] != b"*").then_some(&value[..]);
+            options.pattern = (value != b"*").then_some(value);
         } else if with_type && is(name, "type") {
-            options.type_name = Some(&value[..]);
+            options.type_name = Some(value);
         } else {
             return Err(CommandError::Syntax);
         }
@@ -104,16 +102,16 @@ mod tests {
 
     #[test]
     fn scan_options_parse_and_refuse() {
-        let opts: Vec<Bytes> = ["MATCH", "a*", "count", "5"].iter().map(|s| Bytes::from(*s)).collect();
+        let opts: Vec<&[u8]> = vec![b"MATCH", b"a*", b"count", b"5"];
         assert_eq!(
             scan_options(&opts, false),
             Ok(ScanOptions { pattern: Some(&b"a*"[..]), count: 5, type_name: None })
         );
-        let typed: Vec<Bytes> = ["TYPE", "hash"].iter().map(|s| Bytes::from(*s)).collect();
+        let typed: Vec<&[u8]> = vec![b"TYPE", b"hash"];
         assert_eq!(scan_options(&typed, true).map(|o| o.type_name), Ok(Some(&b"hash"[..])));
         assert_eq!(scan_options(&typed, false), Err(CommandError::Syntax));
         for bad in [&["COUNT", "0"][..], &["COUNT"], &["MATCH", "*", "NOPE", "1"]] {
-            let bad: Vec<Bytes> = bad.iter().map(|s| Bytes::from(*s)).collect();
+            let bad: Vec<&[u8]> = bad.iter().map(|s| s.as_bytes()).collect();
             assert_eq!(scan_options(&bad, true), Err(CommandError::Syntax), "{bad:?}");
         }
     }

@@ -4,8 +4,6 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
-
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult};
 use crate::types::bitmap::{self as data, BitOp, FieldType, Overflow};
@@ -130,10 +128,10 @@ fn string_of(value: ValueRef<'_>) -> Result<crate::types::string::StrBytes<'_>, 
     value.string_bytes().ok_or(CommandError::WrongType)
 }
 
-fn setbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let key = &args[1][..];
-    let offset = bit_offset(ctx, &args[2])?;
-    let on = match &args[3][..] {
+fn setbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let key = args[1];
+    let offset = bit_offset(ctx, args[2])?;
+    let on = match args[3] {
         b"0" => false,
         b"1" => true,
         _ => return Err(CommandError::err("bit is not an integer or out of range")),
@@ -170,10 +168,10 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn getbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let offset = bit_offset(ctx, &args[2])?;
-    let mut locked = ctx.lock(&args[1]);
-    let bit = match locked.read(&args[1]) {
+fn getbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let offset = bit_offset(ctx, args[2])?;
+    let mut locked = ctx.lock(args[1]);
+    let bit = match locked.read(args[1]) {
         Some(entry) => data::get_bit(&string_of(entry.value())?, offset),
         None => false,
     };
@@ -192,10 +190,10 @@ fn unit(arg: &[u8]) -> Result<bool, CommandError> {
     }
 }
 
-fn bitcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
+fn bitcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
     // Redis 7.0 looks the key up first: a missing key counts 0 whatever the range says.
-    let Some(entry) = locked.read(&args[1]) else {
+    let Some(entry) = locked.read(args[1]) else {
         drop(locked);
         ctx.out.integer(0);
         return Ok(());
@@ -204,7 +202,7 @@ fn bitcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let range = match args.len() {
         2 => data::resolve_range(0, -1, bytes.len() as i64 * 8),
         4 | 5 => {
-            let (start, end) = (args::int(&args[2])?, args::int(&args[3])?);
+            let (start, end) = (args::int(args[2])?, args::int(args[3])?);
             let bits = args.get(4).map(|a| unit(a)).transpose()?.unwrap_or(false);
             if start < 0 && end < 0 && start > end {
                 // Redis answers 0 here before clamping (`BITCOUNT k -1 -100`), though the
@@ -224,15 +222,15 @@ fn bitcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn bitpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let bit = match args::int(&args[2])? {
+fn bitpos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let bit = match args::int(args[2])? {
         0 => false,
         1 => true,
         _ => return Err(CommandError::err("The bit argument must be 1 or 0.")),
     };
-    let mut locked = ctx.lock(&args[1]);
+    let mut locked = ctx.lock(args[1]);
     // A missing key is an endless run of 0 bits (Redis 7.0 answers before reading the range).
-    let Some(entry) = locked.read(&args[1]) else {
+    let Some(entry) = locked.read(args[1]) else {
         drop(locked);
         ctx.out.integer(if bit { -1 } else { 0 });
         return Ok(());
@@ -242,7 +240,7 @@ fn bitpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (range, end_given) = match args.len() {
         3 => (data::resolve_range(0, -1, len * 8), false),
         4..=6 => {
-            let start = args::int(&args[3])?;
+            let start = args::int(args[3])?;
             let bits = args.get(5).map(|a| unit(a)).transpose()?.unwrap_or(false);
             let end = args.get(4).map(|a| args::int(a)).transpose()?;
             let range = if bits {
@@ -269,8 +267,8 @@ fn bitpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn bitop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let op = match args::lower(&args[1]).as_str() {
+fn bitop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let op = match args::lower(args[1]).as_str() {
         "and" => BitOp::And,
         "or" => BitOp::Or,
         "xor" => BitOp::Xor,
@@ -315,7 +313,7 @@ enum FieldOp {
 }
 
 /// Parses every operation of BITFIELD before anything runs, with Redis's errors.
-fn field_ops(ctx: &Ctx<'_>, args: &[Bytes]) -> Result<Vec<FieldOp>, CommandError> {
+fn field_ops(ctx: &Ctx<'_>, args: &[&[u8]]) -> Result<Vec<FieldOp>, CommandError> {
     const TYPE_ERR: &str =
         "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
     let mut ops = Vec::new();
@@ -323,13 +321,13 @@ fn field_ops(ctx: &Ctx<'_>, args: &[Bytes]) -> Result<Vec<FieldOp>, CommandError
     let mut j = 2;
     while j < args.len() {
         let remaining = args.len() - j - 1;
-        let sub = &args[j][..];
+        let sub = args[j];
         let takes = if args::is(sub, "get") && remaining >= 2 {
             2
         } else if (args::is(sub, "set") || args::is(sub, "incrby")) && remaining >= 3 {
             3
         } else if args::is(sub, "overflow") && remaining >= 1 {
-            overflow = match args::lower(&args[j + 1]).as_str() {
+            overflow = match args::lower(args[j + 1]).as_str() {
                 "wrap" => Overflow::Wrap,
                 "sat" => Overflow::Sat,
                 "fail" => Overflow::Fail,
@@ -340,14 +338,14 @@ fn field_ops(ctx: &Ctx<'_>, args: &[Bytes]) -> Result<Vec<FieldOp>, CommandError
         } else {
             return Err(CommandError::Syntax);
         };
-        let ty = FieldType::parse(&args[j + 1]).ok_or_else(|| CommandError::err(TYPE_ERR))?;
-        let offset = field_offset(ctx, &args[j + 2], Some(ty))?;
+        let ty = FieldType::parse(args[j + 1]).ok_or_else(|| CommandError::err(TYPE_ERR))?;
+        let offset = field_offset(ctx, args[j + 2], Some(ty))?;
         ops.push(if takes == 2 {
             FieldOp::Get { ty, offset }
         } else if args::is(sub, "set") {
-            FieldOp::Set { ty, offset, value: args::int(&args[j + 3])?, overflow }
+            FieldOp::Set { ty, offset, value: args::int(args[j + 3])?, overflow }
         } else {
-            FieldOp::Incr { ty, offset, by: args::int(&args[j + 3])?, overflow }
+            FieldOp::Incr { ty, offset, by: args::int(args[j + 3])?, overflow }
         });
         j += 1 + takes;
     }
@@ -395,7 +393,7 @@ fn reply_fields(ctx: &mut Ctx<'_>, results: &[Option<i64>]) {
     }
 }
 
-fn bitfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn bitfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let ops = field_ops(ctx, args)?;
     // The last bit any SET or INCRBY touches: the string grows to hold it (even when the
     // write itself is then refused by OVERFLOW FAIL, as in Redis).
@@ -409,9 +407,9 @@ fn bitfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         })
         .max();
     let Some(highest) = highest else {
-        return read_fields(ctx, &args[1], &ops);
+        return read_fields(ctx, args[1], &ops);
     };
-    let key = &args[1][..];
+    let key = args[1];
     let mut locked = ctx.lock(key);
     // Returns whether the string grew.
     let grow = |bytes: &mut Vec<u8>| {
@@ -472,10 +470,10 @@ fn read_fields(ctx: &mut Ctx<'_>, key: &[u8], ops: &[FieldOp]) -> CommandResult 
     Ok(())
 }
 
-fn bitfield_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn bitfield_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let ops = field_ops(ctx, args)?;
     if ops.iter().any(|op| !matches!(op, FieldOp::Get { .. })) {
         return Err(CommandError::err("BITFIELD_RO only supports the GET subcommand"));
     }
-    read_fields(ctx, &args[1], &ops)
+    read_fields(ctx, args[1], &ops)
 }

@@ -3,8 +3,6 @@
 //! key may have appeared meanwhile), and then the client sleeps until a key it waits for is
 //! created, its timeout passes, or it goes away.
 
-use bytes::Bytes;
-
 use super::{Ctx, Session, execute};
 use crate::reply::{Protocol, ReplySink};
 use crate::server::Server;
@@ -33,14 +31,15 @@ pub enum Unblocked {
 pub async fn wait(
     server: &Server,
     session: &mut Session,
-    args: &[Bytes],
+    args: &[&[u8]],
     target: &mut (dyn ReplyTarget + Send),
     gone: impl std::future::Future<Output = ()>,
 ) -> Unblocked {
     let Some(block) = session.block.take() else {
         return Unblocked::Replied;
     };
-    let args = block.rerun_args.as_deref().unwrap_or(args);
+    let rerun_args = block.rerun_args.as_deref().map(super::views);
+    let args = rerun_args.as_deref().unwrap_or(args);
     let deadline = block.timeout.map(|t| tokio::time::Instant::now() + t);
     if let Some((offset, count)) = session.wait_acks.take() {
         return wait_acks(server, session, target, gone, offset, count, deadline).await;

@@ -6,8 +6,6 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
-
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
 use super::{Ctx, errors::CommandError, errors::CommandResult, read_typed, update_typed};
 use crate::reply::{Protocol, ReplySink};
@@ -149,7 +147,7 @@ const DEFAULT_CREATE: CreateOptions =
     CreateOptions { create: Some((DEFAULT_CAPACITY, DEFAULT_ERROR_RATE, Some(DEFAULT_EXPANSION))) };
 
 /// Adds `items` in order, stopping after the first that fails (as RedisBloom does).
-fn add_all(bf: &mut ScalableBloom, items: &[Bytes], max_bytes: u64) -> Vec<Result<bool, BloomError>> {
+fn add_all(bf: &mut ScalableBloom, items: &[&[u8]], max_bytes: u64) -> Vec<Result<bool, BloomError>> {
     let mut results = Vec::with_capacity(items.len());
     for item in items {
         let result = bf.add(item, max_bytes);
@@ -166,7 +164,7 @@ fn add_all(bf: &mut ScalableBloom, items: &[Bytes], max_bytes: u64) -> Vec<Resul
 fn add_items(
     ctx: &mut Ctx<'_>,
     key: &[u8],
-    items: &[Bytes],
+    items: &[&[u8]],
     options: &CreateOptions,
 ) -> Result<Vec<Result<bool, BloomError>>, CommandError> {
     let max_bytes = max_filter_bytes(ctx);
@@ -210,13 +208,13 @@ fn parse_capacity(arg: &[u8]) -> Result<u64, CommandError> {
 }
 
 /// BF.RESERVE key error_rate capacity [EXPANSION expansion] [NONSCALING]
-fn reserve(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn reserve(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 7 {
         return Err(CommandError::WrongArity("bf.reserve".to_owned()));
     }
-    let key = &args[1][..];
-    let error = parse_error_rate(&args[2])?;
-    let capacity = parse_capacity(&args[3])?;
+    let key = args[1];
+    let error = parse_error_rate(args[2])?;
+    let capacity = parse_capacity(args[3])?;
     // RedisBloom looks the options up by name wherever they are and ignores other words.
     let options = &args[4..];
     let nonscaling = options.iter().any(|a| a.eq_ignore_ascii_case(b"nonscaling"));
@@ -251,8 +249,8 @@ fn reserve(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// BF.ADD key item
-fn add(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let results = add_items(ctx, &args[1], &args[2..3], &DEFAULT_CREATE)?;
+fn add(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let results = add_items(ctx, args[1], &args[2..3], &DEFAULT_CREATE)?;
     match results.first() {
         Some(Ok(added)) => yes_no(ctx.out, ctx.session.protocol, *added),
         Some(Err(e)) => return Err(add_error(*e)),
@@ -262,8 +260,8 @@ fn add(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// BF.MADD key item [item ...]
-fn madd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let results = add_items(ctx, &args[1], &args[2..], &DEFAULT_CREATE)?;
+fn madd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let results = add_items(ctx, args[1], &args[2..], &DEFAULT_CREATE)?;
     write_add_results(ctx, &results);
     Ok(())
 }
@@ -274,7 +272,7 @@ fn letter(arg: &[u8], i: usize) -> u8 {
 }
 
 /// BF.INSERT key [CAPACITY c] [ERROR e] [EXPANSION n] [NOCREATE] [NONSCALING] ITEMS item...
-fn insert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn insert(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let arity = || CommandError::WrongArity("bf.insert".to_owned());
     let (mut capacity, mut error, mut expansion) =
         (DEFAULT_CAPACITY as i64, DEFAULT_ERROR_RATE, i64::from(DEFAULT_EXPANSION));
@@ -284,7 +282,7 @@ fn insert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     // RedisBloom tells the options apart by their first letters (the second for ERROR and
     // EXPANSION, the third for NOCREATE and NONSCALING); so do we.
     while pos < args.len() && items_at.is_none() {
-        let option = &args[pos][..];
+        let option = args[pos];
         match letter(option, 0) {
             b'i' => {
                 pos += 1;
@@ -325,21 +323,21 @@ fn insert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let capacity = u64::try_from(capacity).ok().filter(|&c| c > 0).ok_or_else(bad_argument)?;
     let expansion = u32::try_from(expansion).ok().filter(|&n| n > 0).ok_or_else(bad_argument)?;
     let options = CreateOptions { create: create.then_some((capacity, error, (!nonscaling).then_some(expansion))) };
-    let results = add_items(ctx, &args[1], &args[items_at..], &options)?;
+    let results = add_items(ctx, args[1], &args[items_at..], &options)?;
     write_add_results(ctx, &results);
     Ok(())
 }
 
 /// BF.EXISTS key item
-fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let found = check_items(ctx, &args[1], &args[2..3])?;
+fn exists(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let found = check_items(ctx, args[1], &args[2..3])?;
     yes_no(ctx.out, ctx.session.protocol, found.first().copied().unwrap_or(false));
     Ok(())
 }
 
 /// BF.MEXISTS key item [item ...]
-fn mexists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let found = check_items(ctx, &args[1], &args[2..])?;
+fn mexists(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let found = check_items(ctx, args[1], &args[2..])?;
     let protocol = ctx.session.protocol;
     ctx.out.array(found.len());
     for f in found {
@@ -349,7 +347,7 @@ fn mexists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// Whether each item may be in the filter at `key` (all no when there is no filter).
-fn check_items(ctx: &mut Ctx<'_>, key: &[u8], items: &[Bytes]) -> Result<Vec<bool>, CommandError> {
+fn check_items(ctx: &mut Ctx<'_>, key: &[u8], items: &[&[u8]]) -> Result<Vec<bool>, CommandError> {
     let mut locked = ctx.lock(key);
     Ok(match read_typed::<ScalableBloom>(&mut locked, key)? {
         Some(bf) => items.iter().map(|item| bf.contains(item)).collect(),
@@ -391,11 +389,11 @@ fn write_info_value(out: &mut dyn ReplySink, info: &Info, field: usize) {
 }
 
 /// BF.INFO key [CAPACITY | SIZE | FILTERS | ITEMS | EXPANSION]
-fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 3 {
         return Err(CommandError::WrongArity("bf.info".to_owned()));
     }
-    let key = &args[1][..];
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let bf = read_typed::<ScalableBloom>(&mut locked, key)?.ok_or_else(not_found)?;
     let info = Info {
@@ -434,8 +432,8 @@ fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// BF.CARD key
-fn card(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let key = &args[1][..];
+fn card(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let items = read_typed::<ScalableBloom>(&mut locked, key)?.map_or(0, ScalableBloom::items);
     drop(locked);

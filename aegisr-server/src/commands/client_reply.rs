@@ -2,7 +2,7 @@
 //! client does not want (see [`settle`]); pushes (pub/sub messages, invalidations) still
 //! reach it, as in Redis.
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 
 use super::Ctx;
 use super::args::{int, is};
@@ -37,12 +37,12 @@ pub fn settle(mode: &mut ReplyMode, output: &mut BytesMut, at: usize) {
 
 /// CLIENT REPLY: OFF and SKIP reply nothing (their own reply is suppressed too); ON
 /// replies OK. SKIP while OFF changes nothing.
-pub(super) fn client_reply(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mode = if is(&args[2], "on") {
+pub(super) fn client_reply(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mode = if is(args[2], "on") {
         ReplyMode::On
-    } else if is(&args[2], "off") {
+    } else if is(args[2], "off") {
         ReplyMode::Off
-    } else if is(&args[2], "skip") {
+    } else if is(args[2], "skip") {
         ReplyMode::SkipNext
     } else {
         return Err(CommandError::Syntax);
@@ -62,11 +62,11 @@ pub(super) fn client_reply(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// CLIENT UNBLOCK id [TIMEOUT | ERROR]: 1 if the client was blocked and now answers.
-pub(super) fn client_unblock(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+pub(super) fn client_unblock(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 4 {
         return Err(CommandError::err(format!(
             "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-            String::from_utf8_lossy(&args[1])
+            String::from_utf8_lossy(args[1])
         )));
     }
     let how = match args.get(3) {
@@ -75,7 +75,7 @@ pub(super) fn client_unblock(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult
         Some(reason) if is(reason, "error") => Unblock::Error,
         Some(_) => return Err(CommandError::err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
     };
-    let id = int(&args[2])?;
+    let id = int(args[2])?;
     let client = u64::try_from(id).ok().and_then(|id| ctx.server.clients.get(id));
     ctx.out.integer(i64::from(client.is_some_and(|c| c.blocking.unblock(how))));
     Ok(())

@@ -6,8 +6,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use super::args::int;
 use super::table::{CommandSpec, Flags, Group};
 use super::{CommandError, CommandResult, Ctx};
@@ -25,7 +23,7 @@ fn routing(ctx: &Ctx<'_>) -> Result<arc_swap::Guard<Arc<Routing>>, CommandError>
 }
 
 /// CLUSTER HELP in Redis's words; like every CLUSTER subcommand, refused outside cluster mode.
-fn cluster_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn cluster_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     routing(ctx)?;
     super::redis_help(
         ctx.out,
@@ -94,24 +92,24 @@ fn slot_arg(arg: &[u8]) -> Result<u16, CommandError> {
     u16::try_from(slot).ok().filter(|&s| usize::from(s) < SLOT_COUNT).ok_or_else(|| CommandError::err("Invalid slot"))
 }
 
-fn keyslot(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn keyslot(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     routing(ctx)?;
-    ctx.out.integer(i64::from(key_slot(&args[2])));
+    ctx.out.integer(i64::from(key_slot(args[2])));
     Ok(())
 }
 
-fn countkeysinslot(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn countkeysinslot(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     routing(ctx)?;
-    let slot = slot_arg(&args[2])?;
+    let slot = slot_arg(args[2])?;
     let count = ctx.server.keyspace.count_keys_in_slot(0, slot, ctx.tx);
     ctx.out.count(count);
     Ok(())
 }
 
-fn getkeysinslot(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn getkeysinslot(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     routing(ctx)?;
-    let slot = int(&args[2])?;
-    let count = int(&args[3])?;
+    let slot = int(args[2])?;
+    let count = int(args[3])?;
     let (Some(slot), Ok(count)) =
         (u16::try_from(slot).ok().filter(|&s| usize::from(s) < SLOT_COUNT), usize::try_from(count))
     else {
@@ -125,14 +123,14 @@ fn getkeysinslot(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn myid(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn myid(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let routing = routing(ctx)?;
     let name = routing.map.members.get(&routing.me).map_or("", |m| m.name.as_str());
     ctx.out.bulk(name.as_bytes());
     Ok(())
 }
 
-fn info(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn info(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let routing = routing(ctx)?;
     let map = &routing.map;
     let assigned: usize = map.slots.iter().map(|r| usize::from(r.end - r.start) + 1).sum();
@@ -157,7 +155,7 @@ fn group_members(routing: &Routing, group: GroupId) -> Vec<&Member> {
     std::iter::once(&g.primary).chain(&g.replicas).filter_map(|id| routing.map.members.get(id)).collect()
 }
 
-fn slots(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn slots(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let routing = routing(ctx)?;
     ctx.out.array(routing.map.slots.len());
     for range in &routing.map.slots {
@@ -177,7 +175,7 @@ fn slots(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn shards(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn shards(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let routing = routing(ctx)?;
     let map = &routing.map;
     ctx.out.array(map.groups.len());
@@ -274,9 +272,9 @@ fn named<'r>(routing: &'r Routing, name: &[u8]) -> Result<&'r Member, CommandErr
 }
 
 /// CLUSTER REPLICAS / SLAVES node-id: the CLUSTER NODES lines of a primary's replicas.
-fn replicas(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn replicas(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let routing = routing(ctx)?;
-    let member = named(&routing, &args[2])?;
+    let member = named(&routing, args[2])?;
     let group = member.group.and_then(|g| routing.map.groups.get(&g)).filter(|g| g.primary == member.id);
     let Some(group) = group else { return Err(CommandError::err("The specified node is not a master")) };
     let lines: Vec<String> =
@@ -290,9 +288,9 @@ fn replicas(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 /// CLUSTER COUNT-FAILURE-REPORTS node-id: how many nodes report it failing. Aegisr's Raft
 /// leader alone watches heartbeats; it reports a node silent for the failover timeout.
-fn count_failure_reports(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn count_failure_reports(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let routing = routing(ctx)?;
-    let member = named(&routing, &args[2])?;
+    let member = named(&routing, args[2])?;
     let reports = ctx.server.cluster.get().map_or(0, |control| control.failure_reports(member.id));
     ctx.out.count(reports);
     Ok(())
@@ -301,7 +299,7 @@ fn count_failure_reports(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// CLUSTER LINKS: the connections of this node's cluster bus, as Redis 7 lists them. Aegisr
 /// lists the control-plane connections it opened to other members ("to"); their buffers
 /// are gRPC's, not counted here.
-fn links(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn links(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let routing = routing(ctx)?;
     let links = ctx.server.cluster.get().map(|control| control.links()).unwrap_or_default();
     let links: Vec<(&Member, i64)> =
@@ -327,7 +325,7 @@ fn links(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 
 /// CLUSTER BUMPEPOCH: the configuration epoch is the control plane's, raised by every
 /// change it commits, so there is nothing to bump: Redis's reply for that case.
-fn bumpepoch(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn bumpepoch(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let routing = routing(ctx)?;
     ctx.out.simple(&format!("STILL {}", routing.map.epoch));
     Ok(())
@@ -335,7 +333,7 @@ fn bumpepoch(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 
 /// CLUSTER SAVECONFIG: the cluster state is already durable (the control plane's Raft log
 /// and snapshots), so there is nothing to save.
-fn saveconfig(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn saveconfig(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     routing(ctx)?;
     ctx.out.ok();
     Ok(())
@@ -343,9 +341,9 @@ fn saveconfig(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 
 /// The manual slot and membership commands of Redis Cluster: Aegisr's control plane owns
 /// slots and membership, so each is refused with what to use instead.
-fn managed(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn managed(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     routing(ctx)?;
-    let sub = String::from_utf8_lossy(&args[1]).to_ascii_uppercase();
+    let sub = String::from_utf8_lossy(args[1]).to_ascii_uppercase();
     let instead = match sub.as_str() {
         "MEET" => {
             "nodes join by themselves: start the new node with `aegisr-server --join <a member's cluster bus address>` (`aegisr-cli cluster add-node` prints the address)"
@@ -362,7 +360,7 @@ fn managed(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Err(CommandError::err(format!("CLUSTER {sub} is not supported by Aegisr: {instead}")))
 }
 
-fn nodes(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn nodes(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let routing = routing(ctx)?;
     ctx.out.verbatim("txt", nodes_text(&routing).as_bytes());
     Ok(())
@@ -372,7 +370,7 @@ fn nodes(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 /// Without an option the primary pauses its writes and hands its stream over first, so no
 /// acknowledged write is lost; FORCE and TAKEOVER do not wait for the primary. The reply
 /// comes at once; the switch follows (watch CLUSTER NODES or ROLE).
-fn failover(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn failover(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let routing = routing(ctx)?;
     let force = match args.get(2) {
         None => false,
@@ -390,21 +388,21 @@ fn failover(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn readonly(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn readonly(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     routing(ctx)?;
     ctx.session.readonly = true;
     ctx.out.ok();
     Ok(())
 }
 
-fn readwrite(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn readwrite(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     routing(ctx)?;
     ctx.session.readonly = false;
     ctx.out.ok();
     Ok(())
 }
 
-fn asking(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn asking(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     routing(ctx)?;
     ctx.session.asking = true;
     ctx.out.ok();

@@ -1,7 +1,5 @@
 //! Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET CLIENT.
 
-use bytes::Bytes;
-
 use super::Ctx;
 use super::args::{int, is, lower};
 use super::errors::{CommandError, CommandResult};
@@ -11,7 +9,7 @@ use crate::reply::Protocol;
 /// The Redis version Aegisr is compatible with, as HELLO and INFO report it.
 pub const REDIS_VERSION: &str = "7.2.0";
 
-fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn ping(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 2 {
         return Err(CommandError::WrongArity("ping".into()));
     }
@@ -29,12 +27,12 @@ fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn echo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    ctx.out.bulk(&args[1]);
+fn echo(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    ctx.out.bulk(args[1]);
     Ok(())
 }
 
-fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn auth(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (user, password): (&[u8], &[u8]) = match args.len() {
         2 => {
             // As Redis: the one-argument form is refused while the default user has no password.
@@ -43,9 +41,9 @@ fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                     "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
                 ));
             }
-            (b"default", &args[1])
+            (b"default", args[1])
         }
-        3 => (&args[1], &args[2]),
+        3 => (args[1], args[2]),
         _ => return Err(CommandError::Syntax),
     };
     super::acl::authenticate(ctx, "auth", user, password)?;
@@ -53,7 +51,7 @@ fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut protocol = None;
     let mut name = None;
     let mut credentials = None;
@@ -70,16 +68,16 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     while i < args.len() {
         let more = args.len() - i - 1;
-        if is(&args[i], "auth") && more >= 2 {
+        if is(args[i], "auth") && more >= 2 {
             credentials = Some((&args[i + 1], &args[i + 2]));
             i += 3;
-        } else if is(&args[i], "setname") && more >= 1 {
-            name = Some(args[i + 1].clone());
+        } else if is(args[i], "setname") && more >= 1 {
+            name = Some(args[i + 1]);
             i += 2;
         } else {
             return Err(CommandError::err(format!(
                 "Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(&args[i])
+                String::from_utf8_lossy(args[i])
             )));
         }
     }
@@ -92,8 +90,8 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         ));
     }
     if let Some(name) = name {
-        validate_name(&name, "Client names")?;
-        ctx.session.client.set_name(&String::from_utf8_lossy(&name));
+        validate_name(name, "Client names")?;
+        ctx.session.client.set_name(&String::from_utf8_lossy(name));
     }
     if let Some(p) = protocol {
         ctx.session.protocol = p;
@@ -120,8 +118,8 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let db = int(&args[1])?;
+fn select(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let db = int(args[1])?;
     if db != 0 && ctx.server.router.get().is_some() {
         return Err(CommandError::err("SELECT is not allowed in cluster mode"));
     }
@@ -132,13 +130,13 @@ fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn quit(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.session.quit = true;
     ctx.out.ok();
     Ok(())
 }
 
-fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::end_session(ctx.server, ctx.session);
     ctx.session.select(0);
     ctx.session.protocol = Protocol::Resp2;
@@ -161,7 +159,7 @@ fn validate_name(name: &[u8], what: &str) -> CommandResult {
 }
 
 /// CLIENT HELP in Redis's words (7.0's text).
-fn client_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn client_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         ctx.out,
         "CLIENT",
@@ -220,8 +218,8 @@ fn client_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 /// (the count of clients killed). A client killing itself gets its reply first.
 /// CLIENT PAUSE timeout [WRITE | ALL]: the held commands wait in their connections (see
 /// `server::pause`).
-fn client_pause(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let millis = crate::types::string::parse_i64(&args[2])
+fn client_pause(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let millis = crate::types::string::parse_i64(args[2])
         .ok_or_else(|| CommandError::err("timeout is not an integer or out of range"))?;
     if millis < 0 {
         return Err(CommandError::err("timeout is negative"));
@@ -238,16 +236,16 @@ fn client_pause(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn client_unpause(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn client_unpause(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.server.pause.unpause();
     ctx.out.ok();
     Ok(())
 }
 
-fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let me = ctx.session.client.id;
     if args.len() == 3 {
-        let addr = String::from_utf8_lossy(&args[2]);
+        let addr = String::from_utf8_lossy(args[2]);
         let found = ctx.server.clients.all().into_iter().find(|c| c.addr == addr);
         let client = found.ok_or_else(|| CommandError::err("No such client"))?;
         client.kill.cancel();
@@ -264,14 +262,14 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut pubsub: Option<bool> = None;
     for pair in args[2..].chunks(2) {
         let value = &pair[1];
-        if is(&pair[0], "id") {
+        if is(pair[0], "id") {
             let n = crate::types::string::parse_i64(value).filter(|&n| n > 0);
             id = Some(n.ok_or_else(|| CommandError::err("client-id should be greater than 0"))?);
-        } else if is(&pair[0], "addr") {
+        } else if is(pair[0], "addr") {
             addr = Some(String::from_utf8_lossy(value).into_owned());
-        } else if is(&pair[0], "laddr") {
+        } else if is(pair[0], "laddr") {
             laddr = Some(String::from_utf8_lossy(value).into_owned());
-        } else if is(&pair[0], "type") {
+        } else if is(pair[0], "type") {
             let kind = lower(value);
             match kind.as_str() {
                 "normal" => pubsub = Some(false),
@@ -280,20 +278,20 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                 "master" | "replica" | "slave" => nobody = true,
                 _ => return Err(CommandError::err(format!("Unknown client type '{kind}'"))),
             }
-        } else if is(&pair[0], "user") {
+        } else if is(pair[0], "user") {
             let handle = ctx
                 .server
                 .acl
                 .get(value)
                 .ok_or_else(|| CommandError::err(format!("No such user '{}'", String::from_utf8_lossy(value))))?;
             user = Some(handle.name.clone());
-        } else if is(&pair[0], "skipme") {
+        } else if is(pair[0], "skipme") {
             skip_me = match lower(value).as_str() {
                 "yes" => true,
                 "no" => false,
                 _ => return Err(CommandError::Syntax),
             };
-        } else if is(&pair[0], "maxage") {
+        } else if is(pair[0], "maxage") {
             max_age = Some(u64::try_from(crate::commands::args::int(value)?).unwrap_or(0));
         } else {
             return Err(CommandError::Syntax);
@@ -318,40 +316,40 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn client_id(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn client_id(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.out.integer(i64::try_from(ctx.session.client.id).unwrap_or(i64::MAX));
     Ok(())
 }
 
-fn client_setname(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    validate_name(&args[2], "Client names")?;
-    ctx.session.client.set_name(&String::from_utf8_lossy(&args[2]));
+fn client_setname(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    validate_name(args[2], "Client names")?;
+    ctx.session.client.set_name(&String::from_utf8_lossy(args[2]));
     ctx.out.ok();
     Ok(())
 }
 
-fn client_getname(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn client_getname(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let name = ctx.session.client.name();
     ctx.out.bulk_or_null((!name.is_empty()).then_some(name.as_bytes()));
     Ok(())
 }
 
-fn client_setinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let value = String::from_utf8_lossy(&args[3]).into_owned();
-    if is(&args[2], "lib-name") {
-        validate_name(&args[3], "lib-name")?;
+fn client_setinfo(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let value = String::from_utf8_lossy(args[3]).into_owned();
+    if is(args[2], "lib-name") {
+        validate_name(args[3], "lib-name")?;
         ctx.session.client.set_lib(Some(&value), None);
-    } else if is(&args[2], "lib-ver") {
-        validate_name(&args[3], "lib-ver")?;
+    } else if is(args[2], "lib-ver") {
+        validate_name(args[3], "lib-ver")?;
         ctx.session.client.set_lib(None, Some(&value));
     } else {
-        return Err(CommandError::err(format!("Unrecognized option '{}'", String::from_utf8_lossy(&args[2]))));
+        return Err(CommandError::err(format!("Unrecognized option '{}'", String::from_utf8_lossy(args[2]))));
     }
     ctx.out.ok();
     Ok(())
 }
 
-fn client_info(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn client_info(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     // Activity is recorded per batch; record this command now so the line shows it.
     ctx.session.client.touch("client|info");
     let line = format!("{}\n", ctx.session.client.info_line());
@@ -359,14 +357,14 @@ fn client_info(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn client_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut ids: Option<Vec<u64>> = None;
     // TYPE pubsub or normal: whether the client must be a subscriber.
     let mut pubsub: Option<bool> = None;
     let mut i = 2;
     while i < args.len() {
-        if is(&args[i], "type") && i + 1 < args.len() {
-            let kind = lower(&args[i + 1]);
+        if is(args[i], "type") && i + 1 < args.len() {
+            let kind = lower(args[i + 1]);
             if !["normal", "master", "replica", "pubsub"].contains(&kind.as_str()) {
                 return Err(CommandError::err(format!("Unknown client type '{kind}'")));
             }
@@ -377,7 +375,7 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                 _ => ids = Some(Vec::new()),
             }
             i += 2;
-        } else if is(&args[i], "id") && i + 1 < args.len() {
+        } else if is(args[i], "id") && i + 1 < args.len() {
             let mut wanted = Vec::new();
             for arg in &args[i + 1..] {
                 // Any integer is a valid ID to ask for; 0 and negative ones match no client.
@@ -404,8 +402,8 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn client_toggle(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    if is(&args[2], "on") || is(&args[2], "off") {
+fn client_toggle(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    if is(args[2], "on") || is(args[2], "off") {
         ctx.out.ok();
         Ok(())
     } else {

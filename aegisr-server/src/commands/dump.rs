@@ -6,8 +6,6 @@
 //! any RDB version, so each side refuses the other's payloads ("DUMP payload version or
 //! checksum are wrong") instead of misreading them.
 
-use bytes::Bytes;
-
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult};
 use crate::persist::codec::{self, CODEC_VERSION, Limits};
@@ -99,10 +97,10 @@ pub fn verify_payload(payload: &[u8]) -> Option<&[u8]> {
     unseal(payload, DUMP_VERSION)
 }
 
-fn dump(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn dump(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let payload = {
-        let mut locked = ctx.lock(&args[1]);
-        locked.read(&args[1]).map(|entry| payload(entry.value()))
+        let mut locked = ctx.lock(args[1]);
+        locked.read(args[1]).map(|entry| payload(entry.value()))
     };
     match payload {
         Some(bytes) => ctx.out.bulk(&bytes),
@@ -122,7 +120,7 @@ struct RestoreOptions {
 
 /// Parses the options after the payload as Redis's `restoreCommand` does: IDLETIME and
 /// FREQ exclude each other (the second one is a syntax error), and each needs a value.
-fn parse_options(rest: &[Bytes]) -> Result<RestoreOptions, CommandError> {
+fn parse_options(rest: &[&[u8]]) -> Result<RestoreOptions, CommandError> {
     let mut opts = RestoreOptions::default();
     let mut i = 0;
     while i < rest.len() {
@@ -133,12 +131,12 @@ fn parse_options(rest: &[Bytes]) -> Result<RestoreOptions, CommandError> {
         } else if args::is(arg, "absttl") {
             opts.absttl = true;
         } else if args::is(arg, "idletime") && has_value && opts.freq.is_none() {
-            let idle = args::int(&rest[i + 1])?;
+            let idle = args::int(rest[i + 1])?;
             let idle = u64::try_from(idle).map_err(|_| CommandError::err("Invalid IDLETIME value, must be >= 0"))?;
             opts.idle_secs = Some(idle);
             i += 1;
         } else if args::is(arg, "freq") && has_value && opts.idle_secs.is_none() {
-            let freq = args::int(&rest[i + 1])?;
+            let freq = args::int(rest[i + 1])?;
             let freq =
                 u8::try_from(freq).map_err(|_| CommandError::err("Invalid FREQ value, must be >= 0 and <= 255"))?;
             opts.freq = Some(freq);
@@ -164,14 +162,14 @@ fn parse_ttl(arg: &[u8]) -> Result<i64, CommandError> {
 ///
 /// FREQ is validated and accepted but has no effect: access frequencies are not tracked
 /// per key (OBJECT FREQ derives them from the idle time).
-fn restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1];
     let opts = parse_options(&args[4..])?;
     // Redis checks, in order: options, an existing key, the TTL, the checksum, the body.
     // The payload is checked and decoded here, before locking; the errors after BUSYKEY
     // wait until the key has been looked at.
-    let checked = parse_ttl(&args[2]).and_then(|ttl| {
-        let body = verify_payload(&args[3]).ok_or(CommandError::DumpPayload)?;
+    let checked = parse_ttl(args[2]).and_then(|ttl| {
+        let body = verify_payload(args[3]).ok_or(CommandError::DumpPayload)?;
         let limits = Limits::from_config(&ctx.server.config);
         let value = codec::decode_value_with(body, &limits).map_err(|_| CommandError::BadDataFormat)?;
         Ok((ttl, value))
@@ -226,8 +224,8 @@ struct Outcome {
 mod tests {
     use super::*;
 
-    fn b(items: &[&str]) -> Vec<Bytes> {
-        items.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
+    fn b<'a>(items: &[&'a str]) -> Vec<&'a [u8]> {
+        items.iter().map(|s| s.as_bytes()).collect()
     }
 
     #[test]

@@ -93,7 +93,7 @@ impl CommandError {
     }
 
     /// The unknown-command error, quoting the first arguments as Redis does.
-    pub fn unknown_command(name: &[u8], args: &[bytes::Bytes]) -> CommandError {
+    pub fn unknown_command(name: &[u8], args: &[&[u8]]) -> CommandError {
         let mut quoted = String::new();
         for arg in args.iter().take(30) {
             quoted.push('\'');

@@ -5,8 +5,6 @@
 //! from inside the library's lock (see `scripting::functions`), so a snapshot's libraries
 //! and the journal's records after them agree; replicas get them through the journal.
 
-use bytes::Bytes;
-
 use super::table::{CommandSpec, Flags, Group};
 use super::{CommandError, CommandResult, Ctx, args};
 use crate::scripting::functions::{self, ENGINE_NAME, RestorePolicy};
@@ -25,14 +23,14 @@ fn commit(server: &Server) {
 }
 
 /// Redis's `addReplySubcommandSyntaxError`, with the subcommand as the client wrote it.
-fn syntax_error(args: &[Bytes]) -> CommandError {
+fn syntax_error(args: &[&[u8]]) -> CommandError {
     CommandError::err(format!(
         "unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
-        String::from_utf8_lossy(&args[1])
+        String::from_utf8_lossy(args[1])
     ))
 }
 
-fn function_load(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn function_load(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (code, options) = args[2..].split_last().ok_or_else(|| syntax_error(args))?;
     let mut replace = false;
     for option in options {
@@ -49,17 +47,17 @@ fn function_load(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn function_delete(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn function_delete(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let server = ctx.server;
     let scripting = &server.scripting;
-    let name = String::from_utf8_lossy(&args[2]);
+    let name = String::from_utf8_lossy(args[2]);
     scripting.functions.delete(&scripting.run, &name, || commit(server)).map_err(CommandError::err)?;
     server.keyspace.count_change();
     ctx.out.ok();
     Ok(())
 }
 
-fn function_flush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn function_flush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 3 {
         return Err(syntax_error(args));
     }
@@ -76,7 +74,7 @@ fn function_flush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn function_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn function_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut with_code = false;
     let mut pattern: Option<&[u8]> = None;
     let mut i = 2;
@@ -127,13 +125,13 @@ fn function_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn function_dump(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn function_dump(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let body = functions::encode_codes(&ctx.server.scripting.functions.codes());
     ctx.out.bulk(&super::dump::seal(body, FUNCTIONS_DUMP_VERSION));
     Ok(())
 }
 
-fn function_restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn function_restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 4 {
         return Err(syntax_error(args));
     }
@@ -148,7 +146,7 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             ));
         }
     };
-    let codes = super::dump::unseal(&args[2], FUNCTIONS_DUMP_VERSION)
+    let codes = super::dump::unseal(args[2], FUNCTIONS_DUMP_VERSION)
         .and_then(functions::decode_codes)
         .ok_or_else(|| CommandError::err("DUMP payload version or checksum are wrong"))?;
     let server = ctx.server;
@@ -159,7 +157,7 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn function_stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn function_stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let scripting = &ctx.server.scripting;
     let running = scripting.run.running_function();
     if running.is_none() && scripting.run.is_running() && !crate::scripting::in_script() {
@@ -195,11 +193,11 @@ fn function_stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn function_kill(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn function_kill(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::scripting::kill(ctx, true)
 }
 
-fn function_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn function_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         &mut *ctx.out,
         "FUNCTION",

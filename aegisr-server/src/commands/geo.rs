@@ -3,8 +3,6 @@
 //! older GEORADIUS family with its STORE options and read-only variants). Arguments are
 //! read, and errors chosen, in Redis's order; the geometry is in `types::geo`.
 
-use bytes::Bytes;
-
 use super::args::{int, is};
 use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange, KeywordKey};
@@ -231,7 +229,7 @@ fn coordinate(out: &mut dyn ReplySink, value: f64) {
 
 /// GEOADD is ZADD with scores computed from the positions (Redis rewrites it into a ZADD
 /// call), so it follows ZADD's NX / XX / CH rules.
-fn geoadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn geoadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (mut nx, mut xx, mut ch) = (false, false, false);
     let mut first = 2;
     while let Some(opt) = args.get(first) {
@@ -250,13 +248,13 @@ fn geoadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let mut points: Vec<(f64, &[u8])> = Vec::with_capacity(triples.len() / 3);
     for t in triples.chunks_exact(3) {
-        let (lon, lat) = lon_lat(&t[0], &t[1])?;
+        let (lon, lat) = lon_lat(t[0], t[1])?;
         let score = geo::score_of(lon, lat).ok_or_else(|| CommandError::err("invalid longitude,latitude pair"))?;
-        points.push((score, &t[2][..]));
+        points.push((score, t[2]));
     }
     let longest = points.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
     let limits = super::zset::limits(ctx);
-    let key = &args[1][..];
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let (added, updated) = match locked.get(key) {
         Some(entry) => update_typed::<ZSet, _>(entry, |z| {
@@ -304,9 +302,9 @@ fn add_points(z: &mut ZSet, points: &[(f64, &[u8])], nx: bool, xx: bool, limits:
     (added, updated)
 }
 
-fn geopos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let z = read_typed::<ZSet>(&mut locked, &args[1])?;
+fn geopos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let z = read_typed::<ZSet>(&mut locked, args[1])?;
     ctx.out.array(args.len() - 2);
     for member in &args[2..] {
         match z.and_then(|z| z.score(member)) {
@@ -322,9 +320,9 @@ fn geopos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn geohash(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let z = read_typed::<ZSet>(&mut locked, &args[1])?;
+fn geohash(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let z = read_typed::<ZSet>(&mut locked, args[1])?;
     ctx.out.array(args.len() - 2);
     for member in &args[2..] {
         let hash = z.and_then(|z| z.score(member)).and_then(geo::standard_geohash);
@@ -333,15 +331,15 @@ fn geohash(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn geodist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn geodist(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let to_metres = match args.len() {
         4 => 1.0,
-        5 => unit(&args[4])?,
+        5 => unit(args[4])?,
         _ => return Err(CommandError::Syntax),
     };
-    let mut locked = ctx.lock(&args[1]);
-    let z = read_typed::<ZSet>(&mut locked, &args[1])?;
-    let scores = z.and_then(|z| z.score(&args[2]).zip(z.score(&args[3])));
+    let mut locked = ctx.lock(args[1]);
+    let z = read_typed::<ZSet>(&mut locked, args[1])?;
+    let scores = z.and_then(|z| z.score(args[2]).zip(z.score(args[3])));
     drop(locked);
     match scores {
         Some((a, b)) => {
@@ -418,14 +416,14 @@ struct Query<'a> {
     /// 0: all.
     count: usize,
     any: bool,
-    store: Option<&'a Bytes>,
+    store: Option<&'a [u8]>,
     store_dist: bool,
 }
 
 /// Reads a search's arguments in Redis's order: a member centre is looked up in `source`
 /// (`None`: the key is missing, and the lookup is skipped) when its argument is read, so
 /// errors come in argument order.
-fn parse<'a>(args: &'a [Bytes], variant: Variant, source: Option<ZSetRef<'_>>) -> Result<Query<'a>, CommandError> {
+fn parse<'a>(args: &'a [&'a [u8]], variant: Variant, source: Option<ZSetRef<'_>>) -> Result<Query<'a>, CommandError> {
     let mut q = Query::default();
     let position = |member: &[u8]| -> Result<Option<(f64, f64)>, CommandError> {
         match source {
@@ -435,22 +433,22 @@ fn parse<'a>(args: &'a [Bytes], variant: Variant, source: Option<ZSetRef<'_>>) -
     };
     match variant {
         Variant::Radius | Variant::RadiusRo => {
-            q.centre = Some(lon_lat(&args[2], &args[3])?);
-            q.extent = Some(radius(&args[4], &args[5])?);
+            q.centre = Some(lon_lat(args[2], args[3])?);
+            q.extent = Some(radius(args[4], args[5])?);
         }
         // With no source there is nothing to search: the radius is not even read.
         Variant::ByMember | Variant::ByMemberRo if source.is_some() => {
-            q.centre = position(&args[2])?;
-            q.extent = Some(radius(&args[3], &args[4])?);
+            q.centre = position(args[2])?;
+            q.extent = Some(radius(args[3], args[4])?);
         }
         Variant::ByMember | Variant::ByMemberRo | Variant::Search => {}
-        Variant::SearchStore => q.store = Some(&args[1]),
+        Variant::SearchStore => q.store = Some(args[1]),
     }
     let opts = &args[variant.options_at()..];
     let (mut from_member, mut from_lonlat, mut by_radius, mut by_box) = (false, false, false, false);
     let mut i = 0;
     while i < opts.len() {
-        let arg = &opts[i][..];
+        let arg = opts[i];
         // How many arguments follow this one.
         let after = opts.len() - i - 1;
         let geosearch = variant.is_geosearch();
@@ -467,32 +465,32 @@ fn parse<'a>(args: &'a [Bytes], variant: Variant, source: Option<ZSetRef<'_>>) -
         } else if is(arg, "desc") {
             q.order = Order::Desc;
         } else if is(arg, "count") && after >= 1 {
-            let n = int(&opts[i + 1])?;
+            let n = int(opts[i + 1])?;
             if n <= 0 {
                 return Err(CommandError::err("COUNT must be > 0"));
             }
             q.count = usize::try_from(n).unwrap_or(usize::MAX);
             i += 1;
         } else if (is(arg, "store") || is(arg, "storedist")) && after >= 1 && variant.takes_store_key() {
-            q.store = Some(&opts[i + 1]);
+            q.store = Some(opts[i + 1]);
             q.store_dist = is(arg, "storedist");
             i += 1;
         } else if is(arg, "storedist") && variant == Variant::SearchStore {
             q.store_dist = true;
         } else if is(arg, "frommember") && after >= 1 && geosearch && !from_lonlat {
-            q.centre = position(&opts[i + 1])?;
+            q.centre = position(opts[i + 1])?;
             from_member = true;
             i += 1;
         } else if is(arg, "fromlonlat") && after >= 2 && geosearch && !from_member {
-            q.centre = Some(lon_lat(&opts[i + 1], &opts[i + 2])?);
+            q.centre = Some(lon_lat(opts[i + 1], opts[i + 2])?);
             from_lonlat = true;
             i += 2;
         } else if is(arg, "byradius") && after >= 2 && geosearch && !by_box {
-            q.extent = Some(radius(&opts[i + 1], &opts[i + 2])?);
+            q.extent = Some(radius(opts[i + 1], opts[i + 2])?);
             by_radius = true;
             i += 2;
         } else if is(arg, "bybox") && after >= 3 && geosearch && !by_radius {
-            q.extent = Some(box_extent(&opts[i + 1], &opts[i + 2], &opts[i + 3])?);
+            q.extent = Some(box_extent(opts[i + 1], opts[i + 2], opts[i + 3])?);
             by_box = true;
             i += 3;
         } else {
@@ -507,7 +505,7 @@ fn parse<'a>(args: &'a [Bytes], variant: Variant, source: Option<ZSetRef<'_>>) -
         )));
     }
     // Redis names the command as the client typed it.
-    let name = String::from_utf8_lossy(&args[0]);
+    let name = String::from_utf8_lossy(args[0]);
     if variant.is_geosearch() && !(from_member || from_lonlat) {
         return Err(CommandError::err(format!("exactly one of FROMMEMBER or FROMLONLAT can be specified for {name}")));
     }
@@ -523,14 +521,14 @@ fn parse<'a>(args: &'a [Bytes], variant: Variant, source: Option<ZSetRef<'_>>) -
 /// Every argument that may turn out to be GEORADIUS's destination: those after a STORE or
 /// STOREDIST keyword among the options. Locked before the options are read (reading them
 /// needs the source), a superset of the one the parser picks.
-fn store_candidates(args: &[Bytes], variant: Variant) -> impl Iterator<Item = &Bytes> {
+fn store_candidates<'a>(args: &'a [&'a [u8]], variant: Variant) -> impl Iterator<Item = &'a [u8]> {
     let opts = if variant.takes_store_key() { &args[variant.options_at().min(args.len())..] } else { &[] };
-    opts.windows(2).filter(|w| is(&w[0], "store") || is(&w[0], "storedist")).map(|w| &w[1])
+    opts.windows(2).filter(|w| is(w[0], "store") || is(w[0], "storedist")).map(|w| w[1])
 }
 
-fn search_generic(ctx: &mut Ctx<'_>, args: &[Bytes], variant: Variant) -> CommandResult {
-    let src = &args[variant.source_at()];
-    let fixed_dst = (variant == Variant::SearchStore).then(|| &args[1]);
+fn search_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], variant: Variant) -> CommandResult {
+    let src = args[variant.source_at()];
+    let fixed_dst = (variant == Variant::SearchStore).then(|| args[1]);
     let keys = std::iter::once(src).chain(fixed_dst).chain(store_candidates(args, variant));
     let limits = super::zset::limits(ctx);
     let mut locked = ctx.lock_keys(keys);
@@ -635,26 +633,26 @@ fn store(
     entries.len()
 }
 
-fn georadius(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn georadius(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     search_generic(ctx, args, Variant::Radius)
 }
 
-fn georadius_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn georadius_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     search_generic(ctx, args, Variant::RadiusRo)
 }
 
-fn georadiusbymember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn georadiusbymember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     search_generic(ctx, args, Variant::ByMember)
 }
 
-fn georadiusbymember_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn georadiusbymember_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     search_generic(ctx, args, Variant::ByMemberRo)
 }
 
-fn geosearch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn geosearch(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     search_generic(ctx, args, Variant::Search)
 }
 
-fn geosearchstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn geosearchstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     search_generic(ctx, args, Variant::SearchStore)
 }

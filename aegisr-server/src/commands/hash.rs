@@ -6,8 +6,6 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
-
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult, typed, update_typed, update_typed_unless};
 use crate::engine::Locked;
@@ -157,11 +155,11 @@ fn upsert<R>(
 }
 
 /// HSET and HMSET: the number of new fields.
-fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<usize, CommandError> {
+fn set_pairs(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Result<usize, CommandError> {
     if args.len() % 2 == 1 {
-        return Err(CommandError::WrongArity(args::lower(&args[0])));
+        return Err(CommandError::WrongArity(args::lower(args[0])));
     }
-    let key = &args[1][..];
+    let key = args[1];
     let limits = limits(ctx);
     let mut locked = ctx.lock(key);
     let pairs = args[2..].chunks_exact(2);
@@ -169,27 +167,27 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<usize, CommandError> {
         &mut locked,
         key,
         // Every field already holds its value: nothing to add (still a write, as in Redis).
-        |hash| pairs.clone().all(|pair| hash.get(&pair[0]) == Some(&pair[1][..])).then_some(0),
-        |hash| Ok(pairs.clone().filter(|pair| hash.insert(&pair[0], &pair[1], limits)).count()),
+        |hash| pairs.clone().all(|pair| hash.get(pair[0]) == Some(pair[1])).then_some(0),
+        |hash| Ok(pairs.clone().filter(|pair| hash.insert(pair[0], pair[1], limits)).count()),
     )?;
     ctx.notify(Class::Hash, "hset", key);
     Ok(added)
 }
 
-fn hset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let added = set_pairs(ctx, args)?;
     ctx.out.count(added);
     Ok(())
 }
 
-fn hmset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hmset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     set_pairs(ctx, args)?;
     ctx.out.ok();
     Ok(())
 }
 
-fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let (key, field, value) = (&args[1][..], &args[2][..], &args[3][..]);
+fn hsetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let (key, field, value) = (args[1], args[2], args[3]);
     let limits = limits(ctx);
     let mut locked = ctx.lock(key);
     let added = upsert(
@@ -206,19 +204,19 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    match locked.read(&args[1]) {
-        Some(entry) => ctx.out.bulk_or_null(typed::<Hash>(entry.value())?.get(&args[2])),
+fn hget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    match locked.read(args[1]) {
+        Some(entry) => ctx.out.bulk_or_null(typed::<Hash>(entry.value())?.get(args[2])),
         None => ctx.out.null(),
     }
     Ok(())
 }
 
-fn hmget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hmget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let fields = &args[2..];
-    let mut locked = ctx.lock(&args[1]);
-    let hash = match locked.read(&args[1]) {
+    let mut locked = ctx.lock(args[1]);
+    let hash = match locked.read(args[1]) {
         Some(entry) => Some(typed::<Hash>(entry.value())?),
         None => None,
     };
@@ -230,9 +228,9 @@ fn hmget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// HGETALL, HKEYS, HVALS.
-fn get_all(ctx: &mut Ctx<'_>, args: &[Bytes], fields: bool, values: bool) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let Some(entry) = locked.read(&args[1]) else {
+fn get_all(ctx: &mut Ctx<'_>, args: &[&[u8]], fields: bool, values: bool) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let Some(entry) = locked.read(args[1]) else {
         if fields && values {
             ctx.out.map(0);
         } else {
@@ -257,20 +255,20 @@ fn get_all(ctx: &mut Ctx<'_>, args: &[Bytes], fields: bool, values: bool) -> Com
     Ok(())
 }
 
-fn hgetall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hgetall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     get_all(ctx, args, true, true)
 }
 
-fn hkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hkeys(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     get_all(ctx, args, true, false)
 }
 
-fn hvals(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn hvals(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     get_all(ctx, args, false, true)
 }
 
-fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let key = &args[1][..];
+fn hdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
         None => 0,
@@ -293,10 +291,10 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hexists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let found = match locked.read(&args[1]) {
-        Some(entry) => typed::<Hash>(entry.value())?.contains(&args[2]),
+fn hexists(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let found = match locked.read(args[1]) {
+        Some(entry) => typed::<Hash>(entry.value())?.contains(args[2]),
         None => false,
     };
     drop(locked);
@@ -304,9 +302,9 @@ fn hexists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let len = match locked.read(&args[1]) {
+fn hlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let len = match locked.read(args[1]) {
         Some(entry) => typed::<Hash>(entry.value())?.len(),
         None => 0,
     };
@@ -315,10 +313,10 @@ fn hlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hstrlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let len = match locked.read(&args[1]) {
-        Some(entry) => typed::<Hash>(entry.value())?.get(&args[2]).map_or(0, <[u8]>::len),
+fn hstrlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let len = match locked.read(args[1]) {
+        Some(entry) => typed::<Hash>(entry.value())?.get(args[2]).map_or(0, <[u8]>::len),
         None => 0,
     };
     drop(locked);
@@ -326,9 +324,9 @@ fn hstrlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let (key, field) = (&args[1][..], &args[2][..]);
-    let delta = args::int(&args[3])?;
+fn hincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let (key, field) = (args[1], args[2]);
+    let delta = args::int(args[3])?;
     let limits = limits(ctx);
     let mut locked = ctx.lock(key);
     let n = upsert(
@@ -351,8 +349,8 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let (key, field, incr) = (&args[1][..], &args[2][..], &args[3][..]);
+fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let (key, field, incr) = (args[1], args[2], args[3]);
     // Redis reads a long double: "1e400" is an increment, "inf" is refused.
     match LongDouble::parse(incr) {
         None => return Err(CommandError::NotFloat),
@@ -397,8 +395,8 @@ fn field_reply(ctx: &mut Ctx<'_>, (field, value): (&[u8], &[u8]), with_values: b
     }
 }
 
-fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let key = &args[1][..];
+fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let key = args[1];
     let Some(count_arg) = args.get(2) else {
         let mut locked = ctx.lock(key);
         let Some(entry) = locked.read(key) else {
@@ -483,10 +481,10 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 /// HSCAN. A listpack hash is returned whole with cursor 0 (as Redis does); a hashtable is
 /// walked by position from the top down (see `types::hash`).
-fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let cursor = args::cursor(&args[2])?;
-    let mut locked = ctx.lock(&args[1]);
-    let Some(entry) = locked.read(&args[1]) else {
+fn hscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let cursor = args::cursor(args[2])?;
+    let mut locked = ctx.lock(args[1]);
+    let Some(entry) = locked.read(args[1]) else {
         // Redis replies before it looks at the options.
         ctx.out.array(2);
         ctx.out.bulk(b"0");

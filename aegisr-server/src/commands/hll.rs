@@ -1,8 +1,6 @@
 //! The HyperLogLog commands: PFADD PFCOUNT PFMERGE PFSELFTEST. A HyperLogLog is an ordinary string
 //! value in Redis's format (`types::hll`), so DUMP/GET/SET move it between servers.
 
-use bytes::Bytes;
-
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Class, Ctx, errors::CommandError, errors::CommandResult};
 use crate::engine::Entry;
@@ -112,9 +110,9 @@ fn sparse_max_bytes(ctx: &Ctx<'_>) -> usize {
 }
 
 /// PFDEBUG <GETREG | DECODE | ENCODING | TODENSE> key: Redis's debugging subcommands.
-fn pfdebug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn pfdebug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let sub = args[1].to_ascii_lowercase();
-    let key = &args[2][..];
+    let key = args[2];
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.get(key) else {
         return Err(CommandError::err("The specified key does not exist"));
@@ -154,15 +152,15 @@ fn pfdebug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         _ => {
             return Err(CommandError::err(format!(
                 "Unknown PFDEBUG subcommand '{}'",
-                String::from_utf8_lossy(&args[1])
+                String::from_utf8_lossy(args[1])
             )));
         }
     }
     Ok(())
 }
 
-fn pfadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let key = &args[1][..];
+fn pfadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let key = args[1];
     let elements = &args[2..];
     let sparse_max = sparse_max_bytes(ctx);
     let mut locked = ctx.lock(key);
@@ -187,7 +185,7 @@ fn pfadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn pfcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn pfcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let keys = &args[1..];
     let mut locked = ctx.lock_keys(keys);
     let count = if let [key] = keys {
@@ -221,8 +219,8 @@ fn pfcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn pfmerge(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let dest = &args[1][..];
+fn pfmerge(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let dest = args[1];
     let sparse_max = sparse_max_bytes(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     // The destination takes part in the union, as in Redis.
@@ -252,7 +250,7 @@ fn pfmerge(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// PFSELFTEST: checks this node's HyperLogLog code, as Redis's does: the same elements
 /// added to a sparse and to a dense value give equal registers, and the estimate of up to
 /// 100,000 distinct elements stays within five standard errors (1.04/sqrt(16384) each).
-fn pfselftest(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn pfselftest(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let failed = |what: String| CommandError::Message(format!("TESTFAILED {what}"));
     let internal = |e: HllError| failed(format!("{e:?}"));
     let mut sparse = data::new_sparse();

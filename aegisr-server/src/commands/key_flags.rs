@@ -4,8 +4,6 @@
 //! the order `CommandSpec::keys_of` finds them, the last entry serving every further key
 //! (MSET's pairs, ZUNIONSTORE's sources).
 
-use bytes::Bytes;
-
 use super::args::is;
 use super::table::{CommandSpec, Flags};
 
@@ -42,14 +40,14 @@ impl KeyFlags {
 
 /// The flags of each key `keys_of` (or XREAD's STREAMS) finds in `args` (name first), for
 /// the command `spec` that `args` resolved to.
-pub fn of_keys(spec: &CommandSpec, args: &[Bytes], count: usize) -> Vec<KeyFlags> {
+pub fn of_keys(spec: &CommandSpec, args: &[&[u8]], count: usize) -> Vec<KeyFlags> {
     let table = per_key(spec, args);
     (0..count).map(|i| KeyFlags(table.get(i).or(table.last()).copied().unwrap_or(RO | ACCESS))).collect()
 }
 
 /// The flags by key position, from Redis's key specs; SET and BITFIELD have variable flags
 /// that depend on their arguments (Redis's `setGetKeys` and `bitfieldGetKeys`).
-fn per_key(spec: &CommandSpec, args: &[Bytes]) -> &'static [u16] {
+fn per_key(spec: &CommandSpec, args: &[&[u8]]) -> &'static [u16] {
     match spec.name {
         // SET ... GET reads the old value; a plain SET overwrites it.
         "set" if args.iter().skip(3).any(|a| is(a, "get")) => &[RW | ACCESS | UPDATE],
@@ -65,13 +63,13 @@ fn per_key(spec: &CommandSpec, args: &[Bytes]) -> &'static [u16] {
 
 /// Whether BITFIELD's subcommands are all well-formed GETs (and OVERFLOWs): anything else,
 /// a syntax error included, is taken as a write, as Redis does.
-fn bitfield_reads_only(args: &[Bytes]) -> bool {
+fn bitfield_reads_only(args: &[&[u8]]) -> bool {
     let mut i = 2;
     while i < args.len() {
         let remaining = args.len() - i - 1;
-        if is(&args[i], "get") && remaining >= 2 {
+        if is(args[i], "get") && remaining >= 2 {
             i += 3;
-        } else if is(&args[i], "overflow") && remaining >= 1 {
+        } else if is(args[i], "overflow") && remaining >= 1 {
             i += 2;
         } else {
             return false;
@@ -301,10 +299,10 @@ mod tests {
 
     #[test]
     fn variable_flags() {
-        let args = |s: &str| -> Vec<Bytes> { s.split(' ').map(|a| Bytes::from(a.to_owned())).collect() };
         let names = |spec: &str, line: &str| -> Vec<&str> {
             let spec = table::lookup(spec.as_bytes()).unwrap();
-            of_keys(spec, &args(line), 1)[0].names().collect()
+            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            of_keys(spec, &args, 1)[0].names().collect()
         };
         assert_eq!(names("set", "set k v"), ["OW", "update"]);
         assert_eq!(names("set", "set k v NX GET"), ["RW", "access", "update"]);

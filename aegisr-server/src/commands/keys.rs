@@ -4,8 +4,6 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
-
 use super::args;
 use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group, KeyRange};
@@ -358,7 +356,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// OBJECT HELP, in Redis's words.
-fn object_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn object_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         ctx.out,
         "OBJECT",
@@ -399,7 +397,7 @@ fn db_index(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, CommandError> {
 
 /// DEL and UNLINK. Removed values are dropped after the shard locks are released, so
 /// freeing them never lengthens the critical section.
-fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn del(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let keys = &args[1..];
     let freed: Vec<Value> = {
         let mut locked = ctx.lock_keys(keys);
@@ -417,7 +415,7 @@ fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// EXISTS: a key named several times counts several times, as in Redis.
-fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn exists(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let keys = &args[1..];
     let found = {
         let mut locked = ctx.lock_keys(keys);
@@ -437,7 +435,7 @@ fn exists_or_miss(ctx: &Ctx<'_>, locked: &mut crate::engine::Locked<'_>, key: &[
     found
 }
 
-fn type_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn type_(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1];
     let kind = {
         let mut locked = ctx.lock(key);
@@ -452,7 +450,7 @@ fn type_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// TOUCH: a read of each key (access time and hit/miss statistics), without the value.
-fn touch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn touch(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let keys = &args[1..];
     let found = {
         let mut locked = ctx.lock_keys(keys);
@@ -466,16 +464,16 @@ fn touch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // Renaming, copying, moving
 // ---------------------------------------------------------------------------------------
 
-fn rename(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    match rename_generic(ctx, &args[1], &args[2], false)? {
+fn rename(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    match rename_generic(ctx, args[1], args[2], false)? {
         Some(_) => ctx.out.ok(),
         None => ctx.out.integer(0),
     }
     Ok(())
 }
 
-fn renamenx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let renamed = rename_generic(ctx, &args[1], &args[2], true)?;
+fn renamenx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let renamed = rename_generic(ctx, args[1], args[2], true)?;
     ctx.out.integer(i64::from(renamed.is_some()));
     Ok(())
 }
@@ -483,7 +481,7 @@ fn renamenx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// Moves `src`'s value and deadline to `dst`. Returns `None` when NX refused, else the
 /// value `dst` held before (to be dropped outside the lock). Renaming a key to itself
 /// succeeds for RENAME and is refused for RENAMENX, as in Redis.
-fn rename_generic(ctx: &Ctx<'_>, src: &Bytes, dst: &Bytes, nx: bool) -> Result<Option<Option<Value>>, CommandError> {
+fn rename_generic(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], nx: bool) -> Result<Option<Option<Value>>, CommandError> {
     let mut locked = ctx.lock_keys([src, dst]);
     let deadline = locked.expiry(src).ok_or(CommandError::NoSuchKey)?;
     if src == dst {
@@ -510,18 +508,18 @@ struct CopyOptions {
     replace: bool,
 }
 
-fn parse_copy_options(ctx: &Ctx<'_>, opts: &[Bytes]) -> Result<CopyOptions, CommandError> {
+fn parse_copy_options(ctx: &Ctx<'_>, opts: &[&[u8]]) -> Result<CopyOptions, CommandError> {
     let mut parsed = CopyOptions { db: ctx.session.db, replace: false };
     let mut i = 0;
     while i < opts.len() {
-        if args::is(&opts[i], "replace") {
+        if args::is(opts[i], "replace") {
             parsed.replace = true;
             i += 1;
-        } else if args::is(&opts[i], "db") && i + 1 < opts.len() {
+        } else if args::is(opts[i], "db") && i + 1 < opts.len() {
             if ctx.server.router.get().is_some() {
                 return Err(CommandError::err("Copying to another database is not allowed in cluster mode"));
             }
-            parsed.db = db_index(ctx, &opts[i + 1])?;
+            parsed.db = db_index(ctx, opts[i + 1])?;
             i += 2;
         } else {
             return Err(CommandError::Syntax);
@@ -530,7 +528,7 @@ fn parse_copy_options(ctx: &Ctx<'_>, opts: &[Bytes]) -> Result<CopyOptions, Comm
     Ok(parsed)
 }
 
-fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (src, dst) = (&args[1], &args[2]);
     let opts = parse_copy_options(ctx, &args[3..])?;
     if opts.db == ctx.session.db && src == dst {
@@ -561,12 +559,12 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn move_(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if ctx.server.router.get().is_some() {
         return Err(CommandError::err("MOVE is not allowed in cluster mode"));
     }
     let key = &args[1];
-    let target = db_index(ctx, &args[2])?;
+    let target = db_index(ctx, args[2])?;
     let source = ctx.session.db;
     if target == source {
         return Err(CommandError::SameObject);
@@ -598,15 +596,15 @@ fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // Enumerating keys
 // ---------------------------------------------------------------------------------------
 
-fn keys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let filter = ScanFilter { pattern: Some(&args[1]), kind: None };
+fn keys(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let filter = ScanFilter { pattern: Some(args[1]), kind: None };
     let found = ctx.server.keyspace.keys(ctx.session.db, &filter, ctx.tx);
     ctx.out.bulks(&mut found.iter().map(|k| &k[..]));
     Ok(())
 }
 
-fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let cursor = args::cursor(&args[1])?;
+fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let cursor = args::cursor(args[1])?;
     let args::ScanOptions { pattern, count: step, type_name } = args::scan_options(&args[2..], true)?;
     // An unknown type name (every type this server does not store yet included) matches
     // no key, and the cursor still advances, as in Redis 7.0.
@@ -622,7 +620,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn randomkey(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn randomkey(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let key = ctx.server.keyspace.random_key(ctx.session.db, ctx.tx);
     ctx.out.bulk_or_null(key.as_deref());
     Ok(())
@@ -632,7 +630,7 @@ fn randomkey(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 // Whole databases
 // ---------------------------------------------------------------------------------------
 
-fn dbsize(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn dbsize(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let size = ctx.server.keyspace.db_size(ctx.session.db, ctx.tx);
     ctx.out.integer(count(size));
     Ok(())
@@ -640,7 +638,7 @@ fn dbsize(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 
 /// FLUSHDB/FLUSHALL's `[ASYNC | SYNC]`: whether to free in the background. Without an
 /// option, lazyfree-lazy-user-flush decides.
-fn flush_is_lazy(ctx: &Ctx<'_>, args: &[Bytes]) -> Result<bool, CommandError> {
+fn flush_is_lazy(ctx: &Ctx<'_>, args: &[&[u8]]) -> Result<bool, CommandError> {
     match args.get(1..).unwrap_or(&[]) {
         [] => Ok(ctx.server.config.limits().lazy_user_flush.load(Ordering::Relaxed) != 0),
         [opt] if args::is(opt, "async") => Ok(true),
@@ -649,7 +647,7 @@ fn flush_is_lazy(ctx: &Ctx<'_>, args: &[Bytes]) -> Result<bool, CommandError> {
     }
 }
 
-fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn flushdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let lazy = flush_is_lazy(ctx, args)?;
     ctx.server.keyspace.flush(Some(ctx.session.db), lazy, ctx.tx);
     ctx.server.keyspace.notifier().flushed();
@@ -657,7 +655,7 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn flushall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let lazy = flush_is_lazy(ctx, args)?;
     ctx.server.keyspace.flush(None, lazy, ctx.tx);
     ctx.server.keyspace.notifier().flushed();
@@ -665,14 +663,14 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn swapdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if ctx.server.router.get().is_some() {
         return Err(CommandError::err("SWAPDB is not allowed in cluster mode"));
     }
     let parse = |arg: &[u8], which: &'static str| {
         args::int(arg).ok().and_then(|n| i32::try_from(n).ok()).ok_or(CommandError::InvalidDbIndex(which))
     };
-    let (a, b) = (parse(&args[1], "first")?, parse(&args[2], "second")?);
+    let (a, b) = (parse(args[1], "first")?, parse(args[2], "second")?);
     let databases = ctx.server.keyspace.databases();
     let in_range = |n: i32| usize::try_from(n).ok().filter(|&db| db < databases);
     let (Some(a), Some(b)) = (in_range(a), in_range(b)) else {
@@ -698,7 +696,7 @@ struct ExpireFlags {
     lt: bool,
 }
 
-fn parse_expire_flags(opts: &[Bytes]) -> Result<ExpireFlags, CommandError> {
+fn parse_expire_flags(opts: &[&[u8]]) -> Result<ExpireFlags, CommandError> {
     let mut f = ExpireFlags::default();
     for opt in opts {
         if args::is(opt, "nx") {
@@ -722,29 +720,29 @@ fn parse_expire_flags(opts: &[Bytes]) -> Result<ExpireFlags, CommandError> {
     Ok(f)
 }
 
-fn expire(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn expire(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     expire_generic(ctx, args, true, 1000, "expire")
 }
 
-fn pexpire(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn pexpire(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     expire_generic(ctx, args, true, 1, "pexpire")
 }
 
-fn expireat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn expireat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     expire_generic(ctx, args, false, 1000, "expireat")
 }
 
-fn pexpireat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn pexpireat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     expire_generic(ctx, args, false, 1, "pexpireat")
 }
 
 /// The EXPIRE family: `relative` adds the command's time to the argument, `unit` converts it
 /// to milliseconds. Options are checked before the number, as Redis does. Negative values
 /// are allowed (they delete the key); only arithmetic overflow is an error.
-fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], relative: bool, unit: i64, name: &'static str) -> CommandResult {
+fn expire_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], relative: bool, unit: i64, name: &'static str) -> CommandResult {
     let key = &args[1];
     let flags = parse_expire_flags(&args[3..])?;
-    let scaled = args::int(&args[2])?.checked_mul(unit).ok_or(CommandError::InvalidExpire(name))?;
+    let scaled = args::int(args[2])?.checked_mul(unit).ok_or(CommandError::InvalidExpire(name))?;
     let set = {
         let mut locked = ctx.lock(key);
         let base = if relative { locked.now() } else { 0 };
@@ -804,23 +802,23 @@ fn ttl_generic(ctx: &mut Ctx<'_>, key: &[u8], form: TtlForm, millis: bool) -> Co
     Ok(())
 }
 
-fn ttl(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    ttl_generic(ctx, &args[1], TtlForm::Remaining, false)
+fn ttl(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    ttl_generic(ctx, args[1], TtlForm::Remaining, false)
 }
 
-fn pttl(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    ttl_generic(ctx, &args[1], TtlForm::Remaining, true)
+fn pttl(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    ttl_generic(ctx, args[1], TtlForm::Remaining, true)
 }
 
-fn expiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    ttl_generic(ctx, &args[1], TtlForm::Absolute, false)
+fn expiretime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    ttl_generic(ctx, args[1], TtlForm::Absolute, false)
 }
 
-fn pexpiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    ttl_generic(ctx, &args[1], TtlForm::Absolute, true)
+fn pexpiretime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    ttl_generic(ctx, args[1], TtlForm::Absolute, true)
 }
 
-fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn persist(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1];
     let cleared = {
         let mut locked = ctx.lock(key);
@@ -868,24 +866,24 @@ fn lfu_policy(ctx: &Ctx<'_>) -> bool {
     ctx.server.keyspace.eviction_policy().lfu()
 }
 
-fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    match object_info(ctx, &args[2]) {
+fn object_encoding(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    match object_info(ctx, args[2]) {
         Some(info) => ctx.out.bulk(info.encoding.as_bytes()),
         None => ctx.out.null(),
     }
     Ok(())
 }
 
-fn object_refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    match object_info(ctx, &args[2]) {
+fn object_refcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    match object_info(ctx, args[2]) {
         Some(info) => ctx.out.integer(info.refcount),
         None => ctx.out.null(),
     }
     Ok(())
 }
 
-fn object_idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let Some(info) = object_info(ctx, &args[2]) else {
+fn object_idletime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let Some(info) = object_info(ctx, args[2]) else {
         ctx.out.null();
         return Ok(());
     };
@@ -897,8 +895,8 @@ fn object_idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// The key's logarithmic access counter, decayed by `lfu-decay-time` (engine/evict.rs).
-fn object_freq(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let Some(info) = object_info(ctx, &args[2]) else {
+fn object_freq(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let Some(info) = object_info(ctx, args[2]) else {
         ctx.out.null();
         return Ok(());
     };
@@ -913,8 +911,8 @@ fn object_freq(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 mod tests {
     use super::*;
 
-    fn b(items: &[&str]) -> Vec<Bytes> {
-        items.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
+    fn b<'a>(items: &[&'a str]) -> Vec<&'a [u8]> {
+        items.iter().map(|s| s.as_bytes()).collect()
     }
 
     #[test]

@@ -279,7 +279,7 @@ fn end_of(arg: &[u8]) -> Result<End, CommandError> {
 }
 
 /// Pushes `elems` at `end` of `list`, converting it first if they would outgrow a listpack.
-fn push_all(list: &mut List, end: End, elems: &[Bytes], limit: Limit) {
+fn push_all(list: &mut List, end: End, elems: &[&[u8]], limit: Limit) {
     let bytes = elems.iter().map(|e| e.len()).sum();
     list.prepare_growth(bytes, elems.len(), limit);
     for elem in elems {
@@ -287,8 +287,8 @@ fn push_all(list: &mut List, end: End, elems: &[Bytes], limit: Limit) {
     }
 }
 
-fn push(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, only_existing: bool) -> CommandResult {
-    let key = &args[1][..];
+fn push(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End, only_existing: bool) -> CommandResult {
+    let key = args[1];
     let elems = &args[2..];
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
@@ -314,19 +314,19 @@ fn push(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, only_existing: bool) -> Com
     Ok(())
 }
 
-fn lpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn lpush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     push(ctx, args, End::Left, false)
 }
 
-fn rpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn rpush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     push(ctx, args, End::Right, false)
 }
 
-fn lpushx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn lpushx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     push(ctx, args, End::Left, true)
 }
 
-fn rpushx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn rpushx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     push(ctx, args, End::Right, true)
 }
 
@@ -357,10 +357,10 @@ fn pop_some(
 
 /// LPOP and RPOP. Without a count: one element or nil. With one: an array (nil array for a
 /// missing key; an empty array for a count of 0 on an existing list).
-fn pop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CommandResult {
-    let key = &args[1][..];
+fn pop(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End) -> CommandResult {
+    let key = args[1];
     if args.len() > 3 {
-        return Err(CommandError::WrongArity(args::lower(&args[0])));
+        return Err(CommandError::WrongArity(args::lower(args[0])));
     }
     let count = match args.get(2) {
         Some(arg) => Some(
@@ -400,17 +400,17 @@ fn bulks(ctx: &mut Ctx<'_>, items: &[Vec<u8>]) {
     }
 }
 
-fn lpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn lpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     pop(ctx, args, End::Left)
 }
 
-fn rpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn rpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     pop(ctx, args, End::Right)
 }
 
-fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let len = match locked.read(&args[1]) {
+fn llen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let len = match locked.read(args[1]) {
         Some(entry) => typed::<List>(entry.value())?.len(),
         None => 0,
     };
@@ -419,11 +419,11 @@ fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let start = args::int(&args[2])?;
-    let end = args::int(&args[3])?;
-    let mut locked = ctx.lock(&args[1]);
-    let Some(entry) = locked.read(&args[1]) else {
+fn lrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let start = args::int(args[2])?;
+    let end = args::int(args[3])?;
+    let mut locked = ctx.lock(args[1]);
+    let Some(entry) = locked.read(args[1]) else {
         ctx.out.array(0);
         return Ok(());
     };
@@ -440,25 +440,25 @@ fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn lindex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let Some(entry) = locked.read(&args[1]) else {
+fn lindex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let Some(entry) = locked.read(args[1]) else {
         ctx.out.null();
         return Ok(());
     };
     let list = typed::<List>(entry.value())?;
-    let index = args::int(&args[2])?;
+    let index = args::int(args[2])?;
     ctx.out.bulk_or_null(list.get(index));
     Ok(())
 }
 
-fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let (key, elem) = (&args[1][..], &args[3][..]);
+fn lset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let (key, elem) = (args[1], args[3]);
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
     let entry = locked.get(key).ok_or(CommandError::NoSuchKey)?;
     typed::<List>(entry.value())?;
-    let index = args::int(&args[2])?;
+    let index = args::int(args[2])?;
     let done = update_typed::<List, _>(entry, |list| {
         list.prepare_growth(elem.len(), 1, limit);
         let done = list.set(index, elem);
@@ -476,15 +476,15 @@ fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let after = if args::is(&args[2], "after") {
+fn linsert(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let after = if args::is(args[2], "after") {
         true
-    } else if args::is(&args[2], "before") {
+    } else if args::is(args[2], "before") {
         false
     } else {
         return Err(CommandError::Syntax);
     };
-    let (key, pivot, elem) = (&args[1][..], &args[3][..], &args[4][..]);
+    let (key, pivot, elem) = (args[1], args[3], args[4]);
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
     let reply = match locked.get(key) {
@@ -502,9 +502,9 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let count = args::int(&args[2])?;
-    let (key, elem) = (&args[1][..], &args[3][..]);
+fn lrem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let count = args::int(args[2])?;
+    let (key, elem) = (args[1], args[3]);
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
@@ -527,10 +527,10 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let start = args::int(&args[2])?;
-    let end = args::int(&args[3])?;
-    let key = &args[1][..];
+fn ltrim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let start = args::int(args[2])?;
+    let end = args::int(args[3])?;
+    let key = args[1];
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
     if let Some(entry) = locked.get(key) {
@@ -557,8 +557,8 @@ fn non_negative(arg: &[u8], what: &str) -> Result<usize, CommandError> {
         .ok_or_else(|| CommandError::err(format!("{what} can't be negative")))
 }
 
-fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let (key, elem) = (&args[1][..], &args[2][..]);
+fn lpos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let (key, elem) = (args[1], args[2]);
     // Redis's LONG_MIN rank cannot be negated; it ends up matching everything from the tail
     // (see `List::positions`).
     let mut rank = Some(1i64);
@@ -605,8 +605,8 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 /// LMOVE and RPOPLPUSH: pops from `from` of the source and pushes at `to` of the
 /// destination, atomically across both keys (which may be the same list: a rotation).
-fn move_element(ctx: &mut Ctx<'_>, args: &[Bytes], from: End, to: End) -> CommandResult {
-    let moved = try_move(ctx, &args[1], &args[2], from, to)?;
+fn move_element(ctx: &mut Ctx<'_>, args: &[&[u8]], from: End, to: End) -> CommandResult {
+    let moved = try_move(ctx, args[1], args[2], from, to)?;
     ctx.out.bulk_or_null(moved.as_deref());
     Ok(())
 }
@@ -669,13 +669,13 @@ fn push_values(list: &mut List, end: End, values: &[Vec<u8>], limit: Limit) {
     }
 }
 
-fn lmove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let from = end_of(&args[3])?;
-    let to = end_of(&args[4])?;
+fn lmove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let from = end_of(args[3])?;
+    let to = end_of(args[4])?;
     move_element(ctx, args, from, to)
 }
 
-fn rpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn rpoplpush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     move_element(ctx, args, End::Right, End::Left)
 }
 
@@ -688,7 +688,7 @@ fn positive(arg: &[u8], message: &str) -> Result<usize, CommandError> {
         .ok_or_else(|| CommandError::err(message))
 }
 
-fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn lmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (keys, end, count) = mpop_args(&args[1..])?;
     match try_mpop(ctx, keys, end, count)? {
         Some((key, popped)) => mpop_reply(ctx, &key, &popped),
@@ -698,15 +698,15 @@ fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// `numkeys key [key ...] LEFT|RIGHT [COUNT count]`.
-fn mpop_args(args: &[Bytes]) -> Result<(&[Bytes], End, usize), CommandError> {
-    let numkeys = positive(&args[0], "numkeys should be greater than 0")?;
+fn mpop_args<'a>(args: &'a [&'a [u8]]) -> Result<(&'a [&'a [u8]], End, usize), CommandError> {
+    let numkeys = positive(args[0], "numkeys should be greater than 0")?;
     let where_at = numkeys.checked_add(1).filter(|&i| i < args.len()).ok_or(CommandError::Syntax)?;
-    let end = end_of(&args[where_at])?;
+    let end = end_of(args[where_at])?;
     let mut count = None;
     let mut i = where_at + 1;
     while i < args.len() {
         match args.get(i + 1) {
-            Some(value) if count.is_none() && args::is(&args[i], "count") => {
+            Some(value) if count.is_none() && args::is(args[i], "count") => {
                 count = Some(positive(value, "count should be greater than 0")?);
             }
             _ => return Err(CommandError::Syntax),
@@ -720,7 +720,7 @@ fn mpop_args(args: &[Bytes]) -> Result<(&[Bytes], End, usize), CommandError> {
 type Popped = (Bytes, Vec<Vec<u8>>);
 
 /// Pops from the first non-empty list of `keys`; `None` when all are missing or empty.
-fn try_mpop(ctx: &Ctx<'_>, keys: &[Bytes], end: End, count: usize) -> Result<Option<Popped>, CommandError> {
+fn try_mpop(ctx: &Ctx<'_>, keys: &[&[u8]], end: End, count: usize) -> Result<Option<Popped>, CommandError> {
     let limit = limit(ctx);
     let mut locked = ctx.lock_keys(keys);
     for key in keys {
@@ -732,7 +732,7 @@ fn try_mpop(ctx: &Ctx<'_>, keys: &[Bytes], end: End, count: usize) -> Result<Opt
         }
         let (popped, deleted) = pop_some(&mut locked, key, end, count, limit)?;
         notify_popped(ctx, key, end, deleted);
-        return Ok(Some((key.clone(), popped)));
+        return Ok(Some((Bytes::copy_from_slice(key), popped)));
     }
     Ok(None)
 }
@@ -748,13 +748,13 @@ fn mpop_reply(ctx: &mut Ctx<'_>, key: &[u8], popped: &[Vec<u8>]) {
 // keys (see commands::blocking) and the command runs again when one is created.
 // ---------------------------------------------------------------------------------------
 
-fn block(ctx: &mut Ctx<'_>, keys: &[Bytes], timeout: Option<std::time::Duration>, on_timeout: fn(&mut dyn ReplySink)) {
-    ctx.session.block = Some(BlockOn { keys: keys.to_vec(), timeout, on_timeout, rerun_args: None });
+fn block(ctx: &mut Ctx<'_>, keys: &[&[u8]], timeout: Option<std::time::Duration>, on_timeout: fn(&mut dyn ReplySink)) {
+    ctx.session.block = Some(BlockOn { keys: super::owned_args(keys), timeout, on_timeout, rerun_args: None });
 }
 
 /// BLPOP and BRPOP: `key [key ...] timeout`.
-fn bpop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CommandResult {
-    let timeout = block_timeout(&args[args.len() - 1])?;
+fn bpop(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End) -> CommandResult {
+    let timeout = block_timeout(args[args.len() - 1])?;
     let keys = &args[1..args.len() - 1];
     match try_mpop(ctx, keys, end, 1)? {
         Some((key, popped)) => {
@@ -767,18 +767,18 @@ fn bpop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CommandResult {
     Ok(())
 }
 
-fn blpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn blpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     bpop(ctx, args, End::Left)
 }
 
-fn brpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn brpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     bpop(ctx, args, End::Right)
 }
 
 /// BLMOVE and BRPOPLPUSH.
-fn bmove(ctx: &mut Ctx<'_>, args: &[Bytes], from: End, to: End, timeout: &[u8]) -> CommandResult {
+fn bmove(ctx: &mut Ctx<'_>, args: &[&[u8]], from: End, to: End, timeout: &[u8]) -> CommandResult {
     let timeout = block_timeout(timeout)?;
-    match try_move(ctx, &args[1], &args[2], from, to)? {
+    match try_move(ctx, args[1], args[2], from, to)? {
         Some(value) => ctx.out.bulk(&value),
         // As Redis: inside EXEC, where it cannot block, a null; after a timeout, a null
         // array (the reply of every blocked list command).
@@ -788,19 +788,19 @@ fn bmove(ctx: &mut Ctx<'_>, args: &[Bytes], from: End, to: End, timeout: &[u8]) 
     Ok(())
 }
 
-fn blmove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let from = end_of(&args[3])?;
-    let to = end_of(&args[4])?;
-    bmove(ctx, args, from, to, &args[5])
+fn blmove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let from = end_of(args[3])?;
+    let to = end_of(args[4])?;
+    bmove(ctx, args, from, to, args[5])
 }
 
-fn brpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    bmove(ctx, args, End::Right, End::Left, &args[3])
+fn brpoplpush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    bmove(ctx, args, End::Right, End::Left, args[3])
 }
 
 /// BLMPOP `timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]`.
-fn blmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let timeout = block_timeout(&args[1])?;
+fn blmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let timeout = block_timeout(args[1])?;
     let (keys, end, count) = mpop_args(&args[2..])?;
     match try_mpop(ctx, keys, end, count)? {
         Some((key, popped)) => mpop_reply(ctx, &key, &popped),

@@ -2,8 +2,6 @@
 //! draws a shield (Aegisr's aegis) of a size the arguments pick; tools only read the
 //! `Redis ver.` line.
 
-use bytes::Bytes;
-
 use super::args::{int, is};
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{CommandResult, Ctx, REDIS_VERSION};
@@ -24,10 +22,10 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
 /// Widest shield drawn, whatever the arguments ask.
 const MAX_WIDTH: i64 = 80;
 
-fn lolwut(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn lolwut(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut rest = &args[1..];
-    if rest.len() >= 2 && is(&rest[0], "version") {
-        int(&rest[1])?;
+    if rest.len() >= 2 && is(rest[0], "version") {
+        int(rest[1])?;
         rest = &rest[2..];
     }
     // Like LOLWUT 5's first argument, a number sets the drawing's width.

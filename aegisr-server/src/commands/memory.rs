@@ -4,8 +4,6 @@
 //! hashes and sorted sets) and, like Redis, an estimate from up to SAMPLES elements for the
 //! larger aggregates behind it.
 
-use bytes::Bytes;
-
 use super::args::{is, uint};
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{CommandError, CommandResult, Ctx};
@@ -39,12 +37,12 @@ fn value_size(value: ValueRef<'_>, samples: usize) -> usize {
     }
 }
 
-fn usage(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn usage(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut samples = DEFAULT_SAMPLES;
     let mut i = 3;
     while i < args.len() {
-        if is(&args[i], "samples") && i + 1 < args.len() {
-            samples = uint(&args[i + 1])?;
+        if is(args[i], "samples") && i + 1 < args.len() {
+            samples = uint(args[i + 1])?;
             i += 2;
         } else {
             return Err(CommandError::Syntax);
@@ -65,7 +63,7 @@ fn usage(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn purge(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn purge(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     crate::server::allocator::purge();
     ctx.out.ok();
     Ok(())
@@ -74,7 +72,7 @@ fn purge(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 /// MEMORY STATS: Redis's fields, in its order, from what Aegisr counts. The allocator
 /// counts every byte handed out; client buffers are not counted apart (they are in the
 /// dataset figure), and the per-database table overhead is the key tables' slots.
-fn stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     use crate::server::info::{rss_bytes, used_memory};
     let server = ctx.server;
     let used = used_memory();
@@ -170,12 +168,12 @@ impl Stat {
 
 /// MEMORY MALLOC-STATS: Redis's answer when its allocator has no report (mimalloc's
 /// figures are in MEMORY STATS and INFO memory).
-fn malloc_stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn malloc_stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.out.verbatim("txt", b"Stats not supported for the current allocator");
     Ok(())
 }
 
-fn doctor(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn doctor(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.out.verbatim(
         "txt",
         b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.",
@@ -241,7 +239,7 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
 }];
 
 /// MEMORY HELP in Redis's words.
-fn memory_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn memory_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         ctx.out,
         "MEMORY",

@@ -55,6 +55,21 @@ use crate::reply::{Protocol, ReplySink};
 use crate::server::{ClientHandle, Server};
 use crate::types::{Typed, ValueRef};
 
+/// A command's arguments as the handlers see them (name first): slices of the door's input
+/// buffer, built per command at no cost. What a command keeps beyond its run it copies.
+pub type ArgViews<'a> = smallvec::SmallVec<[&'a [u8]; 16]>;
+
+/// The argument views of an owned argument vector (a gRPC command, a script's redis.call,
+/// a queued or replayed command), to run it with [`execute`].
+pub fn views<A: AsRef<[u8]>>(owned: &[A]) -> ArgViews<'_> {
+    owned.iter().map(AsRef::as_ref).collect()
+}
+
+/// Copies argument views out, for what outlives the command (a queued or blocked command).
+pub fn owned_args(args: &[&[u8]]) -> Vec<Bytes> {
+    args.iter().map(|arg| Bytes::copy_from_slice(arg)).collect()
+}
+
 /// One client's state, whichever door it came through.
 pub struct Session {
     pub client: std::sync::Arc<ClientHandle>,
@@ -104,6 +119,12 @@ pub struct Session {
     /// password (Redis's `c->authenticated`). A door serving clients sets it from
     /// `Acl::auth_required` when the connection starts; internal sessions keep `true`.
     pub authenticated: bool,
+    /// When the last command run for this session ended (its statistics' clock reading).
+    pub last_end: Option<crate::metrics::clock::Stamp>,
+    /// Where the next command's duration starts, if not now: a door running a pipeline
+    /// hands the previous command's end on, so back-to-back commands read the clock once
+    /// each, not twice.
+    pub next_start: Option<crate::metrics::clock::Stamp>,
 }
 
 /// What a blocked command waits for.
@@ -142,6 +163,8 @@ impl Session {
             tracking: None,
             user: None,
             authenticated: true,
+            last_end: None,
+            next_start: None,
         }
     }
 
@@ -175,9 +198,9 @@ impl<'a> Ctx<'a> {
     }
 
     /// Locks the shards of all `keys`, in the global order, like [`Ctx::lock`].
-    pub fn lock_keys<'k>(&self, keys: impl IntoIterator<Item = &'k Bytes>) -> Locked<'a> {
+    pub fn lock_keys<K: AsRef<[u8]>>(&self, keys: impl IntoIterator<Item = K>) -> Locked<'a> {
         let keyspace = &self.server.keyspace;
-        keyspace.lock_shards(self.session.db, keys.into_iter().map(|k| keyspace.shard_of(k)), self.tx)
+        keyspace.lock_shards(self.session.db, keys.into_iter().map(|k| keyspace.shard_of(k.as_ref())), self.tx)
     }
 
     /// Locks every shard, for the rare command whose keys are not known before it runs
@@ -280,8 +303,8 @@ pub fn update_typed_unless<T: Typed, R>(
 
 /// Runs one command (name first) and writes its reply, or its error, into `ctx.out`.
 /// Returns the command that ran, for statistics.
-pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec> {
-    let started = metrics::clock::now();
+pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec> {
+    let started = ctx.session.next_start.take().unwrap_or_else(metrics::clock::now);
     // While any client tracks keys (one relaxed load otherwise).
     let tracked = ctx.server.pubsub.tracking.active();
     if tracked {
@@ -377,7 +400,9 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Option<&'static CommandSpec
             Some(text) if ran => metrics::Ended::Failed(text),
             Some(text) => metrics::Ended::Rejected(text),
         };
-        metrics::record(ctx, args, spec, ended, started);
+        let ended_at = metrics::clock::now();
+        metrics::record(ctx, args, spec, ended, started, ended_at);
+        ctx.session.last_end = Some(ended_at);
     }
     drop(admitted);
     if tracked {
@@ -403,7 +428,7 @@ pub enum ScriptWait {
 
 /// What `args`, sent by `session`, must wait for before it runs (see [`wait_for_script`]).
 /// One relaxed load when no script runs.
-pub fn script_wait(server: &Server, session: &Session, args: &[Bytes]) -> ScriptWait {
+pub fn script_wait(server: &Server, session: &Session, args: &[&[u8]]) -> ScriptWait {
     if !server.scripting.run.others_running() {
         return ScriptWait::Nothing;
     }
@@ -439,7 +464,7 @@ pub async fn wait_for_script(server: &Server, wait: ScriptWait) {
 /// EXEC of a transaction that queued one (a script queued in MULTI runs at EXEC). The
 /// RESP door runs those off its worker's event loop (`server::off_loop`), so that the
 /// worker's other clients are served if the script runs long. A few byte compares.
-pub fn runs_script(session: &Session, args: &[Bytes]) -> bool {
+pub fn runs_script(session: &Session, args: &[&[u8]]) -> bool {
     let Some(name) = args.first() else { return false };
     if name.eq_ignore_ascii_case(b"exec") {
         return session
@@ -485,7 +510,7 @@ fn journal_accepts(ctx: &Ctx<'_>, spec: &CommandSpec) -> Result<bool, CommandErr
 }
 
 /// Finds the command (or subcommand) `args` names and checks its arity.
-pub fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, CommandError> {
+pub fn resolve(args: &[&[u8]]) -> Result<&'static CommandSpec, CommandError> {
     let Some(name) = args.first() else {
         return Err(CommandError::unknown_command(b"", &[]));
     };

@@ -3,33 +3,31 @@
 //! LOAD / LOADEX fail with Redis's error for a failed load, the reason in the log. LOAD,
 //! LOADEX and UNLOAD are protected by `enable-module-command`, as in Redis.
 
-use bytes::Bytes;
-
 use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group};
 use super::{Ctx, redis_help};
 
-fn list(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn list(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.out.array(0);
     Ok(())
 }
 
 /// MODULE LOAD path [arg ...] and MODULE LOADEX path [CONFIG name value ...] [ARGS ...]:
 /// the load fails, as a load Redis could not do does.
-fn load(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn load(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     tracing::warn!(
         "Module {} failed to load: Aegisr cannot load Redis modules (its extensions, such as the BF.* bloom filter commands, are built in)",
-        String::from_utf8_lossy(&args[2])
+        String::from_utf8_lossy(args[2])
     );
     Err(CommandError::err("Error loading the extension. Please check the server logs."))
 }
 
-fn unload(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn unload(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     Err(CommandError::err("Error unloading module: no such module with that name"))
 }
 
 /// MODULE HELP in Redis's words.
-fn help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     redis_help(
         ctx.out,
         "MODULE",

@@ -2,14 +2,12 @@
 //! (see `server::monitor`), and may then no longer touch the keyspace, as a Redis monitor
 //! (a replica to Redis) may not.
 
-use bytes::Bytes;
-
 use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group};
 use super::{Ctx, Session};
 use crate::server::Door;
 
-fn monitor(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn monitor(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     // A client that expects one reply per command (inside EXEC, or a gRPC call) cannot
     // become a monitor: Redis's CLIENT_DENY_BLOCKING. The gRPC door has Admin.Monitor.
     if ctx.tx.is_some() || ctx.session.client.door == Door::Grpc {
@@ -52,7 +50,7 @@ pub(super) fn allowed_while_monitoring(session: &Session, spec: &CommandSpec) ->
 
 /// Sends a command that ran to the monitors, unless it is one Redis keeps from them (the
 /// admin commands: CONFIG, DEBUG, CLIENT LIST...). Called only while monitors are attached.
-pub(super) fn feed(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) {
+pub(super) fn feed(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]]) {
     if spec.flags.contains(Flags::ADMIN) || ctx.session.rerun {
         return;
     }

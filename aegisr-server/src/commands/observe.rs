@@ -1,7 +1,5 @@
 //! Observability commands: SLOWLOG and LATENCY. The figures are kept by `crate::metrics`.
 
-use bytes::Bytes;
-
 use super::Ctx;
 use super::args::lower;
 use super::errors::{CommandError, CommandResult};
@@ -12,7 +10,7 @@ use crate::types::string::parse_i64;
 /// Entries SLOWLOG GET returns without a count.
 const DEFAULT_GET_COUNT: usize = 10;
 
-fn slowlog_get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn slowlog_get(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let count = match args.get(2) {
         None => Some(DEFAULT_GET_COUNT),
         Some(arg) => match parse_i64(arg) {
@@ -39,12 +37,12 @@ fn slowlog_get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn slowlog_len(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn slowlog_len(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.out.count(ctx.server.metrics.slowlog.len());
     Ok(())
 }
 
-fn slowlog_reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn slowlog_reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.server.metrics.slowlog.reset();
     ctx.out.ok();
     Ok(())
@@ -54,7 +52,7 @@ fn slowlog_reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 /// calls under each power of two microseconds (1, 2, 4...), listing only the powers at
 /// which the count grows, as Redis 7. Our bounds are powers of two nanoseconds from 1024,
 /// so "1 us" is 1.024 us.
-fn latency_histogram(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn latency_histogram(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let wanted: Vec<String> = args[2..].iter().map(|a| lower(a)).collect();
     let commands: Vec<_> = ctx
         .server
@@ -99,7 +97,7 @@ fn latency_histogram(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// LATENCY LATEST: per event, `[event, time of the latest sample, its milliseconds, the
 /// all-time maximum]` (the latency monitor records events while
 /// `latency-monitor-threshold` is set).
-fn latency_latest(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn latency_latest(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let latest = ctx.server.metrics.latency.latest();
     let out = &mut *ctx.out;
     out.array(latest.len());
@@ -114,8 +112,8 @@ fn latency_latest(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 }
 
 /// LATENCY HISTORY event: `[[time, milliseconds], ...]`, oldest first.
-fn latency_history(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let samples = ctx.server.metrics.latency.history(&args[2]);
+fn latency_history(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let samples = ctx.server.metrics.latency.history(args[2]);
     let out = &mut *ctx.out;
     out.array(samples.len());
     for sample in samples {
@@ -127,11 +125,11 @@ fn latency_history(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// LATENCY GRAPH event: Redis's ASCII graph of the event's samples (verbatim in RESP3).
-fn latency_graph(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let Some((event, samples, max)) = ctx.server.metrics.latency.series(&args[2]) else {
+fn latency_graph(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let Some((event, samples, max)) = ctx.server.metrics.latency.series(args[2]) else {
         return Err(CommandError::err(format!(
             "No samples available for event '{}'",
-            String::from_utf8_lossy(&args[2])
+            String::from_utf8_lossy(args[2])
         )));
     };
     let graph = crate::metrics::latency_monitor::graph::render(event, &samples, max, unix_seconds());
@@ -140,14 +138,14 @@ fn latency_graph(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// LATENCY RESET [event ...]: how many events were forgotten.
-fn latency_reset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn latency_reset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let events: Vec<&[u8]> = args[2..].iter().map(|a| &a[..]).collect();
     ctx.out.count(ctx.server.metrics.latency.reset(&events));
     Ok(())
 }
 
 /// LATENCY DOCTOR: Redis's report on the recorded events (as text; verbatim in RESP3).
-fn latency_doctor(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn latency_doctor(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let limits = ctx.server.config.limits();
     let settings = doctor::Settings {
         threshold_ms: limits.latency_monitor_threshold.load(std::sync::atomic::Ordering::Relaxed),
@@ -164,7 +162,7 @@ fn unix_seconds() -> i64 {
 }
 
 /// SLOWLOG HELP in Redis's words.
-fn slowlog_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn slowlog_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         ctx.out,
         "SLOWLOG",
@@ -184,7 +182,7 @@ fn slowlog_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 }
 
 /// LATENCY HELP, with Redis's text.
-fn latency_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn latency_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         ctx.out,
         "LATENCY",

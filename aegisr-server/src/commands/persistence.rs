@@ -2,8 +2,6 @@
 //! SAVE writes it on the calling client's thread while every other client keeps being
 //! served, BGSAVE on a thread of its own (see `persist::snapshot`).
 
-use bytes::Bytes;
-
 use super::args::is;
 use super::table::{CommandSpec, Flags, Group};
 use super::{CommandError, CommandResult, Ctx};
@@ -17,7 +15,7 @@ fn save_error(e: SaveError, what: &str) -> CommandError {
     }
 }
 
-fn save(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn save(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     if persist::snapshot_in_progress(ctx.server) {
         return Err(CommandError::err("Background save already in progress"));
     }
@@ -26,7 +24,7 @@ fn save(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn bgsave(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn bgsave(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let schedule = match args.get(1) {
         None => false,
         Some(arg) if is(arg, "schedule") && args.len() == 2 => true,
@@ -45,7 +43,7 @@ fn bgsave(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 /// The journal is bounded by snapshots: a rewrite is a snapshot, after which the journal
 /// segments it covers are removed.
-fn bgrewriteaof(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn bgrewriteaof(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     match persist::request_snapshot(ctx.server) {
         Ok(()) => ctx.out.simple("Background append only file rewriting started"),
         Err(SaveError::InProgress) => {
@@ -57,7 +55,7 @@ fn bgrewriteaof(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn lastsave(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn lastsave(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.out.integer(persist::last_save(ctx.server));
     Ok(())
 }

@@ -78,7 +78,7 @@ pub(super) fn subscriptions<'s>(server: &Server, session: &'s mut Session) -> &'
     })
 }
 
-fn subscribe_in(ctx: &mut Ctx<'_>, args: &[Bytes], space: Space) -> CommandResult {
+fn subscribe_in(ctx: &mut Ctx<'_>, args: &[&[u8]], space: Space) -> CommandResult {
     if ctx.session.client.door == Door::Grpc {
         return Err(CommandError::err("subscriptions over gRPC use the Data.Subscribe call"));
     }
@@ -89,6 +89,7 @@ fn subscribe_in(ctx: &mut Ctx<'_>, args: &[Bytes], space: Space) -> CommandResul
         Space::Shard => "ssubscribe",
     };
     for name in &args[1..] {
+        let name = &Bytes::copy_from_slice(name);
         if space.list(subs).insert(name.clone()) {
             match space {
                 Space::Channels => ctx.server.pubsub.subscribe(name, &subs.subscriber, false),
@@ -102,7 +103,7 @@ fn subscribe_in(ctx: &mut Ctx<'_>, args: &[Bytes], space: Space) -> CommandResul
     Ok(())
 }
 
-fn unsubscribe_in(ctx: &mut Ctx<'_>, args: &[Bytes], space: Space) -> CommandResult {
+fn unsubscribe_in(ctx: &mut Ctx<'_>, args: &[&[u8]], space: Space) -> CommandResult {
     let kind = match space {
         Space::Channels => "unsubscribe",
         Space::Patterns => "punsubscribe",
@@ -119,7 +120,7 @@ fn unsubscribe_in(ctx: &mut Ctx<'_>, args: &[Bytes], space: Space) -> CommandRes
         return Ok(());
     };
     let names: Vec<Bytes> =
-        if args.len() == 1 { space.list(subs).iter().cloned().collect() } else { args[1..].to_vec() };
+        if args.len() == 1 { space.list(subs).iter().cloned().collect() } else { super::owned_args(&args[1..]) };
     if names.is_empty() {
         confirm(ctx.out, kind, None, space.count(subs));
     }
@@ -137,52 +138,53 @@ fn unsubscribe_in(ctx: &mut Ctx<'_>, args: &[Bytes], space: Space) -> CommandRes
     Ok(())
 }
 
-fn subscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn subscribe(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     subscribe_in(ctx, args, Space::Channels)
 }
 
-fn psubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn psubscribe(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     subscribe_in(ctx, args, Space::Patterns)
 }
 
-fn ssubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn ssubscribe(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     subscribe_in(ctx, args, Space::Shard)
 }
 
-fn unsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn unsubscribe(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     unsubscribe_in(ctx, args, Space::Channels)
 }
 
-fn punsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn punsubscribe(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     unsubscribe_in(ctx, args, Space::Patterns)
 }
 
-fn sunsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sunsubscribe(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     unsubscribe_in(ctx, args, Space::Shard)
 }
 
-fn publish_in(ctx: &mut Ctx<'_>, args: &[Bytes], shard: bool) -> CommandResult {
+fn publish_in(ctx: &mut Ctx<'_>, args: &[&[u8]], shard: bool) -> CommandResult {
     let limit = ctx.server.config.limits().pubsub();
-    let receivers = ctx.server.pubsub.publish(&args[1], &args[2], shard, limit);
+    let receivers = ctx.server.pubsub.publish(args[1], args[2], shard, limit);
     // In a cluster the other nodes' subscribers get it too; the count is this node's
     // receivers, as Redis Cluster replies.
     if let Some(router) = ctx.server.router.get() {
         let routing = router.load();
-        ctx.server.fanout.publish(&routing.map, routing.me, &args[1], &args[2], shard);
+        let (channel, message) = (Bytes::copy_from_slice(args[1]), Bytes::copy_from_slice(args[2]));
+        ctx.server.fanout.publish(&routing.map, routing.me, &channel, &message, shard);
     }
     ctx.out.count(receivers);
     Ok(())
 }
 
-fn publish(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn publish(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     publish_in(ctx, args, false)
 }
 
-fn spublish(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn spublish(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     publish_in(ctx, args, true)
 }
 
-fn channels_in(ctx: &mut Ctx<'_>, args: &[Bytes], shard: bool) -> CommandResult {
+fn channels_in(ctx: &mut Ctx<'_>, args: &[&[u8]], shard: bool) -> CommandResult {
     let pattern = args.get(2).map(|p| &p[..]);
     let channels = ctx.server.pubsub.channels(pattern, shard);
     ctx.out.array(channels.len());
@@ -192,7 +194,7 @@ fn channels_in(ctx: &mut Ctx<'_>, args: &[Bytes], shard: bool) -> CommandResult 
     Ok(())
 }
 
-fn numsub_in(ctx: &mut Ctx<'_>, args: &[Bytes], shard: bool) -> CommandResult {
+fn numsub_in(ctx: &mut Ctx<'_>, args: &[&[u8]], shard: bool) -> CommandResult {
     // A flat array of channel, count pairs in both protocols, as Redis replies.
     ctx.out.array((args.len() - 2) * 2);
     for channel in &args[2..] {
@@ -203,27 +205,27 @@ fn numsub_in(ctx: &mut Ctx<'_>, args: &[Bytes], shard: bool) -> CommandResult {
 }
 
 /// CHANNELS and SHARDCHANNELS take one pattern at most; Redis words more as a bad subcommand.
-fn at_most_one_pattern(args: &[Bytes]) -> CommandResult {
+fn at_most_one_pattern(args: &[&[u8]]) -> CommandResult {
     if args.len() > 3 {
         return Err(CommandError::err(format!(
             "unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
-            String::from_utf8_lossy(&args[1])
+            String::from_utf8_lossy(args[1])
         )));
     }
     Ok(())
 }
 
-fn pubsub_channels(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn pubsub_channels(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     at_most_one_pattern(args)?;
     channels_in(ctx, args, false)
 }
 
-fn pubsub_shardchannels(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn pubsub_shardchannels(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     at_most_one_pattern(args)?;
     channels_in(ctx, args, true)
 }
 
-fn pubsub_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn pubsub_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         ctx.out,
         "PUBSUB",
@@ -244,15 +246,15 @@ fn pubsub_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn pubsub_numsub(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn pubsub_numsub(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     numsub_in(ctx, args, false)
 }
 
-fn pubsub_shardnumsub(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn pubsub_shardnumsub(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     numsub_in(ctx, args, true)
 }
 
-fn pubsub_numpat(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn pubsub_numpat(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.out.count(ctx.server.pubsub.pattern_count());
     Ok(())
 }

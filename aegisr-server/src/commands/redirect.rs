@@ -3,8 +3,6 @@
 //! `-CROSSSLOT` or `-CLUSTERDOWN` instead of running. Outside cluster mode it costs one
 //! atomic load.
 
-use bytes::Bytes;
-
 use super::table::{CommandSpec, Flags};
 use super::{CommandError, Ctx, resolve};
 use crate::cluster::migration::Admitted;
@@ -13,7 +11,7 @@ use crate::engine::slot::key_slot;
 
 /// `Ok` to run the command here, else the redirection (or error) to reply with. A write to
 /// a slot migrating away comes with its admission, to hold until it has run.
-pub(super) fn check(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) -> Result<Option<Admitted>, CommandError> {
+pub(super) fn check(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[&[u8]]) -> Result<Option<Admitted>, CommandError> {
     let Some(router) = ctx.server.router.get() else { return Ok(None) };
     // Inside EXEC the transaction was checked as a whole; the primary's stream is obeyed.
     if ctx.tx.is_some() || ctx.session.from_primary {
@@ -27,14 +25,15 @@ pub(super) fn check(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) -> Re
     }
     let routing = router.load();
     let mut write = spec.flags.contains(Flags::WRITE);
-    let keys: Vec<&Bytes> = if spec.name == "exec" {
+    let keys: Vec<&[u8]> = if spec.name == "exec" {
         let Some(queued) = ctx.session.multi.as_ref() else { return Ok(None) };
         let mut keys = Vec::new();
         for command in queued.commands() {
-            if let Ok(queued_spec) = resolve(command) {
+            let command = super::views(command);
+            if let Ok(queued_spec) = resolve(&command) {
                 write |= queued_spec.flags.contains(Flags::WRITE);
                 asking |= queued_spec.flags.contains(Flags::ASKING);
-                keys.extend(queued_spec.keys_of(command).unwrap_or_default());
+                keys.extend(queued_spec.keys_of(&command).unwrap_or_default());
             }
         }
         keys

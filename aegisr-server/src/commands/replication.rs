@@ -1,7 +1,5 @@
 //! WAIT, WAITAOF and ROLE: what a client sees of replication and of its writes' safety.
 
-use bytes::Bytes;
-
 use super::args::{int, is};
 use super::table::{CommandSpec, Flags, Group};
 use super::{BlockOn, CommandError, CommandResult, Ctx};
@@ -18,9 +16,9 @@ fn wait_timeout(arg: &[u8]) -> Result<i64, CommandError> {
 
 /// WAIT numreplicas timeout: blocks until that many replicas have acknowledged this
 /// client's writes, or `timeout` milliseconds (0: for ever); replies with how many have.
-fn wait(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let wanted = int(&args[1])?;
-    let timeout = wait_timeout(&args[2])?;
+fn wait(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let wanted = int(args[1])?;
+    let timeout = wait_timeout(args[2])?;
     if crate::cluster::replication::is_replica(ctx.server) {
         return Err(CommandError::err(
             "WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
@@ -49,10 +47,10 @@ fn wait(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// `timeout` milliseconds (0: for ever); replies with both counts. The local sync is asked
 /// for at once, not left to the next `everysec` one. Replicas count once they have
 /// applied the writes (their own journals sync by their own policy).
-fn waitaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let numlocal = int(&args[1])?;
-    let numreplicas = int(&args[2])?;
-    let timeout = wait_timeout(&args[3])?;
+fn waitaof(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let numlocal = int(args[1])?;
+    let numreplicas = int(args[2])?;
+    let timeout = wait_timeout(args[3])?;
     if crate::cluster::replication::is_replica(ctx.server) {
         return Err(CommandError::err(
             "WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just local and are not propagated.",
@@ -85,15 +83,15 @@ fn waitaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// `--join`, `--replicas N`), so a cluster node refuses it as Redis Cluster does; a
 /// standalone node answers `NO ONE` (it already is a primary) and explains that it cannot
 /// follow another server.
-fn replicaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn replicaof(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if ctx.server.router.get().is_some() {
         return Err(CommandError::err("REPLICAOF not allowed in cluster mode."));
     }
-    if is(&args[1], "no") && is(&args[2], "one") {
+    if is(args[1], "no") && is(args[2], "one") {
         ctx.out.ok();
         return Ok(());
     }
-    if crate::types::string::parse_i64(&args[2]).is_none_or(|port| !(0..=65535).contains(&port)) {
+    if crate::types::string::parse_i64(args[2]).is_none_or(|port| !(0..=65535).contains(&port)) {
         return Err(CommandError::err("Invalid master port"));
     }
     Err(CommandError::err(
@@ -105,7 +103,7 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// a standalone primary to one of its replicas. A standalone Aegisr node has none (replicas
 /// come from the cluster, where CLUSTER FAILOVER hands over), so after Redis's argument
 /// checks it answers as a Redis primary without replicas does.
-fn failover(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn failover(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if ctx.server.router.get().is_some() {
         return Err(CommandError::err("FAILOVER not allowed in cluster mode."));
     }
@@ -114,10 +112,10 @@ fn failover(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     while i < args.len() {
         let arg = &args[i];
         if is(arg, "to") && i + 2 < args.len() {
-            int(&args[i + 2])?;
+            int(args[i + 2])?;
             i += 3;
         } else if is(arg, "timeout") && i + 1 < args.len() {
-            if int(&args[i + 1])? <= 0 {
+            if int(args[i + 1])? <= 0 {
                 return Err(CommandError::err("FAILOVER timeout must be greater than 0"));
             }
             i += 2;
@@ -137,7 +135,7 @@ fn failover(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// ROLE: `master` with its offset and replicas, or `slave` with its primary and offset.
-fn role(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn role(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let replication = &ctx.server.replication;
     if crate::cluster::replication::is_replica(ctx.server) {
         let following = replication.following().unwrap_or_default();

@@ -20,25 +20,25 @@ use crate::server::Server;
 
 const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
 
-fn eval(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn eval(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     eval_generic(ctx, args, false, false)
 }
 
-fn evalsha(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn evalsha(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     eval_generic(ctx, args, true, false)
 }
 
-fn eval_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn eval_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     eval_generic(ctx, args, false, true)
 }
 
-fn evalsha_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn evalsha_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     eval_generic(ctx, args, true, true)
 }
 
 /// The number of keys of `EVAL script numkeys ...`, checked against the arguments.
-fn numkeys(args: &[Bytes]) -> Result<usize, CommandError> {
-    let n = super::args::int(&args[2])?;
+fn numkeys(args: &[&[u8]]) -> Result<usize, CommandError> {
+    let n = super::args::int(args[2])?;
     if n < 0 {
         return Err(CommandError::err("Number of keys can't be negative"));
     }
@@ -48,19 +48,19 @@ fn numkeys(args: &[Bytes]) -> Result<usize, CommandError> {
     }
 }
 
-fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool) -> CommandResult {
+fn eval_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, read_only: bool) -> CommandResult {
     let numkeys = numkeys(args)?;
     let scripting = &ctx.server.scripting;
     let (sha, flags) = if by_sha {
         // Digests are matched case-insensitively, as Redis lower-cases them.
-        let sha = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
+        let sha = String::from_utf8_lossy(args[1]).to_ascii_lowercase();
         let flags = (sha.len() == 40).then(|| scripting.flags(&sha)).flatten();
         let Some(flags) = flags else {
             return Err(CommandError::Message(NOSCRIPT.into()));
         };
         (sha, flags)
     } else {
-        let compiled = scripting.with_engine(|engine| engine.compile(&args[1])).map_err(CommandError::err)?;
+        let compiled = scripting.with_engine(|engine| engine.compile(args[1])).map_err(CommandError::err)?;
         let compiled = compiled.map_err(CommandError::err)?;
         (compiled.sha, compiled.flags)
     };
@@ -90,21 +90,21 @@ fn prepare(ctx: &Ctx<'_>, flags: ScriptFlags, read_only: bool) -> CommandResult 
     Ok(())
 }
 
-pub(super) fn fcall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+pub(super) fn fcall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     fcall_generic(ctx, args, false)
 }
 
-pub(super) fn fcall_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+pub(super) fn fcall_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     fcall_generic(ctx, args, true)
 }
 
 /// FCALL / FCALL_RO: the function first, then its key count, as Redis checks them.
-fn fcall_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> CommandResult {
-    let name = String::from_utf8_lossy(&args[1]).into_owned();
+fn fcall_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], read_only: bool) -> CommandResult {
+    let name = String::from_utf8_lossy(args[1]).into_owned();
     let Some(flags) = ctx.server.scripting.functions.flags(&name) else {
         return Err(CommandError::err("Function not found"));
     };
-    let Some(numkeys) = crate::types::string::parse_i64(&args[2]) else {
+    let Some(numkeys) = crate::types::string::parse_i64(args[2]) else {
         return Err(CommandError::err("Bad number of keys provided"));
     };
     let numkeys = match usize::try_from(numkeys) {
@@ -162,11 +162,11 @@ fn run_script(ctx: &mut Ctx<'_>, script: &Script<'_>) -> CommandResult {
 struct Script<'a> {
     /// The script's digest, or the function's name.
     sha: &'a str,
-    keys: &'a [Bytes],
-    argv: &'a [Bytes],
+    keys: &'a [&'a [u8]],
+    argv: &'a [&'a [u8]],
     read_only: bool,
     /// For a function: the FCALL that runs it.
-    function: Option<&'a [Bytes]>,
+    function: Option<&'a [&'a [u8]]>,
 }
 
 /// Runs `script` on `held` shards; its commands reply into `sink`, the script's reply
@@ -185,6 +185,7 @@ fn run_held<'s>(
     let (saved_db, saved_protocol) = (session.db, session.protocol);
     let mut inner = Ctx { server, session, out: sink, tx: Some(held) };
     let mut call = |mode: Call, args: Vec<Bytes>| -> Reply {
+        let args = super::views(&args);
         let resp3 = match mode {
             Call::Run { resp3 } => resp3,
             Call::AclCheck => {
@@ -230,7 +231,7 @@ fn run_held<'s>(
         Some(command) => {
             let running = RunningFunction {
                 name: script.sha.to_owned(),
-                command: command.to_vec(),
+                command: super::owned_args(command),
                 started: std::time::Instant::now(),
             };
             let _guard = run.start_function(threshold, running);
@@ -317,14 +318,14 @@ impl ReplySink for ScriptSink<'_> {
     }
 }
 
-fn script_load(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let compiled = ctx.server.scripting.with_engine(|engine| engine.compile(&args[2])).map_err(CommandError::err)?;
+fn script_load(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let compiled = ctx.server.scripting.with_engine(|engine| engine.compile(args[2])).map_err(CommandError::err)?;
     let sha = compiled.map_err(CommandError::err)?.sha;
     ctx.out.bulk(sha.as_bytes());
     Ok(())
 }
 
-fn script_exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn script_exists(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let scripting = &ctx.server.scripting;
     ctx.out.array(args.len() - 2);
     for sha in &args[2..] {
@@ -334,7 +335,7 @@ fn script_exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn script_flush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn script_flush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     match args.get(2) {
         None => {}
         Some(mode) if args.len() == 3 && (super::args::is(mode, "sync") || super::args::is(mode, "async")) => {}
@@ -345,7 +346,7 @@ fn script_flush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn script_kill(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn script_kill(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     kill(ctx, false)
 }
 
@@ -366,7 +367,7 @@ pub(super) fn kill(ctx: &mut Ctx<'_>, function: bool) -> CommandResult {
 
 /// SCRIPT DEBUG YES|SYNC|NO: Aegisr has no Lua debugger, so only NO (the debugger off,
 /// which it always is) succeeds; the argument errors are Redis's.
-fn script_debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn script_debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     // Redis refuses it while replies are pending, as inside EXEC they always are.
     if ctx.tx.is_some() {
         return Err(CommandError::err("SCRIPT DEBUG must be called outside a pipeline"));
@@ -384,7 +385,7 @@ fn script_debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
 }
 
-fn script_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn script_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         &mut *ctx.out,
         "SCRIPT",

@@ -1,7 +1,5 @@
 //! Server commands: COMMAND, INFO, CONFIG, TIME, SHUTDOWN.
 
-use bytes::Bytes;
-
 use super::args::{is, lower};
 use super::errors::{CommandError, CommandResult};
 use super::table::{self, CommandSpec, Flags, Group, KeyRange};
@@ -162,7 +160,7 @@ fn find_spec(name: &[u8]) -> Option<&'static CommandSpec> {
     }
 }
 
-fn command(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn command(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let all = table::all();
     ctx.out.array(all.len());
     for spec in all {
@@ -171,12 +169,12 @@ fn command(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn command_count(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn command_count(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.out.count(table::all().len());
     Ok(())
 }
 
-fn command_info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn command_info(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() == 2 {
         return command(ctx, args);
     }
@@ -191,7 +189,7 @@ fn command_info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn command_docs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn command_docs(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let specs: Vec<&CommandSpec> =
         if args.len() == 2 { table::all() } else { args[2..].iter().filter_map(|n| find_spec(n)).collect() };
     ctx.out.map(specs.len());
@@ -202,19 +200,19 @@ fn command_docs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn command_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn command_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut names: Vec<&str> = Vec::new();
     let all = table::all();
     let every = all.iter().flat_map(|c| std::iter::once(*c).chain(c.subcommands.iter()));
     match args.len() {
         2 => names.extend(every.map(|c| c.name)),
-        5 if is(&args[2], "filterby") => {
+        5 if is(args[2], "filterby") => {
             let value = &args[4];
-            if is(&args[3], "module") {
-            } else if is(&args[3], "aclcat") {
+            if is(args[3], "module") {
+            } else if is(args[3], "aclcat") {
                 let cat = format!("@{}", lower(value));
                 names.extend(every.filter(|c| c.acl_categories().contains(&cat.as_str())).map(|c| c.name));
-            } else if is(&args[3], "pattern") {
+            } else if is(args[3], "pattern") {
                 names.extend(every.filter(|c| glob_match(value, c.name.as_bytes(), true)).map(|c| c.name));
             } else {
                 return Err(CommandError::Syntax);
@@ -230,7 +228,7 @@ fn command_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// The command COMMAND GETKEYS[ANDFLAGS] is asked about, and its keys.
-fn target_keys(args: &[Bytes]) -> Result<(&'static CommandSpec, Vec<&Bytes>), CommandError> {
+fn target_keys<'a>(args: &'a [&'a [u8]]) -> Result<(&'static CommandSpec, Vec<&'a [u8]>), CommandError> {
     let target = &args[2..];
     let spec = match resolve(target) {
         Ok(spec) => spec,
@@ -252,7 +250,7 @@ fn target_keys(args: &[Bytes]) -> Result<(&'static CommandSpec, Vec<&Bytes>), Co
     Ok((spec, keys))
 }
 
-fn command_getkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn command_getkeys(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (_, keys) = target_keys(args)?;
     ctx.out.array(keys.len());
     for k in keys {
@@ -262,7 +260,7 @@ fn command_getkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// COMMAND GETKEYSANDFLAGS: each key with its flags (a set in RESP3), as Redis 7 writes them.
-fn command_getkeysandflags(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn command_getkeysandflags(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (spec, keys) = target_keys(args)?;
     let flags = super::key_flags::of_keys(spec, &args[2..], keys.len());
     ctx.out.array(keys.len());
@@ -280,19 +278,19 @@ fn command_getkeysandflags(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 /// The keys of XREAD / XREADGROUP: the first half of what follows STREAMS (the other half
 /// are their IDs), as Redis's key spec finds them.
-fn stream_keys(args: &[Bytes]) -> impl Iterator<Item = &Bytes> {
+fn stream_keys<'a>(args: &'a [&'a [u8]]) -> impl Iterator<Item = &'a [u8]> {
     let after = args.iter().position(|a| is(a, "streams")).map_or(&[][..], |at| &args[at + 1..]);
-    after[..after.len() / 2].iter()
+    after[..after.len() / 2].iter().copied()
 }
 
-fn info_cmd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn info_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let wanted: Vec<String> = args[1..].iter().map(|a| lower(a)).collect();
     let text = info::render(&info::collect(ctx.server, &wanted, ctx.tx));
     ctx.out.verbatim("txt", text.as_bytes());
     Ok(())
 }
 
-fn config_get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn config_get(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let patterns: Vec<&[u8]> = args[2..].iter().map(|a| &a[..]).collect();
     let found = ctx.server.config.matching(&patterns);
     ctx.out.map(found.len());
@@ -303,13 +301,13 @@ fn config_get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() % 2 != 0 {
         return Err(CommandError::WrongArity("config|set".into()));
     }
     let pairs: Vec<(String, String)> = args[2..]
         .chunks_exact(2)
-        .map(|p| (String::from_utf8_lossy(&p[0]).into_owned(), String::from_utf8_lossy(&p[1]).into_owned()))
+        .map(|p| (String::from_utf8_lossy(p[0]).into_owned(), String::from_utf8_lossy(p[1]).into_owned()))
         .collect();
     ctx.server.config.set_many(&pairs, false).map_err(|e| CommandError::Message(e.to_string()))?;
     // Options that live outside the store take their new value now.
@@ -328,7 +326,7 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 /// CONFIG REWRITE: the running configuration back into the config file (see
 /// `config::rewrite`).
-fn config_rewrite(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn config_rewrite(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     crate::config::rewrite(&ctx.server.config).map_err(|e| {
         if !matches!(e, crate::config::RewriteError::NoFile) {
             tracing::warn!("CONFIG REWRITE failed: {e}");
@@ -340,7 +338,7 @@ fn config_rewrite(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.server.stats.reset();
     ctx.server.metrics.reset();
     ctx.server.keyspace.reset_stats(ctx.tx);
@@ -348,7 +346,7 @@ fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn time(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     ctx.out.array(2);
     ctx.out.bulk(now.as_secs().to_string().as_bytes());
@@ -356,7 +354,7 @@ fn time(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (mut save, mut nosave) = (false, false);
     for arg in &args[1..] {
         if is(arg, "save") {
@@ -574,7 +572,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// COMMAND HELP in Redis's words.
-fn command_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn command_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         ctx.out,
         "COMMAND",
@@ -603,7 +601,7 @@ fn command_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 }
 
 /// CONFIG HELP in Redis's words.
-fn config_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn config_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         ctx.out,
         "CONFIG",

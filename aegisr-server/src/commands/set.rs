@@ -4,8 +4,6 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
-
 use crate::config::EncodingLimits;
 
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
@@ -234,9 +232,9 @@ pub(super) fn random_count(ctx: &Ctx<'_>, arg: &[u8]) -> Result<i64, CommandErro
 // Single-key commands
 // ---------------------------------------------------------------------------------------
 
-fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
-    let key = &args[1][..];
+    let key = args[1];
     let members = &args[2..];
     let mut locked = ctx.lock(key);
     let added = match locked.get(key) {
@@ -245,7 +243,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             members.iter().filter(|m| s.insert(m, &limits)).count()
         })?,
         None => {
-            let mut s = Set::for_members(Some(&members[0]), members.len(), &limits);
+            let mut s = Set::for_members(Some(members[0]), members.len(), &limits);
             let added = members.iter().filter(|m| s.insert(m, &limits)).count();
             locked.set(key, Value::Set(s));
             added
@@ -259,8 +257,8 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let key = &args[1][..];
+fn srem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
         Some(entry) => {
@@ -292,17 +290,17 @@ fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn sismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let found = read_typed::<Set>(&mut locked, &args[1])?.is_some_and(|s| s.contains(&args[2]));
+fn sismember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let found = read_typed::<Set>(&mut locked, args[1])?.is_some_and(|s| s.contains(args[2]));
     drop(locked);
     ctx.out.integer(i64::from(found));
     Ok(())
 }
 
-fn smismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let set = read_typed::<Set>(&mut locked, &args[1])?;
+fn smismember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let set = read_typed::<Set>(&mut locked, args[1])?;
     ctx.out.array(args.len() - 2);
     for m in &args[2..] {
         ctx.out.integer(i64::from(set.is_some_and(|s| s.contains(m))));
@@ -310,9 +308,9 @@ fn smismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn smembers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    match read_typed::<Set>(&mut locked, &args[1])? {
+fn smembers(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    match read_typed::<Set>(&mut locked, args[1])? {
         Some(s) => {
             ctx.out.set(s.len());
             for m in s.iter() {
@@ -324,20 +322,20 @@ fn smembers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn scard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let len = read_typed::<Set>(&mut locked, &args[1])?.map_or(0, Set::len);
+fn scard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let len = read_typed::<Set>(&mut locked, args[1])?.map_or(0, Set::len);
     drop(locked);
     ctx.out.count(len);
     Ok(())
 }
 
-fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn spop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 3 {
         return Err(CommandError::Syntax);
     }
     let count = args.get(2).map(|a| positive(a)).transpose()?;
-    let key = &args[1][..];
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.get(key) else {
         drop(locked);
@@ -369,9 +367,9 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !popped.is_empty() {
         ctx.notify(Class::Set, "spop", key);
         // Which members a pop takes is random: the journal records what it removed.
-        let mut srem = Vec::with_capacity(popped.len() + 2);
-        srem.extend([Bytes::from_static(b"SREM"), args[1].clone()]);
-        srem.extend(popped.iter().map(|m| Bytes::copy_from_slice(m)));
+        let mut srem: Vec<&[u8]> = Vec::with_capacity(popped.len() + 2);
+        srem.extend([&b"SREM"[..], args[1]]);
+        srem.extend(popped.iter().map(|m| &m[..]));
         crate::persist::capture::log_as(ctx.session.db, &srem);
     }
     if empty {
@@ -391,13 +389,13 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn srandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() > 3 {
         return Err(CommandError::Syntax);
     }
     let count = args.get(2).map(|a| random_count(ctx, a)).transpose()?;
-    let mut locked = ctx.lock(&args[1]);
-    let set = read_typed::<Set>(&mut locked, &args[1])?;
+    let mut locked = ctx.lock(args[1]);
+    let set = read_typed::<Set>(&mut locked, args[1])?;
     let (Some(count), Some(s)) = (count, set) else {
         match (count, set) {
             (None, Some(s)) => match s.random() {
@@ -440,9 +438,9 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
-    let (src, dst, member) = (&args[1][..], &args[2][..], &args[3][..]);
+    let (src, dst, member) = (args[1], args[2], args[3]);
     let mut locked = ctx.lock_keys(&args[1..3]);
     let reply = 'reply: {
         let Some(entry) = locked.get(src) else { break 'reply 0 };
@@ -489,7 +487,7 @@ fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 /// The sizes of the sets at `keys` (`None` for missing keys), checking every key's type
 /// first, as Redis does: a WRONGTYPE anywhere fails the command.
-fn sizes(locked: &mut Locked<'_>, keys: &[Bytes]) -> Result<Vec<Option<usize>>, CommandError> {
+fn sizes(locked: &mut Locked<'_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, CommandError> {
     keys.iter().map(|k| Ok(read_typed::<Set>(locked, k)?.map(Set::len))).collect()
 }
 
@@ -502,7 +500,7 @@ fn with_set<R>(locked: &mut Locked<'_>, key: &[u8], f: impl FnOnce(&Set) -> R) -
 }
 
 /// The members of the intersection of the sets at `keys`.
-fn inter(locked: &mut Locked<'_>, keys: &[Bytes]) -> Result<Vec<Vec<u8>>, CommandError> {
+fn inter(locked: &mut Locked<'_>, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>, CommandError> {
     let sizes = sizes(locked, keys)?;
     // A missing key is an empty set: the intersection is empty.
     let Some(sizes) = sizes.into_iter().collect::<Option<Vec<usize>>>() else {
@@ -511,7 +509,7 @@ fn inter(locked: &mut Locked<'_>, keys: &[Bytes]) -> Result<Vec<Vec<u8>>, Comman
     // Start from the smallest set and filter through the others.
     let smallest = (0..keys.len()).min_by_key(|&i| sizes[i]).unwrap_or(0);
     let mut result: Vec<Vec<u8>> =
-        with_set(locked, &keys[smallest], |s| s.iter().map(Member::to_vec).collect()).unwrap_or_default();
+        with_set(locked, keys[smallest], |s| s.iter().map(Member::to_vec).collect()).unwrap_or_default();
     for (i, key) in keys.iter().enumerate() {
         if i == smallest || result.is_empty() {
             continue;
@@ -523,7 +521,7 @@ fn inter(locked: &mut Locked<'_>, keys: &[Bytes]) -> Result<Vec<Vec<u8>>, Comman
 
 /// The union of the sets at `keys`, as a set built the way Redis builds a result (an
 /// intset first, converted as members come).
-fn union(locked: &mut Locked<'_>, keys: &[Bytes], limits: &SetLimits) -> Result<Set, CommandError> {
+fn union(locked: &mut Locked<'_>, keys: &[&[u8]], limits: &SetLimits) -> Result<Set, CommandError> {
     sizes(locked, keys)?;
     let mut result = Set::default();
     for key in keys {
@@ -537,10 +535,10 @@ fn union(locked: &mut Locked<'_>, keys: &[Bytes], limits: &SetLimits) -> Result<
 }
 
 /// The members of the first set at `keys` that are in none of the others.
-fn diff(locked: &mut Locked<'_>, keys: &[Bytes]) -> Result<Vec<Vec<u8>>, CommandError> {
+fn diff(locked: &mut Locked<'_>, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>, CommandError> {
     sizes(locked, keys)?;
     let mut result: Vec<Vec<u8>> =
-        with_set(locked, &keys[0], |s| s.iter().map(Member::to_vec).collect()).unwrap_or_default();
+        with_set(locked, keys[0], |s| s.iter().map(Member::to_vec).collect()).unwrap_or_default();
     for key in &keys[1..] {
         if result.is_empty() {
             break;
@@ -581,7 +579,7 @@ fn store(ctx: &Ctx<'_>, locked: &mut Locked<'_>, dst: &[u8], result: Set, event:
     len
 }
 
-fn sinter(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sinter(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = inter(&mut locked, &args[1..])?;
     drop(locked);
@@ -589,8 +587,8 @@ fn sinter(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let numkeys = ranged(&args[1], 1, "numkeys should be greater than 0")?;
+fn sintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let numkeys = ranged(args[1], 1, "numkeys should be greater than 0")?;
     if numkeys > args.len() - 2 {
         return Err(CommandError::err("Number of keys can't be greater than number of args"));
     }
@@ -598,8 +596,8 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut limit = 0usize;
     let mut i = 2 + numkeys;
     while i < args.len() {
-        if args::is(&args[i], "limit") && i + 1 < args.len() {
-            limit = ranged(&args[i + 1], 0, "LIMIT can't be negative")?;
+        if args::is(args[i], "limit") && i + 1 < args.len() {
+            limit = ranged(args[i + 1], 0, "LIMIT can't be negative")?;
             i += 2;
         } else {
             return Err(CommandError::Syntax);
@@ -613,17 +611,17 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn sinterstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sinterstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = inter(&mut locked, &args[2..])?;
-    let n = store(ctx, &mut locked, &args[1], build(&result, &limits), "sinterstore");
+    let n = store(ctx, &mut locked, args[1], build(&result, &limits), "sinterstore");
     drop(locked);
     ctx.out.count(n);
     Ok(())
 }
 
-fn sunion(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sunion(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = union(&mut locked, &args[1..], &limits)?;
@@ -635,17 +633,17 @@ fn sunion(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn sunionstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sunionstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = union(&mut locked, &args[2..], &limits)?;
-    let n = store(ctx, &mut locked, &args[1], result, "sunionstore");
+    let n = store(ctx, &mut locked, args[1], result, "sunionstore");
     drop(locked);
     ctx.out.count(n);
     Ok(())
 }
 
-fn sdiff(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sdiff(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = diff(&mut locked, &args[1..])?;
     drop(locked);
@@ -653,11 +651,11 @@ fn sdiff(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn sdiffstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sdiffstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let mut locked = ctx.lock_keys(&args[1..]);
     let result = diff(&mut locked, &args[2..])?;
-    let n = store(ctx, &mut locked, &args[1], build(&result, &limits), "sdiffstore");
+    let n = store(ctx, &mut locked, args[1], build(&result, &limits), "sdiffstore");
     drop(locked);
     ctx.out.count(n);
     Ok(())
@@ -674,10 +672,10 @@ pub(super) fn scan_reply(out: &mut dyn ReplySink, cursor: u64, items: usize) {
     out.array(items);
 }
 
-fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let cursor = args::cursor(&args[2])?;
-    let mut locked = ctx.lock(&args[1]);
-    let Some(set) = read_typed::<Set>(&mut locked, &args[1])? else {
+fn sscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let cursor = args::cursor(args[2])?;
+    let mut locked = ctx.lock(args[1]);
+    let Some(set) = read_typed::<Set>(&mut locked, args[1])? else {
         drop(locked);
         scan_reply(ctx.out, 0, 0);
         return Ok(());

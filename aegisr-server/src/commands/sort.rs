@@ -8,8 +8,6 @@
 
 use std::cmp::Ordering;
 
-use bytes::Bytes;
-
 use super::args::{int, is};
 use super::table::{CommandSpec, Flags, Group, KeyRange, KeywordKey};
 use super::{Class, CommandError, CommandResult, Ctx};
@@ -25,7 +23,7 @@ struct SortOptions<'a> {
     gets: Vec<&'a [u8]>,
     desc: bool,
     alpha: bool,
-    store: Option<&'a Bytes>,
+    store: Option<&'a [u8]>,
 }
 
 impl SortOptions<'_> {
@@ -36,7 +34,7 @@ impl SortOptions<'_> {
 
 /// `full_key_access`: whether the user may read any key; BY and GET patterns, which read
 /// keys no ACL check saw, are refused otherwise (as Redis).
-fn parse(args: &[Bytes], allow_store: bool, full_key_access: bool) -> Result<SortOptions<'_>, CommandError> {
+fn parse<'a>(args: &[&'a [u8]], allow_store: bool, full_key_access: bool) -> Result<SortOptions<'a>, CommandError> {
     let mut opts = SortOptions {
         by: None,
         dont_sort: false,
@@ -57,13 +55,13 @@ fn parse(args: &[Bytes], allow_store: bool, full_key_access: bool) -> Result<Sor
         } else if is(arg, "alpha") {
             opts.alpha = true;
         } else if is(arg, "limit") && left >= 2 {
-            opts.limit = Some((int(&args[i + 1])?, int(&args[i + 2])?));
+            opts.limit = Some((int(args[i + 1])?, int(args[i + 2])?));
             i += 2;
         } else if is(arg, "store") && left >= 1 && allow_store {
-            opts.store = Some(&args[i + 1]);
+            opts.store = Some(args[i + 1]);
             i += 1;
         } else if is(arg, "by") && left >= 1 {
-            let pattern = &args[i + 1][..];
+            let pattern = args[i + 1];
             if pattern.contains(&b'*') && !full_key_access {
                 return Err(CommandError::err("BY option of SORT denied due to insufficient ACL permissions."));
             }
@@ -74,7 +72,7 @@ fn parse(args: &[Bytes], allow_store: bool, full_key_access: bool) -> Result<Sor
             if !full_key_access {
                 return Err(CommandError::err("GET option of SORT denied due to insufficient ACL permissions."));
             }
-            opts.gets.push(&args[i + 1]);
+            opts.gets.push(args[i + 1]);
             i += 1;
         } else {
             return Err(CommandError::Syntax);
@@ -184,8 +182,8 @@ fn window(len: usize, limit: Option<(i64, i64)>) -> std::ops::Range<usize> {
     start..end
 }
 
-fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], allow_store: bool) -> CommandResult {
-    let key = &args[1];
+fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], allow_store: bool) -> CommandResult {
+    let key = args[1];
     let full_key_access = super::acl::has_full_key_access(ctx, args);
     let opts = parse(args, allow_store, full_key_access)?;
     let mut locked =
@@ -253,11 +251,11 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], allow_store: bool) -> Command
     Ok(())
 }
 
-fn sort(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sort(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     sort_generic(ctx, args, true)
 }
 
-fn sort_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn sort_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     sort_generic(ctx, args, false)
 }
 

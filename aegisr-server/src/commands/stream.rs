@@ -368,14 +368,14 @@ struct AddTrimArgs {
 }
 
 /// Parses the options as Redis's `streamParseAddOrTrimArgsOrReply` does, in its order.
-fn parse_add_trim(args: &[Bytes], xadd: bool, node_max_entries: usize) -> Result<AddTrimArgs, CommandError> {
+fn parse_add_trim(args: &[&[u8]], xadd: bool, node_max_entries: usize) -> Result<AddTrimArgs, CommandError> {
     let mut parsed = AddTrimArgs { trim: None, approx: false, limit: 0, nomkstream: false, id: None };
     let mut limit_given = false;
     let mut i = 2;
     let both = || CommandError::err("syntax error, MAXLEN and MINID options at the same time are not compatible");
     while i < args.len() {
         let more = args.len() - 1 - i;
-        let opt = &args[i][..];
+        let opt = args[i];
         if xadd && opt == b"*" {
             parsed.id = Some((i, NewId::Auto));
             break;
@@ -384,7 +384,7 @@ fn parse_add_trim(args: &[Bytes], xadd: bool, node_max_entries: usize) -> Result
                 return Err(both());
             }
             parsed.approx = false;
-            let next = &args[i + 1][..];
+            let next = args[i + 1];
             if more >= 2 && next == b"~" {
                 parsed.approx = true;
                 i += 1;
@@ -401,7 +401,7 @@ fn parse_add_trim(args: &[Bytes], xadd: bool, node_max_entries: usize) -> Result
             });
             i += 2;
         } else if args::is(opt, "limit") && more > 0 {
-            let limit = args::int(&args[i + 1])?;
+            let limit = args::int(args[i + 1])?;
             parsed.limit = u64::try_from(limit).map_err(|_| CommandError::err("The LIMIT argument must be >= 0."))?;
             limit_given = true;
             i += 2;
@@ -440,7 +440,7 @@ fn parse_add_trim(args: &[Bytes], xadd: bool, node_max_entries: usize) -> Result
     Ok(parsed)
 }
 
-fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let parsed = parse_add_trim(args, true, limits.node_max_entries)?;
     // Without an ID the options ran out of arguments: the ID is missing.
@@ -496,7 +496,7 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xtrim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let parsed = parse_add_trim(args, false, limits.node_max_entries)?;
     let Some(trim) = parsed.trim else {
@@ -523,7 +523,7 @@ fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // XLEN, XRANGE, XREVRANGE, XDEL
 // ---------------------------------------------------------------------------------------
 
-fn xlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1];
     let mut locked = ctx.lock(key);
     let len = match locked.read(key) {
@@ -534,15 +534,15 @@ fn xlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     xrange_generic(ctx, args, false)
 }
 
-fn xrevrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xrevrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     xrange_generic(ctx, args, true)
 }
 
-fn xrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult {
+fn xrange_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], rev: bool) -> CommandResult {
     let (start_arg, end_arg) = if rev { (&args[3], &args[2]) } else { (&args[2], &args[3]) };
     let start = range_start(start_arg)?;
     let end = range_end(end_arg)?;
@@ -550,8 +550,8 @@ fn xrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult
     let mut count: Option<usize> = None;
     let mut i = 4;
     while i < args.len() {
-        if args::is(&args[i], "count") && i + 1 < args.len() {
-            count = Some(usize::try_from(args::int(&args[i + 1])?).unwrap_or(0));
+        if args::is(args[i], "count") && i + 1 < args.len() {
+            count = Some(usize::try_from(args::int(args[i + 1])?).unwrap_or(0));
             i += 2;
         } else {
             return Err(CommandError::Syntax);
@@ -571,7 +571,7 @@ fn xrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult
     Ok(())
 }
 
-fn xdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1];
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.get_unwatched(key) else {
@@ -612,29 +612,29 @@ struct ReadArgs<'a> {
     count: usize,
     count_given: bool,
     noack: bool,
-    group: Option<(&'a Bytes, &'a Bytes)>,
-    keys: &'a [Bytes],
-    ids: &'a [Bytes],
+    group: Option<(&'a [u8], &'a [u8])>,
+    keys: &'a [&'a [u8]],
+    ids: &'a [&'a [u8]],
 }
 
-fn parse_read(args: &[Bytes], xreadgroup: bool) -> Result<ReadArgs<'_>, CommandError> {
+fn parse_read<'a>(args: &'a [&'a [u8]], xreadgroup: bool) -> Result<ReadArgs<'a>, CommandError> {
     let mut parsed =
         ReadArgs { block: None, count: 0, count_given: false, noack: false, group: None, keys: &[], ids: &[] };
     let mut streams_at = None;
     let mut i = 1;
     while i < args.len() {
         let more = args.len() - 1 - i;
-        let opt = &args[i][..];
+        let opt = args[i];
         if args::is(opt, "block") && more > 0 {
             let ms =
-                args::int(&args[i + 1]).map_err(|_| CommandError::err("timeout is not an integer or out of range"))?;
+                args::int(args[i + 1]).map_err(|_| CommandError::err("timeout is not an integer or out of range"))?;
             if ms < 0 {
                 return Err(CommandError::err("timeout is negative"));
             }
             parsed.block = Some((ms > 0).then(|| std::time::Duration::from_millis(ms as u64)));
             i += 2;
         } else if args::is(opt, "count") && more > 0 {
-            parsed.count = usize::try_from(args::int(&args[i + 1])?).unwrap_or(0);
+            parsed.count = usize::try_from(args::int(args[i + 1])?).unwrap_or(0);
             parsed.count_given = true;
             i += 2;
         } else if args::is(opt, "streams") && more > 0 {
@@ -653,7 +653,7 @@ fn parse_read(args: &[Bytes], xreadgroup: bool) -> Result<ReadArgs<'_>, CommandE
                     "The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
                 ));
             }
-            parsed.group = Some((&args[i + 1], &args[i + 2]));
+            parsed.group = Some((args[i + 1], args[i + 2]));
             i += 3;
         } else if args::is(opt, "noack") {
             if !xreadgroup {
@@ -679,15 +679,15 @@ fn parse_read(args: &[Bytes], xreadgroup: bool) -> Result<ReadArgs<'_>, CommandE
     Ok(parsed)
 }
 
-fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xread(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     xread_generic(ctx, args, false)
 }
 
-fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xreadgroup(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     xread_generic(ctx, args, true)
 }
 
-fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> CommandResult {
+fn xread_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], xreadgroup: bool) -> CommandResult {
     let read = parse_read(args, xreadgroup)?;
     let rerun = ctx.session.rerun;
     let now = crate::engine::now_ms();
@@ -826,7 +826,7 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Command
     match read.block {
         Some(timeout) => {
             ctx.session.block = Some(BlockOn {
-                keys: read.keys.to_vec(),
+                keys: super::owned_args(read.keys),
                 timeout,
                 on_timeout: |out| out.null_array(),
                 rerun_args: Some(rerun_args(args, &read, &from)),
@@ -840,19 +840,19 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Command
 /// The command a blocked XREAD runs when woken: `$` is replaced by the ID it stood for when
 /// the client blocked (entries added since are what it waits for), and a missing COUNT is
 /// Redis's default for blocked readers.
-fn rerun_args(args: &[Bytes], read: &ReadArgs<'_>, from: &[ReadFrom]) -> Vec<Bytes> {
+fn rerun_args(args: &[&[u8]], read: &ReadArgs<'_>, from: &[ReadFrom]) -> Vec<Bytes> {
     let mut rerun = Vec::with_capacity(args.len() + 2);
-    rerun.push(args[0].clone());
+    rerun.push(Bytes::copy_from_slice(args[0]));
     if !read.count_given {
         rerun.push(Bytes::from_static(b"COUNT"));
         rerun.push(Bytes::from_static(BLOCKED_DEFAULT_COUNT.as_bytes()));
     }
     let ids_at = args.len() - read.ids.len();
-    rerun.extend(args[1..ids_at].iter().cloned());
+    rerun.extend(args[1..ids_at].iter().map(|arg| Bytes::copy_from_slice(arg)));
     for (arg, start) in read.ids.iter().zip(from) {
         match start {
             ReadFrom::After(id) if &arg[..] == b"$" => rerun.push(Bytes::from(id.to_string())),
-            _ => rerun.push(arg.clone()),
+            _ => rerun.push(Bytes::copy_from_slice(arg)),
         }
     }
     rerun
@@ -906,7 +906,7 @@ fn serve_history(
 // XGROUP
 // ---------------------------------------------------------------------------------------
 
-fn xgroup_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn xgroup_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         ctx.out,
         "XGROUP",
@@ -930,23 +930,23 @@ fn xgroup_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn subcommand_syntax(args: &[Bytes]) -> CommandError {
+fn subcommand_syntax(args: &[&[u8]]) -> CommandError {
     CommandError::err(format!(
         "unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
-        lossy(&args[1])
+        lossy(args[1])
     ))
 }
 
 /// CREATE's and SETID's options: `(MKSTREAM, ENTRIESREAD)`.
-fn group_options(args: &[Bytes], create: bool) -> Result<(bool, i64), CommandError> {
+fn group_options(args: &[&[u8]], create: bool) -> Result<(bool, i64), CommandError> {
     let (mut mkstream, mut entries_read) = (false, ENTRIES_READ_UNKNOWN);
     let mut i = 5;
     while i < args.len() {
-        if create && args::is(&args[i], "mkstream") {
+        if create && args::is(args[i], "mkstream") {
             mkstream = true;
             i += 1;
-        } else if args.len() - i >= 2 && args::is(&args[i], "entriesread") {
-            entries_read = args::int(&args[i + 1])?;
+        } else if args.len() - i >= 2 && args::is(args[i], "entriesread") {
+            entries_read = args::int(args[i + 1])?;
             if entries_read < 0 && entries_read != ENTRIES_READ_UNKNOWN {
                 return Err(CommandError::err("value for ENTRIESREAD must be positive or -1"));
             }
@@ -964,7 +964,7 @@ fn key_must_exist() -> CommandError {
     )
 }
 
-fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xgroup_create(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (mkstream, entries_read) = group_options(args, true)?;
     let (key, group) = (&args[2], &args[3]);
     let mut locked = ctx.lock(key);
@@ -1005,7 +1005,7 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (_, entries_read) = group_options(args, false)?;
     let (key, group) = (&args[2], &args[3]);
     let mut locked = ctx.lock(key);
@@ -1019,8 +1019,7 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if args.len() != 5 && args.len() != 7 {
         return Err(subcommand_syntax(args));
     }
-    let id =
-        if &args[4][..] == b"$" { stream.last_id() } else { id::parse_plain(&args[4], 0).ok_or_else(invalid_id)? };
+    let id = if args[4] == b"$" { stream.last_id() } else { id::parse_plain(args[4], 0).ok_or_else(invalid_id)? };
     update_typed::<Stream, _>(entry, |s| {
         if let Some(g) = s.group_mut(group) {
             g.last_id = id;
@@ -1033,7 +1032,7 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group) = (&args[2], &args[3]);
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.get_unwatched(key) else {
@@ -1051,7 +1050,7 @@ fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group, consumer) = (&args[2], &args[3], &args[4]);
     let now = crate::engine::now_ms();
     let mut locked = ctx.lock(key);
@@ -1071,7 +1070,7 @@ fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group, consumer) = (&args[2], &args[3], &args[4]);
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.get_unwatched(key) else {
@@ -1094,7 +1093,7 @@ fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // XACK, XPENDING, XCLAIM, XAUTOCLAIM
 // ---------------------------------------------------------------------------------------
 
-fn xack(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xack(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group) = (&args[1], &args[2]);
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.read(key) else {
@@ -1120,7 +1119,7 @@ fn xack(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xpending(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xpending(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group) = (&args[1], &args[2]);
     let summary = args.len() == 3;
     if !summary && !(6..=9).contains(&args.len()) {
@@ -1130,16 +1129,16 @@ fn xpending(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut range = (StreamId::MIN, StreamId::MAX, 0usize, None);
     if !summary {
         let mut at = 3;
-        if args::is(&args[3], "idle") {
-            min_idle = args::int(&args[4])?;
+        if args::is(args[3], "idle") {
+            min_idle = args::int(args[4])?;
             if args.len() < 8 {
                 return Err(CommandError::Syntax);
             }
             at += 2;
         }
-        let count = usize::try_from(args::int(&args[at + 2])?).unwrap_or(0);
-        let start = range_start(&args[at])?;
-        let end = range_end(&args[at + 1])?;
+        let count = usize::try_from(args::int(args[at + 2])?).unwrap_or(0);
+        let start = range_start(args[at])?;
+        let end = range_end(args[at + 1])?;
         range = (start, end, count, args.get(at + 3));
     }
     let now = crate::engine::now_ms();
@@ -1201,7 +1200,7 @@ fn xpending(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
     let now = crate::engine::now_ms();
     let mut locked = ctx.lock(key);
@@ -1213,7 +1212,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         None => return Err(no_key_or_group(key, group)),
     };
     let min_idle =
-        args::int(&args[4]).map_err(|_| CommandError::err("Invalid min-idle-time argument for XCLAIM"))?.max(0);
+        args::int(args[4]).map_err(|_| CommandError::err("Invalid min-idle-time argument for XCLAIM"))?.max(0);
     let mut ids = Vec::new();
     let mut j = 5;
     while let Some(id) = args.get(j).and_then(|a| id::parse_strict(a)) {
@@ -1227,7 +1226,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         let more = args.len() - 1 - j;
         let opt = &args[j];
         let number = |what: &str| {
-            args::int(&args[j + 1]).map_err(|_| CommandError::err(format!("Invalid {what} option argument for XCLAIM")))
+            args::int(args[j + 1]).map_err(|_| CommandError::err(format!("Invalid {what} option argument for XCLAIM")))
         };
         if args::is(opt, "force") {
             options.force = true;
@@ -1245,7 +1244,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             options.retry_count = u64::try_from(number("RETRYCOUNT")?).ok();
             j += 1;
         } else if args::is(opt, "lastid") && more > 0 {
-            let id = strict_id(&args[j + 1])?;
+            let id = strict_id(args[j + 1])?;
             if id > last_id {
                 new_last_id = Some(id);
             }
@@ -1285,25 +1284,25 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xautoclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
     let min_idle =
-        args::int(&args[4]).map_err(|_| CommandError::err("Invalid min-idle-time argument for XAUTOCLAIM"))?.max(0);
-    let start = range_start(&args[5])?;
+        args::int(args[4]).map_err(|_| CommandError::err("Invalid min-idle-time argument for XAUTOCLAIM"))?.max(0);
+    let start = range_start(args[5])?;
     let mut count = 100usize;
     let mut justid = false;
     let mut j = 6;
     while j < args.len() {
         let more = args.len() - 1 - j;
-        if args::is(&args[j], "count") && more > 0 {
+        if args::is(args[j], "count") && more > 0 {
             let max = i64::MAX / 16;
-            count = args::int(&args[j + 1])
+            count = args::int(args[j + 1])
                 .ok()
                 .filter(|n| (1..=max).contains(n))
                 .and_then(|n| usize::try_from(n).ok())
                 .ok_or_else(|| CommandError::err("COUNT must be > 0"))?;
             j += 1;
-        } else if args::is(&args[j], "justid") {
+        } else if args::is(args[j], "justid") {
             justid = true;
         } else {
             return Err(CommandError::Syntax);
@@ -1355,7 +1354,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // XINFO, XSETID
 // ---------------------------------------------------------------------------------------
 
-fn xinfo_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn xinfo_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::redis_help(
         ctx.out,
         "XINFO",
@@ -1371,10 +1370,10 @@ fn xinfo_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xinfo_syntax(args: &[Bytes]) -> CommandError {
+fn xinfo_syntax(args: &[&[u8]]) -> CommandError {
     CommandError::err(format!(
         "unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
-        lossy(&args[1])
+        lossy(args[1])
     ))
 }
 
@@ -1382,7 +1381,7 @@ fn no_such_key() -> CommandError {
     CommandError::NoSuchKey
 }
 
-fn xinfo_stream(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xinfo_stream(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[2];
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.read(key) else {
@@ -1391,15 +1390,15 @@ fn xinfo_stream(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let stream = typed::<Stream>(entry.value())?;
     let mut full = None;
     if args.len() > 3 {
-        if !args::is(&args[3], "full") {
+        if !args::is(args[3], "full") {
             return Err(xinfo_syntax(args));
         }
         let mut count = 10usize;
         if args.len() > 4 {
-            if args.len() != 6 || !args::is(&args[4], "count") {
+            if args.len() != 6 || !args::is(args[4], "count") {
                 return Err(xinfo_syntax(args));
             }
-            let n = args::int(&args[5])?;
+            let n = args::int(args[5])?;
             count = if n < 0 { 10 } else { usize::try_from(n).unwrap_or(usize::MAX) };
         }
         full = Some(count);
@@ -1499,7 +1498,7 @@ fn write_lag(out: &mut dyn ReplySink, lag: Option<i64>) {
     }
 }
 
-fn xinfo_groups(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xinfo_groups(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[2];
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.read(key) else {
@@ -1526,7 +1525,7 @@ fn xinfo_groups(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xinfo_consumers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xinfo_consumers(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group_name) = (&args[2], &args[3]);
     let now = crate::engine::now_ms();
     let mut locked = ctx.lock(key);
@@ -1550,19 +1549,19 @@ fn xinfo_consumers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn xsetid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn xsetid(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1];
-    let id = strict_id(&args[2])?;
+    let id = strict_id(args[2])?;
     let mut entries_added = None;
     let mut max_deleted = None;
     let mut i = 3;
     while i < args.len() {
         let more = args.len() - 1 - i;
-        if args::is(&args[i], "entriesadded") && more > 0 {
-            let n = args::int(&args[i + 1])?;
+        if args::is(args[i], "entriesadded") && more > 0 {
+            let n = args::int(args[i + 1])?;
             entries_added = Some(u64::try_from(n).map_err(|_| CommandError::err("entries_added must be positive"))?);
-        } else if args::is(&args[i], "maxdeletedid") && more > 0 {
-            let max = strict_id(&args[i + 1])?;
+        } else if args::is(args[i], "maxdeletedid") && more > 0 {
+            let max = strict_id(args[i + 1])?;
             if id < max {
                 return Err(CommandError::err(
                     "The ID specified in XSETID is smaller than the provided max_deleted_entry_id",

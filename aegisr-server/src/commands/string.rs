@@ -4,8 +4,6 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
-
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult};
 use crate::engine::PACK_LIMIT;
@@ -174,9 +172,9 @@ fn max_string_len(ctx: &Ctx<'_>) -> u64 {
     ctx.server.config.limits().proto_max_bulk_len.load(Ordering::Relaxed)
 }
 
-fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    match locked.read(&args[1]) {
+fn get(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    match locked.read(args[1]) {
         Some(entry) => ctx.out.bulk(&string_of(entry.value())?),
         None => ctx.out.null(),
     }
@@ -236,11 +234,11 @@ struct StringOptions<'a> {
 }
 
 impl<'a> StringOptions<'a> {
-    fn parse(options: &'a [Bytes], for_set: bool) -> Result<StringOptions<'a>, CommandError> {
+    fn parse(options: &'a [&'a [u8]], for_set: bool) -> Result<StringOptions<'a>, CommandError> {
         let mut o = StringOptions::default();
         let mut i = 0;
         while i < options.len() {
-            let opt = &options[i][..];
+            let opt = options[i];
             let next = options.get(i + 1);
             let unit = [
                 ("ex", ExpireUnit::Ex),
@@ -278,10 +276,10 @@ impl<'a> StringOptions<'a> {
     }
 }
 
-fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let options = StringOptions::parse(&args[3..], true)?;
-    let key = &args[1][..];
-    let bytes = &args[2][..];
+    let key = args[1];
+    let bytes = args[2];
     // A large value is copied before locking so it does not hold up the shard; a small one
     // is packed straight from the request under the lock.
     let large = (bytes.len() > PACK_LIMIT).then(|| Value::from_bytes(bytes));
@@ -342,24 +340,24 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    if locked.exists(&args[1]) {
+fn setnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    if locked.exists(args[1]) {
         ctx.out.integer(0);
     } else {
-        locked.set(&args[1], Value::from_bytes(&args[2]));
-        ctx.notify(Class::String, "set", &args[1]);
+        locked.set(args[1], Value::from_bytes(args[2]));
+        ctx.notify(Class::String, "set", args[1]);
         ctx.out.integer(1);
     }
     Ok(())
 }
 
 /// SETEX and PSETEX: SET key value with a relative expiry.
-fn set_with_expiry(ctx: &mut Ctx<'_>, args: &[Bytes], unit: ExpireUnit, command: &'static str) -> CommandResult {
-    let key = &args[1][..];
-    let value = Value::from_bytes(&args[3]);
+fn set_with_expiry(ctx: &mut Ctx<'_>, args: &[&[u8]], unit: ExpireUnit, command: &'static str) -> CommandResult {
+    let key = args[1];
+    let value = Value::from_bytes(args[3]);
     let mut locked = ctx.lock(key);
-    let deadline = Expire { unit, arg: &args[2] }.deadline(locked.now(), command)?;
+    let deadline = Expire { unit, arg: args[2] }.deadline(locked.now(), command)?;
     locked.set(key, value);
     ctx.notify(Class::String, "set", key);
     locked.set_expiry(key, Some(deadline));
@@ -368,17 +366,17 @@ fn set_with_expiry(ctx: &mut Ctx<'_>, args: &[Bytes], unit: ExpireUnit, command:
     Ok(())
 }
 
-fn setex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn setex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     set_with_expiry(ctx, args, ExpireUnit::Ex, "setex")
 }
 
-fn psetex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn psetex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     set_with_expiry(ctx, args, ExpireUnit::Px, "psetex")
 }
 
-fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let key = &args[1][..];
-    let value = Value::from_bytes(&args[2]);
+fn getset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let key = args[1];
+    let value = Value::from_bytes(args[2]);
     let mut locked = ctx.lock(key);
     match locked.read(key) {
         Some(entry) => ctx.out.bulk(&string_of(entry.value())?),
@@ -390,8 +388,8 @@ fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let key = &args[1][..];
+fn getdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let key = args[1];
     let mut locked = ctx.lock(key);
     match locked.read(key) {
         Some(entry) => ctx.out.bulk(&string_of(entry.value())?),
@@ -408,9 +406,9 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let options = StringOptions::parse(&args[2..], false)?;
-    let key = &args[1][..];
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let now = locked.now();
     let Some(entry) = locked.read(key) else {
@@ -432,7 +430,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn mget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let keys = &args[1..];
     let mut locked = ctx.lock_keys(keys);
     ctx.out.array(keys.len());
@@ -446,12 +444,12 @@ fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 /// MSET and MSETNX: all keys are locked together, so the whole write is atomic even when
 /// the keys live in different shards.
-fn mset_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, only_new: bool) -> CommandResult {
+fn mset_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], name: &str, only_new: bool) -> CommandResult {
     if args.len() % 2 == 0 {
         return Err(CommandError::WrongArity(name.to_owned()));
     }
     let pairs = &args[1..];
-    let values: Vec<Value> = pairs.chunks_exact(2).map(|pair| Value::from_bytes(&pair[1])).collect();
+    let values: Vec<Value> = pairs.chunks_exact(2).map(|pair| Value::from_bytes(pair[1])).collect();
     let mut locked = ctx.lock_keys(pairs.iter().step_by(2));
     if only_new && pairs.iter().step_by(2).any(|key| locked.exists(key)) {
         ctx.out.integer(0);
@@ -469,16 +467,16 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, only_new: bool) -
     Ok(())
 }
 
-fn mset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn mset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     mset_generic(ctx, args, "mset", false)
 }
 
-fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn msetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     mset_generic(ctx, args, "msetnx", true)
 }
 
-fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let (key, tail) = (&args[1][..], &args[2][..]);
+fn append(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let (key, tail) = (args[1], args[2]);
     let max = max_string_len(ctx);
     let mut locked = ctx.lock(key);
     let len = match locked.get(key) {
@@ -497,9 +495,9 @@ fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let len = match locked.read(&args[1]) {
+fn strlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let len = match locked.read(args[1]) {
         Some(entry) => entry.value().string_len().ok_or(CommandError::WrongType)?,
         None => 0,
     };
@@ -526,39 +524,39 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CommandResult {
     Ok(())
 }
 
-fn incr(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    incr_by(ctx, &args[1], 1)
+fn incr(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    incr_by(ctx, args[1], 1)
 }
 
-fn decr(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    incr_by(ctx, &args[1], -1)
+fn decr(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    incr_by(ctx, args[1], -1)
 }
 
-fn incrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let delta = args::int(&args[2])?;
-    incr_by(ctx, &args[1], delta)
+fn incrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let delta = args::int(args[2])?;
+    incr_by(ctx, args[1], delta)
 }
 
-fn decrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let delta = args::int(&args[2])?;
+fn decrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let delta = args::int(args[2])?;
     // -i64::MIN does not exist.
     let delta = delta.checked_neg().ok_or(CommandError::DecrementOverflow)?;
-    incr_by(ctx, &args[1], delta)
+    incr_by(ctx, args[1], delta)
 }
 
-fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let key = &args[1][..];
+fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let text = match locked.get(key) {
         Some(entry) => {
-            let text = data::incr_by_float(&string_of(entry.value())?, &args[2])?;
+            let text = data::incr_by_float(&string_of(entry.value())?, args[2])?;
             // In place: the key keeps its expiry. Redis stores the result as a string, never
             // as an integer (OBJECT ENCODING "embstr" even for "3").
             entry.set_value(Value::Str(text.clone().into_bytes()));
             text
         }
         None => {
-            let text = data::incr_by_float(b"0", &args[2])?;
+            let text = data::incr_by_float(b"0", args[2])?;
             locked.set(key, Value::Str(text.clone().into_bytes()));
             text
         }
@@ -569,20 +567,20 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// GETRANGE and SUBSTR.
-fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let start = args::int(&args[2])?;
-    let end = args::int(&args[3])?;
-    let mut locked = ctx.lock(&args[1]);
-    match locked.read(&args[1]) {
+fn getrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let start = args::int(args[2])?;
+    let end = args::int(args[3])?;
+    let mut locked = ctx.lock(args[1]);
+    match locked.read(args[1]) {
         Some(entry) => ctx.out.bulk(data::get_range(&string_of(entry.value())?, start, end)),
         None => ctx.out.bulk(b""),
     }
     Ok(())
 }
 
-fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let (key, bytes) = (&args[1][..], &args[3][..]);
-    let offset = u64::try_from(args::int(&args[2])?).map_err(|_| CommandError::OffsetOutOfRange)?;
+fn setrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let (key, bytes) = (args[1], args[3]);
+    let offset = u64::try_from(args::int(args[2])?).map_err(|_| CommandError::OffsetOutOfRange)?;
     let max = max_string_len(ctx);
     let mut locked = ctx.lock(key);
     let len = match locked.get(key) {
@@ -613,7 +611,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn lcs(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (a, b) = {
         // Copy both strings out so the O(n·m) work runs without the shard locks.
         let mut locked = ctx.lock_keys(&args[1..3]);
@@ -623,12 +621,12 @@ fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                 None => Ok(Vec::new()),
             }
         };
-        (fetch(&args[1])?, fetch(&args[2])?)
+        (fetch(args[1])?, fetch(args[2])?)
     };
     let (mut want_len, mut want_idx, mut with_match_len, mut min_match_len) = (false, false, false, 0usize);
     let mut i = 3;
     while i < args.len() {
-        let opt = &args[i][..];
+        let opt = args[i];
         if args::is(opt, "idx") {
             want_idx = true;
         } else if args::is(opt, "len") {
@@ -637,7 +635,7 @@ fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             with_match_len = true;
         } else if args::is(opt, "minmatchlen") && i + 1 < args.len() {
             // Negative means no minimum, as in Redis.
-            min_match_len = usize::try_from(args::int(&args[i + 1])?.max(0)).unwrap_or(usize::MAX);
+            min_match_len = usize::try_from(args::int(args[i + 1])?.max(0)).unwrap_or(usize::MAX);
             i += 1;
         } else {
             return Err(CommandError::Syntax);

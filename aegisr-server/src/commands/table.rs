@@ -5,12 +5,10 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use bytes::Bytes;
-
 use super::{Ctx, errors::CommandResult};
 
 /// A command implementation: arguments include the command name (and subcommand).
-pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> CommandResult;
+pub type Handler = fn(&mut Ctx<'_>, &[&[u8]]) -> CommandResult;
 
 /// Command flags, named as Redis's COMMAND INFO names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,13 +99,18 @@ impl KeyRange {
     pub const PAIRS: KeyRange = KeyRange { first: 1, last: -1, step: 2 };
 
     /// The key arguments of `args` (the full vector, name first).
-    pub fn keys<'a>(&self, args: &'a [Bytes]) -> impl Iterator<Item = &'a Bytes> {
-        let len = args.len() as i64;
+    pub fn keys<'a>(&self, args: &[&'a [u8]]) -> impl Iterator<Item = &'a [u8]> {
+        self.indexes(args.len()).map(|at| args[at])
+    }
+
+    /// The indexes of the key arguments in a vector of `len` arguments (name first).
+    pub fn indexes(&self, len: usize) -> std::iter::StepBy<std::ops::Range<usize>> {
+        let len = len as i64;
         let first = i64::from(self.first);
         let last = if self.last < 0 { len + i64::from(self.last) } else { i64::from(self.last) };
         let step = usize::try_from(self.step.max(1)).unwrap_or(1);
         let range = if first == 0 || last < first || last >= len { 0..0 } else { first as usize..last as usize + 1 };
-        args[range].iter().step_by(step)
+        range.step_by(step)
     }
 }
 
@@ -193,10 +196,10 @@ pub struct KeywordKey {
 
 impl KeywordKey {
     /// The key argument this spec finds in `args` (name first), if any.
-    pub fn find<'a>(&self, args: &'a [Bytes]) -> Option<&'a Bytes> {
+    pub fn find(&self, args: &[&[u8]]) -> Option<usize> {
         let last = args.len().checked_sub(1)?;
         let at = (self.start_from.max(1)..last).find(|&i| args[i].eq_ignore_ascii_case(self.keyword.as_bytes()))?;
-        args.get(at + 1)
+        Some(at + 1)
     }
 }
 
@@ -279,12 +282,21 @@ impl CommandSpec {
 
     /// Every key argument of `args` (name first): the fixed range, then the counted keys.
     /// `None` when a key count is not a number or claims more arguments than there are.
-    pub fn keys_of<'a>(&self, args: &'a [Bytes]) -> Option<Vec<&'a Bytes>> {
-        let mut keys: Vec<&Bytes> = self.keys.keys(args).collect();
+    pub fn keys_of<'a>(&self, args: &[&'a [u8]]) -> Option<Vec<&'a [u8]>> {
+        Some(self.key_indexes(args)?.into_iter().map(|at| args[at]).collect())
+    }
+
+    /// The indexes in `args` of [`CommandSpec::keys_of`]'s keys, in the same order.
+    pub fn key_indexes(&self, args: &[&[u8]]) -> Option<Vec<usize>> {
+        let mut keys: Vec<usize> = self.keys.indexes(args.len()).collect();
         if let Some(at) = self.numkeys_at {
             let count = args.get(at).and_then(|n| crate::types::string::parse_i64(n))?;
             let count = usize::try_from(count).ok()?;
-            keys.extend(args.get(at + 1..at + 1 + count)?);
+            let end = at.checked_add(1)?.checked_add(count)?;
+            if end > args.len() {
+                return None;
+            }
+            keys.extend(at + 1..end);
         }
         keys.extend(self.keyword_keys.iter().filter_map(|k| k.find(args)));
         Some(keys)
@@ -453,17 +465,16 @@ mod tests {
 
     #[test]
     fn key_ranges() {
-        let args: Vec<Bytes> = ["mset", "a", "1", "b", "2"].iter().map(|s| Bytes::from(*s)).collect();
+        let args: Vec<&[u8]> = vec![b"mset", b"a", b"1", b"b", b"2"];
         let keys: Vec<_> = KeyRange::PAIRS.keys(&args).collect();
-        assert_eq!(keys, vec![&args[1], &args[3]]);
+        assert_eq!(keys, vec![args[1], args[3]]);
         let keys: Vec<_> = KeyRange::ALL.keys(&args[..1]).collect();
         assert!(keys.is_empty());
         let zunionstore = lookup(b"zunionstore").unwrap();
-        let args: Vec<Bytes> =
-            ["zunionstore", "dest", "2", "a", "b", "WEIGHTS", "1", "2"].iter().map(|s| Bytes::from(*s)).collect();
-        let keys: Vec<&[u8]> = zunionstore.keys_of(&args).unwrap().into_iter().map(|k| &k[..]).collect();
-        assert_eq!(keys, [&b"dest"[..], b"a", b"b"]);
-        let bad: Vec<Bytes> = ["zunionstore", "dest", "9", "a"].iter().map(|s| Bytes::from(*s)).collect();
+        let args: Vec<&[u8]> = vec![b"zunionstore", b"dest", b"2", b"a", b"b", b"WEIGHTS", b"1", b"2"];
+        assert_eq!(zunionstore.keys_of(&args).unwrap(), [&b"dest"[..], b"a", b"b"]);
+        assert_eq!(zunionstore.key_indexes(&args).unwrap(), [1, 3, 4]);
+        let bad: Vec<&[u8]> = vec![b"zunionstore", b"dest", b"9", b"a"];
         assert!(zunionstore.keys_of(&bad).is_none());
     }
 
@@ -471,7 +482,7 @@ mod tests {
     fn keyword_keys() {
         let georadius = lookup(b"georadius").unwrap();
         let keys_of = |args: &[&str]| -> Vec<String> {
-            let args: Vec<Bytes> = args.iter().map(|s| Bytes::from(s.to_string())).collect();
+            let args: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
             georadius.keys_of(&args).unwrap().into_iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect()
         };
         // As Redis 7.0.15's COMMAND GETKEYS answers.

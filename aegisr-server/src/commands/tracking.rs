@@ -37,7 +37,7 @@ fn overlap_error(new: &[u8], other: &[u8], what: &str) -> CommandError {
 
 /// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP],
 /// with Redis's checks in Redis's order.
-pub(super) fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+pub(super) fn client_tracking(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut redirect = 0u64;
     let mut mode = Mode::default();
     let mut prefixes: Vec<Bytes> = Vec::new();
@@ -50,7 +50,7 @@ pub(super) fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResul
             if redirect != 0 {
                 return Err(CommandError::err("A client can only redirect to a single other client"));
             }
-            let id = int(&args[j])?;
+            let id = int(args[j])?;
             redirect = u64::try_from(id)
                 .ok()
                 .filter(|&id| ctx.server.clients.get(id).is_some())
@@ -65,7 +65,7 @@ pub(super) fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResul
             mode.noloop = true;
         } else if is(option, "prefix") && more {
             j += 1;
-            prefixes.push(args[j].clone());
+            prefixes.push(Bytes::copy_from_slice(args[j]));
         } else {
             return Err(CommandError::Syntax);
         }
@@ -73,13 +73,13 @@ pub(super) fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResul
     }
     let tracking = &ctx.server.pubsub.tracking;
     let id = ctx.session.client.id;
-    if is(&args[2], "off") {
+    if is(args[2], "off") {
         tracking.disable(id);
         ctx.session.tracking = None;
         ctx.out.ok();
         return Ok(());
     }
-    if !is(&args[2], "on") {
+    if !is(args[2], "on") {
         return Err(CommandError::Syntax);
     }
     let current = ctx.session.tracking.map(|t| t.mode);
@@ -126,17 +126,17 @@ pub(super) fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResul
 }
 
 /// CLIENT CACHING YES|NO: whether the next command's keys are tracked (OPTIN / OPTOUT).
-pub(super) fn client_caching(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+pub(super) fn client_caching(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let Some(state) = ctx.session.tracking.as_mut() else {
         return Err(CommandError::err(
             "CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
         ));
     };
-    if is(&args[2], "yes") {
+    if is(args[2], "yes") {
         if !state.mode.optin {
             return Err(CommandError::err("CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."));
         }
-    } else if is(&args[2], "no") {
+    } else if is(args[2], "no") {
         if !state.mode.optout {
             return Err(CommandError::err("CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."));
         }
@@ -149,14 +149,14 @@ pub(super) fn client_caching(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult
 }
 
 /// CLIENT GETREDIR: the redirect target, 0 for none, -1 when not tracking.
-pub(super) fn client_getredir(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+pub(super) fn client_getredir(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let redirect = ctx.server.pubsub.tracking.info(ctx.session.client.id).map(|(r, _, _)| r);
     ctx.out.integer(redirect.map_or(-1, |r| i64::try_from(r).unwrap_or(i64::MAX)));
     Ok(())
 }
 
 /// CLIENT TRACKINGINFO: a map of flags (a set), redirect and prefixes, as Redis 7.
-pub(super) fn client_trackinginfo(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+pub(super) fn client_trackinginfo(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let info = ctx.server.pubsub.tracking.info(ctx.session.client.id);
     let session = ctx.session.tracking.filter(|_| info.is_some());
     let mut flags = vec![if session.is_some() { "on" } else { "off" }];
@@ -213,7 +213,7 @@ pub(super) fn begin(session: &Session) {
 /// another client is sent (after this reply), and again after, so a change made after the
 /// read is too. Only the second call bounds the table (`bounded`), so a key is evicted
 /// once, after the reply, as Redis does between commands.
-pub(super) fn remember(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[Bytes], bounded: bool) {
+pub(super) fn remember(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], bounded: bool) {
     let Some(state) = ctx.session.tracking else { return };
     let mode = state.mode;
     if mode.bcast || !spec.flags.contains(Flags::READONLY) || spec.flags.contains(Flags::PUBSUB) {
@@ -230,7 +230,7 @@ pub(super) fn remember(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[Bytes], bounde
 /// After a command, while some client tracks: remembers its keys, ends CLIENT CACHING's
 /// one-command scope (kept by CLIENT commands and inside MULTI, as Redis), and sends the
 /// BCAST invalidations of what it changed.
-pub(super) fn end(ctx: &mut Ctx<'_>, ran: Option<&CommandSpec>, args: &[Bytes]) {
+pub(super) fn end(ctx: &mut Ctx<'_>, ran: Option<&CommandSpec>, args: &[&[u8]]) {
     if let Some(spec) = ran {
         remember(ctx, spec, args, true);
     }

@@ -32,7 +32,10 @@ impl Queued {
 
     /// Whether a queued command may grow memory: EXEC is then refused over maxmemory.
     pub(super) fn grows_memory(&self) -> bool {
-        self.commands.iter().filter_map(|args| resolve(args).ok()).any(|spec| spec.flags.contains(Flags::DENYOOM))
+        self.commands
+            .iter()
+            .filter_map(|args| resolve(&super::views(args)).ok())
+            .any(|spec| spec.flags.contains(Flags::DENYOOM))
     }
 }
 
@@ -50,7 +53,7 @@ fn runs_in_multi(spec: &CommandSpec) -> bool {
 
 /// Inside MULTI, queues the command `args` (replying QUEUED), or rejects it and marks the
 /// transaction aborted. Returns false when the command must run now instead.
-pub(super) fn queue(ctx: &mut Ctx<'_>, args: &[Bytes], resolved: &Result<&'static CommandSpec, CommandError>) -> bool {
+pub(super) fn queue(ctx: &mut Ctx<'_>, args: &[&[u8]], resolved: &Result<&'static CommandSpec, CommandError>) -> bool {
     let Some(queued) = ctx.session.multi.as_mut() else {
         return false;
     };
@@ -60,7 +63,7 @@ pub(super) fn queue(ctx: &mut Ctx<'_>, args: &[Bytes], resolved: &Result<&'stati
             CommandError::err("Command not allowed inside a transaction")
         }
         Ok(_) => {
-            queued.commands.push(args.to_vec());
+            queued.commands.push(super::owned_args(args));
             ctx.out.simple("QUEUED");
             return true;
         }
@@ -83,7 +86,7 @@ pub(super) fn reject_exec(ctx: &mut Ctx<'_>, error: &CommandError) -> CommandErr
     CommandError::Message(format!("EXECABORT Transaction discarded because of: {reason}"))
 }
 
-fn multi(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn multi(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     if ctx.session.multi.is_some() {
         return Err(CommandError::err("MULTI calls can not be nested"));
     }
@@ -92,7 +95,7 @@ fn multi(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn discard(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn discard(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     if ctx.session.multi.take().is_none() {
         return Err(CommandError::err("DISCARD without MULTI"));
     }
@@ -101,7 +104,7 @@ fn discard(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let Some(queued) = ctx.session.multi.take() else {
         return Err(CommandError::err("EXEC without MULTI"));
     };
@@ -122,7 +125,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     // shards are still held: the journal replays the transaction all or nothing.
     crate::persist::capture::begin_batch();
     for args in &queued.commands {
-        execute(&mut inner, args);
+        execute(&mut inner, &super::views(args));
         // A blocking command does not wait inside a transaction: it times out at once.
         if let Some(block) = inner.session.block.take() {
             (block.on_timeout)(&mut *inner.out);
@@ -140,11 +143,12 @@ fn shards_needed(server: &Server, session: &Session, commands: &[Vec<Bytes>]) ->
     let mut shards: Vec<ShardIndex> =
         session.watching.iter().flat_map(|w| &w.keys).map(|(_, key, _)| keyspace.shard_of(key)).collect();
     for args in commands {
-        let Ok(spec) = resolve(args) else { continue };
+        let args = super::views(args);
+        let Ok(spec) = resolve(&args) else { continue };
         if spec.flags.contains(Flags::MOVABLE_KEYS) {
             return everything();
         }
-        match spec.keys_of(args) {
+        match spec.keys_of(&args) {
             // Keyless commands outside the connection group walk the keyspace (DBSIZE,
             // FLUSHALL, SCAN...) or read its counters (INFO).
             Some(keys) if keys.is_empty() && spec.group != Group::Connection => return everything(),
@@ -172,7 +176,7 @@ fn end_watch(ctx: &mut Ctx<'_>) -> bool {
     unchanged
 }
 
-fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn watch(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if ctx.session.multi.is_some() {
         return Err(CommandError::err("WATCH inside MULTI is not allowed"));
     }
@@ -185,7 +189,7 @@ fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         for key in &args[1..] {
             if !watching.keys.iter().any(|(d, k, _)| *d == db && k == key) {
                 let existed = locked.watch(db, key, &watching.flag);
-                watching.keys.push((db, key.clone(), existed));
+                watching.keys.push((db, Bytes::copy_from_slice(key), existed));
             }
         }
     }
@@ -193,7 +197,7 @@ fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn unwatch(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+fn unwatch(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     unwatch_all(ctx.server, ctx.session);
     ctx.out.ok();
     Ok(())

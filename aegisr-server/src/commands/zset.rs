@@ -513,11 +513,11 @@ fn rank_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 // ZADD, ZINCRBY, ZREM and point reads
 // ---------------------------------------------------------------------------------------
 
-fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zadd_generic(ctx, args, false)
 }
 
-fn zincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zadd_generic(ctx, args, true)
 }
 
@@ -581,11 +581,11 @@ fn zadd_apply(
     Ok(out)
 }
 
-fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> CommandResult {
+fn zadd_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], zincrby: bool) -> CommandResult {
     let mut f = ZaddFlags { incr: zincrby, ..ZaddFlags::default() };
     let mut i = 2;
     while i < args.len() {
-        let a = &args[i][..];
+        let a = args[i];
         match () {
             _ if args::is(a, "nx") => f.nx = true,
             _ if args::is(a, "xx") => f.xx = true,
@@ -611,10 +611,10 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> CommandResu
         return Err(CommandError::err("INCR option supports a single increment-element pair"));
     }
     let pairs: Vec<(f64, &[u8])> =
-        rest.chunks_exact(2).map(|p| Ok((args::float(&p[0])?, &p[1][..]))).collect::<Result<_, CommandError>>()?;
+        rest.chunks_exact(2).map(|p| Ok((args::float(p[0])?, p[1]))).collect::<Result<_, CommandError>>()?;
     let longest = pairs.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
     let limits = limits(ctx);
-    let key = &args[1][..];
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let outcome = match locked.get(key) {
         Some(entry) => update_typed_unless::<ZSet, _>(
@@ -655,8 +655,8 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> CommandResu
     Ok(())
 }
 
-fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let key = &args[1][..];
+fn zrem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let key = args[1];
     let mut locked = ctx.lock(key);
     let removed = match locked.get(key) {
         Some(entry) => {
@@ -680,17 +680,17 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn zcard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let len = read_typed::<ZSet>(&mut locked, &args[1])?.map_or(0, ZSetRef::len);
+fn zcard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let len = read_typed::<ZSet>(&mut locked, args[1])?.map_or(0, ZSetRef::len);
     drop(locked);
     ctx.out.count(len);
     Ok(())
 }
 
-fn zscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let score = read_typed::<ZSet>(&mut locked, &args[1])?.and_then(|z| z.score(&args[2]));
+fn zscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let score = read_typed::<ZSet>(&mut locked, args[1])?.and_then(|z| z.score(args[2]));
     drop(locked);
     match score {
         Some(s) => ctx.out.double(s),
@@ -699,9 +699,9 @@ fn zscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn zmscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut locked = ctx.lock(&args[1]);
-    let z = read_typed::<ZSet>(&mut locked, &args[1])?;
+fn zmscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let mut locked = ctx.lock(args[1]);
+    let z = read_typed::<ZSet>(&mut locked, args[1])?;
     ctx.out.array(args.len() - 2);
     for m in &args[2..] {
         match z.and_then(|z| z.score(m)) {
@@ -712,15 +712,15 @@ fn zmscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn zrank(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrank(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrank_generic(ctx, args, false)
 }
 
-fn zrevrank(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrevrank(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrank_generic(ctx, args, true)
 }
 
-fn zrank_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult {
+fn zrank_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], rev: bool) -> CommandResult {
     // Redis 7.2 takes at most one option and reports more as an arity error.
     if args.len() > 4 {
         return Err(CommandError::WrongArity(if rev { "zrevrank" } else { "zrank" }.to_owned()));
@@ -730,9 +730,9 @@ fn zrank_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult 
         Some(a) if args::is(a, "withscore") => true,
         Some(_) => return Err(CommandError::Syntax),
     };
-    let mut locked = ctx.lock(&args[1]);
-    let found = read_typed::<ZSet>(&mut locked, &args[1])?
-        .and_then(|z| z.rank(&args[2]).map(|(r, s)| (if rev { z.len() - 1 - r } else { r }, s)));
+    let mut locked = ctx.lock(args[1]);
+    let found = read_typed::<ZSet>(&mut locked, args[1])?
+        .and_then(|z| z.rank(args[2]).map(|(r, s)| (if rev { z.len() - 1 - r } else { r }, s)));
     drop(locked);
     match (found, withscore) {
         (Some((rank, _)), false) => ctx.out.count(rank),
@@ -747,19 +747,19 @@ fn zrank_generic(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> CommandResult 
     Ok(())
 }
 
-fn zcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let range = parse_score_range(&args[2], &args[3])?;
-    let mut locked = ctx.lock(&args[1]);
-    let n = read_typed::<ZSet>(&mut locked, &args[1])?.map_or(0, |z| range.ranks(z).len());
+fn zcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let range = parse_score_range(args[2], args[3])?;
+    let mut locked = ctx.lock(args[1]);
+    let n = read_typed::<ZSet>(&mut locked, args[1])?.map_or(0, |z| range.ranks(z).len());
     drop(locked);
     ctx.out.count(n);
     Ok(())
 }
 
-fn zlexcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let range = parse_lex_range(&args[2], &args[3])?;
-    let mut locked = ctx.lock(&args[1]);
-    let n = read_typed::<ZSet>(&mut locked, &args[1])?.map_or(0, |z| range.ranks(z).len());
+fn zlexcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let range = parse_lex_range(args[2], args[3])?;
+    let mut locked = ctx.lock(args[1]);
+    let n = read_typed::<ZSet>(&mut locked, args[1])?.map_or(0, |z| range.ranks(z).len());
     drop(locked);
     ctx.out.count(n);
     Ok(())
@@ -794,7 +794,7 @@ struct RangeRequest {
 /// Parses ZRANGE's arguments as Redis's `zrangeGenericCommand` does. `min_idx` is the
 /// index of the first range bound; `kind` and `rev` are fixed by the legacy commands.
 fn parse_range(
-    args: &[Bytes],
+    args: &[&[u8]],
     min_idx: usize,
     kind: Option<RangeKind>,
     rev: Option<bool>,
@@ -805,12 +805,12 @@ fn parse_range(
     let mut limit = None;
     let mut j = min_idx + 2;
     while j < args.len() {
-        let a = &args[j][..];
+        let a = args[j];
         let left = args.len() - j - 1;
         if !store && args::is(a, "withscores") {
             withscores = true;
         } else if args::is(a, "limit") && left >= 2 {
-            limit = Some((args::int(&args[j + 1])?, args::int(&args[j + 2])?));
+            limit = Some((args::int(args[j + 1])?, args::int(args[j + 2])?));
             j += 2;
         } else if rev_opt.is_none() && args::is(a, "rev") {
             rev_opt = Some(true);
@@ -874,11 +874,11 @@ fn select(z: ZSetRef<'_>, req: &RangeRequest) -> (usize, usize) {
     if req.rev { (ranks.end - 1 - offset, n) } else { (ranks.start + offset, n) }
 }
 
-fn zrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Option<RangeKind>, rev: Option<bool>) -> CommandResult {
+fn zrange_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], kind: Option<RangeKind>, rev: Option<bool>) -> CommandResult {
     let req = parse_range(args, 2, kind, rev, false)?;
     let resp3 = resp3(ctx);
-    let mut locked = ctx.lock(&args[1]);
-    let Some(z) = read_typed::<ZSet>(&mut locked, &args[1])? else {
+    let mut locked = ctx.lock(args[1]);
+    let Some(z) = read_typed::<ZSet>(&mut locked, args[1])? else {
         drop(locked);
         ctx.out.array(0);
         return Ok(());
@@ -888,27 +888,27 @@ fn zrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Option<RangeKind>, re
     Ok(())
 }
 
-fn zrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrange_generic(ctx, args, None, None)
 }
 
-fn zrevrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrevrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrange_generic(ctx, args, Some(RangeKind::Rank), Some(true))
 }
 
-fn zrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrangebyscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrange_generic(ctx, args, Some(RangeKind::Score), Some(false))
 }
 
-fn zrevrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrevrangebyscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrange_generic(ctx, args, Some(RangeKind::Score), Some(true))
 }
 
-fn zrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrangebylex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrange_generic(ctx, args, Some(RangeKind::Lex), Some(false))
 }
 
-fn zrevrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrevrangebylex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zrange_generic(ctx, args, Some(RangeKind::Lex), Some(true))
 }
 
@@ -934,10 +934,10 @@ fn store(
     n
 }
 
-fn zrangestore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrangestore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let req = parse_range(args, 3, None, None, true)?;
     let limits = limits(ctx);
-    let (dst, src) = (&args[1][..], &args[2][..]);
+    let (dst, src) = (args[1], args[2]);
     let mut locked = ctx.lock_keys(&args[1..3]);
     let mut entries: Vec<(f64, Box<[u8]>)> = match read_typed::<ZSet>(&mut locked, src)? {
         Some(z) => {
@@ -990,19 +990,19 @@ fn zremrange(
     Ok(())
 }
 
-fn zremrangebyrank(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let (start, end) = (args::int(&args[2])?, args::int(&args[3])?);
-    zremrange(ctx, &args[1], "zremrangebyrank", |z| rank_range(start, end, z.len()).map_or(0..0, |(s, e)| s..e + 1))
+fn zremrangebyrank(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let (start, end) = (args::int(args[2])?, args::int(args[3])?);
+    zremrange(ctx, args[1], "zremrangebyrank", |z| rank_range(start, end, z.len()).map_or(0..0, |(s, e)| s..e + 1))
 }
 
-fn zremrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let range = parse_score_range(&args[2], &args[3])?;
-    zremrange(ctx, &args[1], "zremrangebyscore", |z| range.ranks(z))
+fn zremrangebyscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let range = parse_score_range(args[2], args[3])?;
+    zremrange(ctx, args[1], "zremrangebyscore", |z| range.ranks(z))
 }
 
-fn zremrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let range = parse_lex_range(&args[2], &args[3])?;
-    zremrange(ctx, &args[1], "zremrangebylex", |z| range.ranks(z))
+fn zremrangebylex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let range = parse_lex_range(args[2], args[3])?;
+    zremrange(ctx, args[1], "zremrangebylex", |z| range.ranks(z))
 }
 
 /// Pops up to `count` entries from the low (or `max`) end, in pop order.
@@ -1026,20 +1026,20 @@ fn notify_zpop(ctx: &Ctx<'_>, key: &[u8], max: bool, deleted: bool) {
     }
 }
 
-fn zpopmin(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zpopmin(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zpop_generic(ctx, args, false)
 }
 
-fn zpopmax(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zpopmax(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zpop_generic(ctx, args, true)
 }
 
-fn zpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
+fn zpop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CommandResult {
     if args.len() > 3 {
         return Err(CommandError::Syntax);
     }
     let count = args.get(2).map(|a| positive(a)).transpose()?;
-    let key = &args[1][..];
+    let key = args[1];
     let resp3 = resp3(ctx);
     let mut locked = ctx.lock(key);
     let popped = match locked.get(key) {
@@ -1068,7 +1068,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
     Ok(())
 }
 
-fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (keys, max, count) = zmpop_args(&args[1..])?;
     match try_zmpop(ctx, keys, max, count)? {
         Some((key, popped)) => zmpop_reply(ctx, &key, &popped),
@@ -1078,8 +1078,8 @@ fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// `numkeys key [key ...] MIN|MAX [COUNT count]`.
-fn zmpop_args(args: &[Bytes]) -> Result<(&[Bytes], bool, usize), CommandError> {
-    let numkeys = ranged(&args[0], 1, "numkeys should be greater than 0")?;
+fn zmpop_args<'a>(args: &'a [&'a [u8]]) -> Result<(&'a [&'a [u8]], bool, usize), CommandError> {
+    let numkeys = ranged(args[0], 1, "numkeys should be greater than 0")?;
     let where_idx = numkeys.saturating_add(1);
     let Some(where_arg) = args.get(where_idx) else {
         return Err(CommandError::Syntax);
@@ -1094,8 +1094,8 @@ fn zmpop_args(args: &[Bytes]) -> Result<(&[Bytes], bool, usize), CommandError> {
     let mut count = None;
     let mut j = where_idx + 1;
     while j < args.len() {
-        if count.is_none() && args::is(&args[j], "count") && j + 1 < args.len() {
-            count = Some(ranged(&args[j + 1], 1, "count should be greater than 0")?);
+        if count.is_none() && args::is(args[j], "count") && j + 1 < args.len() {
+            count = Some(ranged(args[j + 1], 1, "count should be greater than 0")?);
             j += 2;
         } else {
             return Err(CommandError::Syntax);
@@ -1108,7 +1108,7 @@ fn zmpop_args(args: &[Bytes]) -> Result<(&[Bytes], bool, usize), CommandError> {
 type ZPopped = (Bytes, Vec<(Box<[u8]>, f64)>);
 
 /// Pops from the first existing sorted set of `keys`; `None` when none exists.
-fn try_zmpop(ctx: &Ctx<'_>, keys: &[Bytes], max: bool, count: usize) -> Result<Option<ZPopped>, CommandError> {
+fn try_zmpop(ctx: &Ctx<'_>, keys: &[&[u8]], max: bool, count: usize) -> Result<Option<ZPopped>, CommandError> {
     let mut locked = ctx.lock_keys(keys);
     for key in keys {
         let Some(entry) = locked.get(key) else { continue };
@@ -1120,7 +1120,7 @@ fn try_zmpop(ctx: &Ctx<'_>, keys: &[Bytes], max: bool, count: usize) -> Result<O
             locked.remove(key);
         }
         notify_zpop(ctx, key, max, empty);
-        return Ok(Some((key.clone(), popped)));
+        return Ok(Some((Bytes::copy_from_slice(key), popped)));
     }
     Ok(None)
 }
@@ -1136,14 +1136,14 @@ fn zmpop_reply(ctx: &mut Ctx<'_>, key: &[u8], popped: &[(Box<[u8]>, f64)]) {
 // Blocking variants (see commands::blocking)
 // ---------------------------------------------------------------------------------------
 
-fn block(ctx: &mut Ctx<'_>, keys: &[Bytes], timeout: Option<std::time::Duration>) {
+fn block(ctx: &mut Ctx<'_>, keys: &[&[u8]], timeout: Option<std::time::Duration>) {
     ctx.session.block =
-        Some(BlockOn { keys: keys.to_vec(), timeout, on_timeout: |out| out.null_array(), rerun_args: None });
+        Some(BlockOn { keys: super::owned_args(keys), timeout, on_timeout: |out| out.null_array(), rerun_args: None });
 }
 
 /// BZPOPMIN and BZPOPMAX: `key [key ...] timeout`; the reply is key, member, score.
-fn bzpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
-    let timeout = block_timeout(&args[args.len() - 1])?;
+fn bzpop(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CommandResult {
+    let timeout = block_timeout(args[args.len() - 1])?;
     let keys = &args[1..args.len() - 1];
     match try_zmpop(ctx, keys, max, 1)? {
         Some((key, popped)) => {
@@ -1161,17 +1161,17 @@ fn bzpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
     Ok(())
 }
 
-fn bzpopmin(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn bzpopmin(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     bzpop(ctx, args, false)
 }
 
-fn bzpopmax(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn bzpopmax(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     bzpop(ctx, args, true)
 }
 
 /// BZMPOP `timeout numkeys key [key ...] MIN|MAX [COUNT count]`.
-fn bzmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let timeout = block_timeout(&args[1])?;
+fn bzmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let timeout = block_timeout(args[1])?;
     let (keys, max, count) = zmpop_args(&args[2..])?;
     match try_zmpop(ctx, keys, max, count)? {
         Some((key, popped)) => zmpop_reply(ctx, &key, &popped),
@@ -1180,7 +1180,7 @@ fn bzmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zrandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     // Redis's order: the count's range, the syntax, then WITHSCORES's own range (a reply
     // of twice the count must fit a long); our cap on repeated picks comes last.
     if let Some(arg) = args.get(2)
@@ -1193,13 +1193,13 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         Some(a) if args.len() == 4 && args::is(a, "withscores") => true,
         Some(_) => return Err(CommandError::Syntax),
     };
-    if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&args::int(&args[2])?) {
+    if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&args::int(args[2])?) {
         return Err(CommandError::err("value is out of range"));
     }
     let count = args.get(2).map(|a| random_count(ctx, a)).transpose()?;
     let resp3 = resp3(ctx);
-    let mut locked = ctx.lock(&args[1]);
-    let z = read_typed::<ZSet>(&mut locked, &args[1])?;
+    let mut locked = ctx.lock(args[1]);
+    let z = read_typed::<ZSet>(&mut locked, args[1])?;
     let Some(count) = count else {
         match z.and_then(|z| z.get(fastrand::usize(..z.len().max(1)))) {
             Some((m, _)) => ctx.out.bulk(m),
@@ -1294,11 +1294,11 @@ fn input_score(locked: &mut Locked<'_>, key: &[u8], member: &[u8]) -> Option<f64
 /// Runs a ZUNION/ZINTER/ZDIFF variant. `store`: the destination is `args[1]`;
 /// `card_only`: ZINTERCARD. Follows Redis's `zunionInterDiffGenericCommand`, including its
 /// order of checks: key types before options.
-fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card_only: bool) -> CommandResult {
+fn zsetop(ctx: &mut Ctx<'_>, args: &[&[u8]], op: SetOp, store_to_dst: bool, card_only: bool) -> CommandResult {
     let numkeys_idx = if store_to_dst { 2 } else { 1 };
-    let setnum = args::int(&args[numkeys_idx])?;
+    let setnum = args::int(args[numkeys_idx])?;
     if setnum < 1 {
-        let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
+        let name = String::from_utf8_lossy(args[0]).to_ascii_lowercase();
         return Err(CommandError::err(format!("at least 1 input key is needed for '{name}' command")));
     }
     let setnum = usize::try_from(setnum).unwrap_or(usize::MAX);
@@ -1328,7 +1328,7 @@ fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card
     let mut limit = 0usize;
     let mut j = numkeys_idx + 1 + setnum;
     while j < args.len() {
-        let a = &args[j][..];
+        let a = args[j];
         let remaining = args.len() - j;
         if op != SetOp::Diff && !card_only && remaining > setnum && args::is(a, "weights") {
             for (w, arg) in weights.iter_mut().zip(&args[j + 1..j + 1 + setnum]) {
@@ -1336,7 +1336,7 @@ fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card
             }
             j += 1 + setnum;
         } else if op != SetOp::Diff && !card_only && remaining >= 2 && args::is(a, "aggregate") {
-            let which = &args[j + 1][..];
+            let which = args[j + 1];
             aggregate = if args::is(which, "sum") {
                 Aggregate::Sum
             } else if args::is(which, "min") {
@@ -1351,7 +1351,7 @@ fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card
             withscores = true;
             j += 1;
         } else if card_only && remaining >= 2 && args::is(a, "limit") {
-            limit = ranged(&args[j + 1], 0, "LIMIT can't be negative")?;
+            limit = ranged(args[j + 1], 0, "LIMIT can't be negative")?;
             j += 2;
         } else {
             return Err(CommandError::Syntax);
@@ -1385,7 +1385,7 @@ fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card
             let mut candidates = Vec::new();
             if sizes[order[0]] > 0 {
                 let w = weights[order[0]];
-                for_each_input(&mut locked, &keys[order[0]], |m, s| {
+                for_each_input(&mut locked, keys[order[0]], |m, s| {
                     candidates.push((Box::<[u8]>::from(m), weighted(s, w)))
                 });
             }
@@ -1393,7 +1393,7 @@ fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card
                 if candidates.is_empty() {
                     break;
                 }
-                candidates.retain_mut(|(m, score)| match input_score(&mut locked, &keys[i], m) {
+                candidates.retain_mut(|(m, score)| match input_score(&mut locked, keys[i], m) {
                     Some(s) => {
                         aggregate.apply(score, weighted(s, weights[i]));
                         true
@@ -1405,7 +1405,7 @@ fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card
         }
         SetOp::Diff => {
             let mut candidates = Vec::new();
-            for_each_input(&mut locked, &keys[0], |m, s| candidates.push((Box::<[u8]>::from(m), s)));
+            for_each_input(&mut locked, keys[0], |m, s| candidates.push((Box::<[u8]>::from(m), s)));
             for key in &keys[1..] {
                 if candidates.is_empty() {
                     break;
@@ -1430,7 +1430,7 @@ fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card
             SetOp::Inter => "zinterstore",
             SetOp::Diff => "zdiffstore",
         };
-        let n = store(ctx, &mut locked, &args[1], entries, &limits, event);
+        let n = store(ctx, &mut locked, args[1], entries, &limits, event);
         drop(locked);
         ctx.out.count(n);
     } else {
@@ -1440,31 +1440,31 @@ fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, store_to_dst: bool, card
     Ok(())
 }
 
-fn zunion(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zunion(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zsetop(ctx, args, SetOp::Union, false, false)
 }
 
-fn zinter(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zinter(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zsetop(ctx, args, SetOp::Inter, false, false)
 }
 
-fn zdiff(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zdiff(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zsetop(ctx, args, SetOp::Diff, false, false)
 }
 
-fn zunionstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zunionstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zsetop(ctx, args, SetOp::Union, true, false)
 }
 
-fn zinterstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zinterstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zsetop(ctx, args, SetOp::Inter, true, false)
 }
 
-fn zdiffstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zdiffstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zsetop(ctx, args, SetOp::Diff, true, false)
 }
 
-fn zintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn zintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     zsetop(ctx, args, SetOp::Inter, false, true)
 }
 
@@ -1472,10 +1472,10 @@ fn zintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // ZSCAN
 // ---------------------------------------------------------------------------------------
 
-fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let cursor = args::cursor(&args[2])?;
-    let mut locked = ctx.lock(&args[1]);
-    let Some(z) = read_typed::<ZSet>(&mut locked, &args[1])? else {
+fn zscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let cursor = args::cursor(args[2])?;
+    let mut locked = ctx.lock(args[1]);
+    let Some(z) = read_typed::<ZSet>(&mut locked, args[1])? else {
         drop(locked);
         scan_reply(ctx.out, 0, 0);
         return Ok(());

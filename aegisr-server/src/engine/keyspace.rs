@@ -146,11 +146,15 @@ pub(crate) struct StagedTables {
 
 /// Cache-line aligned so neighbouring shard locks do not share a line.
 #[repr(align(128))]
-struct ShardCell(Mutex<Shard>, TableAddresses);
+struct ShardCell(Mutex<Shard>);
 
 /// All keys of all databases, split into shards by hash slot.
 pub struct Keyspace {
     shards: Box<[ShardCell]>,
+    /// Each shard's [`TableAddresses`], read without its lock to prefetch. Apart from the
+    /// shards: a line a lock holder keeps writing (the lock word, the shard's counters)
+    /// would otherwise miss in every other core's prefetch.
+    table_addresses: Box<[TableAddresses]>,
     /// Clients blocked until a key exists (BLPOP...).
     waiters: super::blocking::Waiters,
     /// log2 of slots per shard: a slot's shard is `slot >> slot_shift`.
@@ -186,27 +190,27 @@ impl Keyspace {
         let shard_count = shard_count.clamp(1, SLOT_COUNT).next_power_of_two();
         let slot_count = SLOT_COUNT / shard_count;
         let databases = databases.max(1);
-        let shards = (0..shard_count)
-            .map(|_| {
-                let tables: TableAddresses = (0..databases).map(|_| AtomicPtr::new(std::ptr::null_mut())).collect();
-                ShardCell(
-                    Mutex::new(Shard {
-                        dbs: (0..databases).map(|_| None).collect(),
-                        slot_count,
-                        stats: KeyspaceStats::default(),
-                        expire_cursor: vec![0; databases].into_boxed_slice(),
-                        watches: Watches::default(),
-                        snapshot_epoch: 0,
-                        snapshot_taken: Vec::new(),
-                        changes: 0,
-                        tables: tables.clone(),
-                    }),
-                    tables,
-                )
+        let table_addresses: Box<[TableAddresses]> =
+            (0..shard_count).map(|_| (0..databases).map(|_| AtomicPtr::new(std::ptr::null_mut())).collect()).collect();
+        let shards = table_addresses
+            .iter()
+            .map(|tables| {
+                ShardCell(Mutex::new(Shard {
+                    dbs: (0..databases).map(|_| None).collect(),
+                    slot_count,
+                    stats: KeyspaceStats::default(),
+                    expire_cursor: vec![0; databases].into_boxed_slice(),
+                    watches: Watches::default(),
+                    snapshot_epoch: 0,
+                    snapshot_taken: Vec::new(),
+                    changes: 0,
+                    tables: tables.clone(),
+                }))
             })
             .collect();
         Keyspace {
             shards,
+            table_addresses,
             waiters: Default::default(),
             slot_shift: slot_count.trailing_zeros(),
             databases,
@@ -290,7 +294,7 @@ impl Keyspace {
 
     /// Starts loading the table of `slot` (local to shard `index`) in `db`, unlocked.
     fn prefetch_slot_table(&self, db: usize, index: ShardIndex, slot: usize) {
-        let Some(address) = self.shards.get(index).and_then(|cell| cell.1.get(db)) else { return };
+        let Some(address) = self.table_addresses.get(index).and_then(|tables| tables.get(db)) else { return };
         let tables = address.load(Ordering::Relaxed);
         if !tables.is_null() {
             super::prefetch::prefetch_read(tables.wrapping_add(slot));

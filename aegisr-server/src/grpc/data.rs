@@ -39,7 +39,7 @@ impl ReplyTarget for ReplyTree {
 /// Runs one command on `session`, returning its reply. A blocking command that finds
 /// nothing waits here (the gRPC call stays open) until it is served or times out; if the
 /// caller cancels the call, this future is dropped and the wait with it.
-async fn run(server: &Server, session: &mut Session, args: &[Bytes]) -> v1::Reply {
+async fn run(server: &Server, session: &mut Session, args: &[&[u8]]) -> v1::Reply {
     // CLIENT PAUSE holds the command here, before it runs, as on the RESP door (a
     // cancelled call drops the wait).
     server.pause.wait_for(args).await;
@@ -102,9 +102,7 @@ fn may_subscribe(user: &crate::acl::UserHandle, wanted: &v1::SubscribeRequest) -
         if names.is_empty() {
             continue;
         }
-        let args: Vec<Bytes> = std::iter::once(Bytes::from_static(command.as_bytes()))
-            .chain(names.iter().cloned().map(Bytes::from))
-            .collect();
+        let args: Vec<&[u8]> = std::iter::once(command.as_bytes()).chain(names.iter().map(|n| n.as_bytes())).collect();
         let Ok(spec) = commands::resolve(&args) else { continue };
         if let Err(denied) = crate::acl::check::check(&rules, spec, &args) {
             let text = match denied.reason {
@@ -145,7 +143,7 @@ impl Data for DataService {
             return Ok(Response::new(aegisr_proto::Reply::error("ERR DB index is out of range")));
         }
         session.select(db);
-        let reply = run(server, &mut session, &command.args).await;
+        let reply = run(server, &mut session, &commands::views(&command.args)).await;
         commands::end_session(server, &mut session);
         Ok(Response::new(reply))
     }
@@ -167,7 +165,7 @@ impl Data for DataService {
             run_as(&mut session, user);
             while let Some(next) = commands.next().await {
                 let reply = match next {
-                    Ok(command) => Ok(run(&server, &mut session, &command.args).await),
+                    Ok(command) => Ok(run(&server, &mut session, &commands::views(&command.args)).await),
                     Err(status) => Err(status),
                 };
                 let failed = reply.is_err();

@@ -44,7 +44,12 @@ impl Rate {
 
     /// Nanoseconds from `start` to now.
     pub fn elapsed_nanos(&self, start: Stamp) -> u64 {
-        (now().0.saturating_sub(start.0) as f64 * self.nanos_per_tick) as u64
+        self.nanos_between(start, now())
+    }
+
+    /// Nanoseconds from `start` to `end`.
+    pub fn nanos_between(&self, start: Stamp, end: Stamp) -> u64 {
+        (end.0.saturating_sub(start.0) as f64 * self.nanos_per_tick) as u64
     }
 }
 

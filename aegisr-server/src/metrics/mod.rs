@@ -14,8 +14,6 @@ pub mod slowlog;
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
-
 pub use commands::{CommandStats, CommandTotals, Outcome};
 pub use errors::ErrorStats;
 pub use slowlog::{SlowEntry, SlowLog};
@@ -70,10 +68,11 @@ pub enum Ended<'e> {
 /// touched only by slow commands.
 pub fn record(
     ctx: &Ctx<'_>,
-    args: &[Bytes],
+    args: &[&[u8]],
     spec: Option<&'static CommandSpec>,
     ended: Ended<'_>,
     started: clock::Stamp,
+    ended_at: clock::Stamp,
 ) {
     let metrics = &ctx.server.metrics;
     let (outcome, error) = match ended {
@@ -88,7 +87,7 @@ pub fn record(
     let spec = spec.or_else(|| if outcome == Outcome::Rejected { rejected_spec(args) } else { None });
     let Some(spec) = spec else { return };
     let Some(index) = commands::index_of(spec) else { return };
-    let nanos = metrics.clock.elapsed_nanos(started);
+    let nanos = metrics.clock.nanos_between(started, ended_at);
     metrics.commands.record(index, nanos, outcome);
     if outcome == Outcome::Rejected {
         return;
@@ -106,24 +105,18 @@ pub fn record(
         let client = &ctx.session.client;
         let max_len = usize::try_from(ctx.server.config.u64("slowlog-max-len")).unwrap_or(usize::MAX);
         // Secrets (AUTH's, requirepass's) are redacted here too, as Redis does.
-        // (Arguments kept are shared, not copied: a slow command may carry big values.)
-        let shown: Vec<bytes::Bytes> = crate::server::monitor::redacted_args(args)
+        // (The slow log copies what it keeps of each argument, a prefix of a big value.)
+        let shown: Vec<&[u8]> = crate::server::monitor::redacted_args(args)
             .iter()
             .zip(args)
-            .map(|(shown, arg)| {
-                if std::ptr::eq(shown.as_ptr(), arg.as_ptr()) {
-                    arg.clone()
-                } else {
-                    bytes::Bytes::from_static(b"(redacted)")
-                }
-            })
+            .map(|(shown, &arg)| if std::ptr::eq(shown.as_ptr(), arg.as_ptr()) { arg } else { b"(redacted)" })
             .collect();
         metrics.slowlog.push(&shown, micros, client.addr.clone(), client.name(), max_len);
     }
 }
 
 /// The command (or subcommand) `args` names, whatever its arity.
-fn rejected_spec(args: &[Bytes]) -> Option<&'static CommandSpec> {
+fn rejected_spec(args: &[&[u8]]) -> Option<&'static CommandSpec> {
     let spec = table::lookup(args.first()?)?;
     if spec.subcommands.is_empty() {
         return Some(spec);

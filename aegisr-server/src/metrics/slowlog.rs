@@ -35,7 +35,7 @@ struct Inner {
 }
 
 /// The arguments as the slow log keeps them: at most 32, each at most 128 bytes.
-fn trimmed(args: &[Bytes]) -> Vec<Bytes> {
+fn trimmed(args: &[&[u8]]) -> Vec<Bytes> {
     let kept = args.len().min(MAX_ARGS);
     let mut out: Vec<Bytes> = args[..kept]
         .iter()
@@ -45,7 +45,7 @@ fn trimmed(args: &[Bytes]) -> Vec<Bytes> {
                 cut.extend_from_slice(format!("... ({} more bytes)", a.len() - MAX_ARG_LEN).as_bytes());
                 Bytes::from(cut)
             } else {
-                a.clone()
+                Bytes::copy_from_slice(a)
             }
         })
         .collect();
@@ -57,7 +57,7 @@ fn trimmed(args: &[Bytes]) -> Vec<Bytes> {
 
 impl SlowLog {
     /// Adds an entry, dropping the oldest beyond `max_len`.
-    pub fn push(&self, args: &[Bytes], duration_us: u64, client_addr: String, client_name: String, max_len: usize) {
+    pub fn push(&self, args: &[&[u8]], duration_us: u64, client_addr: String, client_name: String, max_len: usize) {
         let timestamp = crate::engine::now_ms() / 1000;
         let args = trimmed(args);
         let mut inner = self.inner.lock();
@@ -91,8 +91,8 @@ impl SlowLog {
 mod tests {
     use super::*;
 
-    fn args(items: &[&str]) -> Vec<Bytes> {
-        items.iter().map(|s| Bytes::from(s.to_string())).collect()
+    fn args<'a>(items: &[&'a str]) -> Vec<&'a [u8]> {
+        items.iter().map(|s| s.as_bytes()).collect()
     }
 
     #[test]

@@ -9,8 +9,6 @@
 
 use std::cell::RefCell;
 
-use bytes::Bytes;
-
 use super::journal::Journal;
 use super::record;
 
@@ -37,7 +35,7 @@ thread_local! {
 
 /// Arms the journal for a write command about to run in `db`; `slots` are its keys'
 /// hash slots when a snapshot is running (see `Keyspace::settle_snapshot`).
-pub(crate) fn arm(db: usize, args: &[Bytes], slots: Option<smallvec::SmallVec<[u16; 4]>>) {
+pub(crate) fn arm(db: usize, args: &[&[u8]], slots: Option<smallvec::SmallVec<[u16; 4]>>) {
     CAPTURE.with_borrow_mut(|c| {
         c.body.clear();
         record::put_command(&mut c.body, db, args);
@@ -54,7 +52,7 @@ pub(crate) fn slots() -> Option<smallvec::SmallVec<[u16; 4]>> {
 /// Logs `args` instead of the command's own arguments (SPOP as SREM of what it popped):
 /// for the few commands whose effect is not a function of their arguments and the data.
 /// Call it before releasing the shards.
-pub(crate) fn log_as(db: usize, args: &[Bytes]) {
+pub(crate) fn log_as(db: usize, args: &[&[u8]]) {
     CAPTURE.with_borrow_mut(|c| {
         if c.armed {
             c.body.clear();
@@ -97,7 +95,7 @@ pub(crate) fn commit(journal: &Journal, at_ms: i64) {
 /// outside any command's record. Call it with the key's shard held.
 pub(crate) fn log_deletion(journal: &Journal, db: usize, key: &[u8]) {
     let mut body = Vec::with_capacity(key.len() + 16);
-    record::put_command(&mut body, db, &[Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]);
+    record::put_command(&mut body, db, &[b"DEL", key]);
     journal.append(crate::engine::now_ms(), None, &body);
 }
 

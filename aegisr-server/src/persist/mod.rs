@@ -122,7 +122,7 @@ pub fn start(server: &Server) -> anyhow::Result<()> {
         }
     }
     let next_lsn = if mode == Mode::Journal {
-        let skip = |args: &[bytes::Bytes], lsn: u64| recovery::covered_by_snapshot(&covered, args, lsn);
+        let skip = |args: &[&[u8]], lsn: u64| recovery::covered_by_snapshot(&covered, args, lsn);
         recovery::replay_journal(server, &dir, &skip)?
     } else {
         0

@@ -41,7 +41,7 @@ pub struct Record {
 }
 
 /// Appends `db` and `args` in the body form of one command.
-pub(crate) fn put_command(out: &mut Vec<u8>, db: usize, args: &[Bytes]) {
+pub(crate) fn put_command(out: &mut Vec<u8>, db: usize, args: &[&[u8]]) {
     put_varint(out, db);
     put_varint(out, args.len());
     for arg in args {
@@ -179,15 +179,19 @@ mod tests {
         words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect()
     }
 
+    fn put(out: &mut Vec<u8>, db: usize, words: &[&str]) {
+        put_command(out, db, &words.iter().map(|w| w.as_bytes()).collect::<Vec<_>>());
+    }
+
     #[test]
     fn a_command_and_a_transaction_round_trip() {
         let mut log = Vec::new();
         let mut body = Vec::new();
-        put_command(&mut body, 3, &args(&["SET", "k", "v", "EX", "10"]));
+        put(&mut body, 3, &["SET", "k", "v", "EX", "10"]);
         put_frame(&mut log, 1_700_000_000_123, None, &body);
         let mut multi = Vec::new();
-        put_command(&mut multi, 0, &args(&["INCR", "a"]));
-        put_command(&mut multi, 1, &args(&["DEL", "b", ""]));
+        put(&mut multi, 0, &["INCR", "a"]);
+        put(&mut multi, 1, &["DEL", "b", ""]);
         put_frame(&mut log, 42, Some(2), &multi);
 
         let (first, used) = read_frame(&log).unwrap();
@@ -203,7 +207,7 @@ mod tests {
     fn every_cut_is_truncated_and_every_flip_is_caught() {
         let mut log = Vec::new();
         let mut body = Vec::new();
-        put_command(&mut body, 0, &args(&["RPUSH", "list", "a", "bb", "ccc"]));
+        put(&mut body, 0, &["RPUSH", "list", "a", "bb", "ccc"]);
         put_frame(&mut log, 7, None, &body);
         for cut in 0..log.len() {
             assert_eq!(read_frame(&log[..cut]).unwrap_err(), FrameError::Truncated, "cut at {cut}");

@@ -170,7 +170,7 @@ fn is_torn_tail(file: &mut std::fs::File, offset: u64, file_len: u64) -> std::io
 /// Replays the journal in `dir` into `server`'s keyspace. Returns the LSN the next record
 /// gets. `covered(slot_lsn_check)` tells whether a record at an LSN is already in the
 /// loaded snapshot for the slots it touches.
-pub fn replay_journal(server: &Server, dir: &Path, skip: &dyn Fn(&[bytes::Bytes], u64) -> bool) -> anyhow::Result<u64> {
+pub fn replay_journal(server: &Server, dir: &Path, skip: &dyn Fn(&[&[u8]], u64) -> bool) -> anyhow::Result<u64> {
     let segments = segments(dir)?;
     let Some(last) = segments.last().map(|s| s.path.clone()) else { return Ok(0) };
     let started = Instant::now();
@@ -218,7 +218,7 @@ fn damaged(path: &Path, offset: u64, what: String, dir: &Path) -> Damaged {
 /// Whether the record at `lsn` for command `args` is already in a snapshot whose slot
 /// images (and function libraries) were taken at `covered`: then replaying it would apply
 /// it twice.
-pub fn covered_by_snapshot(covered: &super::snapshot::Covered, args: &[bytes::Bytes], lsn: u64) -> bool {
+pub fn covered_by_snapshot(covered: &super::snapshot::Covered, args: &[&[u8]], lsn: u64) -> bool {
     let spec = crate::commands::resolve(args).ok();
     if spec.is_some_and(|spec| spec.name.starts_with("function|")) {
         return covered.functions > lsn;
@@ -255,17 +255,18 @@ impl<'a> Replayer<'a> {
         Ok(Replayer { server, session, scratch: BytesMut::new(), _registration: Some(registration), failed: 0 })
     }
 
-    pub(crate) fn apply(&mut self, record: &Record, lsn: u64, skip: &dyn Fn(&[bytes::Bytes], u64) -> bool) {
+    pub(crate) fn apply(&mut self, record: &Record, lsn: u64, skip: &dyn Fn(&[&[u8]], u64) -> bool) {
         crate::engine::set_replay_clock(record.at_ms);
         for command in &record.commands {
-            if skip(&command.args, lsn) {
+            let args = commands::views(&command.args);
+            if skip(&args, lsn) {
                 continue;
             }
             self.session.db = command.db.min(self.server.keyspace.databases() - 1);
             self.scratch.clear();
             let mut writer = RespWriter::new(&mut self.scratch, Protocol::Resp2);
             let mut ctx = Ctx::new(self.server, &mut self.session, &mut writer);
-            commands::execute(&mut ctx, &command.args);
+            commands::execute(&mut ctx, &args);
             if writer.errors > 0 {
                 self.failed += 1;
                 if self.failed <= 10 {

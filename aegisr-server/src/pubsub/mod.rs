@@ -92,12 +92,17 @@ pub struct PubSub {
 
 impl PubSub {
     /// Publishes `payload` on `channel` (or a shard channel); returns how many received it.
-    pub fn publish(&self, channel: &Bytes, payload: &Bytes, shard: bool, limit: OutputLimit) -> usize {
+    pub fn publish(&self, channel: &[u8], payload: &[u8], shard: bool, limit: OutputLimit) -> usize {
         let mut receivers = 0;
         let names = if shard { &self.shard_channels } else { &self.channels };
         let kind = if shard { Kind::SMessage } else { Kind::Message };
+        // Copied once, when someone receives it.
+        let mut copied: Option<(Bytes, Bytes)> = None;
+        let mut owned =
+            || copied.get_or_insert_with(|| (Bytes::copy_from_slice(channel), Bytes::copy_from_slice(payload))).clone();
         if let Some(list) = names.bucket(channel).read().get(channel) {
-            let message = Arc::new(Published::new(kind, None, channel.clone(), payload.clone()));
+            let (channel, payload) = owned();
+            let message = Arc::new(Published::new(kind, None, channel, payload));
             for subscriber in list {
                 receivers += self.count_cut(subscriber, subscriber.deliver(message.clone(), limit));
             }
@@ -107,8 +112,8 @@ impl PubSub {
                 if !string_match(pattern, channel, false) {
                     continue;
                 }
-                let message =
-                    Arc::new(Published::new(Kind::PMessage, Some(pattern.clone()), channel.clone(), payload.clone()));
+                let (channel, payload) = owned();
+                let message = Arc::new(Published::new(Kind::PMessage, Some(pattern.clone()), channel, payload));
                 for subscriber in list {
                     receivers += self.count_cut(subscriber, subscriber.deliver(message.clone(), limit));
                 }

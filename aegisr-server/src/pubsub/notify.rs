@@ -199,11 +199,11 @@ impl Notifier {
         // Keyspace first, then keyevent, as Redis's notifyKeyspaceEvent.
         if flags & KEYSPACE != 0 {
             let channel = channel("__keyspace@", db, key);
-            self.hub.publish(&channel, &Bytes::copy_from_slice(event.as_bytes()), false, limit);
+            self.hub.publish(&channel, event.as_bytes(), false, limit);
         }
         if flags & KEYEVENT != 0 {
             let channel = channel("__keyevent@", db, event.as_bytes());
-            self.hub.publish(&channel, &Bytes::copy_from_slice(key), false, limit);
+            self.hub.publish(&channel, key, false, limit);
         }
     }
 }

@@ -199,12 +199,12 @@ impl Tracking {
     /// Remembers that client `id` read `keys`; past `max_keys` (0: no bound) keys in the
     /// table, some are forgotten, their clients told they changed, as Redis's
     /// `trackingLimitUsedSlots`.
-    pub fn remember<'k>(&self, id: u64, keys: impl IntoIterator<Item = &'k Bytes>, max_keys: u64, limits: &Limits) {
+    pub fn remember<'k>(&self, id: u64, keys: impl IntoIterator<Item = &'k [u8]>, max_keys: u64, limits: &Limits) {
         let mut state = self.state.lock();
         for key in keys {
-            let inserted = match state.keys.get_mut(&key[..]) {
+            let inserted = match state.keys.get_mut(key) {
                 Some(ids) => ids.insert(id),
-                None => state.keys.entry(key.clone()).or_default().insert(id),
+                None => state.keys.entry(Bytes::copy_from_slice(key)).or_default().insert(id),
             };
             state.items += usize::from(inserted);
         }
@@ -373,7 +373,7 @@ mod tests {
         tracking.enable(&reg.client, 0, Mode::default(), &[]);
         assert!(tracking.active());
         let limits = Limits::default();
-        tracking.remember(reg.client.id, [&Bytes::from_static(b"k")], 0, &limits);
+        tracking.remember(reg.client.id, [&b"k"[..]], 0, &limits);
         assert_eq!(tracking.totals(), (1, 1, 1, 0));
         tracking.invalidate(b"k", &limits);
         tracking.invalidate(b"k", &limits);
@@ -391,7 +391,7 @@ mod tests {
         let tracking = Tracking::default();
         tracking.enable(&reg.client, 0, Mode::default(), &[]);
         let keys: Vec<Bytes> = (0..10).map(|i| Bytes::from(format!("k{i}"))).collect();
-        tracking.remember(reg.client.id, &keys, 4, &Limits::default());
+        tracking.remember(reg.client.id, keys.iter().map(|k| &k[..]), 4, &Limits::default());
         assert_eq!(tracking.totals(), (1, 4, 4, 0));
     }
 }

@@ -16,7 +16,7 @@ use super::writer::RespWriter;
 use crate::commands::blocking::{self, Unblocked};
 use crate::commands::client_reply::{self, ReplyMode};
 use crate::commands::table::CommandSpec;
-use crate::commands::{self, Ctx, ScriptWait, Session};
+use crate::commands::{self, ArgViews, Ctx, ScriptWait, Session};
 use crate::pubsub::{Kind, Subscriber};
 use crate::reply::{Protocol, ReplySink};
 use crate::server::monitor::MonitorFeed;
@@ -52,6 +52,11 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, session: &mut Sessio
     let mut parser = RequestParser::new();
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut output = BytesMut::with_capacity(READ_CHUNK);
+    // Made once, not per read: waiting on a token registers with it, and this loop may
+    // wait a million times a second. The client's kill is a child of the server's
+    // shutdown: this covers both.
+    let killed = client.kill.cancelled();
+    tokio::pin!(killed);
     loop {
         match run_batch(server, session, &mut parser, &mut input, &mut output, &mut stream).await {
             Ok(Next::Continue) => {}
@@ -61,12 +66,13 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, session: &mut Sessio
             return;
         }
         let limits = server.config.limits();
-        let buffered = input.len();
+        // What a half-received command has parsed already does not count (see `unparsed`).
+        let buffered = parser.unparsed(input.len());
         if parser.in_progress() && buffered as u64 > limits.query_buffer_limit.load(Ordering::Relaxed) {
             tracing::warn!(client = %client.addr, "closing client that reached max query buffer length ({buffered} bytes)");
             return;
         }
-        input.reserve(parser.wanted(buffered).clamp(READ_CHUNK, MAX_READ_RESERVE));
+        input.reserve(parser.wanted(input.len()).clamp(READ_CHUNK, MAX_READ_RESERVE));
         let timeout = limits.timeout_secs.load(Ordering::Relaxed);
         let read = async {
             if timeout == 0 {
@@ -100,8 +106,7 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, session: &mut Sessio
                 }
                 continue;
             }
-            () = client.kill.cancelled() => return,
-            () = server.shutdown.cancelled() => return,
+            () = &mut killed => return,
         };
         match read {
             Some(Ok(0)) | Some(Err(_)) | None => return,
@@ -116,7 +121,7 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, session: &mut Sessio
 async fn held_by_pause(
     server: &Server,
     session: &mut Session,
-    args: &[bytes::Bytes],
+    args: &[&[u8]],
     output: &mut BytesMut,
     stream: &mut TcpStream,
 ) -> std::io::Result<()> {
@@ -134,7 +139,7 @@ async fn held_by_pause(
 async fn held_by_script(
     server: &Server,
     session: &mut Session,
-    args: &[bytes::Bytes],
+    args: &[&[u8]],
     output: &mut BytesMut,
     stream: &mut TcpStream,
 ) -> std::io::Result<()> {
@@ -156,24 +161,28 @@ async fn held_by_script(
 async fn run_off_loop(
     server: &Arc<Server>,
     session: &mut Session,
-    args: &[bytes::Bytes],
+    args: &[&[u8]],
     output: &mut BytesMut,
 ) -> (u64, Option<&'static CommandSpec>) {
-    // One box for all of it: what travels to the job and back is a pointer.
+    // One box for all of it: what travels to the job and back is a pointer. The arguments
+    // are views of the input buffer, which stays here: they go copied into one buffer.
     let mut job = Box::new(OffLoop {
         server: server.clone(),
         session: std::mem::replace(session, Session::new(session.client.clone())),
         out: std::mem::take(output),
-        args: args.to_vec(),
+        bytes: args.concat(),
+        ends: args
+            .iter()
+            .scan(0, |end, arg| {
+                *end += arg.len();
+                Some(*end)
+            })
+            .collect(),
         errors: 0,
         spec: None,
     });
     let job = crate::server::off_loop(move || {
-        let OffLoop { server, session, out, args, errors, spec } = &mut *job;
-        let mut writer = RespWriter::new(out, session.protocol);
-        let mut ctx = Ctx::new(server, session, &mut writer);
-        *spec = commands::execute(&mut ctx, args);
-        *errors = writer.errors;
+        job.run();
         job
     })
     .await;
@@ -188,9 +197,31 @@ struct OffLoop {
     server: Arc<Server>,
     session: Session,
     out: BytesMut,
-    args: Vec<bytes::Bytes>,
+    /// The arguments, one after the other, and where each ends.
+    bytes: Vec<u8>,
+    ends: SmallVec<[usize; 8]>,
     errors: u64,
     spec: Option<&'static CommandSpec>,
+}
+
+impl OffLoop {
+    /// Runs the command, its reply written into `out`.
+    fn run(&mut self) {
+        let OffLoop { server, session, out, bytes, ends, errors, spec } = self;
+        let mut start = 0;
+        let args: ArgViews<'_> = ends
+            .iter()
+            .map(|&end| {
+                let arg = &bytes[start..end];
+                start = end;
+                arg
+            })
+            .collect();
+        let mut writer = RespWriter::new(out, session.protocol);
+        let mut ctx = Ctx::new(server, session, &mut writer);
+        *spec = commands::execute(&mut ctx, &args);
+        *errors = writer.errors;
+    }
 }
 
 /// Writes `output` out; false if the write failed or the client was killed meanwhile.
@@ -231,6 +262,7 @@ async fn run_batch(
     // A pipeline's keys are prefetched together (the first commands' at least); a command
     // past those gets its slot table prefetched once parsed.
     let mut peeked = 0;
+    session.last_end = None;
     if !parser.in_progress() {
         let mut keys = SmallVec::<[&[u8]; 16]>::new();
         peeked = RequestParser::peek_keys(input, &mut keys) as u64;
@@ -241,8 +273,9 @@ async fn run_batch(
         }
     }
     loop {
-        match parser.next(input, limits) {
-            Ok(Some(args)) => {
+        let mut args = ArgViews::new();
+        match parser.next(input, limits, &mut args) {
+            Ok(true) => {
                 if commands >= peeked {
                     // Most commands name a key first: start loading its slot table now.
                     if let Some(key) = args.get(1) {
@@ -250,23 +283,32 @@ async fn run_batch(
                     }
                 }
                 if server.pause.active() {
-                    held_by_pause(server, session, args, output, stream).await?;
+                    held_by_pause(server, session, &args, output, stream).await?;
+                    session.last_end = None;
                 }
                 if server.scripting.run.is_running() {
                     // Boxed: a rare path's future would grow this one, which every command
                     // of every batch goes through.
-                    Box::pin(held_by_script(server, session, args, output, stream)).await?;
+                    Box::pin(held_by_script(server, session, &args, output, stream)).await?;
+                    session.last_end = None;
                 }
                 let reply_at = output.len();
-                if commands::runs_script(session, args) {
-                    let (failed, spec) = run_off_loop(server, session, args, output).await;
+                if commands::runs_script(session, &args) {
+                    // Not back to back: the job runs after this turn of the event loop,
+                    // and the connection resumes a turn after the job.
+                    session.last_end = None;
+                    let (failed, spec) = run_off_loop(server, session, &args, output).await;
+                    session.last_end = None;
                     ran_off_loop = true;
                     last = spec.or(last);
                     errors += failed;
                 } else {
+                    // Back to back with the command before (no wait between them), this
+                    // command's duration starts where that one's ended.
+                    session.next_start = session.last_end.take();
                     let mut writer = RespWriter::new(output, session.protocol);
                     let mut ctx = Ctx::new(server, session, &mut writer);
-                    last = commands::execute(&mut ctx, args).or(last);
+                    last = commands::execute(&mut ctx, &args).or(last);
                     errors += writer.errors;
                 }
                 // CLIENT REPLY OFF / SKIP: the reply is dropped (a blocked command's once
@@ -283,8 +325,7 @@ async fn run_batch(
                 if session.block.is_some() {
                     // A blocking command found nothing: send what is pending, park the
                     // client until it is served or times out, then carry on with the batch.
-                    let args = args.to_vec();
-                    parser.release();
+                    // Its arguments stay where they are: nothing is read meanwhile.
                     unconfirmed_closes(crate::persist::durable(server, session).await)?;
                     write_out(server, stream, output).await?;
                     let subscriber = session.subscriptions.as_ref().map(|s| s.subscriber.clone());
@@ -294,6 +335,7 @@ async fn run_batch(
                         Some(subscriber) => wait_receiving(server, stream, &subscriber, protocol, wait).await,
                         None => wait.await,
                     };
+                    session.last_end = None;
                     if matches!(unblocked, Unblocked::Abandoned) {
                         next = Next::Close;
                         break;
@@ -303,7 +345,6 @@ async fn run_batch(
                     }
                     continue;
                 }
-                parser.release();
                 if session.quit {
                     next = Next::Close;
                     break;
@@ -311,9 +352,10 @@ async fn run_batch(
                 if output.len() >= FLUSH_AT {
                     unconfirmed_closes(crate::persist::durable(server, session).await)?;
                     write_out(server, stream, output).await?;
+                    session.last_end = None;
                 }
             }
-            Ok(None) => break,
+            Ok(false) => break,
             Err(e) => {
                 RespWriter::new(output, session.protocol).error(&e.to_string());
                 errors += 1;

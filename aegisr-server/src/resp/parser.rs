@@ -1,12 +1,15 @@
-//! Incremental request parser. It consumes complete pieces of the input as they arrive and
-//! keeps its place inside a half-received command, so a huge multibulk is parsed once, not
-//! again on every read. Limits are checked on the headers, before anything is allocated for
-//! what they claim.
+//! Incremental request parser. It parses the input buffer in place: a command's arguments
+//! are ranges of the buffer, viewed as byte slices while the command runs, and the buffer
+//! is advanced past the command only once it has run, so no argument is split off, counted
+//! or copied. It keeps its place inside a half-received command (the ranges of what was
+//! parsed already), so a huge multibulk is parsed once, not again on every read. Limits are
+//! checked on the headers, before anything is allocated for what they claim.
 
 use bytes::{Buf, Bytes, BytesMut};
 use smallvec::SmallVec;
 
 use super::inline::split_inline;
+use crate::commands::ArgViews;
 use crate::types::string::parse_i64;
 
 /// Longest header or inline line accepted without its newline (Redis's PROTO_INLINE_MAX_SIZE).
@@ -44,7 +47,15 @@ enum State {
 #[derive(Debug, Default)]
 pub struct RequestParser {
     state: State,
-    args: Vec<Bytes>,
+    /// How many bytes at the start of the input buffer are parsed: the command being
+    /// received, or the one last returned (the buffer is advanced past it on the next call,
+    /// once it has run), after any empty commands skipped before it.
+    parsed: usize,
+    /// Where the arguments of the multibulk being received lie in the input buffer (offset,
+    /// length); reused from command to command.
+    spans: Vec<(usize, usize)>,
+    /// The arguments of the last inline command (unescaped, so copied out of the buffer).
+    inline: Vec<Bytes>,
 }
 
 /// The position of the first line's `\n` in `buf`.
@@ -62,58 +73,83 @@ impl RequestParser {
         !matches!(self.state, State::Start)
     }
 
+    /// How many of the `buffered` bytes of the input buffer are not parsed yet: what the
+    /// query buffer limit applies to (the parsed arguments of a half-received command are
+    /// not counted, as Redis does not count the arguments it has already read).
+    pub fn unparsed(&self, buffered: usize) -> usize {
+        buffered.saturating_sub(self.parsed)
+    }
+
     /// How many more bytes the argument being received needs, to size the next read.
     pub fn wanted(&self, buffered: usize) -> usize {
         match self.state {
-            State::MultiBulk { bulk_len: Some(len), .. } => (len + 2).saturating_sub(buffered),
+            State::MultiBulk { bulk_len: Some(len), .. } => {
+                len.saturating_add(2).saturating_sub(self.unparsed(buffered))
+            }
             _ => 0,
         }
     }
 
-    /// Takes the next complete command out of `buf`. `Ok(None)`: more bytes are needed.
-    /// An empty command is never returned: empty commands are skipped as Redis does. The
-    /// argument vector is reused from command to command; call [`RequestParser::release`]
-    /// once the command has run so the input buffer's memory can be reused too.
-    pub fn next(&mut self, buf: &mut BytesMut, limits: ParseLimits) -> Result<Option<&[Bytes]>, ProtocolError> {
+    /// Parses the next complete command in `buf` and puts its arguments in `args` (empty),
+    /// as slices of the buffer (of the parser's own copy for an inline command); `Ok(false)`:
+    /// more bytes are needed. The command stays in the buffer while it runs: the next call
+    /// advances the buffer past it, so call this again once the command has run (or has
+    /// copied what it keeps). An empty command is never returned: empty commands are skipped
+    /// as Redis does. (The views are written in place, not returned: a returned vector of
+    /// views is copied on its way out, a cost per command as large as the views'.)
+    pub fn next<'a>(
+        &'a mut self,
+        buf: &'a mut BytesMut,
+        limits: ParseLimits,
+        args: &mut ArgViews<'a>,
+    ) -> Result<bool, ProtocolError> {
         loop {
+            let rest = &buf[self.parsed..];
             match self.state {
                 State::Start => {
-                    let Some(&first) = buf.first() else { return Ok(None) };
+                    if self.parsed > 0 {
+                        // The command returned last has run; empty commands are skipped.
+                        buf.advance(self.parsed);
+                        self.parsed = 0;
+                        continue;
+                    }
+                    let Some(&first) = rest.first() else { return Ok(false) };
                     if first == b'*' {
-                        let Some((count, used)) = Self::header(buf, b"multibulk count")? else { return Ok(None) };
+                        let Some((count, used)) = Self::header(rest, b"multibulk count")? else { return Ok(false) };
                         let count = count
                             .filter(|&n| n <= MAX_MULTIBULK)
                             .ok_or_else(|| protocol("invalid multibulk length"))?;
-                        buf.advance(used);
+                        self.parsed += used;
                         if count <= 0 {
                             continue;
                         }
                         let count = usize::try_from(count).map_err(|_| protocol("invalid multibulk length"))?;
-                        self.args.clear();
-                        self.args.reserve(count.min(MAX_PREALLOC_ARGS));
+                        self.spans.clear();
+                        self.spans.reserve(count.min(MAX_PREALLOC_ARGS));
                         self.state = State::MultiBulk { remaining: count, bulk_len: None };
                     } else {
-                        let Some(end) = find_line(buf) else {
-                            if buf.len() > MAX_LINE {
+                        let Some(end) = find_line(rest) else {
+                            if rest.len() > MAX_LINE {
                                 return Err(protocol("too big inline request"));
                             }
-                            return Ok(None);
+                            return Ok(false);
                         };
-                        let line = buf.split_to(end + 1);
-                        self.args =
-                            split_inline(&line[..end]).ok_or_else(|| protocol("unbalanced quotes in request"))?;
-                        if !self.args.is_empty() {
-                            return Ok(Some(&self.args));
+                        self.inline =
+                            split_inline(&rest[..end]).ok_or_else(|| protocol("unbalanced quotes in request"))?;
+                        self.parsed += end + 1;
+                        if !self.inline.is_empty() {
+                            args.extend(self.inline.iter().map(|arg| &arg[..]));
+                            return Ok(true);
                         }
                     }
                 }
                 State::MultiBulk { remaining, bulk_len: None } => {
-                    let Some(&first) = buf.first() else { return Ok(None) };
+                    let Some(&first) = rest.first() else { return Ok(false) };
                     if first != b'$' {
                         return Err(protocol(format!("expected '$', got '{}'", char::from(first))));
                     }
-                    let Some((len, used)) = Self::header(buf, b"bulk count")? else { return Ok(None) };
-                    buf.advance(used);
+                    let Some((len, used)) = Self::header(rest, b"bulk count")? else { return Ok(false) };
+                    self.parsed += used;
                     let len = len
                         .and_then(|n| u64::try_from(n).ok())
                         .filter(|&n| n <= limits.max_bulk_len)
@@ -122,25 +158,22 @@ impl RequestParser {
                     self.state = State::MultiBulk { remaining, bulk_len: Some(len) };
                 }
                 State::MultiBulk { remaining, bulk_len: Some(len) } => {
-                    if buf.len() < len + 2 {
-                        return Ok(None);
+                    if rest.len() < len.saturating_add(2) {
+                        return Ok(false);
                     }
-                    self.args.push(buf.split_to(len).freeze());
-                    buf.advance(2);
+                    self.spans.push((self.parsed, len));
+                    self.parsed += len + 2;
                     if remaining > 1 {
                         self.state = State::MultiBulk { remaining: remaining - 1, bulk_len: None };
                     } else {
                         self.state = State::Start;
-                        return Ok(Some(&self.args));
+                        let buf: &'a [u8] = buf;
+                        args.extend(self.spans.iter().map(|&(at, len)| &buf[at..at + len]));
+                        return Ok(true);
                     }
                 }
             }
         }
-    }
-
-    /// Drops the arguments of the command just run (they share the input buffer).
-    pub fn release(&mut self) {
-        self.args.clear();
     }
 
     /// The second argument (most commands' first key) of each complete multibulk command
@@ -212,12 +245,18 @@ mod tests {
 
     const LIMITS: ParseLimits = ParseLimits { max_bulk_len: 512 * 1024 * 1024 };
 
+    /// The next command, copied out.
+    fn next(parser: &mut RequestParser, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        let mut args = ArgViews::new();
+        Ok(parser.next(buf, LIMITS, &mut args)?.then(|| crate::commands::owned_args(&args)))
+    }
+
     fn parse_all(input: &[u8]) -> Result<Vec<Vec<Bytes>>, ProtocolError> {
         let mut parser = RequestParser::new();
         let mut buf = BytesMut::from(input);
         let mut out = Vec::new();
-        while let Some(cmd) = parser.next(&mut buf, LIMITS)? {
-            out.push(cmd.to_vec());
+        while let Some(cmd) = next(&mut parser, &mut buf)? {
+            out.push(cmd);
         }
         Ok(out)
     }
@@ -272,11 +311,44 @@ mod tests {
         let mut got = None;
         for &b in input {
             buf.extend_from_slice(&[b]);
-            if let Some(cmd) = parser.next(&mut buf, LIMITS).unwrap() {
-                got = Some(cmd.to_vec());
+            if let Some(cmd) = next(&mut parser, &mut buf).unwrap() {
+                got = Some(cmd);
             }
         }
-        assert_eq!(got.unwrap().len(), 3);
+        assert_eq!(got.unwrap(), vec![Bytes::from("SET"), Bytes::from("key"), Bytes::from("value")]);
+        assert!(!parser.in_progress());
+        // The command stays in the buffer until the next call, which finds nothing more.
+        assert_eq!(buf.len(), input.len());
+        assert!(next(&mut parser, &mut buf).unwrap().is_none());
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn a_command_arriving_in_pieces_is_parsed_once_and_kept_in_place() {
+        // Two arguments arrive; the third is half there: what was parsed is remembered,
+        // not split off, and only what is not parsed yet counts against the query buffer.
+        let mut parser = RequestParser::new();
+        let mut buf = BytesMut::from(&b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\nabc"[..]);
+        assert!(next(&mut parser, &mut buf).unwrap().is_none());
+        assert!(parser.in_progress());
+        assert_eq!(parser.spans, vec![(8, 3), (17, 1)]);
+        assert_eq!(parser.unparsed(buf.len()), 3);
+        assert_eq!(parser.wanted(buf.len()), 9);
+        buf.extend_from_slice(b"defghij\r\n*1\r\n$4\r\nPING\r\n");
+        let cmd = next(&mut parser, &mut buf).unwrap();
+        assert_eq!(cmd.unwrap(), vec![Bytes::from("SET"), Bytes::from("k"), Bytes::from("abcdefghij")]);
+        let cmd = next(&mut parser, &mut buf).unwrap();
+        assert_eq!(cmd.unwrap(), vec![Bytes::from("PING")]);
+        assert!(next(&mut parser, &mut buf).unwrap().is_none());
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn empty_commands_alone_are_dropped_from_the_buffer() {
+        let mut parser = RequestParser::new();
+        let mut buf = BytesMut::from(&b"*0\r\n\r\n*-1\r\n"[..]);
+        assert!(next(&mut parser, &mut buf).unwrap().is_none());
+        assert!(buf.is_empty());
         assert!(!parser.in_progress());
     }
 
@@ -300,8 +372,8 @@ mod tests {
     fn a_huge_claimed_multibulk_preallocates_little() {
         let mut parser = RequestParser::new();
         let mut buf = BytesMut::from(&b"*2147483647\r\n$1\r\na\r\n"[..]);
-        assert!(parser.next(&mut buf, LIMITS).unwrap().is_none());
-        assert!(parser.args.capacity() <= MAX_PREALLOC_ARGS + 1);
+        assert!(next(&mut parser, &mut buf).unwrap().is_none());
+        assert!(parser.spans.capacity() <= MAX_PREALLOC_ARGS + 1);
         assert!(parser.in_progress());
     }
 }

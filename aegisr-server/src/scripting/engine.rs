@@ -176,8 +176,8 @@ impl Engine {
     pub fn run_function(
         &mut self,
         name: &str,
-        keys: &[Bytes],
-        argv: &[Bytes],
+        keys: &[&[u8]],
+        argv: &[&[u8]],
         call: &mut dyn FnMut(Call, Vec<Bytes>) -> Reply,
         out: &mut dyn ReplySink,
     ) -> Result<(), RunError> {
@@ -234,8 +234,8 @@ impl Engine {
     pub fn run(
         &mut self,
         sha: &str,
-        keys: &[Bytes],
-        argv: &[Bytes],
+        keys: &[&[u8]],
+        argv: &[&[u8]],
         call: &mut dyn FnMut(Call, Vec<Bytes>) -> Reply,
         out: &mut dyn ReplySink,
     ) -> Result<(), RunError> {
@@ -251,8 +251,8 @@ impl Engine {
         &mut self,
         target: Target,
         label: &str,
-        keys: &[Bytes],
-        argv: &[Bytes],
+        keys: &[&[u8]],
+        argv: &[&[u8]],
         call: &mut dyn FnMut(Call, Vec<Bytes>) -> Reply,
         out: &mut dyn ReplySink,
     ) -> Result<(), RunError> {

@@ -352,8 +352,8 @@ impl Functions {
         &self,
         run: &Arc<RunState>,
         name: &str,
-        keys: &[Bytes],
-        argv: &[Bytes],
+        keys: &[&[u8]],
+        argv: &[&[u8]],
         call: &mut dyn FnMut(Call, Vec<Bytes>) -> Reply,
         out: &mut dyn ReplySink,
     ) -> Result<Result<(), RunError>, String> {

@@ -31,12 +31,13 @@ for _, name in ipairs({"os", "io", "loadfile", "dofile", "print", "module", "req
                        "getfenv", "setfenv", "newproxy", "debug", "gcinfo"}) do
   globals[name] = nil
 end
--- A read-only view of `real` where reading a name it lacks is an error: the scripts'
--- globals, and a library's `redis` at load time (which lacks redis.call).
-local function strict(real)
+-- A read-only table whose names are looked up by `lookup`; reading one it lacks is an
+-- error: the scripts' globals, a library's `redis` at load time (which lacks redis.call),
+-- and the environment libraries are compiled in.
+local function strict(lookup)
   local proxy = setmetatable({}, {
     __index = function(_, key)
-      local value = rawget(real, key)
+      local value = lookup(key)
       if value == nil then
         error("Script attempted to access nonexistent global variable '" .. tostring(key) .. "'", 2)
       end
@@ -48,7 +49,8 @@ local function strict(real)
   protected[proxy] = true
   return proxy
 end
-local env = strict(globals)
+local function names_of(real) return function(key) return rawget(real, key) end end
+local env = strict(names_of(globals))
 globals._G = env
 globals.rawset = function(t, k, v)
   if protected[t] then error("Attempt to modify a readonly table", 0) end
@@ -68,23 +70,11 @@ end
 for _, name in ipairs({"redis", "string", "table", "math", "coroutine", "bit", "cjson"}) do
   if type(globals[name]) == "table" then globals[name] = readonly(globals[name]) end
 end
-load_api.redis = strict(load_api.redis)
+load_api.redis = strict(names_of(load_api.redis))
 -- Function libraries are compiled in `fenv`: while one loads it reads the load-time API,
 -- afterwards (when its functions run) the globals, as Redis swaps its globals' __index.
 local loading = false
-local fenv = setmetatable({}, {
-  __index = function(_, key)
-    local value
-    if loading then value = rawget(load_api, key) else value = rawget(globals, key) end
-    if value == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(key) .. "'", 2)
-    end
-    return value
-  end,
-  __newindex = function() error("Attempt to modify a readonly table", 2) end,
-  __metatable = false,
-})
-protected[fenv] = true
+local fenv = strict(function(key) return rawget(loading and load_api or globals, key) end)
 local function set_loading(on) loading = on end
 return env, fenv, set_loading
 "#;

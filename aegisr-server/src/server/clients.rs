@@ -189,6 +189,9 @@ impl ClientHandle {
 pub struct ClientRegistry {
     next_id: AtomicU64,
     clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
+    /// Cancelled when the server shuts down; every client's `kill` is its child, so a
+    /// connection waits on one token for both.
+    closing: CancellationToken,
 }
 
 /// Keeps a client registered; unregisters it when dropped.
@@ -204,6 +207,11 @@ impl Drop for Registration<'_> {
 }
 
 impl ClientRegistry {
+    /// A registry whose clients are all killed when `closing` is cancelled.
+    pub fn closing_with(closing: CancellationToken) -> ClientRegistry {
+        ClientRegistry { next_id: AtomicU64::new(0), clients: Mutex::default(), closing }
+    }
+
     /// Registers a new client, unless `max` are already connected.
     pub fn register(&self, door: Door, addr: String, laddr: String, fd: i64, max: usize) -> Option<Registration<'_>> {
         let mut clients = self.clients.lock();
@@ -227,7 +235,7 @@ impl ClientRegistry {
             last_command: Mutex::new("NULL"),
             subscribed: Default::default(),
             monitoring: AtomicBool::new(false),
-            kill: CancellationToken::new(),
+            kill: self.closing.child_token(),
             tracking: AtomicU8::new(0),
             redirect: AtomicI64::new(-1),
             blocking: Default::default(),

@@ -101,7 +101,7 @@ impl Server {
                 .with_limits(config.shared_limits())
                 .with_latency_monitor(metrics.latency.clone()),
             config,
-            clients: ClientRegistry::default(),
+            clients: ClientRegistry::closing_with(shutdown.clone()),
             pubsub,
             stats: ServerStats::default(),
             metrics,

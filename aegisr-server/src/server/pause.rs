@@ -79,7 +79,7 @@ impl Pause {
     /// as a write: a write (or PUBLISH) under any pause, anything under a pause of ALL.
     /// CLIENT UNPAUSE is never held, so a pause can always be lifted; nor is a command
     /// that will be refused anyway (unknown, wrong arity). One load when no pause is on.
-    pub fn holds(&self, args: &[bytes::Bytes]) -> Option<bool> {
+    pub fn holds(&self, args: &[&[u8]]) -> Option<bool> {
         if !self.active() {
             return None;
         }
@@ -93,7 +93,7 @@ impl Pause {
 
     /// Waits while CLIENT PAUSE holds the command `args` ([`Pause::holds`]), until the
     /// deadline or UNPAUSE. Call it holding no lock.
-    pub async fn wait_for(&self, args: &[bytes::Bytes]) {
+    pub async fn wait_for(&self, args: &[&[u8]]) {
         if let Some(write) = self.holds(args) {
             self.wait(write).await;
         }

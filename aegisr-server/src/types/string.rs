@@ -85,6 +85,11 @@ pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
 /// written out is accepted, NaN is not, nor a number overflowing to infinity or
 /// underflowing to zero ("1e400", "1e-400").
 pub fn parse_f64(bytes: &[u8]) -> Option<f64> {
+    // Integral scores and increments are the common case: up to 15 digits are exact in an
+    // f64, so they skip the general parser. (A sign is left to it: "-0" is -0.0.)
+    if (1..=15).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_digit) {
+        return Some(bytes.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')) as f64);
+    }
     if bytes.first().is_none_or(|&b| is_c_space(b)) {
         return None;
     }
@@ -412,6 +417,12 @@ mod tests {
         assert_eq!(parse_f64(b"1e-310"), Some(1e-310));
         assert_eq!(parse_f64(b""), None);
         assert_eq!(parse_f64(b"1 "), None);
+        // The integral fast path and the general parser agree, sign of zero included.
+        for text in ["0", "7", "007", "123456789012345", "1234567890123456", "99999999999999999999"] {
+            assert_eq!(parse_f64(text.as_bytes()), text.parse::<f64>().ok(), "{text}");
+        }
+        assert!(parse_f64(b"-0").is_some_and(|z| z == 0.0 && z.is_sign_negative()));
+        assert!(parse_f64(b"0").is_some_and(|z| z.is_sign_positive()));
         assert_eq!(format_f64(10.5 + 0.1), "10.6");
         assert_eq!(format_f64(5200.0), "5200");
         assert_eq!(format_f64(-0.0), "0");

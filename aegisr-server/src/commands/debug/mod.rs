@@ -8,8 +8,6 @@ mod reload;
 
 use std::time::Duration;
 
-use bytes::Bytes;
-
 use super::args::{int, is};
 use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group};
@@ -84,30 +82,30 @@ const HELP: &[&str] = &[
     "    Stop the server for <seconds>. Decimals allowed.",
 ];
 
-fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let sub = &args[1];
     let n = args.len();
     match () {
         () if n == 2 && is(sub, "help") => redis_help(ctx.out, "DEBUG", HELP),
-        () if n == 3 && is(sub, "sleep") => sleep(ctx, &args[2]),
-        () if n == 3 && is(sub, "object") => return reload::object(ctx, &args[2]),
+        () if n == 3 && is(sub, "sleep") => sleep(ctx, args[2]),
+        () if n == 3 && is(sub, "object") => return reload::object(ctx, args[2]),
         () if n == 2 && is(sub, "digest") => reload::digest(ctx),
         () if n >= 2 && is(sub, "digest-value") => reload::digest_value(ctx, &args[2..]),
         () if n >= 2 && is(sub, "reload") => return reload::reload(ctx),
         () if (3..=5).contains(&n) && is(sub, "populate") => return reload::populate(ctx, &args[2..]),
         () if n == 3 && is(sub, "set-active-expire") => {
-            ctx.server.keyspace.set_active_expire(int(&args[2])? != 0);
+            ctx.server.keyspace.set_active_expire(int(args[2])? != 0);
             ctx.out.ok();
         }
-        () if n == 3 && is(sub, "protocol") => return protocol(ctx, &args[2]),
-        () if n == 3 && is(sub, "error") => ctx.out.error(&String::from_utf8_lossy(&args[2])),
+        () if n == 3 && is(sub, "protocol") => return protocol(ctx, args[2]),
+        () if n == 3 && is(sub, "error") => ctx.out.error(&String::from_utf8_lossy(args[2])),
         () if n == 3 && is(sub, "log") => {
-            tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&args[2]));
+            tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(args[2]));
             ctx.out.ok();
         }
         () if n == 2 && is(sub, "change-repl-id") => ctx.out.ok(),
         () if n == 3 && is(sub, "quicklist-packed-threshold") => {
-            let size = crate::config::parse_memory(&String::from_utf8_lossy(&args[2]));
+            let size = crate::config::parse_memory(&String::from_utf8_lossy(args[2]));
             if size.is_none_or(|s| s >= 4 * 1024 * 1024 * 1024) {
                 return Err(CommandError::err("argument must be a memory value bigger than 1 and smaller than 4gb"));
             }

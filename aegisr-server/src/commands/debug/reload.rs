@@ -67,7 +67,7 @@ pub fn digest(ctx: &mut Ctx<'_>) {
 }
 
 /// DEBUG DIGEST-VALUE: the signature of each named key's value (zeros for a missing key).
-pub fn digest_value(ctx: &mut Ctx<'_>, keys: &[Bytes]) {
+pub fn digest_value(ctx: &mut Ctx<'_>, keys: &[&[u8]]) {
     let digests: Vec<[u8; 20]> = keys
         .iter()
         .map(|key| {
@@ -116,13 +116,13 @@ pub fn reload(ctx: &mut Ctx<'_>) -> CommandResult {
 
 /// DEBUG POPULATE count [prefix] [size]: string keys `<prefix>:<n>` holding `value:<n>`,
 /// cut or zero-padded to `size` bytes when one is given; existing keys are left alone.
-pub fn populate(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+pub fn populate(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let positive = |arg: &[u8]| {
         crate::types::string::parse_i64(arg)
             .and_then(|n| u64::try_from(n).ok())
             .ok_or_else(|| CommandError::err("value is out of range, must be positive"))
     };
-    let count = positive(&args[0])?;
+    let count = positive(args[0])?;
     let prefix: &[u8] = args.get(1).map_or(b"key", |p| &p[..]);
     let size = match args.get(2) {
         Some(arg) => positive(arg)?,

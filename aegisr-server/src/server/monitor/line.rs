@@ -11,7 +11,7 @@ use bytes::Bytes;
 const REDACTED: &[u8] = b"(redacted)";
 
 /// The line (without RESP framing) for `args` run by the client at `addr`, in `db`.
-pub fn format_line(now: SystemTime, db: usize, addr: &str, args: &[Bytes]) -> Bytes {
+pub fn format_line(now: SystemTime, db: usize, addr: &str, args: &[&[u8]]) -> Bytes {
     let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let mut out = Vec::with_capacity(48 + addr.len() + args.iter().map(|a| a.len() + 3).sum::<usize>());
     out.extend_from_slice(format!("{}.{:06} [{db} {addr}] ", since.as_secs(), since.subsec_micros()).as_bytes());
@@ -25,7 +25,7 @@ pub fn format_line(now: SystemTime, db: usize, addr: &str, args: &[Bytes]) -> By
 }
 
 /// `args` with the secrets replaced by `(redacted)`.
-pub fn redacted_args(args: &[Bytes]) -> Vec<Cow<'_, [u8]>> {
+pub fn redacted_args<'a>(args: &[&'a [u8]]) -> Vec<Cow<'a, [u8]>> {
     let mut shown: Vec<Cow<'_, [u8]>> = args.iter().map(|a| Cow::Borrowed(&a[..])).collect();
     let Some(name) = args.first() else { return shown };
     let mut redact = |i: usize| {
@@ -103,13 +103,9 @@ mod tests {
 
     use super::*;
 
-    fn args(items: &[&[u8]]) -> Vec<Bytes> {
-        items.iter().map(|a| Bytes::copy_from_slice(a)).collect()
-    }
-
     fn line(items: &[&[u8]]) -> String {
         let at = UNIX_EPOCH + Duration::from_micros(1_700_000_000_012_345);
-        String::from_utf8(format_line(at, 3, "127.0.0.1:53412", &args(items)).to_vec()).unwrap()
+        String::from_utf8(format_line(at, 3, "127.0.0.1:53412", items).to_vec()).unwrap()
     }
 
     #[test]

@@ -122,7 +122,7 @@ impl Monitors {
 
     /// Sends one command (`args`, run by the client at `addr` ending in database `db`) to
     /// every monitor. `limit` is the normal class's output buffer limit.
-    pub fn feed(&self, db: usize, addr: &str, args: &[Bytes], limit: OutputLimit) {
+    pub fn feed(&self, db: usize, addr: &str, args: &[&[u8]], limit: OutputLimit) {
         let feeds = self.feeds.read();
         if feeds.is_empty() {
             return;
@@ -148,7 +148,7 @@ mod tests {
         assert!(!monitors.active());
         let feed = monitors.attach(a.client.clone());
         assert!(monitors.active());
-        monitors.feed(2, "9.9.9.9:1", &[Bytes::from_static(b"get"), Bytes::from_static(b"k")], OutputLimit::default());
+        monitors.feed(2, "9.9.9.9:1", &[b"get", b"k"], OutputLimit::default());
         let lines = feed.drain();
         assert_eq!(lines.len(), 1);
         assert!(lines[0].ends_with(b" [2 9.9.9.9:1] \"get\" \"k\""));
@@ -163,7 +163,8 @@ mod tests {
         let monitors = Monitors::default();
         let feed = monitors.attach(a.client.clone());
         let limit = OutputLimit { hard: 1000, soft: 0, soft_secs: 0 };
-        let args = [Bytes::from_static(b"set"), Bytes::from(vec![b'x'; 100])];
+        let value = vec![b'x'; 100];
+        let args: [&[u8]; 2] = [b"set", &value];
         for _ in 0..20 {
             monitors.feed(0, "9.9.9.9:1", &args, limit);
         }
