@@ -294,10 +294,9 @@ async fn run_batch(
                 }
                 let reply_at = output.len();
                 if commands::runs_script(session, &args) {
-                    // Not back to back: the job runs after this turn of the event loop,
-                    // and the connection resumes a turn after the job.
-                    session.last_end = None;
                     let (failed, spec) = run_off_loop(server, session, &args, output).await;
+                    // The job ran after this turn of the event loop, and the connection
+                    // resumes a turn after the job: the next command is not back to back.
                     session.last_end = None;
                     ran_off_loop = true;
                     last = spec.or(last);

@@ -13,18 +13,20 @@
 //! [`crate::scripting::LONG_SCRIPT_MS`]), the worker's stand-in thread takes the event loop
 //! over while the job runs, so the worker's other clients are served meanwhile (they get
 //! BUSY and may SCRIPT KILL it, as Redis answers everyone while a script runs), and hands
-//! it back when the job is done. This relies on tokio's current-thread runtime letting several threads call
-//! `block_on`: the one holding the runtime's core drives every task, timer and socket, and
-//! when it leaves, another takes the core. So a worker's tasks are only ever polled by one
-//! thread at a time, its own or its stand-in.
+//! it back when the job is done. This relies on tokio's current-thread runtime letting
+//! several threads call `block_on`: the one holding the runtime's core drives every task,
+//! timer and socket, and when it leaves, another takes the core. So a worker's tasks are
+//! only ever polled by one thread at a time, its own or its stand-in.
 //!
-//! Jobs run one at a time on the node: a worker takes the node's turn (`Turn`) for all the
-//! jobs of one turn of its loop. They are scripts, which lock every shard and so run one at a time anyway;
-//! taking turns by batch rather than fighting over the shards script by script costs one
-//! sleep and wake-up of the waiting worker per batch instead of several per script (with
-//! two workers running EVAL, that fight was a quarter of their time). A worker that waits
-//! for its turn longer than [`TURN_PATIENCE`] (another worker's script is a long one) lets
-//! its stand-in serve its clients meanwhile.
+//! Jobs run one at a time on the node: a worker takes the node's [`Turn`] for all the jobs
+//! of one turn of its loop. They are scripts, which lock every shard and so run one at a
+//! time anyway; taking turns by batch rather than fighting over the shards script by script
+//! costs one sleep and wake-up of the waiting worker per batch instead of several per
+//! script (with two workers running EVAL, that fight was a quarter of their time). A worker
+//! that waits for its turn longer than [`TURN_PATIENCE`] (another worker's script is a long
+//! one) lets its stand-in serve its clients meanwhile. The turn belongs to the node (its
+//! [`Workers`]), not the process: nodes started in one process (tests) do not wait on each
+//! other.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -43,6 +45,11 @@ use tokio_util::task::TaskTracker;
 type Turn = Arc<parking_lot::Mutex<()>>;
 
 /// How long a worker waits for its turn before its stand-in takes its event loop over.
+/// Longer than [`crate::scripting::LONG_SCRIPT_MS`]: a batch of short scripts (another
+/// worker's clients pipelining EVAL) may hold the turn for a millisecond or two, and a
+/// stand-in called for that only hands the loop over and back, two thread wake-ups for
+/// nothing. While another worker's long script runs, this worker's clients wait for it
+/// anyway (until busy-reply-threshold), bar SCRIPT KILL and the like, which wait this long.
 const TURN_PATIENCE: Duration = Duration::from_millis(5);
 
 /// The running workers.
