@@ -280,3 +280,53 @@ fn blocked_clients_are_served_after_a_busy_script_and_its_client_may_leave() {
     assert!(written);
     watcher.expect(&["PING"], "+PONG\r\n");
 }
+
+/// While a script runs, another client's plain read never sees the script half done: it
+/// is answered before the script (nothing written yet), or with BUSY (it waited until
+/// busy-reply-threshold), or after the script (everything written), in that order; once
+/// the script has replied, both clients carry on as usual.
+fn reads_see_a_script_whole(flags: &[&str]) {
+    let (server, workers) = start(flags);
+    let (mut runner, mut same, mut other) = clients(&server, workers);
+    let script = timed_script("redis.call('set', 'a', '1')", 400, "redis.call('set', 'b', '1')");
+    runner.command(&[b"EVAL", script.as_bytes(), b"0"]);
+    let mut readers = vec![&mut same];
+    readers.extend(other.as_mut());
+    // Each reader's phase: 0 before the script, 1 BUSY, 2 after the script.
+    let mut phases = vec![0; readers.len()];
+    let mut busy = false;
+    let done = wait_until(Duration::from_secs(10), || {
+        for (reader, phase) in readers.iter_mut().zip(&mut phases) {
+            reader.command(&[b"MGET", b"a", b"b"]);
+            let reply = read_reply(reader);
+            let seen = match reply.as_str() {
+                "*2\r\n$-1\r\n$-1\r\n" => 0,
+                BUSY_SCRIPT => 1,
+                "*2\r\n$1\r\n1\r\n$1\r\n1\r\n" => 2,
+                _ => panic!("a read saw the script half done: {reply:?}"),
+            };
+            assert!(seen >= *phase, "a read went back from phase {phase} to {seen}");
+            *phase = seen;
+            busy |= seen == 1;
+        }
+        phases.iter().all(|&p| p == 2)
+    });
+    assert!(done, "the script did not end");
+    // The reads ran while the script did, not all around it.
+    assert!(busy);
+    assert_eq!(read_reply(&mut runner), "$4\r\ndone\r\n");
+    runner.expect(&["SET", "c", "runner"], "+OK\r\n");
+    same.expect(&["GET", "c"], "$6\r\nrunner\r\n");
+    same.expect(&["SET", "c", "same"], "+OK\r\n");
+    runner.expect(&["GET", "c"], "$4\r\nsame\r\n");
+}
+
+#[test]
+fn reads_see_a_script_whole_with_one_thread() {
+    reads_see_a_script_whole(&["--threads", "1"]);
+}
+
+#[test]
+fn reads_see_a_script_whole_from_any_worker() {
+    reads_see_a_script_whole(&[]);
+}
