@@ -610,7 +610,9 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], zincrby: bool) -> CommandResu
     if f.incr && rest.len() > 2 {
         return Err(CommandError::err("INCR option supports a single increment-element pair"));
     }
-    let pairs: Vec<(f64, &[u8])> =
+    // Inline for a few pairs: most ZADDs add one member, and an allocation is a good part
+    // of the cost of one that changes nothing.
+    let pairs: smallvec::SmallVec<[(f64, &[u8]); 4]> =
         rest.chunks_exact(2).map(|p| Ok((args::float(p[0])?, p[1]))).collect::<Result<_, CommandError>>()?;
     let longest = pairs.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
     let limits = limits(ctx);

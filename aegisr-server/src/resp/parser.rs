@@ -63,6 +63,31 @@ fn find_line(buf: &[u8]) -> Option<usize> {
     memchr::memchr(b'\n', buf)
 }
 
+/// Reads the common form of a header at `pos`: `marker`, up to 18 digits without a leading
+/// zero (or a lone `0`), `\r\n`; its number and where what follows it starts. `None` for
+/// anything else (incomplete, signed, malformed, huge): [`RequestParser::next`]'s general
+/// path judges those. Digits are read as they come: for a header of a few bytes, a search
+/// for the newline costs more than the header.
+fn quick_header(buf: &[u8], pos: usize, marker: u8) -> Option<(usize, usize)> {
+    if *buf.get(pos)? != marker {
+        return None;
+    }
+    let first = *buf.get(pos + 1)?;
+    if !first.is_ascii_digit() {
+        return None;
+    }
+    let mut n = usize::from(first - b'0');
+    let mut at = pos + 2;
+    loop {
+        match *buf.get(at)? {
+            digit @ b'0'..=b'9' if n != 0 && at - pos <= 18 => n = n * 10 + usize::from(digit - b'0'),
+            b'\r' if *buf.get(at + 1)? == b'\n' => return Some((n, at + 2)),
+            _ => return None,
+        }
+        at += 1;
+    }
+}
+
 impl RequestParser {
     pub fn new() -> RequestParser {
         RequestParser::default()
@@ -115,6 +140,12 @@ impl RequestParser {
                     }
                     let Some(&first) = rest.first() else { return Ok(false) };
                     if first == b'*' {
+                        if let Some(used) = self.whole_command(rest, limits) {
+                            self.parsed = used;
+                            let buf: &'a [u8] = buf;
+                            args.extend(self.spans.iter().map(|&(at, len)| &buf[at..at + len]));
+                            return Ok(true);
+                        }
                         let Some((count, used)) = Self::header(rest, b"multibulk count")? else { return Ok(false) };
                         let count = count
                             .filter(|&n| n <= MAX_MULTIBULK)
@@ -176,6 +207,31 @@ impl RequestParser {
         }
     }
 
+    /// The common case in one go: a multibulk of at most [`MAX_PREALLOC_ARGS`] arguments,
+    /// all in `buf` (which starts with it) with well-formed headers, within the limits. Puts
+    /// its arguments' positions in `spans` and returns its length; `None` (nothing kept)
+    /// for anything else, which the state machine then parses, reporting what is wrong.
+    fn whole_command(&mut self, buf: &[u8], limits: ParseLimits) -> Option<usize> {
+        let (count, mut at) = quick_header(buf, 0, b'*')?;
+        if count == 0 || count > MAX_PREALLOC_ARGS {
+            return None;
+        }
+        self.spans.clear();
+        for _ in 0..count {
+            let (len, start) = quick_header(buf, at, b'$')?;
+            if len as u64 > limits.max_bulk_len {
+                return None;
+            }
+            let end = start.checked_add(len)?;
+            if end.checked_add(2)? > buf.len() {
+                return None;
+            }
+            self.spans.push((start, len));
+            at = end + 2;
+        }
+        Some(at)
+    }
+
     /// The second argument (most commands' first key) of each complete multibulk command
     /// at the start of `buf`, up to `out`'s capacity, read without consuming anything so
     /// a pipeline's keys can be prefetched together before its commands run; a key equal
@@ -183,29 +239,12 @@ impl RequestParser {
     /// anything else (an inline command, a partial frame, a malformed header): the parser
     /// proper reports those.
     pub fn peek_keys<'a, const N: usize>(buf: &'a [u8], out: &mut SmallVec<[&'a [u8]; N]>) -> usize {
-        /// The number in a `<marker><digits>\r\n` header at `pos`, and where it ends. The
-        /// digits are read in place: headers are a few bytes, shorter than a search call.
-        fn header(buf: &[u8], pos: usize, marker: u8) -> Option<(usize, usize)> {
-            if *buf.get(pos)? != marker {
-                return None;
-            }
-            let mut n = 0usize;
-            let mut at = pos + 1;
-            loop {
-                match *buf.get(at)? {
-                    digit @ b'0'..=b'9' if at - pos <= 18 => n = n * 10 + usize::from(digit - b'0'),
-                    b'\r' if at > pos + 1 && *buf.get(at + 1)? == b'\n' => return Some((n, at + 2)),
-                    _ => return None,
-                }
-                at += 1;
-            }
-        }
         let (mut pos, mut commands) = (0, 0);
         while out.len() < N {
-            let Some((count, mut at)) = header(buf, pos, b'*') else { return commands };
+            let Some((count, mut at)) = quick_header(buf, pos, b'*') else { return commands };
             let mut key = None;
             for i in 0..count {
-                let Some((len, start)) = header(buf, at, b'$') else { return commands };
+                let Some((len, start)) = quick_header(buf, at, b'$') else { return commands };
                 let Some(end) = start.checked_add(len).filter(|&end| end + 2 <= buf.len()) else { return commands };
                 if i == 1 {
                     key = Some(&buf[start..end]);
@@ -366,6 +405,39 @@ mod tests {
         assert_eq!(err(&long), "ERR Protocol error: too big mbulk count string");
         let inline = vec![b'a'; MAX_LINE + 2];
         assert_eq!(err(&inline), "ERR Protocol error: too big inline request");
+    }
+
+    #[test]
+    fn the_one_pass_path_and_the_state_machine_agree() {
+        // Forms the one-pass path leaves to the state machine: a bare `\n`, leading zeros
+        // (refused as Redis's string2ll refuses them), a bulk over the limit, more arguments
+        // than are preallocated, a bulk cut short.
+        assert_eq!(parse_all(b"*1\n$4\nPING\r\n").unwrap(), vec![vec![Bytes::from("PING")]]);
+        assert_eq!(
+            parse_all(b"*1\r\n$04\r\nPING\r\n").unwrap_err().to_string(),
+            "ERR Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            parse_all(b"*01\r\n$4\r\nPING\r\n").unwrap_err().to_string(),
+            "ERR Protocol error: invalid multibulk length"
+        );
+        let limits = ParseLimits { max_bulk_len: 3 };
+        let mut buf = BytesMut::from(&b"*1\r\n$4\r\nPING\r\n"[..]);
+        let mut parser = RequestParser::new();
+        let mut args = ArgViews::new();
+        let err = parser.next(&mut buf, limits, &mut args).unwrap_err();
+        assert_eq!(err.to_string(), "ERR Protocol error: invalid bulk length");
+        let mut many = format!("*{}\r\n", MAX_PREALLOC_ARGS + 1).into_bytes();
+        for _ in 0..=MAX_PREALLOC_ARGS {
+            many.extend_from_slice(b"$1\r\nx\r\n");
+        }
+        assert_eq!(parse_all(&many).unwrap()[0].len(), MAX_PREALLOC_ARGS + 1);
+        drop(args);
+        let mut parser = RequestParser::new();
+        let mut buf = BytesMut::from(&b"*2\r\n$3\r\nGET\r\n$3\r\nke"[..]);
+        assert!(next(&mut parser, &mut buf).unwrap().is_none());
+        buf.extend_from_slice(b"y\r\n");
+        assert_eq!(next(&mut parser, &mut buf).unwrap().unwrap(), vec![Bytes::from("GET"), Bytes::from("key")]);
     }
 
     #[test]
