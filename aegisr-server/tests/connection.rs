@@ -257,3 +257,25 @@ fn client_pause_holds_writes_or_everything_until_the_deadline_or_unpause() {
     let e = redis::cmd("CLIENT").arg("PAUSE").arg(-1).query::<()>(&mut admin).unwrap_err();
     assert!(e.to_string().contains("timeout is negative"), "{e}");
 }
+
+/// The `idle=` field of `id`'s line in CLIENT LIST.
+fn idle_of(con: &mut redis::Connection, id: i64) -> u64 {
+    let list: String = cmd("CLIENT").arg("LIST").query(con).unwrap();
+    let line = list.lines().find(|l| l.starts_with(&format!("id={id} "))).expect("client listed");
+    let field = line.split(' ').find_map(|f| f.strip_prefix("idle=")).expect("idle field");
+    field.parse().unwrap()
+}
+
+#[test]
+fn client_list_counts_idle_seconds_from_the_last_command() {
+    let server = TestServer::start();
+    let mut quiet = server.sync_conn();
+    let mut watcher = server.sync_conn();
+    let id: i64 = cmd("CLIENT").arg("ID").query(&mut quiet).unwrap();
+    assert_eq!(idle_of(&mut watcher, id), 0);
+    // Idle time grows while the client sends nothing...
+    assert!(wait_until(Duration::from_secs(10), || idle_of(&mut watcher, id) >= 1), "idle never grew");
+    // ...and a command starts it again from zero.
+    let _: String = cmd("PING").query(&mut quiet).unwrap();
+    assert_eq!(idle_of(&mut watcher, id), 0);
+}

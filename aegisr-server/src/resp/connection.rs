@@ -62,7 +62,9 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, session: &mut Sessio
             Ok(Next::Continue) => {}
             Ok(Next::Close) | Err(_) => return,
         }
-        if server.shutdown.is_cancelled() {
+        // The client's own token, cancelled with the server's: every worker reading the
+        // server's token after each batch would share the lock it reads under.
+        if client.kill.is_cancelled() {
             return;
         }
         let limits = server.config.limits();
