@@ -128,11 +128,22 @@ async fn held_by_pause(
     stream: &mut TcpStream,
 ) -> std::io::Result<()> {
     let Some(write) = server.pause.holds(args) else { return Ok(()) };
+    send_pending(server, session, output, stream).await?;
+    server.pause.wait(write).await;
+    Ok(())
+}
+
+/// Sends the replies so far (once durable), before the connection waits.
+async fn send_pending(
+    server: &Server,
+    session: &mut Session,
+    output: &mut BytesMut,
+    stream: &mut TcpStream,
+) -> std::io::Result<()> {
     if !output.is_empty() {
         unconfirmed_closes(crate::persist::durable(server, session).await)?;
         write_out(server, stream, output).await?;
     }
-    server.pause.wait(write).await;
     Ok(())
 }
 
@@ -149,10 +160,7 @@ async fn held_by_script(
     if wait == ScriptWait::Nothing {
         return Ok(());
     }
-    if !output.is_empty() {
-        unconfirmed_closes(crate::persist::durable(server, session).await)?;
-        write_out(server, stream, output).await?;
-    }
+    send_pending(server, session, output, stream).await?;
     commands::wait_for_script(server, wait).await;
     Ok(())
 }

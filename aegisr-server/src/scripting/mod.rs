@@ -259,6 +259,15 @@ impl RunState {
     /// Completes once no script runs or the running one has run past busy-reply-threshold
     /// (other clients then get BUSY). Waits without blocking the thread.
     pub async fn busy_or_ended(&self) {
+        self.wait(true).await;
+    }
+
+    /// Completes once no script runs. Waits without blocking the thread.
+    pub async fn ended(&self) {
+        self.wait(false).await;
+    }
+
+    async fn wait(&self, until_busy: bool) {
         loop {
             let ended = self.ended.notified();
             tokio::pin!(ended);
@@ -266,6 +275,10 @@ impl RunState {
             ended.as_mut().enable();
             if !self.running.load(Ordering::Acquire) {
                 return;
+            }
+            if !until_busy {
+                ended.await;
+                continue;
             }
             let now = crate::engine::now_ms().max(0) as u64;
             let after = self.busy_after_ms.load(Ordering::Relaxed);
@@ -276,19 +289,6 @@ impl RunState {
                 () = ended => {}
                 () = tokio::time::sleep(std::time::Duration::from_millis(after - now)) => {}
             }
-        }
-    }
-
-    /// Completes once no script runs. Waits without blocking the thread.
-    pub async fn ended(&self) {
-        loop {
-            let ended = self.ended.notified();
-            tokio::pin!(ended);
-            ended.as_mut().enable();
-            if !self.running.load(Ordering::Acquire) {
-                return;
-            }
-            ended.await;
         }
     }
 }
