@@ -47,20 +47,24 @@ pub fn now_ms() -> i64 {
 /// which count in seconds or minutes.
 pub fn coarse_now_ms() -> i64 {
     #[cfg(target_os = "linux")]
+    if REPLAY_CLOCK.with(std::cell::Cell::get) == 0
+        && let Some(ms) = coarse_clock_ms(libc::CLOCK_REALTIME_COARSE)
     {
-        if REPLAY_CLOCK.with(std::cell::Cell::get) == 0 {
-            let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-            // SAFETY: `ts` is a valid, writable timespec that outlives the call, and
-            // CLOCK_REALTIME_COARSE is a clock every Linux kernel has; on failure (never
-            // expected) the precise clock is used instead.
-            if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } == 0 {
-                // time_t and c_long are narrower than i64 on 32-bit targets.
-                #[allow(clippy::useless_conversion)]
-                return i64::from(ts.tv_sec) * 1000 + i64::from(ts.tv_nsec) / 1_000_000;
-            }
-        }
+        return ms;
     }
     now_ms()
+}
+
+/// Milliseconds on one of the kernel's coarse clocks, read without touching the hardware
+/// counter; `None` if the kernel refuses (never expected: every Linux kernel has them).
+#[cfg(target_os = "linux")]
+pub(crate) fn coarse_clock_ms(clock: libc::clockid_t) -> Option<i64> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec that outlives the call.
+    let read = unsafe { libc::clock_gettime(clock, &mut ts) } == 0;
+    // time_t and c_long are narrower than i64 on 32-bit targets.
+    #[allow(clippy::useless_conversion)]
+    read.then(|| i64::from(ts.tv_sec) * 1000 + i64::from(ts.tv_nsec) / 1_000_000)
 }
 
 /// Makes [`now_ms`] on this thread return `at` (a record's time) until

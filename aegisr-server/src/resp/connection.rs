@@ -175,19 +175,12 @@ async fn run_off_loop(
     output: &mut BytesMut,
 ) -> (u64, Option<&'static CommandSpec>) {
     // One box for all of it: what travels to the job and back is a pointer. The arguments
-    // are views of the input buffer, which stays here: they go copied into one buffer.
+    // are views of the input buffer, which stays here: they go copied.
     let mut job = Box::new(OffLoop {
         server: server.clone(),
         session: std::mem::replace(session, Session::new(session.client.clone())),
         out: std::mem::take(output),
-        bytes: args.concat(),
-        ends: args
-            .iter()
-            .scan(0, |end, arg| {
-                *end += arg.len();
-                Some(*end)
-            })
-            .collect(),
+        args: commands::owned_args(args),
         errors: 0,
         spec: None,
     });
@@ -207,9 +200,7 @@ struct OffLoop {
     server: Arc<Server>,
     session: Session,
     out: BytesMut,
-    /// The arguments, one after the other, and where each ends.
-    bytes: Vec<u8>,
-    ends: SmallVec<[usize; 8]>,
+    args: Vec<bytes::Bytes>,
     errors: u64,
     spec: Option<&'static CommandSpec>,
 }
@@ -217,19 +208,10 @@ struct OffLoop {
 impl OffLoop {
     /// Runs the command, its reply written into `out`.
     fn run(&mut self) {
-        let OffLoop { server, session, out, bytes, ends, errors, spec } = self;
-        let mut start = 0;
-        let args: ArgViews<'_> = ends
-            .iter()
-            .map(|&end| {
-                let arg = &bytes[start..end];
-                start = end;
-                arg
-            })
-            .collect();
+        let OffLoop { server, session, out, args, errors, spec } = self;
         let mut writer = RespWriter::new(out, session.protocol);
         let mut ctx = Ctx::new(server, session, &mut writer);
-        *spec = commands::execute(&mut ctx, &args);
+        *spec = commands::execute(&mut ctx, &commands::views(args));
         *errors = writer.errors;
     }
 }

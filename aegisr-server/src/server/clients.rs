@@ -23,7 +23,7 @@ pub struct ClientHandle {
     pub fd: i64,
     pub door: Door,
     created: Instant,
-    /// When the last command ran (or the client connected), on [`coarse_clock_ms`].
+    /// When the last command ran (or the client connected), on [`idle_clock_ms`].
     last_active_ms: AtomicU64,
     db: AtomicUsize,
     resp: AtomicU8,
@@ -83,7 +83,7 @@ impl ClientHandle {
 
     /// Records activity: called once per batch of commands, not per command.
     pub fn touch(&self, last_command: &'static str) {
-        self.last_active_ms.store(coarse_clock_ms(), Ordering::Relaxed);
+        self.last_active_ms.store(idle_clock_ms(), Ordering::Relaxed);
         *self.last_command.lock() = last_command;
     }
 
@@ -152,7 +152,7 @@ impl ClientHandle {
 
     /// Seconds since the last command.
     pub fn idle_secs(&self) -> u64 {
-        coarse_clock_ms().saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000
+        idle_clock_ms().saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000
     }
 
     /// The CLIENT LIST / CLIENT INFO line, with Redis 7's fields.
@@ -185,18 +185,10 @@ impl ClientHandle {
 /// Milliseconds on the kernel's coarse monotonic clock: a client's idle time counts in
 /// seconds, and each batch of commands stamps it, so the precise clock (which reads the
 /// hardware counter) would be wasted here.
-fn coarse_clock_ms() -> u64 {
+fn idle_clock_ms() -> u64 {
     #[cfg(target_os = "linux")]
-    {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: `ts` is a valid, writable timespec that outlives the call, and
-        // CLOCK_MONOTONIC_COARSE exists on every Linux kernel; on failure (never expected)
-        // the precise clock below is used instead.
-        if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) } == 0 {
-            // time_t and c_long are narrower than u64 on 32-bit targets.
-            #[allow(clippy::useless_conversion)]
-            return u64::try_from(i64::from(ts.tv_sec) * 1000 + i64::from(ts.tv_nsec) / 1_000_000).unwrap_or(0);
-        }
+    if let Some(ms) = crate::engine::coarse_clock_ms(libc::CLOCK_MONOTONIC_COARSE) {
+        return u64::try_from(ms).unwrap_or(0);
     }
     static EPOCH: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
     u64::try_from(EPOCH.elapsed().as_millis()).unwrap_or(u64::MAX)
@@ -244,7 +236,7 @@ impl ClientRegistry {
             fd,
             door,
             created: Instant::now(),
-            last_active_ms: AtomicU64::new(coarse_clock_ms()),
+            last_active_ms: AtomicU64::new(idle_clock_ms()),
             db: AtomicUsize::new(0),
             resp: AtomicU8::new(2),
             name: Mutex::new(String::new()),
