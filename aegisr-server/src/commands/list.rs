@@ -8,6 +8,7 @@
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{
@@ -16,6 +17,7 @@ use super::{
 use crate::engine::Locked;
 use crate::reply::ReplySink;
 use crate::types::Value;
+use crate::types::compact_bytes::CompactBytes;
 use crate::types::list::{End, Limit, List, normalize_range};
 
 const READ: Flags = Flags::READONLY;
@@ -330,8 +332,8 @@ fn rpushx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     push(ctx, args, End::Right, true)
 }
 
-/// Pops up to `count` elements from `end` of the list at `key` (already known to exist);
-/// deletes the key when it empties, and says whether it did. The caller publishes the
+/// Pops up to `count` elements from `end` of the list at `key` (`None` when there is no such
+/// key); deletes the key when it empties, and says whether it did. The caller publishes the
 /// events ([`notify_popped`]), after those Redis publishes first.
 fn pop_some(
     locked: &mut Locked<'_>,
@@ -339,20 +341,20 @@ fn pop_some(
     end: End,
     count: usize,
     limit: Limit,
-) -> Result<(Vec<Vec<u8>>, bool), CommandError> {
+) -> Result<Option<(Elements, bool)>, CommandError> {
     let Some(entry) = locked.get(key) else {
-        return Ok((Vec::new(), false));
+        return Ok(None);
     };
     let (popped, empty) = update_typed::<List, _>(entry, |list| {
         let n = count.min(list.len());
-        let popped: Vec<Vec<u8>> = (0..n).filter_map(|_| list.pop(end)).collect();
+        let popped: Elements = (0..n).filter_map(|_| list.pop(end)).collect();
         list.after_shrink(limit);
         (popped, list.is_empty())
     })?;
     if empty {
         drop(locked.remove(key));
     }
-    Ok((popped, empty))
+    Ok(Some((popped, empty)))
 }
 
 /// LPOP and RPOP. Without a count: one element or nil. With one: an array (nil array for a
@@ -373,27 +375,22 @@ fn pop(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End) -> CommandResult {
     };
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
-        match count {
-            Some(_) => ctx.out.null_array(),
-            None => ctx.out.null(),
-        }
-        return Ok(());
-    };
-    typed::<List>(entry.value())?;
-    let (popped, deleted) = pop_some(&mut locked, key, end, count.unwrap_or(1), limit)?;
-    if !popped.is_empty() {
-        notify_popped(ctx, key, end, deleted);
+    let popped = pop_some(&mut locked, key, end, count.unwrap_or(1), limit)?;
+    if let Some((popped, deleted)) = &popped
+        && !popped.is_empty()
+    {
+        notify_popped(ctx, key, end, *deleted);
     }
     drop(locked);
-    match count {
-        None => ctx.out.bulk_or_null(popped.first().map(|e| &e[..])),
-        Some(_) => bulks(ctx, &popped),
+    match (count, popped) {
+        (None, popped) => ctx.out.bulk_or_null(popped.as_ref().and_then(|(p, _)| p.first()).map(|e| &e[..])),
+        (Some(_), None) => ctx.out.null_array(),
+        (Some(_), Some((popped, _))) => bulks(ctx, &popped),
     }
     Ok(())
 }
 
-fn bulks(ctx: &mut Ctx<'_>, items: &[Vec<u8>]) {
+fn bulks(ctx: &mut Ctx<'_>, items: &[CompactBytes]) {
     ctx.out.array(items.len());
     for item in items {
         ctx.out.bulk(item);
@@ -612,7 +609,7 @@ fn move_element(ctx: &mut Ctx<'_>, args: &[&[u8]], from: End, to: End) -> Comman
 }
 
 /// Moves one element from `src` to `dst`; `None` when `src` is missing or empty.
-fn try_move(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Option<Vec<u8>>, CommandError> {
+fn try_move(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Option<CompactBytes>, CommandError> {
     let limit = limit(ctx);
     let mut locked = ctx.lock_keys([&Bytes::copy_from_slice(src), &Bytes::copy_from_slice(dst)]);
     let Some(entry) = locked.get(src) else {
@@ -641,7 +638,7 @@ fn try_move(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result
         if let Some(dest) = locked.get(dst) {
             typed::<List>(dest.value())?;
         }
-        let (mut popped, deleted) = pop_some(&mut locked, src, from, 1, limit)?;
+        let (mut popped, deleted) = pop_some(&mut locked, src, from, 1, limit)?.unwrap_or_default();
         let popped = popped.pop();
         if let Some(v) = &popped {
             let pushed = std::slice::from_ref(v);
@@ -662,8 +659,8 @@ fn try_move(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result
     Ok(value)
 }
 
-fn push_values(list: &mut List, end: End, values: &[Vec<u8>], limit: Limit) {
-    list.prepare_growth(values.iter().map(Vec::len).sum(), values.len(), limit);
+fn push_values(list: &mut List, end: End, values: &[CompactBytes], limit: Limit) {
+    list.prepare_growth(values.iter().map(|v| v.len()).sum(), values.len(), limit);
     for v in values {
         list.push(end, v);
     }
@@ -716,8 +713,11 @@ fn mpop_args<'a>(args: &'a [&'a [u8]]) -> Result<(&'a [&'a [u8]], End, usize), C
     Ok((&args[1..where_at], end, count.unwrap_or(1)))
 }
 
+/// Popped elements: most pops take one.
+type Elements = SmallVec<[CompactBytes; 1]>;
+
 /// The key popped from and the elements, as LMPOP/BLPOP reply them.
-type Popped = (Bytes, Vec<Vec<u8>>);
+type Popped = (Bytes, Elements);
 
 /// Pops from the first non-empty list of `keys`; `None` when all are missing or empty.
 fn try_mpop(ctx: &Ctx<'_>, keys: &[&[u8]], end: End, count: usize) -> Result<Option<Popped>, CommandError> {
@@ -730,14 +730,14 @@ fn try_mpop(ctx: &Ctx<'_>, keys: &[&[u8]], end: End, count: usize) -> Result<Opt
         if typed::<List>(entry.value())?.is_empty() {
             continue;
         }
-        let (popped, deleted) = pop_some(&mut locked, key, end, count, limit)?;
+        let (popped, deleted) = pop_some(&mut locked, key, end, count, limit)?.unwrap_or_default();
         notify_popped(ctx, key, end, deleted);
         return Ok(Some((Bytes::copy_from_slice(key), popped)));
     }
     Ok(None)
 }
 
-fn mpop_reply(ctx: &mut Ctx<'_>, key: &[u8], popped: &[Vec<u8>]) {
+fn mpop_reply(ctx: &mut Ctx<'_>, key: &[u8], popped: &[CompactBytes]) {
     ctx.out.array(2);
     ctx.out.bulk(key);
     bulks(ctx, popped);

@@ -1,8 +1,8 @@
-//! Byte strings for the members of sets and the fields and values of hashes: up to
-//! [`INLINE`] bytes are kept in the 24-byte value itself, longer ones on the heap.
+//! Byte strings for the members of sets, the fields and values of hashes and the elements
+//! of large lists: up to [`INLINE`] bytes are kept in the 24-byte value itself, longer ones on the heap.
 //!
-//! Most members and fields are short (ids, names, `element:000000012345`). Kept inline they
-//! cost no allocation of their own, and a lookup that reaches the member compares bytes
+//! Most members, fields and list elements are short (ids, names, `element:000000012345`).
+//! Kept inline they cost no allocation of their own, and a lookup that reaches the member compares bytes
 //! already in the cache line it read, instead of chasing a pointer to a separate block:
 //! one cache miss fewer per SISMEMBER, SADD or HSET on a large set or hash.
 

@@ -3,8 +3,9 @@
 //! - **listpack** (small lists): every element in one contiguous buffer, each prefixed with
 //!   its length as a varint. One allocation for the whole list; operations are O(n) over a
 //!   buffer of at most a few kilobytes (the `list-max-listpack-size` limit), as in Redis.
-//! - **quicklist** (larger lists): a `VecDeque` of boxed elements, O(1) at both ends and
-//!   for LINDEX/LSET.
+//! - **quicklist** (larger lists): a `VecDeque` of elements, O(1) at both ends and for
+//!   LINDEX/LSET. Short elements are kept in the deque's slots ([`CompactBytes`]), so a
+//!   push or pop of one allocates and frees nothing of its own.
 //!
 //! The conversion follows Redis 7.2's rules (`listTypeTryConvertListpack` /
 //! `listTypeTryConvertQuicklist`): a listpack becomes a quicklist before a write would take
@@ -13,6 +14,8 @@
 //! listpack (integers packed, per-entry headers and back-lengths).
 
 use std::collections::VecDeque;
+
+use super::compact_bytes::CompactBytes;
 
 /// Listpack header (total bytes: 4, count: 2) and end marker (1).
 const LP_HEADER: usize = 7;
@@ -78,12 +81,22 @@ pub fn listpack_entry_size(elem: &[u8]) -> usize {
     encoded + backlen
 }
 
-fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+/// `n` as a varint on the stack: the bytes and how many of them there are.
+fn varint(mut n: usize) -> ([u8; 10], usize) {
+    let mut out = [0u8; 10];
+    let mut len = 0;
     while n >= 0x80 {
-        out.push((n as u8) | 0x80);
+        out[len] = (n as u8) | 0x80;
         n >>= 7;
+        len += 1;
     }
-    out.push(n as u8);
+    out[len] = n as u8;
+    (out, len + 1)
+}
+
+fn put_varint(out: &mut Vec<u8>, n: usize) {
+    let (bytes, len) = varint(n);
+    out.extend_from_slice(&bytes[..len]);
 }
 
 /// Decodes the element at the start of `buf`: (element, bytes consumed). Only ever reads
@@ -110,7 +123,7 @@ enum Repr {
         buf: Vec<u8>,
         len: usize,
     },
-    Deque(VecDeque<Box<[u8]>>),
+    Deque(VecDeque<CompactBytes>),
 }
 
 /// Which end of a list.
@@ -143,7 +156,7 @@ impl PartialEq for List {
 /// The elements of a list, front to back.
 pub enum Iter<'a> {
     Packed { buf: &'a [u8], remaining: usize },
-    Deque(std::collections::vec_deque::Iter<'a, Box<[u8]>>),
+    Deque(std::collections::vec_deque::Iter<'a, CompactBytes>),
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -264,7 +277,7 @@ impl List {
         if let Repr::Packed { .. } = self.repr {
             let bytes = (LP_HEADER + self.lp_bytes).saturating_add(add_bytes);
             if limit.exceeded_by(bytes, self.len().saturating_add(add_count)) {
-                self.repr = Repr::Deque(self.iter().map(Box::from).collect());
+                self.repr = Repr::Deque(self.iter().map(CompactBytes::from).collect());
             }
         }
     }
@@ -295,10 +308,9 @@ impl List {
                         buf.extend_from_slice(elem);
                     }
                     End::Left => {
-                        let mut head = Vec::with_capacity(elem.len() + 5);
-                        put_varint(&mut head, elem.len());
-                        head.extend_from_slice(elem);
-                        buf.splice(0..0, head);
+                        let (header, header_len) = varint(elem.len());
+                        // One move of the buffer: the chained slices' exact length is known.
+                        buf.splice(0..0, header[..header_len].iter().chain(elem).copied());
                     }
                 }
                 *len += 1;
@@ -311,7 +323,7 @@ impl List {
     }
 
     /// Removes and returns the element at `end`; call [`List::after_shrink`] after.
-    pub fn pop(&mut self, end: End) -> Option<Vec<u8>> {
+    pub fn pop(&mut self, end: End) -> Option<CompactBytes> {
         let popped = match &mut self.repr {
             Repr::Packed { buf, len } => {
                 if *len == 0 {
@@ -327,14 +339,14 @@ impl List {
                         (pos, buf.len())
                     }
                 };
-                let elem = decode(&buf[start..stop])?.0.to_vec();
+                let elem = CompactBytes::from(decode(&buf[start..stop])?.0);
                 buf.drain(start..stop);
                 *len -= 1;
                 elem
             }
             Repr::Deque(d) => match end {
-                End::Left => d.pop_front()?.into_vec(),
-                End::Right => d.pop_back()?.into_vec(),
+                End::Left => d.pop_front()?,
+                End::Right => d.pop_back()?,
             },
         };
         self.lp_bytes -= listpack_entry_size(&popped);
@@ -343,11 +355,12 @@ impl List {
 
     /// Applies a general edit to the elements as a deque. A listpack is unpacked and packed
     /// again: it is small, and this keeps one implementation of every edit.
-    fn edit<R>(&mut self, f: impl FnOnce(&mut VecDeque<Box<[u8]>>, &mut usize) -> R) -> R {
+    fn edit<R>(&mut self, f: impl FnOnce(&mut VecDeque<CompactBytes>, &mut usize) -> R) -> R {
         match &mut self.repr {
             Repr::Deque(d) => f(d, &mut self.lp_bytes),
             Repr::Packed { buf, len } => {
-                let mut d: VecDeque<Box<[u8]>> = Iter::Packed { buf, remaining: *len }.map(Box::from).collect();
+                let mut d: VecDeque<CompactBytes> =
+                    Iter::Packed { buf, remaining: *len }.map(CompactBytes::from).collect();
                 let result = f(&mut d, &mut self.lp_bytes);
                 buf.clear();
                 for elem in &d {
@@ -401,7 +414,7 @@ impl List {
                 }
             };
             if from_tail {
-                let mut kept: VecDeque<Box<[u8]>> = VecDeque::with_capacity(d.len());
+                let mut kept: VecDeque<CompactBytes> = VecDeque::with_capacity(d.len());
                 while let Some(e) = d.pop_back() {
                     if keep(&e) {
                         kept.push_front(e);
@@ -564,7 +577,7 @@ mod tests {
                         let got = list.pop(if left { End::Left } else { End::Right });
                         list.after_shrink(limit);
                         let want = if left { model.pop_front() } else { model.pop_back() };
-                        prop_assert_eq!(got, want);
+                        prop_assert_eq!(got.map(CompactBytes::into_vec), want);
                     }
                     Op::Set(i, e) => {
                         list.prepare_growth(e.len(), 1, limit);
