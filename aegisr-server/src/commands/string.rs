@@ -277,7 +277,8 @@ impl<'a> StringOptions<'a> {
 }
 
 fn set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let options = StringOptions::parse(&args[3..], true)?;
+    // A plain SET (most of them) has nothing to parse.
+    let options = if args.len() == 3 { StringOptions::default() } else { StringOptions::parse(&args[3..], true)? };
     let key = args[1];
     let bytes = args[2];
     // A large value is copied before locking so it does not hold up the shard; a small one

@@ -36,9 +36,22 @@ pub fn prepare() {
     LazyLock::force(&INDEX);
 }
 
+thread_local! {
+    /// The command this thread recorded last and its position: a pipeline repeats one
+    /// command, and comparing an address is cheaper than hashing it.
+    static LAST_INDEX: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
 /// The position of `spec` in the statistics.
 pub fn index_of(spec: &'static CommandSpec) -> Option<usize> {
-    INDEX.by_address.get(&(std::ptr::from_ref(spec) as usize)).copied()
+    let address = std::ptr::from_ref(spec) as usize;
+    let (last, index) = LAST_INDEX.with(std::cell::Cell::get);
+    if last == address {
+        return Some(index);
+    }
+    let index = INDEX.by_address.get(&address).copied()?;
+    LAST_INDEX.with(|last| last.set((address, index)));
+    Some(index)
 }
 
 /// One command's counters in one slot.
