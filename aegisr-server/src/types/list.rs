@@ -3,8 +3,8 @@
 //! - **listpack** (small lists): every element in one contiguous buffer, each prefixed with
 //!   its length as a varint. One allocation for the whole list; operations are O(n) over a
 //!   buffer of at most a few kilobytes (the `list-max-listpack-size` limit), as in Redis.
-//! - **quicklist** (larger lists): a `VecDeque` of elements, O(1) at both ends and for
-//!   LINDEX/LSET. Short elements are kept in the deque's slots ([`CompactBytes`]), so a
+//! - **quicklist** (larger lists): a [`ChunkedDeque`] of elements, O(1) at both ends and
+//!   for LINDEX/LSET, and never copied whole as it grows. Short elements are kept in the deque's slots ([`CompactBytes`]), so a
 //!   push or pop of one allocates and frees nothing of its own.
 //!
 //! The conversion follows Redis 7.2's rules (`listTypeTryConvertListpack` /
@@ -15,6 +15,7 @@
 
 use std::collections::VecDeque;
 
+use super::chunked_deque::{self, ChunkedDeque};
 use super::compact_bytes::CompactBytes;
 
 /// Listpack header (total bytes: 4, count: 2) and end marker (1).
@@ -123,7 +124,7 @@ enum Repr {
         buf: Vec<u8>,
         len: usize,
     },
-    Deque(VecDeque<CompactBytes>),
+    Deque(ChunkedDeque<CompactBytes>),
 }
 
 /// Which end of a list.
@@ -156,7 +157,7 @@ impl PartialEq for List {
 /// The elements of a list, front to back.
 pub enum Iter<'a> {
     Packed { buf: &'a [u8], remaining: usize },
-    Deque(std::collections::vec_deque::Iter<'a, CompactBytes>),
+    Deque(chunked_deque::Iter<'a, CompactBytes>),
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -234,7 +235,7 @@ impl List {
         match &self.repr {
             // A listpack is small: collecting its slices is cheap.
             Repr::Packed { .. } => Box::new(self.iter().collect::<Vec<_>>().into_iter().rev()),
-            Repr::Deque(d) => Box::new(d.iter().rev().map(|b| &**b)),
+            Repr::Deque(d) => Box::new(d.iter_rev().map(|b| &**b)),
         }
     }
 
@@ -251,7 +252,7 @@ impl List {
                 }
                 it
             }
-            Repr::Deque(d) => Iter::Deque(d.range(start..=end.min(d.len().saturating_sub(1)))),
+            Repr::Deque(d) => Iter::Deque(d.range(start, end.saturating_sub(start) + 1)),
         }
     }
 
@@ -353,11 +354,17 @@ impl List {
         Some(popped)
     }
 
-    /// Applies a general edit to the elements as a deque. A listpack is unpacked and packed
-    /// again: it is small, and this keeps one implementation of every edit.
+    /// Applies a general edit to the elements as one deque: a listpack is unpacked and
+    /// packed again, a quicklist's chunks are joined and split again. Both are O(n), as
+    /// the edits that use this are (LINSERT, LREM); this keeps one implementation of each.
     fn edit<R>(&mut self, f: impl FnOnce(&mut VecDeque<CompactBytes>, &mut usize) -> R) -> R {
         match &mut self.repr {
-            Repr::Deque(d) => f(d, &mut self.lp_bytes),
+            Repr::Deque(d) => {
+                let mut all = std::mem::take(d).into_vec_deque();
+                let result = f(&mut all, &mut self.lp_bytes);
+                *d = all.into_iter().collect();
+                result
+            }
             Repr::Packed { buf, len } => {
                 let mut d: VecDeque<CompactBytes> =
                     Iter::Packed { buf, remaining: *len }.map(CompactBytes::from).collect();
@@ -378,12 +385,23 @@ impl List {
         let Some(i) = self.index(index) else {
             return false;
         };
-        self.edit(|d, bytes| {
-            if let Some(slot) = d.get_mut(i) {
-                *bytes = *bytes - listpack_entry_size(slot) + listpack_entry_size(elem);
-                *slot = elem.into();
+        let replace = |slot: &mut CompactBytes, bytes: &mut usize| {
+            *bytes = *bytes - listpack_entry_size(slot) + listpack_entry_size(elem);
+            *slot = elem.into();
+        };
+        match &mut self.repr {
+            // In place: a quicklist's element is found by division.
+            Repr::Deque(d) => {
+                if let Some(slot) = d.get_mut(i) {
+                    replace(slot, &mut self.lp_bytes);
+                }
             }
-        });
+            Repr::Packed { .. } => self.edit(|d, bytes| {
+                if let Some(slot) = d.get_mut(i) {
+                    replace(slot, bytes);
+                }
+            }),
+        }
         true
     }
 
@@ -431,6 +449,21 @@ impl List {
     /// LTRIM: keeps `start..=end` (Redis indexes); may leave the list empty.
     pub fn trim(&mut self, start: i64, end: i64) {
         let range = normalize_range(self.len(), start, end);
+        if let (Repr::Deque(d), Some((start, end))) = (&mut self.repr, range) {
+            // O(removed), from the ends, as Redis trims a quicklist.
+            let drop_back = d.len() - 1 - end;
+            for _ in 0..drop_back {
+                if let Some(e) = d.pop_back() {
+                    self.lp_bytes -= listpack_entry_size(&e);
+                }
+            }
+            for _ in 0..start {
+                if let Some(e) = d.pop_front() {
+                    self.lp_bytes -= listpack_entry_size(&e);
+                }
+            }
+            return;
+        }
         self.edit(|d, bytes| match range {
             None => {
                 d.clear();

@@ -3,6 +3,7 @@
 
 pub mod bitmap;
 pub mod bloom;
+pub mod chunked_deque;
 pub mod compact_bytes;
 pub mod geo;
 pub mod hash;
