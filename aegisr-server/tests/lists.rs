@@ -369,3 +369,61 @@ fn command_info_matches_redis() {
         assert_eq!((&entry[3], &entry[4], &entry[5]), (&Value::Int(keys.0), &Value::Int(keys.1), &Value::Int(keys.2)));
     }
 }
+
+/// A quicklist of a few thousand elements spans many chunks, each end partly filled: every
+/// command that indexes, ranges, trims or edits it agrees with a plain model (long
+/// elements among the short ones, which are stored apart).
+#[test]
+fn large_lists_across_chunks() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let mut model: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    for i in 0..1500 {
+        let elem = if i % 97 == 0 { format!("long-element-{i:0>40}") } else { format!("e{i}") };
+        if i % 3 == 0 {
+            run::<i64>(&mut con, &["LPUSH", "big", &elem]);
+            model.push_front(elem);
+        } else {
+            run::<i64>(&mut con, &["RPUSH", "big", &elem]);
+            model.push_back(elem);
+        }
+    }
+    assert_eq!(encoding(&mut con, "big"), "quicklist");
+    let check = |con: &mut Connection, model: &std::collections::VecDeque<String>| {
+        assert_eq!(range(con, "big"), model.iter().cloned().collect::<Vec<_>>());
+        let len = model.len() as i64;
+        assert_eq!(run::<i64>(con, &["LLEN", "big"]), len);
+        for i in [0, 1, 127, 128, 129, 500, len - 1, -1, -129, -len] {
+            let at = if i < 0 { len + i } else { i } as usize;
+            assert_eq!(run::<Option<String>>(con, &["LINDEX", "big", &i.to_string()]).as_ref(), model.get(at));
+        }
+        let (start, stop) = (300usize, 700usize);
+        let want: Vec<String> = model.iter().skip(start).take(stop - start + 1).cloned().collect();
+        assert_eq!(run::<Vec<String>>(con, &["LRANGE", "big", &start.to_string(), &stop.to_string()]), want);
+        let tail: Vec<String> = model.iter().skip(model.len() - 130).cloned().collect();
+        assert_eq!(run::<Vec<String>>(con, &["LRANGE", "big", "-130", "-1"]), tail);
+    };
+    check(&mut con, &model);
+    for i in [0usize, 129, 640, 1499] {
+        let value = format!("set-{i}");
+        let _: () = run(&mut con, &["LSET", "big", &i.to_string(), &value]);
+        model[i] = value;
+    }
+    check(&mut con, &model);
+    for _ in 0..200 {
+        assert_eq!(run::<Option<String>>(&mut con, &["LPOP", "big"]), model.pop_front());
+        assert_eq!(run::<Option<String>>(&mut con, &["RPOP", "big"]), model.pop_back());
+    }
+    check(&mut con, &model);
+    assert_eq!(run::<i64>(&mut con, &["LINSERT", "big", "BEFORE", "e700", "inserted"]), model.len() as i64 + 1);
+    let at = model.iter().position(|e| e == "e700").unwrap();
+    model.insert(at, "inserted".to_owned());
+    assert_eq!(run::<i64>(&mut con, &["LREM", "big", "1", "e701"]), 1);
+    let at = model.iter().position(|e| e == "e701").unwrap();
+    model.remove(at);
+    check(&mut con, &model);
+    let _: () = run(&mut con, &["LTRIM", "big", "5", "-7"]);
+    model.truncate(model.len() - 6);
+    model.drain(..5);
+    check(&mut con, &model);
+}
