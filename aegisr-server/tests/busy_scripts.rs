@@ -330,3 +330,53 @@ fn reads_see_a_script_whole_with_one_thread() {
 fn reads_see_a_script_whole_from_any_worker() {
     reads_see_a_script_whole(&[]);
 }
+
+/// Scripts starting while other clients, on every worker, send commands back to back: a
+/// command that passed the BUSY check just as a script started must not wait for that
+/// script to end (blocking its worker: this one loops until killed). Each client gets a
+/// reply to every command, BUSY soon after the script starts, and the script is killed
+/// only once they all have.
+#[test]
+fn commands_racing_a_script_start_never_wait_for_the_whole_script() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let (server, workers) = start(&["--threads", "2"]);
+    let mut c = server.sync_conn();
+    run::<()>(&mut c, &["CONFIG", "SET", "busy-reply-threshold", "0"]);
+    let clients = 2 * workers.max(1);
+    let stop = Arc::new(AtomicBool::new(false));
+    let round = Arc::new(AtomicUsize::new(0));
+    // The last round in which each client got BUSY.
+    let busy_in: Arc<Vec<AtomicUsize>> = Arc::new((0..clients).map(|_| AtomicUsize::new(0)).collect());
+    let hammers: Vec<_> = (0..clients)
+        .map(|i| {
+            let mut conn = server.raw();
+            let (stop, round, busy_in) = (stop.clone(), round.clone(), busy_in.clone());
+            let key = format!("k{i}");
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    conn.command(&[b"GET", key.as_bytes()]);
+                    // A reply that never comes fails the raw connection's read (10 s).
+                    if read_reply(&mut conn).starts_with("-BUSY") {
+                        busy_in[i].store(round.load(Ordering::SeqCst), Ordering::SeqCst);
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut runner = server.raw();
+    let mut killer = server.raw();
+    for r in 1..=30 {
+        round.store(r, Ordering::SeqCst);
+        runner.command(&[b"EVAL", b"while true do end", b"0"]);
+        let all_busy = wait_until(Duration::from_secs(10), || busy_in.iter().all(|b| b.load(Ordering::SeqCst) == r));
+        assert!(all_busy, "round {r}: not every client got BUSY while the script ran");
+        killer.expect(&["SCRIPT", "KILL"], "+OK\r\n");
+        assert!(read_reply(&mut runner).starts_with("-ERR Script killed by user with SCRIPT KILL..."));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for hammer in hammers {
+        hammer.join().unwrap();
+    }
+}

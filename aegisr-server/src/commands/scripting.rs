@@ -144,6 +144,9 @@ fn run_script(ctx: &mut Ctx<'_>, script: &Script<'_>) -> CommandResult {
         }
         None => {
             let keyspace = &server.keyspace;
+            // Other clients' commands that passed the BUSY check finish first: one that
+            // found its shard taken by the script would block its worker until the end.
+            server.scripting.run.announce(busy_threshold(server));
             let mut guards = keyspace.lock_for_transaction(0..keyspace.shard_count());
             let held = HeldShards::new(&mut guards);
             let state = SinkState::default();
@@ -156,6 +159,11 @@ fn run_script(ctx: &mut Ctx<'_>, script: &Script<'_>) -> CommandResult {
             result
         }
     }
+}
+
+/// `busy-reply-threshold`: how long a script runs before other clients get BUSY.
+fn busy_threshold(server: &Server) -> u64 {
+    u64::try_from(server.config.i64("busy-reply-threshold")).unwrap_or(0)
 }
 
 /// A script about to run.
@@ -180,7 +188,7 @@ fn run_held<'s>(
     out: &mut dyn ReplySink,
     script: &Script<'_>,
 ) -> CommandResult {
-    let threshold = u64::try_from(server.config.i64("busy-reply-threshold")).unwrap_or(0);
+    let threshold = busy_threshold(server);
     let run = &server.scripting.run;
     let (saved_db, saved_protocol) = (session.db, session.protocol);
     let mut inner = Ctx { server, session, out: sink, tx: Some(held) };

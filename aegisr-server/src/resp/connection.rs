@@ -165,6 +165,28 @@ async fn held_by_script(
     Ok(())
 }
 
+/// Admits a command that found a script running, or starting, once it may run (see
+/// `scripting::admission`): after the script, or at once when it gets BUSY.
+async fn admit_after_script<'s>(
+    server: &'s Server,
+    session: &mut Session,
+    args: &[&[u8]],
+    output: &mut BytesMut,
+    stream: &mut TcpStream,
+) -> std::io::Result<crate::scripting::admission::Admitted<'s>> {
+    loop {
+        held_by_script(server, session, args, output, stream).await?;
+        let run = &server.scripting.run;
+        if let Some(admitted) = run.admit() {
+            return Ok(admitted);
+        }
+        let wait = commands::script_wait(server, session, args);
+        if wait == ScriptWait::Nothing || (wait == ScriptWait::BusyOrEnd && run.busy_now()) {
+            return Ok(run.admit_while_busy());
+        }
+    }
+}
+
 /// Runs a command that runs a script (see [`commands::runs_script`]) off the worker's
 /// event loop: the session and the output buffer go with it to the worker's thread and
 /// come back with the reply written. Returns the errors replied and the command that ran.
@@ -296,11 +318,20 @@ async fn run_batch(
                 } else {
                     // Back to back with the command before (no wait between them), this
                     // command's duration starts where that one's ended.
+                    let admitted = match server.scripting.run.admit() {
+                        Some(admitted) => admitted,
+                        None => {
+                            let admitted = Box::pin(admit_after_script(server, session, &args, output, stream)).await?;
+                            session.last_end = None;
+                            admitted
+                        }
+                    };
                     session.next_start = session.last_end.take();
                     let mut writer = RespWriter::new(output, session.protocol);
                     let mut ctx = Ctx::new(server, session, &mut writer);
                     last = commands::execute(&mut ctx, &args).or(last);
                     errors += writer.errors;
+                    drop(admitted);
                 }
                 // CLIENT REPLY OFF / SKIP: the reply is dropped (a blocked command's once
                 // it is written).

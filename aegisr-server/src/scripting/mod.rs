@@ -42,12 +42,16 @@
 //! - **The script's own client** waits for its reply; if it disconnects or is killed
 //!   meanwhile, the script still runs to its end (or to SCRIPT KILL), as in Redis.
 //!
-//! One race is left: a command on another worker that passed the BUSY check just before a
-//! script took every shard waits on its shard's lock until the script ends, and that
-//! worker's other clients with it; the window is the time a command takes from the check
-//! to its lock. And a script sent over gRPC runs on the control runtime (its other work
-//! waits for it), not off a worker's loop.
+//! A command on another worker that passed the BUSY check just as a script started would
+//! find its shard taken and wait, blocking its worker, for the script's end. So a RESP
+//! command runs admitted ([`RunState::admit`]), and a script marks itself running and
+//! waits for the admitted commands of other threads before it takes the shards (see
+//! [`admission`]). Left out: a script inside EXEC runs on the shards the transaction
+//! already holds (so it cannot wait for others), gRPC commands are not admitted, and a
+//! script sent over gRPC runs on the control runtime (its other work waits for it), not
+//! off a worker's loop.
 
+pub mod admission;
 mod api;
 mod bit;
 mod cjson;
@@ -122,6 +126,8 @@ pub struct RunState {
     /// Notified when a script ends: other clients' commands wait on it (see
     /// [`RunState::busy_or_ended`]).
     ended: tokio::sync::Notify,
+    /// The threads running a client's command now (see [`admission`]).
+    admission: admission::Admission,
 }
 
 /// A function running now (FUNCTION STATS).
@@ -172,6 +178,34 @@ impl RunState {
         self.running.store(true, Ordering::Release);
         IN_SCRIPT.with(|s| s.set(true));
         RunGuard { state: self }
+    }
+
+    /// For a script about to lock every shard: marks a script as running, so other
+    /// clients' commands wait for it from now on, then waits for those already admitted
+    /// (see [`admission`]). [`RunState::start`] follows once the shards are held.
+    pub(crate) fn announce(&self, threshold_ms: u64) {
+        let now = crate::engine::now_ms().max(0) as u64;
+        self.started_ms.store(now, Ordering::Relaxed);
+        self.busy_after_ms.store(now + threshold_ms, Ordering::Relaxed);
+        self.running.store(true, Ordering::SeqCst);
+        self.admission.wait_for_others();
+    }
+
+    /// Admits another client's command on this thread, to run now; `None` while a script
+    /// runs or is about to (the caller waits for it, then asks again). Dropping the
+    /// admission ends it: hold it only while the command runs, never across a wait.
+    pub fn admit(&self) -> Option<admission::Admitted<'_>> {
+        let admitted = self.admission.enter();
+        if self.running.load(Ordering::SeqCst) && !in_script() {
+            return None;
+        }
+        Some(admitted)
+    }
+
+    /// Admits a command that runs while a script runs: it gets BUSY, or is one a busy
+    /// node still runs (SCRIPT KILL...), and touches no shard either way.
+    pub fn admit_while_busy(&self) -> admission::Admitted<'_> {
+        self.admission.enter()
     }
 
     /// Marks a function as started, as [`RunState::start`] a script.
