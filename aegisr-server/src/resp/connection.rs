@@ -316,8 +316,7 @@ async fn run_batch(
                     last = spec.or(last);
                     errors += failed;
                 } else {
-                    // Back to back with the command before (no wait between them), this
-                    // command's duration starts where that one's ended.
+                    // Admitted until it has run (a script waits for it before it starts).
                     let admitted = match server.scripting.run.admit() {
                         Some(admitted) => admitted,
                         None => {
@@ -326,6 +325,8 @@ async fn run_batch(
                             admitted
                         }
                     };
+                    // Back to back with the command before (no wait between them), this
+                    // command's duration starts where that one's ended.
                     session.next_start = session.last_end.take();
                     let mut writer = RespWriter::new(output, session.protocol);
                     let mut ctx = Ctx::new(server, session, &mut writer);
