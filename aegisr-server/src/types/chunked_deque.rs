@@ -7,7 +7,9 @@
 //! chunk of [`CHUNK`] elements; nothing already stored moves.
 //!
 //! Every chunk but the first and the last is full, so the chunk holding an index is found
-//! by division, and LINDEX/LSET stay O(1).
+//! by division, and LINDEX/LSET stay O(1). A chunk grows as a `VecDeque` does, doubling up
+//! to [`CHUNK`] (a power of two, so a full chunk wastes nothing): a list just past the
+//! listpack limit, or a short end chunk, holds no more room than twice its elements.
 
 use std::collections::VecDeque;
 use std::collections::vec_deque;
@@ -40,7 +42,7 @@ impl<T> ChunkedDeque<T> {
 
     pub fn push_front(&mut self, value: T) {
         if self.chunks.front().is_none_or(|chunk| chunk.len() == CHUNK) {
-            self.chunks.push_front(VecDeque::with_capacity(CHUNK));
+            self.chunks.push_front(VecDeque::new());
         }
         if let Some(chunk) = self.chunks.front_mut() {
             chunk.push_front(value);
@@ -50,7 +52,7 @@ impl<T> ChunkedDeque<T> {
 
     pub fn push_back(&mut self, value: T) {
         if self.chunks.back().is_none_or(|chunk| chunk.len() == CHUNK) {
-            self.chunks.push_back(VecDeque::with_capacity(CHUNK));
+            self.chunks.push_back(VecDeque::new());
         }
         if let Some(chunk) = self.chunks.back_mut() {
             chunk.push_back(value);
