@@ -300,14 +300,30 @@ async fn run_batch(
                     held_by_pause(server, session, &args, output, stream).await?;
                     session.last_end = None;
                 }
-                if server.scripting.run.is_running() {
-                    // Boxed: a rare path's future would grow this one, which every command
-                    // of every batch goes through.
-                    Box::pin(held_by_script(server, session, &args, output, stream)).await?;
-                    session.last_end = None;
-                }
+                let runs_script = commands::runs_script(session, &args);
+                // A command is admitted until it has run: a script starting waits for the
+                // admitted ones (see `scripting::admission`). One that finds a script
+                // running waits for it first, as does a script of its own. Either wait
+                // sends the replies so far, so this comes before `reply_at`. (Boxed: a rare
+                // path's future would grow this one, which every command goes through.)
+                let admitted = if runs_script {
+                    if server.scripting.run.is_running() {
+                        Box::pin(held_by_script(server, session, &args, output, stream)).await?;
+                        session.last_end = None;
+                    }
+                    None
+                } else {
+                    match server.scripting.run.admit() {
+                        Some(admitted) => Some(admitted),
+                        None => {
+                            let admitted = Box::pin(admit_after_script(server, session, &args, output, stream)).await?;
+                            session.last_end = None;
+                            Some(admitted)
+                        }
+                    }
+                };
                 let reply_at = output.len();
-                if commands::runs_script(session, &args) {
+                if runs_script {
                     let (failed, spec) = run_off_loop(server, session, &args, output).await;
                     // The job ran after this turn of the event loop, and the connection
                     // resumes a turn after the job: the next command is not back to back.
@@ -316,15 +332,6 @@ async fn run_batch(
                     last = spec.or(last);
                     errors += failed;
                 } else {
-                    // Admitted until it has run (a script waits for it before it starts).
-                    let admitted = match server.scripting.run.admit() {
-                        Some(admitted) => admitted,
-                        None => {
-                            let admitted = Box::pin(admit_after_script(server, session, &args, output, stream)).await?;
-                            session.last_end = None;
-                            admitted
-                        }
-                    };
                     // Back to back with the command before (no wait between them), this
                     // command's duration starts where that one's ended.
                     session.next_start = session.last_end.take();
@@ -332,8 +339,8 @@ async fn run_batch(
                     let mut ctx = Ctx::new(server, session, &mut writer);
                     last = commands::execute(&mut ctx, &args).or(last);
                     errors += writer.errors;
-                    drop(admitted);
                 }
+                drop(admitted);
                 // CLIENT REPLY OFF / SKIP: the reply is dropped (a blocked command's once
                 // it is written).
                 if session.reply != ReplyMode::On && session.block.is_none() {
