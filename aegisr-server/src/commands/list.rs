@@ -641,12 +641,12 @@ fn try_move(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result
         let (mut popped, deleted) = pop_some(&mut locked, src, from, 1, limit)?.unwrap_or_default();
         let popped = popped.pop();
         if let Some(v) = &popped {
-            let pushed = std::slice::from_ref(v);
+            let pushed: &[&[u8]] = &[v];
             match locked.get(dst) {
-                Some(dest) => update_typed::<List, _>(dest, |list| push_values(list, to, pushed, limit))?,
+                Some(dest) => update_typed::<List, _>(dest, |list| push_all(list, to, pushed, limit))?,
                 None => {
                     let mut list = List::new();
-                    push_values(&mut list, to, pushed, limit);
+                    push_all(&mut list, to, pushed, limit);
                     locked.set(dst, Value::List(list));
                 }
             }
@@ -657,13 +657,6 @@ fn try_move(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result
         popped
     };
     Ok(value)
-}
-
-fn push_values(list: &mut List, end: End, values: &[CompactBytes], limit: Limit) {
-    list.prepare_growth(values.iter().map(|v| v.len()).sum(), values.len(), limit);
-    for v in values {
-        list.push(end, v);
-    }
 }
 
 fn lmove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {

@@ -172,22 +172,25 @@ impl RunState {
         self.kill.store(false, Ordering::Relaxed);
         self.wrote.store(false, Ordering::Relaxed);
         self.released.store(false, Ordering::Relaxed);
+        self.mark_running(threshold_ms);
+        IN_SCRIPT.with(|s| s.set(true));
+        RunGuard { state: self }
+    }
+
+    /// Marks a script as running from now, other clients getting BUSY after `threshold_ms`.
+    /// Sequentially consistent: the half of [`admission`]'s protocol on the script's side.
+    fn mark_running(&self, threshold_ms: u64) {
         let now = crate::engine::now_ms().max(0) as u64;
         self.started_ms.store(now, Ordering::Relaxed);
         self.busy_after_ms.store(now + threshold_ms, Ordering::Relaxed);
-        self.running.store(true, Ordering::Release);
-        IN_SCRIPT.with(|s| s.set(true));
-        RunGuard { state: self }
+        self.running.store(true, Ordering::SeqCst);
     }
 
     /// For a script about to lock every shard: marks a script as running, so other
     /// clients' commands wait for it from now on, then waits for those already admitted
     /// (see [`admission`]). [`RunState::start`] follows once the shards are held.
     pub(crate) fn announce(&self, threshold_ms: u64) {
-        let now = crate::engine::now_ms().max(0) as u64;
-        self.started_ms.store(now, Ordering::Relaxed);
-        self.busy_after_ms.store(now + threshold_ms, Ordering::Relaxed);
-        self.running.store(true, Ordering::SeqCst);
+        self.mark_running(threshold_ms);
         self.admission.wait_for_others();
     }
 

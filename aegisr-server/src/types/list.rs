@@ -4,8 +4,8 @@
 //!   its length as a varint. One allocation for the whole list; operations are O(n) over a
 //!   buffer of at most a few kilobytes (the `list-max-listpack-size` limit), as in Redis.
 //! - **quicklist** (larger lists): a [`ChunkedDeque`] of elements, O(1) at both ends and
-//!   for LINDEX/LSET, and never copied whole as it grows. Short elements are kept in the deque's slots ([`CompactBytes`]), so a
-//!   push or pop of one allocates and frees nothing of its own.
+//!   for LINDEX/LSET, and never copied whole as it grows. Short elements are kept in the
+//!   deque's slots ([`CompactBytes`]), so a push or pop of one allocates nothing of its own.
 //!
 //! The conversion follows Redis 7.2's rules (`listTypeTryConvertListpack` /
 //! `listTypeTryConvertQuicklist`): a listpack becomes a quicklist before a write would take
