@@ -151,6 +151,7 @@ impl Journal {
         let writer = Writer {
             file,
             file_len: SEGMENT_HEADER as u64,
+            allocated: SEGMENT_HEADER as u64,
             unwritten: Vec::new(),
             unwritten_start: start_lsn,
             spare: Vec::with_capacity(1 << 16),
@@ -346,6 +347,7 @@ impl Journal {
         if let Some(handle) = self.flusher.lock().take() {
             let _ = handle.join();
         }
+        self.writer.lock().trim();
         self.durable_waiters.notify_waiters();
     }
 
@@ -415,7 +417,10 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
 /// thread and back; otherwise, and for records no one waits on, the flusher thread does.
 struct Writer {
     file: File,
+    /// Bytes of records (and header) in the segment file.
     file_len: u64,
+    /// The file's length with its preallocated tail (see [`PREALLOCATE`]).
+    allocated: u64,
     /// Bytes taken from the buffer but not yet written (a failed write is retried).
     unwritten: Vec<u8>,
     unwritten_start: u64,
@@ -557,9 +562,9 @@ impl Writer {
     /// each rotation point. On failure keeps the unwritten rest in `data` and returns
     /// whether anything was written.
     fn write_out(&mut self, journal: &Journal) -> bool {
-        let Writer { file, file_len, unwritten: data, unwritten_start: start, rotations, .. } = self;
         let mut wrote = false;
         loop {
+            let Writer { file, file_len, allocated, unwritten: data, unwritten_start: start, rotations, .. } = self;
             // The part of `data` before the next rotation point.
             let next_rotation = rotations.first().copied();
             let cut = match next_rotation {
@@ -567,10 +572,14 @@ impl Writer {
                 None => data.len(),
             };
             if cut > 0 {
+                if *file_len + cut as u64 > *allocated {
+                    *allocated = preallocate(file, *file_len + cut as u64).unwrap_or(*file_len);
+                }
                 if let Err(e) = file.write_all(&data[..cut]) {
                     // Take back a partial write so the file ends on a record boundary, and
                     // write the retry there (not after a hole where the cursor was left).
                     let _ = file.set_len(*file_len);
+                    *allocated = *file_len;
                     let _ = file.seek(std::io::SeekFrom::Start(*file_len));
                     journal.fail(format!("{e}"));
                     return wrote;
@@ -585,12 +594,14 @@ impl Writer {
             match next_rotation {
                 Some(at) if at <= *start => {
                     sync_file(journal, file);
+                    self.trim();
                     match create_segment(&journal.dir, at) {
                         Ok(new) => {
-                            *file = new;
-                            *file_len = SEGMENT_HEADER as u64;
+                            self.file = new;
+                            self.file_len = SEGMENT_HEADER as u64;
+                            self.allocated = SEGMENT_HEADER as u64;
                             journal.segment_start.store(at, Ordering::Release);
-                            rotations.remove(0);
+                            self.rotations.remove(0);
                         }
                         Err(e) => {
                             journal.fail(format!("cannot start journal segment: {e}"));
@@ -608,6 +619,42 @@ impl Writer {
             self.last_sync = Instant::now();
         }
     }
+
+    /// Cuts the unused preallocated tail off the segment (it is complete, or the node
+    /// stops), so that only a crash leaves one behind. Best effort: recovery reads a
+    /// zero-filled tail as the end of the segment anyway.
+    fn trim(&mut self) {
+        if self.allocated > self.file_len && self.file.set_len(self.file_len).is_ok() {
+            self.allocated = self.file_len;
+            let _ = self.file.sync_all();
+        }
+    }
+}
+
+/// Bytes the journal reserves ahead of its writes. Writing into space the file already has
+/// makes each sync flush the data alone; an append also has to commit the file's new length
+/// in the filesystem's journal, which made a sync about half as slow again on this
+/// machine's ext4 (110 against 70 µs). A crash leaves at most this much zero-filled tail,
+/// which recovery reads as the end of the segment (see `recovery::scan_segment`).
+const PREALLOCATE: u64 = 4 << 20;
+
+/// Extends `file` (`fallocate`, which writes nothing) so that it has room up to `needed`
+/// plus [`PREALLOCATE`]; the new length, or `None` where the filesystem cannot (then the
+/// journal appends as usual, and a full disk shows on the write itself).
+#[cfg(target_os = "linux")]
+fn preallocate(file: &File, needed: u64) -> Option<u64> {
+    use std::os::fd::AsRawFd;
+    let target = needed.checked_add(PREALLOCATE)?;
+    let length = libc::off_t::try_from(target).ok()?;
+    // SAFETY: fallocate only reads its integer arguments, and `file` is an open descriptor
+    // for the duration of the call.
+    let done = unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, length) };
+    (done == 0).then_some(target)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn preallocate(_file: &File, _needed: u64) -> Option<u64> {
+    None
 }
 
 /// Syncs the segment being written and publishes what that made durable; false if the

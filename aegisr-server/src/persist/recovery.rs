@@ -128,6 +128,11 @@ pub fn scan_segment(
                 if offset >= file_len {
                     break;
                 }
+                if zero_filled(&mut file, offset, file_len)? {
+                    // The space the journal reserved ahead of its writes (see
+                    // `journal::PREALLOCATE`), left by a crash: the records end here.
+                    return Ok(Ok(SegmentScan { good_end: offset, records, damage: None }));
+                }
                 let what = match e {
                     FrameError::Truncated => format!("incomplete record ({} bytes at the end)", file_len - offset),
                     FrameError::Corrupt(why) => format!("bad record ({why})"),
@@ -151,6 +156,26 @@ fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize
         }
     }
     Ok(filled)
+}
+
+/// Whether the file holds nothing but zero bytes from `offset` to `file_len`.
+fn zero_filled(file: &mut std::fs::File, offset: u64, file_len: u64) -> std::io::Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    file.seek(SeekFrom::Start(offset))?;
+    let mut left = file_len - offset;
+    let mut chunk = vec![0u8; 64 << 10];
+    while left > 0 {
+        let want = usize::try_from(left).unwrap_or(usize::MAX).min(chunk.len());
+        let got = read_up_to(file, &mut chunk[..want])?;
+        if got == 0 {
+            break;
+        }
+        if chunk[..got].iter().any(|&b| b != 0) {
+            return Ok(false);
+        }
+        left -= got as u64;
+    }
+    Ok(true)
 }
 
 /// Whether damage at `offset` is the end of a write the crash cut short: nothing after it
@@ -195,6 +220,15 @@ pub fn replay_journal(server: &Server, dir: &Path, skip: &dyn Fn(&[&[u8]], u64) 
             );
             let file = std::fs::OpenOptions::new().write(true).open(&segment.path)?;
             file.set_len(offset)?;
+            file.sync_all()?;
+        } else if scan.good_end < file_len {
+            tracing::info!(
+                "{}: cutting {} bytes of unused preallocated space after the last record",
+                segment.path.display(),
+                file_len - scan.good_end
+            );
+            let file = std::fs::OpenOptions::new().write(true).open(&segment.path)?;
+            file.set_len(scan.good_end)?;
             file.sync_all()?;
         }
         next_lsn = segment.start_lsn + scan.good_end - SEGMENT_HEADER as u64;
@@ -281,5 +315,87 @@ impl<'a> Replayer<'a> {
             self.session.block = None;
             self.session.multi = None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn frame(value: &[u8]) -> Vec<u8> {
+        let mut body = Vec::new();
+        record::put_command(&mut body, 0, &[b"SET", b"k", value]);
+        let mut out = Vec::new();
+        record::put_frame(&mut out, 1, None, &body);
+        out
+    }
+
+    /// Writes the segment starting at LSN 0 in `dir`: its header, then `parts`.
+    fn segment(dir: &Path, parts: &[&[u8]]) -> PathBuf {
+        let path = journal::segment_path(dir, 0);
+        let mut bytes = journal::segment_header(0).to_vec();
+        for part in parts {
+            bytes.extend_from_slice(part);
+        }
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    fn scan(path: &Path) -> SegmentScan {
+        scan_segment(path, None, |_, _| {}).unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_zero_filled_tail_is_the_end_of_the_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (frame(b"1"), frame(b"2"));
+        let records_end = (SEGMENT_HEADER + a.len() + b.len()) as u64;
+        let scanned = scan(&segment(dir.path(), &[&a, &b, &vec![0u8; 100_000]]));
+        assert_eq!((scanned.records, scanned.good_end, scanned.damage), (2, records_end, None));
+        // Fewer zero bytes than a record header: the same.
+        let scanned = scan(&segment(dir.path(), &[&a, &b, &[0u8; 3]]));
+        assert_eq!((scanned.records, scanned.good_end, scanned.damage), (2, records_end, None));
+    }
+
+    #[test]
+    fn a_record_cut_short_before_the_zeros_is_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (frame(b"1"), frame(b"a longer value"));
+        let scanned = scan(&segment(dir.path(), &[&a, &b[..b.len() - 3], &[0u8; 4096]]));
+        assert_eq!(scanned.records, 1);
+        let (offset, _, torn) = scanned.damage.expect("the cut record is damage");
+        assert_eq!(offset, (SEGMENT_HEADER + a.len()) as u64);
+        assert!(torn);
+    }
+
+    #[test]
+    fn zeros_with_a_record_after_them_are_damage_in_the_middle() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (frame(b"1"), frame(b"2"));
+        let scanned = scan(&segment(dir.path(), &[&a, &[0u8; 64], &b, &[0u8; 64]]));
+        assert_eq!(scanned.records, 1);
+        let (offset, _, torn) = scanned.damage.expect("the zeros are damage");
+        assert_eq!(offset, (SEGMENT_HEADER + a.len()) as u64);
+        assert!(!torn, "a good record follows: not the end of a write");
+    }
+
+    #[test]
+    fn the_journal_reserves_space_ahead_and_gives_back_what_it_did_not_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = journal::Journal::open(dir.path(), 0, Arc::new(crate::config::Limits::default())).unwrap();
+        let mut body = Vec::new();
+        record::put_command(&mut body, 0, &[b"SET", b"k", b"v"]);
+        let end = journal.append(1, None, &body);
+        journal.sync_now();
+        let path = journal::segment_path(dir.path(), 0);
+        let records_end = SEGMENT_HEADER as u64 + end;
+        assert!(std::fs::metadata(&path).unwrap().len() > records_end, "no space reserved");
+        // A crash now would leave the reserved zeros: they read as the end of the records.
+        let scanned = scan(&path);
+        assert_eq!((scanned.records, scanned.good_end, scanned.damage), (1, records_end, None));
+        journal.close();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), records_end);
     }
 }
