@@ -152,6 +152,7 @@ impl Journal {
             file,
             file_len: SEGMENT_HEADER as u64,
             allocated: SEGMENT_HEADER as u64,
+            can_preallocate: true,
             unwritten: Vec::new(),
             unwritten_start: start_lsn,
             spare: Vec::with_capacity(1 << 16),
@@ -421,6 +422,8 @@ struct Writer {
     file_len: u64,
     /// The file's length with its preallocated tail (see [`PREALLOCATE`]).
     allocated: u64,
+    /// False once the filesystem said it cannot preallocate (the journal then appends).
+    can_preallocate: bool,
     /// Bytes taken from the buffer but not yet written (a failed write is retried).
     unwritten: Vec<u8>,
     unwritten_start: u64,
@@ -564,7 +567,16 @@ impl Writer {
     fn write_out(&mut self, journal: &Journal) -> bool {
         let mut wrote = false;
         loop {
-            let Writer { file, file_len, allocated, unwritten: data, unwritten_start: start, rotations, .. } = self;
+            let Writer {
+                file,
+                file_len,
+                allocated,
+                can_preallocate,
+                unwritten: data,
+                unwritten_start: start,
+                rotations,
+                ..
+            } = self;
             // The part of `data` before the next rotation point.
             let next_rotation = rotations.first().copied();
             let cut = match next_rotation {
@@ -572,8 +584,13 @@ impl Writer {
                 None => data.len(),
             };
             if cut > 0 {
-                if *file_len + cut as u64 > *allocated {
-                    *allocated = preallocate(file, *file_len + cut as u64).unwrap_or(*file_len);
+                if *can_preallocate && *file_len + cut as u64 > *allocated {
+                    match preallocate(file, *file_len + cut as u64) {
+                        Ok(length) => *allocated = length,
+                        // A full disk may have room again later; a filesystem without
+                        // fallocate never will.
+                        Err(e) => *can_preallocate = e.raw_os_error() != Some(libc::EOPNOTSUPP),
+                    }
                 }
                 if let Err(e) = file.write_all(&data[..cut]) {
                     // Take back a partial write so the file ends on a record boundary, and
@@ -639,22 +656,25 @@ impl Writer {
 const PREALLOCATE: u64 = 4 << 20;
 
 /// Extends `file` (`fallocate`, which writes nothing) so that it has room up to `needed`
-/// plus [`PREALLOCATE`]; the new length, or `None` where the filesystem cannot (then the
-/// journal appends as usual, and a full disk shows on the write itself).
+/// plus [`PREALLOCATE`], and returns its new length. On failure the journal appends as
+/// usual, and a full disk shows on the write itself.
 #[cfg(target_os = "linux")]
-fn preallocate(file: &File, needed: u64) -> Option<u64> {
+fn preallocate(file: &File, needed: u64) -> std::io::Result<u64> {
     use std::os::fd::AsRawFd;
-    let target = needed.checked_add(PREALLOCATE)?;
-    let length = libc::off_t::try_from(target).ok()?;
+    let target = needed.saturating_add(PREALLOCATE);
+    let length = libc::off_t::try_from(target).map_err(std::io::Error::other)?;
     // SAFETY: fallocate only reads its integer arguments, and `file` is an open descriptor
     // for the duration of the call.
-    let done = unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, length) };
-    (done == 0).then_some(target)
+    if unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, length) } == 0 {
+        Ok(target)
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn preallocate(_file: &File, _needed: u64) -> Option<u64> {
-    None
+fn preallocate(_file: &File, _needed: u64) -> std::io::Result<u64> {
+    Err(std::io::Error::from_raw_os_error(libc::EOPNOTSUPP))
 }
 
 /// Syncs the segment being written and publishes what that made durable; false if the
