@@ -242,7 +242,7 @@ fn everysec_keeps_what_was_synced_and_never_a_partial_dataset() {
     // last record, and the start cut it off (or cut a record the kill tore, with it).
     let log = &server.startup_log;
     assert!(
-        log.iter().any(|l| l.contains("unused preallocated space") || l.contains("cutting the journal")),
+        log.iter().any(|l| l.contains("of space reserved after the last record") || l.contains("cutting the journal")),
         "{log:?}"
     );
     for file in journal_files(dir.path()) {

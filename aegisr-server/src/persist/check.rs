@@ -34,6 +34,13 @@ pub fn check_data(dir: &Path, repair: bool, out: &mut dyn Write) -> std::io::Res
         };
         total += scan.records;
         writeln!(out, "{name}: {} records, {} bytes", scan.records, scan.good_end)?;
+        if scan.damage.is_none() && scan.good_end < len {
+            writeln!(
+                out,
+                "{name}: then {} bytes of space reserved for records (a crash leaves it; the next start cuts it)",
+                len - scan.good_end
+            )?;
+        }
         if let Some((offset, what, torn)) = scan.damage {
             let kind = if torn && index + 1 == segments.len() { " (a torn last write)" } else { "" };
             writeln!(out, "{name}: {what}{kind} at offset {offset}")?;

@@ -223,7 +223,7 @@ pub fn replay_journal(server: &Server, dir: &Path, skip: &dyn Fn(&[&[u8]], u64) 
             file.sync_all()?;
         } else if scan.good_end < file_len {
             tracing::info!(
-                "{}: cutting {} bytes of unused preallocated space after the last record",
+                "{}: cutting the {} bytes of space reserved after the last record (left by a crash)",
                 segment.path.display(),
                 file_len - scan.good_end
             );
