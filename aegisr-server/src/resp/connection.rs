@@ -19,6 +19,7 @@ use crate::commands::table::CommandSpec;
 use crate::commands::{self, ArgViews, Ctx, ScriptWait, Session};
 use crate::pubsub::{Kind, Subscriber};
 use crate::reply::{Protocol, ReplySink};
+use crate::scripting::admission::Admitted;
 use crate::server::monitor::MonitorFeed;
 use crate::server::{Registration, Server, ServerStats};
 
@@ -276,6 +277,9 @@ async fn run_batch(
     // A pipeline's keys are prefetched together (the first commands' at least); a command
     // past those gets its slot table prefetched once parsed.
     let mut peeked = 0;
+    // The admission of commands run back to back, held from one to the next and dropped
+    // before any wait (see below).
+    let mut admitted: Option<Admitted<'_>> = None;
     session.last_end = None;
     if !parser.in_progress() {
         let mut keys = SmallVec::<[&[u8]; 16]>::new();
@@ -297,31 +301,36 @@ async fn run_batch(
                     }
                 }
                 if server.pause.active() {
+                    admitted = None;
                     held_by_pause(server, session, &args, output, stream).await?;
                     session.last_end = None;
                 }
                 let runs_script = commands::runs_script(session, &args);
                 // A command is admitted until it has run: a script starting waits for the
-                // admitted ones (see `scripting::admission`). One that finds a script
-                // running waits for it first, as does a script of its own. Either wait
-                // sends the replies so far, so this comes before `reply_at`. (Boxed: a rare
-                // path's future would grow this one, which every command goes through.)
-                let admitted = if runs_script {
+                // admitted ones (see `scripting::admission`). Commands run back to back
+                // share one admission, taken by the first: it is held without a break, so
+                // no script can have taken the shards since its check. One that finds a
+                // script running waits for it first, as does a script of its own. Either
+                // wait sends the replies so far, so this comes before `reply_at`. (Boxed:
+                // a rare path's future would grow this one, which every command goes
+                // through.)
+                let mut admitted_alone = None;
+                if runs_script {
+                    admitted = None;
                     if server.scripting.run.is_running() {
                         Box::pin(held_by_script(server, session, &args, output, stream)).await?;
                         session.last_end = None;
                     }
-                    None
-                } else {
-                    match server.scripting.run.admit() {
-                        Some(admitted) => Some(admitted),
-                        None => {
-                            let admitted = Box::pin(admit_after_script(server, session, &args, output, stream)).await?;
-                            session.last_end = None;
-                            Some(admitted)
-                        }
+                } else if admitted.is_none() {
+                    admitted = server.scripting.run.admit();
+                    if admitted.is_none() {
+                        // Admitted after a script, or to get BUSY while one runs: for this
+                        // command only, the next one checks again.
+                        admitted_alone =
+                            Some(Box::pin(admit_after_script(server, session, &args, output, stream)).await?);
+                        session.last_end = None;
                     }
-                };
+                }
                 let reply_at = output.len();
                 if runs_script {
                     let (failed, spec) = run_off_loop(server, session, &args, output).await;
@@ -340,7 +349,7 @@ async fn run_batch(
                     last = commands::execute(&mut ctx, &args).or(last);
                     errors += writer.errors;
                 }
-                drop(admitted);
+                drop(admitted_alone);
                 // CLIENT REPLY OFF / SKIP: the reply is dropped (a blocked command's once
                 // it is written).
                 if session.reply != ReplyMode::On && session.block.is_none() {
@@ -356,6 +365,7 @@ async fn run_batch(
                     // A blocking command found nothing: send what is pending, park the
                     // client until it is served or times out, then carry on with the batch.
                     // Its arguments stay where they are: nothing is read meanwhile.
+                    admitted = None;
                     unconfirmed_closes(crate::persist::durable(server, session).await)?;
                     write_out(server, stream, output).await?;
                     let subscriber = session.subscriptions.as_ref().map(|s| s.subscriber.clone());
@@ -380,6 +390,7 @@ async fn run_batch(
                     break;
                 }
                 if output.len() >= FLUSH_AT {
+                    admitted = None;
                     unconfirmed_closes(crate::persist::durable(server, session).await)?;
                     write_out(server, stream, output).await?;
                     session.last_end = None;
@@ -395,6 +406,7 @@ async fn run_batch(
             }
         }
     }
+    drop(admitted);
     if commands > 0 {
         ServerStats::add(&server.stats.total_commands_processed, commands);
         ServerStats::add(&server.stats.total_error_replies, errors);
