@@ -96,6 +96,8 @@ fn connect_later(server: &TestServer, busy: &mut RawConn, since: Instant, busy_e
 fn script_kill_and_shutdown_nosave(flags: &[&str]) {
     let (mut server, workers) = start(flags);
     let (mut runner, mut same, mut other) = clients(&server, workers);
+    let mut watcher = server.raw();
+    watcher.expect(&["WATCH", "x"], "+OK\r\n");
 
     runner.command(&[b"EVAL", b"while true do end", b"0"]);
     // Past the threshold every other client gets BUSY, on the script's worker too; PING is
@@ -108,7 +110,17 @@ fn script_kill_and_shutdown_nosave(flags: &[&str]) {
     }
     // A script is not a function.
     same.expect(&["FUNCTION", "KILL"], BUSY_SCRIPT);
+    // HELLO, AUTH, RESET and QUIT are flagged allow-busy in Redis 7: they run at once. A
+    // RESET that forgets watched keys (whose shards the script holds) waits for the end.
+    same.command(&[b"HELLO", b"2"]);
+    assert!(read_reply(&mut same).starts_with("*14\r\n$6\r\nserver\r\n"));
+    same.expect(&["AUTH", "pw"], "-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n");
+    same.expect(&["RESET"], "+RESET\r\n");
+    watcher.command(&[b"RESET"]);
+    let mut quitter = server.raw();
+    quitter.expect(&["QUIT"], "+OK\r\n");
     same.expect(&["SCRIPT", "KILL"], "+OK\r\n");
+    assert_eq!(watcher.read_line(), "+RESET\r\n");
     assert_eq!(
         runner.read_line(),
         format!(

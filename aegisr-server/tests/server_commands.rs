@@ -68,6 +68,55 @@ fn command_info_describes_commands_like_redis() {
 }
 
 #[test]
+fn command_info_reports_redis_key_specs_tips_and_flags() {
+    let server = TestServer::start();
+    // BITOP's destination and sources are two key specs, as Redis 7 writes them (bytes
+    // taken from Redis 7.0's reply).
+    server.raw().expect(
+        &["COMMAND", "INFO", "bitop"],
+        "*1\r\n*10\r\n$5\r\nbitop\r\n:-4\r\n*2\r\n+write\r\n+denyoom\r\n:2\r\n:-1\r\n:1\r\n*3\r\n+@write\r\n\
+         +@bitmap\r\n+@slow\r\n*0\r\n*2\r\n*6\r\n$5\r\nflags\r\n*2\r\n+OW\r\n+update\r\n$12\r\nbegin_search\r\n\
+         *4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:2\r\n$9\r\nfind_keys\r\n*4\r\n\
+         $4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\n\
+         limit\r\n:0\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n\
+         $5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:3\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\n\
+         range\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:-1\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n",
+    );
+    // Tips are bulk strings.
+    server.raw().expect(
+        &["COMMAND", "INFO", "keys"],
+        "*1\r\n*10\r\n$4\r\nkeys\r\n:2\r\n*1\r\n+readonly\r\n:0\r\n:0\r\n:0\r\n*4\r\n+@keyspace\r\n+@read\r\n\
+         +@slow\r\n+@dangerous\r\n*2\r\n$25\r\nrequest_policy:all_shards\r\n$29\r\nnondeterministic_output_order\r\n\
+         *0\r\n*0\r\n",
+    );
+    let mut con = server.sync_conn();
+    let entry = |con: &mut redis::Connection, name: &str| -> Vec<Value> {
+        let info: Vec<Value> = cmd("COMMAND").arg("INFO").arg(name).query(con).unwrap();
+        let Value::Array(entry) = &info[0] else { panic!("{info:?}") };
+        entry.clone()
+    };
+    let names = |v: &Value| -> Vec<String> {
+        let Value::Array(items) = v else { panic!("{v:?}") };
+        items.iter().map(text).collect()
+    };
+    // Redis's own test suite: XREAD is marked with movablekeys, SET is not.
+    assert!(names(&entry(&mut con, "xread")[2]).contains(&"movablekeys".to_string()));
+    assert!(!names(&entry(&mut con, "set")[2]).contains(&"movablekeys".to_string()));
+    assert!(names(&entry(&mut con, "hello")[2]).contains(&"allow_busy".to_string()));
+    assert!(names(&entry(&mut con, "bgsave")[2]).contains(&"no_async_loading".to_string()));
+    assert_eq!(names(&entry(&mut con, "command|info")[6]), ["@slow", "@connection"]);
+    // SORT's STORE key is an "unknown" spec with Redis's note.
+    let Value::Array(specs) = &entry(&mut con, "sort")[8] else { panic!() };
+    assert_eq!(specs.len(), 3);
+    let Value::Array(store) = &specs[2] else { panic!("{specs:?}") };
+    assert_eq!(text(&store[0]), "notes");
+    assert!(text(&store[1]).starts_with("For the optional STORE keyword"), "{store:?}");
+    // A command of Aegisr's own gets key specs from its table.
+    let Value::Array(specs) = &entry(&mut con, "bf.add")[8] else { panic!() };
+    assert_eq!(specs.len(), 1);
+}
+
+#[test]
 fn command_getkeys_list_and_docs() {
     let server = TestServer::start();
     let mut con = server.sync_conn();

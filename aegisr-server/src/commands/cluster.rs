@@ -416,7 +416,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "cluster|addslots",
         arity: -3,
-        flags: Flags::ADMIN.or(Flags::STALE),
+        flags: Flags::ADMIN.or(Flags::STALE).or(Flags::NO_ASYNC_LOADING),
         summary: "Assigns new hash slots to a node.",
         syntax: "slot [slot ...]",
         handler: Some(managed),
@@ -425,7 +425,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "cluster|addslotsrange",
         arity: -4,
-        flags: Flags::ADMIN.or(Flags::STALE),
+        flags: Flags::ADMIN.or(Flags::STALE).or(Flags::NO_ASYNC_LOADING),
         since: "7.0.0",
         summary: "Assigns new hash slot ranges to a node.",
         syntax: "start-slot end-slot [start-slot end-slot ...]",
@@ -435,7 +435,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "cluster|bumpepoch",
         arity: 2,
-        flags: Flags::ADMIN.or(Flags::STALE),
+        flags: Flags::ADMIN.or(Flags::STALE).or(Flags::NO_ASYNC_LOADING),
         summary: "Advances the cluster config epoch.",
         handler: Some(bumpepoch),
         ..CLUSTER
@@ -461,7 +461,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "cluster|delslots",
         arity: -3,
-        flags: Flags::ADMIN.or(Flags::STALE),
+        flags: Flags::ADMIN.or(Flags::STALE).or(Flags::NO_ASYNC_LOADING),
         summary: "Sets hash slots as unbound for a node.",
         syntax: "slot [slot ...]",
         handler: Some(managed),
@@ -470,7 +470,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "cluster|delslotsrange",
         arity: -4,
-        flags: Flags::ADMIN.or(Flags::STALE),
+        flags: Flags::ADMIN.or(Flags::STALE).or(Flags::NO_ASYNC_LOADING),
         since: "7.0.0",
         summary: "Sets hash slot ranges as unbound for a node.",
         syntax: "start-slot end-slot [start-slot end-slot ...]",
@@ -480,7 +480,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "cluster|failover",
         arity: -2,
-        flags: Flags::ADMIN.or(STALE),
+        flags: Flags::ADMIN.or(STALE).or(Flags::NO_ASYNC_LOADING),
         summary: "Forces a replica to perform a manual failover of its master.",
         syntax: "[FORCE | TAKEOVER]",
         handler: Some(failover),
@@ -489,7 +489,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "cluster|flushslots",
         arity: 2,
-        flags: Flags::ADMIN.or(Flags::STALE),
+        flags: Flags::ADMIN.or(Flags::STALE).or(Flags::NO_ASYNC_LOADING),
         summary: "Deletes all slots information from a node.",
         handler: Some(managed),
         ..CLUSTER
@@ -497,7 +497,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "cluster|forget",
         arity: 3,
-        flags: Flags::ADMIN.or(Flags::STALE),
+        flags: Flags::ADMIN.or(Flags::STALE).or(Flags::NO_ASYNC_LOADING),
         summary: "Removes a node from the nodes table.",
         syntax: "node-id",
         handler: Some(managed),
@@ -549,7 +549,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "cluster|meet",
         arity: -4,
-        flags: Flags::ADMIN.or(Flags::STALE),
+        flags: Flags::ADMIN.or(Flags::STALE).or(Flags::NO_ASYNC_LOADING),
         summary: "Forces a node to handshake with another node.",
         syntax: "ip port [cluster-bus-port]",
         handler: Some(managed),
@@ -584,7 +584,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "cluster|replicate",
         arity: 3,
-        flags: Flags::ADMIN.or(Flags::STALE),
+        flags: Flags::ADMIN.or(Flags::STALE).or(Flags::NO_ASYNC_LOADING),
         summary: "Configure a node as replica of a master node.",
         syntax: "node-id",
         handler: Some(managed),
@@ -602,7 +602,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "cluster|saveconfig",
         arity: 2,
-        flags: Flags::ADMIN.or(Flags::STALE),
+        flags: Flags::ADMIN.or(Flags::STALE).or(Flags::NO_ASYNC_LOADING),
         summary: "Forces a node to save the cluster configuration to disk.",
         handler: Some(saveconfig),
         ..CLUSTER
@@ -610,7 +610,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "cluster|set-config-epoch",
         arity: 3,
-        flags: Flags::ADMIN.or(Flags::STALE),
+        flags: Flags::ADMIN.or(Flags::STALE).or(Flags::NO_ASYNC_LOADING),
         summary: "Sets the configuration epoch for a new node.",
         syntax: "config-epoch",
         handler: Some(managed),
@@ -619,7 +619,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "cluster|setslot",
         arity: -4,
-        flags: Flags::ADMIN.or(Flags::STALE),
+        flags: Flags::ADMIN.or(Flags::STALE).or(Flags::NO_ASYNC_LOADING),
         summary: "Binds a hash slot to a node.",
         syntax: "slot <IMPORTING node-id | MIGRATING node-id | NODE node-id | STABLE>",
         handler: Some(managed),
@@ -664,6 +664,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "asking",
         arity: 1,
+        acl: &["@connection"],
         flags: Flags::FAST,
         summary: "Signals that a cluster client is following an -ASK redirect.",
         handler: Some(asking),
@@ -672,6 +673,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "readonly",
         arity: 1,
+        acl: &["@connection"],
         flags: Flags::FAST.or(STALE),
         summary: "Enables read-only queries for a connection to a Redis Cluster replica node.",
         handler: Some(readonly),
@@ -680,6 +682,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "readwrite",
         arity: 1,
+        acl: &["@connection"],
         flags: Flags::FAST.or(STALE),
         summary: "Enables read-write queries for a connection to a Redis Cluster replica node.",
         handler: Some(readwrite),

@@ -595,7 +595,12 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "auth",
         arity: -2,
-        flags: Flags::NOSCRIPT.or(Flags::LOADING).or(Flags::STALE).or(Flags::FAST).or(Flags::NO_AUTH),
+        flags: Flags::NOSCRIPT
+            .or(Flags::LOADING)
+            .or(Flags::STALE)
+            .or(Flags::FAST)
+            .or(Flags::NO_AUTH)
+            .or(Flags::ALLOW_BUSY),
         since: "1.0.0",
         summary: "Authenticates the connection.",
         syntax: "[username] password",
@@ -614,7 +619,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "echo",
         arity: 2,
-        flags: Flags::FAST,
+        flags: Flags::FAST.or(Flags::LOADING).or(Flags::STALE),
         since: "1.0.0",
         summary: "Returns the given string.",
         syntax: "message",
@@ -624,7 +629,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "hello",
         arity: -1,
-        flags: FAST_CONN.or(Flags::NO_AUTH),
+        flags: FAST_CONN.or(Flags::NO_AUTH).or(Flags::ALLOW_BUSY),
         since: "6.0.0",
         summary: "Handshakes with the server, choosing the protocol (RESP2 or RESP3).",
         syntax: "[protover [AUTH username password] [SETNAME clientname]]",
@@ -644,7 +649,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "quit",
         arity: -1,
-        flags: FAST_CONN.or(Flags::NO_AUTH),
+        flags: FAST_CONN.or(Flags::NO_AUTH).or(Flags::ALLOW_BUSY),
         since: "1.0.0",
         summary: "Closes the connection.",
         handler: Some(quit),
@@ -653,7 +658,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "reset",
         arity: 1,
-        flags: FAST_CONN.or(Flags::NO_AUTH),
+        flags: FAST_CONN.or(Flags::NO_AUTH).or(Flags::ALLOW_BUSY),
         since: "6.2.0",
         summary: "Resets the connection: RESP2, database 0, no name.",
         handler: Some(reset),

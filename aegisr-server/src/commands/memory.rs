@@ -230,6 +230,7 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
         CommandSpec {
             name: "memory|help",
             arity: 2,
+            flags: Flags::LOADING.or(Flags::STALE),
             summary: "Returns helpful text about the different subcommands.",
             handler: Some(memory_help),
             ..MEMORY

@@ -19,6 +19,7 @@ mod geo;
 mod hash;
 mod hll;
 mod key_flags;
+mod key_specs;
 mod keys;
 mod list;
 mod lolwut;
@@ -421,8 +422,8 @@ pub enum ScriptWait {
     /// reads no command before.
     BusyOrEnd,
     /// Until the script ends: a command allowed while busy that touches the keyspace
-    /// (WATCH, UNWATCH and DISCARD of watched keys lock their shards, which the script
-    /// holds; Redis runs them at once, with nothing to wait for).
+    /// (WATCH, and UNWATCH, DISCARD and RESET of watched keys, lock their shards, which the
+    /// script holds; Redis runs them at once, with nothing to wait for).
     End,
 }
 
@@ -434,8 +435,8 @@ pub fn script_wait(server: &Server, session: &Session, args: &[&[u8]]) -> Script
     }
     match resolve(args) {
         Ok(spec) if spec.flags.contains(table::Flags::ALLOW_BUSY) => {
-            let locks =
-                spec.name == "watch" || (matches!(spec.name, "unwatch" | "discard") && session.watching.is_some());
+            let locks = spec.name == "watch"
+                || (matches!(spec.name, "unwatch" | "discard" | "reset") && session.watching.is_some());
             // SHUTDOWN refuses to save while a script is busy (see `server::shutdown`).
             let saves = spec.name == "shutdown" && !args[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave"));
             if locks {

@@ -75,7 +75,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[CommandSpec {
         CommandSpec {
             name: "module|load",
             arity: -3,
-            flags: PROTECTED,
+            flags: PROTECTED.or(Flags::NO_ASYNC_LOADING),
             summary: "Loads a module.",
             syntax: "path [arg [arg ...]]",
             handler: Some(load),
@@ -84,7 +84,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[CommandSpec {
         CommandSpec {
             name: "module|loadex",
             arity: -3,
-            flags: PROTECTED,
+            flags: PROTECTED.or(Flags::NO_ASYNC_LOADING),
             since: "7.0.0",
             summary: "Loads a module using extended parameters.",
             syntax: "path [CONFIG name value [CONFIG name value ...]] [ARGS args [args ...]]",
@@ -94,7 +94,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[CommandSpec {
         CommandSpec {
             name: "module|unload",
             arity: 3,
-            flags: PROTECTED,
+            flags: PROTECTED.or(Flags::NO_ASYNC_LOADING),
             summary: "Unloads a module.",
             syntax: "name",
             handler: Some(unload),

@@ -253,7 +253,7 @@ const LATENCY_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "latency|doctor",
         arity: 2,
-        flags: ADMIN,
+        flags: ADMIN.or(Flags::NOSCRIPT),
         since: "2.8.13",
         summary: "Returns a human-readable latency analysis report.",
         handler: Some(latency_doctor),
@@ -262,7 +262,7 @@ const LATENCY_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "latency|graph",
         arity: 3,
-        flags: ADMIN,
+        flags: ADMIN.or(Flags::NOSCRIPT),
         since: "2.8.13",
         summary: "Returns a latency graph for an event.",
         syntax: "event",
@@ -281,7 +281,7 @@ const LATENCY_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "latency|histogram",
         arity: -2,
-        flags: ADMIN,
+        flags: ADMIN.or(Flags::NOSCRIPT),
         since: "7.0.0",
         summary: "Returns the cumulative distribution of latencies of a subset or all commands.",
         syntax: "[command [command ...]]",
@@ -291,7 +291,7 @@ const LATENCY_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "latency|history",
         arity: 3,
-        flags: ADMIN,
+        flags: ADMIN.or(Flags::NOSCRIPT),
         since: "2.8.13",
         summary: "Returns timestamp-latency samples for an event.",
         syntax: "event",
@@ -301,7 +301,7 @@ const LATENCY_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "latency|latest",
         arity: 2,
-        flags: ADMIN,
+        flags: ADMIN.or(Flags::NOSCRIPT),
         since: "2.8.13",
         summary: "Returns the latest latency samples for all events.",
         handler: Some(latency_latest),
@@ -310,7 +310,7 @@ const LATENCY_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "latency|reset",
         arity: -2,
-        flags: ADMIN,
+        flags: ADMIN.or(Flags::NOSCRIPT),
         since: "2.8.13",
         summary: "Resets the latency data for one or more events.",
         syntax: "[event [event ...]]",

@@ -67,7 +67,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "bgrewriteaof",
         arity: 1,
-        flags: ADMIN,
+        flags: ADMIN.or(Flags::NO_ASYNC_LOADING),
         since: "1.0.0",
         summary: "Asynchronously rewrites the append-only file to disk.",
         syntax: "",
@@ -77,7 +77,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "bgsave",
         arity: -1,
-        flags: ADMIN,
+        flags: ADMIN.or(Flags::NO_ASYNC_LOADING),
         since: "1.0.0",
         summary: "Asynchronously saves the database(s) to disk.",
         syntax: "[SCHEDULE]",
@@ -87,6 +87,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "lastsave",
         arity: 1,
+        acl: &["@admin", "@dangerous"],
         flags: Flags::LOADING.or(Flags::STALE).or(Flags::FAST),
         since: "1.0.0",
         summary: "Returns the Unix timestamp of the last successful save to disk.",
@@ -97,7 +98,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "save",
         arity: 1,
-        flags: ADMIN.or(Flags::NO_MULTI),
+        flags: ADMIN.or(Flags::NO_MULTI).or(Flags::NO_ASYNC_LOADING),
         since: "1.0.0",
         summary: "Synchronously saves the database(s) to disk.",
         syntax: "",

@@ -190,7 +190,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "replicaof",
         arity: 3,
-        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::STALE),
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::STALE).or(Flags::NO_ASYNC_LOADING),
         group: Group::Server,
         since: "5.0.0",
         summary: "Configures a server as replica of another, or promotes it to a master.",
@@ -201,7 +201,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "slaveof",
         arity: 3,
-        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::STALE),
+        flags: Flags::ADMIN.or(Flags::NOSCRIPT).or(Flags::STALE).or(Flags::NO_ASYNC_LOADING),
         group: Group::Server,
         since: "1.0.0",
         summary: "Sets a Redis server as a replica of another, or promotes it to being a master.",
@@ -223,6 +223,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "role",
         arity: 1,
+        acl: &["@admin", "@dangerous"],
         flags: Flags::NOSCRIPT.or(Flags::LOADING).or(Flags::STALE).or(Flags::FAST),
         group: Group::Server,
         since: "2.8.12",

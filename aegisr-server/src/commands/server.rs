@@ -2,94 +2,12 @@
 
 use super::args::{is, lower};
 use super::errors::{CommandError, CommandResult};
+use super::key_specs;
 use super::table::{self, CommandSpec, Flags, Group, KeyRange};
 use super::{Ctx, resolve};
 use crate::engine::glob::glob_match;
 use crate::reply::ReplySink;
 use crate::server::info;
-
-fn write_key_specs(out: &mut dyn ReplySink, spec: &CommandSpec) {
-    let range = (spec.keys.first > 0).then_some(spec.keys);
-    // A set in RESP3, as Redis writes it.
-    out.set(usize::from(range.is_some()) + usize::from(spec.numkeys_at.is_some()) + spec.keyword_keys.len());
-    let access = if spec.flags.contains(Flags::WRITE) { "RW" } else { "RO" };
-    let flags = |out: &mut dyn ReplySink, names: &[&str]| {
-        out.map(3);
-        out.bulk(b"flags");
-        out.set(names.len());
-        for name in names {
-            out.simple(name);
-        }
-    };
-    let begin_index = |out: &mut dyn ReplySink, index: i64| {
-        flags(out, &[access]);
-        out.bulk(b"begin_search");
-        out.map(2);
-        out.bulk(b"type");
-        out.bulk(b"index");
-        out.bulk(b"spec");
-        out.map(1);
-        out.bulk(b"index");
-        out.integer(index);
-        out.bulk(b"find_keys");
-        out.map(2);
-        out.bulk(b"type");
-    };
-    let single_key = |out: &mut dyn ReplySink| {
-        out.bulk(b"range");
-        out.bulk(b"spec");
-        out.map(3);
-        out.bulk(b"lastkey");
-        out.integer(0);
-        out.bulk(b"keystep");
-        out.integer(1);
-        out.bulk(b"limit");
-        out.integer(0);
-    };
-    if let Some(KeyRange { first, last, step }) = range {
-        begin_index(out, i64::from(first));
-        out.bulk(b"range");
-        out.bulk(b"spec");
-        out.map(3);
-        out.bulk(b"lastkey");
-        out.integer(i64::from(if last < 0 { last } else { last - first }));
-        out.bulk(b"keystep");
-        out.integer(i64::from(step));
-        out.bulk(b"limit");
-        out.integer(0);
-    }
-    if let Some(at) = spec.numkeys_at {
-        // Redis's "keynum" spec: the count is at the search start, the keys right after it.
-        begin_index(out, i64::try_from(at).unwrap_or(i64::MAX));
-        out.bulk(b"keynum");
-        out.bulk(b"spec");
-        out.map(3);
-        out.bulk(b"keynumidx");
-        out.integer(0);
-        out.bulk(b"firstkey");
-        out.integer(1);
-        out.bulk(b"keystep");
-        out.integer(1);
-    }
-    for keyword in spec.keyword_keys {
-        // A key after a keyword is written over (GEORADIUS ... STORE key), as Redis flags it.
-        flags(out, &["OW", "update"]);
-        out.bulk(b"begin_search");
-        out.map(2);
-        out.bulk(b"type");
-        out.bulk(b"keyword");
-        out.bulk(b"spec");
-        out.map(2);
-        out.bulk(b"keyword");
-        out.bulk(keyword.keyword.as_bytes());
-        out.bulk(b"startfrom");
-        out.integer(i64::try_from(keyword.start_from).unwrap_or(i64::MAX));
-        out.bulk(b"find_keys");
-        out.map(2);
-        out.bulk(b"type");
-        single_key(out);
-    }
-}
 
 /// One COMMAND INFO entry, in Redis 7's ten-element shape.
 fn write_info(out: &mut dyn ReplySink, spec: &CommandSpec) {
@@ -110,10 +28,9 @@ fn write_info(out: &mut dyn ReplySink, spec: &CommandSpec) {
     for c in cats {
         out.simple(c);
     }
-    // Tips (none), key specs and, when there are none, subcommands are RESP3 sets in
-    // Redis; a container's subcommands an array.
-    out.set(0);
-    write_key_specs(out, spec);
+    // Tips, key specs and, when there are none, subcommands are RESP3 sets in Redis; a
+    // container's subcommands an array.
+    key_specs::write_tips_and_key_specs(out, spec);
     if spec.subcommands.is_empty() {
         out.set(0);
     } else {
@@ -400,6 +317,7 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "command|count",
         arity: 2,
+        acl: &["@connection"],
         flags: LOADING_STALE,
         since: "2.8.13",
         summary: "Returns a count of commands.",
@@ -409,6 +327,7 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "command|docs",
         arity: -2,
+        acl: &["@connection"],
         flags: LOADING_STALE,
         since: "7.0.0",
         summary: "Returns documentary information about one, multiple or all commands.",
@@ -420,6 +339,7 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
         name: "command|getkeys",
         // Redis 7.0 wants the command and at least one of its arguments.
         arity: -4,
+        acl: &["@connection"],
         flags: LOADING_STALE,
         since: "2.8.13",
         summary: "Extracts the key names from an arbitrary command.",
@@ -430,6 +350,7 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "command|getkeysandflags",
         arity: -4,
+        acl: &["@connection"],
         flags: LOADING_STALE,
         since: "7.0.0",
         summary: "Extracts the key names and access flags for an arbitrary command.",
@@ -440,6 +361,7 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "command|help",
         arity: 2,
+        acl: &["@connection"],
         flags: LOADING_STALE,
         since: "5.0.0",
         summary: "Returns helpful text about the different subcommands.",
@@ -449,6 +371,7 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "command|info",
         arity: -2,
+        acl: &["@connection"],
         flags: LOADING_STALE,
         since: "2.8.13",
         summary: "Returns information about one, multiple or all commands.",
@@ -459,6 +382,7 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "command|list",
         arity: -2,
+        acl: &["@connection"],
         flags: LOADING_STALE,
         since: "7.0.0",
         summary: "Returns a list of command names.",
@@ -522,6 +446,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "command",
         arity: -1,
+        acl: &["@connection"],
         flags: LOADING_STALE,
         since: "2.8.13",
         summary: "Returns detailed information about all commands.",

@@ -113,7 +113,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         ..spec(
             "xread",
             -4,
-            READ.or(Flags::BLOCKING),
+            READ.or(Flags::BLOCKING).or(Flags::MOVABLE_KEYS),
             "5.0.0",
             "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
             "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]",
@@ -125,7 +125,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         ..spec(
             "xreadgroup",
             -7,
-            WRITE.or(Flags::BLOCKING),
+            WRITE.or(Flags::BLOCKING).or(Flags::MOVABLE_KEYS),
             "5.0.0",
             "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
             "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]",

@@ -40,8 +40,11 @@ impl Flags {
     /// The command may have no keys (EVAL, FCALL with 0 keys): COMMAND GETKEYS answers an
     /// empty list rather than an error.
     pub const NO_MANDATORY_KEYS: Flags = Flags(1 << 17);
+    /// Redis refuses the command while it loads a dataset asynchronously (diskless
+    /// replication with swapdb), which Aegisr never does: reported by COMMAND, nothing else.
+    pub const NO_ASYNC_LOADING: Flags = Flags(1 << 18);
 
-    const NAMES: [(Flags, &'static str); 17] = [
+    const NAMES: [(Flags, &'static str); 18] = [
         (Flags::WRITE, "write"),
         (Flags::READONLY, "readonly"),
         (Flags::DENYOOM, "denyoom"),
@@ -56,6 +59,7 @@ impl Flags {
         (Flags::FAST, "fast"),
         (Flags::NO_AUTH, "no_auth"),
         (Flags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (Flags::NO_ASYNC_LOADING, "no_async_loading"),
         (Flags::MOVABLE_KEYS, "movablekeys"),
         (Flags::NO_MULTI, "no_multi"),
         (Flags::ALLOW_BUSY, "allow_busy"),

@@ -1,0 +1,222 @@
+//! COMMAND INFO's tips and key specs. For a command Redis 7 has, they are Redis's own,
+//! from the table [`redis`] generated from its COMMAND INFO (`scripts/gen_key_specs.py`):
+//! what each key spec says about the keys (`RW access delete`...), its notes, and how
+//! Redis finds the keys, which for some commands is not how Aegisr's own table finds them
+//! (BITOP's destination and sources are two specs; SORT's STORE key is "unknown"). Tools
+//! and cluster-aware clients read these as Redis writes them. A command of Aegisr's own
+//! (BF.*) gets key specs derived from the command table.
+
+use super::table::{CommandSpec, Flags, KeyRange};
+use crate::reply::ReplySink;
+
+mod redis;
+
+/// Tips and key specs Redis reports for one command.
+pub(super) struct Meta {
+    tips: &'static [&'static str],
+    key_specs: &'static [KeySpec],
+}
+
+/// One of Redis's key specs.
+pub(super) struct KeySpec {
+    /// Empty when Redis has none (the field is then left out).
+    notes: &'static str,
+    flags: &'static [&'static str],
+    begin: Begin,
+    find: Find,
+}
+
+/// Where the search for the keys starts.
+pub(super) enum Begin {
+    Index(i64),
+    /// After `keyword`, searched for from `startfrom` (negative: from the end).
+    Keyword(&'static str, i64),
+    Unknown,
+}
+
+/// How the keys are found from the search start.
+pub(super) enum Find {
+    Range { last: i64, step: i64, limit: i64 },
+    Keynum { at: i64, first: i64, step: i64 },
+    Unknown,
+}
+
+/// Redis's tips and key specs for `name` (`container|sub` for a subcommand).
+fn redis_meta(name: &str) -> Option<&'static Meta> {
+    redis::REDIS.binary_search_by(|(n, _)| n.cmp(&name)).ok().map(|at| &redis::REDIS[at].1)
+}
+
+/// COMMAND INFO's tips and key-spec fields of `spec` (RESP3 sets, as Redis writes them).
+pub(super) fn write_tips_and_key_specs(out: &mut dyn ReplySink, spec: &CommandSpec) {
+    match redis_meta(spec.name) {
+        Some(meta) => {
+            out.set(meta.tips.len());
+            for tip in meta.tips {
+                out.bulk(tip.as_bytes());
+            }
+            out.set(meta.key_specs.len());
+            for key_spec in meta.key_specs {
+                write_key_spec(out, key_spec);
+            }
+        }
+        None => {
+            out.set(0);
+            write_derived(out, spec);
+        }
+    }
+}
+
+fn write_key_spec(out: &mut dyn ReplySink, spec: &KeySpec) {
+    out.map(3 + usize::from(!spec.notes.is_empty()));
+    if !spec.notes.is_empty() {
+        out.bulk(b"notes");
+        out.bulk(spec.notes.as_bytes());
+    }
+    out.bulk(b"flags");
+    out.set(spec.flags.len());
+    for flag in spec.flags {
+        out.simple(flag);
+    }
+    out.bulk(b"begin_search");
+    out.map(2);
+    out.bulk(b"type");
+    match spec.begin {
+        Begin::Index(index) => {
+            out.bulk(b"index");
+            out.bulk(b"spec");
+            out.map(1);
+            out.bulk(b"index");
+            out.integer(index);
+        }
+        Begin::Keyword(keyword, start_from) => {
+            out.bulk(b"keyword");
+            out.bulk(b"spec");
+            out.map(2);
+            out.bulk(b"keyword");
+            out.bulk(keyword.as_bytes());
+            out.bulk(b"startfrom");
+            out.integer(start_from);
+        }
+        Begin::Unknown => {
+            out.bulk(b"unknown");
+            out.bulk(b"spec");
+            out.map(0);
+        }
+    }
+    out.bulk(b"find_keys");
+    out.map(2);
+    out.bulk(b"type");
+    match spec.find {
+        Find::Range { last, step, limit } => {
+            out.bulk(b"range");
+            out.bulk(b"spec");
+            out.map(3);
+            out.bulk(b"lastkey");
+            out.integer(last);
+            out.bulk(b"keystep");
+            out.integer(step);
+            out.bulk(b"limit");
+            out.integer(limit);
+        }
+        Find::Keynum { at, first, step } => {
+            out.bulk(b"keynum");
+            out.bulk(b"spec");
+            out.map(3);
+            out.bulk(b"keynumidx");
+            out.integer(at);
+            out.bulk(b"firstkey");
+            out.integer(first);
+            out.bulk(b"keystep");
+            out.integer(step);
+        }
+        Find::Unknown => {
+            out.bulk(b"unknown");
+            out.bulk(b"spec");
+            out.map(0);
+        }
+    }
+}
+
+/// Key specs derived from the command table, for a command Redis does not have.
+fn write_derived(out: &mut dyn ReplySink, spec: &CommandSpec) {
+    let range = (spec.keys.first > 0).then_some(spec.keys);
+    // A set in RESP3, as Redis writes it.
+    out.set(usize::from(range.is_some()) + usize::from(spec.numkeys_at.is_some()) + spec.keyword_keys.len());
+    let access = if spec.flags.contains(Flags::WRITE) { "RW" } else { "RO" };
+    let flags = |out: &mut dyn ReplySink, names: &[&str]| {
+        out.map(3);
+        out.bulk(b"flags");
+        out.set(names.len());
+        for name in names {
+            out.simple(name);
+        }
+    };
+    let begin_index = |out: &mut dyn ReplySink, index: i64| {
+        flags(out, &[access]);
+        out.bulk(b"begin_search");
+        out.map(2);
+        out.bulk(b"type");
+        out.bulk(b"index");
+        out.bulk(b"spec");
+        out.map(1);
+        out.bulk(b"index");
+        out.integer(index);
+        out.bulk(b"find_keys");
+        out.map(2);
+        out.bulk(b"type");
+    };
+    let single_key = |out: &mut dyn ReplySink| {
+        out.bulk(b"range");
+        out.bulk(b"spec");
+        out.map(3);
+        out.bulk(b"lastkey");
+        out.integer(0);
+        out.bulk(b"keystep");
+        out.integer(1);
+        out.bulk(b"limit");
+        out.integer(0);
+    };
+    if let Some(KeyRange { first, last, step }) = range {
+        begin_index(out, i64::from(first));
+        out.bulk(b"range");
+        out.bulk(b"spec");
+        out.map(3);
+        out.bulk(b"lastkey");
+        out.integer(i64::from(if last < 0 { last } else { last - first }));
+        out.bulk(b"keystep");
+        out.integer(i64::from(step));
+        out.bulk(b"limit");
+        out.integer(0);
+    }
+    if let Some(at) = spec.numkeys_at {
+        // Redis's "keynum" spec: the count is at the search start, the keys right after it.
+        begin_index(out, i64::try_from(at).unwrap_or(i64::MAX));
+        out.bulk(b"keynum");
+        out.bulk(b"spec");
+        out.map(3);
+        out.bulk(b"keynumidx");
+        out.integer(0);
+        out.bulk(b"firstkey");
+        out.integer(1);
+        out.bulk(b"keystep");
+        out.integer(1);
+    }
+    for keyword in spec.keyword_keys {
+        // A key after a keyword is written over (GEORADIUS ... STORE key), as Redis flags it.
+        flags(out, &["OW", "update"]);
+        out.bulk(b"begin_search");
+        out.map(2);
+        out.bulk(b"type");
+        out.bulk(b"keyword");
+        out.bulk(b"spec");
+        out.map(2);
+        out.bulk(b"keyword");
+        out.bulk(keyword.keyword.as_bytes());
+        out.bulk(b"startfrom");
+        out.integer(i64::try_from(keyword.start_from).unwrap_or(i64::MAX));
+        out.bulk(b"find_keys");
+        out.map(2);
+        out.bulk(b"type");
+        single_key(out);
+    }
+}
