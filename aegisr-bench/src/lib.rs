@@ -23,6 +23,7 @@ pub mod runner;
 pub mod stats;
 pub mod workload;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -195,11 +196,23 @@ fn prepare(args: &Args, spec: &RunSpec) -> anyhow::Result<()> {
 
 fn print_output(args: &Args, text: String, json: String, csv: String) {
     if args.json {
-        println!("{json}");
+        emit(&format!("{json}\n"));
     } else if args.csv {
-        print!("{csv}");
+        emit(&csv);
     } else {
-        print!("{text}");
+        emit(&text);
+    }
+}
+
+/// Writes `text` to stdout. When the reader went away (`aegisr-bench ... | head`), the
+/// program ends quietly, as a Unix tool does, instead of panicking as `println!` would.
+fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("aegisr-bench: cannot write the results: {e}");
+        }
+        std::process::exit(1);
     }
 }
 
@@ -289,20 +302,20 @@ fn run_pubsub(args: &Args) -> anyhow::Result<()> {
     };
     let targets: Vec<String> = std::iter::once(args.address()).chain(args.compare.clone()).collect();
     let rounds = if targets.len() > 1 { args.rounds } else { 1 };
-    println!(
-        "pub/sub: {} publisher(s), pipeline {}, {} subscribers, {} B payloads, {} s per run, {rounds} round(s)",
+    emit(&format!(
+        "pub/sub: {} publisher(s), pipeline {}, {} subscribers, {} B payloads, {} s per run, {rounds} round(s)\n",
         args.publishers,
         args.pipeline,
         args.subscribers,
         args.data_size,
         duration.as_secs_f64()
-    );
-    println!("{}", pubsub::HEADER);
+    ));
+    emit(&format!("{}\n", pubsub::HEADER));
     let mut medians: Vec<Vec<(f64, u64)>> = vec![Vec::new(); targets.len()];
     for _ in 0..rounds {
         for (i, address) in targets.iter().enumerate() {
             let result = pubsub::run(&spec(address.clone()))?;
-            println!("{}", pubsub::describe(address, &result));
+            emit(&format!("{}\n", pubsub::describe(address, &result)));
             medians[i].push((result.delivered_per_sec, result.latency_us.value_at_quantile(0.99)));
         }
     }
@@ -314,11 +327,11 @@ fn run_pubsub(args: &Args) -> anyhow::Result<()> {
         };
         let (a_rate, a_p99) = (median(&mut medians[0], |x| x.0), median(&mut medians[0], |x| x.1 as f64));
         let (b_rate, b_p99) = (median(&mut medians[1], |x| x.0), median(&mut medians[1], |x| x.1 as f64));
-        println!(
-            "medians: delivered/s {a_rate:.0} vs {b_rate:.0} (ratio {:.2}); p99 {a_p99:.0} us vs {b_p99:.0} us (ratio {:.2})",
+        emit(&format!(
+            "medians: delivered/s {a_rate:.0} vs {b_rate:.0} (ratio {:.2}); p99 {a_p99:.0} us vs {b_p99:.0} us (ratio {:.2})\n",
             a_rate / b_rate,
             a_p99 / b_p99
-        );
+        ));
     }
     Ok(())
 }

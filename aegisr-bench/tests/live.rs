@@ -293,6 +293,23 @@ fn closed_port_fails_cleanly() {
 }
 
 #[test]
+fn a_reader_that_goes_away_ends_the_bench_quietly() {
+    let server = Server::start();
+    let port = server.resp.port().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aegisr-bench"))
+        .args(["-p", &port, "-n", "2000", "-c", "2", "--json", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run aegisr-bench");
+    // `aegisr-bench ... | head -c 0`: the reader is gone before the results are written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait for aegisr-bench");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
+#[test]
 fn bad_workloads_fail_cleanly() {
     let server = Server::start();
     let port = server.resp.port().to_string();
