@@ -66,6 +66,13 @@ pub(super) fn write_tips_and_key_specs(out: &mut dyn ReplySink, spec: &CommandSp
     }
 }
 
+/// An "unknown" search or find: Redis cannot tell where the keys are from the arguments.
+fn unknown(out: &mut dyn ReplySink) {
+    out.bulk(b"unknown");
+    out.bulk(b"spec");
+    out.map(0);
+}
+
 fn write_key_spec(out: &mut dyn ReplySink, spec: &KeySpec) {
     out.map(3 + usize::from(!spec.notes.is_empty()));
     if !spec.notes.is_empty() {
@@ -97,11 +104,7 @@ fn write_key_spec(out: &mut dyn ReplySink, spec: &KeySpec) {
             out.bulk(b"startfrom");
             out.integer(start_from);
         }
-        Begin::Unknown => {
-            out.bulk(b"unknown");
-            out.bulk(b"spec");
-            out.map(0);
-        }
+        Begin::Unknown => unknown(out),
     }
     out.bulk(b"find_keys");
     out.map(2);
@@ -129,94 +132,35 @@ fn write_key_spec(out: &mut dyn ReplySink, spec: &KeySpec) {
             out.bulk(b"keystep");
             out.integer(step);
         }
-        Find::Unknown => {
-            out.bulk(b"unknown");
-            out.bulk(b"spec");
-            out.map(0);
-        }
+        Find::Unknown => unknown(out),
     }
 }
 
-/// Key specs derived from the command table, for a command Redis does not have.
+/// Key specs derived from the command table, for a command Redis does not have: the key
+/// range, the keys counted by an argument, then the keys after a keyword (written over).
 fn write_derived(out: &mut dyn ReplySink, spec: &CommandSpec) {
-    let range = (spec.keys.first > 0).then_some(spec.keys);
-    // A set in RESP3, as Redis writes it.
-    out.set(usize::from(range.is_some()) + usize::from(spec.numkeys_at.is_some()) + spec.keyword_keys.len());
-    let access = if spec.flags.contains(Flags::WRITE) { "RW" } else { "RO" };
-    let flags = |out: &mut dyn ReplySink, names: &[&str]| {
-        out.map(3);
-        out.bulk(b"flags");
-        out.set(names.len());
-        for name in names {
-            out.simple(name);
-        }
-    };
-    let begin_index = |out: &mut dyn ReplySink, index: i64| {
-        flags(out, &[access]);
-        out.bulk(b"begin_search");
-        out.map(2);
-        out.bulk(b"type");
-        out.bulk(b"index");
-        out.bulk(b"spec");
-        out.map(1);
-        out.bulk(b"index");
-        out.integer(index);
-        out.bulk(b"find_keys");
-        out.map(2);
-        out.bulk(b"type");
-    };
-    let single_key = |out: &mut dyn ReplySink| {
-        out.bulk(b"range");
-        out.bulk(b"spec");
-        out.map(3);
-        out.bulk(b"lastkey");
-        out.integer(0);
-        out.bulk(b"keystep");
-        out.integer(1);
-        out.bulk(b"limit");
-        out.integer(0);
-    };
-    if let Some(KeyRange { first, last, step }) = range {
-        begin_index(out, i64::from(first));
-        out.bulk(b"range");
-        out.bulk(b"spec");
-        out.map(3);
-        out.bulk(b"lastkey");
-        out.integer(i64::from(if last < 0 { last } else { last - first }));
-        out.bulk(b"keystep");
-        out.integer(i64::from(step));
-        out.bulk(b"limit");
-        out.integer(0);
+    let access: &'static [&'static str] = if spec.flags.contains(Flags::WRITE) { &["RW"] } else { &["RO"] };
+    let mut specs: Vec<KeySpec> = Vec::new();
+    if spec.keys.first > 0 {
+        let KeyRange { first, last, step } = spec.keys;
+        let last = i64::from(if last < 0 { last } else { last - first });
+        let find = Find::Range { last, step: i64::from(step), limit: 0 };
+        specs.push(KeySpec { notes: "", flags: access, begin: Begin::Index(i64::from(first)), find });
     }
     if let Some(at) = spec.numkeys_at {
         // Redis's "keynum" spec: the count is at the search start, the keys right after it.
-        begin_index(out, i64::try_from(at).unwrap_or(i64::MAX));
-        out.bulk(b"keynum");
-        out.bulk(b"spec");
-        out.map(3);
-        out.bulk(b"keynumidx");
-        out.integer(0);
-        out.bulk(b"firstkey");
-        out.integer(1);
-        out.bulk(b"keystep");
-        out.integer(1);
+        let begin = Begin::Index(i64::try_from(at).unwrap_or(i64::MAX));
+        specs.push(KeySpec { notes: "", flags: access, begin, find: Find::Keynum { at: 0, first: 1, step: 1 } });
     }
     for keyword in spec.keyword_keys {
         // A key after a keyword is written over (GEORADIUS ... STORE key), as Redis flags it.
-        flags(out, &["OW", "update"]);
-        out.bulk(b"begin_search");
-        out.map(2);
-        out.bulk(b"type");
-        out.bulk(b"keyword");
-        out.bulk(b"spec");
-        out.map(2);
-        out.bulk(b"keyword");
-        out.bulk(keyword.keyword.as_bytes());
-        out.bulk(b"startfrom");
-        out.integer(i64::try_from(keyword.start_from).unwrap_or(i64::MAX));
-        out.bulk(b"find_keys");
-        out.map(2);
-        out.bulk(b"type");
-        single_key(out);
+        let begin = Begin::Keyword(keyword.keyword, i64::try_from(keyword.start_from).unwrap_or(i64::MAX));
+        let find = Find::Range { last: 0, step: 1, limit: 0 };
+        specs.push(KeySpec { notes: "", flags: &["OW", "update"], begin, find });
+    }
+    // A set in RESP3, as Redis writes it.
+    out.set(specs.len());
+    for key_spec in &specs {
+        write_key_spec(out, key_spec);
     }
 }
