@@ -205,6 +205,68 @@ fn exec_fails_when_a_watched_key_was_modified() {
 }
 
 #[test]
+fn a_write_that_changes_nothing_is_no_change() {
+    // Redis signals WATCH, counts a change (rdb_changes_since_last_save) and logs a write
+    // command only when it changed something: SADD of a member already there, SREM of one
+    // that is not, and the like, are none of those.
+    let server = TestServer::start_with(&["--save", ""]);
+    let mut c = server.sync_conn();
+    let mut other = server.sync_conn();
+    run::<Value>(&mut c, &["SADD", "s", "a"]);
+    run::<Value>(&mut c, &["ZADD", "z", "1", "a"]);
+    run::<Value>(&mut c, &["RPUSH", "l", "a"]);
+    run::<Value>(&mut c, &["HSET", "h", "f", "1"]);
+    run::<Value>(&mut c, &["SETBIT", "b", "1", "1"]);
+    run::<Value>(&mut c, &["PFADD", "p", "a"]);
+    run::<Value>(&mut c, &["SET", "k", "v"]);
+    let changes = |c: &mut redis::Connection| -> i64 {
+        let info: String = run(c, &["INFO", "persistence"]);
+        info.lines()
+            .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("rdb_changes_since_last_save")
+    };
+    let before = changes(&mut c);
+    let noops: &[&[&str]] = &[
+        &["SADD", "s", "a"],
+        &["SREM", "s", "zz"],
+        &["SMOVE", "s", "s2", "zz"],
+        &["ZADD", "z", "1", "a"],
+        &["ZADD", "z", "XX", "2", "b"],
+        &["ZINCRBY", "z", "0", "a"],
+        &["ZREM", "z", "zz"],
+        &["ZREMRANGEBYSCORE", "z", "5", "6"],
+        &["LREM", "l", "0", "zz"],
+        &["LINSERT", "l", "BEFORE", "zz", "x"],
+        &["HDEL", "h", "zz"],
+        &["HSETNX", "h", "f", "2"],
+        &["SETBIT", "b", "1", "1"],
+        &["PFADD", "p", "a"],
+        &["SETRANGE", "k", "0", ""],
+        &["PERSIST", "k"],
+        &["DEL", "nokey"],
+        &["SREM", "nokey", "a"],
+        &["LPOP", "nokey"],
+        &["COPY", "s", "k"],
+    ];
+    for noop in noops {
+        run::<String>(&mut c, &["WATCH", "s", "z", "l", "h", "b", "p", "k", "nokey"]);
+        run::<Value>(&mut other, noop);
+        run::<String>(&mut c, &["MULTI"]);
+        queued(&mut c, &["PING"]);
+        assert_eq!(exec(&mut c), Value::Array(vec![okay("PONG")]), "{noop:?} aborted EXEC");
+    }
+    assert_eq!(changes(&mut c), before, "a write that changed nothing was counted");
+    // A real change still counts and still aborts.
+    run::<String>(&mut c, &["WATCH", "s"]);
+    run::<Value>(&mut other, &["SADD", "s", "b"]);
+    run::<String>(&mut c, &["MULTI"]);
+    queued(&mut c, &["PING"]);
+    assert_eq!(exec(&mut c), Value::Nil);
+    assert_eq!(changes(&mut c), before + 1);
+}
+
+#[test]
 fn exec_and_discard_and_unwatch_end_the_watch() {
     let server = TestServer::start();
     let mut c = server.sync_conn();

@@ -163,6 +163,8 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     // Only a real change is an event: a new key, a longer string, or a flipped bit.
     if changed {
         ctx.notify(Class::String, "setbit", key);
+    } else {
+        locked.unchanged();
     }
     ctx.out.integer(i64::from(old));
     Ok(())

@@ -198,6 +198,8 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     )?;
     if added {
         ctx.notify(Class::Hash, "hset", key);
+    } else {
+        locked.unchanged();
     }
     drop(locked);
     ctx.out.integer(i64::from(added));
@@ -286,6 +288,9 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             removed
         }
     };
+    if removed == 0 {
+        locked.unchanged();
+    }
     drop(locked);
     ctx.out.count(removed);
     Ok(())

@@ -179,6 +179,8 @@ fn pfadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     };
     if changed {
         ctx.notify(Class::String, "pfadd", key);
+    } else {
+        locked.unchanged();
     }
     drop(locked);
     ctx.out.integer(i64::from(changed));

@@ -537,10 +537,14 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (copied, old) = {
         let mut locked = ctx.lock_keys([src, dst]);
         match locked.read(src).map(|e| e.value().to_owned()) {
-            None => (false, None),
+            None => {
+                locked.unchanged();
+                (false, None)
+            }
             Some(value) => {
                 let deadline = locked.expiry(src).flatten();
-                if locked.get_in(opts.db, dst).is_some() && !opts.replace {
+                if locked.exists_in(opts.db, dst) && !opts.replace {
+                    locked.unchanged();
                     (false, None)
                 } else {
                     let old = locked.remove_in(opts.db, dst);
@@ -573,7 +577,7 @@ fn move_(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         let mut locked = ctx.lock(key);
         match locked.expiry_in(source, key) {
             None => false,
-            Some(_) if locked.get_in(target, key).is_some() => false,
+            Some(_) if locked.exists_in(target, key) => false,
             Some(deadline) => match locked.remove_in(source, key) {
                 None => false,
                 Some(value) => {

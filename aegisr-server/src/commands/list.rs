@@ -493,6 +493,8 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     };
     if reply > 0 {
         ctx.notify(Class::List, "linsert", key);
+    } else {
+        locked.unchanged();
     }
     drop(locked);
     ctx.out.integer(reply);
@@ -519,6 +521,9 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             removed
         }
     };
+    if removed == 0 {
+        locked.unchanged();
+    }
     drop(locked);
     ctx.out.count(removed);
     Ok(())

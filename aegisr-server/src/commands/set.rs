@@ -251,6 +251,8 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     };
     if added > 0 {
         ctx.notify(Class::Set, "sadd", key);
+    } else {
+        locked.unchanged();
     }
     drop(locked);
     ctx.out.count(added);
@@ -285,6 +287,9 @@ fn srem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         }
         None => 0,
     };
+    if removed == 0 {
+        locked.unchanged();
+    }
     drop(locked);
     ctx.out.integer(removed);
     Ok(())
@@ -443,12 +448,16 @@ fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (src, dst, member) = (args[1], args[2], args[3]);
     let mut locked = ctx.lock_keys(&args[1..3]);
     let reply = 'reply: {
-        let Some(entry) = locked.get(src) else { break 'reply 0 };
+        let Some(entry) = locked.get(src) else {
+            locked.unchanged();
+            break 'reply 0;
+        };
         let in_src = typed::<Set>(entry.value())?.contains(member);
         if let Some(d) = locked.get(dst) {
             typed::<Set>(d.value())?;
         }
         if src == dst || !in_src {
+            locked.unchanged();
             break 'reply i64::from(in_src);
         }
         if let Some(entry) = locked.get(src) {

@@ -510,6 +510,8 @@ fn xtrim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     };
     if removed > 0 {
         touch_watchers(&mut locked, key);
+    } else {
+        locked.unchanged();
     }
     drop(locked);
     if removed > 0 {
@@ -583,6 +585,8 @@ fn xdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let deleted = update_typed::<Stream, _>(entry, |s| ids.iter().filter(|&&id| s.delete(id)).count())?;
     if deleted > 0 {
         touch_watchers(&mut locked, key);
+    } else {
+        locked.unchanged();
     }
     drop(locked);
     if deleted > 0 {

@@ -604,8 +604,10 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             len
         }
     };
-    // Writing nothing changes nothing: no event, as in Redis.
-    if !bytes.is_empty() {
+    // Writing nothing changes nothing: no event, no watcher told, nothing logged, as in Redis.
+    if bytes.is_empty() {
+        locked.unchanged();
+    } else {
         ctx.notify(Class::String, "setrange", key);
     }
     ctx.out.count(len);

@@ -643,6 +643,8 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], zincrby: bool) -> CommandResu
     };
     if outcome.added > 0 || outcome.updated > 0 {
         ctx.notify(Class::ZSet, if f.incr { "zincr" } else { "zadd" }, key);
+    } else {
+        locked.unchanged();
     }
     drop(locked);
     if f.incr {
@@ -677,6 +679,9 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         }
         None => 0,
     };
+    if removed == 0 {
+        locked.unchanged();
+    }
     drop(locked);
     ctx.out.count(removed);
     Ok(())
@@ -987,6 +992,9 @@ fn zremrange(
         }
         None => 0,
     };
+    if removed == 0 {
+        locked.unchanged();
+    }
     drop(locked);
     ctx.out.count(removed);
     Ok(())

@@ -398,7 +398,14 @@ impl Keyspace {
             let slots = capture::slots();
             self.settle_snapshot(guards.iter_mut().map(|(i, g)| (*i, &mut **g)), slots.as_deref());
         }
-        Locked { keyspace: self, guards, db: db.min(self.databases - 1), now: Cell::new(0), dirty: false }
+        Locked {
+            keyspace: self,
+            guards,
+            db: db.min(self.databases - 1),
+            now: Cell::new(0),
+            dirty: false,
+            watched: SmallVec::new(),
+        }
     }
 
     /// Locks `shards` (sorted, deduplicated here) for a transaction, which lends them to its
@@ -754,6 +761,20 @@ fn held_shard<'g>(
     }
 }
 
+/// What a lookup of a live entry is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    /// Looking only (OBJECT, TTL, TYPE): the access time stays as it was.
+    Peek,
+    /// A read: counts a keyspace hit or miss and updates the access time.
+    Read,
+    /// The caller may change what it finds: updates the access time; when the key is
+    /// there, the command is logged and the key's watchers told (see [`Locked::unchanged`]).
+    Write,
+    /// [`Lookup::Write`] that WATCH does not see.
+    WriteUnwatched,
+}
+
 /// The time for access times (LRU seconds, LFU minutes): the command's time if it has read
 /// the clock, else the coarse clock, which serves that resolution without reading the
 /// hardware counter.
@@ -776,6 +797,9 @@ pub struct Locked<'a> {
     /// Set by every method that may change data: the running command is then logged
     /// when the shards are released.
     dirty: bool,
+    /// Watched keys a write lookup found: their watchers are told when the shards are
+    /// released, unless the command said it changed nothing ([`Locked::unchanged`]).
+    watched: SmallVec<[(usize, Box<[u8]>); 1]>,
 }
 
 impl Drop for Locked<'_> {
@@ -787,6 +811,9 @@ impl Drop for Locked<'_> {
             }
             if let Some((_, shard)) = self.guards.first_mut() {
                 shard.changes += 1;
+            }
+            for (db, key) in std::mem::take(&mut self.watched) {
+                held_shard(self.keyspace, &mut self.guards, &key).0.watches.touch(db, &key);
             }
         }
     }
@@ -810,9 +837,10 @@ impl Locked<'_> {
     }
 
     /// The live entry of `key` in `db`: expired keys are deleted on the way (lazy expiry).
-    /// `count` records a keyspace hit or miss, `touch` updates the access time, `write`
-    /// tells the key's watchers (the caller may change the entry).
-    fn live(&mut self, db: usize, key: &[u8], touch: bool, count: bool, write: bool) -> Option<&mut Entry> {
+    /// What else the lookup does depends on what it is for (see [`Lookup`]).
+    fn live(&mut self, db: usize, key: &[u8], lookup: Lookup) -> Option<&mut Entry> {
+        let touch = lookup != Lookup::Peek;
+        let count = lookup == Lookup::Read;
         // Read the clock only for a key with a deadline (kept for the rest of the command).
         let now = &self.now;
         let now_ms = || {
@@ -822,6 +850,8 @@ impl Locked<'_> {
             now.get()
         };
         let keep_expired = self.keyspace.keeps_expired_keys();
+        let watched = &mut self.watched;
+        let dirty = &mut self.dirty;
         let notifier = &self.keyspace.notifier;
         let eviction = &self.keyspace.eviction;
         let waiters = &self.keyspace.waiters;
@@ -848,8 +878,13 @@ impl Locked<'_> {
             }
         }
         let entry = found?;
-        if write {
-            watches.touch(db, key);
+        // A write to a key that is there: the command is logged, and its key's watchers
+        // told, unless it says it changed nothing after all.
+        if matches!(lookup, Lookup::Write | Lookup::WriteUnwatched) {
+            *dirty = true;
+        }
+        if lookup == Lookup::Write && watches.watched(db, key) {
+            watched.push((db, key.into()));
         }
         if touch {
             // The LRU clock, or the LFU counter under an LFU maxmemory-policy: seconds and
@@ -865,19 +900,28 @@ impl Locked<'_> {
         if !self.dirty && capture::armed() {
             self.dirty = true;
         }
-        self.live(self.db, key, true, true, false)
+        self.live(self.db, key, Lookup::Read)
     }
 
-    /// Looks a key up for writing (no hit/miss counted); its watchers count it as modified.
+    /// The running command changed nothing after all (SADD of members all there, SREM of
+    /// members not there, ...): it is not logged, not counted as a change, and the clients
+    /// watching the keys it looked up for writing are not told, as Redis, which signals and
+    /// propagates a command only when it changed something. Call it only when the whole
+    /// command changed nothing.
+    pub fn unchanged(&mut self) {
+        self.dirty = false;
+        self.watched.clear();
+    }
+
+    /// Looks a key up for writing (no hit/miss counted); its watchers count it as modified
+    /// unless the command turns out to change nothing ([`Locked::unchanged`]).
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.dirty = true;
-        self.live(self.db, key, true, false, true)
+        self.live(self.db, key, Lookup::Write)
     }
 
     /// Looks a key up for writing in another database.
     pub fn get_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        self.dirty = true;
-        self.live(db, key, true, false, true)
+        self.live(db, key, Lookup::Write)
     }
 
     /// Looks a key up for a write WATCH does not see: Redis 7.0 changes a stream's consumer
@@ -886,18 +930,17 @@ impl Locked<'_> {
     /// `get` does for persistence, this must do too), no hit or miss counted.
     pub fn get_unwatched(&mut self, key: &[u8]) -> Option<&mut Entry> {
         // Unseen by WATCH, but a change all the same: the journal logs it.
-        self.dirty = true;
-        self.live(self.db, key, true, false, false)
+        self.live(self.db, key, Lookup::WriteUnwatched)
     }
 
     /// Looks a key up without touching its access time (OBJECT, TTL, TYPE).
     pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
-        self.live(self.db, key, false, false, false).map(|e| &*e)
+        self.live(self.db, key, Lookup::Peek).map(|e| &*e)
     }
 
     /// [`Locked::peek`] in another database.
     pub fn peek_in(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
-        self.live(db, key, false, false, false).map(|e| &*e)
+        self.live(db, key, Lookup::Peek).map(|e| &*e)
     }
 
     pub fn exists(&mut self, key: &[u8]) -> bool {
@@ -905,7 +948,7 @@ impl Locked<'_> {
     }
 
     pub fn exists_in(&mut self, db: usize, key: &[u8]) -> bool {
-        self.live(db, key, false, false, false).is_some()
+        self.live(db, key, Lookup::Peek).is_some()
     }
 
     /// Registers `flag` as a watcher of `key` in `db`; returns whether the key exists now.
@@ -996,7 +1039,7 @@ impl Locked<'_> {
     fn expire_before_insert(&mut self, db: usize, key: &[u8]) -> u32 {
         let flags = self.keyspace.notifier.flags();
         if flags & (Class::New as u32 | Class::Expired as u32) != 0 {
-            self.live(db, key, false, false, false);
+            self.live(db, key, Lookup::Peek);
         }
         flags
     }
@@ -1008,8 +1051,8 @@ impl Locked<'_> {
     }
 
     pub fn remove_in(&mut self, db: usize, key: &[u8]) -> Option<Value> {
+        self.live(db, key, Lookup::Peek)?;
         self.dirty = true;
-        self.live(db, key, false, false, false)?;
         let (shard, slot) = self.shard_and_slot(key);
         shard.watches.touch(db, key);
         let value = shard.db_mut(db)?.remove(slot, key).map(Entry::into_value);
@@ -1027,7 +1070,7 @@ impl Locked<'_> {
     }
 
     pub fn expiry_in(&mut self, db: usize, key: &[u8]) -> Option<Option<i64>> {
-        if !self.live(db, key, false, false, false)?.has_expiry() {
+        if !self.live(db, key, Lookup::Peek)?.has_expiry() {
             return Some(None);
         }
         let (shard, slot) = self.shard_and_slot(key);
@@ -1042,10 +1085,10 @@ impl Locked<'_> {
     }
 
     pub fn set_expiry_in(&mut self, db: usize, key: &[u8], at: Option<i64>) -> bool {
-        self.dirty = true;
-        if self.live(db, key, false, false, false).is_none() {
+        if self.live(db, key, Lookup::Peek).is_none() {
             return false;
         }
+        self.dirty = true;
         let now = self.now();
         let (shard, slot) = self.shard_and_slot(key);
         shard.watches.touch(db, key);

@@ -39,6 +39,12 @@ impl Watches {
         }
     }
 
+    /// Whether a client watches `key` in `db`.
+    #[inline]
+    pub(crate) fn watched(&self, db: usize, key: &[u8]) -> bool {
+        !self.by_key.is_empty() && self.by_key.get(key).is_some_and(|w| w.iter().any(|(d, _)| *d == db))
+    }
+
     /// Raises the flags of the clients watching `key` in `db`.
     #[inline]
     pub(crate) fn touch(&self, db: usize, key: &[u8]) {
