@@ -541,6 +541,38 @@ fn appendonly_no_keeps_snapshots_only() {
 }
 
 #[test]
+fn flushall_with_save_rules_saves_the_emptied_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // Snapshots only, save rules set (the default ones): Redis saves right after
+        // FLUSHALL, so a crash then cannot bring the flushed keys back from the last save.
+        let mut server = TestServer::start_in(dir.path(), &["--appendonly", "no"]);
+        let mut con = server.sync_conn();
+        let _: () = redis::cmd("SET").arg("saved").arg("1").query(&mut con).unwrap();
+        let _: () = redis::cmd("SAVE").query(&mut con).unwrap();
+        let _: () = redis::cmd("SET").arg("unsaved").arg("2").query(&mut con).unwrap();
+        let _: () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
+        // Redis's test suite: "FLUSHALL should reset the dirty counter to 0 if we enable save".
+        assert_eq!(info_field(&mut con, "persistence", "rdb_changes_since_last_save"), "0");
+        server.kill9();
+    }
+    {
+        let mut server = TestServer::start_in(dir.path(), &["--appendonly", "no"]);
+        let mut con = server.sync_conn();
+        let size: i64 = redis::cmd("DBSIZE").query(&mut con).unwrap();
+        assert_eq!(size, 0, "a key flushed before the crash came back");
+        // Without save rules, FLUSHALL counts as a change like any other ("FLUSHALL should not
+        // reset the dirty counter if we disable save").
+        let _: () = redis::cmd("CONFIG").arg("SET").arg("save").arg("").query(&mut con).unwrap();
+        let _: () = redis::cmd("SET").arg("key").arg("value").query(&mut con).unwrap();
+        let _: () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
+        let changes: i64 = info_field(&mut con, "persistence", "rdb_changes_since_last_save").parse().unwrap();
+        assert!(changes > 0, "{changes}");
+        server.kill9();
+    }
+}
+
+#[test]
 fn a_damaged_snapshot_stops_the_start() {
     let dir = tempfile::tempdir().unwrap();
     {

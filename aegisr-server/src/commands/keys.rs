@@ -663,6 +663,7 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let lazy = flush_is_lazy(ctx, args)?;
     ctx.server.keyspace.flush(None, lazy, ctx.tx);
     ctx.server.keyspace.notifier().flushed();
+    crate::persist::after_flushall(ctx.server, ctx.tx.is_some());
     ctx.out.ok();
     Ok(())
 }

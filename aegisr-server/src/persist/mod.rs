@@ -377,6 +377,26 @@ fn lower_thread_priority() {
     }
 }
 
+/// After FLUSHALL: with save rules set, Redis saves the emptied dataset at once, so the
+/// snapshot on disk no longer holds the flushed keys (with snapshots only, a restart would
+/// otherwise bring them back) and the change count starts again from zero. So does this.
+/// Inside a transaction or a script, which hold the shards a snapshot reads, or while
+/// another snapshot is written, one is scheduled instead (as BGSAVE SCHEDULE).
+pub fn after_flushall(server: &Server, holding_shards: bool) {
+    if Mode::of(&server.config) == Mode::None || save_rules(&server.config.string("save")).is_empty() {
+        return;
+    }
+    if holding_shards {
+        schedule_snapshot(server);
+        return;
+    }
+    match snapshot_now(server) {
+        Ok(_) => {}
+        Err(SaveError::InProgress) => schedule_snapshot(server),
+        Err(e) => tracing::warn!("the snapshot after FLUSHALL failed: {e:#}"),
+    }
+}
+
 /// BGSAVE SCHEDULE: runs one as soon as the current one ends.
 pub fn schedule_snapshot(server: &Server) {
     server.saves.scheduled.store(true, Ordering::Release);
