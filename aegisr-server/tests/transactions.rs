@@ -264,6 +264,20 @@ fn a_write_that_changes_nothing_is_no_change() {
     queued(&mut c, &["PING"]);
     assert_eq!(exec(&mut c), Value::Nil);
     assert_eq!(changes(&mut c), before + 1);
+    // Refused writes are no change either: WRONGTYPE, INCR of a non-integer, LSET out of range.
+    for refused in [&["SADD", "k", "a"][..], &["INCR", "k"], &["LSET", "l", "9", "x"], &["HINCRBY", "h", "zz", "x"]] {
+        run::<String>(&mut c, &["WATCH", "k", "l", "h"]);
+        assert!(redis::cmd(refused[0]).arg(&refused[1..]).query::<Value>(&mut other).is_err(), "{refused:?}");
+        run::<String>(&mut c, &["MULTI"]);
+        queued(&mut c, &["PING"]);
+        assert_eq!(exec(&mut c), Value::Array(vec![okay("PONG")]), "{refused:?} aborted EXEC");
+    }
+    assert_eq!(changes(&mut c), before + 1);
+    // Emptying a database is a change, as in Redis (the save rules see it); SWAPDB too.
+    run::<String>(&mut c, &["FLUSHDB"]);
+    assert_eq!(changes(&mut c), before + 2);
+    run::<String>(&mut c, &["SWAPDB", "0", "1"]);
+    assert_eq!(changes(&mut c), before + 3);
 }
 
 #[test]

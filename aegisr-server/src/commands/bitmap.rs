@@ -137,7 +137,7 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         _ => return Err(CommandError::err("bit is not an integer or out of range")),
     };
     let mut locked = ctx.lock(key);
-    let (old, changed) = match locked.get(key) {
+    let (old, changed) = match super::get_string(&mut locked, key) {
         // In place: the key keeps its expiry.
         Some(entry) => {
             string_of(entry.value())?;
@@ -422,7 +422,7 @@ fn bitfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         }
         grows
     };
-    let (results, changed) = match locked.get(key) {
+    let (results, changed) = match super::get_string(&mut locked, key) {
         Some(entry) => {
             string_of(entry.value())?;
             entry.update(|v| {
@@ -446,6 +446,8 @@ fn bitfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     };
     if changed {
         ctx.notify(Class::String, "setbit", key);
+    } else {
+        locked.unchanged();
     }
     drop(locked);
     reply_fields(ctx, &results);

@@ -256,7 +256,7 @@ fn geoadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = super::zset::limits(ctx);
     let key = args[1];
     let mut locked = ctx.lock(key);
-    let (added, updated) = match locked.get(key) {
+    let (added, updated) = match super::get_typed::<ZSet>(&mut locked, key) {
         Some(entry) => update_typed::<ZSet, _>(entry, |z| {
             z.prepare_for(points.len(), longest, &limits);
             add_points(z, &points, nx, xx, &limits)
@@ -274,6 +274,8 @@ fn geoadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     // GEOADD is ZADD underneath, and reports itself as one.
     if added > 0 || updated > 0 {
         ctx.notify(Class::ZSet, "zadd", key);
+    } else {
+        locked.unchanged();
     }
     drop(locked);
     ctx.out.count(if ch { added + updated } else { added });

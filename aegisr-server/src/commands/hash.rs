@@ -141,8 +141,15 @@ fn upsert<R>(
     unchanged: impl FnOnce(HashRef<'_>) -> Option<R>,
     change: impl FnOnce(&mut Hash) -> Result<R, CommandError>,
 ) -> Result<R, CommandError> {
-    match locked.get(key) {
-        Some(entry) => update_typed_unless::<Hash, _>(entry, |hash| unchanged(hash).map(Ok), change)?,
+    match super::get_typed::<Hash>(locked, key) {
+        Some(entry) => {
+            let changed = update_typed_unless::<Hash, _>(entry, |hash| unchanged(hash).map(Ok), change)?;
+            // A refused change (HINCRBY of a field that is not an integer) changed nothing.
+            if changed.is_err() {
+                locked.unchanged();
+            }
+            changed
+        }
         None => {
             let mut hash = Hash::new();
             let result = change(&mut hash)?;
@@ -272,7 +279,7 @@ fn hvals(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn hdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = args[1];
     let mut locked = ctx.lock(key);
-    let removed = match locked.get(key) {
+    let removed = match super::get_typed::<Hash>(&mut locked, key) {
         None => 0,
         Some(entry) => {
             let (removed, empty) = update_typed::<Hash, _>(entry, |hash| {

@@ -164,7 +164,7 @@ fn pfadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let elements = &args[2..];
     let sparse_max = sparse_max_bytes(ctx);
     let mut locked = ctx.lock(key);
-    let changed = match locked.get(key) {
+    let changed = match super::get_string(&mut locked, key) {
         Some(entry) => update_hll(entry, |bytes| data::add(bytes, elements, sparse_max))?,
         None => {
             let mut bytes = data::new_sparse();

@@ -294,7 +294,7 @@ fn push(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End, only_existing: bool) -> Com
     let elems = &args[2..];
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
-    let len = match locked.get(key) {
+    let len = match super::get_typed::<List>(&mut locked, key) {
         Some(entry) => update_typed::<List, _>(entry, |list| {
             push_all(list, end, elems, limit);
             list.len()
@@ -342,7 +342,7 @@ fn pop_some(
     count: usize,
     limit: Limit,
 ) -> Result<Option<(Elements, bool)>, CommandError> {
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = super::get_typed::<List>(locked, key) else {
         return Ok(None);
     };
     let (popped, empty) = update_typed::<List, _>(entry, |list| {
@@ -453,9 +453,16 @@ fn lset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, elem) = (args[1], args[3]);
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
-    let entry = locked.get(key).ok_or(CommandError::NoSuchKey)?;
+    let entry = super::get_typed::<List>(&mut locked, key).ok_or(CommandError::NoSuchKey)?;
     typed::<List>(entry.value())?;
-    let index = args::int(args[2])?;
+    // Redis checks the type first, then the index: a bad index changes nothing.
+    let index = match args::int(args[2]) {
+        Ok(index) => index,
+        Err(e) => {
+            locked.unchanged();
+            return Err(e);
+        }
+    };
     let done = update_typed::<List, _>(entry, |list| {
         list.prepare_growth(elem.len(), 1, limit);
         let done = list.set(index, elem);
@@ -464,6 +471,8 @@ fn lset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     })?;
     if done {
         ctx.notify(Class::List, "lset", key);
+    } else {
+        locked.unchanged();
     }
     drop(locked);
     if !done {
@@ -484,7 +493,7 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, pivot, elem) = (args[1], args[3], args[4]);
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
-    let reply = match locked.get(key) {
+    let reply = match super::get_typed::<List>(&mut locked, key) {
         None => 0,
         Some(entry) => update_typed::<List, _>(entry, |list| {
             list.prepare_growth(elem.len(), 1, limit);
@@ -506,7 +515,7 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, elem) = (args[1], args[3]);
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
-    let removed = match locked.get(key) {
+    let removed = match super::get_typed::<List>(&mut locked, key) {
         None => 0,
         Some(entry) => {
             let (removed, empty) = update_typed::<List, _>(entry, |list| {
@@ -535,7 +544,7 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = args[1];
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
-    if let Some(entry) = locked.get(key) {
+    if let Some(entry) = super::get_typed::<List>(&mut locked, key) {
         let empty = update_typed::<List, _>(entry, |list| {
             list.trim(start, end);
             list.after_shrink(limit);
@@ -722,7 +731,7 @@ fn try_mpop(ctx: &Ctx<'_>, keys: &[&[u8]], end: End, count: usize) -> Result<Opt
     let limit = limit(ctx);
     let mut locked = ctx.lock_keys(keys);
     for key in keys {
-        let Some(entry) = locked.get(key) else {
+        let Some(entry) = super::get_typed::<List>(&mut locked, key) else {
             continue;
         };
         if typed::<List>(entry.value())?.is_empty() {

@@ -276,6 +276,18 @@ pub fn typed<T: Typed>(value: ValueRef<'_>) -> Result<T::Ref<'_>, CommandError> 
     T::from_ref(value).ok_or(CommandError::WrongType)
 }
 
+/// [`Locked::get`] for a command on values of type `T`: a key of another type is still
+/// returned, for [`update_typed`] to refuse with WRONGTYPE, and that refusal is no change
+/// (not logged, the key's watchers not told), as in Redis.
+pub fn get_typed<'l, T: Typed>(locked: &'l mut Locked<'_>, key: &[u8]) -> Option<&'l mut Entry> {
+    locked.get_accepting(key, |value| T::from_ref(value).is_some())
+}
+
+/// [`get_typed`] for a command on strings.
+pub fn get_string<'l>(locked: &'l mut Locked<'_>, key: &[u8]) -> Option<&'l mut Entry> {
+    locked.get_accepting(key, |value| value.kind() == crate::types::ValueKind::String)
+}
+
 /// The `T` at `key`, read with hit/miss counting; `None` when the key is absent.
 pub fn read_typed<'l, T: Typed>(locked: &'l mut Locked<'_>, key: &[u8]) -> Result<Option<T::Ref<'l>>, CommandError> {
     locked.read(key).map(|entry| typed::<T>(entry.value())).transpose()

@@ -237,7 +237,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = args[1];
     let members = &args[2..];
     let mut locked = ctx.lock(key);
-    let added = match locked.get(key) {
+    let added = match super::get_typed::<Set>(&mut locked, key) {
         Some(entry) => update_typed::<Set, _>(entry, |s| {
             s.prepare_for(members.len(), &limits);
             members.iter().filter(|m| s.insert(m, &limits)).count()
@@ -262,7 +262,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn srem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = args[1];
     let mut locked = ctx.lock(key);
-    let removed = match locked.get(key) {
+    let removed = match super::get_typed::<Set>(&mut locked, key) {
         Some(entry) => {
             let (removed, empty) = update_typed::<Set, _>(entry, |s| {
                 let mut removed = 0;

@@ -462,7 +462,7 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         let trimmed = parsed.trim.map_or(0, |trim| stream.trim(trim, parsed.approx, parsed.limit));
         Ok((id, trimmed))
     };
-    let added = match locked.get(key) {
+    let added = match super::get_typed::<Stream>(&mut locked, key) {
         Some(entry) => update_typed::<Stream, _>(entry, append)?,
         None if parsed.nomkstream => {
             ctx.out.null();

@@ -480,7 +480,7 @@ fn append(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, tail) = (args[1], args[2]);
     let max = max_string_len(ctx);
     let mut locked = ctx.lock(key);
-    let len = match locked.get(key) {
+    let len = match super::get_string(&mut locked, key) {
         // In place: the key keeps its expiry.
         Some(entry) => {
             check_string(entry.value())?;
@@ -510,10 +510,17 @@ fn strlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 /// allocating when it is already an integer; a missing key counts from 0.
 fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CommandResult {
     let mut locked = ctx.lock(key);
-    let n = match locked.get(key) {
+    let n = match super::get_string(&mut locked, key) {
         Some(entry) => {
             check_string(entry.value())?;
-            entry.try_update(|v| v.incr_by(delta))?
+            match entry.try_update(|v| v.incr_by(delta)) {
+                Ok(n) => n,
+                // Not an integer, or an overflow: refused, nothing changed.
+                Err(e) => {
+                    locked.unchanged();
+                    return Err(e.into());
+                }
+            }
         }
         None => {
             locked.set(key, Value::Int(delta));
@@ -548,9 +555,16 @@ fn decrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = args[1];
     let mut locked = ctx.lock(key);
-    let text = match locked.get(key) {
+    let text = match super::get_string(&mut locked, key) {
         Some(entry) => {
-            let text = data::incr_by_float(&string_of(entry.value())?, args[2])?;
+            let text = match data::incr_by_float(&string_of(entry.value())?, args[2]) {
+                Ok(text) => text,
+                // Not a float, or a result that is not one: refused, nothing changed.
+                Err(e) => {
+                    locked.unchanged();
+                    return Err(e.into());
+                }
+            };
             // In place: the key keeps its expiry. Redis stores the result as a string, never
             // as an integer (OBJECT ENCODING "embstr" even for "3").
             entry.set_value(Value::Str(text.clone().into_bytes()));

@@ -618,7 +618,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], zincrby: bool) -> CommandResu
     let limits = limits(ctx);
     let key = args[1];
     let mut locked = ctx.lock(key);
-    let outcome = match locked.get(key) {
+    let outcome = match super::get_typed::<ZSet>(&mut locked, key) {
         Some(entry) => update_typed_unless::<ZSet, _>(
             entry,
             // Every member already at its score (an increment always answers with one).
@@ -662,7 +662,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], zincrby: bool) -> CommandResu
 fn zrem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = args[1];
     let mut locked = ctx.lock(key);
-    let removed = match locked.get(key) {
+    let removed = match super::get_typed::<ZSet>(&mut locked, key) {
         Some(entry) => {
             let (removed, empty) = update_typed::<ZSet, _>(entry, |z| {
                 let removed = args[2..].iter().filter(|m| z.remove(m).is_some()).count();
@@ -975,7 +975,7 @@ fn zremrange(
     select: impl FnOnce(&ZSet) -> std::ops::Range<usize>,
 ) -> CommandResult {
     let mut locked = ctx.lock(key);
-    let removed = match locked.get(key) {
+    let removed = match super::get_typed::<ZSet>(&mut locked, key) {
         Some(entry) => {
             let (removed, empty) = update_typed::<ZSet, _>(entry, |z| {
                 let ranks = select(z);
@@ -1052,7 +1052,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CommandResult {
     let key = args[1];
     let resp3 = resp3(ctx);
     let mut locked = ctx.lock(key);
-    let popped = match locked.get(key) {
+    let popped = match super::get_typed::<ZSet>(&mut locked, key) {
         // A count of 0 replies empty, but only after the type check (as Redis).
         Some(entry) if count == Some(0) => {
             typed::<ZSet>(entry.value())?;
@@ -1121,7 +1121,7 @@ type ZPopped = (Bytes, Vec<(Box<[u8]>, f64)>);
 fn try_zmpop(ctx: &Ctx<'_>, keys: &[&[u8]], max: bool, count: usize) -> Result<Option<ZPopped>, CommandError> {
     let mut locked = ctx.lock_keys(keys);
     for key in keys {
-        let Some(entry) = locked.get(key) else { continue };
+        let Some(entry) = super::get_typed::<ZSet>(&mut locked, key) else { continue };
         let (popped, empty) = update_typed::<ZSet, _>(entry, |z| {
             let popped = pop(z, count, max);
             (popped, z.is_empty())

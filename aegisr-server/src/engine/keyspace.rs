@@ -599,6 +599,10 @@ impl Keyspace {
                 detached.extend(shard.take_db(db));
             }
         }
+        // Deleting keys is a change (what the save rules count), flushing nothing is none.
+        if let Some(first) = shards.first_mut().filter(|_| detached.iter().any(|d| d.key_count > 0)) {
+            first.changes += 1;
+        }
         self.log_keyless();
         drop(shards);
         // Consumers blocked in XREADGROUP on a flushed stream learn it is gone (Redis scans
@@ -631,6 +635,9 @@ impl Keyspace {
             self.touch_watched(shard, a, &[a, b]);
             self.touch_watched(shard, b, &[a, b]);
             shard.swap_dbs(a, b);
+        }
+        if let Some(first) = shards.first_mut() {
+            first.changes += 1;
         }
         self.log_keyless();
         drop(shards);
@@ -762,15 +769,17 @@ fn held_shard<'g>(
 }
 
 /// What a lookup of a live entry is for.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Lookup {
     /// Looking only (OBJECT, TTL, TYPE): the access time stays as it was.
     Peek,
     /// A read: counts a keyspace hit or miss and updates the access time.
     Read,
     /// The caller may change what it finds: updates the access time; when the key is
-    /// there, the command is logged and the key's watchers told (see [`Locked::unchanged`]).
-    Write,
+    /// there and holds a value the command works on (`accepts`: a write refused with
+    /// WRONGTYPE changes nothing), the command is logged and the key's watchers told (see
+    /// [`Locked::unchanged`]).
+    Write(fn(ValueRef<'_>) -> bool),
     /// [`Lookup::Write`] that WATCH does not see.
     WriteUnwatched,
 }
@@ -839,8 +848,8 @@ impl Locked<'_> {
     /// The live entry of `key` in `db`: expired keys are deleted on the way (lazy expiry).
     /// What else the lookup does depends on what it is for (see [`Lookup`]).
     fn live(&mut self, db: usize, key: &[u8], lookup: Lookup) -> Option<&mut Entry> {
-        let touch = lookup != Lookup::Peek;
-        let count = lookup == Lookup::Read;
+        let touch = !matches!(lookup, Lookup::Peek);
+        let count = matches!(lookup, Lookup::Read);
         // Read the clock only for a key with a deadline (kept for the rest of the command).
         let now = &self.now;
         let now_ms = || {
@@ -880,11 +889,16 @@ impl Locked<'_> {
         let entry = found?;
         // A write to a key that is there: the command is logged, and its key's watchers
         // told, unless it says it changed nothing after all.
-        if matches!(lookup, Lookup::Write | Lookup::WriteUnwatched) {
+        let (writes, watch) = match lookup {
+            Lookup::Write(accepts) => (accepts(entry.value()), true),
+            Lookup::WriteUnwatched => (true, false),
+            Lookup::Peek | Lookup::Read => (false, false),
+        };
+        if writes {
             *dirty = true;
-        }
-        if lookup == Lookup::Write && watches.watched(db, key) {
-            watched.push((db, key.into()));
+            if watch && watches.watched(db, key) {
+                watched.push((db, key.into()));
+            }
         }
         if touch {
             // The LRU clock, or the LFU counter under an LFU maxmemory-policy: seconds and
@@ -916,12 +930,19 @@ impl Locked<'_> {
     /// Looks a key up for writing (no hit/miss counted); its watchers count it as modified
     /// unless the command turns out to change nothing ([`Locked::unchanged`]).
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.live(self.db, key, Lookup::Write)
+        self.live(self.db, key, Lookup::Write(|_| true))
+    }
+
+    /// [`Locked::get`] for a command that works on some types of value only: a key holding
+    /// another type (`accepts` says no) is returned for the command to refuse with
+    /// WRONGTYPE, and counts as no change (Redis replies before touching anything).
+    pub fn get_accepting(&mut self, key: &[u8], accepts: fn(ValueRef<'_>) -> bool) -> Option<&mut Entry> {
+        self.live(self.db, key, Lookup::Write(accepts))
     }
 
     /// Looks a key up for writing in another database.
     pub fn get_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        self.live(db, key, Lookup::Write)
+        self.live(db, key, Lookup::Write(|_| true))
     }
 
     /// Looks a key up for a write WATCH does not see: Redis 7.0 changes a stream's consumer
