@@ -776,10 +776,11 @@ enum Lookup {
     /// A read: counts a keyspace hit or miss and updates the access time.
     Read,
     /// The caller may change what it finds: updates the access time; when the key is
-    /// there and holds a value the command works on (`accepts`: a write refused with
-    /// WRONGTYPE changes nothing), the command is logged and the key's watchers told (see
-    /// [`Locked::unchanged`]).
-    Write(fn(ValueRef<'_>) -> bool),
+    /// there, the command is logged and the key's watchers told (see [`Locked::unchanged`]).
+    Write,
+    /// [`Lookup::Write`] by a command that works on some values only: one it does not
+    /// accept (it refuses it with WRONGTYPE) is no change.
+    WriteIf(fn(ValueRef<'_>) -> bool),
     /// [`Lookup::Write`] that WATCH does not see.
     WriteUnwatched,
 }
@@ -890,7 +891,8 @@ impl Locked<'_> {
         // A write to a key that is there: the command is logged, and its key's watchers
         // told, unless it says it changed nothing after all.
         let (writes, watch) = match lookup {
-            Lookup::Write(accepts) => (accepts(entry.value()), true),
+            Lookup::Write => (true, true),
+            Lookup::WriteIf(accepts) => (accepts(entry.value()), true),
             Lookup::WriteUnwatched => (true, false),
             Lookup::Peek | Lookup::Read => (false, false),
         };
@@ -930,19 +932,19 @@ impl Locked<'_> {
     /// Looks a key up for writing (no hit/miss counted); its watchers count it as modified
     /// unless the command turns out to change nothing ([`Locked::unchanged`]).
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.live(self.db, key, Lookup::Write(|_| true))
+        self.live(self.db, key, Lookup::Write)
     }
 
     /// [`Locked::get`] for a command that works on some types of value only: a key holding
     /// another type (`accepts` says no) is returned for the command to refuse with
     /// WRONGTYPE, and counts as no change (Redis replies before touching anything).
     pub fn get_accepting(&mut self, key: &[u8], accepts: fn(ValueRef<'_>) -> bool) -> Option<&mut Entry> {
-        self.live(self.db, key, Lookup::Write(accepts))
+        self.live(self.db, key, Lookup::WriteIf(accepts))
     }
 
     /// Looks a key up for writing in another database.
     pub fn get_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        self.live(db, key, Lookup::Write(|_| true))
+        self.live(db, key, Lookup::Write)
     }
 
     /// Looks a key up for a write WATCH does not see: Redis 7.0 changes a stream's consumer
