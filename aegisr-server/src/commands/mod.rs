@@ -280,12 +280,12 @@ pub fn typed<T: Typed>(value: ValueRef<'_>) -> Result<T::Ref<'_>, CommandError> 
 /// returned, for [`update_typed`] to refuse with WRONGTYPE, and that refusal is no change
 /// (not logged, the key's watchers not told), as in Redis.
 pub fn get_typed<'l, T: Typed>(locked: &'l mut Locked<'_>, key: &[u8]) -> Option<&'l mut Entry> {
-    locked.get_accepting(key, |value| T::from_ref(value).is_some())
+    locked.get_kind(key, T::KIND)
 }
 
 /// [`get_typed`] for a command on strings.
 pub fn get_string<'l>(locked: &'l mut Locked<'_>, key: &[u8]) -> Option<&'l mut Entry> {
-    locked.get_accepting(key, |value| value.kind() == crate::types::ValueKind::String)
+    locked.get_kind(key, crate::types::ValueKind::String)
 }
 
 /// The `T` at `key`, read with hit/miss counting; `None` when the key is absent.

@@ -23,7 +23,7 @@
 use std::ptr::NonNull;
 
 use crate::types::listpack::LpRef;
-use crate::types::{HashRef, Value, ValueRef, ZSetRef};
+use crate::types::{HashRef, Value, ValueKind, ValueRef, ZSetRef};
 
 const HAS_EXPIRY: u8 = 1;
 const INT: u8 = 2;
@@ -281,6 +281,21 @@ impl Entry {
     }
 
     /// The value, borrowed.
+    /// The kind of value held, from the flags alone for a value kept in the block (a write
+    /// lookup checks it on every typed command).
+    pub fn kind(&self) -> ValueKind {
+        let flags = self.flags();
+        if flags & BOXED != 0 {
+            self.value().kind()
+        } else if flags & PACKED_HASH != 0 {
+            ValueKind::Hash
+        } else if flags & PACKED_ZSET != 0 {
+            ValueKind::ZSet
+        } else {
+            ValueKind::String
+        }
+    }
+
     pub fn value(&self) -> ValueRef<'_> {
         if let Some(value) = self.boxed() {
             return ValueRef::from(value);

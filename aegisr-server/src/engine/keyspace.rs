@@ -16,7 +16,7 @@ use crate::persist::capture;
 use crate::persist::journal::Journal;
 use crate::persist::snapshot::SnapshotRun;
 use crate::pubsub::notify::{Class, Notifier};
-use crate::types::{Value, ValueRef};
+use crate::types::{Value, ValueKind, ValueRef};
 
 /// Index of a shard in the keyspace.
 pub type ShardIndex = usize;
@@ -778,9 +778,9 @@ enum Lookup {
     /// The caller may change what it finds: updates the access time; when the key is
     /// there, the command is logged and the key's watchers told (see [`Locked::unchanged`]).
     Write,
-    /// [`Lookup::Write`] by a command that works on some values only: one it does not
-    /// accept (it refuses it with WRONGTYPE) is no change.
-    WriteIf(fn(ValueRef<'_>) -> bool),
+    /// [`Lookup::Write`] by a command that works on one kind of value: a key of another
+    /// kind (which it refuses with WRONGTYPE) is no change.
+    WriteIf(ValueKind),
     /// [`Lookup::Write`] that WATCH does not see.
     WriteUnwatched,
 }
@@ -822,8 +822,10 @@ impl Drop for Locked<'_> {
             if let Some((_, shard)) = self.guards.first_mut() {
                 shard.changes += 1;
             }
-            for (db, key) in std::mem::take(&mut self.watched) {
-                held_shard(self.keyspace, &mut self.guards, &key).0.watches.touch(db, &key);
+            if !self.watched.is_empty() {
+                for (db, key) in std::mem::take(&mut self.watched) {
+                    held_shard(self.keyspace, &mut self.guards, &key).0.watches.touch(db, &key);
+                }
             }
         }
     }
@@ -892,7 +894,7 @@ impl Locked<'_> {
         // told, unless it says it changed nothing after all.
         let (writes, watch) = match lookup {
             Lookup::Write => (true, true),
-            Lookup::WriteIf(accepts) => (accepts(entry.value()), true),
+            Lookup::WriteIf(kind) => (entry.kind() == kind, true),
             Lookup::WriteUnwatched => (true, false),
             Lookup::Peek | Lookup::Read => (false, false),
         };
@@ -935,11 +937,11 @@ impl Locked<'_> {
         self.live(self.db, key, Lookup::Write)
     }
 
-    /// [`Locked::get`] for a command that works on some types of value only: a key holding
-    /// another type (`accepts` says no) is returned for the command to refuse with
-    /// WRONGTYPE, and counts as no change (Redis replies before touching anything).
-    pub fn get_accepting(&mut self, key: &[u8], accepts: fn(ValueRef<'_>) -> bool) -> Option<&mut Entry> {
-        self.live(self.db, key, Lookup::WriteIf(accepts))
+    /// [`Locked::get`] for a command that works on one kind of value: a key holding another
+    /// kind is returned for the command to refuse with WRONGTYPE, and counts as no change
+    /// (Redis replies before touching anything).
+    pub fn get_kind(&mut self, key: &[u8], kind: ValueKind) -> Option<&mut Entry> {
+        self.live(self.db, key, Lookup::WriteIf(kind))
     }
 
     /// Looks a key up for writing in another database.

@@ -122,6 +122,8 @@ impl ValueRef<'_> {
 
 /// The aggregate types, so commands can reach "the list in this entry" generically.
 pub trait Typed: Sized {
+    /// The kind of value this is.
+    const KIND: ValueKind;
     /// How a stored value of this type is read: `&Self`, or a view of a packed form.
     type Ref<'a>: Copy;
     fn from_ref(value: ValueRef<'_>) -> Option<Self::Ref<'_>>;
@@ -131,6 +133,7 @@ pub trait Typed: Sized {
 macro_rules! typed {
     ($type:ident) => {
         impl Typed for $type {
+            const KIND: ValueKind = ValueKind::$type;
             type Ref<'a> = &'a $type;
 
             fn from_ref(value: ValueRef<'_>) -> Option<&$type> {
@@ -151,6 +154,7 @@ macro_rules! typed {
 }
 
 impl Typed for Hash {
+    const KIND: ValueKind = ValueKind::Hash;
     type Ref<'a> = HashRef<'a>;
 
     fn from_ref(value: ValueRef<'_>) -> Option<HashRef<'_>> {
@@ -171,6 +175,7 @@ impl Typed for Hash {
 typed!(List);
 typed!(Set);
 impl Typed for ZSet {
+    const KIND: ValueKind = ValueKind::ZSet;
     type Ref<'a> = ZSetRef<'a>;
 
     fn from_ref(value: ValueRef<'_>) -> Option<ZSetRef<'_>> {
@@ -189,6 +194,7 @@ impl Typed for ZSet {
 }
 
 impl Typed for ScalableBloom {
+    const KIND: ValueKind = ValueKind::Bloom;
     type Ref<'a> = &'a ScalableBloom;
 
     fn from_ref(value: ValueRef<'_>) -> Option<&ScalableBloom> {
@@ -263,6 +269,7 @@ impl Value {
 }
 
 impl Typed for Stream {
+    const KIND: ValueKind = ValueKind::Stream;
     type Ref<'a> = &'a Stream;
 
     fn from_ref(value: ValueRef<'_>) -> Option<&Stream> {
