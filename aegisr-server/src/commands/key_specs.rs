@@ -66,6 +66,17 @@ pub(super) fn write_tips_and_key_specs(out: &mut dyn ReplySink, spec: &CommandSp
     }
 }
 
+/// A search or find of type `kind` whose spec is a map of integers.
+fn typed_spec(out: &mut dyn ReplySink, kind: &[u8], fields: &[(&[u8], i64)]) {
+    out.bulk(kind);
+    out.bulk(b"spec");
+    out.map(fields.len());
+    for &(name, value) in fields {
+        out.bulk(name);
+        out.integer(value);
+    }
+}
+
 /// An "unknown" search or find: Redis cannot tell where the keys are from the arguments.
 fn unknown(out: &mut dyn ReplySink) {
     out.bulk(b"unknown");
@@ -88,13 +99,7 @@ fn write_key_spec(out: &mut dyn ReplySink, spec: &KeySpec) {
     out.map(2);
     out.bulk(b"type");
     match spec.begin {
-        Begin::Index(index) => {
-            out.bulk(b"index");
-            out.bulk(b"spec");
-            out.map(1);
-            out.bulk(b"index");
-            out.integer(index);
-        }
+        Begin::Index(index) => typed_spec(out, b"index", &[(b"index", index)]),
         Begin::Keyword(keyword, start_from) => {
             out.bulk(b"keyword");
             out.bulk(b"spec");
@@ -111,26 +116,10 @@ fn write_key_spec(out: &mut dyn ReplySink, spec: &KeySpec) {
     out.bulk(b"type");
     match spec.find {
         Find::Range { last, step, limit } => {
-            out.bulk(b"range");
-            out.bulk(b"spec");
-            out.map(3);
-            out.bulk(b"lastkey");
-            out.integer(last);
-            out.bulk(b"keystep");
-            out.integer(step);
-            out.bulk(b"limit");
-            out.integer(limit);
+            typed_spec(out, b"range", &[(b"lastkey", last), (b"keystep", step), (b"limit", limit)]);
         }
         Find::Keynum { at, first, step } => {
-            out.bulk(b"keynum");
-            out.bulk(b"spec");
-            out.map(3);
-            out.bulk(b"keynumidx");
-            out.integer(at);
-            out.bulk(b"firstkey");
-            out.integer(first);
-            out.bulk(b"keystep");
-            out.integer(step);
+            typed_spec(out, b"keynum", &[(b"keynumidx", at), (b"firstkey", first), (b"keystep", step)]);
         }
         Find::Unknown => unknown(out),
     }
