@@ -265,8 +265,15 @@ fn a_write_that_changes_nothing_is_no_change() {
     assert_eq!(exec(&mut c), Value::Nil);
     assert_eq!(changes(&mut c), before + 1);
     // Refused writes are no change either: WRONGTYPE, INCR of a non-integer, LSET out of range.
-    for refused in [&["SADD", "k", "a"][..], &["INCR", "k"], &["LSET", "l", "9", "x"], &["HINCRBY", "h", "zz", "x"]] {
-        run::<String>(&mut c, &["WATCH", "k", "l", "h"]);
+    let refused: &[&[&str]] = &[
+        &["SADD", "k", "a"],
+        &["INCR", "k"],
+        &["LSET", "l", "9", "x"],
+        &["SMOVE", "s", "k", "a"],
+        &["LMOVE", "l", "k", "LEFT", "LEFT"],
+    ];
+    for refused in refused {
+        run::<String>(&mut c, &["WATCH", "k", "l", "h", "s"]);
         assert!(redis::cmd(refused[0]).arg(&refused[1..]).query::<Value>(&mut other).is_err(), "{refused:?}");
         run::<String>(&mut c, &["MULTI"]);
         queued(&mut c, &["PING"]);

@@ -626,7 +626,7 @@ fn move_element(ctx: &mut Ctx<'_>, args: &[&[u8]], from: End, to: End) -> Comman
 fn try_move(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Option<CompactBytes>, CommandError> {
     let limit = limit(ctx);
     let mut locked = ctx.lock_keys([&Bytes::copy_from_slice(src), &Bytes::copy_from_slice(dst)]);
-    let Some(entry) = locked.get(src) else {
+    let Some(entry) = super::get_typed::<List>(&mut locked, src) else {
         return Ok(None);
     };
     if typed::<List>(entry.value())?.is_empty() {
@@ -648,9 +648,10 @@ fn try_move(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result
         }
         value
     } else {
-        // The destination's type is checked before anything changes.
-        if let Some(dest) = locked.get(dst) {
-            typed::<List>(dest.value())?;
+        // The destination's type is checked before anything changes: a refusal is no change.
+        if locked.peek(dst).is_some_and(|d| typed::<List>(d.value()).is_err()) {
+            locked.unchanged();
+            return Err(CommandError::WrongType);
         }
         let (mut popped, deleted) = pop_some(&mut locked, src, from, 1, limit)?.unwrap_or_default();
         let popped = popped.pop();

@@ -448,13 +448,15 @@ fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (src, dst, member) = (args[1], args[2], args[3]);
     let mut locked = ctx.lock_keys(&args[1..3]);
     let reply = 'reply: {
-        let Some(entry) = locked.get(src) else {
+        let Some(entry) = super::get_typed::<Set>(&mut locked, src) else {
             locked.unchanged();
             break 'reply 0;
         };
         let in_src = typed::<Set>(entry.value())?.contains(member);
-        if let Some(d) = locked.get(dst) {
-            typed::<Set>(d.value())?;
+        // Both types are checked before anything changes: a refusal is no change.
+        if locked.peek(dst).is_some_and(|d| typed::<Set>(d.value()).is_err()) {
+            locked.unchanged();
+            return Err(CommandError::WrongType);
         }
         if src == dst || !in_src {
             locked.unchanged();
