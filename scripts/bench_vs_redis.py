@@ -73,19 +73,23 @@ class Server:
             self.proc.kill()
 
 
-def bench(server, pipeline, requests, tests):
-    """One redis-benchmark run; returns {test: rps} and (user, system) CPU seconds per request."""
+def bench(server, pipeline, requests, tests, random_keys=100000, data_size=32):
+    """One redis-benchmark run; returns {test: rps} and (user, system) CPU seconds per request.
+    `random_keys` and `data_size` 0 leave redis-benchmark's defaults (one key, 3 bytes)."""
+    options = (["-r", str(random_keys)] if random_keys else []) + (["-d", str(data_size)] if data_size else [])
     before = cpu_seconds(server.proc.pid)
     out = subprocess.run(
-        ["redis-benchmark", "-p", str(server.port), "-t", tests, "-c", "50", "-r", "100000", "-d", "32",
+        ["redis-benchmark", "-p", str(server.port), "-t", tests, "-c", "50", *options,
          "-P", str(pipeline), "-n", str(requests), "--csv"],
         check=True, capture_output=True, text=True).stdout
     after = cpu_seconds(server.proc.pid)
     rps = {}
     for line in out.splitlines():
         cols = [c.strip('"') for c in line.split(",")]
+        # The first of two same-named lines is the test asked for: "LPUSH (needed to
+        # benchmark LRANGE)" follows LPUSH's own.
         if len(cols) > 1 and cols[0] != "test":
-            rps[cols[0].split(" ")[0]] = float(cols[1])
+            rps.setdefault(cols[0].split(" ")[0], float(cols[1]))
     served = requests * len(rps)
     return rps, ((after[0] - before[0]) / served, (after[1] - before[1]) / served)
 
@@ -141,6 +145,9 @@ def main():
     ap.add_argument("--threads", default="1,default", help="Aegisr --threads settings to test ('' skips the throughput runs)")
     ap.add_argument("--tests", default="set,get", help="redis-benchmark -t tests")
     ap.add_argument("--pipelines", default="1,16", help="pipeline depths to test")
+    ap.add_argument("--random-keys", type=int, default=100000,
+                    help="redis-benchmark -r (0: none, one key per test, as issue 3's command)")
+    ap.add_argument("--data-size", type=int, default=32, help="redis-benchmark -d (0: its default, 3 bytes)")
     ap.add_argument("--memory", default="strings", help="datasets for memory per key: strings,hashes,zsets ('' skips)")
     ap.add_argument("--redis-port", type=int, default=16379)
     ap.add_argument("--aegisr-port", type=int, default=16380)
@@ -163,7 +170,8 @@ def main():
                     runs = {"redis": [], "aegisr": []}
                     for _ in range(args.rounds):
                         for server in (redis, aegisr):
-                            runs[server.name].append(bench(server, pipeline, requests, args.tests))
+                            runs[server.name].append(
+                                bench(server, pipeline, requests, args.tests, args.random_keys, args.data_size))
                     for test in runs["redis"][0][0]:
                         r = statistics.median(run[0][test] for run in runs["redis"])
                         a = statistics.median(run[0][test] for run in runs["aegisr"])
