@@ -46,6 +46,12 @@ fn redis_meta(name: &str) -> Option<&'static Meta> {
     redis::REDIS.binary_search_by(|(n, _)| n.cmp(&name)).ok().map(|at| &redis::REDIS[at].1)
 }
 
+/// The flags of each of Redis's key specs for `name`, in order; `None` for a command Redis
+/// does not have (COMMAND GETKEYSANDFLAGS derives its key flags from these).
+pub(super) fn redis_key_flags(name: &str) -> Option<impl Iterator<Item = &'static [&'static str]>> {
+    Some(redis_meta(name)?.key_specs.iter().map(|spec| spec.flags))
+}
+
 /// COMMAND INFO's tips and key-spec fields of `spec` (RESP3 sets, as Redis writes them).
 pub(super) fn write_tips_and_key_specs(out: &mut dyn ReplySink, spec: &CommandSpec) {
     match redis_meta(spec.name) {
