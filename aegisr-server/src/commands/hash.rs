@@ -145,10 +145,7 @@ fn upsert<R>(
         Some(entry) => {
             let changed = update_typed_unless::<Hash, _>(entry, |hash| unchanged(hash).map(Ok), change)?;
             // A refused change (HINCRBY of a field that is not an integer) changed nothing.
-            if changed.is_err() {
-                locked.unchanged();
-            }
-            changed
+            locked.unless_refused(changed)
         }
         None => {
             let mut hash = Hash::new();

@@ -513,14 +513,9 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CommandResult {
     let n = match super::get_string(&mut locked, key) {
         Some(entry) => {
             check_string(entry.value())?;
-            match entry.try_update(|v| v.incr_by(delta)) {
-                Ok(n) => n,
-                // Not an integer, or an overflow: refused, nothing changed.
-                Err(e) => {
-                    locked.unchanged();
-                    return Err(e.into());
-                }
-            }
+            // Not an integer, or an overflow: refused, nothing changed.
+            let result = entry.try_update(|v| v.incr_by(delta));
+            locked.unless_refused(result)?
         }
         None => {
             locked.set(key, Value::Int(delta));
@@ -559,7 +554,8 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         Some(entry) => {
             let text = match data::incr_by_float(&string_of(entry.value())?, args[2]) {
                 Ok(text) => text,
-                // Not a float, or a result that is not one: refused, nothing changed.
+                // Not a float, or a result that is not one: refused, nothing changed (the
+                // entry is still borrowed on the other arm: no `unless_refused` here).
                 Err(e) => {
                     locked.unchanged();
                     return Err(e.into());

@@ -931,6 +931,16 @@ impl Locked<'_> {
         self.watched.clear();
     }
 
+    /// `result`, the command marked as having changed nothing if it is an error: a write
+    /// refused once its key was looked up (INCR of a value that is not an integer), which
+    /// Redis refuses before changing anything.
+    pub fn unless_refused<T, E>(&mut self, result: Result<T, E>) -> Result<T, E> {
+        if result.is_err() {
+            self.unchanged();
+        }
+        result
+    }
+
     /// Looks a key up for writing (no hit/miss counted); its watchers count it as modified
     /// unless the command turns out to change nothing ([`Locked::unchanged`]).
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
