@@ -158,6 +158,13 @@ fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize
     Ok(filled)
 }
 
+/// Cuts the segment at `path` to `len` bytes, durably.
+fn cut_segment(path: &Path, len: u64) -> std::io::Result<()> {
+    let file = std::fs::OpenOptions::new().write(true).open(path)?;
+    file.set_len(len)?;
+    file.sync_all()
+}
+
 /// Whether the file holds nothing but zero bytes from `offset` to `file_len`.
 fn zero_filled(file: &mut std::fs::File, offset: u64, file_len: u64) -> std::io::Result<bool> {
     use std::io::{Seek, SeekFrom};
@@ -218,18 +225,14 @@ pub fn replay_journal(server: &Server, dir: &Path, skip: &dyn Fn(&[&[u8]], u64) 
                 segment.path.display(),
                 file_len - offset
             );
-            let file = std::fs::OpenOptions::new().write(true).open(&segment.path)?;
-            file.set_len(offset)?;
-            file.sync_all()?;
+            cut_segment(&segment.path, offset)?;
         } else if scan.good_end < file_len {
             tracing::info!(
                 "{}: cutting the {} bytes of space reserved after the last record (left by a crash)",
                 segment.path.display(),
                 file_len - scan.good_end
             );
-            let file = std::fs::OpenOptions::new().write(true).open(&segment.path)?;
-            file.set_len(scan.good_end)?;
-            file.sync_all()?;
+            cut_segment(&segment.path, scan.good_end)?;
         }
         next_lsn = segment.start_lsn + scan.good_end - SEGMENT_HEADER as u64;
         expected = Some(next_lsn);
