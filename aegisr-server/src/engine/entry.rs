@@ -480,6 +480,32 @@ mod tests {
     }
 
     #[test]
+    fn kind_from_the_flags_is_the_value_s_kind() {
+        // A typed write lookup trusts `kind`: a wrong answer would leave a write unlogged.
+        use crate::types::{Hash, List, Set, Stream, ZSet, hash};
+        let mut small = Hash::new();
+        small.insert(b"f", b"v", hash::Limits::new(128, 64));
+        let mut large = Hash::new();
+        large.insert(b"f", &[b'x'; 1000], hash::Limits::new(128, 64));
+        let values = [
+            Value::Int(7),
+            Value::Str(b"short"[..].into()),
+            Value::Str(vec![b'x'; 1000]),
+            Value::Hash(small),
+            Value::Hash(large),
+            Value::Hash(Hash::new()),
+            Value::ZSet(ZSet::default()),
+            Value::List(List::new()),
+            Value::Set(Set::default()),
+            Value::Stream(Box::new(Stream::new())),
+        ];
+        for value in values {
+            let entry = Entry::new(b"k", value, 0);
+            assert_eq!(entry.kind(), entry.value().kind(), "flags {:#x}", entry.flags());
+        }
+    }
+
+    #[test]
     fn packed_strings_and_integers_round_trip() {
         let mut e = Entry::new(b"key:0000000001", Value::Str(b"hello"[..].into()), 7);
         assert_eq!(e.key(), b"key:0000000001");
