@@ -2,9 +2,11 @@
 """Aegisr vs Redis 7, measured in the same run on the same machine.
 
 For each Aegisr thread setting and pipeline depth, runs `redis-benchmark -t set,get -c 50
--r 100000 -d 32 -P <p>` against Redis and Aegisr in alternating rounds, and records
-throughput and server CPU time per request (utime+stime from /proc/PID/stat, before and
-after each run). Then loads datasets (1,000,000 keys of 32 bytes; 100,000 hashes of 10 fields;
+-r 100000 -d 32 -P <p>` against Redis and Aegisr in rounds, and records throughput and
+server CPU time per request (utime+stime from /proc/PID/stat, before and after each run).
+Each test runs on both servers back to back, the order swapped every round, so the two
+runs of a pair see the same host (this machine's neighbours move a server's rate by a third
+from one minute to the next); the ratio reported is the median of the pairs' ratios. Then loads datasets (1,000,000 keys of 32 bytes; 100,000 hashes of 10 fields;
 100,000 sorted sets of 10 members) into fresh servers and reports resident memory per key. Prints medians and Aegisr/Redis ratios.
 """
 
@@ -73,25 +75,25 @@ class Server:
             self.proc.kill()
 
 
-def bench(server, pipeline, requests, tests, random_keys=100000, data_size=32):
-    """One redis-benchmark run; returns {test: rps} and (user, system) CPU seconds per request.
+def bench(server, pipeline, requests, test, random_keys=100000, data_size=32):
+    """One redis-benchmark run of one test; returns its rps and (user, system) CPU seconds
+    per request.
     `random_keys` and `data_size` 0 leave redis-benchmark's defaults (one key, 3 bytes)."""
     options = (["-r", str(random_keys)] if random_keys else []) + (["-d", str(data_size)] if data_size else [])
     before = cpu_seconds(server.proc.pid)
     out = subprocess.run(
-        ["redis-benchmark", "-p", str(server.port), "-t", tests, "-c", "50", *options,
+        ["redis-benchmark", "-p", str(server.port), "-t", test, "-c", "50", *options,
          "-P", str(pipeline), "-n", str(requests), "--csv"],
         check=True, capture_output=True, text=True).stdout
     after = cpu_seconds(server.proc.pid)
-    rps = {}
-    for line in out.splitlines():
-        cols = [c.strip('"') for c in line.split(",")]
-        # The first of two same-named lines is the test asked for: "LPUSH (needed to
-        # benchmark LRANGE)" follows LPUSH's own.
-        if len(cols) > 1 and cols[0] != "test":
-            rps.setdefault(cols[0].split(" ")[0], float(cols[1]))
-    served = requests * len(rps)
-    return rps, ((after[0] - before[0]) / served, (after[1] - before[1]) / served)
+    # The last line is the test asked for: LRANGE's tests print "LPUSH (needed to benchmark
+    # LRANGE)" first (whose requests count in the CPU time, as they are served).
+    lines = [[c.strip('"') for c in line.split(",")] for line in out.splitlines()]
+    runs = [cols for cols in lines if len(cols) > 1 and cols[0] != "test"]
+    if not runs:
+        raise RuntimeError(f"redis-benchmark -t {test} printed no result: {out!r}")
+    served = requests * len(runs)
+    return float(runs[-1][1]), ((after[0] - before[0]) / served, (after[1] - before[1]) / served)
 
 
 def resp(*args):
@@ -167,19 +169,28 @@ def main():
             try:
                 for pipeline in (int(p) for p in args.pipelines.split(",")):
                     requests = args.requests_p1 if pipeline == 1 else args.requests_p16
-                    runs = {"redis": [], "aegisr": []}
-                    for _ in range(args.rounds):
-                        for server in (redis, aegisr):
-                            runs[server.name].append(
-                                bench(server, pipeline, requests, args.tests, args.random_keys, args.data_size))
-                    for test in runs["redis"][0][0]:
-                        r = statistics.median(run[0][test] for run in runs["redis"])
-                        a = statistics.median(run[0][test] for run in runs["aegisr"])
-                        spread = max(run[0][test] for run in runs["aegisr"]) / min(run[0][test] for run in runs["aegisr"]) - 1
-                        rows.append((f"{test} -P {pipeline}, aegisr --threads {threads}", f"{a:,.0f} ops/s", f"{r:,.0f} ops/s", a / r, f"±{spread * 50:.0f}%"))
+                    tests = args.tests.split(",")
+                    # rates[test][server] and cpu[server][round]: (user, system) per request
+                    rates = {test: {"redis": [], "aegisr": []} for test in tests}
+                    cpu = {"redis": [[0.0, 0.0] for _ in range(args.rounds)],
+                           "aegisr": [[0.0, 0.0] for _ in range(args.rounds)]}
+                    for round_ in range(args.rounds):
+                        for test in tests:
+                            for server in (redis, aegisr) if round_ % 2 == 0 else (aegisr, redis):
+                                rps, (user, system) = bench(server, pipeline, requests, test,
+                                                            args.random_keys, args.data_size)
+                                rates[test][server.name].append(rps)
+                                cpu[server.name][round_][0] += user / len(tests)
+                                cpu[server.name][round_][1] += system / len(tests)
+                    for test in tests:
+                        r, a = rates[test]["redis"], rates[test]["aegisr"]
+                        pairs = sorted(x / y for x, y in zip(a, r))
+                        rows.append((f"{test.upper()} -P {pipeline}, aegisr --threads {threads}",
+                                     f"{statistics.median(a):,.0f} ops/s", f"{statistics.median(r):,.0f} ops/s",
+                                     statistics.median(pairs), f"{pairs[0]:.2f}-{pairs[-1]:.2f}"))
                     for label, pick in (("CPU per request", lambda c: c[0] + c[1]), ("user-space CPU per request", lambda c: c[0])):
-                        rc = statistics.median(pick(run[1]) for run in runs["redis"]) * 1e6
-                        ac = statistics.median(pick(run[1]) for run in runs["aegisr"]) * 1e6
+                        rc = statistics.median(pick(c) for c in cpu["redis"]) * 1e6
+                        ac = statistics.median(pick(c) for c in cpu["aegisr"]) * 1e6
                         rows.append((f"{label} -P {pipeline}, aegisr --threads {threads}", f"{ac:.2f} µs", f"{rc:.2f} µs", ac / rc, ""))
             finally:
                 aegisr.stop()
@@ -216,13 +227,16 @@ def main():
 
     version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
     lines = [
-        f"### {time.strftime('%Y-%m-%d')} — {machine()}, Redis {version}, {args.rounds} alternating rounds, medians",
+        f"### {time.strftime('%Y-%m-%d')} — {machine()}, Redis {version}, {args.rounds} rounds, medians",
         "",
-        "| measure | Aegisr | Redis | Aegisr/Redis | Aegisr spread |",
+        "Throughput: each test on both servers back to back; Aegisr/Redis is the median of the",
+        "rounds' ratios, beside the lowest and highest.",
+        "",
+        "| measure | Aegisr | Redis | Aegisr/Redis | rounds' ratios |",
         "|---|---|---|---|---|",
     ]
-    for name, a, r, ratio, spread in rows:
-        lines.append(f"| {name} | {a} | {r} | {ratio:.2f} | {spread} |")
+    for name, a, r, ratio, ratios in rows:
+        lines.append(f"| {name} | {a} | {r} | {ratio:.2f} | {ratios} |")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.markdown:
