@@ -1,7 +1,9 @@
 //! The sandbox scripts run in, as Redis 7's: no `os`, `io`, `loadfile`, `dofile`, `print`,
 //! `setfenv`/`getfenv`, `module`/`require` or `debug`; globals read-only ("Attempt to modify
 //! a readonly table"), reading a missing global an error; the libraries scripts use
-//! (`redis`, `string`, `table`, `math`, `bit`, `cjson`, `coroutine`) read-only too.
+//! (`redis`, `string`, `table`, `math`, `bit`, `cjson`, `cmsgpack`, `struct`, `coroutine`)
+//! read-only too, `setmetatable` on any of them refused; `loadstring` and `load` take
+//! source only (a precompiled chunk gets nil), as in Redis.
 //!
 //! Redis patches its Lua to mark tables read-only; stock Lua 5.1 has no such flag, so here
 //! scripts run in an empty proxy environment whose metatable reads through to the real
@@ -15,20 +17,24 @@ pub const INTERNAL_CHUNK: &str = "=aegisr";
 
 const SANDBOX: &str = r#"
 local globals, load_api = ...
-local rawget, rawset, error, setmetatable, tostring, type, setfenv, loadstring, load =
-      rawget, rawset, error, setmetatable, tostring, type, setfenv, loadstring, load
+local rawget, rawset, error, setmetatable, tostring, type, setfenv, loadstring, load, sub, concat =
+      rawget, rawset, error, setmetatable, tostring, type, setfenv, loadstring, load, string.sub, table.concat
 local protected = {}
+local function refuse() error("Attempt to modify a readonly table", 2) end
+-- What getmetatable() shows of a protected table: itself read-only, as Redis's are.
+local shown = setmetatable({}, { __newindex = refuse, __metatable = false })
+protected[shown] = true
 local function readonly(real)
   local proxy = setmetatable({}, {
     __index = real,
-    __newindex = function() error("Attempt to modify a readonly table", 2) end,
-    __metatable = false,
+    __newindex = refuse,
+    __metatable = shown,
   })
   protected[proxy] = true
   return proxy
 end
 for _, name in ipairs({"os", "io", "loadfile", "dofile", "print", "module", "require", "package",
-                       "getfenv", "setfenv", "newproxy", "debug", "gcinfo"}) do
+                       "getfenv", "setfenv", "newproxy", "debug"}) do
   globals[name] = nil
 end
 -- A read-only table whose names are looked up by `lookup`; reading one it lacks is an
@@ -43,8 +49,8 @@ local function strict(lookup)
       end
       return value
     end,
-    __newindex = function() error("Attempt to modify a readonly table", 2) end,
-    __metatable = false,
+    __newindex = refuse,
+    __metatable = shown,
   })
   protected[proxy] = true
   return proxy
@@ -56,19 +62,45 @@ globals.rawset = function(t, k, v)
   if protected[t] then error("Attempt to modify a readonly table", 0) end
   return rawset(t, k, v)
 end
--- Code loaded by a script runs in the same sandbox.
+globals.setmetatable = function(t, m)
+  if protected[t] then error("Attempt to modify a readonly table", 0) end
+  return setmetatable(t, m)
+end
+-- Code loaded by a script runs in the same sandbox, and is source only: precompiled
+-- chunks (which can break the VM) are refused, as Redis refuses them.
+local BINARY = "\27"
 globals.loadstring = function(chunk, name)
+  if type(chunk) == "string" and sub(chunk, 1, 1) == BINARY then
+    return nil, "attempt to load a binary chunk"
+  end
   local f, err = loadstring(chunk, name)
   if f then setfenv(f, env) end
   return f, err
 end
 globals.load = function(reader, name)
-  local f, err = load(reader, name)
-  if f then setfenv(f, env) end
-  return f, err
+  if type(reader) ~= "function" then return load(reader, name) end
+  local parts = {}
+  while true do
+    local part = reader()
+    if part == nil or part == "" then break end
+    if type(part) ~= "string" then return nil, "reader function must return a string" end
+    parts[#parts + 1] = part
+  end
+  return globals.loadstring(concat(parts), name or "=(load)")
 end
-for _, name in ipairs({"redis", "string", "table", "math", "coroutine", "bit", "cjson"}) do
-  if type(globals[name]) == "table" then globals[name] = readonly(globals[name]) end
+-- Libraries show no metatable (Redis marks the tables themselves read-only); only _G
+-- does, itself read-only.
+local libraries = {}
+for _, name in ipairs({"redis", "string", "table", "math", "coroutine", "bit", "cjson", "cmsgpack", "struct"}) do
+  if type(globals[name]) == "table" then
+    globals[name] = readonly(globals[name])
+    libraries[globals[name]] = true
+  end
+end
+local getmetatable = getmetatable
+globals.getmetatable = function(t)
+  if libraries[t] then return nil end
+  return getmetatable(t)
 end
 load_api.redis = strict(names_of(load_api.redis))
 -- Function libraries are compiled in `fenv`: while one loads it reads the load-time API,
