@@ -87,6 +87,8 @@ impl Engine {
         api::install(&lua, &hidden)?;
         super::bit::install(&lua)?;
         super::cjson::install(&lua)?;
+        super::cmsgpack::install(&lua)?;
+        super::lua_struct::install(&lua)?;
         let registered = Arc::new(parking_lot::Mutex::new(None));
         let load_api = api::install_load_api(&lua, registered.clone())?;
         let (env, fenv, set_loading) = sandbox::install(&lua, &load_api)?;
@@ -262,7 +264,7 @@ impl Engine {
             let raw = scope.create_function(|lua, (resp, args): (i64, MultiValue)| {
                 let resp3 = resp == 3;
                 let mode = if resp == ACL_CHECK { Call::AclCheck } else { Call::Run { resp3 } };
-                let reply = match command_args(lua, args) {
+                let reply = match command_args(args) {
                     Ok(args) => (call.borrow_mut())(mode, args),
                     Err(message) => Reply::Error(message.to_owned()),
                 };
@@ -323,8 +325,23 @@ pub enum Call {
 /// The `resp` value `redis.acl_check_cmd` passes to the hidden `raw` function.
 pub const ACL_CHECK: i64 = -1;
 
-/// The arguments of a `redis.call`: strings, or numbers as Lua prints them.
-fn command_args(lua: &Lua, args: MultiValue) -> Result<Vec<Bytes>, &'static str> {
+/// A Lua number as `redis.call` passes it (Redis 7.2's `luaArgsToRedisArgv`): an integral
+/// value up to 2^62 in full (9007199254740991, not Lua's 9.007199254741e+15; -0 as 0), any other
+/// as a double reply prints it (the shortest text that reads back as the same double); a
+/// NaN with its sign, as the C library prints it ("-nan" for 0/0).
+fn number_arg(n: f64) -> String {
+    if n.is_nan() {
+        return if n.is_sign_negative() { "-nan" } else { "nan" }.to_owned();
+    }
+    // -0 converts to the integer 0 (a double reply would print "-0").
+    if n == 0.0 {
+        return "0".to_owned();
+    }
+    crate::reply::format_double(n)
+}
+
+/// The arguments of a `redis.call`: strings, or numbers in full (see [`number_arg`]).
+fn command_args(args: MultiValue) -> Result<Vec<Bytes>, &'static str> {
     if args.is_empty() {
         return Err("ERR Please specify at least one argument for this redis lib call");
     }
@@ -332,10 +349,8 @@ fn command_args(lua: &Lua, args: MultiValue) -> Result<Vec<Bytes>, &'static str>
     for arg in args {
         let bytes = match arg {
             Value::String(s) => Bytes::copy_from_slice(&s.as_bytes()),
-            number @ (Value::Integer(_) | Value::Number(_)) => match lua.coerce_string(number) {
-                Ok(Some(s)) => Bytes::copy_from_slice(&s.as_bytes()),
-                _ => return Err("ERR Lua redis lib command arguments must be strings or integers"),
-            },
+            Value::Integer(n) => Bytes::from(n.to_string()),
+            Value::Number(n) => Bytes::from(number_arg(n)),
             _ => return Err("ERR Lua redis lib command arguments must be strings or integers"),
         };
         out.push(bytes);
