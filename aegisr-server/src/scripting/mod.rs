@@ -55,9 +55,12 @@ pub mod admission;
 mod api;
 mod bit;
 mod cjson;
+mod cmsgpack;
 pub mod convert;
 mod engine;
 pub mod functions;
+mod lib_error;
+mod lua_struct;
 mod sandbox;
 mod shebang;
 
