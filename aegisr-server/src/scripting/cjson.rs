@@ -1,129 +1,264 @@
-//! `cjson.encode` / `cjson.decode`, as Redis's bundled lua-cjson does them for the common
-//! cases: tables with keys 1..n are arrays (an empty table is `{}`), others objects; JSON
-//! null decodes to `cjson.null`. Not implemented: the configuration functions
-//! (`encode_sparse_array`, `encode_max_depth`...), which Redis scripts rarely call.
+//! The `cjson` library Redis loads (lua-cjson 2.1.0): `encode`, `decode`, `null`, `new`
+//! and the configuration functions, with lua-cjson's output and error messages.
+//!
+//! Encoding: a table whose keys are all positive integers is an array (up to its largest
+//! key, holes as null; an excessively sparse one is refused, or made an object if
+//! `encode_sparse_array` says so), any other an object in the table's own order; numbers
+//! as `%.14g` (`encode_number_precision`); '/' and control characters escaped. Decoding:
+//! JSON null is `cjson.null` (a NULL light userdata); NaN, Infinity, hexadecimal and
+//! leading zeros are read unless `decode_invalid_numbers(false)`. The settings belong to a
+//! module table (`cjson.new()` makes another) and last as long as the Lua state, as in
+//! Redis. Nesting is walked with a heap stack, not native recursion.
 
-use mlua::{LightUserData, Lua, Table, Value};
+use std::sync::Arc;
 
-/// lua-cjson's default encode_max_depth.
-const MAX_DEPTH: usize = 1000;
+use parking_lot::Mutex;
+
+use mlua::{LightUserData, Lua, Table, Value, Variadic};
+
+use super::lib_error::{arg_error, type_error};
+
+mod decode;
+mod encode;
+
+use decode::decode;
+use encode::encode;
+
+/// What `encode_invalid_numbers` allows: NaN and infinities refused, written, or null.
+#[derive(Clone, Copy, PartialEq)]
+enum InvalidNumbers {
+    Off,
+    On,
+    Null,
+}
+
+#[derive(Clone)]
+struct Config {
+    sparse_convert: bool,
+    sparse_ratio: i64,
+    sparse_safe: i64,
+    encode_max_depth: i64,
+    decode_max_depth: i64,
+    precision: usize,
+    keep_buffer: bool,
+    encode_invalid: InvalidNumbers,
+    decode_invalid: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            sparse_convert: false,
+            sparse_ratio: 2,
+            sparse_safe: 10,
+            encode_max_depth: 1000,
+            decode_max_depth: 1000,
+            precision: 14,
+            keep_buffer: true,
+            encode_invalid: InvalidNumbers::Off,
+            decode_invalid: true,
+        }
+    }
+}
+
+/// A module's settings, shared by its functions (a Lua state runs on one thread at a time).
+type Shared = Arc<Mutex<Config>>;
 
 fn null_value() -> Value {
     // lua-cjson's null is a light userdata NULL pointer.
     Value::LightUserData(LightUserData(std::ptr::null_mut()))
 }
 
-fn encode(value: &Value, depth: usize) -> mlua::Result<serde_json::Value> {
-    if depth > MAX_DEPTH {
-        return Err(mlua::Error::RuntimeError("Cannot serialise, excessive nesting (1001)".into()));
-    }
-    Ok(match value {
-        Value::Nil => serde_json::Value::Null,
-        Value::LightUserData(u) if u.0.is_null() => serde_json::Value::Null,
-        Value::Boolean(b) => serde_json::Value::Bool(*b),
-        Value::Integer(n) => serde_json::Value::from(*n),
-        Value::Number(n) => {
-            if !n.is_finite() {
-                return Err(mlua::Error::RuntimeError("Cannot serialise number: must not be NaN or Inf".into()));
-            }
-            if n.fract() == 0.0 && n.abs() < 1e15 {
-                serde_json::Value::from(*n as i64)
-            } else {
-                serde_json::Number::from_f64(*n).map_or(serde_json::Value::Null, serde_json::Value::Number)
-            }
-        }
-        Value::String(s) => serde_json::Value::String(s.to_string_lossy()),
-        Value::Table(t) => encode_table(t, depth)?,
-        other => {
-            return Err(mlua::Error::RuntimeError(format!(
-                "Cannot serialise {}: type not supported",
-                other.type_name()
-            )));
-        }
-    })
-}
-
-fn encode_table(t: &Table, depth: usize) -> mlua::Result<serde_json::Value> {
-    let mut max_index = 0usize;
-    let mut count = 0usize;
-    let mut is_array = true;
-    for pair in t.pairs::<Value, Value>() {
-        let (key, _) = pair?;
-        count += 1;
-        match key {
-            Value::Integer(i) if i >= 1 => max_index = max_index.max(i as usize),
-            Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => max_index = max_index.max(n as usize),
-            _ => is_array = false,
-        }
-    }
-    if is_array && count > 0 && max_index <= count.saturating_mul(2).max(10) {
-        let mut items = Vec::with_capacity(max_index.min(count));
-        for i in 1..=max_index {
-            items.push(encode(&t.raw_get::<Value>(i)?, depth + 1)?);
-        }
-        return Ok(serde_json::Value::Array(items));
-    }
-    if is_array && count > 0 {
-        return Err(mlua::Error::RuntimeError("Cannot serialise table: excessively sparse array".into()));
-    }
-    let mut object = serde_json::Map::new();
-    for pair in t.pairs::<Value, Value>() {
-        let (key, value) = pair?;
-        let key = match key {
-            Value::String(s) => s.to_string_lossy(),
-            Value::Integer(i) => i.to_string(),
-            Value::Number(n) => crate::reply::format_double(n),
-            _ => {
-                return Err(mlua::Error::RuntimeError(
-                    "Cannot serialise table: table key must be a number or string".into(),
-                ));
-            }
-        };
-        object.insert(key, encode(&value, depth + 1)?);
-    }
-    Ok(serde_json::Value::Object(object))
-}
-
-fn decode(lua: &Lua, value: serde_json::Value) -> mlua::Result<Value> {
-    Ok(match value {
-        serde_json::Value::Null => null_value(),
-        serde_json::Value::Bool(b) => Value::Boolean(b),
-        serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
-        serde_json::Value::String(s) => Value::String(lua.create_string(s)?),
-        serde_json::Value::Array(items) => {
-            let t = lua.create_table_with_capacity(items.len(), 0)?;
-            for (i, item) in items.into_iter().enumerate() {
-                t.raw_set(i + 1, decode(lua, item)?)?;
-            }
-            Value::Table(t)
-        }
-        serde_json::Value::Object(map) => {
-            let t = lua.create_table_with_capacity(0, map.len())?;
-            for (k, v) in map {
-                t.raw_set(k, decode(lua, v)?)?;
-            }
-            Value::Table(t)
-        }
-    })
-}
-
 pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let cjson = module(lua)?;
+    lua.globals().set("cjson", cjson)
+}
+
+/// A module table with its own settings (what `require "cjson"` or `cjson.new()` gives).
+fn module(lua: &Lua) -> mlua::Result<Table> {
+    let config: Shared = Arc::new(Mutex::new(Config::default()));
     let cjson = lua.create_table()?;
+    let c = config.clone();
     cjson.set(
         "encode",
-        lua.create_function(|_, value: Value| {
-            let json = encode(&value, 0)?;
-            serde_json::to_string(&json).map_err(|e| mlua::Error::RuntimeError(e.to_string()))
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            if args.len() != 1 {
+                return Err(arg_error(lua, 1, "encode", "expected 1 argument"));
+            }
+            let settings = c.lock().clone();
+            lua.create_string(encode(lua, &settings, &args[0])?)
         })?,
     )?;
+    let c = config.clone();
     cjson.set(
         "decode",
-        lua.create_function(|lua, text: mlua::String| {
-            let json: serde_json::Value = serde_json::from_slice(&text.as_bytes())
-                .map_err(|e| mlua::Error::RuntimeError(format!("Expected value but found invalid token: {e}")))?;
-            decode(lua, json)
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            if args.len() != 1 {
+                return Err(arg_error(lua, 1, "decode", "expected 1 argument"));
+            }
+            let text = match &args[0] {
+                Value::String(s) => s.as_bytes().to_vec(),
+                v @ (Value::Integer(_) | Value::Number(_)) => {
+                    lua.coerce_string(v.clone())?.map(|s| s.as_bytes().to_vec()).unwrap_or_default()
+                }
+                other => return Err(arg_error(lua, 1, "decode", type_error("string", Some(other)))),
+            };
+            let settings = c.lock().clone();
+            decode(lua, &settings, &text)
         })?,
     )?;
+    let c = config.clone();
+    cjson.set(
+        "encode_sparse_array",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            check_count(lua, &args, 3, "encode_sparse_array")?;
+            let mut config = c.lock();
+            let convert = bool_option(lua, args.first(), "encode_sparse_array", &mut config.sparse_convert)?;
+            let ratio =
+                integer_option(lua, &args, 2, "encode_sparse_array", 0, i64::from(i32::MAX), &mut config.sparse_ratio)?;
+            let safe =
+                integer_option(lua, &args, 3, "encode_sparse_array", 0, i64::from(i32::MAX), &mut config.sparse_safe)?;
+            Ok((convert, ratio, safe))
+        })?,
+    )?;
+    let c = config.clone();
+    cjson.set(
+        "encode_max_depth",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            check_count(lua, &args, 1, "encode_max_depth")?;
+            let setting = &mut c.lock().encode_max_depth;
+            integer_option(lua, &args, 1, "encode_max_depth", 1, i64::from(i32::MAX), setting)
+        })?,
+    )?;
+    let c = config.clone();
+    cjson.set(
+        "decode_max_depth",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            check_count(lua, &args, 1, "decode_max_depth")?;
+            let setting = &mut c.lock().decode_max_depth;
+            integer_option(lua, &args, 1, "decode_max_depth", 1, i64::from(i32::MAX), setting)
+        })?,
+    )?;
+    let c = config.clone();
+    cjson.set(
+        "encode_number_precision",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            check_count(lua, &args, 1, "encode_number_precision")?;
+            let mut config = c.lock();
+            let mut precision = config.precision as i64;
+            let value = integer_option(lua, &args, 1, "encode_number_precision", 1, 14, &mut precision)?;
+            config.precision = usize::try_from(precision).unwrap_or(14);
+            Ok(value)
+        })?,
+    )?;
+    let c = config.clone();
+    cjson.set(
+        "encode_keep_buffer",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            check_count(lua, &args, 1, "encode_keep_buffer")?;
+            bool_option(lua, args.first(), "encode_keep_buffer", &mut c.lock().keep_buffer)
+        })?,
+    )?;
+    let c = config.clone();
+    cjson.set(
+        "encode_invalid_numbers",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            check_count(lua, &args, 1, "encode_invalid_numbers")?;
+            let mut config = c.lock();
+            match args.first() {
+                None | Some(Value::Nil) => {}
+                Some(Value::Boolean(b)) => {
+                    config.encode_invalid = if *b { InvalidNumbers::On } else { InvalidNumbers::Off };
+                }
+                other => {
+                    config.encode_invalid = match choice(lua, other, "encode_invalid_numbers", &["off", "on", "null"])?
+                    {
+                        0 => InvalidNumbers::Off,
+                        1 => InvalidNumbers::On,
+                        _ => InvalidNumbers::Null,
+                    };
+                }
+            }
+            Ok(match config.encode_invalid {
+                InvalidNumbers::Off => Value::Boolean(false),
+                InvalidNumbers::On => Value::Boolean(true),
+                InvalidNumbers::Null => Value::String(lua.create_string("null")?),
+            })
+        })?,
+    )?;
+    let c = config;
+    cjson.set(
+        "decode_invalid_numbers",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            check_count(lua, &args, 1, "decode_invalid_numbers")?;
+            bool_option(lua, args.first(), "decode_invalid_numbers", &mut c.lock().decode_invalid)
+        })?,
+    )?;
+    cjson.set("new", lua.create_function(|lua, ()| module(lua))?)?;
     cjson.set("null", null_value())?;
-    lua.globals().set("cjson", cjson)
+    cjson.set("_NAME", "cjson")?;
+    cjson.set("_VERSION", "2.1.0")?;
+    Ok(cjson)
+}
+
+/// lua-cjson's `json_arg_init`: at most `most` arguments.
+fn check_count(lua: &Lua, args: &[Value], most: usize, function: &str) -> mlua::Result<()> {
+    if args.len() > most {
+        return Err(arg_error(lua, most + 1, function, "found too many arguments"));
+    }
+    Ok(())
+}
+
+/// `luaL_checkoption`: the index of `value` among `options`.
+fn choice(lua: &Lua, value: Option<&Value>, function: &str, options: &[&str]) -> mlua::Result<usize> {
+    let text = match value {
+        Some(Value::String(s)) => s.to_string_lossy(),
+        Some(v @ (Value::Integer(_) | Value::Number(_))) => {
+            lua.coerce_string(v.clone())?.map(|s| s.to_string_lossy()).unwrap_or_default()
+        }
+        other => return Err(arg_error(lua, 1, function, type_error("string", other))),
+    };
+    options
+        .iter()
+        .position(|o| *o == text)
+        .ok_or_else(|| arg_error(lua, 1, function, format!("invalid option '{text}'")))
+}
+
+/// A boolean setting (`true`/`false` or "on"/"off"), set unless nil; its value now.
+fn bool_option(lua: &Lua, value: Option<&Value>, function: &str, setting: &mut bool) -> mlua::Result<bool> {
+    match value {
+        None | Some(Value::Nil) => {}
+        Some(Value::Boolean(b)) => *setting = *b,
+        other => *setting = choice(lua, other, function, &["off", "on"])? == 1,
+    }
+    Ok(*setting)
+}
+
+/// An integer setting in `min..=max`, set unless nil; its value now.
+fn integer_option(
+    lua: &Lua,
+    args: &[Value],
+    position: usize,
+    function: &str,
+    min: i64,
+    max: i64,
+    setting: &mut i64,
+) -> mlua::Result<i64> {
+    let value = args.get(position - 1);
+    let n = match value {
+        None | Some(Value::Nil) => return Ok(*setting),
+        Some(Value::Integer(n)) => Some(*n),
+        #[allow(clippy::cast_possible_truncation)]
+        Some(Value::Number(n)) => Some(*n as i64),
+        #[allow(clippy::cast_possible_truncation)]
+        Some(v @ Value::String(_)) => lua.coerce_number(v.clone()).ok().flatten().map(|n| n as i64),
+        _ => None,
+    };
+    let Some(n) = n else { return Err(arg_error(lua, position, function, type_error("number", value))) };
+    if !(min..=max).contains(&n) {
+        // lua-cjson names the first argument whichever is out of range.
+        return Err(arg_error(lua, 1, function, format!("expected integer between {min} and {max}")));
+    }
+    *setting = n;
+    Ok(n)
 }
