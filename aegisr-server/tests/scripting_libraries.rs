@@ -319,3 +319,25 @@ fn numbers_reach_commands_in_full() {
                   return {redis.call('get', 'foo'), redis.call('get', 'bar'), redis.call('get', 'baz')}";
     assert_eq!(eval::<Vec<String>>(&mut con, script), vec!["0.1", "1e+20", "0"]);
 }
+
+#[test]
+fn redis_call_takes_as_many_arguments_as_lua_can_unpack() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    // Redis's "Script check unpack with huge args": more than a Rust function can receive
+    // on Lua's stack, handed over in one table.
+    let script = "local a = {} for i=1,7999 do a[i] = 1 end return redis.call('lpush', 'l', unpack(a))";
+    assert_eq!(eval::<i64>(&mut con, script), 7999);
+    let script = "local a = {} for i=1,3000 do a[i] = 'x' end local r = redis.pcall('rpush', 'l', unpack(a)) return r";
+    assert_eq!(eval::<i64>(&mut con, script), 10999);
+    // A nil among many is refused as among few, from the calling line.
+    let script =
+        "local a = {} for i=1,2000 do a[i] = 1 end a[500] = nil\nreturn redis.call('lpush', 'l', unpack(a, 1, 2000))";
+    let e = eval_fails(&mut con, script);
+    assert!(e.starts_with("ERR Lua redis lib command arguments must be strings or integers script: "), "{e}");
+    assert!(e.ends_with("on @user_script:2."), "{e}");
+    // A script tail-calling redis.call keeps its line in the error.
+    let e = eval_fails(&mut con, "\n\nreturn redis.call('nosuchcommand')");
+    assert!(e.starts_with("ERR Unknown Redis command called from script script: "), "{e}");
+    assert!(e.ends_with("on @user_script:3."), "{e}");
+}

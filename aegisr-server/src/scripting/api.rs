@@ -1,7 +1,9 @@
 //! The `redis` table scripts see: call/pcall (reaching the running command's context
 //! through the engine's hidden table), replies, logging, digests and Redis's constants.
 
-use mlua::{Lua, MultiValue, Table, Value};
+use std::ffi::{CStr, c_int};
+
+use mlua::{Lua, MultiValue, Table, Value, ffi};
 
 use super::sandbox::INTERNAL_CHUNK;
 
@@ -46,12 +48,8 @@ pub fn raise(lua: &Lua, text: impl Into<String>) -> mlua::Error {
 /// redis.call (`raise`) and redis.pcall: runs the command through the run's `raw`
 /// function (set by the engine for the length of a run).
 fn call(lua: &Lua, hidden: &Table, args: MultiValue, raise_error: bool) -> mlua::Result<Value> {
-    let raw: mlua::Function = hidden.get("raw")?;
     let resp: i64 = hidden.get("resp")?;
-    let mut call_args = MultiValue::with_capacity(args.len() + 1);
-    call_args.push_back(Value::Integer(resp));
-    call_args.extend(args);
-    let (reply, failed): (Value, bool) = raw.call(call_args)?;
+    let (reply, failed) = call_raw(lua, hidden, resp, args)?;
     if failed && raise_error {
         let text = match &reply {
             Value::Table(t) => t.raw_get::<String>("err").unwrap_or_default(),
@@ -60,6 +58,95 @@ fn call(lua: &Lua, hidden: &Table, args: MultiValue, raise_error: bool) -> mlua:
         return Err(raise(lua, text));
     }
     Ok(reply)
+}
+
+/// Where redis.call's and redis.pcall's Rust functions are kept (in Lua's registry) for
+/// the C functions in front of them (see [`forward`]): direct, and packed.
+const CALL: [&CStr; 2] = [c"aegisr.call", c"aegisr.call.packed"];
+const PCALL: [&CStr; 2] = [c"aegisr.pcall", c"aegisr.pcall.packed"];
+
+/// The C function scripts see as redis.call (`keys` = [`CALL`]) or redis.pcall: it calls
+/// the Rust function with the arguments, or, past [`PACK_ABOVE`] of them, with their count
+/// and a table of them. A Rust function cannot receive more than about 8000 arguments (mlua
+/// checks for stack room first) where Redis's C function takes them all; and a C function,
+/// unlike a Lua wrapper, keeps the calling script line on the stack even when the script
+/// tail-calls it (`return redis.call(...)`), which error replies name.
+///
+/// # Safety
+/// Called by Lua as a C function, with `keys` naming functions stored in the registry.
+unsafe fn forward(state: *mut ffi::lua_State, keys: [&CStr; 2]) -> c_int {
+    // SAFETY (all calls below): `state` is the running Lua state calling this C function;
+    // Lua guarantees LUA_MINSTACK (20) free slots to a C function, and at most four are
+    // pushed here beyond the arguments.
+    unsafe {
+        let count = ffi::lua_gettop(state);
+        if usize::try_from(count).is_ok_and(|n| n <= PACK_ABOVE) {
+            ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, keys[0].as_ptr());
+            ffi::lua_insert(state, 1);
+            ffi::lua_call(state, count, 1);
+            return 1;
+        }
+        ffi::lua_createtable(state, count, 0);
+        for i in 1..=count {
+            ffi::lua_pushvalue(state, i);
+            ffi::lua_rawseti(state, -2, ffi::lua_Integer::from(i));
+        }
+        ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, keys[1].as_ptr());
+        ffi::lua_pushinteger(state, ffi::lua_Integer::from(count));
+        ffi::lua_pushvalue(state, -3);
+        ffi::lua_call(state, 2, 1);
+        1
+    }
+}
+
+unsafe extern "C-unwind" fn forward_call(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY: Lua calls this as the C function redis.call, installed by `install_call`.
+    unsafe { forward(state, CALL) }
+}
+
+unsafe extern "C-unwind" fn forward_pcall(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY: as `forward_call`, for redis.pcall.
+    unsafe { forward(state, PCALL) }
+}
+
+/// redis.call (`raise_error`) or redis.pcall: the Rust functions in the registry, and the
+/// C function in front of them (see [`forward`]).
+fn install_call(lua: &Lua, hidden: Table, raise_error: bool) -> mlua::Result<mlua::Function> {
+    let h = hidden.clone();
+    let direct = lua.create_function(move |lua, args: MultiValue| call(lua, &h, args, raise_error))?;
+    let packed = lua.create_function(move |lua, (count, args): (i64, Table)| {
+        let args = (1..=count).map(|i| args.raw_get::<Value>(i)).collect::<mlua::Result<MultiValue>>()?;
+        call(lua, &hidden, args, raise_error)
+    })?;
+    let keys = if raise_error { CALL } else { PCALL };
+    lua.set_named_registry_value(&keys[0].to_string_lossy(), direct)?;
+    lua.set_named_registry_value(&keys[1].to_string_lossy(), packed)?;
+    let front: ffi::lua_CFunction = if raise_error { forward_call } else { forward_pcall };
+    // SAFETY: `forward_call` and `forward_pcall` follow the C function protocol (see
+    // `forward`) and find their Rust functions in the registry, stored just above.
+    unsafe { lua.create_c_function(front) }
+}
+
+/// Commands with more arguments than this reach the run's `raw` function in one table:
+/// pushed one by one they could pass Lua's limit of 8000 values on a C function's stack
+/// (a script may call `redis.call('lpush', key, unpack(t))` with 7999 of them, as Redis's
+/// tests do).
+const PACK_ABOVE: usize = 1000;
+
+/// Calls the run's `raw` function: (reply, whether it is an error).
+fn call_raw(lua: &Lua, hidden: &Table, resp: i64, args: MultiValue) -> mlua::Result<(Value, bool)> {
+    let raw: mlua::Function = hidden.get("raw")?;
+    let packed = args.len() > PACK_ABOVE;
+    let mut call_args = MultiValue::with_capacity(if packed { 3 } else { args.len() + 2 });
+    call_args.push_back(Value::Integer(resp));
+    // How many arguments the table holds (nil ones included), 0 when not packed.
+    call_args.push_back(Value::Integer(if packed { i64::try_from(args.len()).unwrap_or(i64::MAX) } else { 0 }));
+    if packed {
+        call_args.push_back(Value::Table(lua.create_sequence_from(args)?));
+    } else {
+        call_args.extend(args);
+    }
+    raw.call(call_args)
 }
 
 /// The constants and `redis.log` every `redis` table has (scripts', and a library's at
@@ -226,12 +313,8 @@ pub fn install(lua: &Lua, hidden: &Table) -> mlua::Result<()> {
     let h = hidden.clone();
     redis.set(
         "acl_check_cmd",
-        lua.create_function(move |_, args: MultiValue| {
-            let raw: mlua::Function = h.get("raw")?;
-            let mut call_args = MultiValue::with_capacity(args.len() + 1);
-            call_args.push_back(Value::Integer(super::engine::ACL_CHECK));
-            call_args.extend(args);
-            let (reply, failed): (Value, bool) = raw.call(call_args)?;
+        lua.create_function(move |lua, args: MultiValue| {
+            let (reply, failed) = call_raw(lua, &h, super::engine::ACL_CHECK, args)?;
             match reply {
                 Value::Table(t) if failed => {
                     Err(mlua::Error::RuntimeError(t.raw_get::<String>("err").unwrap_or_default()))
@@ -242,9 +325,9 @@ pub fn install(lua: &Lua, hidden: &Table) -> mlua::Result<()> {
         })?,
     )?;
     let h = hidden.clone();
-    redis.set("call", lua.create_function(move |lua, args: MultiValue| call(lua, &h, args, true))?)?;
+    redis.set("call", install_call(lua, h, true)?)?;
     let h = hidden.clone();
-    redis.set("pcall", lua.create_function(move |lua, args: MultiValue| call(lua, &h, args, false))?)?;
+    redis.set("pcall", install_call(lua, h, false)?)?;
     let h = hidden.clone();
     redis.set(
         "setresp",

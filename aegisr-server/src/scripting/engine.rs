@@ -261,9 +261,16 @@ impl Engine {
         let lua_error = |e: mlua::Error| RunError(format!("ERR Error running script {label}: {e}"));
         let call = std::cell::RefCell::new(call);
         let outcome = self.lua.scope(|scope| {
-            let raw = scope.create_function(|lua, (resp, args): (i64, MultiValue)| {
+            // (resp, packed, args...): `packed` > 0 is how many arguments one table holds.
+            let raw = scope.create_function(|lua, (resp, packed, args): (i64, i64, MultiValue)| {
                 let resp3 = resp == 3;
                 let mode = if resp == ACL_CHECK { Call::AclCheck } else { Call::Run { resp3 } };
+                let args = match (packed, args.front()) {
+                    (1.., Some(Value::Table(t))) => {
+                        (1..=packed).map(|i| t.raw_get::<Value>(i)).collect::<mlua::Result<MultiValue>>()?
+                    }
+                    _ => args,
+                };
                 let reply = match command_args(args) {
                     Ok(args) => (call.borrow_mut())(mode, args),
                     Err(message) => Reply::Error(message.to_owned()),
