@@ -579,3 +579,29 @@ fn script_debug_no_is_accepted_and_the_debugger_refused() {
     // Scripts still run as before.
     assert_eq!(run::<i64>(&mut con, &["EVAL", "return 7", "0"]), 7);
 }
+
+#[test]
+fn script_errors_and_refusals_as_redis_words_them() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let eval_fails = |con: &mut redis::Connection, script: &str| fail(con, &["EVAL", script, "0"]);
+    // What error() raises goes through Lua's tostring, as in Redis's error handler.
+    let e = eval_fails(&mut con, "error()");
+    assert!(e.starts_with("ERR nil script: "), "{e}");
+    let e = eval_fails(&mut con, "error(true)");
+    assert!(e.starts_with("ERR true script: "), "{e}");
+    let e = eval_fails(&mut con, "error(123)");
+    assert!(e.starts_with("ERR user_script:1: 123 script: "), "{e}");
+    // XREAD and XREADGROUP refuse BLOCK from a script (named as the script wrote them).
+    let e = eval_fails(&mut con, "return redis.call('xread', 'block', 0, 'streams', 's', '$')");
+    assert!(e.starts_with("ERR xread command is not allowed with BLOCK option from scripts script: "), "{e}");
+    // pcall returns the error as the reply, without the script's location.
+    let e =
+        eval_fails(&mut con, "return redis.pcall('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', 0, 'streams', 's', '>')");
+    assert_eq!(e, "ERR XREADGROUP command is not allowed with BLOCK option from scripts");
+    // Inside MULTI, BLOCK only stops it from blocking.
+    let mut raw = server.raw();
+    raw.expect(&["MULTI"], "+OK\r\n");
+    raw.expect(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"], "+QUEUED\r\n");
+    raw.expect(&["EXEC"], "*1\r\n*-1\r\n");
+}

@@ -630,6 +630,14 @@ fn parse_read<'a>(args: &'a [&'a [u8]], xreadgroup: bool) -> Result<ReadArgs<'a>
         let more = args.len() - 1 - i;
         let opt = args[i];
         if args::is(opt, "block") && more > 0 {
+            // As Redis, BLOCK is refused from scripts outright (its name as the script
+            // wrote it), not run without blocking as inside MULTI.
+            if crate::scripting::in_script() {
+                return Err(CommandError::Message(format!(
+                    "ERR {} command is not allowed with BLOCK option from scripts",
+                    String::from_utf8_lossy(args[0])
+                )));
+            }
             let ms =
                 args::int(args[i + 1]).map_err(|_| CommandError::err("timeout is not an integer or out of range"))?;
             if ms < 0 {

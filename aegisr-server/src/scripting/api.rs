@@ -346,7 +346,8 @@ pub fn install(lua: &Lua, hidden: &Table) -> mlua::Result<()> {
         "set_repl",
         lua.create_function(|lua, args: MultiValue| {
             if args.len() != 1 {
-                return Err(raise(lua, "ERR redis.set_repl() requires one argument."));
+                // Redis's wording, though the function takes one.
+                return Err(raise(lua, "ERR redis.set_repl() requires two arguments."));
             }
             let valid = match args.front() {
                 Some(Value::Integer(n)) => (0..=3).contains(n),

@@ -406,7 +406,12 @@ fn error_table(lua: &Lua, error: Value) -> mlua::Result<Table> {
         other => {
             let t = lua.create_table()?;
             let text = lua.coerce_string(other.clone()).ok().flatten().map(|s| s.to_string_lossy());
-            let text = text.unwrap_or_else(|| format!("{}: {:?}", other.type_name(), other.to_pointer()));
+            // Lua's tostring, as Redis's handler applies it.
+            let text = text.unwrap_or_else(|| match &other {
+                Value::Nil => "nil".to_owned(),
+                Value::Boolean(b) => b.to_string(),
+                _ => format!("{}: {:?}", other.type_name(), other.to_pointer()),
+            });
             t.set("err", format!("ERR {text}"))?;
             t
         }
