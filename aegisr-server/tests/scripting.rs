@@ -605,3 +605,17 @@ fn script_errors_and_refusals_as_redis_words_them() {
     raw.expect(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"], "+QUEUED\r\n");
     raw.expect(&["EXEC"], "*1\r\n*-1\r\n");
 }
+
+#[test]
+fn a_verbatim_string_table_becomes_a_verbatim_reply() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    expect_eval(&mut raw, "return {verbatim_string={format='txt', string='hi'}}", "$2\r\nhi\r\n");
+    let mut raw3 = server.raw_resp3();
+    expect_eval(&mut raw3, "return {verbatim_string={format='txt', string='hi'}}", "=6\r\ntxt:hi\r\n");
+    // Three characters of the format, padded with spaces, as Redis writes it.
+    expect_eval(&mut raw3, "return {verbatim_string={format='markdown', string='hi'}}", "=6\r\nmar:hi\r\n");
+    expect_eval(&mut raw3, "return {verbatim_string={format='m', string='hi'}}", "=6\r\nm  :hi\r\n");
+    // Without its string it is an (empty) array.
+    expect_eval(&mut raw3, "return {verbatim_string={format='txt'}}", "*0\r\n");
+}

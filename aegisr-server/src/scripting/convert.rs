@@ -159,6 +159,21 @@ fn table_to_sink(t: &Table, out: &mut dyn ReplySink) -> Vec<Value> {
         out.set(members.len());
         return members;
     }
+    if let Ok(Value::Table(verbatim)) = t.raw_get::<Value>("verbatim_string")
+        && let (Ok(Value::String(format)), Ok(Value::String(text))) =
+            (verbatim.raw_get::<Value>("format"), verbatim.raw_get::<Value>("string"))
+    {
+        // Redis writes three characters of the format, padded with spaces.
+        let format: String = format
+            .as_bytes()
+            .iter()
+            .map(|&b| if b.is_ascii() { char::from(b) } else { '?' })
+            .chain(std::iter::repeat(' '))
+            .take(3)
+            .collect();
+        out.verbatim(&format, &text.as_bytes());
+        return Vec::new();
+    }
     // An array, up to the first nil.
     let mut items = Vec::new();
     for i in 1.. {
