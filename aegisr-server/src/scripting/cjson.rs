@@ -39,7 +39,8 @@ struct Config {
     sparse_safe: i64,
     encode_max_depth: i64,
     decode_max_depth: i64,
-    precision: usize,
+    /// Significant digits of a number (1 to 14).
+    precision: i64,
     keep_buffer: bool,
     encode_invalid: InvalidNumbers,
     decode_invalid: bool,
@@ -114,51 +115,24 @@ fn module(lua: &Lua) -> mlua::Result<Table> {
             check_count(lua, &args, 3, "encode_sparse_array")?;
             let mut config = c.lock();
             let convert = bool_option(lua, args.first(), "encode_sparse_array", &mut config.sparse_convert)?;
-            let ratio =
-                integer_option(lua, &args, 2, "encode_sparse_array", 0, i64::from(i32::MAX), &mut config.sparse_ratio)?;
-            let safe =
-                integer_option(lua, &args, 3, "encode_sparse_array", 0, i64::from(i32::MAX), &mut config.sparse_safe)?;
+            let ratio = integer_option(lua, &args, 2, "encode_sparse_array", 0, MAX_INT, &mut config.sparse_ratio)?;
+            let safe = integer_option(lua, &args, 3, "encode_sparse_array", 0, MAX_INT, &mut config.sparse_safe)?;
             Ok((convert, ratio, safe))
         })?,
     )?;
-    let c = config.clone();
     cjson.set(
         "encode_max_depth",
-        lua.create_function(move |lua, args: Variadic<Value>| {
-            check_count(lua, &args, 1, "encode_max_depth")?;
-            let setting = &mut c.lock().encode_max_depth;
-            integer_option(lua, &args, 1, "encode_max_depth", 1, i64::from(i32::MAX), setting)
-        })?,
+        integer_setting(lua, &config, "encode_max_depth", MAX_INT, |c| &mut c.encode_max_depth)?,
     )?;
-    let c = config.clone();
     cjson.set(
         "decode_max_depth",
-        lua.create_function(move |lua, args: Variadic<Value>| {
-            check_count(lua, &args, 1, "decode_max_depth")?;
-            let setting = &mut c.lock().decode_max_depth;
-            integer_option(lua, &args, 1, "decode_max_depth", 1, i64::from(i32::MAX), setting)
-        })?,
+        integer_setting(lua, &config, "decode_max_depth", MAX_INT, |c| &mut c.decode_max_depth)?,
     )?;
-    let c = config.clone();
     cjson.set(
         "encode_number_precision",
-        lua.create_function(move |lua, args: Variadic<Value>| {
-            check_count(lua, &args, 1, "encode_number_precision")?;
-            let mut config = c.lock();
-            let mut precision = config.precision as i64;
-            let value = integer_option(lua, &args, 1, "encode_number_precision", 1, 14, &mut precision)?;
-            config.precision = usize::try_from(precision).unwrap_or(14);
-            Ok(value)
-        })?,
+        integer_setting(lua, &config, "encode_number_precision", 14, |c| &mut c.precision)?,
     )?;
-    let c = config.clone();
-    cjson.set(
-        "encode_keep_buffer",
-        lua.create_function(move |lua, args: Variadic<Value>| {
-            check_count(lua, &args, 1, "encode_keep_buffer")?;
-            bool_option(lua, args.first(), "encode_keep_buffer", &mut c.lock().keep_buffer)
-        })?,
-    )?;
+    cjson.set("encode_keep_buffer", bool_setting(lua, &config, "encode_keep_buffer", |c| &mut c.keep_buffer)?)?;
     let c = config.clone();
     cjson.set(
         "encode_invalid_numbers",
@@ -186,19 +160,47 @@ fn module(lua: &Lua) -> mlua::Result<Table> {
             })
         })?,
     )?;
-    let c = config;
     cjson.set(
         "decode_invalid_numbers",
-        lua.create_function(move |lua, args: Variadic<Value>| {
-            check_count(lua, &args, 1, "decode_invalid_numbers")?;
-            bool_option(lua, args.first(), "decode_invalid_numbers", &mut c.lock().decode_invalid)
-        })?,
+        bool_setting(lua, &config, "decode_invalid_numbers", |c| &mut c.decode_invalid)?,
     )?;
     cjson.set("new", lua.create_function(|lua, ()| module(lua))?)?;
     cjson.set("null", null_value())?;
     cjson.set("_NAME", "cjson")?;
     cjson.set("_VERSION", "2.1.0")?;
     Ok(cjson)
+}
+
+/// The largest setting lua-cjson takes (a C int).
+const MAX_INT: i64 = i32::MAX as i64;
+
+/// A configuration function of one integer setting in `1..=max` (and none given: its value).
+fn integer_setting(
+    lua: &Lua,
+    config: &Shared,
+    name: &'static str,
+    max: i64,
+    field: fn(&mut Config) -> &mut i64,
+) -> mlua::Result<mlua::Function> {
+    let config = config.clone();
+    lua.create_function(move |lua, args: Variadic<Value>| {
+        check_count(lua, &args, 1, name)?;
+        integer_option(lua, &args, 1, name, 1, max, field(&mut config.lock()))
+    })
+}
+
+/// A configuration function of one boolean setting.
+fn bool_setting(
+    lua: &Lua,
+    config: &Shared,
+    name: &'static str,
+    field: fn(&mut Config) -> &mut bool,
+) -> mlua::Result<mlua::Function> {
+    let config = config.clone();
+    lua.create_function(move |lua, args: Variadic<Value>| {
+        check_count(lua, &args, 1, name)?;
+        bool_option(lua, args.first(), name, field(&mut config.lock()))
+    })
 }
 
 /// lua-cjson's `json_arg_init`: at most `most` arguments.

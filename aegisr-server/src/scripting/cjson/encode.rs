@@ -74,7 +74,7 @@ fn append_number(lua: &Lua, config: &Config, out: &mut Vec<u8>, value: &Value, n
             }
         }
     }
-    out.extend_from_slice(format_g(n, config.precision).as_bytes());
+    out.extend_from_slice(format_g(n, usize::try_from(config.precision).unwrap_or(14)).as_bytes());
     Ok(())
 }
 
