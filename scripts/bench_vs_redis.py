@@ -6,8 +6,10 @@ For each Aegisr thread setting and pipeline depth, runs `redis-benchmark -t set,
 server CPU time per request (utime+stime from /proc/PID/stat, before and after each run).
 Each test runs on both servers back to back, the order swapped every round, so the two
 runs of a pair see the same host (this machine's neighbours move a server's rate by a third
-from one minute to the next); the ratio reported is the median of the pairs' ratios. Then loads datasets (1,000,000 keys of 32 bytes; 100,000 hashes of 10 fields;
-100,000 sorted sets of 10 members) into fresh servers and reports resident memory per key. Prints medians and Aegisr/Redis ratios.
+from one minute to the next); the ratio reported is the median of the pairs' ratios.
+Then loads datasets (1,000,000 keys of 32 bytes; 100,000 hashes of 10 fields; 100,000
+sorted sets of 10 members) into fresh servers and reports resident memory per key. Prints
+medians and Aegisr/Redis ratios.
 """
 
 import argparse

@@ -633,8 +633,8 @@ fn parse_read<'a>(args: &'a [&'a [u8]], xreadgroup: bool) -> Result<ReadArgs<'a>
             // As Redis, BLOCK is refused from scripts outright (its name as the script
             // wrote it), not run without blocking as inside MULTI.
             if crate::scripting::in_script() {
-                return Err(CommandError::Message(format!(
-                    "ERR {} command is not allowed with BLOCK option from scripts",
+                return Err(CommandError::err(format_args!(
+                    "{} command is not allowed with BLOCK option from scripts",
                     String::from_utf8_lossy(args[0])
                 )));
             }

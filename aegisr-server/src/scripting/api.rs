@@ -47,7 +47,7 @@ pub fn raise(lua: &Lua, text: impl Into<String>) -> mlua::Error {
 
 /// redis.call (`raise`) and redis.pcall: runs the command through the run's `raw`
 /// function (set by the engine for the length of a run).
-fn call(lua: &Lua, hidden: &Table, args: MultiValue, raise_error: bool) -> mlua::Result<Value> {
+fn call(lua: &Lua, hidden: &Table, args: CallArgs, raise_error: bool) -> mlua::Result<Value> {
     let resp: i64 = hidden.get("resp")?;
     let (reply, failed) = call_raw(lua, hidden, resp, args)?;
     if failed && raise_error {
@@ -113,10 +113,10 @@ unsafe extern "C-unwind" fn forward_pcall(state: *mut ffi::lua_State) -> c_int {
 /// C function in front of them (see [`forward`]).
 fn install_call(lua: &Lua, hidden: Table, raise_error: bool) -> mlua::Result<mlua::Function> {
     let h = hidden.clone();
-    let direct = lua.create_function(move |lua, args: MultiValue| call(lua, &h, args, raise_error))?;
+    let direct =
+        lua.create_function(move |lua, args: MultiValue| call(lua, &h, CallArgs::Listed(args), raise_error))?;
     let packed = lua.create_function(move |lua, (count, args): (i64, Table)| {
-        let args = (1..=count).map(|i| args.raw_get::<Value>(i)).collect::<mlua::Result<MultiValue>>()?;
-        call(lua, &hidden, args, raise_error)
+        call(lua, &hidden, CallArgs::Packed(count, args), raise_error)
     })?;
     let keys = if raise_error { CALL } else { PCALL };
     lua.set_named_registry_value(&keys[0].to_string_lossy(), direct)?;
@@ -133,20 +133,32 @@ fn install_call(lua: &Lua, hidden: Table, raise_error: bool) -> mlua::Result<mlu
 /// tests do).
 const PACK_ABOVE: usize = 1000;
 
-/// Calls the run's `raw` function: (reply, whether it is an error).
-fn call_raw(lua: &Lua, hidden: &Table, resp: i64, args: MultiValue) -> mlua::Result<(Value, bool)> {
+/// A call's arguments: listed, or in a table with their count (nil ones included).
+enum CallArgs {
+    Listed(MultiValue),
+    Packed(i64, Table),
+}
+
+/// Calls the run's `raw` function as (resp, count, table) when the arguments are packed,
+/// else (resp, 0, arguments...): (reply, whether it is an error).
+fn call_raw(lua: &Lua, hidden: &Table, resp: i64, args: CallArgs) -> mlua::Result<(Value, bool)> {
     let raw: mlua::Function = hidden.get("raw")?;
-    let packed = args.len() > PACK_ABOVE;
-    let mut call_args = MultiValue::with_capacity(if packed { 3 } else { args.len() + 2 });
-    call_args.push_back(Value::Integer(resp));
-    // How many arguments the table holds (nil ones included), 0 when not packed.
-    call_args.push_back(Value::Integer(if packed { i64::try_from(args.len()).unwrap_or(i64::MAX) } else { 0 }));
-    if packed {
-        call_args.push_back(Value::Table(lua.create_sequence_from(args)?));
-    } else {
-        call_args.extend(args);
+    let args = match args {
+        CallArgs::Listed(listed) if listed.len() > PACK_ABOVE => {
+            CallArgs::Packed(i64::try_from(listed.len()).unwrap_or(i64::MAX), lua.create_sequence_from(listed)?)
+        }
+        other => other,
+    };
+    match args {
+        CallArgs::Listed(listed) => {
+            let mut call_args = MultiValue::with_capacity(listed.len() + 2);
+            call_args.push_back(Value::Integer(resp));
+            call_args.push_back(Value::Integer(0));
+            call_args.extend(listed);
+            raw.call(call_args)
+        }
+        CallArgs::Packed(count, table) => raw.call((resp, count, table)),
     }
-    raw.call(call_args)
 }
 
 /// The constants and `redis.log` every `redis` table has (scripts', and a library's at
@@ -314,7 +326,7 @@ pub fn install(lua: &Lua, hidden: &Table) -> mlua::Result<()> {
     redis.set(
         "acl_check_cmd",
         lua.create_function(move |lua, args: MultiValue| {
-            let (reply, failed) = call_raw(lua, &h, super::engine::ACL_CHECK, args)?;
+            let (reply, failed) = call_raw(lua, &h, super::engine::ACL_CHECK, CallArgs::Listed(args))?;
             match reply {
                 Value::Table(t) if failed => {
                     Err(mlua::Error::RuntimeError(t.raw_get::<String>("err").unwrap_or_default()))

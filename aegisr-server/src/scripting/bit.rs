@@ -3,18 +3,12 @@
 
 use mlua::{Lua, Value, Variadic};
 
-use super::lib_error::{arg_error, type_error};
+use super::lib_args::check_number;
 
 /// Argument `position` of `function` as LuaBitOp reads it (a number, or a string Lua
 /// reads as one): modulo 2^32, as a signed 32-bit value.
 fn tobit(lua: &Lua, value: Option<&Value>, position: usize, function: &str) -> mlua::Result<i32> {
-    let n = match value {
-        Some(Value::Integer(n)) => Some(*n as f64),
-        Some(Value::Number(n)) => Some(*n),
-        Some(v @ Value::String(_)) => lua.coerce_number(v.clone()).ok().flatten(),
-        _ => None,
-    };
-    let Some(n) = n else { return Err(arg_error(lua, position, function, type_error("number", value))) };
+    let n = check_number(lua, value, position, function)?;
     // LuaBitOp adds 2^52+2^51 and takes the low word: round to nearest, wrap modulo 2^32.
     let rounded = n.round_ties_even();
     if !rounded.is_finite() {

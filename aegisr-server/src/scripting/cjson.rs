@@ -16,7 +16,7 @@ use parking_lot::Mutex;
 
 use mlua::{LightUserData, Lua, Table, Value, Variadic};
 
-use super::lib_error::{arg_error, type_error};
+use super::lib_args::{arg_error, check_bytes, check_number};
 
 mod decode;
 mod encode;
@@ -97,13 +97,7 @@ fn module(lua: &Lua) -> mlua::Result<Table> {
             if args.len() != 1 {
                 return Err(arg_error(lua, 1, "decode", "expected 1 argument"));
             }
-            let text = match &args[0] {
-                Value::String(s) => s.as_bytes().to_vec(),
-                v @ (Value::Integer(_) | Value::Number(_)) => {
-                    lua.coerce_string(v.clone())?.map(|s| s.as_bytes().to_vec()).unwrap_or_default()
-                }
-                other => return Err(arg_error(lua, 1, "decode", type_error("string", Some(other)))),
-            };
+            let text = check_bytes(lua, args.first(), 1, "decode")?;
             let settings = c.lock().clone();
             decode(lua, &settings, &text)
         })?,
@@ -213,13 +207,7 @@ fn check_count(lua: &Lua, args: &[Value], most: usize, function: &str) -> mlua::
 
 /// `luaL_checkoption`: the index of `value` among `options`.
 fn choice(lua: &Lua, value: Option<&Value>, function: &str, options: &[&str]) -> mlua::Result<usize> {
-    let text = match value {
-        Some(Value::String(s)) => s.to_string_lossy(),
-        Some(v @ (Value::Integer(_) | Value::Number(_))) => {
-            lua.coerce_string(v.clone())?.map(|s| s.to_string_lossy()).unwrap_or_default()
-        }
-        other => return Err(arg_error(lua, 1, function, type_error("string", other))),
-    };
+    let text = String::from_utf8_lossy(&check_bytes(lua, value, 1, function)?).into_owned();
     options
         .iter()
         .position(|o| *o == text)
@@ -247,16 +235,11 @@ fn integer_option(
     setting: &mut i64,
 ) -> mlua::Result<i64> {
     let value = args.get(position - 1);
-    let n = match value {
-        None | Some(Value::Nil) => return Ok(*setting),
-        Some(Value::Integer(n)) => Some(*n),
-        #[allow(clippy::cast_possible_truncation)]
-        Some(Value::Number(n)) => Some(*n as i64),
-        #[allow(clippy::cast_possible_truncation)]
-        Some(v @ Value::String(_)) => lua.coerce_number(v.clone()).ok().flatten().map(|n| n as i64),
-        _ => None,
-    };
-    let Some(n) = n else { return Err(arg_error(lua, position, function, type_error("number", value))) };
+    if value.is_none_or(Value::is_nil) {
+        return Ok(*setting);
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let n = check_number(lua, value, position, function)? as i64;
     if !(min..=max).contains(&n) {
         // lua-cjson names the first argument whichever is out of range.
         return Err(arg_error(lua, 1, function, format!("expected integer between {min} and {max}")));

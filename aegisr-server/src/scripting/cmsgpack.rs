@@ -9,14 +9,10 @@
 
 use mlua::{Lua, MultiValue, Value, Variadic};
 
-use super::lib_error::{arg_error, lib_error, type_error};
+use super::lib_args::{MAX_STACK, arg_error, check_bytes, check_number, lib_error};
 
 /// Tables this deep pack as nil (lua-cmsgpack's LUACMSGPACK_MAX_NESTING).
 const MAX_NESTING: usize = 16;
-
-/// Lua's limit on values on its stack (LUAI_MAXCSTACK): as many values as one unpack
-/// returns, and a bound on the nesting it decodes.
-const MAX_STACK: usize = 8000;
 
 const TOO_MANY: &str = "stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)";
 
@@ -42,14 +38,14 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     cmsgpack.set(
         "unpack",
         lua.create_function(|lua, args: Variadic<Value>| {
-            let input = string_arg(lua, args.first(), "unpack")?;
+            let input = check_bytes(lua, args.first(), 1, "unpack")?;
             unpack(lua, &input, 0, 0)
         })?,
     )?;
     cmsgpack.set(
         "unpack_one",
         lua.create_function(|lua, args: Variadic<Value>| {
-            let input = string_arg(lua, args.first(), "unpack_one")?;
+            let input = check_bytes(lua, args.first(), 1, "unpack_one")?;
             let offset = integer_arg(lua, args.get(1), 2, "unpack_one", true)?;
             unpack(lua, &input, 1, offset)
         })?,
@@ -57,7 +53,7 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     cmsgpack.set(
         "unpack_limit",
         lua.create_function(|lua, args: Variadic<Value>| {
-            let input = string_arg(lua, args.first(), "unpack_limit")?;
+            let input = check_bytes(lua, args.first(), 1, "unpack_limit")?;
             let limit = integer_arg(lua, args.get(1), 2, "unpack_limit", false)?;
             let offset = integer_arg(lua, args.get(2), 3, "unpack_limit", true)?;
             unpack(lua, &input, limit, offset)
@@ -66,32 +62,14 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     lua.globals().set("cmsgpack", cmsgpack)
 }
 
-/// `luaL_checklstring`: a string, or a number as its text.
-fn string_arg(lua: &Lua, value: Option<&Value>, function: &str) -> mlua::Result<Vec<u8>> {
-    match value {
-        Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
-        Some(v @ (Value::Integer(_) | Value::Number(_))) => {
-            Ok(lua.coerce_string(v.clone())?.map(|s| s.as_bytes().to_vec()).unwrap_or_default())
-        }
-        other => Err(arg_error(lua, 1, function, type_error("string", other))),
-    }
-}
-
 /// `luaL_checkinteger` (or `luaL_optinteger`, 0 when absent, if `optional`): a number,
 /// truncated.
 fn integer_arg(lua: &Lua, value: Option<&Value>, position: usize, function: &str, optional: bool) -> mlua::Result<i64> {
-    let n = match value {
-        None | Some(Value::Nil) if optional => return Ok(0),
-        Some(Value::Integer(n)) => return Ok(*n),
-        Some(Value::Number(n)) => Some(*n),
-        Some(v @ Value::String(_)) => lua.coerce_number(v.clone()).ok().flatten(),
-        _ => None,
-    };
-    match n {
-        #[allow(clippy::cast_possible_truncation)]
-        Some(n) => Ok(n as i64),
-        None => Err(arg_error(lua, position, function, type_error("number", value))),
+    if optional && value.is_none_or(Value::is_nil) {
+        return Ok(0);
     }
+    #[allow(clippy::cast_possible_truncation)]
+    Ok(check_number(lua, value, position, function)? as i64)
 }
 
 fn encode(value: &Value, level: usize, out: &mut Vec<u8>) -> mlua::Result<()> {

@@ -10,16 +10,13 @@
 
 use mlua::{Lua, MultiValue, Value, Variadic};
 
-use super::lib_error::{arg_error, lib_error, type_error};
+use super::lib_args::{MAX_STACK, arg_error, check_bytes, check_number, lib_error, to_number};
 
 /// Largest integer size (MAXINTSIZE).
 const MAX_INT_SIZE: usize = 32;
 
 /// Default and largest alignment: a double's on this machine (MAXALIGN).
 const MAX_ALIGN: usize = 8;
-
-/// Lua's limit on values on its stack: results of one unpack.
-const MAX_STACK: usize = 8000;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Endian {
@@ -129,32 +126,13 @@ fn padding(offset: usize, header: &Header, opt: u8, size: usize) -> usize {
 }
 
 fn format_arg(lua: &Lua, args: &[Value], function: &str) -> mlua::Result<Vec<u8>> {
-    string_arg(lua, args, 1, function)
+    check_bytes(lua, args.first(), 1, function)
 }
 
-/// `luaL_checklstring` of argument `position` (1-based).
-fn string_arg(lua: &Lua, args: &[Value], position: usize, function: &str) -> mlua::Result<Vec<u8>> {
-    let value = args.get(position - 1).or((function == "pack" && position > 1).then_some(&Value::Nil));
-    match value {
-        Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
-        Some(v @ (Value::Integer(_) | Value::Number(_))) => {
-            Ok(lua.coerce_string(v.clone())?.map(|s| s.as_bytes().to_vec()).unwrap_or_default())
-        }
-        other => Err(arg_error(lua, position, function, type_error("string", other))),
-    }
-}
-
-/// `luaL_checknumber` of argument `position` (1-based). Past the arguments `pack` reads
-/// the nil it pushed after them.
-fn number_arg(lua: &Lua, args: &[Value], position: usize, function: &str) -> mlua::Result<f64> {
-    let value = args.get(position - 1).or((function == "pack").then_some(&Value::Nil));
-    let n = match value {
-        Some(Value::Integer(n)) => Some(*n as f64),
-        Some(Value::Number(n)) => Some(*n),
-        Some(v @ Value::String(_)) => lua.coerce_number(v.clone()).ok().flatten(),
-        _ => None,
-    };
-    n.ok_or_else(|| arg_error(lua, position, function, type_error("number", value)))
+/// Argument `position` (1-based) of `pack`: past its arguments it reads the nil it pushed
+/// after them.
+fn pack_arg(args: &[Value], position: usize) -> Option<&Value> {
+    Some(args.get(position - 1).unwrap_or(&Value::Nil))
 }
 
 /// x86-64's truncating conversion of a double to a 64-bit integer: out of range (or NaN)
@@ -199,24 +177,24 @@ fn pack(lua: &Lua, args: &[Value]) -> mlua::Result<mlua::String> {
         out.resize(out.len() + pad, 0);
         match opt {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
-                let n = number_arg(lua, args, arg, "pack")?;
+                let n = check_number(lua, pack_arg(args, arg), arg, "pack")?;
                 arg += 1;
                 put_integer(&mut out, n, size, header.endian);
             }
             b'x' => out.push(0),
             b'f' => {
                 #[allow(clippy::cast_possible_truncation)]
-                let f = number_arg(lua, args, arg, "pack")? as f32;
+                let f = check_number(lua, pack_arg(args, arg), arg, "pack")? as f32;
                 arg += 1;
                 out.extend_from_slice(&if header.endian == Endian::Big { f.to_be_bytes() } else { f.to_le_bytes() });
             }
             b'd' => {
-                let d = number_arg(lua, args, arg, "pack")?;
+                let d = check_number(lua, pack_arg(args, arg), arg, "pack")?;
                 arg += 1;
                 out.extend_from_slice(&if header.endian == Endian::Big { d.to_be_bytes() } else { d.to_le_bytes() });
             }
             b'c' | b's' => {
-                let s = string_arg(lua, args, arg, "pack")?;
+                let s = check_bytes(lua, pack_arg(args, arg), arg, "pack")?;
                 arg += 1;
                 if size == 0 {
                     size = s.len();
@@ -261,12 +239,12 @@ fn get_integer(bytes: &[u8], endian: Endian, signed: bool, size: usize) -> f64 {
 
 fn unpack(lua: &Lua, args: &[Value]) -> mlua::Result<MultiValue> {
     let format = format_arg(lua, args, "unpack")?;
-    let data = string_arg(lua, args, 2, "unpack")?;
+    let data = check_bytes(lua, args.get(1), 2, "unpack")?;
     let start = match args.get(2) {
         None | Some(Value::Nil) => 1,
         Some(_) => {
             #[allow(clippy::cast_possible_truncation)]
-            let n = number_arg(lua, args, 3, "unpack")? as i64;
+            let n = check_number(lua, args.get(2), 3, "unpack")? as i64;
             n
         }
     };
@@ -307,12 +285,7 @@ fn unpack(lua: &Lua, args: &[Value]) -> mlua::Result<MultiValue> {
             }
             b'c' => {
                 if size == 0 {
-                    let previous = results.pop_back().and_then(|v| match v {
-                        Value::Integer(n) => Some(n as f64),
-                        Value::Number(n) => Some(n),
-                        Value::String(s) => lua.coerce_number(Value::String(s)).ok().flatten(),
-                        _ => None,
-                    });
+                    let previous = results.pop_back().and_then(|v| to_number(lua, &v));
                     let Some(length) = previous else {
                         return Err(lib_error(lua, "format 'c0' needs a previous size"));
                     };

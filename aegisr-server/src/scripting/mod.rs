@@ -59,7 +59,7 @@ mod cmsgpack;
 pub mod convert;
 mod engine;
 pub mod functions;
-mod lib_error;
+mod lib_args;
 mod lua_struct;
 mod sandbox;
 mod shebang;

@@ -3,7 +3,7 @@
 use mlua::{Lua, Table, Value};
 
 use super::{Config, null_value};
-use crate::scripting::lib_error::lib_error;
+use crate::scripting::lib_args::lib_error;
 
 /// A token of lua-cjson's lexer.
 enum Token {
@@ -342,7 +342,7 @@ fn hex_float(text: &[u8]) -> Option<(f64, usize)> {
 enum Filling {
     Array(Table, usize),
     /// The object, and the key whose value comes next.
-    Object(Table, Option<Vec<u8>>),
+    Object(Table, Vec<u8>),
 }
 
 pub(super) fn decode(lua: &Lua, config: &Config, text: &[u8]) -> mlua::Result<Value> {
@@ -351,9 +351,6 @@ pub(super) fn decode(lua: &Lua, config: &Config, text: &[u8]) -> mlua::Result<Va
     }
     let data = &text[..text.iter().position(|&b| b == 0).unwrap_or(text.len())];
     let mut lexer = Lexer { data, at: 0, decode_invalid: config.decode_invalid };
-    let parse_error = |lua: &Lua, expected: &str, token: &Token, at: usize| {
-        lib_error(lua, format!("Expected {expected} but found {} at character {}", token.name(), at + 1))
-    };
     let mut open: Vec<Filling> = Vec::new();
     let (mut token, mut at) = lexer.next();
     let result = loop {
@@ -378,8 +375,8 @@ pub(super) fn decode(lua: &Lua, config: &Config, text: &[u8]) -> mlua::Result<Va
                     match token {
                         Token::ObjectEnd => Value::Table(table),
                         Token::String(key) => {
-                            expect_colon(lua, &mut lexer, parse_error)?;
-                            open.push(Filling::Object(table, Some(key)));
+                            expect_colon(lua, &mut lexer)?;
+                            open.push(Filling::Object(table, key));
                             (token, at) = lexer.next();
                             continue;
                         }
@@ -412,14 +409,12 @@ pub(super) fn decode(lua: &Lua, config: &Config, text: &[u8]) -> mlua::Result<Va
                     }
                 }
                 Filling::Object(table, key) => {
-                    if let Some(key) = key.take() {
-                        table.raw_set(lua.create_string(key)?, value.take())?;
-                    }
+                    table.raw_set(lua.create_string(std::mem::take(key))?, value.take())?;
                     match next {
                         Token::Comma => match lexer.next() {
                             (Token::String(name), _) => {
-                                expect_colon(lua, &mut lexer, parse_error)?;
-                                *key = Some(name);
+                                expect_colon(lua, &mut lexer)?;
+                                *key = name;
                                 (token, at) = lexer.next();
                                 break;
                             }
@@ -446,11 +441,13 @@ pub(super) fn decode(lua: &Lua, config: &Config, text: &[u8]) -> mlua::Result<Va
     }
 }
 
-fn expect_colon(
-    lua: &Lua,
-    lexer: &mut Lexer<'_>,
-    parse_error: impl Fn(&Lua, &str, &Token, usize) -> mlua::Error,
-) -> mlua::Result<()> {
+/// lua-cjson's `json_throw_parse_error`: what was expected, and the token found instead
+/// (its position counted from 1).
+fn parse_error(lua: &Lua, expected: &str, token: &Token, at: usize) -> mlua::Error {
+    lib_error(lua, format!("Expected {expected} but found {} at character {}", token.name(), at + 1))
+}
+
+fn expect_colon(lua: &Lua, lexer: &mut Lexer<'_>) -> mlua::Result<()> {
     match lexer.next() {
         (Token::Colon, _) => Ok(()),
         (other, at) => Err(parse_error(lua, "colon", &other, at)),

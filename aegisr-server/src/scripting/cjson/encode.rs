@@ -3,7 +3,7 @@
 use mlua::{Lua, Table, Value};
 
 use super::{Config, InvalidNumbers};
-use crate::scripting::lib_error::lib_error;
+use crate::scripting::lib_args::lib_error;
 
 /// C's `%.<precision>g`.
 fn format_g(n: f64, precision: usize) -> String {
@@ -59,7 +59,9 @@ fn append_string(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
-fn append_number(lua: &Lua, config: &Config, out: &mut Vec<u8>, value: &Value, n: f64) -> mlua::Result<()> {
+/// `value`, a number, as lua-cjson writes it.
+fn append_number(lua: &Lua, config: &Config, out: &mut Vec<u8>, value: &Value) -> mlua::Result<()> {
+    let n = number_of(value).unwrap_or(0.0);
     if !n.is_finite() {
         match config.encode_invalid {
             InvalidNumbers::Off => return Err(exception(lua, value, "must not be NaN or Inf")),
@@ -127,7 +129,7 @@ pub(super) fn encode(lua: &Lua, config: &Config, value: &Value) -> mlua::Result<
             match &value {
                 Value::String(s) => append_string(&mut out, &s.as_bytes()),
                 Value::Integer(_) | Value::Number(_) => {
-                    append_number(lua, config, &mut out, &value, number_of(&value).unwrap_or(0.0))?;
+                    append_number(lua, config, &mut out, &value)?;
                 }
                 Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
                 Value::Nil => out.extend_from_slice(b"null"),
@@ -180,7 +182,7 @@ pub(super) fn encode(lua: &Lua, config: &Config, value: &Value) -> mlua::Result<
                 match &key {
                     Value::Integer(_) | Value::Number(_) => {
                         out.push(b'"');
-                        append_number(lua, config, &mut out, &key, number_of(&key).unwrap_or(0.0))?;
+                        append_number(lua, config, &mut out, &key)?;
                         out.extend_from_slice(b"\":");
                     }
                     Value::String(s) => {
