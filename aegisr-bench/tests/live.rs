@@ -279,15 +279,16 @@ fn compare_prints_ratios() {
 #[test]
 fn closed_port_fails_cleanly() {
     let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        // On an address no other test binds: a server of a parallel test cannot take the port.
+        let listener = std::net::TcpListener::bind("127.0.0.77:0").unwrap();
         listener.local_addr().unwrap().port()
     };
     for protocol in ["resp", "grpc"] {
-        let out = bench(&["-p", &port.to_string(), "--protocol", protocol, "-n", "10"]);
+        let out = bench(&["-h", "127.0.0.77", "-p", &port.to_string(), "--protocol", protocol, "-n", "10"]);
         assert_eq!(out.status.code(), Some(1), "{protocol}");
         let err = stderr(&out);
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-        assert!(err.contains("cannot connect to 127.0.0.1:"), "{err}");
+        assert!(err.contains("cannot connect to 127.0.0.77:"), "{err}");
         assert!(out.stdout.is_empty());
     }
 }

@@ -103,17 +103,18 @@ fn help_comes_from_the_server_table() {
 #[test]
 fn connection_errors_name_the_address() {
     let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        // On an address no other test binds: a server of a parallel test cannot take the port.
+        let listener = std::net::TcpListener::bind("127.0.0.77:0").unwrap();
         listener.local_addr().unwrap().port()
     };
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_aegisr-cli"))
-        .args(["-p", &port.to_string(), "ping"])
+        .args(["-h", "127.0.0.77", "-p", &port.to_string(), "ping"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let message = stderr(&out);
     assert_eq!(message.lines().count(), 1, "{message}");
-    assert!(message.contains(&format!("127.0.0.1:{port}")) && message.contains("--grpc-port"), "{message}");
+    assert!(message.contains(&format!("127.0.0.77:{port}")) && message.contains("--grpc-port"), "{message}");
 }
 
 #[test]

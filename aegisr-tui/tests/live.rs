@@ -109,8 +109,9 @@ fn console_shows_a_live_node_and_a_dead_one() {
         server.resp,
         &[&["SET", "a", "1"], &["SET", "b", "2"], &["SET", "c", "3", "EX", "100"], &["CLIENT", "SETNAME", "x"]],
     );
-    // A port with nothing listening: that node shows DOWN.
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    // A port with nothing listening: that node shows DOWN. On an address no other test binds,
+    // so a server of a parallel test cannot take the freed port.
+    let dead = std::net::TcpListener::bind("127.0.0.77:0").unwrap().local_addr().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_aegisr-tui"));
     command.args([server.grpc.to_string(), dead.to_string(), "--interval".into(), "200".into()]);
     command.env("TERM", "xterm-256color").env("NO_COLOR", "1");
