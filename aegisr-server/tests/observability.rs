@@ -137,6 +137,133 @@ fn commandstats_and_errorstats_follow_the_commands_run() {
     assert_eq!(pairs(&info(&mut con, "commandstats")["cmdstat_set"])["calls"], "1");
 }
 
+/// `(calls, rejected_calls, failed_calls)` of `command` in INFO commandstats.
+fn calls(con: &mut redis::Connection, command: &str) -> (u64, u64, u64) {
+    let stats = info(con, "commandstats");
+    let Some(value) = stats.get(&format!("cmdstat_{command}")) else { return (0, 0, 0) };
+    let p = pairs(value);
+    (p["calls"].parse().unwrap(), p["rejected_calls"].parse().unwrap(), p["failed_calls"].parse().unwrap())
+}
+
+/// `errorstat_<code>` counts and `total_error_replies`, then a reset of the statistics.
+fn errors_then_reset(con: &mut redis::Connection) -> (Vec<(String, String)>, u64) {
+    let mut errors: Vec<(String, String)> = info(con, "errorstats").into_iter().collect();
+    errors.sort();
+    let total = info(con, "stats")["total_error_replies"].parse().unwrap();
+    run::<()>(con, &["CONFIG", "RESETSTAT"]);
+    (errors, total)
+}
+
+fn counts(pairs: &[(&str, u64)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(code, n)| (format!("errorstat_{code}"), format!("count={n}"))).collect()
+}
+
+#[test]
+fn a_script_passing_on_a_commands_error_counts_it_once() {
+    // Redis's "Consistent eval error reporting": an error is counted by the command that
+    // replied it; the script's command fails when it replies an error, counted or not.
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    run::<()>(&mut con, &["CONFIG", "RESETSTAT"]);
+
+    let error = fail(&mut con, &["EVAL", "return redis.call('select', 99)", "0"]);
+    assert!(error.starts_with("ERR DB index is out of range script: "), "{error}");
+    assert_eq!((calls(&mut con, "select"), calls(&mut con, "eval")), ((1, 0, 1), (1, 0, 1)));
+    assert_eq!(errors_then_reset(&mut con), (counts(&[("ERR", 1)]), 1));
+
+    // Caught by redis.pcall: the script itself does not fail.
+    let script = "local t = redis.pcall('select', 99) return t['err']";
+    assert_eq!(run::<String>(&mut con, &["EVAL", script, "0"]), "ERR DB index is out of range");
+    assert_eq!((calls(&mut con, "select"), calls(&mut con, "eval")), ((1, 0, 1), (1, 0, 0)));
+    assert_eq!(errors_then_reset(&mut con), (counts(&[("ERR", 1)]), 1));
+
+    // Returned as is, nested, raised with error(): still once; each passed on is a failure.
+    // (A raw connection: the redis crate takes an error inside an array as the reply's.)
+    let mut raw = server.raw();
+    let script = "return {redis.pcall('select', 99), redis.pcall('select', 99)}";
+    raw.expect(&["EVAL", script, "0"], "*2\r\n-ERR DB index is out of range\r\n-ERR DB index is out of range\r\n");
+    assert_eq!(calls(&mut con, "eval"), (1, 0, 2));
+    assert_eq!(errors_then_reset(&mut con), (counts(&[("ERR", 2)]), 2));
+    fail(&mut con, &["EVAL", "error(redis.pcall('select', 99))", "0"]);
+    assert_eq!(errors_then_reset(&mut con), (counts(&[("ERR", 1)]), 1));
+
+    // An error table the script makes is its own: counted when replied, nested too.
+    let script = "local t = redis.pcall('select', 99) return redis.error_reply(t.err)";
+    fail(&mut con, &["EVAL", script, "0"]);
+    assert_eq!(errors_then_reset(&mut con), (counts(&[("ERR", 2)]), 2));
+    assert_eq!(
+        fail(&mut con, &["EVAL", "return redis.error_reply('MY_ERR_CODE custom msg')", "0"]),
+        "MY_ERR_CODE custom msg"
+    );
+    raw.expect(
+        &["EVAL", "return {1, {err='NESTED x'}, {err='NESTED y'}}", "0"],
+        "*3\r\n:1\r\n-NESTED x\r\n-NESTED y\r\n",
+    );
+    assert_eq!(calls(&mut con, "eval"), (2, 0, 2));
+    assert_eq!(errors_then_reset(&mut con), (counts(&[("MY_ERR_CODE", 1), ("NESTED", 2)]), 3));
+
+    // Refused before running: the command's rejected call, counted once.
+    let script = "redis.pcall('nosuch') redis.pcall('get') redis.pcall('multi') return 1";
+    assert_eq!(run::<i64>(&mut con, &["EVAL", script, "0"]), 1);
+    assert_eq!(
+        (calls(&mut con, "get"), calls(&mut con, "multi"), calls(&mut con, "eval")),
+        ((0, 1, 0), (0, 1, 0), (1, 0, 0))
+    );
+    assert_eq!(errors_then_reset(&mut con), (counts(&[("ERR", 3)]), 3));
+    let error = fail(&mut con, &["EVAL_RO", "return redis.call('set', 'x', 'y')", "1", "x"]);
+    assert!(error.starts_with("ERR Write commands are not allowed from read-only scripts. script:"), "{error}");
+    assert_eq!((calls(&mut con, "set"), calls(&mut con, "eval_ro")), ((0, 1, 0), (1, 0, 1)));
+    assert_eq!(errors_then_reset(&mut con), (counts(&[("ERR", 1)]), 1));
+    // The script's own mistake in calling is counted only if it replies with it.
+    assert_eq!(run::<i64>(&mut con, &["EVAL", "redis.pcall() return 1", "0"]), 1);
+    assert_eq!(errors_then_reset(&mut con), (counts(&[]), 0));
+
+    // Over maxmemory when it starts, a script that does not declare allow-oom may not
+    // grow memory (Redis's pre-command OOM state).
+    run::<()>(&mut con, &["CONFIG", "SET", "maxmemory", "1"]);
+    let error = fail(&mut con, &["EVAL", "return redis.call('set', 'x', 'y')", "1", "x"]);
+    assert!(error.starts_with("OOM command not allowed when used memory > 'maxmemory'. script:"), "{error}");
+    assert_eq!((calls(&mut con, "set"), calls(&mut con, "eval")), ((0, 1, 0), (1, 0, 1)));
+    let script = "#!lua flags=allow-oom\nreturn redis.call('set', 'x', 'y')";
+    assert_eq!(run::<String>(&mut con, &["EVAL", script, "1", "x"]), "OK");
+    run::<()>(&mut con, &["CONFIG", "SET", "maxmemory", "0"]);
+    assert_eq!(errors_then_reset(&mut con), (counts(&[("OOM", 1)]), 1));
+}
+
+#[test]
+fn errors_outside_commands_are_counted_too() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    run::<()>(&mut con, &["CONFIG", "RESETSTAT"]);
+
+    // A command refused inside MULTI: a rejected call, then EXECABORT.
+    run::<()>(&mut con, &["MULTI"]);
+    assert!(fail(&mut con, &["SET"]).starts_with("ERR wrong number of arguments"));
+    assert!(fail(&mut con, &["EXEC"]).starts_with("EXECABORT"));
+    assert_eq!((calls(&mut con, "set"), calls(&mut con, "exec")), ((0, 1, 0), (1, 0, 1)));
+    assert_eq!(errors_then_reset(&mut con), (counts(&[("ERR", 1), ("EXECABORT", 1)]), 2));
+
+    // A protocol error, on a connection of its own.
+    let mut raw = server.raw();
+    raw.send(b"*abc\r\n");
+    assert_eq!(raw.read_line(), "-ERR Protocol error: invalid multibulk length\r\n");
+    assert!(raw.is_closed());
+    assert_eq!(errors_then_reset(&mut con), (counts(&[("ERR", 1)]), 1));
+
+    // A blocked command is a call when it times out, a failed one when unblocked with an
+    // error.
+    let _: Value = run(&mut con, &["BLPOP", "nothing", "0.01"]);
+    assert_eq!(calls(&mut con, "blpop"), (1, 0, 0));
+    let mut blocked = server.sync_conn();
+    let id: i64 = run(&mut blocked, &["CLIENT", "ID"]);
+    let waiter = std::thread::spawn(move || fail(&mut blocked, &["BLPOP", "nothing", "0"]));
+    assert!(common::wait_until(Duration::from_secs(10), || info(&mut con, "clients")["blocked_clients"] == "1"));
+    assert_eq!(run::<i64>(&mut con, &["CLIENT", "UNBLOCK", &id.to_string(), "ERROR"]), 1);
+    assert_eq!(waiter.join().unwrap(), "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    assert_eq!(calls(&mut con, "blpop"), (2, 0, 1));
+    assert_eq!(errors_then_reset(&mut con), (counts(&[("UNBLOCKED", 1)]), 1));
+}
+
 #[test]
 fn commands_in_a_transaction_are_counted_each() {
     let server = TestServer::start();

@@ -629,3 +629,34 @@ fn a_verbatim_string_table_becomes_a_verbatim_reply() {
     // Without its string it is an (empty) array.
     expect_eval(&mut raw3, "return {verbatim_string={format='txt'}}", "*0\r\n");
 }
+
+#[test]
+fn a_scripts_pcall_catches_redis_call_errors_as_their_text() {
+    // Redis 7: redis.call raises its error table; Lua's pcall (Redis's own) gives its
+    // `err` string, an xpcall handler the table.
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let caught = |con: &mut redis::Connection, script: &str| -> Vec<String> { run(con, &["EVAL", script, "0"]) };
+    assert_eq!(
+        caught(&mut con, "local ok, e = pcall(redis.call, 'select', 99) return {tostring(ok), type(e), e}"),
+        ["false", "string", "ERR DB index is out of range"]
+    );
+    assert_eq!(
+        caught(&mut con, "local ok, e = pcall(redis.call, 'nosuch') return {tostring(ok), e}"),
+        ["false", "ERR Unknown Redis command called from script"]
+    );
+    assert_eq!(
+        caught(&mut con, "local ok, e = pcall(redis.setresp, 5) return {tostring(ok), e}"),
+        ["false", "ERR RESP version must be 2 or 3."]
+    );
+    assert_eq!(caught(&mut con, "local ok, e = pcall(error, {err='x y'}) return {tostring(ok), e}"), ["false", "x y"]);
+    let handler = "local ok, e = xpcall(function() redis.call('select', 99) end, function(e) return type(e) .. ': ' .. e.err end) return {tostring(ok), e}";
+    assert_eq!(caught(&mut con, handler), ["false", "table: ERR DB index is out of range"]);
+    assert_eq!(run::<i64>(&mut con, &["EVAL", "return select('#', pcall(function() return 1, nil, 3 end))", "0"]), 4);
+    // A command's error table says it was counted, as Redis 7.0's does.
+    let fields = "local t = redis.pcall('select', 99) local r = {} for k, v in pairs(t) do r[#r+1] = k .. '=' .. tostring(v) end table.sort(r) return r";
+    assert_eq!(caught(&mut con, fields), ["err=ERR DB index is out of range", "ignore_error_stats_update=true"]);
+    // The line of a failing redis.call is still named, tail call or not.
+    let error = fail(&mut con, &["EVAL", "local x = 1\nreturn redis.call('select', 99)", "0"]);
+    assert!(error.ends_with(", on @user_script:2."), "{error}");
+}

@@ -42,10 +42,10 @@ pub async fn wait(
     let args = rerun_args.as_deref().unwrap_or(args);
     let deadline = block.timeout.map(|t| tokio::time::Instant::now() + t);
     if let Some((offset, count)) = session.wait_acks.take() {
-        return wait_acks(server, session, target, gone, offset, count, deadline).await;
+        return wait_acks(server, session, args, target, gone, offset, count, deadline).await;
     }
     if let Some(wanted) = session.wait_aof.take() {
-        return wait_aof(server, session, target, gone, wanted, deadline).await;
+        return wait_aof(server, session, args, target, gone, wanted, deadline).await;
     }
     let guard = server.keyspace.waiters().register(session.db, &block.keys);
     let _counted = BlockedGauge::new(&server.stats.blocked_clients);
@@ -82,13 +82,22 @@ pub async fn wait(
             () = guard.notify.notified() => {}
             () = script_ended => {}
             () = timeout => {
-                target.with_sink(protocol, &mut |out| (block.on_timeout)(out));
+                target.with_sink(protocol, &mut |out| {
+                    (block.on_timeout)(out);
+                    record_ended(server, session, args, out, None);
+                });
                 return Unblocked::Replied;
             }
             how = client.blocking.requested() => {
                 target.with_sink(protocol, &mut |out| match how {
-                    Unblock::Timeout => (block.on_timeout)(out),
-                    Unblock::Error => out.error(UNBLOCKED),
+                    Unblock::Timeout => {
+                        (block.on_timeout)(out);
+                        record_ended(server, session, args, out, None);
+                    }
+                    Unblock::Error => {
+                        out.error(UNBLOCKED);
+                        record_ended(server, session, args, out, Some(UNBLOCKED));
+                    }
                 });
                 return Unblocked::Replied;
             }
@@ -99,11 +108,32 @@ pub async fn wait(
     }
 }
 
+/// Records a blocked command that ended without running again (timed out, or unblocked
+/// with an error), as Redis's `updateStatsOnUnblock`: a call, failed if it replied an error.
+pub fn record_ended(
+    server: &Server,
+    session: &mut Session,
+    args: &[&[u8]],
+    out: &mut dyn ReplySink,
+    error: Option<&str>,
+) {
+    let ctx = Ctx::new(server, session, out);
+    crate::metrics::command_started();
+    let now = crate::metrics::clock::now();
+    let ended = match error {
+        Some(text) => crate::metrics::Ended::Failed(text),
+        None => crate::metrics::Ended::Ran,
+    };
+    crate::metrics::record(&ctx, args, super::resolve(args).ok(), ended, now, now);
+}
+
 /// WAIT: until `count` replicas acknowledge `offset` or the deadline; replies with how
 /// many did.
+#[allow(clippy::too_many_arguments)]
 async fn wait_acks(
     server: &Server,
     session: &mut Session,
+    args: &[&[u8]],
     target: &mut (dyn ReplyTarget + Send),
     gone: impl std::future::Future<Output = ()>,
     offset: u64,
@@ -119,7 +149,10 @@ async fn wait_acks(
             // As a timeout: the replicas that acknowledged so far.
             Unblock::Timeout => server.replication.wait_for(offset, count, Some(tokio::time::Instant::now())).await,
             Unblock::Error => {
-                target.with_sink(session.protocol, &mut |out| out.error(UNBLOCKED));
+                target.with_sink(session.protocol, &mut |out| {
+                    out.error(UNBLOCKED);
+                    record_ended(server, session, args, out, Some(UNBLOCKED));
+                });
                 return Unblocked::Replied;
             }
         },
@@ -127,7 +160,10 @@ async fn wait_acks(
         () = session.client.kill.cancelled() => return Unblocked::Abandoned,
         () = server.shutdown.cancelled() => return Unblocked::Abandoned,
     };
-    target.with_sink(session.protocol, &mut |out| out.count(acked));
+    target.with_sink(session.protocol, &mut |out| {
+        out.count(acked);
+        record_ended(server, session, args, out, None);
+    });
     Unblocked::Replied
 }
 
@@ -157,6 +193,7 @@ pub fn write_aof_acks(out: &mut dyn crate::reply::ReplySink, (local, replicas): 
 async fn wait_aof(
     server: &Server,
     session: &mut Session,
+    args: &[&[u8]],
     target: &mut (dyn ReplyTarget + Send),
     gone: impl std::future::Future<Output = ()>,
     wanted: AofWait,
@@ -184,7 +221,10 @@ async fn wait_aof(
         () = timeout => {}
         how = client.blocking.requested() => {
             if let Unblock::Error = how {
-                target.with_sink(session.protocol, &mut |out| out.error(UNBLOCKED));
+                target.with_sink(session.protocol, &mut |out| {
+                    out.error(UNBLOCKED);
+                    record_ended(server, session, args, out, Some(UNBLOCKED));
+                });
                 return Unblocked::Replied;
             }
         }
@@ -193,7 +233,10 @@ async fn wait_aof(
         () = server.shutdown.cancelled() => return Unblocked::Abandoned,
     }
     let acks = aof_acks(server, wanted.offset);
-    target.with_sink(session.protocol, &mut |out| write_aof_acks(out, acks));
+    target.with_sink(session.protocol, &mut |out| {
+        write_aof_acks(out, acks);
+        record_ended(server, session, args, out, None);
+    });
     Unblocked::Replied
 }
 

@@ -72,6 +72,10 @@ pub enum CommandError {
     /// Any other text, code included (`ERR ...`, `NOPROTO ...`).
     #[error("{0}")]
     Message(String),
+    /// A script's error that a command it called replied: the error statistics counted it
+    /// when that command replied, the script's command only fails.
+    #[error("{0}")]
+    PassedOn(String),
     /// RESTORE without REPLACE onto an existing key.
     #[error("BUSYKEY Target key name already exists.")]
     BusyKey,

@@ -318,6 +318,7 @@ pub fn update_typed_unless<T: Typed, R>(
 /// Returns the command that ran, for statistics.
 pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec> {
     let started = ctx.session.next_start.take().unwrap_or_else(metrics::clock::now);
+    metrics::command_started();
     // While any client tracks keys (one relaxed load otherwise).
     let tracked = ctx.server.pubsub.tracking.active();
     if tracked {
@@ -394,6 +395,7 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
         },
         Err(e) => (None, Err(e), false),
     };
+    let passed_on = matches!(result, Err(CommandError::PassedOn(_)));
     let error = result.err().map(|e| e.to_string());
     if let Some(text) = &error {
         ctx.out.error(text);
@@ -410,6 +412,7 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
     if ctx.session.block.is_none() {
         let ended = match &error {
             None => metrics::Ended::Ran,
+            Some(_) if ran && passed_on => metrics::Ended::FailedCounted,
             Some(text) if ran => metrics::Ended::Failed(text),
             Some(text) => metrics::Ended::Rejected(text),
         };

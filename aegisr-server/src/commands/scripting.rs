@@ -67,7 +67,14 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, read_only: bool
     prepare(ctx, flags, read_only)?;
     let keys = &args[3..3 + numkeys];
     let argv = &args[3 + numkeys..];
-    let script = Script { sha: &sha, keys, argv, read_only: read_only || flags.no_writes, function: None };
+    let script = Script {
+        sha: &sha,
+        keys,
+        argv,
+        read_only: read_only || flags.no_writes,
+        allow_oom: flags.allow_oom,
+        function: None,
+    };
     run_script(ctx, &script)
 }
 
@@ -120,6 +127,7 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], read_only: bool) -> CommandR
         keys: &args[3..3 + numkeys],
         argv: &args[3 + numkeys..],
         read_only: read_only || flags.no_writes,
+        allow_oom: flags.allow_oom,
         function: Some(args),
     };
     run_script(ctx, &script)
@@ -173,6 +181,8 @@ struct Script<'a> {
     keys: &'a [&'a [u8]],
     argv: &'a [&'a [u8]],
     read_only: bool,
+    /// Declared `allow-oom`: its commands run over maxmemory.
+    allow_oom: bool,
     /// For a function: the FCALL that runs it.
     function: Option<&'a [&'a [u8]]>,
 }
@@ -192,8 +202,18 @@ fn run_held<'s>(
     let run = &server.scripting.run;
     let (saved_db, saved_protocol) = (session.db, session.protocol);
     let mut inner = Ctx { server, session, out: sink, tx: Some(held) };
+    // A write ran: from then on nothing is refused for memory (the script must complete).
+    let mut wrote = false;
     let mut call = |mode: Call, args: Vec<Bytes>| -> Reply {
         let args = super::views(&args);
+        // Refused before running, as Redis's scriptCall refuses: counted as the command's
+        // rejection (the error reaches the script as a command's error).
+        let reject = |spec: Option<&'static CommandSpec>, text: &str| {
+            let now = crate::metrics::clock::now();
+            crate::metrics::command_started();
+            crate::metrics::record(&inner, &args, spec, crate::metrics::Ended::Rejected(text), now, now);
+            Reply::Error(text.into())
+        };
         let resp3 = match mode {
             Call::Run { resp3 } => resp3,
             Call::AclCheck => {
@@ -208,25 +228,33 @@ fn run_held<'s>(
         let spec = match resolve(&args) {
             Ok(spec) => spec,
             Err(CommandError::WrongArity(_)) => {
-                return Reply::Error("ERR Wrong number of args calling Redis command from script".into());
+                return reject(None, "ERR Wrong number of args calling Redis command from script");
             }
-            Err(_) => return Reply::Error("ERR Unknown Redis command called from script".into()),
+            Err(_) => return reject(None, "ERR Unknown Redis command called from script"),
         };
         if spec.flags.contains(Flags::NOSCRIPT) {
-            return Reply::Error("ERR This Redis command is not allowed from script".into());
+            return reject(Some(spec), "ERR This Redis command is not allowed from script");
+        }
+        if spec.flags.contains(Flags::WRITE) && script.read_only {
+            return reject(Some(spec), "ERR Write commands are not allowed from read-only scripts.");
+        }
+        // Over maxmemory when the script started (Redis's pre-command OOM state), a
+        // script not declared allow-oom may not grow memory until it has written.
+        if spec.flags.contains(Flags::DENYOOM) && !script.allow_oom && !wrote && super::maxmemory::over_limit() {
+            return reject(Some(spec), &CommandError::Oom.to_string());
         }
         if spec.flags.contains(Flags::WRITE) {
-            if script.read_only {
-                return Reply::Error("ERR Write commands are not allowed from read-only scripts.".into());
-            }
             run.note_write();
+            wrote = true;
         }
         inner.session.protocol = if resp3 { Protocol::Resp3 } else { Protocol::Resp2 };
         state.resp3.set(resp3);
         execute(&mut inner, &args);
-        // A blocking command does not wait inside a script: it times out at once.
+        // A blocking command does not wait inside a script: it times out at once (and is
+        // counted then, as a blocked command is).
         if let Some(block) = inner.session.block.take() {
             (block.on_timeout)(&mut *inner.out);
+            super::blocking::record_ended(server, &mut *inner.session, &args, &mut *inner.out, None);
         }
         inner.session.protocol = saved_protocol;
         state.tree.borrow_mut().take().pop().unwrap_or(Reply::Null)
@@ -252,9 +280,25 @@ fn run_held<'s>(
     }
     inner.session.protocol = saved_protocol;
     match result {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(CommandError::Message(error.0)),
+        Ok(Ok(errors)) => {
+            count_reply_errors(server, &errors);
+            Ok(())
+        }
+        Ok(Err(error)) if error.passed_on => Err(CommandError::PassedOn(error.text)),
+        Ok(Err(error)) => Err(CommandError::Message(error.text)),
         Err(message) => Err(CommandError::err(message)),
+    }
+}
+
+/// The errors inside a script's reply, counted as Redis counts them: those the script made
+/// as error replies sent; each one passed on from a command as a failure of the command
+/// that ran the script (its own errors make it fail too, see `metrics::record`).
+fn count_reply_errors(server: &Server, errors: &crate::scripting::convert::ReplyErrors) {
+    for text in &errors.own {
+        crate::metrics::count_error_reply(server, text);
+    }
+    for _ in 0..errors.passed_on {
+        crate::metrics::note_passed_on_error();
     }
 }
 

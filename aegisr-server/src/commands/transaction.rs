@@ -70,7 +70,19 @@ pub(super) fn queue(ctx: &mut Ctx<'_>, args: &[&[u8]], resolved: &Result<&'stati
         Err(e) => CommandError::Message(e.to_string()),
     };
     queued.aborted = true;
-    ctx.out.error(&rejection.to_string());
+    let text = rejection.to_string();
+    ctx.out.error(&text);
+    // Counted as Redis's rejectCommand counts it: the error, and a rejected call of the
+    // command when it is one.
+    let now = crate::metrics::clock::now();
+    crate::metrics::record(
+        ctx,
+        args,
+        resolved.as_ref().ok().copied(),
+        crate::metrics::Ended::Rejected(&text),
+        now,
+        now,
+    );
     true
 }
 

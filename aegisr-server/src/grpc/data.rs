@@ -57,22 +57,22 @@ async fn run(server: &Server, session: &mut Session, args: &[&[u8]]) -> v1::Repl
     }
     let kept = crate::persist::durable(server, session).await;
     ServerStats::add(&server.stats.total_commands_processed, 1);
+    // The command counted its own error reply; these two replace its reply, and count.
+    let own_error = |text: &str| {
+        crate::metrics::count_error_reply(server, text);
+        Reply::Error(text.into())
+    };
     let reply = tree
         .take()
         .into_iter()
         .next()
-        .unwrap_or_else(|| Reply::Error("ERR the server is shutting down or the client was closed".into()));
+        .unwrap_or_else(|| own_error("ERR the server is shutting down or the client was closed"));
     // Not the reply: it would confirm a write that is not as safe as promised.
     let reply = if kept {
         reply
     } else {
-        Reply::Error(
-            "NOREPLICAS The write was not acknowledged by enough replicas in time: its outcome is unknown".into(),
-        )
+        own_error("NOREPLICAS The write was not acknowledged by enough replicas in time: its outcome is unknown")
     };
-    if matches!(reply, Reply::Error(_)) {
-        ServerStats::add(&server.stats.total_error_replies, 1);
-    }
     to_proto(reply)
 }
 

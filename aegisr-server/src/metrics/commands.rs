@@ -89,9 +89,10 @@ struct Slot {
 /// What became of one command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    Ok,
-    /// Ran and replied with an error (WRONGTYPE...): counted as a call and a failure.
-    Failed,
+    /// Ran; `failures` of its replies were errors as Redis counts them (one for any number
+    /// of errors it produced, plus one per error of a command it called that a script
+    /// passed on): `failed_calls` grows by that much.
+    Ran { failures: u64 },
     /// Refused before running (arity, not allowed now): not a call.
     Rejected,
 }
@@ -156,15 +157,18 @@ impl CommandStats {
     pub fn record(&self, index: usize, nanos: u64, outcome: Outcome) {
         self.with_slot(|slot| {
             let Some(cell) = slot.cells.get(index) else { return };
-            if outcome == Outcome::Rejected {
-                bump(&cell.rejected, 1);
-                return;
-            }
+            let failures = match outcome {
+                Outcome::Rejected => {
+                    bump(&cell.rejected, 1);
+                    return;
+                }
+                Outcome::Ran { failures } => failures,
+            };
             bump(&cell.calls, 1);
             bump(&cell.nanos, nanos);
             bump(&cell.latency[super::histogram::bucket_of(nanos)], 1);
-            if outcome == Outcome::Failed {
-                bump(&cell.failed, 1);
+            if failures > 0 {
+                bump(&cell.failed, failures);
             }
         });
     }
@@ -244,9 +248,9 @@ mod tests {
                 let stats = stats.clone();
                 std::thread::spawn(move || {
                     for _ in 0..1000 {
-                        stats.record(get, 2_000, Outcome::Ok);
+                        stats.record(get, 2_000, Outcome::Ran { failures: 0 });
                     }
-                    stats.record(get, 5_000, Outcome::Failed);
+                    stats.record(get, 5_000, Outcome::Ran { failures: 1 });
                     stats.record(get, 0, Outcome::Rejected);
                 })
             })
@@ -262,7 +266,7 @@ mod tests {
         assert_eq!(g.latency.iter().sum::<u64>(), 3003);
         stats.reset();
         assert!(stats.seen().is_empty());
-        stats.record(get, 1_000, Outcome::Ok);
+        stats.record(get, 1_000, Outcome::Ran { failures: 0 });
         assert_eq!(stats.seen()[0].calls, 1);
     }
 

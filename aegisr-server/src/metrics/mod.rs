@@ -12,6 +12,7 @@ pub mod latency_monitor;
 pub mod prometheus;
 pub mod slowlog;
 
+use std::cell::Cell;
 use std::sync::atomic::Ordering;
 
 pub use commands::{CommandStats, CommandTotals, Outcome};
@@ -20,6 +21,7 @@ pub use slowlog::{SlowEntry, SlowLog};
 
 use crate::commands::Ctx;
 use crate::commands::table::{self, CommandSpec, Flags};
+use crate::server::{Server, ServerStats};
 
 /// The node's observability state.
 pub struct Metrics {
@@ -56,11 +58,64 @@ impl Metrics {
 
 /// How a command ended, as the dispatcher saw it.
 pub enum Ended<'e> {
+    /// Ran; it failed all the same if it wrote error replies of its own on the way (see
+    /// [`count_error_reply`]).
     Ran,
     /// Ran and replied with this error.
     Failed(&'e str),
+    /// Ran and replied with an error counted where it arose: a script's error that a
+    /// command it called replied (the error statistics have it once, from that command).
+    FailedCounted,
     /// Refused before running with this error: unknown, wrong arity, not allowed now.
     Rejected(&'e str),
+}
+
+thread_local! {
+    /// Error replies counted on this thread, and how many of them the commands recorded
+    /// so far account for: what lies between is the running command's (Redis compares
+    /// `stat_total_error_replies` with the count at its last command the same way, which
+    /// leaves a script's inner commands their own errors).
+    static ERRORS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    /// Errors passed on already counted (a script replying a command's error) since the
+    /// last command recorded: each is a failure of the command passing it on.
+    static PASSED_ON: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Counts one error reply (INFO's `errorstat_<CODE>` and `total_error_replies`), as
+/// Redis's `afterErrorReply`: every error a client is sent, and every error a command
+/// called from a script replies.
+pub fn count_error_reply(server: &Server, text: &str) {
+    server.metrics.errors.record(text);
+    ServerStats::add(&server.stats.total_error_replies, 1);
+    ERRORS.with(|e| {
+        let (counted, seen) = e.get();
+        e.set((counted + 1, seen));
+    });
+}
+
+/// An error reply written but counted already where it arose (see [`Ended::FailedCounted`]).
+pub fn note_passed_on_error() {
+    PASSED_ON.with(|p| p.set(p.get() + 1));
+}
+
+/// A command starts on this thread: errors counted before it are not its own.
+pub fn command_started() {
+    ERRORS.with(|e| {
+        let (counted, _) = e.get();
+        e.set((counted, counted));
+    });
+}
+
+/// The running command's failures, from what was counted since it started (or since the
+/// last command recorded, one its script called): one if it produced any error reply, and
+/// one per error it passed on.
+fn take_failures() -> u64 {
+    let produced = ERRORS.with(|e| {
+        let (counted, seen) = e.get();
+        e.set((counted, counted));
+        counted > seen
+    });
+    PASSED_ON.with(|p| p.replace(0)) + u64::from(produced)
 }
 
 /// Records one command that ran (or was refused) on this thread, `started` being when the
@@ -75,14 +130,20 @@ pub fn record(
     ended_at: clock::Stamp,
 ) {
     let metrics = &ctx.server.metrics;
-    let (outcome, error) = match ended {
-        Ended::Ran => (Outcome::Ok, None),
-        Ended::Failed(text) => (Outcome::Failed, Some(text)),
-        Ended::Rejected(text) => (Outcome::Rejected, Some(text)),
+    let (rejected, error) = match ended {
+        Ended::Ran => (false, None),
+        Ended::Failed(text) => (false, Some(text)),
+        Ended::FailedCounted => {
+            note_passed_on_error();
+            (false, None)
+        }
+        Ended::Rejected(text) => (true, Some(text)),
     };
     if let Some(text) = error {
-        metrics.errors.record(text);
+        count_error_reply(ctx.server, text);
     }
+    let failures = take_failures();
+    let outcome = if rejected { Outcome::Rejected } else { Outcome::Ran { failures } };
     // A command refused for its arity is still counted against it, as Redis does.
     let spec = spec.or_else(|| if outcome == Outcome::Rejected { rejected_spec(args) } else { None });
     let Some(spec) = spec else { return };

@@ -190,13 +190,13 @@ async fn admit_after_script<'s>(
 
 /// Runs a command that runs a script (see [`commands::runs_script`]) off the worker's
 /// event loop: the session and the output buffer go with it to the worker's thread and
-/// come back with the reply written. Returns the errors replied and the command that ran.
+/// come back with the reply written. Returns the command that ran.
 async fn run_off_loop(
     server: &Arc<Server>,
     session: &mut Session,
     args: &[&[u8]],
     output: &mut BytesMut,
-) -> (u64, Option<&'static CommandSpec>) {
+) -> Option<&'static CommandSpec> {
     // One box for all of it: what travels to the job and back is a pointer. The arguments
     // are views of the input buffer, which stays here: they go copied.
     let mut job = Box::new(OffLoop {
@@ -204,7 +204,6 @@ async fn run_off_loop(
         session: std::mem::replace(session, Session::new(session.client.clone())),
         out: std::mem::take(output),
         args: commands::owned_args(args),
-        errors: 0,
         spec: None,
     });
     let job = crate::server::off_loop(move || {
@@ -212,10 +211,10 @@ async fn run_off_loop(
         job
     })
     .await;
-    let OffLoop { session: owned, out, errors, spec, .. } = *job;
+    let OffLoop { session: owned, out, spec, .. } = *job;
     *session = owned;
     *output = out;
-    (errors, spec)
+    spec
 }
 
 /// A command run off the loop, with what it runs with.
@@ -224,18 +223,16 @@ struct OffLoop {
     session: Session,
     out: BytesMut,
     args: Vec<bytes::Bytes>,
-    errors: u64,
     spec: Option<&'static CommandSpec>,
 }
 
 impl OffLoop {
     /// Runs the command, its reply written into `out`.
     fn run(&mut self) {
-        let OffLoop { server, session, out, args, errors, spec } = self;
+        let OffLoop { server, session, out, args, spec } = self;
         let mut writer = RespWriter::new(out, session.protocol);
         let mut ctx = Ctx::new(server, session, &mut writer);
         *spec = commands::execute(&mut ctx, &commands::views(args));
-        *errors = writer.errors;
     }
 }
 
@@ -269,7 +266,6 @@ async fn run_batch(
 ) -> std::io::Result<Next> {
     let limits = ParseLimits { max_bulk_len: server.config.limits().proto_max_bulk_len.load(Ordering::Relaxed) };
     let mut commands = 0u64;
-    let mut errors = 0u64;
     let mut last = None;
     let mut next = Next::Continue;
     // A command of this batch ran off the loop (see `run_off_loop`).
@@ -333,13 +329,12 @@ async fn run_batch(
                 }
                 let reply_at = output.len();
                 if runs_script {
-                    let (failed, spec) = run_off_loop(server, session, &args, output).await;
+                    let spec = run_off_loop(server, session, &args, output).await;
                     // The job ran after this turn of the event loop, and the connection
                     // resumes a turn after the job: the next command is not back to back.
                     session.last_end = None;
                     ran_off_loop = true;
                     last = spec.or(last);
-                    errors += failed;
                 } else {
                     // Back to back with the command before (no wait between them), this
                     // command's duration starts where that one's ended.
@@ -347,7 +342,6 @@ async fn run_batch(
                     let mut writer = RespWriter::new(output, session.protocol);
                     let mut ctx = Ctx::new(server, session, &mut writer);
                     last = commands::execute(&mut ctx, &args).or(last);
-                    errors += writer.errors;
                 }
                 drop(admitted_alone);
                 // CLIENT REPLY OFF / SKIP: the reply is dropped (a blocked command's once
@@ -398,8 +392,9 @@ async fn run_batch(
             }
             Ok(false) => break,
             Err(e) => {
-                RespWriter::new(output, session.protocol).error(&e.to_string());
-                errors += 1;
+                let text = e.to_string();
+                RespWriter::new(output, session.protocol).error(&text);
+                crate::metrics::count_error_reply(server, &text);
                 tracing::debug!(client = %session.client.addr, "protocol error: {}", e.0);
                 next = Next::Close;
                 break;
@@ -409,7 +404,6 @@ async fn run_batch(
     drop(admitted);
     if commands > 0 {
         ServerStats::add(&server.stats.total_commands_processed, commands);
-        ServerStats::add(&server.stats.total_error_replies, errors);
         session.client.touch(last.map_or("NULL", |c| c.name));
     }
     if !output.is_empty() {

@@ -45,19 +45,15 @@ pub fn raise(lua: &Lua, text: impl Into<String>) -> mlua::Error {
     mlua::Error::external(ErrorReply { text: text.into(), location: script_location(lua) })
 }
 
-/// redis.call (`raise`) and redis.pcall: runs the command through the run's `raw`
-/// function (set by the engine for the length of a run).
-fn call(lua: &Lua, hidden: &Table, args: CallArgs, raise_error: bool) -> mlua::Result<Value> {
+/// redis.call (`raise_error`) and redis.pcall: runs the command through the run's `raw`
+/// function (set by the engine for the length of a run). Returns the reply, and whether
+/// the C function in front (see [`forward`]) must raise it: redis.call raises a failed
+/// command's error table itself, as Redis 7 does (a script's `pcall` gets its `err`
+/// string, an `xpcall` handler the table).
+fn call(lua: &Lua, hidden: &Table, args: CallArgs, raise_error: bool) -> mlua::Result<(Value, bool)> {
     let resp: i64 = hidden.get("resp")?;
     let (reply, failed) = call_raw(lua, hidden, resp, args)?;
-    if failed && raise_error {
-        let text = match &reply {
-            Value::Table(t) => t.raw_get::<String>("err").unwrap_or_default(),
-            _ => String::new(),
-        };
-        return Err(raise(lua, text));
-    }
-    Ok(reply)
+    Ok((reply, failed && raise_error))
 }
 
 /// Where redis.call's and redis.pcall's Rust functions are kept (in Lua's registry) for
@@ -67,7 +63,8 @@ const PCALL: [&CStr; 2] = [c"aegisr.pcall", c"aegisr.pcall.packed"];
 
 /// The C function scripts see as redis.call (`keys` = [`CALL`]) or redis.pcall: it calls
 /// the Rust function with the arguments, or, past [`PACK_ABOVE`] of them, with their count
-/// and a table of them. A Rust function cannot receive more than about 8000 arguments (mlua
+/// and a table of them, then returns the reply or raises it (see [`call`]). A Rust
+/// function cannot receive more than about 8000 arguments (mlua
 /// checks for stack room first) where Redis's C function takes them all; and a C function,
 /// unlike a Lua wrapper, keeps the calling script line on the stack even when the script
 /// tail-calls it (`return redis.call(...)`), which error replies name.
@@ -83,20 +80,87 @@ unsafe fn forward(state: *mut ffi::lua_State, keys: [&CStr; 2]) -> c_int {
         if usize::try_from(count).is_ok_and(|n| n <= PACK_ABOVE) {
             ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, keys[0].as_ptr());
             ffi::lua_insert(state, 1);
-            ffi::lua_call(state, count, 1);
-            return 1;
+            ffi::lua_call(state, count, 2);
+        } else {
+            ffi::lua_createtable(state, count, 0);
+            for i in 1..=count {
+                ffi::lua_pushvalue(state, i);
+                ffi::lua_rawseti(state, -2, ffi::lua_Integer::from(i));
+            }
+            ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, keys[1].as_ptr());
+            ffi::lua_pushinteger(state, ffi::lua_Integer::from(count));
+            ffi::lua_pushvalue(state, -3);
+            ffi::lua_call(state, 2, 2);
         }
-        ffi::lua_createtable(state, count, 0);
-        for i in 1..=count {
-            ffi::lua_pushvalue(state, i);
-            ffi::lua_rawseti(state, -2, ffi::lua_Integer::from(i));
+        // (reply, raise): raised, the reply is the error value; nothing here owns
+        // anything a longjmp out of this frame would skip.
+        let raise = ffi::lua_toboolean(state, -1) != 0;
+        ffi::lua_settop(state, -2);
+        if raise {
+            ffi::lua_error(state);
         }
-        ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, keys[1].as_ptr());
-        ffi::lua_pushinteger(state, ffi::lua_Integer::from(count));
-        ffi::lua_pushvalue(state, -3);
-        ffi::lua_call(state, 2, 1);
         1
     }
+}
+
+/// Where the global `pcall` finds the Rust function that turns an error raised from Rust
+/// into its message.
+const ERROR_MESSAGE: &CStr = c"aegisr.error_message";
+
+/// The global `pcall` scripts see, as Redis's `luaRedisPcall`: Lua's pcall, except that a
+/// caught error table gives its `err` string (what `pcall(redis.call, ...)` returns in
+/// Redis 7), and an error raised from Rust (an argument error of the `redis` API) its
+/// message.
+///
+/// # Safety
+/// Called by Lua as a C function, after [`install_pcall`] stored [`ERROR_MESSAGE`].
+unsafe extern "C-unwind" fn script_pcall(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY (all calls below): `state` is the running Lua state calling this C function;
+    // after the call below at most three values are on the stack (the placeholder and the
+    // error, then the function and its argument), within the LUA_MINSTACK (20) slots Lua
+    // guarantees; before it, one more than the arguments, checked.
+    unsafe {
+        ffi::luaL_checkany(state, 1);
+        ffi::luaL_checkstack(state, 1, std::ptr::null());
+        let count = ffi::lua_gettop(state);
+        // The placeholder for the status, below the function and its arguments.
+        ffi::lua_pushboolean(state, 1);
+        ffi::lua_insert(state, 1);
+        if ffi::lua_pcall(state, count - 1, ffi::LUA_MULTRET, 0) == 0 {
+            return ffi::lua_gettop(state);
+        }
+        // [placeholder, error]
+        if ffi::lua_istable(state, -1) != 0 {
+            ffi::lua_getfield(state, -1, c"err".as_ptr());
+            if ffi::lua_isstring(state, -1) != 0 {
+                ffi::lua_replace(state, -2);
+            } else {
+                ffi::lua_settop(state, -2);
+            }
+        } else if ffi::lua_isuserdata(state, -1) != 0 {
+            ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, ERROR_MESSAGE.as_ptr());
+            ffi::lua_insert(state, -2);
+            ffi::lua_call(state, 1, 1);
+        }
+        ffi::lua_pushboolean(state, 0);
+        ffi::lua_replace(state, 1);
+        2
+    }
+}
+
+/// Replaces the global `pcall` with [`script_pcall`].
+fn install_pcall(lua: &Lua) -> mlua::Result<()> {
+    // An error raised from Rust reaches Lua as userdata; its message is what Redis's C
+    // function would have raised. Any other value is kept.
+    let message = lua.create_function(|lua, value: Value| match value {
+        Value::Error(error) => Ok(Value::String(lua.create_string(super::engine::error_message(&error))?)),
+        other => Ok(other),
+    })?;
+    lua.set_named_registry_value(&ERROR_MESSAGE.to_string_lossy(), message)?;
+    // SAFETY: `script_pcall` follows the C function protocol and finds its Rust function
+    // in the registry, stored just above.
+    let pcall = unsafe { lua.create_c_function(script_pcall) }?;
+    lua.globals().raw_set("pcall", pcall)
 }
 
 unsafe extern "C-unwind" fn forward_call(state: *mut ffi::lua_State) -> c_int {
@@ -336,6 +400,7 @@ pub fn install(lua: &Lua, hidden: &Table) -> mlua::Result<()> {
             }
         })?,
     )?;
+    install_pcall(lua)?;
     let h = hidden.clone();
     redis.set("call", install_call(lua, h, true)?)?;
     let h = hidden.clone();

@@ -28,8 +28,10 @@ pub fn reply_to_lua(lua: &Lua, reply: Reply, resp3: bool) -> mlua::Result<Value>
         Reply::Bulk(bytes) => Value::String(lua.create_string(bytes)?),
         Reply::Simple(text) => Value::Table(single(lua, "ok", Value::String(lua.create_string(text)?))?),
         Reply::Error(text) => {
-            let text = text.trim_end_matches(['\r', '\n']).to_owned();
-            Value::Table(single(lua, "err", Value::String(lua.create_string(text)?))?)
+            let table = error_table(lua, text.trim_end_matches(['\r', '\n']))?;
+            // Counted when the command replied it: not again if the script passes it on.
+            table.raw_set(PASSED_ON, true)?;
+            Value::Table(table)
         }
         Reply::Null | Reply::NullArray if resp3 => Value::Nil,
         Reply::Null | Reply::NullArray => Value::Boolean(false),
@@ -71,6 +73,30 @@ pub fn reply_to_lua(lua: &Lua, reply: Reply, resp3: bool) -> mlua::Result<Value>
     })
 }
 
+/// The field Redis 7.0 sets in the error table of a command's error reply: the error was
+/// counted when the command replied it.
+const PASSED_ON: &str = "ignore_error_stats_update";
+
+/// An error table, `{err=text}`.
+pub fn error_table(lua: &Lua, text: &str) -> mlua::Result<Table> {
+    single(lua, "err", Value::String(lua.create_string(text)?))
+}
+
+/// Whether error table `t` holds a command's error reply (see [`PASSED_ON`]).
+pub fn passed_on(t: &Table) -> bool {
+    // Any true value, as Lua's truth.
+    matches!(t.raw_get::<Value>(PASSED_ON), Ok(v) if !matches!(v, Value::Nil | Value::Boolean(false)))
+}
+
+/// The error replies in a script's reply, for the error statistics: those the script made
+/// itself (counted as they are sent), and how many it passed on from the commands it called
+/// (counted already, when those replied; each still makes the script's command fail).
+#[derive(Debug, Default)]
+pub struct ReplyErrors {
+    pub own: Vec<String>,
+    pub passed_on: u64,
+}
+
 fn single(lua: &Lua, field: &str, value: Value) -> mlua::Result<Table> {
     let table = lua.create_table_with_capacity(0, 1)?;
     table.raw_set(field, value)?;
@@ -94,11 +120,14 @@ pub fn lua_number_to_integer(n: f64) -> i64 {
 /// Writes a script's return value as a reply. `resp3`: the script called
 /// `redis.setresp(3)` (booleans then stay booleans). Iterative, with an explicit stack: a
 /// table may nest (or contain itself) thousands of levels deep.
-pub fn lua_to_sink(value: &Value, out: &mut dyn ReplySink, resp3: bool) {
+pub fn lua_to_sink(value: &Value, out: &mut dyn ReplySink, resp3: bool) -> ReplyErrors {
+    let mut errors = ReplyErrors::default();
     let mut work = vec![(value.clone(), 0usize)];
     while let Some((value, depth)) = work.pop() {
         if depth > MAX_DEPTH {
-            out.error("ERR reached lua stack limit");
+            const TOO_DEEP: &str = "ERR reached lua stack limit";
+            out.error(TOO_DEEP);
+            errors.own.push(TOO_DEEP.to_owned());
             continue;
         }
         match value {
@@ -111,21 +140,28 @@ pub fn lua_to_sink(value: &Value, out: &mut dyn ReplySink, resp3: bool) {
             Value::String(s) => out.bulk(&s.as_bytes()),
             Value::Table(t) => {
                 // Children go on the stack last first, so they come out in order.
-                let children = table_to_sink(&t, out);
+                let children = table_to_sink(&t, out, &mut errors);
                 work.extend(children.into_iter().rev().map(|v| (v, depth + 1)));
             }
             // Functions, userdata, threads: Redis replies with a null.
             _ => out.null(),
         }
     }
+    errors
 }
 
 /// Writes a table's own reply (or its header) and returns the values that follow it.
-fn table_to_sink(t: &Table, out: &mut dyn ReplySink) -> Vec<Value> {
+fn table_to_sink(t: &Table, out: &mut dyn ReplySink, errors: &mut ReplyErrors) -> Vec<Value> {
     if let Ok(Value::String(err)) = t.raw_get::<Value>("err") {
         let text = err.to_string_lossy();
         // The text is the whole error, code included; Redis adds none.
-        out.error(text.strip_prefix('-').unwrap_or(&text).trim_end_matches(['\r', '\n']));
+        let text = text.strip_prefix('-').unwrap_or(&text).trim_end_matches(['\r', '\n']);
+        out.error(text);
+        if passed_on(t) {
+            errors.passed_on += 1;
+        } else {
+            errors.own.push(text.to_owned());
+        }
         return Vec::new();
     }
     if let Ok(Value::String(ok)) = t.raw_get::<Value>("ok") {

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 
+use super::convert::ReplyErrors;
 use super::shebang::{self, ScriptFlags};
 use super::{HOOK_INSTRUCTIONS, RunState, api, convert, sandbox};
 use crate::reply::{Reply, ReplySink};
@@ -75,9 +76,20 @@ pub struct Compiled {
     pub flags: ScriptFlags,
 }
 
-/// Why a run failed: the error reply, whole (`ERR ... script: <sha>, on @user_script:1.`).
+/// Why a run failed: the error reply, whole (`ERR ... script: <sha>, on @user_script:1.`),
+/// and whether it passes on the error of a command the script called (counted in the
+/// error statistics already, when that command replied).
 #[derive(Debug)]
-pub struct RunError(pub String);
+pub struct RunError {
+    pub text: String,
+    pub passed_on: bool,
+}
+
+impl RunError {
+    fn new(text: impl Into<String>) -> RunError {
+        RunError { text: text.into(), passed_on: false }
+    }
+}
 
 impl Engine {
     pub fn new(run: Arc<RunState>) -> mlua::Result<Engine> {
@@ -182,9 +194,9 @@ impl Engine {
         argv: &[&[u8]],
         call: &mut dyn FnMut(Call, Vec<Bytes>) -> Reply,
         out: &mut dyn ReplySink,
-    ) -> Result<(), RunError> {
+    ) -> Result<ReplyErrors, RunError> {
         let Some(callback) = self.callbacks.get(name).cloned() else {
-            return Err(RunError("ERR Function not found".into()));
+            return Err(RunError::new("ERR Function not found"));
         };
         self.run_target(Target::Function(callback), name, keys, argv, call, out)
     }
@@ -240,9 +252,9 @@ impl Engine {
         argv: &[&[u8]],
         call: &mut dyn FnMut(Call, Vec<Bytes>) -> Reply,
         out: &mut dyn ReplySink,
-    ) -> Result<(), RunError> {
+    ) -> Result<ReplyErrors, RunError> {
         let Some(function) = self.scripts.get(sha).map(|(f, _)| f.clone()) else {
-            return Err(RunError("NOSCRIPT No matching script. Please use EVAL.".into()));
+            return Err(RunError::new("NOSCRIPT No matching script. Please use EVAL."));
         };
         self.run_target(Target::Script(function), sha, keys, argv, call, out)
     }
@@ -257,8 +269,8 @@ impl Engine {
         argv: &[&[u8]],
         call: &mut dyn FnMut(Call, Vec<Bytes>) -> Reply,
         out: &mut dyn ReplySink,
-    ) -> Result<(), RunError> {
-        let lua_error = |e: mlua::Error| RunError(format!("ERR Error running script {label}: {e}"));
+    ) -> Result<ReplyErrors, RunError> {
+        let lua_error = |e: mlua::Error| RunError::new(format!("ERR Error running script {label}: {e}"));
         let call = std::cell::RefCell::new(call);
         let outcome = self.lua.scope(|scope| {
             // (resp, packed, args...): `packed` > 0 is how many arguments one table holds.
@@ -273,7 +285,9 @@ impl Engine {
                 };
                 let reply = match command_args(args) {
                     Ok(args) => (call.borrow_mut())(mode, args),
-                    Err(message) => Reply::Error(message.to_owned()),
+                    // The script's own mistake, not a command's reply: counted only if
+                    // the script replies with it.
+                    Err(message) => return Ok((Value::Table(convert::error_table(lua, message)?), true)),
                 };
                 let failed = matches!(reply, Reply::Error(_));
                 Ok((convert::reply_to_lua(lua, reply, resp3)?, failed))
@@ -299,12 +313,7 @@ impl Engine {
             let mut results = results.into_iter();
             let ok = matches!(results.next(), Some(Value::Boolean(true)));
             let value = results.next().unwrap_or(Value::Nil);
-            if ok {
-                convert::lua_to_sink(&value, out, resp3);
-                Ok(Ok(()))
-            } else {
-                Ok(Err(final_error(&value, label)))
-            }
+            if ok { Ok(Ok(convert::lua_to_sink(&value, out, resp3))) } else { Ok(Err(final_error(&value, label))) }
         });
         // A run leaves nothing behind: no stray KEYS/ARGV, garbage collected in steps.
         let _ = self.globals.raw_set("KEYS", Value::Nil);
@@ -427,14 +436,20 @@ fn error_table(lua: &Lua, error: Value) -> mlua::Result<Table> {
 /// location when known), as Redis's `luaCallFunction`.
 fn final_error(value: &Value, sha: &str) -> RunError {
     let Value::Table(t) = value else {
-        return RunError(format!("ERR Error running script {sha}, execution failure"));
+        return RunError::new(format!("ERR Error running script {sha}, execution failure"));
     };
     let err = t.raw_get::<String>("err").unwrap_or_else(|_| "ERR unknown error".into());
     let source = t.raw_get::<Option<String>>("source").ok().flatten();
     let line = t.raw_get::<Option<i64>>("line").ok().flatten();
     let err = err.strip_prefix('-').unwrap_or(&err).to_owned();
-    match (source, line) {
-        (Some(source), Some(line)) => RunError(format!("{err} script: {sha}, on {source}:{line}.")),
-        _ => RunError(err),
-    }
+    let text = match (source, line) {
+        (Some(source), Some(line)) => format!("{err} script: {sha}, on {source}:{line}."),
+        _ => err,
+    };
+    RunError { text, passed_on: convert::passed_on(t) }
+}
+
+/// The message of an error raised from Rust, as a script's `pcall` gets it.
+pub(super) fn error_message(error: &mlua::Error) -> String {
+    error_text(error).0
 }

@@ -17,6 +17,7 @@ use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 
 use super::RunState;
+use super::convert::ReplyErrors;
 use super::engine::{Call, Engine, Registered, RunError};
 use super::shebang::{self, ScriptFlags};
 use crate::reply::{Reply, ReplySink};
@@ -356,7 +357,7 @@ impl Functions {
         argv: &[&[u8]],
         call: &mut dyn FnMut(Call, Vec<Bytes>) -> Reply,
         out: &mut dyn ReplySink,
-    ) -> Result<Result<(), RunError>, String> {
+    ) -> Result<Result<ReplyErrors, RunError>, String> {
         self.with_engine(run, |engine, _| Ok(engine.run_function(name, keys, argv, call, out)))
     }
 }

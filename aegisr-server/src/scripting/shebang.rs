@@ -48,19 +48,26 @@ pub fn parse(body: &[u8]) -> Result<(ScriptFlags, Option<Vec<u8>>), String> {
     if !body.starts_with(b"#!") {
         return Ok((ScriptFlags::default(), None));
     }
-    let line_end = body.iter().position(|&b| b == b'\n').unwrap_or(body.len());
-    let line = String::from_utf8_lossy(&body[..line_end]);
-    let mut words = line.split_ascii_whitespace();
-    let engine = words.next().unwrap_or("#!");
-    if engine != "#!lua" {
-        return Err(format!("Unexpected engine in script shebang: {engine}"));
+    // The shebang is a line: without a newline there is none (Redis's evalExtractShebangFlags),
+    // and its words are split as Redis splits arguments (quotes included).
+    let Some(line_end) = body.iter().position(|&b| b == b'\n') else {
+        return Err("Invalid script shebang".into());
+    };
+    let words = match crate::resp::split_inline(&body[..line_end]) {
+        Some(words) if !words.is_empty() => words,
+        _ => return Err("Invalid engine in script shebang".into()),
+    };
+    let words: Vec<String> = words.iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect();
+    if words[0] != "#!lua" {
+        return Err(format!("Unexpected engine in script shebang: {}", words[0]));
     }
     let mut flags = ScriptFlags { declared: true, ..ScriptFlags::default() };
-    for word in words {
+    for word in &words[1..] {
         let Some(list) = word.strip_prefix("flags=") else {
             return Err(format!("Unknown lua shebang option: {word}"));
         };
-        for flag in list.split(',').filter(|f| !f.is_empty()) {
+        // "flags=" declares none; "a,,b" has an empty, unknown one.
+        for flag in list.split(',').filter(|_| !list.is_empty()) {
             if !FLAG_NAMES.contains(&flag) || !flags.set(flag) {
                 return Err(format!("Unexpected flag in script shebang: {flag}"));
             }
@@ -133,6 +140,11 @@ mod tests {
         assert_eq!(parse(b"#!js\nreturn 1").unwrap_err(), "Unexpected engine in script shebang: #!js");
         assert_eq!(parse(b"#!lua flags=bogus\n").unwrap_err(), "Unexpected flag in script shebang: bogus");
         assert_eq!(parse(b"#!lua name=x\n").unwrap_err(), "Unknown lua shebang option: name=x");
+        assert_eq!(parse(b"#!lua flags=no-writes").unwrap_err(), "Invalid script shebang");
+        assert_eq!(parse(b"#!lua \"flags=no-writes\n").unwrap_err(), "Invalid engine in script shebang");
+        assert_eq!(parse(b"#!lua flags=no-writes,,allow-oom\n").unwrap_err(), "Unexpected flag in script shebang: ");
+        assert!(parse(b"#!lua flags=\n").unwrap().0.declared);
+        assert!(parse(b"#!lua \"flags=no-writes\"\n").unwrap().0.no_writes);
     }
 
     #[test]
