@@ -25,6 +25,7 @@ mod list;
 mod lolwut;
 mod maxmemory;
 mod memory;
+pub mod migrate;
 mod module;
 mod monitor;
 mod observe;
@@ -476,27 +477,28 @@ pub async fn wait_for_script(server: &Server, wait: ScriptWait) {
     }
 }
 
-/// Whether `args` runs a script now: EVAL, EVALSHA, their _RO forms, FCALL, FCALL_RO, or
-/// EXEC of a transaction that queued one (a script queued in MULTI runs at EXEC). The
-/// RESP door runs those off its worker's event loop (`server::off_loop`), so that the
-/// worker's other clients are served if the script runs long. A few byte compares.
-pub fn runs_script(session: &Session, args: &[&[u8]]) -> bool {
+/// Whether `args` may run long: a script (EVAL, EVALSHA, their _RO forms, FCALL,
+/// FCALL_RO), MIGRATE (network IO), or EXEC of a transaction that queued one (queued in
+/// MULTI, they run at EXEC). The RESP door runs those off its worker's event loop
+/// (`server::off_loop`), so that the worker's other clients are served meanwhile. A few
+/// byte compares.
+pub fn runs_off_loop(session: &Session, args: &[&[u8]]) -> bool {
     let Some(name) = args.first() else { return false };
     if name.eq_ignore_ascii_case(b"exec") {
         return session
             .multi
             .as_ref()
-            .is_some_and(|queued| queued.commands().iter().any(|c| c.first().is_some_and(|n| is_script(n))));
+            .is_some_and(|queued| queued.commands().iter().any(|c| c.first().is_some_and(|n| runs_long(n))));
     }
-    session.multi.is_none() && is_script(name)
+    session.multi.is_none() && runs_long(name)
 }
 
-/// Whether a command name is one that runs a script.
-fn is_script(name: &[u8]) -> bool {
+/// Whether a command name is one that may run long (see [`runs_off_loop`]).
+fn runs_long(name: &[u8]) -> bool {
     let candidates: &[&[u8]] = match name.len() {
         4 => &[b"eval"],
         5 => &[b"fcall"],
-        7 => &[b"evalsha", b"eval_ro"],
+        7 => &[b"evalsha", b"eval_ro", b"migrate"],
         8 => &[b"fcall_ro"],
         10 => &[b"evalsha_ro"],
         _ => return false,

@@ -207,6 +207,10 @@ impl KeywordKey {
     }
 }
 
+/// A command's own key finder: the key indexes of `args` (name first), `None` when the
+/// arguments do not say.
+pub type KeysFn = fn(&[&[u8]]) -> Option<Vec<usize>>;
+
 /// One command (or subcommand).
 #[derive(Debug)]
 pub struct CommandSpec {
@@ -221,6 +225,9 @@ pub struct CommandSpec {
     pub numkeys_at: Option<usize>,
     /// Keys that follow a keyword (`STORE key`); they come after the others.
     pub keyword_keys: &'static [KeywordKey],
+    /// For the few commands whose keys no range or keyword describes (MIGRATE's KEYS
+    /// form): their key indexes, instead of all the above (Redis's `getkeys_proc`).
+    pub keys_fn: Option<KeysFn>,
     pub group: Group,
     /// Extra ACL categories beyond those the flags and group imply (e.g. "@dangerous").
     pub acl: &'static [&'static str],
@@ -268,6 +275,7 @@ impl CommandSpec {
         keys: KeyRange::NONE,
         numkeys_at: None,
         keyword_keys: &[],
+        keys_fn: None,
         group: Group::Generic,
         acl: &[],
         since: "1.0.0",
@@ -292,6 +300,9 @@ impl CommandSpec {
 
     /// The indexes in `args` of [`CommandSpec::keys_of`]'s keys, in the same order.
     pub fn key_indexes(&self, args: &[&[u8]]) -> Option<Vec<usize>> {
+        if let Some(keys_fn) = self.keys_fn {
+            return keys_fn(args);
+        }
         let mut keys: Vec<usize> = self.keys.indexes(args.len()).collect();
         if let Some(at) = self.numkeys_at {
             let count = args.get(at).and_then(|n| crate::types::string::parse_i64(n))?;
@@ -366,6 +377,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         super::list::COMMANDS,
         super::lolwut::COMMANDS,
         super::memory::COMMANDS,
+        super::migrate::COMMANDS,
         super::module::COMMANDS,
         super::monitor::COMMANDS,
         super::persistence::COMMANDS,

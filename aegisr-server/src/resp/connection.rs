@@ -188,7 +188,7 @@ async fn admit_after_script<'s>(
     }
 }
 
-/// Runs a command that runs a script (see [`commands::runs_script`]) off the worker's
+/// Runs a command that may run long (see [`commands::runs_off_loop`]) off the worker's
 /// event loop: the session and the output buffer go with it to the worker's thread and
 /// come back with the reply written. Returns the command that ran.
 async fn run_off_loop(
@@ -301,7 +301,7 @@ async fn run_batch(
                     held_by_pause(server, session, &args, output, stream).await?;
                     session.last_end = None;
                 }
-                let runs_script = commands::runs_script(session, &args);
+                let runs_long = commands::runs_off_loop(session, &args);
                 // A command is admitted until it has run: a script starting waits for the
                 // admitted ones (see `scripting::admission`). Commands run back to back
                 // share one admission, taken by the first: it is held without a break, so
@@ -311,7 +311,7 @@ async fn run_batch(
                 // a rare path's future would grow this one, which every command goes
                 // through.)
                 let mut admitted_alone = None;
-                if runs_script {
+                if runs_long {
                     admitted = None;
                     if server.scripting.run.is_running() {
                         Box::pin(held_by_script(server, session, &args, output, stream)).await?;
@@ -328,7 +328,7 @@ async fn run_batch(
                     }
                 }
                 let reply_at = output.len();
-                if runs_script {
+                if runs_long {
                     let spec = run_off_loop(server, session, &args, output).await;
                     // The job ran after this turn of the event loop, and the connection
                     // resumes a turn after the job: the next command is not back to back.

@@ -74,6 +74,8 @@ pub struct Server {
     pub migration_fence: Arc<crate::cluster::migration::WriteFence>,
     /// EVAL and SCRIPT: the Lua state, its script cache, the running script.
     pub scripting: crate::scripting::Scripting,
+    /// MIGRATE's cached connections to its targets.
+    pub migrate_sockets: crate::commands::migrate::Sockets,
 }
 
 impl Server {
@@ -119,6 +121,7 @@ impl Server {
             fanout: Default::default(),
             migration_fence: Arc::default(),
             scripting: crate::scripting::Scripting::new(shutdown),
+            migrate_sockets: crate::commands::migrate::Sockets::default(),
         }
     }
 }
@@ -358,6 +361,7 @@ async fn expiry_ticker(server: Arc<Server>) {
         let latency_threshold =
             server.config.limits().latency_monitor_threshold.load(std::sync::atomic::Ordering::Relaxed);
         server.metrics.latency.add_if_needed(latency_threshold, "expire-cycle", started.elapsed());
+        server.migrate_sockets.close_idle();
         // Over maxmemory with no command arriving, or after CONFIG SET lowered it, keys are
         // evicted here too (as Redis's eviction time proc does), for up to a quarter tick.
         let started = Instant::now();
