@@ -265,6 +265,25 @@ fn errors_outside_commands_are_counted_too() {
 }
 
 #[test]
+fn errorstats_flooded_with_codes_stop_counting_by_code() {
+    // Redis 7.2: past 128 distinct codes the table gives way to ERRORSTATS_DISABLED until
+    // CONFIG RESETSTAT; total_error_replies goes on counting.
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    run::<()>(&mut con, &["CONFIG", "RESETSTAT"]);
+    let script = "return redis.error_reply(string.format('E%s my error message', ARGV[1]))";
+    for j in 1..=200 {
+        assert_eq!(fail(&mut con, &["EVAL", script, "0", &j.to_string()]), format!("E{j} my error message"));
+    }
+    assert!(fail(&mut con, &["GET"]).starts_with("ERR wrong number"));
+    assert_eq!(errors_then_reset(&mut con), (counts(&[("ERRORSTATS_DISABLED", 1)]), 201));
+    // A code longer than Redis reads counts as ERR; INFO's separators become '_'.
+    fail(&mut con, &["EVAL", &format!("return redis.error_reply('{} x')", "X".repeat(40)), "0"]);
+    fail(&mut con, &["EVAL", "return redis.error_reply('A:B#C x')", "0"]);
+    assert_eq!(errors_then_reset(&mut con), (counts(&[("A_B_C", 1), ("ERR", 1)]), 2));
+}
+
+#[test]
 fn commands_in_a_transaction_are_counted_each() {
     let server = TestServer::start();
     let mut con = server.sync_conn();

@@ -287,7 +287,11 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             .errors
             .counts()
             .into_iter()
-            .map(|(code, count)| (format!("errorstat_{code}").into(), format!("count={count}")))
+            // A code is whatever a script made up: INFO's separators in it become '_' (Redis's
+            // getSafeInfoString).
+            .map(|(code, count)| {
+                (format!("errorstat_{}", code.replace(['#', ':', '\r', '\n'], "_")).into(), format!("count={count}"))
+            })
             .collect(),
         "latencystats" => server
             .metrics
