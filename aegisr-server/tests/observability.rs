@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use aegisr_proto::Client;
-use common::{TestServer, fail, now_ms, run};
+use common::{TestServer, fail, now_ms, run, wait_until};
 use redis::Value;
 
 /// `field -> value` of the INFO sections asked for.
@@ -281,6 +281,33 @@ fn errorstats_flooded_with_codes_stop_counting_by_code() {
     fail(&mut con, &["EVAL", &format!("return redis.error_reply('{} x')", "X".repeat(40)), "0"]);
     fail(&mut con, &["EVAL", "return redis.error_reply('A:B#C x')", "0"]);
     assert_eq!(errors_then_reset(&mut con), (counts(&[("A_B_C", 1), ("ERR", 1)]), 2));
+}
+
+#[test]
+fn instantaneous_rates_follow_the_load() {
+    // Redis's rates: sampled every 100 ms, the mean of the last 16 samples.
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let rate = |con: &mut redis::Connection, field: &str| -> f64 { info(con, "stats")[field].parse().unwrap() };
+    let mut load = server.sync_conn();
+    let busy = wait_until(Duration::from_secs(20), || {
+        let mut pipe = redis::pipe();
+        for i in 0..500 {
+            pipe.cmd("SET").arg(format!("k{i}")).arg("v").ignore();
+        }
+        let () = pipe.query(&mut load).unwrap();
+        rate(&mut con, "instantaneous_ops_per_sec") > 0.0
+    });
+    assert!(busy);
+    assert!(rate(&mut con, "instantaneous_input_kbps") > 0.0);
+    assert!(rate(&mut con, "instantaneous_output_kbps") > 0.0);
+    let memory = info(&mut con, "memory");
+    let total: u64 = memory["total_system_memory"].parse().unwrap();
+    assert!(total > 0);
+    let used: u64 = memory["used_memory"].parse().unwrap();
+    let overhead: u64 = memory["used_memory_overhead"].parse().unwrap();
+    let dataset: u64 = memory["used_memory_dataset"].parse().unwrap();
+    assert_eq!(overhead + dataset, used);
 }
 
 #[test]

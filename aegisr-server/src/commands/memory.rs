@@ -73,14 +73,12 @@ fn purge(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
 /// counts every byte handed out; client buffers are not counted apart (they are in the
 /// dataset figure), and the per-database table overhead is the key tables' slots.
 fn stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    use crate::server::info::{rss_bytes, used_memory};
+    use crate::server::info::rss_bytes;
     let server = ctx.server;
-    let used = used_memory();
+    let memory = crate::server::info::MemoryUse::now(server);
+    let (used, startup, aof_buffer, backlog) = (memory.used, memory.startup, memory.aof_buffer, memory.backlog);
+    let (overhead, dataset) = (memory.overhead, memory.dataset);
     let peak = crate::server::allocator::peak(used);
-    let startup = crate::server::allocator::startup();
-    let journal = server.keyspace.journal();
-    let aof_buffer = journal.map_or(0, |j| j.buffered());
-    let backlog = journal.map_or(0, |j| j.backlog().held() as u64);
     let rss = rss_bytes();
     let databases: Vec<(usize, usize, usize)> = server
         .keyspace
@@ -91,9 +89,7 @@ fn stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
         .map(|(db, (keys, expires))| (db, keys, expires))
         .collect();
     let keys: usize = databases.iter().map(|&(_, keys, _)| keys).sum();
-    let overhead = startup + aof_buffer + backlog;
     let net = used.saturating_sub(startup);
-    let dataset = used.saturating_sub(overhead);
     let percent = |part: u64, whole: u64| if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 };
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let int = |n: u64| Stat::Int(i64::try_from(n).unwrap_or(i64::MAX));

@@ -243,6 +243,15 @@ pub struct Sockets {
 }
 
 impl Sockets {
+    /// How many targets have a cached connection (INFO's `migrate_cached_sockets`).
+    pub fn len(&self) -> usize {
+        self.cached.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Closes the connections unused for [`IDLE_TTL`] (the server's ticker calls this).
     pub fn close_idle(&self) {
         let mut cached = self.cached.lock();

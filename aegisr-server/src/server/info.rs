@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use super::rates::Metric;
 use super::{Server, ServerStats};
 use crate::commands::REDIS_VERSION;
 use crate::engine::Tx;
@@ -81,6 +82,46 @@ fn ratio(a: u64, b: u64) -> String {
 }
 
 /// Resident set size of this process, from /proc.
+/// What the allocated memory goes to, as INFO memory and MEMORY STATS report it: the
+/// overhead is what the node allocated at startup plus the journal's buffers and its
+/// replication backlog; the dataset is the rest (client buffers included: they are not
+/// counted apart).
+pub struct MemoryUse {
+    pub used: u64,
+    pub startup: u64,
+    pub aof_buffer: u64,
+    pub backlog: u64,
+    pub overhead: u64,
+    pub dataset: u64,
+}
+
+impl MemoryUse {
+    pub fn now(server: &Server) -> MemoryUse {
+        let used = used_memory();
+        let startup = super::allocator::startup();
+        let journal = server.keyspace.journal();
+        let aof_buffer = journal.map_or(0, |j| j.buffered());
+        let backlog = journal.map_or(0, |j| j.backlog().held() as u64);
+        let overhead = startup + aof_buffer + backlog;
+        MemoryUse { used, startup, aof_buffer, backlog, overhead, dataset: used.saturating_sub(overhead) }
+    }
+
+    /// The dataset's share of what was allocated since startup, in percent.
+    pub fn dataset_percent(&self) -> f64 {
+        let net = self.used.saturating_sub(self.startup);
+        if net == 0 { 0.0 } else { self.dataset as f64 * 100.0 / net as f64 }
+    }
+}
+
+/// The machine's memory (`MemTotal` of /proc/meminfo), 0 where unknown.
+fn total_system_memory() -> u64 {
+    let Ok(text) = std::fs::read_to_string("/proc/meminfo") else { return 0 };
+    text.lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
 pub fn rss_bytes() -> u64 {
     let pages = std::fs::read_to_string("/proc/self/statm")
         .ok()
@@ -128,12 +169,24 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             let addrs = server.addrs.lock().clone();
             vec![
                 ("redis_version".into(), REDIS_VERSION.to_owned()),
+                // Not built from Redis's sources: its build fields say so, as a Redis built
+                // outside git does.
+                ("redis_git_sha1".into(), "00000000".to_owned()),
+                ("redis_git_dirty".into(), "0".to_owned()),
+                ("redis_build_id".into(), "0".to_owned()),
                 ("aegisr_version".into(), env!("CARGO_PKG_VERSION").to_owned()),
                 ("redis_mode".into(), "standalone".to_owned()),
                 ("os".into(), os_name()),
                 ("arch_bits".into(), (usize::BITS).to_string()),
+                ("monotonic_clock".into(), "POSIX clock_gettime".to_owned()),
                 ("multiplexing_api".into(), "epoll".to_owned()),
+                ("atomicvar_api".into(), "c11-builtin".to_owned()),
+                ("gcc_version".into(), "0.0.0".to_owned()),
                 ("process_id".into(), std::process::id().to_string()),
+                (
+                    "process_supervised".into(),
+                    if std::env::var_os("NOTIFY_SOCKET").is_some() { "systemd" } else { "no" }.to_owned(),
+                ),
                 ("run_id".into(), server.run_id.clone()),
                 ("tcp_port".into(), addrs.resp.first().map_or(0, |a| a.port()).to_string()),
                 ("grpc_port".into(), addrs.grpc.first().map_or(0, |a| a.port()).to_string()),
@@ -147,6 +200,8 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("lru_clock".into(), ((crate::engine::now_ms() / 1000) & ((1 << 24) - 1)).to_string()),
                 ("executable".into(), std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default()),
                 ("config_file".into(), server.config.file().map(|p| p.display().to_string()).unwrap_or_default()),
+                // Worker threads each do their own IO: no separate IO threads.
+                ("io_threads_active".into(), "0".to_owned()),
                 ("worker_threads".into(), server.threads.to_string()),
                 ("shards".into(), server.keyspace.shard_count().to_string()),
             ]
@@ -159,11 +214,11 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
         ],
         "memory" => {
             let rss = rss_bytes();
-            let used = used_memory();
+            let memory = MemoryUse::now(server);
+            let (used, startup, journal_buffers) = (memory.used, memory.startup, memory.aof_buffer);
             let peak = super::allocator::peak(used);
-            let startup = super::allocator::startup();
             let maxmemory = server.config.u64("maxmemory");
-            let journal_buffers = server.keyspace.journal().map_or(0, |j| j.buffered());
+            let system = total_system_memory();
             let lua = server.scripting.memory.load(std::sync::atomic::Ordering::Relaxed) as u64;
             let scripts = server.scripting.cached.load(std::sync::atomic::Ordering::Relaxed);
             let relaxed = std::sync::atomic::Ordering::Relaxed;
@@ -179,10 +234,17 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("used_memory_peak".into(), peak.to_string()),
                 ("used_memory_peak_human".into(), human_bytes(peak)),
                 ("used_memory_peak_perc".into(), format!("{:.2}%", used as f64 * 100.0 / peak.max(1) as f64)),
+                ("used_memory_overhead".into(), memory.overhead.to_string()),
                 ("used_memory_startup".into(), startup.to_string()),
-                // What was allocated since the node started: the keys and values, plus
-                // client buffers (not counted apart, unlike Redis's overhead figures).
-                ("used_memory_dataset".into(), used.saturating_sub(startup).to_string()),
+                ("used_memory_dataset".into(), memory.dataset.to_string()),
+                ("used_memory_dataset_perc".into(), format!("{:.2}%", memory.dataset_percent())),
+                // The allocator is counted, not asked: it reports what the node allocated,
+                // and resident memory is the process's.
+                ("allocator_allocated".into(), used.to_string()),
+                ("allocator_active".into(), used.to_string()),
+                ("allocator_resident".into(), rss.to_string()),
+                ("total_system_memory".into(), system.to_string()),
+                ("total_system_memory_human".into(), human_bytes(system)),
                 ("used_memory_lua".into(), lua.to_string()),
                 ("used_memory_vm_eval".into(), lua.to_string()),
                 ("used_memory_lua_human".into(), human_bytes(lua)),
@@ -199,14 +261,26 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("maxmemory".into(), maxmemory.to_string()),
                 ("maxmemory_human".into(), human_bytes(maxmemory)),
                 ("maxmemory_policy".into(), server.config.string("maxmemory-policy")),
+                ("allocator_frag_ratio".into(), "1.00".to_owned()),
+                ("allocator_frag_bytes".into(), "0".to_owned()),
+                ("allocator_rss_ratio".into(), ratio(rss, used)),
+                ("allocator_rss_bytes".into(), (rss as i64 - used as i64).to_string()),
+                ("rss_overhead_ratio".into(), "1.00".to_owned()),
+                ("rss_overhead_bytes".into(), "0".to_owned()),
                 ("mem_fragmentation_ratio".into(), ratio(rss, used)),
                 ("mem_fragmentation_bytes".into(), (rss as i64 - used as i64).to_string()),
                 ("mem_not_counted_for_evict".into(), journal_buffers.to_string()),
+                ("mem_clients_slaves".into(), "0".to_owned()),
+                ("mem_clients_normal".into(), "0".to_owned()),
+                ("mem_cluster_links".into(), "0".to_owned()),
                 ("mem_aof_buffer".into(), journal_buffers.to_string()),
+                ("mem_replication_backlog".into(), memory.backlog.to_string()),
+                ("mem_total_replication_buffers".into(), memory.backlog.to_string()),
                 ("mem_allocator".into(), "mimalloc".to_owned()),
                 // Large values are freed at once outside the shard lock, never queued for a
                 // background thread: nothing is ever pending (Redis's tests wait for 0).
                 ("lazyfree_pending_objects".into(), "0".to_owned()),
+                ("lazyfreed_objects".into(), "0".to_owned()),
             ]
         }
         "persistence" => crate::persist::info_fields(server).into_iter().map(|(k, v)| (k.into(), v)).collect(),
@@ -220,11 +294,28 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             vec![
                 ("total_connections_received".into(), ServerStats::get(&stats.total_connections_received).to_string()),
                 ("total_commands_processed".into(), ServerStats::get(&stats.total_commands_processed).to_string()),
+                ("instantaneous_ops_per_sec".into(), format!("{:.0}", stats.rates.per_second(Metric::Commands))),
                 ("total_net_input_bytes".into(), ServerStats::get(&stats.total_net_input_bytes).to_string()),
                 ("total_net_output_bytes".into(), ServerStats::get(&stats.total_net_output_bytes).to_string()),
+                (
+                    "instantaneous_input_kbps".into(),
+                    format!("{:.2}", stats.rates.per_second(Metric::NetInput) / 1024.0),
+                ),
+                (
+                    "instantaneous_output_kbps".into(),
+                    format!("{:.2}", stats.rates.per_second(Metric::NetOutput) / 1024.0),
+                ),
                 ("rejected_connections".into(), ServerStats::get(&stats.rejected_connections).to_string()),
                 ("expired_keys".into(), ks.expired_keys.to_string()),
+                ("expired_stale_perc".into(), format!("{:.2}", stats.expire_stale_share() * 100.0)),
+                ("expired_time_cap_reached_count".into(), ServerStats::get(&stats.expire_time_cap_reached).to_string()),
+                (
+                    "expire_cycle_cpu_milliseconds".into(),
+                    (ServerStats::get(&stats.expire_cycle_micros) / 1000).to_string(),
+                ),
                 ("evicted_keys".into(), ks.evicted_keys.to_string()),
+                // No client eviction (maxmemory-clients), no defragmentation pass.
+                ("evicted_clients".into(), "0".to_owned()),
                 ("keyspace_hits".into(), ks.keyspace_hits.to_string()),
                 ("keyspace_misses".into(), ks.keyspace_misses.to_string()),
                 ("pubsub_channels".into(), pubsub.0.to_string()),
@@ -239,6 +330,11 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 // Redis's counters of these stay at zero.
                 ("total_forks".into(), "0".to_owned()),
                 ("latest_fork_usec".into(), "0".to_owned()),
+                ("migrate_cached_sockets".into(), server.migrate_sockets.len().to_string()),
+                ("active_defrag_hits".into(), "0".to_owned()),
+                ("active_defrag_misses".into(), "0".to_owned()),
+                ("active_defrag_key_hits".into(), "0".to_owned()),
+                ("active_defrag_key_misses".into(), "0".to_owned()),
                 ("tracking_total_keys".into(), tracking.1.to_string()),
                 ("tracking_total_items".into(), tracking.2.to_string()),
                 ("tracking_total_prefixes".into(), tracking.3.to_string()),
@@ -317,6 +413,8 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             let total: usize = per_shard.iter().sum();
             let mut fields: Vec<(Cow<'static, str>, String)> = vec![
                 ("aegisr_version".into(), env!("CARGO_PKG_VERSION").to_owned()),
+                // Worker threads each do their own IO: no separate IO threads.
+                ("io_threads_active".into(), "0".to_owned()),
                 ("worker_threads".into(), server.threads.to_string()),
                 ("databases".into(), server.keyspace.databases().to_string()),
                 ("shards".into(), per_shard.len().to_string()),

@@ -5,6 +5,7 @@ mod clients;
 pub mod info;
 pub mod monitor;
 pub mod pause;
+mod rates;
 mod stats;
 pub mod unblock;
 mod workers;
@@ -343,6 +344,12 @@ async fn expiry_ticker(server: Arc<Server>) {
             () = server.shutdown.cancelled() => return,
             () = tokio::time::sleep(tick) => {}
         }
+        let stats = &server.stats;
+        stats.rates.sample([
+            ServerStats::get(&stats.total_commands_processed),
+            ServerStats::get(&stats.total_net_input_bytes),
+            ServerStats::get(&stats.total_net_output_bytes),
+        ]);
         // A script holds every shard: waiting for one here would block a thread of the
         // runtime that accepts connections (SCRIPT KILL must get through). Redis runs no
         // cron while a script is busy either.
@@ -350,10 +357,15 @@ async fn expiry_ticker(server: Arc<Server>) {
             continue;
         }
         let started = Instant::now();
+        let (mut examined, mut expired) = (0, 0);
         loop {
             let pass = server.keyspace.active_expire_pass(BUDGET_PER_SHARD);
+            examined += pass.examined;
+            expired += pass.expired;
             // Go on while over a tenth of what was looked at had expired, within the budget.
-            if pass.examined == 0 || pass.expired * 10 < pass.examined || started.elapsed() > tick / 4 {
+            let capped = started.elapsed() > tick / 4;
+            if pass.examined == 0 || pass.expired * 10 < pass.examined || capped {
+                stats.expire_cycle(examined, expired, started.elapsed(), capped && pass.expired * 10 >= pass.examined);
                 break;
             }
             tokio::task::yield_now().await;

@@ -13,6 +13,14 @@ pub struct ServerStats {
     pub total_error_replies: AtomicU64,
     /// Clients parked by a blocking command right now (a gauge, not reset by RESETSTAT).
     pub blocked_clients: AtomicU64,
+    /// Active expiry: the time its cycles took (µs), how many stopped at their time budget,
+    /// and the share of the keys it looks at that had expired (an f64's bits, a moving
+    /// average as Redis's `expired_stale_perc`).
+    pub expire_cycle_micros: AtomicU64,
+    pub expire_time_cap_reached: AtomicU64,
+    pub expire_stale_share: AtomicU64,
+    /// INFO's instantaneous rates.
+    pub rates: super::rates::Rates,
 }
 
 impl ServerStats {
@@ -35,8 +43,33 @@ impl ServerStats {
             &self.total_net_input_bytes,
             &self.total_net_output_bytes,
             &self.total_error_replies,
+            &self.expire_cycle_micros,
+            &self.expire_time_cap_reached,
+            &self.expire_stale_share,
         ] {
             c.store(0, Ordering::Relaxed);
         }
+    }
+}
+
+impl ServerStats {
+    /// One active expiry cycle: `examined` keys looked at, `expired` of them gone, `took`
+    /// long, stopped by its time budget or not.
+    pub fn expire_cycle(&self, examined: usize, expired: usize, took: std::time::Duration, capped: bool) {
+        Self::add(&self.expire_cycle_micros, u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+        if capped {
+            Self::add(&self.expire_time_cap_reached, 1);
+        }
+        if examined > 0 {
+            // Redis's moving average: 5% of this cycle's share, 95% of the past.
+            let share = expired as f64 / examined as f64;
+            let past = f64::from_bits(self.expire_stale_share.load(Ordering::Relaxed));
+            self.expire_stale_share.store((share * 0.05 + past * 0.95).to_bits(), Ordering::Relaxed);
+        }
+    }
+
+    /// The moving average of the share of expired keys active expiry finds.
+    pub fn expire_stale_share(&self) -> f64 {
+        f64::from_bits(self.expire_stale_share.load(Ordering::Relaxed))
     }
 }
