@@ -502,8 +502,15 @@ pub fn info_fields(server: &Server) -> Vec<(String, String)> {
     let journal = server.keyspace.journal();
     let info = journal.map(Journal::info);
     let rdb_status = if state.last_ok.load(Ordering::Relaxed) { "ok" } else { "err" };
+    // Snapshots are written without fork(): Redis's copy-on-write and fork figures are 0.
+    let no_fork = |name: &str| (name.to_owned(), "0".to_owned());
     let mut fields = vec![
         ("loading".to_owned(), "0".to_owned()),
+        no_fork("async_loading"),
+        no_fork("current_cow_peak"),
+        no_fork("current_cow_size"),
+        no_fork("current_cow_size_age"),
+        ("current_fork_perc".to_owned(), "0.00".to_owned()),
         ("rdb_changes_since_last_save".to_owned(), changes_since_save(server).to_string()),
         ("rdb_bgsave_in_progress".to_owned(), u8::from(snapshot_in_progress(server)).to_string()),
         ("rdb_last_save_time".to_owned(), state.last_save.load(Ordering::Relaxed).to_string()),
@@ -534,6 +541,11 @@ pub fn info_fields(server: &Server) -> Vec<(String, String)> {
     } else {
         fields.push(("aof_last_write_status".to_owned(), "ok".to_owned()));
     }
+    fields.extend([
+        no_fork("aof_last_cow_size"),
+        no_fork("module_fork_in_progress"),
+        no_fork("module_fork_last_cow_size"),
+    ]);
     fields
 }
 
