@@ -300,6 +300,7 @@ fn instantaneous_rates_follow_the_load() {
     });
     assert!(busy);
     assert!(rate(&mut con, "instantaneous_input_kbps") > 0.0);
+    assert!(rate(&mut con, "total_reads_processed") > 0.0 && rate(&mut con, "total_writes_processed") > 0.0);
     assert!(rate(&mut con, "instantaneous_output_kbps") > 0.0);
     let memory = info(&mut con, "memory");
     let total: u64 = memory["total_system_memory"].parse().unwrap();

@@ -113,7 +113,10 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, session: &mut Sessio
         };
         match read {
             Some(Ok(0)) | Some(Err(_)) | None => return,
-            Some(Ok(n)) => ServerStats::add(&server.stats.total_net_input_bytes, n as u64),
+            Some(Ok(n)) => {
+                ServerStats::add(&server.stats.total_net_input_bytes, n as u64);
+                ServerStats::add(&server.stats.total_reads_processed, 1);
+            }
         }
     }
 }
@@ -505,6 +508,7 @@ async fn wait_receiving(
                     return Unblocked::Abandoned;
                 }
                 ServerStats::add(&server.stats.total_net_output_bytes, pushes.len() as u64);
+                ServerStats::add(&server.stats.total_writes_processed, 1);
                 pushes.clear();
             }
             unblocked = &mut wait => return unblocked,
@@ -540,6 +544,7 @@ async fn closed(stream: &TcpStream) {
 async fn write_out(server: &Server, stream: &mut TcpStream, output: &mut BytesMut) -> std::io::Result<()> {
     stream.write_all(output).await?;
     ServerStats::add(&server.stats.total_net_output_bytes, output.len() as u64);
+    ServerStats::add(&server.stats.total_writes_processed, 1);
     output.clear();
     Ok(())
 }

@@ -338,6 +338,8 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("tracking_total_keys".into(), tracking.1.to_string()),
                 ("tracking_total_items".into(), tracking.2.to_string()),
                 ("tracking_total_prefixes".into(), tracking.3.to_string()),
+                ("total_reads_processed".into(), ServerStats::get(&stats.total_reads_processed).to_string()),
+                ("total_writes_processed".into(), ServerStats::get(&stats.total_writes_processed).to_string()),
                 ("io_threaded_reads_processed".into(), "0".to_owned()),
                 ("io_threaded_writes_processed".into(), "0".to_owned()),
             ]

@@ -10,6 +10,9 @@ pub struct ServerStats {
     pub rejected_connections: AtomicU64,
     pub total_net_input_bytes: AtomicU64,
     pub total_net_output_bytes: AtomicU64,
+    /// Reads from and writes to RESP clients (Redis's read and write events).
+    pub total_reads_processed: AtomicU64,
+    pub total_writes_processed: AtomicU64,
     pub total_error_replies: AtomicU64,
     /// Clients parked by a blocking command right now (a gauge, not reset by RESETSTAT).
     pub blocked_clients: AtomicU64,
@@ -42,6 +45,8 @@ impl ServerStats {
             &self.rejected_connections,
             &self.total_net_input_bytes,
             &self.total_net_output_bytes,
+            &self.total_reads_processed,
+            &self.total_writes_processed,
             &self.total_error_replies,
             &self.expire_cycle_micros,
             &self.expire_time_cap_reached,
