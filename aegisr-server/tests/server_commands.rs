@@ -241,6 +241,15 @@ fn info_has_redis_sections_and_fields() {
     assert_eq!(keyspace, "# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n");
     let stats: String = cmd("INFO").arg("stats").query(&mut con).unwrap();
     assert!(stats.contains("keyspace_hits:1\r\n") && stats.contains("keyspace_misses:1\r\n"), "{stats}");
+    // avg_ttl: active expiry's estimate of the keys with a deadline (ms), as Redis's.
+    let _: () = cmd("SET").arg("t").arg("v").arg("EX").arg(1000).query(&mut con).unwrap();
+    let avg_ttl = || -> u64 {
+        let keyspace: String = cmd("INFO").arg("keyspace").query(&mut server.sync_conn()).unwrap();
+        let field = keyspace.split("avg_ttl=").nth(1).unwrap_or_default();
+        field.trim_end().parse().unwrap()
+    };
+    assert!(common::wait_until(std::time::Duration::from_secs(10), || avg_ttl() > 0));
+    assert!((990_000..=1_000_000).contains(&avg_ttl()), "{}", avg_ttl());
     assert!(!stats.contains("# Server"));
     assert_eq!(cmd("CONFIG").arg("RESETSTAT").query::<String>(&mut con).unwrap(), "OK");
     let stats: String = cmd("INFO").arg("stats").query(&mut con).unwrap();

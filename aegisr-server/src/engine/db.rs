@@ -94,25 +94,38 @@ impl SlotTable {
     }
 
     /// Deletes every key whose deadline is not after `now_ms`, telling `on_expired` each key;
-    /// returns how many.
-    pub(crate) fn remove_expired(&mut self, now_ms: i64, mut on_expired: impl FnMut(&[u8])) -> usize {
-        let Some(expires) = self.expires.as_mut() else { return 0 };
+    /// returns how many, and what is left with a deadline.
+    pub(crate) fn remove_expired(&mut self, now_ms: i64, mut on_expired: impl FnMut(&[u8])) -> Swept {
+        let mut swept = Swept::default();
+        let Some(expires) = self.expires.as_mut() else { return swept };
         let before = expires.len();
         let keys = &mut self.keys;
         expires.retain(|key, at| {
             let live = *at > now_ms;
-            if !live {
+            if live {
+                swept.ttl_sum_ms += (*at - now_ms).unsigned_abs();
+            } else {
                 keys.remove(hash(key), key);
                 on_expired(&key[..]);
             }
             live
         });
-        let removed = before - expires.len();
+        swept.removed = before - expires.len();
+        swept.live = expires.len();
         if expires.is_empty() {
             self.expires = None;
         }
-        removed
+        swept
     }
+}
+
+/// What a sweep of a slot's deadlines found: the keys it deleted, and the keys left with a
+/// deadline and their remaining time to live, summed (for INFO's `avg_ttl`).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Swept {
+    pub(crate) removed: usize,
+    pub(crate) live: usize,
+    pub(crate) ttl_sum_ms: u64,
 }
 
 /// One database's part of one shard.

@@ -50,13 +50,14 @@ impl Keyspace {
             let now = super::now_ms();
             for db in 0..self.databases() {
                 let mut cursor = shard.expire_cursor[db];
-                let Some(table) = shard.db_mut(db) else { continue };
-                if table.expire_count == 0 {
+                let Some(table) = shard.db_mut(db).filter(|t| t.expire_count > 0) else {
+                    shard.avg_ttl_ms[db] = 0;
                     continue;
-                }
+                };
                 let slot_count = table.slots.len();
                 let mut examined = 0;
                 let mut expired_here = 0;
+                let (mut live, mut ttl_sum) = (0u64, 0u64);
                 for _ in 0..slot_count {
                     let slot = &mut table.slots[cursor];
                     cursor = (cursor + 1) % slot_count;
@@ -64,11 +65,14 @@ impl Keyspace {
                         continue;
                     }
                     examined += slot.expiring();
-                    expired_here += slot.remove_expired(now, |key| {
+                    let swept = slot.remove_expired(now, |key| {
                         self.notifier().notify(Class::Expired, "expired", key, db);
                         // A client blocked in XREADGROUP on an expired stream learns it is gone.
                         self.waiters().signal(db, key);
                     });
+                    expired_here += swept.removed;
+                    live += swept.live as u64;
+                    ttl_sum = ttl_sum.saturating_add(swept.ttl_sum_ms);
                     if examined >= budget {
                         break;
                     }
@@ -76,6 +80,11 @@ impl Keyspace {
                 table.key_count -= expired_here;
                 table.expire_count -= expired_here;
                 shard.expire_cursor[db] = cursor;
+                // Redis's estimate: each sample moves the average by a fiftieth.
+                if let Some(sample) = ttl_sum.checked_div(live) {
+                    let avg = &mut shard.avg_ttl_ms[db];
+                    *avg = if *avg == 0 { sample } else { *avg / 50 * 49 + sample / 50 };
+                }
                 shard.stats.expired_keys += expired_here as u64;
                 cycle.examined += examined;
                 cycle.expired += expired_here;

@@ -47,6 +47,9 @@ pub(crate) struct Shard {
     pub(crate) stats: KeyspaceStats,
     /// Where the active expiry sweep resumes, per database.
     pub(crate) expire_cursor: Box<[usize]>,
+    /// Per database: the average time to live of its keys with a deadline here, in ms, as
+    /// active expiry estimates it (0: none).
+    pub(crate) avg_ttl_ms: Box<[u64]>,
     /// Clients watching keys of this shard (WATCH).
     pub(crate) watches: Watches,
     /// The snapshot run `snapshot_taken` is about (see `persist::snapshot`).
@@ -101,6 +104,7 @@ impl Shard {
 
     pub(crate) fn swap_dbs(&mut self, a: usize, b: usize) {
         self.dbs.swap(a, b);
+        self.avg_ttl_ms.swap(a, b);
         self.publish(a);
         self.publish(b);
     }
@@ -200,6 +204,7 @@ impl Keyspace {
                     slot_count,
                     stats: KeyspaceStats::default(),
                     expire_cursor: vec![0; databases].into_boxed_slice(),
+                    avg_ttl_ms: vec![0; databases].into_boxed_slice(),
                     watches: Watches::default(),
                     snapshot_epoch: 0,
                     snapshot_taken: Vec::new(),
@@ -552,6 +557,25 @@ impl Keyspace {
             }
         }
         sizes
+    }
+
+    /// Per database, the average time to live of its keys with a deadline (ms, estimated by
+    /// active expiry; 0 when none): the shards' estimates weighted by their keys with one.
+    pub fn avg_ttls<'a>(&'a self, tx: Tx<'a>) -> Vec<u64> {
+        let mut sums = vec![(0u128, 0u128); self.databases];
+        for index in 0..self.shards.len() {
+            let shard = self.shard(index, tx);
+            for (db, sum) in sums.iter_mut().enumerate() {
+                let (Some(d), avg) = (shard.db(db), shard.avg_ttl_ms[db]) else { continue };
+                if avg > 0 {
+                    sum.0 += u128::from(avg) * d.expire_count as u128;
+                    sum.1 += d.expire_count as u128;
+                }
+            }
+        }
+        sums.into_iter()
+            .map(|(total, weight)| u64::try_from(total.checked_div(weight).unwrap_or(0)).unwrap_or(0))
+            .collect()
     }
 
     /// Keys in each shard, all databases together, for INFO aegisr.

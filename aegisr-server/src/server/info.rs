@@ -344,14 +344,20 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("io_threaded_writes_processed".into(), "0".to_owned()),
             ]
         }
-        "keyspace" => server
-            .keyspace
-            .db_sizes(tx)
-            .into_iter()
-            .enumerate()
-            .filter(|(_, (keys, _))| *keys > 0)
-            .map(|(db, (keys, expires))| (format!("db{db}").into(), format!("keys={keys},expires={expires},avg_ttl=0")))
-            .collect(),
+        "keyspace" => {
+            let avg_ttls = server.keyspace.avg_ttls(tx);
+            server
+                .keyspace
+                .db_sizes(tx)
+                .into_iter()
+                .zip(avg_ttls)
+                .enumerate()
+                .filter(|(_, ((keys, _), _))| *keys > 0)
+                .map(|(db, ((keys, expires), avg_ttl))| {
+                    (format!("db{db}").into(), format!("keys={keys},expires={expires},avg_ttl={avg_ttl}"))
+                })
+                .collect()
+        }
         "cpu" => {
             let cpu = crate::metrics::cpu::times();
             vec![
