@@ -256,11 +256,13 @@ fn errors_outside_commands_are_counted_too() {
     assert_eq!(calls(&mut con, "blpop"), (1, 0, 0));
     let mut blocked = server.sync_conn();
     let id: i64 = run(&mut blocked, &["CLIENT", "ID"]);
-    let waiter = std::thread::spawn(move || fail(&mut blocked, &["BLPOP", "nothing", "0"]));
+    let waiter = std::thread::spawn(move || fail(&mut blocked, &["BLPOP", "nothing", "100"]));
     assert!(common::wait_until(Duration::from_secs(10), || info(&mut con, "clients")["blocked_clients"] == "1"));
+    assert_eq!(info(&mut con, "clients")["clients_in_timeout_table"], "1", "it waits with a timeout");
     assert_eq!(run::<i64>(&mut con, &["CLIENT", "UNBLOCK", &id.to_string(), "ERROR"]), 1);
     assert_eq!(waiter.join().unwrap(), "UNBLOCKED client unblocked via CLIENT UNBLOCK");
     assert_eq!(calls(&mut con, "blpop"), (2, 0, 1));
+    assert_eq!(info(&mut con, "clients")["clients_in_timeout_table"], "0");
     assert_eq!(errors_then_reset(&mut con), (counts(&[("UNBLOCKED", 1)]), 1));
 }
 

@@ -49,6 +49,8 @@ pub async fn wait(
     }
     let guard = server.keyspace.waiters().register(session.db, &block.keys);
     let _counted = BlockedGauge::new(&server.stats.blocked_clients);
+    // With a timeout, it is also in Redis's timeout table.
+    let _timed = deadline.map(|_| BlockedGauge::new(&server.stats.clients_in_timeout_table));
     let client = session.client.clone();
     let _blocked = client.blocking.enter();
     tokio::pin!(gone);
@@ -141,6 +143,8 @@ async fn wait_acks(
     deadline: Option<tokio::time::Instant>,
 ) -> Unblocked {
     let _counted = BlockedGauge::new(&server.stats.blocked_clients);
+    // With a timeout, it is also in Redis's timeout table.
+    let _timed = deadline.map(|_| BlockedGauge::new(&server.stats.clients_in_timeout_table));
     let client = session.client.clone();
     let _blocked = client.blocking.enter();
     let acked = tokio::select! {
@@ -200,6 +204,8 @@ async fn wait_aof(
     deadline: Option<tokio::time::Instant>,
 ) -> Unblocked {
     let _counted = BlockedGauge::new(&server.stats.blocked_clients);
+    // With a timeout, it is also in Redis's timeout table.
+    let _timed = deadline.map(|_| BlockedGauge::new(&server.stats.clients_in_timeout_table));
     let client = session.client.clone();
     let _blocked = client.blocking.enter();
     let reached = async {

@@ -210,6 +210,7 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             ("connected_clients".into(), server.clients.len().to_string()),
             ("maxclients".into(), server.config.string("maxclients")),
             ("blocked_clients".into(), ServerStats::get(&server.stats.blocked_clients).to_string()),
+            ("clients_in_timeout_table".into(), ServerStats::get(&server.stats.clients_in_timeout_table).to_string()),
             ("tracking_clients".into(), server.pubsub.tracking.totals().0.to_string()),
         ],
         "memory" => {
@@ -335,6 +336,10 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("active_defrag_misses".into(), "0".to_owned()),
                 ("active_defrag_key_hits".into(), "0".to_owned()),
                 ("active_defrag_key_misses".into(), "0".to_owned()),
+                ("total_active_defrag_time".into(), "0".to_owned()),
+                ("current_active_defrag_time".into(), "0".to_owned()),
+                // Replicas are read-only: none tracks keys it expired itself.
+                ("slave_expires_tracked_keys".into(), "0".to_owned()),
                 ("tracking_total_keys".into(), tracking.1.to_string()),
                 ("tracking_total_items".into(), tracking.2.to_string()),
                 ("tracking_total_prefixes".into(), tracking.3.to_string()),

@@ -16,6 +16,8 @@ pub struct ServerStats {
     pub total_error_replies: AtomicU64,
     /// Clients parked by a blocking command right now (a gauge, not reset by RESETSTAT).
     pub blocked_clients: AtomicU64,
+    /// Of those, the ones waiting with a timeout (a gauge).
+    pub clients_in_timeout_table: AtomicU64,
     /// Active expiry: the time its cycles took (µs), how many stopped at their time budget,
     /// and the share of the keys it looks at that had expired (an f64's bits, a moving
     /// average as Redis's `expired_stale_perc`).
