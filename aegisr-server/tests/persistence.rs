@@ -538,6 +538,7 @@ fn appendonly_no_keeps_snapshots_only() {
     let mut con = server.sync_conn();
     let values: Vec<Option<String>> = redis::cmd("MGET").arg("saved").arg("at-shutdown").query(&mut con).unwrap();
     assert_eq!(values, vec![Some("1".to_owned()), Some("2".to_owned())]);
+    assert_eq!(info_field(&mut con, "persistence", "rdb_last_load_keys_loaded"), "2");
 }
 
 #[test]

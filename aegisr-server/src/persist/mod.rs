@@ -72,6 +72,15 @@ pub struct SaveState {
     wake: tokio::sync::Notify,
     /// SHUTDOWN SAVE (1) or NOSAVE (2); 0: by the mode's default.
     on_shutdown: std::sync::atomic::AtomicU8,
+    /// Keys the last snapshot loaded (at start, or a replica's full sync).
+    keys_loaded: AtomicU64,
+}
+
+impl SaveState {
+    /// A snapshot was loaded with `keys` keys (INFO's `rdb_last_load_keys_loaded`).
+    pub fn loaded(&self, keys: u64) {
+        self.keys_loaded.store(keys, Ordering::Relaxed);
+    }
 }
 
 fn unix_secs() -> i64 {
@@ -113,6 +122,7 @@ pub fn start(server: &Server) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64()
         );
         covered = loaded.covered;
+        state.loaded(loaded.keys);
         if let Some(functions) = loaded.functions {
             load_functions(server, &functions.codes)
                 .with_context(|| format!("cannot load the function libraries of {}", path.display()))?;
@@ -502,14 +512,15 @@ pub fn info_fields(server: &Server) -> Vec<(String, String)> {
     let journal = server.keyspace.journal();
     let info = journal.map(Journal::info);
     let rdb_status = if state.last_ok.load(Ordering::Relaxed) { "ok" } else { "err" };
-    // Snapshots are written without fork(): Redis's copy-on-write and fork figures are 0.
-    let no_fork = |name: &str| (name.to_owned(), "0".to_owned());
+    // Snapshots are written without fork(): Redis's copy-on-write and fork figures are 0
+    // (as are a few others, said where they are listed).
+    let zero = |name: &str| (name.to_owned(), "0".to_owned());
     let mut fields = vec![
         ("loading".to_owned(), "0".to_owned()),
-        no_fork("async_loading"),
-        no_fork("current_cow_peak"),
-        no_fork("current_cow_size"),
-        no_fork("current_cow_size_age"),
+        zero("async_loading"),
+        zero("current_cow_peak"),
+        zero("current_cow_size"),
+        zero("current_cow_size_age"),
         ("current_fork_perc".to_owned(), "0.00".to_owned()),
         ("rdb_changes_since_last_save".to_owned(), changes_since_save(server).to_string()),
         ("rdb_bgsave_in_progress".to_owned(), u8::from(snapshot_in_progress(server)).to_string()),
@@ -518,6 +529,9 @@ pub fn info_fields(server: &Server) -> Vec<(String, String)> {
         ("rdb_last_bgsave_time_sec".to_owned(), (state.last_duration_ms.load(Ordering::Relaxed) / 1000).to_string()),
         ("rdb_saves".to_owned(), state.snapshots.load(Ordering::Relaxed).to_string()),
         ("rdb_last_cow_size".to_owned(), "0".to_owned()),
+        // Keys past their deadline are loaded with it and expire as any other.
+        zero("rdb_last_load_keys_expired"),
+        ("rdb_last_load_keys_loaded".to_owned(), state.keys_loaded.load(Ordering::Relaxed).to_string()),
         ("aof_enabled".to_owned(), u8::from(journal.is_some()).to_string()),
         ("aof_rewrite_in_progress".to_owned(), "0".to_owned()),
         ("aof_rewrite_scheduled".to_owned(), u8::from(state.scheduled.load(Ordering::Relaxed)).to_string()),
@@ -541,11 +555,7 @@ pub fn info_fields(server: &Server) -> Vec<(String, String)> {
     } else {
         fields.push(("aof_last_write_status".to_owned(), "ok".to_owned()));
     }
-    fields.extend([
-        no_fork("aof_last_cow_size"),
-        no_fork("module_fork_in_progress"),
-        no_fork("module_fork_last_cow_size"),
-    ]);
+    fields.extend([zero("aof_last_cow_size"), zero("module_fork_in_progress"), zero("module_fork_last_cow_size")]);
     fields
 }
 

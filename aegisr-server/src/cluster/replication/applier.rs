@@ -134,6 +134,7 @@ fn load_full_sync(server: &Server, path: &std::path::Path) -> anyhow::Result<sna
     let codes = loaded.functions.as_ref().map(|f| f.codes.as_slice()).unwrap_or_default();
     crate::persist::load_functions(server, codes)?;
     tracing::info!("full sync loaded: {} keys", loaded.keys);
+    server.saves.loaded(loaded.keys);
     if crate::persist::Mode::of(&server.config) != crate::persist::Mode::None
         && let Err(e) = crate::persist::request_snapshot(server)
     {
