@@ -132,6 +132,13 @@ fn replicas_follow_their_primary_and_serve_reads_on_request() {
     let info: String = run(&mut con, &["INFO", "replication"]);
     assert!(info.contains("role:master\r\n"), "{info}");
     assert!(info.contains("connected_slaves:2\r\n"), "{info}");
+    // Each new replica was served a full sync (a link that dropped and came back may have
+    // resumed, or synced again).
+    let stats: String = run(&mut con, &["INFO", "stats"]);
+    let field = |name: &str| -> u64 {
+        stats.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).and_then(|v| v.parse().ok()).unwrap()
+    };
+    assert!(field("sync_full") >= 2, "{stats}");
 
     let mut rcon = replica.sync_conn();
     let slot_owner = format!("127.0.0.1:{}", primary.resp.port());

@@ -14,6 +14,10 @@ pub struct ServerStats {
     pub total_reads_processed: AtomicU64,
     pub total_writes_processed: AtomicU64,
     pub total_error_replies: AtomicU64,
+    /// Replicas served a full sync, and resumes accepted and refused.
+    pub sync_full: AtomicU64,
+    pub sync_partial_ok: AtomicU64,
+    pub sync_partial_err: AtomicU64,
     /// Clients parked by a blocking command right now (a gauge, not reset by RESETSTAT).
     pub blocked_clients: AtomicU64,
     /// Of those, the ones waiting with a timeout (a gauge).
@@ -50,6 +54,9 @@ impl ServerStats {
             &self.total_reads_processed,
             &self.total_writes_processed,
             &self.total_error_replies,
+            &self.sync_full,
+            &self.sync_partial_ok,
+            &self.sync_partial_err,
             &self.expire_cycle_micros,
             &self.expire_time_cap_reached,
             &self.expire_stale_share,

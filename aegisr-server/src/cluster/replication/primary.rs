@@ -15,7 +15,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::persist::journal::Journal;
-use crate::server::Server;
+use crate::server::{Server, ServerStats};
 
 /// Most bytes of records (or snapshot) per message.
 const PIECE: usize = 1 << 20;
@@ -107,10 +107,17 @@ async fn stream_to(
     let backlog = journal.backlog();
     let replid = server.run_id.clone();
     let resumable = hello.replid == replid && backlog.read(hello.offset, 0).is_ok();
+    // INFO's sync_full, sync_partial_ok and sync_partial_err (a resume asked for and refused).
+    let stats = &server.stats;
     let mut at = if resumable {
+        ServerStats::add(&stats.sync_partial_ok, 1);
         send(tx, message(v1::sync_message::Kind::Resume(v1::Resume { replid, offset: hello.offset }))).await?;
         hello.offset
     } else {
+        ServerStats::add(&stats.sync_full, 1);
+        if !hello.replid.is_empty() {
+            ServerStats::add(&stats.sync_partial_err, 1);
+        }
         full_sync(server, tx, replid).await?
     };
     let mut grown = backlog.subscribe();
