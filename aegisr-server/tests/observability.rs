@@ -314,6 +314,23 @@ fn instantaneous_rates_follow_the_load() {
 }
 
 #[test]
+fn keys_flushed_asynchronously_are_counted_as_lazily_freed() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let mut pipe = redis::pipe();
+    for i in 0..1000 {
+        pipe.cmd("SET").arg(format!("k{i}")).arg("v").ignore();
+    }
+    let () = pipe.query(&mut con).unwrap();
+    run::<()>(&mut con, &["FLUSHALL", "ASYNC"]);
+    let memory = |con: &mut redis::Connection| info(con, "memory");
+    assert!(wait_until(Duration::from_secs(10), || memory(&mut con)["lazyfree_pending_objects"] == "0"));
+    assert_eq!(memory(&mut con)["lazyfreed_objects"], "1000");
+    run::<()>(&mut con, &["CONFIG", "RESETSTAT"]);
+    assert_eq!(memory(&mut con)["lazyfreed_objects"], "0");
+}
+
+#[test]
 fn commands_in_a_transaction_are_counted_each() {
     let server = TestServer::start();
     let mut con = server.sync_conn();

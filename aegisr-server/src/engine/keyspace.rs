@@ -3,6 +3,7 @@
 //! and cannot deadlock; the lock is held for the data operation only.
 
 use std::cell::Cell;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 use parking_lot::{Mutex, MutexGuard};
@@ -153,6 +154,13 @@ pub(crate) struct StagedTables {
 struct ShardCell(Mutex<Shard>);
 
 /// All keys of all databases, split into shards by hash slot.
+/// Counts of the background freeing of flushed databases.
+#[derive(Debug, Default)]
+struct LazyFree {
+    pending: std::sync::atomic::AtomicU64,
+    freed: std::sync::atomic::AtomicU64,
+}
+
 pub struct Keyspace {
     shards: Box<[ShardCell]>,
     /// Each shard's [`TableAddresses`], read without its lock to prefetch. Apart from the
@@ -185,6 +193,9 @@ pub struct Keyspace {
     /// maxmemory eviction: its configuration and candidate pool (engine/evict.rs). Also
     /// decides what a key access records (LRU time or LFU counter).
     pub(crate) eviction: super::evict::Eviction,
+    /// Keys of flushed databases being freed on a background thread (FLUSHALL ASYNC), and
+    /// how many were (INFO's `lazyfree_pending_objects`, `lazyfreed_objects`).
+    lazyfree: Arc<LazyFree>,
 }
 
 impl Keyspace {
@@ -227,6 +238,7 @@ impl Keyspace {
             active_expire_off: std::sync::atomic::AtomicBool::new(false),
             primary_appliers: std::sync::atomic::AtomicUsize::new(0),
             eviction: super::evict::Eviction::new(Default::default()),
+            lazyfree: Arc::default(),
         }
     }
 
@@ -601,6 +613,7 @@ impl Keyspace {
         for index in 0..self.shards.len() {
             self.shard(index, tx).stats = KeyspaceStats::default();
         }
+        self.lazyfree.freed.store(0, Ordering::Relaxed);
     }
 
     /// Empties one database, or all of them. The tables are detached under each shard's lock
@@ -633,11 +646,27 @@ impl Keyspace {
         // for them; waking every blocked client to look again is simpler and as correct).
         self.waiters.signal_all();
         if lazy && !detached.is_empty() {
-            let spawned = std::thread::Builder::new().name("aegisr-lazyfree".into()).spawn(move || drop(detached));
+            let keys: u64 = detached.iter().map(|d| d.key_count as u64).sum();
+            let lazyfree = self.lazyfree.clone();
+            lazyfree.pending.fetch_add(keys, Ordering::Relaxed);
+            let counted = lazyfree.clone();
+            let spawned = std::thread::Builder::new().name("aegisr-lazyfree".into()).spawn(move || {
+                drop(detached);
+                // Freed before no longer pending: who sees none pending sees them freed.
+                counted.freed.fetch_add(keys, Ordering::Release);
+                counted.pending.fetch_sub(keys, Ordering::Release);
+            });
             if let Err(e) = spawned {
                 tracing::warn!("could not start a lazy-free thread ({e}); freed inline");
+                lazyfree.pending.fetch_sub(keys, Ordering::Relaxed);
             }
         }
+    }
+
+    /// Keys waiting to be freed in the background, and keys freed so far that way.
+    pub fn lazyfree_counts(&self) -> (u64, u64) {
+        let pending = self.lazyfree.pending.load(Ordering::Acquire);
+        (pending, self.lazyfree.freed.load(Ordering::Acquire))
     }
 
     /// Logs the running keyless write (FLUSHALL, FLUSHDB, SWAPDB); call it with every

@@ -220,6 +220,7 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             let peak = super::allocator::peak(used);
             let maxmemory = server.config.u64("maxmemory");
             let system = total_system_memory();
+            let lazyfree = server.keyspace.lazyfree_counts();
             let lua = server.scripting.memory.load(std::sync::atomic::Ordering::Relaxed) as u64;
             let scripts = server.scripting.cached.load(std::sync::atomic::Ordering::Relaxed);
             let relaxed = std::sync::atomic::Ordering::Relaxed;
@@ -278,10 +279,10 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("mem_replication_backlog".into(), memory.backlog.to_string()),
                 ("mem_total_replication_buffers".into(), memory.backlog.to_string()),
                 ("mem_allocator".into(), "mimalloc".to_owned()),
-                // Large values are freed at once outside the shard lock, never queued for a
-                // background thread: nothing is ever pending (Redis's tests wait for 0).
-                ("lazyfree_pending_objects".into(), "0".to_owned()),
-                ("lazyfreed_objects".into(), "0".to_owned()),
+                // Large values are freed at once outside the shard lock; only flushed
+                // databases (FLUSHALL / FLUSHDB ASYNC) are freed on a background thread.
+                ("lazyfree_pending_objects".into(), lazyfree.0.to_string()),
+                ("lazyfreed_objects".into(), lazyfree.1.to_string()),
             ]
         }
         "persistence" => crate::persist::info_fields(server).into_iter().map(|(k, v)| (k.into(), v)).collect(),
