@@ -331,6 +331,29 @@ fn keys_flushed_asynchronously_are_counted_as_lazily_freed() {
 }
 
 #[test]
+fn time_over_maxmemory_is_counted() {
+    let server = TestServer::start_with(&["--persistence", "none"]);
+    let mut con = server.sync_conn();
+    let exceeded = |con: &mut redis::Connection| -> (u64, u64) {
+        let stats = info(con, "stats");
+        (
+            stats["current_eviction_exceeded_time"].parse().unwrap(),
+            stats["total_eviction_exceeded_time"].parse().unwrap(),
+        )
+    };
+    assert_eq!(exceeded(&mut con), (0, 0));
+    run::<()>(&mut con, &["CONFIG", "SET", "maxmemory", "1"]);
+    assert!(fail(&mut con, &["SET", "k", "v"]).starts_with("OOM"));
+    assert!(wait_until(Duration::from_secs(10), || exceeded(&mut con).0 >= 20));
+    run::<()>(&mut con, &["CONFIG", "SET", "maxmemory", "0"]);
+    // Back under the limit (the ticker checks too): the clock stops, the total keeps it.
+    assert!(wait_until(Duration::from_secs(10), || exceeded(&mut con).0 == 0));
+    assert!(exceeded(&mut con).1 >= 20);
+    run::<()>(&mut con, &["CONFIG", "RESETSTAT"]);
+    assert_eq!(exceeded(&mut con), (0, 0));
+}
+
+#[test]
 fn commands_in_a_transaction_are_counted_each() {
     let server = TestServer::start();
     let mut con = server.sync_conn();

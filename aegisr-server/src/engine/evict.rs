@@ -186,11 +186,51 @@ pub(crate) struct Eviction {
     pool: Mutex<Pool>,
     /// Where `eviction-cycle` and `eviction-del` go when `latency-monitor-threshold` is on.
     latency: Arc<LatencyMonitor>,
+    /// Since when the node has been over maxmemory (ms, 0: it is not), and how long it was
+    /// over before (ms): INFO's `current_` and `total_eviction_exceeded_time`.
+    over_since_ms: std::sync::atomic::AtomicI64,
+    over_total_ms: std::sync::atomic::AtomicU64,
 }
 
 impl Eviction {
     pub(crate) fn new(limits: Arc<Limits>) -> Eviction {
-        Eviction { limits, pool: Mutex::default(), latency: Arc::default() }
+        Eviction {
+            limits,
+            pool: Mutex::default(),
+            latency: Arc::default(),
+            over_since_ms: Default::default(),
+            over_total_ms: Default::default(),
+        }
+    }
+
+    /// Records what an eviction check found, as Redis's `performEvictions` does: over the
+    /// limit (still evicting, or failing) starts the clock, back under stops it.
+    fn note(&self, outcome: Outcome) {
+        let since = self.over_since_ms.load(Ordering::Relaxed);
+        match outcome {
+            Outcome::Ok if since != 0 => {
+                let now = super::now_ms();
+                self.over_total_ms.fetch_add((now - since).max(0).unsigned_abs(), Ordering::Relaxed);
+                self.over_since_ms.store(0, Ordering::Relaxed);
+            }
+            Outcome::Running | Outcome::Fail if since == 0 => {
+                self.over_since_ms.store(super::now_ms().max(1), Ordering::Relaxed);
+            }
+            _ => {}
+        }
+    }
+
+    /// How long the node has been over maxmemory now, and in all (ms).
+    pub(crate) fn exceeded_ms(&self) -> (u64, u64) {
+        let since = self.over_since_ms.load(Ordering::Relaxed);
+        let current = if since == 0 { 0 } else { (super::now_ms() - since).max(0).unsigned_abs() };
+        (current, self.over_total_ms.load(Ordering::Relaxed) + current)
+    }
+
+    /// CONFIG RESETSTAT.
+    pub(crate) fn reset_stats(&self) {
+        self.over_total_ms.store(0, Ordering::Relaxed);
+        self.over_since_ms.store(0, Ordering::Relaxed);
     }
 
     fn policy(&self) -> Policy {
@@ -253,6 +293,12 @@ impl Keyspace {
     /// Evicts keys until `used()` is at most `maxmemory`. `used` is read after each
     /// eviction, so it must see this thread's frees at once.
     pub fn evict_to_limit(&self, used: &dyn Fn() -> u64) -> Outcome {
+        let outcome = self.evict_to_limit_once(used);
+        self.eviction.note(outcome);
+        outcome
+    }
+
+    fn evict_to_limit_once(&self, used: &dyn Fn() -> u64) -> Outcome {
         let limits = &self.eviction.limits;
         let max = limits.maxmemory.load(Ordering::Relaxed);
         if max == 0 || used() <= max {

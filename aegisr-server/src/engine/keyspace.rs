@@ -614,6 +614,13 @@ impl Keyspace {
             self.shard(index, tx).stats = KeyspaceStats::default();
         }
         self.lazyfree.freed.store(0, Ordering::Relaxed);
+        self.eviction.reset_stats();
+    }
+
+    /// How long the node has been over maxmemory now, and in all since the last CONFIG
+    /// RESETSTAT (ms).
+    pub fn eviction_exceeded_ms(&self) -> (u64, u64) {
+        self.eviction.exceeded_ms()
     }
 
     /// Empties one database, or all of them. The tables are detached under each shard's lock

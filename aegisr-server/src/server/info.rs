@@ -291,6 +291,7 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
         }
         "stats" => {
             let ks = server.keyspace.stats(tx);
+            let exceeded = server.keyspace.eviction_exceeded_ms();
             let pubsub = server.pubsub.totals();
             let tracking = server.pubsub.tracking.totals();
             vec![
@@ -319,6 +320,8 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                     (ServerStats::get(&stats.expire_cycle_micros) / 1000).to_string(),
                 ),
                 ("evicted_keys".into(), ks.evicted_keys.to_string()),
+                ("total_eviction_exceeded_time".into(), exceeded.1.to_string()),
+                ("current_eviction_exceeded_time".into(), exceeded.0.to_string()),
                 // No client eviction (maxmemory-clients), no defragmentation pass.
                 ("evicted_clients".into(), "0".to_owned()),
                 ("keyspace_hits".into(), ks.keyspace_hits.to_string()),
