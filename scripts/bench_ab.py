@@ -15,32 +15,13 @@ the median of the rounds' ratios B/A with their range.
 """
 
 import argparse
-import os
 import re
-import socket
 import statistics
 import subprocess
 import tempfile
-import time
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    # utime and stime: fields 14 and 15 of stat, 11 and 12 after the ")" split.
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def wait_port(port, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"nothing listening on port {port}")
+# The paired-run helpers of the Aegisr-vs-Redis script, in this directory.
+from bench_vs_redis import cpu_seconds, wait_port
 
 
 def main():
@@ -72,13 +53,13 @@ def main():
                     n = args.requests if pipeline != "1" else args.requests // 3
                     for i in [0, 1] if r % 2 == 0 else [1, 0]:
                         process, port = servers[i]
-                        before = cpu_seconds(process.pid)
+                        before = sum(cpu_seconds(process.pid))
                         out = subprocess.run(
                             ["redis-benchmark", "-p", str(port), "-t", test, "-c", "50", "-r", "100000",
                              "-d", "32", "-P", pipeline, "-n", str(n), "-q"],
                             capture_output=True, text=True, check=True,
                         ).stdout
-                        used = cpu_seconds(process.pid) - before
+                        used = sum(cpu_seconds(process.pid)) - before
                         rate = float(re.findall(r"([0-9.]+) requests per second", out)[-1])
                         results.setdefault((test, pipeline, i), []).append((rate, used / n * 1e6))
         for test in args.tests.split(","):

@@ -120,13 +120,11 @@ pub fn record_ended(
     error: Option<&str>,
 ) {
     let ctx = Ctx::new(server, session, out);
-    crate::metrics::command_started();
-    let now = crate::metrics::clock::now();
     let ended = match error {
         Some(text) => crate::metrics::Ended::Failed(text),
         None => crate::metrics::Ended::Ran,
     };
-    crate::metrics::record(&ctx, args, super::resolve(args).ok(), ended, now, now);
+    crate::metrics::record_now(&ctx, args, super::resolve(args).ok(), ended);
 }
 
 /// WAIT: until `count` replicas acknowledge `offset` or the deadline; replies with how

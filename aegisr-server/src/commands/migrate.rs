@@ -13,8 +13,12 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
+use bytes::BytesMut;
+
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult};
+use crate::reply::{Protocol, ReplySink};
+use crate::resp::RespWriter;
 
 pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
     name: "migrate",
@@ -130,7 +134,7 @@ fn migrate(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut moving: Vec<&[u8]> = Vec::new();
     // In cluster mode the target may be importing the keys' slot (Redis sends the same).
     let restore_command: &[u8] = if ctx.server.router.get().is_some() { b"RESTORE-ASKING" } else { b"RESTORE" };
-    let mut restores = Vec::new();
+    let mut restores = BytesMut::new();
     for &key in keys {
         let Some(entry) = locked.read(key) else { continue };
         let payload = super::dump::payload(entry.value());
@@ -155,7 +159,7 @@ fn migrate(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         ctx.out.simple("NOKEY");
         return Ok(());
     }
-    let mut prefix = Vec::new();
+    let mut prefix = BytesMut::new();
     if let Some((user, password)) = opts.auth {
         let mut auth: Vec<&[u8]> = vec![b"AUTH"];
         auth.extend(user);
@@ -191,13 +195,12 @@ fn migrate(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     }
 }
 
-/// Appends `args` as a RESP multibulk.
-fn write_command(out: &mut Vec<u8>, args: &[&[u8]]) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+/// Appends `args` as a RESP multibulk (a request is an array of bulk strings).
+fn write_command(out: &mut BytesMut, args: &[&[u8]]) {
+    let mut writer = RespWriter::new(out, Protocol::Resp2);
+    writer.array(args.len());
     for arg in args {
-        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
+        writer.bulk(arg);
     }
 }
 
@@ -282,7 +285,7 @@ impl Sockets {
                 Err(failure) => return Exchange { acked: Vec::new(), error: Some(failure.to_string()) },
             };
             let select = conn.db != Some(db);
-            let mut request = prefix.to_vec();
+            let mut request = BytesMut::from(prefix);
             if select {
                 write_command(&mut request, &[b"SELECT", db.to_string().as_bytes()]);
             }

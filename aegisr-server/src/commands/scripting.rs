@@ -202,16 +202,12 @@ fn run_held<'s>(
     let run = &server.scripting.run;
     let (saved_db, saved_protocol) = (session.db, session.protocol);
     let mut inner = Ctx { server, session, out: sink, tx: Some(held) };
-    // A write ran: from then on nothing is refused for memory (the script must complete).
-    let mut wrote = false;
     let mut call = |mode: Call, args: Vec<Bytes>| -> Reply {
         let args = super::views(&args);
         // Refused before running, as Redis's scriptCall refuses: counted as the command's
         // rejection (the error reaches the script as a command's error).
         let reject = |spec: Option<&'static CommandSpec>, text: &str| {
-            let now = crate::metrics::clock::now();
-            crate::metrics::command_started();
-            crate::metrics::record(&inner, &args, spec, crate::metrics::Ended::Rejected(text), now, now);
+            crate::metrics::record_now(&inner, &args, spec, crate::metrics::Ended::Rejected(text));
             Reply::Error(text.into())
         };
         let resp3 = match mode {
@@ -239,13 +235,13 @@ fn run_held<'s>(
             return reject(Some(spec), "ERR Write commands are not allowed from read-only scripts.");
         }
         // Over maxmemory when the script started (Redis's pre-command OOM state), a
-        // script not declared allow-oom may not grow memory until it has written.
-        if spec.flags.contains(Flags::DENYOOM) && !script.allow_oom && !wrote && super::maxmemory::over_limit() {
+        // script not declared allow-oom may not grow memory until it has written (from
+        // then on it must complete).
+        if spec.flags.contains(Flags::DENYOOM) && !script.allow_oom && !run.wrote() && super::maxmemory::over_limit() {
             return reject(Some(spec), &CommandError::Oom.to_string());
         }
         if spec.flags.contains(Flags::WRITE) {
             run.note_write();
-            wrote = true;
         }
         inner.session.protocol = if resp3 { Protocol::Resp3 } else { Protocol::Resp2 };
         state.resp3.set(resp3);

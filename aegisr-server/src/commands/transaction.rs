@@ -74,15 +74,7 @@ pub(super) fn queue(ctx: &mut Ctx<'_>, args: &[&[u8]], resolved: &Result<&'stati
     ctx.out.error(&text);
     // Counted as Redis's rejectCommand counts it: the error, and a rejected call of the
     // command when it is one.
-    let now = crate::metrics::clock::now();
-    crate::metrics::record(
-        ctx,
-        args,
-        resolved.as_ref().ok().copied(),
-        crate::metrics::Ended::Rejected(&text),
-        now,
-        now,
-    );
+    crate::metrics::record_now(ctx, args, resolved.as_ref().ok().copied(), crate::metrics::Ended::Rejected(&text));
     true
 }
 

@@ -70,15 +70,30 @@ pub enum Ended<'e> {
     Rejected(&'e str),
 }
 
+/// This thread's error replies, for attributing them to commands: those counted, how many
+/// of them the commands recorded so far account for (what lies between is the running
+/// command's: Redis compares `stat_total_error_replies` with the count at its last command
+/// the same way, which leaves a script's inner commands their own errors), and the errors
+/// passed on already counted since the last command recorded (each a failure of the
+/// command passing it on).
+#[derive(Clone, Copy)]
+struct Tally {
+    counted: u64,
+    seen: u64,
+    passed_on: u64,
+}
+
 thread_local! {
-    /// Error replies counted on this thread, and how many of them the commands recorded
-    /// so far account for: what lies between is the running command's (Redis compares
-    /// `stat_total_error_replies` with the count at its last command the same way, which
-    /// leaves a script's inner commands their own errors).
-    static ERRORS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
-    /// Errors passed on already counted (a script replying a command's error) since the
-    /// last command recorded: each is a failure of the command passing it on.
-    static PASSED_ON: Cell<u64> = const { Cell::new(0) };
+    static TALLY: Cell<Tally> = const { Cell::new(Tally { counted: 0, seen: 0, passed_on: 0 }) };
+}
+
+fn update_tally<R>(change: impl FnOnce(&mut Tally) -> R) -> R {
+    TALLY.with(|cell| {
+        let mut tally = cell.get();
+        let result = change(&mut tally);
+        cell.set(tally);
+        result
+    })
 }
 
 /// Counts one error reply (INFO's `errorstat_<CODE>` and `total_error_replies`), as
@@ -87,35 +102,36 @@ thread_local! {
 pub fn count_error_reply(server: &Server, text: &str) {
     server.metrics.errors.record(text);
     ServerStats::add(&server.stats.total_error_replies, 1);
-    ERRORS.with(|e| {
-        let (counted, seen) = e.get();
-        e.set((counted + 1, seen));
-    });
+    update_tally(|t| t.counted += 1);
 }
 
 /// An error reply written but counted already where it arose (see [`Ended::FailedCounted`]).
 pub fn note_passed_on_error() {
-    PASSED_ON.with(|p| p.set(p.get() + 1));
+    update_tally(|t| t.passed_on += 1);
 }
 
 /// A command starts on this thread: errors counted before it are not its own.
 pub fn command_started() {
-    ERRORS.with(|e| {
-        let (counted, _) = e.get();
-        e.set((counted, counted));
-    });
+    update_tally(|t| t.seen = t.counted);
 }
 
 /// The running command's failures, from what was counted since it started (or since the
 /// last command recorded, one its script called): one if it produced any error reply, and
 /// one per error it passed on.
 fn take_failures() -> u64 {
-    let produced = ERRORS.with(|e| {
-        let (counted, seen) = e.get();
-        e.set((counted, counted));
-        counted > seen
-    });
-    PASSED_ON.with(|p| p.replace(0)) + u64::from(produced)
+    update_tally(|t| {
+        let produced = t.counted > t.seen;
+        t.seen = t.counted;
+        std::mem::take(&mut t.passed_on) + u64::from(produced)
+    })
+}
+
+/// Records a command that ends where it starts, outside the dispatcher: refused inside
+/// MULTI or by a script's checks, or a blocked command that timed out or was unblocked.
+pub fn record_now(ctx: &Ctx<'_>, args: &[&[u8]], spec: Option<&'static CommandSpec>, ended: Ended<'_>) {
+    command_started();
+    let now = clock::now();
+    record(ctx, args, spec, ended, now, now);
 }
 
 /// Records one command that ran (or was refused) on this thread, `started` being when the

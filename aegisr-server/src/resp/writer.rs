@@ -48,7 +48,8 @@ fn copy_tiny(dst: &mut [u8], src: &[u8]) {
 pub struct RespWriter<'a> {
     out: &'a mut BytesMut,
     protocol: Protocol,
-    /// Error replies written, for the error counters.
+    /// Error replies written (replaying the journal checks that none came; the error
+    /// statistics are counted where errors arise, see `metrics::count_error_reply`).
     pub errors: u64,
 }
 

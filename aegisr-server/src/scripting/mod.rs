@@ -243,6 +243,11 @@ impl RunState {
         self.wrote.store(true, Ordering::Relaxed);
     }
 
+    /// Whether the running script has run a write command.
+    pub(crate) fn wrote(&self) -> bool {
+        self.wrote.load(Ordering::Relaxed)
+    }
+
     /// Whether the running script was asked to stop (SCRIPT KILL, or the node shuts down).
     pub(crate) fn kill_requested(&self) -> bool {
         self.kill.load(Ordering::Relaxed) || self.shutdown.is_cancelled()
