@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_aegisr_server_global_optspecs
-    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= maxmemory= maxmemory-policy= loglevel= log-format= persistence= appendonly= appendfsync= disable-thp= save= cluster join= replicas= cluster-port= cluster-announce-ip= cluster-announce-bus-port= bind-source-addr= failover-timeout= node-gone-timeout= min-replicas-ack= requirepass= aclfile= h/help V/version
+    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= maxmemory= maxmemory-policy= loglevel= log-format= persistence= appendonly= appendfsync= disable-thp= save= cluster join= replicas= cluster-port= cluster-announce-ip= cluster-announce-bus-port= bind-source-addr= failover-timeout= node-gone-timeout= min-replicas-ack= requirepass= aclfile= logfile= pidfile= h/help V/version
 end
 
 function __fish_aegisr_server_needs_command
@@ -58,6 +58,8 @@ complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l node-gone-t
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l min-replicas-ack -d 'Quorum writes: a primary replies to a write only once N replicas have applied it (no acknowledged write lost on failover); 0 is asynchronous, as Redis [default: 0]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l requirepass -d 'The default user\'s password: clients must AUTH (gRPC: `authorization` metadata) [default: none]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l aclfile -d 'ACL file of users (`user <name> <rules>` lines), loaded at start and by ACL LOAD, written by ACL SAVE [default: none]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l logfile -d 'Write the log to this file (appended) instead of standard output [default: none]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l pidfile -d 'Write the process ID to this file at start, and remove it at shutdown [default: none]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l cluster -d 'Run as a cluster node; with no cluster state yet, bootstrap a one-node cluster owning every slot'
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -s h -l help -d 'Print help'
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -s V -l version -d 'Print version'

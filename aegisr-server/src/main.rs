@@ -21,7 +21,26 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    init_logging(&config.string("loglevel"), config.string("log-format") == "json");
+    let logfile = config.string("logfile");
+    let log_to = if logfile.is_empty() {
+        None
+    } else {
+        match std::fs::OpenOptions::new().create(true).append(true).open(&logfile) {
+            Ok(file) => Some(file),
+            Err(e) => {
+                eprintln!("aegisr-server: can't open the log file '{logfile}': {e}");
+                return std::process::ExitCode::from(2);
+            }
+        }
+    };
+    init_logging(&config.string("loglevel"), config.string("log-format") == "json", log_to);
+    let pidfile = config.string("pidfile");
+    if !pidfile.is_empty()
+        && let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id()))
+    {
+        // As Redis: a pidfile that cannot be written is worth a warning, not a refusal.
+        tracing::warn!("failed to write PID file '{pidfile}': {e}");
+    }
     if let Err(e) = server::allocator::disable_transparent_huge_pages(config.bool("disable-thp")) {
         tracing::warn!("could not turn transparent huge pages off (disable-thp): {e}");
     }
@@ -38,7 +57,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(server::run(config, threads)) {
+    let outcome = runtime.block_on(server::run(config, threads));
+    if !pidfile.is_empty() {
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -61,12 +84,13 @@ fn check_data(dir: &std::path::Path, repair: bool) -> std::process::ExitCode {
     }
 }
 
-/// Logs to stdout, as text or as one JSON object per line; Redis's level names map onto
+/// Logs to stdout (or `file`: the `logfile` option), as text or as one JSON object per
+/// line; Redis's level names map onto
 /// tracing's (notice = info). openraft (the cluster control plane) narrates every election
 /// and membership step at info and reports every failed message to an unreachable peer as
 /// an error: only its other errors are shown (our transport warns about unreachable peers
 /// itself, once in a while).
-fn init_logging(level: &str, json: bool) {
+fn init_logging(level: &str, json: bool, file: Option<std::fs::File>) {
     let filter = match level {
         "debug" => "debug,openraft=info",
         "verbose" => "debug,openraft=info",
@@ -77,9 +101,10 @@ fn init_logging(level: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("AEGISR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    if json {
-        builder.json().init();
-    } else {
-        builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())).init();
+    match (file, json) {
+        (Some(file), true) => builder.json().with_writer(std::sync::Mutex::new(file)).init(),
+        (Some(file), false) => builder.with_ansi(false).with_writer(std::sync::Mutex::new(file)).init(),
+        (None, true) => builder.json().init(),
+        (None, false) => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())).init(),
     }
 }

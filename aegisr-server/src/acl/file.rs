@@ -11,7 +11,8 @@ pub const NO_FILE: &str = "ERR This Redis instance is not configured to use an A
 
 /// Parses an ACL file: every user, or every error found (Redis's wording, all in one
 /// text) and nothing applied.
-pub fn parse(path: &Path, text: &str) -> Result<Vec<(String, User)>, String> {
+/// `all_channels`: `acl-pubsub-default` is allchannels (what new users start with).
+pub fn parse(path: &Path, text: &str, all_channels: bool) -> Result<Vec<(String, User)>, String> {
     let file = path.display();
     let mut users: Vec<(String, User)> = Vec::new();
     let mut errors = String::new();
@@ -35,10 +36,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<(String, User)>, String> {
                 continue;
             }
         };
-        let mut user = User::new();
+        let mut user = User::created(all_channels);
         let mut ok = true;
         for rule in &rules {
-            if let Err(e) = user.apply(rule) {
+            if let Err(e) = user.apply_with(rule, all_channels) {
                 errors.push_str(&format!(
                     "{file}:{line_no}: Error in applying operation '{}': {}. ",
                     String::from_utf8_lossy(rule),
@@ -60,11 +61,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<(String, User)>, String> {
     }
 }
 
-/// Reads and parses the ACL file at `path`.
-pub fn read(path: &Path) -> Result<Vec<(String, User)>, String> {
+/// Reads and parses the ACL file at `path` (`all_channels`: as [`parse`]).
+pub fn read(path: &Path, all_channels: bool) -> Result<Vec<(String, User)>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("Error loading ACLs, opening file '{}': {e}", path.display()))?;
-    parse(path, &text)
+    parse(path, &text, all_channels)
 }
 
 /// Writes `lines` (ACL LIST's) to `path`, through a temporary file renamed over it so a
@@ -88,10 +89,10 @@ mod tests {
         let path = Path::new("/x/users.acl");
         let text = "user a on >p ~* +get\nuser b on +nosuch\nbogus line\nuser c on\nuser c off\n\n";
         assert_eq!(
-            parse(path, text).unwrap_err(),
+            parse(path, text, false).unwrap_err(),
             "/x/users.acl:2: Error in applying operation '+nosuch': Unknown command or category name in ACL. /x/users.acl:3 should start with user keyword followed by the username. WARNING: Duplicate user 'c' found on line 5. WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
         );
-        let users = parse(path, "user a on >p ~* +get\n\nuser default on nopass ~* &* +@all\n").unwrap();
+        let users = parse(path, "user a on >p ~* +get\n\nuser default on nopass ~* &* +@all\n", false).unwrap();
         assert_eq!(users.len(), 2);
         assert_eq!(
             users[0].1.describe(),

@@ -69,6 +69,8 @@ pub struct Acl {
     superuser: Arc<UserHandle>,
     /// The default user has a password or is off: new connections must authenticate.
     auth_required: AtomicBool,
+    /// `acl-pubsub-default` is allchannels: new users and selectors may use every channel.
+    all_channels_by_default: AtomicBool,
     pub log: log::AclLog,
 }
 
@@ -89,6 +91,7 @@ impl Acl {
             default,
             superuser,
             auth_required: AtomicBool::new(false),
+            all_channels_by_default: AtomicBool::new(false),
             log: Default::default(),
         }
     }
@@ -105,6 +108,15 @@ impl Acl {
     /// Whether a connection must authenticate before running commands.
     pub fn auth_required(&self) -> bool {
         self.auth_required.load(Ordering::Relaxed)
+    }
+
+    /// `acl-pubsub-default`: whether new users and selectors start with allchannels.
+    pub fn set_pubsub_default(&self, all_channels: bool) {
+        self.all_channels_by_default.store(all_channels, Ordering::Relaxed);
+    }
+
+    pub fn all_channels_by_default(&self) -> bool {
+        self.all_channels_by_default.load(Ordering::Relaxed)
     }
 
     fn refresh_auth_required(&self) {
@@ -134,9 +146,10 @@ impl Acl {
         let rules = user::merge_selector_arguments(rules).map_err(|e| format!("ERR {e}"))?;
         let mut users = self.users.write();
         let existing = users.get(&name).cloned();
-        let mut user = existing.as_ref().map_or_else(User::new, |h| (*h.user()).clone());
+        let all_channels = self.all_channels_by_default();
+        let mut user = existing.as_ref().map_or_else(|| User::created(all_channels), |h| (*h.user()).clone());
         for rule in &rules {
-            user.apply(rule).map_err(|e| {
+            user.apply_with(rule, all_channels).map_err(|e| {
                 format!("ERR Error in ACL SETUSER modifier '{}': {}", String::from_utf8_lossy(rule), e.text())
             })?;
         }

@@ -397,8 +397,22 @@ impl User {
         user
     }
 
+    /// A user created by ACL SETUSER or an ACL file: a new user with the channels
+    /// `acl-pubsub-default` gives (`all_channels`: allchannels).
+    pub fn created(all_channels: bool) -> User {
+        let mut user = User::new();
+        user.root.all_channels = all_channels;
+        user
+    }
+
     /// Applies one SETUSER rule.
     pub fn apply(&mut self, rule: &[u8]) -> Result<(), RuleError> {
+        self.apply_with(rule, false)
+    }
+
+    /// Applies one SETUSER rule; `all_channels` is `acl-pubsub-default` (allchannels):
+    /// what `reset` and a new `(...)` selector start with, as Redis's ACLCreateSelector.
+    pub fn apply_with(&mut self, rule: &[u8], all_channels: bool) -> Result<(), RuleError> {
         let lower = String::from_utf8_lossy(rule).to_ascii_lowercase();
         match lower.as_str() {
             "on" => self.enabled = true,
@@ -420,6 +434,9 @@ impl User {
                 {
                     self.apply(rule.as_bytes())?;
                 }
+                if all_channels {
+                    self.apply(b"allchannels")?;
+                }
             }
             _ => match rule.first() {
                 Some(b'>') => {
@@ -440,6 +457,7 @@ impl User {
                 Some(b'!') => self.remove_password(&valid_hash(&rule[1..])?)?,
                 Some(b'(') if rule.last() == Some(&b')') && rule.len() >= 2 => {
                     let mut selector = Selector::empty();
+                    selector.all_channels = all_channels;
                     for part in rule[1..rule.len() - 1].split(|b| b.is_ascii_whitespace()).filter(|p| !p.is_empty()) {
                         selector.apply(part)?;
                     }

@@ -301,7 +301,7 @@ fn acl_file(ctx: &Ctx<'_>) -> Result<std::path::PathBuf, CommandError> {
 
 fn acl_load(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let path = acl_file(ctx)?;
-    let users = acl::file::read(&path).map_err(CommandError::err)?;
+    let users = acl::file::read(&path, ctx.server.acl.all_channels_by_default()).map_err(CommandError::err)?;
     let gone: Vec<String> = ctx.server.acl.replace_all(users).into_iter().map(|h| h.name.clone()).collect();
     disconnect_users(ctx, &gone);
     ctx.out.ok();

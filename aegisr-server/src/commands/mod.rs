@@ -26,6 +26,7 @@ mod lolwut;
 mod maxmemory;
 mod memory;
 pub mod migrate;
+mod min_replicas;
 mod module;
 mod monitor;
 mod observe;
@@ -346,6 +347,7 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
             Ok(spec)
         })
         .and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec))
+        .and_then(|spec| min_replicas::admit(ctx, spec).map(|()| spec))
         .and_then(|spec| {
             // Once another client's script has run past busy-reply-threshold, commands get
             // BUSY (and may only SCRIPT KILL): the doors have waited in `wait_for_script`

@@ -94,6 +94,9 @@ fn prepare(ctx: &Ctx<'_>, flags: ScriptFlags, read_only: bool) -> CommandResult 
     if !flags.allow_oom && !flags.no_writes && super::maxmemory::over_limit() {
         return Err(CommandError::Oom);
     }
+    if !flags.no_writes && !super::min_replicas::enough(ctx.server) {
+        return Err(CommandError::Message(super::min_replicas::NOREPLICAS.into()));
+    }
     Ok(())
 }
 
@@ -239,6 +242,10 @@ fn run_held<'s>(
         // then on it must complete).
         if spec.flags.contains(Flags::DENYOOM) && !script.allow_oom && !run.wrote() && super::maxmemory::over_limit() {
             return reject(Some(spec), &CommandError::Oom.to_string());
+        }
+        // A legacy script finds out at its first write (a declared one was refused at start).
+        if spec.flags.contains(Flags::WRITE) && !super::min_replicas::enough(server) {
+            return reject(Some(spec), super::min_replicas::NOREPLICAS);
         }
         if spec.flags.contains(Flags::WRITE) {
             run.note_write();

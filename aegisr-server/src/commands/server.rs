@@ -231,6 +231,9 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     for (name, value) in &pairs {
         match crate::config::find_option(name).map(|o| o.name) {
             Some("requirepass") => ctx.server.acl.set_requirepass(value),
+            Some("acl-pubsub-default") => {
+                ctx.server.acl.set_pubsub_default(ctx.server.config.string("acl-pubsub-default") == "allchannels");
+            }
             Some("acllog-max-len") => {
                 ctx.server.acl.log.trim(usize::try_from(ctx.server.config.u64("acllog-max-len")).unwrap_or(usize::MAX))
             }

@@ -37,6 +37,14 @@ impl Queued {
             .filter_map(|args| resolve(&super::views(args)).ok())
             .any(|spec| spec.flags.contains(Flags::DENYOOM))
     }
+
+    /// Whether a queued command writes: EXEC is then refused without enough good replicas.
+    pub(super) fn writes(&self) -> bool {
+        self.commands
+            .iter()
+            .filter_map(|args| resolve(&super::views(args)).ok())
+            .any(|spec| spec.flags.contains(Flags::WRITE))
+    }
 }
 
 /// The keys a client watches, and the flag writers raise.

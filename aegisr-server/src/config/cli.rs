@@ -145,6 +145,12 @@ pub struct Cli {
     /// written by ACL SAVE [default: none].
     #[arg(long, env = "AEGISR_ACLFILE", value_name = "FILE")]
     pub aclfile: Option<String>,
+    /// Write the log to this file (appended) instead of standard output [default: none].
+    #[arg(long, env = "AEGISR_LOGFILE", value_name = "FILE")]
+    pub logfile: Option<String>,
+    /// Write the process ID to this file at start, and remove it at shutdown [default: none].
+    #[arg(long, env = "AEGISR_PIDFILE", value_name = "FILE")]
+    pub pidfile: Option<String>,
     #[command(subcommand)]
     pub command: Option<Tool>,
 }
@@ -209,6 +215,8 @@ impl Cli {
         put("node-gone-timeout", self.node_gone_timeout.map(|v| v.to_string()));
         put("requirepass", self.requirepass.clone());
         put("aclfile", self.aclfile.clone());
+        put("logfile", self.logfile.clone());
+        put("pidfile", self.pidfile.clone());
         out
     }
 

@@ -13,4 +13,5 @@ pub use cli::{Cli, Tool};
 pub use options::{Effect, OPTIONS, OptionKind, OptionSpec, find as find_option};
 pub use rewrite::{RewriteError, rewrite};
 pub use store::{ConfigError, ConfigStore, EncodingLimits, Limits};
+pub(crate) use store::{percentile_text, percentiles};
 pub use units::parse_memory;

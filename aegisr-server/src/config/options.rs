@@ -22,6 +22,12 @@ pub enum OptionKind {
     OutputBufferLimits,
     /// `notify-keyspace-events`' class letters.
     KeyspaceEvents,
+    /// Words from this list, separated by spaces (`shutdown-on-sigterm nosave now`).
+    Flags(&'static [&'static str]),
+    /// `oom-score-adj-values`: three integers from -2000 to 2000.
+    OomScoreValues,
+    /// `latency-tracking-info-percentiles`: numbers from 0 to 100, separated by spaces.
+    Percentiles,
 }
 
 /// What setting the option does in Aegisr.
@@ -33,6 +39,9 @@ pub enum Effect {
     Startup,
     /// Accepted and returned by CONFIG GET, but has no effect in Aegisr: the text says why.
     NoEffect(&'static str),
+    /// Accepted at its default only (what Redis does with any other value, Aegisr does
+    /// not do at all, and saying OK would hide that): the text says why.
+    DefaultOnly(&'static str),
 }
 
 #[derive(Debug)]
@@ -59,12 +68,46 @@ const fn inert(name: &'static str, kind: OptionKind, default: &'static str, why:
     OptionSpec { name, kind, default, effect: Effect::NoEffect(why), help: why }
 }
 
+const fn default_only(name: &'static str, kind: OptionKind, default: &'static str, why: &'static str) -> OptionSpec {
+    OptionSpec { name, kind, default, effect: Effect::DefaultOnly(why), help: why }
+}
+
 /// Options without effect here that Redis marks immutable: CONFIG SET refuses them as
 /// Redis does, although nothing would change.
-pub const IMMUTABLE_IN_REDIS: &[&str] = &["daemonize", "io-threads", "io-threads-do-reads", "tcp-backlog"];
+pub const IMMUTABLE_IN_REDIS: &[&str] = &[
+    "always-show-logo",
+    "aof_rewrite_cpulist",
+    "appenddirname",
+    "appendfilename",
+    "bgsave_cpulist",
+    "bio_cpulist",
+    "cluster-config-file",
+    "daemonize",
+    "enable-protected-configs",
+    "io-threads",
+    "io-threads-do-reads",
+    "rdbchecksum",
+    "replicaof",
+    "server_cpulist",
+    "set-proc-title",
+    "socket-mark-id",
+    "supervised",
+    "syslog-enabled",
+    "syslog-facility",
+    "syslog-ident",
+    "tcp-backlog",
+    "unixsocket",
+    "unixsocketperm",
+];
 
 /// Every option, sorted by name.
 pub static OPTIONS: &[OptionSpec] = &[
+    live(
+        "acl-pubsub-default",
+        OptionKind::Enum(&["allchannels", "resetchannels"]),
+        "resetchannels",
+        "The channel permissions of a new ACL user (and of one reset): allchannels or resetchannels.",
+    ),
     startup(
         "aclfile",
         OptionKind::String,
@@ -77,8 +120,94 @@ pub static OPTIONS: &[OptionSpec] = &[
         "128",
         "Entries the ACL LOG keeps (refused commands, keys, channels and authentications); the oldest go first.",
     ),
+    inert(
+        "active-defrag-cycle-max",
+        OptionKind::Int { min: 1, max: 99 },
+        "25",
+        "allocation is size-classed per shard; there is no defragmenter to run",
+    ),
+    inert(
+        "active-defrag-cycle-min",
+        OptionKind::Int { min: 1, max: 99 },
+        "1",
+        "allocation is size-classed per shard; there is no defragmenter to run",
+    ),
+    inert(
+        "active-defrag-ignore-bytes",
+        OptionKind::Memory { min: 1, max: i64::MAX as u64 },
+        "104857600",
+        "allocation is size-classed per shard; there is no defragmenter to run",
+    ),
+    inert(
+        "active-defrag-max-scan-fields",
+        OptionKind::Int { min: 1, max: i64::MAX },
+        "1000",
+        "allocation is size-classed per shard; there is no defragmenter to run",
+    ),
+    inert(
+        "active-defrag-threshold-lower",
+        OptionKind::Int { min: 0, max: 1000 },
+        "10",
+        "allocation is size-classed per shard; there is no defragmenter to run",
+    ),
+    inert(
+        "active-defrag-threshold-upper",
+        OptionKind::Int { min: 0, max: 1000 },
+        "100",
+        "allocation is size-classed per shard; there is no defragmenter to run",
+    ),
+    live(
+        "active-expire-effort",
+        OptionKind::Int { min: 1, max: 10 },
+        "1",
+        "How hard active expiry works (1-10): more keys sampled per pass, more of each tick spent, fewer expired keys tolerated.",
+    ),
     inert("activedefrag", YES_NO, "no", "allocation is size-classed per shard; there is no defragmenter to run"),
     inert("activerehashing", YES_NO, "yes", "tables are per hash slot and small; growing one never pauses the shard"),
+    inert("always-show-logo", YES_NO, "no", "there is no logo"),
+    inert(
+        "aof-disable-auto-gc",
+        YES_NO,
+        "no",
+        "snapshots and per-shard journals have Aegisr's own formats and names under dir, written without a forked child",
+    ),
+    inert(
+        "aof-load-truncated",
+        YES_NO,
+        "yes",
+        "a torn last journal record is always truncated with a warning; damage anywhere else stops the start (see check-data)",
+    ),
+    inert(
+        "aof-rewrite-incremental-fsync",
+        YES_NO,
+        "yes",
+        "snapshots and per-shard journals have Aegisr's own formats and names under dir, written without a forked child",
+    ),
+    inert(
+        "aof-timestamp-enabled",
+        YES_NO,
+        "no",
+        "snapshots and per-shard journals have Aegisr's own formats and names under dir, written without a forked child",
+    ),
+    inert(
+        "aof-use-rdb-preamble",
+        YES_NO,
+        "yes",
+        "snapshots and per-shard journals have Aegisr's own formats and names under dir, written without a forked child",
+    ),
+    inert("aof_rewrite_cpulist", OptionKind::String, "", "there is no rewrite child"),
+    inert(
+        "appenddirname",
+        OptionKind::String,
+        "appendonlydir",
+        "snapshots and per-shard journals have Aegisr's own formats and names under dir, written without a forked child",
+    ),
+    inert(
+        "appendfilename",
+        OptionKind::String,
+        "appendonly.aof",
+        "snapshots and per-shard journals have Aegisr's own formats and names under dir, written without a forked child",
+    ),
     live(
         "appendfsync",
         OptionKind::Enum(&["always", "everysec", "no"]),
@@ -103,12 +232,19 @@ pub static OPTIONS: &[OptionSpec] = &[
         "100",
         "Journal growth since the last snapshot, in percent of the snapshot's size, that triggers a new snapshot; 0 turns automatic snapshots by size off.",
     ),
+    inert("bgsave_cpulist", OptionKind::String, "", "there is no snapshot child"),
     startup("bind", OptionKind::String, "127.0.0.1", "Addresses the RESP and gRPC listeners bind to, space separated."),
     startup(
         "bind-source-addr",
         OptionKind::String,
         "",
         "The local IP address of connections this node opens to other cluster nodes (Raft and control messages, replication, pub/sub, slot migration); empty: the OS chooses.",
+    ),
+    inert(
+        "bio_cpulist",
+        OptionKind::String,
+        "",
+        "Aegisr runs in the foreground and leaves this to the service manager",
     ),
     live(
         "busy-reply-threshold",
@@ -128,11 +264,35 @@ pub static OPTIONS: &[OptionSpec] = &[
         "1gb",
         "Most bytes one client may have pending in an unfinished command.",
     ),
+    inert(
+        "cluster-allow-pubsubshard-when-down",
+        YES_NO,
+        "yes",
+        "the cluster's Raft control plane places slots and runs failure detection and failover (see failover-timeout)",
+    ),
+    inert(
+        "cluster-allow-reads-when-down",
+        YES_NO,
+        "no",
+        "the cluster's Raft control plane places slots and runs failure detection and failover (see failover-timeout)",
+    ),
+    inert(
+        "cluster-allow-replica-migration",
+        YES_NO,
+        "yes",
+        "the cluster's Raft control plane places slots and runs failure detection and failover (see failover-timeout)",
+    ),
     startup(
         "cluster-announce-bus-port",
         OptionKind::Int { min: 0, max: 65535 },
         "0",
         "The cluster port this node tells the other nodes to use (in the cluster map, and when it joins), e.g. a port forwarded to its cluster port by NAT or a proxy; 0: its real cluster port.",
+    ),
+    inert(
+        "cluster-announce-hostname",
+        OptionKind::String,
+        "",
+        "the cluster's Raft control plane places slots and runs failure detection and failover (see failover-timeout)",
     ),
     startup(
         "cluster-announce-ip",
@@ -140,11 +300,47 @@ pub static OPTIONS: &[OptionSpec] = &[
         "",
         "The address this cluster node gives other nodes and clients (MOVED redirections, CLUSTER SLOTS); empty: the bind address if it is a single specific IP, else 127.0.0.1.",
     ),
+    inert(
+        "cluster-announce-port",
+        OptionKind::Int { min: 0, max: 65535 },
+        "0",
+        "the cluster's Raft control plane places slots and runs failure detection and failover (see failover-timeout)",
+    ),
+    inert(
+        "cluster-announce-tls-port",
+        OptionKind::Int { min: 0, max: 65535 },
+        "0",
+        "the cluster's Raft control plane places slots and runs failure detection and failover (see failover-timeout)",
+    ),
+    inert(
+        "cluster-config-file",
+        OptionKind::String,
+        "nodes.conf",
+        "the cluster's Raft control plane places slots and runs failure detection and failover (see failover-timeout)",
+    ),
     startup(
         "cluster-enabled",
         YES_NO,
         "no",
         "Run as a cluster node: a node with no cluster state bootstraps a one-node cluster owning every slot (or joins the member named by join); its Raft state is kept in <dir>/cluster.",
+    ),
+    inert(
+        "cluster-link-sendbuf-limit",
+        OptionKind::Memory { min: 0, max: u64::MAX },
+        "0",
+        "the cluster's Raft control plane places slots and runs failure detection and failover (see failover-timeout)",
+    ),
+    inert(
+        "cluster-migration-barrier",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "1",
+        "the cluster's Raft control plane places slots and runs failure detection and failover (see failover-timeout)",
+    ),
+    inert(
+        "cluster-node-timeout",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "15000",
+        "the cluster's Raft control plane places slots and runs failure detection and failover (see failover-timeout)",
     ),
     startup(
         "cluster-port",
@@ -152,8 +348,40 @@ pub static OPTIONS: &[OptionSpec] = &[
         "-1",
         "The cluster bus port (Raft, joins, heartbeats between nodes); -1: the RESP port + 10000, as in Redis (a free port when the RESP port is 0); 0 picks a free port.",
     ),
+    inert(
+        "cluster-preferred-endpoint-type",
+        OptionKind::Enum(&["ip", "hostname", "unknown-endpoint"]),
+        "ip",
+        "the cluster's Raft control plane places slots and runs failure detection and failover (see failover-timeout)",
+    ),
+    inert(
+        "cluster-replica-no-failover",
+        YES_NO,
+        "no",
+        "the cluster's Raft control plane places slots and runs failure detection and failover (see failover-timeout)",
+    ),
+    inert(
+        "cluster-replica-validity-factor",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "10",
+        "the cluster's Raft control plane places slots and runs failure detection and failover (see failover-timeout)",
+    ),
+    inert(
+        "cluster-require-full-coverage",
+        YES_NO,
+        "yes",
+        "the cluster's Raft control plane places slots and runs failure detection and failover (see failover-timeout)",
+    ),
+    inert("crash-log-enabled", YES_NO, "yes", "a panic is logged by the Rust runtime"),
+    inert("crash-memcheck-enabled", YES_NO, "yes", "a panic is logged by the Rust runtime"),
     inert("daemonize", YES_NO, "no", "Aegisr runs in the foreground; use your service manager"),
     startup("databases", OptionKind::Int { min: 1, max: 1024 }, "16", "Number of logical databases (SELECT)."),
+    inert(
+        "dbfilename",
+        OptionKind::String,
+        "dump.rdb",
+        "snapshots and per-shard journals have Aegisr's own formats and names under dir, written without a forked child",
+    ),
     startup("dir", OptionKind::String, "./aegisr-data", "Data directory for persistence files."),
     startup(
         "disable-thp",
@@ -161,6 +389,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         "yes",
         "Turn transparent huge pages off for this process, as Redis does: memory then follows the keys stored, 4 KB at a time (with huge pages the allocator's partly used 2 MB pages stay resident); no trades that memory for fewer TLB misses on large random-access datasets.",
     ),
+    inert("dynamic-hz", YES_NO, "yes", "hz is the expiry ticker's rate, whatever the number of clients"),
     startup(
         "enable-debug-command",
         OptionKind::Enum(&["no", "yes", "local"]),
@@ -172,6 +401,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::Enum(&["no", "yes", "local"]),
         "no",
         "Whether MODULE LOAD, LOADEX and UNLOAD may run: no, yes, or local (from loopback connections only), as in Redis. Aegisr loads no Redis modules: allowed, a load fails with Redis's error.",
+    ),
+    inert(
+        "enable-protected-configs",
+        OptionKind::Enum(&["no", "yes", "local"]),
+        "no",
+        "options that name files (dir, aclfile) are read at start only",
     ),
     startup(
         "failover-timeout",
@@ -209,6 +444,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         "10",
         "Background task frequency: active expiry passes per second (used clamped to 1..500, as in Redis).",
     ),
+    inert("ignore-warnings", OptionKind::String, "", "Aegisr has no kernel-bug warnings to silence"),
     inert(
         "io-threads",
         OptionKind::Int { min: 1, max: 128 },
@@ -216,6 +452,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         "every worker thread does its own I/O; see the threads option",
     ),
     inert("io-threads-do-reads", YES_NO, "no", "every worker thread does its own I/O; see the threads option"),
+    inert("jemalloc-bg-thread", YES_NO, "yes", "the allocator is mimalloc"),
     startup(
         "join",
         OptionKind::String,
@@ -233,6 +470,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         YES_NO,
         "yes",
         "per-command latency percentiles are not kept; LATENCY and the slow log cover latency",
+    ),
+    live(
+        "latency-tracking-info-percentiles",
+        OptionKind::Percentiles,
+        "50 99 99.9",
+        "The percentiles INFO latencystats reports for each command, e.g. \"50 99 99.9\"; empty: none.",
     ),
     inert("lazyfree-lazy-eviction", YES_NO, "no", "large values are freed outside the shard lock"),
     inert("lazyfree-lazy-expire", YES_NO, "no", "large values are freed outside the shard lock"),
@@ -274,11 +517,29 @@ pub static OPTIONS: &[OptionSpec] = &[
         "text",
         "Log lines as text, or as one JSON object per line (timestamp, level, message and fields) for log shippers.",
     ),
+    startup(
+        "logfile",
+        OptionKind::String,
+        "",
+        "Write the log to this file (appended) instead of standard output; empty: standard output.",
+    ),
     live(
         "loglevel",
         OptionKind::Enum(&["debug", "verbose", "notice", "warning", "nothing"]),
         "notice",
         "Log verbosity.",
+    ),
+    inert(
+        "masterauth",
+        OptionKind::String,
+        "",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "masteruser",
+        OptionKind::String,
+        "",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
     ),
     live(
         "maxclients",
@@ -337,6 +598,24 @@ pub static OPTIONS: &[OptionSpec] = &[
         "0",
         "Cluster mode: a primary replies to a write only once this many replicas have applied it (quorum acknowledgement; 0: asynchronous, as Redis). A write not acknowledged within 5 s closes the client's connection instead of being confirmed.",
     ),
+    live(
+        "min-replicas-max-lag",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "10",
+        "Seconds since a replica's last acknowledgement within which it counts for min-replicas-to-write.",
+    ),
+    live(
+        "min-replicas-to-write",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "0",
+        "Refuse writes (NOREPLICAS) while fewer replicas than this have acknowledged within min-replicas-max-lag seconds (0: never). A standalone node has no replicas.",
+    ),
+    inert(
+        "no-appendfsync-on-rewrite",
+        YES_NO,
+        "no",
+        "no rewrite runs beside the journal: a snapshot truncates it, and fsyncs go on",
+    ),
     startup(
         "node-gone-timeout",
         OptionKind::Int { min: 0, max: i32::MAX as i64 },
@@ -349,13 +628,43 @@ pub static OPTIONS: &[OptionSpec] = &[
         "",
         "Keyspace notifications: the event classes published on __keyspace@<db>__ (K) and __keyevent@<db>__ (E) channels, in Redis's letters.",
     ),
+    inert(
+        "oom-score-adj",
+        OptionKind::Enum(&["no", "yes", "relative", "absolute"]),
+        "no",
+        "Aegisr runs in the foreground and leaves this to the service manager",
+    ),
+    inert(
+        "oom-score-adj-values",
+        OptionKind::OomScoreValues,
+        "0 200 800",
+        "Aegisr runs in the foreground and leaves this to the service manager",
+    ),
     startup(
         "persistence",
         OptionKind::Enum(&["on", "none"]),
         "on",
         "on: keep the data in the data directory (journal and snapshots, see appendonly); none: memory only, nothing is written (a cache).",
     ),
+    startup(
+        "pidfile",
+        OptionKind::String,
+        "",
+        "Write the process ID to this file at start and remove it at shutdown; empty: none.",
+    ),
     startup("port", OptionKind::Int { min: 0, max: 65535 }, "6379", "RESP port; 0 picks a free port."),
+    inert(
+        "proc-title-template",
+        OptionKind::String,
+        "{title} {listen-addr} {server-mode}",
+        "Aegisr runs in the foreground and leaves this to the service manager",
+    ),
+    inert(
+        "propagation-error-behavior",
+        OptionKind::Enum(&["ignore", "panic", "panic-on-replicas"]),
+        "ignore",
+        "replicas apply journal records, not commands, so none can fail on one",
+    ),
     live(
         "protected-mode",
         YES_NO,
@@ -367,6 +676,139 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::Memory { min: MB, max: i64::MAX as u64 },
         "512mb",
         "Largest bulk string a client may send.",
+    ),
+    inert(
+        "rdb-del-sync-files",
+        YES_NO,
+        "no",
+        "snapshots and per-shard journals have Aegisr's own formats and names under dir, written without a forked child",
+    ),
+    inert(
+        "rdb-save-incremental-fsync",
+        YES_NO,
+        "yes",
+        "snapshots and per-shard journals have Aegisr's own formats and names under dir, written without a forked child",
+    ),
+    inert("rdbchecksum", YES_NO, "yes", "every snapshot section carries a CRC, always"),
+    inert(
+        "rdbcompression",
+        YES_NO,
+        "yes",
+        "snapshots and per-shard journals have Aegisr's own formats and names under dir, written without a forked child",
+    ),
+    inert(
+        "repl-backlog-size",
+        OptionKind::Memory { min: 1, max: i64::MAX as u64 },
+        "1048576",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "repl-backlog-ttl",
+        OptionKind::Int { min: 0, max: i64::MAX },
+        "3600",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "repl-disable-tcp-nodelay",
+        YES_NO,
+        "no",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "repl-diskless-load",
+        OptionKind::Enum(&["disabled", "on-empty-db", "swapdb"]),
+        "disabled",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "repl-diskless-sync",
+        YES_NO,
+        "yes",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "repl-diskless-sync-delay",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "5",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "repl-diskless-sync-max-replicas",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "0",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "repl-ping-replica-period",
+        OptionKind::Int { min: 1, max: i32::MAX as i64 },
+        "10",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "repl-timeout",
+        OptionKind::Int { min: 1, max: i32::MAX as i64 },
+        "60",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "replica-announce-ip",
+        OptionKind::String,
+        "",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "replica-announce-port",
+        OptionKind::Int { min: 0, max: 65535 },
+        "0",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "replica-announced",
+        YES_NO,
+        "yes",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "replica-ignore-disk-write-errors",
+        YES_NO,
+        "no",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "replica-ignore-maxmemory",
+        YES_NO,
+        "yes",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "replica-lazy-flush",
+        YES_NO,
+        "no",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "replica-priority",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "100",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "replica-read-only",
+        YES_NO,
+        "yes",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    inert(
+        "replica-serve-stale-data",
+        YES_NO,
+        "yes",
+        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+    ),
+    default_only(
+        "replicaof",
+        OptionKind::String,
+        "",
+        "Aegisr replicates within a cluster: start nodes with --cluster or --join (each shard group keeps --replicas N replicas); a standalone node cannot follow another server",
     ),
     startup(
         "replicas",
@@ -380,11 +822,23 @@ pub static OPTIONS: &[OptionSpec] = &[
         "",
         "The default user's password (as ACL SETUSER default resetpass >password): clients must AUTH before other commands, gRPC calls must send it in `authorization` metadata; empty: no password.",
     ),
+    inert(
+        "sanitize-dump-payload",
+        OptionKind::Enum(&["no", "yes", "clients"]),
+        "no",
+        "RESTORE checks every payload in full (checksum and structure) before storing it",
+    ),
     live(
         "save",
         OptionKind::String,
         "3600 1 300 100 60 10000",
         "Snapshot rules: pairs of <seconds> <changes>, a snapshot is taken when that many changes happened within that many seconds; \"\" disables them.",
+    ),
+    inert(
+        "server_cpulist",
+        OptionKind::String,
+        "",
+        "Aegisr runs in the foreground and leaves this to the service manager",
     ),
     live(
         "set-max-intset-entries",
@@ -404,11 +858,30 @@ pub static OPTIONS: &[OptionSpec] = &[
         "64",
         "Sets whose members are at most this long use the compact encoding.",
     ),
+    inert("set-proc-title", YES_NO, "yes", "Aegisr runs in the foreground and leaves this to the service manager"),
     startup(
         "shards",
         OptionKind::Int { min: 0, max: 16384 },
         "0",
         "Number of keyspace shards (a power of two); 0 picks 16 per worker thread.",
+    ),
+    inert(
+        "shutdown-on-sigint",
+        OptionKind::Flags(&["default", "save", "nosave", "now", "force"]),
+        "default",
+        "SIGINT and SIGTERM always shut down gracefully, keeping the journal",
+    ),
+    inert(
+        "shutdown-on-sigterm",
+        OptionKind::Flags(&["default", "save", "nosave", "now", "force"]),
+        "default",
+        "SIGINT and SIGTERM always shut down gracefully, keeping the journal",
+    ),
+    inert(
+        "shutdown-timeout",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "10",
+        "shutdown does not wait for replicas: in a cluster a replica takes over by failover",
     ),
     live(
         "slowlog-log-slower-than",
@@ -422,6 +895,18 @@ pub static OPTIONS: &[OptionSpec] = &[
         "128",
         "Entries the slow log keeps; the oldest go first.",
     ),
+    inert(
+        "socket-mark-id",
+        OptionKind::Int { min: 0, max: u32::MAX as i64 },
+        "0",
+        "Aegisr runs in the foreground and leaves this to the service manager",
+    ),
+    inert(
+        "stop-writes-on-bgsave-error",
+        YES_NO,
+        "yes",
+        "a failed snapshot does not stop writes (the journal still has them); a journal that cannot be written does (MISCONF)",
+    ),
     live(
         "stream-node-max-bytes",
         OptionKind::Memory { min: 0, max: i64::MAX as u64 },
@@ -434,6 +919,20 @@ pub static OPTIONS: &[OptionSpec] = &[
         "100",
         "Most entries in one block of stream entries (0: no limit).",
     ),
+    inert(
+        "supervised",
+        OptionKind::Enum(&["upstart", "systemd", "auto", "no"]),
+        "no",
+        "Aegisr runs in the foreground and leaves this to the service manager",
+    ),
+    inert("syslog-enabled", YES_NO, "no", "logs go to standard output or to logfile"),
+    inert(
+        "syslog-facility",
+        OptionKind::Enum(&["user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"]),
+        "local0",
+        "logs go to standard output or to logfile",
+    ),
+    inert("syslog-ident", OptionKind::String, "redis", "logs go to standard output or to logfile"),
     inert(
         "tcp-backlog",
         OptionKind::Int { min: 0, max: 65535 },
@@ -453,12 +952,120 @@ pub static OPTIONS: &[OptionSpec] = &[
         "0",
         "Close a client idle for this many seconds (0: never).",
     ),
+    inert(
+        "tls-auth-clients",
+        OptionKind::Enum(&["no", "yes", "optional"]),
+        "yes",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert(
+        "tls-ca-cert-dir",
+        OptionKind::String,
+        "",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert(
+        "tls-ca-cert-file",
+        OptionKind::String,
+        "",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert(
+        "tls-cert-file",
+        OptionKind::String,
+        "",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert(
+        "tls-ciphers",
+        OptionKind::String,
+        "",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert(
+        "tls-ciphersuites",
+        OptionKind::String,
+        "",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert(
+        "tls-client-cert-file",
+        OptionKind::String,
+        "",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert(
+        "tls-client-key-file",
+        OptionKind::String,
+        "",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert(
+        "tls-client-key-file-pass",
+        OptionKind::String,
+        "",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert("tls-cluster", YES_NO, "no", "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it"),
+    inert(
+        "tls-dh-params-file",
+        OptionKind::String,
+        "",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert(
+        "tls-key-file",
+        OptionKind::String,
+        "",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert(
+        "tls-key-file-pass",
+        OptionKind::String,
+        "",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    default_only(
+        "tls-port",
+        OptionKind::Int { min: 0, max: 65535 },
+        "0",
+        "TLS is not served: Aegisr's RESP port is plain TCP (put a TLS terminator in front of it)",
+    ),
+    inert(
+        "tls-prefer-server-ciphers",
+        YES_NO,
+        "no",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert(
+        "tls-protocols",
+        OptionKind::String,
+        "",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert("tls-replication", YES_NO, "no", "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it"),
+    inert(
+        "tls-session-cache-size",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "20480",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert(
+        "tls-session-cache-timeout",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "300",
+        "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it",
+    ),
+    inert("tls-session-caching", YES_NO, "yes", "Aegisr's RESP port is plain TCP: put a TLS terminator in front of it"),
     live(
         "tracking-table-max-keys",
         OptionKind::Int { min: 0, max: i64::MAX },
         "1000000",
         "Keys remembered for client-side caching before some are invalidated (0: no bound).",
     ),
+    default_only("unixsocket", OptionKind::String, "", "Aegisr listens on TCP only"),
+    // Permission bits written in octal (700), as Redis reads and shows them.
+    inert("unixsocketperm", OptionKind::Int { min: 0, max: 777 }, "0", "Aegisr listens on TCP only"),
     live(
         "zset-max-listpack-entries",
         OptionKind::Int { min: 0, max: i64::MAX },
@@ -473,13 +1080,27 @@ pub static OPTIONS: &[OptionSpec] = &[
     ),
 ];
 
-/// The names Redis 7 still accepts from before listpacks replaced ziplists: CONFIG GET
-/// and SET take them, for the option they stand for.
+/// The names Redis 7 still accepts for some options (from before listpacks replaced
+/// ziplists, and from before "replica" replaced "slave"): CONFIG GET and SET take them,
+/// for the option they stand for.
 pub const ALIASES: &[(&str, &str)] = &[
+    ("cluster-slave-no-failover", "cluster-replica-no-failover"),
+    ("cluster-slave-validity-factor", "cluster-replica-validity-factor"),
     ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
     ("hash-max-ziplist-value", "hash-max-listpack-value"),
     ("list-max-ziplist-size", "list-max-listpack-size"),
     ("lua-time-limit", "busy-reply-threshold"),
+    ("min-slaves-max-lag", "min-replicas-max-lag"),
+    ("min-slaves-to-write", "min-replicas-to-write"),
+    ("repl-ping-slave-period", "repl-ping-replica-period"),
+    ("slave-announce-ip", "replica-announce-ip"),
+    ("slave-announce-port", "replica-announce-port"),
+    ("slave-ignore-maxmemory", "replica-ignore-maxmemory"),
+    ("slave-lazy-flush", "replica-lazy-flush"),
+    ("slave-priority", "replica-priority"),
+    ("slave-read-only", "replica-read-only"),
+    ("slave-serve-stale-data", "replica-serve-stale-data"),
+    ("slaveof", "replicaof"),
     ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
     ("zset-max-ziplist-value", "zset-max-listpack-value"),
 ];

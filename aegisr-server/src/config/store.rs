@@ -28,6 +28,8 @@ pub enum ConfigError {
 #[derive(Debug, Default)]
 pub struct Limits {
     pub proto_max_bulk_len: AtomicU64,
+    pub min_replicas_to_write: AtomicU64,
+    pub min_replicas_max_lag: AtomicU64,
     pub query_buffer_limit: AtomicU64,
     pub maxclients: AtomicU64,
     pub timeout_secs: AtomicU64,
@@ -154,7 +156,50 @@ pub(crate) fn normalize(spec: &OptionSpec, raw: &str) -> Result<String, String> 
         OptionKind::String => Ok(raw.to_owned()),
         OptionKind::OutputBufferLimits => super::output_limits::merge(super::output_limits::DEFAULT, raw),
         OptionKind::KeyspaceEvents => keyspace_events(raw).map(crate::pubsub::notify::format_flags),
+        OptionKind::Flags(words) => {
+            let lower = raw.to_ascii_lowercase();
+            let given: Vec<&str> = lower.split_ascii_whitespace().collect();
+            if given.is_empty() || given.iter().any(|w| !words.contains(w)) {
+                return Err(format!("argument(s) must be one of the following: {}", words.join(", ")));
+            }
+            Ok(given.join(" "))
+        }
+        OptionKind::OomScoreValues => {
+            let values: Vec<&str> = raw.split_ascii_whitespace().collect();
+            if values.len() != 3 {
+                return Err("wrong number of arguments".into());
+            }
+            let invalid = || "Invalid oom-score-adj-values, elements must be between -2000 and 2000.".to_owned();
+            let numbers = values
+                .iter()
+                .map(|v| v.parse::<i64>().ok().filter(|n| (-2000..=2000).contains(n)).ok_or_else(invalid))
+                .collect::<Result<Vec<i64>, String>>()?;
+            Ok(numbers.iter().map(i64::to_string).collect::<Vec<_>>().join(" "))
+        }
+        OptionKind::Percentiles => {
+            percentiles(raw).map(|list| list.iter().map(|&p| percentile_text(p)).collect::<Vec<_>>().join(" "))
+        }
     }
+}
+
+/// A percentile as Redis prints it: `%f`, then trailing zeros and point trimmed (`99.9`).
+pub(crate) fn percentile_text(p: f64) -> String {
+    let fixed = format!("{p:.6}");
+    fixed.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// `latency-tracking-info-percentiles`' numbers, as Redis checks them.
+pub(crate) fn percentiles(raw: &str) -> Result<Vec<f64>, String> {
+    raw.split_ascii_whitespace()
+        .map(|word| {
+            let p = crate::types::string::parse_f64(word.as_bytes())
+                .ok_or_else(|| "Invalid latency-tracking-info-percentiles parameters".to_owned())?;
+            if !(0.0..=100.0).contains(&p) {
+                return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".to_owned());
+            }
+            Ok(p)
+        })
+        .collect()
 }
 
 /// Parses `notify-keyspace-events` letters.
@@ -185,6 +230,9 @@ impl ConfigStore {
                         | OptionKind::String
                         | OptionKind::OutputBufferLimits
                         | OptionKind::KeyspaceEvents
+                        | OptionKind::Flags(_)
+                        | OptionKind::OomScoreValues
+                        | OptionKind::Percentiles
                 )
             })
             .map(|o| (o.name, AtomicI64::new(0)))
@@ -207,20 +255,27 @@ impl ConfigStore {
         // The flags come from what was set, not from CONFIG GET's text, which drops `n`
         // after `A` while Redis keeps it set.
         let mut notify_flags = None;
+        // Errors name the option as given (Redis: a bad value's name lowercased, the rest
+        // as typed), so an alias is reported as the alias.
         for (name, raw) in pairs {
             let spec = options::find(name).ok_or_else(|| ConfigError::Unknown(name.clone()))?;
             if checked.iter().any(|(s, _): &(&OptionSpec, String)| s.name == spec.name) {
-                return Err(ConfigError::Duplicate(spec.name.to_owned()));
+                return Err(ConfigError::Duplicate(name.clone()));
             }
             if (spec.effect == Effect::Startup || options::IMMUTABLE_IN_REDIS.contains(&spec.name)) && !startup {
-                return Err(ConfigError::Immutable(spec.name.to_owned()));
+                return Err(ConfigError::Immutable(name.clone()));
             }
             let value = match spec.kind {
                 // Classes not named keep their current limits.
                 OptionKind::OutputBufferLimits => super::output_limits::merge(&self.string(spec.name), raw),
                 _ => normalize(spec, raw),
             }
-            .map_err(|reason| ConfigError::Invalid { name: spec.name.to_owned(), reason })?;
+            .map_err(|reason| ConfigError::Invalid { name: name.to_ascii_lowercase(), reason })?;
+            if let Effect::DefaultOnly(why) = spec.effect
+                && normalize(spec, spec.default).is_ok_and(|default| default != value)
+            {
+                return Err(ConfigError::Invalid { name: name.to_ascii_lowercase(), reason: why.to_owned() });
+            }
             if matches!(spec.kind, OptionKind::KeyspaceEvents) {
                 notify_flags = keyspace_events(raw).ok();
             }
@@ -290,6 +345,8 @@ impl ConfigStore {
         l.lfu_log_factor.store(self.u64("lfu-log-factor"), Ordering::Relaxed);
         l.lfu_decay_time.store(self.u64("lfu-decay-time"), Ordering::Relaxed);
         l.min_replicas_ack.store(self.u64("min-replicas-ack"), Ordering::Relaxed);
+        l.min_replicas_to_write.store(self.u64("min-replicas-to-write"), Ordering::Relaxed);
+        l.min_replicas_max_lag.store(self.u64("min-replicas-max-lag"), Ordering::Relaxed);
         let e = &l.encoding;
         for (atomic, name) in [
             (&e.list_max_listpack_size, "list-max-listpack-size"),

@@ -409,20 +409,25 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 (format!("errorstat_{}", code.replace(['#', ':', '\r', '\n'], "_")).into(), format!("count={count}"))
             })
             .collect(),
-        "latencystats" => server
-            .metrics
-            .commands
-            .seen()
-            .into_iter()
-            .filter(|c| c.calls > 0)
-            .map(|c| {
-                let at = |p: f64| micros(crate::metrics::histogram::percentile(&c.latency[..], p).unwrap_or(0));
-                (
-                    format!("latency_percentiles_usec_{}", c.name).into(),
-                    format!("p50={},p99={},p99.9={}", at(50.0), at(99.0), at(99.9)),
-                )
-            })
-            .collect(),
+        "latencystats" => {
+            let percentiles = crate::config::percentiles(&server.config.string("latency-tracking-info-percentiles"))
+                .unwrap_or_default();
+            server
+                .metrics
+                .commands
+                .seen()
+                .into_iter()
+                .filter(|c| c.calls > 0)
+                .map(|c| {
+                    let at = |p: f64| micros(crate::metrics::histogram::percentile(&c.latency[..], p).unwrap_or(0));
+                    let values: Vec<String> = percentiles
+                        .iter()
+                        .map(|&p| format!("p{}={}", crate::config::percentile_text(p), at(p)))
+                        .collect();
+                    (format!("latency_percentiles_usec_{}", c.name).into(), values.join(","))
+                })
+                .collect()
+        }
         // No modules: the section is there, empty, as in a Redis without modules.
         "modules" => Vec::new(),
         "cluster" => {

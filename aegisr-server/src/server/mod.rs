@@ -96,6 +96,7 @@ impl Server {
         if !requirepass.is_empty() {
             acl.set_requirepass(&requirepass);
         }
+        acl.set_pubsub_default(config.string("acl-pubsub-default") == "allchannels");
         let shutdown = CancellationToken::new();
         Server {
             acl,
@@ -177,7 +178,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     let server = Arc::new(Server::new(config, threads));
     let aclfile = server.config.string("aclfile");
     if !aclfile.is_empty() {
-        let users = crate::acl::file::read(std::path::Path::new(&aclfile))
+        let users = crate::acl::file::read(std::path::Path::new(&aclfile), server.acl.all_channels_by_default())
             .map_err(|e| anyhow::anyhow!("Aborting startup because of ACL errors: {e}"))?;
         server.acl.replace_all(users);
     }
@@ -335,9 +336,13 @@ fn announce_ip(config: &ConfigStore, binds: &[String]) -> String {
 
 /// Active expiry: `hz` passes a second, each bounded per shard; a pass that finds many
 /// expired keys is followed at once by another, up to a quarter of the tick.
+/// `active-expire-effort` (1-10) raises all three as Redis's does: keys per pass, share of
+/// the tick, and (lowered) the share of expired keys that is tolerated.
 async fn expiry_ticker(server: Arc<Server>) {
-    const BUDGET_PER_SHARD: usize = 64;
     loop {
+        let effort = server.config.u64("active-expire-effort").clamp(1, 10) - 1;
+        let budget_per_shard = 64 + 16 * usize::try_from(effort).unwrap_or(0);
+        let (time_share, stale_percent) = (25 + 2 * effort as u32, 10 - effort as usize);
         let hz = server.config.limits().hz.load(std::sync::atomic::Ordering::Relaxed).clamp(1, 500);
         let tick = Duration::from_millis(1000 / hz);
         tokio::select! {
@@ -359,13 +364,15 @@ async fn expiry_ticker(server: Arc<Server>) {
         let started = Instant::now();
         let (mut examined, mut expired) = (0, 0);
         loop {
-            let pass = server.keyspace.active_expire_pass(BUDGET_PER_SHARD);
+            let pass = server.keyspace.active_expire_pass(budget_per_shard);
             examined += pass.examined;
             expired += pass.expired;
-            // Go on while over a tenth of what was looked at had expired, within the budget.
-            let capped = started.elapsed() > tick / 4;
-            if pass.examined == 0 || pass.expired * 10 < pass.examined || capped {
-                stats.expire_cycle(examined, expired, started.elapsed(), capped && pass.expired * 10 >= pass.examined);
+            // Go on while more than the tolerated share of what was looked at had expired
+            // (a tenth at the least effort), within the tick's share.
+            let capped = started.elapsed() > tick * time_share / 100;
+            let stale = pass.expired * 100 > pass.examined * stale_percent;
+            if pass.examined == 0 || !stale || capped {
+                stats.expire_cycle(examined, expired, started.elapsed(), capped && stale);
                 break;
             }
             tokio::task::yield_now().await;

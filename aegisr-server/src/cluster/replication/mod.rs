@@ -103,6 +103,11 @@ impl ReplicationState {
         self.replicas.lock().iter().map(|(id, link)| (*id, link.clone())).collect()
     }
 
+    /// How many replicas have acknowledged something within `lag` (min-replicas-max-lag).
+    pub fn acknowledged_within(&self, lag: std::time::Duration) -> usize {
+        self.replicas.lock().values().filter(|l| l.last_ack.elapsed() <= lag).count()
+    }
+
     /// How many replicas have acknowledged `offset`.
     pub fn acked_at_least(&self, offset: u64) -> usize {
         self.replicas.lock().values().filter(|l| l.acked >= offset).count()

@@ -82,6 +82,11 @@ async fn session(server: &Arc<Server>, me: u64, primary: &PrimaryAddr, state: &m
     let mut incoming = client.sync(tokio_stream::wrappers::ReceiverStream::new(outgoing)).await?.into_inner();
     let mut snapshot: Option<(tokio::fs::File, std::path::PathBuf, u64)> = None;
     let mut acked = offset;
+    // Acknowledged again every second even when nothing new was applied, as a Redis
+    // replica's REPLCONF ACK: the primary's lag figures (INFO, min-replicas-max-lag) stay
+    // true on an idle link.
+    let mut keepalive = tokio::time::interval(std::time::Duration::from_secs(1));
+    keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         // Acknowledge what the applier has done whenever it moves on.
         let applied = async {
@@ -95,6 +100,10 @@ async fn session(server: &Arc<Server>, me: u64, primary: &PrimaryAddr, state: &m
         };
         let message = tokio::select! {
             message = incoming.message() => message?,
+            _ = keepalive.tick() => {
+                acks.send(v1::ReplicaMessage { kind: Some(v1::replica_message::Kind::Applied(acked)) }).await?;
+                continue;
+            }
             () = server.replication.failover_requested.notified() => {
                 acks.send(v1::ReplicaMessage { kind: Some(v1::replica_message::Kind::Failover(true)) }).await?;
                 continue;
