@@ -241,3 +241,47 @@ fn blocked_clients_are_served_first_come_first_served() {
         assert_eq!(handle.join().unwrap(), format!("item{i}"));
     }
 }
+
+/// Redis's list.tcl and zset.tcl "LPUSH + DEL + SET should not awake blocked client": a key
+/// filled and then replaced by another kind within one transaction leaves the client
+/// blocked (no WRONGTYPE); the next push of the right kind serves it.
+#[test]
+fn a_key_retyped_before_the_wake_up_leaves_the_client_blocked() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    for (block, push, reply) in [
+        ("BLPOP list 0", ["LPUSH", "list", "b"], ["*2\r\n", "$4\r\n", "list\r\n", "$1\r\n", "b\r\n"]),
+        ("BZPOPMIN list 0", ["ZADD", "list", "1"], ["*3\r\n", "$4\r\n", "list\r\n", "$1\r\n", "b\r\n"]),
+    ] {
+        let mut blocked = server.raw();
+        blocked.send(format!("{block}\r\n").as_bytes());
+        wait_blocked(&server, 1);
+        let fill: Vec<&str> =
+            if push[0] == "ZADD" { vec!["ZADD", "list", "1", "a"] } else { vec!["LPUSH", "list", "a"] };
+        let replies: Vec<Value> = redis::pipe()
+            .atomic()
+            .cmd(fill[0])
+            .arg(&fill[1..])
+            .cmd("DEL")
+            .arg("list")
+            .cmd("SET")
+            .arg("list")
+            .arg("foo")
+            .query(&mut c)
+            .unwrap();
+        assert_eq!(replies.len(), 3);
+        // Still blocked once the transaction's wake-up has been handled.
+        assert_eq!(run::<String>(&mut c, &["PING"]), "PONG");
+        wait_blocked(&server, 1);
+        assert_eq!(run::<i64>(&mut c, &["DEL", "list"]), 1);
+        let mut args = push.to_vec();
+        if args[0] == "ZADD" {
+            args.push("b");
+        }
+        let _: i64 = run(&mut c, &args);
+        for line in reply {
+            assert_eq!(blocked.read_line(), line, "{block}");
+        }
+        wait_blocked(&server, 0);
+    }
+}

@@ -334,3 +334,23 @@ fn command_table_entries() {
     assert!(text.contains("denyoom") && text.contains("movablekeys"), "{text}");
     assert!(run::<i64>(&mut con, &["COMMAND", "COUNT"]) > 17);
 }
+
+/// Redis's set.tcl "SMOVE only notify dstset when the addition is successful": moving a
+/// member the destination already holds leaves the destination unchanged, so a client
+/// watching it still commits.
+#[test]
+fn smove_of_a_member_the_destination_holds_does_not_touch_it() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let mut other = server.sync_conn();
+    assert_eq!(run::<i64>(&mut con, &["SADD", "src{t}", "a", "b"]), 2);
+    assert_eq!(run::<i64>(&mut con, &["SADD", "dst{t}", "a"]), 1);
+    let _: () = redis::cmd("WATCH").arg("dst{t}").query(&mut con).unwrap();
+    let _: () = redis::cmd("MULTI").query(&mut con).unwrap();
+    let _: String = redis::cmd("SADD").arg("dst{t}").arg("c").query(&mut con).unwrap();
+    assert_eq!(run::<i64>(&mut other, &["SMOVE", "src{t}", "dst{t}", "a"]), 1);
+    let committed: Option<Vec<i64>> = redis::cmd("EXEC").query(&mut con).unwrap();
+    assert_eq!(committed, Some(vec![1]));
+    assert_eq!(run::<i64>(&mut con, &["SCARD", "dst{t}"]), 2);
+    assert_eq!(run::<i64>(&mut con, &["SCARD", "src{t}"]), 1);
+}

@@ -61,7 +61,7 @@ pub async fn wait(
         // command runs again once it has ended, as Redis serves blocked clients after the
         // command that woke them.
         let script_running = run.others_running();
-        if !script_running {
+        if !script_running && waits_for(args).is_none_or(|kind| holds_kind(server, session.db, &block.keys, kind)) {
             // Run again: also covers a key created between the first run and registering.
             target.with_sink(protocol, &mut |out| {
                 session.rerun = true;
@@ -108,6 +108,31 @@ pub async fn wait(
             () = server.shutdown.cancelled() => return Unblocked::Abandoned,
         }
     }
+}
+
+/// The kind of value a blocked command is served from. Redis serves a blocked client only
+/// from a key of that kind: one deleted and recreated as another kind (LPUSH, DEL, SET in a
+/// transaction) leaves it blocked, where running it again would reply WRONGTYPE. XREADGROUP
+/// is not here: its group's key going away or changing kind unblocks it with an error.
+fn waits_for(args: &[&[u8]]) -> Option<crate::types::ValueKind> {
+    use crate::types::ValueKind;
+    let name = args.first()?;
+    let is = |candidates: &[&str]| candidates.iter().any(|c| name.eq_ignore_ascii_case(c.as_bytes()));
+    if is(&["blpop", "brpop", "blmove", "brpoplpush", "blmpop"]) {
+        Some(ValueKind::List)
+    } else if is(&["bzpopmin", "bzpopmax", "bzmpop"]) {
+        Some(ValueKind::ZSet)
+    } else if is(&["xread"]) {
+        Some(ValueKind::Stream)
+    } else {
+        None
+    }
+}
+
+/// Whether one of `keys` holds a value of `kind`.
+fn holds_kind(server: &Server, db: usize, keys: &[bytes::Bytes], kind: crate::types::ValueKind) -> bool {
+    let mut locked = server.keyspace.lock_keys(db, keys.iter().map(|k| k.as_ref()));
+    keys.iter().any(|key| locked.peek(key).is_some_and(|entry| entry.kind() == kind))
 }
 
 /// Records a blocked command that ended without running again (timed out, or unblocked

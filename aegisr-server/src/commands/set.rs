@@ -473,15 +473,19 @@ fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
                 ctx.notify(Class::Generic, "del", src);
             }
         }
-        let added = match locked.get(dst) {
-            Some(entry) => update_typed::<Set, _>(entry, |s| s.insert(member, &limits))?,
-            None => {
-                let mut s = Set::for_members(Some(member), 1, &limits);
-                s.insert(member, &limits);
-                locked.set(dst, Value::Set(s));
-                true
-            }
-        };
+        // A member the destination already holds leaves it untouched: its watchers are not
+        // told of a change (Redis signals the destination only when the member is added).
+        let held = locked.peek(dst).is_some_and(|d| typed::<Set>(d.value()).is_ok_and(|s| s.contains(member)));
+        let added = !held
+            && match locked.get(dst) {
+                Some(entry) => update_typed::<Set, _>(entry, |s| s.insert(member, &limits))?,
+                None => {
+                    let mut s = Set::for_members(Some(member), 1, &limits);
+                    s.insert(member, &limits);
+                    locked.set(dst, Value::Set(s));
+                    true
+                }
+            };
         if added {
             ctx.notify(Class::Set, "sadd", dst);
         }
