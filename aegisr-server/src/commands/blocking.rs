@@ -61,7 +61,9 @@ pub async fn wait(
         // command runs again once it has ended, as Redis serves blocked clients after the
         // command that woke them.
         let script_running = run.others_running();
-        if !script_running && waits_for(args).is_none_or(|kind| holds_kind(server, session.db, &block.keys, kind)) {
+        if !script_running
+            && waits_for(args).is_none_or(|kind| !only_other_kinds(server, session.db, &block.keys, kind))
+        {
             // Run again: also covers a key created between the first run and registering.
             target.with_sink(protocol, &mut |out| {
                 session.rerun = true;
@@ -129,10 +131,13 @@ fn waits_for(args: &[&[u8]]) -> Option<crate::types::ValueKind> {
     }
 }
 
-/// Whether one of `keys` holds a value of `kind`.
-fn holds_kind(server: &Server, db: usize, keys: &[bytes::Bytes], kind: crate::types::ValueKind) -> bool {
+/// Whether none of `keys` holds a value of `kind` and one holds another kind: running the
+/// command again would reply WRONGTYPE instead of waiting on. With every key absent it runs
+/// again, and waits again (or is redirected, its slot having moved away).
+fn only_other_kinds(server: &Server, db: usize, keys: &[bytes::Bytes], kind: crate::types::ValueKind) -> bool {
     let mut locked = server.keyspace.lock_keys(db, keys.iter().map(|k| k.as_ref()));
-    keys.iter().any(|key| locked.peek(key).is_some_and(|entry| entry.kind() == kind))
+    let kinds: Vec<_> = keys.iter().filter_map(|key| locked.peek(key).map(|entry| entry.kind())).collect();
+    !kinds.is_empty() && !kinds.contains(&kind)
 }
 
 /// Records a blocked command that ended without running again (timed out, or unblocked

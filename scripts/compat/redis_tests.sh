@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs Redis's own test suite (tests/unit of the Debian redis source, Redis 7.0) against an
+# Aegisr server, in the suite's external-server mode: tests that need to start, restart or
+# replicate servers skip themselves there; the rest talk to the server we start.
+#
+#   scripts/compat/redis_tests.sh [AEGISR_BINARY] [UNIT...]
+#
+# Default binary: target/debug/aegisr-server; default units: the data types and the server's
+# own units. Needs deb-src entries for apt-get source (added here if missing) and tclsh.
+# Encodings are not compared (--ignore-encoding): Aegisr reports Redis 7.2's (small sets
+# and lists are listpacks), where this suite expects 7.0's.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+binary=${1:-$root/target/debug/aegisr-server}
+shift || true
+units=("$@")
+if [ ${#units[@]} -eq 0 ]; then
+    units=(type/string type/incr type/hash type/set type/list type/zset type/stream type/stream-cgroups
+        expire keyspace multi info latency-monitor acl tracking pubsub introspection introspection-2
+        scripting functions bitops hyperloglog geo dump sort scan info-command protocol querybuf slowlog other)
+fi
+work=${REDIS_TESTS_DIR:-/tmp/redis-tests}
+mkdir -p "$work"
+if [ ! -d "$work"/redis-*/tests ]; then
+    if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+        sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > /etc/apt/sources.list.d/debian-src.sources
+        apt-get update -qq
+    fi
+    (cd "$work" && apt-get source --download-only redis >/dev/null && tar xzf redis_*.orig.tar.gz)
+fi
+suite=$(echo "$work"/redis-*/)
+port=${PORT:-16399}
+data=$(mktemp -d)
+printf 'enable-debug-command = "yes"\n' > "$data/aegisr.toml"
+"$binary" --port "$port" --grpc-port 0 --metrics-port -1 --persistence none --dir "$data" \
+    --config "$data/aegisr.toml" > "$data/aegisr.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+args=()
+for unit in "${units[@]}"; do args+=(--single "unit/$unit"); done
+cd "$suite"
+./runtest --host 127.0.0.1 --port "$port" --clients 1 --durable --ignore-encoding --tags -needs:repl "${args[@]}" \
+    | sed 's/\x1b\[[0-9;]*m//g' | tee "$work/last-run.txt" | grep -E '^\[(err|exception)\]' || true
+echo "passed: $(grep -c '^\[ok\]' "$work/last-run.txt"), failed: $(grep -cE '^\[(err|exception)\]' "$work/last-run.txt") (full output: $work/last-run.txt)"
