@@ -101,10 +101,16 @@ fn init_logging(level: &str, json: bool, file: Option<std::fs::File>) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("AEGISR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    match (file, json) {
-        (Some(file), true) => builder.json().with_writer(std::sync::Mutex::new(file)).init(),
-        (Some(file), false) => builder.with_ansi(false).with_writer(std::sync::Mutex::new(file)).init(),
-        (None, true) => builder.json().init(),
-        (None, false) => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())).init(),
+    // Colours only for a terminal, never in a file.
+    let ansi = file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let writer = match file {
+        Some(file) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Mutex::new(file)),
+        None => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stdout),
+    };
+    let builder = builder.with_writer(writer);
+    if json {
+        builder.json().init();
+    } else {
+        builder.with_ansi(ansi).init();
     }
 }

@@ -136,8 +136,15 @@ fn waits_for(args: &[&[u8]]) -> Option<crate::types::ValueKind> {
 /// again, and waits again (or is redirected, its slot having moved away).
 fn only_other_kinds(server: &Server, db: usize, keys: &[bytes::Bytes], kind: crate::types::ValueKind) -> bool {
     let mut locked = server.keyspace.lock_keys(db, keys.iter().map(|k| k.as_ref()));
-    let kinds: Vec<_> = keys.iter().filter_map(|key| locked.peek(key).map(|entry| entry.kind())).collect();
-    !kinds.is_empty() && !kinds.contains(&kind)
+    let (mut other, mut wanted) = (false, false);
+    for key in keys {
+        match locked.peek(key).map(|entry| entry.kind()) {
+            Some(found) if found == kind => wanted = true,
+            Some(_) => other = true,
+            None => {}
+        }
+    }
+    other && !wanted
 }
 
 /// Records a blocked command that ended without running again (timed out, or unblocked

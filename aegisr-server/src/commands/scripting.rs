@@ -243,11 +243,12 @@ fn run_held<'s>(
         if spec.flags.contains(Flags::DENYOOM) && !script.allow_oom && !run.wrote() && super::maxmemory::over_limit() {
             return reject(Some(spec), &CommandError::Oom.to_string());
         }
-        // A legacy script finds out at its first write (a declared one was refused at start).
-        if spec.flags.contains(Flags::WRITE) && !super::min_replicas::enough(server) {
-            return reject(Some(spec), super::min_replicas::NOREPLICAS);
-        }
         if spec.flags.contains(Flags::WRITE) {
+            // A legacy script finds out at its first write (a declared one was refused at
+            // start).
+            if !super::min_replicas::enough(server) {
+                return reject(Some(spec), super::min_replicas::NOREPLICAS);
+            }
             run.note_write();
         }
         inner.session.protocol = if resp3 { Protocol::Resp3 } else { Protocol::Resp2 };

@@ -32,18 +32,16 @@ impl Queued {
 
     /// Whether a queued command may grow memory: EXEC is then refused over maxmemory.
     pub(super) fn grows_memory(&self) -> bool {
-        self.commands
-            .iter()
-            .filter_map(|args| resolve(&super::views(args)).ok())
-            .any(|spec| spec.flags.contains(Flags::DENYOOM))
+        self.any_flagged(Flags::DENYOOM)
     }
 
     /// Whether a queued command writes: EXEC is then refused without enough good replicas.
     pub(super) fn writes(&self) -> bool {
-        self.commands
-            .iter()
-            .filter_map(|args| resolve(&super::views(args)).ok())
-            .any(|spec| spec.flags.contains(Flags::WRITE))
+        self.any_flagged(Flags::WRITE)
+    }
+
+    fn any_flagged(&self, flag: Flags) -> bool {
+        self.commands.iter().filter_map(|args| resolve(&super::views(args)).ok()).any(|spec| spec.flags.contains(flag))
     }
 }
 
