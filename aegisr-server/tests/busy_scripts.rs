@@ -237,6 +237,49 @@ fn a_busy_script_inside_exec_can_be_killed_with_one_thread() {
     same.expect(&["GET", "k"], "$1\r\nv\r\n");
 }
 
+/// A transaction meeting another client's busy script (Redis's multi.tcl): a command
+/// queued meanwhile gets BUSY and dooms the transaction; EXEC sent meanwhile is refused
+/// with EXECABORT naming BUSY and ends the transaction. Nothing of it runs either way.
+#[test]
+fn a_transaction_meeting_a_busy_script_runs_none_of_its_commands() {
+    let (server, workers) = start(&[]);
+    let (mut runner, mut client, _) = clients(&server, workers);
+    client.expect(&["SET", "xx", "1"], "+OK\r\n");
+    let killed = format!(
+        "-ERR Script killed by user with SCRIPT KILL... script: {}, on @user_script:1.\r\n",
+        sha("while true do end")
+    );
+
+    // Queued before the script, EXEC while it is busy.
+    client.expect(&["MULTI"], "+OK\r\n");
+    client.expect(&["INCR", "xx"], "+QUEUED\r\n");
+    runner.command(&[b"EVAL", b"while true do end", b"0"]);
+    let mut other = server.raw();
+    assert_eq!(common::wait_for_busy(&mut other), BUSY_SCRIPT);
+    client.expect(&["INCR", "xx"], BUSY_SCRIPT);
+    client.expect(
+        &["EXEC"],
+        "-EXECABORT Transaction discarded because of: BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n",
+    );
+    other.expect(&["SCRIPT", "KILL"], "+OK\r\n");
+    assert_eq!(runner.read_line(), killed);
+    // The transaction is over: EXEC has nothing to run, PING is answered at once.
+    client.expect(&["EXEC"], "-ERR EXEC without MULTI\r\n");
+    client.expect(&["PING", "asdf"], "$4\r\nasdf\r\n");
+    client.expect(&["GET", "xx"], "$1\r\n1\r\n");
+
+    // A command queued while busy dooms an EXEC sent after the script.
+    client.expect(&["MULTI"], "+OK\r\n");
+    client.expect(&["INCR", "xx"], "+QUEUED\r\n");
+    runner.command(&[b"EVAL", b"while true do end", b"0"]);
+    assert_eq!(common::wait_for_busy(&mut other), BUSY_SCRIPT);
+    client.expect(&["INCR", "xx"], BUSY_SCRIPT);
+    other.expect(&["SCRIPT", "KILL"], "+OK\r\n");
+    assert_eq!(runner.read_line(), killed);
+    client.expect(&["EXEC"], "-EXECABORT Transaction discarded because of previous errors.\r\n");
+    client.expect(&["GET", "xx"], "$1\r\n1\r\n");
+}
+
 /// A client blocked on a key that a busy script creates is served once the script has
 /// ended, never answered BUSY (Redis serves blocked clients after the command that woke
 /// them); a client that sent a script and went away does not stop it; the script's

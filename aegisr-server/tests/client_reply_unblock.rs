@@ -69,6 +69,38 @@ fn pushes_still_arrive_while_replies_are_off() {
     raw.expect(&["CLIENT", "REPLY", "ON"], "+OK\r\n");
 }
 
+/// (UN)SUBSCRIBE's confirmations are pushes in Redis: CLIENT REPLY OFF does not silence
+/// them, in RESP3 or RESP2, nor the messages (Redis's pubsub.tcl).
+/// Reads exactly `expected`: what arrives next on the connection.
+fn receive(raw: &mut RawConn, expected: &[u8]) {
+    assert_eq!(String::from_utf8_lossy(&raw.read_exact_len(expected.len())), String::from_utf8_lossy(expected));
+}
+
+#[test]
+fn subscription_confirmations_arrive_while_replies_are_off() {
+    let server = TestServer::start();
+    let mut publisher = server.sync_conn();
+    let mut resp3 = server.raw_resp3();
+    resp3.command(&[b"CLIENT", b"REPLY", b"OFF"]);
+    resp3.command(&[b"SUBSCRIBE", b"channel"]);
+    receive(&mut resp3, b">3\r\n$9\r\nsubscribe\r\n$7\r\nchannel\r\n:1\r\n");
+    resp3.command(&[b"PSUBSCRIBE", b"ch*"]);
+    receive(&mut resp3, b">3\r\n$10\r\npsubscribe\r\n$3\r\nch*\r\n:2\r\n");
+    assert_eq!(run::<i64>(&mut publisher, &["PUBLISH", "channel", "hello"]), 2);
+    receive(&mut resp3, b">3\r\n$7\r\nmessage\r\n$7\r\nchannel\r\n$5\r\nhello\r\n");
+    receive(&mut resp3, b">4\r\n$8\r\npmessage\r\n$3\r\nch*\r\n$7\r\nchannel\r\n$5\r\nhello\r\n");
+    resp3.command(&[b"UNSUBSCRIBE", b"channel"]);
+    receive(&mut resp3, b">3\r\n$11\r\nunsubscribe\r\n$7\r\nchannel\r\n:1\r\n");
+    // Other replies stay silenced: PING answers nothing, CLIENT REPLY ON answers OK.
+    resp3.command(&[b"PING"]);
+    resp3.expect(&["CLIENT", "REPLY", "ON"], "+OK\r\n");
+
+    let mut resp2 = server.raw();
+    resp2.command(&[b"CLIENT", b"REPLY", b"SKIP"]);
+    resp2.command(&[b"SUBSCRIBE", b"other"]);
+    receive(&mut resp2, b"*3\r\n$9\r\nsubscribe\r\n$5\r\nother\r\n:1\r\n");
+}
+
 #[test]
 fn unblock_with_timeout_or_error() {
     let server = TestServer::start();

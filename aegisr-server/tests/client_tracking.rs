@@ -342,3 +342,154 @@ fn evicted_keys_are_invalidated() {
     }
     run::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
 }
+
+/// A node that takes DEBUG (to stop active expiry and the periodic work).
+fn debug_server() -> (TestServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aegisr.toml");
+    std::fs::write(&path, "enable-debug-command = \"yes\"\n").unwrap();
+    (TestServer::start_with(&["--config", path.to_str().unwrap()]), dir)
+}
+
+/// A lowered tracking-table-max-keys is reached before the next command runs, even one
+/// only queued in MULTI: its invalidation comes before that command's reply (Redis's
+/// regression test for #11715, with the periodic work paused so the command does it).
+#[test]
+fn a_lowered_table_bound_is_reached_before_the_next_command() {
+    let (server, _dir) = debug_server();
+    let mut c = server.sync_conn();
+    run::<()>(&mut c, &["DEBUG", "PAUSE-CRON", "1"]);
+    let mut tracker = server.raw_resp3();
+    tracker.expect(&["CLIENT", "TRACKING", "on"], "+OK\r\n");
+    tracker.expect(&["MGET", "1{tag}", "2{tag}"], "*2\r\n_\r\n_\r\n");
+    tracker.expect(&["MULTI"], "+OK\r\n");
+    run::<()>(&mut c, &["CONFIG", "SET", "tracking-table-max-keys", "1"]);
+    tracker.command(&[b"PING"]);
+    let forgotten = tracker.read_exact_len(push(&["1{tag}"]).len());
+    let forgotten = String::from_utf8(forgotten).unwrap();
+    assert!(forgotten == push(&["1{tag}"]) || forgotten == push(&["2{tag}"]), "{forgotten}");
+    assert_eq!(tracker.read_line(), "+QUEUED\r\n");
+    tracker.command(&[b"EXEC"]);
+    receive(&mut tracker, "*1\r\n+PONG\r\n");
+    run::<()>(&mut c, &["DEBUG", "PAUSE-CRON", "0"]);
+}
+
+/// A key evicted before a command runs (the node is over maxmemory) is reported before
+/// that command's reply: the command may read what replaced it.
+#[test]
+fn an_eviction_before_a_command_is_reported_before_its_reply() {
+    let server = TestServer::start_with(&["--persistence", "none", "--maxmemory-policy", "volatile-random"]);
+    let mut c = server.sync_conn();
+    let mut tracker = server.raw_resp3();
+    tracker.expect(&["CLIENT", "TRACKING", "on"], "+OK\r\n");
+    let used: u64 = run::<String>(&mut c, &["INFO", "memory"])
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    run::<()>(&mut c, &["CONFIG", "SET", "maxmemory", &(used + 100 * 1024).to_string()]);
+    tracker.expect(&["SETEX", "volatile-key", "10000", "x"], "+OK\r\n");
+    tracker.expect(&["GET", "volatile-key"], "$1\r\nx\r\n");
+    // 200 KB: the node is over its limit once this has run, and evicts before the next.
+    tracker.expect(&["SETBIT", "big-key", "1600000", "0"], ":0\r\n");
+    tracker.command(&[b"GETBIT", b"big-key", b"0"]);
+    receive(&mut tracker, &push(&["volatile-key"]));
+    assert_eq!(tracker.read_line(), ":0\r\n");
+    run::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+}
+
+/// A script that calls a read makes its tracking caller remember the keys the script
+/// declared, not the keys its commands name (Redis 7); a script that only writes, and a
+/// read-only script that reads nothing, remember nothing.
+#[test]
+fn scripts_track_their_declared_keys_when_they_read() {
+    let server = TestServer::start();
+    let mut tracker = server.raw_resp3();
+    let mut other = server.raw();
+    tracker.expect(&["CLIENT", "TRACKING", "on"], "+OK\r\n");
+    tracker.expect(&["EVAL", "redis.call('set', 'key3{t}', 'bar')", "2", "key1{t}", "key2{t}"], "_\r\n");
+    other.expect(&["MSET", "key1{t}", "2", "key2{t}", "2"], "+OK\r\n");
+    nothing_pending(&mut tracker);
+    tracker.expect(&["EVAL", "redis.call('get', 'key3{t}')", "2", "key1{t}", "key2{t}"], "_\r\n");
+    other.expect(&["SET", "key3{t}", "x"], "+OK\r\n");
+    nothing_pending(&mut tracker);
+    other.expect(&["MSET", "key2{t}", "3", "key1{t}", "3"], "+OK\r\n");
+    receive(&mut tracker, &push(&["key2{t}"]));
+    receive(&mut tracker, &push(&["key1{t}"]));
+    tracker.expect(&["EVAL_RO", "redis.call('ping')", "2", "key1{t}", "key2{t}"], "_\r\n");
+    other.expect(&["MSET", "key2{t}", "4", "key1{t}", "4"], "+OK\r\n");
+    nothing_pending(&mut tracker);
+    tracker.expect(&["EVAL_RO", "return redis.call('get', 'key1{t}')", "2", "key1{t}", "key2{t}"], "$1\r\n4\r\n");
+    other.expect(&["MSET", "key2{t}", "5", "key1{t}", "5"], "+OK\r\n");
+    receive(&mut tracker, &push(&["key2{t}"]));
+    receive(&mut tracker, &push(&["key1{t}"]));
+}
+
+/// NOLOOP hides a client's own changes only: a key its own command finds expired was
+/// changed by nobody (Redis signals expiry with no client), so a BCAST NOLOOP client hears
+/// of it, even when the same command then writes the key; a key it only wrote stays
+/// unreported.
+#[test]
+fn noloop_still_reports_keys_expired_during_the_clients_own_command() {
+    let (server, _dir) = debug_server();
+    let mut c = server.sync_conn();
+    run::<()>(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    let mut redirection = server.raw();
+    let id = client_id(&mut redirection);
+    redirection.command(&[b"SUBSCRIBE", b"__redis__:invalidate"]);
+    receive(&mut redirection, "*3\r\n$9\r\nsubscribe\r\n$20\r\n__redis__:invalidate\r\n:1\r\n");
+    let mut tracker = server.raw();
+    tracker.expect(&["CLIENT", "TRACKING", "on", "BCAST", "REDIRECT", &id, "NOLOOP"], "+OK\r\n");
+    tracker.expect(&["SET", "mykey{t}", "myval", "PX", "1"], "+OK\r\n");
+    tracker.expect(&["SET", "mykeyotherkey{t}", "myval"], "+OK\r\n");
+    tracker.expect(&["DEBUG", "SLEEP", "0.01"], "+OK\r\n");
+    // Expired (nobody's change), then written (the tracker's): reported once.
+    tracker.expect(&["SET", "mykey{t}", "again"], "+OK\r\n");
+    tracker.expect(&["SET", "mykeyotherkey{t}", "again"], "+OK\r\n");
+    receive(&mut redirection, &message(&["mykey{t}"]));
+    redirection.expect(&["PING"], "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+    run::<()>(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
+}
+
+/// FLUSHALL empties the tracking table even when no client tracks any more: a client that
+/// tracks again later is not told of keys it read before.
+#[test]
+fn flushall_forgets_keys_read_before_tracking_was_turned_off() {
+    let server = TestServer::start();
+    let mut tracker = server.raw_resp3();
+    let mut c = server.sync_conn();
+    tracker.expect(&["CLIENT", "TRACKING", "on"], "+OK\r\n");
+    tracker.expect(&["GET", "old"], "_\r\n");
+    tracker.expect(&["CLIENT", "TRACKING", "off"], "+OK\r\n");
+    let info: String = run(&mut c, &["INFO", "stats"]);
+    assert!(info.contains("tracking_total_keys:1\r\n"), "{info}");
+    run::<()>(&mut c, &["FLUSHALL"]);
+    let info: String = run(&mut c, &["INFO", "stats"]);
+    assert!(info.contains("tracking_total_keys:0\r\n"), "{info}");
+    tracker.expect(&["CLIENT", "TRACKING", "on"], "+OK\r\n");
+    run::<()>(&mut c, &["SET", "old", "1"]);
+    nothing_pending(&mut tracker);
+}
+
+/// A RESP3 connection that neither tracks nor subscribes receives the invalidations
+/// redirected to it, CLIENT REPLY OFF or not (pushes are not replies).
+#[test]
+fn a_plain_resp3_connection_receives_redirected_invalidations() {
+    let server = TestServer::start();
+    let mut target = server.raw_resp3();
+    let id = client_id(&mut target);
+    let mut tracker = server.raw();
+    let mut other = server.raw();
+    tracker.expect(&["CLIENT", "TRACKING", "on", "REDIRECT", &id], "+OK\r\n");
+    tracker.expect(&["GET", "foo"], "$-1\r\n");
+    other.expect(&["SET", "foo", "bar"], "+OK\r\n");
+    receive(&mut target, &push(&["foo"]));
+    tracker.expect(&["GET", "foo"], "$3\r\nbar\r\n");
+    target.command(&[b"CLIENT", b"REPLY", b"OFF"]);
+    other.expect(&["SET", "foo", "bar2"], "+OK\r\n");
+    receive(&mut target, &push(&["foo"]));
+    target.expect(&["CLIENT", "REPLY", "ON"], "+OK\r\n");
+    target.expect(&["PING"], "+PONG\r\n");
+}

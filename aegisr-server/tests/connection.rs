@@ -177,6 +177,14 @@ fn client_subcommands() {
         help[44..],
         ["NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.", "HELP", "    Prints this help."]
     );
+    // The query buffer holds the command being run: CLIENT INFO's own 26 bytes, as Redis.
+    let mut raw = server.raw();
+    raw.command(&[b"CLIENT", b"INFO"]);
+    let own = raw.read_line();
+    let body = String::from_utf8(raw.read_exact_len(own[1..].trim_end().parse::<usize>().unwrap() + 2)).unwrap();
+    assert!(body.contains(" qbuf=26 qbuf-free="), "{body}");
+    let list: String = cmd("CLIENT").arg("LIST").query(&mut con).unwrap();
+    assert!(list.lines().filter(|l| !l.contains("cmd=client|list")).all(|l| l.contains(" qbuf=0 ")), "{list}");
 }
 
 #[test]

@@ -32,6 +32,14 @@ fn load_call_and_list() {
     assert_eq!(get(&mut c, "k").as_deref(), Some("v"));
     assert_eq!(run::<String>(&mut c, &["FCALL_RO", "getter", "1", "k"]), "v");
     assert_eq!(run::<String>(&mut c, &["FCALL", "getter", "1", "k"]), "v");
+    // Function names are found whatever their case, as Redis's function table does; the
+    // names are listed as registered. Another library may not take one in other case.
+    assert_eq!(run::<String>(&mut c, &["FCALL", "GETTER", "1", "k"]), "v");
+    assert_eq!(run::<String>(&mut c, &["FCALL_RO", "Getter", "1", "k"]), "v");
+    assert_eq!(
+        fail(&mut c, &["FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('SETTER', function() end)"]),
+        "ERR Function SETTER already exists"
+    );
     // Functions get their keys and arguments, never KEYS/ARGV.
     load(
         &mut c,

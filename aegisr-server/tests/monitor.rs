@@ -86,6 +86,34 @@ fn resp_monitor_sees_other_clients_commands_in_order() {
     }
 }
 
+/// A script is shown before the commands it runs, and those as the `lua` client's (Redis
+/// feeds EVAL and FCALL to MONITOR itself, before running them).
+#[test]
+fn scripts_show_before_their_commands_which_come_from_lua() {
+    let server = TestServer::start();
+    let mut monitor = server.raw();
+    monitor.stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    monitor.expect(&["MONITOR"], "+OK\r\n");
+    let mut client = server.raw();
+    let addr = client.stream.local_addr().unwrap().to_string();
+    client.expect(&["EVAL", "redis.call('set', KEYS[1], ARGV[1])", "1", "foo", "bar"], "$-1\r\n");
+    let library =
+        "#!lua name=test\nredis.register_function('test', function() return redis.call('set', 'foo', 'bar') end)";
+    client.expect(&["FUNCTION", "LOAD", "REPLACE", library], "$4\r\ntest\r\n");
+    client.expect(&["FCALL", "test", "0"], "+OK\r\n");
+    let expected = [
+        (addr.as_str(), r#""EVAL" "redis.call('set', KEYS[1], ARGV[1])" "1" "foo" "bar""#.to_owned()),
+        ("lua", r#""set" "foo" "bar""#.to_owned()),
+        (addr.as_str(), format!(r#""FUNCTION" "LOAD" "REPLACE" "{}""#, library.replace('\n', "\\n"))),
+        (addr.as_str(), r#""FCALL" "test" "0""#.to_owned()),
+        ("lua", r#""set" "foo" "bar""#.to_owned()),
+    ];
+    for (from, command) in expected {
+        let line = next_line(&mut monitor);
+        assert_eq!(parse_line(&line), (0, from.to_owned(), command), "{line}");
+    }
+}
+
 #[test]
 fn a_monitor_may_not_touch_the_keyspace_until_reset() {
     let server = TestServer::start();

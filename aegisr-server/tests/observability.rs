@@ -480,6 +480,17 @@ fn latency_histogram_is_cumulative_by_powers_of_two() {
     let all: Value = run(&mut con, &["LATENCY", "HISTOGRAM"]);
     let Value::Map(all) = all else { panic!() };
     assert!(all.len() >= 2);
+    // A container command stands for its subcommands; a subcommand for itself.
+    run::<()>(&mut con, &["CONFIG", "RESETSTAT"]);
+    run::<i64>(&mut con, &["CLIENT", "ID"]);
+    run::<String>(&mut con, &["CLIENT", "LIST"]);
+    let names = |con: &mut redis::Connection, args: &[&str]| -> Vec<String> {
+        let Value::Map(commands) = run::<Value>(con, args) else { panic!() };
+        commands.into_iter().map(|(name, _)| redis::from_redis_value(name).unwrap()).collect()
+    };
+    assert_eq!(names(&mut con, &["LATENCY", "HISTOGRAM", "client"]), ["client|id", "client|list"]);
+    assert_eq!(names(&mut con, &["LATENCY", "HISTOGRAM", "CLIENT|ID"]), ["client|id"]);
+    assert_eq!(names(&mut con, &["LATENCY", "HISTOGRAM", "clie"]), Vec::<String>::new());
     assert_eq!(run::<Vec<Value>>(&mut con, &["LATENCY", "LATEST"]), []);
 }
 

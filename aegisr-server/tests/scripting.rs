@@ -432,6 +432,43 @@ fn select_inside_a_script_does_not_change_the_callers_database() {
     assert_eq!(get(&mut c, "k").as_deref(), Some("in3"));
 }
 
+/// A script, and a transaction, see one time from start to end (Redis's): a key that
+/// expires meanwhile is still there for them, and gone after.
+#[test]
+fn scripts_and_transactions_see_time_stand_still() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("aegisr.toml");
+    std::fs::write(&config, "enable-debug-command = \"yes\"\n").unwrap();
+    let server = TestServer::start_with(&["--config", config.to_str().unwrap()]);
+    let mut c = server.sync_conn();
+    // DEBUG is no script's command, unless this test switch allows it (as Redis's tests do).
+    assert!(fail(&mut c, &["EVAL", "redis.call('DEBUG', 'SLEEP', '0')", "0"]).contains("not allowed from script"));
+    run::<()>(&mut c, &["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1"]);
+    let script = "redis.call('SET', 'key', 'value', 'PX', '1') redis.call('DEBUG', 'SLEEP', '0.01') \
+                  return redis.call('EXISTS', 'key')";
+    assert_eq!(run::<i64>(&mut c, &["EVAL", script, "0"]), 1);
+    assert_eq!(run::<i64>(&mut c, &["EXISTS", "key"]), 0);
+    let (exists,): (i64,) = redis::pipe()
+        .atomic()
+        .cmd("SET")
+        .arg("key")
+        .arg("value")
+        .arg("PX")
+        .arg(1)
+        .ignore()
+        .cmd("DEBUG")
+        .arg("SLEEP")
+        .arg("0.01")
+        .ignore()
+        .cmd("EXISTS")
+        .arg("key")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(exists, 1);
+    assert_eq!(run::<i64>(&mut c, &["EXISTS", "key"]), 0);
+    run::<()>(&mut c, &["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0"]);
+}
+
 #[test]
 fn a_scripts_writes_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -479,6 +516,40 @@ fn script_kill_stops_a_busy_script_and_others_get_busy() {
     // Both connections work again.
     runner.expect(&["PING"], "+PONG\r\n");
     other.expect(&["SCRIPT", "KILL"], "-NOTBUSY No scripts in execution right now.\r\n");
+}
+
+/// A script that catches the kill error with pcall and loops is still stopped: once killed,
+/// it is stopped again at its next line outside the pcall (Redis's hook fires on every
+/// line then); the next script runs normally.
+#[test]
+fn script_kill_stops_a_script_that_catches_the_error_with_pcall() {
+    let server = TestServer::start();
+    run::<()>(&mut server.sync_conn(), &["CONFIG", "SET", "busy-reply-threshold", "10"]);
+    let mut runner = server.raw();
+    let mut other = server.raw();
+    let script = "local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end";
+    runner.command(&[b"EVAL", script.as_bytes(), b"0"]);
+    common::wait_for_busy(&mut other);
+    other.expect(&["SCRIPT", "KILL"], "+OK\r\n");
+    let killed = runner.read_line();
+    assert!(killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."), "{killed}");
+    runner.expect(&["EVAL", "local n = 0 for i = 1, 100000 do n = n + 1 end return n", "0"], ":100000\r\n");
+    other.expect(&["PING"], "+PONG\r\n");
+}
+
+/// SORT of a set with BY and no pattern has no order of its own: from a script (as with
+/// STORE) it is sorted alphabetically, so the script sees the same on every node.
+#[test]
+fn sort_by_a_constant_is_ordered_inside_scripts() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    let members = ["z", "a", "azz", "b", "aa", "c", "aaa"];
+    run::<i64>(&mut c, &[&["SADD", "myset"][..], &members].concat());
+    let sorted: Vec<String> = run(&mut c, &["EVAL", "return redis.call('sort', KEYS[1], 'by', '_')", "1", "myset"]);
+    assert_eq!(sorted, ["a", "aa", "aaa", "azz", "b", "c", "z"]);
+    let with_get: Vec<Option<String>> =
+        run(&mut c, &["EVAL", "return redis.call('sort', KEYS[1], 'by', '_', 'get', '#', 'get', '_:*')", "1", "myset"]);
+    assert_eq!(with_get[..4], [Some("a".into()), None, Some("aa".into()), None]);
 }
 
 #[test]

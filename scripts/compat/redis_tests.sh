@@ -3,7 +3,7 @@
 # Aegisr server, in the suite's external-server mode: tests that need to start, restart or
 # replicate servers skip themselves there; the rest talk to the server we start.
 #
-#   scripts/compat/redis_tests.sh [AEGISR_BINARY] [UNIT...]
+#   [AEGISR_FLAGS=...] scripts/compat/redis_tests.sh [AEGISR_BINARY] [UNIT...]
 #
 # Default binary: target/debug/aegisr-server; default units: the data types and the server's
 # own units. Needs deb-src entries for apt-get source (added here if missing) and tclsh.
@@ -32,14 +32,19 @@ suite=$(echo "$work"/redis-*/)
 port=${PORT:-16399}
 data=$(mktemp -d)
 printf 'enable-debug-command = "yes"\n' > "$data/aegisr.toml"
-"$binary" --port "$port" --grpc-port 0 --metrics-port -1 --persistence none --dir "$data" \
-    --config "$data/aegisr.toml" > "$data/aegisr.log" 2>&1 &
+# AEGISR_FLAGS: more server flags, e.g. "--threads 1" to rule out races between the
+# suite's connections (it often sends on one and reads on another without waiting).
+# shellcheck disable=SC2086
+"$binary" --port "$port" --grpc-port 0 --metrics-port -1 --dir "$data" \
+    --config "$data/aegisr.toml" ${AEGISR_FLAGS:-} > "$data/aegisr.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 args=()
 for unit in "${units[@]}"; do args+=(--single "unit/$unit"); done
 cd "$suite"
-./runtest --host 127.0.0.1 --port "$port" --clients 1 --durable --ignore-encoding --tags -needs:repl "${args[@]}" \
-    | sed 's/\x1b\[[0-9;]*m//g' | tee "$work/last-run.txt" | grep -E '^\[(err|exception)\]' || true
+# --timeout: a test waiting for a reply Aegisr never sends fails after 2 minutes, not the
+# suite's default 20; sed -u keeps last-run.txt current while the suite runs.
+./runtest --host 127.0.0.1 --port "$port" --clients 1 --durable --ignore-encoding --tags -needs:repl --timeout 120 \
+    "${args[@]}" | sed -u 's/\x1b\[[0-9;]*m//g' | tee "$work/last-run.txt" | grep -E '^\[(err|exception)\]' || true
 echo "passed: $(grep -c '^\[ok\]' "$work/last-run.txt"), failed: $(grep -cE '^\[(err|exception)\]' "$work/last-run.txt") (full output: $work/last-run.txt)"

@@ -7,6 +7,7 @@ use bytes::BytesMut;
 use super::Ctx;
 use super::args::{int, is};
 use super::errors::{CommandError, CommandResult};
+use super::table::CommandSpec;
 use crate::server::Door;
 use crate::server::unblock::Unblock;
 
@@ -23,16 +24,23 @@ pub enum ReplyMode {
     Skip,
 }
 
-/// Drops the reply written from `at` on, as the mode says, and moves SKIP on. The door
-/// calls it after each command only while the mode is not `On`.
-pub fn settle(mode: &mut ReplyMode, output: &mut BytesMut, at: usize) {
+/// Drops the reply written from `at` on by the command that `ran`, as the mode says, and
+/// moves SKIP on. The door calls it after each command only while the mode is not `On`.
+/// The confirmations of (UN)SUBSCRIBE and their kin are kept: Redis sends them as pushes,
+/// which the mode does not silence.
+pub fn settle(mode: &mut ReplyMode, output: &mut BytesMut, at: usize, ran: Option<&CommandSpec>) {
     match *mode {
         ReplyMode::On => return,
         ReplyMode::Off => {}
         ReplyMode::SkipNext => *mode = ReplyMode::Skip,
         ReplyMode::Skip => *mode = ReplyMode::On,
     }
-    output.truncate(at);
+    let pushes = ran.is_some_and(|spec| {
+        matches!(spec.name, "subscribe" | "psubscribe" | "ssubscribe" | "unsubscribe" | "punsubscribe" | "sunsubscribe")
+    });
+    if !pushes {
+        output.truncate(at);
+    }
 }
 
 /// CLIENT REPLY: OFF and SKIP reply nothing (their own reply is suppressed too); ON
@@ -89,14 +97,14 @@ mod tests {
     fn skip_drops_one_reply_and_off_all() {
         let mut out = BytesMut::from(&b"+A\r\n"[..]);
         let mut mode = ReplyMode::SkipNext;
-        settle(&mut mode, &mut out, 4);
+        settle(&mut mode, &mut out, 4, None);
         assert_eq!(mode, ReplyMode::Skip);
         out.extend_from_slice(b"+B\r\n");
-        settle(&mut mode, &mut out, 4);
+        settle(&mut mode, &mut out, 4, None);
         assert_eq!((&out[..], mode), (&b"+A\r\n"[..], ReplyMode::On));
         let mut mode = ReplyMode::Off;
         out.extend_from_slice(b"-ERR x\r\n");
-        settle(&mut mode, &mut out, 4);
+        settle(&mut mode, &mut out, 4, None);
         assert_eq!((&out[..], mode), (&b"+A\r\n"[..], ReplyMode::Off));
     }
 }

@@ -97,6 +97,11 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         ctx.session.protocol = p;
         ctx.session.client.set_resp(p.version() as u8);
         ctx.out.set_protocol(p);
+        // A RESP3 connection hears pushes without subscribing: the invalidations another
+        // client redirects to it (CLIENT TRACKING ... REDIRECT) reach it through a mailbox.
+        if p == Protocol::Resp3 && ctx.session.client.door == crate::server::Door::Resp {
+            super::pubsub::subscriptions(ctx.server, ctx.session);
+        }
     }
     // The reply is written in the protocol just chosen, as Redis does.
     let out = &mut *ctx.out;

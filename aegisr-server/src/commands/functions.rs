@@ -244,7 +244,8 @@ fn function_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     Ok(())
 }
 
-const FCALL_FLAGS: Flags = Flags::NOSCRIPT.or(Flags::STALE).or(Flags::NO_MANDATORY_KEYS).or(Flags::MOVABLE_KEYS);
+const FCALL_FLAGS: Flags =
+    Flags::NOSCRIPT.or(Flags::SKIP_MONITOR).or(Flags::STALE).or(Flags::NO_MANDATORY_KEYS).or(Flags::MOVABLE_KEYS);
 
 const SUB: CommandSpec =
     CommandSpec { flags: Flags::NOSCRIPT, group: Group::Scripting, since: "7.0.0", ..CommandSpec::BASE };

@@ -43,14 +43,6 @@ pub(super) fn admit(ctx: &mut Ctx<'_>, spec: &CommandSpec) -> CommandResult {
     if outcome != Outcome::Fail || !refused(ctx.session, spec) {
         return Ok(());
     }
-    if spec.name == "exec" && ctx.session.multi.is_some() {
-        // Redis's execCommandAbort: the transaction is discarded, not left open.
-        super::transaction::end_session(ctx.server, ctx.session);
-        return Err(CommandError::Message(format!(
-            "EXECABORT Transaction discarded because of: {}",
-            CommandError::Oom
-        )));
-    }
     Err(CommandError::Oom)
 }
 

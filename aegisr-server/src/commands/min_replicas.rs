@@ -40,10 +40,9 @@ pub(super) fn admit(ctx: &mut Ctx<'_>, spec: &CommandSpec) -> CommandResult {
     if spec.flags.contains(Flags::WRITE) {
         return Err(CommandError::Message(NOREPLICAS.into()));
     }
+    // EXEC turns the refusal into EXECABORT (see `commands::admit`).
     if spec.name == "exec" && ctx.session.multi.as_ref().is_some_and(super::transaction::Queued::writes) {
-        // Redis's execCommandAbort: the transaction is discarded, not left open.
-        super::transaction::end_session(ctx.server, ctx.session);
-        return Err(CommandError::Message(format!("EXECABORT Transaction discarded because of: {NOREPLICAS}")));
+        return Err(CommandError::Message(NOREPLICAS.into()));
     }
     Ok(())
 }

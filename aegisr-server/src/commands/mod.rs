@@ -116,6 +116,8 @@ pub struct Session {
     pub reply: client_reply::ReplyMode,
     /// CLIENT TRACKING: set while the client tracks.
     pub tracking: Option<tracking::SessionTracking>,
+    /// A script of this client runs the command (MONITOR shows it as `lua`'s).
+    pub in_script: bool,
     /// The user the client authenticated as; `None`: the default user.
     pub user: Option<std::sync::Arc<crate::acl::UserHandle>>,
     /// Whether the client authenticated, or connected while the default user needed no
@@ -164,6 +166,7 @@ impl Session {
             monitor: None,
             reply: client_reply::ReplyMode::On,
             tracking: None,
+            in_script: false,
             user: None,
             authenticated: true,
             last_end: None,
@@ -324,41 +327,14 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
     // While any client tracks keys (one relaxed load otherwise).
     let tracked = ctx.server.pubsub.tracking.active();
     if tracked {
-        tracking::begin(ctx.session);
+        tracking::begin(ctx);
     }
     // Over maxmemory, keys are evicted before any command runs, and a command that may
     // grow memory is refused with OOM if none could be (Redis's processCommand order:
     // before queueing into MULTI, which an OOM refusal then aborts).
     // A write to a slot migrating away is admitted until it has run (see `redirect::check`).
     let mut admitted = None;
-    // Redis's rejectCommand: an EXEC with the wrong arity aborts the transaction with an
-    // EXECABORT error (`maxmemory::admit` does the same for OOM; a redirection answers as is).
-    let resolved = resolve(args)
-        .map_err(|e| {
-            let is_exec = args.first().is_some_and(|name| name.eq_ignore_ascii_case(b"exec"));
-            if is_exec { transaction::reject_exec(ctx, &e) } else { e }
-        })
-        .and_then(|spec| {
-            // Redis's order: protected commands, authentication and permissions, then any
-            // redirection.
-            debug::refuse_protected(ctx, spec)?;
-            acl::admit(ctx, spec, args)?;
-            admitted = redirect::check(ctx, spec, args)?;
-            Ok(spec)
-        })
-        .and_then(|spec| maxmemory::admit(ctx, spec).map(|()| spec))
-        .and_then(|spec| min_replicas::admit(ctx, spec).map(|()| spec))
-        .and_then(|spec| {
-            // Once another client's script has run past busy-reply-threshold, commands get
-            // BUSY (and may only SCRIPT KILL): the doors have waited in `wait_for_script`
-            // until then. A blocked command served again is not refused (Redis serves it
-            // after the command that woke it, never BUSY).
-            let run = &ctx.server.scripting.run;
-            if !spec.flags.contains(table::Flags::ALLOW_BUSY) && !ctx.session.rerun && run.busy_now() {
-                return Err(CommandError::Message(run.busy_error().into()));
-            }
-            Ok(spec)
-        });
+    let resolved = admit(ctx, args, &mut admitted);
     if ctx.session.multi.is_some() && transaction::queue(ctx, args, &resolved) {
         if tracked {
             tracking::end(ctx, None, args);
@@ -384,6 +360,13 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
                 }
                 if tracked {
                     tracking::remember(ctx, spec, args, false);
+                    crate::pubsub::tracking::Tracking::running();
+                }
+                // A script is shown to MONITOR before the commands it runs, as Redis's
+                // EVAL and FCALL feed it themselves.
+                let runs_script = spec.flags.contains(table::Flags::SKIP_MONITOR);
+                if runs_script && ctx.server.monitors.active() {
+                    monitor::feed(ctx, spec, args);
                 }
                 let result = spec.handler.map_or(Ok(()), |handler| handler(ctx, args));
                 if logged {
@@ -407,7 +390,7 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
     // whether it failed or not; never a command refused before running.
     if ran
         && ctx.server.monitors.active()
-        && let Some(spec) = spec
+        && let Some(spec) = spec.filter(|spec| !spec.flags.contains(table::Flags::SKIP_MONITOR))
     {
         monitor::feed(ctx, spec, args);
     }
@@ -428,6 +411,42 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
         tracking::end(ctx, spec.filter(|_| ran), args);
     }
     spec
+}
+
+/// Whether `args` may run now (Redis's `processCommand` checks, in its order): the command
+/// exists with its arity, is not protected, is allowed to the user, is served by this node
+/// (a write to a slot migrating away comes with its admission, in `admitted`), fits in
+/// maxmemory, has its replicas, and is not held back by another client's busy script.
+fn admit(
+    ctx: &mut Ctx<'_>,
+    args: &[&[u8]],
+    admitted: &mut Option<crate::cluster::migration::Admitted>,
+) -> Result<&'static CommandSpec, CommandError> {
+    let mut redirected = false;
+    let mut checks = |ctx: &mut Ctx<'_>, redirected: &mut bool| {
+        let spec = resolve(args)?;
+        debug::refuse_protected(ctx, spec)?;
+        acl::admit(ctx, spec, args)?;
+        *admitted = redirect::check(ctx, spec, args).inspect_err(|_| *redirected = true)?;
+        maxmemory::admit(ctx, spec)?;
+        min_replicas::admit(ctx, spec)?;
+        // Once another client's script has run past busy-reply-threshold, commands get
+        // BUSY (and may only SCRIPT KILL): the doors have waited in `wait_for_script`
+        // until then. A blocked command served again is not refused (Redis serves it
+        // after the command that woke it, never BUSY).
+        let run = &ctx.server.scripting.run;
+        if !spec.flags.contains(table::Flags::ALLOW_BUSY) && !ctx.session.rerun && run.busy_now() {
+            return Err(CommandError::Message(run.busy_error().into()));
+        }
+        Ok(spec)
+    };
+    checks(ctx, &mut redirected).map_err(|e| {
+        // Redis's rejectCommand: a refused EXEC (wrong arity, OOM, NOREPLICAS, BUSY...)
+        // discards the transaction and says why in an EXECABORT error. A redirection
+        // answers as is (`redirect::check` has discarded the transaction).
+        let is_exec = args.first().is_some_and(|name| name.eq_ignore_ascii_case(b"exec"));
+        if is_exec && !redirected { transaction::reject_exec(ctx, &e) } else { e }
+    })
 }
 
 /// What a command must wait for before it runs, while another client's script runs.

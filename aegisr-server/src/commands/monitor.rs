@@ -55,7 +55,9 @@ pub(super) fn feed(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]]) {
         return;
     }
     let limit = ctx.server.config.limits().normal();
-    ctx.server.monitors.feed(ctx.session.db, &ctx.session.client.addr, args, limit);
+    // A script's commands come from Redis's `lua` client.
+    let addr = if ctx.session.in_script { "lua" } else { &ctx.session.client.addr };
+    ctx.server.monitors.feed(ctx.session.db, addr, args, limit);
 }
 
 pub(super) const COMMANDS: &[CommandSpec] = &[CommandSpec {

@@ -48,7 +48,7 @@ fn slowlog_reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     Ok(())
 }
 
-/// LATENCY HISTOGRAM [command ...]: per command, its calls and the cumulative count of
+/// LATENCY HISTOGRAM [command ...]: per command (a container: each subcommand), its calls and the cumulative count of
 /// calls under each power of two microseconds (1, 2, 4...), listing only the powers at
 /// which the count grows, as Redis 7. Our bounds are powers of two nanoseconds from 1024,
 /// so "1 us" is 1.024 us.
@@ -60,7 +60,7 @@ fn latency_histogram(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         .commands
         .seen()
         .into_iter()
-        .filter(|c| c.calls > 0 && (wanted.is_empty() || wanted.iter().any(|w| w == c.name)))
+        .filter(|c| c.calls > 0 && (wanted.is_empty() || wanted.iter().any(|w| names(w, c.name))))
         .collect();
     let out = &mut *ctx.out;
     out.map(commands.len());
@@ -92,6 +92,12 @@ fn latency_histogram(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         }
     }
     Ok(())
+}
+
+/// Whether LATENCY HISTOGRAM's `wanted` names `command`: itself, or, for a container
+/// (CLIENT, CONFIG...), each of its subcommands (`client|id`), as Redis lists them.
+fn names(wanted: &str, command: &str) -> bool {
+    command.strip_prefix(wanted).is_some_and(|rest| rest.is_empty() || rest.starts_with('|'))
 }
 
 /// LATENCY LATEST: per event, `[event, time of the latest sample, its milliseconds, the

@@ -204,6 +204,12 @@ fn run_held<'s>(
     let threshold = busy_threshold(server);
     let run = &server.scripting.run;
     let (saved_db, saved_protocol) = (session.db, session.protocol);
+    // A tracking caller is remembered on the script's declared keys when the script reads
+    // (below), not on what its commands read.
+    let tracking = session.tracking.take();
+    let outer_script = std::mem::replace(&mut session.in_script, true);
+    // A script sees one time from start to end: a key does not expire halfway through it.
+    let _clock = crate::engine::FrozenClock::freeze();
     let mut inner = Ctx { server, session, out: sink, tx: Some(held) };
     let mut call = |mode: Call, args: Vec<Bytes>| -> Reply {
         let args = super::views(&args);
@@ -231,7 +237,9 @@ fn run_held<'s>(
             }
             Err(_) => return reject(None, "ERR Unknown Redis command called from script"),
         };
-        if spec.flags.contains(Flags::NOSCRIPT) {
+        if spec.flags.contains(Flags::NOSCRIPT)
+            && !server.scripting.deny_disabled.load(std::sync::atomic::Ordering::Relaxed)
+        {
             return reject(Some(spec), "ERR This Redis command is not allowed from script");
         }
         if spec.flags.contains(Flags::WRITE) && script.read_only {
@@ -254,6 +262,11 @@ fn run_held<'s>(
         inner.session.protocol = if resp3 { Protocol::Resp3 } else { Protocol::Resp2 };
         state.resp3.set(resp3);
         execute(&mut inner, &args);
+        if let Some(state) = tracking
+            && spec.flags.contains(Flags::READONLY)
+        {
+            super::tracking::remember_script_keys(&inner, state, script.keys);
+        }
         // A blocking command does not wait inside a script: it times out at once (and is
         // counted then, as a blocked command is).
         if let Some(block) = inner.session.block.take() {
@@ -278,6 +291,8 @@ fn run_held<'s>(
             server.scripting.functions.run(run, script.sha, script.keys, script.argv, &mut call, out)
         }
     };
+    inner.session.tracking = tracking;
+    inner.session.in_script = outer_script;
     // SELECT inside a script does not change the caller's database.
     if inner.session.db != saved_db {
         inner.session.select(saved_db);
@@ -465,7 +480,8 @@ fn script_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     Ok(())
 }
 
-const EVAL_FLAGS: Flags = Flags::NOSCRIPT.or(Flags::STALE).or(Flags::NO_MANDATORY_KEYS).or(Flags::MOVABLE_KEYS);
+const EVAL_FLAGS: Flags =
+    Flags::NOSCRIPT.or(Flags::SKIP_MONITOR).or(Flags::STALE).or(Flags::NO_MANDATORY_KEYS).or(Flags::MOVABLE_KEYS);
 
 const SCRIPTING: CommandSpec = CommandSpec {
     arity: -3,

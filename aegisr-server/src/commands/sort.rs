@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 
 use super::args::{int, is};
-use super::table::{CommandSpec, Flags, Group, KeyRange, KeywordKey};
+use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Class, CommandError, CommandResult, Ctx};
 use crate::engine::Locked;
 use crate::types::list::{End, List};
@@ -192,8 +192,9 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], allow_store: bool) -> Command
     let mut alpha = opts.alpha;
     let mut by = opts.by;
     let mut dont_sort = opts.dont_sort;
-    // A set has no order of its own: storing it unsorted would store a random order.
-    if dont_sort && is_set && opts.store.is_some() {
+    // A set has no order of its own: storing it unsorted would store a random order, and
+    // a script would see one (Redis sorts it then, for replication's sake).
+    if dont_sort && is_set && (opts.store.is_some() || ctx.session.in_script) {
         (dont_sort, alpha, by) = (false, true, None);
     }
     if !dont_sort {
@@ -262,13 +263,33 @@ fn sort_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 const SORT_SYNTAX: &str =
     "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination]";
 
+/// SORT's keys, found as Redis's `sortGetKeys` does: the sorted key, and the key of the
+/// last STORE (the one SORT uses), skipping the arguments of LIMIT, GET and BY.
+fn key_indexes(args: &[&[u8]]) -> Option<Vec<usize>> {
+    let mut keys = vec![1];
+    let mut store = None;
+    let mut i = 2;
+    while i < args.len() {
+        if is(args[i], "limit") {
+            i += 2;
+        } else if is(args[i], "get") || is(args[i], "by") {
+            i += 1;
+        } else if is(args[i], "store") && i + 1 < args.len() {
+            store = Some(i + 1);
+        }
+        i += 1;
+    }
+    keys.extend(store);
+    Some(keys)
+}
+
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "sort",
         arity: -2,
         flags: Flags::WRITE.or(Flags::DENYOOM).or(Flags::MOVABLE_KEYS),
         keys: KeyRange::FIRST,
-        keyword_keys: &[KeywordKey { keyword: "store", start_from: 2 }],
+        keys_fn: Some(key_indexes),
         group: Group::Generic,
         acl: &["@dangerous"],
         since: "1.0.0",

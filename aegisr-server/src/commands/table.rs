@@ -43,8 +43,11 @@ impl Flags {
     /// Redis refuses the command while it loads a dataset asynchronously (diskless
     /// replication with swapdb), which Aegisr never does: reported by COMMAND, nothing else.
     pub const NO_ASYNC_LOADING: Flags = Flags(1 << 18);
+    /// Runs a script (EVAL, FCALL...): shown to MONITOR before the commands the script
+    /// runs, not after, as Redis's script commands feed MONITOR themselves.
+    pub const SKIP_MONITOR: Flags = Flags(1 << 19);
 
-    const NAMES: [(Flags, &'static str); 18] = [
+    const NAMES: [(Flags, &'static str); 19] = [
         (Flags::WRITE, "write"),
         (Flags::READONLY, "readonly"),
         (Flags::DENYOOM, "denyoom"),
@@ -54,6 +57,7 @@ impl Flags {
         (Flags::BLOCKING, "blocking"),
         (Flags::LOADING, "loading"),
         (Flags::STALE, "stale"),
+        (Flags::SKIP_MONITOR, "skip_monitor"),
         (Flags::SKIP_SLOWLOG, "skip_slowlog"),
         (Flags::ASKING, "asking"),
         (Flags::FAST, "fast"),
@@ -506,5 +510,19 @@ mod tests {
         assert_eq!(keys_of(&["georadius", "k", "1", "1", "1", "km", "store", "a", "store", "b"]), ["k", "a"]);
         assert_eq!(keys_of(&["georadius", "k", "1", "1", "1", "km", "store"]), ["k"]);
         assert_eq!(keys_of(&["georadius", "k", "1", "1", "1", "store", "x"]), ["k"]);
+    }
+
+    #[test]
+    fn sort_stores_into_its_last_store_key() {
+        let sort = lookup(b"sort").unwrap();
+        let keys_of = |args: &[&str]| -> Vec<String> {
+            let args: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+            sort.keys_of(&args).unwrap().into_iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect()
+        };
+        // As Redis's sortGetKeys: the last STORE, the arguments of LIMIT, GET and BY skipped.
+        assert_eq!(keys_of(&["sort", "abc", "store", "invalid", "store", "stillbad", "store", "def"]), ["abc", "def"]);
+        assert_eq!(keys_of(&["sort", "abc", "get", "store", "limit", "store", "1"]), ["abc"]);
+        assert_eq!(keys_of(&["sort", "abc", "by", "x", "STORE", "dst"]), ["abc", "dst"]);
+        assert_eq!(keys_of(&["sort", "abc", "store"]), ["abc"]);
     }
 }

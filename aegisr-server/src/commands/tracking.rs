@@ -203,9 +203,13 @@ pub(super) fn client_trackinginfo(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> Command
 }
 
 /// Before a command runs, while some client tracks: marks whose command runs on this
-/// thread (NOLOOP, and BCAST messages batched per command).
-pub(super) fn begin(session: &Session) {
-    Tracking::begin(session.client.id);
+/// thread (NOLOOP, and BCAST messages batched per command), and brings the table back
+/// under tracking-table-max-keys (lowered by CONFIG SET), as Redis's processCommand does
+/// before any command, one queued in MULTI included.
+pub(super) fn begin(ctx: &Ctx<'_>) {
+    Tracking::begin(ctx.session.client.id);
+    let max_keys = ctx.server.config.u64("tracking-table-max-keys");
+    ctx.server.pubsub.tracking.bound(max_keys, ctx.server.config.limits());
 }
 
 /// Remembers the keys a tracking client's read-only command names (Redis's
@@ -213,18 +217,42 @@ pub(super) fn begin(session: &Session) {
 /// another client is sent (after this reply), and again after, so a change made after the
 /// read is too. Only the second call bounds the table (`bounded`), so a key is evicted
 /// once, after the reply, as Redis does between commands.
+/// Read-only scripts (EVAL_RO, FCALL_RO) are not reads themselves: their keys are
+/// remembered when they call a read (see [`remember_script_keys`]), as any script's.
 pub(super) fn remember(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], bounded: bool) {
     let Some(state) = ctx.session.tracking else { return };
-    let mode = state.mode;
-    if mode.bcast || !spec.flags.contains(Flags::READONLY) || spec.flags.contains(Flags::PUBSUB) {
+    if !wants_keys(state) || !spec.flags.contains(Flags::READONLY) || spec.flags.contains(Flags::PUBSUB) {
         return;
     }
-    if (mode.optin && !state.caching) || (mode.optout && state.caching) {
+    if matches!(spec.name, "eval_ro" | "evalsha_ro" | "fcall_ro") {
         return;
     }
     let Some(keys) = spec.keys_of(args).filter(|k| !k.is_empty()) else { return };
     let max_keys = if bounded { ctx.server.config.u64("tracking-table-max-keys") } else { 0 };
     ctx.server.pubsub.tracking.remember(ctx.session.client.id, keys, max_keys, ctx.server.config.limits());
+}
+
+/// Whether the tracking client's next read is remembered: not in BCAST mode, and as
+/// OPTIN / OPTOUT and CLIENT CACHING say.
+fn wants_keys(state: SessionTracking) -> bool {
+    let mode = state.mode;
+    let by_caching = if mode.optin {
+        state.caching
+    } else if mode.optout {
+        !state.caching
+    } else {
+        true
+    };
+    !mode.bcast && by_caching
+}
+
+/// A script called a read: its caller, tracking as `state`, is remembered on the keys the
+/// script declared (Redis 7: not on the keys of the commands it calls).
+pub(super) fn remember_script_keys(ctx: &Ctx<'_>, state: SessionTracking, keys: &[&[u8]]) {
+    if wants_keys(state) && !keys.is_empty() {
+        let tracking = &ctx.server.pubsub.tracking;
+        tracking.remember(ctx.session.client.id, keys.iter().copied(), 0, ctx.server.config.limits());
+    }
 }
 
 /// After a command, while some client tracks: remembers its keys, ends CLIENT CACHING's

@@ -125,6 +125,8 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let shards = shards_needed(ctx.server, ctx.session, &queued.commands);
     let mut guards = ctx.server.keyspace.lock_for_transaction(shards);
     let held = HeldShards::new(&mut guards);
+    // One time for the whole transaction, watched keys' expiry included (Redis's).
+    let _clock = crate::engine::FrozenClock::freeze();
     let mut inner = Ctx { server: ctx.server, session: &mut *ctx.session, out: &mut *ctx.out, tx: Some(&held) };
     if !end_watch(&mut inner) {
         inner.out.null_array();

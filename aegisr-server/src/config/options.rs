@@ -28,6 +28,8 @@ pub enum OptionKind {
     OomScoreValues,
     /// `latency-tracking-info-percentiles`: numbers from 0 to 100, separated by spaces.
     Percentiles,
+    /// A size in bytes, or a share of maxmemory (`10%`, at most 100): `maxmemory-clients`.
+    MemoryOrPercent,
 }
 
 /// What setting the option does in Aegisr.
@@ -555,7 +557,7 @@ pub static OPTIONS: &[OptionSpec] = &[
     ),
     inert(
         "maxmemory-clients",
-        OptionKind::Memory { min: 0, max: i64::MAX as u64 },
+        OptionKind::MemoryOrPercent,
         "0",
         "client buffers are not evicted as a whole; client-output-buffer-limit and client-query-buffer-limit bound them",
     ),

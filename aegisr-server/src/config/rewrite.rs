@@ -110,7 +110,9 @@ fn toml_value(spec: &OptionSpec, value: &str, old: Option<&Value>) -> Value {
     kept.or_else(|| match spec.kind {
         OptionKind::Bool => as_bool(),
         OptionKind::Int { .. } => as_int(),
-        OptionKind::Memory { .. } => value.parse::<u64>().ok().map(|bytes| Value::from(with_unit(bytes))),
+        OptionKind::Memory { .. } | OptionKind::MemoryOrPercent => {
+            value.parse::<u64>().ok().map(|bytes| Value::from(with_unit(bytes)))
+        }
         _ => None,
     })
     .unwrap_or_else(|| Value::from(value))

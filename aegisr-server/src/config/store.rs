@@ -176,6 +176,18 @@ pub(crate) fn normalize(spec: &OptionSpec, raw: &str) -> Result<String, String> 
                 .collect::<Result<Vec<i64>, String>>()?;
             Ok(numbers.iter().map(i64::to_string).collect::<Vec<_>>().join(" "))
         }
+        OptionKind::MemoryOrPercent => {
+            if let Some(bytes) = parse_memory(raw).filter(|&n| i64::try_from(n).is_ok()) {
+                return Ok(bytes.to_string());
+            }
+            // Redis's order: a memory value, else a percentage (digits and `%`, not negative).
+            let percent = raw.strip_suffix('%').filter(|digits| !digits.is_empty()).and_then(|d| d.parse::<i64>().ok());
+            match percent {
+                Some(p) if p > 100 => Err("percentage argument must be less or equal to 100".into()),
+                Some(p) if p >= 0 => Ok(format!("{p}%")),
+                _ => Err("argument must be a memory or percent value".into()),
+            }
+        }
         OptionKind::Percentiles => {
             percentiles(raw).map(|list| list.iter().map(|&p| percentile_text(p)).collect::<Vec<_>>().join(" "))
         }
@@ -233,6 +245,7 @@ impl ConfigStore {
                         | OptionKind::Flags(_)
                         | OptionKind::OomScoreValues
                         | OptionKind::Percentiles
+                        | OptionKind::MemoryOrPercent
                 )
             })
             .map(|o| (o.name, AtomicI64::new(0)))
@@ -262,7 +275,8 @@ impl ConfigStore {
             if checked.iter().any(|(s, _): &(&OptionSpec, String)| s.name == spec.name) {
                 return Err(ConfigError::Duplicate(name.clone()));
             }
-            if (spec.effect == Effect::Startup || options::IMMUTABLE_IN_REDIS.contains(&spec.name)) && !startup {
+            let immutable = options::IMMUTABLE_IN_REDIS.contains(&spec.name);
+            if immutable && !startup {
                 return Err(ConfigError::Immutable(name.clone()));
             }
             let value = match spec.kind {
@@ -271,6 +285,13 @@ impl ConfigStore {
                 _ => normalize(spec, raw),
             }
             .map_err(|reason| ConfigError::Invalid { name: name.to_ascii_lowercase(), reason })?;
+            // Read at start only here, though Redis changes it live (appendonly, port...):
+            // setting it to what it already is changes nothing and is accepted, so tools
+            // that write back every option they read keep working; another value is refused.
+            if spec.effect == Effect::Startup && !startup && self.get(spec.name).is_none_or(|current| current != value)
+            {
+                return Err(ConfigError::Immutable(name.clone()));
+            }
             if let Effect::DefaultOnly(why) = spec.effect
                 && normalize(spec, spec.default).is_ok_and(|default| default != value)
             {
@@ -448,6 +469,18 @@ mod tests {
         store.set_many(&pairs(&[("hz", "20"), ("proto-max-bulk-len", "2mb")]), false).unwrap();
         assert_eq!(store.get("hz").as_deref(), Some("20"));
         assert_eq!(store.limits().proto_max_bulk_len.load(Ordering::Relaxed), 2 * 1024 * 1024);
+        // Redis's own check: a bad percentage fails the whole CONFIG SET, maxmemory too.
+        let err = store.set_many(&pairs(&[("maxmemory", "10000001"), ("maxmemory-clients", "200%")]), false);
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - percentage argument must be less or equal to 100"
+        );
+        assert_eq!(store.get("maxmemory").as_deref(), Some("0"));
+        store.set_many(&pairs(&[("maxmemory-clients", "10%")]), false).unwrap();
+        assert_eq!(store.get("maxmemory-clients").as_deref(), Some("10%"));
+        store.set_many(&pairs(&[("maxmemory-clients", "1mb")]), false).unwrap();
+        assert_eq!(store.get("maxmemory-clients").as_deref(), Some("1048576"));
+        assert!(store.set_many(&pairs(&[("maxmemory-clients", "-5%")]), false).is_err());
     }
 
     #[test]
@@ -463,6 +496,10 @@ mod tests {
         assert!(store.set_many(&pairs(&[("daemonize", "yes")]), true).is_ok());
         assert!(matches!(store.set_many(&pairs(&[("hz", "1"), ("HZ", "2")]), false), Err(ConfigError::Duplicate(_))));
         assert!(store.set_many(&pairs(&[("port", "1")]), true).is_ok());
+        // A start-only option keeps its value: setting that value again is accepted.
+        assert!(store.set_many(&pairs(&[("port", "1")]), false).is_ok());
+        assert!(store.set_many(&pairs(&[("appendonly", "YES")]), false).is_ok());
+        assert!(matches!(store.set_many(&pairs(&[("appendonly", "no")]), false), Err(ConfigError::Immutable(_))));
     }
 
     #[test]

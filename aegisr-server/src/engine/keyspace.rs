@@ -1128,12 +1128,14 @@ impl Locked<'_> {
     }
 
     /// Deletes `key` first if it has expired, when that is observable: an expired key being
-    /// overwritten is reported as "expired" then "new", as Redis's lookup before `dbAdd`.
-    /// Without notifications the insert simply replaces it. Returns the notification flags
-    /// (one load for the whole insert).
+    /// overwritten is reported as "expired" then "new", as Redis's lookup before `dbAdd`,
+    /// and a tracking client hears of the expiry as nobody's change (which NOLOOP does not
+    /// hide). Without notifications or tracking the insert simply replaces it. Returns the
+    /// notification flags (one load for the whole insert).
     fn expire_before_insert(&mut self, db: usize, key: &[u8]) -> u32 {
-        let flags = self.keyspace.notifier.flags();
-        if flags & (Class::New as u32 | Class::Expired as u32) != 0 {
+        let notifier = &self.keyspace.notifier;
+        let flags = notifier.flags();
+        if flags & (Class::New as u32 | Class::Expired as u32) != 0 || notifier.tracking() {
             self.live(db, key, Lookup::Peek);
         }
         flags

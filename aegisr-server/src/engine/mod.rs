@@ -29,6 +29,9 @@ thread_local! {
     /// clock they saw when they first ran, so relative TTLs, lazy expiry and stream IDs
     /// replay exactly. Zero otherwise. Per thread: a replica's clients keep the real time.
     static REPLAY_CLOCK: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+    /// While a script or a transaction runs on this thread, the time it started at (see
+    /// [`FrozenClock`]); zero otherwise.
+    static FROZEN_CLOCK: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
 }
 
 /// The current time as Unix milliseconds, the unit every expiry is stored in.
@@ -37,9 +40,40 @@ pub fn now_ms() -> i64 {
     if replayed != 0 {
         return replayed;
     }
+    let frozen = FROZEN_CLOCK.with(std::cell::Cell::get);
+    if frozen != 0 {
+        return frozen;
+    }
+    wall_ms()
+}
+
+/// The wall clock as Unix milliseconds, whatever [`now_ms`] says on this thread: for the
+/// node's own timing (how long a script has run), never for the data.
+pub fn wall_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Stops [`now_ms`] on this thread at the time it is made, until dropped: a script or a
+/// transaction sees one time from its start to its end, as in Redis, so a key cannot
+/// expire halfway through it, and the journal, which replays it at one time, replays
+/// exactly what ran. Nested freezes keep the outer time.
+pub(crate) struct FrozenClock {
+    previous: i64,
+}
+
+impl FrozenClock {
+    pub(crate) fn freeze() -> FrozenClock {
+        let at = now_ms();
+        FrozenClock { previous: FROZEN_CLOCK.with(|c| c.replace(at)) }
+    }
+}
+
+impl Drop for FrozenClock {
+    fn drop(&mut self) {
+        FROZEN_CLOCK.with(|c| c.set(self.previous));
+    }
 }
 
 /// The time as Unix milliseconds from the kernel's coarse clock: a few milliseconds behind
@@ -85,6 +119,21 @@ pub(crate) fn end_replay_clock() {
 #[cfg(test)]
 mod clock_tests {
     use super::*;
+
+    #[test]
+    fn a_frozen_clock_stands_still_until_dropped_and_nests() {
+        let outer = FrozenClock::freeze();
+        let at = now_ms();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(now_ms(), at);
+        assert!(wall_ms() > at);
+        let inner = FrozenClock::freeze();
+        assert_eq!(now_ms(), at);
+        drop(inner);
+        assert_eq!(now_ms(), at);
+        drop(outer);
+        assert!(now_ms() > at);
+    }
 
     #[test]
     fn the_coarse_clock_is_at_most_a_little_behind() {

@@ -34,18 +34,29 @@ pub struct Published {
     pub pattern: Option<Bytes>,
     pub channel: Bytes,
     pub payload: Bytes,
+    /// An invalidation caused by the command its own receiver is running: written after
+    /// that command's reply (Redis postpones those), where every other message goes before.
+    pub after_reply: bool,
     resp2: OnceLock<Bytes>,
     resp3: OnceLock<Bytes>,
 }
 
 impl Published {
     pub fn new(kind: Kind, pattern: Option<Bytes>, channel: Bytes, payload: Bytes) -> Published {
-        Published { kind, pattern, channel, payload, resp2: OnceLock::new(), resp3: OnceLock::new() }
+        Published {
+            kind,
+            pattern,
+            channel,
+            payload,
+            after_reply: false,
+            resp2: OnceLock::new(),
+            resp3: OnceLock::new(),
+        }
     }
 
     /// A message whose frame is already encoded (tracking invalidations: the framing
     /// depends on the receiving connection, decided when it is queued).
-    pub fn preformatted(frame: Bytes) -> Published {
+    pub fn preformatted(frame: Bytes, after_reply: bool) -> Published {
         let cell = |f: &Bytes| {
             let cell = OnceLock::new();
             let _ = cell.set(f.clone());
@@ -55,6 +66,7 @@ impl Published {
             kind: Kind::Invalidate,
             pattern: None,
             channel: Bytes::new(),
+            after_reply,
             resp2: cell(&frame),
             resp3: cell(&frame),
             payload: frame,

@@ -161,6 +161,12 @@ impl Notifier {
         self.notify_with(self.flags(), class, event, key, db);
     }
 
+    /// Whether any client tracks keys (CLIENT TRACKING): one relaxed load.
+    #[inline]
+    pub fn tracking(&self) -> bool {
+        self.hub.tracking.active()
+    }
+
     /// The current flags, for a caller that tests several classes with one load.
     #[inline]
     pub fn flags(&self) -> u32 {
@@ -176,15 +182,16 @@ impl Notifier {
         // Client-side caching: any change invalidates (a miss changes nothing, and a new
         // key is reported again by the command that created it).
         if self.hub.tracking.active() && !matches!(class, Class::KeyMiss | Class::New) {
-            self.hub.tracking.invalidate(key, &self.limits);
+            let by_client = !matches!(class, Class::Expired | Class::Evicted);
+            self.hub.tracking.invalidate(key, by_client, &self.limits);
         }
     }
 
-    /// FLUSHDB / FLUSHALL: tracking clients are told every key changed.
+    /// FLUSHDB / FLUSHALL: tracking clients are told every key changed, and the tracking
+    /// table is emptied even when no client tracks any more (its keys outlive CLIENT
+    /// TRACKING OFF, as in Redis).
     pub fn flushed(&self) {
-        if self.hub.tracking.active() {
-            self.hub.tracking.flushed(&self.limits);
-        }
+        self.hub.tracking.flushed(&self.limits);
     }
 
     /// A key deleted to free memory: for the eviction code, which does not exist yet.

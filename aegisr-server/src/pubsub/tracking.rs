@@ -81,7 +81,11 @@ pub struct Tracking {
 struct Scope {
     client: u64,
     depth: u32,
-    bcast: Vec<Bytes>,
+    /// The command's own work has begun (its admission is done): invalidations for its
+    /// client are written after its reply from now on.
+    running: bool,
+    /// Each key with the client that changed it (0: none).
+    bcast: Vec<(Bytes, u64)>,
 }
 
 thread_local! {
@@ -90,6 +94,15 @@ thread_local! {
 
 const INVALIDATE_PUSH: &[u8] = b">2\r\n$10\r\ninvalidate\r\n";
 const INVALIDATE_MESSAGE: &[u8] = b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n";
+
+/// Whether a message for client `to` goes after the reply of the command running on this
+/// thread: when that command is `to`'s own and has been admitted (see [`Tracking::running`]).
+fn after_reply(to: u64) -> bool {
+    SCOPE.with(|s| {
+        let scope = s.borrow();
+        scope.running && scope.client == to
+    })
+}
 
 /// `keys` as a RESP array of bulk strings.
 fn key_array<'k>(keys: impl ExactSizeIterator<Item = &'k [u8]>) -> Vec<u8> {
@@ -208,17 +221,23 @@ impl Tracking {
             };
             state.items += usize::from(inserted);
         }
-        let max = usize::try_from(max_keys).unwrap_or(usize::MAX);
-        while max > 0 && state.keys.len() > max {
-            let Some(key) = state.keys.keys().next().cloned() else { break };
-            state.invalidate_key(&key, 0, limits);
+        state.bound(max_keys, limits);
+    }
+
+    /// Forgets keys past `max_keys` (0: no bound), their clients told they changed.
+    pub fn bound(&self, max_keys: u64, limits: &Limits) {
+        if max_keys > 0 {
+            self.state.lock().bound(max_keys, limits);
         }
     }
 
     /// `key` changed: tells the clients that read it, and the BCAST clients of a prefix of
-    /// it (at the end of the running command, if any).
-    pub fn invalidate(&self, key: &[u8], limits: &Limits) {
-        let current = SCOPE.with(|s| s.borrow().client);
+    /// it (at the end of the running command, if any). `by_client`: the running command
+    /// changed it, so a NOLOOP client is not told of its own change; an expiry or an
+    /// eviction, even one a command runs into, is nobody's change (Redis signals it with no
+    /// client).
+    pub fn invalidate(&self, key: &[u8], by_client: bool, limits: &Limits) {
+        let current = if by_client { SCOPE.with(|s| s.borrow().client) } else { 0 };
         let mut state = self.state.lock();
         state.invalidate_key(key, current, limits);
         if state.prefixes.is_empty() || !state.prefixes.keys().any(|p| key.starts_with(p)) {
@@ -230,13 +249,13 @@ impl Tracking {
             if scope.depth == 0 {
                 return Some(key);
             }
-            scope.bcast.push(key);
+            scope.bcast.push((key, current));
             None
         });
         if let Some(key) = now {
             drop(state);
             // Outside a command (active expiry, eviction): sent at once.
-            self.broadcast(vec![key], 0, limits);
+            self.broadcast(vec![(key, 0)], limits);
         }
     }
 
@@ -262,40 +281,58 @@ impl Tracking {
         });
     }
 
+    /// The command begun by [`Tracking::begin`] has been admitted and runs: what it
+    /// invalidates for its own client follows its reply, as Redis postpones it, where an
+    /// invalidation made while it was admitted (an eviction, the table's bound) precedes.
+    pub fn running() {
+        SCOPE.with(|s| s.borrow_mut().running = true);
+    }
+
     /// Ends what [`Tracking::begin`] started; the outermost end sends the BCAST messages.
     pub fn end(&self, limits: &Limits) {
         let finished = SCOPE.with(|s| {
             let mut scope = s.borrow_mut();
             scope.depth = scope.depth.saturating_sub(1);
-            if scope.depth > 0 {
-                return None;
-            }
-            let client = std::mem::take(&mut scope.client);
-            Some((client, std::mem::take(&mut scope.bcast)))
+            (scope.depth == 0).then(|| std::mem::take(&mut scope.bcast))
         });
-        if let Some((client, keys)) = finished
-            && !keys.is_empty()
-        {
-            self.broadcast(keys, client, limits);
+        let Some(keys) = finished else { return };
+        if !keys.is_empty() {
+            self.broadcast(keys, limits);
         }
+        SCOPE.with(|s| {
+            let mut scope = s.borrow_mut();
+            scope.client = 0;
+            scope.running = false;
+        });
     }
 
     /// Sends `keys` (sorted and deduplicated here, as Redis's radix tree holds them) to the
-    /// BCAST clients of each prefix they match: one message per prefix and client.
-    fn broadcast(&self, mut keys: Vec<Bytes>, current: u64, limits: &Limits) {
+    /// BCAST clients of each prefix they match: one message per prefix and client. Each key
+    /// comes with the client that changed it (0: none, or more than one).
+    fn broadcast(&self, mut keys: Vec<(Bytes, u64)>, limits: &Limits) {
         keys.sort_unstable();
-        keys.dedup();
+        keys.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same && later.1 != kept.1 {
+                kept.1 = 0;
+            }
+            same
+        });
         let state = self.state.lock();
         let mut sends = Vec::new();
         for (prefix, ids) in &state.prefixes {
-            let matching: Vec<&[u8]> = keys.iter().filter(|k| k.starts_with(prefix)).map(|k| &k[..]).collect();
+            let matching: Vec<&(Bytes, u64)> = keys.iter().filter(|(k, _)| k.starts_with(prefix)).collect();
             if matching.is_empty() {
                 continue;
             }
-            let payload = key_array(matching.into_iter());
+            let payload = key_array(matching.iter().map(|(k, _)| &k[..]));
             for &id in ids {
                 // NOLOOP: not for the client's own changes.
-                if id == current && state.trackers.get(&id).is_some_and(|t| t.mode.noloop) {
+                if state.trackers.get(&id).is_some_and(|t| t.mode.noloop) && matching.iter().any(|(_, by)| *by == id) {
+                    let others: Vec<&[u8]> = matching.iter().filter(|(_, by)| *by != id).map(|(k, _)| &k[..]).collect();
+                    if !others.is_empty() {
+                        sends.push((id, key_array(others.into_iter())));
+                    }
                     continue;
                 }
                 sends.push((id, payload.clone()));
@@ -308,6 +345,16 @@ impl Tracking {
 }
 
 impl State {
+    /// Past `max_keys` (0: no bound) keys, forgets some, their clients told they changed,
+    /// as Redis's `trackingLimitUsedSlots`.
+    fn bound(&mut self, max_keys: u64, limits: &Limits) {
+        let max = usize::try_from(max_keys).unwrap_or(usize::MAX);
+        while max > 0 && self.keys.len() > max {
+            let Some(key) = self.keys.keys().next().cloned() else { break };
+            self.invalidate_key(&key, 0, limits);
+        }
+    }
+
     /// Default mode: tells the clients that read `key` it changed, and forgets it.
     fn invalidate_key(&mut self, key: &[u8], current: u64, limits: &Limits) {
         let Some(ids) = self.keys.remove(key) else { return };
@@ -338,7 +385,7 @@ impl State {
             {
                 let mut frame = b">2\r\n$21\r\ntracking-redir-broken\r\n".to_vec();
                 frame.extend_from_slice(format!(":{}\r\n", tracker.redirect).as_bytes());
-                own.deliver(Arc::new(Published::preformatted(Bytes::from(frame))), limits.normal());
+                own.deliver(Arc::new(Published::preformatted(Bytes::from(frame), after_reply(id))), limits.normal());
             }
             return;
         }
@@ -353,7 +400,7 @@ impl State {
         };
         let frame = Bytes::from([header, payload].concat());
         let limit = if pubsub { limits.pubsub() } else { limits.normal() };
-        to.deliver(Arc::new(Published::preformatted(frame)), limit);
+        to.deliver(Arc::new(Published::preformatted(frame, after_reply(target))), limit);
     }
 }
 
@@ -375,8 +422,8 @@ mod tests {
         let limits = Limits::default();
         tracking.remember(reg.client.id, [&b"k"[..]], 0, &limits);
         assert_eq!(tracking.totals(), (1, 1, 1, 0));
-        tracking.invalidate(b"k", &limits);
-        tracking.invalidate(b"k", &limits);
+        tracking.invalidate(b"k", true, &limits);
+        tracking.invalidate(b"k", true, &limits);
         let frames: Vec<Bytes> = mailbox.drain().iter().map(|m| m.frame(true).clone()).collect();
         assert_eq!(frames, [Bytes::from_static(b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n")]);
         assert_eq!(tracking.totals(), (1, 0, 0, 0));

@@ -17,7 +17,7 @@ use crate::commands::blocking::{self, Unblocked};
 use crate::commands::client_reply::{self, ReplyMode};
 use crate::commands::table::CommandSpec;
 use crate::commands::{self, ArgViews, Ctx, ScriptWait, Session};
-use crate::pubsub::{Kind, Subscriber};
+use crate::pubsub::Subscriber;
 use crate::reply::{Protocol, ReplySink};
 use crate::scripting::admission::Admitted;
 use crate::server::monitor::MonitorFeed;
@@ -63,6 +63,8 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, session: &mut Sessio
             Ok(Next::Continue) => {}
             Ok(Next::Close) | Err(_) => return,
         }
+        // What is left of the input: a command not yet complete.
+        client.set_query_buffer(input.len());
         // The client's own token, cancelled with the server's: every worker reading the
         // server's token after each batch would share the lock it reads under.
         if client.kill.is_cancelled() {
@@ -114,6 +116,7 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, session: &mut Sessio
         match read {
             Some(Ok(0)) | Some(Err(_)) | None => return,
             Some(Ok(n)) => {
+                client.set_query_buffer(input.len());
                 ServerStats::add(&server.stats.total_net_input_bytes, n as u64);
                 ServerStats::add(&server.stats.total_reads_processed, 1);
             }
@@ -331,26 +334,27 @@ async fn run_batch(
                     }
                 }
                 let reply_at = output.len();
-                if runs_long {
+                let ran = if runs_long {
                     let spec = run_off_loop(server, session, &args, output).await;
                     // The job ran after this turn of the event loop, and the connection
                     // resumes a turn after the job: the next command is not back to back.
                     session.last_end = None;
                     ran_off_loop = true;
-                    last = spec.or(last);
+                    spec
                 } else {
                     // Back to back with the command before (no wait between them), this
                     // command's duration starts where that one's ended.
                     session.next_start = session.last_end.take();
                     let mut writer = RespWriter::new(output, session.protocol);
                     let mut ctx = Ctx::new(server, session, &mut writer);
-                    last = commands::execute(&mut ctx, &args).or(last);
-                }
+                    commands::execute(&mut ctx, &args)
+                };
+                last = ran.or(last);
                 drop(admitted_alone);
                 // CLIENT REPLY OFF / SKIP: the reply is dropped (a blocked command's once
                 // it is written).
                 if session.reply != ReplyMode::On && session.block.is_none() {
-                    client_reply::settle(&mut session.reply, output, reply_at);
+                    client_reply::settle(&mut session.reply, output, reply_at, ran);
                 }
                 if let Some(subscriptions) = &session.subscriptions {
                     // What a subscriber's own command published to it (PUBLISH to itself,
@@ -378,7 +382,7 @@ async fn run_batch(
                         break;
                     }
                     if session.reply != ReplyMode::On {
-                        client_reply::settle(&mut session.reply, output, 0);
+                        client_reply::settle(&mut session.reply, output, 0, None);
                     }
                     continue;
                 }
@@ -469,11 +473,11 @@ fn write_messages_before(subscriber: &Subscriber, protocol: Protocol, output: &m
     }
     let resp3 = protocol == Protocol::Resp3;
     let reply = output.split_off(at);
-    for message in queued.iter().filter(|m| m.kind != Kind::Invalidate) {
+    for message in queued.iter().filter(|m| !m.after_reply) {
         output.extend_from_slice(message.frame(resp3));
     }
     output.unsplit(reply);
-    for message in queued.iter().filter(|m| m.kind == Kind::Invalidate) {
+    for message in queued.iter().filter(|m| m.after_reply) {
         output.extend_from_slice(message.frame(resp3));
     }
 }

@@ -56,10 +56,37 @@ pub struct Engine {
     registered: Arc<parking_lot::Mutex<Option<Vec<Registered>>>>,
     /// Milliseconds since the epoch after which a loading library is stopped; 0: none.
     load_deadline: Arc<AtomicI64>,
-    /// The callbacks of the loaded functions, by name.
+    /// The callbacks of the loaded functions, by lowercased name.
     callbacks: HashMap<String, Function>,
     /// Bytes of the cached scripts' bodies (INFO's used_memory_scripts_eval).
     script_bytes: usize,
+}
+
+/// The hook that watches every run: every [`HOOK_INSTRUCTIONS`] instructions it lets the
+/// node answer others (BUSY), stops a library that loads for too long, and raises Redis's
+/// error once SCRIPT KILL or FUNCTION KILL asked. From then on (`killing`) it also fires on
+/// every line, as Redis's does, so a script that catches the error with pcall and loops is
+/// stopped at its next line outside the pcall; the next run's first line puts it back.
+fn install_hook(lua: &Lua, run: Arc<RunState>, deadline: Arc<AtomicI64>, killing: bool) -> mlua::Result<()> {
+    let every = HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS);
+    let triggers = if killing { every.every_line() } else { every };
+    lua.set_hook(triggers, move |lua, _debug| {
+        if run.kill_requested() {
+            if !killing {
+                install_hook(lua, run.clone(), deadline.clone(), true)?;
+            }
+            return Err(mlua::Error::RuntimeError(KILLED.to_owned()));
+        }
+        if killing {
+            install_hook(lua, run.clone(), deadline.clone(), false)?;
+        }
+        run.on_hook();
+        let until = deadline.load(Ordering::Relaxed);
+        if until != 0 && crate::engine::wall_ms() > until {
+            return Err(mlua::Error::RuntimeError("ERR FUNCTION LOAD timeout".to_owned()));
+        }
+        Ok(VmState::Continue)
+    })
 }
 
 /// A function a library registered while it loaded.
@@ -109,18 +136,7 @@ impl Engine {
         let handler = lua.create_function(error_table)?;
         let call_with: Function = lua.load(CALL_WITH).set_name(sandbox::INTERNAL_CHUNK).call(())?;
         let load_deadline = Arc::new(AtomicI64::new(0));
-        let deadline = load_deadline.clone();
-        lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS), move |_lua, _debug| {
-            if run.kill_requested() {
-                return Err(mlua::Error::RuntimeError(KILLED.to_owned()));
-            }
-            run.on_hook();
-            let until = deadline.load(Ordering::Relaxed);
-            if until != 0 && crate::engine::now_ms() > until {
-                return Err(mlua::Error::RuntimeError("ERR FUNCTION LOAD timeout".to_owned()));
-            }
-            Ok(VmState::Continue)
-        })?;
+        install_hook(&lua, run, load_deadline.clone(), false)?;
         Ok(Engine {
             lua,
             scripts: HashMap::new(),
@@ -152,7 +168,7 @@ impl Engine {
             .into_function()
             .map_err(|e| format!("Error compiling function: {}", compile_message(&e)))?;
         *self.registered.lock() = Some(Vec::new());
-        self.load_deadline.store(crate::engine::now_ms() + LOAD_TIMEOUT_MS, Ordering::Relaxed);
+        self.load_deadline.store(crate::engine::wall_ms() + LOAD_TIMEOUT_MS, Ordering::Relaxed);
         let loading = self.set_loading.call::<()>(true);
         let outcome = loading.and_then(|()| self.xpcall.call::<MultiValue>((chunk, self.handler.clone())));
         let _ = self.set_loading.call::<()>(false);
@@ -175,10 +191,11 @@ impl Engine {
 
     /// Makes functions callable (`add`) and forgets others (`remove`).
     pub fn install_functions(&mut self, remove: impl IntoIterator<Item = String>, add: Vec<(String, Function)>) {
+        use super::functions::function_key;
         for name in remove {
-            self.callbacks.remove(&name);
+            self.callbacks.remove(&function_key(&name));
         }
-        self.callbacks.extend(add);
+        self.callbacks.extend(add.into_iter().map(|(name, callback)| (function_key(&name), callback)));
     }
 
     /// Forgets every function.
@@ -195,7 +212,7 @@ impl Engine {
         call: &mut dyn FnMut(Call, Vec<Bytes>) -> Reply,
         out: &mut dyn ReplySink,
     ) -> Result<ReplyErrors, RunError> {
-        let Some(callback) = self.callbacks.get(name).cloned() else {
+        let Some(callback) = self.callbacks.get(&super::functions::function_key(name)).cloned() else {
             return Err(RunError::new("ERR Function not found"));
         };
         self.run_target(Target::Function(callback), name, keys, argv, call, out)

@@ -47,14 +47,20 @@ pub struct Library {
 #[derive(Debug, Default)]
 pub struct Catalog {
     libraries: BTreeMap<String, Arc<Library>>,
-    /// Function name -> (its library, its flags).
+    /// Function name, lowercased (FCALL finds a function whatever the case, as Redis) ->
+    /// (its library, its flags).
     functions: HashMap<String, (String, ScriptFlags)>,
+}
+
+/// The key of function `name` in the node-wide maps: names are case-insensitive there.
+pub(crate) fn function_key(name: &str) -> String {
+    name.to_ascii_lowercase()
 }
 
 impl Catalog {
     fn insert(&mut self, library: Library) {
         for f in &library.functions {
-            self.functions.insert(f.name.clone(), (library.name.clone(), f.flags));
+            self.functions.insert(function_key(&f.name), (library.name.clone(), f.flags));
         }
         self.libraries.insert(library.name.clone(), Arc::new(library));
     }
@@ -62,7 +68,7 @@ impl Catalog {
     fn remove(&mut self, name: &str) -> Option<Arc<Library>> {
         let library = self.libraries.remove(name)?;
         for f in &library.functions {
-            self.functions.remove(&f.name);
+            self.functions.remove(&function_key(&f.name));
         }
         Some(library)
     }
@@ -197,7 +203,7 @@ impl Functions {
             let compiled = Self::compile(engine, code, |name| !replace && catalog.libraries.contains_key(name))?;
             let name = compiled.library.name.clone();
             for f in &compiled.library.functions {
-                if catalog.functions.get(&f.name).is_some_and(|(library, _)| *library != name) {
+                if catalog.functions.get(&function_key(&f.name)).is_some_and(|(library, _)| *library != name) {
                     return Err(format!("Function {} already exists", f.name));
                 }
             }
@@ -260,10 +266,10 @@ impl Functions {
             for code in codes {
                 let compiled = Self::compile(engine, code, |name| staged.iter().any(|s| s.library.name == name))?;
                 for f in &compiled.library.functions {
-                    if staged_functions.contains_key(&f.name) {
+                    if staged_functions.contains_key(&function_key(&f.name)) {
                         return Err(format!("Function {} already exists", f.name));
                     }
-                    staged_functions.insert(f.name.clone(), compiled.library.name.clone());
+                    staged_functions.insert(function_key(&f.name), compiled.library.name.clone());
                 }
                 staged.push(compiled);
             }
@@ -321,7 +327,7 @@ impl Functions {
 
     /// The flags of function `name`, if it exists.
     pub fn flags(&self, name: &str) -> Option<ScriptFlags> {
-        self.catalog.read().functions.get(name).map(|(_, flags)| *flags)
+        self.catalog.read().functions.get(&function_key(name)).map(|(_, flags)| *flags)
     }
 
     /// The libraries whose name matches `pattern` (case-insensitively), or all, by name.

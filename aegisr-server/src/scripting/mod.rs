@@ -90,6 +90,9 @@ pub struct Scripting {
     pub script_bytes: AtomicUsize,
     /// Function libraries (FUNCTION, FCALL): a Lua state of their own, as in Redis.
     pub functions: functions::Functions,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call commands flagged noscript (for
+    /// tests that need CLIENT LIST inside a script, as Redis's do).
+    pub deny_disabled: std::sync::atomic::AtomicBool,
 }
 
 impl Scripting {
@@ -103,6 +106,7 @@ impl Scripting {
             memory: AtomicUsize::new(0),
             script_bytes: AtomicUsize::new(0),
             functions: functions::Functions::default(),
+            deny_disabled: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }
@@ -183,7 +187,7 @@ impl RunState {
     /// Marks a script as running from now, other clients getting BUSY after `threshold_ms`.
     /// Sequentially consistent: the half of [`admission`]'s protocol on the script's side.
     fn mark_running(&self, threshold_ms: u64) {
-        let now = crate::engine::now_ms().max(0) as u64;
+        let now = crate::engine::wall_ms().max(0) as u64;
         self.started_ms.store(now, Ordering::Relaxed);
         self.busy_after_ms.store(now + threshold_ms, Ordering::Relaxed);
         self.running.store(true, Ordering::SeqCst);
@@ -277,7 +281,7 @@ impl RunState {
         if !self.running.load(Ordering::Relaxed) || self.released.load(Ordering::Relaxed) {
             return;
         }
-        let now = crate::engine::now_ms().max(0) as u64;
+        let now = crate::engine::wall_ms().max(0) as u64;
         if now.saturating_sub(self.started_ms.load(Ordering::Relaxed)) >= LONG_SCRIPT_MS
             && !self.released.swap(true, Ordering::Relaxed)
         {
@@ -293,7 +297,7 @@ impl RunState {
         if !self.running.load(Ordering::Relaxed) || in_script() {
             return false;
         }
-        crate::engine::now_ms().max(0) as u64 >= self.busy_after_ms.load(Ordering::Relaxed)
+        crate::engine::wall_ms().max(0) as u64 >= self.busy_after_ms.load(Ordering::Relaxed)
     }
 
     /// Whether a script run by another client (not this thread's) is running now.
@@ -325,7 +329,7 @@ impl RunState {
                 ended.await;
                 continue;
             }
-            let now = crate::engine::now_ms().max(0) as u64;
+            let now = crate::engine::wall_ms().max(0) as u64;
             let after = self.busy_after_ms.load(Ordering::Relaxed);
             if now >= after {
                 return;

@@ -27,6 +27,9 @@ pub struct ClientHandle {
     last_active_ms: AtomicU64,
     db: AtomicUsize,
     resp: AtomicU8,
+    /// Bytes received and not yet run (CLIENT LIST's qbuf): a client listing itself sees
+    /// its own CLIENT LIST there, as in Redis.
+    query_buffer: AtomicUsize,
     name: Mutex<String>,
     lib: Mutex<(String, String)>,
     /// The ACL user the client runs as (CLIENT LIST's user=, CLIENT KILL USER).
@@ -48,6 +51,10 @@ pub struct ClientHandle {
 impl ClientHandle {
     pub fn set_db(&self, db: usize) {
         self.db.store(db, Ordering::Relaxed);
+    }
+
+    pub fn set_query_buffer(&self, bytes: usize) {
+        self.query_buffer.store(bytes, Ordering::Relaxed);
     }
 
     pub fn set_resp(&self, version: u8) {
@@ -159,7 +166,7 @@ impl ClientHandle {
     pub fn info_line(&self) -> String {
         let (lib_name, lib_ver) = self.lib.lock().clone();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir={} resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir={} resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
@@ -172,6 +179,7 @@ impl ClientHandle {
             self.subscribed[0].load(Ordering::Relaxed),
             self.subscribed[1].load(Ordering::Relaxed),
             self.subscribed[2].load(Ordering::Relaxed),
+            self.query_buffer.load(Ordering::Relaxed),
             self.last_command.lock(),
             self.user.lock(),
             self.redirect.load(Ordering::Relaxed),
@@ -239,6 +247,7 @@ impl ClientRegistry {
             last_active_ms: AtomicU64::new(idle_clock_ms()),
             db: AtomicUsize::new(0),
             resp: AtomicU8::new(2),
+            query_buffer: AtomicUsize::new(0),
             name: Mutex::new(String::new()),
             lib: Mutex::new((String::new(), String::new())),
             user: Mutex::new("default".to_owned()),

@@ -77,6 +77,9 @@ pub struct Server {
     pub scripting: crate::scripting::Scripting,
     /// MIGRATE's cached connections to its targets.
     pub migrate_sockets: crate::commands::migrate::Sockets,
+    /// DEBUG PAUSE-CRON: the periodic work (active expiry, eviction, the tracking table's
+    /// bound, rates) is skipped, as Redis's serverCron is paused.
+    pub cron_paused: std::sync::atomic::AtomicBool,
 }
 
 impl Server {
@@ -124,6 +127,7 @@ impl Server {
             migration_fence: Arc::default(),
             scripting: crate::scripting::Scripting::new(shutdown),
             migrate_sockets: crate::commands::migrate::Sockets::default(),
+            cron_paused: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }
@@ -334,6 +338,7 @@ fn announce_ip(config: &ConfigStore, binds: &[String]) -> String {
     }
 }
 
+/// The node's periodic work (Redis's serverCron, as much of it as Aegisr needs).
 /// Active expiry: `hz` passes a second, each bounded per shard; a pass that finds many
 /// expired keys is followed at once by another, up to a quarter of the tick.
 /// `active-expire-effort` (1-10) raises all three as Redis's does: keys per pass, share of
@@ -349,6 +354,12 @@ async fn expiry_ticker(server: Arc<Server>) {
             () = server.shutdown.cancelled() => return,
             () = tokio::time::sleep(tick) => {}
         }
+        if server.cron_paused.load(std::sync::atomic::Ordering::Relaxed) {
+            continue;
+        }
+        // A lowered tracking-table-max-keys is reached here too when no command arrives.
+        let limits = server.config.limits();
+        server.pubsub.tracking.bound(server.config.u64("tracking-table-max-keys"), limits);
         let stats = &server.stats;
         stats.rates.sample([
             ServerStats::get(&stats.total_commands_processed),

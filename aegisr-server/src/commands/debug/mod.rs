@@ -62,6 +62,8 @@ const HELP: &[&str] = &[
     "    Write <message> to the server log.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "PAUSE-CRON <0|1>",
+    "    Stop periodic cron job processing.",
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named key:<num>. If <prefix> is specified then",
     "    it is used instead of the 'key' prefix.",
@@ -72,6 +74,8 @@ const HELP: &[&str] = &[
     "RELOAD [option ...]",
     "    Serialize every key and load it back (Aegisr's persistence codec, in memory).",
     "    Options (MERGE, NOFLUSH, NOSAVE) are accepted and change nothing.",
+    "SET-DISABLE-DENY-SCRIPTS <0|1>",
+    "    Setting it to 1 lets scripts call commands flagged noscript (CLIENT LIST...).",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -95,6 +99,15 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         () if (3..=5).contains(&n) && is(sub, "populate") => return reload::populate(ctx, &args[2..]),
         () if n == 3 && is(sub, "set-active-expire") => {
             ctx.server.keyspace.set_active_expire(int(args[2])? != 0);
+            ctx.out.ok();
+        }
+        () if n == 3 && is(sub, "pause-cron") => {
+            ctx.server.cron_paused.store(int(args[2])? != 0, std::sync::atomic::Ordering::Relaxed);
+            ctx.out.ok();
+        }
+        () if n == 3 && is(sub, "set-disable-deny-scripts") => {
+            let disabled = int(args[2])? != 0;
+            ctx.server.scripting.deny_disabled.store(disabled, std::sync::atomic::Ordering::Relaxed);
             ctx.out.ok();
         }
         () if n == 3 && is(sub, "protocol") => return protocol(ctx, args[2]),
