@@ -153,6 +153,10 @@ struct Inbox {
 pub struct Subscriber {
     pub client: Arc<ClientHandle>,
     inbox: Mutex<Inbox>,
+    /// Something is queued: lets [`Subscriber::drain`], called after every command of a
+    /// RESP3 or subscribed connection, skip the lock when nothing is (a message queued
+    /// just after the check wakes the connection through `wake`).
+    pending: std::sync::atomic::AtomicBool,
     /// Woken when the queue goes from empty to non-empty.
     pub wake: Notify,
 }
@@ -169,7 +173,12 @@ pub enum Delivered {
 
 impl Subscriber {
     pub fn new(client: Arc<ClientHandle>) -> Subscriber {
-        Subscriber { client, inbox: Mutex::new(Inbox::default()), wake: Notify::new() }
+        Subscriber {
+            client,
+            inbox: Mutex::new(Inbox::default()),
+            pending: std::sync::atomic::AtomicBool::new(false),
+            wake: Notify::new(),
+        }
     }
 
     /// Queues `delivery`, or cuts the subscriber off if that takes it over `limit`.
@@ -185,6 +194,7 @@ impl Subscriber {
         }
         inbox.bytes += delivery.cost();
         inbox.queue.push_back(delivery);
+        self.pending.store(true, std::sync::atomic::Ordering::Release);
         let bytes = inbox.bytes as u64;
         if limit.exceeded(bytes, &mut inbox.over_soft_since) {
             inbox.cut = true;
@@ -205,7 +215,11 @@ impl Subscriber {
 
     /// Takes everything queued.
     pub fn drain(&self) -> VecDeque<Delivery> {
+        if !self.pending.load(std::sync::atomic::Ordering::Acquire) {
+            return VecDeque::new();
+        }
         let mut inbox = self.inbox.lock();
+        self.pending.store(false, std::sync::atomic::Ordering::Relaxed);
         inbox.bytes = 0;
         inbox.over_soft_since = None;
         std::mem::take(&mut inbox.queue)
