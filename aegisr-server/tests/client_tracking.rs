@@ -343,20 +343,12 @@ fn evicted_keys_are_invalidated() {
     run::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
 }
 
-/// A node that takes DEBUG (to stop active expiry and the periodic work).
-fn debug_server() -> (TestServer, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("aegisr.toml");
-    std::fs::write(&path, "enable-debug-command = \"yes\"\n").unwrap();
-    (TestServer::start_with(&["--config", path.to_str().unwrap()]), dir)
-}
-
 /// A lowered tracking-table-max-keys is reached before the next command runs, even one
 /// only queued in MULTI: its invalidation comes before that command's reply (Redis's
 /// regression test for #11715, with the periodic work paused so the command does it).
 #[test]
 fn a_lowered_table_bound_is_reached_before_the_next_command() {
-    let (server, _dir) = debug_server();
+    let (server, _dir) = TestServer::start_with_debug(&[]);
     let mut c = server.sync_conn();
     run::<()>(&mut c, &["DEBUG", "PAUSE-CRON", "1"]);
     let mut tracker = server.raw_resp3();
@@ -433,7 +425,7 @@ fn scripts_track_their_declared_keys_when_they_read() {
 /// unreported.
 #[test]
 fn noloop_still_reports_keys_expired_during_the_clients_own_command() {
-    let (server, _dir) = debug_server();
+    let (server, _dir) = TestServer::start_with_debug(&[]);
     let mut c = server.sync_conn();
     run::<()>(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
     let mut redirection = server.raw();

@@ -12,16 +12,9 @@ use common::{TestServer, fail, run, wait_until};
 
 const ZEROS: &str = "0000000000000000000000000000000000000000";
 
-fn debug_server() -> (TestServer, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("aegisr.toml");
-    std::fs::write(&path, "enable-debug-command = \"yes\"\n").unwrap();
-    (TestServer::start_with(&["--config", path.to_str().unwrap()]), dir)
-}
-
 #[test]
 fn digest_is_zeros_when_empty_and_survives_a_reload() {
-    let (server, _dir) = debug_server();
+    let (server, _dir) = TestServer::start_with_debug(&[]);
     let mut c = server.sync_conn();
     assert_eq!(run::<String>(&mut c, &["DEBUG", "DIGEST"]), ZEROS);
     run::<()>(&mut c, &["SET", "s", "hello"]);
@@ -57,7 +50,7 @@ fn digest_is_zeros_when_empty_and_survives_a_reload() {
 
 #[test]
 fn digest_value_ignores_order_in_unordered_types() {
-    let (server, _dir) = debug_server();
+    let (server, _dir) = TestServer::start_with_debug(&[]);
     let mut c = server.sync_conn();
     run::<()>(&mut c, &["SADD", "a", "x", "y", "z"]);
     run::<()>(&mut c, &["SADD", "b", "z", "y", "x"]);
@@ -81,7 +74,7 @@ fn digest_value_ignores_order_in_unordered_types() {
 
 #[test]
 fn object_populate_and_active_expire() {
-    let (server, _dir) = debug_server();
+    let (server, _dir) = TestServer::start_with_debug(&[]);
     let mut c = server.sync_conn();
     run::<()>(&mut c, &["SET", "s", "hello"]);
     let line: String = run(&mut c, &["DEBUG", "OBJECT", "s"]);
@@ -121,7 +114,7 @@ fn object_populate_and_active_expire() {
 
 #[test]
 fn protocol_error_and_refusal() {
-    let (server, _dir) = debug_server();
+    let (server, _dir) = TestServer::start_with_debug(&[]);
     let mut raw = server.raw_resp3();
     for (kind, expected) in [
         ("bignum", "(1234567999999999999999999999999999999\r\n".to_owned()),

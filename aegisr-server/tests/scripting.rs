@@ -436,10 +436,7 @@ fn select_inside_a_script_does_not_change_the_callers_database() {
 /// expires meanwhile is still there for them, and gone after.
 #[test]
 fn scripts_and_transactions_see_time_stand_still() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("aegisr.toml");
-    std::fs::write(&config, "enable-debug-command = \"yes\"\n").unwrap();
-    let server = TestServer::start_with(&["--config", config.to_str().unwrap()]);
+    let (server, _dir) = TestServer::start_with_debug(&[]);
     let mut c = server.sync_conn();
     // DEBUG is no script's command, unless this test switch allows it (as Redis's tests do).
     assert!(fail(&mut c, &["EVAL", "redis.call('DEBUG', 'SLEEP', '0')", "0"]).contains("not allowed from script"));

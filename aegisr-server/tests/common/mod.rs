@@ -33,6 +33,18 @@ impl TestServer {
         TestServer::start_with(&[])
     }
 
+    /// Starts a server that takes DEBUG (`enable-debug-command yes`, which only a
+    /// configuration file can set), with extra flags. Keep the directory while it runs.
+    #[allow(dead_code)]
+    pub fn start_with_debug(args: &[&str]) -> (TestServer, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("aegisr.toml");
+        std::fs::write(&path, "enable-debug-command = \"yes\"\n").expect("config file");
+        let path = path.to_str().expect("UTF-8 path").to_owned();
+        let args: Vec<&str> = ["--config", path.as_str()].into_iter().chain(args.iter().copied()).collect();
+        (TestServer::start_with(&args), dir)
+    }
+
     /// Starts the server with extra flags; waits (30 s at most) until it is ready.
     pub fn start_with(args: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
