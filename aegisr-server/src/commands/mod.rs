@@ -116,8 +116,6 @@ pub struct Session {
     pub reply: client_reply::ReplyMode,
     /// CLIENT TRACKING: set while the client tracks.
     pub tracking: Option<tracking::SessionTracking>,
-    /// A script of this client runs the command (MONITOR shows it as `lua`'s).
-    pub in_script: bool,
     /// The user the client authenticated as; `None`: the default user.
     pub user: Option<std::sync::Arc<crate::acl::UserHandle>>,
     /// Whether the client authenticated, or connected while the default user needed no
@@ -166,7 +164,6 @@ impl Session {
             monitor: None,
             reply: client_reply::ReplyMode::On,
             tracking: None,
-            in_script: false,
             user: None,
             authenticated: true,
             last_end: None,

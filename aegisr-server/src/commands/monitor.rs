@@ -56,7 +56,7 @@ pub(super) fn feed(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]]) {
     }
     let limit = ctx.server.config.limits().normal();
     // A script's commands come from Redis's `lua` client.
-    let addr = if ctx.session.in_script { "lua" } else { &ctx.session.client.addr };
+    let addr = if crate::scripting::in_script() { "lua" } else { &ctx.session.client.addr };
     ctx.server.monitors.feed(ctx.session.db, addr, args, limit);
 }
 

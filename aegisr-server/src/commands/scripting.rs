@@ -207,7 +207,6 @@ fn run_held<'s>(
     // A tracking caller is remembered on the script's declared keys when the script reads
     // (below), not on what its commands read.
     let tracking = session.tracking.take();
-    let outer_script = std::mem::replace(&mut session.in_script, true);
     // A script sees one time from start to end: a key does not expire halfway through it.
     let _clock = crate::engine::FrozenClock::freeze();
     let mut inner = Ctx { server, session, out: sink, tx: Some(held) };
@@ -292,7 +291,6 @@ fn run_held<'s>(
         }
     };
     inner.session.tracking = tracking;
-    inner.session.in_script = outer_script;
     // SELECT inside a script does not change the caller's database.
     if inner.session.db != saved_db {
         inner.session.select(saved_db);

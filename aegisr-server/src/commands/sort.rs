@@ -194,7 +194,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], allow_store: bool) -> Command
     let mut dont_sort = opts.dont_sort;
     // A set has no order of its own: storing it unsorted would store a random order, and
     // a script would see one (Redis sorts it then, for replication's sake).
-    if dont_sort && is_set && (opts.store.is_some() || ctx.session.in_script) {
+    if dont_sort && is_set && (opts.store.is_some() || crate::scripting::in_script()) {
         (dont_sort, alpha, by) = (false, true, None);
     }
     if !dont_sort {

@@ -71,6 +71,9 @@ struct State {
 pub struct Tracking {
     /// Tracking clients: what every write tests first.
     clients: AtomicUsize,
+    /// Keys in the table as of its last change: lets [`Tracking::bound`], run before every
+    /// command while someone tracks, skip the lock when the table is within its bound.
+    table_keys: AtomicUsize,
     state: Mutex<State>,
 }
 
@@ -222,12 +225,16 @@ impl Tracking {
             state.items += usize::from(inserted);
         }
         state.bound(max_keys, limits);
+        self.table_keys.store(state.keys.len(), Ordering::Relaxed);
     }
 
     /// Forgets keys past `max_keys` (0: no bound), their clients told they changed.
     pub fn bound(&self, max_keys: u64, limits: &Limits) {
-        if max_keys > 0 {
-            self.state.lock().bound(max_keys, limits);
+        let max = usize::try_from(max_keys).unwrap_or(usize::MAX);
+        if max > 0 && self.table_keys.load(Ordering::Relaxed) > max {
+            let mut state = self.state.lock();
+            state.bound(max_keys, limits);
+            self.table_keys.store(state.keys.len(), Ordering::Relaxed);
         }
     }
 
@@ -240,6 +247,7 @@ impl Tracking {
         let current = if by_client { SCOPE.with(|s| s.borrow().client) } else { 0 };
         let mut state = self.state.lock();
         state.invalidate_key(key, current, limits);
+        self.table_keys.store(state.keys.len(), Ordering::Relaxed);
         if state.prefixes.is_empty() || !state.prefixes.keys().any(|p| key.starts_with(p)) {
             return;
         }
@@ -265,6 +273,7 @@ impl Tracking {
         let mut state = self.state.lock();
         state.keys.clear();
         state.items = 0;
+        self.table_keys.store(0, Ordering::Relaxed);
         let ids: Vec<(u64, bool)> = state.trackers.iter().map(|(id, t)| (*id, t.client.resp() >= 3)).collect();
         for (id, resp3) in ids {
             let null: &[u8] = if resp3 { b"_\r\n" } else { b"$-1\r\n" };
