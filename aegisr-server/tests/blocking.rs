@@ -285,3 +285,57 @@ fn a_key_retyped_before_the_wake_up_leaves_the_client_blocked() {
         wait_blocked(&server, 0);
     }
 }
+
+/// Redis's "Linked LMOVEs", "Circular BRPOPLPUSH" and a pipeline: the clients a push wakes,
+/// and those they wake in turn, are served before the push replies and before the pushing
+/// client's next command runs (Redis's handleClientsBlockedOnKeys after each command).
+#[test]
+fn woken_clients_are_served_before_the_push_replies() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    let mut rd1 = server.sync_conn();
+    let mut rd2 = server.sync_conn();
+    let first =
+        std::thread::spawn(move || run::<String>(&mut rd1, &["BLMOVE", "l1{t}", "l2{t}", "RIGHT", "LEFT", "0"]));
+    wait_blocked(&server, 1);
+    let second =
+        std::thread::spawn(move || run::<String>(&mut rd2, &["BLMOVE", "l2{t}", "l3{t}", "LEFT", "RIGHT", "0"]));
+    wait_blocked(&server, 2);
+    assert_eq!(run::<i64>(&mut c, &["RPUSH", "l1{t}", "foo"]), 1);
+    // No waiting here: the chain has run when RPUSH replied.
+    assert_eq!(run::<Vec<String>>(&mut c, &["LRANGE", "l1{t}", "0", "-1"]), Vec::<String>::new());
+    assert_eq!(run::<Vec<String>>(&mut c, &["LRANGE", "l2{t}", "0", "-1"]), Vec::<String>::new());
+    assert_eq!(run::<Vec<String>>(&mut c, &["LRANGE", "l3{t}", "0", "-1"]), ["foo"]);
+    assert_eq!(first.join().unwrap(), "foo");
+    assert_eq!(second.join().unwrap(), "foo");
+
+    // Circular: each moves into the other's list; the element ends where the second put it.
+    let mut rd1 = server.sync_conn();
+    let mut rd2 = server.sync_conn();
+    let first = std::thread::spawn(move || run::<String>(&mut rd1, &["BRPOPLPUSH", "c1{t}", "c2{t}", "0"]));
+    wait_blocked(&server, 1);
+    let second = std::thread::spawn(move || run::<String>(&mut rd2, &["BRPOPLPUSH", "c2{t}", "c1{t}", "0"]));
+    wait_blocked(&server, 2);
+    run::<i64>(&mut c, &["RPUSH", "c1{t}", "foo"]);
+    assert_eq!(run::<Vec<String>>(&mut c, &["LRANGE", "c1{t}", "0", "-1"]), ["foo"]);
+    assert_eq!(run::<Vec<String>>(&mut c, &["LRANGE", "c2{t}", "0", "-1"]), Vec::<String>::new());
+    assert_eq!(first.join().unwrap(), "foo");
+    assert_eq!(second.join().unwrap(), "foo");
+
+    // A pipeline: the blocked client is served between the push and the next command.
+    let mut rd = server.sync_conn();
+    let popped = std::thread::spawn(move || run::<(String, String)>(&mut rd, &["BLPOP", "p", "0"]).1);
+    wait_blocked(&server, 1);
+    let (pushed, len): (i64, i64) =
+        redis::pipe().cmd("RPUSH").arg("p").arg("x").cmd("LLEN").arg("p").query(&mut c).unwrap();
+    assert_eq!((pushed, len), (1, 0), "the element was taken before LLEN ran");
+    assert_eq!(popped.join().unwrap(), "x");
+
+    // A BLMOVE from a list to itself wakes its own waker: it must not wait for itself.
+    let mut rd = server.sync_conn();
+    let rotated = std::thread::spawn(move || run::<String>(&mut rd, &["BLMOVE", "r", "r", "LEFT", "RIGHT", "0"]));
+    wait_blocked(&server, 1);
+    run::<i64>(&mut c, &["RPUSH", "r", "a"]);
+    assert_eq!(rotated.join().unwrap(), "a");
+    assert_eq!(run::<Vec<String>>(&mut c, &["LRANGE", "r", "0", "-1"]), ["a"]);
+}

@@ -162,3 +162,78 @@ fn protocol_error_and_refusal() {
     raw.command(&[b"EXEC"]);
     assert_eq!(raw.read_line(), "-EXECABORT Transaction discarded because of previous errors.\r\n");
 }
+
+/// DEBUG LOADAOF loads the data directory (snapshot and journal) in place of the dataset,
+/// as a restart would: what the journal logged is what comes back. An approximate trim is
+/// logged exactly (as Redis propagates it), so a reload under another
+/// `stream-node-max-entries` trims to the same length (Redis's "XADD with ~ MAXLEN can
+/// propagate correctly").
+#[test]
+fn loadaof_loads_what_the_journal_holds() {
+    let (server, _dir) = TestServer::start_with_debug(&["--appendonly", "yes"]);
+    let mut c = server.sync_conn();
+    run::<()>(&mut c, &["SET", "a", "1", "EX", "100"]);
+    run::<()>(&mut c, &["RPUSH", "l", "x", "y"]);
+    run::<()>(
+        &mut c,
+        &["FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 'hi' end)"],
+    );
+    for _ in 0..100 {
+        run::<String>(&mut c, &["XADD", "s", "*", "item", "v"]);
+    }
+    run::<String>(&mut c, &["XADD", "s", "MAXLEN", "~", "100", "*", "item", "v"]);
+    assert_eq!(run::<i64>(&mut c, &["XLEN", "s"]), 101, "~ trims whole nodes only");
+    for _ in 0..10 {
+        run::<String>(&mut c, &["XADD", "t", "*", "item", "v"]);
+    }
+    assert_eq!(run::<i64>(&mut c, &["XTRIM", "t", "MAXLEN", "~", "5", "LIMIT", "100"]), 0);
+    let digest: String = run(&mut c, &["DEBUG", "DIGEST"]);
+    run::<()>(&mut c, &["SAVE"]);
+    // Some of it after the snapshot: the journal's tail is loaded on top of it.
+    run::<()>(&mut c, &["SET", "b", "2"]);
+    run::<()>(&mut c, &["DEL", "b"]);
+    run::<()>(&mut c, &["CONFIG", "SET", "stream-node-max-entries", "1"]);
+    assert_eq!(run::<String>(&mut c, &["DEBUG", "LOADAOF"]), "OK");
+    assert_eq!(run::<String>(&mut c, &["DEBUG", "DIGEST"]), digest);
+    assert_eq!(run::<i64>(&mut c, &["XLEN", "s"]), 101);
+    let ttl: i64 = run(&mut c, &["TTL", "a"]);
+    assert!((95..=100).contains(&ttl), "the expiry comes back: {ttl}");
+    assert_eq!(run::<String>(&mut c, &["FCALL", "f", "0"]), "hi");
+    // Journal only, now that the snapshot is older than these.
+    run::<String>(&mut c, &["XADD", "s", "MAXLEN", "~", "50", "*", "item", "v"]);
+    run::<()>(&mut c, &["FUNCTION", "DELETE", "lib"]);
+    let len: i64 = run(&mut c, &["XLEN", "s"]);
+    run::<()>(&mut c, &["CONFIG", "SET", "stream-node-max-entries", "100"]);
+    assert_eq!(run::<String>(&mut c, &["DEBUG", "LOADAOF"]), "OK");
+    assert_eq!(run::<i64>(&mut c, &["XLEN", "s"]), len);
+    assert_eq!(run::<Vec<redis::Value>>(&mut c, &["FUNCTION", "LIST"]), Vec::<redis::Value>::new());
+    // Clients keep working on the loaded data.
+    assert_eq!(run::<i64>(&mut c, &["RPUSH", "l", "z"]), 3);
+}
+
+#[test]
+fn loadaof_needs_the_journal() {
+    let (server, _dir) = TestServer::start_with_debug(&["--appendonly", "no"]);
+    let mut c = server.sync_conn();
+    run::<()>(&mut c, &["SET", "a", "1"]);
+    assert!(fail(&mut c, &["DEBUG", "LOADAOF"]).contains("journal is off"));
+    assert_eq!(run::<String>(&mut c, &["GET", "a"]), "1", "nothing was dropped");
+}
+
+/// Redis's functions.tcl "test debug reload different options": NOFLUSH without MERGE
+/// would load every key and function twice, which Redis refuses; with MERGE it works.
+#[test]
+fn reload_options_as_redis() {
+    let (server, _dir) = TestServer::start_with_debug(&[]);
+    let mut c = server.sync_conn();
+    run::<()>(&mut c, &["SET", "k", "v"]);
+    assert_eq!(fail(&mut c, &["DEBUG", "RELOAD", "NOFLUSH"]), "ERR Error trying to load the RDB dump");
+    assert_eq!(run::<String>(&mut c, &["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]), "OK");
+    assert_eq!(run::<String>(&mut c, &["GET", "k"]), "v");
+    assert_eq!(
+        fail(&mut c, &["DEBUG", "RELOAD", "FAST"]),
+        "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+    );
+    run::<()>(&mut c, &["FLUSHALL"]);
+    assert_eq!(run::<String>(&mut c, &["DEBUG", "RELOAD", "NOFLUSH"]), "OK", "nothing to load twice");
+}

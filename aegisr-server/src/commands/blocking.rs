@@ -3,6 +3,8 @@
 //! key may have appeared meanwhile), and then the client sleeps until a key it waits for is
 //! created, its timeout passes, or it goes away.
 
+pub use crate::engine::blocking::{Wake, collecting_wakes, served};
+
 use super::{Ctx, Session, execute};
 use crate::reply::{Protocol, ReplySink};
 use crate::server::Server;
@@ -61,20 +63,27 @@ pub async fn wait(
         // command runs again once it has ended, as Redis serves blocked clients after the
         // command that woke them.
         let script_running = run.others_running();
+        let seen = guard.waker.seen();
         if !script_running
             && waits_for(args).is_none_or(|kind| !only_other_kinds(server, session.db, &block.keys, kind))
         {
             // Run again: also covers a key created between the first run and registering.
+            let mut woken = Vec::new();
             target.with_sink(protocol, &mut |out| {
                 session.rerun = true;
                 let mut ctx = Ctx::new(server, &mut *session, out);
-                execute(&mut ctx, args);
+                woken = collecting_wakes(|| execute(&mut ctx, args)).1;
                 ctx.session.rerun = false;
             });
+            // Whoever this run woke is served before this client counts as served (a
+            // chain of BLMOVEs completes before the push that started it replies).
+            served(woken, Some(&guard.waker)).await;
             if session.block.take().is_none() {
+                guard.leave().await;
                 return Unblocked::Replied;
             }
         }
+        guard.waker.handled(seen);
         let script_ended = async { if script_running { run.ended().await } else { std::future::pending().await } };
         let timeout = async {
             match deadline {
@@ -83,7 +92,7 @@ pub async fn wait(
             }
         };
         tokio::select! {
-            () = guard.notify.notified() => {}
+            () = guard.waker.notified() => {}
             () = script_ended => {}
             () = timeout => {
                 target.with_sink(protocol, &mut |out| {

@@ -365,11 +365,15 @@ struct AddTrimArgs {
     nomkstream: bool,
     /// XADD: the ID argument's index and what it asks for.
     id: Option<(usize, NewId)>,
+    /// The index of the trim's threshold, and of LIMIT's count if given.
+    trim_at: usize,
+    limit_at: Option<usize>,
 }
 
 /// Parses the options as Redis's `streamParseAddOrTrimArgsOrReply` does, in its order.
 fn parse_add_trim(args: &[&[u8]], xadd: bool, node_max_entries: usize) -> Result<AddTrimArgs, CommandError> {
-    let mut parsed = AddTrimArgs { trim: None, approx: false, limit: 0, nomkstream: false, id: None };
+    let mut parsed =
+        AddTrimArgs { trim: None, approx: false, limit: 0, nomkstream: false, id: None, trim_at: 0, limit_at: None };
     let mut limit_given = false;
     let mut i = 2;
     let both = || CommandError::err("syntax error, MAXLEN and MINID options at the same time are not compatible");
@@ -392,6 +396,7 @@ fn parse_add_trim(args: &[&[u8]], xadd: bool, node_max_entries: usize) -> Result
                 i += 1;
             }
             let threshold = &args[i + 1];
+            parsed.trim_at = i + 1;
             parsed.trim = Some(if args::is(opt, "maxlen") {
                 let max = args::int(threshold)?;
                 let max = u64::try_from(max).map_err(|_| CommandError::err("The MAXLEN argument must be >= 0."))?;
@@ -403,6 +408,7 @@ fn parse_add_trim(args: &[&[u8]], xadd: bool, node_max_entries: usize) -> Result
         } else if args::is(opt, "limit") && more > 0 {
             let limit = args::int(args[i + 1])?;
             parsed.limit = u64::try_from(limit).map_err(|_| CommandError::err("The LIMIT argument must be >= 0."))?;
+            parsed.limit_at = Some(i + 1);
             limit_given = true;
             i += 2;
         } else if xadd && args::is(opt, "nomkstream") {
@@ -440,6 +446,37 @@ fn parse_add_trim(args: &[&[u8]], xadd: bool, node_max_entries: usize) -> Result
     Ok(parsed)
 }
 
+impl AddTrimArgs {
+    /// What an approximate trim left, as an exact threshold: the stream's length, or its
+    /// first ID (the threshold given when the trim emptied it, which exact trimming empties
+    /// too). `None` for an exact trim, which replays as it ran.
+    fn exact_threshold(&self, stream: &Stream, args: &[&[u8]]) -> Option<Vec<u8>> {
+        match self.trim? {
+            _ if !self.approx => None,
+            Trim::MaxLen(_) => Some(itoa::Buffer::new().format(stream.len()).as_bytes().to_vec()),
+            Trim::MinId(_) if stream.is_empty() => Some(args[self.trim_at].to_vec()),
+            Trim::MinId(_) => Some(stream.first_id().format().to_vec()),
+        }
+    }
+
+    /// Logs the command with its approximate trim made exact at `threshold` (`~` as `=`,
+    /// LIMIT dropped), as Redis rewrites what it propagates: how far `~` trims depends on
+    /// `stream-node-max-entries`, which a replay or a replica may not share. Call it with
+    /// the key's shard held.
+    fn log_exact(&self, db: usize, args: &[&[u8]], threshold: &[u8]) {
+        let limit = self.limit_at.map_or(0..0, |at| at - 1..at + 1);
+        let logged: Vec<&[u8]> = (0..args.len())
+            .filter(|i| !limit.contains(i))
+            .map(|i| match i {
+                _ if i + 1 == self.trim_at => b"=".as_slice(),
+                _ if i == self.trim_at => threshold,
+                _ => args[i],
+            })
+            .collect();
+        crate::persist::capture::log_as(db, &logged);
+    }
+}
+
 fn xadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limits = limits(ctx);
     let parsed = parse_add_trim(args, true, limits.node_max_entries)?;
@@ -457,10 +494,10 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1];
     let mut locked = ctx.lock(key);
     let now_ms = u64::try_from(locked.now()).unwrap_or(0);
-    let append = |stream: &mut Stream| -> Result<(StreamId, u64), AddError> {
+    let append = |stream: &mut Stream| -> Result<(StreamId, u64, Option<Vec<u8>>), AddError> {
         let id = stream.add(new_id, pairs, now_ms, limits)?;
         let trimmed = parsed.trim.map_or(0, |trim| stream.trim(trim, parsed.approx, parsed.limit));
-        Ok((id, trimmed))
+        Ok((id, trimmed, parsed.exact_threshold(stream, args)))
     };
     let added = match super::get_typed::<Stream>(&mut locked, key) {
         Some(entry) => update_typed::<Stream, _>(entry, append)?,
@@ -477,8 +514,11 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             added
         }
     };
+    if let Ok((_, _, Some(threshold))) = &added {
+        parsed.log_exact(ctx.session.db, args, threshold);
+    }
     drop(locked);
-    let (id, trimmed) = added.map_err(|e| match e {
+    let (id, trimmed, _) = added.map_err(|e| match e {
         AddError::NotGreater => {
             CommandError::err("The ID specified in XADD is equal or smaller than the target stream top item")
         }
@@ -504,11 +544,16 @@ fn xtrim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     };
     let key = &args[1];
     let mut locked = ctx.lock(key);
-    let removed = match locked.get_unwatched(key) {
-        Some(entry) => update_typed::<Stream, _>(entry, |s| s.trim(trim, parsed.approx, parsed.limit))?,
-        None => 0,
+    let (removed, threshold) = match locked.get_unwatched(key) {
+        Some(entry) => update_typed::<Stream, _>(entry, |s| {
+            (s.trim(trim, parsed.approx, parsed.limit), parsed.exact_threshold(s, args))
+        })?,
+        None => (0, None),
     };
     if removed > 0 {
+        if let Some(threshold) = threshold {
+            parsed.log_exact(ctx.session.db, args, &threshold);
+        }
         touch_watchers(&mut locked, key);
     } else {
         locked.unchanged();

@@ -261,6 +261,15 @@ impl ConfigStore {
         store
     }
 
+    /// A store holding this one's current values, for a staging node that loads data the
+    /// way this node would (DEBUG LOADAOF); it shares nothing with this one.
+    pub fn duplicate(&self) -> ConfigStore {
+        let copy = ConfigStore::new();
+        *copy.values.write() = self.values.read().clone();
+        copy.refresh_limits();
+        copy
+    }
+
     /// Sets several options at once: all are validated first, then all applied, so either
     /// every one changes or none does. `startup` allows options that only apply at start.
     pub fn set_many(&self, pairs: &[(String, String)], startup: bool) -> Result<(), ConfigError> {

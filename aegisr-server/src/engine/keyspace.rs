@@ -739,8 +739,19 @@ impl Keyspace {
         staged: StagedTables,
         before_swap: impl FnOnce() -> Result<T, E>,
     ) -> Result<(u64, T), E> {
+        self.replace_built(|| before_swap().map(|ready| (staged, ready)))
+    }
+
+    /// As [`Keyspace::replace_with`], with the new tables built by `build` while every
+    /// shard is already held: nothing a client writes can fall between the data `build`
+    /// reads and the swap (DEBUG LOADAOF, which loads what the journal holds).
+    pub(crate) fn replace_built<T, E>(
+        &self,
+        build: impl FnOnce() -> Result<(StagedTables, T), E>,
+    ) -> Result<(u64, T), E> {
         let mut locked = self.lock_shards(0, 0..self.shards.len(), None);
-        let ready = before_swap()?;
+        let (staged, ready) = build()?;
+        debug_assert_eq!(staged.shards.len(), self.shards.len(), "staged tables of another shape");
         let mut dropped = 0u64;
         let mut detached = Vec::new();
         for ((_, shard), new) in locked.guards.iter_mut().zip(staged.shards) {
@@ -767,6 +778,21 @@ impl Keyspace {
             }
         }
         Ok((dropped, ready))
+    }
+
+    /// Takes every database's tables out of this keyspace, leaving it empty: a staging
+    /// keyspace of the same shape hands what it loaded to [`Keyspace::replace_built`].
+    pub(crate) fn take_tables(&self) -> StagedTables {
+        let mut locked = self.lock_shards(0, 0..self.shards.len(), None);
+        let mut shards = Vec::with_capacity(self.shards.len());
+        for (_, shard) in locked.guards.iter_mut() {
+            let taken: Box<[Option<Box<DbShard>>]> = shard.dbs.iter_mut().map(Option::take).collect();
+            for db in 0..taken.len() {
+                shard.publish(db);
+            }
+            shards.push(taken);
+        }
+        StagedTables { shards }
     }
 
     /// Merges a restored backup in (`persist::backup`): every `(db, key, value, deadline)`
@@ -1313,7 +1339,7 @@ mod tests {
         let ks = Keyspace::new(4, 1);
         let keys = [bytes::Bytes::from("k")];
         async fn wait(guard: &super::super::blocking::WaitGuard<'_>) -> bool {
-            tokio::time::timeout(std::time::Duration::from_secs(5), guard.notify.notified()).await.is_ok()
+            tokio::time::timeout(std::time::Duration::from_secs(5), guard.waker.notified()).await.is_ok()
         }
         // Gives `k` a deadline already past, behind the commands' back.
         fn expire_now(l: &mut Locked<'_>) {

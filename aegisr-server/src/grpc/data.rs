@@ -47,11 +47,14 @@ async fn run(server: &Server, session: &mut Session, args: &[&[u8]]) -> v1::Repl
     let wait = commands::script_wait(server, session, args);
     commands::wait_for_script(server, wait).await;
     let mut tree = ReplyTree::new();
-    {
+    let woken = {
         let mut ctx = Ctx::new(server, &mut *session, &mut tree);
-        let spec = commands::execute(&mut ctx, args);
+        let (spec, woken) = blocking::collecting_wakes(|| commands::execute(&mut ctx, args));
         session.client.touch(spec.map_or("NULL", |s| s.name));
-    }
+        woken
+    };
+    // The blocked clients this command woke are served before its reply, as on RESP.
+    blocking::served(woken, None).await;
     if session.block.is_some() {
         blocking::wait(server, session, args, &mut tree, std::future::pending()).await;
     }

@@ -99,6 +99,16 @@ pub(crate) fn log_deletion(journal: &Journal, db: usize, key: &[u8]) {
     journal.append(crate::engine::now_ms(), None, &body);
 }
 
+/// Runs `f` with this thread's capture set aside: commands `f` runs on another node's
+/// keyspace (DEBUG LOADAOF's staging node) neither see nor change what the command running
+/// here has armed or batched.
+pub(crate) fn isolated<T>(f: impl FnOnce() -> T) -> T {
+    let saved = CAPTURE.with_borrow_mut(std::mem::take);
+    let result = f();
+    CAPTURE.with_borrow_mut(|c| *c = saved);
+    result
+}
+
 /// Starts collecting a transaction's commands (EXEC, shards held).
 pub(crate) fn begin_batch() {
     CAPTURE.with_borrow_mut(|c| {

@@ -108,35 +108,14 @@ pub fn start(server: &Server) -> anyhow::Result<()> {
     let dir = data_dir(server)?;
     let started = std::time::Instant::now();
     tracing::info!("loading the data directory {}", dir.display());
-    let mut covered = snapshot::Covered { slots: vec![0u64; crate::engine::slot::SLOT_COUNT], functions: 0 };
-    if let Some(path) = snapshot::newest(&dir)? {
-        let limits = codec::Limits::from_config(&server.config);
-        let loaded =
-            snapshot::load(&server.keyspace, &path, &limits, server.threads.max(2)).map_err(|(offset, what)| {
-                recovery::Damaged { file: path.display().to_string(), offset, what, dir: dir.display().to_string() }
-            })?;
-        tracing::info!(
-            "snapshot {} loaded: {} keys in {:.3} s",
-            path.display(),
-            loaded.keys,
-            started.elapsed().as_secs_f64()
-        );
-        covered = loaded.covered;
-        state.loaded(loaded.keys);
-        if let Some(functions) = loaded.functions {
-            load_functions(server, &functions.codes)
-                .with_context(|| format!("cannot load the function libraries of {}", path.display()))?;
-        }
-        if let Ok(meta) = std::fs::metadata(&path) {
-            state.snapshot_bytes.store(meta.len(), Ordering::Relaxed);
-        }
+    let loaded = load_dir(server, &dir, mode, false)?;
+    if let Some(keys) = loaded.snapshot_keys {
+        state.loaded(keys);
     }
-    let next_lsn = if mode == Mode::Journal {
-        let skip = |args: &[&[u8]], lsn: u64| recovery::covered_by_snapshot(&covered, args, lsn);
-        recovery::replay_journal(server, &dir, &skip)?
-    } else {
-        0
-    };
+    if let Some(bytes) = loaded.snapshot_bytes {
+        state.snapshot_bytes.store(bytes, Ordering::Relaxed);
+    }
+    let next_lsn = loaded.next_lsn;
     // Loading counted its commands and changes like clients' ones: start afresh.
     server.metrics.reset();
     server.keyspace.reset_changes();
@@ -159,6 +138,76 @@ pub fn start(server: &Server) -> anyhow::Result<()> {
         }
     );
     Ok(())
+}
+
+/// What [`load_dir`] found.
+struct LoadedDir {
+    /// The LSN the journal's next record gets (0 without a journal).
+    next_lsn: u64,
+    /// The keys in the snapshot loaded, and its size, if there was one.
+    snapshot_keys: Option<u64>,
+    snapshot_bytes: Option<u64>,
+}
+
+/// Loads the newest snapshot in `dir` and then, with the journal on, the journal's records
+/// the snapshot does not hold, into `server` (empty). `live`: the node whose journal this
+/// is keeps running and writing it (DEBUG LOADAOF), so its end is read, never cut.
+fn load_dir(server: &Server, dir: &std::path::Path, mode: Mode, live: bool) -> anyhow::Result<LoadedDir> {
+    let started = std::time::Instant::now();
+    let mut loaded_dir = LoadedDir { next_lsn: 0, snapshot_keys: None, snapshot_bytes: None };
+    let mut covered = snapshot::Covered { slots: vec![0u64; crate::engine::slot::SLOT_COUNT], functions: 0 };
+    if let Some(path) = snapshot::newest(dir)? {
+        let limits = codec::Limits::from_config(&server.config);
+        let loaded =
+            snapshot::load(&server.keyspace, &path, &limits, server.threads.max(2)).map_err(|(offset, what)| {
+                recovery::Damaged { file: path.display().to_string(), offset, what, dir: dir.display().to_string() }
+            })?;
+        tracing::info!(
+            "snapshot {} loaded: {} keys in {:.3} s",
+            path.display(),
+            loaded.keys,
+            started.elapsed().as_secs_f64()
+        );
+        covered = loaded.covered;
+        loaded_dir.snapshot_keys = Some(loaded.keys);
+        if let Some(functions) = loaded.functions {
+            load_functions(server, &functions.codes)
+                .with_context(|| format!("cannot load the function libraries of {}", path.display()))?;
+        }
+        loaded_dir.snapshot_bytes = std::fs::metadata(&path).ok().map(|meta| meta.len());
+    }
+    if mode == Mode::Journal {
+        let skip = |args: &[&[u8]], lsn: u64| recovery::covered_by_snapshot(&covered, args, lsn);
+        loaded_dir.next_lsn = recovery::replay_journal(server, dir, &skip, live)?;
+    }
+    Ok(loaded_dir)
+}
+
+/// DEBUG LOADAOF: replaces the dataset and the function libraries with what the data
+/// directory holds (the snapshot and the journal after it), as a restart would load them,
+/// so what the journal logged for each command can be checked against what ran. Loads
+/// into a staging node of the same shape with every shard of this one held (clients wait,
+/// as Redis's clients wait for its reload), then swaps the tables in. Returns the keys
+/// loaded.
+pub fn reload_from_disk(server: &Server) -> anyhow::Result<u64> {
+    let Some(journal) = server.keyspace.journal() else {
+        anyhow::bail!("the journal is off (appendonly no): there is nothing to load");
+    };
+    let dir = data_dir(server)?;
+    let started = std::time::Instant::now();
+    let (_, keys) = server.keyspace.replace_built(|| {
+        // With every shard held nothing more is appended: this is all the journal holds.
+        journal.sync_now();
+        let staging = Server::new(server.config.duplicate(), server.threads);
+        capture::isolated(|| load_dir(&staging, &dir, Mode::Journal, true))?;
+        load_functions(server, &staging.scripting.functions.codes())?;
+        let keys: usize = staging.keyspace.db_sizes(None).iter().map(|s| s.0).sum();
+        anyhow::Ok((staging.keyspace.take_tables(), keys as u64))
+    })?;
+    // Whoever cached a key of the old dataset hears it is gone, as after FLUSHALL.
+    server.keyspace.notifier().flushed();
+    tracing::warn!("data directory loaded by DEBUG LOADAOF: {keys} keys in {:.3} s", started.elapsed().as_secs_f64());
+    Ok(keys)
 }
 
 /// Replaces the node's function libraries with `codes` (from a snapshot).
@@ -533,7 +582,9 @@ pub fn info_fields(server: &Server) -> Vec<(String, String)> {
         zero("rdb_last_load_keys_expired"),
         ("rdb_last_load_keys_loaded".to_owned(), state.keys_loaded.load(Ordering::Relaxed).to_string()),
         ("aof_enabled".to_owned(), u8::from(journal.is_some()).to_string()),
-        ("aof_rewrite_in_progress".to_owned(), "0".to_owned()),
+        // With the journal on, a snapshot is what rewrites it (the journal is cut after
+        // it): the same work is both Redis's BGSAVE and its BGREWRITEAOF.
+        ("aof_rewrite_in_progress".to_owned(), u8::from(journal.is_some() && snapshot_in_progress(server)).to_string()),
         ("aof_rewrite_scheduled".to_owned(), u8::from(state.scheduled.load(Ordering::Relaxed)).to_string()),
     ];
     if let Some(info) = info {

@@ -200,9 +200,15 @@ fn is_torn_tail(file: &mut std::fs::File, offset: u64, file_len: u64) -> std::io
 }
 
 /// Replays the journal in `dir` into `server`'s keyspace. Returns the LSN the next record
-/// gets. `covered(slot_lsn_check)` tells whether a record at an LSN is already in the
-/// loaded snapshot for the slots it touches.
-pub fn replay_journal(server: &Server, dir: &Path, skip: &dyn Fn(&[&[u8]], u64) -> bool) -> anyhow::Result<u64> {
+/// gets. `skip` tells whether a record at an LSN is already in the loaded snapshot for the
+/// slots it touches. `live`: a running node still writes this journal (DEBUG LOADAOF), so
+/// its last segment is read up to its last whole record and never cut.
+pub fn replay_journal(
+    server: &Server,
+    dir: &Path,
+    skip: &dyn Fn(&[&[u8]], u64) -> bool,
+    live: bool,
+) -> anyhow::Result<u64> {
     let segments = segments(dir)?;
     let Some(last) = segments.last().map(|s| s.path.clone()) else { return Ok(0) };
     let started = Instant::now();
@@ -220,13 +226,17 @@ pub fn replay_journal(server: &Server, dir: &Path, skip: &dyn Fn(&[&[u8]], u64) 
             if !(is_last && torn) {
                 return Err(damaged(&segment.path, offset, what, dir).into());
             }
+            if live {
+                next_lsn = segment.start_lsn + scan.good_end - SEGMENT_HEADER as u64;
+                break;
+            }
             tracing::warn!(
                 "{}: {what} at offset {offset}: the node stopped while writing it; cutting the journal there ({} bytes dropped)",
                 segment.path.display(),
                 file_len - offset
             );
             cut_segment(&segment.path, offset)?;
-        } else if scan.good_end < file_len {
+        } else if scan.good_end < file_len && !live {
             tracing::info!(
                 "{}: cutting the {} bytes of space reserved after the last record (left by a crash)",
                 segment.path.display(),

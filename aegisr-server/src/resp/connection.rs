@@ -196,13 +196,14 @@ async fn admit_after_script<'s>(
 
 /// Runs a command that may run long (see [`commands::runs_off_loop`]) off the worker's
 /// event loop: the session and the output buffer go with it to the worker's thread and
-/// come back with the reply written. Returns the command that ran.
+/// come back with the reply written. Returns the command that ran and the blocked clients
+/// it woke.
 async fn run_off_loop(
     server: &Arc<Server>,
     session: &mut Session,
     args: &[&[u8]],
     output: &mut BytesMut,
-) -> Option<&'static CommandSpec> {
+) -> (Option<&'static CommandSpec>, Vec<blocking::Wake>) {
     // One box for all of it: what travels to the job and back is a pointer. The arguments
     // are views of the input buffer, which stays here: they go copied.
     let mut job = Box::new(OffLoop {
@@ -211,16 +212,17 @@ async fn run_off_loop(
         out: std::mem::take(output),
         args: commands::owned_args(args),
         spec: None,
+        woken: Vec::new(),
     });
     let job = crate::server::off_loop(move || {
         job.run();
         job
     })
     .await;
-    let OffLoop { session: owned, out, spec, .. } = *job;
+    let OffLoop { session: owned, out, spec, woken, .. } = *job;
     *session = owned;
     *output = out;
-    spec
+    (spec, woken)
 }
 
 /// A command run off the loop, with what it runs with.
@@ -230,15 +232,16 @@ struct OffLoop {
     out: BytesMut,
     args: Vec<bytes::Bytes>,
     spec: Option<&'static CommandSpec>,
+    woken: Vec<blocking::Wake>,
 }
 
 impl OffLoop {
     /// Runs the command, its reply written into `out`.
     fn run(&mut self) {
-        let OffLoop { server, session, out, args, spec } = self;
+        let OffLoop { server, session, out, args, spec, woken } = self;
         let mut writer = RespWriter::new(out, session.protocol);
         let mut ctx = Ctx::new(server, session, &mut writer);
-        *spec = commands::execute(&mut ctx, &commands::views(args));
+        (*spec, *woken) = blocking::collecting_wakes(|| commands::execute(&mut ctx, &commands::views(args)));
     }
 }
 
@@ -334,20 +337,20 @@ async fn run_batch(
                     }
                 }
                 let reply_at = output.len();
-                let ran = if runs_long {
-                    let spec = run_off_loop(server, session, &args, output).await;
+                let (ran, woken) = if runs_long {
+                    let ran = run_off_loop(server, session, &args, output).await;
                     // The job ran after this turn of the event loop, and the connection
                     // resumes a turn after the job: the next command is not back to back.
                     session.last_end = None;
                     ran_off_loop = true;
-                    spec
+                    ran
                 } else {
                     // Back to back with the command before (no wait between them), this
                     // command's duration starts where that one's ended.
                     session.next_start = session.last_end.take();
                     let mut writer = RespWriter::new(output, session.protocol);
                     let mut ctx = Ctx::new(server, session, &mut writer);
-                    commands::execute(&mut ctx, &args)
+                    blocking::collecting_wakes(|| commands::execute(&mut ctx, &args))
                 };
                 last = ran.or(last);
                 drop(admitted_alone);
@@ -362,6 +365,13 @@ async fn run_batch(
                     write_messages_before(&subscriptions.subscriber, session.protocol, output, reply_at);
                 }
                 commands += 1;
+                if !woken.is_empty() {
+                    // The clients this command woke are served before its reply and before
+                    // this client's next command, as in Redis (see `engine::blocking`).
+                    admitted = None;
+                    blocking::served(woken, None).await;
+                    session.last_end = None;
+                }
                 if session.block.is_some() {
                     // A blocking command found nothing: send what is pending, park the
                     // client until it is served or times out, then carry on with the batch.

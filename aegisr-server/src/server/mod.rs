@@ -93,7 +93,6 @@ impl Server {
         let pubsub = Arc::new(crate::pubsub::PubSub::default());
         let metrics = crate::metrics::Metrics::default();
         let notifier = crate::pubsub::notify::Notifier::new(pubsub.clone(), config.shared_limits());
-        allocator::mark_startup();
         let acl = crate::acl::Acl::new();
         let requirepass = config.string("requirepass");
         if !requirepass.is_empty() {
@@ -180,6 +179,8 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     let resp_port = u16::try_from(config.u64("port")).context("option 'port' out of range")?;
     let grpc_port = u16::try_from(config.u64("grpc-port")).context("option 'grpc-port' out of range")?;
     let server = Arc::new(Server::new(config, threads));
+    // What the node holds before any data: INFO's used_memory_startup.
+    allocator::mark_startup();
     let aclfile = server.config.string("aclfile");
     if !aclfile.is_empty() {
         let users = crate::acl::file::read(std::path::Path::new(&aclfile), server.acl.all_channels_by_default())

@@ -1,5 +1,5 @@
-//! The DEBUG subcommands that walk the keys: OBJECT, DIGEST, DIGEST-VALUE, RELOAD and
-//! POPULATE.
+//! The DEBUG subcommands that walk or reload the keys: OBJECT, DIGEST, DIGEST-VALUE,
+//! RELOAD, LOADAOF and POPULATE.
 
 use bytes::Bytes;
 
@@ -81,13 +81,28 @@ pub fn digest_value(ctx: &mut Ctx<'_>, keys: &[&[u8]]) {
     }
 }
 
-/// DEBUG RELOAD: every key goes through the persistence codec and back, as Redis saves
-/// and loads its RDB file: what a restart would give (encodings chosen again under the
-/// current limits, expiry kept). Done with every shard held, so no client sees a half
-/// reloaded dataset. Redis's options only choose where the data comes from; Aegisr always
-/// reloads what it holds, so they change nothing.
-pub fn reload(ctx: &mut Ctx<'_>) -> CommandResult {
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: every key goes through the persistence codec
+/// and back, as Redis saves and loads its RDB file: what a restart would give (encodings
+/// chosen again under the current limits, expiry kept). Done with every shard held, so no
+/// client sees a half reloaded dataset. Aegisr always reloads what it holds, so NOSAVE
+/// changes nothing; NOFLUSH without MERGE loads every key and function on top of itself,
+/// which Redis refuses as duplicates, and so does this.
+pub fn reload(ctx: &mut Ctx<'_>, options: &[&[u8]]) -> CommandResult {
+    let (mut merge, mut flush) = (false, true);
+    for option in options {
+        match () {
+            () if option.eq_ignore_ascii_case(b"merge") => merge = true,
+            () if option.eq_ignore_ascii_case(b"noflush") => flush = false,
+            () if option.eq_ignore_ascii_case(b"nosave") => {}
+            () => return Err(CommandError::err("DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")),
+        }
+    }
     let keys = all_keys(ctx);
+    let functions = ctx.server.scripting.functions.codes();
+    if !flush && !merge && (keys.iter().any(|db| !db.is_empty()) || !functions.is_empty()) {
+        tracing::warn!("DEBUG RELOAD NOFLUSH without MERGE: every key and function would load twice; nothing changed");
+        return Err(CommandError::err("Error trying to load the RDB dump"));
+    }
     let limits = codec::Limits::from_config(&ctx.server.config);
     let mut replaced = Vec::new();
     {
@@ -110,6 +125,14 @@ pub fn reload(ctx: &mut Ctx<'_>) -> CommandResult {
     }
     // The old values are freed once no shard is held.
     drop(replaced);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// DEBUG LOADAOF: the dataset is replaced by what the data directory holds
+/// ([`crate::persist::reload_from_disk`]).
+pub fn load_journal(ctx: &mut Ctx<'_>) -> CommandResult {
+    crate::persist::reload_from_disk(ctx.server).map_err(|e| CommandError::err(format!("{e:#}")))?;
     ctx.out.ok();
     Ok(())
 }
