@@ -227,6 +227,12 @@ fn every_redis_option_is_known_with_redis_defaults_and_checks() {
     let names: std::collections::HashSet<&str> = listed.chunks(2).map(|pair| pair[0].as_str()).collect();
     let missing: Vec<&&str> = REDIS_7_0_OPTIONS.iter().filter(|name| !names.contains(**name)).collect();
     assert!(missing.is_empty(), "CONFIG GET * lacks {missing:?}");
+    // Redis's hidden test hooks answer their exact name only, never a pattern.
+    assert!(!names.contains("key-load-delay"), "hidden from patterns");
+    assert!(config_get(&mut con, "key-load-*").is_empty());
+    assert_eq!(config_get(&mut con, "KEY-LOAD-DELAY"), ["key-load-delay", "0"]);
+    assert_eq!(config_set(&mut con, "rdb-key-save-delay", "100").unwrap(), "OK");
+    assert_eq!(config_get(&mut con, "rdb-key-save-delay"), ["rdb-key-save-delay", "100"]);
 
     // Redis's defaults, as CONFIG GET shows them.
     for (name, default) in [

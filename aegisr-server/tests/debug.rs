@@ -237,3 +237,23 @@ fn reload_options_as_redis() {
     run::<()>(&mut c, &["FLUSHALL"]);
     assert_eq!(run::<String>(&mut c, &["DEBUG", "RELOAD", "NOFLUSH"]), "OK", "nothing to load twice");
 }
+
+/// Redis's scripting.tcl "Script delete the expired key": DEBUG OBJECT describes a key past
+/// its deadline without expiring it; the next real lookup does.
+#[test]
+fn debug_object_leaves_an_expired_key_alone() {
+    let (server, _dir) = TestServer::start_with_debug(&[]);
+    let mut c = server.sync_conn();
+    run::<()>(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    let server_ms = |c: &mut redis::Connection| {
+        let (secs, micros): (i64, i64) = run(c, &["TIME"]);
+        secs * 1000 + micros / 1000
+    };
+    let set_at = server_ms(&mut c);
+    run::<()>(&mut c, &["SET", "key", "value", "PX", "1"]);
+    assert!(wait_until(Duration::from_secs(5), || server_ms(&mut c) > set_at + 2));
+    let line: String = run(&mut c, &["DEBUG", "OBJECT", "key"]);
+    assert!(line.contains("encoding:embstr"), "{line}");
+    assert_eq!(run::<i64>(&mut c, &["EXISTS", "key"]), 0);
+    assert_eq!(fail(&mut c, &["DEBUG", "OBJECT", "key"]), "ERR no such key");
+}

@@ -461,6 +461,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "",
         "HOST:PORT: the cluster port of any member of the cluster this node joins at its first start (implies cluster-enabled); ignored once the node has cluster state.",
     ),
+    inert(
+        "key-load-delay",
+        OptionKind::Int { min: i32::MIN as i64, max: i32::MAX as i64 },
+        "0",
+        "a Redis test hook (a delay per key loaded); hidden from CONFIG GET patterns",
+    ),
     live(
         "latency-monitor-threshold",
         OptionKind::Int { min: 0, max: i64::MAX },
@@ -512,6 +518,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::Int { min: -5, max: i64::MAX },
         "-2",
         "Compact list node size: positive is entries, -1..-5 is 4..64 KB.",
+    ),
+    inert(
+        "loading-process-events-interval-bytes",
+        OptionKind::Int { min: 1024, max: i32::MAX as i64 },
+        "2097152",
+        "loading serves no clients meanwhile: the node opens its doors once the data is loaded; hidden from CONFIG GET patterns",
     ),
     startup(
         "log-format",
@@ -684,6 +696,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         YES_NO,
         "no",
         "snapshots and per-shard journals have Aegisr's own formats and names under dir, written without a forked child",
+    ),
+    inert(
+        "rdb-key-save-delay",
+        OptionKind::Int { min: i32::MIN as i64, max: i32::MAX as i64 },
+        "0",
+        "a Redis test hook (a delay per key saved); hidden from CONFIG GET patterns",
     ),
     inert(
         "rdb-save-incremental-fsync",
@@ -1068,6 +1086,13 @@ pub static OPTIONS: &[OptionSpec] = &[
     default_only("unixsocket", OptionKind::String, "", "Aegisr listens on TCP only"),
     // Permission bits written in octal (700), as Redis reads and shows them.
     inert("unixsocketperm", OptionKind::Int { min: 0, max: 777 }, "0", "Aegisr listens on TCP only"),
+    inert("use-exit-on-panic", YES_NO, "no", "a Redis test hook; hidden from CONFIG GET patterns"),
+    inert(
+        "watchdog-period",
+        OptionKind::Int { min: 0, max: i32::MAX as i64 },
+        "0",
+        "Redis's software watchdog has no counterpart here; hidden from CONFIG GET patterns",
+    ),
     live(
         "zset-max-listpack-entries",
         OptionKind::Int { min: 0, max: i64::MAX },
@@ -1085,6 +1110,16 @@ pub static OPTIONS: &[OptionSpec] = &[
 /// The names Redis 7 still accepts for some options (from before listpacks replaced
 /// ziplists, and from before "replica" replaced "slave"): CONFIG GET and SET take them,
 /// for the option they stand for.
+/// Options CONFIG GET lists only when asked for by their exact name, never for a pattern
+/// (Redis's HIDDEN_CONFIG: test hooks its own suite sets).
+pub const HIDDEN: &[&str] = &[
+    "key-load-delay",
+    "loading-process-events-interval-bytes",
+    "rdb-key-save-delay",
+    "use-exit-on-panic",
+    "watchdog-period",
+];
+
 pub const ALIASES: &[(&str, &str)] = &[
     ("cluster-slave-no-failover", "cluster-replica-no-failover"),
     ("cluster-slave-validity-factor", "cluster-replica-validity-factor"),

@@ -422,7 +422,12 @@ impl ConfigStore {
     /// Every `(name, value)` whose name matches one of the glob `patterns` (CONFIG GET).
     pub fn matching(&self, patterns: &[&[u8]]) -> Vec<(&'static str, String)> {
         let values = self.values.read();
-        let wanted = |name: &str| patterns.iter().any(|p| glob_match(p, name.as_bytes(), true));
+        let wanted = |name: &str| {
+            if options::HIDDEN.contains(&name) {
+                return patterns.iter().any(|p| p.eq_ignore_ascii_case(name.as_bytes()));
+            }
+            patterns.iter().any(|p| glob_match(p, name.as_bytes(), true))
+        };
         let mut found: Vec<(&'static str, String)> =
             values.iter().filter(|(name, _)| wanted(name)).map(|(name, value)| (*name, value.clone())).collect();
         // As Redis, a pattern matching an alias lists it too, with the option's value.

@@ -1059,6 +1059,14 @@ impl Locked<'_> {
         self.live(self.db, key, Lookup::Peek).map(|e| &*e)
     }
 
+    /// The entry stored under `key`, even past its deadline, which is left alone (DEBUG
+    /// OBJECT, which Redis answers from its dictionary without expiring the key).
+    pub fn stored(&mut self, key: &[u8]) -> Option<&Entry> {
+        let db = self.db;
+        let (shard, slot) = held_shard(self.keyspace, &mut self.guards, key);
+        shard.db(db)?.slots[slot].get(key)
+    }
+
     /// [`Locked::peek`] in another database.
     pub fn peek_in(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
         self.live(db, key, Lookup::Peek).map(|e| &*e)

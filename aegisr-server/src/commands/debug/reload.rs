@@ -19,12 +19,13 @@ fn all_keys(ctx: &Ctx<'_>) -> Vec<Vec<Bytes>> {
 }
 
 /// DEBUG OBJECT: Redis's one-line summary of a key's value (the serialized length is
-/// that of Aegisr's codec).
+/// that of Aegisr's codec). A key past its deadline is described, not expired, as Redis
+/// does (its tests use DEBUG OBJECT to see that such a key is still there).
 pub fn object(ctx: &mut Ctx<'_>, key: &[u8]) -> CommandResult {
     let line = {
         let mut locked = ctx.lock(key);
         let now = locked.now();
-        let Some(entry) = locked.peek(key) else {
+        let Some(entry) = locked.stored(key) else {
             return Err(CommandError::err("no such key"));
         };
         let mut encoded = Vec::new();
