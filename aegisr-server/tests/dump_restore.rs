@@ -290,6 +290,14 @@ fn idletime_and_freq() {
     assert!(idle < 10, "{idle}");
     restore(&mut con, "freq", "0", &payload, &["FREQ", "100"]).unwrap();
     assert_eq!(run::<i64>(&mut con, &["EXISTS", "freq"]), 1);
+    // Redis's dump.tcl "RESTORE can set LFU": under an LFU policy FREQ is the key's counter
+    // (and IDLETIME is ignored, as Redis's objectSetLRUOrLFU ignores it there).
+    run::<()>(&mut con, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+    restore(&mut con, "lfu", "0", &payload, &["FREQ", "100"]).unwrap();
+    assert_eq!(run::<i64>(&mut con, &["OBJECT", "FREQ", "lfu"]), 100);
+    restore(&mut con, "lfu-idle", "0", &payload, &["IDLETIME", "1000"]).unwrap();
+    assert_eq!(run::<i64>(&mut con, &["OBJECT", "FREQ", "lfu-idle"]), 5, "a new key's counter");
+    run::<()>(&mut con, &["CONFIG", "SET", "maxmemory-policy", "noeviction"]);
 
     let err = |con: &mut redis::Connection, extra: &[&str]| restore(con, "x", "0", &payload, extra).unwrap_err();
     assert_eq!(err(&mut con, &["IDLETIME", "-1"]), "ERR Invalid IDLETIME value, must be >= 0");

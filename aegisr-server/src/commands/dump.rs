@@ -158,10 +158,9 @@ fn parse_ttl(arg: &[u8]) -> Result<i64, CommandError> {
     Ok(ttl)
 }
 
-/// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f].
-///
-/// FREQ is validated and accepted but has no effect: access frequencies are not tracked
-/// per key (OBJECT FREQ derives them from the idle time).
+/// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]. As in Redis, FREQ
+/// sets the key's LFU counter under an LFU `maxmemory-policy` and IDLETIME its idle time
+/// under the others.
 fn restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1];
     let opts = parse_options(&args[4..])?;
@@ -198,8 +197,8 @@ fn restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             if deadline.is_some() {
                 locked.set_expiry(key, deadline);
             }
-            if let (Some(idle), Some(entry)) = (opts.idle_secs, locked.get(key)) {
-                entry.set_idle_secs(idle, now);
+            if opts.idle_secs.is_some() || opts.freq.is_some() {
+                locked.restore_access(key, opts.idle_secs, opts.freq);
             }
             Outcome { event: Some("restore"), value: None }
         };

@@ -278,6 +278,18 @@ impl Keyspace {
         lfu_counter(entry.access_secs(), now_ms, self.eviction.limits.lfu_decay_time.load(Ordering::Relaxed))
     }
 
+    /// RESTORE's IDLETIME and FREQ (Redis's `objectSetLRUOrLFU`): under an LFU policy FREQ
+    /// sets the key's counter, under the others IDLETIME its idle time; the other is ignored.
+    pub fn restore_access(&self, entry: &mut Entry, idle_secs: Option<u64>, freq: Option<u8>, now_ms: i64) {
+        if self.eviction.lfu() {
+            if let Some(freq) = freq {
+                entry.set_access_secs(lfu_field(freq, now_ms));
+            }
+        } else if let Some(idle) = idle_secs {
+            entry.set_idle_secs(idle, now_ms);
+        }
+    }
+
     /// The `maxmemory-policy` in force.
     pub fn eviction_policy(&self) -> Policy {
         self.eviction.policy()

@@ -1059,6 +1059,16 @@ impl Locked<'_> {
         self.live(self.db, key, Lookup::Peek).map(|e| &*e)
     }
 
+    /// RESTORE's IDLETIME / FREQ for `key` ([`Keyspace::restore_access`]); looking the key
+    /// up for it is not an access.
+    pub fn restore_access(&mut self, key: &[u8], idle_secs: Option<u64>, freq: Option<u8>) {
+        let now = self.now();
+        let keyspace = self.keyspace;
+        if let Some(entry) = self.live(self.db, key, Lookup::Peek) {
+            keyspace.restore_access(entry, idle_secs, freq, now);
+        }
+    }
+
     /// The entry stored under `key`, even past its deadline, which is left alone (DEBUG
     /// OBJECT, which Redis answers from its dictionary without expiring the key).
     pub fn stored(&mut self, key: &[u8]) -> Option<&Entry> {
