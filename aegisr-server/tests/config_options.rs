@@ -417,3 +417,49 @@ fn logfile_and_pidfile_are_written() {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
     assert!(!stdout.contains("Ready to accept connections"), "logged to standard output: {stdout}");
 }
+
+/// CONFIG SET port moves the RESP door while the node runs (Redis can): the new port takes
+/// connections, the old one stops, an open connection stays. A port in use fails the whole
+/// CONFIG SET with Redis's words and changes nothing (introspection.tcl "CONFIG SET rollback
+/// on apply error").
+#[test]
+fn config_set_port_moves_the_resp_door() {
+    use std::time::Duration;
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let old_port = server.resp.port();
+
+    // A port in use: refused with every option of the call left as it was.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_port = taken.local_addr().unwrap().port().to_string();
+    let maxmemory = config_get(&mut con, "maxmemory");
+    let refused = error_text(
+        redis::cmd("CONFIG")
+            .arg(&["SET", "maxmemory", "10000001", "port", &taken_port, "client-query-buffer-limit", "10m"])
+            .query::<String>(&mut con),
+    );
+    assert!(
+        refused
+            .starts_with("ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port"),
+        "{refused}"
+    );
+    assert_eq!(config_get(&mut con, "maxmemory"), maxmemory);
+    assert_eq!(config_get(&mut con, "port"), ["port", &old_port.to_string()]);
+    drop(taken);
+
+    // A free port: the door moves there.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let new_port = free.local_addr().unwrap().port();
+    drop(free);
+    assert_eq!(config_set(&mut con, "port", &new_port.to_string()).unwrap(), "OK");
+    assert_eq!(config_get(&mut con, "port"), ["port", &new_port.to_string()]);
+    let client = redis::Client::open(format!("redis://127.0.0.1:{new_port}")).unwrap();
+    let mut moved = client.get_connection().expect("the new port takes connections");
+    assert_eq!(redis::cmd("PING").query::<String>(&mut moved).unwrap(), "PONG");
+    assert!(
+        common::wait_until(Duration::from_secs(10), || std::net::TcpStream::connect(("127.0.0.1", old_port)).is_err()),
+        "the old port stops taking connections"
+    );
+    // The connection made before the move stays.
+    assert_eq!(redis::cmd("PING").query::<String>(&mut con).unwrap(), "PONG");
+}

@@ -226,7 +226,29 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         .chunks_exact(2)
         .map(|p| (String::from_utf8_lossy(p[0]).into_owned(), String::from_utf8_lossy(p[1]).into_owned()))
         .collect();
-    ctx.server.config.set_many(&pairs, false).map_err(|e| CommandError::Message(e.to_string()))?;
+    // A new port is bound before anything is applied: a port in use fails the whole
+    // CONFIG SET, as Redis rolls back when an option's apply fails.
+    let current_port = ctx.server.config.u64("port");
+    let moved = ctx
+        .server
+        .config
+        .set_many_then(&pairs, false, |checked| {
+            let Some(&(given, _, value)) = checked.iter().find(|(_, name, _)| *name == "port") else {
+                return Ok(None);
+            };
+            let port: u16 = value.parse().unwrap_or(0);
+            if u64::from(port) == current_port {
+                return Ok(None);
+            }
+            ctx.server.resp_doors.bind(port).map(Some).map_err(|e| crate::config::ConfigError::Invalid {
+                name: given.to_owned(),
+                reason: format!("Unable to listen on this port: {e}"),
+            })
+        })
+        .map_err(|e| CommandError::Message(e.to_string()))?;
+    if let Some(listeners) = moved {
+        ctx.server.resp_doors.move_to(listeners);
+    }
     // Options that live outside the store take their new value now.
     for (name, value) in &pairs {
         match crate::config::find_option(name).map(|o| o.name) {

@@ -666,7 +666,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         "",
         "Write the process ID to this file at start and remove it at shutdown; empty: none.",
     ),
-    startup("port", OptionKind::Int { min: 0, max: 65535 }, "6379", "RESP port; 0 picks a free port."),
+    live(
+        "port",
+        OptionKind::Int { min: 0, max: 65535 },
+        "6379",
+        "RESP port; 0 picks a free port. CONFIG SET moves the RESP listeners to the new port (connections already open stay).",
+    ),
     inert(
         "proc-title-template",
         OptionKind::String,

@@ -273,6 +273,19 @@ impl ConfigStore {
     /// Sets several options at once: all are validated first, then all applied, so either
     /// every one changes or none does. `startup` allows options that only apply at start.
     pub fn set_many(&self, pairs: &[(String, String)], startup: bool) -> Result<(), ConfigError> {
+        self.set_many_then(pairs, startup, |_| Ok(()))
+    }
+
+    /// [`ConfigStore::set_many`] with a step between validating and applying: `prepare`
+    /// gets each `(given name, option, normalized value)` and readies what lives outside
+    /// the store (binding a new port); if it fails, nothing is applied (Redis's rollback
+    /// when an option's apply fails).
+    pub fn set_many_then<T>(
+        &self,
+        pairs: &[(String, String)],
+        startup: bool,
+        prepare: impl FnOnce(&[(&str, &'static str, &str)]) -> Result<T, ConfigError>,
+    ) -> Result<T, ConfigError> {
         let mut checked = Vec::with_capacity(pairs.len());
         // The flags come from what was set, not from CONFIG GET's text, which drops `n`
         // after `A` while Redis keeps it set.
@@ -311,6 +324,14 @@ impl ConfigStore {
             }
             checked.push((spec, value));
         }
+        let prepared = {
+            let view: Vec<(&str, &'static str, &str)> = pairs
+                .iter()
+                .zip(&checked)
+                .map(|((given, _), (spec, value))| (given.as_str(), spec.name, value.as_str()))
+                .collect();
+            prepare(&view)?
+        };
         {
             let mut values = self.values.write();
             for (spec, value) in &checked {
@@ -332,7 +353,7 @@ impl ConfigStore {
             let flags = crate::pubsub::notify::effective_flags(flags);
             self.limits.notify_keyspace_events.store(flags, Ordering::Relaxed);
         }
-        Ok(())
+        Ok(prepared)
     }
 
     fn refresh_limits(&self) {
@@ -504,14 +525,14 @@ mod tests {
             store.set_many(&pairs(&[("nosuch", "1")]), false).unwrap_err().to_string(),
             "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"
         );
-        assert!(matches!(store.set_many(&pairs(&[("port", "1")]), false), Err(ConfigError::Immutable(_))));
+        assert!(matches!(store.set_many(&pairs(&[("databases", "4")]), false), Err(ConfigError::Immutable(_))));
         // Inert, but immutable in Redis too: refused at run time, taken at start.
         assert!(matches!(store.set_many(&pairs(&[("daemonize", "yes")]), false), Err(ConfigError::Immutable(_))));
         assert!(store.set_many(&pairs(&[("daemonize", "yes")]), true).is_ok());
         assert!(matches!(store.set_many(&pairs(&[("hz", "1"), ("HZ", "2")]), false), Err(ConfigError::Duplicate(_))));
-        assert!(store.set_many(&pairs(&[("port", "1")]), true).is_ok());
+        assert!(store.set_many(&pairs(&[("databases", "4")]), true).is_ok());
         // A start-only option keeps its value: setting that value again is accepted.
-        assert!(store.set_many(&pairs(&[("port", "1")]), false).is_ok());
+        assert!(store.set_many(&pairs(&[("databases", "4")]), false).is_ok());
         assert!(store.set_many(&pairs(&[("appendonly", "YES")]), false).is_ok());
         assert!(matches!(store.set_many(&pairs(&[("appendonly", "no")]), false), Err(ConfigError::Immutable(_))));
     }

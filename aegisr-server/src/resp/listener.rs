@@ -9,7 +9,6 @@ use tokio::net::TcpListener;
 
 use crate::server::{Door, Server, ServerStats, Workers};
 
-/// Serves RESP on `listener`; each connection runs as a task on one of the `workers`.
 /// The reply to a connection refused by protected mode, in Redis's words.
 pub(crate) const DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
@@ -20,10 +19,18 @@ pub(crate) fn protected(server: &Server, peer: std::net::SocketAddr) -> bool {
         && server.acl.default_user().user().nopass
 }
 
-pub async fn serve(server: Arc<Server>, listener: TcpListener, workers: Arc<Workers>) {
+/// Serves RESP on `listener` until shutdown or until `stop` is cancelled (CONFIG SET port
+/// moved the door); each connection runs as a task on one of the `workers`.
+pub async fn serve(
+    server: Arc<Server>,
+    listener: TcpListener,
+    workers: Arc<Workers>,
+    stop: tokio_util::sync::CancellationToken,
+) {
     loop {
         let accepted = tokio::select! {
             () = server.shutdown.cancelled() => return,
+            () = stop.cancelled() => return,
             accepted = listener.accept() => accepted,
         };
         let (stream, peer) = match accepted {

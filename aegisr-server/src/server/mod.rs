@@ -6,6 +6,7 @@ pub mod info;
 pub mod monitor;
 pub mod pause;
 mod rates;
+mod resp_doors;
 mod stats;
 pub mod unblock;
 mod workers;
@@ -21,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use clients::{ClientHandle, ClientRegistry, Door, Registration};
+pub use resp_doors::RespDoors;
 pub use stats::ServerStats;
 pub use workers::{Workers, let_others_run, off_loop};
 
@@ -62,6 +64,8 @@ pub struct Server {
     /// The clients in MONITOR mode.
     pub monitors: monitor::Monitors,
     pub addrs: Mutex<BoundAddrs>,
+    /// The RESP listeners' accept loops, which CONFIG SET port moves.
+    pub resp_doors: RespDoors,
     /// Cluster mode: where each slot is served (set once the control plane is up).
     pub router: std::sync::OnceLock<crate::cluster::routing::Router>,
     /// Replicas connected to this node, or the primary it follows.
@@ -119,6 +123,7 @@ impl Server {
             pause: pause::Pause::default(),
             monitors: monitor::Monitors::default(),
             addrs: Mutex::new(BoundAddrs::default()),
+            resp_doors: RespDoors::default(),
             router: std::sync::OnceLock::new(),
             replication: Default::default(),
             cluster: std::sync::OnceLock::new(),
@@ -139,15 +144,24 @@ pub fn worker_threads(configured: u64) -> usize {
     }
 }
 
+/// After port 0 picked a free port, CONFIG GET port says which (and a later CONFIG SET
+/// port compares with the port really in use).
+fn record_port(config: &ConfigStore, port: u16) {
+    if config.u64("port") != u64::from(port) {
+        let _ = config.set_many(&[("port".to_owned(), port.to_string())], true);
+    }
+}
+
+/// `host:port`, with an IPv6 host in brackets.
+fn listen_address(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
+}
+
 async fn bind_all(binds: &[String], port: u16) -> anyhow::Result<Vec<TcpListener>> {
     let mut listeners = Vec::new();
     let mut port = port;
     for host in binds {
-        let addr = if host.contains(':') && !host.starts_with('[') {
-            format!("[{host}]:{port}")
-        } else {
-            format!("{host}:{port}")
-        };
+        let addr = listen_address(host, port);
         let listener = TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
         // With port 0, every address gets the port the first one was given.
         port = listener.local_addr()?.port();
@@ -190,6 +204,9 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     crate::persist::start(&server)?;
 
     let resp_listeners = bind_all(&binds, resp_port).await?;
+    if let Some(chosen) = resp_listeners.first().and_then(|l| l.local_addr().ok()) {
+        record_port(&server.config, chosen.port());
+    }
     let grpc_listeners = bind_all(&binds, grpc_port).await?;
     let metrics_listeners = bind_metrics(&binds, server.config.i64("metrics-port")).await;
     {
@@ -224,9 +241,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
 
     let tracker = TaskTracker::new();
     let workers = Arc::new(Workers::start(threads, &server.shutdown, &tracker).context("cannot start worker threads")?);
-    for listener in resp_listeners {
-        tracker.spawn(crate::resp::serve(server.clone(), listener, workers.clone()));
-    }
+    server.resp_doors.open(&server, binds.clone(), resp_listeners, workers.clone(), tracker.clone());
     for listener in grpc_listeners {
         tracker.spawn(crate::grpc::serve(server.clone(), listener));
     }
