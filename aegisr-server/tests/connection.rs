@@ -287,3 +287,85 @@ fn client_list_counts_idle_seconds_from_the_last_command() {
     let _: String = cmd("PING").query(&mut quiet).unwrap();
     assert_eq!(idle_of(&mut watcher, id), 0);
 }
+
+/// Redis's pause.tcl: a client held by CLIENT PAUSE counts in INFO's blocked_clients until
+/// the pause is lifted (tests wait for it there); one whose command is not held does not.
+#[test]
+fn clients_held_by_a_pause_count_as_blocked() {
+    let server = TestServer::start();
+    let mut admin = server.sync_conn();
+    let blocked = |con: &mut redis::Connection| {
+        let text: String = redis::cmd("INFO").arg("clients").query(con).unwrap();
+        text.lines().find_map(|l| l.strip_prefix("blocked_clients:")).unwrap_or("").trim().to_owned()
+    };
+    let _: () = redis::cmd("CLIENT").arg("PAUSE").arg(60_000).arg("WRITE").query(&mut admin).unwrap();
+    let mut reader = server.sync_conn();
+    let _: Option<String> = redis::cmd("GET").arg("k").query(&mut reader).unwrap();
+    assert_eq!(blocked(&mut admin), "0", "a read is not held");
+    let mut writer = server.sync_conn();
+    let held = std::thread::spawn(move || redis::cmd("SET").arg("k").arg("v").query::<String>(&mut writer).unwrap());
+    assert!(common::wait_until(Duration::from_secs(10), || blocked(&mut admin) == "1"), "the held write counts");
+    let _: () = redis::cmd("CLIENT").arg("UNPAUSE").query(&mut admin).unwrap();
+    assert_eq!(held.join().unwrap(), "OK");
+    assert_eq!(blocked(&mut admin), "0");
+}
+
+/// Redis's pause.tcl: a WRITE pause holds what may add to the replication stream (PFCOUNT,
+/// PUBLISH, EVAL) and an EXEC whose transaction writes; read-only scripts may not call
+/// such commands; while paused, expired keys are hidden but not deleted, and the deletion
+/// happens once the pause is lifted.
+#[test]
+fn a_write_pause_holds_what_may_replicate_and_expiry() {
+    let server = TestServer::start_with(&["--persistence", "none"]);
+    let mut admin = server.sync_conn();
+    let blocked = |con: &mut redis::Connection| {
+        let text: String = redis::cmd("INFO").arg("clients").query(con).unwrap();
+        text.lines().find_map(|l| l.strip_prefix("blocked_clients:")).unwrap_or("").trim().to_owned()
+    };
+    let expired = |con: &mut redis::Connection| {
+        let text: String = redis::cmd("INFO").arg("stats").query(con).unwrap();
+        text.lines().find_map(|l| l.strip_prefix("expired_keys:")).unwrap_or("").trim().to_owned()
+    };
+    let _: i64 = redis::cmd("PFADD").arg("hll").arg("x").query(&mut admin).unwrap();
+    let mut tx = server.sync_conn();
+    let _: () = redis::cmd("MULTI").query(&mut tx).unwrap();
+    let _: String = redis::cmd("SET").arg("k").arg("v").query(&mut tx).unwrap();
+    let _: () = redis::cmd("CLIENT").arg("PAUSE").arg(60_000).arg("WRITE").query(&mut admin).unwrap();
+
+    let mut held = Vec::new();
+    for command in [&["PFCOUNT", "hll"][..], &["PUBLISH", "ch", "m"], &["EVAL", "return 1", "0"]] {
+        let mut con = server.sync_conn();
+        let command: Vec<String> = command.iter().map(|s| s.to_string()).collect();
+        held.push(std::thread::spawn(move || {
+            redis::cmd(&command[0]).arg(&command[1..]).query::<redis::Value>(&mut con)
+        }));
+    }
+    let exec = std::thread::spawn(move || redis::cmd("EXEC").query::<redis::Value>(&mut tx));
+    assert!(common::wait_until(Duration::from_secs(10), || blocked(&mut admin) == "4"), "all four are held");
+    // A read-only script may not call a command that may replicate.
+    let refused =
+        redis::cmd("EVAL_RO").arg("return redis.call('pfcount', KEYS[1])").arg(1).arg("hll").query::<i64>(&mut admin);
+    let text = refused.unwrap_err().to_string();
+    assert!(text.contains("Write commands are not allowed from read-only scripts"), "{text}");
+    // A script that declares no-writes may not replicate: it is not held.
+    let free: i64 = redis::cmd("EVAL").arg("#!lua flags=no-writes\nreturn 7").arg(0).query(&mut admin).unwrap();
+    assert_eq!(free, 7);
+    let _: () = redis::cmd("CLIENT").arg("UNPAUSE").query(&mut admin).unwrap();
+    for handle in held {
+        handle.join().unwrap().unwrap();
+    }
+    exec.join().unwrap().unwrap();
+
+    // Expiry during a pause: hidden, not deleted.
+    let _: () = redis::cmd("SET").arg("soon").arg("v").arg("PX").arg(20).query(&mut admin).unwrap();
+    let before = expired(&mut admin);
+    let _: () = redis::cmd("CLIENT").arg("PAUSE").arg(60_000).arg("WRITE").query(&mut admin).unwrap();
+    assert!(common::wait_until(Duration::from_secs(10), || {
+        redis::cmd("GET").arg("soon").query::<Option<String>>(&mut admin).unwrap().is_none()
+    }));
+    assert_eq!(expired(&mut admin), before, "no key was deleted during the pause");
+    let _: () = redis::cmd("CLIENT").arg("UNPAUSE").query(&mut admin).unwrap();
+    let _: Option<String> = redis::cmd("GET").arg("soon").query(&mut admin).unwrap();
+    let after: u64 = expired(&mut admin).parse().unwrap();
+    assert_eq!(after, before.parse::<u64>().unwrap() + 1);
+}

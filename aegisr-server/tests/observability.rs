@@ -620,3 +620,39 @@ async fn admin_grpc_streams_stats_and_serves_slowlog_clients_and_config() {
     assert_eq!(watcher.last_command, "get");
     assert!(watcher.addr.starts_with("127.0.0.1:"));
 }
+
+/// UNLINK frees a large value on the lazy-free thread and counts it (Redis's lazyfree.tcl:
+/// a set past 64 elements, a stream of many nodes with a consumer group); a small value is
+/// freed at once; DEL does the same with `lazyfree-lazy-user-del yes`.
+#[test]
+fn unlink_frees_large_values_in_the_background() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let memory = |con: &mut redis::Connection| info(con, "memory");
+    let settled = |con: &mut redis::Connection| {
+        assert!(wait_until(Duration::from_secs(10), || memory(con)["lazyfree_pending_objects"] == "0"));
+        memory(con)["lazyfreed_objects"].clone()
+    };
+    let members: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+    redis::cmd("SADD").arg("big").arg(&members).query::<i64>(&mut con).unwrap();
+    run::<i64>(&mut con, &["SADD", "small", "a", "b"]);
+    assert_eq!(run::<i64>(&mut con, &["UNLINK", "big", "small"]), 2);
+    assert_eq!(settled(&mut con), "1", "only the large set went to the background");
+    assert_eq!(run::<i64>(&mut con, &["EXISTS", "big", "small"]), 0);
+
+    run::<()>(&mut con, &["CONFIG", "SET", "stream-node-max-entries", "5"]);
+    for i in 0..1000 {
+        run::<String>(&mut con, &["XADD", "stream", "*", "foo", &i.to_string()]);
+    }
+    run::<()>(&mut con, &["XGROUP", "CREATE", "stream", "group", "0"]);
+    assert_eq!(run::<i64>(&mut con, &["UNLINK", "stream"]), 1);
+    assert_eq!(settled(&mut con), "2");
+
+    redis::cmd("SADD").arg("big").arg(&members).query::<i64>(&mut con).unwrap();
+    assert_eq!(run::<i64>(&mut con, &["DEL", "big"]), 1);
+    assert_eq!(settled(&mut con), "2", "DEL frees inline by default");
+    run::<()>(&mut con, &["CONFIG", "SET", "lazyfree-lazy-user-del", "yes"]);
+    redis::cmd("SADD").arg("big").arg(&members).query::<i64>(&mut con).unwrap();
+    assert_eq!(run::<i64>(&mut con, &["DEL", "big"]), 1);
+    assert_eq!(settled(&mut con), "3");
+}

@@ -291,10 +291,11 @@ async fn wait_aof(
 }
 
 /// Counts a client in INFO's `blocked_clients` while it waits.
-struct BlockedGauge<'a>(&'a std::sync::atomic::AtomicU64);
+/// Counts a client in a gauge (INFO's blocked_clients...) while it lives.
+pub(crate) struct BlockedGauge<'a>(&'a std::sync::atomic::AtomicU64);
 
 impl<'a> BlockedGauge<'a> {
-    fn new(gauge: &'a std::sync::atomic::AtomicU64) -> BlockedGauge<'a> {
+    pub(crate) fn new(gauge: &'a std::sync::atomic::AtomicU64) -> BlockedGauge<'a> {
         gauge.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         BlockedGauge(gauge)
     }

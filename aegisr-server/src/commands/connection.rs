@@ -237,12 +237,14 @@ fn client_pause(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         Some(_) => return Err(CommandError::err("CLIENT PAUSE mode must be WRITE or ALL")),
     };
     ctx.server.pause.pause(std::time::Duration::from_millis(millis as u64), all);
+    ctx.server.keyspace.hold_expiry(Some(crate::engine::wall_ms().saturating_add(millis)));
     ctx.out.ok();
     Ok(())
 }
 
 fn client_unpause(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.server.pause.unpause();
+    ctx.server.keyspace.hold_expiry(None);
     ctx.out.ok();
     Ok(())
 }

@@ -254,7 +254,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "fcall",
         arity: -3,
-        flags: FCALL_FLAGS,
+        flags: FCALL_FLAGS.or(Flags::MAY_REPLICATE),
         numkeys_at: Some(2),
         group: Group::Scripting,
         since: "7.0.0",

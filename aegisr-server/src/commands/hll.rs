@@ -23,9 +23,9 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "pfcount",
         arity: -2,
-        // Redis adds may_replicate (counting one key refreshes its cached cardinality);
-        // the table has no such flag.
-        flags: Flags::READONLY,
+        // May replicate: counting one key refreshes its cached cardinality (a write in
+        // Redis's stream, though Aegisr keeps the cache out of the value).
+        flags: Flags::READONLY.or(Flags::MAY_REPLICATE),
         keys: KeyRange::ALL,
         group: Group::HyperLogLog,
         since: "2.8.9",

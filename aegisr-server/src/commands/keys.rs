@@ -34,7 +34,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         since: "4.0.0",
         summary: "Asynchronously deletes one or more keys.",
         syntax: "key [key ...]",
-        handler: Some(del),
+        handler: Some(unlink),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -398,6 +398,17 @@ fn db_index(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, CommandError> {
 /// DEL and UNLINK. Removed values are dropped after the shard locks are released, so
 /// freeing them never lengthens the critical section.
 fn del(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    delete(ctx, args, ctx.server.config.bool("lazyfree-lazy-user-del"))
+}
+
+/// UNLINK: DEL whose large values are freed in the background.
+fn unlink(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    delete(ctx, args, true)
+}
+
+/// Deletes `args[1..]`; the values are freed once no shard is held, the large ones on the
+/// lazy-free thread with `lazy`.
+fn delete(ctx: &mut Ctx<'_>, args: &[&[u8]], lazy: bool) -> CommandResult {
     let keys = &args[1..];
     let freed: Vec<Value> = {
         let mut locked = ctx.lock_keys(keys);
@@ -410,7 +421,9 @@ fn del(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             .collect()
     };
     ctx.out.integer(count(freed.len()));
-    drop(freed);
+    if lazy {
+        ctx.server.keyspace.free_lazily(freed);
+    }
     Ok(())
 }
 

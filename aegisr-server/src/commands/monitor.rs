@@ -40,8 +40,7 @@ pub(super) fn allowed_while_monitoring(session: &Session, spec: &CommandSpec) ->
     }
     let touches_keyspace = spec.flags.contains(Flags::WRITE)
         || spec.flags.contains(Flags::READONLY)
-        // Redis's `may_replicate` commands, which are neither.
-        || matches!(spec.name, "publish" | "spublish" | "eval" | "evalsha" | "fcall");
+        || spec.flags.contains(Flags::MAY_REPLICATE);
     if touches_keyspace {
         return Err(CommandError::err("Replica can't interact with the keyspace"));
     }

@@ -329,7 +329,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "publish",
         arity: 3,
-        flags: Flags::PUBSUB.or(Flags::LOADING).or(Flags::STALE).or(Flags::FAST),
+        flags: Flags::PUBSUB.or(Flags::LOADING).or(Flags::STALE).or(Flags::FAST).or(Flags::MAY_REPLICATE),
         summary: "Posts a message to a channel.",
         syntax: "channel message",
         handler: Some(publish),
@@ -338,7 +338,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "spublish",
         arity: 3,
-        flags: Flags::PUBSUB.or(Flags::LOADING).or(Flags::STALE).or(Flags::FAST),
+        flags: Flags::PUBSUB.or(Flags::LOADING).or(Flags::STALE).or(Flags::FAST).or(Flags::MAY_REPLICATE),
         keys: KeyRange::FIRST,
         since: "7.0.0",
         summary: "Posts a message to a shard channel.",

@@ -241,7 +241,7 @@ fn run_held<'s>(
         {
             return reject(Some(spec), "ERR This Redis command is not allowed from script");
         }
-        if spec.flags.contains(Flags::WRITE) && script.read_only {
+        if (spec.flags.contains(Flags::WRITE) || spec.flags.contains(Flags::MAY_REPLICATE)) && script.read_only {
             return reject(Some(spec), "ERR Write commands are not allowed from read-only scripts.");
         }
         // Over maxmemory when the script started (Redis's pre-command OOM state), a
@@ -496,6 +496,7 @@ const SCRIPT_SUB: CommandSpec =
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "eval",
+        flags: EVAL_FLAGS.or(Flags::MAY_REPLICATE),
         summary: "Executes a server-side Lua script.",
         syntax: "script numkeys [key [key ...]] [arg [arg ...]]",
         handler: Some(eval),
@@ -503,6 +504,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "evalsha",
+        flags: EVAL_FLAGS.or(Flags::MAY_REPLICATE),
         summary: "Executes a server-side Lua script by SHA1 digest.",
         syntax: "sha1 numkeys [key [key ...]] [arg [arg ...]]",
         handler: Some(evalsha),

@@ -46,8 +46,11 @@ impl Flags {
     /// Runs a script (EVAL, FCALL...): shown to MONITOR before the commands the script
     /// runs, not after, as Redis's script commands feed MONITOR themselves.
     pub const SKIP_MONITOR: Flags = Flags(1 << 19);
+    /// Neither a read nor a write, yet it may add to the replication stream (PUBLISH,
+    /// PFCOUNT, EVAL...): a write pause holds it and read-only scripts may not call it.
+    pub const MAY_REPLICATE: Flags = Flags(1 << 20);
 
-    const NAMES: [(Flags, &'static str); 19] = [
+    const NAMES: [(Flags, &'static str); 20] = [
         (Flags::WRITE, "write"),
         (Flags::READONLY, "readonly"),
         (Flags::DENYOOM, "denyoom"),
@@ -62,6 +65,7 @@ impl Flags {
         (Flags::ASKING, "asking"),
         (Flags::FAST, "fast"),
         (Flags::NO_AUTH, "no_auth"),
+        (Flags::MAY_REPLICATE, "may_replicate"),
         (Flags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (Flags::NO_ASYNC_LOADING, "no_async_loading"),
         (Flags::MOVABLE_KEYS, "movablekeys"),

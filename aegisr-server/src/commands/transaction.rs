@@ -26,7 +26,7 @@ pub struct Queued {
 
 impl Queued {
     /// The queued commands, in order.
-    pub(super) fn commands(&self) -> &[Vec<Bytes>] {
+    pub(crate) fn commands(&self) -> &[Vec<Bytes>] {
         &self.commands
     }
 

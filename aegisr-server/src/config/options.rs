@@ -488,7 +488,12 @@ pub static OPTIONS: &[OptionSpec] = &[
     inert("lazyfree-lazy-eviction", YES_NO, "no", "large values are freed outside the shard lock"),
     inert("lazyfree-lazy-expire", YES_NO, "no", "large values are freed outside the shard lock"),
     inert("lazyfree-lazy-server-del", YES_NO, "no", "large values are freed outside the shard lock"),
-    inert("lazyfree-lazy-user-del", YES_NO, "no", "large values are freed outside the shard lock"),
+    live(
+        "lazyfree-lazy-user-del",
+        YES_NO,
+        "no",
+        "DEL frees large values (sets, hashes, sorted sets and lists of more than 64 elements, streams) on a background thread, as UNLINK always does.",
+    ),
     live(
         "lazyfree-lazy-user-flush",
         YES_NO,

@@ -35,7 +35,19 @@ impl Keyspace {
     /// Whether expired keys met on this thread are left in place (see
     /// [`Keyspace::follow_primary`]): on a replica, except for the applier.
     pub(super) fn keeps_expired_keys(&self) -> bool {
-        self.primary_appliers.load(std::sync::atomic::Ordering::Relaxed) != 0 && !super::replaying()
+        let following = self.primary_appliers.load(std::sync::atomic::Ordering::Relaxed) != 0;
+        let held = self.expiry_held_until.load(std::sync::atomic::Ordering::Relaxed);
+        (following || (held != 0 && super::wall_ms() < held)) && !super::replaying()
+    }
+
+    /// CLIENT PAUSE until `until_ms` (wall clock; a pause only grows), or UNPAUSE with
+    /// `None`: meanwhile expired keys are hidden, not deleted (see `keeps_expired_keys`).
+    pub fn hold_expiry(&self, until_ms: Option<i64>) {
+        let held = &self.expiry_held_until;
+        match until_ms {
+            Some(at) => held.fetch_max(at, std::sync::atomic::Ordering::Relaxed),
+            None => held.swap(0, std::sync::atomic::Ordering::Relaxed),
+        };
     }
 
     /// Sweeps every shard and database for expired keys, examining at most `budget`

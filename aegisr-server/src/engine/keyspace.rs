@@ -153,14 +153,50 @@ pub(crate) struct StagedTables {
 #[repr(align(128))]
 struct ShardCell(Mutex<Shard>);
 
-/// All keys of all databases, split into shards by hash slot.
-/// Counts of the background freeing of flushed databases.
+/// Counts of the background freeing of flushed databases and unlinked values, and the
+/// thread that frees the values (started on first use).
 #[derive(Debug, Default)]
 struct LazyFree {
     pending: std::sync::atomic::AtomicU64,
     freed: std::sync::atomic::AtomicU64,
+    worker: Mutex<Option<std::sync::mpsc::Sender<Vec<Value>>>>,
 }
 
+impl LazyFree {
+    /// Hands `values` to the freeing thread; gives them back if it cannot run.
+    fn send(self: &Arc<LazyFree>, values: Vec<Value>) -> Result<(), Vec<Value>> {
+        let mut worker = self.worker.lock();
+        if worker.is_none() {
+            let (sender, receiver) = std::sync::mpsc::channel::<Vec<Value>>();
+            let counts = self.clone();
+            let spawned = std::thread::Builder::new().name("aegisr-lazyfree".into()).spawn(move || {
+                for batch in receiver {
+                    let n = batch.len() as u64;
+                    drop(batch);
+                    // Freed before no longer pending: who sees none pending sees them freed.
+                    counts.freed.fetch_add(n, Ordering::Release);
+                    counts.pending.fetch_sub(n, Ordering::Release);
+                }
+            });
+            match spawned {
+                Ok(_) => *worker = Some(sender),
+                Err(e) => {
+                    tracing::warn!("could not start the lazy-free thread ({e}); freeing inline");
+                    return Err(values);
+                }
+            }
+        }
+        let Some(sender) = worker.as_ref() else { return Err(values) };
+        let n = values.len() as u64;
+        self.pending.fetch_add(n, Ordering::Relaxed);
+        sender.send(values).map_err(|returned| {
+            self.pending.fetch_sub(n, Ordering::Relaxed);
+            returned.0
+        })
+    }
+}
+
+/// All keys of all databases, split into shards by hash slot.
 pub struct Keyspace {
     shards: Box<[ShardCell]>,
     /// Each shard's [`TableAddresses`], read without its lock to prefetch. Apart from the
@@ -190,6 +226,10 @@ pub struct Keyspace {
     /// only the applier, on the primary's clock, deletes expired keys (see
     /// [`Keyspace::follow_primary`]).
     pub(super) primary_appliers: std::sync::atomic::AtomicUsize,
+    /// While CLIENT PAUSE is on (until this wall-clock ms; 0: not), expired keys are
+    /// hidden but not deleted, as Redis skips expiry during a pause: a deletion would be a
+    /// write, which the pause holds.
+    pub(super) expiry_held_until: std::sync::atomic::AtomicI64,
     /// maxmemory eviction: its configuration and candidate pool (engine/evict.rs). Also
     /// decides what a key access records (LRU time or LFU counter).
     pub(crate) eviction: super::evict::Eviction,
@@ -237,6 +277,7 @@ impl Keyspace {
             persistent: std::sync::atomic::AtomicBool::new(false),
             active_expire_off: std::sync::atomic::AtomicBool::new(false),
             primary_appliers: std::sync::atomic::AtomicUsize::new(0),
+            expiry_held_until: std::sync::atomic::AtomicI64::new(0),
             eviction: super::evict::Eviction::new(Default::default()),
             lazyfree: Arc::default(),
         }
@@ -667,6 +708,23 @@ impl Keyspace {
                 tracing::warn!("could not start a lazy-free thread ({e}); freed inline");
                 lazyfree.pending.fetch_sub(keys, Ordering::Relaxed);
             }
+        }
+    }
+
+    /// Frees `values` (deleted keys' values, no shard held): those whose freeing walks
+    /// more than [`LAZYFREE_THRESHOLD`] allocations on the lazy-free thread, so a
+    /// connection's worker does not stall on a huge set (UNLINK, and DEL with
+    /// `lazyfree-lazy-user-del`), the rest here.
+    ///
+    /// [`LAZYFREE_THRESHOLD`]: crate::types::LAZYFREE_THRESHOLD
+    pub fn free_lazily(&self, values: Vec<Value>) {
+        let (later, now): (Vec<Value>, Vec<Value>) =
+            values.into_iter().partition(|v| v.free_effort() > crate::types::LAZYFREE_THRESHOLD);
+        drop(now);
+        if !later.is_empty()
+            && let Err(returned) = self.lazyfree.send(later)
+        {
+            drop(returned);
         }
     }
 

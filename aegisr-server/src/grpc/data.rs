@@ -42,7 +42,11 @@ impl ReplyTarget for ReplyTree {
 async fn run(server: &Server, session: &mut Session, args: &[&[u8]]) -> v1::Reply {
     // CLIENT PAUSE holds the command here, before it runs, as on the RESP door (a
     // cancelled call drops the wait).
-    server.pause.wait_for(args).await;
+    if let Some(write) = server.pause.holds(server, args, session.multi.as_ref()) {
+        // Counted as blocked while held, as on the RESP door.
+        let _counted = blocking::BlockedGauge::new(&server.stats.blocked_clients);
+        server.pause.wait(write).await;
+    }
     // So does another client's script, until it ends or runs past busy-reply-threshold.
     let wait = commands::script_wait(server, session, args);
     commands::wait_for_script(server, wait).await;

@@ -134,8 +134,10 @@ async fn held_by_pause(
     output: &mut BytesMut,
     stream: &mut TcpStream,
 ) -> std::io::Result<()> {
-    let Some(write) = server.pause.holds(args) else { return Ok(()) };
+    let Some(write) = server.pause.holds(server, args, session.multi.as_ref()) else { return Ok(()) };
     send_pending(server, session, output, stream).await?;
+    // A client held by a pause counts as blocked, as Redis's postponed clients do.
+    let _counted = blocking::BlockedGauge::new(&server.stats.blocked_clients);
     server.pause.wait(write).await;
     Ok(())
 }

@@ -79,7 +79,12 @@ impl Pause {
     /// as a write: a write (or PUBLISH) under any pause, anything under a pause of ALL.
     /// CLIENT UNPAUSE is never held, so a pause can always be lifted; nor is a command
     /// that will be refused anyway (unknown, wrong arity). One load when no pause is on.
-    pub fn holds(&self, args: &[&[u8]]) -> Option<bool> {
+    pub fn holds(
+        &self,
+        server: &super::Server,
+        args: &[&[u8]],
+        queued: Option<&crate::commands::transaction::Queued>,
+    ) -> Option<bool> {
         if !self.active() {
             return None;
         }
@@ -87,19 +92,20 @@ impl Pause {
         if spec.name == "client|unpause" {
             return None;
         }
-        let write = spec.flags.contains(crate::commands::table::Flags::WRITE) || spec.name == "publish";
+        // EXEC is a write when what it runs is.
+        let write = held_as_write(server, spec, args)
+            || (spec.name == "exec"
+                && queued.is_some_and(|q| {
+                    q.commands().iter().any(|queued| {
+                        let args = crate::commands::views(queued);
+                        crate::commands::resolve(&args).is_ok_and(|spec| held_as_write(server, spec, &args))
+                    })
+                }));
         self.held_until(write).map(|_| write)
     }
 
-    /// Waits while CLIENT PAUSE holds the command `args` ([`Pause::holds`]), until the
-    /// deadline or UNPAUSE. Call it holding no lock.
-    pub async fn wait_for(&self, args: &[&[u8]]) {
-        if let Some(write) = self.holds(args) {
-            self.wait(write).await;
-        }
-    }
-
-    /// Waits while a command (a write when `write`) is held by a pause.
+    /// Waits while a command (a write when `write`) is held by a pause ([`Pause::holds`]),
+    /// until the deadline or UNPAUSE. Call it holding no lock.
     pub async fn wait(&self, write: bool) {
         loop {
             let changed = self.changed.notified();
@@ -112,6 +118,15 @@ impl Pause {
             }
         }
     }
+}
+
+/// Whether a write pause holds `args` (Redis's `is_may_replicate_command`): a write, or a
+/// command that may add to the replication stream, unless it runs a script that declares
+/// `no-writes`.
+fn held_as_write(server: &super::Server, spec: &crate::commands::table::CommandSpec, args: &[&[u8]]) -> bool {
+    use crate::commands::table::Flags;
+    spec.flags.contains(Flags::WRITE)
+        || (spec.flags.contains(Flags::MAY_REPLICATE) && !server.scripting.declares_no_writes(spec.name, args))
 }
 
 #[cfg(test)]

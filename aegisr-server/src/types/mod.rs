@@ -266,7 +266,29 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         ValueRef::from(self).encoding()
     }
+
+    /// About how many allocations freeing this value walks (Redis's
+    /// `lazyfreeGetFreeEffort`): 1 for a string or a compact encoding, the elements of a
+    /// full one, a stream's blocks and pending entries. Past [`LAZYFREE_THRESHOLD`] UNLINK
+    /// frees it in the background.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::Int(_) | Value::Str(_) | Value::Bloom(_) => 1,
+            Value::Stream(stream) => {
+                stream.block_count() + stream.groups().map(|(_, group)| 1 + group.pel.len()).sum::<usize>()
+            }
+            _ if matches!(self.encoding(), "listpack" | "intset") => 1,
+            Value::List(list) => list.len(),
+            Value::Hash(hash) => hash.len(),
+            Value::Set(set) => set.len(),
+            Value::ZSet(zset) => zset.len(),
+        }
+    }
 }
+
+/// The free effort past which UNLINK frees a value in the background (Redis's
+/// `LAZYFREE_THRESHOLD`).
+pub const LAZYFREE_THRESHOLD: usize = 64;
 
 impl Typed for Stream {
     const KIND: ValueKind = ValueKind::Stream;
