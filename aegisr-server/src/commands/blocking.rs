@@ -290,8 +290,8 @@ async fn wait_aof(
     Unblocked::Replied
 }
 
-/// Counts a client in INFO's `blocked_clients` while it waits.
-/// Counts a client in a gauge (INFO's blocked_clients...) while it lives.
+/// Counts a client in a gauge (INFO's `blocked_clients`...) while it lives: a client
+/// blocked on keys, or held by CLIENT PAUSE.
 pub(crate) struct BlockedGauge<'a>(&'a std::sync::atomic::AtomicU64);
 
 impl<'a> BlockedGauge<'a> {

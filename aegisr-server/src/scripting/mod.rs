@@ -70,22 +70,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 pub use engine::{Call, Compiled, Engine, RunError};
 pub use shebang::{FLAG_NAMES, ScriptFlags};
 
-impl Scripting {
-    /// Whether EVAL / EVALSHA / FCALL `args` runs a script that declares `no-writes` (its
-    /// shebang, its cached flags, its function's): Redis then does not count the call as
-    /// one that may replicate (a write pause lets it through).
-    pub fn declares_no_writes(&self, command: &str, args: &[&[u8]]) -> bool {
-        let Some(target) = args.get(1) else { return false };
-        let flags = match command {
-            "eval" => shebang::parse(target).ok().map(|(flags, _)| flags),
-            "evalsha" => self.flags(&String::from_utf8_lossy(target).to_ascii_lowercase()),
-            "fcall" => self.functions.flags(&String::from_utf8_lossy(target)),
-            _ => None,
-        };
-        flags.is_some_and(|flags| flags.no_writes)
-    }
-}
-
 /// How often (in Lua VM instructions) a running script checks for SCRIPT KILL, as Redis.
 pub const HOOK_INSTRUCTIONS: u32 = 100_000;
 
@@ -409,6 +393,20 @@ impl Scripting {
     /// The flags of the cached script with this digest; `None` if it is not cached.
     pub fn flags(&self, sha: &str) -> Option<ScriptFlags> {
         self.engine.lock().as_ref().and_then(|e| e.flags(sha))
+    }
+
+    /// Whether EVAL / EVALSHA / FCALL `args` runs a script that declares `no-writes` (its
+    /// shebang, its cached flags, its function's): Redis then does not count the call as
+    /// one that may replicate (a write pause lets it through).
+    pub fn declares_no_writes(&self, command: &str, args: &[&[u8]]) -> bool {
+        let Some(target) = args.get(1) else { return false };
+        let flags = match command {
+            "eval" => shebang::parse(target).ok().map(|(flags, _)| flags),
+            "evalsha" => self.flags(&String::from_utf8_lossy(target).to_ascii_lowercase()),
+            "fcall" => self.functions.flags(&String::from_utf8_lossy(target)),
+            _ => None,
+        };
+        flags.is_some_and(|flags| flags.no_writes)
     }
 }
 
