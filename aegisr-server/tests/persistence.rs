@@ -541,6 +541,38 @@ fn appendonly_no_keeps_snapshots_only() {
     assert_eq!(info_field(&mut con, "persistence", "rdb_last_load_keys_loaded"), "2");
 }
 
+/// Switching modes across restarts: a snapshot taken with the journal off holds all the
+/// data, so the journal segments an earlier `appendonly yes` run left are dropped with it;
+/// the next start with the journal on must not replay them over the newer snapshot (it
+/// brought back the old value before).
+#[test]
+fn a_snapshot_taken_without_the_journal_supersedes_old_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let stop = |server: &mut TestServer, con: &mut redis::Connection| {
+        let _: () = redis::cmd("SHUTDOWN").query(con).unwrap_or(());
+        assert!(server.wait_exit().success());
+    };
+    {
+        let mut server = TestServer::start_in(dir.path(), &["--appendonly", "yes"]);
+        let mut con = server.sync_conn();
+        let _: () = redis::cmd("SET").arg("k").arg("old").query(&mut con).unwrap();
+        stop(&mut server, &mut con);
+    }
+    assert!(!journal_files(dir.path()).is_empty());
+    {
+        let mut server = TestServer::start_in(dir.path(), &["--appendonly", "no"]);
+        let mut con = server.sync_conn();
+        let _: () = redis::cmd("SET").arg("k").arg("new").query(&mut con).unwrap();
+        let _: () = redis::cmd("SAVE").query(&mut con).unwrap();
+        stop(&mut server, &mut con);
+    }
+    assert!(journal_files(dir.path()).is_empty(), "the snapshot superseded the old segments");
+    let server = TestServer::start_in(dir.path(), &["--appendonly", "yes"]);
+    let mut con = server.sync_conn();
+    let value: String = redis::cmd("GET").arg("k").query(&mut con).unwrap();
+    assert_eq!(value, "new");
+}
+
 #[test]
 fn flushall_with_save_rules_saves_the_emptied_dataset() {
     let dir = tempfile::tempdir().unwrap();

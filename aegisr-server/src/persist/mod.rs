@@ -359,7 +359,8 @@ impl SnapshotClaim<'_> {
     /// snapshot covers and counts it as a snapshot; releases the claim.
     pub fn adopted(self, written: &snapshot::Written, started: std::time::Instant) {
         if let Some(dir) = written.path.parent() {
-            snapshot::remove_covered(dir, written.lsn, &written.path);
+            let journal_on = self.server.keyspace.journal().is_some();
+            snapshot::remove_covered(dir, snapshot::segments_superseded(journal_on, written.lsn), &written.path);
         }
         note_snapshot(self.server, written, self.server.keyspace.changes(), started);
     }

@@ -166,7 +166,8 @@ pub struct Written {
 
 /// Writes a snapshot of `keyspace` into `dir`, shard by shard, while the node serves.
 /// With a journal, rotates it first; afterwards older snapshots and the journal segments
-/// the new snapshot covers are removed.
+/// the new snapshot covers are removed (every segment, without a journal: see
+/// [`segments_superseded`]).
 pub fn write(
     keyspace: &Keyspace,
     functions: &crate::scripting::functions::Functions,
@@ -189,7 +190,7 @@ pub fn write(
     };
     std::fs::rename(&tmp, &path)?;
     super::journal::sync_dir(dir)?;
-    remove_covered(dir, lsn, &path);
+    remove_covered(dir, segments_superseded(journal.is_some(), lsn), &path);
     Ok(Written { path, keys: run.keys.load(Ordering::Relaxed), bytes, lsn })
 }
 
@@ -256,6 +257,14 @@ fn write_sections(
     let file = file.into_inner().map_err(|e| anyhow::anyhow!("cannot write the snapshot: {}", e.error()))?;
     file.sync_all()?;
     Ok(bytes)
+}
+
+/// The journal segments a snapshot taken at `lsn` makes obsolete: those before `lsn`, or,
+/// taken without the journal (`appendonly no`), every one: such a snapshot holds all the
+/// data, and segments left by an earlier run with the journal on must not be replayed over
+/// it when the node next starts with the journal on (they would bring back older values).
+pub(crate) fn segments_superseded(journal_on: bool, lsn: u64) -> u64 {
+    if journal_on { lsn } else { u64::MAX }
 }
 
 /// Removes the snapshots older than `keep` and the journal segments before `lsn`.
