@@ -18,7 +18,7 @@ const FUNCTIONS_DUMP_VERSION: u16 = 0xAF01;
 /// save rules: called under the libraries' lock, once the change is made.
 fn commit(server: &Server) {
     if let Some(journal) = server.keyspace.journal() {
-        crate::persist::capture::commit(journal, crate::engine::now_ms());
+        crate::persist::capture::commit(&journal, crate::engine::now_ms());
     }
 }
 

@@ -536,13 +536,13 @@ fn journal_accepts(ctx: &Ctx<'_>, spec: &CommandSpec) -> Result<bool, CommandErr
         // So do scripts, whose commands' writes are one record.
         return Ok(matches!(spec.name, "exec" | "eval" | "evalsha" | "fcall"));
     }
-    if let Some(journal) = keyspace.journal()
-        && !journal.healthy()
-    {
-        let why = journal.last_error().unwrap_or_else(|| "unknown error".into());
-        return Err(CommandError::Message(format!("MISCONF Errors writing to the AOF file: {why}")));
-    }
-    Ok(true)
+    keyspace.with_journal(|journal| match journal {
+        Some(journal) if !journal.healthy() => {
+            let why = journal.last_error().unwrap_or_else(|| "unknown error".into());
+            Err(CommandError::Message(format!("MISCONF Errors writing to the AOF file: {why}")))
+        }
+        _ => Ok(true),
+    })
 }
 
 /// Finds the command (or subcommand) `args` names and checks its arity.

@@ -166,7 +166,7 @@ fn run_script(ctx: &mut Ctx<'_>, script: &Script<'_>) -> CommandResult {
             // are released: the journal replays the script all or nothing.
             crate::persist::capture::begin_batch();
             let result = run_held(server, &mut *ctx.session, &held, &state, &mut sink, &mut *ctx.out, script);
-            crate::persist::capture::end_batch(keyspace.journal());
+            crate::persist::capture::end_batch(keyspace.journal().as_deref());
             result
         }
     }

@@ -226,28 +226,39 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         .chunks_exact(2)
         .map(|p| (String::from_utf8_lossy(p[0]).into_owned(), String::from_utf8_lossy(p[1]).into_owned()))
         .collect();
-    // A new port is bound before anything is applied: a port in use fails the whole
-    // CONFIG SET, as Redis rolls back when an option's apply fails.
+    // A new port is bound, and a journal switched on is opened, before anything is
+    // applied: either failing fails the whole CONFIG SET, as Redis rolls back when an
+    // option's apply fails.
     let current_port = ctx.server.config.u64("port");
-    let moved = ctx
+    let (moved, journal) = ctx
         .server
         .config
         .set_many_then(&pairs, false, |checked| {
-            let Some(&(given, _, value)) = checked.iter().find(|(_, name, _)| *name == "port") else {
-                return Ok(None);
-            };
-            let port: u16 = value.parse().unwrap_or(0);
-            if u64::from(port) == current_port {
-                return Ok(None);
+            let mut moved = None;
+            if let Some(&(given, _, value)) = checked.iter().find(|(_, name, _)| *name == "port") {
+                let port: u16 = value.parse().unwrap_or(0);
+                if u64::from(port) != current_port {
+                    let listeners =
+                        ctx.server.resp_doors.bind(port).map_err(|e| crate::config::ConfigError::Invalid {
+                            name: given.to_owned(),
+                            reason: format!("Unable to listen on this port: {e}"),
+                        })?;
+                    moved = Some(listeners);
+                }
             }
-            ctx.server.resp_doors.bind(port).map(Some).map_err(|e| crate::config::ConfigError::Invalid {
-                name: given.to_owned(),
-                reason: format!("Unable to listen on this port: {e}"),
-            })
+            let mut journal = None;
+            if let Some(&(given, _, value)) = checked.iter().find(|(_, name, _)| *name == "appendonly") {
+                journal = crate::persist::appendonly::prepare(ctx.server, value == "yes")
+                    .map_err(|reason| crate::config::ConfigError::Invalid { name: given.to_owned(), reason })?;
+            }
+            Ok((moved, journal))
         })
         .map_err(|e| CommandError::Message(e.to_string()))?;
     if let Some(listeners) = moved {
         ctx.server.resp_doors.move_to(listeners);
+    }
+    if let Some(journal) = journal {
+        crate::persist::appendonly::apply(ctx.server, journal);
     }
     // Options that live outside the store take their new value now.
     for (name, value) in &pairs {

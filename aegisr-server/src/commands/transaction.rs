@@ -143,7 +143,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
             (block.on_timeout)(&mut *inner.out);
         }
     }
-    crate::persist::capture::end_batch(inner.server.keyspace.journal());
+    crate::persist::capture::end_batch(inner.server.keyspace.journal().as_deref());
     Ok(())
 }
 

@@ -216,11 +216,11 @@ pub static OPTIONS: &[OptionSpec] = &[
         "everysec",
         "When the journal is synced to disk: always (a write is acknowledged only once synced; concurrent writers share one sync), everysec (at most about a second of writes lost on a crash), no (when the OS writes it).",
     ),
-    startup(
+    live(
         "appendonly",
         YES_NO,
         "yes",
-        "Log every write to the append-only journal (yes), or keep only snapshots taken by the save rules, SAVE and BGSAVE (no).",
+        "Log every write to the append-only journal (yes), or keep only snapshots taken by the save rules, SAVE and BGSAVE (no). Switched on while the node runs, the journal starts with a snapshot (Redis's rewrite after appendonly yes).",
     ),
     live(
         "auto-aof-rewrite-min-size",

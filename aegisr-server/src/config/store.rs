@@ -533,8 +533,8 @@ mod tests {
         assert!(store.set_many(&pairs(&[("databases", "4")]), true).is_ok());
         // A start-only option keeps its value: setting that value again is accepted.
         assert!(store.set_many(&pairs(&[("databases", "4")]), false).is_ok());
-        assert!(store.set_many(&pairs(&[("appendonly", "YES")]), false).is_ok());
-        assert!(matches!(store.set_many(&pairs(&[("appendonly", "no")]), false), Err(ConfigError::Immutable(_))));
+        assert!(store.set_many(&pairs(&[("aclfile", "")]), false).is_ok());
+        assert!(matches!(store.set_many(&pairs(&[("aclfile", "/x")]), false), Err(ConfigError::Immutable(_))));
     }
 
     #[test]

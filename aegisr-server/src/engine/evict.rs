@@ -507,8 +507,10 @@ fn delete_evicted(keyspace: &Keyspace, shard: &mut Shard, db: usize, key: &[u8])
     let (_, slot) = keyspace.split_slot(key);
     let entry = shard.db_mut(db)?.remove(slot, key)?;
     // Logged under the shard's lock like any write, so replay deletes it at the same point.
-    if let Some(journal) = keyspace.journal() {
-        crate::persist::capture::log_deletion(journal, db, key);
+    if keyspace
+        .with_journal(|journal| journal.map(|journal| crate::persist::capture::log_deletion(journal, db, key)))
+        .is_some()
+    {
         shard.changes += 1;
     }
     shard.stats.evicted_keys += 1;

@@ -211,8 +211,9 @@ pub struct Keyspace {
     /// Publishes the keyspace events the engine itself causes ("new", "expired",
     /// "keymiss"), and those of commands through `Ctx::notify`.
     notifier: Notifier,
-    /// The append-only journal, once recovery has finished (none: persistence is off).
-    journal: std::sync::OnceLock<std::sync::Arc<Journal>>,
+    /// The append-only journal, once recovery has finished (none: persistence is off, or
+    /// `appendonly no`). CONFIG SET appendonly switches it while the node runs.
+    journal: arc_swap::ArcSwapOption<Journal>,
     /// The snapshot being written, if any: a write over several shards makes sure it
     /// does not straddle the snapshot (see [`Keyspace::settle_snapshot`]).
     snapshot: parking_lot::RwLock<Option<std::sync::Arc<SnapshotRun>>>,
@@ -271,7 +272,7 @@ impl Keyspace {
             slot_shift: slot_count.trailing_zeros(),
             databases,
             notifier: Notifier::default(),
-            journal: std::sync::OnceLock::new(),
+            journal: arc_swap::ArcSwapOption::empty(),
             snapshot: parking_lot::RwLock::new(None),
             snapshot_active: std::sync::atomic::AtomicBool::new(false),
             persistent: std::sync::atomic::AtomicBool::new(false),
@@ -301,9 +302,12 @@ impl Keyspace {
         &self.notifier
     }
 
-    /// Starts logging every change to `journal` (once, after recovery).
-    pub fn set_journal(&self, journal: std::sync::Arc<Journal>) {
-        let _ = self.journal.set(journal);
+    /// Starts logging every change to `journal` (after recovery, or when CONFIG SET
+    /// appendonly turns it on), or stops logging with `None`; returns the journal that was
+    /// on. Call it between commands' shard sections: a command logs to the journal it
+    /// finds when it releases its shards.
+    pub fn set_journal(&self, journal: Option<std::sync::Arc<Journal>>) -> Option<std::sync::Arc<Journal>> {
+        self.journal.swap(journal)
     }
 
     /// Marks the data as kept on disk (set once at start).
@@ -315,12 +319,15 @@ impl Keyspace {
         self.persistent.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    pub fn journal_arc(&self) -> Option<std::sync::Arc<Journal>> {
-        self.journal.get().cloned()
+    pub fn journal(&self) -> Option<std::sync::Arc<Journal>> {
+        self.journal.load_full()
     }
 
-    pub fn journal(&self) -> Option<&Journal> {
-        self.journal.get().map(|j| &**j)
+    /// Runs `f` with the journal, without touching its reference count: for what every
+    /// write does (two threads counting references on one line would trade it back and
+    /// forth).
+    pub(crate) fn with_journal<R>(&self, f: impl FnOnce(Option<&Journal>) -> R) -> R {
+        f(self.journal.load().as_deref())
     }
 
     /// The clients blocked on keys.
@@ -737,9 +744,11 @@ impl Keyspace {
     /// Logs the running keyless write (FLUSHALL, FLUSHDB, SWAPDB); call it with every
     /// shard held.
     fn log_keyless(&self) {
-        if let Some(journal) = self.journal() {
-            capture::commit(journal, super::now_ms());
-        }
+        self.with_journal(|journal| {
+            if let Some(journal) = journal {
+                capture::commit(journal, super::now_ms());
+            }
+        });
     }
 
     /// Exchanges two databases atomically (SWAPDB): all shards are locked first.
@@ -960,9 +969,12 @@ impl Drop for Locked<'_> {
     fn drop(&mut self) {
         // Before the guards go: the journal's order is the shards' order.
         if self.dirty {
-            if let Some(journal) = self.keyspace.journal() {
-                capture::commit(journal, self.now());
-            }
+            let now = self.now();
+            self.keyspace.with_journal(|journal| {
+                if let Some(journal) = journal {
+                    capture::commit(journal, now);
+                }
+            });
             if let Some((_, shard)) = self.guards.first_mut() {
                 shard.changes += 1;
             }

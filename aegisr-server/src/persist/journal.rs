@@ -113,6 +113,8 @@ pub const DEFAULT_BACKLOG: usize = 64 << 20;
 
 pub struct Journal {
     dir: PathBuf,
+    /// The LSN of the first record this journal logs (where it was opened).
+    opened_at: u64,
     /// The file and the batch being written; locked before `pending` when both are.
     writer: Mutex<Writer>,
     pending: Mutex<Pending>,
@@ -163,6 +165,7 @@ impl Journal {
         let journal = Arc::new(Journal {
             writer: Mutex::new(writer),
             dir: dir.to_path_buf(),
+            opened_at: start_lsn,
             pending: Mutex::new(Pending {
                 buf: Vec::with_capacity(1 << 16),
                 buf_start: start_lsn,
@@ -214,6 +217,11 @@ impl Journal {
     /// The newest records, for replicas.
     pub fn backlog(&self) -> &super::backlog::Backlog {
         &self.backlog
+    }
+
+    /// The LSN this journal was opened at: its first segment starts there.
+    pub fn opened_at(&self) -> u64 {
+        self.opened_at
     }
 
     /// The LSN the next record will get.

@@ -8,6 +8,7 @@
 //! all or nothing without a cross-file commit protocol. Appends still happen under the
 //! shard locks the command holds, so the stream's order is the data's order.
 
+pub mod appendonly;
 pub mod backlog;
 pub mod backup;
 pub mod capture;
@@ -124,7 +125,7 @@ pub fn start(server: &Server) -> anyhow::Result<()> {
     if mode == Mode::Journal {
         let journal = Journal::open(&dir, next_lsn, server.config.shared_limits())
             .with_context(|| format!("cannot open the journal in {}", dir.display()))?;
-        server.keyspace.set_journal(journal);
+        server.keyspace.set_journal(Some(journal));
         state.lsn_at_save.store(next_lsn, Ordering::Relaxed);
     }
     tracing::info!(
@@ -156,10 +157,12 @@ fn load_dir(server: &Server, dir: &std::path::Path, mode: Mode, live: bool) -> a
     let started = std::time::Instant::now();
     let mut loaded_dir = LoadedDir { next_lsn: 0, snapshot_keys: None, snapshot_bytes: None };
     let mut covered = snapshot::Covered { slots: vec![0u64; crate::engine::slot::SLOT_COUNT], functions: 0 };
-    if let Some(path) = snapshot::newest(dir)? {
+    let mut has_functions = false;
+    let newest = snapshot::newest(dir)?;
+    if let Some(path) = &newest {
         let limits = codec::Limits::from_config(&server.config);
         let loaded =
-            snapshot::load(&server.keyspace, &path, &limits, server.threads.max(2)).map_err(|(offset, what)| {
+            snapshot::load(&server.keyspace, path, &limits, server.threads.max(2)).map_err(|(offset, what)| {
                 recovery::Damaged { file: path.display().to_string(), offset, what, dir: dir.display().to_string() }
             })?;
         tracing::info!(
@@ -171,12 +174,15 @@ fn load_dir(server: &Server, dir: &std::path::Path, mode: Mode, live: bool) -> a
         covered = loaded.covered;
         loaded_dir.snapshot_keys = Some(loaded.keys);
         if let Some(functions) = loaded.functions {
+            has_functions = true;
             load_functions(server, &functions.codes)
                 .with_context(|| format!("cannot load the function libraries of {}", path.display()))?;
         }
-        loaded_dir.snapshot_bytes = std::fs::metadata(&path).ok().map(|meta| meta.len());
+        loaded_dir.snapshot_bytes = std::fs::metadata(path).ok().map(|meta| meta.len());
     }
     if mode == Mode::Journal {
+        let segments = recovery::segments(dir)?;
+        recovery::check_continues(dir, &segments, newest.as_deref(), &covered, has_functions)?;
         let skip = |args: &[&[u8]], lsn: u64| recovery::covered_by_snapshot(&covered, args, lsn);
         loaded_dir.next_lsn = recovery::replay_journal(server, dir, &skip, live)?;
     }
@@ -312,7 +318,7 @@ impl SnapshotClaim<'_> {
         let started = std::time::Instant::now();
         let changes = server.keyspace.changes();
         let result = data_dir(server).and_then(|dir| {
-            let journal = server.keyspace.journal_arc();
+            let journal = server.keyspace.journal();
             snapshot::write(&server.keyspace, &server.scripting.functions, &dir, journal)
         });
         state.last_duration_ms.store(started.elapsed().as_millis() as i64, Ordering::Relaxed);
@@ -342,7 +348,7 @@ impl SnapshotClaim<'_> {
         keys: u64,
     ) -> anyhow::Result<snapshot::Written> {
         let dir = data_dir(self.server)?;
-        let lsn = self.server.keyspace.journal().map_or(0, Journal::rotate);
+        let lsn = self.server.keyspace.journal().map_or(0, |j| j.rotate());
         retag.apply(&std::fs::OpenOptions::new().write(true).open(file)?, lsn)?;
         let bytes = std::fs::metadata(file)?.len();
         let path = snapshot::snapshot_path(&dir, lsn);
@@ -359,8 +365,9 @@ impl SnapshotClaim<'_> {
     /// snapshot covers and counts it as a snapshot; releases the claim.
     pub fn adopted(self, written: &snapshot::Written, started: std::time::Instant) {
         if let Some(dir) = written.path.parent() {
-            let journal_on = self.server.keyspace.journal().is_some();
-            snapshot::remove_covered(dir, snapshot::segments_superseded(journal_on, written.lsn), &written.path);
+            let journal = self.server.keyspace.journal();
+            let superseded = snapshot::segments_superseded(journal.is_some(), written.lsn, journal.as_deref());
+            snapshot::remove_covered(dir, superseded, &written.path);
         }
         note_snapshot(self.server, written, self.server.keyspace.changes(), started);
     }
@@ -560,7 +567,7 @@ pub async fn durable(server: &Server, session: &mut Session) -> bool {
 pub fn info_fields(server: &Server) -> Vec<(String, String)> {
     let state = &server.saves;
     let journal = server.keyspace.journal();
-    let info = journal.map(Journal::info);
+    let info = journal.as_deref().map(Journal::info);
     let rdb_status = if state.last_ok.load(Ordering::Relaxed) { "ok" } else { "err" };
     // Snapshots are written without fork(): Redis's copy-on-write and fork figures are 0
     // (as are a few others, said where they are listed).

@@ -54,6 +54,46 @@ pub fn segments(dir: &Path) -> std::io::Result<Vec<Segment>> {
     Ok(found)
 }
 
+/// The journal in a data directory starts after the position of the snapshot beside it:
+/// the writes between are in neither, so loading both would give a state that never was.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{segment} starts at LSN {start}, but {snapshot} holds the data as of LSN {covered}: the journal does not continue it. This happens when the journal was switched on while the node ran (CONFIG SET appendonly yes) and the node stopped before the snapshot that follows was written: the writes before the switch are only in the snapshot, those after it only in the journal, and the node will not start on half of them. Start with --appendonly no to load the snapshot alone, or move the journal segments out of {dir} to drop them"
+)]
+pub struct Discontinuous {
+    pub segment: String,
+    pub start: u64,
+    pub snapshot: String,
+    pub covered: u64,
+    pub dir: String,
+}
+
+/// Checks that the journal in `dir` (its `segments`) continues the snapshot loaded from
+/// it (`snapshot`, `None` if there is none), whose images were taken at `covered`: the
+/// first segment must start at or before each image's position, or the records between
+/// are lost. `functions`: the snapshot has a function-library image.
+pub fn check_continues(
+    dir: &Path,
+    segments: &[Segment],
+    snapshot: Option<&Path>,
+    covered: &super::snapshot::Covered,
+    functions: bool,
+) -> Result<(), Discontinuous> {
+    let Some(first) = segments.first() else { return Ok(()) };
+    let slots = covered.slots.iter().copied().min().unwrap_or(0);
+    let oldest = if functions { slots.min(covered.functions) } else { slots };
+    if first.start_lsn <= oldest {
+        return Ok(());
+    }
+    Err(Discontinuous {
+        segment: first.path.display().to_string(),
+        start: first.start_lsn,
+        snapshot: snapshot.map_or_else(|| "no snapshot (an empty dataset)".to_owned(), |p| p.display().to_string()),
+        covered: oldest,
+        dir: dir.display().to_string(),
+    })
+}
+
 /// What scanning one segment found.
 pub struct SegmentScan {
     /// Offset just past the last good record.

@@ -190,7 +190,7 @@ pub fn write(
     };
     std::fs::rename(&tmp, &path)?;
     super::journal::sync_dir(dir)?;
-    remove_covered(dir, segments_superseded(journal.is_some(), lsn), &path);
+    remove_covered(dir, segments_superseded(journal.is_some(), lsn, keyspace.journal().as_deref()), &path);
     Ok(Written { path, keys: run.keys.load(Ordering::Relaxed), bytes, lsn })
 }
 
@@ -259,12 +259,19 @@ fn write_sections(
     Ok(bytes)
 }
 
-/// The journal segments a snapshot taken at `lsn` makes obsolete: those before `lsn`, or,
-/// taken without the journal (`appendonly no`), every one: such a snapshot holds all the
-/// data, and segments left by an earlier run with the journal on must not be replayed over
-/// it when the node next starts with the journal on (they would bring back older values).
-pub(crate) fn segments_superseded(journal_on: bool, lsn: u64) -> u64 {
-    if journal_on { lsn } else { u64::MAX }
+/// The journal segments a snapshot taken at `lsn` makes obsolete (those starting before the
+/// LSN returned): taken with the journal, those before `lsn`; taken without it (`appendonly
+/// no`), every one, as such a snapshot holds all the data, and segments left by an earlier
+/// run with the journal on must not be replayed over it when the node next starts with the
+/// journal on (they would bring back older values). `journal_now`: the journal running
+/// when the snapshot ends, which CONFIG SET appendonly may have switched on meanwhile:
+/// its segments come after this snapshot and stay.
+pub(crate) fn segments_superseded(taken_with_journal: bool, lsn: u64, journal_now: Option<&Journal>) -> u64 {
+    match (taken_with_journal, journal_now) {
+        (true, _) => lsn,
+        (false, Some(journal)) => journal.opened_at(),
+        (false, None) => u64::MAX,
+    }
 }
 
 /// Removes the snapshots older than `keep` and the journal segments before `lsn`.

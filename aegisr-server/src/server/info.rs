@@ -100,6 +100,7 @@ impl MemoryUse {
         let used = used_memory();
         let startup = super::allocator::startup();
         let journal = server.keyspace.journal();
+        let journal = journal.as_deref();
         let aof_buffer = journal.map_or(0, |j| j.buffered());
         let backlog = journal.map_or(0, |j| j.backlog().held() as u64);
         let overhead = startup + aof_buffer + backlog;

@@ -199,6 +199,7 @@ pub fn offset(server: &crate::server::Server) -> u64 {
 pub fn info_fields(server: &crate::server::Server) -> Vec<(String, String)> {
     let state = &server.replication;
     let journal = server.keyspace.journal();
+    let journal = journal.as_deref();
     let following = state.following();
     let replica = is_replica(server);
     let mut fields: Vec<(String, String)> = Vec::new();

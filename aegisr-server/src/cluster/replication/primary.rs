@@ -50,7 +50,7 @@ impl Replication for ReplicationService {
             Some(v1::ReplicaMessage { kind: Some(v1::replica_message::Kind::Hello(hello)) }) => hello,
             _ => return Err(Status::invalid_argument("a replica must start with its hello")),
         };
-        let journal = self.server.keyspace.journal_arc().ok_or_else(|| {
+        let journal = self.server.keyspace.journal().ok_or_else(|| {
             Status::failed_precondition(
                 "this node keeps no journal (--persistence none or --appendonly no): it cannot be replicated",
             )
@@ -231,12 +231,8 @@ fn snapshot_for_replica(server: &Server) -> anyhow::Result<crate::persist::snaps
             Err(e) => return Err(e.into()),
         }
     };
-    let written = crate::persist::snapshot::write(
-        &server.keyspace,
-        &server.scripting.functions,
-        &dir,
-        server.keyspace.journal_arc(),
-    );
+    let written =
+        crate::persist::snapshot::write(&server.keyspace, &server.scripting.functions, &dir, server.keyspace.journal());
     drop(claim);
     written
 }
