@@ -40,6 +40,7 @@ mod set;
 mod sort;
 mod stream;
 mod string;
+mod sync;
 pub mod table;
 pub mod tracking;
 pub mod transaction;
@@ -110,6 +111,11 @@ pub struct Session {
     pub wait_acks: Option<(u64, usize)>,
     /// Set by WAITAOF: the offset to see synced locally (if asked) and on replicas.
     pub wait_aof: Option<blocking::AofWait>,
+    /// REPLCONF rdb-only 1: SYNC and PSYNC send an RDB file of the dataset, then close.
+    pub rdb_only: bool,
+    /// Set by SYNC or PSYNC (with `rdb_only`): the door sends the file after the batch's
+    /// replies and closes the connection.
+    pub send_rdb: bool,
     /// Set by MONITOR: the queue of lines the door sends the client.
     pub monitor: Option<std::sync::Arc<crate::server::monitor::MonitorFeed>>,
     /// CLIENT REPLY: which replies the RESP door sends.
@@ -161,6 +167,8 @@ impl Session {
             write_lsn: 0,
             wait_acks: None,
             wait_aof: None,
+            rdb_only: false,
+            send_rdb: false,
             monitor: None,
             reply: client_reply::ReplyMode::On,
             tracking: None,

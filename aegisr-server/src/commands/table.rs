@@ -397,6 +397,7 @@ fn families() -> &'static [&'static [CommandSpec]] {
         super::sort::COMMANDS,
         super::stream::COMMANDS,
         super::string::COMMANDS,
+        super::sync::COMMANDS,
         super::transaction::COMMANDS,
         super::scripting::COMMANDS,
         super::zset::COMMANDS,

@@ -774,11 +774,11 @@ pub static OPTIONS: &[OptionSpec] = &[
         "10",
         "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
     ),
-    inert(
+    live(
         "repl-timeout",
         OptionKind::Int { min: 1, max: i32::MAX as i64 },
         "60",
-        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+        "Seconds a client receiving an RDB copy of the dataset (SYNC after REPLCONF rdb-only, as redis-cli --rdb does) may go without reading before the transfer is dropped. Cluster replication keeps its own timeouts.",
     ),
     inert(
         "replica-announce-ip",

@@ -92,6 +92,10 @@ pub fn snapshot_lsn(name: &str) -> Option<u64> {
 pub struct SnapshotRun {
     pub epoch: u64,
     journal: Option<Arc<Journal>>,
+    /// Redis's RDB format instead of the snapshot file's (`export_rdb`).
+    rdb: bool,
+    /// A key the RDB format cannot hold, met while encoding (the export stops there).
+    unsupported: Mutex<Option<super::rdb::Unsupported>>,
     /// Slot images taken ahead of the writer (by a write that spanned slots), by slot.
     taken: Mutex<std::collections::HashMap<usize, Vec<u8>>>,
     pub keys: AtomicU64,
@@ -104,6 +108,8 @@ impl SnapshotRun {
         SnapshotRun {
             epoch: EPOCH.fetch_add(1, Ordering::Relaxed) + 1,
             journal,
+            rdb: false,
+            unsupported: Mutex::new(None),
             taken: Mutex::new(std::collections::HashMap::new()),
             keys: AtomicU64::new(0),
         }
@@ -117,6 +123,9 @@ impl SnapshotRun {
     }
 
     fn encode_slot(&self, keyspace: &Keyspace, slot: usize, shard: &mut crate::engine::Shard) -> Vec<u8> {
+        if self.rdb {
+            return self.encode_slot_rdb(keyspace, slot, shard);
+        }
         // Read under the shard's lock: every record for this slot's keys before this
         // point is in the image, every one after it is not.
         let lsn = self.journal.as_ref().map_or(0, |j| j.next_lsn());
@@ -149,6 +158,37 @@ impl SnapshotRun {
             out.splice(len_at..start, len);
             keys += 1;
         });
+        self.keys.fetch_add(keys, Ordering::Relaxed);
+        shard.mark_slot_taken(self.epoch, local);
+        out
+    }
+}
+
+impl SnapshotRun {
+    /// The slot's keys as RDB entries, each database's after a SELECTDB.
+    fn encode_slot_rdb(&self, keyspace: &Keyspace, slot: usize, shard: &mut crate::engine::Shard) -> Vec<u8> {
+        let local = slot & (keyspace.shard_slots(0).1 - 1);
+        let mut out = Vec::new();
+        let now = crate::engine::now_ms();
+        let mut keys = 0;
+        let mut current_db = None;
+        let mut unsupported = None;
+        shard.for_each_entry_in_slot(local, |db, key, value, expiry| {
+            if expiry.is_some_and(|at| at <= now) || unsupported.is_some() {
+                return;
+            }
+            if current_db != Some(db) {
+                super::rdb::select_db(&mut out, db);
+                current_db = Some(db);
+            }
+            match super::rdb::entry(&mut out, key, value, expiry) {
+                Ok(()) => keys += 1,
+                Err(e) => unsupported = Some(e),
+            }
+        });
+        if let Some(e) = unsupported {
+            self.unsupported.lock().get_or_insert(e);
+        }
         self.keys.fetch_add(keys, Ordering::Relaxed);
         shard.mark_slot_taken(self.epoch, local);
         out
@@ -194,6 +234,80 @@ pub fn write(
     Ok(Written { path, keys: run.keys.load(Ordering::Relaxed), bytes, lsn })
 }
 
+/// Calls `write` with each hash slot's image in slot order. Slot by slot, each under its
+/// shard's lock for the time of encoding that slot only: the pause a client can see is
+/// one slot's worth of keys. A slot a write spanning slots made be taken ahead comes from
+/// where that left it.
+fn for_each_slot_image(
+    keyspace: &Keyspace,
+    run: &SnapshotRun,
+    mut write: impl FnMut(usize, Vec<u8>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let (_, per_shard) = keyspace.shard_slots(0);
+    for slot in 0..crate::engine::slot::SLOT_COUNT {
+        let index = slot / per_shard;
+        let image = keyspace.with_shard(index, |shard| {
+            if shard.slot_taken(run.epoch, slot % per_shard) {
+                None
+            } else {
+                Some(run.encode_slot(keyspace, slot, shard))
+            }
+        });
+        let image = match image {
+            Some(image) => image,
+            None => run.taken.lock().remove(&slot).unwrap_or_default(),
+        };
+        write(slot, image)?;
+    }
+    Ok(())
+}
+
+/// Writes the live dataset and function libraries in Redis's RDB format (`persist::rdb`)
+/// to `sink`, a chunk at a time, as one point in time (the snapshot's slot-by-slot images,
+/// with no journal). The caller holds the snapshot claim. Returns the keys written; fails
+/// on a value the format cannot hold, or when `sink` does.
+pub fn export_rdb(
+    keyspace: &Keyspace,
+    functions: &crate::scripting::functions::Functions,
+    used_memory: u64,
+    mut sink: impl FnMut(Vec<u8>) -> anyhow::Result<()>,
+) -> anyhow::Result<u64> {
+    let mut sum = super::rdb::Checksum::default();
+    let mut chunk = Vec::with_capacity(CHUNK);
+    super::rdb::header(&mut chunk, crate::engine::now_ms() / 1000, used_memory);
+    let mut run = SnapshotRun::new(None);
+    run.rdb = true;
+    let run = Arc::new(run);
+    keyspace.begin_snapshot(run.clone());
+    let result = for_each_slot_image(keyspace, &run, |_, image| {
+        if let Some(e) = run.unsupported.lock().take() {
+            return Err(e.into());
+        }
+        chunk.extend_from_slice(&image);
+        if chunk.len() >= CHUNK {
+            sum.update(&chunk);
+            sink(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))?;
+        }
+        Ok(())
+    });
+    keyspace.end_snapshot();
+    result?;
+    if let Some(e) = run.unsupported.lock().take() {
+        return Err(e.into());
+    }
+    let (_, codes) = functions.image(|| 0);
+    for code in &codes {
+        super::rdb::function(&mut chunk, code);
+    }
+    sum.update(&chunk);
+    chunk.extend_from_slice(&sum.finish());
+    sink(chunk)?;
+    Ok(run.keys.load(Ordering::Relaxed))
+}
+
+/// Bytes an RDB export hands its sink at a time.
+const CHUNK: usize = 1 << 20;
+
 fn write_sections(
     keyspace: &Keyspace,
     functions: &crate::scripting::functions::Functions,
@@ -209,28 +323,14 @@ fn write_sections(
     header.extend_from_slice(&crc.to_le_bytes());
     file.write_all(&header)?;
     let mut bytes = HEADER as u64;
-    // Slot by slot, each under its shard's lock for the time of encoding that slot only:
-    // the pause a client can see is one slot's worth of keys.
-    let (_, per_shard) = keyspace.shard_slots(0);
-    for slot in 0..crate::engine::slot::SLOT_COUNT {
-        let index = slot / per_shard;
-        let image = keyspace.with_shard(index, |shard| {
-            if shard.slot_taken(run.epoch, slot % per_shard) {
-                None
-            } else {
-                Some(run.encode_slot(keyspace, slot, shard))
-            }
-        });
-        let image = match image {
-            Some(image) => image,
-            None => run.taken.lock().remove(&slot).unwrap_or_default(),
-        };
+    for_each_slot_image(keyspace, run, |slot, image| {
         let len = u32::try_from(image.len()).map_err(|_| anyhow::anyhow!("slot {slot} is over 4 GB encoded"))?;
         file.write_all(&len.to_le_bytes())?;
         file.write_all(&crc32c::crc32c(&image).to_le_bytes())?;
         file.write_all(&image)?;
         bytes += 8 + image.len() as u64;
-    }
+        Ok(())
+    })?;
     let mut sections = crate::engine::slot::SLOT_COUNT as u32;
     let (lsn, codes) = functions.image(|| run.journal.as_ref().map_or(0, |j| j.next_lsn()));
     if !codes.is_empty() {

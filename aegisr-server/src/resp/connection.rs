@@ -33,6 +33,8 @@ const FLUSH_AT: usize = 64 * 1024;
 enum Next {
     Continue,
     Close,
+    /// SYNC or PSYNC of an rdb-only client: send the RDB file, then close.
+    SendRdb,
 }
 
 pub(super) async fn run(server: &Arc<Server>, stream: TcpStream, registration: &Registration<'_>) {
@@ -61,6 +63,10 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, session: &mut Sessio
     loop {
         match run_batch(server, session, &mut parser, &mut input, &mut output, &mut stream).await {
             Ok(Next::Continue) => {}
+            Ok(Next::SendRdb) => {
+                super::rdb_transfer::send(server, &mut stream).await;
+                return;
+            }
             Ok(Next::Close) | Err(_) => return,
         }
         // What is left of the input: a command not yet complete.
@@ -400,6 +406,10 @@ async fn run_batch(
                 }
                 if session.quit {
                     next = Next::Close;
+                    break;
+                }
+                if session.send_rdb {
+                    next = Next::SendRdb;
                     break;
                 }
                 if output.len() >= FLUSH_AT {

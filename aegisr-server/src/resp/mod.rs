@@ -4,6 +4,7 @@ mod connection;
 mod inline;
 pub(crate) mod listener;
 mod parser;
+mod rdb_transfer;
 mod writer;
 
 pub(crate) use inline::split_inline;
