@@ -10,51 +10,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{TestServer, fail, run, wait_until};
-
-/// A Redis server loading `dir/dump.rdb`, stopped on drop.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    fn load(dir: &Path) -> Redis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
-            .args(["--sanitize-dump-payload", "yes", "--dbfilename", "dump.rdb", "--dir"])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server (package redis-tools)");
-        let redis = Redis { child, port };
-        let client = redis.client();
-        assert!(
-            wait_until(Duration::from_secs(20), || client
-                .get_connection()
-                .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
-                .is_ok()),
-            "redis-server did not start on the file"
-        );
-        redis
-    }
-
-    fn client(&self) -> redis::Client {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).unwrap()
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{RealRedis, TestServer, fail, run, wait_until};
 
 /// `redis-cli --rdb FILE` against `server`: its exit status and what it printed.
 fn redis_cli_rdb(server: &TestServer, file: &Path) -> (bool, String) {
@@ -111,7 +70,8 @@ fn redis_loads_what_redis_cli_rdb_received() {
     let report = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success() && report.contains("RDB looks OK"), "{report}");
 
-    let redis = Redis::load(dir.path());
+    let dir_arg = dir.path().to_str().unwrap();
+    let redis = RealRedis::start(&["--sanitize-dump-payload", "yes", "--dbfilename", "dump.rdb", "--dir", dir_arg]);
     let mut r = redis.client().get_connection().unwrap();
     let db0: i64 = run(&mut r, &["DBSIZE"]);
     assert_eq!(db0, 15 + 30_000);

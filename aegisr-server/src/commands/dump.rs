@@ -97,6 +97,19 @@ pub fn verify_payload(payload: &[u8]) -> Option<&[u8]> {
     unseal(payload, DUMP_VERSION)
 }
 
+/// The value of a DUMP payload: Aegisr's own, or Redis's (an RDB value of version 11 or
+/// older, as Redis 7.2 and earlier dump it, so keys come over from a Redis by RESTORE or
+/// its MIGRATE), with Redis's errors for a wrong version or checksum and for a body that
+/// does not decode.
+pub fn decode_payload(payload: &[u8], config: &crate::config::ConfigStore) -> Result<Value, CommandError> {
+    let limits = Limits::from_config(config);
+    if let Some(body) = verify_payload(payload) {
+        return codec::decode_value_with(body, &limits).map_err(|_| CommandError::BadDataFormat);
+    }
+    let body = crate::persist::rdb::read::dump_body(payload).ok_or(CommandError::DumpPayload)?;
+    crate::persist::rdb::read::decode_dump(body, &limits).map_err(|_| CommandError::BadDataFormat)
+}
+
 fn dump(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let payload = {
         let mut locked = ctx.lock(args[1]);
@@ -167,12 +180,7 @@ fn restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     // Redis checks, in order: options, an existing key, the TTL, the checksum, the body.
     // The payload is checked and decoded here, before locking; the errors after BUSYKEY
     // wait until the key has been looked at.
-    let checked = parse_ttl(args[2]).and_then(|ttl| {
-        let body = verify_payload(args[3]).ok_or(CommandError::DumpPayload)?;
-        let limits = Limits::from_config(&ctx.server.config);
-        let value = codec::decode_value_with(body, &limits).map_err(|_| CommandError::BadDataFormat)?;
-        Ok((ttl, value))
-    });
+    let checked = parse_ttl(args[2]).and_then(|ttl| Ok((ttl, decode_payload(args[3], &ctx.server.config)?)));
     let (outcome, old) = {
         let mut locked = ctx.lock(key);
         if !opts.replace && locked.exists(key) {

@@ -378,11 +378,11 @@ pub static OPTIONS: &[OptionSpec] = &[
     inert("crash-memcheck-enabled", YES_NO, "yes", "a panic is logged by the Rust runtime"),
     inert("daemonize", YES_NO, "no", "Aegisr runs in the foreground; use your service manager"),
     startup("databases", OptionKind::Int { min: 1, max: 1024 }, "16", "Number of logical databases (SELECT)."),
-    inert(
+    live(
         "dbfilename",
         OptionKind::String,
         "dump.rdb",
-        "snapshots and per-shard journals have Aegisr's own formats and names under dir, written without a forked child",
+        "A Redis RDB file of this name in dir is imported at start while Aegisr has written nothing there (moving from Redis); Aegisr's own snapshots and journal have their own names and format.",
     ),
     startup("dir", OptionKind::String, "./aegisr-data", "Data directory for persistence files."),
     startup(

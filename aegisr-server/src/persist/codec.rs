@@ -42,14 +42,14 @@ use crate::types::{Hash, List, ScalableBloom, Set, Stream, Value, ValueRef, ZSet
 /// Version of the value encoding; written in DUMP payloads and snapshot headers.
 pub const CODEC_VERSION: u16 = 1;
 
-const TAG_INT: u8 = 0;
-const TAG_STR: u8 = 1;
-const TAG_LIST: u8 = 2;
-const TAG_HASH: u8 = 3;
-const TAG_SET: u8 = 4;
-const TAG_ZSET: u8 = 5;
-const TAG_BLOOM: u8 = 6;
-const TAG_STREAM: u8 = 7;
+pub(crate) const TAG_INT: u8 = 0;
+pub(crate) const TAG_STR: u8 = 1;
+pub(crate) const TAG_LIST: u8 = 2;
+pub(crate) const TAG_HASH: u8 = 3;
+pub(crate) const TAG_SET: u8 = 4;
+pub(crate) const TAG_ZSET: u8 = 5;
+pub(crate) const TAG_BLOOM: u8 = 6;
+pub(crate) const TAG_STREAM: u8 = 7;
 
 /// What was wrong and at which byte offset (Display gives a one-line message).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,7 +112,7 @@ impl Limits {
 // Encoding
 // ---------------------------------------------------------------------------------------
 
-fn put_u64(out: &mut Vec<u8>, mut n: u64) {
+pub(crate) fn put_u64(out: &mut Vec<u8>, mut n: u64) {
     while n >= 0x80 {
         out.push((n as u8) | 0x80);
         n >>= 7;
@@ -120,24 +120,24 @@ fn put_u64(out: &mut Vec<u8>, mut n: u64) {
     out.push(n as u8);
 }
 
-fn put_len(out: &mut Vec<u8>, n: usize) {
+pub(crate) fn put_len(out: &mut Vec<u8>, n: usize) {
     put_u64(out, n as u64);
 }
 
-fn put_i64(out: &mut Vec<u8>, n: i64) {
+pub(crate) fn put_i64(out: &mut Vec<u8>, n: i64) {
     put_u64(out, ((n << 1) ^ (n >> 63)) as u64);
 }
 
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     put_len(out, bytes.len());
     out.extend_from_slice(bytes);
 }
 
-fn put_f64(out: &mut Vec<u8>, x: f64) {
+pub(crate) fn put_f64(out: &mut Vec<u8>, x: f64) {
     out.extend_from_slice(&x.to_bits().to_le_bytes());
 }
 
-fn put_id(out: &mut Vec<u8>, id: StreamId) {
+pub(crate) fn put_id(out: &mut Vec<u8>, id: StreamId) {
     put_u64(out, id.ms);
     put_u64(out, id.seq);
 }

@@ -72,14 +72,19 @@ pub fn listpack_entry_size(elem: &[u8]) -> usize {
         None if elem.len() < 4096 => 2 + elem.len(),
         None => 5 + elem.len(),
     };
-    let backlen = match encoded {
+    encoded + listpack_backlen_size(encoded)
+}
+
+/// Bytes of a Redis listpack element's back-length, for an element of `encoded` bytes
+/// (header and data).
+pub fn listpack_backlen_size(encoded: usize) -> usize {
+    match encoded {
         0..=127 => 1,
         128..=16382 => 2,
         16383..=2_097_150 => 3,
         2_097_151..=268_435_454 => 4,
         _ => 5,
-    };
-    encoded + backlen
+    }
 }
 
 /// `n` as a varint on the stack: the bytes and how many of them there are.

@@ -384,3 +384,50 @@ pub fn role(node: &TestServer) -> String {
         other => format!("{other:?}"),
     }
 }
+
+/// A real Redis (`redis-server` of the redis-tools package `.ci/run` installs) on a free
+/// loopback port, memory only unless `args` say otherwise; stopped on drop.
+#[allow(dead_code)]
+pub struct RealRedis {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+#[allow(dead_code)]
+impl RealRedis {
+    pub fn start(args: &[&str]) -> RealRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server (package redis-tools)");
+        let redis = RealRedis { child, port };
+        let client = redis.client();
+        assert!(
+            wait_until(Duration::from_secs(20), || client
+                .get_connection()
+                .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+                .is_ok()),
+            "redis-server did not start"
+        );
+        redis
+    }
+
+    pub fn client(&self) -> redis::Client {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).expect("client")
+    }
+
+    pub fn conn(&self) -> redis::Connection {
+        self.client().get_connection().expect("connect to redis-server")
+    }
+}
+
+impl Drop for RealRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,44 +1,12 @@
-//! Redis's RDB file format (version 10, Redis 7.0's; 7.2 loads it too), written: what
-//! `redis-cli --rdb` receives from SYNC, so a dataset can leave Aegisr for Redis or any tool
-//! that reads RDB files.
-//!
-//! Values are written in the plain encodings every Redis since 2.x loads (a list as
-//! RDB_TYPE_LIST, a set as RDB_TYPE_SET, a sorted set as RDB_TYPE_ZSET_2, a hash as
-//! RDB_TYPE_HASH): Redis converts them to its compact forms by its own thresholds on load.
-//! Streams have no plain encoding: they are written as Redis 7.0 keeps them
-//! (RDB_TYPE_STREAM_LISTPACKS_2, listpacks of up to [`STREAM_NODE_ENTRIES`] entries). Bloom
-//! filters are a RedisBloom module type in Redis, whose format is that module's: they are
-//! refused ([`Unsupported`]).
-//!
-//! ```text
-//! file   "REDIS0010" aux* (SELECTDB db entry*)* function* 0xFF crc64:u64LE
-//! aux    0xFA string string
-//! entry  [0xFC expire_ms:i64LE] type:u8 key:string value
-//! ```
+//! Writing RDB files: the header, each key's entry in the plain encodings (streams as
+//! Redis 7.0's listpacks), function libraries, and the checksummed end.
 
+use super::*;
 use crate::types::ValueRef;
 use crate::types::stream::{Stream, StreamId};
 
-const MAGIC: &[u8] = b"REDIS0010";
-
-const TYPE_STRING: u8 = 0;
-const TYPE_LIST: u8 = 1;
-const TYPE_SET: u8 = 2;
-const TYPE_HASH: u8 = 4;
-const TYPE_ZSET_2: u8 = 5;
-const TYPE_STREAM_LISTPACKS_2: u8 = 19;
-
-const OPCODE_FUNCTION2: u8 = 245;
-const OPCODE_AUX: u8 = 250;
-const OPCODE_EXPIRETIME_MS: u8 = 252;
-const OPCODE_SELECTDB: u8 = 254;
-const OPCODE_EOF: u8 = 255;
-
 /// Entries per stream listpack, Redis's `stream-node-max-entries` default.
 pub const STREAM_NODE_ENTRIES: usize = 100;
-
-/// Redis's CRC-64 (Jones), the file's checksum.
-const CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
 
 /// A value Redis's RDB format has no type for.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -340,32 +308,15 @@ impl Listpack {
         self.close(start);
     }
 
-    /// Appends the back-length of the element that began at `start`.
+    /// Appends the back-length of the element that began at `start`: its size in 7-bit
+    /// groups, most significant first, each but the first flagged with the top bit.
     fn close(&mut self, start: usize) {
         let l = (self.body.len() - start) as u64;
-        let back: &[u8] = &match l {
-            0..=127 => [l as u8, 0, 0, 0, 0],
-            128..=16382 => [(l >> 7) as u8, (l & 127) as u8 | 128, 0, 0, 0],
-            16383..=2097150 => [(l >> 14) as u8, ((l >> 7) & 127) as u8 | 128, (l & 127) as u8 | 128, 0, 0],
-            2097151..=268435454 => {
-                [(l >> 21) as u8, ((l >> 14) & 127) as u8 | 128, ((l >> 7) & 127) as u8 | 128, (l & 127) as u8 | 128, 0]
-            }
-            _ => [
-                (l >> 28) as u8,
-                ((l >> 21) & 127) as u8 | 128,
-                ((l >> 14) & 127) as u8 | 128,
-                ((l >> 7) & 127) as u8 | 128,
-                (l & 127) as u8 | 128,
-            ],
-        };
-        let used = match l {
-            0..=127 => 1,
-            128..=16382 => 2,
-            16383..=2097150 => 3,
-            2097151..=268435454 => 4,
-            _ => 5,
-        };
-        self.body.extend_from_slice(&back[..used]);
+        let used = crate::types::list::listpack_backlen_size(self.body.len() - start);
+        for i in (0..used).rev() {
+            let group = ((l >> (7 * i)) & 127) as u8;
+            self.body.push(if i == used - 1 { group } else { group | 128 });
+        }
         self.count += 1;
     }
 

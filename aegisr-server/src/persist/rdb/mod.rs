@@ -1,0 +1,63 @@
+//! Redis's RDB format (version 10, Redis 7.0's; 7.2 loads it too). Written ([`write`]): what
+//! `redis-cli --rdb` receives from SYNC, so a dataset can leave Aegisr for Redis or any tool
+//! that reads RDB files. Read ([`read`]): Redis's DUMP payloads of every RDB version up to
+//! 11 (Redis 7.2's), so RESTORE and MIGRATE from Redis bring keys in.
+//!
+//! Values are written in the plain encodings every Redis since 2.x loads (a list as
+//! RDB_TYPE_LIST, a set as RDB_TYPE_SET, a sorted set as RDB_TYPE_ZSET_2, a hash as
+//! RDB_TYPE_HASH): Redis converts them to its compact forms by its own thresholds on load.
+//! Streams have no plain encoding: they are written as Redis 7.0 keeps them
+//! (RDB_TYPE_STREAM_LISTPACKS_2, listpacks of up to [`STREAM_NODE_ENTRIES`] entries). Bloom
+//! filters are a RedisBloom module type in Redis, whose format is that module's: they are
+//! refused ([`Unsupported`]).
+//!
+//! ```text
+//! file   "REDIS0010" aux* (SELECTDB db entry*)* function* 0xFF crc64:u64LE
+//! aux    0xFA string string
+//! entry  [0xFC expire_ms:i64LE] type:u8 key:string value
+//! ```
+
+pub mod file;
+mod lzf;
+mod packed;
+pub mod read;
+pub mod write;
+
+pub use write::{Checksum, Unsupported, entry, function, header, select_db};
+
+const MAGIC: &[u8] = b"REDIS0010";
+/// The newest RDB version read (Redis 7.2's).
+const NEWEST_READ: u16 = 11;
+
+// Value types (`rdb.h`).
+const TYPE_STRING: u8 = 0;
+const TYPE_LIST: u8 = 1;
+const TYPE_SET: u8 = 2;
+const TYPE_ZSET: u8 = 3;
+const TYPE_HASH: u8 = 4;
+const TYPE_ZSET_2: u8 = 5;
+const TYPE_MODULE: u8 = 6;
+const TYPE_MODULE_2: u8 = 7;
+const TYPE_HASH_ZIPMAP: u8 = 9;
+const TYPE_LIST_ZIPLIST: u8 = 10;
+const TYPE_SET_INTSET: u8 = 11;
+const TYPE_ZSET_ZIPLIST: u8 = 12;
+const TYPE_HASH_ZIPLIST: u8 = 13;
+const TYPE_LIST_QUICKLIST: u8 = 14;
+const TYPE_STREAM_LISTPACKS: u8 = 15;
+const TYPE_HASH_LISTPACK: u8 = 16;
+const TYPE_ZSET_LISTPACK: u8 = 17;
+const TYPE_LIST_QUICKLIST_2: u8 = 18;
+const TYPE_STREAM_LISTPACKS_2: u8 = 19;
+const TYPE_SET_LISTPACK: u8 = 20;
+const TYPE_STREAM_LISTPACKS_3: u8 = 21;
+
+// Opcodes between entries.
+const OPCODE_FUNCTION2: u8 = 245;
+const OPCODE_AUX: u8 = 250;
+const OPCODE_EXPIRETIME_MS: u8 = 252;
+const OPCODE_SELECTDB: u8 = 254;
+const OPCODE_EOF: u8 = 255;
+
+/// Redis's CRC-64 (Jones), the file's checksum.
+const CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
