@@ -10,7 +10,9 @@ Dataset: 1,000,000 keys `key:%010d` of 32 bytes plus 100,000 hashes of 10 fields
 2. Recovery: time from process start until it answers PING (Redis: until `loading:0`),
    from a snapshot (Aegisr snapshot / Redis RDB) and from the log alone (Aegisr journal /
    Redis AOF without a rewrite).
-3. Write throughput: `redis-benchmark -t set -c 50 -r 100000 -d 32 -P <p>` with
+3. Moving data (part `rdb`, not run by default): Redis's dump.rdb imported by Aegisr at start,
+   and each server's dataset copied out with `redis-cli --rdb`.
+4. Write throughput: `redis-benchmark -t set -c 50 -r 100000 -d 32 -P <p>` with
    appendfsync everysec and always, the two servers back to back in each round (order swapped
    every round); the ratio is the median of the rounds' ratios.
 """
@@ -135,7 +137,7 @@ def main():
     ap.add_argument("--aegisr-port", type=int, default=16382)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=6, help="length of each latency run")
-    ap.add_argument("--parts", default="snapshot,recovery,throughput")
+    ap.add_argument("--parts", default="snapshot,recovery,throughput", help="any of snapshot,recovery,throughput,rdb")
     args = ap.parse_args()
     parts = args.parts.split(",")
     work = tempfile.mkdtemp(prefix="aegisr-persist-bench-")
@@ -187,6 +189,36 @@ def main():
                 secs, aegisr = time_to_ready(lambda: start_aegisr(args.aegisr, args.aegisr_port, adir, []), "aegisr", args.aegisr_port)
                 rows.append(("aegisr", "recovery from journal alone", f"{secs:.3f} s"))
             redis.stop()
+            aegisr.stop()
+        if "rdb" in parts:
+            # Moving the dataset between the two: Redis's RDB file imported by Aegisr at start
+            # (until PING, the snapshot that follows included) beside Redis loading the same
+            # file, and each server's dataset copied out with `redis-cli --rdb`.
+            rdir, adir = os.path.join(work, "redis-rdb"), os.path.join(work, "aegisr-rdb")
+            os.makedirs(rdir), os.makedirs(adir)
+            redis = start_redis(args.redis_port, rdir, ["--save", "", "--appendonly", "no"])
+            load(redis)
+            redis.cli("SAVE")
+
+            def copy_out(server):
+                target = os.path.join(work, f"{server.name}-copy.rdb")
+                began = time.time()
+                subprocess.run(["redis-cli", "-p", str(server.port), "--rdb", target], check=True, capture_output=True)
+                return time.time() - began, os.path.getsize(target)
+
+            secs, size = copy_out(redis)
+            rows.append(("redis", "redis-cli --rdb (fork and write)", f"{secs:.3f} s, {size / 2**20:.0f} MB"))
+            redis.stop()
+            shutil.copy(os.path.join(rdir, "dump.rdb"), os.path.join(adir, "dump.rdb"))
+            secs, redis = time_to_ready(lambda: start_redis(args.redis_port, rdir, ["--save", "", "--appendonly", "no"]), "redis", args.redis_port)
+            while info(redis, "loading") != "0":
+                time.sleep(0.01)
+            rows.append(("redis", "load of its dump.rdb", f"{secs:.3f} s"))
+            redis.stop()
+            secs, aegisr = time_to_ready(lambda: start_aegisr(args.aegisr, args.aegisr_port, adir, []), "aegisr", args.aegisr_port)
+            rows.append(("aegisr", "import of Redis's dump.rdb (snapshot included)", f"{secs:.3f} s"))
+            secs, size = copy_out(aegisr)
+            rows.append(("aegisr", "redis-cli --rdb (slot by slot)", f"{secs:.3f} s, {size / 2**20:.0f} MB"))
             aegisr.stop()
         if "throughput" in parts:
             for policy in ("everysec", "always"):

@@ -159,6 +159,15 @@ fn import_redis_rdb(server: &Server, dir: &std::path::Path) -> anyhow::Result<Op
     if !path.is_file() {
         return Ok(None);
     }
+    let config = &server.config;
+    if config.bool("cluster-enabled") || !config.string("join").trim().is_empty() {
+        // Its keys would land on this node whatever slots the cluster gives it.
+        tracing::warn!(
+            "{} is not read: a cluster node takes keys through the cluster (import it into a standalone node, then add that node or MIGRATE the keys)",
+            path.display()
+        );
+        return Ok(None);
+    }
     if snapshot::newest(dir)?.is_some() || !recovery::segments(dir)?.is_empty() {
         tracing::info!(
             "{} is not read: the node's own snapshot and journal in {} hold its data (it was imported before, or the node never used it)",

@@ -50,7 +50,21 @@ pub fn decode_dump(body: &[u8], limits: &codec::Limits) -> Result<Value> {
 pub(super) fn read_value(kind: u8, cursor: &mut Cursor<'_>, limits: &codec::Limits) -> Result<Value> {
     let mut out = Vec::new();
     transcode(kind, cursor, &mut out)?;
-    codec::decode_value_with(&out, limits).map_err(|e| RdbError(e.what))
+    let mut value = codec::decode_value_with(&out, limits).map_err(|e| RdbError(e.what))?;
+    if kind == TYPE_STREAM_LISTPACKS
+        && let Value::Stream(stream) = &mut value
+    {
+        // RDB before version 10 kept no read counters: each group's is estimated from its
+        // last delivered ID, as Redis does when it loads such a stream.
+        let groups: Vec<(Vec<u8>, StreamId)> = stream.groups().map(|(name, g)| (name.to_vec(), g.last_id)).collect();
+        for (name, last_delivered) in groups {
+            let estimate = stream.entries_before(last_delivered);
+            if let Some(group) = stream.group_mut(&name) {
+                group.entries_read = estimate;
+            }
+        }
+    }
+    Ok(value)
 }
 
 /// A bounds-checked reader of RDB primitives, over bytes in memory or a file read as it
@@ -603,6 +617,44 @@ mod tests {
             assert!(decode(&good[..cut]).is_err());
         }
         assert!(decode(&good).is_ok());
+    }
+
+    /// A stream of RDB version 9 (type 15: no read counters): each group's is estimated
+    /// from its last delivered ID, as Redis does.
+    #[test]
+    fn legacy_streams_get_their_read_counters_estimated() {
+        let mut lp = super::super::write::Listpack::default();
+        // Master entry (2 live, 0 deleted, field "f", 0), then 5-0 and 6-0 with its fields.
+        for n in [2, 0, 1] {
+            lp.int(n);
+        }
+        lp.string(b"f");
+        lp.int(0);
+        for (ms, value) in [(0, b"a"), (1, b"b")] {
+            lp.int(2);
+            lp.int(ms);
+            lp.int(0);
+            lp.string(value);
+            lp.int(4);
+        }
+        let mut master = [0u8; 16];
+        master[7] = 5;
+        let mut body = vec![TYPE_STREAM_LISTPACKS, 1];
+        string(&mut body, &master);
+        let lp = lp.finish();
+        body.push(0x40 | (lp.len() >> 8) as u8);
+        body.push(lp.len() as u8);
+        body.extend_from_slice(&lp);
+        // Length 2, last ID 6-0, two groups: g1 delivered up to 5-0, g2 nothing yet.
+        body.extend_from_slice(&[2, 6, 0, 2]);
+        for (name, ms) in [(b"g1", 5), (b"g2", 0)] {
+            string(&mut body, name);
+            body.extend_from_slice(&[ms, 0, 0, 0]);
+        }
+        let value = decode(&body).unwrap();
+        let ValueRef::Stream(stream) = ValueRef::from(&value) else { panic!("not a stream") };
+        let read: Vec<i64> = stream.groups().map(|(_, g)| g.entries_read).collect();
+        assert_eq!(read, [1, 0]);
     }
 
     /// Redis 7.0.15's DUMP of a stream (three entries, one deleted, a group with one

@@ -262,13 +262,13 @@ fn put_stream(out: &mut Vec<u8>, stream: &Stream) {
 /// Redis's listpack, built by appending: a header (total bytes, element count), elements
 /// each followed by its length backwards, and an end byte.
 #[derive(Default)]
-struct Listpack {
+pub(super) struct Listpack {
     body: Vec<u8>,
     count: usize,
 }
 
 impl Listpack {
-    fn int(&mut self, n: i64) {
+    pub(super) fn int(&mut self, n: i64) {
         let start = self.body.len();
         let b = &mut self.body;
         if (0..=127).contains(&n) {
@@ -292,7 +292,7 @@ impl Listpack {
         self.close(start);
     }
 
-    fn string(&mut self, s: &[u8]) {
+    pub(super) fn string(&mut self, s: &[u8]) {
         let start = self.body.len();
         let b = &mut self.body;
         let len = s.len();
@@ -320,7 +320,7 @@ impl Listpack {
         self.count += 1;
     }
 
-    fn finish(self) -> Vec<u8> {
+    pub(super) fn finish(self) -> Vec<u8> {
         let total = 6 + self.body.len() + 1;
         let mut out = Vec::with_capacity(total);
         out.extend_from_slice(&(total as u32).to_le_bytes());
