@@ -330,20 +330,39 @@ fn damaged_foreign_and_malformed_payloads() {
     restore(&mut con, "from-redis", "0", REDIS_7_PAYLOAD, &[]).unwrap();
     assert_eq!(run::<String>(&mut con, &["GET", "from-redis"]), "bar");
     run::<i64>(&mut con, &["DEL", "from-redis"]);
-    // And ours a version above every RDB version (Redis 7.2 writes 11 and refuses higher
-    // ones), so Redis refuses them too rather than misreading them.
-    let version = u16::from_le_bytes([payload[payload.len() - 10], payload[payload.len() - 9]]);
+    // DUMP writes Redis's payload (RDB version 10) for the types Redis has, so a Redis
+    // restores it; a bloom filter gets Aegisr's own, under a version above every RDB
+    // version (Redis 7.2 writes 11 and refuses higher ones), so Redis refuses it rather than
+    // misreading it.
+    assert_eq!(u16::from_le_bytes([payload[payload.len() - 10], payload[payload.len() - 9]]), 10);
+    run::<bool>(&mut con, &["BF.ADD", "filter", "item"]);
+    let bloom = dump(&mut con, "filter").unwrap();
+    let version = u16::from_le_bytes([bloom[bloom.len() - 10], bloom[bloom.len() - 9]]);
     assert_eq!(version, AEGISR_DUMP_VERSION);
     assert!(version > 255, "{version}");
-    // A good checksum over a body that is not a value.
-    let body = &payload[..payload.len() - 10];
+    // A good checksum over a body that is not a value, in either framing.
     let bad_format = "ERR Bad data format";
+    let rdb_framed = |body: &[u8]| {
+        let mut payload = body.to_vec();
+        payload.extend_from_slice(&10u16.to_le_bytes());
+        let crc = CRC64.checksum(&payload);
+        payload.extend_from_slice(&crc.to_le_bytes());
+        payload
+    };
+    let body = &payload[..payload.len() - 10];
+    let bloom_body = &bloom[..bloom.len() - 10];
     for bad_body in [&b""[..], &[0xee], &body[..body.len() - 1], &[body, &[0][..]].concat(), &[2, 0]] {
+        assert_eq!(restore(&mut con, "x", "0", &rdb_framed(bad_body), &[]).unwrap_err(), bad_format, "{bad_body:?}");
+    }
+    for bad_body in [&b""[..], &[0xee], &bloom_body[..bloom_body.len() - 1], &[bloom_body, &[0][..]].concat(), &[2, 0]]
+    {
         assert_eq!(restore(&mut con, "x", "0", &framed(bad_body), &[]).unwrap_err(), bad_format, "{bad_body:?}");
     }
     assert_eq!(run::<i64>(&mut con, &["EXISTS", "x"]), 0);
-    // The framing itself is what this test computes.
-    restore(&mut con, "x", "0", &framed(body), &[]).unwrap();
+    // The framings themselves are what this test computes.
+    restore(&mut con, "bloom-copy", "0", &framed(bloom_body), &[]).unwrap();
+    assert!(run::<bool>(&mut con, &["BF.EXISTS", "bloom-copy", "item"]));
+    restore(&mut con, "x", "0", &rdb_framed(body), &[]).unwrap();
     assert_eq!(run::<Vec<String>>(&mut con, &["LRANGE", "x", "0", "-1"]), ["a", "b", "c"]);
     // A wrong type after RESTORE behaves as any other key of that type.
     assert!(fail(&mut con, &["GET", "x"]).starts_with("WRONGTYPE"));

@@ -186,3 +186,46 @@ fn a_client_that_stops_reading_is_dropped_after_repl_timeout() {
     assert!(wait_until(Duration::from_secs(20), || !in_progress(&mut con)), "the stalled transfer was never dropped");
     drop(raw);
 }
+
+/// The way out key by key: DUMP payloads restore into a real Redis, and Aegisr's MIGRATE
+/// moves keys into one (TTLs and all), every type but bloom filters.
+#[test]
+fn redis_restores_dump_payloads_and_takes_migrated_keys() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let writes: &[&[&str]] = &[
+        &["SET", "str", "hello"],
+        &["SET", "int", "-42"],
+        &["RPUSH", "list", "a", "b", "1"],
+        &["SADD", "set", "x", "1", "2"],
+        &["HSET", "hash", "f", "v"],
+        &["ZADD", "zset", "1.5", "a", "-inf", "b"],
+        &["XADD", "stream", "1-1", "f", "v"],
+        &["XGROUP", "CREATE", "stream", "g", "0"],
+        &["SET", "ttl", "v", "PX", "100000"],
+    ];
+    for args in writes {
+        let _: redis::Value = run(&mut con, args);
+    }
+    let redis = RealRedis::start(&["--sanitize-dump-payload", "yes"]);
+    let mut r = redis.conn();
+    for key in ["str", "int", "list", "set", "hash", "zset", "stream"] {
+        let payload: Vec<u8> = run(&mut con, &["DUMP", key]);
+        let restored: redis::RedisResult<()> = redis::cmd("RESTORE").arg(key).arg(0).arg(&payload).query(&mut r);
+        assert!(restored.is_ok(), "Redis refused Aegisr's DUMP of {key}: {restored:?}");
+    }
+    assert_eq!(run::<Vec<String>>(&mut r, &["LRANGE", "list", "0", "-1"]), ["a", "b", "1"]);
+    assert_eq!(run::<String>(&mut r, &["GET", "int"]), "-42");
+    assert_eq!(run::<Vec<String>>(&mut r, &["ZRANGE", "zset", "0", "-1", "WITHSCORES"]), ["b", "-inf", "a", "1.5"]);
+    let _: () = run(&mut r, &["FLUSHALL"]);
+    let moved: String = run(
+        &mut con,
+        &["MIGRATE", "127.0.0.1", &redis.port.to_string(), "", "0", "5000", "KEYS", "hash", "stream", "ttl"],
+    );
+    assert_eq!(moved, "OK");
+    assert_eq!(run::<i64>(&mut con, &["EXISTS", "hash", "stream", "ttl"]), 0);
+    assert_eq!(run::<Vec<String>>(&mut r, &["HGETALL", "hash"]), ["f", "v"]);
+    assert_eq!(run::<i64>(&mut r, &["XLEN", "stream"]), 1);
+    let ttl: i64 = run(&mut r, &["PTTL", "ttl"]);
+    assert!((90_000..=100_000).contains(&ttl), "{ttl}");
+}

@@ -1,10 +1,13 @@
 //! DUMP and RESTORE (and RESTORE-ASKING, RESTORE for a slot being imported, as a
-//! cluster's migration sends it): a value as an opaque payload and back, with Redis 7's framing and
-//! errors. The payload is the value's codec encoding (`persist::codec`), then a version (2
-//! bytes LE) and a CRC-64 (Redis's polynomial, 8 bytes LE) of everything before it, the same
-//! framing Redis uses around its RDB encoding. The version is [`DUMP_VERSION`], far above
-//! any RDB version, so each side refuses the other's payloads ("DUMP payload version or
-//! checksum are wrong") instead of misreading them.
+//! cluster's migration sends it): a value as an opaque payload and back, with Redis 7's
+//! framing and errors: a body, then a version (2 bytes LE) and a CRC-64 (Redis's polynomial,
+//! 8 bytes LE) of everything before it.
+//!
+//! Two bodies: Redis's (an RDB value, version 10, `persist::rdb`), which DUMP and MIGRATE
+//! send for every type Redis has, so a Redis restores them; and Aegisr's own (the value
+//! codec, `persist::codec`, under [`DUMP_VERSION`], far above any RDB version so a Redis
+//! refuses it rather than misreading it), for bloom filters and for moving slots between
+//! Aegisr nodes. RESTORE takes both, and Redis's of every RDB version up to 11.
 
 use super::table::{CommandSpec, Flags, Group, KeyRange};
 use super::{Class, Ctx, args, errors::CommandError, errors::CommandResult};
@@ -64,7 +67,14 @@ const TRAILER: usize = 10;
 /// wrong value (an integer restored as a string of codec bytes).
 const DUMP_VERSION: u16 = 0xAE00 | CODEC_VERSION;
 
-/// The DUMP payload of `value`.
+/// What DUMP and MIGRATE send: Redis's payload, which any Redis 7 restores, for every type
+/// Redis has; Aegisr's own for a bloom filter (RedisBloom's format is the module's).
+pub fn portable_payload(value: ValueRef<'_>) -> Vec<u8> {
+    crate::persist::rdb::dump_payload(value).unwrap_or_else(|| payload(value))
+}
+
+/// Aegisr's own payload of `value`: what a cluster moves between its nodes (built and
+/// read without a detour through Redis's encodings).
 pub fn payload(value: ValueRef<'_>) -> Vec<u8> {
     let mut out = Vec::new();
     codec::encode_value(value, &mut out);
@@ -113,7 +123,7 @@ pub fn decode_payload(payload: &[u8], config: &crate::config::ConfigStore) -> Re
 fn dump(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let payload = {
         let mut locked = ctx.lock(args[1]);
-        locked.read(args[1]).map(|entry| payload(entry.value()))
+        locked.read(args[1]).map(|entry| portable_payload(entry.value()))
     };
     match payload {
         Some(bytes) => ctx.out.bulk(&bytes),

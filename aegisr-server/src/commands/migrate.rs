@@ -137,7 +137,7 @@ fn migrate(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut restores = BytesMut::new();
     for &key in keys {
         let Some(entry) = locked.read(key) else { continue };
-        let payload = super::dump::payload(entry.value());
+        let payload = super::dump::portable_payload(entry.value());
         // What is left of its TTL, at least a millisecond; 0: none.
         let ttl = match locked.expiry(key).flatten() {
             Some(at) => (at - now).max(1),

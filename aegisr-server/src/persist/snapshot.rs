@@ -162,9 +162,7 @@ impl SnapshotRun {
         shard.mark_slot_taken(self.epoch, local);
         out
     }
-}
 
-impl SnapshotRun {
     /// The slot's keys as RDB entries, each database's after a SELECTDB.
     fn encode_slot_rdb(&self, keyspace: &Keyspace, slot: usize, shard: &mut crate::engine::Shard) -> Vec<u8> {
         let local = slot & (keyspace.shard_slots(0).1 - 1);

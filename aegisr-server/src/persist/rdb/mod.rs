@@ -18,14 +18,17 @@
 //! ```
 
 pub mod file;
+pub mod import;
 mod lzf;
 mod packed;
 pub mod read;
 pub mod write;
 
-pub use write::{Checksum, Unsupported, entry, function, header, select_db};
+pub use write::{Checksum, Unsupported, dump_payload, entry, function, header, select_db};
 
 const MAGIC: &[u8] = b"REDIS0010";
+/// The RDB version written (files and DUMP payloads).
+const VERSION: u16 = 10;
 /// The newest RDB version read (Redis 7.2's).
 const NEWEST_READ: u16 = 11;
 

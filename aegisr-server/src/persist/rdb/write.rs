@@ -74,43 +74,62 @@ pub fn function(out: &mut Vec<u8>, code: &[u8]) {
 
 /// One key with its value and expiry (Unix ms).
 pub fn entry(out: &mut Vec<u8>, key: &[u8], value: ValueRef<'_>, expiry: Option<i64>) -> Result<(), Unsupported> {
-    if let ValueRef::Bloom(_) = value {
+    let Some(kind) = value_type(value) else {
         return Err(Unsupported { key: String::from_utf8_lossy(key).into_owned() });
-    }
+    };
     if let Some(at) = expiry {
         out.push(OPCODE_EXPIRETIME_MS);
         out.extend_from_slice(&at.to_le_bytes());
     }
+    out.push(kind);
+    put_string(out, key);
+    put_value(out, value);
+    Ok(())
+}
+
+/// A value as Redis's DUMP payload holds it (`type value version:u16LE crc64:u64LE`, RDB
+/// version 10), or `None` for a bloom filter, which has no RDB form.
+pub fn dump_payload(value: ValueRef<'_>) -> Option<Vec<u8>> {
+    let kind = value_type(value)?;
+    let mut out = vec![kind];
+    put_value(&mut out, value);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    let crc = CRC64.checksum(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    Some(out)
+}
+
+/// The RDB type a value is written as; `None` for a bloom filter.
+fn value_type(value: ValueRef<'_>) -> Option<u8> {
+    Some(match value {
+        ValueRef::Int(_) | ValueRef::Str(_) => TYPE_STRING,
+        ValueRef::List(_) => TYPE_LIST,
+        ValueRef::Set(_) => TYPE_SET,
+        ValueRef::Hash(_) => TYPE_HASH,
+        ValueRef::ZSet(_) => TYPE_ZSET_2,
+        ValueRef::Stream(_) => TYPE_STREAM_LISTPACKS_2,
+        ValueRef::Bloom(_) => return None,
+    })
+}
+
+/// A value's body in the encoding of its [`value_type`].
+fn put_value(out: &mut Vec<u8>, value: ValueRef<'_>) {
     match value {
-        ValueRef::Int(n) => {
-            out.push(TYPE_STRING);
-            put_string(out, key);
-            put_int_string(out, n);
-        }
-        ValueRef::Str(s) => {
-            out.push(TYPE_STRING);
-            put_string(out, key);
-            put_string(out, s);
-        }
+        ValueRef::Int(n) => put_int_string(out, n),
+        ValueRef::Str(s) => put_string(out, s),
         ValueRef::List(list) => {
-            out.push(TYPE_LIST);
-            put_string(out, key);
             put_len(out, list.len() as u64);
             for element in list.iter() {
                 put_string(out, element);
             }
         }
         ValueRef::Set(set) => {
-            out.push(TYPE_SET);
-            put_string(out, key);
             put_len(out, set.len() as u64);
             for member in set.iter() {
                 member.with_bytes(|b| put_string(out, b));
             }
         }
         ValueRef::Hash(hash) => {
-            out.push(TYPE_HASH);
-            put_string(out, key);
             put_len(out, hash.len() as u64);
             for (field, value) in hash.iter() {
                 put_string(out, field);
@@ -118,22 +137,15 @@ pub fn entry(out: &mut Vec<u8>, key: &[u8], value: ValueRef<'_>, expiry: Option<
             }
         }
         ValueRef::ZSet(zset) => {
-            out.push(TYPE_ZSET_2);
-            put_string(out, key);
             put_len(out, zset.len() as u64);
             for (member, score) in zset.iter_from(0, false) {
                 put_string(out, member);
                 out.extend_from_slice(&score.to_le_bytes());
             }
         }
-        ValueRef::Stream(stream) => {
-            out.push(TYPE_STREAM_LISTPACKS_2);
-            put_string(out, key);
-            put_stream(out, stream);
-        }
+        ValueRef::Stream(stream) => put_stream(out, stream),
         ValueRef::Bloom(_) => {}
     }
-    Ok(())
 }
 
 /// Redis's length encoding: 6 bits, 14 bits (big-endian), or a marker and 32 or 64 bits
