@@ -229,3 +229,27 @@ fn redis_restores_dump_payloads_and_takes_migrated_keys() {
     let ttl: i64 = run(&mut r, &["PTTL", "ttl"]);
     assert!((90_000..=100_000).contains(&ttl), "{ttl}");
 }
+
+/// `redis-cli --functions-rdb` (REPLCONF rdb-filter-only functions): the file holds the
+/// function libraries and no keys.
+#[test]
+fn functions_rdb_holds_only_the_libraries() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let _: () = run(&mut con, &["SET", "k", "v"]);
+    let _: String =
+        run(&mut con, &["FUNCTION", "LOAD", "#!lua name=only\nredis.register_function('g', function() return 3 end)"]);
+    assert_eq!(
+        fail(&mut con, &["REPLCONF", "rdb-filter-only", "functions keys"]),
+        "ERR Unsupported rdb-filter-only option: keys"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dump.rdb");
+    let out = Command::new("redis-cli").args(["-u", &server.url(), "--functions-rdb"]).arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir_arg = dir.path().to_str().unwrap();
+    let redis = RealRedis::start(&["--dbfilename", "dump.rdb", "--dir", dir_arg]);
+    let mut r = redis.conn();
+    assert_eq!(run::<i64>(&mut r, &["DBSIZE"]), 0);
+    assert_eq!(run::<i64>(&mut r, &["FCALL", "g", "0"]), 3);
+}

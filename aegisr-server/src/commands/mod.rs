@@ -113,6 +113,8 @@ pub struct Session {
     pub wait_aof: Option<blocking::AofWait>,
     /// REPLCONF rdb-only 1: SYNC and PSYNC send an RDB file of the dataset, then close.
     pub rdb_only: bool,
+    /// REPLCONF rdb-filter-only: what that file holds.
+    pub rdb_parts: crate::persist::rdb::Parts,
     /// Set by SYNC or PSYNC (with `rdb_only`): the door sends the file after the batch's
     /// replies and closes the connection.
     pub send_rdb: bool,
@@ -168,6 +170,7 @@ impl Session {
             wait_acks: None,
             wait_aof: None,
             rdb_only: false,
+            rdb_parts: Default::default(),
             send_rdb: false,
             monitor: None,
             reply: client_reply::ReplyMode::On,

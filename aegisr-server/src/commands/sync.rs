@@ -41,15 +41,28 @@ fn replconf(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         return Err(CommandError::Message("ERR syntax error".into()));
     }
     let mut rdb_only = ctx.session.rdb_only;
+    let mut parts = ctx.session.rdb_parts;
     for pair in args[1..].chunks_exact(2) {
         let (option, value) = (pair[0], pair[1]);
-        if is(option, "rdb-only") {
+        if is(option, "rdb-filter-only") {
+            // Include filters: only "functions" exists; none at all is an empty file.
+            parts = crate::persist::rdb::Parts { keys: false, functions: false };
+            for filter in value.split(u8::is_ascii_whitespace).filter(|f| !f.is_empty()) {
+                if !is(filter, "functions") {
+                    return Err(CommandError::Message(format!(
+                        "ERR Unsupported rdb-filter-only option: {}",
+                        String::from_utf8_lossy(filter)
+                    )));
+                }
+                parts.functions = true;
+            }
+        } else if is(option, "rdb-only") {
             rdb_only = match value {
                 b"1" => true,
                 b"0" => false,
                 _ => return Err(CommandError::Message("ERR Value is not an integer or out of range".into())),
             };
-        } else if !["listening-port", "ip-address", "capa", "rdb-filter-only"].iter().any(|o| is(option, o)) {
+        } else if !["listening-port", "ip-address", "capa"].iter().any(|o| is(option, o)) {
             return Err(CommandError::Message(format!(
                 "ERR Unrecognized REPLCONF option: {}",
                 String::from_utf8_lossy(option)
@@ -57,6 +70,7 @@ fn replconf(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         }
     }
     ctx.session.rdb_only = rdb_only;
+    ctx.session.rdb_parts = parts;
     ctx.out.ok();
     Ok(())
 }

@@ -268,6 +268,7 @@ pub fn export_rdb(
     keyspace: &Keyspace,
     functions: &crate::scripting::functions::Functions,
     used_memory: u64,
+    parts: super::rdb::Parts,
     mut sink: impl FnMut(Vec<u8>) -> anyhow::Result<()>,
 ) -> anyhow::Result<u64> {
     let mut sum = super::rdb::Checksum::default();
@@ -276,6 +277,9 @@ pub fn export_rdb(
     let mut run = SnapshotRun::new(None);
     run.rdb = true;
     let run = Arc::new(run);
+    if !parts.keys {
+        return finish_rdb(functions, parts, chunk, sum, sink).map(|()| 0);
+    }
     keyspace.begin_snapshot(run.clone());
     let result = for_each_slot_image(keyspace, &run, |_, image| {
         if let Some(e) = run.unsupported.lock().take() {
@@ -293,14 +297,28 @@ pub fn export_rdb(
     if let Some(e) = run.unsupported.lock().take() {
         return Err(e.into());
     }
-    let (_, codes) = functions.image(|| 0);
-    for code in &codes {
-        super::rdb::function(&mut chunk, code);
+    finish_rdb(functions, parts, chunk, sum, sink)?;
+    Ok(run.keys.load(Ordering::Relaxed))
+}
+
+/// The end of an RDB export: the function libraries (if asked for), the EOF opcode and the
+/// checksum, after what `chunk` holds.
+fn finish_rdb(
+    functions: &crate::scripting::functions::Functions,
+    parts: super::rdb::Parts,
+    mut chunk: Vec<u8>,
+    mut sum: super::rdb::Checksum,
+    mut sink: impl FnMut(Vec<u8>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    if parts.functions {
+        let (_, codes) = functions.image(|| 0);
+        for code in &codes {
+            super::rdb::function(&mut chunk, code);
+        }
     }
     sum.update(&chunk);
     chunk.extend_from_slice(&sum.finish());
-    sink(chunk)?;
-    Ok(run.keys.load(Ordering::Relaxed))
+    sink(chunk)
 }
 
 /// Bytes an RDB export hands its sink at a time.

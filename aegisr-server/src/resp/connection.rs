@@ -64,7 +64,7 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, session: &mut Sessio
         match run_batch(server, session, &mut parser, &mut input, &mut output, &mut stream).await {
             Ok(Next::Continue) => {}
             Ok(Next::SendRdb) => {
-                super::rdb_transfer::send(server, &mut stream).await;
+                super::rdb_transfer::send(server, &mut stream, session.rdb_parts).await;
                 return;
             }
             Ok(Next::Close) | Err(_) => return,

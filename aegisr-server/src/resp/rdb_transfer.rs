@@ -19,11 +19,11 @@ use crate::server::{Server, ServerStats};
 const CHUNKS_AHEAD: usize = 4;
 
 /// Sends the file, then returns (the connection is closed after it).
-pub(super) async fn send(server: &Arc<Server>, stream: &mut TcpStream) {
+pub(super) async fn send(server: &Arc<Server>, stream: &mut TcpStream, parts: crate::persist::rdb::Parts) {
     let (chunks, mut received) = mpsc::channel::<anyhow::Result<Vec<u8>>>(CHUNKS_AHEAD);
     let encoder = server.clone();
     let spawned = std::thread::Builder::new().name("aegisr-rdb-export".into()).spawn(move || {
-        if let Err(e) = export(&encoder, &chunks) {
+        if let Err(e) = export(&encoder, parts, &chunks) {
             let _ = chunks.blocking_send(Err(e));
         }
     });
@@ -75,7 +75,11 @@ async fn write(server: &Server, stream: &mut TcpStream, bytes: &[u8]) -> std::io
 }
 
 /// Encodes the dataset into `chunks` once no snapshot is being written (one at a time).
-fn export(server: &Server, chunks: &mpsc::Sender<anyhow::Result<Vec<u8>>>) -> anyhow::Result<()> {
+fn export(
+    server: &Server,
+    parts: crate::persist::rdb::Parts,
+    chunks: &mpsc::Sender<anyhow::Result<Vec<u8>>>,
+) -> anyhow::Result<()> {
     let claim = loop {
         match crate::persist::claim_snapshots(server) {
             Ok(claim) => break claim,
@@ -93,6 +97,7 @@ fn export(server: &Server, chunks: &mpsc::Sender<anyhow::Result<Vec<u8>>>) -> an
         &server.keyspace,
         &server.scripting.functions,
         crate::server::info::used_memory(),
+        parts,
         |chunk| chunks.blocking_send(Ok(chunk)).map_err(|_| anyhow::anyhow!("the client went away")),
     )?;
     drop(claim);

@@ -1,7 +1,9 @@
-//! Redis's RDB format (version 10, Redis 7.0's; 7.2 loads it too). Written ([`write`]): what
-//! `redis-cli --rdb` receives from SYNC, so a dataset can leave Aegisr for Redis or any tool
-//! that reads RDB files. Read ([`read`]): Redis's DUMP payloads of every RDB version up to
-//! 11 (Redis 7.2's), so RESTORE and MIGRATE from Redis bring keys in.
+//! Redis's RDB format, so data moves between Redis and Aegisr both ways. Written
+//! ([`write`], version 10, Redis 7.0's; 7.2 loads it too): what `redis-cli --rdb` receives
+//! from SYNC, and DUMP's payloads, so a dataset or a key can leave Aegisr for Redis or any
+//! tool that reads RDB. Read ([`read`], every version up to 11, Redis 7.2's): Redis's DUMP
+//! payloads, so RESTORE and Redis's MIGRATE bring keys in; and whole files ([`file`]), so a
+//! Redis's dump.rdb is imported at start ([`import`]).
 //!
 //! Values are written in the plain encodings every Redis since 2.x loads (a list as
 //! RDB_TYPE_LIST, a set as RDB_TYPE_SET, a sorted set as RDB_TYPE_ZSET_2, a hash as
@@ -26,8 +28,21 @@ pub mod write;
 
 pub use write::{Checksum, Unsupported, dump_payload, entry, function, header, select_db};
 
-const MAGIC: &[u8] = b"REDIS0010";
-/// The RDB version written (files and DUMP payloads).
+/// What an RDB file holds: the keys, the function libraries, or both (REPLCONF
+/// rdb-filter-only, `redis-cli --functions-rdb`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    pub keys: bool,
+    pub functions: bool,
+}
+
+impl Default for Parts {
+    fn default() -> Parts {
+        Parts { keys: true, functions: true }
+    }
+}
+
+/// The RDB version written (files and DUMP payloads): Redis 7.0's, which 7.2 loads too.
 const VERSION: u16 = 10;
 /// The newest RDB version read (Redis 7.2's).
 const NEWEST_READ: u16 = 11;

@@ -43,7 +43,7 @@ impl Checksum {
 
 /// The header and aux fields Redis writes (its loader reads and ignores them).
 pub fn header(out: &mut Vec<u8>, now_secs: i64, used_memory: u64) {
-    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(format!("REDIS{VERSION:04}").as_bytes());
     let ctime = now_secs.to_string();
     let used = used_memory.to_string();
     let aux: [(&str, &str); 5] = [
