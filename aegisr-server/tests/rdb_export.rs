@@ -15,10 +15,11 @@ use std::time::Duration;
 
 use common::{RealRedis, TestServer, fail, run, wait_until};
 
-/// `redis-cli --rdb FILE` against `server`: its exit status and what it printed.
-fn redis_cli_rdb(server: &TestServer, file: &Path) -> (bool, String) {
+/// `redis-cli <mode> FILE` (`--rdb`, `--functions-rdb`) against `server`: its exit status
+/// and what it printed.
+fn redis_cli_copy(server: &TestServer, mode: &str, file: &Path) -> (bool, String) {
     let url = server.url();
-    let out = Command::new("redis-cli").args(["-u", &url, "--rdb"]).arg(file).output().expect("redis-cli");
+    let out = Command::new("redis-cli").args(["-u", &url, mode]).arg(file).output().expect("redis-cli");
     (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
@@ -63,7 +64,7 @@ fn redis_loads_what_redis_cli_rdb_received() {
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("dump.rdb");
-    let (ok, printed) = redis_cli_rdb(&server, &file);
+    let (ok, printed) = redis_cli_copy(&server, "--rdb", &file);
     assert!(ok, "{printed}");
     assert!(printed.contains("Transfer finished with success"), "{printed}");
     let check = Command::new("redis-check-rdb").arg(&file).output().expect("redis-check-rdb");
@@ -150,7 +151,7 @@ fn a_bloom_filter_fails_the_copy_with_a_clear_error() {
     let _: () = run(&mut con, &["SET", "k", "v"]);
     let _: bool = run(&mut con, &["BF.ADD", "filter", "x"]);
     let dir = tempfile::tempdir().unwrap();
-    let (ok, printed) = redis_cli_rdb(&server, &dir.path().join("dump.rdb"));
+    let (ok, printed) = redis_cli_copy(&server, "--rdb", &dir.path().join("dump.rdb"));
     assert!(!ok);
     assert!(printed.contains("key 'filter' is a bloom filter"), "{printed}");
     // Nothing else is harmed: the node serves, and snapshots still run.
@@ -245,8 +246,8 @@ fn functions_rdb_holds_only_the_libraries() {
     );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("dump.rdb");
-    let out = Command::new("redis-cli").args(["-u", &server.url(), "--functions-rdb"]).arg(&file).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (ok, printed) = redis_cli_copy(&server, "--functions-rdb", &file);
+    assert!(ok, "{printed}");
     let dir_arg = dir.path().to_str().unwrap();
     let redis = RealRedis::start(&["--dbfilename", "dump.rdb", "--dir", dir_arg]);
     let mut r = redis.conn();
