@@ -969,10 +969,12 @@ impl Drop for Locked<'_> {
     fn drop(&mut self) {
         // Before the guards go: the journal's order is the shards' order.
         if self.dirty {
-            let now = self.now();
-            self.keyspace.with_journal(|journal| {
+            // The clock is read only with a journal to log to: without one it would be a
+            // clock_gettime per write for nothing (3% of a SET -P 16 profile).
+            let keyspace = self.keyspace;
+            keyspace.with_journal(|journal| {
                 if let Some(journal) = journal {
-                    capture::commit(journal, now);
+                    capture::commit(journal, self.now());
                 }
             });
             if let Some((_, shard)) = self.guards.first_mut() {
