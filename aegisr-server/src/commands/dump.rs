@@ -56,7 +56,7 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// Redis's CRC-64 (Jones polynomial, reflected), the checksum of DUMP payloads.
-const CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
+use crate::persist::rdb::CRC64;
 
 /// Bytes after the encoded value: version (2) and checksum (8).
 const TRAILER: usize = 10;
@@ -70,7 +70,10 @@ const DUMP_VERSION: u16 = 0xAE00 | CODEC_VERSION;
 /// What DUMP and MIGRATE send: Redis's payload, which any Redis 7 restores, for every type
 /// Redis has; Aegisr's own for a bloom filter (RedisBloom's format is the module's).
 pub fn portable_payload(value: ValueRef<'_>) -> Vec<u8> {
-    crate::persist::rdb::dump_payload(value).unwrap_or_else(|| payload(value))
+    match crate::persist::rdb::dump_body(value) {
+        Some(body) => seal(body, crate::persist::rdb::VERSION),
+        None => payload(value),
+    }
 }
 
 /// Aegisr's own payload of `value`: what a cluster moves between its nodes (built and
@@ -92,19 +95,16 @@ pub fn seal(mut body: Vec<u8>, version: u16) -> Vec<u8> {
 /// The body of a payload sealed with `version`, if its version is that and its checksum
 /// right (Redis's `verifyDumpPayload`).
 pub fn unseal(payload: &[u8], version: u16) -> Option<&[u8]> {
-    let body_end = payload.len().checked_sub(TRAILER)?;
-    let (checked, crc) = payload.split_at(body_end + 2);
-    if u16::from_le_bytes([checked[body_end], checked[body_end + 1]]) != version {
-        return None;
-    }
-    let crc = u64::from_le_bytes(crc.try_into().ok()?);
-    (CRC64.checksum(checked) == crc).then_some(&payload[..body_end])
+    unseal_any(payload).filter(|(v, _)| *v == version).map(|(_, body)| body)
 }
 
-/// The encoded value inside a payload, if its version is ours and its checksum right.
-pub fn verify_payload(payload: &[u8]) -> Option<&[u8]> {
-    // Older codec versions would be accepted here once there are any.
-    unseal(payload, DUMP_VERSION)
+/// The version and body of a payload whose checksum is right.
+fn unseal_any(payload: &[u8]) -> Option<(u16, &[u8])> {
+    let body_end = payload.len().checked_sub(TRAILER)?;
+    let (checked, crc) = payload.split_at(body_end + 2);
+    let version = u16::from_le_bytes([checked[body_end], checked[body_end + 1]]);
+    let crc = u64::from_le_bytes(crc.try_into().ok()?);
+    (CRC64.checksum(checked) == crc).then_some((version, &payload[..body_end]))
 }
 
 /// The value of a DUMP payload: Aegisr's own, or Redis's (an RDB value of version 11 or
@@ -113,11 +113,13 @@ pub fn verify_payload(payload: &[u8]) -> Option<&[u8]> {
 /// does not decode.
 pub fn decode_payload(payload: &[u8], config: &crate::config::ConfigStore) -> Result<Value, CommandError> {
     let limits = Limits::from_config(config);
-    if let Some(body) = verify_payload(payload) {
-        return codec::decode_value_with(body, &limits).map_err(|_| CommandError::BadDataFormat);
+    match unseal_any(payload) {
+        Some((DUMP_VERSION, body)) => codec::decode_value_with(body, &limits).map_err(|_| CommandError::BadDataFormat),
+        Some((version, body)) if crate::persist::rdb::read::reads_version(version) => {
+            crate::persist::rdb::read::decode_dump(body, &limits).map_err(|_| CommandError::BadDataFormat)
+        }
+        _ => Err(CommandError::DumpPayload),
     }
-    let body = crate::persist::rdb::read::dump_body(payload).ok_or(CommandError::DumpPayload)?;
-    crate::persist::rdb::read::decode_dump(body, &limits).map_err(|_| CommandError::BadDataFormat)
 }
 
 fn dump(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
@@ -241,6 +243,10 @@ struct Outcome {
 mod tests {
     use super::*;
 
+    fn unseal_ours(payload: &[u8]) -> Option<&[u8]> {
+        unseal(payload, DUMP_VERSION)
+    }
+
     fn b<'a>(items: &[&'a str]) -> Vec<&'a [u8]> {
         items.iter().map(|s| s.as_bytes()).collect()
     }
@@ -248,14 +254,14 @@ mod tests {
     #[test]
     fn payloads_verify_and_reject_damage() {
         let p = payload(ValueRef::Str(b"hello"));
-        assert_eq!(verify_payload(&p), Some(&p[..p.len() - TRAILER]));
+        assert_eq!(unseal_ours(&p), Some(&p[..p.len() - TRAILER]));
         for i in 0..p.len() {
             let mut bad = p.clone();
             bad[i] ^= 0x10;
-            assert_eq!(verify_payload(&bad), None, "flipped byte {i}");
+            assert_eq!(unseal_ours(&bad), None, "flipped byte {i}");
         }
-        assert_eq!(verify_payload(&p[..9]), None);
-        assert_eq!(verify_payload(b""), None);
+        assert_eq!(unseal_ours(&p[..9]), None);
+        assert_eq!(unseal_ours(b""), None);
     }
 
     #[test]

@@ -18,13 +18,19 @@ use super::journal::{self, Journal, SEGMENT_HEADER};
 use super::{Mode, SaveError};
 use crate::server::Server;
 
-/// A journal opened by [`prepare`], not yet logging: [`apply`] installs it after the
-/// configuration took the new value; dropped unused (CONFIG SET failed), it is closed.
-pub struct Opened(Option<Arc<Journal>>);
+/// A switch [`prepare`] made ready and [`apply`] carries out once the configuration has
+/// the new value.
+pub enum Switch {
+    /// A journal opened, not yet logging; dropped unused (CONFIG SET failed), it is closed.
+    On(Option<Arc<Journal>>),
+    Off,
+}
 
-impl Drop for Opened {
+impl Drop for Switch {
     fn drop(&mut self) {
-        if let Some(journal) = self.0.take() {
+        if let Switch::On(opened) = self
+            && let Some(journal) = opened.take()
+        {
             journal.close();
         }
     }
@@ -33,7 +39,7 @@ impl Drop for Opened {
 /// What CONFIG SET appendonly `on` needs done before the configuration changes: with
 /// `on` and the journal off, the journal opened; nothing when it is already as asked.
 /// Errors say why the switch is refused.
-pub fn prepare(server: &Server, on: bool) -> Result<Option<Opened>, String> {
+pub fn prepare(server: &Server, on: bool) -> Result<Option<Switch>, String> {
     if Mode::of(&server.config) == Mode::None {
         // Nothing is written whatever the option says: saying so again, or off, is fine.
         if on && !server.config.bool("appendonly") {
@@ -50,20 +56,24 @@ pub fn prepare(server: &Server, on: bool) -> Result<Option<Opened>, String> {
         return Err("the journal carries replication in cluster mode and cannot be switched while it runs".into());
     }
     if !on {
-        return Ok(Some(Opened(None)));
+        return Ok(Some(Switch::Off));
     }
     let dir = super::data_dir(server).map_err(|e| format!("{e:#}"))?;
     let start = remove_segments(&dir).map_err(|e| format!("cannot clear the old journal in {}: {e}", dir.display()))?;
     let journal = Journal::open(&dir, start, server.config.shared_limits())
         .map_err(|e| format!("cannot open the journal in {}: {e}", dir.display()))?;
-    Ok(Some(Opened(Some(journal))))
+    Ok(Some(Switch::On(Some(journal))))
 }
 
 /// Switches the journal as [`prepare`] made ready, once the configuration has its new
 /// value: installs the opened journal and starts the snapshot it needs, or stops and
 /// closes the running one.
-pub fn apply(server: &Server, mut opened: Opened) {
-    match opened.0.take() {
+pub fn apply(server: &Server, mut switch: Switch) {
+    let opened = match &mut switch {
+        Switch::On(opened) => opened.take(),
+        Switch::Off => None,
+    };
+    match opened {
         Some(journal) => {
             let start = journal.next_lsn();
             server.keyspace.set_journal(Some(journal));

@@ -192,7 +192,7 @@ fn load_dir(server: &Server, dir: &std::path::Path, mode: Mode, live: bool) -> a
         let segments = recovery::segments(dir)?;
         recovery::check_continues(dir, &segments, newest.as_deref(), &covered, has_functions)?;
         let skip = |args: &[&[u8]], lsn: u64| recovery::covered_by_snapshot(&covered, args, lsn);
-        loaded_dir.next_lsn = recovery::replay_journal(server, dir, &skip, live)?;
+        loaded_dir.next_lsn = recovery::replay_journal(server, dir, &segments, &skip, live)?;
     }
     Ok(loaded_dir)
 }

@@ -239,24 +239,24 @@ fn is_torn_tail(file: &mut std::fs::File, offset: u64, file_len: u64) -> std::io
     Ok(!(1..rest.len()).any(|i| record::read_frame(&rest[i..]).is_ok()))
 }
 
-/// Replays the journal in `dir` into `server`'s keyspace. Returns the LSN the next record
+/// Replays the journal in `dir` (its `segments`, see [`segments`]) into `server`'s keyspace. Returns the LSN the next record
 /// gets. `skip` tells whether a record at an LSN is already in the loaded snapshot for the
 /// slots it touches. `live`: a running node still writes this journal (DEBUG LOADAOF), so
 /// its last segment is read up to its last whole record and never cut.
 pub fn replay_journal(
     server: &Server,
     dir: &Path,
+    segments: &[Segment],
     skip: &dyn Fn(&[&[u8]], u64) -> bool,
     live: bool,
 ) -> anyhow::Result<u64> {
-    let segments = segments(dir)?;
     let Some(last) = segments.last().map(|s| s.path.clone()) else { return Ok(0) };
     let started = Instant::now();
     let mut replayer = Replayer::new(server, "journal")?;
     let mut next_lsn = 0;
     let mut expected: Option<u64> = None;
     let mut records = 0u64;
-    for segment in &segments {
+    for segment in segments {
         let is_last = segment.path == last;
         let scan = scan_segment(&segment.path, expected, |record, lsn| replayer.apply(&record, lsn, skip))?
             .map_err(|(offset, what)| damaged(&segment.path, offset, what, dir))?;

@@ -274,12 +274,12 @@ pub fn export_rdb(
     let mut sum = super::rdb::Checksum::default();
     let mut chunk = Vec::with_capacity(CHUNK);
     super::rdb::header(&mut chunk, crate::engine::now_ms() / 1000, used_memory);
-    let mut run = SnapshotRun::new(None);
-    run.rdb = true;
-    let run = Arc::new(run);
     if !parts.keys {
         return finish_rdb(functions, parts, chunk, sum, sink).map(|()| 0);
     }
+    let mut run = SnapshotRun::new(None);
+    run.rdb = true;
+    let run = Arc::new(run);
     keyspace.begin_snapshot(run.clone());
     let result = for_each_slot_image(keyspace, &run, |_, image| {
         if let Some(e) = run.unsupported.lock().take() {

@@ -40,7 +40,7 @@ pub(super) async fn send(server: &Arc<Server>, stream: &mut TcpStream, parts: cr
         }
         None => return,
     };
-    let mark: String = (0..40).map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)])).collect();
+    let mark = crate::server::random_hex40();
     if write(server, stream, format!("$EOF:{mark}\r\n").as_bytes()).await.is_err()
         || write(server, stream, &first).await.is_err()
     {

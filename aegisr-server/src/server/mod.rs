@@ -116,7 +116,7 @@ impl Server {
             stats: ServerStats::default(),
             metrics,
             started: Instant::now(),
-            run_id: (0..40).map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)])).collect(),
+            run_id: random_hex40(),
             threads,
             shutdown: shutdown.clone(),
             saves: crate::persist::SaveState::default(),
@@ -268,6 +268,11 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     crate::persist::stop(&server);
     tracing::info!("Aegisr is now ready to exit, bye bye...");
     Ok(())
+}
+
+/// 40 random hexadecimal characters, as Redis's run IDs and diskless-transfer end marks.
+pub fn random_hex40() -> String {
+    (0..40).map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)])).collect()
 }
 
 /// Cluster mode: `cluster-enabled`, or a `join` address (which implies it).

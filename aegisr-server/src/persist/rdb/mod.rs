@@ -26,7 +26,7 @@ mod packed;
 pub mod read;
 pub mod write;
 
-pub use write::{Checksum, Unsupported, dump_payload, entry, function, header, select_db};
+pub use write::{Checksum, Unsupported, dump_body, entry, function, header, select_db};
 
 /// What an RDB file holds: the keys, the function libraries, or both (REPLCONF
 /// rdb-filter-only, `redis-cli --functions-rdb`).
@@ -43,7 +43,7 @@ impl Default for Parts {
 }
 
 /// The RDB version written (files and DUMP payloads): Redis 7.0's, which 7.2 loads too.
-const VERSION: u16 = 10;
+pub const VERSION: u16 = 10;
 /// The newest RDB version read (Redis 7.2's).
 const NEWEST_READ: u16 = 11;
 
@@ -78,4 +78,4 @@ const OPCODE_SELECTDB: u8 = 254;
 const OPCODE_EOF: u8 = 255;
 
 /// Redis's CRC-64 (Jones), the file's checksum.
-const CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
+pub(crate) const CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);

@@ -23,19 +23,12 @@ pub struct RdbError(pub &'static str);
 
 type Result<T> = std::result::Result<T, RdbError>;
 
-/// The RDB value inside a Redis DUMP payload (`type value version:u16LE crc64:u64LE`), if
-/// its version is one Redis 7.2 or older writes and its checksum is right.
-pub fn dump_body(payload: &[u8]) -> Option<&[u8]> {
-    let body_end = payload.len().checked_sub(10)?;
-    let version = u16::from_le_bytes([payload[body_end], payload[body_end + 1]]);
-    if version == 0 || version > NEWEST_READ {
-        return None;
-    }
-    let crc = u64::from_le_bytes(payload[body_end + 2..].try_into().ok()?);
-    (CRC64.checksum(&payload[..body_end + 2]) == crc).then_some(&payload[..body_end])
+/// Whether a DUMP payload of RDB `version` is read: those Redis 7.2 and older write.
+pub fn reads_version(version: u16) -> bool {
+    (1..=NEWEST_READ).contains(&version)
 }
 
-/// Builds the value of a DUMP payload's body (`type value`, see [`dump_body`]).
+/// Builds the value of a DUMP payload's body (`type value`, the trailer taken off).
 pub fn decode_dump(body: &[u8], limits: &codec::Limits) -> Result<Value> {
     let mut cursor = Cursor::slice(body);
     let kind = cursor.u8()?;
@@ -664,7 +657,9 @@ mod tests {
         let hex = "130110000000000000000100000000000000014044440000001900020101010201816602816702000102010001000181760281770205010301000101018276320382773203050100010101dfff020101816f028178020601ff02020001010102030103677270010181ffffffffffffffff01000000000000000100000000000000017307c521a2010000010105616c6963657307c521a201000001000000000000000100000000000000010a007a13d9fdb0260dae";
         let payload: Vec<u8> =
             (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
-        let body = dump_body(&payload).unwrap();
+        // The trailer: RDB version 10, then the checksum.
+        assert_eq!(payload[payload.len() - 10..payload.len() - 8], [10, 0]);
+        let body = &payload[..payload.len() - 10];
         let value = decode(body).unwrap();
         let ValueRef::Stream(stream) = ValueRef::from(&value) else { panic!("not a stream") };
         assert_eq!(stream.len(), 2);

@@ -87,15 +87,12 @@ pub fn entry(out: &mut Vec<u8>, key: &[u8], value: ValueRef<'_>, expiry: Option<
     Ok(())
 }
 
-/// A value as Redis's DUMP payload holds it (`type value version:u16LE crc64:u64LE`, RDB
-/// version 10), or `None` for a bloom filter, which has no RDB form.
-pub fn dump_payload(value: ValueRef<'_>) -> Option<Vec<u8>> {
+/// A value as the body of Redis's DUMP payload (`type value`, before the trailer DUMP
+/// adds with [`VERSION`]), or `None` for a bloom filter, which has no RDB form.
+pub fn dump_body(value: ValueRef<'_>) -> Option<Vec<u8>> {
     let kind = value_type(value)?;
     let mut out = vec![kind];
     put_value(&mut out, value);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    let crc = CRC64.checksum(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
     Some(out)
 }
 
