@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_aegisr_server_global_optspecs
-    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= maxmemory= maxmemory-policy= loglevel= log-format= persistence= appendonly= appendfsync= disable-thp= save= cluster join= replicas= cluster-port= cluster-announce-ip= cluster-announce-bus-port= bind-source-addr= failover-timeout= node-gone-timeout= min-replicas-ack= requirepass= aclfile= logfile= pidfile= h/help V/version
+    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= worker-placement= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= maxmemory= maxmemory-policy= loglevel= log-format= persistence= appendonly= appendfsync= disable-thp= save= cluster join= replicas= cluster-port= cluster-announce-ip= cluster-announce-bus-port= bind-source-addr= failover-timeout= node-gone-timeout= min-replicas-ack= requirepass= aclfile= logfile= pidfile= h/help V/version
 end
 
 function __fish_aegisr_server_needs_command
@@ -31,6 +31,7 @@ complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l grpc-port -
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l metrics-port -d 'HTTP port of /metrics, /healthz and /readyz; 0 picks a free port, -1 turns it off [default: 9379]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l dir -d 'Data directory [default: ./aegisr-data]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l threads -d 'Worker threads; 0 means one per core [default: 0]' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l worker-placement -d 'Which worker serves a connection: adaptive (gather on one worker, spread when it is saturated and a core is spare) or spread (as many on each) [default: adaptive]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l shards -d 'Keyspace shards, a power of two; 0 picks 16 per worker thread [default: 0]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l databases -d 'Number of logical databases [default: 16]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l maxclients -d 'Most clients connected at once [default: 10000]' -r

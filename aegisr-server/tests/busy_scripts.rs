@@ -4,8 +4,9 @@
 //! SCRIPT KILL / FUNCTION KILL the script, or SHUTDOWN NOSAVE the node once the script has
 //! written, as Redis 7 answers every client while a script runs.
 //!
-//! Workers take connections in turn (round robin, in accept order), so the connection
-//! opened `workers` connections after the script's is served by the script's own worker.
+//! Under `worker-placement spread` workers take connections in turn (round robin, in
+//! accept order), so the connection opened `workers` connections after the script's is
+//! served by the script's own worker.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -46,7 +47,8 @@ fn read_reply(conn: &mut RawConn) -> String {
 
 /// A node with busy-reply-threshold at 100 ms, and its worker count.
 fn start(flags: &[&str]) -> (TestServer, usize) {
-    let server = TestServer::start_with(flags);
+    let flags: Vec<&str> = flags.iter().copied().chain(["--worker-placement", "spread"]).collect();
+    let server = TestServer::start_with(&flags);
     let mut c = server.sync_conn();
     run::<()>(&mut c, &["CONFIG", "SET", "busy-reply-threshold", "100"]);
     let info: String = run(&mut c, &["INFO", "server"]);

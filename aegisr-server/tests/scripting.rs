@@ -262,7 +262,8 @@ async fn the_redis_crate_script_type_works_on_async_connections() {
 
 #[test]
 fn a_script_is_atomic_under_concurrent_clients() {
-    let server = TestServer::start();
+    // Spread: the clients race from different worker threads.
+    let server = TestServer::start_with(&["--worker-placement", "spread"]);
     let script = "for i = 1, 1000 do redis.call('incr', KEYS[1]) end return redis.call('get', KEYS[1])";
     let clients = 4;
     let runs = 10;

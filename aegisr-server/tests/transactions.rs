@@ -473,7 +473,8 @@ fn an_aborted_exec_is_a_null_array_in_resp2_and_a_null_in_resp3() {
 
 #[test]
 fn transactions_are_atomic_across_shards_under_concurrency() {
-    let server = TestServer::start();
+    // Spread: the clients race from different worker threads.
+    let server = TestServer::start_with(&["--worker-placement", "spread"]);
     let mut setup = server.sync_conn();
     // Keys in different slots, so in different shards.
     let accounts = ["acct:alpha", "acct:beta", "acct:gamma", "acct:delta"];
@@ -523,7 +524,8 @@ fn transactions_are_atomic_across_shards_under_concurrency() {
 
 #[test]
 fn watch_makes_check_and_set_safe_under_contention() {
-    let server = TestServer::start();
+    // Spread: the clients race from different worker threads.
+    let server = TestServer::start_with(&["--worker-placement", "spread"]);
     let mut setup = server.sync_conn();
     set(&mut setup, "counter", "0");
     let workers: Vec<_> = (0..4)

@@ -43,6 +43,10 @@ pub struct Cli {
     /// Worker threads; 0 means one per core [default: 0].
     #[arg(long, env = "AEGISR_THREADS")]
     pub threads: Option<u32>,
+    /// Which worker serves a connection: adaptive (gather on one worker, spread when it is
+    /// saturated and a core is spare) or spread (as many on each) [default: adaptive].
+    #[arg(long, env = "AEGISR_WORKER_PLACEMENT", value_name = "POLICY")]
+    pub worker_placement: Option<String>,
     /// Keyspace shards, a power of two; 0 picks 16 per worker thread [default: 0].
     #[arg(long, env = "AEGISR_SHARDS")]
     pub shards: Option<u32>,
@@ -185,6 +189,7 @@ impl Cli {
         put("metrics-port", self.metrics_port.map(|v| v.to_string()));
         put("dir", self.dir.clone());
         put("threads", self.threads.map(|v| v.to_string()));
+        put("worker-placement", self.worker_placement.clone());
         put("shards", self.shards.map(|v| v.to_string()));
         put("databases", self.databases.map(|v| v.to_string()));
         put("maxclients", self.maxclients.map(|v| v.to_string()));

@@ -21,7 +21,7 @@ use crate::pubsub::Subscriber;
 use crate::reply::{Protocol, ReplySink};
 use crate::scripting::admission::Admitted;
 use crate::server::monitor::MonitorFeed;
-use crate::server::{Registration, Server, ServerStats};
+use crate::server::{Destination, Registration, Seat, Server, ServerStats};
 
 const READ_CHUNK: usize = 16 * 1024;
 /// Largest extra read buffer reserved at once while a big argument arrives, so memory
@@ -37,59 +37,108 @@ enum Next {
     SendRdb,
 }
 
-pub(super) async fn run(server: &Arc<Server>, stream: TcpStream, registration: &Registration<'_>) {
+/// How a connection's time on a worker ends.
+enum Ended {
+    Closed,
+    /// It moves to another worker (see [`Seat::should_move`]), with its socket.
+    Moving(std::net::TcpStream, Destination),
+}
+
+/// What a connection carries from batch to batch, and from worker to worker.
+struct Conn {
+    session: Session,
+    parser: RequestParser,
+    input: BytesMut,
+    output: BytesMut,
+    seat: Seat,
+}
+
+pub(super) async fn run(server: &Arc<Server>, stream: TcpStream, registration: &Registration<'_>, seat: Seat) {
     let mut session = Session::new(registration.client.clone());
     // Authenticated from the start only while the default user needs no password.
     session.authenticated = !server.acl.auth_required();
-    serve(server, stream, &mut session).await;
+    let mut conn = Box::new(Conn {
+        session,
+        parser: RequestParser::new(),
+        input: BytesMut::with_capacity(READ_CHUNK),
+        output: BytesMut::with_capacity(READ_CHUNK),
+        seat,
+    });
+    let mut ended = serve(server, stream, &mut conn).await;
+    // A connection that moves goes on as a task of its new worker. This task, which holds
+    // its registration, waits for it there, and sends it on if it moves again.
+    while let Ended::Moving(stream, destination) = ended {
+        let server = server.clone();
+        let moved = destination.spawn(async move {
+            let mut conn = conn;
+            let ended = match TcpStream::from_std(stream) {
+                Ok(stream) => serve(&server, stream, &mut conn).await,
+                Err(_) => Ended::Closed,
+            };
+            (conn, ended)
+        });
+        (conn, ended) = match moved.await {
+            Ok(back) => back,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Its worker stopped: the node is shutting down.
+            Err(_) => return,
+        };
+    }
+    let session = &mut conn.session;
     // Forgetting watched keys locks their shards, which a running script holds.
     if session.watching.is_some() {
         server.scripting.run.ended().await;
     }
-    commands::end_session(server, &mut session);
+    commands::end_session(server, session);
     server.pubsub.tracking.client_gone(session.client.id);
 }
 
-async fn serve(server: &Arc<Server>, mut stream: TcpStream, session: &mut Session) {
+async fn serve(server: &Arc<Server>, mut stream: TcpStream, conn: &mut Conn) -> Ended {
+    let Conn { session, parser, input, output, seat } = conn;
     let client = &session.client.clone();
-    let mut parser = RequestParser::new();
-    let mut input = BytesMut::with_capacity(READ_CHUNK);
-    let mut output = BytesMut::with_capacity(READ_CHUNK);
     // Made once, not per read: waiting on a token registers with it, and this loop may
     // wait a million times a second. The client's kill is a child of the server's
     // shutdown: this covers both.
     let killed = client.kill.cancelled();
     tokio::pin!(killed);
     loop {
-        match run_batch(server, session, &mut parser, &mut input, &mut output, &mut stream).await {
+        match run_batch(server, session, parser, input, output, &mut stream).await {
             Ok(Next::Continue) => {}
             Ok(Next::SendRdb) => {
                 super::rdb_transfer::send(server, &mut stream, session.rdb_parts).await;
-                return;
+                return Ended::Closed;
             }
-            Ok(Next::Close) | Err(_) => return,
+            Ok(Next::Close) | Err(_) => return Ended::Closed,
         }
         // What is left of the input: a command not yet complete.
         client.set_query_buffer(input.len());
         // The client's own token, cancelled with the server's: every worker reading the
         // server's token after each batch would share the lock it reads under.
         if client.kill.is_cancelled() {
-            return;
+            return Ended::Closed;
+        }
+        // Between two batches nothing is in flight (the replies are written), so the
+        // connection can move; what is left of its input goes with it.
+        if let Some(destination) = seat.should_move() {
+            return match stream.into_std() {
+                Ok(stream) => Ended::Moving(stream, destination),
+                Err(_) => Ended::Closed,
+            };
         }
         let limits = server.config.limits();
         // What a half-received command has parsed already does not count (see `unparsed`).
         let buffered = parser.unparsed(input.len());
         if parser.in_progress() && buffered as u64 > limits.query_buffer_limit.load(Ordering::Relaxed) {
             tracing::warn!(client = %client.addr, "closing client that reached max query buffer length ({buffered} bytes)");
-            return;
+            return Ended::Closed;
         }
         input.reserve(parser.wanted(input.len()).clamp(READ_CHUNK, MAX_READ_RESERVE));
         let timeout = limits.timeout_secs.load(Ordering::Relaxed);
         let read = async {
             if timeout == 0 {
-                Some(stream.read_buf(&mut input).await)
+                Some(stream.read_buf(input).await)
             } else {
-                tokio::time::timeout(Duration::from_secs(timeout), stream.read_buf(&mut input)).await.ok()
+                tokio::time::timeout(Duration::from_secs(timeout), stream.read_buf(input)).await.ok()
             }
         };
         let subscriber = session.subscriptions.as_ref().map(|s| s.subscriber.clone());
@@ -97,30 +146,30 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, session: &mut Sessio
             read = read => read,
             () = messages(subscriber.as_deref()) => {
                 if let Some(subscriber) = &subscriber {
-                    write_messages(subscriber, session.protocol, &mut output);
+                    write_messages(subscriber, session.protocol, output);
                     // A subscriber that does not read blocks here; its mailbox then fills
                     // up to the output buffer limit, which kills it: stop writing then.
-                    if !write_unless_killed(server, &mut stream, &mut output, client).await {
-                        return;
+                    if !write_unless_killed(server, &mut stream, output, client).await {
+                        return Ended::Closed;
                     }
                 }
                 continue;
             }
             () = monitor_lines(session.monitor.as_deref()) => {
                 if let Some(feed) = &session.monitor {
-                    write_monitor_lines(feed, &mut output);
+                    write_monitor_lines(feed, output);
                     // As for a subscriber: a monitor that does not read blocks here while
                     // its queue fills up to the output buffer limit, which kills it.
-                    if !write_unless_killed(server, &mut stream, &mut output, client).await {
-                        return;
+                    if !write_unless_killed(server, &mut stream, output, client).await {
+                        return Ended::Closed;
                     }
                 }
                 continue;
             }
-            () = &mut killed => return,
+            () = &mut killed => return Ended::Closed,
         };
         match read {
-            Some(Ok(0)) | Some(Err(_)) | None => return,
+            Some(Ok(0)) | Some(Err(_)) | None => return Ended::Closed,
             Some(Ok(n)) => {
                 client.set_query_buffer(input.len());
                 ServerStats::add(&server.stats.total_net_input_bytes, n as u64);

@@ -52,8 +52,9 @@ pub async fn serve(
                 continue;
             }
         };
+        let spread = server.config.string("worker-placement") == "spread";
         let server = server.clone();
-        workers.spawn(async move {
+        workers.spawn_connection(spread, |seat| async move {
             let Ok(mut stream) = tokio::net::TcpStream::from_std(stream) else { return };
             if protected(&server, peer) {
                 let _ = stream.write_all(DENIED.as_bytes()).await;
@@ -67,7 +68,7 @@ pub async fn serve(
                 let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
                 return;
             };
-            super::connection::run(&server, stream, &registration).await;
+            super::connection::run(&server, stream, &registration, seat).await;
         });
     }
 }

@@ -204,6 +204,8 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 // Worker threads each do their own IO: no separate IO threads.
                 ("io_threads_active".into(), "0".to_owned()),
                 ("worker_threads".into(), server.threads.to_string()),
+                // Where the connections are (see `worker-placement`).
+                ("worker_clients".into(), comma_separated(&server.resp_doors.worker_clients())),
                 ("shards".into(), server.keyspace.shard_count().to_string()),
             ]
         }
@@ -479,4 +481,9 @@ pub fn render(sections: &[Section]) -> String {
         }
     }
     text
+}
+
+/// `1,2,3`.
+fn comma_separated(numbers: &[usize]) -> String {
+    numbers.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
 }

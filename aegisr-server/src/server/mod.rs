@@ -1,6 +1,7 @@
 //! The node: shared state every door reaches, and the start-up and shutdown sequence.
 
 pub mod allocator;
+mod balancer;
 mod clients;
 pub mod info;
 pub mod monitor;
@@ -24,7 +25,7 @@ use tokio_util::task::TaskTracker;
 pub use clients::{ClientHandle, ClientRegistry, Door, Registration};
 pub use resp_doors::RespDoors;
 pub use stats::ServerStats;
-pub use workers::{Workers, let_others_run, off_loop};
+pub use workers::{Destination, Seat, Workers, let_others_run, off_loop};
 
 use crate::config::ConfigStore;
 use crate::engine::Keyspace;
@@ -242,6 +243,13 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     let tracker = TaskTracker::new();
     let workers = Arc::new(Workers::start(threads, &server.shutdown, &tracker).context("cannot start worker threads")?);
     server.resp_doors.open(&server, binds.clone(), resp_listeners, workers.clone(), tracker.clone());
+    {
+        let (workers, server) = (workers.clone(), server.clone());
+        tracker.spawn(async move {
+            let spread = || server.config.string("worker-placement") == "spread";
+            workers.balance(&server.shutdown, spread).await;
+        });
+    }
     for listener in grpc_listeners {
         tracker.spawn(crate::grpc::serve(server.clone(), listener));
     }
@@ -259,6 +267,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     if tokio::time::timeout(Duration::from_secs(10), tracker.wait()).await.is_err() {
         tracing::warn!("some connections did not finish within 10 s; closing them");
     }
+    server.resp_doors.close();
     if let Ok(workers) = Arc::try_unwrap(workers) {
         tokio::task::spawn_blocking(move || workers.join()).await.ok();
     }

@@ -46,6 +46,16 @@ impl RespDoors {
         *self.open.lock() = Some(Doors { server: Arc::downgrade(server), binds, accepting, workers, tracker, runtime });
     }
 
+    /// Forgets the doors (their accept loops have stopped: the node is shutting down).
+    pub(super) fn close(&self) {
+        self.open.lock().take();
+    }
+
+    /// Connections each worker serves (none before the doors open).
+    pub fn worker_clients(&self) -> Vec<usize> {
+        self.open.lock().as_ref().map(|d| d.workers.clients()).unwrap_or_default()
+    }
+
     /// Binds `port` on every bind address (0: a free one, the same for all), ready for
     /// [`RespDoors::move_to`]. Nothing changes until then; dropping them undoes this.
     pub fn bind(&self, port: u16) -> std::io::Result<Vec<std::net::TcpListener>> {

@@ -1,8 +1,9 @@
 //! Worker threads, one event loop each. A connection is handed to one worker when it is
-//! accepted and stays there: its reads, commands and writes all run on that thread, with
-//! no work stealing and no cross-thread wake-ups on the request path (Principle 2: work
-//! stays on the thread that read the request). Shards are shared, behind short locks, so
-//! any worker serves any key.
+//! accepted: its reads, commands and writes all run on that thread, with no work stealing
+//! and no cross-thread wake-ups on the request path (Principle 2: work stays on the thread
+//! that read the request). Shards are shared, behind short locks, so any worker serves any
+//! key. Which worker that is, and when a connection moves to another between two of its
+//! batches, is the [`super::balancer`]'s choice, made from the load it measures.
 //!
 //! A command that may run for long (a Lua script) is a *job*: the connection hands it to
 //! [`off_loop`] and awaits it. The worker's thread runs it between two turns of its event
@@ -54,10 +55,34 @@ const TURN_PATIENCE: Duration = Duration::from_millis(5);
 
 /// The running workers.
 pub struct Workers {
-    handles: Vec<Handle>,
-    next: AtomicUsize,
+    placement: Arc<Placement>,
     threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// Where connections are served: shared by the workers' connections, the door that places
+/// them, and the balancer that moves them.
+struct Placement {
+    handles: Vec<Handle>,
     tracker: TaskTracker,
+    /// Connections each worker serves.
+    clients: Vec<AtomicUsize>,
+    /// For each worker, how many of its connections should move, and to which worker.
+    leaving: Vec<AtomicUsize>,
+    leave_to: Vec<AtomicUsize>,
+    /// The worker that takes the next accepted connection (`adaptive`).
+    place: AtomicUsize,
+    /// Connections accepted so far (`spread` places them in turn).
+    accepted: AtomicUsize,
+    /// Each worker thread's CPU times file, once the thread has started.
+    stat_paths: parking_lot::Mutex<Vec<Option<String>>>,
+    /// The load can be measured (Linux's `/proc`); else connections are spread evenly.
+    measurable: bool,
+}
+
+/// A connection's place: counted in its worker's clients while the connection lives.
+pub struct Seat {
+    placement: Arc<Placement>,
+    worker: usize,
 }
 
 /// A job handed to a worker's thread: runs, stores its result, and returns the waker of
@@ -92,12 +117,25 @@ impl Workers {
     /// Starts `count` workers. They run until `shutdown` is cancelled, then finish the
     /// tasks on `tracker` (10 s at most) and stop.
     pub fn start(count: usize, shutdown: &CancellationToken, tracker: &TaskTracker) -> std::io::Result<Workers> {
-        let mut handles = Vec::with_capacity(count);
+        let count = count.max(1);
+        let runtimes = (0..count)
+            .map(|_| tokio::runtime::Builder::new_current_thread().enable_all().build())
+            .collect::<std::io::Result<Vec<Runtime>>>()?;
+        let counters = || (0..count).map(|_| AtomicUsize::new(0)).collect::<Vec<_>>();
+        let placement = Arc::new(Placement {
+            handles: runtimes.iter().map(|r| r.handle().clone()).collect(),
+            tracker: tracker.clone(),
+            clients: counters(),
+            leaving: counters(),
+            leave_to: counters(),
+            place: AtomicUsize::new(0),
+            accepted: AtomicUsize::new(0),
+            stat_paths: parking_lot::Mutex::new(vec![None; count]),
+            measurable: super::balancer::measurable(),
+        });
         let mut threads = Vec::with_capacity(count);
         let turn = Turn::default();
-        for index in 0..count.max(1) {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            handles.push(runtime.handle().clone());
+        for (index, runtime) in runtimes.into_iter().enumerate() {
             let worker = Arc::new(Worker {
                 runtime,
                 jobs: parking_lot::Mutex::new(Vec::new()),
@@ -113,22 +151,77 @@ impl Workers {
                     .name(format!("aegisr-worker-{index}-stand-in"))
                     .spawn(move || stand_in(&worker))?
             };
-            let (shutdown, tracker, turn) = (shutdown.clone(), tracker.clone(), turn.clone());
-            let thread = std::thread::Builder::new()
-                .name(format!("aegisr-worker-{index}"))
-                .spawn(move || run_worker(worker, stand_in, &turn, &shutdown, &tracker))?;
+            let (shutdown, tracker, turn, placement) =
+                (shutdown.clone(), tracker.clone(), turn.clone(), placement.clone());
+            let thread = std::thread::Builder::new().name(format!("aegisr-worker-{index}")).spawn(move || {
+                placement.stat_paths.lock()[index] = super::balancer::thread_stat_path();
+                run_worker(worker, stand_in, &turn, &shutdown, &tracker);
+            })?;
             threads.push(thread);
         }
-        Ok(Workers { handles, next: AtomicUsize::new(0), threads, tracker: tracker.clone() })
+        Ok(Workers { placement, threads })
     }
 
-    /// Runs `task` on the next worker, round robin.
-    pub fn spawn<F>(&self, task: F)
+    /// Runs a new connection's `task` on the worker the placement picks: in turn under
+    /// `spread`, else the one the balancer chose.
+    pub fn spawn_connection<F, T>(&self, spread: bool, task: T)
     where
+        T: FnOnce(Seat) -> F,
         F: Future<Output = ()> + Send + 'static,
     {
-        let index = self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len();
-        self.tracker.spawn_on(task, &self.handles[index]);
+        let placement = &self.placement;
+        let workers = placement.handles.len();
+        let spread = spread || !placement.measurable;
+        let accepted = placement.accepted.fetch_add(1, Ordering::Relaxed);
+        let worker = if spread { accepted % workers } else { placement.place.load(Ordering::Relaxed) % workers };
+        placement.clients[worker].fetch_add(1, Ordering::Relaxed);
+        let seat = Seat { placement: placement.clone(), worker };
+        placement.tracker.spawn_on(task(seat), &placement.handles[worker]);
+    }
+
+    /// Connections each worker serves.
+    pub fn clients(&self) -> Vec<usize> {
+        self.placement.clients.iter().map(|c| c.load(Ordering::Relaxed)).collect()
+    }
+
+    /// Moves connections between workers by the load until shutdown (see
+    /// [`super::balancer`]); `spread` says which policy is configured now.
+    pub async fn balance(&self, shutdown: &CancellationToken, spread: impl Fn() -> bool) {
+        let placement = &self.placement;
+        if placement.handles.len() < 2 {
+            return;
+        }
+        let mut sampler = None;
+        let mut quiet = 0;
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(super::balancer::TICK) => {}
+            }
+            let clients = self.clients();
+            let plan = if spread() || !placement.measurable {
+                super::balancer::spread(&clients, placement.accepted.load(Ordering::Relaxed))
+            } else {
+                // The worker threads' files, once all have started.
+                let sampler = match &mut sampler {
+                    Some(sampler) => sampler,
+                    None => {
+                        let Some(paths) = placement.stat_paths.lock().iter().cloned().collect::<Option<Vec<_>>>()
+                        else {
+                            continue;
+                        };
+                        sampler.insert(super::balancer::Sampler::new(paths))
+                    }
+                };
+                let Some((busy, spare)) = sampler.sample() else { continue };
+                super::balancer::adaptive(&super::balancer::Load { busy, clients, spare }, &mut quiet)
+            };
+            for (worker, (leaving, to)) in plan.moves.into_iter().enumerate() {
+                placement.leave_to[worker].store(to, Ordering::Relaxed);
+                placement.leaving[worker].store(leaving, Ordering::Relaxed);
+            }
+            placement.place.store(plan.place, Ordering::Relaxed);
+        }
     }
 
     /// Waits for every worker thread to stop (after shutdown).
@@ -138,6 +231,51 @@ impl Workers {
                 tracing::error!("a worker thread panicked");
             }
         }
+    }
+}
+
+impl Seat {
+    /// Called by a connection between two batches: where it goes now if its worker is
+    /// handing connections over (the seat is that worker's from then on).
+    pub fn should_move(&mut self) -> Option<Destination> {
+        let placement = &self.placement;
+        let leaving = &placement.leaving[self.worker];
+        // What every batch pays: one load of a counter that is almost always 0.
+        if leaving.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        leaving.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).ok()?;
+        let to = placement.leave_to[self.worker].load(Ordering::Relaxed);
+        if to == self.worker || to >= placement.handles.len() {
+            return None;
+        }
+        placement.clients[self.worker].fetch_sub(1, Ordering::Relaxed);
+        placement.clients[to].fetch_add(1, Ordering::Relaxed);
+        self.worker = to;
+        Some(Destination { handle: placement.handles[to].clone(), tracker: placement.tracker.clone() })
+    }
+}
+
+/// The worker a connection moves to.
+pub struct Destination {
+    handle: Handle,
+    tracker: TaskTracker,
+}
+
+impl Destination {
+    /// Runs `task` (the rest of the connection) there.
+    pub fn spawn<F>(self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.tracker.spawn_on(task, &self.handle)
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.placement.clients[self.worker].fetch_sub(1, Ordering::Relaxed);
     }
 }
 
