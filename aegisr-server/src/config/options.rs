@@ -977,12 +977,6 @@ pub static OPTIONS: &[OptionSpec] = &[
     ),
     startup("threads", OptionKind::Int { min: 0, max: 1024 }, "0", "Worker threads; 0 means one per core."),
     live(
-        "worker-placement",
-        OptionKind::Enum(&["adaptive", "spread"]),
-        "adaptive",
-        "Which worker thread serves a connection. adaptive: connections gather on one worker while it keeps up, and spread to the others when it is saturated and the machine has a core to spare (so clients on the same machine keep their core, and commands from different clients run in arrival order at low load). spread: every worker serves as many connections as the others (also what adaptive does where the load cannot be read, without Linux's /proc).",
-    ),
-    live(
         "timeout",
         OptionKind::Int { min: 0, max: i32::MAX as i64 },
         "0",
@@ -1108,6 +1102,12 @@ pub static OPTIONS: &[OptionSpec] = &[
         OptionKind::Int { min: 0, max: i32::MAX as i64 },
         "0",
         "Redis's software watchdog has no counterpart here; hidden from CONFIG GET patterns",
+    ),
+    live(
+        "worker-placement",
+        OptionKind::Enum(&["adaptive", "spread"]),
+        "adaptive",
+        "Which worker thread serves a connection. adaptive: connections gather on one worker while it keeps up, and spread to the others when it is saturated and the machine has a core to spare (so clients on the same machine keep their core, and commands from different clients run in arrival order at low load). spread: every worker serves as many connections as the others (also what adaptive does where the load cannot be read, without Linux's /proc).",
     ),
     live(
         "zset-max-listpack-entries",
