@@ -135,6 +135,7 @@ impl Workers {
         });
         let mut threads = Vec::with_capacity(count);
         let turn = Turn::default();
+        let (started, started_all) = std::sync::mpsc::channel::<()>();
         for (index, runtime) in runtimes.into_iter().enumerate() {
             let worker = Arc::new(Worker {
                 runtime,
@@ -151,14 +152,18 @@ impl Workers {
                     .name(format!("aegisr-worker-{index}-stand-in"))
                     .spawn(move || stand_in(&worker))?
             };
-            let (shutdown, tracker, turn, placement) =
-                (shutdown.clone(), tracker.clone(), turn.clone(), placement.clone());
+            let (shutdown, tracker, turn, placement, started) =
+                (shutdown.clone(), tracker.clone(), turn.clone(), placement.clone(), started.clone());
             let thread = std::thread::Builder::new().name(format!("aegisr-worker-{index}")).spawn(move || {
                 placement.stat_paths.lock()[index] = super::balancer::thread_stat_path();
+                drop(started);
                 run_worker(worker, stand_in, &turn, &shutdown, &tracker);
             })?;
             threads.push(thread);
         }
+        // Every thread has recorded its CPU times file when every sender is gone.
+        drop(started);
+        while started_all.recv().is_ok() {}
         Ok(Workers { placement, threads })
     }
 
@@ -191,7 +196,13 @@ impl Workers {
         if placement.handles.len() < 2 {
             return;
         }
-        let mut sampler = None;
+        // The worker threads recorded their files before `start` returned.
+        let paths = placement.stat_paths.lock().iter().cloned().collect::<Option<Vec<_>>>();
+        let mut sampler = paths.map(super::balancer::Sampler::new);
+        if let Some(sampler) = &mut sampler {
+            // The first reading, which the first tick's is compared with.
+            sampler.sample();
+        }
         let mut quiet = 0;
         loop {
             tokio::select! {
@@ -202,18 +213,7 @@ impl Workers {
             let plan = if spread() || !placement.measurable {
                 super::balancer::spread(&clients, placement.accepted.load(Ordering::Relaxed))
             } else {
-                // The worker threads' files, once all have started.
-                let sampler = match &mut sampler {
-                    Some(sampler) => sampler,
-                    None => {
-                        let Some(paths) = placement.stat_paths.lock().iter().cloned().collect::<Option<Vec<_>>>()
-                        else {
-                            continue;
-                        };
-                        sampler.insert(super::balancer::Sampler::new(paths))
-                    }
-                };
-                let Some((busy, spare)) = sampler.sample() else { continue };
+                let Some((busy, spare)) = sampler.as_mut().and_then(super::balancer::Sampler::sample) else { continue };
                 super::balancer::adaptive(&super::balancer::Load { busy, clients, spare }, &mut quiet)
             };
             for (worker, (leaving, to)) in plan.moves.into_iter().enumerate() {
