@@ -109,11 +109,12 @@ fn overview(frame: &mut Frame<'_>, app: &App, area: Rect) {
         );
         frame.render_widget(
             Paragraph::new(format!(
-                "ops/s {}  p50 {}  p99 {}  threads {}  shards {}",
+                "ops/s {}  p50 {}  p99 {}  threads {}{}  shards {}",
                 format::rate(s.ops_per_sec),
                 format::micros(s.p50_usec),
                 format::micros(s.p99_usec),
                 s.worker_threads,
+                worker_clients(&s.worker_clients),
                 s.shards
             )),
             line2,
@@ -314,4 +315,13 @@ fn confirm(frame: &mut Frame<'_>, app: &App, id: u64, addr: &str) {
     frame.render_widget(Clear, area);
     let block = Block::bordered().title(" confirm ").border_style(fg(app, Color::Red));
     frame.render_widget(Paragraph::new(format!("Kill client {id} ({addr})? y/n")).block(block), area);
+}
+
+/// Where the connections are, when several workers serve them: ` (clients 5/0)`.
+fn worker_clients(counts: &[u32]) -> String {
+    if counts.len() < 2 {
+        return String::new();
+    }
+    let counts: Vec<String> = counts.iter().map(u32::to_string).collect();
+    format!(" (clients {})", counts.join("/"))
 }

@@ -76,6 +76,12 @@ pub fn take(server: &Server, previous: &mut Option<Previous>) -> v1::NodeStats {
         uptime_seconds: server.started.elapsed().as_secs(),
         timestamp_ms: crate::engine::now_ms(),
         worker_threads: u32::try_from(server.threads).unwrap_or(u32::MAX),
+        worker_clients: server
+            .resp_doors
+            .worker_clients()
+            .into_iter()
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+            .collect(),
         shards: u32::try_from(server.keyspace.shard_count()).unwrap_or(u32::MAX),
         used_memory: number(server, "memory", "used_memory"),
         used_memory_rss: number(server, "memory", "used_memory_rss"),
