@@ -114,3 +114,44 @@ fn spread_places_new_connections_in_turn() {
     let error = common::fail(&mut admin, &["CONFIG", "SET", "worker-placement", "everywhere"]);
     assert!(error.contains("argument(s) must be one of the following"), "{error}");
 }
+
+/// Clients pipelining INCRs (each pipeline sent in two writes that split a command) while
+/// the node spreads them, gathers them and spreads them again: every reply arrives, in
+/// order, exactly once.
+#[test]
+fn pipelining_clients_lose_nothing_while_they_move() {
+    let server = TestServer::start_with(&["--threads", "2"]);
+    let mut admin = server.sync_conn();
+    let mut clients: Vec<(RawConn, u64)> = (0..6).map(|_| (server.raw(), 0)).collect();
+    let mut rounds = 0usize;
+    // One pipeline of 20 INCRs on every client; the load stays light (one client at a
+    // time), so the balancer sees a quiet node.
+    let mut round = |clients: &mut Vec<(RawConn, u64)>| {
+        for (client, (conn, count)) in clients.iter_mut().enumerate() {
+            let key = format!("counter:{client}");
+            let incr = format!("*2\r\n$4\r\nINCR\r\n${}\r\n{key}\r\n", key.len()).into_bytes();
+            let pipeline: Vec<u8> = incr.iter().copied().cycle().take(incr.len() * 20).collect();
+            let cut = 7 + (rounds * 13 + client) % (pipeline.len() - 14);
+            conn.send(&pipeline[..cut]);
+            conn.send(&pipeline[cut..]);
+            for _ in 0..20 {
+                *count += 1;
+                assert_eq!(conn.read_line(), format!(":{count}\r\n"), "client {client}");
+            }
+        }
+        rounds += 1;
+    };
+    let deadline = Duration::from_secs(20);
+    for (policy, want) in [("spread", [4, 3]), ("adaptive", [7, 0]), ("spread", [4, 3])] {
+        run::<()>(&mut admin, &["CONFIG", "SET", "worker-placement", policy]);
+        let reached = wait_until(deadline, || {
+            round(&mut clients);
+            worker_clients(&mut admin) == want
+        });
+        assert!(reached, "{policy}: {:?}", worker_clients(&mut admin));
+    }
+    for (client, (_, count)) in clients.iter().enumerate() {
+        let stored: u64 = run(&mut admin, &["GET", &format!("counter:{client}")]);
+        assert_eq!(stored, *count);
+    }
+}
