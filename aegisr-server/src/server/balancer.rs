@@ -13,7 +13,7 @@
 //!
 //! The load is read from `/proc` every [`TICK`]: each worker thread's CPU time and the
 //! machine's idle time. A connection moves between two of its batches (see
-//! `workers::move_wanted`), with its session and buffers; its socket is registered with
+//! `Seat::should_move`), with its session and buffers; its socket is registered with
 //! the new worker's event loop.
 
 use std::time::Duration;
