@@ -256,7 +256,9 @@ fn config_set_maxmemory_applies_at_once_and_evicts_in_the_background() {
     let mut other = server.sync_conn();
     assert!(wait_until(Duration::from_secs(10), || used(&mut other) <= limit + SLACK));
     let keys: i64 = run(&mut c, &["DBSIZE"]);
-    assert!((1000..=2000).contains(&keys), "about 1 MB of 3 MB evicted: {keys} keys left");
+    // About a third (a key is about 1 KB); connections waiting hold no buffers, so the
+    // limit may be reached a few keys short of 1,000.
+    assert!((1000..=2100).contains(&keys), "about 1 MB of 3 MB evicted: {keys} keys left");
     run::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "100mb"]);
     assert_eq!(run::<Vec<String>>(&mut c, &["CONFIG", "GET", "maxmemory"]), ["maxmemory", "104857600"]);
     assert_eq!(info_field(&mut c, "memory", "maxmemory_human"), "100.00M");

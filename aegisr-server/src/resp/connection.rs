@@ -23,7 +23,7 @@ use crate::scripting::admission::Admitted;
 use crate::server::monitor::MonitorFeed;
 use crate::server::{Destination, Registration, Seat, Server, ServerStats};
 
-const READ_CHUNK: usize = 16 * 1024;
+use super::buffers::{self, CHUNK as READ_CHUNK};
 /// Largest extra read buffer reserved at once while a big argument arrives, so memory
 /// follows the bytes received, not the length a client claims.
 const MAX_READ_RESERVE: usize = 1024 * 1024;
@@ -57,13 +57,8 @@ pub(super) async fn run(server: &Arc<Server>, stream: TcpStream, registration: &
     let mut session = Session::new(registration.client.clone());
     // Authenticated from the start only while the default user needs no password.
     session.authenticated = !server.acl.auth_required();
-    let mut conn = Box::new(Conn {
-        session,
-        parser: RequestParser::new(),
-        input: BytesMut::with_capacity(READ_CHUNK),
-        output: BytesMut::with_capacity(READ_CHUNK),
-        seat,
-    });
+    let mut conn =
+        Box::new(Conn { session, parser: RequestParser::new(), input: BytesMut::new(), output: BytesMut::new(), seat });
     let mut ended = serve(server, stream, &mut conn).await;
     // A connection that moves goes on as a task of its new worker. This task, which holds
     // its registration, waits for it there, and sends it on if it moves again.
@@ -132,13 +127,25 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, conn: &mut Conn) -> 
             tracing::warn!(client = %client.addr, "closing client that reached max query buffer length ({buffered} bytes)");
             return Ended::Closed;
         }
-        input.reserve(parser.wanted(input.len()).clamp(READ_CHUNK, MAX_READ_RESERVE));
+        // Waiting, the connection holds no buffer unless a command is half received.
+        buffers::give_back(input);
+        buffers::give_back(output);
         let timeout = limits.timeout_secs.load(Ordering::Relaxed);
+        let receive = async {
+            // Buffers are taken once there is something to read. `read_buf` then reads
+            // once, and a short read clears the socket's readiness: one recv per wake-up.
+            stream.readable().await?;
+            if input.capacity() == 0 {
+                *input = buffers::take();
+            }
+            input.reserve(parser.wanted(input.len()).clamp(READ_CHUNK, MAX_READ_RESERVE));
+            stream.read_buf(input).await
+        };
         let read = async {
             if timeout == 0 {
-                Some(stream.read_buf(input).await)
+                Some(receive.await)
             } else {
-                tokio::time::timeout(Duration::from_secs(timeout), stream.read_buf(input)).await.ok()
+                tokio::time::timeout(Duration::from_secs(timeout), receive).await.ok()
             }
         };
         let subscriber = session.subscriptions.as_ref().map(|s| s.subscriber.clone());
@@ -171,6 +178,9 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, conn: &mut Conn) -> 
         match read {
             Some(Ok(0)) | Some(Err(_)) | None => return Ended::Closed,
             Some(Ok(n)) => {
+                if output.capacity() == 0 {
+                    *output = buffers::take();
+                }
                 client.set_query_buffer(input.len());
                 ServerStats::add(&server.stats.total_net_input_bytes, n as u64);
                 ServerStats::add(&server.stats.total_reads_processed, 1);

@@ -1,5 +1,6 @@
 //! The RESP door: the RESP2/RESP3 codec and the TCP listener that serves it.
 
+mod buffers;
 mod connection;
 mod inline;
 pub(crate) mod listener;
