@@ -52,7 +52,7 @@ pub async fn serve(
                 continue;
             }
         };
-        let spread = server.config.string("worker-placement") == "spread";
+        let spread = crate::server::balancer::spread_configured(&server.config);
         let server = server.clone();
         workers.spawn_connection(spread, |seat| async move {
             let Ok(mut stream) = tokio::net::TcpStream::from_std(stream) else { return };

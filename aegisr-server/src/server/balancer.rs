@@ -31,6 +31,11 @@ const QUIET: f64 = 0.4;
 /// ...once the load has stayed that low this many ticks in a row.
 const QUIET_TICKS: u32 = 4;
 
+/// Whether `worker-placement` is `spread` (else `adaptive`).
+pub fn spread_configured(config: &crate::config::ConfigStore) -> bool {
+    config.string("worker-placement") == "spread"
+}
+
 /// The load the balancer saw over its last tick.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Load {

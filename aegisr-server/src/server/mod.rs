@@ -1,7 +1,7 @@
 //! The node: shared state every door reaches, and the start-up and shutdown sequence.
 
 pub mod allocator;
-mod balancer;
+pub(crate) mod balancer;
 mod clients;
 pub mod info;
 pub mod monitor;
@@ -246,7 +246,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     {
         let (workers, server) = (workers.clone(), server.clone());
         tracker.spawn(async move {
-            let spread = || server.config.string("worker-placement") == "spread";
+            let spread = || balancer::spread_configured(&server.config);
             workers.balance(&server.shutdown, spread).await;
         });
     }
