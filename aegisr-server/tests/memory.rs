@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{TestServer, fail, run};
+use std::time::Duration;
+
+use common::{TestServer, fail, run, wait_until};
 
 #[test]
 fn usage_grows_with_the_value_and_is_nil_for_a_missing_key() {
@@ -33,6 +35,37 @@ fn usage_grows_with_the_value_and_is_nil_for_a_missing_key() {
         fail(&mut c, &["MEMORY", "USAGE", "big", "SAMPLES", "x"]),
         "ERR value is not an integer or out of range"
     );
+}
+
+fn used_memory(c: &mut redis::Connection) -> i64 {
+    let info: String = run(c, &["INFO", "memory"]);
+    info.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|v| v.parse().ok()).expect("used_memory")
+}
+
+/// Redis's lazyfree test, more strictly: once the key of a command of 100,000 arguments is
+/// gone, its memory is too, including what the connection, the journal and its capture
+/// needed for the command (they had kept it: 3.5 MB after the key was unlinked).
+#[test]
+fn a_big_command_leaves_nothing_behind_once_its_key_is_unlinked() {
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    // Once first, so what the first use of each command allocates is counted before.
+    run::<i64>(&mut c, &["SADD", "set", "1"]);
+    run::<i64>(&mut c, &["UNLINK", "set"]);
+    let before = used_memory(&mut c);
+    let members: Vec<String> = (0..100_000).map(|i| i.to_string()).collect();
+    let mut args = vec!["SADD", "set"];
+    args.extend(members.iter().map(String::as_str));
+    assert_eq!(run::<i64>(&mut c, &args), 100_000);
+    let peak = used_memory(&mut c);
+    assert!(peak > before + 1_000_000, "{before} -> {peak}");
+    assert_eq!(run::<i64>(&mut c, &["UNLINK", "set"]), 1);
+    let mut now = peak;
+    let reclaimed = wait_until(Duration::from_secs(10), || {
+        now = used_memory(&mut c);
+        now < before + 512 * 1024
+    });
+    assert!(reclaimed, "used memory {before} before the set, {peak} with it, {now} after UNLINK");
 }
 
 #[test]

@@ -68,7 +68,20 @@ pub(crate) fn armed() -> bool {
 
 /// Forgets an armed command that changed nothing.
 pub(crate) fn disarm() {
-    CAPTURE.with_borrow_mut(|c| c.armed = false);
+    CAPTURE.with_borrow_mut(|c| {
+        c.armed = false;
+        release_if_big(&mut c.body);
+    });
+}
+
+/// The room a thread's record buffers keep between commands: a big command's (a SADD of
+/// 100,000 members) is freed once logged, not kept for the thread's life.
+const KEEP_AT_MOST: usize = 64 * 1024;
+
+fn release_if_big(buffer: &mut Vec<u8>) {
+    if buffer.capacity() > KEEP_AT_MOST {
+        *buffer = Vec::new();
+    }
 }
 
 /// Appends the armed command (once) at time `at_ms`: to the journal, or to the
@@ -87,6 +100,7 @@ pub(crate) fn commit(journal: &Journal, at_ms: i64) {
             c.batch_count += 1;
         } else {
             c.last_end = journal.append(at_ms, None, &c.body);
+            release_if_big(&mut c.body);
         }
     });
 }
@@ -129,6 +143,7 @@ pub(crate) fn end_batch(journal: Option<&Journal>) {
         }
         c.batch_count = 0;
         c.batch.clear();
+        release_if_big(&mut c.batch);
     });
 }
 

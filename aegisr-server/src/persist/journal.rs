@@ -108,6 +108,20 @@ pub struct JournalInfo {
     pub current_segment_start: u64,
 }
 
+/// The room each of the journal's three buffers (pending, being written, spare) starts
+/// with: a pass's records under a heavy pipelined load.
+const BUFFER_START: usize = 1 << 16;
+/// An emptied buffer grown past this (one big record did it: a SADD of 100,000 members) is
+/// replaced by a new one of [`BUFFER_START`] bytes, so it does not stay allocated for
+/// the node's life, as Redis frees a big AOF buffer once written.
+const BUFFER_KEEP_AT_MOST: usize = 1 << 18;
+
+fn release_if_big(buffer: &mut Vec<u8>) {
+    if buffer.is_empty() && buffer.capacity() > BUFFER_KEEP_AT_MOST {
+        *buffer = Vec::with_capacity(BUFFER_START);
+    }
+}
+
 /// Bytes of the record stream kept for replicas (`repl-backlog-size`'s default).
 pub const DEFAULT_BACKLOG: usize = 64 << 20;
 
@@ -157,7 +171,7 @@ impl Journal {
             can_preallocate: true,
             unwritten: Vec::new(),
             unwritten_start: start_lsn,
-            spare: Vec::with_capacity(1 << 16),
+            spare: Vec::with_capacity(BUFFER_START),
             rotations: Vec::new(),
             last_sync: Instant::now(),
             dirty: false,
@@ -167,7 +181,7 @@ impl Journal {
             dir: dir.to_path_buf(),
             opened_at: start_lsn,
             pending: Mutex::new(Pending {
-                buf: Vec::with_capacity(1 << 16),
+                buf: Vec::with_capacity(BUFFER_START),
                 buf_start: start_lsn,
                 rotations: Vec::new(),
             }),
@@ -487,6 +501,7 @@ impl Journal {
             std::mem::swap(&mut w.spare, &mut pending.buf);
             pending.buf_start = end;
             pending.buf.clear();
+            release_if_big(&mut pending.buf);
             self.buffered_pending.store(pending.buf.capacity() as u64, Ordering::Relaxed);
             w.rotations.append(&mut pending.rotations);
         }
@@ -503,10 +518,14 @@ impl Journal {
             unwritten.extend_from_slice(spare);
         }
         w.spare.clear();
-        self.buffered_flusher.store((w.unwritten.capacity() + w.spare.capacity()) as u64, Ordering::Relaxed);
+        release_if_big(&mut w.spare);
         if w.write_out(self) {
             w.dirty = true;
         }
+        if w.unwritten.is_empty() {
+            release_if_big(&mut w.unwritten);
+        }
+        self.buffered_flusher.store((w.unwritten.capacity() + w.spare.capacity()) as u64, Ordering::Relaxed);
         let sync_due = self.sync_requested.swap(false, Ordering::AcqRel)
             || match policy {
                 FsyncPolicy::Always => true,

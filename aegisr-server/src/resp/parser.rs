@@ -136,6 +136,11 @@ impl RequestParser {
                         // The command returned last has run; empty commands are skipped.
                         buf.advance(self.parsed);
                         self.parsed = 0;
+                        // A command of many arguments does not leave its positions' room
+                        // behind for the connection's life (Redis frees each argv too).
+                        if self.spans.capacity() > MAX_PREALLOC_ARGS {
+                            self.spans = Vec::new();
+                        }
                         continue;
                     }
                     let Some(&first) = rest.first() else { return Ok(false) };
