@@ -1,7 +1,8 @@
 //! `redis-cli --rdb` against Aegisr (REPLCONF rdb-only, then SYNC): the file it receives
 //! passes Redis's own checker, and a real Redis loads it with every type, TTL, database and
-//! function library as Aegisr held them. Replicas proper (SYNC or PSYNC without rdb-only)
-//! are told they are not served; a value the format cannot hold fails cleanly.
+//! function library as Aegisr held them. Without a journal, replicas proper (SYNC or PSYNC
+//! without rdb-only) are told they are not served (`redis_replica.rs` has them served); a
+//! value the format cannot hold fails cleanly.
 //! Uses redis-cli, redis-check-rdb and redis-server (the redis-tools package `.ci/run`
 //! installs).
 
@@ -111,13 +112,13 @@ fn redis_loads_what_redis_cli_rdb_received() {
 }
 
 #[test]
-fn only_an_rdb_copy_is_served() {
-    let server = TestServer::start();
+fn without_a_journal_only_an_rdb_copy_is_served() {
+    let server = TestServer::start_with(&["--appendonly", "no"]);
     let mut con = server.sync_conn();
     let refused = fail(&mut con, &["SYNC"]);
-    assert!(refused.starts_with("ERR Aegisr does not stream its writes to Redis replicas"), "{refused}");
+    assert!(refused.starts_with("ERR Aegisr streams its writes to replicas from its append-only journal"), "{refused}");
     let refused = fail(&mut con, &["PSYNC", "?", "-1"]);
-    assert!(refused.starts_with("ERR Aegisr does not stream"), "{refused}");
+    assert!(refused.starts_with("ERR Aegisr streams its writes"), "{refused}");
     assert_eq!(fail(&mut con, &["REPLCONF", "nonsense", "1"]), "ERR Unrecognized REPLCONF option: nonsense");
     assert_eq!(fail(&mut con, &["REPLCONF", "rdb-only"]), "ERR syntax error");
     let _: () = run(&mut con, &["REPLCONF", "listening-port", "6380", "capa", "eof"]);

@@ -40,7 +40,7 @@ mod set;
 mod sort;
 mod stream;
 mod string;
-mod sync;
+pub mod sync;
 pub mod table;
 pub mod tracking;
 pub mod transaction;
@@ -115,9 +115,12 @@ pub struct Session {
     pub rdb_only: bool,
     /// REPLCONF rdb-filter-only: what that file holds.
     pub rdb_parts: crate::persist::rdb::Parts,
-    /// Set by SYNC or PSYNC (with `rdb_only`): the door sends the file after the batch's
-    /// replies and closes the connection.
-    pub send_rdb: bool,
+    /// REPLCONF capa eof: the client reads an RDB file of unknown length.
+    pub capa_eof: bool,
+    /// REPLCONF listening-port: where a replica says it listens (INFO replication).
+    pub listening_port: Option<u16>,
+    /// Set by SYNC or PSYNC: what the door sends once the batch's replies are out.
+    pub sync: Option<sync::SyncStart>,
     /// Set by MONITOR: the queue of lines the door sends the client.
     pub monitor: Option<std::sync::Arc<crate::server::monitor::MonitorFeed>>,
     /// CLIENT REPLY: which replies the RESP door sends.
@@ -171,7 +174,9 @@ impl Session {
             wait_aof: None,
             rdb_only: false,
             rdb_parts: Default::default(),
-            send_rdb: false,
+            capa_eof: false,
+            listening_port: None,
+            sync: None,
             monitor: None,
             reply: client_reply::ReplyMode::On,
             tracking: None,

@@ -1,37 +1,59 @@
-//! SYNC, PSYNC and REPLCONF: the front of Redis's replication handshake. Aegisr serves the
-//! part that hands over a dataset: a client that said `REPLCONF rdb-only 1` (as
-//! `redis-cli --rdb` does) gets the dataset as an RDB file (`persist::rdb`), and the
-//! connection closes after it. Following the command stream as a Redis replica is not
-//! served: SYNC and PSYNC without rdb-only say so.
+//! SYNC, PSYNC and REPLCONF: Redis's replication handshake, served to Redis replicas and
+//! tools. A client that said `REPLCONF rdb-only 1` (as `redis-cli --rdb` does) gets the
+//! dataset as an RDB file (`persist::rdb`), and the connection closes after it. Any other
+//! gets the file and then every write, as a Redis master sends them (`resp::replica_feed`):
+//! a Redis replica follows an Aegisr node. The writes come from the journal, so that
+//! needs `appendonly yes`. Every sync is a full one: PSYNC is answered `+FULLRESYNC`.
+
+use std::sync::Arc;
 
 use super::args::is;
 use super::table::{CommandSpec, Flags, Group};
 use super::{CommandError, CommandResult, Ctx};
+use crate::persist::journal::Journal;
 
-/// Why a replica's SYNC or PSYNC is refused.
-const NOT_SERVED: &str = "ERR Aegisr does not stream its writes to Redis replicas; only an RDB copy of the dataset is served, to a client that sent REPLCONF rdb-only 1 first (as redis-cli --rdb does)";
-
-fn sync(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    start_transfer(ctx)
+/// What the door sends after SYNC or PSYNC.
+#[derive(Clone)]
+pub enum SyncStart {
+    /// The RDB file alone (REPLCONF rdb-only 1), then the connection closes.
+    RdbOnly,
+    /// The file, then the journal's records from `offset` on, as Redis commands.
+    Replica { offset: u64, journal: Arc<Journal> },
 }
 
-/// PSYNC replid offset: with rdb-only, a full resynchronisation (Redis answers
-/// `+FULLRESYNC <replid> <offset>` before the file).
+/// Why a replica's SYNC or PSYNC is refused on a node without a journal.
+const NO_JOURNAL: &str = "ERR Aegisr streams its writes to replicas from its append-only journal, which is off (appendonly no or --persistence none); only an RDB copy of the dataset is served, to a client that sent REPLCONF rdb-only 1 first (as redis-cli --rdb does)";
+
+fn sync(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    start_transfer(ctx).map(|_| ())
+}
+
+/// PSYNC replid offset: always a full resynchronisation, `+FULLRESYNC <replid> <offset>`
+/// before the file; the offset is where the stream after the file starts.
 fn psync(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    start_transfer(ctx)?;
-    let offset = crate::cluster::replication::offset(ctx.server);
+    let offset = start_transfer(ctx)?;
     ctx.out.simple(&format!("FULLRESYNC {} {offset}", ctx.server.run_id));
     Ok(())
 }
 
-fn start_transfer(ctx: &mut Ctx<'_>) -> CommandResult {
-    if !ctx.session.rdb_only {
-        return Err(CommandError::Message(NOT_SERVED.into()));
+/// Arms the transfer the door carries out after this batch; returns the stream offset the
+/// replica starts at.
+fn start_transfer(ctx: &mut Ctx<'_>) -> Result<u64, CommandError> {
+    if ctx.session.rdb_only {
+        ctx.session.sync = Some(SyncStart::RdbOnly);
+        return Ok(crate::cluster::replication::offset(ctx.server));
     }
-    // The door sends the file once this command's batch has replied (see
-    // `resp::rdb_transfer`).
-    ctx.session.send_rdb = true;
-    Ok(())
+    if crate::cluster::replication::is_replica(ctx.server) {
+        return Err(CommandError::Message(
+            "ERR this node is a replica in its cluster shard group: replicate from its primary".into(),
+        ));
+    }
+    let Some(journal) = ctx.server.keyspace.journal() else {
+        return Err(CommandError::Message(NO_JOURNAL.into()));
+    };
+    let offset = journal.backlog().start_reader(|| journal.next_lsn());
+    ctx.session.sync = Some(SyncStart::Replica { offset, journal });
+    Ok(offset)
 }
 
 /// REPLCONF option value [option value ...]: what a replica says of itself. `rdb-only`
@@ -39,6 +61,11 @@ fn start_transfer(ctx: &mut Ctx<'_>) -> CommandResult {
 fn replconf(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len() % 2 == 0 {
         return Err(CommandError::Message("ERR syntax error".into()));
+    }
+    // A replica's acknowledgement gets no reply, as in Redis (on a replica's own
+    // connection the feed reads them: see `resp::replica_feed`).
+    if args.get(1).is_some_and(|option| is(option, "ack") || is(option, "getack")) {
+        return Ok(());
     }
     let mut rdb_only = ctx.session.rdb_only;
     let mut parts = ctx.session.rdb_parts;
@@ -62,7 +89,13 @@ fn replconf(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
                 b"0" => false,
                 _ => return Err(CommandError::Message("ERR Value is not an integer or out of range".into())),
             };
-        } else if !["listening-port", "ip-address", "capa"].iter().any(|o| is(option, o)) {
+        } else if is(option, "capa") {
+            if is(value, "eof") {
+                ctx.session.capa_eof = true;
+            }
+        } else if is(option, "listening-port") {
+            ctx.session.listening_port = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
+        } else if !is(option, "ip-address") {
             return Err(CommandError::Message(format!(
                 "ERR Unrecognized REPLCONF option: {}",
                 String::from_utf8_lossy(option)

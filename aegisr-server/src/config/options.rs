@@ -768,17 +768,17 @@ pub static OPTIONS: &[OptionSpec] = &[
         "0",
         "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
     ),
-    inert(
+    live(
         "repl-ping-replica-period",
         OptionKind::Int { min: 1, max: i32::MAX as i64 },
         "10",
-        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+        "Seconds between the PINGs sent to a Redis replica (a client that sent SYNC or PSYNC) in its stream of writes while there is nothing else to send. Cluster replication keeps its own heartbeats.",
     ),
     live(
         "repl-timeout",
         OptionKind::Int { min: 1, max: i32::MAX as i64 },
         "60",
-        "Seconds a client receiving an RDB copy of the dataset (SYNC after REPLCONF rdb-only, as redis-cli --rdb does) may go without reading before the transfer is dropped. Cluster replication keeps its own timeouts.",
+        "Seconds a client receiving an RDB copy of the dataset (SYNC or PSYNC, from redis-cli --rdb or a Redis replica) or a Redis replica's stream of writes may go without reading before it is disconnected. Cluster replication keeps its own timeouts.",
     ),
     inert(
         "replica-announce-ip",

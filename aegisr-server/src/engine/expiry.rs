@@ -78,6 +78,7 @@ impl Keyspace {
                     }
                     examined += slot.expiring();
                     let swept = slot.remove_expired(now, |key| {
+                        self.with_journal(|journal| journal.map(|j| crate::persist::capture::log_expiry(j, db, key)));
                         self.notifier().notify(Class::Expired, "expired", key, db);
                         // A client blocked in XREADGROUP on an expired stream learns it is gone.
                         self.waiters().signal(db, key);

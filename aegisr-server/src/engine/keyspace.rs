@@ -1034,6 +1034,7 @@ impl Locked<'_> {
             None => None,
         };
         if stats.expired_keys != expired_before {
+            self.keyspace.with_journal(|journal| journal.map(|j| capture::log_expiry(j, db, key)));
             notifier.notify(Class::Expired, "expired", key, db);
             // Consumers blocked in XREADGROUP on an expired stream learn it is gone (the
             // value is already dropped, so any client blocked on the key looks again).

@@ -10,7 +10,7 @@ use std::hash::BuildHasher;
 use bytes::Bytes;
 
 use super::held::Tx;
-use super::keyspace::Keyspace;
+use super::keyspace::{Keyspace, Shard};
 use super::slot::SLOT_COUNT;
 use crate::engine::glob::glob_match;
 use crate::types::ValueKind;
@@ -60,8 +60,12 @@ impl Keyspace {
                 threshold = 0;
                 continue;
             };
+            // Expired keys met, deleted once this shard's table is no longer borrowed.
+            let mut expired = Vec::new();
+            let mut done = None;
             while slot < SLOT_COUNT && slot >> self.slot_shift() == shard_index {
-                let slot_table = &table.slots[slot & slot_mask];
+                let local = slot & slot_mask;
+                let slot_table = &table.slots[local];
                 let mut candidates: Vec<(u32, &[u8])> =
                     slot_table.iter().map(|e| (scan_hash(e.key()), e.key())).filter(|&(h, _)| h >= threshold).collect();
                 candidates.sort_unstable_by_key(|&(h, _)| h);
@@ -74,7 +78,9 @@ impl Keyspace {
                 }
                 for &(_, key) in &candidates[..take] {
                     if let Some(entry) = slot_table.get(key) {
-                        if slot_table.is_live(key, now) && filter.accepts(key, entry.value().kind()) {
+                        if !slot_table.is_live(key, now) {
+                            expired.push((local, Bytes::copy_from_slice(key)));
+                        } else if filter.accepts(key, entry.value().kind()) {
                             out.push(Bytes::copy_from_slice(key));
                         }
                     }
@@ -83,14 +89,19 @@ impl Keyspace {
                 if take < candidates.len() {
                     // The slot is not finished; resume after the last hash returned.
                     let next = u64::from(candidates[take - 1].0) + 1;
-                    return (((slot as u64) << 32) | next, out);
+                    done = Some(((slot as u64) << 32) | next);
+                    break;
                 }
                 slot += 1;
                 threshold = 0;
                 if examined >= count {
-                    let next = if slot >= SLOT_COUNT { 0 } else { (slot as u64) << 32 };
-                    return (next, out);
+                    done = Some(if slot >= SLOT_COUNT { 0 } else { (slot as u64) << 32 });
+                    break;
                 }
+            }
+            self.delete_expired(&mut shard, db, expired);
+            if let Some(next) = done {
+                return (next, out);
             }
         }
         (0, out)
@@ -132,13 +143,40 @@ impl Keyspace {
     fn random_key_in_slot<'a>(&'a self, db: usize, slot: usize, tx: Tx<'a>) -> Option<Bytes> {
         let mut shard = self.shard(slot >> self.slot_shift(), tx);
         let now = super::now_ms();
-        let table = &shard.db_mut(db)?.slots[slot & ((1 << self.slot_shift()) - 1)];
-        let live = table.iter().filter(|e| table.is_live(e.key(), now)).count();
-        if live == 0 {
-            return None;
+        let local = slot & ((1 << self.slot_shift()) - 1);
+        let table = &shard.db_mut(db)?.slots[local];
+        let expired: Vec<Bytes> =
+            table.iter().filter(|e| !table.is_live(e.key(), now)).map(|e| Bytes::copy_from_slice(e.key())).collect();
+        let live = table.len() - expired.len();
+        let picked = (live > 0).then(|| {
+            let pick = fastrand::usize(..live);
+            table.iter().filter(|e| table.is_live(e.key(), now)).nth(pick).map(|e| Bytes::copy_from_slice(e.key()))
+        });
+        self.delete_expired(&mut shard, db, expired.into_iter().map(|key| (local, key)).collect());
+        picked.flatten()
+    }
+
+    /// Deletes the expired keys SCAN or RANDOMKEY met in `db` (with their local slots), as a
+    /// command's lookup does (and as Redis's SCAN and RANDOMKEY do): counted, announced,
+    /// and logged for replicas. Left in place where expired keys are kept (a replica, or
+    /// while clients are paused).
+    fn delete_expired(&self, shard: &mut Shard, db: usize, keys: Vec<(usize, Bytes)>) {
+        if keys.is_empty() || self.keeps_expired_keys() {
+            return;
         }
-        let pick = fastrand::usize(..live);
-        table.iter().filter(|e| table.is_live(e.key(), now)).nth(pick).map(|e| Bytes::copy_from_slice(e.key()))
+        let Some(table) = shard.db_mut(db) else { return };
+        let mut deleted = Vec::with_capacity(keys.len());
+        for (local, key) in keys {
+            if table.remove(local, &key).is_some() {
+                deleted.push(key);
+            }
+        }
+        shard.stats.expired_keys += deleted.len() as u64;
+        for key in deleted {
+            self.with_journal(|journal| journal.map(|j| crate::persist::capture::log_expiry(j, db, &key)));
+            self.notifier().notify(crate::pubsub::notify::Class::Expired, "expired", &key, db);
+            self.waiters().signal(db, &key);
+        }
     }
 }
 

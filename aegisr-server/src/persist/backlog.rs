@@ -55,6 +55,21 @@ impl Backlog {
         self.enabled.store(true, Ordering::Release);
     }
 
+    /// Starts keeping records, for a reader that will read from the journal position
+    /// `position` gives (read once records are kept, so none after it is missed), which
+    /// it returns. While nothing is kept yet, the backlog starts there: a reader waits for
+    /// the records to come rather than being told they are gone.
+    pub fn start_reader(&self, position: impl FnOnce() -> u64) -> u64 {
+        self.enable();
+        let at = position();
+        let mut c = self.chunks.lock();
+        if c.chunks.is_empty() {
+            c.start = at;
+            c.end = at;
+        }
+        at
+    }
+
     pub fn enabled(&self) -> bool {
         self.enabled.load(Ordering::Acquire)
     }

@@ -113,6 +113,17 @@ pub(crate) fn log_deletion(journal: &Journal, db: usize, key: &[u8]) {
     journal.append(crate::engine::now_ms(), None, &body);
 }
 
+/// Appends `DEL key` for a key that expired (met expired by a command, or swept), while a
+/// replica streams the writes (`Backlog::enabled`): a Redis replica deletes an expired key
+/// only when its master says so. Replay needs none of these (it runs on the logged
+/// clock, so keys expire as they did), so without replicas nothing is logged. Call it with
+/// the key's shard held.
+pub(crate) fn log_expiry(journal: &Journal, db: usize, key: &[u8]) {
+    if journal.backlog().enabled() {
+        log_deletion(journal, db, key);
+    }
+}
+
 /// Runs `f` with this thread's capture set aside: commands `f` runs on another node's
 /// keyspace (DEBUG LOADAOF's staging node) neither see nor change what the command running
 /// here has armed or batched.

@@ -18,6 +18,7 @@ pub mod journal;
 pub mod rdb;
 pub mod record;
 pub mod recovery;
+pub mod redis_form;
 pub mod snapshot;
 
 use std::path::PathBuf;

@@ -98,6 +98,8 @@ pub struct SnapshotRun {
     unsupported: Mutex<Option<super::rdb::Unsupported>>,
     /// Slot images taken ahead of the writer (by a write that spanned slots), by slot.
     taken: Mutex<std::collections::HashMap<usize, Vec<u8>>>,
+    /// An RDB export with a journal: the journal position each slot's image was taken at.
+    slot_lsns: Mutex<Vec<u64>>,
     pub keys: AtomicU64,
 }
 
@@ -111,6 +113,7 @@ impl SnapshotRun {
             rdb: false,
             unsupported: Mutex::new(None),
             taken: Mutex::new(std::collections::HashMap::new()),
+            slot_lsns: Mutex::new(Vec::new()),
             keys: AtomicU64::new(0),
         }
     }
@@ -189,8 +192,27 @@ impl SnapshotRun {
         }
         self.keys.fetch_add(keys, Ordering::Relaxed);
         shard.mark_slot_taken(self.epoch, local);
+        // Read under the shard's lock, as for a snapshot file's slot (see `encode_slot`).
+        if let Some(journal) = &self.journal {
+            let mut lsns = self.slot_lsns.lock();
+            if lsns.len() == crate::engine::slot::SLOT_COUNT {
+                lsns[slot] = journal.next_lsn();
+            }
+        }
         out
     }
+}
+
+/// What an RDB export wrote, and, made with a journal, where in the journal's record stream
+/// each part of it stands: a record before a slot's position is in the file, one after
+/// it is not (see `resp::replica_feed`, which streams the records that follow the file).
+#[derive(Debug, Clone, Default)]
+pub struct RdbExport {
+    pub keys: u64,
+    /// Each hash slot's position; empty without a journal.
+    pub slot_lsns: Vec<u64>,
+    /// The function libraries' position.
+    pub functions_lsn: u64,
 }
 
 /// What a finished snapshot wrote.
@@ -261,24 +283,30 @@ fn for_each_slot_image(
 }
 
 /// Writes the live dataset and function libraries in Redis's RDB format (`persist::rdb`)
-/// to `sink`, a chunk at a time, as one point in time (the snapshot's slot-by-slot images,
-/// with no journal). The caller holds the snapshot claim. Returns the keys written; fails
-/// on a value the format cannot hold, or when `sink` does.
+/// to `sink`, a chunk at a time, from the snapshot's slot-by-slot images; with `journal`,
+/// each image's position in its record stream is noted. The caller holds the snapshot
+/// claim. Fails on a value the format cannot hold, or when `sink` does.
 pub fn export_rdb(
     keyspace: &Keyspace,
     functions: &crate::scripting::functions::Functions,
+    journal: Option<Arc<Journal>>,
     used_memory: u64,
     parts: super::rdb::Parts,
     mut sink: impl FnMut(Vec<u8>) -> anyhow::Result<()>,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<RdbExport> {
     let mut sum = super::rdb::Checksum::default();
     let mut chunk = Vec::with_capacity(CHUNK);
     super::rdb::header(&mut chunk, crate::engine::now_ms() / 1000, used_memory);
+    let position = || journal.as_ref().map_or(0, |j| j.next_lsn());
     if !parts.keys {
-        return finish_rdb(functions, parts, chunk, sum, sink).map(|()| 0);
+        let functions_lsn = finish_rdb(functions, parts, chunk, sum, position, sink)?;
+        return Ok(RdbExport { functions_lsn, ..RdbExport::default() });
     }
-    let mut run = SnapshotRun::new(None);
+    let mut run = SnapshotRun::new(journal.clone());
     run.rdb = true;
+    if journal.is_some() {
+        run.slot_lsns = Mutex::new(vec![0; crate::engine::slot::SLOT_COUNT]);
+    }
     let run = Arc::new(run);
     keyspace.begin_snapshot(run.clone());
     let result = for_each_slot_image(keyspace, &run, |_, image| {
@@ -297,28 +325,31 @@ pub fn export_rdb(
     if let Some(e) = run.unsupported.lock().take() {
         return Err(e.into());
     }
-    finish_rdb(functions, parts, chunk, sum, sink)?;
-    Ok(run.keys.load(Ordering::Relaxed))
+    let functions_lsn = finish_rdb(functions, parts, chunk, sum, position, sink)?;
+    let slot_lsns = std::mem::take(&mut *run.slot_lsns.lock());
+    Ok(RdbExport { keys: run.keys.load(Ordering::Relaxed), slot_lsns, functions_lsn })
 }
 
 /// The end of an RDB export: the function libraries (if asked for), the EOF opcode and the
-/// checksum, after what `chunk` holds.
+/// checksum, after what `chunk` holds. Returns the libraries' `position`.
 fn finish_rdb(
     functions: &crate::scripting::functions::Functions,
     parts: super::rdb::Parts,
     mut chunk: Vec<u8>,
     mut sum: super::rdb::Checksum,
+    position: impl FnOnce() -> u64,
     mut sink: impl FnMut(Vec<u8>) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u64> {
+    let (lsn, codes) = functions.image(position);
     if parts.functions {
-        let (_, codes) = functions.image(|| 0);
         for code in &codes {
             super::rdb::function(&mut chunk, code);
         }
     }
     sum.update(&chunk);
     chunk.extend_from_slice(&sum.finish());
-    sink(chunk)
+    sink(chunk)?;
+    Ok(lsn)
 }
 
 /// Bytes an RDB export hands its sink at a time.

@@ -15,6 +15,7 @@ use super::parser::{ParseLimits, RequestParser};
 use super::writer::RespWriter;
 use crate::commands::blocking::{self, Unblocked};
 use crate::commands::client_reply::{self, ReplyMode};
+use crate::commands::sync::SyncStart;
 use crate::commands::table::CommandSpec;
 use crate::commands::{self, ArgViews, Ctx, ScriptWait, Session};
 use crate::pubsub::Subscriber;
@@ -33,8 +34,8 @@ const FLUSH_AT: usize = 64 * 1024;
 enum Next {
     Continue,
     Close,
-    /// SYNC or PSYNC of an rdb-only client: send the RDB file, then close.
-    SendRdb,
+    /// SYNC or PSYNC: send the RDB file, then close or follow with the writes.
+    Sync(SyncStart),
 }
 
 /// How a connection's time on a worker ends.
@@ -99,8 +100,12 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, conn: &mut Conn) -> 
     loop {
         match run_batch(server, session, parser, input, output, &mut stream).await {
             Ok(Next::Continue) => {}
-            Ok(Next::SendRdb) => {
+            Ok(Next::Sync(SyncStart::RdbOnly)) => {
                 super::rdb_transfer::send(server, &mut stream, session.rdb_parts).await;
+                return Ended::Closed;
+            }
+            Ok(Next::Sync(SyncStart::Replica { offset, journal })) => {
+                super::replica_feed::serve(server, &mut stream, session, offset, journal).await;
                 return Ended::Closed;
             }
             Ok(Next::Close) | Err(_) => return Ended::Closed,
@@ -467,8 +472,8 @@ async fn run_batch(
                     next = Next::Close;
                     break;
                 }
-                if session.send_rdb {
-                    next = Next::SendRdb;
+                if let Some(start) = session.sync.take() {
+                    next = Next::Sync(start);
                     break;
                 }
                 if output.len() >= FLUSH_AT {

@@ -6,6 +6,7 @@ mod inline;
 pub(crate) mod listener;
 mod parser;
 mod rdb_transfer;
+mod replica_feed;
 mod writer;
 
 pub(crate) use inline::split_inline;

@@ -391,20 +391,25 @@ pub fn role(node: &TestServer) -> String {
 pub struct RealRedis {
     child: std::process::Child,
     pub port: u16,
+    /// Its working directory: a replica writes the RDB file it receives there.
+    _dir: tempfile::TempDir,
 }
 
 #[allow(dead_code)]
 impl RealRedis {
     pub fn start(args: &[&str]) -> RealRedis {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
+        let dir = tempfile::tempdir().expect("temp dir");
         let child = Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir.path())
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server (package redis-tools)");
-        let redis = RealRedis { child, port };
+        let redis = RealRedis { child, port, _dir: dir };
         let client = redis.client();
         assert!(
             wait_until(Duration::from_secs(20), || client

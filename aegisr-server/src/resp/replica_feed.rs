@@ -1,0 +1,203 @@
+//! A Redis replica (or any client that sent SYNC or PSYNC without `rdb-only`) following
+//! this node: the dataset as an RDB file, then every write as Redis propagates it, read
+//! from the journal's replication backlog (`persist::backlog`) and put in Redis's form
+//! (`persist::redis_form`). The file is made slot by slot while the node serves; each
+//! slot's position in the record stream says which records after the start the file
+//! already holds, so none is sent twice and none is missed.
+//!
+//! The replica's `REPLCONF ACK <offset>` (its offset in the stream sent) are read on the
+//! same connection and mapped back to journal positions: WAIT, `min-replicas-to-write`,
+//! ROLE and INFO replication count a Redis replica as they count a cluster replica. A
+//! replica that falls further behind than the backlog holds is disconnected, and starts
+//! again with a full sync, as in Redis.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::parser::{ParseLimits, RequestParser};
+use super::rdb_transfer::{self, Form};
+use crate::commands::args::is;
+use crate::commands::{ArgViews, Session};
+use crate::persist::journal::Journal;
+use crate::persist::record;
+use crate::persist::redis_form::{Covered, RedisStream};
+use crate::server::{Server, ServerStats};
+
+/// Most bytes of records read from the backlog at a time.
+const PIECE: usize = 256 * 1024;
+/// Cluster node ids are small numbers the control plane gives out; a Redis replica is
+/// registered among the node's replicas under its client id with this bit set.
+const REDIS_REPLICA: u64 = 1 << 63;
+/// A replica's input beyond this (it only sends REPLCONF ACK) ends the link.
+const MAX_INPUT: usize = 64 * 1024;
+
+/// Serves the replica on `stream` from journal position `offset` (as PSYNC's
+/// `+FULLRESYNC` said) until it goes away, falls behind or the node stops.
+pub(super) async fn serve(
+    server: &Arc<Server>,
+    stream: &mut TcpStream,
+    session: &Session,
+    offset: u64,
+    journal: Arc<Journal>,
+) {
+    let client = &session.client;
+    let form = if session.capa_eof { Form::Eof } else { Form::Length };
+    let Some(export) =
+        rdb_transfer::transfer(server, stream, crate::persist::rdb::Parts::default(), form, Some(journal.clone()))
+            .await
+    else {
+        return;
+    };
+    ServerStats::add(&server.stats.sync_full, 1);
+    let covered = Covered { slot_lsns: export.slot_lsns, functions_lsn: export.functions_lsn };
+    let (ip, _) = client.addr.rsplit_once(':').unwrap_or((client.addr.as_str(), ""));
+    let port = session.listening_port.unwrap_or(0);
+    let node = REDIS_REPLICA | client.id;
+    let link = server.replication.replica_connected(node, format!("{ip}:{port}"), offset);
+    tracing::info!(replica = %client.addr, "a Redis replica is in sync at offset {offset}; streaming writes");
+    let ended = follow(server, stream, &journal, offset, &covered, node, link).await;
+    server.replication.replica_gone(node, link);
+    tracing::info!(replica = %client.addr, "replica link closed: {ended}");
+}
+
+/// Where the stream sent so far ends, in the replica's terms (bytes sent, from the
+/// offset it was given) and in the journal's; acknowledgements are mapped back with it.
+struct Sent {
+    marks: VecDeque<(u64, u64)>,
+    bytes: u64,
+    /// The journal position last acknowledged.
+    acked: u64,
+}
+
+impl Sent {
+    fn sent(&mut self, bytes: usize, lsn: u64) {
+        self.bytes += bytes as u64;
+        if self.marks.len() >= 4096 {
+            self.marks.pop_front();
+        }
+        self.marks.push_back((self.bytes, lsn));
+    }
+
+    /// The journal position the replica has applied, from its stream offset.
+    fn acked(&mut self, offset: u64) -> u64 {
+        while let Some(&(bytes, lsn)) = self.marks.front() {
+            if bytes > offset {
+                break;
+            }
+            self.acked = lsn;
+            self.marks.pop_front();
+        }
+        self.acked
+    }
+}
+
+async fn follow(
+    server: &Arc<Server>,
+    stream: &mut TcpStream,
+    journal: &Arc<Journal>,
+    offset: u64,
+    covered: &Covered,
+    node: u64,
+    link: u64,
+) -> String {
+    let backlog = journal.backlog();
+    let mut grown = backlog.subscribe();
+    let mut form = RedisStream::default();
+    let mut sent = Sent { marks: VecDeque::new(), bytes: offset, acked: offset };
+    let mut at = offset;
+    let mut out = Vec::new();
+    let mut input = BytesMut::new();
+    let mut parser = RequestParser::new();
+    let ping_period = || Duration::from_secs(server.config.u64("repl-ping-replica-period").max(1));
+    let mut next_ping = tokio::time::Instant::now() + ping_period();
+    let write_timeout = || Duration::from_secs(server.config.u64("repl-timeout").max(1));
+    loop {
+        // The journal switched off or replaced (CONFIG SET appendonly): this stream ends.
+        if !server.keyspace.journal().is_some_and(|j| Arc::ptr_eq(&j, journal)) {
+            return "the journal it followed was closed".into();
+        }
+        let pieces = match backlog.read(at, PIECE) {
+            Ok(pieces) => pieces,
+            Err(e) => return format!("it fell behind the replication backlog ({e})"),
+        };
+        out.clear();
+        for (lsn, data) in &pieces {
+            let mut pos = 0;
+            while pos < data.len() {
+                match record::read_frame(&data[pos..]) {
+                    Ok((record, used)) => {
+                        form.record(&record, lsn + pos as u64, covered, &mut out);
+                        pos += used;
+                    }
+                    Err(e) => return format!("unreadable record at {}: {e:?}", lsn + pos as u64),
+                }
+            }
+            at = lsn + data.len() as u64;
+        }
+        if tokio::time::Instant::now() >= next_ping {
+            crate::persist::redis_form::put(&mut out, &[b"PING".as_slice()]);
+            next_ping = tokio::time::Instant::now() + ping_period();
+        }
+        if !out.is_empty() {
+            match tokio::time::timeout(write_timeout(), stream.write_all(&out)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return format!("write failed: {e}"),
+                Err(_) => return "it stopped reading".into(),
+            }
+            ServerStats::add(&server.stats.total_net_output_bytes, out.len() as u64);
+            sent.sent(out.len(), at);
+        }
+        if !pieces.is_empty() {
+            continue;
+        }
+        tokio::select! {
+            changed = grown.changed() => if changed.is_err() { return "the journal closed".into() },
+            () = tokio::time::sleep_until(next_ping) => {}
+            read = stream.read_buf(&mut input) => match read {
+                Ok(0) => return "the replica closed the connection".into(),
+                Err(e) => return format!("read failed: {e}"),
+                Ok(_) => {
+                    if let Err(e) = acknowledgements(server, &mut parser, &mut input, &mut sent, node, link) {
+                        return e;
+                    }
+                }
+            },
+            () = server.shutdown.cancelled() => return "the node is shutting down".into(),
+        }
+    }
+}
+
+/// Reads what the replica sent: `REPLCONF ACK <offset>`, once a second. Anything else is
+/// ignored, as a Redis master ignores it.
+fn acknowledgements(
+    server: &Server,
+    parser: &mut RequestParser,
+    input: &mut BytesMut,
+    sent: &mut Sent,
+    node: u64,
+    link: u64,
+) -> Result<(), String> {
+    if input.len() > MAX_INPUT {
+        return Err("the replica sent too much".into());
+    }
+    loop {
+        let mut args = ArgViews::new();
+        match parser.next(input, ParseLimits { max_bulk_len: MAX_INPUT as u64 }, &mut args) {
+            Ok(true) => {
+                if args.len() >= 3 && is(args[0], "replconf") && is(args[1], "ack") {
+                    let offset = std::str::from_utf8(args[2]).ok().and_then(|o| o.parse::<u64>().ok());
+                    if let Some(offset) = offset {
+                        server.replication.replica_acked(node, link, sent.acked(offset));
+                    }
+                }
+            }
+            Ok(false) => return Ok(()),
+            Err(e) => return Err(format!("the replica sent something unreadable: {e}")),
+        }
+    }
+}
