@@ -181,6 +181,13 @@ fn sync_streams_the_writes_as_redis_propagates_them() {
     raw.stream.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
     let mut byte = [0u8; 1];
     assert!(raw.stream.read(&mut byte).is_err(), "nothing is sent back for an ACK");
+    // CLIENT KILL ends the stream.
+    let clients: String = run(&mut con, &["CLIENT", "LIST"]);
+    let line = clients.lines().find(|l| l.contains("cmd=sync")).expect(&clients);
+    let id = line.split(' ').find_map(|f| f.strip_prefix("id=")).unwrap();
+    assert_eq!(run::<i64>(&mut con, &["CLIENT", "KILL", "ID", id]), 1);
+    raw.stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert!(raw.is_closed());
 }
 
 #[test]

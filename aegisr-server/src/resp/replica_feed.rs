@@ -60,7 +60,11 @@ pub(super) async fn serve(
     let node = REDIS_REPLICA | client.id;
     let link = server.replication.replica_connected(node, format!("{ip}:{port}"), offset);
     tracing::info!(replica = %client.addr, "a Redis replica is in sync at offset {offset}; streaming writes");
-    let ended = follow(server, stream, &journal, offset, &covered, node, link).await;
+    let killed = client.kill.clone();
+    let ended = tokio::select! {
+        ended = follow(server, stream, &journal, offset, &covered, node, link) => ended,
+        () = killed.cancelled() => "it was killed (CLIENT KILL) or the node is shutting down".into(),
+    };
     server.replication.replica_gone(node, link);
     tracing::info!(replica = %client.addr, "replica link closed: {ended}");
 }
@@ -167,7 +171,6 @@ async fn follow(
                     }
                 }
             },
-            () = server.shutdown.cancelled() => return "the node is shutting down".into(),
         }
     }
 }
