@@ -13,7 +13,6 @@ use super::{CommandError, CommandResult, Ctx};
 use crate::persist::journal::Journal;
 
 /// What the door sends after SYNC or PSYNC.
-#[derive(Clone)]
 pub enum SyncStart {
     /// The RDB file alone (REPLCONF rdb-only 1), then the connection closes.
     RdbOnly,

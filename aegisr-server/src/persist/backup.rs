@@ -75,7 +75,13 @@ fn io_failed(what: &str) -> impl Fn(std::io::Error) -> BackupError + '_ {
 }
 
 /// A directory removed with everything in it when dropped.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
+
+impl TempDir {
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
 
 impl Drop for TempDir {
     fn drop(&mut self) {
@@ -88,8 +94,9 @@ impl Drop for TempDir {
 }
 
 /// A fresh directory `<what>-<pid>-<n>.tmp` in the data directory: it is where snapshots
-/// are written, so it has the room (and the node's own snapshot scan ignores it).
-fn temp_dir(server: &Server, what: &str) -> Result<TempDir, BackupError> {
+/// are written, so it has the room (and the node's own snapshot scan ignores it). `what`
+/// is one of the names [`remove_leftovers`] knows.
+pub(crate) fn temp_dir(server: &Server, what: &str) -> Result<TempDir, BackupError> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let parent = super::data_dir(server).map_err(|e| BackupError::Failed(format!("{e:#}")))?;
     remove_leftovers(&parent);
@@ -99,15 +106,16 @@ fn temp_dir(server: &Server, what: &str) -> Result<TempDir, BackupError> {
     Ok(TempDir(dir))
 }
 
-/// Removes the temporary directories a previous process left (it died during a backup or
-/// restore): those named with another process id.
+/// Removes the temporary directories a previous process left (it died during a backup, a
+/// restore or an RDB transfer to a replica): those named with another process id.
 fn remove_leftovers(parent: &std::path::Path) {
     let Ok(entries) = std::fs::read_dir(parent) else { return };
     let ours = std::process::id().to_string();
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let temporary = (name.starts_with("backup-") || name.starts_with("restore-")) && name.ends_with(".tmp");
+        let temporary =
+            ["backup-", "restore-", "sync-"].iter().any(|what| name.starts_with(what)) && name.ends_with(".tmp");
         // `<what>-<pid>-<n>.tmp`
         let pid = name.split('-').nth(1);
         if temporary && pid.is_some_and(|pid| pid != ours) && entry.path().is_dir() {

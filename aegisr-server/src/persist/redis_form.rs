@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use super::record::{LoggedCommand, Record};
+use super::record::Record;
 use crate::commands::args::is;
 
 /// Which records a replica already has from the RDB file it was sent: those before the
@@ -62,7 +62,7 @@ impl RedisStream {
                 if covered.has(lsn, &args) {
                     return None;
                 }
-                Some((command.db, redis_form(command, record.at_ms)?))
+                Some((command.db, redis_form(&args, record.at_ms)?))
             })
             .collect();
         let transaction = commands.len() > 1;
@@ -126,8 +126,7 @@ fn absolute(option: &[u8], value: &[u8], at_ms: i64) -> Option<i64> {
 }
 
 /// `command` as Redis propagates it (`None`: nothing to send).
-fn redis_form(command: &LoggedCommand, at_ms: i64) -> Option<Vec<Cow<'_, [u8]>>> {
-    let args: Vec<&[u8]> = command.args.iter().map(|a| &a[..]).collect();
+fn redis_form<'a>(args: &[&'a [u8]], at_ms: i64) -> Option<Vec<Cow<'a, [u8]>>> {
     let as_is = || args.iter().map(|a| Cow::Borrowed(*a)).collect::<Vec<_>>();
     let name = *args.first()?;
     // A transaction's or a script's record holds its writes; the EXEC or EVAL around them
@@ -196,6 +195,7 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
+    use crate::persist::record::LoggedCommand;
 
     fn record(at_ms: i64, commands: &[(usize, &[&str])]) -> Record {
         Record {

@@ -35,7 +35,8 @@ pub(super) enum Form {
     /// client that said `REPLCONF capa eof`, as Redis's replicas and `redis-cli --rdb` do).
     Eof,
     /// `$<length>\r\n` then the file: for a client that did not. The file is written to
-    /// the data directory first, to learn its length, rather than held in memory.
+    /// a temporary directory in the data directory first, to learn its length, rather than
+    /// held in memory.
     Length,
 }
 
@@ -120,10 +121,10 @@ async fn send_with_length(
     received: &mut mpsc::Receiver<anyhow::Result<Vec<u8>>>,
 ) -> bool {
     let spooled = async {
-        let dir = crate::persist::data_dir(server)?;
-        let path = dir.join(format!("temp-sync-{}.rdb", crate::server::random_hex40()));
-        let file = SpoolFile(path);
-        let mut out = tokio::fs::File::create(&file.0).await?;
+        // Removed when dropped, or at the next transfer if the node dies first.
+        let dir = crate::persist::backup::temp_dir(server, "sync")?;
+        let file = dir.path().join("dump.rdb");
+        let mut out = tokio::fs::File::create(&file).await?;
         out.write_all(&first).await?;
         let mut length = first.len() as u64;
         while let Some(chunk) = received.recv().await {
@@ -132,9 +133,9 @@ async fn send_with_length(
             length += chunk.len() as u64;
         }
         out.flush().await?;
-        anyhow::Ok((file, length))
+        anyhow::Ok((dir, file, length))
     };
-    let (file, length) = match spooled.await {
+    let (_dir, file, length) = match spooled.await {
         Ok(spooled) => spooled,
         Err(e) => {
             tracing::warn!("RDB export for a replica failed: {e:#}");
@@ -145,7 +146,7 @@ async fn send_with_length(
     if write(server, stream, format!("${length}\r\n").as_bytes()).await.is_err() {
         return false;
     }
-    let Ok(mut input) = tokio::fs::File::open(&file.0).await else { return false };
+    let Ok(mut input) = tokio::fs::File::open(&file).await else { return false };
     let mut piece = vec![0; 1 << 16];
     loop {
         match input.read(&mut piece).await {
@@ -157,15 +158,6 @@ async fn send_with_length(
             }
             Err(_) => return false,
         }
-    }
-}
-
-/// The file a length-framed transfer is spooled to, removed when dropped.
-struct SpoolFile(std::path::PathBuf);
-
-impl Drop for SpoolFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
     }
 }
 
