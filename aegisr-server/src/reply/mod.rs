@@ -85,13 +85,14 @@ pub trait ReplySink {
     }
 }
 
-/// Formats a double as Redis 7.2 and later do in replies (`d2string`): an integral value
-/// up to 2^62 as an integer; otherwise the shortest digits that read back as the same
-/// value, laid out by `fpconv_dtoa`'s rules — digits in full when at most 7 zeros follow
-/// them (1.2345678901234567e19 is "12345678901234567000"), fractions in plain decimal down
-/// to 6 places past the point (1e-5 is "0.00001"), otherwise an exponent without padding
-/// ("1e+20", "1.5e-7"); `inf`, `-inf`, `nan`. (Redis 7.0 printed `%.17g`:
-/// "1.1000000000000001" for 1.1.)
+/// Formats a double as Redis 7.0 does in replies (`addReplyDouble`): C's `%.17g`, so 17
+/// significant digits with the trailing zeros of the fraction dropped ("1.1000000000000001"
+/// for 1.1, "0.5", "10"), an exponent of at least two digits below 1e-4 and from 1e17 up
+/// ("1.0000000000000001e-05", "1e+17"); `inf`, `-inf`, `nan`.
+///
+/// Redis 7.2 changed this to the shortest text that reads back as the same value ("1.1");
+/// 7.0's layout is kept because Redis 7.0 is the reference server here and its clients and
+/// tests compare score texts (7.2's own tests compare them as numbers, which this passes too).
 pub fn format_double(value: f64) -> String {
     if value.is_infinite() {
         return if value > 0.0 { "inf" } else { "-inf" }.to_owned();
@@ -99,59 +100,52 @@ pub fn format_double(value: f64) -> String {
     if value.is_nan() {
         return "nan".to_owned();
     }
-    let sign = if value.is_sign_negative() { "-" } else { "" };
-    if value == 0.0 {
-        return format!("{sign}0");
-    }
-    // Redis's d2string prints an integral value as an integer while |value| <= 2^62.
-    const INTEGRAL_LIMIT: f64 = (i64::MAX / 2) as f64;
-    if value.fract() == 0.0 && value.abs() <= INTEGRAL_LIMIT {
-        #[allow(clippy::cast_possible_truncation)]
-        return itoa::Buffer::new().format(value as i64).to_owned();
-    }
-    // Rust's `{:e}` gives the shortest round-trip digits as "d.ddde<exponent>", written
-    // on the stack: a score reply allocates only the text it returns.
+    // `{:.16e}` gives the 17 significant digits `%.17g` works from, correctly rounded,
+    // as "d.dddddddddddddddde<exponent>", written on the stack: a score reply allocates
+    // only the text it returns.
     let mut scientific = StackText::default();
-    let _ = std::fmt::Write::write_fmt(&mut scientific, format_args!("{:e}", value.abs()));
+    let _ = std::fmt::Write::write_fmt(&mut scientific, format_args!("{:.16e}", value.abs()));
     let text = scientific.as_str();
     let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
-    let mut digits = StackText::default();
-    for part in mantissa.split('.') {
-        let _ = std::fmt::Write::write_str(&mut digits, part);
-    }
-    let digits = digits.as_str();
-    let count = i32::try_from(digits.len()).unwrap_or(i32::MAX);
-    // The value is `digits` × 10^k.
-    let k = exponent - (count - 1);
-    let magnitude = exponent.abs();
+    let (first, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let mut out = String::with_capacity(32);
-    out.push_str(sign);
-    if k >= 0 && magnitude < count + 7 {
-        out.push_str(digits);
-        (0..k).for_each(|_| out.push('0'));
-    } else if k < 0 && (k > -7 || magnitude < 4) {
-        let point = count + k;
-        if point <= 0 {
-            out.push_str("0.");
-            (point..0).for_each(|_| out.push('0'));
-            out.push_str(digits);
-        } else {
-            let (whole, fraction) = digits.split_at(usize::try_from(point).unwrap_or(0));
-            out.push_str(whole);
+    if value.is_sign_negative() {
+        out.push('-');
+    }
+    // %g: the exponent form when the exponent is below -4 or at least the precision (17).
+    if !(-4..17).contains(&exponent) {
+        out.push_str(first);
+        let fraction = fraction.trim_end_matches('0');
+        if !fraction.is_empty() {
             out.push('.');
             out.push_str(fraction);
         }
-    } else {
-        let (first, rest) = digits.split_at(1);
-        out.push_str(first);
-        if !rest.is_empty() {
-            out.push('.');
-            out.push_str(rest);
-        }
         out.push('e');
         out.push(if exponent < 0 { '-' } else { '+' });
-        out.push_str(itoa::Buffer::new().format(magnitude));
+        if exponent.abs() < 10 {
+            out.push('0');
+        }
+        out.push_str(itoa::Buffer::new().format(exponent.abs()));
+        return out;
+    }
+    if exponent >= 0 {
+        // `exponent + 1` digits before the point, the rest of the 17 after it.
+        let whole = usize::try_from(exponent).unwrap_or(0);
+        let (head, tail) = fraction.split_at(whole.min(fraction.len()));
+        out.push_str(first);
+        out.push_str(head);
+        let tail = tail.trim_end_matches('0');
+        if !tail.is_empty() {
+            out.push('.');
+            out.push_str(tail);
+        }
+    } else {
+        // 0.000ddd: `-exponent - 1` zeros after the point, then the digits.
+        out.push_str("0.");
+        (1..-exponent).for_each(|_| out.push('0'));
+        out.push_str(first);
+        out.push_str(fraction.trim_end_matches('0'));
     }
     out
 }
@@ -183,32 +177,31 @@ mod tests {
     use super::format_double;
 
     #[test]
-    fn doubles_print_as_redis_7_2_does() {
+    fn doubles_print_as_redis_7_0_does() {
+        // Each text is what Redis 7.0.15's ZADD then ZSCORE (or C's printf("%.17g")) gives.
         let cases: &[(f64, &str)] = &[
             (0.0, "0"),
             (-0.0, "-0"),
             (1.0, "1"),
             (-2.5, "-2.5"),
-            (1.1, "1.1"),
-            (0.1, "0.1"),
+            (1.1, "1.1000000000000001"),
+            (0.1, "0.10000000000000001"),
+            (0.5, "0.5"),
             (12345.678, "12345.678"),
-            (1e-5, "0.00001"),
-            (1e-6, "0.000001"),
-            (1.5e-6, "1.5e-6"),
-            (1e-7, "1e-7"),
-            (0.000123456789, "1.23456789e-4"),
-            (0.0012, "0.0012"),
+            (1e-4, "0.0001"),
+            (1e-5, "1.0000000000000001e-05"),
+            (1.5e-6, "1.5e-06"),
+            (0.000123456789, "0.000123456789"),
             (100.0, "100"),
             (1e8, "100000000"),
-            (1e17, "100000000000000000"),
-            (4e18, "4000000000000000000"),
-            (5e18, "5e+18"),
-            (1.2345678901234567e19, "12345678901234567000"),
-            (123456789012345678.0, "123456789012345680"),
-            (1e20, "1e+20"),
-            (1.5e300, "1.5e+300"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (3e20, "3e+20"),
+            (4611686018427387904.0, "4.6116860184273879e+18"),
+            (1.5e300, "1.5000000000000001e+300"),
             (1.7976931348623157e308, "1.7976931348623157e+308"),
-            (5e-324, "5e-324"),
+            (5e-324, "4.9406564584124654e-324"),
             (f64::INFINITY, "inf"),
             (f64::NEG_INFINITY, "-inf"),
         ];

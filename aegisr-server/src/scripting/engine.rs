@@ -358,17 +358,12 @@ pub enum Call {
 /// The `resp` value `redis.acl_check_cmd` passes to the hidden `raw` function.
 pub const ACL_CHECK: i64 = -1;
 
-/// A Lua number as `redis.call` passes it (Redis 7.2's `luaArgsToRedisArgv`): an integral
-/// value up to 2^62 in full (9007199254740991, not Lua's 9.007199254741e+15; -0 as 0), any other
-/// as a double reply prints it (the shortest text that reads back as the same double); a
-/// NaN with its sign, as the C library prints it ("-nan" for 0/0).
+/// A Lua number as `redis.call` passes it (Redis 7.0's `luaArgsToRedisArgv`): `%.17g`, as
+/// a double reply prints it (9007199254740991 in full, not Lua's 9.007199254741e+15; 0.1 as
+/// 0.10000000000000001); a NaN with its sign, as the C library prints it ("-nan" for 0/0).
 fn number_arg(n: f64) -> String {
     if n.is_nan() {
         return if n.is_sign_negative() { "-nan" } else { "nan" }.to_owned();
-    }
-    // -0 converts to the integer 0 (a double reply would print "-0").
-    if n == 0.0 {
-        return "0".to_owned();
     }
     crate::reply::format_double(n)
 }
