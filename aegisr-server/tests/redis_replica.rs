@@ -11,7 +11,7 @@ mod common;
 use std::io::Read;
 use std::time::Duration;
 
-use common::{RawConn, RealRedis, TestServer, fail, run, wait_until};
+use common::{RawConn, RealRedis, TestServer, fail, get, run, wait_until};
 
 fn info_field(con: &mut redis::Connection, section: &str, field: &str) -> String {
     let info: String = run(con, &["INFO", section]);
@@ -195,4 +195,88 @@ fn replconf_ack_on_a_client_connection_gets_no_reply_and_bad_options_an_error() 
     raw.expect(&["PING"], "+PONG\r\n");
     let mut con = server.sync_conn();
     assert_eq!(fail(&mut con, &["REPLCONF", "nonsense", "1"]), "ERR Unrecognized REPLCONF option: nonsense");
+}
+
+#[test]
+fn pops_and_float_increments_stream_as_the_writes_they_amount_to() {
+    let dir = tempfile::tempdir().unwrap();
+    // `always`: the restart below follows a kill -9.
+    let mut server = TestServer::start_in(dir.path(), &["--appendfsync", "always"]);
+    let mut con = server.sync_conn();
+    let mut raw = server.raw();
+    raw.stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    raw.send(b"SYNC\r\n");
+    let header = raw.read_line();
+    let len: usize = header.trim_end().strip_prefix('$').and_then(|n| n.parse().ok()).expect(&header);
+    raw.read_exact_len(len);
+    // Redis propagates the multi-key and blocking pops as the plain pop they amount to,
+    // with the count actually popped; float increments as the value they set.
+    let _: i64 = run(&mut con, &["RPUSH", "l", "a", "b", "c"]);
+    let _: redis::Value = run(&mut con, &["LMPOP", "2", "none", "l", "LEFT", "COUNT", "2"]);
+    let _: redis::Value = run(&mut con, &["LMPOP", "1", "l", "RIGHT"]);
+    let _: i64 = run(&mut con, &["RPUSH", "l", "x", "y"]);
+    let _: redis::Value = run(&mut con, &["BLPOP", "none", "l", "0"]);
+    let _: redis::Value = run(&mut con, &["BLMPOP", "0", "1", "l", "RIGHT", "COUNT", "2"]);
+    let _: i64 = run(&mut con, &["ZADD", "z", "1", "a", "2", "b", "3", "c"]);
+    let _: redis::Value = run(&mut con, &["ZMPOP", "1", "z", "MAX", "COUNT", "2"]);
+    let _: redis::Value = run(&mut con, &["BZPOPMIN", "z", "0"]);
+    let _: i64 = run(&mut con, &["RPUSH", "s", "1", "2"]);
+    let _: String = run(&mut con, &["BLMOVE", "s", "d", "LEFT", "RIGHT", "0"]);
+    let _: String = run(&mut con, &["BRPOPLPUSH", "s", "d", "0"]);
+    let _: () = run(&mut con, &["SET", "f", "1.5", "EX", "1000"]);
+    let _: String = run(&mut con, &["INCRBYFLOAT", "f", "0.25"]);
+    let _: String = run(&mut con, &["HINCRBYFLOAT", "h", "x", "2.5"]);
+    // A pop that waited: logged when it is served, as what it popped.
+    let url = server.url();
+    let waiter = std::thread::spawn(move || {
+        let mut other = redis::Client::open(url).unwrap().get_connection().unwrap();
+        run::<redis::Value>(&mut other, &["BZMPOP", "0", "2", "w1", "w2", "MIN", "COUNT", "5"])
+    });
+    assert!(wait_until(Duration::from_secs(10), || info_field(&mut con, "clients", "blocked_clients") == "1"));
+    let _: i64 = run(&mut con, &["ZADD", "w2", "1", "m", "2", "n"]);
+    waiter.join().unwrap();
+    let mut got: Vec<Vec<String>> = (0..18).map(|_| next_command(&mut raw)).collect();
+    // SET EX goes at an absolute time (compared without it below).
+    assert_eq!(&got[13][..4], ["SET", "f", "1.5", "PXAT"], "{got:?}");
+    got[13].truncate(3);
+    let expected: Vec<Vec<&str>> = vec![
+        vec!["SELECT", "0"],
+        vec!["RPUSH", "l", "a", "b", "c"],
+        vec!["LPOP", "l", "2"],
+        vec!["RPOP", "l", "1"],
+        vec!["RPUSH", "l", "x", "y"],
+        vec!["LPOP", "l"],
+        vec!["RPOP", "l", "1"],
+        vec!["ZADD", "z", "1", "a", "2", "b", "3", "c"],
+        vec!["ZPOPMAX", "z", "2"],
+        vec!["ZPOPMIN", "z"],
+        vec!["RPUSH", "s", "1", "2"],
+        vec!["LMOVE", "s", "d", "LEFT", "RIGHT"],
+        vec!["RPOPLPUSH", "s", "d"],
+        vec!["SET", "f", "1.5"],
+        vec!["SET", "f", "1.75", "KEEPTTL"],
+        vec!["HSET", "h", "x", "2.5"],
+        vec!["ZADD", "w2", "1", "m", "2", "n"],
+        vec!["ZPOPMIN", "w2", "2"],
+    ];
+    assert_eq!(got, expected);
+    // The journal replays the same forms: after a restart everything is as it was, the
+    // float's TTL included.
+    let before: Vec<String> = ["l", "d", "s"]
+        .iter()
+        .map(|k| format!("{:?}", run::<Vec<String>>(&mut con, &["LRANGE", k, "0", "-1"])))
+        .collect();
+    drop(con);
+    server.kill9();
+    let server = TestServer::start_in(dir.path(), &["--appendfsync", "always"]);
+    let mut con = server.sync_conn();
+    let after: Vec<String> = ["l", "d", "s"]
+        .iter()
+        .map(|k| format!("{:?}", run::<Vec<String>>(&mut con, &["LRANGE", k, "0", "-1"])))
+        .collect();
+    assert_eq!(before, after);
+    assert_eq!(get(&mut con, "f").as_deref(), Some("1.75"));
+    assert!(run::<i64>(&mut con, &["TTL", "f"]) > 900);
+    assert_eq!(run::<Option<String>>(&mut con, &["HGET", "h", "x"]).as_deref(), Some("2.5"));
+    assert_eq!(run::<i64>(&mut con, &["EXISTS", "z", "w1", "w2"]), 0);
 }

@@ -385,6 +385,9 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             Ok(text)
         },
     )?;
+    // Logged (and streamed to Redis replicas) as the HSET of the result, as Redis
+    // propagates it: a replay must not depend on how another build rounds.
+    crate::persist::capture::log_as(ctx.session.db, &[b"HSET", key, field, text.as_bytes()]);
     ctx.notify(Class::Hash, "hincrbyfloat", key);
     drop(locked);
     ctx.out.bulk(text.as_bytes());

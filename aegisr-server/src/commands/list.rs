@@ -617,13 +617,21 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 /// LMOVE and RPOPLPUSH: pops from `from` of the source and pushes at `to` of the
 /// destination, atomically across both keys (which may be the same list: a rotation).
 fn move_element(ctx: &mut Ctx<'_>, args: &[&[u8]], from: End, to: End) -> CommandResult {
-    let moved = try_move(ctx, args[1], args[2], from, to)?;
+    let moved = try_move(ctx, args[1], args[2], from, to, None)?;
     ctx.out.bulk_or_null(moved.as_deref());
     Ok(())
 }
 
-/// Moves one element from `src` to `dst`; `None` when `src` is missing or empty.
-fn try_move(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Option<CompactBytes>, CommandError> {
+/// Moves one element from `src` to `dst`; `None` when `src` is missing or empty. A move
+/// is logged as `logged_as` when given (BLMOVE as the LMOVE it amounts to).
+fn try_move(
+    ctx: &Ctx<'_>,
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+    logged_as: Option<&[&[u8]]>,
+) -> Result<Option<CompactBytes>, CommandError> {
     let limit = limit(ctx);
     let mut locked = ctx.lock_keys([&Bytes::copy_from_slice(src), &Bytes::copy_from_slice(dst)]);
     let Some(entry) = super::get_typed::<List>(&mut locked, src) else {
@@ -671,6 +679,9 @@ fn try_move(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Result
         }
         popped
     };
+    if let (Some(args), Some(_)) = (logged_as, &value) {
+        crate::persist::capture::log_as(ctx.session.db, args);
+    }
     Ok(value)
 }
 
@@ -695,7 +706,7 @@ fn positive(arg: &[u8], message: &str) -> Result<usize, CommandError> {
 
 fn lmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (keys, end, count) = mpop_args(&args[1..])?;
-    match try_mpop(ctx, keys, end, count)? {
+    match try_mpop(ctx, keys, end, count, true)? {
         Some((key, popped)) => mpop_reply(ctx, &key, &popped),
         None => ctx.out.null_array(),
     }
@@ -728,7 +739,15 @@ type Elements = SmallVec<[CompactBytes; 1]>;
 type Popped = (Bytes, Elements);
 
 /// Pops from the first non-empty list of `keys`; `None` when all are missing or empty.
-fn try_mpop(ctx: &Ctx<'_>, keys: &[&[u8]], end: End, count: usize) -> Result<Option<Popped>, CommandError> {
+/// Logged as Redis propagates it: `LPOP key count` (LMPOP, BLMPOP: the count popped), or
+/// `LPOP key` without `counted` (BLPOP).
+fn try_mpop(
+    ctx: &Ctx<'_>,
+    keys: &[&[u8]],
+    end: End,
+    count: usize,
+    counted: bool,
+) -> Result<Option<Popped>, CommandError> {
     let limit = limit(ctx);
     let mut locked = ctx.lock_keys(keys);
     for key in keys {
@@ -739,6 +758,13 @@ fn try_mpop(ctx: &Ctx<'_>, keys: &[&[u8]], end: End, count: usize) -> Result<Opt
             continue;
         }
         let (popped, deleted) = pop_some(&mut locked, key, end, count, limit)?.unwrap_or_default();
+        let name: &[u8] = if end == End::Left { b"LPOP" } else { b"RPOP" };
+        let db = ctx.session.db;
+        if counted {
+            crate::persist::capture::log_as(db, &[name, key, itoa::Buffer::new().format(popped.len()).as_bytes()]);
+        } else {
+            crate::persist::capture::log_as(db, &[name, key]);
+        }
         notify_popped(ctx, key, end, deleted);
         return Ok(Some((Bytes::copy_from_slice(key), popped)));
     }
@@ -764,7 +790,7 @@ fn block(ctx: &mut Ctx<'_>, keys: &[&[u8]], timeout: Option<std::time::Duration>
 fn bpop(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End) -> CommandResult {
     let timeout = block_timeout(args[args.len() - 1])?;
     let keys = &args[1..args.len() - 1];
-    match try_mpop(ctx, keys, end, 1)? {
+    match try_mpop(ctx, keys, end, 1, false)? {
         Some((key, popped)) => {
             ctx.out.array(2);
             ctx.out.bulk(&key);
@@ -783,10 +809,10 @@ fn brpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     bpop(ctx, args, End::Right)
 }
 
-/// BLMOVE and BRPOPLPUSH.
-fn bmove(ctx: &mut Ctx<'_>, args: &[&[u8]], from: End, to: End, timeout: &[u8]) -> CommandResult {
+/// BLMOVE and BRPOPLPUSH, logged as the LMOVE or RPOPLPUSH they amount to (`logged_as`).
+fn bmove(ctx: &mut Ctx<'_>, args: &[&[u8]], from: End, to: End, timeout: &[u8], logged_as: &[&[u8]]) -> CommandResult {
     let timeout = block_timeout(timeout)?;
-    match try_move(ctx, args[1], args[2], from, to)? {
+    match try_move(ctx, args[1], args[2], from, to, Some(logged_as))? {
         Some(value) => ctx.out.bulk(&value),
         // As Redis: inside EXEC, where it cannot block, a null; after a timeout, a null
         // array (the reply of every blocked list command).
@@ -799,18 +825,18 @@ fn bmove(ctx: &mut Ctx<'_>, args: &[&[u8]], from: End, to: End, timeout: &[u8]) 
 fn blmove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let from = end_of(args[3])?;
     let to = end_of(args[4])?;
-    bmove(ctx, args, from, to, args[5])
+    bmove(ctx, args, from, to, args[5], &[b"LMOVE", args[1], args[2], args[3], args[4]])
 }
 
 fn brpoplpush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    bmove(ctx, args, End::Right, End::Left, args[3])
+    bmove(ctx, args, End::Right, End::Left, args[3], &[b"RPOPLPUSH", args[1], args[2]])
 }
 
 /// BLMPOP `timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]`.
 fn blmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let timeout = block_timeout(args[1])?;
     let (keys, end, count) = mpop_args(&args[2..])?;
-    match try_mpop(ctx, keys, end, count)? {
+    match try_mpop(ctx, keys, end, count, true)? {
         Some((key, popped)) => mpop_reply(ctx, &key, &popped),
         None => block(ctx, keys, timeout, |out| out.null_array()),
     }

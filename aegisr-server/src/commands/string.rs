@@ -572,6 +572,9 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             text
         }
     };
+    // Logged (and streamed to Redis replicas) as the SET of the result keeping the TTL, as
+    // Redis propagates it: a replay must not depend on how another build rounds.
+    crate::persist::capture::log_as(ctx.session.db, &[b"SET", key, text.as_bytes(), b"KEEPTTL"]);
     ctx.notify(Class::String, "incrbyfloat", key);
     ctx.out.bulk(text.as_bytes());
     Ok(())

@@ -1080,7 +1080,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CommandResult {
 
 fn zmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (keys, max, count) = zmpop_args(&args[1..])?;
-    match try_zmpop(ctx, keys, max, count)? {
+    match try_zmpop(ctx, keys, max, count, true)? {
         Some((key, popped)) => zmpop_reply(ctx, &key, &popped),
         None => ctx.out.null_array(),
     }
@@ -1117,8 +1117,16 @@ fn zmpop_args<'a>(args: &'a [&'a [u8]]) -> Result<(&'a [&'a [u8]], bool, usize),
 /// The key popped from and the (member, score) pairs.
 type ZPopped = (Bytes, Vec<(Box<[u8]>, f64)>);
 
-/// Pops from the first existing sorted set of `keys`; `None` when none exists.
-fn try_zmpop(ctx: &Ctx<'_>, keys: &[&[u8]], max: bool, count: usize) -> Result<Option<ZPopped>, CommandError> {
+/// Pops from the first existing sorted set of `keys`; `None` when none exists. Logged as
+/// Redis propagates it: `ZPOPMIN key count` (ZMPOP, BZMPOP: the count popped), or
+/// `ZPOPMIN key` without `counted` (BZPOPMIN).
+fn try_zmpop(
+    ctx: &Ctx<'_>,
+    keys: &[&[u8]],
+    max: bool,
+    count: usize,
+    counted: bool,
+) -> Result<Option<ZPopped>, CommandError> {
     let mut locked = ctx.lock_keys(keys);
     for key in keys {
         let Some(entry) = super::get_typed::<ZSet>(&mut locked, key) else { continue };
@@ -1128,6 +1136,13 @@ fn try_zmpop(ctx: &Ctx<'_>, keys: &[&[u8]], max: bool, count: usize) -> Result<O
         })?;
         if empty {
             locked.remove(key);
+        }
+        let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        let db = ctx.session.db;
+        if counted {
+            crate::persist::capture::log_as(db, &[name, key, itoa::Buffer::new().format(popped.len()).as_bytes()]);
+        } else {
+            crate::persist::capture::log_as(db, &[name, key]);
         }
         notify_zpop(ctx, key, max, empty);
         return Ok(Some((Bytes::copy_from_slice(key), popped)));
@@ -1155,7 +1170,7 @@ fn block(ctx: &mut Ctx<'_>, keys: &[&[u8]], timeout: Option<std::time::Duration>
 fn bzpop(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CommandResult {
     let timeout = block_timeout(args[args.len() - 1])?;
     let keys = &args[1..args.len() - 1];
-    match try_zmpop(ctx, keys, max, 1)? {
+    match try_zmpop(ctx, keys, max, 1, false)? {
         Some((key, popped)) => {
             let Some((member, score)) = popped.first() else {
                 ctx.out.null_array();
@@ -1183,7 +1198,7 @@ fn bzpopmax(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn bzmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let timeout = block_timeout(args[1])?;
     let (keys, max, count) = zmpop_args(&args[2..])?;
-    match try_zmpop(ctx, keys, max, count)? {
+    match try_zmpop(ctx, keys, max, count, true)? {
         Some((key, popped)) => zmpop_reply(ctx, &key, &popped),
         None => block(ctx, keys, timeout),
     }

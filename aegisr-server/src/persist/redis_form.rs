@@ -5,8 +5,10 @@
 //! absolute (`SET k v PXAT ms`, `PEXPIREAT`, RESTORE with `ABSTTL`), a TTL already past as
 //! `DEL`, GETDEL as `DEL`, GETSET as `SET`, GETEX as `PEXPIREAT`/`PERSIST`, SET without its
 //! `GET` flag, `SELECT` whenever the database changes, and a transaction or script of more
-//! than one write between `MULTI` and `EXEC`. Everything else goes as it was logged
-//! (SPOP, for instance, is logged as the SREM it amounts to).
+//! than one write between `MULTI` and `EXEC`. Everything else goes as it was logged: the
+//! commands whose effect is not their arguments' are logged as what they did (SPOP as
+//! SREM, LMPOP and BLPOP as LPOP, ZMPOP as ZPOPMIN, BLMOVE as LMOVE, INCRBYFLOAT as
+//! `SET ... KEEPTTL`, HINCRBYFLOAT as HSET), which is Redis's form too.
 
 use std::borrow::Cow;
 
