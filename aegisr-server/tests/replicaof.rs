@@ -1,22 +1,142 @@
-//! REPLICAOF / SLAVEOF: what a standalone node and a cluster node answer (Aegisr's
-//! replicas are placed by the cluster, not attached by hand).
+//! REPLICAOF / SLAVEOF: a standalone node follows a Redis master (a real redis-server
+//! here) until REPLICAOF NO ONE; a cluster node refuses it (Aegisr's own replicas are
+//! placed by the cluster).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use common::{TestServer, fail, run};
+use std::time::Duration;
+
+use common::{RealRedis, TestServer, fail, get, run, set, wait_until};
+
+fn info_field(con: &mut redis::Connection, field: &str) -> String {
+    let info: String = run(con, &["INFO", "replication"]);
+    info.lines().find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_owned)).unwrap_or_default()
+}
 
 #[test]
-fn a_standalone_primary_accepts_no_one_and_explains_the_rest() {
+fn a_standalone_node_follows_a_redis_master_until_no_one() {
+    // No 5 s wait for more replicas before the master sends its file.
+    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    set(&mut m, "s", "1");
+    let _: i64 = run(&mut m, &["RPUSH", "l", "a", "b", "c"]);
+    let _: i64 = run(&mut m, &["HSET", "h", "f", "v"]);
+    let _: i64 = run(&mut m, &["ZADD", "z", "1.5", "m"]);
+    let _: () = run(&mut m, &["SET", "ttl", "v", "EX", "1000"]);
+    let _: () = run(&mut m, &["SELECT", "2"]);
+    set(&mut m, "in2", "x");
+    let _: () = run(&mut m, &["SELECT", "0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(dir.path(), &[]);
+    let mut c = server.sync_conn();
+    set(&mut c, "mine", "dropped by the full sync");
+    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), "OK");
+    assert_eq!(
+        run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]),
+        "OK Already connected to specified master"
+    );
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    assert_eq!(info_field(&mut c, "role"), "slave");
+    assert_eq!(info_field(&mut c, "master_port"), master.port.to_string());
+    // The master's dataset replaced the node's.
+    assert_eq!(get(&mut c, "mine"), None);
+    assert_eq!(get(&mut c, "s").as_deref(), Some("1"));
+    assert_eq!(run::<Vec<String>>(&mut c, &["LRANGE", "l", "0", "-1"]), ["a", "b", "c"]);
+    assert_eq!(run::<Option<String>>(&mut c, &["HGET", "h", "f"]).as_deref(), Some("v"));
+    assert_eq!(run::<Option<String>>(&mut c, &["ZSCORE", "z", "m"]).as_deref(), Some("1.5"));
+    assert!(run::<i64>(&mut c, &["TTL", "ttl"]) > 900);
+    let _: () = run(&mut c, &["SELECT", "2"]);
+    assert_eq!(get(&mut c, "in2").as_deref(), Some("x"));
+    let _: () = run(&mut c, &["SELECT", "0"]);
+    // Then every write, transactions and other databases included.
+    let _: i64 = run(&mut m, &["INCR", "s"]);
+    let _: Vec<String> = run(&mut m, &["LPOP", "l", "2"]);
+    let _: (i64, i64) = redis::pipe().atomic().cmd("INCR").arg("t1").cmd("INCR").arg("t2").query(&mut m).unwrap();
+    let _: i64 = run(&mut m, &["DEL", "h"]);
+    let _: () = run(&mut m, &["SELECT", "2"]);
+    set(&mut m, "in2", "y");
+    let _: () = run(&mut m, &["SELECT", "0"]);
+    set(&mut m, "last", "1");
+    assert!(wait_until(Duration::from_secs(10), || get(&mut c, "last").is_some()));
+    assert_eq!(get(&mut c, "s").as_deref(), Some("2"));
+    assert_eq!(run::<Vec<String>>(&mut c, &["LRANGE", "l", "0", "-1"]), ["c"]);
+    assert_eq!(
+        run::<Vec<Option<String>>>(&mut c, &["MGET", "t1", "t2", "h"]),
+        [Some("1".into()), Some("1".into()), None]
+    );
+    let _: () = run(&mut c, &["SELECT", "2"]);
+    assert_eq!(get(&mut c, "in2").as_deref(), Some("y"));
+    let _: () = run(&mut c, &["SELECT", "0"]);
+    // Its clients read but do not write, as on a Redis replica.
+    assert_eq!(fail(&mut c, &["SET", "k", "v"]), "READONLY You can't write against a read only replica.");
+    assert_eq!(fail(&mut c, &["FLUSHALL"]), "READONLY You can't write against a read only replica.");
+    let role: Vec<redis::Value> = run(&mut c, &["ROLE"]);
+    assert_eq!(role[0], redis::Value::BulkString(b"slave".to_vec()));
+    assert_eq!(role[3], redis::Value::BulkString(b"connected".to_vec()));
+    // The master sees it acknowledge what it applied.
+    let master_offset = || info_field(&mut master.conn(), "master_repl_offset");
+    assert!(wait_until(Duration::from_secs(10), || {
+        let line = info_field(&mut master.conn(), "slave0");
+        line.contains(&format!("offset={},", master_offset()))
+    }));
+    assert_eq!(run::<i64>(&mut m, &["WAIT", "1", "5000"]), 1);
+    // NO ONE: a primary again, with the data it has.
+    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "NO", "ONE"]), "OK");
+    assert_eq!(info_field(&mut c, "role"), "master");
+    set(&mut c, "k", "mine now");
+    set(&mut m, "after", "1");
+    set(&mut c, "marker", "1");
+    assert_eq!(get(&mut c, "after"), None);
+    assert_eq!(get(&mut c, "s").as_deref(), Some("2"));
+    // What it received is in its journal: a restart keeps it.
+    drop(c);
+    let mut server = server;
+    server.kill9();
+    let server = TestServer::start_in(dir.path(), &["--appendfsync", "always"]);
+    let mut c = server.sync_conn();
+    assert_eq!(get(&mut c, "s").as_deref(), Some("2"));
+}
+
+#[test]
+fn a_node_with_an_unreachable_master_serves_reads_and_refuses_writes() {
     let server = TestServer::start_with(&["--persistence", "none"]);
     let mut c = server.sync_conn();
+    set(&mut c, "k", "v");
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     for command in ["REPLICAOF", "SLAVEOF"] {
-        assert_eq!(run::<String>(&mut c, &[command, "NO", "ONE"]), "OK");
         assert_eq!(fail(&mut c, &[command, "127.0.0.1", "port"]), "ERR Invalid master port");
+        assert_eq!(fail(&mut c, &[command, "127.0.0.1", "65536"]), "ERR Invalid master port");
         assert_eq!(fail(&mut c, &[command, "no", "two"]), "ERR Invalid master port");
-        assert!(fail(&mut c, &[command, "127.0.0.1", "6379"]).contains("--cluster"));
         assert!(fail(&mut c, &[command, "NO"]).contains("wrong number of arguments"));
+        assert_eq!(run::<String>(&mut c, &[command, "127.0.0.1", &port.to_string()]), "OK");
+        assert_eq!(info_field(&mut c, "role"), "slave");
+        assert_eq!(info_field(&mut c, "master_link_status"), "down");
+        assert_eq!(get(&mut c, "k").as_deref(), Some("v"));
+        assert_eq!(fail(&mut c, &["SET", "k", "w"]), "READONLY You can't write against a read only replica.");
+        // Queued in a transaction, as Redis: refused, and EXEC discards the transaction.
+        let _: () = run(&mut c, &["MULTI"]);
+        assert_eq!(fail(&mut c, &["SET", "k", "w"]), "READONLY You can't write against a read only replica.");
+        assert!(fail(&mut c, &["EXEC"]).starts_with("EXECABORT"), "EXEC");
+        // replica-serve-stale-data no: while the link is down only `stale` commands run.
+        let _: () = run(&mut c, &["CONFIG", "SET", "replica-serve-stale-data", "no"]);
+        let masterdown = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+        assert_eq!(fail(&mut c, &["GET", "k"]), masterdown);
+        assert_eq!(info_field(&mut c, "role"), "slave");
+        // PING has no `stale` flag in Redis either; MULTI has.
+        let _: () = run(&mut c, &["MULTI"]);
+        assert_eq!(fail(&mut c, &["PING"]), masterdown);
+        assert!(fail(&mut c, &["EXEC"]).starts_with("EXECABORT"));
+        let _: () = run(&mut c, &["CONFIG", "SET", "replica-serve-stale-data", "yes"]);
+        // replica-read-only no lets clients write.
+        let _: () = run(&mut c, &["CONFIG", "SET", "replica-read-only", "no"]);
+        set(&mut c, "k2", "local");
+        let _: () = run(&mut c, &["CONFIG", "SET", "replica-read-only", "yes"]);
+        assert_eq!(run::<String>(&mut c, &[command, "NO", "ONE"]), "OK");
+        assert_eq!(info_field(&mut c, "role"), "master");
+        set(&mut c, "k", "v");
     }
     assert_eq!(fail(&mut c, &["FAILOVER"]), "ERR FAILOVER requires connected replicas.");
     assert_eq!(fail(&mut c, &["FAILOVER", "ABORT"]), "ERR No failover in progress.");

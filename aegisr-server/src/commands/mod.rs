@@ -443,6 +443,7 @@ fn admit(
         *admitted = redirect::check(ctx, spec, args).inspect_err(|_| *redirected = true)?;
         maxmemory::admit(ctx, spec)?;
         min_replicas::admit(ctx, spec)?;
+        as_replica(ctx, spec)?;
         // Once another client's script has run past busy-reply-threshold, commands get
         // BUSY (and may only SCRIPT KILL): the doors have waited in `wait_for_script`
         // until then. A blocked command served again is not refused (Redis serves it
@@ -460,6 +461,34 @@ fn admit(
         let is_exec = args.first().is_some_and(|name| name.eq_ignore_ascii_case(b"exec"));
         if is_exec && !redirected { transaction::reject_exec(ctx, &e) } else { e }
     })
+}
+
+/// While the node follows a Redis master, Redis's replica checks (after maxmemory's and
+/// min-replicas', as Redis orders them): a client's write, or the EXEC of a transaction
+/// holding one, is refused with `replica-read-only yes`; while the link is down, with
+/// `replica-serve-stale-data no`, so is every command without the `stale` flag (INFO,
+/// REPLICAOF, PING... keep working). What the master sends is applied.
+fn as_replica(ctx: &Ctx<'_>, spec: &CommandSpec) -> Result<(), CommandError> {
+    let server = ctx.server;
+    if !server.replication.has_upstream() || ctx.session.from_primary || ctx.tx.is_some() {
+        return Ok(());
+    }
+    let queued = ctx.session.multi.as_ref().filter(|_| spec.name == "exec");
+    let write = spec.flags.contains(table::Flags::WRITE) || queued.is_some_and(transaction::Queued::writes);
+    if write && server.config.bool("replica-read-only") {
+        return Err(CommandError::Message("READONLY You can't write against a read only replica.".into()));
+    }
+    let denies_stale =
+        !spec.flags.contains(table::Flags::STALE) || queued.is_some_and(transaction::Queued::denies_stale);
+    if denies_stale
+        && !server.config.bool("replica-serve-stale-data")
+        && !server.replication.following().is_some_and(|f| f.link_up)
+    {
+        return Err(CommandError::Message(
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// What a command must wait for before it runs, while another client's script runs.

@@ -1,4 +1,5 @@
-//! WAIT, WAITAOF and ROLE: what a client sees of replication and of its writes' safety.
+//! WAIT, WAITAOF, ROLE and REPLICAOF: what a client sees of replication and of its writes'
+//! safety, and a standalone node following a Redis master.
 
 use super::args::{int, is};
 use super::table::{CommandSpec, Flags, Group};
@@ -79,24 +80,42 @@ fn waitaof(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     Ok(())
 }
 
-/// REPLICAOF / SLAVEOF. Aegisr's replicas are placed by the cluster (`--cluster`,
-/// `--join`, `--replicas N`), so a cluster node refuses it as Redis Cluster does; a
-/// standalone node answers `NO ONE` (it already is a primary) and explains that it cannot
-/// follow another server.
+/// REPLICAOF / SLAVEOF host port: a standalone node follows a Redis master (see
+/// [`crate::resp::master_link`]): it drops its data for the master's and refuses its
+/// clients' writes until `REPLICAOF NO ONE` makes it a primary again, keeping the data.
+/// Aegisr's own replicas are placed by the cluster (`--cluster`, `--join`, `--replicas
+/// N`), so a cluster node refuses it, as Redis Cluster does.
 fn replicaof(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if ctx.server.router.get().is_some() {
         return Err(CommandError::err("REPLICAOF not allowed in cluster mode."));
     }
+    let replication = &ctx.server.replication;
     if is(args[1], "no") && is(args[2], "one") {
+        if let Some((host, port)) = replication.upstream() {
+            replication.set_upstream(None);
+            tracing::info!(
+                "MASTER MODE enabled (no longer following {host}:{port}; client {})",
+                ctx.session.client.addr
+            );
+        }
         ctx.out.ok();
         return Ok(());
     }
-    if crate::types::string::parse_i64(args[2]).is_none_or(|port| !(0..=65535).contains(&port)) {
-        return Err(CommandError::err("Invalid master port"));
+    let port = crate::types::string::parse_i64(args[2])
+        .and_then(|port| u16::try_from(port).ok())
+        .ok_or_else(|| CommandError::err("Invalid master port"))?;
+    let host = String::from_utf8_lossy(args[1]).into_owned();
+    if replication.upstream().is_some_and(|(h, p)| h.eq_ignore_ascii_case(&host) && p == port) {
+        ctx.out.simple("OK Already connected to specified master");
+        return Ok(());
     }
-    Err(CommandError::err(
-        "Aegisr replicates within a cluster: start nodes with --cluster or --join (each shard group keeps --replicas N replicas); a standalone node cannot follow another server",
-    ))
+    let server = ctx.server.shared().ok_or_else(|| CommandError::err("this node cannot follow a master"))?;
+    let link = crate::resp::master_link::MasterLink::start(&server, host.clone(), port)
+        .map_err(|e| CommandError::err(format!("cannot start following {host}:{port}: {e}")))?;
+    replication.set_upstream(Some(link));
+    tracing::info!("REPLICAOF {host}:{port} enabled (client {})", ctx.session.client.addr);
+    ctx.out.ok();
+    Ok(())
 }
 
 /// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: Redis's coordinated failover of

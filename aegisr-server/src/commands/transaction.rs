@@ -40,6 +40,14 @@ impl Queued {
         self.any_flagged(Flags::WRITE)
     }
 
+    /// Whether a queued command is one a stale replica refuses (it lacks the `stale` flag).
+    pub(super) fn denies_stale(&self) -> bool {
+        self.commands
+            .iter()
+            .filter_map(|args| resolve(&super::views(args)).ok())
+            .any(|spec| !spec.flags.contains(Flags::STALE))
+    }
+
     fn any_flagged(&self, flag: Flags) -> bool {
         self.commands.iter().filter_map(|args| resolve(&super::views(args)).ok()).any(|spec| spec.flags.contains(flag))
     }

@@ -548,17 +548,17 @@ pub static OPTIONS: &[OptionSpec] = &[
         "notice",
         "Log verbosity.",
     ),
-    inert(
+    live(
         "masterauth",
         OptionKind::String,
         "",
-        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+        "The password a node following a Redis master (REPLICAOF) authenticates with (AUTH).",
     ),
-    inert(
+    live(
         "masteruser",
         OptionKind::String,
         "",
-        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+        "The user a node following a Redis master (REPLICAOF) authenticates as, with masterauth.",
     ),
     live(
         "maxclients",
@@ -822,17 +822,17 @@ pub static OPTIONS: &[OptionSpec] = &[
         "100",
         "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
     ),
-    inert(
+    live(
         "replica-read-only",
         YES_NO,
         "yes",
-        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+        "While following a Redis master (REPLICAOF), refuse clients' writes with READONLY.",
     ),
-    inert(
+    live(
         "replica-serve-stale-data",
         YES_NO,
         "yes",
-        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+        "While following a Redis master (REPLICAOF) whose link is down, keep serving the data held (no: MASTERDOWN for all but a few commands).",
     ),
     default_only(
         "replicaof",

@@ -4,6 +4,7 @@ mod buffers;
 mod connection;
 mod inline;
 pub(crate) mod listener;
+pub(crate) mod master_link;
 mod parser;
 mod rdb_transfer;
 mod replica_feed;

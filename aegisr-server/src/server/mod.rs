@@ -85,9 +85,16 @@ pub struct Server {
     /// DEBUG PAUSE-CRON: the periodic work (active expiry, eviction, the tracking table's
     /// bound, rates) is skipped, as Redis's serverCron is paused.
     pub cron_paused: std::sync::atomic::AtomicBool,
+    /// The node itself, for a command that starts a thread holding it (REPLICAOF).
+    me: std::sync::OnceLock<std::sync::Weak<Server>>,
 }
 
 impl Server {
+    /// The running node, shared (`None` for a node not started by [`run`]).
+    pub fn shared(&self) -> Option<Arc<Server>> {
+        self.me.get().and_then(std::sync::Weak::upgrade)
+    }
+
     /// A node with `threads` workers over the given configuration.
     pub fn new(config: ConfigStore, threads: usize) -> Server {
         let shards = match config.u64("shards") {
@@ -133,6 +140,7 @@ impl Server {
             scripting: crate::scripting::Scripting::new(shutdown),
             migrate_sockets: crate::commands::migrate::Sockets::default(),
             cron_paused: std::sync::atomic::AtomicBool::new(false),
+            me: std::sync::OnceLock::new(),
         }
     }
 }
@@ -194,6 +202,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     let resp_port = u16::try_from(config.u64("port")).context("option 'port' out of range")?;
     let grpc_port = u16::try_from(config.u64("grpc-port")).context("option 'grpc-port' out of range")?;
     let server = Arc::new(Server::new(config, threads));
+    let _ = server.me.set(Arc::downgrade(&server));
     // What the node holds before any data: INFO's used_memory_startup.
     allocator::mark_startup();
     let aclfile = server.config.string("aclfile");

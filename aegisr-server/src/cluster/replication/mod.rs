@@ -54,6 +54,10 @@ pub struct ReplicationState {
     /// CLUSTER FAILOVER, for the node's data plane to carry out: 1 graceful, 2 forced.
     failover_order: std::sync::atomic::AtomicU8,
     failover_ordered: tokio::sync::Notify,
+    /// A standalone node following a Redis master (REPLICAOF host port), and whether it
+    /// does (read on every write, without the lock).
+    upstream: Mutex<Option<crate::resp::master_link::MasterLink>>,
+    has_upstream: std::sync::atomic::AtomicBool,
 }
 
 impl Default for ReplicationState {
@@ -67,6 +71,8 @@ impl Default for ReplicationState {
             handed_over: tokio::sync::Notify::new(),
             failover_order: std::sync::atomic::AtomicU8::new(0),
             failover_ordered: tokio::sync::Notify::new(),
+            upstream: Mutex::new(None),
+            has_upstream: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }
@@ -175,14 +181,46 @@ impl ReplicationState {
     pub(crate) fn stop_following(&self) {
         *self.following.lock() = None;
     }
+
+    /// Changes what is followed, if anything still is (a link that was stopped does not
+    /// bring it back).
+    pub(crate) fn touch_following(&self, change: impl FnOnce(&mut Following)) {
+        if let Some(following) = self.following.lock().as_mut() {
+            change(following);
+        }
+    }
+
+    /// Whether this standalone node follows a Redis master.
+    pub fn has_upstream(&self) -> bool {
+        self.has_upstream.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The Redis master followed, as `(host, port)`.
+    pub fn upstream(&self) -> Option<(String, u16)> {
+        self.upstream.lock().as_ref().map(|link| (link.host.clone(), link.port))
+    }
+
+    /// Follows `link`'s master instead of the one followed so far, if any.
+    pub(crate) fn set_upstream(&self, link: Option<crate::resp::master_link::MasterLink>) {
+        let mut upstream = self.upstream.lock();
+        if let Some(old) = upstream.take() {
+            old.stop();
+        }
+        self.has_upstream.store(link.is_some(), std::sync::atomic::Ordering::Release);
+        if link.is_none() {
+            self.stop_following();
+        }
+        *upstream = link;
+    }
 }
 
-/// Whether this node is a replica in a cluster shard group.
+/// Whether this node is a replica: in a cluster shard group, or of a Redis master.
 pub fn is_replica(server: &crate::server::Server) -> bool {
-    server.router.get().is_some_and(|r| {
-        let routing = r.load();
-        routing.group.is_some() && !routing.primary
-    })
+    server.replication.has_upstream()
+        || server.router.get().is_some_and(|r| {
+            let routing = r.load();
+            routing.group.is_some() && !routing.primary
+        })
 }
 
 /// This node's offset in its group's stream: what it applied as a replica, what it wrote

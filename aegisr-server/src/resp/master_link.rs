@@ -1,0 +1,460 @@
+//! Following a Redis master: `REPLICAOF host port` on a standalone node makes it a replica
+//! of a Redis (or Valkey, or Aegisr) server, the way a dataset moves to Aegisr without
+//! stopping its clients: follow the old master, let the clients move, `REPLICAOF NO ONE`.
+//!
+//! A thread of its own speaks the replica's side of Redis's protocol: PING, REPLCONF
+//! listening-port and capa, `PSYNC ? -1`, the RDB file (after its length, or between EOF
+//! marks when the master sends it from memory), then every write as the master propagates
+//! it, applied through the command table as the node's own journal replays records (so the
+//! node's persistence keeps what it receives). It acknowledges its offset every second and
+//! when asked (`REPLCONF GETACK`). A broken link is retried every second with a full sync;
+//! meanwhile, as a Redis replica, the node serves the data it has and refuses writes from
+//! its clients (`replica-read-only`).
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use crate::cluster::replication::Following;
+use crate::persist::record::{LoggedCommand, Record};
+use crate::persist::recovery::Replayer;
+use crate::server::Server;
+
+/// How often the link looks at its stop flag while it waits for the master.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Most arguments in one command of the stream (Redis's own client limit is 1,048,576... ×
+/// 1024; a master sends what its clients sent, which the master already bounded).
+const MAX_ARGS: usize = 1 << 20;
+
+/// A running link to a Redis master.
+#[derive(Debug)]
+pub struct MasterLink {
+    pub host: String,
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+    /// Held while the link changes the dataset: `REPLICAOF NO ONE` takes it after stopping
+    /// the link, so nothing from the old master lands once it has answered.
+    applying: Arc<parking_lot::Mutex<()>>,
+}
+
+impl MasterLink {
+    /// Starts following `host:port` on a thread of its own.
+    pub fn start(server: &Arc<Server>, host: String, port: u16) -> std::io::Result<MasterLink> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let applying = Arc::new(parking_lot::Mutex::new(()));
+        let link = MasterLink { host: host.clone(), port, stop: stop.clone(), applying: applying.clone() };
+        server.replication.update_following(|f| {
+            *f = Following { primary: format!("{host}:{port}"), ..Default::default() };
+        });
+        let server = server.clone();
+        std::thread::Builder::new()
+            .name("aegisr-master-link".into())
+            .spawn(move || follow(&server, &host, port, &stop, &applying))?;
+        Ok(link)
+    }
+
+    /// Stops the link; returns once nothing more from the master will change the data.
+    pub fn stop(self) {
+        self.stop.store(true, Ordering::Release);
+        drop(self.applying.lock());
+    }
+}
+
+fn follow(server: &Arc<Server>, host: &str, port: u16, stop: &AtomicBool, applying: &parking_lot::Mutex<()>) {
+    let mut replayer = match Replayer::new(server, "master") {
+        Ok(replayer) => replayer,
+        Err(e) => {
+            tracing::error!("cannot follow {host}:{port}: {e:#}");
+            return;
+        }
+    };
+    // As on a Redis replica, keys expire when the master says so (its DEL), not here.
+    let _following = server.keyspace.follow_primary();
+    while !stop.load(Ordering::Acquire) && !server.shutdown.is_cancelled() {
+        let mut link = Link { server, stop, applying, replayer: &mut replayer, offset: 0 };
+        match link.session(host, port) {
+            Ok(()) => {}
+            Err(e) => tracing::warn!("replication from {host}:{port}: {e}; retrying in 1 s"),
+        }
+        server.replication.touch_following(|f| f.link_up = false);
+        let retry = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < retry && !stop.load(Ordering::Acquire) && !server.shutdown.is_cancelled() {
+            std::thread::sleep(TICK);
+        }
+    }
+    tracing::info!("stopped following {host}:{port}");
+}
+
+/// One connection to the master.
+struct Link<'a, 's> {
+    server: &'a Arc<Server>,
+    stop: &'a AtomicBool,
+    applying: &'a parking_lot::Mutex<()>,
+    replayer: &'a mut Replayer<'s>,
+    /// The master's replication offset reached (what PSYNC said, plus the stream since).
+    offset: u64,
+}
+
+impl Link<'_, '_> {
+    fn session(&mut self, host: &str, port: u16) -> Result<(), String> {
+        let addr = (host, port)
+            .to_socket_addrs()
+            .map_err(|e| format!("cannot resolve {host}: {e}"))?
+            .next()
+            .ok_or_else(|| format!("{host} has no address"))?;
+        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+            .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+        stream.set_read_timeout(Some(TICK)).map_err(|e| e.to_string())?;
+        let _ = stream.set_nodelay(true);
+        let mut conn = Conn {
+            stream,
+            input: Vec::new(),
+            at: 0,
+            stop: self.stop,
+            shutdown: &self.server.shutdown,
+            last_io: Instant::now(),
+            max_bulk: usize::try_from(self.server.config.u64("proto-max-bulk-len")).unwrap_or(usize::MAX),
+        };
+        let config = &self.server.config;
+        let (user, password) = (config.string("masteruser"), config.string("masterauth"));
+        if !password.is_empty() {
+            let mut auth = vec!["AUTH"];
+            if !user.is_empty() {
+                auth.push(&user);
+            }
+            auth.push(&password);
+            conn.send(&auth)?;
+            conn.expect_ok("AUTH", self.timeout())?;
+        }
+        conn.send(&["PING"])?;
+        let pong = conn.reply_line(self.timeout())?;
+        if pong.starts_with("-NOAUTH") || pong.starts_with("-NOPERM") || pong.starts_with("-WRONGPASS") {
+            return Err(format!("the master refused PING ({pong}): set masterauth (and masteruser)"));
+        }
+        let listening = self.server.addrs.lock().resp.first().map_or(0, std::net::SocketAddr::port);
+        conn.send(&["REPLCONF", "listening-port", &listening.to_string()])?;
+        conn.reply_line(self.timeout())?;
+        conn.send(&["REPLCONF", "capa", "eof", "capa", "psync2"])?;
+        conn.reply_line(self.timeout())?;
+        conn.send(&["PSYNC", "?", "-1"])?;
+        let reply = conn.reply_line(self.timeout())?;
+        let mut words = reply.split(' ');
+        let (Some("+FULLRESYNC"), Some(replid), Some(offset)) = (words.next(), words.next(), words.next()) else {
+            return Err(format!("PSYNC answered '{reply}'"));
+        };
+        let offset: u64 = offset.parse().map_err(|_| format!("PSYNC answered '{reply}'"))?;
+        tracing::info!("full sync from {host}:{port}: the master's replication id {replid}, offset {offset}");
+        let dir = crate::persist::backup::temp_dir(self.server, "sync").map_err(|e| e.to_string())?;
+        let file = dir.path().join("master.rdb");
+        conn.receive_rdb(&file, self.timeout())?;
+        let keys = self.load(&file)?;
+        drop(dir);
+        self.offset = offset;
+        self.server.replication.touch_following(|f| {
+            f.link_up = true;
+            f.replid = replid.to_owned();
+            f.offset = offset;
+            f.full_syncs += 1;
+            f.last_io = Some(Instant::now());
+        });
+        tracing::info!("in sync with {host}:{port} ({keys} keys); applying its writes");
+        self.stream(&mut conn)
+    }
+
+    /// `repl-timeout`: how long the master may stay silent.
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(self.server.config.u64("repl-timeout").max(1))
+    }
+
+    /// Replaces the dataset with the master's RDB file.
+    fn load(&mut self, file: &Path) -> Result<u64, String> {
+        let _applying = self.applying.lock();
+        if self.stop.load(Ordering::Acquire) {
+            return Err("stopped".into());
+        }
+        let server = &**self.server;
+        let keyspace = &server.keyspace;
+        keyspace.flush(None, false, None);
+        let limits = crate::persist::codec::Limits::from_config(&server.config);
+        let loaded =
+            crate::persist::rdb::file::load(file, keyspace.databases(), &limits, crate::engine::now_ms(), |e| {
+                let mut locked = keyspace.lock_key(e.db, e.key);
+                locked.set_in(e.db, e.key, e.value);
+                if let Some(at) = e.expiry {
+                    locked.load_expiry(e.db, e.key, at);
+                }
+            })
+            .map_err(|(offset, what)| format!("the master's RDB file is unreadable at offset {offset}: {what}"))?;
+        let codes: Vec<Bytes> = loaded.functions.into_iter().map(Bytes::from).collect();
+        crate::persist::load_functions(server, &codes).map_err(|e| format!("{e:#}"))?;
+        server.saves.loaded(loaded.keys);
+        // The file's keys reached the data without the journal: a snapshot makes them
+        // durable (the journal then holds what follows).
+        if crate::persist::Mode::of(&server.config) != crate::persist::Mode::None
+            && let Err(e) = crate::persist::request_snapshot(server)
+        {
+            tracing::debug!("no snapshot after the full sync yet: {e}");
+        }
+        Ok(loaded.keys)
+    }
+
+    /// Applies the master's writes until the link breaks or is stopped.
+    fn stream(&mut self, conn: &mut Conn<'_>) -> Result<(), String> {
+        let mut db = 0usize;
+        let mut transaction: Option<Vec<LoggedCommand>> = None;
+        // The first acknowledgement says the file is loaded: a master that sent it from
+        // memory starts the stream only then.
+        conn.send(&["REPLCONF", "ACK", &self.offset.to_string()])?;
+        let mut last_ack = Instant::now();
+        loop {
+            while let Some((args, used)) = parse_command(&conn.input[conn.at..], conn.max_bulk)? {
+                conn.at += used;
+                let name = args.first().map(|a| a.to_ascii_lowercase()).unwrap_or_default();
+                match name.as_slice() {
+                    b"select" => {
+                        db = args
+                            .get(1)
+                            .and_then(|n| std::str::from_utf8(n).ok()?.parse().ok())
+                            .filter(|&n| n < self.server.keyspace.databases())
+                            .ok_or("the master selected a database this node does not have")?;
+                    }
+                    b"ping" => {}
+                    b"replconf" => {
+                        if args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"getack")) {
+                            conn.send(&["REPLCONF", "ACK", &self.offset.to_string()])?;
+                            last_ack = Instant::now();
+                        }
+                    }
+                    b"multi" => transaction = Some(Vec::new()),
+                    b"exec" => {
+                        let commands = transaction.take().unwrap_or_default();
+                        self.apply(commands)?;
+                    }
+                    _ => {
+                        let command = LoggedCommand { db, args };
+                        match &mut transaction {
+                            Some(queued) => queued.push(command),
+                            None => self.apply(vec![command])?,
+                        }
+                    }
+                }
+                self.offset += used as u64;
+            }
+            if conn.at == conn.input.len() {
+                conn.input.clear();
+                conn.at = 0;
+            }
+            self.server.replication.touch_following(|f| {
+                f.offset = self.offset;
+                f.last_io = Some(conn.last_io);
+            });
+            // Acknowledged once a second, idle or not (the master measures its replicas'
+            // lag by it).
+            if last_ack.elapsed() >= Duration::from_secs(1) {
+                conn.send(&["REPLCONF", "ACK", &self.offset.to_string()])?;
+                last_ack = Instant::now();
+            }
+            conn.poll(self.timeout())?;
+        }
+    }
+
+    fn apply(&mut self, commands: Vec<LoggedCommand>) -> Result<(), String> {
+        let _applying = self.applying.lock();
+        if self.stop.load(Ordering::Acquire) {
+            return Err("stopped".into());
+        }
+        let record = Record { at_ms: crate::engine::now_ms(), commands };
+        self.replayer.apply(&record, self.offset, &|_, _| false);
+        crate::engine::end_replay_clock();
+        Ok(())
+    }
+}
+
+/// The socket and what has been read from it.
+struct Conn<'a> {
+    stream: TcpStream,
+    input: Vec<u8>,
+    /// Where the unread part of `input` starts.
+    at: usize,
+    stop: &'a AtomicBool,
+    shutdown: &'a tokio_util::sync::CancellationToken,
+    last_io: Instant,
+    /// `proto-max-bulk-len`: no argument of the stream may claim more.
+    max_bulk: usize,
+}
+
+impl Conn<'_> {
+    fn send(&mut self, args: &[&str]) -> Result<(), String> {
+        let mut out = Vec::new();
+        crate::persist::redis_form::put(&mut out, args);
+        self.stream.write_all(&out).map_err(|e| format!("cannot write to the master: {e}"))
+    }
+
+    /// Reads more input: an error once stopped, on EOF, or after `timeout` of silence.
+    fn fill(&mut self, timeout: Duration) -> Result<(), String> {
+        while !self.poll(timeout)? {}
+        Ok(())
+    }
+
+    /// Waits up to a [`TICK`] for input: whether some came. An error once stopped, on EOF,
+    /// or after `timeout` of silence.
+    fn poll(&mut self, timeout: Duration) -> Result<bool, String> {
+        if self.stop.load(Ordering::Acquire) || self.shutdown.is_cancelled() {
+            return Err("stopped".into());
+        }
+        let mut chunk = [0u8; 64 * 1024];
+        match self.stream.read(&mut chunk) {
+            Ok(0) => Err("the master closed the connection".into()),
+            Ok(n) => {
+                self.input.extend_from_slice(&chunk[..n]);
+                self.last_io = Instant::now();
+                Ok(true)
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                if self.last_io.elapsed() > timeout {
+                    return Err(format!("nothing from the master for {} s (repl-timeout)", timeout.as_secs()));
+                }
+                Ok(false)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Ok(false),
+            Err(e) => Err(format!("cannot read from the master: {e}")),
+        }
+    }
+
+    /// The next line the master sends, without its CRLF; the bare newlines a master sends
+    /// while it prepares the file are skipped.
+    fn reply_line(&mut self, timeout: Duration) -> Result<String, String> {
+        loop {
+            let rest = &self.input[self.at..];
+            if let Some(end) = rest.iter().position(|&b| b == b'\n') {
+                let line = String::from_utf8_lossy(&rest[..end]).trim_end_matches('\r').to_owned();
+                self.at += end + 1;
+                if !line.is_empty() {
+                    return Ok(line);
+                }
+                continue;
+            }
+            if rest.len() > 64 * 1024 {
+                return Err("the master sent a line longer than 64 KB".into());
+            }
+            self.fill(timeout)?;
+        }
+    }
+
+    fn expect_ok(&mut self, what: &str, timeout: Duration) -> Result<(), String> {
+        let line = self.reply_line(timeout)?;
+        if line.starts_with('+') { Ok(()) } else { Err(format!("the master refused {what}: {line}")) }
+    }
+
+    /// Receives the RDB file into `path`: `$<length>` then that many bytes, or
+    /// `$EOF:<40-byte mark>` then bytes up to that mark.
+    fn receive_rdb(&mut self, path: &Path, timeout: Duration) -> Result<(), String> {
+        let header = self.reply_line(timeout)?;
+        let body = header.strip_prefix('$').ok_or_else(|| format!("expected the RDB file, got '{header}'"))?;
+        let mut file = std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?,
+        );
+        let write_failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+        if let Some(mark) = body.strip_prefix("EOF:") {
+            let mark = mark.as_bytes();
+            if mark.len() != 40 {
+                return Err(format!("bad EOF mark in '{header}'"));
+            }
+            // Everything but the last 40 bytes received can go to the file: those may be
+            // the mark.
+            loop {
+                let rest = &self.input[self.at..];
+                // What follows the mark is the stream's start (an older master sends it
+                // without waiting for the first acknowledgement).
+                if let Some(end) = memchr::memmem::find(rest, mark) {
+                    file.write_all(&rest[..end]).map_err(write_failed)?;
+                    self.at += end + 40;
+                    break;
+                }
+                if rest.len() > 40 {
+                    let keep = rest.len() - 40;
+                    file.write_all(&rest[..keep]).map_err(write_failed)?;
+                    self.at += keep;
+                }
+                let tail = self.input[self.at..].to_vec();
+                self.input = tail;
+                self.at = 0;
+                self.fill(timeout)?;
+            }
+        } else {
+            let mut left: u64 = body.parse().map_err(|_| format!("bad RDB length in '{header}'"))?;
+            while left > 0 {
+                if self.at == self.input.len() {
+                    self.input.clear();
+                    self.at = 0;
+                    self.fill(timeout)?;
+                }
+                let take = (self.input.len() - self.at).min(usize::try_from(left).unwrap_or(usize::MAX));
+                file.write_all(&self.input[self.at..self.at + take]).map_err(write_failed)?;
+                self.at += take;
+                left -= take as u64;
+            }
+        }
+        file.flush().map_err(write_failed)?;
+        Ok(())
+    }
+}
+
+/// One command of the stream (`*<n>` then `$<len>` bulks), with the bytes it took; `None`
+/// until it has all arrived.
+fn parse_command(buf: &[u8], max_bulk: usize) -> Result<Option<(Vec<Bytes>, usize)>, String> {
+    fn line(buf: &[u8], at: usize) -> Option<(&[u8], usize)> {
+        let end = memchr::memchr(b'\n', buf.get(at..)?)? + at;
+        let text = buf[at..end].strip_suffix(b"\r").unwrap_or(&buf[at..end]);
+        Some((text, end + 1))
+    }
+    fn number(text: &[u8], kind: u8) -> Result<usize, String> {
+        text.strip_prefix(&[kind])
+            .and_then(|n| std::str::from_utf8(n).ok()?.parse().ok())
+            .ok_or_else(|| format!("the master sent '{}' in its stream", String::from_utf8_lossy(text)))
+    }
+    let Some((header, mut at)) = line(buf, 0) else { return Ok(None) };
+    let count = number(header, b'*')?;
+    if count > MAX_ARGS {
+        return Err(format!("the master sent a command of {count} arguments"));
+    }
+    let mut args = Vec::with_capacity(count.min(64));
+    for _ in 0..count {
+        let Some((header, start)) = line(buf, at) else { return Ok(None) };
+        let len = number(header, b'$')?;
+        if len > max_bulk {
+            return Err(format!("the master sent an argument of {len} bytes (proto-max-bulk-len)"));
+        }
+        let Some(end) = start.checked_add(len).filter(|&end| end + 2 <= buf.len()) else { return Ok(None) };
+        args.push(Bytes::copy_from_slice(&buf[start..end]));
+        at = end + 2;
+    }
+    Ok(Some((args, at)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_command;
+
+    #[test]
+    fn commands_are_parsed_once_whole() {
+        let stream = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nvv\r\n";
+        let (args, used) = parse_command(stream, 100).unwrap().unwrap();
+        assert_eq!(args, ["SELECT", "0"]);
+        let (args, rest) = parse_command(&stream[used..], 100).unwrap().unwrap();
+        assert_eq!(args, ["SET", "k", "vv"]);
+        assert_eq!(used + rest, stream.len());
+        for cut in 0..used {
+            assert_eq!(parse_command(&stream[..cut], 100).unwrap(), None, "{cut}");
+        }
+        assert!(parse_command(b"+OK\r\n", 100).is_err());
+        assert!(parse_command(b"*99999999999\r\n", 100).is_err());
+        assert!(parse_command(b"*1\r\n$101\r\n", 100).is_err());
+    }
+}
