@@ -155,3 +155,63 @@ fn a_cluster_node_refuses_it_as_redis_cluster_does() {
     assert_eq!(fail(&mut c, &["REPLICAOF", "NO", "ONE"]), "ERR REPLICAOF not allowed in cluster mode.");
     assert_eq!(fail(&mut c, &["FAILOVER"]), "ERR FAILOVER not allowed in cluster mode.");
 }
+
+/// A "master" that answers the handshake, then sends `file` as its RDB file.
+fn fake_master(file: &'static [u8]) -> (u16, std::thread::JoinHandle<usize>) {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let serve = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+        let mut out = stream;
+        let mut commands = 0;
+        let mut line = String::new();
+        // PING, two REPLCONF, PSYNC: each a RESP array; answer at each array's end.
+        while commands < 4 {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            let Some(count) = line.trim_end().strip_prefix('*').and_then(|n| n.parse::<usize>().ok()) else { continue };
+            let mut args = Vec::new();
+            for _ in 0..count {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                args.push(line.trim_end().to_ascii_uppercase());
+            }
+            commands += 1;
+            let reply: &[u8] = match args[0].as_str() {
+                "PING" => b"+PONG\r\n",
+                "PSYNC" => b"+FULLRESYNC 0123456789012345678901234567890123456789 0\r\n",
+                _ => b"+OK\r\n",
+            };
+            out.write_all(reply).unwrap();
+        }
+        out.write_all(format!("${}\r\n", file.len()).as_bytes()).unwrap();
+        out.write_all(file).unwrap();
+        // Held open until the node gives up on it.
+        let mut rest = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut reader, &mut rest);
+        commands
+    });
+    (port, serve)
+}
+
+#[test]
+fn a_master_sending_a_damaged_file_leaves_the_node_serving() {
+    let server = TestServer::start_with(&["--persistence", "none"]);
+    let mut c = server.sync_conn();
+    let (port, master) = fake_master(b"REDIS0010\xff not an RDB file at all");
+    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &port.to_string()]), "OK");
+    // The node read the whole handshake, then refused the file and closed the link.
+    assert_eq!(master.join().unwrap(), 4);
+    assert_eq!(info_field(&mut c, "master_link_status"), "down");
+    assert_eq!(run::<String>(&mut c, &["PING"]), "PONG");
+    assert_eq!(run::<i64>(&mut c, &["DBSIZE"]), 0);
+    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "NO", "ONE"]), "OK");
+    set(&mut c, "k", "v");
+}

@@ -76,14 +76,23 @@ fn follow(server: &Arc<Server>, host: &str, port: u16, stop: &AtomicBool, applyi
     };
     // As on a Redis replica, keys expire when the master says so (its DEL), not here.
     let _following = server.keyspace.follow_primary();
+    // A link that breaks after its full sync is retried in a second, as Redis does; one
+    // that fails before (no master there, a file this node cannot load) waits twice as
+    // long each time, up to half a minute, rather than asking for a new file every second.
+    let mut failures = 0u32;
     while !stop.load(Ordering::Acquire) && !server.shutdown.is_cancelled() {
-        let mut link = Link { server, stop, applying, replayer: &mut replayer, offset: 0 };
-        match link.session(host, port) {
-            Ok(()) => {}
-            Err(e) => tracing::warn!("replication from {host}:{port}: {e}; retrying in 1 s"),
-        }
+        let mut link = Link { server, stop, applying, replayer: &mut replayer, offset: 0, synced: false };
+        let result = link.session(host, port);
+        failures = if link.synced { 0 } else { failures.saturating_add(1) };
+        let delay = Duration::from_secs(1 << failures.saturating_sub(1).min(5)).min(Duration::from_secs(30));
         server.replication.touch_following(|f| f.link_up = false);
-        let retry = Instant::now() + Duration::from_secs(1);
+        if stop.load(Ordering::Acquire) || server.shutdown.is_cancelled() {
+            break;
+        }
+        if let Err(e) = result {
+            tracing::warn!("replication from {host}:{port}: {e}; retrying in {} s", delay.as_secs());
+        }
+        let retry = Instant::now() + delay;
         while Instant::now() < retry && !stop.load(Ordering::Acquire) && !server.shutdown.is_cancelled() {
             std::thread::sleep(TICK);
         }
@@ -99,6 +108,8 @@ struct Link<'a, 's> {
     replayer: &'a mut Replayer<'s>,
     /// The master's replication offset reached (what PSYNC said, plus the stream since).
     offset: u64,
+    /// Whether the master's file was loaded.
+    synced: bool,
 }
 
 impl Link<'_, '_> {
@@ -155,6 +166,7 @@ impl Link<'_, '_> {
         conn.receive_rdb(&file, self.timeout())?;
         let keys = self.load(&file)?;
         drop(dir);
+        self.synced = true;
         self.offset = offset;
         self.server.replication.touch_following(|f| {
             f.link_up = true;
