@@ -26,7 +26,7 @@ _aegisr__server() {
 
     case "${cmd}" in
         aegisr__server)
-            opts="-h -V --config --bind --port --grpc-port --metrics-port --dir --threads --worker-placement --shards --databases --maxclients --timeout --hz --proto-max-bulk-len --client-query-buffer-limit --maxmemory --maxmemory-policy --loglevel --log-format --persistence --appendonly --appendfsync --disable-thp --save --cluster --join --replicas --cluster-port --cluster-announce-ip --cluster-announce-bus-port --bind-source-addr --failover-timeout --node-gone-timeout --min-replicas-ack --requirepass --aclfile --logfile --pidfile --help --version check-data"
+            opts="-h -V --config --bind --port --grpc-port --metrics-port --dir --threads --worker-placement --shards --databases --maxclients --timeout --hz --proto-max-bulk-len --client-query-buffer-limit --maxmemory --maxmemory-policy --loglevel --log-format --persistence --appendonly --appendfsync --disable-thp --save --cluster --join --replicaof --replicas --cluster-port --cluster-announce-ip --cluster-announce-bus-port --bind-source-addr --failover-timeout --node-gone-timeout --min-replicas-ack --requirepass --aclfile --logfile --pidfile --help --version check-data"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -129,6 +129,10 @@ _aegisr__server() {
                     return 0
                     ;;
                 --join)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replicaof)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_aegisr_server_global_optspecs
-    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= worker-placement= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= maxmemory= maxmemory-policy= loglevel= log-format= persistence= appendonly= appendfsync= disable-thp= save= cluster join= replicas= cluster-port= cluster-announce-ip= cluster-announce-bus-port= bind-source-addr= failover-timeout= node-gone-timeout= min-replicas-ack= requirepass= aclfile= logfile= pidfile= h/help V/version
+    string join \n config= bind= port= grpc-port= metrics-port= dir= threads= worker-placement= shards= databases= maxclients= timeout= hz= proto-max-bulk-len= client-query-buffer-limit= maxmemory= maxmemory-policy= loglevel= log-format= persistence= appendonly= appendfsync= disable-thp= save= cluster join= replicaof= replicas= cluster-port= cluster-announce-ip= cluster-announce-bus-port= bind-source-addr= failover-timeout= node-gone-timeout= min-replicas-ack= requirepass= aclfile= logfile= pidfile= h/help V/version
 end
 
 function __fish_aegisr_server_needs_command
@@ -49,6 +49,7 @@ complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l appendfsync
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l disable-thp -d 'yes: no transparent huge pages for this process (leaner memory per key, as Redis); no: the allocator may use them (fewer TLB misses on large datasets) [default: yes]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l save -d 'Snapshot rules, "<seconds> <changes> ..."; "" for none [default: "3600 1 300 100 60 10000"]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l join -d 'Join the cluster that has a member at HOST:PORT, its cluster port (implies --cluster; ignored once this node has cluster state)' -r
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l replicaof -d 'Follow this Redis master from the start, "HOST PORT", as REPLICAOF does: the node takes the master\'s data and every write it makes (standalone nodes)' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l replicas -d 'Replicas per shard group, set by the node that bootstraps the cluster [default: 1]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l cluster-port -d 'Cluster bus port (Raft, joins, heartbeats); 0 picks a free port [default: the RESP port + 10000]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l cluster-announce-ip -d 'Address announced to other nodes and clients [default: the bind address if it is one specific IP, else 127.0.0.1]' -r

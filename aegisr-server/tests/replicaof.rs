@@ -215,3 +215,27 @@ fn a_master_sending_a_damaged_file_leaves_the_node_serving() {
     assert_eq!(run::<String>(&mut c, &["REPLICAOF", "NO", "ONE"]), "OK");
     set(&mut c, "k", "v");
 }
+
+#[test]
+fn replicaof_at_start_follows_the_master_from_the_first_moment() {
+    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    set(&mut m, "k", "from the master");
+    let follow = format!("127.0.0.1 {}", master.port);
+    let server = TestServer::start_with(&["--persistence", "none", "--replicaof", &follow]);
+    let mut c = server.sync_conn();
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    assert_eq!(get(&mut c, "k").as_deref(), Some("from the master"));
+    assert_eq!(fail(&mut c, &["SET", "k", "v"]), "READONLY You can't write against a read only replica.");
+    assert_eq!(run::<Vec<String>>(&mut c, &["CONFIG", "GET", "replicaof"]), ["replicaof", &follow]);
+    // A value that is not "<host> <port>" stops the start with the reason.
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["nohost", "127.0.0.1 port", "127.0.0.1 70000", "a b c"] {
+        let (status, output) = TestServer::start_failing(dir.path(), &["--replicaof", bad]);
+        assert!(!status.success());
+        assert!(output.contains("option 'replicaof' wants \"<host> <port>\""), "{output}");
+    }
+    let (status, output) = TestServer::start_failing(dir.path(), &["--replicaof", &follow, "--cluster"]);
+    assert!(!status.success());
+    assert!(output.contains("for standalone nodes"), "{output}");
+}

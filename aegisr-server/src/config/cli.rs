@@ -110,6 +110,10 @@ pub struct Cli {
     /// --cluster; ignored once this node has cluster state).
     #[arg(long, env = "AEGISR_JOIN", value_name = "HOST:PORT")]
     pub join: Option<String>,
+    /// Follow this Redis master from the start, "HOST PORT", as REPLICAOF does: the node
+    /// takes the master's data and every write it makes (standalone nodes).
+    #[arg(long, env = "AEGISR_REPLICAOF", value_name = "\"HOST PORT\"")]
+    pub replicaof: Option<String>,
     /// Replicas per shard group, set by the node that bootstraps the cluster [default: 1].
     #[arg(long, env = "AEGISR_REPLICAS", value_name = "N")]
     pub replicas: Option<u32>,
@@ -210,6 +214,7 @@ impl Cli {
             put("cluster-enabled", Some("yes".to_owned()));
         }
         put("join", self.join.clone());
+        put("replicaof", self.replicaof.clone());
         put("replicas", self.replicas.map(|v| v.to_string()));
         put("cluster-port", self.cluster_port.map(|v| v.to_string()));
         put("cluster-announce-ip", self.cluster_announce_ip.clone());

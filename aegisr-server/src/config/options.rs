@@ -89,7 +89,6 @@ pub const IMMUTABLE_IN_REDIS: &[&str] = &[
     "io-threads",
     "io-threads-do-reads",
     "rdbchecksum",
-    "replicaof",
     "server_cpulist",
     "set-proc-title",
     "socket-mark-id",
@@ -834,11 +833,11 @@ pub static OPTIONS: &[OptionSpec] = &[
         "yes",
         "While following a Redis master (REPLICAOF) whose link is down, keep serving the data held (no: MASTERDOWN for all but a few commands).",
     ),
-    default_only(
+    startup(
         "replicaof",
         OptionKind::String,
         "",
-        "Aegisr replicates within a cluster: start nodes with --cluster or --join (each shard group keeps --replicas N replicas); a standalone node cannot follow another server",
+        "Follow this Redis master from the start, \"<host> <port>\", as the REPLICAOF command does (a standalone node; REPLICAOF changes it while running). Aegisr's own replicas come from the cluster (--replicas).",
     ),
     startup(
         "replicas",

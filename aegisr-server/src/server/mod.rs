@@ -193,6 +193,28 @@ async fn bind_metrics(binds: &[String], port: i64) -> Vec<TcpListener> {
     }
 }
 
+/// `replicaof "<host> <port>"` (the option or `--replicaof`): follows that Redis master from
+/// the start, as REPLICAOF does.
+fn follow_configured_master(server: &Arc<Server>) -> anyhow::Result<()> {
+    let value = server.config.string("replicaof");
+    let words: Vec<&str> = value.split_whitespace().collect();
+    let (host, port) = match words.as_slice() {
+        [] => return Ok(()),
+        [host, port] => (*host, port.parse::<u16>().ok()),
+        _ => ("", None),
+    };
+    let port = port.with_context(|| format!("option 'replicaof' wants \"<host> <port>\", not \"{value}\""))?;
+    anyhow::ensure!(
+        !cluster_enabled(&server.config),
+        "option 'replicaof' is for standalone nodes: a cluster node's replicas come from the cluster (--replicas)"
+    );
+    let link = crate::resp::master_link::MasterLink::start(server, host.to_owned(), port)
+        .context("cannot start following the master")?;
+    server.replication.set_upstream(Some(link));
+    tracing::info!("following {host}:{port} (replicaof)");
+    Ok(())
+}
+
 /// Runs a node until it is shut down (SHUTDOWN, Admin.Shutdown, SIGINT or SIGTERM). Call
 /// it on a current-thread runtime: it keeps the control work (accepting, gRPC, expiry,
 /// signals) there and serves RESP connections on `threads` worker threads of their own.
@@ -241,6 +263,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
             "the data directory holds cluster state (its cluster/ folder) but cluster mode is off: this node runs standalone (start it with --cluster to rejoin its cluster)"
         );
     }
+    follow_configured_master(&server)?;
     let signals = watch_signals(server.shutdown.clone());
     tracing::info!(
         threads,

@@ -1,7 +1,7 @@
 //! The text of a MONITOR line, byte for byte as Redis 7 writes it:
 //! `1700000000.123456 [0 127.0.0.1:53412] "set" "k" "v"` — the time, the database, the
 //! client, then each argument quoted as `sdscatrepr` does. Secrets (AUTH's, HELLO ...
-//! AUTH's, MIGRATE ... AUTH's) are shown as `(redacted)`, as Redis redacts them.
+//! AUTH's, MIGRATE ... AUTH's, ACL SETUSER's) are shown as `(redacted)`, as Redis redacts them.
 
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -66,6 +66,9 @@ pub fn redacted_args<'a>(args: &[&'a [u8]]) -> Vec<Cow<'a, [u8]>> {
                 j += 1;
             }
         }
+    } else if name.eq_ignore_ascii_case(b"acl") && args.get(1).is_some_and(|sub| sub.eq_ignore_ascii_case(b"setuser")) {
+        // The user's name and every rule (passwords among them), refused or not.
+        (2..args.len()).for_each(redact);
     } else if name.eq_ignore_ascii_case(b"config") && args.get(1).is_some_and(|sub| sub.eq_ignore_ascii_case(b"set")) {
         // Redis's sensitive options: their values never show.
         for j in (2..args.len()).step_by(2) {
@@ -125,6 +128,10 @@ mod tests {
         );
         assert!(line(&[b"AUTH", b"user", b"pw"]).ends_with(r#""AUTH" "(redacted)" "(redacted)""#));
         assert!(line(&[b"auth", b"pw"]).ends_with(r#""auth" "(redacted)""#));
+        assert!(
+            line(&[b"acl", b"SETUSER", b"u", b">secret", b"on"])
+                .ends_with(r#""acl" "SETUSER" "(redacted)" "(redacted)" "(redacted)""#)
+        );
         assert!(
             line(&[b"HELLO", b"3", b"SETNAME", b"n", b"AUTH", b"u", b"p"])
                 .ends_with(r#""HELLO" "3" "SETNAME" "n" "AUTH" "(redacted)" "(redacted)""#)
