@@ -69,6 +69,16 @@ fn a_standalone_node_follows_a_redis_master_until_no_one() {
     let _: () = run(&mut c, &["SELECT", "2"]);
     assert_eq!(get(&mut c, "in2").as_deref(), Some("y"));
     let _: () = run(&mut c, &["SELECT", "0"]);
+    // A broken link continues where it was (PSYNC replid offset, +CONTINUE): no new file.
+    let killed: i64 = run(&mut m, &["CLIENT", "KILL", "TYPE", "replica"]);
+    assert_eq!(killed, 1);
+    let _: i64 = run(&mut m, &["INCR", "s"]);
+    set(&mut m, "after break", "1");
+    assert!(wait_until(Duration::from_secs(10), || get(&mut c, "after break").is_some()));
+    assert_eq!(get(&mut c, "s").as_deref(), Some("3"));
+    let stats: String = run(&mut m, &["INFO", "stats"]);
+    assert!(stats.contains("sync_full:1\r\n") && stats.contains("sync_partial_ok:1\r\n"), "{stats}");
+    assert_eq!(info_field(&mut c, "master_sync_total_syncs"), "1");
     // Its clients read but do not write, as on a Redis replica.
     assert_eq!(fail(&mut c, &["SET", "k", "v"]), "READONLY You can't write against a read only replica.");
     assert_eq!(fail(&mut c, &["FLUSHALL"]), "READONLY You can't write against a read only replica.");
@@ -89,14 +99,14 @@ fn a_standalone_node_follows_a_redis_master_until_no_one() {
     set(&mut m, "after", "1");
     set(&mut c, "marker", "1");
     assert_eq!(get(&mut c, "after"), None);
-    assert_eq!(get(&mut c, "s").as_deref(), Some("2"));
+    assert_eq!(get(&mut c, "s").as_deref(), Some("3"));
     // What it received is in its journal: a restart keeps it.
     drop(c);
     let mut server = server;
     server.kill9();
     let server = TestServer::start_in(dir.path(), &["--appendfsync", "always"]);
     let mut c = server.sync_conn();
-    assert_eq!(get(&mut c, "s").as_deref(), Some("2"));
+    assert_eq!(get(&mut c, "s").as_deref(), Some("3"));
 }
 
 #[test]

@@ -7,9 +7,11 @@
 //! marks when the master sends it from memory), then every write as the master propagates
 //! it, applied through the command table as the node's own journal replays records (so the
 //! node's persistence keeps what it receives). It acknowledges its offset every second and
-//! when asked (`REPLCONF GETACK`). A broken link is retried every second with a full sync;
-//! meanwhile, as a Redis replica, the node serves the data it has and refuses writes from
-//! its clients (`replica-read-only`).
+//! when asked (`REPLCONF GETACK`). A broken link is retried every second and continues
+//! where the data is (`PSYNC <replid> <offset>`, a partial resync) when the master's
+//! backlog still holds what it missed, else with a full sync; meanwhile, as a Redis
+//! replica, the node serves the data it has and refuses writes from its clients
+//! (`replica-read-only`).
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -80,10 +82,24 @@ fn follow(server: &Arc<Server>, host: &str, port: u16, stop: &AtomicBool, applyi
     // that fails before (no master there, a file this node cannot load) waits twice as
     // long each time, up to half a minute, rather than asking for a new file every second.
     let mut failures = 0u32;
+    // Where the last link left the data: the next one asks to continue from there.
+    let mut resume: Option<(String, u64)> = None;
     while !stop.load(Ordering::Acquire) && !server.shutdown.is_cancelled() {
-        let mut link = Link { server, stop, applying, replayer: &mut replayer, offset: 0, synced: false };
-        let result = link.session(host, port);
+        let mut link = Link {
+            server,
+            stop,
+            applying,
+            replayer: &mut replayer,
+            replid: String::new(),
+            offset: 0,
+            applied: 0,
+            synced: false,
+        };
+        let result = link.session(host, port, resume.take());
         failures = if link.synced { 0 } else { failures.saturating_add(1) };
+        if link.synced {
+            resume = Some((link.replid.clone(), link.applied));
+        }
         let delay = Duration::from_secs(1 << failures.saturating_sub(1).min(5)).min(Duration::from_secs(30));
         server.replication.touch_following(|f| f.link_up = false);
         if stop.load(Ordering::Acquire) || server.shutdown.is_cancelled() {
@@ -106,14 +122,18 @@ struct Link<'a, 's> {
     stop: &'a AtomicBool,
     applying: &'a parking_lot::Mutex<()>,
     replayer: &'a mut Replayer<'s>,
-    /// The master's replication offset reached (what PSYNC said, plus the stream since).
+    /// The master's replication id and offset reached (what PSYNC said, plus the stream
+    /// since), and the offset up to which everything is applied (before a transaction
+    /// still coming in): where a partial resync continues from.
+    replid: String,
     offset: u64,
+    applied: u64,
     /// Whether the master's file was loaded.
     synced: bool,
 }
 
 impl Link<'_, '_> {
-    fn session(&mut self, host: &str, port: u16) -> Result<(), String> {
+    fn session(&mut self, host: &str, port: u16, resume: Option<(String, u64)>) -> Result<(), String> {
         let addr = (host, port)
             .to_socket_addrs()
             .map_err(|e| format!("cannot resolve {host}: {e}"))?
@@ -153,8 +173,26 @@ impl Link<'_, '_> {
         conn.reply_line(self.timeout())?;
         conn.send(&["REPLCONF", "capa", "eof", "capa", "psync2"])?;
         conn.reply_line(self.timeout())?;
-        conn.send(&["PSYNC", "?", "-1"])?;
+        // After a break, ask to continue where the data is; the master answers +CONTINUE
+        // if its backlog still holds what follows, else sends its file again.
+        match &resume {
+            Some((replid, applied)) => conn.send(&["PSYNC", replid, &(applied + 1).to_string()])?,
+            None => conn.send(&["PSYNC", "?", "-1"])?,
+        }
         let reply = conn.reply_line(self.timeout())?;
+        let mut words = reply.split(' ');
+        if let (Some("+CONTINUE"), Some((replid, applied))) = (words.next(), resume) {
+            // A new id after the master's own failover; the offsets go on.
+            self.replid = words.next().map_or(replid, str::to_owned);
+            (self.offset, self.applied, self.synced) = (applied, applied, true);
+            self.server.replication.touch_following(|f| {
+                f.link_up = true;
+                f.replid = self.replid.clone();
+                f.last_io = Some(Instant::now());
+            });
+            tracing::info!("partial resync with {host}:{port} from offset {applied}; applying its writes");
+            return self.stream(&mut conn);
+        }
         let mut words = reply.split(' ');
         let (Some("+FULLRESYNC"), Some(replid), Some(offset)) = (words.next(), words.next(), words.next()) else {
             return Err(format!("PSYNC answered '{reply}'"));
@@ -167,7 +205,7 @@ impl Link<'_, '_> {
         let keys = self.load(&file)?;
         drop(dir);
         self.synced = true;
-        self.offset = offset;
+        (self.replid, self.offset, self.applied) = (replid.to_owned(), offset, offset);
         self.server.replication.touch_following(|f| {
             f.link_up = true;
             f.replid = replid.to_owned();
@@ -257,6 +295,9 @@ impl Link<'_, '_> {
                     }
                 }
                 self.offset += used as u64;
+                if transaction.is_none() {
+                    self.applied = self.offset;
+                }
             }
             if conn.at == conn.input.len() {
                 conn.input.clear();
