@@ -181,6 +181,9 @@ fn sync_streams_the_writes_as_redis_propagates_them() {
     // CLIENT KILL ends the stream.
     let clients: String = run(&mut con, &["CLIENT", "LIST"]);
     let line = clients.lines().find(|l| l.contains("cmd=sync")).expect(&clients);
+    assert!(line.contains(" flags=S "), "{line}");
+    let replicas: String = run(&mut con, &["CLIENT", "LIST", "TYPE", "replica"]);
+    assert_eq!(replicas.lines().count(), 1, "{replicas}");
     let id = line.split(' ').find_map(|f| f.strip_prefix("id=")).unwrap();
     assert_eq!(run::<i64>(&mut con, &["CLIENT", "KILL", "ID", id]), 1);
     raw.stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();

@@ -79,6 +79,17 @@ fn a_standalone_node_follows_a_redis_master_until_no_one() {
     let stats: String = run(&mut m, &["INFO", "stats"]);
     assert!(stats.contains("sync_full:1\r\n") && stats.contains("sync_partial_ok:1\r\n"), "{stats}");
     assert_eq!(info_field(&mut c, "master_sync_total_syncs"), "1");
+    // The master's client is listed (flag M), and killing it breaks the link, which
+    // continues again.
+    let masters: String = run(&mut c, &["CLIENT", "LIST", "TYPE", "master"]);
+    assert_eq!(masters.lines().count(), 1, "{masters}");
+    assert!(masters.contains(" flags=M "), "{masters}");
+    assert_eq!(run::<i64>(&mut c, &["CLIENT", "KILL", "TYPE", "master"]), 1);
+    let stats = || run::<String>(&mut master.conn(), &["INFO", "stats"]);
+    assert!(wait_until(Duration::from_secs(10), || stats().contains("sync_partial_ok:2\r\n")), "{}", stats());
+    assert!(stats().contains("sync_full:1\r\n"));
+    set(&mut m, "after kill", "1");
+    assert!(wait_until(Duration::from_secs(10), || get(&mut c, "after kill").is_some()));
     // Its clients read but do not write, as on a Redis replica.
     assert_eq!(fail(&mut c, &["SET", "k", "v"]), "READONLY You can't write against a read only replica.");
     assert_eq!(fail(&mut c, &["FLUSHALL"]), "READONLY You can't write against a read only replica.");

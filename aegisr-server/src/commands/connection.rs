@@ -263,10 +263,9 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         return Err(CommandError::Syntax);
     }
     let (mut id, mut addr, mut laddr, mut max_age) = (None, None, None, None);
-    let (mut skip_me, mut nobody) = (true, false);
+    let mut skip_me = true;
     let mut user = None;
-    // TYPE pubsub or normal: whether the client must be a subscriber.
-    let mut pubsub: Option<bool> = None;
+    let mut kind = None;
     for pair in args[2..].chunks(2) {
         let value = &pair[1];
         if is(pair[0], "id") {
@@ -277,14 +276,11 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         } else if is(pair[0], "laddr") {
             laddr = Some(String::from_utf8_lossy(value).into_owned());
         } else if is(pair[0], "type") {
-            let kind = lower(value);
-            match kind.as_str() {
-                "normal" => pubsub = Some(false),
-                "pubsub" => pubsub = Some(true),
-                // No replicas or masters exist yet.
-                "master" | "replica" | "slave" => nobody = true,
-                _ => return Err(CommandError::err(format!("Unknown client type '{kind}'"))),
-            }
+            let name = lower(value);
+            kind = Some(
+                crate::server::ClientType::parse(&name)
+                    .ok_or_else(|| CommandError::err(format!("Unknown client type '{name}'")))?,
+            );
         } else if is(pair[0], "user") {
             let handle = ctx
                 .server
@@ -306,12 +302,11 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     }
     let mut killed = 0;
     for client in ctx.server.clients.all() {
-        let matches = !nobody
-            && id.is_none_or(|id| u64::try_from(id).is_ok_and(|id| id == client.id))
+        let matches = id.is_none_or(|id| u64::try_from(id).is_ok_and(|id| id == client.id))
             && addr.as_ref().is_none_or(|a| *a == client.addr)
             && laddr.as_ref().is_none_or(|a| *a == client.laddr)
             && max_age.is_none_or(|age| client.age_secs() >= age)
-            && pubsub.is_none_or(|p| p == client.is_pubsub())
+            && kind.is_none_or(|k| k == client.client_type())
             && user.as_ref().is_none_or(|u| *u == client.user())
             && !(skip_me && client.id == me);
         if matches {
@@ -366,21 +361,15 @@ fn client_info(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
 
 fn client_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut ids: Option<Vec<u64>> = None;
-    // TYPE pubsub or normal: whether the client must be a subscriber.
-    let mut pubsub: Option<bool> = None;
+    let mut kind = None;
     let mut i = 2;
     while i < args.len() {
         if is(args[i], "type") && i + 1 < args.len() {
-            let kind = lower(args[i + 1]);
-            if !["normal", "master", "replica", "pubsub"].contains(&kind.as_str()) {
-                return Err(CommandError::err(format!("Unknown client type '{kind}'")));
-            }
-            // A subscriber is a pubsub client, any other a normal one; no replicas exist.
-            match kind.as_str() {
-                "normal" => pubsub = Some(false),
-                "pubsub" => pubsub = Some(true),
-                _ => ids = Some(Vec::new()),
-            }
+            let name = lower(args[i + 1]);
+            kind = Some(
+                crate::server::ClientType::parse(&name)
+                    .ok_or_else(|| CommandError::err(format!("Unknown client type '{name}'")))?,
+            );
             i += 2;
         } else if is(args[i], "id") && i + 1 < args.len() {
             let mut wanted = Vec::new();
@@ -400,7 +389,7 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     ctx.session.client.touch("client|list");
     let mut text = String::new();
     for client in ctx.server.clients.all() {
-        if ids.as_ref().is_none_or(|ids| ids.contains(&client.id)) && pubsub.is_none_or(|p| p == client.is_pubsub()) {
+        if ids.as_ref().is_none_or(|ids| ids.contains(&client.id)) && kind.is_none_or(|k| k == client.client_type()) {
             text.push_str(&client.info_line());
             text.push('\n');
         }

@@ -342,6 +342,11 @@ impl<'a> Replayer<'a> {
         Ok(Replayer { server, session, scratch: BytesMut::new(), _registration: Some(registration), failed: 0 })
     }
 
+    /// The client it runs as.
+    pub(crate) fn client(&self) -> &crate::server::ClientHandle {
+        &self.session.client
+    }
+
     pub(crate) fn apply(&mut self, record: &Record, lsn: u64, skip: &dyn Fn(&[&[u8]], u64) -> bool) {
         crate::engine::set_replay_clock(record.at_ms);
         for command in &record.commands {

@@ -101,10 +101,12 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, conn: &mut Conn) -> 
         match run_batch(server, session, parser, input, output, &mut stream).await {
             Ok(Next::Continue) => {}
             Ok(Next::Sync(SyncStart::RdbOnly)) => {
+                client.set_replica();
                 super::rdb_transfer::send(server, &mut stream, session.rdb_parts).await;
                 return Ended::Closed;
             }
             Ok(Next::Sync(SyncStart::Replica { offset, journal })) => {
+                client.set_replica();
                 super::replica_feed::serve(server, &mut stream, session, offset, journal).await;
                 return Ended::Closed;
             }

@@ -69,13 +69,6 @@ impl MasterLink {
 }
 
 fn follow(server: &Arc<Server>, host: &str, port: u16, stop: &AtomicBool, applying: &parking_lot::Mutex<()>) {
-    let mut replayer = match Replayer::new(server, "master") {
-        Ok(replayer) => replayer,
-        Err(e) => {
-            tracing::error!("cannot follow {host}:{port}: {e:#}");
-            return;
-        }
-    };
     // As on a Redis replica, keys expire when the master says so (its DEL), not here.
     let _following = server.keyspace.follow_primary();
     // A link that breaks after its full sync is retried in a second, as Redis does; one
@@ -85,6 +78,16 @@ fn follow(server: &Arc<Server>, host: &str, port: u16, stop: &AtomicBool, applyi
     // Where the last link left the data: the next one asks to continue from there.
     let mut resume: Option<(String, u64)> = None;
     while !stop.load(Ordering::Acquire) && !server.shutdown.is_cancelled() {
+        // The master's client, one per connection as in Redis (CLIENT LIST flag M):
+        // CLIENT KILL TYPE master breaks the link, which then resyncs.
+        let mut replayer = match Replayer::new(server, "") {
+            Ok(replayer) => replayer,
+            Err(e) => {
+                tracing::error!("cannot follow {host}:{port}: {e:#}");
+                return;
+            }
+        };
+        replayer.client().set_master();
         let mut link = Link {
             server,
             stop,
@@ -144,6 +147,7 @@ impl Link<'_, '_> {
         stream.set_read_timeout(Some(TICK)).map_err(|e| e.to_string())?;
         let _ = stream.set_nodelay(true);
         let mut conn = Conn {
+            killed: self.replayer.client().kill.clone(),
             stream,
             input: Vec::new(),
             at: 0,
@@ -337,6 +341,8 @@ struct Conn<'a> {
     at: usize,
     stop: &'a AtomicBool,
     shutdown: &'a tokio_util::sync::CancellationToken,
+    /// The master's client's kill (CLIENT KILL).
+    killed: tokio_util::sync::CancellationToken,
     last_io: Instant,
     /// `proto-max-bulk-len`: no argument of the stream may claim more.
     max_bulk: usize,
@@ -360,6 +366,9 @@ impl Conn<'_> {
     fn poll(&mut self, timeout: Duration) -> Result<bool, String> {
         if self.stop.load(Ordering::Acquire) || self.shutdown.is_cancelled() {
             return Err("stopped".into());
+        }
+        if self.killed.is_cancelled() {
+            return Err("the master's client was killed (CLIENT KILL)".into());
         }
         let mut chunk = [0u8; 64 * 1024];
         match self.stream.read(&mut chunk) {

@@ -39,6 +39,9 @@ pub struct ClientHandle {
     subscribed: [AtomicUsize; 3],
     /// In MONITOR mode (CLIENT LIST's flag O).
     monitoring: AtomicBool,
+    /// A replication link: 1 a replica fed from here (flag S), 2 the master this node
+    /// follows (flag M); 0 neither.
+    link: AtomicU8,
     /// Cancelled to disconnect the client (CLIENT KILL, shutdown).
     pub kill: CancellationToken,
     /// CLIENT TRACKING as CLIENT LIST shows it: flags t, R, B (bits 0-2), and `redir`.
@@ -46,6 +49,28 @@ pub struct ClientHandle {
     redirect: AtomicI64,
     /// Whether the client waits in a blocking command, and CLIENT UNBLOCK's request.
     pub blocking: super::unblock::BlockState,
+}
+
+/// Redis's client types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    Normal,
+    Pubsub,
+    Replica,
+    Master,
+}
+
+impl ClientType {
+    /// A type by the names Redis takes (`slave` for `replica`).
+    pub fn parse(name: &str) -> Option<ClientType> {
+        match name.to_ascii_lowercase().as_str() {
+            "normal" => Some(ClientType::Normal),
+            "pubsub" => Some(ClientType::Pubsub),
+            "replica" | "slave" => Some(ClientType::Replica),
+            "master" => Some(ClientType::Master),
+            _ => None,
+        }
+    }
 }
 
 impl ClientHandle {
@@ -119,11 +144,36 @@ impl ClientHandle {
         self.redirect.store(redirect, Ordering::Relaxed);
     }
 
+    /// Marks the client as a replica this node feeds (SYNC, PSYNC).
+    pub fn set_replica(&self) {
+        self.link.store(1, Ordering::Relaxed);
+    }
+
+    /// Marks the client as the master this node follows (the replication link's own).
+    pub fn set_master(&self) {
+        self.link.store(2, Ordering::Relaxed);
+    }
+
+    /// Redis's client type (CLIENT LIST TYPE, CLIENT KILL TYPE).
+    pub fn client_type(&self) -> ClientType {
+        match self.link.load(Ordering::Relaxed) {
+            2 => ClientType::Master,
+            1 if !self.monitoring.load(Ordering::Relaxed) => ClientType::Replica,
+            _ if self.is_pubsub() => ClientType::Pubsub,
+            _ => ClientType::Normal,
+        }
+    }
+
     /// CLIENT LIST's flags, in Redis's order.
     fn flags(&self) -> String {
         let mut flags = String::new();
         if self.monitoring.load(Ordering::Relaxed) {
             flags.push('O');
+        }
+        match self.link.load(Ordering::Relaxed) {
+            1 if !self.monitoring.load(Ordering::Relaxed) => flags.push('S'),
+            2 => flags.push('M'),
+            _ => {}
         }
         if self.is_pubsub() {
             flags.push('P');
@@ -254,6 +304,7 @@ impl ClientRegistry {
             last_command: Mutex::new("NULL"),
             subscribed: Default::default(),
             monitoring: AtomicBool::new(false),
+            link: AtomicU8::new(0),
             kill: self.closing.child_token(),
             tracking: AtomicU8::new(0),
             redirect: AtomicI64::new(-1),

@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use clients::{ClientHandle, ClientRegistry, Door, Registration};
+pub use clients::{ClientHandle, ClientRegistry, ClientType, Door, Registration};
 pub use resp_doors::RespDoors;
 pub use stats::ServerStats;
 pub use workers::{Destination, Seat, Workers, let_others_run, off_loop};
