@@ -365,17 +365,14 @@ fn run_field_ops(bytes: &mut Vec<u8>, ops: &[FieldOp], grew: bool) -> (Vec<Optio
             FieldOp::Get { ty, offset } => Some(data::get_field(bytes, offset, ty)),
             FieldOp::Set { ty, offset, value, overflow } => {
                 let old = data::get_field(bytes, offset, ty);
-                // An unsigned field takes the value as Redis does: cast to unsigned 64 bits,
-                // so a negative value overflows.
-                let wanted = if ty.signed { i128::from(value) } else { i128::from(value as u64) };
-                let new = ty.fit(wanted, overflow)?;
+                let new = ty.apply(value, 0, overflow)?;
                 data::set_field(bytes, offset, ty, new);
                 changed |= grew || new != old;
                 Some(old)
             }
             FieldOp::Incr { ty, offset, by, overflow } => {
                 let old = data::get_field(bytes, offset, ty);
-                let new = ty.fit(i128::from(old) + i128::from(by), overflow)?;
+                let new = ty.apply(old, by, overflow)?;
                 data::set_field(bytes, offset, ty, new);
                 changed |= grew || new != old;
                 Some(new)

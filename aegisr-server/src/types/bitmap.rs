@@ -125,36 +125,55 @@ impl FieldType {
         (1..=max).contains(&bits).then_some(FieldType { signed, bits: bits as u32 })
     }
 
-    fn min(self) -> i128 {
-        if self.signed { -(1i128 << (self.bits - 1)) } else { 0 }
-    }
-
-    fn max(self) -> i128 {
-        if self.signed { (1i128 << (self.bits - 1)) - 1 } else { (1i128 << self.bits) - 1 }
-    }
-
-    /// `value` reduced modulo 2^bits into the type's range (two's complement wrap).
-    fn wrap(self, value: i128) -> i128 {
-        let modulus = 1i128 << self.bits;
-        let v = value.rem_euclid(modulus);
-        if self.signed && v > self.max() { v - modulus } else { v }
-    }
-
-    /// `value` fitted to the type under `overflow`; `None` when it does not fit and the
-    /// policy is FAIL (Redis's `checkSignedBitfieldOverflow` / `checkUnsignedBitfieldOverflow`).
-    pub fn fit(self, value: i128, overflow: Overflow) -> Option<i64> {
-        let fitted = if value > self.max() || value < self.min() {
+    /// `value + incr` fitted to the type under `overflow` (SET is an increment of 0);
+    /// `None` when it does not fit and the policy is FAIL. Redis's
+    /// `checkSignedBitfieldOverflow` / `checkUnsignedBitfieldOverflow` to the bit,
+    /// including how their 64-bit arithmetic wraps: SET i8 of -2^63 under SAT gives 127,
+    /// not -128, because the headroom `max - value` overflows to a negative number there.
+    pub fn apply(self, value: i64, incr: i64, overflow: Overflow) -> Option<i64> {
+        let bits = self.bits;
+        if self.signed {
+            let max: i64 = if bits == 64 { i64::MAX } else { (1i64 << (bits - 1)) - 1 };
+            let min = -max - 1;
+            let max_incr = (max as u64).wrapping_sub(value as u64) as i64;
+            let min_incr = min.wrapping_sub(value);
+            let high = value > max || (bits != 64 && incr > max_incr) || (value >= 0 && incr > 0 && incr > max_incr);
+            let low =
+                !high && (value < min || (bits != 64 && incr < min_incr) || (value < 0 && incr < 0 && incr < min_incr));
+            if !high && !low {
+                return Some(value.wrapping_add(incr));
+            }
             match overflow {
-                Overflow::Wrap => self.wrap(value),
-                Overflow::Sat if value > self.max() => self.max(),
-                Overflow::Sat => self.min(),
-                Overflow::Fail => return None,
+                Overflow::Fail => None,
+                Overflow::Sat => Some(if high { max } else { min }),
+                Overflow::Wrap => {
+                    let msb = 1u64 << (bits - 1);
+                    let mut c = (value as u64).wrapping_add(incr as u64);
+                    if bits < 64 {
+                        let mask = u64::MAX << bits;
+                        c = if c & msb != 0 { c | mask } else { c & !mask };
+                    }
+                    Some(c as i64)
+                }
             }
         } else {
-            value
-        };
-        // In range of the type, so of an i64 (u63 at most).
-        i64::try_from(fitted).ok()
+            // An unsigned field takes the value as C does: cast to 64 unsigned bits, so a
+            // negative one overflows.
+            let value = value as u64;
+            let max: u64 = (1u64 << bits) - 1;
+            let max_incr = max.wrapping_sub(value) as i64;
+            let min_incr = value.wrapping_neg() as i64;
+            let high = value > max || (incr > 0 && incr > max_incr);
+            let low = !high && incr < 0 && incr < min_incr;
+            if !high && !low {
+                return Some(value.wrapping_add(incr as u64) as i64);
+            }
+            match overflow {
+                Overflow::Fail => None,
+                Overflow::Sat => Some(if high { max as i64 } else { 0 }),
+                Overflow::Wrap => Some((value.wrapping_add(incr as u64) & !(u64::MAX << bits)) as i64),
+            }
+        }
     }
 }
 
@@ -238,13 +257,18 @@ mod tests {
         let i64t = FieldType::parse(b"i64").unwrap();
         set_field(&mut v, 3, i64t, i64::MIN);
         assert_eq!(get_field(&v, 3, i64t), i64::MIN);
-        assert_eq!(u8t.fit(256, Overflow::Wrap), Some(0));
-        assert_eq!(u8t.fit(300, Overflow::Sat), Some(255));
-        assert_eq!(u8t.fit(-1, Overflow::Sat), Some(0));
-        assert_eq!(u8t.fit(-1, Overflow::Wrap), Some(255));
-        assert_eq!(u8t.fit(256, Overflow::Fail), None);
-        assert_eq!(i8t.fit(128, Overflow::Wrap), Some(-128));
-        assert_eq!(i8t.fit(-129, Overflow::Sat), Some(-128));
-        assert_eq!(i64t.fit(i128::from(i64::MAX) + 1, Overflow::Wrap), Some(i64::MIN));
+        assert_eq!(u8t.apply(256, 0, Overflow::Wrap), Some(0));
+        assert_eq!(u8t.apply(300, 0, Overflow::Sat), Some(255));
+        assert_eq!(u8t.apply(0, -1, Overflow::Sat), Some(0));
+        assert_eq!(u8t.apply(0, -1, Overflow::Wrap), Some(255));
+        assert_eq!(u8t.apply(-1, 0, Overflow::Sat), Some(255));
+        assert_eq!(u8t.apply(256, 0, Overflow::Fail), None);
+        assert_eq!(i8t.apply(127, 1, Overflow::Wrap), Some(-128));
+        assert_eq!(i8t.apply(-128, -1, Overflow::Sat), Some(-128));
+        assert_eq!(i64t.apply(i64::MAX, 1, Overflow::Wrap), Some(i64::MIN));
+        assert_eq!(i64t.apply(i64::MAX, 1, Overflow::Sat), Some(i64::MAX));
+        // Redis's quirk (7.0.15 answers so): the headroom of a huge negative value wraps.
+        assert_eq!(i8t.apply(i64::MIN, 0, Overflow::Sat), Some(127));
+        assert_eq!(FieldType::parse(b"i1").unwrap().apply(i64::MIN, 0, Overflow::Sat), Some(0));
     }
 }
