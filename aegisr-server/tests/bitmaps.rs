@@ -324,3 +324,22 @@ fn new_bitmaps_are_raw_strings() {
     assert_eq!(run::<i64>(&mut c, &["BITOP", "NOT", "d", "s"]), 2);
     assert_eq!(encoding(&mut c, "d"), "raw");
 }
+
+#[test]
+fn bitfield_saturation_of_huge_negative_values_is_redis_7_0s() {
+    // Redis's overflow check computes the headroom `max - value` in 64 bits, which wraps
+    // for a value near -2^63: such a value saturates to the type's maximum there.
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let min = i64::MIN.to_string();
+    let near_min = (i64::MIN + 1).to_string();
+    let _: Vec<i64> = run(
+        &mut con,
+        &[
+            "BITFIELD", "bf", "OVERFLOW", "SAT", "SET", "i8", "0", &min, "SET", "i1", "8", &min, "SET", "i8", "16",
+            &near_min,
+        ],
+    );
+    let value: Vec<u8> = run(&mut con, &["GET", "bf"]);
+    assert_eq!(value, b"\x7f\x00\x7f");
+}

@@ -558,3 +558,24 @@ fn scores_are_read_as_strtod_reads_them() {
     assert_eq!(fail(&mut c, &["ZCOUNT", "z", "1 ", "2"]), MINMAX_FLOAT);
     assert_eq!(fail(&mut c, &["ZCOUNT", "z", "nan", "2"]), MINMAX_FLOAT);
 }
+
+#[test]
+fn lex_ranges_over_unequal_scores_answer_as_redis_7_0() {
+    // Redis leaves lex ranges over unequal scores unspecified; on a small (listpack) set
+    // its walk gives these, which Redis 7.0.15 answers.
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let _: i64 = run(&mut con, &["ZADD", "z", "-100", "2", "0", "-1", "5", "b", "6", "a", "7", "c"]);
+    assert_eq!(range(&mut con, &["ZRANGEBYLEX", "z", "(1", "[a"]), s(&["2", "-1"]));
+    assert_eq!(range(&mut con, &["ZRANGEBYLEX", "z", "[b", "[c"]), s(&["b", "a", "c"]));
+    assert_eq!(range(&mut con, &["ZRANGEBYLEX", "z", "-", "+"]), s(&["2", "-1", "b", "a", "c"]));
+    assert_eq!(range(&mut con, &["ZRANGEBYLEX", "z", "[2", "[b"]), s(&["2", "-1", "b", "a"]));
+    assert_eq!(range(&mut con, &["ZREVRANGEBYLEX", "z", "[c", "[b"]), s(&["c"]));
+    assert_eq!(range(&mut con, &["ZREVRANGEBYLEX", "z", "[b", "[2"]), s(&["a", "b"]));
+    assert_eq!(range(&mut con, &["ZREVRANGEBYLEX", "z", "+", "-"]), s(&["c", "a", "b", "-1", "2"]));
+    assert_eq!(run::<i64>(&mut con, &["ZLEXCOUNT", "z", "[b", "[c"]), 3);
+    // Nothing when the last member is below the minimum.
+    let _: i64 = run(&mut con, &["ZADD", "y", "1", "2", "2", "-1"]);
+    assert_eq!(range(&mut con, &["ZRANGEBYLEX", "y", "(1", "[a"]), s(&[]));
+    assert_eq!(run::<i64>(&mut con, &["ZREMRANGEBYLEX", "y", "(1", "[a"]), 0);
+}

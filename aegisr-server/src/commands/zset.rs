@@ -866,6 +866,7 @@ fn select(z: ZSetRef<'_>, req: &RangeRequest) -> (usize, usize) {
             };
         }
         Range::Score(r) => r.ranks(z),
+        Range::Lex(r) if req.rev => r.ranks_rev(z),
         Range::Lex(r) => r.ranks(z),
     };
     let (offset, count) = req.limit.unwrap_or((0, -1));

@@ -692,12 +692,54 @@ pub struct LexRange {
 }
 
 impl LexRange {
-    /// The ascending rank range of the entries within this range.
+    /// The ascending rank range of the entries within this range, read from the lowest
+    /// (ZRANGEBYLEX, ZLEXCOUNT, ZREMRANGEBYLEX).
     pub fn ranks<'z>(&self, z: impl Into<ZSetRef<'z>>) -> std::ops::Range<usize> {
-        let z = z.into();
+        match z.into() {
+            ZSetRef::Packed(lp) => self.packed_ranks(lp, false),
+            z => self.sorted_ranks(z),
+        }
+    }
+
+    /// The same, read from the highest (ZREVRANGEBYLEX): the two differ only when the
+    /// scores are not all equal, where Redis leaves the result unspecified.
+    pub fn ranks_rev<'z>(&self, z: impl Into<ZSetRef<'z>>) -> std::ops::Range<usize> {
+        match z.into() {
+            ZSetRef::Packed(lp) => self.packed_ranks(lp, true),
+            z => self.sorted_ranks(z),
+        }
+    }
+
+    /// On a skiplist: two searches that take the members to be in order, as Redis's
+    /// skiplist walk does.
+    fn sorted_ranks(&self, z: ZSetRef<'_>) -> std::ops::Range<usize> {
         let start = z.count_while(|_, m| self.min.before_start(m));
         let end = z.count_while(|_, m| self.max.within_end(m));
         start..end.max(start)
+    }
+
+    /// On a listpack, Redis's walk (`zzlFirstInLexRange`, `zzlLastInLexRange`), which
+    /// gives the same as the searches when all scores are equal and, when they are not,
+    /// what Redis answers: nothing unless the last member is not below the minimum and the
+    /// first not above the maximum; else, from the first member not below the minimum, the
+    /// run not above the maximum (reading from the lowest), or back from the last member
+    /// not above the maximum, the run not below the minimum (from the highest).
+    fn packed_ranks(&self, lp: LpRef<'_>, rev: bool) -> std::ops::Range<usize> {
+        let members: Vec<&[u8]> = packed_entries(lp).map(|(m, _, _)| m).collect();
+        let (Some(first), Some(last)) = (members.first(), members.last()) else { return 0..0 };
+        if self.min.before_start(last) || !self.max.within_end(first) {
+            return 0..0;
+        }
+        // The walk checks the far bound only: a member past the near one does not stop it.
+        if rev {
+            let Some(end) = members.iter().rposition(|m| self.max.within_end(m)) else { return 0..0 };
+            let run = members[..=end].iter().rev().take_while(|m| !self.min.before_start(m)).count();
+            end + 1 - run..end + 1
+        } else {
+            let Some(start) = members.iter().position(|m| !self.min.before_start(m)) else { return 0..0 };
+            let run = members[start..].iter().take_while(|m| self.max.within_end(m)).count();
+            start..start + run
+        }
     }
 }
 
