@@ -759,12 +759,7 @@ fn try_mpop(
         }
         let (popped, deleted) = pop_some(&mut locked, key, end, count, limit)?.unwrap_or_default();
         let name: &[u8] = if end == End::Left { b"LPOP" } else { b"RPOP" };
-        let db = ctx.session.db;
-        if counted {
-            crate::persist::capture::log_as(db, &[name, key, itoa::Buffer::new().format(popped.len()).as_bytes()]);
-        } else {
-            crate::persist::capture::log_as(db, &[name, key]);
-        }
+        crate::persist::capture::log_pop(ctx.session.db, name, key, counted.then_some(popped.len()));
         notify_popped(ctx, key, end, deleted);
         return Ok(Some((Bytes::copy_from_slice(key), popped)));
     }

@@ -1139,12 +1139,7 @@ fn try_zmpop(
             locked.remove(key);
         }
         let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
-        let db = ctx.session.db;
-        if counted {
-            crate::persist::capture::log_as(db, &[name, key, itoa::Buffer::new().format(popped.len()).as_bytes()]);
-        } else {
-            crate::persist::capture::log_as(db, &[name, key]);
-        }
+        crate::persist::capture::log_pop(ctx.session.db, name, key, counted.then_some(popped.len()));
         notify_zpop(ctx, key, max, empty);
         return Ok(Some((Bytes::copy_from_slice(key), popped)));
     }

@@ -61,6 +61,15 @@ pub(crate) fn log_as(db: usize, args: &[&[u8]]) {
     });
 }
 
+/// Logs a pop as Redis propagates it: `<name> key`, or `<name> key <count>` with the
+/// count popped (LMPOP as LPOP, BZPOPMIN as ZPOPMIN...).
+pub(crate) fn log_pop(db: usize, name: &[u8], key: &[u8], count: Option<usize>) {
+    match count {
+        Some(n) => log_as(db, &[name, key, itoa::Buffer::new().format(n).as_bytes()]),
+        None => log_as(db, &[name, key]),
+    }
+}
+
 /// Whether a write command is running on this thread (armed and not yet logged).
 pub(crate) fn armed() -> bool {
     CAPTURE.with_borrow(|c| c.armed)
