@@ -260,3 +260,22 @@ fn replicaof_at_start_follows_the_master_from_the_first_moment() {
     assert!(!status.success());
     assert!(output.contains("for standalone nodes"), "{output}");
 }
+
+#[test]
+fn a_full_sync_is_on_disk_once_the_link_is_up() {
+    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
+    set(&mut master.conn(), "k", "from the master");
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(dir.path(), &["--appendfsync", "always"]);
+    let mut c = server.sync_conn();
+    set(&mut c, "mine", "replaced by the master's data");
+    let _: String = run(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    // Killed at once: the snapshot written after the load holds the master's data.
+    drop(c);
+    server.kill9();
+    let server = TestServer::start_in(dir.path(), &[]);
+    let mut c = server.sync_conn();
+    assert_eq!(get(&mut c, "mine"), None);
+    assert_eq!(get(&mut c, "k").as_deref(), Some("from the master"));
+}

@@ -234,6 +234,19 @@ impl Link<'_, '_> {
         }
         let server = &**self.server;
         let keyspace = &server.keyspace;
+        // No snapshot may mix the data from before and after the load, and the one written
+        // right after it makes the load durable: the journal then holds what follows.
+        // Without that, a node stopped before a later snapshot would come back with its
+        // old snapshot plus the journal of the new stream.
+        let claim = loop {
+            match crate::persist::claim_snapshots(server) {
+                Ok(claim) => break Some(claim),
+                Err(crate::persist::SaveError::InProgress) if !self.stop.load(Ordering::Acquire) => {
+                    std::thread::sleep(TICK);
+                }
+                Err(_) => break None,
+            }
+        };
         keyspace.flush(None, false, None);
         let limits = crate::persist::codec::Limits::from_config(&server.config);
         let loaded =
@@ -248,12 +261,10 @@ impl Link<'_, '_> {
         let codes: Vec<Bytes> = loaded.functions.into_iter().map(Bytes::from).collect();
         crate::persist::load_functions(server, &codes).map_err(|e| format!("{e:#}"))?;
         server.saves.loaded(loaded.keys);
-        // The file's keys reached the data without the journal: a snapshot makes them
-        // durable (the journal then holds what follows).
-        if crate::persist::Mode::of(&server.config) != crate::persist::Mode::None
-            && let Err(e) = crate::persist::request_snapshot(server)
+        if let Some(claim) = claim.filter(|_| crate::persist::Mode::of(&server.config) != crate::persist::Mode::None)
+            && let Err(e) = claim.snapshot()
         {
-            tracing::debug!("no snapshot after the full sync yet: {e}");
+            tracing::warn!("no snapshot after the full sync: {e}; a restart before the next one loses it");
         }
         Ok(loaded.keys)
     }
