@@ -263,8 +263,12 @@ fn replicaof_at_start_follows_the_master_from_the_first_moment() {
 
 #[test]
 fn a_full_sync_is_on_disk_once_the_link_is_up() {
-    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
-    set(&mut master.conn(), "k", "from the master");
+    // Enough keys that a snapshot written in the background after the load would still be
+    // running when the node is killed.
+    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes"]);
+    let mut m = master.conn();
+    let _: () = run(&mut m, &["DEBUG", "POPULATE", "200000"]);
+    set(&mut m, "k", "from the master");
     let dir = tempfile::tempdir().unwrap();
     let mut server = TestServer::start_in(dir.path(), &["--appendfsync", "always"]);
     let mut c = server.sync_conn();
@@ -278,4 +282,5 @@ fn a_full_sync_is_on_disk_once_the_link_is_up() {
     let mut c = server.sync_conn();
     assert_eq!(get(&mut c, "mine"), None);
     assert_eq!(get(&mut c, "k").as_deref(), Some("from the master"));
+    assert_eq!(run::<i64>(&mut c, &["DBSIZE"]), 200_001);
 }

@@ -315,6 +315,25 @@ pub fn claim_snapshots(server: &Server) -> Result<SnapshotClaim<'_>, SaveError> 
     Ok(SnapshotClaim { server })
 }
 
+/// For replacing the whole dataset (a replica's full sync): the claim, waiting while a
+/// snapshot is being written, so that no snapshot mixes the data from before and after,
+/// and the one written right after the load (with [`SnapshotClaim::snapshot`]) makes it
+/// durable, the journal then holding what follows. Without it, a node stopped before a
+/// later snapshot would come back with its old snapshot plus the journal of the new data.
+/// `None` without persistence, or once `give_up` says so while waiting.
+pub fn claim_snapshots_for_load(server: &Server, give_up: impl Fn() -> bool) -> Option<SnapshotClaim<'_>> {
+    if Mode::of(&server.config) == Mode::None {
+        return None;
+    }
+    loop {
+        match claim_snapshots(server) {
+            Ok(claim) => return Some(claim),
+            Err(SaveError::InProgress) if !give_up() => std::thread::sleep(std::time::Duration::from_millis(50)),
+            Err(_) => return None,
+        }
+    }
+}
+
 impl SnapshotClaim<'_> {
     /// Writes a snapshot into the data directory (persistence must be on), then releases
     /// the claim.

@@ -30,8 +30,8 @@ use crate::server::Server;
 /// How often the link looks at its stop flag while it waits for the master.
 const TICK: Duration = Duration::from_millis(100);
 
-/// Most arguments in one command of the stream (Redis's own client limit is 1,048,576... ×
-/// 1024; a master sends what its clients sent, which the master already bounded).
+/// Most arguments in one command of the stream: a bound on what a header may make this
+/// node reserve (the master sends what its clients sent, which it bounded already).
 const MAX_ARGS: usize = 1 << 20;
 
 /// A running link to a Redis master.
@@ -234,19 +234,7 @@ impl Link<'_, '_> {
         }
         let server = &**self.server;
         let keyspace = &server.keyspace;
-        // No snapshot may mix the data from before and after the load, and the one written
-        // right after it makes the load durable: the journal then holds what follows.
-        // Without that, a node stopped before a later snapshot would come back with its
-        // old snapshot plus the journal of the new stream.
-        let claim = loop {
-            match crate::persist::claim_snapshots(server) {
-                Ok(claim) => break Some(claim),
-                Err(crate::persist::SaveError::InProgress) if !self.stop.load(Ordering::Acquire) => {
-                    std::thread::sleep(TICK);
-                }
-                Err(_) => break None,
-            }
-        };
+        let claim = crate::persist::claim_snapshots_for_load(server, || self.stop.load(Ordering::Acquire));
         keyspace.flush(None, false, None);
         let limits = crate::persist::codec::Limits::from_config(&server.config);
         let loaded =
@@ -261,7 +249,7 @@ impl Link<'_, '_> {
         let codes: Vec<Bytes> = loaded.functions.into_iter().map(Bytes::from).collect();
         crate::persist::load_functions(server, &codes).map_err(|e| format!("{e:#}"))?;
         server.saves.loaded(loaded.keys);
-        if let Some(claim) = claim.filter(|_| crate::persist::Mode::of(&server.config) != crate::persist::Mode::None)
+        if let Some(claim) = claim
             && let Err(e) = claim.snapshot()
         {
             tracing::warn!("no snapshot after the full sync: {e}; a restart before the next one loses it");
@@ -280,33 +268,29 @@ impl Link<'_, '_> {
         loop {
             while let Some((args, used)) = parse_command(&conn.input[conn.at..], conn.max_bulk)? {
                 conn.at += used;
-                let name = args.first().map(|a| a.to_ascii_lowercase()).unwrap_or_default();
-                match name.as_slice() {
-                    b"select" => {
-                        db = args
-                            .get(1)
-                            .and_then(|n| std::str::from_utf8(n).ok()?.parse().ok())
-                            .filter(|&n| n < self.server.keyspace.databases())
-                            .ok_or("the master selected a database this node does not have")?;
+                let name = args.first().map_or(&b""[..], |a| &a[..]);
+                let is = |wanted: &str| crate::commands::args::is(name, wanted);
+                if is("select") {
+                    db = args
+                        .get(1)
+                        .and_then(|n| std::str::from_utf8(n).ok()?.parse().ok())
+                        .filter(|&n| n < self.server.keyspace.databases())
+                        .ok_or("the master selected a database this node does not have")?;
+                } else if is("replconf") {
+                    if args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"getack")) {
+                        conn.send(&["REPLCONF", "ACK", &self.offset.to_string()])?;
+                        last_ack = Instant::now();
                     }
-                    b"ping" => {}
-                    b"replconf" => {
-                        if args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"getack")) {
-                            conn.send(&["REPLCONF", "ACK", &self.offset.to_string()])?;
-                            last_ack = Instant::now();
-                        }
-                    }
-                    b"multi" => transaction = Some(Vec::new()),
-                    b"exec" => {
-                        let commands = transaction.take().unwrap_or_default();
-                        self.apply(commands)?;
-                    }
-                    _ => {
-                        let command = LoggedCommand { db, args };
-                        match &mut transaction {
-                            Some(queued) => queued.push(command),
-                            None => self.apply(vec![command])?,
-                        }
+                } else if is("multi") {
+                    transaction = Some(Vec::new());
+                } else if is("exec") {
+                    let commands = transaction.take().unwrap_or_default();
+                    self.apply(commands)?;
+                } else if !is("ping") {
+                    let command = LoggedCommand { db, args };
+                    match &mut transaction {
+                        Some(queued) => queued.push(command),
+                        None => self.apply(vec![command])?,
                     }
                 }
                 self.offset += used as u64;

@@ -126,18 +126,7 @@ fn expire_by_primary_clock(server: &Server) {
 /// The node's own persistence then takes a snapshot of the result, so a restart does not
 /// come back empty (until then it would: the flush is journaled, the load is not).
 fn load_full_sync(server: &Server, path: &std::path::Path) -> anyhow::Result<snapshot::Covered> {
-    // No snapshot may mix the data from before and after the load, and the one written
-    // right after it makes the load durable (the journal then holds what follows): a
-    // replica stopped before a later snapshot would otherwise come back with its old
-    // snapshot plus the journal of the new stream.
-    let persistent = crate::persist::Mode::of(&server.config) != crate::persist::Mode::None;
-    let claim = loop {
-        match crate::persist::claim_snapshots(server) {
-            Ok(claim) => break Some(claim),
-            Err(crate::persist::SaveError::InProgress) => std::thread::sleep(std::time::Duration::from_millis(50)),
-            Err(_) => break None,
-        }
-    };
+    let claim = crate::persist::claim_snapshots_for_load(server, || false);
     server.keyspace.flush(None, false, None);
     let limits = codec::Limits::from_config(&server.config);
     let loaded = snapshot::load(&server.keyspace, path, &limits, server.threads.max(2))
@@ -147,7 +136,7 @@ fn load_full_sync(server: &Server, path: &std::path::Path) -> anyhow::Result<sna
     crate::persist::load_functions(server, codes)?;
     tracing::info!("full sync loaded: {} keys", loaded.keys);
     server.saves.loaded(loaded.keys);
-    if let Some(claim) = claim.filter(|_| persistent)
+    if let Some(claim) = claim
         && let Err(e) = claim.snapshot()
     {
         tracing::warn!("no snapshot after the full sync: {e}; a restart before the next one loses it");
