@@ -214,6 +214,9 @@ pub struct Keyspace {
     /// The append-only journal, once recovery has finished (none: persistence is off, or
     /// `appendonly no`). CONFIG SET appendonly switches it while the node runs.
     journal: arc_swap::ArcSwapOption<Journal>,
+    /// Whether `journal` holds one: every write asks for the journal as it releases its
+    /// shards, and without one this load is all it costs (arc_swap's load is not free).
+    journal_on: std::sync::atomic::AtomicBool,
     /// The snapshot being written, if any: a write over several shards makes sure it
     /// does not straddle the snapshot (see [`Keyspace::settle_snapshot`]).
     snapshot: parking_lot::RwLock<Option<std::sync::Arc<SnapshotRun>>>,
@@ -273,6 +276,7 @@ impl Keyspace {
             databases,
             notifier: Notifier::default(),
             journal: arc_swap::ArcSwapOption::empty(),
+            journal_on: std::sync::atomic::AtomicBool::new(false),
             snapshot: parking_lot::RwLock::new(None),
             snapshot_active: std::sync::atomic::AtomicBool::new(false),
             persistent: std::sync::atomic::AtomicBool::new(false),
@@ -307,7 +311,13 @@ impl Keyspace {
     /// on. Call it between commands' shard sections: a command logs to the journal it
     /// finds when it releases its shards.
     pub fn set_journal(&self, journal: Option<std::sync::Arc<Journal>>) -> Option<std::sync::Arc<Journal>> {
-        self.journal.swap(journal)
+        let on = journal.is_some();
+        // The flag is down while the journal is swapped: a reader sees the flag up only
+        // with a journal in place.
+        self.journal_on.store(false, Ordering::Release);
+        let previous = self.journal.swap(journal);
+        self.journal_on.store(on, Ordering::Release);
+        previous
     }
 
     /// Marks the data as kept on disk (set once at start).
@@ -327,6 +337,9 @@ impl Keyspace {
     /// write does (two threads counting references on one line would trade it back and
     /// forth).
     pub(crate) fn with_journal<R>(&self, f: impl FnOnce(Option<&Journal>) -> R) -> R {
+        if !self.journal_on.load(Ordering::Acquire) {
+            return f(None);
+        }
         f(self.journal.load().as_deref())
     }
 
