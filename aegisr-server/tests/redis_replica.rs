@@ -283,3 +283,367 @@ fn pops_and_float_increments_stream_as_the_writes_they_amount_to() {
     assert_eq!(run::<Option<String>>(&mut con, &["HGET", "h", "x"]).as_deref(), Some("2.5"));
     assert_eq!(run::<i64>(&mut con, &["EXISTS", "z", "w1", "w2"]), 0);
 }
+
+/// The next command of the replication stream that is not a keep-alive PING (a slow run
+/// may last past `repl-ping-replica-period`).
+fn next_write(raw: &mut RawConn) -> Vec<String> {
+    loop {
+        let command = next_command(raw);
+        if command != ["PING"] {
+            return command;
+        }
+    }
+}
+
+/// Sends SYNC on a new raw connection and reads the RDB file: the stream follows.
+fn attach_replica(server: &TestServer) -> RawConn {
+    let mut raw = server.raw();
+    raw.stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    raw.send(b"SYNC\r\n");
+    let header = raw.read_line();
+    let len: usize = header.trim_end().strip_prefix('$').and_then(|n| n.parse().ok()).expect(&header);
+    raw.read_exact_len(len);
+    raw
+}
+
+/// Flags for a server on `dir` that takes DEBUG and logs every command it runs in its slow
+/// log, replayed ones too (only a configuration file sets those), and syncs every write
+/// (the restarts below follow a kill -9).
+fn debug_flags(dir: &std::path::Path) -> Vec<String> {
+    let path = dir.join("aegisr.toml");
+    let config = "enable-debug-command = \"yes\"\nslowlog-log-slower-than = 0\nslowlog-max-len = 10000\n";
+    std::fs::write(&path, config).unwrap();
+    ["--config", path.to_str().unwrap(), "--appendfsync", "always"].map(str::to_owned).to_vec()
+}
+
+fn strs(flags: &[String]) -> Vec<&str> {
+    flags.iter().map(String::as_str).collect()
+}
+
+/// Reads one message a raw RESP2 subscriber was sent and checks it is exactly `kind`
+/// (`message`, `smessage`...) on `channel` with `payload`.
+fn expect_push(raw: &mut RawConn, kind: &str, channel: &str, payload: &str) {
+    let want = format!(
+        "*3\r\n${}\r\n{kind}\r\n${}\r\n{channel}\r\n${}\r\n{payload}\r\n",
+        kind.len(),
+        channel.len(),
+        payload.len()
+    );
+    let got = raw.read_exact_len(want.len());
+    assert_eq!(String::from_utf8_lossy(&got), want);
+}
+
+#[test]
+fn publish_streams_in_its_place_among_the_writes_and_is_never_published_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = debug_flags(dir.path());
+    let mut server = TestServer::start_in(dir.path(), &strs(&flags));
+    let mut con = server.sync_conn();
+    let mut raw = attach_replica(&server);
+    let _: () = run(&mut con, &["SET", "a", "1"]);
+    let _: i64 = run(&mut con, &["PUBLISH", "ch", "m1"]);
+    let _: () = run(&mut con, &["SELECT", "2"]);
+    let _: i64 = run(&mut con, &["SPUBLISH", "sch", "m2"]);
+    let _: () = run(&mut con, &["SELECT", "0"]);
+    // Inside a transaction or a script, in the record of their writes; a lone PUBLISH
+    // goes without MULTI (Redis's "MULTI propagation of PUBLISH").
+    let _: (i64,) = redis::pipe().atomic().cmd("PUBLISH").arg("ch").arg("m3").query(&mut con).unwrap();
+    let _: ((), i64) =
+        redis::pipe().atomic().cmd("SET").arg("b").arg("1").cmd("PUBLISH").arg("ch").arg("m4").query(&mut con).unwrap();
+    let script = "redis.call('set', KEYS[1], '1'); return redis.call('publish', 'ch', 'm5')";
+    let _: i64 = run(&mut con, &["EVAL", script, "1", "c"]);
+    let _: () = run(&mut con, &["SET", "d", "1"]);
+    let got: Vec<Vec<String>> = (0..16).map(|_| next_write(&mut raw)).collect();
+    let expected: Vec<Vec<&str>> = vec![
+        vec!["SELECT", "0"],
+        vec!["SET", "a", "1"],
+        vec!["PUBLISH", "ch", "m1"],
+        vec!["SELECT", "2"],
+        vec!["SPUBLISH", "sch", "m2"],
+        vec!["SELECT", "0"],
+        vec!["PUBLISH", "ch", "m3"],
+        vec!["MULTI"],
+        vec!["SET", "b", "1"],
+        vec!["PUBLISH", "ch", "m4"],
+        vec!["EXEC"],
+        vec!["MULTI"],
+        vec!["set", "c", "1"],
+        vec!["publish", "ch", "m5"],
+        vec!["EXEC"],
+        vec!["SET", "d", "1"],
+    ];
+    assert_eq!(got, expected);
+    drop(raw);
+
+    // Loading the journal again (DEBUG LOADAOF replays it as a restart does) publishes
+    // none of the messages it holds: the first ones subscribers get are the new ones.
+    let mut sub_con = server.sync_conn();
+    let mut sub = sub_con.as_pubsub();
+    sub.subscribe("ch").unwrap();
+    sub.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut shard_sub = server.raw();
+    shard_sub.expect(&["SSUBSCRIBE", "sch"], "*3\r\n$10\r\nssubscribe\r\n$3\r\nsch\r\n:1\r\n");
+    assert_eq!(run::<String>(&mut con, &["DEBUG", "LOADAOF"]), "OK");
+    assert_eq!(run::<Vec<Option<String>>>(&mut con, &["MGET", "a", "b", "c", "d"]), vec![Some("1".to_owned()); 4]);
+    assert_eq!(run::<i64>(&mut con, &["PUBLISH", "ch", "after load"]), 1);
+    assert_eq!(sub.get_message().unwrap().get_payload::<String>().unwrap(), "after load");
+    assert_eq!(run::<i64>(&mut con, &["SPUBLISH", "sch", "after load"]), 1);
+    expect_push(&mut shard_sub, "smessage", "sch", "after load");
+    drop(sub);
+    drop(sub_con);
+    drop(shard_sub);
+
+    // Nor does a restart after a crash, which finds the journal whole.
+    drop(con);
+    server.kill9();
+    let server = TestServer::start_in(dir.path(), &strs(&flags));
+    let replayed = server.startup_log.iter().find(|l| l.contains("journal replayed")).expect("a replayed journal");
+    assert!(replayed.contains("failed=0"), "{replayed}");
+    let mut con = server.sync_conn();
+    assert_eq!(run::<Vec<Option<String>>>(&mut con, &["MGET", "a", "b", "c", "d"]), vec![Some("1".to_owned()); 4]);
+    // Replay runs the records as commands, which the slow log shows: no PUBLISH among them.
+    let replayed: Vec<redis::Value> = run(&mut con, &["SLOWLOG", "GET", "10000"]);
+    let replayed: Vec<String> = replayed
+        .iter()
+        .filter_map(|entry| match entry {
+            redis::Value::Array(fields) => match fields.get(3) {
+                Some(redis::Value::Array(args)) => Some(format!("{args:?}").to_lowercase()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert!(replayed.iter().any(|args| args.contains("\"set\"")), "{replayed:?}");
+    assert!(!replayed.iter().any(|args| args.contains("publish")), "{replayed:?}");
+}
+
+#[test]
+fn a_node_following_a_redis_master_publishes_the_messages_it_streams() {
+    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let _: String = run(&mut con, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut con, "replication", "master_link_status") == "up"));
+    let mut sub_con = server.sync_conn();
+    let mut sub = sub_con.as_pubsub();
+    sub.subscribe("ch").unwrap();
+    sub.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // The master's subscribers are its own: the node's get the message through the stream.
+    assert_eq!(run::<i64>(&mut m, &["PUBLISH", "ch", "one"]), 0);
+    assert_eq!(sub.get_message().unwrap().get_payload::<String>().unwrap(), "one");
+    // In a transaction too, after the write before it.
+    let _: ((), i64) =
+        redis::pipe().atomic().cmd("SET").arg("k").arg("v").cmd("PUBLISH").arg("ch").arg("two").query(&mut m).unwrap();
+    assert_eq!(sub.get_message().unwrap().get_payload::<String>().unwrap(), "two");
+    assert_eq!(get(&mut con, "k").as_deref(), Some("v"));
+}
+
+/// The stream and its consumer groups as XINFO STREAM FULL shows them, as text, leaving
+/// out what a restart or a replica does not bring back exactly: the consumers' seen-time (a
+/// read that changes nothing else is not logged), the groups' read counter and the lag
+/// derived from it (Redis 7.0 propagates an XREADGROUP without NOACK as XCLAIMs only, whose
+/// LASTID moves the last id but not the counter: its own AOF and replicas lose it the same
+/// way), and how the entries are laid out in memory.
+fn groups_of(con: &mut redis::Connection, key: &str) -> String {
+    fn plain(value: &redis::Value, out: &mut String) {
+        match value {
+            redis::Value::Array(items) | redis::Value::Set(items) => {
+                out.push('[');
+                let mut skip = false;
+                for item in items {
+                    let text = match item {
+                        redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+                        _ => String::new(),
+                    };
+                    if std::mem::take(&mut skip) {
+                        continue;
+                    }
+                    const LEFT_OUT: [&str; 5] =
+                        ["seen-time", "entries-read", "lag", "radix-tree-keys", "radix-tree-nodes"];
+                    if LEFT_OUT.contains(&text.as_str()) {
+                        skip = true;
+                        continue;
+                    }
+                    plain(item, out);
+                    out.push(' ');
+                }
+                out.push(']');
+            }
+            redis::Value::BulkString(b) => out.push_str(&String::from_utf8_lossy(b)),
+            other => out.push_str(&format!("{other:?}")),
+        }
+    }
+    let info: redis::Value = run(con, &["XINFO", "STREAM", key, "FULL"]);
+    let mut out = String::new();
+    plain(&info, &mut out);
+    out
+}
+
+#[test]
+fn consumer_groups_stream_as_redis_propagates_them_and_survive_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = debug_flags(dir.path());
+    let mut server = TestServer::start_in(dir.path(), &strs(&flags));
+    let mut con = server.sync_conn();
+    let mut raw = attach_replica(&server);
+    for id in ["1-0", "2-0", "3-0", "4-0", "5-0"] {
+        let _: String = run(&mut con, &["XADD", "s", id, "f", "v"]);
+    }
+    let _: () = run(&mut con, &["XGROUP", "CREATE", "s", "g", "0"]);
+    let started = common::now_ms();
+    let read = |con: &mut redis::Connection, args: &[&str]| {
+        let _: redis::Value = run(con, &[&["XREADGROUP", "GROUP", "g"][..], args].concat());
+    };
+    read(&mut con, &["alice", "COUNT", "1", "STREAMS", "s", ">"]);
+    read(&mut con, &["bob", "COUNT", "2", "STREAMS", "s", ">"]);
+    read(&mut con, &["carol", "NOACK", "STREAMS", "s", ">"]);
+    // Alice's history: delivered again.
+    read(&mut con, &["alice", "STREAMS", "s", "0"]);
+    // Nothing new, and a claim of nothing: no record.
+    read(&mut con, &["alice", "STREAMS", "s", ">"]);
+    let claimed: Vec<String> = run(&mut con, &["XCLAIM", "s", "g", "erin", "100000", "1-0", "JUSTID"]);
+    assert!(claimed.is_empty());
+    let claimed_at = common::now_ms();
+    let _: redis::Value = run(&mut con, &["XCLAIM", "s", "g", "dave", "0", "2-0", "IDLE", "5000", "JUSTID"]);
+    let _: i64 = run(&mut con, &["XDEL", "s", "3-0"]);
+    let _: redis::Value = run(&mut con, &["XAUTOCLAIM", "s", "g", "erin", "0", "0-0"]);
+    read(&mut con, &["erin", "STREAMS", "s", "0"]);
+    // A reader that waited: logged when it is served, as what it was served.
+    let url = server.url();
+    let waiter = std::thread::spawn(move || {
+        let mut other = redis::Client::open(url).unwrap().get_connection().unwrap();
+        run::<redis::Value>(&mut other, &["XREADGROUP", "GROUP", "g", "frank", "BLOCK", "0", "STREAMS", "s", ">"])
+    });
+    assert!(wait_until(Duration::from_secs(10), || info_field(&mut con, "clients", "blocked_clients") == "1"));
+    let _: String = run(&mut con, &["XADD", "s", "6-0", "f", "v"]);
+    waiter.join().unwrap();
+    // Inside a transaction: its XCLAIMs in the transaction's MULTI/EXEC.
+    let _: (String, redis::Value) = redis::pipe()
+        .atomic()
+        .cmd("XADD")
+        .arg("s")
+        .arg("7-0")
+        .arg("f")
+        .arg("v")
+        .cmd("XREADGROUP")
+        .arg(&["GROUP", "g", "gina", "STREAMS", "s", ">"])
+        .query(&mut con)
+        .unwrap();
+    let _: () = run(&mut con, &["SET", "end", "1"]);
+    let finished = common::now_ms();
+
+    let mut got: Vec<Vec<String>> = (0..34).map(|_| next_write(&mut raw)).collect();
+    // Delivery times are absolute (TIME): checked against the clock, then left out.
+    for command in got.iter_mut().filter(|c| c[0] == "XCLAIM") {
+        let time: i64 = command[7].parse().unwrap();
+        let idle_given = command[3] == "dave";
+        let (low, high) = if idle_given { (claimed_at - 5000, finished - 5000) } else { (started, finished) };
+        assert!((low..=high).contains(&time), "{command:?}: {time} not in {low}..={high}");
+        command[7] = "T".to_owned();
+    }
+    let claim = |consumer: &str, id: &str, count: &str, last: &str| {
+        ["XCLAIM", "s", "g", consumer, "0", id, "TIME", "T", "RETRYCOUNT", count, "FORCE", "JUSTID", "LASTID", last]
+            .map(str::to_owned)
+            .to_vec()
+    };
+    let words = |words: &[&str]| words.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>();
+    let expected: Vec<Vec<String>> = vec![
+        words(&["SELECT", "0"]),
+        words(&["XADD", "s", "1-0", "f", "v"]),
+        words(&["XADD", "s", "2-0", "f", "v"]),
+        words(&["XADD", "s", "3-0", "f", "v"]),
+        words(&["XADD", "s", "4-0", "f", "v"]),
+        words(&["XADD", "s", "5-0", "f", "v"]),
+        words(&["XGROUP", "CREATE", "s", "g", "0"]),
+        // One entry for alice: a lone XCLAIM, the entry's ID as the group's last.
+        claim("alice", "1-0", "1", "1-0"),
+        // Two for bob: one MULTI/EXEC, as Redis's "MULTI propagation of XREADGROUP" expects.
+        words(&["MULTI"]),
+        claim("bob", "2-0", "1", "2-0"),
+        claim("bob", "3-0", "1", "3-0"),
+        words(&["EXEC"]),
+        // NOACK: the new consumer and the group's last ID with its read counter.
+        words(&["MULTI"]),
+        words(&["XGROUP", "CREATECONSUMER", "s", "g", "carol"]),
+        words(&["XGROUP", "SETID", "s", "g", "5-0", "ENTRIESREAD", "5"]),
+        words(&["EXEC"]),
+        claim("alice", "1-0", "2", "5-0"),
+        claim("dave", "2-0", "1", "5-0"),
+        words(&["XDEL", "s", "3-0"]),
+        // XAUTOCLAIM: what it claimed, and the entry it dropped as it was (bob's, deleted).
+        words(&["MULTI"]),
+        claim("erin", "1-0", "3", "5-0"),
+        claim("erin", "2-0", "2", "5-0"),
+        claim("bob", "3-0", "1", "5-0"),
+        words(&["EXEC"]),
+        words(&["MULTI"]),
+        claim("erin", "1-0", "4", "5-0"),
+        claim("erin", "2-0", "3", "5-0"),
+        words(&["EXEC"]),
+        words(&["XADD", "s", "6-0", "f", "v"]),
+        claim("frank", "6-0", "1", "6-0"),
+        words(&["MULTI"]),
+        words(&["XADD", "s", "7-0", "f", "v"]),
+        claim("gina", "7-0", "1", "7-0"),
+        words(&["EXEC"]),
+    ];
+    assert_eq!(got, expected);
+    assert_eq!(next_write(&mut raw), ["SET", "end", "1"]);
+    drop(raw);
+
+    // The journal holds the same: after a kill -9 the groups come back as they were, PEL
+    // entries with their consumers, delivery times and counts, consumers, last IDs.
+    let before = groups_of(&mut con, "s");
+    assert!(before.contains("[2-0 erin "), "{before}");
+    drop(con);
+    server.kill9();
+    let server = TestServer::start_in(dir.path(), &strs(&flags));
+    let mut con = server.sync_conn();
+    assert_eq!(groups_of(&mut con, "s"), before);
+}
+
+#[test]
+fn a_redis_replica_gets_the_messages_and_the_consumer_groups() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let redis = RealRedis::start(&["--replicaof", "127.0.0.1", &server.resp.port().to_string()]);
+    let mut replica = redis.conn();
+    assert!(
+        wait_until(Duration::from_secs(20), || info_field(&mut con, "replication", "connected_slaves") == "1"),
+        "the replica never came online"
+    );
+    // Its subscribers get what is published here.
+    let mut sub_con = redis.conn();
+    let mut sub = sub_con.as_pubsub();
+    sub.subscribe("ch").unwrap();
+    sub.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(run::<i64>(&mut con, &["PUBLISH", "ch", "hello"]), 0);
+    assert_eq!(sub.get_message().unwrap().get_payload::<String>().unwrap(), "hello");
+    // It runs the XCLAIM and XGROUP commands the reads and claims are sent as, and ends
+    // with the same groups.
+    for id in ["1-0", "2-0", "3-0", "4-0"] {
+        let _: String = run(&mut con, &["XADD", "s", id, "f", "v"]);
+    }
+    let _: () = run(&mut con, &["XGROUP", "CREATE", "s", "g", "0"]);
+    for args in [
+        &["XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">"][..],
+        &["XREADGROUP", "GROUP", "g", "bob", "NOACK", "COUNT", "1", "STREAMS", "s", ">"],
+        &["XREADGROUP", "GROUP", "g", "carol", "STREAMS", "s", ">"],
+        &["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"],
+        &["XCLAIM", "s", "g", "dave", "0", "1-0", "IDLE", "60000"],
+        &["XDEL", "s", "2-0"],
+        &["XAUTOCLAIM", "s", "g", "erin", "0", "0-0", "COUNT", "1"],
+    ] {
+        let _: redis::Value = run(&mut con, args);
+    }
+    assert_eq!(run::<i64>(&mut con, &["WAIT", "1", "10000"]), 1);
+    let ours = groups_of(&mut con, "s");
+    assert!(ours.contains("[4-0 carol "), "{ours}");
+    let mut theirs = String::new();
+    let same = wait_until(Duration::from_secs(10), || {
+        theirs = groups_of(&mut replica, "s");
+        theirs == ours
+    });
+    assert!(same, "node {ours}\nreplica {theirs}");
+}

@@ -172,6 +172,10 @@ fn publish_in(ctx: &mut Ctx<'_>, args: &[&[u8]], shard: bool) -> CommandResult {
         let (channel, message) = (Bytes::copy_from_slice(args[1]), Bytes::copy_from_slice(args[2]));
         ctx.server.fanout.publish(&routing.map, routing.me, &channel, &message, shard);
     }
+    // Replicas get it too, in its place among the writes (Redis 7 propagates it); WAIT
+    // then waits for them to have it, as in Redis.
+    let end = crate::persist::messages::propagate(ctx.server, ctx.session.db, args);
+    ctx.session.write_lsn = ctx.session.write_lsn.max(end);
     ctx.out.count(receivers);
     Ok(())
 }

@@ -3,11 +3,14 @@
 //! XINFO and XSETID. Argument parsing, error order and reply shapes follow Redis 7.0; the
 //! data operations are in `types::stream`.
 
+mod propagation;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 use crate::config::EncodingLimits;
+use crate::persist::capture::Logged;
 
 use super::table::{CommandSpec, Flags, Group, Handler, KeyRange};
 use super::{BlockOn, Class, Ctx, args, errors::CommandError, errors::CommandResult, typed, update_typed};
@@ -746,6 +749,10 @@ fn xreadgroup(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 fn xread_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], xreadgroup: bool) -> CommandResult {
     let read = parse_read(args, xreadgroup)?;
+    if xreadgroup {
+        // Never logged as itself, also when it fails or blocks after looking its keys up.
+        crate::persist::capture::log_nothing();
+    }
     let rerun = ctx.session.rerun;
     let now = crate::engine::now_ms();
     let mut locked = ctx.lock_keys(read.keys);
@@ -817,6 +824,10 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], xreadgroup: bool) -> Command
 
     let served = serve.iter().filter(|&&s| s).count();
     let resp3 = ctx.session.protocol == Protocol::Resp3;
+    // XREADGROUP is logged as what it did to the groups (see `propagation`), worked out
+    // only when the journal logs the command.
+    let db = ctx.session.db;
+    let mut log = (read.group.is_some() && crate::persist::capture::armed()).then(|| Logged::new(db));
     if served > 0 {
         if resp3 {
             ctx.out.map(served);
@@ -855,7 +866,6 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], xreadgroup: bool) -> Command
                 };
                 let out = &mut *ctx.out;
                 let notifier = ctx.server.keyspace.notifier();
-                let db = ctx.session.db;
                 update_typed::<Stream, _>(entry, |s| {
                     let Some((name, created)) = s.group_mut(group).map(|g| g.consumer(consumer, now)) else {
                         return;
@@ -867,14 +877,28 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], xreadgroup: bool) -> Command
                         out.array(2);
                     }
                     out.bulk(key);
+                    let log = log.as_mut();
                     match start {
-                        ReadFrom::New => serve_new(out, s, group, &name, read.count, read.noack, now),
-                        ReadFrom::After(after) => serve_history(out, s, group, consumer, after, read.count, now),
+                        ReadFrom::New => {
+                            let ids = serve_new(out, s, group, &name, read.count, read.noack, now);
+                            if let Some(log) = log {
+                                propagation::read_new(log, s, key, group, (&name, created), read.noack, &ids);
+                            }
+                        }
+                        ReadFrom::After(after) => {
+                            let found = serve_history(out, s, group, consumer, after, read.count, now);
+                            if let Some(log) = log {
+                                propagation::read_history(log, s, key, group, (&name, created), &found);
+                            }
+                        }
                     }
                 })?;
             }
             _ => {}
         }
+    }
+    if let Some(log) = &log {
+        crate::persist::capture::log_as_many(log);
     }
     drop(locked);
     if served > 0 {
@@ -923,12 +947,13 @@ fn serve_new(
     count: usize,
     noack: bool,
     now: i64,
-) {
+) -> Vec<StreamId> {
     let ids = stream.read_new(group, consumer, count, noack, now).unwrap_or_default();
     match (ids.first(), ids.last()) {
         (Some(&first), Some(&last)) => write_entries(out, &stream.range(first, last, false, ids.len())),
         _ => out.array(0),
     }
+    ids
 }
 
 fn serve_history(
@@ -939,14 +964,14 @@ fn serve_history(
     after: StreamId,
     count: usize,
     now: i64,
-) {
+) -> Vec<(StreamId, bool)> {
     let Some(start) = after.next() else {
         out.array(0);
-        return;
+        return Vec::new();
     };
     let found = stream.read_history(group, consumer, start, count, now).unwrap_or_default();
     out.array(found.len());
-    for (id, _) in found {
+    for &(id, _) in &found {
         match stream.get(id) {
             Some(entry) => write_entry(out, &entry),
             // Pending, but deleted from the stream since.
@@ -957,6 +982,7 @@ fn serve_history(
             }
         }
     }
+    found
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1260,6 +1286,11 @@ fn xpending(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
     let now = crate::engine::now_ms();
+    // Logged as what it claimed (see `propagation`), never as itself: IDLE and min-idle-time
+    // are read against the clock.
+    crate::persist::capture::log_nothing();
+    let logging = crate::persist::capture::armed();
+    let db = ctx.session.db;
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.read(key) else {
         return Err(no_key_or_group(key, group));
@@ -1319,7 +1350,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         return Err(no_key_or_group(key, group));
     };
     let out = &mut *ctx.out;
-    let consumer_created = update_typed::<Stream, _>(entry, |s| {
+    let (consumer_created, log) = update_typed::<Stream, _>(entry, |s| {
         if let (Some(id), Some(g)) = (new_last_id, s.group_mut(group)) {
             g.last_id = id;
         }
@@ -1332,8 +1363,16 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
                 None => out.null(),
             }
         }
-        claimed.consumer_created
+        let log = logging.then(|| {
+            let mut log = Logged::new(db);
+            propagation::claims(&mut log, s, key, group, &claimed.changes, new_last_id.is_some());
+            log
+        });
+        (claimed.consumer_created, log)
     })?;
+    if let Some(log) = &log {
+        crate::persist::capture::log_as_many(log);
+    }
     drop(locked);
     if consumer_created {
         ctx.notify(Class::Stream, "xgroup-createconsumer", key);
@@ -1367,6 +1406,10 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         j += 1;
     }
     let now = crate::engine::now_ms();
+    // Logged as what it claimed and dropped, as XCLAIM is.
+    crate::persist::capture::log_nothing();
+    let logging = crate::persist::capture::armed();
+    let db = ctx.session.db;
     let mut locked = ctx.lock(key);
     let Some(entry) = locked.read(key) else {
         return Err(no_key_or_group(key, group));
@@ -1379,10 +1422,10 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         return Err(no_key_or_group(key, group));
     };
     let out = &mut *ctx.out;
-    let consumer_created = update_typed::<Stream, _>(entry, |s| {
+    let (consumer_created, log) = update_typed::<Stream, _>(entry, |s| {
         let Some(result) = s.auto_claim(group, consumer, AutoClaim { min_idle, start, count, justid }, now) else {
             out.null_array();
-            return false;
+            return (false, None);
         };
         out.array(3);
         write_id(out, result.next);
@@ -1398,8 +1441,16 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         for &id in &result.deleted {
             write_id(out, id);
         }
-        result.consumer_created
+        let log = logging.then(|| {
+            let mut log = Logged::new(db);
+            propagation::claims(&mut log, s, key, group, &result.changes, false);
+            log
+        });
+        (result.consumer_created, log)
     })?;
+    if let Some(log) = &log {
+        crate::persist::capture::log_as_many(log);
+    }
     drop(locked);
     if consumer_created {
         ctx.notify(Class::Stream, "xgroup-createconsumer", key);

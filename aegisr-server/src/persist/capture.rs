@@ -16,6 +16,8 @@ use super::record;
 struct Capture {
     /// The running command's body (`record::put_command` form) while armed.
     body: Vec<u8>,
+    /// How many commands `body` holds: 1, or what [`log_as_many`] gave (0: log nothing).
+    count: usize,
     armed: bool,
     /// Inside EXEC: the bodies of its commands that changed something, and their count.
     batch: Vec<u8>,
@@ -39,6 +41,7 @@ pub(crate) fn arm(db: usize, args: &[&[u8]], slots: Option<smallvec::SmallVec<[u
     CAPTURE.with_borrow_mut(|c| {
         c.body.clear();
         record::put_command(&mut c.body, db, args);
+        c.count = 1;
         c.armed = true;
         c.slots = slots;
     });
@@ -57,8 +60,59 @@ pub(crate) fn log_as(db: usize, args: &[&[u8]]) {
         if c.armed {
             c.body.clear();
             record::put_command(&mut c.body, db, args);
+            c.count = 1;
         }
     });
+}
+
+/// The commands a command is logged as when Redis propagates it as several others, or
+/// as none (XREADGROUP as an XCLAIM per entry it delivered, nothing when it delivered
+/// nothing): encoded as they are added, for [`log_as_many`].
+#[derive(Debug)]
+pub(crate) struct Logged {
+    db: usize,
+    body: Vec<u8>,
+    count: usize,
+}
+
+impl Logged {
+    /// No commands yet, to be logged as run in `db`.
+    pub(crate) fn new(db: usize) -> Logged {
+        Logged { db, body: Vec::new(), count: 0 }
+    }
+
+    /// Adds a command (its arguments, name first).
+    pub(crate) fn push(&mut self, args: &[&[u8]]) {
+        record::put_command(&mut self.body, self.db, args);
+        self.count += 1;
+    }
+
+    /// How many commands, and their body as a record holds them.
+    #[cfg(test)]
+    pub(crate) fn encoded(&self) -> (usize, &[u8]) {
+        (self.count, &self.body)
+    }
+}
+
+/// Logs `logged` instead of the command's own arguments. Several commands make one record,
+/// as a transaction's do: replayed together, and sent to a Redis replica between MULTI and
+/// EXEC, as Redis wraps what one command propagates; none logs nothing. Call it before
+/// releasing the shards.
+pub(crate) fn log_as_many(logged: &Logged) {
+    CAPTURE.with_borrow_mut(|c| {
+        if c.armed {
+            c.body.clear();
+            c.body.extend_from_slice(&logged.body);
+            c.count = logged.count;
+        }
+    });
+}
+
+/// Logs nothing for the running command, unless it says otherwise later (`log_as_many`):
+/// for a command logged only as what it turns out to do, which fails or does nothing after
+/// it has looked its keys up.
+pub(crate) fn log_nothing() {
+    CAPTURE.with_borrow_mut(|c| c.count = 0);
 }
 
 /// Logs a pop as Redis propagates it: `<name> key`, or `<name> key <count>` with the
@@ -101,16 +155,21 @@ pub(crate) fn commit(journal: &Journal, at_ms: i64) {
             return;
         }
         c.armed = false;
-        if c.in_batch {
+        if c.count == 0 {
+            // The command logged itself as nothing (`log_as_many`).
+        } else if c.in_batch {
             if c.batch_count == 0 {
                 c.batch_at = at_ms;
             }
             c.batch.extend_from_slice(&c.body);
-            c.batch_count += 1;
+            c.batch_count += c.count;
         } else {
-            c.last_end = journal.append(at_ms, None, &c.body);
-            release_if_big(&mut c.body);
+            // Several commands for one: a record of the transaction kind, so they replay
+            // (and reach a replica) together.
+            let multi = (c.count > 1).then_some(c.count);
+            c.last_end = journal.append(at_ms, multi, &c.body);
         }
+        release_if_big(&mut c.body);
     });
 }
 
@@ -120,6 +179,27 @@ pub(crate) fn log_deletion(journal: &Journal, db: usize, key: &[u8]) {
     let mut body = Vec::with_capacity(key.len() + 16);
     record::put_command(&mut body, db, &[b"DEL", key]);
     journal.append(crate::engine::now_ms(), None, &body);
+}
+
+/// Appends `args` in `db`, a command that changes no data but that Redis sends its
+/// replicas (PUBLISH, see `persist::messages`), in the order it ran: into the running
+/// transaction's or script's record when there is one (Redis sends it between their MULTI
+/// and EXEC), else as a record of its own at once. Returns the end of the record appended
+/// (0 inside a transaction, whose record EXEC appends).
+pub(crate) fn log_unarmed(journal: &Journal, db: usize, args: &[&[u8]]) -> u64 {
+    CAPTURE.with_borrow_mut(|c| {
+        if c.in_batch {
+            if c.batch_count == 0 {
+                c.batch_at = crate::engine::now_ms();
+            }
+            record::put_command(&mut c.batch, db, args);
+            c.batch_count += 1;
+            return 0;
+        }
+        let mut body = Vec::with_capacity(args.iter().map(|a| a.len() + 4).sum::<usize>() + 4);
+        record::put_command(&mut body, db, args);
+        journal.append(crate::engine::now_ms(), None, &body)
+    })
 }
 
 /// Appends `DEL key` for a key that expired (met expired by a command, or swept), while a

@@ -15,6 +15,7 @@ pub mod capture;
 pub mod check;
 pub mod codec;
 pub mod journal;
+pub mod messages;
 pub mod rdb;
 pub mod record;
 pub mod recovery;

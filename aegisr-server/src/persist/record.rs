@@ -9,6 +9,9 @@
 //!                                                                   MULTI/EXEC, all or nothing
 //! ```
 //!
+//! Kind 2 also holds the commands one command is logged as when Redis propagates it as
+//! several (XREADGROUP as an XCLAIM per entry delivered, see `persist::capture`).
+//!
 //! Replaying a record runs its commands again with the engine's clock set to `at_ms`, so a
 //! relative TTL, a lazily expired key or an XADD `*` ID comes out as it did the first time.
 

@@ -324,6 +324,10 @@ pub(crate) struct Replayer<'a> {
     scratch: BytesMut,
     _registration: Option<crate::server::Registration<'a>>,
     pub(crate) failed: u64,
+    /// Whether logged messages (PUBLISH) are published again: only for a stream that is
+    /// happening now (a Redis master's), never for one that happened already (the journal
+    /// at start, a cluster primary's records), see `persist::messages`.
+    publishes: bool,
 }
 
 impl<'a> Replayer<'a> {
@@ -339,7 +343,21 @@ impl<'a> Replayer<'a> {
         // Nor check it against ACL rules: it was allowed when it first ran (Redis's
         // internal clients have no user).
         session.user = Some(server.acl.superuser().clone());
-        Ok(Replayer { server, session, scratch: BytesMut::new(), _registration: Some(registration), failed: 0 })
+        Ok(Replayer {
+            server,
+            session,
+            scratch: BytesMut::new(),
+            _registration: Some(registration),
+            failed: 0,
+            publishes: false,
+        })
+    }
+
+    /// Makes the replayer publish the messages it meets to this node's subscribers, as a
+    /// Redis replica does with the PUBLISH its master sends.
+    pub(crate) fn publishing(mut self) -> Replayer<'a> {
+        self.publishes = true;
+        self
     }
 
     /// The client it runs as.
@@ -351,7 +369,7 @@ impl<'a> Replayer<'a> {
         crate::engine::set_replay_clock(record.at_ms);
         for command in &record.commands {
             let args = commands::views(&command.args);
-            if skip(&args, lsn) {
+            if skip(&args, lsn) || (!self.publishes && super::messages::is_message(&args)) {
                 continue;
             }
             self.session.db = command.db.min(self.server.keyspace.databases() - 1);

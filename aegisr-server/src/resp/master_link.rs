@@ -80,7 +80,8 @@ fn follow(server: &Arc<Server>, host: &str, port: u16, stop: &AtomicBool, applyi
     while !stop.load(Ordering::Acquire) && !server.shutdown.is_cancelled() {
         // The master's client, one per connection as in Redis (CLIENT LIST flag M):
         // CLIENT KILL TYPE master breaks the link, which then resyncs.
-        let mut replayer = match Replayer::new(server, "") {
+        // The master's PUBLISH reach this node's subscribers, as a Redis replica's.
+        let mut replayer = match Replayer::new(server, "").map(Replayer::publishing) {
             Ok(replayer) => replayer,
             Err(e) => {
                 tracing::error!("cannot follow {host}:{port}: {e:#}");

@@ -98,6 +98,8 @@ pub struct AutoClaimed {
     pub deleted: Vec<StreamId>,
     /// Whether claiming created the consumer (Redis publishes `xgroup-createconsumer`).
     pub consumer_created: bool,
+    /// See [`Claimed::changes`].
+    pub changes: Vec<(StreamId, Pending)>,
 }
 
 /// XCLAIM's outcome.
@@ -106,6 +108,10 @@ pub struct Claimed {
     pub claimed: Vec<StreamId>,
     /// Whether claiming created the consumer (Redis publishes `xgroup-createconsumer`).
     pub consumer_created: bool,
+    /// The PEL entries changed, in the order they were: each one claimed as it was left,
+    /// and each one dropped (its stream entry gone) as it was before. Redis propagates
+    /// every one of them as an XCLAIM that sets it so.
+    pub changes: Vec<(StreamId, Pending)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -532,7 +538,9 @@ impl Stream {
         let mut out = Claimed::default();
         for (&id, exists) in ids.iter().zip(exists) {
             if !exists {
-                g.ack(id);
+                if let Some(dropped) = g.remove_pending(id) {
+                    out.changes.push((id, dropped));
+                }
                 continue;
             }
             let forced = options.force && !g.pel.contains_key(&id);
@@ -560,6 +568,7 @@ impl Stream {
                 None if !options.justid => pending.delivery_count += 1,
                 None => {}
             }
+            out.changes.push((id, pending.clone()));
             out.claimed.push(id);
         }
         Some(out)
@@ -570,8 +579,13 @@ impl Stream {
     pub fn auto_claim(&mut self, group: &[u8], consumer: &[u8], request: AutoClaim, now: i64) -> Option<AutoClaimed> {
         let AutoClaim { min_idle, start, count, justid } = request;
         self.groups.get(group)?;
-        let mut out =
-            AutoClaimed { next: StreamId::MIN, claimed: Vec::new(), deleted: Vec::new(), consumer_created: false };
+        let mut out = AutoClaimed {
+            next: StreamId::MIN,
+            claimed: Vec::new(),
+            deleted: Vec::new(),
+            consumer_created: false,
+            changes: Vec::new(),
+        };
         let mut attempts = count.saturating_mul(10);
         let mut left = count;
         let mut cursor = Some(start);
@@ -589,7 +603,9 @@ impl Stream {
             let exists = self.contains(id);
             let g = self.groups.get_mut(group)?;
             if !exists {
-                g.ack(id);
+                if let Some(dropped) = g.remove_pending(id) {
+                    out.changes.push((id, dropped));
+                }
                 out.deleted.push(id);
                 left -= 1;
                 continue;
@@ -609,6 +625,7 @@ impl Stream {
             if !justid {
                 pending.delivery_count += 1;
             }
+            out.changes.push((id, pending.clone()));
             out.claimed.push(id);
             left -= 1;
         }

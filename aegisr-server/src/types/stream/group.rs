@@ -77,13 +77,16 @@ impl Group {
 
     /// Removes `id` from the PEL and from its consumer's set; true if it was pending.
     pub fn ack(&mut self, id: StreamId) -> bool {
-        let Some(pending) = self.pel.remove(&id) else {
-            return false;
-        };
+        self.remove_pending(id).is_some()
+    }
+
+    /// Removes `id` from the PEL and from its consumer's set; returns what it was.
+    pub fn remove_pending(&mut self, id: StreamId) -> Option<Pending> {
+        let pending = self.pel.remove(&id)?;
         if let Some(consumer) = self.consumers.get_mut(&pending.consumer) {
             consumer.pending.remove(&id);
         }
-        true
+        Some(pending)
     }
 
     /// Makes `consumer` the owner of the pending `id` (creating the PEL entry with count 0
