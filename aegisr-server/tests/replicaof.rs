@@ -11,7 +11,8 @@ use std::time::Duration;
 use common::{RealRedis, TestServer, fail, get, run, set, wait_until};
 
 fn info_field(con: &mut redis::Connection, field: &str) -> String {
-    let info: String = run(con, &["INFO", "replication"]);
+    let section = if field.starts_with("loading") { "persistence" } else { "replication" };
+    let info: String = run(con, &["INFO", section]);
     info.lines().find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_owned)).unwrap_or_default()
 }
 
@@ -283,4 +284,38 @@ fn a_full_sync_is_on_disk_once_the_link_is_up() {
     assert_eq!(get(&mut c, "mine"), None);
     assert_eq!(get(&mut c, "k").as_deref(), Some("from the master"));
     assert_eq!(run::<i64>(&mut c, &["DBSIZE"]), 200_001);
+}
+
+/// While the master's file is loaded in place of the data, the node says so (INFO's
+/// `loading:1`) and answers commands without the `loading` flag with LOADING, as Redis
+/// does; INFO and CONFIG keep working. Redis's `key-load-delay` hook stretches the load.
+#[test]
+fn clients_get_loading_while_the_masters_file_is_loaded() {
+    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0", "--enable-debug-command", "local"]);
+    let mut m = master.conn();
+    let _: () = run(&mut m, &["DEBUG", "POPULATE", "5000", "key"]);
+    let server = TestServer::start_with(&["--persistence", "none"]);
+    let mut c = server.sync_conn();
+    set(&mut c, "mine", "v");
+    // 1 ms per key: 5 s of loading unless the test ends it sooner.
+    let _: () = run(&mut c, &["CONFIG", "SET", "key-load-delay", "1000"]);
+    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), "OK");
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "loading") == "1"));
+    let loading = "LOADING Redis is loading the dataset in memory";
+    assert_eq!(fail(&mut c, &["GET", "key:1"]), loading);
+    assert_eq!(fail(&mut c, &["DBSIZE"]), loading);
+    assert_eq!(fail(&mut c, &["PING"]), loading);
+    let info: String = run(&mut c, &["INFO", "persistence"]);
+    assert!(info.contains("loading_start_time:"), "{info}");
+    assert!(info.contains("loading_total_bytes:"), "{info}");
+    // A transaction queues nothing refused this way: EXEC then aborts.
+    let _: () = run(&mut c, &["MULTI"]);
+    assert_eq!(fail(&mut c, &["GET", "key:1"]), loading);
+    assert!(fail(&mut c, &["EXEC"]).starts_with("EXECABORT"));
+    let _: () = run(&mut c, &["CONFIG", "SET", "key-load-delay", "0"]);
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    assert_eq!(info_field(&mut c, "loading"), "0");
+    assert_eq!(run::<i64>(&mut c, &["DBSIZE"]), 5000);
+    assert_eq!(get(&mut c, "mine"), None);
+    assert_eq!(get(&mut c, "key:1").as_deref(), Some("value:1"));
 }

@@ -467,7 +467,9 @@ fn admit(
 /// min-replicas', as Redis orders them): a client's write, or the EXEC of a transaction
 /// holding one, is refused with `replica-read-only yes`; while the link is down, with
 /// `replica-serve-stale-data no`, so is every command without the `stale` flag (INFO,
-/// REPLICAOF, PING... keep working). What the master sends is applied.
+/// REPLICAOF, PING... keep working). While the master's file is loaded in place of the
+/// data, every command without the `loading` flag gets LOADING, as in Redis (it would see
+/// half the master's keys). What the master sends is applied.
 fn as_replica(ctx: &Ctx<'_>, spec: &CommandSpec) -> Result<(), CommandError> {
     let server = ctx.server;
     if !server.replication.has_upstream() || ctx.session.from_primary || ctx.tx.is_some() {
@@ -487,6 +489,9 @@ fn as_replica(ctx: &Ctx<'_>, spec: &CommandSpec) -> Result<(), CommandError> {
         return Err(CommandError::Message(
             "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.".into(),
         ));
+    }
+    if server.saves.is_loading() && !spec.flags.contains(table::Flags::LOADING) {
+        return Err(CommandError::Message("LOADING Redis is loading the dataset in memory".into()));
     }
     Ok(())
 }

@@ -460,11 +460,11 @@ pub static OPTIONS: &[OptionSpec] = &[
         "",
         "HOST:PORT: the cluster port of any member of the cluster this node joins at its first start (implies cluster-enabled); ignored once the node has cluster state.",
     ),
-    inert(
+    live(
         "key-load-delay",
         OptionKind::Int { min: i32::MIN as i64, max: i32::MAX as i64 },
         "0",
-        "a Redis test hook (a delay per key loaded); hidden from CONFIG GET patterns",
+        "Redis's test hook: a replica loading its master's file waits this many microseconds after each key (negative N: 1 µs once in N keys on average); hidden from CONFIG GET patterns",
     ),
     live(
         "latency-monitor-threshold",

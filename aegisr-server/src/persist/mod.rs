@@ -78,12 +78,38 @@ pub struct SaveState {
     on_shutdown: std::sync::atomic::AtomicU8,
     /// Keys the last snapshot loaded (at start, or a replica's full sync).
     keys_loaded: AtomicU64,
+    /// A full sync's file is being loaded in place of the data (Redis's `loading`): unix
+    /// seconds it began, 0 when none is; and the file's size.
+    loading_since: AtomicI64,
+    loading_bytes: AtomicU64,
 }
 
 impl SaveState {
     /// A snapshot was loaded with `keys` keys (INFO's `rdb_last_load_keys_loaded`).
     pub fn loaded(&self, keys: u64) {
         self.keys_loaded.store(keys, Ordering::Relaxed);
+    }
+
+    /// Marks a file of `bytes` as being loaded in place of the data until the returned
+    /// guard goes: meanwhile INFO says `loading:1` and clients of a replica get LOADING.
+    pub(crate) fn loading(&self, bytes: u64) -> Loading<'_> {
+        self.loading_bytes.store(bytes, Ordering::Relaxed);
+        self.loading_since.store(unix_secs().max(1), Ordering::Release);
+        Loading(self)
+    }
+
+    /// Whether a file is being loaded in place of the data.
+    pub fn is_loading(&self) -> bool {
+        self.loading_since.load(Ordering::Acquire) != 0
+    }
+}
+
+/// A load in progress (see [`SaveState::loading`]); ends when dropped, also on an error.
+pub(crate) struct Loading<'a>(&'a SaveState);
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        self.0.loading_since.store(0, Ordering::Release);
     }
 }
 
@@ -601,8 +627,15 @@ pub fn info_fields(server: &Server) -> Vec<(String, String)> {
     // Snapshots are written without fork(): Redis's copy-on-write and fork figures are 0
     // (as are a few others, said where they are listed).
     let zero = |name: &str| (name.to_owned(), "0".to_owned());
-    let mut fields = vec![
-        ("loading".to_owned(), "0".to_owned()),
+    let loading_since = state.loading_since.load(Ordering::Acquire);
+    let mut fields = vec![("loading".to_owned(), u8::from(loading_since != 0).to_string())];
+    if loading_since != 0 {
+        // Redis's fields of a load in progress, those known here (the loader does not
+        // report how far it has read).
+        fields.push(("loading_start_time".to_owned(), loading_since.to_string()));
+        fields.push(("loading_total_bytes".to_owned(), state.loading_bytes.load(Ordering::Relaxed).to_string()));
+    }
+    fields.extend([
         zero("async_loading"),
         zero("current_cow_peak"),
         zero("current_cow_size"),
@@ -623,7 +656,7 @@ pub fn info_fields(server: &Server) -> Vec<(String, String)> {
         // it): the same work is both Redis's BGSAVE and its BGREWRITEAOF.
         ("aof_rewrite_in_progress".to_owned(), u8::from(journal.is_some() && snapshot_in_progress(server)).to_string()),
         ("aof_rewrite_scheduled".to_owned(), u8::from(state.scheduled.load(Ordering::Relaxed)).to_string()),
-    ];
+    ]);
     if let Some(info) = info {
         let status = if info.last_write_ok { "ok" } else { "err" };
         fields.extend([

@@ -236,8 +236,12 @@ impl Link<'_, '_> {
         let server = &**self.server;
         let keyspace = &server.keyspace;
         let claim = crate::persist::claim_snapshots_for_load(server, || self.stop.load(Ordering::Acquire));
+        let bytes = std::fs::metadata(file).map_or(0, |m| m.len());
+        let loading = server.saves.loading(bytes);
         keyspace.flush(None, false, None);
         let limits = crate::persist::codec::Limits::from_config(&server.config);
+        let mut delay = server.config.i64("key-load-delay");
+        let mut keys = 0u64;
         let loaded =
             crate::persist::rdb::file::load(file, keyspace.databases(), &limits, crate::engine::now_ms(), |e| {
                 let mut locked = keyspace.lock_key(e.db, e.key);
@@ -245,11 +249,20 @@ impl Link<'_, '_> {
                 if let Some(at) = e.expiry {
                     locked.load_expiry(e.db, e.key, at);
                 }
+                drop(locked);
+                keys += 1;
+                // Read again now and then: a test turns it off to let the load finish.
+                if keys % 256 == 0 {
+                    delay = server.config.i64("key-load-delay");
+                }
+                key_load_delay(delay, keys);
             })
             .map_err(|(offset, what)| format!("the master's RDB file is unreadable at offset {offset}: {what}"))?;
         let codes: Vec<Bytes> = loaded.functions.into_iter().map(Bytes::from).collect();
         crate::persist::load_functions(server, &codes).map_err(|e| format!("{e:#}"))?;
         server.saves.loaded(loaded.keys);
+        // The data is whole: clients are served again while the snapshot is written.
+        drop(loading);
         if let Some(claim) = claim
             && let Err(e) = claim.snapshot()
         {
@@ -462,6 +475,19 @@ impl Conn<'_> {
         file.flush().map_err(write_failed)?;
         Ok(())
     }
+}
+
+/// Redis's `key-load-delay` test hook, after the `loaded`-th key: `delay` microseconds, or
+/// for a negative `delay` one microsecond every `-delay` keys (Redis sleeps that long at
+/// random with that chance; here every so many keys, which averages the same).
+fn key_load_delay(delay: i64, loaded: u64) {
+    let micros = match delay {
+        0 => return,
+        1.. => delay.unsigned_abs(),
+        _ if loaded % delay.unsigned_abs() == 0 => 1,
+        _ => return,
+    };
+    std::thread::sleep(Duration::from_micros(micros));
 }
 
 /// One command of the stream (`*<n>` then `$<len>` bulks), with the bytes it took; `None`
