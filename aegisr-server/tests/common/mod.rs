@@ -385,7 +385,7 @@ pub fn role(node: &TestServer) -> String {
     }
 }
 
-/// A real Redis (`redis-server` of the redis-tools package `.ci/run` installs) on a free
+/// A real Redis (`redis-server`, of the package `.ci/run` installs) on a free
 /// loopback port, memory only unless `args` say otherwise; stopped on drop.
 #[allow(dead_code)]
 pub struct RealRedis {
@@ -408,7 +408,7 @@ impl RealRedis {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("redis-server (package redis-tools)");
+            .expect("redis-server (package redis-server)");
         let redis = RealRedis { child, port, _dir: dir };
         let client = redis.client();
         assert!(
