@@ -169,7 +169,8 @@ fn add_items(
 ) -> Result<Vec<Result<bool, BloomError>>, CommandError> {
     let max_bytes = max_filter_bytes(ctx);
     let mut locked = ctx.lock(key);
-    match locked.get(key) {
+    // A key of another type is refused with WRONGTYPE: no change, so nothing is logged.
+    match super::get_typed::<ScalableBloom>(&mut locked, key) {
         Some(entry) => update_typed(entry, |bf: &mut ScalableBloom| add_all(bf, items, max_bytes)),
         None => {
             let (capacity, error, expansion) = options.create.ok_or_else(not_found)?;
@@ -235,10 +236,13 @@ fn reserve(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let max_bytes = max_filter_bytes(ctx);
     let mut locked = ctx.lock(key);
     if let Some(entry) = locked.get(key) {
-        return Err(match entry.value() {
+        let refusal = match entry.value() {
             crate::types::ValueRef::Bloom(_) => bloom_error("ERR item exists"),
             _ => CommandError::WrongType,
-        });
+        };
+        // Refused: the key is left as it was, and the command is not logged.
+        locked.unchanged();
+        return Err(refusal);
     }
     let bf =
         ScalableBloom::new(capacity, error, (!nonscaling).then_some(expansion), max_bytes).map_err(creation_error)?;

@@ -114,49 +114,59 @@ fn pfdebug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let sub = args[1].to_ascii_lowercase();
     let key = args[2];
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = super::get_string(&mut locked, key) else {
         return Err(CommandError::err("The specified key does not exist"));
     };
     // As Redis, the key must hold an HLL whatever the subcommand, even an unknown one.
-    hll_bytes(entry.value())?;
-    match &sub[..] {
+    let valid = hll_bytes(entry.value()).map(|_| ());
+    // Only a conversion to dense changes the value: Redis propagates PFDEBUG then alone.
+    let mut converted = false;
+    let result = valid.and_then(|()| match &sub[..] {
         b"getreg" => {
             // Redis converts a sparse value to dense first (and keeps it so).
-            update_hll(entry, data::make_dense)?;
+            converted = update_hll(entry, data::make_dense)?;
             let regs = data::registers(&hll_bytes(entry.value())?).map_err(hll_error)?;
-            drop(locked);
-            ctx.out.array(regs.len());
-            for r in regs {
-                ctx.out.integer(i64::from(r));
-            }
+            Ok(Debugged::Registers(regs))
         }
         b"decode" => {
             let bytes = hll_bytes(entry.value())?;
             if !data::is_sparse(&bytes) {
                 return Err(CommandError::err("HLL encoding is not sparse"));
             }
-            let text = data::decode_sparse(&bytes).map_err(hll_error)?;
-            drop(locked);
-            ctx.out.simple(&text);
+            Ok(Debugged::Text(data::decode_sparse(&bytes).map_err(hll_error)?))
         }
         b"encoding" => {
             let sparse = data::is_sparse(&hll_bytes(entry.value())?);
-            drop(locked);
-            ctx.out.simple(if sparse { "sparse" } else { "dense" });
+            Ok(Debugged::Text((if sparse { "sparse" } else { "dense" }).to_owned()))
         }
         b"todense" => {
-            let converted = update_hll(entry, data::make_dense)?;
-            drop(locked);
-            ctx.out.integer(i64::from(converted));
+            converted = update_hll(entry, data::make_dense)?;
+            Ok(Debugged::Converted(converted))
         }
-        _ => {
-            return Err(CommandError::err(format!(
-                "Unknown PFDEBUG subcommand '{}'",
-                String::from_utf8_lossy(args[1])
-            )));
+        _ => Err(CommandError::err(format!("Unknown PFDEBUG subcommand '{}'", String::from_utf8_lossy(args[1])))),
+    });
+    if !converted {
+        locked.unchanged();
+    }
+    drop(locked);
+    match result? {
+        Debugged::Registers(regs) => {
+            ctx.out.array(regs.len());
+            for r in regs {
+                ctx.out.integer(i64::from(r));
+            }
         }
+        Debugged::Text(text) => ctx.out.simple(&text),
+        Debugged::Converted(converted) => ctx.out.integer(i64::from(converted)),
     }
     Ok(())
+}
+
+/// What a PFDEBUG subcommand answers.
+enum Debugged {
+    Registers(Vec<u8>),
+    Text(String),
+    Converted(bool),
 }
 
 fn pfadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
@@ -165,7 +175,11 @@ fn pfadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let sparse_max = sparse_max_bytes(ctx);
     let mut locked = ctx.lock(key);
     let changed = match super::get_string(&mut locked, key) {
-        Some(entry) => update_hll(entry, |bytes| data::add(bytes, elements, sparse_max))?,
+        // A string that is not a HyperLogLog is refused before anything changes.
+        Some(entry) => {
+            let added = update_hll(entry, |bytes| data::add(bytes, elements, sparse_max));
+            locked.unless_refused(added)?
+        }
         None => {
             let mut bytes = data::new_sparse();
             data::add(&mut bytes, elements, sparse_max).map_err(hll_error)?;
@@ -191,20 +205,27 @@ fn pfcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let keys = &args[1..];
     let mut locked = ctx.lock_keys(keys);
     let count = if let [key] = keys {
-        match locked.read(key) {
+        match locked.read(key).map(|entry| hll_bytes(entry.value()).map(|b| data::cached_count(&b))) {
             None => 0,
-            Some(entry) => {
-                let cached = data::cached_count(&hll_bytes(entry.value())?);
-                match cached {
-                    Some(n) => n,
-                    None => update_hll(entry, |bytes| {
-                        // Counting refreshes the cached cardinality, as Redis does.
-                        let n = data::estimate(&data::registers(bytes)?);
-                        data::set_cached_count(bytes, n);
-                        Ok(n)
-                    })?,
+            Some(cached) => match cached? {
+                Some(n) => n,
+                // Counting refreshes the cached cardinality, as Redis does, through a write
+                // lookup (the read counted the hit). The registers, all that a replay or a
+                // replica needs, stay as they were, so the refresh is kept out of the journal
+                // (PFCOUNT is no write here, see its flags), of the change count and of WATCH.
+                None => {
+                    let n = match super::get_string(&mut locked, key) {
+                        Some(entry) => update_hll(entry, |bytes| {
+                            let n = data::estimate(&data::registers(bytes)?);
+                            data::set_cached_count(bytes, n);
+                            Ok(n)
+                        }),
+                        None => Ok(0),
+                    };
+                    locked.unchanged();
+                    n?
                 }
-            }
+            },
         }
     } else {
         // Several keys: count their union without changing any of them.

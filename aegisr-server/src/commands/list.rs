@@ -376,10 +376,10 @@ fn pop(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End) -> CommandResult {
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
     let popped = pop_some(&mut locked, key, end, count.unwrap_or(1), limit)?;
-    if let Some((popped, deleted)) = &popped
-        && !popped.is_empty()
-    {
-        notify_popped(ctx, key, end, *deleted);
+    match &popped {
+        Some((popped, deleted)) if !popped.is_empty() => notify_popped(ctx, key, end, *deleted),
+        // A count of 0 pops nothing: no change, as in Redis.
+        _ => locked.unchanged(),
     }
     drop(locked);
     match (count, popped) {
@@ -545,13 +545,19 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let limit = limit(ctx);
     let mut locked = ctx.lock(key);
     if let Some(entry) = super::get_typed::<List>(&mut locked, key) {
-        let empty = update_typed::<List, _>(entry, |list| {
+        let (trimmed, empty) = update_typed::<List, _>(entry, |list| {
+            let before = list.len();
             list.trim(start, end);
             list.after_shrink(limit);
-            list.is_empty()
+            (list.len() != before, list.is_empty())
         })?;
         ctx.notify(Class::List, "ltrim", key);
         remove_if_empty(ctx, &mut locked, key, empty);
+        if !trimmed {
+            // Redis adds what it trimmed to `dirty`: keeping the whole list is not
+            // propagated, though it signals the key (its watchers are told) and notifies.
+            locked.unlogged();
+        }
     }
     drop(locked);
     ctx.out.ok();

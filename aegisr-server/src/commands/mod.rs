@@ -301,6 +301,12 @@ pub fn get_typed<'l, T: Typed>(locked: &'l mut Locked<'_>, key: &[u8]) -> Option
     locked.get_kind(key, T::KIND)
 }
 
+/// [`get_typed`] for a write WATCH does not see ([`Locked::get_kind_unwatched`]: a stream's
+/// consumer groups and XSETID's fields).
+pub fn get_typed_unwatched<'l, T: Typed>(locked: &'l mut Locked<'_>, key: &[u8]) -> Option<&'l mut Entry> {
+    locked.get_kind_unwatched(key, T::KIND)
+}
+
 /// [`get_typed`] for a command on strings.
 pub fn get_string<'l>(locked: &'l mut Locked<'_>, key: &[u8]) -> Option<&'l mut Entry> {
     locked.get_kind(key, crate::types::ValueKind::String)

@@ -342,7 +342,7 @@ fn spop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let count = args.get(2).map(|a| positive(a)).transpose()?;
     let key = args[1];
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get(key) else {
+    let Some(entry) = super::get_typed::<Set>(&mut locked, key) else {
         drop(locked);
         match count {
             Some(_) => ctx.out.set(0),
@@ -376,6 +376,9 @@ fn spop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         srem.extend([&b"SREM"[..], args[1]]);
         srem.extend(popped.iter().map(|m| &m[..]));
         crate::persist::capture::log_as(ctx.session.db, &srem);
+    } else {
+        // A count of 0 pops nothing: no change, as in Redis.
+        locked.unchanged();
     }
     if empty {
         locked.remove(key);
@@ -506,9 +509,10 @@ fn sizes(locked: &mut Locked<'_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, 
     keys.iter().map(|k| Ok(read_typed::<Set>(locked, k)?.map(Set::len))).collect()
 }
 
-/// Runs `f` on the set at `key` (already type-checked), if present.
+/// Runs `f` on the set at `key` (already type-checked and read), if present. Only a look:
+/// a source is neither changed nor counted as a hit again (its watchers are not told).
 fn with_set<R>(locked: &mut Locked<'_>, key: &[u8], f: impl FnOnce(&Set) -> R) -> Option<R> {
-    match locked.get(key).map(|e| e.value()) {
+    match locked.peek(key).map(|e| e.value()) {
         Some(ValueRef::Set(s)) => Some(f(s)),
         _ => None,
     }

@@ -520,6 +520,8 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if let Ok((_, _, Some(threshold))) = &added {
         parsed.log_exact(ctx.session.db, args, threshold);
     }
+    // An ID not above the top (or none left) is refused before anything changes.
+    let added = locked.unless_refused(added);
     drop(locked);
     let (id, trimmed, _) = added.map_err(|e| match e {
         AddError::NotGreater => {
@@ -547,7 +549,7 @@ fn xtrim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     };
     let key = &args[1];
     let mut locked = ctx.lock(key);
-    let (removed, threshold) = match locked.get_unwatched(key) {
+    let (removed, threshold) = match super::get_typed_unwatched::<Stream>(&mut locked, key) {
         Some(entry) => update_typed::<Stream, _>(entry, |s| {
             (s.trim(trim, parsed.approx, parsed.limit), parsed.exact_threshold(s, args))
         })?,
@@ -624,12 +626,19 @@ fn xrange_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], rev: bool) -> CommandResult
 fn xdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let key = &args[1];
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get_unwatched(key) else {
+    let Some(entry) = super::get_typed_unwatched::<Stream>(&mut locked, key) else {
         ctx.out.integer(0);
         return Ok(());
     };
     typed::<Stream>(entry.value())?;
-    let ids = args[2..].iter().map(|a| strict_id(a)).collect::<Result<Vec<_>, _>>()?;
+    // As Redis, the IDs are checked once the key is found: a bad one changes nothing.
+    let ids = match args[2..].iter().map(|a| strict_id(a)).collect::<Result<Vec<_>, _>>() {
+        Ok(ids) => ids,
+        Err(e) => {
+            locked.unchanged();
+            return Err(e);
+        }
+    };
     let deleted = update_typed::<Stream, _>(entry, |s| ids.iter().filter(|&&id| s.delete(id)).count())?;
     if deleted > 0 {
         touch_watchers(&mut locked, key);
@@ -861,7 +870,7 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], xreadgroup: bool) -> Command
             // As in Redis 7.0, a stream with nothing to serve is not touched: a consumer is
             // created (and reported) only when it is served.
             Some((group, consumer)) if served => {
-                let Some(entry) = locked.get_unwatched(key) else {
+                let Some(entry) = super::get_typed_unwatched::<Stream>(&mut locked, key) else {
                     continue;
                 };
                 let out = &mut *ctx.out;
@@ -1049,9 +1058,28 @@ fn key_must_exist() -> CommandError {
 
 fn xgroup_create(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (mkstream, entries_read) = group_options(args, true)?;
-    let (key, group) = (&args[2], &args[3]);
+    let key = &args[2];
     let mut locked = ctx.lock(key);
-    let exists = match locked.get_unwatched(key) {
+    // Refused once the key is looked up (a bad ID, BUSYGROUP): nothing changed, so nothing
+    // is logged, as Redis propagates only a change.
+    let created = create_group(&mut locked, args, mkstream, entries_read);
+    locked.unless_refused(created)?;
+    drop(locked);
+    ctx.notify(Class::Stream, "xgroup-create", key);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// XGROUP CREATE on the locked key: creates the group (and, with MKSTREAM, the stream), or
+/// says why not.
+fn create_group(
+    locked: &mut crate::engine::Locked<'_>,
+    args: &[&[u8]],
+    mkstream: bool,
+    entries_read: i64,
+) -> CommandResult {
+    let (key, group) = (&args[2], &args[3]);
+    let exists = match super::get_typed_unwatched::<Stream>(locked, key) {
         Some(entry) => {
             typed::<Stream>(entry.value())?;
             true
@@ -1066,7 +1094,7 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let id_for = |stream: Option<&Stream>| -> Result<StreamId, CommandError> {
         if &id_arg[..] == b"$" { Ok(stream.map(Stream::last_id).unwrap_or_default()) } else { strict_id(id_arg) }
     };
-    let created = match locked.get_unwatched(key).filter(|_| exists) {
+    let created = match super::get_typed_unwatched::<Stream>(locked, key).filter(|_| exists) {
         Some(entry) => {
             let id = id_for(Some(typed::<Stream>(entry.value())?))?;
             update_typed::<Stream, _>(entry, |s| s.create_group(group, id, entries_read))?
@@ -1079,12 +1107,9 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             true
         }
     };
-    drop(locked);
     if !created {
         return Err(CommandError::Message("BUSYGROUP Consumer Group name already exists".into()));
     }
-    ctx.notify(Class::Stream, "xgroup-create", key);
-    ctx.out.ok();
     Ok(())
 }
 
@@ -1092,17 +1117,27 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (_, entries_read) = group_options(args, false)?;
     let (key, group) = (&args[2], &args[3]);
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get_unwatched(key) else {
+    let Some(entry) = super::get_typed_unwatched::<Stream>(&mut locked, key) else {
         return Err(key_must_exist());
     };
     let stream = typed::<Stream>(entry.value())?;
-    if stream.group(group).is_none() {
-        return Err(no_group_for_key(key, group));
-    }
-    if args.len() != 5 && args.len() != 7 {
-        return Err(subcommand_syntax(args));
-    }
-    let id = if args[4] == b"$" { stream.last_id() } else { id::parse_plain(args[4], 0).ok_or_else(invalid_id)? };
+    let id = if stream.group(group).is_none() {
+        Err(no_group_for_key(key, group))
+    } else if args.len() != 5 && args.len() != 7 {
+        Err(subcommand_syntax(args))
+    } else if args[4] == b"$" {
+        Ok(stream.last_id())
+    } else {
+        id::parse_plain(args[4], 0).ok_or_else(invalid_id)
+    };
+    let id = match id {
+        Ok(id) => id,
+        // Refused before anything changed: not logged.
+        Err(e) => {
+            locked.unchanged();
+            return Err(e);
+        }
+    };
     update_typed::<Stream, _>(entry, |s| {
         if let Some(g) = s.group_mut(group) {
             g.last_id = id;
@@ -1118,11 +1153,15 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group) = (&args[2], &args[3]);
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get_unwatched(key) else {
+    let Some(entry) = super::get_typed_unwatched::<Stream>(&mut locked, key) else {
         return Err(key_must_exist());
     };
     typed::<Stream>(entry.value())?;
     let destroyed = update_typed::<Stream, _>(entry, |s| s.destroy_group(group))?;
+    if !destroyed {
+        // No such group: nothing changed, as in Redis.
+        locked.unchanged();
+    }
     drop(locked);
     if destroyed {
         ctx.notify(Class::Stream, "xgroup-destroy", key);
@@ -1137,14 +1176,19 @@ fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group, consumer) = (&args[2], &args[3], &args[4]);
     let now = crate::engine::now_ms();
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get_unwatched(key) else {
+    let Some(entry) = super::get_typed_unwatched::<Stream>(&mut locked, key) else {
         return Err(key_must_exist());
     };
     if typed::<Stream>(entry.value())?.group(group).is_none() {
+        locked.unchanged();
         return Err(no_group_for_key(key, group));
     }
     let created =
         update_typed::<Stream, _>(entry, |s| s.group_mut(group).is_some_and(|g| g.create_consumer(consumer, now)))?;
+    if !created {
+        // The consumer was there: nothing changed, as in Redis.
+        locked.unchanged();
+    }
     drop(locked);
     if created {
         ctx.notify(Class::Stream, "xgroup-createconsumer", key);
@@ -1156,13 +1200,18 @@ fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (key, group, consumer) = (&args[2], &args[3], &args[4]);
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get_unwatched(key) else {
+    let Some(entry) = super::get_typed_unwatched::<Stream>(&mut locked, key) else {
         return Err(key_must_exist());
     };
     if typed::<Stream>(entry.value())?.group(group).is_none() {
+        locked.unchanged();
         return Err(no_group_for_key(key, group));
     }
     let pending = update_typed::<Stream, _>(entry, |s| s.group_mut(group).and_then(|g| g.delete_consumer(consumer)))?;
+    if pending.is_none() {
+        // No such consumer: nothing changed, as in Redis.
+        locked.unchanged();
+    }
     drop(locked);
     // Only a consumer that existed is reported, as in Redis.
     if pending.is_some() {
@@ -1190,13 +1239,17 @@ fn xack(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     // All IDs are checked first: the command acknowledges all or nothing.
     let ids = args[3..].iter().map(|a| strict_id(a)).collect::<Result<Vec<_>, _>>()?;
     // Looked up again as a write (the first lookup counted the hit, as Redis's does).
-    let Some(entry) = locked.get_unwatched(key) else {
+    let Some(entry) = super::get_typed_unwatched::<Stream>(&mut locked, key) else {
         ctx.out.integer(0);
         return Ok(());
     };
     let acked = update_typed::<Stream, _>(entry, |s| {
         s.group_mut(group).map_or(0, |g| ids.iter().filter(|&&id| g.ack(id)).count())
     })?;
+    if acked == 0 {
+        // None of the IDs was pending: nothing changed, as in Redis.
+        locked.unchanged();
+    }
     drop(locked);
     ctx.out.count(acked);
     Ok(())
@@ -1346,7 +1399,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if !delivery_given || options.delivery_time < 0 || options.delivery_time > now {
         options.delivery_time = now;
     }
-    let Some(entry) = locked.get_unwatched(key) else {
+    let Some(entry) = super::get_typed_unwatched::<Stream>(&mut locked, key) else {
         return Err(no_key_or_group(key, group));
     };
     let out = &mut *ctx.out;
@@ -1418,7 +1471,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         return Err(no_key_or_group(key, group));
     }
     // Looked up again as a write (the first lookup counted the hit, as Redis's does).
-    let Some(entry) = locked.get_unwatched(key) else {
+    let Some(entry) = super::get_typed_unwatched::<Stream>(&mut locked, key) else {
         return Err(no_key_or_group(key, group));
     };
     let out = &mut *ctx.out;
@@ -1682,11 +1735,13 @@ fn xsetid(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         i += 2;
     }
     let mut locked = ctx.lock(key);
-    let Some(entry) = locked.get_unwatched(key) else {
+    let Some(entry) = super::get_typed_unwatched::<Stream>(&mut locked, key) else {
         return Err(no_such_key());
     };
     typed::<Stream>(entry.value())?;
-    update_typed::<Stream, _>(entry, |s| s.set_id(id, entries_added, max_deleted))?.map_err(|e| match e {
+    // An ID below the top (or the like) is refused before anything changes.
+    let set = update_typed::<Stream, _>(entry, |s| s.set_id(id, entries_added, max_deleted))?;
+    locked.unless_refused(set).map_err(|e| match e {
         SetIdError::BelowMaxDeleted => {
             CommandError::err("The ID specified in XSETID is smaller than current max_deleted_entry_id")
         }

@@ -597,13 +597,15 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let offset = u64::try_from(args::int(args[2])?).map_err(|_| CommandError::OffsetOutOfRange)?;
     let max = max_string_len(ctx);
     let mut locked = ctx.lock(key);
-    let len = match locked.get(key) {
+    let len = match super::get_string(&mut locked, key) {
         // In place: the key keeps its expiry.
         // Writing nothing answers the length and leaves the value (and its encoding) as is.
         Some(entry) if bytes.is_empty() => entry.value().string_len().ok_or(CommandError::WrongType)?,
         Some(entry) => {
             check_string(entry.value())?;
-            entry.try_update(|v| v.set_range(offset, bytes, max))?
+            // Past proto-max-bulk-len: refused, nothing changed.
+            let result = entry.try_update(|v| v.set_range(offset, bytes, max));
+            locked.unless_refused(result)?
         }
         // Nothing to write on a missing key creates nothing.
         None if bytes.is_empty() => 0,

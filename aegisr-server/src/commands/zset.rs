@@ -619,18 +619,22 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], zincrby: bool) -> CommandResu
     let key = args[1];
     let mut locked = ctx.lock(key);
     let outcome = match super::get_typed::<ZSet>(&mut locked, key) {
-        Some(entry) => update_typed_unless::<ZSet, _>(
-            entry,
-            // Every member already at its score (an increment always answers with one).
-            |z| {
-                (!f.incr && pairs.iter().all(|&(score, member)| z.score(member) == Some(score)))
-                    .then(|| Ok(ZaddOutcome::default()))
-            },
-            |z| {
-                z.prepare_for(pairs.len(), longest, &limits);
-                zadd_apply(z, &pairs, f, &limits)
-            },
-        )??,
+        Some(entry) => {
+            let outcome = update_typed_unless::<ZSet, _>(
+                entry,
+                // Every member already at its score (an increment always answers with one).
+                |z| {
+                    (!f.incr && pairs.iter().all(|&(score, member)| z.score(member) == Some(score)))
+                        .then(|| Ok(ZaddOutcome::default()))
+                },
+                |z| {
+                    z.prepare_for(pairs.len(), longest, &limits);
+                    zadd_apply(z, &pairs, f, &limits)
+                },
+            );
+            // An increment to NaN is refused before anything changes (INCR takes one pair).
+            locked.unless_refused(outcome.and_then(|outcome| outcome))?
+        }
         None if f.xx => ZaddOutcome::default(),
         None => {
             let mut z = ZSet::for_members(pairs.len(), longest, &limits);
@@ -1057,6 +1061,8 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CommandResult {
         // A count of 0 replies empty, but only after the type check (as Redis).
         Some(entry) if count == Some(0) => {
             typed::<ZSet>(entry.value())?;
+            // Nothing popped: no change, as in Redis.
+            locked.unchanged();
             Vec::new()
         }
         Some(entry) => {
@@ -1284,9 +1290,10 @@ impl Aggregate {
 }
 
 /// Calls `f(member, score)` for every entry of the sorted set or set at `key` (a set's
-/// members score 1); false when the key is missing. Types are checked beforehand.
+/// members score 1); false when the key is missing. Types are checked beforehand, by the
+/// read that counted the hit: this is only a look, unseen by WATCH, as for any source.
 fn for_each_input(locked: &mut Locked<'_>, key: &[u8], mut f: impl FnMut(&[u8], f64)) -> bool {
-    match locked.get(key).map(|e| e.value()) {
+    match locked.peek(key).map(|e| e.value()) {
         Some(ValueRef::ZSet(z)) => {
             for (m, s) in z.iter_from(0, false) {
                 f(m, s);
@@ -1305,7 +1312,7 @@ fn for_each_input(locked: &mut Locked<'_>, key: &[u8], mut f: impl FnMut(&[u8], 
 
 /// The score of `member` in the sorted set or set at `key`.
 fn input_score(locked: &mut Locked<'_>, key: &[u8], member: &[u8]) -> Option<f64> {
-    match locked.get(key).map(|e| e.value()) {
+    match locked.peek(key).map(|e| e.value()) {
         Some(ValueRef::ZSet(z)) => z.score(member),
         Some(ValueRef::Set(s)) => s.contains(member).then_some(1.0),
         _ => None,

@@ -947,8 +947,8 @@ enum Lookup {
     /// [`Lookup::Write`] by a command that works on one kind of value: a key of another
     /// kind (which it refuses with WRONGTYPE) is no change.
     WriteIf(ValueKind),
-    /// [`Lookup::Write`] that WATCH does not see.
-    WriteUnwatched,
+    /// [`Lookup::WriteIf`] that WATCH does not see.
+    WriteUnwatchedIf(ValueKind),
 }
 
 /// The time for access times (LRU seconds, LFU minutes): the command's time if it has read
@@ -1067,7 +1067,7 @@ impl Locked<'_> {
         let (writes, watch) = match lookup {
             Lookup::Write => (true, true),
             Lookup::WriteIf(kind) => (entry.kind() == kind, true),
-            Lookup::WriteUnwatched => (true, false),
+            Lookup::WriteUnwatchedIf(kind) => (entry.kind() == kind, false),
             Lookup::Peek | Lookup::Read => (false, false),
         };
         if writes {
@@ -1085,12 +1085,13 @@ impl Locked<'_> {
     }
 
     /// Looks a key up for reading: counts a keyspace hit or miss and updates its access time.
-    pub fn read(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        // A write command that reads may change what it read in place: log it.
-        if !self.dirty && capture::armed() {
-            self.dirty = true;
-        }
-        self.live(self.db, key, Lookup::Read)
+    /// Only a look: the entry cannot be changed through it, so a write command that reads
+    /// (GETSET's old value, a *STORE command's sources, SORT) is logged for what it then
+    /// writes, not for reading; one that changes what it read looks the key up again for
+    /// writing (PFCOUNT refreshing its cached count). Redis propagates a command only when
+    /// it changed something.
+    pub fn read(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.live(self.db, key, Lookup::Read).map(|e| &*e)
     }
 
     /// The running command changed nothing after all (SADD of members all there, SREM of
@@ -1101,6 +1102,19 @@ impl Locked<'_> {
     pub fn unchanged(&mut self) {
         self.dirty = false;
         self.watched.clear();
+    }
+
+    /// The running command changed nothing Redis counts as a change, yet Redis tells the
+    /// watchers of the keys it looked up for writing: LTRIM keeping the whole list signals
+    /// the key but adds nothing to `server.dirty`, so it is neither propagated nor written
+    /// to the AOF. Not logged, not counted as a change; the watchers are told now (the
+    /// shards are still held, so no transaction can tell the difference from the release),
+    /// which leaves the release of every other command as it was. Call it last.
+    pub fn unlogged(&mut self) {
+        self.dirty = false;
+        for (db, key) in std::mem::take(&mut self.watched) {
+            held_shard(self.keyspace, &mut self.guards, &key).0.watches.touch(db, &key);
+        }
     }
 
     /// `result`, the command marked as having changed nothing if it is an error: a write
@@ -1133,11 +1147,12 @@ impl Locked<'_> {
 
     /// Looks a key up for a write WATCH does not see: Redis 7.0 changes a stream's consumer
     /// groups and XSETID's fields without `signalModifiedKey`, so a transaction watching the
-    /// stream survives them. Otherwise exactly like [`Locked::get`]: a write (whatever
-    /// `get` does for persistence, this must do too), no hit or miss counted.
-    pub fn get_unwatched(&mut self, key: &[u8]) -> Option<&mut Entry> {
+    /// stream survives them. Otherwise exactly like [`Locked::get_kind`]: a write (whatever
+    /// `get` does for persistence, this must do too) unless the key holds another kind than
+    /// `kind`, no hit or miss counted.
+    pub fn get_kind_unwatched(&mut self, key: &[u8], kind: ValueKind) -> Option<&mut Entry> {
         // Unseen by WATCH, but a change all the same: the journal logs it.
-        self.live(self.db, key, Lookup::WriteUnwatched)
+        self.live(self.db, key, Lookup::WriteUnwatchedIf(kind))
     }
 
     /// Looks a key up without touching its access time (OBJECT, TTL, TYPE).
