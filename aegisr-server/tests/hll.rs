@@ -166,8 +166,12 @@ fn new_values_are_sparse_until_they_outgrow_it_and_pfdebug_shows_it() {
     let mut c = server.sync_conn();
     // Redis 7.0.15's replies for the same commands.
     assert_eq!(run::<i64>(&mut c, &["PFADD", "h", "a", "b", "c"]), 1);
-    assert_eq!(run::<String>(&mut c, &["PFDEBUG", "ENCODING", "h"]), "sparse");
-    assert_eq!(run::<String>(&mut c, &["PFDEBUG", "DECODE", "h"]), "Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603");
+    // ENCODING is a status reply, DECODE a bulk string.
+    assert_eq!(run::<redis::Value>(&mut c, &["PFDEBUG", "ENCODING", "h"]), redis::Value::SimpleString("sparse".into()));
+    assert_eq!(
+        run::<redis::Value>(&mut c, &["PFDEBUG", "DECODE", "h"]),
+        redis::Value::BulkString(b"Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603".to_vec())
+    );
     assert_eq!(run::<i64>(&mut c, &["STRLEN", "h"]), 27);
     assert_eq!(run::<i64>(&mut c, &["PFADD", "t", "a"]), 1);
     assert_eq!(run::<i64>(&mut c, &["PFDEBUG", "TODENSE", "t"]), 1);

@@ -133,7 +133,7 @@ fn pfdebug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             if !data::is_sparse(&bytes) {
                 return Err(CommandError::err("HLL encoding is not sparse"));
             }
-            Ok(Debugged::Text(data::decode_sparse(&bytes).map_err(hll_error)?))
+            Ok(Debugged::Decoded(data::decode_sparse(&bytes).map_err(hll_error)?))
         }
         b"encoding" => {
             let sparse = data::is_sparse(&hll_bytes(entry.value())?);
@@ -157,6 +157,7 @@ fn pfdebug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             }
         }
         Debugged::Text(text) => ctx.out.simple(&text),
+        Debugged::Decoded(text) => ctx.out.bulk(text.as_bytes()),
         Debugged::Converted(converted) => ctx.out.integer(i64::from(converted)),
     }
     Ok(())
@@ -165,7 +166,10 @@ fn pfdebug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 /// What a PFDEBUG subcommand answers.
 enum Debugged {
     Registers(Vec<u8>),
+    /// A status reply (ENCODING).
     Text(String),
+    /// A bulk reply (DECODE's register runs, as Redis sends them).
+    Decoded(String),
     Converted(bool),
 }
 
