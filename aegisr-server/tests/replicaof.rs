@@ -152,8 +152,10 @@ fn a_node_with_an_unreachable_master_serves_reads_and_refuses_writes() {
         assert_eq!(fail(&mut c, &["PING"]), masterdown);
         assert!(fail(&mut c, &["EXEC"]).starts_with("EXECABORT"));
         let _: () = run(&mut c, &["CONFIG", "SET", "replica-serve-stale-data", "yes"]);
-        // replica-read-only no lets clients write.
+        // replica-read-only no lets clients write (INFO's slave_read_only says which).
+        assert_eq!(info_field(&mut c, "slave_read_only"), "1");
         let _: () = run(&mut c, &["CONFIG", "SET", "replica-read-only", "no"]);
+        assert_eq!(info_field(&mut c, "slave_read_only"), "0");
         set(&mut c, "k2", "local");
         let _: () = run(&mut c, &["CONFIG", "SET", "replica-read-only", "yes"]);
         assert_eq!(run::<String>(&mut c, &[command, "NO", "ONE"]), "OK");
@@ -308,6 +310,13 @@ fn clients_get_loading_while_the_masters_file_is_loaded() {
     let info: String = run(&mut c, &["INFO", "persistence"]);
     assert!(info.contains("loading_start_time:"), "{info}");
     assert!(info.contains("loading_total_bytes:"), "{info}");
+    // The sync is in progress until the file is loaded, all of it received by then. Redis
+    // 7.0 sends it diskless by default, with an end mark: its size is not told (-1).
+    assert_eq!(info_field(&mut c, "master_sync_in_progress"), "1");
+    assert_eq!(info_field(&mut c, "master_sync_total_bytes"), "-1");
+    let read: i64 = info_field(&mut c, "master_sync_read_bytes").parse().unwrap();
+    assert!(read > 5000 * 10, "{read}");
+    assert_eq!(info_field(&mut c, "master_sync_left_bytes"), (-1 - read).to_string());
     // A transaction queues nothing refused this way: EXEC then aborts.
     let _: () = run(&mut c, &["MULTI"]);
     assert_eq!(fail(&mut c, &["GET", "key:1"]), loading);
@@ -315,6 +324,8 @@ fn clients_get_loading_while_the_masters_file_is_loaded() {
     let _: () = run(&mut c, &["CONFIG", "SET", "key-load-delay", "0"]);
     assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
     assert_eq!(info_field(&mut c, "loading"), "0");
+    assert_eq!(info_field(&mut c, "master_sync_in_progress"), "0");
+    assert_eq!(info_field(&mut c, "master_sync_total_bytes"), "");
     assert_eq!(run::<i64>(&mut c, &["DBSIZE"]), 5000);
     assert_eq!(get(&mut c, "mine"), None);
     assert_eq!(get(&mut c, "key:1").as_deref(), Some("value:1"));

@@ -105,7 +105,10 @@ fn follow(server: &Arc<Server>, host: &str, port: u16, stop: &AtomicBool, applyi
             resume = Some((link.replid.clone(), link.applied));
         }
         let delay = Duration::from_secs(1 << failures.saturating_sub(1).min(5)).min(Duration::from_secs(30));
-        server.replication.touch_following(|f| f.link_up = false);
+        server.replication.touch_following(|f| {
+            f.link_up = false;
+            f.sync = None;
+        });
         if stop.load(Ordering::Acquire) || server.shutdown.is_cancelled() {
             break;
         }
@@ -206,7 +209,15 @@ impl Link<'_, '_> {
         tracing::info!("full sync from {host}:{port}: the master's replication id {replid}, offset {offset}");
         let dir = crate::persist::backup::temp_dir(self.server, "sync").map_err(|e| e.to_string())?;
         let file = dir.path().join("master.rdb");
-        conn.receive_rdb(&file, self.timeout())?;
+        let replication = &self.server.replication;
+        let mut progress = |total: i64, read: u64| {
+            replication.touch_following(|f| {
+                f.sync = Some((total, read));
+                f.last_io = Some(Instant::now());
+            });
+        };
+        progress(-1, 0);
+        conn.receive_rdb(&file, self.timeout(), &mut progress)?;
         let keys = self.load(&file)?;
         drop(dir);
         self.synced = true;
@@ -217,6 +228,7 @@ impl Link<'_, '_> {
             f.offset = offset;
             f.full_syncs += 1;
             f.last_io = Some(Instant::now());
+            f.sync = None;
         });
         tracing::info!("in sync with {host}:{port} ({keys} keys); applying its writes");
         self.stream(&mut conn)
@@ -425,7 +437,13 @@ impl Conn<'_> {
 
     /// Receives the RDB file into `path`: `$<length>` then that many bytes, or
     /// `$EOF:<40-byte mark>` then bytes up to that mark.
-    fn receive_rdb(&mut self, path: &Path, timeout: Duration) -> Result<(), String> {
+    /// `progress(size, received)` says how far it is (size -1: sent with an end mark).
+    fn receive_rdb(
+        &mut self,
+        path: &Path,
+        timeout: Duration,
+        progress: &mut dyn FnMut(i64, u64),
+    ) -> Result<(), String> {
         let header = self.reply_line(timeout)?;
         let body = header.strip_prefix('$').ok_or_else(|| format!("expected the RDB file, got '{header}'"))?;
         let mut file = std::io::BufWriter::new(
@@ -439,6 +457,7 @@ impl Conn<'_> {
             }
             // Everything but the last 40 bytes received can go to the file: those may be
             // the mark.
+            let mut received = 0u64;
             loop {
                 let rest = &self.input[self.at..];
                 // What follows the mark is the stream's start (an older master sends it
@@ -446,12 +465,15 @@ impl Conn<'_> {
                 if let Some(end) = memchr::memmem::find(rest, mark) {
                     file.write_all(&rest[..end]).map_err(write_failed)?;
                     self.at += end + 40;
+                    progress(-1, received + end as u64);
                     break;
                 }
                 if rest.len() > 40 {
                     let keep = rest.len() - 40;
                     file.write_all(&rest[..keep]).map_err(write_failed)?;
                     self.at += keep;
+                    received += keep as u64;
+                    progress(-1, received);
                 }
                 let tail = self.input[self.at..].to_vec();
                 self.input = tail;
@@ -459,7 +481,10 @@ impl Conn<'_> {
                 self.fill(timeout)?;
             }
         } else {
-            let mut left: u64 = body.parse().map_err(|_| format!("bad RDB length in '{header}'"))?;
+            let size: u64 = body.parse().map_err(|_| format!("bad RDB length in '{header}'"))?;
+            let total = i64::try_from(size).map_err(|_| format!("bad RDB length in '{header}'"))?;
+            let mut left = size;
+            progress(total, 0);
             while left > 0 {
                 if self.at == self.input.len() {
                     self.input.clear();
@@ -470,6 +495,7 @@ impl Conn<'_> {
                 file.write_all(&self.input[self.at..self.at + take]).map_err(write_failed)?;
                 self.at += take;
                 left -= take as u64;
+                progress(total, size - left);
             }
         }
         file.flush().map_err(write_failed)?;

@@ -37,6 +37,9 @@ pub struct Following {
     pub offset: u64,
     pub full_syncs: u64,
     pub last_io: Option<Instant>,
+    /// A full sync under way (Redis's transfer state, the file's load included): the file's
+    /// size (-1: sent with an end mark, size unknown) and the bytes received so far.
+    pub sync: Option<(i64, u64)>,
 }
 
 /// The node's replication state, for INFO replication, WAIT and quorum acknowledgement.
@@ -252,11 +255,24 @@ pub fn info_fields(server: &crate::server::Server) -> Vec<(String, String)> {
         push("master_port", port.to_owned());
         push("master_link_status", if f.link_up { "up" } else { "down" }.into());
         push("master_last_io_seconds_ago", f.last_io.map_or(-1, |t| t.elapsed().as_secs() as i64).to_string());
-        push("master_sync_in_progress", "0".into());
+        push("master_sync_in_progress", u8::from(f.sync.is_some()).to_string());
+        if let Some((total, read)) = f.sync {
+            // Redis's fields of a transfer under way.
+            let read_signed = i64::try_from(read).unwrap_or(i64::MAX);
+            let perc = if total > 0 { read as f64 / total as f64 * 100.0 } else { 0.0 };
+            push("master_sync_total_bytes", total.to_string());
+            push("master_sync_read_bytes", read.to_string());
+            push("master_sync_left_bytes", total.saturating_sub(read_signed).to_string());
+            push("master_sync_perc", format!("{perc:.2}"));
+            push("master_sync_last_io_seconds_ago", f.last_io.map_or(0, |t| t.elapsed().as_secs()).to_string());
+        }
         push("slave_read_repl_offset", f.offset.to_string());
         push("slave_repl_offset", f.offset.to_string());
         push("slave_priority", "100".into());
-        push("slave_read_only", "1".into());
+        // A cluster replica takes no client writes; one following a Redis master as
+        // `replica-read-only` says.
+        let read_only = !state.has_upstream() || server.config.bool("replica-read-only");
+        push("slave_read_only", u8::from(read_only).to_string());
         push("replica_announced", "1".into());
         push("master_sync_total_syncs", f.full_syncs.to_string());
     } else {
