@@ -39,11 +39,14 @@ impl RespDoors {
         tracker: TaskTracker,
     ) {
         let accepting = CancellationToken::new();
+        let runtime = tokio::runtime::Handle::current();
+        // Held while the accept loops start: a client they accept may CONFIG SET port at
+        // once, which must find the doors (and their bind addresses) in place.
+        let mut open = self.open.lock();
         for listener in listeners {
             tracker.spawn(crate::resp::serve(server.clone(), listener, workers.clone(), accepting.clone()));
         }
-        let runtime = tokio::runtime::Handle::current();
-        *self.open.lock() = Some(Doors { server: Arc::downgrade(server), binds, accepting, workers, tracker, runtime });
+        *open = Some(Doors { server: Arc::downgrade(server), binds, accepting, workers, tracker, runtime });
     }
 
     /// Forgets the doors (their accept loops have stopped: the node is shutting down).
@@ -60,6 +63,10 @@ impl RespDoors {
     /// [`RespDoors::move_to`]. Nothing changes until then; dropping them undoes this.
     pub fn bind(&self, port: u16) -> std::io::Result<Vec<std::net::TcpListener>> {
         let binds = self.open.lock().as_ref().map(|d| d.binds.clone()).unwrap_or_default();
+        if binds.is_empty() {
+            // Binding nothing would "move" the door nowhere and report success.
+            return Err(std::io::Error::other("the RESP port is not open"));
+        }
         let mut port = port;
         let mut listeners = Vec::with_capacity(binds.len());
         for host in &binds {
