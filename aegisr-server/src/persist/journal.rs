@@ -576,8 +576,12 @@ impl Journal {
                 // The disk refused the write: retry in a second.
                 std::thread::sleep(Duration::from_secs(1));
             } else if policy != FsyncPolicy::Always && !self.stop.load(Ordering::Acquire) {
-                // Gather a millisecond of records into the next write.
-                std::thread::sleep(Duration::from_millis(1));
+                // Gather records into the next write: a millisecond's while replicas read
+                // them as they are taken (and WAIT counts on them); else ten, as no client
+                // waits for them (everysec and no sync on their own schedule), and each
+                // pass costs a write call (35 µs on a test host) and a sleep.
+                let gather = if self.backlog.enabled() { 1 } else { 10 };
+                std::thread::sleep(Duration::from_millis(gather));
             }
         }
         let mut w = self.writer.lock();

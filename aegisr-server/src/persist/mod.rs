@@ -595,9 +595,11 @@ pub async fn durable(server: &Server, session: &mut Session) -> bool {
     if end == 0 {
         return true;
     }
-    if let Some(journal) = server.keyspace.journal()
-        && journal.policy() == FsyncPolicy::Always
-    {
+    // The policy is read without taking a reference (every write batch comes here; two
+    // workers counting references on the journal's Arc would trade its line back and
+    // forth): only `always` needs the journal across the wait.
+    let always = server.keyspace.with_journal(|journal| journal.is_some_and(|j| j.policy() == FsyncPolicy::Always));
+    if always && let Some(journal) = server.keyspace.journal() {
         journal.wait_durable(end).await;
     }
     let quorum = server.config.limits().min_replicas_ack.load(Ordering::Relaxed);
