@@ -993,10 +993,13 @@ impl Drop for Locked<'_> {
             if let Some((_, shard)) = self.guards.first_mut() {
                 shard.changes += 1;
             }
-            if !self.watched.is_empty() {
-                for (db, key) in std::mem::take(&mut self.watched) {
-                    held_shard(self.keyspace, &mut self.guards, &key).0.watches.touch(db, &key);
-                }
+        }
+        // Watchers of the keys looked up for writing, kept unless the command changed
+        // nothing after all (`unchanged`); also told for a change that is not logged
+        // (`unlogged`).
+        if !self.watched.is_empty() {
+            for (db, key) in std::mem::take(&mut self.watched) {
+                held_shard(self.keyspace, &mut self.guards, &key).0.watches.touch(db, &key);
             }
         }
     }
@@ -1107,14 +1110,10 @@ impl Locked<'_> {
     /// The running command changed nothing Redis counts as a change, yet Redis tells the
     /// watchers of the keys it looked up for writing: LTRIM keeping the whole list signals
     /// the key but adds nothing to `server.dirty`, so it is neither propagated nor written
-    /// to the AOF. Not logged, not counted as a change; the watchers are told now (the
-    /// shards are still held, so no transaction can tell the difference from the release),
-    /// which leaves the release of every other command as it was. Call it last.
+    /// to the AOF. Not logged, not counted as a change; the watchers are still told when
+    /// the shards are released.
     pub fn unlogged(&mut self) {
         self.dirty = false;
-        for (db, key) in std::mem::take(&mut self.watched) {
-            held_shard(self.keyspace, &mut self.guards, &key).0.watches.touch(db, &key);
-        }
     }
 
     /// `result`, the command marked as having changed nothing if it is an error: a write
