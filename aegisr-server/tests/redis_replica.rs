@@ -1046,3 +1046,122 @@ fn refused_and_no_op_writes_are_not_propagated() {
     assert_eq!(next_write(&mut raw), ["SET", "x", "1"]);
     assert_eq!(get(&mut con, "k").as_deref(), Some("abc"));
 }
+
+#[test]
+fn a_redis_replica_whose_link_broke_continues_without_a_new_file() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    write_a_bit_of_everything(&mut con, "before");
+    let redis = RealRedis::start(&["--replicaof", "127.0.0.1", &server.resp.port().to_string()]);
+    let mut replica = redis.conn();
+    assert!(
+        wait_until(Duration::from_secs(20), || info_field(&mut con, "replication", "connected_slaves") == "1"),
+        "the replica never came online"
+    );
+    write_a_bit_of_everything(&mut con, "first");
+    assert_eq!(run::<i64>(&mut con, &["WAIT", "1", "10000"]), 1);
+    // The link breaks; writes go on meanwhile, in another database too.
+    assert_eq!(run::<i64>(&mut con, &["CLIENT", "KILL", "TYPE", "replica"]), 1);
+    write_a_bit_of_everything(&mut con, "while-away");
+    // The replica comes back with PSYNC and continues its stream.
+    assert!(
+        wait_until(Duration::from_secs(20), || info_field(&mut con, "stats", "sync_partial_ok") == "1"),
+        "no partial resync: {}",
+        run::<String>(&mut con, &["INFO", "stats"])
+    );
+    assert_eq!(info_field(&mut con, "stats", "sync_full"), "1");
+    assert_eq!(info_field(&mut con, "stats", "sync_partial_err"), "0");
+    write_a_bit_of_everything(&mut con, "after");
+    assert_eq!(run::<i64>(&mut con, &["WAIT", "1", "10000"]), 1);
+    for db in [0, 3] {
+        let ours = contents(&mut con, db);
+        let mut theirs = Vec::new();
+        let same = wait_until(Duration::from_secs(10), || {
+            theirs = contents(&mut replica, db);
+            theirs == ours
+        });
+        assert!(same, "db {db}: node {ours:?}\nreplica {theirs:?}");
+    }
+    assert_eq!(info_field(&mut replica, "replication", "master_link_status"), "up");
+}
+
+/// The file a raw SYNC/PSYNC client is sent first (its length, then the bytes).
+fn skip_file(raw: &mut RawConn) {
+    let header = raw.read_line();
+    let len: usize = header.trim_end().strip_prefix('$').and_then(|n| n.parse().ok()).expect(&header);
+    raw.read_exact_len(len);
+}
+
+/// One command of the stream, with its size on the wire.
+fn next_command_sized(raw: &mut RawConn) -> (Vec<String>, u64) {
+    let command = next_command(raw);
+    let size = format!("*{}\r\n", command.len()).len()
+        + command.iter().map(|a| format!("${}\r\n", a.len()).len() + a.len() + 2).sum::<usize>();
+    (command, size as u64)
+}
+
+#[test]
+fn psync_continues_a_stream_at_any_command_it_ended_with() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let mut raw = server.raw();
+    raw.stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    raw.command(&[b"PSYNC", b"?", b"-1"]);
+    let fullresync = raw.read_line();
+    let parts: Vec<String> = fullresync.trim_end().split(' ').map(str::to_owned).collect();
+    assert_eq!(parts[0], "+FULLRESYNC", "{fullresync}");
+    let (replid, start): (String, u64) = (parts[1].clone(), parts[2].parse().unwrap());
+    skip_file(&mut raw);
+    // Several writes in one go, so they may reach the stream in one write.
+    let _: () = redis::pipe()
+        .cmd("SET")
+        .arg("a")
+        .arg("1")
+        .cmd("SET")
+        .arg("b")
+        .arg("2")
+        .cmd("SET")
+        .arg("c")
+        .arg("3")
+        .query(&mut con)
+        .unwrap();
+    let mut offset = start;
+    let mut sizes = Vec::new();
+    for expected in [vec!["SELECT", "0"], vec!["SET", "a", "1"], vec!["SET", "b", "2"], vec!["SET", "c", "3"]] {
+        let (command, size) = next_command_sized(&mut raw);
+        assert_eq!(command, expected);
+        offset += size;
+        sizes.push(offset);
+    }
+    drop(raw);
+    // After `SET a`: the rest of the stream, with no file and no SELECT (0 is selected).
+    let mut again = server.raw();
+    again.stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    again.command(&[b"PSYNC", replid.as_bytes(), (sizes[1] + 1).to_string().as_bytes()]);
+    assert_eq!(again.read_line(), format!("+CONTINUE {replid}\r\n"));
+    assert_eq!(next_command(&mut again), ["SET", "b", "2"]);
+    assert_eq!(next_command(&mut again), ["SET", "c", "3"]);
+    let _: () = run(&mut con, &["SET", "d", "4"]);
+    assert_eq!(next_command(&mut again), ["SET", "d", "4"]);
+    let mut con2 = server.sync_conn();
+    assert_eq!(info_field(&mut con2, "stats", "sync_partial_ok"), "1");
+    drop(again);
+
+    // Inside a command, past the end, another id: a full sync, counted as refused.
+    for (id, at) in
+        [(replid.as_str(), sizes[1] + 3), (replid.as_str(), sizes[3] + 10_000), ("f".repeat(40).as_str(), sizes[1] + 1)]
+    {
+        let mut other = server.raw();
+        other.stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        other.command(&[b"PSYNC", id.as_bytes(), at.to_string().as_bytes()]);
+        let reply = other.read_line();
+        assert!(reply.starts_with("+FULLRESYNC "), "{id} {at}: {reply}");
+        assert!(!reply.contains(&replid), "a full sync starts a stream of its own: {reply}");
+    }
+    assert_eq!(info_field(&mut con2, "stats", "sync_partial_err"), "3");
+    // A replica without a master (`?`) is not counted as refused.
+    let mut fresh = server.raw();
+    fresh.command(&[b"PSYNC", b"?", b"-1"]);
+    assert!(fresh.read_line().starts_with("+FULLRESYNC "));
+    assert_eq!(info_field(&mut con2, "stats", "sync_partial_err"), "3");
+}

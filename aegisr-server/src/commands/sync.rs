@@ -3,7 +3,9 @@
 //! dataset as an RDB file (`persist::rdb`), and the connection closes after it. Any other
 //! gets the file and then every write, as a Redis master sends them (`resp::replica_feed`):
 //! a Redis replica follows an Aegisr node. The writes come from the journal, so that
-//! needs `appendonly yes`. Every sync is a full one: PSYNC is answered `+FULLRESYNC`.
+//! needs `appendonly yes`. A replica that comes back with the replication id and offset
+//! of a stream this node still holds continues it (`+CONTINUE`, see
+//! `resp::replica_resume`); any other starts with a full sync (`+FULLRESYNC`).
 
 use std::sync::Arc;
 
@@ -11,48 +13,82 @@ use super::args::is;
 use super::table::{CommandSpec, Flags, Group};
 use super::{CommandError, CommandResult, Ctx};
 use crate::persist::journal::Journal;
+use crate::resp::ReplicaStream;
+use crate::server::ServerStats;
 
 /// What the door sends after SYNC or PSYNC.
 pub enum SyncStart {
     /// The RDB file alone (REPLCONF rdb-only 1), then the connection closes.
     RdbOnly,
-    /// The file, then the journal's records from `offset` on, as Redis commands.
-    Replica { offset: u64, journal: Arc<Journal> },
+    /// The journal's records as Redis commands, after the file or where a stream broke.
+    Replica { journal: Arc<Journal>, from: FeedFrom },
+}
+
+/// Where a replica's stream starts.
+pub enum FeedFrom {
+    /// After the file, from journal position `offset`, under a new replication id.
+    File { replid: String, offset: u64 },
+    /// Where the replica left the stream it continues.
+    Resume(Arc<ReplicaStream>),
 }
 
 /// Why a replica's SYNC or PSYNC is refused on a node without a journal.
 const NO_JOURNAL: &str = "ERR Aegisr streams its writes to replicas from its append-only journal, which is off (appendonly no or --persistence none); only an RDB copy of the dataset is served, to a client that sent REPLCONF rdb-only 1 first (as redis-cli --rdb does)";
 
 fn sync(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    start_transfer(ctx).map(|_| ())
-}
-
-/// PSYNC replid offset: always a full resynchronisation, `+FULLRESYNC <replid> <offset>`
-/// before the file; the offset is where the stream after the file starts.
-fn psync(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    let offset = start_transfer(ctx)?;
-    ctx.out.simple(&format!("FULLRESYNC {} {offset}", ctx.server.run_id));
+    if ctx.session.rdb_only {
+        ctx.session.sync = Some(SyncStart::RdbOnly);
+        return Ok(());
+    }
+    let journal = replica_journal(ctx)?;
+    full_sync(ctx, journal);
     Ok(())
 }
 
-/// Arms the transfer the door carries out after this batch; returns the stream offset the
-/// replica starts at.
-fn start_transfer(ctx: &mut Ctx<'_>) -> Result<u64, CommandError> {
+/// PSYNC replid offset: `+CONTINUE <replid>` and the stream from `offset` on when this
+/// node still holds it, else `+FULLRESYNC <replid> <offset>` before the file, the offset
+/// being where the stream after the file starts.
+fn psync(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if ctx.session.rdb_only {
         ctx.session.sync = Some(SyncStart::RdbOnly);
-        return Ok(crate::cluster::replication::offset(ctx.server));
+        let offset = crate::cluster::replication::offset(ctx.server);
+        ctx.out.simple(&format!("FULLRESYNC {} {offset}", ctx.server.run_id));
+        return Ok(());
     }
+    let journal = replica_journal(ctx)?;
+    let (replid, offset) = (args[1], args[2]);
+    if let Some(stream) = ctx.server.redis_replicas.resume(replid, offset, &journal) {
+        ServerStats::add(&ctx.server.stats.sync_partial_ok, 1);
+        ctx.out.simple(&format!("CONTINUE {}", String::from_utf8_lossy(replid)));
+        ctx.session.sync = Some(SyncStart::Replica { journal, from: FeedFrom::Resume(stream) });
+        return Ok(());
+    }
+    // A replica that had no master asks with `?`; Redis counts the others it refuses.
+    if replid != b"?" {
+        ServerStats::add(&ctx.server.stats.sync_partial_err, 1);
+    }
+    let (replid, offset) = full_sync(ctx, journal);
+    ctx.out.simple(&format!("FULLRESYNC {replid} {offset}"));
+    Ok(())
+}
+
+/// The journal a replica's stream is read from.
+fn replica_journal(ctx: &Ctx<'_>) -> Result<Arc<Journal>, CommandError> {
     if crate::cluster::replication::is_replica(ctx.server) {
         return Err(CommandError::Message(
             "ERR this node is a replica in its cluster shard group: replicate from its primary".into(),
         ));
     }
-    let Some(journal) = ctx.server.keyspace.journal() else {
-        return Err(CommandError::Message(NO_JOURNAL.into()));
-    };
+    ctx.server.keyspace.journal().ok_or_else(|| CommandError::Message(NO_JOURNAL.into()))
+}
+
+/// Arms the file and the stream after it, which the door sends after this batch; returns
+/// the stream's replication id and the offset it starts at.
+fn full_sync(ctx: &mut Ctx<'_>, journal: Arc<Journal>) -> (String, u64) {
     let offset = journal.backlog().start_reader(|| journal.next_lsn());
-    ctx.session.sync = Some(SyncStart::Replica { offset, journal });
-    Ok(offset)
+    let replid = crate::server::random_hex40();
+    ctx.session.sync = Some(SyncStart::Replica { journal, from: FeedFrom::File { replid: replid.clone(), offset } });
+    (replid, offset)
 }
 
 /// REPLCONF option value [option value ...]: what a replica says of itself. `rdb-only`

@@ -56,7 +56,7 @@ impl Covered {
 }
 
 /// One replica's stream: what it has selected.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RedisStream {
     db: Option<usize>,
 }

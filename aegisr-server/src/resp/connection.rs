@@ -106,9 +106,9 @@ async fn serve(server: &Arc<Server>, mut stream: TcpStream, conn: &mut Conn) -> 
                 super::rdb_transfer::send(server, &mut stream, session.rdb_parts).await;
                 return Ended::Closed;
             }
-            Ok(Next::Sync(SyncStart::Replica { offset, journal })) => {
+            Ok(Next::Sync(SyncStart::Replica { journal, from })) => {
                 client.set_replica();
-                super::replica_feed::serve(server, &mut stream, session, offset, journal).await;
+                super::replica_feed::serve(server, &mut stream, session, journal, from).await;
                 return Ended::Closed;
             }
             Ok(Next::Close) | Err(_) => return Ended::Closed,

@@ -8,9 +8,11 @@ pub(crate) mod master_link;
 mod parser;
 mod rdb_transfer;
 mod replica_feed;
+mod replica_resume;
 mod writer;
 
 pub(crate) use inline::split_inline;
 pub use listener::serve;
 pub use parser::{ParseLimits, ProtocolError, RequestParser};
+pub use replica_resume::{ReplicaStream, ReplicaStreams};
 pub use writer::RespWriter;

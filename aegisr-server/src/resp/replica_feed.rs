@@ -8,10 +8,9 @@
 //! The replica's `REPLCONF ACK <offset>` (its offset in the stream sent) are read on the
 //! same connection and mapped back to journal positions: WAIT, `min-replicas-to-write`,
 //! ROLE and INFO replication count a Redis replica as they count a cluster replica. A
-//! replica that falls further behind than the backlog holds is disconnected, and starts
-//! again with a full sync, as in Redis.
+//! replica that falls further behind than the backlog holds is disconnected; one whose
+//! link broke may continue its stream (`resp::replica_resume`).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,99 +20,69 @@ use tokio::net::TcpStream;
 
 use super::parser::{ParseLimits, RequestParser};
 use super::rdb_transfer::{self, Form};
+use super::replica_resume::{Mark, PIECE, ReplicaStream, frames};
 use crate::commands::args::is;
+use crate::commands::sync::FeedFrom;
 use crate::commands::{ArgViews, Session};
 use crate::persist::journal::Journal;
-use crate::persist::record;
-use crate::persist::redis_form::{Covered, RedisStream};
+use crate::persist::redis_form::Covered;
 use crate::server::{Server, ServerStats};
-
-/// Most bytes of records read from the backlog at a time.
-const PIECE: usize = 256 * 1024;
 /// Cluster node ids are small numbers the control plane gives out; a Redis replica is
 /// registered among the node's replicas under its client id with this bit set.
 const REDIS_REPLICA: u64 = 1 << 63;
 /// A replica's input beyond this (it only sends REPLCONF ACK) ends the link.
 const MAX_INPUT: usize = 64 * 1024;
 
-/// Serves the replica on `stream` from journal position `offset` (as PSYNC's
-/// `+FULLRESYNC` said) until it goes away, falls behind or the node stops.
+/// Serves the replica on `stream`: the file and the stream after it, or the rest of a
+/// stream it continues, until it goes away, falls behind or the node stops.
 pub(super) async fn serve(
     server: &Arc<Server>,
     stream: &mut TcpStream,
     session: &Session,
-    offset: u64,
     journal: Arc<Journal>,
+    from: FeedFrom,
 ) {
     let client = &session.client;
-    let form = if session.capa_eof { Form::Eof } else { Form::Length };
-    let Some(export) =
-        rdb_transfer::transfer(server, stream, crate::persist::rdb::Parts::default(), form, Some(journal.clone()))
-            .await
-    else {
-        return;
+    let feed = match from {
+        FeedFrom::File { replid, offset } => {
+            let form = if session.capa_eof { Form::Eof } else { Form::Length };
+            let parts = crate::persist::rdb::Parts::default();
+            let Some(export) = rdb_transfer::transfer(server, stream, parts, form, Some(journal.clone())).await else {
+                return;
+            };
+            ServerStats::add(&server.stats.sync_full, 1);
+            let covered = Covered { slot_lsns: export.slot_lsns, functions_lsn: export.functions_lsn };
+            server.redis_replicas.started(replid, &journal, covered, offset)
+        }
+        FeedFrom::Resume(feed) => feed,
     };
-    ServerStats::add(&server.stats.sync_full, 1);
-    let covered = Covered { slot_lsns: export.slot_lsns, functions_lsn: export.functions_lsn };
+    let Some(start) = feed.first() else { return };
     let (ip, _) = client.addr.rsplit_once(':').unwrap_or((client.addr.as_str(), ""));
     let port = session.listening_port.unwrap_or(0);
     let node = REDIS_REPLICA | client.id;
-    let link = server.replication.replica_connected(node, format!("{ip}:{port}"), offset);
-    tracing::info!(replica = %client.addr, "a Redis replica is in sync at offset {offset}; streaming writes");
+    let link = server.replication.replica_connected(node, format!("{ip}:{port}"), start.lsn);
+    tracing::info!(replica = %client.addr, "a Redis replica is in sync at offset {}; streaming writes", start.bytes);
     let killed = client.kill.clone();
     let ended = tokio::select! {
-        ended = follow(server, stream, &journal, offset, &covered, node, link) => ended,
+        ended = follow(server, stream, &journal, &feed, start, node, link) => ended,
         () = killed.cancelled() => "it was killed (CLIENT KILL) or the node is shutting down".into(),
     };
     server.replication.replica_gone(node, link);
     tracing::info!(replica = %client.addr, "replica link closed: {ended}");
 }
 
-/// Where the stream sent so far ends, in the replica's terms (bytes sent, from the
-/// offset it was given) and in the journal's; acknowledgements are mapped back with it.
-struct Sent {
-    marks: VecDeque<(u64, u64)>,
-    bytes: u64,
-    /// The journal position last acknowledged.
-    acked: u64,
-}
-
-impl Sent {
-    fn sent(&mut self, bytes: usize, lsn: u64) {
-        self.bytes += bytes as u64;
-        if self.marks.len() >= 4096 {
-            self.marks.pop_front();
-        }
-        self.marks.push_back((self.bytes, lsn));
-    }
-
-    /// The journal position the replica has applied, from its stream offset.
-    fn acked(&mut self, offset: u64) -> u64 {
-        while let Some(&(bytes, lsn)) = self.marks.front() {
-            if bytes > offset {
-                break;
-            }
-            self.acked = lsn;
-            self.marks.pop_front();
-        }
-        self.acked
-    }
-}
-
 async fn follow(
     server: &Arc<Server>,
     stream: &mut TcpStream,
     journal: &Arc<Journal>,
-    offset: u64,
-    covered: &Covered,
+    feed: &ReplicaStream,
+    start: Mark,
     node: u64,
     link: u64,
 ) -> String {
     let backlog = journal.backlog();
     let mut grown = backlog.subscribe();
-    let mut form = RedisStream::default();
-    let mut sent = Sent { marks: VecDeque::new(), bytes: offset, acked: offset };
-    let mut at = offset;
+    let Mark { mut bytes, lsn: mut at, mut form } = start;
     let mut out = Vec::new();
     let mut input = BytesMut::new();
     let mut parser = RequestParser::new();
@@ -131,14 +100,10 @@ async fn follow(
         };
         out.clear();
         for (lsn, data) in &pieces {
-            let mut pos = 0;
-            while pos < data.len() {
-                match record::read_frame(&data[pos..]) {
-                    Ok((record, used)) => {
-                        form.record(&record, lsn + pos as u64, covered, &mut out);
-                        pos += used;
-                    }
-                    Err(e) => return format!("unreadable record at {}: {e:?}", lsn + pos as u64),
+            for frame in frames(*lsn, data) {
+                match frame {
+                    Ok((record, record_at, _)) => form.record(&record, record_at, feed.covered(), &mut out),
+                    Err(e) => return e,
                 }
             }
             at = lsn + data.len() as u64;
@@ -154,7 +119,10 @@ async fn follow(
                 Err(_) => return "it stopped reading".into(),
             }
             ServerStats::add(&server.stats.total_net_output_bytes, out.len() as u64);
-            sent.sent(out.len(), at);
+            bytes += out.len() as u64;
+        }
+        if !pieces.is_empty() || !out.is_empty() {
+            feed.mark(Mark { bytes, lsn: at, form: form.clone() });
         }
         if !pieces.is_empty() {
             continue;
@@ -166,7 +134,7 @@ async fn follow(
                 Ok(0) => return "the replica closed the connection".into(),
                 Err(e) => return format!("read failed: {e}"),
                 Ok(_) => {
-                    if let Err(e) = acknowledgements(server, &mut parser, &mut input, &mut sent, node, link) {
+                    if let Err(e) = acknowledgements(server, &mut parser, &mut input, feed, node, link) {
                         return e;
                     }
                 }
@@ -181,7 +149,7 @@ fn acknowledgements(
     server: &Server,
     parser: &mut RequestParser,
     input: &mut BytesMut,
-    sent: &mut Sent,
+    feed: &ReplicaStream,
     node: u64,
     link: u64,
 ) -> Result<(), String> {
@@ -194,8 +162,8 @@ fn acknowledgements(
             Ok(true) => {
                 if args.len() >= 3 && is(args[0], "replconf") && is(args[1], "ack") {
                     let offset = std::str::from_utf8(args[2]).ok().and_then(|o| o.parse::<u64>().ok());
-                    if let Some(offset) = offset {
-                        server.replication.replica_acked(node, link, sent.acked(offset));
+                    if let Some(lsn) = offset.and_then(|offset| feed.acked(offset)) {
+                        server.replication.replica_acked(node, link, lsn);
                     }
                 }
             }

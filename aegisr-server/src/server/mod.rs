@@ -71,6 +71,8 @@ pub struct Server {
     pub router: std::sync::OnceLock<crate::cluster::routing::Router>,
     /// Replicas connected to this node, or the primary it follows.
     pub replication: crate::cluster::replication::ReplicationState,
+    /// Streams to Redis replicas, for PSYNC to continue.
+    pub redis_replicas: crate::resp::ReplicaStreams,
     /// Cluster mode: the control plane.
     pub cluster: std::sync::OnceLock<Arc<crate::cluster::control::ControlPlane>>,
     /// Cluster mode: publishes to the other nodes.
@@ -134,6 +136,7 @@ impl Server {
             resp_doors: RespDoors::default(),
             router: std::sync::OnceLock::new(),
             replication: Default::default(),
+            redis_replicas: Default::default(),
             cluster: std::sync::OnceLock::new(),
             fanout: Default::default(),
             migration_fence: Arc::default(),
