@@ -238,3 +238,17 @@ fn a_damaged_dump_rdb_stops_the_start() {
     // Nothing was written beside it.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+#[test]
+fn a_dump_rdb_with_a_key_twice_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    // RDB version 9: database 0, string a = x, string a = y, end, no checksum (zeros).
+    let mut file = b"REDIS0009\xfe\x00".to_vec();
+    file.extend_from_slice(b"\x00\x01a\x01x\x00\x01a\x01y\xff");
+    file.extend_from_slice(&[0; 8]);
+    std::fs::write(dir.path().join("dump.rdb"), &file).unwrap();
+    let (status, output) = TestServer::start_failing(dir.path(), &[]);
+    assert!(!status.success());
+    assert!(output.contains("dump.rdb: key 'a' is in the file twice; the node will not start on it"), "{output}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}

@@ -251,27 +251,15 @@ impl Link<'_, '_> {
         let bytes = std::fs::metadata(file).map_or(0, |m| m.len());
         let loading = server.saves.loading(bytes);
         keyspace.flush(None, false, None);
-        let limits = crate::persist::codec::Limits::from_config(&server.config);
         let mut delay = server.config.i64("key-load-delay");
-        let mut keys = 0u64;
-        let loaded =
-            crate::persist::rdb::file::load(file, keyspace.databases(), &limits, crate::engine::now_ms(), |e| {
-                let mut locked = keyspace.lock_key(e.db, e.key);
-                locked.set_in(e.db, e.key, e.value);
-                if let Some(at) = e.expiry {
-                    locked.load_expiry(e.db, e.key, at);
-                }
-                drop(locked);
-                keys += 1;
-                // Read again now and then: a test turns it off to let the load finish.
-                if keys % 256 == 0 {
-                    delay = server.config.i64("key-load-delay");
-                }
-                key_load_delay(delay, keys);
-            })
-            .map_err(|(offset, what)| format!("the master's RDB file is unreadable at offset {offset}: {what}"))?;
-        let codes: Vec<Bytes> = loaded.functions.into_iter().map(Bytes::from).collect();
-        crate::persist::load_functions(server, &codes).map_err(|e| format!("{e:#}"))?;
+        let loaded = crate::persist::rdb::import::load_into(server, file, |keys| {
+            // Read again now and then: a test turns it off to let the load finish.
+            if keys % 256 == 0 {
+                delay = server.config.i64("key-load-delay");
+            }
+            key_load_delay(delay, keys);
+        })
+        .map_err(|e| format!("the master's RDB file cannot be loaded: {e}"))?;
         server.saves.loaded(loaded.keys);
         // The data is whole: clients are served again while the snapshot is written.
         drop(loading);
