@@ -239,7 +239,6 @@ fn every_redis_option_is_known_with_redis_defaults_and_checks() {
         ("repl-ping-replica-period", "10"),
         ("repl-ping-slave-period", "10"),
         ("min-replicas-max-lag", "10"),
-        ("repl-backlog-size", "1048576"),
         ("latency-tracking-info-percentiles", "50 99 99.9"),
         ("oom-score-adj-values", "0 200 800"),
         ("shutdown-on-sigterm", "default"),
@@ -250,6 +249,10 @@ fn every_redis_option_is_known_with_redis_defaults_and_checks() {
     ] {
         assert_eq!(config_get(&mut con, name), [name, default], "{name}");
     }
+
+    // Aegisr's own default where Redis's is too small for it: the backlog also lets cluster
+    // replicas resume (Valkey 8 raised it too, to 10 MB).
+    assert_eq!(config_get(&mut con, "repl-backlog-size"), ["repl-backlog-size", "67108864"]);
 
     // Settable ones keep what is set, under either name; bad values get Redis's errors.
     assert_eq!(config_set(&mut con, "repl-ping-slave-period", "3600").unwrap(), "OK");

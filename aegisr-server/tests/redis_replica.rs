@@ -1165,3 +1165,58 @@ fn psync_continues_a_stream_at_any_command_it_ended_with() {
     assert!(fresh.read_line().starts_with("+FULLRESYNC "));
     assert_eq!(info_field(&mut con2, "stats", "sync_partial_err"), "3");
 }
+
+#[test]
+fn the_backlog_keeps_repl_backlog_size_and_goes_after_repl_backlog_ttl() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    let size: Vec<String> = run(&mut con, &["CONFIG", "GET", "repl-backlog-size"]);
+    assert_eq!(size, ["repl-backlog-size", "67108864"]);
+    assert_eq!(info_field(&mut con, "replication", "repl_backlog_active"), "0");
+    let _: () = run(&mut con, &["CONFIG", "SET", "repl-backlog-size", "64kb"]);
+    assert_eq!(info_field(&mut con, "replication", "repl_backlog_size"), "65536");
+    let mut raw = server.raw();
+    raw.stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    raw.command(&[b"PSYNC", b"?", b"-1"]);
+    let fullresync = raw.read_line();
+    let parts: Vec<&str> = fullresync.trim_end().split(' ').collect();
+    let (replid, start) = (parts[1].to_owned(), parts[2].parse::<u64>().unwrap());
+    skip_file(&mut raw);
+    assert_eq!(info_field(&mut con, "replication", "repl_backlog_active"), "1");
+    // 300 KB of writes, one at a time: the backlog keeps the newest 64 KB of them.
+    let value = "v".repeat(1000);
+    for i in 0..300 {
+        let _: () = run(&mut con, &["SET", &format!("k{i}"), &value]);
+    }
+    assert!(wait_until(Duration::from_secs(10), || {
+        let held: u64 = info_field(&mut con, "replication", "repl_backlog_histlen").parse().unwrap();
+        held > 32 * 1024
+    }));
+    let held: u64 = info_field(&mut con, "replication", "repl_backlog_histlen").parse().unwrap();
+    assert!(held <= 64 * 1024 + 2048, "{held}");
+    // So a replica back from the start of its stream can no longer continue it.
+    let mut late = server.raw();
+    late.command(&[b"PSYNC", replid.as_bytes(), (start + 1).to_string().as_bytes()]);
+    assert!(late.read_line().starts_with("+FULLRESYNC "));
+    assert_eq!(info_field(&mut con, "stats", "sync_partial_err"), "1");
+    // An hour without replicas by default; one second here: then the backlog goes.
+    let _: () = run(&mut con, &["CONFIG", "SET", "repl-backlog-ttl", "1"]);
+    drop(raw);
+    drop(late);
+    assert!(
+        wait_until(Duration::from_secs(20), || info_field(&mut con, "replication", "repl_backlog_active") == "0"),
+        "{}",
+        run::<String>(&mut con, &["INFO", "replication"])
+    );
+    assert_eq!(info_field(&mut con, "replication", "repl_backlog_histlen"), "0");
+    // The next replica starts it again.
+    let mut next = server.raw();
+    next.stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    next.command(&[b"PSYNC", b"?", b"-1"]);
+    assert!(next.read_line().starts_with("+FULLRESYNC "));
+    skip_file(&mut next);
+    let _: () = run(&mut con, &["SET", "after", "1"]);
+    assert_eq!(next_command(&mut next), ["SELECT", "0"]);
+    assert_eq!(next_command(&mut next), ["SET", "after", "1"]);
+    assert_eq!(info_field(&mut con, "replication", "repl_backlog_active"), "1");
+}

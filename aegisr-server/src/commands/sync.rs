@@ -85,6 +85,7 @@ fn replica_journal(ctx: &Ctx<'_>) -> Result<Arc<Journal>, CommandError> {
 /// Arms the file and the stream after it, which the door sends after this batch; returns
 /// the stream's replication id and the offset it starts at.
 fn full_sync(ctx: &mut Ctx<'_>, journal: Arc<Journal>) -> (String, u64) {
+    ctx.server.replication.replica_syncing();
     let offset = journal.backlog().start_reader(|| journal.next_lsn());
     let replid = crate::server::random_hex40();
     ctx.session.sync = Some(SyncStart::Replica { journal, from: FeedFrom::File { replid: replid.clone(), offset } });

@@ -725,17 +725,17 @@ pub static OPTIONS: &[OptionSpec] = &[
         "yes",
         "snapshots and per-shard journals have Aegisr's own formats and names under dir, written without a forked child",
     ),
-    inert(
+    live(
         "repl-backlog-size",
-        OptionKind::Memory { min: 1, max: i64::MAX as u64 },
-        "1048576",
-        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+        OptionKind::Memory { min: 16 * 1024, max: i64::MAX as u64 },
+        "67108864",
+        "Bytes of the journal's record stream kept in memory for replicas to catch up from: a Redis replica whose link broke continues with PSYNC, and a cluster replica resumes, while the backlog still holds what they missed; one further behind syncs in full. Aegisr keeps 64 MB by default (Redis: 1 MB); a smaller size takes effect with the next write",
     ),
-    inert(
+    live(
         "repl-backlog-ttl",
         OptionKind::Int { min: 0, max: i64::MAX },
         "3600",
-        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+        "Seconds after the last Redis replica left before the node drops its backlog and stops keeping one, until a replica connects again (0: never). Cluster nodes keep theirs",
     ),
     inert(
         "repl-disable-tcp-nodelay",

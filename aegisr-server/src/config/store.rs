@@ -62,6 +62,8 @@ pub struct Limits {
     pub lfu_decay_time: AtomicU64,
     /// `min-replicas-ack`: replicas that must acknowledge a write before its reply.
     pub min_replicas_ack: AtomicU64,
+    /// `repl-backlog-size`: bytes the replication backlog keeps.
+    pub repl_backlog_size: AtomicU64,
     pub encoding: EncodingLimits,
 }
 
@@ -396,6 +398,7 @@ impl ConfigStore {
         l.lfu_log_factor.store(self.u64("lfu-log-factor"), Ordering::Relaxed);
         l.lfu_decay_time.store(self.u64("lfu-decay-time"), Ordering::Relaxed);
         l.min_replicas_ack.store(self.u64("min-replicas-ack"), Ordering::Relaxed);
+        l.repl_backlog_size.store(self.u64("repl-backlog-size"), Ordering::Relaxed);
         l.min_replicas_to_write.store(self.u64("min-replicas-to-write"), Ordering::Relaxed);
         l.min_replicas_max_lag.store(self.u64("min-replicas-max-lag"), Ordering::Relaxed);
         let e = &l.encoding;

@@ -34,18 +34,16 @@ pub struct Backlog {
     /// Bytes held, for memory accounting (left out of eviction's used memory).
     held: AtomicUsize,
     chunks: Mutex<Chunks>,
-    capacity: usize,
     /// The end LSN, for readers waiting for more.
     grown: tokio::sync::watch::Sender<u64>,
 }
 
 impl Backlog {
-    pub fn new(start_lsn: u64, capacity: usize) -> Backlog {
+    pub fn new(start_lsn: u64) -> Backlog {
         Backlog {
             enabled: std::sync::atomic::AtomicBool::new(false),
             held: AtomicUsize::new(0),
             chunks: Mutex::new(Chunks { chunks: VecDeque::new(), bytes: 0, start: start_lsn, end: start_lsn }),
-            capacity,
             grown: tokio::sync::watch::Sender::new(start_lsn),
         }
     }
@@ -70,6 +68,17 @@ impl Backlog {
         at
     }
 
+    /// Stops keeping records and drops those kept (`repl-backlog-ttl` after the last
+    /// replica left); readers are then told their offsets are gone.
+    pub fn disable(&self) {
+        self.enabled.store(false, Ordering::Release);
+        let mut c = self.chunks.lock();
+        c.chunks.clear();
+        c.bytes = 0;
+        c.start = c.end;
+        self.held.store(0, Ordering::Relaxed);
+    }
+
     pub fn enabled(&self) -> bool {
         self.enabled.load(Ordering::Acquire)
     }
@@ -79,9 +88,10 @@ impl Backlog {
         self.held.load(Ordering::Relaxed)
     }
 
-    /// Appends `bytes` (whole records) found at `start` in the stream. A gap (the journal
-    /// was restarted elsewhere) restarts the backlog there.
-    pub fn push(&self, start: u64, bytes: &[u8]) {
+    /// Appends `bytes` (whole records) found at `start` in the stream, keeping about
+    /// `capacity` bytes (`repl-backlog-size`). A gap (the journal was restarted elsewhere)
+    /// restarts the backlog there.
+    pub fn push(&self, start: u64, bytes: &[u8], capacity: usize) {
         if bytes.is_empty() || !self.enabled() {
             return;
         }
@@ -94,7 +104,6 @@ impl Backlog {
         c.chunks.push_back((start, Bytes::copy_from_slice(bytes)));
         c.bytes += bytes.len();
         c.end = start + bytes.len() as u64;
-        let capacity = self.capacity;
         // Whole chunks are dropped, and the newest is always kept.
         while c.bytes > capacity && c.chunks.len() > 1 {
             if let Some((_, old)) = c.chunks.pop_front() {
@@ -147,17 +156,19 @@ impl Backlog {
 mod tests {
     use super::*;
 
+    const CAPACITY: usize = 10;
+
     #[test]
     fn readers_get_what_is_kept_from_their_offset() {
-        let backlog = Backlog::new(100, 10);
+        let backlog = Backlog::new(100);
         backlog.enable();
-        backlog.push(100, b"abcd");
-        backlog.push(104, b"efgh");
+        backlog.push(100, b"abcd", CAPACITY);
+        backlog.push(104, b"efgh", CAPACITY);
         let read = backlog.read(102, 100).unwrap();
         assert_eq!(read, vec![(102, Bytes::from_static(b"cd")), (104, Bytes::from_static(b"efgh"))]);
         assert_eq!(backlog.read(108, 100).unwrap(), vec![]);
         // Over capacity, the oldest chunk goes.
-        backlog.push(108, b"ijkl");
+        backlog.push(108, b"ijkl", CAPACITY);
         assert_eq!(backlog.range(), (104, 112));
         assert_eq!(backlog.read(100, 100), Err(OutOfRange { wanted: 100, start: 104, end: 112 }));
         assert!(backlog.read(113, 1).is_err());
@@ -167,13 +178,30 @@ mod tests {
 
     #[test]
     fn a_gap_restarts_the_backlog() {
-        let backlog = Backlog::new(0, 100);
-        backlog.push(0, b"not kept while disabled");
+        let backlog = Backlog::new(0);
+        backlog.push(0, b"not kept while disabled", CAPACITY);
         assert_eq!(backlog.range(), (0, 0));
         backlog.enable();
-        backlog.push(0, b"ab");
-        backlog.push(50, b"cd");
+        backlog.push(0, b"ab", CAPACITY);
+        backlog.push(50, b"cd", CAPACITY);
         assert_eq!(backlog.range(), (50, 52));
         assert_eq!(*backlog.subscribe().borrow(), 52);
+    }
+
+    #[test]
+    fn a_disabled_backlog_drops_what_it_kept_and_keeps_nothing_more() {
+        let backlog = Backlog::new(0);
+        backlog.enable();
+        backlog.push(0, b"abcd", CAPACITY);
+        backlog.disable();
+        assert!(!backlog.enabled());
+        assert_eq!((backlog.range(), backlog.held()), ((4, 4), 0));
+        assert!(backlog.read(0, 10).is_err());
+        backlog.push(4, b"ef", CAPACITY);
+        assert_eq!(backlog.range(), (4, 4));
+        // A new reader starts it again where the stream is.
+        assert_eq!(backlog.start_reader(|| 6), 6);
+        backlog.push(6, b"gh", CAPACITY);
+        assert_eq!(backlog.read(6, 10).unwrap(), vec![(6, Bytes::from_static(b"gh"))]);
     }
 }

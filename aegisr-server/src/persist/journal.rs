@@ -122,9 +122,6 @@ fn release_if_big(buffer: &mut Vec<u8>) {
     }
 }
 
-/// Bytes of the record stream kept for replicas (`repl-backlog-size`'s default).
-pub const DEFAULT_BACKLOG: usize = 64 << 20;
-
 pub struct Journal {
     dir: PathBuf,
     /// The LSN of the first record this journal logs (where it was opened).
@@ -200,7 +197,7 @@ impl Journal {
             buffered_flusher: AtomicU64::new(0),
             sync_requested: AtomicBool::new(false),
             flusher: Mutex::new(None),
-            backlog: super::backlog::Backlog::new(start_lsn, DEFAULT_BACKLOG),
+            backlog: super::backlog::Backlog::new(start_lsn),
         });
         let worker = journal.clone();
         let handle =
@@ -509,7 +506,8 @@ impl Journal {
         // client waiting under `always` must not be released by a pass that did not sync.
         let policy = self.policy();
         // Replicas get the records as soon as they are taken, not after the disk.
-        self.backlog.push(batch_start, &w.spare);
+        let capacity = usize::try_from(self.limits.repl_backlog_size.load(Ordering::Relaxed)).unwrap_or(usize::MAX);
+        self.backlog.push(batch_start, &w.spare, capacity);
         // Usually nothing is left from a failed write: take the batch as it is.
         if w.unwritten.is_empty() {
             std::mem::swap(&mut w.unwritten, &mut w.spare);

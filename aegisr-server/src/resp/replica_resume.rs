@@ -216,10 +216,10 @@ mod tests {
     /// second in another database) sent in one write, then its mark.
     fn sent_batch() -> (ReplicaStream, Backlog, Vec<u8>, Vec<usize>) {
         let records = [frame(0, &[b"SET", b"a", b"1"]), frame(2, &[b"SET", b"b", b"2"]), frame(2, &[b"DEL", b"a"])];
-        let backlog = Backlog::new(100, 1 << 20);
+        let backlog = Backlog::new(100);
         backlog.enable();
         let data = records.concat();
-        backlog.push(100, &data);
+        backlog.push(100, &data, 1 << 20);
         let stream = ReplicaStream {
             replid: "r".into(),
             journal: Weak::new(),

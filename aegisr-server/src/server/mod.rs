@@ -457,6 +457,7 @@ async fn expiry_ticker(server: Arc<Server>) {
             server.config.limits().latency_monitor_threshold.load(std::sync::atomic::Ordering::Relaxed);
         server.metrics.latency.add_if_needed(latency_threshold, "expire-cycle", started.elapsed());
         server.migrate_sockets.close_idle();
+        crate::cluster::replication::drop_idle_backlog(&server);
         // Over maxmemory with no command arriving, or after CONFIG SET lowered it, keys are
         // evicted here too (as Redis's eviction time proc does), for up to a quarter tick.
         let started = Instant::now();

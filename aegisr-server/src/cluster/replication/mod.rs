@@ -61,6 +61,9 @@ pub struct ReplicationState {
     /// does (read on every write, without the lock).
     upstream: Mutex<Option<crate::resp::master_link::MasterLink>>,
     has_upstream: std::sync::atomic::AtomicBool,
+    /// Since when no replica has been connected (`None` while one is), for
+    /// `repl-backlog-ttl`.
+    alone_since: Mutex<Option<Instant>>,
 }
 
 impl Default for ReplicationState {
@@ -75,6 +78,7 @@ impl Default for ReplicationState {
             failover_order: std::sync::atomic::AtomicU8::new(0),
             failover_ordered: tokio::sync::Notify::new(),
             upstream: Mutex::new(None),
+            alone_since: Mutex::new(None),
             has_upstream: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -85,8 +89,18 @@ impl ReplicationState {
     pub(crate) fn replica_connected(&self, node: NodeId, addr: String, offset: u64) -> u64 {
         let link = self.links.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.replicas.lock().insert(node, ReplicaLink { link, addr, acked: offset, last_ack: Instant::now() });
+        *self.alone_since.lock() = None;
         self.acks.send_modify(|n| *n += 1);
         link
+    }
+
+    /// A replica's full sync begins: the backlog it will read from is kept at least
+    /// `repl-backlog-ttl` from now, however long ago the last replica left.
+    pub(crate) fn replica_syncing(&self) {
+        let mut alone = self.alone_since.lock();
+        if alone.is_some() {
+            *alone = Some(Instant::now());
+        }
     }
 
     pub(crate) fn replica_acked(&self, node: NodeId, link: u64, offset: u64) {
@@ -102,6 +116,9 @@ impl ReplicationState {
         let mut replicas = self.replicas.lock();
         if replicas.get(&node).is_some_and(|r| r.link == link) {
             replicas.remove(&node);
+            if replicas.is_empty() {
+                *self.alone_since.lock() = Some(Instant::now());
+            }
         }
         drop(replicas);
         self.acks.send_modify(|n| *n += 1);
@@ -236,6 +253,22 @@ pub fn offset(server: &crate::server::Server) -> u64 {
     }
 }
 
+/// `repl-backlog-ttl`: a node that has had no replica for that long drops its backlog, as
+/// a Redis master frees its own; the next replica starts it again. Cluster nodes and a
+/// node following a master keep theirs (a Redis replica never frees its backlog either).
+pub fn drop_idle_backlog(server: &crate::server::Server) {
+    let ttl = server.config.u64("repl-backlog-ttl");
+    if ttl == 0 || server.router.get().is_some() || server.replication.has_upstream() {
+        return;
+    }
+    let Some(journal) = server.keyspace.journal() else { return };
+    let alone = *server.replication.alone_since.lock();
+    if journal.backlog().enabled() && alone.is_some_and(|since| since.elapsed().as_secs() >= ttl) {
+        journal.backlog().disable();
+        tracing::info!("replication backlog dropped: no replica for {ttl} s (repl-backlog-ttl)");
+    }
+}
+
 /// INFO replication, with Redis's field names.
 pub fn info_fields(server: &crate::server::Server) -> Vec<(String, String)> {
     let state = &server.replication;
@@ -301,7 +334,7 @@ pub fn info_fields(server: &crate::server::Server) -> Vec<(String, String)> {
         (start, end, j.backlog().enabled())
     });
     push("repl_backlog_active", u8::from(active).to_string());
-    push("repl_backlog_size", crate::persist::journal::DEFAULT_BACKLOG.to_string());
+    push("repl_backlog_size", server.config.u64("repl-backlog-size").to_string());
     push("repl_backlog_first_byte_offset", start.to_string());
     push("repl_backlog_histlen", (end - start).to_string());
     fields
