@@ -77,17 +77,23 @@ fn write_a_bit_of_everything(con: &mut redis::Connection, tag: &str) {
     let _: () = run(con, &["SELECT", "0"]);
 }
 
-#[test]
-fn a_redis_replica_gets_the_dataset_then_every_write() {
+/// A node with a bit of everything written, and a Redis replica of it that is online.
+fn node_with_a_redis_replica() -> (TestServer, redis::Connection, RealRedis) {
     let server = TestServer::start();
     let mut con = server.sync_conn();
     write_a_bit_of_everything(&mut con, "before");
     let redis = RealRedis::start(&["--replicaof", "127.0.0.1", &server.resp.port().to_string()]);
-    let mut replica = redis.conn();
     assert!(
         wait_until(Duration::from_secs(20), || info_field(&mut con, "replication", "connected_slaves") == "1"),
         "the replica never came online"
     );
+    (server, con, redis)
+}
+
+#[test]
+fn a_redis_replica_gets_the_dataset_then_every_write() {
+    let (_server, mut con, redis) = node_with_a_redis_replica();
+    let mut replica = redis.conn();
     write_a_bit_of_everything(&mut con, "after");
     // WAIT counts the replica once it has acknowledged everything written so far.
     let acked: i64 = run(&mut con, &["WAIT", "1", "10000"]);
@@ -1049,15 +1055,8 @@ fn refused_and_no_op_writes_are_not_propagated() {
 
 #[test]
 fn a_redis_replica_whose_link_broke_continues_without_a_new_file() {
-    let server = TestServer::start();
-    let mut con = server.sync_conn();
-    write_a_bit_of_everything(&mut con, "before");
-    let redis = RealRedis::start(&["--replicaof", "127.0.0.1", &server.resp.port().to_string()]);
+    let (_server, mut con, redis) = node_with_a_redis_replica();
     let mut replica = redis.conn();
-    assert!(
-        wait_until(Duration::from_secs(20), || info_field(&mut con, "replication", "connected_slaves") == "1"),
-        "the replica never came online"
-    );
     write_a_bit_of_everything(&mut con, "first");
     assert_eq!(run::<i64>(&mut con, &["WAIT", "1", "10000"]), 1);
     // The link breaks; writes go on meanwhile, in another database too.

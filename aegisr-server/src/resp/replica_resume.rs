@@ -237,6 +237,17 @@ mod tests {
         (stream, backlog, out, ends)
     }
 
+    /// What the stream sends from `point` on, up to the backlog's end.
+    fn rest_from(stream: &ReplicaStream, backlog: &Backlog, point: &Mark) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut form = point.form.clone();
+        for frame in frames(point.lsn, &backlog.read(point.lsn, PIECE).unwrap()[0].1) {
+            let (record, at, _) = frame.unwrap();
+            form.record(&record, at, &stream.covered, &mut out);
+        }
+        out
+    }
+
     #[test]
     fn a_replica_resumes_at_a_mark_or_a_record_end_between_two() {
         let (stream, backlog, out, ends) = sent_batch();
@@ -244,22 +255,11 @@ mod tests {
         assert_eq!(end.lsn, backlog.range().1);
         // After the first record: the second is sent again, with its SELECT.
         let after_first = stream.point(1000 + ends[0] as u64, &backlog).unwrap();
-        let mut again = Vec::new();
-        let mut form = after_first.form.clone();
-        for frame in frames(after_first.lsn, &backlog.read(after_first.lsn, PIECE).unwrap()[0].1) {
-            let (record, at, _) = frame.unwrap();
-            form.record(&record, at, &stream.covered, &mut again);
-        }
-        assert_eq!(again, out[ends[0]..]);
+        assert_eq!(rest_from(&stream, &backlog, &after_first), out[ends[0]..]);
         // After the second record, which selected database 2: the third goes without one.
         let after_second = stream.point(1000 + ends[1] as u64, &backlog).unwrap();
         assert_eq!(after_second.lsn, end.lsn - frame(2, &[b"DEL", b"a"]).len() as u64);
-        let mut last = Vec::new();
-        let mut form = after_second.form.clone();
-        for frame in frames(after_second.lsn, &backlog.read(after_second.lsn, PIECE).unwrap()[0].1) {
-            let (record, at, _) = frame.unwrap();
-            form.record(&record, at, &stream.covered, &mut last);
-        }
+        let last = rest_from(&stream, &backlog, &after_second);
         assert_eq!(last, out[ends[1]..]);
         assert!(!last.windows(6).any(|w| w == b"SELECT"));
         // Inside a record (between SELECT 2 and its SET), before the stream, past its end.
