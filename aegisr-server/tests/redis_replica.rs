@@ -1219,3 +1219,42 @@ fn the_backlog_keeps_repl_backlog_size_and_goes_after_repl_backlog_ttl() {
     assert_eq!(next_command(&mut next), ["SET", "after", "1"]);
     assert_eq!(info_field(&mut con, "replication", "repl_backlog_active"), "1");
 }
+
+#[test]
+fn a_redis_replica_restarted_from_its_own_file_continues_its_stream() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    write_a_bit_of_everything(&mut con, "before");
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    let port = server.resp.port().to_string();
+    let args = ["--replicaof", "127.0.0.1", port.as_str(), "--dir", dir_arg];
+    let redis = RealRedis::start(&args);
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut con, "replication", "connected_slaves") == "1"));
+    write_a_bit_of_everything(&mut con, "first");
+    assert_eq!(run::<i64>(&mut con, &["WAIT", "1", "10000"]), 1);
+    // The replica stops, saving its data with where it was in the stream (Redis keeps the
+    // replication id and offset in its RDB file), while the node takes more writes.
+    let _ = redis::cmd("SHUTDOWN").arg("SAVE").query::<()>(&mut redis.conn());
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut con, "replication", "connected_slaves") == "0"));
+    drop(redis);
+    write_a_bit_of_everything(&mut con, "while-down");
+    let redis = RealRedis::start(&args);
+    let mut replica = redis.conn();
+    assert!(
+        wait_until(Duration::from_secs(20), || info_field(&mut con, "stats", "sync_partial_ok") == "1"),
+        "{}",
+        run::<String>(&mut con, &["INFO", "stats"])
+    );
+    assert_eq!(info_field(&mut con, "stats", "sync_full"), "1");
+    assert_eq!(run::<i64>(&mut con, &["WAIT", "1", "10000"]), 1);
+    for db in [0, 3] {
+        let ours = contents(&mut con, db);
+        let mut theirs = Vec::new();
+        let same = wait_until(Duration::from_secs(10), || {
+            theirs = contents(&mut replica, db);
+            theirs == ours
+        });
+        assert!(same, "db {db}: node {ours:?}\nreplica {theirs:?}");
+    }
+}
