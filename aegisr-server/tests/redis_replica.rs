@@ -1258,3 +1258,31 @@ fn a_redis_replica_restarted_from_its_own_file_continues_its_stream() {
         assert!(same, "db {db}: node {ours:?}\nreplica {theirs:?}");
     }
 }
+
+#[test]
+fn wait_asks_a_redis_replica_for_its_acknowledgement() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    raw.stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    raw.command(&[b"PSYNC", b"?", b"-1"]);
+    let fullresync = raw.read_line();
+    let start: u64 = fullresync.trim_end().rsplit(' ').next().and_then(|o| o.parse().ok()).expect(&fullresync);
+    skip_file(&mut raw);
+    let mut client = server.sync_conn();
+    let waiter = std::thread::spawn(move || {
+        common::set(&mut client, "k", "v");
+        run::<i64>(&mut client, &["WAIT", "1", "0"])
+    });
+    // The write, then at once (not at the replica's next acknowledgement, a second later)
+    // the question a Redis master asks when a client waits.
+    let mut offset = start;
+    for expected in [vec!["SELECT", "0"], vec!["SET", "k", "v"]] {
+        let (command, size) = next_command_sized(&mut raw);
+        assert_eq!(command, expected);
+        offset += size;
+    }
+    assert_eq!(next_command(&mut raw), ["REPLCONF", "GETACK", "*"]);
+    // A Redis replica answers with its offset before the GETACK.
+    raw.command(&[b"REPLCONF", b"ACK", offset.to_string().as_bytes()]);
+    assert_eq!(waiter.join().unwrap(), 1);
+}

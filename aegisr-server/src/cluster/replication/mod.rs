@@ -50,6 +50,9 @@ pub struct ReplicationState {
     following: Mutex<Option<Following>>,
     /// Bumped on every acknowledgement, to wake WAIT.
     acks: tokio::sync::watch::Sender<u64>,
+    /// The highest journal position a WAIT waits for: a Redis replica's stream asks for an
+    /// acknowledgement (REPLCONF GETACK) once it has sent that far.
+    ack_wanted: tokio::sync::watch::Sender<u64>,
     /// Manual failover, replica side: asked of the replication session...
     failover_requested: tokio::sync::Notify,
     /// ... which signals once it has applied everything the paused primary wrote.
@@ -73,6 +76,7 @@ impl Default for ReplicationState {
             links: std::sync::atomic::AtomicU64::new(0),
             following: Mutex::new(None),
             acks: tokio::sync::watch::Sender::new(0),
+            ack_wanted: tokio::sync::watch::Sender::new(0),
             failover_requested: tokio::sync::Notify::new(),
             handed_over: tokio::sync::Notify::new(),
             failover_order: std::sync::atomic::AtomicU8::new(0),
@@ -134,6 +138,11 @@ impl ReplicationState {
         self.replicas.lock().values().filter(|l| l.last_ack.elapsed() <= lag).count()
     }
 
+    /// The journal positions WAIT waits for (see `ack_wanted`).
+    pub(crate) fn ack_requests(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.ack_wanted.subscribe()
+    }
+
     /// How many replicas have acknowledged `offset`.
     pub fn acked_at_least(&self, offset: u64) -> usize {
         self.replicas.lock().values().filter(|l| l.acked >= offset).count()
@@ -143,6 +152,13 @@ impl ReplicationState {
     /// returns how many have.
     pub async fn wait_for(&self, offset: u64, count: usize, deadline: Option<tokio::time::Instant>) -> usize {
         let mut acks = self.acks.subscribe();
+        if self.acked_at_least(offset) < count {
+            self.ack_wanted.send_if_modified(|wanted| {
+                let higher = offset > *wanted;
+                *wanted = (*wanted).max(offset);
+                higher
+            });
+        }
         loop {
             let acked = self.acked_at_least(offset);
             if acked >= count {
