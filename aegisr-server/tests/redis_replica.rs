@@ -1094,9 +1094,14 @@ fn skip_file(raw: &mut RawConn) {
 /// One command of the stream, with its size on the wire.
 fn next_command_sized(raw: &mut RawConn) -> (Vec<String>, u64) {
     let command = next_command(raw);
-    let size = format!("*{}\r\n", command.len()).len()
-        + command.iter().map(|a| format!("${}\r\n", a.len()).len() + a.len() + 2).sum::<usize>();
-    (command, size as u64)
+    let size = wire_len(&command);
+    (command, size)
+}
+
+/// The size of `args` on the wire, as a RESP array of bulk strings.
+fn wire_len<A: AsRef<str>>(args: &[A]) -> u64 {
+    let bulks: usize = args.iter().map(|a| format!("${}\r\n", a.as_ref().len()).len() + a.as_ref().len() + 2).sum();
+    (format!("*{}\r\n", args.len()).len() + bulks) as u64
 }
 
 #[test]
@@ -1262,12 +1267,7 @@ fn a_redis_replica_restarted_from_its_own_file_continues_its_stream() {
 #[test]
 fn wait_asks_a_redis_replica_for_its_acknowledgement() {
     let server = TestServer::start();
-    let mut raw = server.raw();
-    raw.stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    raw.command(&[b"PSYNC", b"?", b"-1"]);
-    let fullresync = raw.read_line();
-    let start: u64 = fullresync.trim_end().rsplit(' ').next().and_then(|o| o.parse().ok()).expect(&fullresync);
-    skip_file(&mut raw);
+    let (mut raw, start) = raw_replica(&server);
     let mut client = server.sync_conn();
     let waiter = std::thread::spawn(move || {
         common::set(&mut client, "k", "v");
@@ -1285,4 +1285,60 @@ fn wait_asks_a_redis_replica_for_its_acknowledgement() {
     // A Redis replica answers with its offset before the GETACK.
     raw.command(&[b"REPLCONF", b"ACK", offset.to_string().as_bytes()]);
     assert_eq!(waiter.join().unwrap(), 1);
+}
+
+/// A raw replica of `server` (PSYNC, the file skipped) and the offset its stream starts at.
+fn raw_replica(server: &TestServer) -> (RawConn, u64) {
+    let mut raw = server.raw();
+    raw.stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    raw.command(&[b"PSYNC", b"?", b"-1"]);
+    let fullresync = raw.read_line();
+    let start: u64 = fullresync.trim_end().rsplit(' ').next().and_then(|o| o.parse().ok()).expect(&fullresync);
+    skip_file(&mut raw);
+    (raw, start)
+}
+
+#[test]
+fn shutdown_waits_for_the_replicas_to_acknowledge_everything_written() {
+    let mut server = TestServer::start();
+    let mut con = server.sync_conn();
+    let _: () = run(&mut con, &["CONFIG", "SET", "shutdown-timeout", "60"]);
+    let (mut raw, mut offset) = raw_replica(&server);
+    common::set(&mut con, "k", "v");
+    for expected in [vec!["SELECT", "0"], vec!["SET", "k", "v"]] {
+        let (command, size) = next_command_sized(&mut raw);
+        assert_eq!(command, expected);
+        offset += size;
+    }
+    // SHUTDOWN: the node asks its replica where it is and waits, writes held, reads served.
+    let _ = redis::cmd("SHUTDOWN").query::<()>(&mut server.sync_conn());
+    let (getack, size) = next_command_sized(&mut raw);
+    assert_eq!(getack, ["REPLCONF", "GETACK", "*"]);
+    offset += size;
+    assert!(server.is_running());
+    assert_eq!(common::get(&mut con, "k").as_deref(), Some("v"));
+    let mut writer = server.sync_conn();
+    let held = std::thread::spawn(move || run::<String>(&mut writer, &["SET", "during", "wait"]));
+    // SHUTDOWN ABORT calls it off: the held write goes through and the node serves on.
+    assert_eq!(fail(&mut con, &["SHUTDOWN", "ABORT", "NOW"]), "ERR syntax error");
+    assert_eq!(run::<String>(&mut con, &["SHUTDOWN", "ABORT"]), "OK");
+    assert_eq!(held.join().unwrap(), "OK");
+    assert_eq!(fail(&mut con, &["SHUTDOWN", "ABORT"]), "ERR No shutdown in progress.");
+    assert_eq!(next_command(&mut raw), ["SET", "during", "wait"]);
+    offset += wire_len(&["SET", "during", "wait"]);
+    // Again, and this time the replica answers: the node stops once it has everything.
+    let _ = redis::cmd("SHUTDOWN").query::<()>(&mut server.sync_conn());
+    let (getack, _) = next_command_sized(&mut raw);
+    assert_eq!(getack, ["REPLCONF", "GETACK", "*"]);
+    assert!(server.is_running());
+    raw.command(&[b"REPLCONF", b"ACK", offset.to_string().as_bytes()]);
+    assert!(server.wait_exit().success());
+
+    // SHUTDOWN NOW does not wait.
+    let mut server = TestServer::start();
+    let _: () = run(&mut server.sync_conn(), &["CONFIG", "SET", "shutdown-timeout", "60"]);
+    let (_replica, _) = raw_replica(&server);
+    common::set(&mut server.sync_conn(), "k", "v");
+    let _ = redis::cmd("SHUTDOWN").arg("NOW").query::<()>(&mut server.sync_conn());
+    assert!(server.wait_exit().success());
 }

@@ -308,20 +308,30 @@ fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
 }
 
 fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let (mut save, mut nosave) = (false, false);
+    let (mut save, mut nosave, mut now, mut abort) = (false, false, false, false);
     for arg in &args[1..] {
         if is(arg, "save") {
             save = true;
         } else if is(arg, "nosave") {
             nosave = true;
         } else if is(arg, "abort") {
-            return Err(CommandError::err("No shutdown in progress."));
-        } else if !(is(arg, "now") || is(arg, "force")) {
+            abort = true;
+        } else if is(arg, "now") {
+            now = true;
+        } else if !is(arg, "force") {
             return Err(CommandError::Syntax);
         }
     }
-    if save && nosave {
+    if (save && nosave) || (abort && args.len() > 2) {
         return Err(CommandError::Syntax);
+    }
+    if abort {
+        // A shutdown waiting for replicas is called off; the node serves on.
+        if !ctx.server.pending_shutdown.abort() {
+            return Err(CommandError::err("No shutdown in progress."));
+        }
+        ctx.out.ok();
+        return Ok(());
     }
     // As Redis: while a script is busy, the node stops only without saving (SHUTDOWN
     // NOSAVE stops the script where it is, even one that wrote).
@@ -340,7 +350,10 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         },
     );
     tracing::info!(client = %ctx.session.client.addr, "User requested shutdown...");
-    ctx.server.shutdown.cancel();
+    match ctx.server.shared() {
+        Some(server) => crate::server::shutdown::begin(&server, now),
+        None => ctx.server.shutdown.cancel(),
+    }
     // Like Redis, no reply: the connection closes.
     ctx.session.quit = true;
     Ok(())

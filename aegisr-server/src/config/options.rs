@@ -906,11 +906,11 @@ pub static OPTIONS: &[OptionSpec] = &[
         "default",
         "SIGINT and SIGTERM always shut down gracefully, keeping the journal",
     ),
-    inert(
+    live(
         "shutdown-timeout",
         OptionKind::Int { min: 0, max: i32::MAX as i64 },
         "10",
-        "shutdown does not wait for replicas: in a cluster a replica takes over by failover",
+        "Seconds a shutdown (SHUTDOWN, SIGTERM, SIGINT) waits, with clients' writes held, for every connected replica to acknowledge everything written, so a replica that takes over has the last writes (0: no wait; SHUTDOWN NOW skips it, SHUTDOWN ABORT calls the shutdown off, a second signal stops at once)",
     ),
     live(
         "slowlog-log-slower-than",

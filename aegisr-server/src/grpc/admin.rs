@@ -83,7 +83,7 @@ impl Admin for AdminService {
     async fn shutdown(&self, request: Request<v1::ShutdownRequest>) -> Result<Response<v1::ShutdownReply>, Status> {
         let save = request.into_inner().save();
         tracing::info!(?save, "Shutdown requested through the Admin API...");
-        self.server.shutdown.cancel();
+        crate::server::shutdown::begin(&self.server, false);
         Ok(Response::new(v1::ShutdownReply {}))
     }
 

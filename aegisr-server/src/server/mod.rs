@@ -8,6 +8,7 @@ pub mod monitor;
 pub mod pause;
 mod rates;
 mod resp_doors;
+pub mod shutdown;
 mod stats;
 pub mod unblock;
 mod workers;
@@ -71,6 +72,8 @@ pub struct Server {
     pub router: std::sync::OnceLock<crate::cluster::routing::Router>,
     /// Replicas connected to this node, or the primary it follows.
     pub replication: crate::cluster::replication::ReplicationState,
+    /// A shutdown waiting for replicas (see `shutdown`).
+    pub pending_shutdown: shutdown::PendingShutdown,
     /// Streams to Redis replicas, for PSYNC to continue.
     pub redis_replicas: crate::resp::ReplicaStreams,
     /// Cluster mode: the control plane.
@@ -137,6 +140,7 @@ impl Server {
             router: std::sync::OnceLock::new(),
             replication: Default::default(),
             redis_replicas: Default::default(),
+            pending_shutdown: Default::default(),
             cluster: std::sync::OnceLock::new(),
             fanout: Default::default(),
             migration_fence: Arc::default(),
@@ -267,7 +271,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
         );
     }
     follow_configured_master(&server)?;
-    let signals = watch_signals(server.shutdown.clone());
+    let signals = watch_signals(server.clone());
     tracing::info!(
         threads,
         shards = server.keyspace.shard_count(),
@@ -473,7 +477,7 @@ async fn expiry_ticker(server: Arc<Server>) {
 /// Installs the SIGTERM/SIGINT handlers now (before "Ready" is logged, so a signal sent
 /// as soon as the node says it is ready stops it cleanly) and returns the task that waits
 /// for them.
-fn watch_signals(shutdown: CancellationToken) -> impl std::future::Future<Output = ()> {
+fn watch_signals(server: Arc<Server>) -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
     let handlers = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
     async move {
@@ -481,11 +485,20 @@ fn watch_signals(shutdown: CancellationToken) -> impl std::future::Future<Output
             tracing::warn!("cannot install signal handlers; use SHUTDOWN to stop");
             return;
         };
+        let shutdown = server.shutdown.clone();
         tokio::select! {
             _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
             _ = int.recv() => tracing::info!("Received SIGINT scheduling shutdown..."),
             () = shutdown.cancelled() => return,
         }
+        shutdown::begin(&server, false);
+        // While the shutdown waits for replicas, a second signal stops the node at once.
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+            () = shutdown.cancelled() => return,
+        }
+        tracing::warn!("You insist... exiting now.");
         shutdown.cancel();
     }
 }

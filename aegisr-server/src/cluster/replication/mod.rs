@@ -138,6 +138,32 @@ impl ReplicationState {
         self.replicas.lock().values().filter(|l| l.last_ack.elapsed() <= lag).count()
     }
 
+    /// Waits until every replica connected has acknowledged `offset` (those that leave
+    /// meanwhile are not waited for) or `deadline` passes; returns how many have, of how
+    /// many.
+    pub async fn wait_all(&self, offset: u64, deadline: tokio::time::Instant) -> (usize, usize) {
+        let mut acks = self.acks.subscribe();
+        self.request_acks(offset);
+        loop {
+            let (acked, total) = {
+                let replicas = self.replicas.lock();
+                (replicas.values().filter(|l| l.acked >= offset).count(), replicas.len())
+            };
+            if acked >= total || tokio::time::timeout_at(deadline, acks.changed()).await.is_err() {
+                return (acked, total);
+            }
+        }
+    }
+
+    /// Asks the replicas' streams to get acknowledgements up to `offset` now.
+    fn request_acks(&self, offset: u64) {
+        self.ack_wanted.send_if_modified(|wanted| {
+            let higher = offset > *wanted;
+            *wanted = (*wanted).max(offset);
+            higher
+        });
+    }
+
     /// The journal positions WAIT waits for (see `ack_wanted`).
     pub(crate) fn ack_requests(&self) -> tokio::sync::watch::Receiver<u64> {
         self.ack_wanted.subscribe()
@@ -153,11 +179,7 @@ impl ReplicationState {
     pub async fn wait_for(&self, offset: u64, count: usize, deadline: Option<tokio::time::Instant>) -> usize {
         let mut acks = self.acks.subscribe();
         if self.acked_at_least(offset) < count {
-            self.ack_wanted.send_if_modified(|wanted| {
-                let higher = offset > *wanted;
-                *wanted = (*wanted).max(offset);
-                higher
-            });
+            self.request_acks(offset);
         }
         loop {
             let acked = self.acked_at_least(offset);
