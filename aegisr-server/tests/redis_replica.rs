@@ -1284,7 +1284,9 @@ fn wait_asks_a_redis_replica_for_its_acknowledgement() {
     assert_eq!(next_command(&mut raw), ["REPLCONF", "GETACK", "*"]);
     // A Redis replica answers with its offset before the GETACK.
     raw.command(&[b"REPLCONF", b"ACK", offset.to_string().as_bytes()]);
-    assert_eq!(waiter.join().unwrap(), 1);
+    assert_eq!(waiter.join().unwrap(), 1); // Redis's coordinated FAILOVER is not carried out; the error says how to hand over.
+    let refused = fail(&mut server.sync_conn(), &["FAILOVER"]);
+    assert!(refused.starts_with("ERR FAILOVER to a Redis replica is not supported: hand over by hand"), "{refused}");
 }
 
 /// A raw replica of `server` (PSYNC, the file skipped) and the offset its stream starts at.

@@ -119,9 +119,10 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 /// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: Redis's coordinated failover of
-/// a standalone primary to one of its replicas. A standalone Aegisr node has none (replicas
-/// come from the cluster, where CLUSTER FAILOVER hands over), so after Redis's argument
-/// checks it answers as a Redis primary without replicas does.
+/// a standalone primary to one of its replicas. Not carried out here: a standalone node's
+/// replicas are Redis replicas (cluster replicas take over by CLUSTER FAILOVER), and after
+/// Redis's argument checks the reply says how to hand over to one by hand. Without
+/// replicas it answers as a Redis primary without replicas does.
 fn failover(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if ctx.server.router.get().is_some() {
         return Err(CommandError::err("FAILOVER not allowed in cluster mode."));
@@ -150,7 +151,12 @@ fn failover(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if abort {
         return Err(CommandError::err("No failover in progress."));
     }
-    Err(CommandError::err("FAILOVER requires connected replicas."))
+    if ctx.server.replication.replicas().is_empty() {
+        return Err(CommandError::err("FAILOVER requires connected replicas."));
+    }
+    Err(CommandError::err(
+        "FAILOVER to a Redis replica is not supported: hand over by hand (CLIENT PAUSE WRITE, WAIT 1 0, then REPLICAOF NO ONE on the replica and REPLICAOF <replica host> <port> here)",
+    ))
 }
 
 /// ROLE: `master` with its offset and replicas, or `slave` with its primary and offset.
