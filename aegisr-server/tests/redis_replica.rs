@@ -119,6 +119,19 @@ fn a_redis_replica_gets_the_dataset_then_every_write() {
     assert!(wait_until(Duration::from_secs(10), || run::<i64>(&mut replica, &["DBSIZE"]) == 0));
 }
 
+/// Waits for `replica` to hold what `con`'s node holds in databases 0 and 3.
+fn assert_replica_has_the_same(con: &mut redis::Connection, replica: &mut redis::Connection) {
+    for db in [0, 3] {
+        let ours = contents(con, db);
+        let mut theirs = Vec::new();
+        let same = wait_until(Duration::from_secs(10), || {
+            theirs = contents(replica, db);
+            theirs == ours
+        });
+        assert!(same, "db {db}: node {ours:?}\nreplica {theirs:?}");
+    }
+}
+
 /// Reads one command of the replication stream (a RESP array of bulk strings).
 fn next_command(raw: &mut RawConn) -> Vec<String> {
     let header = raw.read_line();
@@ -1072,15 +1085,7 @@ fn a_redis_replica_whose_link_broke_continues_without_a_new_file() {
     assert_eq!(info_field(&mut con, "stats", "sync_partial_err"), "0");
     write_a_bit_of_everything(&mut con, "after");
     assert_eq!(run::<i64>(&mut con, &["WAIT", "1", "10000"]), 1);
-    for db in [0, 3] {
-        let ours = contents(&mut con, db);
-        let mut theirs = Vec::new();
-        let same = wait_until(Duration::from_secs(10), || {
-            theirs = contents(&mut replica, db);
-            theirs == ours
-        });
-        assert!(same, "db {db}: node {ours:?}\nreplica {theirs:?}");
-    }
+    assert_replica_has_the_same(&mut con, &mut replica);
     assert_eq!(info_field(&mut replica, "replication", "master_link_status"), "up");
 }
 
@@ -1253,15 +1258,7 @@ fn a_redis_replica_restarted_from_its_own_file_continues_its_stream() {
     );
     assert_eq!(info_field(&mut con, "stats", "sync_full"), "1");
     assert_eq!(run::<i64>(&mut con, &["WAIT", "1", "10000"]), 1);
-    for db in [0, 3] {
-        let ours = contents(&mut con, db);
-        let mut theirs = Vec::new();
-        let same = wait_until(Duration::from_secs(10), || {
-            theirs = contents(&mut replica, db);
-            theirs == ours
-        });
-        assert!(same, "db {db}: node {ours:?}\nreplica {theirs:?}");
-    }
+    assert_replica_has_the_same(&mut con, &mut replica);
 }
 
 #[test]

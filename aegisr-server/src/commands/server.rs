@@ -330,6 +330,8 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         if !ctx.server.pending_shutdown.abort() {
             return Err(CommandError::err("No shutdown in progress."));
         }
+        // The called-off shutdown's SAVE or NOSAVE does not carry over to the next one.
+        crate::persist::save_on_shutdown(ctx.server, None);
         ctx.out.ok();
         return Ok(());
     }

@@ -169,8 +169,8 @@ async fn send(server: &Server, stream: &mut TcpStream, out: &[u8]) -> Result<(),
     Ok(())
 }
 
-/// Reads what the replica sent: `REPLCONF ACK <offset>`, once a second and after each GETACK. Anything else is
-/// ignored, as a Redis master ignores it.
+/// Reads what the replica sent: `REPLCONF ACK <offset>`, once a second and after each
+/// GETACK. Anything else is ignored, as a Redis master ignores it.
 fn acknowledgements(
     server: &Server,
     parser: &mut RequestParser,
