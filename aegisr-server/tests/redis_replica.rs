@@ -1281,9 +1281,7 @@ fn wait_asks_a_redis_replica_for_its_acknowledgement() {
     assert_eq!(next_command(&mut raw), ["REPLCONF", "GETACK", "*"]);
     // A Redis replica answers with its offset before the GETACK.
     raw.command(&[b"REPLCONF", b"ACK", offset.to_string().as_bytes()]);
-    assert_eq!(waiter.join().unwrap(), 1); // Redis's coordinated FAILOVER is not carried out; the error says how to hand over.
-    let refused = fail(&mut server.sync_conn(), &["FAILOVER"]);
-    assert!(refused.starts_with("ERR FAILOVER to a Redis replica is not supported: hand over by hand"), "{refused}");
+    assert_eq!(waiter.join().unwrap(), 1);
 }
 
 /// A raw replica of `server` (PSYNC, the file skipped) and the offset its stream starts at.
@@ -1340,4 +1338,69 @@ fn shutdown_waits_for_the_replicas_to_acknowledge_everything_written() {
     common::set(&mut server.sync_conn(), "k", "v");
     let _ = redis::cmd("SHUTDOWN").arg("NOW").query::<()>(&mut server.sync_conn());
     assert!(server.wait_exit().success());
+}
+
+#[test]
+fn failover_hands_the_node_over_to_its_redis_replica_without_losing_a_write() {
+    let (_server, mut con, redis) = node_with_a_redis_replica();
+    let mut replica = redis.conn();
+    write_a_bit_of_everything(&mut con, "first");
+    let port = redis.port.to_string();
+    assert_eq!(
+        fail(&mut con, &["FAILOVER", "TO", "127.0.0.1", "1"]),
+        "ERR FAILOVER target HOST and PORT is not a replica."
+    );
+    assert_eq!(
+        fail(&mut con, &["FAILOVER", "TO", "127.0.0.1", &port, "FORCE"]),
+        "ERR FAILOVER with force option requires both a timeout and target HOST and IP."
+    );
+    assert_eq!(fail(&mut con, &["FAILOVER", "ABORT"]), "ERR No failover in progress.");
+    // Writes right before it are not lost: the replica takes over once it has them all.
+    common::set(&mut con, "last", "write");
+    assert_eq!(run::<String>(&mut con, &["FAILOVER", "TO", "127.0.0.1", &port, "TIMEOUT", "20000"]), "OK");
+    assert!(
+        wait_until(Duration::from_secs(20), || info_field(&mut replica, "replication", "role") == "master"
+            && info_field(&mut con, "replication", "role") == "slave"
+            && info_field(&mut con, "replication", "master_link_status") == "up"
+            && info_field(&mut con, "replication", "master_failover_state") == "no-failover"),
+        "node: {}\nreplica: {}",
+        run::<String>(&mut con, &["INFO", "replication"]),
+        run::<String>(&mut replica, &["INFO", "replication"])
+    );
+    assert_eq!(info_field(&mut con, "replication", "master_port"), port);
+    // No file went either way: the node continued the replica's stream.
+    assert_eq!(info_field(&mut replica, "stats", "sync_partial_ok"), "1");
+    assert_eq!(info_field(&mut replica, "stats", "sync_full"), "0");
+    assert_eq!(common::get(&mut replica, "last").as_deref(), Some("write"));
+    // The new primary's writes reach the node, which refuses its clients' own.
+    common::set(&mut replica, "after", "failover");
+    assert!(wait_until(Duration::from_secs(10), || common::get(&mut con, "after").as_deref() == Some("failover")));
+    assert!(fail(&mut con, &["SET", "x", "1"]).starts_with("READONLY"));
+    assert_replica_has_the_same(&mut replica, &mut con);
+}
+
+#[test]
+fn a_failover_waiting_for_its_replica_holds_writes_until_aborted_or_timed_out() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    // A replica that never acknowledges.
+    let (_replica, _) = raw_replica(&server);
+    common::set(&mut con, "k", "v");
+    assert_eq!(run::<String>(&mut con, &["FAILOVER"]), "OK");
+    assert_eq!(info_field(&mut con, "replication", "master_failover_state"), "waiting-for-sync");
+    assert_eq!(fail(&mut con, &["FAILOVER"]), "ERR FAILOVER already in progress.");
+    let mut writer = server.sync_conn();
+    let held = std::thread::spawn(move || run::<String>(&mut writer, &["SET", "during", "failover"]));
+    assert_eq!(fail(&mut con, &["FAILOVER", "ABORT", "TIMEOUT", "10"]), "ERR syntax error");
+    assert_eq!(run::<String>(&mut con, &["FAILOVER", "ABORT"]), "OK");
+    assert_eq!(held.join().unwrap(), "OK");
+    assert!(wait_until(Duration::from_secs(10), || info_field(&mut con, "replication", "master_failover_state")
+        == "no-failover"));
+    assert_eq!(info_field(&mut con, "replication", "role"), "master");
+    // With a timeout, the failover is called off when it runs out.
+    assert_eq!(run::<String>(&mut con, &["FAILOVER", "TIMEOUT", "200"]), "OK");
+    assert!(wait_until(Duration::from_secs(10), || info_field(&mut con, "replication", "master_failover_state")
+        == "no-failover"));
+    assert_eq!(info_field(&mut con, "replication", "role"), "master");
+    common::set(&mut con, "still", "primary");
 }

@@ -119,29 +119,32 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 /// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: Redis's coordinated failover of
-/// a standalone primary to one of its replicas. Not carried out here: a standalone node's
-/// replicas are Redis replicas (cluster replicas take over by CLUSTER FAILOVER), and after
-/// Redis's argument checks the reply says how to hand over to one by hand. Without
-/// replicas it answers as a Redis primary without replicas does.
+/// a standalone primary to one of its replicas, a Redis replica here (see
+/// `server::failover`); cluster replicas take over by CLUSTER FAILOVER.
 fn failover(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if ctx.server.router.get().is_some() {
         return Err(CommandError::err("FAILOVER not allowed in cluster mode."));
     }
-    let mut abort = false;
+    let (mut abort, mut force) = (false, false);
+    let (mut target, mut timeout) = (None, None);
     let mut i = 1;
     while i < args.len() {
         let arg = &args[i];
-        if is(arg, "to") && i + 2 < args.len() {
-            int(args[i + 2])?;
+        if is(arg, "to") && i + 2 < args.len() && target.is_none() {
+            let port = u16::try_from(int(args[i + 2])?).map_err(|_| CommandError::err("Invalid port"))?;
+            target = Some((String::from_utf8_lossy(args[i + 1]).into_owned(), port));
             i += 3;
-        } else if is(arg, "timeout") && i + 1 < args.len() {
-            if int(args[i + 1])? <= 0 {
+        } else if is(arg, "timeout") && i + 1 < args.len() && timeout.is_none() {
+            let ms = int(args[i + 1])?;
+            if ms <= 0 {
                 return Err(CommandError::err("FAILOVER timeout must be greater than 0"));
             }
+            timeout = Some(std::time::Duration::from_millis(ms.unsigned_abs()));
             i += 2;
-        } else if is(arg, "force") {
+        } else if is(arg, "force") && !force {
+            force = true;
             i += 1;
-        } else if is(arg, "abort") {
+        } else if is(arg, "abort") && !abort {
             abort = true;
             i += 1;
         } else {
@@ -149,14 +152,20 @@ fn failover(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         }
     }
     if abort {
-        return Err(CommandError::err("No failover in progress."));
+        if target.is_some() || timeout.is_some() || force {
+            return Err(CommandError::Syntax);
+        }
+        if !ctx.server.failover.abort() {
+            return Err(CommandError::err("No failover in progress."));
+        }
+        ctx.out.ok();
+        return Ok(());
     }
-    if ctx.server.replication.replicas().is_empty() {
-        return Err(CommandError::err("FAILOVER requires connected replicas."));
-    }
-    Err(CommandError::err(
-        "FAILOVER to a Redis replica is not supported: hand over by hand (CLIENT PAUSE WRITE, WAIT 1 0, then REPLICAOF NO ONE on the replica and REPLICAOF <replica host> <port> here)",
-    ))
+    let server = ctx.server.shared().ok_or_else(|| CommandError::err("this node cannot fail over"))?;
+    let request = crate::server::failover::Request { target, timeout, force };
+    crate::server::failover::start(&server, request).map_err(CommandError::Message)?;
+    ctx.out.ok();
+    Ok(())
 }
 
 /// ROLE: `master` with its offset and replicas, or `slave` with its primary and offset.

@@ -45,9 +45,29 @@ pub struct MasterLink {
     applying: Arc<parking_lot::Mutex<()>>,
 }
 
+/// Where a link starts: from nothing (`PSYNC ? -1`), or continuing a stream this node's
+/// data is at, for a coordinated failover to the replica it fed (`PSYNC <replid>
+/// <offset> FAILOVER` makes that replica a master which this node then follows).
+#[derive(Debug, Clone)]
+pub struct HandOver {
+    pub replid: String,
+    /// The stream's bytes this node's data holds.
+    pub offset: u64,
+}
+
 impl MasterLink {
     /// Starts following `host:port` on a thread of its own.
     pub fn start(server: &Arc<Server>, host: String, port: u16) -> std::io::Result<MasterLink> {
+        MasterLink::start_from(server, host, port, None)
+    }
+
+    /// [`MasterLink::start`], handing over to `host:port` first when `hand_over` says so.
+    pub fn start_from(
+        server: &Arc<Server>,
+        host: String,
+        port: u16,
+        hand_over: Option<HandOver>,
+    ) -> std::io::Result<MasterLink> {
         let stop = Arc::new(AtomicBool::new(false));
         let applying = Arc::new(parking_lot::Mutex::new(()));
         let link = MasterLink { host: host.clone(), port, stop: stop.clone(), applying: applying.clone() };
@@ -57,7 +77,7 @@ impl MasterLink {
         let server = server.clone();
         std::thread::Builder::new()
             .name("aegisr-master-link".into())
-            .spawn(move || follow(&server, &host, port, &stop, &applying))?;
+            .spawn(move || follow(&server, &host, port, &stop, &applying, hand_over))?;
         Ok(link)
     }
 
@@ -68,7 +88,14 @@ impl MasterLink {
     }
 }
 
-fn follow(server: &Arc<Server>, host: &str, port: u16, stop: &AtomicBool, applying: &parking_lot::Mutex<()>) {
+fn follow(
+    server: &Arc<Server>,
+    host: &str,
+    port: u16,
+    stop: &AtomicBool,
+    applying: &parking_lot::Mutex<()>,
+    mut hand_over: Option<HandOver>,
+) {
     // As on a Redis replica, keys expire when the master says so (its DEL), not here.
     let _following = server.keyspace.follow_primary();
     // A link that breaks after its full sync is retried in a second, as Redis does; one
@@ -76,7 +103,7 @@ fn follow(server: &Arc<Server>, host: &str, port: u16, stop: &AtomicBool, applyi
     // long each time, up to half a minute, rather than asking for a new file every second.
     let mut failures = 0u32;
     // Where the last link left the data: the next one asks to continue from there.
-    let mut resume: Option<(String, u64)> = None;
+    let mut resume: Option<(String, u64)> = hand_over.as_ref().map(|h| (h.replid.clone(), h.offset));
     while !stop.load(Ordering::Acquire) && !server.shutdown.is_cancelled() {
         // The master's client, one per connection as in Redis (CLIENT LIST flag M):
         // CLIENT KILL TYPE master breaks the link, which then resyncs.
@@ -99,10 +126,14 @@ fn follow(server: &Arc<Server>, host: &str, port: u16, stop: &AtomicBool, applyi
             applied: 0,
             synced: false,
         };
-        let result = link.session(host, port, resume.take());
+        let result = link.session(host, port, resume.take(), hand_over.is_some());
         failures = if link.synced { 0 } else { failures.saturating_add(1) };
         if link.synced {
             resume = Some((link.replid.clone(), link.applied));
+            hand_over = None;
+        } else if let Some(h) = &hand_over {
+            // The hand-over is asked again until it is taken (or the failover gives up).
+            resume = Some((h.replid.clone(), h.offset));
         }
         let delay = Duration::from_secs(1 << failures.saturating_sub(1).min(5)).min(Duration::from_secs(30));
         server.replication.touch_following(|f| {
@@ -140,7 +171,7 @@ struct Link<'a, 's> {
 }
 
 impl Link<'_, '_> {
-    fn session(&mut self, host: &str, port: u16, resume: Option<(String, u64)>) -> Result<(), String> {
+    fn session(&mut self, host: &str, port: u16, resume: Option<(String, u64)>, hand_over: bool) -> Result<(), String> {
         let addr = (host, port)
             .to_socket_addrs()
             .map_err(|e| format!("cannot resolve {host}: {e}"))?
@@ -184,10 +215,17 @@ impl Link<'_, '_> {
         // After a break, ask to continue where the data is; the master answers +CONTINUE
         // if its backlog still holds what follows, else sends its file again.
         match &resume {
+            Some((replid, applied)) if hand_over => {
+                conn.send(&["PSYNC", replid, &(applied + 1).to_string(), "FAILOVER"])?;
+            }
             Some((replid, applied)) => conn.send(&["PSYNC", replid, &(applied + 1).to_string()])?,
             None => conn.send(&["PSYNC", "?", "-1"])?,
         }
         let reply = conn.reply_line(self.timeout())?;
+        if hand_over && !reply.starts_with("+CONTINUE") {
+            // Never a full sync instead: the failover gives up and this node stays a primary.
+            return Err(format!("the replica refused to take over (PSYNC FAILOVER answered '{reply}')"));
+        }
         let mut words = reply.split(' ');
         if let (Some("+CONTINUE"), Some((replid, applied))) = (words.next(), resume) {
             // A new id after the master's own failover; the offsets go on.

@@ -60,6 +60,7 @@ pub(super) async fn serve(
     let (ip, _) = client.addr.rsplit_once(':').unwrap_or((client.addr.as_str(), ""));
     let port = session.listening_port.unwrap_or(0);
     let node = REDIS_REPLICA | client.id;
+    feed.served_to(node);
     let link = server.replication.replica_connected(node, format!("{ip}:{port}"), start.lsn);
     tracing::info!(replica = %client.addr, "a Redis replica is in sync at offset {}; streaming writes", start.bytes);
     let killed = client.kill.clone();

@@ -14,6 +14,7 @@
 //! in Redis.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
@@ -49,9 +50,39 @@ pub struct ReplicaStream {
     /// What the file the stream started with holds, shared by the streams that continue it.
     covered: Arc<Covered>,
     marks: Mutex<VecDeque<Mark>>,
+    /// The replica's node id among the node's replicas while a link serves the stream.
+    node: AtomicU64,
+    /// The replica's last acknowledgement: its offset, and the journal position that is.
+    acked: Mutex<Option<(u64, u64)>>,
 }
 
 impl ReplicaStream {
+    fn new(replid: String, journal: Weak<Journal>, covered: Arc<Covered>, start: Mark) -> ReplicaStream {
+        ReplicaStream {
+            replid,
+            journal,
+            covered,
+            marks: Mutex::new(VecDeque::from([start])),
+            node: AtomicU64::new(0),
+            acked: Mutex::new(None),
+        }
+    }
+
+    pub fn replid(&self) -> &str {
+        &self.replid
+    }
+
+    /// The link serving the stream now is the replica `node`'s.
+    pub(super) fn served_to(&self, node: u64) {
+        self.node.store(node, Ordering::Relaxed);
+    }
+
+    /// The replica's last acknowledgement: its offset in the stream and the journal
+    /// position its data is at.
+    pub fn acknowledged(&self) -> Option<(u64, u64)> {
+        *self.acked.lock()
+    }
+
     pub(super) fn covered(&self) -> &Covered {
         &self.covered
     }
@@ -80,7 +111,9 @@ impl ReplicaStream {
         let mut marks = self.marks.lock();
         let at = marks.partition_point(|m| m.bytes <= offset).checked_sub(1)?;
         marks.drain(..at);
-        marks.front().map(|m| m.lsn)
+        let lsn = marks.front().map(|m| m.lsn)?;
+        *self.acked.lock() = Some((offset, lsn));
+        Some(lsn)
     }
 
     /// The point at `wanted` bytes: a mark, or the end of a record after one.
@@ -161,12 +194,7 @@ impl ReplicaStreams {
         offset: u64,
     ) -> Arc<ReplicaStream> {
         let start = Mark { bytes: offset, lsn: offset, form: RedisStream::default() };
-        self.keep(ReplicaStream {
-            replid,
-            journal: Arc::downgrade(journal),
-            covered: Arc::new(covered),
-            marks: Mutex::new(VecDeque::from([start])),
-        })
+        self.keep(ReplicaStream::new(replid, Arc::downgrade(journal), Arc::new(covered), start))
     }
 
     /// The stream a replica that asked `PSYNC <replid> <offset>` continues (`offset` being
@@ -180,12 +208,12 @@ impl ReplicaStreams {
             return None;
         }
         let point = old.point(wanted, journal.backlog())?;
-        Some(self.keep(ReplicaStream {
-            replid: old.replid.clone(),
-            journal: old.journal.clone(),
-            covered: old.covered.clone(),
-            marks: Mutex::new(VecDeque::from([point])),
-        }))
+        Some(self.keep(ReplicaStream::new(old.replid.clone(), old.journal.clone(), old.covered.clone(), point)))
+    }
+
+    /// The stream the replica `node` is served now.
+    pub fn of_node(&self, node: u64) -> Option<Arc<ReplicaStream>> {
+        self.streams.lock().iter().rev().find(|s| s.node.load(Ordering::Relaxed) == node).cloned()
     }
 
     fn keep(&self, stream: ReplicaStream) -> Arc<ReplicaStream> {
@@ -220,12 +248,12 @@ mod tests {
         backlog.enable();
         let data = records.concat();
         backlog.push(100, &data, 1 << 20);
-        let stream = ReplicaStream {
-            replid: "r".into(),
-            journal: Weak::new(),
-            covered: Arc::new(Covered { slot_lsns: vec![0; 16384], functions_lsn: 0 }),
-            marks: Mutex::new(VecDeque::from([Mark { bytes: 1000, lsn: 100, form: RedisStream::default() }])),
-        };
+        let stream = ReplicaStream::new(
+            "r".into(),
+            Weak::new(),
+            Arc::new(Covered { slot_lsns: vec![0; 16384], functions_lsn: 0 }),
+            Mark { bytes: 1000, lsn: 100, form: RedisStream::default() },
+        );
         let mut form = RedisStream::default();
         let (mut out, mut ends) = (Vec::new(), Vec::new());
         for frame in frames(100, &data) {

@@ -3,6 +3,7 @@
 pub mod allocator;
 pub(crate) mod balancer;
 mod clients;
+pub mod failover;
 pub mod info;
 pub mod monitor;
 pub mod pause;
@@ -72,6 +73,8 @@ pub struct Server {
     pub router: std::sync::OnceLock<crate::cluster::routing::Router>,
     /// Replicas connected to this node, or the primary it follows.
     pub replication: crate::cluster::replication::ReplicationState,
+    /// A coordinated failover to a Redis replica under way (see `failover`).
+    pub failover: failover::FailoverState,
     /// A shutdown waiting for replicas (see `shutdown`).
     pub pending_shutdown: shutdown::PendingShutdown,
     /// Streams to Redis replicas, for PSYNC to continue.
@@ -141,6 +144,7 @@ impl Server {
             replication: Default::default(),
             redis_replicas: Default::default(),
             pending_shutdown: Default::default(),
+            failover: Default::default(),
             cluster: std::sync::OnceLock::new(),
             fanout: Default::default(),
             migration_fence: Arc::default(),

@@ -156,12 +156,17 @@ impl ReplicationState {
     }
 
     /// Asks the replicas' streams to get acknowledgements up to `offset` now.
-    fn request_acks(&self, offset: u64) {
+    pub(crate) fn request_acks(&self, offset: u64) {
         self.ack_wanted.send_if_modified(|wanted| {
             let higher = offset > *wanted;
             *wanted = (*wanted).max(offset);
             higher
         });
+    }
+
+    /// Changes whenever a replica acknowledges, connects or leaves.
+    pub(crate) fn ack_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.acks.subscribe()
     }
 
     /// The journal positions WAIT waits for (see `ack_wanted`).
@@ -359,7 +364,7 @@ pub fn info_fields(server: &crate::server::Server) -> Vec<(String, String)> {
             format!("ip={ip},port={port},state=online,offset={},lag={}", link.acked, link.last_ack.elapsed().as_secs()),
         );
     }
-    push("master_failover_state", "no-failover".into());
+    push("master_failover_state", server.failover.state_name().into());
     push(
         "master_replid",
         following.as_ref().filter(|_| replica).map_or_else(|| server.run_id.clone(), |f| f.replid.clone()),
