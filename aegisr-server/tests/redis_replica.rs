@@ -1168,6 +1168,11 @@ fn psync_continues_a_stream_at_any_command_it_ended_with() {
         assert!(!reply.contains(&replid), "a full sync starts a stream of its own: {reply}");
     }
     assert_eq!(info_field(&mut con2, "stats", "sync_partial_err"), "3");
+    // A failover hand-over is for the master this node follows, and it follows none.
+    assert_eq!(
+        fail(&mut con2, &["PSYNC", &replid, "1", "FAILOVER"]),
+        "ERR PSYNC FAILOVER replid must match my replid."
+    );
     // A replica without a master (`?`) is not counted as refused.
     let mut fresh = server.raw();
     fresh.command(&[b"PSYNC", b"?", b"-1"]);

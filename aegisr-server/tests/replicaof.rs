@@ -330,3 +330,38 @@ fn clients_get_loading_while_the_masters_file_is_loaded() {
     assert_eq!(get(&mut c, "mine"), None);
     assert_eq!(get(&mut c, "key:1").as_deref(), Some("value:1"));
 }
+
+#[test]
+fn the_redis_master_hands_over_to_the_node_with_failover() {
+    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    set(&mut m, "before", "1");
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    let port = server.resp.port().to_string();
+    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), "OK");
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    set(&mut m, "last", "write");
+    let _: i64 = run(&mut m, &["INCR", "counter"]);
+    // Redis's own FAILOVER: it waits for the node to have everything, then the node takes
+    // over (PSYNC ... FAILOVER) and the old master follows it, with no file either way.
+    assert_eq!(run::<String>(&mut m, &["FAILOVER", "TO", "127.0.0.1", &port, "TIMEOUT", "20000"]), "OK");
+    assert!(
+        wait_until(Duration::from_secs(20), || info_field(&mut c, "role") == "master"
+            && info_field(&mut m, "role") == "slave"
+            && info_field(&mut m, "master_link_status") == "up"),
+        "node: {}\nold master: {}",
+        run::<String>(&mut c, &["INFO", "replication"]),
+        run::<String>(&mut m, &["INFO", "replication"])
+    );
+    assert_eq!(info_field(&mut m, "master_port"), port);
+    let stats: String = run(&mut c, &["INFO", "stats"]);
+    assert!(stats.contains("sync_partial_ok:1") && stats.contains("sync_full:0"), "{stats}");
+    assert_eq!(get(&mut c, "last").as_deref(), Some("write"));
+    assert_eq!(run::<i64>(&mut c, &["GET", "counter"]), 1);
+    // The node takes writes now, and the old master gets them.
+    let _: i64 = run(&mut c, &["INCR", "counter"]);
+    assert_eq!(run::<i64>(&mut c, &["WAIT", "1", "10000"]), 1);
+    assert!(wait_until(Duration::from_secs(10), || get(&mut m, "counter").as_deref() == Some("2")));
+    assert!(fail(&mut m, &["SET", "x", "1"]).starts_with("READONLY"));
+}

@@ -55,8 +55,11 @@ fn psync(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         ctx.out.simple(&format!("FULLRESYNC {} {offset}", ctx.server.run_id));
         return Ok(());
     }
-    let journal = replica_journal(ctx)?;
     let (replid, offset) = (args[1], args[2]);
+    if args.get(3).is_some_and(|arg| is(arg, "failover")) {
+        take_over(ctx, replid, offset)?;
+    }
+    let journal = replica_journal(ctx)?;
     if let Some(stream) = ctx.server.redis_replicas.resume(replid, offset, &journal) {
         ServerStats::add(&ctx.server.stats.sync_partial_ok, 1);
         ctx.out.simple(&format!("CONTINUE {}", String::from_utf8_lossy(replid)));
@@ -69,6 +72,31 @@ fn psync(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     }
     let (replid, offset) = full_sync(ctx, journal);
     ctx.out.simple(&format!("FULLRESYNC {replid} {offset}"));
+    Ok(())
+}
+
+/// `PSYNC <replid> <offset> FAILOVER`: the Redis master this node follows hands over to it
+/// (its `FAILOVER TO`, once this node had all it sent). The node stops following it and
+/// becomes a primary, which the old master then follows from `offset` on (the PSYNC goes
+/// on to `+CONTINUE`). Refused unless `replid` is the master's and this node has applied
+/// exactly up to `offset`: the master then stays the primary.
+fn take_over(ctx: &Ctx<'_>, replid: &[u8], offset: &[u8]) -> Result<(), CommandError> {
+    let replication = &ctx.server.replication;
+    let journal = ctx.server.keyspace.journal().ok_or_else(|| CommandError::Message(NO_JOURNAL.into()))?;
+    let following = replication.following().filter(|f| f.link_up && replication.has_upstream());
+    let Some(following) = following.filter(|f| f.replid.as_bytes() == replid) else {
+        return Err(CommandError::err("PSYNC FAILOVER replid must match my replid."));
+    };
+    let wanted = std::str::from_utf8(offset).ok().and_then(|o| o.parse::<u64>().ok()).and_then(|o| o.checked_sub(1));
+    if wanted != Some(following.offset) {
+        return Err(CommandError::err("PSYNC FAILOVER offset does not match what this node applied."));
+    }
+    // Stopped, nothing more is applied: the data is the master's at `offset`.
+    replication.set_upstream(None);
+    // The backlog keeps what follows, for the old master to read.
+    let lsn = journal.backlog().start_reader(|| journal.next_lsn());
+    ctx.server.redis_replicas.taken_over(following.replid, &journal, following.offset, lsn);
+    tracing::info!("MASTER MODE enabled (failover request from '{}')", ctx.session.client.addr);
     Ok(())
 }
 

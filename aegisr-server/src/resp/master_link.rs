@@ -11,7 +11,9 @@
 //! where the data is (`PSYNC <replid> <offset>`, a partial resync) when the master's
 //! backlog still holds what it missed, else with a full sync; meanwhile, as a Redis
 //! replica, the node serves the data it has and refuses writes from its clients
-//! (`replica-read-only`).
+//! (`replica-read-only`). Failovers go both ways: the master's `FAILOVER TO` this node
+//! ends the link (`PSYNC ... FAILOVER`, see `commands::sync`), and this node's FAILOVER to
+//! its own Redis replica starts one with that PSYNC (`server::failover`).
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};

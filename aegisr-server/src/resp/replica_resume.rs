@@ -197,6 +197,14 @@ impl ReplicaStreams {
         self.keep(ReplicaStream::new(replid, Arc::downgrade(journal), Arc::new(covered), start))
     }
 
+    /// A stream that goes on from a Redis master's: this node followed it (`replid`) up to
+    /// `offset`, which is its journal's position `lsn`, and took over (`PSYNC ... FAILOVER`);
+    /// the old master continues it as this node's replica.
+    pub(crate) fn taken_over(&self, replid: String, journal: &Arc<Journal>, offset: u64, lsn: u64) {
+        let start = Mark { bytes: offset, lsn, form: RedisStream::default() };
+        self.keep(ReplicaStream::new(replid, Arc::downgrade(journal), Arc::new(Covered::default()), start));
+    }
+
     /// The stream a replica that asked `PSYNC <replid> <offset>` continues (`offset` being
     /// the first byte it wants), if this node can serve it from `journal`'s backlog. It
     /// replaces the stream it continues, which may not have noticed yet that its replica
