@@ -31,7 +31,7 @@ enum Phase {
 #[derive(Default)]
 pub struct FailoverState {
     phase: Mutex<Phase>,
-    abort: Mutex<Option<CancellationToken>>,
+    abort: super::abortable::Abortable,
 }
 
 impl FailoverState {
@@ -46,13 +46,7 @@ impl FailoverState {
 
     /// FAILOVER ABORT: false when no failover waits.
     pub fn abort(&self) -> bool {
-        match self.abort.lock().take() {
-            Some(token) => {
-                token.cancel();
-                true
-            }
-            None => false,
-        }
+        self.abort.abort()
     }
 
     fn set(&self, phase: Phase) {
@@ -91,13 +85,14 @@ pub fn start(server: &Arc<Server>, request: Request) -> Result<(), String> {
     let Some(journal) = server.keyspace.journal() else {
         return Err("ERR FAILOVER needs the journal the replicas follow (appendonly yes)".into());
     };
-    let abort = CancellationToken::new();
-    *server.failover.abort.lock() = Some(abort.clone());
+    let Some(abort) = server.failover.abort.begin() else {
+        return Err("ERR FAILOVER already in progress.".into());
+    };
     server.failover.set(Phase::WaitingForSync);
     let server = server.clone();
     tokio::spawn(async move {
         let outcome = run(&server, &journal, &request, &abort).await;
-        server.failover.abort.lock().take();
+        server.failover.abort.end();
         server.failover.set(Phase::None);
         server.pause.end_handoff();
         match outcome {
@@ -160,7 +155,7 @@ async fn run(
             () = abort.cancelled() => return Err("FAILOVER ABORT".into()),
         }
     };
-    server.failover.abort.lock().take();
+    server.failover.abort.end();
     server.failover.set(Phase::InProgress);
     let stream = server.redis_replicas.of_node(node).ok_or("the replica's stream is gone")?;
     let (offset, _) = stream.acknowledged().ok_or("the replica has acknowledged nothing yet")?;

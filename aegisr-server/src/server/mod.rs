@@ -1,5 +1,6 @@
 //! The node: shared state every door reaches, and the start-up and shutdown sequence.
 
+pub mod abortable;
 pub mod allocator;
 pub(crate) mod balancer;
 mod clients;
@@ -76,7 +77,7 @@ pub struct Server {
     /// A coordinated failover to a Redis replica under way (see `failover`).
     pub failover: failover::FailoverState,
     /// A shutdown waiting for replicas (see `shutdown`).
-    pub pending_shutdown: shutdown::PendingShutdown,
+    pub pending_shutdown: abortable::Abortable,
     /// Streams to Redis replicas, for PSYNC to continue.
     pub redis_replicas: crate::resp::ReplicaStreams,
     /// Cluster mode: the control plane.

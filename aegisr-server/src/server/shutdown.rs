@@ -7,28 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
-
 use super::Server;
-
-/// A shutdown waiting for replicas, for SHUTDOWN ABORT to call off.
-#[derive(Default)]
-pub struct PendingShutdown {
-    abort: parking_lot::Mutex<Option<CancellationToken>>,
-}
-
-impl PendingShutdown {
-    /// SHUTDOWN ABORT: calls off a shutdown waiting for replicas; false when none is.
-    pub fn abort(&self) -> bool {
-        match self.abort.lock().take() {
-            Some(token) => {
-                token.cancel();
-                true
-            }
-            None => false,
-        }
-    }
-}
 
 /// Shuts the node down: at once when `now`, when no replica is connected, without a
 /// journal or with `shutdown-timeout` 0; else after the wait the module docs describe.
@@ -39,15 +18,8 @@ pub fn begin(server: &Arc<Server>, now: bool) {
         server.shutdown.cancel();
         return;
     }
-    let abort = CancellationToken::new();
-    {
-        let mut pending = server.pending_shutdown.abort.lock();
-        if pending.is_some() {
-            // Already waiting: that wait goes on, this request adds nothing.
-            return;
-        }
-        *pending = Some(abort.clone());
-    }
+    // Already waiting: that wait goes on, this request adds nothing.
+    let Some(abort) = server.pending_shutdown.begin() else { return };
     let server = server.clone();
     tokio::spawn(async move {
         tracing::info!("Waiting for replicas before shutting down.");
@@ -62,7 +34,7 @@ pub fn begin(server: &Arc<Server>, now: bool) {
                 return;
             }
         };
-        server.pending_shutdown.abort.lock().take();
+        server.pending_shutdown.end();
         if acked < total {
             tracing::warn!(
                 "{} of {total} replicas did not acknowledge offset {end} within shutdown-timeout ({} s); shutting down anyway",
