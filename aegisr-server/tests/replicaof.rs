@@ -341,6 +341,8 @@ fn the_redis_master_hands_over_to_the_node_with_failover() {
     let port = server.resp.port().to_string();
     assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), "OK");
     assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    // Its own replicas would follow a journal its master's next file replaces.
+    assert!(fail(&mut c, &["PSYNC", "?", "-1"]).starts_with("ERR this node follows a master (REPLICAOF)"));
     set(&mut m, "last", "write");
     let _: i64 = run(&mut m, &["INCR", "counter"]);
     // Redis's own FAILOVER: it waits for the node to have everything, then the node takes

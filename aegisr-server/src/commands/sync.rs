@@ -102,6 +102,14 @@ fn take_over(ctx: &Ctx<'_>, replid: &[u8], offset: &[u8]) -> Result<(), CommandE
 
 /// The journal a replica's stream is read from.
 fn replica_journal(ctx: &Ctx<'_>) -> Result<Arc<Journal>, CommandError> {
+    if ctx.server.replication.has_upstream() {
+        // Its data is replaced whenever its master sends a new file, which a stream of its
+        // own journal could not tell a replica of it.
+        return Err(CommandError::Message(
+            "ERR this node follows a master (REPLICAOF) and feeds no replicas of its own: replicate from that master"
+                .into(),
+        ));
+    }
     if crate::cluster::replication::is_replica(ctx.server) {
         return Err(CommandError::Message(
             "ERR this node is a replica in its cluster shard group: replicate from its primary".into(),
