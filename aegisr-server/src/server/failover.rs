@@ -131,8 +131,12 @@ async fn run(
     let mut changes = server.replication.ack_changes();
     let (node, host, port) = loop {
         let end = journal.next_lsn();
+        // Caught up by its own acknowledgement (a replica that just connected has given none
+        // yet; its offset is what the hand-over sends).
         let caught_up = server.replication.replicas().into_iter().find_map(|(node, link)| {
-            (link.acked >= end).then(|| candidate(server, node, &link.addr, target)).flatten()
+            let chosen = candidate(server, node, &link.addr, target)?;
+            let (_, lsn) = server.redis_replicas.of_node(node)?.acknowledged()?;
+            (lsn >= end).then_some(chosen)
         });
         if let Some(chosen) = caught_up {
             break chosen;
