@@ -367,3 +367,86 @@ fn the_redis_master_hands_over_to_the_node_with_failover() {
     assert!(wait_until(Duration::from_secs(10), || get(&mut m, "counter").as_deref() == Some("2")));
     assert!(fail(&mut m, &["SET", "x", "1"]).starts_with("READONLY"));
 }
+
+/// A "master" that takes the node's handshake and sends an empty RDB file; returns the
+/// connection, to send the stream on and read the node's acknowledgements from.
+fn fake_master_link() -> (u16, std::thread::JoinHandle<std::net::TcpStream>) {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let serve = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        for _ in 0..4 {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            let count: usize = line.trim_end().strip_prefix('*').unwrap().parse().unwrap();
+            let mut name = String::new();
+            for i in 0..count {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                if i == 0 {
+                    name = line.trim_end().to_ascii_uppercase();
+                }
+            }
+            let reply: &[u8] = match name.as_str() {
+                "PING" => b"+PONG\r\n",
+                "PSYNC" => b"+FULLRESYNC 0123456789012345678901234567890123456789 0\r\n",
+                _ => b"+OK\r\n",
+            };
+            stream.write_all(reply).unwrap();
+        }
+        // An empty RDB file (version 9, no checksum).
+        let file = b"REDIS0009\xff\0\0\0\0\0\0\0\0";
+        stream.write_all(format!("${}\r\n", file.len()).as_bytes()).unwrap();
+        stream.write_all(file).unwrap();
+        // Nothing the node sent was read ahead: the test reads the rest from `stream`.
+        assert!(reader.buffer().is_empty());
+        stream
+    });
+    (port, serve)
+}
+
+/// The offset of the next `REPLCONF ACK` the node sends on `stream`.
+fn next_ack(stream: &mut std::net::TcpStream) -> u64 {
+    let mut received = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        std::io::Read::read_exact(stream, &mut byte).unwrap();
+        received.push(byte[0]);
+        let text = String::from_utf8_lossy(&received);
+        let parts: Vec<&str> = text.split("\r\n").collect();
+        // *3 $8 REPLCONF $3 ACK $n <offset> then the final CRLF.
+        if parts.len() == 8 {
+            assert_eq!(parts[2], "REPLCONF", "{text}");
+            return parts[6].parse().unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_node_acknowledges_a_transaction_only_once_it_has_applied_it() {
+    use std::io::Write;
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    let (port, master) = fake_master_link();
+    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &port.to_string()]), "OK");
+    let mut stream = master.join().unwrap();
+    // Loaded: the first acknowledgement.
+    assert_eq!(next_ack(&mut stream), 0);
+    let multi = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n";
+    stream.write_all(multi).unwrap();
+    // Half a transaction: the once-a-second acknowledgement stays before its MULTI.
+    let select = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n".len() as u64;
+    assert_eq!(next_ack(&mut stream), select);
+    assert_eq!(get(&mut c, "a"), None);
+    let exec = b"*1\r\n$4\r\nEXEC\r\n";
+    stream.write_all(exec).unwrap();
+    stream.write_all(b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n").unwrap();
+    assert_eq!(next_ack(&mut stream), (multi.len() + exec.len()) as u64);
+    assert_eq!(get(&mut c, "a").as_deref(), Some("1"));
+}

@@ -317,7 +317,7 @@ impl Link<'_, '_> {
         let mut transaction: Option<Vec<LoggedCommand>> = None;
         // The first acknowledgement says the file is loaded: a master that sent it from
         // memory starts the stream only then.
-        conn.send(&["REPLCONF", "ACK", &self.offset.to_string()])?;
+        conn.send(&["REPLCONF", "ACK", &self.applied.to_string()])?;
         let mut last_ack = Instant::now();
         loop {
             while let Some((args, used)) = parse_command(&conn.input[conn.at..], conn.max_bulk)? {
@@ -332,7 +332,7 @@ impl Link<'_, '_> {
                         .ok_or("the master selected a database this node does not have")?;
                 } else if is("replconf") {
                     if args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"getack")) {
-                        conn.send(&["REPLCONF", "ACK", &self.offset.to_string()])?;
+                        conn.send(&["REPLCONF", "ACK", &self.applied.to_string()])?;
                         last_ack = Instant::now();
                     }
                 } else if is("multi") {
@@ -356,14 +356,16 @@ impl Link<'_, '_> {
                 conn.input.clear();
                 conn.at = 0;
             }
+            // As a Redis replica's offset, what it acknowledges and shows stays before a
+            // transaction until its EXEC has been applied.
             self.server.replication.touch_following(|f| {
-                f.offset = self.offset;
+                f.offset = self.applied;
                 f.last_io = Some(conn.last_io);
             });
             // Acknowledged once a second, idle or not (the master measures its replicas'
             // lag by it).
             if last_ack.elapsed() >= Duration::from_secs(1) {
-                conn.send(&["REPLCONF", "ACK", &self.offset.to_string()])?;
+                conn.send(&["REPLCONF", "ACK", &self.applied.to_string()])?;
                 last_ack = Instant::now();
             }
             conn.poll(self.timeout())?;
