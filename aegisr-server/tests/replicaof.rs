@@ -180,43 +180,54 @@ fn a_cluster_node_refuses_it_as_redis_cluster_does() {
     assert_eq!(fail(&mut c, &["FAILOVER"]), "ERR FAILOVER not allowed in cluster mode.");
 }
 
+/// Accepts the node's link on `listener`, answers its handshake (PING, two REPLCONF, PSYNC
+/// with +FULLRESYNC) and sends `file` as the master's RDB file. Returns the connection, a
+/// reader of it that has read nothing past the handshake, and the commands it answered.
+fn answer_handshake(
+    listener: std::net::TcpListener,
+    file: &[u8],
+) -> (std::net::TcpStream, std::io::BufReader<std::net::TcpStream>, usize) {
+    use std::io::{BufRead, Write};
+    let (stream, _) = listener.accept().unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut out = stream;
+    let mut commands = 0;
+    let mut line = String::new();
+    // PING, two REPLCONF, PSYNC: each a RESP array; answer at each array's end.
+    while commands < 4 {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        let Some(count) = line.trim_end().strip_prefix('*').and_then(|n| n.parse::<usize>().ok()) else { continue };
+        let mut args = Vec::new();
+        for _ in 0..count {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            args.push(line.trim_end().to_ascii_uppercase());
+        }
+        commands += 1;
+        let reply: &[u8] = match args[0].as_str() {
+            "PING" => b"+PONG\r\n",
+            "PSYNC" => b"+FULLRESYNC 0123456789012345678901234567890123456789 0\r\n",
+            _ => b"+OK\r\n",
+        };
+        out.write_all(reply).unwrap();
+    }
+    out.write_all(format!("${}\r\n", file.len()).as_bytes()).unwrap();
+    out.write_all(file).unwrap();
+    (out, reader, commands)
+}
+
 /// A "master" that answers the handshake, then sends `file` as its RDB file.
 fn fake_master(file: &'static [u8]) -> (u16, std::thread::JoinHandle<usize>) {
-    use std::io::{BufRead, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let serve = std::thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
-        let mut out = stream;
-        let mut commands = 0;
-        let mut line = String::new();
-        // PING, two REPLCONF, PSYNC: each a RESP array; answer at each array's end.
-        while commands < 4 {
-            line.clear();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                break;
-            }
-            let Some(count) = line.trim_end().strip_prefix('*').and_then(|n| n.parse::<usize>().ok()) else { continue };
-            let mut args = Vec::new();
-            for _ in 0..count {
-                line.clear();
-                reader.read_line(&mut line).unwrap();
-                line.clear();
-                reader.read_line(&mut line).unwrap();
-                args.push(line.trim_end().to_ascii_uppercase());
-            }
-            commands += 1;
-            let reply: &[u8] = match args[0].as_str() {
-                "PING" => b"+PONG\r\n",
-                "PSYNC" => b"+FULLRESYNC 0123456789012345678901234567890123456789 0\r\n",
-                _ => b"+OK\r\n",
-            };
-            out.write_all(reply).unwrap();
-        }
-        out.write_all(format!("${}\r\n", file.len()).as_bytes()).unwrap();
-        out.write_all(file).unwrap();
+        let (_out, mut reader, commands) = answer_handshake(listener, file);
         // Held open until the node gives up on it.
         let mut rest = Vec::new();
         let _ = std::io::Read::read_to_end(&mut reader, &mut rest);
@@ -371,39 +382,11 @@ fn the_redis_master_hands_over_to_the_node_with_failover() {
 /// A "master" that takes the node's handshake and sends an empty RDB file; returns the
 /// connection, to send the stream on and read the node's acknowledgements from.
 fn fake_master_link() -> (u16, std::thread::JoinHandle<std::net::TcpStream>) {
-    use std::io::{BufRead, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let serve = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
-        let mut line = String::new();
-        for _ in 0..4 {
-            line.clear();
-            reader.read_line(&mut line).unwrap();
-            let count: usize = line.trim_end().strip_prefix('*').unwrap().parse().unwrap();
-            let mut name = String::new();
-            for i in 0..count {
-                line.clear();
-                reader.read_line(&mut line).unwrap();
-                line.clear();
-                reader.read_line(&mut line).unwrap();
-                if i == 0 {
-                    name = line.trim_end().to_ascii_uppercase();
-                }
-            }
-            let reply: &[u8] = match name.as_str() {
-                "PING" => b"+PONG\r\n",
-                "PSYNC" => b"+FULLRESYNC 0123456789012345678901234567890123456789 0\r\n",
-                _ => b"+OK\r\n",
-            };
-            stream.write_all(reply).unwrap();
-        }
         // An empty RDB file (version 9, no checksum).
-        let file = b"REDIS0009\xff\0\0\0\0\0\0\0\0";
-        stream.write_all(format!("${}\r\n", file.len()).as_bytes()).unwrap();
-        stream.write_all(file).unwrap();
+        let (stream, reader, _) = answer_handshake(listener, b"REDIS0009\xff\0\0\0\0\0\0\0\0");
         // Nothing the node sent was read ahead: the test reads the rest from `stream`.
         assert!(reader.buffer().is_empty());
         stream
