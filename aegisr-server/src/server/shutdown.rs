@@ -13,8 +13,8 @@ use super::Server;
 /// journal or with `shutdown-timeout` 0; else after the wait the module docs describe.
 pub fn begin(server: &Arc<Server>, now: bool) {
     let timeout = Duration::from_secs(server.config.u64("shutdown-timeout"));
-    let lagging = !server.replication.replicas().is_empty() && server.keyspace.journal().is_some();
-    if now || timeout.is_zero() || !lagging || server.shutdown.is_cancelled() {
+    let replicated = !server.replication.replicas().is_empty() && server.keyspace.journal().is_some();
+    if now || timeout.is_zero() || !replicated || server.shutdown.is_cancelled() {
         server.shutdown.cancel();
         return;
     }
