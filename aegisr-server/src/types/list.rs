@@ -1,11 +1,13 @@
 //! Lists: a deque of byte strings, in two encodings as Redis 7.2 keeps them.
 //!
-//! - **listpack** (small lists): every element in one contiguous buffer, each prefixed with
-//!   its length as a varint. One allocation for the whole list; operations are O(n) over a
-//!   buffer of at most a few kilobytes (the `list-max-listpack-size` limit), as in Redis.
-//! - **quicklist** (larger lists): a [`ChunkedDeque`] of elements, O(1) at both ends and
-//!   for LINDEX/LSET, and never copied whole as it grows. Short elements are kept in the
-//!   deque's slots ([`CompactBytes`]), so a push or pop of one allocates nothing of its own.
+//! - **listpack** (small lists): every element in one packed run ([`Node`]), one allocation
+//!   for the whole list, O(1) at both ends; other operations are O(n) over a buffer of at
+//!   most a few kilobytes (the `list-max-listpack-size` limit), as in Redis.
+//! - **quicklist** (larger lists): a deque of such runs, each within the same limit, as
+//!   Redis chains listpacks: O(1) at both ends, never copied whole as it grows, and a few
+//!   bytes per element (a slot per element took sixteen or more: a long list of short
+//!   elements took four times the memory Redis's did). LINDEX, LSET and a range's start
+//!   walk the runs from the nearer end, O(n / run length), as Redis's do.
 //!
 //! The conversion follows Redis 7.2's rules (`listTypeTryConvertListpack` /
 //! `listTypeTryConvertQuicklist`): a listpack becomes a quicklist before a write would take
@@ -15,8 +17,10 @@
 
 use std::collections::VecDeque;
 
-use super::chunked_deque::{self, ChunkedDeque};
+use std::collections::vec_deque;
+
 use super::compact_bytes::CompactBytes;
+use super::list_node::{self, Node, NodeIter};
 
 /// Listpack header (total bytes: 4, count: 2) and end marker (1).
 const LP_HEADER: usize = 7;
@@ -87,49 +91,116 @@ pub fn listpack_backlen_size(encoded: usize) -> usize {
     }
 }
 
-/// `n` as a varint on the stack: the bytes and how many of them there are.
-fn varint(mut n: usize) -> ([u8; 10], usize) {
-    let mut out = [0u8; 10];
-    let mut len = 0;
-    while n >= 0x80 {
-        out[len] = (n as u8) | 0x80;
-        n >>= 7;
-        len += 1;
-    }
-    out[len] = n as u8;
-    (out, len + 1)
-}
-
-fn put_varint(out: &mut Vec<u8>, n: usize) {
-    let (bytes, len) = varint(n);
-    out.extend_from_slice(&bytes[..len]);
-}
-
-/// Decodes the element at the start of `buf`: (element, bytes consumed). Only ever reads
-/// buffers this module wrote, so a short buffer just ends the list.
-fn decode(buf: &[u8]) -> Option<(&[u8], usize)> {
-    let (mut n, mut shift, mut pos) = (0usize, 0u32, 0usize);
-    loop {
-        let byte = *buf.get(pos)?;
-        pos += 1;
-        n |= usize::from(byte & 0x7f).checked_shl(shift)?;
-        if byte & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
-    }
-    let elem = buf.get(pos..pos.checked_add(n)?)?;
-    Some((elem, pos + n))
-}
-
 #[derive(Debug, Clone)]
 enum Repr {
-    /// Varint-length-prefixed elements, front to back, and their count.
-    Packed {
-        buf: Vec<u8>,
-        len: usize,
-    },
-    Deque(ChunkedDeque<CompactBytes>),
+    /// One packed run: Redis's listpack.
+    Packed(Node),
+    /// A chain of them: Redis's quicklist (boxed: a list this large has kilobytes anyway,
+    /// and a small one stays small).
+    Quick(Box<Quick>),
+}
+
+/// A large list: packed runs, each within the node limit, front to back.
+#[derive(Debug, Clone)]
+struct Quick {
+    nodes: VecDeque<Node>,
+    len: usize,
+    /// The limit of a node (`list-max-listpack-size` when the list last grew).
+    limit: Limit,
+}
+
+impl Quick {
+    fn build<'a>(elems: impl IntoIterator<Item = &'a [u8]>, limit: Limit) -> Quick {
+        let mut quick = Quick { nodes: VecDeque::new(), len: 0, limit };
+        for elem in elems {
+            quick.push(End::Right, elem);
+        }
+        if let Some(last) = quick.nodes.back_mut() {
+            last.shrink_to_fit();
+        }
+        quick
+    }
+
+    /// Whether `node` takes one more element of `len` bytes within the limit (an empty
+    /// node takes any element, as a quicklist node holds one element larger than the
+    /// limit).
+    fn takes(&self, node: &Node, len: usize) -> bool {
+        node.is_empty() || !self.limit.exceeded_by(LP_HEADER + node.bytes() + list_node::entry_len(len), node.len() + 1)
+    }
+
+    fn push(&mut self, end: End, elem: &[u8]) {
+        let node = match end {
+            End::Left => self.nodes.front(),
+            End::Right => self.nodes.back(),
+        };
+        if !node.is_some_and(|node| self.takes(node, elem.len())) {
+            // The full node stops growing: its free room goes back.
+            let full = match end {
+                End::Left => self.nodes.front_mut(),
+                End::Right => self.nodes.back_mut(),
+            };
+            if let Some(full) = full {
+                full.shrink_to_fit();
+            }
+            match end {
+                End::Left => self.nodes.push_front(Node::default()),
+                End::Right => self.nodes.push_back(Node::default()),
+            }
+        }
+        let node = match end {
+            End::Left => self.nodes.front_mut(),
+            End::Right => self.nodes.back_mut(),
+        };
+        if let Some(node) = node {
+            match end {
+                End::Left => node.push_front(elem),
+                End::Right => node.push_back(elem),
+            }
+            self.len += 1;
+        }
+    }
+
+    fn pop(&mut self, end: End) -> Option<CompactBytes> {
+        let node = match end {
+            End::Left => self.nodes.front_mut()?,
+            End::Right => self.nodes.back_mut()?,
+        };
+        let elem = match end {
+            End::Left => node.pop_front()?,
+            End::Right => node.pop_back()?,
+        };
+        if node.is_empty() {
+            match end {
+                End::Left => self.nodes.pop_front(),
+                End::Right => self.nodes.pop_back(),
+            };
+        }
+        self.len -= 1;
+        Some(elem)
+    }
+
+    /// The node holding element `index` (< len) and the element's place in it, found by
+    /// walking the nodes from the nearer end, as Redis walks a quicklist.
+    fn locate(&self, index: usize) -> Option<(usize, usize)> {
+        if index < self.len / 2 {
+            let mut skipped = 0;
+            for (i, node) in self.nodes.iter().enumerate() {
+                if index < skipped + node.len() {
+                    return Some((i, index - skipped));
+                }
+                skipped += node.len();
+            }
+        } else {
+            let mut first = self.len;
+            for (i, node) in self.nodes.iter().enumerate().rev() {
+                first -= node.len();
+                if index >= first {
+                    return Some((i, index - first));
+                }
+            }
+        }
+        None
+    }
 }
 
 /// Which end of a list.
@@ -149,7 +220,7 @@ pub struct List {
 
 impl Default for List {
     fn default() -> List {
-        List { repr: Repr::Packed { buf: Vec::new(), len: 0 }, lp_bytes: 0 }
+        List { repr: Repr::Packed(Node::default()), lp_bytes: 0 }
     }
 }
 
@@ -159,36 +230,33 @@ impl PartialEq for List {
     }
 }
 
-/// The elements of a list, front to back.
-pub enum Iter<'a> {
-    Packed { buf: &'a [u8], remaining: usize },
-    Deque(chunked_deque::Iter<'a, CompactBytes>),
+/// The elements of a list (or of a range of it), front to back.
+pub struct Iter<'a> {
+    /// What is left of the node being read.
+    node: NodeIter<'a>,
+    /// The nodes after it.
+    rest: Option<vec_deque::Iter<'a, Node>>,
+    remaining: usize,
 }
 
 impl<'a> Iterator for Iter<'a> {
     type Item = &'a [u8];
 
     fn next(&mut self) -> Option<&'a [u8]> {
-        match self {
-            Iter::Packed { buf, remaining } => {
-                if *remaining == 0 {
-                    return None;
-                }
-                let (elem, used) = decode(buf)?;
-                *buf = &buf[used..];
-                *remaining -= 1;
-                Some(elem)
+        if self.remaining == 0 {
+            return None;
+        }
+        loop {
+            if let Some(elem) = self.node.next() {
+                self.remaining -= 1;
+                return Some(elem);
             }
-            Iter::Deque(it) => it.next().map(|b| &**b),
+            self.node = self.rest.as_mut()?.next()?.iter();
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = match self {
-            Iter::Packed { remaining, .. } => *remaining,
-            Iter::Deque(it) => it.len(),
-        };
-        (n, Some(n))
+        (self.remaining, Some(self.remaining))
     }
 }
 
@@ -211,8 +279,8 @@ impl List {
 
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Packed { len, .. } => *len,
-            Repr::Deque(d) => d.len(),
+            Repr::Packed(node) => node.len(),
+            Repr::Quick(q) => q.len,
         }
     }
 
@@ -223,42 +291,42 @@ impl List {
     /// The encoding `OBJECT ENCODING` reports, with Redis's names.
     pub fn encoding(&self) -> &'static str {
         match self.repr {
-            Repr::Packed { .. } => "listpack",
-            Repr::Deque(_) => "quicklist",
+            Repr::Packed(_) => "listpack",
+            Repr::Quick(_) => "quicklist",
         }
     }
 
     pub fn iter(&self) -> Iter<'_> {
         match &self.repr {
-            Repr::Packed { buf, len } => Iter::Packed { buf, remaining: *len },
-            Repr::Deque(d) => Iter::Deque(d.iter()),
+            Repr::Packed(node) => Iter { node: node.iter(), rest: None, remaining: node.len() },
+            Repr::Quick(q) => Iter { node: NodeIter::default(), rest: Some(q.nodes.iter()), remaining: q.len },
         }
     }
 
     /// The elements back to front.
     pub fn iter_rev(&self) -> Box<dyn Iterator<Item = &[u8]> + '_> {
         match &self.repr {
-            // A listpack is small: collecting its slices is cheap.
-            Repr::Packed { .. } => Box::new(self.iter().collect::<Vec<_>>().into_iter().rev()),
-            Repr::Deque(d) => Box::new(d.iter_rev().map(|b| &**b)),
+            Repr::Packed(node) => Box::new(node.iter().rev()),
+            Repr::Quick(q) => Box::new(q.nodes.iter().rev().flat_map(|node| node.iter().rev())),
         }
     }
 
     /// Elements `start..=end` (already normalised, `end < len`).
     pub fn range(&self, start: usize, end: usize) -> Iter<'_> {
-        match &self.repr {
-            Repr::Packed { buf, len } => {
-                let mut it = Iter::Packed { buf, remaining: *len };
-                for _ in 0..start {
-                    it.next();
+        let remaining = (end + 1).saturating_sub(start);
+        let (mut node, rest, skip) = match &self.repr {
+            Repr::Packed(node) => (node.iter(), None, start),
+            Repr::Quick(q) => match q.locate(start) {
+                Some((at, offset)) => {
+                    (q.nodes.get(at).map(Node::iter).unwrap_or_default(), Some(q.nodes.range(at + 1..)), offset)
                 }
-                if let Iter::Packed { remaining, .. } = &mut it {
-                    *remaining = (*remaining).min(end.saturating_sub(start) + 1);
-                }
-                it
-            }
-            Repr::Deque(d) => Iter::Deque(d.range(start, end.saturating_sub(start) + 1)),
+                None => return Iter { node: NodeIter::default(), rest: None, remaining: 0 },
+            },
+        };
+        if skip > 0 {
+            node.nth(skip - 1);
         }
+        Iter { node, rest, remaining }
     }
 
     /// Resolves a Redis index (negative counts from the end).
@@ -272,33 +340,34 @@ impl List {
     pub fn get(&self, index: i64) -> Option<&[u8]> {
         let i = self.index(index)?;
         match &self.repr {
-            Repr::Packed { .. } => self.iter().nth(i),
-            Repr::Deque(d) => d.get(i).map(|b| &**b),
+            Repr::Packed(node) => node.get(i),
+            Repr::Quick(q) => {
+                let (at, offset) = q.locate(i)?;
+                q.nodes.get(at)?.get(offset)
+            }
         }
     }
 
     /// Converts to a quicklist if adding `add_count` elements of `add_bytes` would take the
     /// listpack past `limit` (Redis checks before the write, with raw element lengths).
     pub fn prepare_growth(&mut self, add_bytes: usize, add_count: usize, limit: Limit) {
-        if let Repr::Packed { .. } = self.repr {
-            let bytes = (LP_HEADER + self.lp_bytes).saturating_add(add_bytes);
-            if limit.exceeded_by(bytes, self.len().saturating_add(add_count)) {
-                self.repr = Repr::Deque(self.iter().map(CompactBytes::from).collect());
+        match &mut self.repr {
+            Repr::Packed(node) => {
+                let bytes = (LP_HEADER + self.lp_bytes).saturating_add(add_bytes);
+                if limit.exceeded_by(bytes, node.len().saturating_add(add_count)) {
+                    self.repr = Repr::Quick(Box::new(Quick::build(node.iter(), limit)));
+                }
             }
+            Repr::Quick(q) => q.limit = limit,
         }
     }
 
     /// Converts back to a listpack once a quicklist fits in half the limit (after a
     /// removal, as Redis 7.2 does).
     pub fn after_shrink(&mut self, limit: Limit) {
-        if let Repr::Deque(_) = self.repr {
-            if !limit.halved().exceeded_by(LP_HEADER + self.lp_bytes, self.len()) {
-                let mut buf = Vec::with_capacity(self.lp_bytes);
-                for elem in self.iter() {
-                    put_varint(&mut buf, elem.len());
-                    buf.extend_from_slice(elem);
-                }
-                self.repr = Repr::Packed { buf, len: self.len() };
+        if let Repr::Quick(q) = &self.repr {
+            if !limit.halved().exceeded_by(LP_HEADER + self.lp_bytes, q.len) {
+                self.repr = Repr::Packed(Node::packed(self.iter()));
             }
         }
     }
@@ -307,82 +376,39 @@ impl List {
     pub fn push(&mut self, end: End, elem: &[u8]) {
         self.lp_bytes += listpack_entry_size(elem);
         match &mut self.repr {
-            Repr::Packed { buf, len } => {
-                match end {
-                    End::Right => {
-                        put_varint(buf, elem.len());
-                        buf.extend_from_slice(elem);
-                    }
-                    End::Left => {
-                        let (header, header_len) = varint(elem.len());
-                        // One move of the buffer: the chained slices' exact length is known.
-                        buf.splice(0..0, header[..header_len].iter().chain(elem).copied());
-                    }
-                }
-                *len += 1;
-            }
-            Repr::Deque(d) => match end {
-                End::Left => d.push_front(elem.into()),
-                End::Right => d.push_back(elem.into()),
+            Repr::Packed(node) => match end {
+                End::Left => node.push_front(elem),
+                End::Right => node.push_back(elem),
             },
+            Repr::Quick(q) => q.push(end, elem),
         }
     }
 
     /// Removes and returns the element at `end`; call [`List::after_shrink`] after.
     pub fn pop(&mut self, end: End) -> Option<CompactBytes> {
         let popped = match &mut self.repr {
-            Repr::Packed { buf, len } => {
-                if *len == 0 {
-                    return None;
-                }
-                let (start, stop) = match end {
-                    End::Left => (0, decode(buf)?.1),
-                    End::Right => {
-                        let mut pos = 0;
-                        for _ in 1..*len {
-                            pos += decode(&buf[pos..])?.1;
-                        }
-                        (pos, buf.len())
-                    }
-                };
-                let elem = CompactBytes::from(decode(&buf[start..stop])?.0);
-                buf.drain(start..stop);
-                *len -= 1;
-                elem
-            }
-            Repr::Deque(d) => match end {
-                End::Left => d.pop_front()?,
-                End::Right => d.pop_back()?,
+            Repr::Packed(node) => match end {
+                End::Left => node.pop_front()?,
+                End::Right => node.pop_back()?,
             },
+            Repr::Quick(q) => q.pop(end)?,
         };
         self.lp_bytes -= listpack_entry_size(&popped);
         Some(popped)
     }
 
-    /// Applies a general edit to the elements as one deque: a listpack is unpacked and
-    /// packed again, a quicklist's chunks are joined and split again. Both are O(n), as
-    /// the edits that use this are (LINSERT, LREM); this keeps one implementation of each.
+    /// Applies a general edit to the elements as one deque, then packs them again. O(n),
+    /// as the edits that use this are (LINSERT, LREM); this keeps one implementation of
+    /// each.
     fn edit<R>(&mut self, f: impl FnOnce(&mut VecDeque<CompactBytes>, &mut usize) -> R) -> R {
-        match &mut self.repr {
-            Repr::Deque(d) => {
-                let mut all = std::mem::take(d).into_vec_deque();
-                let result = f(&mut all, &mut self.lp_bytes);
-                *d = all.into_iter().collect();
-                result
-            }
-            Repr::Packed { buf, len } => {
-                let mut d: VecDeque<CompactBytes> =
-                    Iter::Packed { buf, remaining: *len }.map(CompactBytes::from).collect();
-                let result = f(&mut d, &mut self.lp_bytes);
-                buf.clear();
-                for elem in &d {
-                    put_varint(buf, elem.len());
-                    buf.extend_from_slice(elem);
-                }
-                *len = d.len();
-                result
-            }
-        }
+        let mut all: VecDeque<CompactBytes> = self.iter().map(CompactBytes::from).collect();
+        let result = f(&mut all, &mut self.lp_bytes);
+        let elems = all.iter().map(|e| &**e);
+        self.repr = match &self.repr {
+            Repr::Packed(_) => Repr::Packed(Node::packed(elems)),
+            Repr::Quick(q) => Repr::Quick(Box::new(Quick::build(elems, q.limit))),
+        };
+        result
     }
 
     /// LSET: false when the index is out of range.
@@ -390,23 +416,20 @@ impl List {
         let Some(i) = self.index(index) else {
             return false;
         };
-        let replace = |slot: &mut CompactBytes, bytes: &mut usize| {
-            *bytes = *bytes - listpack_entry_size(slot) + listpack_entry_size(elem);
-            *slot = elem.into();
+        let (node, offset) = match &mut self.repr {
+            Repr::Packed(node) => (node, i),
+            Repr::Quick(q) => match q.locate(i) {
+                Some((at, offset)) => match q.nodes.get_mut(at) {
+                    Some(node) => (node, offset),
+                    None => return false,
+                },
+                None => return false,
+            },
         };
-        match &mut self.repr {
-            // In place: a quicklist's element is found by division.
-            Repr::Deque(d) => {
-                if let Some(slot) = d.get_mut(i) {
-                    replace(slot, &mut self.lp_bytes);
-                }
-            }
-            Repr::Packed { .. } => self.edit(|d, bytes| {
-                if let Some(slot) = d.get_mut(i) {
-                    replace(slot, bytes);
-                }
-            }),
+        if let Some(old) = node.get(offset) {
+            self.lp_bytes = self.lp_bytes - listpack_entry_size(old) + listpack_entry_size(elem);
         }
+        node.replace(offset, elem);
         true
     }
 
@@ -454,16 +477,16 @@ impl List {
     /// LTRIM: keeps `start..=end` (Redis indexes); may leave the list empty.
     pub fn trim(&mut self, start: i64, end: i64) {
         let range = normalize_range(self.len(), start, end);
-        if let (Repr::Deque(d), Some((start, end))) = (&mut self.repr, range) {
+        if let (Repr::Quick(q), Some((start, end))) = (&mut self.repr, range) {
             // O(removed), from the ends, as Redis trims a quicklist.
-            let drop_back = d.len() - 1 - end;
+            let drop_back = q.len - 1 - end;
             for _ in 0..drop_back {
-                if let Some(e) = d.pop_back() {
+                if let Some(e) = q.pop(End::Right) {
                     self.lp_bytes -= listpack_entry_size(&e);
                 }
             }
             for _ in 0..start {
-                if let Some(e) = d.pop_front() {
+                if let Some(e) = q.pop(End::Left) {
                     self.lp_bytes -= listpack_entry_size(&e);
                 }
             }

@@ -3,12 +3,12 @@
 
 pub mod bitmap;
 pub mod bloom;
-pub mod chunked_deque;
 pub mod compact_bytes;
 pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod list;
+mod list_node;
 pub mod listpack;
 pub mod long_double;
 pub mod pqsort;
