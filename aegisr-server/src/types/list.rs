@@ -578,6 +578,52 @@ mod tests {
     }
 
     #[test]
+    fn a_long_list_is_packed_runs_within_the_limit() {
+        let limit = Limit::from_fill(-1);
+        let mut list = List::new();
+        let mut model: VecDeque<Vec<u8>> = VecDeque::new();
+        for i in 0..20_000usize {
+            let elem = format!("{i}").repeat(1 + i % 5).into_bytes();
+            list.prepare_growth(elem.len(), 1, limit);
+            if i % 3 == 0 {
+                list.push(End::Left, &elem);
+                model.push_front(elem);
+            } else {
+                list.push(End::Right, &elem);
+                model.push_back(elem);
+            }
+        }
+        let Repr::Quick(quick) = &list.repr else { panic!("{}", list.encoding()) };
+        assert!(quick.nodes.len() > 10);
+        assert!(quick.nodes.iter().all(|node| LP_HEADER + node.bytes() <= 4096));
+        assert!(list.iter().eq(model.iter().map(|e| &e[..])));
+        assert!(list.iter_rev().eq(model.iter().rev().map(|e| &e[..])));
+        for i in (0..model.len()).step_by(97).chain([model.len() - 1]) {
+            assert_eq!(list.get(i as i64), Some(&model[i][..]), "{i}");
+            let end = (i + 150).min(model.len() - 1);
+            assert!(list.range(i, end).eq(model.range(i..=end).map(|e| &e[..])), "{i}");
+        }
+        assert!(list.set(12_345, b"changed"));
+        model[12_345] = b"changed".to_vec();
+        assert_eq!(list.get(12_345), Some(&b"changed"[..]));
+        assert!(list.iter().eq(model.iter().map(|e| &e[..])));
+    }
+
+    #[test]
+    fn short_elements_take_a_few_bytes_each() {
+        // Redis's listpack takes 5 bytes for "abc"; a slot per element took 24.
+        let limit = Limit::from_fill(-2);
+        let mut list = List::new();
+        for i in 0..100_000 {
+            list.prepare_growth(3, 1, limit);
+            list.push(if i % 2 == 0 { End::Left } else { End::Right }, b"abc");
+        }
+        let Repr::Quick(quick) = &list.repr else { panic!("{}", list.encoding()) };
+        let held: usize = quick.nodes.iter().map(Node::capacity).sum();
+        assert!(held < 100_000 * 6, "{held} bytes for 100,000 elements");
+    }
+
+    #[test]
     fn ranges_normalise_like_redis() {
         assert_eq!(normalize_range(3, 0, -1), Some((0, 2)));
         assert_eq!(normalize_range(3, -100, 100), Some((0, 2)));

@@ -107,6 +107,12 @@ impl Node {
         self.count == 0
     }
 
+    /// Bytes the buffer holds, free room included.
+    #[cfg(test)]
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Bytes the entries take.
     pub fn bytes(&self) -> usize {
         self.end - self.start
