@@ -11,7 +11,11 @@ use std::time::Duration;
 use common::{RealRedis, TestServer, fail, get, run, set, wait_until};
 
 fn info_field(con: &mut redis::Connection, field: &str) -> String {
-    let section = if field.starts_with("loading") { "persistence" } else { "replication" };
+    let section = match field {
+        _ if field.starts_with("loading") => "persistence",
+        _ if field.starts_with("sync_") => "stats",
+        _ => "replication",
+    };
     let info: String = run(con, &["INFO", section]);
     info.lines().find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_owned)).unwrap_or_default()
 }
@@ -136,6 +140,10 @@ fn a_node_with_an_unreachable_master_serves_reads_and_refuses_writes() {
         assert_eq!(run::<String>(&mut c, &[command, "127.0.0.1", &port.to_string()]), "OK");
         assert_eq!(info_field(&mut c, "role"), "slave");
         assert_eq!(info_field(&mut c, "master_link_status"), "down");
+        // No replica of its own can sync until the link is up, as in Redis.
+        for sync in [&["PSYNC", "?", "-1"][..], &["SYNC"]] {
+            assert_eq!(fail(&mut c, sync), "NOMASTERLINK Can't SYNC while not connected with my master");
+        }
         assert_eq!(get(&mut c, "k").as_deref(), Some("v"));
         assert_eq!(fail(&mut c, &["SET", "k", "w"]), "READONLY You can't write against a read only replica.");
         // Queued in a transaction, as Redis: refused, and EXEC discards the transaction.
@@ -343,6 +351,54 @@ fn clients_get_loading_while_the_masters_file_is_loaded() {
 }
 
 #[test]
+fn a_redis_replica_of_the_node_follows_what_the_nodes_master_sends() {
+    // Chained: a Redis master, this node following it, a Redis replica following the node.
+    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes"]);
+    let mut m = master.conn();
+    set(&mut m, "before", "1");
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), "OK");
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    let replica = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut r = replica.conn();
+    let _: String = run(&mut r, &["REPLICAOF", "127.0.0.1", &server.resp.port().to_string()]);
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut r, "master_link_status") == "up"));
+    assert_eq!(get(&mut r, "before").as_deref(), Some("1"));
+    assert_eq!(info_field(&mut c, "connected_slaves"), "1");
+    assert_eq!(info_field(&mut c, "role"), "slave");
+    // The master's writes reach it through the node.
+    set(&mut m, "through", "the node");
+    let _: i64 = run(&mut m, &["RPUSH", "list", "a", "b"]);
+    // (The replica applies each write as it arrives: the last one is waited for.)
+    assert!(wait_until(Duration::from_secs(20), || run::<Vec<String>>(&mut r, &["LRANGE", "list", "0", "-1"])
+        == ["a", "b"]));
+    assert_eq!(get(&mut r, "through").as_deref(), Some("the node"));
+    assert_eq!(info_field(&mut c, "sync_full"), "1");
+    // The master's next file (its replication id changed, so the node cannot continue)
+    // replaces the node's data, which no write of the node's stream carries: the chained
+    // replica is sent the new data whole. The write made while the node is away is only
+    // in that file.
+    let _: String = run(&mut m, &["DEBUG", "CHANGE-REPL-ID"]);
+    let _: i64 = run(&mut m, &["CLIENT", "KILL", "TYPE", "replica"]);
+    set(&mut m, "while", "away");
+    assert!(
+        wait_until(Duration::from_secs(30), || get(&mut r, "while").as_deref() == Some("away")),
+        "node: {}\nreplica: {}",
+        run::<String>(&mut c, &["INFO", "replication"]),
+        run::<String>(&mut r, &["INFO", "replication"])
+    );
+    assert_eq!(info_field(&mut c, "sync_full"), "2");
+    assert_eq!(get(&mut r, "before").as_deref(), Some("1"));
+    set(&mut m, "after", "2");
+    assert!(wait_until(Duration::from_secs(20), || get(&mut r, "after").as_deref() == Some("2")));
+    // The node leaves its master: the replica goes on following it.
+    let _: String = run(&mut c, &["REPLICAOF", "NO", "ONE"]);
+    set(&mut c, "own", "write");
+    assert!(wait_until(Duration::from_secs(20), || get(&mut r, "own").as_deref() == Some("write")));
+}
+
+#[test]
 fn the_redis_master_hands_over_to_the_node_with_failover() {
     let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
     let mut m = master.conn();
@@ -352,8 +408,6 @@ fn the_redis_master_hands_over_to_the_node_with_failover() {
     let port = server.resp.port().to_string();
     assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), "OK");
     assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
-    // Its own replicas would follow a journal its master's next file replaces.
-    assert!(fail(&mut c, &["PSYNC", "?", "-1"]).starts_with("ERR this node follows a master (REPLICAOF)"));
     set(&mut m, "last", "write");
     let _: i64 = run(&mut m, &["INCR", "counter"]);
     // Redis's own FAILOVER: it waits for the node to have everything, then the node takes

@@ -102,15 +102,17 @@ fn take_over(ctx: &Ctx<'_>, replid: &[u8], offset: &[u8]) -> Result<(), CommandE
 
 /// The journal a replica's stream is read from.
 fn replica_journal(ctx: &Ctx<'_>) -> Result<Arc<Journal>, CommandError> {
-    if ctx.server.replication.has_upstream() {
-        // Its data is replaced whenever its master sends a new file, which a stream of its
-        // own journal could not tell a replica of it.
-        return Err(CommandError::Message(
-            "ERR this node follows a master (REPLICAOF) and feeds no replicas of its own: replicate from that master"
-                .into(),
-        ));
-    }
-    if crate::cluster::replication::is_replica(ctx.server) {
+    let replication = &ctx.server.replication;
+    if replication.has_upstream() {
+        // A chained replica, as Redis has them: it follows this node's journal, which has
+        // the master's writes as this node applies them. When the master sends a new file
+        // instead, the link ends every such stream (`resp::master_link`), and they start
+        // again with a full sync of the new data. Until the link is up there is nothing
+        // to follow, as Redis says.
+        if !replication.following().is_some_and(|f| f.link_up) {
+            return Err(CommandError::Message("NOMASTERLINK Can't SYNC while not connected with my master".into()));
+        }
+    } else if crate::cluster::replication::is_replica(ctx.server) {
         return Err(CommandError::Message(
             "ERR this node is a replica in its cluster shard group: replicate from its primary".into(),
         ));

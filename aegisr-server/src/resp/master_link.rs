@@ -11,7 +11,10 @@
 //! where the data is (`PSYNC <replid> <offset>`, a partial resync) when the master's
 //! backlog still holds what it missed, else with a full sync; meanwhile, as a Redis
 //! replica, the node serves the data it has and refuses writes from its clients
-//! (`replica-read-only`). Failovers go both ways: the master's `FAILOVER TO` this node
+//! (`replica-read-only`). Redis replicas may follow the node meanwhile (chained, as Redis
+//! allows): they get its journal's records, which hold the master's writes as the node
+//! applied them; a new file from the master, which no record carries, ends their streams
+//! and they sync again. Failovers go both ways: the master's `FAILOVER TO` this node
 //! ends the link (`PSYNC ... FAILOVER`, see `commands::sync`), and this node's FAILOVER to
 //! its own Redis replica starts one with that PSYNC (`server::failover`).
 
@@ -290,6 +293,11 @@ impl Link<'_, '_> {
         let claim = crate::persist::claim_snapshots_for_load(server, || self.stop.load(Ordering::Acquire));
         let bytes = std::fs::metadata(file).map_or(0, |m| m.len());
         let loading = server.saves.loading(bytes);
+        // This node's own replicas (chained) follow its journal, which will not carry the
+        // new file: they come back for a full sync once it is loaded (meanwhile PSYNC gets
+        // LOADING). Ended before the load, so that they stop getting writes at once, and
+        // after it, for a replica whose sync began as the load did.
+        super::replica_feed::end_all(server);
         keyspace.flush(None, false, None);
         let mut delay = server.config.i64("key-load-delay");
         let loaded = crate::persist::rdb::import::load_into(server, file, |keys| {
@@ -301,6 +309,7 @@ impl Link<'_, '_> {
         })
         .map_err(|e| format!("the master's RDB file cannot be loaded: {e}"))?;
         server.saves.loaded(loaded.keys);
+        super::replica_feed::end_all(server);
         // The data is whole: clients are served again while the snapshot is written.
         drop(loading);
         if let Some(claim) = claim

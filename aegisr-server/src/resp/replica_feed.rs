@@ -26,12 +26,24 @@ use crate::commands::sync::FeedFrom;
 use crate::commands::{ArgViews, Session};
 use crate::persist::journal::Journal;
 use crate::persist::redis_form::Covered;
-use crate::server::{Server, ServerStats};
+use crate::server::{ClientType, Server, ServerStats};
 /// Cluster node ids are small numbers the control plane gives out; a Redis replica is
 /// registered among the node's replicas under its client id with this bit set.
 const REDIS_REPLICA: u64 = 1 << 63;
 /// A replica's input beyond this (it only sends REPLCONF ACK) ends the link.
 const MAX_INPUT: usize = 64 * 1024;
+
+/// Ends every stream to a Redis replica and forgets them, so that each replica comes back
+/// for a full sync: this node's data was replaced by a file from the master it follows,
+/// which no stream of its journal carries.
+pub(crate) fn end_all(server: &Server) {
+    server.redis_replicas.forget_all();
+    for client in server.clients.all() {
+        if client.client_type() == ClientType::Replica {
+            client.kill.cancel();
+        }
+    }
+}
 
 /// Serves the replica on `stream`: the file and the stream after it, or the rest of a
 /// stream it continues, until it goes away, falls behind or the node stops.

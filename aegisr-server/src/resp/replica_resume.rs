@@ -219,6 +219,11 @@ impl ReplicaStreams {
         Some(self.keep(ReplicaStream::new(old.replid.clone(), old.journal.clone(), old.covered.clone(), point)))
     }
 
+    /// Forgets every stream: none can be continued any more.
+    pub(super) fn forget_all(&self) {
+        self.streams.lock().clear();
+    }
+
     /// The stream the replica `node` is served now.
     pub fn of_node(&self, node: u64) -> Option<Arc<ReplicaStream>> {
         self.streams.lock().iter().rev().find(|s| s.node.load(Ordering::Relaxed) == node).cloned()
