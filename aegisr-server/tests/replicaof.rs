@@ -399,6 +399,68 @@ fn a_redis_replica_of_the_node_follows_what_the_nodes_master_sends() {
 }
 
 #[test]
+fn the_masters_transactions_are_seen_whole() {
+    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), "OK");
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    // Each transaction moves both counters: a reader of the node never sees one moved
+    // without the other (it would if the node applied them one by one).
+    const ROUNDS: i64 = 3000;
+    let writer = std::thread::spawn(move || {
+        let mut pipe = redis::pipe();
+        for _ in 0..ROUNDS {
+            pipe.atomic().cmd("INCR").arg("a").ignore().cmd("INCR").arg("b").ignore();
+            let () = pipe.query(&mut m).unwrap();
+            pipe.clear();
+        }
+    });
+    let mut reads = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (a, b): (Option<i64>, Option<i64>) = run(&mut c, &["MGET", "a", "b"]);
+        assert_eq!(a, b, "after {reads} reads");
+        reads += 1;
+        if a == Some(ROUNDS) || std::time::Instant::now() > deadline {
+            break;
+        }
+    }
+    writer.join().unwrap();
+    assert_eq!(get(&mut c, "a").as_deref(), Some("3000"));
+}
+
+#[test]
+fn following_a_master_the_node_leaves_eviction_to_it() {
+    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    let server = TestServer::start_with(&["--persistence", "none"]);
+    let mut c = server.sync_conn();
+    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), "OK");
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    // Far over its limit, it evicts nothing: the master decides (replica-ignore-maxmemory
+    // yes, as Redis's replicas).
+    let _: () = run(&mut c, &["CONFIG", "SET", "maxmemory", "1", "maxmemory-policy", "allkeys-lru"]);
+    for i in 0..50 {
+        set(&mut m, &format!("key:{i}"), "value");
+    }
+    assert!(wait_until(Duration::from_secs(20), || get(&mut c, "key:49").is_some()));
+    assert_eq!(run::<i64>(&mut c, &["DBSIZE"]), 50);
+    assert_eq!(
+        run::<Vec<String>>(&mut c, &["CONFIG", "GET", "replica-ignore-maxmemory"]),
+        ["replica-ignore-maxmemory", "yes"]
+    );
+    // With no, its own clients' writes are refused as on a primary; the master's never are.
+    let no = ["replica-ignore-maxmemory", "no", "replica-read-only", "no", "maxmemory-policy", "noeviction"];
+    let _: () = run(&mut c, &[&["CONFIG", "SET"][..], &no].concat());
+    assert!(fail(&mut c, &["SET", "mine", "x"]).starts_with("OOM"));
+    set(&mut m, "from", "master");
+    assert!(wait_until(Duration::from_secs(20), || get(&mut c, "from").as_deref() == Some("master")));
+    assert_eq!(run::<i64>(&mut c, &["DBSIZE"]), 51);
+}
+
+#[test]
 fn the_redis_master_hands_over_to_the_node_with_failover() {
     let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
     let mut m = master.conn();

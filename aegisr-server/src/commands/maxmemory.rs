@@ -32,6 +32,15 @@ pub(super) fn admit(ctx: &mut Ctx<'_>, spec: &CommandSpec) -> CommandResult {
     if limits.maxmemory.load(std::sync::atomic::Ordering::Relaxed) == 0 {
         return Ok(());
     }
+    // Following a Redis master, the node leaves eviction to the master, whose deletions
+    // it applies (`replica-ignore-maxmemory`, yes by default, as Redis's replicas):
+    // evicting on its own would make it differ from its master. The master's own writes
+    // are never refused: that would lose them.
+    if ctx.server.replication.has_upstream()
+        && (ctx.session.from_primary || ctx.server.config.bool("replica-ignore-maxmemory"))
+    {
+        return Ok(());
+    }
     // Another client's script holds every shard: nothing is evicted while it runs (as
     // Redis's isSafeToPerformEvictions); the command gets BUSY anyway.
     if ctx.server.scripting.run.others_running() {

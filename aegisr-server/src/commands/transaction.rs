@@ -65,6 +65,11 @@ fn runs_in_multi(spec: &CommandSpec) -> bool {
     matches!(spec.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
 }
 
+/// Whether `args` would be queued inside MULTI (not refused, nor run at once).
+pub(crate) fn queueable(args: &[&[u8]]) -> bool {
+    resolve(args).is_ok_and(|spec| !runs_in_multi(spec) && !spec.flags.contains(Flags::NO_MULTI))
+}
+
 /// Inside MULTI, queues the command `args` (replying QUEUED), or rejects it and marks the
 /// transaction aborted. Returns false when the command must run now instead.
 pub(super) fn queue(ctx: &mut Ctx<'_>, args: &[&[u8]], resolved: &Result<&'static CommandSpec, CommandError>) -> bool {

@@ -803,11 +803,11 @@ pub static OPTIONS: &[OptionSpec] = &[
         "no",
         "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
     ),
-    inert(
+    live(
         "replica-ignore-maxmemory",
         YES_NO,
         "yes",
-        "replication is the cluster's: each shard group keeps --replicas N replicas fed with the journal (see min-replicas-ack)",
+        "Following a Redis master (REPLICAOF), leave eviction to it: no key is evicted here and maxmemory refuses no command; with no, clients' commands are evicted for and refused as on a primary (never the master's writes)",
     ),
     inert(
         "replica-lazy-flush",

@@ -372,24 +372,61 @@ impl<'a> Replayer<'a> {
             if skip(&args, lsn) || (!self.publishes && super::messages::is_message(&args)) {
                 continue;
             }
-            self.session.db = command.db.min(self.server.keyspace.databases() - 1);
-            self.scratch.clear();
-            let mut writer = RespWriter::new(&mut self.scratch, Protocol::Resp2);
-            let mut ctx = Ctx::new(self.server, &mut self.session, &mut writer);
-            commands::execute(&mut ctx, &args);
-            if writer.errors > 0 {
-                self.failed += 1;
-                if self.failed <= 10 {
-                    tracing::warn!(
-                        "journal record at LSN {lsn} failed on replay: {}",
-                        String::from_utf8_lossy(&self.scratch).trim_end()
-                    );
-                }
-            }
+            self.session.db = self.db(command.db);
+            self.run(&args, lsn);
             // A blocking command that found nothing changed nothing when it first ran
             // either (it was logged when it was served).
             self.session.block = None;
             self.session.multi = None;
+        }
+    }
+
+    /// Applies `record`'s commands as one transaction (MULTI ... EXEC), as a Redis replica
+    /// applies its master's: clients see all of them or none, and the node's journal
+    /// keeps them as one record (which its own replicas get as a transaction too). A
+    /// command MULTI would refuse (unknown here) makes them run one by one instead, as
+    /// [`Replayer::apply`] runs them, rather than be discarded together.
+    pub(crate) fn apply_transaction(&mut self, record: &Record, lsn: u64) {
+        let all_queueable = record.commands.iter().all(|c| commands::transaction::queueable(&commands::views(&c.args)));
+        let Some(first) = record.commands.first().filter(|_| all_queueable && record.commands.len() > 1) else {
+            return self.apply(record, lsn, &|_, _| false);
+        };
+        crate::engine::set_replay_clock(record.at_ms);
+        self.session.db = self.db(first.db);
+        self.run(&[b"MULTI"], lsn);
+        let mut db = self.session.db;
+        for command in &record.commands {
+            let wanted = self.db(command.db);
+            if wanted != db {
+                // Run inside EXEC, as a SELECT the master's transaction held would be.
+                self.run(&[b"SELECT", wanted.to_string().as_bytes()], lsn);
+                db = wanted;
+            }
+            self.run(&commands::views(&command.args), lsn);
+        }
+        self.run(&[b"EXEC"], lsn);
+        self.session.block = None;
+        self.session.multi = None;
+    }
+
+    fn db(&self, db: usize) -> usize {
+        db.min(self.server.keyspace.databases() - 1)
+    }
+
+    /// Runs one command, counting (and logging the first few of) those that fail.
+    fn run(&mut self, args: &[&[u8]], lsn: u64) {
+        self.scratch.clear();
+        let mut writer = RespWriter::new(&mut self.scratch, Protocol::Resp2);
+        let mut ctx = Ctx::new(self.server, &mut self.session, &mut writer);
+        commands::execute(&mut ctx, args);
+        if writer.errors > 0 {
+            self.failed += 1;
+            if self.failed <= 10 {
+                tracing::warn!(
+                    "journal record at LSN {lsn} failed on replay: {}",
+                    String::from_utf8_lossy(&self.scratch).trim_end()
+                );
+            }
         }
     }
 }

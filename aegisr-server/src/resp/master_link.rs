@@ -387,7 +387,8 @@ impl Link<'_, '_> {
             return Err("stopped".into());
         }
         let record = Record { at_ms: crate::engine::now_ms(), commands };
-        self.replayer.apply(&record, self.offset, &|_, _| false);
+        // A transaction (what came between MULTI and EXEC) is applied as one.
+        self.replayer.apply_transaction(&record, self.offset);
         crate::engine::end_replay_clock();
         Ok(())
     }
