@@ -179,6 +179,60 @@ impl Quick {
         Some(elem)
     }
 
+    /// LINSERT: `elem` goes beside the first `pivot`; only the node holding it is packed
+    /// again (into two when it outgrows the limit). `None` when there is no pivot.
+    fn insert(&mut self, pivot: &[u8], after: bool, elem: &[u8]) -> Option<()> {
+        let (at, offset) =
+            self.nodes.iter().enumerate().find_map(|(i, node)| Some((i, node.iter().position(|e| e == pivot)?)))?;
+        let rebuilt = {
+            let mut elems: Vec<&[u8]> = self.nodes.get(at)?.iter().collect();
+            elems.insert(offset + usize::from(after), elem);
+            Quick::build(elems, self.limit).nodes
+        };
+        self.nodes.remove(at);
+        for (i, node) in rebuilt.into_iter().enumerate() {
+            self.nodes.insert(at + i, node);
+        }
+        self.len += 1;
+        Some(())
+    }
+
+    /// LREM: removes up to `limit` elements equal to `elem`, from the tail when `from_tail`;
+    /// only the nodes holding one are packed again. Returns how many went.
+    fn remove(&mut self, limit: usize, from_tail: bool, elem: &[u8]) -> usize {
+        let mut removed = 0;
+        let order: Vec<usize> =
+            if from_tail { (0..self.nodes.len()).rev().collect() } else { (0..self.nodes.len()).collect() };
+        for i in order {
+            if removed >= limit {
+                break;
+            }
+            let Some(node) = self.nodes.get(i) else { continue };
+            if !node.iter().any(|e| e == elem) {
+                continue;
+            }
+            let rebuilt = {
+                let elems: Vec<&[u8]> = if from_tail { node.iter().rev().collect() } else { node.iter().collect() };
+                let mut kept = Vec::with_capacity(elems.len());
+                for e in elems {
+                    if removed < limit && e == elem {
+                        removed += 1;
+                    } else {
+                        kept.push(e);
+                    }
+                }
+                if from_tail {
+                    kept.reverse();
+                }
+                Node::packed(kept)
+            };
+            self.nodes[i] = rebuilt;
+        }
+        self.nodes.retain(|node| !node.is_empty());
+        self.len -= removed;
+        removed
+    }
+
     /// The node holding element `index` (< len) and the element's place in it, found by
     /// walking the nodes from the nearer end, as Redis walks a quicklist.
     fn locate(&self, index: usize) -> Option<(usize, usize)> {
@@ -397,17 +451,13 @@ impl List {
         Some(popped)
     }
 
-    /// Applies a general edit to the elements as one deque, then packs them again. O(n),
-    /// as the edits that use this are (LINSERT, LREM); this keeps one implementation of
-    /// each.
-    fn edit<R>(&mut self, f: impl FnOnce(&mut VecDeque<CompactBytes>, &mut usize) -> R) -> R {
+    /// Applies a general edit to a listpack's elements as one deque, then packs them again:
+    /// O(n) over a few kilobytes, as the edits that use it are (LINSERT, LREM, LTRIM).
+    /// A quicklist is edited node by node instead (see [`Quick`]).
+    fn edit_packed<R>(&mut self, f: impl FnOnce(&mut VecDeque<CompactBytes>, &mut usize) -> R) -> R {
         let mut all: VecDeque<CompactBytes> = self.iter().map(CompactBytes::from).collect();
         let result = f(&mut all, &mut self.lp_bytes);
-        let elems = all.iter().map(|e| &**e);
-        self.repr = match &self.repr {
-            Repr::Packed(_) => Repr::Packed(Node::packed(elems)),
-            Repr::Quick(q) => Repr::Quick(Box::new(Quick::build(elems, q.limit))),
-        };
+        self.repr = Repr::Packed(Node::packed(all.iter().map(|e| &**e)));
         result
     }
 
@@ -436,8 +486,13 @@ impl List {
     /// LINSERT: inserts `elem` before or after the first `pivot`; the new length, or `None`
     /// when there is no pivot.
     pub fn insert(&mut self, pivot: &[u8], after: bool, elem: &[u8]) -> Option<usize> {
+        if let Repr::Quick(q) = &mut self.repr {
+            q.insert(pivot, after, elem)?;
+            self.lp_bytes += listpack_entry_size(elem);
+            return Some(q.len);
+        }
         let at = self.iter().position(|e| e == pivot)?;
-        self.edit(|d, bytes| {
+        self.edit_packed(|d, bytes| {
             *bytes += listpack_entry_size(elem);
             d.insert(if after { at + 1 } else { at }, elem.into());
         });
@@ -448,7 +503,12 @@ impl List {
     pub fn remove(&mut self, count: i64, elem: &[u8]) -> usize {
         let limit = if count == 0 { usize::MAX } else { usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX) };
         let from_tail = count < 0;
-        self.edit(|d, bytes| {
+        if let Repr::Quick(q) = &mut self.repr {
+            let removed = q.remove(limit, from_tail, elem);
+            self.lp_bytes -= removed * listpack_entry_size(elem);
+            return removed;
+        }
+        self.edit_packed(|d, bytes| {
             let mut removed = 0usize;
             let mut keep = |e: &[u8]| {
                 if removed < limit && e == elem {
@@ -477,32 +537,31 @@ impl List {
     /// LTRIM: keeps `start..=end` (Redis indexes); may leave the list empty.
     pub fn trim(&mut self, start: i64, end: i64) {
         let range = normalize_range(self.len(), start, end);
-        if let (Repr::Quick(q), Some((start, end))) = (&mut self.repr, range) {
-            // O(removed), from the ends, as Redis trims a quicklist.
-            let drop_back = q.len - 1 - end;
-            for _ in 0..drop_back {
-                if let Some(e) = q.pop(End::Right) {
-                    self.lp_bytes -= listpack_entry_size(&e);
+        match (&mut self.repr, range) {
+            (_, None) => {
+                self.repr = Repr::Packed(Node::default());
+                self.lp_bytes = 0;
+            }
+            (Repr::Quick(q), Some((start, end))) => {
+                // O(removed), from the ends, as Redis trims a quicklist.
+                let drop_back = q.len - 1 - end;
+                for _ in 0..drop_back {
+                    if let Some(e) = q.pop(End::Right) {
+                        self.lp_bytes -= listpack_entry_size(&e);
+                    }
+                }
+                for _ in 0..start {
+                    if let Some(e) = q.pop(End::Left) {
+                        self.lp_bytes -= listpack_entry_size(&e);
+                    }
                 }
             }
-            for _ in 0..start {
-                if let Some(e) = q.pop(End::Left) {
-                    self.lp_bytes -= listpack_entry_size(&e);
-                }
-            }
-            return;
-        }
-        self.edit(|d, bytes| match range {
-            None => {
-                d.clear();
-                *bytes = 0;
-            }
-            Some((start, end)) => {
+            (Repr::Packed(_), Some((start, end))) => self.edit_packed(|d, bytes| {
                 let removed: usize = d.drain(end + 1..).map(|e| listpack_entry_size(&e)).sum();
                 let removed = removed + d.drain(..start).map(|e| listpack_entry_size(&e)).sum::<usize>();
                 *bytes -= removed;
-            }
-        });
+            }),
+        }
     }
 
     /// LPOS: indexes of the matches of `elem`. `rank` is 1-based, negative from the tail
@@ -607,6 +666,20 @@ mod tests {
         model[12_345] = b"changed".to_vec();
         assert_eq!(list.get(12_345), Some(&b"changed"[..]));
         assert!(list.iter().eq(model.iter().map(|e| &e[..])));
+        // LINSERT and LREM repack only the nodes they touch.
+        let pivot = model[15_000].clone();
+        assert_eq!(list.insert(&pivot, true, b"inserted"), Some(model.len() + 1));
+        model.insert(15_001, b"inserted".to_vec());
+        for (i, elem) in [(3, b"x"), (9_000, b"x"), (19_000, b"x")] {
+            model[i] = elem.to_vec();
+            assert!(list.set(i as i64, elem));
+        }
+        assert_eq!(list.remove(-2, b"x"), 2);
+        model.remove(19_000);
+        model.remove(9_000);
+        assert_eq!(list.len(), model.len());
+        assert!(list.iter().eq(model.iter().map(|e| &e[..])));
+        assert_eq!(list.lp_bytes, model.iter().map(|e| listpack_entry_size(e)).sum::<usize>());
     }
 
     #[test]
