@@ -399,6 +399,32 @@ fn a_redis_replica_of_the_node_follows_what_the_nodes_master_sends() {
 }
 
 #[test]
+fn a_continued_link_keeps_the_database_the_master_selected() {
+    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    let server = TestServer::start();
+    let mut c = server.sync_conn();
+    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), "OK");
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    let _: () = run(&mut m, &["SELECT", "2"]);
+    set(&mut m, "first", "1");
+    let _: () = run(&mut c, &["SELECT", "2"]);
+    assert!(wait_until(Duration::from_secs(20), || get(&mut c, "first").is_some()));
+    // The link breaks and the node continues the stream, in which the master selects its
+    // database no more (it did once already, as a Redis replica remembers).
+    let _: i64 = run(&mut m, &["CLIENT", "KILL", "TYPE", "replica"]);
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut m, "sync_partial_ok") == "1"
+        && info_field(&mut c, "master_link_status") == "up"));
+    set(&mut m, "second", "2");
+    assert!(
+        wait_until(Duration::from_secs(20), || get(&mut c, "second").as_deref() == Some("2")),
+        "db 0 has {:?}",
+        redis::cmd("SELECT").arg(0).query::<()>(&mut c).map(|()| get(&mut c, "second"))
+    );
+    assert_eq!(info_field(&mut m, "sync_full"), "1");
+}
+
+#[test]
 fn the_masters_transactions_are_seen_whole() {
     let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
     let mut m = master.conn();

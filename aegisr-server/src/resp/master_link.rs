@@ -60,6 +60,23 @@ pub struct HandOver {
     pub offset: u64,
 }
 
+/// Where a new connection to the master asks to continue: the master's replication id,
+/// the offset this node's data holds, and the database its stream had selected there.
+#[derive(Debug, Clone)]
+struct Resume {
+    replid: String,
+    offset: u64,
+    db: usize,
+}
+
+impl Resume {
+    /// A hand-over's: the new master, a primary from then on, selects its database
+    /// before its first write.
+    fn handed_over(hand_over: &HandOver) -> Resume {
+        Resume { replid: hand_over.replid.clone(), offset: hand_over.offset, db: 0 }
+    }
+}
+
 impl MasterLink {
     /// Starts following `host:port` on a thread of its own.
     pub fn start(server: &Arc<Server>, host: String, port: u16) -> std::io::Result<MasterLink> {
@@ -108,7 +125,7 @@ fn follow(
     // long each time, up to half a minute, rather than asking for a new file every second.
     let mut failures = 0u32;
     // Where the last link left the data: the next one asks to continue from there.
-    let mut resume: Option<(String, u64)> = hand_over.as_ref().map(|h| (h.replid.clone(), h.offset));
+    let mut resume: Option<Resume> = hand_over.as_ref().map(Resume::handed_over);
     while !stop.load(Ordering::Acquire) && !server.shutdown.is_cancelled() {
         // The master's client, one per connection as in Redis (CLIENT LIST flag M):
         // CLIENT KILL TYPE master breaks the link, which then resyncs.
@@ -129,16 +146,17 @@ fn follow(
             replid: String::new(),
             offset: 0,
             applied: 0,
+            applied_db: 0,
             synced: false,
         };
         let result = link.session(host, port, resume.take(), hand_over.is_some());
         failures = if link.synced { 0 } else { failures.saturating_add(1) };
         if link.synced {
-            resume = Some((link.replid.clone(), link.applied));
+            resume = Some(Resume { replid: link.replid.clone(), offset: link.applied, db: link.applied_db });
             hand_over = None;
         } else if let Some(h) = &hand_over {
             // The hand-over is asked again until it is taken (or the failover gives up).
-            resume = Some((h.replid.clone(), h.offset));
+            resume = Some(Resume::handed_over(h));
         }
         let delay = Duration::from_secs(1 << failures.saturating_sub(1).min(5)).min(Duration::from_secs(30));
         server.replication.touch_following(|f| {
@@ -171,12 +189,14 @@ struct Link<'a, 's> {
     replid: String,
     offset: u64,
     applied: u64,
+    /// The database the stream had selected at `applied`.
+    applied_db: usize,
     /// Whether the master's file was loaded.
     synced: bool,
 }
 
 impl Link<'_, '_> {
-    fn session(&mut self, host: &str, port: u16, resume: Option<(String, u64)>, hand_over: bool) -> Result<(), String> {
+    fn session(&mut self, host: &str, port: u16, resume: Option<Resume>, hand_over: bool) -> Result<(), String> {
         let addr = (host, port)
             .to_socket_addrs()
             .map_err(|e| format!("cannot resolve {host}: {e}"))?
@@ -220,10 +240,8 @@ impl Link<'_, '_> {
         // After a break, ask to continue where the data is; the master answers +CONTINUE
         // if its backlog still holds what follows, else sends its file again.
         match &resume {
-            Some((replid, applied)) if hand_over => {
-                conn.send(&["PSYNC", replid, &(applied + 1).to_string(), "FAILOVER"])?;
-            }
-            Some((replid, applied)) => conn.send(&["PSYNC", replid, &(applied + 1).to_string()])?,
+            Some(r) if hand_over => conn.send(&["PSYNC", &r.replid, &(r.offset + 1).to_string(), "FAILOVER"])?,
+            Some(r) => conn.send(&["PSYNC", &r.replid, &(r.offset + 1).to_string()])?,
             None => conn.send(&["PSYNC", "?", "-1"])?,
         }
         let reply = conn.reply_line(self.timeout())?;
@@ -232,17 +250,19 @@ impl Link<'_, '_> {
             return Err(format!("the replica refused to take over (PSYNC FAILOVER answered '{reply}')"));
         }
         let mut words = reply.split(' ');
-        if let (Some("+CONTINUE"), Some((replid, applied))) = (words.next(), resume) {
+        if let (Some("+CONTINUE"), Some(Resume { replid, offset: applied, db })) = (words.next(), resume) {
             // A new id after the master's own failover; the offsets go on.
             self.replid = words.next().map_or(replid, str::to_owned);
-            (self.offset, self.applied, self.synced) = (applied, applied, true);
+            (self.offset, self.applied, self.applied_db, self.synced) = (applied, applied, db, true);
             self.server.replication.touch_following(|f| {
                 f.link_up = true;
                 f.replid = self.replid.clone();
                 f.last_io = Some(Instant::now());
             });
             tracing::info!("partial resync with {host}:{port} from offset {applied}; applying its writes");
-            return self.stream(&mut conn);
+            // The stream goes on in the database it had selected: the master selects it
+            // again only when it changes (a Redis replica keeps its master client's).
+            return self.stream(&mut conn, db);
         }
         let mut words = reply.split(' ');
         let (Some("+FULLRESYNC"), Some(replid), Some(offset)) = (words.next(), words.next(), words.next()) else {
@@ -264,7 +284,7 @@ impl Link<'_, '_> {
         let keys = self.load(&file)?;
         drop(dir);
         self.synced = true;
-        (self.replid, self.offset, self.applied) = (replid.to_owned(), offset, offset);
+        (self.replid, self.offset, self.applied, self.applied_db) = (replid.to_owned(), offset, offset, 0);
         self.server.replication.touch_following(|f| {
             f.link_up = true;
             f.replid = replid.to_owned();
@@ -274,7 +294,8 @@ impl Link<'_, '_> {
             f.sync = None;
         });
         tracing::info!("in sync with {host}:{port} ({keys} keys); applying its writes");
-        self.stream(&mut conn)
+        // After a file the master selects its database before its first write.
+        self.stream(&mut conn, 0)
     }
 
     /// `repl-timeout`: how long the master may stay silent.
@@ -321,8 +342,7 @@ impl Link<'_, '_> {
     }
 
     /// Applies the master's writes until the link breaks or is stopped.
-    fn stream(&mut self, conn: &mut Conn<'_>) -> Result<(), String> {
-        let mut db = 0usize;
+    fn stream(&mut self, conn: &mut Conn<'_>, mut db: usize) -> Result<(), String> {
         let mut transaction: Option<Vec<LoggedCommand>> = None;
         // The first acknowledgement says the file is loaded: a master that sent it from
         // memory starts the stream only then.
@@ -358,7 +378,7 @@ impl Link<'_, '_> {
                 }
                 self.offset += used as u64;
                 if transaction.is_none() {
-                    self.applied = self.offset;
+                    (self.applied, self.applied_db) = (self.offset, db);
                 }
             }
             if conn.at == conn.input.len() {
