@@ -425,6 +425,54 @@ fn a_continued_link_keeps_the_database_the_master_selected() {
 }
 
 #[test]
+fn a_restarted_node_continues_its_masters_stream() {
+    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    set(&mut m, "before", "1");
+    let follow = format!("127.0.0.1 {}", master.port);
+    let args = ["--replicaof", follow.as_str()];
+    let dir = tempfile::tempdir().unwrap();
+    let counter_is = |c: &mut redis::Connection, n: &str| {
+        let _: () = run(c, &["SELECT", "3"]);
+        let counter = get(c, "counter");
+        let _: () = run(c, &["SELECT", "0"]);
+        counter.as_deref() == Some(n)
+    };
+    let mut server = TestServer::start_in(dir.path(), &args);
+    let mut c = server.sync_conn();
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    let _: () = run(&mut m, &["SELECT", "3"]);
+    for _ in 0..10 {
+        let _: i64 = run(&mut m, &["INCR", "counter"]);
+    }
+    assert!(wait_until(Duration::from_secs(20), || counter_is(&mut c, "10")));
+    // A clean shutdown keeps where the data is in the master's stream, which goes on
+    // meanwhile, in the database it selected (no SELECT again).
+    let _: () = redis::cmd("SHUTDOWN").query(&mut c).unwrap_or(());
+    assert!(server.wait_exit().success());
+    for _ in 0..5 {
+        let _: i64 = run(&mut m, &["INCR", "counter"]);
+    }
+    let mut server = TestServer::start_in(dir.path(), &args);
+    let mut c = server.sync_conn();
+    assert!(wait_until(Duration::from_secs(20), || counter_is(&mut c, "15")));
+    // Continued: not sent the data again, and nothing applied twice.
+    assert_eq!(info_field(&mut m, "sync_full"), "1");
+    assert_eq!(info_field(&mut m, "sync_partial_ok"), "1");
+    assert_eq!(get(&mut c, "before").as_deref(), Some("1"));
+    // The position serves once: after a crash the node asks for the whole data again.
+    let _: i64 = run(&mut m, &["INCR", "counter"]);
+    assert!(wait_until(Duration::from_secs(20), || counter_is(&mut c, "16")));
+    server.kill9();
+    let _: i64 = run(&mut m, &["INCR", "counter"]);
+    let server = TestServer::start_in(dir.path(), &args);
+    let mut c = server.sync_conn();
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"
+        && counter_is(&mut c, "17")));
+    assert_eq!(info_field(&mut m, "sync_full"), "2");
+}
+
+#[test]
 fn the_masters_transactions_are_seen_whole() {
     let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
     let mut m = master.conn();

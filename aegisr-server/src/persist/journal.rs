@@ -263,6 +263,11 @@ impl Journal {
         self.healthy.load(Ordering::Relaxed)
     }
 
+    /// Whether everything appended is on disk (after [`Journal::close`]: all of it).
+    pub fn all_synced(&self) -> bool {
+        self.healthy() && self.synced_end.load(Ordering::Acquire) >= self.next_lsn()
+    }
+
     pub fn last_error(&self) -> Option<String> {
         self.last_error.lock().clone()
     }

@@ -265,7 +265,8 @@ pub fn load_functions(server: &Server, codes: &[bytes::Bytes]) -> anyhow::Result
 
 /// Writes out and syncs the journal before the node exits; with snapshots only, takes a
 /// last snapshot if anything changed (as Redis saves on SHUTDOWN when save rules are set).
-pub fn stop(server: &Server) {
+/// Returns whether the data on disk is now the data in memory, all of it.
+pub fn stop(server: &Server) -> bool {
     let mode = Mode::of(&server.config);
     let rules = !server.config.string("save").trim().is_empty();
     let wanted = match server.saves.on_shutdown.load(Ordering::Relaxed) {
@@ -273,15 +274,25 @@ pub fn stop(server: &Server) {
         2 => false,
         _ => mode == Mode::Snapshots && rules && changes_since_save(server) > 0,
     };
+    let mut saved = false;
     if wanted && mode != Mode::None {
         match snapshot_now(server) {
-            Ok(written) => tracing::info!("DB saved on disk ({} keys)", written.keys),
+            Ok(written) => {
+                tracing::info!("DB saved on disk ({} keys)", written.keys);
+                saved = true;
+            }
             Err(e) => tracing::error!("snapshot at shutdown failed: {e:#}"),
         }
     }
-    if let Some(journal) = server.keyspace.journal() {
+    let journal = server.keyspace.journal();
+    if let Some(journal) = &journal {
         journal.close();
         tracing::info!("journal synced and closed");
+    }
+    match mode {
+        Mode::None => false,
+        Mode::Journal => journal.is_some_and(|j| j.all_synced()),
+        Mode::Snapshots => saved || changes_since_save(server) == 0,
     }
 }
 

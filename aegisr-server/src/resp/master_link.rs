@@ -9,7 +9,8 @@
 //! node's persistence keeps what it receives). It acknowledges its offset every second and
 //! when asked (`REPLCONF GETACK`). A broken link is retried every second and continues
 //! where the data is (`PSYNC <replid> <offset>`, a partial resync) when the master's
-//! backlog still holds what it missed, else with a full sync; meanwhile, as a Redis
+//! backlog still holds what it missed, else with a full sync (as does a start after a
+//! clean shutdown, from the position it kept: `master_position`); meanwhile, as a Redis
 //! replica, the node serves the data it has and refuses writes from its clients
 //! (`replica-read-only`). Redis replicas may follow the node meanwhile (chained, as Redis
 //! allows): they get its journal's records, which hold the master's writes as the node
@@ -27,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::master_position::Position;
 use crate::cluster::replication::Following;
 use crate::persist::record::{LoggedCommand, Record};
 use crate::persist::recovery::Replayer;
@@ -46,8 +48,10 @@ pub struct MasterLink {
     pub port: u16,
     stop: Arc<AtomicBool>,
     /// Held while the link changes the dataset: `REPLICAOF NO ONE` takes it after stopping
-    /// the link, so nothing from the old master lands once it has answered.
-    applying: Arc<parking_lot::Mutex<()>>,
+    /// the link, so nothing from the old master lands once it has answered. It holds where
+    /// the data is in the master's stream, once that is known to reach the disk with the
+    /// data (see `master_position`).
+    applying: Arc<parking_lot::Mutex<Option<Position>>>,
 }
 
 /// Where a link starts: from nothing (`PSYNC ? -1`), or continuing a stream this node's
@@ -60,27 +64,22 @@ pub struct HandOver {
     pub offset: u64,
 }
 
-/// Where a new connection to the master asks to continue: the master's replication id,
-/// the offset this node's data holds, and the database its stream had selected there.
-#[derive(Debug, Clone)]
-struct Resume {
-    replid: String,
-    offset: u64,
-    db: usize,
-}
-
-impl Resume {
-    /// A hand-over's: the new master, a primary from then on, selects its database
-    /// before its first write.
-    fn handed_over(hand_over: &HandOver) -> Resume {
-        Resume { replid: hand_over.replid.clone(), offset: hand_over.offset, db: 0 }
-    }
+/// Where a hand-over continues: the new master, a primary from then on, selects its
+/// database before its first write.
+fn handed_over(hand_over: &HandOver) -> Position {
+    Position { replid: hand_over.replid.clone(), offset: hand_over.offset, db: 0 }
 }
 
 impl MasterLink {
     /// Starts following `host:port` on a thread of its own.
     pub fn start(server: &Arc<Server>, host: String, port: u16) -> std::io::Result<MasterLink> {
         MasterLink::start_from(server, host, port, None)
+    }
+
+    /// [`MasterLink::start`], continuing from `position` (the data's, kept across a
+    /// restart) rather than asking for the master's file.
+    pub fn start_at(server: &Arc<Server>, host: String, port: u16, position: Position) -> std::io::Result<MasterLink> {
+        MasterLink::spawn(server, host, port, None, Some(position))
     }
 
     /// [`MasterLink::start`], handing over to `host:port` first when `hand_over` says so.
@@ -90,8 +89,20 @@ impl MasterLink {
         port: u16,
         hand_over: Option<HandOver>,
     ) -> std::io::Result<MasterLink> {
+        // This node's data was its own, in its journal: known to be on disk.
+        let position = hand_over.as_ref().map(handed_over);
+        MasterLink::spawn(server, host, port, hand_over, position)
+    }
+
+    fn spawn(
+        server: &Arc<Server>,
+        host: String,
+        port: u16,
+        hand_over: Option<HandOver>,
+        position: Option<Position>,
+    ) -> std::io::Result<MasterLink> {
         let stop = Arc::new(AtomicBool::new(false));
-        let applying = Arc::new(parking_lot::Mutex::new(()));
+        let applying = Arc::new(parking_lot::Mutex::new(position));
         let link = MasterLink { host: host.clone(), port, stop: stop.clone(), applying: applying.clone() };
         server.replication.update_following(|f| {
             *f = Following { primary: format!("{host}:{port}"), ..Default::default() };
@@ -103,10 +114,12 @@ impl MasterLink {
         Ok(link)
     }
 
-    /// Stops the link; returns once nothing more from the master will change the data.
-    pub fn stop(self) {
+    /// Stops the link; returns once nothing more from the master will change the data,
+    /// with where the data then is in the master's stream, if that is known to reach the
+    /// disk with it.
+    pub fn stop(self) -> Option<Position> {
         self.stop.store(true, Ordering::Release);
-        drop(self.applying.lock());
+        self.applying.lock().clone()
     }
 }
 
@@ -115,7 +128,7 @@ fn follow(
     host: &str,
     port: u16,
     stop: &AtomicBool,
-    applying: &parking_lot::Mutex<()>,
+    applying: &parking_lot::Mutex<Option<Position>>,
     mut hand_over: Option<HandOver>,
 ) {
     // As on a Redis replica, keys expire when the master says so (its DEL), not here.
@@ -125,7 +138,7 @@ fn follow(
     // long each time, up to half a minute, rather than asking for a new file every second.
     let mut failures = 0u32;
     // Where the last link left the data: the next one asks to continue from there.
-    let mut resume: Option<Resume> = hand_over.as_ref().map(Resume::handed_over);
+    let mut resume: Option<Position> = applying.lock().clone();
     while !stop.load(Ordering::Acquire) && !server.shutdown.is_cancelled() {
         // The master's client, one per connection as in Redis (CLIENT LIST flag M):
         // CLIENT KILL TYPE master breaks the link, which then resyncs.
@@ -152,11 +165,11 @@ fn follow(
         let result = link.session(host, port, resume.take(), hand_over.is_some());
         failures = if link.synced { 0 } else { failures.saturating_add(1) };
         if link.synced {
-            resume = Some(Resume { replid: link.replid.clone(), offset: link.applied, db: link.applied_db });
+            resume = Some(Position { replid: link.replid.clone(), offset: link.applied, db: link.applied_db });
             hand_over = None;
         } else if let Some(h) = &hand_over {
             // The hand-over is asked again until it is taken (or the failover gives up).
-            resume = Some(Resume::handed_over(h));
+            resume = Some(handed_over(h));
         }
         let delay = Duration::from_secs(1 << failures.saturating_sub(1).min(5)).min(Duration::from_secs(30));
         server.replication.touch_following(|f| {
@@ -181,7 +194,7 @@ fn follow(
 struct Link<'a, 's> {
     server: &'a Arc<Server>,
     stop: &'a AtomicBool,
-    applying: &'a parking_lot::Mutex<()>,
+    applying: &'a parking_lot::Mutex<Option<Position>>,
     replayer: &'a mut Replayer<'s>,
     /// The master's replication id and offset reached (what PSYNC said, plus the stream
     /// since), and the offset up to which everything is applied (before a transaction
@@ -196,7 +209,7 @@ struct Link<'a, 's> {
 }
 
 impl Link<'_, '_> {
-    fn session(&mut self, host: &str, port: u16, resume: Option<Resume>, hand_over: bool) -> Result<(), String> {
+    fn session(&mut self, host: &str, port: u16, resume: Option<Position>, hand_over: bool) -> Result<(), String> {
         let addr = (host, port)
             .to_socket_addrs()
             .map_err(|e| format!("cannot resolve {host}: {e}"))?
@@ -250,10 +263,13 @@ impl Link<'_, '_> {
             return Err(format!("the replica refused to take over (PSYNC FAILOVER answered '{reply}')"));
         }
         let mut words = reply.split(' ');
-        if let (Some("+CONTINUE"), Some(Resume { replid, offset: applied, db })) = (words.next(), resume) {
+        if let (Some("+CONTINUE"), Some(Position { replid, offset: applied, db })) = (words.next(), resume) {
             // A new id after the master's own failover; the offsets go on.
             self.replid = words.next().map_or(replid, str::to_owned);
             (self.offset, self.applied, self.applied_db, self.synced) = (applied, applied, db, true);
+            if let Some(position) = self.applying.lock().as_mut() {
+                position.replid.clone_from(&self.replid);
+            }
             self.server.replication.touch_following(|f| {
                 f.link_up = true;
                 f.replid = self.replid.clone();
@@ -281,7 +297,7 @@ impl Link<'_, '_> {
         };
         progress(-1, 0);
         conn.receive_rdb(&file, self.timeout(), &mut progress)?;
-        let keys = self.load(&file)?;
+        let keys = self.load(&file, Position { replid: replid.to_owned(), offset, db: 0 })?;
         drop(dir);
         self.synced = true;
         (self.replid, self.offset, self.applied, self.applied_db) = (replid.to_owned(), offset, offset, 0);
@@ -303,9 +319,9 @@ impl Link<'_, '_> {
         Duration::from_secs(self.server.config.u64("repl-timeout").max(1))
     }
 
-    /// Replaces the dataset with the master's RDB file.
-    fn load(&mut self, file: &Path) -> Result<u64, String> {
-        let _applying = self.applying.lock();
+    /// Replaces the dataset with the master's RDB file, which is at `at` in its stream.
+    fn load(&mut self, file: &Path, at: Position) -> Result<u64, String> {
+        let mut applying = self.applying.lock();
         if self.stop.load(Ordering::Acquire) {
             return Err("stopped".into());
         }
@@ -319,6 +335,9 @@ impl Link<'_, '_> {
         // LOADING). Ended before the load, so that they stop getting writes at once, and
         // after it, for a replica whose sync began as the load did.
         super::replica_feed::end_all(server);
+        // Where the data was in the stream is no more; where it will be is known to reach
+        // the disk once the snapshot below is written.
+        *applying = None;
         keyspace.flush(None, false, None);
         let mut delay = server.config.i64("key-load-delay");
         let loaded = crate::persist::rdb::import::load_into(server, file, |keys| {
@@ -333,10 +352,12 @@ impl Link<'_, '_> {
         super::replica_feed::end_all(server);
         // The data is whole: clients are served again while the snapshot is written.
         drop(loading);
-        if let Some(claim) = claim
-            && let Err(e) = claim.snapshot()
-        {
-            tracing::warn!("no snapshot after the full sync: {e}; a restart before the next one loses it");
+        match claim.map(|claim| claim.snapshot()) {
+            Some(Ok(_)) => *applying = Some(at),
+            Some(Err(e)) => {
+                tracing::warn!("no snapshot after the full sync: {e}; a restart before the next one loses it");
+            }
+            None => {}
         }
         Ok(loaded.keys)
     }
@@ -368,12 +389,12 @@ impl Link<'_, '_> {
                     transaction = Some(Vec::new());
                 } else if is("exec") {
                     let commands = transaction.take().unwrap_or_default();
-                    self.apply(commands)?;
+                    self.apply(commands, self.offset + used as u64, db)?;
                 } else if !is("ping") {
                     let command = LoggedCommand { db, args };
                     match &mut transaction {
                         Some(queued) => queued.push(command),
-                        None => self.apply(vec![command])?,
+                        None => self.apply(vec![command], self.offset + used as u64, db)?,
                     }
                 }
                 self.offset += used as u64;
@@ -401,8 +422,10 @@ impl Link<'_, '_> {
         }
     }
 
-    fn apply(&mut self, commands: Vec<LoggedCommand>) -> Result<(), String> {
-        let _applying = self.applying.lock();
+    /// Applies `commands`, after which the data is at `end` in the stream, with `db`
+    /// selected.
+    fn apply(&mut self, commands: Vec<LoggedCommand>, end: u64, db: usize) -> Result<(), String> {
+        let mut applying = self.applying.lock();
         if self.stop.load(Ordering::Acquire) {
             return Err("stopped".into());
         }
@@ -410,6 +433,10 @@ impl Link<'_, '_> {
         // A transaction (what came between MULTI and EXEC) is applied as one.
         self.replayer.apply_transaction(&record, self.offset);
         crate::engine::end_replay_clock();
+        // The journal has what was applied: the position goes with it (when it is kept).
+        if let Some(position) = applying.as_mut() {
+            (position.offset, position.db) = (end, db);
+        }
         Ok(())
     }
 }

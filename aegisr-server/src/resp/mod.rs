@@ -5,6 +5,7 @@ mod connection;
 mod inline;
 pub(crate) mod listener;
 pub(crate) mod master_link;
+pub(crate) mod master_position;
 mod parser;
 mod rdb_transfer;
 mod replica_feed;

@@ -220,10 +220,26 @@ fn follow_configured_master(server: &Arc<Server>) -> anyhow::Result<()> {
         !cluster_enabled(&server.config),
         "option 'replicaof' is for standalone nodes: a cluster node's replicas come from the cluster (--replicas)"
     );
-    let link = crate::resp::master_link::MasterLink::start(server, host.to_owned(), port)
-        .context("cannot start following the master")?;
+    // Where the last clean shutdown left the master's stream, if the data is that of then.
+    let position = (crate::persist::Mode::of(&server.config) != crate::persist::Mode::None)
+        .then(|| crate::resp::master_position::take(std::path::Path::new(&server.config.string("dir")), host, port))
+        .flatten();
+    let link = match position {
+        Some(position) => {
+            tracing::info!(
+                "following {host}:{port} (replicaof) from offset {} of {}",
+                position.offset,
+                position.replid
+            );
+            crate::resp::master_link::MasterLink::start_at(server, host.to_owned(), port, position)
+        }
+        None => {
+            tracing::info!("following {host}:{port} (replicaof)");
+            crate::resp::master_link::MasterLink::start(server, host.to_owned(), port)
+        }
+    }
+    .context("cannot start following the master")?;
     server.replication.set_upstream(Some(link));
-    tracing::info!("following {host}:{port} (replicaof)");
     Ok(())
 }
 
@@ -318,7 +334,21 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     if let Some(control) = server.cluster.get() {
         control.shutdown().await;
     }
-    crate::persist::stop(&server);
+    // The master followed stops before the data is written out: all it applied is on
+    // disk then, and where that is in its stream is kept for the next start.
+    let upstream = server.replication.stop_upstream();
+    let on_disk = crate::persist::stop(&server);
+    if let Some((host, port, Some(position))) = upstream.filter(|_| on_disk) {
+        let dir = std::path::PathBuf::from(server.config.string("dir"));
+        match crate::resp::master_position::save(&dir, &host, port, &position) {
+            Ok(()) => tracing::info!(
+                "replication position {}:{} of {host}:{port} kept: the next start continues from there",
+                position.replid,
+                position.offset
+            ),
+            Err(e) => tracing::warn!("cannot keep the replication position: {e}; the next start syncs in full"),
+        }
+    }
     tracing::info!("Aegisr is now ready to exit, bye bye...");
     Ok(())
 }

@@ -263,6 +263,14 @@ impl ReplicationState {
         self.upstream.lock().as_ref().map(|link| (link.host.clone(), link.port))
     }
 
+    /// Stops following the Redis master (at shutdown): its address, and where the data is
+    /// in its stream if that is known to reach the disk with the data.
+    pub(crate) fn stop_upstream(&self) -> Option<(String, u16, Option<crate::resp::master_position::Position>)> {
+        let link = self.upstream.lock().take()?;
+        let (host, port) = (link.host.clone(), link.port);
+        Some((host, port, link.stop()))
+    }
+
     /// Follows `link`'s master instead of the one followed so far, if any.
     pub(crate) fn set_upstream(&self, link: Option<crate::resp::master_link::MasterLink>) {
         let mut upstream = self.upstream.lock();
