@@ -617,6 +617,9 @@ fn the_node_acknowledges_a_transaction_only_once_it_has_applied_it() {
     let select = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n".len() as u64;
     assert_eq!(next_ack(&mut stream), select);
     assert_eq!(get(&mut c, "a"), None);
+    // INFO as a Redis replica's: applied, and read.
+    assert_eq!(info_field(&mut c, "slave_repl_offset"), select.to_string());
+    assert_eq!(info_field(&mut c, "slave_read_repl_offset"), multi.len().to_string());
     let exec = b"*1\r\n$4\r\nEXEC\r\n";
     stream.write_all(exec).unwrap();
     stream.write_all(b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n").unwrap();

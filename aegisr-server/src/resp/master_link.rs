@@ -304,7 +304,7 @@ impl Link<'_, '_> {
         self.server.replication.touch_following(|f| {
             f.link_up = true;
             f.replid = replid.to_owned();
-            f.offset = offset;
+            (f.offset, f.read_offset) = (offset, offset);
             f.full_syncs += 1;
             f.last_io = Some(Instant::now());
             f.sync = None;
@@ -410,6 +410,8 @@ impl Link<'_, '_> {
             // transaction until its EXEC has been applied.
             self.server.replication.touch_following(|f| {
                 f.offset = self.applied;
+                // Read but not applied yet: a command still coming in, or a transaction.
+                f.read_offset = self.offset + (conn.input.len() - conn.at) as u64;
                 f.last_io = Some(conn.last_io);
             });
             // Acknowledged once a second, idle or not (the master measures its replicas'

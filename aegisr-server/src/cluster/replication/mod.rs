@@ -35,6 +35,8 @@ pub struct Following {
     pub replid: String,
     /// The primary's offset applied here.
     pub offset: u64,
+    /// The primary's offset read here, applied or not (a Redis master's link sets it).
+    pub read_offset: u64,
     pub full_syncs: u64,
     pub last_io: Option<Instant>,
     /// A full sync under way (Redis's transfer state, the file's load included): the file's
@@ -350,7 +352,7 @@ pub fn info_fields(server: &crate::server::Server) -> Vec<(String, String)> {
             push("master_sync_perc", format!("{perc:.2}"));
             push("master_sync_last_io_seconds_ago", f.last_io.map_or(0, |t| t.elapsed().as_secs()).to_string());
         }
-        push("slave_read_repl_offset", f.offset.to_string());
+        push("slave_read_repl_offset", f.read_offset.max(f.offset).to_string());
         push("slave_repl_offset", f.offset.to_string());
         push("slave_priority", "100".into());
         // A cluster replica takes no client writes; one following a Redis master as
