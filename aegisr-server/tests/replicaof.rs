@@ -465,11 +465,25 @@ fn a_restarted_node_continues_its_masters_stream() {
     assert!(wait_until(Duration::from_secs(20), || counter_is(&mut c, "16")));
     server.kill9();
     let _: i64 = run(&mut m, &["INCR", "counter"]);
-    let server = TestServer::start_in(dir.path(), &args);
+    let mut server = TestServer::start_in(dir.path(), &args);
     let mut c = server.sync_conn();
     assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"
         && counter_is(&mut c, "17")));
     assert_eq!(info_field(&mut m, "sync_full"), "2");
+    // A start that does not follow the master uses the position up too: the writes it
+    // takes then are in no stream of the master's.
+    let _: () = redis::cmd("SHUTDOWN").query(&mut c).unwrap_or(());
+    assert!(server.wait_exit().success());
+    let mut server = TestServer::start_in(dir.path(), &[]);
+    let mut c = server.sync_conn();
+    set(&mut c, "own", "write");
+    let _: () = redis::cmd("SHUTDOWN").query(&mut c).unwrap_or(());
+    assert!(server.wait_exit().success());
+    let server = TestServer::start_in(dir.path(), &args);
+    let mut c = server.sync_conn();
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"
+        && get(&mut c, "own").is_none()));
+    assert_eq!(info_field(&mut m, "sync_full"), "3");
 }
 
 #[test]

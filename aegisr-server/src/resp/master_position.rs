@@ -8,8 +8,9 @@
 //! continues from its RDB file's `repl-id` and `repl-offset`: no fork and no transfer on
 //! the master for a replica's restart.
 //!
-//! The start takes the file away (removed, and the removal synced) before the link
-//! starts: a node that crashes later never continues from a position its data has gone
+//! Every start takes the file away (removed, and the removal synced) before anything can
+//! change the data: a node that crashes later, or that started without following the
+//! master and took writes of its own, never continues from a position its data has gone
 //! past; it gets a full sync, which is always right.
 
 use std::io::Write;
@@ -45,9 +46,12 @@ pub fn save(dir: &Path, host: &str, port: u16, position: &Position) -> std::io::
     sync_dir(dir)
 }
 
-/// Takes the position saved for the master `host:port`, if there is one. Any file there
-/// is removed (and the removal synced) first: used once or not at all.
-pub fn take(dir: &Path, host: &str, port: u16) -> Option<Position> {
+/// The master a saved position is in the stream of, and the position.
+pub type Saved = (String, u16, Position);
+
+/// Takes the position saved at the last clean shutdown, if there is one. The file is
+/// removed (and the removal synced) first: used once or not at all.
+pub fn take(dir: &Path) -> Option<Saved> {
     let file = path(dir);
     let text = std::fs::read_to_string(&file).ok()?;
     if let Err(e) = std::fs::remove_file(&file).and_then(|()| sync_dir(dir)) {
@@ -55,23 +59,25 @@ pub fn take(dir: &Path, host: &str, port: u16) -> Option<Position> {
         tracing::warn!("cannot remove {}: {e}; starting with a full sync", file.display());
         return None;
     }
-    let position = parse(&text, host, port);
-    if position.is_none() {
-        tracing::info!("{} is for another master or unreadable: starting with a full sync", file.display());
+    let saved = parse(&text);
+    if saved.is_none() {
+        tracing::warn!("{} is unreadable: a full sync when following a master", file.display());
     }
-    position
+    saved
 }
 
-fn parse(text: &str, host: &str, port: u16) -> Option<Position> {
+fn parse(text: &str) -> Option<Saved> {
     let mut lines = text.lines();
-    if lines.next()? != MAGIC || lines.next()? != format!("{host} {port}") {
+    if lines.next()? != MAGIC {
         return None;
     }
+    let (host, port) = lines.next()?.rsplit_once(' ')?;
+    let port = port.parse().ok()?;
     let replid = lines.next()?.to_owned();
     let offset = lines.next()?.parse().ok()?;
     let db = lines.next()?.parse().ok()?;
     let well_formed = replid.len() == 40 && replid.bytes().all(|b| b.is_ascii_hexdigit());
-    well_formed.then_some(Position { replid, offset, db })
+    well_formed.then(|| (host.to_owned(), port, Position { replid, offset, db }))
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
@@ -85,21 +91,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_saved_position_is_taken_once_for_its_master_only() {
+    fn a_saved_position_is_taken_once() {
         let dir = tempfile::tempdir().unwrap();
         let position = Position { replid: "ab".repeat(20), offset: 12345, db: 3 };
         save(dir.path(), "127.0.0.1", 6379, &position).unwrap();
-        assert_eq!(take(dir.path(), "127.0.0.1", 6379), Some(position.clone()));
-        assert_eq!(take(dir.path(), "127.0.0.1", 6379), None, "taken once");
-        save(dir.path(), "127.0.0.1", 6379, &position).unwrap();
-        assert_eq!(take(dir.path(), "127.0.0.1", 6380), None, "another master");
-        assert!(!path(dir.path()).exists(), "removed all the same");
-        for damaged in ["", MAGIC, "aegisr-master-position 2\n127.0.0.1 6379\n", "x\n127.0.0.1 6379\nid\n1\n0\n"] {
-            assert_eq!(parse(damaged, "127.0.0.1", 6379), None, "{damaged:?}");
+        assert_eq!(take(dir.path()), Some(("127.0.0.1".to_owned(), 6379, position.clone())));
+        assert_eq!(take(dir.path()), None, "taken once");
+        assert!(!path(dir.path()).exists());
+        let id = "ab".repeat(20);
+        for damaged in [
+            String::new(),
+            MAGIC.to_owned(),
+            format!("aegisr-master-position 2\n127.0.0.1 6379\n{id}\n1\n0\n"),
+            format!("{MAGIC}\n127.0.0.1\n{id}\n1\n0\n"),
+            format!("{MAGIC}\n127.0.0.1 70000\n{id}\n1\n0\n"),
+            format!("{MAGIC}\n127.0.0.1 6379\nabc\n1\n0\n"),
+            format!("{MAGIC}\n127.0.0.1 6379\n{id}\n-1\n0\n"),
+            format!("{MAGIC}\n127.0.0.1 6379\n{id}\n1\n"),
+        ] {
+            assert_eq!(parse(&damaged), None, "{damaged:?}");
         }
-        let short_id = format!("{MAGIC}\n127.0.0.1 6379\nabc\n1\n0\n");
-        assert_eq!(parse(&short_id, "127.0.0.1", 6379), None);
-        let bad_offset = format!("{MAGIC}\n127.0.0.1 6379\n{}\n-1\n0\n", "ab".repeat(20));
-        assert_eq!(parse(&bad_offset, "127.0.0.1", 6379), None);
+        assert!(parse(&format!("{MAGIC}\n::1 6379\n{id}\n1\n0\n")).is_some());
     }
 }

@@ -32,6 +32,7 @@ pub use workers::{Destination, Seat, Workers, let_others_run, off_loop};
 
 use crate::config::ConfigStore;
 use crate::engine::Keyspace;
+use crate::resp::master_position;
 
 /// Addresses the listeners are bound to (ports resolved when 0 was asked for).
 #[derive(Debug, Default, Clone)]
@@ -207,7 +208,8 @@ async fn bind_metrics(binds: &[String], port: i64) -> Vec<TcpListener> {
 
 /// `replicaof "<host> <port>"` (the option or `--replicaof`): follows that Redis master from
 /// the start, as REPLICAOF does.
-fn follow_configured_master(server: &Arc<Server>) -> anyhow::Result<()> {
+/// `saved`: where the last clean shutdown left a master's stream (`master_position`).
+fn follow_configured_master(server: &Arc<Server>, saved: Option<master_position::Saved>) -> anyhow::Result<()> {
     let value = server.config.string("replicaof");
     let words: Vec<&str> = value.split_whitespace().collect();
     let (host, port) = match words.as_slice() {
@@ -220,10 +222,9 @@ fn follow_configured_master(server: &Arc<Server>) -> anyhow::Result<()> {
         !cluster_enabled(&server.config),
         "option 'replicaof' is for standalone nodes: a cluster node's replicas come from the cluster (--replicas)"
     );
-    // Where the last clean shutdown left the master's stream, if the data is that of then.
-    let position = (crate::persist::Mode::of(&server.config) != crate::persist::Mode::None)
-        .then(|| crate::resp::master_position::take(std::path::Path::new(&server.config.string("dir")), host, port))
-        .flatten();
+    let position = saved
+        .filter(|(saved_host, saved_port, _)| (saved_host.as_str(), *saved_port) == (host, port))
+        .map(|(_, _, position)| position);
     let link = match position {
         Some(position) => {
             tracing::info!(
@@ -262,6 +263,11 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
         server.acl.replace_all(users);
     }
     crate::persist::start(&server)?;
+    // Taken at every start (used or not) before anything changes the data: see
+    // `master_position`.
+    let saved_position = (crate::persist::Mode::of(&server.config) != crate::persist::Mode::None)
+        .then(|| master_position::take(std::path::Path::new(&server.config.string("dir"))))
+        .flatten();
 
     let resp_listeners = bind_all(&binds, resp_port).await?;
     if let Some(chosen) = resp_listeners.first().and_then(|l| l.local_addr().ok()) {
@@ -291,7 +297,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
             "the data directory holds cluster state (its cluster/ folder) but cluster mode is off: this node runs standalone (start it with --cluster to rejoin its cluster)"
         );
     }
-    follow_configured_master(&server)?;
+    follow_configured_master(&server, saved_position)?;
     let signals = watch_signals(server.clone());
     tracing::info!(
         threads,
@@ -340,7 +346,7 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     let on_disk = crate::persist::stop(&server);
     if let Some((host, port, Some(position))) = upstream.filter(|_| on_disk) {
         let dir = std::path::PathBuf::from(server.config.string("dir"));
-        match crate::resp::master_position::save(&dir, &host, port, &position) {
+        match master_position::save(&dir, &host, port, &position) {
             Ok(()) => tracing::info!(
                 "replication position {}:{} of {host}:{port} kept: the next start continues from there",
                 position.replid,
