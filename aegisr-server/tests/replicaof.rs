@@ -20,6 +20,21 @@ fn info_field(con: &mut redis::Connection, field: &str) -> String {
     info.lines().find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_owned)).unwrap_or_default()
 }
 
+/// A Redis master (`--repl-diskless-sync-delay 0` and `master_args`) and a node
+/// (`node_args`) following it, the link up; with a connection to each.
+fn following(
+    master_args: &[&str],
+    node_args: &[&str],
+) -> (RealRedis, redis::Connection, TestServer, redis::Connection) {
+    let master = RealRedis::start(&[&["--repl-diskless-sync-delay", "0"], master_args].concat());
+    let m = master.conn();
+    let server = TestServer::start_with(node_args);
+    let mut c = server.sync_conn();
+    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), "OK");
+    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    (master, m, server, c)
+}
+
 #[test]
 fn a_standalone_node_follows_a_redis_master_until_no_one() {
     // No 5 s wait for more replicas before the master sends its file.
@@ -353,13 +368,8 @@ fn clients_get_loading_while_the_masters_file_is_loaded() {
 #[test]
 fn a_redis_replica_of_the_node_follows_what_the_nodes_master_sends() {
     // Chained: a Redis master, this node following it, a Redis replica following the node.
-    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes"]);
-    let mut m = master.conn();
+    let (_master, mut m, server, mut c) = following(&["--enable-debug-command", "yes"], &[]);
     set(&mut m, "before", "1");
-    let server = TestServer::start();
-    let mut c = server.sync_conn();
-    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), "OK");
-    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
     let replica = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
     let mut r = replica.conn();
     let _: String = run(&mut r, &["REPLICAOF", "127.0.0.1", &server.resp.port().to_string()]);
@@ -400,12 +410,7 @@ fn a_redis_replica_of_the_node_follows_what_the_nodes_master_sends() {
 
 #[test]
 fn a_continued_link_keeps_the_database_the_master_selected() {
-    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
-    let mut m = master.conn();
-    let server = TestServer::start();
-    let mut c = server.sync_conn();
-    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), "OK");
-    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    let (_master, mut m, _server, mut c) = following(&[], &[]);
     let _: () = run(&mut m, &["SELECT", "2"]);
     set(&mut m, "first", "1");
     let _: () = run(&mut c, &["SELECT", "2"]);
@@ -488,12 +493,7 @@ fn a_restarted_node_continues_its_masters_stream() {
 
 #[test]
 fn the_masters_transactions_are_seen_whole() {
-    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
-    let mut m = master.conn();
-    let server = TestServer::start();
-    let mut c = server.sync_conn();
-    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), "OK");
-    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    let (_master, mut m, _server, mut c) = following(&[], &[]);
     // Each transaction moves both counters: a reader of the node never sees one moved
     // without the other (it would if the node applied them one by one).
     const ROUNDS: i64 = 3000;
@@ -521,12 +521,7 @@ fn the_masters_transactions_are_seen_whole() {
 
 #[test]
 fn following_a_master_the_node_leaves_eviction_to_it() {
-    let master = RealRedis::start(&["--repl-diskless-sync-delay", "0"]);
-    let mut m = master.conn();
-    let server = TestServer::start_with(&["--persistence", "none"]);
-    let mut c = server.sync_conn();
-    assert_eq!(run::<String>(&mut c, &["REPLICAOF", "127.0.0.1", &master.port.to_string()]), "OK");
-    assert!(wait_until(Duration::from_secs(20), || info_field(&mut c, "master_link_status") == "up"));
+    let (_master, mut m, _server, mut c) = following(&[], &["--persistence", "none"]);
     // Far over its limit, it evicts nothing: the master decides (replica-ignore-maxmemory
     // yes, as Redis's replicas).
     let _: () = run(&mut c, &["CONFIG", "SET", "maxmemory", "1", "maxmemory-policy", "allkeys-lru"]);
