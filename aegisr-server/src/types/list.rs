@@ -194,6 +194,7 @@ impl Quick {
             self.nodes.insert(at + i, node);
         }
         self.len += 1;
+        self.merge_small();
         Some(())
     }
 
@@ -230,7 +231,30 @@ impl Quick {
         }
         self.nodes.retain(|node| !node.is_empty());
         self.len -= removed;
+        self.merge_small();
         removed
+    }
+
+    /// Joins neighbouring nodes that fit in one, as Redis merges quicklist nodes after an
+    /// edit: removals (and splits by inserts) would otherwise leave runs of a few elements,
+    /// each a buffer and a slot of its own. O(nodes), after edits that are O(n) anyway.
+    fn merge_small(&mut self) {
+        let mut merged: VecDeque<Node> = VecDeque::with_capacity(self.nodes.len());
+        for node in std::mem::take(&mut self.nodes) {
+            match merged.back_mut() {
+                Some(last)
+                    if !self.limit.exceeded_by(LP_HEADER + last.bytes() + node.bytes(), last.len() + node.len()) =>
+                {
+                    for elem in node.iter() {
+                        last.push_back(elem);
+                    }
+                }
+                _ => merged.push_back(node),
+            }
+        }
+        // What the joins left free goes back.
+        merged.iter_mut().for_each(Node::shrink_to_fit);
+        self.nodes = merged;
     }
 
     /// The node holding element `index` (< len) and the element's place in it, found by
@@ -680,6 +704,16 @@ mod tests {
         assert_eq!(list.len(), model.len());
         assert!(list.iter().eq(model.iter().map(|e| &e[..])));
         assert_eq!(list.lp_bytes, model.iter().map(|e| listpack_entry_size(e)).sum::<usize>());
+        // Runs that removals leave short are joined.
+        let nodes = |list: &List| if let Repr::Quick(q) = &list.repr { q.nodes.len() } else { 0 };
+        let before = nodes(&list);
+        for i in (0..model.len()).filter(|i| i % 10 != 0) {
+            list.set(i as i64, b"gone");
+        }
+        list.remove(0, b"gone");
+        model = model.into_iter().enumerate().filter(|(i, _)| i % 10 == 0).map(|(_, e)| e).collect();
+        assert!(list.iter().eq(model.iter().map(|e| &e[..])));
+        assert!(nodes(&list) <= before / 5, "{} nodes, {before} before", nodes(&list));
     }
 
     #[test]
