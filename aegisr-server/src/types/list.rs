@@ -237,7 +237,7 @@ impl Quick {
 
     /// Joins neighbouring nodes that fit in one, as Redis merges quicklist nodes after an
     /// edit: removals (and splits by inserts) would otherwise leave runs of a few elements,
-    /// each a buffer and a slot of its own. O(nodes), after edits that are O(n) anyway.
+    /// each a buffer and a slot of its own. At most O(n), after edits that are O(n) anyway.
     fn merge_small(&mut self) {
         let mut merged: VecDeque<Node> = VecDeque::with_capacity(self.nodes.len());
         for node in std::mem::take(&mut self.nodes) {
