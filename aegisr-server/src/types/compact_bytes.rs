@@ -1,10 +1,11 @@
-//! Byte strings for the members of sets, the fields and values of hashes and the elements
-//! of large lists: up to [`INLINE`] bytes are kept in the 24-byte value itself, longer ones on the heap.
+//! Byte strings for the members of sets and the elements popped from lists: up to
+//! [`INLINE`] bytes are kept in the 24-byte value itself, longer ones on the heap.
 //!
-//! Most members, fields and list elements are short (ids, names, `element:000000012345`).
-//! Kept inline they cost no allocation of their own, and a lookup that reaches the member compares bytes
-//! already in the cache line it read, instead of chasing a pointer to a separate block:
-//! one cache miss fewer per SISMEMBER, SADD or HSET on a large set or hash.
+//! Most members and list elements are short (ids, names, `element:000000012345`). Kept
+//! inline they cost no allocation of their own, and a lookup that reaches the member
+//! compares bytes already in the cache line it read, instead of chasing a pointer to a
+//! separate block: one cache miss fewer per SISMEMBER or SADD on a large set. (A hash's
+//! field and value share one such slot: `compact_pair.rs`.)
 
 use std::ops::Deref;
 

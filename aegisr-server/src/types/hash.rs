@@ -4,8 +4,9 @@
 //!   `listpack.rs`), in insertion order, searched linearly, as Redis's listpack is; the
 //!   entry keeps it inside the key's block. Deleting keeps the order.
 //! - **hashtable** (past `hash-max-listpack-entries` entries or a field or value longer than
-//!   `hash-max-listpack-value`): a vector of pairs plus a hash index of positions into it
-//!   (the indexmap design). Deleting swaps the last pair into the hole.
+//!   `hash-max-listpack-value`): a vector of pairs (a field and its value in one 24-byte
+//!   slot, see `compact_pair.rs`) plus a hash index of positions into it (the indexmap
+//!   design). Deleting swaps the last pair into the hole.
 //!
 //! The conversion is one-way, as in Redis. Keeping the table's pairs in a vector gives O(1)
 //! random picks (HRANDFIELD) and a simple HSCAN cursor: a position, scanned from the top
@@ -16,11 +17,8 @@ use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
-use super::compact_bytes::CompactBytes;
+use super::compact_pair::CompactPair;
 use super::listpack::{Listpack, LpRef};
-
-/// A field and its value; short ones inline (see [`CompactBytes`]).
-type Pair = (CompactBytes, CompactBytes);
 
 /// The `hash-max-listpack-*` limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +48,7 @@ impl std::fmt::Debug for Index {
 /// The hashtable form: pairs in a vector plus a hash index of positions into it.
 #[derive(Debug, Clone)]
 struct Table {
-    pairs: Vec<Pair>,
+    pairs: Vec<CompactPair>,
     index: Index,
 }
 
@@ -215,7 +213,7 @@ impl Hash {
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
         match &self.repr {
             Repr::Listpack(lp) => Box::new(packed_pairs(lp.view()).map(|(f, v, _)| (f, v))),
-            Repr::Table(t) => Box::new(t.pairs.iter().map(|(f, v)| (&f[..], &v[..]))),
+            Repr::Table(t) => Box::new(t.pairs.iter().map(CompactPair::get)),
         }
     }
 
@@ -223,19 +221,19 @@ impl Hash {
     pub fn pair_at(&self, i: usize) -> Option<(&[u8], &[u8])> {
         match &self.repr {
             Repr::Listpack(lp) => packed_pairs(lp.view()).nth(i).map(|(f, v, _)| (f, v)),
-            Repr::Table(t) => t.pairs.get(i).map(|(f, v)| (&f[..], &v[..])),
+            Repr::Table(t) => t.pairs.get(i).map(CompactPair::get),
         }
     }
 
     fn position(table: &Table, field: &[u8]) -> Option<usize> {
         let hash = table.index.state.hash_one(field);
-        table.index.table.find(hash, |&i| *table.pairs[i].0 == *field).copied()
+        table.index.table.find(hash, |&i| table.pairs[i].field() == field).copied()
     }
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {
             Repr::Listpack(lp) => packed_pairs(lp.view()).find(|(f, _, _)| *f == field).map(|(_, v, _)| v),
-            Repr::Table(t) => Hash::position(t, field).map(|i| &t.pairs[i].1[..]),
+            Repr::Table(t) => Hash::position(t, field).map(|i| t.pairs[i].value()),
         }
     }
 
@@ -245,11 +243,11 @@ impl Hash {
 
     fn convert(&mut self) {
         let Repr::Listpack(lp) = &self.repr else { return };
-        let pairs: Vec<Pair> = packed_pairs(lp.view()).map(|(f, v, _)| (f.into(), v.into())).collect();
+        let pairs: Vec<CompactPair> = packed_pairs(lp.view()).map(|(f, v, _)| CompactPair::new(f, v)).collect();
         let state = foldhash::fast::RandomState::default();
         let mut table = HashTable::with_capacity(pairs.len());
-        for (i, (field, _)) in pairs.iter().enumerate() {
-            table.insert_unique(state.hash_one(&field[..]), i, |&j| state.hash_one(&pairs[j].0[..]));
+        for (i, pair) in pairs.iter().enumerate() {
+            table.insert_unique(state.hash_one(pair.field()), i, |&j| state.hash_one(pairs[j].field()));
         }
         self.repr = Repr::Table(Box::new(Table { pairs, index: Index { table, state } }));
     }
@@ -276,14 +274,14 @@ impl Hash {
         }
         let Repr::Table(t) = &mut self.repr else { return false };
         if let Some(i) = Hash::position(t, field) {
-            t.pairs[i].1 = value.into();
+            t.pairs[i].set_value(value);
             return false;
         }
         let i = t.pairs.len();
-        t.pairs.push((field.into(), value.into()));
+        t.pairs.push(CompactPair::new(field, value));
         let pairs = &t.pairs;
         let state = &t.index.state;
-        t.index.table.insert_unique(state.hash_one(field), i, |&j| state.hash_one(&pairs[j].0[..]));
+        t.index.table.insert_unique(state.hash_one(field), i, |&j| state.hash_one(pairs[j].field()));
         true
     }
 
@@ -307,7 +305,7 @@ impl Hash {
                 }
                 let last = t.pairs.len() - 1;
                 if i != last {
-                    let moved = index.state.hash_one(&t.pairs[last].0[..]);
+                    let moved = index.state.hash_one(t.pairs[last].field());
                     if let Some(slot) = index.table.find_mut(moved, |&j| j == last) {
                         *slot = i;
                     }

@@ -4,6 +4,7 @@
 pub mod bitmap;
 pub mod bloom;
 pub mod compact_bytes;
+mod compact_pair;
 pub mod geo;
 pub mod hash;
 pub mod hll;
