@@ -4,7 +4,7 @@
 //!   `listpack.rs`), in insertion order, searched linearly, as Redis's listpack is; the
 //!   entry keeps it inside the key's block. Deleting keeps the order.
 //! - **hashtable** (past `hash-max-listpack-entries` entries or a field or value longer than
-//!   `hash-max-listpack-value`): a vector of pairs (a field and its value in one 24-byte
+//!   `hash-max-listpack-value`): a vector of pairs (a field and its value in one 32-byte
 //!   slot, see `compact_pair.rs`) plus a hash index of positions into it (the indexmap
 //!   design). Deleting swaps the last pair into the hole.
 //!
