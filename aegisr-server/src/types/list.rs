@@ -128,18 +128,25 @@ impl Quick {
         node.is_empty() || !self.limit.exceeded_by(LP_HEADER + node.bytes() + list_node::entry_len(len), node.len() + 1)
     }
 
-    fn push(&mut self, end: End, elem: &[u8]) {
-        let node = match end {
+    /// The node at `end`.
+    fn end_node(&self, end: End) -> Option<&Node> {
+        match end {
             End::Left => self.nodes.front(),
             End::Right => self.nodes.back(),
-        };
-        if !node.is_some_and(|node| self.takes(node, elem.len())) {
+        }
+    }
+
+    fn end_node_mut(&mut self, end: End) -> Option<&mut Node> {
+        match end {
+            End::Left => self.nodes.front_mut(),
+            End::Right => self.nodes.back_mut(),
+        }
+    }
+
+    fn push(&mut self, end: End, elem: &[u8]) {
+        if !self.end_node(end).is_some_and(|node| self.takes(node, elem.len())) {
             // The full node stops growing: its free room goes back.
-            let full = match end {
-                End::Left => self.nodes.front_mut(),
-                End::Right => self.nodes.back_mut(),
-            };
-            if let Some(full) = full {
+            if let Some(full) = self.end_node_mut(end) {
                 full.shrink_to_fit();
             }
             match end {
@@ -147,11 +154,7 @@ impl Quick {
                 End::Right => self.nodes.push_back(Node::default()),
             }
         }
-        let node = match end {
-            End::Left => self.nodes.front_mut(),
-            End::Right => self.nodes.back_mut(),
-        };
-        if let Some(node) = node {
+        if let Some(node) = self.end_node_mut(end) {
             match end {
                 End::Left => node.push_front(elem),
                 End::Right => node.push_back(elem),
@@ -161,10 +164,7 @@ impl Quick {
     }
 
     fn pop(&mut self, end: End) -> Option<CompactBytes> {
-        let node = match end {
-            End::Left => self.nodes.front_mut()?,
-            End::Right => self.nodes.back_mut()?,
-        };
+        let node = self.end_node_mut(end)?;
         let elem = match end {
             End::Left => node.pop_front()?,
             End::Right => node.pop_back()?,

@@ -89,7 +89,7 @@ fn read_back(buf: &[u8]) -> Option<(&[u8], usize)> {
 }
 
 impl Node {
-    /// A run holding `elems`, with no free room.
+    /// A run holding `elems`, with little free room (see [`Node::shrink_to_fit`]).
     pub fn packed<'a>(elems: impl IntoIterator<Item = &'a [u8]>) -> Node {
         let mut node = Node::default();
         for elem in elems {
@@ -195,8 +195,9 @@ impl Node {
         self.buf = buf;
     }
 
-    /// Gives back the free room (a run that no longer grows: one that is not at an end of
-    /// its list any more, or was just built).
+    /// Gives back the free room when it is over an eighth of what the entries take (a run
+    /// that no longer grows: one that is not at an end of its list any more, or was just
+    /// built).
     pub fn shrink_to_fit(&mut self) {
         let used = self.bytes();
         if self.buf.len() - used > used / 8 {

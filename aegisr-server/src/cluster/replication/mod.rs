@@ -270,7 +270,10 @@ impl ReplicationState {
     pub(crate) fn stop_upstream(&self) -> Option<(String, u16, Option<crate::resp::master_position::Position>)> {
         let link = self.upstream.lock().take()?;
         let (host, port) = (link.host.clone(), link.port);
-        Some((host, port, link.stop()))
+        let position = link.stop();
+        self.has_upstream.store(false, std::sync::atomic::Ordering::Release);
+        self.stop_following();
+        Some((host, port, position))
     }
 
     /// Follows `link`'s master instead of the one followed so far, if any.
