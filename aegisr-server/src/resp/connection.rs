@@ -352,7 +352,10 @@ async fn run_batch(
     output: &mut BytesMut,
     stream: &mut TcpStream,
 ) -> std::io::Result<Next> {
-    let limits = ParseLimits { max_bulk_len: server.config.limits().proto_max_bulk_len.load(Ordering::Relaxed) };
+    let limits = ParseLimits {
+        max_bulk_len: server.config.limits().proto_max_bulk_len.load(Ordering::Relaxed),
+        unauthenticated: !session.authenticated && server.acl.auth_required(),
+    };
     let mut commands = 0u64;
     let mut last = None;
     let mut next = Next::Continue;

@@ -19,10 +19,19 @@ const MAX_MULTIBULK: i64 = i32::MAX as i64;
 /// Arguments preallocated for a multibulk, whatever it claims.
 const MAX_PREALLOC_ARGS: usize = 1024;
 
+/// Most arguments a command from a client that must still authenticate may have (Redis's).
+const UNAUTHENTICATED_MAX_ARGS: usize = 10;
+/// Longest argument such a client may send (Redis's): whoever does not know the password
+/// cannot make the server buffer a large command.
+const UNAUTHENTICATED_MAX_BULK: u64 = 16 * 1024;
+
 /// The limits the parser enforces, from the live configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct ParseLimits {
     pub max_bulk_len: u64,
+    /// The client has to authenticate first: its commands are held to a few short
+    /// arguments.
+    pub unauthenticated: bool,
 }
 
 /// A malformed request. The text follows "ERR Protocol error: "; the connection is closed.
@@ -160,6 +169,9 @@ impl RequestParser {
                             continue;
                         }
                         let count = usize::try_from(count).map_err(|_| protocol("invalid multibulk length"))?;
+                        if limits.unauthenticated && count > UNAUTHENTICATED_MAX_ARGS {
+                            return Err(protocol("unauthenticated multibulk length"));
+                        }
                         self.spans.clear();
                         self.spans.reserve(count.min(MAX_PREALLOC_ARGS));
                         self.state = State::MultiBulk { remaining: count, bulk_len: None };
@@ -191,6 +203,9 @@ impl RequestParser {
                         .filter(|&n| n <= limits.max_bulk_len)
                         .and_then(|n| usize::try_from(n).ok())
                         .ok_or_else(|| protocol("invalid bulk length"))?;
+                    if limits.unauthenticated && len as u64 > UNAUTHENTICATED_MAX_BULK {
+                        return Err(protocol("unauthenticated bulk length"));
+                    }
                     self.state = State::MultiBulk { remaining, bulk_len: Some(len) };
                 }
                 State::MultiBulk { remaining, bulk_len: Some(len) } => {
@@ -218,13 +233,18 @@ impl RequestParser {
     /// for anything else, which the state machine then parses, reporting what is wrong.
     fn whole_command(&mut self, buf: &[u8], limits: ParseLimits) -> Option<usize> {
         let (count, mut at) = quick_header(buf, 0, b'*')?;
-        if count == 0 || count > MAX_PREALLOC_ARGS {
+        let (max_args, max_bulk) = if limits.unauthenticated {
+            (UNAUTHENTICATED_MAX_ARGS, UNAUTHENTICATED_MAX_BULK.min(limits.max_bulk_len))
+        } else {
+            (MAX_PREALLOC_ARGS, limits.max_bulk_len)
+        };
+        if count == 0 || count > max_args {
             return None;
         }
         self.spans.clear();
         for _ in 0..count {
             let (len, start) = quick_header(buf, at, b'$')?;
-            if len as u64 > limits.max_bulk_len {
+            if len as u64 > max_bulk {
                 return None;
             }
             let end = start.checked_add(len)?;
@@ -287,7 +307,7 @@ impl RequestParser {
 mod tests {
     use super::*;
 
-    const LIMITS: ParseLimits = ParseLimits { max_bulk_len: 512 * 1024 * 1024 };
+    const LIMITS: ParseLimits = ParseLimits { max_bulk_len: 512 * 1024 * 1024, unauthenticated: false };
 
     /// The next command, copied out.
     fn next(parser: &mut RequestParser, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
@@ -413,6 +433,30 @@ mod tests {
     }
 
     #[test]
+    fn a_client_that_must_authenticate_sends_only_short_commands() {
+        let limits = ParseLimits { unauthenticated: true, ..LIMITS };
+        let parse = |input: &[u8]| {
+            let mut parser = RequestParser::new();
+            let mut buf = BytesMut::from(input);
+            let mut args = ArgViews::new();
+            parser.next(&mut buf, limits, &mut args).map(|_| args.len())
+        };
+        let ten = b"*10\r\n".iter().chain(b"$1\r\na\r\n".repeat(10).iter()).copied().collect::<Vec<u8>>();
+        assert_eq!(parse(&ten), Ok(10));
+        assert_eq!(parse(b"*11\r\n").unwrap_err().to_string(), "ERR Protocol error: unauthenticated multibulk length");
+        let big = format!("*2\r\n$4\r\nAUTH\r\n$16384\r\n{}\r\n", "p".repeat(16384));
+        assert_eq!(parse(big.as_bytes()), Ok(2));
+        assert_eq!(
+            parse(b"*1\r\n$16385\r\n").unwrap_err().to_string(),
+            "ERR Protocol error: unauthenticated bulk length"
+        );
+        assert_eq!(
+            parse(b"*1\r\n$100000000\r\n").unwrap_err().to_string(),
+            "ERR Protocol error: unauthenticated bulk length"
+        );
+    }
+
+    #[test]
     fn the_one_pass_path_and_the_state_machine_agree() {
         // Forms the one-pass path leaves to the state machine: a bare `\n`, leading zeros
         // (refused as Redis's string2ll refuses them), a bulk over the limit, more arguments
@@ -426,7 +470,7 @@ mod tests {
             parse_all(b"*01\r\n$4\r\nPING\r\n").unwrap_err().to_string(),
             "ERR Protocol error: invalid multibulk length"
         );
-        let limits = ParseLimits { max_bulk_len: 3 };
+        let limits = ParseLimits { max_bulk_len: 3, unauthenticated: false };
         let mut buf = BytesMut::from(&b"*1\r\n$4\r\nPING\r\n"[..]);
         let mut parser = RequestParser::new();
         let mut args = ArgViews::new();

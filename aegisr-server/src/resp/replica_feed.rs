@@ -197,7 +197,7 @@ fn acknowledgements(
     }
     loop {
         let mut args = ArgViews::new();
-        match parser.next(input, ParseLimits { max_bulk_len: MAX_INPUT as u64 }, &mut args) {
+        match parser.next(input, ParseLimits { max_bulk_len: MAX_INPUT as u64, unauthenticated: false }, &mut args) {
             Ok(true) => {
                 if args.len() >= 3 && is(args[0], "replconf") && is(args[1], "ack") {
                     let offset = std::str::from_utf8(args[2]).ok().and_then(|o| o.parse::<u64>().ok());
