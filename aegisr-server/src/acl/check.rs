@@ -105,7 +105,10 @@ pub fn channel_allowed(user: &User, name: &[u8], is_pattern: bool) -> bool {
 }
 
 fn has_keys(spec: &CommandSpec) -> bool {
-    spec.keys.first > 0 || spec.numkeys_at.is_some() || !spec.keyword_keys.is_empty()
+    // The shard channels are keys to the cluster (they pick its slot) but channels to ACLs,
+    // as Redis's NOT_KEY key specs say.
+    let channels_only = matches!(spec.name, "spublish" | "ssubscribe" | "sunsubscribe");
+    !channels_only && (spec.keys.first > 0 || spec.numkeys_at.is_some() || !spec.keyword_keys.is_empty())
 }
 
 /// The access the `nth` key of a command needs. Redis decides per key from its key
@@ -190,6 +193,11 @@ mod tests {
         assert_eq!(run(&u, &["set", "r1", "v"]).unwrap_err().reason, Reason::Key);
         assert_eq!(run(&u, &["hget", "k", "f"]).unwrap_err().reason, Reason::Command);
         assert!(run(&u, &["publish", "ch", "m"]).is_ok());
+        let shard = user(&["~nothing", "&ch", "+spublish", "+ssubscribe"]);
+        assert!(run(&shard, &["spublish", "ch", "m"]).is_ok(), "a shard channel is checked as a channel");
+        assert!(run(&shard, &["ssubscribe", "ch"]).is_ok());
+        assert_eq!(run(&shard, &["spublish", "other", "m"]).unwrap_err(), Denied { reason: Reason::Channel, at: 1 });
+        assert_eq!(run(&shard, &["ssubscribe", "ch", "x"]).unwrap_err(), Denied { reason: Reason::Channel, at: 2 });
         assert_eq!(run(&u, &["publish", "other", "m"]).unwrap_err(), Denied { reason: Reason::Channel, at: 1 });
         assert!(run(&u, &["psubscribe", "ch"]).is_ok());
         assert_eq!(run(&u, &["psubscribe", "c*"]).unwrap_err().reason, Reason::Channel);

@@ -182,14 +182,20 @@ impl Selector {
 
     fn allow_command(&mut self, name: &str) -> Result<(), RuleError> {
         let catalog = catalog();
-        let Some((command, sub)) = name.split_once('|') else {
+        // As Redis: what follows the last `|` is the subcommand or first argument, what
+        // precedes it must name a command ("get|a|b" is unknown, "config|get|x" would be a
+        // subcommand's first argument).
+        let Some((command, sub)) = name.rsplit_once('|') else {
             let id = catalog.id_of(name).ok_or(RuleError::UnknownCommand)?;
             self.change_command(id, true);
             return Ok(());
         };
         let id = catalog.id_of(command).ok_or(RuleError::UnknownCommand)?;
-        if sub.contains('|') {
+        if command.contains('|') {
             return Err(RuleError::FirstArgOfSubcommand);
+        }
+        if sub.is_empty() {
+            return Err(RuleError::Syntax);
         }
         if !catalog.subcommands[id].is_empty() {
             let sub_id = catalog.id_of(name).ok_or(RuleError::UnknownCommand)?;
@@ -625,6 +631,9 @@ mod tests {
         assert_eq!(u.apply(b"+nosuch"), Err(RuleError::UnknownCommand));
         assert_eq!(u.apply(b"+@nosuch"), Err(RuleError::UnknownCommand));
         assert_eq!(u.apply(b"+config|get|x"), Err(RuleError::FirstArgOfSubcommand));
+        assert_eq!(u.apply(b"+get|key1|key2"), Err(RuleError::UnknownCommand));
+        assert_eq!(u.apply(b"-get|key1|key2"), Err(RuleError::UnknownCommand));
+        assert_eq!(u.apply(b"+select|"), Err(RuleError::Syntax));
         assert_eq!(u.apply(b"#abc"), Err(RuleError::BadHash));
         assert_eq!(u.apply(b"<nopw"), Err(RuleError::NoSuchPassword));
         assert_eq!(u.apply(b"%X~a"), Err(RuleError::Syntax));

@@ -111,8 +111,15 @@ pub(super) fn has_full_key_access(ctx: &Ctx<'_>, args: &[&[u8]]) -> bool {
 }
 
 /// Authenticates the session as `user` with `password` (AUTH, HELLO ... AUTH); a failure
-/// is logged and answered WRONGPASS.
-pub(super) fn authenticate(ctx: &mut Ctx<'_>, command: &'static str, user: &[u8], password: &[u8]) -> CommandResult {
+/// is logged and answered WRONGPASS. `typed` is the command's name as the client sent it:
+/// the log entry's object, as Redis records it.
+pub(super) fn authenticate(
+    ctx: &mut Ctx<'_>,
+    command: &'static str,
+    typed: &[u8],
+    user: &[u8],
+    password: &[u8],
+) -> CommandResult {
     match ctx.server.acl.authenticate(user, password) {
         Some(handle) => {
             ctx.session.client.set_user(&handle.name);
@@ -122,7 +129,8 @@ pub(super) fn authenticate(ctx: &mut Ctx<'_>, command: &'static str, user: &[u8]
         }
         None => {
             let context = if ctx.session.multi.is_some() || ctx.tx.is_some() { "multi" } else { "toplevel" };
-            add_log_entry(ctx, command, "auth", context, command.into(), String::from_utf8_lossy(user).into_owned());
+            let object = String::from_utf8_lossy(typed).into_owned();
+            add_log_entry(ctx, command, "auth", context, object, String::from_utf8_lossy(user).into_owned());
             Err(CommandError::Message(acl::WRONGPASS.into()))
         }
     }
@@ -158,7 +166,11 @@ fn acl_cat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         return Ok(());
     };
     if args.len() > 3 {
-        return Err(CommandError::WrongArity("acl|cat".into()));
+        // ACL CAT's arity is -2: Redis's ACL command itself refuses the extra arguments.
+        return Err(CommandError::err(format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try ACL HELP.",
+            String::from_utf8_lossy(args[1])
+        )));
     }
     let lossy = String::from_utf8_lossy(name);
     let cat =

@@ -46,7 +46,7 @@ fn auth(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         3 => (args[1], args[2]),
         _ => return Err(CommandError::Syntax),
     };
-    super::acl::authenticate(ctx, "auth", user, password)?;
+    super::acl::authenticate(ctx, "auth", args[0], user, password)?;
     ctx.out.ok();
     Ok(())
 }
@@ -82,7 +82,7 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         }
     }
     if let Some((user, password)) = credentials {
-        super::acl::authenticate(ctx, "hello", user, password)?;
+        super::acl::authenticate(ctx, "hello", args[0], user, password)?;
     }
     if !ctx.session.authenticated {
         return Err(CommandError::Message(
