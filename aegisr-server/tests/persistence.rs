@@ -736,3 +736,35 @@ fn evictions_are_journaled_and_stay_evicted_after_a_restart() {
     assert_eq!(after.len() as u64 + evicted, 6000);
     assert_eq!(after, kept, "the replayed dataset differs from the one that was evicted from");
 }
+
+#[test]
+fn bgsave_and_bgrewriteaof_inside_exec_are_scheduled_and_then_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(dir.path(), &[]);
+    let mut con = server.sync_conn();
+    // As Redis: a transaction does not start a snapshot itself, it schedules one.
+    let replies: Vec<Value> = redis::pipe()
+        .atomic()
+        .cmd("SET")
+        .arg("foo")
+        .arg("bar")
+        .cmd("BGREWRITEAOF")
+        .cmd("BGSAVE")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(
+        replies[1..],
+        [
+            Value::SimpleString("Background append only file rewriting scheduled".into()),
+            Value::SimpleString("Background saving scheduled".into())
+        ]
+    );
+    wait_for_snapshot(&mut con, 1);
+    assert_eq!(snapshot_files(dir.path()).len(), 1);
+    assert_eq!(info_field(&mut con, "persistence", "aof_rewrite_scheduled"), "0");
+
+    let memory_only = TestServer::start_with(&["--persistence", "none"]);
+    let mut con = memory_only.sync_conn();
+    let refused = redis::pipe().atomic().cmd("BGSAVE").query::<Vec<Value>>(&mut con).unwrap_err();
+    assert!(refused.to_string().contains("persistence is off"), "{refused}");
+}

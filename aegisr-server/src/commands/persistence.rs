@@ -30,6 +30,12 @@ fn bgsave(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         Some(arg) if is(arg, "schedule") && args.len() == 2 => true,
         Some(_) => return Err(CommandError::Syntax),
     };
+    if ctx.tx.is_some() {
+        // Inside EXEC, as Redis: the snapshot starts after the transaction.
+        persist::schedule_snapshot_after(ctx.server).map_err(|e| save_error(e, "save"))?;
+        ctx.out.simple("Background saving scheduled");
+        return Ok(());
+    }
     match persist::request_snapshot(ctx.server) {
         Ok(()) => ctx.out.simple("Background saving started"),
         Err(SaveError::InProgress) if schedule => {
@@ -44,6 +50,11 @@ fn bgsave(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 /// The journal is bounded by snapshots: a rewrite is a snapshot, after which the journal
 /// segments it covers are removed.
 fn bgrewriteaof(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    if ctx.tx.is_some() {
+        persist::schedule_snapshot_after(ctx.server).map_err(|e| save_error(e, "append only file rewriting"))?;
+        ctx.out.simple("Background append only file rewriting scheduled");
+        return Ok(());
+    }
     match persist::request_snapshot(ctx.server) {
         Ok(()) => ctx.out.simple("Background append only file rewriting started"),
         Err(SaveError::InProgress) => {

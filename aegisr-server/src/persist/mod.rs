@@ -535,6 +535,16 @@ pub fn schedule_snapshot(server: &Server) {
     server.saves.scheduled.store(true, Ordering::Release);
 }
 
+/// BGSAVE or BGREWRITEAOF inside EXEC: a snapshot once the transaction is over (the
+/// once-a-second check starts it), unless persistence is off.
+pub fn schedule_snapshot_after(server: &Server) -> Result<(), SaveError> {
+    if Mode::of(&server.config) == Mode::None {
+        return Err(SaveError::Off);
+    }
+    schedule_snapshot(server);
+    Ok(())
+}
+
 /// Unix time of the last successful snapshot (LASTSAVE).
 pub fn last_save(server: &Server) -> i64 {
     server.saves.last_save.load(Ordering::Relaxed)
