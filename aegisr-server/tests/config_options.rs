@@ -374,6 +374,15 @@ fn latencystats_reports_the_configured_percentiles() {
     assert_eq!(keys(&line(&mut con)), ["p0", "p100", "p12.5"]);
     assert_eq!(config_set(&mut con, "latency-tracking-info-percentiles", "").unwrap(), "OK");
     assert_eq!(line(&mut con), "latency_percentiles_usec_ping:");
+    // latency-tracking no: what runs meanwhile gets no histogram (Redis's disable/enable).
+    assert_eq!(config_set(&mut con, "latency-tracking-info-percentiles", "50").unwrap(), "OK");
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut con).unwrap();
+    assert_eq!(config_set(&mut con, "latency-tracking", "no").unwrap(), "OK");
+    let _: () = redis::cmd("PING").query(&mut con).unwrap();
+    assert_eq!(line(&mut con), "");
+    assert_eq!(config_set(&mut con, "latency-tracking", "yes").unwrap(), "OK");
+    let _: () = redis::cmd("PING").query(&mut con).unwrap();
+    assert_eq!(keys(&line(&mut con)), ["p50"]);
     assert_eq!(
         error_text(config_set(&mut con, "latency-tracking-info-percentiles", "50 101")),
         "ERR CONFIG SET failed (possibly related to argument 'latency-tracking-info-percentiles') - latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"

@@ -472,11 +472,11 @@ pub static OPTIONS: &[OptionSpec] = &[
         "0",
         "Latency monitor: events (commands, expire and eviction cycles) lasting at least this many milliseconds are recorded for LATENCY LATEST/HISTORY; 0 records none.",
     ),
-    inert(
+    live(
         "latency-tracking",
         YES_NO,
         "yes",
-        "per-command latency percentiles are not kept; LATENCY and the slow log cover latency",
+        "Whether each command's latency is kept in a histogram, for INFO latencystats's percentiles.",
     ),
     live(
         "latency-tracking-info-percentiles",

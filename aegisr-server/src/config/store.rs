@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 
@@ -44,6 +44,9 @@ pub struct Limits {
     pub normal_soft_secs: AtomicU64,
     /// `latency-monitor-threshold`, milliseconds; 0: the latency monitor is off.
     pub latency_monitor_threshold: AtomicU64,
+    /// `latency-tracking`: whether each command's latency goes into its histogram (INFO
+    /// latencystats).
+    pub latency_tracking: AtomicBool,
     /// `slowlog-log-slower-than`, microseconds; negative: off.
     pub slowlog_slower_than: AtomicI64,
     /// `notify-keyspace-events` as flags, 0 while neither `K` nor `E` is set (see
@@ -386,6 +389,7 @@ impl ConfigStore {
         l.normal_soft.store(normal.soft, Ordering::Relaxed);
         l.normal_soft_secs.store(normal.soft_secs, Ordering::Relaxed);
         l.latency_monitor_threshold.store(self.u64("latency-monitor-threshold"), Ordering::Relaxed);
+        l.latency_tracking.store(self.bool("latency-tracking"), Ordering::Relaxed);
         l.slowlog_slower_than.store(self.i64("slowlog-log-slower-than"), Ordering::Relaxed);
         let fsync = crate::persist::journal::FsyncPolicy::parse(&self.string("appendfsync"))
             .unwrap_or(crate::persist::journal::FsyncPolicy::EverySec);

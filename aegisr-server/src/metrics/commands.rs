@@ -153,8 +153,9 @@ impl CommandStats {
         }
     }
 
-    /// Records one command run on this thread.
-    pub fn record(&self, index: usize, nanos: u64, outcome: Outcome) {
+    /// Records one command run on this thread; its latency too if `track_latency`
+    /// (`latency-tracking`).
+    pub fn record(&self, index: usize, nanos: u64, outcome: Outcome, track_latency: bool) {
         self.with_slot(|slot| {
             let Some(cell) = slot.cells.get(index) else { return };
             let failures = match outcome {
@@ -166,7 +167,9 @@ impl CommandStats {
             };
             bump(&cell.calls, 1);
             bump(&cell.nanos, nanos);
-            bump(&cell.latency[super::histogram::bucket_of(nanos)], 1);
+            if track_latency {
+                bump(&cell.latency[super::histogram::bucket_of(nanos)], 1);
+            }
             if failures > 0 {
                 bump(&cell.failed, failures);
             }
@@ -248,10 +251,10 @@ mod tests {
                 let stats = stats.clone();
                 std::thread::spawn(move || {
                     for _ in 0..1000 {
-                        stats.record(get, 2_000, Outcome::Ran { failures: 0 });
+                        stats.record(get, 2_000, Outcome::Ran { failures: 0 }, true);
                     }
-                    stats.record(get, 5_000, Outcome::Ran { failures: 1 });
-                    stats.record(get, 0, Outcome::Rejected);
+                    stats.record(get, 5_000, Outcome::Ran { failures: 1 }, true);
+                    stats.record(get, 0, Outcome::Rejected, true);
                 })
             })
             .collect();
@@ -266,7 +269,7 @@ mod tests {
         assert_eq!(g.latency.iter().sum::<u64>(), 3003);
         stats.reset();
         assert!(stats.seen().is_empty());
-        stats.record(get, 1_000, Outcome::Ran { failures: 0 });
+        stats.record(get, 1_000, Outcome::Ran { failures: 0 }, true);
         assert_eq!(stats.seen()[0].calls, 1);
     }
 

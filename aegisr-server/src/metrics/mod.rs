@@ -165,11 +165,11 @@ pub fn record(
     let Some(spec) = spec else { return };
     let Some(index) = commands::index_of(spec) else { return };
     let nanos = metrics.clock.nanos_between(started, ended_at);
-    metrics.commands.record(index, nanos, outcome);
+    let limits = ctx.server.config.limits();
+    metrics.commands.record(index, nanos, outcome, limits.latency_tracking.load(Ordering::Relaxed));
     if outcome == Outcome::Rejected {
         return;
     }
-    let limits = ctx.server.config.limits();
     let latency_threshold = limits.latency_monitor_threshold.load(Ordering::Relaxed);
     if latency_threshold > 0 {
         // Redis's split: commands flagged fast are their own event.

@@ -420,7 +420,8 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 .commands
                 .seen()
                 .into_iter()
-                .filter(|c| c.calls > 0)
+                // Commands run while latency-tracking was off have no histogram to show.
+                .filter(|c| c.latency.iter().any(|&n| n > 0))
                 .map(|c| {
                     let at = |p: f64| micros(crate::metrics::histogram::percentile(&c.latency[..], p).unwrap_or(0));
                     let values: Vec<String> = percentiles
