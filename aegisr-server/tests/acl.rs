@@ -511,3 +511,86 @@ async fn grpc_calls_need_credentials_when_a_password_is_required() {
     let wanted = SubscribeRequest { channels: vec!["news".into()], ..Default::default() };
     assert!(limited.subscribe(wanted).await.is_ok());
 }
+
+#[test]
+fn a_client_that_must_authenticate_cannot_send_long_commands() {
+    let server = TestServer::start_with(&["--requirepass", "secret"]);
+    // Redis's limits before AUTH: at most 10 arguments of at most 16 KB each; the
+    // connection is closed after the protocol error, and nothing is buffered for it.
+    let mut raw = server.raw();
+    raw.send(b"*100\r\n");
+    assert_eq!(raw.read_line(), "-ERR Protocol error: unauthenticated multibulk length\r\n");
+    assert!(raw.is_closed());
+    let mut raw = server.raw();
+    raw.send(b"*1\r\n$100000000\r\n");
+    assert_eq!(raw.read_line(), "-ERR Protocol error: unauthenticated bulk length\r\n");
+    assert!(raw.is_closed());
+    // Within the limits: the usual NOAUTH, then AUTH; after it, no such limit.
+    let mut raw = server.raw();
+    let eleven: Vec<&str> = std::iter::once("MSET").chain(std::iter::repeat_n("k", 10)).collect();
+    raw.expect(&eleven[..10], NOAUTH);
+    raw.expect(&["AUTH", "secret"], "+OK\r\n");
+    raw.expect(&eleven, "+OK\r\n");
+    let big = "v".repeat(100_000);
+    raw.expect(&["SET", "big", &big], "+OK\r\n");
+    // Without a password nobody has to authenticate: no limit either.
+    let open = TestServer::start();
+    let mut raw = open.raw();
+    raw.expect(&eleven, "+OK\r\n");
+}
+
+#[test]
+fn acl_errors_and_log_entries_as_redis() {
+    let server = TestServer::start();
+    let mut con = server.sync_conn();
+    // What precedes the last `|` must name a command: GET has no subcommands.
+    assert_eq!(
+        fail(&mut con, &["ACL", "SETUSER", "u", "+get|key1|key2"]),
+        "ERR Error in ACL SETUSER modifier '+get|key1|key2': Unknown command or category name in ACL"
+    );
+    assert_eq!(
+        fail(&mut con, &["ACL", "SETUSER", "u", "-get|key1|key2"]),
+        "ERR Error in ACL SETUSER modifier '-get|key1|key2': Unknown command or category name in ACL"
+    );
+    assert_eq!(
+        fail(&mut con, &["ACL", "SETUSER", "u", "+config|get|x"]),
+        "ERR Error in ACL SETUSER modifier '+config|get|x': Allowing first-arg of a subcommand is not supported"
+    );
+    assert_eq!(fail(&mut con, &["ACL", "CAT", "NON_EXISTS"]), "ERR Unknown category 'NON_EXISTS'");
+    assert_eq!(
+        fail(&mut con, &["ACL", "CAT", "NON_EXISTS", "NON_EXISTS2"]),
+        "ERR unknown subcommand or wrong number of arguments for 'CAT'. Try ACL HELP."
+    );
+    // A failed AUTH is logged with the command's name as sent.
+    run::<()>(&mut con, &["ACL", "SETUSER", "antirez", "on", ">right"]);
+    let mut raw = server.raw();
+    raw.expect(&["AUTH", "antirez", "wrong"], WRONGPASS);
+    raw.expect(&["hello", "2", "AUTH", "antirez", "wrong"], WRONGPASS);
+    let log: Vec<Vec<redis::Value>> = run(&mut con, &["ACL", "LOG"]);
+    let objects: Vec<String> = log
+        .iter()
+        .map(|entry| {
+            let at = entry.iter().position(|v| matches!(v, redis::Value::BulkString(b) if b == b"object")).unwrap();
+            redis::from_redis_value_ref(&entry[at + 1]).unwrap()
+        })
+        .collect();
+    assert_eq!(objects, ["hello", "AUTH"], "newest first");
+}
+
+#[test]
+fn shard_channels_are_checked_as_channels() {
+    let server = TestServer::start();
+    let mut admin = server.sync_conn();
+    run::<()>(&mut admin, &["ACL", "SETUSER", "psuser", "on", ">pw", "resetchannels", "&foo:1", "&bar:*", "+@all"]);
+    let mut raw = login(&server, "psuser", "pw");
+    raw.expect(&["SPUBLISH", "foo:1", "hi"], ":0\r\n");
+    raw.expect(&["SPUBLISH", "bar:2", "hi"], ":0\r\n");
+    raw.expect(&["SPUBLISH", "zap", "hi"], NOPERM_CHANNEL);
+    raw.expect(&["SSUBSCRIBE", "zap"], NOPERM_CHANNEL);
+    raw.expect(&["SSUBSCRIBE", "foo:1"], "*3\r\n$10\r\nssubscribe\r\n$5\r\nfoo:1\r\n:1\r\n");
+    // Keys are not what is checked: a user with no key patterns may still publish.
+    run::<()>(&mut admin, &["ACL", "SETUSER", "nokeys", "on", ">pw", "resetkeys", "&news", "+spublish"]);
+    let mut raw = login(&server, "nokeys", "pw");
+    raw.expect(&["SPUBLISH", "news", "hi"], ":0\r\n");
+    raw.expect(&["SPUBLISH", "other", "hi"], NOPERM_CHANNEL);
+}
