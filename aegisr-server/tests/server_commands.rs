@@ -65,6 +65,17 @@ fn command_info_describes_commands_like_redis() {
     assert_eq!(cats_of(&mut con, "config|get"), ["@admin", "@slow", "@dangerous"]);
     assert_eq!(cats_of(&mut con, "client|list"), ["@admin", "@slow", "@dangerous", "@connection"]);
     assert_eq!(cats_of(&mut con, "get"), ["@read", "@string", "@fast"]);
+    // Redis 7.0.15's: a container is only @slow (its subcommands carry the categories);
+    // SORT is in the categories of what it sorts; WAIT is a connection command.
+    for container in ["client", "object", "pubsub", "xinfo", "xgroup", "function", "script", "pubsub|help"] {
+        assert_eq!(cats_of(&mut con, container), ["@slow"], "{container}");
+    }
+    assert_eq!(cats_of(&mut con, "sort"), ["@write", "@set", "@sortedset", "@list", "@slow", "@dangerous"]);
+    assert_eq!(cats_of(&mut con, "sort_ro"), ["@read", "@set", "@sortedset", "@list", "@slow", "@dangerous"]);
+    assert_eq!(cats_of(&mut con, "wait"), ["@slow", "@connection"]);
+    let keyspace: Vec<String> = cmd("ACL").arg("CAT").arg("keyspace").query(&mut con).unwrap();
+    assert!(!keyspace.iter().any(|c| c == "sort" || c == "wait" || c == "object"), "{keyspace:?}");
+    server.raw().expect(&["COMMAND", "INFO", "pubsub|help"], "*1\r\n*10\r\n$11\r\npubsub|help\r\n:2\r\n*2\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@slow\r\n*0\r\n*0\r\n*0\r\n");
 }
 
 #[test]

@@ -400,11 +400,15 @@ pub const COMMANDS: &[CommandSpec] = &[
             CommandSpec {
                 name: "pubsub|help",
                 arity: 2,
+                // As Redis: HELP is no pub/sub command (no flag, no @pubsub).
+                flags: Flags::LOADING.or(Flags::STALE),
                 summary: "Returns helpful text about the different subcommands.",
                 handler: Some(pubsub_help),
                 ..PUBSUB_SUB
             },
         ],
+        // A container has no flags of its own: its subcommands' count.
+        flags: Flags::NONE,
         ..PUBSUB
     },
 ];

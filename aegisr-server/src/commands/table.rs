@@ -337,7 +337,14 @@ impl CommandSpec {
         if f.contains(Flags::READONLY) && self.group != Group::Scripting {
             cats.push("@read");
         }
-        cats.extend(self.group.acl_category());
+        // Redis gives each command its categories in its own table entry; they follow the
+        // group but for containers (only @slow: the subcommands carry the categories), SORT
+        // and SORT_RO (the types they sort, in `acl`) and WAIT / WAITAOF (@connection).
+        let own_categories =
+            !self.subcommands.is_empty() || matches!(self.name, "sort" | "sort_ro" | "wait" | "waitaof");
+        if !own_categories {
+            cats.extend(self.group.acl_category());
+        }
         if f.contains(Flags::ADMIN) {
             cats.extend(["@admin", "@dangerous"]);
         }
