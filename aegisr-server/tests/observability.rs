@@ -122,6 +122,50 @@ fn commandstats_and_errorstats_follow_the_commands_run() {
     }
     let cpu = info(&mut con, "cpu");
     assert!(cpu["used_cpu_user"].parse::<f64>().unwrap() >= 0.0);
+    // The threads that run commands are a part of the process.
+    let main_thread: f64 = cpu["used_cpu_user_main_thread"].parse().unwrap();
+    assert!(main_thread >= 0.0 && main_thread <= cpu["used_cpu_user"].parse::<f64>().unwrap() + 0.01, "{cpu:?}");
+    // Every field of Redis 7.0.15's INFO ALL that monitoring tools read, by section.
+    let redis_fields: &[(&str, &[&str])] = &[
+        ("clients", &["cluster_connections", "client_recent_max_input_buffer", "client_recent_max_output_buffer"]),
+        ("memory", &["active_defrag_running"]),
+        (
+            "persistence",
+            &[
+                "current_save_keys_processed",
+                "current_save_keys_total",
+                "rdb_current_bgsave_time_sec",
+                "aof_last_rewrite_time_sec",
+                "aof_current_rewrite_time_sec",
+                "aof_rewrites",
+                "aof_rewrites_consecutive_failures",
+            ],
+        ),
+        (
+            "stats",
+            &[
+                "total_net_repl_input_bytes",
+                "total_net_repl_output_bytes",
+                "instantaneous_input_repl_kbps",
+                "instantaneous_output_repl_kbps",
+                "unexpected_error_replies",
+                "dump_payload_sanitizations",
+                "reply_buffer_shrinks",
+                "reply_buffer_expands",
+            ],
+        ),
+        ("cpu", &["used_cpu_sys_main_thread", "used_cpu_user_main_thread"]),
+    ];
+    for (section, fields) in redis_fields {
+        let got = info(&mut con, section);
+        for field in *fields {
+            assert!(got.contains_key(*field), "{section}: {field}");
+        }
+    }
+    // Nothing saved yet: Redis's -1.
+    let persistence = info(&mut con, "persistence");
+    assert_eq!(persistence["rdb_last_bgsave_time_sec"], "-1");
+    assert_eq!(persistence["rdb_current_bgsave_time_sec"], "-1");
 
     let ours = info(&mut con, "aegisr");
     let shards: usize = ours["shards"].parse().unwrap();

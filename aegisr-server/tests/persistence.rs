@@ -762,6 +762,10 @@ fn bgsave_and_bgrewriteaof_inside_exec_are_scheduled_and_then_run() {
     wait_for_snapshot(&mut con, 1);
     assert_eq!(snapshot_files(dir.path()).len(), 1);
     assert_eq!(info_field(&mut con, "persistence", "aof_rewrite_scheduled"), "0");
+    // With the journal on, that snapshot was its rewrite.
+    assert_eq!(info_field(&mut con, "persistence", "aof_rewrites"), "1");
+    assert_eq!(info_field(&mut con, "persistence", "aof_last_rewrite_time_sec"), "0");
+    assert_eq!(info_field(&mut con, "persistence", "rdb_current_bgsave_time_sec"), "-1");
 
     let memory_only = TestServer::start_with(&["--persistence", "none"]);
     let mut con = memory_only.sync_conn();

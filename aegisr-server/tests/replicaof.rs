@@ -385,6 +385,13 @@ fn a_redis_replica_of_the_node_follows_what_the_nodes_master_sends() {
         == ["a", "b"]));
     assert_eq!(get(&mut r, "through").as_deref(), Some("the node"));
     assert_eq!(info_field(&mut c, "sync_full"), "1");
+    // Replication traffic is counted apart from the clients', both ways.
+    let stats: String = run(&mut c, &["INFO", "stats"]);
+    let counted = |name: &str| {
+        stats.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).and_then(|v| v.parse::<u64>().ok())
+    };
+    assert!(counted("total_net_repl_input_bytes") > Some(0), "{stats}");
+    assert!(counted("total_net_repl_output_bytes") > Some(0), "{stats}");
     // The master's next file (its replication id changed, so the node cannot continue)
     // replaces the node's data, which no write of the node's stream carries: the chained
     // replica is sent the new data whole. The write made while the node is away is only

@@ -93,6 +93,18 @@ pub fn render(server: &Server) -> String {
         "Bytes written to clients.",
         counter(&stats.total_net_output_bytes),
     );
+    out.single(
+        "aegisr_net_repl_input_bytes_total",
+        "counter",
+        "Bytes read from the master (files and stream).",
+        counter(&stats.total_net_repl_input_bytes),
+    );
+    out.single(
+        "aegisr_net_repl_output_bytes_total",
+        "counter",
+        "Bytes written to replicas (files and stream).",
+        counter(&stats.total_net_repl_output_bytes),
+    );
     out.single("aegisr_error_replies_total", "counter", "Error replies sent.", counter(&stats.total_error_replies));
 
     let memory = |field: &str| info::field(server, "memory", field).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);

@@ -62,7 +62,12 @@ pub struct SaveState {
     /// Unix seconds of the last successful snapshot (or of the start).
     last_save: AtomicI64,
     last_ok: AtomicBool,
+    /// How long the last snapshot took; -1 before the first.
     last_duration_ms: AtomicI64,
+    /// Unix ms the snapshot being written began; 0 while none is.
+    current_since_ms: AtomicI64,
+    /// Snapshots that failed since the last that succeeded.
+    consecutive_failures: AtomicU64,
     /// `Keyspace::changes` when the last snapshot began.
     changes_at_save: AtomicU64,
     snapshots: AtomicU64,
@@ -130,6 +135,7 @@ pub fn start(server: &Server) -> anyhow::Result<()> {
     let state = &server.saves;
     state.last_save.store(unix_secs(), Ordering::Relaxed);
     state.last_ok.store(true, Ordering::Relaxed);
+    state.last_duration_ms.store(-1, Ordering::Relaxed);
     let mode = Mode::of(&server.config);
     if mode == Mode::None {
         tracing::info!("persistence is off: the data lives in memory only");
@@ -382,12 +388,14 @@ impl SnapshotClaim<'_> {
         }
         let state = &server.saves;
         let started = std::time::Instant::now();
+        state.current_since_ms.store(crate::engine::now_ms(), Ordering::Relaxed);
         let changes = server.keyspace.changes();
         let result = data_dir(server).and_then(|dir| {
             let journal = server.keyspace.journal();
             snapshot::write(&server.keyspace, &server.scripting.functions, &dir, journal)
         });
         state.last_duration_ms.store(started.elapsed().as_millis() as i64, Ordering::Relaxed);
+        state.current_since_ms.store(0, Ordering::Relaxed);
         drop(self);
         match result {
             Ok(written) => {
@@ -396,6 +404,7 @@ impl SnapshotClaim<'_> {
             }
             Err(e) => {
                 state.last_ok.store(false, Ordering::Relaxed);
+                state.consecutive_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!("snapshot failed: {e:#}");
                 Err(SaveError::Failed(e))
             }
@@ -443,6 +452,7 @@ impl SnapshotClaim<'_> {
 fn note_snapshot(server: &Server, written: &snapshot::Written, changes: u64, started: std::time::Instant) {
     let state = &server.saves;
     state.last_ok.store(true, Ordering::Relaxed);
+    state.consecutive_failures.store(0, Ordering::Relaxed);
     state.last_save.store(unix_secs(), Ordering::Relaxed);
     state.changes_at_save.store(changes, Ordering::Relaxed);
     state.snapshots.fetch_add(1, Ordering::Relaxed);
@@ -650,6 +660,19 @@ pub fn info_fields(server: &Server) -> Vec<(String, String)> {
     // Snapshots are written without fork(): Redis's copy-on-write and fork figures are 0
     // (as are a few others, said where they are listed).
     let zero = |name: &str| (name.to_owned(), "0".to_owned());
+    let since = state.current_since_ms.load(Ordering::Relaxed);
+    let current_secs = if since == 0 { -1 } else { (crate::engine::now_ms() - since).max(0) / 1000 };
+    let last_secs = match state.last_duration_ms.load(Ordering::Relaxed) {
+        ms if ms < 0 => -1,
+        ms => ms / 1000,
+    };
+    // With the journal on, a snapshot is what rewrites it (the journal is cut after it):
+    // the same work is both Redis's BGSAVE and its BGREWRITEAOF.
+    let (rewrite_current, rewrite_last, rewrites) = if journal.is_some() {
+        (current_secs, last_secs, state.snapshots.load(Ordering::Relaxed))
+    } else {
+        (-1, -1, 0)
+    };
     let loading_since = state.loading_since.load(Ordering::Acquire);
     let mut fields = vec![("loading".to_owned(), u8::from(loading_since != 0).to_string())];
     if loading_since != 0 {
@@ -664,27 +687,36 @@ pub fn info_fields(server: &Server) -> Vec<(String, String)> {
         zero("current_cow_size"),
         zero("current_cow_size_age"),
         ("current_fork_perc".to_owned(), "0.00".to_owned()),
+        // The snapshot writer does not report its progress key by key.
+        zero("current_save_keys_processed"),
+        zero("current_save_keys_total"),
         ("rdb_changes_since_last_save".to_owned(), changes_since_save(server).to_string()),
         ("rdb_bgsave_in_progress".to_owned(), u8::from(snapshot_in_progress(server)).to_string()),
         ("rdb_last_save_time".to_owned(), state.last_save.load(Ordering::Relaxed).to_string()),
         ("rdb_last_bgsave_status".to_owned(), rdb_status.to_owned()),
-        ("rdb_last_bgsave_time_sec".to_owned(), (state.last_duration_ms.load(Ordering::Relaxed) / 1000).to_string()),
+        ("rdb_last_bgsave_time_sec".to_owned(), last_secs.to_string()),
+        ("rdb_current_bgsave_time_sec".to_owned(), current_secs.to_string()),
         ("rdb_saves".to_owned(), state.snapshots.load(Ordering::Relaxed).to_string()),
         ("rdb_last_cow_size".to_owned(), "0".to_owned()),
         // Keys past their deadline are loaded with it and expire as any other.
         zero("rdb_last_load_keys_expired"),
         ("rdb_last_load_keys_loaded".to_owned(), state.keys_loaded.load(Ordering::Relaxed).to_string()),
         ("aof_enabled".to_owned(), u8::from(journal.is_some()).to_string()),
-        // With the journal on, a snapshot is what rewrites it (the journal is cut after
-        // it): the same work is both Redis's BGSAVE and its BGREWRITEAOF.
         ("aof_rewrite_in_progress".to_owned(), u8::from(journal.is_some() && snapshot_in_progress(server)).to_string()),
         ("aof_rewrite_scheduled".to_owned(), u8::from(state.scheduled.load(Ordering::Relaxed)).to_string()),
+        ("aof_last_rewrite_time_sec".to_owned(), rewrite_last.to_string()),
+        ("aof_current_rewrite_time_sec".to_owned(), rewrite_current.to_string()),
     ]);
     if let Some(info) = info {
         let status = if info.last_write_ok { "ok" } else { "err" };
         fields.extend([
-            ("aof_last_write_status".to_owned(), status.to_owned()),
             ("aof_last_bgrewrite_status".to_owned(), rdb_status.to_owned()),
+            ("aof_rewrites".to_owned(), rewrites.to_string()),
+            (
+                "aof_rewrites_consecutive_failures".to_owned(),
+                state.consecutive_failures.load(Ordering::Relaxed).to_string(),
+            ),
+            ("aof_last_write_status".to_owned(), status.to_owned()),
             ("aof_current_size".to_owned(), info.appended_lsn.saturating_sub(info.current_segment_start).to_string()),
             ("aof_base_size".to_owned(), state.snapshot_bytes.load(Ordering::Relaxed).to_string()),
             ("aof_fsync_policy".to_owned(), info.policy.to_owned()),
@@ -697,7 +729,12 @@ pub fn info_fields(server: &Server) -> Vec<(String, String)> {
             fields.push(("aof_last_error".to_owned(), error));
         }
     } else {
-        fields.push(("aof_last_write_status".to_owned(), "ok".to_owned()));
+        fields.extend([
+            ("aof_last_bgrewrite_status".to_owned(), "ok".to_owned()),
+            zero("aof_rewrites"),
+            zero("aof_rewrites_consecutive_failures"),
+            ("aof_last_write_status".to_owned(), "ok".to_owned()),
+        ]);
     }
     fields.extend([zero("aof_last_cow_size"), zero("module_fork_in_progress"), zero("module_fork_last_cow_size")]);
     fields

@@ -32,7 +32,7 @@ use super::master_position::Position;
 use crate::cluster::replication::Following;
 use crate::persist::record::{LoggedCommand, Record};
 use crate::persist::recovery::Replayer;
-use crate::server::Server;
+use crate::server::{Server, ServerStats};
 
 /// How often the link looks at its stop flag while it waits for the master.
 const TICK: Duration = Duration::from_millis(100);
@@ -226,6 +226,7 @@ impl Link<'_, '_> {
             at: 0,
             stop: self.stop,
             shutdown: &self.server.shutdown,
+            stats: &self.server.stats,
             last_io: Instant::now(),
             max_bulk: usize::try_from(self.server.config.u64("proto-max-bulk-len")).unwrap_or(usize::MAX),
         };
@@ -451,6 +452,8 @@ struct Conn<'a> {
     at: usize,
     stop: &'a AtomicBool,
     shutdown: &'a tokio_util::sync::CancellationToken,
+    /// INFO's `total_net_repl_input_bytes`.
+    stats: &'a ServerStats,
     /// The master's client's kill (CLIENT KILL).
     killed: tokio_util::sync::CancellationToken,
     last_io: Instant,
@@ -486,6 +489,7 @@ impl Conn<'_> {
             Ok(n) => {
                 self.input.extend_from_slice(&chunk[..n]);
                 self.last_io = Instant::now();
+                ServerStats::add(&self.stats.total_net_repl_input_bytes, n as u64);
                 Ok(true)
             }
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {

@@ -169,7 +169,7 @@ async fn write(server: &Server, stream: &mut TcpStream, bytes: &[u8]) -> std::io
     tokio::time::timeout(timeout, stream.write_all(bytes))
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading the RDB file"))??;
-    ServerStats::add(&server.stats.total_net_output_bytes, bytes.len() as u64);
+    ServerStats::add(&server.stats.total_net_repl_output_bytes, bytes.len() as u64);
     Ok(())
 }
 

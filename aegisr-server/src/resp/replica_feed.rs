@@ -178,7 +178,7 @@ async fn send(server: &Server, stream: &mut TcpStream, out: &[u8]) -> Result<(),
         Ok(Err(e)) => return Err(format!("write failed: {e}")),
         Err(_) => return Err("it stopped reading".into()),
     }
-    ServerStats::add(&server.stats.total_net_output_bytes, out.len() as u64);
+    ServerStats::add(&server.stats.total_net_repl_output_bytes, out.len() as u64);
     Ok(())
 }
 

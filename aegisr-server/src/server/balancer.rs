@@ -190,12 +190,17 @@ fn machine_times(stat: &str) -> Option<(u64, u64, usize)> {
 /// From a thread's `stat`: its user + system time. The name field may hold spaces and
 /// parentheses, so fields are counted from the last ')'.
 fn thread_time(stat: &str) -> Option<u64> {
+    thread_user_system(stat).map(|(user, system)| user + system)
+}
+
+/// From a thread's `stat`: its user and system times, in clock ticks.
+pub fn thread_user_system(stat: &str) -> Option<(u64, u64)> {
     let rest = &stat[stat.rfind(')')? + 1..];
     let mut fields = rest.split_whitespace();
     // After the name: state is field 3, utime field 14, stime field 15.
     let utime: u64 = fields.nth(11)?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
+    Some((utime, stime))
 }
 
 #[cfg(test)]

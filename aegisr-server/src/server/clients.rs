@@ -82,6 +82,10 @@ impl ClientHandle {
         self.query_buffer.store(bytes, Ordering::Relaxed);
     }
 
+    pub fn query_buffer(&self) -> usize {
+        self.query_buffer.load(Ordering::Relaxed)
+    }
+
     pub fn set_resp(&self, version: u8) {
         self.resp.store(version, Ordering::Relaxed);
     }

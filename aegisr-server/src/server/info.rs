@@ -211,7 +211,17 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
         }
         "clients" => vec![
             ("connected_clients".into(), server.clients.len().to_string()),
+            // The cluster's nodes talk over gRPC (Raft and replication), not a bus of
+            // RESP connections.
+            ("cluster_connections".into(), "0".to_owned()),
             ("maxclients".into(), server.config.string("maxclients")),
+            // The largest query buffer a client holds now (an idle client holds none);
+            // replies are written as soon as a batch has run, so none waits in a buffer.
+            (
+                "client_recent_max_input_buffer".into(),
+                server.clients.all().iter().map(|c| c.query_buffer()).max().unwrap_or(0).to_string(),
+            ),
+            ("client_recent_max_output_buffer".into(), "0".to_owned()),
             ("blocked_clients".into(), ServerStats::get(&server.stats.blocked_clients).to_string()),
             ("clients_in_timeout_table".into(), ServerStats::get(&server.stats.clients_in_timeout_table).to_string()),
             ("tracking_clients".into(), server.pubsub.tracking.totals().0.to_string()),
@@ -282,6 +292,8 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("mem_replication_backlog".into(), memory.backlog.to_string()),
                 ("mem_total_replication_buffers".into(), memory.backlog.to_string()),
                 ("mem_allocator".into(), "mimalloc".to_owned()),
+                // No defragmentation pass (mimalloc returns freed pages by itself).
+                ("active_defrag_running".into(), "0".to_owned()),
                 // Large values are freed at once outside the shard lock; only flushed
                 // databases (FLUSHALL / FLUSHDB ASYNC) are freed on a background thread.
                 ("lazyfree_pending_objects".into(), lazyfree.0.to_string()),
@@ -297,20 +309,22 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
             let exceeded = server.keyspace.eviction_exceeded_ms();
             let pubsub = server.pubsub.totals();
             let tracking = server.pubsub.tracking.totals();
+            let kbps = |metric| format!("{:.2}", stats.rates.per_second(metric) / 1024.0);
             vec![
                 ("total_connections_received".into(), ServerStats::get(&stats.total_connections_received).to_string()),
                 ("total_commands_processed".into(), ServerStats::get(&stats.total_commands_processed).to_string()),
                 ("instantaneous_ops_per_sec".into(), format!("{:.0}", stats.rates.per_second(Metric::Commands))),
                 ("total_net_input_bytes".into(), ServerStats::get(&stats.total_net_input_bytes).to_string()),
                 ("total_net_output_bytes".into(), ServerStats::get(&stats.total_net_output_bytes).to_string()),
+                ("total_net_repl_input_bytes".into(), ServerStats::get(&stats.total_net_repl_input_bytes).to_string()),
                 (
-                    "instantaneous_input_kbps".into(),
-                    format!("{:.2}", stats.rates.per_second(Metric::NetInput) / 1024.0),
+                    "total_net_repl_output_bytes".into(),
+                    ServerStats::get(&stats.total_net_repl_output_bytes).to_string(),
                 ),
-                (
-                    "instantaneous_output_kbps".into(),
-                    format!("{:.2}", stats.rates.per_second(Metric::NetOutput) / 1024.0),
-                ),
+                ("instantaneous_input_kbps".into(), kbps(Metric::NetInput)),
+                ("instantaneous_output_kbps".into(), kbps(Metric::NetOutput)),
+                ("instantaneous_input_repl_kbps".into(), kbps(Metric::ReplInput)),
+                ("instantaneous_output_repl_kbps".into(), kbps(Metric::ReplOutput)),
                 ("rejected_connections".into(), ServerStats::get(&stats.rejected_connections).to_string()),
                 ("sync_full".into(), ServerStats::get(&stats.sync_full).to_string()),
                 ("sync_partial_ok".into(), ServerStats::get(&stats.sync_partial_ok).to_string()),
@@ -336,7 +350,12 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                     "client_output_buffer_limit_disconnections".into(),
                     server.pubsub.cut_off.load(std::sync::atomic::Ordering::Relaxed).to_string(),
                 ),
+                // Errors from a master or replica link are not replies to count here.
+                ("unexpected_error_replies".into(), "0".to_owned()),
                 ("total_error_replies".into(), ServerStats::get(&stats.total_error_replies).to_string()),
+                // Redis counts the deep checks sanitize-dump-payload asks for; RESTORE
+                // here checks every payload whole, uncounted.
+                ("dump_payload_sanitizations".into(), "0".to_owned()),
                 // Snapshots are written without fork(), and there is no I/O thread pool:
                 // Redis's counters of these stay at zero.
                 ("total_forks".into(), "0".to_owned()),
@@ -357,6 +376,9 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
                 ("total_writes_processed".into(), ServerStats::get(&stats.total_writes_processed).to_string()),
                 ("io_threaded_reads_processed".into(), "0".to_owned()),
                 ("io_threaded_writes_processed".into(), "0".to_owned()),
+                // Connection buffers come from a pool per worker, not resized per client.
+                ("reply_buffer_shrinks".into(), "0".to_owned()),
+                ("reply_buffer_expands".into(), "0".to_owned()),
             ]
         }
         "keyspace" => {
@@ -375,11 +397,15 @@ fn fields<'a>(server: &'a Server, section: &str, tx: Tx<'a>) -> Vec<(Cow<'static
         }
         "cpu" => {
             let cpu = crate::metrics::cpu::times();
+            let (workers_sys, workers_user) = server.resp_doors.worker_cpu_seconds();
             vec![
                 ("used_cpu_sys".into(), format!("{:.6}", cpu.sys)),
                 ("used_cpu_user".into(), format!("{:.6}", cpu.user)),
                 ("used_cpu_sys_children".into(), format!("{:.6}", cpu.sys_children)),
                 ("used_cpu_user_children".into(), format!("{:.6}", cpu.user_children)),
+                // Redis's main thread runs the commands: here, the worker threads do.
+                ("used_cpu_sys_main_thread".into(), format!("{workers_sys:.6}")),
+                ("used_cpu_user_main_thread".into(), format!("{workers_user:.6}")),
             ]
         }
         "commandstats" => server

@@ -475,6 +475,8 @@ async fn expiry_ticker(server: Arc<Server>) {
             ServerStats::get(&stats.total_commands_processed),
             ServerStats::get(&stats.total_net_input_bytes),
             ServerStats::get(&stats.total_net_output_bytes),
+            ServerStats::get(&stats.total_net_repl_input_bytes),
+            ServerStats::get(&stats.total_net_repl_output_bytes),
         ]);
         // A script holds every shard: waiting for one here would block a thread of the
         // runtime that accepts connections (SCRIPT KILL must get through). Redis runs no

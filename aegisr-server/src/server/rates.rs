@@ -1,5 +1,5 @@
 //! INFO's instantaneous rates (`instantaneous_ops_per_sec`, `instantaneous_input_kbps`,
-//! `instantaneous_output_kbps`), as Redis's `trackInstantaneousMetric` keeps them: a
+//! `instantaneous_output_kbps` and their replication counterparts), as Redis's `trackInstantaneousMetric` keeps them: a
 //! sample of each counter's rate every 100 ms or more, the figure being the mean of the
 //! last 16 samples.
 
@@ -19,7 +19,12 @@ pub enum Metric {
     Commands = 0,
     NetInput = 1,
     NetOutput = 2,
+    ReplInput = 3,
+    ReplOutput = 4,
 }
+
+/// How many metrics are sampled.
+const METRICS: usize = 5;
 
 #[derive(Debug, Default)]
 pub struct Rates {
@@ -29,16 +34,16 @@ pub struct Rates {
 #[derive(Debug, Default)]
 struct State {
     /// When the counters were last read, and their values then.
-    last: Option<(Instant, [u64; 3])>,
+    last: Option<(Instant, [u64; METRICS])>,
     /// Per-second rates, a ring per metric.
-    samples: [[f64; SAMPLES]; 3],
+    samples: [[f64; SAMPLES]; METRICS],
     next: usize,
 }
 
 impl Rates {
-    /// Takes a sample of the counters (commands, input bytes, output bytes) if a period has
-    /// passed since the last one.
-    pub fn sample(&self, counters: [u64; 3]) {
+    /// Takes a sample of the counters (commands, input bytes, output bytes, replication
+    /// input and output bytes) if a period has passed since the last one.
+    pub fn sample(&self, counters: [u64; METRICS]) {
         let now = Instant::now();
         let mut state = self.state.lock();
         let Some((at, before)) = state.last else {
@@ -73,13 +78,13 @@ mod tests {
     #[test]
     fn rates_are_the_mean_of_the_samples() {
         let rates = Rates::default();
-        rates.sample([0, 0, 0]);
+        rates.sample([0; METRICS]);
         assert_eq!(rates.per_second(Metric::Commands), 0.0);
         // Too soon after the first reading: no sample.
-        rates.sample([1000, 0, 0]);
+        rates.sample([1000, 0, 0, 0, 0]);
         assert_eq!(rates.per_second(Metric::Commands), 0.0);
         std::thread::sleep(PERIOD);
-        rates.sample([1000, 2048, 0]);
+        rates.sample([1000, 2048, 0, 0, 0]);
         let ops = rates.per_second(Metric::Commands);
         // One sample of at most 10,000/s, averaged over 16.
         assert!(ops > 0.0 && ops <= 10_000.0 / 16.0, "{ops}");
@@ -87,7 +92,7 @@ mod tests {
         assert_eq!(rates.per_second(Metric::NetOutput), 0.0);
         // A reset counter is no activity.
         std::thread::sleep(PERIOD);
-        rates.sample([0, 0, 0]);
+        rates.sample([0; METRICS]);
         assert_eq!(rates.per_second(Metric::Commands), ops);
     }
 }

@@ -59,6 +59,11 @@ impl RespDoors {
         self.open.lock().as_ref().map(|d| d.workers.clients()).unwrap_or_default()
     }
 
+    /// CPU seconds (system, user) of the worker threads.
+    pub fn worker_cpu_seconds(&self) -> (f64, f64) {
+        self.open.lock().as_ref().map_or((0.0, 0.0), |d| d.workers.cpu_seconds())
+    }
+
     /// Binds `port` on every bind address (0: a free one, the same for all), ready for
     /// [`RespDoors::move_to`]. Nothing changes until then; dropping them undoes this.
     pub fn bind(&self, port: u16) -> std::io::Result<Vec<std::net::TcpListener>> {

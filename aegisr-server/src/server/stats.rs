@@ -10,6 +10,10 @@ pub struct ServerStats {
     pub rejected_connections: AtomicU64,
     pub total_net_input_bytes: AtomicU64,
     pub total_net_output_bytes: AtomicU64,
+    /// Replication traffic, kept apart from the clients' as Redis 7 does: what a replica
+    /// reads from its master, what a primary sends its replicas (files and stream).
+    pub total_net_repl_input_bytes: AtomicU64,
+    pub total_net_repl_output_bytes: AtomicU64,
     /// Reads from and writes to RESP clients (Redis's read and write events).
     pub total_reads_processed: AtomicU64,
     pub total_writes_processed: AtomicU64,
@@ -51,6 +55,8 @@ impl ServerStats {
             &self.rejected_connections,
             &self.total_net_input_bytes,
             &self.total_net_output_bytes,
+            &self.total_net_repl_input_bytes,
+            &self.total_net_repl_output_bytes,
             &self.total_reads_processed,
             &self.total_writes_processed,
             &self.total_error_replies,

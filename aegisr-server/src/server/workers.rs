@@ -224,6 +224,27 @@ impl Workers {
         }
     }
 
+    /// CPU seconds the worker threads used, system then user (INFO's `*_main_thread`
+    /// fields: the workers run the commands, as Redis's main thread does); zeros where
+    /// `/proc` cannot say.
+    pub fn cpu_seconds(&self) -> (f64, f64) {
+        // SAFETY: sysconf only reads a constant of the system.
+        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        if ticks <= 0 {
+            return (0.0, 0.0);
+        }
+        let (user, system) = self
+            .placement
+            .stat_paths
+            .lock()
+            .iter()
+            .flatten()
+            .filter_map(|path| std::fs::read_to_string(path).ok())
+            .filter_map(|stat| super::balancer::thread_user_system(&stat))
+            .fold((0, 0), |(u, s), (user, system)| (u + user, s + system));
+        (system as f64 / ticks as f64, user as f64 / ticks as f64)
+    }
+
     /// Waits for every worker thread to stop (after shutdown).
     pub fn join(self) {
         for thread in self.threads {
