@@ -225,17 +225,17 @@ fn hscan() {
 
     // A hashtable is walked in steps and every field comes back.
     let mut args = vec!["HSET".to_owned(), "big".to_owned()];
-    for i in 0..500 {
+    for i in 0..600 {
         args.push(format!("f{i}"));
         args.push(format!("v{i}"));
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    assert_eq!(run::<i64>(&mut con, &args), 500);
+    assert_eq!(run::<i64>(&mut con, &args), 600);
     assert_eq!(encoding(&mut con, "big"), "hashtable");
     let (found, calls) = full_scan(&mut con, "big", &["COUNT", "20"]);
     assert!(calls > 10, "walked in steps ({calls} calls)");
     let map: HashMap<String, String> = found.into_iter().collect();
-    assert_eq!(map.len(), 500);
+    assert_eq!(map.len(), 600);
     assert!(map.iter().all(|(f, v)| f[1..] == v[1..]));
     let (found, _) = full_scan(&mut con, "big", &["MATCH", "f1*"]);
     assert_eq!(found.len(), 111);
@@ -253,7 +253,7 @@ fn hscan() {
         }
         cursor = next;
     }
-    for j in 0..500 {
+    for j in 0..600 {
         let field = format!("f{j}");
         if j % 2 == 1 || j / 2 >= i {
             assert!(seen.contains(&field), "{field} missed");

@@ -424,7 +424,7 @@ pub static OPTIONS: &[OptionSpec] = &[
     live(
         "hash-max-listpack-entries",
         OptionKind::Int { min: 0, max: i64::MAX },
-        "128",
+        "512",
         "Hashes with at most this many fields use the compact encoding.",
     ),
     live(

@@ -76,7 +76,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             list: list::Limit::from_fill(-2),
-            hash: hash::Limits::new(128, 64),
+            hash: hash::Limits::new(512, 64),
             set: SetLimits::default(),
             zset: ZSetLimits::default(),
             stream: StreamLimits::default(),
@@ -802,18 +802,18 @@ mod tests {
         assert_eq!(round_trip(&small, &d, "listpack"), small);
         let long_value = hash_of(2, 65, d.hash);
         assert_eq!(round_trip(&long_value, &d, "hashtable"), long_value);
-        let at_limit = hash_of(128, 64, d.hash);
+        let at_limit = hash_of(512, 64, d.hash);
         assert_eq!(round_trip(&at_limit, &d, "listpack"), at_limit);
-        let many = hash_of(129, 1, d.hash);
+        let many = hash_of(513, 1, d.hash);
         assert_eq!(round_trip(&many, &d, "hashtable"), many);
         let big = hash_of(20_000, 3, d.hash);
         assert_eq!(round_trip(&big, &d, "hashtable"), big);
         // The configured limits decide, not the form the value had.
         let tight = Limits { hash: hash::Limits::new(5, 64), ..d };
         assert_eq!(round_trip(&small, &tight, "hashtable"), small);
-        let mut shrunk = hash_of(200, 1, d.hash);
+        let mut shrunk = hash_of(600, 1, d.hash);
         if let Value::Hash(h) = &mut shrunk {
-            for i in 3..200 {
+            for i in 3..600 {
                 h.remove(format!("field:{i}").as_bytes());
             }
         }
