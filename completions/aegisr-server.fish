@@ -24,7 +24,7 @@ function __fish_aegisr_server_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l config -d 'TOML file with options by their Redis names (e.g. `maxclients = 5000`)' -r -F
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l config -d 'Config file with options by their Redis names: TOML (`maxclients = 5000`) or a redis.conf (`maxclients 5000`), told apart by the extension or the first line' -r -F
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l bind -d 'Addresses to listen on, space separated [default: 127.0.0.1]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l port -d 'RESP port; 0 picks a free port [default: 6379]' -r
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l grpc-port -d 'gRPC port (Data and Admin services); 0 picks a free port [default: 7379]' -r
@@ -65,6 +65,6 @@ complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l pidfile -d 
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -l cluster -d 'Run as a cluster node; with no cluster state yet, bootstrap a one-node cluster owning every slot'
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -s h -l help -d 'Print help'
 complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -s V -l version -d 'Print version'
-complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -f -a "check-data" -d 'Verify a data directory (journal segments and snapshots) without starting a node; with --repair, cut the journal at the first damaged record after saying exactly what would be lost. Exit status 0 when the directory is sound (or repaired)'
+complete -c aegisr-server -n "__fish_aegisr_server_needs_command" -a "check-data" -d 'Verify a data directory (journal segments and snapshots) without starting a node; with --repair, cut the journal at the first damaged record after saying exactly what would be lost. Exit status 0 when the directory is sound (or repaired)'
 complete -c aegisr-server -n "__fish_aegisr_server_using_subcommand check-data" -l repair -d 'Truncate the journal at the first damaged record'
 complete -c aegisr-server -n "__fish_aegisr_server_using_subcommand check-data" -s h -l help -d 'Print help'

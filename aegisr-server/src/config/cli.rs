@@ -1,6 +1,7 @@
-//! Command-line flags. Each flag is also read from `AEGISR_<NAME>` and from the TOML file
-//! given with `--config`; flags beat the environment, which beats the file, which beats the
-//! defaults. The file may set any option of the registry by its Redis name.
+//! Command-line flags. Each flag is also read from `AEGISR_<NAME>` and from the config file
+//! given with `--config` (or first, as redis-server takes it); flags beat the environment,
+//! which beats the file, which beats the defaults. The file may set any option of the
+//! registry by its Redis name, in TOML or in redis.conf's own format.
 
 use std::path::PathBuf;
 
@@ -17,13 +18,18 @@ Examples:
   aegisr-server --port 0 --grpc-port 0   # free ports, printed at start
   aegisr-server --metrics-port -1        # no HTTP /metrics endpoint
   aegisr-server --config aegisr.toml     # any option by its Redis name, e.g. hz = 20
+  aegisr-server /etc/redis/redis.conf    # or a redis.conf, as redis-server reads it
   aegisr-server --cluster                # a one-node cluster owning every slot
   aegisr-server --port 6380 --join 127.0.0.1:16379   # join it (its cluster port)
 Connect with: redis-cli -p 6379")]
 pub struct Cli {
-    /// TOML file with options by their Redis names (e.g. `maxclients = 5000`).
+    /// Config file with options by their Redis names: TOML (`maxclients = 5000`) or a
+    /// redis.conf (`maxclients 5000`), told apart by the extension or the first line.
     #[arg(long, env = "AEGISR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The config file given first, as redis-server takes it (the same as --config).
+    #[arg(value_name = "CONFIG_FILE", conflicts_with = "config")]
+    pub config_file: Option<PathBuf>,
     /// Addresses to listen on, space separated [default: 127.0.0.1].
     #[arg(long, env = "AEGISR_BIND", value_name = "ADDR")]
     pub bind: Option<String>,
@@ -233,10 +239,14 @@ impl Cli {
     /// Builds the validated configuration: defaults, then the file, then flags and env.
     pub fn load(&self) -> anyhow::Result<ConfigStore> {
         let store = ConfigStore::new();
-        if let Some(path) = &self.config {
+        if let Some(path) = self.config.as_ref().or(self.config_file.as_ref()) {
             let text =
                 std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
-            let pairs = file_pairs(&text).with_context(|| format!("in config file {}", path.display()))?;
+            let pairs = if super::redis_conf::is_redis_conf(path, &text) {
+                super::redis_conf::read(path).context("in config file")?
+            } else {
+                file_pairs(&text).with_context(|| format!("in config file {}", path.display()))?
+            };
             store
                 .set_many(&pairs, true)
                 .map_err(|e| anyhow::anyhow!("in config file {}: {}", path.display(), plain(&e)))?;

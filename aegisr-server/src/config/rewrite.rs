@@ -1,5 +1,6 @@
 //! CONFIG REWRITE: writes the running configuration back into the TOML file the node was
-//! started with, as Redis rewrites redis.conf. The file is edited, not regenerated: its
+//! started with, as Redis rewrites redis.conf (a redis.conf is rewritten by
+//! `redis_conf::rewritten`, in its own format). The file is edited, not regenerated: its
 //! comments, layout, key order and the spelling of values that did not change ("2gb") are
 //! kept. An option the file sets is updated when its value changed; an option it does not
 //! set is appended only when its value differs from the default; keys that are not options
@@ -35,7 +36,12 @@ pub fn rewrite(store: &ConfigStore) -> Result<(), RewriteError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(e.into()),
     };
-    let updated = rewritten(&text, &store.matching(&[b"*"]))?;
+    let current = store.matching(&[b"*"]);
+    let updated = if super::redis_conf::is_redis_conf(&path, &text) {
+        super::redis_conf::rewritten(&text, &current)
+    } else {
+        rewritten(&text, &current)?
+    };
     if updated != text {
         write_atomically(&path, updated.as_bytes())?;
     }
@@ -119,7 +125,7 @@ fn toml_value(spec: &OptionSpec, value: &str, old: Option<&Value>) -> Value {
 }
 
 /// A size in the largest unit that divides it, as Redis writes sizes back ("100mb").
-fn with_unit(bytes: u64) -> String {
+pub(super) fn with_unit(bytes: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "gb"), (1 << 20, "mb"), (1 << 10, "kb")];
     match UNITS.iter().find(|(unit, _)| bytes > 0 && bytes % unit == 0) {
         Some((unit, name)) => format!("{}{name}", bytes / unit),

@@ -179,6 +179,23 @@ fn listen_address(host: &str, port: u16) -> String {
     if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
 }
 
+/// The addresses of `bind`. One written `-addr` is optional, as in Redis (`bind 127.0.0.1
+/// -::1`): left out, with a warning, when this machine does not have it (no IPv6, say).
+fn usable_binds(bind: &str) -> Vec<String> {
+    bind.split_whitespace()
+        .filter_map(|host| match host.strip_prefix('-') {
+            None => Some(host.to_owned()),
+            Some(host) => match std::net::TcpListener::bind(listen_address(host, 0)) {
+                Ok(_) => Some(host.to_owned()),
+                Err(e) => {
+                    tracing::warn!("not listening on {host} (optional in bind): {e}");
+                    None
+                }
+            },
+        })
+        .collect()
+}
+
 async fn bind_all(binds: &[String], port: u16) -> anyhow::Result<Vec<TcpListener>> {
     let mut listeners = Vec::new();
     let mut port = port;
@@ -248,7 +265,7 @@ fn follow_configured_master(server: &Arc<Server>, saved: Option<master_position:
 /// it on a current-thread runtime: it keeps the control work (accepting, gRPC, expiry,
 /// signals) there and serves RESP connections on `threads` worker threads of their own.
 pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
-    let binds: Vec<String> = config.string("bind").split_whitespace().map(str::to_owned).collect();
+    let binds = usable_binds(&config.string("bind"));
     anyhow::ensure!(!binds.is_empty(), "option 'bind' names no address");
     let resp_port = u16::try_from(config.u64("port")).context("option 'port' out of range")?;
     let grpc_port = u16::try_from(config.u64("grpc-port")).context("option 'grpc-port' out of range")?;
@@ -549,6 +566,12 @@ fn watch_signals(server: Arc<Server>) -> impl std::future::Future<Output = ()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_optional_bind_address_this_machine_lacks_is_left_out() {
+        // 192.0.2.0/24 is for documentation: no machine has it. Nothing is sent anywhere.
+        assert_eq!(usable_binds("127.0.0.1 -192.0.2.77 -127.0.0.2"), ["127.0.0.1", "127.0.0.2"]);
+    }
 
     #[test]
     fn the_announced_address_is_the_configured_one_else_a_specific_bind_address() {
