@@ -1,7 +1,5 @@
 //! `aegisr-server`: parses flags, loads the configuration, starts the node.
 
-use clap::Parser;
-
 use aegisr_server::config::{Cli, Tool};
 use aegisr_server::server;
 
@@ -10,7 +8,7 @@ use aegisr_server::server;
 static GLOBAL: server::allocator::CountingAlloc = server::allocator::CountingAlloc;
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     if let Some(Tool::CheckData { dir, repair }) = &cli.command {
         return check_data(dir, *repair);
     }

@@ -19,6 +19,7 @@ Examples:
   aegisr-server --metrics-port -1        # no HTTP /metrics endpoint
   aegisr-server --config aegisr.toml     # any option by its Redis name, e.g. hz = 20
   aegisr-server /etc/redis/redis.conf    # or a redis.conf, as redis-server reads it
+  aegisr-server --notify-keyspace-events KEA   # any other option, as redis-server takes it
   aegisr-server --cluster                # a one-node cluster owning every slot
   aegisr-server --port 6380 --join 127.0.0.1:16379   # join it (its cluster port)
 Connect with: redis-cli -p 6379")]
@@ -167,6 +168,10 @@ pub struct Cli {
     pub pidfile: Option<String>,
     #[command(subcommand)]
     pub command: Option<Tool>,
+    /// Options without a flag of their own, given as redis-server takes them:
+    /// `--name value...` (see [`Cli::parse_args`]).
+    #[arg(skip)]
+    pub other: Vec<(String, String)>,
 }
 
 /// Maintenance tools that run instead of the server.
@@ -185,6 +190,41 @@ pub enum Tool {
 }
 
 impl Cli {
+    /// Parses the command line: the flags above, and any other option of the registry as
+    /// redis-server takes it, `--name value...` (its values run up to the next `--`
+    /// argument: `--notify-keyspace-events KEA`, `--oom-score-adj-values 0 200 800`).
+    pub fn parse_args() -> Cli {
+        Cli::parse_from_args(std::env::args())
+    }
+
+    fn parse_from_args(args: impl IntoIterator<Item = String>) -> Cli {
+        let flags: Vec<String> = <Cli as clap::CommandFactory>::command()
+            .get_arguments()
+            .filter_map(|a| a.get_long())
+            .map(str::to_owned)
+            .collect();
+        let mut kept = Vec::new();
+        let mut other: Vec<(String, String)> = Vec::new();
+        let mut args = args.into_iter().peekable();
+        while let Some(arg) = args.next() {
+            let name = arg.strip_prefix("--").map(str::to_ascii_lowercase);
+            match name {
+                Some(name) if !flags.contains(&name) && super::options::find(&name).is_some() => {
+                    let mut values = Vec::new();
+                    while let Some(value) = args.next_if(|a| !a.starts_with("--")) {
+                        values.push(value);
+                    }
+                    other.retain(|(n, _)| *n != name);
+                    other.push((name, values.join(" ")));
+                }
+                _ => kept.push(arg),
+            }
+        }
+        let mut cli = Cli::parse_from(kept);
+        cli.other = other;
+        cli
+    }
+
     /// The flags given, as `(option name, value)` pairs.
     fn pairs(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
@@ -233,6 +273,7 @@ impl Cli {
         put("aclfile", self.aclfile.clone());
         put("logfile", self.logfile.clone());
         put("pidfile", self.pidfile.clone());
+        out.extend(self.other.iter().cloned());
         out
     }
 
@@ -306,6 +347,31 @@ mod tests {
         assert_eq!(store.get("maxclients").as_deref(), Some("9"));
         assert_eq!(store.get("bind").as_deref(), Some("127.0.0.1 ::1"));
         assert_eq!(store.get("appendonly").as_deref(), Some("yes"));
+    }
+
+    #[test]
+    fn any_option_is_a_flag_as_redis_server_takes_it() {
+        let args = ["aegisr-server", "--notify-keyspace-events", "KEA", "--oom-score-adj-values", "0", "200", "800"];
+        let mut args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        args.extend([
+            "--hz".into(),
+            "20".into(),
+            "--Activerehashing".into(),
+            "no".into(),
+            "--save".into(),
+            String::new(),
+        ]);
+        let store = Cli::parse_from_args(args).load().unwrap();
+        assert_eq!(store.get("notify-keyspace-events").as_deref(), Some("AKE"));
+        assert_eq!(store.get("oom-score-adj-values").as_deref(), Some("0 200 800"));
+        assert_eq!(store.get("hz").as_deref(), Some("20"));
+        assert_eq!(store.get("activerehashing").as_deref(), Some("no"));
+        assert_eq!(store.get("save").as_deref(), Some(""));
+        let err = Cli::parse_from_args(["aegisr-server".to_owned(), "--lua-time-limit".to_owned(), "x".to_owned()])
+            .load()
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("lua-time-limit"), "{err}");
     }
 
     #[test]
