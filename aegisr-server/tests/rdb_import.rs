@@ -37,11 +37,11 @@ fn build(con: &mut redis::Connection) {
     for args in writes {
         let _: Value = run(con, args);
     }
-    // Large ones: past the listpack limits, and strings long and repetitive enough for
+    // Large ones: past the listpack limits (512 hash fields), and strings long and repetitive enough for
     // Redis to compress them with LZF.
     let mut pipe = redis::pipe();
     pipe.cmd("SET").arg("compressed").arg("abcdefgh".repeat(500)).ignore();
-    for i in 0..300 {
+    for i in 0..600 {
         pipe.cmd("RPUSH").arg("list:big").arg(format!("element-{i}")).ignore();
         pipe.cmd("SADD").arg("set:big").arg(format!("member-{i}")).ignore();
         pipe.cmd("SADD").arg("set:bigints").arg(i * 7).ignore();
