@@ -140,3 +140,46 @@ fn a_redis_conf_is_read_as_redis_reads_it_and_rewritten_in_its_format() {
     assert!(!status.success());
     assert!(output.contains("line 2: 'rename-command FLUSHALL \"\"': rename-command is not supported"), "{output}");
 }
+
+#[test]
+fn users_of_a_redis_conf_are_loaded_and_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("redis.conf");
+    std::fs::write(&path, "requirepass topsecret\nuser alice on >alicepw ~cache:* +get +set\n").unwrap();
+    {
+        let server = TestServer::start_with(&[path.to_str().unwrap()]);
+        let mut raw = server.raw();
+        // The file's user, and the default user still behind requirepass.
+        raw.expect(&["GET", "cache:1"], "-NOAUTH Authentication required.\r\n");
+        raw.expect(&["AUTH", "alice", "alicepw"], "+OK\r\n");
+        raw.expect(&["GET", "cache:1"], "$-1\r\n");
+        raw.expect(
+            &["GET", "other"],
+            "-NOPERM this user has no permissions to access one of the keys used as arguments\r\n",
+        );
+        raw.expect(&["AUTH", "topsecret"], "+OK\r\n");
+        raw.expect(&["ACL", "SETUSER", "bob", "on", ">bobpw", "+ping"], "+OK\r\n");
+        raw.expect(&["ACL", "DELUSER", "alice"], ":1\r\n");
+        raw.expect(&["CONFIG", "REWRITE"], "+OK\r\n");
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\nuser bob on #") && !text.contains("alice"), "{text}");
+    let server = TestServer::start_with(&[path.to_str().unwrap()]);
+    let mut raw = server.raw();
+    raw.expect(&["AUTH", "bob", "bobpw"], "+OK\r\n");
+    raw.expect(&["PING"], "+PONG\r\n");
+    raw.expect(&["AUTH", "alice", "alicepw"], "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+    raw.expect(&["AUTH", "topsecret"], "+OK\r\n");
+    drop(server);
+
+    // Users in both the config file and an ACL file: refused, as Redis refuses it.
+    let aclfile = dir.path().join("users.acl");
+    std::fs::write(&aclfile, "user carol on nopass +@all\n").unwrap();
+    std::fs::write(&path, format!("aclfile {}\nuser dave on nopass +@all\n", aclfile.display())).unwrap();
+    let (status, output) = TestServer::start_failing(dir.path(), &[path.to_str().unwrap()]);
+    assert!(!status.success());
+    assert!(
+        output.contains("users defined in redis.conf and at the same setting an ACL file path is invalid"),
+        "{output}"
+    );
+}

@@ -280,7 +280,7 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 /// CONFIG REWRITE: the running configuration back into the config file (see
 /// `config::rewrite`).
 fn config_rewrite(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    crate::config::rewrite(&ctx.server.config).map_err(|e| {
+    crate::config::rewrite(&ctx.server.config, &ctx.server.acl.list()).map_err(|e| {
         if !matches!(e, crate::config::RewriteError::NoFile) {
             tracing::warn!("CONFIG REWRITE failed: {e}");
         }

@@ -284,7 +284,9 @@ impl Cli {
             let text =
                 std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
             let pairs = if super::redis_conf::is_redis_conf(path, &text) {
-                super::redis_conf::read(path).context("in config file")?
+                let conf = super::redis_conf::read(path).context("in config file")?;
+                store.set_file_users(conf.users);
+                conf.options
             } else {
                 file_pairs(&text).with_context(|| format!("in config file {}", path.display()))?
             };

@@ -27,8 +27,9 @@ pub enum RewriteError {
     Parse(String),
 }
 
-/// Rewrites the node's config file with the values `store` holds now.
-pub fn rewrite(store: &ConfigStore) -> Result<(), RewriteError> {
+/// Rewrites the node's config file with the values `store` holds now; a redis.conf also
+/// gets `users` (ACL LIST's lines) unless an aclfile holds them.
+pub fn rewrite(store: &ConfigStore, users: &[String]) -> Result<(), RewriteError> {
     let path = store.file().ok_or(RewriteError::NoFile)?;
     // A file deleted since the start is written anew, as Redis does.
     let text = match std::fs::read_to_string(&path) {
@@ -38,7 +39,8 @@ pub fn rewrite(store: &ConfigStore) -> Result<(), RewriteError> {
     };
     let current = store.matching(&[b"*"]);
     let updated = if super::redis_conf::is_redis_conf(&path, &text) {
-        super::redis_conf::rewritten(&text, &current)
+        let users = store.string("aclfile").is_empty().then_some(users);
+        super::redis_conf::rewritten(&text, &current, users)
     } else {
         rewritten(&text, &current)?
     };

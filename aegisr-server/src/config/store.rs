@@ -126,6 +126,8 @@ pub struct ConfigStore {
     warned: Mutex<HashSet<&'static str>>,
     /// The config file the node was started with (`--config`), for CONFIG REWRITE.
     file: Mutex<Option<std::path::PathBuf>>,
+    /// The `user` lines of a redis.conf, applied at start as an ACL file's are.
+    file_users: Mutex<Vec<String>>,
 }
 
 /// Validates `raw` for `spec` and returns it in CONFIG GET's form, or the reason it is bad.
@@ -261,6 +263,7 @@ impl ConfigStore {
             limits: Arc::default(),
             warned: Mutex::new(HashSet::new()),
             file: Mutex::new(None),
+            file_users: Mutex::new(Vec::new()),
         };
         store.refresh_limits();
         store
@@ -425,6 +428,15 @@ impl ConfigStore {
     /// Remembers the config file the node was started with.
     pub fn set_file(&self, path: std::path::PathBuf) {
         *self.file.lock() = Some(path);
+    }
+
+    pub fn set_file_users(&self, lines: Vec<String>) {
+        *self.file_users.lock() = lines;
+    }
+
+    /// The `user` lines of the config file (a redis.conf's), to apply at start.
+    pub fn file_users(&self) -> Vec<String> {
+        self.file_users.lock().clone()
     }
 
     /// The config file the node was started with, if any.

@@ -274,9 +274,27 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     // What the node holds before any data: INFO's used_memory_startup.
     allocator::mark_startup();
     let aclfile = server.config.string("aclfile");
+    let file_users = server.config.file_users();
     if !aclfile.is_empty() {
+        anyhow::ensure!(
+            file_users.is_empty(),
+            "Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both."
+        );
         let users = crate::acl::file::read(std::path::Path::new(&aclfile), server.acl.all_channels_by_default())
             .map_err(|e| anyhow::anyhow!("Aborting startup because of ACL errors: {e}"))?;
+        server.acl.replace_all(users);
+    } else if !file_users.is_empty() {
+        // A redis.conf's `user` lines: read as an ACL file's.
+        let file = server.config.file().unwrap_or_default();
+        let mut users = crate::acl::file::parse(&file, &file_users.join("\n"), server.acl.all_channels_by_default())
+            .map_err(|e| {
+                anyhow::anyhow!("Aborting startup because of ACL errors in the config file's user lines: {e}")
+            })?;
+        // Unlike an ACL file's, these lines leave the default user as it is unless they
+        // define it (requirepass keeps its effect), as in Redis.
+        if !users.iter().any(|(name, _)| name == "default") {
+            users.push(("default".to_owned(), (*server.acl.default_user().user()).clone()));
+        }
         server.acl.replace_all(users);
     }
     crate::persist::start(&server)?;
