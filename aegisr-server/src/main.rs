@@ -32,6 +32,9 @@ fn main() -> std::process::ExitCode {
         }
     };
     init_logging(&config.string("loglevel"), config.string("log-format") == "json", log_to);
+    // The first line of every start says what runs and as which process, as Redis's does.
+    let file = config.file().map_or_else(|| "none".to_owned(), |path| path.display().to_string());
+    tracing::info!("Aegisr {} starting, PID: {}, config file: {file}", env!("CARGO_PKG_VERSION"), std::process::id());
     let pidfile = config.string("pidfile");
     if !pidfile.is_empty()
         && let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id()))
