@@ -9,6 +9,11 @@
 # run the tests that read the replication stream too (most of the rest of those need the
 # node to become a replica with REPLICAOF, which a standalone Aegisr node refuses).
 #
+# REDIS_TESTS_SPAWN=1: the suite starts the servers itself, as it starts redis-server (from
+# its redis.conf files, which Aegisr reads), so the tests that restart, reload or start
+# several servers run too. Without it (the default) one node is started per unit and the
+# suite runs in its external-server mode.
+#
 # Default binary: target/debug/aegisr-server; default units: the data types and the server's
 # own units. Needs deb-src entries for apt-get source (added here if missing) and tclsh.
 # Encodings are not compared (--ignore-encoding): Aegisr reports Redis 7.2's (small sets
@@ -58,6 +63,27 @@ stop_node() {
 }
 cd "$suite"
 : > "$work/last-run.txt"
+if [ -n "${REDIS_TESTS_SPAWN:-}" ]; then
+    # The suite runs src/redis-server CONFIG [ARGS]: Aegisr instead, without the unix
+    # socket the suite adds (Aegisr listens on TCP only) and with its other ports free.
+    mkdir -p src
+    cat > src/redis-server <<WRAPPER
+#!/bin/sh
+conf="\$1"; shift
+grep -v '^unixsocket' "\$conf" > "\$conf.aegisr"
+exec "$binary" "\$conf.aegisr" "\$@" --grpc-port 0 --metrics-port -1
+WRAPPER
+    chmod +x src/redis-server
+    ln -sf "$(command -v redis-cli)" src/redis-cli
+    ln -sf "$(command -v redis-benchmark)" src/redis-benchmark
+    for unit in "${units[@]}"; do
+        ./runtest --clients 1 --durable --ignore-encoding --timeout 120 --single "unit/$unit" |
+            sed -u 's/\x1b\[[0-9;]*m//g' | tee -a "$work/last-run.txt" | grep -E '^\[(err|exception)\]' || true
+    done
+    rm -f src/redis-server src/redis-cli src/redis-benchmark
+    echo "passed: $(grep -c '^\[ok\]' "$work/last-run.txt"), failed: $(grep -cE '^\[(err|exception)\]' "$work/last-run.txt") (full output: $work/last-run.txt)"
+    exit 0
+fi
 for unit in "${units[@]}"; do
     start_node
     # --timeout: a test waiting for a reply Aegisr never sends fails after 2 minutes, not
