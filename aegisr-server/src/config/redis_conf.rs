@@ -133,89 +133,11 @@ fn directive(line: &str, depth: usize, folded: &mut Folded) -> Result<(), String
     }
 }
 
-/// `line` split into arguments as Redis's `sdssplitargs` does; `None` for unbalanced
-/// quotes (or a closing quote not followed by a space).
+/// `line` split into arguments as Redis's `sdssplitargs` does (as an inline command is);
+/// `None` for unbalanced quotes (or a closing quote not followed by a space).
 pub fn split_args(line: &str) -> Option<Vec<String>> {
-    let bytes = line.as_bytes();
-    let mut args = Vec::new();
-    let mut at = 0;
-    loop {
-        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
-            at += 1;
-        }
-        if at == bytes.len() {
-            return Some(args);
-        }
-        let mut arg = Vec::new();
-        match bytes[at] {
-            b'"' => {
-                at += 1;
-                loop {
-                    match *bytes.get(at)? {
-                        b'\\'
-                            if at + 3 < bytes.len()
-                                && bytes[at + 1] == b'x'
-                                && bytes[at + 2].is_ascii_hexdigit()
-                                && bytes[at + 3].is_ascii_hexdigit() =>
-                        {
-                            let hex = std::str::from_utf8(&bytes[at + 2..at + 4]).ok()?;
-                            arg.push(u8::from_str_radix(hex, 16).ok()?);
-                            at += 4;
-                        }
-                        b'\\' if at + 1 < bytes.len() => {
-                            arg.push(match bytes[at + 1] {
-                                b'n' => b'\n',
-                                b'r' => b'\r',
-                                b't' => b'\t',
-                                b'b' => 0x08,
-                                b'a' => 0x07,
-                                other => other,
-                            });
-                            at += 2;
-                        }
-                        b'"' => {
-                            at += 1;
-                            break;
-                        }
-                        byte => {
-                            arg.push(byte);
-                            at += 1;
-                        }
-                    }
-                }
-            }
-            b'\'' => {
-                at += 1;
-                loop {
-                    match *bytes.get(at)? {
-                        b'\\' if bytes.get(at + 1) == Some(&b'\'') => {
-                            arg.push(b'\'');
-                            at += 2;
-                        }
-                        b'\'' => {
-                            at += 1;
-                            break;
-                        }
-                        byte => {
-                            arg.push(byte);
-                            at += 1;
-                        }
-                    }
-                }
-            }
-            _ => {
-                while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
-                    arg.push(bytes[at]);
-                    at += 1;
-                }
-            }
-        }
-        // A closing quote must end the argument.
-        if at < bytes.len() && !bytes[at].is_ascii_whitespace() {
-            return None;
-        }
-        args.push(String::from_utf8_lossy(&arg).into_owned());
-    }
+    let args = crate::resp::split_inline(line.as_bytes())?;
+    Some(args.iter().map(|arg| String::from_utf8_lossy(arg).into_owned()).collect())
 }
 
 /// `text` (a redis.conf) updated to hold `current`, every option's value in CONFIG GET's
@@ -367,6 +289,7 @@ pub fn quote(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::rewrite::tests::current;
     use super::*;
 
     fn parse(text: &str) -> Result<Vec<(String, String)>, String> {
@@ -441,13 +364,6 @@ mod tests {
         assert!(parse("maxmemory\n").unwrap_err().contains("wrong number of arguments"));
         assert!(parse("no-such-option 1\n").unwrap_err().contains("line 1: 'no-such-option 1': Bad directive"));
         assert!(parse("x \"open\n").unwrap_err().contains("unbalanced quotes"));
-    }
-
-    fn current(changes: &[(&str, &str)]) -> Vec<(&'static str, String)> {
-        let store = super::super::ConfigStore::new();
-        let pairs: Vec<(String, String)> = changes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        store.set_many(&pairs, true).unwrap();
-        store.matching(&[b"*"])
     }
 
     #[test]

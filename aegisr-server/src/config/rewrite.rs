@@ -155,10 +155,11 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn current(changes: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    /// Every option's value (CONFIG GET's form) of a store given `changes`.
+    pub(in crate::config) fn current(changes: &[(&str, &str)]) -> Vec<(&'static str, String)> {
         let store = ConfigStore::new();
         let pairs: Vec<(String, String)> = changes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         store.set_many(&pairs, true).unwrap();
