@@ -194,10 +194,10 @@ impl Cli {
     /// redis-server takes it, `--name value...` (its values run up to the next `--`
     /// argument: `--notify-keyspace-events KEA`, `--oom-score-adj-values 0 200 800`).
     pub fn parse_args() -> Cli {
-        Cli::parse_from_args(std::env::args())
+        Cli::parse_from_args(std::env::args_os())
     }
 
-    fn parse_from_args(args: impl IntoIterator<Item = String>) -> Cli {
+    fn parse_from_args<A: Into<std::ffi::OsString>>(args: impl IntoIterator<Item = A>) -> Cli {
         let flags: Vec<String> = <Cli as clap::CommandFactory>::command()
             .get_arguments()
             .filter_map(|a| a.get_long())
@@ -205,14 +205,21 @@ impl Cli {
             .collect();
         let mut kept = Vec::new();
         let mut other: Vec<(String, String)> = Vec::new();
-        let mut args = args.into_iter().peekable();
+        let mut args = args.into_iter().map(Into::into).peekable();
+        let is_option = |arg: &std::ffi::OsString| arg.to_str().is_some_and(|a| a.starts_with("--"));
         while let Some(arg) = args.next() {
-            let name = arg.strip_prefix("--").map(str::to_ascii_lowercase);
-            match name {
-                Some(name) if !flags.contains(&name) && super::options::find(&name).is_some() => {
-                    let mut values = Vec::new();
-                    while let Some(value) = args.next_if(|a| !a.starts_with("--")) {
-                        values.push(value);
+            // `--name value...` or `--name=value`, for an option that has no flag.
+            let given = arg.to_str().and_then(|a| a.strip_prefix("--")).map(|a| match a.split_once('=') {
+                Some((name, value)) => (name.to_ascii_lowercase(), Some(value.to_owned())),
+                None => (a.to_ascii_lowercase(), None),
+            });
+            match given {
+                Some((name, inline)) if !flags.contains(&name) && super::options::find(&name).is_some() => {
+                    let mut values: Vec<String> = inline.into_iter().collect();
+                    if values.is_empty() {
+                        while let Some(value) = args.next_if(|a| !is_option(a)) {
+                            values.push(value.to_string_lossy().into_owned());
+                        }
                     }
                     other.retain(|(n, _)| *n != name);
                     other.push((name, values.join(" ")));
@@ -363,16 +370,15 @@ mod tests {
             "--save".into(),
             String::new(),
         ]);
+        args.push("--slowlog-max-len=7".into());
         let store = Cli::parse_from_args(args).load().unwrap();
+        assert_eq!(store.get("slowlog-max-len").as_deref(), Some("7"));
         assert_eq!(store.get("notify-keyspace-events").as_deref(), Some("AKE"));
         assert_eq!(store.get("oom-score-adj-values").as_deref(), Some("0 200 800"));
         assert_eq!(store.get("hz").as_deref(), Some("20"));
         assert_eq!(store.get("activerehashing").as_deref(), Some("no"));
         assert_eq!(store.get("save").as_deref(), Some(""));
-        let err = Cli::parse_from_args(["aegisr-server".to_owned(), "--lua-time-limit".to_owned(), "x".to_owned()])
-            .load()
-            .err()
-            .unwrap();
+        let err = Cli::parse_from_args(["aegisr-server", "--lua-time-limit", "x"]).load().err().unwrap();
         assert!(err.to_string().contains("lua-time-limit"), "{err}");
     }
 

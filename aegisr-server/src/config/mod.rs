@@ -1,6 +1,7 @@
 //! Configuration: command-line flags, an optional config file (TOML, or a redis.conf as
-//! Redis reads it) and `AEGISR_*` environment variables, validated into one [`ConfigStore`] that CONFIG GET/SET read and change at run
-//! time. Option names are Redis's wherever Redis has the option.
+//! Redis reads it) and `AEGISR_*` environment variables, validated into one
+//! [`ConfigStore`] that CONFIG GET/SET read and change at run time. Option names are
+//! Redis's wherever Redis has the option.
 
 mod cli;
 mod options;

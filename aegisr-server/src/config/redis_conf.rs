@@ -125,11 +125,14 @@ fn directive(line: &str, depth: usize, folded: &mut Folded) -> Result<(), String
             }
             Ok(())
         }
-        _ if options::find(&name).is_none() => Err("Bad directive or wrong number of arguments".into()),
-        _ => {
-            folded.set(&name, rest.join(" "));
-            Ok(())
-        }
+        _ => match options::find(&name) {
+            // Under the option's own name: a file may give it under an alias too (slaveof).
+            Some(spec) => {
+                folded.set(spec.name, rest.join(" "));
+                Ok(())
+            }
+            None => Err("Bad directive or wrong number of arguments".into()),
+        },
     }
 }
 
@@ -327,6 +330,14 @@ mod tests {
         assert_eq!(get("bind"), Some("127.0.0.1 ::1"));
         assert_eq!(get("client-output-buffer-limit"), Some("normal 0 0 0 pubsub 32mb 8mb 60"));
         assert_eq!(get("proc-title-template"), Some("{title} {listen-addr} {server-mode}"));
+        let aliased = parse("slaveof 10.0.0.1 6379\nreplicaof 10.0.0.2 6380\nhash-max-ziplist-entries 7\n").unwrap();
+        assert_eq!(
+            aliased,
+            [
+                ("replicaof".to_owned(), "10.0.0.2 6380".to_owned()),
+                ("hash-max-listpack-entries".to_owned(), "7".to_owned())
+            ]
+        );
         let cleared = parse("save 900 1\nsave \"\"\n").unwrap();
         assert_eq!(cleared, [("save".to_owned(), String::new())]);
     }
