@@ -271,6 +271,15 @@ fn every_redis_option_is_known_with_redis_defaults_and_checks() {
         error_text(config_set(&mut con, "SLAVEOF", "127.0.0.1 6380")),
         "ERR CONFIG SET failed (possibly related to argument 'SLAVEOF') - can't set immutable config"
     );
+    // Protected as in Redis while enable-protected-configs is no (its default).
+    assert_eq!(
+        error_text(config_set(&mut con, "dbfilename", "other.rdb")),
+        "ERR CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected config"
+    );
+    assert_eq!(
+        error_text(config_set(&mut con, "dir", "/tmp")),
+        "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"
+    );
     // What Aegisr does not do at all is refused rather than silently ignored.
     let refused = error_text(config_set(&mut con, "tls-port", "6380"));
     assert!(refused.contains("possibly related to argument 'tls-port'") && refused.contains("TLS"), "{refused}");
@@ -474,4 +483,19 @@ fn config_set_port_moves_the_resp_door() {
     );
     // The connection made before the move stays.
     assert_eq!(redis::cmd("PING").query::<String>(&mut con).unwrap(), "PONG");
+}
+
+#[test]
+fn protected_options_follow_enable_protected_configs() {
+    // `local`: a client on a loopback address may set them (any option is a flag, as
+    // redis-server takes them).
+    let server = TestServer::start_with(&["--enable-protected-configs", "local"]);
+    let mut con = server.sync_conn();
+    assert_eq!(config_set(&mut con, "dbfilename", "other.rdb").unwrap(), "OK");
+    assert_eq!(config_get(&mut con, "dbfilename"), ["dbfilename", "other.rdb"]);
+    // `dir` stays read at start only here, whatever allows it.
+    assert_eq!(
+        error_text(config_set(&mut con, "dir", "/tmp")),
+        "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set immutable config"
+    );
 }

@@ -230,6 +230,16 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     // applied: either failing fails the whole CONFIG SET, as Redis rolls back when an
     // option's apply fails.
     let current_port = ctx.server.config.u64("port");
+    // Redis's protected options, refused before anything else is looked at while
+    // enable-protected-configs forbids them to this client.
+    let protected = pairs.iter().find(|(name, _)| {
+        crate::config::find_option(name).is_some_and(|o| crate::config::PROTECTED_IN_REDIS.contains(&o.name))
+    });
+    if let Some((given, _)) = protected
+        && !super::debug::protected_allowed(ctx, "enable-protected-configs")
+    {
+        return Err(CommandError::Message(crate::config::ConfigError::Protected(given.clone()).to_string()));
+    }
     let (moved, journal) = ctx
         .server
         .config

@@ -314,7 +314,7 @@ fn plain(e: &super::ConfigError) -> String {
     use super::ConfigError::*;
     match e {
         Unknown(name) => format!("unknown option '{name}'"),
-        Immutable(name) => format!("option '{name}' cannot be changed"),
+        Immutable(name) | Protected(name) => format!("option '{name}' cannot be changed"),
         Duplicate(name) => format!("option '{name}' given twice"),
         Invalid { name, reason } => format!("option '{name}': {reason}"),
     }

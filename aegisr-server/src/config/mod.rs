@@ -12,7 +12,7 @@ mod store;
 mod units;
 
 pub use cli::{Cli, Tool};
-pub use options::{Effect, OPTIONS, OptionKind, OptionSpec, find as find_option};
+pub use options::{Effect, OPTIONS, OptionKind, OptionSpec, PROTECTED_IN_REDIS, find as find_option};
 pub use rewrite::{RewriteError, rewrite};
 pub use store::{ConfigError, ConfigStore, EncodingLimits, Limits};
 pub(crate) use store::{percentile_text, percentiles};

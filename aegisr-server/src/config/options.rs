@@ -76,6 +76,10 @@ const fn default_only(name: &'static str, kind: OptionKind, default: &'static st
 
 /// Options without effect here that Redis marks immutable: CONFIG SET refuses them as
 /// Redis does, although nothing would change.
+/// Options Redis marks protected: CONFIG SET refuses them while
+/// `enable-protected-configs` is `no` (its default).
+pub const PROTECTED_IN_REDIS: &[&str] = &["dbfilename", "dir"];
+
 pub const IMMUTABLE_IN_REDIS: &[&str] = &[
     "always-show-logo",
     "aof_rewrite_cpulist",

@@ -18,6 +18,8 @@ pub enum ConfigError {
     Unknown(String),
     #[error("ERR CONFIG SET failed (possibly related to argument '{0}') - can't set immutable config")]
     Immutable(String),
+    #[error("ERR CONFIG SET failed (possibly related to argument '{0}') - can't set protected config")]
+    Protected(String),
     #[error("ERR CONFIG SET failed (possibly related to argument '{0}') - duplicate parameter")]
     Duplicate(String),
     #[error("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")]

@@ -13,10 +13,11 @@ use super::errors::{CommandError, CommandResult};
 use super::table::{CommandSpec, Flags, Group};
 use super::{Ctx, redis_help};
 
-/// Whether a protected command may run, as its `enable-*-command` option says: no, yes,
-/// or local (Redis's `islocalClient`: the loopback addresses exactly). DEBUG and MODULE's
-/// LOAD / LOADEX / UNLOAD are protected, as in Redis.
-fn protected_allowed(ctx: &Ctx<'_>, option: &str) -> bool {
+/// Whether a protected command (or option) may run (be set), as its `enable-*` option
+/// says: no, yes, or local (Redis's `islocalClient`: the loopback addresses exactly).
+/// DEBUG and MODULE's LOAD / LOADEX / UNLOAD are protected, as in Redis, and so are the
+/// options of `config::PROTECTED_IN_REDIS` (`enable-protected-configs`).
+pub(super) fn protected_allowed(ctx: &Ctx<'_>, option: &str) -> bool {
     match ctx.server.config.string(option).as_str() {
         "yes" => true,
         "local" => {
