@@ -454,6 +454,16 @@ fn acl_file_save_and_load() {
     assert_eq!(run::<Vec<String>>(&mut con, &["ACL", "USERS"]), ["b", "default"]);
     // The users that were replaced lose their connections.
     assert!(q.is_closed());
+    drop(server);
+
+    // A relative path is in the data directory, as Redis (working in its dir) reads it.
+    std::fs::write(dir.path().join("relative.acl"), "user r on nopass ~* +@all\n").unwrap();
+    let server = TestServer::start_in(dir.path(), &["--aclfile", "relative.acl"]);
+    let mut con = server.sync_conn();
+    assert_eq!(run::<Vec<String>>(&mut con, &["ACL", "USERS"]), ["default", "r"]);
+    run::<()>(&mut con, &["ACL", "SETUSER", "s", "on", "nopass"]);
+    run::<()>(&mut con, &["ACL", "SAVE"]);
+    assert!(std::fs::read_to_string(dir.path().join("relative.acl")).unwrap().contains("user s on nopass"));
 }
 
 #[tokio::test]
@@ -593,4 +603,29 @@ fn shard_channels_are_checked_as_channels() {
     let mut raw = login(&server, "nokeys", "pw");
     raw.expect(&["SPUBLISH", "news", "hi"], ":0\r\n");
     raw.expect(&["SPUBLISH", "other", "hi"], NOPERM_CHANNEL);
+}
+
+#[test]
+fn key_checks_as_redis_for_migrate_bitfield_and_sort() {
+    let server = TestServer::start();
+    let mut admin = server.sync_conn();
+    // MIGRATE's keys are checked like any other command's.
+    run::<()>(&mut admin, &["ACL", "SETUSER", "mover", "on", ">pw", "~k*", "+migrate"]);
+    let dry: String = run(&mut admin, &["ACL", "DRYRUN", "mover", "MIGRATE", "h", "1", "write", "0", "500"]);
+    assert_eq!(dry, "This user has no permissions to access the 'write' key");
+    // BITFIELD of GETs needs read access only.
+    run::<()>(&mut admin, &["ACL", "SETUSER", "reader", "on", ">pw", "%R~read*", "+@all"]);
+    let mut raw = login(&server, "reader", "pw");
+    raw.expect(&["BITFIELD", "readstr", "GET", "u4", "0"], "*1\r\n:0\r\n");
+    raw.expect(&["BITFIELD", "readstr", "SET", "u4", "0", "1"], NOPERM_KEY);
+    // SORT BY / GET need read access to every key: `%R~*` is enough, `%W~*` is not.
+    run::<i64>(&mut admin, &["LPUSH", "mylist", "1"]);
+    run::<()>(&mut admin, &["ACL", "SETUSER", "sorter", "on", ">pw", "(+sort ~mylist %W~*)"]);
+    let mut raw = login(&server, "sorter", "pw");
+    raw.expect(
+        &["SORT", "mylist", "BY", "v*"],
+        "-ERR BY option of SORT denied due to insufficient ACL permissions.\r\n",
+    );
+    run::<()>(&mut admin, &["ACL", "SETUSER", "sorter", "clearselectors", "(+sort ~mylist %R~*)"]);
+    raw.expect(&["SORT", "mylist", "BY", "v*"], "*1\r\n$1\r\n1\r\n");
 }

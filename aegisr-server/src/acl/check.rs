@@ -108,7 +108,8 @@ fn has_keys(spec: &CommandSpec) -> bool {
     // The shard channels are keys to the cluster (they pick its slot) but channels to ACLs,
     // as Redis's NOT_KEY key specs say.
     let channels_only = matches!(spec.name, "spublish" | "ssubscribe" | "sunsubscribe");
-    !channels_only && (spec.keys.first > 0 || spec.numkeys_at.is_some() || !spec.keyword_keys.is_empty())
+    !channels_only
+        && (spec.keys.first > 0 || spec.numkeys_at.is_some() || !spec.keyword_keys.is_empty() || spec.keys_fn.is_some())
 }
 
 /// The access the `nth` key of a command needs. Redis decides per key from its key
@@ -138,6 +139,8 @@ fn key_access(spec: &CommandSpec, nth: usize, args: &[&[u8]]) -> u8 {
         }
         // The source first, then the destination.
         "copy" | "sort" | "georadius" | "georadiusbymember" if nth == 0 => READ,
+        // BITFIELD of GETs only reads, as Redis's key spec for it says.
+        "bitfield" if bitfield_only_reads(args) => READ,
         // Every key is read and changed (Redis's RW ACCESS key specs).
         "incr" | "decr" | "incrby" | "decrby" | "incrbyfloat" | "getset" | "getdel" | "getex" | "setbit"
         | "bitfield" | "lpop" | "rpop" | "blpop" | "brpop" | "lmpop" | "blmpop" | "hincrby" | "hincrbyfloat"
@@ -148,6 +151,21 @@ fn key_access(spec: &CommandSpec, nth: usize, args: &[&[u8]]) -> u8 {
         "set" if args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get")) => READ_WRITE,
         _ => WRITE,
     }
+}
+
+/// Whether a BITFIELD's operations are all GETs (`GET type offset`, OVERFLOW aside).
+fn bitfield_only_reads(args: &[&[u8]]) -> bool {
+    let mut at = 2;
+    while at < args.len() {
+        if args[at].eq_ignore_ascii_case(b"get") {
+            at += 3;
+        } else if args[at].eq_ignore_ascii_case(b"overflow") {
+            at += 2;
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
 /// The argument indexes of the command's keys.
@@ -193,6 +211,22 @@ mod tests {
         assert_eq!(run(&u, &["set", "r1", "v"]).unwrap_err().reason, Reason::Key);
         assert_eq!(run(&u, &["hget", "k", "f"]).unwrap_err().reason, Reason::Command);
         assert!(run(&u, &["publish", "ch", "m"]).is_ok());
+        // MIGRATE's keys are found by a function of its own: still checked.
+        let migrate = user(&["~k*", "+migrate"]);
+        assert!(run(&migrate, &["migrate", "h", "1", "k1", "0", "500"]).is_ok());
+        assert_eq!(
+            run(&migrate, &["migrate", "h", "1", "write", "0", "500"]).unwrap_err(),
+            Denied { reason: Reason::Key, at: 3 }
+        );
+        // BITFIELD of GETs needs read access only.
+        let reader = user(&["%R~read*", "+@all"]);
+        assert!(run(&reader, &["bitfield", "readstr", "get", "u4", "0"]).is_ok());
+        assert!(run(&reader, &["bitfield", "readstr", "overflow", "sat", "get", "u4", "0"]).is_ok());
+        assert_eq!(
+            run(&reader, &["bitfield", "readstr", "get", "u4", "0", "set", "u4", "0", "1"]).unwrap_err().reason,
+            Reason::Key
+        );
+        assert_eq!(run(&reader, &["bitfield", "readstr", "incrby", "u4", "0", "1"]).unwrap_err().reason, Reason::Key);
         let shard = user(&["~nothing", "&ch", "+spublish", "+ssubscribe"]);
         assert!(run(&shard, &["spublish", "ch", "m"]).is_ok(), "a shard channel is checked as a channel");
         assert!(run(&shard, &["ssubscribe", "ch"]).is_ok());

@@ -61,6 +61,16 @@ pub fn parse(path: &Path, text: &str, all_channels: bool) -> Result<Vec<(String,
     }
 }
 
+/// Where `aclfile` is, from the configuration: `None` when it is not set. A relative path
+/// is taken in the data directory, as Redis (which works in its `dir`) takes it.
+pub fn configured_path(config: &crate::config::ConfigStore) -> Option<std::path::PathBuf> {
+    let file = config.string("aclfile");
+    if file.is_empty() {
+        return None;
+    }
+    Some(Path::new(&config.string("dir")).join(file))
+}
+
 /// Reads and parses the ACL file at `path` (`all_channels`: as [`parse`]).
 pub fn read(path: &Path, all_channels: bool) -> Result<Vec<(String, User)>, String> {
     let text = std::fs::read_to_string(path)

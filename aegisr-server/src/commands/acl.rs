@@ -97,7 +97,8 @@ fn add_log_entry(
 }
 
 /// Whether the session's user may read every key with the command `args` names (a
-/// selector allowing it has `allkeys`): SORT's BY and GET patterns need it.
+/// selector allowing it reads `*`: `allkeys`, or `%R~*`): SORT's BY and GET patterns
+/// need it, as Redis checks them.
 pub(super) fn has_full_key_access(ctx: &Ctx<'_>, args: &[&[u8]]) -> bool {
     let handle = session_user(ctx);
     if handle.unrestricted() {
@@ -105,9 +106,11 @@ pub(super) fn has_full_key_access(ctx: &Ctx<'_>, args: &[&[u8]]) -> bool {
     }
     let Ok(spec) = super::resolve(args) else { return false };
     let user = handle.user();
-    std::iter::once(&user.root)
-        .chain(&user.selectors)
-        .any(|selector| selector.all_keys && check::check_selector(selector, spec, args).is_ok())
+    std::iter::once(&user.root).chain(&user.selectors).any(|selector| {
+        let reads_all = selector.all_keys
+            || selector.keys.iter().any(|(pattern, flags)| pattern == b"*" && flags & acl::user::READ != 0);
+        reads_all && check::check_selector(selector, spec, args).is_ok()
+    })
 }
 
 /// Authenticates the session as `user` with `password` (AUTH, HELLO ... AUTH); a failure
@@ -304,11 +307,7 @@ fn acl_list(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
 }
 
 fn acl_file(ctx: &Ctx<'_>) -> Result<std::path::PathBuf, CommandError> {
-    let path = ctx.server.config.string("aclfile");
-    if path.is_empty() {
-        return Err(CommandError::Message(acl::file::NO_FILE.into()));
-    }
-    Ok(std::path::PathBuf::from(path))
+    acl::file::configured_path(&ctx.server.config).ok_or_else(|| CommandError::Message(acl::file::NO_FILE.into()))
 }
 
 fn acl_load(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {

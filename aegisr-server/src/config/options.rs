@@ -117,7 +117,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         "aclfile",
         OptionKind::String,
         "",
-        "File of ACL users (`user <name> <rules>` lines) loaded at start and by ACL LOAD, written by ACL SAVE; empty: none.",
+        "File of ACL users (`user <name> <rules>` lines) loaded at start and by ACL LOAD, written by ACL SAVE; a relative path is in `dir`, as Redis takes it; empty: none.",
     ),
     live(
         "acllog-max-len",

@@ -273,14 +273,14 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
     let _ = server.me.set(Arc::downgrade(&server));
     // What the node holds before any data: INFO's used_memory_startup.
     allocator::mark_startup();
-    let aclfile = server.config.string("aclfile");
+    let aclfile = crate::acl::file::configured_path(&server.config);
     let file_users = server.config.file_users();
-    if !aclfile.is_empty() {
+    if let Some(aclfile) = aclfile {
         anyhow::ensure!(
             file_users.is_empty(),
             "Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both."
         );
-        let users = crate::acl::file::read(std::path::Path::new(&aclfile), server.acl.all_channels_by_default())
+        let users = crate::acl::file::read(&aclfile, server.acl.all_channels_by_default())
             .map_err(|e| anyhow::anyhow!("Aborting startup because of ACL errors: {e}"))?;
         server.acl.replace_all(users);
     } else if !file_users.is_empty() {
