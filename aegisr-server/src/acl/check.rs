@@ -144,7 +144,9 @@ fn key_access(spec: &CommandSpec, nth: usize, args: &[&[u8]]) -> u8 {
         // Every key is read and changed (Redis's RW ACCESS key specs).
         "incr" | "decr" | "incrby" | "decrby" | "incrbyfloat" | "getset" | "getdel" | "getex" | "setbit"
         | "bitfield" | "lpop" | "rpop" | "blpop" | "brpop" | "lmpop" | "blmpop" | "hincrby" | "hincrbyfloat"
-        | "spop" | "zpopmin" | "zpopmax" | "bzpopmin" | "bzpopmax" | "zmpop" | "bzmpop" | "move" => READ_WRITE,
+        | "spop" | "zpopmin" | "zpopmax" | "bzpopmin" | "bzpopmax" | "zmpop" | "bzmpop" | "move" | "migrate" => {
+            READ_WRITE
+        }
         // The source is read and changed, the destination only changed.
         "lmove" | "blmove" | "rpoplpush" | "brpoplpush" | "rename" | "renamenx" | "smove" if nth == 0 => READ_WRITE,
         // SET ... GET returns the old value.
@@ -212,8 +214,17 @@ mod tests {
         assert_eq!(run(&u, &["hget", "k", "f"]).unwrap_err().reason, Reason::Command);
         assert!(run(&u, &["publish", "ch", "m"]).is_ok());
         // MIGRATE's keys are found by a function of its own: still checked.
-        let migrate = user(&["~k*", "+migrate"]);
+        let migrate = user(&["~k*", "%W~w*", "+migrate"]);
         assert!(run(&migrate, &["migrate", "h", "1", "k1", "0", "500"]).is_ok());
+        // It reads and deletes: write access alone is not enough.
+        assert_eq!(
+            run(&migrate, &["migrate", "h", "1", "w1", "0", "500"]).unwrap_err(),
+            Denied { reason: Reason::Key, at: 3 }
+        );
+        assert_eq!(
+            run(&migrate, &["migrate", "h", "1", "", "0", "500", "AUTH", "KEYS", "KEYS", "w1"]).unwrap_err(),
+            Denied { reason: Reason::Key, at: 9 }
+        );
         assert_eq!(
             run(&migrate, &["migrate", "h", "1", "write", "0", "500"]).unwrap_err(),
             Denied { reason: Reason::Key, at: 3 }

@@ -239,7 +239,11 @@ impl Link<'_, '_> {
             }
             auth.push(&password);
             conn.send(&auth)?;
-            conn.expect_ok("AUTH", self.timeout())?;
+            // Redis's words, which tools and tests look for in the log.
+            let reply = conn.reply_line(self.timeout())?;
+            if !reply.starts_with('+') {
+                return Err(format!("Unable to AUTH to MASTER: {reply}"));
+            }
         }
         conn.send(&["PING"])?;
         let pong = conn.reply_line(self.timeout())?;
@@ -521,11 +525,6 @@ impl Conn<'_> {
             }
             self.fill(timeout)?;
         }
-    }
-
-    fn expect_ok(&mut self, what: &str, timeout: Duration) -> Result<(), String> {
-        let line = self.reply_line(timeout)?;
-        if line.starts_with('+') { Ok(()) } else { Err(format!("the master refused {what}: {line}")) }
     }
 
     /// Receives the RDB file into `path`: `$<length>` then that many bytes, or
