@@ -69,6 +69,9 @@ if [ -n "${REDIS_TESTS_SPAWN:-}" ]; then
     mkdir -p src
     cat > src/redis-server <<WRAPPER
 #!/bin/sh
+case "\$1" in
+--*|"") exec "$binary" "\$@" --grpc-port 0 --metrics-port -1 ;;
+esac
 conf="\$1"; shift
 grep -v '^unixsocket' "\$conf" > "\$conf.aegisr"
 exec "$binary" "\$conf.aegisr" "\$@" --grpc-port 0 --metrics-port -1

@@ -126,6 +126,8 @@ fn key_access(spec: &CommandSpec, nth: usize, args: &[&[u8]]) -> u8 {
             "exists" | "type" | "strlen" | "touch" | "llen" | "scard" | "zcard" | "hlen" | "sismember" | "xlen"
             | "hstrlen" | "hexists" | "watch" | "object|encoding" | "object|freq" | "object|idletime"
             | "object|refcount" | "memory|usage" => 0,
+            // A script may read and write the keys it declares (the _RO forms only read).
+            "eval" | "evalsha" | "fcall" => READ_WRITE,
             _ => READ,
         };
     }
@@ -229,6 +231,12 @@ mod tests {
             run(&migrate, &["migrate", "h", "1", "write", "0", "500"]).unwrap_err(),
             Denied { reason: Reason::Key, at: 3 }
         );
+        // A script's declared keys need both accesses, a read-only script's reading only.
+        let split = user(&["%R~read*", "%W~write*", "%RW~rw*", "+@all"]);
+        assert!(run(&split, &["eval", "", "1", "rw1"]).is_ok());
+        assert_eq!(run(&split, &["eval", "", "1", "read"]).unwrap_err(), Denied { reason: Reason::Key, at: 3 });
+        assert!(run(&split, &["eval_ro", "", "1", "read"]).is_ok());
+        assert!(run(&split, &["eval", "", "0", "read"]).is_ok());
         // BITFIELD of GETs needs read access only.
         let reader = user(&["%R~read*", "+@all"]);
         assert!(run(&reader, &["bitfield", "readstr", "get", "u4", "0"]).is_ok());

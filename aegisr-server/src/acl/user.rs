@@ -144,7 +144,9 @@ impl Selector {
         let text = std::str::from_utf8(rule).map_err(|_| RuleError::Syntax)?;
         let lower = text.to_ascii_lowercase();
         match lower.as_str() {
-            "allkeys" => {
+            // `~*` and `&*` are `allkeys` and `allchannels` themselves (no error after
+            // them), as Redis reads them.
+            "allkeys" | "~*" => {
                 self.all_keys = true;
                 self.keys.clear();
             }
@@ -152,7 +154,7 @@ impl Selector {
                 self.all_keys = false;
                 self.keys.clear();
             }
-            "allchannels" => {
+            "allchannels" | "&*" => {
                 self.all_channels = true;
                 self.channels.clear();
             }
@@ -641,6 +643,9 @@ mod tests {
         assert_eq!(u.apply(b"~a"), Err(RuleError::KeyAfterAll));
         u.apply(b"allchannels").unwrap();
         assert_eq!(u.apply(b"&a"), Err(RuleError::ChannelAfterAll));
+        assert_eq!(u.apply(b"&*"), Ok(()));
+        assert_eq!(u.apply(b"~*"), Ok(()));
+        assert_eq!(u.apply(b"%R~*"), Err(RuleError::KeyAfterAll));
         assert_eq!(u.apply(b"(+nosuch)"), Err(RuleError::UnknownCommand));
     }
 

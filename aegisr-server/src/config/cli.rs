@@ -172,6 +172,9 @@ pub struct Cli {
     /// `--name value...` (see [`Cli::parse_args`]).
     #[arg(skip)]
     pub other: Vec<(String, String)>,
+    /// `--user <name> <rules>...`: ACL users, as a redis.conf's `user` lines.
+    #[arg(skip)]
+    pub users: Vec<String>,
 }
 
 /// Maintenance tools that run instead of the server.
@@ -205,6 +208,7 @@ impl Cli {
             .collect();
         let mut kept = Vec::new();
         let mut other: Vec<(String, String)> = Vec::new();
+        let mut users = Vec::new();
         let mut args = args.into_iter().map(Into::into).peekable();
         let is_option = |arg: &std::ffi::OsString| arg.to_str().is_some_and(|a| a.starts_with("--"));
         while let Some(arg) = args.next() {
@@ -214,12 +218,18 @@ impl Cli {
                 None => (a.to_ascii_lowercase(), None),
             });
             match given {
-                Some((name, inline)) if !flags.contains(&name) && super::options::find(&name).is_some() => {
+                Some((name, inline))
+                    if name == "user" || (!flags.contains(&name) && super::options::find(&name).is_some()) =>
+                {
                     let mut values: Vec<String> = inline.into_iter().collect();
                     if values.is_empty() {
                         while let Some(value) = args.next_if(|a| !is_option(a)) {
                             values.push(value.to_string_lossy().into_owned());
                         }
+                    }
+                    if name == "user" {
+                        users.push(format!("user {}", values.join(" ")));
+                        continue;
                     }
                     other.retain(|(n, _)| *n != name);
                     other.push((name, values.join(" ")));
@@ -229,6 +239,7 @@ impl Cli {
         }
         let mut cli = Cli::parse_from(kept);
         cli.other = other;
+        cli.users = users;
         cli
     }
 
@@ -305,6 +316,11 @@ impl Cli {
             store.set_file(std::path::absolute(path).unwrap_or_else(|_| path.clone()));
         }
         store.set_many(&self.pairs(), true).map_err(|e| anyhow::anyhow!("{}", plain(&e)))?;
+        if !self.users.is_empty() {
+            let mut users = store.file_users();
+            users.extend(self.users.iter().cloned());
+            store.set_file_users(users);
+        }
         Ok(store)
     }
 }
@@ -370,9 +386,10 @@ mod tests {
             "--save".into(),
             String::new(),
         ]);
-        args.push("--slowlog-max-len=7".into());
+        args.extend(["--slowlog-max-len=7".into(), "--user".into(), "alice".into(), "on".into(), "+get".into()]);
         let store = Cli::parse_from_args(args).load().unwrap();
         assert_eq!(store.get("slowlog-max-len").as_deref(), Some("7"));
+        assert_eq!(store.file_users(), ["user alice on +get"]);
         assert_eq!(store.get("notify-keyspace-events").as_deref(), Some("AKE"));
         assert_eq!(store.get("oom-score-adj-values").as_deref(), Some("0 200 800"));
         assert_eq!(store.get("hz").as_deref(), Some("20"));
