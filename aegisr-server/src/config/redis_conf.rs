@@ -173,7 +173,8 @@ pub fn rewritten(text: &str, current: &[(&'static str, String)], users: Option<&
             appended.extend(lines_for(spec, value));
             continue;
         }
-        // What the file's lines set now, folded as the loader folds them.
+        // What the file's lines set now, folded as the loader folds them (these are option
+        // lines: no `include` is followed, whatever the depth passed).
         let mut folded = Folded::default();
         for &i in &at {
             let _ = directive(lines[i], MAX_INCLUDE_DEPTH, &mut folded);

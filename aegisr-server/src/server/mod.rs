@@ -284,11 +284,13 @@ pub async fn run(config: ConfigStore, threads: usize) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("Aborting startup because of ACL errors: {e}"))?;
         server.acl.replace_all(users);
     } else if !file_users.is_empty() {
-        // A redis.conf's `user` lines: read as an ACL file's.
+        // A redis.conf's `user` lines (and `--user` flags): read as an ACL file's.
         let file = server.config.file().unwrap_or_default();
         let mut users = crate::acl::file::parse(&file, &file_users.join("\n"), server.acl.all_channels_by_default())
             .map_err(|e| {
-                anyhow::anyhow!("Aborting startup because of ACL errors in the config file's user lines: {e}")
+                anyhow::anyhow!(
+                    "Aborting startup because of ACL errors in the `user` lines of the config file or command line: {e}"
+                )
             })?;
         // Unlike an ACL file's, these lines leave the default user as it is unless they
         // define it (requirepass keeps its effect), as in Redis.
